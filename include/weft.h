@@ -1,0 +1,292 @@
+/*
+ * weft: data-parallel arrays over OpenCL devices and a host thread pool.
+ *
+ * The whole public API. Conventions:
+ *  - Every call returns a weft_status; WEFT_OK is 0. On failure,
+ *    weft_last_error() holds a human-readable detail for the calling thread.
+ *  - Handles are opaque. Every *_create has a *_free that accepts NULL.
+ *  - Operations take a last `weft_future **` argument. NULL means "wait until
+ *    done"; otherwise the operation is queued behind every earlier operation of
+ *    the same context (stream order) and a future is handed back.
+ *  - The library never prints, aborts or exits on its own. Logging goes to the
+ *    hook set with weft_ctx_set_log(), or to stderr when WEFT_LOG is set.
+ */
+#ifndef WEFT_H
+#define WEFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WEFT_VERSION_MAJOR 0
+#define WEFT_VERSION_MINOR 1
+#define WEFT_VERSION_PATCH 0
+#define WEFT_VERSION_NUMBER                                                                        \
+    (WEFT_VERSION_MAJOR * 10000 + WEFT_VERSION_MINOR * 100 + WEFT_VERSION_PATCH)
+#define WEFT_VERSION_STRING "0.1.0"
+
+#if defined(WEFT_STATIC_DEFINE)
+#define WEFT_API
+#elif defined(_WIN32)
+#ifdef WEFT_BUILDING
+#define WEFT_API __declspec(dllexport)
+#else
+#define WEFT_API __declspec(dllimport)
+#endif
+#else
+#define WEFT_API __attribute__((visibility("default")))
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes: one X-macro list gives the enum, the names and the messages. */
+
+#define WEFT_STATUS_MAP(X)                                                                         \
+    X(OK, 0, "success")                                                                            \
+    X(ERR_INVALID_ARG, 1, "invalid argument")                                                      \
+    X(ERR_NULL, 2, "NULL pointer or handle")                                                       \
+    X(ERR_DTYPE, 3, "unsupported or mismatched dtype")                                             \
+    X(ERR_SIZE, 4, "size mismatch")                                                                \
+    X(ERR_RANGE, 5, "index range out of bounds")                                                   \
+    X(ERR_NOMEM, 6, "out of memory")                                                               \
+    X(ERR_OPENCL, 7, "OpenCL call failed")                                                         \
+    X(ERR_BUILD, 8, "program build failed")                                                        \
+    X(ERR_NO_DEVICE, 9, "no usable device")                                                        \
+    X(ERR_DEVICE, 10, "device failed and the work could not be recovered")                         \
+    X(ERR_CACHE, 11, "program cache error")                                                        \
+    X(ERR_IO, 12, "file input/output error")                                                       \
+    X(ERR_THREAD, 13, "thread error")                                                              \
+    X(ERR_STATE, 14, "handle in the wrong state (freed twice, or still in use)")                   \
+    X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")
+
+typedef enum weft_status {
+#define WEFT_STATUS_ENUM_(name, value, msg) WEFT_##name = value,
+    WEFT_STATUS_MAP(WEFT_STATUS_ENUM_)
+#undef WEFT_STATUS_ENUM_
+} weft_status;
+
+/* "WEFT_ERR_SIZE: size mismatch"-style short name of a status. Never NULL. */
+WEFT_API const char *weft_status_str(weft_status status);
+/* Detail of the last failure on the calling thread ("" if none). Valid until
+ * the next weft call on this thread. */
+WEFT_API const char *weft_last_error(void);
+
+WEFT_API unsigned weft_version_number(void);
+WEFT_API const char *weft_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Types */
+
+typedef enum weft_dtype {
+    WEFT_F32 = 0,
+    WEFT_F64,
+    WEFT_I32,
+    WEFT_U32,
+    WEFT_I64,
+    WEFT_U64,
+    WEFT_U8,
+    WEFT_DTYPE_COUNT
+} weft_dtype;
+
+/* Size of one element in bytes, or 0 for an invalid dtype. */
+WEFT_API size_t weft_dtype_size(weft_dtype dtype);
+/* "f32", "f64", ... or "invalid". */
+WEFT_API const char *weft_dtype_name(weft_dtype dtype);
+
+typedef enum weft_log_level {
+    WEFT_LOG_ERROR = 0,
+    WEFT_LOG_WARN,
+    WEFT_LOG_INFO,
+    WEFT_LOG_DEBUG
+} weft_log_level;
+
+typedef void (*weft_log_fn)(void *user, weft_log_level level, const char *message);
+
+typedef enum weft_device_kind {
+    WEFT_DEVICE_HOST = 0, /* the thread pool */
+    WEFT_DEVICE_CPU,
+    WEFT_DEVICE_GPU,
+    WEFT_DEVICE_ACCELERATOR,
+    WEFT_DEVICE_OTHER
+} weft_device_kind;
+
+typedef enum weft_weights {
+    WEFT_WEIGHTS_CALIBRATED = 0, /* measured once per device, kept in the cache dir */
+    WEFT_WEIGHTS_EVEN,           /* every selected device gets the same share */
+    WEFT_WEIGHTS_GIVEN           /* weft_options.weights[] */
+} weft_weights;
+
+typedef struct weft_ctx weft_ctx;
+typedef struct weft_array weft_array;
+typedef struct weft_future weft_future;
+typedef struct weft_program weft_program;
+
+/* Context options. Initialise with weft_options_init(); the environment
+ * (WEFT_DEVICES, WEFT_NUM_THREADS, ...) overrides what is left at defaults. */
+typedef struct weft_options {
+    const char *devices;     /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host" */
+    int num_threads;         /* pool width; 0: WEFT_NUM_THREADS, else online cores */
+    const char *cache_dir;   /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft */
+    int disk_cache;          /* 1 (default): keep program binaries on disk; 0: memory only */
+    int zero_copy;           /* 1 (default): wrap host memory where the device shares it */
+    weft_weights weights;    /* how pieces are sized */
+    const double *given;     /* with WEFT_WEIGHTS_GIVEN: one weight per device index */
+    size_t given_count;      /* number of entries in given[] */
+    int64_t small_elements;  /* -1 (default): measured; else arrays below this many
+                                elements live and run on the host, without a launch
+                                (0: always partition over the selected devices) */
+    uint64_t max_alloc;      /* 0: the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE; else a
+                                smaller cap per device buffer (for tests) */
+    int smoke_test;          /* 1 (default): run a tiny kernel before trusting a device */
+    weft_log_fn log;         /* NULL: WEFT_LOG to stderr, else silent */
+    void *log_user;
+    weft_log_level log_level;
+} weft_options;
+
+WEFT_API void weft_options_init(weft_options *options);
+
+/* ------------------------------------------------------------------------ */
+/* Context */
+
+WEFT_API weft_status weft_ctx_create(const weft_options *options, weft_ctx **ctx);
+/* Waits for every queued operation, then frees. Accepts NULL. */
+WEFT_API void weft_ctx_free(weft_ctx *ctx);
+/* Block until every operation submitted so far has finished; returns the
+ * first failure among them not yet reported through a future. */
+WEFT_API weft_status weft_ctx_finish(weft_ctx *ctx);
+WEFT_API weft_status weft_ctx_set_log(weft_ctx *ctx, weft_log_fn fn, void *user,
+                                      weft_log_level level);
+/* Why OpenCL devices are missing or were set aside, one reason per line
+ * ("" when every device came up). Valid for the context's lifetime. */
+WEFT_API const char *weft_ctx_notes(const weft_ctx *ctx);
+WEFT_API weft_status weft_ctx_num_threads(const weft_ctx *ctx, int *num_threads);
+/* Arrays below this many elements live and run on the host, without a launch. */
+WEFT_API weft_status weft_ctx_small_elements(weft_ctx *ctx, int64_t *elements);
+
+/* ------------------------------------------------------------------------ */
+/* Devices. Index 0 is always the host pool; OpenCL devices follow, including
+ * ones set aside (usable == 0, with the reason). */
+
+typedef struct weft_device_info {
+    char name[128];
+    char vendor[128];
+    char driver_version[64];
+    char platform[128];
+    weft_device_kind kind;
+    uint64_t global_mem_bytes;
+    uint64_t max_alloc_bytes; /* after the max_alloc option */
+    unsigned compute_units;
+    int usable;      /* passed discovery and the smoke kernel */
+    int selected;    /* gets pieces of partitioned work */
+    int zero_copy;   /* arrays wrap host memory on this device */
+    double weight;   /* share of partitioned work (0 if not selected) */
+    char reason[256]; /* why not usable / not selected; "" otherwise */
+} weft_device_info;
+
+WEFT_API weft_status weft_device_count(const weft_ctx *ctx, size_t *count);
+WEFT_API weft_status weft_device_get_info(weft_ctx *ctx, size_t index, weft_device_info *info);
+/* Which implementation of a primitive ("axpy", "sum") runs on a device:
+ * "reference" (portable C on the pool) or "opencl-cpu" / "opencl-gpu". */
+WEFT_API weft_status weft_device_impl(const weft_ctx *ctx, size_t index, const char *primitive,
+                                      const char **impl);
+WEFT_API const char *weft_device_kind_name(weft_device_kind kind);
+
+/* What ran where in the last operation the context completed. */
+typedef struct weft_piece_report {
+    size_t device;  /* device index */
+    size_t begin;   /* element range [begin, end) */
+    size_t end;
+    int fell_back;  /* 1: the device failed and the host pool reran the piece */
+} weft_piece_report;
+
+WEFT_API weft_status weft_ctx_last_pieces(weft_ctx *ctx, weft_piece_report *pieces,
+                                          size_t capacity, size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* Arrays: n elements of one dtype, split into one piece per selected device. */
+
+WEFT_API weft_status weft_array_create(weft_ctx *ctx, weft_dtype dtype, size_t n,
+                                       weft_array **array);
+/* Copies n elements from data. */
+WEFT_API weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, const void *data,
+                                     weft_array **array);
+/* Uses data as the host storage without copying. Devices that share host
+ * memory (PoCL) work on it directly when data is aligned to
+ * weft_array_wrap_alignment(); otherwise weft copies pieces to the device.
+ * data must outlive the array. Its contents are current after weft_array_read
+ * or weft_array_sync; writing it directly needs a weft_array_write instead. */
+WEFT_API weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *data,
+                                     weft_array **array);
+WEFT_API size_t weft_array_wrap_alignment(void);
+/* Waits for queued operations on the array, then frees. Accepts NULL. */
+WEFT_API void weft_array_free(weft_array *array);
+
+WEFT_API weft_status weft_array_size(const weft_array *array, size_t *n);
+WEFT_API weft_status weft_array_dtype(const weft_array *array, weft_dtype *dtype);
+/* Copy elements [offset, offset + count) out of / into the array. Both wait
+ * for earlier operations that touch the array. */
+WEFT_API weft_status weft_array_read(weft_array *array, size_t offset, size_t count, void *dst);
+WEFT_API weft_status weft_array_write(weft_array *array, size_t offset, size_t count,
+                                      const void *src);
+/* Make the host storage (a wrapped pointer) current. */
+WEFT_API weft_status weft_array_sync(weft_array *array);
+
+/* ------------------------------------------------------------------------ */
+/* Futures */
+
+typedef enum weft_future_state {
+    WEFT_FUTURE_PENDING = 0,
+    WEFT_FUTURE_DONE
+} weft_future_state;
+
+/* Wait; returns the operation's status and sets weft_last_error() to its detail. */
+WEFT_API weft_status weft_future_wait(weft_future *future);
+/* Non-blocking: *state is PENDING or DONE; *result (may be NULL) the status once DONE. */
+WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *state,
+                                        weft_status *result);
+/* Drops the caller's reference. The operation still completes. Accepts NULL. */
+WEFT_API void weft_future_release(weft_future *future);
+
+/* ------------------------------------------------------------------------ */
+/* First primitives (the expression language generalises them). */
+
+/* y = a*x + y, element-wise, for f32 and f64 arrays of the same size.
+ * No contraction into fma: the same bits on every device and on the pool. */
+WEFT_API weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y,
+                               weft_future **future);
+/* *result = sum of x (f32 or f64), accumulated in double over fixed blocks of
+ * WEFT_SUM_BLOCK elements combined in index order: bit-identical on any mix of
+ * devices and thread counts. *result is written when the operation completes. */
+#define WEFT_SUM_BLOCK 4096
+WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result,
+                              weft_future **future);
+
+/* ------------------------------------------------------------------------ */
+/* Programs and the binary cache */
+
+/* Builds for every selected OpenCL device through the in-memory and on-disk
+ * caches. On WEFT_ERR_BUILD, *program is still set (free it): it carries the
+ * build log; weft_last_error() has the log, the device and the options too. */
+WEFT_API weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *options,
+                                        weft_program **program);
+WEFT_API const char *weft_program_build_log(const weft_program *program);
+WEFT_API void weft_program_free(weft_program *program);
+
+typedef struct weft_cache_stats {
+    uint64_t memory_hits; /* found built in this context */
+    uint64_t disk_hits;   /* loaded from a binary on disk */
+    uint64_t misses;      /* compiled from source */
+    uint64_t disk_rejects; /* disk files found corrupt, truncated or foreign, rebuilt */
+    uint64_t disk_writes;
+} weft_cache_stats;
+
+WEFT_API weft_status weft_cache_stats_get(const weft_ctx *ctx, weft_cache_stats *stats);
+/* The directory in use ("" when the disk cache is off). */
+WEFT_API const char *weft_cache_dir(const weft_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEFT_H */

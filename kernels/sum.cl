@@ -1,0 +1,45 @@
+/* Per-block sums: one work-item per block of SUM_BLOCK elements writes the
+ * block's sum, accumulated in double, to partials[block]. The host combines
+ * partials in index order, so the total does not depend on how the array was
+ * split. The order inside a block is the reference's (src/backend_host.c):
+ * lane l of a 16-wide accumulator adds elements l, l+16, ...; a short tail adds
+ * element t to lane t; the lanes then fold pairwise (hi half onto lo half). */
+#pragma OPENCL FP_CONTRACT OFF
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+
+#ifndef SUM_BLOCK
+#define SUM_BLOCK 4096
+#endif
+
+inline double fold16(double16 acc)
+{
+    double8 a8 = acc.lo + acc.hi;
+    double4 a4 = a8.lo + a8.hi;
+    double2 a2 = a4.lo + a4.hi;
+    return a2.lo + a2.hi;
+}
+
+#define SUM_KERNEL(NAME, T, LOAD16)                                                                \
+    __kernel void NAME(const ulong n, __global const T *x, __global double *partials)              \
+    {                                                                                              \
+        const ulong block = get_global_id(0);                                                      \
+        const ulong begin = block * SUM_BLOCK;                                                     \
+        if (begin >= n) return;                                                                    \
+        const ulong len = min((ulong)SUM_BLOCK, n - begin);                                        \
+        const ulong full = len / 16 * 16;                                                          \
+        __global const T *p = x + begin;                                                           \
+        double16 acc = (double16)(0.0);                                                            \
+        for (ulong i = 0; i < full; i += 16)                                                       \
+            acc += LOAD16(p + i);                                                                  \
+        double lanes[16];                                                                          \
+        vstore16(acc, 0, lanes);                                                                   \
+        for (ulong t = 0; t < len - full; t++)                                                     \
+            lanes[t] += (double)p[full + t];                                                       \
+        partials[block] = fold16(vload16(0, lanes));                                               \
+    }
+
+#define LOAD16_F32(ptr) convert_double16(vload16(0, ptr))
+#define LOAD16_F64(ptr) vload16(0, ptr)
+
+SUM_KERNEL(sum_f32, float, LOAD16_F32)
+SUM_KERNEL(sum_f64, double, LOAD16_F64)

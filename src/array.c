@@ -1,0 +1,245 @@
+#include "array.h"
+#include "error.h"
+#include "partition.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Host storage alignment: a page, so pieces start on page boundaries and any
+ * device's CL_DEVICE_MEM_BASE_ADDR_ALIGN is met for zero-copy. */
+#define HOST_ALIGN 4096
+/* What weft_array_wrap needs of a user pointer for zero-copy (PoCL asks for
+ * 128 bytes; a page would be safer but rules out most malloc'd data). */
+#define WRAP_ALIGN 128
+
+static const size_t dtype_sizes[WEFT_DTYPE_COUNT] = {4, 8, 4, 4, 8, 8, 1};
+static const char *const dtype_names[WEFT_DTYPE_COUNT] = {"f32", "f64", "i32", "u32",
+                                                          "i64", "u64", "u8"};
+
+size_t weft_dtype_size(weft_dtype dtype)
+{
+    return (unsigned)dtype < WEFT_DTYPE_COUNT ? dtype_sizes[dtype] : 0;
+}
+
+const char *weft_dtype_name(weft_dtype dtype)
+{
+    return (unsigned)dtype < WEFT_DTYPE_COUNT ? dtype_names[dtype] : "invalid";
+}
+
+size_t weft_array_wrap_alignment(void)
+{
+    return WRAP_ALIGN;
+}
+
+static size_t chunk_capacity(const weft_device *dev, size_t elem_size)
+{
+    uint64_t max_bytes = dev->info.max_alloc_bytes;
+    size_t elems = (size_t)(max_bytes / elem_size) / WEFT_GRANULE * WEFT_GRANULE;
+    return elems > 0 ? elems : WEFT_GRANULE;
+}
+
+static weft_status build_chunks(weft_array *a)
+{
+    weft_ctx *ctx = a->ctx;
+    weft_span *spans = calloc(ctx->ndevices, sizeof *spans);
+    RETURN_IF(!spans, WEFT_ERR_NOMEM, "cannot allocate the partition");
+    size_t nspans = weft_partition(ctx, a->n, spans);
+    size_t total = 0;
+    for (size_t s = 0; s < nspans; s++) {
+        size_t len = spans[s].end - spans[s].begin;
+        size_t cap = spans[s].device == 0 ? len + 1 : chunk_capacity(&ctx->devices[spans[s].device], a->elem_size);
+        total += len == 0 ? 1 : (len + cap - 1) / cap;
+    }
+    a->chunks = calloc(total, sizeof *a->chunks);
+    if (!a->chunks) {
+        free(spans);
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate %zu array chunks", total);
+    }
+    int aligned = ((uintptr_t)a->host % WRAP_ALIGN) == 0;
+    for (size_t s = 0; s < nspans; s++) {
+        const weft_device *dev = &ctx->devices[spans[s].device];
+        size_t cap = spans[s].device == 0 ? spans[s].end - spans[s].begin + 1
+                                          : chunk_capacity(dev, a->elem_size);
+        size_t begin = spans[s].begin;
+        do {
+            size_t count = spans[s].end - begin < cap ? spans[s].end - begin : cap;
+            weft_chunk *c = &a->chunks[a->nchunks++];
+            c->begin = begin;
+            c->count = count;
+            c->device = spans[s].device;
+            c->zero_copy = ctx->zero_copy && dev->info.zero_copy && aligned;
+            c->host_valid = 1;
+            begin += count;
+        } while (begin < spans[s].end);
+    }
+    free(spans);
+    return WEFT_OK;
+}
+
+static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wrap,
+                             weft_array **out)
+{
+    RETURN_IF(!ctx || !out, WEFT_ERR_NULL, "context or output handle is NULL");
+    *out = NULL;
+    RETURN_IF((unsigned)dtype >= WEFT_DTYPE_COUNT, WEFT_ERR_DTYPE, "dtype %d is not a weft dtype",
+              (int)dtype);
+    size_t elem = dtype_sizes[dtype];
+    RETURN_IF(n > SIZE_MAX / elem - HOST_ALIGN, WEFT_ERR_SIZE, "%zu elements of %s overflow size_t",
+              n, dtype_names[dtype]);
+    weft_status st = WEFT_OK;
+    weft_array *a = calloc(1, sizeof *a);
+    RETURN_IF(!a, WEFT_ERR_NOMEM, "cannot allocate an array handle");
+    *a = (weft_array){.ctx = ctx, .dtype = dtype, .n = n, .elem_size = elem};
+    if (wrap) {
+        a->host = wrap;
+    } else {
+        size_t bytes = (n * elem + HOST_ALIGN - 1) / HOST_ALIGN * HOST_ALIGN;
+        if (bytes == 0) bytes = HOST_ALIGN;
+        a->host = aligned_alloc(HOST_ALIGN, bytes);
+        GOTO_ERROR_IF(!a->host, WEFT_ERR_NOMEM, "cannot allocate %zu bytes for %zu %s elements",
+                      bytes, n, dtype_names[dtype]);
+        a->owns_host = 1;
+        /* Huge pages fault in far faster than 4 KiB ones for big arrays. */
+        if (bytes >= (2u << 20)) (void)madvise(a->host, bytes, MADV_HUGEPAGE);
+    }
+    GOTO_ERROR_ON(build_chunks(a));
+    *out = a;
+    return WEFT_OK;
+error:
+    if (a->owns_host) free(a->host);
+    free(a);
+    return st;
+}
+
+weft_status weft_array_create(weft_ctx *ctx, weft_dtype dtype, size_t n, weft_array **array)
+{
+    RETURN_ON_ERROR(array_new(ctx, dtype, n, NULL, array));
+    memset((*array)->host, 0, n * (*array)->elem_size);
+    return WEFT_OK;
+}
+
+weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, const void *data,
+                            weft_array **array)
+{
+    RETURN_IF(!data && n > 0, WEFT_ERR_NULL, "weft_array_from: data is NULL");
+    RETURN_ON_ERROR(array_new(ctx, dtype, n, NULL, array));
+    if (n > 0) memcpy((*array)->host, data, n * (*array)->elem_size);
+    return WEFT_OK;
+}
+
+weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *data,
+                            weft_array **array)
+{
+    RETURN_IF(!data, WEFT_ERR_NULL, "weft_array_wrap: data is NULL");
+    return array_new(ctx, dtype, n, data, array);
+}
+
+void weft_array_free(weft_array *a)
+{
+    if (!a) return;
+    weft_stream_wait_array(&a->ctx->stream, a);
+    for (size_t c = 0; c < a->nchunks; c++) {
+        weft_chunk *ch = &a->chunks[c];
+        if (ch->buffer) {
+            weft_device *dev = &a->ctx->devices[ch->device];
+            dev->ops.buffer_release(dev, ch->buffer);
+        }
+    }
+    if (a->owns_host) free(a->host);
+    free(a->chunks);
+    free(a);
+}
+
+weft_status weft_array_size(const weft_array *a, size_t *n)
+{
+    RETURN_IF(!a || !n, WEFT_ERR_NULL, "weft_array_size: NULL argument");
+    *n = a->n;
+    return WEFT_OK;
+}
+
+weft_status weft_array_dtype(const weft_array *a, weft_dtype *dtype)
+{
+    RETURN_IF(!a || !dtype, WEFT_ERR_NULL, "weft_array_dtype: NULL argument");
+    *dtype = a->dtype;
+    return WEFT_OK;
+}
+
+weft_status weft_array_to_host(weft_array *a, size_t begin, size_t end)
+{
+    for (size_t c = 0; c < a->nchunks; c++) {
+        weft_chunk *ch = &a->chunks[c];
+        if (ch->host_valid || ch->begin >= end || ch->begin + ch->count <= begin) continue;
+        weft_device *dev = &a->ctx->devices[ch->device];
+        RETURN_ON_ERROR(dev->ops.to_host(dev, ch->buffer, ch->count * a->elem_size,
+                                         weft_array_host_at(a, ch->begin), ch->zero_copy));
+        ch->host_valid = 1;
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_array_chunk_to_device(weft_array *a, size_t c)
+{
+    weft_chunk *ch = &a->chunks[c];
+    weft_device *dev = &a->ctx->devices[ch->device];
+    size_t bytes = ch->count * a->elem_size;
+    void *host = weft_array_host_at(a, ch->begin);
+    if (!ch->buffer)
+        RETURN_ON_ERROR(dev->ops.buffer_create(dev, bytes, ch->zero_copy ? host : NULL, &ch->buffer));
+    if (!ch->device_valid) {
+        RETURN_ON_ERROR(dev->ops.to_device(dev, ch->buffer, bytes, host, ch->zero_copy));
+        ch->device_valid = 1;
+    }
+    return WEFT_OK;
+}
+
+void weft_array_host_wrote(weft_array *a, size_t begin, size_t end)
+{
+    for (size_t c = 0; c < a->nchunks; c++) {
+        weft_chunk *ch = &a->chunks[c];
+        if (ch->begin >= end || ch->begin + ch->count <= begin) continue;
+        ch->host_valid = 1;
+        ch->device_valid = ch->device == 0;
+    }
+}
+
+static weft_status check_range(const weft_array *a, size_t offset, size_t count, const void *p,
+                               const char *what)
+{
+    RETURN_IF(!a, WEFT_ERR_NULL, "%s: array is NULL", what);
+    RETURN_IF(!p && count > 0, WEFT_ERR_NULL, "%s: buffer is NULL", what);
+    RETURN_IF(offset > a->n || count > a->n - offset, WEFT_ERR_RANGE,
+              "%s: elements [%zu, %zu + %zu) outside an array of %zu", what, offset, offset, count,
+              a->n);
+    return WEFT_OK;
+}
+
+weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *dst)
+{
+    RETURN_ON_ERROR(check_range(a, offset, count, dst, "weft_array_read"));
+    weft_stream_wait_array(&a->ctx->stream, a);
+    RETURN_ON_ERROR(weft_array_to_host(a, offset, offset + count));
+    if (count > 0) memcpy(dst, weft_array_host_at(a, offset), count * a->elem_size);
+    return WEFT_OK;
+}
+
+weft_status weft_array_write(weft_array *a, size_t offset, size_t count, const void *src)
+{
+    RETURN_ON_ERROR(check_range(a, offset, count, src, "weft_array_write"));
+    weft_stream_wait_array(&a->ctx->stream, a);
+    if (count == 0) return WEFT_OK;
+    size_t end = offset + count;
+    /* Chunks only partly overwritten must keep their other elements. */
+    RETURN_ON_ERROR(weft_array_to_host(a, offset, offset + 1));
+    RETURN_ON_ERROR(weft_array_to_host(a, end - 1, end));
+    memcpy(weft_array_host_at(a, offset), src, count * a->elem_size);
+    weft_array_host_wrote(a, offset, end);
+    return WEFT_OK;
+}
+
+weft_status weft_array_sync(weft_array *a)
+{
+    RETURN_IF(!a, WEFT_ERR_NULL, "weft_array_sync: array is NULL");
+    weft_stream_wait_array(&a->ctx->stream, a);
+    return weft_array_to_host(a, 0, a->n);
+}

@@ -1,0 +1,52 @@
+/* The backend interface: what a device can do, as a table of functions.
+ *
+ * weft_backend_host_init fills the reference table: portable C on the thread
+ * pool, the implementation every primitive has. An OpenCL device starts from a
+ * copy of it and overrides what it does natively (weft_backend_cl_init); a
+ * primitive it leaves alone still points at the reference, and the dispatcher
+ * runs that piece on the host instead (weft_backend_is_native).
+ *
+ * Device-side calls enqueue and may return before the work is done;
+ * `finish` waits and reports the first failure since the last finish. Data
+ * written into host memory by an enqueued read is valid after finish.
+ */
+#ifndef WEFT_BACKEND_H
+#define WEFT_BACKEND_H
+
+#include "weft.h"
+
+typedef struct weft_device weft_device;
+
+/* A stretch of an array as a primitive sees it. */
+typedef struct weft_view {
+    void *host;   /* first element in host memory */
+    void *buffer; /* the device buffer holding it (cl_mem), NULL on the host */
+} weft_view;
+
+typedef struct weft_backend {
+    const char *name;
+
+    /* Device memory. host non-NULL asks for a buffer that wraps that host
+     * memory (zero-copy); sync_* make one side current for the other. */
+    weft_status (*buffer_create)(weft_device *dev, size_t bytes, void *host, void **buffer);
+    void (*buffer_release)(weft_device *dev, void *buffer);
+    weft_status (*to_device)(weft_device *dev, void *buffer, size_t bytes, const void *src,
+                             int zero_copy);
+    weft_status (*to_host)(weft_device *dev, void *buffer, size_t bytes, void *dst, int zero_copy);
+
+    /* Primitives over n elements. */
+    weft_status (*axpy)(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
+                        size_t n);
+    /* partials[k] = sum of block k (WEFT_SUM_BLOCK elements, the last may be short). */
+    weft_status (*sum_blocks)(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
+                              double *partials);
+
+    weft_status (*finish)(weft_device *dev);
+    /* "reference", "opencl-cpu", ... for a primitive name. */
+    const char *(*impl)(const weft_device *dev, const char *primitive);
+} weft_backend;
+
+void weft_backend_host_init(weft_backend *ops);
+const weft_backend *weft_backend_reference(void);
+
+#endif

@@ -1,0 +1,251 @@
+/* The OpenCL backend: buffers, transfers and the built-in kernels on one
+ * OpenCL device (its own cl_context and in-order queue). Starts from the host
+ * table and overrides what a device does natively. */
+#include "backend_cl.h"
+#include "cl_common.h"
+#include "error.h"
+#include "kernels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- memory ---- */
+
+static weft_status cl_buffer_create(weft_device *dev, size_t bytes, void *host, void **buffer)
+{
+    cl_int err;
+    cl_mem_flags flags = CL_MEM_READ_WRITE | (host ? CL_MEM_USE_HOST_PTR : 0);
+    cl_mem mem = clCreateBuffer(weft_cl(dev)->context, flags, bytes ? bytes : 1, host, &err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateBuffer", err);
+    *buffer = mem;
+    return WEFT_OK;
+}
+
+static void cl_buffer_release(weft_device *dev, void *buffer)
+{
+    (void)dev;
+    clReleaseMemObject((cl_mem)buffer);
+}
+
+/* Zero-copy buffers wrap the host storage; mapping and unmapping is what the
+ * OpenCL memory model asks for to hand the memory from one side to the other
+ * (free on PoCL, where the map returns the host pointer itself). */
+static weft_status map_sync(weft_device *dev, cl_mem mem, size_t bytes, void *host, int to_device)
+{
+    cl_command_queue q = weft_cl(dev)->queue;
+    cl_int err;
+    void *mapped = clEnqueueMapBuffer(q, mem, CL_TRUE, to_device ? CL_MAP_WRITE : CL_MAP_READ, 0,
+                                      bytes, 0, NULL, NULL, &err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueMapBuffer", err);
+    if (mapped != host) {
+        if (to_device)
+            memcpy(mapped, host, bytes);
+        else
+            memcpy(host, mapped, bytes);
+    }
+    err = clEnqueueUnmapMemObject(q, mem, mapped, 0, NULL, NULL);
+    if (err == CL_SUCCESS && !to_device) err = clFinish(q);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueUnmapMemObject", err);
+    return WEFT_OK;
+}
+
+static weft_status cl_to_device(weft_device *dev, void *buffer, size_t bytes, const void *src,
+                                int zero_copy)
+{
+    if (dev->ctx->faults & WEFT_FAULT_WRITE)
+        return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT=write)", CL_OUT_OF_RESOURCES);
+    if (bytes == 0) return WEFT_OK;
+    if (zero_copy) return map_sync(dev, buffer, bytes, (void *)src, 1);
+    /* Non-blocking: the in-order queue runs it before the kernel that needs
+     * it, and the op keeps src unchanged until finish. */
+    cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, 0, bytes, src, 0,
+                                      NULL, NULL);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
+    return WEFT_OK;
+}
+
+static weft_status cl_to_host(weft_device *dev, void *buffer, size_t bytes, void *dst,
+                              int zero_copy)
+{
+    if (bytes == 0) return WEFT_OK;
+    if (zero_copy) return map_sync(dev, buffer, bytes, dst, 0);
+    cl_int err =
+        clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer", err);
+    return WEFT_OK;
+}
+
+/* ---- built-in kernels ---- */
+
+static void kernel_options(const weft_device *dev, char *out, size_t cap, const char *extra)
+{
+    snprintf(out, cap, "-cl-std=CL1.2 -DAXPY_ITEMS=%d -DSUM_BLOCK=%d%s %s",
+             weft_cl(dev)->gpu_class ? 1 : 4096, WEFT_SUM_BLOCK,
+             weft_cl(dev)->has_fp64 ? " -DWEFT_HAVE_FP64" : "", extra ? extra : "");
+}
+
+static weft_status create_kernel(weft_device *dev, cl_program program, const char *name,
+                                 cl_kernel *out)
+{
+    cl_int err;
+    *out = clCreateKernel(program, name, &err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, name, err);
+    return WEFT_OK;
+}
+
+/* Builds the built-in programs on first use. A device whose compiler fails
+ * keeps working through the reference implementation. */
+static weft_status ensure_kernels(weft_device *dev)
+{
+    weft_cl_device *cl = weft_cl(dev);
+    pthread_mutex_lock(&cl->lock);
+    weft_status st = WEFT_OK;
+    if (cl->kernels.built == 0) {
+        char options[256];
+        kernel_options(dev, options, sizeof options, NULL);
+        cl_program axpy = NULL, sum = NULL;
+        st = weft_cl_program_get(dev, weft_kernel_axpy, options, &axpy, NULL);
+        if (st == WEFT_OK) st = create_kernel(dev, axpy, "axpy_f32", &cl->kernels.axpy[0]);
+        if (st == WEFT_OK && cl->has_fp64)
+            st = create_kernel(dev, axpy, "axpy_f64", &cl->kernels.axpy[1]);
+        if (st == WEFT_OK && cl->has_fp64) {
+            st = weft_cl_program_get(dev, weft_kernel_sum, options, &sum, NULL);
+            if (st == WEFT_OK) st = create_kernel(dev, sum, "sum_f32", &cl->kernels.sum[0]);
+            if (st == WEFT_OK) st = create_kernel(dev, sum, "sum_f64", &cl->kernels.sum[1]);
+        }
+        if (axpy) clReleaseProgram(axpy);
+        if (sum) clReleaseProgram(sum);
+        cl->kernels.built = st == WEFT_OK ? 1 : -1;
+        if (st != WEFT_OK)
+            weft_log(&dev->ctx->log, WEFT_LOG_WARN,
+                     "device %zu: built-in kernels unavailable, using the host: %s", dev->index,
+                     weft_last_error());
+    } else if (cl->kernels.built < 0) {
+        st = weft_error_set(WEFT_ERR_BUILD, "device %zu: built-in kernels failed to build",
+                            dev->index);
+    }
+    pthread_mutex_unlock(&cl->lock);
+    return st;
+}
+
+static weft_status enqueue(weft_device *dev, cl_kernel kernel, size_t global)
+{
+    if (dev->ctx->faults & WEFT_FAULT_LAUNCH)
+        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT=launch)",
+                            CL_OUT_OF_RESOURCES);
+    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, 1, NULL, &global, NULL, 0,
+                                        NULL, NULL);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
+    return WEFT_OK;
+}
+
+static weft_status set_args(weft_device *dev, cl_kernel k, size_t count, const size_t *sizes,
+                            const void *const *values)
+{
+    for (cl_uint i = 0; i < count; i++) {
+        cl_int err = clSetKernelArg(k, i, sizes[i], values[i]);
+        if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg", err);
+    }
+    return WEFT_OK;
+}
+
+static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
+                           size_t n)
+{
+    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "axpy needs f32 or f64");
+    RETURN_ON_ERROR(ensure_kernels(dev));
+    cl_kernel k = weft_cl(dev)->kernels.axpy[dtype == WEFT_F64];
+    RETURN_IF(!k, WEFT_ERR_UNSUPPORTED, "device %zu has no fp64", dev->index);
+    if (n == 0) return WEFT_OK;
+    cl_ulong count = n;
+    float af = (float)a;
+    cl_mem xm = x.buffer, ym = y.buffer;
+    size_t sizes[] = {sizeof count, dtype == WEFT_F32 ? sizeof af : sizeof a, sizeof xm, sizeof ym};
+    const void *values[] = {&count, dtype == WEFT_F32 ? (const void *)&af : (const void *)&a, &xm,
+                            &ym};
+    RETURN_ON_ERROR(set_args(dev, k, 4, sizes, values));
+    size_t items = weft_cl(dev)->gpu_class ? 1 : 4096;
+    return enqueue(dev, k, (n + items - 1) / items);
+}
+
+static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
+                                 double *partials)
+{
+    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "sum needs f32 or f64");
+    RETURN_ON_ERROR(ensure_kernels(dev));
+    weft_cl_device *cl = weft_cl(dev);
+    cl_kernel k = cl->kernels.sum[dtype == WEFT_F64];
+    RETURN_IF(!k, WEFT_ERR_UNSUPPORTED, "device %zu has no fp64 for block sums", dev->index);
+    if (n == 0) return WEFT_OK;
+    size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    size_t bytes = blocks * sizeof(double);
+    if (cl->scratch_bytes < bytes) {
+        /* Wait for reads still using the old scratch before dropping it. */
+        cl_int err = clFinish(cl->queue);
+        if (err != CL_SUCCESS) return weft_cl_fail(dev, "clFinish", err);
+        if (cl->scratch) clReleaseMemObject(cl->scratch);
+        cl->scratch = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        cl->scratch_bytes = err == CL_SUCCESS ? bytes : 0;
+        if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateBuffer (partials)", err);
+    }
+    cl_ulong count = n;
+    cl_mem xm = x.buffer;
+    size_t sizes[] = {sizeof count, sizeof xm, sizeof cl->scratch};
+    const void *values[] = {&count, &xm, &cl->scratch};
+    RETURN_ON_ERROR(set_args(dev, k, 3, sizes, values));
+    RETURN_ON_ERROR(enqueue(dev, k, blocks));
+    /* In-order queue: the next chunk's kernel overwrites scratch only after
+     * this read has copied it out. */
+    cl_int err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL,
+                                     NULL);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
+    return WEFT_OK;
+}
+
+static weft_status cl_finish(weft_device *dev)
+{
+    cl_int err = clFinish(weft_cl(dev)->queue);
+    if (err == CL_SUCCESS && (dev->ctx->faults & WEFT_FAULT_FINISH)) err = CL_OUT_OF_RESOURCES;
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clFinish", err);
+    return WEFT_OK;
+}
+
+static const char *cl_impl(const weft_device *dev, const char *primitive)
+{
+    const weft_cl_device *cl = weft_cl(dev);
+    int native = (strcmp(primitive, "axpy") == 0 || strcmp(primitive, "sum") == 0) &&
+                 cl->kernels.built >= 0 && (cl->has_fp64 || strcmp(primitive, "sum") != 0);
+    if (!native) return "reference";
+    return cl->gpu_class ? "opencl-gpu" : "opencl-cpu";
+}
+
+void weft_backend_cl_init(weft_backend *ops)
+{
+    weft_backend_host_init(ops);
+    ops->name = "opencl";
+    ops->buffer_create = cl_buffer_create;
+    ops->buffer_release = cl_buffer_release;
+    ops->to_device = cl_to_device;
+    ops->to_host = cl_to_host;
+    ops->axpy = cl_axpy;
+    ops->sum_blocks = cl_sum_blocks;
+    ops->finish = cl_finish;
+    ops->impl = cl_impl;
+}
+
+void weft_cl_device_release(weft_device *dev)
+{
+    weft_cl_device *cl = weft_cl(dev);
+    if (!cl) return;
+    for (int i = 0; i < 2; i++) {
+        if (cl->kernels.axpy[i]) clReleaseKernel(cl->kernels.axpy[i]);
+        if (cl->kernels.sum[i]) clReleaseKernel(cl->kernels.sum[i]);
+    }
+    if (cl->scratch) clReleaseMemObject(cl->scratch);
+    if (cl->queue) clReleaseCommandQueue(cl->queue);
+    if (cl->context) clReleaseContext(cl->context);
+    pthread_mutex_destroy(&cl->lock);
+    free(cl);
+    dev->impl = NULL;
+}

@@ -1,0 +1,192 @@
+/* Calibration: how fast each selected device streams data, what one launch
+ * costs, and from that the size below which work stays on the host. Measured
+ * once per device and kept in the cache directory, so later contexts read a
+ * line instead of timing anything. */
+#include "array.h"
+#include "error.h"
+#include "sha256.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { STREAM_N = 1 << 22, TINY_N = 16, HOST_N = 1 << 14 };
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct device_speed {
+    double bytes_per_sec;
+    double launch_seconds;
+} device_speed;
+
+/* Best of a few axpy runs over n f32 elements on dev through its backend. */
+static weft_status time_axpy(weft_device *dev, size_t n, int reps, double *best)
+{
+    weft_status st = WEFT_OK;
+    float *x = aligned_alloc(4096, (n * sizeof(float) + 4095) / 4096 * 4096);
+    float *y = aligned_alloc(4096, (n * sizeof(float) + 4095) / 4096 * 4096);
+    void *xb = NULL, *yb = NULL;
+    GOTO_ERROR_IF(!x || !y, WEFT_ERR_NOMEM, "calibration buffers");
+    for (size_t i = 0; i < n; i++)
+        x[i] = y[i] = 1.0f;
+    int zc = dev->info.zero_copy;
+    GOTO_ERROR_ON(dev->ops.buffer_create(dev, n * sizeof(float), zc ? x : NULL, &xb));
+    GOTO_ERROR_ON(dev->ops.buffer_create(dev, n * sizeof(float), zc ? y : NULL, &yb));
+    GOTO_ERROR_ON(dev->ops.to_device(dev, xb, n * sizeof(float), x, zc));
+    GOTO_ERROR_ON(dev->ops.to_device(dev, yb, n * sizeof(float), y, zc));
+    weft_view xv = {x, xb}, yv = {y, yb};
+    GOTO_ERROR_ON(dev->ops.axpy(dev, WEFT_F32, 0.5, xv, yv, n)); /* warm-up: builds, faults in */
+    GOTO_ERROR_ON(dev->ops.finish(dev));
+    *best = INFINITY;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        GOTO_ERROR_ON(dev->ops.axpy(dev, WEFT_F32, 0.5, xv, yv, n));
+        GOTO_ERROR_ON(dev->ops.finish(dev));
+        double t = now() - t0;
+        if (t < *best) *best = t;
+    }
+error:
+    if (xb) dev->ops.buffer_release(dev, xb);
+    if (yb) dev->ops.buffer_release(dev, yb);
+    free(x);
+    free(y);
+    return st;
+}
+
+static void record_path(const weft_device *dev, char *path, size_t cap)
+{
+    weft_sha256 h;
+    uint8_t digest[32];
+    char hex[65];
+    weft_sha256_init(&h);
+    weft_sha256_field(&h, dev->info.name);
+    weft_sha256_field(&h, dev->info.vendor);
+    weft_sha256_field(&h, dev->info.driver_version);
+    weft_sha256_field(&h, WEFT_VERSION_STRING);
+    weft_sha256_final(&h, digest);
+    weft_sha256_hex(digest, hex);
+    hex[16] = '\0';
+    snprintf(path, cap, "%s/calibration-%s.txt", dev->ctx->cache_dir, hex);
+}
+
+/* A record that does not parse into sane numbers is ignored and re-measured. */
+static int load_record(const weft_device *dev, device_speed *speed)
+{
+    if (!dev->ctx->cache_dir) return 0;
+    char path[4200];
+    record_path(dev, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int ok = fscanf(f, "weft-calibration-1 %lf %lf", &speed->bytes_per_sec,
+                    &speed->launch_seconds) == 2;
+    fclose(f);
+    return ok && isfinite(speed->bytes_per_sec) && speed->bytes_per_sec > 1e6 &&
+           isfinite(speed->launch_seconds) && speed->launch_seconds > 0 &&
+           speed->launch_seconds < 1.0;
+}
+
+static void store_record(const weft_device *dev, const device_speed *speed)
+{
+    if (!dev->ctx->cache_dir) return;
+    char path[4200], temp[4300];
+    record_path(dev, path, sizeof path);
+    snprintf(temp, sizeof temp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(temp, "w");
+    if (!f) return;
+    int ok = fprintf(f, "weft-calibration-1 %.6g %.6g\n# bytes/s of f32 axpy, launch+finish seconds (%s)\n",
+                     speed->bytes_per_sec, speed->launch_seconds, dev->info.name) > 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(temp, path) != 0) remove(temp);
+}
+
+static weft_status measure(weft_device *dev, device_speed *speed)
+{
+    double stream_t = 0, tiny_t = 0;
+    RETURN_ON_ERROR(time_axpy(dev, STREAM_N, 3, &stream_t));
+    RETURN_ON_ERROR(time_axpy(dev, TINY_N, 20, &tiny_t));
+    speed->bytes_per_sec = 3.0 * sizeof(float) * STREAM_N / stream_t;
+    speed->launch_seconds = tiny_t;
+    return WEFT_OK;
+}
+
+/* Elements per second of the calling thread alone, on cache-resident data:
+ * what the host does while a device would still be launching. */
+static double host_single_rate(weft_ctx *ctx)
+{
+    float *x = calloc(2 * HOST_N, sizeof *x);
+    if (!x) return 1e9;
+    float *y = x + HOST_N;
+    weft_device *host = &ctx->devices[0];
+    weft_view xv = {x, NULL}, yv = {y, NULL};
+    double best = INFINITY;
+    for (int r = 0; r < 20; r++) {
+        double t0 = now();
+        host->ops.axpy(host, WEFT_F32, 0.5, xv, yv, HOST_N); /* below pool_min: one thread */
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    free(x);
+    return HOST_N / best;
+}
+
+static int any_opencl_selected(const weft_ctx *ctx)
+{
+    for (size_t d = 1; d < ctx->ndevices; d++)
+        if (ctx->devices[d].info.selected) return 1;
+    return 0;
+}
+
+void weft_ctx_calibrate(weft_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->calibrated) {
+        pthread_mutex_unlock(&ctx->lock);
+        return;
+    }
+    size_t selected = 0;
+    for (size_t d = 0; d < ctx->ndevices; d++)
+        selected += ctx->devices[d].info.selected;
+    int need_weights = ctx->weights == WEFT_WEIGHTS_CALIBRATED && selected > 1;
+    int need_threshold = ctx->small_elements < 0 && any_opencl_selected(ctx);
+    double min_launch = INFINITY;
+    for (size_t d = 0; d < ctx->ndevices && (need_weights || need_threshold); d++) {
+        weft_device *dev = &ctx->devices[d];
+        if (!dev->info.selected) continue;
+        device_speed speed = {0};
+        if (!load_record(dev, &speed)) {
+            if (measure(dev, &speed) != WEFT_OK) {
+                weft_log(&ctx->log, WEFT_LOG_WARN, "calibration of device %zu failed: %s", d,
+                         weft_last_error());
+                continue;
+            }
+            store_record(dev, &speed);
+        }
+        dev->bytes_per_sec = speed.bytes_per_sec;
+        dev->launch_seconds = speed.launch_seconds;
+        if (need_weights) dev->info.weight = speed.bytes_per_sec;
+        if (d > 0 && speed.launch_seconds < min_launch) min_launch = speed.launch_seconds;
+        weft_log(&ctx->log, WEFT_LOG_INFO, "calibration: device %zu streams %.2f GB/s, launch %.1f us",
+                 d, speed.bytes_per_sec * 1e-9, speed.launch_seconds * 1e6);
+    }
+    if (ctx->small_elements < 0) {
+        int64_t small = 0;
+        if (need_threshold && isfinite(min_launch)) {
+            double elements = min_launch * host_single_rate(ctx);
+            small = (int64_t)(elements / WEFT_SUM_BLOCK + 1) * WEFT_SUM_BLOCK;
+            if (small > (1 << 24)) small = 1 << 24;
+        }
+        ctx->small_elements = small;
+        weft_log(&ctx->log, WEFT_LOG_INFO, "arrays under %lld elements stay on the host",
+                 (long long)small);
+    }
+    ctx->calibrated = 1;
+    pthread_mutex_unlock(&ctx->lock);
+}

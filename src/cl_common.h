@@ -1,0 +1,50 @@
+/* Shared pieces of the OpenCL backend: headers, error names, per-device state. */
+#ifndef WEFT_CL_COMMON_H
+#define WEFT_CL_COMMON_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#include <CL/cl.h>
+
+#include "ctx.h"
+
+#include <pthread.h>
+
+/* "CL_OUT_OF_RESOURCES"-style name of an OpenCL error code. */
+const char *weft_cl_error_name(cl_int err);
+/* Sets WEFT_ERR_OPENCL naming the call, the device and the error; returns it. */
+weft_status weft_cl_fail(const weft_device *dev, const char *call, cl_int err);
+
+typedef struct weft_cl_kernels {
+    cl_kernel axpy[2]; /* f32, f64 */
+    cl_kernel sum[2];
+    int built;         /* 1 ok, -1 failed (use the reference) */
+} weft_cl_kernels;
+
+typedef struct weft_cl_device {
+    cl_platform_id platform;
+    cl_device_id id;
+    cl_context context;
+    cl_command_queue queue;
+    char platform_version[128];
+    int has_fp64;
+    int gpu_class; /* kernels in their GPU variant */
+    unsigned base_align;
+    pthread_mutex_t lock; /* lazy kernel creation */
+    weft_cl_kernels kernels;
+    cl_mem scratch; /* per-block partials of the chunk being summed */
+    size_t scratch_bytes;
+    int failed_since_finish;
+} weft_cl_device;
+
+static inline weft_cl_device *weft_cl(const weft_device *dev)
+{
+    return (weft_cl_device *)dev->impl;
+}
+
+/* Builds source for one device through the memory and disk caches. On
+ * WEFT_ERR_BUILD *log (malloc'd, may be NULL) holds the build log. */
+weft_status weft_cl_program_get(weft_device *dev, const char *source, const char *options,
+                                cl_program *program, char **log);
+
+#endif

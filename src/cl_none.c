@@ -1,0 +1,44 @@
+/* Built without OpenCL (WEFT_WITH_OPENCL=OFF): the host pool is the only device. */
+#include "backend_cl.h"
+
+void weft_cl_discover(weft_ctx *ctx)
+{
+    weft_ctx_note(ctx, "weft was built without OpenCL (WEFT_WITH_OPENCL=OFF)");
+}
+
+void weft_backend_cl_init(weft_backend *ops)
+{
+    weft_backend_host_init(ops);
+}
+
+void weft_cl_device_release(weft_device *dev)
+{
+    (void)dev;
+}
+
+void weft_cl_program_cache_release(weft_ctx *ctx)
+{
+    (void)ctx;
+}
+
+weft_status weft_cl_build_for(weft_device *dev, const char *source, const char *options,
+                              void **handle, char **log)
+{
+    (void)dev;
+    (void)source;
+    (void)options;
+    *handle = NULL;
+    *log = NULL;
+    return WEFT_OK;
+}
+
+void weft_cl_program_release(void *handle)
+{
+    (void)handle;
+}
+
+weft_status weft_cl_program_cache_create(weft_ctx *ctx)
+{
+    (void)ctx;
+    return WEFT_OK;
+}

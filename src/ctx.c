@@ -1,0 +1,340 @@
+/* Context lifetime: options and environment, device discovery and selection. */
+#include "backend_cl.h"
+#include "cache.h"
+#include "ctx.h"
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void weft_options_init(weft_options *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->disk_cache = 1;
+    o->zero_copy = 1;
+    o->weights = WEFT_WEIGHTS_CALIBRATED;
+    o->small_elements = -1;
+    o->smoke_test = 1;
+    o->log_level = WEFT_LOG_WARN;
+}
+
+void weft_ctx_note(weft_ctx *ctx, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&ctx->lock);
+    size_t old = ctx->notes ? strlen(ctx->notes) : 0;
+    char *grown = realloc(ctx->notes, old + strlen(line) + 2);
+    if (grown) {
+        sprintf(grown + old, "%s\n", line);
+        ctx->notes = grown;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    weft_log(&ctx->log, WEFT_LOG_INFO, "%s", line);
+}
+
+/* Integer environment knob; returns fallback when unset or malformed. */
+static long long env_int(const char *name, long long fallback)
+{
+    const char *text = getenv(name);
+    if (!text || !*text) return fallback;
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    return *end == '\0' ? v : fallback;
+}
+
+static unsigned parse_faults(const char *text)
+{
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } table[] = {{"launch", WEFT_FAULT_LAUNCH}, {"finish", WEFT_FAULT_FINISH},
+                 {"write", WEFT_FAULT_WRITE},   {"smoke", WEFT_FAULT_SMOKE},
+                 {"build", WEFT_FAULT_BUILD}};
+    unsigned faults = 0;
+    if (!text) return 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strstr(text, table[i].name)) faults |= table[i].flag;
+    return faults;
+}
+
+static void add_host_device(weft_ctx *ctx)
+{
+    weft_device *host = &ctx->devices[0];
+    memset(host, 0, sizeof *host);
+    host->ctx = ctx;
+    weft_backend_host_init(&host->ops);
+    weft_device_info *info = &host->info;
+    snprintf(info->name, sizeof info->name, "host thread pool (%d threads)",
+             weft_pool_threads(ctx->pool));
+    snprintf(info->vendor, sizeof info->vendor, "weft");
+    snprintf(info->driver_version, sizeof info->driver_version, "%s", WEFT_VERSION_STRING);
+    snprintf(info->platform, sizeof info->platform, "host");
+    info->kind = WEFT_DEVICE_HOST;
+    info->max_alloc_bytes = UINT64_MAX;
+    info->compute_units = (unsigned)weft_pool_threads(ctx->pool);
+    info->usable = 1;
+    info->zero_copy = 1;
+}
+
+/* Does token (from WEFT_DEVICES / options.devices) pick device d? */
+static int token_matches(const char *token, const weft_device *dev)
+{
+    if (strcmp(token, "all") == 0) return 1;
+    if (strcmp(token, "host") == 0) return dev->info.kind == WEFT_DEVICE_HOST;
+    if (strcmp(token, "cpu") == 0) return dev->info.kind == WEFT_DEVICE_CPU;
+    if (strcmp(token, "gpu") == 0) return dev->info.kind == WEFT_DEVICE_GPU;
+    if (strcmp(token, "accelerator") == 0) return dev->info.kind == WEFT_DEVICE_ACCELERATOR;
+    if (strncmp(token, "cl:", 3) == 0) return atoi(token + 3) + 1 == (int)dev->index;
+    return 0;
+}
+
+static int token_valid(const char *token)
+{
+    static const char *const words[] = {"all", "host", "cpu", "gpu", "accelerator"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(token, words[i]) == 0) return 1;
+    if (strncmp(token, "cl:", 3) != 0 || token[3] == '\0') return 0;
+    for (const char *p = token + 3; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return 1;
+}
+
+static weft_status select_devices(weft_ctx *ctx, const char *spec)
+{
+    char copy[512];
+    RETURN_IF(strlen(spec) >= sizeof copy, WEFT_ERR_INVALID_ARG, "device list \"%.40s...\" too long",
+              spec);
+    strcpy(copy, spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        RETURN_IF(!token_valid(tok), WEFT_ERR_INVALID_ARG,
+                  "unknown device \"%s\" in \"%s\" (use all, cpu, gpu, accelerator, host, cl:N)",
+                  tok, spec);
+        for (size_t d = 0; d < ctx->ndevices; d++)
+            if (ctx->devices[d].info.usable && token_matches(tok, &ctx->devices[d]))
+                ctx->devices[d].info.selected = 1;
+    }
+    /* The pool and an OpenCL CPU device share the same cores: running both
+     * at full width would oversubscribe them, so the host takes no pieces
+     * while a CPU device is selected (unless weights are given by hand). */
+    weft_device *host = &ctx->devices[0];
+    for (size_t d = 1; d < ctx->ndevices && ctx->weights != WEFT_WEIGHTS_GIVEN; d++) {
+        if (host->info.selected && ctx->devices[d].info.selected &&
+            ctx->devices[d].info.kind == WEFT_DEVICE_CPU) {
+            host->info.selected = 0;
+            snprintf(host->info.reason, sizeof host->info.reason,
+                     "shares its cores with OpenCL CPU device %zu; runs small work and fallbacks",
+                     d);
+        }
+    }
+    size_t selected = 0;
+    for (size_t d = 0; d < ctx->ndevices; d++)
+        selected += ctx->devices[d].info.selected;
+    if (selected == 0) {
+        host->info.selected = 1;
+        host->info.reason[0] = '\0';
+        weft_ctx_note(ctx, "no OpenCL device selected by \"%s\": running on the host pool", spec);
+    }
+    return WEFT_OK;
+}
+
+static weft_status apply_weights(weft_ctx *ctx)
+{
+    for (size_t d = 0; d < ctx->ndevices; d++) {
+        weft_device_info *info = &ctx->devices[d].info;
+        if (!info->selected) continue;
+        if (ctx->weights == WEFT_WEIGHTS_GIVEN) {
+            RETURN_IF(d >= ctx->given_count || !(ctx->given[d] >= 0), WEFT_ERR_INVALID_ARG,
+                      "weights: need a non-negative weight for device %zu (got %zu weights)", d,
+                      ctx->given_count);
+            info->weight = ctx->given[d];
+        } else {
+            info->weight = 1.0; /* calibration refines it lazily */
+        }
+    }
+    return WEFT_OK;
+}
+
+static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spec)
+{
+    ctx->zero_copy = o->zero_copy ? (int)env_int("WEFT_ZERO_COPY", 1) != 0 : 0;
+    ctx->smoke_test = o->smoke_test ? (int)env_int("WEFT_SMOKE", 1) != 0 : 0;
+    ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)env_int("WEFT_MAX_ALLOC", 0);
+    ctx->small_elements =
+        o->small_elements >= 0 ? o->small_elements : env_int("WEFT_SMALL_ELEMENTS", -1);
+    ctx->pool_min_elements = (size_t)env_int("WEFT_POOL_MIN_ELEMENTS", 1 << 15);
+    ctx->faults = parse_faults(getenv("WEFT_FAULT"));
+    ctx->weights = o->weights;
+    const char *weights_env = getenv("WEFT_WEIGHTS");
+    if (o->weights == WEFT_WEIGHTS_CALIBRATED && weights_env && strcmp(weights_env, "even") == 0)
+        ctx->weights = WEFT_WEIGHTS_EVEN;
+    if (ctx->weights == WEFT_WEIGHTS_GIVEN) {
+        RETURN_IF(!o->given || o->given_count == 0, WEFT_ERR_INVALID_ARG,
+                  "WEFT_WEIGHTS_GIVEN needs options.given and options.given_count");
+        ctx->given = malloc(o->given_count * sizeof *ctx->given);
+        RETURN_IF(!ctx->given, WEFT_ERR_NOMEM, "cannot copy weights");
+        memcpy(ctx->given, o->given, o->given_count * sizeof *ctx->given);
+        ctx->given_count = o->given_count;
+    }
+    const char *devices = o->devices ? o->devices : getenv("WEFT_DEVICES");
+    *spec = strdup(devices && *devices ? devices : "all");
+    RETURN_IF(!*spec, WEFT_ERR_NOMEM, "cannot copy the device list");
+    int disk = o->disk_cache && env_int("WEFT_DISK_CACHE", 1) != 0;
+    if (disk) {
+        char *dir = o->cache_dir ? strdup(o->cache_dir) : weft_cache_default_dir();
+        if (dir && weft_cache_prepare_dir(dir) == WEFT_OK) {
+            ctx->cache_dir = dir;
+        } else {
+            weft_ctx_note(ctx, "disk cache off: %s", dir ? weft_last_error() : "no cache dir");
+            free(dir);
+        }
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
+{
+    RETURN_IF(!out, WEFT_ERR_NULL, "weft_ctx_create: output handle is NULL");
+    *out = NULL;
+    weft_options defaults;
+    weft_options_init(&defaults);
+    const weft_options *o = options ? options : &defaults;
+    weft_status st = WEFT_OK;
+    char *spec = NULL;
+    weft_ctx *ctx = calloc(1, sizeof *ctx);
+    RETURN_IF(!ctx, WEFT_ERR_NOMEM, "cannot allocate a context");
+    pthread_mutex_init(&ctx->lock, NULL);
+    weft_stream_init(&ctx->stream);
+    weft_logger_init(&ctx->log, o->log, o->log_user, o->log_level);
+    GOTO_ERROR_ON(read_options(ctx, o, &spec));
+    ctx->pool = weft_pool_create(o->num_threads);
+    GOTO_ERROR_IF(!ctx->pool, WEFT_ERR_NOMEM, "cannot create the thread pool");
+    ctx->devices = calloc(1, sizeof *ctx->devices);
+    GOTO_ERROR_IF(!ctx->devices, WEFT_ERR_NOMEM, "cannot allocate the device table");
+    ctx->ndevices = 1;
+    add_host_device(ctx);
+    GOTO_ERROR_ON(weft_cl_program_cache_create(ctx));
+    weft_cl_discover(ctx);
+    GOTO_ERROR_ON(select_devices(ctx, spec));
+    GOTO_ERROR_ON(apply_weights(ctx));
+    for (size_t d = 0; d < ctx->ndevices; d++)
+        weft_log(&ctx->log, WEFT_LOG_INFO, "device %zu: %s [%s]%s%s", d,
+                 ctx->devices[d].info.name, weft_device_kind_name(ctx->devices[d].info.kind),
+                 ctx->devices[d].info.selected ? " selected" : "",
+                 ctx->devices[d].info.usable ? "" : " (set aside)");
+    free(spec);
+    *out = ctx;
+    return WEFT_OK;
+error:
+    free(spec);
+    {
+        /* Keep the detail: freeing may call into OpenCL and overwrite it. */
+        char *detail = strdup(weft_last_error());
+        weft_ctx_free(ctx);
+        if (detail) weft_error_copy(detail);
+        free(detail);
+    }
+    return st;
+}
+
+void weft_ctx_free(weft_ctx *ctx)
+{
+    if (!ctx) return;
+    weft_stream_destroy(&ctx->stream);
+    for (size_t d = 1; d < ctx->ndevices; d++)
+        weft_cl_device_release(&ctx->devices[d]);
+    weft_cl_program_cache_release(ctx);
+    weft_pool_free(ctx->pool);
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx->devices);
+    free(ctx->notes);
+    free(ctx->cache_dir);
+    free(ctx->given);
+    free(ctx->last_pieces);
+    free(ctx);
+}
+
+weft_status weft_ctx_finish(weft_ctx *ctx)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_finish: context is NULL");
+    return weft_stream_finish(&ctx->stream);
+}
+
+weft_status weft_ctx_set_log(weft_ctx *ctx, weft_log_fn fn, void *user, weft_log_level level)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_set_log: context is NULL");
+    weft_logger_init(&ctx->log, fn, user, level);
+    return WEFT_OK;
+}
+
+const char *weft_ctx_notes(const weft_ctx *ctx)
+{
+    return ctx && ctx->notes ? ctx->notes : "";
+}
+
+weft_status weft_ctx_num_threads(const weft_ctx *ctx, int *num_threads)
+{
+    RETURN_IF(!ctx || !num_threads, WEFT_ERR_NULL, "weft_ctx_num_threads: NULL argument");
+    *num_threads = weft_pool_threads(ctx->pool);
+    return WEFT_OK;
+}
+
+weft_status weft_ctx_small_elements(weft_ctx *ctx, int64_t *elements)
+{
+    RETURN_IF(!ctx || !elements, WEFT_ERR_NULL, "weft_ctx_small_elements: NULL argument");
+    weft_ctx_calibrate(ctx);
+    *elements = ctx->small_elements;
+    return WEFT_OK;
+}
+
+void weft_ctx_set_pieces(weft_ctx *ctx, const weft_piece_report *pieces, size_t count)
+{
+    pthread_mutex_lock(&ctx->lock);
+    if (count > ctx->last_capacity) {
+        weft_piece_report *grown = realloc(ctx->last_pieces, count * sizeof *grown);
+        if (grown) {
+            ctx->last_pieces = grown;
+            ctx->last_capacity = count;
+        }
+    }
+    ctx->last_count = count <= ctx->last_capacity ? count : 0;
+    if (ctx->last_count) memcpy(ctx->last_pieces, pieces, count * sizeof *pieces);
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+weft_status weft_ctx_last_pieces(weft_ctx *ctx, weft_piece_report *pieces, size_t capacity,
+                                 size_t *count)
+{
+    RETURN_IF(!ctx || !count || (!pieces && capacity), WEFT_ERR_NULL,
+              "weft_ctx_last_pieces: NULL argument");
+    pthread_mutex_lock(&ctx->lock);
+    *count = ctx->last_count;
+    size_t copy = capacity < ctx->last_count ? capacity : ctx->last_count;
+    if (copy) memcpy(pieces, ctx->last_pieces, copy * sizeof *pieces);
+    pthread_mutex_unlock(&ctx->lock);
+    return WEFT_OK;
+}
+
+weft_status weft_cache_stats_get(const weft_ctx *ctx, weft_cache_stats *stats)
+{
+    RETURN_IF(!ctx || !stats, WEFT_ERR_NULL, "weft_cache_stats_get: NULL argument");
+    weft_ctx *c = (weft_ctx *)ctx;
+    stats->memory_hits = atomic_load(&c->cache_counters[WEFT_CACHE_MEMORY_HIT]);
+    stats->disk_hits = atomic_load(&c->cache_counters[WEFT_CACHE_DISK_HIT]);
+    stats->misses = atomic_load(&c->cache_counters[WEFT_CACHE_MISS]);
+    stats->disk_rejects = atomic_load(&c->cache_counters[WEFT_CACHE_REJECT]);
+    stats->disk_writes = atomic_load(&c->cache_counters[WEFT_CACHE_WRITE]);
+    return WEFT_OK;
+}
+
+const char *weft_cache_dir(const weft_ctx *ctx)
+{
+    return ctx && ctx->cache_dir ? ctx->cache_dir : "";
+}

@@ -1,0 +1,63 @@
+/* The context: devices, pool, stream, program cache, options. */
+#ifndef WEFT_CTX_H
+#define WEFT_CTX_H
+
+#include "device.h"
+#include "log.h"
+#include "pool.h"
+#include "stream.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Test hooks from WEFT_FAULT (comma list): make the OpenCL backend fail on purpose. */
+enum weft_fault {
+    WEFT_FAULT_LAUNCH = 1 << 0, /* every kernel enqueue fails */
+    WEFT_FAULT_FINISH = 1 << 1, /* every clFinish reports failure */
+    WEFT_FAULT_WRITE = 1 << 2,  /* host-to-device transfers fail */
+    WEFT_FAULT_SMOKE = 1 << 3,  /* the discovery smoke kernel fails */
+    WEFT_FAULT_BUILD = 1 << 4   /* program builds fail */
+};
+
+typedef struct weft_program_cache weft_program_cache;
+
+struct weft_ctx {
+    weft_logger log;
+    weft_pool *pool;
+    weft_device *devices; /* [0] is the host */
+    size_t ndevices;
+    char *notes;
+    char *cache_dir; /* NULL: no disk cache */
+    int zero_copy;
+    int smoke_test;
+    uint64_t max_alloc;
+    weft_weights weights;
+    double *given;
+    size_t given_count;
+    int64_t small_elements;     /* -1 until measured */
+    size_t pool_min_elements;   /* below: the calling thread alone */
+    unsigned faults;
+    int calibrated;
+    pthread_mutex_t lock; /* calibration, notes, last pieces */
+    weft_stream stream;
+    weft_program_cache *programs;
+    atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */
+    weft_piece_report *last_pieces;
+    size_t last_count, last_capacity;
+};
+
+enum { WEFT_CACHE_MEMORY_HIT, WEFT_CACHE_DISK_HIT, WEFT_CACHE_MISS, WEFT_CACHE_REJECT, WEFT_CACHE_WRITE };
+
+static inline void weft_cache_count(weft_ctx *ctx, int which)
+{
+    atomic_fetch_add(&ctx->cache_counters[which], 1);
+}
+
+/* Appends a line to the context notes (and logs it at info). */
+void weft_ctx_note(weft_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records what ran where for weft_ctx_last_pieces. */
+void weft_ctx_set_pieces(weft_ctx *ctx, const weft_piece_report *pieces, size_t count);
+/* Measures weights and the small-work threshold once (lazily). */
+void weft_ctx_calibrate(weft_ctx *ctx);
+
+#endif

@@ -1,0 +1,42 @@
+/* Per-thread error detail and the early-return macros used across weft. */
+#ifndef WEFT_ERROR_H
+#define WEFT_ERROR_H
+
+#include "weft.h"
+
+/* Records a formatted detail for the calling thread and returns status, so a
+ * failure path reads `return weft_error_set(WEFT_ERR_SIZE, "...", ...);`. */
+weft_status weft_error_set(weft_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Replaces the detail with an exact copy (used to hand an async failure over). */
+void weft_error_copy(const char *detail);
+void weft_error_clear(void);
+
+#define RETURN_IF(cond, status, ...)                                                               \
+    do {                                                                                           \
+        if (cond) return weft_error_set((status), __VA_ARGS__);                                    \
+    } while (0)
+
+/* Propagates a failed status; the callee already set the detail. */
+#define RETURN_ON_ERROR(expr)                                                                      \
+    do {                                                                                           \
+        weft_status status_ = (expr);                                                              \
+        if (status_ != WEFT_OK) return status_;                                                    \
+    } while (0)
+
+/* For functions with one `error:` cleanup label and a local `weft_status st`. */
+#define GOTO_ERROR_IF(cond, status, ...)                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            st = weft_error_set((status), __VA_ARGS__);                                            \
+            goto error;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define GOTO_ERROR_ON(expr)                                                                        \
+    do {                                                                                           \
+        st = (expr);                                                                               \
+        if (st != WEFT_OK) goto error;                                                             \
+    } while (0)
+
+#endif

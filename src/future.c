@@ -1,0 +1,74 @@
+/* Futures: a status that becomes known later, shared by the stream and the user. */
+#include "error.h"
+#include "stream.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct weft_future {
+    atomic_int refs;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+    weft_status status;
+    char *detail; /* the failing operation's weft_last_error() */
+};
+
+weft_future *weft_future_create(int refs)
+{
+    weft_future *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    atomic_init(&f->refs, refs);
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    return f;
+}
+
+void weft_future_complete(weft_future *f, weft_status status, const char *detail)
+{
+    pthread_mutex_lock(&f->lock);
+    f->status = status;
+    f->detail = (status != WEFT_OK && detail) ? strdup(detail) : NULL;
+    f->done = 1;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
+int weft_future_orphaned(weft_future *f)
+{
+    return atomic_load(&f->refs) == 1;
+}
+
+weft_status weft_future_wait(weft_future *f)
+{
+    RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
+    pthread_mutex_lock(&f->lock);
+    while (!f->done)
+        pthread_cond_wait(&f->cond, &f->lock);
+    weft_status status = f->status;
+    pthread_mutex_unlock(&f->lock);
+    if (status != WEFT_OK) weft_error_copy(f->detail ? f->detail : weft_status_str(status));
+    return status;
+}
+
+weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_status *result)
+{
+    RETURN_IF(!f || !state, WEFT_ERR_NULL, "weft_future_status: future or state is NULL");
+    pthread_mutex_lock(&f->lock);
+    *state = f->done ? WEFT_FUTURE_DONE : WEFT_FUTURE_PENDING;
+    if (result) *result = f->done ? f->status : WEFT_OK;
+    pthread_mutex_unlock(&f->lock);
+    return WEFT_OK;
+}
+
+void weft_future_release(weft_future *f)
+{
+    if (!f) return;
+    if (atomic_fetch_sub(&f->refs, 1) != 1) return;
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->cond);
+    free(f->detail);
+    free(f);
+}

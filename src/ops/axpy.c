@@ -1,0 +1,52 @@
+/* weft_axpy: y = a*x + y over partitioned f32/f64 arrays. */
+#include "../error.h"
+#include "dispatch.h"
+
+#include <stdlib.h>
+
+typedef struct axpy_op {
+    weft_op base;
+    double a;
+} axpy_op;
+
+static int axpy_native(const weft_device *dev)
+{
+    return dev->ops.axpy != weft_backend_reference()->axpy;
+}
+
+static weft_status axpy_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
+                              size_t count)
+{
+    (void)begin;
+    const axpy_op *p = op;
+    return dev->ops.axpy(dev, p->base.arrays[0]->dtype, p->a, views[0], views[1], count);
+}
+
+static weft_status axpy_run(weft_op *base)
+{
+    weft_dispatch d = {.ctx = base->ctx,
+                       .arrays = {base->arrays[0], base->arrays[1]},
+                       .narrays = 2,
+                       .reads = 3,
+                       .writes = 2,
+                       .native = axpy_native,
+                       .run = axpy_chunk,
+                       .op = base};
+    return weft_dispatch_run(&d);
+}
+
+weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, weft_future **future)
+{
+    RETURN_IF(!ctx || !x || !y, WEFT_ERR_NULL, "weft_axpy: context or array is NULL");
+    RETURN_IF(x->ctx != ctx || y->ctx != ctx, WEFT_ERR_INVALID_ARG,
+              "weft_axpy: arrays belong to another context");
+    RETURN_IF(x->dtype != y->dtype || (x->dtype != WEFT_F32 && x->dtype != WEFT_F64),
+              WEFT_ERR_DTYPE, "weft_axpy: needs two f32 or two f64 arrays, got %s and %s",
+              weft_dtype_name(x->dtype), weft_dtype_name(y->dtype));
+    RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_axpy: x has %zu elements, y has %zu", x->n, y->n);
+    axpy_op *op = calloc(1, sizeof *op);
+    RETURN_IF(!op, WEFT_ERR_NOMEM, "weft_axpy: cannot allocate the operation");
+    op->base = (weft_op){.run = axpy_run, .ctx = ctx, .arrays = {x, y}, .narrays = 2};
+    op->a = a;
+    return weft_stream_submit(&ctx->stream, &op->base, future);
+}

@@ -1,0 +1,24 @@
+/* Running one primitive over partitioned arrays: each chunk on the device
+ * that owns it, host chunks on the pool meanwhile, and any chunk whose device
+ * fails rerun on the pool. Device-agnostic: the primitive is one callback. */
+#ifndef WEFT_DISPATCH_H
+#define WEFT_DISPATCH_H
+
+#include "../array.h"
+
+typedef struct weft_dispatch {
+    weft_ctx *ctx;
+    weft_array *arrays[WEFT_OP_MAX_ARRAYS]; /* equal size and element size */
+    size_t narrays;
+    unsigned reads, writes; /* bit i: the primitive reads / writes arrays[i] */
+    /* Does dev run this primitive natively (else its chunks run on the host)? */
+    int (*native)(const weft_device *dev);
+    /* Runs (or enqueues) the primitive on count elements from index begin. */
+    weft_status (*run)(void *op, weft_device *dev, const weft_view *views, size_t begin,
+                       size_t count);
+    void *op;
+} weft_dispatch;
+
+weft_status weft_dispatch_run(const weft_dispatch *d);
+
+#endif

@@ -1,0 +1,68 @@
+#include "partition.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void weft_split_units(size_t units, const double *weights, size_t count, size_t *shares)
+{
+    double total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += weights[i] > 0 ? weights[i] : 0;
+    size_t given = 0;
+    for (size_t i = 0; i < count; i++) {
+        double w = weights[i] > 0 ? weights[i] : 0;
+        shares[i] = total > 0 ? (size_t)floor((double)units * w / total) : 0;
+        given += shares[i];
+    }
+    /* Hand out what rounding left, one unit at a time, to the largest
+     * remainders; ties go to the lower index so the split is deterministic. */
+    while (given < units) {
+        size_t best = 0;
+        double best_rem = -1;
+        for (size_t i = 0; i < count; i++) {
+            double w = weights[i] > 0 ? weights[i] : 0;
+            if (w <= 0 && total > 0) continue;
+            double exact = total > 0 ? (double)units * w / total : 1.0;
+            double rem = exact - (double)shares[i];
+            if (rem > best_rem) {
+                best_rem = rem;
+                best = i;
+            }
+        }
+        shares[best]++;
+        given++;
+    }
+}
+
+size_t weft_partition(weft_ctx *ctx, size_t n, weft_span *spans)
+{
+    weft_ctx_calibrate(ctx);
+    if (n == 0 || (ctx->small_elements > 0 && (int64_t)n < ctx->small_elements)) {
+        spans[0] = (weft_span){0, 0, n};
+        return 1;
+    }
+    double *weights = calloc(ctx->ndevices, sizeof *weights);
+    size_t *shares = calloc(ctx->ndevices, sizeof *shares);
+    if (!weights || !shares) { /* degrade to the host rather than fail */
+        free(weights);
+        free(shares);
+        spans[0] = (weft_span){0, 0, n};
+        return 1;
+    }
+    for (size_t d = 0; d < ctx->ndevices; d++)
+        weights[d] = ctx->devices[d].info.selected ? ctx->devices[d].info.weight : 0;
+    size_t units = (n + WEFT_GRANULE - 1) / WEFT_GRANULE;
+    weft_split_units(units, weights, ctx->ndevices, shares);
+    size_t count = 0, begin = 0;
+    for (size_t d = 0; d < ctx->ndevices; d++) {
+        if (shares[d] == 0) continue;
+        size_t end = begin + shares[d] * WEFT_GRANULE;
+        if (end > n) end = n;
+        spans[count++] = (weft_span){d, begin, end};
+        begin = end;
+    }
+    free(weights);
+    free(shares);
+    if (count == 0) spans[count++] = (weft_span){0, 0, n};
+    return count;
+}

@@ -1,0 +1,225 @@
+/* Building OpenCL programs through the two caches: per context in memory,
+ * and as device binaries on disk keyed by everything that changes them. */
+#include "backend_cl.h"
+#include "cache.h"
+#include "cl_common.h"
+#include "error.h"
+#include "sha256.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cached_program {
+    uint8_t key[32];
+    cl_program program;
+    struct cached_program *next;
+} cached_program;
+
+struct weft_program_cache {
+    pthread_mutex_t lock;
+    cached_program *head;
+};
+
+weft_status weft_cl_program_cache_create(weft_ctx *ctx)
+{
+    ctx->programs = calloc(1, sizeof *ctx->programs);
+    RETURN_IF(!ctx->programs, WEFT_ERR_NOMEM, "cannot allocate the program cache");
+    pthread_mutex_init(&ctx->programs->lock, NULL);
+    return WEFT_OK;
+}
+
+void weft_cl_program_cache_release(weft_ctx *ctx)
+{
+    weft_program_cache *cache = ctx->programs;
+    if (!cache) return;
+    for (cached_program *p = cache->head, *next; p; p = next) {
+        next = p->next;
+        clReleaseProgram(p->program);
+        free(p);
+    }
+    pthread_mutex_destroy(&cache->lock);
+    free(cache);
+    ctx->programs = NULL;
+}
+
+static void program_key(const weft_device *dev, const char *source, const char *options,
+                        uint8_t key[32])
+{
+    weft_sha256 h;
+    weft_sha256_init(&h);
+    weft_sha256_field(&h, "weft program cache v1");
+    weft_sha256_field(&h, weft_cl(dev)->platform_version);
+    weft_sha256_field(&h, dev->info.name);
+    weft_sha256_field(&h, dev->info.vendor);
+    weft_sha256_field(&h, dev->info.driver_version);
+    weft_sha256_field(&h, WEFT_VERSION_STRING);
+    weft_sha256_field(&h, options);
+    weft_sha256_field(&h, source);
+    weft_sha256_final(&h, key);
+}
+
+static char *build_log(const weft_device *dev, cl_program program)
+{
+    size_t size = 0;
+    if (clGetProgramBuildInfo(program, weft_cl(dev)->id, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) !=
+            CL_SUCCESS ||
+        size == 0)
+        return NULL;
+    char *log = malloc(size + 1);
+    if (!log) return NULL;
+    if (clGetProgramBuildInfo(program, weft_cl(dev)->id, CL_PROGRAM_BUILD_LOG, size, log, NULL) !=
+        CL_SUCCESS) {
+        free(log);
+        return NULL;
+    }
+    log[size] = '\0';
+    return log;
+}
+
+/* A binary from disk is only a hint: if the driver refuses it, build from source. */
+static cl_program from_binary(weft_device *dev, const unsigned char *bin, size_t size,
+                              const char *options)
+{
+    weft_cl_device *cl = weft_cl(dev);
+    cl_int err, bin_status;
+    cl_program program = clCreateProgramWithBinary(cl->context, 1, &cl->id, &size, &bin,
+                                                   &bin_status, &err);
+    if (err != CL_SUCCESS || bin_status != CL_SUCCESS) {
+        if (program) clReleaseProgram(program);
+        return NULL;
+    }
+    if (clBuildProgram(program, 1, &cl->id, options, NULL, NULL) != CL_SUCCESS) {
+        clReleaseProgram(program);
+        return NULL;
+    }
+    return program;
+}
+
+static void store_binary(weft_device *dev, cl_program program, const uint8_t key[32])
+{
+    weft_ctx *ctx = dev->ctx;
+    size_t size = 0;
+    if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) !=
+            CL_SUCCESS ||
+        size == 0)
+        return;
+    unsigned char *bin = malloc(size);
+    if (!bin) return;
+    if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
+        if (weft_cache_store(ctx->cache_dir, key, bin, size) == WEFT_OK)
+            weft_cache_count(ctx, WEFT_CACHE_WRITE);
+        else
+            weft_log(&ctx->log, WEFT_LOG_WARN, "program cache: %s", weft_last_error());
+    }
+    free(bin);
+}
+
+static cl_program from_disk(weft_device *dev, const uint8_t key[32], const char *options)
+{
+    weft_ctx *ctx = dev->ctx;
+    unsigned char *bin = NULL;
+    size_t size = 0;
+    weft_status st = weft_cache_load(ctx->cache_dir, key, &bin, &size);
+    if (st == WEFT_ERR_IO) return NULL; /* plain miss */
+    if (st != WEFT_OK) {
+        weft_cache_count(ctx, WEFT_CACHE_REJECT);
+        weft_log(&ctx->log, WEFT_LOG_WARN, "program cache: rebuilding from source: %s",
+                 weft_last_error());
+        return NULL;
+    }
+    cl_program program = from_binary(dev, bin, size, options);
+    free(bin);
+    if (program) {
+        weft_cache_count(ctx, WEFT_CACHE_DISK_HIT);
+    } else {
+        weft_cache_count(ctx, WEFT_CACHE_REJECT);
+        weft_log(&ctx->log, WEFT_LOG_WARN,
+                 "program cache: device %zu refused a cached binary; rebuilding from source",
+                 dev->index);
+    }
+    return program;
+}
+
+static weft_status from_source(weft_device *dev, const char *source, const char *options,
+                               cl_program *out, char **log)
+{
+    weft_cl_device *cl = weft_cl(dev);
+    cl_int err;
+    cl_program program = clCreateProgramWithSource(cl->context, 1, &source, NULL, &err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateProgramWithSource", err);
+    err = (dev->ctx->faults & WEFT_FAULT_BUILD) ? CL_BUILD_PROGRAM_FAILURE
+                                                 : clBuildProgram(program, 1, &cl->id, options,
+                                                                  NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char *text = build_log(dev, program);
+        clReleaseProgram(program);
+        weft_status st = weft_error_set(
+            WEFT_ERR_BUILD, "clBuildProgram: %s (%d) on device %zu (%s) with options \"%s\"\n%s",
+            weft_cl_error_name(err), (int)err, dev->index, dev->info.name, options ? options : "",
+            text ? text : "(no build log)");
+        if (log)
+            *log = text;
+        else
+            free(text);
+        return st;
+    }
+    *out = program;
+    return WEFT_OK;
+}
+
+weft_status weft_cl_program_get(weft_device *dev, const char *source, const char *options,
+                                cl_program *out, char **log)
+{
+    weft_ctx *ctx = dev->ctx;
+    if (log) *log = NULL;
+    weft_program_cache *cache = ctx->programs;
+    uint8_t key[32];
+    program_key(dev, source, options, key);
+
+    /* The lock is held across the build: two threads asking for the same
+     * program build it once, and builds are rare next to lookups. */
+    pthread_mutex_lock(&cache->lock);
+    for (cached_program *p = cache->head; p; p = p->next) {
+        if (memcmp(p->key, key, 32) == 0) {
+            clRetainProgram(p->program);
+            *out = p->program;
+            pthread_mutex_unlock(&cache->lock);
+            weft_cache_count(ctx, WEFT_CACHE_MEMORY_HIT);
+            return WEFT_OK;
+        }
+    }
+    weft_status st = WEFT_OK;
+    cl_program program = ctx->cache_dir ? from_disk(dev, key, options) : NULL;
+    if (!program) {
+        st = from_source(dev, source, options, &program, log);
+        if (st == WEFT_OK) {
+            weft_cache_count(ctx, WEFT_CACHE_MISS);
+            if (ctx->cache_dir) store_binary(dev, program, key);
+        }
+    }
+    cached_program *entry = st == WEFT_OK ? malloc(sizeof *entry) : NULL;
+    if (entry) {
+        memcpy(entry->key, key, 32);
+        entry->program = program;
+        clRetainProgram(program);
+        entry->next = cache->head;
+        cache->head = entry;
+    }
+    pthread_mutex_unlock(&cache->lock);
+    if (st == WEFT_OK) *out = program;
+    return st;
+}
+
+weft_status weft_cl_build_for(weft_device *dev, const char *source, const char *options,
+                              void **handle, char **log)
+{
+    cl_program program = NULL;
+    RETURN_ON_ERROR(weft_cl_program_get(dev, source, options, &program, log));
+    *handle = program;
+    return WEFT_OK;
+}
+
+void weft_cl_program_release(void *handle)
+{
+    if (handle) clReleaseProgram((cl_program)handle);
+}

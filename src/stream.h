@@ -1,0 +1,51 @@
+/* Per-context ordering of operations, like a stream: operations run one after
+ * another in submission order on an executor thread (started lazily), or on
+ * the caller's thread when it waits anyway and nothing is queued ahead. */
+#ifndef WEFT_STREAM_H
+#define WEFT_STREAM_H
+
+#include "weft.h"
+
+#include <pthread.h>
+
+#define WEFT_OP_MAX_ARRAYS 4
+
+typedef struct weft_op weft_op;
+struct weft_op {
+    weft_status (*run)(weft_op *op);
+    void (*destroy)(weft_op *op); /* frees the op; NULL: free() */
+    weft_ctx *ctx;
+    weft_array *arrays[WEFT_OP_MAX_ARRAYS]; /* arrays it reads or writes */
+    size_t narrays;
+    weft_future *future;
+    weft_op *next;
+};
+
+typedef struct weft_stream {
+    pthread_mutex_t lock;
+    pthread_cond_t work_cond; /* an op was queued, the runner went idle, or stop */
+    pthread_cond_t idle_cond; /* an op finished */
+    weft_op *head, *tail;
+    int busy; /* an op is running (on the executor or inline) */
+    int started, stop;
+    pthread_t thread;
+    weft_status unreported; /* first failure whose future was released unread */
+} weft_stream;
+
+weft_status weft_stream_init(weft_stream *stream);
+/* Runs what is queued, then stops the executor. */
+void weft_stream_destroy(weft_stream *stream);
+/* Takes ownership of op (destroyed even on failure). future NULL: waits and
+ * returns the op's status; else hands back a future and returns WEFT_OK. */
+weft_status weft_stream_submit(weft_stream *stream, weft_op *op, weft_future **future);
+/* Blocks until no queued or running op uses the array. */
+void weft_stream_wait_array(weft_stream *stream, weft_array *array);
+weft_status weft_stream_finish(weft_stream *stream);
+
+/* Futures (future.c) */
+weft_future *weft_future_create(int refs);
+void weft_future_complete(weft_future *future, weft_status status, const char *detail);
+/* 1 if only the stream still holds the future (the user released it). */
+int weft_future_orphaned(weft_future *future);
+
+#endif
