@@ -83,7 +83,7 @@ static weft_status smoke_test(weft_device *dev)
     cl_uint got[ITEMS];
     weft_status st = WEFT_OK;
     cl_int err;
-    GOTO_ERROR_ON(weft_cl_program_get(dev, weft_kernel_smoke, "-cl-std=CL1.2", &program, NULL));
+    GOTO_ERROR_ON(weft_cl_program_get(dev, weft_kernel_smoke, "-cl-std=CL1.2 -w", &program, NULL));
     kernel = clCreateKernel(program, "smoke", &err);
     GOTO_ERROR_IF(err != CL_SUCCESS, WEFT_ERR_OPENCL, "clCreateKernel(smoke): %s",
                   weft_cl_error_name(err));

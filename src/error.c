@@ -57,6 +57,8 @@ weft_status weft_error_set(weft_status status, const char *fmt, ...)
 {
     error_slot *slot = slot_get();
     if (!slot) return status;
+    /* Format into a new buffer: the arguments may point into the old detail
+     * ("%s: %s", path, weft_last_error()). */
     va_list ap;
     va_start(ap, fmt);
     int len = vsnprintf(NULL, 0, fmt, ap);
@@ -64,15 +66,19 @@ weft_status weft_error_set(weft_status status, const char *fmt, ...)
     if (len < 0) len = 0;
     const char *name = weft_status_str(status);
     size_t need = strlen(name) + 2 + (size_t)len + 1;
-    if (!slot_reserve(slot, need)) {
+    char *text = malloc(need);
+    if (!text) {
         /* Keep at least the status name when the detail does not fit. */
         if (slot->capacity > 0) snprintf(slot->text, slot->capacity, "%s", name);
         return status;
     }
-    int head = snprintf(slot->text, need, "%s: ", name);
+    int head = snprintf(text, need, "%s: ", name);
     va_start(ap, fmt);
-    vsnprintf(slot->text + head, need - (size_t)head, fmt, ap);
+    vsnprintf(text + head, need - (size_t)head, fmt, ap);
     va_end(ap);
+    free(slot->text);
+    slot->text = text;
+    slot->capacity = need;
     return status;
 }
 

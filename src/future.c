@@ -12,33 +12,34 @@ struct weft_future {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int done;
+    int observed;      /* the user saw the status (wait or status) */
+    int user_released; /* the user dropped their reference */
+    weft_stream *stream; /* where an unobserved failure is reported */
     weft_status status;
     char *detail; /* the failing operation's weft_last_error() */
 };
 
-weft_future *weft_future_create(int refs)
+weft_future *weft_future_create(int refs, weft_stream *stream)
 {
     weft_future *f = calloc(1, sizeof *f);
     if (!f) return NULL;
+    f->stream = stream;
     atomic_init(&f->refs, refs);
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     return f;
 }
 
-void weft_future_complete(weft_future *f, weft_status status, const char *detail)
+int weft_future_complete(weft_future *f, weft_status status, const char *detail)
 {
     pthread_mutex_lock(&f->lock);
     f->status = status;
     f->detail = (status != WEFT_OK && detail) ? strdup(detail) : NULL;
     f->done = 1;
+    int orphaned = f->user_released;
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);
-}
-
-int weft_future_orphaned(weft_future *f)
-{
-    return atomic_load(&f->refs) == 1;
+    return orphaned;
 }
 
 weft_status weft_future_wait(weft_future *f)
@@ -48,6 +49,7 @@ weft_status weft_future_wait(weft_future *f)
     while (!f->done)
         pthread_cond_wait(&f->cond, &f->lock);
     weft_status status = f->status;
+    f->observed = 1;
     pthread_mutex_unlock(&f->lock);
     if (status != WEFT_OK) weft_error_copy(f->detail ? f->detail : weft_status_str(status));
     return status;
@@ -59,13 +61,25 @@ weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_st
     pthread_mutex_lock(&f->lock);
     *state = f->done ? WEFT_FUTURE_DONE : WEFT_FUTURE_PENDING;
     if (result) *result = f->done ? f->status : WEFT_OK;
+    if (f->done && result) f->observed = 1;
     pthread_mutex_unlock(&f->lock);
     return WEFT_OK;
 }
 
+/* The stream's own reference is dropped with weft_future_drop. */
 void weft_future_release(weft_future *f)
 {
     if (!f) return;
+    pthread_mutex_lock(&f->lock);
+    f->user_released = 1;
+    weft_status unseen = f->done && !f->observed ? f->status : WEFT_OK;
+    pthread_mutex_unlock(&f->lock);
+    if (unseen != WEFT_OK) weft_stream_unreported(f->stream, unseen);
+    weft_future_drop(f);
+}
+
+void weft_future_drop(weft_future *f)
+{
     if (atomic_fetch_sub(&f->refs, 1) != 1) return;
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->cond);

@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Disk binaries are shared by identical devices, but a cl_program belongs to
+ * one cl_context: memory entries are per device. */
 typedef struct cached_program {
     uint8_t key[32];
+    size_t device;
     cl_program program;
     struct cached_program *next;
 } cached_program;
@@ -147,9 +150,7 @@ static weft_status from_source(weft_device *dev, const char *source, const char 
     cl_int err;
     cl_program program = clCreateProgramWithSource(cl->context, 1, &source, NULL, &err);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateProgramWithSource", err);
-    err = (dev->ctx->faults & WEFT_FAULT_BUILD) ? CL_BUILD_PROGRAM_FAILURE
-                                                 : clBuildProgram(program, 1, &cl->id, options,
-                                                                  NULL, NULL);
+    err = clBuildProgram(program, 1, &cl->id, options, NULL, NULL);
     if (err != CL_SUCCESS) {
         char *text = build_log(dev, program);
         clReleaseProgram(program);
@@ -173,6 +174,8 @@ weft_status weft_cl_program_get(weft_device *dev, const char *source, const char
     weft_ctx *ctx = dev->ctx;
     if (log) *log = NULL;
     weft_program_cache *cache = ctx->programs;
+    RETURN_IF(ctx->faults & WEFT_FAULT_BUILD, WEFT_ERR_BUILD,
+              "program build failed on purpose (WEFT_FAULT=build) on device %zu", dev->index);
     uint8_t key[32];
     program_key(dev, source, options, key);
 
@@ -180,7 +183,7 @@ weft_status weft_cl_program_get(weft_device *dev, const char *source, const char
      * program build it once, and builds are rare next to lookups. */
     pthread_mutex_lock(&cache->lock);
     for (cached_program *p = cache->head; p; p = p->next) {
-        if (memcmp(p->key, key, 32) == 0) {
+        if (p->device == dev->index && memcmp(p->key, key, 32) == 0) {
             clRetainProgram(p->program);
             *out = p->program;
             pthread_mutex_unlock(&cache->lock);
@@ -200,6 +203,7 @@ weft_status weft_cl_program_get(weft_device *dev, const char *source, const char
     cached_program *entry = st == WEFT_OK ? malloc(sizeof *entry) : NULL;
     if (entry) {
         memcpy(entry->key, key, 32);
+        entry->device = dev->index;
         entry->program = program;
         clRetainProgram(program);
         entry->next = cache->head;

@@ -60,13 +60,13 @@ static void *executor_main(void *arg)
 
         pthread_mutex_lock(&s->lock);
         weft_future *f = op->future;
-        if (status != WEFT_OK && weft_future_orphaned(f) && s->unreported == WEFT_OK)
-            s->unreported = status;
         /* Complete before releasing the runner slot so waiters see the result. */
-        weft_future_complete(f, status, detail);
+        if (weft_future_complete(f, status, detail) && status != WEFT_OK &&
+            s->unreported == WEFT_OK)
+            s->unreported = status;
         finish_op(s, op);
         pthread_mutex_unlock(&s->lock);
-        weft_future_release(f);
+        weft_future_drop(f);
         op_destroy(op);
         pthread_mutex_lock(&s->lock);
     }
@@ -89,7 +89,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
         op_destroy(op);
         return status;
     }
-    weft_future *f = weft_future_create(2); /* one for the stream, one for the waiter */
+    weft_future *f = weft_future_create(2, s); /* one for the stream, one for the waiter */
     if (!f) {
         pthread_mutex_unlock(&s->lock);
         op_destroy(op);
@@ -98,8 +98,8 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     if (!s->started) {
         if (pthread_create(&s->thread, NULL, executor_main, s) != 0) {
             pthread_mutex_unlock(&s->lock);
-            weft_future_release(f);
-            weft_future_release(f);
+            weft_future_drop(f);
+            weft_future_drop(f);
             op_destroy(op);
             return weft_error_set(WEFT_ERR_THREAD, "cannot start the stream executor thread");
         }
@@ -123,6 +123,13 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     weft_status status = weft_future_wait(f);
     weft_future_release(f);
     return status;
+}
+
+void weft_stream_unreported(weft_stream *s, weft_status status)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->unreported == WEFT_OK) s->unreported = status;
+    pthread_mutex_unlock(&s->lock);
 }
 
 void weft_stream_wait_array(weft_stream *s, weft_array *array)

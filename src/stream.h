@@ -43,9 +43,13 @@ void weft_stream_wait_array(weft_stream *stream, weft_array *array);
 weft_status weft_stream_finish(weft_stream *stream);
 
 /* Futures (future.c) */
-weft_future *weft_future_create(int refs);
-void weft_future_complete(weft_future *future, weft_status status, const char *detail);
-/* 1 if only the stream still holds the future (the user released it). */
-int weft_future_orphaned(weft_future *future);
+weft_future *weft_future_create(int refs, weft_stream *stream);
+/* Returns 1 when the user already released the future: nobody will see the
+ * status unless the stream keeps it for weft_ctx_finish. */
+int weft_future_complete(weft_future *future, weft_status status, const char *detail);
+/* Drops a reference without the user-side bookkeeping of weft_future_release. */
+void weft_future_drop(weft_future *future);
+/* Keeps the first failure nobody observed, for weft_stream_finish. */
+void weft_stream_unreported(weft_stream *stream, weft_status status);
 
 #endif

@@ -107,9 +107,11 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
         for (size_t i = 0; i < d->narrays; i++)
             if (d->arrays[i]->chunks[c].host_valid) runs[c].host_was_valid |= 1u << i;
         if (weft_device_is_host(dev) || !d->native(dev)) continue;
+        /* Even a failed launch may have queued transfers that read host
+         * memory: the device is finished below either way. */
+        used[dev->index] = 1;
         if (launch_on_device(d, c, dev) == WEFT_OK) {
             runs[c].state = LAUNCHED;
-            used[dev->index] = 1;
         } else {
             runs[c].state = FAILED_EARLY;
             weft_log(&ctx->log, WEFT_LOG_WARN,
@@ -130,7 +132,11 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
             weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu failed: %s; rerunning its pieces on the host pool",
                      dev_index, weft_last_error());
         for (size_t c = 0; c < nchunks; c++) {
-            if (runs[c].state != LAUNCHED || a0->chunks[c].device != dev_index) continue;
+            if (a0->chunks[c].device != dev_index) continue;
+            if (!ok) /* its copies are suspect; the host's, where current, win */
+                for (size_t i = 0; i < d->narrays; i++)
+                    if (d->arrays[i]->chunks[c].host_valid) d->arrays[i]->chunks[c].device_valid = 0;
+            if (runs[c].state != LAUNCHED) continue;
             if (!ok) {
                 runs[c].state = FAILED_LATE;
                 continue;

@@ -1,0 +1,231 @@
+/* Contexts and devices: discovery, selection, introspection, set-aside reasons. */
+#include "common.h"
+
+static int opencl_expected(void)
+{
+    /* The no-OpenCL setup points the ICD loader at an empty directory. */
+    const char *vendors = getenv("OCL_ICD_VENDORS");
+    return !(vendors && strstr(vendors, "empty"));
+}
+
+static void test_host_is_device_zero(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    size_t n = 0;
+    ASSERT_OK(weft_device_count(ctx, &n));
+    assert_true(n >= 1);
+    weft_device_info info;
+    ASSERT_OK(weft_device_get_info(ctx, 0, &info));
+    assert_int_equal(info.kind, WEFT_DEVICE_HOST);
+    assert_true(info.usable);
+    assert_true(info.compute_units >= 1);
+    assert_int_equal(weft_device_get_info(ctx, n, &info), WEFT_ERR_RANGE);
+    int threads = 0;
+    ASSERT_OK(weft_ctx_num_threads(ctx, &threads));
+    assert_int_equal((unsigned)threads, info.compute_units);
+    weft_ctx_free(ctx);
+}
+
+static void test_opencl_devices_described(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    size_t n = 0;
+    weft_device_count(ctx, &n);
+    if (!opencl_expected()) {
+        assert_int_equal(n, 1);
+        /* The reason reaches the caller: error -1001 from the ICD loader. */
+        assert_non_null(strstr(weft_ctx_notes(ctx), "no OpenCL platform"));
+        assert_non_null(strstr(weft_ctx_notes(ctx), "-1001"));
+        weft_device_info host;
+        weft_device_get_info(ctx, 0, &host);
+        assert_true(host.selected);
+        weft_ctx_free(ctx);
+        return;
+    }
+    assert_true(n >= 2);
+    const char *pocl = getenv("POCL_DEVICES");
+    if (pocl && strcmp(pocl, "pthread pthread") == 0) assert_int_equal(n, 3);
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        ASSERT_OK(weft_device_get_info(ctx, d, &info));
+        assert_true(info.usable);
+        assert_true(info.selected);
+        assert_int_equal(info.kind, WEFT_DEVICE_CPU);
+        assert_true(strlen(info.name) > 0);
+        assert_true(strlen(info.vendor) > 0);
+        assert_true(strlen(info.driver_version) > 0);
+        assert_true(info.global_mem_bytes > 0);
+        assert_true(info.max_alloc_bytes > 0 && info.max_alloc_bytes <= info.global_mem_bytes);
+        assert_true(info.compute_units > 0);
+        assert_true(info.weight > 0);
+        const char *impl;
+        ASSERT_OK(weft_device_impl(ctx, d, "axpy", &impl));
+        const char *klass = getenv("WEFT_KERNEL_CLASS");
+        assert_string_equal(impl, klass && !strcmp(klass, "gpu") ? "opencl-gpu" : "opencl-cpu");
+    }
+    /* The pool shares cores with the PoCL CPU device: it takes no pieces. */
+    weft_device_info host;
+    weft_device_get_info(ctx, 0, &host);
+    assert_false(host.selected);
+    assert_non_null(strstr(host.reason, "shares its cores"));
+    const char *impl;
+    ASSERT_OK(weft_device_impl(ctx, 0, "sum", &impl));
+    assert_string_equal(impl, "reference");
+    assert_int_equal(weft_device_impl(ctx, 0, "teleport", &impl), WEFT_ERR_INVALID_ARG);
+    weft_ctx_free(ctx);
+}
+
+static void test_select_host_only(void **state)
+{
+    (void)state;
+    weft_options o = test_options();
+    o.devices = "host";
+    weft_ctx *ctx = test_ctx_with(&o);
+    assert_int_equal(selected_opencl(ctx), 0);
+    weft_device_info host;
+    weft_device_get_info(ctx, 0, &host);
+    assert_true(host.selected);
+    weft_ctx_free(ctx);
+}
+
+static void test_select_by_index(void **state)
+{
+    (void)state;
+    weft_options o = test_options();
+    o.devices = "cl:1";
+    weft_ctx *ctx = test_ctx_with(&o);
+    size_t n;
+    weft_device_count(ctx, &n);
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        assert_int_equal(info.selected, d == 2);
+    }
+    if (n < 3) { /* no such device: the host takes over, and says why */
+        weft_device_info host;
+        weft_device_get_info(ctx, 0, &host);
+        assert_true(host.selected);
+        assert_non_null(strstr(weft_ctx_notes(ctx), "no OpenCL device selected"));
+    }
+    weft_ctx_free(ctx);
+}
+
+static void test_env_selects_devices(void **state)
+{
+    (void)state;
+    setenv("WEFT_DEVICES", "host", 1);
+    weft_ctx *ctx = test_ctx();
+    assert_int_equal(selected_opencl(ctx), 0);
+    weft_ctx_free(ctx);
+    /* An explicit option wins over the environment. */
+    weft_options o = test_options();
+    o.devices = "all";
+    ctx = test_ctx_with(&o);
+    assert_int_equal(selected_opencl(ctx) > 0, opencl_expected());
+    weft_ctx_free(ctx);
+    unsetenv("WEFT_DEVICES");
+}
+
+static void test_smoke_failure_sets_device_aside(void **state)
+{
+    (void)state;
+    setenv("WEFT_FAULT", "smoke", 1);
+    weft_ctx *ctx = test_ctx();
+    unsetenv("WEFT_FAULT");
+    size_t n;
+    weft_device_count(ctx, &n);
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        assert_false(info.usable);
+        assert_false(info.selected);
+        assert_non_null(strstr(info.reason, "smoke"));
+    }
+    if (n > 1) assert_non_null(strstr(weft_ctx_notes(ctx), "set aside"));
+    /* The context still works, on the host. */
+    float x[5] = {1, 2, 3, 4, 5};
+    weft_array *a;
+    double sum;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, 5, x, &a));
+    ASSERT_OK(weft_sum(ctx, a, &sum, NULL));
+    assert_true(sum == 15.0);
+    weft_array_free(a);
+    weft_ctx_free(ctx);
+}
+
+typedef struct captured {
+    int count;
+    char text[4096];
+} captured;
+
+static void capture(void *user, weft_log_level level, const char *message)
+{
+    captured *c = user;
+    (void)level;
+    c->count++;
+    size_t used = strlen(c->text);
+    snprintf(c->text + used, sizeof c->text - used, "%s\n", message);
+}
+
+static void test_log_hook(void **state)
+{
+    (void)state;
+    captured c = {0};
+    weft_options o = test_options();
+    o.log = capture;
+    o.log_user = &c;
+    o.log_level = WEFT_LOG_INFO;
+    weft_ctx *ctx = test_ctx_with(&o);
+    assert_true(c.count > 0);
+    assert_non_null(strstr(c.text, "device 0"));
+    if (!opencl_expected()) assert_non_null(strstr(c.text, "no OpenCL platform"));
+    ASSERT_OK(weft_ctx_set_log(ctx, NULL, NULL, WEFT_LOG_ERROR));
+    weft_ctx_free(ctx);
+}
+
+static void test_even_and_given_weights(void **state)
+{
+    (void)state;
+    weft_ctx *probe = test_ctx();
+    size_t n;
+    weft_device_count(probe, &n);
+    weft_ctx_free(probe);
+    double given[8] = {0, 3, 1, 1, 1, 1, 1, 1};
+    weft_options o = test_options();
+    o.weights = WEFT_WEIGHTS_GIVEN;
+    o.given = given;
+    o.given_count = n;
+    if (n == 1) given[0] = 1; /* host only */
+    weft_ctx *ctx = test_ctx_with(&o);
+    for (size_t d = 0; d < n; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        if (info.selected) assert_true(info.weight == given[d]);
+    }
+    weft_ctx_free(ctx);
+    o.weights = WEFT_WEIGHTS_EVEN;
+    ctx = test_ctx_with(&o);
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        assert_true(info.weight == 1.0);
+    }
+    weft_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_host_is_device_zero),
+        cmocka_unit_test(test_opencl_devices_described),
+        cmocka_unit_test(test_select_host_only),
+        cmocka_unit_test(test_select_by_index),
+        cmocka_unit_test(test_env_selects_devices),
+        cmocka_unit_test(test_smoke_failure_sets_device_aside),
+        cmocka_unit_test(test_log_hook),
+        cmocka_unit_test(test_even_and_given_weights),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

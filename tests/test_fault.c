@@ -1,0 +1,170 @@
+/* Device failure: with WEFT_FAULT making the OpenCL backend fail on purpose,
+ * every piece is rerun on the host pool, the result is still right, and the
+ * log says so; where a rerun cannot be right, the caller is told. */
+#include "common.h"
+
+typedef struct captured {
+    int fallbacks;
+} captured;
+
+static void capture(void *user, weft_log_level level, const char *message)
+{
+    captured *c = user;
+    if (level <= WEFT_LOG_WARN && strstr(message, "rerunning")) c->fallbacks++;
+}
+
+/* WEFT_ZERO_COPY=0 in the environment turns it off whatever the options say. */
+static int zero_copy(weft_ctx *ctx)
+{
+    weft_device_info info;
+    return weft_device_get_info(ctx, 1, &info) == WEFT_OK && info.zero_copy;
+}
+
+static weft_ctx *faulty_ctx(const char *fault, int zero_copy, captured *log)
+{
+    setenv("WEFT_FAULT", fault, 1);
+    weft_options o = test_options();
+    o.weights = WEFT_WEIGHTS_EVEN;
+    o.zero_copy = zero_copy;
+    o.log = capture;
+    o.log_user = log;
+    o.log_level = WEFT_LOG_WARN;
+    weft_ctx *ctx = test_ctx_with(&o);
+    unsetenv("WEFT_FAULT");
+    return ctx;
+}
+
+/* Runs axpy and sum; returns the number of pieces reported as fallen back. */
+static size_t run_and_check(weft_ctx *ctx, weft_status want_axpy)
+{
+    enum { N = 70001 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y), *got = malloc(N * sizeof *got);
+    fill_f32(x, N, 21);
+    fill_f32(y, N, 22);
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, y, &ya));
+    double total;
+    ASSERT_OK(weft_sum(ctx, xa, &total, NULL));
+    double want = reference_sum(x, 0, N);
+    assert_true(same_bits(&total, &want, sizeof want));
+    weft_piece_report pieces[8];
+    size_t count = 0, fell = 0;
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
+    for (size_t p = 0; p < count; p++)
+        fell += pieces[p].fell_back;
+
+    weft_status st = weft_axpy(ctx, 3.0, xa, ya, NULL);
+    assert_int_equal(st, want_axpy);
+    if (st == WEFT_OK) {
+        for (int i = 0; i < N; i++)
+            y[i] = 3.0f * x[i] + y[i];
+        ASSERT_OK(weft_array_read(ya, 0, N, got));
+        assert_true(same_bits(got, y, N * sizeof *y));
+    } else {
+        assert_non_null(strstr(weft_last_error(), "in place"));
+    }
+    weft_array_free(xa);
+    weft_array_free(ya);
+    free(x);
+    free(y);
+    free(got);
+    return fell;
+}
+
+static void test_launch_failure_reruns_on_host(void **state)
+{
+    (void)state;
+    for (int zc = 0; zc <= 1; zc++) {
+        captured log = {0};
+        weft_ctx *ctx = faulty_ctx("launch", zc, &log);
+        size_t devices = selected_opencl(ctx);
+        size_t fell = run_and_check(ctx, WEFT_OK);
+        assert_int_equal(fell, devices);
+        if (devices) assert_true(log.fallbacks >= (int)devices);
+        weft_ctx_free(ctx);
+    }
+}
+
+static void test_transfer_failure_reruns_on_host(void **state)
+{
+    (void)state;
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("write", 0, &log);
+    size_t devices = selected_opencl(ctx);
+    assert_int_equal(run_and_check(ctx, WEFT_OK), devices);
+    weft_ctx_free(ctx);
+}
+
+static void test_late_failure(void **state)
+{
+    (void)state;
+    /* Explicit copies keep the host's pre-operation values: a rerun is right. */
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("finish", 0, &log);
+    size_t devices = selected_opencl(ctx);
+    assert_int_equal(run_and_check(ctx, WEFT_OK), devices);
+    weft_ctx_free(ctx);
+    /* Zero-copy: the device may already have updated y in place, so a rerun
+     * would apply axpy twice; weft must say so instead of returning junk. */
+    ctx = faulty_ctx("finish", 1, &log);
+    devices = selected_opencl(ctx);
+    run_and_check(ctx, devices && zero_copy(ctx) ? WEFT_ERR_DEVICE : WEFT_OK);
+    weft_ctx_free(ctx);
+}
+
+static void test_async_failure_reported_by_future(void **state)
+{
+    (void)state;
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("finish", 1, &log);
+    if (selected_opencl(ctx) == 0 || !zero_copy(ctx)) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 10000, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 10000, &y));
+    weft_future *f;
+    ASSERT_OK(weft_axpy(ctx, 1.0, x, y, &f));
+    assert_int_equal(weft_future_wait(f), WEFT_ERR_DEVICE);
+    assert_non_null(strstr(weft_last_error(), "device"));
+    weft_future_state fs;
+    weft_status result;
+    ASSERT_OK(weft_future_status(f, &fs, &result));
+    assert_int_equal(result, WEFT_ERR_DEVICE);
+    weft_future_release(f);
+    /* A failure nobody waited for comes out of weft_ctx_finish. */
+    ASSERT_OK(weft_axpy(ctx, 1.0, x, y, &f));
+    weft_future_release(f);
+    assert_int_equal(weft_ctx_finish(ctx), WEFT_ERR_DEVICE);
+    ASSERT_OK(weft_ctx_finish(ctx));
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
+static void test_build_failure_falls_back(void **state)
+{
+    (void)state;
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("build", 1, &log);
+    size_t n;
+    weft_device_count(ctx, &n);
+    /* The smoke kernel cannot build either: devices are set aside, host runs. */
+    assert_int_equal(selected_opencl(ctx), 0);
+    run_and_check(ctx, WEFT_OK);
+    weft_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_launch_failure_reruns_on_host),
+        cmocka_unit_test(test_transfer_failure_reruns_on_host),
+        cmocka_unit_test(test_late_failure),
+        cmocka_unit_test(test_async_failure_reported_by_future),
+        cmocka_unit_test(test_build_failure_falls_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
