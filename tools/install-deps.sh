@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what weft needs to build and test on Debian 12, if it is missing.
+# Idempotent: does nothing (and needs no root) when everything is there.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers \
+ocl-icd-libopencl1 pocl-opencl-icd libcmocka-dev clinfo"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "weft: installing$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "weft: need root or sudo to install:$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
