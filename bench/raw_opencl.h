@@ -1,0 +1,22 @@
+/* A hand-written raw OpenCL baseline: what a competent user writes without
+ * weft (one context and queue, zero-copy buffers on a CPU device, contiguous
+ * chunks with 16-wide loads), so weft's overhead is measured against it. */
+#ifndef WEFT_BENCH_RAW_OPENCL_H
+#define WEFT_BENCH_RAW_OPENCL_H
+
+#include <stddef.h>
+
+typedef struct raw_cl raw_cl;
+
+/* NULL when there is no OpenCL device. */
+raw_cl *raw_cl_create(void);
+void raw_cl_free(raw_cl *raw);
+/* Binds host arrays (zero-copy) for the following calls; 0 on failure. */
+int raw_cl_bind(raw_cl *raw, int f64, void *x, void *y, size_t n);
+void raw_cl_unbind(raw_cl *raw);
+/* One launch + finish of y = a*x + y over the bound arrays. */
+int raw_cl_axpy(raw_cl *raw, double a);
+/* One launch + finish of a chunked sum of x; the host adds the chunk sums. */
+int raw_cl_sum(raw_cl *raw, double *result);
+
+#endif
