@@ -151,8 +151,10 @@ WEFT_API void weft_options_init(weft_options *options);
 /* Context */
 
 WEFT_API weft_status weft_ctx_create(const weft_options *options, weft_ctx **ctx);
-/* Waits for every queued operation, then frees. Accepts NULL. */
-WEFT_API void weft_ctx_free(weft_ctx *ctx);
+/* Waits for every queued operation, then frees. NULL: WEFT_OK. A handle that
+ * is not live (freed twice): WEFT_ERR_STATE. Arrays and programs of the
+ * context must be freed first. */
+WEFT_API weft_status weft_ctx_free(weft_ctx *ctx);
 /* Block until every operation submitted so far has finished; returns the
  * first failure among them not yet reported through a future. */
 WEFT_API weft_status weft_ctx_finish(weft_ctx *ctx);
@@ -220,8 +222,9 @@ WEFT_API weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, 
 WEFT_API weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *data,
                                      weft_array **array);
 WEFT_API size_t weft_array_wrap_alignment(void);
-/* Waits for queued operations on the array, then frees. Accepts NULL. */
-WEFT_API void weft_array_free(weft_array *array);
+/* Waits for queued operations on the array, then frees. NULL: WEFT_OK; an
+ * array freed twice: WEFT_ERR_STATE. */
+WEFT_API weft_status weft_array_free(weft_array *array);
 
 WEFT_API weft_status weft_array_size(const weft_array *array, size_t *n);
 WEFT_API weft_status weft_array_dtype(const weft_array *array, weft_dtype *dtype);
@@ -246,8 +249,9 @@ WEFT_API weft_status weft_future_wait(weft_future *future);
 /* Non-blocking: *state is PENDING or DONE; *result (may be NULL) the status once DONE. */
 WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *state,
                                         weft_status *result);
-/* Drops the caller's reference. The operation still completes. Accepts NULL. */
-WEFT_API void weft_future_release(weft_future *future);
+/* Drops the caller's reference. The operation still completes. NULL: WEFT_OK;
+ * released twice: WEFT_ERR_STATE. */
+WEFT_API weft_status weft_future_release(weft_future *future);
 
 /* ------------------------------------------------------------------------ */
 /* First primitives (the expression language generalises them). */
@@ -272,7 +276,7 @@ WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result,
 WEFT_API weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *options,
                                         weft_program **program);
 WEFT_API const char *weft_program_build_log(const weft_program *program);
-WEFT_API void weft_program_free(weft_program *program);
+WEFT_API weft_status weft_program_free(weft_program *program);
 
 typedef struct weft_cache_stats {
     uint64_t memory_hits; /* found built in this context */

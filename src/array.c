@@ -1,5 +1,6 @@
 #include "array.h"
 #include "error.h"
+#include "handles.h"
 #include "partition.h"
 
 #include <stdlib.h>
@@ -104,9 +105,11 @@ static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wr
         if (bytes >= (2u << 20)) (void)madvise(a->host, bytes, MADV_HUGEPAGE);
     }
     GOTO_ERROR_ON(build_chunks(a));
+    GOTO_ERROR_ON(weft_handle_add(a));
     *out = a;
     return WEFT_OK;
 error:
+    free(a->chunks);
     if (a->owns_host) free(a->host);
     free(a);
     return st;
@@ -135,9 +138,19 @@ weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *dat
     return array_new(ctx, dtype, n, data, array);
 }
 
-void weft_array_free(weft_array *a)
+weft_status weft_array_check(const weft_array *a, const char *what)
 {
-    if (!a) return;
+    RETURN_IF(!a, WEFT_ERR_NULL, "%s: array is NULL", what);
+    RETURN_IF(!weft_handle_live(a), WEFT_ERR_STATE, "%s: %p is not a live array (freed already?)",
+              what, (const void *)a);
+    return WEFT_OK;
+}
+
+weft_status weft_array_free(weft_array *a)
+{
+    if (!a) return WEFT_OK;
+    RETURN_IF(!weft_handle_remove(a), WEFT_ERR_STATE,
+              "weft_array_free: %p is not a live array (freed twice?)", (void *)a);
     weft_stream_wait_array(&a->ctx->stream, a);
     for (size_t c = 0; c < a->nchunks; c++) {
         weft_chunk *ch = &a->chunks[c];
@@ -149,6 +162,7 @@ void weft_array_free(weft_array *a)
     if (a->owns_host) free(a->host);
     free(a->chunks);
     free(a);
+    return WEFT_OK;
 }
 
 weft_status weft_array_size(const weft_array *a, size_t *n)
@@ -206,7 +220,7 @@ void weft_array_host_wrote(weft_array *a, size_t begin, size_t end)
 static weft_status check_range(const weft_array *a, size_t offset, size_t count, const void *p,
                                const char *what)
 {
-    RETURN_IF(!a, WEFT_ERR_NULL, "%s: array is NULL", what);
+    RETURN_ON_ERROR(weft_array_check(a, what));
     RETURN_IF(!p && count > 0, WEFT_ERR_NULL, "%s: buffer is NULL", what);
     RETURN_IF(offset > a->n || count > a->n - offset, WEFT_ERR_RANGE,
               "%s: elements [%zu, %zu + %zu) outside an array of %zu", what, offset, offset, count,

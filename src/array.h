@@ -31,6 +31,8 @@ static inline void *weft_array_host_at(const weft_array *a, size_t index)
     return a->host + index * a->elem_size;
 }
 
+/* WEFT_ERR_NULL / WEFT_ERR_STATE unless a is a live array. */
+weft_status weft_array_check(const weft_array *a, const char *what);
 /* Make the host copy of [begin, end) current (reads back from devices). */
 weft_status weft_array_to_host(weft_array *a, size_t begin, size_t end);
 /* Make chunk c current on its device (creates the buffer, copies or maps). */

@@ -3,6 +3,7 @@
 #include "cache.h"
 #include "ctx.h"
 #include "error.h"
+#include "handles.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -199,6 +200,8 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
     return WEFT_OK;
 }
 
+static void ctx_destroy(weft_ctx *ctx);
+
 weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
 {
     RETURN_IF(!out, WEFT_ERR_NULL, "weft_ctx_create: output handle is NULL");
@@ -230,6 +233,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
                  ctx->devices[d].info.selected ? " selected" : "",
                  ctx->devices[d].info.usable ? "" : " (set aside)");
     free(spec);
+    GOTO_ERROR_ON(weft_handle_add(ctx));
     *out = ctx;
     return WEFT_OK;
 error:
@@ -237,16 +241,15 @@ error:
     {
         /* Keep the detail: freeing may call into OpenCL and overwrite it. */
         char *detail = strdup(weft_last_error());
-        weft_ctx_free(ctx);
+        ctx_destroy(ctx);
         if (detail) weft_error_copy(detail);
         free(detail);
     }
     return st;
 }
 
-void weft_ctx_free(weft_ctx *ctx)
+static void ctx_destroy(weft_ctx *ctx)
 {
-    if (!ctx) return;
     weft_stream_destroy(&ctx->stream);
     for (size_t d = 1; d < ctx->ndevices; d++)
         weft_cl_device_release(&ctx->devices[d]);
@@ -259,6 +262,15 @@ void weft_ctx_free(weft_ctx *ctx)
     free(ctx->given);
     free(ctx->last_pieces);
     free(ctx);
+}
+
+weft_status weft_ctx_free(weft_ctx *ctx)
+{
+    if (!ctx) return WEFT_OK;
+    RETURN_IF(!weft_handle_remove(ctx), WEFT_ERR_STATE,
+              "weft_ctx_free: %p is not a live context (freed twice?)", (void *)ctx);
+    ctx_destroy(ctx);
+    return WEFT_OK;
 }
 
 weft_status weft_ctx_finish(weft_ctx *ctx)

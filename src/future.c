@@ -1,5 +1,6 @@
 /* Futures: a status that becomes known later, shared by the stream and the user. */
 #include "error.h"
+#include "handles.h"
 #include "stream.h"
 
 #include <pthread.h>
@@ -23,6 +24,10 @@ weft_future *weft_future_create(int refs, weft_stream *stream)
 {
     weft_future *f = calloc(1, sizeof *f);
     if (!f) return NULL;
+    if (weft_handle_add(f) != WEFT_OK) {
+        free(f);
+        return NULL;
+    }
     f->stream = stream;
     atomic_init(&f->refs, refs);
     pthread_mutex_init(&f->lock, NULL);
@@ -45,6 +50,7 @@ int weft_future_complete(weft_future *f, weft_status status, const char *detail)
 weft_status weft_future_wait(weft_future *f)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
+    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE, "weft_future_wait: not a live future");
     pthread_mutex_lock(&f->lock);
     while (!f->done)
         pthread_cond_wait(&f->cond, &f->lock);
@@ -67,20 +73,28 @@ weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_st
 }
 
 /* The stream's own reference is dropped with weft_future_drop. */
-void weft_future_release(weft_future *f)
+weft_status weft_future_release(weft_future *f)
 {
-    if (!f) return;
+    if (!f) return WEFT_OK;
+    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE,
+              "weft_future_release: %p is not a live future (released twice?)", (void *)f);
     pthread_mutex_lock(&f->lock);
+    if (f->user_released) {
+        pthread_mutex_unlock(&f->lock);
+        return weft_error_set(WEFT_ERR_STATE, "weft_future_release: future released twice");
+    }
     f->user_released = 1;
     weft_status unseen = f->done && !f->observed ? f->status : WEFT_OK;
     pthread_mutex_unlock(&f->lock);
     if (unseen != WEFT_OK) weft_stream_unreported(f->stream, unseen);
     weft_future_drop(f);
+    return WEFT_OK;
 }
 
 void weft_future_drop(weft_future *f)
 {
     if (atomic_fetch_sub(&f->refs, 1) != 1) return;
+    weft_handle_remove(f);
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->cond);
     free(f->detail);

@@ -1,6 +1,7 @@
 /* User programs: OpenCL C built for every selected OpenCL device. */
 #include "backend_cl.h"
 #include "error.h"
+#include "handles.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +12,22 @@ struct weft_program {
     char *log;
 };
 
-void weft_program_free(weft_program *p)
+static void program_destroy(weft_program *p)
 {
-    if (!p) return;
     for (size_t d = 0; d < p->ctx->ndevices; d++)
         weft_cl_program_release(p->per_device[d]);
     free(p->per_device);
     free(p->log);
     free(p);
+}
+
+weft_status weft_program_free(weft_program *p)
+{
+    if (!p) return WEFT_OK;
+    RETURN_IF(!weft_handle_remove(p), WEFT_ERR_STATE,
+              "weft_program_free: %p is not a live program (freed twice?)", (void *)p);
+    program_destroy(p);
+    return WEFT_OK;
 }
 
 weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *options,
@@ -42,6 +51,10 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
                                &p->per_device[d], &p->log);
     }
     /* A failed build still hands back the program: it carries the log. */
+    if (weft_handle_add(p) != WEFT_OK) {
+        program_destroy(p);
+        return WEFT_ERR_NOMEM;
+    }
     *out = p;
     return st;
 }

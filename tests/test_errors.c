@@ -109,12 +109,40 @@ static void test_bad_device_list(void **state)
     assert_int_equal(weft_ctx_create(&o, &ctx), WEFT_ERR_INVALID_ARG);
 }
 
+static void test_double_free_detected(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_array *a;
+    double r;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 100, &a));
+    ASSERT_OK(weft_array_free(a));
+    assert_int_equal(weft_array_free(a), WEFT_ERR_STATE);
+    assert_non_null(strstr(weft_last_error(), "freed twice"));
+    assert_int_equal(weft_sum(ctx, a, &r, NULL), WEFT_ERR_STATE); /* use after free */
+    weft_array *b;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 100, &b));
+    weft_future *f;
+    ASSERT_OK(weft_sum(ctx, b, &r, &f));
+    ASSERT_OK(weft_future_wait(f));
+    ASSERT_OK(weft_future_release(f));
+    assert_int_equal(weft_future_release(f), WEFT_ERR_STATE);
+    ASSERT_OK(weft_array_free(b));
+    weft_program *p = NULL;
+    ASSERT_OK(weft_program_build(ctx, "__kernel void k(__global int *x) { x[0] = 1; }", NULL, &p));
+    ASSERT_OK(weft_program_free(p));
+    assert_int_equal(weft_program_free(p), WEFT_ERR_STATE);
+    ASSERT_OK(weft_ctx_free(ctx));
+    assert_int_equal(weft_ctx_free(ctx), WEFT_ERR_STATE);
+    assert_int_equal(weft_ctx_free(NULL), WEFT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_names),       cmocka_unit_test(test_null_handles),
         cmocka_unit_test(test_bad_dtype_and_size), cmocka_unit_test(test_error_is_per_thread),
-        cmocka_unit_test(test_bad_device_list),
+        cmocka_unit_test(test_bad_device_list),    cmocka_unit_test(test_double_free_detected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,9 +24,7 @@ static int fresh_dir(void **state)
 static int remove_dir(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return remove_tree(dir);
 }
 
 static weft_ctx *ctx_in(const char *cache_dir)

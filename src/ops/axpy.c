@@ -37,7 +37,9 @@ static weft_status axpy_run(weft_op *base)
 
 weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, weft_future **future)
 {
-    RETURN_IF(!ctx || !x || !y, WEFT_ERR_NULL, "weft_axpy: context or array is NULL");
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_axpy: context is NULL");
+    RETURN_ON_ERROR(weft_array_check(x, "weft_axpy"));
+    RETURN_ON_ERROR(weft_array_check(y, "weft_axpy"));
     RETURN_IF(x->ctx != ctx || y->ctx != ctx, WEFT_ERR_INVALID_ARG,
               "weft_axpy: arrays belong to another context");
     RETURN_IF(x->dtype != y->dtype || (x->dtype != WEFT_F32 && x->dtype != WEFT_F64),

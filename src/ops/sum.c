@@ -58,7 +58,8 @@ static void sum_destroy(weft_op *base)
 
 weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future)
 {
-    RETURN_IF(!ctx || !x || !result, WEFT_ERR_NULL, "weft_sum: context, array or result is NULL");
+    RETURN_IF(!ctx || !result, WEFT_ERR_NULL, "weft_sum: context or result is NULL");
+    RETURN_ON_ERROR(weft_array_check(x, "weft_sum"));
     RETURN_IF(x->ctx != ctx, WEFT_ERR_INVALID_ARG, "weft_sum: array belongs to another context");
     RETURN_IF(x->dtype != WEFT_F32 && x->dtype != WEFT_F64, WEFT_ERR_DTYPE,
               "weft_sum: needs an f32 or f64 array, got %s", weft_dtype_name(x->dtype));

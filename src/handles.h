@@ -1,0 +1,15 @@
+/* Registry of live handles, so that a double free or a freed handle passed
+ * back in is reported (WEFT_ERR_STATE) instead of corrupting memory. A handle
+ * is checked by address only; the registry never dereferences it. */
+#ifndef WEFT_HANDLES_H
+#define WEFT_HANDLES_H
+
+#include "weft.h"
+
+/* WEFT_ERR_NOMEM if the registry cannot grow. */
+weft_status weft_handle_add(const void *handle);
+/* 1 if the handle was live (and now is not), 0 if it was not live. */
+int weft_handle_remove(const void *handle);
+int weft_handle_live(const void *handle);
+
+#endif
