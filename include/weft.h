@@ -290,6 +290,114 @@ WEFT_API weft_status weft_cache_stats_get(const weft_ctx *ctx, weft_cache_stats 
 /* The directory in use ("" when the disk cache is off). */
 WEFT_API const char *weft_cache_dir(const weft_ctx *ctx);
 
+
+/* ------------------------------------------------------------------------ */
+/* User kernels */
+
+/* How a kernel argument is distributed over the devices a launch runs on. */
+typedef enum weft_arg_kind {
+    WEFT_ARG_SLICE = 0, /* partitioned with the range: each device gets its piece */
+    WEFT_ARG_HALO,      /* a slice plus `halo` outer indices on each side, read-only
+                           neighbours; writes reach only the owned part */
+    WEFT_ARG_WHOLE,     /* every device gets all of it, read-only */
+    WEFT_ARG_SCALAR,    /* a value of `dtype` */
+    WEFT_ARG_LOCAL      /* `local_bytes` of work-group (__local) memory */
+} weft_arg_kind;
+
+typedef struct weft_arg {
+    weft_arg_kind kind;
+    weft_array *array; /* SLICE, HALO, WHOLE */
+    size_t halo;       /* HALO: outer indices on each side */
+    weft_dtype dtype;  /* SCALAR */
+    union {
+        float f32;
+        double f64;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+        uint8_t u8;
+    } value;            /* SCALAR */
+    size_t local_bytes; /* LOCAL */
+} weft_arg;
+
+static inline weft_arg weft_arg_slice(weft_array *a)
+{
+    weft_arg g = {WEFT_ARG_SLICE, a, 0, WEFT_F32, {0}, 0};
+    return g;
+}
+static inline weft_arg weft_arg_halo(weft_array *a, size_t halo)
+{
+    weft_arg g = {WEFT_ARG_HALO, a, halo, WEFT_F32, {0}, 0};
+    return g;
+}
+static inline weft_arg weft_arg_whole(weft_array *a)
+{
+    weft_arg g = {WEFT_ARG_WHOLE, a, 0, WEFT_F32, {0}, 0};
+    return g;
+}
+static inline weft_arg weft_arg_local(size_t bytes)
+{
+    weft_arg g = {WEFT_ARG_LOCAL, NULL, 0, WEFT_F32, {0}, bytes};
+    return g;
+}
+#define WEFT_ARG_SCALAR_FN_(suffix, type, dt)                                                      \
+    static inline weft_arg weft_arg_##suffix(type v)                                               \
+    {                                                                                              \
+        weft_arg g = {WEFT_ARG_SCALAR, NULL, 0, dt, {0}, 0};                                       \
+        g.value.suffix = v;                                                                        \
+        return g;                                                                                  \
+    }
+WEFT_ARG_SCALAR_FN_(f32, float, WEFT_F32)
+WEFT_ARG_SCALAR_FN_(f64, double, WEFT_F64)
+WEFT_ARG_SCALAR_FN_(i32, int32_t, WEFT_I32)
+WEFT_ARG_SCALAR_FN_(u32, uint32_t, WEFT_U32)
+WEFT_ARG_SCALAR_FN_(i64, int64_t, WEFT_I64)
+WEFT_ARG_SCALAR_FN_(u64, uint64_t, WEFT_U64)
+WEFT_ARG_SCALAR_FN_(u8, uint8_t, WEFT_U8)
+#undef WEFT_ARG_SCALAR_FN_
+
+/* A 1D, 2D or 3D index space. size[0] varies fastest; the range is split over
+ * devices along its outermost dimension, size[dims - 1]. local all 0: chosen
+ * per device; else the work-group size, which must divide size. */
+typedef struct weft_range {
+    unsigned dims;
+    size_t size[3];
+    size_t local[3];
+} weft_range;
+
+/* What a host fallback sees: the launch's arguments, with array arguments as
+ * pointers to element 0 of the whole array (index globally, as the kernel's
+ * get_global_id does), scalars as pointers to their value, local as NULL.
+ * Run for outer indices [begin, end), possibly in parallel chunks. */
+typedef struct weft_host_call {
+    const weft_range *range;
+    size_t begin, end;
+    void *const *args;
+    size_t nargs;
+    void *user;
+} weft_host_call;
+typedef void (*weft_host_fn)(const weft_host_call *call);
+
+/* Runs kernel `name` of program over range, split over the selected OpenCL
+ * devices. Device-side convention: a work-item's get_global_id is global (the
+ * piece's start is the global work offset); a SLICE buffer starts at the
+ * piece's first outer index, so element (outer index o, inner offset k) is at
+ * (o - get_global_offset(outer)) * inner + k, where inner = array size / outer
+ * size; a HALO buffer starts `halo` outer indices earlier (rows outside the
+ * array read as zero); a WHOLE buffer is the whole array. host_fn (optional)
+ * runs pieces no device can: without it, and without a usable device, the
+ * launch fails with WEFT_ERR_NO_DEVICE. Arguments are checked against the
+ * kernel's signature first, with an error naming the argument. */
+WEFT_API weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
+                                 const weft_arg *args, size_t nargs, weft_host_fn host_fn,
+                                 void *user, weft_future **future);
+
+/* Builds each source for every selected device into the binary cache, so later
+ * processes load binaries instead of compiling (CI can keep the cache dir). */
+WEFT_API weft_status weft_program_precompile(weft_ctx *ctx, const char *const *sources,
+                                             size_t count, const char *options);
+
 #ifdef __cplusplus
 }
 #endif

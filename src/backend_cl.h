@@ -17,5 +17,8 @@ void weft_cl_program_cache_release(weft_ctx *ctx);
 weft_status weft_cl_build_for(weft_device *dev, const char *source, const char *options,
                               void **handle, char **log);
 void weft_cl_program_release(void *handle);
+void weft_cl_kernel_release(void *kernel);
+/* options + the flags every user build needs; *full is malloc'd. */
+weft_status weft_user_options(const char *options, char **full);
 
 #endif

@@ -42,3 +42,27 @@ weft_status weft_cl_program_cache_create(weft_ctx *ctx)
     (void)ctx;
     return WEFT_OK;
 }
+
+void weft_cl_kernel_release(void *kernel)
+{
+    (void)kernel;
+}
+
+#include "launch.h"
+
+weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name, weft_param *params,
+                                  size_t capacity, size_t *count)
+{
+    (void)p;
+    (void)dev;
+    (void)name;
+    (void)params;
+    (void)capacity;
+    *count = 0;
+    return WEFT_ERR_UNSUPPORTED;
+}
+
+void weft_cl_run_pieces(weft_launch_job *job)
+{
+    (void)job; /* every piece is on the host */
+}

@@ -6,6 +6,8 @@
 #include "error.h"
 #include "sha256.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +47,65 @@ void weft_cl_program_cache_release(weft_ctx *ctx)
     ctx->programs = NULL;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Headers a program may #include from a -I directory change the binary, so
+ * every file in each such directory (names sorted, then contents) is part of
+ * the key. Directories that cannot be read hash as their name alone. */
+static void hash_one_dir(weft_sha256 *h, const char *dir)
+{
+    weft_sha256_field(h, dir);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char **names = NULL;
+    size_t count = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        if (count == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **grown = realloc(names, cap * sizeof *names);
+            if (!grown) break;
+            names = grown;
+        }
+        names[count] = strdup(e->d_name);
+        if (names[count]) count++;
+    }
+    closedir(d);
+    qsort(names, count, sizeof *names, compare_names);
+    for (size_t i = 0; i < count; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        weft_sha256_field(h, names[i]);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            unsigned char buf[8192];
+            size_t got;
+            while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+                weft_sha256_update(h, buf, got);
+            fclose(f);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+static void hash_include_dirs(weft_sha256 *h, const char *options)
+{
+    if (!options) return;
+    char *copy = strdup(options);
+    if (!copy) return;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        if (strncmp(tok, "-I", 2) != 0) continue;
+        const char *dir = tok[2] ? tok + 2 : strtok_r(NULL, " \t", &save);
+        if (dir) hash_one_dir(h, dir);
+    }
+    free(copy);
+}
+
 static void program_key(const weft_device *dev, const char *source, const char *options,
                         uint8_t key[32])
 {
@@ -58,6 +119,7 @@ static void program_key(const weft_device *dev, const char *source, const char *
     weft_sha256_field(&h, WEFT_VERSION_STRING);
     weft_sha256_field(&h, options);
     weft_sha256_field(&h, source);
+    hash_include_dirs(&h, options);
     weft_sha256_final(&h, key);
 }
 
@@ -226,4 +288,9 @@ weft_status weft_cl_build_for(weft_device *dev, const char *source, const char *
 void weft_cl_program_release(void *handle)
 {
     if (handle) clReleaseProgram((cl_program)handle);
+}
+
+void weft_cl_kernel_release(void *kernel)
+{
+    if (kernel) clReleaseKernel((cl_kernel)kernel);
 }

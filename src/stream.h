@@ -8,7 +8,7 @@
 
 #include <pthread.h>
 
-#define WEFT_OP_MAX_ARRAYS 4
+#define WEFT_OP_MAX_ARRAYS 16
 
 typedef struct weft_op weft_op;
 struct weft_op {

@@ -1,0 +1,306 @@
+/* weft_launch: checks a user kernel launch, splits its range over the selected
+ * OpenCL devices and reruns on the pool (through host_fn) what they cannot do. */
+#include "array.h"
+#include "error.h"
+#include "handles.h"
+#include "launch.h"
+#include "partition.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const dtype_cl_names[WEFT_DTYPE_COUNT] = {"float", "double", "int", "uint",
+                                                             "long",  "ulong",  "uchar"};
+static const char *const kind_names[] = {"slice", "halo slice", "whole", "scalar", "local"};
+
+static weft_status check_range(const weft_range *r)
+{
+    RETURN_IF(!r, WEFT_ERR_NULL, "weft_launch: range is NULL");
+    RETURN_IF(r->dims < 1 || r->dims > 3, WEFT_ERR_INVALID_ARG,
+              "weft_launch: range has %u dimensions (1 to 3)", r->dims);
+    int given = 0;
+    for (unsigned d = 0; d < r->dims; d++) {
+        RETURN_IF(r->size[d] == 0, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: range of 0 in dimension %u: nothing to run", d);
+        given += r->local[d] != 0;
+    }
+    if (given == 0) return WEFT_OK;
+    for (unsigned d = 0; d < r->dims; d++)
+        RETURN_IF(r->local[d] == 0 || r->size[d] % r->local[d] != 0, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: local size %zu does not divide range %zu in dimension %u",
+                  r->local[d], r->size[d], d);
+    return WEFT_OK;
+}
+
+static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg *a, size_t k)
+{
+    RETURN_IF((unsigned)a->kind > WEFT_ARG_LOCAL, WEFT_ERR_INVALID_ARG,
+              "weft_launch: argument %zu has unknown kind %d", k, (int)a->kind);
+    switch (a->kind) {
+    case WEFT_ARG_SLICE:
+    case WEFT_ARG_HALO:
+    case WEFT_ARG_WHOLE: {
+        RETURN_ON_ERROR(weft_array_check(a->array, "weft_launch"));
+        RETURN_IF(a->array->ctx != ctx, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: argument %zu belongs to another context", k);
+        size_t outer = weft_range_outer(r);
+        RETURN_IF(a->kind != WEFT_ARG_WHOLE && (a->array->n == 0 || a->array->n % outer != 0),
+                  WEFT_ERR_SIZE,
+                  "weft_launch: argument %zu (%s of %zu elements) does not split into the "
+                  "range's %zu outer indices",
+                  k, kind_names[a->kind], a->array->n, outer);
+        return WEFT_OK;
+    }
+    case WEFT_ARG_SCALAR:
+        RETURN_IF((unsigned)a->dtype >= WEFT_DTYPE_COUNT, WEFT_ERR_DTYPE,
+                  "weft_launch: argument %zu has dtype %d", k, (int)a->dtype);
+        return WEFT_OK;
+    case WEFT_ARG_LOCAL:
+        RETURN_IF(a->local_bytes == 0, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: argument %zu asks for 0 bytes of local memory", k);
+        return WEFT_OK;
+    }
+    return WEFT_OK;
+}
+
+/* "float4*" matches an f32 array; "float" an f32 scalar. */
+static int type_matches(const char *type, weft_dtype dtype, int pointer)
+{
+    const char *base = dtype_cl_names[dtype];
+    size_t len = strlen(base);
+    if (strncmp(type, base, len) != 0) return 0;
+    const char *rest = type + len;
+    while (*rest >= '0' && *rest <= '9')
+        rest++; /* vector width */
+    while (*rest == ' ')
+        rest++;
+    return pointer ? *rest == '*' : *rest == '\0' && rest == type + len;
+}
+
+static weft_status check_signature(weft_launch_job *job, size_t dev)
+{
+    weft_param *params = calloc(job->nargs + 1, sizeof *params);
+    RETURN_IF(!params, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the signature");
+    size_t count = 0;
+    weft_status st = weft_cl_kernel_params(job->program, dev, job->name, params, job->nargs + 1,
+                                           &count);
+    if (st == WEFT_ERR_UNSUPPORTED) { /* no argument info: assume every slice is written */
+        for (size_t k = 0; k < job->nargs; k++)
+            job->writes[k] = job->args[k].kind <= WEFT_ARG_HALO;
+        free(params);
+        return WEFT_OK;
+    }
+    GOTO_ERROR_ON(st);
+    GOTO_ERROR_IF(count != job->nargs, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: kernel %s takes %zu arguments, %zu given", job->name, count,
+                  job->nargs);
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        const weft_param *p = &params[k];
+        int is_array = a->kind <= WEFT_ARG_WHOLE;
+        int want_address = is_array ? 1 : a->kind == WEFT_ARG_LOCAL ? 2 : 0;
+        int address_ok = p->address == want_address || (a->kind == WEFT_ARG_WHOLE && p->address == 3);
+        GOTO_ERROR_IF(!address_ok, WEFT_ERR_INVALID_ARG,
+                      "weft_launch: argument %zu (%s %s) of kernel %s cannot take a %s", k,
+                      p->type, p->name, job->name, kind_names[a->kind]);
+        if (is_array || a->kind == WEFT_ARG_SCALAR) {
+            weft_dtype dt = is_array ? a->array->dtype : a->dtype;
+            GOTO_ERROR_IF(!type_matches(p->type, dt, is_array), WEFT_ERR_DTYPE,
+                          "weft_launch: argument %zu (%s %s) of kernel %s does not take %s %s", k,
+                          p->type, p->name, job->name, is_array ? "an array of" : "a scalar",
+                          weft_dtype_name(dt));
+        }
+        int writable = p->address == 1 && !p->is_const;
+        GOTO_ERROR_IF(a->kind == WEFT_ARG_WHOLE && writable, WEFT_ERR_INVALID_ARG,
+                      "weft_launch: argument %zu (%s %s) is passed whole, which is read-only: "
+                      "declare it const",
+                      k, p->type, p->name);
+        job->writes[k] = writable;
+    }
+error:
+    free(params);
+    return st;
+}
+
+/* One piece per selected device that has the program, sized by weight, on
+ * work-group boundaries when a local size is given. */
+static weft_status split_range(weft_launch_job *job)
+{
+    weft_ctx *ctx = job->program->ctx;
+    weft_ctx_calibrate(ctx);
+    size_t outer = weft_range_outer(&job->range);
+    size_t granule = job->range.local[job->range.dims - 1] ? job->range.local[job->range.dims - 1] : 1;
+    double *weights = calloc(ctx->ndevices, sizeof *weights);
+    size_t *shares = calloc(ctx->ndevices, sizeof *shares);
+    job->pieces = calloc(ctx->ndevices, sizeof *job->pieces);
+    weft_status st = WEFT_OK;
+    GOTO_ERROR_IF(!weights || !shares || !job->pieces, WEFT_ERR_NOMEM,
+                  "weft_launch: cannot allocate the split");
+    for (size_t d = 1; d < ctx->ndevices; d++)
+        if (ctx->devices[d].info.selected && job->program->per_device[d])
+            weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
+    weft_split_units(outer / granule, weights, ctx->ndevices, shares);
+    size_t begin = 0;
+    for (size_t d = 1; d < ctx->ndevices; d++) {
+        if (shares[d] == 0 || weights[d] <= 0) continue;
+        size_t end = begin + shares[d] * granule;
+        job->pieces[job->npieces++] = (weft_launch_piece){d, begin, end, PIECE_PENDING};
+        begin = end;
+    }
+    if (job->npieces == 0) job->pieces[job->npieces++] = (weft_launch_piece){0, 0, outer, PIECE_PENDING};
+error:
+    free(weights);
+    free(shares);
+    return st;
+}
+
+typedef struct host_chunk_args {
+    const weft_launch_job *job;
+    void **pointers;
+    size_t offset; /* first outer index of the piece */
+} host_chunk_args;
+
+static void host_chunk(void *arg, size_t begin, size_t end)
+{
+    const host_chunk_args *h = arg;
+    weft_host_call call = {&h->job->range, h->offset + begin, h->offset + end, h->pointers,
+                           h->job->nargs, h->job->user};
+    h->job->host_fn(&call);
+}
+
+static weft_status run_on_host(weft_launch_job *job, const weft_launch_piece *piece)
+{
+    weft_ctx *ctx = job->program->ctx;
+    void **pointers = calloc(job->nargs + 1, sizeof *pointers);
+    RETURN_IF(!pointers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate host arguments");
+    for (size_t k = 0; k < job->nargs; k++) {
+        weft_arg *a = &job->args[k];
+        if (a->kind <= WEFT_ARG_WHOLE)
+            pointers[k] = a->array->host;
+        else if (a->kind == WEFT_ARG_SCALAR)
+            pointers[k] = &a->value;
+    }
+    host_chunk_args h = {job, pointers, piece->begin};
+    size_t count = piece->end - piece->begin;
+    size_t grain = count / (8 * (size_t)weft_pool_threads(ctx->pool)) + 1;
+    weft_pool_parallel_for(ctx->pool, count, grain, 0, host_chunk, &h);
+    free(pointers);
+    return WEFT_OK;
+}
+
+static weft_status launch_run(weft_op *base)
+{
+    weft_launch_job *job = (weft_launch_job *)base;
+    weft_ctx *ctx = job->program->ctx;
+    /* Pieces are staged from host memory: make it current first. */
+    for (size_t k = 0; k < job->nargs; k++)
+        if (job->args[k].kind <= WEFT_ARG_WHOLE)
+            RETURN_ON_ERROR(weft_array_to_host(job->args[k].array, 0, job->args[k].array->n));
+    weft_cl_run_pieces(job);
+    weft_status st = WEFT_OK;
+    for (size_t p = 0; p < job->npieces && st == WEFT_OK; p++) {
+        weft_launch_piece *piece = &job->pieces[p];
+        if (piece->state == PIECE_DONE) continue;
+        if (piece->state == PIECE_FAILED_LATE) {
+            st = weft_error_set(WEFT_ERR_DEVICE,
+                                "device %zu failed after kernel %s may have written outer indices "
+                                "[%zu, %zu) in place; they cannot be redone",
+                                piece->device, job->name, piece->begin, piece->end);
+            break;
+        }
+        if (!job->host_fn) {
+            st = weft_error_set(WEFT_ERR_DEVICE,
+                                "device %zu failed on kernel %s and no host_fn was given to rerun "
+                                "outer indices [%zu, %zu)",
+                                piece->device, job->name, piece->begin, piece->end);
+            break;
+        }
+        if (piece->device)
+            weft_log(&ctx->log, WEFT_LOG_WARN,
+                     "device %zu failed on kernel %s, outer indices [%zu, %zu): rerunning on the "
+                     "host pool",
+                     piece->device, job->name, piece->begin, piece->end);
+        st = run_on_host(job, piece);
+    }
+    for (size_t k = 0; k < job->nargs; k++)
+        if (job->writes[k]) weft_array_host_wrote(job->args[k].array, 0, job->args[k].array->n);
+    weft_piece_report reports[64];
+    size_t count = job->npieces < 64 ? job->npieces : 64;
+    for (size_t p = 0; p < count; p++)
+        reports[p] = (weft_piece_report){job->pieces[p].device, job->pieces[p].begin,
+                                         job->pieces[p].end,
+                                         job->pieces[p].device && job->pieces[p].state != PIECE_DONE};
+    if (st == WEFT_OK) weft_ctx_set_pieces(ctx, reports, count);
+    return st;
+}
+
+static void launch_destroy(weft_op *base)
+{
+    weft_launch_job *job = (weft_launch_job *)base;
+    free(job->name);
+    free(job->args);
+    free(job->writes);
+    free(job->pieces);
+    free(job);
+}
+
+weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
+                        const weft_arg *args, size_t nargs, weft_host_fn host_fn, void *user,
+                        weft_future **future)
+{
+    RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch: program or kernel name is NULL");
+    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE, "weft_launch: not a live program");
+    RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch: %zu arguments but args is NULL", nargs);
+    RETURN_ON_ERROR(check_range(range));
+    weft_ctx *ctx = program->ctx;
+    size_t arrays = 0;
+    for (size_t k = 0; k < nargs; k++) {
+        RETURN_ON_ERROR(check_arg(ctx, range, &args[k], k));
+        arrays += args[k].kind <= WEFT_ARG_WHOLE;
+    }
+    RETURN_IF(arrays > WEFT_LAUNCH_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
+              "weft_launch: %zu array arguments (at most %d)", arrays, WEFT_LAUNCH_MAX_ARRAYS);
+
+    weft_launch_job *job = calloc(1, sizeof *job);
+    RETURN_IF(!job, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the launch");
+    weft_status st = WEFT_OK;
+    job->base = (weft_op){.run = launch_run, .destroy = launch_destroy, .ctx = ctx};
+    job->program = program;
+    job->range = *range;
+    job->host_fn = host_fn;
+    job->user = user;
+    job->nargs = nargs;
+    job->name = strdup(name);
+    job->args = malloc((nargs + 1) * sizeof *job->args);
+    job->writes = calloc(nargs + 1, 1);
+    GOTO_ERROR_IF(!job->name || !job->args || !job->writes, WEFT_ERR_NOMEM,
+                  "weft_launch: cannot copy the arguments");
+    if (nargs) memcpy(job->args, args, nargs * sizeof *args);
+    GOTO_ERROR_ON(split_range(job));
+    if (job->pieces[0].device != 0) {
+        GOTO_ERROR_ON(check_signature(job, job->pieces[0].device));
+    } else {
+        GOTO_ERROR_IF(!host_fn, WEFT_ERR_NO_DEVICE,
+                      "weft_launch: no usable OpenCL device for kernel %s and no host_fn to run "
+                      "it on the pool",
+                      name);
+        for (size_t k = 0; k < nargs; k++) /* no signature to ask: assume written */
+            job->writes[k] = args[k].kind <= WEFT_ARG_HALO;
+    }
+    for (size_t k = 0; k < nargs; k++) {
+        if (args[k].kind != WEFT_ARG_HALO) continue;
+        for (size_t p = 0; p < job->npieces; p++)
+            GOTO_ERROR_IF(args[k].halo > job->pieces[p].end - job->pieces[p].begin,
+                          WEFT_ERR_INVALID_ARG,
+                          "weft_launch: argument %zu has a halo of %zu, larger than the piece of "
+                          "%zu outer indices on device %zu",
+                          k, args[k].halo, job->pieces[p].end - job->pieces[p].begin,
+                          job->pieces[p].device);
+    }
+    for (size_t k = 0; k < nargs; k++)
+        if (args[k].kind <= WEFT_ARG_WHOLE) job->base.arrays[job->base.narrays++] = args[k].array;
+    return weft_stream_submit(&ctx->stream, &job->base, future);
+error:
+    launch_destroy(&job->base);
+    return st;
+}

@@ -1,0 +1,23 @@
+/* A user program: one cl_program per selected OpenCL device, and the kernels
+ * created from it so far (a launch looks its kernel up by name). */
+#ifndef WEFT_PROGRAM_H
+#define WEFT_PROGRAM_H
+
+#include "ctx.h"
+
+typedef struct weft_kernel_entry {
+    char *name;
+    size_t device;
+    void *kernel; /* cl_kernel */
+    struct weft_kernel_entry *next;
+} weft_kernel_entry;
+
+struct weft_program {
+    weft_ctx *ctx;
+    void **per_device; /* cl_program per device index; NULL where not built */
+    char *log;
+    pthread_mutex_t lock; /* kernels */
+    weft_kernel_entry *kernels;
+};
+
+#endif
