@@ -59,7 +59,8 @@ extern "C" {
     X(ERR_IO, 12, "file input/output error")                                                       \
     X(ERR_THREAD, 13, "thread error")                                                              \
     X(ERR_STATE, 14, "handle in the wrong state (freed twice, or still in use)")                   \
-    X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")
+    X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")                       \
+    X(ERR_EXPR, 16, "malformed expression")
 
 typedef enum weft_status {
 #define WEFT_STATUS_ENUM_(name, value, msg) WEFT_##name = value,
@@ -397,6 +398,94 @@ WEFT_API weft_status weft_launch(weft_program *program, const char *name, const 
  * processes load binaries instead of compiling (CI can keep the cache dir). */
 WEFT_API weft_status weft_program_precompile(weft_ctx *ctx, const char *const *sources,
                                              size_t count, const char *options);
+
+/* ------------------------------------------------------------------------ */
+/* Expressions, reductions and scans (the language: docs/expressions.md) */
+
+/* A name in an expression bound to an array or to a scalar value. */
+typedef struct weft_bind {
+    const char *name;
+    weft_array *array; /* NULL for a scalar */
+    weft_dtype dtype;  /* the scalar's dtype (ignored for arrays) */
+    union {
+        float f32;
+        double f64;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+        uint8_t u8;
+    } value;
+} weft_bind;
+
+static inline weft_bind weft_bind_array(const char *name, weft_array *array)
+{
+    weft_bind b = {name, array, WEFT_F32, {0}};
+    return b;
+}
+#define WEFT_BIND_SCALAR_FN_(suffix, type, dt)                                                     \
+    static inline weft_bind weft_bind_##suffix(const char *name, type v)                           \
+    {                                                                                              \
+        weft_bind b = {name, NULL, dt, {0}};                                                       \
+        b.value.suffix = v;                                                                        \
+        return b;                                                                                  \
+    }
+WEFT_BIND_SCALAR_FN_(f32, float, WEFT_F32)
+WEFT_BIND_SCALAR_FN_(f64, double, WEFT_F64)
+WEFT_BIND_SCALAR_FN_(i32, int32_t, WEFT_I32)
+WEFT_BIND_SCALAR_FN_(u32, uint32_t, WEFT_U32)
+WEFT_BIND_SCALAR_FN_(i64, int64_t, WEFT_I64)
+WEFT_BIND_SCALAR_FN_(u64, uint64_t, WEFT_U64)
+WEFT_BIND_SCALAR_FN_(u8, uint8_t, WEFT_U8)
+#undef WEFT_BIND_SCALAR_FN_
+
+/* Element-wise statements over arrays of one size: "y = a * x + y",
+ * "t = x * x; y = t + 1". Arrays assigned to are outputs (they may also be
+ * inputs); every element's inputs are read before its outputs are written.
+ * Compiled once per (text, names, dtypes) for the devices and the pool. */
+WEFT_API weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds,
+                              size_t nbinds, weft_future **future);
+
+typedef enum weft_reduce_op {
+    WEFT_SUM = 0, /* floats: f64 result; signed ints: i64; unsigned: u64 (overflow: WEFT_ERR_RANGE) */
+    WEFT_PROD,    /* f64 result for every dtype */
+    WEFT_MIN,     /* result in the value's (promoted) dtype; NaN wins; -0.0 < +0.0 */
+    WEFT_MAX,
+    WEFT_ARGMIN,  /* as MIN, plus the index of its first occurrence */
+    WEFT_ARGMAX,
+    WEFT_ANY,     /* i32 0 or 1: any element non-zero (NaN counts as non-zero) */
+    WEFT_ALL
+} weft_reduce_op;
+
+/* A reduction's result: its dtype, value and (ARGMIN/ARGMAX) index. */
+typedef struct weft_scalar {
+    weft_dtype dtype;
+    union {
+        float f32;
+        double f64;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+        uint8_t u8;
+    } value;
+    uint64_t index;
+} weft_scalar;
+
+/* The value of a weft_scalar as a double (exact for f32, f64 and |ints| < 2^53). */
+WEFT_API double weft_scalar_as_double(const weft_scalar *s);
+
+/* Reduces array x. Empty arrays: SUM 0, PROD 1, ANY 0, ALL 1; MIN, MAX and the
+ * ARG forms return WEFT_ERR_SIZE. Bit-identical on any mix of devices and any
+ * thread count: blocks of WEFT_SUM_BLOCK combined in index order. *out is
+ * written when the operation completes. */
+WEFT_API weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_scalar *out,
+                                 weft_future **future);
+/* Reduces an expression evaluated per element, in one pass: "x * y" with
+ * WEFT_SUM is a dot product, "x > 0" a count. */
+WEFT_API weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                      const weft_bind *binds, size_t nbinds, weft_scalar *out,
+                                      weft_future **future);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,8 @@
 #include "weft.h"
 
 typedef struct weft_device weft_device;
+typedef struct weft_expr_call weft_expr_call;
+typedef struct weft_partial weft_partial;
 
 /* A stretch of an array as a primitive sees it. */
 typedef struct weft_view {
@@ -40,6 +42,14 @@ typedef struct weft_backend {
     /* partials[k] = sum of block k (WEFT_SUM_BLOCK elements, the last may be short). */
     weft_status (*sum_blocks)(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
                               double *partials);
+
+    /* Expressions (ops/expr_op.h): views[k] is the k-th array of the call. */
+    weft_status (*map_expr)(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                            size_t begin, size_t n);
+    /* One weft_partial per WEFT_SUM_BLOCK elements from begin (a block boundary). */
+    weft_status (*reduce_expr)(weft_device *dev, const weft_expr_call *call,
+                               const weft_view *views, size_t begin, size_t n,
+                               weft_partial *partials);
 
     weft_status (*finish)(weft_device *dev);
     /* "reference", "opencl-cpu", ... for a primitive name. */

@@ -5,6 +5,7 @@
 #include "cl_common.h"
 #include "error.h"
 #include "kernels.h"
+#include "ops/expr_op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,23 @@ static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_vi
     return enqueue(dev, k, (n + items - 1) / items);
 }
 
+weft_status weft_cl_scratch(weft_device *dev, size_t bytes)
+{
+    weft_cl_device *cl = weft_cl(dev);
+    if (cl->scratch_bytes >= bytes) return WEFT_OK;
+    /* Wait for reads still using the old scratch before dropping it. */
+    cl_int err = clFinish(cl->queue);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clFinish", err);
+    if (cl->scratch) clReleaseMemObject(cl->scratch);
+    cl->scratch = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    cl->scratch_bytes = err == CL_SUCCESS ? bytes : 0;
+    if (err != CL_SUCCESS) {
+        cl->scratch = NULL;
+        return weft_cl_fail(dev, "clCreateBuffer (partials)", err);
+    }
+    return WEFT_OK;
+}
+
 static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
                                  double *partials)
 {
@@ -182,15 +200,7 @@ static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x
     if (n == 0) return WEFT_OK;
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     size_t bytes = blocks * sizeof(double);
-    if (cl->scratch_bytes < bytes) {
-        /* Wait for reads still using the old scratch before dropping it. */
-        cl_int err = clFinish(cl->queue);
-        if (err != CL_SUCCESS) return weft_cl_fail(dev, "clFinish", err);
-        if (cl->scratch) clReleaseMemObject(cl->scratch);
-        cl->scratch = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
-        cl->scratch_bytes = err == CL_SUCCESS ? bytes : 0;
-        if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateBuffer (partials)", err);
-    }
+    RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
     cl_ulong count = n;
     cl_mem xm = x.buffer;
     size_t sizes[] = {sizeof count, sizeof xm, sizeof cl->scratch};
@@ -232,6 +242,8 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->to_host = cl_to_host;
     ops->axpy = cl_axpy;
     ops->sum_blocks = cl_sum_blocks;
+    ops->map_expr = weft_cl_map_expr;
+    ops->reduce_expr = weft_cl_reduce_expr;
     ops->finish = cl_finish;
     ops->impl = cl_impl;
 }

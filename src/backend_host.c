@@ -5,6 +5,7 @@
 #include "backend.h"
 #include "ctx.h"
 #include "error.h"
+#include "ops/expr_op.h"
 
 #include <string.h>
 
@@ -173,6 +174,8 @@ static const weft_backend reference = {
     .to_host = host_to_host,
     .axpy = host_axpy,
     .sum_blocks = host_sum_blocks,
+    .map_expr = weft_host_map_expr,
+    .reduce_expr = weft_host_reduce_expr,
     .finish = host_finish,
     .impl = host_impl,
 };

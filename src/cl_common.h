@@ -47,4 +47,14 @@ static inline weft_cl_device *weft_cl(const weft_device *dev)
 weft_status weft_cl_program_get(weft_device *dev, const char *source, const char *options,
                                 cl_program *program, char **log);
 
+/* Grows the device's scratch buffer for per-block partials to bytes. */
+weft_status weft_cl_scratch(weft_device *dev, size_t bytes);
+
+typedef struct weft_expr_call weft_expr_call;
+typedef struct weft_partial weft_partial;
+weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                             size_t begin, size_t n);
+weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                                size_t begin, size_t n, weft_partial *partials);
+
 #endif

@@ -4,6 +4,7 @@
 #include "ctx.h"
 #include "error.h"
 #include "handles.h"
+#include "ops/expr_op.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -251,6 +252,7 @@ error:
 static void ctx_destroy(weft_ctx *ctx)
 {
     weft_stream_destroy(&ctx->stream);
+    weft_compiled_release_all(ctx);
     for (size_t d = 1; d < ctx->ndevices; d++)
         weft_cl_device_release(&ctx->devices[d]);
     weft_cl_program_cache_release(ctx);

@@ -20,6 +20,7 @@ enum weft_fault {
 };
 
 typedef struct weft_program_cache weft_program_cache;
+typedef struct weft_compiled weft_compiled;
 
 struct weft_ctx {
     weft_logger log;
@@ -41,6 +42,7 @@ struct weft_ctx {
     pthread_mutex_t lock; /* calibration, notes, last pieces */
     weft_stream stream;
     weft_program_cache *programs;
+    weft_compiled *compiled; /* expressions (ops/expr_cache.c), under lock */
     atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */
     weft_piece_report *last_pieces;
     size_t last_count, last_capacity;

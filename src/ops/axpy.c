@@ -9,8 +9,9 @@ typedef struct axpy_op {
     double a;
 } axpy_op;
 
-static int axpy_native(const weft_device *dev)
+static int axpy_native(const weft_device *dev, void *op)
 {
+    (void)op;
     return dev->ops.axpy != weft_backend_reference()->axpy;
 }
 

@@ -106,7 +106,7 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
         weft_device *dev = &ctx->devices[a0->chunks[c].device];
         for (size_t i = 0; i < d->narrays; i++)
             if (d->arrays[i]->chunks[c].host_valid) runs[c].host_was_valid |= 1u << i;
-        if (weft_device_is_host(dev) || !d->native(dev)) continue;
+        if (weft_device_is_host(dev) || !d->native(dev, d->op)) continue;
         /* Even a failed launch may have queued transfers that read host
          * memory: the device is finished below either way. */
         used[dev->index] = 1;

@@ -12,7 +12,7 @@ typedef struct weft_dispatch {
     size_t narrays;
     unsigned reads, writes; /* bit i: the primitive reads / writes arrays[i] */
     /* Does dev run this primitive natively (else its chunks run on the host)? */
-    int (*native)(const weft_device *dev);
+    int (*native)(const weft_device *dev, void *op);
     /* Runs (or enqueues) the primitive on count elements from index begin. */
     weft_status (*run)(void *op, weft_device *dev, const weft_view *views, size_t begin,
                        size_t count);

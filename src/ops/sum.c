@@ -10,8 +10,9 @@ typedef struct sum_op {
     double *partials; /* one per WEFT_SUM_BLOCK elements */
 } sum_op;
 
-static int sum_native(const weft_device *dev)
+static int sum_native(const weft_device *dev, void *op)
 {
+    (void)op;
     return dev->ops.sum_blocks != weft_backend_reference()->sum_blocks;
 }
 

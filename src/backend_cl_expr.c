@@ -1,0 +1,114 @@
+/* Expressions on an OpenCL device: the generated kernels, built through the
+ * program cache on first use, launched per chunk. */
+#include "cl_common.h"
+#include "error.h"
+#include "ops/expr_op.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Elements per work-item of a map: a contiguous run on CPUs (PoCL vectorises
+ * the loop), one element on GPUs (neighbouring items, neighbouring addresses). */
+static size_t map_items(const weft_device *dev)
+{
+    return weft_cl(dev)->gpu_class ? 1 : 1024;
+}
+
+static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, cl_kernel *out)
+{
+    void **slot = &compiled->kernels[dev->index];
+    if (*slot == WEFT_KERNEL_FAILED)
+        return weft_error_set(WEFT_ERR_BUILD, "expression kernel failed to build on device %zu",
+                              dev->index);
+    if (*slot) {
+        *out = *slot;
+        return WEFT_OK;
+    }
+    char options[256];
+    snprintf(options, sizeof options,
+             "-cl-std=CL1.2 -w -cl-fp32-correctly-rounded-divide-sqrt -DMAP_ITEMS=%zu "
+             "-DREDUCE_BLOCK=%d",
+             map_items(dev), WEFT_SUM_BLOCK);
+    cl_program program = NULL;
+    weft_status st = weft_cl_program_get(dev, compiled->source, options, &program, NULL);
+    if (st == WEFT_OK) {
+        cl_int err;
+        *slot = clCreateKernel(program, compiled->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce",
+                               &err);
+        clReleaseProgram(program);
+        if (err != CL_SUCCESS) st = weft_cl_fail(dev, "clCreateKernel (expression)", err);
+    }
+    if (st != WEFT_OK) {
+        *slot = WEFT_KERNEL_FAILED; /* the pool runs this expression from now on */
+        weft_log(&dev->ctx->log, WEFT_LOG_WARN, "device %zu cannot build \"%s\": %s", dev->index,
+                 compiled->expr->text, weft_last_error());
+        return st;
+    }
+    *out = *slot;
+    return WEFT_OK;
+}
+
+static weft_status set_args(weft_device *dev, cl_kernel k, const weft_expr_call *call,
+                            const weft_view *views, size_t begin, size_t n, cl_uint *next)
+{
+    const weft_expr *e = call->compiled->expr;
+    cl_ulong count = n, base = begin;
+    cl_int err = clSetKernelArg(k, 0, sizeof count, &count);
+    if (err == CL_SUCCESS) err = clSetKernelArg(k, 1, sizeof base, &base);
+    cl_uint index = 2;
+    for (size_t b = 0; b < e->nbindings && err == CL_SUCCESS; b++, index++) {
+        int v = call->view_of_bind[b];
+        if (v >= 0) {
+            cl_mem mem = views[v].buffer;
+            err = clSetKernelArg(k, index, sizeof mem, &mem);
+        } else {
+            err = clSetKernelArg(k, index, weft_dtype_size(call->binds[b].dtype),
+                                 &call->binds[b].value);
+        }
+    }
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg (expression)", err);
+    *next = index;
+    return WEFT_OK;
+}
+
+static weft_status enqueue(weft_device *dev, cl_kernel k, size_t global)
+{
+    if (dev->ctx->faults & WEFT_FAULT_LAUNCH)
+        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT=launch)", CL_OUT_OF_RESOURCES);
+    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &global, NULL, 0, NULL,
+                                        NULL);
+    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
+}
+
+weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                             size_t begin, size_t n)
+{
+    if (n == 0) return WEFT_OK;
+    cl_kernel k;
+    cl_uint next;
+    RETURN_ON_ERROR(expr_kernel(dev, call->compiled, &k));
+    RETURN_ON_ERROR(set_args(dev, k, call, views, begin, n, &next));
+    size_t items = map_items(dev);
+    return enqueue(dev, k, (n + items - 1) / items);
+}
+
+/* Partials of the chunk go to a device scratch buffer, then (in queue order,
+ * without blocking) to the caller's array, valid after finish. */
+weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                                size_t begin, size_t n, weft_partial *partials)
+{
+    if (n == 0) return WEFT_OK;
+    weft_cl_device *cl = weft_cl(dev);
+    cl_kernel k;
+    cl_uint next;
+    RETURN_ON_ERROR(expr_kernel(dev, call->compiled, &k));
+    size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    size_t bytes = blocks * sizeof(weft_partial);
+    RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
+    RETURN_ON_ERROR(set_args(dev, k, call, views, begin, n, &next));
+    cl_int err = clSetKernelArg(k, next, sizeof cl->scratch, &cl->scratch);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg (partials)", err);
+    RETURN_ON_ERROR(enqueue(dev, k, blocks));
+    err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL, NULL);
+    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
+}

@@ -1,0 +1,387 @@
+/* OpenCL C back end of expressions. The generated code spells out every
+ * conversion and every integer rule the host VM follows (vm_ops.h), and turns
+ * contraction off, so arithmetic gives the same bits on a device as on the
+ * pool. */
+#include "codegen_cl.h"
+#include "../error.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct text {
+    char *data;
+    size_t len, cap;
+    int failed;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(text *t, const char *fmt, ...)
+{
+    if (t->failed) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || t->len + (size_t)n + 1 > t->cap) {
+        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)(n > 0 ? n : 0);
+        char *grown = realloc(t->data, cap);
+        if (!grown || n < 0) {
+            t->failed = 1;
+            return;
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->data + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+static const char *ctype(weft_dtype t)
+{
+    static const char *const names[] = {"float", "double", "int", "uint", "long", "ulong", "uchar"};
+    return (unsigned)t < WEFT_DTYPE_COUNT ? names[t] : "?";
+}
+
+static const char *utype(weft_dtype t)
+{
+    return (t == WEFT_I64 || t == WEFT_U64 || t == WEFT_F64) ? "ulong" : "uint";
+}
+
+static int bits(weft_dtype t)
+{
+    return (t == WEFT_I64 || t == WEFT_U64 || t == WEFT_F64) ? 64 : 32;
+}
+
+/* Helpers for the integer rules that C leaves undefined, one set per type. */
+static const char prelude[] =
+    "#pragma OPENCL FP_CONTRACT OFF\n"
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "#define W_INT_HELPERS(T, U)                                                       \\\n"
+    "  inline T w_div_##T(T a, T b) { return b == 0 ? (T)0 : (b == (T)-1 && (T)-1 < 0) \\\n"
+    "      ? (T)((U)0 - (U)a) : a / b; }                                                \\\n"
+    "  inline T w_mod_##T(T a, T b) { return (b == 0 || (b == (T)-1 && (T)-1 < 0))     \\\n"
+    "      ? (T)0 : a % b; }                                                            \\\n"
+    "  inline T w_abs_##T(T a) { return ((T)-1 < 0 && a < 0) ? (T)((U)0 - (U)a) : a; }  \\\n"
+    "  inline T w_min_##T(T a, T b) { return a < b ? a : b; }                          \\\n"
+    "  inline T w_max_##T(T a, T b) { return a > b ? a : b; }                          \\\n"
+    "  inline T w_clamp_##T(T a, T b, T c) { T lo = a > b ? a : b; return lo < c ? lo : c; }\n"
+    "W_INT_HELPERS(int, uint)\n"
+    "W_INT_HELPERS(uint, uint)\n"
+    "W_INT_HELPERS(long, ulong)\n"
+    "W_INT_HELPERS(ulong, ulong)\n";
+
+static void gen(text *t, const weft_expr *e, const weft_node *n);
+
+static void gen_literal(text *t, const weft_node *n)
+{
+    switch (n->type) {
+    case WEFT_F32: {
+        float f = (float)n->lit.f;
+        if (f != f) put(t, "NAN");
+        else if (f == (float)1e300 * 10) put(t, "INFINITY");
+        else if (-f == (float)1e300 * 10) put(t, "(-INFINITY)");
+        else put(t, "%af", (double)f);
+        return;
+    }
+    case WEFT_F64: {
+        double d = n->lit.f;
+        if (d != d) put(t, "((double)NAN)");
+        else if (d == 1e300 * 1e300) put(t, "((double)INFINITY)");
+        else if (-d == 1e300 * 1e300) put(t, "((double)-INFINITY)");
+        else put(t, "%a", d);
+        return;
+    }
+    case WEFT_I32: put(t, "((int)(%" PRId64 "L))", n->lit.i); return;
+    case WEFT_U32: put(t, "((uint)%" PRIu64 "UL)", (uint64_t)(uint32_t)n->lit.i); return;
+    case WEFT_I64:
+        if (n->lit.i == INT64_MIN) put(t, "((long)(-9223372036854775807L - 1))");
+        else put(t, "((long)%" PRId64 "L)", n->lit.i);
+        return;
+    default: put(t, "((ulong)%" PRIu64 "UL)", n->lit.u); return;
+    }
+}
+
+static void gen_convert(text *t, const weft_expr *e, const weft_node *n)
+{
+    weft_dtype from = n->kid[0]->type, to = n->type;
+    if (weft_dtype_is_float(to))
+        put(t, "convert_%s(", ctype(to));
+    else if (weft_dtype_is_float(from))
+        put(t, "convert_%s_sat_rtz(", ctype(to)); /* truncate, saturate, NaN -> 0 */
+    else
+        put(t, "((%s)(", ctype(to)); /* integers wrap */
+    gen(t, e, n->kid[0]);
+    put(t, weft_dtype_is_float(to) || weft_dtype_is_float(from) ? ")" : "))");
+}
+
+static void gen_binary(text *t, const weft_expr *e, const weft_node *n)
+{
+    static const char *const symbol[] = {"+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==",
+                                         "!=", "&", "|", "&", "|", "^", "<<", ">>"};
+    weft_dtype type = n->kid[0]->type;
+    const weft_node *a = n->kid[0], *b = n->kid[1];
+    int op = n->op;
+    if (op == OP_AND || op == OP_OR) {
+        put(t, "((int)((");
+        gen(t, e, a);
+        put(t, ") != 0 %s (", symbol[op]);
+        gen(t, e, b);
+        put(t, ") != 0))");
+        return;
+    }
+    if (op >= OP_LT && op <= OP_NE) {
+        put(t, "((int)((");
+        gen(t, e, a);
+        put(t, ") %s (", symbol[op]);
+        gen(t, e, b);
+        put(t, ")))");
+        return;
+    }
+    if (!weft_dtype_is_float(type) && (op == OP_DIV || op == OP_MOD)) {
+        put(t, "w_%s_%s(", op == OP_DIV ? "div" : "mod", ctype(type));
+        gen(t, e, a);
+        put(t, ", ");
+        gen(t, e, b);
+        put(t, ")");
+        return;
+    }
+    if (!weft_dtype_is_float(type) && (op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_SHL)) {
+        /* in the unsigned twin: wrapping, never undefined */
+        put(t, "((%s)((%s)(", ctype(type), utype(type));
+        gen(t, e, a);
+        if (op == OP_SHL) {
+            put(t, ") << ((%s)(", utype(type));
+            gen(t, e, b);
+            put(t, ") & %d)))", bits(type) - 1);
+        } else {
+            put(t, ") %s (%s)(", symbol[op], utype(type));
+            gen(t, e, b);
+            put(t, ")))");
+        }
+        return;
+    }
+    if (op == OP_SHR) {
+        put(t, "((");
+        gen(t, e, a);
+        put(t, ") >> ((%s)(", utype(type));
+        gen(t, e, b);
+        put(t, ") & %d))", bits(type) - 1);
+        return;
+    }
+    put(t, "((");
+    gen(t, e, a);
+    put(t, ") %s (", symbol[op]);
+    gen(t, e, b);
+    put(t, "))");
+}
+
+static void gen_call(text *t, const weft_expr *e, const weft_node *n)
+{
+    weft_dtype type = n->type;
+    int fn = n->op;
+    if (!weft_dtype_is_float(type)) { /* abs, min, max, clamp on integers */
+        static const char *const names[] = {[FN_ABS] = "abs", [FN_MIN] = "min", [FN_MAX] = "max",
+                                            [FN_CLAMP] = "clamp"};
+        put(t, "w_%s_%s(", names[fn], ctype(type));
+    } else if (fn == FN_RSQRT) {
+        put(t, "((%s)1 / sqrt(", ctype(type)); /* as the host computes it */
+        gen(t, e, n->kid[0]);
+        put(t, "))");
+        return;
+    } else if (fn == FN_CLAMP) { /* defined even when lo > hi, as on the host */
+        put(t, "fmin(fmax(");
+        gen(t, e, n->kid[0]);
+        put(t, ", ");
+        gen(t, e, n->kid[1]);
+        put(t, "), ");
+        gen(t, e, n->kid[2]);
+        put(t, ")");
+        return;
+    } else {
+        put(t, "%s(", weft_fn_name((enum weft_fn)fn));
+    }
+    for (int k = 0; k < n->nkids; k++) {
+        if (k) put(t, ", ");
+        gen(t, e, n->kid[k]);
+    }
+    put(t, ")");
+}
+
+static void gen(text *t, const weft_expr *e, const weft_node *n)
+{
+    switch (n->kind) {
+    case NODE_LITERAL: gen_literal(t, n); return;
+    case NODE_ARRAY: put(t, "((%s)a%d[j])", ctype(n->type), n->slot); return;
+    case NODE_SCALAR: put(t, "((%s)s%d)", ctype(n->type), n->slot); return;
+    case NODE_TEMP: put(t, "t%d", n->slot); return;
+    case NODE_INDEX: put(t, "i"); return;
+    case NODE_CONVERT: gen_convert(t, e, n); return;
+    case NODE_BINARY: gen_binary(t, e, n); return;
+    case NODE_CALL: gen_call(t, e, n); return;
+    case NODE_SELECT:
+        put(t, "((");
+        gen(t, e, n->kid[0]);
+        put(t, ") != 0 ? (");
+        gen(t, e, n->kid[1]);
+        put(t, ") : (");
+        gen(t, e, n->kid[2]);
+        put(t, "))");
+        return;
+    case NODE_UNARY:
+        if (n->op == OP_NOT) {
+            put(t, "((int)((");
+            gen(t, e, n->kid[0]);
+            put(t, ") == 0))");
+        } else if (weft_dtype_is_float(n->type)) {
+            put(t, "(-(");
+            gen(t, e, n->kid[0]);
+            put(t, "))");
+        } else if (n->op == OP_NEG) { /* in the unsigned twin: -MIN wraps to MIN */
+            put(t, "((%s)((%s)0 - (%s)(", ctype(n->type), utype(n->type), utype(n->type));
+            gen(t, e, n->kid[0]);
+            put(t, ")))");
+        } else {
+            put(t, "((%s)~(%s)(", ctype(n->type), utype(n->type));
+            gen(t, e, n->kid[0]);
+            put(t, "))");
+        }
+        return;
+    }
+}
+
+static void gen_params(text *t, const weft_expr *e)
+{
+    put(t, "const ulong n, const ulong base");
+    for (size_t b = 0; b < e->nbindings; b++) {
+        const weft_expr_binding *bind = &e->bindings[b];
+        if (bind->is_array)
+            put(t, ", __global %s%s *a%zu", e->writes[b] ? "" : "const ", ctype(bind->dtype), b);
+        else
+            put(t, ", const %s s%zu", ctype(bind->dtype), b);
+    }
+}
+
+static void gen_statements(text *t, const weft_expr *e)
+{
+    put(t, "        const long i = (long)(base + j);\n        (void)i;\n");
+    for (size_t s = 0; s < e->nstatements; s++) {
+        put(t, "        const %s t%zu = ", ctype(e->statements[s].value->type), s);
+        gen(t, e, e->statements[s].value);
+        put(t, ";\n");
+    }
+}
+
+static void gen_stores(text *t, const weft_expr *e)
+{
+    for (size_t s = 0; s < e->nstatements; s++) {
+        int target = e->statements[s].target;
+        if (target < 0) continue;
+        int last = 1;
+        for (size_t later = s + 1; later < e->nstatements; later++)
+            if (e->statements[later].target == target) last = 0;
+        if (last) put(t, "        a%d[j] = (%s)t%zu;\n", target, ctype(e->bindings[target].dtype), s);
+    }
+}
+
+weft_status weft_codegen_map(const weft_expr *e, char **source)
+{
+    text t = {0};
+    put(&t, "%s\n__kernel void weft_map(", prelude);
+    gen_params(&t, e);
+    put(&t, ")\n{\n"
+            "    const ulong begin = (ulong)get_global_id(0) * MAP_ITEMS;\n"
+            "    const ulong end = min(begin + (ulong)MAP_ITEMS, n);\n"
+            "    for (ulong j = begin; j < end; j++) {\n");
+    gen_statements(&t, e);
+    gen_stores(&t, e);
+    put(&t, "    }\n}\n");
+    RETURN_IF(t.failed, WEFT_ERR_NOMEM, "cannot generate the kernel source");
+    *source = t.data;
+    return WEFT_OK;
+}
+
+/* How each reduction accumulates a block; the host mirrors it in ops/reduce.c. */
+weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, char **source)
+{
+    text t = {0};
+    weft_dtype rt = e->result->type;
+    const char *rc = ctype(rt);
+    int is_float = weft_dtype_is_float(rt), is_signed = weft_dtype_is_signed(rt);
+    put(&t, "%s\n", prelude);
+    if (is_float) {
+        /* NaN first, then -0.0 before +0.0: a total order, so the first
+         * extreme wins the same way on every device and split. */
+        put(&t, "inline int w_less(%s a, %s b) { return isnan(a) ? !isnan(b) : "
+                "(!isnan(b) && (a < b || (a == b && signbit(a) && !signbit(b)))); }\n"
+                "inline int w_greater(%s a, %s b) { return isnan(a) ? !isnan(b) : "
+                "(!isnan(b) && (a > b || (a == b && !signbit(a) && signbit(b)))); }\n",
+            rc, rc, rc, rc);
+    } else {
+        put(&t, "inline int w_less(%s a, %s b) { return a < b; }\n"
+                "inline int w_greater(%s a, %s b) { return a > b; }\n",
+            rc, rc, rc, rc);
+    }
+    put(&t, "__kernel void weft_reduce(");
+    gen_params(&t, e);
+    put(&t, ", __global ulong2 *partials)\n{\n"
+            "    const ulong block = get_global_id(0);\n"
+            "    const ulong begin = block * REDUCE_BLOCK;\n"
+            "    if (begin >= n) return;\n"
+            "    const ulong end = min(begin + (ulong)REDUCE_BLOCK, n);\n");
+    int lanes = (op == WEFT_SUM && is_float) || op == WEFT_PROD;
+    if (lanes)
+        put(&t, "    double acc[16];\n    for (int l = 0; l < 16; l++) acc[l] = %s;\n",
+            op == WEFT_PROD ? "1.0" : "0.0");
+    else if (op == WEFT_SUM)
+        put(&t, "    %s s = 0; ulong overflow = 0;\n", is_signed ? "long" : "ulong");
+    else if (op == WEFT_ANY || op == WEFT_ALL)
+        put(&t, "    int r = %d;\n", op == WEFT_ALL);
+    else
+        put(&t, "    %s best = 0; ulong at = 0; int have = 0;\n", rc);
+    put(&t, "    for (ulong j = begin; j < end; j++) {\n");
+    gen_statements(&t, e);
+    put(&t, "        const %s v = ", rc);
+    gen(&t, e, e->result);
+    put(&t, ";\n");
+    if (lanes)
+        put(&t, "        acc[(j - begin) & 15] %s= (double)v;\n", op == WEFT_PROD ? "*" : "+");
+    else if (op == WEFT_SUM && is_signed)
+        put(&t, "        const long w = (long)v; const long s2 = as_long(as_ulong(s) + as_ulong(w));\n"
+                "        overflow |= (((s ^ s2) & (w ^ s2)) < 0); s = s2;\n");
+    else if (op == WEFT_SUM)
+        put(&t, "        const ulong w = (ulong)v; const ulong s2 = s + w;\n"
+                "        overflow |= s2 < w; s = s2;\n");
+    else if (op == WEFT_ANY)
+        put(&t, "        r |= v != 0;\n");
+    else if (op == WEFT_ALL)
+        put(&t, "        r &= v != 0;\n");
+    else
+        put(&t, "        if (!have || w_%s(v, best)) { best = v; at = base + j; have = 1; }\n",
+            (op == WEFT_MIN || op == WEFT_ARGMIN) ? "less" : "greater");
+    put(&t, "    }\n");
+    if (lanes)
+        put(&t, "    for (int w = 8; w >= 1; w /= 2)\n"
+                "        for (int l = 0; l < w; l++) acc[l] %s= acc[l + w];\n"
+                "    partials[block] = (ulong2)(as_ulong(acc[0]), 0);\n",
+            op == WEFT_PROD ? "*" : "+");
+    else if (op == WEFT_SUM)
+        put(&t, "    partials[block] = (ulong2)(as_ulong(s), overflow);\n");
+    else if (op == WEFT_ANY || op == WEFT_ALL)
+        put(&t, "    partials[block] = (ulong2)((ulong)r, 0);\n");
+    else if (rt == WEFT_F32)
+        put(&t, "    partials[block] = (ulong2)((ulong)as_uint(best), at);\n");
+    else if (rt == WEFT_F64)
+        put(&t, "    partials[block] = (ulong2)(as_ulong(best), at);\n");
+    else
+        put(&t, "    partials[block] = (ulong2)((ulong)(long)best, at);\n");
+    put(&t, "}\n");
+    RETURN_IF(t.failed, WEFT_ERR_NOMEM, "cannot generate the kernel source");
+    *source = t.data;
+    return WEFT_OK;
+}

@@ -1,0 +1,11 @@
+/* OpenCL C source for a map or a reduction of an expression. The caller
+ * frees *source. Knobs: MAP_ITEMS (elements per work-item), REDUCE_BLOCK. */
+#ifndef WEFT_CODEGEN_CL_H
+#define WEFT_CODEGEN_CL_H
+
+#include "expr.h"
+
+weft_status weft_codegen_map(const weft_expr *e, char **source);
+weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, char **source);
+
+#endif

@@ -1,0 +1,104 @@
+/* The expression language: parsed and type-checked once into a tree, which
+ * two back ends compile: OpenCL C (codegen_cl.c) and a block bytecode that the
+ * host pool runs (vm.c). Specified in docs/expressions.md. */
+#ifndef WEFT_EXPR_H
+#define WEFT_EXPR_H
+
+#include "weft.h"
+
+#include <stdint.h>
+
+#define WEFT_EXPR_MAX_TEXT 65536
+#define WEFT_EXPR_MAX_BINDINGS 32
+
+/* What a name in the text is bound to. */
+typedef struct weft_expr_binding {
+    const char *name;
+    int is_array;
+    weft_dtype dtype;
+} weft_expr_binding;
+
+enum weft_node_kind {
+    NODE_LITERAL,
+    NODE_ARRAY,  /* load binding `slot` (an array input) */
+    NODE_SCALAR, /* binding `slot` (a scalar) */
+    NODE_TEMP,   /* value of statement `slot` */
+    NODE_INDEX,  /* the element index i */
+    NODE_UNARY,
+    NODE_BINARY,
+    NODE_SELECT, /* c ? a : b */
+    NODE_CALL,
+    NODE_CONVERT
+};
+
+/* Operators, named by what they do; tokens map onto them in parse.c. */
+enum weft_operator {
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
+    OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE,
+    OP_AND, OP_OR, OP_BITAND, OP_BITOR, OP_BITXOR, OP_SHL, OP_SHR,
+    OP_NEG, OP_NOT, OP_BITNOT
+};
+
+/* Built-in functions, by name (parse.c holds the table). */
+enum weft_fn {
+    FN_SQRT, FN_RSQRT, FN_CBRT, FN_EXP, FN_EXP2, FN_EXPM1, FN_LOG, FN_LOG2, FN_LOG10, FN_LOG1P,
+    FN_SIN, FN_COS, FN_TAN, FN_ASIN, FN_ACOS, FN_ATAN, FN_SINH, FN_COSH, FN_TANH,
+    FN_ERF, FN_ERFC, FN_FABS, FN_FLOOR, FN_CEIL, FN_ROUND, FN_TRUNC,
+    FN_POW, FN_ATAN2, FN_HYPOT, FN_FMOD, FN_FMIN, FN_FMAX, FN_COPYSIGN,
+    FN_FMA, FN_CLAMP, FN_ABS, FN_MIN, FN_MAX,
+    FN_COUNT
+};
+
+typedef struct weft_node {
+    enum weft_node_kind kind;
+    int op;           /* weft_operator or weft_fn */
+    weft_dtype type;  /* of the value: f32 f64 i32 u32 i64 u64 (u8 only inside loads) */
+    int weak;         /* a literal that still adapts to its neighbour's type */
+    int slot;         /* binding or statement index */
+    int column;       /* 1-based, for errors */
+    int nkids;
+    struct weft_node *kid[3];
+    union {
+        double f;
+        int64_t i;
+        uint64_t u;
+    } lit; /* LITERAL, already of `type` */
+} weft_node;
+
+typedef struct weft_statement {
+    int target;       /* binding index of an output array, or -1 for a temporary */
+    weft_node *value; /* converted to the target's dtype when it is an output */
+} weft_statement;
+
+typedef struct weft_expr {
+    char *text;
+    weft_expr_binding *bindings;
+    size_t nbindings;
+    weft_statement *statements;
+    size_t nstatements;
+    weft_node *result; /* reduce mode: the value reduced; NULL in map mode */
+    weft_node *nodes;  /* arena */
+    size_t nnodes, node_capacity;
+    unsigned char *reads;  /* per binding: an array the expression loads */
+    unsigned char *writes; /* per binding: an array it stores */
+    struct weft_vm_program *vm;
+    void *vm_names; /* names of temporaries (parse.c) */
+} weft_expr;
+
+enum weft_expr_mode { WEFT_EXPR_MAP, WEFT_EXPR_REDUCE };
+
+/* Parses and type-checks. On failure returns WEFT_ERR_EXPR with a message,
+ * the column and a caret line in weft_last_error(). */
+weft_status weft_expr_compile(const char *text, const weft_expr_binding *bindings, size_t nbindings,
+                              enum weft_expr_mode mode, weft_expr **out);
+void weft_expr_free(weft_expr *e);
+/* The name statement s assigns (an output's binding, or a temporary). */
+const char *weft_expr_statement_name(const weft_expr *e, size_t s);
+
+int weft_dtype_is_float(weft_dtype t);
+int weft_dtype_is_signed(weft_dtype t);
+/* C's usual arithmetic conversions of two (promoted) types. */
+weft_dtype weft_dtype_common(weft_dtype a, weft_dtype b);
+const char *weft_fn_name(enum weft_fn fn);
+
+#endif

@@ -1,0 +1,233 @@
+/* Expressions on the host pool: the reference implementation of map_expr and
+ * reduce_expr, running the bytecode over blocks. */
+#include "../ctx.h"
+#include "../error.h"
+#include "../expr/vm.h"
+#include "reduce_rules.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+typedef struct host_env {
+    void *arrays[WEFT_EXPR_MAX_BINDINGS];
+    const void *scalars[WEFT_EXPR_MAX_BINDINGS];
+    weft_vm_env env;
+} host_env;
+
+/* Bytecode indexes arrays globally: point each at its element 0. */
+static void make_env(const weft_expr_call *call, const weft_view *views, size_t begin,
+                     host_env *h)
+{
+    const weft_expr *e = call->compiled->expr;
+    for (size_t b = 0; b < e->nbindings; b++) {
+        int v = call->view_of_bind[b];
+        if (v >= 0) {
+            h->arrays[b] = (unsigned char *)views[v].host - begin * call->elem_of_view[v];
+            h->scalars[b] = NULL;
+        } else {
+            h->arrays[b] = NULL;
+            h->scalars[b] = &call->binds[b].value;
+        }
+    }
+    h->env = (weft_vm_env){h->arrays, h->scalars};
+}
+
+/* ---- map ---- */
+
+typedef struct map_job {
+    const weft_vm_program *vm;
+    const weft_vm_env *env;
+    size_t begin;
+    atomic_int failed;
+} map_job;
+
+static void map_range(void *arg, size_t first, size_t end)
+{
+    map_job *job = arg;
+    if (weft_vm_run(job->vm, job->env, job->begin + first, job->begin + end) != WEFT_OK)
+        atomic_store(&job->failed, 1);
+}
+
+/* Elements per pool chunk: a few VM blocks, enough to amortise the hand-out. */
+#define EXPR_GRAIN ((size_t)1 << 14)
+
+weft_status weft_host_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                               size_t begin, size_t n)
+{
+    host_env h;
+    make_env(call, views, begin, &h);
+    map_job job = {call->compiled->expr->vm, &h.env, begin, 0};
+    int width = n < dev->ctx->pool_min_elements ? 1 : 0;
+    weft_pool_parallel_for(dev->ctx->pool, n, EXPR_GRAIN, width, map_range, &job);
+    RETURN_IF(atomic_load(&job.failed), WEFT_ERR_NOMEM, "cannot allocate expression registers");
+    return WEFT_OK;
+}
+
+/* ---- reduce ---- */
+
+typedef struct block_acc {
+    weft_reduce_op op;
+    size_t block_begin;
+    double lanes[16];
+    int64_t s;
+    uint64_t us, overflow;
+    int r, have;
+    double best_f;
+    int64_t best_i;
+    uint64_t at;
+} block_acc;
+
+/* Values as the kernel sees them: widened exactly. */
+static double value_f(const void *v, weft_dtype t, size_t k)
+{
+    return t == WEFT_F32 ? ((const float *)v)[k] : ((const double *)v)[k];
+}
+
+static int64_t value_i(const void *v, weft_dtype t, size_t k)
+{
+    switch (t) {
+    case WEFT_I32: return ((const int32_t *)v)[k];
+    case WEFT_U32: return ((const uint32_t *)v)[k];
+    default: return ((const int64_t *)v)[k];
+    }
+}
+
+static double value_as_double(const void *v, weft_dtype t, size_t k)
+{
+    if (weft_dtype_is_float(t)) return value_f(v, t, k);
+    if (t == WEFT_U64) return (double)((const uint64_t *)v)[k];
+    return (double)value_i(v, t, k);
+}
+
+static void fold(void *state, const void *values, weft_dtype t, size_t first, size_t n)
+{
+    block_acc *a = state;
+    int is_float = weft_dtype_is_float(t);
+    switch (a->op) {
+    case WEFT_SUM:
+        if (is_float) {
+            for (size_t k = 0; k < n; k++)
+                a->lanes[(first + k - a->block_begin) & 15] += value_f(values, t, k);
+        } else if (weft_dtype_is_signed(t)) {
+            for (size_t k = 0; k < n; k++) {
+                int64_t w = value_i(values, t, k);
+                int64_t s2 = (int64_t)((uint64_t)a->s + (uint64_t)w);
+                a->overflow |= ((a->s ^ s2) & (w ^ s2)) < 0;
+                a->s = s2;
+            }
+        } else {
+            for (size_t k = 0; k < n; k++) {
+                uint64_t w = t == WEFT_U64 ? ((const uint64_t *)values)[k] : (uint64_t)value_i(values, t, k);
+                uint64_t s2 = a->us + w;
+                a->overflow |= s2 < w;
+                a->us = s2;
+            }
+        }
+        return;
+    case WEFT_PROD:
+        for (size_t k = 0; k < n; k++)
+            a->lanes[(first + k - a->block_begin) & 15] *= value_as_double(values, t, k);
+        return;
+    case WEFT_ANY:
+        for (size_t k = 0; k < n; k++)
+            a->r |= value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
+        return;
+    case WEFT_ALL:
+        for (size_t k = 0; k < n; k++)
+            a->r &= value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
+        return;
+    default: {
+        int want_less = a->op == WEFT_MIN || a->op == WEFT_ARGMIN;
+        for (size_t k = 0; k < n; k++) {
+            int better;
+            if (is_float) {
+                double v = value_f(values, t, k);
+                better = !a->have || (want_less ? weft_less_f(v, a->best_f) : weft_greater_f(v, a->best_f));
+                if (better) a->best_f = v;
+            } else if (t == WEFT_U64) {
+                uint64_t v = ((const uint64_t *)values)[k], best = (uint64_t)a->best_i;
+                better = !a->have || (want_less ? v < best : v > best);
+                if (better) a->best_i = (int64_t)v;
+            } else {
+                int64_t v = value_i(values, t, k);
+                better = !a->have || (want_less ? v < a->best_i : v > a->best_i);
+                if (better) a->best_i = v;
+            }
+            if (better) {
+                a->at = first + k;
+                a->have = 1;
+            }
+        }
+        return;
+    }
+    }
+}
+
+static weft_partial finalize(const block_acc *a, weft_dtype t)
+{
+    weft_partial p = {0, 0};
+    if (weft_reduce_uses_lanes(a->op, t)) {
+        double lanes[16];
+        memcpy(lanes, a->lanes, sizeof lanes);
+        for (int w = 8; w >= 1; w /= 2)
+            for (int l = 0; l < w; l++)
+                lanes[l] = a->op == WEFT_PROD ? lanes[l] * lanes[l + w] : lanes[l] + lanes[l + w];
+        memcpy(&p.bits, &lanes[0], 8);
+    } else if (a->op == WEFT_SUM) {
+        p.bits = weft_dtype_is_signed(t) ? (uint64_t)a->s : a->us;
+        p.aux = a->overflow;
+    } else if (a->op == WEFT_ANY || a->op == WEFT_ALL) {
+        p.bits = (uint64_t)a->r;
+    } else {
+        if (t == WEFT_F32) {
+            float f = (float)a->best_f;
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            p.bits = u;
+        } else if (t == WEFT_F64) {
+            memcpy(&p.bits, &a->best_f, 8);
+        } else {
+            p.bits = (uint64_t)a->best_i;
+        }
+        p.aux = a->at;
+    }
+    return p;
+}
+
+typedef struct reduce_job {
+    const weft_vm_program *vm;
+    const weft_vm_env *env;
+    weft_reduce_op op;
+    size_t begin, n;
+    weft_partial *partials;
+    atomic_int failed;
+} reduce_job;
+
+static void reduce_blocks(void *arg, size_t first_block, size_t end_block)
+{
+    reduce_job *job = arg;
+    weft_dtype t = weft_vm_result_type(job->vm);
+    for (size_t b = first_block; b < end_block; b++) {
+        size_t lo = job->begin + b * WEFT_SUM_BLOCK;
+        size_t hi = job->begin + job->n < lo + WEFT_SUM_BLOCK ? job->begin + job->n : lo + WEFT_SUM_BLOCK;
+        block_acc a = {.op = job->op, .block_begin = lo, .r = job->op == WEFT_ALL};
+        for (int l = 0; l < 16; l++)
+            a.lanes[l] = job->op == WEFT_PROD ? 1.0 : 0.0;
+        if (weft_vm_reduce(job->vm, job->env, lo, hi, fold, &a) != WEFT_OK) atomic_store(&job->failed, 1);
+        job->partials[b] = finalize(&a, t);
+    }
+}
+
+weft_status weft_host_reduce_expr(weft_device *dev, const weft_expr_call *call,
+                                  const weft_view *views, size_t begin, size_t n,
+                                  weft_partial *partials)
+{
+    host_env h;
+    make_env(call, views, begin, &h);
+    reduce_job job = {call->compiled->expr->vm, &h.env, call->compiled->op, begin, n, partials, 0};
+    size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    int width = n < dev->ctx->pool_min_elements ? 1 : 0;
+    weft_pool_parallel_for(dev->ctx->pool, blocks, 4, width, reduce_blocks, &job);
+    RETURN_IF(atomic_load(&job.failed), WEFT_ERR_NOMEM, "cannot allocate expression registers");
+    return WEFT_OK;
+}

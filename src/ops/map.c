@@ -1,0 +1,98 @@
+/* weft_map: element-wise statements over partitioned arrays. */
+#include "../error.h"
+#include "dispatch.h"
+#include "expr_op.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct map_op {
+    weft_op base;
+    weft_compiled *compiled;
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS];
+    int view_of_bind[WEFT_EXPR_MAX_BINDINGS];
+    weft_expr_call call;
+} map_op;
+
+static int map_native(const weft_device *dev, void *op)
+{
+    const map_op *m = op;
+    return dev->ops.map_expr != weft_backend_reference()->map_expr &&
+           m->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
+}
+
+static weft_status map_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
+                             size_t count)
+{
+    const map_op *m = op;
+    return dev->ops.map_expr(dev, &m->call, views, begin, count);
+}
+
+static weft_status map_run(weft_op *base)
+{
+    map_op *m = (map_op *)base;
+    const weft_expr *e = m->compiled->expr;
+    weft_dispatch d = {.ctx = base->ctx, .narrays = base->narrays, .native = map_native,
+                       .run = map_chunk, .op = m};
+    for (size_t k = 0; k < base->narrays; k++)
+        d.arrays[k] = base->arrays[k];
+    for (size_t b = 0; b < e->nbindings; b++) {
+        if (m->view_of_bind[b] < 0) continue;
+        if (e->reads[b]) d.reads |= 1u << m->view_of_bind[b];
+        if (e->writes[b]) d.writes |= 1u << m->view_of_bind[b];
+    }
+    return weft_dispatch_run(&d);
+}
+
+weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *binds, size_t nbinds,
+                           weft_op *base, weft_bind *copy, int *view_of_bind,
+                           weft_expr_call *call)
+{
+    RETURN_IF(!binds && nbinds, WEFT_ERR_NULL, "%s: %zu bindings but binds is NULL", what, nbinds);
+    RETURN_IF(nbinds > WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG,
+              "%s: %zu bindings (at most %d)", what, nbinds, WEFT_EXPR_MAX_BINDINGS);
+    const weft_array *first = NULL;
+    for (size_t b = 0; b < nbinds; b++) {
+        RETURN_IF(!binds[b].name, WEFT_ERR_NULL, "%s: binding %zu has no name", what, b);
+        copy[b] = binds[b];
+        view_of_bind[b] = -1;
+        if (!binds[b].array) continue;
+        RETURN_ON_ERROR(weft_array_check(binds[b].array, what));
+        RETURN_IF(binds[b].array->ctx != ctx, WEFT_ERR_INVALID_ARG,
+                  "%s: array \"%s\" belongs to another context", what, binds[b].name);
+        if (!first) first = binds[b].array;
+        RETURN_IF(binds[b].array->n != first->n, WEFT_ERR_SIZE,
+                  "%s: \"%s\" has %zu elements, the first array has %zu", what, binds[b].name,
+                  binds[b].array->n, first->n);
+        for (size_t k = 0; k < base->narrays && view_of_bind[b] < 0; k++)
+            if (base->arrays[k] == binds[b].array) view_of_bind[b] = (int)k;
+        if (view_of_bind[b] < 0) {
+            view_of_bind[b] = (int)base->narrays;
+            call->elem_of_view[base->narrays] = binds[b].array->elem_size;
+            base->arrays[base->narrays++] = binds[b].array;
+        }
+    }
+    RETURN_IF(!first, WEFT_ERR_INVALID_ARG, "%s: no array is bound", what);
+    call->binds = copy;
+    call->view_of_bind = view_of_bind;
+    return WEFT_OK;
+}
+
+weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, size_t nbinds,
+                     weft_future **future)
+{
+    RETURN_IF(!ctx || !expr, WEFT_ERR_NULL, "weft_map: context or expression is NULL");
+    map_op *m = calloc(1, sizeof *m);
+    RETURN_IF(!m, WEFT_ERR_NOMEM, "weft_map: cannot allocate the operation");
+    m->base = (weft_op){.run = map_run, .ctx = ctx};
+    weft_status st = weft_expr_bind(ctx, "weft_map", binds, nbinds, &m->base, m->binds,
+                                    m->view_of_bind, &m->call);
+    if (st == WEFT_OK)
+        st = weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, expr, binds, nbinds, &m->compiled);
+    if (st != WEFT_OK) {
+        free(m);
+        return st;
+    }
+    m->call.compiled = m->compiled;
+    return weft_stream_submit(&ctx->stream, &m->base, future);
+}

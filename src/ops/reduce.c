@@ -1,0 +1,196 @@
+/* weft_reduce and weft_reduce_expr: block partials on every device, combined
+ * in index order on the host. */
+#include "../error.h"
+#include "dispatch.h"
+#include "reduce_rules.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reduce_op {
+    weft_op base;
+    weft_compiled *compiled;
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS];
+    int view_of_bind[WEFT_EXPR_MAX_BINDINGS];
+    weft_expr_call call;
+    weft_scalar *out;
+    weft_partial *partials;
+} reduce_op;
+
+static int reduce_native(const weft_device *dev, void *op)
+{
+    const reduce_op *r = op;
+    return dev->ops.reduce_expr != weft_backend_reference()->reduce_expr &&
+           r->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
+}
+
+static weft_status reduce_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
+                                size_t count)
+{
+    const reduce_op *r = op;
+    return dev->ops.reduce_expr(dev, &r->call, views, begin, count,
+                                r->partials + begin / WEFT_SUM_BLOCK);
+}
+
+static weft_dtype result_dtype(weft_reduce_op op, weft_dtype t)
+{
+    switch (op) {
+    case WEFT_SUM:
+        return weft_dtype_is_float(t) ? WEFT_F64 : weft_dtype_is_signed(t) ? WEFT_I64 : WEFT_U64;
+    case WEFT_PROD: return WEFT_F64;
+    case WEFT_ANY:
+    case WEFT_ALL: return WEFT_I32;
+    default: return t;
+    }
+}
+
+static void set_value(weft_scalar *out, weft_dtype t, uint64_t bits)
+{
+    out->dtype = t;
+    switch (t) {
+    case WEFT_F32: out->value.f32 = (float)weft_partial_f(bits, t); break;
+    case WEFT_F64: out->value.f64 = weft_partial_f(bits, t); break;
+    case WEFT_I32: out->value.i32 = (int32_t)weft_partial_i(bits, t); break;
+    case WEFT_U32: out->value.u32 = (uint32_t)bits; break;
+    case WEFT_I64: out->value.i64 = (int64_t)bits; break;
+    default: out->value.u64 = bits; break;
+    }
+}
+
+/* One fixed order, block after block: the result cannot depend on the split. */
+static weft_status combine(const reduce_op *r, size_t blocks, weft_scalar *out)
+{
+    weft_reduce_op op = r->compiled->op;
+    weft_dtype t = r->compiled->expr->result->type;
+    weft_dtype rt = result_dtype(op, t);
+    memset(out, 0, sizeof *out);
+    out->dtype = rt;
+    if (weft_reduce_uses_lanes(op, t)) {
+        double total = op == WEFT_PROD ? 1.0 : 0.0;
+        for (size_t b = 0; b < blocks; b++)
+            total = op == WEFT_PROD ? total * weft_partial_f(r->partials[b].bits, WEFT_F64)
+                                    : total + weft_partial_f(r->partials[b].bits, WEFT_F64);
+        out->value.f64 = total;
+        return WEFT_OK;
+    }
+    if (op == WEFT_SUM) {
+        uint64_t s = 0;
+        int overflow = 0;
+        for (size_t b = 0; b < blocks; b++) {
+            overflow |= r->partials[b].aux != 0;
+            if (rt == WEFT_I64) {
+                int64_t v;
+                overflow |= __builtin_add_overflow((int64_t)s, (int64_t)r->partials[b].bits, &v);
+                s = (uint64_t)v;
+            } else {
+                overflow |= __builtin_add_overflow(s, r->partials[b].bits, &s);
+            }
+        }
+        RETURN_IF(overflow, WEFT_ERR_RANGE, "integer sum overflows %s",
+                  rt == WEFT_I64 ? "a signed 64-bit result" : "an unsigned 64-bit result");
+        set_value(out, rt, s);
+        return WEFT_OK;
+    }
+    if (op == WEFT_ANY || op == WEFT_ALL) {
+        int v = op == WEFT_ALL;
+        for (size_t b = 0; b < blocks; b++)
+            v = op == WEFT_ANY ? (v | (r->partials[b].bits != 0)) : (v & (r->partials[b].bits != 0));
+        out->value.i32 = v;
+        return WEFT_OK;
+    }
+    int want_less = op == WEFT_MIN || op == WEFT_ARGMIN;
+    size_t best = 0;
+    for (size_t b = 1; b < blocks; b++) {
+        uint64_t x = r->partials[b].bits, y = r->partials[best].bits;
+        int better;
+        if (weft_dtype_is_float(t)) {
+            double fx = weft_partial_f(x, t), fy = weft_partial_f(y, t);
+            better = want_less ? weft_less_f(fx, fy) : weft_greater_f(fx, fy);
+        } else if (t == WEFT_U64 || t == WEFT_U32) {
+            better = want_less ? x < y : x > y;
+        } else {
+            int64_t ix = weft_partial_i(x, t), iy = weft_partial_i(y, t);
+            better = want_less ? ix < iy : ix > iy;
+        }
+        if (better) best = b;
+    }
+    set_value(out, t, r->partials[best].bits);
+    out->index = r->partials[best].aux;
+    return WEFT_OK;
+}
+
+static weft_status reduce_run(weft_op *base)
+{
+    reduce_op *r = (reduce_op *)base;
+    size_t n = base->arrays[0]->n;
+    size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    r->partials = calloc(blocks ? blocks : 1, sizeof *r->partials);
+    RETURN_IF(!r->partials, WEFT_ERR_NOMEM, "cannot allocate %zu partial results", blocks);
+    const weft_expr *e = r->compiled->expr;
+    weft_dispatch d = {.ctx = base->ctx, .narrays = base->narrays, .native = reduce_native,
+                       .run = reduce_chunk, .op = r};
+    for (size_t k = 0; k < base->narrays; k++)
+        d.arrays[k] = base->arrays[k];
+    for (size_t b = 0; b < e->nbindings; b++)
+        if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
+    RETURN_ON_ERROR(weft_dispatch_run(&d));
+    return combine(r, blocks, r->out);
+}
+
+static void reduce_destroy(weft_op *base)
+{
+    reduce_op *r = (reduce_op *)base;
+    free(r->partials);
+    free(r);
+}
+
+weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                             const weft_bind *binds, size_t nbinds, weft_scalar *out,
+                             weft_future **future)
+{
+    RETURN_IF(!ctx || !expr || !out, WEFT_ERR_NULL,
+              "weft_reduce: context, expression or result is NULL");
+    RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
+              (int)op);
+    reduce_op *r = calloc(1, sizeof *r);
+    RETURN_IF(!r, WEFT_ERR_NOMEM, "weft_reduce: cannot allocate the operation");
+    r->base = (weft_op){.run = reduce_run, .destroy = reduce_destroy, .ctx = ctx};
+    r->out = out;
+    weft_status st = weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r->base, r->binds,
+                                    r->view_of_bind, &r->call);
+    if (st == WEFT_OK)
+        st = weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r->compiled);
+    if (st == WEFT_OK && r->base.arrays[0]->n == 0 && op != WEFT_SUM && op != WEFT_PROD &&
+        op != WEFT_ANY && op != WEFT_ALL)
+        st = weft_error_set(WEFT_ERR_SIZE, "weft_reduce: the %s of an empty array is undefined",
+                            op == WEFT_MIN || op == WEFT_ARGMIN ? "minimum" : "maximum");
+    if (st != WEFT_OK) {
+        free(r);
+        return st;
+    }
+    r->call.compiled = r->compiled;
+    return weft_stream_submit(&ctx->stream, &r->base, future);
+}
+
+weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_scalar *out,
+                        weft_future **future)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_reduce: context is NULL");
+    RETURN_ON_ERROR(weft_array_check(x, "weft_reduce"));
+    weft_bind bind = weft_bind_array("x", x);
+    return weft_reduce_expr(ctx, op, "x", &bind, 1, out, future);
+}
+
+double weft_scalar_as_double(const weft_scalar *s)
+{
+    if (!s) return 0;
+    switch (s->dtype) {
+    case WEFT_F32: return s->value.f32;
+    case WEFT_F64: return s->value.f64;
+    case WEFT_I32: return s->value.i32;
+    case WEFT_U32: return s->value.u32;
+    case WEFT_I64: return (double)s->value.i64;
+    case WEFT_U64: return (double)s->value.u64;
+    default: return s->value.u8;
+    }
+}
