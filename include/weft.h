@@ -487,6 +487,15 @@ WEFT_API weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const ch
                                       const weft_bind *binds, size_t nbinds, weft_scalar *out,
                                       weft_future **future);
 
+/* Prefix scan of x into y (y may be x): op WEFT_SUM, WEFT_MIN or WEFT_MAX;
+ * inclusive (y[i] covers x[0..i]) or exclusive (x[0..i-1]; y[0] is the
+ * identity: 0, or the dtype's largest / smallest value, infinities for floats).
+ * Float sums accumulate in double and integer sums wrap in the dtype; blocks
+ * of WEFT_SUM_BLOCK carry into each other in index order, so the bits do not
+ * depend on the devices or threads. */
+WEFT_API weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_array *x,
+                               weft_array *y, weft_future **future);
+
 #ifdef __cplusplus
 }
 #endif

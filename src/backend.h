@@ -51,6 +51,13 @@ typedef struct weft_backend {
                                const weft_view *views, size_t begin, size_t n,
                                weft_partial *partials);
 
+    /* Scans (op SUM, MIN or MAX) in two passes over blocks of WEFT_SUM_BLOCK:
+     * totals[k] = fold of block k; then block k rescans from carries[k]. */
+    weft_status (*scan_totals)(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
+                               size_t n, weft_partial *totals);
+    weft_status (*scan_apply)(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
+                              weft_view x, weft_view y, size_t n, const weft_partial *carries);
+
     weft_status (*finish)(weft_device *dev);
     /* "reference", "opencl-cpu", ... for a primitive name. */
     const char *(*impl)(const weft_device *dev, const char *primitive);

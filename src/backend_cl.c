@@ -244,6 +244,8 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->sum_blocks = cl_sum_blocks;
     ops->map_expr = weft_cl_map_expr;
     ops->reduce_expr = weft_cl_reduce_expr;
+    ops->scan_totals = weft_cl_scan_totals;
+    ops->scan_apply = weft_cl_scan_apply;
     ops->finish = cl_finish;
     ops->impl = cl_impl;
 }
@@ -256,6 +258,11 @@ void weft_cl_device_release(weft_device *dev)
         if (cl->kernels.axpy[i]) clReleaseKernel(cl->kernels.axpy[i]);
         if (cl->kernels.sum[i]) clReleaseKernel(cl->kernels.sum[i]);
     }
+    for (int k = 0; k < 3; k++)
+        for (int t = 0; t < WEFT_DTYPE_COUNT; t++)
+            for (int p = 0; p < 2; p++)
+                if (cl->scan[k][t][p] && cl->scan[k][t][p] != WEFT_KERNEL_FAILED)
+                    clReleaseKernel(cl->scan[k][t][p]);
     if (cl->scratch) clReleaseMemObject(cl->scratch);
     if (cl->queue) clReleaseCommandQueue(cl->queue);
     if (cl->context) clReleaseContext(cl->context);

@@ -176,6 +176,8 @@ static const weft_backend reference = {
     .sum_blocks = host_sum_blocks,
     .map_expr = weft_host_map_expr,
     .reduce_expr = weft_host_reduce_expr,
+    .scan_totals = weft_host_scan_totals,
+    .scan_apply = weft_host_scan_apply,
     .finish = host_finish,
     .impl = host_impl,
 };

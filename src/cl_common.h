@@ -32,6 +32,7 @@ typedef struct weft_cl_device {
     unsigned base_align;
     pthread_mutex_t lock; /* lazy kernel creation */
     weft_cl_kernels kernels;
+    cl_kernel scan[3][WEFT_DTYPE_COUNT][2]; /* [sum/min/max][dtype][totals/apply] */
     cl_mem scratch; /* per-block partials of the chunk being summed */
     size_t scratch_bytes;
     int failed_since_finish;
@@ -56,5 +57,10 @@ weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const
                              size_t begin, size_t n);
 weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                                 size_t begin, size_t n, weft_partial *partials);
+
+weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
+                                size_t n, weft_partial *totals);
+weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
+                               weft_view x, weft_view y, size_t n, const weft_partial *carries);
 
 #endif

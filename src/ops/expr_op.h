@@ -52,4 +52,13 @@ weft_status weft_host_reduce_expr(weft_device *dev, const weft_expr_call *call,
                                   const weft_view *views, size_t begin, size_t n,
                                   weft_partial *partials);
 
+/* Scans on the pool (scan_host.c). */
+weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
+                                  size_t n, weft_partial *totals);
+weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
+                                 weft_view x, weft_view y, size_t n, const weft_partial *carries);
+/* The carry each block starts from: totals folded in index order. */
+void weft_scan_carries(weft_reduce_op op, weft_dtype dtype, const weft_partial *totals,
+                       size_t blocks, weft_partial *carries);
+
 #endif

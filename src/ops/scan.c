@@ -1,0 +1,95 @@
+/* weft_scan: inclusive or exclusive prefix sums, minima and maxima, in two
+ * passes over fixed blocks, with block carries folded on the host in index
+ * order between them (so pieces on different devices carry into each other). */
+#include "../error.h"
+#include "dispatch.h"
+#include "expr_op.h"
+
+#include <stdlib.h>
+
+typedef struct scan_op {
+    weft_op base;
+    weft_reduce_op op;
+    int exclusive;
+    weft_partial *totals, *carries;
+} scan_op;
+
+static int totals_native(const weft_device *dev, void *op)
+{
+    (void)op;
+    return dev->ops.scan_totals != weft_backend_reference()->scan_totals;
+}
+
+static int apply_native(const weft_device *dev, void *op)
+{
+    (void)op;
+    return dev->ops.scan_apply != weft_backend_reference()->scan_apply;
+}
+
+static weft_status totals_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
+                                size_t count)
+{
+    const scan_op *s = op;
+    return dev->ops.scan_totals(dev, s->op, s->base.arrays[0]->dtype, views[0], count,
+                                s->totals + begin / WEFT_SUM_BLOCK);
+}
+
+static weft_status apply_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
+                               size_t count)
+{
+    const scan_op *s = op;
+    const weft_view *y = s->base.narrays > 1 ? &views[1] : &views[0];
+    return dev->ops.scan_apply(dev, s->op, s->base.arrays[0]->dtype, s->exclusive, views[0], *y,
+                               count, s->carries + begin / WEFT_SUM_BLOCK);
+}
+
+static weft_status scan_run(weft_op *base)
+{
+    scan_op *s = (scan_op *)base;
+    weft_array *x = base->arrays[0];
+    size_t blocks = (x->n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    s->totals = calloc(blocks + 1, sizeof *s->totals);
+    s->carries = calloc(blocks + 1, sizeof *s->carries);
+    RETURN_IF(!s->totals || !s->carries, WEFT_ERR_NOMEM, "weft_scan: cannot allocate %zu carries",
+              blocks);
+    weft_dispatch pass1 = {.ctx = base->ctx, .arrays = {x}, .narrays = 1, .reads = 1,
+                           .native = totals_native, .run = totals_chunk, .op = s};
+    RETURN_ON_ERROR(weft_dispatch_run(&pass1));
+    weft_scan_carries(s->op, x->dtype, s->totals, blocks, s->carries);
+    weft_dispatch pass2 = {.ctx = base->ctx, .arrays = {x, base->arrays[1]},
+                           .narrays = base->narrays, .native = apply_native, .run = apply_chunk,
+                           .op = s};
+    pass2.reads = 1;
+    pass2.writes = base->narrays > 1 ? 2 : 1;
+    return weft_dispatch_run(&pass2);
+}
+
+static void scan_destroy(weft_op *base)
+{
+    scan_op *s = (scan_op *)base;
+    free(s->totals);
+    free(s->carries);
+    free(s);
+}
+
+weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_array *x, weft_array *y,
+                      weft_future **future)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_scan: context is NULL");
+    RETURN_ON_ERROR(weft_array_check(x, "weft_scan"));
+    RETURN_ON_ERROR(weft_array_check(y, "weft_scan"));
+    RETURN_IF(op != WEFT_SUM && op != WEFT_MIN && op != WEFT_MAX, WEFT_ERR_INVALID_ARG,
+              "weft_scan: scans are WEFT_SUM, WEFT_MIN or WEFT_MAX, not operation %d", (int)op);
+    RETURN_IF(x->ctx != ctx || y->ctx != ctx, WEFT_ERR_INVALID_ARG,
+              "weft_scan: arrays belong to another context");
+    RETURN_IF(x->dtype != y->dtype, WEFT_ERR_DTYPE, "weft_scan: x is %s but y is %s",
+              weft_dtype_name(x->dtype), weft_dtype_name(y->dtype));
+    RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_scan: x has %zu elements, y has %zu", x->n, y->n);
+    scan_op *s = calloc(1, sizeof *s);
+    RETURN_IF(!s, WEFT_ERR_NOMEM, "weft_scan: cannot allocate the operation");
+    s->base = (weft_op){.run = scan_run, .destroy = scan_destroy, .ctx = ctx, .arrays = {x, y},
+                        .narrays = x == y ? 1 : 2};
+    s->op = op;
+    s->exclusive = exclusive != 0;
+    return weft_stream_submit(&ctx->stream, &s->base, future);
+}
