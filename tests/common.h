@@ -110,6 +110,22 @@ static inline int remove_tree(const char *path)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Bit-identical, except that any NaN equals any NaN: IEEE leaves the sign and
+ * payload of a NaN result open, and compilers exploit it (documented). */
+static inline int same_floats(const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof *a) != 0) return 0;
+    return 1;
+}
+
+static inline int same_doubles(const double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(isnan(a[i]) && isnan(b[i])) && memcmp(&a[i], &b[i], sizeof *a) != 0) return 0;
+    return 1;
+}
+
 static inline int same_bits(const void *a, const void *b, size_t bytes)
 {
     return memcmp(a, b, bytes) == 0;

@@ -249,6 +249,7 @@ typedef struct compiler {
     unsigned char used[MAX_REGS];
     unsigned char pinned[MAX_REGS];
     int *statement_reg;
+    int *const_reg; /* per node of the arena: its pre-filled register, or -1 */
     size_t code_capacity, fill_capacity, const_capacity;
     weft_status status;
 } compiler;
@@ -299,6 +300,44 @@ static void emit(compiler *c, vm_instr in, int fill)
 
 static int compile_node(compiler *c, const weft_node *n);
 
+/* Constants and scalars get registers of their own, filled once per run,
+ * before any per-block value is placed: a block value must never land in a
+ * register a constant lives in. */
+static void assign_constants(compiler *c, const weft_node *n)
+{
+    if (c->status != WEFT_OK) return;
+    weft_vm_program *vm = c->vm;
+    size_t index = (size_t)(n - c->e->nodes);
+    if (n->kind == NODE_LITERAL || n->kind == NODE_SCALAR) {
+        if (c->const_reg[index] >= 0) return;
+        int d = new_reg(c);
+        if (d < 0) return;
+        c->pinned[d] = 1;
+        c->const_reg[index] = d;
+        if (n->kind == NODE_SCALAR) {
+            emit(c, (vm_instr){.code = VM_FILL, .type = (uint8_t)n->type,
+                               .from = (uint8_t)c->e->bindings[n->slot].dtype, .dst = (uint8_t)d,
+                               .aux = n->slot}, 1);
+            return;
+        }
+        if (!grow((void **)&vm->consts, &c->const_capacity, vm->nconsts, sizeof(vm_const))) {
+            c->status = weft_error_set(WEFT_ERR_NOMEM, "cannot grow the constants");
+            return;
+        }
+        vm_const k;
+        if (weft_dtype_is_float(n->type))
+            k.f = n->lit.f;
+        else
+            k.i = n->lit.i;
+        vm->consts[vm->nconsts] = k;
+        emit(c, (vm_instr){.code = VM_FILL, .type = (uint8_t)n->type, .from = NO_SCALAR,
+                           .dst = (uint8_t)d, .aux = (int32_t)vm->nconsts++}, 1);
+        return;
+    }
+    for (int k = 0; k < n->nkids; k++)
+        assign_constants(c, n->kid[k]);
+}
+
 /* A truth value (i32 0/1) of any node. */
 static int truth_of(compiler *c, const weft_node *n, int negate)
 {
@@ -314,35 +353,13 @@ static int truth_of(compiler *c, const weft_node *n, int negate)
 static int compile_node(compiler *c, const weft_node *n)
 {
     if (c->status != WEFT_OK) return -1;
-    weft_vm_program *vm = c->vm;
     vm_instr in = {.type = (uint8_t)n->type, .aux = n->op};
     switch (n->kind) {
     case NODE_TEMP:
         return c->statement_reg[n->slot];
-    case NODE_LITERAL: {
-        if (!grow((void **)&vm->consts, &c->const_capacity, vm->nconsts, sizeof(vm_const))) {
-            c->status = weft_error_set(WEFT_ERR_NOMEM, "cannot grow the constants");
-            return -1;
-        }
-        int d = new_reg(c);
-        if (d < 0) return -1;
-        c->pinned[d] = 1; /* filled once per run */
-        vm->consts[vm->nconsts] = (vm_const){.u = n->lit.u};
-        if (weft_dtype_is_float(n->type)) vm->consts[vm->nconsts].f = n->lit.f;
-        else vm->consts[vm->nconsts].i = n->lit.i;
-        emit(c, (vm_instr){.code = VM_FILL, .type = in.type, .from = NO_SCALAR, .dst = (uint8_t)d,
-                           .aux = (int32_t)vm->nconsts++}, 1);
-        return d;
-    }
-    case NODE_SCALAR: {
-        int d = new_reg(c);
-        if (d < 0) return -1;
-        c->pinned[d] = 1;
-        emit(c, (vm_instr){.code = VM_FILL, .type = in.type,
-                           .from = (uint8_t)c->e->bindings[n->slot].dtype, .dst = (uint8_t)d,
-                           .aux = n->slot}, 1);
-        return d;
-    }
+    case NODE_LITERAL:
+    case NODE_SCALAR:
+        return c->const_reg[n - c->e->nodes];
     case NODE_ARRAY:
     case NODE_INDEX: {
         int d = new_reg(c);
@@ -411,6 +428,13 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
     }
     c.vm->expr = e;
     c.vm->result_reg = -1;
+    c.const_reg = malloc((e->nnodes + 1) * sizeof *c.const_reg);
+    if (!c.const_reg) c.status = weft_error_set(WEFT_ERR_NOMEM, "cannot allocate bytecode");
+    for (size_t i = 0; i < e->nnodes && c.const_reg; i++)
+        c.const_reg[i] = -1;
+    for (size_t s = 0; s < e->nstatements; s++)
+        assign_constants(&c, e->statements[s].value);
+    if (e->result) assign_constants(&c, e->result);
     for (size_t s = 0; s < e->nstatements && c.status == WEFT_OK; s++) {
         int r = compile_node(&c, e->statements[s].value);
         if (r >= 0) c.pinned[r] = 1; /* later statements may read it; outputs store at the end */
@@ -433,6 +457,7 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
                                 .a = (uint8_t)c.statement_reg[s], .aux = target}, 0);
     }
     free(c.statement_reg);
+    free(c.const_reg);
     if (c.status != WEFT_OK) {
         weft_vm_free(c.vm);
         return c.status;

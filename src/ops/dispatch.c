@@ -88,14 +88,48 @@ static void report(const weft_dispatch *d, const chunk_run *runs)
     free(pieces);
 }
 
+/* Arrays of different element sizes split into different buffers once a
+ * device's max allocation cuts pieces (1 GiB on PoCL): then chunk k of one is
+ * not chunk k of another. */
+static int same_split(const weft_dispatch *d)
+{
+    const weft_array *a0 = d->arrays[0];
+    for (size_t i = 1; i < d->narrays; i++) {
+        const weft_array *a = d->arrays[i];
+        if (a->nchunks != a0->nchunks) return 0;
+        for (size_t c = 0; c < a0->nchunks; c++)
+            if (a->chunks[c].begin != a0->chunks[c].begin || a->chunks[c].count != a0->chunks[c].count ||
+                a->chunks[c].device != a0->chunks[c].device)
+                return 0;
+    }
+    return 1;
+}
+
+/* The rare case above runs on the pool over the whole range: correct, slower. */
+static weft_status run_all_on_host(const weft_dispatch *d)
+{
+    size_t n = d->arrays[0]->n;
+    weft_view views[WEFT_OP_MAX_ARRAYS];
+    for (size_t i = 0; i < d->narrays; i++) {
+        if (d->reads & (1u << i)) RETURN_ON_ERROR(weft_array_to_host(d->arrays[i], 0, n));
+        if ((d->writes & (1u << i)) && !(d->reads & (1u << i)))
+            RETURN_ON_ERROR(weft_array_to_host(d->arrays[i], 0, n)); /* keep what is not written */
+        views[i] = (weft_view){d->arrays[i]->host, NULL};
+    }
+    RETURN_ON_ERROR(d->run(d->op, &d->ctx->devices[0], views, 0, n));
+    for (size_t i = 0; i < d->narrays; i++)
+        if (d->writes & (1u << i)) weft_array_host_wrote(d->arrays[i], 0, n);
+    weft_piece_report whole = {0, 0, n, 0};
+    weft_ctx_set_pieces(d->ctx, &whole, 1);
+    return WEFT_OK;
+}
+
 weft_status weft_dispatch_run(const weft_dispatch *d)
 {
     weft_ctx *ctx = d->ctx;
     const weft_array *a0 = d->arrays[0];
     size_t nchunks = a0->nchunks;
-    for (size_t i = 1; i < d->narrays; i++)
-        RETURN_IF(d->arrays[i]->nchunks != nchunks || d->arrays[i]->ctx != ctx, WEFT_ERR_SIZE,
-                  "arrays are split differently (different sizes or contexts)");
+    if (!same_split(d)) return run_all_on_host(d);
     chunk_run *runs = calloc(nchunks, sizeof *runs);
     unsigned char *used = calloc(ctx->ndevices, 1);
     weft_status st = WEFT_OK;

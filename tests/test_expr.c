@@ -1,0 +1,385 @@
+/* The expression language: errors that point, no crash on any input, and
+ * results equal to plain C on every device setup (bit for bit for arithmetic,
+ * within OpenCL's ULP bounds for math builtins). */
+#include "common.h"
+
+#include <float.h>
+
+static weft_ctx *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    ctx = test_ctx();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    weft_ctx_free(ctx);
+    return 0;
+}
+
+typedef struct bad_case {
+    const char *text;
+    int column;
+    const char *message;
+} bad_case;
+
+static void test_errors_point_at_the_column(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"y = a * * x", 9, "expected a value"},
+        {"y = z + 1", 5, "unknown name \"z\""},
+        {"y = sqrt(x, x)", 5, "sqrt takes 1 argument"},
+        {"y = x % 2", 7, "% needs integer operands"},
+        {"a = x", 1, "cannot assign to scalar"},
+        {"t = x", 6, "no output"},
+        {"y = (x + 1", 11, "expected ')'"},
+        {"y = x > 0 ? 1", 14, "expected ':'"},
+        {"y = x $ 2", 7, "unexpected character '$'"},
+        {"y = frobnicate(x)", 5, "unknown function"},
+        {"", 1, "no output"},
+        {"y = 99999999999999999999", 5, "does not fit"},
+        {"y = 1.2.3", 5, "malformed number"},
+        {"y = x y", 7, "expected ';'"},
+        {"i = x", 1, "element index"},
+        {"y = x << 1.5", 7, "integer operands"},
+        {"y = ~x", 5, "~ needs an integer"},
+    };
+    enum { N = 8 };
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    weft_bind binds[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f32("a", 2)};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        weft_status st = weft_map(ctx, cases[c].text, binds, 3, NULL);
+        const char *msg = weft_last_error();
+        char column[32];
+        snprintf(column, sizeof column, "at column %d", cases[c].column);
+        if (st != WEFT_ERR_EXPR || !strstr(msg, cases[c].message) || !strstr(msg, column) ||
+            !strchr(msg, '^'))
+            fail_msg("\"%s\": got %s\n%s", cases[c].text, weft_status_str(st), msg);
+    }
+    /* Nesting too deep is an error, not a stack overflow. */
+    char deep[5000] = "y = ";
+    for (int i = 0; i < 2000; i++)
+        strcat(deep, "(");
+    strcat(deep, "x");
+    assert_int_equal(weft_map(ctx, deep, binds, 3, NULL), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "nested too deeply"));
+    /* Bad bindings */
+    weft_bind dup[] = {weft_bind_array("x", x), weft_bind_array("x", y)};
+    assert_int_equal(weft_map(ctx, "x = 1", dup, 2, NULL), WEFT_ERR_INVALID_ARG);
+    weft_bind badname[] = {weft_bind_array("2x", x)};
+    assert_int_equal(weft_map(ctx, "x = 1", badname, 1, NULL), WEFT_ERR_INVALID_ARG);
+    weft_bind scalars_only[] = {weft_bind_f32("a", 1)};
+    assert_int_equal(weft_map(ctx, "a = 1", scalars_only, 1, NULL), WEFT_ERR_INVALID_ARG);
+    weft_array *other;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N + 1, &other));
+    weft_bind mismatch[] = {weft_bind_array("x", x), weft_bind_array("y", other)};
+    assert_int_equal(weft_map(ctx, "y = x", mismatch, 2, NULL), WEFT_ERR_SIZE);
+    assert_int_equal(weft_map(ctx, NULL, binds, 3, NULL), WEFT_ERR_NULL);
+    weft_array_free(other);
+    weft_array_free(x);
+    weft_array_free(y);
+}
+
+/* Token soup: every string must come back as OK or WEFT_ERR_EXPR. */
+static void test_random_text_never_crashes(void **state)
+{
+    (void)state;
+    static const char *const tokens[] = {"x",   "y",  "a",  "i",    "1",     "2.5", "1e3", "0x1f",
+                                         "+",   "-",  "*",  "/",    "%",     "(",   ")",   ",",
+                                         "?",   ":",  "=",  ";",    "<",     ">=",  "==",  "&&",
+                                         "||",  "!",  "~",  "<<",   ">>",    "&",   "|",   "^",
+                                         "sqrt", "pow", "fma", "(int)", "(float)", "\n", " ", "#c\n",
+                                         "\x01", "max", "clamp", "@", "1e", "9999999999999999999999"};
+    /* The parser is under test, not the OpenCL compiler: run on the pool. */
+    weft_options o = test_options();
+    o.devices = "host";
+    weft_ctx *host = test_ctx_with(&o);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(host, WEFT_F32, 5, &x));
+    ASSERT_OK(weft_array_create(host, WEFT_I32, 5, &y));
+    weft_bind binds[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f64("a", 2)};
+    uint64_t seed = 12345;
+    int ok = 0;
+    for (int round = 0; round < 3000; round++) {
+        char text[512] = "";
+        if (round % 2) strcat(text, "y = ");
+        int len = (int)(test_rng(&seed) % 12) + 1;
+        for (int t = 0; t < len; t++)
+            strcat(text, tokens[test_rng(&seed) % (sizeof tokens / sizeof tokens[0])]);
+        weft_status st = weft_map(host, text, binds, 3, NULL);
+        if (st != WEFT_OK && st != WEFT_ERR_EXPR)
+            fail_msg("\"%s\" gave %s: %s", text, weft_status_str(st), weft_last_error());
+        ok += st == WEFT_OK;
+        weft_scalar s;
+        st = weft_reduce_expr(host, WEFT_SUM, text + (round % 2 ? 4 : 0), binds, 3, &s, NULL);
+        if (st != WEFT_OK && st != WEFT_ERR_EXPR && st != WEFT_ERR_RANGE)
+            fail_msg("reduce \"%s\" gave %s: %s", text, weft_status_str(st), weft_last_error());
+    }
+    assert_true(ok > 10); /* the soup is not all rejected */
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_ctx_free(host);
+}
+
+static const size_t sizes[] = {1, 17, 4097, 100003};
+
+static void test_arithmetic_matches_c_bit_for_bit(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        float *x = malloc(n * 4), *y = malloc(n * 4), *u = malloc(n * 4), *got = malloc(n * 4);
+        double *d = malloc(n * 8), *dgot = malloc(n * 8);
+        fill_f32(x, n, n);
+        fill_f32(y, n, n + 1);
+        fill_f64(d, n, n + 2);
+        if (n > 3) {
+            x[0] = -0.0f;
+            x[1] = INFINITY;
+            x[2] = NAN;
+        }
+        weft_array *xa, *ya, *ua, *da;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, n, x, &xa));
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, n, y, &ya));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, n, &ua));
+        ASSERT_OK(weft_array_from(ctx, WEFT_F64, n, d, &da));
+        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya), weft_bind_array("u", ua),
+                         weft_bind_array("d", da), weft_bind_f32("a", 0.75f)};
+        /* two outputs, temporaries, select, literal typing, an f64 input */
+        ASSERT_OK(weft_map(ctx,
+                           "t = x * x; u = a * x + y; y = t > 0.25 ? t - y * 2.5 : -x / 3;\n"
+                           "d = d * x + 1",
+                           b, 5, NULL));
+        for (size_t k = 0; k < n; k++) {
+            float t = x[k] * x[k];
+            u[k] = 0.75f * x[k] + y[k];
+            y[k] = t > 0.25f ? t - y[k] * 2.5f : -x[k] / 3.0f;
+            d[k] = d[k] * (double)x[k] + 1.0;
+        }
+        ASSERT_OK(weft_array_read(ua, 0, n, got));
+        assert_true(same_floats(got, u, n));
+        ASSERT_OK(weft_array_read(ya, 0, n, got));
+        for (size_t k = 0; k < n; k++)
+            if (!same_floats(&got[k], &y[k], 1)) fail_msg("n=%zu y[%zu] %g vs %g", n, k, got[k], y[k]);
+        ASSERT_OK(weft_array_read(da, 0, n, dgot));
+        assert_true(same_doubles(dgot, d, n));
+        /* swap through a temporary: outputs may alias inputs */
+        ASSERT_OK(weft_map(ctx, "t = x; x = y; y = t", b, 5, NULL));
+        ASSERT_OK(weft_array_read(xa, 0, n, got));
+        assert_true(same_floats(got, y, n));
+        /* the element index */
+        ASSERT_OK(weft_map(ctx, "u = i * 0.5 - 3", b, 5, NULL));
+        ASSERT_OK(weft_array_read(ua, 0, n, got));
+        for (size_t k = 0; k < n; k++)
+            assert_true(got[k] == (float)((double)k * 0.5 - 3));
+        weft_array_free(xa);
+        weft_array_free(ya);
+        weft_array_free(ua);
+        weft_array_free(da);
+        free(x);
+        free(y);
+        free(u);
+        free(got);
+        free(d);
+        free(dgot);
+    }
+}
+
+static int32_t c_div(int32_t a, int32_t b)
+{
+    return b == 0 ? 0 : b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b;
+}
+
+static int32_t c_mod(int32_t a, int32_t b)
+{
+    return (b == 0 || b == -1) ? 0 : a % b;
+}
+
+static int32_t c_sat(double v)
+{
+    return v != v ? 0 : v <= -2147483648.0 ? INT32_MIN : v >= 2147483647.0 ? INT32_MAX : (int32_t)v;
+}
+
+static void test_integers_and_conversions(void **state)
+{
+    (void)state;
+    enum { N = 9001 };
+    int32_t *m = malloc(N * 4), *k = malloc(N * 4), *got = malloc(N * 4), *q = malloc(N * 4);
+    float *x = malloc(N * 4);
+    uint8_t *b8 = malloc(N), *b8got = malloc(N);
+    uint64_t seed = 99;
+    for (int j = 0; j < N; j++) {
+        m[j] = (int32_t)test_rng(&seed);
+        k[j] = (int32_t)(test_rng(&seed) % 7) - 3; /* zeros and -1 included */
+        x[j] = (float)((double)(int64_t)test_rng(&seed) / 1e9);
+    }
+    m[0] = INT32_MIN;
+    k[0] = -1;
+    x[1] = NAN;
+    x[2] = 1e30f;
+    x[3] = -1e30f;
+    weft_array *ma, *ka, *qa, *xa, *ba;
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, N, m, &ma));
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, N, k, &ka));
+    ASSERT_OK(weft_array_create(ctx, WEFT_I32, N, &qa));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, N, &ba));
+    weft_bind bd[] = {weft_bind_array("m", ma), weft_bind_array("k", ka), weft_bind_array("q", qa),
+                      weft_bind_array("x", xa), weft_bind_array("b", ba)};
+    ASSERT_OK(weft_map(ctx, "q = m / k + m % k * 3 - (m >> 3) ^ (m << k) | ~m & 255", bd, 5, NULL));
+    for (int j = 0; j < N; j++) {
+        uint32_t sh = (uint32_t)k[j] & 31;
+        int32_t left = (int32_t)((uint32_t)c_div(m[j], k[j]) + (uint32_t)c_mod(m[j], k[j]) * 3u -
+                                 (uint32_t)(m[j] >> 3));
+        q[j] = (left ^ (int32_t)((uint32_t)m[j] << sh)) | (~m[j] & 255);
+    }
+    ASSERT_OK(weft_array_read(qa, 0, N, got));
+    for (int j = 0; j < N; j++)
+        if (got[j] != q[j]) fail_msg("q[%d] = %d, want %d (m %d k %d)", j, got[j], q[j], m[j], k[j]);
+    /* float -> int saturates, NaN -> 0; into u8: integers wrap, floats saturate */
+    ASSERT_OK(weft_map(ctx, "q = (int)(x * 1e9); b = x * 100", bd, 5, NULL));
+    ASSERT_OK(weft_array_read(qa, 0, N, got));
+    ASSERT_OK(weft_array_read(ba, 0, N, b8got));
+    for (int j = 0; j < N; j++) {
+        assert_int_equal(got[j], c_sat((double)(x[j] * 1e9f)));
+        float v = x[j] * 100.0f;
+        b8[j] = v != v ? 0 : v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)v;
+        if (b8got[j] != b8[j]) fail_msg("b[%d] = %d, want %d (x %g)", j, b8got[j], b8[j], x[j]);
+    }
+    ASSERT_OK(weft_map(ctx, "b = m; q = (uchar)m + abs(k) + min(m, k) - max(k, 0)", bd, 5, NULL));
+    ASSERT_OK(weft_array_read(ba, 0, N, b8got));
+    ASSERT_OK(weft_array_read(qa, 0, N, got));
+    for (int j = 0; j < N; j++) {
+        assert_int_equal(b8got[j], (uint8_t)m[j]);
+        int32_t want = (int32_t)((uint32_t)(m[j] & 255) + (uint32_t)abs(k[j]) +
+                                 (uint32_t)(m[j] < k[j] ? m[j] : k[j]) - (uint32_t)(k[j] > 0 ? k[j] : 0));
+        assert_int_equal(got[j], want);
+    }
+    weft_array_free(ma);
+    weft_array_free(ka);
+    weft_array_free(qa);
+    weft_array_free(xa);
+    weft_array_free(ba);
+    free(m);
+    free(k);
+    free(got);
+    free(q);
+    free(x);
+    free(b8);
+    free(b8got);
+}
+
+/* ULP distance between a float result and a double reference. */
+static double ulps(float got, double want)
+{
+    if (isnan(want)) return isnan(got) ? 0 : 1e9;
+    if (isinf(want)) return got == (float)want ? 0 : 1e9;
+    float w = (float)want;
+    double ulp = nextafterf(fabsf(w), INFINITY) - fabsf(w);
+    if (ulp == 0 || !isfinite(ulp)) ulp = FLT_MIN;
+    return fabs((double)got - want) / ulp;
+}
+
+typedef struct math_case {
+    const char *text;
+    double (*ref)(double);
+    double lo, hi;
+    double max_ulp; /* OpenCL 1.2 single precision bound, table 7.1 */
+} math_case;
+
+static double ref_rsqrt(double v)
+{
+    return 1 / sqrt(v);
+}
+
+static void test_math_builtins_within_ulp(void **state)
+{
+    (void)state;
+    static const math_case cases[] = {
+        {"y = sqrt(x)", sqrt, 0, 1e6, 0},       {"y = rsqrt(x)", ref_rsqrt, 1e-3, 1e6, 2},
+        {"y = exp(x)", exp, -80, 80, 3},        {"y = exp2(x)", exp2, -100, 100, 3},
+        {"y = log(x)", log, 1e-6, 1e6, 3},      {"y = log2(x)", log2, 1e-6, 1e6, 3},
+        {"y = log10(x)", log10, 1e-6, 1e6, 3},  {"y = sin(x)", sin, -100, 100, 4},
+        {"y = cos(x)", cos, -100, 100, 4},      {"y = tan(x)", tan, -1.5, 1.5, 5},
+        {"y = tanh(x)", tanh, -10, 10, 5},      {"y = atan(x)", atan, -100, 100, 5},
+        {"y = cbrt(x)", cbrt, -1e6, 1e6, 2},    {"y = erf(x)", erf, -4, 4, 16},
+        {"y = floor(x)", floor, -1e6, 1e6, 0},  {"y = fabs(x)", fabs, -1e6, 1e6, 0},
+        {"y = round(x)", round, -1e3, 1e3, 0},  {"y = expm1(x)", expm1, -10, 10, 3},
+    };
+    enum { N = 20000 };
+    float *x = malloc(N * 4), *got = malloc(N * 4);
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &xa));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+    weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    uint64_t seed = 5;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int j = 0; j < N; j++)
+            x[j] = (float)(cases[c].lo + (cases[c].hi - cases[c].lo) *
+                                             ((double)(test_rng(&seed) >> 11) / 9007199254740992.0));
+        ASSERT_OK(weft_array_write(xa, 0, N, x));
+        ASSERT_OK(weft_map(ctx, cases[c].text, b, 2, NULL));
+        ASSERT_OK(weft_array_read(ya, 0, N, got));
+        double worst = 0;
+        for (int j = 0; j < N; j++) {
+            double e = ulps(got[j], cases[c].ref((double)x[j]));
+            if (e > worst) worst = e;
+        }
+        if (worst > cases[c].max_ulp + 0.5) /* +0.5: the reference itself is rounded */
+            fail_msg("%s: %.2f ulp, bound %.0f", cases[c].text, worst, cases[c].max_ulp);
+    }
+    /* pow and fma with two and three operands */
+    for (int j = 0; j < N; j++)
+        x[j] = (float)(0.01 + 10 * ((double)(test_rng(&seed) >> 11) / 9007199254740992.0));
+    ASSERT_OK(weft_array_write(xa, 0, N, x));
+    ASSERT_OK(weft_map(ctx, "y = pow(x, 1.7) + fma(x, x, 1)", b, 2, NULL));
+    ASSERT_OK(weft_array_read(ya, 0, N, got));
+    for (int j = 0; j < N; j++) {
+        double want = (double)powf(x[j], 1.7f) + (double)fmaf(x[j], x[j], 1);
+        assert_true(fabs(got[j] - want) <= 1e-5 * fabs(want));
+    }
+    weft_array_free(xa);
+    weft_array_free(ya);
+    free(x);
+    free(got);
+}
+
+static void test_async_map_with_future(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    weft_array *x;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &x));
+    weft_bind b[] = {weft_bind_array("x", x)};
+    weft_future *f[10];
+    for (int r = 0; r < 10; r++)
+        ASSERT_OK(weft_map(ctx, "x = x + 1.5", b, 1, &f[r]));
+    for (int r = 0; r < 10; r++) {
+        ASSERT_OK(weft_future_wait(f[r]));
+        weft_future_release(f[r]);
+    }
+    double v[2];
+    ASSERT_OK(weft_array_read(x, N - 2, 2, v));
+    assert_true(v[0] == 15.0 && v[1] == 15.0);
+    weft_array_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_errors_point_at_the_column),
+        cmocka_unit_test(test_random_text_never_crashes),
+        cmocka_unit_test(test_arithmetic_matches_c_bit_for_bit),
+        cmocka_unit_test(test_integers_and_conversions),
+        cmocka_unit_test(test_math_builtins_within_ulp),
+        cmocka_unit_test(test_async_map_with_future),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
