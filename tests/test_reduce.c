@@ -1,0 +1,403 @@
+/* Reductions and scans against plain C references implementing the
+ * documented block order, on random data, edge sizes and special values, and
+ * bit-identical across device splits. */
+#include "common.h"
+
+static weft_ctx *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    ctx = test_ctx();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    weft_ctx_free(ctx);
+    return 0;
+}
+
+static const size_t sizes[] = {1, 2, 17, 4095, 4096, 4097, 100003};
+
+/* Element k of a typed buffer, widened. */
+static double get_f(const void *x, weft_dtype t, size_t k)
+{
+    switch (t) {
+    case WEFT_F32: return ((const float *)x)[k];
+    case WEFT_F64: return ((const double *)x)[k];
+    case WEFT_I32: return ((const int32_t *)x)[k];
+    case WEFT_U32: return ((const uint32_t *)x)[k];
+    case WEFT_I64: return (double)((const int64_t *)x)[k];
+    case WEFT_U64: return (double)((const uint64_t *)x)[k];
+    default: return ((const uint8_t *)x)[k];
+    }
+}
+
+static void fill(void *x, weft_dtype t, size_t n, uint64_t seed)
+{
+    for (size_t k = 0; k < n; k++) {
+        uint64_t r = test_rng(&seed);
+        double f = (double)(r >> 11) / 9007199254740992.0 * 2 - 1;
+        switch (t) {
+        case WEFT_F32: ((float *)x)[k] = (float)(f * 1000); break;
+        case WEFT_F64: ((double *)x)[k] = f * 1000; break;
+        case WEFT_I32: ((int32_t *)x)[k] = (int32_t)(r % 2000001) - 1000000; break;
+        case WEFT_U32: ((uint32_t *)x)[k] = (uint32_t)(r % 4000000000u); break;
+        case WEFT_I64: ((int64_t *)x)[k] = (int64_t)(r % 2000000000001ull) - 1000000000000ll; break;
+        case WEFT_U64: ((uint64_t *)x)[k] = r % 10000000000000ull; break;
+        default: ((uint8_t *)x)[k] = (uint8_t)r; break;
+        }
+    }
+}
+
+static int is_float(weft_dtype t)
+{
+    return t == WEFT_F32 || t == WEFT_F64;
+}
+
+/* The documented order: 16 lanes per block of 4096, folded pairwise, blocks in order. */
+static double lane_fold(const void *x, weft_dtype t, size_t n, int prod)
+{
+    double total = prod ? 1 : 0;
+    for (size_t b = 0; b < n; b += WEFT_SUM_BLOCK) {
+        size_t len = n - b < WEFT_SUM_BLOCK ? n - b : WEFT_SUM_BLOCK;
+        double lane[16];
+        for (int l = 0; l < 16; l++)
+            lane[l] = prod ? 1 : 0;
+        for (size_t i = 0; i < len; i++)
+            lane[i % 16] = prod ? lane[i % 16] * get_f(x, t, b + i) : lane[i % 16] + get_f(x, t, b + i);
+        for (int w = 8; w >= 1; w /= 2)
+            for (int l = 0; l < w; l++)
+                lane[l] = prod ? lane[l] * lane[l + w] : lane[l] + lane[l + w];
+        total = prod ? total * lane[0] : total + lane[0];
+    }
+    return total;
+}
+
+static void check_dtype(weft_dtype t)
+{
+    size_t elem = weft_dtype_size(t);
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        void *x = malloc(n * elem);
+        fill(x, t, n, n * 7 + (size_t)t);
+        if (t == WEFT_F64 || t == WEFT_F32) { /* keep products finite and meaningful */
+            for (size_t k = 0; k < n; k++) {
+                double v = 1 + get_f(x, t, k) / 1e6;
+                if (t == WEFT_F32) ((float *)x)[k] = (float)v; else ((double *)x)[k] = v;
+            }
+        }
+        weft_array *a;
+        ASSERT_OK(weft_array_from(ctx, t, n, x, &a));
+        weft_scalar r;
+        /* sum */
+        ASSERT_OK(weft_reduce(ctx, WEFT_SUM, a, &r, NULL));
+        if (is_float(t)) {
+            assert_int_equal(r.dtype, WEFT_F64);
+            double want = lane_fold(x, t, n, 0);
+            if (!same_bits(&r.value.f64, &want, 8)) fail_msg("%s sum n=%zu: %.17g vs %.17g", weft_dtype_name(t), n, r.value.f64, want);
+        } else {
+            int64_t want = 0;
+            uint64_t uwant = 0;
+            for (size_t k = 0; k < n; k++) {
+                if (t == WEFT_U64) uwant += ((uint64_t *)x)[k];
+                else want += (int64_t)get_f(x, t, k);
+            }
+            if (t == WEFT_I32 || t == WEFT_I64 || t == WEFT_U8) { /* u8 promotes to int */
+                assert_int_equal(r.dtype, WEFT_I64);
+                assert_true(r.value.i64 == want);
+            } else {
+                assert_int_equal(r.dtype, WEFT_U64);
+                assert_true(r.value.u64 == (t == WEFT_U64 ? uwant : (uint64_t)want));
+            }
+        }
+        /* prod (f64), on values near 1 for floats; small ints otherwise overflow to inf: fine */
+        ASSERT_OK(weft_reduce(ctx, WEFT_PROD, a, &r, NULL));
+        double pwant = lane_fold(x, t, n, 1);
+        assert_int_equal(r.dtype, WEFT_F64);
+        if (!same_doubles(&r.value.f64, &pwant, 1)) fail_msg("%s prod n=%zu: %.17g vs %.17g", weft_dtype_name(t), n, r.value.f64, pwant);
+        /* min, max and where */
+        size_t at_min = 0, at_max = 0;
+        for (size_t k = 1; k < n; k++) {
+            if (t == WEFT_U64 ? ((uint64_t *)x)[k] < ((uint64_t *)x)[at_min] : get_f(x, t, k) < get_f(x, t, at_min)) at_min = k;
+            if (t == WEFT_U64 ? ((uint64_t *)x)[k] > ((uint64_t *)x)[at_max] : get_f(x, t, k) > get_f(x, t, at_max)) at_max = k;
+        }
+        ASSERT_OK(weft_reduce(ctx, WEFT_ARGMIN, a, &r, NULL));
+        assert_int_equal(r.index, at_min);
+        assert_true(weft_scalar_as_double(&r) == get_f(x, t, at_min));
+        ASSERT_OK(weft_reduce(ctx, WEFT_ARGMAX, a, &r, NULL));
+        assert_int_equal(r.index, at_max);
+        ASSERT_OK(weft_reduce(ctx, WEFT_MAX, a, &r, NULL));
+        assert_true(weft_scalar_as_double(&r) == get_f(x, t, at_max));
+        assert_int_equal(r.dtype, t == WEFT_U8 ? WEFT_I32 : t); /* u8 promotes */
+        ASSERT_OK(weft_reduce(ctx, WEFT_MIN, a, &r, NULL));
+        assert_true(weft_scalar_as_double(&r) == get_f(x, t, at_min));
+        /* any / all */
+        int any = 0, all = 1;
+        for (size_t k = 0; k < n; k++) {
+            any |= get_f(x, t, k) != 0;
+            all &= get_f(x, t, k) != 0;
+        }
+        ASSERT_OK(weft_reduce(ctx, WEFT_ANY, a, &r, NULL));
+        assert_int_equal(r.value.i32, any);
+        ASSERT_OK(weft_reduce(ctx, WEFT_ALL, a, &r, NULL));
+        assert_int_equal(r.value.i32, all);
+        weft_array_free(a);
+        free(x);
+    }
+}
+
+static void test_reduce_every_dtype(void **state)
+{
+    (void)state;
+    for (int t = 0; t < WEFT_DTYPE_COUNT; t++)
+        check_dtype((weft_dtype)t);
+}
+
+static void test_fused_dot_count_norm(void **state)
+{
+    (void)state;
+    enum { N = 100003 };
+    float *x = malloc(N * 4), *y = malloc(N * 4), *p = malloc(N * 4);
+    fill_f32(x, N, 1);
+    fill_f32(y, N, 2);
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, y, &ya));
+    weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    weft_scalar r;
+    ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "x * y", b, 2, &r, NULL));
+    for (int k = 0; k < N; k++)
+        p[k] = x[k] * y[k]; /* the product is f32, then summed in double lanes */
+    double want = reference_sum(p, 0, N);
+    assert_true(same_bits(&r.value.f64, &want, 8));
+    ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "x > 0", b, 2, &r, NULL));
+    int64_t count = 0;
+    for (int k = 0; k < N; k++)
+        count += x[k] > 0;
+    assert_int_equal(r.dtype, WEFT_I64);
+    assert_true(r.value.i64 == count);
+    ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "t = x - 0.25; t * t", b, 2, &r, NULL));
+    for (int k = 0; k < N; k++) {
+        float t = x[k] - 0.25f;
+        p[k] = t * t;
+    }
+    want = reference_sum(p, 0, N);
+    assert_true(same_bits(&r.value.f64, &want, 8));
+    assert_int_equal(weft_reduce_expr(ctx, WEFT_SUM, "y = x", b, 2, &r, NULL), WEFT_ERR_EXPR);
+    weft_array_free(xa);
+    weft_array_free(ya);
+    free(x);
+    free(y);
+    free(p);
+}
+
+static void test_special_values_and_empty(void **state)
+{
+    (void)state;
+    float x[10] = {3, -0.0f, 0.0f, 5, NAN, -2, NAN, 7, -2, 1};
+    weft_array *a, *e;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, 10, x, &a));
+    weft_scalar r;
+    ASSERT_OK(weft_reduce(ctx, WEFT_MIN, a, &r, NULL));
+    assert_true(isnan(r.value.f32)); /* NaN wins */
+    ASSERT_OK(weft_reduce(ctx, WEFT_ARGMAX, a, &r, NULL));
+    assert_int_equal(r.index, 4); /* the first NaN */
+    ASSERT_OK(weft_array_write(a, 4, 1, &x[0]));
+    ASSERT_OK(weft_array_write(a, 6, 1, &x[0]));
+    ASSERT_OK(weft_reduce(ctx, WEFT_ARGMIN, a, &r, NULL));
+    assert_int_equal(r.index, 5); /* ties: the first */
+    float zeros[3] = {0.0f, -0.0f, 0.0f};
+    weft_array *z;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, 3, zeros, &z));
+    ASSERT_OK(weft_reduce(ctx, WEFT_MIN, z, &r, NULL));
+    assert_true(r.value.f32 == 0 && signbit(r.value.f32)); /* -0.0 < +0.0 */
+    ASSERT_OK(weft_reduce(ctx, WEFT_ARGMAX, z, &r, NULL));
+    assert_int_equal(r.index, 0);
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 0, &e));
+    ASSERT_OK(weft_reduce(ctx, WEFT_SUM, e, &r, NULL));
+    assert_true(r.value.f64 == 0);
+    ASSERT_OK(weft_reduce(ctx, WEFT_PROD, e, &r, NULL));
+    assert_true(r.value.f64 == 1);
+    ASSERT_OK(weft_reduce(ctx, WEFT_ANY, e, &r, NULL));
+    assert_int_equal(r.value.i32, 0);
+    ASSERT_OK(weft_reduce(ctx, WEFT_ALL, e, &r, NULL));
+    assert_int_equal(r.value.i32, 1);
+    assert_int_equal(weft_reduce(ctx, WEFT_MIN, e, &r, NULL), WEFT_ERR_SIZE);
+    assert_int_equal(weft_reduce(ctx, WEFT_ARGMAX, e, &r, NULL), WEFT_ERR_SIZE);
+    assert_int_equal(weft_reduce(ctx, (weft_reduce_op)42, a, &r, NULL), WEFT_ERR_INVALID_ARG);
+    /* integer overflow is an error, not a wrapped answer */
+    int64_t big[3] = {INT64_MAX, 1, 5};
+    weft_array *ba;
+    ASSERT_OK(weft_array_from(ctx, WEFT_I64, 3, big, &ba));
+    assert_int_equal(weft_reduce(ctx, WEFT_SUM, ba, &r, NULL), WEFT_ERR_RANGE);
+    assert_non_null(strstr(weft_last_error(), "overflow"));
+    weft_array_free(ba);
+    weft_array_free(a);
+    weft_array_free(e);
+    weft_array_free(z);
+}
+
+/* The scan's documented order, written from the description. */
+static void reference_scan(const void *x, void *y, weft_dtype t, size_t n, weft_reduce_op op,
+                           int exclusive)
+{
+    double carry_f = 0;
+    uint64_t carry_u = 0;
+    double top = is_float(t) ? (double)INFINITY : (double)INT32_MAX;
+    double bottom = is_float(t) ? -(double)INFINITY : (double)INT32_MIN;
+    if (op != WEFT_SUM) carry_f = op == WEFT_MIN ? top : bottom;
+    for (size_t b = 0; b < n; b += WEFT_SUM_BLOCK) {
+        size_t len = n - b < WEFT_SUM_BLOCK ? n - b : WEFT_SUM_BLOCK;
+        double acc = carry_f;
+        uint64_t uacc = carry_u;
+        for (size_t i = 0; i < len; i++) {
+            size_t k = b + i;
+            double v = get_f(x, t, k);
+            double before = acc;
+            uint64_t ubefore = uacc;
+            if (op == WEFT_SUM) {
+                if (is_float(t)) acc = acc + v;
+                else uacc += (uint64_t)(int64_t)v;
+            } else if (op == WEFT_MIN) {
+                if (isnan(v) || (!isnan(acc) && v < acc)) acc = v;
+            } else if (isnan(v) || (!isnan(acc) && v > acc)) {
+                acc = v;
+            }
+            double out = exclusive ? before : acc;
+            uint64_t uout = exclusive ? ubefore : uacc;
+            if (t == WEFT_F32) ((float *)y)[k] = (float)out;
+            else if (t == WEFT_F64) ((double *)y)[k] = out;
+            else if (op == WEFT_SUM) ((int32_t *)y)[k] = (int32_t)(uint32_t)uout;
+            else ((int32_t *)y)[k] = (int32_t)out;
+        }
+        /* the block total, computed from the block alone, then carried */
+        double total = op == WEFT_SUM ? 0 : (op == WEFT_MIN ? top : bottom);
+        uint64_t utotal = 0;
+        for (size_t i = 0; i < len; i++) {
+            double v = get_f(x, t, b + i);
+            if (op == WEFT_SUM) {
+                if (is_float(t)) total = total + v;
+                else utotal += (uint64_t)(int64_t)v;
+            } else if (op == WEFT_MIN ? (isnan(v) || (!isnan(total) && v < total))
+                                      : (isnan(v) || (!isnan(total) && v > total))) {
+                total = v;
+            }
+        }
+        if (op == WEFT_SUM) {
+            carry_f = carry_f + total;
+            carry_u += utotal;
+        } else if (op == WEFT_MIN ? (isnan(total) || (!isnan(carry_f) && total < carry_f))
+                                  : (isnan(total) || (!isnan(carry_f) && total > carry_f))) {
+            carry_f = total;
+        }
+    }
+}
+
+static void test_scans(void **state)
+{
+    (void)state;
+    static const size_t scan_sizes[] = {0, 1, 4095, 4096, 4097, 100003};
+    static const weft_dtype types[] = {WEFT_F32, WEFT_F64, WEFT_I32};
+    static const weft_reduce_op ops[] = {WEFT_SUM, WEFT_MIN, WEFT_MAX};
+    for (size_t s = 0; s < 6; s++)
+        for (size_t ti = 0; ti < 3; ti++)
+            for (size_t oi = 0; oi < 3; oi++)
+                for (int exclusive = 0; exclusive <= 1; exclusive++) {
+                    size_t n = scan_sizes[s];
+                    weft_dtype t = types[ti];
+                    size_t elem = weft_dtype_size(t);
+                    void *x = malloc(n * elem + 8), *want = malloc(n * elem + 8), *got = malloc(n * elem + 8);
+                    fill(x, t, n, n + ti * 3 + oi);
+                    if (t == WEFT_F32 && n > 100) ((float *)x)[n / 2] = NAN;
+                    reference_scan(x, want, t, n, ops[oi], exclusive);
+                    weft_array *xa, *ya;
+                    ASSERT_OK(weft_array_from(ctx, t, n, x, &xa));
+                    ASSERT_OK(weft_array_create(ctx, t, n, &ya));
+                    ASSERT_OK(weft_scan(ctx, ops[oi], exclusive, xa, ya, NULL));
+                    ASSERT_OK(weft_array_read(ya, 0, n, got));
+                    int ok = t == WEFT_F32 ? same_floats(got, want, n)
+                             : t == WEFT_F64 ? same_doubles(got, want, n)
+                                             : same_bits(got, want, n * elem);
+                    if (!ok && t == WEFT_I32)
+                        for (size_t k = 0; k < n && k < 3; k++)
+                            print_message("k=%zu got %d want %d x %d\n", k, ((int32_t *)got)[k], ((int32_t *)want)[k], ((int32_t *)x)[k]);
+                    if (!ok) fail_msg("scan %s op %d excl %d n=%zu", weft_dtype_name(t), ops[oi], exclusive, n);
+                    /* in place gives the same */
+                    ASSERT_OK(weft_scan(ctx, ops[oi], exclusive, xa, xa, NULL));
+                    ASSERT_OK(weft_array_read(xa, 0, n, got));
+                    ok = t == WEFT_F32 ? same_floats(got, want, n)
+                         : t == WEFT_F64 ? same_doubles(got, want, n)
+                                         : same_bits(got, want, n * elem);
+                    if (!ok) fail_msg("in-place scan %s op %d excl %d n=%zu", weft_dtype_name(t), ops[oi], exclusive, n);
+                    weft_array_free(xa);
+                    weft_array_free(ya);
+                    free(x);
+                    free(want);
+                    free(got);
+                }
+    weft_array *f, *g, *h;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 10, &f));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, 10, &g));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 11, &h));
+    assert_int_equal(weft_scan(ctx, WEFT_PROD, 0, f, f, NULL), WEFT_ERR_INVALID_ARG);
+    assert_int_equal(weft_scan(ctx, WEFT_SUM, 0, f, g, NULL), WEFT_ERR_DTYPE);
+    assert_int_equal(weft_scan(ctx, WEFT_SUM, 0, f, h, NULL), WEFT_ERR_SIZE);
+    weft_array_free(f);
+    weft_array_free(g);
+    weft_array_free(h);
+}
+
+/* Same bits whatever the split and thread count. */
+static void test_reproducible_across_splits(void **state)
+{
+    (void)state;
+    enum { N = 300007 };
+    float *x = malloc(N * 4), *scan0 = malloc(N * 4), *scan = malloc(N * 4);
+    fill_f32(x, N, 3);
+    for (int k = 0; k < N; k += 5)
+        x[k] *= 1e7f;
+    size_t ndev;
+    weft_device_count(ctx, &ndev);
+    double given[3][8] = {{1, 1, 1, 1, 1, 1, 1, 1}, {0, 1, 3, 1, 1, 1, 1, 1}, {1, 0, 0, 0, 0, 0, 0, 0}};
+    double first_dot = 0;
+    for (int w = 0; w < 3; w++) {
+        weft_options o = test_options();
+        o.weights = WEFT_WEIGHTS_GIVEN;
+        o.given = given[w];
+        o.given_count = ndev;
+        o.num_threads = w + 1;
+        weft_ctx *c = test_ctx_with(&o);
+        weft_array *a, *s;
+        ASSERT_OK(weft_array_from(c, WEFT_F32, N, x, &a));
+        ASSERT_OK(weft_array_create(c, WEFT_F32, N, &s));
+        weft_bind b[] = {weft_bind_array("x", a)};
+        weft_scalar r;
+        ASSERT_OK(weft_reduce_expr(c, WEFT_SUM, "x * x - 3 * x", b, 1, &r, NULL));
+        if (w == 0) first_dot = r.value.f64;
+        assert_true(same_bits(&r.value.f64, &first_dot, 8));
+        ASSERT_OK(weft_scan(c, WEFT_SUM, 0, a, s, NULL));
+        ASSERT_OK(weft_array_read(s, 0, N, w == 0 ? scan0 : scan));
+        if (w > 0) assert_true(same_bits(scan, scan0, N * 4));
+        weft_array_free(a);
+        weft_array_free(s);
+        weft_ctx_free(c);
+    }
+    free(x);
+    free(scan0);
+    free(scan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reduce_every_dtype),
+        cmocka_unit_test(test_fused_dot_count_norm),
+        cmocka_unit_test(test_special_values_and_empty),
+        cmocka_unit_test(test_scans),
+        cmocka_unit_test(test_reproducible_across_splits),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
