@@ -30,7 +30,9 @@ static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, 
              "-DREDUCE_BLOCK=%d",
              map_items(dev), WEFT_SUM_BLOCK);
     cl_program program = NULL;
-    weft_status st = weft_cl_program_get(dev, compiled->source, options, &program, NULL);
+    const char *source = weft_cl(dev)->gpu_class && compiled->source_gpu ? compiled->source_gpu
+                                                                          : compiled->source;
+    weft_status st = weft_cl_program_get(dev, source, options, &program, NULL);
     if (st == WEFT_OK) {
         cl_int err;
         *slot = clCreateKernel(program, compiled->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce",
@@ -71,12 +73,12 @@ static weft_status set_args(weft_device *dev, cl_kernel k, const weft_expr_call 
     return WEFT_OK;
 }
 
-static weft_status enqueue(weft_device *dev, cl_kernel k, size_t global)
+static weft_status enqueue(weft_device *dev, cl_kernel k, size_t global, size_t local)
 {
     if (dev->ctx->faults & WEFT_FAULT_LAUNCH)
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT=launch)", CL_OUT_OF_RESOURCES);
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &global, NULL, 0, NULL,
-                                        NULL);
+    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &global,
+                                        local ? &local : NULL, 0, NULL, NULL);
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
 }
 
@@ -89,7 +91,7 @@ weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const
     RETURN_ON_ERROR(expr_kernel(dev, call->compiled, &k));
     RETURN_ON_ERROR(set_args(dev, k, call, views, begin, n, &next));
     size_t items = map_items(dev);
-    return enqueue(dev, k, (n + items - 1) / items);
+    return enqueue(dev, k, (n + items - 1) / items, 0);
 }
 
 /* Partials of the chunk go to a device scratch buffer, then (in queue order,
@@ -108,7 +110,11 @@ weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call, co
     RETURN_ON_ERROR(set_args(dev, k, call, views, begin, n, &next));
     cl_int err = clSetKernelArg(k, next, sizeof cl->scratch, &cl->scratch);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg (partials)", err);
-    RETURN_ON_ERROR(enqueue(dev, k, blocks));
+    /* GPU variant: a work-group of 16 lanes per block */
+    if (cl->gpu_class)
+        RETURN_ON_ERROR(enqueue(dev, k, blocks * 16, 16));
+    else
+        RETURN_ON_ERROR(enqueue(dev, k, blocks, 0));
     err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL, NULL);
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
 }

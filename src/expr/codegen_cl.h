@@ -6,6 +6,7 @@
 #include "expr.h"
 
 weft_status weft_codegen_map(const weft_expr *e, char **source);
-weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, char **source);
+/* gpu: the work-group-per-block variant (same bits as the CPU one). */
+weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, char **source);
 
 #endif

@@ -36,6 +36,7 @@ static void compiled_free(weft_ctx *ctx, weft_compiled *c)
     weft_expr_free(c->expr);
     free(c->kernels);
     free(c->source);
+    free(c->source_gpu);
     free(c->key);
     free(c);
 }
@@ -64,8 +65,9 @@ static weft_status compile(weft_ctx *ctx, enum weft_expr_mode mode, weft_reduce_
     c->op = op;
     c->kernels = calloc(ctx->ndevices, sizeof *c->kernels);
     RETURN_IF(!c->kernels, WEFT_ERR_NOMEM, "cannot allocate kernel slots");
-    return mode == WEFT_EXPR_MAP ? weft_codegen_map(c->expr, &c->source)
-                                 : weft_codegen_reduce(c->expr, op, &c->source);
+    if (mode == WEFT_EXPR_MAP) return weft_codegen_map(c->expr, &c->source);
+    RETURN_ON_ERROR(weft_codegen_reduce(c->expr, op, 0, &c->source));
+    return weft_codegen_reduce(c->expr, op, 1, &c->source_gpu);
 }
 
 weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_reduce_op op,

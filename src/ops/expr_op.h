@@ -20,7 +20,8 @@ typedef struct weft_compiled {
     weft_expr *expr;
     enum weft_expr_mode mode;
     weft_reduce_op op;
-    char *source;   /* OpenCL C */
+    char *source;     /* OpenCL C */
+    char *source_gpu; /* reductions: the work-group-per-block variant */
     void **kernels; /* per device index: cl_kernel, NULL until built, or WEFT_KERNEL_FAILED */
     struct weft_compiled *next;
 } weft_compiled;
