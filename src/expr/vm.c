@@ -24,8 +24,16 @@ enum vm_opcode {
 
 typedef struct vm_instr {
     uint8_t code, type, from, dst, a, b, c;
+    uint8_t flags;
     int32_t aux;
 } vm_instr;
+
+/* LOAD of a read-only array into a register nothing else uses: the register
+ * may point at the array itself instead of holding a copy. */
+#define VM_ALIASABLE 1
+/* STORE whose value register (b) nothing else uses: the computing instruction
+ * may write the output array directly and the store is skipped. */
+#define VM_DIRECT 2
 
 enum { MAX_REGS = 250, NO_SCALAR = 0xff };
 
@@ -250,6 +258,7 @@ typedef struct compiler {
     unsigned char pinned[MAX_REGS];
     int *statement_reg;
     int *const_reg; /* per node of the arena: its pre-filled register, or -1 */
+    int in_place_target; /* binding the statement being compiled writes last, or -1 */
     size_t code_capacity, fill_capacity, const_capacity;
     weft_status status;
 } compiler;
@@ -265,6 +274,16 @@ static int new_reg(compiler *c)
     c->status = weft_error_set(WEFT_ERR_EXPR, "expression too complex: more than %d live values",
                                MAX_REGS);
     return -1;
+}
+
+/* A register no instruction has used yet: for values that live in the output
+ * array itself, where an earlier temporary must never have been written. */
+static int fresh_reg(compiler *c)
+{
+    int r = c->vm->nregs; /* callers check r < MAX_REGS */
+    c->used[r] = 1;
+    c->vm->nregs = r + 1;
+    return r;
 }
 
 static void release(compiler *c, int r)
@@ -368,6 +387,14 @@ static int compile_node(compiler *c, const weft_node *n)
         in.from = n->kind == NODE_ARRAY ? (uint8_t)c->e->bindings[n->slot].dtype : 0;
         in.dst = (uint8_t)d;
         in.aux = n->slot;
+        /* Read in place: arrays nothing writes, and the array the current
+         * statement writes for the last time (its tree is consumed by the
+         * statement's root, which writes element i only after reading it). */
+        int read_only = !c->e->writes[n->slot] || n->slot == c->in_place_target;
+        if (n->kind == NODE_ARRAY && read_only && in.from == in.type) {
+            in.flags = VM_ALIASABLE;
+            c->pinned[d] = 1; /* never reused: it may point into the input */
+        }
         emit(c, in, 0);
         return d;
     }
@@ -418,7 +445,7 @@ static int compile_node(compiler *c, const weft_node *n)
 
 weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
 {
-    compiler c = {.e = e, .status = WEFT_OK};
+    compiler c = {.e = e, .status = WEFT_OK, .in_place_target = -1};
     c.vm = calloc(1, sizeof *c.vm);
     c.statement_reg = calloc(e->nstatements + 1, sizeof *c.statement_reg);
     if (!c.vm || !c.statement_reg) {
@@ -435,9 +462,31 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
     for (size_t s = 0; s < e->nstatements; s++)
         assign_constants(&c, e->statements[s].value);
     if (e->result) assign_constants(&c, e->result);
+    unsigned char *direct = calloc(e->nstatements + 1, 1);
+    if (!direct) c.status = weft_error_set(WEFT_ERR_NOMEM, "cannot allocate bytecode");
     for (size_t s = 0; s < e->nstatements && c.status == WEFT_OK; s++) {
+        size_t before = c.vm->ncode;
+        int target = e->statements[s].target;
+        int last = target >= 0;
+        for (size_t later = s + 1; later < e->nstatements && last; later++)
+            last = e->statements[later].target != target;
+        c.in_place_target = last ? target : -1;
         int r = compile_node(&c, e->statements[s].value);
-        if (r >= 0) c.pinned[r] = 1; /* later statements may read it; outputs store at the end */
+        c.in_place_target = -1;
+        if (r < 0) break;
+        /* The last store of an output whose value is computed right here in
+         * the output's dtype can write the output in place (vm_direct). */
+        vm_instr *root = c.vm->ncode > before ? &c.vm->code[c.vm->ncode - 1] : NULL;
+        if (last && root && root->dst == r && !c.pinned[r] && root->code != VM_LOAD &&
+            e->statements[s].value->type == e->bindings[target].dtype &&
+            c.vm->nregs < MAX_REGS) {
+            int d = fresh_reg(&c);
+            root->dst = (uint8_t)d;
+            release(&c, r);
+            r = d;
+            direct[s] = 1;
+        }
+        c.pinned[r] = 1; /* later statements may read it; outputs store at the end */
         c.statement_reg[s] = r;
     }
     if (e->result && c.status == WEFT_OK) {
@@ -454,8 +503,10 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
             if (e->statements[later].target == target) last = 0;
         if (last)
             emit(&c, (vm_instr){.code = VM_STORE, .type = (uint8_t)e->statements[s].value->type,
-                                .a = (uint8_t)c.statement_reg[s], .aux = target}, 0);
+                                .a = (uint8_t)c.statement_reg[s], .flags = direct[s] ? VM_DIRECT : 0,
+                                .aux = target}, 0);
     }
+    free(direct);
     free(c.statement_reg);
     free(c.const_reg);
     if (c.status != WEFT_OK) {
@@ -484,7 +535,8 @@ weft_dtype weft_vm_result_type(const weft_vm_program *vm)
 
 typedef struct vm_frame {
     unsigned char *storage;
-    unsigned char *regs[MAX_REGS];
+    unsigned char *regs[MAX_REGS]; /* where each register's values are now */
+    unsigned char *home[MAX_REGS]; /* its own storage */
 } vm_frame;
 
 static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_frame *f)
@@ -493,7 +545,7 @@ static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
     f->storage = aligned_alloc(64, (size_t)(vm->nregs ? vm->nregs : 1) * stride);
     if (!f->storage) return 0;
     for (int r = 0; r < vm->nregs; r++)
-        f->regs[r] = f->storage + (size_t)r * stride;
+        f->regs[r] = f->home[r] = f->storage + (size_t)r * stride;
     for (size_t i = 0; i < vm->nfills; i++) {
         const vm_instr *in = &vm->fills[i];
         unsigned char one[8];
@@ -521,17 +573,40 @@ static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
     return 1;
 }
 
+/* With env->alias_ok (no array is bound twice with one binding written),
+ * read-only inputs are read in place and outputs written in place. */
+static void point_direct_outputs(const weft_vm_program *vm, const weft_vm_env *env, vm_frame *f,
+                                 size_t first)
+{
+    const weft_expr *e = vm->expr;
+    for (size_t i = 0; i < vm->ncode; i++) {
+        const vm_instr *in = &vm->code[i];
+        if (in->code != VM_STORE || !(in->flags & VM_DIRECT)) continue;
+        weft_dtype to = e->bindings[in->aux].dtype;
+        f->regs[in->a] = env->alias_ok ? (unsigned char *)env->arrays[in->aux] +
+                                             first * weft_dtype_size(to)
+                                       : f->home[in->a];
+    }
+}
+
 static void run_block(const weft_vm_program *vm, const weft_vm_env *env, vm_frame *f, size_t first,
                       size_t n)
 {
     const weft_expr *e = vm->expr;
+    /* Aliased loads of the last block must not leak: registers start home. */
+    memcpy(f->regs, f->home, (size_t)vm->nregs * sizeof f->regs[0]);
+    point_direct_outputs(vm, env, f, first);
     for (size_t i = 0; i < vm->ncode; i++) {
         const vm_instr *in = &vm->code[i];
         switch (in->code) {
         case VM_LOAD: {
             weft_dtype from = (weft_dtype)in->from;
-            const unsigned char *src =
-                (const unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(from);
+            unsigned char *src = (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(from);
+            if ((in->flags & VM_ALIASABLE) && env->alias_ok) {
+                f->regs[in->dst] = src;
+                break;
+            }
+            f->regs[in->dst] = f->home[in->dst];
             convert_block(f->regs[in->dst], (weft_dtype)in->type, src, from, n);
             break;
         }
@@ -555,6 +630,7 @@ static void run_block(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
             break;
         }
         case VM_STORE: {
+            if ((in->flags & VM_DIRECT) && env->alias_ok) break; /* already written in place */
             weft_dtype to = e->bindings[in->aux].dtype;
             unsigned char *dst = (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(to);
             convert_block(dst, to, f->regs[in->a], (weft_dtype)in->type, n);

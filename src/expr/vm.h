@@ -19,6 +19,7 @@ void weft_vm_free(weft_vm_program *vm);
 typedef struct weft_vm_env {
     void *const *arrays;
     const void *const *scalars;
+    int alias_ok; /* no array is bound twice with one of the bindings written */
 } weft_vm_env;
 
 /* Map: evaluates elements [begin, end) and stores the outputs. */

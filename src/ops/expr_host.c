@@ -29,7 +29,15 @@ static void make_env(const weft_expr_call *call, const weft_view *views, size_t 
             h->scalars[b] = &call->binds[b].value;
         }
     }
-    h->env = (weft_vm_env){h->arrays, h->scalars};
+    /* Reading and writing in place is safe unless one array is bound under two
+     * names and written through one of them. */
+    int alias_ok = 1;
+    for (size_t b = 0; b < e->nbindings; b++)
+        for (size_t o = 0; o < e->nbindings; o++)
+            if (o != b && e->writes[b] && call->view_of_bind[b] >= 0 &&
+                call->view_of_bind[b] == call->view_of_bind[o])
+                alias_ok = 0;
+    h->env = (weft_vm_env){h->arrays, h->scalars, alias_ok};
 }
 
 /* ---- map ---- */
