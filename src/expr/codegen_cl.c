@@ -463,7 +463,22 @@ weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, 
         put(&t, "    int r = %d;\n", op == WEFT_ALL);
     else
         put(&t, "    %s best = 0; ulong at = 0; int have = 0;\n", rc);
-    put(&t, "    for (ulong j = begin; j < end; j++) {\n");
+    if (lanes) {
+        /* Whole groups of 16 with the lane index a constant: the compiler
+         * keeps the 16 accumulators in registers and vectorises across them. */
+        put(&t, "    ulong j0 = begin;\n"
+                "    for (; j0 + 16 <= end; j0 += 16) {\n"
+                "        #pragma unroll\n"
+                "        for (int l = 0; l < 16; l++) {\n"
+                "        const ulong j = j0 + l;\n");
+        gen_statements(&t, e);
+        put(&t, "        const %s v = ", rc);
+        gen(&t, e, e->result);
+        put(&t, ";\n        acc[l] %s= (double)v;\n        }\n    }\n", op == WEFT_PROD ? "*" : "+");
+        put(&t, "    for (ulong j = j0; j < end; j++) {\n");
+    } else {
+        put(&t, "    for (ulong j = begin; j < end; j++) {\n");
+    }
     gen_statements(&t, e);
     put(&t, "        const %s v = ", rc);
     gen(&t, e, e->result);
