@@ -1,5 +1,6 @@
 /* Benchmarks weft_axpy and weft_sum against baselines run in the same process:
- * a plain C loop, an OpenMP loop, and hand-written raw OpenCL. Prints medians
+ * a plain C loop, an OpenMP loop, and hand-written raw OpenCL. Covers map (axpy), sum, dot
+ * and scan. Prints medians
  * as a markdown table (GB/s of the bytes each operation must move) and the
  * ratios the performance targets are stated in.
  *
@@ -30,7 +31,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* ---- baselines ---- */
+/* ---- baselines: what a user writes without weft ---- */
 
 static void loop_axpy(int f64, size_t n, double a, void *x, void *y)
 {
@@ -62,43 +63,60 @@ static void omp_axpy(int f64, size_t n, double a, void *x, void *y)
     }
 }
 
-static double loop_sum(int f64, size_t n, const void *x)
-{
-    double s = 0;
-    if (f64)
-        for (size_t i = 0; i < n; i++)
-            s += ((const double *)x)[i];
-    else
-        for (size_t i = 0; i < n; i++)
-            s += ((const float *)x)[i];
-    return s;
-}
-
-static double omp_sum(int f64, size_t n, const void *x)
+/* y unused for sum; x*y for dot */
+static double loop_reduce(int f64, int dot, size_t n, const void *x, const void *y)
 {
     double s = 0;
     if (f64) {
-        const double *xs = x;
-#pragma omp parallel for simd reduction(+ : s) schedule(static)
+        const double *xs = x, *ys = y;
         for (size_t i = 0; i < n; i++)
-            s += xs[i];
+            s += dot ? xs[i] * ys[i] : xs[i];
     } else {
-        const float *xs = x;
-#pragma omp parallel for simd reduction(+ : s) schedule(static)
+        const float *xs = x, *ys = y;
         for (size_t i = 0; i < n; i++)
-            s += xs[i];
+            s += dot ? xs[i] * ys[i] : xs[i];
     }
     return s;
 }
 
+static double omp_reduce(int f64, int dot, size_t n, const void *x, const void *y)
+{
+    double s = 0;
+    if (f64) {
+        const double *xs = x, *ys = y;
+#pragma omp parallel for simd reduction(+ : s) schedule(static)
+        for (size_t i = 0; i < n; i++)
+            s += dot ? xs[i] * ys[i] : xs[i];
+    } else {
+        const float *xs = x, *ys = y;
+#pragma omp parallel for simd reduction(+ : s) schedule(static)
+        for (size_t i = 0; i < n; i++)
+            s += dot ? xs[i] * ys[i] : xs[i];
+    }
+    return s;
+}
+
+static void loop_scan(int f64, size_t n, const void *x, void *y)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        s += f64 ? ((const double *)x)[i] : ((const float *)x)[i];
+        if (f64)
+            ((double *)y)[i] = s;
+        else
+            ((float *)y)[i] = (float)s;
+    }
+}
+
 /* ---- measurement ---- */
 
-enum { LOOP, OMP, RAW, WEFT, WEFT_HOST, CONTENDERS };
-static const char *const names[CONTENDERS] = {"C loop", "OpenMP", "raw OpenCL", "weft",
-                                               "weft host"};
+enum op_kind { OP_AXPY, OP_SUM, OP_DOT, OP_SCAN, OPS };
+static const char *const op_names[OPS] = {"axpy", "sum", "dot", "scan"};
+enum { LOOP, OMP, RAW, WEFT, WEFT_HOST, WEFT_BUILTIN, CONTENDERS };
 
 typedef struct setup {
-    int f64, sum;
+    enum op_kind op;
+    int f64;
     size_t n;
     void *x, *y;
     raw_cl *raw;
@@ -108,57 +126,98 @@ typedef struct setup {
 
 static volatile double sink;
 
+static int run_weft(setup *s, int h, int builtin, double *r)
+{
+    weft_bind b[] = {weft_bind_array("x", s->xa[h]), weft_bind_array("y", s->ya[h]),
+                     s->f64 ? weft_bind_f64("a", 1e-3) : weft_bind_f32("a", 1e-3f)};
+    weft_scalar out;
+    weft_status st = WEFT_OK;
+    switch (s->op) {
+    case OP_AXPY:
+        st = builtin ? weft_axpy(s->ctx[h], 1e-3, s->xa[h], s->ya[h], NULL)
+                     : weft_map(s->ctx[h], "y = a * x + y", b, 3, NULL);
+        break;
+    case OP_SUM:
+        if (builtin) {
+            st = weft_sum(s->ctx[h], s->xa[h], r, NULL);
+            return st == WEFT_OK;
+        }
+        st = weft_reduce(s->ctx[h], WEFT_SUM, s->xa[h], &out, NULL);
+        break;
+    case OP_DOT:
+        if (builtin) return 0;
+        st = weft_reduce_expr(s->ctx[h], WEFT_SUM, "x * y", b, 2, &out, NULL);
+        break;
+    case OP_SCAN:
+        if (builtin) return 0;
+        st = weft_scan(s->ctx[h], WEFT_SUM, 0, s->xa[h], s->ya[h], NULL);
+        break;
+    default:
+        return 0;
+    }
+    if (st != WEFT_OK) {
+        fprintf(stderr, "bench: %s\n", weft_last_error());
+        return 0;
+    }
+    *r = out.value.f64;
+    return 1;
+}
+
 static int run_once(setup *s, int who)
 {
     double r = 0;
+    int dot = s->op == OP_DOT;
     switch (who) {
     case LOOP:
-        if (s->sum) r = loop_sum(s->f64, s->n, s->x);
-        else loop_axpy(s->f64, s->n, 1e-3, s->x, s->y);
+        if (s->op == OP_AXPY) loop_axpy(s->f64, s->n, 1e-3, s->x, s->y);
+        else if (s->op == OP_SCAN) loop_scan(s->f64, s->n, s->x, s->y);
+        else r = loop_reduce(s->f64, dot, s->n, s->x, s->y);
         break;
     case OMP:
-        if (s->sum) r = omp_sum(s->f64, s->n, s->x);
-        else omp_axpy(s->f64, s->n, 1e-3, s->x, s->y);
+        if (s->op == OP_AXPY) omp_axpy(s->f64, s->n, 1e-3, s->x, s->y);
+        else if (s->op == OP_SCAN) return 0; /* no plain OpenMP scan in C */
+        else r = omp_reduce(s->f64, dot, s->n, s->x, s->y);
         break;
     case RAW:
-        if (!s->raw) return 0;
-        if (s->sum ? !raw_cl_sum(s->raw, &r) : !raw_cl_axpy(s->raw, 1e-3)) return 0;
-        break;
-    default: {
-        int h = who == WEFT_HOST;
-        weft_status st = s->sum ? weft_sum(s->ctx[h], s->xa[h], &r, NULL)
-                                : weft_axpy(s->ctx[h], 1e-3, s->xa[h], s->ya[h], NULL);
-        if (st != WEFT_OK) {
-            fprintf(stderr, "bench: %s\n", weft_last_error());
+        if (!s->raw || s->op == OP_SCAN) return 0;
+        if (s->op == OP_AXPY ? !raw_cl_axpy(s->raw, 1e-3)
+                             : dot ? !raw_cl_dot(s->raw, &r) : !raw_cl_sum(s->raw, &r))
             return 0;
-        }
-    }
+        break;
+    default:
+        return run_weft(s, who == WEFT_HOST, who == WEFT_BUILTIN, &r) ? (sink = r, 1) : 0;
     }
     sink = r;
     return 1;
 }
 
-/* Median seconds per call, contenders interleaved so drift hits them alike. */
+/* Median seconds per call. Each contender runs its repetitions in a phase of
+ * its own (PoCL's worker threads linger after a kernel and would slow a host
+ * contender run right after one); two rounds in opposite orders even out drift. */
 static void measure(setup *s, int reps, double med[CONTENDERS])
 {
-    double *t = malloc(sizeof(double) * (size_t)reps * CONTENDERS);
+    double *t = malloc(sizeof(double) * (size_t)reps * 2 * CONTENDERS);
     int ok[CONTENDERS];
     for (int who = 0; who < CONTENDERS; who++)
-        ok[who] = run_once(s, who) && run_once(s, who); /* warm-up */
-    for (int r = 0; r < reps; r++)
-        for (int who = 0; who < CONTENDERS; who++) {
+        ok[who] = run_once(s, who) && run_once(s, who); /* warm-up: builds, faults in */
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < CONTENDERS; k++) {
+            int who = round == 0 ? k : CONTENDERS - 1 - k;
             if (!ok[who]) continue;
-            double t0 = now();
             run_once(s, who);
-            t[who * reps + r] = now() - t0;
+            for (int r = 0; r < reps; r++) {
+                double t0 = now();
+                run_once(s, who);
+                t[(size_t)who * 2 * reps + (size_t)round * reps + r] = now() - t0;
+            }
         }
     for (int who = 0; who < CONTENDERS; who++) {
         if (!ok[who]) {
             med[who] = NAN;
             continue;
         }
-        qsort(t + who * reps, (size_t)reps, sizeof(double), cmp_double);
-        med[who] = t[who * reps + reps / 2];
+        qsort(t + (size_t)who * 2 * reps, (size_t)reps * 2, sizeof(double), cmp_double);
+        med[who] = t[(size_t)who * 2 * reps + reps];
     }
     free(t);
 }
@@ -196,17 +255,17 @@ int main(int argc, char **argv)
     s.ctx[1] = make_ctx("host");
     int64_t small = 0;
     weft_ctx_small_elements(s.ctx[0], &small);
-    printf("weft %s; arrays under %lld elements stay on the host; medians of interleaved runs\n\n",
+    printf("weft %s; arrays under %lld elements stay on the host; medians of two rounds\n\n",
            weft_version_string(), (long long)small);
-    printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | weft | weft host | weft / raw | "
-           "host / OpenMP | weft - loop (us) |\n");
-    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int sum = 0; sum <= 1; sum++)
+    printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | weft | weft host | weft builtin | "
+           "weft / raw | host / OpenMP | weft - loop (us) |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int op = 0; op < OPS; op++)
         for (int f64 = 0; f64 <= 1; f64++)
             for (size_t k = 0; k < nsizes; k++) {
                 size_t n = sizes[k], elem = f64 ? 8 : 4;
+                s.op = (enum op_kind)op;
                 s.f64 = f64;
-                s.sum = sum;
                 s.n = n;
                 size_t bytes = (n * elem + 4095) / 4096 * 4096;
                 s.x = aligned_alloc(4096, bytes);
@@ -222,17 +281,19 @@ int main(int argc, char **argv)
                     weft_array_create(s.ctx[h], dt, n, &s.xa[h]);
                     weft_array_create(s.ctx[h], dt, n, &s.ya[h]);
                 }
-                double target = quick ? 0.15 : 0.6; /* seconds per contender */
+                double target = quick ? 0.1 : 0.5; /* seconds per contender */
                 double one = (double)n * elem * 3 / 10e9 + 2e-6;
                 int reps = (int)fmin(fmax(target / one, 5), quick ? 200 : 2000);
                 double med[CONTENDERS];
                 measure(&s, reps, med);
-                double moved = (double)n * elem * (sum ? 1 : 3);
-                printf("| %s | %s | %zu |", sum ? "sum" : "axpy", f64 ? "f64" : "f32", n);
+                /* bytes the operation must move */
+                double moved = (double)n * elem * (op == OP_AXPY ? 3 : op == OP_SUM ? 1 : 2);
+                printf("| %s | %s | %zu |", op_names[op], f64 ? "f64" : "f32", n);
                 for (int who = 0; who < CONTENDERS; who++)
-                    printf(isnan(med[who]) ? " n/a |" : " %.2f |", moved / med[who] * 1e-9);
-                printf(" %.2f | %.2f | %+.2f |\n", med[RAW] / med[WEFT], med[OMP] / med[WEFT_HOST],
-                       (med[WEFT] - med[LOOP]) * 1e6);
+                    printf(isnan(med[who]) ? " - |" : " %.2f |", moved / med[who] * 1e-9);
+                printf(isnan(med[RAW]) ? " - |" : " %.2f |", med[RAW] / med[WEFT]);
+                printf(isnan(med[OMP]) ? " - |" : " %.2f |", med[OMP] / med[WEFT_HOST]);
+                printf(" %+.2f |\n", (med[WEFT] - med[LOOP]) * 1e6);
                 fflush(stdout);
                 for (int h = 0; h < 2; h++) {
                     weft_array_free(s.xa[h]);
@@ -242,8 +303,10 @@ int main(int argc, char **argv)
                 free(s.x);
                 free(s.y);
             }
-    printf("\nGB/s count the bytes the operation must move: axpy reads x and y and writes y, "
-           "sum reads x. %s\n", names[0]);
+    printf("\nGB/s of the bytes each operation must move (axpy: read x, y, write y; sum: read x; "
+           "dot: read x, y; scan: read x, write y). weft = the expression API (weft_map, "
+           "weft_reduce, weft_reduce_expr, weft_scan) on the default devices; weft host = the same "
+           "on the pool only; weft builtin = weft_axpy / weft_sum. Ratios > 1: weft faster.\n");
     raw_cl_free(s.raw);
     weft_ctx_free(s.ctx[0]);
     weft_ctx_free(s.ctx[1]);

@@ -23,13 +23,22 @@ static const char source[] =
     "  double8 h = acc.lo + acc.hi; double4 q = h.lo + h.hi; double2 d = q.lo + q.hi;\\\n"
     "  out[get_global_id(0)] = d.lo + d.hi + s; }\n"
     "SUM(sum_f32, float, float16)\n"
-    "SUM(sum_f64, double, double16)\n";
+    "SUM(sum_f64, double, double16)\n"
+    "#define DOT(N, T, T16) __kernel void N(ulong n, __global const T *x, __global const T *y, __global double *out) {\\\n"
+    "  ulong b = get_global_id(0) * CHUNK, e = min(b + CHUNK, n), i = b;\\\n"
+    "  double16 acc = 0;\\\n"
+    "  for (; i + 16 <= e; i += 16) acc += convert_double16(vload16(0, x + i) * vload16(0, y + i));\\\n"
+    "  double s = 0; for (; i < e; i++) s += x[i] * y[i];\\\n"
+    "  double8 h = acc.lo + acc.hi; double4 q = h.lo + h.hi; double2 d = q.lo + q.hi;\\\n"
+    "  out[get_global_id(0)] = d.lo + d.hi + s; }\n"
+    "DOT(dot_f32, float, float16)\n"
+    "DOT(dot_f64, double, double16)\n";
 
 struct raw_cl {
     cl_context context;
     cl_command_queue queue;
     cl_program program;
-    cl_kernel axpy[2], sum[2];
+    cl_kernel axpy[2], sum[2], dot[2];
     cl_mem x, y, partials;
     double *host_partials;
     size_t n, groups;
@@ -57,6 +66,8 @@ raw_cl *raw_cl_create(void)
     raw->axpy[1] = clCreateKernel(raw->program, "axpy_f64", &err);
     raw->sum[0] = clCreateKernel(raw->program, "sum_f32", &err);
     raw->sum[1] = clCreateKernel(raw->program, "sum_f64", &err);
+    raw->dot[0] = clCreateKernel(raw->program, "dot_f32", &err);
+    raw->dot[1] = clCreateKernel(raw->program, "dot_f64", &err);
     return raw;
 }
 
@@ -103,6 +114,8 @@ int raw_cl_axpy(raw_cl *raw, double a)
     return clFinish(raw->queue) == CL_SUCCESS;
 }
 
+static int chunk_sums(raw_cl *raw, cl_kernel k, double *result);
+
 int raw_cl_sum(raw_cl *raw, double *result)
 {
     cl_kernel k = raw->sum[raw->f64];
@@ -110,6 +123,22 @@ int raw_cl_sum(raw_cl *raw, double *result)
     clSetKernelArg(k, 0, sizeof n, &n);
     clSetKernelArg(k, 1, sizeof raw->x, &raw->x);
     clSetKernelArg(k, 2, sizeof raw->partials, &raw->partials);
+    return chunk_sums(raw, k, result);
+}
+
+int raw_cl_dot(raw_cl *raw, double *result)
+{
+    cl_kernel k = raw->dot[raw->f64];
+    cl_ulong n = raw->n;
+    clSetKernelArg(k, 0, sizeof n, &n);
+    clSetKernelArg(k, 1, sizeof raw->x, &raw->x);
+    clSetKernelArg(k, 2, sizeof raw->y, &raw->y);
+    clSetKernelArg(k, 3, sizeof raw->partials, &raw->partials);
+    return chunk_sums(raw, k, result);
+}
+
+static int chunk_sums(raw_cl *raw, cl_kernel k, double *result)
+{
     size_t global = raw->groups;
     if (clEnqueueNDRangeKernel(raw->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL) != CL_SUCCESS)
         return 0;
@@ -130,6 +159,7 @@ void raw_cl_free(raw_cl *raw)
     for (int i = 0; i < 2; i++) {
         if (raw->axpy[i]) clReleaseKernel(raw->axpy[i]);
         if (raw->sum[i]) clReleaseKernel(raw->sum[i]);
+        if (raw->dot[i]) clReleaseKernel(raw->dot[i]);
     }
     if (raw->program) clReleaseProgram(raw->program);
     if (raw->queue) clReleaseCommandQueue(raw->queue);

@@ -18,5 +18,7 @@ void raw_cl_unbind(raw_cl *raw);
 int raw_cl_axpy(raw_cl *raw, double a);
 /* One launch + finish of a chunked sum of x; the host adds the chunk sums. */
 int raw_cl_sum(raw_cl *raw, double *result);
+/* One launch + finish of a chunked dot product of x and y. */
+int raw_cl_dot(raw_cl *raw, double *result);
 
 #endif
