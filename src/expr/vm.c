@@ -534,18 +534,28 @@ weft_dtype weft_vm_result_type(const weft_vm_program *vm)
 /* ---- interpreter ---- */
 
 typedef struct vm_frame {
-    unsigned char *storage;
+    unsigned char *storage; /* heap, when `local` is too small */
     unsigned char *regs[MAX_REGS]; /* where each register's values are now */
     unsigned char *home[MAX_REGS]; /* its own storage */
+    /* Small runs (the common case for tiny arrays) keep registers on the
+     * stack: no allocation per call. */
+    _Alignas(64) unsigned char local[16384];
 } vm_frame;
 
-static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_frame *f)
+/* Registers hold min(span, WEFT_VM_BLOCK) elements of 8 bytes. */
+static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_frame *f, size_t span)
 {
-    size_t stride = WEFT_VM_BLOCK * 8;
-    f->storage = aligned_alloc(64, (size_t)(vm->nregs ? vm->nregs : 1) * stride);
-    if (!f->storage) return 0;
+    size_t width = span < WEFT_VM_BLOCK ? span : WEFT_VM_BLOCK;
+    size_t stride = (width * 8 + 63) / 64 * 64;
+    size_t bytes = (size_t)(vm->nregs ? vm->nregs : 1) * stride;
+    f->storage = NULL;
+    unsigned char *base = f->local;
+    if (bytes > sizeof f->local) {
+        base = f->storage = aligned_alloc(64, bytes);
+        if (!f->storage) return 0;
+    }
     for (int r = 0; r < vm->nregs; r++)
-        f->regs[r] = f->home[r] = f->storage + (size_t)r * stride;
+        f->regs[r] = f->home[r] = base + (size_t)r * stride;
     for (size_t i = 0; i < vm->nfills; i++) {
         const vm_instr *in = &vm->fills[i];
         unsigned char one[8];
@@ -566,9 +576,17 @@ static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
         }
         unsigned char value[8];
         convert_block(value, (weft_dtype)in->type, one, from, 1);
-        size_t size = weft_dtype_size((weft_dtype)in->type);
-        for (size_t k = 0; k < WEFT_VM_BLOCK; k++)
-            memcpy(f->regs[in->dst] + k * size, value, size);
+        if (weft_dtype_size((weft_dtype)in->type) == 4) {
+            uint32_t v, *d = (uint32_t *)f->regs[in->dst];
+            memcpy(&v, value, 4);
+            for (size_t k = 0; k < width; k++)
+                d[k] = v;
+        } else {
+            uint64_t v, *d = (uint64_t *)f->regs[in->dst];
+            memcpy(&v, value, 8);
+            for (size_t k = 0; k < width; k++)
+                d[k] = v;
+        }
     }
     return 1;
 }
@@ -649,7 +667,8 @@ static void run_block(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
 weft_status weft_vm_run(const weft_vm_program *vm, const weft_vm_env *env, size_t begin, size_t end)
 {
     vm_frame f;
-    RETURN_IF(!frame_open(vm, env, &f), WEFT_ERR_NOMEM, "cannot allocate expression registers");
+    RETURN_IF(!frame_open(vm, env, &f, end - begin), WEFT_ERR_NOMEM,
+              "cannot allocate expression registers");
     for (size_t first = begin; first < end; first += WEFT_VM_BLOCK)
         run_block(vm, env, &f, first, end - first < WEFT_VM_BLOCK ? end - first : WEFT_VM_BLOCK);
     free(f.storage);
@@ -660,7 +679,8 @@ weft_status weft_vm_reduce(const weft_vm_program *vm, const weft_vm_env *env, si
                            size_t end, weft_vm_fold fold, void *state)
 {
     vm_frame f;
-    RETURN_IF(!frame_open(vm, env, &f), WEFT_ERR_NOMEM, "cannot allocate expression registers");
+    RETURN_IF(!frame_open(vm, env, &f, end - begin), WEFT_ERR_NOMEM,
+              "cannot allocate expression registers");
     for (size_t first = begin; first < end; first += WEFT_VM_BLOCK) {
         size_t n = end - first < WEFT_VM_BLOCK ? end - first : WEFT_VM_BLOCK;
         run_block(vm, env, &f, first, n);

@@ -130,6 +130,13 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     const weft_array *a0 = d->arrays[0];
     size_t nchunks = a0->nchunks;
     if (!same_split(d)) return run_all_on_host(d);
+    /* Small arrays live in one host chunk: no bookkeeping to allocate. */
+    if (nchunks == 1 && a0->chunks[0].device == 0) {
+        RETURN_ON_ERROR(run_on_host(d, 0));
+        weft_piece_report whole = {0, 0, a0->n, 0};
+        weft_ctx_set_pieces(ctx, &whole, 1);
+        return WEFT_OK;
+    }
     chunk_run *runs = calloc(nchunks, sizeof *runs);
     unsigned char *used = calloc(ctx->ndevices, 1);
     weft_status st = WEFT_OK;

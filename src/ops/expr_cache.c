@@ -8,21 +8,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "mode op | text | name:dtype:kind ..." identifies a compilation. */
-static char *make_key(enum weft_expr_mode mode, weft_reduce_op op, const char *text,
-                      const weft_bind *binds, size_t nbinds)
+/* "mode op|text|name:dtype:kind ..." identifies a compilation. Built by hand,
+ * not with snprintf: it runs on every call, tiny arrays included. */
+static char *put_text(char *p, const char *text)
 {
-    size_t len = strlen(text) + 32;
+    size_t len = strlen(text);
+    memcpy(p, text, len);
+    return p + len;
+}
+
+static char *make_key(char *stack, size_t cap, enum weft_expr_mode mode, weft_reduce_op op,
+                      const char *text, const weft_bind *binds, size_t nbinds)
+{
+    size_t len = strlen(text) + 8;
     for (size_t b = 0; b < nbinds; b++)
-        len += strlen(binds[b].name) + 16;
-    char *key = malloc(len);
+        len += strlen(binds[b].name) + 6;
+    char *key = len <= cap ? stack : malloc(len);
     if (!key) return NULL;
-    int used = snprintf(key, len, "%d %d|%s|", (int)mode, (int)op, text);
+    char *p = key;
+    *p++ = (char)('0' + (int)mode);
+    *p++ = (char)('A' + (int)op);
+    *p++ = '|';
+    p = put_text(p, text);
+    *p++ = '|';
     for (size_t b = 0; b < nbinds; b++) {
         weft_dtype dt = binds[b].array ? binds[b].array->dtype : binds[b].dtype;
-        used += snprintf(key + used, len - (size_t)used, "%s:%d:%c ", binds[b].name, (int)dt,
-                         binds[b].array ? 'a' : 's');
+        p = put_text(p, binds[b].name);
+        *p++ = ':';
+        *p++ = (char)('0' + (int)dt);
+        *p++ = binds[b].array ? 'a' : 's';
+        *p++ = ' ';
     }
+    *p = '\0';
     return key;
 }
 
@@ -74,24 +91,26 @@ weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_redu
                               const char *text, const weft_bind *binds, size_t nbinds,
                               weft_compiled **out)
 {
-    char *key = make_key(mode, op, text, binds, nbinds);
+    char stack[512];
+    char *key = make_key(stack, sizeof stack, mode, op, text, binds, nbinds);
     RETURN_IF(!key, WEFT_ERR_NOMEM, "cannot allocate an expression key");
     pthread_mutex_lock(&ctx->lock);
     for (weft_compiled *c = ctx->compiled; c; c = c->next) {
         if (strcmp(c->key, key) == 0) {
             pthread_mutex_unlock(&ctx->lock);
-            free(key);
+            if (key != stack) free(key);
             *out = c;
             return WEFT_OK;
         }
     }
     pthread_mutex_unlock(&ctx->lock);
     weft_compiled *c = calloc(1, sizeof *c);
-    if (!c) {
-        free(key);
+    if (c) c->key = key == stack ? strdup(stack) : key;
+    if (!c || !c->key) {
+        if (key != stack) free(key);
+        free(c);
         return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate an expression");
     }
-    c->key = key;
     weft_status st = compile(ctx, mode, op, text, binds, nbinds, c);
     if (st != WEFT_OK) {
         compiled_free(ctx, c);
