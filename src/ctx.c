@@ -234,6 +234,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
                  ctx->devices[d].info.selected ? " selected" : "",
                  ctx->devices[d].info.usable ? "" : " (set aside)");
     free(spec);
+    spec = NULL;
     GOTO_ERROR_ON(weft_handle_add(ctx));
     *out = ctx;
     return WEFT_OK;

@@ -816,7 +816,7 @@ weft_status weft_expr_compile(const char *text, const weft_expr_binding *binding
     RETURN_ON_ERROR(check_bindings(bindings, nbindings));
     weft_status st = WEFT_OK;
     weft_expr *e = calloc(1, sizeof *e);
-    temp_names *names = calloc(1, sizeof *names);
+    temp_names *names = e ? calloc(1, sizeof *names) : NULL;
     if (e) e->vm_names = names;
     GOTO_ERROR_IF(!e || !names, WEFT_ERR_NOMEM, "cannot allocate an expression");
     e->text = strdup(text);
