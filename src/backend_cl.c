@@ -54,8 +54,8 @@ static weft_status map_sync(weft_device *dev, cl_mem mem, size_t bytes, void *ho
 static weft_status cl_to_device(weft_device *dev, void *buffer, size_t bytes, const void *src,
                                 int zero_copy)
 {
-    if (dev->ctx->faults & WEFT_FAULT_WRITE)
-        return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT=write)", CL_OUT_OF_RESOURCES);
+    if ((dev->ctx->faults & WEFT_FAULT_WRITE) || weft_fault_tick(dev->ctx))
+        return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     if (bytes == 0) return WEFT_OK;
     if (zero_copy) return map_sync(dev, buffer, bytes, (void *)src, 1);
     /* Non-blocking: the in-order queue runs it before the kernel that needs
@@ -70,6 +70,8 @@ static weft_status cl_to_host(weft_device *dev, void *buffer, size_t bytes, void
                               int zero_copy)
 {
     if (bytes == 0) return WEFT_OK;
+    if (weft_fault_tick(dev->ctx))
+        return weft_cl_fail(dev, "clEnqueueReadBuffer (WEFT_FAULT=call)", CL_OUT_OF_RESOURCES);
     if (zero_copy) return map_sync(dev, buffer, bytes, dst, 0);
     cl_int err =
         clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
@@ -134,9 +136,8 @@ static weft_status ensure_kernels(weft_device *dev)
 
 static weft_status enqueue(weft_device *dev, cl_kernel kernel, size_t global)
 {
-    if (dev->ctx->faults & WEFT_FAULT_LAUNCH)
-        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT=launch)",
-                            CL_OUT_OF_RESOURCES);
+    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
+        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, 1, NULL, &global, NULL, 0,
                                         NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
@@ -218,7 +219,8 @@ static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x
 static weft_status cl_finish(weft_device *dev)
 {
     cl_int err = clFinish(weft_cl(dev)->queue);
-    if (err == CL_SUCCESS && (dev->ctx->faults & WEFT_FAULT_FINISH)) err = CL_OUT_OF_RESOURCES;
+    if (err == CL_SUCCESS && ((dev->ctx->faults & WEFT_FAULT_FINISH) || weft_fault_tick(dev->ctx)))
+        err = CL_OUT_OF_RESOURCES;
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clFinish", err);
     return WEFT_OK;
 }

@@ -75,8 +75,8 @@ static weft_status set_args(weft_device *dev, cl_kernel k, const weft_expr_call 
 
 static weft_status enqueue(weft_device *dev, cl_kernel k, size_t global, size_t local)
 {
-    if (dev->ctx->faults & WEFT_FAULT_LAUNCH)
-        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT=launch)", CL_OUT_OF_RESOURCES);
+    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
+        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &global,
                                         local ? &local : NULL, 0, NULL, NULL);
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);

@@ -58,8 +58,8 @@ static weft_status scan_kernels(weft_device *dev, weft_reduce_op op, weft_dtype 
 
 static weft_status launch_blocks(weft_device *dev, cl_kernel k, size_t n)
 {
-    if (dev->ctx->faults & WEFT_FAULT_LAUNCH)
-        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT=launch)", CL_OUT_OF_RESOURCES);
+    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
+        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &blocks, NULL, 0, NULL,
                                         NULL);

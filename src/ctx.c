@@ -173,6 +173,9 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
         o->small_elements >= 0 ? o->small_elements : env_int("WEFT_SMALL_ELEMENTS", -1);
     ctx->pool_min_elements = (size_t)env_int("WEFT_POOL_MIN_ELEMENTS", 1 << 15);
     ctx->faults = parse_faults(getenv("WEFT_FAULT"));
+    const char *fault = getenv("WEFT_FAULT");
+    const char *call = fault ? strstr(fault, "call:") : NULL;
+    ctx->fault_call = call ? atol(call + 5) : 0;
     ctx->weights = o->weights;
     const char *weights_env = getenv("WEFT_WEIGHTS");
     if (o->weights == WEFT_WEIGHTS_CALIBRATED && weights_env && strcmp(weights_env, "even") == 0)

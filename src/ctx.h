@@ -38,6 +38,8 @@ struct weft_ctx {
     int64_t small_elements;     /* -1 until measured */
     size_t pool_min_elements;   /* below: the calling thread alone */
     unsigned faults;
+    long fault_call;           /* WEFT_FAULT=call:K: the K-th OpenCL call site fails */
+    atomic_long fault_calls;
     int calibrated;
     pthread_mutex_t lock; /* calibration, notes, last pieces */
     weft_stream stream;
@@ -53,6 +55,12 @@ enum { WEFT_CACHE_MEMORY_HIT, WEFT_CACHE_DISK_HIT, WEFT_CACHE_MISS, WEFT_CACHE_R
 static inline void weft_cache_count(weft_ctx *ctx, int which)
 {
     atomic_fetch_add(&ctx->cache_counters[which], 1);
+}
+
+/* Counts an OpenCL call site; 1 when WEFT_FAULT=call:K says this one fails. */
+static inline int weft_fault_tick(weft_ctx *ctx)
+{
+    return ctx->fault_call > 0 && atomic_fetch_add(&ctx->fault_calls, 1) + 1 == ctx->fault_call;
 }
 
 /* Appends a line to the context notes (and logs it at info). */

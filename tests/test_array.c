@@ -92,7 +92,7 @@ static void test_wrap_aligned_and_not(void **state)
     enum { N = 50000 };
     size_t align = weft_array_wrap_alignment();
     assert_true(align >= 64 && (align & (align - 1)) == 0);
-    float *aligned = aligned_alloc(4096, N * sizeof(float) + 4096);
+    float *aligned = aligned_alloc(4096, (N * sizeof(float) + 4095) / 4096 * 4096);
     float *odd = (float *)((char *)malloc(N * sizeof(float) + 64) + 4); /* misaligned */
     float *x = malloc(N * sizeof *x);
     fill_f32(x, N, 11);

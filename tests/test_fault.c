@@ -2,6 +2,7 @@
  * every piece is rerun on the host pool, the result is still right, and the
  * log says so; where a rerun cannot be right, the caller is told. */
 #include "common.h"
+#include "../src/ctx.h"
 
 typedef struct captured {
     int fallbacks;
@@ -157,6 +158,72 @@ static void test_build_failure_falls_back(void **state)
     weft_ctx_free(ctx);
 }
 
+/* WEFT_FAULT=call:k makes the k-th OpenCL call site fail, for every k over a
+ * sequence of operations: each either completes right (rerun on the pool) or
+ * returns a clear error; nothing comes back silently wrong. */
+static void test_every_opencl_call_failing(void **state)
+{
+    (void)state;
+    enum { N = 20011 };
+    float x[N], y[N], got[N];
+    fill_f32(x, N, 31);
+    int reruns = 0, errors = 0;
+    long k = 1;
+    for (; k < 500; k++) {
+        char spec[32];
+        snprintf(spec, sizeof spec, "call:%ld", k);
+        captured log = {0};
+        weft_ctx *ctx = faulty_ctx(spec, 1, &log);
+        if (selected_opencl(ctx) == 0) {
+            weft_ctx_free(ctx);
+            skip();
+        }
+        weft_array *xa = NULL, *ya = NULL;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+        weft_status st = weft_map(ctx, "y = 2 * x + 1", b, 2, NULL);
+        if (st == WEFT_OK) st = weft_array_read(ya, 0, N, got);
+        if (st == WEFT_OK) {
+            for (int i = 0; i < N; i++)
+                y[i] = 2 * x[i] + 1;
+            assert_true(same_bits(got, y, sizeof y));
+            weft_scalar s;
+            st = weft_reduce_expr(ctx, WEFT_SUM, "x * y", b, 2, &s, NULL);
+            if (st == WEFT_OK) {
+                float p[N];
+                for (int i = 0; i < N; i++)
+                    p[i] = x[i] * y[i];
+                double want = reference_sum(p, 0, N);
+                assert_true(same_bits(&s.value.f64, &want, 8));
+                st = weft_scan(ctx, WEFT_MAX, 0, xa, ya, NULL);
+            }
+            if (st == WEFT_OK) st = weft_array_read(ya, 0, N, got);
+            if (st == WEFT_OK) {
+                float m = -INFINITY;
+                for (int i = 0; i < N; i++) {
+                    m = x[i] > m ? x[i] : m;
+                    assert_true(got[i] == m);
+                }
+            }
+        }
+        if (st != WEFT_OK) {
+            if (st != WEFT_ERR_DEVICE && st != WEFT_ERR_OPENCL)
+                fail_msg("call %ld: %s", k, weft_last_error());
+            errors++;
+        }
+        reruns += log.fallbacks > 0;
+        long fired = atomic_load(&ctx->fault_calls);
+        weft_array_free(xa);
+        weft_array_free(ya);
+        weft_ctx_free(ctx);
+        if (fired < k) break; /* past the last call site: nothing failed */
+    }
+    print_message("%ld OpenCL call sites failed one at a time: %d reran on the pool, %d errors\n",
+                  k - 1, reruns, errors);
+    assert_true(k > 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_late_failure),
         cmocka_unit_test(test_async_failure_reported_by_future),
         cmocka_unit_test(test_build_failure_falls_back),
+        cmocka_unit_test(test_every_opencl_call_failing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,9 @@ static void test_lazy_start_and_free(void **state)
 static void test_fork_child_uses_pool(void **state)
 {
     (void)state;
+#ifdef __SANITIZE_THREAD__
+    skip(); /* ThreadSanitizer cannot follow a multi-threaded fork */
+#endif
     weft_pool *pool = weft_pool_create(3);
     check_each_once(pool, 10000, 10, 0); /* workers running in the parent */
     pid_t pid = fork();

@@ -1,10 +1,12 @@
 #!/bin/sh
-# Installs what weft needs to build and test on Debian 12, if it is missing.
-# Idempotent: does nothing (and needs no root) when everything is there.
+# Installs what weft needs on Debian 12, if it is missing. With --test, also
+# what the full test run needs (clang's libFuzzer, valgrind). Idempotent: does
+# nothing (and needs no root) when everything is there.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers \
 ocl-icd-libopencl1 pocl-opencl-icd libcmocka-dev clinfo"
+[ "${1:-}" = "--test" ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev valgrind util-linux"
 
 missing=""
 for p in $PACKAGES; do

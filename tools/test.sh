@@ -1,13 +1,97 @@
 #!/bin/sh
-# Quick start, step 2: install what is missing, build, and run the whole test
-# suite on every device setup (PoCL, two PoCL devices, zero-copy off, GPU
-# kernel variants, no OpenCL). --werror also makes every warning an error (CI).
+# Quick start, step 2 (and what CI runs): install what is missing, then build
+# and run every check. Stages, in order (name one or more to run only those):
+#   unit      the test suite on every device setup (PoCL, two PoCL devices,
+#             zero-copy off, GPU kernel variants, no OpenCL), plus the
+#             installed-consumer and exported-symbol checks
+#   asan      AddressSanitizer + UndefinedBehaviorSanitizer over the suite on
+#             the PoCL and no-OpenCL setups
+#   tsan      ThreadSanitizer over the pool, futures, stress and op tests (no OpenCL)
+#   fuzz      each libFuzzer target for a bounded time over tests/fuzz/corpus
+#   valgrind  memcheck over the no-OpenCL suite
+# --werror makes every warning an error (CI).
 set -eu
 cd "$(dirname "$0")/.."
 werror=OFF
-[ "${1:-}" = "--werror" ] && werror=ON
-sh tools/install-deps.sh
-cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=$werror >/dev/null
-cmake --build build-test -j"$(nproc)"
-cd build-test
-ctest -j"$(nproc)" --output-on-failure --timeout 600
+stages=""
+for arg in "$@"; do
+    case $arg in
+    --werror) werror=ON ;;
+    unit | asan | tsan | fuzz | valgrind) stages="$stages $arg" ;;
+    *) echo "test.sh: unknown argument $arg" >&2; exit 2 ;;
+    esac
+done
+[ -z "$stages" ] && stages="unit asan tsan fuzz valgrind"
+jobs=$(nproc)
+FUZZ_SECONDS=${FUZZ_SECONDS:-45}
+
+sh tools/install-deps.sh --test
+
+stage() { printf '\n==== %s (%s)\n' "$1" "$(date +%T)"; }
+
+configure() { # dir, extra cmake args...
+    dir=$1
+    shift
+    cmake -S . -B "$dir" -DWEFT_WERROR=$werror "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs" >/dev/null
+}
+
+for s in $stages; do
+    case $s in
+    unit)
+        stage "unit tests"
+        configure build-test -DCMAKE_BUILD_TYPE=Release
+        (cd build-test && ctest -j"$jobs" --output-on-failure --timeout 600)
+        ;;
+    asan)
+        stage "AddressSanitizer + UndefinedBehaviorSanitizer"
+        configure build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_SANITIZE=address,undefined \
+            -DWEFT_BUILD_BENCH=OFF
+        (cd build-asan &&
+            ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/../tests/lsan.supp \
+                ctest -j"$jobs" -L '^(pocl|nocl)$' -E 'alloc_fail' --output-on-failure --timeout 600)
+        ;;
+    tsan)
+        stage "ThreadSanitizer"
+        configure build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_SANITIZE=thread \
+            -DWEFT_BUILD_BENCH=OFF
+        # Newer kernels randomise more address bits than GCC 12's TSan maps: run unrandomised.
+        norand=""
+        setarch "$(uname -m)" -R true 2>/dev/null && norand="setarch $(uname -m) -R"
+        (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \
+            ctest -j"$jobs" -L nocl -R 'pool|futures|stress|launch|expr|reduce|ops' \
+            --output-on-failure --timeout 600)
+        ;;
+    fuzz)
+        stage "fuzzing, ${FUZZ_SECONDS}s per target"
+        CC=clang configure build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_FUZZ=ON \
+            -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF
+        for target in expr cache; do
+            corpus=build-fuzz/corpus-$target
+            rm -rf "$corpus" && mkdir -p "$corpus" && cp tests/fuzz/corpus/$target/* "$corpus"/
+            (cd build-fuzz && OCL_ICD_VENDORS=/nonexistent ./tests/fuzz/fuzz_$target \
+                -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+                -print_final_stats=1 "../$corpus" 2>&1 | grep -E 'DONE|stat::number_of_executed_units|ERROR|Test unit written' || true)
+            if ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* >/dev/null 2>&1; then
+                echo "fuzz_$target found a failure: see build-fuzz/" >&2
+                exit 1
+            fi
+        done
+        ;;
+    valgrind)
+        stage "valgrind memcheck (no OpenCL)"
+        configure build-test -DCMAKE_BUILD_TYPE=Release
+        empty=$PWD/build-test/tests/empty-icd-vendors
+        for t in build-test/tests/test_*; do
+            name=$(basename "$t")
+            case $name in test_stress | test_alloc_fail) continue ;; esac # timed / own malloc
+            OCL_ICD_VENDORS=$empty WEFT_CACHE_DIR=$PWD/build-test/tests/test-cache \
+                valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+                --suppressions=tests/valgrind.supp "$t" >/dev/null 2>build-test/valgrind-$name.txt ||
+                { echo "valgrind: $name failed" >&2; cat build-test/valgrind-$name.txt >&2; exit 1; }
+            echo "valgrind: $name clean"
+        done
+        ;;
+    esac
+done
+stage "all checks passed"

@@ -1,6 +1,7 @@
 /* Bytecode compiler and interpreter for expressions on the host. */
 #include "vm.h"
 #include "../error.h"
+#include "../simd.h"
 
 #include <math.h>
 #include <stdint.h>

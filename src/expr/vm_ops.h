@@ -10,9 +10,7 @@
 
 /* Built twice, for AVX2 and for the baseline, picked at load time: the
  * library stays portable and the pool still gets wide vectors. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2", "default")))
-#endif
+WEFT_AVX2_CLONES
 static void CAT(exec_, SUFFIX)(const vm_instr *in, unsigned char *const *r, size_t n)
 {
     T *d = (T *)r[in->dst];

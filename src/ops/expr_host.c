@@ -2,6 +2,7 @@
  * reduce_expr, running the bytecode over blocks. */
 #include "../ctx.h"
 #include "../error.h"
+#include "../simd.h"
 #include "../expr/vm.h"
 #include "reduce_rules.h"
 
@@ -110,9 +111,7 @@ static double value_as_double(const void *v, weft_dtype t, size_t k)
 /* Float sums, the common case, lane by lane with the lane a loop index (VM
  * blocks start on a multiple of 16 from the block start), so the 16 lanes
  * vectorise. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2", "default")))
-#endif
+WEFT_AVX2_CLONES
 static void fold_lanes(double lanes[16], const void *values, weft_dtype t, size_t n, int prod)
 {
     size_t k = 0;

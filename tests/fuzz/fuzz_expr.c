@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0';
     weft_array *x = NULL, *y = NULL;
-    unsigned char init[N * 8];
+    unsigned char init[N * 8 + 8];
     for (size_t i = 0; i < sizeof init; i++)
         init[i] = (unsigned char)(i * 37 + 11);
     weft_array_from(ctx, tx, N, init, &x);
