@@ -4,7 +4,8 @@
  * as a markdown table (GB/s of the bytes each operation must move) and the
  * ratios the performance targets are stated in.
  *
- *   bench_map_reduce [--quick]
+ *   bench_map_reduce [--quick] [--json] [--plot FILE.svg]
+ * (installed as weft-bench, run by `weft bench`)
  */
 #define _GNU_SOURCE
 #include "raw_opencl.h"
@@ -112,6 +113,8 @@ static void loop_scan(int f64, size_t n, const void *x, void *y)
 
 enum op_kind { OP_AXPY, OP_SUM, OP_DOT, OP_SCAN, OPS };
 static const char *const op_names[OPS] = {"axpy", "sum", "dot", "scan"};
+static const char *const json_names[] = {"loop", "openmp", "raw_opencl", "weft", "weft_host",
+                                         "weft_builtin"};
 enum { LOOP, OMP, RAW, WEFT, WEFT_HOST, WEFT_BUILTIN, CONTENDERS };
 
 typedef struct setup {
@@ -222,6 +225,64 @@ static void measure(setup *s, int reps, double med[CONTENDERS])
     free(t);
 }
 
+
+/* An SVG of throughput against size: one panel per operation (f32), one line
+ * per contender; sizes on a log axis. */
+static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const size_t *sizes,
+                      size_t nsizes)
+{
+    static const char *const colors[CONTENDERS] = {"#777", "#d62728", "#2ca02c", "#1f77b4",
+                                                   "#9467bd", "#ff7f0e"};
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return 0;
+    }
+    const int pw = 420, ph = 300, m = 50;
+    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+               "font-family='sans-serif' font-size='11'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
+            2 * pw, 2 * ph + 30);
+    double lo = log10((double)sizes[0]), hi = log10((double)sizes[nsizes - 1]);
+    for (int op = 0; op < OPS; op++) {
+        int ox = (op % 2) * pw, oy = (op / 2) * ph;
+        double top = 1;
+        for (size_t k = 0; k < nsizes; k++)
+            for (int w = 0; w < CONTENDERS; w++)
+                if (isfinite(gbs[op][0][k][w]) && gbs[op][0][k][w] > top) top = gbs[op][0][k][w];
+        fprintf(f, "<text x='%d' y='%d' font-weight='bold'>%s f32 (GB/s vs n)</text>\n", ox + m, oy + 18,
+                op_names[op]);
+        fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#ccc'/>\n", ox + m,
+                oy + 25, pw - m - 10, ph - m - 25);
+        fprintf(f, "<text x='%d' y='%d'>%.0f</text><text x='%d' y='%d'>0</text>\n", ox + 5, oy + 35,
+                top, ox + 30, oy + ph - m);
+        for (size_t k = 0; k < nsizes; k++) {
+            double x = ox + m + (log10((double)sizes[k]) - lo) / (hi - lo) * (pw - m - 10);
+            fprintf(f, "<text x='%.0f' y='%d' text-anchor='middle'>%.0e</text>\n", x, oy + ph - m + 15,
+                    (double)sizes[k]);
+        }
+        for (int w = 0; w < CONTENDERS; w++) {
+            int started = 0;
+            for (size_t k = 0; k < nsizes; k++) {
+                double v = gbs[op][0][k][w];
+                if (!isfinite(v)) continue;
+                double x = ox + m + (log10((double)sizes[k]) - lo) / (hi - lo) * (pw - m - 10);
+                double y = oy + ph - m - v / top * (ph - m - 25);
+                if (!started)
+                    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", colors[w]);
+                fprintf(f, "%.1f,%.1f ", x, y);
+                started = 1;
+            }
+            if (started) fprintf(f, "'/>\n");
+        }
+    }
+    for (int w = 0; w < CONTENDERS; w++)
+        fprintf(f, "<rect x='%d' y='%d' width='12' height='12' fill='%s'/><text x='%d' y='%d'>%s</text>\n",
+                10 + w * 130, 2 * ph + 10, colors[w], 26 + w * 130, 2 * ph + 20, json_names[w]);
+    fprintf(f, "</svg>\n");
+    fclose(f);
+    return 1;
+}
+
 static weft_ctx *make_ctx(const char *devices)
 {
     weft_options o;
@@ -243,7 +304,24 @@ int main(int argc, char **argv)
         setenv("OMP_WAIT_POLICY", "passive", 1);
         execv("/proc/self/exe", argv);
     }
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0, json = 0;
+    const char *plot = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = 1;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc) {
+            plot = argv[++i];
+        } else {
+            fprintf(stderr, "usage: weft bench [--quick] [--json] [--plot FILE.svg]\n"
+                            "Times map (axpy), sum, dot and scan over sizes from 1e3 to 2^26 on the\n"
+                            "default devices and the pool, beside a C loop, OpenMP and raw OpenCL in\n"
+                            "this process; prints medians and ratios. --quick: three sizes.\n");
+            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        }
+    }
+    int progress = isatty(2);
     static const size_t full_sizes[] = {1000, 10000, 100000, 1000000, 10000000, 1u << 26};
     static const size_t quick_sizes[] = {1000, 100000, 1u << 22};
     const size_t *sizes = quick ? quick_sizes : full_sizes;
@@ -255,11 +333,18 @@ int main(int argc, char **argv)
     s.ctx[1] = make_ctx("host");
     int64_t small = 0;
     weft_ctx_small_elements(s.ctx[0], &small);
-    printf("weft %s; arrays under %lld elements stay on the host; medians of two rounds\n\n",
-           weft_version_string(), (long long)small);
-    printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | weft | weft host | weft builtin | "
-           "weft / raw | host / OpenMP | weft - loop (us) |\n");
-    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    if (!json) {
+        printf("weft %s; arrays under %lld elements stay on the host; medians of two rounds\n\n",
+               weft_version_string(), (long long)small);
+        printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | weft | weft host | weft builtin | "
+               "weft / raw | host / OpenMP | weft - loop (us) |\n");
+        printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    } else {
+        printf("{\"version\": \"%s\", \"small_elements\": %lld, \"rows\": [", weft_version_string(),
+               (long long)small);
+    }
+    static double gbs[OPS][2][8][CONTENDERS];
+    int rows = 0;
     for (int op = 0; op < OPS; op++)
         for (int f64 = 0; f64 <= 1; f64++)
             for (size_t k = 0; k < nsizes; k++) {
@@ -288,12 +373,25 @@ int main(int argc, char **argv)
                 measure(&s, reps, med);
                 /* bytes the operation must move */
                 double moved = (double)n * elem * (op == OP_AXPY ? 3 : op == OP_SUM ? 1 : 2);
-                printf("| %s | %s | %zu |", op_names[op], f64 ? "f64" : "f32", n);
                 for (int who = 0; who < CONTENDERS; who++)
-                    printf(isnan(med[who]) ? " - |" : " %.2f |", moved / med[who] * 1e-9);
-                printf(isnan(med[RAW]) ? " - |" : " %.2f |", med[RAW] / med[WEFT]);
-                printf(isnan(med[OMP]) ? " - |" : " %.2f |", med[OMP] / med[WEFT_HOST]);
-                printf(" %+.2f |\n", (med[WEFT] - med[LOOP]) * 1e6);
+                    gbs[op][f64][k][who] = moved / med[who] * 1e-9;
+                if (progress)
+                    fprintf(stderr, "\rbench: %s %s n=%zu      ", op_names[op], f64 ? "f64" : "f32", n);
+                if (json) {
+                    printf("%s{\"op\": \"%s\", \"dtype\": \"%s\", \"n\": %zu", rows++ ? ", " : "",
+                           op_names[op], f64 ? "f64" : "f32", n);
+                    for (int who = 0; who < CONTENDERS; who++)
+                        printf(isnan(med[who]) ? ", \"%s\": null" : ", \"%s\": %.3f", json_names[who],
+                               moved / med[who] * 1e-9);
+                    printf("}");
+                } else {
+                    printf("| %s | %s | %zu |", op_names[op], f64 ? "f64" : "f32", n);
+                    for (int who = 0; who < CONTENDERS; who++)
+                        printf(isnan(med[who]) ? " - |" : " %.2f |", moved / med[who] * 1e-9);
+                    printf(isnan(med[RAW]) ? " - |" : " %.2f |", med[RAW] / med[WEFT]);
+                    printf(isnan(med[OMP]) ? " - |" : " %.2f |", med[OMP] / med[WEFT_HOST]);
+                    printf(" %+.2f |\n", (med[WEFT] - med[LOOP]) * 1e6);
+                }
                 fflush(stdout);
                 for (int h = 0; h < 2; h++) {
                     weft_array_free(s.xa[h]);
@@ -303,6 +401,11 @@ int main(int argc, char **argv)
                 free(s.x);
                 free(s.y);
             }
+    if (progress) fprintf(stderr, "\r%40s\r", "");
+    if (plot && !write_plot(plot, gbs, sizes, nsizes)) return 1;
+    if (json) {
+        printf("]}\n");
+    } else
     printf("\nGB/s of the bytes each operation must move (axpy: read x, y, write y; sum: read x; "
            "dot: read x, y; scan: read x, write y). weft = the expression API (weft_map, "
            "weft_reduce, weft_reduce_expr, weft_scan) on the default devices; weft host = the same "

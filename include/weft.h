@@ -394,6 +394,10 @@ WEFT_API weft_status weft_launch(weft_program *program, const char *name, const 
                                  const weft_arg *args, size_t nargs, weft_host_fn host_fn,
                                  void *user, weft_future **future);
 
+/* Device time (OpenCL profiling) of the last user-kernel launch that
+ * completed: the slowest device's piece; 0 when it ran on the pool. */
+WEFT_API weft_status weft_ctx_last_kernel_time(weft_ctx *ctx, double *seconds);
+
 /* Builds each source for every selected device into the binary cache, so later
  * processes load binaries instead of compiling (CI can keep the cache dir). */
 WEFT_API weft_status weft_program_precompile(weft_ctx *ctx, const char *const *sources,

@@ -65,7 +65,8 @@ static weft_status open_device(weft_device *dev)
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->platform, 0};
     cl->context = clCreateContext(props, 1, &cl->id, NULL, NULL, &err);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateContext", err);
-    cl->queue = clCreateCommandQueue(cl->context, cl->id, 0, &err);
+    /* Profiling on: user-kernel launches report their device time. */
+    cl->queue = clCreateCommandQueue(cl->context, cl->id, CL_QUEUE_PROFILING_ENABLE, &err);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateCommandQueue", err);
     return WEFT_OK;
 }

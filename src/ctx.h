@@ -46,6 +46,7 @@ struct weft_ctx {
     weft_program_cache *programs;
     weft_compiled *compiled; /* expressions (ops/expr_cache.c), under lock */
     atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */
+    double last_kernel_seconds; /* weft_ctx_last_kernel_time, under lock */
     weft_piece_report *last_pieces;
     size_t last_count, last_capacity;
 };

@@ -230,7 +230,12 @@ static weft_status launch_run(weft_op *base)
         reports[p] = (weft_piece_report){job->pieces[p].device, job->pieces[p].begin,
                                          job->pieces[p].end,
                                          job->pieces[p].device && job->pieces[p].state != PIECE_DONE};
-    if (st == WEFT_OK) weft_ctx_set_pieces(ctx, reports, count);
+    if (st == WEFT_OK) {
+        weft_ctx_set_pieces(ctx, reports, count);
+        pthread_mutex_lock(&ctx->lock);
+        ctx->last_kernel_seconds = job->kernel_seconds;
+        pthread_mutex_unlock(&ctx->lock);
+    }
     return st;
 }
 
@@ -303,4 +308,13 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
 error:
     launch_destroy(&job->base);
     return st;
+}
+
+weft_status weft_ctx_last_kernel_time(weft_ctx *ctx, double *seconds)
+{
+    RETURN_IF(!ctx || !seconds, WEFT_ERR_NULL, "weft_ctx_last_kernel_time: NULL argument");
+    pthread_mutex_lock(&ctx->lock);
+    *seconds = ctx->last_kernel_seconds;
+    pthread_mutex_unlock(&ctx->lock);
+    return WEFT_OK;
 }

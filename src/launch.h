@@ -42,6 +42,7 @@ typedef struct weft_launch_job {
     void *user;
     weft_launch_piece *pieces;
     size_t npieces;
+    double kernel_seconds; /* device time of the slowest piece (profiling) */
 } weft_launch_job;
 
 static inline size_t weft_range_outer(const weft_range *r)

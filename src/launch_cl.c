@@ -164,11 +164,12 @@ static weft_status stage_piece(weft_launch_job *job, weft_launch_piece *piece, s
     return WEFT_OK;
 }
 
-static weft_status enqueue_piece(weft_launch_job *job, weft_launch_piece *piece, cl_kernel kernel)
+static weft_status enqueue_piece(weft_launch_job *job, weft_launch_piece *piece, cl_kernel kernel,
+                                 cl_event *event)
 {
     weft_device *dev = &job->program->ctx->devices[piece->device];
-    if (dev->ctx->faults & WEFT_FAULT_LAUNCH)
-        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT=launch)", CL_OUT_OF_RESOURCES);
+    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
+        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     const weft_range *r = &job->range;
     size_t offset[3] = {0, 0, 0}, global[3], *local = r->local[0] ? (size_t *)r->local : NULL;
     for (unsigned d = 0; d < r->dims; d++)
@@ -176,7 +177,7 @@ static weft_status enqueue_piece(weft_launch_job *job, weft_launch_piece *piece,
     offset[r->dims - 1] = piece->begin;
     global[r->dims - 1] = piece->end - piece->begin;
     cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, r->dims, offset, global, local,
-                                        0, NULL, NULL);
+                                        0, NULL, event);
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
 }
 
@@ -227,11 +228,13 @@ void weft_cl_run_pieces(weft_launch_job *job)
     size_t n = job->npieces, nargs = job->nargs;
     staged *st = calloc(n * (nargs + 1), sizeof *st);
     cl_kernel *kernels = calloc(n, sizeof *kernels);
-    if (!st || !kernels) {
+    cl_event *events = calloc(n, sizeof *events);
+    if (!st || !kernels || !events) {
         for (size_t p = 0; p < n; p++)
             if (job->pieces[p].device) job->pieces[p].state = PIECE_FAILED_EARLY;
         free(st);
         free(kernels);
+        free(events);
         return;
     }
     for (size_t p = 0; p < n; p++) /* 1. stage every input everywhere */
@@ -241,7 +244,7 @@ void weft_cl_run_pieces(weft_launch_job *job)
     for (size_t p = 0; p < n; p++) { /* 2. launch */
         weft_launch_piece *piece = &job->pieces[p];
         if (piece->device && piece->state == PIECE_PENDING &&
-            enqueue_piece(job, piece, kernels[p]) != WEFT_OK)
+            enqueue_piece(job, piece, kernels[p], &events[p]) != WEFT_OK)
             fail_piece(job, piece, 0);
     }
     for (size_t p = 0; p < n; p++) { /* 3. collect */
@@ -258,7 +261,18 @@ void weft_cl_run_pieces(weft_launch_job *job)
         }
         for (size_t k = 0; k < nargs; k++)
             if (st[p * (nargs + 1) + k].mem) clReleaseMemObject(st[p * (nargs + 1) + k].mem);
+        /* Device time of the kernel: the launch reports the slowest piece. */
+        cl_ulong start = 0, end = 0;
+        if (events[p] && piece->state == PIECE_DONE &&
+            clGetEventProfilingInfo(events[p], CL_PROFILING_COMMAND_START, sizeof start, &start,
+                                    NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(events[p], CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) ==
+                CL_SUCCESS &&
+            end > start && (double)(end - start) * 1e-9 > job->kernel_seconds)
+            job->kernel_seconds = (double)(end - start) * 1e-9;
+        if (events[p]) clReleaseEvent(events[p]);
     }
     free(st);
     free(kernels);
+    free(events);
 }

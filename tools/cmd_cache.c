@@ -1,0 +1,139 @@
+/* weft precompile and weft cache: fill the binary cache ahead of time (so CI
+ * jobs keep WEFT_CACHE_DIR as an artifact and never compile), and inspect or
+ * empty it. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cmd_precompile(int argc, char **argv)
+{
+    const char *options = NULL, *devices = NULL;
+    int files = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: weft precompile [--options \"BUILD OPTIONS\"] [--device D] FILE.cl ...\n"
+                   "Builds each file for every selected OpenCL device into the binary cache\n"
+                   "(WEFT_CACHE_DIR), so later runs load binaries instead of compiling.\n");
+            return 0;
+        }
+        if ((strcmp(argv[i], "--options") == 0 || strcmp(argv[i], "--device") == 0)) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "weft precompile: %s needs a value\n", argv[i]);
+                return EXIT_USAGE;
+            }
+            *(argv[i][2] == 'o' ? &options : &devices) = argv[i + 1];
+            i++;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "weft precompile: unknown option %s\n", argv[i]);
+            return EXIT_USAGE;
+        } else {
+            files++;
+        }
+    }
+    if (files == 0) {
+        fprintf(stderr, "weft precompile: no .cl files given\n");
+        return EXIT_USAGE;
+    }
+    weft_ctx *ctx = cli_ctx(devices);
+    if (!ctx) return EXIT_WEFT;
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        if (argv[i][0] == '-') {
+            i++;
+            continue;
+        }
+        char *source = cli_read_file(argv[i], NULL);
+        if (!source) {
+            rc = EXIT_USAGE;
+            break;
+        }
+        weft_cache_stats before, after;
+        weft_cache_stats_get(ctx, &before);
+        double t0 = cli_now();
+        const char *list[] = {source};
+        weft_status st = weft_program_precompile(ctx, list, 1, options);
+        weft_cache_stats_get(ctx, &after);
+        if (st != WEFT_OK) {
+            fprintf(stderr, "weft precompile: %s: %s\n", argv[i], weft_last_error());
+            rc = EXIT_WEFT;
+        } else {
+            printf("%s: %llu compiled, %llu already cached, %.0f ms\n", argv[i],
+                   (unsigned long long)(after.misses - before.misses),
+                   (unsigned long long)(after.disk_hits - before.disk_hits +
+                                        after.memory_hits - before.memory_hits),
+                   (cli_now() - t0) * 1e3);
+        }
+        free(source);
+    }
+    if (rc == 0 && !*weft_cache_dir(ctx))
+        fprintf(stderr, "weft precompile: note: the disk cache is off (%s)", weft_ctx_notes(ctx));
+    weft_ctx_free(ctx);
+    return rc;
+}
+
+/* Files weft wrote in dir: program binaries (*.bin) and calibration records. */
+static int ours(const char *name)
+{
+    size_t len = strlen(name);
+    return (len == 68 && strcmp(name + 64, ".bin") == 0) || strncmp(name, "calibration-", 12) == 0;
+}
+
+int cmd_cache(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
+        (strcmp(argv[0], "stats") != 0 && strcmp(argv[0], "clear") != 0)) {
+        FILE *out = argc >= 1 && argv[0][0] == '-' ? stdout : stderr;
+        fprintf(out, "usage: weft cache stats [--json] | weft cache clear\n"
+                     "stats: the cache directory, its program binaries and their size.\n"
+                     "clear: removes the files weft wrote there (nothing else).\n");
+        return out == stdout ? 0 : EXIT_USAGE;
+    }
+    int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+    weft_options o;
+    weft_options_init(&o);
+    o.devices = "host"; /* the cache directory, not the devices */
+    o.smoke_test = 0;
+    weft_ctx *ctx = NULL;
+    if (weft_ctx_create(&o, &ctx) != WEFT_OK) return cli_fail("creating a context");
+    const char *dir = weft_cache_dir(ctx);
+    if (!*dir) {
+        fprintf(stderr, "weft cache: the disk cache is off: %s", weft_ctx_notes(ctx));
+        weft_ctx_free(ctx);
+        return EXIT_WEFT;
+    }
+    DIR *d = opendir(dir);
+    size_t files = 0, records = 0, removed = 0;
+    unsigned long long bytes = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!ours(e->d_name)) continue;
+        char path[4352];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (strncmp(e->d_name, "calibration-", 12) == 0)
+            records++;
+        else
+            files++, bytes += (unsigned long long)st.st_size;
+        if (strcmp(argv[0], "clear") == 0 && unlink(path) == 0) removed++;
+    }
+    if (d) closedir(d);
+    if (strcmp(argv[0], "clear") == 0) {
+        printf("removed %zu files from %s\n", removed, dir);
+    } else if (json) {
+        printf("{\"dir\": ");
+        cli_json_string(dir);
+        printf(", \"binaries\": %zu, \"bytes\": %llu, \"calibrations\": %zu}\n", files, bytes,
+               records);
+    } else {
+        printf("%s: %zu program binaries (%.1f MiB), %zu calibration records\n", dir, files,
+               (double)bytes / 1048576.0, records);
+    }
+    weft_ctx_free(ctx);
+    return 0;
+}

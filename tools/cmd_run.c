@@ -1,0 +1,462 @@
+/* weft run: benchmark (and cross-check) a user kernel with no host code.
+ * Each selected OpenCL device runs the whole range on its own, so devices can
+ * be compared; --check compares their output buffers. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_ARGS = 32, MAX_DEVICES = 16, MAX_SAVES = 8 };
+
+typedef struct run_opts {
+    const char *file, *kernel, *devices, *options;
+    size_t range[3], local[3];
+    unsigned dims, local_dims;
+    cli_argspec args[MAX_ARGS];
+    size_t nargs;
+    int repeat, warmup, json, check;
+    double bytes_per_item, flops_per_item, rtol, atol;
+    int save_arg[MAX_SAVES];
+    const char *save_path[MAX_SAVES];
+    int nsaves;
+} run_opts;
+
+typedef struct device_result {
+    size_t device;
+    char name[128];
+    double build_seconds;
+    int cache_hit;
+    double kernel[4], wall[4]; /* median, min, max, spread (max/min - 1) */
+    void *outputs[MAX_ARGS];   /* array contents after one run from the inputs */
+} device_result;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: weft run FILE.cl --kernel NAME --range N[,M[,K]] [--arg SPEC ...]\n"
+            "                [--local A[,B[,C]]] [--device D] [--options \"BUILD OPTIONS\"]\n"
+            "                [--repeat R] [--warmup W] [--bytes B] [--flops F]\n"
+            "                [--check [--rtol X] [--atol Y]] [--save K:FILE] [--json]\n\n"
+            "Runs kernel NAME of FILE.cl over the range on each selected OpenCL device and\n"
+            "reports compile time, whether the binary cache hit, and the median, min, max and\n"
+            "spread of kernel time (OpenCL profiling) and wall time.\n\n"
+            "--arg SPEC, one per kernel argument, in order:\n"
+            "  f32:1.5                a scalar of a dtype (f32 f64 i32 u32 i64 u64 u8)\n"
+            "  f32[1024]=random       a buffer, split with the range (a slice)\n"
+            "  f32[*]=ramp            as many elements as the range has items\n"
+            "  whole:f64[100]=3.5     every device gets all of it (declare it const)\n"
+            "  halo:1:f32[*]=file:in.bin  a slice with 1 neighbour row on each side\n"
+            "  local:4096             bytes of __local memory\n"
+            "  fills: zeros (default), random, ramp, a number, file:PATH (raw binary)\n"
+            "--bytes/--flops: per work-item, to report GB/s and GFLOP/s\n"
+            "--check: exit 1 if devices disagree (integers bitwise, floats within\n"
+            "         rtol 1e-5 / atol 1e-6 unless given)\n"
+            "--save K:FILE: write argument K's buffer (after one run) to FILE\n"
+            "--device: as WEFT_DEVICES (all, cpu, gpu, cl:0, ...)\n");
+}
+
+static int parse_number(const char *flag, const char *text, double *out)
+{
+    char *end;
+    *out = strtod(text, &end);
+    if (end == text || *end || !isfinite(*out) || *out < 0) {
+        fprintf(stderr, "weft run: %s needs a non-negative number, not \"%s\"\n", flag, text);
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_opts(int argc, char **argv, run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->repeat = 10;
+    o->warmup = 2;
+    o->rtol = 1e-5;
+    o->atol = 1e-6;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+            takes = 0;
+        } else if (strcmp(a, "--check") == 0) {
+            o->check = 1;
+            takes = 0;
+        } else if (a[0] == '-' && a[1] == '-' && !v) {
+            fprintf(stderr, "weft run: %s needs a value\n", a);
+            return 0;
+        } else if (strcmp(a, "--kernel") == 0) {
+            o->kernel = v;
+        } else if (strcmp(a, "--device") == 0) {
+            o->devices = v;
+        } else if (strcmp(a, "--options") == 0) {
+            o->options = v;
+        } else if (strcmp(a, "--range") == 0) {
+            if (!cli_parse_range(v, o->range, &o->dims)) {
+                fprintf(stderr, "weft run: --range must be N[,M[,K]] of positive sizes, not \"%s\"\n", v);
+                return 0;
+            }
+        } else if (strcmp(a, "--local") == 0) {
+            if (!cli_parse_range(v, o->local, &o->local_dims)) {
+                fprintf(stderr, "weft run: --local must be A[,B[,C]], not \"%s\"\n", v);
+                return 0;
+            }
+        } else if (strcmp(a, "--arg") == 0) {
+            char err[256];
+            if (o->nargs == MAX_ARGS) {
+                fprintf(stderr, "weft run: at most %d arguments\n", MAX_ARGS);
+                return 0;
+            }
+            if (!cli_parse_argspec(v, &o->args[o->nargs], err, sizeof err)) {
+                fprintf(stderr, "weft run: --arg %s\n", err);
+                return 0;
+            }
+            o->nargs++;
+        } else if (strcmp(a, "--repeat") == 0 || strcmp(a, "--warmup") == 0) {
+            double n;
+            if (!parse_number(a, v, &n) || n > 1e6 || (a[2] == 'r' && n < 1)) {
+                fprintf(stderr, "weft run: %s must be a count%s\n", a, a[2] == 'r' ? " >= 1" : "");
+                return 0;
+            }
+            *(a[2] == 'r' ? &o->repeat : &o->warmup) = (int)n;
+        } else if (strcmp(a, "--bytes") == 0) {
+            if (!parse_number(a, v, &o->bytes_per_item)) return 0;
+        } else if (strcmp(a, "--flops") == 0) {
+            if (!parse_number(a, v, &o->flops_per_item)) return 0;
+        } else if (strcmp(a, "--rtol") == 0) {
+            if (!parse_number(a, v, &o->rtol)) return 0;
+        } else if (strcmp(a, "--atol") == 0) {
+            if (!parse_number(a, v, &o->atol)) return 0;
+        } else if (strcmp(a, "--save") == 0) {
+            const char *colon = strchr(v, ':');
+            char *end;
+            long k = strtol(v, &end, 10);
+            if (!colon || end != colon || k < 0 || !colon[1] || o->nsaves == MAX_SAVES) {
+                fprintf(stderr, "weft run: --save needs K:FILE, not \"%s\"\n", v);
+                return 0;
+            }
+            o->save_arg[o->nsaves] = (int)k;
+            o->save_path[o->nsaves++] = colon + 1;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "weft run: unknown option %s (see weft run --help)\n", a);
+            return 0;
+        } else if (!o->file) {
+            o->file = a;
+            takes = 0;
+        } else {
+            fprintf(stderr, "weft run: unexpected argument \"%s\"\n", a);
+            return 0;
+        }
+        i += takes;
+    }
+    if (!o->file || !o->kernel || !o->dims) {
+        fprintf(stderr, "weft run: FILE.cl, --kernel and --range are required (see weft run --help)\n");
+        return 0;
+    }
+    if (o->local_dims && o->local_dims != o->dims) {
+        fprintf(stderr, "weft run: --local has %u sizes, --range %u\n", o->local_dims, o->dims);
+        return 0;
+    }
+    for (int s = 0; s < o->nsaves; s++)
+        if ((size_t)o->save_arg[s] >= o->nargs || o->args[o->save_arg[s]].kind > WEFT_ARG_WHOLE) {
+            fprintf(stderr, "weft run: --save %d: argument %d is not a buffer\n", o->save_arg[s],
+                    o->save_arg[s]);
+            return 0;
+        }
+    return 1;
+}
+
+static size_t range_items(const run_opts *o)
+{
+    size_t n = 1;
+    for (unsigned d = 0; d < o->dims; d++)
+        n *= o->range[d];
+    return n;
+}
+
+/* Deterministic contents, the same on every device so outputs compare. */
+static int fill_buffer(const cli_argspec *s, void *data, size_t n)
+{
+    size_t elem = weft_dtype_size(s->dtype);
+    if (s->fill == FILL_FILE) {
+        size_t size = 0;
+        char *bytes = cli_read_file(s->path, &size);
+        if (!bytes) return 0;
+        if (size != n * elem) {
+            fprintf(stderr, "weft run: %s has %zu bytes, the argument needs %zu\n", s->path, size,
+                    n * elem);
+            free(bytes);
+            return 0;
+        }
+        memcpy(data, bytes, size);
+        free(bytes);
+        return 1;
+    }
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < n; i++) {
+        double v = 0;
+        if (s->fill == FILL_CONST) v = s->constant;
+        if (s->fill == FILL_RAMP) v = (double)i;
+        if (s->fill == FILL_RANDOM) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            v = (double)(seed >> 11) / 9007199254740992.0;
+            if (s->dtype != WEFT_F32 && s->dtype != WEFT_F64) v = (double)(seed >> 40) ;
+        }
+        unsigned char *p = (unsigned char *)data + i * elem;
+        switch (s->dtype) {
+        case WEFT_F32: { float f = (float)v; memcpy(p, &f, 4); break; }
+        case WEFT_F64: memcpy(p, &v, 8); break;
+        case WEFT_I32: { int32_t x = (int32_t)v; memcpy(p, &x, 4); break; }
+        case WEFT_U32: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+        case WEFT_I64: { int64_t x = (int64_t)v; memcpy(p, &x, 8); break; }
+        case WEFT_U64: { uint64_t x = (uint64_t)v; memcpy(p, &x, 8); break; }
+        default: *p = (uint8_t)v; break;
+        }
+    }
+    return 1;
+}
+
+static void stats(double *t, int n, double out[4])
+{
+    qsort(t, (size_t)n, sizeof *t, cli_cmp_double);
+    out[0] = t[n / 2];
+    out[1] = t[0];
+    out[2] = t[n - 1];
+    out[3] = t[0] > 0 ? t[n - 1] / t[0] - 1 : 0;
+}
+
+/* Builds, fills, runs once for the outputs, then times warmup + repeat runs. */
+static int run_on(const run_opts *o, const char *source, size_t device, device_result *r)
+{
+    char spec[32];
+    snprintf(spec, sizeof spec, "cl:%zu", device - 1);
+    weft_ctx *ctx = cli_ctx(spec);
+    if (!ctx) return EXIT_WEFT;
+    int rc = 0;
+    weft_program *prog = NULL;
+    weft_array *arrays[MAX_ARGS] = {0};
+    weft_arg args[MAX_ARGS];
+    double *kt = calloc((size_t)o->repeat, sizeof *kt), *wt = calloc((size_t)o->repeat, sizeof *wt);
+    weft_device_info info;
+    weft_device_get_info(ctx, device, &info);
+    snprintf(r->name, sizeof r->name, "%s", info.name);
+    r->device = device;
+    weft_cache_stats before, after;
+    weft_cache_stats_get(ctx, &before);
+    double t0 = cli_now();
+    weft_status st = weft_program_build(ctx, source, o->options, &prog);
+    r->build_seconds = cli_now() - t0;
+    weft_cache_stats_get(ctx, &after);
+    r->cache_hit = after.misses == before.misses;
+    if (st != WEFT_OK) {
+        fprintf(stderr, "weft run: %s does not build on device %zu:\n%s\n", o->file, device,
+                weft_program_build_log(prog));
+        rc = EXIT_WEFT;
+        goto done;
+    }
+    size_t items = range_items(o);
+    for (size_t k = 0; k < o->nargs; k++) {
+        const cli_argspec *s = &o->args[k];
+        if (s->kind == WEFT_ARG_LOCAL) {
+            args[k] = weft_arg_local(s->local_bytes);
+            continue;
+        }
+        if (s->kind == WEFT_ARG_SCALAR) {
+            weft_arg a = {WEFT_ARG_SCALAR, NULL, 0, s->dtype, {0}, 0};
+            switch (s->dtype) {
+            case WEFT_F32: a.value.f32 = (float)s->constant; break;
+            case WEFT_F64: a.value.f64 = s->constant; break;
+            case WEFT_I32: a.value.i32 = (int32_t)s->constant; break;
+            case WEFT_U32: a.value.u32 = (uint32_t)s->constant; break;
+            case WEFT_I64: a.value.i64 = (int64_t)s->constant; break;
+            case WEFT_U64: a.value.u64 = (uint64_t)s->constant; break;
+            default: a.value.u8 = (uint8_t)s->constant; break;
+            }
+            args[k] = a;
+            continue;
+        }
+        size_t n = s->count_is_range ? items : s->count;
+        void *data = calloc(n ? n : 1, weft_dtype_size(s->dtype));
+        if (!data || !fill_buffer(s, data, n) ||
+            weft_array_from(ctx, s->dtype, n, data, &arrays[k]) != WEFT_OK) {
+            free(data);
+            rc = data ? EXIT_USAGE : cli_fail("allocating a buffer");
+            goto done;
+        }
+        free(data);
+        args[k] = s->kind == WEFT_ARG_WHOLE  ? weft_arg_whole(arrays[k])
+                  : s->kind == WEFT_ARG_HALO ? weft_arg_halo(arrays[k], s->halo)
+                                             : weft_arg_slice(arrays[k]);
+    }
+    weft_range range = {o->dims, {o->range[0], o->range[1], o->range[2]},
+                        {o->local[0], o->local[1], o->local[2]}};
+    if (weft_launch(prog, o->kernel, &range, args, o->nargs, NULL, NULL, NULL) != WEFT_OK) {
+        rc = cli_fail("launching the kernel");
+        goto done;
+    }
+    for (size_t k = 0; k < o->nargs; k++) {
+        if (!arrays[k]) continue;
+        size_t n;
+        weft_array_size(arrays[k], &n);
+        r->outputs[k] = malloc((n ? n : 1) * weft_dtype_size(o->args[k].dtype));
+        if (!r->outputs[k] || weft_array_read(arrays[k], 0, n, r->outputs[k]) != WEFT_OK) {
+            rc = cli_fail("reading results");
+            goto done;
+        }
+    }
+    for (int i = 0; i < o->warmup + o->repeat; i++) {
+        double w0 = cli_now();
+        if (weft_launch(prog, o->kernel, &range, args, o->nargs, NULL, NULL, NULL) != WEFT_OK) {
+            rc = cli_fail("launching the kernel");
+            goto done;
+        }
+        double wall = cli_now() - w0, kernel = 0;
+        weft_ctx_last_kernel_time(ctx, &kernel);
+        if (i >= o->warmup) {
+            wt[i - o->warmup] = wall;
+            kt[i - o->warmup] = kernel;
+        }
+    }
+    stats(kt, o->repeat, r->kernel);
+    stats(wt, o->repeat, r->wall);
+done:
+    for (size_t k = 0; k < o->nargs; k++)
+        weft_array_free(arrays[k]);
+    weft_program_free(prog);
+    weft_ctx_free(ctx);
+    free(kt);
+    free(wt);
+    return rc;
+}
+
+/* Index of the first element that differs, or -1. */
+static long compare(const cli_argspec *s, const void *a, const void *b, size_t n, double rtol,
+                    double atol)
+{
+    if (s->dtype != WEFT_F32 && s->dtype != WEFT_F64) {
+        size_t elem = weft_dtype_size(s->dtype);
+        for (size_t i = 0; i < n; i++)
+            if (memcmp((const char *)a + i * elem, (const char *)b + i * elem, elem)) return (long)i;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x = s->dtype == WEFT_F32 ? ((const float *)a)[i] : ((const double *)a)[i];
+        double y = s->dtype == WEFT_F32 ? ((const float *)b)[i] : ((const double *)b)[i];
+        if (isnan(x) && isnan(y)) continue;
+        if (!(fabs(x - y) <= atol + rtol * fabs(y))) return (long)i;
+    }
+    return -1;
+}
+
+static void print_result(const run_opts *o, const device_result *r, int first)
+{
+    double items = (double)range_items(o);
+    double t = r->kernel[0] > 0 ? r->kernel[0] : r->wall[0];
+    if (o->json) {
+        printf("%s{\"device\": %zu, \"name\": ", first ? "" : ", ", r->device);
+        cli_json_string(r->name);
+        printf(", \"build_s\": %.6f, \"cache_hit\": %s, \"kernel_s\": {\"median\": %.9f, \"min\": "
+               "%.9f, \"max\": %.9f, \"spread\": %.4f}, \"wall_s\": {\"median\": %.9f, \"min\": "
+               "%.9f, \"max\": %.9f, \"spread\": %.4f}",
+               r->build_seconds, r->cache_hit ? "true" : "false", r->kernel[0], r->kernel[1],
+               r->kernel[2], r->kernel[3], r->wall[0], r->wall[1], r->wall[2], r->wall[3]);
+        if (o->bytes_per_item > 0) printf(", \"gb_per_s\": %.3f", o->bytes_per_item * items / t * 1e-9);
+        if (o->flops_per_item > 0) printf(", \"gflop_per_s\": %.3f", o->flops_per_item * items / t * 1e-9);
+        printf("}");
+        return;
+    }
+    printf("device %zu: %s\n  build %.1f ms (%s)\n", r->device, r->name, r->build_seconds * 1e3,
+           r->cache_hit ? "binary cache hit" : "compiled");
+    printf("  kernel median %.1f us, min %.1f, max %.1f, spread %.1f%%\n", r->kernel[0] * 1e6,
+           r->kernel[1] * 1e6, r->kernel[2] * 1e6, r->kernel[3] * 100);
+    printf("  wall   median %.1f us, min %.1f, max %.1f, spread %.1f%%\n", r->wall[0] * 1e6,
+           r->wall[1] * 1e6, r->wall[2] * 1e6, r->wall[3] * 100);
+    if (o->bytes_per_item > 0) printf("  %.2f GB/s\n", o->bytes_per_item * items / t * 1e-9);
+    if (o->flops_per_item > 0) printf("  %.2f GFLOP/s\n", o->flops_per_item * items / t * 1e-9);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+    static run_opts o;
+    if (!parse_opts(argc, argv, &o)) return EXIT_USAGE;
+    char *source = cli_read_file(o.file, NULL);
+    if (!source) return EXIT_USAGE;
+    weft_ctx *probe = cli_ctx(o.devices);
+    if (!probe) {
+        free(source);
+        return EXIT_WEFT;
+    }
+    size_t count = 0, devices[MAX_DEVICES], ndev = 0;
+    weft_device_count(probe, &count);
+    for (size_t d = 1; d < count && ndev < MAX_DEVICES; d++) {
+        weft_device_info info;
+        weft_device_get_info(probe, d, &info);
+        if (info.selected) devices[ndev++] = d;
+    }
+    if (ndev == 0) {
+        fprintf(stderr, "weft run: no OpenCL device is selected, and a kernel needs one.\n%s",
+                weft_ctx_notes(probe));
+        weft_ctx_free(probe);
+        free(source);
+        return EXIT_NO_OPENCL;
+    }
+    weft_ctx_free(probe);
+    static device_result results[MAX_DEVICES];
+    int rc = 0;
+    if (o.json) printf("{\"file\": \"%s\", \"kernel\": \"%s\", \"devices\": [", o.file, o.kernel);
+    for (size_t i = 0; i < ndev && rc == 0; i++) {
+        rc = run_on(&o, source, devices[i], &results[i]);
+        if (rc == 0) print_result(&o, &results[i], i == 0);
+    }
+    int mismatches = 0;
+    if (rc == 0 && o.check) {
+        if (o.json) printf("], \"check\": [");
+        for (size_t i = 1; i < ndev; i++)
+            for (size_t k = 0; k < o.nargs; k++) {
+                if (!results[0].outputs[k]) continue;
+                const cli_argspec *s = &o.args[k];
+                size_t n = s->count_is_range ? range_items(&o) : s->count;
+                long at = compare(s, results[i].outputs[k], results[0].outputs[k], n, o.rtol, o.atol);
+                if (at >= 0) {
+                    mismatches++;
+                    if (!o.json)
+                        printf("MISMATCH: argument %zu differs between device %zu and device %zu at "
+                               "element %ld\n",
+                               k, results[i].device, results[0].device, at);
+                    else
+                        printf("%s{\"argument\": %zu, \"device\": %zu, \"element\": %ld}",
+                               mismatches > 1 ? ", " : "", k, results[i].device, at);
+                }
+            }
+        if (!o.json)
+            printf("check: %zu device%s, %s\n", ndev, ndev == 1 ? "" : "s",
+                   mismatches ? "outputs DIFFER" : "outputs agree");
+    }
+    if (o.json) printf("]%s}\n", rc == 0 && o.check ? (mismatches ? ", \"agree\": false" : ", \"agree\": true") : "");
+    for (int s = 0; s < o.nsaves && rc == 0; s++) {
+        int k = o.save_arg[s];
+        size_t n = o.args[k].count_is_range ? range_items(&o) : o.args[k].count;
+        FILE *f = fopen(o.save_path[s], "wb");
+        if (!f || fwrite(results[0].outputs[k], weft_dtype_size(o.args[k].dtype), n, f) != n) {
+            perror(o.save_path[s]);
+            rc = EXIT_USAGE;
+        }
+        if (f) fclose(f);
+    }
+    for (size_t i = 0; i < ndev; i++)
+        for (size_t k = 0; k < o.nargs; k++)
+            free(results[i].outputs[k]);
+    free(source);
+    if (rc) return rc;
+    return mismatches ? EXIT_CHECK : 0;
+}
