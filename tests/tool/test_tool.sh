@@ -1,0 +1,64 @@
+#!/bin/sh
+# The weft tool on the current device setup: each command's exit code, its
+# JSON keys, and its errors on bad arguments.
+set -u
+WEFT=$1
+DIR=$(dirname "$0")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+opencl=1
+"$WEFT" info --json >"$work/info.json" || { echo "info failed"; exit 1; }
+grep -q '"devices": \[' "$work/info.json" || { echo "info: no devices key"; exit 1; }
+grep -q '"kind": "cpu"' "$work/info.json" || opencl=0
+fail=0
+expect() { # expected-exit-code description command...
+    want=$1
+    what=$2
+    shift 2
+    "$@" >"$work/out" 2>"$work/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: $what: exit $got, want $want"
+        cat "$work/out" "$work/err"
+        fail=1
+    fi
+}
+has() { # file pattern description
+    grep -q "$2" "$1" || { echo "FAIL: $3: no \"$2\" in:"; cat "$1"; fail=1; }
+}
+K=$DIR/../../examples/ci/kernels
+expect 0 "help" "$WEFT" --help
+expect 2 "unknown command" "$WEFT" frobnicate
+expect 0 "run --help" "$WEFT" run --help
+expect 2 "run without --range" "$WEFT" run "$K/saxpy.cl" --kernel saxpy
+expect 2 "run bad dtype" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg 'q16[4]'
+has "$work/err" "unknown dtype" "bad dtype message"
+expect 2 "run bad size" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 0
+expect 2 "run missing file" "$WEFT" run "$work/none.cl" --kernel saxpy --range 8
+expect 2 "precompile nothing" "$WEFT" precompile
+expect 0 "cache stats" "$WEFT" cache stats --json
+has "$work/out" '"binaries":' "cache stats json"
+if [ $opencl -eq 1 ]; then
+    expect 0 "run --check" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 5000 --arg f32:2 \
+        --arg 'f32[*]=random' --arg 'f32[*]=1' --check --json --repeat 3
+    has "$work/out" '"agree": true' "run check json"
+    has "$work/out" '"kernel_s": {"median":' "run kernel time"
+    has "$work/out" '"cache_hit":' "run cache hit"
+    expect 3 "run kernel not in file" "$WEFT" run "$K/saxpy.cl" --kernel nope --range 8 --arg f32:1
+    has "$work/err" 'no kernel named' "missing kernel message"
+    expect 3 "run argument count" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg f32:1
+    has "$work/err" 'takes 3 arguments' "argument count message"
+    expect 0 "precompile" "$WEFT" precompile "$K/saxpy.cl" "$K/histogram.cl"
+    expect 0 "run save" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 16 --arg f32:1 \
+        --arg 'f32[*]=ramp' --arg 'f32[*]=1' --save "2:$work/y.bin" --repeat 1
+    [ "$(wc -c <"$work/y.bin")" -eq 64 ] || { echo "FAIL: --save wrote $(wc -c <"$work/y.bin") bytes"; fail=1; }
+    expect 0 "peak" "$WEFT" peak --json --device cl:0
+    has "$work/out" '"gflops_f32":' "peak json"
+else
+    expect 4 "run without OpenCL" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg f32:1
+    has "$work/err" 'no OpenCL device' "no OpenCL message"
+    expect 0 "peak on the pool" "$WEFT" peak --json
+    has "$work/out" '"read_gbs":' "peak json"
+fi
+[ $fail -eq 0 ] && echo "tool: all checks passed (opencl=$opencl)"
+exit $fail
