@@ -223,6 +223,64 @@ static void test_unwritable_cache_dir_still_works(void **state)
     weft_ctx_free(ctx);
 }
 
+/* -I directories: their headers are part of the cache key, so editing one
+ * rebuilds the program instead of loading a stale binary. */
+static void test_include_dirs_in_cache_key(void **state)
+{
+    (void)state;
+    char inc[300], header[400], options[400], source[600];
+    snprintf(inc, sizeof inc, "%s-include", dir);
+    snprintf(header, sizeof header, "%s/value.h", inc);
+    snprintf(options, sizeof options, "-I %s", inc);
+    snprintf(source, sizeof source,
+             "#include \"value.h\"\n__kernel void k(__global int *out) { out[get_global_id(0) - "
+             "get_global_offset(0)] = VALUE; } // %s\n",
+             dir);
+    assert_int_equal(system(NULL) != 0, 1);
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && echo '#define VALUE 3' > %s", inc, header);
+    assert_int_equal(system(cmd), 0);
+    for (int version = 3; version <= 4; version++) {
+        if (version == 4) {
+            snprintf(cmd, sizeof cmd, "echo '#define VALUE 4' > %s", header);
+            assert_int_equal(system(cmd), 0);
+        }
+        weft_ctx *ctx = ctx_in(dir);
+        size_t devices = selected_opencl(ctx);
+        weft_cache_stats before, after;
+        ASSERT_OK(weft_cache_stats_get(ctx, &before));
+        weft_program *p;
+        ASSERT_OK(weft_program_build(ctx, source, options, &p));
+        ASSERT_OK(weft_cache_stats_get(ctx, &after));
+        /* each version compiles once: the edited header is a new key */
+        assert_int_equal(after.misses - before.misses, devices ? 1 : 0);
+        if (devices) {
+            weft_array *out;
+            int got[4];
+            ASSERT_OK(weft_array_create(ctx, WEFT_I32, 4, &out));
+            weft_arg args[] = {weft_arg_slice(out)};
+            weft_range r = {1, {4, 1, 1}, {0, 0, 0}};
+            ASSERT_OK(weft_launch(p, "k", &r, args, 1, NULL, NULL, NULL));
+            ASSERT_OK(weft_array_read(out, 0, 4, got));
+            assert_int_equal(got[3], version);
+            weft_array_free(out);
+        }
+        weft_program_free(p);
+        weft_ctx_free(ctx);
+    }
+    /* the same header again: loaded from disk, not compiled */
+    weft_ctx *ctx = ctx_in(dir);
+    weft_cache_stats before, after;
+    ASSERT_OK(weft_cache_stats_get(ctx, &before));
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, source, options, &p));
+    ASSERT_OK(weft_cache_stats_get(ctx, &after));
+    assert_int_equal(after.misses, before.misses);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    remove_tree(inc);
+}
+
 /* One racer: build the same program into the shared cache directory. */
 static int race_child(const char *cache_dir, const char *source)
 {
@@ -248,6 +306,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_truncated_cache_file_rebuilt, fresh_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_processes_race_to_build, fresh_dir, remove_dir),
         cmocka_unit_test(test_unwritable_cache_dir_still_works),
+        cmocka_unit_test_setup_teardown(test_include_dirs_in_cache_key, fresh_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,19 @@ static void drain_one(void)
     }
 }
 
+static const char bump_source[] =
+    "__kernel void bump(__global float *y, const float by)\n"
+    "{ y[get_global_id(0) - get_global_offset(0)] += by; }\n";
+static weft_program *bump;
+
+static void bump_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    float by = *(const float *)call->args[1];
+    for (size_t i = call->begin; i < call->end; i++)
+        y[i] += by;
+}
+
 static void *worker(void *arg)
 {
     uint64_t seed = (uint64_t)(uintptr_t)arg * 7919 + 1;
@@ -76,7 +89,15 @@ static void *worker(void *arg)
                      weft_bind_array("c", shared_counter)};
     float ref_y[N] = {0};
     while (!atomic_load(&stop)) {
-        switch (test_rng(&seed) % 7) {
+        switch (test_rng(&seed) % 8) {
+        case 6: { /* a user kernel (or its C version on the pool) */
+            weft_arg args[] = {weft_arg_slice(y), weft_arg_f32(0.5f)};
+            weft_range r = {1, {N, 1, 1}, {0, 0, 0}};
+            CHECK(weft_launch(bump, "bump", &r, args, 2, bump_host, NULL, NULL) == WEFT_OK);
+            for (int i = 0; i < N; i++)
+                ref_y[i] += 0.5f;
+            break;
+        }
         case 0: /* y = 2x + y, async, waited by someone else */ {
             weft_future *f;
             CHECK(weft_map(ctx, "y = 2 * x + y", b, 2, &f) == WEFT_OK);
@@ -155,6 +176,7 @@ static void test_threads_hammer_one_context(void **state)
     (void)state;
     ctx = test_ctx();
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &shared_counter));
+    ASSERT_OK(weft_program_build(ctx, bump_source, NULL, &bump));
     pthread_t t[THREADS], churn;
     for (long i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, worker, (void *)i);
@@ -178,6 +200,7 @@ static void test_threads_hammer_one_context(void **state)
                   atomic_load(&failures));
     assert_int_equal(atomic_load(&failures), 0);
     weft_array_free(shared_counter);
+    weft_program_free(bump);
     ASSERT_OK(weft_ctx_finish(ctx));
     weft_ctx_free(ctx);
 }
