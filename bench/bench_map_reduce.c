@@ -10,6 +10,10 @@
 #define _GNU_SOURCE
 #include "raw_opencl.h"
 
+#ifdef WEFT_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
+
 #include <weft.h>
 
 #include <math.h>
@@ -113,9 +117,9 @@ static void loop_scan(int f64, size_t n, const void *x, void *y)
 
 enum op_kind { OP_AXPY, OP_SUM, OP_DOT, OP_SCAN, OPS };
 static const char *const op_names[OPS] = {"axpy", "sum", "dot", "scan"};
-static const char *const json_names[] = {"loop", "openmp", "raw_opencl", "weft", "weft_host",
-                                         "weft_builtin"};
-enum { LOOP, OMP, RAW, WEFT, WEFT_HOST, WEFT_BUILTIN, CONTENDERS };
+static const char *const json_names[] = {"loop",      "openmp",    "raw_opencl", "openblas",
+                                         "weft",      "weft_host", "weft_builtin"};
+enum { LOOP, OMP, RAW, BLAS, WEFT, WEFT_HOST, WEFT_BUILTIN, CONTENDERS };
 
 typedef struct setup {
     enum op_kind op;
@@ -181,6 +185,23 @@ static int run_once(setup *s, int who)
         else if (s->op == OP_SCAN) return 0; /* no plain OpenMP scan in C */
         else r = omp_reduce(s->f64, dot, s->n, s->x, s->y);
         break;
+    case BLAS:
+#ifdef WEFT_BENCH_OPENBLAS
+        if (s->op == OP_AXPY) {
+            if (s->f64)
+                cblas_daxpy((int)s->n, 1e-3, s->x, 1, s->y, 1);
+            else
+                cblas_saxpy((int)s->n, 1e-3f, s->x, 1, s->y, 1);
+        } else if (s->op == OP_DOT) {
+            r = s->f64 ? cblas_ddot((int)s->n, s->x, 1, s->y, 1)
+                       : cblas_sdot((int)s->n, s->x, 1, s->y, 1);
+        } else {
+            return 0;
+        }
+        break;
+#else
+        return 0;
+#endif
     case RAW:
         if (!s->raw || s->op == OP_SCAN) return 0;
         if (s->op == OP_AXPY ? !raw_cl_axpy(s->raw, 1e-3)
@@ -231,8 +252,8 @@ static void measure(setup *s, int reps, double med[CONTENDERS])
 static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const size_t *sizes,
                       size_t nsizes)
 {
-    static const char *const colors[CONTENDERS] = {"#777", "#d62728", "#2ca02c", "#1f77b4",
-                                                   "#9467bd", "#ff7f0e"};
+    static const char *const colors[CONTENDERS] = {"#777",    "#d62728", "#2ca02c", "#8c564b",
+                                                   "#1f77b4", "#9467bd", "#ff7f0e"};
     FILE *f = fopen(path, "w");
     if (!f) {
         perror(path);
@@ -277,7 +298,7 @@ static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const
     }
     for (int w = 0; w < CONTENDERS; w++)
         fprintf(f, "<rect x='%d' y='%d' width='12' height='12' fill='%s'/><text x='%d' y='%d'>%s</text>\n",
-                10 + w * 130, 2 * ph + 10, colors[w], 26 + w * 130, 2 * ph + 20, json_names[w]);
+                10 + w * 115, 2 * ph + 10, colors[w], 26 + w * 115, 2 * ph + 20, json_names[w]);
     fprintf(f, "</svg>\n");
     fclose(f);
     return 1;
@@ -336,9 +357,9 @@ int main(int argc, char **argv)
     if (!json) {
         printf("weft %s; arrays under %lld elements stay on the host; medians of two rounds\n\n",
                weft_version_string(), (long long)small);
-        printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | weft | weft host | weft builtin | "
-               "weft / raw | host / OpenMP | weft - loop (us) |\n");
-        printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | OpenBLAS | weft | weft host | "
+               "weft builtin | weft / raw | host / OpenMP | weft - loop (us) |\n");
+        printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     } else {
         printf("{\"version\": \"%s\", \"small_elements\": %lld, \"rows\": [", weft_version_string(),
                (long long)small);
@@ -409,7 +430,9 @@ int main(int argc, char **argv)
     printf("\nGB/s of the bytes each operation must move (axpy: read x, y, write y; sum: read x; "
            "dot: read x, y; scan: read x, write y). weft = the expression API (weft_map, "
            "weft_reduce, weft_reduce_expr, weft_scan) on the default devices; weft host = the same "
-           "on the pool only; weft builtin = weft_axpy / weft_sum. Ratios > 1: weft faster.\n");
+           "on the pool only; weft builtin = weft_axpy / weft_sum; OpenBLAS = cblas_?axpy / "
+           "cblas_?dot where installed. Ratios > 1: weft faster. numpy and numexpr: "
+           "bench/peers.py.\n");
     raw_cl_free(s.raw);
     weft_ctx_free(s.ctx[0]);
     weft_ctx_free(s.ctx[1]);
