@@ -51,12 +51,14 @@ typedef struct weft_backend {
                                const weft_view *views, size_t begin, size_t n,
                                weft_partial *partials);
 
-    /* Scans (op SUM, MIN or MAX) in two passes over blocks of WEFT_SUM_BLOCK:
-     * totals[k] = fold of block k; then block k rescans from carries[k]. */
+    /* Scans (op SUM, MIN or MAX) in two passes over blocks of WEFT_SUM_BLOCK,
+     * each of 16 sub-blocks of 256 (kernels/scan.cl): subtotals[16k + s] =
+     * fold of sub-block s of block k; then each sub-block rescans from
+     * carries[16k + s]. Accumulator bits: ops/scan_host.c. */
     weft_status (*scan_totals)(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                               size_t n, weft_partial *totals);
+                               size_t n, uint64_t *subtotals);
     weft_status (*scan_apply)(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                              weft_view x, weft_view y, size_t n, const weft_partial *carries);
+                              weft_view x, weft_view y, size_t n, const uint64_t *carries);
 
     weft_status (*finish)(weft_device *dev);
     /* "reference", "opencl-cpu", ... for a primitive name. */

@@ -18,11 +18,11 @@ static void scan_options(const weft_device *dev, weft_reduce_op op, weft_dtype t
     int kind = op == WEFT_SUM ? 0 : op == WEFT_MIN ? 1 : 2;
     int is_float = t == WEFT_F32 || t == WEFT_F64;
     int is_signed = t == WEFT_I32 || t == WEFT_I64;
-    (void)dev;
     snprintf(out, cap,
              "-cl-std=CL1.2 -w -DSCAN_T=%s -DSCAN_KIND=%d -DSCAN_FLOAT=%d -DSCAN_SIGNED=%d "
-             "-DSCAN_BLOCK=%d -DSCAN_MAX_VALUE=%s -DSCAN_MIN_VALUE=%s",
-             ctype[t], kind, is_float, is_signed, WEFT_SUM_BLOCK, max_value[t], min_value[t]);
+             "-DSCAN_GPU=%d -DSCAN_MAX_VALUE=%s -DSCAN_MIN_VALUE=%s",
+             ctype[t], kind, is_float, is_signed, weft_cl(dev)->gpu_class, max_value[t],
+             min_value[t]);
 }
 
 static weft_status scan_kernels(weft_device *dev, weft_reduce_op op, weft_dtype t, cl_kernel **out)
@@ -61,19 +61,21 @@ static weft_status launch_blocks(weft_device *dev, cl_kernel k, size_t n)
     if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &blocks, NULL, 0, NULL,
-                                        NULL);
+    /* GPU variant: a work-group of 16, one work-item per sub-block */
+    size_t global = weft_cl(dev)->gpu_class ? blocks * 16 : blocks, local = 16;
+    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &global,
+                                        weft_cl(dev)->gpu_class ? &local : NULL, 0, NULL, NULL);
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel (scan)", err);
 }
 
 weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                                size_t n, weft_partial *totals)
+                                size_t n, uint64_t *subtotals)
 {
     if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);
     cl_kernel *k;
     RETURN_ON_ERROR(scan_kernels(dev, op, dtype, &k));
-    size_t bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * sizeof(weft_partial);
+    size_t bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * 16 * sizeof(uint64_t);
     RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
     cl_ulong count = n;
     cl_mem xm = x.buffer;
@@ -82,18 +84,18 @@ weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype 
     if (err == CL_SUCCESS) err = clSetKernelArg(k[0], 2, sizeof cl->scratch, &cl->scratch);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg (scan)", err);
     RETURN_ON_ERROR(launch_blocks(dev, k[0], n));
-    err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, totals, 0, NULL, NULL);
+    err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, subtotals, 0, NULL, NULL);
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueReadBuffer (scan)", err);
 }
 
 weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                               weft_view x, weft_view y, size_t n, const weft_partial *carries)
+                               weft_view x, weft_view y, size_t n, const uint64_t *carries)
 {
     if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);
     cl_kernel *k;
     RETURN_ON_ERROR(scan_kernels(dev, op, dtype, &k));
-    size_t bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * sizeof(weft_partial);
+    size_t bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * 16 * sizeof(uint64_t);
     RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
     /* The carries live in the op until it completes: a non-blocking write is safe. */
     cl_int err = clEnqueueWriteBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, carries, 0, NULL,

@@ -59,8 +59,8 @@ weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call, co
                                 size_t begin, size_t n, weft_partial *partials);
 
 weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                                size_t n, weft_partial *totals);
+                                size_t n, uint64_t *subtotals);
 weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                               weft_view x, weft_view y, size_t n, const weft_partial *carries);
+                               weft_view x, weft_view y, size_t n, const uint64_t *carries);
 
 #endif

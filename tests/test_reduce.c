@@ -240,59 +240,70 @@ static void test_special_values_and_empty(void **state)
     weft_array_free(z);
 }
 
-/* The scan's documented order, written from the description. */
+/* The scan's documented order, written from the description: blocks of 4096
+ * in 16 sub-blocks of 256; sub-block totals folded from the identity; each
+ * sub-block starts from carry (+) (fold of the block's earlier sub-totals);
+ * the carry grows by the fold of all 16. Floats accumulate in double,
+ * integers (i32 here) in 64 wrapping bits. */
+typedef struct racc {
+    double f;
+    uint64_t u;
+} racc;
+
+static racc ridentity(weft_reduce_op op, weft_dtype t)
+{
+    racc a = {0, 0};
+    if (op == WEFT_MIN) a.f = is_float(t) ? INFINITY : (double)INT32_MAX;
+    if (op == WEFT_MAX) a.f = is_float(t) ? -INFINITY : (double)INT32_MIN;
+    return a;
+}
+
+static racc rcombine(weft_reduce_op op, weft_dtype t, racc a, racc v)
+{
+    if (op == WEFT_SUM) {
+        if (is_float(t)) a.f = a.f + v.f;
+        else a.u += v.u;
+        return a;
+    }
+    int better = op == WEFT_MIN ? (isnan(v.f) || (!isnan(a.f) && v.f < a.f))
+                                : (isnan(v.f) || (!isnan(a.f) && v.f > a.f));
+    if (isnan(a.f)) better = 0;
+    return better ? v : a;
+}
+
+static racc rvalue(const void *x, weft_dtype t, size_t k)
+{
+    racc v = {get_f(x, t, k), 0};
+    v.u = (uint64_t)(int64_t)v.f;
+    return v;
+}
+
 static void reference_scan(const void *x, void *y, weft_dtype t, size_t n, weft_reduce_op op,
                            int exclusive)
 {
-    double carry_f = 0;
-    uint64_t carry_u = 0;
-    double top = is_float(t) ? (double)INFINITY : (double)INT32_MAX;
-    double bottom = is_float(t) ? -(double)INFINITY : (double)INT32_MIN;
-    if (op != WEFT_SUM) carry_f = op == WEFT_MIN ? top : bottom;
+    racc carry = ridentity(op, t);
     for (size_t b = 0; b < n; b += WEFT_SUM_BLOCK) {
-        size_t len = n - b < WEFT_SUM_BLOCK ? n - b : WEFT_SUM_BLOCK;
-        double acc = carry_f;
-        uint64_t uacc = carry_u;
-        for (size_t i = 0; i < len; i++) {
-            size_t k = b + i;
-            double v = get_f(x, t, k);
-            double before = acc;
-            uint64_t ubefore = uacc;
-            if (op == WEFT_SUM) {
-                if (is_float(t)) acc = acc + v;
-                else uacc += (uint64_t)(int64_t)v;
-            } else if (op == WEFT_MIN) {
-                if (isnan(v) || (!isnan(acc) && v < acc)) acc = v;
-            } else if (isnan(v) || (!isnan(acc) && v > acc)) {
-                acc = v;
+        racc st[16];
+        for (size_t s = 0; s < 16; s++) {
+            st[s] = ridentity(op, t);
+            for (size_t k = b + s * 256; k < b + (s + 1) * 256 && k < n; k++)
+                st[s] = rcombine(op, t, st[s], rvalue(x, t, k));
+        }
+        racc prefix = ridentity(op, t);
+        for (size_t s = 0; s < 16; s++) {
+            racc run = rcombine(op, t, carry, prefix);
+            for (size_t k = b + s * 256; k < b + (s + 1) * 256 && k < n; k++) {
+                racc before = run;
+                run = rcombine(op, t, run, rvalue(x, t, k));
+                racc out = exclusive ? before : run;
+                if (t == WEFT_F32) ((float *)y)[k] = (float)out.f;
+                else if (t == WEFT_F64) ((double *)y)[k] = out.f;
+                else if (op == WEFT_SUM) ((int32_t *)y)[k] = (int32_t)(uint32_t)out.u;
+                else ((int32_t *)y)[k] = (int32_t)out.f;
             }
-            double out = exclusive ? before : acc;
-            uint64_t uout = exclusive ? ubefore : uacc;
-            if (t == WEFT_F32) ((float *)y)[k] = (float)out;
-            else if (t == WEFT_F64) ((double *)y)[k] = out;
-            else if (op == WEFT_SUM) ((int32_t *)y)[k] = (int32_t)(uint32_t)uout;
-            else ((int32_t *)y)[k] = (int32_t)out;
+            prefix = rcombine(op, t, prefix, st[s]);
         }
-        /* the block total, computed from the block alone, then carried */
-        double total = op == WEFT_SUM ? 0 : (op == WEFT_MIN ? top : bottom);
-        uint64_t utotal = 0;
-        for (size_t i = 0; i < len; i++) {
-            double v = get_f(x, t, b + i);
-            if (op == WEFT_SUM) {
-                if (is_float(t)) total = total + v;
-                else utotal += (uint64_t)(int64_t)v;
-            } else if (op == WEFT_MIN ? (isnan(v) || (!isnan(total) && v < total))
-                                      : (isnan(v) || (!isnan(total) && v > total))) {
-                total = v;
-            }
-        }
-        if (op == WEFT_SUM) {
-            carry_f = carry_f + total;
-            carry_u += utotal;
-        } else if (op == WEFT_MIN ? (isnan(total) || (!isnan(carry_f) && total < carry_f))
-                                  : (isnan(total) || (!isnan(carry_f) && total > carry_f))) {
-            carry_f = total;
-        }
+        carry = rcombine(op, t, carry, prefix);
     }
 }
 

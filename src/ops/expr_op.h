@@ -55,11 +55,12 @@ weft_status weft_host_reduce_expr(weft_device *dev, const weft_expr_call *call,
 
 /* Scans on the pool (scan_host.c). */
 weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                                  size_t n, weft_partial *totals);
+                                  size_t n, uint64_t *subtotals);
 weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                                 weft_view x, weft_view y, size_t n, const weft_partial *carries);
-/* The carry each block starts from: totals folded in index order. */
-void weft_scan_carries(weft_reduce_op op, weft_dtype dtype, const weft_partial *totals,
-                       size_t blocks, weft_partial *carries);
+                                 weft_view x, weft_view y, size_t n, const uint64_t *carries);
+/* The carry each sub-block starts from, from all sub-block totals in index
+ * order: 16 per block (see kernels/scan.cl). */
+void weft_scan_carries(weft_reduce_op op, weft_dtype dtype, const uint64_t *subtotals,
+                       size_t blocks, uint64_t *carries);
 
 #endif

@@ -11,7 +11,7 @@ typedef struct scan_op {
     weft_op base;
     weft_reduce_op op;
     int exclusive;
-    weft_partial *totals, *carries;
+    uint64_t *subtotals, *carries; /* 16 per block */
 } scan_op;
 
 static int totals_native(const weft_device *dev, void *op)
@@ -31,7 +31,7 @@ static weft_status totals_chunk(void *op, weft_device *dev, const weft_view *vie
 {
     const scan_op *s = op;
     return dev->ops.scan_totals(dev, s->op, s->base.arrays[0]->dtype, views[0], count,
-                                s->totals + begin / WEFT_SUM_BLOCK);
+                                s->subtotals + begin / WEFT_SUM_BLOCK * 16);
 }
 
 static weft_status apply_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
@@ -40,7 +40,7 @@ static weft_status apply_chunk(void *op, weft_device *dev, const weft_view *view
     const scan_op *s = op;
     const weft_view *y = s->base.narrays > 1 ? &views[1] : &views[0];
     return dev->ops.scan_apply(dev, s->op, s->base.arrays[0]->dtype, s->exclusive, views[0], *y,
-                               count, s->carries + begin / WEFT_SUM_BLOCK);
+                               count, s->carries + begin / WEFT_SUM_BLOCK * 16);
 }
 
 static weft_status scan_run(weft_op *base)
@@ -48,14 +48,14 @@ static weft_status scan_run(weft_op *base)
     scan_op *s = (scan_op *)base;
     weft_array *x = base->arrays[0];
     size_t blocks = (x->n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    s->totals = calloc(blocks + 1, sizeof *s->totals);
-    s->carries = calloc(blocks + 1, sizeof *s->carries);
-    RETURN_IF(!s->totals || !s->carries, WEFT_ERR_NOMEM, "weft_scan: cannot allocate %zu carries",
-              blocks);
+    s->subtotals = calloc(16 * (blocks + 1), sizeof *s->subtotals);
+    s->carries = calloc(16 * (blocks + 1), sizeof *s->carries);
+    RETURN_IF(!s->subtotals || !s->carries, WEFT_ERR_NOMEM,
+              "weft_scan: cannot allocate %zu carries", blocks);
     weft_dispatch pass1 = {.ctx = base->ctx, .arrays = {x}, .narrays = 1, .reads = 1,
                            .native = totals_native, .run = totals_chunk, .op = s};
     RETURN_ON_ERROR(weft_dispatch_run(&pass1));
-    weft_scan_carries(s->op, x->dtype, s->totals, blocks, s->carries);
+    weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
     weft_dispatch pass2 = {.ctx = base->ctx, .arrays = {x, base->arrays[1]},
                            .narrays = base->narrays, .native = apply_native, .run = apply_chunk,
                            .op = s};
@@ -67,7 +67,7 @@ static weft_status scan_run(weft_op *base)
 static void scan_destroy(weft_op *base)
 {
     scan_op *s = (scan_op *)base;
-    free(s->totals);
+    free(s->subtotals);
     free(s->carries);
     free(s);
 }

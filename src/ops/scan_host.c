@@ -1,11 +1,13 @@
 /* Scans on the host pool: kernels/scan.cl in C. Accumulators travel between
- * blocks as bits in a weft_partial: a double for float sums, 64 wrapping bits
+ * passes as 64 bits: a double for float sums, 64 wrapping bits
  * for integer sums, the element itself (widened) for min and max. */
 #include "../ctx.h"
+#include "../simd.h"
 #include "reduce_rules.h"
 
 #include <float.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef union acc {
     double f;
@@ -103,15 +105,23 @@ static acc combine_acc(weft_reduce_op op, weft_dtype t, acc a, acc b)
     return a;
 }
 
-void weft_scan_carries(weft_reduce_op op, weft_dtype t, const weft_partial *totals, size_t blocks,
-                       weft_partial *carries)
+enum { SUBS = 16, SUB = WEFT_SUM_BLOCK / SUBS };
+
+/* P = fold of the block's sub-totals before s, from the identity; each
+ * sub-block starts from carry (+) P; the next block's carry is carry (+) the
+ * fold of all 16. The order is the data's, whatever the split. */
+void weft_scan_carries(weft_reduce_op op, weft_dtype t, const uint64_t *subtotals, size_t blocks,
+                       uint64_t *carries)
 {
-    acc running = identity(op, t);
+    acc carry = identity(op, t);
     for (size_t b = 0; b < blocks; b++) {
-        carries[b].bits = running.u;
-        carries[b].aux = 0;
-        acc total = {.u = totals[b].bits};
-        running = combine_acc(op, t, running, total);
+        acc prefix = identity(op, t);
+        for (int s = 0; s < SUBS; s++) {
+            carries[b * SUBS + (size_t)s] = combine_acc(op, t, carry, prefix).u;
+            acc st = {.u = subtotals[b * SUBS + (size_t)s]};
+            prefix = combine_acc(op, t, prefix, st);
+        }
+        carry = combine_acc(op, t, carry, prefix);
     }
 }
 
@@ -122,40 +132,96 @@ typedef struct scan_job {
     const void *x;
     void *y;
     size_t n;
-    weft_partial *totals;
-    const weft_partial *carries;
+    uint64_t *subtotals;
+    const uint64_t *carries;
 } scan_job;
+
+/* The common case, float sums over whole blocks: 16 chains in flight. */
+WEFT_AVX2_CLONES
+static void sum_block_f32(const float *x, float *y, const uint64_t *start, uint64_t *out,
+                          int exclusive)
+{
+    double run[SUBS];
+    for (int s = 0; s < SUBS; s++)
+        memcpy(&run[s], &start[s], 8);
+    for (int k = 0; k < SUB; k++)
+        for (int s = 0; s < SUBS; s++) {
+            double next = run[s] + (double)x[s * SUB + k];
+            if (y) y[s * SUB + k] = (float)(exclusive ? run[s] : next);
+            run[s] = next;
+        }
+    if (out)
+        for (int s = 0; s < SUBS; s++)
+            memcpy(&out[s], &run[s], 8);
+}
+
+WEFT_AVX2_CLONES
+static void sum_block_f64(const double *x, double *y, const uint64_t *start, uint64_t *out,
+                          int exclusive)
+{
+    double run[SUBS];
+    for (int s = 0; s < SUBS; s++)
+        memcpy(&run[s], &start[s], 8);
+    for (int k = 0; k < SUB; k++)
+        for (int s = 0; s < SUBS; s++) {
+            double next = run[s] + x[s * SUB + k];
+            if (y) y[s * SUB + k] = exclusive ? run[s] : next;
+            run[s] = next;
+        }
+    if (out)
+        for (int s = 0; s < SUBS; s++)
+            memcpy(&out[s], &run[s], 8);
+}
+
+/* One block: from `start` (per sub-block accumulator bits), writing y when
+ * given, and the final accumulators to `out` when given. */
+static void scan_block(const scan_job *j, size_t b, const uint64_t *start, uint64_t *out, void *y)
+{
+    size_t lo = b * WEFT_SUM_BLOCK;
+    int whole = lo + WEFT_SUM_BLOCK <= j->n;
+    if (whole && j->op == WEFT_SUM && (j->t == WEFT_F32 || j->t == WEFT_F64)) {
+        if (j->t == WEFT_F32)
+            sum_block_f32((const float *)j->x + lo, y ? (float *)y + lo : NULL, start, out,
+                          j->exclusive);
+        else
+            sum_block_f64((const double *)j->x + lo, y ? (double *)y + lo : NULL, start, out,
+                          j->exclusive);
+        return;
+    }
+    for (int s = 0; s < SUBS; s++) {
+        acc a = {.u = start[s]};
+        size_t from = lo + (size_t)s * SUB;
+        size_t to = from + SUB < j->n ? from + SUB : j->n;
+        for (size_t k = from; k < to; k++) {
+            acc next = combine(j->op, j->t, a, j->x, k);
+            if (y) store(y, j->t, k, j->exclusive ? a : next);
+            a = next;
+        }
+        if (out) out[s] = a.u;
+    }
+}
 
 static void totals_range(void *arg, size_t first, size_t end)
 {
     const scan_job *j = arg;
-    for (size_t b = first; b < end; b++) {
-        size_t lo = b * WEFT_SUM_BLOCK, hi = j->n - lo < WEFT_SUM_BLOCK ? j->n : lo + WEFT_SUM_BLOCK;
-        acc a = identity(j->op, j->t);
-        for (size_t k = lo; k < hi; k++)
-            a = combine(j->op, j->t, a, j->x, k);
-        j->totals[b] = (weft_partial){a.u, 0};
-    }
+    uint64_t start[SUBS];
+    for (int s = 0; s < SUBS; s++)
+        start[s] = identity(j->op, j->t).u;
+    for (size_t b = first; b < end; b++)
+        scan_block(j, b, start, j->subtotals + b * SUBS, NULL);
 }
 
 static void apply_range(void *arg, size_t first, size_t end)
 {
     const scan_job *j = arg;
-    for (size_t b = first; b < end; b++) {
-        size_t lo = b * WEFT_SUM_BLOCK, hi = j->n - lo < WEFT_SUM_BLOCK ? j->n : lo + WEFT_SUM_BLOCK;
-        acc a = {.u = j->carries[b].bits};
-        for (size_t k = lo; k < hi; k++) {
-            acc next = combine(j->op, j->t, a, j->x, k);
-            store(j->y, j->t, k, j->exclusive ? a : next);
-            a = next;
-        }
-    }
+    for (size_t b = first; b < end; b++)
+        scan_block(j, b, j->carries + b * SUBS, NULL, j->y);
 }
 
 weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                                  size_t n, weft_partial *totals)
+                                  size_t n, uint64_t *subtotals)
 {
-    scan_job j = {op, dtype, 0, x.host, NULL, n, totals, NULL};
+    scan_job j = {op, dtype, 0, x.host, NULL, n, subtotals, NULL};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     weft_pool_parallel_for(dev->ctx->pool, blocks, 4, n < dev->ctx->pool_min_elements ? 1 : 0,
                            totals_range, &j);
@@ -163,7 +229,7 @@ weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtyp
 }
 
 weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                                 weft_view x, weft_view y, size_t n, const weft_partial *carries)
+                                 weft_view x, weft_view y, size_t n, const uint64_t *carries)
 {
     scan_job j = {op, dtype, exclusive, x.host, y.host, n, NULL, carries};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
