@@ -295,6 +295,17 @@ WEFT_API const char *weft_cache_dir(const weft_ctx *ctx);
 /* ------------------------------------------------------------------------ */
 /* User kernels */
 
+/* A value of any dtype (scalar arguments, bindings, reduction results). */
+typedef union weft_value {
+    float f32;
+    double f64;
+    int32_t i32;
+    uint32_t u32;
+    int64_t i64;
+    uint64_t u64;
+    uint8_t u8;
+} weft_value;
+
 /* How a kernel argument is distributed over the devices a launch runs on. */
 typedef enum weft_arg_kind {
     WEFT_ARG_SLICE = 0, /* partitioned with the range: each device gets its piece */
@@ -310,15 +321,7 @@ typedef struct weft_arg {
     weft_array *array; /* SLICE, HALO, WHOLE */
     size_t halo;       /* HALO: outer indices on each side */
     weft_dtype dtype;  /* SCALAR */
-    union {
-        float f32;
-        double f64;
-        int32_t i32;
-        uint32_t u32;
-        int64_t i64;
-        uint64_t u64;
-        uint8_t u8;
-    } value;            /* SCALAR */
+    weft_value value;            /* SCALAR */
     size_t local_bytes; /* LOCAL */
 } weft_arg;
 
@@ -411,15 +414,7 @@ typedef struct weft_bind {
     const char *name;
     weft_array *array; /* NULL for a scalar */
     weft_dtype dtype;  /* the scalar's dtype (ignored for arrays) */
-    union {
-        float f32;
-        double f64;
-        int32_t i32;
-        uint32_t u32;
-        int64_t i64;
-        uint64_t u64;
-        uint8_t u8;
-    } value;
+    weft_value value;
 } weft_bind;
 
 static inline weft_bind weft_bind_array(const char *name, weft_array *array)
@@ -464,15 +459,7 @@ typedef enum weft_reduce_op {
 /* A reduction's result: its dtype, value and (ARGMIN/ARGMAX) index. */
 typedef struct weft_scalar {
     weft_dtype dtype;
-    union {
-        float f32;
-        double f64;
-        int32_t i32;
-        uint32_t u32;
-        int64_t i64;
-        uint64_t u64;
-        uint8_t u8;
-    } value;
+    weft_value value;
     uint64_t index;
 } weft_scalar;
 

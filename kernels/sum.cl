@@ -41,5 +41,38 @@ inline double fold16(double16 acc)
 #define LOAD16_F32(ptr) convert_double16(vload16(0, ptr))
 #define LOAD16_F64(ptr) vload16(0, ptr)
 
+/* The GPU variant (SUM_GPU=1): a work-group of 16 per block, work-item l
+ * owning lane l (neighbouring items read neighbouring elements), the lanes
+ * folded by work-item 0 in the same pairwise order: the same bits. */
+#define SUM_KERNEL_GPU(NAME, T)                                                                    \
+    __kernel __attribute__((reqd_work_group_size(16, 1, 1))) void NAME(                           \
+        const ulong n, __global const T *x, __global double *partials)                            \
+    {                                                                                              \
+        const ulong block = get_group_id(0);                                                       \
+        const uint lane = get_local_id(0);                                                         \
+        const ulong begin = block * SUM_BLOCK;                                                     \
+        if (begin >= n) return;                                                                    \
+        const ulong end = min(begin + (ulong)SUM_BLOCK, n);                                        \
+        double acc = 0.0;                                                                          \
+        for (ulong j = begin + lane; j < end; j += 16)                                             \
+            acc += (double)x[j];                                                                   \
+        __local double lanes[16];                                                                  \
+        lanes[lane] = acc;                                                                         \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                              \
+        if (lane != 0) return;                                                                     \
+        double l[16];                                                                              \
+        for (int k = 0; k < 16; k++)                                                               \
+            l[k] = lanes[k];                                                                       \
+        for (int w = 8; w >= 1; w /= 2)                                                            \
+            for (int k = 0; k < w; k++)                                                            \
+                l[k] = l[k] + l[k + w];                                                            \
+        partials[block] = l[0];                                                                    \
+    }
+
+#if SUM_GPU
+SUM_KERNEL_GPU(sum_f32, float)
+SUM_KERNEL_GPU(sum_f64, double)
+#else
 SUM_KERNEL(sum_f32, float, LOAD16_F32)
 SUM_KERNEL(sum_f64, double, LOAD16_F64)
+#endif

@@ -85,8 +85,8 @@ static void kernel_options(const weft_device *dev, char *out, size_t cap, const 
 {
     /* -w: PoCL prints "N warnings generated." to stderr itself, and the
      * library must not print; the kernels are warning-free where it matters. */
-    snprintf(out, cap, "-cl-std=CL1.2 -w -DAXPY_ITEMS=%d -DSUM_BLOCK=%d%s %s",
-             weft_cl(dev)->gpu_class ? 1 : 4096, WEFT_SUM_BLOCK,
+    snprintf(out, cap, "-cl-std=CL1.2 -w -DAXPY_ITEMS=%d -DSUM_BLOCK=%d -DSUM_GPU=%d%s %s",
+             weft_cl(dev)->gpu_class ? 1 : 4096, WEFT_SUM_BLOCK, weft_cl(dev)->gpu_class,
              weft_cl(dev)->has_fp64 ? " -DWEFT_HAVE_FP64" : "", extra ? extra : "");
 }
 
@@ -134,12 +134,12 @@ static weft_status ensure_kernels(weft_device *dev)
     return st;
 }
 
-static weft_status enqueue(weft_device *dev, cl_kernel kernel, size_t global)
+static weft_status enqueue(weft_device *dev, cl_kernel kernel, size_t global, size_t local)
 {
     if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, 1, NULL, &global, NULL, 0,
-                                        NULL, NULL);
+    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, 1, NULL, &global,
+                                        local ? &local : NULL, 0, NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
     return WEFT_OK;
 }
@@ -170,7 +170,7 @@ static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_vi
                             &ym};
     RETURN_ON_ERROR(set_args(dev, k, 4, sizes, values));
     size_t items = weft_cl(dev)->gpu_class ? 1 : 4096;
-    return enqueue(dev, k, (n + items - 1) / items);
+    return enqueue(dev, k, (n + items - 1) / items, 0);
 }
 
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes)
@@ -207,7 +207,7 @@ static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x
     size_t sizes[] = {sizeof count, sizeof xm, sizeof cl->scratch};
     const void *values[] = {&count, &xm, &cl->scratch};
     RETURN_ON_ERROR(set_args(dev, k, 3, sizes, values));
-    RETURN_ON_ERROR(enqueue(dev, k, blocks));
+    RETURN_ON_ERROR(enqueue(dev, k, cl->gpu_class ? blocks * 16 : blocks, cl->gpu_class ? 16 : 0));
     /* In-order queue: the next chunk's kernel overwrites scratch only after
      * this read has copied it out. */
     cl_int err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL,
