@@ -117,8 +117,8 @@ static void loop_scan(int f64, size_t n, const void *x, void *y)
 
 enum op_kind { OP_AXPY, OP_SUM, OP_DOT, OP_SCAN, OPS };
 static const char *const op_names[OPS] = {"axpy", "sum", "dot", "scan"};
-static const char *const json_names[] = {"loop",      "openmp",    "raw_opencl", "openblas",
-                                         "weft",      "weft_host", "weft_builtin"};
+static const char *const json_names[] = {"loop", "openmp",    "raw_opencl",  "openblas",
+                                         "weft", "weft_host", "weft_builtin"};
 enum { LOOP, OMP, RAW, BLAS, WEFT, WEFT_HOST, WEFT_BUILTIN, CONTENDERS };
 
 typedef struct setup {
@@ -176,14 +176,20 @@ static int run_once(setup *s, int who)
     int dot = s->op == OP_DOT;
     switch (who) {
     case LOOP:
-        if (s->op == OP_AXPY) loop_axpy(s->f64, s->n, 1e-3, s->x, s->y);
-        else if (s->op == OP_SCAN) loop_scan(s->f64, s->n, s->x, s->y);
-        else r = loop_reduce(s->f64, dot, s->n, s->x, s->y);
+        if (s->op == OP_AXPY)
+            loop_axpy(s->f64, s->n, 1e-3, s->x, s->y);
+        else if (s->op == OP_SCAN)
+            loop_scan(s->f64, s->n, s->x, s->y);
+        else
+            r = loop_reduce(s->f64, dot, s->n, s->x, s->y);
         break;
     case OMP:
-        if (s->op == OP_AXPY) omp_axpy(s->f64, s->n, 1e-3, s->x, s->y);
-        else if (s->op == OP_SCAN) return 0; /* no plain OpenMP scan in C */
-        else r = omp_reduce(s->f64, dot, s->n, s->x, s->y);
+        if (s->op == OP_AXPY)
+            omp_axpy(s->f64, s->n, 1e-3, s->x, s->y);
+        else if (s->op == OP_SCAN)
+            return 0; /* no plain OpenMP scan in C */
+        else
+            r = omp_reduce(s->f64, dot, s->n, s->x, s->y);
         break;
     case BLAS:
 #ifdef WEFT_BENCH_OPENBLAS
@@ -205,7 +211,8 @@ static int run_once(setup *s, int who)
     case RAW:
         if (!s->raw || s->op == OP_SCAN) return 0;
         if (s->op == OP_AXPY ? !raw_cl_axpy(s->raw, 1e-3)
-                             : dot ? !raw_cl_dot(s->raw, &r) : !raw_cl_sum(s->raw, &r))
+            : dot            ? !raw_cl_dot(s->raw, &r)
+                             : !raw_cl_sum(s->raw, &r))
             return 0;
         break;
     default:
@@ -246,7 +253,6 @@ static void measure(setup *s, int reps, double med[CONTENDERS])
     free(t);
 }
 
-
 /* An SVG of throughput against size: one panel per operation (f32), one line
  * per contender; sizes on a log axis. */
 static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const size_t *sizes,
@@ -260,8 +266,10 @@ static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const
         return 0;
     }
     const int pw = 420, ph = 300, m = 50;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-               "font-family='sans-serif' font-size='11'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
+    fprintf(f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif' font-size='11'>\n<rect width='100%%' height='100%%' "
+            "fill='white'/>\n",
             2 * pw, 2 * ph + 30);
     double lo = log10((double)sizes[0]), hi = log10((double)sizes[nsizes - 1]);
     for (int op = 0; op < OPS; op++) {
@@ -270,16 +278,16 @@ static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const
         for (size_t k = 0; k < nsizes; k++)
             for (int w = 0; w < CONTENDERS; w++)
                 if (isfinite(gbs[op][0][k][w]) && gbs[op][0][k][w] > top) top = gbs[op][0][k][w];
-        fprintf(f, "<text x='%d' y='%d' font-weight='bold'>%s f32 (GB/s vs n)</text>\n", ox + m, oy + 18,
-                op_names[op]);
-        fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#ccc'/>\n", ox + m,
-                oy + 25, pw - m - 10, ph - m - 25);
+        fprintf(f, "<text x='%d' y='%d' font-weight='bold'>%s f32 (GB/s vs n)</text>\n", ox + m,
+                oy + 18, op_names[op]);
+        fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#ccc'/>\n",
+                ox + m, oy + 25, pw - m - 10, ph - m - 25);
         fprintf(f, "<text x='%d' y='%d'>%.0f</text><text x='%d' y='%d'>0</text>\n", ox + 5, oy + 35,
                 top, ox + 30, oy + ph - m);
         for (size_t k = 0; k < nsizes; k++) {
             double x = ox + m + (log10((double)sizes[k]) - lo) / (hi - lo) * (pw - m - 10);
-            fprintf(f, "<text x='%.0f' y='%d' text-anchor='middle'>%.0e</text>\n", x, oy + ph - m + 15,
-                    (double)sizes[k]);
+            fprintf(f, "<text x='%.0f' y='%d' text-anchor='middle'>%.0e</text>\n", x,
+                    oy + ph - m + 15, (double)sizes[k]);
         }
         for (int w = 0; w < CONTENDERS; w++) {
             int started = 0;
@@ -289,7 +297,8 @@ static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const
                 double x = ox + m + (log10((double)sizes[k]) - lo) / (hi - lo) * (pw - m - 10);
                 double y = oy + ph - m - v / top * (ph - m - 25);
                 if (!started)
-                    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", colors[w]);
+                    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='",
+                            colors[w]);
                 fprintf(f, "%.1f,%.1f ", x, y);
                 started = 1;
             }
@@ -297,8 +306,10 @@ static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const
         }
     }
     for (int w = 0; w < CONTENDERS; w++)
-        fprintf(f, "<rect x='%d' y='%d' width='12' height='12' fill='%s'/><text x='%d' y='%d'>%s</text>\n",
-                10 + w * 115, 2 * ph + 10, colors[w], 26 + w * 115, 2 * ph + 20, json_names[w]);
+        fprintf(
+            f,
+            "<rect x='%d' y='%d' width='12' height='12' fill='%s'/><text x='%d' y='%d'>%s</text>\n",
+            10 + w * 115, 2 * ph + 10, colors[w], 26 + w * 115, 2 * ph + 20, json_names[w]);
     fprintf(f, "</svg>\n");
     fclose(f);
     return 1;
@@ -335,10 +346,11 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc) {
             plot = argv[++i];
         } else {
-            fprintf(stderr, "usage: weft bench [--quick] [--json] [--plot FILE.svg]\n"
-                            "Times map (axpy), sum, dot and scan over sizes from 1e3 to 2^26 on the\n"
-                            "default devices and the pool, beside a C loop, OpenMP and raw OpenCL in\n"
-                            "this process; prints medians and ratios. --quick: three sizes.\n");
+            fprintf(stderr,
+                    "usage: weft bench [--quick] [--json] [--plot FILE.svg]\n"
+                    "Times map (axpy), sum, dot and scan over sizes from 1e3 to 2^26 on the\n"
+                    "default devices and the pool, beside a C loop, OpenMP and raw OpenCL in\n"
+                    "this process; prints medians and ratios. --quick: three sizes.\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -397,13 +409,14 @@ int main(int argc, char **argv)
                 for (int who = 0; who < CONTENDERS; who++)
                     gbs[op][f64][k][who] = moved / med[who] * 1e-9;
                 if (progress)
-                    fprintf(stderr, "\rbench: %s %s n=%zu      ", op_names[op], f64 ? "f64" : "f32", n);
+                    fprintf(stderr, "\rbench: %s %s n=%zu      ", op_names[op], f64 ? "f64" : "f32",
+                            n);
                 if (json) {
                     printf("%s{\"op\": \"%s\", \"dtype\": \"%s\", \"n\": %zu", rows++ ? ", " : "",
                            op_names[op], f64 ? "f64" : "f32", n);
                     for (int who = 0; who < CONTENDERS; who++)
-                        printf(isnan(med[who]) ? ", \"%s\": null" : ", \"%s\": %.3f", json_names[who],
-                               moved / med[who] * 1e-9);
+                        printf(isnan(med[who]) ? ", \"%s\": null" : ", \"%s\": %.3f",
+                               json_names[who], moved / med[who] * 1e-9);
                     printf("}");
                 } else {
                     printf("| %s | %s | %zu |", op_names[op], f64 ? "f64" : "f32", n);
@@ -427,12 +440,14 @@ int main(int argc, char **argv)
     if (json) {
         printf("]}\n");
     } else
-    printf("\nGB/s of the bytes each operation must move (axpy: read x, y, write y; sum: read x; "
-           "dot: read x, y; scan: read x, write y). weft = the expression API (weft_map, "
-           "weft_reduce, weft_reduce_expr, weft_scan) on the default devices; weft host = the same "
-           "on the pool only; weft builtin = weft_axpy / weft_sum; OpenBLAS = cblas_?axpy / "
-           "cblas_?dot where installed. Ratios > 1: weft faster. numpy and numexpr: "
-           "bench/peers.py.\n");
+        printf(
+            "\nGB/s of the bytes each operation must move (axpy: read x, y, write y; sum: read x; "
+            "dot: read x, y; scan: read x, write y). weft = the expression API (weft_map, "
+            "weft_reduce, weft_reduce_expr, weft_scan) on the default devices; weft host = the "
+            "same "
+            "on the pool only; weft builtin = weft_axpy / weft_sum; OpenBLAS = cblas_?axpy / "
+            "cblas_?dot where installed. Ratios > 1: weft faster. numpy and numexpr: "
+            "bench/peers.py.\n");
     raw_cl_free(s.raw);
     weft_ctx_free(s.ctx[0]);
     weft_ctx_free(s.ctx[1]);

@@ -60,7 +60,7 @@ static weft_status black_scholes_price(weft_ctx *ctx, size_t n, const float *spo
     for (int i = 0; i < 2 && st == WEFT_OK; i++)
         st = weft_array_create(ctx, WEFT_F32, n, &out[i]);
     if (st == WEFT_OK) {
-        weft_arg args[] = {weft_arg_slice(in[0]),  weft_arg_slice(in[1]), weft_arg_slice(in[2]),
+        weft_arg args[] = {weft_arg_slice(in[0]),  weft_arg_slice(in[1]),  weft_arg_slice(in[2]),
                            weft_arg_slice(out[0]), weft_arg_slice(out[1]), weft_arg_f32(rate),
                            weft_arg_f32(vol)};
         weft_range range = {1, {n, 1, 1}, {0, 0, 0}};

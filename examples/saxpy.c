@@ -28,8 +28,7 @@ static weft_status saxpy_run(weft_ctx *ctx, float a, const float *x, float *y, s
 {
     weft_program *program = NULL;
     weft_array *xa = NULL, *ya = NULL;
-    weft_status st = weft_program_build(ctx, saxpy_source, NULL,
-                                        &program);
+    weft_status st = weft_program_build(ctx, saxpy_source, NULL, &program);
     if (st == WEFT_OK) st = weft_array_from(ctx, WEFT_F32, n, x, &xa);
     if (st == WEFT_OK) st = weft_array_from(ctx, WEFT_F32, n, y, &ya);
     if (st == WEFT_OK) {

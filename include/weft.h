@@ -59,7 +59,7 @@ extern "C" {
     X(ERR_IO, 12, "file input/output error")                                                       \
     X(ERR_THREAD, 13, "thread error")                                                              \
     X(ERR_STATE, 14, "handle in the wrong state (freed twice, or still in use)")                   \
-    X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")                       \
+    X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")                        \
     X(ERR_EXPR, 16, "malformed expression")
 
 typedef enum weft_status {
@@ -127,21 +127,21 @@ typedef struct weft_program weft_program;
 /* Context options. Initialise with weft_options_init(); the environment
  * (WEFT_DEVICES, WEFT_NUM_THREADS, ...) overrides what is left at defaults. */
 typedef struct weft_options {
-    const char *devices;     /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host" */
-    int num_threads;         /* pool width; 0: WEFT_NUM_THREADS, else online cores */
-    const char *cache_dir;   /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft */
-    int disk_cache;          /* 1 (default): keep program binaries on disk; 0: memory only */
-    int zero_copy;           /* 1 (default): wrap host memory where the device shares it */
-    weft_weights weights;    /* how pieces are sized */
-    const double *given;     /* with WEFT_WEIGHTS_GIVEN: one weight per device index */
-    size_t given_count;      /* number of entries in given[] */
-    int64_t small_elements;  /* -1 (default): measured; else arrays below this many
-                                elements live and run on the host, without a launch
-                                (0: always partition over the selected devices) */
-    uint64_t max_alloc;      /* 0: the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE; else a
-                                smaller cap per device buffer (for tests) */
-    int smoke_test;          /* 1 (default): run a tiny kernel before trusting a device */
-    weft_log_fn log;         /* NULL: WEFT_LOG to stderr, else silent */
+    const char *devices;    /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host" */
+    int num_threads;        /* pool width; 0: WEFT_NUM_THREADS, else online cores */
+    const char *cache_dir;  /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft */
+    int disk_cache;         /* 1 (default): keep program binaries on disk; 0: memory only */
+    int zero_copy;          /* 1 (default): wrap host memory where the device shares it */
+    weft_weights weights;   /* how pieces are sized */
+    const double *given;    /* with WEFT_WEIGHTS_GIVEN: one weight per device index */
+    size_t given_count;     /* number of entries in given[] */
+    int64_t small_elements; /* -1 (default): measured; else arrays below this many
+                               elements live and run on the host, without a launch
+                               (0: always partition over the selected devices) */
+    uint64_t max_alloc;     /* 0: the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE; else a
+                               smaller cap per device buffer (for tests) */
+    int smoke_test;         /* 1 (default): run a tiny kernel before trusting a device */
+    weft_log_fn log;        /* NULL: WEFT_LOG to stderr, else silent */
     void *log_user;
     weft_log_level log_level;
 } weft_options;
@@ -181,10 +181,10 @@ typedef struct weft_device_info {
     uint64_t global_mem_bytes;
     uint64_t max_alloc_bytes; /* after the max_alloc option */
     unsigned compute_units;
-    int usable;      /* passed discovery and the smoke kernel */
-    int selected;    /* gets pieces of partitioned work */
-    int zero_copy;   /* arrays wrap host memory on this device */
-    double weight;   /* share of partitioned work (0 if not selected) */
+    int usable;       /* passed discovery and the smoke kernel */
+    int selected;     /* gets pieces of partitioned work */
+    int zero_copy;    /* arrays wrap host memory on this device */
+    double weight;    /* share of partitioned work (0 if not selected) */
     char reason[256]; /* why not usable / not selected; "" otherwise */
 } weft_device_info;
 
@@ -198,14 +198,14 @@ WEFT_API const char *weft_device_kind_name(weft_device_kind kind);
 
 /* What ran where in the last operation the context completed. */
 typedef struct weft_piece_report {
-    size_t device;  /* device index */
-    size_t begin;   /* element range [begin, end) */
+    size_t device; /* device index */
+    size_t begin;  /* element range [begin, end) */
     size_t end;
-    int fell_back;  /* 1: the device failed and the host pool reran the piece */
+    int fell_back; /* 1: the device failed and the host pool reran the piece */
 } weft_piece_report;
 
-WEFT_API weft_status weft_ctx_last_pieces(weft_ctx *ctx, weft_piece_report *pieces,
-                                          size_t capacity, size_t *count);
+WEFT_API weft_status weft_ctx_last_pieces(weft_ctx *ctx, weft_piece_report *pieces, size_t capacity,
+                                          size_t *count);
 
 /* ------------------------------------------------------------------------ */
 /* Arrays: n elements of one dtype, split into one piece per selected device. */
@@ -240,10 +240,7 @@ WEFT_API weft_status weft_array_sync(weft_array *array);
 /* ------------------------------------------------------------------------ */
 /* Futures */
 
-typedef enum weft_future_state {
-    WEFT_FUTURE_PENDING = 0,
-    WEFT_FUTURE_DONE
-} weft_future_state;
+typedef enum weft_future_state { WEFT_FUTURE_PENDING = 0, WEFT_FUTURE_DONE } weft_future_state;
 
 /* Wait; returns the operation's status and sets weft_last_error() to its detail. */
 WEFT_API weft_status weft_future_wait(weft_future *future);
@@ -265,8 +262,7 @@ WEFT_API weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_arra
  * WEFT_SUM_BLOCK elements combined in index order: bit-identical on any mix of
  * devices and thread counts. *result is written when the operation completes. */
 #define WEFT_SUM_BLOCK 4096
-WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result,
-                              weft_future **future);
+WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future);
 
 /* ------------------------------------------------------------------------ */
 /* Programs and the binary cache */
@@ -280,9 +276,9 @@ WEFT_API const char *weft_program_build_log(const weft_program *program);
 WEFT_API weft_status weft_program_free(weft_program *program);
 
 typedef struct weft_cache_stats {
-    uint64_t memory_hits; /* found built in this context */
-    uint64_t disk_hits;   /* loaded from a binary on disk */
-    uint64_t misses;      /* compiled from source */
+    uint64_t memory_hits;  /* found built in this context */
+    uint64_t disk_hits;    /* loaded from a binary on disk */
+    uint64_t misses;       /* compiled from source */
     uint64_t disk_rejects; /* disk files found corrupt, truncated or foreign, rebuilt */
     uint64_t disk_writes;
 } weft_cache_stats;
@@ -290,7 +286,6 @@ typedef struct weft_cache_stats {
 WEFT_API weft_status weft_cache_stats_get(const weft_ctx *ctx, weft_cache_stats *stats);
 /* The directory in use ("" when the disk cache is off). */
 WEFT_API const char *weft_cache_dir(const weft_ctx *ctx);
-
 
 /* ------------------------------------------------------------------------ */
 /* User kernels */
@@ -318,10 +313,10 @@ typedef enum weft_arg_kind {
 
 typedef struct weft_arg {
     weft_arg_kind kind;
-    weft_array *array; /* SLICE, HALO, WHOLE */
-    size_t halo;       /* HALO: outer indices on each side */
-    weft_dtype dtype;  /* SCALAR */
-    weft_value value;            /* SCALAR */
+    weft_array *array;  /* SLICE, HALO, WHOLE */
+    size_t halo;        /* HALO: outer indices on each side */
+    weft_dtype dtype;   /* SCALAR */
+    weft_value value;   /* SCALAR */
     size_t local_bytes; /* LOCAL */
 } weft_arg;
 
@@ -446,13 +441,14 @@ WEFT_API weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *
                               size_t nbinds, weft_future **future);
 
 typedef enum weft_reduce_op {
-    WEFT_SUM = 0, /* floats: f64 result; signed ints: i64; unsigned: u64 (overflow: WEFT_ERR_RANGE) */
-    WEFT_PROD,    /* f64 result for every dtype */
-    WEFT_MIN,     /* result in the value's (promoted) dtype; NaN wins; -0.0 < +0.0 */
+    WEFT_SUM =
+        0,     /* floats: f64 result; signed ints: i64; unsigned: u64 (overflow: WEFT_ERR_RANGE) */
+    WEFT_PROD, /* f64 result for every dtype */
+    WEFT_MIN,  /* result in the value's (promoted) dtype; NaN wins; -0.0 < +0.0 */
     WEFT_MAX,
-    WEFT_ARGMIN,  /* as MIN, plus the index of its first occurrence */
+    WEFT_ARGMIN, /* as MIN, plus the index of its first occurrence */
     WEFT_ARGMAX,
-    WEFT_ANY,     /* i32 0 or 1: any element non-zero (NaN counts as non-zero) */
+    WEFT_ANY, /* i32 0 or 1: any element non-zero (NaN counts as non-zero) */
     WEFT_ALL
 } weft_reduce_op;
 

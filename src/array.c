@@ -49,7 +49,9 @@ static weft_status build_chunks(weft_array *a)
     size_t total = 0;
     for (size_t s = 0; s < nspans; s++) {
         size_t len = spans[s].end - spans[s].begin;
-        size_t cap = spans[s].device == 0 ? len + 1 : chunk_capacity(&ctx->devices[spans[s].device], a->elem_size);
+        size_t cap = spans[s].device == 0
+                         ? len + 1
+                         : chunk_capacity(&ctx->devices[spans[s].device], a->elem_size);
         total += len == 0 ? 1 : (len + cap - 1) / cap;
     }
     a->chunks = calloc(total, sizeof *a->chunks);
@@ -199,7 +201,8 @@ weft_status weft_array_chunk_to_device(weft_array *a, size_t c)
     size_t bytes = ch->count * a->elem_size;
     void *host = weft_array_host_at(a, ch->begin);
     if (!ch->buffer)
-        RETURN_ON_ERROR(dev->ops.buffer_create(dev, bytes, ch->zero_copy ? host : NULL, &ch->buffer));
+        RETURN_ON_ERROR(
+            dev->ops.buffer_create(dev, bytes, ch->zero_copy ? host : NULL, &ch->buffer));
     if (!ch->device_valid) {
         RETURN_ON_ERROR(dev->ops.to_device(dev, ch->buffer, bytes, host, ch->zero_copy));
         ch->device_valid = 1;

@@ -47,9 +47,8 @@ typedef struct weft_backend {
     weft_status (*map_expr)(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                             size_t begin, size_t n);
     /* One weft_partial per WEFT_SUM_BLOCK elements from begin (a block boundary). */
-    weft_status (*reduce_expr)(weft_device *dev, const weft_expr_call *call,
-                               const weft_view *views, size_t begin, size_t n,
-                               weft_partial *partials);
+    weft_status (*reduce_expr)(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                               size_t begin, size_t n, weft_partial *partials);
 
     /* Scans (op SUM, MIN or MAX) in two passes over blocks of WEFT_SUM_BLOCK,
      * each of 16 sub-blocks of 256 (kernels/scan.cl): subtotals[16k + s] =

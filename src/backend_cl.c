@@ -60,8 +60,8 @@ static weft_status cl_to_device(weft_device *dev, void *buffer, size_t bytes, co
     if (zero_copy) return map_sync(dev, buffer, bytes, (void *)src, 1);
     /* Non-blocking: the in-order queue runs it before the kernel that needs
      * it, and the op keeps src unchanged until finish. */
-    cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, 0, bytes, src, 0,
-                                      NULL, NULL);
+    cl_int err =
+        clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, 0, bytes, src, 0, NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
     return WEFT_OK;
 }
@@ -210,8 +210,8 @@ static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x
     RETURN_ON_ERROR(enqueue(dev, k, cl->gpu_class ? blocks * 16 : blocks, cl->gpu_class ? 16 : 0));
     /* In-order queue: the next chunk's kernel overwrites scratch only after
      * this read has copied it out. */
-    cl_int err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL,
-                                     NULL);
+    cl_int err =
+        clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
     return WEFT_OK;
 }

@@ -30,13 +30,13 @@ static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, 
              "-DREDUCE_BLOCK=%d",
              map_items(dev), WEFT_SUM_BLOCK);
     cl_program program = NULL;
-    const char *source = weft_cl(dev)->gpu_class && compiled->source_gpu ? compiled->source_gpu
-                                                                          : compiled->source;
+    const char *source =
+        weft_cl(dev)->gpu_class && compiled->source_gpu ? compiled->source_gpu : compiled->source;
     weft_status st = weft_cl_program_get(dev, source, options, &program, NULL);
     if (st == WEFT_OK) {
         cl_int err;
-        *slot = clCreateKernel(program, compiled->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce",
-                               &err);
+        *slot = clCreateKernel(program,
+                               compiled->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce", &err);
         clReleaseProgram(program);
         if (err != CL_SUCCESS) st = weft_cl_fail(dev, "clCreateKernel (expression)", err);
     }
@@ -96,8 +96,9 @@ weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const
 
 /* Partials of the chunk go to a device scratch buffer, then (in queue order,
  * without blocking) to the caller's array, valid after finish. */
-weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
-                                size_t begin, size_t n, weft_partial *partials)
+weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
+                                const weft_view *views, size_t begin, size_t n,
+                                weft_partial *partials)
 {
     if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);

@@ -11,10 +11,11 @@ static void scan_options(const weft_device *dev, weft_reduce_op op, weft_dtype t
                          size_t cap)
 {
     static const char *const ctype[] = {"float", "double", "int", "uint", "long", "ulong", "uchar"};
-    static const char *const max_value[] = {"INFINITY", "((double)INFINITY)", "INT_MAX", "UINT_MAX",
-                                            "LONG_MAX", "ULONG_MAX", "UCHAR_MAX"};
-    static const char *const min_value[] = {"(-INFINITY)", "(-(double)INFINITY)", "INT_MIN", "0u",
-                                            "LONG_MIN", "0ul", "((uchar)0)"};
+    static const char *const max_value[] = {"INFINITY", "((double)INFINITY)", "INT_MAX",
+                                            "UINT_MAX", "LONG_MAX",           "ULONG_MAX",
+                                            "UCHAR_MAX"};
+    static const char *const min_value[] = {
+        "(-INFINITY)", "(-(double)INFINITY)", "INT_MIN", "0u", "LONG_MIN", "0ul", "((uchar)0)"};
     int kind = op == WEFT_SUM ? 0 : op == WEFT_MIN ? 1 : 2;
     int is_float = t == WEFT_F32 || t == WEFT_F64;
     int is_signed = t == WEFT_I32 || t == WEFT_I64;
@@ -98,8 +99,8 @@ weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype d
     size_t bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * 16 * sizeof(uint64_t);
     RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
     /* The carries live in the op until it completes: a non-blocking write is safe. */
-    cl_int err = clEnqueueWriteBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, carries, 0, NULL,
-                                      NULL);
+    cl_int err =
+        clEnqueueWriteBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, carries, 0, NULL, NULL);
     cl_ulong count = n;
     cl_mem xm = x.buffer, ym = y.buffer;
     cl_int excl = exclusive;

@@ -78,11 +78,11 @@ static int pool_width_for(const weft_device *dev, size_t n)
     return n < dev->ctx->pool_min_elements ? 1 : 0;
 }
 
-static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x,
-                             weft_view y, size_t n)
+static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
+                             size_t n)
 {
-    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "axpy needs f32 or f64, got %s",
-              weft_dtype_name(dtype));
+    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE,
+              "axpy needs f32 or f64, got %s", weft_dtype_name(dtype));
     axpy_args args = {dtype, a, x.host, y.host};
     weft_pool_parallel_for(dev->ctx->pool, n, MAP_GRAIN, pool_width_for(dev, n), axpy_range, &args);
     return WEFT_OK;
@@ -145,8 +145,8 @@ static void sum_range(void *arg, size_t first_block, size_t end_block)
 static weft_status host_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
                                    double *partials)
 {
-    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "sum needs f32 or f64, got %s",
-              weft_dtype_name(dtype));
+    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE,
+              "sum needs f32 or f64, got %s", weft_dtype_name(dtype));
     sum_args args = {dtype, x.host, n, partials};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     weft_pool_parallel_for(dev->ctx->pool, blocks, 16, pool_width_for(dev, n), sum_range, &args);

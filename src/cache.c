@@ -111,8 +111,7 @@ static int write_all(int fd, const void *data, size_t size)
     return 1;
 }
 
-weft_status weft_cache_store(const char *dir, const uint8_t key[32], const void *data,
-                             size_t size)
+weft_status weft_cache_store(const char *dir, const uint8_t key[32], const void *data, size_t size)
 {
     RETURN_IF(size > WEFT_CACHE_MAX_PAYLOAD, WEFT_ERR_CACHE, "binary of %zu bytes is too large",
               size);

@@ -19,8 +19,7 @@ weft_status weft_cache_parse(const void *file, size_t file_size, const uint8_t k
  * a file was there but is corrupt, truncated or for another key. */
 weft_status weft_cache_load(const char *dir, const uint8_t key[32], unsigned char **data,
                             size_t *size);
-weft_status weft_cache_store(const char *dir, const uint8_t key[32], const void *data,
-                             size_t size);
+weft_status weft_cache_store(const char *dir, const uint8_t key[32], const void *data, size_t size);
 /* WEFT_CACHE_DIR, else $XDG_CACHE_HOME/weft, else $HOME/.cache/weft; malloc'd. */
 char *weft_cache_default_dir(void);
 /* mkdir -p; WEFT_ERR_IO if it cannot be made or written. */

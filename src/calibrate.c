@@ -85,8 +85,8 @@ static int load_record(const weft_device *dev, device_speed *speed)
     record_path(dev, path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f) return 0;
-    int ok = fscanf(f, "weft-calibration-1 %lf %lf", &speed->bytes_per_sec,
-                    &speed->launch_seconds) == 2;
+    int ok =
+        fscanf(f, "weft-calibration-1 %lf %lf", &speed->bytes_per_sec, &speed->launch_seconds) == 2;
     fclose(f);
     return ok && isfinite(speed->bytes_per_sec) && speed->bytes_per_sec > 1e6 &&
            isfinite(speed->launch_seconds) && speed->launch_seconds > 0 &&
@@ -101,8 +101,10 @@ static void store_record(const weft_device *dev, const device_speed *speed)
     snprintf(temp, sizeof temp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(temp, "w");
     if (!f) return;
-    int ok = fprintf(f, "weft-calibration-1 %.6g %.6g\n# bytes/s of f32 axpy, launch+finish seconds (%s)\n",
-                     speed->bytes_per_sec, speed->launch_seconds, dev->info.name) > 0;
+    int ok =
+        fprintf(f,
+                "weft-calibration-1 %.6g %.6g\n# bytes/s of f32 axpy, launch+finish seconds (%s)\n",
+                speed->bytes_per_sec, speed->launch_seconds, dev->info.name) > 0;
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(temp, path) != 0) remove(temp);
 }
@@ -173,8 +175,9 @@ void weft_ctx_calibrate(weft_ctx *ctx)
         dev->launch_seconds = speed.launch_seconds;
         if (need_weights) dev->info.weight = speed.bytes_per_sec;
         if (d > 0 && speed.launch_seconds < min_launch) min_launch = speed.launch_seconds;
-        weft_log(&ctx->log, WEFT_LOG_INFO, "calibration: device %zu streams %.2f GB/s, launch %.1f us",
-                 d, speed.bytes_per_sec * 1e-9, speed.launch_seconds * 1e6);
+        weft_log(&ctx->log, WEFT_LOG_INFO,
+                 "calibration: device %zu streams %.2f GB/s, launch %.1f us", d,
+                 speed.bytes_per_sec * 1e-9, speed.launch_seconds * 1e6);
     }
     if (ctx->small_elements < 0) {
         int64_t small = 0;

@@ -18,7 +18,7 @@ weft_status weft_cl_fail(const weft_device *dev, const char *call, cl_int err);
 typedef struct weft_cl_kernels {
     cl_kernel axpy[2]; /* f32, f64 */
     cl_kernel sum[2];
-    int built;         /* 1 ok, -1 failed (use the reference) */
+    int built; /* 1 ok, -1 failed (use the reference) */
 } weft_cl_kernels;
 
 typedef struct weft_cl_device {
@@ -33,7 +33,7 @@ typedef struct weft_cl_device {
     pthread_mutex_t lock; /* lazy kernel creation */
     weft_cl_kernels kernels;
     cl_kernel scan[3][WEFT_DTYPE_COUNT][2]; /* [sum/min/max][dtype][totals/apply] */
-    cl_mem scratch; /* per-block partials of the chunk being summed */
+    cl_mem scratch;                         /* per-block partials of the chunk being summed */
     size_t scratch_bytes;
     int failed_since_finish;
 } weft_cl_device;
@@ -55,8 +55,9 @@ typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;
 weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                              size_t begin, size_t n);
-weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
-                                size_t begin, size_t n, weft_partial *partials);
+weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
+                                const weft_view *views, size_t begin, size_t n,
+                                weft_partial *partials);
 
 weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
                                 size_t n, uint64_t *subtotals);

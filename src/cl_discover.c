@@ -48,7 +48,8 @@ static void describe(weft_ctx *ctx, weft_device *dev, cl_platform_id platform, c
     clGetDeviceInfo(id, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
     info->kind = kind_of(type);
     info->global_mem_bytes = mem;
-    info->max_alloc_bytes = ctx->max_alloc && ctx->max_alloc < max_alloc ? ctx->max_alloc : max_alloc;
+    info->max_alloc_bytes =
+        ctx->max_alloc && ctx->max_alloc < max_alloc ? ctx->max_alloc : max_alloc;
     info->compute_units = units;
     info->zero_copy = ctx->zero_copy && (unified || info->kind == WEFT_DEVICE_CPU) &&
                       align_bits / 8 <= weft_array_wrap_alignment();

@@ -56,8 +56,10 @@ static unsigned parse_faults(const char *text)
     static const struct {
         const char *name;
         unsigned flag;
-    } table[] = {{"launch", WEFT_FAULT_LAUNCH}, {"finish", WEFT_FAULT_FINISH},
-                 {"write", WEFT_FAULT_WRITE},   {"smoke", WEFT_FAULT_SMOKE},
+    } table[] = {{"launch", WEFT_FAULT_LAUNCH},
+                 {"finish", WEFT_FAULT_FINISH},
+                 {"write", WEFT_FAULT_WRITE},
+                 {"smoke", WEFT_FAULT_SMOKE},
                  {"build", WEFT_FAULT_BUILD}};
     unsigned faults = 0;
     if (!text) return 0;
@@ -111,8 +113,8 @@ static int token_valid(const char *token)
 static weft_status select_devices(weft_ctx *ctx, const char *spec)
 {
     char copy[512];
-    RETURN_IF(strlen(spec) >= sizeof copy, WEFT_ERR_INVALID_ARG, "device list \"%.40s...\" too long",
-              spec);
+    RETURN_IF(strlen(spec) >= sizeof copy, WEFT_ERR_INVALID_ARG,
+              "device list \"%.40s...\" too long", spec);
     strcpy(copy, spec);
     char *save = NULL;
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
@@ -232,8 +234,8 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     GOTO_ERROR_ON(select_devices(ctx, spec));
     GOTO_ERROR_ON(apply_weights(ctx));
     for (size_t d = 0; d < ctx->ndevices; d++)
-        weft_log(&ctx->log, WEFT_LOG_INFO, "device %zu: %s [%s]%s%s", d,
-                 ctx->devices[d].info.name, weft_device_kind_name(ctx->devices[d].info.kind),
+        weft_log(&ctx->log, WEFT_LOG_INFO, "device %zu: %s [%s]%s%s", d, ctx->devices[d].info.name,
+                 weft_device_kind_name(ctx->devices[d].info.kind),
                  ctx->devices[d].info.selected ? " selected" : "",
                  ctx->devices[d].info.usable ? "" : " (set aside)");
     free(spec);

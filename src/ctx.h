@@ -35,23 +35,29 @@ struct weft_ctx {
     weft_weights weights;
     double *given;
     size_t given_count;
-    int64_t small_elements;     /* -1 until measured */
-    size_t pool_min_elements;   /* below: the calling thread alone */
+    int64_t small_elements;   /* -1 until measured */
+    size_t pool_min_elements; /* below: the calling thread alone */
     unsigned faults;
-    long fault_call;           /* WEFT_FAULT=call:K: the K-th OpenCL call site fails */
+    long fault_call; /* WEFT_FAULT=call:K: the K-th OpenCL call site fails */
     atomic_long fault_calls;
     int calibrated;
     pthread_mutex_t lock; /* calibration, notes, last pieces */
     weft_stream stream;
     weft_program_cache *programs;
-    weft_compiled *compiled; /* expressions (ops/expr_cache.c), under lock */
+    weft_compiled *compiled;                /* expressions (ops/expr_cache.c), under lock */
     atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */
-    double last_kernel_seconds; /* weft_ctx_last_kernel_time, under lock */
+    double last_kernel_seconds;             /* weft_ctx_last_kernel_time, under lock */
     weft_piece_report *last_pieces;
     size_t last_count, last_capacity;
 };
 
-enum { WEFT_CACHE_MEMORY_HIT, WEFT_CACHE_DISK_HIT, WEFT_CACHE_MISS, WEFT_CACHE_REJECT, WEFT_CACHE_WRITE };
+enum {
+    WEFT_CACHE_MEMORY_HIT,
+    WEFT_CACHE_DISK_HIT,
+    WEFT_CACHE_MISS,
+    WEFT_CACHE_REJECT,
+    WEFT_CACHE_WRITE
+};
 
 static inline void weft_cache_count(weft_ctx *ctx, int which)
 {

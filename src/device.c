@@ -31,8 +31,8 @@ weft_status weft_device_impl(const weft_ctx *ctx, size_t index, const char *prim
 {
     RETURN_IF(!ctx || !primitive || !impl, WEFT_ERR_NULL, "weft_device_impl: NULL argument");
     RETURN_IF(index >= ctx->ndevices, WEFT_ERR_RANGE, "device %zu of %zu", index, ctx->ndevices);
-    RETURN_IF(strcmp(primitive, "axpy") != 0 && strcmp(primitive, "sum") != 0,
-              WEFT_ERR_INVALID_ARG, "unknown primitive \"%s\" (axpy, sum)", primitive);
+    RETURN_IF(strcmp(primitive, "axpy") != 0 && strcmp(primitive, "sum") != 0, WEFT_ERR_INVALID_ARG,
+              "unknown primitive \"%s\" (axpy, sum)", primitive);
     const weft_device *dev = &ctx->devices[index];
     *impl = dev->ops.impl(dev, primitive);
     return WEFT_OK;

@@ -13,8 +13,8 @@ struct weft_future {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int done;
-    int observed;      /* the user saw the status (wait or status) */
-    int user_released; /* the user dropped their reference */
+    int observed;        /* the user saw the status (wait or status) */
+    int user_released;   /* the user dropped their reference */
     weft_stream *stream; /* where an unobserved failure is reported */
     weft_status status;
     char *detail; /* the failing operation's weft_last_error() */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const dtype_cl_names[WEFT_DTYPE_COUNT] = {"float", "double", "int", "uint",
+static const char *const dtype_cl_names[WEFT_DTYPE_COUNT] = {"float", "double", "int",  "uint",
                                                              "long",  "ulong",  "uchar"};
 static const char *const kind_names[] = {"slice", "halo slice", "whole", "scalar", "local"};
 
@@ -82,8 +82,8 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
     RETURN_IF(!params, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the signature");
     size_t count = 0;
-    weft_status st = weft_cl_kernel_params(job->program, dev, job->name, params, job->nargs + 1,
-                                           &count);
+    weft_status st =
+        weft_cl_kernel_params(job->program, dev, job->name, params, job->nargs + 1, &count);
     if (st == WEFT_ERR_UNSUPPORTED) { /* no argument info: assume every slice is written */
         for (size_t k = 0; k < job->nargs; k++)
             job->writes[k] = job->args[k].kind <= WEFT_ARG_HALO;
@@ -99,10 +99,11 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
         const weft_param *p = &params[k];
         int is_array = a->kind <= WEFT_ARG_WHOLE;
         int want_address = is_array ? 1 : a->kind == WEFT_ARG_LOCAL ? 2 : 0;
-        int address_ok = p->address == want_address || (a->kind == WEFT_ARG_WHOLE && p->address == 3);
+        int address_ok =
+            p->address == want_address || (a->kind == WEFT_ARG_WHOLE && p->address == 3);
         GOTO_ERROR_IF(!address_ok, WEFT_ERR_INVALID_ARG,
-                      "weft_launch: argument %zu (%s %s) of kernel %s cannot take a %s", k,
-                      p->type, p->name, job->name, kind_names[a->kind]);
+                      "weft_launch: argument %zu (%s %s) of kernel %s cannot take a %s", k, p->type,
+                      p->name, job->name, kind_names[a->kind]);
         if (is_array || a->kind == WEFT_ARG_SCALAR) {
             weft_dtype dt = is_array ? a->array->dtype : a->dtype;
             GOTO_ERROR_IF(!type_matches(p->type, dt, is_array), WEFT_ERR_DTYPE,
@@ -129,7 +130,8 @@ static weft_status split_range(weft_launch_job *job)
     weft_ctx *ctx = job->program->ctx;
     weft_ctx_calibrate(ctx);
     size_t outer = weft_range_outer(&job->range);
-    size_t granule = job->range.local[job->range.dims - 1] ? job->range.local[job->range.dims - 1] : 1;
+    size_t granule =
+        job->range.local[job->range.dims - 1] ? job->range.local[job->range.dims - 1] : 1;
     double *weights = calloc(ctx->ndevices, sizeof *weights);
     size_t *shares = calloc(ctx->ndevices, sizeof *shares);
     job->pieces = calloc(ctx->ndevices, sizeof *job->pieces);
@@ -147,7 +149,8 @@ static weft_status split_range(weft_launch_job *job)
         job->pieces[job->npieces++] = (weft_launch_piece){d, begin, end, PIECE_PENDING};
         begin = end;
     }
-    if (job->npieces == 0) job->pieces[job->npieces++] = (weft_launch_piece){0, 0, outer, PIECE_PENDING};
+    if (job->npieces == 0)
+        job->pieces[job->npieces++] = (weft_launch_piece){0, 0, outer, PIECE_PENDING};
 error:
     free(weights);
     free(shares);
@@ -163,8 +166,8 @@ typedef struct host_chunk_args {
 static void host_chunk(void *arg, size_t begin, size_t end)
 {
     const host_chunk_args *h = arg;
-    weft_host_call call = {&h->job->range, h->offset + begin, h->offset + end, h->pointers,
-                           h->job->nargs, h->job->user};
+    weft_host_call call = {&h->job->range, h->offset + begin, h->offset + end,
+                           h->pointers,    h->job->nargs,     h->job->user};
     h->job->host_fn(&call);
 }
 
@@ -227,9 +230,9 @@ static weft_status launch_run(weft_op *base)
     weft_piece_report reports[64];
     size_t count = job->npieces < 64 ? job->npieces : 64;
     for (size_t p = 0; p < count; p++)
-        reports[p] = (weft_piece_report){job->pieces[p].device, job->pieces[p].begin,
-                                         job->pieces[p].end,
-                                         job->pieces[p].device && job->pieces[p].state != PIECE_DONE};
+        reports[p] =
+            (weft_piece_report){job->pieces[p].device, job->pieces[p].begin, job->pieces[p].end,
+                                job->pieces[p].device && job->pieces[p].state != PIECE_DONE};
     if (st == WEFT_OK) {
         weft_ctx_set_pieces(ctx, reports, count);
         pthread_mutex_lock(&ctx->lock);
@@ -295,12 +298,11 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
     for (size_t k = 0; k < nargs; k++) {
         if (args[k].kind != WEFT_ARG_HALO) continue;
         for (size_t p = 0; p < job->npieces; p++)
-            GOTO_ERROR_IF(args[k].halo > job->pieces[p].end - job->pieces[p].begin,
-                          WEFT_ERR_INVALID_ARG,
-                          "weft_launch: argument %zu has a halo of %zu, larger than the piece of "
-                          "%zu outer indices on device %zu",
-                          k, args[k].halo, job->pieces[p].end - job->pieces[p].begin,
-                          job->pieces[p].device);
+            GOTO_ERROR_IF(
+                args[k].halo > job->pieces[p].end - job->pieces[p].begin, WEFT_ERR_INVALID_ARG,
+                "weft_launch: argument %zu has a halo of %zu, larger than the piece of "
+                "%zu outer indices on device %zu",
+                k, args[k].halo, job->pieces[p].end - job->pieces[p].begin, job->pieces[p].device);
     }
     for (size_t k = 0; k < nargs; k++)
         if (args[k].kind <= WEFT_ARG_WHOLE) job->base.arrays[job->base.narrays++] = args[k].array;

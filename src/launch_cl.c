@@ -62,7 +62,8 @@ weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name,
                                  &address, NULL);
         if (err == CL_KERNEL_ARG_INFO_NOT_AVAILABLE)
             return weft_error_set(WEFT_ERR_UNSUPPORTED, "no kernel argument info");
-        if (err != CL_SUCCESS) return weft_cl_fail(&p->ctx->devices[dev], "clGetKernelArgInfo", err);
+        if (err != CL_SUCCESS)
+            return weft_cl_fail(&p->ctx->devices[dev], "clGetKernelArgInfo", err);
         clGetKernelArgInfo(kernel, i, CL_KERNEL_ARG_TYPE_QUALIFIER, sizeof type_q, &type_q, NULL);
         clGetKernelArgInfo(kernel, i, CL_KERNEL_ARG_TYPE_NAME, sizeof w->type, w->type, NULL);
         clGetKernelArgInfo(kernel, i, CL_KERNEL_ARG_NAME, sizeof w->name, w->name, NULL);
@@ -80,7 +81,7 @@ weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name,
 typedef struct staged {
     cl_mem mem;
     int zero_copy;
-    void *home;   /* host memory of the owned part, for written arguments */
+    void *home;    /* host memory of the owned part, for written arguments */
     size_t offset; /* bytes into mem where the owned part starts */
     size_t bytes;  /* of the owned part */
 } staged;
@@ -101,9 +102,9 @@ static weft_status stage_array(const weft_device *dev, const weft_launch_job *jo
     cl_int err;
     if (a->kind == WEFT_ARG_WHOLE) {
         int zc = dev->info.zero_copy && (uintptr_t)arr->host % cl->base_align == 0;
-        s->mem = clCreateBuffer(cl->context,
-                                CL_MEM_READ_ONLY | (zc ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
-                                arr->n ? arr->n * elem : 1, arr->host, &err);
+        s->mem = clCreateBuffer(
+            cl->context, CL_MEM_READ_ONLY | (zc ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
+            arr->n ? arr->n * elem : 1, arr->host, &err);
         return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clCreateBuffer (whole)", err);
     }
     unsigned char *own = arr->host + piece->begin * inner * elem;
@@ -204,8 +205,8 @@ static weft_status collect_piece(weft_launch_job *job, weft_launch_piece *piece,
                 err = clEnqueueUnmapMemObject(q, st[k].mem, mapped, 0, NULL, NULL);
             }
         } else {
-            err = clEnqueueReadBuffer(q, st[k].mem, CL_TRUE, st[k].offset, st[k].bytes, st[k].home, 0,
-                                      NULL, NULL);
+            err = clEnqueueReadBuffer(q, st[k].mem, CL_TRUE, st[k].offset, st[k].bytes, st[k].home,
+                                      0, NULL, NULL);
         }
         if (err != CL_SUCCESS) {
             *late = 1;

@@ -13,7 +13,7 @@ typedef struct pool_job {
     atomic_size_t next; /* first index not yet handed out */
     int joined;         /* workers that entered the job (under pool->lock) */
     int max_joined;
-    int active;         /* workers still inside it (under pool->lock) */
+    int active; /* workers still inside it (under pool->lock) */
 } pool_job;
 
 struct weft_pool {
@@ -21,10 +21,10 @@ struct weft_pool {
     pthread_cond_t work_cond; /* a job was posted, or stop */
     pthread_cond_t done_cond; /* a worker left a job */
     pthread_t *workers;
-    int threads;   /* width including the caller */
-    int started;   /* workers running */
+    int threads; /* width including the caller */
+    int started; /* workers running */
     int stop;
-    int busy;      /* a parallel_for owns the pool */
+    int busy; /* a parallel_for owns the pool */
     unsigned long generation;
     pool_job *job;
     weft_pool *next_registered;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static void program_destroy(weft_program *p)
 {
     for (weft_kernel_entry *k = p->kernels, *next; k; k = next) {

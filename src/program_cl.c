@@ -147,8 +147,8 @@ static cl_program from_binary(weft_device *dev, const unsigned char *bin, size_t
 {
     weft_cl_device *cl = weft_cl(dev);
     cl_int err, bin_status;
-    cl_program program = clCreateProgramWithBinary(cl->context, 1, &cl->id, &size, &bin,
-                                                   &bin_status, &err);
+    cl_program program =
+        clCreateProgramWithBinary(cl->context, 1, &cl->id, &size, &bin, &bin_status, &err);
     if (err != CL_SUCCESS || bin_status != CL_SUCCESS) {
         if (program) clReleaseProgram(program);
         return NULL;

@@ -98,7 +98,7 @@ static int acceptable(weft_status st)
 #define TRY(expr)                                                                                  \
     do {                                                                                           \
         weft_status st_ = (expr);                                                                  \
-        if (!acceptable(st_)) fail_msg("k=%ld: %s -> %s", k, #expr, weft_last_error());           \
+        if (!acceptable(st_)) fail_msg("k=%ld: %s -> %s", k, #expr, weft_last_error());            \
         if (st_ != WEFT_OK) goto done;                                                             \
     } while (0)
 
@@ -160,10 +160,12 @@ static void run_every_k(const char *devices)
     for (; k < 100000; k++) {
         int done = scenario(k, devices);
         long leaked = atomic_load(&live) - before;
-        if (leaked != 0) fail_msg("%s: allocation %ld failing leaked %ld blocks", devices, k, leaked);
+        if (leaked != 0)
+            fail_msg("%s: allocation %ld failing leaked %ld blocks", devices, k, leaked);
         if (done && atomic_load(&calls) < k) break; /* k beyond the last allocation */
     }
-    print_message("%s: %ld allocation sites failed one at a time, no leak, no crash\n", devices, k - 1);
+    print_message("%s: %ld allocation sites failed one at a time, no leak, no crash\n", devices,
+                  k - 1);
     assert_true(k > 20);
 }
 

@@ -171,8 +171,10 @@ static void test_larger_than_max_alloc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_every_dtype), cmocka_unit_test(test_create_is_zeroed),
-        cmocka_unit_test(test_ranges),                 cmocka_unit_test(test_wrap_aligned_and_not),
+        cmocka_unit_test(test_round_trip_every_dtype),
+        cmocka_unit_test(test_create_is_zeroed),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_wrap_aligned_and_not),
         cmocka_unit_test(test_larger_than_max_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,8 @@ static void expect_rejected(void (*damage)(const char *path), const char *why)
     unsigned char *data = NULL;
     size_t size = 0;
     weft_status st = weft_cache_load(dir, key, &data, &size);
-    if (st != WEFT_ERR_CACHE) fail_msg("%s: expected WEFT_ERR_CACHE, got %s", why, weft_status_str(st));
+    if (st != WEFT_ERR_CACHE)
+        fail_msg("%s: expected WEFT_ERR_CACHE, got %s", why, weft_status_str(st));
     assert_null(data);
 }
 
@@ -195,7 +196,8 @@ static void test_concurrent_writers(void **state)
                 /* Readers racing writers see a whole file or none, never half. */
                 weft_status st = weft_cache_load(dir, key, &data, &size);
                 if (st == WEFT_ERR_CACHE) _exit(2);
-                if (st == WEFT_OK && (size != sizeof payload || memcmp(data, payload, size))) _exit(3);
+                if (st == WEFT_OK && (size != sizeof payload || memcmp(data, payload, size)))
+                    _exit(3);
                 free(data);
             }
             _exit(0);

@@ -91,12 +91,29 @@ static void test_errors_point_at_the_column(void **state)
 static void test_random_text_never_crashes(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {"x",   "y",  "a",  "i",    "1",     "2.5", "1e3", "0x1f",
-                                         "+",   "-",  "*",  "/",    "%",     "(",   ")",   ",",
-                                         "?",   ":",  "=",  ";",    "<",     ">=",  "==",  "&&",
-                                         "||",  "!",  "~",  "<<",   ">>",    "&",   "|",   "^",
-                                         "sqrt", "pow", "fma", "(int)", "(float)", "\n", " ", "#c\n",
-                                         "\x01", "max", "clamp", "@", "1e", "9999999999999999999999"};
+    static const char *const tokens[] = {"x",       "y",
+                                         "a",       "i",
+                                         "1",       "2.5",
+                                         "1e3",     "0x1f",
+                                         "+",       "-",
+                                         "*",       "/",
+                                         "%",       "(",
+                                         ")",       ",",
+                                         "?",       ":",
+                                         "=",       ";",
+                                         "<",       ">=",
+                                         "==",      "&&",
+                                         "||",      "!",
+                                         "~",       "<<",
+                                         ">>",      "&",
+                                         "|",       "^",
+                                         "sqrt",    "pow",
+                                         "fma",     "(int)",
+                                         "(float)", "\n",
+                                         " ",       "#c\n",
+                                         "\x01",    "max",
+                                         "clamp",   "@",
+                                         "1e",      "9999999999999999999999"};
     /* The parser is under test, not the OpenCL compiler: run on the pool. */
     weft_options o = test_options();
     o.devices = "host";
@@ -150,8 +167,9 @@ static void test_arithmetic_matches_c_bit_for_bit(void **state)
         ASSERT_OK(weft_array_from(ctx, WEFT_F32, n, y, &ya));
         ASSERT_OK(weft_array_create(ctx, WEFT_F32, n, &ua));
         ASSERT_OK(weft_array_from(ctx, WEFT_F64, n, d, &da));
-        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya), weft_bind_array("u", ua),
-                         weft_bind_array("d", da), weft_bind_f32("a", 0.75f)};
+        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya),
+                         weft_bind_array("u", ua), weft_bind_array("d", da),
+                         weft_bind_f32("a", 0.75f)};
         /* two outputs, temporaries, select, literal typing, an f64 input */
         ASSERT_OK(weft_map(ctx,
                            "t = x * x; u = a * x + y; y = t > 0.25 ? t - y * 2.5 : -x / 3;\n"
@@ -167,7 +185,8 @@ static void test_arithmetic_matches_c_bit_for_bit(void **state)
         assert_true(same_floats(got, u, n));
         ASSERT_OK(weft_array_read(ya, 0, n, got));
         for (size_t k = 0; k < n; k++)
-            if (!same_floats(&got[k], &y[k], 1)) fail_msg("n=%zu y[%zu] %g vs %g", n, k, got[k], y[k]);
+            if (!same_floats(&got[k], &y[k], 1))
+                fail_msg("n=%zu y[%zu] %g vs %g", n, k, got[k], y[k]);
         ASSERT_OK(weft_array_read(da, 0, n, dgot));
         assert_true(same_doubles(dgot, d, n));
         /* swap through a temporary: outputs may alias inputs */
@@ -242,7 +261,8 @@ static void test_integers_and_conversions(void **state)
     }
     ASSERT_OK(weft_array_read(qa, 0, N, got));
     for (int j = 0; j < N; j++)
-        if (got[j] != q[j]) fail_msg("q[%d] = %d, want %d (m %d k %d)", j, got[j], q[j], m[j], k[j]);
+        if (got[j] != q[j])
+            fail_msg("q[%d] = %d, want %d (m %d k %d)", j, got[j], q[j], m[j], k[j]);
     /* float -> int saturates, NaN -> 0; into u8: integers wrap, floats saturate */
     ASSERT_OK(weft_map(ctx, "q = (int)(x * 1e9); b = x * 100", bd, 5, NULL));
     ASSERT_OK(weft_array_read(qa, 0, N, got));
@@ -258,8 +278,9 @@ static void test_integers_and_conversions(void **state)
     ASSERT_OK(weft_array_read(qa, 0, N, got));
     for (int j = 0; j < N; j++) {
         assert_int_equal(b8got[j], (uint8_t)m[j]);
-        int32_t want = (int32_t)((uint32_t)(m[j] & 255) + (uint32_t)abs(k[j]) +
-                                 (uint32_t)(m[j] < k[j] ? m[j] : k[j]) - (uint32_t)(k[j] > 0 ? k[j] : 0));
+        int32_t want =
+            (int32_t)((uint32_t)(m[j] & 255) + (uint32_t)abs(k[j]) +
+                      (uint32_t)(m[j] < k[j] ? m[j] : k[j]) - (uint32_t)(k[j] > 0 ? k[j] : 0));
         assert_int_equal(got[j], want);
     }
     weft_array_free(ma);
@@ -303,15 +324,15 @@ static void test_math_builtins_within_ulp(void **state)
 {
     (void)state;
     static const math_case cases[] = {
-        {"y = sqrt(x)", sqrt, 0, 1e6, 0},       {"y = rsqrt(x)", ref_rsqrt, 1e-3, 1e6, 2},
-        {"y = exp(x)", exp, -80, 80, 3},        {"y = exp2(x)", exp2, -100, 100, 3},
-        {"y = log(x)", log, 1e-6, 1e6, 3},      {"y = log2(x)", log2, 1e-6, 1e6, 3},
-        {"y = log10(x)", log10, 1e-6, 1e6, 3},  {"y = sin(x)", sin, -100, 100, 4},
-        {"y = cos(x)", cos, -100, 100, 4},      {"y = tan(x)", tan, -1.5, 1.5, 5},
-        {"y = tanh(x)", tanh, -10, 10, 5},      {"y = atan(x)", atan, -100, 100, 5},
-        {"y = cbrt(x)", cbrt, -1e6, 1e6, 2},    {"y = erf(x)", erf, -4, 4, 16},
-        {"y = floor(x)", floor, -1e6, 1e6, 0},  {"y = fabs(x)", fabs, -1e6, 1e6, 0},
-        {"y = round(x)", round, -1e3, 1e3, 0},  {"y = expm1(x)", expm1, -10, 10, 3},
+        {"y = sqrt(x)", sqrt, 0, 1e6, 0},      {"y = rsqrt(x)", ref_rsqrt, 1e-3, 1e6, 2},
+        {"y = exp(x)", exp, -80, 80, 3},       {"y = exp2(x)", exp2, -100, 100, 3},
+        {"y = log(x)", log, 1e-6, 1e6, 3},     {"y = log2(x)", log2, 1e-6, 1e6, 3},
+        {"y = log10(x)", log10, 1e-6, 1e6, 3}, {"y = sin(x)", sin, -100, 100, 4},
+        {"y = cos(x)", cos, -100, 100, 4},     {"y = tan(x)", tan, -1.5, 1.5, 5},
+        {"y = tanh(x)", tanh, -10, 10, 5},     {"y = atan(x)", atan, -100, 100, 5},
+        {"y = cbrt(x)", cbrt, -1e6, 1e6, 2},   {"y = erf(x)", erf, -4, 4, 16},
+        {"y = floor(x)", floor, -1e6, 1e6, 0}, {"y = fabs(x)", fabs, -1e6, 1e6, 0},
+        {"y = round(x)", round, -1e3, 1e3, 0}, {"y = expm1(x)", expm1, -10, 10, 3},
     };
     enum { N = 20000 };
     float *x = malloc(N * 4), *got = malloc(N * 4);
@@ -322,8 +343,9 @@ static void test_math_builtins_within_ulp(void **state)
     uint64_t seed = 5;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (int j = 0; j < N; j++)
-            x[j] = (float)(cases[c].lo + (cases[c].hi - cases[c].lo) *
-                                             ((double)(test_rng(&seed) >> 11) / 9007199254740992.0));
+            x[j] =
+                (float)(cases[c].lo + (cases[c].hi - cases[c].lo) *
+                                          ((double)(test_rng(&seed) >> 11) / 9007199254740992.0));
         ASSERT_OK(weft_array_write(xa, 0, N, x));
         ASSERT_OK(weft_map(ctx, cases[c].text, b, 2, NULL));
         ASSERT_OK(weft_array_read(ya, 0, N, got));

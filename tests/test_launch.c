@@ -16,7 +16,8 @@ static void test_saxpy_example(void **state)
     static const size_t sizes[] = {1, 7, 4096, 100003};
     for (size_t s = 0; s < 4; s++) {
         size_t n = sizes[s];
-        float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
+        float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y),
+              *ref = malloc(n * sizeof *ref);
         fill_f32(x, n, 3 * n);
         fill_f32(y, n, 3 * n + 1);
         for (size_t i = 0; i < n; i++)
@@ -212,7 +213,8 @@ static void test_local_memory_and_scalars(void **state)
     weft_array *xa, *out;
     ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &out));
-    weft_arg args[] = {weft_arg_slice(xa), weft_arg_slice(out), weft_arg_local(GROUP * sizeof(float))};
+    weft_arg args[] = {weft_arg_slice(xa), weft_arg_slice(out),
+                       weft_arg_local(GROUP * sizeof(float))};
     weft_range r = {1, {N, 1, 1}, {GROUP, 0, 0}};
     ASSERT_OK(weft_launch(p, "group_sum", &r, args, 3, NULL, NULL, NULL));
     ASSERT_OK(weft_array_read(out, 0, N, got));
@@ -225,9 +227,10 @@ static void test_local_memory_and_scalars(void **state)
     }
     weft_array *d;
     ASSERT_OK(weft_array_create(ctx, WEFT_F64, 7, &d));
-    weft_arg s[] = {weft_arg_slice(d),   weft_arg_f32(1.5f),   weft_arg_f64(-2.25),
-                    weft_arg_i32(-7),    weft_arg_u32(4000000000u), weft_arg_i64(-5000000000ll),
-                    weft_arg_u64(1ull << 40), weft_arg_u8(200)};
+    weft_arg s[] = {weft_arg_slice(d),         weft_arg_f32(1.5f),
+                    weft_arg_f64(-2.25),       weft_arg_i32(-7),
+                    weft_arg_u32(4000000000u), weft_arg_i64(-5000000000ll),
+                    weft_arg_u64(1ull << 40),  weft_arg_u8(200)};
     weft_range one = {1, {1, 1, 1}, {0, 0, 0}}; /* one work-item owning all 7 elements */
     ASSERT_OK(weft_launch(p, "scalars", &one, s, 8, NULL, NULL, NULL));
     double values[7], want[7] = {1.5, -2.25, -7, 4000000000.0, -5000000000.0, 1099511627776.0, 200};

@@ -135,8 +135,10 @@ static void test_sum_reproducible_across_splits(void **state)
     size_t ndev;
     weft_device_count(probe, &ndev);
     weft_ctx_free(probe);
-    double given[4][8] = {{1, 1, 1, 1, 1, 1, 1, 1}, {1, 3, 1, 1, 1, 1, 1, 1},
-                          {0, 1, 5, 1, 1, 1, 1, 1}, {1, 0, 0, 0, 0, 0, 0, 0}};
+    double given[4][8] = {{1, 1, 1, 1, 1, 1, 1, 1},
+                          {1, 3, 1, 1, 1, 1, 1, 1},
+                          {0, 1, 5, 1, 1, 1, 1, 1},
+                          {1, 0, 0, 0, 0, 0, 0, 0}};
     double first = 0;
     for (int w = 0; w < 4; w++) {
         weft_options o = test_options();

@@ -25,7 +25,8 @@ static void check_each_once(weft_pool *pool, size_t n, size_t grain, int width)
     hits h = {count, pool};
     weft_pool_parallel_for(pool, n, grain, width, mark, &h);
     for (size_t i = 0; i < n; i++)
-        if (count[i] != 1) fail_msg("n=%zu grain=%zu: index %zu ran %d times", n, grain, i, count[i]);
+        if (count[i] != 1)
+            fail_msg("n=%zu grain=%zu: index %zu ran %d times", n, grain, i, count[i]);
     free(count);
 }
 
@@ -134,8 +135,8 @@ static void test_fork_child_uses_pool(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_index_once),    cmocka_unit_test(test_nested_runs_inline),
-        cmocka_unit_test(test_concurrent_callers),  cmocka_unit_test(test_lazy_start_and_free),
+        cmocka_unit_test(test_every_index_once),     cmocka_unit_test(test_nested_runs_inline),
+        cmocka_unit_test(test_concurrent_callers),   cmocka_unit_test(test_lazy_start_and_free),
         cmocka_unit_test(test_fork_child_uses_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,13 +25,20 @@ static const size_t sizes[] = {1, 2, 17, 4095, 4096, 4097, 100003};
 static double get_f(const void *x, weft_dtype t, size_t k)
 {
     switch (t) {
-    case WEFT_F32: return ((const float *)x)[k];
-    case WEFT_F64: return ((const double *)x)[k];
-    case WEFT_I32: return ((const int32_t *)x)[k];
-    case WEFT_U32: return ((const uint32_t *)x)[k];
-    case WEFT_I64: return (double)((const int64_t *)x)[k];
-    case WEFT_U64: return (double)((const uint64_t *)x)[k];
-    default: return ((const uint8_t *)x)[k];
+    case WEFT_F32:
+        return ((const float *)x)[k];
+    case WEFT_F64:
+        return ((const double *)x)[k];
+    case WEFT_I32:
+        return ((const int32_t *)x)[k];
+    case WEFT_U32:
+        return ((const uint32_t *)x)[k];
+    case WEFT_I64:
+        return (double)((const int64_t *)x)[k];
+    case WEFT_U64:
+        return (double)((const uint64_t *)x)[k];
+    default:
+        return ((const uint8_t *)x)[k];
     }
 }
 
@@ -41,13 +48,27 @@ static void fill(void *x, weft_dtype t, size_t n, uint64_t seed)
         uint64_t r = test_rng(&seed);
         double f = (double)(r >> 11) / 9007199254740992.0 * 2 - 1;
         switch (t) {
-        case WEFT_F32: ((float *)x)[k] = (float)(f * 1000); break;
-        case WEFT_F64: ((double *)x)[k] = f * 1000; break;
-        case WEFT_I32: ((int32_t *)x)[k] = (int32_t)(r % 2000001) - 1000000; break;
-        case WEFT_U32: ((uint32_t *)x)[k] = (uint32_t)(r % 4000000000u); break;
-        case WEFT_I64: ((int64_t *)x)[k] = (int64_t)(r % 2000000000001ull) - 1000000000000ll; break;
-        case WEFT_U64: ((uint64_t *)x)[k] = r % 10000000000000ull; break;
-        default: ((uint8_t *)x)[k] = (uint8_t)r; break;
+        case WEFT_F32:
+            ((float *)x)[k] = (float)(f * 1000);
+            break;
+        case WEFT_F64:
+            ((double *)x)[k] = f * 1000;
+            break;
+        case WEFT_I32:
+            ((int32_t *)x)[k] = (int32_t)(r % 2000001) - 1000000;
+            break;
+        case WEFT_U32:
+            ((uint32_t *)x)[k] = (uint32_t)(r % 4000000000u);
+            break;
+        case WEFT_I64:
+            ((int64_t *)x)[k] = (int64_t)(r % 2000000000001ull) - 1000000000000ll;
+            break;
+        case WEFT_U64:
+            ((uint64_t *)x)[k] = r % 10000000000000ull;
+            break;
+        default:
+            ((uint8_t *)x)[k] = (uint8_t)r;
+            break;
         }
     }
 }
@@ -67,7 +88,8 @@ static double lane_fold(const void *x, weft_dtype t, size_t n, int prod)
         for (int l = 0; l < 16; l++)
             lane[l] = prod ? 1 : 0;
         for (size_t i = 0; i < len; i++)
-            lane[i % 16] = prod ? lane[i % 16] * get_f(x, t, b + i) : lane[i % 16] + get_f(x, t, b + i);
+            lane[i % 16] =
+                prod ? lane[i % 16] * get_f(x, t, b + i) : lane[i % 16] + get_f(x, t, b + i);
         for (int w = 8; w >= 1; w /= 2)
             for (int l = 0; l < w; l++)
                 lane[l] = prod ? lane[l] * lane[l + w] : lane[l] + lane[l + w];
@@ -86,7 +108,10 @@ static void check_dtype(weft_dtype t)
         if (t == WEFT_F64 || t == WEFT_F32) { /* keep products finite and meaningful */
             for (size_t k = 0; k < n; k++) {
                 double v = 1 + get_f(x, t, k) / 1e6;
-                if (t == WEFT_F32) ((float *)x)[k] = (float)v; else ((double *)x)[k] = v;
+                if (t == WEFT_F32)
+                    ((float *)x)[k] = (float)v;
+                else
+                    ((double *)x)[k] = v;
             }
         }
         weft_array *a;
@@ -97,13 +122,16 @@ static void check_dtype(weft_dtype t)
         if (is_float(t)) {
             assert_int_equal(r.dtype, WEFT_F64);
             double want = lane_fold(x, t, n, 0);
-            if (!same_bits(&r.value.f64, &want, 8)) fail_msg("%s sum n=%zu: %.17g vs %.17g", weft_dtype_name(t), n, r.value.f64, want);
+            if (!same_bits(&r.value.f64, &want, 8))
+                fail_msg("%s sum n=%zu: %.17g vs %.17g", weft_dtype_name(t), n, r.value.f64, want);
         } else {
             int64_t want = 0;
             uint64_t uwant = 0;
             for (size_t k = 0; k < n; k++) {
-                if (t == WEFT_U64) uwant += ((uint64_t *)x)[k];
-                else want += (int64_t)get_f(x, t, k);
+                if (t == WEFT_U64)
+                    uwant += ((uint64_t *)x)[k];
+                else
+                    want += (int64_t)get_f(x, t, k);
             }
             if (t == WEFT_I32 || t == WEFT_I64 || t == WEFT_U8) { /* u8 promotes to int */
                 assert_int_equal(r.dtype, WEFT_I64);
@@ -117,12 +145,17 @@ static void check_dtype(weft_dtype t)
         ASSERT_OK(weft_reduce(ctx, WEFT_PROD, a, &r, NULL));
         double pwant = lane_fold(x, t, n, 1);
         assert_int_equal(r.dtype, WEFT_F64);
-        if (!same_doubles(&r.value.f64, &pwant, 1)) fail_msg("%s prod n=%zu: %.17g vs %.17g", weft_dtype_name(t), n, r.value.f64, pwant);
+        if (!same_doubles(&r.value.f64, &pwant, 1))
+            fail_msg("%s prod n=%zu: %.17g vs %.17g", weft_dtype_name(t), n, r.value.f64, pwant);
         /* min, max and where */
         size_t at_min = 0, at_max = 0;
         for (size_t k = 1; k < n; k++) {
-            if (t == WEFT_U64 ? ((uint64_t *)x)[k] < ((uint64_t *)x)[at_min] : get_f(x, t, k) < get_f(x, t, at_min)) at_min = k;
-            if (t == WEFT_U64 ? ((uint64_t *)x)[k] > ((uint64_t *)x)[at_max] : get_f(x, t, k) > get_f(x, t, at_max)) at_max = k;
+            if (t == WEFT_U64 ? ((uint64_t *)x)[k] < ((uint64_t *)x)[at_min]
+                              : get_f(x, t, k) < get_f(x, t, at_min))
+                at_min = k;
+            if (t == WEFT_U64 ? ((uint64_t *)x)[k] > ((uint64_t *)x)[at_max]
+                              : get_f(x, t, k) > get_f(x, t, at_max))
+                at_max = k;
         }
         ASSERT_OK(weft_reduce(ctx, WEFT_ARGMIN, a, &r, NULL));
         assert_int_equal(r.index, at_min);
@@ -261,8 +294,10 @@ static racc ridentity(weft_reduce_op op, weft_dtype t)
 static racc rcombine(weft_reduce_op op, weft_dtype t, racc a, racc v)
 {
     if (op == WEFT_SUM) {
-        if (is_float(t)) a.f = a.f + v.f;
-        else a.u += v.u;
+        if (is_float(t))
+            a.f = a.f + v.f;
+        else
+            a.u += v.u;
         return a;
     }
     int better = op == WEFT_MIN ? (isnan(v.f) || (!isnan(a.f) && v.f < a.f))
@@ -296,10 +331,14 @@ static void reference_scan(const void *x, void *y, weft_dtype t, size_t n, weft_
                 racc before = run;
                 run = rcombine(op, t, run, rvalue(x, t, k));
                 racc out = exclusive ? before : run;
-                if (t == WEFT_F32) ((float *)y)[k] = (float)out.f;
-                else if (t == WEFT_F64) ((double *)y)[k] = out.f;
-                else if (op == WEFT_SUM) ((int32_t *)y)[k] = (int32_t)(uint32_t)out.u;
-                else ((int32_t *)y)[k] = (int32_t)out.f;
+                if (t == WEFT_F32)
+                    ((float *)y)[k] = (float)out.f;
+                else if (t == WEFT_F64)
+                    ((double *)y)[k] = out.f;
+                else if (op == WEFT_SUM)
+                    ((int32_t *)y)[k] = (int32_t)(uint32_t)out.u;
+                else
+                    ((int32_t *)y)[k] = (int32_t)out.f;
             }
             prefix = rcombine(op, t, prefix, st[s]);
         }
@@ -320,7 +359,8 @@ static void test_scans(void **state)
                     size_t n = scan_sizes[s];
                     weft_dtype t = types[ti];
                     size_t elem = weft_dtype_size(t);
-                    void *x = malloc(n * elem + 8), *want = malloc(n * elem + 8), *got = malloc(n * elem + 8);
+                    void *x = malloc(n * elem + 8), *want = malloc(n * elem + 8),
+                         *got = malloc(n * elem + 8);
                     fill(x, t, n, n + ti * 3 + oi);
                     if (t == WEFT_F32 && n > 100) ((float *)x)[n / 2] = NAN;
                     reference_scan(x, want, t, n, ops[oi], exclusive);
@@ -329,20 +369,25 @@ static void test_scans(void **state)
                     ASSERT_OK(weft_array_create(ctx, t, n, &ya));
                     ASSERT_OK(weft_scan(ctx, ops[oi], exclusive, xa, ya, NULL));
                     ASSERT_OK(weft_array_read(ya, 0, n, got));
-                    int ok = t == WEFT_F32 ? same_floats(got, want, n)
+                    int ok = t == WEFT_F32   ? same_floats(got, want, n)
                              : t == WEFT_F64 ? same_doubles(got, want, n)
                                              : same_bits(got, want, n * elem);
                     if (!ok && t == WEFT_I32)
                         for (size_t k = 0; k < n && k < 3; k++)
-                            print_message("k=%zu got %d want %d x %d\n", k, ((int32_t *)got)[k], ((int32_t *)want)[k], ((int32_t *)x)[k]);
-                    if (!ok) fail_msg("scan %s op %d excl %d n=%zu", weft_dtype_name(t), ops[oi], exclusive, n);
+                            print_message("k=%zu got %d want %d x %d\n", k, ((int32_t *)got)[k],
+                                          ((int32_t *)want)[k], ((int32_t *)x)[k]);
+                    if (!ok)
+                        fail_msg("scan %s op %d excl %d n=%zu", weft_dtype_name(t), ops[oi],
+                                 exclusive, n);
                     /* in place gives the same */
                     ASSERT_OK(weft_scan(ctx, ops[oi], exclusive, xa, xa, NULL));
                     ASSERT_OK(weft_array_read(xa, 0, n, got));
-                    ok = t == WEFT_F32 ? same_floats(got, want, n)
+                    ok = t == WEFT_F32   ? same_floats(got, want, n)
                          : t == WEFT_F64 ? same_doubles(got, want, n)
                                          : same_bits(got, want, n * elem);
-                    if (!ok) fail_msg("in-place scan %s op %d excl %d n=%zu", weft_dtype_name(t), ops[oi], exclusive, n);
+                    if (!ok)
+                        fail_msg("in-place scan %s op %d excl %d n=%zu", weft_dtype_name(t),
+                                 ops[oi], exclusive, n);
                     weft_array_free(xa);
                     weft_array_free(ya);
                     free(x);
@@ -372,7 +417,8 @@ static void test_reproducible_across_splits(void **state)
         x[k] *= 1e7f;
     size_t ndev;
     weft_device_count(ctx, &ndev);
-    double given[3][8] = {{1, 1, 1, 1, 1, 1, 1, 1}, {0, 1, 3, 1, 1, 1, 1, 1}, {1, 0, 0, 0, 0, 0, 0, 0}};
+    double given[3][8] = {
+        {1, 1, 1, 1, 1, 1, 1, 1}, {0, 1, 3, 1, 1, 1, 1, 1}, {1, 0, 0, 0, 0, 0, 0, 0}};
     double first_dot = 0;
     for (int w = 0; w < 3; w++) {
         weft_options o = test_options();

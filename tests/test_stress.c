@@ -33,7 +33,7 @@ static double elapsed(const struct timespec *t0)
     do {                                                                                           \
         if (!(cond)) {                                                                             \
             atomic_fetch_add(&failures, 1);                                                        \
-            print_error("%s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, weft_last_error());        \
+            print_error("%s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, weft_last_error());         \
         }                                                                                          \
     } while (0)
 
@@ -63,9 +63,8 @@ static void drain_one(void)
     }
 }
 
-static const char bump_source[] =
-    "__kernel void bump(__global float *y, const float by)\n"
-    "{ y[get_global_id(0) - get_global_offset(0)] += by; }\n";
+static const char bump_source[] = "__kernel void bump(__global float *y, const float by)\n"
+                                  "{ y[get_global_id(0) - get_global_offset(0)] += by; }\n";
 static weft_program *bump;
 
 static void bump_host(const weft_host_call *call)

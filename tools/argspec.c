@@ -99,7 +99,8 @@ int cli_parse_argspec(const char *text, cli_argspec *spec, char *err, size_t err
         p++;
     } else {
         const char *end;
-        if (!parse_size(p, &end, &spec->count)) BAD("\"%s\": expected an element count in [ ]", text);
+        if (!parse_size(p, &end, &spec->count))
+            BAD("\"%s\": expected an element count in [ ]", text);
         p = end;
     }
     if (*p != ']') BAD("\"%s\": expected ] after the count", text);

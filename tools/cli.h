@@ -8,10 +8,10 @@
 
 /* Exit codes, documented in `weft --help`. */
 enum {
-    EXIT_CHECK = 1,     /* --check found a mismatch */
-    EXIT_USAGE = 2,     /* bad arguments */
-    EXIT_WEFT = 3,      /* a weft call failed (the message says which) */
-    EXIT_NO_OPENCL = 4  /* the command needs an OpenCL device and there is none */
+    EXIT_CHECK = 1,    /* --check found a mismatch */
+    EXIT_USAGE = 2,    /* bad arguments */
+    EXIT_WEFT = 3,     /* a weft call failed (the message says which) */
+    EXIT_NO_OPENCL = 4 /* the command needs an OpenCL device and there is none */
 };
 
 double cli_now(void);
@@ -38,12 +38,12 @@ typedef enum cli_fill { FILL_ZEROS, FILL_RANDOM, FILL_CONST, FILL_RAMP, FILL_FIL
 typedef struct cli_argspec {
     weft_arg_kind kind;
     weft_dtype dtype;
-    size_t count;      /* elements; 0 with count_is_range: the range's size */
+    size_t count; /* elements; 0 with count_is_range: the range's size */
     int count_is_range;
     size_t halo;
     cli_fill fill;
-    double constant;   /* FILL_CONST, and scalars */
-    char path[1024];   /* FILL_FILE */
+    double constant; /* FILL_CONST, and scalars */
+    char path[1024]; /* FILL_FILE */
     size_t local_bytes;
 } cli_argspec;
 

@@ -65,8 +65,8 @@ int cmd_precompile(int argc, char **argv)
         } else {
             printf("%s: %llu compiled, %llu already cached, %.0f ms\n", argv[i],
                    (unsigned long long)(after.misses - before.misses),
-                   (unsigned long long)(after.disk_hits - before.disk_hits +
-                                        after.memory_hits - before.memory_hits),
+                   (unsigned long long)(after.disk_hits - before.disk_hits + after.memory_hits -
+                                        before.memory_hits),
                    (cli_now() - t0) * 1e3);
         }
         free(source);

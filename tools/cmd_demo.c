@@ -99,4 +99,3 @@ int cmd_demo(size_t n)
     free(check);
     return bad ? 1 : 0;
 }
-

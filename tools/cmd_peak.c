@@ -58,7 +58,8 @@ static int memory(weft_ctx *ctx, size_t n, peak *p)
         double t2 = cli_now();
         ok = ok && weft_map(ctx, "z = x + a * y", b, 4, NULL) == WEFT_OK;
         double t3 = cli_now();
-        ok = ok && weft_array_write(x, 0, n, host) == WEFT_OK && weft_reduce(ctx, WEFT_ANY, x, &s, NULL) == WEFT_OK;
+        ok = ok && weft_array_write(x, 0, n, host) == WEFT_OK &&
+             weft_reduce(ctx, WEFT_ANY, x, &s, NULL) == WEFT_OK;
         double t4 = cli_now();
         ok = ok && weft_map(ctx, "y = x", b, 4, NULL) == WEFT_OK;
         double t5 = cli_now();

@@ -98,7 +98,8 @@ static int parse_opts(int argc, char **argv, run_opts *o)
             o->options = v;
         } else if (strcmp(a, "--range") == 0) {
             if (!cli_parse_range(v, o->range, &o->dims)) {
-                fprintf(stderr, "weft run: --range must be N[,M[,K]] of positive sizes, not \"%s\"\n", v);
+                fprintf(stderr,
+                        "weft run: --range must be N[,M[,K]] of positive sizes, not \"%s\"\n", v);
                 return 0;
             }
         } else if (strcmp(a, "--local") == 0) {
@@ -155,7 +156,8 @@ static int parse_opts(int argc, char **argv, run_opts *o)
         i += takes;
     }
     if (!o->file || !o->kernel || !o->dims) {
-        fprintf(stderr, "weft run: FILE.cl, --kernel and --range are required (see weft run --help)\n");
+        fprintf(stderr,
+                "weft run: FILE.cl, --kernel and --range are required (see weft run --help)\n");
         return 0;
     }
     if (o->local_dims && o->local_dims != o->dims) {
@@ -205,17 +207,41 @@ static int fill_buffer(const cli_argspec *s, void *data, size_t n)
         if (s->fill == FILL_RANDOM) {
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
             v = (double)(seed >> 11) / 9007199254740992.0;
-            if (s->dtype != WEFT_F32 && s->dtype != WEFT_F64) v = (double)(seed >> 40) ;
+            if (s->dtype != WEFT_F32 && s->dtype != WEFT_F64) v = (double)(seed >> 40);
         }
         unsigned char *p = (unsigned char *)data + i * elem;
         switch (s->dtype) {
-        case WEFT_F32: { float f = (float)v; memcpy(p, &f, 4); break; }
-        case WEFT_F64: memcpy(p, &v, 8); break;
-        case WEFT_I32: { int32_t x = (int32_t)v; memcpy(p, &x, 4); break; }
-        case WEFT_U32: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-        case WEFT_I64: { int64_t x = (int64_t)v; memcpy(p, &x, 8); break; }
-        case WEFT_U64: { uint64_t x = (uint64_t)v; memcpy(p, &x, 8); break; }
-        default: *p = (uint8_t)v; break;
+        case WEFT_F32: {
+            float f = (float)v;
+            memcpy(p, &f, 4);
+            break;
+        }
+        case WEFT_F64:
+            memcpy(p, &v, 8);
+            break;
+        case WEFT_I32: {
+            int32_t x = (int32_t)v;
+            memcpy(p, &x, 4);
+            break;
+        }
+        case WEFT_U32: {
+            uint32_t x = (uint32_t)v;
+            memcpy(p, &x, 4);
+            break;
+        }
+        case WEFT_I64: {
+            int64_t x = (int64_t)v;
+            memcpy(p, &x, 8);
+            break;
+        }
+        case WEFT_U64: {
+            uint64_t x = (uint64_t)v;
+            memcpy(p, &x, 8);
+            break;
+        }
+        default:
+            *p = (uint8_t)v;
+            break;
         }
     }
     return 1;
@@ -269,13 +295,27 @@ static int run_on(const run_opts *o, const char *source, size_t device, device_r
         if (s->kind == WEFT_ARG_SCALAR) {
             weft_arg a = {WEFT_ARG_SCALAR, NULL, 0, s->dtype, {0}, 0};
             switch (s->dtype) {
-            case WEFT_F32: a.value.f32 = (float)s->constant; break;
-            case WEFT_F64: a.value.f64 = s->constant; break;
-            case WEFT_I32: a.value.i32 = (int32_t)s->constant; break;
-            case WEFT_U32: a.value.u32 = (uint32_t)s->constant; break;
-            case WEFT_I64: a.value.i64 = (int64_t)s->constant; break;
-            case WEFT_U64: a.value.u64 = (uint64_t)s->constant; break;
-            default: a.value.u8 = (uint8_t)s->constant; break;
+            case WEFT_F32:
+                a.value.f32 = (float)s->constant;
+                break;
+            case WEFT_F64:
+                a.value.f64 = s->constant;
+                break;
+            case WEFT_I32:
+                a.value.i32 = (int32_t)s->constant;
+                break;
+            case WEFT_U32:
+                a.value.u32 = (uint32_t)s->constant;
+                break;
+            case WEFT_I64:
+                a.value.i64 = (int64_t)s->constant;
+                break;
+            case WEFT_U64:
+                a.value.u64 = (uint64_t)s->constant;
+                break;
+            default:
+                a.value.u8 = (uint8_t)s->constant;
+                break;
             }
             args[k] = a;
             continue;
@@ -293,8 +333,8 @@ static int run_on(const run_opts *o, const char *source, size_t device, device_r
                   : s->kind == WEFT_ARG_HALO ? weft_arg_halo(arrays[k], s->halo)
                                              : weft_arg_slice(arrays[k]);
     }
-    weft_range range = {o->dims, {o->range[0], o->range[1], o->range[2]},
-                        {o->local[0], o->local[1], o->local[2]}};
+    weft_range range = {
+        o->dims, {o->range[0], o->range[1], o->range[2]}, {o->local[0], o->local[1], o->local[2]}};
     if (weft_launch(prog, o->kernel, &range, args, o->nargs, NULL, NULL, NULL) != WEFT_OK) {
         rc = cli_fail("launching the kernel");
         goto done;
@@ -341,7 +381,8 @@ static long compare(const cli_argspec *s, const void *a, const void *b, size_t n
     if (s->dtype != WEFT_F32 && s->dtype != WEFT_F64) {
         size_t elem = weft_dtype_size(s->dtype);
         for (size_t i = 0; i < n; i++)
-            if (memcmp((const char *)a + i * elem, (const char *)b + i * elem, elem)) return (long)i;
+            if (memcmp((const char *)a + i * elem, (const char *)b + i * elem, elem))
+                return (long)i;
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -365,8 +406,10 @@ static void print_result(const run_opts *o, const device_result *r, int first)
                "%.9f, \"max\": %.9f, \"spread\": %.4f}",
                r->build_seconds, r->cache_hit ? "true" : "false", r->kernel[0], r->kernel[1],
                r->kernel[2], r->kernel[3], r->wall[0], r->wall[1], r->wall[2], r->wall[3]);
-        if (o->bytes_per_item > 0) printf(", \"gb_per_s\": %.3f", o->bytes_per_item * items / t * 1e-9);
-        if (o->flops_per_item > 0) printf(", \"gflop_per_s\": %.3f", o->flops_per_item * items / t * 1e-9);
+        if (o->bytes_per_item > 0)
+            printf(", \"gb_per_s\": %.3f", o->bytes_per_item * items / t * 1e-9);
+        if (o->flops_per_item > 0)
+            printf(", \"gflop_per_s\": %.3f", o->flops_per_item * items / t * 1e-9);
         printf("}");
         return;
     }
@@ -426,13 +469,15 @@ int cmd_run(int argc, char **argv)
                 if (!results[0].outputs[k]) continue;
                 const cli_argspec *s = &o.args[k];
                 size_t n = s->count_is_range ? range_items(&o) : s->count;
-                long at = compare(s, results[i].outputs[k], results[0].outputs[k], n, o.rtol, o.atol);
+                long at =
+                    compare(s, results[i].outputs[k], results[0].outputs[k], n, o.rtol, o.atol);
                 if (at >= 0) {
                     mismatches++;
                     if (!o.json)
-                        printf("MISMATCH: argument %zu differs between device %zu and device %zu at "
-                               "element %ld\n",
-                               k, results[i].device, results[0].device, at);
+                        printf(
+                            "MISMATCH: argument %zu differs between device %zu and device %zu at "
+                            "element %ld\n",
+                            k, results[i].device, results[0].device, at);
                     else
                         printf("%s{\"argument\": %zu, \"device\": %zu, \"element\": %ld}",
                                mismatches > 1 ? ", " : "", k, results[i].device, at);
@@ -442,7 +487,9 @@ int cmd_run(int argc, char **argv)
             printf("check: %zu device%s, %s\n", ndev, ndev == 1 ? "" : "s",
                    mismatches ? "outputs DIFFER" : "outputs agree");
     }
-    if (o.json) printf("]%s}\n", rc == 0 && o.check ? (mismatches ? ", \"agree\": false" : ", \"agree\": true") : "");
+    if (o.json)
+        printf("]%s}\n",
+               rc == 0 && o.check ? (mismatches ? ", \"agree\": false" : ", \"agree\": true") : "");
     for (int s = 0; s < o.nsaves && rc == 0; s++) {
         int k = o.save_arg[s];
         size_t n = o.args[k].count_is_range ? range_items(&o) : o.args[k].count;

@@ -9,20 +9,21 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: weft <command> [options]   (weft <command> --help for more)\n\n"
-            "commands:\n"
-            "  info [--json]            devices, which are selected, and why any were set aside\n"
-            "  demo [N]                 partitioned map and reduce over N floats vs a C loop\n"
-            "  peak [--json] [--device D]   bandwidth, launch latency, arithmetic, build time\n"
-            "  bench [--quick] [--json] [--plot FILE.svg]   primitives vs C, OpenMP, raw OpenCL\n"
-            "  run FILE.cl --kernel K --range N ...   benchmark / cross-check a user kernel\n"
-            "  precompile FILE.cl ...   fill the binary cache\n"
-            "  cache stats|clear        inspect or empty the binary cache\n"
-            "  version                  the library version\n\n"
-            "exit codes: 0 ok, 1 a check failed (run --check), 2 bad usage, 3 a weft call\n"
-            "failed (the message says which), 4 the command needs OpenCL and there is none\n"
-            "environment: WEFT_DEVICES, WEFT_NUM_THREADS, WEFT_CACHE_DIR, WEFT_LOG, OCL_ICD_VENDORS\n");
+    fprintf(
+        out,
+        "usage: weft <command> [options]   (weft <command> --help for more)\n\n"
+        "commands:\n"
+        "  info [--json]            devices, which are selected, and why any were set aside\n"
+        "  demo [N]                 partitioned map and reduce over N floats vs a C loop\n"
+        "  peak [--json] [--device D]   bandwidth, launch latency, arithmetic, build time\n"
+        "  bench [--quick] [--json] [--plot FILE.svg]   primitives vs C, OpenMP, raw OpenCL\n"
+        "  run FILE.cl --kernel K --range N ...   benchmark / cross-check a user kernel\n"
+        "  precompile FILE.cl ...   fill the binary cache\n"
+        "  cache stats|clear        inspect or empty the binary cache\n"
+        "  version                  the library version\n\n"
+        "exit codes: 0 ok, 1 a check failed (run --check), 2 bad usage, 3 a weft call\n"
+        "failed (the message says which), 4 the command needs OpenCL and there is none\n"
+        "environment: WEFT_DEVICES, WEFT_NUM_THREADS, WEFT_CACHE_DIR, WEFT_LOG, OCL_ICD_VENDORS\n");
 }
 
 /* `weft bench` is the benchmark program installed beside the tool: its
@@ -55,9 +56,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "info") == 0) {
         if (argc > 2 && strcmp(argv[2], "--help") == 0) {
-            printf("usage: weft info [--json]\nLists platforms and devices (kind, vendor, driver, "
-                   "memory, max allocation,\ncompute units, implementation of each primitive), which "
-                   "are selected, why any\nwere set aside, and the environment that matters.\n");
+            printf(
+                "usage: weft info [--json]\nLists platforms and devices (kind, vendor, driver, "
+                "memory, max allocation,\ncompute units, implementation of each primitive), which "
+                "are selected, why any\nwere set aside, and the environment that matters.\n");
             return 0;
         }
         int json = argc > 2 && strcmp(argv[2], "--json") == 0;
@@ -73,7 +75,8 @@ int main(int argc, char **argv)
             char *end;
             unsigned long long v = strtoull(argv[2], &end, 10);
             if (*end || v == 0 || v > ((size_t)1 << 32)) {
-                fprintf(stderr, "weft demo: N must be a number from 1 to 2^32, not \"%s\"\n", argv[2]);
+                fprintf(stderr, "weft demo: N must be a number from 1 to 2^32, not \"%s\"\n",
+                        argv[2]);
                 return EXIT_USAGE;
             }
             n = (size_t)v;

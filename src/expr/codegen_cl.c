@@ -83,27 +83,43 @@ static void gen_literal(text *t, const weft_node *n)
     switch (n->type) {
     case WEFT_F32: {
         float f = (float)n->lit.f;
-        if (f != f) put(t, "NAN");
-        else if (f == (float)1e300 * 10) put(t, "INFINITY");
-        else if (-f == (float)1e300 * 10) put(t, "(-INFINITY)");
-        else put(t, "%af", (double)f);
+        if (f != f)
+            put(t, "NAN");
+        else if (f == (float)1e300 * 10)
+            put(t, "INFINITY");
+        else if (-f == (float)1e300 * 10)
+            put(t, "(-INFINITY)");
+        else
+            put(t, "%af", (double)f);
         return;
     }
     case WEFT_F64: {
         double d = n->lit.f;
-        if (d != d) put(t, "((double)NAN)");
-        else if (d == 1e300 * 1e300) put(t, "((double)INFINITY)");
-        else if (-d == 1e300 * 1e300) put(t, "((double)-INFINITY)");
-        else put(t, "%a", d);
+        if (d != d)
+            put(t, "((double)NAN)");
+        else if (d == 1e300 * 1e300)
+            put(t, "((double)INFINITY)");
+        else if (-d == 1e300 * 1e300)
+            put(t, "((double)-INFINITY)");
+        else
+            put(t, "%a", d);
         return;
     }
-    case WEFT_I32: put(t, "((int)(%" PRId64 "L))", n->lit.i); return;
-    case WEFT_U32: put(t, "((uint)%" PRIu64 "UL)", (uint64_t)(uint32_t)n->lit.i); return;
-    case WEFT_I64:
-        if (n->lit.i == INT64_MIN) put(t, "((long)(-9223372036854775807L - 1))");
-        else put(t, "((long)%" PRId64 "L)", n->lit.i);
+    case WEFT_I32:
+        put(t, "((int)(%" PRId64 "L))", n->lit.i);
         return;
-    default: put(t, "((ulong)%" PRIu64 "UL)", n->lit.u); return;
+    case WEFT_U32:
+        put(t, "((uint)%" PRIu64 "UL)", (uint64_t)(uint32_t)n->lit.i);
+        return;
+    case WEFT_I64:
+        if (n->lit.i == INT64_MIN)
+            put(t, "((long)(-9223372036854775807L - 1))");
+        else
+            put(t, "((long)%" PRId64 "L)", n->lit.i);
+        return;
+    default:
+        put(t, "((ulong)%" PRIu64 "UL)", n->lit.u);
+        return;
     }
 }
 
@@ -122,8 +138,8 @@ static void gen_convert(text *t, const weft_expr *e, const weft_node *n)
 
 static void gen_binary(text *t, const weft_expr *e, const weft_node *n)
 {
-    static const char *const symbol[] = {"+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==",
-                                         "!=", "&", "|", "&", "|", "^", "<<", ">>"};
+    static const char *const symbol[] = {"+",  "-",  "*", "/", "%", "<", "<=", ">",  ">=",
+                                         "==", "!=", "&", "|", "&", "|", "^",  "<<", ">>"};
     weft_dtype type = n->kid[0]->type;
     const weft_node *a = n->kid[0], *b = n->kid[1];
     int op = n->op;
@@ -151,7 +167,8 @@ static void gen_binary(text *t, const weft_expr *e, const weft_node *n)
         put(t, ")");
         return;
     }
-    if (!weft_dtype_is_float(type) && (op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_SHL)) {
+    if (!weft_dtype_is_float(type) &&
+        (op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_SHL)) {
         /* in the unsigned twin: wrapping, never undefined */
         put(t, "((%s)((%s)(", ctype(type), utype(type));
         gen(t, e, a);
@@ -186,8 +203,8 @@ static void gen_call(text *t, const weft_expr *e, const weft_node *n)
     weft_dtype type = n->type;
     int fn = n->op;
     if (!weft_dtype_is_float(type)) { /* abs, min, max, clamp on integers */
-        static const char *const names[] = {[FN_ABS] = "abs", [FN_MIN] = "min", [FN_MAX] = "max",
-                                            [FN_CLAMP] = "clamp"};
+        static const char *const names[] = {
+            [FN_ABS] = "abs", [FN_MIN] = "min", [FN_MAX] = "max", [FN_CLAMP] = "clamp"};
         put(t, "w_%s_%s(", names[fn], ctype(type));
     } else if (fn == FN_RSQRT) {
         put(t, "((%s)1 / sqrt(", ctype(type)); /* as the host computes it */
@@ -216,14 +233,30 @@ static void gen_call(text *t, const weft_expr *e, const weft_node *n)
 static void gen(text *t, const weft_expr *e, const weft_node *n)
 {
     switch (n->kind) {
-    case NODE_LITERAL: gen_literal(t, n); return;
-    case NODE_ARRAY: put(t, "((%s)a%d[j])", ctype(n->type), n->slot); return;
-    case NODE_SCALAR: put(t, "((%s)s%d)", ctype(n->type), n->slot); return;
-    case NODE_TEMP: put(t, "t%d", n->slot); return;
-    case NODE_INDEX: put(t, "i"); return;
-    case NODE_CONVERT: gen_convert(t, e, n); return;
-    case NODE_BINARY: gen_binary(t, e, n); return;
-    case NODE_CALL: gen_call(t, e, n); return;
+    case NODE_LITERAL:
+        gen_literal(t, n);
+        return;
+    case NODE_ARRAY:
+        put(t, "((%s)a%d[j])", ctype(n->type), n->slot);
+        return;
+    case NODE_SCALAR:
+        put(t, "((%s)s%d)", ctype(n->type), n->slot);
+        return;
+    case NODE_TEMP:
+        put(t, "t%d", n->slot);
+        return;
+    case NODE_INDEX:
+        put(t, "i");
+        return;
+    case NODE_CONVERT:
+        gen_convert(t, e, n);
+        return;
+    case NODE_BINARY:
+        gen_binary(t, e, n);
+        return;
+    case NODE_CALL:
+        gen_call(t, e, n);
+        return;
     case NODE_SELECT:
         put(t, "((");
         gen(t, e, n->kid[0]);
@@ -285,7 +318,8 @@ static void gen_stores(text *t, const weft_expr *e)
         int last = 1;
         for (size_t later = s + 1; later < e->nstatements; later++)
             if (e->statements[later].target == target) last = 0;
-        if (last) put(t, "        a%d[j] = (%s)t%zu;\n", target, ctype(e->bindings[target].dtype), s);
+        if (last)
+            put(t, "        a%d[j] = (%s)t%zu;\n", target, ctype(e->bindings[target].dtype), s);
     }
 }
 
@@ -306,20 +340,21 @@ weft_status weft_codegen_map(const weft_expr *e, char **source)
     return WEFT_OK;
 }
 
-
 static void gen_order_helpers(text *t, const char *rc, int is_float)
 {
     if (is_float) {
         /* NaN first, then -0.0 before +0.0: a total order, so the first
          * extreme wins the same way on every device and split. */
-        put(t, "inline int w_less(%s a, %s b) { return isnan(a) ? !isnan(b) : "
-               "(!isnan(b) && (a < b || (a == b && signbit(a) && !signbit(b)))); }\n"
-               "inline int w_greater(%s a, %s b) { return isnan(a) ? !isnan(b) : "
-               "(!isnan(b) && (a > b || (a == b && !signbit(a) && signbit(b)))); }\n",
+        put(t,
+            "inline int w_less(%s a, %s b) { return isnan(a) ? !isnan(b) : "
+            "(!isnan(b) && (a < b || (a == b && signbit(a) && !signbit(b)))); }\n"
+            "inline int w_greater(%s a, %s b) { return isnan(a) ? !isnan(b) : "
+            "(!isnan(b) && (a > b || (a == b && !signbit(a) && signbit(b)))); }\n",
             rc, rc, rc, rc);
     } else {
-        put(t, "inline int w_less(%s a, %s b) { return a < b; }\n"
-               "inline int w_greater(%s a, %s b) { return a > b; }\n",
+        put(t,
+            "inline int w_less(%s a, %s b) { return a < b; }\n"
+            "inline int w_greater(%s a, %s b) { return a > b; }\n",
             rc, rc, rc, rc);
     }
 }
@@ -329,11 +364,13 @@ static void gen_update(text *t, weft_reduce_op op, int is_float, int is_signed, 
 {
     (void)is_float;
     if (lanes)
-        put(t, gpu ? "        acc %s= (double)v;\n" : "        acc[(j - begin) & 15] %s= (double)v;\n",
+        put(t,
+            gpu ? "        acc %s= (double)v;\n" : "        acc[(j - begin) & 15] %s= (double)v;\n",
             op == WEFT_PROD ? "*" : "+");
     else if (op == WEFT_SUM && is_signed)
-        put(t, "        const long w = (long)v; const long s2 = as_long(as_ulong(s) + as_ulong(w));\n"
-               "        overflow |= (((s ^ s2) & (w ^ s2)) < 0); s = s2;\n");
+        put(t,
+            "        const long w = (long)v; const long s2 = as_long(as_ulong(s) + as_ulong(w));\n"
+            "        overflow |= (((s ^ s2) & (w ^ s2)) < 0); s = s2;\n");
     else if (op == WEFT_SUM)
         put(t, "        const ulong w = (ulong)v; const ulong s2 = s + w;\n"
                "        overflow |= s2 < w; s = s2;\n");
@@ -391,44 +428,56 @@ static weft_status codegen_reduce_gpu(const weft_expr *e, weft_reduce_op op, cha
         put(&t, "    lbits[lane] = (ulong)r; laux[lane] = 0; lhave[lane] = 1;\n");
     else
         put(&t, "    lbits[lane] = %s; laux[lane] = at; lhave[lane] = have;\n",
-            rt == WEFT_F32 ? "(ulong)as_uint(best)" : rt == WEFT_F64 ? "as_ulong(best)" : "(ulong)(long)best");
+            rt == WEFT_F32   ? "(ulong)as_uint(best)"
+            : rt == WEFT_F64 ? "as_ulong(best)"
+                             : "(ulong)(long)best");
     put(&t, "    barrier(CLK_LOCAL_MEM_FENCE);\n    if (lane != 0) return;\n");
     if (lanes) {
-        put(&t, "    double l[16];\n    for (int k = 0; k < 16; k++) l[k] = as_double(lbits[k]);\n"
-                "    for (int w = 8; w >= 1; w /= 2)\n"
-                "        for (int k = 0; k < w; k++) l[k] %s= l[k + w];\n"
-                "    partials[block] = (ulong2)(as_ulong(l[0]), 0);\n",
+        put(&t,
+            "    double l[16];\n    for (int k = 0; k < 16; k++) l[k] = as_double(lbits[k]);\n"
+            "    for (int w = 8; w >= 1; w /= 2)\n"
+            "        for (int k = 0; k < w; k++) l[k] %s= l[k + w];\n"
+            "    partials[block] = (ulong2)(as_ulong(l[0]), 0);\n",
             op == WEFT_PROD ? "*" : "+");
     } else if (op == WEFT_SUM) {
-        put(&t, "    %s total = 0; ulong flag = 0;\n"
-                "    for (int k = 0; k < 16; k++) {\n"
-                "        flag |= laux[k];\n",
+        put(&t,
+            "    %s total = 0; ulong flag = 0;\n"
+            "    for (int k = 0; k < 16; k++) {\n"
+            "        flag |= laux[k];\n",
             is_signed ? "long" : "ulong");
         if (is_signed)
-            put(&t, "        const long w = as_long(lbits[k]); const long s2 = as_long(as_ulong(total) + as_ulong(w));\n"
+            put(&t, "        const long w = as_long(lbits[k]); const long s2 = "
+                    "as_long(as_ulong(total) + as_ulong(w));\n"
                     "        flag |= (((total ^ s2) & (w ^ s2)) < 0); total = s2;\n");
         else
-            put(&t, "        const ulong w = lbits[k]; const ulong s2 = total + w; flag |= s2 < w; total = s2;\n");
+            put(&t, "        const ulong w = lbits[k]; const ulong s2 = total + w; flag |= s2 < w; "
+                    "total = s2;\n");
         put(&t, "    }\n    partials[block] = (ulong2)(as_ulong(total), flag);\n");
     } else if (op == WEFT_ANY || op == WEFT_ALL) {
-        put(&t, "    int v = %d;\n    for (int k = 0; k < 16; k++) v %s= (int)lbits[k];\n"
-                "    partials[block] = (ulong2)((ulong)v, 0);\n",
+        put(&t,
+            "    int v = %d;\n    for (int k = 0; k < 16; k++) v %s= (int)lbits[k];\n"
+            "    partials[block] = (ulong2)((ulong)v, 0);\n",
             op == WEFT_ALL, op == WEFT_ALL ? "&" : "|");
     } else {
-        const char *from = rt == WEFT_F32 ? "as_float((uint)lbits[k])" : rt == WEFT_F64 ? "as_double(lbits[k])" : "(RT)lbits[k]";
-        put(&t, "#define RT %s\n    int found = 0; RT b = 0; ulong where = 0;\n"
-                "    for (int k = 0; k < 16; k++) {\n"
-                "        if (!lhave[k]) continue;\n"
-                "        const RT c = %s;\n"
-                "        /* better value, or the same one found earlier in the array */\n"
-                "        if (!found || w_%s(c, b) || (!w_%s(b, c) && laux[k] < where)) {\n"
-                "            b = c; where = laux[k]; found = 1;\n"
-                "        }\n"
-                "    }\n"
-                "    partials[block] = (ulong2)(%s, where);\n",
+        const char *from = rt == WEFT_F32   ? "as_float((uint)lbits[k])"
+                           : rt == WEFT_F64 ? "as_double(lbits[k])"
+                                            : "(RT)lbits[k]";
+        put(&t,
+            "#define RT %s\n    int found = 0; RT b = 0; ulong where = 0;\n"
+            "    for (int k = 0; k < 16; k++) {\n"
+            "        if (!lhave[k]) continue;\n"
+            "        const RT c = %s;\n"
+            "        /* better value, or the same one found earlier in the array */\n"
+            "        if (!found || w_%s(c, b) || (!w_%s(b, c) && laux[k] < where)) {\n"
+            "            b = c; where = laux[k]; found = 1;\n"
+            "        }\n"
+            "    }\n"
+            "    partials[block] = (ulong2)(%s, where);\n",
             rc, from, (op == WEFT_MIN || op == WEFT_ARGMIN) ? "less" : "greater",
             (op == WEFT_MIN || op == WEFT_ARGMIN) ? "less" : "greater",
-            rt == WEFT_F32 ? "(ulong)as_uint(b)" : rt == WEFT_F64 ? "as_ulong(b)" : "(ulong)(long)b");
+            rt == WEFT_F32   ? "(ulong)as_uint(b)"
+            : rt == WEFT_F64 ? "as_ulong(b)"
+                             : "(ulong)(long)b");
     }
     put(&t, "}\n");
     RETURN_IF(t.failed, WEFT_ERR_NOMEM, "cannot generate the kernel source");
@@ -474,7 +523,8 @@ weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, 
         gen_statements(&t, e);
         put(&t, "        const %s v = ", rc);
         gen(&t, e, e->result);
-        put(&t, ";\n        acc[l] %s= (double)v;\n        }\n    }\n", op == WEFT_PROD ? "*" : "+");
+        put(&t, ";\n        acc[l] %s= (double)v;\n        }\n    }\n",
+            op == WEFT_PROD ? "*" : "+");
         put(&t, "    for (ulong j = j0; j < end; j++) {\n");
     } else {
         put(&t, "    for (ulong j = begin; j < end; j++) {\n");
@@ -486,9 +536,10 @@ weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, 
     gen_update(&t, op, is_float, is_signed, lanes, 0);
     put(&t, "    }\n");
     if (lanes)
-        put(&t, "    for (int w = 8; w >= 1; w /= 2)\n"
-                "        for (int l = 0; l < w; l++) acc[l] %s= acc[l + w];\n"
-                "    partials[block] = (ulong2)(as_ulong(acc[0]), 0);\n",
+        put(&t,
+            "    for (int w = 8; w >= 1; w /= 2)\n"
+            "        for (int l = 0; l < w; l++) acc[l] %s= acc[l + w];\n"
+            "    partials[block] = (ulong2)(as_ulong(acc[0]), 0);\n",
             op == WEFT_PROD ? "*" : "+");
     else if (op == WEFT_SUM)
         put(&t, "    partials[block] = (ulong2)(as_ulong(s), overflow);\n");

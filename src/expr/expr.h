@@ -33,29 +33,79 @@ enum weft_node_kind {
 
 /* Operators, named by what they do; tokens map onto them in parse.c. */
 enum weft_operator {
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
-    OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE,
-    OP_AND, OP_OR, OP_BITAND, OP_BITOR, OP_BITXOR, OP_SHL, OP_SHR,
-    OP_NEG, OP_NOT, OP_BITNOT
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_MOD,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_EQ,
+    OP_NE,
+    OP_AND,
+    OP_OR,
+    OP_BITAND,
+    OP_BITOR,
+    OP_BITXOR,
+    OP_SHL,
+    OP_SHR,
+    OP_NEG,
+    OP_NOT,
+    OP_BITNOT
 };
 
 /* Built-in functions, by name (parse.c holds the table). */
 enum weft_fn {
-    FN_SQRT, FN_RSQRT, FN_CBRT, FN_EXP, FN_EXP2, FN_EXPM1, FN_LOG, FN_LOG2, FN_LOG10, FN_LOG1P,
-    FN_SIN, FN_COS, FN_TAN, FN_ASIN, FN_ACOS, FN_ATAN, FN_SINH, FN_COSH, FN_TANH,
-    FN_ERF, FN_ERFC, FN_FABS, FN_FLOOR, FN_CEIL, FN_ROUND, FN_TRUNC,
-    FN_POW, FN_ATAN2, FN_HYPOT, FN_FMOD, FN_FMIN, FN_FMAX, FN_COPYSIGN,
-    FN_FMA, FN_CLAMP, FN_ABS, FN_MIN, FN_MAX,
+    FN_SQRT,
+    FN_RSQRT,
+    FN_CBRT,
+    FN_EXP,
+    FN_EXP2,
+    FN_EXPM1,
+    FN_LOG,
+    FN_LOG2,
+    FN_LOG10,
+    FN_LOG1P,
+    FN_SIN,
+    FN_COS,
+    FN_TAN,
+    FN_ASIN,
+    FN_ACOS,
+    FN_ATAN,
+    FN_SINH,
+    FN_COSH,
+    FN_TANH,
+    FN_ERF,
+    FN_ERFC,
+    FN_FABS,
+    FN_FLOOR,
+    FN_CEIL,
+    FN_ROUND,
+    FN_TRUNC,
+    FN_POW,
+    FN_ATAN2,
+    FN_HYPOT,
+    FN_FMOD,
+    FN_FMIN,
+    FN_FMAX,
+    FN_COPYSIGN,
+    FN_FMA,
+    FN_CLAMP,
+    FN_ABS,
+    FN_MIN,
+    FN_MAX,
     FN_COUNT
 };
 
 typedef struct weft_node {
     enum weft_node_kind kind;
-    int op;           /* weft_operator or weft_fn */
-    weft_dtype type;  /* of the value: f32 f64 i32 u32 i64 u64 (u8 only inside loads) */
-    int weak;         /* a literal that still adapts to its neighbour's type */
-    int slot;         /* binding or statement index */
-    int column;       /* 1-based, for errors */
+    int op;          /* weft_operator or weft_fn */
+    weft_dtype type; /* of the value: f32 f64 i32 u32 i64 u64 (u8 only inside loads) */
+    int weak;        /* a literal that still adapts to its neighbour's type */
+    int slot;        /* binding or statement index */
+    int column;      /* 1-based, for errors */
     int nkids;
     struct weft_node *kid[3];
     union {

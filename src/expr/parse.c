@@ -79,9 +79,36 @@ weft_dtype weft_dtype_common(weft_dtype a, weft_dtype b)
 /* ---- lexer ---- */
 
 enum tok_kind {
-    T_END, T_NUMBER, T_NAME, T_LPAREN, T_RPAREN, T_COMMA, T_SEMI, T_ASSIGN, T_QUESTION, T_COLON,
-    T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PERCENT, T_LT, T_LE, T_GT, T_GE, T_EQ, T_NE, T_ANDAND,
-    T_OROR, T_AMP, T_PIPE, T_CARET, T_SHL, T_SHR, T_BANG, T_TILDE
+    T_END,
+    T_NUMBER,
+    T_NAME,
+    T_LPAREN,
+    T_RPAREN,
+    T_COMMA,
+    T_SEMI,
+    T_ASSIGN,
+    T_QUESTION,
+    T_COLON,
+    T_PLUS,
+    T_MINUS,
+    T_STAR,
+    T_SLASH,
+    T_PERCENT,
+    T_LT,
+    T_LE,
+    T_GT,
+    T_GE,
+    T_EQ,
+    T_NE,
+    T_ANDAND,
+    T_OROR,
+    T_AMP,
+    T_PIPE,
+    T_CARET,
+    T_SHL,
+    T_SHR,
+    T_BANG,
+    T_TILDE
 };
 
 typedef struct token {
@@ -164,18 +191,18 @@ static weft_status next(parser *p)
         static const struct {
             const char *text;
             enum tok_kind kind;
-        } ops[] = {{"&&", T_ANDAND}, {"||", T_OROR}, {"<<", T_SHL}, {">>", T_SHR}, {"<=", T_LE},
-                   {">=", T_GE},     {"==", T_EQ},   {"!=", T_NE},  {"(", T_LPAREN}, {")", T_RPAREN},
-                   {",", T_COMMA},   {";", T_SEMI},  {"=", T_ASSIGN}, {"?", T_QUESTION},
-                   {":", T_COLON},   {"+", T_PLUS},  {"-", T_MINUS}, {"*", T_STAR}, {"/", T_SLASH},
-                   {"%", T_PERCENT}, {"<", T_LT},    {">", T_GT},   {"&", T_AMP},  {"|", T_PIPE},
-                   {"^", T_CARET},   {"!", T_BANG},  {"~", T_TILDE}};
+        } ops[] = {{"&&", T_ANDAND}, {"||", T_OROR},    {"<<", T_SHL},  {">>", T_SHR},
+                   {"<=", T_LE},     {">=", T_GE},      {"==", T_EQ},   {"!=", T_NE},
+                   {"(", T_LPAREN},  {")", T_RPAREN},   {",", T_COMMA}, {";", T_SEMI},
+                   {"=", T_ASSIGN},  {"?", T_QUESTION}, {":", T_COLON}, {"+", T_PLUS},
+                   {"-", T_MINUS},   {"*", T_STAR},     {"/", T_SLASH}, {"%", T_PERCENT},
+                   {"<", T_LT},      {">", T_GT},       {"&", T_AMP},   {"|", T_PIPE},
+                   {"^", T_CARET},   {"!", T_BANG},     {"~", T_TILDE}};
         size_t i = 0;
         while (i < sizeof ops / sizeof ops[0] && strncmp(s, ops[i].text, strlen(ops[i].text)) != 0)
             i++;
         if (i == sizeof ops / sizeof ops[0]) {
-            if (c >= 0x20 && c < 0x7f)
-                return fail_at(p, p->pos, "unexpected character '%c'", c);
+            if (c >= 0x20 && c < 0x7f) return fail_at(p, p->pos, "unexpected character '%c'", c);
             return fail_at(p, p->pos, "unexpected byte 0x%02x", c);
         }
         t.kind = ops[i].kind;
@@ -225,10 +252,18 @@ static weft_node *convert(parser *p, weft_node *n, weft_dtype to)
         } else {
             int64_t v = n->lit.i;
             switch (to) {
-            case WEFT_I32: n->lit.i = (int32_t)(uint32_t)(uint64_t)v; break;
-            case WEFT_U32: n->lit.u = (uint32_t)(uint64_t)v; break;
-            case WEFT_U64: n->lit.u = (uint64_t)v; break;
-            default: n->lit.i = v; break;
+            case WEFT_I32:
+                n->lit.i = (int32_t)(uint32_t)(uint64_t)v;
+                break;
+            case WEFT_U32:
+                n->lit.u = (uint32_t)(uint64_t)v;
+                break;
+            case WEFT_U64:
+                n->lit.u = (uint64_t)v;
+                break;
+            default:
+                n->lit.i = v;
+                break;
             }
             if (to == WEFT_U32 || to == WEFT_U64) n->lit.i = (int64_t)n->lit.u;
         }
@@ -260,14 +295,19 @@ static weft_dtype meet(const weft_node *a, const weft_node *b)
 static weft_node *make_uchar(parser *p, weft_node *x, size_t pos)
 {
     if (weft_dtype_is_float(x->type)) {
-        weft_node *lo = new_node(p, NODE_LITERAL, pos), *hi = lo ? new_node(p, NODE_LITERAL, pos) : NULL;
+        weft_node *lo = new_node(p, NODE_LITERAL, pos),
+                  *hi = lo ? new_node(p, NODE_LITERAL, pos) : NULL;
         weft_node *c = hi ? new_node(p, NODE_CALL, pos) : NULL;
         if (!c) return NULL;
         lo->type = hi->type = x->type;
         lo->lit.f = 0;
         hi->lit.f = 255;
-        *c = (weft_node){.kind = NODE_CALL, .op = FN_CLAMP, .type = x->type, .column = (int)pos + 1,
-                         .nkids = 3, .kid = {x, lo, hi}};
+        *c = (weft_node){.kind = NODE_CALL,
+                         .op = FN_CLAMP,
+                         .type = x->type,
+                         .column = (int)pos + 1,
+                         .nkids = 3,
+                         .kid = {x, lo, hi}};
         return convert(p, c, WEFT_I32);
     }
     weft_node *w = convert(p, x, WEFT_U32);
@@ -277,8 +317,12 @@ static weft_node *make_uchar(parser *p, weft_node *x, size_t pos)
     mask->type = WEFT_U32;
     mask->lit.u = 0xff;
     mask->lit.i = 0xff;
-    *n = (weft_node){.kind = NODE_BINARY, .op = OP_BITAND, .type = WEFT_U32, .column = (int)pos + 1,
-                     .nkids = 2, .kid = {w, mask}};
+    *n = (weft_node){.kind = NODE_BINARY,
+                     .op = OP_BITAND,
+                     .type = WEFT_U32,
+                     .column = (int)pos + 1,
+                     .nkids = 2,
+                     .kid = {w, mask}};
     return convert(p, n, WEFT_I32);
 }
 
@@ -377,8 +421,8 @@ static weft_node *parse_call(parser *p, size_t pos, size_t len)
         return NULL;
     }
     if (count != functions[fn].arity) {
-        fail_at(p, pos, "%s takes %d argument%s, %d given", functions[fn].name,
-                functions[fn].arity, functions[fn].arity == 1 ? "" : "s", count);
+        fail_at(p, pos, "%s takes %d argument%s, %d given", functions[fn].name, functions[fn].arity,
+                functions[fn].arity == 1 ? "" : "s", count);
         return NULL;
     }
     if (next(p) != WEFT_OK) return NULL;
@@ -548,10 +592,10 @@ static const struct {
     enum weft_operator op;
     int level;
 } binary_ops[] = {
-    {T_OROR, OP_OR, 1},    {T_ANDAND, OP_AND, 2}, {T_PIPE, OP_BITOR, 3}, {T_CARET, OP_BITXOR, 4},
-    {T_AMP, OP_BITAND, 5}, {T_EQ, OP_EQ, 6},      {T_NE, OP_NE, 6},      {T_LT, OP_LT, 7},
-    {T_LE, OP_LE, 7},      {T_GT, OP_GT, 7},      {T_GE, OP_GE, 7},      {T_SHL, OP_SHL, 8},
-    {T_SHR, OP_SHR, 8},    {T_PLUS, OP_ADD, 9},   {T_MINUS, OP_SUB, 9},  {T_STAR, OP_MUL, 10},
+    {T_OROR, OP_OR, 1},    {T_ANDAND, OP_AND, 2},   {T_PIPE, OP_BITOR, 3}, {T_CARET, OP_BITXOR, 4},
+    {T_AMP, OP_BITAND, 5}, {T_EQ, OP_EQ, 6},        {T_NE, OP_NE, 6},      {T_LT, OP_LT, 7},
+    {T_LE, OP_LE, 7},      {T_GT, OP_GT, 7},        {T_GE, OP_GE, 7},      {T_SHL, OP_SHL, 8},
+    {T_SHR, OP_SHR, 8},    {T_PLUS, OP_ADD, 9},     {T_MINUS, OP_SUB, 9},  {T_STAR, OP_MUL, 10},
     {T_SLASH, OP_DIV, 10}, {T_PERCENT, OP_MOD, 10},
 };
 
@@ -567,12 +611,13 @@ static int binary_level(enum tok_kind k, enum weft_operator *op)
 
 static const char *op_text(enum weft_operator op)
 {
-    static const char *const text[] = {"+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=",
-                                       "&&", "||", "&", "|", "^", "<<", ">>", "-", "!", "~"};
+    static const char *const text[] = {"+",  "-",  "*", "/", "%", "<",  "<=", ">", ">=", "==", "!=",
+                                       "&&", "||", "&", "|", "^", "<<", ">>", "-", "!",  "~"};
     return text[op];
 }
 
-static weft_node *make_binary(parser *p, enum weft_operator op, weft_node *a, weft_node *b, size_t pos)
+static weft_node *make_binary(parser *p, enum weft_operator op, weft_node *a, weft_node *b,
+                              size_t pos)
 {
     int integer_only = op == OP_MOD || op == OP_BITAND || op == OP_BITOR || op == OP_BITXOR ||
                        op == OP_SHL || op == OP_SHR;
@@ -691,8 +736,7 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
         p->tok = tok;
     }
     if (!assignment) {
-        if (mode == WEFT_EXPR_MAP)
-            return fail_at(p, pos, "expected an assignment \"name = ...\"");
+        if (mode == WEFT_EXPR_MAP) return fail_at(p, pos, "expected an assignment \"name = ...\"");
         weft_node *value = parse_expr(p);
         if (!value) return WEFT_ERR_EXPR;
         e->result = convert(p, value, promote(value->type));
@@ -726,7 +770,8 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
     size_t s = e->nstatements++;
     e->statements[s] = (weft_statement){target, value};
     names_of(e)->names[s] = target >= 0 ? NULL : strndup(p->text + name_pos, name_len);
-    if (target < 0 && !names_of(e)->names[s]) return weft_error_set(WEFT_ERR_NOMEM, "out of memory");
+    if (target < 0 && !names_of(e)->names[s])
+        return weft_error_set(WEFT_ERR_NOMEM, "out of memory");
     if (target >= 0) e->writes[target] = 1;
     return WEFT_OK;
 }
@@ -769,7 +814,8 @@ static weft_status check_bindings(const weft_expr_binding *b, size_t n)
     for (size_t i = 0; i < n; i++) {
         RETURN_IF(!b[i].name, WEFT_ERR_NULL, "binding %zu has no name", i);
         size_t len = strlen(b[i].name);
-        int ok = len > 0 && len < 64 && (isalpha((unsigned char)b[i].name[0]) || b[i].name[0] == '_');
+        int ok =
+            len > 0 && len < 64 && (isalpha((unsigned char)b[i].name[0]) || b[i].name[0] == '_');
         for (size_t c = 0; ok && c < len; c++)
             ok = isalnum((unsigned char)b[i].name[c]) || b[i].name[c] == '_';
         RETURN_IF(!ok, WEFT_ERR_INVALID_ARG, "binding %zu: \"%.64s\" is not a valid name", i,

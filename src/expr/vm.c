@@ -20,7 +20,7 @@ enum vm_opcode {
     VM_SELECT,
     VM_BINARY,
     VM_CALL,
-    VM_STORE    /* array binding aux <- a (type), converted to the array's dtype */
+    VM_STORE /* array binding aux <- a (type), converted to the array's dtype */
 };
 
 typedef struct vm_instr {
@@ -63,17 +63,24 @@ void weft_vm_convert_literal(double v, weft_dtype to, int64_t *i, uint64_t *u)
 {
     if (v != v) v = 0; /* NaN */
     switch (to) {
-    case WEFT_I32: *i = v <= -2147483648.0 ? INT32_MIN : v >= 2147483647.0 ? INT32_MAX : (int32_t)v; break;
-    case WEFT_U32: *i = v <= 0 ? 0 : v >= 4294967295.0 ? UINT32_MAX : (uint32_t)v; break;
+    case WEFT_I32:
+        *i = v <= -2147483648.0 ? INT32_MIN : v >= 2147483647.0 ? INT32_MAX : (int32_t)v;
+        break;
+    case WEFT_U32:
+        *i = v <= 0 ? 0 : v >= 4294967295.0 ? UINT32_MAX : (uint32_t)v;
+        break;
     case WEFT_I64:
-        *i = v <= -9223372036854775808.0 ? INT64_MIN
-             : v >= 9223372036854775808.0 ? INT64_MAX : (int64_t)v;
+        *i = v <= -9223372036854775808.0  ? INT64_MIN
+             : v >= 9223372036854775808.0 ? INT64_MAX
+                                          : (int64_t)v;
         break;
     case WEFT_U64:
         *u = v <= 0 ? 0 : v >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)v;
         *i = (int64_t)*u;
         return;
-    default: *i = (int64_t)v; break;
+    default:
+        *i = (int64_t)v;
+        break;
     }
     *u = (uint64_t)*i;
 }
@@ -97,24 +104,36 @@ static int64_t sat_i64(double v, weft_dtype to)
 static double as_double(const void *src, weft_dtype from, size_t k)
 {
     switch (from) {
-    case WEFT_F32: return ((const float *)src)[k];
-    case WEFT_F64: return ((const double *)src)[k];
-    case WEFT_I32: return ((const int32_t *)src)[k];
-    case WEFT_U32: return ((const uint32_t *)src)[k];
-    case WEFT_I64: return (double)((const int64_t *)src)[k];
-    case WEFT_U64: return (double)((const uint64_t *)src)[k];
-    default: return ((const uint8_t *)src)[k];
+    case WEFT_F32:
+        return ((const float *)src)[k];
+    case WEFT_F64:
+        return ((const double *)src)[k];
+    case WEFT_I32:
+        return ((const int32_t *)src)[k];
+    case WEFT_U32:
+        return ((const uint32_t *)src)[k];
+    case WEFT_I64:
+        return (double)((const int64_t *)src)[k];
+    case WEFT_U64:
+        return (double)((const uint64_t *)src)[k];
+    default:
+        return ((const uint8_t *)src)[k];
     }
 }
 
 static uint64_t as_bits(const void *src, weft_dtype from, size_t k)
 {
     switch (from) {
-    case WEFT_I32: return (uint64_t)(int64_t)((const int32_t *)src)[k];
-    case WEFT_U32: return ((const uint32_t *)src)[k];
-    case WEFT_I64: return (uint64_t)((const int64_t *)src)[k];
-    case WEFT_U64: return ((const uint64_t *)src)[k];
-    default: return ((const uint8_t *)src)[k];
+    case WEFT_I32:
+        return (uint64_t)(int64_t)((const int32_t *)src)[k];
+    case WEFT_U32:
+        return ((const uint32_t *)src)[k];
+    case WEFT_I64:
+        return (uint64_t)((const int64_t *)src)[k];
+    case WEFT_U64:
+        return ((const uint64_t *)src)[k];
+    default:
+        return ((const uint8_t *)src)[k];
     }
 }
 
@@ -129,30 +148,44 @@ static void convert_block(void *dst, weft_dtype to, const void *src, weft_dtype 
     int float_from = weft_dtype_is_float(from);
     switch (to) {
     case WEFT_F32:
-        if (from == WEFT_F64) CONVERT_LOOP(float, (float)((const double *)src)[k]);
-        else if (from == WEFT_I64) CONVERT_LOOP(float, (float)((const int64_t *)src)[k]);
-        else if (from == WEFT_U64) CONVERT_LOOP(float, (float)((const uint64_t *)src)[k]);
-        else CONVERT_LOOP(float, (float)as_double(src, from, k));
+        if (from == WEFT_F64)
+            CONVERT_LOOP(float, (float)((const double *)src)[k]);
+        else if (from == WEFT_I64)
+            CONVERT_LOOP(float, (float)((const int64_t *)src)[k]);
+        else if (from == WEFT_U64)
+            CONVERT_LOOP(float, (float)((const uint64_t *)src)[k]);
+        else
+            CONVERT_LOOP(float, (float)as_double(src, from, k));
         return;
     case WEFT_F64:
-        if (from == WEFT_F32) CONVERT_LOOP(double, (double)((const float *)src)[k]);
-        else CONVERT_LOOP(double, as_double(src, from, k));
+        if (from == WEFT_F32)
+            CONVERT_LOOP(double, (double)((const float *)src)[k]);
+        else
+            CONVERT_LOOP(double, as_double(src, from, k));
         return;
     case WEFT_I32:
-        if (float_from) CONVERT_LOOP(int32_t, (int32_t)sat_i64(as_double(src, from, k), to));
-        else CONVERT_LOOP(int32_t, (int32_t)(uint32_t)as_bits(src, from, k));
+        if (float_from)
+            CONVERT_LOOP(int32_t, (int32_t)sat_i64(as_double(src, from, k), to));
+        else
+            CONVERT_LOOP(int32_t, (int32_t)(uint32_t)as_bits(src, from, k));
         return;
     case WEFT_U32:
-        if (float_from) CONVERT_LOOP(uint32_t, (uint32_t)sat_i64(as_double(src, from, k), to));
-        else CONVERT_LOOP(uint32_t, (uint32_t)as_bits(src, from, k));
+        if (float_from)
+            CONVERT_LOOP(uint32_t, (uint32_t)sat_i64(as_double(src, from, k), to));
+        else
+            CONVERT_LOOP(uint32_t, (uint32_t)as_bits(src, from, k));
         return;
     case WEFT_I64:
-        if (float_from) CONVERT_LOOP(int64_t, sat_i64(as_double(src, from, k), to));
-        else CONVERT_LOOP(int64_t, (int64_t)as_bits(src, from, k));
+        if (float_from)
+            CONVERT_LOOP(int64_t, sat_i64(as_double(src, from, k), to));
+        else
+            CONVERT_LOOP(int64_t, (int64_t)as_bits(src, from, k));
         return;
     case WEFT_U64:
-        if (float_from) CONVERT_LOOP(uint64_t, (uint64_t)sat_i64(as_double(src, from, k), to));
-        else CONVERT_LOOP(uint64_t, as_bits(src, from, k));
+        if (float_from)
+            CONVERT_LOOP(uint64_t, (uint64_t)sat_i64(as_double(src, from, k), to));
+        else
+            CONVERT_LOOP(uint64_t, as_bits(src, from, k));
         return;
     case WEFT_U8: /* stores: the value was already brought into [0, 255] */
         CONVERT_LOOP(uint8_t, (uint8_t)as_bits(src, from, k));
@@ -247,8 +280,8 @@ static void convert_block(void *dst, weft_dtype to, const void *src, weft_dtype 
 #undef IS_FLOAT
 
 typedef void (*exec_fn)(const vm_instr *, unsigned char *const *, size_t);
-static const exec_fn exec_by_type[WEFT_DTYPE_COUNT] = {exec_f32, exec_f64, exec_i32,
-                                                       exec_u32, exec_i64, exec_u64, NULL};
+static const exec_fn exec_by_type[WEFT_DTYPE_COUNT] = {exec_f32, exec_f64, exec_i32, exec_u32,
+                                                       exec_i64, exec_u64, NULL};
 
 /* ---- compiler ---- */
 
@@ -258,7 +291,7 @@ typedef struct compiler {
     unsigned char used[MAX_REGS];
     unsigned char pinned[MAX_REGS];
     int *statement_reg;
-    int *const_reg; /* per node of the arena: its pre-filled register, or -1 */
+    int *const_reg;      /* per node of the arena: its pre-filled register, or -1 */
     int in_place_target; /* binding the statement being compiled writes last, or -1 */
     size_t code_capacity, fill_capacity, const_capacity;
     weft_status status;
@@ -272,8 +305,8 @@ static int new_reg(compiler *c)
             if (r + 1 > c->vm->nregs) c->vm->nregs = r + 1;
             return r;
         }
-    c->status = weft_error_set(WEFT_ERR_EXPR, "expression too complex: more than %d live values",
-                               MAX_REGS);
+    c->status =
+        weft_error_set(WEFT_ERR_EXPR, "expression too complex: more than %d live values", MAX_REGS);
     return -1;
 }
 
@@ -335,9 +368,13 @@ static void assign_constants(compiler *c, const weft_node *n)
         c->pinned[d] = 1;
         c->const_reg[index] = d;
         if (n->kind == NODE_SCALAR) {
-            emit(c, (vm_instr){.code = VM_FILL, .type = (uint8_t)n->type,
-                               .from = (uint8_t)c->e->bindings[n->slot].dtype, .dst = (uint8_t)d,
-                               .aux = n->slot}, 1);
+            emit(c,
+                 (vm_instr){.code = VM_FILL,
+                            .type = (uint8_t)n->type,
+                            .from = (uint8_t)c->e->bindings[n->slot].dtype,
+                            .dst = (uint8_t)d,
+                            .aux = n->slot},
+                 1);
             return;
         }
         if (!grow((void **)&vm->consts, &c->const_capacity, vm->nconsts, sizeof(vm_const))) {
@@ -350,8 +387,13 @@ static void assign_constants(compiler *c, const weft_node *n)
         else
             k.i = n->lit.i;
         vm->consts[vm->nconsts] = k;
-        emit(c, (vm_instr){.code = VM_FILL, .type = (uint8_t)n->type, .from = NO_SCALAR,
-                           .dst = (uint8_t)d, .aux = (int32_t)vm->nconsts++}, 1);
+        emit(c,
+             (vm_instr){.code = VM_FILL,
+                        .type = (uint8_t)n->type,
+                        .from = NO_SCALAR,
+                        .dst = (uint8_t)d,
+                        .aux = (int32_t)vm->nconsts++},
+             1);
         return;
     }
     for (int k = 0; k < n->nkids; k++)
@@ -365,7 +407,13 @@ static int truth_of(compiler *c, const weft_node *n, int negate)
     if (a < 0) return -1;
     int d = new_reg(c);
     if (d < 0) return -1;
-    emit(c, (vm_instr){.code = VM_TRUTH, .type = (uint8_t)n->type, .dst = (uint8_t)d, .a = (uint8_t)a, .aux = negate}, 0);
+    emit(c,
+         (vm_instr){.code = VM_TRUTH,
+                    .type = (uint8_t)n->type,
+                    .dst = (uint8_t)d,
+                    .a = (uint8_t)a,
+                    .aux = negate},
+         0);
     release(c, a);
     return d;
 }
@@ -479,8 +527,7 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
          * the output's dtype can write the output in place (vm_direct). */
         vm_instr *root = c.vm->ncode > before ? &c.vm->code[c.vm->ncode - 1] : NULL;
         if (last && root && root->dst == r && !c.pinned[r] && root->code != VM_LOAD &&
-            e->statements[s].value->type == e->bindings[target].dtype &&
-            c.vm->nregs < MAX_REGS) {
+            e->statements[s].value->type == e->bindings[target].dtype && c.vm->nregs < MAX_REGS) {
             int d = fresh_reg(&c);
             root->dst = (uint8_t)d;
             release(&c, r);
@@ -503,9 +550,13 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
         for (size_t later = s + 1; later < e->nstatements; later++)
             if (e->statements[later].target == target) last = 0;
         if (last)
-            emit(&c, (vm_instr){.code = VM_STORE, .type = (uint8_t)e->statements[s].value->type,
-                                .a = (uint8_t)c.statement_reg[s], .flags = direct[s] ? VM_DIRECT : 0,
-                                .aux = target}, 0);
+            emit(&c,
+                 (vm_instr){.code = VM_STORE,
+                            .type = (uint8_t)e->statements[s].value->type,
+                            .a = (uint8_t)c.statement_reg[s],
+                            .flags = direct[s] ? VM_DIRECT : 0,
+                            .aux = target},
+                 0);
     }
     free(direct);
     free(c.statement_reg);
@@ -535,7 +586,7 @@ weft_dtype weft_vm_result_type(const weft_vm_program *vm)
 /* ---- interpreter ---- */
 
 typedef struct vm_frame {
-    unsigned char *storage; /* heap, when `local` is too small */
+    unsigned char *storage;        /* heap, when `local` is too small */
     unsigned char *regs[MAX_REGS]; /* where each register's values are now */
     unsigned char *home[MAX_REGS]; /* its own storage */
     /* Small runs (the common case for tiny arrays) keep registers on the
@@ -565,11 +616,19 @@ static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
             const vm_const *k = &vm->consts[in->aux];
             from = (weft_dtype)in->type;
             switch (from) {
-            case WEFT_F32: *(float *)one = (float)k->f; break;
-            case WEFT_F64: memcpy(one, &k->f, 8); break;
+            case WEFT_F32:
+                *(float *)one = (float)k->f;
+                break;
+            case WEFT_F64:
+                memcpy(one, &k->f, 8);
+                break;
             case WEFT_I32:
-            case WEFT_U32: *(uint32_t *)one = (uint32_t)k->u; break;
-            default: memcpy(one, &k->u, 8); break;
+            case WEFT_U32:
+                *(uint32_t *)one = (uint32_t)k->u;
+                break;
+            default:
+                memcpy(one, &k->u, 8);
+                break;
             }
         } else {
             from = (weft_dtype)in->from;
@@ -602,9 +661,9 @@ static void point_direct_outputs(const weft_vm_program *vm, const weft_vm_env *e
         const vm_instr *in = &vm->code[i];
         if (in->code != VM_STORE || !(in->flags & VM_DIRECT)) continue;
         weft_dtype to = e->bindings[in->aux].dtype;
-        f->regs[in->a] = env->alias_ok ? (unsigned char *)env->arrays[in->aux] +
-                                             first * weft_dtype_size(to)
-                                       : f->home[in->a];
+        f->regs[in->a] = env->alias_ok
+                             ? (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(to)
+                             : f->home[in->a];
     }
 }
 
@@ -620,7 +679,8 @@ static void run_block(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
         switch (in->code) {
         case VM_LOAD: {
             weft_dtype from = (weft_dtype)in->from;
-            unsigned char *src = (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(from);
+            unsigned char *src =
+                (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(from);
             if ((in->flags & VM_ALIASABLE) && env->alias_ok) {
                 f->regs[in->dst] = src;
                 break;
@@ -641,17 +701,21 @@ static void run_block(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
             break;
         case VM_LOGIC: {
             int32_t *d = (int32_t *)f->regs[in->dst];
-            const int32_t *a = (const int32_t *)f->regs[in->a], *b = (const int32_t *)f->regs[in->b];
+            const int32_t *a = (const int32_t *)f->regs[in->a],
+                          *b = (const int32_t *)f->regs[in->b];
             if (in->aux == OP_AND)
-                for (size_t k = 0; k < n; k++) d[k] = a[k] & b[k];
+                for (size_t k = 0; k < n; k++)
+                    d[k] = a[k] & b[k];
             else
-                for (size_t k = 0; k < n; k++) d[k] = a[k] | b[k];
+                for (size_t k = 0; k < n; k++)
+                    d[k] = a[k] | b[k];
             break;
         }
         case VM_STORE: {
             if ((in->flags & VM_DIRECT) && env->alias_ok) break; /* already written in place */
             weft_dtype to = e->bindings[in->aux].dtype;
-            unsigned char *dst = (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(to);
+            unsigned char *dst =
+                (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(to);
             convert_block(dst, to, f->regs[in->a], (weft_dtype)in->type, n);
             break;
         }

@@ -23,7 +23,8 @@ typedef struct weft_vm_env {
 } weft_vm_env;
 
 /* Map: evaluates elements [begin, end) and stores the outputs. */
-weft_status weft_vm_run(const weft_vm_program *vm, const weft_vm_env *env, size_t begin, size_t end);
+weft_status weft_vm_run(const weft_vm_program *vm, const weft_vm_env *env, size_t begin,
+                        size_t end);
 
 /* Reduce: calls `fold` with each block of result values in index order. */
 typedef void (*weft_vm_fold)(void *state, const void *values, weft_dtype type, size_t first,

@@ -5,10 +5,10 @@
 #include <string.h>
 
 enum chunk_state {
-    ON_HOST,     /* owned by the host, or its device lacks the primitive */
-    LAUNCHED,    /* enqueued on its device */
+    ON_HOST,      /* owned by the host, or its device lacks the primitive */
+    LAUNCHED,     /* enqueued on its device */
     FAILED_EARLY, /* the device refused it before any work started */
-    FAILED_LATE  /* the device failed after the kernel may have run */
+    FAILED_LATE   /* the device failed after the kernel may have run */
 };
 
 typedef struct chunk_run {
@@ -98,7 +98,8 @@ static int same_split(const weft_dispatch *d)
         const weft_array *a = d->arrays[i];
         if (a->nchunks != a0->nchunks) return 0;
         for (size_t c = 0; c < a0->nchunks; c++)
-            if (a->chunks[c].begin != a0->chunks[c].begin || a->chunks[c].count != a0->chunks[c].count ||
+            if (a->chunks[c].begin != a0->chunks[c].begin ||
+                a->chunks[c].count != a0->chunks[c].count ||
                 a->chunks[c].device != a0->chunks[c].device)
                 return 0;
     }
@@ -170,13 +171,15 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
         weft_device *dev = &ctx->devices[dev_index];
         int ok = dev->ops.finish(dev) == WEFT_OK;
         if (!ok)
-            weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu failed: %s; rerunning its pieces on the host pool",
-                     dev_index, weft_last_error());
+            weft_log(&ctx->log, WEFT_LOG_WARN,
+                     "device %zu failed: %s; rerunning its pieces on the host pool", dev_index,
+                     weft_last_error());
         for (size_t c = 0; c < nchunks; c++) {
             if (a0->chunks[c].device != dev_index) continue;
             if (!ok) /* its copies are suspect; the host's, where current, win */
                 for (size_t i = 0; i < d->narrays; i++)
-                    if (d->arrays[i]->chunks[c].host_valid) d->arrays[i]->chunks[c].device_valid = 0;
+                    if (d->arrays[i]->chunks[c].host_valid)
+                        d->arrays[i]->chunks[c].device_valid = 0;
             if (runs[c].state != LAUNCHED) continue;
             if (!ok) {
                 runs[c].state = FAILED_LATE;
@@ -201,9 +204,10 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
             if (runs[c].state == FAILED_LATE && (runs[c].host_was_valid & (1u << i)))
                 d->arrays[i]->chunks[c].host_valid = 1;
         st = run_on_host(d, c);
-        GOTO_ERROR_IF(st != WEFT_OK, WEFT_ERR_DEVICE,
-                      "device %zu failed and rerunning elements [%zu, %zu) on the host failed too: %s",
-                      ch->device, ch->begin, ch->begin + ch->count, weft_last_error());
+        GOTO_ERROR_IF(
+            st != WEFT_OK, WEFT_ERR_DEVICE,
+            "device %zu failed and rerunning elements [%zu, %zu) on the host failed too: %s",
+            ch->device, ch->begin, ch->begin + ch->count, weft_last_error());
         for (size_t i = 0; i < d->narrays; i++)
             if (d->writes & (1u << i)) d->arrays[i]->chunks[c].device_valid = 0;
     }

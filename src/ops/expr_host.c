@@ -16,8 +16,7 @@ typedef struct host_env {
 } host_env;
 
 /* Bytecode indexes arrays globally: point each at its element 0. */
-static void make_env(const weft_expr_call *call, const weft_view *views, size_t begin,
-                     host_env *h)
+static void make_env(const weft_expr_call *call, const weft_view *views, size_t begin, host_env *h)
 {
     const weft_expr *e = call->compiled->expr;
     for (size_t b = 0; b < e->nbindings; b++) {
@@ -95,9 +94,12 @@ static double value_f(const void *v, weft_dtype t, size_t k)
 static int64_t value_i(const void *v, weft_dtype t, size_t k)
 {
     switch (t) {
-    case WEFT_I32: return ((const int32_t *)v)[k];
-    case WEFT_U32: return ((const uint32_t *)v)[k];
-    default: return ((const int64_t *)v)[k];
+    case WEFT_I32:
+        return ((const int32_t *)v)[k];
+    case WEFT_U32:
+        return ((const uint32_t *)v)[k];
+    default:
+        return ((const int64_t *)v)[k];
     }
 }
 
@@ -136,7 +138,8 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
 {
     block_acc *a = state;
     int is_float = weft_dtype_is_float(t);
-    if ((a->op == WEFT_SUM || a->op == WEFT_PROD) && is_float && ((first - a->block_begin) & 15) == 0) {
+    if ((a->op == WEFT_SUM || a->op == WEFT_PROD) && is_float &&
+        ((first - a->block_begin) & 15) == 0) {
         fold_lanes(a->lanes, values, t, n, a->op == WEFT_PROD);
         return;
     }
@@ -154,7 +157,8 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
             }
         } else {
             for (size_t k = 0; k < n; k++) {
-                uint64_t w = t == WEFT_U64 ? ((const uint64_t *)values)[k] : (uint64_t)value_i(values, t, k);
+                uint64_t w =
+                    t == WEFT_U64 ? ((const uint64_t *)values)[k] : (uint64_t)value_i(values, t, k);
                 uint64_t s2 = a->us + w;
                 a->overflow |= s2 < w;
                 a->us = s2;
@@ -167,11 +171,13 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
         return;
     case WEFT_ANY:
         for (size_t k = 0; k < n; k++)
-            a->r |= value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
+            a->r |=
+                value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
         return;
     case WEFT_ALL:
         for (size_t k = 0; k < n; k++)
-            a->r &= value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
+            a->r &=
+                value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
         return;
     default: {
         int want_less = a->op == WEFT_MIN || a->op == WEFT_ARGMIN;
@@ -179,7 +185,8 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
             int better;
             if (is_float) {
                 double v = value_f(values, t, k);
-                better = !a->have || (want_less ? weft_less_f(v, a->best_f) : weft_greater_f(v, a->best_f));
+                better = !a->have ||
+                         (want_less ? weft_less_f(v, a->best_f) : weft_greater_f(v, a->best_f));
                 if (better) a->best_f = v;
             } else if (t == WEFT_U64) {
                 uint64_t v = ((const uint64_t *)values)[k], best = (uint64_t)a->best_i;
@@ -246,11 +253,13 @@ static void reduce_blocks(void *arg, size_t first_block, size_t end_block)
     weft_dtype t = weft_vm_result_type(job->vm);
     for (size_t b = first_block; b < end_block; b++) {
         size_t lo = job->begin + b * WEFT_SUM_BLOCK;
-        size_t hi = job->begin + job->n < lo + WEFT_SUM_BLOCK ? job->begin + job->n : lo + WEFT_SUM_BLOCK;
+        size_t hi =
+            job->begin + job->n < lo + WEFT_SUM_BLOCK ? job->begin + job->n : lo + WEFT_SUM_BLOCK;
         block_acc a = {.op = job->op, .block_begin = lo, .r = job->op == WEFT_ALL};
         for (int l = 0; l < 16; l++)
             a.lanes[l] = job->op == WEFT_PROD ? 1.0 : 0.0;
-        if (weft_vm_reduce(job->vm, job->env, lo, hi, fold, &a) != WEFT_OK) atomic_store(&job->failed, 1);
+        if (weft_vm_reduce(job->vm, job->env, lo, hi, fold, &a) != WEFT_OK)
+            atomic_store(&job->failed, 1);
         job->partials[b] = finalize(&a, t);
     }
 }

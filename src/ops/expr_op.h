@@ -22,7 +22,7 @@ typedef struct weft_compiled {
     weft_reduce_op op;
     char *source;     /* OpenCL C */
     char *source_gpu; /* reductions: the work-group-per-block variant */
-    void **kernels; /* per device index: cl_kernel, NULL until built, or WEFT_KERNEL_FAILED */
+    void **kernels;   /* per device index: cl_kernel, NULL until built, or WEFT_KERNEL_FAILED */
     struct weft_compiled *next;
 } weft_compiled;
 
@@ -43,8 +43,7 @@ void weft_compiled_release_all(weft_ctx *ctx);
 /* Checks bindings (live arrays of ctx, one size) and lays out the op's arrays,
  * each distinct array once; fills call's bindings. */
 weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *binds, size_t nbinds,
-                           weft_op *base, weft_bind *copy, int *view_of_bind,
-                           weft_expr_call *call);
+                           weft_op *base, weft_bind *copy, int *view_of_bind, weft_expr_call *call);
 
 /* The reference (pool) implementations, used by the host backend table. */
 weft_status weft_host_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
@@ -54,10 +53,11 @@ weft_status weft_host_reduce_expr(weft_device *dev, const weft_expr_call *call,
                                   weft_partial *partials);
 
 /* Scans on the pool (scan_host.c). */
-weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                                  size_t n, uint64_t *subtotals);
-weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                                 weft_view x, weft_view y, size_t n, const uint64_t *carries);
+weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
+                                  weft_view x, size_t n, uint64_t *subtotals);
+weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
+                                 int exclusive, weft_view x, weft_view y, size_t n,
+                                 const uint64_t *carries);
 /* The carry each sub-block starts from, from all sub-block totals in index
  * order: 16 per block (see kernels/scan.cl). */
 void weft_scan_carries(weft_reduce_op op, weft_dtype dtype, const uint64_t *subtotals,

@@ -32,8 +32,11 @@ static weft_status map_run(weft_op *base)
 {
     map_op *m = (map_op *)base;
     const weft_expr *e = m->compiled->expr;
-    weft_dispatch d = {.ctx = base->ctx, .narrays = base->narrays, .native = map_native,
-                       .run = map_chunk, .op = m};
+    weft_dispatch d = {.ctx = base->ctx,
+                       .narrays = base->narrays,
+                       .native = map_native,
+                       .run = map_chunk,
+                       .op = m};
     for (size_t k = 0; k < base->narrays; k++)
         d.arrays[k] = base->arrays[k];
     for (size_t b = 0; b < e->nbindings; b++) {
@@ -45,8 +48,7 @@ static weft_status map_run(weft_op *base)
 }
 
 weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *binds, size_t nbinds,
-                           weft_op *base, weft_bind *copy, int *view_of_bind,
-                           weft_expr_call *call)
+                           weft_op *base, weft_bind *copy, int *view_of_bind, weft_expr_call *call)
 {
     RETURN_IF(!binds && nbinds, WEFT_ERR_NULL, "%s: %zu bindings but binds is NULL", what, nbinds);
     RETURN_IF(nbinds > WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG,

@@ -37,10 +37,13 @@ static weft_dtype result_dtype(weft_reduce_op op, weft_dtype t)
     switch (op) {
     case WEFT_SUM:
         return weft_dtype_is_float(t) ? WEFT_F64 : weft_dtype_is_signed(t) ? WEFT_I64 : WEFT_U64;
-    case WEFT_PROD: return WEFT_F64;
+    case WEFT_PROD:
+        return WEFT_F64;
     case WEFT_ANY:
-    case WEFT_ALL: return WEFT_I32;
-    default: return t;
+    case WEFT_ALL:
+        return WEFT_I32;
+    default:
+        return t;
     }
 }
 
@@ -48,12 +51,24 @@ static void set_value(weft_scalar *out, weft_dtype t, uint64_t bits)
 {
     out->dtype = t;
     switch (t) {
-    case WEFT_F32: out->value.f32 = (float)weft_partial_f(bits, t); break;
-    case WEFT_F64: out->value.f64 = weft_partial_f(bits, t); break;
-    case WEFT_I32: out->value.i32 = (int32_t)weft_partial_i(bits, t); break;
-    case WEFT_U32: out->value.u32 = (uint32_t)bits; break;
-    case WEFT_I64: out->value.i64 = (int64_t)bits; break;
-    default: out->value.u64 = bits; break;
+    case WEFT_F32:
+        out->value.f32 = (float)weft_partial_f(bits, t);
+        break;
+    case WEFT_F64:
+        out->value.f64 = weft_partial_f(bits, t);
+        break;
+    case WEFT_I32:
+        out->value.i32 = (int32_t)weft_partial_i(bits, t);
+        break;
+    case WEFT_U32:
+        out->value.u32 = (uint32_t)bits;
+        break;
+    case WEFT_I64:
+        out->value.i64 = (int64_t)bits;
+        break;
+    default:
+        out->value.u64 = bits;
+        break;
     }
 }
 
@@ -94,7 +109,8 @@ static weft_status combine(const reduce_op *r, size_t blocks, weft_scalar *out)
     if (op == WEFT_ANY || op == WEFT_ALL) {
         int v = op == WEFT_ALL;
         for (size_t b = 0; b < blocks; b++)
-            v = op == WEFT_ANY ? (v | (r->partials[b].bits != 0)) : (v & (r->partials[b].bits != 0));
+            v = op == WEFT_ANY ? (v | (r->partials[b].bits != 0))
+                               : (v & (r->partials[b].bits != 0));
         out->value.i32 = v;
         return WEFT_OK;
     }
@@ -127,8 +143,11 @@ static weft_status reduce_run(weft_op *base)
     r->partials = calloc(blocks ? blocks : 1, sizeof *r->partials);
     RETURN_IF(!r->partials, WEFT_ERR_NOMEM, "cannot allocate %zu partial results", blocks);
     const weft_expr *e = r->compiled->expr;
-    weft_dispatch d = {.ctx = base->ctx, .narrays = base->narrays, .native = reduce_native,
-                       .run = reduce_chunk, .op = r};
+    weft_dispatch d = {.ctx = base->ctx,
+                       .narrays = base->narrays,
+                       .native = reduce_native,
+                       .run = reduce_chunk,
+                       .op = r};
     for (size_t k = 0; k < base->narrays; k++)
         d.arrays[k] = base->arrays[k];
     for (size_t b = 0; b < e->nbindings; b++)
@@ -185,12 +204,19 @@ double weft_scalar_as_double(const weft_scalar *s)
 {
     if (!s) return 0;
     switch (s->dtype) {
-    case WEFT_F32: return s->value.f32;
-    case WEFT_F64: return s->value.f64;
-    case WEFT_I32: return s->value.i32;
-    case WEFT_U32: return s->value.u32;
-    case WEFT_I64: return (double)s->value.i64;
-    case WEFT_U64: return (double)s->value.u64;
-    default: return s->value.u8;
+    case WEFT_F32:
+        return s->value.f32;
+    case WEFT_F64:
+        return s->value.f64;
+    case WEFT_I32:
+        return s->value.i32;
+    case WEFT_U32:
+        return s->value.u32;
+    case WEFT_I64:
+        return (double)s->value.i64;
+    case WEFT_U64:
+        return (double)s->value.u64;
+    default:
+        return s->value.u8;
     }
 }

@@ -44,9 +44,12 @@ static inline double weft_partial_f(uint64_t bits, weft_dtype t)
 static inline int64_t weft_partial_i(uint64_t bits, weft_dtype t)
 {
     switch (t) {
-    case WEFT_I32: return (int32_t)(uint32_t)bits;
-    case WEFT_U32: return (int64_t)(uint32_t)bits;
-    default: return (int64_t)bits;
+    case WEFT_I32:
+        return (int32_t)(uint32_t)bits;
+    case WEFT_U32:
+        return (int64_t)(uint32_t)bits;
+    default:
+        return (int64_t)bits;
     }
 }
 

@@ -52,12 +52,20 @@ static weft_status scan_run(weft_op *base)
     s->carries = calloc(16 * (blocks + 1), sizeof *s->carries);
     RETURN_IF(!s->subtotals || !s->carries, WEFT_ERR_NOMEM,
               "weft_scan: cannot allocate %zu carries", blocks);
-    weft_dispatch pass1 = {.ctx = base->ctx, .arrays = {x}, .narrays = 1, .reads = 1,
-                           .native = totals_native, .run = totals_chunk, .op = s};
+    weft_dispatch pass1 = {.ctx = base->ctx,
+                           .arrays = {x},
+                           .narrays = 1,
+                           .reads = 1,
+                           .native = totals_native,
+                           .run = totals_chunk,
+                           .op = s};
     RETURN_ON_ERROR(weft_dispatch_run(&pass1));
     weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
-    weft_dispatch pass2 = {.ctx = base->ctx, .arrays = {x, base->arrays[1]},
-                           .narrays = base->narrays, .native = apply_native, .run = apply_chunk,
+    weft_dispatch pass2 = {.ctx = base->ctx,
+                           .arrays = {x, base->arrays[1]},
+                           .narrays = base->narrays,
+                           .native = apply_native,
+                           .run = apply_chunk,
                            .op = s};
     pass2.reads = 1;
     pass2.writes = base->narrays > 1 ? 2 : 1;
@@ -87,7 +95,10 @@ weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_arra
     RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_scan: x has %zu elements, y has %zu", x->n, y->n);
     scan_op *s = calloc(1, sizeof *s);
     RETURN_IF(!s, WEFT_ERR_NOMEM, "weft_scan: cannot allocate the operation");
-    s->base = (weft_op){.run = scan_run, .destroy = scan_destroy, .ctx = ctx, .arrays = {x, y},
+    s->base = (weft_op){.run = scan_run,
+                        .destroy = scan_destroy,
+                        .ctx = ctx,
+                        .arrays = {x, y},
                         .narrays = x == y ? 1 : 2};
     s->op = op;
     s->exclusive = exclusive != 0;

@@ -23,22 +23,38 @@ static double load_f(const void *x, weft_dtype t, size_t k)
 static uint64_t load_u(const void *x, weft_dtype t, size_t k)
 {
     switch (t) {
-    case WEFT_I32: return (uint64_t)(int64_t)((const int32_t *)x)[k];
-    case WEFT_U32: return ((const uint32_t *)x)[k];
-    case WEFT_U8: return ((const uint8_t *)x)[k];
-    default: return ((const uint64_t *)x)[k];
+    case WEFT_I32:
+        return (uint64_t)(int64_t)((const int32_t *)x)[k];
+    case WEFT_U32:
+        return ((const uint32_t *)x)[k];
+    case WEFT_U8:
+        return ((const uint8_t *)x)[k];
+    default:
+        return ((const uint64_t *)x)[k];
     }
 }
 
 static void store(void *y, weft_dtype t, size_t k, acc a)
 {
     switch (t) {
-    case WEFT_F32: ((float *)y)[k] = (float)a.f; break;
-    case WEFT_F64: ((double *)y)[k] = a.f; break;
-    case WEFT_I32: ((int32_t *)y)[k] = (int32_t)(uint32_t)a.u; break;
-    case WEFT_U32: ((uint32_t *)y)[k] = (uint32_t)a.u; break;
-    case WEFT_U8: ((uint8_t *)y)[k] = (uint8_t)a.u; break;
-    default: ((uint64_t *)y)[k] = a.u; break;
+    case WEFT_F32:
+        ((float *)y)[k] = (float)a.f;
+        break;
+    case WEFT_F64:
+        ((double *)y)[k] = a.f;
+        break;
+    case WEFT_I32:
+        ((int32_t *)y)[k] = (int32_t)(uint32_t)a.u;
+        break;
+    case WEFT_U32:
+        ((uint32_t *)y)[k] = (uint32_t)a.u;
+        break;
+    case WEFT_U8:
+        ((uint8_t *)y)[k] = (uint8_t)a.u;
+        break;
+    default:
+        ((uint64_t *)y)[k] = a.u;
+        break;
     }
 }
 
@@ -49,12 +65,24 @@ static acc identity(weft_reduce_op op, weft_dtype t)
     int min = op == WEFT_MIN;
     switch (t) {
     case WEFT_F32:
-    case WEFT_F64: a.f = min ? INFINITY : -INFINITY; break;
-    case WEFT_I32: a.i = min ? INT32_MAX : INT32_MIN; break;
-    case WEFT_U32: a.u = min ? UINT32_MAX : 0; break;
-    case WEFT_I64: a.i = min ? INT64_MAX : INT64_MIN; break;
-    case WEFT_U8: a.u = min ? UINT8_MAX : 0; break;
-    default: a.u = min ? UINT64_MAX : 0; break;
+    case WEFT_F64:
+        a.f = min ? INFINITY : -INFINITY;
+        break;
+    case WEFT_I32:
+        a.i = min ? INT32_MAX : INT32_MIN;
+        break;
+    case WEFT_U32:
+        a.u = min ? UINT32_MAX : 0;
+        break;
+    case WEFT_I64:
+        a.i = min ? INT64_MAX : INT64_MIN;
+        break;
+    case WEFT_U8:
+        a.u = min ? UINT8_MAX : 0;
+        break;
+    default:
+        a.u = min ? UINT64_MAX : 0;
+        break;
     }
     return a;
 }
@@ -218,8 +246,8 @@ static void apply_range(void *arg, size_t first, size_t end)
         scan_block(j, b, j->carries + b * SUBS, NULL, j->y);
 }
 
-weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                                  size_t n, uint64_t *subtotals)
+weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
+                                  weft_view x, size_t n, uint64_t *subtotals)
 {
     scan_job j = {op, dtype, 0, x.host, NULL, n, subtotals, NULL};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
@@ -228,8 +256,9 @@ weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtyp
     return WEFT_OK;
 }
 
-weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                                 weft_view x, weft_view y, size_t n, const uint64_t *carries)
+weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
+                                 int exclusive, weft_view x, weft_view y, size_t n,
+                                 const uint64_t *carries)
 {
     scan_job j = {op, dtype, exclusive, x.host, y.host, n, NULL, carries};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;

@@ -66,8 +66,8 @@ weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future *
               "weft_sum: needs an f32 or f64 array, got %s", weft_dtype_name(x->dtype));
     sum_op *op = calloc(1, sizeof *op);
     RETURN_IF(!op, WEFT_ERR_NOMEM, "weft_sum: cannot allocate the operation");
-    op->base = (weft_op){
-        .run = sum_run, .destroy = sum_destroy, .ctx = ctx, .arrays = {x}, .narrays = 1};
+    op->base =
+        (weft_op){.run = sum_run, .destroy = sum_destroy, .ctx = ctx, .arrays = {x}, .narrays = 1};
     op->result = result;
     return weft_stream_submit(&ctx->stream, &op->base, future);
 }
