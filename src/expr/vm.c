@@ -20,7 +20,8 @@ enum vm_opcode {
     VM_SELECT,
     VM_BINARY,
     VM_CALL,
-    VM_STORE /* array binding aux <- a (type), converted to the array's dtype */
+    VM_MULADD, /* floats: dst <- (a * b) + c, or (a * b) - c with aux OP_SUB: two roundings */
+    VM_STORE   /* array binding aux <- a (type), converted to the array's dtype */
 };
 
 typedef struct vm_instr {
@@ -457,6 +458,15 @@ static int compile_node(compiler *c, const weft_node *n)
         in.code = VM_LOGIC;
     } else if (n->kind == NODE_UNARY && n->op == OP_NOT) {
         return truth_of(c, n->kid[0], 1);
+    } else if (n->kind == NODE_BINARY && (n->op == OP_ADD || n->op == OP_SUB) &&
+               weft_dtype_is_float(n->type) && n->kid[0]->kind == NODE_BINARY &&
+               n->kid[0]->op == OP_MUL) {
+        /* x*y + z in one pass over the block, still rounded twice (no fma):
+         * the multiply's result never makes a trip through a register. */
+        k[0] = compile_node(c, n->kid[0]->kid[0]);
+        k[1] = compile_node(c, n->kid[0]->kid[1]);
+        k[2] = compile_node(c, n->kid[1]);
+        in.code = VM_MULADD;
     } else if (n->kind == NODE_SELECT) {
         k[0] = n->kid[0]->type == WEFT_I32 ? compile_node(c, n->kid[0]) : truth_of(c, n->kid[0], 0);
         k[1] = compile_node(c, n->kid[1]);

@@ -62,6 +62,20 @@ static void CAT(exec_, SUFFIX)(const vm_instr *in, unsigned char *const *r, size
                 truth[i] = a[i] != b[i];
             return;
         }
+#if IS_FLOAT
+    case VM_MULADD: /* -ffp-contract=off keeps the product rounded on its own */
+        if (in->aux == OP_SUB)
+            for (size_t i = 0; i < n; i++) {
+                T p = a[i] * b[i];
+                d[i] = p - c[i];
+            }
+        else
+            for (size_t i = 0; i < n; i++) {
+                T p = a[i] * b[i];
+                d[i] = p + c[i];
+            }
+        return;
+#endif
     case VM_SELECT: {
         const int32_t *cond = (const int32_t *)r[in->a];
         for (size_t i = 0; i < n; i++)
