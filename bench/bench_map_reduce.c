@@ -117,9 +117,9 @@ static void loop_scan(int f64, size_t n, const void *x, void *y)
 
 enum op_kind { OP_AXPY, OP_SUM, OP_DOT, OP_SCAN, OPS };
 static const char *const op_names[OPS] = {"axpy", "sum", "dot", "scan"};
-static const char *const json_names[] = {"loop", "openmp",    "raw_opencl",  "openblas",
-                                         "weft", "weft_host", "weft_builtin"};
-enum { LOOP, OMP, RAW, BLAS, WEFT, WEFT_HOST, WEFT_BUILTIN, CONTENDERS };
+static const char *const json_names[] = {"loop",    "openmp", "raw_opencl", "openblas",
+                                         "clblast", "weft",   "weft_host",  "weft_builtin"};
+enum { LOOP, OMP, RAW, BLAS, CLBLAST, WEFT, WEFT_HOST, WEFT_BUILTIN, CONTENDERS };
 
 typedef struct setup {
     enum op_kind op;
@@ -208,6 +208,16 @@ static int run_once(setup *s, int who)
 #else
         return 0;
 #endif
+    case CLBLAST:
+        if (!s->raw || !raw_cl_has_clblast()) return 0;
+        if (s->op == OP_AXPY) {
+            if (!raw_cl_clblast_axpy(s->raw, 1e-3)) return 0;
+        } else if (s->op == OP_DOT) {
+            if (!raw_cl_clblast_dot(s->raw, &r)) return 0;
+        } else {
+            return 0;
+        }
+        break;
     case RAW:
         if (!s->raw || s->op == OP_SCAN) return 0;
         if (s->op == OP_AXPY ? !raw_cl_axpy(s->raw, 1e-3)
@@ -259,7 +269,7 @@ static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const
                       size_t nsizes)
 {
     static const char *const colors[CONTENDERS] = {"#777",    "#d62728", "#2ca02c", "#8c564b",
-                                                   "#1f77b4", "#9467bd", "#ff7f0e"};
+                                                   "#e377c2", "#1f77b4", "#9467bd", "#ff7f0e"};
     FILE *f = fopen(path, "w");
     if (!f) {
         perror(path);
@@ -309,7 +319,7 @@ static int write_plot(const char *path, double gbs[OPS][2][8][CONTENDERS], const
         fprintf(
             f,
             "<rect x='%d' y='%d' width='12' height='12' fill='%s'/><text x='%d' y='%d'>%s</text>\n",
-            10 + w * 115, 2 * ph + 10, colors[w], 26 + w * 115, 2 * ph + 20, json_names[w]);
+            10 + w * 102, 2 * ph + 10, colors[w], 26 + w * 102, 2 * ph + 20, json_names[w]);
     fprintf(f, "</svg>\n");
     fclose(f);
     return 1;
@@ -369,9 +379,9 @@ int main(int argc, char **argv)
     if (!json) {
         printf("weft %s; arrays under %lld elements stay on the host; medians of two rounds\n\n",
                weft_version_string(), (long long)small);
-        printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | OpenBLAS | weft | weft host | "
-               "weft builtin | weft / raw | host / OpenMP | weft - loop (us) |\n");
-        printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        printf("| op | dtype | n | C loop | OpenMP | raw OpenCL | OpenBLAS | CLBlast | weft | "
+               "weft host | weft builtin | weft / raw | host / OpenMP | weft - loop (us) |\n");
+        printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     } else {
         printf("{\"version\": \"%s\", \"small_elements\": %lld, \"rows\": [", weft_version_string(),
                (long long)small);

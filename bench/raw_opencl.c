@@ -4,6 +4,10 @@
 #include <CL/cl.h>
 #include <stdlib.h>
 
+#ifdef WEFT_BENCH_CLBLAST
+#include <clblast_c.h>
+#endif
+
 enum { CHUNK = 4096 };
 
 static const char source[] =
@@ -44,7 +48,7 @@ struct raw_cl {
     cl_command_queue queue;
     cl_program program;
     cl_kernel axpy[2], sum[2], dot[2];
-    cl_mem x, y, partials;
+    cl_mem x, y, partials, dot_out;
     double *host_partials;
     size_t n, groups;
     int f64;
@@ -81,8 +85,9 @@ void raw_cl_unbind(raw_cl *raw)
     if (raw->x) clReleaseMemObject(raw->x);
     if (raw->y) clReleaseMemObject(raw->y);
     if (raw->partials) clReleaseMemObject(raw->partials);
+    if (raw->dot_out) clReleaseMemObject(raw->dot_out);
     free(raw->host_partials);
-    raw->x = raw->y = raw->partials = NULL;
+    raw->x = raw->y = raw->partials = raw->dot_out = NULL;
     raw->host_partials = NULL;
 }
 
@@ -98,7 +103,10 @@ int raw_cl_bind(raw_cl *raw, int f64, void *x, void *y, size_t n)
     raw->y = clCreateBuffer(raw->context, CL_MEM_USE_HOST_PTR, bytes, y, &e2);
     raw->partials = clCreateBuffer(raw->context, CL_MEM_READ_WRITE, raw->groups * 8, NULL, &e3);
     raw->host_partials = malloc(raw->groups * 8);
-    return e1 == CL_SUCCESS && e2 == CL_SUCCESS && e3 == CL_SUCCESS && raw->host_partials;
+    cl_int e4;
+    raw->dot_out = clCreateBuffer(raw->context, CL_MEM_READ_WRITE, 8, NULL, &e4);
+    return e4 == CL_SUCCESS && e1 == CL_SUCCESS && e2 == CL_SUCCESS && e3 == CL_SUCCESS &&
+           raw->host_partials;
 }
 
 int raw_cl_axpy(raw_cl *raw, double a)
@@ -171,3 +179,52 @@ void raw_cl_free(raw_cl *raw)
     if (raw->context) clReleaseContext(raw->context);
     free(raw);
 }
+
+#ifdef WEFT_BENCH_CLBLAST
+int raw_cl_has_clblast(void)
+{
+    return 1;
+}
+
+int raw_cl_clblast_axpy(raw_cl *raw, double a)
+{
+    CLBlastStatusCode st =
+        raw->f64 ? CLBlastDaxpy(raw->n, a, raw->x, 0, 1, raw->y, 0, 1, &raw->queue, NULL)
+                 : CLBlastSaxpy(raw->n, (float)a, raw->x, 0, 1, raw->y, 0, 1, &raw->queue, NULL);
+    return st == CLBlastSuccess && clFinish(raw->queue) == CL_SUCCESS;
+}
+
+int raw_cl_clblast_dot(raw_cl *raw, double *result)
+{
+    CLBlastStatusCode st =
+        raw->f64
+            ? CLBlastDdot(raw->n, raw->dot_out, 0, raw->x, 0, 1, raw->y, 0, 1, &raw->queue, NULL)
+            : CLBlastSdot(raw->n, raw->dot_out, 0, raw->x, 0, 1, raw->y, 0, 1, &raw->queue, NULL);
+    if (st != CLBlastSuccess) return 0;
+    double d = 0;
+    float f = 0;
+    cl_int err = clEnqueueReadBuffer(raw->queue, raw->dot_out, CL_TRUE, 0, raw->f64 ? 8 : 4,
+                                     raw->f64 ? (void *)&d : (void *)&f, 0, NULL, NULL);
+    *result = raw->f64 ? d : f;
+    return err == CL_SUCCESS;
+}
+#else
+int raw_cl_has_clblast(void)
+{
+    return 0;
+}
+
+int raw_cl_clblast_axpy(raw_cl *raw, double a)
+{
+    (void)raw;
+    (void)a;
+    return 0;
+}
+
+int raw_cl_clblast_dot(raw_cl *raw, double *result)
+{
+    (void)raw;
+    (void)result;
+    return 0;
+}
+#endif

@@ -21,4 +21,9 @@ int raw_cl_sum(raw_cl *raw, double *result);
 /* One launch + finish of a chunked dot product of x and y. */
 int raw_cl_dot(raw_cl *raw, double *result);
 
+/* CLBlast on the same queue and buffers, where weft-bench was built with it. */
+int raw_cl_has_clblast(void);
+int raw_cl_clblast_axpy(raw_cl *raw, double a);
+int raw_cl_clblast_dot(raw_cl *raw, double *result);
+
 #endif
