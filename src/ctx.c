@@ -233,6 +233,10 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     weft_cl_discover(ctx);
     GOTO_ERROR_ON(select_devices(ctx, spec));
     GOTO_ERROR_ON(apply_weights(ctx));
+    /* Measured now, before any operation can use the devices' kernels: the
+     * measurement sets their arguments too. Read from the cache dir after the
+     * first time, and skipped when nothing needs measuring. */
+    weft_ctx_calibrate(ctx);
     for (size_t d = 0; d < ctx->ndevices; d++)
         weft_log(&ctx->log, WEFT_LOG_INFO, "device %zu: %s [%s]%s%s", d, ctx->devices[d].info.name,
                  weft_device_kind_name(ctx->devices[d].info.kind),
