@@ -134,14 +134,19 @@ static weft_status ensure_kernels(weft_device *dev)
     return st;
 }
 
-static weft_status enqueue(weft_device *dev, cl_kernel kernel, size_t global, size_t local)
+weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, const size_t *offset,
+                            const size_t *global, const size_t *local, cl_event *event)
 {
     if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, 1, NULL, &global,
-                                        local ? &local : NULL, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
-    return WEFT_OK;
+    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, dims, offset, global, local, 0,
+                                        NULL, event);
+    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
+}
+
+weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global, size_t local)
+{
+    return weft_cl_enqueue(dev, kernel, 1, NULL, &global, local ? &local : NULL, NULL);
 }
 
 static weft_status set_args(weft_device *dev, cl_kernel k, size_t count, const size_t *sizes,
@@ -170,7 +175,7 @@ static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_vi
                             &ym};
     RETURN_ON_ERROR(set_args(dev, k, 4, sizes, values));
     size_t items = weft_cl(dev)->gpu_class ? 1 : 4096;
-    return enqueue(dev, k, (n + items - 1) / items, 0);
+    return weft_cl_enqueue_1d(dev, k, (n + items - 1) / items, 0);
 }
 
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes)
@@ -207,7 +212,8 @@ static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x
     size_t sizes[] = {sizeof count, sizeof xm, sizeof cl->scratch};
     const void *values[] = {&count, &xm, &cl->scratch};
     RETURN_ON_ERROR(set_args(dev, k, 3, sizes, values));
-    RETURN_ON_ERROR(enqueue(dev, k, cl->gpu_class ? blocks * 16 : blocks, cl->gpu_class ? 16 : 0));
+    RETURN_ON_ERROR(
+        weft_cl_enqueue_1d(dev, k, cl->gpu_class ? blocks * 16 : blocks, cl->gpu_class ? 16 : 0));
     /* In-order queue: the next chunk's kernel overwrites scratch only after
      * this read has copied it out. */
     cl_int err =

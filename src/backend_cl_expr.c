@@ -73,15 +73,6 @@ static weft_status set_args(weft_device *dev, cl_kernel k, const weft_expr_call 
     return WEFT_OK;
 }
 
-static weft_status enqueue(weft_device *dev, cl_kernel k, size_t global, size_t local)
-{
-    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
-        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &global,
-                                        local ? &local : NULL, 0, NULL, NULL);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
-}
-
 weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                              size_t begin, size_t n)
 {
@@ -91,7 +82,7 @@ weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const
     RETURN_ON_ERROR(expr_kernel(dev, call->compiled, &k));
     RETURN_ON_ERROR(set_args(dev, k, call, views, begin, n, &next));
     size_t items = map_items(dev);
-    return enqueue(dev, k, (n + items - 1) / items, 0);
+    return weft_cl_enqueue_1d(dev, k, (n + items - 1) / items, 0);
 }
 
 /* Partials of the chunk go to a device scratch buffer, then (in queue order,
@@ -113,9 +104,9 @@ weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg (partials)", err);
     /* GPU variant: a work-group of 16 lanes per block */
     if (cl->gpu_class)
-        RETURN_ON_ERROR(enqueue(dev, k, blocks * 16, 16));
+        RETURN_ON_ERROR(weft_cl_enqueue_1d(dev, k, blocks * 16, 16));
     else
-        RETURN_ON_ERROR(enqueue(dev, k, blocks, 0));
+        RETURN_ON_ERROR(weft_cl_enqueue_1d(dev, k, blocks, 0));
     err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL, NULL);
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
 }

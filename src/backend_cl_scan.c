@@ -57,16 +57,12 @@ static weft_status scan_kernels(weft_device *dev, weft_reduce_op op, weft_dtype 
     return WEFT_OK;
 }
 
+/* GPU variant: a work-group of 16 per block, one work-item per sub-block. */
 static weft_status launch_blocks(weft_device *dev, cl_kernel k, size_t n)
 {
-    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
-        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    /* GPU variant: a work-group of 16, one work-item per sub-block */
-    size_t global = weft_cl(dev)->gpu_class ? blocks * 16 : blocks, local = 16;
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, k, 1, NULL, &global,
-                                        weft_cl(dev)->gpu_class ? &local : NULL, 0, NULL, NULL);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel (scan)", err);
+    int gpu = weft_cl(dev)->gpu_class;
+    return weft_cl_enqueue_1d(dev, k, gpu ? blocks * 16 : blocks, gpu ? 16 : 0);
 }
 
 weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,

@@ -148,11 +148,6 @@ static int any_opencl_selected(const weft_ctx *ctx)
 
 void weft_ctx_calibrate(weft_ctx *ctx)
 {
-    pthread_mutex_lock(&ctx->lock);
-    if (ctx->calibrated) {
-        pthread_mutex_unlock(&ctx->lock);
-        return;
-    }
     size_t selected = 0;
     for (size_t d = 0; d < ctx->ndevices; d++)
         selected += ctx->devices[d].info.selected;
@@ -190,6 +185,4 @@ void weft_ctx_calibrate(weft_ctx *ctx)
         weft_log(&ctx->log, WEFT_LOG_INFO, "arrays under %lld elements stay on the host",
                  (long long)small);
     }
-    ctx->calibrated = 1;
-    pthread_mutex_unlock(&ctx->lock);
 }

@@ -48,6 +48,13 @@ static inline weft_cl_device *weft_cl(const weft_device *dev)
 weft_status weft_cl_program_get(weft_device *dev, const char *source, const char *options,
                                 cl_program *program, char **log);
 
+/* Every kernel launch goes through here, so the fault hooks (WEFT_FAULT=launch,
+ * call:K) cover them all. */
+weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, const size_t *offset,
+                            const size_t *global, const size_t *local, cl_event *event);
+/* 1D, no offset, no event; local 0: chosen by the implementation. */
+weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global, size_t local);
+
 /* Grows the device's scratch buffer for per-block partials to bytes. */
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes);
 

@@ -313,7 +313,6 @@ weft_status weft_ctx_num_threads(const weft_ctx *ctx, int *num_threads)
 weft_status weft_ctx_small_elements(weft_ctx *ctx, int64_t *elements)
 {
     RETURN_IF(!ctx || !elements, WEFT_ERR_NULL, "weft_ctx_small_elements: NULL argument");
-    weft_ctx_calibrate(ctx);
     *elements = ctx->small_elements;
     return WEFT_OK;
 }

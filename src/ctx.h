@@ -40,8 +40,7 @@ struct weft_ctx {
     unsigned faults;
     long fault_call; /* WEFT_FAULT=call:K: the K-th OpenCL call site fails */
     atomic_long fault_calls;
-    int calibrated;
-    pthread_mutex_t lock; /* calibration, notes, last pieces */
+    pthread_mutex_t lock; /* notes, last pieces, expression cache */
     weft_stream stream;
     weft_program_cache *programs;
     weft_compiled *compiled;                /* expressions (ops/expr_cache.c), under lock */
@@ -74,7 +73,8 @@ static inline int weft_fault_tick(weft_ctx *ctx)
 void weft_ctx_note(weft_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records what ran where for weft_ctx_last_pieces. */
 void weft_ctx_set_pieces(weft_ctx *ctx, const weft_piece_report *pieces, size_t count);
-/* Measures weights and the small-work threshold once (lazily). */
+/* Measures weights and the small-work threshold (weft_ctx_create, once; read
+ * from the cache dir after the first time). */
 void weft_ctx_calibrate(weft_ctx *ctx);
 
 #endif

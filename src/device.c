@@ -21,7 +21,6 @@ weft_status weft_device_get_info(weft_ctx *ctx, size_t index, weft_device_info *
 {
     RETURN_IF(!ctx || !info, WEFT_ERR_NULL, "weft_device_get_info: NULL argument");
     RETURN_IF(index >= ctx->ndevices, WEFT_ERR_RANGE, "device %zu of %zu", index, ctx->ndevices);
-    weft_ctx_calibrate(ctx); /* so weights are the ones partitioning uses */
     *info = ctx->devices[index].info;
     return WEFT_OK;
 }

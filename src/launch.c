@@ -128,7 +128,6 @@ error:
 static weft_status split_range(weft_launch_job *job)
 {
     weft_ctx *ctx = job->program->ctx;
-    weft_ctx_calibrate(ctx);
     size_t outer = weft_range_outer(&job->range);
     size_t granule =
         job->range.local[job->range.dims - 1] ? job->range.local[job->range.dims - 1] : 1;

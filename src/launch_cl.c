@@ -169,17 +169,13 @@ static weft_status enqueue_piece(weft_launch_job *job, weft_launch_piece *piece,
                                  cl_event *event)
 {
     weft_device *dev = &job->program->ctx->devices[piece->device];
-    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
-        return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     const weft_range *r = &job->range;
     size_t offset[3] = {0, 0, 0}, global[3], *local = r->local[0] ? (size_t *)r->local : NULL;
     for (unsigned d = 0; d < r->dims; d++)
         global[d] = r->size[d];
     offset[r->dims - 1] = piece->begin;
     global[r->dims - 1] = piece->end - piece->begin;
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, r->dims, offset, global, local,
-                                        0, NULL, event);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
+    return weft_cl_enqueue(dev, kernel, r->dims, offset, global, local, event);
 }
 
 /* Waits for the piece, then brings written owned parts home. */

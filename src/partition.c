@@ -36,7 +36,6 @@ void weft_split_units(size_t units, const double *weights, size_t count, size_t 
 
 size_t weft_partition(weft_ctx *ctx, size_t n, weft_span *spans)
 {
-    weft_ctx_calibrate(ctx);
     if (n == 0 || (ctx->small_elements > 0 && (int64_t)n < ctx->small_elements)) {
         spans[0] = (weft_span){0, 0, n};
         return 1;
