@@ -2,6 +2,7 @@
 #include "vm.h"
 #include "../error.h"
 #include "../simd.h"
+#include "../values.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -94,49 +95,13 @@ static int64_t sat_i64(double v, weft_dtype to)
     return i;
 }
 
-/* Reads element k of a block of type `from` as the widest value of its kind. */
+/* out[k] = EXPR for every element k of a block of n. */
 #define CONVERT_LOOP(DST_T, EXPR)                                                                  \
     do {                                                                                           \
         DST_T *out = dst;                                                                          \
         for (size_t k = 0; k < n; k++)                                                             \
             out[k] = EXPR;                                                                         \
     } while (0)
-
-static double as_double(const void *src, weft_dtype from, size_t k)
-{
-    switch (from) {
-    case WEFT_F32:
-        return ((const float *)src)[k];
-    case WEFT_F64:
-        return ((const double *)src)[k];
-    case WEFT_I32:
-        return ((const int32_t *)src)[k];
-    case WEFT_U32:
-        return ((const uint32_t *)src)[k];
-    case WEFT_I64:
-        return (double)((const int64_t *)src)[k];
-    case WEFT_U64:
-        return (double)((const uint64_t *)src)[k];
-    default:
-        return ((const uint8_t *)src)[k];
-    }
-}
-
-static uint64_t as_bits(const void *src, weft_dtype from, size_t k)
-{
-    switch (from) {
-    case WEFT_I32:
-        return (uint64_t)(int64_t)((const int32_t *)src)[k];
-    case WEFT_U32:
-        return ((const uint32_t *)src)[k];
-    case WEFT_I64:
-        return (uint64_t)((const int64_t *)src)[k];
-    case WEFT_U64:
-        return ((const uint64_t *)src)[k];
-    default:
-        return ((const uint8_t *)src)[k];
-    }
-}
 
 /* Type conversion of a block. Same-type copies and the common widenings get
  * their own loops; the rest go through double or 64-bit integers exactly. */
@@ -156,40 +121,40 @@ static void convert_block(void *dst, weft_dtype to, const void *src, weft_dtype 
         else if (from == WEFT_U64)
             CONVERT_LOOP(float, (float)((const uint64_t *)src)[k]);
         else
-            CONVERT_LOOP(float, (float)as_double(src, from, k));
+            CONVERT_LOOP(float, (float)weft_load_double(src, from, k));
         return;
     case WEFT_F64:
         if (from == WEFT_F32)
             CONVERT_LOOP(double, (double)((const float *)src)[k]);
         else
-            CONVERT_LOOP(double, as_double(src, from, k));
+            CONVERT_LOOP(double, weft_load_double(src, from, k));
         return;
     case WEFT_I32:
         if (float_from)
-            CONVERT_LOOP(int32_t, (int32_t)sat_i64(as_double(src, from, k), to));
+            CONVERT_LOOP(int32_t, (int32_t)sat_i64(weft_load_double(src, from, k), to));
         else
-            CONVERT_LOOP(int32_t, (int32_t)(uint32_t)as_bits(src, from, k));
+            CONVERT_LOOP(int32_t, (int32_t)(uint32_t)weft_load_bits(src, from, k));
         return;
     case WEFT_U32:
         if (float_from)
-            CONVERT_LOOP(uint32_t, (uint32_t)sat_i64(as_double(src, from, k), to));
+            CONVERT_LOOP(uint32_t, (uint32_t)sat_i64(weft_load_double(src, from, k), to));
         else
-            CONVERT_LOOP(uint32_t, (uint32_t)as_bits(src, from, k));
+            CONVERT_LOOP(uint32_t, (uint32_t)weft_load_bits(src, from, k));
         return;
     case WEFT_I64:
         if (float_from)
-            CONVERT_LOOP(int64_t, sat_i64(as_double(src, from, k), to));
+            CONVERT_LOOP(int64_t, sat_i64(weft_load_double(src, from, k), to));
         else
-            CONVERT_LOOP(int64_t, (int64_t)as_bits(src, from, k));
+            CONVERT_LOOP(int64_t, (int64_t)weft_load_bits(src, from, k));
         return;
     case WEFT_U64:
         if (float_from)
-            CONVERT_LOOP(uint64_t, (uint64_t)sat_i64(as_double(src, from, k), to));
+            CONVERT_LOOP(uint64_t, (uint64_t)sat_i64(weft_load_double(src, from, k), to));
         else
-            CONVERT_LOOP(uint64_t, as_bits(src, from, k));
+            CONVERT_LOOP(uint64_t, weft_load_bits(src, from, k));
         return;
     case WEFT_U8: /* stores: the value was already brought into [0, 255] */
-        CONVERT_LOOP(uint8_t, (uint8_t)as_bits(src, from, k));
+        CONVERT_LOOP(uint8_t, (uint8_t)weft_load_bits(src, from, k));
         return;
     default:
         return;

@@ -3,6 +3,7 @@
 #include "../ctx.h"
 #include "../error.h"
 #include "../simd.h"
+#include "../values.h"
 #include "../expr/vm.h"
 #include "reduce_rules.h"
 
@@ -85,31 +86,6 @@ typedef struct block_acc {
     uint64_t at;
 } block_acc;
 
-/* Values as the kernel sees them: widened exactly. */
-static double value_f(const void *v, weft_dtype t, size_t k)
-{
-    return t == WEFT_F32 ? ((const float *)v)[k] : ((const double *)v)[k];
-}
-
-static int64_t value_i(const void *v, weft_dtype t, size_t k)
-{
-    switch (t) {
-    case WEFT_I32:
-        return ((const int32_t *)v)[k];
-    case WEFT_U32:
-        return ((const uint32_t *)v)[k];
-    default:
-        return ((const int64_t *)v)[k];
-    }
-}
-
-static double value_as_double(const void *v, weft_dtype t, size_t k)
-{
-    if (weft_dtype_is_float(t)) return value_f(v, t, k);
-    if (t == WEFT_U64) return (double)((const uint64_t *)v)[k];
-    return (double)value_i(v, t, k);
-}
-
 /* Float sums, the common case, lane by lane with the lane a loop index (VM
  * blocks start on a multiple of 16 from the block start), so the 16 lanes
  * vectorise. */
@@ -147,18 +123,18 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
     case WEFT_SUM:
         if (is_float) {
             for (size_t k = 0; k < n; k++)
-                a->lanes[(first + k - a->block_begin) & 15] += value_f(values, t, k);
+                a->lanes[(first + k - a->block_begin) & 15] += weft_load_double(values, t, k);
         } else if (weft_dtype_is_signed(t)) {
             for (size_t k = 0; k < n; k++) {
-                int64_t w = value_i(values, t, k);
+                int64_t w = (int64_t)weft_load_bits(values, t, k);
                 int64_t s2 = (int64_t)((uint64_t)a->s + (uint64_t)w);
                 a->overflow |= ((a->s ^ s2) & (w ^ s2)) < 0;
                 a->s = s2;
             }
         } else {
             for (size_t k = 0; k < n; k++) {
-                uint64_t w =
-                    t == WEFT_U64 ? ((const uint64_t *)values)[k] : (uint64_t)value_i(values, t, k);
+                uint64_t w = t == WEFT_U64 ? ((const uint64_t *)values)[k]
+                                           : (uint64_t)(int64_t)weft_load_bits(values, t, k);
                 uint64_t s2 = a->us + w;
                 a->overflow |= s2 < w;
                 a->us = s2;
@@ -167,24 +143,24 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
         return;
     case WEFT_PROD:
         for (size_t k = 0; k < n; k++)
-            a->lanes[(first + k - a->block_begin) & 15] *= value_as_double(values, t, k);
+            a->lanes[(first + k - a->block_begin) & 15] *= weft_load_double(values, t, k);
         return;
     case WEFT_ANY:
         for (size_t k = 0; k < n; k++)
-            a->r |=
-                value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
+            a->r |= weft_load_double(values, t, k) != 0 ||
+                    (is_float && isnan(weft_load_double(values, t, k)));
         return;
     case WEFT_ALL:
         for (size_t k = 0; k < n; k++)
-            a->r &=
-                value_as_double(values, t, k) != 0 || (is_float && isnan(value_f(values, t, k)));
+            a->r &= weft_load_double(values, t, k) != 0 ||
+                    (is_float && isnan(weft_load_double(values, t, k)));
         return;
     default: {
         int want_less = a->op == WEFT_MIN || a->op == WEFT_ARGMIN;
         for (size_t k = 0; k < n; k++) {
             int better;
             if (is_float) {
-                double v = value_f(values, t, k);
+                double v = weft_load_double(values, t, k);
                 better = !a->have ||
                          (want_less ? weft_less_f(v, a->best_f) : weft_greater_f(v, a->best_f));
                 if (better) a->best_f = v;
@@ -193,7 +169,7 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
                 better = !a->have || (want_less ? v < best : v > best);
                 if (better) a->best_i = (int64_t)v;
             } else {
-                int64_t v = value_i(values, t, k);
+                int64_t v = (int64_t)weft_load_bits(values, t, k);
                 better = !a->have || (want_less ? v < a->best_i : v > a->best_i);
                 if (better) a->best_i = v;
             }

@@ -3,6 +3,7 @@
  * for integer sums, the element itself (widened) for min and max. */
 #include "../ctx.h"
 #include "../simd.h"
+#include "../values.h"
 #include "reduce_rules.h"
 
 #include <float.h>
@@ -14,25 +15,6 @@ typedef union acc {
     uint64_t u;
     int64_t i;
 } acc;
-
-static double load_f(const void *x, weft_dtype t, size_t k)
-{
-    return t == WEFT_F32 ? ((const float *)x)[k] : ((const double *)x)[k];
-}
-
-static uint64_t load_u(const void *x, weft_dtype t, size_t k)
-{
-    switch (t) {
-    case WEFT_I32:
-        return (uint64_t)(int64_t)((const int32_t *)x)[k];
-    case WEFT_U32:
-        return ((const uint32_t *)x)[k];
-    case WEFT_U8:
-        return ((const uint8_t *)x)[k];
-    default:
-        return ((const uint64_t *)x)[k];
-    }
-}
 
 static void store(void *y, weft_dtype t, size_t k, acc a)
 {
@@ -92,20 +74,20 @@ static acc combine(weft_reduce_op op, weft_dtype t, acc a, const void *x, size_t
     int is_float = t == WEFT_F32 || t == WEFT_F64;
     if (op == WEFT_SUM) {
         if (is_float)
-            a.f = a.f + load_f(x, t, k);
+            a.f = a.f + weft_load_double(x, t, k);
         else
-            a.u = a.u + load_u(x, t, k);
+            a.u = a.u + weft_load_bits(x, t, k);
         return a;
     }
     int min = op == WEFT_MIN;
     if (is_float) {
-        double v = load_f(x, t, k);
+        double v = weft_load_double(x, t, k);
         if (min ? weft_less_f(v, a.f) : weft_greater_f(v, a.f)) a.f = v;
     } else if (t == WEFT_I32 || t == WEFT_I64) {
-        int64_t v = (int64_t)load_u(x, t, k);
+        int64_t v = (int64_t)weft_load_bits(x, t, k);
         if (min ? v < a.i : v > a.i) a.i = v;
     } else {
-        uint64_t v = load_u(x, t, k);
+        uint64_t v = weft_load_bits(x, t, k);
         if (min ? v < a.u : v > a.u) a.u = v;
     }
     return a;
