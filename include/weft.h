@@ -260,7 +260,8 @@ WEFT_API weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_arra
                                weft_future **future);
 /* *result = sum of x (f32 or f64), accumulated in double over fixed blocks of
  * WEFT_SUM_BLOCK elements combined in index order: bit-identical on any mix of
- * devices and thread counts. *result is written when the operation completes. */
+ * devices and thread counts, and to weft_reduce(WEFT_SUM). *result is written
+ * when the operation completes. */
 #define WEFT_SUM_BLOCK 4096
 WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future);
 

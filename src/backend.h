@@ -39,9 +39,6 @@ typedef struct weft_backend {
     /* Primitives over n elements. */
     weft_status (*axpy)(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
                         size_t n);
-    /* partials[k] = sum of block k (WEFT_SUM_BLOCK elements, the last may be short). */
-    weft_status (*sum_blocks)(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
-                              double *partials);
 
     /* Expressions (ops/expr_op.h): views[k] is the k-th array of the call. */
     weft_status (*map_expr)(weft_device *dev, const weft_expr_call *call, const weft_view *views,

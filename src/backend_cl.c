@@ -109,18 +109,12 @@ static weft_status ensure_kernels(weft_device *dev)
     if (cl->kernels.built == 0) {
         char options[256];
         kernel_options(dev, options, sizeof options, NULL);
-        cl_program axpy = NULL, sum = NULL;
+        cl_program axpy = NULL;
         st = weft_cl_program_get(dev, weft_kernel_axpy, options, &axpy, NULL);
         if (st == WEFT_OK) st = create_kernel(dev, axpy, "axpy_f32", &cl->kernels.axpy[0]);
         if (st == WEFT_OK && cl->has_fp64)
             st = create_kernel(dev, axpy, "axpy_f64", &cl->kernels.axpy[1]);
-        if (st == WEFT_OK && cl->has_fp64) {
-            st = weft_cl_program_get(dev, weft_kernel_sum, options, &sum, NULL);
-            if (st == WEFT_OK) st = create_kernel(dev, sum, "sum_f32", &cl->kernels.sum[0]);
-            if (st == WEFT_OK) st = create_kernel(dev, sum, "sum_f64", &cl->kernels.sum[1]);
-        }
         if (axpy) clReleaseProgram(axpy);
-        if (sum) clReleaseProgram(sum);
         cl->kernels.built = st == WEFT_OK ? 1 : -1;
         if (st != WEFT_OK)
             weft_log(&dev->ctx->log, WEFT_LOG_WARN,
@@ -195,33 +189,6 @@ weft_status weft_cl_scratch(weft_device *dev, size_t bytes)
     return WEFT_OK;
 }
 
-static weft_status cl_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
-                                 double *partials)
-{
-    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "sum needs f32 or f64");
-    RETURN_ON_ERROR(ensure_kernels(dev));
-    weft_cl_device *cl = weft_cl(dev);
-    cl_kernel k = cl->kernels.sum[dtype == WEFT_F64];
-    RETURN_IF(!k, WEFT_ERR_UNSUPPORTED, "device %zu has no fp64 for block sums", dev->index);
-    if (n == 0) return WEFT_OK;
-    size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    size_t bytes = blocks * sizeof(double);
-    RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
-    cl_ulong count = n;
-    cl_mem xm = x.buffer;
-    size_t sizes[] = {sizeof count, sizeof xm, sizeof cl->scratch};
-    const void *values[] = {&count, &xm, &cl->scratch};
-    RETURN_ON_ERROR(set_args(dev, k, 3, sizes, values));
-    RETURN_ON_ERROR(
-        weft_cl_enqueue_1d(dev, k, cl->gpu_class ? blocks * 16 : blocks, cl->gpu_class ? 16 : 0));
-    /* In-order queue: the next chunk's kernel overwrites scratch only after
-     * this read has copied it out. */
-    cl_int err =
-        clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
-    return WEFT_OK;
-}
-
 static weft_status cl_finish(weft_device *dev)
 {
     cl_int err = clFinish(weft_cl(dev)->queue);
@@ -234,8 +201,8 @@ static weft_status cl_finish(weft_device *dev)
 static const char *cl_impl(const weft_device *dev, const char *primitive)
 {
     const weft_cl_device *cl = weft_cl(dev);
-    int native = (strcmp(primitive, "axpy") == 0 || strcmp(primitive, "sum") == 0) &&
-                 cl->kernels.built >= 0 && (cl->has_fp64 || strcmp(primitive, "sum") != 0);
+    /* sum is an expression reduction: its double lanes need fp64 */
+    int native = strcmp(primitive, "axpy") == 0 ? cl->kernels.built >= 0 : cl->has_fp64;
     if (!native) return "reference";
     return cl->gpu_class ? "opencl-gpu" : "opencl-cpu";
 }
@@ -249,7 +216,6 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->to_device = cl_to_device;
     ops->to_host = cl_to_host;
     ops->axpy = cl_axpy;
-    ops->sum_blocks = cl_sum_blocks;
     ops->map_expr = weft_cl_map_expr;
     ops->reduce_expr = weft_cl_reduce_expr;
     ops->scan_totals = weft_cl_scan_totals;
@@ -264,7 +230,6 @@ void weft_cl_device_release(weft_device *dev)
     if (!cl) return;
     for (int i = 0; i < 2; i++) {
         if (cl->kernels.axpy[i]) clReleaseKernel(cl->kernels.axpy[i]);
-        if (cl->kernels.sum[i]) clReleaseKernel(cl->kernels.sum[i]);
     }
     for (int k = 0; k < 3; k++)
         for (int t = 0; t < WEFT_DTYPE_COUNT; t++)

@@ -9,8 +9,6 @@
 
 #include <string.h>
 
-enum { LANES = 16 }; /* the vector width the block sum is defined over */
-
 static weft_status host_buffer_create(weft_device *dev, size_t bytes, void *host, void **buffer)
 {
     (void)dev;
@@ -88,71 +86,6 @@ static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_
     return WEFT_OK;
 }
 
-/* ---- block sums ---- */
-
-/* Lane l adds elements l, l+16, l+32, ... in order; the 16 lanes then fold
- * pairwise (l + l+8, then +4, +2, +1). kernels/sum.cl does exactly this. */
-static double fold_lanes(double acc[LANES])
-{
-    for (int width = LANES / 2; width >= 1; width /= 2)
-        for (int l = 0; l < width; l++)
-            acc[l] = acc[l] + acc[l + width];
-    return acc[0];
-}
-
-static double block_sum_f32(const float *x, size_t n)
-{
-    double acc[LANES] = {0};
-    size_t full = n / LANES * LANES;
-    for (size_t i = 0; i < full; i += LANES)
-        for (int l = 0; l < LANES; l++)
-            acc[l] += (double)x[i + l];
-    for (size_t l = 0; l < n - full; l++)
-        acc[l] += (double)x[full + l];
-    return fold_lanes(acc);
-}
-
-static double block_sum_f64(const double *x, size_t n)
-{
-    double acc[LANES] = {0};
-    size_t full = n / LANES * LANES;
-    for (size_t i = 0; i < full; i += LANES)
-        for (int l = 0; l < LANES; l++)
-            acc[l] += x[i + l];
-    for (size_t l = 0; l < n - full; l++)
-        acc[l] += x[full + l];
-    return fold_lanes(acc);
-}
-
-typedef struct sum_args {
-    weft_dtype dtype;
-    const void *x;
-    size_t n;
-    double *partials;
-} sum_args;
-
-static void sum_range(void *arg, size_t first_block, size_t end_block)
-{
-    const sum_args *p = arg;
-    for (size_t b = first_block; b < end_block; b++) {
-        size_t begin = b * WEFT_SUM_BLOCK;
-        size_t len = p->n - begin < WEFT_SUM_BLOCK ? p->n - begin : WEFT_SUM_BLOCK;
-        p->partials[b] = p->dtype == WEFT_F32 ? block_sum_f32((const float *)p->x + begin, len)
-                                              : block_sum_f64((const double *)p->x + begin, len);
-    }
-}
-
-static weft_status host_sum_blocks(weft_device *dev, weft_dtype dtype, weft_view x, size_t n,
-                                   double *partials)
-{
-    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE,
-              "sum needs f32 or f64, got %s", weft_dtype_name(dtype));
-    sum_args args = {dtype, x.host, n, partials};
-    size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    weft_pool_parallel_for(dev->ctx->pool, blocks, 16, pool_width_for(dev, n), sum_range, &args);
-    return WEFT_OK;
-}
-
 static weft_status host_finish(weft_device *dev)
 {
     (void)dev;
@@ -173,7 +106,6 @@ static const weft_backend reference = {
     .to_device = host_copy,
     .to_host = host_to_host,
     .axpy = host_axpy,
-    .sum_blocks = host_sum_blocks,
     .map_expr = weft_host_map_expr,
     .reduce_expr = weft_host_reduce_expr,
     .scan_totals = weft_host_scan_totals,

@@ -4,7 +4,6 @@
 #define WEFT_KERNELS_H
 
 extern const char weft_kernel_axpy[];
-extern const char weft_kernel_sum[];
 extern const char weft_kernel_smoke[];
 extern const char weft_kernel_scan[];
 

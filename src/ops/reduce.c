@@ -14,6 +14,8 @@ typedef struct reduce_op {
     int view_of_bind[WEFT_EXPR_MAX_BINDINGS];
     weft_expr_call call;
     weft_scalar *out;
+    weft_scalar own; /* out, for weft_sum */
+    double *as_f64;  /* weft_sum's result */
     weft_partial *partials;
 } reduce_op;
 
@@ -153,7 +155,9 @@ static weft_status reduce_run(weft_op *base)
     for (size_t b = 0; b < e->nbindings; b++)
         if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
     RETURN_ON_ERROR(weft_dispatch_run(&d));
-    return combine(r, blocks, r->out);
+    RETURN_ON_ERROR(combine(r, blocks, r->out));
+    if (r->as_f64) *r->as_f64 = r->out->value.f64;
+    return WEFT_OK;
 }
 
 static void reduce_destroy(weft_op *base)
@@ -163,18 +167,18 @@ static void reduce_destroy(weft_op *base)
     free(r);
 }
 
-weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
-                             const weft_bind *binds, size_t nbinds, weft_scalar *out,
-                             weft_future **future)
+/* out NULL: the result goes to *as_f64 (weft_sum). */
+static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                 const weft_bind *binds, size_t nbinds, weft_scalar *out,
+                                 double *as_f64, weft_future **future)
 {
-    RETURN_IF(!ctx || !expr || !out, WEFT_ERR_NULL,
-              "weft_reduce: context, expression or result is NULL");
     RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
               (int)op);
     reduce_op *r = calloc(1, sizeof *r);
     RETURN_IF(!r, WEFT_ERR_NOMEM, "weft_reduce: cannot allocate the operation");
     r->base = (weft_op){.run = reduce_run, .destroy = reduce_destroy, .ctx = ctx};
-    r->out = out;
+    r->out = out ? out : &r->own;
+    r->as_f64 = as_f64;
     weft_status st = weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r->base, r->binds,
                                     r->view_of_bind, &r->call);
     if (st == WEFT_OK)
@@ -189,6 +193,27 @@ weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
     }
     r->call.compiled = r->compiled;
     return weft_stream_submit(&ctx->stream, &r->base, future);
+}
+
+weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                             const weft_bind *binds, size_t nbinds, weft_scalar *out,
+                             weft_future **future)
+{
+    RETURN_IF(!ctx || !expr || !out, WEFT_ERR_NULL,
+              "weft_reduce: context, expression or result is NULL");
+    return reduce_submit(ctx, op, expr, binds, nbinds, out, NULL, future);
+}
+
+/* The first primitive, now a reduction of "x" like any other: the same lanes,
+ * blocks and kernels, so the same bits as weft_reduce(WEFT_SUM). */
+weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future)
+{
+    RETURN_IF(!ctx || !result, WEFT_ERR_NULL, "weft_sum: context or result is NULL");
+    RETURN_ON_ERROR(weft_array_check(x, "weft_sum"));
+    RETURN_IF(x->dtype != WEFT_F32 && x->dtype != WEFT_F64, WEFT_ERR_DTYPE,
+              "weft_sum: needs an f32 or f64 array, got %s", weft_dtype_name(x->dtype));
+    weft_bind bind = weft_bind_array("x", x);
+    return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, result, future);
 }
 
 weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_scalar *out,
