@@ -305,8 +305,8 @@ typedef union weft_value {
 /* How a kernel argument is distributed over the devices a launch runs on. */
 typedef enum weft_arg_kind {
     WEFT_ARG_SLICE = 0, /* partitioned with the range: each device gets its piece */
-    WEFT_ARG_HALO,      /* a slice plus `halo` outer indices on each side, read-only
-                           neighbours; writes reach only the owned part */
+    WEFT_ARG_HALO,      /* a slice plus `halo` outer indices on each side (read-only
+                           neighbours); writes reach only the owned part */
     WEFT_ARG_WHOLE,     /* every device gets all of it, read-only */
     WEFT_ARG_SCALAR,    /* a value of `dtype` */
     WEFT_ARG_LOCAL      /* `local_bytes` of work-group (__local) memory */
@@ -380,18 +380,38 @@ typedef struct weft_host_call {
 typedef void (*weft_host_fn)(const weft_host_call *call);
 
 /* Runs kernel `name` of program over range, split over the selected OpenCL
- * devices. Device-side convention: a work-item's get_global_id is global (the
- * piece's start is the global work offset); a SLICE buffer starts at the
- * piece's first outer index, so element (outer index o, inner offset k) is at
- * (o - get_global_offset(outer)) * inner + k, where inner = array size / outer
- * size; a HALO buffer starts `halo` outer indices earlier (rows outside the
- * array read as zero); a WHOLE buffer is the whole array. host_fn (optional)
- * runs pieces no device can: without it, and without a usable device, the
- * launch fails with WEFT_ERR_NO_DEVICE. Arguments are checked against the
- * kernel's signature first, with an error naming the argument. */
+ * devices along the outermost dimension. Kernels are written the ordinary
+ * way: every array argument is the whole array (element (outer index o,
+ * inner offset k) at o * inner + k, where inner = array size / outer size)
+ * and get_global_id is global (a piece's start is the global work offset).
+ * What a piece may rely on: SLICE, its own rows are current and its writes
+ * to them are kept; HALO, also `halo` rows on each side (clipped to the
+ * array; any halo works, neighbours' rows are brought from the device that
+ * holds them, and only when stale); WHOLE, every element, read-only. Data
+ * stays on the device that wrote it until something else reads it. A kernel
+ * reads stale values outside those rows and its writes there are dropped; it
+ * can never write outside the arrays it was given into host memory.
+ * host_fn (optional) runs pieces no device can: without it, and without a
+ * usable device, the launch fails with WEFT_ERR_NO_DEVICE. Arguments are
+ * checked against the kernel's signature first, with an error naming the
+ * argument. */
 WEFT_API weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
                                  const weft_arg *args, size_t nargs, weft_host_fn host_fn,
                                  void *user, weft_future **future);
+
+/* The ledger: what a context moved and ran since it was created (or reset). */
+typedef struct weft_stats {
+    uint64_t bytes_to_device;        /* host memory to device memory */
+    uint64_t bytes_to_host;          /* device memory to host memory, for the host */
+    uint64_t bytes_device_to_device; /* one device's copy to another's (through the host) */
+    uint64_t kernel_launches;        /* OpenCL kernel enqueues: built-in and user kernels */
+    uint64_t tasks;                  /* pieces of operations run, on devices and the pool */
+    uint64_t pieces_rerun;           /* pieces a failing device handed back to the pool */
+    double wait_seconds;             /* time callers spent blocked in waits for operations */
+} weft_stats;
+
+WEFT_API weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats);
+WEFT_API weft_status weft_ctx_stats_reset(weft_ctx *ctx);
 
 /* Device time (OpenCL profiling) of the last user-kernel launch that
  * completed: the slowest device's piece; 0 when it ran on the pool. */

@@ -276,11 +276,27 @@ static void ctx_destroy(weft_ctx *ctx)
     free(ctx);
 }
 
+void weft_ctx_count_handles(weft_ctx *ctx, int delta)
+{
+    atomic_fetch_add(&ctx->live_handles, delta);
+}
+
 weft_status weft_ctx_free(weft_ctx *ctx)
 {
     if (!ctx) return WEFT_OK;
-    RETURN_IF(!weft_handle_remove(ctx), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE,
               "weft_ctx_free: %p is not a live context (freed twice?)", (void *)ctx);
+    /* Their handles point into the context: freeing it under them would turn
+     * every later call on them into a use-after-free. */
+    int live = atomic_load(&ctx->live_handles);
+    RETURN_IF(live > 0, WEFT_ERR_STATE,
+              "weft_ctx_free: %d arrays or programs of this context are still live; free them "
+              "first (nothing was freed)",
+              live);
+    RETURN_IF(weft_stream_in_operation(), WEFT_ERR_STATE,
+              "weft_ctx_free: called from inside a running operation");
+    if (!weft_handle_remove(ctx))
+        return weft_error_set(WEFT_ERR_STATE, "weft_ctx_free: %p freed twice", (void *)ctx);
     ctx_destroy(ctx);
     return WEFT_OK;
 }
@@ -288,7 +304,36 @@ weft_status weft_ctx_free(weft_ctx *ctx)
 weft_status weft_ctx_finish(weft_ctx *ctx)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_finish: context is NULL");
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_finish: not a live context");
     return weft_stream_finish(&ctx->stream);
+}
+
+weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats)
+{
+    RETURN_IF(!ctx || !stats, WEFT_ERR_NULL, "weft_ctx_stats: NULL argument");
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_stats: not a live context");
+    uint64_t v[WEFT_STAT_COUNT];
+    for (int i = 0; i < WEFT_STAT_COUNT; i++)
+        v[i] = atomic_load(&ctx->stats[i]);
+    *stats = (weft_stats){
+        .bytes_to_device = v[WEFT_STAT_TO_DEVICE],
+        .bytes_to_host = v[WEFT_STAT_TO_HOST],
+        .bytes_device_to_device = v[WEFT_STAT_DEVICE_TO_DEVICE],
+        .kernel_launches = v[WEFT_STAT_LAUNCHES],
+        .tasks = v[WEFT_STAT_TASKS],
+        .pieces_rerun = v[WEFT_STAT_RERUNS],
+        .wait_seconds = (double)(v[WEFT_STAT_WAIT_NS] + atomic_load(&ctx->stream.wait_ns)) * 1e-9};
+    return WEFT_OK;
+}
+
+weft_status weft_ctx_stats_reset(weft_ctx *ctx)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_stats_reset: context is NULL");
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_stats_reset: not a live context");
+    for (int i = 0; i < WEFT_STAT_COUNT; i++)
+        atomic_store(&ctx->stats[i], 0);
+    atomic_store(&ctx->stream.wait_ns, 0);
+    return WEFT_OK;
 }
 
 weft_status weft_ctx_set_log(weft_ctx *ctx, weft_log_fn fn, void *user, weft_log_level level)

@@ -13,7 +13,8 @@ typedef struct pool_job {
     atomic_size_t next; /* first index not yet handed out */
     int joined;         /* workers that entered the job (under pool->lock) */
     int max_joined;
-    int active; /* workers still inside it (under pool->lock) */
+    int active;       /* workers still inside it (under pool->lock) */
+    int in_operation; /* the caller runs an operation: so do the workers, for it */
 } pool_job;
 
 struct weft_pool {
@@ -31,6 +32,19 @@ struct weft_pool {
 };
 
 static _Thread_local int in_task;
+static _Thread_local int in_operation;
+
+int weft_pool_in_operation(void)
+{
+    return in_operation;
+}
+
+int weft_pool_enter_operation(int entering)
+{
+    int before = in_operation;
+    in_operation = entering;
+    return before;
+}
 
 /* Registry of live pools, so the fork handlers can reach them all. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -107,8 +121,9 @@ weft_pool *weft_pool_create(int threads)
 
 static void run_chunks(pool_job *job)
 {
-    int outer = in_task;
+    int outer = in_task, outer_op = in_operation;
     in_task = 1;
+    in_operation = job->in_operation;
     for (;;) {
         size_t begin = atomic_fetch_add_explicit(&job->next, job->grain, memory_order_relaxed);
         if (begin >= job->n) break;
@@ -116,14 +131,16 @@ static void run_chunks(pool_job *job)
         job->fn(job->arg, begin, end);
     }
     in_task = outer;
+    in_operation = outer_op;
 }
 
 static void *worker_main(void *arg)
 {
     weft_pool *pool = arg;
+    /* A new worker has joined no job yet: the one being posted while it
+     * starts (generation already advanced) is its first. */
     unsigned long seen = 0;
     pthread_mutex_lock(&pool->lock);
-    seen = pool->generation;
     for (;;) {
         while (!pool->stop && (pool->job == NULL || pool->generation == seen))
             pthread_cond_wait(&pool->work_cond, &pool->lock);
@@ -158,7 +175,12 @@ void weft_pool_parallel_for(weft_pool *pool, size_t n, size_t grain, int width, 
     if (n == 0) return;
     if (grain == 0) grain = 1;
     if (width <= 0 || (pool && width > pool->threads)) width = pool ? pool->threads : 1;
-    pool_job job = {.fn = fn, .arg = arg, .n = n, .grain = grain, .max_joined = width - 1};
+    pool_job job = {.fn = fn,
+                    .arg = arg,
+                    .n = n,
+                    .grain = grain,
+                    .max_joined = width - 1,
+                    .in_operation = in_operation};
     atomic_init(&job.next, 0);
     if (!pool || in_task || width == 1 || n <= grain) {
         run_chunks(&job);
