@@ -32,6 +32,7 @@ typedef struct device_result {
     int cache_hit;
     double kernel[4], wall[4]; /* median, min, max, spread (max/min - 1) */
     void *outputs[MAX_ARGS];   /* array contents after one run from the inputs */
+    weft_stats ledger;         /* what the context moved and launched, all runs */
 } device_result;
 
 static void usage(FILE *out)
@@ -365,6 +366,7 @@ static int run_on(const run_opts *o, const char *source, size_t device, device_r
     stats(kt, o->repeat, r->kernel);
     stats(wt, o->repeat, r->wall);
 done:
+    weft_ctx_stats(ctx, &r->ledger);
     for (size_t k = 0; k < o->nargs; k++)
         weft_array_free(arrays[k]);
     weft_program_free(prog);
@@ -410,7 +412,14 @@ static void print_result(const run_opts *o, const device_result *r, int first)
             printf(", \"gb_per_s\": %.3f", o->bytes_per_item * items / t * 1e-9);
         if (o->flops_per_item > 0)
             printf(", \"gflop_per_s\": %.3f", o->flops_per_item * items / t * 1e-9);
-        printf("}");
+        printf(", \"ledger\": {\"bytes_to_device\": %llu, \"bytes_to_host\": %llu, "
+               "\"bytes_device_to_device\": %llu, \"kernel_launches\": %llu, \"tasks\": %llu, "
+               "\"pieces_rerun\": %llu, \"wait_s\": %.6f}}",
+               (unsigned long long)r->ledger.bytes_to_device,
+               (unsigned long long)r->ledger.bytes_to_host,
+               (unsigned long long)r->ledger.bytes_device_to_device,
+               (unsigned long long)r->ledger.kernel_launches, (unsigned long long)r->ledger.tasks,
+               (unsigned long long)r->ledger.pieces_rerun, r->ledger.wait_seconds);
         return;
     }
     printf("device %zu: %s\n  build %.1f ms (%s)\n", r->device, r->name, r->build_seconds * 1e3,
@@ -421,6 +430,10 @@ static void print_result(const run_opts *o, const device_result *r, int first)
            r->wall[1] * 1e6, r->wall[2] * 1e6, r->wall[3] * 100);
     if (o->bytes_per_item > 0) printf("  %.2f GB/s\n", o->bytes_per_item * items / t * 1e-9);
     if (o->flops_per_item > 0) printf("  %.2f GFLOP/s\n", o->flops_per_item * items / t * 1e-9);
+    printf("  moved %.3f MB to the device, %.3f MB back, %.3f MB between devices; %llu launches\n",
+           (double)r->ledger.bytes_to_device * 1e-6, (double)r->ledger.bytes_to_host * 1e-6,
+           (double)r->ledger.bytes_device_to_device * 1e-6,
+           (unsigned long long)r->ledger.kernel_launches);
 }
 
 int cmd_run(int argc, char **argv)
