@@ -213,7 +213,9 @@ weft_status weft_array_write(weft_array *a, size_t offset, size_t count, const v
     RETURN_ON_ERROR(check_range(a, offset, count, src, "weft_array_write"));
     RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_write"));
     if (count == 0) return WEFT_OK;
-    memcpy(weft_array_host_at(a, offset), src, count * a->elem_size);
+    weft_view host;
+    RETURN_ON_ERROR(weft_mem_view(a, 0, offset, offset + count, &host)); /* devices done with it */
+    memcpy(host.host, src, count * a->elem_size);
     return weft_mem_wrote(a, 0, offset, offset + count);
 }
 

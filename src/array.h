@@ -36,6 +36,7 @@ typedef struct weft_store {
     size_t nwindows;
     int shares_host;
     weft_ranges valid; /* elements current in this device's memory (unused if shares_host) */
+    void *busy;        /* shares_host: the device's last work on the host storage may still run */
 } weft_store;
 
 struct weft_array {

@@ -64,6 +64,14 @@ typedef struct weft_backend {
                               weft_view x, weft_view y, size_t n, const uint64_t *carries);
 
     weft_status (*finish)(weft_device *dev);
+    /* Events, so an operation need not finish a device: a marker completes
+     * when everything enqueued on the device before it has; wait blocks until
+     * it does and reports the device's failure, if any. The host's work is
+     * done when its calls return: its marker is NULL. */
+    weft_status (*marker)(weft_device *dev, void **event);
+    weft_status (*wait)(weft_device *dev, void *event);
+    void (*event_retain)(weft_device *dev, void *event);
+    void (*event_release)(weft_device *dev, void *event);
     /* "reference", "opencl-cpu", ... for a primitive name. */
     const char *(*impl)(const weft_device *dev, const char *primitive);
 } weft_backend;

@@ -197,6 +197,44 @@ static weft_status cl_finish(weft_device *dev)
     return WEFT_OK;
 }
 
+static weft_status cl_marker(weft_device *dev, void **event)
+{
+    cl_command_queue q = weft_cl(dev)->queue;
+    cl_event ev;
+    cl_int err = clEnqueueMarkerWithWaitList(q, 0, NULL, &ev);
+    if (err == CL_SUCCESS) err = clFlush(q); /* started now, not at the first wait */
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueMarkerWithWaitList", err);
+    *event = ev;
+    return WEFT_OK;
+}
+
+static weft_status cl_wait(weft_device *dev, void *event)
+{
+    if (!event) return WEFT_OK;
+    cl_event ev = event;
+    cl_int err = clWaitForEvents(1, &ev), status = CL_COMPLETE;
+    if (err == CL_SUCCESS)
+        err = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    if (err == CL_SUCCESS && status < 0) err = status;
+    if (err == CL_SUCCESS && ((dev->ctx->faults & WEFT_FAULT_FINISH) || weft_fault_tick(dev->ctx)))
+        err = CL_OUT_OF_RESOURCES;
+    if (err != CL_SUCCESS)
+        return weft_cl_fail(dev, "waiting for the device (clWaitForEvents)", err);
+    return WEFT_OK;
+}
+
+static void cl_event_retain(weft_device *dev, void *event)
+{
+    (void)dev;
+    if (event) clRetainEvent(event);
+}
+
+static void cl_event_release(weft_device *dev, void *event)
+{
+    (void)dev;
+    if (event) clReleaseEvent(event);
+}
+
 static const char *cl_impl(const weft_device *dev, const char *primitive)
 {
     const weft_cl_device *cl = weft_cl(dev);
@@ -222,6 +260,10 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->scan_totals = weft_cl_scan_totals;
     ops->scan_apply = weft_cl_scan_apply;
     ops->finish = cl_finish;
+    ops->marker = cl_marker;
+    ops->wait = cl_wait;
+    ops->event_retain = cl_event_retain;
+    ops->event_release = cl_event_release;
     ops->impl = cl_impl;
 }
 

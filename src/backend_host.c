@@ -104,6 +104,26 @@ static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_
     return WEFT_OK;
 }
 
+static weft_status host_marker(weft_device *dev, void **event)
+{
+    (void)dev;
+    *event = NULL;
+    return WEFT_OK;
+}
+
+static weft_status host_wait(weft_device *dev, void *event)
+{
+    (void)dev;
+    (void)event;
+    return WEFT_OK;
+}
+
+static void host_event_keep(weft_device *dev, void *event)
+{
+    (void)dev;
+    (void)event;
+}
+
 static weft_status host_finish(weft_device *dev)
 {
     (void)dev;
@@ -131,6 +151,10 @@ static const weft_backend reference = {
     .scan_totals = weft_host_scan_totals,
     .scan_apply = weft_host_scan_apply,
     .finish = host_finish,
+    .marker = host_marker,
+    .wait = host_wait,
+    .event_retain = host_event_keep,
+    .event_release = host_event_keep,
     .impl = host_impl,
 };
 

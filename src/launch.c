@@ -265,6 +265,27 @@ static int lose_and_check(weft_launch_job *job, const weft_launch_piece *piece)
     return safe;
 }
 
+/* An asynchronous launch does not wait for the device: the stream's completer
+ * does, through a marker; the pieces' writes are current there from now on
+ * (later work on the same queue runs after them; anyone else waits). */
+static weft_status leave_running(weft_launch_job *job, weft_device *dev)
+{
+    weft_op *base = &job->base;
+    size_t before = base->nwaits;
+    RETURN_ON_ERROR(weft_op_wait_for(base, dev, job->program->ctx->ndevices));
+    void *event = base->nwaits > before ? base->waits[before].event : NULL;
+    for (size_t k = 0; k < job->nargs; k++)
+        if (job->args[k].kind <= WEFT_ARG_WHOLE)
+            weft_mem_busy(job->args[k].array, dev->index, event);
+    for (size_t p = 0; p < job->npieces; p++) {
+        weft_launch_piece *piece = &job->pieces[p];
+        if (piece->device != dev->index || piece->state != PIECE_PENDING) continue;
+        piece->state = PIECE_DONE;
+        RETURN_ON_ERROR(piece_wrote(job, piece, dev->index));
+    }
+    return WEFT_OK;
+}
+
 static weft_status launch_run(weft_op *base)
 {
     weft_launch_job *job = (weft_launch_job *)base;
@@ -286,6 +307,7 @@ static weft_status launch_run(weft_op *base)
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (!used[d]) continue;
         weft_device *dev = &ctx->devices[d];
+        if (weft_op_async(base) && leave_running(job, dev) == WEFT_OK) continue;
         int ok = dev->ops.finish(dev) == WEFT_OK;
         if (!ok)
             weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu failed on kernel %s: %s", d, job->name,

@@ -11,6 +11,14 @@
 
 #define WEFT_OP_MAX_ARRAYS 16
 
+typedef struct weft_device weft_device;
+
+/* Device work an operation left running: it completes when every event has. */
+typedef struct weft_op_wait {
+    weft_device *device;
+    void *event;
+} weft_op_wait;
+
 typedef struct weft_op weft_op;
 struct weft_op {
     weft_status (*run)(weft_op *op);
@@ -19,6 +27,12 @@ struct weft_op {
     weft_array *arrays[WEFT_OP_MAX_ARRAYS]; /* arrays it reads or writes */
     size_t narrays;
     int *holds; /* another use count it keeps up while queued (a program's), or NULL */
+    /* Asynchronous operations (those with a future) may return from run with
+     * their device work still running, listed here; the stream's completer
+     * waits for it, then completes the future. */
+    weft_op_wait *waits;
+    size_t nwaits;
+    weft_status status;
     weft_future *future;
     weft_op *next;
 };
@@ -28,9 +42,15 @@ typedef struct weft_stream {
     pthread_cond_t work_cond; /* an op was queued, the runner went idle, or stop */
     pthread_cond_t idle_cond; /* an op finished */
     weft_op *head, *tail;
+    weft_op *inflight_head, *inflight_tail; /* ran, device work pending (completer) */
+    pthread_cond_t inflight_cond;
+    pthread_t completer;
+    /* Held while an op runs, and while the completer accounts for a failed
+     * device: the two must not change an array's residency at once. */
+    pthread_mutex_t residency;
     int busy; /* an op is running (on the executor or inline) */
     weft_op *running;
-    int started, stop;
+    int started, stop, executor_done;
     pid_t pid; /* of the process that started the executor: a fork child has none */
     pthread_t thread;
     weft_status unreported;             /* first failure whose future was released unread */
@@ -40,6 +60,14 @@ typedef struct weft_stream {
 weft_status weft_stream_init(weft_stream *stream);
 /* Runs what is queued, then stops the executor. */
 void weft_stream_destroy(weft_stream *stream);
+/* Lets run() of an op know whether it may leave device work running. */
+static inline int weft_op_async(const weft_op *op)
+{
+    return op->future != NULL;
+}
+/* Appends dev's marker event to op's waits (op owns the event). */
+weft_status weft_op_wait_for(weft_op *op, weft_device *dev, size_t ndevices);
+
 /* Takes ownership of op (destroyed even on failure). future NULL: waits and
  * returns the op's status; else hands back a future and returns WEFT_OK. */
 weft_status weft_stream_submit(weft_stream *stream, weft_op *op, weft_future **future);

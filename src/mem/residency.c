@@ -43,11 +43,40 @@ static void window_release(weft_device *dev, weft_window *w)
     *w = (weft_window){0};
 }
 
+void weft_mem_busy(weft_array *a, size_t dev, void *event)
+{
+    weft_store *s = &a->stores[dev];
+    if (dev == 0 || !s->shares_host || !event) return;
+    weft_device *d = device_of(a, dev);
+    if (s->busy) d->ops.event_release(d, s->busy);
+    d->ops.event_retain(d, event);
+    s->busy = event;
+}
+
+/* The host storage is shared by the host and zero-copy devices: before one of
+ * them touches it, work the others enqueued on it must be done (a device's
+ * own queue keeps its own work in order). */
+static weft_status settle(weft_array *a, size_t dev)
+{
+    weft_status st = WEFT_OK;
+    for (size_t d = 1; d < a->ctx->ndevices; d++) {
+        weft_store *s = &a->stores[d];
+        if (d == dev || !s->busy) continue;
+        weft_device *other = device_of(a, d);
+        weft_status waited = other->ops.wait(other, s->busy);
+        other->ops.event_release(other, s->busy);
+        s->busy = NULL;
+        if (st == WEFT_OK) st = waited;
+    }
+    return st;
+}
+
 void weft_mem_release(weft_array *a)
 {
     if (!a->stores) return;
     for (size_t d = 1; d < a->ctx->ndevices; d++) {
         weft_store *s = &a->stores[d];
+        if (s->busy) device_of(a, d)->ops.event_release(device_of(a, d), s->busy);
         for (size_t w = 0; w < s->nwindows; w++)
             window_release(device_of(a, d), &s->windows[w]);
         free(s->windows);
@@ -123,6 +152,7 @@ weft_status weft_mem_view(weft_array *a, size_t dev, size_t begin, size_t end, w
 {
     view->host = weft_array_host_at(a, begin);
     view->buffer = NULL;
+    if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
     if (dev == 0) return WEFT_OK;
     weft_window *w;
     RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &w));
@@ -150,6 +180,7 @@ weft_status weft_mem_view(weft_array *a, size_t dev, size_t begin, size_t end, w
 weft_status weft_mem_whole(weft_array *a, size_t dev, void **buffer)
 {
     weft_window *w;
+    if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
     RETURN_ON_ERROR(ensure_window(a, dev, 0, a->n, &w));
     *buffer = w->buffer;
     return WEFT_OK;
@@ -208,6 +239,7 @@ weft_status weft_mem_make_current(weft_array *a, size_t dev, size_t begin, size_
 {
     weft_ranges *valid = valid_set(a, dev);
     size_t gb, ge;
+    RETURN_ON_ERROR(settle(a, dev));
     while (weft_ranges_first_gap(valid, begin, end, &gb, &ge)) {
         uint64_t moved = 0;
         RETURN_ON_ERROR(fetch_to_host(a, gb, ge, &moved));

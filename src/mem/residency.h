@@ -38,6 +38,11 @@ weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end);
 int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end);
 /* 1 when dev holds [begin, end) current. */
 int weft_mem_is_current(const weft_array *a, size_t dev, size_t begin, size_t end);
+/* An operation enqueued work on dev touching the array, done when event
+ * completes. Only devices working on the host storage in place need it:
+ * before anyone else touches that memory, residency waits for the event. */
+void weft_mem_busy(weft_array *a, size_t dev, void *event);
+
 /* 1 when dev works on the host storage itself (the host, or zero-copy). */
 int weft_mem_shares_host(const weft_array *a, size_t dev);
 

@@ -123,6 +123,20 @@ static int same_split(const weft_dispatch *d)
     return 1;
 }
 
+static weft_status leave_running(const weft_dispatch *d, weft_device *dev, chunk_run *runs)
+{
+    size_t before = d->async->nwaits;
+    RETURN_ON_ERROR(weft_op_wait_for(d->async, dev, d->ctx->ndevices));
+    void *event = d->async->nwaits > before ? d->async->waits[before].event : NULL;
+    for (size_t i = 0; i < d->narrays; i++)
+        weft_mem_busy(d->arrays[i], dev->index, event);
+    const weft_array *a0 = d->arrays[0];
+    for (size_t c = 0; c < a0->nchunks; c++)
+        if (a0->chunks[c].device == dev->index && runs[c].state == LAUNCHED)
+            RETURN_ON_ERROR(wrote(d, c, dev->index));
+    return WEFT_OK;
+}
+
 /* The rare case above runs on the pool over the whole range: correct, slower. */
 static weft_status run_all_on_host(const weft_dispatch *d)
 {
@@ -179,10 +193,14 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     /* 2. Host chunks. */
     for (size_t c = 0; c < nchunks; c++)
         if (runs[c].state == ON_HOST) GOTO_ERROR_ON(run_on_host(d, c));
-    /* 3. Wait for the devices; a failure condemns every chunk it ran. */
+    /* 3. Wait for the devices; a failure condemns every chunk it ran. An
+     * asynchronous op instead leaves a marker per device to the stream, and
+     * its outputs are current there from now on (later work on the same
+     * queue runs after it; anyone else waits for the marker). */
     for (size_t dev_index = 1; dev_index < ctx->ndevices; dev_index++) {
         if (!used[dev_index]) continue;
         weft_device *dev = &ctx->devices[dev_index];
+        if (d->async && leave_running(d, dev, runs) == WEFT_OK) continue;
         int ok = dev->ops.finish(dev) == WEFT_OK;
         if (!ok)
             weft_log(&ctx->log, WEFT_LOG_WARN,

@@ -34,6 +34,7 @@ static weft_status map_run(weft_op *base)
     const weft_expr *e = m->compiled->expr;
     weft_dispatch d = {.ctx = base->ctx,
                        .narrays = base->narrays,
+                       .async = weft_op_async(base) ? base : NULL,
                        .native = map_native,
                        .run = map_chunk,
                        .op = m};
