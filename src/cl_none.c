@@ -66,3 +66,12 @@ void weft_cl_run_pieces(weft_launch_job *job)
 {
     (void)job; /* every piece is on the host */
 }
+
+#include "launch_limits.h"
+
+weft_status weft_cl_launch_check_limits(weft_launch_job *job, size_t dev)
+{
+    (void)job;
+    (void)dev; /* no OpenCL device to check */
+    return WEFT_OK;
+}

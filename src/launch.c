@@ -4,6 +4,7 @@
 #include "error.h"
 #include "handles.h"
 #include "launch.h"
+#include "launch_limits.h"
 #include "partition.h"
 
 #include <stdlib.h>
@@ -284,6 +285,8 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
                   "weft_launch: cannot copy the arguments");
     if (nargs) memcpy(job->args, args, nargs * sizeof *args);
     GOTO_ERROR_ON(split_range(job));
+    for (size_t p = 0; p < job->npieces; p++)
+        GOTO_ERROR_ON(weft_launch_check_limits(job, job->pieces[p].device));
     if (job->pieces[0].device != 0) {
         GOTO_ERROR_ON(check_signature(job, job->pieces[0].device));
     } else {

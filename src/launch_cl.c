@@ -5,6 +5,7 @@
 #include "cl_common.h"
 #include "error.h"
 #include "launch.h"
+#include "launch_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,11 @@ static weft_status get_kernel(weft_program *p, size_t dev, const char *name, cl_
     }
     pthread_mutex_unlock(&p->lock);
     return st;
+}
+
+weft_status weft_cl_launch_kernel(weft_program *p, size_t dev, const char *name, void **kernel)
+{
+    return get_kernel(p, dev, name, (cl_kernel *)kernel);
 }
 
 weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name, weft_param *params,
