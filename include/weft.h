@@ -219,7 +219,11 @@ WEFT_API weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, 
  * memory (PoCL) work on it directly when data is aligned to
  * weft_array_wrap_alignment(); otherwise weft copies pieces to the device.
  * data must outlive the array. Its contents are current after weft_array_read
- * or weft_array_sync; writing it directly needs a weft_array_write instead. */
+ * or weft_array_sync; writing it directly needs a weft_array_write instead.
+ * Two wrapped arrays whose memory overlaps may not appear in one operation
+ * (weft_map, weft_reduce_expr, weft_scan, weft_axpy, weft_launch):
+ * WEFT_ERR_INVALID_ARG naming both. One array bound twice is in-place work
+ * and allowed (docs/expressions.md, "Aliasing"). */
 WEFT_API weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *data,
                                      weft_array **array);
 WEFT_API size_t weft_array_wrap_alignment(void);

@@ -1,5 +1,6 @@
 /* weft_launch: checks a user kernel launch, splits its range over the selected
  * OpenCL devices and reruns on the pool (through host_fn) what they cannot do. */
+#include "alias.h"
 #include "array.h"
 #include "error.h"
 #include "handles.h"
@@ -268,6 +269,7 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
     }
     RETURN_IF(arrays > WEFT_LAUNCH_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
               "weft_launch: %zu array arguments (at most %d)", arrays, WEFT_LAUNCH_MAX_ARRAYS);
+    RETURN_ON_ERROR(weft_alias_check_args(args, nargs));
 
     weft_launch_job *job = calloc(1, sizeof *job);
     RETURN_IF(!job, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the launch");
