@@ -127,8 +127,12 @@ typedef struct weft_program weft_program;
 /* Context options. Initialise with weft_options_init(); the environment
  * (WEFT_DEVICES, WEFT_NUM_THREADS, ...) overrides what is left at defaults. */
 typedef struct weft_options {
-    const char *devices;    /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host" */
-    int num_threads;        /* pool width; 0: WEFT_NUM_THREADS, else online cores */
+    const char *devices;    /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host";
+                               cl:N takes N from 0 to 65535; any other token:
+                               WEFT_ERR_INVALID_ARG from weft_ctx_create */
+    int num_threads;        /* pool width, at most 1024; 0: WEFT_NUM_THREADS (the
+                               same cap), else online cores. A value ignored
+                               (negative, malformed) or capped leaves a note */
     const char *cache_dir;  /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft */
     int disk_cache;         /* 1 (default): keep program binaries on disk; 0: memory only */
     int zero_copy;          /* 1 (default): wrap host memory where the device shares it */
@@ -392,7 +396,12 @@ typedef void (*weft_host_fn)(const weft_host_call *call);
  * array read as zero); a WHOLE buffer is the whole array. host_fn (optional)
  * runs pieces no device can: without it, and without a usable device, the
  * launch fails with WEFT_ERR_NO_DEVICE. Arguments are checked against the
- * kernel's signature first, with an error naming the argument. */
+ * kernel's signature first, with an error naming the argument. A launch no
+ * selected device can take (local arguments above CL_DEVICE_LOCAL_MEM_SIZE, a
+ * local size above the device's or the kernel's maximum work-group size) or
+ * whose work-item count overflows a size_t is WEFT_ERR_INVALID_ARG before
+ * anything runs; host_fn reruns pieces of devices that fail, never refused
+ * launches. */
 WEFT_API weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
                                  const weft_arg *args, size_t nargs, weft_host_fn host_fn,
                                  void *user, weft_future **future);
