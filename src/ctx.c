@@ -201,7 +201,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     weft_stream_init(&ctx->stream);
     weft_logger_init(&ctx->log, o->log, o->log_user, o->log_level);
     GOTO_ERROR_ON(read_options(ctx, o, &spec));
-    char threads_note[160];
+    char threads_note[256];
     ctx->pool = weft_pool_create(weft_thread_count(o->num_threads, getenv("WEFT_NUM_THREADS"),
                                                    threads_note, sizeof threads_note));
     if (threads_note[0]) weft_ctx_note(ctx, "%s", threads_note);

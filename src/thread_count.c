@@ -12,35 +12,42 @@ static int online_cores(void)
     return cores > WEFT_MAX_THREADS ? WEFT_MAX_THREADS : (int)cores;
 }
 
-int weft_thread_count(int requested, const char *env_text, char *note, size_t note_cap)
+/* WEFT_NUM_THREADS (env_text), else the cores; why says what was ignored or capped. */
+static int from_environment(const char *env_text, char *why, size_t cap)
 {
-    char ignored[160];
-    size_t cap = note ? note_cap : sizeof ignored;
-    char *out = note ? note : ignored;
-    if (cap) out[0] = '\0';
-    if (requested > WEFT_MAX_THREADS) {
-        snprintf(out, cap, "options.num_threads = %d is above the limit: using %d threads",
-                 requested, WEFT_MAX_THREADS);
-        return WEFT_MAX_THREADS;
-    }
-    if (requested > 0) return requested;
-    if (requested < 0) {
-        snprintf(out, cap, "options.num_threads = %d is negative: ignored", requested);
-        return online_cores();
-    }
     if (!env_text || !*env_text) return online_cores();
     char *end;
     errno = 0;
     long long v = strtoll(env_text, &end, 10);
     if (*end != '\0' || end == env_text || v < 1) {
-        snprintf(out, cap, "WEFT_NUM_THREADS=\"%.40s\" is not a positive thread count: ignored",
+        snprintf(why, cap, "WEFT_NUM_THREADS=\"%.40s\" is not a positive thread count: ignored",
                  env_text);
         return online_cores();
     }
     if (v > WEFT_MAX_THREADS || errno == ERANGE) {
-        snprintf(out, cap, "WEFT_NUM_THREADS=%.40s is above the limit: using %d threads", env_text,
+        snprintf(why, cap, "WEFT_NUM_THREADS=%.40s is above the limit: using %d threads", env_text,
                  WEFT_MAX_THREADS);
         return WEFT_MAX_THREADS;
     }
     return (int)v;
+}
+
+int weft_thread_count(int requested, const char *env_text, char *note, size_t note_cap)
+{
+    char why[256] = "", env_why[128] = "";
+    int threads = requested;
+    if (requested > WEFT_MAX_THREADS) {
+        snprintf(why, sizeof why, "options.num_threads = %d is above the limit: using %d threads",
+                 requested, WEFT_MAX_THREADS);
+        threads = WEFT_MAX_THREADS;
+    } else if (requested <= 0) { /* negative: ignored, as if 0 */
+        threads = from_environment(env_text, env_why, sizeof env_why);
+        if (requested < 0)
+            snprintf(why, sizeof why, "options.num_threads = %d is negative: ignored%s%s",
+                     requested, env_why[0] ? "; " : "", env_why);
+        else
+            snprintf(why, sizeof why, "%s", env_why);
+    }
+    if (note && note_cap) snprintf(note, note_cap, "%s", why);
+    return threads;
 }

@@ -193,6 +193,10 @@ static void test_thread_counts_share_one_rule(void **state)
     setenv("WEFT_NUM_THREADS", "7", 1);
     o.num_threads = 5;
     assert_int_equal(ctx_threads(&o, notes, sizeof notes), 5);
+    /* A negative option is ignored as a whole: the environment applies. */
+    o.num_threads = -1;
+    assert_int_equal(ctx_threads(&o, notes, sizeof notes), 7);
+    assert_non_null(strstr(notes, "num_threads = -1 is negative"));
     unsetenv("WEFT_NUM_THREADS");
 }
 

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_thread_count(int requested, const char *text)
 {
-    char note[160];
+    char note[256];
     memset(note, 'x', sizeof note);
     int threads = weft_thread_count(requested, text, note, sizeof note);
     if (threads < 1 || threads > WEFT_MAX_THREADS) abort();
