@@ -127,8 +127,12 @@ typedef struct weft_program weft_program;
 /* Context options. Initialise with weft_options_init(); the environment
  * (WEFT_DEVICES, WEFT_NUM_THREADS, ...) overrides what is left at defaults. */
 typedef struct weft_options {
-    const char *devices;    /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host" */
-    int num_threads;        /* pool width; 0: WEFT_NUM_THREADS, else online cores */
+    const char *devices;    /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host";
+                               cl:N takes N from 0 to 65535; any other token:
+                               WEFT_ERR_INVALID_ARG from weft_ctx_create */
+    int num_threads;        /* pool width, at most 1024; 0: WEFT_NUM_THREADS (the
+                               same cap), else online cores. A value ignored
+                               (negative, malformed) or capped leaves a note */
     const char *cache_dir;  /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft */
     int disk_cache;         /* 1 (default): keep program binaries on disk; 0: memory only */
     int zero_copy;          /* 1 (default): wrap host memory where the device shares it */
@@ -219,7 +223,11 @@ WEFT_API weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, 
  * memory (PoCL) work on it directly when data is aligned to
  * weft_array_wrap_alignment(); otherwise weft copies pieces to the device.
  * data must outlive the array. Its contents are current after weft_array_read
- * or weft_array_sync; writing it directly needs a weft_array_write instead. */
+ * or weft_array_sync; writing it directly needs a weft_array_write instead.
+ * Two wrapped arrays whose memory overlaps may not appear in one operation
+ * (weft_map, weft_reduce_expr, weft_scan, weft_axpy, weft_launch):
+ * WEFT_ERR_INVALID_ARG naming both. One array bound twice is in-place work
+ * and allowed (docs/expressions.md, "Aliasing"). */
 WEFT_API weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *data,
                                      weft_array **array);
 WEFT_API size_t weft_array_wrap_alignment(void);
@@ -394,7 +402,11 @@ typedef void (*weft_host_fn)(const weft_host_call *call);
  * host_fn (optional) runs pieces no device can: without it, and without a
  * usable device, the launch fails with WEFT_ERR_NO_DEVICE. Arguments are
  * checked against the kernel's signature first, with an error naming the
- * argument. */
+ * argument. A launch no selected device can take (local arguments above
+ * CL_DEVICE_LOCAL_MEM_SIZE, a local size above the device's or the kernel's
+ * maximum work-group size) or whose work-item count overflows a size_t is
+ * WEFT_ERR_INVALID_ARG before anything runs; host_fn reruns pieces of
+ * devices that fail, never refused launches. */
 WEFT_API weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
                                  const weft_arg *args, size_t nargs, weft_host_fn host_fn,
                                  void *user, weft_future **future);

@@ -1,9 +1,11 @@
 /* weft_launch: checks a user kernel launch, splits its range over the selected
  * OpenCL devices and reruns on the pool (through host_fn) what they cannot do. */
+#include "alias.h"
 #include "array.h"
 #include "error.h"
 #include "handles.h"
 #include "launch.h"
+#include "launch_limits.h"
 #include "mem/residency.h"
 #include "partition.h"
 
@@ -389,6 +391,7 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
     }
     RETURN_IF(arrays > WEFT_LAUNCH_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
               "weft_launch: %zu array arguments (at most %d)", arrays, WEFT_LAUNCH_MAX_ARRAYS);
+    RETURN_ON_ERROR(weft_alias_check_args(args, nargs));
 
     weft_launch_job *job = calloc(1, sizeof *job);
     RETURN_IF(!job, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the launch");
@@ -407,6 +410,8 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
                   "weft_launch: cannot copy the arguments");
     if (nargs) memcpy(job->args, args, nargs * sizeof *args);
     GOTO_ERROR_ON(split_range(job));
+    for (size_t p = 0; p < job->npieces; p++)
+        GOTO_ERROR_ON(weft_launch_check_limits(job, job->pieces[p].device));
     if (job->pieces[0].device != 0) {
         GOTO_ERROR_ON(check_signature(job, job->pieces[0].device));
     } else {

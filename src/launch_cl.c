@@ -5,6 +5,7 @@
 #include "cl_common.h"
 #include "error.h"
 #include "launch.h"
+#include "launch_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,11 @@ static weft_status get_kernel(weft_program *p, size_t dev, const char *name, cl_
     RETURN_ON_ERROR(get_entry(p, dev, name, &e));
     *out = e->kernel;
     return WEFT_OK;
+}
+
+weft_status weft_cl_launch_kernel(weft_program *p, size_t dev, const char *name, void **kernel)
+{
+    return get_kernel(p, dev, name, (cl_kernel *)kernel);
 }
 
 static weft_status query_params(weft_program *p, size_t dev, cl_kernel kernel, weft_param *params,

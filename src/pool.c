@@ -1,10 +1,10 @@
 #include "pool.h"
+#include "thread_count.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct pool_job {
     weft_range_fn fn;
@@ -88,14 +88,7 @@ static void atfork_register(void)
 
 int weft_pool_default_threads(void)
 {
-    const char *env = getenv("WEFT_NUM_THREADS");
-    if (env) {
-        char *end;
-        long v = strtol(env, &end, 10);
-        if (end != env && *end == '\0' && v > 0 && v <= 1024) return (int)v;
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores > 0 ? (int)cores : 1;
+    return weft_thread_count(0, getenv("WEFT_NUM_THREADS"), NULL, 0);
 }
 
 weft_pool *weft_pool_create(int threads)
