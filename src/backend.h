@@ -18,6 +18,9 @@
 typedef struct weft_device weft_device;
 typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;
+typedef struct weft_launch_job weft_launch_job;
+typedef struct weft_launch_piece weft_launch_piece;
+typedef struct weft_param weft_param;
 
 /* A stretch of an array as a primitive sees it. */
 typedef struct weft_view {
@@ -27,6 +30,29 @@ typedef struct weft_view {
 
 typedef struct weft_backend {
     const char *name;
+
+    /* Releases what the driver holds for the device (its impl). */
+    void (*release)(weft_device *dev);
+
+    /* User programs (program.c): built through the binary cache; *log
+     * (malloc'd) holds the build log on WEFT_ERR_BUILD. Kernels created from
+     * programs (and from expressions) are released through kernel_release. */
+    weft_status (*program_build)(weft_device *dev, const char *source, const char *options,
+                                 void **program, char **log);
+    void (*program_release)(weft_device *dev, void *program);
+    void (*kernel_release)(weft_device *dev, void *kernel);
+
+    /* User-kernel launches (launch.c): the kernel's signature (WEFT_ERR_UNSUPPORTED
+     * when the platform gives none), the device's limits for the launch
+     * (WEFT_ERR_INVALID_ARG naming what does not fit), one piece enqueued
+     * with each array argument as its whole-array buffer, and the piece's
+     * completion bookkeeping once the device finished. */
+    weft_status (*kernel_params)(weft_device *dev, weft_program *program, const char *name,
+                                 weft_param *params, size_t capacity, size_t *count);
+    weft_status (*launch_limits)(weft_device *dev, weft_launch_job *job);
+    weft_status (*launch)(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece,
+                          void *const *buffers);
+    void (*launch_done)(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece);
 
     /* Device memory (the residency module, src/mem/, is the only caller).
      * host non-NULL asks for a buffer that wraps that host memory

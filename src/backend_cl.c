@@ -259,6 +259,14 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->reduce_expr = weft_cl_reduce_expr;
     ops->scan_totals = weft_cl_scan_totals;
     ops->scan_apply = weft_cl_scan_apply;
+    ops->release = weft_cl_device_release;
+    ops->program_build = weft_cl_program_build;
+    ops->program_release = weft_cl_program_release;
+    ops->kernel_release = weft_cl_kernel_release;
+    ops->kernel_params = weft_cl_kernel_params;
+    ops->launch_limits = weft_cl_launch_limits;
+    ops->launch = weft_cl_launch;
+    ops->launch_done = weft_cl_launch_done;
     ops->finish = cl_finish;
     ops->marker = cl_marker;
     ops->wait = cl_wait;

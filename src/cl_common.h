@@ -17,7 +17,7 @@ weft_status weft_cl_fail(const weft_device *dev, const char *call, cl_int err);
 
 typedef struct weft_cl_kernels {
     cl_kernel axpy[2]; /* f32, f64 */
-    int built; /* 1 ok, -1 failed (use the reference) */
+    int built;         /* 1 ok, -1 failed (use the reference) */
 } weft_cl_kernels;
 
 typedef struct weft_cl_device {
@@ -56,6 +56,21 @@ weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global
 
 /* Grows the device's scratch buffer for per-block partials to bytes. */
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes);
+
+/* The table entries of the OpenCL driver (weft_backend_cl_init). */
+void weft_cl_device_release(weft_device *dev);
+weft_status weft_cl_program_build(weft_device *dev, const char *source, const char *options,
+                                  void **program, char **log);
+void weft_cl_program_release(weft_device *dev, void *program);
+void weft_cl_kernel_release(weft_device *dev, void *kernel);
+weft_status weft_cl_kernel_params(weft_device *dev, weft_program *p, const char *name,
+                                  weft_param *params, size_t capacity, size_t *count);
+weft_status weft_cl_launch_limits(weft_device *dev, weft_launch_job *job);
+weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece,
+                           void *const *buffers);
+void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece);
+/* The kernel `name` of the program on dev, created once and kept with it. */
+weft_status weft_cl_launch_kernel(weft_program *p, size_t dev, const char *name, void **kernel);
 
 typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;

@@ -1,6 +1,7 @@
 /* Device discovery: every platform and device the ICD loader knows, each
  * given its own context and queue and trusted only after a smoke kernel. */
 #include "backend_cl.h"
+#include "drivers.h"
 #include "cl_common.h"
 #include "error.h"
 #include "kernels.h"
@@ -189,3 +190,10 @@ void weft_cl_discover(weft_ctx *ctx)
     }
     free(platforms);
 }
+
+const weft_driver weft_driver_opencl = {
+    .name = "opencl",
+    .open = weft_cl_program_cache_create,
+    .discover = weft_cl_discover,
+    .close = weft_cl_program_cache_release,
+};

@@ -1,7 +1,7 @@
 /* Context lifetime: options and environment, device discovery and selection. */
-#include "backend_cl.h"
 #include "cache.h"
 #include "ctx.h"
+#include "drivers.h"
 #include "device_spec.h"
 #include "error.h"
 #include "handles.h"
@@ -210,10 +210,15 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     GOTO_ERROR_IF(!ctx->devices, WEFT_ERR_NOMEM, "cannot allocate the device table");
     ctx->ndevices = 1;
     add_host_device(ctx);
-    GOTO_ERROR_ON(weft_cl_program_cache_create(ctx));
+    for (const weft_driver *const *d = weft_drivers; *d; d++)
+        GOTO_ERROR_ON((*d)->open(ctx));
     weft_platform_lock();
-    weft_cl_discover(ctx);
+    for (const weft_driver *const *d = weft_drivers; *d; d++)
+        (*d)->discover(ctx);
     weft_platform_unlock();
+    if (!weft_drivers[0])
+        weft_ctx_note(ctx, "no OpenCL platform: weft was built without OpenCL "
+                           "(WEFT_WITH_OPENCL=OFF)");
     GOTO_ERROR_ON(select_devices(ctx, spec));
     GOTO_ERROR_ON(apply_weights(ctx));
     /* Measured now, before any operation can use the devices' kernels: the
@@ -248,8 +253,9 @@ static void ctx_destroy(weft_ctx *ctx)
     weft_platform_lock();
     weft_compiled_release_all(ctx);
     for (size_t d = 1; d < ctx->ndevices; d++)
-        weft_cl_device_release(&ctx->devices[d]);
-    weft_cl_program_cache_release(ctx);
+        ctx->devices[d].ops.release(&ctx->devices[d]);
+    for (const weft_driver *const *d = weft_drivers; *d; d++)
+        (*d)->close(ctx);
     weft_platform_unlock();
     weft_pool_free(ctx->pool);
     pthread_mutex_destroy(&ctx->lock);

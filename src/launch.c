@@ -85,8 +85,8 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
     RETURN_IF(!params, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the signature");
     size_t count = 0;
-    weft_status st =
-        weft_cl_kernel_params(job->program, dev, job->name, params, job->nargs + 1, &count);
+    weft_status st = job->program->ctx->devices[dev].ops.kernel_params(
+        &job->program->ctx->devices[dev], job->program, job->name, params, job->nargs + 1, &count);
     if (st == WEFT_ERR_UNSUPPORTED) { /* no argument info: assume every slice is written */
         for (size_t k = 0; k < job->nargs; k++)
             job->writes[k] = job->args[k].kind <= WEFT_ARG_HALO;
@@ -173,6 +173,12 @@ static void host_chunk(void *arg, size_t begin, size_t end)
     h->job->host_fn(&call);
 }
 
+static void piece_done(weft_launch_job *job, weft_launch_piece *piece)
+{
+    weft_device *dev = &job->program->ctx->devices[piece->device];
+    dev->ops.launch_done(dev, job, piece);
+}
+
 /* The elements of array argument k that a piece reads: its rows, plus the
  * halo rows on each side (clipped to the array), or the whole array. */
 static void rows_read(const weft_launch_job *job, size_t k, const weft_launch_piece *piece,
@@ -247,7 +253,8 @@ static weft_status enqueue_on_device(weft_launch_job *job, weft_launch_piece *pi
         RETURN_ON_ERROR(weft_mem_make_current(a->array, piece->device, begin, end));
     }
     weft_stat_add(job->program->ctx, WEFT_STAT_TASKS, 1);
-    return weft_cl_enqueue_piece(job, piece, buffers);
+    weft_device *dev = &job->program->ctx->devices[piece->device];
+    return dev->ops.launch(dev, job, piece, buffers);
 }
 
 /* A device failed after the kernel may have run: what it wrote is lost, and
@@ -323,12 +330,12 @@ static weft_status launch_run(weft_op *base)
             } else {
                 piece->state = lose_and_check(job, piece) ? PIECE_FAILED_EARLY : PIECE_FAILED_LATE;
             }
-            weft_cl_piece_done(job, piece);
+            piece_done(job, piece);
         }
     }
     for (size_t p = 0; p < job->npieces && st == WEFT_OK; p++) {
         weft_launch_piece *piece = &job->pieces[p];
-        weft_cl_piece_done(job, piece);
+        piece_done(job, piece);
         if (piece->state == PIECE_DONE) continue;
         GOTO_ERROR_IF(piece->state == PIECE_FAILED_LATE, WEFT_ERR_DEVICE,
                       "device %zu failed after kernel %s may have written outer indices "
@@ -359,7 +366,7 @@ static weft_status launch_run(weft_op *base)
     pthread_mutex_unlock(&ctx->lock);
 error:
     for (size_t p = 0; p < job->npieces; p++)
-        weft_cl_piece_done(job, &job->pieces[p]);
+        piece_done(job, &job->pieces[p]);
     free(buffers);
     free(used);
     return st;

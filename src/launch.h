@@ -51,18 +51,4 @@ static inline size_t weft_range_outer(const weft_range *r)
     return r->size[r->dims - 1];
 }
 
-/* The kernel's parameters on device dev (looked up once per program and
- * kernel); WEFT_ERR_INVALID_ARG if it has no kernel of that name,
- * WEFT_ERR_UNSUPPORTED if the platform gives no argument info (then no check
- * is possible). params has room for capacity. */
-weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name, weft_param *params,
-                                  size_t capacity, size_t *count);
-/* Sets the kernel's arguments (buffers[k]: the device buffer of array
- * argument k, indexed like the whole array) and enqueues the piece. */
-weft_status weft_cl_enqueue_piece(weft_launch_job *job, weft_launch_piece *piece,
-                                  void *const *buffers);
-/* After the device finished: the piece's kernel time into job->kernel_seconds
- * (the slowest piece), and its event released. */
-void weft_cl_piece_done(weft_launch_job *job, weft_launch_piece *piece);
-
 #endif

@@ -5,7 +5,6 @@
 #include "cl_common.h"
 #include "error.h"
 #include "launch.h"
-#include "launch_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +91,10 @@ static weft_status query_params(weft_program *p, size_t dev, cl_kernel kernel, w
 
 /* The signature is asked of the platform once per kernel: launches that
  * follow reuse it (a launch must cost about what clEnqueueNDRangeKernel does). */
-weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name, weft_param *params,
-                                  size_t capacity, size_t *count)
+weft_status weft_cl_kernel_params(weft_device *device, weft_program *p, const char *name,
+                                  weft_param *params, size_t capacity, size_t *count)
 {
+    size_t dev = device->index;
     weft_kernel_entry *e;
     RETURN_ON_ERROR(get_entry(p, dev, name, &e));
     if (!e->params_known) {
@@ -126,11 +126,10 @@ weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name,
     return WEFT_OK;
 }
 
-weft_status weft_cl_enqueue_piece(weft_launch_job *job, weft_launch_piece *piece,
-                                  void *const *buffers)
+weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece,
+                           void *const *buffers)
 {
     weft_program *p = job->program;
-    weft_device *dev = &p->ctx->devices[piece->device];
     cl_kernel kernel;
     RETURN_ON_ERROR(get_kernel(p, piece->device, job->name, &kernel));
     for (size_t k = 0; k < job->nargs; k++) {
@@ -160,8 +159,9 @@ weft_status weft_cl_enqueue_piece(weft_launch_job *job, weft_launch_piece *piece
     return WEFT_OK;
 }
 
-void weft_cl_piece_done(weft_launch_job *job, weft_launch_piece *piece)
+void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece)
 {
+    (void)dev;
     cl_event event = piece->event;
     if (!event) return;
     cl_ulong start = 0, end = 0;

@@ -14,5 +14,6 @@ weft_status weft_launch_check_limits(weft_launch_job *job, size_t dev)
                   r->size[0], r->dims > 1 ? r->size[1] : 1, r->dims > 2 ? r->size[2] : 1, SIZE_MAX);
         items *= r->size[d];
     }
-    return dev == 0 ? WEFT_OK : weft_cl_launch_check_limits(job, dev);
+    weft_device *device = &job->program->ctx->devices[dev];
+    return device->ops.launch_limits(device, job);
 }

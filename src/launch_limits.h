@@ -13,10 +13,4 @@
  * CL_DEVICE_LOCAL_MEM_SIZE. The error names the local size or the argument. */
 weft_status weft_launch_check_limits(weft_launch_job *job, size_t dev);
 
-/* The OpenCL half of the above (launch_limits_cl.c; cl_none.c without OpenCL). */
-weft_status weft_cl_launch_check_limits(weft_launch_job *job, size_t dev);
-/* The kernel `name` of the program on device dev, created once and kept
- * with the program (launch_cl.c). */
-weft_status weft_cl_launch_kernel(weft_program *p, size_t dev, const char *name, void **kernel);
-
 #endif

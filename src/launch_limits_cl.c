@@ -66,9 +66,8 @@ static weft_status check_local_size(weft_launch_job *job, weft_device *dev)
     return WEFT_OK;
 }
 
-weft_status weft_cl_launch_check_limits(weft_launch_job *job, size_t dev)
+weft_status weft_cl_launch_limits(weft_device *device, weft_launch_job *job)
 {
-    weft_device *device = &job->program->ctx->devices[dev];
     RETURN_ON_ERROR(check_local_memory(job, device));
     return check_local_size(job, device);
 }

@@ -1,5 +1,4 @@
 /* User programs: OpenCL C built for every selected OpenCL device. */
-#include "backend_cl.h"
 #include "error.h"
 #include "handles.h"
 #include "program.h"
@@ -12,14 +11,15 @@ static void program_destroy(weft_program *p)
 {
     for (weft_kernel_entry *k = p->kernels, *next; k; k = next) {
         next = k->next;
-        weft_cl_kernel_release(k->kernel);
+        p->ctx->devices[k->device].ops.kernel_release(&p->ctx->devices[k->device], k->kernel);
         free(k->params);
         free(k->name);
         free(k);
     }
     pthread_mutex_destroy(&p->lock);
     for (size_t d = 0; d < p->ctx->ndevices; d++)
-        weft_cl_program_release(p->per_device[d]);
+        if (p->per_device[d])
+            p->ctx->devices[d].ops.program_release(&p->ctx->devices[d], p->per_device[d]);
     free(p->per_device);
     free(p->log);
     free(p);
@@ -62,8 +62,8 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     if (st == WEFT_OK) st = weft_user_source(source, full_options, &full_source);
     for (size_t d = 1; d < ctx->ndevices && st == WEFT_OK; d++) {
         if (!ctx->devices[d].info.selected) continue;
-        st = weft_cl_build_for(&ctx->devices[d], full_source, full_options, &p->per_device[d],
-                               &p->log);
+        st = ctx->devices[d].ops.program_build(&ctx->devices[d], full_source, full_options,
+                                               &p->per_device[d], &p->log);
     }
     free(full_options);
     free(full_source);

@@ -3,6 +3,7 @@
 #include "backend_cl.h"
 #include "cache.h"
 #include "cl_common.h"
+#include "ops/expr_op.h"
 #include "error.h"
 #include "sha256.h"
 
@@ -276,8 +277,8 @@ weft_status weft_cl_program_get(weft_device *dev, const char *source, const char
     return st;
 }
 
-weft_status weft_cl_build_for(weft_device *dev, const char *source, const char *options,
-                              void **handle, char **log)
+weft_status weft_cl_program_build(weft_device *dev, const char *source, const char *options,
+                                  void **handle, char **log)
 {
     cl_program program = NULL;
     RETURN_ON_ERROR(weft_cl_program_get(dev, source, options, &program, log));
@@ -285,12 +286,14 @@ weft_status weft_cl_build_for(weft_device *dev, const char *source, const char *
     return WEFT_OK;
 }
 
-void weft_cl_program_release(void *handle)
+void weft_cl_program_release(weft_device *dev, void *handle)
 {
+    (void)dev;
     if (handle) clReleaseProgram((cl_program)handle);
 }
 
-void weft_cl_kernel_release(void *kernel)
+void weft_cl_kernel_release(weft_device *dev, void *kernel)
 {
-    if (kernel) clReleaseKernel((cl_kernel)kernel);
+    (void)dev;
+    if (kernel && kernel != WEFT_KERNEL_FAILED) clReleaseKernel((cl_kernel)kernel);
 }

@@ -37,7 +37,8 @@ static void test_opencl_devices_described(void **state)
         assert_int_equal(n, 1);
         /* The reason reaches the caller: error -1001 from the ICD loader. */
         assert_non_null(strstr(weft_ctx_notes(ctx), "no OpenCL platform"));
-        assert_non_null(strstr(weft_ctx_notes(ctx), "-1001"));
+        assert_true(strstr(weft_ctx_notes(ctx), "-1001") ||
+                    strstr(weft_ctx_notes(ctx), "WEFT_WITH_OPENCL=OFF"));
         weft_device_info host;
         weft_device_get_info(ctx, 0, &host);
         assert_true(host.selected);

@@ -1,5 +1,4 @@
 /* The per-context cache of compiled expressions. */
-#include "../backend_cl.h"
 #include "../error.h"
 #include "../expr/codegen_cl.h"
 #include "expr_op.h"
@@ -49,7 +48,7 @@ static void compiled_free(weft_ctx *ctx, weft_compiled *c)
     if (c->kernels)
         for (size_t d = 0; d < ctx->ndevices; d++)
             if (c->kernels[d] && c->kernels[d] != WEFT_KERNEL_FAILED)
-                weft_cl_kernel_release(c->kernels[d]);
+                ctx->devices[d].ops.kernel_release(&ctx->devices[d], c->kernels[d]);
     weft_expr_free(c->expr);
     free(c->kernels);
     free(c->source);
