@@ -16,20 +16,6 @@
  * src/mem/residency.c checks it. */
 #define WRAP_ALIGN 128
 
-static const size_t dtype_sizes[WEFT_DTYPE_COUNT] = {4, 8, 4, 4, 8, 8, 1};
-static const char *const dtype_names[WEFT_DTYPE_COUNT] = {"f32", "f64", "i32", "u32",
-                                                          "i64", "u64", "u8"};
-
-size_t weft_dtype_size(weft_dtype dtype)
-{
-    return (unsigned)dtype < WEFT_DTYPE_COUNT ? dtype_sizes[dtype] : 0;
-}
-
-const char *weft_dtype_name(weft_dtype dtype)
-{
-    return (unsigned)dtype < WEFT_DTYPE_COUNT ? dtype_names[dtype] : "invalid";
-}
-
 size_t weft_array_wrap_alignment(void)
 {
     return WRAP_ALIGN;
@@ -84,7 +70,7 @@ static weft_status host_storage(weft_array *a)
     if (bytes == 0) bytes = HOST_ALIGN;
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     RETURN_IF(p == MAP_FAILED, WEFT_ERR_NOMEM, "cannot allocate %zu bytes for %zu %s elements",
-              bytes, a->n, dtype_names[a->dtype]);
+              bytes, a->n, weft_dtype_name(a->dtype));
     /* Huge pages fault in far faster than 4 KiB ones for big arrays. */
     if (bytes >= (2u << 20)) (void)madvise(p, bytes, MADV_HUGEPAGE);
     a->host = p;
@@ -108,9 +94,9 @@ static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wr
     RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "not a live context");
     RETURN_IF((unsigned)dtype >= WEFT_DTYPE_COUNT, WEFT_ERR_DTYPE, "dtype %d is not a weft dtype",
               (int)dtype);
-    size_t elem = dtype_sizes[dtype];
+    size_t elem = weft_dtype_size(dtype);
     RETURN_IF(n > SIZE_MAX / elem - HOST_ALIGN, WEFT_ERR_SIZE, "%zu elements of %s overflow size_t",
-              n, dtype_names[dtype]);
+              n, weft_dtype_name(dtype));
     weft_status st = WEFT_OK;
     weft_array *a = calloc(1, sizeof *a);
     RETURN_IF(!a, WEFT_ERR_NOMEM, "cannot allocate an array handle");
