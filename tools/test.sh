@@ -9,6 +9,7 @@
 #   tsan      ThreadSanitizer over the pool, futures, stress and op tests (no OpenCL)
 #   fuzz      each libFuzzer target for a bounded time over tests/fuzz/corpus
 #   valgrind  memcheck over the no-OpenCL suite
+#   noopencl  a build without OpenCL at all (WEFT_WITH_OPENCL=OFF) and its suite
 # --werror makes every warning an error (CI).
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,11 +18,11 @@ stages=""
 for arg in "$@"; do
     case $arg in
     --werror) werror=ON ;;
-    unit | asan | tsan | fuzz | valgrind) stages="$stages $arg" ;;
+    unit | asan | tsan | fuzz | valgrind | noopencl) stages="$stages $arg" ;;
     *) echo "test.sh: unknown argument $arg" >&2; exit 2 ;;
     esac
 done
-[ -z "$stages" ] && stages="unit asan tsan fuzz valgrind"
+[ -z "$stages" ] && stages="unit noopencl asan tsan fuzz valgrind"
 jobs=$(nproc)
 FUZZ_SECONDS=${FUZZ_SECONDS:-40}
 
@@ -77,6 +78,12 @@ for s in $stages; do
                 exit 1
             fi
         done
+        ;;
+    noopencl)
+        stage "built without OpenCL"
+        configure build-noopencl -DCMAKE_BUILD_TYPE=Release -DWEFT_WITH_OPENCL=OFF \
+            -DWEFT_BUILD_BENCH=OFF
+        (cd build-noopencl && ctest -j"$jobs" --output-on-failure --timeout 600)
         ;;
     valgrind)
         stage "valgrind memcheck (no OpenCL)"
