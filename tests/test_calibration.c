@@ -111,14 +111,6 @@ static void test_measured_then_reused(void **state)
     weft_ctx_free(ctx);
 }
 
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "timed out: a FIFO blocked weft\n";
-    (void)!write(2, msg, sizeof msg - 1);
-    _exit(124);
-}
-
 /* Replaces every record by a FIFO (or, with mode, by a file of that mode);
  * returns how many. */
 static int replace_records(int fifo, mode_t mode)
@@ -165,15 +157,14 @@ static void test_fifo_or_untrusted_record_remeasured(void **state)
     size_t devices = selected_opencl(ctx);
     weft_ctx_free(ctx);
     if (devices == 0) skip(); /* nothing measured, no record */
-    signal(SIGALRM, on_alarm);
-    alarm(120);
+    fail_after(120);
     assert_true(replace_records(1, 0) >= 1);
     ctx = calibrated_ctx();
     int64_t small;
     ASSERT_OK(weft_ctx_small_elements(ctx, &small));
     assert_true(small > 0);
     weft_ctx_free(ctx);
-    alarm(0);
+    fail_after(0);
     assert_true(records_regular());
     /* world-writable: anyone could have chosen these numbers */
     assert_true(replace_records(0, 0666) >= 1);

@@ -215,18 +215,6 @@ static void test_processes_race_to_build(void **state)
     weft_ctx_free(ctx);
 }
 
-static void test_unwritable_cache_dir_still_works(void **state)
-{
-    (void)state;
-    weft_ctx *ctx = ctx_in("/proc/weft-no-cache-here");
-    assert_string_equal(weft_cache_dir(ctx), "");
-    assert_non_null(strstr(weft_ctx_notes(ctx), "disk cache off"));
-    weft_program *p;
-    ASSERT_OK(weft_program_build(ctx, good_source, NULL, &p));
-    weft_program_free(p);
-    weft_ctx_free(ctx);
-}
-
 /* -I directories: their headers are part of the cache key, so editing one
  * rebuilds the program instead of loading a stale binary. */
 static void test_include_dirs_in_cache_key(void **state)
@@ -360,21 +348,12 @@ static void test_nested_and_absolute_includes_in_cache_key(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "timed out: a FIFO blocked weft\n";
-    (void)!write(2, msg, sizeof msg - 1);
-    _exit(124);
-}
-
 /* A FIFO where an included header should be is an error, not a hang; an -I
  * directory full of devices (/dev) is no reason to read any of them. */
 static void test_fifo_include_is_an_error(void **state)
 {
     (void)state;
-    signal(SIGALRM, on_alarm);
-    alarm(120);
+    fail_after(120);
     char inc[300], fifo[400], options[800], source[600];
     snprintf(inc, sizeof inc, "%s-include", dir);
     snprintf(fifo, sizeof fifo, "%s/f.h", inc);
@@ -397,21 +376,8 @@ static void test_fifo_include_is_an_error(void **state)
     ASSERT_OK(weft_program_build(ctx, good_source, "-I/dev", &p));
     weft_program_free(p);
     weft_ctx_free(ctx);
-    alarm(0);
+    fail_after(0);
     remove_tree(inc);
-}
-
-/* options.cache_dir = "" is documented as memory-only caching. */
-static void test_empty_cache_dir_is_memory_only(void **state)
-{
-    (void)state;
-    weft_ctx *ctx = ctx_in("");
-    assert_string_equal(weft_cache_dir(ctx), "");
-    assert_non_null(strstr(weft_ctx_notes(ctx), "cache_dir is \"\""));
-    weft_program *p;
-    ASSERT_OK(weft_program_build(ctx, good_source, NULL, &p));
-    weft_program_free(p);
-    weft_ctx_free(ctx);
 }
 
 static void capture_warnings(void *user, weft_log_level level, const char *message)
@@ -419,9 +385,11 @@ static void capture_warnings(void *user, weft_log_level level, const char *messa
     if (level <= WEFT_LOG_WARN && strstr(message, "disk cache off")) (*(int *)user)++;
 }
 
-/* A cache dir that cannot serve (a regular file, a path too long for the
- * names in it) is said once, in the log and the notes, and not used. */
-static void check_unusable_cache_dir(const char *cache_dir, const char *why)
+/* A cache dir that cannot serve (unwritable, a regular file, a path too long
+ * for the names in it) is said once, in the log (a warning) and the notes,
+ * and not used; everything works from memory. "" is memory-only caching as
+ * documented: a note, no warning. */
+static void check_memory_only(const char *cache_dir, const char *why, int warnings_expected)
 {
     int warnings = 0;
     weft_options o = test_options();
@@ -437,15 +405,27 @@ static void check_unusable_cache_dir(const char *cache_dir, const char *why)
     weft_cache_stats stats;
     ASSERT_OK(weft_cache_stats_get(ctx, &stats));
     assert_int_equal(stats.disk_rejects, 0);
-    assert_int_equal(warnings, 1);
+    assert_int_equal(warnings, warnings_expected);
     weft_ctx_free(ctx);
+}
+
+static void test_unwritable_cache_dir_still_works(void **state)
+{
+    (void)state;
+    check_memory_only("/proc/weft-no-cache-here", "disk cache off", 1);
+}
+
+static void test_empty_cache_dir_is_memory_only(void **state)
+{
+    (void)state;
+    check_memory_only("", "cache_dir is \"\"", 0);
 }
 
 static void test_unusable_cache_dirs_said_once(void **state)
 {
     (void)state;
     write_text(dir, "a regular file\n");
-    check_unusable_cache_dir(dir, "is not a directory");
+    check_memory_only(dir, "is not a directory", 1);
     assert_int_equal(unlink(dir), 0);
     char *longer = malloc(4095);
     assert_non_null(longer);
@@ -454,7 +434,7 @@ static void test_unusable_cache_dirs_said_once(void **state)
     memcpy(longer, "/tmp/", 5);
     for (size_t i = 100; i < 4094; i += 100)
         longer[i] = '/';
-    check_unusable_cache_dir(longer, "longer than the system allows");
+    check_memory_only(longer, "longer than the system allows", 1);
     free(longer);
 }
 
