@@ -12,7 +12,7 @@ static const char black_scholes_source[] =
     "                            __global const float *years, __global float *call,\n"
     "                            __global float *put, const float rate, const float vol)\n"
     "{\n"
-    "    size_t i = get_global_id(0) - get_global_offset(0);\n"
+    "    size_t i = get_global_id(0);\n"
     "    float s = spot[i], k = strike[i], t = years[i];\n"
     "    float sqrt_t = sqrt(t);\n"
     "    float d1 = (log(s / k) + (rate + 0.5f * vol * vol) * t) / (vol * sqrt_t);\n"

@@ -13,12 +13,11 @@ static const char jacobi_source[] =
     "                     const int ny)\n"
     "{\n"
     "    int x = get_global_id(0), y = get_global_id(1);\n"
-    "    int row = y - (int)get_global_offset(1);       /* row within this piece */\n"
-    "    __global const float *c = in + (row + 1) * nx; /* halo of 1: one row earlier */\n"
+    "    __global const float *c = in + y * nx;\n"
     "    float v = c[x];\n"
     "    if (x > 0 && y > 0 && x < nx - 1 && y < ny - 1)\n"
     "        v = 0.25f * (c[x - 1] + c[x + 1] + c[x - nx] + c[x + nx]);\n"
-    "    out[row * nx + x] = v;\n"
+    "    out[y * nx + x] = v;\n"
     "}\n";
 
 /* The same sweep in C, for rows [begin, end), indexing the whole grid. */

@@ -9,7 +9,7 @@ static const char saxpy_source[] =
     "__kernel void saxpy(const float a, __global const float *x, __global float *y)\n"
     "{\n"
     "    /* Slices start at the piece: index relative to the global offset. */\n"
-    "    size_t i = get_global_id(0) - get_global_offset(0);\n"
+    "    size_t i = get_global_id(0);\n"
     "    y[i] = a * x[i] + y[i];\n"
     "}\n";
 

@@ -127,8 +127,12 @@ typedef struct weft_program weft_program;
 /* Context options. Initialise with weft_options_init(); the environment
  * (WEFT_DEVICES, WEFT_NUM_THREADS, ...) overrides what is left at defaults. */
 typedef struct weft_options {
-    const char *devices;    /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host" */
-    int num_threads;        /* pool width; 0: WEFT_NUM_THREADS, else online cores */
+    const char *devices;    /* "all" (default), "cpu", "gpu", "host", "cl:0,cl:1,host";
+                               cl:N takes N from 0 to 65535; any other token:
+                               WEFT_ERR_INVALID_ARG from weft_ctx_create */
+    int num_threads;        /* pool width, at most 1024; 0: WEFT_NUM_THREADS (the
+                               same cap), else online cores. A value ignored
+                               (negative, malformed) or capped leaves a note */
     const char *cache_dir;  /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft;
                                "": no disk cache (memory-only caching, as disk_cache = 0).
                                A directory that is not one, is not owned by this user, is
@@ -224,7 +228,11 @@ WEFT_API weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, 
  * memory (PoCL) work on it directly when data is aligned to
  * weft_array_wrap_alignment(); otherwise weft copies pieces to the device.
  * data must outlive the array. Its contents are current after weft_array_read
- * or weft_array_sync; writing it directly needs a weft_array_write instead. */
+ * or weft_array_sync; writing it directly needs a weft_array_write instead.
+ * Two wrapped arrays whose memory overlaps may not appear in one operation
+ * (weft_map, weft_reduce_expr, weft_scan, weft_axpy, weft_launch):
+ * WEFT_ERR_INVALID_ARG naming both. One array bound twice is in-place work
+ * and allowed (docs/expressions.md, "Aliasing"). */
 WEFT_API weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *data,
                                      weft_array **array);
 WEFT_API size_t weft_array_wrap_alignment(void);
@@ -332,8 +340,8 @@ typedef union weft_value {
 /* How a kernel argument is distributed over the devices a launch runs on. */
 typedef enum weft_arg_kind {
     WEFT_ARG_SLICE = 0, /* partitioned with the range: each device gets its piece */
-    WEFT_ARG_HALO,      /* a slice plus `halo` outer indices on each side, read-only
-                           neighbours; writes reach only the owned part */
+    WEFT_ARG_HALO,      /* a slice plus `halo` outer indices on each side (read-only
+                           neighbours); writes reach only the owned part */
     WEFT_ARG_WHOLE,     /* every device gets all of it, read-only */
     WEFT_ARG_SCALAR,    /* a value of `dtype` */
     WEFT_ARG_LOCAL      /* `local_bytes` of work-group (__local) memory */
@@ -407,18 +415,42 @@ typedef struct weft_host_call {
 typedef void (*weft_host_fn)(const weft_host_call *call);
 
 /* Runs kernel `name` of program over range, split over the selected OpenCL
- * devices. Device-side convention: a work-item's get_global_id is global (the
- * piece's start is the global work offset); a SLICE buffer starts at the
- * piece's first outer index, so element (outer index o, inner offset k) is at
- * (o - get_global_offset(outer)) * inner + k, where inner = array size / outer
- * size; a HALO buffer starts `halo` outer indices earlier (rows outside the
- * array read as zero); a WHOLE buffer is the whole array. host_fn (optional)
- * runs pieces no device can: without it, and without a usable device, the
- * launch fails with WEFT_ERR_NO_DEVICE. Arguments are checked against the
- * kernel's signature first, with an error naming the argument. */
+ * devices along the outermost dimension. Kernels are written the ordinary
+ * way: every array argument is the whole array (element (outer index o,
+ * inner offset k) at o * inner + k, where inner = array size / outer size)
+ * and get_global_id is global (a piece's start is the global work offset).
+ * What a piece may rely on: SLICE, its own rows are current and its writes
+ * to them are kept; HALO, also `halo` rows on each side (clipped to the
+ * array; any halo works, neighbours' rows are brought from the device that
+ * holds them, and only when stale); WHOLE, every element, read-only. Data
+ * stays on the device that wrote it until something else reads it. A kernel
+ * reads stale values outside those rows and its writes there are dropped; it
+ * can never write outside the arrays it was given into host memory.
+ * host_fn (optional) runs pieces no device can: without it, and without a
+ * usable device, the launch fails with WEFT_ERR_NO_DEVICE. Arguments are
+ * checked against the kernel's signature first, with an error naming the
+ * argument. A launch no selected device can take (local arguments above
+ * CL_DEVICE_LOCAL_MEM_SIZE, a local size above the device's or the kernel's
+ * maximum work-group size) or whose work-item count overflows a size_t is
+ * WEFT_ERR_INVALID_ARG before anything runs; host_fn reruns pieces of
+ * devices that fail, never refused launches. */
 WEFT_API weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
                                  const weft_arg *args, size_t nargs, weft_host_fn host_fn,
                                  void *user, weft_future **future);
+
+/* The ledger: what a context moved and ran since it was created (or reset). */
+typedef struct weft_stats {
+    uint64_t bytes_to_device;        /* host memory to device memory */
+    uint64_t bytes_to_host;          /* device memory to host memory, for the host */
+    uint64_t bytes_device_to_device; /* one device's copy to another's (through the host) */
+    uint64_t kernel_launches;        /* OpenCL kernel enqueues: built-in and user kernels */
+    uint64_t tasks;                  /* pieces of operations run, on devices and the pool */
+    uint64_t pieces_rerun;           /* pieces a failing device handed back to the pool */
+    double wait_seconds;             /* time callers spent blocked in waits for operations */
+} weft_stats;
+
+WEFT_API weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats);
+WEFT_API weft_status weft_ctx_stats_reset(weft_ctx *ctx);
 
 /* Device time (OpenCL profiling) of the last user-kernel launch that
  * completed: the slowest device's piece; 0 when it ran on the pool. */

@@ -1,6 +1,7 @@
 #include "array.h"
 #include "error.h"
 #include "handles.h"
+#include "mem/residency.h"
 #include "partition.h"
 
 #include <stdlib.h>
@@ -11,7 +12,8 @@
  * device's CL_DEVICE_MEM_BASE_ADDR_ALIGN is met for zero-copy. */
 #define HOST_ALIGN 4096
 /* What weft_array_wrap needs of a user pointer for zero-copy (PoCL asks for
- * 128 bytes; a page would be safer but rules out most malloc'd data). */
+ * 128 bytes; a page would be safer but rules out most malloc'd data);
+ * src/mem/residency.c checks it. */
 #define WRAP_ALIGN 128
 
 static const size_t dtype_sizes[WEFT_DTYPE_COUNT] = {4, 8, 4, 4, 8, 8, 1};
@@ -59,7 +61,6 @@ static weft_status build_chunks(weft_array *a)
         free(spans);
         return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate %zu array chunks", total);
     }
-    int aligned = ((uintptr_t)a->host % WRAP_ALIGN) == 0;
     for (size_t s = 0; s < nspans; s++) {
         const weft_device *dev = &ctx->devices[spans[s].device];
         size_t cap = spans[s].device == 0 ? spans[s].end - spans[s].begin + 1
@@ -67,12 +68,7 @@ static weft_status build_chunks(weft_array *a)
         size_t begin = spans[s].begin;
         do {
             size_t count = spans[s].end - begin < cap ? spans[s].end - begin : cap;
-            weft_chunk *c = &a->chunks[a->nchunks++];
-            c->begin = begin;
-            c->count = count;
-            c->device = spans[s].device;
-            c->zero_copy = ctx->zero_copy && dev->info.zero_copy && aligned;
-            c->host_valid = 1;
+            a->chunks[a->nchunks++] = (weft_chunk){begin, count, spans[s].device};
             begin += count;
         } while (begin < spans[s].end);
     }
@@ -80,11 +76,36 @@ static weft_status build_chunks(weft_array *a)
     return WEFT_OK;
 }
 
+/* Our own host storage: page-aligned, and zero pages the kernel maps only
+ * when touched, so an array used only by devices costs no host memory. */
+static weft_status host_storage(weft_array *a)
+{
+    size_t bytes = (a->n * a->elem_size + HOST_ALIGN - 1) / HOST_ALIGN * HOST_ALIGN;
+    if (bytes == 0) bytes = HOST_ALIGN;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    RETURN_IF(p == MAP_FAILED, WEFT_ERR_NOMEM, "cannot allocate %zu bytes for %zu %s elements",
+              bytes, a->n, dtype_names[a->dtype]);
+    /* Huge pages fault in far faster than 4 KiB ones for big arrays. */
+    if (bytes >= (2u << 20)) (void)madvise(p, bytes, MADV_HUGEPAGE);
+    a->host = p;
+    a->host_bytes = bytes;
+    return WEFT_OK;
+}
+
+static void array_destroy(weft_array *a)
+{
+    weft_mem_release(a);
+    if (a->host_bytes) munmap(a->host, a->host_bytes);
+    free(a->chunks);
+    free(a);
+}
+
 static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wrap,
                              weft_array **out)
 {
     RETURN_IF(!ctx || !out, WEFT_ERR_NULL, "context or output handle is NULL");
     *out = NULL;
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "not a live context");
     RETURN_IF((unsigned)dtype >= WEFT_DTYPE_COUNT, WEFT_ERR_DTYPE, "dtype %d is not a weft dtype",
               (int)dtype);
     size_t elem = dtype_sizes[dtype];
@@ -94,34 +115,24 @@ static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wr
     weft_array *a = calloc(1, sizeof *a);
     RETURN_IF(!a, WEFT_ERR_NOMEM, "cannot allocate an array handle");
     *a = (weft_array){.ctx = ctx, .dtype = dtype, .n = n, .elem_size = elem};
-    if (wrap) {
+    if (wrap)
         a->host = wrap;
-    } else {
-        size_t bytes = (n * elem + HOST_ALIGN - 1) / HOST_ALIGN * HOST_ALIGN;
-        if (bytes == 0) bytes = HOST_ALIGN;
-        a->host = aligned_alloc(HOST_ALIGN, bytes);
-        GOTO_ERROR_IF(!a->host, WEFT_ERR_NOMEM, "cannot allocate %zu bytes for %zu %s elements",
-                      bytes, n, dtype_names[dtype]);
-        a->owns_host = 1;
-        /* Huge pages fault in far faster than 4 KiB ones for big arrays. */
-        if (bytes >= (2u << 20)) (void)madvise(a->host, bytes, MADV_HUGEPAGE);
-    }
+    else
+        GOTO_ERROR_ON(host_storage(a));
     GOTO_ERROR_ON(build_chunks(a));
+    GOTO_ERROR_ON(weft_mem_init(a));
     GOTO_ERROR_ON(weft_handle_add(a));
+    weft_ctx_count_handles(ctx, +1);
     *out = a;
     return WEFT_OK;
 error:
-    free(a->chunks);
-    if (a->owns_host) free(a->host);
-    free(a);
+    array_destroy(a);
     return st;
 }
 
 weft_status weft_array_create(weft_ctx *ctx, weft_dtype dtype, size_t n, weft_array **array)
 {
-    RETURN_ON_ERROR(array_new(ctx, dtype, n, NULL, array));
-    memset((*array)->host, 0, n * (*array)->elem_size);
-    return WEFT_OK;
+    return array_new(ctx, dtype, n, NULL, array);
 }
 
 weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, const void *data,
@@ -151,25 +162,20 @@ weft_status weft_array_check(const weft_array *a, const char *what)
 weft_status weft_array_free(weft_array *a)
 {
     if (!a) return WEFT_OK;
-    RETURN_IF(!weft_handle_remove(a), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(a), WEFT_ERR_STATE,
               "weft_array_free: %p is not a live array (freed twice?)", (void *)a);
-    weft_stream_wait_array(&a->ctx->stream, a);
-    for (size_t c = 0; c < a->nchunks; c++) {
-        weft_chunk *ch = &a->chunks[c];
-        if (ch->buffer) {
-            weft_device *dev = &a->ctx->devices[ch->device];
-            dev->ops.buffer_release(dev, ch->buffer);
-        }
-    }
-    if (a->owns_host) free(a->host);
-    free(a->chunks);
-    free(a);
+    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_free"));
+    if (!weft_handle_remove(a))
+        return weft_error_set(WEFT_ERR_STATE, "weft_array_free: %p freed twice", (void *)a);
+    weft_ctx_count_handles(a->ctx, -1);
+    array_destroy(a);
     return WEFT_OK;
 }
 
 weft_status weft_array_size(const weft_array *a, size_t *n)
 {
     RETURN_IF(!a || !n, WEFT_ERR_NULL, "weft_array_size: NULL argument");
+    RETURN_ON_ERROR(weft_array_check(a, "weft_array_size"));
     *n = a->n;
     return WEFT_OK;
 }
@@ -177,47 +183,9 @@ weft_status weft_array_size(const weft_array *a, size_t *n)
 weft_status weft_array_dtype(const weft_array *a, weft_dtype *dtype)
 {
     RETURN_IF(!a || !dtype, WEFT_ERR_NULL, "weft_array_dtype: NULL argument");
+    RETURN_ON_ERROR(weft_array_check(a, "weft_array_dtype"));
     *dtype = a->dtype;
     return WEFT_OK;
-}
-
-weft_status weft_array_to_host(weft_array *a, size_t begin, size_t end)
-{
-    for (size_t c = 0; c < a->nchunks; c++) {
-        weft_chunk *ch = &a->chunks[c];
-        if (ch->host_valid || ch->begin >= end || ch->begin + ch->count <= begin) continue;
-        weft_device *dev = &a->ctx->devices[ch->device];
-        RETURN_ON_ERROR(dev->ops.to_host(dev, ch->buffer, ch->count * a->elem_size,
-                                         weft_array_host_at(a, ch->begin), ch->zero_copy));
-        ch->host_valid = 1;
-    }
-    return WEFT_OK;
-}
-
-weft_status weft_array_chunk_to_device(weft_array *a, size_t c)
-{
-    weft_chunk *ch = &a->chunks[c];
-    weft_device *dev = &a->ctx->devices[ch->device];
-    size_t bytes = ch->count * a->elem_size;
-    void *host = weft_array_host_at(a, ch->begin);
-    if (!ch->buffer)
-        RETURN_ON_ERROR(
-            dev->ops.buffer_create(dev, bytes, ch->zero_copy ? host : NULL, &ch->buffer));
-    if (!ch->device_valid) {
-        RETURN_ON_ERROR(dev->ops.to_device(dev, ch->buffer, bytes, host, ch->zero_copy));
-        ch->device_valid = 1;
-    }
-    return WEFT_OK;
-}
-
-void weft_array_host_wrote(weft_array *a, size_t begin, size_t end)
-{
-    for (size_t c = 0; c < a->nchunks; c++) {
-        weft_chunk *ch = &a->chunks[c];
-        if (ch->begin >= end || ch->begin + ch->count <= begin) continue;
-        ch->host_valid = 1;
-        ch->device_valid = ch->device == 0;
-    }
 }
 
 static weft_status check_range(const weft_array *a, size_t offset, size_t count, const void *p,
@@ -234,8 +202,8 @@ static weft_status check_range(const weft_array *a, size_t offset, size_t count,
 weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *dst)
 {
     RETURN_ON_ERROR(check_range(a, offset, count, dst, "weft_array_read"));
-    weft_stream_wait_array(&a->ctx->stream, a);
-    RETURN_ON_ERROR(weft_array_to_host(a, offset, offset + count));
+    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_read"));
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, offset, offset + count));
     if (count > 0) memcpy(dst, weft_array_host_at(a, offset), count * a->elem_size);
     return WEFT_OK;
 }
@@ -243,20 +211,17 @@ weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *ds
 weft_status weft_array_write(weft_array *a, size_t offset, size_t count, const void *src)
 {
     RETURN_ON_ERROR(check_range(a, offset, count, src, "weft_array_write"));
-    weft_stream_wait_array(&a->ctx->stream, a);
+    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_write"));
     if (count == 0) return WEFT_OK;
-    size_t end = offset + count;
-    /* Chunks only partly overwritten must keep their other elements. */
-    RETURN_ON_ERROR(weft_array_to_host(a, offset, offset + 1));
-    RETURN_ON_ERROR(weft_array_to_host(a, end - 1, end));
-    memcpy(weft_array_host_at(a, offset), src, count * a->elem_size);
-    weft_array_host_wrote(a, offset, end);
-    return WEFT_OK;
+    weft_view host;
+    RETURN_ON_ERROR(weft_mem_view(a, 0, offset, offset + count, &host)); /* devices done with it */
+    memcpy(host.host, src, count * a->elem_size);
+    return weft_mem_wrote(a, 0, offset, offset + count);
 }
 
 weft_status weft_array_sync(weft_array *a)
 {
-    RETURN_IF(!a, WEFT_ERR_NULL, "weft_array_sync: array is NULL");
-    weft_stream_wait_array(&a->ctx->stream, a);
-    return weft_array_to_host(a, 0, a->n);
+    RETURN_ON_ERROR(weft_array_check(a, "weft_array_sync"));
+    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_sync"));
+    return weft_mem_make_current(a, 0, 0, a->n);
 }

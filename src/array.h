@@ -1,26 +1,52 @@
-/* Arrays: host storage plus, per piece, device buffers and which copy is current. */
+/* Arrays: n elements of one dtype, their partition into pieces, and (through
+ * src/mem/residency.h, the only code that reads or changes it) which memory
+ * holds a current copy of which elements. */
 #ifndef WEFT_ARRAY_H
 #define WEFT_ARRAY_H
 
 #include "ctx.h"
+#include "mem/ranges.h"
 
-/* A contiguous stretch of an array held by one device in one buffer. A piece
- * larger than the device's max allocation becomes several chunks. */
+/* A piece of the partition: the elements [begin, begin + count) that device
+ * owns for built-in primitives. A piece larger than the device's max
+ * allocation becomes several chunks. */
 typedef struct weft_chunk {
     size_t begin, count; /* elements */
     size_t device;       /* owner device index; 0 = host */
-    void *buffer;        /* device buffer, created on first use */
-    int zero_copy;       /* buffer wraps the host storage */
-    int host_valid;      /* the host storage holds the current values */
-    int device_valid;    /* the buffer holds the current values */
 } weft_chunk;
+
+/* A view of elements [begin, end) inside a window, as its own buffer. */
+typedef struct weft_subview {
+    size_t begin, end;
+    void *buffer;
+} weft_subview;
+
+/* One device buffer holding elements [lo, hi) of the array. */
+typedef struct weft_window {
+    size_t lo, hi;
+    void *buffer;
+    weft_subview *subs;
+    size_t nsubs;
+} weft_window;
+
+/* What one OpenCL device holds of an array. A device that shares host memory
+ * (zero-copy) wraps the host storage: its copy is the host's copy. */
+typedef struct weft_store {
+    weft_window *windows; /* disjoint */
+    size_t nwindows;
+    int shares_host;
+    weft_ranges valid; /* elements current in this device's memory (unused if shares_host) */
+    void *busy;        /* shares_host: the device's last work on the host storage may still run */
+} weft_store;
 
 struct weft_array {
     weft_ctx *ctx;
     weft_dtype dtype;
     size_t n, elem_size;
-    unsigned char *host;
-    int owns_host;
+    unsigned char *host; /* host storage: the user's (wrap) or ours, zero pages until touched */
+    size_t host_bytes;   /* of our own mapping; 0 when wrapped */
+    weft_ranges host_valid;
+    weft_store *stores; /* per device index; [0], the host, unused */
     weft_chunk *chunks;
     size_t nchunks;
     int pending; /* queued or running ops using it (under the stream lock) */
@@ -33,11 +59,5 @@ static inline void *weft_array_host_at(const weft_array *a, size_t index)
 
 /* WEFT_ERR_NULL / WEFT_ERR_STATE unless a is a live array. */
 weft_status weft_array_check(const weft_array *a, const char *what);
-/* Make the host copy of [begin, end) current (reads back from devices). */
-weft_status weft_array_to_host(weft_array *a, size_t begin, size_t end);
-/* Make chunk c current on its device (creates the buffer, copies or maps). */
-weft_status weft_array_chunk_to_device(weft_array *a, size_t c);
-/* After a write: the host copy of [begin, end) is current, devices are stale. */
-void weft_array_host_wrote(weft_array *a, size_t begin, size_t end);
 
 #endif

@@ -28,13 +28,20 @@ typedef struct weft_view {
 typedef struct weft_backend {
     const char *name;
 
-    /* Device memory. host non-NULL asks for a buffer that wraps that host
-     * memory (zero-copy); sync_* make one side current for the other. */
+    /* Device memory (the residency module, src/mem/, is the only caller).
+     * host non-NULL asks for a buffer that wraps that host memory
+     * (zero-copy). read and write are blocking; offsets are in bytes. */
     weft_status (*buffer_create)(weft_device *dev, size_t bytes, void *host, void **buffer);
     void (*buffer_release)(weft_device *dev, void *buffer);
-    weft_status (*to_device)(weft_device *dev, void *buffer, size_t bytes, const void *src,
-                             int zero_copy);
-    weft_status (*to_host)(weft_device *dev, void *buffer, size_t bytes, void *dst, int zero_copy);
+    /* A buffer aliasing bytes [offset, offset + bytes) of buffer. */
+    weft_status (*sub_buffer)(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                              void **sub);
+    weft_status (*write)(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                         const void *src);
+    weft_status (*read)(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst);
+    /* Within one device: bytes from src at src_offset to dst at dst_offset. */
+    weft_status (*copy)(weft_device *dev, void *src, size_t src_offset, void *dst,
+                        size_t dst_offset, size_t bytes);
 
     /* Primitives over n elements. */
     weft_status (*axpy)(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
@@ -57,6 +64,14 @@ typedef struct weft_backend {
                               weft_view x, weft_view y, size_t n, const uint64_t *carries);
 
     weft_status (*finish)(weft_device *dev);
+    /* Events, so an operation need not finish a device: a marker completes
+     * when everything enqueued on the device before it has; wait blocks until
+     * it does and reports the device's failure, if any. The host's work is
+     * done when its calls return: its marker is NULL. */
+    weft_status (*marker)(weft_device *dev, void **event);
+    weft_status (*wait)(weft_device *dev, void *event);
+    void (*event_retain)(weft_device *dev, void *event);
+    void (*event_release)(weft_device *dev, void *event);
     /* "reference", "opencl-cpu", ... for a primitive name. */
     const char *(*impl)(const weft_device *dev, const char *primitive);
 } weft_backend;

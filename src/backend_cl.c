@@ -29,53 +29,50 @@ static void cl_buffer_release(weft_device *dev, void *buffer)
     clReleaseMemObject((cl_mem)buffer);
 }
 
-/* Zero-copy buffers wrap the host storage; mapping and unmapping is what the
- * OpenCL memory model asks for to hand the memory from one side to the other
- * (free on PoCL, where the map returns the host pointer itself). */
-static weft_status map_sync(weft_device *dev, cl_mem mem, size_t bytes, void *host, int to_device)
+static weft_status cl_sub_buffer(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                                 void **sub)
 {
-    cl_command_queue q = weft_cl(dev)->queue;
+    cl_buffer_region region = {offset, bytes ? bytes : 1};
     cl_int err;
-    void *mapped = clEnqueueMapBuffer(q, mem, CL_TRUE, to_device ? CL_MAP_WRITE : CL_MAP_READ, 0,
-                                      bytes, 0, NULL, NULL, &err);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueMapBuffer", err);
-    if (mapped != host) {
-        if (to_device)
-            memcpy(mapped, host, bytes);
-        else
-            memcpy(host, mapped, bytes);
-    }
-    err = clEnqueueUnmapMemObject(q, mem, mapped, 0, NULL, NULL);
-    if (err == CL_SUCCESS && !to_device) err = clFinish(q);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueUnmapMemObject", err);
+    cl_mem mem = clCreateSubBuffer((cl_mem)buffer, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                                   &region, &err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateSubBuffer", err);
+    *sub = mem;
     return WEFT_OK;
 }
 
-static weft_status cl_to_device(weft_device *dev, void *buffer, size_t bytes, const void *src,
-                                int zero_copy)
+/* Blocking both ways: the host memory on the other side may change as soon
+ * as the residency module returns. */
+static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                            const void *src)
 {
     if ((dev->ctx->faults & WEFT_FAULT_WRITE) || weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     if (bytes == 0) return WEFT_OK;
-    if (zero_copy) return map_sync(dev, buffer, bytes, (void *)src, 1);
-    /* Non-blocking: the in-order queue runs it before the kernel that needs
-     * it, and the op keeps src unchanged until finish. */
-    cl_int err =
-        clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, 0, bytes, src, 0, NULL, NULL);
+    cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, offset, bytes, src, 0,
+                                      NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
     return WEFT_OK;
 }
 
-static weft_status cl_to_host(weft_device *dev, void *buffer, size_t bytes, void *dst,
-                              int zero_copy)
+static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst)
 {
     if (bytes == 0) return WEFT_OK;
     if (weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueReadBuffer (WEFT_FAULT=call)", CL_OUT_OF_RESOURCES);
-    if (zero_copy) return map_sync(dev, buffer, bytes, dst, 0);
-    cl_int err =
-        clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
+    cl_int err = clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, offset, bytes, dst, 0,
+                                     NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer", err);
+    return WEFT_OK;
+}
+
+static weft_status cl_copy(weft_device *dev, void *src, size_t src_offset, void *dst,
+                           size_t dst_offset, size_t bytes)
+{
+    if (bytes == 0) return WEFT_OK;
+    cl_int err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src, dst, src_offset, dst_offset, bytes,
+                                     0, NULL, NULL);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer", err);
     return WEFT_OK;
 }
 
@@ -135,7 +132,9 @@ weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, co
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, dims, offset, global, local, 0,
                                         NULL, event);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
+    weft_stat_add(dev->ctx, WEFT_STAT_LAUNCHES, 1);
+    return WEFT_OK;
 }
 
 weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global, size_t local)
@@ -198,6 +197,44 @@ static weft_status cl_finish(weft_device *dev)
     return WEFT_OK;
 }
 
+static weft_status cl_marker(weft_device *dev, void **event)
+{
+    cl_command_queue q = weft_cl(dev)->queue;
+    cl_event ev;
+    cl_int err = clEnqueueMarkerWithWaitList(q, 0, NULL, &ev);
+    if (err == CL_SUCCESS) err = clFlush(q); /* started now, not at the first wait */
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueMarkerWithWaitList", err);
+    *event = ev;
+    return WEFT_OK;
+}
+
+static weft_status cl_wait(weft_device *dev, void *event)
+{
+    if (!event) return WEFT_OK;
+    cl_event ev = event;
+    cl_int err = clWaitForEvents(1, &ev), status = CL_COMPLETE;
+    if (err == CL_SUCCESS)
+        err = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    if (err == CL_SUCCESS && status < 0) err = status;
+    if (err == CL_SUCCESS && ((dev->ctx->faults & WEFT_FAULT_FINISH) || weft_fault_tick(dev->ctx)))
+        err = CL_OUT_OF_RESOURCES;
+    if (err != CL_SUCCESS)
+        return weft_cl_fail(dev, "waiting for the device (clWaitForEvents)", err);
+    return WEFT_OK;
+}
+
+static void cl_event_retain(weft_device *dev, void *event)
+{
+    (void)dev;
+    if (event) clRetainEvent(event);
+}
+
+static void cl_event_release(weft_device *dev, void *event)
+{
+    (void)dev;
+    if (event) clReleaseEvent(event);
+}
+
 static const char *cl_impl(const weft_device *dev, const char *primitive)
 {
     const weft_cl_device *cl = weft_cl(dev);
@@ -213,14 +250,20 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->name = "opencl";
     ops->buffer_create = cl_buffer_create;
     ops->buffer_release = cl_buffer_release;
-    ops->to_device = cl_to_device;
-    ops->to_host = cl_to_host;
+    ops->sub_buffer = cl_sub_buffer;
+    ops->write = cl_write;
+    ops->read = cl_read;
+    ops->copy = cl_copy;
     ops->axpy = cl_axpy;
     ops->map_expr = weft_cl_map_expr;
     ops->reduce_expr = weft_cl_reduce_expr;
     ops->scan_totals = weft_cl_scan_totals;
     ops->scan_apply = weft_cl_scan_apply;
     ops->finish = cl_finish;
+    ops->marker = cl_marker;
+    ops->wait = cl_wait;
+    ops->event_retain = cl_event_retain;
+    ops->event_release = cl_event_release;
     ops->impl = cl_impl;
 }
 

@@ -20,5 +20,8 @@ void weft_cl_program_release(void *handle);
 void weft_cl_kernel_release(void *kernel);
 /* options + the flags every user build needs; *full is malloc'd. */
 weft_status weft_user_options(const char *options, char **full);
+/* The source as built: FP_CONTRACT OFF first, unless options (from
+ * weft_user_options, edited in place) hold -weft-fp-contract. */
+weft_status weft_user_source(const char *source, char *options, char **full);
 
 #endif

@@ -23,19 +23,37 @@ static void host_buffer_release(weft_device *dev, void *buffer)
     (void)buffer;
 }
 
-static weft_status host_copy(weft_device *dev, void *buffer, size_t bytes, const void *src,
-                             int zero_copy)
+/* The host's "buffers" are host memory itself. */
+static weft_status host_sub_buffer(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                                   void **sub)
 {
     (void)dev;
-    (void)zero_copy;
-    if (buffer != src) memmove(buffer, src, bytes);
+    (void)bytes;
+    *sub = (unsigned char *)buffer + offset;
     return WEFT_OK;
 }
 
-static weft_status host_to_host(weft_device *dev, void *buffer, size_t bytes, void *dst,
-                                int zero_copy)
+static weft_status host_write(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                              const void *src)
 {
-    return host_copy(dev, dst, bytes, buffer, zero_copy);
+    (void)dev;
+    memmove((unsigned char *)buffer + offset, src, bytes);
+    return WEFT_OK;
+}
+
+static weft_status host_read(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst)
+{
+    (void)dev;
+    memmove(dst, (const unsigned char *)buffer + offset, bytes);
+    return WEFT_OK;
+}
+
+static weft_status host_copy(weft_device *dev, void *src, size_t src_offset, void *dst,
+                             size_t dst_offset, size_t bytes)
+{
+    (void)dev;
+    memmove((unsigned char *)dst + dst_offset, (const unsigned char *)src + src_offset, bytes);
+    return WEFT_OK;
 }
 
 /* ---- axpy ---- */
@@ -86,6 +104,26 @@ static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_
     return WEFT_OK;
 }
 
+static weft_status host_marker(weft_device *dev, void **event)
+{
+    (void)dev;
+    *event = NULL;
+    return WEFT_OK;
+}
+
+static weft_status host_wait(weft_device *dev, void *event)
+{
+    (void)dev;
+    (void)event;
+    return WEFT_OK;
+}
+
+static void host_event_keep(weft_device *dev, void *event)
+{
+    (void)dev;
+    (void)event;
+}
+
 static weft_status host_finish(weft_device *dev)
 {
     (void)dev;
@@ -103,14 +141,20 @@ static const weft_backend reference = {
     .name = "host",
     .buffer_create = host_buffer_create,
     .buffer_release = host_buffer_release,
-    .to_device = host_copy,
-    .to_host = host_to_host,
+    .sub_buffer = host_sub_buffer,
+    .write = host_write,
+    .read = host_read,
+    .copy = host_copy,
     .axpy = host_axpy,
     .map_expr = weft_host_map_expr,
     .reduce_expr = weft_host_reduce_expr,
     .scan_totals = weft_host_scan_totals,
     .scan_apply = weft_host_scan_apply,
     .finish = host_finish,
+    .marker = host_marker,
+    .wait = host_wait,
+    .event_retain = host_event_keep,
+    .event_release = host_event_keep,
     .impl = host_impl,
 };
 

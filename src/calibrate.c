@@ -4,6 +4,7 @@
  * line instead of timing anything. */
 #include "array.h"
 #include "cache.h"
+#include "clock.h"
 #include "error.h"
 #include "safe_file.h"
 #include "sha256.h"
@@ -13,17 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { STREAM_N = 1 << 22, TINY_N = 16, HOST_N = 1 << 14 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct device_speed {
     double bytes_per_sec;
@@ -43,17 +36,19 @@ static weft_status time_axpy(weft_device *dev, size_t n, int reps, double *best)
     int zc = dev->info.zero_copy;
     GOTO_ERROR_ON(dev->ops.buffer_create(dev, n * sizeof(float), zc ? x : NULL, &xb));
     GOTO_ERROR_ON(dev->ops.buffer_create(dev, n * sizeof(float), zc ? y : NULL, &yb));
-    GOTO_ERROR_ON(dev->ops.to_device(dev, xb, n * sizeof(float), x, zc));
-    GOTO_ERROR_ON(dev->ops.to_device(dev, yb, n * sizeof(float), y, zc));
+    if (!zc) {
+        GOTO_ERROR_ON(dev->ops.write(dev, xb, 0, n * sizeof(float), x));
+        GOTO_ERROR_ON(dev->ops.write(dev, yb, 0, n * sizeof(float), y));
+    }
     weft_view xv = {x, xb}, yv = {y, yb};
     GOTO_ERROR_ON(dev->ops.axpy(dev, WEFT_F32, 0.5, xv, yv, n)); /* warm-up: builds, faults in */
     GOTO_ERROR_ON(dev->ops.finish(dev));
     *best = INFINITY;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = weft_now();
         GOTO_ERROR_ON(dev->ops.axpy(dev, WEFT_F32, 0.5, xv, yv, n));
         GOTO_ERROR_ON(dev->ops.finish(dev));
-        double t = now() - t0;
+        double t = weft_now() - t0;
         if (t < *best) *best = t;
     }
 error:
@@ -146,9 +141,9 @@ static double host_single_rate(weft_ctx *ctx)
     weft_view xv = {x, NULL}, yv = {y, NULL};
     double best = INFINITY;
     for (int r = 0; r < 20; r++) {
-        double t0 = now();
+        double t0 = weft_now();
         host->ops.axpy(host, WEFT_F32, 0.5, xv, yv, HOST_N); /* below pool_min: one thread */
-        double t = now() - t0;
+        double t = weft_now() - t0;
         if (t < best) best = t;
     }
     free(x);

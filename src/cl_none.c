@@ -62,7 +62,26 @@ weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name,
     return WEFT_ERR_UNSUPPORTED;
 }
 
-void weft_cl_run_pieces(weft_launch_job *job)
+weft_status weft_cl_enqueue_piece(weft_launch_job *job, weft_launch_piece *piece,
+                                  void *const *buffers)
 {
-    (void)job; /* every piece is on the host */
+    (void)job;
+    (void)piece;
+    (void)buffers;
+    return weft_error_set(WEFT_ERR_UNSUPPORTED, "built without OpenCL");
+}
+
+void weft_cl_piece_done(weft_launch_job *job, weft_launch_piece *piece)
+{
+    (void)job;
+    (void)piece;
+}
+
+#include "launch_limits.h"
+
+weft_status weft_cl_launch_check_limits(weft_launch_job *job, size_t dev)
+{
+    (void)job;
+    (void)dev; /* no OpenCL device to check */
+    return WEFT_OK;
 }

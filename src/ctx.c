@@ -2,9 +2,12 @@
 #include "backend_cl.h"
 #include "cache.h"
 #include "ctx.h"
+#include "device_spec.h"
 #include "error.h"
 #include "handles.h"
 #include "ops/expr_op.h"
+#include "platform_lock.h"
+#include "thread_count.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,29 +90,6 @@ static void add_host_device(weft_ctx *ctx)
     info->zero_copy = 1;
 }
 
-/* Does token (from WEFT_DEVICES / options.devices) pick device d? */
-static int token_matches(const char *token, const weft_device *dev)
-{
-    if (strcmp(token, "all") == 0) return 1;
-    if (strcmp(token, "host") == 0) return dev->info.kind == WEFT_DEVICE_HOST;
-    if (strcmp(token, "cpu") == 0) return dev->info.kind == WEFT_DEVICE_CPU;
-    if (strcmp(token, "gpu") == 0) return dev->info.kind == WEFT_DEVICE_GPU;
-    if (strcmp(token, "accelerator") == 0) return dev->info.kind == WEFT_DEVICE_ACCELERATOR;
-    if (strncmp(token, "cl:", 3) == 0) return atoi(token + 3) + 1 == (int)dev->index;
-    return 0;
-}
-
-static int token_valid(const char *token)
-{
-    static const char *const words[] = {"all", "host", "cpu", "gpu", "accelerator"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcmp(token, words[i]) == 0) return 1;
-    if (strncmp(token, "cl:", 3) != 0 || token[3] == '\0') return 0;
-    for (const char *p = token + 3; *p; p++)
-        if (*p < '0' || *p > '9') return 0;
-    return 1;
-}
-
 static weft_status select_devices(weft_ctx *ctx, const char *spec)
 {
     char copy[512];
@@ -118,11 +98,8 @@ static weft_status select_devices(weft_ctx *ctx, const char *spec)
     strcpy(copy, spec);
     char *save = NULL;
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-        RETURN_IF(!token_valid(tok), WEFT_ERR_INVALID_ARG,
-                  "unknown device \"%s\" in \"%s\" (use all, cpu, gpu, accelerator, host, cl:N)",
-                  tok, spec);
         for (size_t d = 0; d < ctx->ndevices; d++)
-            if (ctx->devices[d].info.usable && token_matches(tok, &ctx->devices[d]))
+            if (ctx->devices[d].info.usable && weft_device_token_matches(tok, &ctx->devices[d]))
                 ctx->devices[d].info.selected = 1;
     }
     /* The pool and an OpenCL CPU device share the same cores: running both
@@ -193,6 +170,7 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
     const char *devices = o->devices ? o->devices : getenv("WEFT_DEVICES");
     *spec = strdup(devices && *devices ? devices : "all");
     RETURN_IF(!*spec, WEFT_ERR_NOMEM, "cannot copy the device list");
+    RETURN_ON_ERROR(weft_device_spec_check(*spec));
     int disk = o->disk_cache && env_int("WEFT_DISK_CACHE", 1) != 0;
     if (disk) weft_ctx_cache_setup(ctx, o->cache_dir);
     return WEFT_OK;
@@ -215,14 +193,19 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     weft_stream_init(&ctx->stream);
     weft_logger_init(&ctx->log, o->log, o->log_user, o->log_level);
     GOTO_ERROR_ON(read_options(ctx, o, &spec));
-    ctx->pool = weft_pool_create(o->num_threads);
+    char threads_note[256];
+    ctx->pool = weft_pool_create(weft_thread_count(o->num_threads, getenv("WEFT_NUM_THREADS"),
+                                                   threads_note, sizeof threads_note));
+    if (threads_note[0]) weft_ctx_note(ctx, "%s", threads_note);
     GOTO_ERROR_IF(!ctx->pool, WEFT_ERR_NOMEM, "cannot create the thread pool");
     ctx->devices = calloc(1, sizeof *ctx->devices);
     GOTO_ERROR_IF(!ctx->devices, WEFT_ERR_NOMEM, "cannot allocate the device table");
     ctx->ndevices = 1;
     add_host_device(ctx);
     GOTO_ERROR_ON(weft_cl_program_cache_create(ctx));
+    weft_platform_lock();
     weft_cl_discover(ctx);
+    weft_platform_unlock();
     GOTO_ERROR_ON(select_devices(ctx, spec));
     GOTO_ERROR_ON(apply_weights(ctx));
     /* Measured now, before any operation can use the devices' kernels: the
@@ -254,10 +237,12 @@ error:
 static void ctx_destroy(weft_ctx *ctx)
 {
     weft_stream_destroy(&ctx->stream);
+    weft_platform_lock();
     weft_compiled_release_all(ctx);
     for (size_t d = 1; d < ctx->ndevices; d++)
         weft_cl_device_release(&ctx->devices[d]);
     weft_cl_program_cache_release(ctx);
+    weft_platform_unlock();
     weft_pool_free(ctx->pool);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->devices);
@@ -268,11 +253,27 @@ static void ctx_destroy(weft_ctx *ctx)
     free(ctx);
 }
 
+void weft_ctx_count_handles(weft_ctx *ctx, int delta)
+{
+    atomic_fetch_add(&ctx->live_handles, delta);
+}
+
 weft_status weft_ctx_free(weft_ctx *ctx)
 {
     if (!ctx) return WEFT_OK;
-    RETURN_IF(!weft_handle_remove(ctx), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE,
               "weft_ctx_free: %p is not a live context (freed twice?)", (void *)ctx);
+    /* Their handles point into the context: freeing it under them would turn
+     * every later call on them into a use-after-free. */
+    int live = atomic_load(&ctx->live_handles);
+    RETURN_IF(live > 0, WEFT_ERR_STATE,
+              "weft_ctx_free: %d arrays or programs of this context are still live; free them "
+              "first (nothing was freed)",
+              live);
+    RETURN_IF(weft_stream_in_operation(), WEFT_ERR_STATE,
+              "weft_ctx_free: called from inside a running operation");
+    if (!weft_handle_remove(ctx))
+        return weft_error_set(WEFT_ERR_STATE, "weft_ctx_free: %p freed twice", (void *)ctx);
     ctx_destroy(ctx);
     return WEFT_OK;
 }
@@ -280,7 +281,36 @@ weft_status weft_ctx_free(weft_ctx *ctx)
 weft_status weft_ctx_finish(weft_ctx *ctx)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_finish: context is NULL");
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_finish: not a live context");
     return weft_stream_finish(&ctx->stream);
+}
+
+weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats)
+{
+    RETURN_IF(!ctx || !stats, WEFT_ERR_NULL, "weft_ctx_stats: NULL argument");
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_stats: not a live context");
+    uint64_t v[WEFT_STAT_COUNT];
+    for (int i = 0; i < WEFT_STAT_COUNT; i++)
+        v[i] = atomic_load(&ctx->stats[i]);
+    *stats = (weft_stats){
+        .bytes_to_device = v[WEFT_STAT_TO_DEVICE],
+        .bytes_to_host = v[WEFT_STAT_TO_HOST],
+        .bytes_device_to_device = v[WEFT_STAT_DEVICE_TO_DEVICE],
+        .kernel_launches = v[WEFT_STAT_LAUNCHES],
+        .tasks = v[WEFT_STAT_TASKS],
+        .pieces_rerun = v[WEFT_STAT_RERUNS],
+        .wait_seconds = (double)(v[WEFT_STAT_WAIT_NS] + atomic_load(&ctx->stream.wait_ns)) * 1e-9};
+    return WEFT_OK;
+}
+
+weft_status weft_ctx_stats_reset(weft_ctx *ctx)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_stats_reset: context is NULL");
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_stats_reset: not a live context");
+    for (int i = 0; i < WEFT_STAT_COUNT; i++)
+        atomic_store(&ctx->stats[i], 0);
+    atomic_store(&ctx->stream.wait_ns, 0);
+    return WEFT_OK;
 }
 
 weft_status weft_ctx_set_log(weft_ctx *ctx, weft_log_fn fn, void *user, weft_log_level level)

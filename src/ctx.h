@@ -19,6 +19,18 @@ enum weft_fault {
     WEFT_FAULT_BUILD = 1 << 4   /* program builds fail */
 };
 
+/* The ledger (weft_ctx_stats): what moved and ran, counted where it happens. */
+enum weft_stat {
+    WEFT_STAT_TO_DEVICE,
+    WEFT_STAT_TO_HOST,
+    WEFT_STAT_DEVICE_TO_DEVICE,
+    WEFT_STAT_LAUNCHES,
+    WEFT_STAT_TASKS,
+    WEFT_STAT_RERUNS,
+    WEFT_STAT_WAIT_NS,
+    WEFT_STAT_COUNT
+};
+
 typedef struct weft_program_cache weft_program_cache;
 typedef struct weft_compiled weft_compiled;
 
@@ -45,7 +57,9 @@ struct weft_ctx {
     weft_program_cache *programs;
     weft_compiled *compiled;                /* expressions (ops/expr_cache.c), under lock */
     atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */
-    double last_kernel_seconds;             /* weft_ctx_last_kernel_time, under lock */
+    atomic_uint_fast64_t stats[WEFT_STAT_COUNT];
+    atomic_int live_handles;    /* arrays and programs not yet freed */
+    double last_kernel_seconds; /* weft_ctx_last_kernel_time, under lock */
     weft_piece_report *last_pieces;
     size_t last_count, last_capacity;
 };
@@ -63,11 +77,20 @@ static inline void weft_cache_count(weft_ctx *ctx, int which)
     atomic_fetch_add(&ctx->cache_counters[which], 1);
 }
 
+static inline void weft_stat_add(weft_ctx *ctx, enum weft_stat which, uint64_t amount)
+{
+    atomic_fetch_add_explicit(&ctx->stats[which], amount, memory_order_relaxed);
+}
+
 /* Counts an OpenCL call site; 1 when WEFT_FAULT=call:K says this one fails. */
 static inline int weft_fault_tick(weft_ctx *ctx)
 {
     return ctx->fault_call > 0 && atomic_fetch_add(&ctx->fault_calls, 1) + 1 == ctx->fault_call;
 }
+
+/* Arrays and programs count themselves in and out (weft_ctx_free refuses
+ * while any is live). */
+void weft_ctx_count_handles(weft_ctx *ctx, int delta);
 
 /* Appends a line to the context notes (and logs it at info). */
 void weft_ctx_note(weft_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

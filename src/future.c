@@ -1,4 +1,5 @@
 /* Futures: a status that becomes known later, shared by the stream and the user. */
+#include "clock.h"
 #include "error.h"
 #include "handles.h"
 #include "stream.h"
@@ -52,8 +53,16 @@ weft_status weft_future_wait(weft_future *f)
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
     RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE, "weft_future_wait: not a live future");
     pthread_mutex_lock(&f->lock);
-    while (!f->done)
-        pthread_cond_wait(&f->cond, &f->lock);
+    if (f->user_released) {
+        pthread_mutex_unlock(&f->lock);
+        return weft_error_set(WEFT_ERR_STATE, "weft_future_wait: the future was released");
+    }
+    if (!f->done) {
+        double t0 = weft_now();
+        while (!f->done)
+            pthread_cond_wait(&f->cond, &f->lock);
+        weft_stream_waited(f->stream, t0);
+    }
     weft_status status = f->status;
     f->observed = 1;
     pthread_mutex_unlock(&f->lock);
@@ -64,7 +73,13 @@ weft_status weft_future_wait(weft_future *f)
 weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_status *result)
 {
     RETURN_IF(!f || !state, WEFT_ERR_NULL, "weft_future_status: future or state is NULL");
+    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE,
+              "weft_future_status: %p is not a live future (released already?)", (void *)f);
     pthread_mutex_lock(&f->lock);
+    if (f->user_released) { /* the operation still holds it, the caller no longer does */
+        pthread_mutex_unlock(&f->lock);
+        return weft_error_set(WEFT_ERR_STATE, "weft_future_status: the future was released");
+    }
     *state = f->done ? WEFT_FUTURE_DONE : WEFT_FUTURE_PENDING;
     if (result) *result = f->done ? f->status : WEFT_OK;
     if (f->done && result) f->observed = 1;

@@ -1,9 +1,12 @@
 /* weft_launch: checks a user kernel launch, splits its range over the selected
  * OpenCL devices and reruns on the pool (through host_fn) what they cannot do. */
+#include "alias.h"
 #include "array.h"
 #include "error.h"
 #include "handles.h"
 #include "launch.h"
+#include "launch_limits.h"
+#include "mem/residency.h"
 #include "partition.h"
 
 #include <stdlib.h>
@@ -145,11 +148,11 @@ static weft_status split_range(weft_launch_job *job)
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (shares[d] == 0 || weights[d] <= 0) continue;
         size_t end = begin + shares[d] * granule;
-        job->pieces[job->npieces++] = (weft_launch_piece){d, begin, end, PIECE_PENDING};
+        job->pieces[job->npieces++] = (weft_launch_piece){d, begin, end, PIECE_PENDING, NULL};
         begin = end;
     }
     if (job->npieces == 0)
-        job->pieces[job->npieces++] = (weft_launch_piece){0, 0, outer, PIECE_PENDING};
+        job->pieces[job->npieces++] = (weft_launch_piece){0, 0, outer, PIECE_PENDING, NULL};
 error:
     free(weights);
     free(shares);
@@ -170,23 +173,118 @@ static void host_chunk(void *arg, size_t begin, size_t end)
     h->job->host_fn(&call);
 }
 
+/* The elements of array argument k that a piece reads: its rows, plus the
+ * halo rows on each side (clipped to the array), or the whole array. */
+static void rows_read(const weft_launch_job *job, size_t k, const weft_launch_piece *piece,
+                      size_t *begin, size_t *end)
+{
+    const weft_arg *a = &job->args[k];
+    size_t outer = weft_range_outer(&job->range), inner = a->array->n / outer;
+    if (a->kind == WEFT_ARG_WHOLE) {
+        *begin = 0;
+        *end = a->array->n;
+        return;
+    }
+    size_t h = a->kind == WEFT_ARG_HALO ? a->halo : 0;
+    size_t first = piece->begin > h ? piece->begin - h : 0;
+    size_t last = outer - piece->end > h ? piece->end + h : outer;
+    *begin = first * inner;
+    *end = last * inner;
+}
+
+/* Written arguments: the piece's own rows are now current where it ran. */
+static weft_status piece_wrote(const weft_launch_job *job, const weft_launch_piece *piece,
+                               size_t dev)
+{
+    size_t outer = weft_range_outer(&job->range);
+    for (size_t k = 0; k < job->nargs; k++) {
+        if (!job->writes[k]) continue;
+        size_t inner = job->args[k].array->n / outer;
+        RETURN_ON_ERROR(
+            weft_mem_wrote(job->args[k].array, dev, piece->begin * inner, piece->end * inner));
+    }
+    return WEFT_OK;
+}
+
 static weft_status run_on_host(weft_launch_job *job, const weft_launch_piece *piece)
 {
     weft_ctx *ctx = job->program->ctx;
     void **pointers = calloc(job->nargs + 1, sizeof *pointers);
     RETURN_IF(!pointers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate host arguments");
+    weft_status st = WEFT_OK;
     for (size_t k = 0; k < job->nargs; k++) {
         weft_arg *a = &job->args[k];
-        if (a->kind <= WEFT_ARG_WHOLE)
+        if (a->kind <= WEFT_ARG_WHOLE) {
+            size_t begin, end;
+            rows_read(job, k, piece, &begin, &end);
+            GOTO_ERROR_ON(weft_mem_make_current(a->array, 0, begin, end));
             pointers[k] = a->array->host;
-        else if (a->kind == WEFT_ARG_SCALAR)
+        } else if (a->kind == WEFT_ARG_SCALAR) {
             pointers[k] = &a->value;
+        }
     }
     host_chunk_args h = {job, pointers, piece->begin};
     size_t count = piece->end - piece->begin;
     size_t grain = count / (8 * (size_t)weft_pool_threads(ctx->pool)) + 1;
+    weft_stat_add(ctx, WEFT_STAT_TASKS, 1);
     weft_pool_parallel_for(ctx->pool, count, grain, 0, host_chunk, &h);
+    st = piece_wrote(job, piece, 0);
+error:
     free(pointers);
+    return st;
+}
+
+/* Every array argument as the device's buffer of the whole array, current
+ * where the piece reads it (only what is stale moves), then the kernel. */
+static weft_status enqueue_on_device(weft_launch_job *job, weft_launch_piece *piece, void **buffers)
+{
+    for (size_t k = 0; k < job->nargs; k++) {
+        weft_arg *a = &job->args[k];
+        if (a->kind > WEFT_ARG_WHOLE) continue;
+        size_t begin, end;
+        rows_read(job, k, piece, &begin, &end);
+        RETURN_ON_ERROR(weft_mem_whole(a->array, piece->device, &buffers[k]));
+        RETURN_ON_ERROR(weft_mem_make_current(a->array, piece->device, begin, end));
+    }
+    weft_stat_add(job->program->ctx, WEFT_STAT_TASKS, 1);
+    return weft_cl_enqueue_piece(job, piece, buffers);
+}
+
+/* A device failed after the kernel may have run: what it wrote is lost, and
+ * the piece can be redone only if no written argument is also read from the
+ * host storage the device wrote in place (zero-copy). */
+static int lose_and_check(weft_launch_job *job, const weft_launch_piece *piece)
+{
+    size_t outer = weft_range_outer(&job->range);
+    int safe = 1;
+    for (size_t k = 0; k < job->nargs; k++) {
+        if (!job->writes[k]) continue;
+        size_t inner = job->args[k].array->n / outer;
+        if (weft_mem_lost(job->args[k].array, piece->device, piece->begin * inner,
+                          piece->end * inner))
+            safe = 0; /* a written argument may be read as well: nothing says otherwise */
+    }
+    return safe;
+}
+
+/* An asynchronous launch does not wait for the device: the stream's completer
+ * does, through a marker; the pieces' writes are current there from now on
+ * (later work on the same queue runs after them; anyone else waits). */
+static weft_status leave_running(weft_launch_job *job, weft_device *dev)
+{
+    weft_op *base = &job->base;
+    size_t before = base->nwaits;
+    RETURN_ON_ERROR(weft_op_wait_for(base, dev, job->program->ctx->ndevices));
+    void *event = base->nwaits > before ? base->waits[before].event : NULL;
+    for (size_t k = 0; k < job->nargs; k++)
+        if (job->args[k].kind <= WEFT_ARG_WHOLE)
+            weft_mem_busy(job->args[k].array, dev->index, event);
+    for (size_t p = 0; p < job->npieces; p++) {
+        weft_launch_piece *piece = &job->pieces[p];
+        if (piece->device != dev->index || piece->state != PIECE_PENDING) continue;
+        piece->state = PIECE_DONE;
+        RETURN_ON_ERROR(piece_wrote(job, piece, dev->index));
+    }
     return WEFT_OK;
 }
 
@@ -194,50 +292,76 @@ static weft_status launch_run(weft_op *base)
 {
     weft_launch_job *job = (weft_launch_job *)base;
     weft_ctx *ctx = job->program->ctx;
-    /* Pieces are staged from host memory: make it current first. */
-    for (size_t k = 0; k < job->nargs; k++)
-        if (job->args[k].kind <= WEFT_ARG_WHOLE)
-            RETURN_ON_ERROR(weft_array_to_host(job->args[k].array, 0, job->args[k].array->n));
-    weft_cl_run_pieces(job);
+    void **buffers = calloc(job->nargs + 1, sizeof *buffers);
+    unsigned char *used = calloc(ctx->ndevices, 1);
     weft_status st = WEFT_OK;
+    GOTO_ERROR_IF(!buffers || !used, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the launch");
+    for (size_t p = 0; p < job->npieces; p++) {
+        weft_launch_piece *piece = &job->pieces[p];
+        if (piece->device == 0) continue;
+        used[piece->device] = 1;
+        if (enqueue_on_device(job, piece, buffers) != WEFT_OK) {
+            piece->state = PIECE_FAILED_EARLY;
+            weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu, kernel %s: %s", piece->device,
+                     job->name, weft_last_error());
+        }
+    }
+    for (size_t d = 1; d < ctx->ndevices; d++) {
+        if (!used[d]) continue;
+        weft_device *dev = &ctx->devices[d];
+        if (weft_op_async(base) && leave_running(job, dev) == WEFT_OK) continue;
+        int ok = dev->ops.finish(dev) == WEFT_OK;
+        if (!ok)
+            weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu failed on kernel %s: %s", d, job->name,
+                     weft_last_error());
+        for (size_t p = 0; p < job->npieces; p++) {
+            weft_launch_piece *piece = &job->pieces[p];
+            if (piece->device != d || piece->state != PIECE_PENDING) continue;
+            if (ok) {
+                piece->state = PIECE_DONE;
+                GOTO_ERROR_ON(piece_wrote(job, piece, d));
+            } else {
+                piece->state = lose_and_check(job, piece) ? PIECE_FAILED_EARLY : PIECE_FAILED_LATE;
+            }
+            weft_cl_piece_done(job, piece);
+        }
+    }
     for (size_t p = 0; p < job->npieces && st == WEFT_OK; p++) {
         weft_launch_piece *piece = &job->pieces[p];
+        weft_cl_piece_done(job, piece);
         if (piece->state == PIECE_DONE) continue;
-        if (piece->state == PIECE_FAILED_LATE) {
-            st = weft_error_set(WEFT_ERR_DEVICE,
-                                "device %zu failed after kernel %s may have written outer indices "
-                                "[%zu, %zu) in place; they cannot be redone",
-                                piece->device, job->name, piece->begin, piece->end);
-            break;
-        }
-        if (!job->host_fn) {
-            st = weft_error_set(WEFT_ERR_DEVICE,
-                                "device %zu failed on kernel %s and no host_fn was given to rerun "
-                                "outer indices [%zu, %zu)",
-                                piece->device, job->name, piece->begin, piece->end);
-            break;
-        }
-        if (piece->device)
+        GOTO_ERROR_IF(piece->state == PIECE_FAILED_LATE, WEFT_ERR_DEVICE,
+                      "device %zu failed after kernel %s may have written outer indices "
+                      "[%zu, %zu) in place; they cannot be redone",
+                      piece->device, job->name, piece->begin, piece->end);
+        GOTO_ERROR_IF(!job->host_fn, WEFT_ERR_DEVICE,
+                      "device %zu failed on kernel %s and no host_fn was given to rerun "
+                      "outer indices [%zu, %zu)",
+                      piece->device, job->name, piece->begin, piece->end);
+        if (piece->device) {
             weft_log(&ctx->log, WEFT_LOG_WARN,
                      "device %zu failed on kernel %s, outer indices [%zu, %zu): rerunning on the "
                      "host pool",
                      piece->device, job->name, piece->begin, piece->end);
-        st = run_on_host(job, piece);
+            weft_stat_add(ctx, WEFT_STAT_RERUNS, 1);
+        }
+        GOTO_ERROR_ON(run_on_host(job, piece));
     }
-    for (size_t k = 0; k < job->nargs; k++)
-        if (job->writes[k]) weft_array_host_wrote(job->args[k].array, 0, job->args[k].array->n);
     weft_piece_report reports[64];
     size_t count = job->npieces < 64 ? job->npieces : 64;
     for (size_t p = 0; p < count; p++)
         reports[p] =
             (weft_piece_report){job->pieces[p].device, job->pieces[p].begin, job->pieces[p].end,
                                 job->pieces[p].device && job->pieces[p].state != PIECE_DONE};
-    if (st == WEFT_OK) {
-        weft_ctx_set_pieces(ctx, reports, count);
-        pthread_mutex_lock(&ctx->lock);
-        ctx->last_kernel_seconds = job->kernel_seconds;
-        pthread_mutex_unlock(&ctx->lock);
-    }
+    weft_ctx_set_pieces(ctx, reports, count);
+    pthread_mutex_lock(&ctx->lock);
+    ctx->last_kernel_seconds = job->kernel_seconds;
+    pthread_mutex_unlock(&ctx->lock);
+error:
+    for (size_t p = 0; p < job->npieces; p++)
+        weft_cl_piece_done(job, &job->pieces[p]);
+    free(buffers);
+    free(used);
     return st;
 }
 
@@ -267,11 +391,13 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
     }
     RETURN_IF(arrays > WEFT_LAUNCH_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
               "weft_launch: %zu array arguments (at most %d)", arrays, WEFT_LAUNCH_MAX_ARRAYS);
+    RETURN_ON_ERROR(weft_alias_check_args(args, nargs));
 
     weft_launch_job *job = calloc(1, sizeof *job);
     RETURN_IF(!job, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the launch");
     weft_status st = WEFT_OK;
-    job->base = (weft_op){.run = launch_run, .destroy = launch_destroy, .ctx = ctx};
+    job->base = (weft_op){
+        .run = launch_run, .destroy = launch_destroy, .ctx = ctx, .holds = &program->pending};
     job->program = program;
     job->range = *range;
     job->host_fn = host_fn;
@@ -284,6 +410,8 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
                   "weft_launch: cannot copy the arguments");
     if (nargs) memcpy(job->args, args, nargs * sizeof *args);
     GOTO_ERROR_ON(split_range(job));
+    for (size_t p = 0; p < job->npieces; p++)
+        GOTO_ERROR_ON(weft_launch_check_limits(job, job->pieces[p].device));
     if (job->pieces[0].device != 0) {
         GOTO_ERROR_ON(check_signature(job, job->pieces[0].device));
     } else {
@@ -293,15 +421,6 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
                       name);
         for (size_t k = 0; k < nargs; k++) /* no signature to ask: assume written */
             job->writes[k] = args[k].kind <= WEFT_ARG_HALO;
-    }
-    for (size_t k = 0; k < nargs; k++) {
-        if (args[k].kind != WEFT_ARG_HALO) continue;
-        for (size_t p = 0; p < job->npieces; p++)
-            GOTO_ERROR_IF(
-                args[k].halo > job->pieces[p].end - job->pieces[p].begin, WEFT_ERR_INVALID_ARG,
-                "weft_launch: argument %zu has a halo of %zu, larger than the piece of "
-                "%zu outer indices on device %zu",
-                k, args[k].halo, job->pieces[p].end - job->pieces[p].begin, job->pieces[p].device);
     }
     for (size_t k = 0; k < nargs; k++)
         if (args[k].kind <= WEFT_ARG_WHOLE) job->base.arrays[job->base.narrays++] = args[k].array;

@@ -19,6 +19,7 @@ typedef struct weft_launch_piece {
     size_t device;
     size_t begin, end; /* outer indices */
     enum weft_piece_state state;
+    void *event; /* the kernel's completion (cl_event), for its device time */
 } weft_launch_piece;
 
 /* What the kernel's signature says of one argument (from clGetKernelArgInfo). */
@@ -50,12 +51,18 @@ static inline size_t weft_range_outer(const weft_range *r)
     return r->size[r->dims - 1];
 }
 
-/* The kernel's parameters on device dev; WEFT_ERR_INVALID_ARG if it has no
- * kernel of that name, WEFT_ERR_UNSUPPORTED if the platform gives no
- * argument info (then no check is possible). params has room for nargs. */
+/* The kernel's parameters on device dev (looked up once per program and
+ * kernel); WEFT_ERR_INVALID_ARG if it has no kernel of that name,
+ * WEFT_ERR_UNSUPPORTED if the platform gives no argument info (then no check
+ * is possible). params has room for capacity. */
 weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name, weft_param *params,
                                   size_t capacity, size_t *count);
-/* Runs every piece whose device is an OpenCL device, setting each state. */
-void weft_cl_run_pieces(weft_launch_job *job);
+/* Sets the kernel's arguments (buffers[k]: the device buffer of array
+ * argument k, indexed like the whole array) and enqueues the piece. */
+weft_status weft_cl_enqueue_piece(weft_launch_job *job, weft_launch_piece *piece,
+                                  void *const *buffers);
+/* After the device finished: the piece's kernel time into job->kernel_seconds
+ * (the slowest piece), and its event released. */
+void weft_cl_piece_done(weft_launch_job *job, weft_launch_piece *piece);
 
 #endif

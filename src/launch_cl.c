@@ -5,17 +5,19 @@
 #include "cl_common.h"
 #include "error.h"
 #include "launch.h"
+#include "launch_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static weft_status get_kernel(weft_program *p, size_t dev, const char *name, cl_kernel *out)
+static weft_status get_entry(weft_program *p, size_t dev, const char *name,
+                             weft_kernel_entry **found)
 {
     weft_status st = WEFT_OK;
     pthread_mutex_lock(&p->lock);
     for (weft_kernel_entry *k = p->kernels; k; k = k->next) {
         if (k->device == dev && strcmp(k->name, name) == 0) {
-            *out = k->kernel;
+            *found = k;
             pthread_mutex_unlock(&p->lock);
             return WEFT_OK;
         }
@@ -38,18 +40,29 @@ static weft_status get_kernel(weft_program *p, size_t dev, const char *name, cl_
             e->kernel = kernel;
             e->next = p->kernels;
             p->kernels = e;
-            *out = kernel;
+            *found = e;
         }
     }
     pthread_mutex_unlock(&p->lock);
     return st;
 }
 
-weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name, weft_param *params,
-                                  size_t capacity, size_t *count)
+static weft_status get_kernel(weft_program *p, size_t dev, const char *name, cl_kernel *out)
 {
-    cl_kernel kernel;
-    RETURN_ON_ERROR(get_kernel(p, dev, name, &kernel));
+    weft_kernel_entry *e;
+    RETURN_ON_ERROR(get_entry(p, dev, name, &e));
+    *out = e->kernel;
+    return WEFT_OK;
+}
+
+weft_status weft_cl_launch_kernel(weft_program *p, size_t dev, const char *name, void **kernel)
+{
+    return get_kernel(p, dev, name, (cl_kernel *)kernel);
+}
+
+static weft_status query_params(weft_program *p, size_t dev, cl_kernel kernel, weft_param *params,
+                                size_t capacity, size_t *count)
+{
     cl_uint nargs = 0;
     cl_int err = clGetKernelInfo(kernel, CL_KERNEL_NUM_ARGS, sizeof nargs, &nargs, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(&p->ctx->devices[dev], "clGetKernelInfo", err);
@@ -77,68 +90,44 @@ weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name,
     return WEFT_OK;
 }
 
-/* Per piece and argument: the buffer, and how its result comes home. */
-typedef struct staged {
-    cl_mem mem;
-    int zero_copy;
-    void *home;    /* host memory of the owned part, for written arguments */
-    size_t offset; /* bytes into mem where the owned part starts */
-    size_t bytes;  /* of the owned part */
-} staged;
-
-static size_t scalar_size(weft_dtype dt)
+/* The signature is asked of the platform once per kernel: launches that
+ * follow reuse it (a launch must cost about what clEnqueueNDRangeKernel does). */
+weft_status weft_cl_kernel_params(weft_program *p, size_t dev, const char *name, weft_param *params,
+                                  size_t capacity, size_t *count)
 {
-    return weft_dtype_size(dt);
+    weft_kernel_entry *e;
+    RETURN_ON_ERROR(get_entry(p, dev, name, &e));
+    if (!e->params_known) {
+        weft_param probe[1];
+        size_t n = 0;
+        weft_status st = query_params(p, dev, e->kernel, probe, 0, &n);
+        if (st == WEFT_ERR_UNSUPPORTED || (st == WEFT_OK && n == 0)) {
+            e->params_known = st == WEFT_OK ? 1 : -1;
+        } else {
+            RETURN_ON_ERROR(st);
+            weft_param *all = calloc(n, sizeof *all);
+            RETURN_IF(!all, WEFT_ERR_NOMEM, "cannot keep the signature of kernel %s", name);
+            st = query_params(p, dev, e->kernel, all, n, &n);
+            if (st != WEFT_OK) {
+                free(all);
+                if (st != WEFT_ERR_UNSUPPORTED) return st;
+                e->params_known = -1;
+            } else {
+                e->params = all;
+                e->nparams = n;
+                e->params_known = 1;
+            }
+        }
+    }
+    RETURN_IF(e->params_known < 0, WEFT_ERR_UNSUPPORTED, "no kernel argument info");
+    *count = e->nparams;
+    if (e->nparams)
+        memcpy(params, e->params, (e->nparams < capacity ? e->nparams : capacity) * sizeof *params);
+    return WEFT_OK;
 }
 
-static weft_status stage_array(const weft_device *dev, const weft_launch_job *job, size_t k,
-                               const weft_launch_piece *piece, staged *s)
-{
-    const weft_arg *a = &job->args[k];
-    const weft_array *arr = a->array;
-    weft_cl_device *cl = weft_cl(dev);
-    size_t outer = weft_range_outer(&job->range);
-    size_t inner = arr->n / outer, elem = arr->elem_size;
-    cl_int err;
-    if (a->kind == WEFT_ARG_WHOLE) {
-        int zc = dev->info.zero_copy && (uintptr_t)arr->host % cl->base_align == 0;
-        s->mem = clCreateBuffer(
-            cl->context, CL_MEM_READ_ONLY | (zc ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
-            arr->n ? arr->n * elem : 1, arr->host, &err);
-        return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clCreateBuffer (whole)", err);
-    }
-    unsigned char *own = arr->host + piece->begin * inner * elem;
-    s->home = own;
-    s->bytes = (piece->end - piece->begin) * inner * elem;
-    if (a->kind == WEFT_ARG_SLICE) {
-        s->zero_copy = dev->info.zero_copy && (uintptr_t)own % cl->base_align == 0;
-        s->mem = clCreateBuffer(cl->context,
-                                CL_MEM_READ_WRITE |
-                                    (s->zero_copy ? CL_MEM_USE_HOST_PTR : CL_MEM_COPY_HOST_PTR),
-                                s->bytes, own, &err);
-        return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clCreateBuffer (slice)", err);
-    }
-    /* Halo: rows [begin - h, end + h); rows outside the array read as zero. */
-    size_t h = a->halo, row = inner * elem;
-    size_t total = (piece->end - piece->begin + 2 * h) * row;
-    s->mem = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, total, NULL, &err);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateBuffer (halo)", err);
-    s->offset = h * row;
-    size_t first = piece->begin >= h ? piece->begin - h : 0;
-    size_t last = piece->end + h <= outer ? piece->end + h : outer;
-    size_t lead = first + h - piece->begin; /* zero rows before the data */
-    const cl_uchar zero = 0;
-    if (lead > 0 || last < piece->end + h)
-        err = clEnqueueFillBuffer(cl->queue, s->mem, &zero, 1, 0, total, 0, NULL, NULL);
-    /* Blocking: every input is copied before any kernel may write the host. */
-    if (err == CL_SUCCESS)
-        err = clEnqueueWriteBuffer(cl->queue, s->mem, CL_TRUE, lead * row, (last - first) * row,
-                                   arr->host + first * row, 0, NULL, NULL);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "staging a halo", err);
-}
-
-static weft_status stage_piece(weft_launch_job *job, weft_launch_piece *piece, staged *st,
-                               cl_kernel *kernel_out)
+weft_status weft_cl_enqueue_piece(weft_launch_job *job, weft_launch_piece *piece,
+                                  void *const *buffers)
 {
     weft_program *p = job->program;
     weft_device *dev = &p->ctx->devices[piece->device];
@@ -147,129 +136,42 @@ static weft_status stage_piece(weft_launch_job *job, weft_launch_piece *piece, s
     for (size_t k = 0; k < job->nargs; k++) {
         const weft_arg *a = &job->args[k];
         cl_int err;
-        if (a->kind <= WEFT_ARG_WHOLE) {
-            RETURN_ON_ERROR(stage_array(dev, job, k, piece, &st[k]));
-            err = clSetKernelArg(kernel, (cl_uint)k, sizeof st[k].mem, &st[k].mem);
-        } else if (a->kind == WEFT_ARG_SCALAR) {
-            err = clSetKernelArg(kernel, (cl_uint)k, scalar_size(a->dtype), &a->value);
-        } else {
+        if (a->kind <= WEFT_ARG_WHOLE)
+            err = clSetKernelArg(kernel, (cl_uint)k, sizeof(cl_mem), &buffers[k]);
+        else if (a->kind == WEFT_ARG_SCALAR)
+            err = clSetKernelArg(kernel, (cl_uint)k, weft_dtype_size(a->dtype), &a->value);
+        else
             err = clSetKernelArg(kernel, (cl_uint)k, a->local_bytes, NULL);
-        }
         if (err != CL_SUCCESS) {
             weft_cl_fail(dev, "clSetKernelArg", err);
             return weft_error_set(WEFT_ERR_INVALID_ARG, "argument %zu of kernel %s: %s", k,
                                   job->name, weft_last_error());
         }
     }
-    *kernel_out = kernel;
-    return WEFT_OK;
-}
-
-static weft_status enqueue_piece(weft_launch_job *job, weft_launch_piece *piece, cl_kernel kernel,
-                                 cl_event *event)
-{
-    weft_device *dev = &job->program->ctx->devices[piece->device];
     const weft_range *r = &job->range;
     size_t offset[3] = {0, 0, 0}, global[3], *local = r->local[0] ? (size_t *)r->local : NULL;
     for (unsigned d = 0; d < r->dims; d++)
         global[d] = r->size[d];
     offset[r->dims - 1] = piece->begin;
     global[r->dims - 1] = piece->end - piece->begin;
-    return weft_cl_enqueue(dev, kernel, r->dims, offset, global, local, event);
+    cl_event event = NULL;
+    RETURN_ON_ERROR(weft_cl_enqueue(dev, kernel, r->dims, offset, global, local, &event));
+    piece->event = event;
+    return WEFT_OK;
 }
 
-/* Waits for the piece, then brings written owned parts home. */
-static weft_status collect_piece(weft_launch_job *job, weft_launch_piece *piece, staged *st,
-                                 int *late)
+void weft_cl_piece_done(weft_launch_job *job, weft_launch_piece *piece)
 {
-    weft_device *dev = &job->program->ctx->devices[piece->device];
-    cl_command_queue q = weft_cl(dev)->queue;
-    cl_int err = clFinish(q);
-    if (err == CL_SUCCESS && (dev->ctx->faults & WEFT_FAULT_FINISH)) err = CL_OUT_OF_RESOURCES;
-    if (err != CL_SUCCESS) {
-        for (size_t k = 0; k < job->nargs; k++)
-            if (job->writes[k] && st[k].zero_copy) *late = 1; /* host memory may be half-written */
-        return weft_cl_fail(dev, "clFinish", err);
-    }
-    for (size_t k = 0; k < job->nargs; k++) {
-        if (!job->writes[k] || !st[k].mem) continue;
-        if (st[k].zero_copy) {
-            void *mapped = clEnqueueMapBuffer(q, st[k].mem, CL_TRUE, CL_MAP_READ, 0, st[k].bytes, 0,
-                                              NULL, NULL, &err);
-            if (err == CL_SUCCESS) {
-                if (mapped != st[k].home) memcpy(st[k].home, mapped, st[k].bytes);
-                err = clEnqueueUnmapMemObject(q, st[k].mem, mapped, 0, NULL, NULL);
-            }
-        } else {
-            err = clEnqueueReadBuffer(q, st[k].mem, CL_TRUE, st[k].offset, st[k].bytes, st[k].home,
-                                      0, NULL, NULL);
-        }
-        if (err != CL_SUCCESS) {
-            *late = 1;
-            return weft_cl_fail(dev, "reading results back", err);
-        }
-    }
-    err = clFinish(q);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clFinish", err);
-}
-
-static void fail_piece(weft_launch_job *job, weft_launch_piece *piece, int late)
-{
-    piece->state = late ? PIECE_FAILED_LATE : PIECE_FAILED_EARLY;
-    weft_log(&job->program->ctx->log, WEFT_LOG_WARN, "device %zu, kernel %s: %s", piece->device,
-             job->name, weft_last_error());
-}
-
-void weft_cl_run_pieces(weft_launch_job *job)
-{
-    size_t n = job->npieces, nargs = job->nargs;
-    staged *st = calloc(n * (nargs + 1), sizeof *st);
-    cl_kernel *kernels = calloc(n, sizeof *kernels);
-    cl_event *events = calloc(n, sizeof *events);
-    if (!st || !kernels || !events) {
-        for (size_t p = 0; p < n; p++)
-            if (job->pieces[p].device) job->pieces[p].state = PIECE_FAILED_EARLY;
-        free(st);
-        free(kernels);
-        free(events);
-        return;
-    }
-    for (size_t p = 0; p < n; p++) /* 1. stage every input everywhere */
-        if (job->pieces[p].device &&
-            stage_piece(job, &job->pieces[p], st + p * (nargs + 1), &kernels[p]) != WEFT_OK)
-            fail_piece(job, &job->pieces[p], 0);
-    for (size_t p = 0; p < n; p++) { /* 2. launch */
-        weft_launch_piece *piece = &job->pieces[p];
-        if (piece->device && piece->state == PIECE_PENDING &&
-            enqueue_piece(job, piece, kernels[p], &events[p]) != WEFT_OK)
-            fail_piece(job, piece, 0);
-    }
-    for (size_t p = 0; p < n; p++) { /* 3. collect */
-        weft_launch_piece *piece = &job->pieces[p];
-        if (!piece->device) continue;
-        int late = 0;
-        if (piece->state == PIECE_PENDING) {
-            if (collect_piece(job, piece, st + p * (nargs + 1), &late) == WEFT_OK)
-                piece->state = PIECE_DONE;
-            else
-                fail_piece(job, piece, late);
-        } else {
-            clFinish(weft_cl(&job->program->ctx->devices[piece->device])->queue);
-        }
-        for (size_t k = 0; k < nargs; k++)
-            if (st[p * (nargs + 1) + k].mem) clReleaseMemObject(st[p * (nargs + 1) + k].mem);
-        /* Device time of the kernel: the launch reports the slowest piece. */
-        cl_ulong start = 0, end = 0;
-        if (events[p] && piece->state == PIECE_DONE &&
-            clGetEventProfilingInfo(events[p], CL_PROFILING_COMMAND_START, sizeof start, &start,
-                                    NULL) == CL_SUCCESS &&
-            clGetEventProfilingInfo(events[p], CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) ==
-                CL_SUCCESS &&
-            end > start && (double)(end - start) * 1e-9 > job->kernel_seconds)
-            job->kernel_seconds = (double)(end - start) * 1e-9;
-        if (events[p]) clReleaseEvent(events[p]);
-    }
-    free(st);
-    free(kernels);
-    free(events);
+    cl_event event = piece->event;
+    if (!event) return;
+    cl_ulong start = 0, end = 0;
+    if (piece->state == PIECE_DONE &&
+        clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL) ==
+            CL_SUCCESS &&
+        clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) ==
+            CL_SUCCESS &&
+        end > start && (double)(end - start) * 1e-9 > job->kernel_seconds)
+        job->kernel_seconds = (double)(end - start) * 1e-9;
+    clReleaseEvent(event);
+    piece->event = NULL;
 }

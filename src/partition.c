@@ -8,21 +8,27 @@ void weft_split_units(size_t units, const double *weights, size_t count, size_t 
     double total = 0;
     for (size_t i = 0; i < count; i++)
         total += weights[i] > 0 ? weights[i] : 0;
+    if (total <= 0) { /* nobody takes a share: the caller runs it elsewhere */
+        for (size_t i = 0; i < count; i++)
+            shares[i] = 0;
+        return;
+    }
     size_t given = 0;
     for (size_t i = 0; i < count; i++) {
         double w = weights[i] > 0 ? weights[i] : 0;
-        shares[i] = total > 0 ? (size_t)floor((double)units * w / total) : 0;
+        shares[i] = (size_t)floor((double)units * w / total);
         given += shares[i];
     }
-    /* Hand out what rounding left, one unit at a time, to the largest
-     * remainders; ties go to the lower index so the split is deterministic. */
+    /* Hand out what rounding left (less than one unit per weight, so at most
+     * count rounds), one unit at a time, to the largest remainders; ties go
+     * to the lower index so the split is deterministic. */
     while (given < units) {
         size_t best = 0;
         double best_rem = -1;
         for (size_t i = 0; i < count; i++) {
             double w = weights[i] > 0 ? weights[i] : 0;
-            if (w <= 0 && total > 0) continue;
-            double exact = total > 0 ? (double)units * w / total : 1.0;
+            if (w <= 0) continue;
+            double exact = (double)units * w / total;
             double rem = exact - (double)shares[i];
             if (rem > best_rem) {
                 best_rem = rem;

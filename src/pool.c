@@ -1,10 +1,10 @@
 #include "pool.h"
+#include "thread_count.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct pool_job {
     weft_range_fn fn;
@@ -13,7 +13,8 @@ typedef struct pool_job {
     atomic_size_t next; /* first index not yet handed out */
     int joined;         /* workers that entered the job (under pool->lock) */
     int max_joined;
-    int active; /* workers still inside it (under pool->lock) */
+    int active;       /* workers still inside it (under pool->lock) */
+    int in_operation; /* the caller runs an operation: so do the workers, for it */
 } pool_job;
 
 struct weft_pool {
@@ -31,6 +32,19 @@ struct weft_pool {
 };
 
 static _Thread_local int in_task;
+static _Thread_local int in_operation;
+
+int weft_pool_in_operation(void)
+{
+    return in_operation;
+}
+
+int weft_pool_enter_operation(int entering)
+{
+    int before = in_operation;
+    in_operation = entering;
+    return before;
+}
 
 /* Registry of live pools, so the fork handlers can reach them all. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -74,14 +88,7 @@ static void atfork_register(void)
 
 int weft_pool_default_threads(void)
 {
-    const char *env = getenv("WEFT_NUM_THREADS");
-    if (env) {
-        char *end;
-        long v = strtol(env, &end, 10);
-        if (end != env && *end == '\0' && v > 0 && v <= 1024) return (int)v;
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores > 0 ? (int)cores : 1;
+    return weft_thread_count(0, getenv("WEFT_NUM_THREADS"), NULL, 0);
 }
 
 weft_pool *weft_pool_create(int threads)
@@ -107,8 +114,9 @@ weft_pool *weft_pool_create(int threads)
 
 static void run_chunks(pool_job *job)
 {
-    int outer = in_task;
+    int outer = in_task, outer_op = in_operation;
     in_task = 1;
+    in_operation = job->in_operation;
     for (;;) {
         size_t begin = atomic_fetch_add_explicit(&job->next, job->grain, memory_order_relaxed);
         if (begin >= job->n) break;
@@ -116,14 +124,16 @@ static void run_chunks(pool_job *job)
         job->fn(job->arg, begin, end);
     }
     in_task = outer;
+    in_operation = outer_op;
 }
 
 static void *worker_main(void *arg)
 {
     weft_pool *pool = arg;
+    /* A new worker has joined no job yet: the one being posted while it
+     * starts (generation already advanced) is its first. */
     unsigned long seen = 0;
     pthread_mutex_lock(&pool->lock);
-    seen = pool->generation;
     for (;;) {
         while (!pool->stop && (pool->job == NULL || pool->generation == seen))
             pthread_cond_wait(&pool->work_cond, &pool->lock);
@@ -158,7 +168,12 @@ void weft_pool_parallel_for(weft_pool *pool, size_t n, size_t grain, int width, 
     if (n == 0) return;
     if (grain == 0) grain = 1;
     if (width <= 0 || (pool && width > pool->threads)) width = pool ? pool->threads : 1;
-    pool_job job = {.fn = fn, .arg = arg, .n = n, .grain = grain, .max_joined = width - 1};
+    pool_job job = {.fn = fn,
+                    .arg = arg,
+                    .n = n,
+                    .grain = grain,
+                    .max_joined = width - 1,
+                    .in_operation = in_operation};
     atomic_init(&job.next, 0);
     if (!pool || in_task || width == 1 || n <= grain) {
         run_chunks(&job);

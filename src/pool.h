@@ -28,6 +28,13 @@ void weft_pool_parallel_for(weft_pool *pool, size_t n, size_t grain, int width, 
 /* 1 when the calling thread is running a pool chunk. */
 int weft_pool_in_task(void);
 
+/* A per-thread mark that the thread runs on behalf of a queued operation,
+ * carried to the workers of any parallel_for it issues. The stream sets it
+ * (so a host_fn that would wait for its own operation is refused). Returns
+ * the previous mark. */
+int weft_pool_enter_operation(int entering);
+int weft_pool_in_operation(void);
+
 /* The width used when none is given: WEFT_NUM_THREADS, else online cores. */
 int weft_pool_default_threads(void);
 

@@ -13,6 +13,7 @@ static void program_destroy(weft_program *p)
     for (weft_kernel_entry *k = p->kernels, *next; k; k = next) {
         next = k->next;
         weft_cl_kernel_release(k->kernel);
+        free(k->params);
         free(k->name);
         free(k);
     }
@@ -27,8 +28,13 @@ static void program_destroy(weft_program *p)
 weft_status weft_program_free(weft_program *p)
 {
     if (!p) return WEFT_OK;
-    RETURN_IF(!weft_handle_remove(p), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(p), WEFT_ERR_STATE,
               "weft_program_free: %p is not a live program (freed twice?)", (void *)p);
+    /* Launches still queued use the program's kernels: wait for them. */
+    RETURN_ON_ERROR(weft_stream_wait_held(&p->ctx->stream, &p->pending, "weft_program_free"));
+    if (!weft_handle_remove(p))
+        return weft_error_set(WEFT_ERR_STATE, "weft_program_free: %p freed twice", (void *)p);
+    weft_ctx_count_handles(p->ctx, -1);
     program_destroy(p);
     return WEFT_OK;
 }
@@ -39,6 +45,7 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     RETURN_IF(!ctx || !source || !out, WEFT_ERR_NULL,
               "weft_program_build: context, source or output is NULL");
     *out = NULL;
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_program_build: not a live context");
     weft_program *p = calloc(1, sizeof *p);
     RETURN_IF(!p, WEFT_ERR_NOMEM, "cannot allocate a program");
     p->ctx = ctx;
@@ -50,18 +57,22 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
         return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate a program");
     }
     /* Argument info lets launches check arguments against the signature. */
-    char *full_options = NULL;
+    char *full_options = NULL, *full_source = NULL;
     weft_status st = weft_user_options(options, &full_options);
+    if (st == WEFT_OK) st = weft_user_source(source, full_options, &full_source);
     for (size_t d = 1; d < ctx->ndevices && st == WEFT_OK; d++) {
         if (!ctx->devices[d].info.selected) continue;
-        st = weft_cl_build_for(&ctx->devices[d], source, full_options, &p->per_device[d], &p->log);
+        st = weft_cl_build_for(&ctx->devices[d], full_source, full_options, &p->per_device[d],
+                               &p->log);
     }
     free(full_options);
+    free(full_source);
     /* A failed build still hands back the program: it carries the log. */
     if (weft_handle_add(p) != WEFT_OK) {
         program_destroy(p);
         return WEFT_ERR_NOMEM;
     }
+    weft_ctx_count_handles(ctx, +1);
     *out = p;
     return st;
 }
@@ -69,6 +80,27 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
 const char *weft_program_build_log(const weft_program *p)
 {
     return p && p->log ? p->log : "";
+}
+
+/* A device and the host fallback agree bit for bit only if neither contracts
+ * a*b+c into fma: PoCL does by default, so user sources say FP_CONTRACT OFF
+ * unless the options ask for contraction (-weft-fp-contract, which is taken
+ * out before the compiler sees the options). #line keeps the build log's line
+ * numbers the user's. */
+#define CONTRACT_FLAG "-weft-fp-contract"
+
+weft_status weft_user_source(const char *source, char *options, char **full)
+{
+    char *flag = strstr(options, CONTRACT_FLAG);
+    int contract = flag && (flag == options || flag[-1] == ' ') &&
+                   (flag[strlen(CONTRACT_FLAG)] == '\0' || flag[strlen(CONTRACT_FLAG)] == ' ');
+    if (contract) memset(flag, ' ', strlen(CONTRACT_FLAG));
+    const char *prefix = contract ? "" : "#pragma OPENCL FP_CONTRACT OFF\n#line 1\n";
+    size_t len = strlen(prefix) + strlen(source) + 1;
+    *full = malloc(len);
+    RETURN_IF(!*full, WEFT_ERR_NOMEM, "cannot copy the program source");
+    snprintf(*full, len, "%s%s", prefix, source);
+    return WEFT_OK;
 }
 
 /* User options plus -cl-kernel-arg-info; -I directories are hashed into the

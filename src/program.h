@@ -8,7 +8,10 @@
 typedef struct weft_kernel_entry {
     char *name;
     size_t device;
-    void *kernel; /* cl_kernel */
+    void *kernel;              /* cl_kernel */
+    struct weft_param *params; /* its signature, once asked (launch.h) */
+    size_t nparams;
+    int params_known; /* 0 not asked, 1 known, -1 the platform gives none */
     struct weft_kernel_entry *next;
 } weft_kernel_entry;
 
@@ -18,6 +21,7 @@ struct weft_program {
     char *log;
     pthread_mutex_t lock; /* kernels */
     weft_kernel_entry *kernels;
+    int pending; /* queued or running launches (under the stream lock) */
 };
 
 #endif

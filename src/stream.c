@@ -1,21 +1,76 @@
+/* The stream: operations run in submission order on an executor thread (or
+ * inline on a caller that waits anyway and finds nothing queued). An
+ * asynchronous operation may return with its device work still running; the
+ * completer thread waits for that work in order, then completes the future
+ * and releases the operation's arrays. So the executor only ever enqueues:
+ * launch after launch pipelines on the device queues. */
 #include "stream.h"
 #include "array.h"
+#include "clock.h"
+#include "device.h"
 #include "error.h"
+#include "mem/residency.h"
+#include "pool.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+void weft_stream_waited(weft_stream *s, double t0)
+{
+    atomic_fetch_add(&s->wait_ns, (unsigned long long)((weft_now() - t0) * 1e9));
+}
+
+/* A thread that runs an operation (or a pool chunk of one) must not wait for
+ * operations: they queue behind the one it is running. */
+int weft_stream_in_operation(void)
+{
+    return weft_pool_in_operation();
+}
+
+static void init_sync(weft_stream *s)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->residency, NULL);
+    pthread_cond_init(&s->work_cond, NULL);
+    pthread_cond_init(&s->idle_cond, NULL);
+    pthread_cond_init(&s->inflight_cond, NULL);
+}
 
 weft_status weft_stream_init(weft_stream *s)
 {
     memset(s, 0, sizeof *s);
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->work_cond, NULL);
-    pthread_cond_init(&s->idle_cond, NULL);
+    init_sync(s);
+    return WEFT_OK;
+}
+
+static weft_status run_op(weft_stream *s, weft_op *op)
+{
+    int outer = weft_pool_enter_operation(1);
+    pthread_mutex_lock(&s->residency);
+    weft_status status = op->run(op);
+    pthread_mutex_unlock(&s->residency);
+    weft_pool_enter_operation(outer);
+    return status;
+}
+
+weft_status weft_op_wait_for(weft_op *op, weft_device *dev, size_t ndevices)
+{
+    if (!op->waits) {
+        op->waits = calloc(ndevices, sizeof *op->waits);
+        RETURN_IF(!op->waits, WEFT_ERR_NOMEM, "cannot allocate the operation's device waits");
+    }
+    void *event = NULL;
+    RETURN_ON_ERROR(dev->ops.marker(dev, &event));
+    if (event) op->waits[op->nwaits++] = (weft_op_wait){dev, event};
     return WEFT_OK;
 }
 
 static void op_destroy(weft_op *op)
 {
+    free(op->waits);
+    op->waits = NULL;
     if (op->destroy)
         op->destroy(op);
     else
@@ -26,15 +81,95 @@ static void mark_pending(weft_op *op, int delta)
 {
     for (size_t i = 0; i < op->narrays; i++)
         if (op->arrays[i]) op->arrays[i]->pending += delta;
+    if (op->holds) *op->holds += delta;
 }
 
-/* Called with the lock held; the op has already run. */
-static void finish_op(weft_stream *s, weft_op *op)
+/* Called with the lock held: the op is done, device work included. */
+static void retire(weft_stream *s, weft_op *op, weft_status status, const char *detail)
 {
+    weft_future *f = op->future;
+    if (f && weft_future_complete(f, status, detail) && status != WEFT_OK &&
+        s->unreported == WEFT_OK)
+        s->unreported = status;
     mark_pending(op, -1);
-    s->busy = 0;
     pthread_cond_broadcast(&s->idle_cond);
-    pthread_cond_broadcast(&s->work_cond);
+}
+
+/* In a fork child the stream's threads do not exist, and what they were
+ * running never finishes: fail what the parent had queued or in flight (its
+ * futures complete, its arrays are free again) and start afresh. Locks may
+ * have been held by threads that are gone, so they are made anew. */
+static void adopt_after_fork(weft_stream *s)
+{
+    if (!s->started || s->pid == getpid()) return;
+    init_sync(s);
+    weft_op *lists[3] = {s->running, s->head, s->inflight_head};
+    if (s->running) s->running->next = NULL;
+    s->head = s->tail = s->running = s->inflight_head = s->inflight_tail = NULL;
+    s->busy = s->started = s->stop = s->executor_done = 0;
+    for (int l = 0; l < 3; l++)
+        for (weft_op *op = lists[l], *next; op; op = next) {
+            next = op->next;
+            retire(s, op, WEFT_ERR_STATE,
+                   "the operation was queued in the parent process before fork()");
+            if (op->future) weft_future_drop(op->future);
+            /* Not destroyed: a parent thread may have held its memory mid-use. */
+        }
+}
+
+/* Waits for an op's device work; a failed device's copies of what the op
+ * touched there are lost (the future says so: there is no rerun once the
+ * caller has moved on). */
+static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
+{
+    weft_status status = op->status;
+    for (size_t w = 0; w < op->nwaits; w++) {
+        weft_device *dev = op->waits[w].device;
+        weft_status st = dev->ops.wait(dev, op->waits[w].event);
+        dev->ops.event_release(dev, op->waits[w].event);
+        if (st == WEFT_OK) continue;
+        pthread_mutex_lock(&s->residency);
+        for (size_t i = 0; i < op->narrays; i++)
+            weft_mem_lost(op->arrays[i], dev->index, 0, op->arrays[i]->n);
+        pthread_mutex_unlock(&s->residency);
+        if (status == WEFT_OK) {
+            status = weft_error_set(WEFT_ERR_DEVICE,
+                                    "device %zu failed while running an asynchronous operation "
+                                    "(%s); its results there are lost",
+                                    dev->index, weft_last_error());
+            free(*detail);
+            *detail = strdup(weft_last_error());
+        }
+    }
+    op->nwaits = 0;
+    return status;
+}
+
+static void *completer_main(void *arg)
+{
+    weft_stream *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->inflight_head && !s->executor_done)
+            pthread_cond_wait(&s->inflight_cond, &s->lock);
+        weft_op *op = s->inflight_head;
+        if (!op) break; /* the executor stopped, and nothing is left in flight */
+        pthread_mutex_unlock(&s->lock);
+        char *detail = NULL;
+        weft_status status = await_devices(s, op, &detail);
+        pthread_mutex_lock(&s->lock);
+        s->inflight_head = op->next;
+        if (!s->inflight_head) s->inflight_tail = NULL;
+        weft_future *f = op->future;
+        retire(s, op, status, detail);
+        pthread_mutex_unlock(&s->lock);
+        free(detail);
+        if (f) weft_future_drop(f);
+        op_destroy(op);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
 }
 
 static void *executor_main(void *arg)
@@ -52,58 +187,94 @@ static void *executor_main(void *arg)
         s->head = op->next;
         if (!s->head) s->tail = NULL;
         s->busy = 1;
+        s->running = op;
         pthread_mutex_unlock(&s->lock);
 
         weft_error_clear();
-        weft_status status = op->run(op);
-        const char *detail = weft_last_error();
+        op->status = run_op(s, op);
+        char *detail = op->status != WEFT_OK ? strdup(weft_last_error()) : NULL;
+        if (op->status != WEFT_OK) /* failed: settle its device work now */
+            await_devices(s, op, &detail);
 
         pthread_mutex_lock(&s->lock);
+        s->busy = 0;
+        s->running = NULL;
+        pthread_cond_broadcast(&s->work_cond);
+        if (op->nwaits > 0) { /* the completer finishes it */
+            op->next = NULL;
+            if (s->inflight_tail)
+                s->inflight_tail->next = op;
+            else
+                s->inflight_head = op;
+            s->inflight_tail = op;
+            pthread_cond_signal(&s->inflight_cond);
+            continue;
+        }
         weft_future *f = op->future;
-        /* Complete before releasing the runner slot so waiters see the result. */
-        if (weft_future_complete(f, status, detail) && status != WEFT_OK &&
-            s->unreported == WEFT_OK)
-            s->unreported = status;
-        finish_op(s, op);
+        retire(s, op, op->status, detail);
         pthread_mutex_unlock(&s->lock);
+        free(detail);
         weft_future_drop(f);
         op_destroy(op);
         pthread_mutex_lock(&s->lock);
     }
+    s->executor_done = 1;
+    pthread_cond_broadcast(&s->inflight_cond);
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
+static weft_status start_threads(weft_stream *s)
+{
+    if (s->started) return WEFT_OK;
+    RETURN_IF(pthread_create(&s->thread, NULL, executor_main, s) != 0, WEFT_ERR_THREAD,
+              "cannot start the stream executor thread");
+    if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {
+        s->stop = 1;
+        pthread_cond_broadcast(&s->work_cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+        pthread_mutex_lock(&s->lock);
+        s->stop = s->executor_done = 0;
+        return weft_error_set(WEFT_ERR_THREAD, "cannot start the stream completer thread");
+    }
+    s->started = 1;
+    s->pid = getpid();
+    return WEFT_OK;
+}
+
 weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future)
 {
+    adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     if (!future && !s->busy && s->head == NULL) {
-        /* Nothing ahead of it: run here, saving a thread handoff per call. */
+        /* Nothing ahead of it: run here, saving a thread handoff per call. A
+         * synchronous op finishes its device work itself (op->future NULL). */
         s->busy = 1;
+        s->running = op;
         mark_pending(op, +1);
         pthread_mutex_unlock(&s->lock);
-        weft_status status = op->run(op);
+        weft_status status = run_op(s, op);
         pthread_mutex_lock(&s->lock);
-        finish_op(s, op);
+        s->busy = 0;
+        s->running = NULL;
+        mark_pending(op, -1);
+        pthread_cond_broadcast(&s->idle_cond);
+        pthread_cond_broadcast(&s->work_cond);
         pthread_mutex_unlock(&s->lock);
         op_destroy(op);
         return status;
     }
     weft_future *f = weft_future_create(2, s); /* one for the stream, one for the waiter */
-    if (!f) {
+    weft_status st = f ? start_threads(s) : WEFT_ERR_NOMEM;
+    if (st != WEFT_OK) {
         pthread_mutex_unlock(&s->lock);
-        op_destroy(op);
-        return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate a future");
-    }
-    if (!s->started) {
-        if (pthread_create(&s->thread, NULL, executor_main, s) != 0) {
-            pthread_mutex_unlock(&s->lock);
+        if (f) {
             weft_future_drop(f);
             weft_future_drop(f);
-            op_destroy(op);
-            return weft_error_set(WEFT_ERR_THREAD, "cannot start the stream executor thread");
         }
-        s->started = 1;
+        op_destroy(op);
+        return st == WEFT_ERR_NOMEM ? weft_error_set(st, "cannot allocate a future") : st;
     }
     op->future = f;
     op->next = NULL;
@@ -120,6 +291,12 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
         *future = f;
         return WEFT_OK;
     }
+    if (weft_stream_in_operation()) { /* waiting here would wait for ourselves */
+        weft_future_release(f);
+        return weft_error_set(WEFT_ERR_STATE,
+                              "a blocking call from inside a running operation (a host_fn) "
+                              "cannot wait for operations queued behind it; pass a future");
+    }
     weft_status status = weft_future_wait(f);
     weft_future_release(f);
     return status;
@@ -132,19 +309,44 @@ void weft_stream_unreported(weft_stream *s, weft_status status)
     pthread_mutex_unlock(&s->lock);
 }
 
-void weft_stream_wait_array(weft_stream *s, weft_array *array)
+weft_status weft_stream_wait_held(weft_stream *s, int *counter, const char *what)
 {
+    adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
-    while (array->pending > 0)
-        pthread_cond_wait(&s->idle_cond, &s->lock);
+    if (*counter > 0 && weft_stream_in_operation()) {
+        pthread_mutex_unlock(&s->lock);
+        return weft_error_set(WEFT_ERR_STATE,
+                              "%s: called from inside a running operation (a host_fn) on data "
+                              "that operation or one queued behind it uses: it would wait for "
+                              "itself",
+                              what);
+    }
+    if (*counter > 0) {
+        double t0 = weft_now();
+        while (*counter > 0)
+            pthread_cond_wait(&s->idle_cond, &s->lock);
+        weft_stream_waited(s, t0);
+    }
     pthread_mutex_unlock(&s->lock);
+    return WEFT_OK;
+}
+
+weft_status weft_stream_wait_array(weft_stream *s, weft_array *array, const char *what)
+{
+    return weft_stream_wait_held(s, &array->pending, what);
 }
 
 weft_status weft_stream_finish(weft_stream *s)
 {
+    adopt_after_fork(s);
+    if (weft_stream_in_operation())
+        return weft_error_set(WEFT_ERR_STATE, "weft_ctx_finish: called from inside a running "
+                                              "operation (a host_fn): it would wait for itself");
     pthread_mutex_lock(&s->lock);
-    while (s->head || s->busy)
+    double t0 = weft_now();
+    while (s->head || s->busy || s->inflight_head)
         pthread_cond_wait(&s->idle_cond, &s->lock);
+    weft_stream_waited(s, t0);
     weft_status status = s->unreported;
     s->unreported = WEFT_OK;
     pthread_mutex_unlock(&s->lock);
@@ -155,13 +357,20 @@ weft_status weft_stream_finish(weft_stream *s)
 
 void weft_stream_destroy(weft_stream *s)
 {
+    adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     s->stop = 1;
     pthread_cond_broadcast(&s->work_cond);
+    pthread_cond_broadcast(&s->inflight_cond);
     int started = s->started;
     pthread_mutex_unlock(&s->lock);
-    if (started) pthread_join(s->thread, NULL);
+    if (started) { /* the executor runs what is queued; the completer drains the rest */
+        pthread_join(s->thread, NULL);
+        pthread_join(s->completer, NULL);
+    }
     pthread_cond_destroy(&s->work_cond);
     pthread_cond_destroy(&s->idle_cond);
+    pthread_cond_destroy(&s->inflight_cond);
+    pthread_mutex_destroy(&s->residency);
     pthread_mutex_destroy(&s->lock);
 }

@@ -7,8 +7,17 @@
 #include "weft.h"
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #define WEFT_OP_MAX_ARRAYS 16
+
+typedef struct weft_device weft_device;
+
+/* Device work an operation left running: it completes when every event has. */
+typedef struct weft_op_wait {
+    weft_device *device;
+    void *event;
+} weft_op_wait;
 
 typedef struct weft_op weft_op;
 struct weft_op {
@@ -17,6 +26,13 @@ struct weft_op {
     weft_ctx *ctx;
     weft_array *arrays[WEFT_OP_MAX_ARRAYS]; /* arrays it reads or writes */
     size_t narrays;
+    int *holds; /* another use count it keeps up while queued (a program's), or NULL */
+    /* Asynchronous operations (those with a future) may return from run with
+     * their device work still running, listed here; the stream's completer
+     * waits for it, then completes the future. */
+    weft_op_wait *waits;
+    size_t nwaits;
+    weft_status status;
     weft_future *future;
     weft_op *next;
 };
@@ -26,21 +42,47 @@ typedef struct weft_stream {
     pthread_cond_t work_cond; /* an op was queued, the runner went idle, or stop */
     pthread_cond_t idle_cond; /* an op finished */
     weft_op *head, *tail;
+    weft_op *inflight_head, *inflight_tail; /* ran, device work pending (completer) */
+    pthread_cond_t inflight_cond;
+    pthread_t completer;
+    /* Held while an op runs, and while the completer accounts for a failed
+     * device: the two must not change an array's residency at once. */
+    pthread_mutex_t residency;
     int busy; /* an op is running (on the executor or inline) */
-    int started, stop;
+    weft_op *running;
+    int started, stop, executor_done;
+    pid_t pid; /* of the process that started the executor: a fork child has none */
     pthread_t thread;
-    weft_status unreported; /* first failure whose future was released unread */
+    weft_status unreported;             /* first failure whose future was released unread */
+    _Atomic unsigned long long wait_ns; /* callers blocked in waits (the ledger) */
 } weft_stream;
 
 weft_status weft_stream_init(weft_stream *stream);
 /* Runs what is queued, then stops the executor. */
 void weft_stream_destroy(weft_stream *stream);
+/* Lets run() of an op know whether it may leave device work running. */
+static inline int weft_op_async(const weft_op *op)
+{
+    return op->future != NULL;
+}
+/* Appends dev's marker event to op's waits (op owns the event). */
+weft_status weft_op_wait_for(weft_op *op, weft_device *dev, size_t ndevices);
+
 /* Takes ownership of op (destroyed even on failure). future NULL: waits and
  * returns the op's status; else hands back a future and returns WEFT_OK. */
 weft_status weft_stream_submit(weft_stream *stream, weft_op *op, weft_future **future);
-/* Blocks until no queued or running op uses the array. */
-void weft_stream_wait_array(weft_stream *stream, weft_array *array);
+/* Blocks until no queued or running op uses the array. WEFT_ERR_STATE when
+ * called from inside a running operation (a host_fn) while the array is in
+ * use: that wait could never end. `what` names the caller in the error. */
+weft_status weft_stream_wait_array(weft_stream *stream, weft_array *array, const char *what);
+/* Blocks until *counter (an op's `holds`) drops to 0; the same rule. */
+weft_status weft_stream_wait_held(weft_stream *stream, int *counter, const char *what);
+/* 1 on a thread that is running an operation (or a pool chunk of one). */
+int weft_stream_in_operation(void);
 weft_status weft_stream_finish(weft_stream *stream);
+
+/* Adds the time since t0 (weft_now) to the stream's wait total. */
+void weft_stream_waited(weft_stream *stream, double t0);
 
 /* Futures (future.c) */
 weft_future *weft_future_create(int refs, weft_stream *stream);

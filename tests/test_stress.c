@@ -64,7 +64,7 @@ static void drain_one(void)
 }
 
 static const char bump_source[] = "__kernel void bump(__global float *y, const float by)\n"
-                                  "{ y[get_global_id(0) - get_global_offset(0)] += by; }\n";
+                                  "{ y[get_global_id(0)] += by; }\n";
 static weft_program *bump;
 
 static void bump_host(const weft_host_call *call)

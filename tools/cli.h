@@ -42,8 +42,8 @@ typedef struct cli_argspec {
     int count_is_range;
     size_t halo;
     cli_fill fill;
-    double constant; /* FILL_CONST, and scalars */
-    char path[1024]; /* FILL_FILE */
+    weft_value value; /* FILL_CONST, and scalars: in the dtype, checked to fit */
+    char path[1024];  /* FILL_FILE */
     size_t local_bytes;
 } cli_argspec;
 
@@ -53,5 +53,7 @@ typedef struct cli_argspec {
 int cli_parse_argspec(const char *text, cli_argspec *spec, char *err, size_t errcap);
 /* "N[,M[,K]]" into a range; 0 on a malformed or zero size. */
 int cli_parse_range(const char *text, size_t size[3], unsigned *dims);
+/* The product of the sizes into *items; 0 when it overflows a size_t. */
+int cli_range_items(const size_t size[3], unsigned dims, size_t *items);
 
 #endif

@@ -93,6 +93,14 @@ int cmd_demo(size_t n)
            t_loop[REPS / 2] / t_weft[REPS / 2], REPS);
     weft_array_free(xa);
     weft_array_free(ya);
+    weft_stats ledger;
+    if (weft_ctx_stats(ctx, &ledger) == WEFT_OK)
+        printf("ledger: %.1f MB to devices, %.1f MB back, %.1f MB between devices, %llu kernel "
+               "launches, %llu tasks, %llu pieces rerun on the pool\n",
+               (double)ledger.bytes_to_device * 1e-6, (double)ledger.bytes_to_host * 1e-6,
+               (double)ledger.bytes_device_to_device * 1e-6,
+               (unsigned long long)ledger.kernel_launches, (unsigned long long)ledger.tasks,
+               (unsigned long long)ledger.pieces_rerun);
     weft_ctx_free(ctx);
     free(x);
     free(y);

@@ -19,7 +19,7 @@ static const char arith_source[] =
     "  e = a + (T)4, f = a + (T)5, g = a + (T)6, h = a + (T)7;\\\n"
     "  for (int i = 0; i < 64; i++) { a = a * m + k; b = b * m + k; c = c * m + k;\\\n"
     "    d = d * m + k; e = e * m + k; f = f * m + k; g = g * m + k; h = h * m + k; }\\\n"
-    "  out[get_global_id(0) - get_global_offset(0)] = a + b + c + d + e + f + g + h;\n"
+    "  out[get_global_id(0)] = a + b + c + d + e + f + g + h;\n"
     "__kernel void f32(__global float *out, const float m, const float k) { BODY(float) }\n"
     "__kernel void f64(__global double *out, const double m, const double k) { BODY(double) }\n"
     "__kernel void i32(__global int *out, const int m, const int k) { BODY(int) }\n"

@@ -32,6 +32,7 @@ typedef struct device_result {
     int cache_hit;
     double kernel[4], wall[4]; /* median, min, max, spread (max/min - 1) */
     void *outputs[MAX_ARGS];   /* array contents after one run from the inputs */
+    weft_stats ledger;         /* what the context moved and launched, all runs */
 } device_result;
 
 static void usage(FILE *out)
@@ -160,6 +161,13 @@ static int parse_opts(int argc, char **argv, run_opts *o)
                 "weft run: FILE.cl, --kernel and --range are required (see weft run --help)\n");
         return 0;
     }
+    size_t items;
+    if (!cli_range_items(o->range, o->dims, &items)) {
+        fprintf(
+            stderr, "weft run: --range overflows: %zu x %zu x %zu work-items is more than %zu\n",
+            o->range[0], o->dims > 1 ? o->range[1] : 1, o->dims > 2 ? o->range[2] : 1, SIZE_MAX);
+        return 0;
+    }
     if (o->local_dims && o->local_dims != o->dims) {
         fprintf(stderr, "weft run: --local has %u sizes, --range %u\n", o->local_dims, o->dims);
         return 0;
@@ -175,9 +183,8 @@ static int parse_opts(int argc, char **argv, run_opts *o)
 
 static size_t range_items(const run_opts *o)
 {
-    size_t n = 1;
-    for (unsigned d = 0; d < o->dims; d++)
-        n *= o->range[d];
+    size_t n = 0;
+    cli_range_items(o->range, o->dims, &n); /* checked in parse_opts */
     return n;
 }
 
@@ -201,48 +208,28 @@ static int fill_buffer(const cli_argspec *s, void *data, size_t n)
     }
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < n; i++) {
-        double v = 0;
-        if (s->fill == FILL_CONST) v = s->constant;
-        if (s->fill == FILL_RAMP) v = (double)i;
+        unsigned char *p = (unsigned char *)data + i * elem;
+        if (s->fill == FILL_CONST) { /* every member of the value starts at its first byte */
+            memcpy(p, &s->value, elem);
+            continue;
+        }
+        /* Ramps and random integers wrap in the dtype (converting a double
+         * out of an integer's range would be undefined). */
+        uint64_t whole = (uint64_t)i;
+        double v = (double)i;
         if (s->fill == FILL_RANDOM) {
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
             v = (double)(seed >> 11) / 9007199254740992.0;
-            if (s->dtype != WEFT_F32 && s->dtype != WEFT_F64) v = (double)(seed >> 40);
+            whole = seed >> 40;
         }
-        unsigned char *p = (unsigned char *)data + i * elem;
-        switch (s->dtype) {
-        case WEFT_F32: {
-            float f = (float)v;
-            memcpy(p, &f, 4);
-            break;
-        }
-        case WEFT_F64:
-            memcpy(p, &v, 8);
-            break;
-        case WEFT_I32: {
-            int32_t x = (int32_t)v;
-            memcpy(p, &x, 4);
-            break;
-        }
-        case WEFT_U32: {
-            uint32_t x = (uint32_t)v;
-            memcpy(p, &x, 4);
-            break;
-        }
-        case WEFT_I64: {
-            int64_t x = (int64_t)v;
-            memcpy(p, &x, 8);
-            break;
-        }
-        case WEFT_U64: {
-            uint64_t x = (uint64_t)v;
-            memcpy(p, &x, 8);
-            break;
-        }
-        default:
-            *p = (uint8_t)v;
-            break;
-        }
+        if (s->fill == FILL_ZEROS) v = 0, whole = 0;
+        weft_value value;
+        if (s->dtype == WEFT_F32) value.f32 = (float)v;
+        if (s->dtype == WEFT_F64) value.f64 = v;
+        if (s->dtype == WEFT_I32 || s->dtype == WEFT_U32) value.u32 = (uint32_t)whole;
+        if (s->dtype == WEFT_I64 || s->dtype == WEFT_U64) value.u64 = whole;
+        if (s->dtype == WEFT_U8) value.u8 = (uint8_t)whole;
+        memcpy(p, &value, elem);
     }
     return 1;
 }
@@ -294,29 +281,7 @@ static int run_on(const run_opts *o, const char *source, size_t device, device_r
         }
         if (s->kind == WEFT_ARG_SCALAR) {
             weft_arg a = {WEFT_ARG_SCALAR, NULL, 0, s->dtype, {0}, 0};
-            switch (s->dtype) {
-            case WEFT_F32:
-                a.value.f32 = (float)s->constant;
-                break;
-            case WEFT_F64:
-                a.value.f64 = s->constant;
-                break;
-            case WEFT_I32:
-                a.value.i32 = (int32_t)s->constant;
-                break;
-            case WEFT_U32:
-                a.value.u32 = (uint32_t)s->constant;
-                break;
-            case WEFT_I64:
-                a.value.i64 = (int64_t)s->constant;
-                break;
-            case WEFT_U64:
-                a.value.u64 = (uint64_t)s->constant;
-                break;
-            default:
-                a.value.u8 = (uint8_t)s->constant;
-                break;
-            }
+            a.value = s->value; /* parsed in the dtype, checked to fit */
             args[k] = a;
             continue;
         }
@@ -365,6 +330,7 @@ static int run_on(const run_opts *o, const char *source, size_t device, device_r
     stats(kt, o->repeat, r->kernel);
     stats(wt, o->repeat, r->wall);
 done:
+    weft_ctx_stats(ctx, &r->ledger);
     for (size_t k = 0; k < o->nargs; k++)
         weft_array_free(arrays[k]);
     weft_program_free(prog);
@@ -410,7 +376,14 @@ static void print_result(const run_opts *o, const device_result *r, int first)
             printf(", \"gb_per_s\": %.3f", o->bytes_per_item * items / t * 1e-9);
         if (o->flops_per_item > 0)
             printf(", \"gflop_per_s\": %.3f", o->flops_per_item * items / t * 1e-9);
-        printf("}");
+        printf(", \"ledger\": {\"bytes_to_device\": %llu, \"bytes_to_host\": %llu, "
+               "\"bytes_device_to_device\": %llu, \"kernel_launches\": %llu, \"tasks\": %llu, "
+               "\"pieces_rerun\": %llu, \"wait_s\": %.6f}}",
+               (unsigned long long)r->ledger.bytes_to_device,
+               (unsigned long long)r->ledger.bytes_to_host,
+               (unsigned long long)r->ledger.bytes_device_to_device,
+               (unsigned long long)r->ledger.kernel_launches, (unsigned long long)r->ledger.tasks,
+               (unsigned long long)r->ledger.pieces_rerun, r->ledger.wait_seconds);
         return;
     }
     printf("device %zu: %s\n  build %.1f ms (%s)\n", r->device, r->name, r->build_seconds * 1e3,
@@ -421,6 +394,10 @@ static void print_result(const run_opts *o, const device_result *r, int first)
            r->wall[1] * 1e6, r->wall[2] * 1e6, r->wall[3] * 100);
     if (o->bytes_per_item > 0) printf("  %.2f GB/s\n", o->bytes_per_item * items / t * 1e-9);
     if (o->flops_per_item > 0) printf("  %.2f GFLOP/s\n", o->flops_per_item * items / t * 1e-9);
+    printf("  moved %.3f MB to the device, %.3f MB back, %.3f MB between devices; %llu launches\n",
+           (double)r->ledger.bytes_to_device * 1e-6, (double)r->ledger.bytes_to_host * 1e-6,
+           (double)r->ledger.bytes_device_to_device * 1e-6,
+           (unsigned long long)r->ledger.kernel_launches);
 }
 
 int cmd_run(int argc, char **argv)

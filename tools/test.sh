@@ -59,14 +59,14 @@ for s in $stages; do
         norand=""
         setarch "$(uname -m)" -R true 2>/dev/null && norand="setarch $(uname -m) -R"
         (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \
-            ctest -j"$jobs" -L nocl -R 'pool|futures|stress|launch|expr|reduce|ops' \
+            ctest -j"$jobs" -L nocl -R 'pool|futures|stress|launch|expr|reduce|ops|ctx_adversarial|alias' \
             --output-on-failure --timeout 600)
         ;;
     fuzz)
         stage "fuzzing, ${FUZZ_SECONDS}s per target"
         CC=clang configure build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_FUZZ=ON \
             -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF
-        for target in expr cache argspec; do
+        for target in expr cache argspec devices; do
             corpus=build-fuzz/corpus-$target
             rm -rf "$corpus" && mkdir -p "$corpus" && cp tests/fuzz/corpus/$target/* "$corpus"/
             (cd build-fuzz && OCL_ICD_VENDORS=/nonexistent ./tests/fuzz/fuzz_$target \

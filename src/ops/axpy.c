@@ -1,4 +1,5 @@
 /* weft_axpy: y = a*x + y over partitioned f32/f64 arrays. */
+#include "../alias.h"
 #include "../error.h"
 #include "dispatch.h"
 
@@ -26,6 +27,7 @@ static weft_status axpy_chunk(void *op, weft_device *dev, const weft_view *views
 static weft_status axpy_run(weft_op *base)
 {
     weft_dispatch d = {.ctx = base->ctx,
+                       .async = weft_op_async(base) ? base : NULL,
                        .arrays = {base->arrays[0], base->arrays[1]},
                        .narrays = 2,
                        .reads = 3,
@@ -47,6 +49,7 @@ weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, wef
               WEFT_ERR_DTYPE, "weft_axpy: needs two f32 or two f64 arrays, got %s and %s",
               weft_dtype_name(x->dtype), weft_dtype_name(y->dtype));
     RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_axpy: x has %zu elements, y has %zu", x->n, y->n);
+    RETURN_ON_ERROR(weft_alias_check("weft_axpy", x, "x", y, "y"));
     axpy_op *op = calloc(1, sizeof *op);
     RETURN_IF(!op, WEFT_ERR_NOMEM, "weft_axpy: cannot allocate the operation");
     op->base = (weft_op){.run = axpy_run, .ctx = ctx, .arrays = {x, y}, .narrays = 2};

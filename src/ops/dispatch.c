@@ -1,5 +1,6 @@
 #include "dispatch.h"
 #include "../error.h"
+#include "../mem/residency.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,56 +14,72 @@ enum chunk_state {
 
 typedef struct chunk_run {
     enum chunk_state state;
-    unsigned host_was_valid; /* bit i: arrays[i]'s host copy was current before */
 } chunk_run;
 
-static void views_at(const weft_dispatch *d, size_t c, int on_device, weft_view *views)
+static const weft_chunk *chunk_at(const weft_dispatch *d, size_t c)
 {
+    return &d->arrays[0]->chunks[c];
+}
+
+/* Views of chunk c on dev, each array made current there if the primitive
+ * reads it: only stale copies move. */
+static weft_status acquire(const weft_dispatch *d, size_t c, size_t dev, weft_view *views)
+{
+    const weft_chunk *ch = chunk_at(d, c);
     for (size_t i = 0; i < d->narrays; i++) {
-        const weft_chunk *ch = &d->arrays[i]->chunks[c];
-        views[i].host = weft_array_host_at(d->arrays[i], ch->begin);
-        views[i].buffer = on_device ? ch->buffer : NULL;
+        RETURN_ON_ERROR(
+            weft_mem_view(d->arrays[i], dev, ch->begin, ch->begin + ch->count, &views[i]));
+        if (d->reads & (1u << i))
+            RETURN_ON_ERROR(
+                weft_mem_make_current(d->arrays[i], dev, ch->begin, ch->begin + ch->count));
     }
+    return WEFT_OK;
+}
+
+static weft_status wrote(const weft_dispatch *d, size_t c, size_t dev)
+{
+    const weft_chunk *ch = chunk_at(d, c);
+    for (size_t i = 0; i < d->narrays; i++)
+        if (d->writes & (1u << i))
+            RETURN_ON_ERROR(weft_mem_wrote(d->arrays[i], dev, ch->begin, ch->begin + ch->count));
+    return WEFT_OK;
 }
 
 static weft_status launch_on_device(const weft_dispatch *d, size_t c, weft_device *dev)
 {
     weft_view views[WEFT_OP_MAX_ARRAYS];
-    for (size_t i = 0; i < d->narrays; i++)
-        RETURN_ON_ERROR(weft_array_chunk_to_device(d->arrays[i], c));
-    views_at(d, c, 1, views);
-    const weft_chunk *ch = &d->arrays[0]->chunks[c];
+    RETURN_ON_ERROR(acquire(d, c, dev->index, views));
+    const weft_chunk *ch = chunk_at(d, c);
+    weft_stat_add(d->ctx, WEFT_STAT_TASKS, 1);
     return d->run(d->op, dev, views, ch->begin, ch->count);
 }
 
 static weft_status run_on_host(const weft_dispatch *d, size_t c)
 {
-    const weft_chunk *ch = &d->arrays[0]->chunks[c];
-    for (size_t i = 0; i < d->narrays; i++)
-        if (d->reads & (1u << i))
-            RETURN_ON_ERROR(weft_array_to_host(d->arrays[i], ch->begin, ch->begin + ch->count));
     weft_view views[WEFT_OP_MAX_ARRAYS];
-    views_at(d, c, 0, views);
-    weft_device *host = &d->ctx->devices[0];
-    RETURN_ON_ERROR(d->run(d->op, host, views, ch->begin, ch->count));
-    for (size_t i = 0; i < d->narrays; i++)
-        if (d->writes & (1u << i))
-            weft_array_host_wrote(d->arrays[i], ch->begin, ch->begin + ch->count);
-    return WEFT_OK;
+    RETURN_ON_ERROR(acquire(d, c, 0, views));
+    const weft_chunk *ch = chunk_at(d, c);
+    weft_stat_add(d->ctx, WEFT_STAT_TASKS, 1);
+    RETURN_ON_ERROR(d->run(d->op, &d->ctx->devices[0], views, ch->begin, ch->count));
+    return wrote(d, c, 0);
 }
 
-/* A chunk whose device failed after its kernel may have run can be redone on
- * the host only if no array it updates in place lost its pre-operation values. */
-static int safe_to_rerun(const weft_dispatch *d, size_t c, const chunk_run *r)
+/* A device failed after its kernel may have run. Its copies of what it was
+ * writing are lost; the chunk can be redone on the host only if no array it
+ * updates in place was written in host memory itself (zero-copy), and every
+ * input is still current somewhere (residency checks that when it re-reads). */
+static int lose_and_check(const weft_dispatch *d, size_t c, const weft_device *dev)
 {
-    if (r->state != FAILED_LATE) return 1;
+    const weft_chunk *ch = chunk_at(d, c);
+    int safe = 1;
     for (size_t i = 0; i < d->narrays; i++) {
         unsigned bit = 1u << i;
-        if ((d->writes & bit) && (d->reads & bit) &&
-            (d->arrays[i]->chunks[c].zero_copy || !(r->host_was_valid & bit)))
-            return 0;
+        if (!(d->writes & bit)) continue;
+        int host_damaged =
+            weft_mem_lost(d->arrays[i], dev->index, ch->begin, ch->begin + ch->count);
+        if (host_damaged && (d->reads & bit)) safe = 0;
     }
-    return 1;
+    return safe;
 }
 
 static void report(const weft_dispatch *d, const chunk_run *runs)
@@ -106,20 +123,33 @@ static int same_split(const weft_dispatch *d)
     return 1;
 }
 
+static weft_status leave_running(const weft_dispatch *d, weft_device *dev, chunk_run *runs)
+{
+    size_t before = d->async->nwaits;
+    RETURN_ON_ERROR(weft_op_wait_for(d->async, dev, d->ctx->ndevices));
+    void *event = d->async->nwaits > before ? d->async->waits[before].event : NULL;
+    for (size_t i = 0; i < d->narrays; i++)
+        weft_mem_busy(d->arrays[i], dev->index, event);
+    const weft_array *a0 = d->arrays[0];
+    for (size_t c = 0; c < a0->nchunks; c++)
+        if (a0->chunks[c].device == dev->index && runs[c].state == LAUNCHED)
+            RETURN_ON_ERROR(wrote(d, c, dev->index));
+    return WEFT_OK;
+}
+
 /* The rare case above runs on the pool over the whole range: correct, slower. */
 static weft_status run_all_on_host(const weft_dispatch *d)
 {
     size_t n = d->arrays[0]->n;
     weft_view views[WEFT_OP_MAX_ARRAYS];
     for (size_t i = 0; i < d->narrays; i++) {
-        if (d->reads & (1u << i)) RETURN_ON_ERROR(weft_array_to_host(d->arrays[i], 0, n));
-        if ((d->writes & (1u << i)) && !(d->reads & (1u << i)))
-            RETURN_ON_ERROR(weft_array_to_host(d->arrays[i], 0, n)); /* keep what is not written */
-        views[i] = (weft_view){d->arrays[i]->host, NULL};
+        RETURN_ON_ERROR(weft_mem_view(d->arrays[i], 0, 0, n, &views[i]));
+        if (d->reads & (1u << i)) RETURN_ON_ERROR(weft_mem_make_current(d->arrays[i], 0, 0, n));
     }
+    weft_stat_add(d->ctx, WEFT_STAT_TASKS, 1);
     RETURN_ON_ERROR(d->run(d->op, &d->ctx->devices[0], views, 0, n));
     for (size_t i = 0; i < d->narrays; i++)
-        if (d->writes & (1u << i)) weft_array_host_wrote(d->arrays[i], 0, n);
+        if (d->writes & (1u << i)) RETURN_ON_ERROR(weft_mem_wrote(d->arrays[i], 0, 0, n));
     weft_piece_report whole = {0, 0, n, 0};
     weft_ctx_set_pieces(d->ctx, &whole, 1);
     return WEFT_OK;
@@ -146,11 +176,9 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     /* 1. Enqueue every device chunk, so devices work while the host does. */
     for (size_t c = 0; c < nchunks; c++) {
         weft_device *dev = &ctx->devices[a0->chunks[c].device];
-        for (size_t i = 0; i < d->narrays; i++)
-            if (d->arrays[i]->chunks[c].host_valid) runs[c].host_was_valid |= 1u << i;
         if (weft_device_is_host(dev) || !d->native(dev, d->op)) continue;
-        /* Even a failed launch may have queued transfers that read host
-         * memory: the device is finished below either way. */
+        /* Even a failed launch may have queued work: the device is waited
+         * for below either way. */
         used[dev->index] = 1;
         if (launch_on_device(d, c, dev) == WEFT_OK) {
             runs[c].state = LAUNCHED;
@@ -165,10 +193,14 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     /* 2. Host chunks. */
     for (size_t c = 0; c < nchunks; c++)
         if (runs[c].state == ON_HOST) GOTO_ERROR_ON(run_on_host(d, c));
-    /* 3. Wait for the devices; a failure condemns every chunk it ran. */
+    /* 3. Wait for the devices; a failure condemns every chunk it ran. An
+     * asynchronous op instead leaves a marker per device to the stream, and
+     * its outputs are current there from now on (later work on the same
+     * queue runs after it; anyone else waits for the marker). */
     for (size_t dev_index = 1; dev_index < ctx->ndevices; dev_index++) {
         if (!used[dev_index]) continue;
         weft_device *dev = &ctx->devices[dev_index];
+        if (d->async && leave_running(d, dev, runs) == WEFT_OK) continue;
         int ok = dev->ops.finish(dev) == WEFT_OK;
         if (!ok)
             weft_log(&ctx->log, WEFT_LOG_WARN,
@@ -176,40 +208,27 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
                      weft_last_error());
         for (size_t c = 0; c < nchunks; c++) {
             if (a0->chunks[c].device != dev_index) continue;
-            if (!ok) /* its copies are suspect; the host's, where current, win */
-                for (size_t i = 0; i < d->narrays; i++)
-                    if (d->arrays[i]->chunks[c].host_valid)
-                        d->arrays[i]->chunks[c].device_valid = 0;
             if (runs[c].state != LAUNCHED) continue;
-            if (!ok) {
-                runs[c].state = FAILED_LATE;
-                continue;
-            }
-            for (size_t i = 0; i < d->narrays; i++) {
-                if (!(d->writes & (1u << i))) continue;
-                d->arrays[i]->chunks[c].device_valid = 1;
-                d->arrays[i]->chunks[c].host_valid = 0;
-            }
+            if (ok)
+                GOTO_ERROR_ON(wrote(d, c, dev_index));
+            else /* redone on the host below, if that is still possible */
+                runs[c].state = lose_and_check(d, c, dev) ? FAILED_EARLY : FAILED_LATE;
         }
     }
     /* 4. Rerun what the devices could not do. */
     for (size_t c = 0; c < nchunks; c++) {
         if (runs[c].state != FAILED_EARLY && runs[c].state != FAILED_LATE) continue;
         const weft_chunk *ch = &a0->chunks[c];
-        GOTO_ERROR_IF(!safe_to_rerun(d, c, &runs[c]), WEFT_ERR_DEVICE,
+        GOTO_ERROR_IF(runs[c].state == FAILED_LATE, WEFT_ERR_DEVICE,
                       "device %zu failed after it may have updated elements [%zu, %zu) in place; "
                       "their previous values are gone, so the host cannot redo them",
                       ch->device, ch->begin, ch->begin + ch->count);
-        for (size_t i = 0; i < d->narrays; i++)
-            if (runs[c].state == FAILED_LATE && (runs[c].host_was_valid & (1u << i)))
-                d->arrays[i]->chunks[c].host_valid = 1;
+        weft_stat_add(ctx, WEFT_STAT_RERUNS, 1);
         st = run_on_host(d, c);
         GOTO_ERROR_IF(
             st != WEFT_OK, WEFT_ERR_DEVICE,
             "device %zu failed and rerunning elements [%zu, %zu) on the host failed too: %s",
             ch->device, ch->begin, ch->begin + ch->count, weft_last_error());
-        for (size_t i = 0; i < d->narrays; i++)
-            if (d->writes & (1u << i)) d->arrays[i]->chunks[c].device_valid = 0;
     }
     report(d, runs);
 error:

@@ -11,6 +11,9 @@ typedef struct weft_dispatch {
     weft_array *arrays[WEFT_OP_MAX_ARRAYS]; /* equal size and element size */
     size_t narrays;
     unsigned reads, writes; /* bit i: the primitive reads / writes arrays[i] */
+    /* Set: the operation may return with device work running (its result is
+     * all in arrays), handed to the stream through base's waits. */
+    weft_op *async;
     /* Does dev run this primitive natively (else its chunks run on the host)? */
     int (*native)(const weft_device *dev, void *op);
     /* Runs (or enqueues) the primitive on count elements from index begin. */

@@ -1,4 +1,5 @@
 /* weft_map: element-wise statements over partitioned arrays. */
+#include "../alias.h"
 #include "../error.h"
 #include "dispatch.h"
 #include "expr_op.h"
@@ -34,6 +35,7 @@ static weft_status map_run(weft_op *base)
     const weft_expr *e = m->compiled->expr;
     weft_dispatch d = {.ctx = base->ctx,
                        .narrays = base->narrays,
+                       .async = weft_op_async(base) ? base : NULL,
                        .native = map_native,
                        .run = map_chunk,
                        .op = m};
@@ -66,6 +68,10 @@ weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *bin
         RETURN_IF(binds[b].array->n != first->n, WEFT_ERR_SIZE,
                   "%s: \"%s\" has %zu elements, the first array has %zu", what, binds[b].name,
                   binds[b].array->n, first->n);
+        for (size_t c = 0; c < b; c++)
+            if (binds[c].array)
+                RETURN_ON_ERROR(weft_alias_check(what, binds[c].array, binds[c].name,
+                                                 binds[b].array, binds[b].name));
         for (size_t k = 0; k < base->narrays && view_of_bind[b] < 0; k++)
             if (base->arrays[k] == binds[b].array) view_of_bind[b] = (int)k;
         if (view_of_bind[b] < 0) {

@@ -1,6 +1,7 @@
 /* weft_scan: inclusive or exclusive prefix sums, minima and maxima, in two
  * passes over fixed blocks, with block carries folded on the host in index
  * order between them (so pieces on different devices carry into each other). */
+#include "../alias.h"
 #include "../error.h"
 #include "dispatch.h"
 #include "expr_op.h"
@@ -93,6 +94,7 @@ weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_arra
     RETURN_IF(x->dtype != y->dtype, WEFT_ERR_DTYPE, "weft_scan: x is %s but y is %s",
               weft_dtype_name(x->dtype), weft_dtype_name(y->dtype));
     RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_scan: x has %zu elements, y has %zu", x->n, y->n);
+    RETURN_ON_ERROR(weft_alias_check("weft_scan", x, "x", y, "y"));
     scan_op *s = calloc(1, sizeof *s);
     RETURN_IF(!s, WEFT_ERR_NOMEM, "weft_scan: cannot allocate the operation");
     s->base = (weft_op){.run = scan_run,

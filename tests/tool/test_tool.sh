@@ -36,6 +36,21 @@ has "$work/err" "unknown dtype" "bad dtype message"
 expect 2 "run bad size" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 0
 expect 2 "run missing file" "$WEFT" run "$work/none.cl" --kernel saxpy --range 8
 expect 2 "precompile nothing" "$WEFT" precompile
+# Scalars and fills that do not fit their dtype, malformed specs, and ranges
+# whose item count overflows are usage errors, caught before any device runs.
+for spec in i32:1e300 i32:nan i32:inf i32:2147483648 i32:-2147483649 i32:1.5 u8:256 u8:-1 \
+    u32:-1 u32:4294967296 u64:18446744073709551616 i64:9223372036854775808 f32:1e300 \
+    f32:3.5e38 f64:1e400 'i32[4]=1e300' 'u8[*]=-1' 'i32[*]=nan' slice:f32:1 whole:f32:1 \
+    halo:1:f32:1; do
+    expect 2 "run --arg $spec" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg "$spec"
+    grep -qF -- "\"$spec\"" "$work/err" || { echo "FAIL: --arg $spec: not named in:"; cat "$work/err"; fail=1; }
+done
+has "$work/err" "no slice/whole/halo prefix" "prefixed scalar message"
+expect 2 "run --arg i32:1e300" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg i32:1e300
+has "$work/err" "out of the range of i32" "out-of-range scalar message"
+expect 2 "run range overflow" "$WEFT" run "$K/saxpy.cl" --kernel saxpy \
+    --range 4294967296,4294967296 --arg f32:1 --arg 'f32[*]' --arg 'f32[*]'
+has "$work/err" "range overflows" "range overflow message"
 expect 0 "cache stats" "$WEFT" cache stats --json
 has "$work/out" '"binaries":' "cache stats json"
 # A read-only command changes nothing: not even the directory is created.
@@ -62,6 +77,31 @@ if [ $opencl -eq 1 ]; then
     expect 0 "run save" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 16 --arg f32:1 \
         --arg 'f32[*]=ramp' --arg 'f32[*]=1' --save "2:$work/y.bin" --repeat 1
     [ "$(wc -c <"$work/y.bin")" -eq 64 ] || { echo "FAIL: --save wrote $(wc -c <"$work/y.bin") bytes"; fail=1; }
+    # Scalars reach the kernel exactly, extremes included.
+    cat >"$work/store.cl" <<'EOF'
+__kernel void store_int(const int v, __global int *out) { out[0] = v; }
+__kernel void store_ulong(const ulong v, __global ulong *out) { out[0] = v; }
+__kernel void uses_local(__global float *y, __local float *t)
+{
+    t[get_local_id(0)] = 1.0f;
+    y[get_global_id(0)] = t[get_local_id(0)];
+}
+EOF
+    expect 0 "run i32 minimum" "$WEFT" run "$work/store.cl" --kernel store_int --range 1 \
+        --arg i32:-2147483648 --arg 'i32[1]' --save "1:$work/int.bin" --repeat 1
+    [ "$(od -An -td4 "$work/int.bin" | tr -d ' ')" = "-2147483648" ] ||
+        { echo "FAIL: i32:-2147483648 reached the kernel as $(od -An -td4 "$work/int.bin")"; fail=1; }
+    expect 0 "run u64 maximum" "$WEFT" run "$work/store.cl" --kernel store_ulong --range 1 \
+        --arg u64:18446744073709551615 --arg 'u64[1]' --save "1:$work/ulong.bin" --repeat 1
+    [ "$(od -An -tu8 "$work/ulong.bin" | tr -d ' ')" = "18446744073709551615" ] ||
+        { echo "FAIL: u64 maximum reached the kernel as $(od -An -tu8 "$work/ulong.bin")"; fail=1; }
+    # More local memory or a larger work-group than the device has: an error, not an abort.
+    expect 3 "run local memory above the device" "$WEFT" run "$work/store.cl" --kernel uses_local \
+        --range 64 --local 64 --arg 'f32[*]' --arg local:2097152 --repeat 1
+    has "$work/err" "argument 1 asks for 2097152 bytes of local memory" "local memory message"
+    expect 3 "run work-group above the device" "$WEFT" run "$work/store.cl" --kernel uses_local \
+        --range 65536 --local 65536 --arg 'f32[*]' --arg local:256 --repeat 1
+    has "$work/err" "local size 65536" "work-group size message"
     expect 0 "peak" "$WEFT" peak --json --device cl:0
     has "$work/out" '"gflops_f32":' "peak json"
 else

@@ -6,5 +6,5 @@ __kernel void count_matches(__global const uchar *data, const uint n, __global u
     uint c = 0;
     for (uint i = 0; i < n; i++)
         c += data[i] == (uchar)(g & 255);
-    counts[g - get_global_offset(0)] = c;
+    counts[g] = c;
 }

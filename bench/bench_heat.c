@@ -1,0 +1,145 @@
+/* The 1-D heat stencil a new user writes first: an ordinary OpenCL kernel
+ * (buffers indexed with get_global_id over the whole array) launched step
+ * after step with weft_launch, against a single-threaded C loop in the same
+ * process. Prints medians of repeated runs and the ledger of one run.
+ *
+ *   bench_heat [N] [STEPS] [REPEATS]     (defaults 1048576 500 3)
+ *
+ * Run it under the device setups to compare them: POCL_DEVICES="pthread
+ * pthread", WEFT_ZERO_COPY=0. */
+#define _POSIX_C_SOURCE 200809L
+#include <weft.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char heat_source[] =
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "__kernel void heat(__global const double *u, __global double *v, const int n,\n"
+    "                   const double r)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    if (i == 0 || i == n - 1) { v[i] = u[i]; return; }\n"
+    "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
+    "}\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void heat_host(const weft_host_call *call)
+{
+    const double *u = call->args[0];
+    double *v = call->args[1];
+    int n = *(const int *)call->args[2];
+    double r = *(const double *)call->args[3];
+    for (size_t k = call->begin; k < call->end; k++) {
+        int i = (int)k;
+        v[i] = (i == 0 || i == n - 1) ? u[i] : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+    }
+}
+
+static double c_loop(double *u, double *v, int n, int steps)
+{
+    double t0 = now();
+    for (int s = 0; s < steps; s++) {
+        v[0] = u[0];
+        v[n - 1] = u[n - 1];
+        for (int i = 1; i < n - 1; i++)
+            v[i] = u[i] + 0.25 * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+        double *t = u;
+        u = v;
+        v = t;
+    }
+    return now() - t0;
+}
+
+static double weft_run(weft_ctx *ctx, weft_program *p, const double *u0, double *out, int n,
+                       int steps)
+{
+    weft_array *u, *v;
+    if (weft_array_from(ctx, WEFT_F64, (size_t)n, u0, &u) != WEFT_OK ||
+        weft_array_create(ctx, WEFT_F64, (size_t)n, &v) != WEFT_OK)
+        return -1;
+    weft_range r = {1, {(size_t)n, 1, 1}, {0, 0, 0}};
+    double t0 = now();
+    for (int s = 0; s < steps; s++) {
+        weft_arg args[] = {weft_arg_halo(u, 1), weft_arg_slice(v), weft_arg_i32(n),
+                           weft_arg_f64(0.25)};
+        if (weft_launch(p, "heat", &r, args, 4, heat_host, NULL, NULL) != WEFT_OK) return -1;
+        weft_array *t = u;
+        u = v;
+        v = t;
+    }
+    if (weft_array_read(u, 0, (size_t)n, out) != WEFT_OK) return -1;
+    double t = now() - t0;
+    weft_array_free(u);
+    weft_array_free(v);
+    return t;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 1 << 20, steps = argc > 2 ? atoi(argv[2]) : 500;
+    int reps = argc > 3 ? atoi(argv[3]) : 3;
+    if (n < 3 || steps < 1 || reps < 1 || reps > 32) {
+        fprintf(stderr, "usage: bench_heat [N >= 3] [STEPS >= 1] [REPEATS 1..32]\n");
+        return 2;
+    }
+    weft_ctx *ctx;
+    weft_program *p;
+    if (weft_ctx_create(NULL, &ctx) != WEFT_OK ||
+        weft_program_build(ctx, heat_source, NULL, &p) != WEFT_OK) {
+        fprintf(stderr, "bench_heat: %s\n", weft_last_error());
+        return 3;
+    }
+    double *u0 = malloc(sizeof(double) * (size_t)n), *u = malloc(sizeof(double) * (size_t)n);
+    double *v = malloc(sizeof(double) * (size_t)n), *out = malloc(sizeof(double) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        u0[i] = (double)((i * 7919) % 1000) / 1000.0;
+    double tc[32], tw[32];
+    for (int k = 0; k < reps; k++) {
+        memcpy(u, u0, sizeof(double) * (size_t)n);
+        tc[k] = c_loop(u, v, n, steps);
+        weft_ctx_stats_reset(ctx);
+        tw[k] = weft_run(ctx, p, u0, out, n, steps);
+        if (tw[k] < 0) {
+            fprintf(stderr, "bench_heat: %s\n", weft_last_error());
+            return 3;
+        }
+    }
+    const double *c_result = steps % 2 ? v : u;
+    int same = memcmp(out, c_result, sizeof(double) * (size_t)n) == 0;
+    weft_stats st;
+    weft_ctx_stats(ctx, &st);
+    qsort(tc, (size_t)reps, sizeof *tc, cmp);
+    qsort(tw, (size_t)reps, sizeof *tw, cmp);
+    double mc = tc[reps / 2], mw = tw[reps / 2];
+    printf("heat stencil, %d doubles, %d steps (medians of %d):\n", n, steps, reps);
+    printf("  C loop, one thread: %.3f s\n  weft_launch:        %.3f s  (%.2fx the C loop; "
+           "%.1f us per step)\n",
+           mc, mw, mc / mw, mw / steps * 1e6);
+    printf("  result bit-identical to the C loop: %s\n", same ? "yes" : "NO");
+    printf("  ledger of one run: %.2f MB in, %.2f MB out, %.4f MB between devices, %llu "
+           "launches\n",
+           (double)st.bytes_to_device * 1e-6, (double)st.bytes_to_host * 1e-6,
+           (double)st.bytes_device_to_device * 1e-6, (unsigned long long)st.kernel_launches);
+    free(u0);
+    free(u);
+    free(v);
+    free(out);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    return same ? 0 : 1;
+}

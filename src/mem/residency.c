@@ -1,0 +1,283 @@
+#include "residency.h"
+#include "../error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What weft_array_wrap needs of a user pointer for a device to work on it in
+ * place (PoCL asks for 128 bytes). */
+#define SHARE_ALIGN 128
+
+static weft_device *device_of(const weft_array *a, size_t dev)
+{
+    return &a->ctx->devices[dev];
+}
+
+int weft_mem_shares_host(const weft_array *a, size_t dev)
+{
+    return dev == 0 || a->stores[dev].shares_host;
+}
+
+static weft_ranges *valid_set(weft_array *a, size_t dev)
+{
+    return weft_mem_shares_host(a, dev) ? &a->host_valid : &a->stores[dev].valid;
+}
+
+weft_status weft_mem_init(weft_array *a)
+{
+    weft_ctx *ctx = a->ctx;
+    a->stores = calloc(ctx->ndevices, sizeof *a->stores);
+    RETURN_IF(!a->stores, WEFT_ERR_NOMEM, "cannot allocate the array's device stores");
+    int aligned = (uintptr_t)a->host % SHARE_ALIGN == 0;
+    for (size_t d = 1; d < ctx->ndevices; d++)
+        a->stores[d].shares_host = ctx->zero_copy && ctx->devices[d].info.zero_copy && aligned;
+    return weft_ranges_add(&a->host_valid, 0, a->n);
+}
+
+static void window_release(weft_device *dev, weft_window *w)
+{
+    for (size_t s = 0; s < w->nsubs; s++)
+        dev->ops.buffer_release(dev, w->subs[s].buffer);
+    free(w->subs);
+    if (w->buffer) dev->ops.buffer_release(dev, w->buffer);
+    *w = (weft_window){0};
+}
+
+void weft_mem_busy(weft_array *a, size_t dev, void *event)
+{
+    weft_store *s = &a->stores[dev];
+    if (dev == 0 || !s->shares_host || !event) return;
+    weft_device *d = device_of(a, dev);
+    if (s->busy) d->ops.event_release(d, s->busy);
+    d->ops.event_retain(d, event);
+    s->busy = event;
+}
+
+/* The host storage is shared by the host and zero-copy devices: before one of
+ * them touches it, work the others enqueued on it must be done (a device's
+ * own queue keeps its own work in order). */
+static weft_status settle(weft_array *a, size_t dev)
+{
+    weft_status st = WEFT_OK;
+    for (size_t d = 1; d < a->ctx->ndevices; d++) {
+        weft_store *s = &a->stores[d];
+        if (d == dev || !s->busy) continue;
+        weft_device *other = device_of(a, d);
+        weft_status waited = other->ops.wait(other, s->busy);
+        other->ops.event_release(other, s->busy);
+        s->busy = NULL;
+        if (st == WEFT_OK) st = waited;
+    }
+    return st;
+}
+
+void weft_mem_release(weft_array *a)
+{
+    if (!a->stores) return;
+    for (size_t d = 1; d < a->ctx->ndevices; d++) {
+        weft_store *s = &a->stores[d];
+        if (s->busy) device_of(a, d)->ops.event_release(device_of(a, d), s->busy);
+        for (size_t w = 0; w < s->nwindows; w++)
+            window_release(device_of(a, d), &s->windows[w]);
+        free(s->windows);
+        weft_ranges_free(&s->valid);
+    }
+    free(a->stores);
+    a->stores = NULL;
+    weft_ranges_free(&a->host_valid);
+}
+
+static weft_window *window_covering(weft_store *s, size_t begin, size_t end)
+{
+    for (size_t w = 0; w < s->nwindows; w++)
+        if (s->windows[w].lo <= begin && s->windows[w].hi >= end) return &s->windows[w];
+    return NULL;
+}
+
+/* A window holding [lo, hi) on dev: an existing one, or a new one that absorbs
+ * every window it overlaps (their contents copied over, on the device). */
+static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi, weft_window **out)
+{
+    weft_store *s = &a->stores[dev];
+    weft_device *d = device_of(a, dev);
+    if (hi == lo) hi = lo + 1 <= a->n ? lo + 1 : lo; /* an empty view still needs a buffer */
+    if ((*out = window_covering(s, lo, hi))) return WEFT_OK;
+    for (size_t w = 0; w < s->nwindows; w++) {
+        if (s->windows[w].hi <= lo || s->windows[w].lo >= hi) continue;
+        if (s->windows[w].lo < lo) lo = s->windows[w].lo;
+        if (s->windows[w].hi > hi) hi = s->windows[w].hi;
+    }
+    size_t bytes = (hi - lo) * a->elem_size;
+    RETURN_IF(bytes > d->info.max_alloc_bytes, WEFT_ERR_NOMEM,
+              "elements [%zu, %zu) of a %s array need %zu bytes in one buffer on device %zu, "
+              "more than its largest allocation (%llu bytes)",
+              lo, hi, weft_dtype_name(a->dtype), bytes, dev,
+              (unsigned long long)d->info.max_alloc_bytes);
+    weft_window fresh = {.lo = lo, .hi = hi};
+    RETURN_ON_ERROR(d->ops.buffer_create(
+        d, bytes, s->shares_host ? weft_array_host_at(a, lo) : NULL, &fresh.buffer));
+    weft_window *grown = realloc(s->windows, (s->nwindows + 1) * sizeof *grown);
+    if (!grown) {
+        d->ops.buffer_release(d, fresh.buffer);
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot grow the window list of device %zu", dev);
+    }
+    s->windows = grown;
+    size_t kept = 0;
+    for (size_t w = 0; w < s->nwindows; w++) {
+        weft_window *old = &s->windows[w];
+        if (old->hi <= lo || old->lo >= hi) {
+            s->windows[kept++] = *old;
+            continue;
+        }
+        weft_status st = WEFT_OK;
+        if (!s->shares_host)
+            st = d->ops.copy(d, old->buffer, 0, fresh.buffer, (old->lo - lo) * a->elem_size,
+                             (old->hi - old->lo) * a->elem_size);
+        if (st != WEFT_OK) { /* the old windows stay; the fresh one goes */
+            d->ops.buffer_release(d, fresh.buffer);
+            for (size_t rest = w; rest < s->nwindows; rest++)
+                s->windows[kept++] = s->windows[rest];
+            s->nwindows = kept;
+            return st;
+        }
+        window_release(d, old);
+    }
+    s->windows[kept] = fresh;
+    s->nwindows = kept + 1;
+    *out = &s->windows[kept];
+    return WEFT_OK;
+}
+
+weft_status weft_mem_view(weft_array *a, size_t dev, size_t begin, size_t end, weft_view *view)
+{
+    view->host = weft_array_host_at(a, begin);
+    view->buffer = NULL;
+    if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
+    if (dev == 0) return WEFT_OK;
+    weft_window *w;
+    RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &w));
+    if (w->lo == begin && w->hi == end) {
+        view->buffer = w->buffer;
+        return WEFT_OK;
+    }
+    for (size_t s = 0; s < w->nsubs; s++)
+        if (w->subs[s].begin == begin && w->subs[s].end == end) {
+            view->buffer = w->subs[s].buffer;
+            return WEFT_OK;
+        }
+    weft_subview *subs = realloc(w->subs, (w->nsubs + 1) * sizeof *subs);
+    RETURN_IF(!subs, WEFT_ERR_NOMEM, "cannot grow the sub-buffer list of device %zu", dev);
+    w->subs = subs;
+    weft_device *d = device_of(a, dev);
+    void *sub;
+    size_t bytes = (end > begin ? end - begin : 1) * a->elem_size;
+    RETURN_ON_ERROR(d->ops.sub_buffer(d, w->buffer, (begin - w->lo) * a->elem_size, bytes, &sub));
+    w->subs[w->nsubs++] = (weft_subview){begin, end, sub};
+    view->buffer = sub;
+    return WEFT_OK;
+}
+
+weft_status weft_mem_whole(weft_array *a, size_t dev, void **buffer)
+{
+    weft_window *w;
+    if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
+    RETURN_ON_ERROR(ensure_window(a, dev, 0, a->n, &w));
+    *buffer = w->buffer;
+    return WEFT_OK;
+}
+
+/* Moves [begin, end) between host memory and dev's windows (which hold it). */
+static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end, int to_device)
+{
+    weft_store *s = &a->stores[dev];
+    weft_device *d = device_of(a, dev);
+    while (begin < end) {
+        const weft_window *w = NULL;
+        for (size_t i = 0; i < s->nwindows && !w; i++)
+            if (s->windows[i].lo <= begin && s->windows[i].hi > begin) w = &s->windows[i];
+        if (!w) { /* not held yet (reading into a device): make room */
+            weft_window *made;
+            RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &made));
+            w = made;
+        }
+        size_t stop = w->hi < end ? w->hi : end;
+        size_t offset = (begin - w->lo) * a->elem_size, bytes = (stop - begin) * a->elem_size;
+        void *host = weft_array_host_at(a, begin);
+        RETURN_ON_ERROR(to_device ? d->ops.write(d, w->buffer, offset, bytes, host)
+                                  : d->ops.read(d, w->buffer, offset, bytes, host));
+        begin = stop;
+    }
+    return WEFT_OK;
+}
+
+/* Makes the host current on [begin, end) from whichever devices hold it;
+ * *moved counts the bytes read. */
+static weft_status fetch_to_host(weft_array *a, size_t begin, size_t end, uint64_t *moved)
+{
+    size_t gb, ge;
+    while (weft_ranges_first_gap(&a->host_valid, begin, end, &gb, &ge)) {
+        int found = 0;
+        for (size_t d = 1; d < a->ctx->ndevices && !found; d++) {
+            size_t hb, he;
+            if (a->stores[d].shares_host ||
+                !weft_ranges_first_hit(&a->stores[d].valid, gb, ge, &hb, &he))
+                continue;
+            RETURN_ON_ERROR(transfer(a, d, hb, he, 0));
+            RETURN_ON_ERROR(weft_ranges_add(&a->host_valid, hb, he));
+            *moved += (uint64_t)(he - hb) * a->elem_size;
+            found = 1;
+        }
+        RETURN_IF(!found, WEFT_ERR_DEVICE,
+                  "elements [%zu, %zu) of a %s array are current nowhere: the device that held "
+                  "them failed",
+                  gb, ge, weft_dtype_name(a->dtype));
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_mem_make_current(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    weft_ranges *valid = valid_set(a, dev);
+    size_t gb, ge;
+    RETURN_ON_ERROR(settle(a, dev));
+    while (weft_ranges_first_gap(valid, begin, end, &gb, &ge)) {
+        uint64_t moved = 0;
+        RETURN_ON_ERROR(fetch_to_host(a, gb, ge, &moved));
+        if (weft_mem_shares_host(a, dev)) {
+            weft_stat_add(a->ctx, WEFT_STAT_TO_HOST, moved);
+            continue;
+        }
+        RETURN_ON_ERROR(transfer(a, dev, gb, ge, 1));
+        RETURN_ON_ERROR(weft_ranges_add(valid, gb, ge));
+        weft_stat_add(a->ctx, WEFT_STAT_DEVICE_TO_DEVICE, moved);
+        weft_stat_add(a->ctx, WEFT_STAT_TO_DEVICE, (uint64_t)(ge - gb) * a->elem_size - moved);
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    weft_ranges *mine = valid_set(a, dev);
+    if (mine != &a->host_valid) RETURN_ON_ERROR(weft_ranges_remove(&a->host_valid, begin, end));
+    for (size_t d = 1; d < a->ctx->ndevices; d++)
+        if (d != dev && !a->stores[d].shares_host)
+            RETURN_ON_ERROR(weft_ranges_remove(&a->stores[d].valid, begin, end));
+    return weft_ranges_add(mine, begin, end);
+}
+
+int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    if (weft_mem_shares_host(a, dev)) return 1;
+    /* Removing never allocates more than one interval; if even that fails,
+     * forget the whole copy rather than trust a suspect one. */
+    if (weft_ranges_remove(&a->stores[dev].valid, begin, end) != WEFT_OK)
+        weft_ranges_free(&a->stores[dev].valid);
+    return 0;
+}
+
+int weft_mem_is_current(const weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    const weft_ranges *valid =
+        weft_mem_shares_host(a, dev) ? &a->host_valid : &a->stores[dev].valid;
+    return weft_ranges_covers(valid, begin, end);
+}

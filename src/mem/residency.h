@@ -1,0 +1,49 @@
+/* Residency: the one module that knows which memory holds a current copy of
+ * which elements of an array, and moves data between memories. Every other
+ * layer asks it for a copy to read or write (as StarPU's data handles do).
+ *
+ * Memories: the host, plus one per OpenCL device that does not share host
+ * memory. A zero-copy device works on the host storage itself. A copy moves
+ * only when a reader needs it and it is stale; copies from one device to
+ * another go through the host (one cl_context per device: no peer copy).
+ *
+ * Calls run on the stream's executor (or a caller that waited for the array),
+ * one at a time per array: no locking here. */
+#ifndef WEFT_MEM_RESIDENCY_H
+#define WEFT_MEM_RESIDENCY_H
+
+#include "../array.h"
+
+/* Sets up an array's stores, with the host storage current (it holds the
+ * values of from / wrap, and the zero pages of create). */
+weft_status weft_mem_init(weft_array *a);
+/* Releases every device buffer. */
+void weft_mem_release(weft_array *a);
+
+/* A view of elements [begin, end) on device dev (0: the host): host pointer
+ * and, on a device, a buffer whose first element is element begin. Creates
+ * the buffer if needed; moves no data. */
+weft_status weft_mem_view(weft_array *a, size_t dev, size_t begin, size_t end, weft_view *view);
+/* A buffer on device dev whose element i is element i of the array, for
+ * kernels that index the whole array (user kernels). Moves no data. */
+weft_status weft_mem_whole(weft_array *a, size_t dev, void **buffer);
+
+/* Makes [begin, end) current on dev, moving only what is stale there. */
+weft_status weft_mem_make_current(weft_array *a, size_t dev, size_t begin, size_t end);
+/* dev wrote [begin, end): its copy is now the only current one. */
+weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end);
+/* dev failed while it may have been writing [begin, end): its copy is lost.
+ * Returns 1 when that copy is the host's own storage (zero-copy), so the
+ * host's values may be half-written too. */
+int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end);
+/* 1 when dev holds [begin, end) current. */
+int weft_mem_is_current(const weft_array *a, size_t dev, size_t begin, size_t end);
+/* An operation enqueued work on dev touching the array, done when event
+ * completes. Only devices working on the host storage in place need it:
+ * before anyone else touches that memory, residency waits for the event. */
+void weft_mem_busy(weft_array *a, size_t dev, void *event);
+
+/* 1 when dev works on the host storage itself (the host, or zero-copy). */
+int weft_mem_shares_host(const weft_array *a, size_t dev);
+
+#endif

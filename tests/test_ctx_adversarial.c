@@ -1,0 +1,213 @@
+/* Contexts under adversarial use (docs/RELIABILITY.md, round 2): created and
+ * freed from many threads at once, device lists with out-of-range indices,
+ * thread counts out of range. */
+#include "common.h"
+
+#include <pthread.h>
+
+enum { ELEMENTS = 100000, ROUNDS = 6 };
+
+/* Under AddressSanitizer: PoCL's LLVM replaces a thread's alternate signal
+ * stack with one it allocates (llvm::sys::RemoveFileOnSignal while building),
+ * and ASan then fails to unmap that stack when the thread exits. ASan's own
+ * alternate stack is not needed here; other builds never call this. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "use_sigaltstack=0";
+}
+
+/* Each thread creates a context, runs a map that the devices take (small
+ * arrays are not kept on the host), checks it against C and frees it. */
+static void *create_use_free(void *arg)
+{
+    uint64_t seed = (uint64_t)(uintptr_t)arg;
+    float *x = malloc(ELEMENTS * sizeof *x), *y = malloc(ELEMENTS * sizeof *y);
+    intptr_t failures = 0;
+    for (int r = 0; r < ROUNDS && x && y; r++) {
+        fill_f32(x, ELEMENTS, seed + (uint64_t)r);
+        weft_options o = test_options();
+        weft_ctx *ctx = NULL;
+        weft_array *ax = NULL, *ay = NULL;
+        if (weft_ctx_create(&o, &ctx) != WEFT_OK ||
+            weft_array_from(ctx, WEFT_F32, ELEMENTS, x, &ax) != WEFT_OK ||
+            weft_array_create(ctx, WEFT_F32, ELEMENTS, &ay) != WEFT_OK) {
+            failures++;
+        } else {
+            weft_bind binds[] = {weft_bind_array("x", ax), weft_bind_array("y", ay)};
+            if (weft_map(ctx, "y = x * 2 + 1", binds, 2, NULL) != WEFT_OK ||
+                weft_array_read(ay, 0, ELEMENTS, y) != WEFT_OK)
+                failures++;
+            else
+                for (size_t i = 0; i < ELEMENTS; i++)
+                    failures += y[i] != x[i] * 2.0f + 1.0f;
+        }
+        weft_array_free(ax);
+        weft_array_free(ay);
+        if (weft_ctx_free(ctx) != WEFT_OK) failures++;
+    }
+    free(x);
+    free(y);
+    return (void *)failures;
+}
+
+static void run_threads(int count)
+{
+    pthread_t threads[8];
+    for (int t = 0; t < count; t++)
+        assert_int_equal(
+            pthread_create(&threads[t], NULL, create_use_free, (void *)(uintptr_t)(t + 1)), 0);
+    intptr_t failures = 0;
+    for (int t = 0; t < count; t++) {
+        void *result;
+        pthread_join(threads[t], &result);
+        failures += (intptr_t)result;
+    }
+    assert_int_equal(failures, 0);
+}
+
+static void test_two_threads_create_and_free_contexts(void **state)
+{
+    (void)state;
+    run_threads(2);
+}
+
+static void test_four_threads_create_and_free_contexts(void **state)
+{
+    (void)state;
+    run_threads(4);
+}
+
+static weft_status create_with_devices(const char *devices)
+{
+    weft_options o = test_options();
+    o.devices = devices;
+    weft_ctx *ctx = NULL;
+    weft_status st = weft_ctx_create(&o, &ctx);
+    if (st == WEFT_OK) assert_non_null(ctx);
+    weft_ctx_free(ctx);
+    return st;
+}
+
+static void test_device_index_out_of_range_is_refused(void **state)
+{
+    (void)state;
+    static const char *const refused[] = {"cl:2147483647",
+                                          "cl:2147483648",
+                                          "cl:4294967296",
+                                          "cl:18446744073709551616",
+                                          "cl:65536",
+                                          "cl:99999999999999999",
+                                          "cl:-1",
+                                          "cl:+1",
+                                          "cl:0x1",
+                                          "cl: 1",
+                                          "cl:",
+                                          "cl:1a",
+                                          "all,cl:4294967297"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        weft_status st = create_with_devices(refused[i]);
+        if (st != WEFT_ERR_INVALID_ARG) fail_msg("%s: %s", refused[i], weft_status_str(st));
+        const char *why = weft_last_error();
+        assert_non_null(strstr(why, "cl:"));
+    }
+    /* The same rule for the environment. */
+    setenv("WEFT_DEVICES", "cl:4294967296", 1);
+    weft_options o = test_options();
+    weft_ctx *ctx = NULL;
+    assert_int_equal(weft_ctx_create(&o, &ctx), WEFT_ERR_INVALID_ARG);
+    assert_null(ctx);
+    assert_non_null(strstr(weft_last_error(), "4294967296"));
+    unsetenv("WEFT_DEVICES");
+}
+
+static void test_device_index_in_range_is_accepted(void **state)
+{
+    (void)state;
+    ASSERT_OK(create_with_devices("cl:0"));
+    ASSERT_OK(create_with_devices("cl:65535")); /* no such device: the host runs */
+    ASSERT_OK(create_with_devices("cl:00000000000000000000001"));
+    ASSERT_OK(create_with_devices("host, cl:0,cpu"));
+    /* cl:4294967296 once wrapped to cl:0: a large index must not pick device 1. */
+    weft_options o = test_options();
+    o.devices = "cl:65535";
+    weft_ctx *ctx = test_ctx_with(&o);
+    assert_int_equal(selected_opencl(ctx), 0);
+    weft_ctx_free(ctx);
+}
+
+static int ctx_threads(const weft_options *o, char *notes, size_t cap)
+{
+    weft_ctx *ctx = test_ctx_with(o);
+    int threads = 0;
+    ASSERT_OK(weft_ctx_num_threads(ctx, &threads));
+    snprintf(notes, cap, "%s", weft_ctx_notes(ctx));
+    weft_ctx_free(ctx);
+    return threads;
+}
+
+static void test_thread_counts_share_one_rule(void **state)
+{
+    (void)state;
+    char notes[4096];
+    weft_options o = test_options();
+    o.num_threads = 20000;
+    assert_int_equal(ctx_threads(&o, notes, sizeof notes), 1024);
+    assert_non_null(strstr(notes, "num_threads = 20000"));
+    o.num_threads = 1024;
+    assert_int_equal(ctx_threads(&o, notes, sizeof notes), 1024);
+    assert_null(strstr(notes, "num_threads"));
+    o.num_threads = 3;
+    assert_int_equal(ctx_threads(&o, notes, sizeof notes), 3);
+    o.num_threads = -5;
+    int cores = ctx_threads(&o, notes, sizeof notes);
+    assert_true(cores >= 1 && cores <= 1024);
+    assert_non_null(strstr(notes, "num_threads = -5"));
+
+    o.num_threads = 0;
+    static const struct {
+        const char *env;
+        int threads; /* 0: the online cores */
+        const char *note;
+    } cases[] = {{"20000", 1024, "WEFT_NUM_THREADS=20000"},
+                 {"99999999999999999999999", 1024, "WEFT_NUM_THREADS=9999"},
+                 {"1024", 1024, NULL},
+                 {"2", 2, NULL},
+                 {"0", 0, "WEFT_NUM_THREADS=\"0\""},
+                 {"-3", 0, "WEFT_NUM_THREADS=\"-3\""},
+                 {"lots", 0, "WEFT_NUM_THREADS=\"lots\""},
+                 {"4x", 0, "WEFT_NUM_THREADS=\"4x\""},
+                 {" ", 0, "WEFT_NUM_THREADS=\" \""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("WEFT_NUM_THREADS", cases[i].env, 1);
+        int got = ctx_threads(&o, notes, sizeof notes);
+        if (cases[i].threads)
+            assert_int_equal(got, cases[i].threads);
+        else
+            assert_int_equal(got, cores);
+        if (cases[i].note && !strstr(notes, cases[i].note))
+            fail_msg("WEFT_NUM_THREADS=%s: no note in \"%s\"", cases[i].env, notes);
+        if (!cases[i].note) assert_null(strstr(notes, "WEFT_NUM_THREADS"));
+    }
+    /* An explicit option wins over the environment. */
+    setenv("WEFT_NUM_THREADS", "7", 1);
+    o.num_threads = 5;
+    assert_int_equal(ctx_threads(&o, notes, sizeof notes), 5);
+    /* A negative option is ignored as a whole: the environment applies. */
+    o.num_threads = -1;
+    assert_int_equal(ctx_threads(&o, notes, sizeof notes), 7);
+    assert_non_null(strstr(notes, "num_threads = -1 is negative"));
+    unsetenv("WEFT_NUM_THREADS");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_threads_create_and_free_contexts),
+        cmocka_unit_test(test_four_threads_create_and_free_contexts),
+        cmocka_unit_test(test_device_index_out_of_range_is_refused),
+        cmocka_unit_test(test_device_index_in_range_is_accepted),
+        cmocka_unit_test(test_thread_counts_share_one_rule),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

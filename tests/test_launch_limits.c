@@ -1,0 +1,148 @@
+/* Launches a device cannot take (docs/RELIABILITY.md, round 2): local memory
+ * or work-group sizes above the device's limits and ranges whose work-item
+ * count overflows are refused with WEFT_ERR_INVALID_ARG before anything runs,
+ * and never rerun on the host_fn as if a device had failed. */
+#include "common.h"
+
+#include <stdatomic.h>
+
+static const char *const source =
+    "__kernel void stage(__global float *y, __local float *a, __local float *b)\n"
+    "{\n"
+    "    size_t l = get_local_id(0), i = get_global_id(0);\n"
+    "    a[l] = (float)i;\n"
+    "    b[l] = 1.0f;\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    y[i] = a[l] + b[get_local_size(0) - 1 - l];\n"
+    "}\n"
+    "__kernel void touch(__global float *y) { if (get_global_id(0) == 0) y[0] = 1.0f; }\n";
+
+static void count_calls(const weft_host_call *call)
+{
+    atomic_fetch_add((atomic_int *)call->user, 1);
+}
+
+typedef struct fixture {
+    weft_ctx *ctx;
+    weft_program *program;
+    weft_array *y;
+} fixture;
+
+static fixture setup(size_t elements)
+{
+    fixture f;
+    f.ctx = test_ctx();
+    ASSERT_OK(weft_program_build(f.ctx, source, NULL, &f.program));
+    ASSERT_OK(weft_array_create(f.ctx, WEFT_F32, elements, &f.y));
+    return f;
+}
+
+static void teardown(fixture *f)
+{
+    weft_array_free(f->y);
+    weft_program_free(f->program);
+    weft_ctx_free(f->ctx);
+}
+
+/* The launch is refused, says why, and runs nothing (not even the host_fn). */
+static void assert_refused(fixture *f, const char *kernel, const weft_range *r,
+                           const weft_arg *args, size_t nargs, const char *says)
+{
+    atomic_int calls = 0;
+    weft_status st = weft_launch(f->program, kernel, r, args, nargs, count_calls, &calls, NULL);
+    if (st != WEFT_ERR_INVALID_ARG)
+        fail_msg("%s: %s (%s), want WEFT_ERR_INVALID_ARG", kernel, weft_status_str(st),
+                 weft_last_error());
+    if (!strstr(weft_last_error(), says))
+        fail_msg("\"%s\" does not say \"%s\"", weft_last_error(), says);
+    ASSERT_OK(weft_ctx_finish(f->ctx));
+    assert_int_equal(atomic_load(&calls), 0);
+}
+
+static void test_local_memory_above_the_device_is_refused(void **state)
+{
+    (void)state;
+    enum { N = 64 * 16, GROUP = 64 };
+    fixture f = setup(N);
+    if (selected_opencl(f.ctx) == 0) { /* only devices have local memory */
+        teardown(&f);
+        skip();
+    }
+    weft_range r = {1, {N, 1, 1}, {GROUP, 0, 0}};
+    weft_arg big[] = {weft_arg_slice(f.y), weft_arg_local(2097152), weft_arg_local(64)};
+    assert_refused(&f, "stage", &r, big, 3, "argument 1 asks for 2097152 bytes of local memory");
+    weft_arg huge[] = {weft_arg_slice(f.y), weft_arg_local(64), weft_arg_local(SIZE_MAX - 8)};
+    assert_refused(&f, "stage", &r, huge, 3, "argument 2 asks for");
+    /* Each fits, together they do not. The refusal says how much there is. */
+    weft_arg probe[] = {weft_arg_slice(f.y), weft_arg_local(SIZE_MAX / 2), weft_arg_local(64)};
+    assert_refused(&f, "stage", &r, probe, 3, " bytes");
+    const char *has = strstr(weft_last_error(), " has ");
+    assert_non_null(has);
+    size_t limit = strtoull(has + 5, NULL, 10), half = limit / 2 + 64;
+    assert_true(limit >= 16384); /* OpenCL 1.2 guarantees 32 KiB, older 16 KiB */
+    weft_arg sum[] = {weft_arg_slice(f.y), weft_arg_local(half), weft_arg_local(half)};
+    char says[64];
+    snprintf(says, sizeof says, "argument 2 asks for %zu bytes", half);
+    assert_refused(&f, "stage", &r, sum, 3, says);
+
+    weft_arg fits[] = {weft_arg_slice(f.y), weft_arg_local(GROUP * sizeof(float)),
+                       weft_arg_local(GROUP * sizeof(float))};
+    ASSERT_OK(weft_launch(f.program, "stage", &r, fits, 3, NULL, NULL, NULL));
+    float got[N];
+    ASSERT_OK(weft_array_read(f.y, 0, N, got));
+    for (size_t i = 0; i < N; i++)
+        assert_true(got[i] == (float)i + 1.0f);
+    teardown(&f);
+}
+
+static void test_work_group_above_the_device_is_refused(void **state)
+{
+    (void)state;
+    fixture f = setup(4);
+    weft_arg y[] = {weft_arg_slice(f.y)};
+    weft_range total = {2, {1 << 16, 4, 1}, {1 << 15, 2, 0}};
+    weft_range wide = {2, {1 << 16, 4, 1}, {1 << 16, 1, 0}};
+    weft_range fits = {2, {256, 4, 1}, {64, 1, 0}};
+    if (selected_opencl(f.ctx) == 0) {
+        /* No device, no device limit: the host_fn runs the range. */
+        atomic_int calls = 0;
+        ASSERT_OK(weft_launch(f.program, "touch", &wide, y, 1, count_calls, &calls, NULL));
+        ASSERT_OK(weft_ctx_finish(f.ctx));
+        assert_true(atomic_load(&calls) > 0);
+        teardown(&f);
+        return;
+    }
+    assert_refused(&f, "touch", &wide, y, 1, "local size 65536 in dimension 0");
+    /* Within each dimension's maximum, not in all (PoCL: 4096 per dimension and in all). */
+    weft_range group = {2, {4096, 4, 1}, {4096, 2, 0}};
+    assert_refused(&f, "touch", &group, y, 1, "local size of 8192 work-items");
+    assert_refused(&f, "touch", &total, y, 1, "local size");
+    ASSERT_OK(weft_launch(f.program, "touch", &fits, y, 1, NULL, NULL, NULL));
+    float got[4];
+    ASSERT_OK(weft_array_read(f.y, 0, 4, got));
+    assert_true(got[0] == 1.0f);
+    teardown(&f);
+}
+
+static void test_range_overflow_is_refused(void **state)
+{
+    (void)state;
+    fixture f = setup(2);
+    weft_arg y[] = {weft_arg_slice(f.y)};
+    size_t half = (size_t)1 << (sizeof(size_t) * 4);
+    weft_range r = {3, {half, half, 2}, {0, 0, 0}};
+    assert_refused(&f, "touch", &r, y, 1, "the range overflows");
+    weft_range r2 = {2, {SIZE_MAX, 2, 1}, {0, 0, 0}};
+    assert_refused(&f, "touch", &r2, y, 1, "the range overflows");
+    teardown(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_local_memory_above_the_device_is_refused),
+        cmocka_unit_test(test_work_group_above_the_device_is_refused),
+        cmocka_unit_test(test_range_overflow_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

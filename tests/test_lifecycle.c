@@ -1,0 +1,255 @@
+/* Handles freed or used while work is queued, fork, re-entrant calls from a
+ * host_fn, the pool's first job, and the ledger of a resident chain. */
+#include "common.h"
+
+#include "../src/partition.h"
+
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char slow_source[] = "__kernel void spin(__global float *y, const int reps)\n"
+                                  "{\n"
+                                  "    size_t i = get_global_id(0);\n"
+                                  "    float v = y[i];\n"
+                                  "    for (int r = 0; r < reps; r++) v = v * 0.5f + 1.0f;\n"
+                                  "    y[i] = v;\n"
+                                  "}\n";
+
+static void spin_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    int reps = *(const int *)call->args[1];
+    for (size_t i = call->begin; i < call->end; i++) {
+        float v = y[i];
+        for (int r = 0; r < reps; r++)
+            v = v * 0.5f + 1.0f;
+        y[i] = v;
+    }
+}
+
+static void test_program_free_waits_for_queued_launches(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, &p));
+    weft_array *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1 << 16, &y));
+    weft_future *f[4];
+    weft_range r = {1, {1 << 16, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_i32(200)};
+    for (int i = 0; i < 4; i++)
+        ASSERT_OK(weft_launch(p, "spin", &r, args, 2, spin_host, NULL, &f[i]));
+    ASSERT_OK(weft_program_free(p)); /* waits: the queued launches use its kernels */
+    for (int i = 0; i < 4; i++) {
+        ASSERT_OK(weft_future_wait(f[i]));
+        ASSERT_OK(weft_future_release(f[i]));
+    }
+    float v;
+    ASSERT_OK(weft_array_read(y, 0, 1, &v));
+    assert_true(v > 1.9f && v <= 2.0f);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
+static void test_ctx_free_refuses_live_handles(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_array *a;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 10, &a));
+    assert_int_equal(weft_ctx_free(ctx), WEFT_ERR_STATE);
+    assert_non_null(strstr(weft_last_error(), "still live"));
+    float x[10] = {0};
+    ASSERT_OK(weft_array_write(a, 0, 10, x)); /* nothing was freed */
+    ASSERT_OK(weft_array_free(a));
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
+static void test_future_status_after_release(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_array *a;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, 100, &a));
+    double sum;
+    weft_future *f;
+    ASSERT_OK(weft_sum(ctx, a, &sum, &f));
+    ASSERT_OK(weft_future_wait(f));
+    ASSERT_OK(weft_future_release(f));
+    weft_future_state st;
+    assert_int_equal(weft_future_status(f, &st, NULL), WEFT_ERR_STATE);
+    weft_array_free(a);
+    weft_ctx_free(ctx);
+}
+
+/* A fork child uses the pool and its asynchronous calls complete. */
+static void test_fork_child_async_calls_complete(void **state)
+{
+    (void)state;
+    weft_options o = test_options();
+    o.devices = "host";
+    weft_ctx *ctx = test_ctx_with(&o);
+    weft_array *x;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, 1000, &x));
+    weft_bind b[] = {weft_bind_array("x", x)};
+    weft_future *f;
+    ASSERT_OK(weft_map(ctx, "x = x + 1", b, 1, &f)); /* the parent's executor runs */
+    ASSERT_OK(weft_future_wait(f));
+    weft_future_release(f);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20); /* a hang is a failure, not a stuck suite */
+        weft_future *g;
+        double sum = 0;
+        int ok = weft_map(ctx, "x = x * 3", b, 1, &g) == WEFT_OK &&
+                 weft_future_wait(g) == WEFT_OK && weft_future_release(g) == WEFT_OK &&
+                 weft_sum(ctx, x, &sum, NULL) == WEFT_OK && sum == 3000.0;
+        /* A fresh context in the child: OpenCL platforms are not fork-safe
+         * (docs), so only where the ICD loader finds none. */
+        const char *vendors = getenv("OCL_ICD_VENDORS");
+        if (vendors && strstr(vendors, "empty")) {
+            weft_ctx *fresh = NULL;
+            ok = ok && weft_ctx_create(&o, &fresh) == WEFT_OK && weft_ctx_free(fresh) == WEFT_OK;
+        }
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    weft_array_free(x);
+    weft_ctx_free(ctx);
+}
+
+typedef struct reentry {
+    weft_array *array;
+    weft_status read_status;
+} reentry;
+
+static void reading_host_fn(const weft_host_call *call)
+{
+    reentry *r = call->user;
+    float v;
+    if (call->begin == 0) r->read_status = weft_array_read(r->array, 0, 1, &v);
+}
+
+static void test_host_fn_waiting_on_itself_is_refused(void **state)
+{
+    (void)state;
+    weft_options o = test_options();
+    o.devices = "host";
+    weft_ctx *ctx = test_ctx_with(&o);
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, &p));
+    weft_array *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &y));
+    reentry r = {y, WEFT_OK};
+    weft_range range = {1, {64, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_i32(1)};
+    weft_future *f;
+    ASSERT_OK(weft_launch(p, "spin", &range, args, 2, reading_host_fn, &r, &f));
+    ASSERT_OK(weft_future_wait(f)); /* returns: no deadlock */
+    weft_future_release(f);
+    assert_int_equal(r.read_status, WEFT_ERR_STATE);
+    weft_program_free(p);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
+typedef struct threads_seen {
+    pthread_mutex_t lock;
+    pthread_t ids[8];
+    int count;
+} threads_seen;
+
+static void recording_host_fn(const weft_host_call *call)
+{
+    threads_seen *t = call->user;
+    usleep(2000); /* long enough for a second thread to take a chunk */
+    pthread_mutex_lock(&t->lock);
+    int known = 0;
+    for (int i = 0; i < t->count; i++)
+        known |= pthread_equal(t->ids[i], pthread_self());
+    if (!known && t->count < 8) t->ids[t->count++] = pthread_self();
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* The context's first parallel job already uses every pool thread. */
+static void test_first_job_uses_the_whole_pool(void **state)
+{
+    (void)state;
+    weft_options o = test_options();
+    o.devices = "host";
+    o.num_threads = 2;
+    weft_ctx *ctx = test_ctx_with(&o);
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, &p));
+    weft_array *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &y));
+    threads_seen t = {PTHREAD_MUTEX_INITIALIZER, {0}, 0};
+    weft_range range = {1, {64, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_i32(1)};
+    ASSERT_OK(weft_launch(p, "spin", &range, args, 2, recording_host_fn, &t, NULL));
+    assert_int_equal(t.count, 2);
+    weft_program_free(p);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
+/* Splitting costs O(devices), whatever the number of units. */
+static void test_split_is_linear_in_devices(void **state)
+{
+    (void)state;
+    size_t shares[3];
+    const double none[3] = {0, 0, 0}, some[3] = {1, 2, 0};
+    weft_split_units((size_t)1 << 50, none, 3, shares);
+    assert_true(shares[0] == 0 && shares[1] == 0 && shares[2] == 0);
+    weft_split_units(((size_t)1 << 50) + 1, some, 3, shares);
+    assert_true(shares[0] + shares[1] == ((size_t)1 << 50) + 1 && shares[2] == 0);
+}
+
+/* Operations on arrays already current where they run move nothing. */
+static void test_second_map_moves_nothing(void **state)
+{
+    (void)state;
+    enum { N = 1 << 18 };
+    weft_ctx *ctx = test_ctx();
+    float *x = malloc(N * sizeof *x);
+    fill_f32(x, N, 9);
+    weft_array *a, *b;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &a));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &b));
+    weft_bind binds[] = {weft_bind_array("x", a), weft_bind_array("y", b)};
+    ASSERT_OK(weft_map(ctx, "y = 2 * x + y", binds, 2, NULL));
+    weft_stats before, after;
+    ASSERT_OK(weft_ctx_stats(ctx, &before));
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(weft_map(ctx, "y = 2 * x + y", binds, 2, NULL));
+    ASSERT_OK(weft_ctx_stats(ctx, &after));
+    assert_int_equal(after.bytes_to_device, before.bytes_to_device);
+    assert_int_equal(after.bytes_to_host, before.bytes_to_host);
+    assert_int_equal(after.bytes_device_to_device, before.bytes_device_to_device);
+    assert_true(after.tasks > before.tasks);
+    if (selected_opencl(ctx) > 0) assert_true(after.kernel_launches >= before.kernel_launches + 3);
+    weft_array_free(a);
+    weft_array_free(b);
+    free(x);
+    weft_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_program_free_waits_for_queued_launches),
+        cmocka_unit_test(test_ctx_free_refuses_live_handles),
+        cmocka_unit_test(test_future_status_after_release),
+        cmocka_unit_test(test_fork_child_async_calls_complete),
+        cmocka_unit_test(test_host_fn_waiting_on_itself_is_refused),
+        cmocka_unit_test(test_first_job_uses_the_whole_pool),
+        cmocka_unit_test(test_split_is_linear_in_devices),
+        cmocka_unit_test(test_second_map_moves_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

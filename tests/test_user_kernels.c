@@ -1,0 +1,300 @@
+/* Kernels written the ordinary OpenCL way, not for weft: every buffer is the
+ * whole array, indexed with get_global_id. They must give the C reference's
+ * bits on one, two or three devices, zero-copy or not, and on the pool
+ * through their host_fn. */
+#include "common.h"
+
+#include <math.h>
+
+/* ---- Mandelbrot (the classic per-pixel escape count) ---- */
+
+static const char mandelbrot_source[] =
+    "__kernel void mandelbrot(__global uint *out, const int width, const int height,\n"
+    "                         const int max_iter)\n"
+    "{\n"
+    "    int gx = get_global_id(0), gy = get_global_id(1);\n"
+    "    float x0 = -2.0f + 3.0f * gx / width;\n"
+    "    float y0 = -1.5f + 3.0f * gy / height;\n"
+    "    float x = 0.0f, y = 0.0f;\n"
+    "    int i = 0;\n"
+    "    while (x * x + y * y <= 4.0f && i < max_iter) {\n"
+    "        float xt = x * x - y * y + x0;\n"
+    "        y = 2.0f * x * y + y0;\n"
+    "        x = xt;\n"
+    "        i++;\n"
+    "    }\n"
+    "    out[gy * width + gx] = i;\n"
+    "}\n";
+
+static uint32_t mandelbrot_pixel(int gx, int gy, int width, int height, int max_iter)
+{
+    float x0 = -2.0f + 3.0f * gx / width;
+    float y0 = -1.5f + 3.0f * gy / height;
+    float x = 0.0f, y = 0.0f;
+    int i = 0;
+    while (x * x + y * y <= 4.0f && i < max_iter) {
+        float xt = x * x - y * y + x0;
+        y = 2.0f * x * y + y0;
+        x = xt;
+        i++;
+    }
+    return (uint32_t)i;
+}
+
+static void mandelbrot_host(const weft_host_call *call)
+{
+    uint32_t *out = call->args[0];
+    int width = *(const int *)call->args[1], height = *(const int *)call->args[2];
+    int max_iter = *(const int *)call->args[3];
+    for (size_t gy = call->begin; gy < call->end; gy++)
+        for (int gx = 0; gx < width; gx++)
+            out[gy * (size_t)width + gx] = mandelbrot_pixel(gx, (int)gy, width, height, max_iter);
+}
+
+static void test_mandelbrot_matches_c(void **state)
+{
+    (void)state;
+    enum { W = 203, H = 157, ITER = 200 }; /* rows do not split evenly */
+    weft_ctx *ctx = test_ctx();
+    weft_program *p;
+    /* Division correctly rounded, as in C: then the bits agree. */
+    ASSERT_OK(
+        weft_program_build(ctx, mandelbrot_source, "-cl-fp32-correctly-rounded-divide-sqrt", &p));
+    weft_array *out;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U32, W * H, &out));
+    weft_arg args[] = {weft_arg_slice(out), weft_arg_i32(W), weft_arg_i32(H), weft_arg_i32(ITER)};
+    weft_range r = {2, {W, H, 1}, {0, 0, 0}};
+    ASSERT_OK(weft_launch(p, "mandelbrot", &r, args, 4, mandelbrot_host, NULL, NULL));
+    uint32_t *got = malloc(sizeof(uint32_t) * W * H);
+    ASSERT_OK(weft_array_read(out, 0, W * H, got));
+    size_t wrong = 0;
+    for (int gy = 0; gy < H; gy++)
+        for (int gx = 0; gx < W; gx++)
+            wrong += got[gy * W + gx] != mandelbrot_pixel(gx, gy, W, H, ITER);
+    if (wrong) fail_msg("%zu of %d pixels differ from C", wrong, W * H);
+    free(got);
+    weft_array_free(out);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
+/* ---- all-pairs n-body accelerations (double4: x, y, z, mass) ---- */
+
+static const char nbody_source[] =
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "__kernel void accel(__global const double4 *pos, __global double4 *acc, const int n,\n"
+    "                    const double eps2)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    double4 p = pos[i];\n"
+    "    double ax = 0.0, ay = 0.0, az = 0.0;\n"
+    "    for (int j = 0; j < n; j++) {\n"
+    "        double4 q = pos[j];\n"
+    "        double dx = q.x - p.x, dy = q.y - p.y, dz = q.z - p.z;\n"
+    "        double r2 = dx * dx + dy * dy + dz * dz + eps2;\n"
+    "        double inv = 1.0 / sqrt(r2);\n"
+    "        double s = q.w * inv * inv * inv;\n"
+    "        ax += dx * s; ay += dy * s; az += dz * s;\n"
+    "    }\n"
+    "    acc[i] = (double4)(ax, ay, az, 0.0);\n"
+    "}\n";
+
+static void nbody_one(const double *pos, int n, double eps2, int i, double *out)
+{
+    const double *p = pos + 4 * i;
+    double ax = 0.0, ay = 0.0, az = 0.0;
+    for (int j = 0; j < n; j++) {
+        const double *q = pos + 4 * j;
+        double dx = q[0] - p[0], dy = q[1] - p[1], dz = q[2] - p[2];
+        double r2 = dx * dx + dy * dy + dz * dz + eps2;
+        double inv = 1.0 / sqrt(r2);
+        double s = q[3] * inv * inv * inv;
+        ax += dx * s;
+        ay += dy * s;
+        az += dz * s;
+    }
+    out[0] = ax;
+    out[1] = ay;
+    out[2] = az;
+    out[3] = 0.0;
+}
+
+static void nbody_host(const weft_host_call *call)
+{
+    const double *pos = call->args[0];
+    double *acc = call->args[1];
+    int n = *(const int *)call->args[2];
+    double eps2 = *(const double *)call->args[3];
+    for (size_t i = call->begin; i < call->end; i++)
+        nbody_one(pos, n, eps2, (int)i, acc + 4 * i);
+}
+
+static void test_nbody_matches_c(void **state)
+{
+    (void)state;
+    enum { N = 1031 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, nbody_source, NULL, &p));
+    double *pos = malloc(sizeof(double) * 4 * N), *got = malloc(sizeof(double) * 4 * N);
+    fill_f64(pos, 4 * N, 11);
+    weft_array *pa, *acc;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F64, 4 * N, pos, &pa));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, 4 * N, &acc));
+    weft_arg args[] = {weft_arg_whole(pa), weft_arg_slice(acc), weft_arg_i32(N),
+                       weft_arg_f64(1e-3)};
+    weft_range r = {1, {N, 1, 1}, {0, 0, 0}};
+    ASSERT_OK(weft_launch(p, "accel", &r, args, 4, nbody_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(acc, 0, 4 * N, got));
+    for (int i = 0; i < N; i++) {
+        double want[4];
+        nbody_one(pos, N, 1e-3, i, want);
+        if (!same_bits(want, got + 4 * i, sizeof want))
+            fail_msg("body %d: (%.17g, %.17g, %.17g), want (%.17g, %.17g, %.17g)", i, got[4 * i],
+                     got[4 * i + 1], got[4 * i + 2], want[0], want[1], want[2]);
+    }
+    free(pos);
+    free(got);
+    weft_array_free(pa);
+    weft_array_free(acc);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
+/* ---- 1-D heat stencil, iterated: data must stay on the devices ---- */
+
+static const char heat_source[] =
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "__kernel void heat(__global const double *u, __global double *v, const int n,\n"
+    "                   const double r)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    if (i == 0 || i == n - 1) { v[i] = u[i]; return; }\n"
+    "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
+    "}\n";
+
+static void heat_reference(double *u, int n, double r, int steps)
+{
+    double *v = malloc(sizeof(double) * (size_t)n);
+    for (int s = 0; s < steps; s++) {
+        for (int i = 0; i < n; i++)
+            v[i] = (i == 0 || i == n - 1) ? u[i] : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+        memcpy(u, v, sizeof(double) * (size_t)n);
+    }
+    free(v);
+}
+
+static void heat_host(const weft_host_call *call)
+{
+    const double *u = call->args[0];
+    double *v = call->args[1];
+    int n = *(const int *)call->args[2];
+    double r = *(const double *)call->args[3];
+    for (size_t k = call->begin; k < call->end; k++) {
+        int i = (int)k;
+        v[i] = (i == 0 || i == n - 1) ? u[i] : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+    }
+}
+
+/* Two selected devices that copy (no zero-copy): the stencil's traffic is
+ * then exactly predictable. */
+static int two_copying_devices(weft_ctx *ctx)
+{
+    size_t n = 0, selected = 0, copying = 0;
+    weft_device_count(ctx, &n);
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        selected += info.selected;
+        copying += info.selected && !info.zero_copy;
+    }
+    return selected == 2 && copying == 2;
+}
+
+static void test_heat_stays_resident(void **state)
+{
+    (void)state;
+    enum { N = 1 << 16, STEPS = 50 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, heat_source, NULL, &p));
+    double *u0 = malloc(sizeof(double) * N), *got = malloc(sizeof(double) * N);
+    fill_f64(u0, N, 5);
+    weft_array *u, *v;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F64, N, u0, &u));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &v));
+    ASSERT_OK(weft_ctx_stats_reset(ctx));
+    weft_range r = {1, {N, 1, 1}, {0, 0, 0}};
+    for (int s = 0; s < STEPS; s++) {
+        weft_arg args[] = {weft_arg_halo(u, 1), weft_arg_slice(v), weft_arg_i32(N),
+                           weft_arg_f64(0.25)};
+        ASSERT_OK(weft_launch(p, "heat", &r, args, 4, heat_host, NULL, NULL));
+        weft_array *t = u;
+        u = v;
+        v = t;
+    }
+    ASSERT_OK(weft_array_read(u, 0, N, got));
+    heat_reference(u0, N, 0.25, STEPS);
+    assert_true(same_bits(got, u0, sizeof(double) * N));
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    if (two_copying_devices(ctx)) {
+        /* In: u with one halo row each side of the boundary, v once. Between
+         * the devices: one row each way per later step. Out: the result. */
+        assert_int_equal(st.bytes_to_device, (2 * N + 2) * sizeof(double));
+        assert_int_equal(st.bytes_device_to_device, (STEPS - 1) * 2 * sizeof(double));
+        assert_int_equal(st.bytes_to_host, N * sizeof(double));
+        assert_int_equal(st.kernel_launches, 2 * STEPS);
+    }
+    if (selected_opencl(ctx) == 0) assert_int_equal(st.bytes_to_device + st.bytes_to_host, 0);
+    free(u0);
+    free(got);
+    weft_array_free(u);
+    weft_array_free(v);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
+/* The same launch, once split over the devices and once on the pool through
+ * host_fn, gives the same bits: no contraction into fma on either side. */
+static void test_device_and_host_fn_agree(void **state)
+{
+    (void)state;
+    enum { W = 256, H = 64, ITER = 500 };
+    weft_options o = test_options();
+    o.devices = "host";
+    weft_ctx *dev_ctx = test_ctx(), *host_ctx = test_ctx_with(&o);
+    weft_ctx *ctxs[2] = {dev_ctx, host_ctx};
+    uint32_t *got[2];
+    for (int c = 0; c < 2; c++) {
+        weft_program *p;
+        ASSERT_OK(weft_program_build(ctxs[c], mandelbrot_source,
+                                     "-cl-fp32-correctly-rounded-divide-sqrt", &p));
+        weft_array *out;
+        ASSERT_OK(weft_array_create(ctxs[c], WEFT_U32, W * H, &out));
+        weft_arg args[] = {weft_arg_slice(out), weft_arg_i32(W), weft_arg_i32(H),
+                           weft_arg_i32(ITER)};
+        weft_range r = {2, {W, H, 1}, {0, 0, 0}};
+        ASSERT_OK(weft_launch(p, "mandelbrot", &r, args, 4, mandelbrot_host, NULL, NULL));
+        got[c] = malloc(sizeof(uint32_t) * W * H);
+        ASSERT_OK(weft_array_read(out, 0, W * H, got[c]));
+        weft_array_free(out);
+        weft_program_free(p);
+    }
+    assert_true(same_bits(got[0], got[1], sizeof(uint32_t) * W * H));
+    free(got[0]);
+    free(got[1]);
+    weft_ctx_free(dev_ctx);
+    weft_ctx_free(host_ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mandelbrot_matches_c),
+        cmocka_unit_test(test_nbody_matches_c),
+        cmocka_unit_test(test_heat_stays_resident),
+        cmocka_unit_test(test_device_and_host_fn_agree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
