@@ -133,7 +133,12 @@ typedef struct weft_options {
     int num_threads;        /* pool width, at most 1024; 0: WEFT_NUM_THREADS (the
                                same cap), else online cores. A value ignored
                                (negative, malformed) or capped leaves a note */
-    const char *cache_dir;  /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft */
+    const char *cache_dir;  /* NULL: WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft, ~/.cache/weft;
+                               "": no disk cache (memory-only caching, as disk_cache = 0).
+                               A directory that is not one, is not owned by this user, is
+                               writable by others or has too long a path is not used
+                               (memory-only caching; the reason is in weft_ctx_notes and the
+                               log). See docs/RELIABILITY.md, "trust". */
     int disk_cache;         /* 1 (default): keep program binaries on disk; 0: memory only */
     int zero_copy;          /* 1 (default): wrap host memory where the device shares it */
     weft_weights weights;   /* how pieces are sized */
@@ -295,6 +300,28 @@ typedef struct weft_cache_stats {
 WEFT_API weft_status weft_cache_stats_get(const weft_ctx *ctx, weft_cache_stats *stats);
 /* The directory in use ("" when the disk cache is off). */
 WEFT_API const char *weft_cache_dir(const weft_ctx *ctx);
+
+/* The files weft keeps in a cache directory. */
+typedef struct weft_cache_usage {
+    size_t binaries;     /* program binaries */
+    uint64_t bytes;      /* their size on disk */
+    size_t calibrations; /* device calibration records */
+    size_t temporaries;  /* files of writers and loaders at work, or killed */
+} weft_cache_usage;
+
+/* Counts weft's files in dir (NULL: the default directory, as for
+ * weft_options.cache_dir). Only files whose name and contents prove weft wrote
+ * them count; a directory that does not exist holds none. Creates and changes
+ * nothing. */
+WEFT_API weft_status weft_cache_usage_get(const char *dir, weft_cache_usage *usage);
+/* Removes weft's files (as counted by weft_cache_usage_get) from dir (NULL:
+ * the default), except temporaries of processes still at work, and nothing
+ * else. *removed (may be NULL) is how many. */
+WEFT_API weft_status weft_cache_clear(const char *dir, size_t *removed);
+/* The default cache directory (WEFT_CACHE_DIR, else $XDG_CACHE_HOME/weft, else
+ * $HOME/.cache/weft) into buf. WEFT_ERR_IO when there is none; WEFT_ERR_SIZE
+ * when it does not fit in cap bytes. */
+WEFT_API weft_status weft_cache_default_dir_get(char *buf, size_t cap);
 
 /* ------------------------------------------------------------------------ */
 /* User kernels */

@@ -1,5 +1,6 @@
 #include "cache.h"
 #include "error.h"
+#include "safe_file.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -52,37 +53,37 @@ weft_status weft_cache_parse(const void *file, size_t file_size, const uint8_t k
     return WEFT_OK;
 }
 
-static void file_path(char *path, size_t cap, const char *dir, const uint8_t key[32])
+static weft_status file_path(char *path, size_t cap, const char *dir, const uint8_t key[32])
 {
     char hex[65];
     weft_sha256_hex(key, hex);
-    snprintf(path, cap, "%s/%s.bin", dir, hex);
+    int n = snprintf(path, cap, "%s/%s.bin", dir, hex);
+    RETURN_IF(n < 0 || (size_t)n >= cap, WEFT_ERR_CACHE, "cache path in %.64s... is too long", dir);
+    return WEFT_OK;
 }
 
-weft_status weft_cache_load(const char *dir, const uint8_t key[32], unsigned char **data,
-                            size_t *size)
+void weft_cache_side_name(char *name, size_t cap, const char *final_path, const char *what)
 {
-    char path[4096];
-    file_path(path, sizeof path, dir, key);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    RETURN_IF(fd < 0, WEFT_ERR_IO, "no cache file %s", path);
-    struct stat info;
-    weft_status st = WEFT_OK;
-    unsigned char *file = NULL;
-    GOTO_ERROR_IF(fstat(fd, &info) != 0 || !S_ISREG(info.st_mode), WEFT_ERR_CACHE,
-                  "%s is not a regular file", path);
-    GOTO_ERROR_IF((uint64_t)info.st_size > WEFT_CACHE_MAX_PAYLOAD + HEADER_SIZE, WEFT_ERR_CACHE,
-                  "%s is too large to be a cache file", path);
-    size_t file_size = (size_t)info.st_size;
-    file = malloc(file_size ? file_size : 1);
-    GOTO_ERROR_IF(!file, WEFT_ERR_NOMEM, "cannot allocate %zu bytes for %s", file_size, path);
-    size_t got = 0;
-    while (got < file_size) {
-        ssize_t r = read(fd, file + got, file_size - got);
-        if (r < 0 && errno == EINTR) continue;
-        GOTO_ERROR_IF(r <= 0, WEFT_ERR_CACHE, "short read of %s", path);
-        got += (size_t)r;
-    }
+    /* Unique to this process and call: concurrent writers of the same key
+     * each finish their own file, and rename makes one of them win whole. */
+    static _Atomic unsigned serial;
+    snprintf(name, cap, "%s.%s.%ld.%u", final_path, what, (long)getpid(), serial++);
+}
+
+/* Reads and checks the file open on fd (path names it in errors). */
+static weft_status read_checked(int fd, const struct stat *info, const char *path,
+                                const uint8_t key[32], unsigned char **data, size_t *size)
+{
+    char why[128];
+    RETURN_IF(!weft_file_trusted(info, why, sizeof why), WEFT_ERR_CACHE, "%s is not trusted: %s",
+              path, why);
+    RETURN_IF((uint64_t)info->st_size > WEFT_CACHE_MAX_PAYLOAD + HEADER_SIZE, WEFT_ERR_CACHE,
+              "%s is too large to be a cache file", path);
+    size_t file_size = (size_t)info->st_size;
+    unsigned char *file = malloc(file_size ? file_size : 1);
+    RETURN_IF(!file, WEFT_ERR_NOMEM, "cannot allocate %zu bytes for %s", file_size, path);
+    weft_status st = weft_file_read_exact(fd, file, file_size);
+    GOTO_ERROR_IF(st != WEFT_OK, WEFT_ERR_CACHE, "%s: %s", path, weft_last_error());
     const unsigned char *payload;
     size_t payload_size;
     st = weft_cache_parse(file, file_size, key, &payload, &payload_size);
@@ -90,12 +91,48 @@ weft_status weft_cache_load(const char *dir, const uint8_t key[32], unsigned cha
     memmove(file, payload, payload_size);
     *data = file;
     *size = payload_size;
-    close(fd);
     return WEFT_OK;
 error:
     free(file);
-    close(fd);
     return st;
+}
+
+weft_status weft_cache_load(const char *dir, const uint8_t key[32], unsigned char **data,
+                            size_t *size, char *quarantine, size_t cap)
+{
+    char path[WEFT_CACHE_PATH];
+    RETURN_ON_ERROR(file_path(path, sizeof path, dir, key));
+    int fd;
+    struct stat info;
+    weft_status st = weft_file_open_regular(path, WEFT_FILE_NOFOLLOW, &fd, &info);
+    if (st == WEFT_ERR_IO) return st; /* a plain miss */
+    RETURN_IF(st != WEFT_OK, WEFT_ERR_CACHE, "%s", weft_last_error());
+    st = read_checked(fd, &info, path, key, data, size);
+    close(fd);
+    RETURN_ON_ERROR(st);
+    /* Out of its name before anyone hands it to a driver (see cache.h). */
+    weft_cache_side_name(quarantine, cap, path, "loading");
+    if (rename(path, quarantine) != 0) {
+        int err = errno;
+        free(*data);
+        *data = NULL;
+        quarantine[0] = '\0';
+        return weft_error_set(WEFT_ERR_IO, "cannot quarantine %s (%s): taken as a miss", path,
+                              strerror(err));
+    }
+    return WEFT_OK;
+}
+
+void weft_cache_loaded(const char *quarantine, int accepted)
+{
+    if (!quarantine || !*quarantine) return;
+    const char *suffix = strstr(quarantine, ".bin.loading.");
+    char path[WEFT_CACHE_PATH];
+    if (accepted && suffix && (size_t)(suffix - quarantine) + 5 <= sizeof path) {
+        snprintf(path, sizeof path, "%.*s.bin", (int)(suffix - quarantine), quarantine);
+        if (rename(quarantine, path) == 0) return;
+    }
+    unlink(quarantine);
 }
 
 static int write_all(int fd, const void *data, size_t size)
@@ -115,13 +152,10 @@ weft_status weft_cache_store(const char *dir, const uint8_t key[32], const void 
 {
     RETURN_IF(size > WEFT_CACHE_MAX_PAYLOAD, WEFT_ERR_CACHE, "binary of %zu bytes is too large",
               size);
-    char path[4096], temp[4200];
-    file_path(path, sizeof path, dir, key);
-    /* A name unique to this process and call: concurrent writers of the same
-     * key each finish their own file, and rename makes one of them win whole. */
-    static _Atomic unsigned serial;
-    snprintf(temp, sizeof temp, "%s.tmp.%ld.%u", path, (long)getpid(), serial++);
-    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    char path[WEFT_CACHE_PATH], temp[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
+    RETURN_ON_ERROR(file_path(path, sizeof path, dir, key));
+    weft_cache_side_name(temp, sizeof temp, path, "tmp");
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     RETURN_IF(fd < 0, WEFT_ERR_IO, "cannot create %s: %s", temp, strerror(errno));
     unsigned char header[HEADER_SIZE];
     memcpy(header, magic, 8);
@@ -138,39 +172,5 @@ weft_status weft_cache_store(const char *dir, const uint8_t key[32], const void 
         unlink(temp);
         return weft_error_set(WEFT_ERR_IO, "cannot write %s: %s", path, strerror(err));
     }
-    return WEFT_OK;
-}
-
-char *weft_cache_default_dir(void)
-{
-    const char *env = getenv("WEFT_CACHE_DIR");
-    if (env && *env) return strdup(env);
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    char path[4096];
-    if (xdg && *xdg)
-        snprintf(path, sizeof path, "%s/weft", xdg);
-    else if (home && *home)
-        snprintf(path, sizeof path, "%s/.cache/weft", home);
-    else
-        return NULL;
-    return strdup(path);
-}
-
-weft_status weft_cache_prepare_dir(const char *dir)
-{
-    char path[4096];
-    RETURN_IF(strlen(dir) >= sizeof path, WEFT_ERR_IO, "cache path too long");
-    strcpy(path, dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return weft_error_set(WEFT_ERR_IO, "cannot create %s: %s", path, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return weft_error_set(WEFT_ERR_IO, "cannot create %s: %s", path, strerror(errno));
-    RETURN_IF(access(path, W_OK) != 0, WEFT_ERR_IO, "cache directory %s is not writable", path);
     return WEFT_OK;
 }

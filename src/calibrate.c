@@ -3,10 +3,13 @@
  * once per device and kept in the cache directory, so later contexts read a
  * line instead of timing anything. */
 #include "array.h"
+#include "cache.h"
 #include "clock.h"
 #include "error.h"
+#include "safe_file.h"
 #include "sha256.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,17 +75,26 @@ static void record_path(const weft_device *dev, char *path, size_t cap)
     snprintf(path, cap, "%s/calibration-%s.txt", dev->ctx->cache_dir, hex);
 }
 
-/* A record that does not parse into sane numbers is ignored and re-measured. */
+/* A record that does not parse into sane numbers, is no regular file (a FIFO
+ * would block) or is not trusted (safe_file.h) is ignored and re-measured. */
 static int load_record(const weft_device *dev, device_speed *speed)
 {
     if (!dev->ctx->cache_dir) return 0;
-    char path[4200];
+    char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
     record_path(dev, path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    int ok =
-        fscanf(f, "weft-calibration-1 %lf %lf", &speed->bytes_per_sec, &speed->launch_seconds) == 2;
-    fclose(f);
+    int fd;
+    struct stat info;
+    if (weft_file_open_regular(path, WEFT_FILE_NOFOLLOW, &fd, &info) != WEFT_OK) return 0;
+    char text[256] = {0}, why[128];
+    ssize_t got = -1;
+    if (weft_file_trusted(&info, why, sizeof why))
+        got = read(fd, text, sizeof text - 1);
+    else
+        weft_log(&dev->ctx->log, WEFT_LOG_WARN, "calibration record %s ignored: it is %s", path,
+                 why);
+    close(fd);
+    int ok = got > 0 && sscanf(text, "weft-calibration-1 %lf %lf", &speed->bytes_per_sec,
+                               &speed->launch_seconds) == 2;
     return ok && isfinite(speed->bytes_per_sec) && speed->bytes_per_sec > 1e6 &&
            isfinite(speed->launch_seconds) && speed->launch_seconds > 0 &&
            speed->launch_seconds < 1.0;
@@ -91,17 +103,21 @@ static int load_record(const weft_device *dev, device_speed *speed)
 static void store_record(const weft_device *dev, const device_speed *speed)
 {
     if (!dev->ctx->cache_dir) return;
-    char path[4200], temp[4300];
+    char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME], temp[sizeof path + WEFT_CACHE_MAX_NAME];
     record_path(dev, path, sizeof path);
-    snprintf(temp, sizeof temp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(temp, "w");
-    if (!f) return;
-    int ok =
-        fprintf(f,
-                "weft-calibration-1 %.6g %.6g\n# bytes/s of f32 axpy, launch+finish seconds (%s)\n",
-                speed->bytes_per_sec, speed->launch_seconds, dev->info.name) > 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(temp, path) != 0) remove(temp);
+    weft_cache_side_name(temp, sizeof temp, path, "tmp");
+    /* A new file of our own: never through a link or a FIFO someone left there. */
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    char text[512];
+    int len = snprintf(text, sizeof text,
+                       "weft-calibration-1 %.6g %.6g\n# bytes/s of f32 axpy, launch+finish "
+                       "seconds (%s)\n",
+                       speed->bytes_per_sec, speed->launch_seconds, dev->info.name);
+    size_t size = len < 0 ? 0 : (size_t)len < sizeof text ? (size_t)len : sizeof text - 1;
+    int ok = len > 0 && write(fd, text, size) == (ssize_t)size;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(temp, path) != 0) unlink(temp);
 }
 
 static weft_status measure(weft_device *dev, device_speed *speed)

@@ -154,15 +154,7 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
     RETURN_IF(!*spec, WEFT_ERR_NOMEM, "cannot copy the device list");
     RETURN_ON_ERROR(weft_device_spec_check(*spec));
     int disk = o->disk_cache && env_int("WEFT_DISK_CACHE", 1) != 0;
-    if (disk) {
-        char *dir = o->cache_dir ? strdup(o->cache_dir) : weft_cache_default_dir();
-        if (dir && weft_cache_prepare_dir(dir) == WEFT_OK) {
-            ctx->cache_dir = dir;
-        } else {
-            weft_ctx_note(ctx, "disk cache off: %s", dir ? weft_last_error() : "no cache dir");
-            free(dir);
-        }
-    }
+    if (disk) weft_ctx_cache_setup(ctx, o->cache_dir);
     return WEFT_OK;
 }
 

@@ -99,5 +99,7 @@ void weft_ctx_set_pieces(weft_ctx *ctx, const weft_piece_report *pieces, size_t 
 /* Measures weights and the small-work threshold (weft_ctx_create, once; read
  * from the cache dir after the first time). */
 void weft_ctx_calibrate(weft_ctx *ctx);
+/* Sets ctx->cache_dir (NULL: memory-only caching, with a note saying why). */
+void weft_ctx_cache_setup(weft_ctx *ctx, const char *requested);
 
 #endif

@@ -5,9 +5,9 @@
 #include "cl_common.h"
 #include "ops/expr_op.h"
 #include "error.h"
+#include "include_deps.h"
 #include "sha256.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,71 +48,14 @@ void weft_cl_program_cache_release(weft_ctx *ctx)
     ctx->programs = NULL;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Headers a program may #include from a -I directory change the binary, so
- * every file in each such directory (names sorted, then contents) is part of
- * the key. Directories that cannot be read hash as their name alone. */
-static void hash_one_dir(weft_sha256 *h, const char *dir)
-{
-    weft_sha256_field(h, dir);
-    DIR *d = opendir(dir);
-    if (!d) return;
-    char **names = NULL;
-    size_t count = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.') continue;
-        if (count == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **grown = realloc(names, cap * sizeof *names);
-            if (!grown) break;
-            names = grown;
-        }
-        names[count] = strdup(e->d_name);
-        if (names[count]) count++;
-    }
-    closedir(d);
-    qsort(names, count, sizeof *names, compare_names);
-    for (size_t i = 0; i < count; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        weft_sha256_field(h, names[i]);
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            unsigned char buf[8192];
-            size_t got;
-            while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-                weft_sha256_update(h, buf, got);
-            fclose(f);
-        }
-        free(names[i]);
-    }
-    free(names);
-}
-
-static void hash_include_dirs(weft_sha256 *h, const char *options)
-{
-    if (!options) return;
-    char *copy = strdup(options);
-    if (!copy) return;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-        if (strncmp(tok, "-I", 2) != 0) continue;
-        const char *dir = tok[2] ? tok + 2 : strtok_r(NULL, " \t", &save);
-        if (dir) hash_one_dir(h, dir);
-    }
-    free(copy);
-}
-
-static void program_key(const weft_device *dev, const char *source, const char *options,
-                        uint8_t key[32])
+/* Everything that changes the binary: the platform and device, weft, the
+ * options, the source and every file it includes (include_deps.h). */
+static weft_status program_key(const weft_device *dev, const char *source, const char *options,
+                               uint8_t key[32])
 {
     weft_sha256 h;
     weft_sha256_init(&h);
-    weft_sha256_field(&h, "weft program cache v1");
+    weft_sha256_field(&h, "weft program cache v2");
     weft_sha256_field(&h, weft_cl(dev)->platform_version);
     weft_sha256_field(&h, dev->info.name);
     weft_sha256_field(&h, dev->info.vendor);
@@ -120,8 +63,9 @@ static void program_key(const weft_device *dev, const char *source, const char *
     weft_sha256_field(&h, WEFT_VERSION_STRING);
     weft_sha256_field(&h, options);
     weft_sha256_field(&h, source);
-    hash_include_dirs(&h, options);
+    RETURN_ON_ERROR(weft_include_hash(&h, source, options));
     weft_sha256_final(&h, key);
+    return WEFT_OK;
 }
 
 static char *build_log(const weft_device *dev, cl_program program)
@@ -185,7 +129,9 @@ static cl_program from_disk(weft_device *dev, const uint8_t key[32], const char 
     weft_ctx *ctx = dev->ctx;
     unsigned char *bin = NULL;
     size_t size = 0;
-    weft_status st = weft_cache_load(ctx->cache_dir, key, &bin, &size);
+    char quarantine[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
+    weft_status st =
+        weft_cache_load(ctx->cache_dir, key, &bin, &size, quarantine, sizeof quarantine);
     if (st == WEFT_ERR_IO) return NULL; /* plain miss */
     if (st != WEFT_OK) {
         weft_cache_count(ctx, WEFT_CACHE_REJECT);
@@ -195,6 +141,7 @@ static cl_program from_disk(weft_device *dev, const uint8_t key[32], const char 
     }
     cl_program program = from_binary(dev, bin, size, options);
     free(bin);
+    weft_cache_loaded(quarantine, program != NULL);
     if (program) {
         weft_cache_count(ctx, WEFT_CACHE_DISK_HIT);
     } else {
@@ -240,7 +187,7 @@ weft_status weft_cl_program_get(weft_device *dev, const char *source, const char
     RETURN_IF(ctx->faults & WEFT_FAULT_BUILD, WEFT_ERR_BUILD,
               "program build failed on purpose (WEFT_FAULT=build) on device %zu", dev->index);
     uint8_t key[32];
-    program_key(dev, source, options, key);
+    RETURN_ON_ERROR(program_key(dev, source, options, key));
 
     /* The lock is held across the build: two threads asking for the same
      * program build it once, and builds are rare next to lookups. */

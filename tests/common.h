@@ -12,9 +12,11 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <weft.h>
 
 #define ASSERT_OK(expr)                                                                            \
@@ -102,6 +104,22 @@ static inline double reference_sum(const void *data, int is_f64, size_t n)
 }
 
 /* rm -rf of a scratch directory a test made under /tmp. */
+static inline void on_test_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "timed out: something blocked (a FIFO read?)\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(124);
+}
+
+/* A test that could hang forever on a regression (a FIFO read) fails after
+ * seconds instead; fail_after(0) disarms. */
+static inline void fail_after(unsigned seconds)
+{
+    signal(SIGALRM, on_test_alarm);
+    alarm(seconds);
+}
+
 static inline int remove_tree(const char *path)
 {
     char cmd[600];

@@ -4,6 +4,8 @@
 #include "common.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -109,6 +111,82 @@ static void test_measured_then_reused(void **state)
     weft_ctx_free(ctx);
 }
 
+/* Replaces every record by a FIFO (or, with mode, by a file of that mode);
+ * returns how many. */
+static int replace_records(int fifo, mode_t mode)
+{
+    DIR *d = opendir(dir);
+    int count = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, "calibration-", 12) != 0) continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (fifo) {
+            assert_int_equal(unlink(path), 0);
+            assert_int_equal(mkfifo(path, 0644), 0);
+        } else {
+            assert_int_equal(chmod(path, mode), 0);
+        }
+        count++;
+    }
+    if (d) closedir(d);
+    return count;
+}
+
+static int records_regular(void)
+{
+    DIR *d = opendir(dir);
+    int regular = 1;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, "calibration-", 12) != 0) continue;
+        char path[600];
+        struct stat info;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        regular = regular && lstat(path, &info) == 0 && S_ISREG(info.st_mode);
+    }
+    if (d) closedir(d);
+    return regular;
+}
+
+/* A FIFO in place of a record is ignored (not waited on) and replaced by a
+ * new measurement; so is a record others could have written. */
+static void test_fifo_or_untrusted_record_remeasured(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = calibrated_ctx();
+    size_t devices = selected_opencl(ctx);
+    weft_ctx_free(ctx);
+    if (devices == 0) skip(); /* nothing measured, no record */
+    fail_after(120);
+    assert_true(replace_records(1, 0) >= 1);
+    ctx = calibrated_ctx();
+    int64_t small;
+    ASSERT_OK(weft_ctx_small_elements(ctx, &small));
+    assert_true(small > 0);
+    weft_ctx_free(ctx);
+    fail_after(0);
+    assert_true(records_regular());
+    /* world-writable: anyone could have chosen these numbers */
+    assert_true(replace_records(0, 0666) >= 1);
+    weft_options o;
+    weft_options_init(&o);
+    o.cache_dir = dir;
+    o.log_level = WEFT_LOG_WARN;
+    ctx = test_ctx_with(&o);
+    weft_ctx_free(ctx);
+    assert_true(records_regular());
+    DIR *d = opendir(dir);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, "calibration-", 12) != 0) continue;
+        char path[600];
+        struct stat info;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        assert_int_equal(stat(path, &info), 0);
+        assert_int_equal(info.st_mode & 022, 0); /* measured again, written anew */
+    }
+    closedir(d);
+}
+
 static void test_partition_follows_weights(void **state)
 {
     (void)state;
@@ -146,6 +224,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_measured_then_reused, fresh_dir, remove_dir),
         cmocka_unit_test(test_partition_follows_weights),
+        cmocka_unit_test_setup_teardown(test_fifo_or_untrusted_record_remeasured, fresh_dir,
+                                        remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,11 @@
  * their log, damaged cache files rebuilt, processes racing to build. */
 #include "common.h"
 
+#include "../src/sha256.h"
+
 #include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,18 +215,6 @@ static void test_processes_race_to_build(void **state)
     weft_ctx_free(ctx);
 }
 
-static void test_unwritable_cache_dir_still_works(void **state)
-{
-    (void)state;
-    weft_ctx *ctx = ctx_in("/proc/weft-no-cache-here");
-    assert_string_equal(weft_cache_dir(ctx), "");
-    assert_non_null(strstr(weft_ctx_notes(ctx), "disk cache off"));
-    weft_program *p;
-    ASSERT_OK(weft_program_build(ctx, good_source, NULL, &p));
-    weft_program_free(p);
-    weft_ctx_free(ctx);
-}
-
 /* -I directories: their headers are part of the cache key, so editing one
  * rebuilds the program instead of loading a stale binary. */
 static void test_include_dirs_in_cache_key(void **state)
@@ -281,6 +273,261 @@ static void test_include_dirs_in_cache_key(void **state)
     remove_tree(inc);
 }
 
+/* Writes text to path (creating its directory first). */
+static void write_text(const char *path, const char *text)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+    assert_int_equal(system(cmd), 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Builds source with options in a fresh context on dir, runs kernel k on 4
+ * items and returns out[3]; *compiled says whether it was compiled. */
+static int build_and_run(const char *source, const char *options, int *compiled)
+{
+    weft_ctx *ctx = ctx_in(dir);
+    size_t devices = selected_opencl(ctx);
+    weft_cache_stats before, after;
+    ASSERT_OK(weft_cache_stats_get(ctx, &before));
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, source, options, &p));
+    ASSERT_OK(weft_cache_stats_get(ctx, &after));
+    *compiled = after.misses > before.misses;
+    int got[4] = {0, 0, 0, -1};
+    if (devices) {
+        weft_array *out;
+        ASSERT_OK(weft_array_create(ctx, WEFT_I32, 4, &out));
+        weft_arg args[] = {weft_arg_slice(out)};
+        weft_range r = {1, {4, 1, 1}, {0, 0, 0}};
+        ASSERT_OK(weft_launch(p, "k", &r, args, 1, NULL, NULL, NULL));
+        ASSERT_OK(weft_array_read(out, 0, 4, got));
+        weft_array_free(out);
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    return devices ? got[3] : -1;
+}
+
+/* Headers below an -I directory (#include "sub/v.h"), included by included
+ * headers relative to themselves, and absolute includes are all part of the
+ * key: editing any of them rebuilds instead of loading a stale binary. */
+static void test_nested_and_absolute_includes_in_cache_key(void **state)
+{
+    (void)state;
+    char inc[300], sub[400], leaf[400], absolute[400], options[400], source[1200];
+    snprintf(inc, sizeof inc, "%s-include", dir);
+    snprintf(sub, sizeof sub, "%s/sub/v.h", inc);
+    snprintf(leaf, sizeof leaf, "%s/sub/leaf.h", inc);
+    snprintf(absolute, sizeof absolute, "%s-abs/a.h", dir);
+    snprintf(options, sizeof options, "-I %s", inc);
+    snprintf(source, sizeof source,
+             "#include \"sub/v.h\"\n#include \"%s\"\n__kernel void k(__global int *out) { "
+             "out[get_global_id(0)] = LEAF * 100 + ABS; } // %s\n",
+             absolute, dir);
+    write_text(sub, "#include \"leaf.h\"\n");
+    write_text(leaf, "#define LEAF 1\n");
+    write_text(absolute, "#define ABS 1\n");
+    int compiled;
+    int first = build_and_run(source, options, &compiled);
+    int devices = first != -1;
+    assert_true(!devices || (first == 101 && compiled));
+    assert_int_equal(build_and_run(source, options, &compiled), devices ? 101 : -1);
+    assert_false(compiled); /* unchanged: from disk (or nothing to build) */
+    write_text(leaf, "#define LEAF 2\n");
+    assert_int_equal(build_and_run(source, options, &compiled), devices ? 201 : -1);
+    assert_int_equal(compiled, devices);
+    write_text(absolute, "#define ABS 3\n");
+    assert_int_equal(build_and_run(source, options, &compiled), devices ? 203 : -1);
+    assert_int_equal(compiled, devices);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-abs'", inc, dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A FIFO where an included header should be is an error, not a hang; an -I
+ * directory full of devices (/dev) is no reason to read any of them. */
+static void test_fifo_include_is_an_error(void **state)
+{
+    (void)state;
+    fail_after(120);
+    char inc[300], fifo[400], options[800], source[600];
+    snprintf(inc, sizeof inc, "%s-include", dir);
+    snprintf(fifo, sizeof fifo, "%s/f.h", inc);
+    write_text(fifo, "");
+    assert_int_equal(unlink(fifo), 0);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    snprintf(options, sizeof options, "-I/dev -I %s", inc);
+    snprintf(source, sizeof source,
+             "#include \"f.h\"\n__kernel void k(__global int *out) { out[0] = 1; } // %s\n", dir);
+    weft_ctx *ctx = ctx_in(dir);
+    weft_program *p = NULL;
+    weft_status st = weft_program_build(ctx, source, options, &p);
+    if (selected_opencl(ctx)) {
+        assert_int_equal(st, WEFT_ERR_IO);
+        assert_non_null(strstr(weft_last_error(), "not a regular file"));
+    }
+    weft_program_free(p);
+    p = NULL;
+    /* -I/dev alone: nothing included from it, nothing read from it */
+    ASSERT_OK(weft_program_build(ctx, good_source, "-I/dev", &p));
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    fail_after(0);
+    remove_tree(inc);
+}
+
+static void capture_warnings(void *user, weft_log_level level, const char *message)
+{
+    if (level <= WEFT_LOG_WARN && strstr(message, "disk cache off")) (*(int *)user)++;
+}
+
+/* A cache dir that cannot serve (unwritable, a regular file, a path too long
+ * for the names in it) is said once, in the log (a warning) and the notes,
+ * and not used; everything works from memory. "" is memory-only caching as
+ * documented: a note, no warning. */
+static void check_memory_only(const char *cache_dir, const char *why, int warnings_expected)
+{
+    int warnings = 0;
+    weft_options o = test_options();
+    o.cache_dir = cache_dir;
+    o.log = capture_warnings;
+    o.log_user = &warnings;
+    weft_ctx *ctx = test_ctx_with(&o);
+    assert_string_equal(weft_cache_dir(ctx), "");
+    if (!strstr(weft_ctx_notes(ctx), why)) fail_msg("notes: %s", weft_ctx_notes(ctx));
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, good_source, NULL, &p));
+    weft_program_free(p);
+    weft_cache_stats stats;
+    ASSERT_OK(weft_cache_stats_get(ctx, &stats));
+    assert_int_equal(stats.disk_rejects, 0);
+    assert_int_equal(warnings, warnings_expected);
+    weft_ctx_free(ctx);
+}
+
+static void test_unwritable_cache_dir_still_works(void **state)
+{
+    (void)state;
+    check_memory_only("/proc/weft-no-cache-here", "disk cache off", 1);
+}
+
+static void test_empty_cache_dir_is_memory_only(void **state)
+{
+    (void)state;
+    check_memory_only("", "cache_dir is \"\"", 0);
+}
+
+static void test_unusable_cache_dirs_said_once(void **state)
+{
+    (void)state;
+    write_text(dir, "a regular file\n");
+    check_memory_only(dir, "is not a directory", 1);
+    assert_int_equal(unlink(dir), 0);
+    char *longer = malloc(4095);
+    assert_non_null(longer);
+    memset(longer, 'd', 4094);
+    longer[4094] = '\0';
+    memcpy(longer, "/tmp/", 5);
+    for (size_t i = 100; i < 4094; i += 100)
+        longer[i] = '/';
+    check_memory_only(longer, "longer than the system allows", 1);
+    free(longer);
+}
+
+/* Replaces a cache file by one with a valid header and checksum whose
+ * payload is the first half of the real binary. */
+static void halve_payload(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static unsigned char file[1 << 24];
+    size_t size = fread(file, 1, sizeof file, f);
+    fclose(f);
+    assert_true(size > 80 && size < sizeof file);
+    uint64_t half = (size - 80) / 2;
+    for (int i = 0; i < 8; i++)
+        file[40 + i] = (unsigned char)(half >> (8 * i));
+    weft_sha256 h;
+    weft_sha256_init(&h);
+    weft_sha256_update(&h, file + 80, (size_t)half);
+    weft_sha256_final(&h, file + 48);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(file, 1, 80 + (size_t)half, f), 80 + (size_t)half);
+    fclose(f);
+}
+
+/* One process of the crash loop: builds and runs the kernel. Exit 0: loaded
+ * from disk, 1: compiled, 2: failed or wrong, 3: no OpenCL device. */
+static int crash_child(const char *cache_dir, const char *source)
+{
+    weft_options o = test_options();
+    o.cache_dir = cache_dir;
+    o.smoke_test = 0;              /* no other program than ours in the cache */
+    o.weights = WEFT_WEIGHTS_EVEN; /* and no calibration */
+    weft_ctx *ctx = NULL;
+    weft_program *p = NULL;
+    weft_array *out = NULL;
+    int got[4] = {0}, rc = 2;
+    if (weft_ctx_create(&o, &ctx) != WEFT_OK) return 2;
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        return 3;
+    }
+    weft_cache_stats stats;
+    weft_range r = {1, {4, 1, 1}, {0, 0, 0}};
+    if (weft_program_build(ctx, source, NULL, &p) == WEFT_OK &&
+        weft_array_create(ctx, WEFT_I32, 4, &out) == WEFT_OK) {
+        weft_arg args[] = {weft_arg_slice(out)};
+        if (weft_launch(p, "k", &r, args, 1, NULL, NULL, NULL) == WEFT_OK &&
+            weft_array_read(out, 0, 4, got) == WEFT_OK && got[3] == 41 &&
+            weft_cache_stats_get(ctx, &stats) == WEFT_OK)
+            rc = stats.misses > 0;
+    }
+    weft_array_free(out);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    return rc;
+}
+
+static int run_crash_child(const char *source, int quiet)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* the driver's (or a sanitizer's) report of its own crash is expected */
+        if (quiet && !freopen("/dev/null", "w", stderr)) _exit(126);
+        execl(self_path, "test_program", "crash-child", dir, source, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A crafted cache file (valid weft header and checksum, half a real binary)
+ * may kill the process whose driver loads it, but never the next one: that
+ * one rebuilds from source, and the one after loads the new binary. */
+static void test_crafted_binary_kills_no_later_process(void **state)
+{
+    (void)state;
+    char source[512];
+    snprintf(source, sizeof source,
+             "__kernel void k(__global int *out) { out[get_global_id(0)] = 41; } // %s\n", dir);
+    int rc = run_crash_child(source, 0);
+    if (rc == 3) skip(); /* no OpenCL: no binaries */
+    assert_int_equal(rc, 1);
+    damage_all(halve_payload);
+    rc = run_crash_child(source, 1); /* may die: that is the driver's business */
+    print_message("the process given the crafted binary: %s %d\n",
+                  rc >= 128 ? "died of signal" : "exited with", rc >= 128 ? rc - 128 : rc);
+    assert_int_equal(run_crash_child(source, 0), 1); /* rebuilt */
+    assert_int_equal(run_crash_child(source, 0), 0); /* and loaded again */
+}
+
 /* One racer: build the same program into the shared cache directory. */
 static int race_child(const char *cache_dir, const char *source)
 {
@@ -298,6 +545,7 @@ static int race_child(const char *cache_dir, const char *source)
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "race-child") == 0) return race_child(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "crash-child") == 0) return crash_child(argv[2], argv[3]);
     if (argc > 0 && strchr(argv[0], '/')) self_path = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_build_then_hits, fresh_dir, remove_dir),
@@ -307,6 +555,13 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_processes_race_to_build, fresh_dir, remove_dir),
         cmocka_unit_test(test_unwritable_cache_dir_still_works),
         cmocka_unit_test_setup_teardown(test_include_dirs_in_cache_key, fresh_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_nested_and_absolute_includes_in_cache_key, fresh_dir,
+                                        remove_dir),
+        cmocka_unit_test_setup_teardown(test_fifo_include_is_an_error, fresh_dir, remove_dir),
+        cmocka_unit_test(test_empty_cache_dir_is_memory_only),
+        cmocka_unit_test_setup_teardown(test_unusable_cache_dirs_said_once, fresh_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_crafted_binary_kills_no_later_process, fresh_dir,
+                                        remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,12 +4,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int cmd_precompile(int argc, char **argv)
 {
@@ -77,63 +74,42 @@ int cmd_precompile(int argc, char **argv)
     return rc;
 }
 
-/* Files weft wrote in dir: program binaries (*.bin) and calibration records. */
-static int ours(const char *name)
-{
-    size_t len = strlen(name);
-    return (len == 68 && strcmp(name + 64, ".bin") == 0) || strncmp(name, "calibration-", 12) == 0;
-}
-
 int cmd_cache(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
         (strcmp(argv[0], "stats") != 0 && strcmp(argv[0], "clear") != 0)) {
         FILE *out = argc >= 1 && argv[0][0] == '-' ? stdout : stderr;
         fprintf(out, "usage: weft cache stats [--json] | weft cache clear\n"
-                     "stats: the cache directory, its program binaries and their size.\n"
-                     "clear: removes the files weft wrote there (nothing else).\n");
+                     "stats: the cache directory, its program binaries and their size\n"
+                     "       (changes nothing).\n"
+                     "clear: removes the files weft wrote there, as proven by their names and\n"
+                     "       contents, and temporary files of killed processes (nothing else).\n");
         return out == stdout ? 0 : EXIT_USAGE;
     }
     int json = argc > 1 && strcmp(argv[1], "--json") == 0;
-    weft_options o;
-    weft_options_init(&o);
-    o.devices = "host"; /* the cache directory, not the devices */
-    o.smoke_test = 0;
-    weft_ctx *ctx = NULL;
-    if (weft_ctx_create(&o, &ctx) != WEFT_OK) return cli_fail("creating a context");
-    const char *dir = weft_cache_dir(ctx);
-    if (!*dir) {
-        fprintf(stderr, "weft cache: the disk cache is off: %s", weft_ctx_notes(ctx));
-        weft_ctx_free(ctx);
-        return EXIT_WEFT;
-    }
-    DIR *d = opendir(dir);
-    size_t files = 0, records = 0, removed = 0;
-    unsigned long long bytes = 0;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (!ours(e->d_name)) continue;
-        char path[4352];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0) continue;
-        if (strncmp(e->d_name, "calibration-", 12) == 0)
-            records++;
-        else
-            files++, bytes += (unsigned long long)st.st_size;
-        if (strcmp(argv[0], "clear") == 0 && unlink(path) == 0) removed++;
-    }
-    if (d) closedir(d);
+    char dir[4096];
+    if (weft_cache_default_dir_get(dir, sizeof dir) != WEFT_OK)
+        return cli_fail("finding the cache directory");
     if (strcmp(argv[0], "clear") == 0) {
+        size_t removed = 0;
+        if (weft_cache_clear(dir, &removed) != WEFT_OK) return cli_fail("clearing the cache");
         printf("removed %zu files from %s\n", removed, dir);
-    } else if (json) {
+        return 0;
+    }
+    weft_cache_usage usage;
+    if (weft_cache_usage_get(dir, &usage) != WEFT_OK) return cli_fail("reading the cache");
+    if (json) {
         printf("{\"dir\": ");
         cli_json_string(dir);
-        printf(", \"binaries\": %zu, \"bytes\": %llu, \"calibrations\": %zu}\n", files, bytes,
-               records);
+        printf(", \"binaries\": %zu, \"bytes\": %llu, \"calibrations\": %zu, "
+               "\"temporaries\": %zu}\n",
+               usage.binaries, (unsigned long long)usage.bytes, usage.calibrations,
+               usage.temporaries);
     } else {
-        printf("%s: %zu program binaries (%.1f MiB), %zu calibration records\n", dir, files,
-               (double)bytes / 1048576.0, records);
+        printf("%s: %zu program binaries (%.1f MiB), %zu calibration records, %zu temporary "
+               "files\n",
+               dir, usage.binaries, (double)usage.bytes / 1048576.0, usage.calibrations,
+               usage.temporaries);
     }
-    weft_ctx_free(ctx);
     return 0;
 }

@@ -53,6 +53,16 @@ expect 2 "run range overflow" "$WEFT" run "$K/saxpy.cl" --kernel saxpy \
 has "$work/err" "range overflows" "range overflow message"
 expect 0 "cache stats" "$WEFT" cache stats --json
 has "$work/out" '"binaries":' "cache stats json"
+# A read-only command changes nothing: not even the directory is created.
+expect 0 "cache stats, no dir" env WEFT_CACHE_DIR="$work/absent/cache" "$WEFT" cache stats
+has "$work/out" '0 program binaries' "cache stats of a missing dir"
+[ -e "$work/absent" ] && { echo "FAIL: cache stats created $work/absent"; fail=1; }
+# clear removes weft's files and nothing else, however alike their names.
+mkdir -p "$work/clear" && echo notes >"$work/clear/calibration-notes.txt" &&
+    printf 'x%.0s' $(seq 40) >"$work/clear/$(printf 'a%.0s' $(seq 64)).bin"
+expect 0 "cache clear" env WEFT_CACHE_DIR="$work/clear" "$WEFT" cache clear
+has "$work/out" 'removed 0 files' "cache clear of files not weft's"
+[ "$(ls "$work/clear" | wc -l)" -eq 2 ] || { echo "FAIL: cache clear removed a file not weft's"; fail=1; }
 if [ $opencl -eq 1 ]; then
     expect 0 "run --check" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 5000 --arg f32:2 \
         --arg 'f32[*]=random' --arg 'f32[*]=1' --check --json --repeat 3
