@@ -240,6 +240,31 @@ static void test_repr_table(void **state)
     }
 }
 
+/* The writers store whole words: never past WEFT_FORMAT_MAX (the sanitizers watch the
+ * exact-size heap buffer, the guard bytes watch the plain build). */
+static void test_writes_stay_in_bounds(void **state)
+{
+    (void)state;
+    unsigned char *out = malloc(WEFT_FORMAT_MAX);
+    unsigned char guarded[WEFT_FORMAT_MAX + 16];
+    uint64_t seed = 17;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = test_rng(&seed);
+        double v = i % 3 ? double_of(r) : -(double)(r >> (i % 64)) * pow(10.0, (i % 40) - 20);
+        memset(guarded, 0x55, sizeof guarded);
+        size_t n = weft_format_f64(v, (char *)guarded);
+        size_t n32 = weft_format_f32(float_of((uint32_t)r), (char *)out);
+        size_t ni =
+            weft_format_i64(i % 2 ? INT64_MIN + (int64_t)(r >> 1) : (int64_t)r, (char *)out);
+        size_t nu = weft_format_u64(r >> (i % 64), (char *)out);
+        (void)weft_format_f64(v, (char *)out);
+        assert_true(n <= WEFT_FORMAT_MAX && n32 <= WEFT_FORMAT_MAX && ni <= 20 && nu <= 20);
+        for (size_t k = WEFT_FORMAT_MAX; k < sizeof guarded; k++)
+            assert_int_equal(guarded[k], 0x55);
+    }
+    free(out);
+}
+
 static void test_round_trip_random_bits(void **state)
 {
     (void)state;
@@ -645,6 +670,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_repr_table),
+        cmocka_unit_test(test_writes_stay_in_bounds),
         cmocka_unit_test(test_round_trip_random_bits),
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_python_repr),

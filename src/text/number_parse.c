@@ -30,36 +30,87 @@ static inline unsigned digit_of(char c)
     return (unsigned)(unsigned char)c - '0';
 }
 
+/* Eight characters as a word, the first in the lowest byte whatever the byte order. */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* All eight bytes in '0'..'9': below '0' borrows into the byte's top bit, above '9' carries
+ * into it (a flagged byte may disturb its neighbour, never unflag it). */
+static inline int eight_digits(uint64_t w)
+{
+    return (((w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) & 0x8080808080808080ull) ==
+           0;
+}
+
+/* Their value: neighbouring lanes merge pairwise, 1+1 -> 2, 2+2 -> 4, 4+4 -> 8 digits, each
+ * step one multiply over all lanes (no lane can carry into the next). */
+static inline uint32_t value_of_eight(uint64_t w)
+{
+    w -= 0x3030303030303030ull;
+    w = ((w * 10) + (w >> 8)) & 0x00ff00ff00ff00ffull;
+    w = ((w * 100) + (w >> 16)) & 0x0000ffff0000ffffull;
+    return (uint32_t)((w * 10000) + (w >> 32));
+}
+
+typedef struct {
+    uint64_t mantissa; /* the first 19 significant digits */
+    int significant;   /* digits in mantissa after its leading zeros */
+    int truncated;     /* a nonzero digit after the 19th was dropped */
+    int64_t exp10;
+} digit_sum;
+
+/* A run of digits before (after_point 0) or after the point; returns where it ends. */
+static const char *scan_digit_run(const char *p, const char *end, digit_sum *a, int after_point)
+{
+    while (end - p >= 8 && a->significant <= 11) { /* eight at a time while they all fit */
+        uint64_t w = load8(p);
+        if (!eight_digits(w)) break;
+        uint64_t before = a->mantissa;
+        a->mantissa = before * 100000000 + value_of_eight(w);
+        if (before)
+            a->significant += 8;
+        else
+            for (uint64_t x = a->mantissa; x; x /= 10)
+                a->significant++;
+        a->exp10 -= 8 * after_point;
+        p += 8;
+    }
+    for (; p < end && digit_of(*p) < 10; p++) {
+        unsigned digit = digit_of(*p);
+        if (a->significant < 19) {
+            a->mantissa = a->mantissa * 10 + digit;
+            a->significant += a->mantissa != 0;
+            a->exp10 -= after_point;
+        } else {
+            a->exp10 += !after_point;
+            a->truncated |= digit != 0;
+        }
+    }
+    return p;
+}
+
 /* The grammar of Python's float() without its spaces and underscores:
  * [+-] (digits [. digits?] | . digits) ([eE] [+-] digits)? */
 static int scan_decimal(const char *p, const char *end, decimal_text *d)
 {
-    uint64_t mantissa = 0;
-    int significant = 0, truncated = 0, any = 0;
-    int64_t exp10 = 0;
+    digit_sum a = {0, 0, 0, 0};
     d->digits = p;
-    for (; p < end && digit_of(*p) < 10; p++, any = 1) {
-        unsigned digit = digit_of(*p);
-        if (significant < 19) {
-            mantissa = mantissa * 10 + digit;
-            significant += mantissa != 0;
-        } else {
-            exp10++;
-            truncated |= digit != 0;
-        }
-    }
+    const char *run = p;
+    p = scan_digit_run(p, end, &a, 0);
+    int any = p != run;
     if (p < end && *p == '.') {
-        for (p++; p < end && digit_of(*p) < 10; p++, any = 1) {
-            unsigned digit = digit_of(*p);
-            if (significant < 19) {
-                mantissa = mantissa * 10 + digit;
-                significant += mantissa != 0;
-                exp10--;
-            } else {
-                truncated |= digit != 0;
-            }
-        }
+        run = ++p;
+        p = scan_digit_run(p, end, &a, 1);
+        any |= p != run;
     }
+    int64_t exp10 = a.exp10;
     if (!any) return 0;
     d->digits_end = p;
     d->written_exp10 = 0;
@@ -75,9 +126,9 @@ static int scan_decimal(const char *p, const char *end, decimal_text *d)
         exp10 += d->written_exp10;
     }
     if (p != end) return 0;
-    d->mantissa = mantissa;
+    d->mantissa = a.mantissa;
     d->exp10 = exp10;
-    d->truncated = truncated;
+    d->truncated = a.truncated;
     return 1;
 }
 
