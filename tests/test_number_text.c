@@ -5,6 +5,7 @@
 #include "../src/text/number_parse.h"
 
 #include <float.h>
+#include <locale.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -598,6 +599,34 @@ static void test_parse_long_inputs(void **state)
     }
 }
 
+/* A locale whose decimal point is a comma changes strtod, not weft's parser (its slow path
+ * hands strtod no point) nor its writers. Skipped where no such locale is installed. */
+static void test_locale_independent(void **state)
+{
+    (void)state;
+    static char long_text[1200];
+    memset(long_text, '0', sizeof long_text - 1);
+    memcpy(long_text, "1.5", 3);
+    long_text[900] = '1'; /* 900 digits: the strtod tier */
+    long_text[901] = '\0';
+    double expect = strtod(long_text, NULL), got;
+    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
+                           "fr_FR.utf8",  "de_DE",      "fr_FR"};
+    const char *set = NULL;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !set; i++)
+        set = setlocale(LC_NUMERIC, names[i]);
+    if (!set) skip();
+    assert_true(strtod("1.5", NULL) != 1.5); /* the locale really reads "1,5" */
+    assert_int_equal(weft_parse_f64(long_text, long_text + 901, &got), 1);
+    assert_true(got == expect);
+    assert_int_equal(weft_parse_f64("2.5", "2.5" + 3, &got), 1);
+    assert_true(got == 2.5);
+    char buf[WEFT_FORMAT_MAX + 1];
+    format_f64(2.5, buf);
+    setlocale(LC_NUMERIC, "C");
+    assert_string_equal(buf, "2.5");
+}
+
 static void test_integers(void **state)
 {
     (void)state;
@@ -679,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_parse_random),
         cmocka_unit_test(test_parse_halfway),
         cmocka_unit_test(test_parse_long_inputs),
+        cmocka_unit_test(test_locale_independent),
         cmocka_unit_test(test_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "pow10_table.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +213,9 @@ static int fast_magnitude(const decimal_text *d, double *out)
         *out = 0.0;
         return 1;
     }
-    if (!d->truncated && d->mantissa <= (1ull << 53) && d->exp10 >= -22 && d->exp10 <= 22) {
+    /* exact operands, one rounding: only where double arithmetic is done in double */
+    if (FLT_EVAL_METHOD == 0 && !d->truncated && d->mantissa <= (1ull << 53) && d->exp10 >= -22 &&
+        d->exp10 <= 22) {
         double m = (double)d->mantissa;
         *out = d->exp10 < 0 ? m / exact_pow10[-d->exp10] : m * exact_pow10[d->exp10];
         return 1;
