@@ -67,33 +67,39 @@ typedef struct {
     int64_t exp10;
 } digit_sum;
 
-/* A run of digits before (after_point 0) or after the point; returns where it ends. */
-static const char *scan_digit_run(const char *p, const char *end, digit_sum *a, int after_point)
+/* A run of digits before (after_point 0) or after the point; returns where it ends. Works on
+ * locals: stores through *a could alias the text, and would pin the loop to memory. */
+static inline const char *scan_digit_run(const char *p, const char *end, digit_sum *a,
+                                         int after_point)
 {
-    while (end - p >= 8 && a->significant <= 11) { /* eight at a time while they all fit */
+    uint64_t mantissa = a->mantissa;
+    int significant = a->significant, truncated = a->truncated;
+    int64_t exp10 = a->exp10;
+    while (end - p >= 8 && significant <= 11) { /* eight at a time while they all fit */
         uint64_t w = load8(p);
         if (!eight_digits(w)) break;
-        uint64_t before = a->mantissa;
-        a->mantissa = before * 100000000 + value_of_eight(w);
+        uint64_t before = mantissa;
+        mantissa = before * 100000000 + value_of_eight(w);
         if (before)
-            a->significant += 8;
+            significant += 8;
         else
-            for (uint64_t x = a->mantissa; x; x /= 10)
-                a->significant++;
-        a->exp10 -= 8 * after_point;
+            for (uint64_t x = mantissa; x; x /= 10)
+                significant++;
+        exp10 -= 8 * after_point;
         p += 8;
     }
     for (; p < end && digit_of(*p) < 10; p++) {
         unsigned digit = digit_of(*p);
-        if (a->significant < 19) {
-            a->mantissa = a->mantissa * 10 + digit;
-            a->significant += a->mantissa != 0;
-            a->exp10 -= after_point;
+        if (significant < 19) {
+            mantissa = mantissa * 10 + digit;
+            significant += mantissa != 0;
+            exp10 -= after_point;
         } else {
-            a->exp10 += !after_point;
-            a->truncated |= digit != 0;
+            exp10 += !after_point;
+            truncated |= digit != 0;
         }
     }
+    *a = (digit_sum){mantissa, significant, truncated, exp10};
     return p;
 }
 
