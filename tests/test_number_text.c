@@ -37,6 +37,18 @@ static float float_of(uint32_t b)
     return v;
 }
 
+/* The random sweeps' sizes, a fiftieth under valgrind (its preload library gives it away),
+ * where the full sweeps would take most of an hour; the plain and asan runs do them all. */
+static int sweep(int n)
+{
+    static int divisor;
+    if (!divisor) {
+        const char *preload = getenv("LD_PRELOAD");
+        divisor = preload && strstr(preload, "vgpreload") ? 50 : 1;
+    }
+    return n / divisor;
+}
+
 /* The text, NUL-terminated, checked to fit WEFT_FORMAT_MAX. */
 static size_t format_f64(double v, char *buf)
 {
@@ -249,7 +261,7 @@ static void test_writes_stay_in_bounds(void **state)
     unsigned char *out = malloc(WEFT_FORMAT_MAX);
     unsigned char guarded[WEFT_FORMAT_MAX + 16];
     uint64_t seed = 17;
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < sweep(200000); i++) {
         uint64_t r = test_rng(&seed);
         double v = i % 3 ? double_of(r) : -(double)(r >> (i % 64)) * pow(10.0, (i % 40) - 20);
         memset(guarded, 0x55, sizeof guarded);
@@ -270,16 +282,16 @@ static void test_round_trip_random_bits(void **state)
 {
     (void)state;
     uint64_t seed = 11;
-    for (int i = 0; i < 1000000; i++) {
+    for (int i = 0; i < sweep(1000000); i++) {
         double v = double_of(test_rng(&seed));
         if (isfinite(v)) check_f64(v, i % 8 == 0);
     }
     /* float32: a stride through every bit pattern, and random ones */
-    for (uint64_t b = 0; b < (1ull << 32); b += 4099) {
+    for (uint64_t b = 0; b < (1ull << 32); b += 4099 * (uint64_t)(1000000 / sweep(1000000))) {
         float v = float_of((uint32_t)b);
         if (isfinite(v)) check_f32(v, b % 5 == 0);
     }
-    for (int i = 0; i < 300000; i++) {
+    for (int i = 0; i < sweep(300000); i++) {
         float v = float_of((uint32_t)test_rng(&seed));
         if (isfinite(v)) check_f32(v, 1);
     }
@@ -327,7 +339,7 @@ static void test_edges(void **state)
     check_f32(FLT_MIN, 1);
     /* integers: exactly their digits and ".0" below 2^53 */
     uint64_t seed = 5;
-    for (int i = 0; i < 300000; i++) {
+    for (int i = 0; i < sweep(300000); i++) {
         uint64_t k = test_rng(&seed) >> (11 + i % 53);
         if (i < 1000) k = (uint64_t)i;
         if (i >= 1000 && i < 1100) k = (1ull << 53) - (uint64_t)(i - 1000);
@@ -354,8 +366,9 @@ static void test_python_repr(void **state)
     assert_true(fd >= 0);
     FILE *in = fdopen(fd, "w");
     assert_non_null(in);
-    enum { N = 200000 };
-    static double values[N];
+    enum { MAX_N = 200000 };
+    static double values[MAX_N];
+    const int N = sweep(MAX_N);
     uint64_t seed = 99;
     for (int i = 0; i < N; i++) {
         uint64_t b = test_rng(&seed);
@@ -500,7 +513,7 @@ static void test_parse_random(void **state)
     (void)state;
     uint64_t seed = 2024;
     char buf[128];
-    for (int i = 0; i < 500000; i++) {
+    for (int i = 0; i < sweep(500000); i++) {
         random_decimal(&seed, buf);
         size_t n = strlen(buf);
         double d;
@@ -559,7 +572,7 @@ static void test_parse_halfway(void **state)
 #else
     static char text[2048];
     uint64_t seed = 77;
-    for (int i = 0; i < 20000; i++) {
+    for (int i = 0; i < sweep(20000); i++) {
         uint64_t b = test_rng(&seed) >> 1;
         if (i % 4 == 0) b >>= 12; /* subnormals: 2^-1075 times odd */
         double lo = double_of(b);
@@ -568,7 +581,7 @@ static void test_parse_halfway(void **state)
         snprintf(text, 1200, "%.780Le", mid); /* exact: 767 digits suffice */
         check_around(text);
     }
-    for (int i = 0; i < 20000; i++) {
+    for (int i = 0; i < sweep(20000); i++) {
         uint32_t b = (uint32_t)test_rng(&seed) >> 1;
         float lo = float_of(b);
         if (!isfinite(lo) || !isfinite(nextafterf(lo, INFINITY))) continue;
@@ -643,7 +656,7 @@ static void test_integers(void **state)
         assert_true(s == signed_edges[i]);
     }
     uint64_t seed = 8;
-    for (int i = 0; i < 1000000; i++) {
+    for (int i = 0; i < sweep(1000000); i++) {
         uint64_t r = test_rng(&seed) >> (i % 64);
         size_t n = weft_format_u64(r, buf);
         buf[n] = '\0';
