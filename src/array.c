@@ -150,7 +150,7 @@ weft_status weft_array_free(weft_array *a)
     if (!a) return WEFT_OK;
     RETURN_IF(!weft_handle_live(a), WEFT_ERR_STATE,
               "weft_array_free: %p is not a live array (freed twice?)", (void *)a);
-    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_free"));
+    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_free"));
     if (!weft_handle_remove(a))
         return weft_error_set(WEFT_ERR_STATE, "weft_array_free: %p freed twice", (void *)a);
     weft_ctx_count_handles(a->ctx, -1);
@@ -188,7 +188,7 @@ static weft_status check_range(const weft_array *a, size_t offset, size_t count,
 weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *dst)
 {
     RETURN_ON_ERROR(check_range(a, offset, count, dst, "weft_array_read"));
-    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_read"));
+    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_read"));
     RETURN_ON_ERROR(weft_mem_make_current(a, 0, offset, offset + count));
     if (count > 0) memcpy(dst, weft_array_host_at(a, offset), count * a->elem_size);
     return WEFT_OK;
@@ -197,7 +197,7 @@ weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *ds
 weft_status weft_array_write(weft_array *a, size_t offset, size_t count, const void *src)
 {
     RETURN_ON_ERROR(check_range(a, offset, count, src, "weft_array_write"));
-    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_write"));
+    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_write"));
     if (count == 0) return WEFT_OK;
     weft_view host;
     RETURN_ON_ERROR(weft_mem_view(a, 0, offset, offset + count, &host)); /* devices done with it */
@@ -208,6 +208,6 @@ weft_status weft_array_write(weft_array *a, size_t offset, size_t count, const v
 weft_status weft_array_sync(weft_array *a)
 {
     RETURN_ON_ERROR(weft_array_check(a, "weft_array_sync"));
-    RETURN_ON_ERROR(weft_stream_wait_array(&a->ctx->stream, a, "weft_array_sync"));
+    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_sync"));
     return weft_mem_make_current(a, 0, 0, a->n);
 }

@@ -1,11 +1,12 @@
-/* The context: devices, pool, stream, program cache, options. */
+/* The context's state: devices, pool, stream, program cache, options, and
+ * the counters every layer records into (ctx_report.c). Creating and freeing
+ * a context is context.c, above every layer; this header names the parts
+ * without depending on them. */
 #ifndef WEFT_CTX_H
 #define WEFT_CTX_H
 
-#include "device.h"
 #include "log.h"
-#include "pool.h"
-#include "stream.h"
+#include "weft.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,8 +37,8 @@ typedef struct weft_compiled weft_compiled;
 
 struct weft_ctx {
     weft_logger log;
-    weft_pool *pool;
-    weft_device *devices; /* [0] is the host */
+    struct weft_pool *pool;
+    struct weft_device *devices; /* [0] is the host */
     size_t ndevices;
     char *notes;
     char *cache_dir; /* NULL: no disk cache */
@@ -53,7 +54,7 @@ struct weft_ctx {
     long fault_call; /* WEFT_FAULT=call:K: the K-th OpenCL call site fails */
     atomic_long fault_calls;
     pthread_mutex_t lock; /* notes, last pieces, expression cache */
-    weft_stream stream;
+    struct weft_stream *stream;
     weft_program_cache *programs;
     weft_compiled *compiled;                /* expressions (ops/expr_cache.c), under lock */
     atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */

@@ -1,6 +1,8 @@
 /* What a context reports and counts: notes, the pieces of the last
  * operation, the ledger, cache figures, live handles. Lower layers record
  * here; only ctx.c creates and frees contexts. */
+#include "pool.h"
+#include "stream.h"
 #include "ctx.h"
 #include "error.h"
 #include "handles.h"
@@ -48,7 +50,7 @@ weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats)
         .kernel_launches = v[WEFT_STAT_LAUNCHES],
         .tasks = v[WEFT_STAT_TASKS],
         .pieces_rerun = v[WEFT_STAT_RERUNS],
-        .wait_seconds = (double)(v[WEFT_STAT_WAIT_NS] + atomic_load(&ctx->stream.wait_ns)) * 1e-9};
+        .wait_seconds = (double)(v[WEFT_STAT_WAIT_NS] + atomic_load(&ctx->stream->wait_ns)) * 1e-9};
     return WEFT_OK;
 }
 
@@ -58,7 +60,7 @@ weft_status weft_ctx_stats_reset(weft_ctx *ctx)
     RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_stats_reset: not a live context");
     for (int i = 0; i < WEFT_STAT_COUNT; i++)
         atomic_store(&ctx->stats[i], 0);
-    atomic_store(&ctx->stream.wait_ns, 0);
+    atomic_store(&ctx->stream->wait_ns, 0);
     return WEFT_OK;
 }
 

@@ -1,4 +1,5 @@
 /* Device introspection. */
+#include "device.h"
 #include "ctx.h"
 #include "error.h"
 

@@ -1,5 +1,6 @@
 /* weft_launch: checks a user kernel launch, splits its range over the selected
  * OpenCL devices and reruns on the pool (through host_fn) what they cannot do. */
+#include "pool.h"
 #include "alias.h"
 #include "array.h"
 #include "error.h"
@@ -431,7 +432,7 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
     }
     for (size_t k = 0; k < nargs; k++)
         if (args[k].kind <= WEFT_ARG_WHOLE) job->base.arrays[job->base.narrays++] = args[k].array;
-    return weft_stream_submit(&ctx->stream, &job->base, future);
+    return weft_stream_submit(ctx->stream, &job->base, future);
 error:
     launch_destroy(&job->base);
     return st;

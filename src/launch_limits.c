@@ -1,3 +1,4 @@
+#include "device.h"
 #include "error.h"
 #include "launch_limits.h"
 

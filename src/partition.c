@@ -1,3 +1,4 @@
+#include "device.h"
 #include "partition.h"
 
 #include <math.h>

@@ -1,4 +1,6 @@
 /* User programs: OpenCL C built for every selected OpenCL device. */
+#include "device.h"
+#include "stream.h"
 #include "error.h"
 #include "handles.h"
 #include "program.h"
@@ -31,7 +33,7 @@ weft_status weft_program_free(weft_program *p)
     RETURN_IF(!weft_handle_live(p), WEFT_ERR_STATE,
               "weft_program_free: %p is not a live program (freed twice?)", (void *)p);
     /* Launches still queued use the program's kernels: wait for them. */
-    RETURN_ON_ERROR(weft_stream_wait_held(&p->ctx->stream, &p->pending, "weft_program_free"));
+    RETURN_ON_ERROR(weft_stream_wait_held(p->ctx->stream, &p->pending, "weft_program_free"));
     if (!weft_handle_remove(p))
         return weft_error_set(WEFT_ERR_STATE, "weft_program_free: %p freed twice", (void *)p);
     weft_ctx_count_handles(p->ctx, -1);

@@ -12,7 +12,7 @@
 #ifndef WEFT_MEM_RESIDENCY_H
 #define WEFT_MEM_RESIDENCY_H
 
-#include "../array.h"
+#include "layout.h"
 
 /* Sets up an array's stores, with the host storage current (it holds the
  * values of from / wrap, and the zero pages of create). */

@@ -54,5 +54,5 @@ weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, wef
     RETURN_IF(!op, WEFT_ERR_NOMEM, "weft_axpy: cannot allocate the operation");
     op->base = (weft_op){.run = axpy_run, .ctx = ctx, .arrays = {x, y}, .narrays = 2};
     op->a = a;
-    return weft_stream_submit(&ctx->stream, &op->base, future);
+    return weft_stream_submit(ctx->stream, &op->base, future);
 }

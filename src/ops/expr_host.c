@@ -1,5 +1,6 @@
 /* Expressions on the host pool: the reference implementation of map_expr and
  * reduce_expr, running the bytecode over blocks. */
+#include "../pool.h"
 #include "../ctx.h"
 #include "../error.h"
 #include "../simd.h"

@@ -102,5 +102,5 @@ weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, si
         return st;
     }
     m->call.compiled = m->compiled;
-    return weft_stream_submit(&ctx->stream, &m->base, future);
+    return weft_stream_submit(ctx->stream, &m->base, future);
 }

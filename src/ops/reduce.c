@@ -192,7 +192,7 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
         return st;
     }
     r->call.compiled = r->compiled;
-    return weft_stream_submit(&ctx->stream, &r->base, future);
+    return weft_stream_submit(ctx->stream, &r->base, future);
 }
 
 weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,

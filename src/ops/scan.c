@@ -104,5 +104,5 @@ weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_arra
                         .narrays = x == y ? 1 : 2};
     s->op = op;
     s->exclusive = exclusive != 0;
-    return weft_stream_submit(&ctx->stream, &s->base, future);
+    return weft_stream_submit(ctx->stream, &s->base, future);
 }

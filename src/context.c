@@ -1,4 +1,7 @@
 /* Context lifetime: options and environment, device discovery and selection. */
+#include "device.h"
+#include "pool.h"
+#include "stream.h"
 #include "cache.h"
 #include "ctx.h"
 #include "drivers.h"
@@ -172,7 +175,9 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     weft_ctx *ctx = calloc(1, sizeof *ctx);
     RETURN_IF(!ctx, WEFT_ERR_NOMEM, "cannot allocate a context");
     pthread_mutex_init(&ctx->lock, NULL);
-    weft_stream_init(&ctx->stream);
+    ctx->stream = calloc(1, sizeof *ctx->stream);
+    GOTO_ERROR_IF(!ctx->stream, WEFT_ERR_NOMEM, "cannot allocate the context's stream");
+    weft_stream_init(ctx->stream);
     weft_logger_init(&ctx->log, o->log, o->log_user, o->log_level);
     GOTO_ERROR_ON(read_options(ctx, o, &spec));
     char threads_note[256];
@@ -223,7 +228,8 @@ error:
 
 static void ctx_destroy(weft_ctx *ctx)
 {
-    weft_stream_destroy(&ctx->stream);
+    if (ctx->stream) weft_stream_destroy(ctx->stream);
+    free(ctx->stream);
     weft_platform_lock();
     weft_compiled_release_all(ctx);
     for (size_t d = 1; d < ctx->ndevices; d++)
@@ -265,5 +271,5 @@ weft_status weft_ctx_finish(weft_ctx *ctx)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_finish: context is NULL");
     RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_finish: not a live context");
-    return weft_stream_finish(&ctx->stream);
+    return weft_stream_finish(ctx->stream);
 }
