@@ -318,10 +318,10 @@ static void test_documented_limits(void **state)
             ASSERT_OK(weft_map(*c, chain, b, 2, NULL));
             free(chain);
         }
-        char *chain = repeat("y = x", " + x", 1000, "");
+        char *chain = repeat("y = x", " + x", 4000, "");
         ASSERT_OK(weft_map(*c, chain, b, 2, NULL));
         ASSERT_OK(weft_array_read(y, 0, N, got));
-        assert_true(got[7] == 1001);
+        assert_true(got[7] == 4001);
         free(chain);
         /* ... on the devices themselves, not through a fallback. */
         weft_piece_report pieces[8];
