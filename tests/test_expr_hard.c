@@ -350,6 +350,38 @@ static void test_documented_limits(void **state)
     }
 }
 
+/* Register reuse keeps every value that is still read: renamed values
+ * ("z = y") live as long as their new name, and only the last assignment to an
+ * array is stored. */
+static void test_register_reuse_keeps_live_values(void **state)
+{
+    (void)state;
+    enum { N = 1500 }; /* three VM blocks */
+    EACH_CTX(c)
+    {
+        float xv[N];
+        for (int i = 0; i < N; i++)
+            xv[i] = (float)i;
+        weft_array *x, *y, *z;
+        ASSERT_OK(weft_array_from(*c, WEFT_F32, N, xv, &x));
+        ASSERT_OK(weft_array_create(*c, WEFT_F32, N, &y));
+        ASSERT_OK(weft_array_create(*c, WEFT_F32, N, &z));
+        weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_array("z", z)};
+        ASSERT_OK(weft_map(*c, "y = x + 1; z = y; t = x * 2; u = t; y = u + x; v = 7; w = v - u", b,
+                           3, NULL));
+        float gy[N], gz[N];
+        ASSERT_OK(weft_array_read(y, 0, N, gy));
+        ASSERT_OK(weft_array_read(z, 0, N, gz));
+        for (int i = 0; i < N; i++)
+            if (gy[i] != xv[i] * 3 || gz[i] != xv[i] + 1)
+                fail_msg("%s, element %d: y %g z %g", *c == host ? "pool" : "devices", i,
+                         (double)gy[i], (double)gz[i]);
+        weft_array_free(x);
+        weft_array_free(y);
+        weft_array_free(z);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_min_max_of_signed_zeros),
         cmocka_unit_test(test_integer_literals_round_once_to_f32),
         cmocka_unit_test(test_documented_limits),
+        cmocka_unit_test(test_register_reuse_keeps_live_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -590,6 +590,16 @@ static void mark_uses(const weft_node *n, size_t user, size_t *last_use)
         mark_uses(n->kid[k], user, last_use);
 }
 
+/* Whether statement s is the assignment stored: the last one to its array. */
+static int is_stored(const weft_expr *e, size_t s)
+{
+    int target = e->statements[s].target;
+    int stored = target >= 0;
+    for (size_t later = s + 1; later < e->nstatements && stored; later++)
+        stored = e->statements[later].target != target;
+    return stored;
+}
+
 /* Per statement, the last statement that reads its value (nstatements: the
  * reduced result; SIZE_MAX: stored at the end), so registers of values no
  * longer needed are reused. A statement that only renames another ("t = u")
@@ -603,13 +613,8 @@ static size_t *last_uses(const weft_expr *e)
         mark_uses(e->statements[s].value, s, last_use);
     }
     if (e->result) mark_uses(e->result, e->nstatements, last_use);
-    for (size_t s = 0; s < e->nstatements; s++) {
-        int target = e->statements[s].target;
-        int stored = target >= 0;
-        for (size_t later = s + 1; later < e->nstatements && stored; later++)
-            stored = e->statements[later].target != target;
-        if (stored) last_use[s] = SIZE_MAX;
-    }
+    for (size_t s = 0; s < e->nstatements; s++)
+        if (is_stored(e, s)) last_use[s] = SIZE_MAX;
     for (size_t s = e->nstatements; s-- > 0;) {
         const weft_node *v = e->statements[s].value;
         if (v->kind == NODE_TEMP && last_use[v->slot] < last_use[s])
@@ -658,7 +663,7 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
     for (size_t s = 0; s < e->nstatements && c.status == WEFT_OK; s++) {
         size_t before = c.vm->ncode;
         int target = e->statements[s].target;
-        int last = last_use[s] == SIZE_MAX;
+        int last = is_stored(e, s);
         c.in_place_target = last ? target : -1;
         int r = compile_node(&c, e->statements[s].value);
         c.in_place_target = -1;
@@ -686,7 +691,7 @@ weft_status weft_vm_compile(weft_expr *e, weft_vm_program **out)
     /* Stores come last, so every load of a block precedes every store:
      * outputs may alias inputs. The last assignment to an array wins. */
     for (size_t s = 0; s < e->nstatements && c.status == WEFT_OK; s++)
-        if (e->statements[s].target >= 0 && last_use[s] == SIZE_MAX)
+        if (is_stored(e, s))
             emit(&c,
                  (vm_instr){.code = VM_STORE,
                             .type = (uint8_t)e->statements[s].value->type,
