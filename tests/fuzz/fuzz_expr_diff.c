@@ -23,12 +23,23 @@ static void open_contexts(void)
     o.small_elements = 0;
     o.disk_cache = 0;
     if (weft_ctx_create(&o, &device) != WEFT_OK) device = NULL;
-    if (!device)
+    static int told;
+    if (!device && !told++)
         fprintf(stderr, "fuzz_expr_diff: no OpenCL device: checking the pool against C only\n");
 }
 
+/* Each context keeps every program it compiled, PoCL's kernels included:
+ * fresh contexts now and then keep a long run within its memory limit. */
+enum { INPUTS_PER_CONTEXT = 256 };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static unsigned inputs;
+    if (host && ++inputs % INPUTS_PER_CONTEXT == 0) {
+        weft_ctx_free(host);
+        weft_ctx_free(device);
+        host = device = NULL;
+    }
     if (!host) open_contexts();
     char report[DIFF_TEXT + 512];
     if (diff_check(data, size, host, device, report, sizeof report)) {
