@@ -8,7 +8,8 @@
  *   where C leaves a case open (fmin/fmax of a NaN or of two zeros, float to
  *   integer or u8 out of range or NaN). Pool and devices must both match it.
  * - mixed: x, y, z of any dtypes, integer and float operators, casts, weak
- *   literals and the index i. The pool and the devices must match each other.
+ *   literals and the index i. The pool and the devices must match each other,
+ *   on the map and (half of them) on a reduction of the same expression.
  * Inputs are bit patterns that break things: NaNs of every kind (signalling,
  * quiet, both signs, payloads), infinities, subnormals, extremes, INT_MIN, -1.
  * Floats compare bit for bit except that two NaNs agree (docs/expressions.md:
@@ -560,6 +561,7 @@ typedef struct diff_case {
     unsigned char x[DIFF_N * 8], y[DIFF_N * 8];
     unsigned char want[DIFF_N * 8]; /* typed programs: the C reference */
     int typed;
+    int reduce; /* mixed programs: a weft_reduce_op to compare too, or -1 */
 } diff_case;
 
 static inline int diff_is_float(weft_dtype t)
@@ -616,6 +618,9 @@ static inline int diff_make(const uint8_t *data, size_t size, diff_case *c)
             diff_element(&b, c->ty, c->y + i * diff_size(c->ty));
         }
     }
+    /* Drawn last, past the program and its data, so that adding it kept the
+     * corpus's programs: half the mixed programs are reduced too. */
+    c->reduce = (int)(diff_mix(&b.state) % 16) - 8;
     return len < sizeof c->text - 1;
 }
 
@@ -683,6 +688,46 @@ static inline int diff_compare(const diff_case *c, const char *what, const unsig
     return 0;
 }
 
+/* The mixed program's expression reduced on both contexts: the same status,
+ * and the same value (two NaNs agree) and index, as documented for any mix of
+ * devices. */
+static inline int diff_reduce(const diff_case *c, weft_ctx *host, weft_ctx *device, char *report,
+                              size_t cap)
+{
+    weft_scalar r[2];
+    weft_status st[2];
+    weft_ctx *ctxs[2] = {host, device};
+    for (int k = 0; k < 2; k++) {
+        weft_array *x = NULL, *y = NULL;
+        memset(&r[k], 0, sizeof r[k]);
+        st[k] = weft_array_from(ctxs[k], c->tx, DIFF_N, c->x, &x);
+        if (st[k] == WEFT_OK) st[k] = weft_array_from(ctxs[k], c->ty, DIFF_N, c->y, &y);
+        if (st[k] == WEFT_OK) {
+            weft_bind binds[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+            st[k] = weft_reduce_expr(ctxs[k], (weft_reduce_op)c->reduce, c->text + 4, binds, 2,
+                                     &r[k], NULL);
+        }
+        weft_array_free(x);
+        weft_array_free(y);
+    }
+    int same = st[0] == st[1];
+    if (same && st[0] == WEFT_OK) {
+        weft_dtype t = r[0].dtype;
+        same = t == r[1].dtype && r[0].index == r[1].index &&
+               diff_same(t, (const unsigned char *)&r[0].value, (const unsigned char *)&r[1].value);
+    }
+    if (same) return 0;
+    char a[20], b[20];
+    diff_hex(a, sizeof a, (const unsigned char *)&r[0].value, 8);
+    diff_hex(b, sizeof b, (const unsigned char *)&r[1].value, 8);
+    snprintf(report, cap,
+             "reduce op %d of \"%s\" (x %s, y %s): pool %s 0x%s at %" PRIu64
+             ", devices %s 0x%s at %" PRIu64,
+             c->reduce, c->text + 4, weft_dtype_name(c->tx), weft_dtype_name(c->ty),
+             weft_status_str(st[0]), a, r[0].index, weft_status_str(st[1]), b, r[1].index);
+    return 1;
+}
+
 /* The whole check: 0 agree (or the program was refused by both), 1 mismatch
  * with a report. `device` may be NULL (no OpenCL): then only the reference. */
 static inline int diff_check(const uint8_t *data, size_t size, weft_ctx *host, weft_ctx *device,
@@ -705,8 +750,9 @@ static inline int diff_check(const uint8_t *data, size_t size, weft_ctx *host, w
                  weft_status_str(sd), weft_last_error());
         return 1;
     }
-    if (sh != WEFT_OK) return 0;
-    return diff_compare(&c, "devices vs pool", on_device, on_host, report, cap);
+    if (sh == WEFT_OK && diff_compare(&c, "devices vs pool", on_device, on_host, report, cap))
+        return 1;
+    return !c.typed && c.reduce >= 0 && diff_reduce(&c, host, device, report, cap);
 }
 
 #endif
