@@ -464,7 +464,9 @@ WEFT_API weft_status weft_program_precompile(weft_ctx *ctx, const char *const *s
 /* ------------------------------------------------------------------------ */
 /* Expressions, reductions and scans (the language: docs/expressions.md) */
 
-/* A name in an expression bound to an array or to a scalar value. */
+/* A name in an expression bound to an array or to a scalar value. Names are
+ * identifiers (letters, digits, '_', not starting with a digit, under 64
+ * characters), each bound once: anything else is WEFT_ERR_INVALID_ARG. */
 typedef struct weft_bind {
     const char *name;
     weft_array *array; /* NULL for a scalar */
@@ -529,7 +531,8 @@ WEFT_API double weft_scalar_as_double(const weft_scalar *s);
 WEFT_API weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_scalar *out,
                                  weft_future **future);
 /* Reduces an expression evaluated per element, in one pass: "x * y" with
- * WEFT_SUM is a dot product, "x > 0" a count. */
+ * WEFT_SUM is a dot product, "x > 0" a count. Temporaries may come first
+ * ("t = x - 1; t * t"); assigning to a bound array is WEFT_ERR_EXPR. */
 WEFT_API weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
                                       const weft_bind *binds, size_t nbinds, weft_scalar *out,
                                       weft_future **future);

@@ -15,6 +15,8 @@ typedef struct text {
     char *data;
     size_t len, cap;
     int failed;
+    const weft_node *nodes; /* the expression's arena */
+    unsigned char *hoisted; /* per node: declared as h<index> before its statement */
 } text;
 
 static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -74,7 +76,18 @@ static const char prelude[] =
     "W_INT_HELPERS(int, uint)\n"
     "W_INT_HELPERS(uint, uint)\n"
     "W_INT_HELPERS(long, ulong)\n"
-    "W_INT_HELPERS(ulong, ulong)\n";
+    "W_INT_HELPERS(ulong, ulong)\n"
+    /* fmin/fmax spelled out (vm.c has the same): the builtins' answers for
+     * signalling NaNs and signed zeros differ between libraries. */
+    "#define W_FLOAT_HELPERS(T)                                                        \\\n"
+    "  inline T w_fmin_##T(T a, T b) { return a != a ? b : b != b ? a                  \\\n"
+    "      : (a < b || (a == b && signbit(a))) ? a : b; }                               \\\n"
+    "  inline T w_fmax_##T(T a, T b) { return a != a ? b : b != b ? a                  \\\n"
+    "      : (a > b || (a == b && !signbit(a))) ? a : b; }\n"
+    "W_FLOAT_HELPERS(float)\n"
+    "#ifdef cl_khr_fp64\n"
+    "W_FLOAT_HELPERS(double)\n"
+    "#endif\n";
 
 static void gen(text *t, const weft_expr *e, const weft_node *n);
 
@@ -206,13 +219,15 @@ static void gen_call(text *t, const weft_expr *e, const weft_node *n)
         static const char *const names[] = {
             [FN_ABS] = "abs", [FN_MIN] = "min", [FN_MAX] = "max", [FN_CLAMP] = "clamp"};
         put(t, "w_%s_%s(", names[fn], ctype(type));
+    } else if (fn == FN_FMIN || fn == FN_FMAX) {
+        put(t, "w_%s_%s(", fn == FN_FMIN ? "fmin" : "fmax", ctype(type));
     } else if (fn == FN_RSQRT) {
         put(t, "((%s)1 / sqrt(", ctype(type)); /* as the host computes it */
         gen(t, e, n->kid[0]);
         put(t, "))");
         return;
     } else if (fn == FN_CLAMP) { /* defined even when lo > hi, as on the host */
-        put(t, "fmin(fmax(");
+        put(t, "w_fmin_%s(w_fmax_%s(", ctype(type), ctype(type));
         gen(t, e, n->kid[0]);
         put(t, ", ");
         gen(t, e, n->kid[1]);
@@ -230,7 +245,7 @@ static void gen_call(text *t, const weft_expr *e, const weft_node *n)
     put(t, ")");
 }
 
-static void gen(text *t, const weft_expr *e, const weft_node *n)
+static void gen_inline(text *t, const weft_expr *e, const weft_node *n)
 {
     switch (n->kind) {
     case NODE_LITERAL:
@@ -288,6 +303,65 @@ static void gen(text *t, const weft_expr *e, const weft_node *n)
     }
 }
 
+static void gen(text *t, const weft_expr *e, const weft_node *n)
+{
+    if (t->hoisted && t->hoisted[n - t->nodes])
+        put(t, "h%td", n - t->nodes);
+    else
+        gen_inline(t, e, n);
+}
+
+/* Deep trees (a chain of a thousand additions) would nest parentheses beyond
+ * what OpenCL compilers accept (clang: 256), so every HOIST_HEIGHT levels a
+ * subtree becomes a declaration of its own. Returns n's height above the
+ * nearest hoisted node. */
+enum { HOIST_HEIGHT = 16 };
+
+static int mark_hoists(text *t, const weft_node *n)
+{
+    int height = 0;
+    for (int k = 0; k < n->nkids; k++) {
+        int h = mark_hoists(t, n->kid[k]);
+        if (h > height) height = h;
+    }
+    if (++height < HOIST_HEIGHT || n->nkids == 0) return height;
+    t->hoisted[n - t->nodes] = 1;
+    return 1;
+}
+
+/* Declarations of n's hoisted subtrees, innermost first. */
+static void gen_hoists(text *t, const weft_expr *e, const weft_node *n)
+{
+    if (!t->hoisted) return;
+    for (int k = 0; k < n->nkids; k++)
+        gen_hoists(t, e, n->kid[k]);
+    if (!t->hoisted[n - t->nodes]) return;
+    put(t, "        const %s h%td = ", ctype(n->type), n - t->nodes);
+    gen_inline(t, e, n);
+    put(t, ";\n");
+}
+
+/* Sets up hoisting for e's trees (no hoisting when memory is short: only
+ * very deep trees need it). */
+static void plan_hoists(text *t, const weft_expr *e)
+{
+    t->nodes = e->nodes;
+    t->hoisted = calloc(e->nnodes + 1, 1);
+    if (!t->hoisted) return;
+    for (size_t s = 0; s < e->nstatements; s++)
+        mark_hoists(t, e->statements[s].value);
+    if (e->result) mark_hoists(t, e->result);
+}
+
+/* The value of a top-level tree, its hoisted subtrees declared first. */
+static void gen_value(text *t, const weft_expr *e, const weft_node *n, const char *declare)
+{
+    gen_hoists(t, e, n);
+    put(t, "%s", declare);
+    gen(t, e, n);
+    put(t, ";\n");
+}
+
 static void gen_params(text *t, const weft_expr *e)
 {
     put(t, "const ulong n, const ulong base");
@@ -304,9 +378,10 @@ static void gen_statements(text *t, const weft_expr *e)
 {
     put(t, "        const long i = (long)(base + j);\n        (void)i;\n");
     for (size_t s = 0; s < e->nstatements; s++) {
-        put(t, "        const %s t%zu = ", ctype(e->statements[s].value->type), s);
-        gen(t, e, e->statements[s].value);
-        put(t, ";\n");
+        char declare[64];
+        snprintf(declare, sizeof declare,
+                 "        const %s t%zu = ", ctype(e->statements[s].value->type), s);
+        gen_value(t, e, e->statements[s].value, declare);
     }
 }
 
@@ -323,9 +398,19 @@ static void gen_stores(text *t, const weft_expr *e)
     }
 }
 
+static weft_status finish(text *t, char **source)
+{
+    free(t->hoisted);
+    if (t->failed) free(t->data);
+    RETURN_IF(t->failed, WEFT_ERR_NOMEM, "cannot generate the kernel source");
+    *source = t->data;
+    return WEFT_OK;
+}
+
 weft_status weft_codegen_map(const weft_expr *e, char **source)
 {
     text t = {0};
+    plan_hoists(&t, e);
     put(&t, "%s\n__kernel void weft_map(", prelude);
     gen_params(&t, e);
     put(&t, ")\n{\n"
@@ -335,9 +420,7 @@ weft_status weft_codegen_map(const weft_expr *e, char **source)
     gen_statements(&t, e);
     gen_stores(&t, e);
     put(&t, "    }\n}\n");
-    RETURN_IF(t.failed, WEFT_ERR_NOMEM, "cannot generate the kernel source");
-    *source = t.data;
-    return WEFT_OK;
+    return finish(&t, source);
 }
 
 static void gen_order_helpers(text *t, const char *rc, int is_float)
@@ -389,8 +472,11 @@ static void gen_update(text *t, weft_reduce_op op, int is_float, int is_signed, 
 static weft_status codegen_reduce_gpu(const weft_expr *e, weft_reduce_op op, char **source)
 {
     text t = {0};
+    plan_hoists(&t, e);
     weft_dtype rt = e->result->type;
     const char *rc = ctype(rt);
+    char declare_v[32];
+    snprintf(declare_v, sizeof declare_v, "        const %s v = ", rc);
     int is_float = weft_dtype_is_float(rt), is_signed = weft_dtype_is_signed(rt);
     int lanes = (op == WEFT_SUM && is_float) || op == WEFT_PROD;
     put(&t, "%s\n", prelude);
@@ -415,9 +501,7 @@ static weft_status codegen_reduce_gpu(const weft_expr *e, weft_reduce_op op, cha
         put(&t, "    %s best = 0; ulong at = 0; int have = 0;\n", rc);
     put(&t, "    for (ulong j = begin + lane; j < end; j += 16) {\n");
     gen_statements(&t, e);
-    put(&t, "        const %s v = ", rc);
-    gen(&t, e, e->result);
-    put(&t, ";\n");
+    gen_value(&t, e, e->result, declare_v);
     gen_update(&t, op, is_float, is_signed, lanes, 1);
     put(&t, "    }\n");
     if (lanes)
@@ -480,9 +564,7 @@ static weft_status codegen_reduce_gpu(const weft_expr *e, weft_reduce_op op, cha
                              : "(ulong)(long)b");
     }
     put(&t, "}\n");
-    RETURN_IF(t.failed, WEFT_ERR_NOMEM, "cannot generate the kernel source");
-    *source = t.data;
-    return WEFT_OK;
+    return finish(&t, source);
 }
 
 /* How each reduction accumulates a block; the host mirrors it in ops/reduce.c. */
@@ -490,8 +572,11 @@ weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, 
 {
     if (gpu) return codegen_reduce_gpu(e, op, source);
     text t = {0};
+    plan_hoists(&t, e);
     weft_dtype rt = e->result->type;
     const char *rc = ctype(rt);
+    char declare_v[32];
+    snprintf(declare_v, sizeof declare_v, "        const %s v = ", rc);
     int is_float = weft_dtype_is_float(rt), is_signed = weft_dtype_is_signed(rt);
     put(&t, "%s\n", prelude);
     gen_order_helpers(&t, rc, is_float);
@@ -521,18 +606,14 @@ weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, 
                 "        for (int l = 0; l < 16; l++) {\n"
                 "        const ulong j = j0 + l;\n");
         gen_statements(&t, e);
-        put(&t, "        const %s v = ", rc);
-        gen(&t, e, e->result);
-        put(&t, ";\n        acc[l] %s= (double)v;\n        }\n    }\n",
-            op == WEFT_PROD ? "*" : "+");
+        gen_value(&t, e, e->result, declare_v);
+        put(&t, "        acc[l] %s= (double)v;\n        }\n    }\n", op == WEFT_PROD ? "*" : "+");
         put(&t, "    for (ulong j = j0; j < end; j++) {\n");
     } else {
         put(&t, "    for (ulong j = begin; j < end; j++) {\n");
     }
     gen_statements(&t, e);
-    put(&t, "        const %s v = ", rc);
-    gen(&t, e, e->result);
-    put(&t, ";\n");
+    gen_value(&t, e, e->result, declare_v);
     gen_update(&t, op, is_float, is_signed, lanes, 0);
     put(&t, "    }\n");
     if (lanes)
@@ -552,7 +633,5 @@ weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, 
     else
         put(&t, "    partials[block] = (ulong2)((ulong)(long)best, at);\n");
     put(&t, "}\n");
-    RETURN_IF(t.failed, WEFT_ERR_NOMEM, "cannot generate the kernel source");
-    *source = t.data;
-    return WEFT_OK;
+    return finish(&t, source);
 }

@@ -142,6 +142,13 @@ enum weft_expr_mode { WEFT_EXPR_MAP, WEFT_EXPR_REDUCE };
 weft_status weft_expr_compile(const char *text, const weft_expr_binding *bindings, size_t nbindings,
                               enum weft_expr_mode mode, weft_expr **out);
 void weft_expr_free(weft_expr *e);
+/* Names are identifiers (under 64 characters), bound once; dtypes valid.
+ * WEFT_ERR_INVALID_ARG (or WEFT_ERR_DTYPE) naming the binding otherwise. */
+weft_status weft_expr_check_bindings(const weft_expr_binding *bindings, size_t nbindings);
+/* WEFT_ERR_EXPR "message at column N" with the line and a caret, for errors
+ * found after parsing (node columns). */
+weft_status weft_expr_fail_at(const weft_expr *e, int column, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The name statement s assigns (an output's binding, or a temporary). */
 const char *weft_expr_statement_name(const weft_expr *e, size_t s);
 

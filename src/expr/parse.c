@@ -125,10 +125,35 @@ typedef struct parser {
     int failed;
 } parser;
 
+/* "message at column N" plus the offending line and a caret under it. */
+static weft_status error_at(const char *text, size_t pos, const char *message)
+{
+    size_t line_start = pos, line_end = pos;
+    while (line_start > 0 && text[line_start - 1] != '\n')
+        line_start--;
+    while (text[line_end] && text[line_end] != '\n')
+        line_end++;
+    int column = (int)(pos - line_start) + 1;
+    int shown = (int)(line_end - line_start) > 200 ? 200 : (int)(line_end - line_start);
+    int caret = column - 1 < shown ? column - 1 : shown;
+    return weft_error_set(WEFT_ERR_EXPR, "%s at column %d\n  %.*s\n  %*s^", message, column, shown,
+                          text + line_start, caret, "");
+}
+
+weft_status weft_expr_fail_at(const weft_expr *e, int column, const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    size_t pos = column > 0 ? (size_t)column - 1 : 0;
+    return error_at(e->text, pos, message);
+}
+
 static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "message at column N" plus the offending line and a caret under it. */
 static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
 {
     char message[256];
@@ -136,17 +161,8 @@ static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    size_t line_start = pos, line_end = pos;
-    while (line_start > 0 && p->text[line_start - 1] != '\n')
-        line_start--;
-    while (p->text[line_end] && p->text[line_end] != '\n')
-        line_end++;
-    int column = (int)(pos - line_start) + 1;
-    int shown = (int)(line_end - line_start) > 200 ? 200 : (int)(line_end - line_start);
-    int caret = column - 1 < shown ? column - 1 : shown;
     p->failed = 1;
-    return weft_error_set(WEFT_ERR_EXPR, "%s at column %d\n  %.*s\n  %*s^", message, column, shown,
-                          p->text + line_start, caret, "");
+    return error_at(p->text, pos, message);
 }
 
 static void skip_space(parser *p)
@@ -241,10 +257,14 @@ static weft_node *convert(parser *p, weft_node *n, weft_dtype to)
     if (!n || n->type == to) return n;
     if (n->kind == NODE_LITERAL) { /* fold: literals take the type directly */
         if (weft_dtype_is_float(to)) {
-            double v = weft_dtype_is_float(n->type)
-                           ? n->lit.f
-                           : (weft_dtype_is_signed(n->type) ? (double)n->lit.i : (double)n->lit.u);
-            n->lit.f = to == WEFT_F32 ? (double)(float)v : v;
+            /* One rounding, straight from the integer, as C converts: going
+             * through double first would round large integers twice. */
+            if (weft_dtype_is_float(n->type))
+                n->lit.f = to == WEFT_F32 ? (double)(float)n->lit.f : n->lit.f;
+            else if (weft_dtype_is_signed(n->type))
+                n->lit.f = to == WEFT_F32 ? (double)(float)n->lit.i : (double)n->lit.i;
+            else
+                n->lit.f = to == WEFT_F32 ? (double)(float)n->lit.u : (double)n->lit.u;
         } else if (weft_dtype_is_float(n->type)) {
             double v = n->lit.f;
             /* float -> integer: truncate toward zero, saturate, NaN -> 0 */
@@ -330,6 +350,29 @@ static weft_node *make_uchar(parser *p, weft_node *x, size_t pos)
 
 static weft_node *parse_expr(parser *p);
 
+/* Nesting is counted where the text nests: parentheses (groups, calls,
+ * casts), unary operators and ?: branches. Each level costs a bounded number
+ * of stack frames (at most one per precedence level in between), so the limit
+ * bounds the recursion too. */
+static int enter(parser *p, size_t pos)
+{
+    if (++p->depth <= MAX_DEPTH) return 1;
+    fail_at(p, pos,
+            "expression nested too deeply (more than %d nested parentheses, unary operators or "
+            "?: branches)",
+            MAX_DEPTH);
+    return 0;
+}
+
+/* An expression one nesting level down, opened at pos. */
+static weft_node *parse_nested(parser *p, size_t pos)
+{
+    if (!enter(p, pos)) return NULL;
+    weft_node *n = parse_expr(p);
+    p->depth--;
+    return n;
+}
+
 static weft_node *parse_number(parser *p)
 {
     char buf[128];
@@ -410,7 +453,7 @@ static weft_node *parse_call(parser *p, size_t pos, size_t len)
                         functions[fn].arity);
                 return NULL;
             }
-            args[count] = parse_expr(p);
+            args[count] = parse_nested(p, pos);
             if (!args[count++]) return NULL;
             if (p->tok.kind != T_COMMA) break;
             if (next(p) != WEFT_OK) return NULL;
@@ -506,8 +549,9 @@ static weft_node *parse_primary(parser *p)
             token tok = p->tok;
             if (next(p) != WEFT_OK) return NULL;
             if (p->tok.kind == T_RPAREN) {
-                if (next(p) != WEFT_OK) return NULL;
+                if (!enter(p, pos) || next(p) != WEFT_OK) return NULL;
                 weft_node *operand = parse_unary(p);
+                p->depth--;
                 if (!operand) return NULL;
                 if (to == WEFT_U8) {
                     weft_node *n = make_uchar(p, operand, pos);
@@ -525,7 +569,7 @@ static weft_node *parse_primary(parser *p)
             p->pos = save; /* "(float" not followed by ')': a name in parentheses */
             p->tok = tok;
         }
-        weft_node *inner = parse_expr(p);
+        weft_node *inner = parse_nested(p, pos);
         if (!inner) return NULL;
         if (p->tok.kind != T_RPAREN) {
             fail_at(p, p->tok.start, "expected ')' to match the '(' at column %zu", pos + 1);
@@ -545,15 +589,12 @@ static weft_node *parse_primary(parser *p)
 static weft_node *parse_unary(parser *p)
 {
     size_t pos = p->tok.start;
-    if (++p->depth > MAX_DEPTH) {
-        fail_at(p, pos, "expression nested too deeply (more than %d levels)", MAX_DEPTH);
-        return NULL;
-    }
     weft_node *result = NULL;
     enum tok_kind k = p->tok.kind;
     if (k == T_MINUS || k == T_PLUS || k == T_BANG || k == T_TILDE) {
-        if (next(p) != WEFT_OK) return NULL;
+        if (!enter(p, pos) || next(p) != WEFT_OK) return NULL;
         weft_node *operand = parse_unary(p);
+        p->depth--;
         if (!operand) return NULL;
         if (k == T_PLUS) {
             result = convert(p, operand, promote(operand->type));
@@ -582,7 +623,6 @@ static weft_node *parse_unary(parser *p)
     } else {
         result = parse_primary(p);
     }
-    p->depth--;
     return result;
 }
 
@@ -656,12 +696,8 @@ static weft_node *parse_binary(parser *p, int min_level)
         if (level == 0 || level < min_level) return left;
         size_t pos = p->tok.start;
         if (next(p) != WEFT_OK) return NULL;
-        if (++p->depth > MAX_DEPTH) {
-            fail_at(p, pos, "expression nested too deeply (more than %d levels)", MAX_DEPTH);
-            return NULL;
-        }
+        /* Recursion here is bounded by the number of precedence levels. */
         weft_node *right = parse_binary(p, level + 1);
-        p->depth--;
         if (!right) return NULL;
         left = make_binary(p, op, left, right, pos);
     }
@@ -669,21 +705,17 @@ static weft_node *parse_binary(parser *p, int min_level)
 
 static weft_node *parse_expr(parser *p)
 {
-    if (++p->depth > MAX_DEPTH) {
-        fail_at(p, p->tok.start, "expression nested too deeply (more than %d levels)", MAX_DEPTH);
-        return NULL;
-    }
     weft_node *cond = parse_binary(p, 1);
     weft_node *result = cond;
     if (cond && p->tok.kind == T_QUESTION) {
         size_t pos = p->tok.start;
         weft_node *a = NULL, *b = NULL;
-        if (next(p) == WEFT_OK) a = parse_expr(p);
+        if (next(p) == WEFT_OK) a = parse_nested(p, pos);
         if (a && p->tok.kind != T_COLON) {
             fail_at(p, p->tok.start, "expected ':' for the '?' at column %zu", pos + 1);
             a = NULL;
         }
-        if (a && next(p) == WEFT_OK) b = parse_expr(p);
+        if (a && next(p) == WEFT_OK) b = parse_nested(p, pos);
         result = NULL;
         if (a && b) {
             weft_node *n = new_node(p, NODE_SELECT, pos);
@@ -699,7 +731,6 @@ static weft_node *parse_expr(parser *p)
             }
         }
     }
-    p->depth--;
     return result;
 }
 
@@ -757,6 +788,12 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
             return fail_at(p, name_pos, "cannot assign to scalar \"%s\"", name);
         target = (int)b;
     }
+    /* A reduction only reads: a store would run on the pool and not in the
+     * device kernels, so the same call would change its input or not by size. */
+    if (target >= 0 && mode == WEFT_EXPR_REDUCE)
+        return fail_at(p, name_pos,
+                       "a reduction cannot assign to the bound array \"%s\" (use a temporary name)",
+                       e->bindings[target].name);
     if (target < 0 && name_len == 1 && p->text[name_pos] == 'i')
         return fail_at(p, name_pos, "cannot assign to the element index i");
     weft_node *value = parse_expr(p);
@@ -807,7 +844,7 @@ static weft_status parse_program(parser *p, enum weft_expr_mode mode)
     return WEFT_OK;
 }
 
-static weft_status check_bindings(const weft_expr_binding *b, size_t n)
+weft_status weft_expr_check_bindings(const weft_expr_binding *b, size_t n)
 {
     RETURN_IF(n > WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG, "%zu bindings (at most %d)", n,
               WEFT_EXPR_MAX_BINDINGS);
@@ -859,7 +896,7 @@ weft_status weft_expr_compile(const char *text, const weft_expr_binding *binding
     *out = NULL;
     RETURN_IF(strlen(text) > WEFT_EXPR_MAX_TEXT, WEFT_ERR_EXPR,
               "expression longer than %d characters", WEFT_EXPR_MAX_TEXT);
-    RETURN_ON_ERROR(check_bindings(bindings, nbindings));
+    RETURN_ON_ERROR(weft_expr_check_bindings(bindings, nbindings));
     weft_status st = WEFT_OK;
     weft_expr *e = calloc(1, sizeof *e);
     temp_names *names = e ? calloc(1, sizeof *names) : NULL;

@@ -273,11 +273,11 @@ static void CAT(exec_, SUFFIX)(const vm_instr *in, unsigned char *const *r, size
             return;
         case FN_FMIN:
             for (size_t i = 0; i < n; i++)
-                d[i] = FN(fmin)(a[i], b[i]);
+                d[i] = CAT(w_fmin_, SUFFIX)(a[i], b[i]);
             return;
         case FN_FMAX:
             for (size_t i = 0; i < n; i++)
-                d[i] = FN(fmax)(a[i], b[i]);
+                d[i] = CAT(w_fmax_, SUFFIX)(a[i], b[i]);
             return;
         case FN_COPYSIGN:
             for (size_t i = 0; i < n; i++)
@@ -289,7 +289,7 @@ static void CAT(exec_, SUFFIX)(const vm_instr *in, unsigned char *const *r, size
             return;
         case FN_CLAMP:
             for (size_t i = 0; i < n; i++)
-                d[i] = FN(fmin)(FN(fmax)(a[i], b[i]), c[i]);
+                d[i] = CAT(w_fmin_, SUFFIX)(CAT(w_fmax_, SUFFIX)(a[i], b[i]), c[i]);
             return;
 #else
         case FN_ABS:

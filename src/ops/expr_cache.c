@@ -7,11 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "mode op|text|name:dtype:kind ..." identifies a compilation. Built by hand,
- * not with snprintf: it runs on every call, tiny arrays included. */
-static char *put_text(char *p, const char *text)
+/* A key identifies a compilation: mode, op, then the text and each binding's
+ * name as length-prefixed fields ("<decimal length>:<bytes>"), each followed
+ * by the binding's dtype and kind. Length prefixes make the key unambiguous
+ * for any text, so no (text, bindings) can produce another one's key and run
+ * a program compiled for other dtypes. Built by hand, not with snprintf: it
+ * runs on every call, tiny arrays included. */
+enum { KEY_LENGTH_DIGITS = 20 };
+
+static char *put_field(char *p, const char *text)
 {
     size_t len = strlen(text);
+    char digits[KEY_LENGTH_DIGITS];
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + len % 10);
+    } while ((len /= 10) && nd < KEY_LENGTH_DIGITS);
+    while (nd > 0)
+        *p++ = digits[--nd];
+    *p++ = ':';
+    len = strlen(text);
     memcpy(p, text, len);
     return p + len;
 }
@@ -19,27 +34,36 @@ static char *put_text(char *p, const char *text)
 static char *make_key(char *stack, size_t cap, enum weft_expr_mode mode, weft_reduce_op op,
                       const char *text, const weft_bind *binds, size_t nbinds)
 {
-    size_t len = strlen(text) + 8;
+    size_t len = 3 + strlen(text) + KEY_LENGTH_DIGITS + 1;
     for (size_t b = 0; b < nbinds; b++)
-        len += strlen(binds[b].name) + 6;
+        len += strlen(binds[b].name) + KEY_LENGTH_DIGITS + 3;
     char *key = len <= cap ? stack : malloc(len);
     if (!key) return NULL;
     char *p = key;
     *p++ = (char)('0' + (int)mode);
     *p++ = (char)('A' + (int)op);
-    *p++ = '|';
-    p = put_text(p, text);
-    *p++ = '|';
+    p = put_field(p, text);
     for (size_t b = 0; b < nbinds; b++) {
         weft_dtype dt = binds[b].array ? binds[b].array->dtype : binds[b].dtype;
-        p = put_text(p, binds[b].name);
-        *p++ = ':';
+        p = put_field(p, binds[b].name);
         *p++ = (char)('0' + (int)dt);
         *p++ = binds[b].array ? 'a' : 's';
-        *p++ = ' ';
     }
     *p = '\0';
     return key;
+}
+
+/* The names and dtypes as the compiler sees them, checked before any key is
+ * made of them. */
+static weft_status expr_bindings(const weft_bind *binds, size_t nbinds, weft_expr_binding *bindings)
+{
+    RETURN_IF(nbinds > WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG, "%zu bindings (at most %d)",
+              nbinds, WEFT_EXPR_MAX_BINDINGS);
+    RETURN_IF(!binds && nbinds, WEFT_ERR_NULL, "%zu bindings but binds is NULL", nbinds);
+    for (size_t b = 0; b < nbinds; b++)
+        bindings[b] = (weft_expr_binding){binds[b].name, binds[b].array != NULL,
+                                          binds[b].array ? binds[b].array->dtype : binds[b].dtype};
+    return weft_expr_check_bindings(bindings, nbinds);
 }
 
 static void compiled_free(weft_ctx *ctx, weft_compiled *c)
@@ -67,15 +91,9 @@ void weft_compiled_release_all(weft_ctx *ctx)
 }
 
 static weft_status compile(weft_ctx *ctx, enum weft_expr_mode mode, weft_reduce_op op,
-                           const char *text, const weft_bind *binds, size_t nbinds,
+                           const char *text, const weft_expr_binding *bindings, size_t nbinds,
                            weft_compiled *c)
 {
-    weft_expr_binding bindings[WEFT_EXPR_MAX_BINDINGS];
-    RETURN_IF(nbinds > WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG, "%zu bindings (at most %d)",
-              nbinds, WEFT_EXPR_MAX_BINDINGS);
-    for (size_t b = 0; b < nbinds; b++)
-        bindings[b] = (weft_expr_binding){binds[b].name, binds[b].array != NULL,
-                                          binds[b].array ? binds[b].array->dtype : binds[b].dtype};
     RETURN_ON_ERROR(weft_expr_compile(text, bindings, nbinds, mode, &c->expr));
     c->mode = mode;
     c->op = op;
@@ -90,6 +108,9 @@ weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_redu
                               const char *text, const weft_bind *binds, size_t nbinds,
                               weft_compiled **out)
 {
+    weft_expr_binding checked[WEFT_EXPR_MAX_BINDINGS];
+    RETURN_ON_ERROR(expr_bindings(binds, nbinds, checked));
+    RETURN_IF(!text, WEFT_ERR_NULL, "expression is NULL");
     char stack[512];
     char *key = make_key(stack, sizeof stack, mode, op, text, binds, nbinds);
     RETURN_IF(!key, WEFT_ERR_NOMEM, "cannot allocate an expression key");
@@ -110,7 +131,7 @@ weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_redu
         free(c);
         return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate an expression");
     }
-    weft_status st = compile(ctx, mode, op, text, binds, nbinds, c);
+    weft_status st = compile(ctx, mode, op, text, checked, nbinds, c);
     if (st != WEFT_OK) {
         compiled_free(ctx, c);
         return st;
