@@ -11,6 +11,7 @@
  * (installed as weft-bench, run by `weft bench`)
  */
 #define _GNU_SOURCE
+#include "bench_clock.h"
 #include "bench_overhead.h"
 #include "raw_opencl.h"
 
@@ -26,19 +27,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* ---- baselines: what a user writes without weft ---- */
 
@@ -251,9 +239,9 @@ static void measure(setup *s, int reps, double med[CONTENDERS])
             if (!ok[who]) continue;
             run_once(s, who);
             for (int r = 0; r < reps; r++) {
-                double t0 = now();
+                double t0 = bench_now();
                 run_once(s, who);
-                t[(size_t)who * 2 * reps + (size_t)round * reps + r] = now() - t0;
+                t[(size_t)who * 2 * reps + (size_t)round * reps + r] = bench_now() - t0;
             }
         }
     for (int who = 0; who < CONTENDERS; who++) {
@@ -261,7 +249,7 @@ static void measure(setup *s, int reps, double med[CONTENDERS])
             med[who] = NAN;
             continue;
         }
-        qsort(t + (size_t)who * 2 * reps, (size_t)reps * 2, sizeof(double), cmp_double);
+        qsort(t + (size_t)who * 2 * reps, (size_t)reps * 2, sizeof(double), bench_cmp_double);
         med[who] = t[(size_t)who * 2 * reps + reps];
     }
     free(t);

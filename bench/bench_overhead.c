@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include "bench_clock.h"
 #include "bench_overhead.h"
 
 #include "raw_launch.h"
@@ -13,22 +14,9 @@ enum { SYNC_LAUNCHES = 50, QUEUED = 1000, CHAIN = 10 };
 
 static const char nop_source[] = "__kernel void nop(__global int *out) { }\n";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *t, int n)
 {
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
     return t[n / 2];
 }
 
@@ -60,9 +48,9 @@ static int weft_sync_us(weft_program *p, const weft_range *r, const weft_arg *ar
 {
     double t[SYNC_LAUNCHES];
     for (int i = 0; i < SYNC_LAUNCHES; i++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (weft_launch(p, "nop", r, args, 1, NULL, NULL, NULL) != WEFT_OK) return 0;
-        t[i] = now() - t0;
+        t[i] = bench_now() - t0;
     }
     *us = median(t, SYNC_LAUNCHES) * 1e6;
     return 1;
@@ -71,14 +59,14 @@ static int weft_sync_us(weft_program *p, const weft_range *r, const weft_arg *ar
 static int weft_queued_us(weft_program *p, const weft_range *r, const weft_arg *args, double *us)
 {
     static weft_future *f[QUEUED];
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < QUEUED; i++)
         if (weft_launch(p, "nop", r, args, 1, NULL, NULL, &f[i]) != WEFT_OK) {
             wait_all(f, i);
             return 0;
         }
     int ok = wait_all(f, QUEUED);
-    *us = (now() - t0) / QUEUED * 1e6;
+    *us = (bench_now() - t0) / QUEUED * 1e6;
     return ok;
 }
 
@@ -86,14 +74,14 @@ static int weft_chain(weft_ctx *ctx, weft_array *x, weft_array *y, double *secon
 {
     weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f32("a", 1e-3f)};
     weft_future *f[CHAIN];
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < CHAIN; i++)
         if (weft_map(ctx, "y = a * x + y", b, 3, &f[i]) != WEFT_OK) {
             wait_all(f, i);
             return 0;
         }
     int ok = wait_all(f, CHAIN);
-    *seconds = now() - t0;
+    *seconds = bench_now() - t0;
     return ok;
 }
 
@@ -147,10 +135,10 @@ static int chain(weft_ctx *ctx, raw_cl *raw, int rounds, overhead *o)
         weft_ctx_stats(ctx, &before);
         ok = weft_chain(ctx, x, y, &tw[k]);
         weft_ctx_stats(ctx, &after);
-        double t0 = now();
-        tc[k] = bound && raw_cl_axpy_chain(raw, 1e-3, CHAIN) ? now() - t0 : NAN;
-        t0 = now();
-        te[k] = bound && raw_cl_axpy_each_chain(raw, 1e-3f, CHAIN) ? now() - t0 : NAN;
+        double t0 = bench_now();
+        tc[k] = bound && raw_cl_axpy_chain(raw, 1e-3, CHAIN) ? bench_now() - t0 : NAN;
+        t0 = bench_now();
+        te[k] = bound && raw_cl_axpy_each_chain(raw, 1e-3f, CHAIN) ? bench_now() - t0 : NAN;
     }
     if (ok) {
         o->weft_chain_s = median(tw, rounds);

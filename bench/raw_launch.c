@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #define CL_TARGET_OPENCL_VERSION 120
+#include "bench_clock.h"
 #include "raw_launch.h"
 
 #include <CL/cl.h>
@@ -16,13 +17,6 @@ struct raw_launch {
     cl_kernel kernel;
     cl_mem buffer;
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static cl_device_id find_device(unsigned index)
 {
@@ -81,23 +75,17 @@ static int enqueue(raw_launch *raw)
            CL_SUCCESS;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double raw_launch_sync_us(raw_launch *raw, int reps)
 {
     double *t = reps > 0 ? malloc(sizeof *t * (size_t)reps) : NULL;
     if (!t) return -1;
     int ok = enqueue(raw) && clFinish(raw->queue) == CL_SUCCESS; /* warm up */
     for (int i = 0; ok && i < reps; i++) {
-        double t0 = now();
+        double t0 = bench_now();
         ok = enqueue(raw) && clFinish(raw->queue) == CL_SUCCESS;
-        t[i] = now() - t0;
+        t[i] = bench_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
     double median = ok ? t[reps / 2] * 1e6 : -1;
     free(t);
     return median;
@@ -106,9 +94,9 @@ double raw_launch_sync_us(raw_launch *raw, int reps)
 double raw_launch_pipelined_us(raw_launch *raw, int count)
 {
     if (count < 1 || !enqueue(raw) || clFinish(raw->queue) != CL_SUCCESS) return -1;
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < count; i++)
         if (!enqueue(raw)) return -1;
     if (clFinish(raw->queue) != CL_SUCCESS) return -1;
-    return (now() - t0) / count * 1e6;
+    return (bench_now() - t0) / count * 1e6;
 }
