@@ -8,6 +8,8 @@
  * Run it under the device setups to compare them: POCL_DEVICES="pthread
  * pthread", WEFT_ZERO_COPY=0. */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_clock.h"
+
 #include <weft.h>
 
 #include <stdio.h>
@@ -25,13 +27,6 @@ static const char heat_source[] =
     "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
     "}\n";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void heat_host(const weft_host_call *call)
 {
     const double *u = call->args[0];
@@ -46,7 +41,7 @@ static void heat_host(const weft_host_call *call)
 
 static double c_loop(double *u, double *v, int n, int steps)
 {
-    double t0 = now();
+    double t0 = bench_now();
     for (int s = 0; s < steps; s++) {
         v[0] = u[0];
         v[n - 1] = u[n - 1];
@@ -56,7 +51,7 @@ static double c_loop(double *u, double *v, int n, int steps)
         u = v;
         v = t;
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 static double weft_run(weft_ctx *ctx, weft_program *p, const double *u0, double *out, int n,
@@ -67,7 +62,7 @@ static double weft_run(weft_ctx *ctx, weft_program *p, const double *u0, double 
         weft_array_create(ctx, WEFT_F64, (size_t)n, &v) != WEFT_OK)
         return -1;
     weft_range r = {1, {(size_t)n, 1, 1}, {0, 0, 0}};
-    double t0 = now();
+    double t0 = bench_now();
     for (int s = 0; s < steps; s++) {
         weft_arg args[] = {weft_arg_halo(u, 1), weft_arg_slice(v), weft_arg_i32(n),
                            weft_arg_f64(0.25)};
@@ -77,16 +72,10 @@ static double weft_run(weft_ctx *ctx, weft_program *p, const double *u0, double 
         v = t;
     }
     if (weft_array_read(u, 0, (size_t)n, out) != WEFT_OK) return -1;
-    double t = now() - t0;
+    double t = bench_now() - t0;
     weft_array_free(u);
     weft_array_free(v);
     return t;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -123,8 +112,8 @@ int main(int argc, char **argv)
     int same = memcmp(out, c_result, sizeof(double) * (size_t)n) == 0;
     weft_stats st;
     weft_ctx_stats(ctx, &st);
-    qsort(tc, (size_t)reps, sizeof *tc, cmp);
-    qsort(tw, (size_t)reps, sizeof *tw, cmp);
+    qsort(tc, (size_t)reps, sizeof *tc, bench_cmp_double);
+    qsort(tw, (size_t)reps, sizeof *tw, bench_cmp_double);
     double mc = tc[reps / 2], mw = tw[reps / 2];
     printf("heat stencil, %d doubles, %d steps (medians of %d):\n", n, steps, reps);
     printf("  C loop, one thread: %.3f s\n  weft_launch:        %.3f s  (%.2fx the C loop; "

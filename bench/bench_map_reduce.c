@@ -4,10 +4,15 @@
  * as a markdown table (GB/s of the bytes each operation must move) and the
  * ratios the performance targets are stated in.
  *
+ * Then the overhead of weft_launch and of a chain of weft_map calls against
+ * raw OpenCL (bench_overhead.c), and the contexts' ledgers.
+ *
  *   bench_map_reduce [--quick] [--json] [--plot FILE.svg]
  * (installed as weft-bench, run by `weft bench`)
  */
 #define _GNU_SOURCE
+#include "bench_clock.h"
+#include "bench_overhead.h"
 #include "raw_opencl.h"
 
 #ifdef WEFT_BENCH_OPENBLAS
@@ -22,19 +27,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* ---- baselines: what a user writes without weft ---- */
 
@@ -247,9 +239,9 @@ static void measure(setup *s, int reps, double med[CONTENDERS])
             if (!ok[who]) continue;
             run_once(s, who);
             for (int r = 0; r < reps; r++) {
-                double t0 = now();
+                double t0 = bench_now();
                 run_once(s, who);
-                t[(size_t)who * 2 * reps + (size_t)round * reps + r] = now() - t0;
+                t[(size_t)who * 2 * reps + (size_t)round * reps + r] = bench_now() - t0;
             }
         }
     for (int who = 0; who < CONTENDERS; who++) {
@@ -257,7 +249,7 @@ static void measure(setup *s, int reps, double med[CONTENDERS])
             med[who] = NAN;
             continue;
         }
-        qsort(t + (size_t)who * 2 * reps, (size_t)reps * 2, sizeof(double), cmp_double);
+        qsort(t + (size_t)who * 2 * reps, (size_t)reps * 2, sizeof(double), bench_cmp_double);
         med[who] = t[(size_t)who * 2 * reps + reps];
     }
     free(t);
@@ -360,7 +352,9 @@ int main(int argc, char **argv)
                     "usage: weft bench [--quick] [--json] [--plot FILE.svg]\n"
                     "Times map (axpy), sum, dot and scan over sizes from 1e3 to 2^26 on the\n"
                     "default devices and the pool, beside a C loop, OpenMP and raw OpenCL in\n"
-                    "this process; prints medians and ratios. --quick: three sizes.\n");
+                    "this process; prints medians and ratios. Then weft_launch latency and a\n"
+                    "chain of 10 dependent weft_map calls against raw OpenCL, and (--json) the\n"
+                    "contexts' ledgers. --quick: three sizes, fewer rounds.\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -406,8 +400,11 @@ int main(int argc, char **argv)
                 }
                 weft_dtype dt = f64 ? WEFT_F64 : WEFT_F32;
                 for (int h = 0; h < 2; h++) {
-                    weft_array_create(s.ctx[h], dt, n, &s.xa[h]);
-                    weft_array_create(s.ctx[h], dt, n, &s.ya[h]);
+                    /* From host data, as the baselines' arrays: an array only created
+                     * is backed by the zero page until written, and reading that
+                     * one cached page would flatter weft. */
+                    weft_array_from(s.ctx[h], dt, n, s.x, &s.xa[h]);
+                    weft_array_from(s.ctx[h], dt, n, s.y, &s.ya[h]);
                 }
                 double target = quick ? 0.1 : 0.5; /* seconds per contender */
                 double one = (double)n * elem * 3 / 10e9 + 2e-6;
@@ -447,8 +444,18 @@ int main(int argc, char **argv)
             }
     if (progress) fprintf(stderr, "\r%40s\r", "");
     if (plot && !write_plot(plot, gbs, sizes, nsizes)) return 1;
+    int overhead_ok = 1;
     if (json) {
-        printf("]}\n");
+        printf("], \"overhead\": ");
+        overhead_ok = bench_overhead(s.ctx[0], s.raw, quick, 1);
+        weft_stats st;
+        printf("%s, \"ledger\": {\"devices\": ", overhead_ok ? "" : "null");
+        weft_ctx_stats(s.ctx[0], &st);
+        bench_print_ledger_json(&st);
+        printf(", \"host\": ");
+        weft_ctx_stats(s.ctx[1], &st);
+        bench_print_ledger_json(&st);
+        printf("}}\n");
     } else
         printf(
             "\nGB/s of the bytes each operation must move (axpy: read x, y, write y; sum: read x; "
@@ -458,8 +465,9 @@ int main(int argc, char **argv)
             "on the pool only; weft builtin = weft_axpy / weft_sum; OpenBLAS = cblas_?axpy / "
             "cblas_?dot where installed. Ratios > 1: weft faster. numpy and numexpr: "
             "bench/peers.py.\n");
+    if (!json) overhead_ok = bench_overhead(s.ctx[0], s.raw, quick, 0);
     raw_cl_free(s.raw);
     weft_ctx_free(s.ctx[0]);
     weft_ctx_free(s.ctx[1]);
-    return 0;
+    return overhead_ok ? 0 : 1;
 }

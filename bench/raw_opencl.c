@@ -20,6 +20,8 @@ static const char source[] =
     "i);\\\n"
     "  for (; i < e; i++) y[i] = a * x[i] + y[i]; }\n"
     "AXPY(axpy_f32, float, float16)\n"
+    "__kernel void axpy_each_f32(float a, __global const float *x, __global float *y) {\n"
+    "  size_t i = get_global_id(0); y[i] = a * x[i] + y[i]; }\n"
     "AXPY(axpy_f64, double, double16)\n"
     "#define SUM(N, T, T16) __kernel void N(ulong n, __global const T *x, __global double *out) "
     "{\\\n"
@@ -47,7 +49,7 @@ struct raw_cl {
     cl_context context;
     cl_command_queue queue;
     cl_program program;
-    cl_kernel axpy[2], sum[2], dot[2];
+    cl_kernel axpy[2], sum[2], dot[2], axpy_each;
     cl_mem x, y, partials, dot_out;
     double *host_partials;
     size_t n, groups;
@@ -73,6 +75,7 @@ raw_cl *raw_cl_create(void)
     }
     raw->axpy[0] = clCreateKernel(raw->program, "axpy_f32", &err);
     raw->axpy[1] = clCreateKernel(raw->program, "axpy_f64", &err);
+    raw->axpy_each = clCreateKernel(raw->program, "axpy_each_f32", &err);
     raw->sum[0] = clCreateKernel(raw->program, "sum_f32", &err);
     raw->sum[1] = clCreateKernel(raw->program, "sum_f64", &err);
     raw->dot[0] = clCreateKernel(raw->program, "dot_f32", &err);
@@ -109,7 +112,7 @@ int raw_cl_bind(raw_cl *raw, int f64, void *x, void *y, size_t n)
            raw->host_partials;
 }
 
-int raw_cl_axpy(raw_cl *raw, double a)
+int raw_cl_axpy_chain(raw_cl *raw, double a, int count)
 {
     cl_kernel k = raw->axpy[raw->f64];
     cl_ulong n = raw->n;
@@ -122,9 +125,30 @@ int raw_cl_axpy(raw_cl *raw, double a)
     clSetKernelArg(k, 2, sizeof raw->x, &raw->x);
     clSetKernelArg(k, 3, sizeof raw->y, &raw->y);
     size_t global = raw->groups;
-    if (clEnqueueNDRangeKernel(raw->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL) != CL_SUCCESS)
-        return 0;
+    for (int i = 0; i < count; i++) /* one in-order queue: each waits for the one before */
+        if (clEnqueueNDRangeKernel(raw->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL) !=
+            CL_SUCCESS)
+            return 0;
     return clFinish(raw->queue) == CL_SUCCESS;
+}
+
+int raw_cl_axpy_each_chain(raw_cl *raw, float a, int count)
+{
+    cl_kernel k = raw->axpy_each;
+    clSetKernelArg(k, 0, sizeof a, &a);
+    clSetKernelArg(k, 1, sizeof raw->x, &raw->x);
+    clSetKernelArg(k, 2, sizeof raw->y, &raw->y);
+    size_t global = raw->n;
+    for (int i = 0; i < count; i++)
+        if (clEnqueueNDRangeKernel(raw->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL) !=
+            CL_SUCCESS)
+            return 0;
+    return clFinish(raw->queue) == CL_SUCCESS;
+}
+
+int raw_cl_axpy(raw_cl *raw, double a)
+{
+    return raw_cl_axpy_chain(raw, a, 1);
 }
 
 static int chunk_sums(raw_cl *raw, cl_kernel k, double *result);
@@ -169,6 +193,7 @@ void raw_cl_free(raw_cl *raw)
 {
     if (!raw) return;
     raw_cl_unbind(raw);
+    if (raw->axpy_each) clReleaseKernel(raw->axpy_each);
     for (int i = 0; i < 2; i++) {
         if (raw->axpy[i]) clReleaseKernel(raw->axpy[i]);
         if (raw->sum[i]) clReleaseKernel(raw->sum[i]);

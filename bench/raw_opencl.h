@@ -16,6 +16,11 @@ int raw_cl_bind(raw_cl *raw, int f64, void *x, void *y, size_t n);
 void raw_cl_unbind(raw_cl *raw);
 /* One launch + finish of y = a*x + y over the bound arrays. */
 int raw_cl_axpy(raw_cl *raw, double a);
+/* `count` launches of y = a*x + y queued on the one queue, then one finish. */
+int raw_cl_axpy_chain(raw_cl *raw, double a, int count);
+/* The same with the kernel written the ordinary way (one element per
+ * work-item, f32 only): y[i] = a * x[i] + y[i]. */
+int raw_cl_axpy_each_chain(raw_cl *raw, float a, int count);
 /* One launch + finish of a chunked sum of x; the host adds the chunk sums. */
 int raw_cl_sum(raw_cl *raw, double *result);
 /* One launch + finish of a chunked dot product of x and y. */

@@ -1,16 +1,21 @@
 /* weft peak: what each device can do, measured clpeak-style through weft
  * itself: memory bandwidth (read, copy, triad), array transfers, kernel launch
- * latency (synchronous and pipelined), arithmetic rate, and program build time
- * cold and from the binary cache. */
+ * latency (synchronous and pipelined, beside raw OpenCL launches of the same
+ * empty kernel in this process), arithmetic rate, and program build time cold
+ * and from the binary cache. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+
+#ifdef WEFT_TOOL_RAW_OPENCL
+#include "../bench/raw_launch.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum { REPS = 5 };
+enum { REPS = 5, SYNC_LAUNCHES = 50, QUEUED_LAUNCHES = 1000 };
 
 /* FMA-bound: 8 independent chains of 64 mads per work-item. */
 static const char arith_source[] =
@@ -28,8 +33,17 @@ static const char arith_source[] =
 typedef struct peak {
     double read, copy, triad, to_device_gbs, to_host_gbs;
     double launch_us, pipelined_us, gflops[3], build_cold_ms, build_cached_ms;
+    double raw_launch_us, raw_pipelined_us; /* < 0: not measured (no raw OpenCL in this build) */
     int has_kernels;
 } peak;
+
+static void print_json_us(double us)
+{
+    if (us >= 0)
+        printf("%.1f", us);
+    else
+        printf("null");
+}
 
 static double best_of(double *t, int n)
 {
@@ -92,7 +106,24 @@ static int memory(weft_ctx *ctx, size_t n, peak *p)
     return ok;
 }
 
-static int kernels(weft_ctx *ctx, peak *p)
+/* The same empty kernel launched with plain OpenCL on the same device, right
+ * after weft's launches: on a shared machine only a ratio measured together
+ * means anything. */
+static void raw_launches(unsigned cl_index, peak *p)
+{
+    p->raw_launch_us = p->raw_pipelined_us = -1;
+#ifdef WEFT_TOOL_RAW_OPENCL
+    raw_launch *raw = raw_launch_create(cl_index);
+    if (!raw) return;
+    p->raw_launch_us = raw_launch_sync_us(raw, SYNC_LAUNCHES);
+    p->raw_pipelined_us = raw_launch_pipelined_us(raw, QUEUED_LAUNCHES);
+    raw_launch_free(raw);
+#else
+    (void)cl_index;
+#endif
+}
+
+static int kernels(weft_ctx *ctx, unsigned cl_index, peak *p)
 {
     char cold[sizeof arith_source + 64];
     snprintf(cold, sizeof cold, "%s// %ld %ld\n", arith_source, (long)time(NULL), (long)clock());
@@ -135,24 +166,28 @@ static int kernels(weft_ctx *ctx, peak *p)
     }
     weft_arg nop[] = {weft_arg_slice(one)};
     weft_range r1 = {1, {1, 1, 1}, {0, 0, 0}};
-    double t[50];
-    for (int i = 0; ok && i < 50; i++) {
+    double t[SYNC_LAUNCHES];
+    ok = ok && weft_launch(prog, "nop", &r1, nop, 1, NULL, NULL, NULL) == WEFT_OK; /* warm up */
+    for (int i = 0; ok && i < SYNC_LAUNCHES; i++) {
         double t1 = cli_now();
         ok = weft_launch(prog, "nop", &r1, nop, 1, NULL, NULL, NULL) == WEFT_OK;
         t[i] = cli_now() - t1;
     }
     if (ok) {
-        qsort(t, 50, sizeof *t, cli_cmp_double);
-        p->launch_us = t[25] * 1e6;
-        weft_future *f[100];
+        qsort(t, SYNC_LAUNCHES, sizeof *t, cli_cmp_double);
+        p->launch_us = t[SYNC_LAUNCHES / 2] * 1e6;
+        static weft_future *f[QUEUED_LAUNCHES];
+        int queued = 0;
         double t1 = cli_now();
-        for (int i = 0; i < 100 && ok; i++)
-            ok = weft_launch(prog, "nop", &r1, nop, 1, NULL, NULL, &f[i]) == WEFT_OK;
-        for (int i = 0; i < 100 && ok; i++) {
-            weft_future_wait(f[i]);
+        for (; queued < QUEUED_LAUNCHES && ok; queued++)
+            ok = weft_launch(prog, "nop", &r1, nop, 1, NULL, NULL, &f[queued]) == WEFT_OK;
+        queued -= !ok;
+        for (int i = 0; i < queued; i++) {
+            ok = weft_future_wait(f[i]) == WEFT_OK && ok;
             weft_future_release(f[i]);
         }
-        p->pipelined_us = (cli_now() - t1) / 100 * 1e6;
+        p->pipelined_us = (cli_now() - t1) / QUEUED_LAUNCHES * 1e6;
+        raw_launches(cl_index, p);
     }
     for (int k = 0; k < 3; k++)
         weft_array_free(out[k]);
@@ -171,8 +206,9 @@ int cmd_peak(int argc, char **argv)
             printf("usage: weft peak [--json] [--device D]\n"
                    "Measures each device (D as in WEFT_DEVICES; default: every OpenCL device and\n"
                    "the host pool): read, copy and triad bandwidth, array write + read-back,\n"
-                   "kernel launch latency (synchronous, pipelined), f32/f64/i32 arithmetic rate,\n"
-                   "and program build time cold and from the binary cache.\n");
+                   "kernel launch latency (synchronous, pipelined) beside raw OpenCL launches of\n"
+                   "the same kernel, f32/f64/i32 arithmetic rate, and program build time cold\n"
+                   "and from the binary cache.\n");
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
@@ -205,19 +241,23 @@ int cmd_peak(int argc, char **argv)
         weft_device_get_info(ctx, index, &info);
         peak p = {0};
         if (!memory(ctx, (size_t)1 << 24, &p)) return cli_fail("measuring memory");
-        if (index > 0) kernels(ctx, &p);
+        if (index > 0) kernels(ctx, (unsigned)(index - 1), &p);
         if (json) {
             printf("%s{\"device\": %zu, \"name\": ", s ? ", " : "", index);
             cli_json_string(info.name);
             printf(", \"read_gbs\": %.2f, \"copy_gbs\": %.2f, \"triad_gbs\": %.2f, "
                    "\"to_device_gbs\": %.2f, \"to_host_gbs\": %.2f",
                    p.read, p.copy, p.triad, p.to_device_gbs, p.to_host_gbs);
-            if (p.has_kernels)
-                printf(", \"launch_us\": %.1f, \"pipelined_us\": %.1f, \"gflops_f32\": %.1f, "
-                       "\"gflops_f64\": %.1f, \"gops_i32\": %.1f, \"build_cold_ms\": %.1f, "
-                       "\"build_cached_ms\": %.1f",
-                       p.launch_us, p.pipelined_us, p.gflops[0], p.gflops[1], p.gflops[2],
-                       p.build_cold_ms, p.build_cached_ms);
+            if (p.has_kernels) {
+                printf(", \"launch_us\": %.1f, \"pipelined_us\": %.1f, \"raw_launch_us\": ",
+                       p.launch_us, p.pipelined_us);
+                print_json_us(p.raw_launch_us);
+                printf(", \"raw_pipelined_us\": ");
+                print_json_us(p.raw_pipelined_us);
+                printf(", \"gflops_f32\": %.1f, \"gflops_f64\": %.1f, \"gops_i32\": %.1f, "
+                       "\"build_cold_ms\": %.1f, \"build_cached_ms\": %.1f",
+                       p.gflops[0], p.gflops[1], p.gflops[2], p.build_cold_ms, p.build_cached_ms);
+            }
             printf("}");
         } else {
             printf("device %zu: %s\n", index, info.name);
@@ -229,8 +269,12 @@ int cmd_peak(int argc, char **argv)
             else
                 printf("  transfers: none (the pool works in host memory)\n");
             if (p.has_kernels) {
-                printf("  launch: %.1f us synchronous, %.1f us pipelined\n", p.launch_us,
-                       p.pipelined_us);
+                printf("  launch: %.1f us synchronous, %.1f us pipelined (%d queued)\n",
+                       p.launch_us, p.pipelined_us, QUEUED_LAUNCHES);
+                if (p.raw_launch_us >= 0)
+                    printf("  raw OpenCL launch, same kernel and device: %.1f us synchronous "
+                           "(clEnqueueNDRangeKernel + clFinish), %.1f us pipelined\n",
+                           p.raw_launch_us, p.raw_pipelined_us);
                 printf("  arithmetic: f32 %.1f GFLOP/s, f64 %.1f GFLOP/s, i32 %.1f GOP/s\n",
                        p.gflops[0], p.gflops[1], p.gflops[2]);
                 printf("  program build: %.0f ms cold, %.1f ms from the binary cache\n",

@@ -1,8 +1,11 @@
 /* weft run: benchmark (and cross-check) a user kernel with no host code.
  * Each selected OpenCL device runs the whole range on its own, so devices can
- * be compared; --check compares their output buffers. */
+ * be compared; --check compares every run's buffers with a reference run (the
+ * kernel built with -cl-opt-disable on the first device), the devices split
+ * together as weft runs them, and golden files given with --expect. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "run_check.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -20,13 +23,13 @@ typedef struct run_opts {
     size_t nargs;
     int repeat, warmup, json, check;
     double bytes_per_item, flops_per_item, rtol, atol;
-    int save_arg[MAX_SAVES];
-    const char *save_path[MAX_SAVES];
-    int nsaves;
+    int save_arg[MAX_SAVES], expect_arg[MAX_SAVES];
+    const char *save_path[MAX_SAVES], *expect_path[MAX_SAVES];
+    int nsaves, nexpects;
 } run_opts;
 
 typedef struct device_result {
-    size_t device;
+    size_t device; /* 0: the split run over every selected device */
     char name[128];
     double build_seconds;
     int cache_hit;
@@ -41,7 +44,8 @@ static void usage(FILE *out)
             "usage: weft run FILE.cl --kernel NAME --range N[,M[,K]] [--arg SPEC ...]\n"
             "                [--local A[,B[,C]]] [--device D] [--options \"BUILD OPTIONS\"]\n"
             "                [--repeat R] [--warmup W] [--bytes B] [--flops F]\n"
-            "                [--check [--rtol X] [--atol Y]] [--save K:FILE] [--json]\n\n"
+            "                [--check [--rtol X] [--atol Y]] [--expect K:FILE] [--save K:FILE]\n"
+            "                [--json]\n\n"
             "Runs kernel NAME of FILE.cl over the range on each selected OpenCL device and\n"
             "reports compile time, whether the binary cache hit, and the median, min, max and\n"
             "spread of kernel time (OpenCL profiling) and wall time.\n\n"
@@ -54,8 +58,13 @@ static void usage(FILE *out)
             "  local:4096             bytes of __local memory\n"
             "  fills: zeros (default), random, ramp, a number, file:PATH (raw binary)\n"
             "--bytes/--flops: per work-item, to report GB/s and GFLOP/s\n"
-            "--check: exit 1 if devices disagree (integers bitwise, floats within\n"
-            "         rtol 1e-5 / atol 1e-6 unless given)\n"
+            "--check: run the kernel once more built with -cl-opt-disable on the first\n"
+            "         device (the reference) and, with several devices, once split over\n"
+            "         all of them; compare every run's slice and halo buffers with the\n"
+            "         reference, print each comparison, exit 1 if any differs (integers\n"
+            "         bitwise, floats within rtol 1e-5 / atol 1e-6 unless given)\n"
+            "--expect K:FILE: also compare argument K's final contents in every run\n"
+            "         with FILE (raw binary, as --save writes); implies --check\n"
             "--save K:FILE: write argument K's buffer (after one run) to FILE\n"
             "--device: as WEFT_DEVICES (all, cpu, gpu, cl:0, ...)\n");
 }
@@ -69,6 +78,26 @@ static int parse_number(const char *flag, const char *text, double *out)
         return 0;
     }
     return 1;
+}
+
+/* "K:FILE" of --save and --expect, appended to the flag's list. */
+static int parse_arg_file(const char *flag, const char *v, int *arg, const char **path, int *count)
+{
+    const char *colon = strchr(v, ':');
+    char *end;
+    long k = strtol(v, &end, 10);
+    if (!colon || end != colon || k < 0 || k >= MAX_ARGS || !colon[1] || *count == MAX_SAVES) {
+        fprintf(stderr, "weft run: %s needs K:FILE, not \"%s\"\n", flag, v);
+        return 0;
+    }
+    arg[*count] = (int)k;
+    path[(*count)++] = colon + 1;
+    return 1;
+}
+
+static int is_buffer(const run_opts *o, int k)
+{
+    return k >= 0 && (size_t)k < o->nargs && o->args[k].kind <= WEFT_ARG_WHOLE;
 }
 
 static int parse_opts(int argc, char **argv, run_opts *o)
@@ -135,15 +164,10 @@ static int parse_opts(int argc, char **argv, run_opts *o)
         } else if (strcmp(a, "--atol") == 0) {
             if (!parse_number(a, v, &o->atol)) return 0;
         } else if (strcmp(a, "--save") == 0) {
-            const char *colon = strchr(v, ':');
-            char *end;
-            long k = strtol(v, &end, 10);
-            if (!colon || end != colon || k < 0 || !colon[1] || o->nsaves == MAX_SAVES) {
-                fprintf(stderr, "weft run: --save needs K:FILE, not \"%s\"\n", v);
-                return 0;
-            }
-            o->save_arg[o->nsaves] = (int)k;
-            o->save_path[o->nsaves++] = colon + 1;
+            if (!parse_arg_file(a, v, o->save_arg, o->save_path, &o->nsaves)) return 0;
+        } else if (strcmp(a, "--expect") == 0) {
+            if (!parse_arg_file(a, v, o->expect_arg, o->expect_path, &o->nexpects)) return 0;
+            o->check = 1;
         } else if (a[0] == '-') {
             fprintf(stderr, "weft run: unknown option %s (see weft run --help)\n", a);
             return 0;
@@ -173,9 +197,15 @@ static int parse_opts(int argc, char **argv, run_opts *o)
         return 0;
     }
     for (int s = 0; s < o->nsaves; s++)
-        if ((size_t)o->save_arg[s] >= o->nargs || o->args[o->save_arg[s]].kind > WEFT_ARG_WHOLE) {
+        if (!is_buffer(o, o->save_arg[s])) {
             fprintf(stderr, "weft run: --save %d: argument %d is not a buffer\n", o->save_arg[s],
                     o->save_arg[s]);
+            return 0;
+        }
+    for (int s = 0; s < o->nexpects; s++)
+        if (!is_buffer(o, o->expect_arg[s])) {
+            fprintf(stderr, "weft run: --expect %d: argument %d is not a buffer\n",
+                    o->expect_arg[s], o->expect_arg[s]);
             return 0;
         }
     return 1;
@@ -243,32 +273,43 @@ static void stats(double *t, int n, double out[4])
     out[3] = t[0] > 0 ? t[n - 1] / t[0] - 1 : 0;
 }
 
-/* Builds, fills, runs once for the outputs, then times warmup + repeat runs. */
-static int run_on(const run_opts *o, const char *source, size_t device, device_result *r)
+/* Builds (with extra_options after the user's), fills, runs once for the
+ * outputs, then, when timed, times warmup + repeat runs. `devices` is a
+ * WEFT_DEVICES spec; r->device says which selected device it is (0: all). */
+static int run_on(const run_opts *o, const char *source, const char *devices,
+                  const char *extra_options, int timed, device_result *r)
 {
-    char spec[32];
-    snprintf(spec, sizeof spec, "cl:%zu", device - 1);
-    weft_ctx *ctx = cli_ctx(spec);
+    weft_ctx *ctx = cli_ctx(devices);
     if (!ctx) return EXIT_WEFT;
     int rc = 0;
     weft_program *prog = NULL;
     weft_array *arrays[MAX_ARGS] = {0};
     weft_arg args[MAX_ARGS];
+    char *options = NULL;
     double *kt = calloc((size_t)o->repeat, sizeof *kt), *wt = calloc((size_t)o->repeat, sizeof *wt);
-    weft_device_info info;
-    weft_device_get_info(ctx, device, &info);
-    snprintf(r->name, sizeof r->name, "%s", info.name);
-    r->device = device;
+    if (r->device) {
+        weft_device_info info;
+        weft_device_get_info(ctx, r->device, &info);
+        snprintf(r->name, sizeof r->name, "%s", info.name);
+    }
+    const char *user_options = o->options ? o->options : "";
+    extra_options = extra_options ? extra_options : "";
+    options = malloc(strlen(user_options) + strlen(extra_options) + 1);
+    if (!options || !kt || !wt) {
+        rc = cli_fail("allocating");
+        goto done;
+    }
+    strcat(strcpy(options, user_options), extra_options);
     weft_cache_stats before, after;
     weft_cache_stats_get(ctx, &before);
     double t0 = cli_now();
-    weft_status st = weft_program_build(ctx, source, o->options, &prog);
+    weft_status st = weft_program_build(ctx, source, options, &prog);
     r->build_seconds = cli_now() - t0;
     weft_cache_stats_get(ctx, &after);
     r->cache_hit = after.misses == before.misses;
     if (st != WEFT_OK) {
-        fprintf(stderr, "weft run: %s does not build on device %zu:\n%s\n", o->file, device,
-                weft_program_build_log(prog));
+        fprintf(stderr, "weft run: %s does not build on %s with \"%s\":\n%s\n", o->file,
+                devices ? devices : "the default devices", options, weft_program_build_log(prog));
         rc = EXIT_WEFT;
         goto done;
     }
@@ -314,7 +355,7 @@ static int run_on(const run_opts *o, const char *source, size_t device, device_r
             goto done;
         }
     }
-    for (int i = 0; i < o->warmup + o->repeat; i++) {
+    for (int i = 0; timed && i < o->warmup + o->repeat; i++) {
         double w0 = cli_now();
         if (weft_launch(prog, o->kernel, &range, args, o->nargs, NULL, NULL, NULL) != WEFT_OK) {
             rc = cli_fail("launching the kernel");
@@ -327,37 +368,20 @@ static int run_on(const run_opts *o, const char *source, size_t device, device_r
             kt[i - o->warmup] = kernel;
         }
     }
-    stats(kt, o->repeat, r->kernel);
-    stats(wt, o->repeat, r->wall);
+    if (timed) {
+        stats(kt, o->repeat, r->kernel);
+        stats(wt, o->repeat, r->wall);
+    }
 done:
     weft_ctx_stats(ctx, &r->ledger);
     for (size_t k = 0; k < o->nargs; k++)
         weft_array_free(arrays[k]);
     weft_program_free(prog);
     weft_ctx_free(ctx);
+    free(options);
     free(kt);
     free(wt);
     return rc;
-}
-
-/* Index of the first element that differs, or -1. */
-static long compare(const cli_argspec *s, const void *a, const void *b, size_t n, double rtol,
-                    double atol)
-{
-    if (s->dtype != WEFT_F32 && s->dtype != WEFT_F64) {
-        size_t elem = weft_dtype_size(s->dtype);
-        for (size_t i = 0; i < n; i++)
-            if (memcmp((const char *)a + i * elem, (const char *)b + i * elem, elem))
-                return (long)i;
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        double x = s->dtype == WEFT_F32 ? ((const float *)a)[i] : ((const double *)a)[i];
-        double y = s->dtype == WEFT_F32 ? ((const float *)b)[i] : ((const double *)b)[i];
-        if (isnan(x) && isnan(y)) continue;
-        if (!(fabs(x - y) <= atol + rtol * fabs(y))) return (long)i;
-    }
-    return -1;
 }
 
 static void print_result(const run_opts *o, const device_result *r, int first)
@@ -400,6 +424,109 @@ static void print_result(const run_opts *o, const device_result *r, int first)
            (unsigned long long)r->ledger.kernel_launches);
 }
 
+static void free_outputs(device_result *r)
+{
+    for (size_t k = 0; k < MAX_ARGS; k++) {
+        free(r->outputs[k]);
+        r->outputs[k] = NULL;
+    }
+}
+
+static size_t arg_elements(const run_opts *o, size_t k)
+{
+    return o->args[k].count_is_range ? range_items(o) : o->args[k].count;
+}
+
+/* Compares the buffers of `run` with `want` (NULL entries are skipped),
+ * printing one line per argument; counts the arguments that differ. */
+static void compare_run(const run_opts *o, const char *run, const char *against, void *const *got,
+                        void *const *want, int *entries, int *mismatches)
+{
+    for (size_t k = 0; k < o->nargs; k++) {
+        if (!got[k] || !want[k]) continue;
+        run_check_diff d;
+        size_t n = arg_elements(o, k);
+        run_check_compare(o->args[k].dtype, got[k], want[k], n, o->rtol, o->atol, &d);
+        run_check_print(o->json, *entries == 0, run, against, k, o->args[k].dtype, n, &d);
+        ++*entries;
+        *mismatches += d.differ > 0;
+    }
+}
+
+/* The golden files of --expect, by argument; NULL where none was given. */
+static int load_expected(const run_opts *o, void **expected)
+{
+    for (int s = 0; s < o->nexpects; s++) {
+        int k = o->expect_arg[s];
+        size_t size = 0, want = arg_elements(o, (size_t)k) * weft_dtype_size(o->args[k].dtype);
+        free(expected[k]);
+        expected[k] = cli_read_file(o->expect_path[s], &size);
+        if (!expected[k]) return 0;
+        if (size != want) {
+            fprintf(stderr, "weft run: --expect %d:%s has %zu bytes, argument %d holds %zu\n", k,
+                    o->expect_path[s], size, k, want);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* --check: every device's run, and the devices split together, against the
+ * reference build on the first device and against the golden files. A read-only
+ * whole argument is compared only with a golden file. */
+static int check(const run_opts *o, const char *source, const size_t *devices, size_t ndev,
+                 device_result *results, int *mismatches)
+{
+    static device_result reference, split;
+    void *expected[MAX_ARGS] = {0}, *compared[MAX_ARGS] = {0};
+    char spec[32], name[1100];
+    int rc = load_expected(o, expected) ? 0 : EXIT_USAGE, entries = 0;
+    snprintf(spec, sizeof spec, "cl:%zu", devices[0] - 1);
+    reference.device = devices[0];
+    if (rc == 0) rc = run_on(o, source, spec, " -cl-opt-disable", 0, &reference);
+    if (ndev > 1 && rc == 0) {
+        split.device = 0;
+        rc = run_on(o, source, o->devices, NULL, 0, &split);
+    }
+    for (size_t k = 0; k < o->nargs && rc == 0; k++)
+        if (o->args[k].kind != WEFT_ARG_WHOLE) compared[k] = reference.outputs[k];
+    const char *ref_name = "reference (-cl-opt-disable)";
+    for (size_t i = 0; i < ndev && rc == 0; i++) {
+        snprintf(name, sizeof name, "device %zu", results[i].device);
+        compare_run(o, name, ref_name, results[i].outputs, compared, &entries, mismatches);
+    }
+    if (ndev > 1 && rc == 0) {
+        snprintf(name, sizeof name, "devices split (%zu)", ndev);
+        compare_run(o, name, ref_name, split.outputs, compared, &entries, mismatches);
+    }
+    for (int s = 0; s < o->nexpects && rc == 0; s++) {
+        int k = o->expect_arg[s];
+        void *only[MAX_ARGS] = {0};
+        only[k] = expected[k];
+        snprintf(name, sizeof name, "expected %s", o->expect_path[s]);
+        compare_run(o, "reference", name, reference.outputs, only, &entries, mismatches);
+        for (size_t i = 0; i < ndev; i++) {
+            char run[32];
+            snprintf(run, sizeof run, "device %zu", results[i].device);
+            compare_run(o, run, name, results[i].outputs, only, &entries, mismatches);
+        }
+        if (ndev > 1)
+            compare_run(o, "devices split", name, split.outputs, only, &entries, mismatches);
+    }
+    if (rc == 0 && !o->json)
+        printf("check: %d comparison%s of %zu device%s%s with the reference%s: %s\n", entries,
+               entries == 1 ? "" : "s", ndev, ndev == 1 ? "" : "s",
+               ndev > 1 ? " and their split run" : "", o->nexpects ? " and golden files" : "",
+               *mismatches ? "some DIFFER"
+               : entries   ? "all agree"
+                           : "nothing to compare");
+    for (size_t k = 0; k < MAX_ARGS; k++)
+        free(expected[k]);
+    free_outputs(&reference);
+    free_outputs(&split);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
@@ -435,34 +562,16 @@ int cmd_run(int argc, char **argv)
     int rc = 0;
     if (o.json) printf("{\"file\": \"%s\", \"kernel\": \"%s\", \"devices\": [", o.file, o.kernel);
     for (size_t i = 0; i < ndev && rc == 0; i++) {
-        rc = run_on(&o, source, devices[i], &results[i]);
+        char spec[32];
+        snprintf(spec, sizeof spec, "cl:%zu", devices[i] - 1);
+        results[i].device = devices[i];
+        rc = run_on(&o, source, spec, NULL, 1, &results[i]);
         if (rc == 0) print_result(&o, &results[i], i == 0);
     }
     int mismatches = 0;
     if (rc == 0 && o.check) {
         if (o.json) printf("], \"check\": [");
-        for (size_t i = 1; i < ndev; i++)
-            for (size_t k = 0; k < o.nargs; k++) {
-                if (!results[0].outputs[k]) continue;
-                const cli_argspec *s = &o.args[k];
-                size_t n = s->count_is_range ? range_items(&o) : s->count;
-                long at =
-                    compare(s, results[i].outputs[k], results[0].outputs[k], n, o.rtol, o.atol);
-                if (at >= 0) {
-                    mismatches++;
-                    if (!o.json)
-                        printf(
-                            "MISMATCH: argument %zu differs between device %zu and device %zu at "
-                            "element %ld\n",
-                            k, results[i].device, results[0].device, at);
-                    else
-                        printf("%s{\"argument\": %zu, \"device\": %zu, \"element\": %ld}",
-                               mismatches > 1 ? ", " : "", k, results[i].device, at);
-                }
-            }
-        if (!o.json)
-            printf("check: %zu device%s, %s\n", ndev, ndev == 1 ? "" : "s",
-                   mismatches ? "outputs DIFFER" : "outputs agree");
+        rc = check(&o, source, devices, ndev, results, &mismatches);
     }
     if (o.json)
         printf("]%s}\n",
@@ -478,8 +587,7 @@ int cmd_run(int argc, char **argv)
         if (f) fclose(f);
     }
     for (size_t i = 0; i < ndev; i++)
-        for (size_t k = 0; k < o.nargs; k++)
-            free(results[i].outputs[k]);
+        free_outputs(&results[i]);
     free(source);
     if (rc) return rc;
     return mismatches ? EXIT_CHECK : 0;

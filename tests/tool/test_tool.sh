@@ -69,6 +69,59 @@ if [ $opencl -eq 1 ]; then
     has "$work/out" '"agree": true' "run check json"
     has "$work/out" '"kernel_s": {"median":' "run kernel time"
     has "$work/out" '"cache_hit":' "run cache hit"
+    has "$work/out" '"against": "reference (-cl-opt-disable)"' "run check names the reference"
+    # --check compares with a reference build (-cl-opt-disable), so even one
+    # device is checked against something: a kernel that an optimising build
+    # computes differently is caught.
+    cat >"$work/odd.cl" <<'EOF'
+__kernel void opt(__global float *y)
+{
+#ifdef __OPTIMIZE__
+    y[get_global_id(0)] = 1.0f;
+#else
+    y[get_global_id(0)] = 2.0f;
+#endif
+}
+__kernel void piece_size(__global uint *y) { y[get_global_id(0)] = get_global_size(0); }
+EOF
+    expect 1 "run --check, optimised build differs" "$WEFT" run "$work/odd.cl" --kernel opt \
+        --range 64 --arg 'f32[*]' --check --repeat 1
+    has "$work/out" "device 1 vs reference (-cl-opt-disable): argument 0, 64 f32 elements, max rel diff 0.5, 64 differ" \
+        "check names what differs"
+    has "$work/out" "some DIFFER" "check summary on a mismatch"
+    # A kernel whose output depends on the piece it runs (get_global_size is
+    # the piece's size): the devices' split run differs from the reference.
+    ndev=$(grep -o '"kind": "cpu", [^}]*"selected": true' "$work/info.json" | wc -l)
+    if [ "$ndev" -ge 2 ]; then
+        expect 1 "run --check, split run differs" "$WEFT" run "$work/odd.cl" --kernel piece_size \
+            --range 64 --arg 'u32[*]' --check --repeat 1
+        has "$work/out" "devices split ($ndev) vs reference (-cl-opt-disable): argument 0, 64 u32 elements, compared bitwise, 64 differ" \
+            "check catches the split run"
+    else
+        expect 0 "run --check, one device" "$WEFT" run "$work/odd.cl" --kernel piece_size \
+            --range 64 --arg 'u32[*]' --check --repeat 1
+        has "$work/out" "check: 1 comparison of 1 device with the reference: all agree" \
+            "one device: one comparison, said so"
+        grep -q "split" "$work/out" && { echo "FAIL: a split run claimed with one device"; fail=1; }
+    fi
+    # --expect: golden files, right and wrong (saxpy with another scalar).
+    for a in 2 3; do
+        expect 0 "run save golden $a" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 1000 \
+            --arg f32:$a --arg 'f32[*]=ramp' --arg 'f32[*]=1' --save "2:$work/golden$a.bin" --repeat 1
+    done
+    expect 0 "run --expect right" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 1000 \
+        --arg f32:2 --arg 'f32[*]=ramp' --arg 'f32[*]=1' --expect "2:$work/golden2.bin" --repeat 1
+    has "$work/out" "device 1 vs expected $work/golden2.bin: argument 2, 1000 f32 elements, max rel diff 0, agree" \
+        "expect compares with the file"
+    expect 1 "run --expect wrong" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 1000 \
+        --arg f32:2 --arg 'f32[*]=ramp' --arg 'f32[*]=1' --expect "2:$work/golden3.bin" --repeat 1 --json
+    has "$work/out" '"agree": false' "expect mismatch json"
+    has "$work/out" '"differ": 999, "first": 1' "expect mismatch counted"
+    expect 2 "run --expect wrong size" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 999 \
+        --arg f32:2 --arg 'f32[*]=ramp' --arg 'f32[*]=1' --expect "2:$work/golden2.bin" --repeat 1
+    has "$work/err" "has 4000 bytes, argument 2 holds 3996" "expect size message"
+    expect 2 "run --expect a scalar" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 1000 \
+        --arg f32:2 --arg 'f32[*]=ramp' --arg 'f32[*]=1' --expect "0:$work/golden2.bin" --repeat 1
     expect 3 "run kernel not in file" "$WEFT" run "$K/saxpy.cl" --kernel nope --range 8 --arg f32:1
     has "$work/err" 'no kernel named' "missing kernel message"
     expect 3 "run argument count" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg f32:1
@@ -104,6 +157,8 @@ EOF
     has "$work/err" "local size 65536" "work-group size message"
     expect 0 "peak" "$WEFT" peak --json --device cl:0
     has "$work/out" '"gflops_f32":' "peak json"
+    has "$work/out" '"raw_launch_us": [0-9]' "peak raw OpenCL launch"
+    has "$work/out" '"raw_pipelined_us": [0-9]' "peak raw OpenCL pipelined launch"
 else
     expect 4 "run without OpenCL" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg f32:1
     has "$work/err" 'no OpenCL device' "no OpenCL message"
