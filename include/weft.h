@@ -452,8 +452,10 @@ typedef struct weft_stats {
 WEFT_API weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats);
 WEFT_API weft_status weft_ctx_stats_reset(weft_ctx *ctx);
 
-/* Device time (OpenCL profiling) of the last user-kernel launch that
- * completed: the slowest device's piece; 0 when it ran on the pool. */
+/* Device time (OpenCL profiling) of the last synchronous user-kernel launch:
+ * the slowest device's piece; 0 when it ran on the pool. Launches are timed
+ * only after the first call on the context (timing costs each launch a few
+ * microseconds): call it once before the launches to time. */
 WEFT_API weft_status weft_ctx_last_kernel_time(weft_ctx *ctx, double *seconds);
 
 /* Builds each source for every selected device into the binary cache, so later

@@ -61,6 +61,7 @@ struct weft_ctx {
     atomic_uint_fast64_t stats[WEFT_STAT_COUNT];
     atomic_int live_handles;    /* arrays and programs not yet freed */
     double last_kernel_seconds; /* weft_ctx_last_kernel_time, under lock */
+    atomic_int time_kernels;    /* someone asked for kernel times: launches keep events */
     weft_piece_report *last_pieces;
     size_t last_count, last_capacity;
 };

@@ -154,7 +154,8 @@ weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_launch_p
     offset[r->dims - 1] = piece->begin;
     global[r->dims - 1] = piece->end - piece->begin;
     cl_event event = NULL;
-    RETURN_ON_ERROR(weft_cl_enqueue(dev, kernel, r->dims, offset, global, local, &event));
+    RETURN_ON_ERROR(weft_cl_enqueue(dev, kernel, r->dims, offset, global, local,
+                                    atomic_load(&p->ctx->time_kernels) ? &event : NULL));
     piece->event = event;
     return WEFT_OK;
 }

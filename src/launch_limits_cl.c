@@ -12,6 +12,10 @@ static weft_status device_size(weft_device *dev, cl_device_info what, size_t byt
 
 static weft_status check_local_memory(weft_launch_job *job, weft_device *dev)
 {
+    int any = 0;
+    for (size_t k = 0; k < job->nargs; k++)
+        any |= job->args[k].kind == WEFT_ARG_LOCAL;
+    if (!any) return WEFT_OK; /* nothing to ask the platform on every launch */
     cl_ulong available = 0;
     RETURN_ON_ERROR(device_size(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof available, &available));
     cl_ulong total = 0;

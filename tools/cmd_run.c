@@ -355,6 +355,8 @@ static int run_on(const run_opts *o, const char *source, const char *devices,
             goto done;
         }
     }
+    double untimed;
+    weft_ctx_last_kernel_time(ctx, &untimed); /* from here on, launches are timed */
     for (int i = 0; timed && i < o->warmup + o->repeat; i++) {
         double w0 = cli_now();
         if (weft_launch(prog, o->kernel, &range, args, o->nargs, NULL, NULL, NULL) != WEFT_OK) {
