@@ -45,23 +45,40 @@ static int grow(void **p, size_t *cap, size_t want, size_t elem)
     return 1;
 }
 
+#if CSV_SIMD
+static size_t sum_bytes(__m128i counts)
+{
+    __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
+    return (size_t)_mm_cvtsi128_si64(sums) +
+           (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
+}
+#endif
+
 static void count_range(const char *buf, size_t i, size_t end, char delim, csv_chunk *c,
-                        unsigned *high)
+                        unsigned *any_high)
 {
     size_t q = 0, s = 0, nl = 0;
     unsigned hi = 0;
 #if CSV_SIMD
+    /* Byte-wide counters, summed every 255 blocks before they wrap. */
     const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8('\n'), vd = _mm_set1_epi8(delim);
-    for (; i + 16 <= end; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(buf + i));
-        unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq));
-        unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
-        unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd));
-        q += (size_t)__builtin_popcount(mq);
-        nl += (size_t)__builtin_popcount(mn);
-        s += (size_t)__builtin_popcount(mn | md);
-        hi |= (unsigned)_mm_movemask_epi8(v);
+    const __m128i zero = _mm_setzero_si128();
+    __m128i high_bits = zero;
+    while (i + 16 <= end) {
+        __m128i cq = zero, cn = zero, cs = zero;
+        for (int blocks = 0; blocks < 255 && i + 16 <= end; blocks++, i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(buf + i));
+            __m128i en = _mm_cmpeq_epi8(v, vn);
+            cq = _mm_sub_epi8(cq, _mm_cmpeq_epi8(v, vq));
+            cn = _mm_sub_epi8(cn, en);
+            cs = _mm_sub_epi8(cs, _mm_or_si128(en, _mm_cmpeq_epi8(v, vd)));
+            high_bits = _mm_or_si128(high_bits, v);
+        }
+        q += sum_bytes(cq);
+        nl += sum_bytes(cn);
+        s += sum_bytes(cs);
     }
+    hi = (unsigned)_mm_movemask_epi8(high_bits);
 #endif
     for (; i < end; i++) {
         char ch = buf[i];
@@ -73,7 +90,7 @@ static void count_range(const char *buf, size_t i, size_t end, char delim, csv_c
     c->quotes = q;
     c->specials = s;
     c->newlines = nl;
-    *high = hi;
+    *any_high = hi;
 }
 
 /* Pass 1: counts, and UTF-8 of every character that starts in the chunk. */
