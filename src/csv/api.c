@@ -98,14 +98,7 @@ weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array *
     csv_var *v = &reader->columns.vars[column];
     if (!reader->parsed[column]) {
         size_t rows = reader->r.ix.rows;
-        size_t align = weft_array_wrap_alignment();
-        if (!v->data || v->cap_rows < rows) {
-            size_t want = rows + rows / 8 + 1024;
-            free(v->data);
-            v->data = aligned_alloc(align, (want * 8 + align - 1) / align * align);
-            v->cap_rows = v->data ? want : 0;
-            RETURN_IF(!v->data, WEFT_ERR_NOMEM, "weft_csv_column: out of memory");
-        }
+        RETURN_ON_ERROR(csv_var_reserve(v, rows));
         if (v->typed) {
             RETURN_ON_ERROR(
                 csv_parse_column(&reader->r, column, v->dtype, &reader->missing, v->data));

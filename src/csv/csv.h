@@ -8,6 +8,7 @@
 #define WEFT_CSV_H
 
 #include "../pool.h"
+#include "bigbuf.h"
 #include "weft.h"
 
 #include <stddef.h>
@@ -40,12 +41,13 @@ typedef struct csv_chunk {
 /* The structural index of one window. */
 typedef struct csv_index {
     uint32_t *cells; /* (ncols + 1) per row: the row's start, then each field's end */
-    size_t rows, cells_cap;
-    size_t consumed;    /* bytes of the buffer that belong to complete records */
-    size_t lines;       /* '\n' bytes in [0, consumed): physical lines the window spans */
-    int ends_in_quote;  /* the bytes after `consumed` open a quoted field */
-    uint32_t *entries;  /* scratch: delimiter / newline positions, per chunk */
-    size_t entries_cap; /* (newline entries carry CSV_NEWLINE_BIT) */
+    size_t rows;
+    size_t consumed;   /* bytes of the buffer that belong to complete records */
+    size_t lines;      /* '\n' bytes in [0, consumed): physical lines the window spans */
+    int ends_in_quote; /* the bytes after `consumed` open a quoted field */
+    uint32_t *entries; /* scratch: delimiter / newline positions, per chunk
+                          (newline entries carry CSV_NEWLINE_BIT) */
+    csv_bigbuf cells_buf, entries_buf;
     csv_chunk *chunks;
     size_t nchunks, chunks_cap;
 } csv_index;

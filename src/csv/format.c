@@ -59,7 +59,7 @@ static void format_chunks(void *arg, size_t begin, size_t end)
     const char delim = r->delim;
     for (size_t k = begin; k < end; k++) {
         size_t r0 = k * FORMAT_ROWS, r1 = r0 + FORMAT_ROWS < j->rows ? r0 + FORMAT_ROWS : j->rows;
-        char *w = j->b->mem + j->offsets[k], *start = w;
+        char *w = (char *)j->b->mem.p + j->offsets[k], *start = w;
         for (size_t row = r0; row < r1; row++) {
             const uint32_t *cell = r->ix.cells + row * stride;
             if (p->fast_copy) {
@@ -115,12 +115,7 @@ static char *put_name(char *w, const char *name, char delim)
 
 static int reserve(csv_outbuf *b, size_t bytes, size_t pieces)
 {
-    if (b->cap < bytes) {
-        free(b->mem);
-        b->mem = malloc(bytes);
-        b->cap = b->mem ? bytes : 0;
-        if (!b->mem) return 0;
-    }
+    if (!csv_bigbuf_reserve(&b->mem, bytes)) return 0;
     if (b->pieces_cap < pieces) {
         free(b->pieces);
         b->pieces = malloc(pieces * sizeof *b->pieces);
@@ -164,7 +159,7 @@ weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header
     }
     b->npieces = 0;
     if (header) {
-        char *w = b->mem;
+        char *w = b->mem.p;
         if (p->fast_copy) {
             memcpy(w, r->header_raw, r->header_len);
             w += r->header_len;
@@ -181,7 +176,7 @@ weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header
             }
         }
         *w++ = '\n';
-        b->pieces[b->npieces++] = (struct iovec){b->mem, (size_t)(w - b->mem)};
+        b->pieces[b->npieces++] = (struct iovec){b->mem.p, (size_t)(w - (char *)b->mem.p)};
     }
     format_job j = {r, p, b, rows, b->npieces, offsets, ncomputed};
     weft_pool_parallel_for(r->pool, nchunks, 1, 0, format_chunks, &j);

@@ -38,21 +38,10 @@ weft_status csv_check_options(const weft_csv_options *o, size_t *window)
     return WEFT_OK;
 }
 
-/* Room for `rows` values of every var, aligned so arrays can wrap it. */
 static weft_status reserve_vars(csv_plan *p, size_t rows)
 {
-    size_t align = weft_array_wrap_alignment();
-    for (size_t v = 0; v < p->nvars; v++) {
-        csv_var *var = &p->vars[v];
-        if (var->cap_rows >= rows && var->data) continue;
-        size_t want = rows + rows / 8 + 1024;
-        size_t bytes = (want * 8 + align - 1) / align * align;
-        free(var->data);
-        var->data = aligned_alloc(align, bytes);
-        var->cap_rows = var->data ? want : 0;
-        RETURN_IF(!var->data, WEFT_ERR_NOMEM, "csv: cannot allocate column %s for %zu rows",
-                  var->name, rows);
-    }
+    for (size_t v = 0; v < p->nvars; v++)
+        RETURN_ON_ERROR(csv_var_reserve(&p->vars[v], rows));
     return WEFT_OK;
 }
 

@@ -280,11 +280,19 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
     return WEFT_OK;
 }
 
+weft_status csv_var_reserve(csv_var *v, size_t rows)
+{
+    RETURN_IF(!csv_bigbuf_reserve(&v->storage, (rows ? rows : 1) * 8), WEFT_ERR_NOMEM,
+              "csv: cannot allocate column %s for %zu rows", v->name, rows);
+    v->data = v->storage.p;
+    return WEFT_OK;
+}
+
 void csv_plan_free(csv_plan *p)
 {
     for (size_t v = 0; v < p->nvars; v++) {
         free(p->vars[v].name);
-        free(p->vars[v].data);
+        csv_bigbuf_free(&p->vars[v].storage);
         weft_array_free(p->vars[v].array);
     }
     for (size_t k = 0; k < p->nreductions; k++)

@@ -4,6 +4,7 @@
 #define WEFT_CSV_PLAN_H
 
 #include "../expr/expr.h"
+#include "bigbuf.h"
 #include "columns.h"
 
 /* A numeric column of the window: parsed from the file or computed. */
@@ -13,8 +14,8 @@ typedef struct csv_var {
     int written;   /* the statements assign it */
     int typed;     /* dtype is settled (a --type, or the first window) */
     weft_dtype dtype;
-    unsigned char *data; /* rows * 8 bytes, aligned for weft_array_wrap */
-    size_t cap_rows;
+    unsigned char *data; /* rows * 8 bytes in `storage`, aligned for weft_array_wrap */
+    csv_bigbuf storage;
     weft_array *array; /* wraps data during a window */
 } csv_var;
 
@@ -52,6 +53,8 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
 /* Every file column as a var, in order (the first WEFT_EXPR_MAX_BINDINGS). */
 weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types);
 void csv_plan_free(csv_plan *p);
+/* Room for `rows` values in var->data. */
+weft_status csv_var_reserve(csv_var *v, size_t rows);
 /* Var of that name, or -1. */
 int csv_plan_var(const csv_plan *p, const char *name);
 

@@ -28,8 +28,8 @@ typedef struct scan_job {
 
 void csv_index_free(csv_index *ix)
 {
-    free(ix->cells);
-    free(ix->entries);
+    csv_bigbuf_free(&ix->cells_buf);
+    csv_bigbuf_free(&ix->entries_buf);
     free(ix->chunks);
     memset(ix, 0, sizeof *ix);
 }
@@ -304,9 +304,9 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, s
         specials += ix->chunks[k].specials;
     }
     ix->ends_in_quote = inq;
-    RETURN_IF(
-        !grow((void **)&ix->entries, &ix->entries_cap, specials ? specials : 1, sizeof(uint32_t)),
-        WEFT_ERR_NOMEM, "csv: cannot allocate the index of a %zu-byte window", len);
+    RETURN_IF(!csv_bigbuf_reserve(&ix->entries_buf, (specials + 1) * sizeof(uint32_t)),
+              WEFT_ERR_NOMEM, "csv: cannot allocate the index of a %zu-byte window", len);
+    ix->entries = ix->entries_buf.p;
     weft_pool_parallel_for(pool, nchunks, 1, 0, pass_emit, &job);
 
     size_t records = 0;
@@ -324,8 +324,9 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, s
             i--;
         ix->consumed = (ix->entries[c->slot + i - 1] & ~CSV_NEWLINE_BIT) + 1;
         size_t stride = ncols + 1;
-        RETURN_IF(!grow((void **)&ix->cells, &ix->cells_cap, records * stride, sizeof(uint32_t)),
+        RETURN_IF(!csv_bigbuf_reserve(&ix->cells_buf, records * stride * sizeof(uint32_t)),
                   WEFT_ERR_NOMEM, "csv: cannot allocate the index of %zu records", records);
+        ix->cells = ix->cells_buf.p;
         weft_pool_parallel_for(pool, nchunks, 1, 0, pass_rows, &job);
         ix->rows = job.blank_rows ? drop_blank_rows(ix, records, stride) : records;
     }

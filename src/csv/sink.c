@@ -133,7 +133,7 @@ static void release(csv_sink *s)
         close(s->fd);
     }
     for (int i = 0; i < 2; i++) {
-        free(s->bufs[i].mem);
+        csv_bigbuf_free(&s->bufs[i].mem);
         free(s->bufs[i].pieces);
     }
     free(s->path);

@@ -4,14 +4,14 @@
 #ifndef WEFT_CSV_SINK_H
 #define WEFT_CSV_SINK_H
 
+#include "bigbuf.h"
 #include "plan.h"
 
 #include <pthread.h>
 #include <sys/uio.h>
 
 typedef struct csv_outbuf {
-    char *mem;
-    size_t cap;
+    csv_bigbuf mem;
     struct iovec *pieces;
     size_t npieces, pieces_cap;
     size_t bytes;
