@@ -17,6 +17,7 @@ static void usage(FILE *out)
         "  demo [N]                 partitioned map and reduce over N floats vs a C loop\n"
         "  peak [--json] [--device D]   bandwidth, launch latency, arithmetic, build time\n"
         "  bench [--quick] [--json] [--plot FILE.svg]   primitives vs C, OpenMP, raw OpenCL\n"
+        "  bench csv [--rows N]     the CSV pipeline on a generated file\n"
         "  run FILE.cl --kernel K --range N ...   benchmark / cross-check a user kernel\n"
         "  precompile FILE.cl ...   fill the binary cache\n"
         "  cache stats|clear        inspect or empty the binary cache\n"
@@ -31,6 +32,7 @@ static void usage(FILE *out)
  * baselines (OpenMP, raw OpenCL) run in its own process, as they must. */
 static int cmd_bench(int argc, char **argv, const char *self)
 {
+    if (argc > 0 && strcmp(argv[0], "csv") == 0) return cmd_bench_csv(argc - 1, argv + 1, self);
     char path[4096];
     const char *slash = strrchr(self, '/');
     const char *candidates[] = {"weft-bench", "bench/weft-bench"};

@@ -66,6 +66,8 @@ expect 0 "csv tab no header" "$WEFT" csv "$work/tab.csv" --delimiter '\t' --no-h
     --set "c3 = c1 + c2" -o "$work/tab_out.csv"
 printf '1\t2.5\t3.5\n3\t4\t7.0\n' >"$work/want.csv"
 cmp -s "$work/tab_out.csv" "$work/want.csv" || { echo "FAIL: tab output"; cat "$work/tab_out.csv"; fail=1; }
+expect 0 "bench csv" "$WEFT" bench csv --rows 5000 --repeat 1 --json
+has "$work/out" '"pipeline_mb_per_s":' "bench csv json"
 if command -v python3 >/dev/null 2>&1; then
     python3 "$DIR/csv_differential.py" "$WEFT" "$CSV_GEN" >"$work/diff.log" 2>&1 ||
         { echo "FAIL: differential test"; cat "$work/diff.log"; fail=1; }
