@@ -501,7 +501,7 @@ WEFT_API weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, 
 typedef struct weft_csv_options {
     char delimiter;       /* ',' (default) */
     int header;           /* 1 (default): the first record names the columns; 0: c1, c2, ... */
-    size_t window_bytes;  /* bytes read per window; 0: 4 MiB (a window grows to hold a record) */
+    size_t window_bytes;  /* bytes read per window; 0: 1 MiB (a window grows to hold a record) */
     const char *types;    /* "id=f64,price=i64": column dtypes (i64, f64); NULL: the first
                              window decides (i64 if every field is an integer, else f64) */
     int int_missing_fill; /* 0 (default): an empty or NA field in an i64 column is an error;
@@ -573,8 +573,9 @@ WEFT_API const char *weft_csv_column_name(const weft_csv_reader *reader, size_t 
  * (may be NULL) is the index in the file of the window's first row. */
 WEFT_API weft_status weft_csv_next(weft_csv_reader *reader, size_t *rows, uint64_t *first_row);
 /* The column of the current window as an array of i64 or f64 (typed as in
- * weft_csv_options), parsed on the first call in each window. The reader owns
- * it; it is valid until the next weft_csv_next. */
+ * weft_csv_options), parsed on the first call in each window: WEFT_ERR_DATA
+ * names a field that is not a number. The reader owns the array; it is valid
+ * until the next weft_csv_next. Columns 0 to 31 can be parsed. */
 WEFT_API weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array **array);
 /* The bytes of one field as they are in the file (quotes included, no line end). */
 WEFT_API weft_status weft_csv_field(const weft_csv_reader *reader, size_t row, size_t column,

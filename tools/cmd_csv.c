@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "  --no-header              the first line is data; columns are c1, c2, ...\n"
             "  --type NAME=i64|f64      a column's dtype (default: the first window decides)\n"
             "  --int-missing N          read empty integer fields as N (default: an error)\n"
-            "  --window BYTES           bytes read per window (default 4M; K, M suffixes)\n"
+            "  --window BYTES           bytes read per window (default 1M; K, M suffixes)\n"
             "  --fsync                  fsync the output before renaming it into place\n"
             "  --device D               devices for the statements (as WEFT_DEVICES)\n"
             "  --progress               a progress bar on stderr when it is a terminal\n"

@@ -32,7 +32,7 @@ weft_status csv_check_options(const weft_csv_options *o, size_t *window)
     char d = o->delimiter;
     RETURN_IF(d == '"' || d == '\n' || d == '\r' || d == 0, WEFT_ERR_INVALID_ARG,
               "csv: the delimiter cannot be a quote, a line end or NUL");
-    *window = o->window_bytes ? o->window_bytes : (size_t)4 << 20;
+    *window = o->window_bytes ? o->window_bytes : (size_t)1 << 20;
     RETURN_IF(*window < 64 || *window > CSV_MAX_WINDOW / 2, WEFT_ERR_INVALID_ARG,
               "csv: window_bytes %zu is outside [64, %zu]", *window, CSV_MAX_WINDOW / 2);
     return WEFT_OK;

@@ -58,7 +58,7 @@ static void *sink_main(void *arg)
         b->full = 0;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
-        next ^= 1;
+        next = (next + 1) % CSV_OUTBUFS;
     }
     return NULL;
 }
@@ -111,7 +111,7 @@ void csv_sink_submit(csv_sink *s, csv_outbuf *b)
     b->full = 1;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
-    s->next ^= 1;
+    s->next = (s->next + 1) % CSV_OUTBUFS;
 }
 
 static void stop_thread(csv_sink *s)
@@ -132,7 +132,7 @@ static void release(csv_sink *s)
         pthread_cond_destroy(&s->cond);
         close(s->fd);
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < CSV_OUTBUFS; i++) {
         csv_bigbuf_free(&s->bufs[i].mem);
         free(s->bufs[i].pieces);
     }

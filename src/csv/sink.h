@@ -18,10 +18,14 @@ typedef struct csv_outbuf {
     int full; /* handed to the writer thread */
 } csv_outbuf;
 
+/* Output buffers: one being formatted, the others queued for the writer, so a
+ * slow write does not stall the next window at once. */
+#define CSV_OUTBUFS 3
+
 typedef struct csv_sink {
     char *path, *tmp_path;
     int fd, do_fsync;
-    csv_outbuf bufs[2];
+    csv_outbuf bufs[CSV_OUTBUFS];
     size_t next; /* buffer the next window formats into */
     pthread_t thread;
     int started, stop, err_no;
