@@ -66,7 +66,7 @@ for s in $stages; do
         stage "fuzzing, ${FUZZ_SECONDS}s per target"
         CC=clang configure build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_FUZZ=ON \
             -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF
-        for target in expr cache argspec; do
+        for target in expr cache argspec number_text; do
             corpus=build-fuzz/corpus-$target
             rm -rf "$corpus" && mkdir -p "$corpus" && cp tests/fuzz/corpus/$target/* "$corpus"/
             (cd build-fuzz && OCL_ICD_VENDORS=/nonexistent ./tests/fuzz/fuzz_$target \

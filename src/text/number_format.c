@@ -132,77 +132,137 @@ static const char digit_pairs[201] = "00010203040506070809"
                                      "80818283848586878889"
                                      "90919293949596979899";
 
-/* Writes v's decimal digits ending at `end`; returns where they begin. */
-static inline char *digits_backwards(uint64_t v, char *end)
+/* v < 10^8 as eight ASCII digits in one word, the first digit in the lowest byte, with no
+ * table and no per-digit loop: split into 4+4, then 2+2 per half, then 1+1, all lanes at
+ * once (SWAR). */
+static inline uint64_t ascii8(uint32_t v)
 {
-    while (v >= 100) {
-        uint64_t r = v % 100;
-        v /= 100;
-        end -= 2;
-        memcpy(end, digit_pairs + 2 * r, 2);
-    }
-    if (v >= 10) {
-        end -= 2;
-        memcpy(end, digit_pairs + 2 * v, 2);
-    } else {
-        *--end = (char)('0' + v);
-    }
-    return end;
+    uint64_t x = (uint64_t)(v / 10000) | ((uint64_t)(v % 10000) << 32);
+    uint64_t hundreds = ((x * 10486) >> 20) & 0x0000007f0000007full; /* x / 100 per 32-bit lane */
+    x = hundreds | ((x - hundreds * 100) << 16);
+    uint64_t tens = ((x * 103) >> 10) & 0x000f000f000f000full; /* x / 10 per 16-bit lane */
+    x = tens | ((x - tens * 10) << 8);
+    return x + 0x3030303030303030ull;
 }
 
-static size_t write_repr(decimal d, int negative, char *out)
+#define ASCII_ZEROS 0x3030303030303030ull
+
+/* Text as 64-bit words, first character in the lowest byte whatever the byte order. */
+static inline void store8(char *p, uint64_t w)
 {
-    uint64_t f = d.digits;
-    int e = d.exp10;
-    while (f % 10 == 0) {
-        f /= 10;
-        e++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    memcpy(p, &w, 8);
+}
+
+/* A number's 20 digits, leading zeros included, from text[4], with '0's after them: whole-word
+ * stores, so the fixed-size copies of the layout read them back without stalling. The words
+ * themselves stay in registers for the trailing zeros. */
+typedef struct {
+    uint64_t w[3];
+    char text[56];
+} digit_text;
+
+static inline void split_digits(uint64_t v, digit_text *d)
+{
+    uint64_t hi = v / 100000000, lo = v - hi * 100000000;
+    uint64_t top = hi / 100000000, mid = hi - top * 100000000;
+    d->w[0] = ascii8((uint32_t)top); /* top < 1845: 4 leading zeros */
+    d->w[1] = ascii8((uint32_t)mid);
+    d->w[2] = ascii8((uint32_t)lo);
+    for (int i = 0; i < 3; i++)
+        store8(d->text + 8 * i, d->w[i]);
+    for (int i = 3; i < 7; i++)
+        store8(d->text + 8 * i, ASCII_ZEROS);
+}
+
+static const uint64_t pow10_u64[20] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+
+static inline int decimal_length(uint64_t v) /* 1 for 0 */
+{
+    uint64_t odd = v | 1; /* as many digits as v: powers of ten are even */
+    int t = ((64 - __builtin_clzll(odd)) * 1233) >> 12; /* the count, or one short */
+    return t + (odd >= pow10_u64[t]);
+}
+
+/* '0' characters at the end of the 24 digits (v != 0). */
+static inline int trailing_zero_digits(const digit_text *d)
+{
+    for (int i = 2;; i--) {
+        uint64_t x =
+            d->w[i] ^ ASCII_ZEROS; /* a '0' becomes a zero byte; the last char is the top */
+        if (x) return (2 - i) * 8 + __builtin_clzll(x) / 8;
     }
-    char buf[24];
-    char *digits = digits_backwards(f, buf + sizeof buf);
-    int n = (int)(buf + sizeof buf - digits);
-    int point = n + e; /* digits before the decimal point */
+}
+
+/* Fixed-size copies (a few vector moves, where exact lengths would call memcpy) write up to
+ * WEFT_FORMAT_MAX bytes of out, past the returned length too. A double's shortest decimal has
+ * at most 17 significant digits. */
+static size_t write_repr(decimal dec, int negative, char *out)
+{
+    digit_text d;
+    split_digits(dec.digits, &d);
+    int n = decimal_length(dec.digits);
+    const char *digits = d.text + 24 - n;
+    int point = n + dec.exp10; /* digits before the decimal point */
+    n -= trailing_zero_digits(&d);
     char *o = out;
-    if (negative) *o++ = '-';
-    if (point - 1 < -4 || point - 1 >= 16) {
+    *o = '-';
+    o += negative;
+    if (point - 1 < -4 || point - 1 >= 16) { /* d.ddde+XX */
         int x = point - 1;
-        *o++ = digits[0];
-        if (n > 1) {
-            *o++ = '.';
-            memcpy(o, digits + 1, (size_t)(n - 1));
-            o += n - 1;
-        }
-        *o++ = 'e';
-        *o++ = x < 0 ? '-' : '+';
+        o[0] = digits[0];
+        o[1] = '.';
+        memcpy(o + 2, digits + 1, 16);
+        o += n > 1 ? n + 1 : 1;
+        o[0] = 'e';
+        o[1] = x < 0 ? '-' : '+';
         unsigned ax = (unsigned)(x < 0 ? -x : x);
+        o += 2;
         if (ax >= 100) {
             *o++ = (char)('0' + ax / 100);
             ax %= 100;
         }
         memcpy(o, digit_pairs + 2 * ax, 2);
-        o += 2;
-    } else if (point <= 0) {
-        *o++ = '0';
-        *o++ = '.';
-        memset(o, '0', (size_t)-point);
-        o += -point;
-        memcpy(o, digits, (size_t)n);
-        o += n;
-    } else if (point >= n) {
-        memcpy(o, digits, (size_t)n);
-        o += n;
-        memset(o, '0', (size_t)(point - n));
-        o += point - n;
-        *o++ = '.';
-        *o++ = '0';
-    } else {
-        memcpy(o, digits, (size_t)point);
-        o += point;
-        *o++ = '.';
-        memcpy(o, digits + point, (size_t)(n - point));
-        o += n - point;
+        return (size_t)(o + 2 - out);
     }
-    return (size_t)(o - out);
+    if (point <= 0) { /* 0.000ddd: at most 3 zeros after the point */
+        memcpy(o, "0.000000", 8);
+        memcpy(o + 2 - point, digits, 24);
+        return (size_t)(o + 2 - point + n - out);
+    }
+    memcpy(o, digits, 16); /* past the digits come '0's: ddd000 for free */
+    if (point >= n) {      /* ddd000.0 */
+        o[point] = '.';
+        o[point + 1] = '0';
+        return (size_t)(o + point + 2 - out);
+    }
+    o[point] = '.'; /* ddd.ddd: fewer than 9 digits after the point, or a point before the 9th */
+    if (n - point > 8)
+        memcpy(o + point + 1, digits + point, 16);
+    else
+        memcpy(o + point + 1, digits + point, 8);
+    return (size_t)(o + n + 1 - out);
 }
 
 static size_t write_special(int negative, int is_nan, int is_zero, char *out)
@@ -239,16 +299,17 @@ size_t weft_format_f32(float v, char *out)
 
 size_t weft_format_u64(uint64_t v, char *out)
 {
-    char buf[24];
-    char *digits = digits_backwards(v, buf + sizeof buf);
-    size_t n = (size_t)(buf + sizeof buf - digits);
-    memcpy(out, digits, n);
-    return n;
+    digit_text d;
+    split_digits(v, &d);
+    int n = decimal_length(v);
+    memcpy(out, d.text + 24 - n, 24);
+    return (size_t)n;
 }
 
 size_t weft_format_i64(int64_t v, char *out)
 {
-    if (v >= 0) return weft_format_u64((uint64_t)v, out);
     *out = '-';
-    return 1 + weft_format_u64(0 - (uint64_t)v, out + 1);
+    int negative = v < 0;
+    return (size_t)negative +
+           weft_format_u64(negative ? 0 - (uint64_t)v : (uint64_t)v, out + negative);
 }

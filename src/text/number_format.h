@@ -8,6 +8,9 @@
 
 #define WEFT_FORMAT_MAX 32 /* bytes a formatted number may need, no NUL written */
 
+/* Every writer needs out to have room for WEFT_FORMAT_MAX bytes: it stores whole words and may
+ * leave scratch bytes after the returned length (never past out + WEFT_FORMAT_MAX). */
+
 /* Shortest text that reads back to the same double, written as Python's repr(float) does
  * (what pandas' to_csv and Polars write): "2.0", "0.1", "1e+16", "1.5e-05", "-0.0", "inf",
  * "-inf", "nan"; scientific when the decimal exponent < -4 or >= 16, as repr. Returns the length.

@@ -11,6 +11,7 @@
 #include "pow10_table.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,36 +31,93 @@ static inline unsigned digit_of(char c)
     return (unsigned)(unsigned char)c - '0';
 }
 
-/* The grammar of Python's float() without its spaces and underscores:
- * [+-] (digits [. digits?] | . digits) ([eE] [+-] digits)? */
-static int scan_decimal(const char *p, const char *end, decimal_text *d)
+/* Eight characters as a word, the first in the lowest byte whatever the byte order. */
+static inline uint64_t load8(const char *p)
 {
-    uint64_t mantissa = 0;
-    int significant = 0, truncated = 0, any = 0;
-    int64_t exp10 = 0;
-    d->digits = p;
-    for (; p < end && digit_of(*p) < 10; p++, any = 1) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* All eight bytes in '0'..'9': below '0' borrows into the byte's top bit, above '9' carries
+ * into it (a flagged byte may disturb its neighbour, never unflag it). */
+static inline int eight_digits(uint64_t w)
+{
+    return (((w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) & 0x8080808080808080ull) ==
+           0;
+}
+
+/* Their value: neighbouring lanes merge pairwise, 1+1 -> 2, 2+2 -> 4, 4+4 -> 8 digits, each
+ * step one multiply over all lanes (no lane can carry into the next). */
+static inline uint32_t value_of_eight(uint64_t w)
+{
+    w -= 0x3030303030303030ull;
+    w = ((w * 10) + (w >> 8)) & 0x00ff00ff00ff00ffull;
+    w = ((w * 100) + (w >> 16)) & 0x0000ffff0000ffffull;
+    return (uint32_t)((w * 10000) + (w >> 32));
+}
+
+typedef struct {
+    uint64_t mantissa; /* the first 19 significant digits */
+    int significant;   /* digits in mantissa after its leading zeros */
+    int truncated;     /* a nonzero digit after the 19th was dropped */
+    int64_t exp10;
+} digit_sum;
+
+/* A run of digits before (after_point 0) or after the point; returns where it ends. Works on
+ * locals: stores through *a could alias the text, and would pin the loop to memory. */
+static inline const char *scan_digit_run(const char *p, const char *end, digit_sum *a,
+                                         int after_point)
+{
+    uint64_t mantissa = a->mantissa;
+    int significant = a->significant, truncated = a->truncated;
+    int64_t exp10 = a->exp10;
+    while (end - p >= 8 && significant <= 11) { /* eight at a time while they all fit */
+        uint64_t w = load8(p);
+        if (!eight_digits(w)) break;
+        uint64_t before = mantissa;
+        mantissa = before * 100000000 + value_of_eight(w);
+        if (before)
+            significant += 8;
+        else
+            for (uint64_t x = mantissa; x; x /= 10)
+                significant++;
+        exp10 -= 8 * after_point;
+        p += 8;
+    }
+    for (; p < end && digit_of(*p) < 10; p++) {
         unsigned digit = digit_of(*p);
         if (significant < 19) {
             mantissa = mantissa * 10 + digit;
             significant += mantissa != 0;
+            exp10 -= after_point;
         } else {
-            exp10++;
+            exp10 += !after_point;
             truncated |= digit != 0;
         }
     }
+    *a = (digit_sum){mantissa, significant, truncated, exp10};
+    return p;
+}
+
+/* The grammar of Python's float() without its spaces and underscores:
+ * [+-] (digits [. digits?] | . digits) ([eE] [+-] digits)? */
+static int scan_decimal(const char *p, const char *end, decimal_text *d)
+{
+    digit_sum a = {0, 0, 0, 0};
+    d->digits = p;
+    const char *run = p;
+    p = scan_digit_run(p, end, &a, 0);
+    int any = p != run;
     if (p < end && *p == '.') {
-        for (p++; p < end && digit_of(*p) < 10; p++, any = 1) {
-            unsigned digit = digit_of(*p);
-            if (significant < 19) {
-                mantissa = mantissa * 10 + digit;
-                significant += mantissa != 0;
-                exp10--;
-            } else {
-                truncated |= digit != 0;
-            }
-        }
+        run = ++p;
+        p = scan_digit_run(p, end, &a, 1);
+        any |= p != run;
     }
+    int64_t exp10 = a.exp10;
     if (!any) return 0;
     d->digits_end = p;
     d->written_exp10 = 0;
@@ -75,9 +133,9 @@ static int scan_decimal(const char *p, const char *end, decimal_text *d)
         exp10 += d->written_exp10;
     }
     if (p != end) return 0;
-    d->mantissa = mantissa;
+    d->mantissa = a.mantissa;
     d->exp10 = exp10;
-    d->truncated = truncated;
+    d->truncated = a.truncated;
     return 1;
 }
 
@@ -161,7 +219,9 @@ static int fast_magnitude(const decimal_text *d, double *out)
         *out = 0.0;
         return 1;
     }
-    if (!d->truncated && d->mantissa <= (1ull << 53) && d->exp10 >= -22 && d->exp10 <= 22) {
+    /* exact operands, one rounding: only where double arithmetic is done in double */
+    if (FLT_EVAL_METHOD == 0 && !d->truncated && d->mantissa <= (1ull << 53) && d->exp10 >= -22 &&
+        d->exp10 <= 22) {
         double m = (double)d->mantissa;
         *out = d->exp10 < 0 ? m / exact_pow10[-d->exp10] : m * exact_pow10[d->exp10];
         return 1;
