@@ -438,6 +438,62 @@ static void test_cancel_and_arguments(void **state)
         WEFT_ERR_IO);
 }
 
+/* Windows of several chunks (128 KiB and more each): quoted fields holding
+ * newlines, delimiters and quotes fall on chunk and window edges, so the
+ * quote parity carried from chunk to chunk decides every record. */
+static void test_parallel_chunks_quotes(void **state)
+{
+    (void)state;
+    const size_t n = 60000;
+    size_t cap = n * 96 + 64, in_len = 0, want_len = 0;
+    char *in = malloc(cap), *want = malloc(cap + n * 16);
+    in_len += (size_t)sprintf(in, "x,s,t\n");
+    want_len += (size_t)sprintf(want, "x,s,t,y\n");
+    for (size_t i = 0; i < n; i++) {
+        char s[64];
+        switch (i % 5) {
+        case 0:
+            snprintf(s, sizeof s, "\"a\n%zu,\"\"q\"\"\n\"", i);
+            break;
+        case 1:
+            snprintf(s, sizeof s, "plain%zu", i);
+            break;
+        case 2:
+            snprintf(s, sizeof s, "\"\"");
+            break;
+        case 3:
+            snprintf(s, sizeof s, "\",,\r\n%zu\"", i);
+            break;
+        default:
+            snprintf(s, sizeof s, "\"\"\"\"\"\"");
+        }
+        in_len += (size_t)sprintf(in + in_len, "%zu,%s,%s\n", i, s, i % 7 ? "t" : "\"u,v\"");
+        want_len += (size_t)sprintf(want + want_len, "%zu,%s,%s,%zu\n", i, s,
+                                    i % 7 ? "t" : "\"u,v\"", 3 * i);
+    }
+    write_file("p.csv", in, in_len);
+    size_t windows[] = {0, (size_t)300 << 10, (size_t)1 << 20, (size_t)3 << 20};
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        weft_csv_options o;
+        weft_csv_options_init(&o);
+        o.window_bytes = windows[w];
+        const char *st[] = {"y = x * 3"};
+        weft_csv_job job = {0};
+        job.statements = st;
+        job.nstatements = 1;
+        weft_csv_stats stats;
+        ASSERT_OK(weft_csv_run(ctx, path_of("p.csv"), path_of("p_out.csv"), &o, &job, &stats));
+        assert_int_equal(stats.rows, n);
+        size_t got_len;
+        char *got = read_all("p_out.csv", &got_len);
+        if (got_len != want_len || memcmp(got, want, want_len) != 0)
+            fail_msg("window %zu: the output differs", windows[w]);
+        free(got);
+    }
+    free(in);
+    free(want);
+}
+
 /* Many rows through the default window against a plain C reference. */
 static void test_many_rows(void **state)
 {
@@ -487,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_window_reader),
         cmocka_unit_test(test_cancel_and_arguments),
         cmocka_unit_test(test_many_rows),
+        cmocka_unit_test(test_parallel_chunks_quotes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
