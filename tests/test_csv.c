@@ -192,6 +192,7 @@ static void test_bad_input(void **state)
     expect_error("x,s\n1,a\n,b\n", "y = x * 2", ":3:1:", "missing integer");
     error_types = NULL;
     expect_error("x,s\n1.5,a\nabc,b\n", "y = x * 2", ":3:1:", "\"abc\" is not a number");
+    expect_error("x\xe9,s\n1,a\n", "y = s", ":1:2:", "invalid UTF-8 (byte 0xE9) in the first");
     /* Valid UTF-8 passes through. */
     expect_output("x,s\n1,h\xc3\xa9llo \xe2\x82\xac\n", "y = x",
                   "x,s,y\n1,h\xc3\xa9llo \xe2\x82\xac,1\n");

@@ -87,6 +87,13 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
         return weft_error_set(WEFT_ERR_DATA, "%sunterminated quoted field in the first record",
                               where);
     }
+    size_t bad;
+    if (!csv_utf8_valid(*data, hdr, hdr, &bad)) {
+        char where[512];
+        csv_reader_where(r, bad, where, sizeof where);
+        return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X) in the first record",
+                              where, (unsigned)(unsigned char)(*data)[bad]);
+    }
     size_t n = csv_split_record(*data, hdr, r->delim, &r->names);
     RETURN_IF(n == (size_t)-1, WEFT_ERR_NOMEM, "csv: cannot allocate the column names");
     r->ncols = n;
