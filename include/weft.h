@@ -60,7 +60,8 @@ extern "C" {
     X(ERR_THREAD, 13, "thread error")                                                              \
     X(ERR_STATE, 14, "handle in the wrong state (freed twice, or still in use)")                   \
     X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")                        \
-    X(ERR_EXPR, 16, "malformed expression")
+    X(ERR_EXPR, 16, "malformed expression")                                                        \
+    X(ERR_DATA, 17, "malformed input data")
 
 typedef enum weft_status {
 #define WEFT_STATUS_ENUM_(name, value, msg) WEFT_##name = value,
@@ -547,6 +548,102 @@ WEFT_API weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const ch
  * depend on the devices or threads. */
 WEFT_API weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_array *x,
                                weft_array *y, weft_future **future);
+
+/* ------------------------------------------------------------------------ */
+/* CSV files larger than memory (docs/csv.md)
+ *
+ * A CSV file is read as windows of complete records, a few MiB each. Only the
+ * columns an expression reads are parsed (integers to i64, other numbers to
+ * f64, typed by the first window unless `types` says otherwise); every other
+ * field stays a byte range and is written back byte for byte. Parsing and
+ * formatting run in parallel on the pool; a reader thread reads the next
+ * window and a writer thread writes the previous one while the current one is
+ * parsed, computed and formatted, so memory is a few windows whatever the
+ * file's size. Malformed input fails with WEFT_ERR_DATA and a message
+ * "FILE:LINE:COLUMN: what" in weft_last_error(). */
+
+typedef struct weft_csv_options {
+    char delimiter;       /* ',' (default) */
+    int header;           /* 1 (default): the first record names the columns; 0: c1, c2, ... */
+    size_t window_bytes;  /* bytes read per window; 0: 1 MiB (a window grows to hold a record) */
+    const char *types;    /* "id=f64,price=i64": column dtypes (i64, f64); NULL: the first
+                             window decides (i64 if every field is an integer, else f64) */
+    int int_missing_fill; /* 0 (default): an empty or NA field in an i64 column is an error;
+                             1: it reads as int_missing_value. Float columns read them as NaN. */
+    int64_t int_missing_value;
+    int fsync;            /* 1: fsync the output before renaming it into place (default 0) */
+} weft_csv_options;
+
+WEFT_API void weft_csv_options_init(weft_csv_options *options);
+
+/* A reduction over a whole file: `expr` over the columns (after the job's
+ * statements), as weft_reduce_expr; the result is bit-identical to
+ * weft_reduce_expr over the whole columns in memory. */
+typedef struct weft_csv_reduction {
+    weft_reduce_op op;
+    const char *expr;
+    weft_scalar result; /* out */
+} weft_csv_reduction;
+
+typedef struct weft_csv_job {
+    /* Statements of the expression language run on every window in order
+     * ("new_column = old_column * 2"); every name assigned becomes a column:
+     * a file column keeps its place and dtype, a new one is appended with the
+     * dtype of its value. */
+    const char *const *statements;
+    size_t nstatements;
+    const char *const *select; /* output columns in this order (NULL: all) */
+    size_t nselect;
+    const char *const *drop; /* columns left out of the output */
+    size_t ndrop;
+    weft_csv_reduction *reductions;
+    size_t nreductions;
+    /* Called after each window with the input bytes done and the file's size. */
+    void (*progress)(void *user, uint64_t bytes_done, uint64_t bytes_total);
+    void *progress_user;
+    /* Checked between windows: non-zero stops the run (WEFT_ERR_STATE). */
+    const volatile int *cancel;
+} weft_csv_job;
+
+typedef struct weft_csv_stats {
+    uint64_t rows, windows, bytes_read, bytes_written;
+    double seconds;                    /* wall time of the run */
+    double scan_seconds, parse_seconds; /* of the calling thread, by stage */
+    double compute_seconds, format_seconds, wait_seconds;
+} weft_csv_stats;
+
+/* Reads `input`, runs the job's statements on every window, reduces, and
+ * writes the result to `output` (NULL: no output, reductions only). The
+ * output goes to a temporary file beside it, renamed into place only when the
+ * whole run succeeded: a failed or cancelled run leaves an existing `output`
+ * untouched and no partial file. Untouched fields are written as they are in
+ * the input; computed floats in the shortest form that reads back to the same
+ * value (Python's repr; NaN as an empty field), integers exactly; lines end
+ * with "\n". options NULL: defaults; stats may be NULL. */
+WEFT_API weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
+                                  const weft_csv_options *options, weft_csv_job *job,
+                                  weft_csv_stats *stats);
+
+/* Reading window by window, for programs that do their own work on the rows. */
+typedef struct weft_csv_reader weft_csv_reader;
+
+WEFT_API weft_status weft_csv_open(weft_ctx *ctx, const char *path,
+                                   const weft_csv_options *options, weft_csv_reader **reader);
+WEFT_API weft_status weft_csv_close(weft_csv_reader *reader);
+WEFT_API weft_status weft_csv_column_count(const weft_csv_reader *reader, size_t *count);
+/* The column's name (from the header, or "c1", "c2", ...); NULL out of range. */
+WEFT_API const char *weft_csv_column_name(const weft_csv_reader *reader, size_t column);
+/* Moves to the next window: *rows is 0 at the end of the file; *first_row
+ * (may be NULL) is the index in the file of the window's first row. */
+WEFT_API weft_status weft_csv_next(weft_csv_reader *reader, size_t *rows, uint64_t *first_row);
+/* The column of the current window as an array of i64 or f64 (typed as in
+ * weft_csv_options), parsed on the first call in each window: WEFT_ERR_DATA
+ * names a field that is not a number. The reader owns the array; it is valid
+ * until the next weft_csv_next. Columns 0 to 31 can be parsed. */
+WEFT_API weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array **array);
+/* The bytes of one field as they are in the file (quotes included, no line end). */
+WEFT_API weft_status weft_csv_field(const weft_csv_reader *reader, size_t row, size_t column,
+                                    const char **text, size_t *length);
 
 #ifdef __cplusplus
 }

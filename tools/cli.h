@@ -30,6 +30,8 @@ int cmd_run(int argc, char **argv);
 int cmd_precompile(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_peak(int argc, char **argv);
+int cmd_csv(int argc, char **argv);
+int cmd_bench_csv(int argc, char **argv, const char *self);
 
 /* ---- argument specs of `weft run` (argspec.c) ---- */
 

@@ -17,9 +17,11 @@ static void usage(FILE *out)
         "  demo [N]                 partitioned map and reduce over N floats vs a C loop\n"
         "  peak [--json] [--device D]   bandwidth, launch latency, arithmetic, build time\n"
         "  bench [--quick] [--json] [--plot FILE.svg]   primitives vs C, OpenMP, raw OpenCL\n"
+        "  bench csv [--rows N]     the CSV pipeline on a generated file\n"
         "  run FILE.cl --kernel K --range N ...   benchmark / cross-check a user kernel\n"
         "  precompile FILE.cl ...   fill the binary cache\n"
         "  cache stats|clear        inspect or empty the binary cache\n"
+        "  csv IN --set \"c = a*2\" -o OUT   a CSV file through expressions, in bounded memory\n"
         "  version                  the library version\n\n"
         "exit codes: 0 ok, 1 a check failed (run --check), 2 bad usage, 3 a weft call\n"
         "failed (the message says which), 4 the command needs OpenCL and there is none\n"
@@ -30,6 +32,7 @@ static void usage(FILE *out)
  * baselines (OpenMP, raw OpenCL) run in its own process, as they must. */
 static int cmd_bench(int argc, char **argv, const char *self)
 {
+    if (argc > 0 && strcmp(argv[0], "csv") == 0) return cmd_bench_csv(argc - 1, argv + 1, self);
     char path[4096];
     const char *slash = strrchr(self, '/');
     const char *candidates[] = {"weft-bench", "bench/weft-bench"};
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "precompile") == 0) return cmd_precompile(argc - 2, argv + 2);
     if (strcmp(cmd, "cache") == 0) return cmd_cache(argc - 2, argv + 2);
     if (strcmp(cmd, "peak") == 0) return cmd_peak(argc - 2, argv + 2);
+    if (strcmp(cmd, "csv") == 0) return cmd_csv(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2, argv[0]);
     if (strcmp(cmd, "version") == 0) {
         printf("%s\n", weft_version_string());

@@ -135,7 +135,11 @@ typedef struct weft_expr {
     void *vm_names; /* names of temporaries (parse.c) */
 } weft_expr;
 
-enum weft_expr_mode { WEFT_EXPR_MAP, WEFT_EXPR_REDUCE };
+/* MAP: statements with at least one output. REDUCE: statements, then the
+ * expression reduced (no store to bound arrays). STATEMENTS: only checks and
+ * types statements, names not bound being temporaries (the CSV planner types
+ * new columns this way before they exist as arrays). */
+enum weft_expr_mode { WEFT_EXPR_MAP, WEFT_EXPR_REDUCE, WEFT_EXPR_STATEMENTS };
 
 /* Parses and type-checks. On failure returns WEFT_ERR_EXPR with a message,
  * the column and a caret line in weft_last_error(). */

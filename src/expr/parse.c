@@ -767,7 +767,8 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
         p->tok = tok;
     }
     if (!assignment) {
-        if (mode == WEFT_EXPR_MAP) return fail_at(p, pos, "expected an assignment \"name = ...\"");
+        if (mode != WEFT_EXPR_REDUCE)
+            return fail_at(p, pos, "expected an assignment \"name = ...\"");
         weft_node *value = parse_expr(p);
         if (!value) return WEFT_ERR_EXPR;
         e->result = convert(p, value, promote(value->type));
@@ -838,7 +839,7 @@ static weft_status parse_program(parser *p, enum weft_expr_mode mode)
             outputs += e->statements[s].target >= 0;
         if (outputs == 0)
             return fail_at(p, p->pos, "no output: assign to at least one bound array");
-    } else if (!e->result) {
+    } else if (mode == WEFT_EXPR_REDUCE && !e->result) {
         return fail_at(p, p->pos, "a reduction needs an expression to reduce, e.g. \"x * y\"");
     }
     return WEFT_OK;

@@ -1,0 +1,130 @@
+/* The window-by-window reader of the public API. */
+#include "../ctx.h"
+#include "../error.h"
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+weft_status csv_check_options(const weft_csv_options *o, size_t *window);
+
+struct weft_csv_reader {
+    weft_ctx *ctx;
+    csv_reader r;
+    csv_int_missing missing;
+    csv_plan columns; /* one var per file column, parsed on demand */
+    unsigned char *parsed;
+    size_t window_rows;
+};
+
+weft_status weft_csv_open(weft_ctx *ctx, const char *path, const weft_csv_options *options,
+                          weft_csv_reader **reader)
+{
+    RETURN_IF(!ctx || !path || !reader, WEFT_ERR_NULL, "weft_csv_open: an argument is NULL");
+    *reader = NULL;
+    weft_csv_options defaults;
+    weft_csv_options_init(&defaults);
+    const weft_csv_options *o = options ? options : &defaults;
+    size_t window;
+    RETURN_ON_ERROR(csv_check_options(o, &window));
+    weft_csv_reader *x = calloc(1, sizeof *x);
+    RETURN_IF(!x, WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
+    x->ctx = ctx;
+    x->missing = (csv_int_missing){o->int_missing_fill, o->int_missing_value};
+    weft_status st = csv_reader_open(&x->r, ctx->pool, path, o->delimiter, o->header, window, 0);
+    if (st == WEFT_OK) {
+        x->parsed = calloc(x->r.ncols ? x->r.ncols : 1, 1);
+        if (!x->parsed) st = weft_error_set(WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
+    }
+    if (st == WEFT_OK) st = csv_plan_columns(&x->columns, &x->r, o->types);
+    if (st != WEFT_OK) {
+        weft_csv_close(x);
+        return st;
+    }
+    *reader = x;
+    return WEFT_OK;
+}
+
+static void drop_arrays(weft_csv_reader *x)
+{
+    for (size_t v = 0; v < x->columns.nvars; v++) {
+        weft_array_free(x->columns.vars[v].array);
+        x->columns.vars[v].array = NULL;
+    }
+    if (x->parsed) memset(x->parsed, 0, x->r.ncols ? x->r.ncols : 1);
+}
+
+weft_status weft_csv_close(weft_csv_reader *reader)
+{
+    if (!reader) return WEFT_OK;
+    drop_arrays(reader);
+    csv_plan_free(&reader->columns);
+    csv_reader_close(&reader->r);
+    free(reader->parsed);
+    free(reader);
+    return WEFT_OK;
+}
+
+weft_status weft_csv_column_count(const weft_csv_reader *reader, size_t *count)
+{
+    RETURN_IF(!reader || !count, WEFT_ERR_NULL, "weft_csv_column_count: an argument is NULL");
+    *count = reader->r.ncols;
+    return WEFT_OK;
+}
+
+const char *weft_csv_column_name(const weft_csv_reader *reader, size_t column)
+{
+    return reader && column < reader->r.ncols ? reader->r.names[column] : NULL;
+}
+
+weft_status weft_csv_next(weft_csv_reader *reader, size_t *rows, uint64_t *first_row)
+{
+    RETURN_IF(!reader || !rows, WEFT_ERR_NULL, "weft_csv_next: an argument is NULL");
+    drop_arrays(reader);
+    *rows = 0;
+    RETURN_ON_ERROR(csv_reader_next(&reader->r));
+    *rows = reader->r.ix.rows;
+    if (first_row) *first_row = reader->r.row;
+    return WEFT_OK;
+}
+
+weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array **array)
+{
+    RETURN_IF(!reader || !array, WEFT_ERR_NULL, "weft_csv_column: an argument is NULL");
+    RETURN_IF(column >= reader->columns.nvars, WEFT_ERR_RANGE,
+              "weft_csv_column: column %zu of %zu (at most %d numeric columns)", column,
+              reader->r.ncols, WEFT_EXPR_MAX_BINDINGS);
+    RETURN_IF(!reader->r.started, WEFT_ERR_STATE, "weft_csv_column: call weft_csv_next first");
+    csv_var *v = &reader->columns.vars[column];
+    if (!reader->parsed[column]) {
+        size_t rows = reader->r.ix.rows;
+        RETURN_ON_ERROR(csv_var_reserve(v, rows));
+        if (v->typed) {
+            RETURN_ON_ERROR(
+                csv_parse_column(&reader->r, column, v->dtype, &reader->missing, v->data));
+        } else {
+            RETURN_ON_ERROR(
+                csv_infer_column(&reader->r, column, &reader->missing, &v->dtype, v->data));
+            v->typed = 1;
+        }
+        RETURN_ON_ERROR(rows ? weft_array_wrap(reader->ctx, v->dtype, rows, v->data, &v->array)
+                             : weft_array_create(reader->ctx, v->dtype, 0, &v->array));
+        reader->parsed[column] = 1;
+    }
+    *array = v->array;
+    return WEFT_OK;
+}
+
+weft_status weft_csv_field(const weft_csv_reader *reader, size_t row, size_t column,
+                           const char **text, size_t *length)
+{
+    RETURN_IF(!reader || !text || !length, WEFT_ERR_NULL, "weft_csv_field: an argument is NULL");
+    RETURN_IF(row >= reader->r.ix.rows || column >= reader->r.ncols, WEFT_ERR_RANGE,
+              "weft_csv_field: row %zu, column %zu outside the window (%zu rows, %zu columns)", row,
+              column, reader->r.ix.rows, reader->r.ncols);
+    size_t b, e;
+    csv_field(&reader->r.ix, reader->r.ncols, row, column, &b, &e);
+    *text = reader->r.buf + b;
+    *length = e - b;
+    return WEFT_OK;
+}

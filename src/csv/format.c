@@ -1,0 +1,189 @@
+/* Formatting a window: rows in parallel chunks, each into its own part of the
+ * output buffer (sized for the worst case), written out as pieces in order.
+ * Untouched fields are copied from the input bytes. */
+#include "../error.h"
+#include "../text/number_format.h"
+#include "sink.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FORMAT_ROWS 8192 /* rows per parallel chunk */
+
+static size_t format_value(const csv_var *v, size_t row, char *out)
+{
+    switch (v->dtype) {
+    case WEFT_F64: {
+        double d = ((const double *)v->data)[row];
+        return isnan(d) ? 0 : weft_format_f64(d, out); /* pandas writes NaN as "" */
+    }
+    case WEFT_F32: {
+        float f = ((const float *)v->data)[row];
+        return isnan(f) ? 0 : weft_format_f32(f, out);
+    }
+    case WEFT_I32:
+        return weft_format_i64(((const int32_t *)v->data)[row], out);
+    case WEFT_U32:
+        return weft_format_u64(((const uint32_t *)v->data)[row], out);
+    case WEFT_I64:
+        return weft_format_i64(((const int64_t *)v->data)[row], out);
+    case WEFT_U64:
+        return weft_format_u64(((const uint64_t *)v->data)[row], out);
+    default:
+        return weft_format_u64(((const uint8_t *)v->data)[row], out);
+    }
+}
+
+typedef struct format_job {
+    const csv_reader *r;
+    const csv_plan *p;
+    csv_outbuf *b;
+    size_t rows, first_piece;
+    size_t *offsets; /* per chunk: where its bytes start in b->mem */
+    size_t ncomputed;
+} format_job;
+
+static size_t row_span(const csv_reader *r, size_t row)
+{
+    const size_t stride = r->ncols + 1;
+    return row < r->ix.rows ? r->ix.cells[row * stride] : r->ix.consumed;
+}
+
+static void format_chunks(void *arg, size_t begin, size_t end)
+{
+    format_job *j = arg;
+    const csv_reader *r = j->r;
+    const csv_plan *p = j->p;
+    const size_t stride = r->ncols + 1;
+    const char delim = r->delim;
+    for (size_t k = begin; k < end; k++) {
+        size_t r0 = k * FORMAT_ROWS, r1 = r0 + FORMAT_ROWS < j->rows ? r0 + FORMAT_ROWS : j->rows;
+        char *w = (char *)j->b->mem.p + j->offsets[k], *start = w;
+        for (size_t row = r0; row < r1; row++) {
+            const uint32_t *cell = r->ix.cells + row * stride;
+            if (p->fast_copy) {
+                size_t n = cell[r->ncols] - cell[0];
+                memcpy(w, r->buf + cell[0], n);
+                w += n;
+                for (size_t o = r->ncols; o < p->nout; o++) {
+                    *w++ = delim;
+                    w += format_value(&p->vars[p->out[o].var], row, w);
+                }
+            } else {
+                for (size_t o = 0; o < p->nout; o++) {
+                    const csv_out_col *c = &p->out[o];
+                    if (o > 0) *w++ = delim;
+                    if (c->var >= 0) {
+                        w += format_value(&p->vars[c->var], row, w);
+                    } else {
+                        size_t fb = c->input_col == 0 ? cell[0] : cell[c->input_col] + 1;
+                        size_t n = cell[c->input_col + 1] - fb;
+                        memcpy(w, r->buf + fb, n);
+                        w += n;
+                    }
+                }
+            }
+            *w++ = '\n';
+        }
+        j->b->pieces[j->first_piece + k] = (struct iovec){start, (size_t)(w - start)};
+    }
+}
+
+static int needs_quotes(const char *s, char delim)
+{
+    for (; *s; s++)
+        if (*s == delim || *s == '"' || *s == '\n' || *s == '\r') return 1;
+    return 0;
+}
+
+static char *put_name(char *w, const char *name, char delim)
+{
+    if (!needs_quotes(name, delim)) {
+        size_t n = strlen(name);
+        memcpy(w, name, n);
+        return w + n;
+    }
+    *w++ = '"';
+    for (; *name; name++) {
+        if (*name == '"') *w++ = '"';
+        *w++ = *name;
+    }
+    *w++ = '"';
+    return w;
+}
+
+static int reserve(csv_outbuf *b, size_t bytes, size_t pieces)
+{
+    if (!csv_bigbuf_reserve(&b->mem, bytes)) return 0;
+    if (b->pieces_cap < pieces) {
+        free(b->pieces);
+        b->pieces = malloc(pieces * sizeof *b->pieces);
+        b->pieces_cap = b->pieces ? pieces : 0;
+        if (!b->pieces) return 0;
+    }
+    return 1;
+}
+
+weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header, csv_outbuf *b)
+{
+    size_t rows = r->ix.rows;
+    size_t nchunks = (rows + FORMAT_ROWS - 1) / FORMAT_ROWS;
+    size_t ncomputed = 0;
+    for (size_t o = 0; o < p->nout; o++)
+        ncomputed += p->out[o].var >= 0;
+    /* Worst case per chunk: its input bytes, plus every computed value at its
+     * longest, plus delimiters and newlines. */
+    size_t per_row = ncomputed * WEFT_FORMAT_MAX + p->nout + 1;
+    size_t header_bytes = 0;
+    if (header) {
+        header_bytes = r->header_len + 1;
+        for (size_t o = 0; o < p->nout; o++) {
+            const char *name = p->out[o].input_col >= 0 ? r->names[p->out[o].input_col]
+                                                        : p->vars[p->out[o].var].name;
+            header_bytes += 2 * strlen(name) + 3;
+        }
+    }
+    size_t offsets_bytes = (nchunks + 1) * sizeof(size_t);
+    size_t *offsets = malloc(offsets_bytes);
+    RETURN_IF(!offsets, WEFT_ERR_NOMEM, "csv: out of memory");
+    size_t total = header_bytes;
+    for (size_t k = 0; k < nchunks; k++) {
+        size_t r0 = k * FORMAT_ROWS, r1 = r0 + FORMAT_ROWS < rows ? r0 + FORMAT_ROWS : rows;
+        offsets[k] = total;
+        total += row_span(r, r1) - row_span(r, r0) + (r1 - r0) * per_row;
+    }
+    if (!reserve(b, total ? total : 1, nchunks + 1)) {
+        free(offsets);
+        return weft_error_set(WEFT_ERR_NOMEM, "csv: cannot allocate %zu bytes of output", total);
+    }
+    b->npieces = 0;
+    if (header) {
+        char *w = b->mem.p;
+        if (p->fast_copy) {
+            memcpy(w, r->header_raw, r->header_len);
+            w += r->header_len;
+            for (size_t o = r->ncols; o < p->nout; o++) {
+                *w++ = r->delim;
+                w = put_name(w, p->vars[p->out[o].var].name, r->delim);
+            }
+        } else {
+            for (size_t o = 0; o < p->nout; o++) {
+                if (o > 0) *w++ = r->delim;
+                const char *name = p->out[o].input_col >= 0 ? r->names[p->out[o].input_col]
+                                                            : p->vars[p->out[o].var].name;
+                w = put_name(w, name, r->delim);
+            }
+        }
+        *w++ = '\n';
+        b->pieces[b->npieces++] = (struct iovec){b->mem.p, (size_t)(w - (char *)b->mem.p)};
+    }
+    format_job j = {r, p, b, rows, b->npieces, offsets, ncomputed};
+    weft_pool_parallel_for(r->pool, nchunks, 1, 0, format_chunks, &j);
+    b->npieces += nchunks;
+    b->bytes = 0;
+    for (size_t i = 0; i < b->npieces; i++)
+        b->bytes += b->pieces[i].iov_len;
+    free(offsets);
+    return WEFT_OK;
+}

@@ -1,0 +1,299 @@
+/* Planning a job over a file's columns: names in the expressions decide
+ * which columns are parsed; the expression compiler types the new ones. */
+#include "../error.h"
+#include "plan.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int csv_plan_var(const csv_plan *p, const char *name)
+{
+    for (size_t v = 0; v < p->nvars; v++)
+        if (strcmp(p->vars[v].name, name) == 0) return (int)v;
+    return -1;
+}
+
+static weft_status add_var(csv_plan *p, const char *name, size_t len, int input_col)
+{
+    RETURN_IF(p->nvars == WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG,
+              "csv: the job uses more than %d numeric columns", WEFT_EXPR_MAX_BINDINGS);
+    csv_var *v = &p->vars[p->nvars];
+    memset(v, 0, sizeof *v);
+    v->name = strndup(name, len);
+    RETURN_IF(!v->name, WEFT_ERR_NOMEM, "csv: out of memory");
+    v->input_col = input_col;
+    v->dtype = WEFT_F64;
+    p->nvars++;
+    return WEFT_OK;
+}
+
+/* Calls fn for each identifier of an expression text (comments skipped). */
+typedef weft_status (*ident_fn)(void *ctx, const char *name, size_t len);
+static weft_status each_identifier(const char *text, ident_fn fn, void *ctx)
+{
+    const char *s = text;
+    while (*s) {
+        if (*s == '#') {
+            while (*s && *s != '\n')
+                s++;
+            continue;
+        }
+        if (isalpha((unsigned char)*s) || *s == '_') {
+            const char *b = s;
+            while (isalnum((unsigned char)*s) || *s == '_')
+                s++;
+            RETURN_ON_ERROR(fn(ctx, b, (size_t)(s - b)));
+            continue;
+        }
+        if (isdigit((unsigned char)*s) || *s == '.') { /* 1e5, 0x1f, 2.5f: not names */
+            while (isalnum((unsigned char)*s) || *s == '.')
+                s++;
+            continue;
+        }
+        s++;
+    }
+    return WEFT_OK;
+}
+
+typedef struct ident_ctx {
+    csv_plan *p;
+    const csv_reader *r;
+    int *vars; /* reduction: the vars it reads */
+    size_t *nvars;
+} ident_ctx;
+
+static weft_status input_ident(void *arg, const char *name, size_t len)
+{
+    ident_ctx *c = arg;
+    for (size_t col = 0; col < c->r->ncols; col++) {
+        const char *n = c->r->names[col];
+        if (strlen(n) != len || memcmp(n, name, len) != 0) continue;
+        for (size_t v = 0; v < c->p->nvars; v++)
+            if (c->p->vars[v].input_col == (int)col) return WEFT_OK;
+        return add_var(c->p, name, len, (int)col);
+    }
+    return WEFT_OK;
+}
+
+static weft_status reduce_ident(void *arg, const char *name, size_t len)
+{
+    ident_ctx *c = arg;
+    for (size_t v = 0; v < c->p->nvars; v++) {
+        const char *n = c->p->vars[v].name;
+        if (strlen(n) != len || memcmp(n, name, len) != 0) continue;
+        for (size_t k = 0; k < *c->nvars; k++)
+            if (c->vars[k] == (int)v) return WEFT_OK;
+        c->vars[(*c->nvars)++] = (int)v;
+    }
+    return WEFT_OK;
+}
+
+static weft_status apply_types(csv_plan *p, const csv_reader *r, const char *types)
+{
+    const char *s = types;
+    while (s && *s) {
+        const char *eq = strchr(s, '=');
+        RETURN_IF(!eq, WEFT_ERR_INVALID_ARG, "csv: types \"%s\": expected NAME=DTYPE", types);
+        const char *end = strchr(eq, ',');
+        if (!end) end = eq + strlen(eq);
+        size_t nlen = (size_t)(eq - s), dlen = (size_t)(end - eq - 1);
+        weft_dtype dt;
+        if (dlen == 3 && memcmp(eq + 1, "i64", 3) == 0)
+            dt = WEFT_I64;
+        else if (dlen == 3 && memcmp(eq + 1, "f64", 3) == 0)
+            dt = WEFT_F64;
+        else
+            return weft_error_set(WEFT_ERR_DTYPE, "csv: types: \"%.*s\" is not i64 or f64",
+                                  (int)dlen, eq + 1);
+        int col = -1;
+        for (size_t c = 0; c < r->ncols; c++)
+            if (strlen(r->names[c]) == nlen && memcmp(r->names[c], s, nlen) == 0) col = (int)c;
+        RETURN_IF(col < 0, WEFT_ERR_INVALID_ARG, "csv: types: the file has no column \"%.*s\"",
+                  (int)nlen, s);
+        for (size_t v = 0; v < p->nvars; v++)
+            if (p->vars[v].input_col == col) {
+                p->vars[v].dtype = dt;
+                p->vars[v].typed = 1;
+            }
+        s = *end ? end + 1 : end;
+    }
+    return WEFT_OK;
+}
+
+weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job,
+                            const char *types)
+{
+    memset(p, 0, sizeof *p);
+    ident_ctx c = {p, r, NULL, NULL};
+    for (size_t s = 0; s < job->nstatements; s++) {
+        RETURN_IF(!job->statements[s], WEFT_ERR_NULL, "csv: statement %zu is NULL", s);
+        RETURN_ON_ERROR(each_identifier(job->statements[s], input_ident, &c));
+    }
+    for (size_t k = 0; k < job->nreductions; k++) {
+        RETURN_IF(!job->reductions[k].expr, WEFT_ERR_NULL, "csv: reduction %zu has no expression",
+                  k);
+        RETURN_IF((unsigned)job->reductions[k].op > WEFT_ALL, WEFT_ERR_INVALID_ARG,
+                  "csv: reduction %zu: unknown operation %d", k, (int)job->reductions[k].op);
+        RETURN_ON_ERROR(each_identifier(job->reductions[k].expr, input_ident, &c));
+    }
+    return apply_types(p, r, types);
+}
+
+weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types)
+{
+    memset(p, 0, sizeof *p);
+    for (size_t c = 0; c < r->ncols && c < WEFT_EXPR_MAX_BINDINGS; c++)
+        RETURN_ON_ERROR(add_var(p, r->names[c], strlen(r->names[c]), (int)c));
+    return apply_types(p, r, types);
+}
+
+/* The statements are type-checked as one map program: names not bound yet
+ * become temporaries, whose types are the new columns'. */
+static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
+{
+    size_t len = 3;
+    for (size_t s = 0; s < job->nstatements; s++)
+        len += strlen(job->statements[s]) + 1;
+    p->program = malloc(len);
+    RETURN_IF(!p->program, WEFT_ERR_NOMEM, "csv: out of memory");
+    char *w = p->program;
+    for (size_t s = 0; s < job->nstatements; s++) {
+        size_t n = strlen(job->statements[s]);
+        memcpy(w, job->statements[s], n);
+        w[n] = '\n';
+        w += n + 1;
+    }
+    *w = 0;
+    weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
+    size_t nb = p->nvars;
+    for (size_t v = 0; v < nb; v++)
+        b[v] = (weft_expr_binding){p->vars[v].name, 1, p->vars[v].dtype};
+    weft_expr *e = NULL;
+    weft_status st = weft_expr_compile(p->program, b, nb, WEFT_EXPR_STATEMENTS, &e);
+    if (st != WEFT_OK) {
+        char detail[1024];
+        snprintf(detail, sizeof detail, "%s", weft_last_error());
+        return weft_error_set(st, "csv: statements: %s", detail);
+    }
+    for (size_t s = 0; s < e->nstatements && st == WEFT_OK; s++) {
+        int target = e->statements[s].target;
+        if (target >= 0) {
+            p->vars[target].written = 1;
+            continue;
+        }
+        const char *name = weft_expr_statement_name(e, s);
+        int v = csv_plan_var(p, name);
+        if (v < 0) {
+            st = add_var(p, name, strlen(name), -1);
+            v = (int)p->nvars - 1;
+        }
+        if (st == WEFT_OK) {
+            p->vars[v].dtype = e->statements[s].value->type;
+            p->vars[v].typed = 1;
+            p->vars[v].written = 1;
+        }
+    }
+    weft_expr_free(e);
+    return st;
+}
+
+static const char *out_name(const csv_plan *p, const csv_reader *r, const csv_out_col *o)
+{
+    return o->input_col >= 0 ? r->names[o->input_col] : p->vars[o->var].name;
+}
+
+static int find_out(const csv_plan *p, const csv_reader *r, const csv_out_col *cols, size_t n,
+                    const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(out_name(p, r, &cols[i]), name) == 0) return (int)i;
+    return -1;
+}
+
+weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job)
+{
+    if (job->nstatements > 0) RETURN_ON_ERROR(type_new_columns(p, job));
+    p->reductions = calloc(job->nreductions ? job->nreductions : 1, sizeof *p->reductions);
+    RETURN_IF(!p->reductions, WEFT_ERR_NOMEM, "csv: out of memory");
+    p->nreductions = job->nreductions;
+    for (size_t k = 0; k < job->nreductions; k++) {
+        csv_reduce_state *rs = &p->reductions[k];
+        rs->op = job->reductions[k].op;
+        rs->expr = strdup(job->reductions[k].expr);
+        RETURN_IF(!rs->expr, WEFT_ERR_NOMEM, "csv: out of memory");
+        ident_ctx c = {p, r, rs->vars, &rs->nvars};
+        RETURN_ON_ERROR(each_identifier(rs->expr, reduce_ident, &c));
+    }
+    size_t all = r->ncols + p->nvars;
+    csv_out_col *cols = calloc(all ? all : 1, sizeof *cols);
+    RETURN_IF(!cols, WEFT_ERR_NOMEM, "csv: out of memory");
+    size_t n = 0;
+    int fast = 1;
+    for (size_t c = 0; c < r->ncols; c++) {
+        cols[n] = (csv_out_col){(int)c, -1};
+        for (size_t v = 0; v < p->nvars; v++)
+            if (p->vars[v].input_col == (int)c && p->vars[v].written) {
+                cols[n].var = (int)v;
+                fast = 0;
+            }
+        n++;
+    }
+    for (size_t v = 0; v < p->nvars; v++)
+        if (p->vars[v].input_col < 0) cols[n++] = (csv_out_col){-1, (int)v};
+    p->out = cols;
+    p->nout = n;
+    if (job->nselect > 0) {
+        csv_out_col *sel = calloc(job->nselect, sizeof *sel);
+        RETURN_IF(!sel, WEFT_ERR_NOMEM, "csv: out of memory");
+        for (size_t i = 0; i < job->nselect; i++) {
+            int at = job->select[i] ? find_out(p, r, cols, n, job->select[i]) : -1;
+            if (at < 0 || find_out(p, r, sel, i, job->select[i]) >= 0) {
+                free(sel);
+                return weft_error_set(WEFT_ERR_INVALID_ARG,
+                                      at < 0 ? "csv: select: no column named \"%s\""
+                                             : "csv: select: \"%s\" is named twice",
+                                      job->select[i] ? job->select[i] : "(null)");
+            }
+            sel[i] = cols[at];
+        }
+        free(cols);
+        p->out = cols = sel;
+        p->nout = n = job->nselect;
+        fast = 0;
+    }
+    for (size_t i = 0; i < job->ndrop; i++) {
+        int at = job->drop[i] ? find_out(p, r, cols, n, job->drop[i]) : -1;
+        RETURN_IF(at < 0, WEFT_ERR_INVALID_ARG, "csv: drop: no column named \"%s\"",
+                  job->drop[i] ? job->drop[i] : "(null)");
+        memmove(cols + at, cols + at + 1, (n - (size_t)at - 1) * sizeof *cols);
+        p->nout = --n;
+        fast = 0;
+    }
+    p->fast_copy = fast && r->ncols > 0;
+    return WEFT_OK;
+}
+
+weft_status csv_var_reserve(csv_var *v, size_t rows)
+{
+    RETURN_IF(!csv_bigbuf_reserve(&v->storage, (rows ? rows : 1) * 8), WEFT_ERR_NOMEM,
+              "csv: cannot allocate column %s for %zu rows", v->name, rows);
+    v->data = v->storage.p;
+    return WEFT_OK;
+}
+
+void csv_plan_free(csv_plan *p)
+{
+    for (size_t v = 0; v < p->nvars; v++) {
+        free(p->vars[v].name);
+        csv_bigbuf_free(&p->vars[v].storage);
+        weft_array_free(p->vars[v].array);
+    }
+    for (size_t k = 0; k < p->nreductions; k++)
+        free(p->reductions[k].expr);
+    free(p->reductions);
+    free(p->program);
+    free(p->out);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,61 @@
+/* What a job does to each window: which columns are parsed, which the
+ * statements compute, what is reduced, and which columns are written. */
+#ifndef WEFT_CSV_PLAN_H
+#define WEFT_CSV_PLAN_H
+
+#include "../expr/expr.h"
+#include "bigbuf.h"
+#include "columns.h"
+
+/* A numeric column of the window: parsed from the file or computed. */
+typedef struct csv_var {
+    char *name;
+    int input_col; /* column of the file, or -1 for a new column */
+    int written;   /* the statements assign it */
+    int typed;     /* dtype is settled (a --type, or the first window) */
+    weft_dtype dtype;
+    unsigned char *data; /* rows * 8 bytes in `storage`, aligned for weft_array_wrap */
+    csv_bigbuf storage;
+    weft_array *array; /* wraps data during a window */
+} csv_var;
+
+/* An output column: a file column copied byte for byte, or a var formatted. */
+typedef struct csv_out_col {
+    int input_col; /* -1 for a new column */
+    int var;       /* >= 0: formatted from vars[var] */
+} csv_out_col;
+
+typedef struct csv_reduce_state {
+    weft_reduce_op op;
+    char *expr;
+    int vars[WEFT_EXPR_MAX_BINDINGS];
+    size_t nvars;
+    int blocks; /* blocks combined so far */
+    weft_scalar acc;
+} csv_reduce_state;
+
+typedef struct csv_plan {
+    csv_var vars[WEFT_EXPR_MAX_BINDINGS];
+    size_t nvars;
+    char *program; /* the statements, one per line; NULL when none */
+    csv_reduce_state *reductions;
+    size_t nreductions;
+    csv_out_col *out;
+    size_t nout;
+    int fast_copy; /* out = the file's columns in order, then new ones: copy rows whole */
+} csv_plan;
+
+/* Before the first window: the file columns that statements and reductions read. */
+weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job,
+                            const char *types);
+/* After the first window typed the inputs: new columns, their dtypes, the output. */
+weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job);
+/* Every file column as a var, in order (the first WEFT_EXPR_MAX_BINDINGS). */
+weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types);
+void csv_plan_free(csv_plan *p);
+/* Room for `rows` values in var->data. */
+weft_status csv_var_reserve(csv_var *v, size_t rows);
+/* Var of that name, or -1. */
+int csv_plan_var(const csv_plan *p, const char *name);
+
+#endif

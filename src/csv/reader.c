@@ -1,0 +1,277 @@
+/* Windows of complete records over the read-ahead blocks. */
+#include "../error.h"
+#include "reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void csv_reader_where(const csv_reader *r, size_t pos, char *out, size_t cap)
+{
+    uint64_t line = r->line;
+    size_t line_start = 0;
+    for (size_t i = 0; i < pos && i < r->len; i++)
+        if (r->buf[i] == '\n') {
+            line++;
+            line_start = i + 1;
+        }
+    snprintf(out, cap, "%s:%llu:%zu: ", r->path, (unsigned long long)line, pos - line_start + 1);
+}
+
+int csv_column_index(const csv_reader *r, const char *name)
+{
+    for (size_t c = 0; c < r->ncols; c++)
+        if (strcmp(r->names[c], name) == 0) return (int)c;
+    return -1;
+}
+
+static void release_window(csv_reader *r)
+{
+    if (r->block >= 0) csv_source_release(&r->src, &r->src.blocks[r->block]);
+    r->block = -1;
+}
+
+/* Joins the bytes of the window being built with the next block, in `own`. */
+static weft_status append_block(csv_reader *r, char **data, size_t *len, int *eof)
+{
+    size_t want = *len + r->src.block_bytes + 1;
+    if (want > r->max_window + r->src.block_bytes + 1) {
+        char where[512];
+        csv_reader_where(r, 0, where, sizeof where);
+        return weft_error_set(WEFT_ERR_DATA,
+                              "%sa record (or %d records) does not fit in %zu bytes: an "
+                              "unterminated quote, or raise the window size",
+                              where, r->align ? WEFT_SUM_BLOCK : 1, r->max_window);
+    }
+    char *joined = malloc(want);
+    RETURN_IF(!joined, WEFT_ERR_NOMEM, "csv: cannot allocate a %zu-byte window", want);
+    memcpy(joined, *data, *len);
+    release_window(r);
+    free(r->own);
+    r->own = joined;
+    r->own_cap = want;
+    csv_block *b;
+    RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
+    memcpy(joined + *len, b->mem + CSV_HEADROOM, b->len);
+    *len += b->len;
+    *eof = b->eof;
+    if (*eof && *len > 0 && joined[*len - 1] != '\n') joined[(*len)++] = '\n';
+    csv_source_release(&r->src, b);
+    *data = joined;
+    r->buf = joined;
+    r->len = *len;
+    return WEFT_OK;
+}
+
+/* The first window: a byte-order mark, then the header or the first record's width. */
+static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof)
+{
+    if (*len >= 3 && memcmp(*data, "\xEF\xBB\xBF", 3) == 0) {
+        *data += 3;
+        *len -= 3;
+        r->offset += 3;
+    }
+    size_t hdr;
+    while ((hdr = csv_record_length(*data, *len)) == 0 && !*eof)
+        RETURN_ON_ERROR(append_block(r, data, len, eof));
+    if (hdr == 0 && *len == 0) {
+        RETURN_IF(r->header, WEFT_ERR_DATA, "%s: empty file: no header line", r->path);
+        r->ncols = 0;
+        return WEFT_OK;
+    }
+    r->buf = *data;
+    r->len = *len;
+    if (hdr == 0) {
+        char where[512];
+        csv_reader_where(r, 0, where, sizeof where);
+        return weft_error_set(WEFT_ERR_DATA, "%sunterminated quoted field in the first record",
+                              where);
+    }
+    size_t bad;
+    if (!csv_utf8_valid(*data, hdr, hdr, &bad)) {
+        char where[512];
+        csv_reader_where(r, bad, where, sizeof where);
+        return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X) in the first record",
+                              where, (unsigned)(unsigned char)(*data)[bad]);
+    }
+    size_t n = csv_split_record(*data, hdr, r->delim, &r->names);
+    RETURN_IF(n == (size_t)-1, WEFT_ERR_NOMEM, "csv: cannot allocate the column names");
+    r->ncols = n;
+    size_t raw = hdr - 1;
+    if (raw > 0 && (*data)[raw - 1] == '\r') raw--;
+    r->header_raw = malloc(raw + 1);
+    RETURN_IF(!r->header_raw, WEFT_ERR_NOMEM, "csv: cannot allocate the header");
+    memcpy(r->header_raw, *data, raw);
+    r->header_raw[raw] = 0;
+    r->header_len = raw;
+    if (!r->header) {
+        for (size_t c = 0; c < n; c++) {
+            char name[32];
+            snprintf(name, sizeof name, "c%zu", c + 1);
+            free(r->names[c]);
+            r->names[c] = strdup(name);
+            RETURN_IF(!r->names[c], WEFT_ERR_NOMEM, "csv: cannot allocate the column names");
+        }
+        return WEFT_OK;
+    }
+    for (size_t i = 0; i < hdr; i++)
+        r->line += (*data)[i] == '\n';
+    *data += hdr;
+    *len -= hdr;
+    r->offset += hdr;
+    return WEFT_OK;
+}
+
+weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
+                            int header, size_t window_bytes, int align)
+{
+    memset(r, 0, sizeof *r);
+    r->block = -1;
+    r->pool = pool;
+    r->delim = delim;
+    r->header = header;
+    r->align = align;
+    r->line = 1;
+    r->path = strdup(path);
+    RETURN_IF(!r->path, WEFT_ERR_NOMEM, "csv: out of memory");
+    r->max_window =
+        window_bytes * 16 > ((size_t)256 << 20) ? window_bytes * 16 : ((size_t)256 << 20);
+    if (r->max_window > CSV_MAX_WINDOW) r->max_window = CSV_MAX_WINDOW;
+    RETURN_ON_ERROR(csv_source_open(&r->src, path, window_bytes));
+    /* The header is read with the first window, so open reports a bad one. */
+    csv_block *b;
+    RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
+    r->block = (int)(b - r->src.blocks);
+    char *data = b->mem + CSV_HEADROOM;
+    size_t len = b->len;
+    int eof = b->eof;
+    r->buf = data;
+    r->len = len;
+    if (eof && len > 0 && data[len - 1] != '\n') data[len++] = '\n';
+    RETURN_ON_ERROR(read_header(r, &data, &len, &eof));
+    r->buf = data;
+    r->len = len;
+    r->eof = eof;
+    r->done = r->ncols == 0;
+    return WEFT_OK;
+}
+
+void csv_reader_close(csv_reader *r)
+{
+    release_window(r);
+    csv_source_close(&r->src);
+    csv_index_free(&r->ix);
+    for (size_t c = 0; c < r->ncols; c++)
+        free(r->names[c]);
+    free(r->names);
+    free(r->header_raw);
+    free(r->own);
+    free(r->path);
+    memset(r, 0, sizeof *r);
+    r->block = -1;
+}
+
+static weft_status fault_error(const csv_reader *r, const csv_fault *f)
+{
+    char where[512];
+    csv_reader_where(r, f->pos, where, sizeof where);
+    if (f->kind == CSV_FAULT_FIELDS)
+        return weft_error_set(WEFT_ERR_DATA, "%sexpected %zu fields, found %zu", where, r->ncols,
+                              f->found);
+    return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X)", where,
+                          (unsigned)(unsigned char)r->buf[f->pos]);
+}
+
+static weft_status unterminated(const csv_reader *r)
+{
+    size_t open = r->ix.consumed;
+    int inq = 0;
+    for (size_t i = r->ix.consumed; i < r->len; i++)
+        if (r->buf[i] == '"') {
+            if (!inq) open = i;
+            inq ^= 1;
+        }
+    char where[512];
+    csv_reader_where(r, open, where, sizeof where);
+    return weft_error_set(WEFT_ERR_DATA, "%sunterminated quoted field (the file ends inside it)",
+                          where);
+}
+
+/* The tail of the finished window joins the next block. */
+static weft_status next_candidate(csv_reader *r)
+{
+    const char *tail = r->buf + r->ix.consumed;
+    size_t tail_len = r->len - r->ix.consumed;
+    csv_block *b;
+    RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
+    char *data;
+    size_t len = tail_len + b->len;
+    if (tail_len <= CSV_HEADROOM) {
+        data = b->mem + CSV_HEADROOM - tail_len;
+        memcpy(data, tail, tail_len);
+        release_window(r);
+        r->block = (int)(b - r->src.blocks);
+    } else {
+        data = malloc(len + 1);
+        if (!data) {
+            csv_source_release(&r->src, b);
+            return weft_error_set(WEFT_ERR_NOMEM, "csv: cannot allocate a %zu-byte window", len);
+        }
+        memcpy(data, tail, tail_len);
+        memcpy(data + tail_len, b->mem + CSV_HEADROOM, b->len);
+        csv_source_release(&r->src, b);
+        release_window(r);
+        free(r->own);
+        r->own = data;
+    }
+    r->eof = b->eof;
+    if (r->eof && len > 0 && data[len - 1] != '\n') data[len++] = '\n';
+    r->buf = data;
+    r->len = len;
+    return WEFT_OK;
+}
+
+/* Whole-file reductions need windows of whole WEFT_SUM_BLOCK blocks: the rest
+ * goes to the next window. */
+static void trim_to_blocks(csv_reader *r)
+{
+    size_t keep = r->ix.rows / WEFT_SUM_BLOCK * WEFT_SUM_BLOCK;
+    size_t consumed = r->ix.cells[keep * (r->ncols + 1)];
+    for (size_t i = consumed; i < r->ix.consumed; i++)
+        r->ix.lines -= r->buf[i] == '\n';
+    r->ix.rows = keep;
+    r->ix.consumed = consumed;
+}
+
+weft_status csv_reader_next(csv_reader *r)
+{
+    if (r->started && !r->done) {
+        r->line += r->ix.lines;
+        r->row += r->ix.rows;
+        r->offset += r->ix.consumed;
+        if (r->eof)
+            r->done = 1;
+        else
+            RETURN_ON_ERROR(next_candidate(r));
+    }
+    r->started = 1;
+    if (r->done) {
+        r->ix.rows = 0;
+        r->ix.consumed = 0;
+        r->ix.lines = 0;
+        return WEFT_OK;
+    }
+    for (;;) {
+        csv_fault fault;
+        RETURN_ON_ERROR(csv_scan(r->pool, r->buf, r->len, r->delim, r->ncols, &r->ix, &fault));
+        if (fault.kind != CSV_FAULT_NONE) return fault_error(r, &fault);
+        if (r->eof || (r->ix.rows > 0 && (!r->align || r->ix.rows >= WEFT_SUM_BLOCK))) break;
+        char *data = r->buf;
+        size_t len = r->len;
+        RETURN_ON_ERROR(append_block(r, &data, &len, &r->eof));
+    }
+    if (r->eof && r->ix.consumed < r->len) return unterminated(r);
+    if (r->align && !r->eof && r->ix.rows % WEFT_SUM_BLOCK) trim_to_blocks(r);
+    r->bytes_done = r->offset + r->ix.consumed;
+    return WEFT_OK;
+}

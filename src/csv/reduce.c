@@ -1,0 +1,121 @@
+/* Whole-file reductions, bit-identical to weft_reduce_expr over the whole
+ * columns in memory. That result is a combination, in index order, of one
+ * partial per block of WEFT_SUM_BLOCK elements (src/ops/reduce.c), so each
+ * block of a window is reduced on its own (windows hold whole blocks) and the
+ * partials are combined here in the same order with the same rules. */
+#include "../error.h"
+#include "../ops/reduce_rules.h"
+#include "stream_reduce.h"
+
+#include <string.h>
+
+static weft_status reduce_rows(weft_ctx *ctx, const csv_plan *p, const csv_reduce_state *rs,
+                               size_t first, size_t count, weft_scalar *out)
+{
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS] = {{0}};
+    weft_array *arrays[WEFT_EXPR_MAX_BINDINGS] = {0};
+    weft_status st = WEFT_OK;
+    size_t n = 0;
+    for (; n < rs->nvars && st == WEFT_OK; n++) {
+        const csv_var *v = &p->vars[rs->vars[n]];
+        size_t size = weft_dtype_size(v->dtype);
+        st = count == 0 ? weft_array_create(ctx, v->dtype, 0, &arrays[n])
+                        : weft_array_wrap(ctx, v->dtype, count, v->data + first * size, &arrays[n]);
+        binds[n] = weft_bind_array(v->name, arrays[n]);
+    }
+    if (st == WEFT_OK) st = weft_reduce_expr(ctx, rs->op, rs->expr, binds, n, out, NULL);
+    for (size_t k = 0; k < n; k++)
+        weft_array_free(arrays[k]);
+    return st;
+}
+
+static int is_better(weft_reduce_op op, const weft_scalar *x, const weft_scalar *best)
+{
+    int want_less = op == WEFT_MIN || op == WEFT_ARGMIN;
+    switch (x->dtype) {
+    case WEFT_F32:
+        return want_less ? weft_less_f(x->value.f32, best->value.f32)
+                         : weft_greater_f(x->value.f32, best->value.f32);
+    case WEFT_F64:
+        return want_less ? weft_less_f(x->value.f64, best->value.f64)
+                         : weft_greater_f(x->value.f64, best->value.f64);
+    case WEFT_I32:
+        return want_less ? x->value.i32 < best->value.i32 : x->value.i32 > best->value.i32;
+    case WEFT_U32:
+        return want_less ? x->value.u32 < best->value.u32 : x->value.u32 > best->value.u32;
+    case WEFT_I64:
+        return want_less ? x->value.i64 < best->value.i64 : x->value.i64 > best->value.i64;
+    default:
+        return want_less ? x->value.u64 < best->value.u64 : x->value.u64 > best->value.u64;
+    }
+}
+
+/* Folds one block's result into the running one, as reduce.c's combine does. */
+static weft_status fold(csv_reduce_state *rs, const weft_scalar *b, uint64_t first_index)
+{
+    weft_scalar *acc = &rs->acc;
+    int first = rs->blocks++ == 0;
+    switch (rs->op) {
+    case WEFT_SUM:
+        if (first) {
+            memset(acc, 0, sizeof *acc);
+            acc->dtype = b->dtype;
+        }
+        if (b->dtype == WEFT_F64) {
+            acc->value.f64 = acc->value.f64 + b->value.f64;
+        } else if (b->dtype == WEFT_I64) {
+            int64_t v;
+            RETURN_IF(__builtin_add_overflow(acc->value.i64, b->value.i64, &v), WEFT_ERR_RANGE,
+                      "integer sum overflows a signed 64-bit result");
+            acc->value.i64 = v;
+        } else {
+            uint64_t v;
+            RETURN_IF(__builtin_add_overflow(acc->value.u64, b->value.u64, &v), WEFT_ERR_RANGE,
+                      "integer sum overflows an unsigned 64-bit result");
+            acc->value.u64 = v;
+        }
+        return WEFT_OK;
+    case WEFT_PROD:
+        if (first) {
+            *acc = *b;
+            acc->value.f64 = 1.0;
+        }
+        acc->value.f64 = acc->value.f64 * b->value.f64;
+        return WEFT_OK;
+    case WEFT_ANY:
+    case WEFT_ALL:
+        if (first)
+            *acc = *b;
+        else
+            acc->value.i32 = rs->op == WEFT_ANY ? (acc->value.i32 | b->value.i32)
+                                                : (acc->value.i32 & b->value.i32);
+        return WEFT_OK;
+    default:
+        if (first || is_better(rs->op, b, acc)) {
+            *acc = *b;
+            acc->index = b->index + first_index;
+        }
+        return WEFT_OK;
+    }
+}
+
+weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs, size_t rows,
+                              uint64_t first_row)
+{
+    for (size_t b0 = 0; b0 < rows; b0 += WEFT_SUM_BLOCK) {
+        size_t count = rows - b0 < WEFT_SUM_BLOCK ? rows - b0 : WEFT_SUM_BLOCK;
+        weft_scalar s;
+        RETURN_ON_ERROR(reduce_rows(ctx, p, rs, b0, count, &s));
+        RETURN_ON_ERROR(fold(rs, &s, first_row + b0));
+    }
+    return WEFT_OK;
+}
+
+weft_status csv_reduce_finish(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs,
+                              weft_scalar *out)
+{
+    if (rs->blocks == 0) /* an empty file: what weft_reduce_expr says of empty columns */
+        return reduce_rows(ctx, p, rs, 0, 0, out);
+    *out = rs->acc;
+    return WEFT_OK;
+}

@@ -1,0 +1,174 @@
+/* The writer thread and the atomic output file (temporary + rename). */
+#include "../error.h"
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+static int write_pieces(int fd, struct iovec *iov, size_t n)
+{
+    while (n > 0) {
+        int cnt = n > IOV_MAX ? IOV_MAX : (int)n;
+        ssize_t w = writev(fd, iov, cnt);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return errno;
+        size_t done = (size_t)w;
+        while (n > 0 && done >= iov->iov_len) {
+            done -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + done;
+            iov->iov_len -= done;
+        }
+    }
+    return 0;
+}
+
+static void *sink_main(void *arg)
+{
+    csv_sink *s = arg;
+    size_t next = 0;
+    for (;;) {
+        csv_outbuf *b = &s->bufs[next];
+        pthread_mutex_lock(&s->lock);
+        while (!b->full && !s->stop)
+            pthread_cond_wait(&s->cond, &s->lock);
+        if (!b->full) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        int failed = s->err_no != 0;
+        pthread_mutex_unlock(&s->lock);
+        int err = failed ? 0 : write_pieces(s->fd, b->pieces, b->npieces);
+        pthread_mutex_lock(&s->lock);
+        if (err && !s->err_no) s->err_no = err;
+        if (!err && !failed) s->written += b->bytes;
+        b->full = 0;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        next = (next + 1) % CSV_OUTBUFS;
+    }
+    return NULL;
+}
+
+weft_status csv_sink_open(csv_sink *s, const char *path, int do_fsync)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    s->do_fsync = do_fsync;
+    s->path = strdup(path);
+    size_t n = strlen(path) + 16;
+    s->tmp_path = malloc(n);
+    RETURN_IF(!s->path || !s->tmp_path, WEFT_ERR_NOMEM, "csv: out of memory");
+    snprintf(s->tmp_path, n, "%s.tmp-XXXXXX", path);
+    s->fd = mkstemp(s->tmp_path);
+    RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
+              strerror(errno));
+    /* mkstemp makes the file private; give it the mode a new file gets. */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(s->fd, 0666 & ~mask);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
+        csv_sink_abort(s);
+        return weft_error_set(WEFT_ERR_THREAD, "csv: cannot start the writer thread");
+    }
+    s->started = 1;
+    return WEFT_OK;
+}
+
+weft_status csv_sink_buffer(csv_sink *s, csv_outbuf **out)
+{
+    csv_outbuf *b = &s->bufs[s->next];
+    pthread_mutex_lock(&s->lock);
+    while (b->full)
+        pthread_cond_wait(&s->cond, &s->lock);
+    int err = s->err_no;
+    pthread_mutex_unlock(&s->lock);
+    RETURN_IF(err, WEFT_ERR_IO, "%s: write failed: %s", s->path, strerror(err));
+    b->npieces = 0;
+    b->bytes = 0;
+    *out = b;
+    return WEFT_OK;
+}
+
+void csv_sink_submit(csv_sink *s, csv_outbuf *b)
+{
+    pthread_mutex_lock(&s->lock);
+    b->full = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    s->next = (s->next + 1) % CSV_OUTBUFS;
+}
+
+static void stop_thread(csv_sink *s)
+{
+    if (!s->started) return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    s->started = 0;
+}
+
+static void release(csv_sink *s)
+{
+    if (s->fd >= 0) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        close(s->fd);
+    }
+    for (int i = 0; i < CSV_OUTBUFS; i++) {
+        csv_bigbuf_free(&s->bufs[i].mem);
+        free(s->bufs[i].pieces);
+    }
+    free(s->path);
+    free(s->tmp_path);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+}
+
+weft_status csv_sink_commit(csv_sink *s, uint64_t *written)
+{
+    stop_thread(s); /* the thread writes every full buffer before it stops */
+    *written = s->written;
+    weft_status st = WEFT_OK;
+    if (s->err_no)
+        st = weft_error_set(WEFT_ERR_IO, "%s: write failed: %s", s->path, strerror(s->err_no));
+    if (st == WEFT_OK && s->do_fsync && fsync(s->fd) != 0)
+        st = weft_error_set(WEFT_ERR_IO, "%s: fsync failed: %s", s->path, strerror(errno));
+    if (st == WEFT_OK && close(s->fd) != 0)
+        st = weft_error_set(WEFT_ERR_IO, "%s: close failed: %s", s->path, strerror(errno));
+    else if (st != WEFT_OK)
+        close(s->fd);
+    s->fd = -1;
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    if (st == WEFT_OK && rename(s->tmp_path, s->path) != 0)
+        st = weft_error_set(WEFT_ERR_IO, "%s: cannot rename the finished output into place: %s",
+                            s->path, strerror(errno));
+    if (st != WEFT_OK) unlink(s->tmp_path);
+    release(s);
+    return st;
+}
+
+void csv_sink_abort(csv_sink *s)
+{
+    stop_thread(s);
+    if (s->tmp_path && s->fd >= 0) unlink(s->tmp_path);
+    release(s);
+}

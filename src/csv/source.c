@@ -1,0 +1,133 @@
+/* The read-ahead thread: fills the free block with read() while the other
+ * one is parsed, so reading overlaps everything else. */
+#include "../error.h"
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void fill(csv_source *s, csv_block *b)
+{
+    char *data = b->mem + CSV_HEADROOM;
+    size_t len = 0;
+    int err = 0, eof = 0;
+    while (len < s->block_bytes) {
+        ssize_t got = read(s->fd, data + len, s->block_bytes - len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            err = errno;
+            break;
+        }
+        if (got == 0) {
+            eof = 1;
+            break;
+        }
+        len += (size_t)got;
+    }
+    pthread_mutex_lock(&s->lock);
+    b->len = len;
+    b->eof = eof || err;
+    b->filled = 1;
+    if (err) s->err_no = err;
+    if (b->eof) s->eof = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *source_main(void *arg)
+{
+    csv_source *s = arg;
+    size_t next = 0;
+    for (;;) {
+        csv_block *b = &s->blocks[next];
+        pthread_mutex_lock(&s->lock);
+        while (b->filled && !s->stop)
+            pthread_cond_wait(&s->cond, &s->lock);
+        int stop = s->stop || s->eof;
+        pthread_mutex_unlock(&s->lock);
+        if (stop) break;
+        fill(s, b);
+        next ^= 1;
+    }
+    return NULL;
+}
+
+weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes)
+{
+    memset(s, 0, sizeof *s);
+    s->block_bytes = block_bytes;
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(s->fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            close(s->fd);
+            s->fd = -1;
+            return weft_error_set(WEFT_ERR_IO, "%s: is a directory", path);
+        }
+        if (S_ISREG(st.st_mode)) s->file_bytes = (uint64_t)st.st_size;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    for (int i = 0; i < 2; i++) {
+        s->blocks[i].mem = malloc(CSV_HEADROOM + block_bytes + 1);
+        if (!s->blocks[i].mem) {
+            csv_source_close(s);
+            return weft_error_set(WEFT_ERR_NOMEM, "csv: cannot allocate a %zu-byte window",
+                                  block_bytes);
+        }
+    }
+    if (pthread_create(&s->thread, NULL, source_main, s) != 0) {
+        csv_source_close(s);
+        return weft_error_set(WEFT_ERR_THREAD, "csv: cannot start the reader thread");
+    }
+    s->started = 1;
+    return WEFT_OK;
+}
+
+weft_status csv_source_take(csv_source *s, const char *path, csv_block **block)
+{
+    csv_block *b = &s->blocks[s->take];
+    pthread_mutex_lock(&s->lock);
+    while (!b->filled)
+        pthread_cond_wait(&s->cond, &s->lock);
+    int err = s->err_no;
+    pthread_mutex_unlock(&s->lock);
+    RETURN_IF(err, WEFT_ERR_IO, "%s: read failed: %s", path, strerror(err));
+    s->take ^= 1;
+    *block = b;
+    return WEFT_OK;
+}
+
+void csv_source_release(csv_source *s, csv_block *b)
+{
+    pthread_mutex_lock(&s->lock);
+    b->filled = 0;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void csv_source_close(csv_source *s)
+{
+    if (s->started) {
+        pthread_mutex_lock(&s->lock);
+        s->stop = 1;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+        s->started = 0;
+    }
+    if (s->fd >= 0) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        close(s->fd);
+    }
+    for (int i = 0; i < 2; i++)
+        free(s->blocks[i].mem);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+}

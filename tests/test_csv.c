@@ -1,0 +1,550 @@
+/* The streaming CSV pipeline: exact output, quoting across window edges,
+ * every kind of bad input, atomic output, and whole-file reductions that are
+ * bit-identical to the in-memory ones. */
+#include "common.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+static weft_ctx *ctx;
+
+static const char *path_of(const char *name)
+{
+    static char paths[4][512];
+    static int next;
+    char *p = paths[next++ % 4];
+    snprintf(p, 512, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_file(const char *name, const char *data, size_t len)
+{
+    FILE *f = fopen(path_of(name), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void write_text(const char *name, const char *text)
+{
+    write_file(name, text, strlen(text));
+}
+
+/* The file's bytes (NUL-terminated), or NULL when it does not exist. */
+static char *read_all(const char *name, size_t *len)
+{
+    FILE *f = fopen(path_of(name), "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return b;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/weft-test-csv-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    ctx = test_ctx();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    weft_ctx_free(ctx);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs `statements` over input text with a given window; returns the status. */
+static weft_status run_with(const char *input, size_t window, const char *const *statements,
+                            size_t n, char **output)
+{
+    write_text("in.csv", input);
+    unlink(path_of("out.csv"));
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.window_bytes = window;
+    weft_csv_job job = {0};
+    job.statements = statements;
+    job.nstatements = n;
+    weft_status st = weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL);
+    *output = read_all("out.csv", NULL);
+    return st;
+}
+
+static void expect_output(const char *input, const char *statement, const char *want)
+{
+    size_t windows[] = {0, 64, 97, 200};
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        char *out = NULL;
+        const char *st[] = {statement};
+        weft_status s = run_with(input, windows[w], st, statement ? 1 : 0, &out);
+        if (s != WEFT_OK) fail_msg("window %zu: %s", windows[w], weft_last_error());
+        assert_non_null(out);
+        if (strcmp(out, want) != 0)
+            fail_msg("window %zu:\n--- got\n%s--- want\n%s", windows[w], out, want);
+        free(out);
+    }
+}
+
+static void test_seed_pipeline(void **state)
+{
+    (void)state;
+    expect_output("id,old_column,label\n1,1.5,a\n2,0.1,b\n3,-2,c\n4,1e-5,d\n5,1e22,e\n",
+                  "new_column = old_column * 2",
+                  "id,old_column,label,new_column\n1,1.5,a,3.0\n2,0.1,b,0.2\n3,-2,c,-4.0\n"
+                  "4,1e-5,d,2e-05\n5,1e22,e,2e+22\n");
+}
+
+static void test_quoting_across_windows(void **state)
+{
+    (void)state;
+    /* Delimiters, escaped quotes and newlines inside quoted fields, at every
+     * offset of small windows. */
+    char in[4096] = "x,label\n", want[8192] = "x,label,y\n";
+    for (int i = 0; i < 40; i++) {
+        char row[256], out[256];
+        snprintf(row, sizeof row, "%d,\"a,%d \"\"q\"\"\n line %d\"\n", i, i, i);
+        snprintf(out, sizeof out, "%d,\"a,%d \"\"q\"\"\n line %d\",%d\n", i, i, i, i + 1);
+        strcat(in, row);
+        strcat(want, out);
+    }
+    expect_output(in, "y = x + 1", want);
+}
+
+static void test_empty_header_only_one_row(void **state)
+{
+    (void)state;
+    char *out;
+    const char *st[] = {"y = x * 2"};
+    write_text("in.csv", "");
+    assert_int_equal(run_with("", 0, st, 1, &out), WEFT_ERR_DATA);
+    assert_non_null(strstr(weft_last_error(), "empty file"));
+    assert_null(out);
+    expect_output("x\n", "y = x * 2", "x,y\n");
+    expect_output("x,z", "y = x * 2", "x,z,y\n");
+    expect_output("x\n7\n", "y = x * 2", "x,y\n7,14\n");
+    expect_output("x\n7", "y = x * 2", "x,y\n7,14\n");
+}
+
+static void test_line_ends_bom_blank_lines(void **state)
+{
+    (void)state;
+    expect_output("\xEF\xBB\xBFx,s\r\n1,\"a\r\nb\"\r\n\r\n2,c\r\n", "y = x * 2",
+                  "x,s,y\n1,\"a\r\nb\",2\n2,c,4\n");
+    expect_output("x,s\n1,a\n\n\n2,b", "y = x + 0.5", "x,s,y\n1,a,1.5\n2,b,2.5\n");
+}
+
+/* Fails with WEFT_ERR_DATA naming the file and `where`; an existing output
+ * is left as it was. */
+static const char *error_types; /* weft_csv_options.types of expect_error */
+
+static void expect_error(const char *input, const char *statement, const char *where,
+                         const char *what)
+{
+    size_t windows[] = {0, 64};
+    for (size_t w = 0; w < 2; w++) {
+        write_text("out.csv", "precious\n");
+        write_text("in.csv", input);
+        weft_csv_options o;
+        weft_csv_options_init(&o);
+        o.window_bytes = windows[w];
+        o.types = error_types;
+        const char *st[] = {statement};
+        weft_csv_job job = {0};
+        job.statements = st;
+        job.nstatements = 1;
+        weft_status s = weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL);
+        if (s != WEFT_ERR_DATA) fail_msg("%s: status %d, not WEFT_ERR_DATA", input, (int)s);
+        const char *msg = weft_last_error();
+        if (!strstr(msg, "in.csv:") || !strstr(msg, where) || !strstr(msg, what))
+            fail_msg("window %zu: \"%s\" lacks \"%s\" or \"%s\"", windows[w], msg, where, what);
+        char *kept = read_all("out.csv", NULL);
+        assert_string_equal(kept, "precious\n");
+        free(kept);
+    }
+    /* No temporary file is left behind. */
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -q tmp", dir);
+    assert_int_not_equal(system(cmd), 0);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    expect_error("x,s\n1,a\n2x,b\n", "y = x * 2", ":3:1:", "column 'x' (field 1)");
+    expect_error("x,s\n1,a\n2,\"b\n3,c\n", "y = x * 2", ":3:3:", "unterminated quoted field");
+    expect_error("x,s\n1,a\n2,b,c\n", "y = x * 2", ":3:1:", "expected 2 fields, found 3");
+    expect_error("x,s\n1,a\n2\n", "y = x * 2", ":3:1:", "expected 2 fields, found 1");
+    expect_error("x,s\n1,a\n2,b\xff\n", "y = x * 2", ":3:4:", "invalid UTF-8");
+    expect_error("x,s\n1,a\n2,b\xc3\n", "y = x * 2", ":3:4:", "invalid UTF-8");
+    error_types = "x=i64"; /* else the first window types it f64, as pandas does */
+    expect_error("x,s\n1,a\n,b\n", "y = x * 2", ":3:1:", "missing integer");
+    error_types = NULL;
+    expect_error("x,s\n1.5,a\nabc,b\n", "y = x * 2", ":3:1:", "\"abc\" is not a number");
+    expect_error("x\xe9,s\n1,a\n", "y = s", ":1:2:", "invalid UTF-8 (byte 0xE9) in the first");
+    /* Valid UTF-8 passes through. */
+    expect_output("x,s\n1,h\xc3\xa9llo \xe2\x82\xac\n", "y = x",
+                  "x,s,y\n1,h\xc3\xa9llo \xe2\x82\xac,1\n");
+}
+
+static void test_missing_values(void **state)
+{
+    (void)state;
+    expect_output("x,s\n1.5,a\n,b\nNA,c\n", "y = x * 2", "x,s,y\n1.5,a,3.0\n,b,\nNA,c,\n");
+    write_text("in.csv", "x\n1\n\n2\n");
+    /* An integer column with a missing value: filled when asked. */
+    write_text("in.csv", "x,s\n1,a\n,b\n");
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.int_missing_fill = 1;
+    o.int_missing_value = -1;
+    const char *st[] = {"y = x * 2"};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = 1;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL));
+    char *out = read_all("out.csv", NULL);
+    assert_string_equal(out, "x,s,y\n1,a,2\n,b,-2\n");
+    free(out);
+    /* Or typed f64 up front: NaN, written as an empty field. */
+    weft_csv_options_init(&o);
+    o.types = "x=f64";
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL));
+    out = read_all("out.csv", NULL);
+    assert_string_equal(out, "x,s,y\n1,a,2.0\n,b,\n");
+    free(out);
+}
+
+static void test_columns_select_drop(void **state)
+{
+    (void)state;
+    write_text("in.csv", "a;b;c\n1;x;2.5\n3;\"y;z\";-1\n");
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.delimiter = ';';
+    const char *st[] = {"t = a * c", "a = a + 1; u = t > 0"};
+    const char *drop[] = {"c"};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = 2;
+    job.drop = drop;
+    job.ndrop = 1;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL));
+    char *out = read_all("out.csv", NULL);
+    assert_string_equal(out, "a;b;t;u\n2;x;2.5;1\n4;\"y;z\";-3.0;0\n");
+    free(out);
+    const char *sel[] = {"u", "b"};
+    job.drop = NULL;
+    job.ndrop = 0;
+    job.select = sel;
+    job.nselect = 2;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL));
+    out = read_all("out.csv", NULL);
+    assert_string_equal(out, "u;b\n1;x\n0;\"y;z\"\n");
+    free(out);
+    const char *bad[] = {"nope"};
+    job.select = bad;
+    job.nselect = 1;
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "nope"));
+    /* No header: columns are c1, c2, ...; none is written. */
+    write_text("in.csv", "1\tq\n2\tr\n");
+    weft_csv_options_init(&o);
+    o.delimiter = '\t';
+    o.header = 0;
+    const char *st2[] = {"c3 = c1 * 10"};
+    weft_csv_job job2 = {0};
+    job2.statements = st2;
+    job2.nstatements = 1;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job2, NULL));
+    out = read_all("out.csv", NULL);
+    assert_string_equal(out, "1\tq\t10\n2\tr\t20\n");
+    free(out);
+    /* A statement naming no column is an expression error with its column. */
+    const char *st3[] = {"y = nothere * 2"};
+    job2.statements = st3;
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job2, NULL),
+                     WEFT_ERR_EXPR);
+}
+
+/* A file of random values, its in-memory columns, and every reduction over
+ * it streamed through small windows: the same bits. */
+static void test_reductions_match_memory(void **state)
+{
+    (void)state;
+    const size_t rows[] = {0, 1, 4095, 4096, 4097, 70001};
+    for (size_t t = 0; t < sizeof rows / sizeof rows[0]; t++) {
+        size_t n = rows[t];
+        double *x = malloc((n + 1) * sizeof *x);
+        int64_t *k = malloc((n + 1) * sizeof *k);
+        FILE *f = fopen(path_of("r.csv"), "wb");
+        fprintf(f, "k,x,s\n");
+        srand(7 + (unsigned)n);
+        for (size_t i = 0; i < n; i++) {
+            x[i] = ((double)rand() / RAND_MAX - 0.3) * pow(10, rand() % 12 - 6);
+            k[i] = rand() % 2000001 - 1000000;
+            fprintf(f, "%lld,%.17g,\"s,%zu\"\n", (long long)k[i], x[i], i);
+        }
+        fclose(f);
+        weft_array *ax, *ak;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F64, n, x, &ax));
+        ASSERT_OK(weft_array_from(ctx, WEFT_I64, n, k, &ak));
+        weft_bind b[] = {weft_bind_array("x", ax), weft_bind_array("k", ak)};
+        struct {
+            weft_reduce_op op;
+            const char *expr;
+        } cases[] = {{WEFT_SUM, "x"},       {WEFT_SUM, "x * x + k"},   {WEFT_SUM, "k"},
+                     {WEFT_PROD, "1 + x"},  {WEFT_MIN, "x"},           {WEFT_ARGMAX, "x * k"},
+                     {WEFT_ANY, "x > 1e5"}, {WEFT_ALL, "k > -2000000"}};
+        const size_t nc = sizeof cases / sizeof cases[0];
+        for (size_t c = 0; c < nc; c++) {
+            weft_csv_reduction red = {cases[c].op, cases[c].expr, {0, {0}, 0}};
+            weft_csv_options o;
+            weft_csv_options_init(&o);
+            o.window_bytes = 100000; /* several windows, cut inside blocks */
+            o.types = "k=i64,x=f64"; /* an empty file types nothing */
+            weft_csv_job job = {0};
+            job.reductions = &red;
+            job.nreductions = 1;
+            weft_status st = weft_csv_run(ctx, path_of("r.csv"), NULL, &o, &job, NULL);
+            weft_scalar want;
+            weft_status ws = weft_reduce_expr(ctx, cases[c].op, cases[c].expr, b, 2, &want, NULL);
+            assert_int_equal(st, ws); /* MIN and ARGMAX of nothing fail alike */
+            if (ws != WEFT_OK) continue;
+            if (red.result.dtype != want.dtype ||
+                memcmp(&red.result.value, &want.value, sizeof want.value) != 0 ||
+                red.result.index != want.index)
+                fail_msg("%zu rows, %s: streamed %.17g (index %llu), memory %.17g (index %llu)", n,
+                         cases[c].expr, weft_scalar_as_double(&red.result),
+                         (unsigned long long)red.result.index, weft_scalar_as_double(&want),
+                         (unsigned long long)want.index);
+        }
+        weft_array_free(ax);
+        weft_array_free(ak);
+        free(x);
+        free(k);
+    }
+}
+
+static void test_window_reader(void **state)
+{
+    (void)state;
+    FILE *f = fopen(path_of("w.csv"), "wb");
+    fprintf(f, "n,v,label\n");
+    const size_t n = 30000;
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%zu,%zu.5,\"l\n%zu\"\n", i, i, i % 10);
+    fclose(f);
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.window_bytes = 50000;
+    weft_csv_reader *r;
+    ASSERT_OK(weft_csv_open(ctx, path_of("w.csv"), &o, &r));
+    size_t cols;
+    ASSERT_OK(weft_csv_column_count(r, &cols));
+    assert_int_equal(cols, 3);
+    assert_string_equal(weft_csv_column_name(r, 1), "v");
+    assert_null(weft_csv_column_name(r, 3));
+    size_t rows, total = 0, windows = 0;
+    uint64_t first;
+    for (;;) {
+        ASSERT_OK(weft_csv_next(r, &rows, &first));
+        if (rows == 0) break;
+        assert_int_equal(first, total);
+        weft_array *a;
+        ASSERT_OK(weft_csv_column(r, 1, &a));
+        weft_dtype dt;
+        weft_array_dtype(a, &dt);
+        assert_int_equal(dt, WEFT_F64);
+        double *v = malloc(rows * sizeof *v);
+        ASSERT_OK(weft_array_read(a, 0, rows, v));
+        for (size_t i = 0; i < rows; i++)
+            assert_true(v[i] == (double)(first + i) + 0.5);
+        free(v);
+        const char *text;
+        size_t len;
+        ASSERT_OK(weft_csv_field(r, rows - 1, 2, &text, &len));
+        char want[32];
+        snprintf(want, sizeof want, "\"l\n%llu\"", (unsigned long long)((first + rows - 1) % 10));
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(text, want, len);
+        assert_int_equal(weft_csv_field(r, rows, 0, &text, &len), WEFT_ERR_RANGE);
+        total += rows;
+        windows++;
+    }
+    assert_int_equal(total, n);
+    assert_true(windows > 3);
+    ASSERT_OK(weft_csv_close(r));
+    assert_int_equal(weft_csv_open(ctx, path_of("missing.csv"), NULL, &r), WEFT_ERR_IO);
+    assert_non_null(strstr(weft_last_error(), "missing.csv"));
+    assert_int_equal(weft_csv_open(NULL, path_of("w.csv"), NULL, &r), WEFT_ERR_NULL);
+}
+
+static void cancel_after_first(void *user, uint64_t done, uint64_t total)
+{
+    (void)done;
+    (void)total;
+    *(int *)user = 1;
+}
+
+static void test_cancel_and_arguments(void **state)
+{
+    (void)state;
+    char big[20000] = "x\n";
+    for (int i = 0; i < 3000; i++)
+        strcat(big, "12345\n");
+    write_text("in.csv", big);
+    write_text("out.csv", "old\n");
+    int flag = 0;
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.window_bytes = 1000;
+    const char *st[] = {"y = x"};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = 1;
+    job.progress = cancel_after_first;
+    job.progress_user = &flag;
+    job.cancel = &flag;
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL),
+                     WEFT_ERR_STATE);
+    char *out = read_all("out.csv", NULL);
+    assert_string_equal(out, "old\n");
+    free(out);
+    assert_int_equal(weft_csv_run(NULL, "a", "b", NULL, NULL, NULL), WEFT_ERR_NULL);
+    o.delimiter = '"';
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), NULL, &o, NULL, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    weft_csv_options_init(&o);
+    o.types = "x=f16";
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), NULL, &o, &job, NULL), WEFT_ERR_DTYPE);
+    /* An output in a directory that does not exist. */
+    weft_csv_options_init(&o);
+    job.cancel = NULL;
+    job.progress = NULL;
+    assert_int_equal(
+        weft_csv_run(ctx, path_of("in.csv"), path_of("no/such/dir.csv"), &o, &job, NULL),
+        WEFT_ERR_IO);
+}
+
+/* Windows of several chunks (128 KiB and more each): quoted fields holding
+ * newlines, delimiters and quotes fall on chunk and window edges, so the
+ * quote parity carried from chunk to chunk decides every record. */
+static void test_parallel_chunks_quotes(void **state)
+{
+    (void)state;
+    const size_t n = 60000;
+    size_t cap = n * 96 + 64, in_len = 0, want_len = 0;
+    char *in = malloc(cap), *want = malloc(cap + n * 16);
+    in_len += (size_t)sprintf(in, "x,s,t\n");
+    want_len += (size_t)sprintf(want, "x,s,t,y\n");
+    for (size_t i = 0; i < n; i++) {
+        char s[64];
+        switch (i % 5) {
+        case 0:
+            snprintf(s, sizeof s, "\"a\n%zu,\"\"q\"\"\n\"", i);
+            break;
+        case 1:
+            snprintf(s, sizeof s, "plain%zu", i);
+            break;
+        case 2:
+            snprintf(s, sizeof s, "\"\"");
+            break;
+        case 3:
+            snprintf(s, sizeof s, "\",,\r\n%zu\"", i);
+            break;
+        default:
+            snprintf(s, sizeof s, "\"\"\"\"\"\"");
+        }
+        in_len += (size_t)sprintf(in + in_len, "%zu,%s,%s\n", i, s, i % 7 ? "t" : "\"u,v\"");
+        want_len += (size_t)sprintf(want + want_len, "%zu,%s,%s,%zu\n", i, s,
+                                    i % 7 ? "t" : "\"u,v\"", 3 * i);
+    }
+    write_file("p.csv", in, in_len);
+    size_t windows[] = {0, (size_t)300 << 10, (size_t)1 << 20, (size_t)3 << 20};
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        weft_csv_options o;
+        weft_csv_options_init(&o);
+        o.window_bytes = windows[w];
+        const char *st[] = {"y = x * 3"};
+        weft_csv_job job = {0};
+        job.statements = st;
+        job.nstatements = 1;
+        weft_csv_stats stats;
+        ASSERT_OK(weft_csv_run(ctx, path_of("p.csv"), path_of("p_out.csv"), &o, &job, &stats));
+        assert_int_equal(stats.rows, n);
+        size_t got_len;
+        char *got = read_all("p_out.csv", &got_len);
+        if (got_len != want_len || memcmp(got, want, want_len) != 0)
+            fail_msg("window %zu: the output differs", windows[w]);
+        free(got);
+    }
+    free(in);
+    free(want);
+}
+
+/* Many rows through the default window against a plain C reference. */
+static void test_many_rows(void **state)
+{
+    (void)state;
+    const size_t n = 300000;
+    FILE *f = fopen(path_of("m.csv"), "wb");
+    size_t cap = n * 64 + 64, len = 0;
+    char *want = malloc(cap);
+    fprintf(f, "id,v\n");
+    len += (size_t)snprintf(want, cap, "id,v,w\n");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%zu,%zu\n", i, i * 7);
+        len += (size_t)snprintf(want + len, cap - len, "%zu,%zu,%zu\n", i, i * 7, i * 7 + i);
+    }
+    fclose(f);
+    const char *st[] = {"w = v + id"};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = 1;
+    weft_csv_stats stats;
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.window_bytes = 1 << 20;
+    ASSERT_OK(weft_csv_run(ctx, path_of("m.csv"), path_of("m_out.csv"), &o, &job, &stats));
+    assert_int_equal(stats.rows, n);
+    assert_true(stats.windows > 2);
+    size_t got_len;
+    char *got = read_all("m_out.csv", &got_len);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, want, len);
+    assert_int_equal(stats.bytes_written, len);
+    free(got);
+    free(want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_pipeline),
+        cmocka_unit_test(test_quoting_across_windows),
+        cmocka_unit_test(test_empty_header_only_one_row),
+        cmocka_unit_test(test_line_ends_bom_blank_lines),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_missing_values),
+        cmocka_unit_test(test_columns_select_drop),
+        cmocka_unit_test(test_reductions_match_memory),
+        cmocka_unit_test(test_window_reader),
+        cmocka_unit_test(test_cancel_and_arguments),
+        cmocka_unit_test(test_many_rows),
+        cmocka_unit_test(test_parallel_chunks_quotes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,77 @@
+#!/bin/sh
+# weft csv on the current device setup: exit codes, messages naming the file
+# and line, atomic output, reductions, --json, and the differential test
+# against Python's csv module (skipped without python3).
+set -u
+WEFT=$1
+CSV_GEN=$2
+DIR=$(dirname "$0")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+expect() { # expected-exit-code description command...
+    want=$1
+    what=$2
+    shift 2
+    "$@" >"$work/out" 2>"$work/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: $what: exit $got, want $want"
+        cat "$work/out" "$work/err"
+        fail=1
+    fi
+}
+has() { # file pattern description
+    grep -q "$2" "$1" || { echo "FAIL: $3: no \"$2\" in:"; cat "$1"; fail=1; }
+}
+printf 'id,old_column,label\n1,1.5,a\n2,0.25,"b,c"\n3,,"d""e"\n' >"$work/in.csv"
+expect 0 "csv --help" "$WEFT" csv --help
+expect 2 "csv without input" "$WEFT" csv
+expect 2 "csv unknown option" "$WEFT" csv "$work/in.csv" --frobnicate 1
+expect 2 "csv bad reduce" "$WEFT" csv "$work/in.csv" --reduce "median: id"
+expect 3 "csv missing file" "$WEFT" csv "$work/none.csv" -o "$work/x.csv"
+has "$work/err" "none.csv: cannot open" "missing file message"
+expect 0 "csv seed" "$WEFT" csv "$work/in.csv" --set "new_column = old_column * 2" \
+    -o "$work/out.csv"
+printf 'id,old_column,label,new_column\n1,1.5,a,3.0\n2,0.25,"b,c",0.5\n3,,"d""e",\n' >"$work/want.csv"
+cmp -s "$work/out.csv" "$work/want.csv" || { echo "FAIL: seed output"; cat "$work/out.csv"; fail=1; }
+expect 0 "csv reductions" "$WEFT" csv "$work/in.csv" --sum id --reduce "max: old_column" \
+    --reduce "argmin: id * -1"
+has "$work/out" "sum(id) = 6" "sum printed"
+has "$work/out" "max(old_column) = nan" "max printed (NaN wins, as in weft_reduce)"
+has "$work/out" "argmin(id \* -1) = -3 at row 2" "argmin printed"
+expect 0 "csv json" "$WEFT" csv "$work/in.csv" --set "y = id + 1" --select y,label \
+    -o "$work/sel.csv" --json --sum y
+has "$work/out" '"mb_per_s":' "json throughput"
+has "$work/out" '"peak_rss_mib":' "json rss"
+has "$work/out" '"op": "sum", "expr": "y", "dtype": "i64", "value": 9' "json reduction"
+printf 'y,label\n2,a\n3,"b,c"\n4,"d""e"\n' >"$work/want.csv"
+cmp -s "$work/sel.csv" "$work/want.csv" || { echo "FAIL: select output"; cat "$work/sel.csv"; fail=1; }
+# Bad input: an error naming file, line and column; an existing output untouched.
+printf 'x,s\n1,a\n2,b\nzz,c\n' >"$work/bad.csv"
+echo precious >"$work/keep.csv"
+expect 3 "csv malformed number" "$WEFT" csv "$work/bad.csv" --set "y = x * 2" -o "$work/keep.csv"
+has "$work/err" "bad.csv:4:1: column 'x'" "malformed number message"
+has "$work/keep.csv" "precious" "existing output untouched"
+ls "$work" | grep -q tmp && { echo "FAIL: a temporary file was left"; ls "$work"; fail=1; }
+printf 'x,s\n1,"a\n' >"$work/bad.csv"
+expect 3 "csv unterminated quote" "$WEFT" csv "$work/bad.csv" --set "y = x" -o "$work/new.csv"
+has "$work/err" "bad.csv:2:3: unterminated quoted field" "unterminated quote message"
+[ -e "$work/new.csv" ] && { echo "FAIL: output written on failure"; fail=1; }
+expect 3 "csv bad statement" "$WEFT" csv "$work/in.csv" --set "y = nope * 2" -o "$work/new.csv"
+has "$work/err" "nope" "statement error names the name"
+# Semicolons, no header, a tab delimiter.
+printf '1\t2.5\n3\t4\n' >"$work/tab.csv"
+expect 0 "csv tab no header" "$WEFT" csv "$work/tab.csv" --delimiter '\t' --no-header \
+    --set "c3 = c1 + c2" -o "$work/tab_out.csv"
+printf '1\t2.5\t3.5\n3\t4\t7.0\n' >"$work/want.csv"
+cmp -s "$work/tab_out.csv" "$work/want.csv" || { echo "FAIL: tab output"; cat "$work/tab_out.csv"; fail=1; }
+expect 0 "bench csv" "$WEFT" bench csv --rows 5000 --repeat 1 --json
+has "$work/out" '"pipeline_mb_per_s":' "bench csv json"
+if command -v python3 >/dev/null 2>&1; then
+    python3 "$DIR/csv_differential.py" "$WEFT" "$CSV_GEN" >"$work/diff.log" 2>&1 ||
+        { echo "FAIL: differential test"; cat "$work/diff.log"; fail=1; }
+else
+    echo "python3 not found: the differential test is skipped"
+fi
+exit $fail

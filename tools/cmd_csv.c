@@ -1,0 +1,299 @@
+/* weft csv: a CSV file through column expressions and reductions, in bounded
+ * memory, to a new CSV file written atomically. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define CSV_MAX_ARGS 64
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: weft csv INPUT [-o OUTPUT] [options]\n"
+            "Reads INPUT window by window (memory stays a few windows whatever its size),\n"
+            "runs the statements on every window, prints the reductions and writes OUTPUT\n"
+            "through a temporary file renamed into place only on success.\n\n"
+            "  -o, --output FILE        where to write the result (none: reductions only)\n"
+            "  --set \"c = a * 2\"        statements of the expression language (repeatable);\n"
+            "                           every name assigned becomes a column\n"
+            "  --sum EXPR               print the sum over the whole file (repeatable)\n"
+            "  --reduce \"OP: EXPR\"      OP: sum prod min max argmin argmax any all\n"
+            "  --select a,b             output only these columns, in this order\n"
+            "  --drop a,b               output every column but these\n"
+            "  --delimiter C            field delimiter (default ','; \\t for a tab)\n"
+            "  --no-header              the first line is data; columns are c1, c2, ...\n"
+            "  --type NAME=i64|f64      a column's dtype (default: the first window decides)\n"
+            "  --int-missing N          read empty integer fields as N (default: an error)\n"
+            "  --window BYTES           bytes read per window (default 1M; K, M suffixes)\n"
+            "  --fsync                  fsync the output before renaming it into place\n"
+            "  --device D               devices for the statements (as WEFT_DEVICES)\n"
+            "  --progress               a progress bar on stderr when it is a terminal\n"
+            "  --json                   figures and reductions as JSON on stdout\n\n"
+            "Fields the statements do not assign are written exactly as they were read;\n"
+            "computed floats in the shortest form that reads back the same (Python's repr),\n"
+            "NaN as an empty field. Exit codes: 0 ok, 2 bad usage, 3 bad input or a failed\n"
+            "call (stderr names FILE:LINE:COLUMN), 130 interrupted.\n");
+}
+
+static volatile int cancel_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cancel_flag = 1;
+}
+
+static const char *const reduce_names[] = {"sum",    "prod",   "min", "max",
+                                           "argmin", "argmax", "any", "all"};
+
+static int parse_reduce(const char *text, weft_csv_reduction *r)
+{
+    const char *colon = strchr(text, ':');
+    if (!colon) return 0;
+    for (int op = 0; op <= WEFT_ALL; op++)
+        if (strlen(reduce_names[op]) == (size_t)(colon - text) &&
+            strncmp(reduce_names[op], text, (size_t)(colon - text)) == 0) {
+            r->op = (weft_reduce_op)op;
+            r->expr = colon + 1;
+            while (*r->expr == ' ')
+                r->expr++;
+            return *r->expr != 0;
+        }
+    return 0;
+}
+
+/* "a,b,c" into list (pointers into a copy the caller frees). */
+static int split_list(const char *text, const char **list, size_t *n, char **copy)
+{
+    *copy = strdup(text);
+    if (!*copy) return 0;
+    for (char *s = strtok(*copy, ","); s; s = strtok(NULL, ",")) {
+        if (*n == CSV_MAX_ARGS) return 0;
+        list[(*n)++] = s;
+    }
+    return 1;
+}
+
+static int parse_bytes(const char *text, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (end == text) return 0;
+    if (*end == 'K' || *end == 'k')
+        v <<= 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        v <<= 20, end++;
+    if (*end || v == 0) return 0;
+    *out = (size_t)v;
+    return 1;
+}
+
+typedef struct progress_state {
+    double start, last;
+} progress_state;
+
+static void show_progress(void *user, uint64_t done, uint64_t total)
+{
+    progress_state *p = user;
+    double t = cli_now();
+    if (t - p->last < 0.1 && done < total) return;
+    p->last = t;
+    double frac = total ? (double)done / (double)total : 0;
+    if (frac > 1) frac = 1;
+    char bar[31];
+    int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = 0;
+    double mbs = t > p->start ? (double)done / 1e6 / (t - p->start) : 0;
+    fprintf(stderr, "\r[%s] %3.0f%%  %.0f MB  %.0f MB/s", bar, 100 * frac, (double)done / 1e6, mbs);
+    fflush(stderr);
+}
+
+static void print_scalar(const weft_scalar *s, int json)
+{
+    switch (s->dtype) {
+    case WEFT_F32:
+        printf("%.9g", (double)s->value.f32);
+        break;
+    case WEFT_F64:
+        if (json && (s->value.f64 != s->value.f64 || s->value.f64 - s->value.f64 != 0))
+            printf("\"%g\"", s->value.f64);
+        else
+            printf("%.17g", s->value.f64);
+        break;
+    case WEFT_I32:
+        printf("%d", (int)s->value.i32);
+        break;
+    case WEFT_U32:
+        printf("%u", (unsigned)s->value.u32);
+        break;
+    case WEFT_I64:
+        printf("%lld", (long long)s->value.i64);
+        break;
+    default:
+        printf("%llu", (unsigned long long)s->value.u64);
+        break;
+    }
+}
+
+static int is_arg(const char *have, const char *a, const char *b)
+{
+    return strcmp(have, a) == 0 || (b && strcmp(have, b) == 0);
+}
+
+int cmd_csv(int argc, char **argv)
+{
+    const char *input = NULL, *output = NULL, *devices = NULL;
+    const char *statements[CSV_MAX_ARGS], *select[CSV_MAX_ARGS], *drop[CSV_MAX_ARGS];
+    weft_csv_reduction reductions[CSV_MAX_ARGS];
+    char *copies[2 * CSV_MAX_ARGS] = {0}, types[4096] = "";
+    size_t nstatements = 0, nselect = 0, ndrop = 0, nreductions = 0, ncopies = 0;
+    int json = 0, progress = 0, rc = 0;
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (is_arg(a, "--help", "-h")) {
+            usage(stdout);
+            goto done;
+        }
+        if (is_arg(a, "--json", NULL))
+            json = 1;
+        else if (is_arg(a, "--progress", NULL))
+            progress = 1;
+        else if (is_arg(a, "--no-header", NULL))
+            o.header = 0;
+        else if (is_arg(a, "--fsync", NULL))
+            o.fsync = 1;
+        else if (a[0] == '-' && a[1] != 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "weft csv: %s needs a value\n", a);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            const char *v = argv[++i];
+            int ok = 1;
+            if (is_arg(a, "-o", "--output"))
+                output = v;
+            else if (is_arg(a, "--device", NULL))
+                devices = v;
+            else if (is_arg(a, "--set", NULL) && nstatements < CSV_MAX_ARGS)
+                statements[nstatements++] = v;
+            else if (is_arg(a, "--sum", NULL) && nreductions < CSV_MAX_ARGS)
+                reductions[nreductions++] = (weft_csv_reduction){WEFT_SUM, v, {0, {0}, 0}};
+            else if (is_arg(a, "--reduce", NULL) && nreductions < CSV_MAX_ARGS)
+                ok = parse_reduce(v, &reductions[nreductions++]);
+            else if (is_arg(a, "--select", NULL))
+                ok = split_list(v, select, &nselect, &copies[ncopies++]);
+            else if (is_arg(a, "--drop", NULL))
+                ok = split_list(v, drop, &ndrop, &copies[ncopies++]);
+            else if (is_arg(a, "--delimiter", NULL)) {
+                ok = strlen(v) == 1 || strcmp(v, "\\t") == 0;
+                o.delimiter = strcmp(v, "\\t") == 0 ? '\t' : v[0];
+            } else if (is_arg(a, "--type", NULL)) {
+                ok = strlen(types) + strlen(v) + 2 < sizeof types;
+                if (ok) {
+                    if (types[0]) strcat(types, ",");
+                    strcat(types, v);
+                }
+            } else if (is_arg(a, "--int-missing", NULL)) {
+                char *end;
+                o.int_missing_value = strtoll(v, &end, 10);
+                o.int_missing_fill = 1;
+                ok = *v && !*end;
+            } else if (is_arg(a, "--window", NULL))
+                ok = parse_bytes(v, &o.window_bytes);
+            else {
+                fprintf(stderr, "weft csv: unknown option %s (weft csv --help)\n", a);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            if (!ok) {
+                fprintf(stderr, "weft csv: bad value for %s: \"%s\"\n", a, v);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+        } else if (!input) {
+            input = a;
+        } else {
+            fprintf(stderr, "weft csv: unexpected argument \"%s\"\n", a);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
+    if (!input) {
+        fprintf(stderr, "weft csv: no INPUT file (weft csv --help)\n");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (types[0]) o.types = types;
+    weft_ctx *ctx = cli_ctx(devices);
+    if (!ctx) {
+        rc = EXIT_WEFT;
+        goto done;
+    }
+    progress_state ps = {cli_now(), 0};
+    weft_csv_job job = {statements, nstatements, select, nselect, drop,        ndrop,
+                        reductions, nreductions, NULL,   NULL,    &cancel_flag};
+    if (progress && isatty(2)) {
+        job.progress = show_progress;
+        job.progress_user = &ps;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    weft_csv_stats stats;
+    weft_status st = weft_csv_run(ctx, input, output, &o, &job, &stats);
+    if (job.progress) fputc('\n', stderr);
+    if (st != WEFT_OK) {
+        fprintf(stderr, "weft csv: %s\n", weft_last_error());
+        rc = cancel_flag ? 130 : EXIT_WEFT;
+        weft_ctx_free(ctx);
+        goto done;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double mb = (double)stats.bytes_read / 1e6;
+    if (json) {
+        printf("{\"input\": ");
+        cli_json_string(input);
+        printf(", \"rows\": %llu, \"windows\": %llu, \"bytes_read\": %llu, \"bytes_written\": "
+               "%llu, \"seconds\": %.6f, \"mb_per_s\": %.1f, \"peak_rss_mib\": %.1f,\n"
+               " \"stages_s\": {\"scan\": %.4f, \"parse\": %.4f, \"compute\": %.4f, \"format\": "
+               "%.4f, \"wait_writer\": %.4f},\n \"reductions\": [",
+               (unsigned long long)stats.rows, (unsigned long long)stats.windows,
+               (unsigned long long)stats.bytes_read, (unsigned long long)stats.bytes_written,
+               stats.seconds, stats.seconds > 0 ? mb / stats.seconds : 0,
+               (double)ru.ru_maxrss / 1024.0, stats.scan_seconds, stats.parse_seconds,
+               stats.compute_seconds, stats.format_seconds, stats.wait_seconds);
+        for (size_t k = 0; k < nreductions; k++) {
+            printf("%s{\"op\": \"%s\", \"expr\": ", k ? ", " : "", reduce_names[reductions[k].op]);
+            cli_json_string(reductions[k].expr);
+            printf(", \"dtype\": \"%s\", \"value\": ", weft_dtype_name(reductions[k].result.dtype));
+            print_scalar(&reductions[k].result, 1);
+            if (reductions[k].op == WEFT_ARGMIN || reductions[k].op == WEFT_ARGMAX)
+                printf(", \"row\": %llu", (unsigned long long)reductions[k].result.index);
+            printf("}");
+        }
+        printf("]}\n");
+    } else {
+        for (size_t k = 0; k < nreductions; k++) {
+            printf("%s(%s) = ", reduce_names[reductions[k].op], reductions[k].expr);
+            print_scalar(&reductions[k].result, 0);
+            if (reductions[k].op == WEFT_ARGMIN || reductions[k].op == WEFT_ARGMAX)
+                printf(" at row %llu", (unsigned long long)reductions[k].result.index);
+            printf("\n");
+        }
+    }
+    if (weft_ctx_free(ctx) != WEFT_OK) rc = cli_fail("freeing the context");
+done:
+    for (size_t k = 0; k < ncopies; k++)
+        free(copies[k]);
+    return rc;
+}
