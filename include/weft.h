@@ -260,10 +260,10 @@ WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *
  * released twice: WEFT_ERR_STATE. */
 WEFT_API weft_status weft_future_release(weft_future *future);
 
-/* Futures of operations and of tasks mix freely in the calls below. A thread
- * that waits runs queued tasks of the future's context meanwhile (not from
- * inside an operation's host_fn), so a task that waits never ties up a pool
- * thread. Every entry must be a live future the caller has not released:
+/* Futures of operations and of tasks mix freely in the calls below. A task
+ * that waits (any of the waits) hands its share of the pool to another worker
+ * meanwhile, so waiting inside tasks never deadlocks the pool nor makes more
+ * threads run than its width. Every entry must be a live future the caller has not released:
  * WEFT_ERR_NULL for a NULL entry (or futures NULL with n > 0), WEFT_ERR_STATE
  * for a released one; nothing is waited for then. */
 
@@ -311,8 +311,7 @@ WEFT_API weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, we
  * affected. after[] may hold futures of operations and of tasks of the same
  * context (another context's: WEFT_ERR_INVALID_ARG) and may be released once
  * this returns. future NULL: waits and returns the task's status. A task may
- * submit, wait, and call weft_parallel_for; waiting inside a task runs other
- * tasks meanwhile. */
+ * submit, wait, and call weft_parallel_for. */
 typedef weft_status (*weft_task_fn)(void *user);
 WEFT_API weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user,
                                  weft_future *const *after, size_t nafter, weft_future **future);

@@ -17,7 +17,7 @@ weft_status weft_cl_fail(const weft_device *dev, const char *call, cl_int err);
 
 typedef struct weft_cl_kernels {
     cl_kernel axpy[2]; /* f32, f64 */
-    int built; /* 1 ok, -1 failed (use the reference) */
+    int built;         /* 1 ok, -1 failed (use the reference) */
 } weft_cl_kernels;
 
 typedef struct weft_cl_device {

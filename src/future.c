@@ -112,14 +112,11 @@ static int is_done(weft_future *f)
     return done;
 }
 
-/* Waits for f, running queued tasks meanwhile; a pool thread gives up its slot
- * while it sleeps. Not from inside an operation: what it would run could wait
- * for the operation. */
+/* A pool thread (a task that waits) gives up its slot while it sleeps, so
+ * another worker runs meanwhile. It does not run other tasks on its own stack:
+ * one of them could wait for something the waiting task does next. */
 static void await_done(weft_future *f)
 {
-    weft_pool *pool = f->stream ? f->stream->pool : NULL;
-    while (!is_done(f) && weft_pool_help(pool))
-        ;
     if (is_done(f)) return;
     double t0 = weft_now();
     weft_pool_block_begin();
@@ -193,11 +190,9 @@ weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *
     RETURN_IF(!index, WEFT_ERR_NULL, "weft_future_wait_any: index is NULL");
     RETURN_IF(n == 0, WEFT_ERR_INVALID_ARG, "weft_future_wait_any: no futures to wait for");
     RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_any"));
-    weft_pool *pool = futures[0]->stream ? futures[0]->stream->pool : NULL;
     size_t found = 0;
     double t0 = weft_now();
     while (!first_done(futures, n, &found)) {
-        if (weft_pool_help(pool)) continue;
         weft_pool_block_begin();
         atomic_fetch_add(&any_waiters, 1);
         atomic_thread_fence(memory_order_seq_cst);

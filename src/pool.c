@@ -9,7 +9,7 @@
 
 /* Workers beyond the width, started only to stand in for threads blocked in
  * waits; the cap bounds what a pathological chain of waits can start. */
-enum { SPARE_WORKERS = 64, MAX_HELP_DEPTH = 16 };
+enum { SPARE_WORKERS = 64 };
 
 typedef struct pool_job {
     weft_pool_fn fn;
@@ -48,7 +48,6 @@ struct weft_pool {
 static _Thread_local int in_task;
 static _Thread_local int in_operation;
 static _Thread_local weft_pool *slot_pool; /* whose slot this thread holds */
-static _Thread_local int help_depth;
 
 int weft_pool_in_operation(void)
 {
@@ -335,33 +334,6 @@ void weft_pool_post(weft_pool *pool, weft_pool_item *item)
     pool->tail = item;
     if (pool->resuming == 0 && item_ready(pool)) wake_workers(pool, 1);
     pthread_mutex_unlock(&pool->lock);
-}
-
-int weft_pool_help(weft_pool *pool)
-{
-    if (!pool || in_operation || help_depth >= MAX_HELP_DEPTH) return 0;
-    if (slot_pool && slot_pool != pool) return 0;
-    pthread_mutex_lock(&pool->lock);
-    weft_pool_item *item = NULL;
-    int took = 0;
-    if (slot_pool == pool) { /* runs in the slot it already holds */
-        if (pool->head) item = pop_item(pool);
-    } else if (pool->resuming == 0 && item_ready(pool)) {
-        item = pop_item(pool);
-        take_slot(pool);
-        took = 1;
-    }
-    pthread_mutex_unlock(&pool->lock);
-    if (!item) return 0;
-    help_depth++;
-    run_item(item);
-    help_depth--;
-    if (took) {
-        pthread_mutex_lock(&pool->lock);
-        give_slot(pool);
-        pthread_mutex_unlock(&pool->lock);
-    }
-    return 1;
 }
 
 static _Thread_local weft_pool *blocked_pool;

@@ -43,9 +43,6 @@ void weft_pool_parallel_for_user(weft_pool *pool, size_t begin, size_t end, size
 
 /* Queues an item; a worker runs it (FIFO) when the width allows. */
 void weft_pool_post(weft_pool *pool, weft_pool_item *item);
-/* Runs one queued item on the calling thread if the width allows; 1 if it
- * ran one. For threads that would otherwise wait. */
-int weft_pool_help(weft_pool *pool);
 /* Around a blocking wait: the calling thread's slot (if it holds one) is free
  * for other workers meanwhile. */
 void weft_pool_block_begin(void);

@@ -386,16 +386,10 @@ void weft_stream_task_end(weft_stream *s, weft_status orphaned_failure)
 }
 
 /* With the lock held: until nothing is queued, running or in flight (or, with
- * tasks_only, until no task is left), running queued tasks meanwhile. */
+ * tasks_only, until no task is left). */
 static void wait_idle(weft_stream *s, int tasks_only)
 {
     while (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head))) {
-        if (s->tasks > 0 && s->pool) {
-            pthread_mutex_unlock(&s->lock);
-            int ran = weft_pool_help(s->pool);
-            pthread_mutex_lock(&s->lock);
-            if (ran) continue;
-        }
         /* A pool thread (a task of another context) frees its slot meanwhile. */
         pthread_mutex_unlock(&s->lock);
         weft_pool_block_begin();

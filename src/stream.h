@@ -54,7 +54,7 @@ typedef struct weft_stream {
     int started, stop, executor_done;
     pid_t pid; /* of the process that started the executor: a fork child has none */
     pthread_t thread;
-    weft_pool *pool;        /* where tasks run, and waiters help */
+    weft_pool *pool;        /* where tasks run */
     int throttles;          /* operations run on the pool's cores (a CPU device): throttle it */
     int throttling;         /* operations are queued, running or in flight, and it is throttled */
     int tasks;              /* submitted C tasks not yet complete (weft_submit) */
@@ -84,7 +84,7 @@ weft_status weft_stream_wait_array(weft_stream *stream, weft_array *array, const
 weft_status weft_stream_wait_held(weft_stream *stream, int *counter, const char *what);
 /* 1 on a thread that is running an operation (or a pool chunk of one). */
 int weft_stream_in_operation(void);
-/* Also waits for tasks, helping to run them. */
+/* Also waits for tasks. */
 weft_status weft_stream_finish(weft_stream *stream);
 
 /* C tasks (tasks.c) count themselves in and out; finish and destroy wait for

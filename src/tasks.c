@@ -165,6 +165,7 @@ static void range_chunk(void *arg, size_t begin, size_t end)
  * calling thread, and costs a few clock reads more than calling fn. */
 static void parallel_for_now(weft_ctx *ctx, size_t n, size_t grain, weft_range_fn fn, void *user)
 {
+    if (n == 0) return;
     weft_pool *pool = ctx->pool;
     int width = weft_pool_in_task() ? 1 : weft_pool_user_width(pool);
     if (width < 2 || n <= (grain ? grain : 1)) {
@@ -224,7 +225,7 @@ weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, weft_range_
     RETURN_ON_ERROR(check_ctx(ctx, "weft_parallel_for"));
     RETURN_IF(!fn, WEFT_ERR_NULL, "weft_parallel_for: fn is NULL");
     if (!future) {
-        if (n > 0) parallel_for_now(ctx, n, grain, fn, user);
+        parallel_for_now(ctx, n, grain, fn, user);
         return WEFT_OK;
     }
     async_range *a = malloc(sizeof *a);
