@@ -48,6 +48,14 @@ struct weft_pool {
 static _Thread_local int in_task;
 static _Thread_local int in_operation;
 static _Thread_local weft_pool *slot_pool; /* whose slot this thread holds */
+static _Thread_local int finishing;        /* posts it may keep for itself */
+
+int weft_pool_finishing(int on)
+{
+    int before = finishing;
+    finishing = on;
+    return before;
+}
 
 int weft_pool_in_operation(void)
 {
@@ -332,7 +340,10 @@ void weft_pool_post(weft_pool *pool, weft_pool_item *item)
     else
         pool->head = item;
     pool->tail = item;
-    if (pool->resuming == 0 && item_ready(pool)) wake_workers(pool, 1);
+    if (finishing && slot_pool == pool) /* this thread takes it next */
+        finishing = 0;
+    else if (pool->resuming == 0 && item_ready(pool))
+        wake_workers(pool, 1);
     pthread_mutex_unlock(&pool->lock);
 }
 

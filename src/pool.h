@@ -43,6 +43,10 @@ void weft_pool_parallel_for_user(weft_pool *pool, size_t begin, size_t end, size
 
 /* Queues an item; a worker runs it (FIFO) when the width allows. */
 void weft_pool_post(weft_pool *pool, weft_pool_item *item);
+/* Between on (1) and off (0), the calling thread is finishing an item: the
+ * first item it posts is left for itself (it takes the next one anyway), so
+ * a chain of tasks wakes no other thread. Returns the previous setting. */
+int weft_pool_finishing(int on);
 /* Around a blocking wait: the calling thread's slot (if it holds one) is free
  * for other workers meanwhile. */
 void weft_pool_block_begin(void);

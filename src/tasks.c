@@ -56,7 +56,9 @@ static void task_run(weft_pool_item *item)
         detail = strdup(last[0] ? last : weft_status_str(status));
     }
     weft_future *f = t->future;
+    int outer = weft_pool_finishing(1);
     int orphaned = weft_future_complete(f, status, detail);
+    weft_pool_finishing(outer);
     free(detail);
     weft_future_drop(f);
     free(t);
