@@ -10,6 +10,16 @@
 /* Workers beyond the width, started only to stand in for threads blocked in
  * waits; the cap bounds what a pathological chain of waits can start. */
 enum { SPARE_WORKERS = 64 };
+#define SPIN_SECONDS 10e-6
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
 
 typedef struct pool_job {
     weft_pool_fn fn;
@@ -42,6 +52,7 @@ struct weft_pool {
     pool_job *open; /* parallel_for jobs workers may join */
     weft_pool_item *head, *tail;
     _Atomic double fork_seconds; /* 0 until measured */
+    atomic_uint posts;           /* items and jobs posted so far: what idle workers watch */
     weft_pool *next_registered;
 };
 
@@ -231,6 +242,23 @@ static void give_slot(weft_pool *pool)
         wake_workers(pool, 1);
 }
 
+/* Called with the lock held, and returns with it. Work that follows work
+ * closely (a submit loop, a chain of tasks) finds the worker awake: a few
+ * microseconds of watching cost less than a sleep and a wake-up. */
+static void spin_for_work(weft_pool *pool)
+{
+    unsigned seen = atomic_load_explicit(&pool->posts, memory_order_relaxed);
+    pthread_mutex_unlock(&pool->lock);
+    double until = weft_now() + SPIN_SECONDS;
+    int posted = 0;
+    while (!posted && weft_now() < until) {
+        for (int i = 0; i < 64; i++)
+            cpu_relax();
+        posted = atomic_load_explicit(&pool->posts, memory_order_relaxed) != seen;
+    }
+    pthread_mutex_lock(&pool->lock);
+}
+
 static void *worker_main(void *arg)
 {
     weft_pool *pool = arg;
@@ -239,11 +267,17 @@ static void *worker_main(void *arg)
     for (;;) {
         pool_job *job = NULL;
         weft_pool_item *item = NULL;
+        int spun = 0; /* once per idle spell; then everything is checked again */
         while (!pool->stop) {
             if (pool->resuming == 0) {
                 job = joinable(pool);
                 if (!job && item_ready(pool)) item = pop_item(pool);
                 if (job || item) break;
+            }
+            if (!spun) {
+                spun = 1;
+                spin_for_work(pool);
+                continue;
             }
             pool->idle++;
             pthread_cond_wait(&pool->work_cond, &pool->lock);
@@ -286,6 +320,7 @@ static void run_job(weft_pool *pool, pool_job *job, size_t begin)
     if (took) take_slot(pool);
     job->next_open = pool->open;
     pool->open = job;
+    atomic_fetch_add_explicit(&pool->posts, 1, memory_order_relaxed);
     wake_workers(pool, job->max_joined);
     pthread_mutex_unlock(&pool->lock);
 
@@ -340,6 +375,7 @@ void weft_pool_post(weft_pool *pool, weft_pool_item *item)
     else
         pool->head = item;
     pool->tail = item;
+    atomic_fetch_add_explicit(&pool->posts, 1, memory_order_relaxed);
     if (finishing && slot_pool == pool) /* this thread takes it next */
         finishing = 0;
     else if (pool->resuming == 0 && item_ready(pool))
