@@ -267,8 +267,8 @@ static weft_status start_threads(weft_stream *s)
         s->stop = s->executor_done = 0;
         return weft_error_set(WEFT_ERR_THREAD, "cannot start the stream completer thread");
     }
+    s->pid = getpid(); /* before started: the fork check reads them without the lock */
     s->started = 1;
-    s->pid = getpid();
     return WEFT_OK;
 }
 

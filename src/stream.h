@@ -7,6 +7,7 @@
 #include "weft.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #define WEFT_OP_MAX_ARRAYS 16
@@ -51,8 +52,11 @@ typedef struct weft_stream {
     pthread_mutex_t residency;
     int busy; /* an op is running (on the executor or inline) */
     weft_op *running;
-    int started, stop, executor_done;
-    pid_t pid; /* of the process that started the executor: a fork child has none */
+    int stop, executor_done;
+    /* Read without the lock by the fork check (a child's lock may be held by
+     * a thread that is gone): atomic. */
+    _Atomic int started;
+    _Atomic pid_t pid; /* of the process that started the executor: a fork child has none */
     pthread_t thread;
     weft_pool *pool;        /* where tasks run */
     int throttles;          /* operations run on the pool's cores (a CPU device): throttle it */
