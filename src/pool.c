@@ -11,6 +11,7 @@
  * waits; the cap bounds what a pathological chain of waits can start. */
 enum { SPARE_WORKERS = 64 };
 #define SPIN_SECONDS 10e-6
+#define FORK_GIVE_UP 1e-3
 
 static inline void cpu_relax(void)
 {
@@ -428,11 +429,22 @@ int weft_pool_user_width(weft_pool *pool)
     return width;
 }
 
-static void touch(void *arg, size_t begin, size_t end)
+typedef struct rendezvous {
+    atomic_int arrived;
+    int need;
+    double deadline;
+} rendezvous;
+
+/* Each chunk waits until every thread has one: the time until then is what a
+ * worker takes to wake up and join. */
+static void meet(void *arg, size_t begin, size_t end)
 {
-    (void)arg;
     (void)begin;
     (void)end;
+    rendezvous *r = arg;
+    atomic_fetch_add(&r->arrived, 1);
+    while (atomic_load(&r->arrived) < r->need && weft_now() < r->deadline)
+        cpu_relax();
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -441,21 +453,22 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The median of a few empty parallel_fors over the whole width: wake-up,
- * hand-out and join, what work must outweigh to be worth sharing. */
+/* The median of a few parallel_fors whose chunks wait for each other, over
+ * the whole width: wake-up, hand-out and join, what work must outweigh to be
+ * worth sharing. A worker that never comes counts as FORK_GIVE_UP. */
 double weft_pool_fork_seconds(weft_pool *pool)
 {
     if (!pool || pool->threads < 2) return 1e9;
     double known = atomic_load(&pool->fork_seconds);
     if (known > 0) return known;
-    enum { REPS = 15 };
+    enum { REPS = 7 };
     double t[REPS];
     size_t n = (size_t)pool->threads;
-    weft_pool_parallel_for(pool, n, 1, 0, touch, NULL); /* starts the workers */
-    for (int r = 0; r < REPS; r++) {
+    for (int r = -1; r < REPS; r++) { /* the first starts the workers */
         double t0 = weft_now();
-        weft_pool_parallel_for(pool, n, 1, 0, touch, NULL);
-        t[r] = weft_now() - t0;
+        rendezvous meeting = {0, (int)n, t0 + FORK_GIVE_UP};
+        weft_pool_parallel_for(pool, n, 1, 0, meet, &meeting);
+        if (r >= 0) t[r] = weft_now() - t0;
     }
     qsort(t, REPS, sizeof *t, compare_doubles);
     double median = t[REPS / 2] > 1e-7 ? t[REPS / 2] : 1e-7;
