@@ -61,7 +61,8 @@ extern "C" {
     X(ERR_STATE, 14, "handle in the wrong state (freed twice, or still in use)")                   \
     X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")                        \
     X(ERR_EXPR, 16, "malformed expression")                                                        \
-    X(ERR_DATA, 17, "malformed input data")
+    X(ERR_DATA, 17, "malformed input data")                                                        \
+    X(ERR_DEPENDENCY, 18, "a future the task depends on failed; the task did not run")
 
 typedef enum weft_status {
 #define WEFT_STATUS_ENUM_(name, value, msg) WEFT_##name = value,
@@ -264,6 +265,62 @@ WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *
 /* Drops the caller's reference. The operation still completes. NULL: WEFT_OK;
  * released twice: WEFT_ERR_STATE. */
 WEFT_API weft_status weft_future_release(weft_future *future);
+
+/* Futures of operations and of tasks mix freely in the calls below. A task
+ * that waits (any of the waits) hands its share of the pool to another worker
+ * meanwhile, so waiting inside tasks never deadlocks the pool nor makes more
+ * threads run than its width. Every entry must be a live future the caller has not released:
+ * WEFT_ERR_NULL for a NULL entry (or futures NULL with n > 0), WEFT_ERR_STATE
+ * for a released one; nothing is waited for then. */
+
+/* concurrent.futures.wait(ALL_COMPLETED): waits for all n (n == 0: WEFT_OK).
+ * Returns WEFT_OK, or the status of the first future (lowest index) that
+ * failed, with its detail in weft_last_error(). */
+WEFT_API weft_status weft_future_wait_all(weft_future *const *futures, size_t n);
+/* FIRST_COMPLETED / as_completed: waits until one of the n futures is done,
+ * sets *index to it (the lowest index among those already done) and returns
+ * its status, as weft_future_wait would. *index is (size_t)-1 when the call
+ * itself failed (n == 0: WEFT_ERR_INVALID_ARG). To go through futures as they
+ * complete, remove the one returned and call again. */
+WEFT_API weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *index);
+
+/* ------------------------------------------------------------------------ */
+/* Plain C functions on the pool: Pool.map and concurrent.futures.
+ *
+ * Both run on the context's thread pool, never through the order of
+ * operations: independent tasks run side by side, and beside operations. The
+ * pool's width (weft_ctx_num_threads) bounds the threads running pool work,
+ * nested calls included; while an OpenCL CPU device of the context may be
+ * computing (an operation is queued, running or has device work in flight),
+ * tasks and loops run one thread at a time, so they never add threads on the
+ * cores that device uses. weft_ctx_finish waits for tasks too; weft_ctx_free
+ * waits for them, and refuses (WEFT_ERR_STATE) from inside one of its own. */
+
+/* fn(user, begin, end) over disjoint ranges covering [0, n), on the calling
+ * thread and the pool, in chunks of at least `grain` elements (the last may
+ * be shorter). grain 0: weft times the first chunks on the calling thread and
+ * chooses from what they cost; work too small to gain from the pool (what a
+ * fork of the pool costs is measured once per context) never leaves the
+ * calling thread. fn must be safe to call from several threads at once on
+ * disjoint ranges. future NULL: returns when every range ran; else the loop
+ * runs as a task and *future completes after it. Called from inside a range
+ * (a nested loop) it runs on that thread. n == 0: fn is not called. */
+typedef void (*weft_range_fn)(void *user, size_t begin, size_t end);
+WEFT_API weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, weft_range_fn fn,
+                                       void *user, weft_future **future);
+
+/* concurrent.futures.submit: runs fn(user) on the pool once every future in
+ * after[0..nafter) is done; its return value is the future's status (and
+ * weft_last_error() on the task's thread, its detail). If a dependency
+ * failed, fn does not run and the future reports WEFT_ERR_DEPENDENCY naming
+ * it; dependents of that future fail the same way, independent tasks are not
+ * affected. after[] may hold futures of operations and of tasks of the same
+ * context (another context's: WEFT_ERR_INVALID_ARG) and may be released once
+ * this returns. future NULL: waits and returns the task's status. A task may
+ * submit, wait, and call weft_parallel_for. */
+typedef weft_status (*weft_task_fn)(void *user);
+WEFT_API weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user,
+                                 weft_future *const *after, size_t nafter, weft_future **future);
 
 /* ------------------------------------------------------------------------ */
 /* First primitives (the expression language generalises them). */

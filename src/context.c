@@ -95,6 +95,7 @@ static weft_status select_devices(weft_ctx *ctx, const char *spec)
         if (host->info.selected && ctx->devices[d].info.selected &&
             ctx->devices[d].info.kind == WEFT_DEVICE_CPU) {
             host->info.selected = 0;
+            ctx->stream->throttles = 1;
             snprintf(host->info.reason, sizeof host->info.reason,
                      "shares its cores with OpenCL CPU device %zu; runs small work and fallbacks",
                      d);
@@ -185,6 +186,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
                                                    threads_note, sizeof threads_note));
     if (threads_note[0]) weft_ctx_note(ctx, "%s", threads_note);
     GOTO_ERROR_IF(!ctx->pool, WEFT_ERR_NOMEM, "cannot create the thread pool");
+    ctx->stream->pool = ctx->pool;
     ctx->devices = calloc(1, sizeof *ctx->devices);
     GOTO_ERROR_IF(!ctx->devices, WEFT_ERR_NOMEM, "cannot allocate the device table");
     ctx->ndevices = 1;
@@ -261,6 +263,8 @@ weft_status weft_ctx_free(weft_ctx *ctx)
               live);
     RETURN_IF(weft_stream_in_operation(), WEFT_ERR_STATE,
               "weft_ctx_free: called from inside a running operation");
+    RETURN_IF(weft_stream_current_task() == ctx->stream, WEFT_ERR_STATE,
+              "weft_ctx_free: called from inside a task of this context");
     if (!weft_handle_remove(ctx))
         return weft_error_set(WEFT_ERR_STATE, "weft_ctx_free: %p freed twice", (void *)ctx);
     ctx_destroy(ctx);

@@ -2,6 +2,7 @@
 #include "clock.h"
 #include "error.h"
 #include "handles.h"
+#include "pool.h"
 #include "stream.h"
 
 #include <pthread.h>
@@ -18,8 +19,15 @@ struct weft_future {
     int user_released;   /* the user dropped their reference */
     weft_stream *stream; /* where an unobserved failure is reported */
     weft_status status;
-    char *detail; /* the failing operation's weft_last_error() */
+    char *detail;                    /* the failing operation's weft_last_error() */
+    weft_future_callback *callbacks; /* newest first, until done */
 };
+
+/* weft_future_wait_any sleeps on one process-wide condition that every
+ * completion signals, only while someone waits there. */
+static pthread_mutex_t any_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t any_cond = PTHREAD_COND_INITIALIZER;
+static atomic_int any_waiters;
 
 weft_future *weft_future_create(int refs, weft_stream *stream)
 {
@@ -43,31 +51,160 @@ int weft_future_complete(weft_future *f, weft_status status, const char *detail)
     f->detail = (status != WEFT_OK && detail) ? strdup(detail) : NULL;
     f->done = 1;
     int orphaned = f->user_released;
+    weft_future_callback *list = f->callbacks, *ordered = NULL;
+    f->callbacks = NULL;
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);
+    atomic_thread_fence(memory_order_seq_cst); /* done is visible before waiters are counted */
+    if (atomic_load(&any_waiters) > 0) {
+        pthread_mutex_lock(&any_lock);
+        pthread_cond_broadcast(&any_cond);
+        pthread_mutex_unlock(&any_lock);
+    }
+    while (list) { /* in registration order */
+        weft_future_callback *next = list->next;
+        list->next = ordered;
+        ordered = list;
+        list = next;
+    }
+    while (ordered) {
+        weft_future_callback *next = ordered->next;
+        ordered->fn(ordered, status);
+        ordered = next;
+    }
     return orphaned;
+}
+
+int weft_future_then(weft_future *f, weft_future_callback *cb, weft_status *status)
+{
+    pthread_mutex_lock(&f->lock);
+    int registered = !f->done;
+    if (registered) {
+        cb->next = f->callbacks;
+        f->callbacks = cb;
+    } else {
+        *status = f->status;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return registered;
+}
+
+weft_status weft_future_check(weft_future *f, const weft_stream *stream, const char *what)
+{
+    RETURN_IF(!f, WEFT_ERR_NULL, "%s: a future is NULL", what);
+    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE,
+              "%s: %p is not a live future (released already?)", what, (void *)f);
+    pthread_mutex_lock(&f->lock);
+    int released = f->user_released;
+    const weft_stream *owner = f->stream;
+    pthread_mutex_unlock(&f->lock);
+    RETURN_IF(released, WEFT_ERR_STATE, "%s: the future was released", what);
+    RETURN_IF(stream && owner != stream, WEFT_ERR_INVALID_ARG,
+              "%s: the future belongs to another context", what);
+    return WEFT_OK;
+}
+
+static int is_done(weft_future *f)
+{
+    pthread_mutex_lock(&f->lock);
+    int done = f->done;
+    pthread_mutex_unlock(&f->lock);
+    return done;
+}
+
+/* A pool thread (a task that waits) gives up its slot while it sleeps, so
+ * another worker runs meanwhile. It does not run other tasks on its own stack:
+ * one of them could wait for something the waiting task does next. */
+static void await_done(weft_future *f)
+{
+    if (is_done(f)) return;
+    double t0 = weft_now();
+    weft_pool_block_begin();
+    pthread_mutex_lock(&f->lock);
+    while (!f->done)
+        pthread_cond_wait(&f->cond, &f->lock);
+    pthread_mutex_unlock(&f->lock);
+    weft_pool_block_end();
+    weft_stream_waited(f->stream, t0);
+}
+
+/* With the future done: its status, which the user has now seen. */
+static weft_status observe(weft_future *f)
+{
+    pthread_mutex_lock(&f->lock);
+    weft_status status = f->status;
+    f->observed = 1;
+    pthread_mutex_unlock(&f->lock);
+    if (status != WEFT_OK) weft_error_copy(f->detail ? f->detail : weft_status_str(status));
+    return status;
 }
 
 weft_status weft_future_wait(weft_future *f)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
     RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE, "weft_future_wait: not a live future");
-    pthread_mutex_lock(&f->lock);
-    if (f->user_released) {
-        pthread_mutex_unlock(&f->lock);
-        return weft_error_set(WEFT_ERR_STATE, "weft_future_wait: the future was released");
+    RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
+    await_done(f);
+    return observe(f);
+}
+
+static weft_status check_all(weft_future *const *futures, size_t n, const char *what)
+{
+    RETURN_IF(n > 0 && !futures, WEFT_ERR_NULL, "%s: futures is NULL with n = %zu", what, n);
+    for (size_t i = 0; i < n; i++)
+        RETURN_ON_ERROR(weft_future_check(futures[i], NULL, what));
+    return WEFT_OK;
+}
+
+weft_status weft_future_wait_all(weft_future *const *futures, size_t n)
+{
+    RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_all"));
+    weft_status first = WEFT_OK;
+    char *detail = NULL;
+    for (size_t i = 0; i < n; i++) {
+        await_done(futures[i]);
+        weft_status st = observe(futures[i]);
+        if (st != WEFT_OK && first == WEFT_OK) {
+            first = st;
+            detail = strdup(weft_last_error());
+        }
     }
-    if (!f->done) {
-        double t0 = weft_now();
-        while (!f->done)
-            pthread_cond_wait(&f->cond, &f->lock);
-        weft_stream_waited(f->stream, t0);
+    if (first != WEFT_OK) weft_error_copy(detail ? detail : weft_status_str(first));
+    free(detail);
+    return first;
+}
+
+static int first_done(weft_future *const *futures, size_t n, size_t *index)
+{
+    for (size_t i = 0; i < n; i++)
+        if (is_done(futures[i])) {
+            *index = i;
+            return 1;
+        }
+    return 0;
+}
+
+weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *index)
+{
+    if (index) *index = (size_t)-1;
+    RETURN_IF(!index, WEFT_ERR_NULL, "weft_future_wait_any: index is NULL");
+    RETURN_IF(n == 0, WEFT_ERR_INVALID_ARG, "weft_future_wait_any: no futures to wait for");
+    RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_any"));
+    size_t found = 0;
+    double t0 = weft_now();
+    while (!first_done(futures, n, &found)) {
+        weft_pool_block_begin();
+        atomic_fetch_add(&any_waiters, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        pthread_mutex_lock(&any_lock);
+        if (!first_done(futures, n, &found)) pthread_cond_wait(&any_cond, &any_lock);
+        pthread_mutex_unlock(&any_lock);
+        atomic_fetch_sub(&any_waiters, 1);
+        weft_pool_block_end();
     }
-    weft_status status = f->status;
-    f->observed = 1;
-    pthread_mutex_unlock(&f->lock);
-    if (status != WEFT_OK) weft_error_copy(f->detail ? f->detail : weft_status_str(status));
-    return status;
+    weft_stream_waited(futures[found]->stream, t0);
+    *index = found;
+    return observe(futures[found]);
 }
 
 weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_status *result)

@@ -29,6 +29,31 @@ int weft_stream_in_operation(void)
     return weft_pool_in_operation();
 }
 
+static _Thread_local weft_stream *current_task;
+
+weft_stream *weft_stream_current_task(void)
+{
+    return current_task;
+}
+
+weft_stream *weft_stream_set_current_task(weft_stream *s)
+{
+    weft_stream *before = current_task;
+    current_task = s;
+    return before;
+}
+
+/* Called with the lock held after the queue, the runner or the in-flight list
+ * changed: while operations are about, an OpenCL CPU device may compute on
+ * the pool's cores, so tasks and user loops run one thread at a time. */
+static void note_activity(weft_stream *s)
+{
+    int active = s->head || s->busy || s->inflight_head;
+    if (!s->throttles || !s->pool || active == s->throttling) return;
+    s->throttling = active;
+    weft_pool_throttle(s->pool, active);
+}
+
 static void init_sync(weft_stream *s)
 {
     pthread_mutex_init(&s->lock, NULL);
@@ -107,6 +132,7 @@ static void adopt_after_fork(weft_stream *s)
     if (s->running) s->running->next = NULL;
     s->head = s->tail = s->running = s->inflight_head = s->inflight_tail = NULL;
     s->busy = s->started = s->stop = s->executor_done = 0;
+    note_activity(s);
     for (int l = 0; l < 3; l++)
         for (weft_op *op = lists[l], *next; op; op = next) {
             next = op->next;
@@ -160,6 +186,7 @@ static void *completer_main(void *arg)
         pthread_mutex_lock(&s->lock);
         s->inflight_head = op->next;
         if (!s->inflight_head) s->inflight_tail = NULL;
+        note_activity(s);
         weft_future *f = op->future;
         retire(s, op, status, detail);
         pthread_mutex_unlock(&s->lock);
@@ -188,6 +215,7 @@ static void *executor_main(void *arg)
         if (!s->head) s->tail = NULL;
         s->busy = 1;
         s->running = op;
+        note_activity(s);
         pthread_mutex_unlock(&s->lock);
 
         weft_error_clear();
@@ -210,6 +238,7 @@ static void *executor_main(void *arg)
             pthread_cond_signal(&s->inflight_cond);
             continue;
         }
+        note_activity(s);
         weft_future *f = op->future;
         retire(s, op, op->status, detail);
         pthread_mutex_unlock(&s->lock);
@@ -238,8 +267,8 @@ static weft_status start_threads(weft_stream *s)
         s->stop = s->executor_done = 0;
         return weft_error_set(WEFT_ERR_THREAD, "cannot start the stream completer thread");
     }
+    s->pid = getpid(); /* before started: the fork check reads them without the lock */
     s->started = 1;
-    s->pid = getpid();
     return WEFT_OK;
 }
 
@@ -253,12 +282,14 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
         s->busy = 1;
         s->running = op;
         mark_pending(op, +1);
+        note_activity(s);
         pthread_mutex_unlock(&s->lock);
         weft_status status = run_op(s, op);
         pthread_mutex_lock(&s->lock);
         s->busy = 0;
         s->running = NULL;
         mark_pending(op, -1);
+        note_activity(s);
         pthread_cond_broadcast(&s->idle_cond);
         pthread_cond_broadcast(&s->work_cond);
         pthread_mutex_unlock(&s->lock);
@@ -284,6 +315,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     else
         s->head = op;
     s->tail = op;
+    note_activity(s);
     pthread_cond_broadcast(&s->work_cond);
     pthread_mutex_unlock(&s->lock);
 
@@ -336,16 +368,52 @@ weft_status weft_stream_wait_array(weft_stream *s, weft_array *array, const char
     return weft_stream_wait_held(s, &array->pending, what);
 }
 
+void weft_stream_task_begin(weft_stream *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->tasks++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The task's last touch of the stream: a waiter in finish or destroy may free
+ * it as soon as the lock is released. */
+void weft_stream_task_end(weft_stream *s, weft_status orphaned_failure)
+{
+    pthread_mutex_lock(&s->lock);
+    if (orphaned_failure != WEFT_OK && s->unreported == WEFT_OK) s->unreported = orphaned_failure;
+    if (--s->tasks == 0) pthread_cond_broadcast(&s->idle_cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* With the lock held: until nothing is queued, running or in flight (or, with
+ * tasks_only, until no task is left). */
+static void wait_idle(weft_stream *s, int tasks_only)
+{
+    while (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head))) {
+        /* A pool thread (a task of another context) frees its slot meanwhile. */
+        pthread_mutex_unlock(&s->lock);
+        weft_pool_block_begin();
+        pthread_mutex_lock(&s->lock);
+        if (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head)))
+            pthread_cond_wait(&s->idle_cond, &s->lock);
+        pthread_mutex_unlock(&s->lock);
+        weft_pool_block_end();
+        pthread_mutex_lock(&s->lock);
+    }
+}
+
 weft_status weft_stream_finish(weft_stream *s)
 {
     adopt_after_fork(s);
     if (weft_stream_in_operation())
         return weft_error_set(WEFT_ERR_STATE, "weft_ctx_finish: called from inside a running "
                                               "operation (a host_fn): it would wait for itself");
+    if (current_task == s)
+        return weft_error_set(WEFT_ERR_STATE, "weft_ctx_finish: called from inside a task of "
+                                              "the same context: it would wait for itself");
     pthread_mutex_lock(&s->lock);
     double t0 = weft_now();
-    while (s->head || s->busy || s->inflight_head)
-        pthread_cond_wait(&s->idle_cond, &s->lock);
+    wait_idle(s, 0);
     weft_stream_waited(s, t0);
     weft_status status = s->unreported;
     s->unreported = WEFT_OK;
@@ -359,6 +427,7 @@ void weft_stream_destroy(weft_stream *s)
 {
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
+    wait_idle(s, 1); /* tasks may still wait for queued operations: the executor runs */
     s->stop = 1;
     pthread_cond_broadcast(&s->work_cond);
     pthread_cond_broadcast(&s->inflight_cond);

@@ -7,11 +7,13 @@
 #include "weft.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #define WEFT_OP_MAX_ARRAYS 16
 
 typedef struct weft_device weft_device;
+typedef struct weft_pool weft_pool;
 
 /* Device work an operation left running: it completes when every event has. */
 typedef struct weft_op_wait {
@@ -50,10 +52,17 @@ typedef struct weft_stream {
     pthread_mutex_t residency;
     int busy; /* an op is running (on the executor or inline) */
     weft_op *running;
-    int started, stop, executor_done;
-    pid_t pid; /* of the process that started the executor: a fork child has none */
+    int stop, executor_done;
+    /* Read without the lock by the fork check (a child's lock may be held by
+     * a thread that is gone): atomic. */
+    _Atomic int started;
+    _Atomic pid_t pid; /* of the process that started the executor: a fork child has none */
     pthread_t thread;
-    weft_status unreported;             /* first failure whose future was released unread */
+    weft_pool *pool;        /* where tasks run */
+    int throttles;          /* operations run on the pool's cores (a CPU device): throttle it */
+    int throttling;         /* operations are queued, running or in flight, and it is throttled */
+    int tasks;              /* submitted C tasks not yet complete (weft_submit) */
+    weft_status unreported; /* first failure whose future was released unread */
     _Atomic unsigned long long wait_ns; /* callers blocked in waits (the ledger) */
 } weft_stream;
 
@@ -79,13 +88,37 @@ weft_status weft_stream_wait_array(weft_stream *stream, weft_array *array, const
 weft_status weft_stream_wait_held(weft_stream *stream, int *counter, const char *what);
 /* 1 on a thread that is running an operation (or a pool chunk of one). */
 int weft_stream_in_operation(void);
+/* Also waits for tasks. */
 weft_status weft_stream_finish(weft_stream *stream);
+
+/* C tasks (tasks.c) count themselves in and out; finish and destroy wait for
+ * them. task_end records a failure nobody will see (orphaned future). */
+void weft_stream_task_begin(weft_stream *stream);
+void weft_stream_task_end(weft_stream *stream, weft_status orphaned_failure);
+/* The stream whose task the calling thread runs (NULL: none); set returns
+ * the previous one. */
+weft_stream *weft_stream_current_task(void);
+weft_stream *weft_stream_set_current_task(weft_stream *stream);
 
 /* Adds the time since t0 (weft_now) to the stream's wait total. */
 void weft_stream_waited(weft_stream *stream, double t0);
 
 /* Futures (future.c) */
 weft_future *weft_future_create(int refs, weft_stream *stream);
+/* A continuation: called once when the future completes, on the completing
+ * thread, after waiters are woken. It must not block. */
+typedef struct weft_future_callback weft_future_callback;
+struct weft_future_callback {
+    void (*fn)(weft_future_callback *callback, weft_status status);
+    weft_future_callback *next;
+};
+/* Registers callback and returns 1, or returns 0 with *status when the future
+ * is done already (the caller acts at once). */
+int weft_future_then(weft_future *future, weft_future_callback *callback, weft_status *status);
+/* WEFT_OK for a live future of stream that the user has not released;
+ * otherwise the status and detail (naming `what`) for a bad one. stream
+ * NULL: any context. */
+weft_status weft_future_check(weft_future *future, const weft_stream *stream, const char *what);
 /* Returns 1 when the user already released the future: nobody will see the
  * status unless the stream keeps it for weft_ctx_finish. */
 int weft_future_complete(weft_future *future, weft_status status, const char *detail);

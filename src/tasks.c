@@ -1,0 +1,241 @@
+/* C tasks (weft_submit): a function that runs on the pool once the futures it
+ * depends on are done. Each dependency holds a continuation on its future;
+ * the last one to complete posts the task, so no thread blocks on a
+ * dependency. Tasks do not go through the stream: independent ones run side
+ * by side, as wide as the pool is allowed to be. */
+#include "clock.h"
+#include "ctx.h"
+#include "error.h"
+#include "handles.h"
+#include "pool.h"
+#include "stream.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct weft_task weft_task;
+
+typedef struct task_dependency {
+    weft_future_callback callback;
+    weft_task *task;
+    size_t index;
+} task_dependency;
+
+struct weft_task {
+    weft_pool_item item; /* first: the pool hands it back */
+    weft_ctx *ctx;
+    weft_task_fn fn;
+    void *user;
+    weft_future *future;
+    atomic_size_t pending;      /* dependencies not done, plus one while submitting */
+    atomic_int failed;          /* the first failed dependency's status (0: none) */
+    atomic_size_t failed_index; /* and its index in after[] */
+    task_dependency deps[];
+};
+
+/* Dependency failures are posted too, not completed here: completing would
+ * run the dependents' continuations on this stack, one level per task of a
+ * failing chain. */
+static void task_run(weft_pool_item *item)
+{
+    weft_task *t = (weft_task *)item;
+    weft_stream *stream = t->ctx->stream;
+    weft_status status = (weft_status)atomic_load(&t->failed);
+    char *detail = NULL;
+    if (status != WEFT_OK) {
+        status = weft_error_set(WEFT_ERR_DEPENDENCY,
+                                "the task did not run: its dependency after[%zu] failed (%s)",
+                                atomic_load(&t->failed_index), weft_status_str(status));
+    } else {
+        weft_stream *outer = weft_stream_set_current_task(stream);
+        weft_error_clear();
+        status = t->fn(t->user);
+        weft_stream_set_current_task(outer);
+    }
+    if (status != WEFT_OK) {
+        const char *last = weft_last_error();
+        detail = strdup(last[0] ? last : weft_status_str(status));
+    }
+    weft_future *f = t->future;
+    int outer = weft_pool_finishing(1);
+    int orphaned = weft_future_complete(f, status, detail);
+    weft_pool_finishing(outer);
+    free(detail);
+    weft_future_drop(f);
+    free(t);
+    weft_stream_task_end(stream, orphaned ? status : WEFT_OK);
+}
+
+static void task_release(weft_task *t)
+{
+    if (atomic_fetch_sub(&t->pending, 1) == 1) weft_pool_post(t->ctx->pool, &t->item);
+}
+
+static void dependency_done(weft_future_callback *callback, weft_status status)
+{
+    task_dependency *dep = (task_dependency *)callback;
+    weft_task *t = dep->task;
+    int none = WEFT_OK;
+    if (status != WEFT_OK && atomic_compare_exchange_strong(&t->failed, &none, (int)status))
+        atomic_store(&t->failed_index, dep->index);
+    task_release(t);
+}
+
+static weft_status check_ctx(weft_ctx *ctx, const char *what)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", what);
+    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "%s: not a live context", what);
+    return WEFT_OK;
+}
+
+/* Queues fn(user) behind after[]; *future gets the task's future (never NULL
+ * on success). */
+static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_future *const *after,
+                          size_t nafter, weft_future **future)
+{
+    weft_task *t = calloc(1, sizeof *t + nafter * sizeof t->deps[0]);
+    RETURN_IF(!t, WEFT_ERR_NOMEM, "weft_submit: cannot allocate a task");
+    weft_future *f = weft_future_create(2, ctx->stream); /* the task's and the caller's */
+    if (!f) {
+        free(t);
+        return weft_error_set(WEFT_ERR_NOMEM, "weft_submit: cannot allocate a future");
+    }
+    *t = (weft_task){.item = {.run = task_run}, .ctx = ctx, .fn = fn, .user = user, .future = f};
+    atomic_init(&t->pending, nafter + 1);
+    weft_stream_task_begin(ctx->stream);
+    for (size_t i = 0; i < nafter; i++) {
+        t->deps[i] = (task_dependency){.callback = {.fn = dependency_done}, .task = t, .index = i};
+        weft_status status = WEFT_OK;
+        if (!weft_future_then(after[i], &t->deps[i].callback, &status))
+            dependency_done(&t->deps[i].callback, status);
+    }
+    *future = f;
+    task_release(t); /* after *future: the task may complete and free itself now */
+    return WEFT_OK;
+}
+
+/* A caller that waits runs queued tasks meanwhile (weft_future_wait). */
+static weft_status wait_and_release(weft_future *f)
+{
+    weft_status status = weft_future_wait(f);
+    char *detail = status != WEFT_OK ? strdup(weft_last_error()) : NULL;
+    weft_future_release(f);
+    if (detail) weft_error_copy(detail);
+    free(detail);
+    return status;
+}
+
+weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_future *const *after,
+                        size_t nafter, weft_future **future)
+{
+    if (future) *future = NULL;
+    RETURN_ON_ERROR(check_ctx(ctx, "weft_submit"));
+    RETURN_IF(!fn, WEFT_ERR_NULL, "weft_submit: fn is NULL");
+    RETURN_IF(nafter > 0 && !after, WEFT_ERR_NULL, "weft_submit: after is NULL with nafter = %zu",
+              nafter);
+    for (size_t i = 0; i < nafter; i++)
+        RETURN_ON_ERROR(weft_future_check(after[i], ctx->stream, "weft_submit (after[])"));
+    weft_future *f = NULL;
+    RETURN_ON_ERROR(submit(ctx, fn, user, after, nafter, &f));
+    if (future) {
+        *future = f;
+        return WEFT_OK;
+    }
+    return wait_and_release(f);
+}
+
+/* ---- parallel_for ---- */
+
+typedef struct range_call {
+    weft_range_fn fn;
+    void *user;
+} range_call;
+
+static void range_chunk(void *arg, size_t begin, size_t end)
+{
+    const range_call *call = arg;
+    call->fn(call->user, begin, end);
+}
+
+/* Enough work per chunk that handing it out costs little next to it. */
+#define CHUNK_SECONDS 20e-6
+/* Timing below this is mostly the clock itself: probe further. */
+#define PROBE_SECONDS 1e-6
+
+/* Runs growing chunks on the calling thread and times them; once the rest
+ * would clearly outweigh a fork (measured once per pool), hands the rest to
+ * the pool in chunks of about CHUNK_SECONDS. A small n never leaves the
+ * calling thread, and costs a few clock reads more than calling fn. */
+static void parallel_for_now(weft_ctx *ctx, size_t n, size_t grain, weft_range_fn fn, void *user)
+{
+    if (n == 0) return;
+    weft_pool *pool = ctx->pool;
+    int width = weft_pool_in_task() ? 1 : weft_pool_user_width(pool);
+    if (width < 2 || n <= (grain ? grain : 1)) {
+        fn(user, 0, n);
+        return;
+    }
+    size_t unit = grain ? grain : 1, chunk = unit, done = 0;
+    double t0 = weft_now(), spent = 0;
+    for (;;) {
+        size_t end = n - done <= chunk ? n : done + chunk;
+        fn(user, done, end);
+        done = end;
+        if (done == n) return;
+        spent = weft_now() - t0;
+        double rest = spent / (double)done * (double)(n - done);
+        if (rest < PROBE_SECONDS) { /* not worth a measurement, let alone a fork */
+            fn(user, done, n);
+            return;
+        }
+        if (spent >= PROBE_SECONDS || grain) break;
+        chunk *= 2;
+    }
+    double per = spent / (double)done, rest = per * (double)(n - done);
+    if (rest < 2 * weft_pool_fork_seconds(pool)) {
+        fn(user, done, n);
+        return;
+    }
+    size_t step = grain;
+    if (!step) {
+        size_t balanced = (n - done) / (8 * (size_t)width) + 1; /* leaves room to balance */
+        step = (size_t)(CHUNK_SECONDS / per) + 1;
+        if (step > balanced) step = balanced;
+    }
+    range_call call = {fn, user};
+    weft_pool_parallel_for_user(pool, done, n, step, range_chunk, &call);
+}
+
+typedef struct async_range {
+    weft_ctx *ctx;
+    size_t n, grain;
+    weft_range_fn fn;
+    void *user;
+} async_range;
+
+static weft_status async_range_run(void *arg)
+{
+    async_range *a = arg;
+    parallel_for_now(a->ctx, a->n, a->grain, a->fn, a->user);
+    free(a);
+    return WEFT_OK;
+}
+
+weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, weft_range_fn fn, void *user,
+                              weft_future **future)
+{
+    if (future) *future = NULL;
+    RETURN_ON_ERROR(check_ctx(ctx, "weft_parallel_for"));
+    RETURN_IF(!fn, WEFT_ERR_NULL, "weft_parallel_for: fn is NULL");
+    if (!future) {
+        parallel_for_now(ctx, n, grain, fn, user);
+        return WEFT_OK;
+    }
+    async_range *a = malloc(sizeof *a);
+    RETURN_IF(!a, WEFT_ERR_NOMEM, "weft_parallel_for: cannot allocate the call");
+    *a = (async_range){ctx, n, grain, fn, user};
+    weft_status st = submit(ctx, async_range_run, a, NULL, 0, future);
+    if (st != WEFT_OK) free(a);
+    return st;
+}
