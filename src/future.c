@@ -1,9 +1,9 @@
-/* Futures: a status that becomes known later, shared by the stream and the user. */
+/* Futures: a status that becomes known later (future.h). */
 #include "clock.h"
 #include "error.h"
 #include "handles.h"
 #include "pool.h"
-#include "stream.h"
+#include "future.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,9 +15,9 @@ struct weft_future {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int done;
-    int observed;        /* the user saw the status (wait or status) */
-    int user_released;   /* the user dropped their reference */
-    weft_stream *stream; /* where an unobserved failure is reported */
+    int observed;             /* the user saw the status (wait or status) */
+    int user_released;        /* the user dropped their reference */
+    weft_future_owner *owner; /* where waits and an unobserved failure are reported */
     weft_status status;
     char *detail;                    /* the failing operation's weft_last_error() */
     weft_future_callback *callbacks; /* newest first, until done */
@@ -29,7 +29,7 @@ static pthread_mutex_t any_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t any_cond = PTHREAD_COND_INITIALIZER;
 static atomic_int any_waiters;
 
-weft_future *weft_future_create(int refs, weft_stream *stream)
+weft_future *weft_future_create(int refs, weft_future_owner *owner)
 {
     weft_future *f = calloc(1, sizeof *f);
     if (!f) return NULL;
@@ -37,7 +37,7 @@ weft_future *weft_future_create(int refs, weft_stream *stream)
         free(f);
         return NULL;
     }
-    f->stream = stream;
+    f->owner = owner;
     atomic_init(&f->refs, refs);
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
@@ -89,17 +89,17 @@ int weft_future_then(weft_future *f, weft_future_callback *cb, weft_status *stat
     return registered;
 }
 
-weft_status weft_future_check(weft_future *f, const weft_stream *stream, const char *what)
+weft_status weft_future_check(weft_future *f, const weft_future_owner *owner, const char *what)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "%s: a future is NULL", what);
     RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE,
               "%s: %p is not a live future (released already?)", what, (void *)f);
     pthread_mutex_lock(&f->lock);
     int released = f->user_released;
-    const weft_stream *owner = f->stream;
+    const weft_future_owner *mine = f->owner;
     pthread_mutex_unlock(&f->lock);
     RETURN_IF(released, WEFT_ERR_STATE, "%s: the future was released", what);
-    RETURN_IF(stream && owner != stream, WEFT_ERR_INVALID_ARG,
+    RETURN_IF(owner && mine != owner, WEFT_ERR_INVALID_ARG,
               "%s: the future belongs to another context", what);
     return WEFT_OK;
 }
@@ -125,7 +125,7 @@ static void await_done(weft_future *f)
         pthread_cond_wait(&f->cond, &f->lock);
     pthread_mutex_unlock(&f->lock);
     weft_pool_block_end();
-    weft_stream_waited(f->stream, t0);
+    f->owner->waited(f->owner, t0);
 }
 
 /* With the future done: its status, which the user has now seen. */
@@ -202,7 +202,7 @@ weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *
         atomic_fetch_sub(&any_waiters, 1);
         weft_pool_block_end();
     }
-    weft_stream_waited(futures[found]->stream, t0);
+    futures[found]->owner->waited(futures[found]->owner, t0);
     *index = found;
     return observe(futures[found]);
 }
@@ -224,7 +224,7 @@ weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_st
     return WEFT_OK;
 }
 
-/* The stream's own reference is dropped with weft_future_drop. */
+/* The completer's own reference is dropped with weft_future_drop. */
 weft_status weft_future_release(weft_future *f)
 {
     if (!f) return WEFT_OK;
@@ -238,7 +238,7 @@ weft_status weft_future_release(weft_future *f)
     f->user_released = 1;
     weft_status unseen = f->done && !f->observed ? f->status : WEFT_OK;
     pthread_mutex_unlock(&f->lock);
-    if (unseen != WEFT_OK) weft_stream_unreported(f->stream, unseen);
+    if (unseen != WEFT_OK) f->owner->unreported(f->owner, unseen);
     weft_future_drop(f);
     return WEFT_OK;
 }

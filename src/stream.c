@@ -17,6 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
+static void owner_waited(weft_future_owner *owner, double since)
+{
+    weft_stream_waited((weft_stream *)owner, since);
+}
+
+static void owner_unreported(weft_future_owner *owner, weft_status status)
+{
+    weft_stream_unreported((weft_stream *)owner, status);
+}
+
 void weft_stream_waited(weft_stream *s, double t0)
 {
     atomic_fetch_add(&s->wait_ns, (unsigned long long)((weft_now() - t0) * 1e9));
@@ -66,6 +76,7 @@ static void init_sync(weft_stream *s)
 weft_status weft_stream_init(weft_stream *s)
 {
     memset(s, 0, sizeof *s);
+    s->owner = (weft_future_owner){owner_waited, owner_unreported};
     init_sync(s);
     return WEFT_OK;
 }
@@ -296,7 +307,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
         op_destroy(op);
         return status;
     }
-    weft_future *f = weft_future_create(2, s); /* one for the stream, one for the waiter */
+    weft_future *f = weft_future_create(2, &s->owner); /* the stream's and the waiter's */
     weft_status st = f ? start_threads(s) : WEFT_ERR_NOMEM;
     if (st != WEFT_OK) {
         pthread_mutex_unlock(&s->lock);

@@ -4,6 +4,7 @@
 #ifndef WEFT_STREAM_H
 #define WEFT_STREAM_H
 
+#include "future.h"
 #include "weft.h"
 
 #include <pthread.h>
@@ -40,6 +41,7 @@ struct weft_op {
 };
 
 typedef struct weft_stream {
+    weft_future_owner owner; /* first: the futures of its operations and tasks report here */
     pthread_mutex_t lock;
     pthread_cond_t work_cond; /* an op was queued, the runner went idle, or stop */
     pthread_cond_t idle_cond; /* an op finished */
@@ -103,27 +105,6 @@ weft_stream *weft_stream_set_current_task(weft_stream *stream);
 /* Adds the time since t0 (weft_now) to the stream's wait total. */
 void weft_stream_waited(weft_stream *stream, double t0);
 
-/* Futures (future.c) */
-weft_future *weft_future_create(int refs, weft_stream *stream);
-/* A continuation: called once when the future completes, on the completing
- * thread, after waiters are woken. It must not block. */
-typedef struct weft_future_callback weft_future_callback;
-struct weft_future_callback {
-    void (*fn)(weft_future_callback *callback, weft_status status);
-    weft_future_callback *next;
-};
-/* Registers callback and returns 1, or returns 0 with *status when the future
- * is done already (the caller acts at once). */
-int weft_future_then(weft_future *future, weft_future_callback *callback, weft_status *status);
-/* WEFT_OK for a live future of stream that the user has not released;
- * otherwise the status and detail (naming `what`) for a bad one. stream
- * NULL: any context. */
-weft_status weft_future_check(weft_future *future, const weft_stream *stream, const char *what);
-/* Returns 1 when the user already released the future: nobody will see the
- * status unless the stream keeps it for weft_ctx_finish. */
-int weft_future_complete(weft_future *future, weft_status status, const char *detail);
-/* Drops a reference without the user-side bookkeeping of weft_future_release. */
-void weft_future_drop(weft_future *future);
 /* Keeps the first failure nobody observed, for weft_stream_finish. */
 void weft_stream_unreported(weft_stream *stream, weft_status status);
 

@@ -96,7 +96,7 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
 {
     weft_task *t = calloc(1, sizeof *t + nafter * sizeof t->deps[0]);
     RETURN_IF(!t, WEFT_ERR_NOMEM, "weft_submit: cannot allocate a task");
-    weft_future *f = weft_future_create(2, ctx->stream); /* the task's and the caller's */
+    weft_future *f = weft_future_create(2, &ctx->stream->owner); /* the task's and the caller's */
     if (!f) {
         free(t);
         return weft_error_set(WEFT_ERR_NOMEM, "weft_submit: cannot allocate a future");
@@ -135,7 +135,7 @@ weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_future 
     RETURN_IF(nafter > 0 && !after, WEFT_ERR_NULL, "weft_submit: after is NULL with nafter = %zu",
               nafter);
     for (size_t i = 0; i < nafter; i++)
-        RETURN_ON_ERROR(weft_future_check(after[i], ctx->stream, "weft_submit (after[])"));
+        RETURN_ON_ERROR(weft_future_check(after[i], &ctx->stream->owner, "weft_submit (after[])"));
     weft_future *f = NULL;
     RETURN_ON_ERROR(submit(ctx, fn, user, after, nafter, &f));
     if (future) {

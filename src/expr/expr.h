@@ -146,6 +146,13 @@ enum weft_expr_mode { WEFT_EXPR_MAP, WEFT_EXPR_REDUCE, WEFT_EXPR_STATEMENTS };
 weft_status weft_expr_compile(const char *text, const weft_expr_binding *bindings, size_t nbindings,
                               enum weft_expr_mode mode, weft_expr **out);
 void weft_expr_free(weft_expr *e);
+/* The two halves of weft_expr_compile (compile.c): the tree alone (no
+ * bytecode), and freeing what the parser made. */
+weft_status weft_expr_parse(const char *text, const weft_expr_binding *bindings, size_t nbindings,
+                            enum weft_expr_mode mode, weft_expr **out);
+void weft_expr_free_tree(weft_expr *e);
+/* The error of weft_expr_fail_at, for a position in text. */
+weft_status weft_expr_error_at(const char *text, size_t pos, const char *message);
 /* Names are identifiers (under 64 characters), bound once; dtypes valid.
  * WEFT_ERR_INVALID_ARG (or WEFT_ERR_DTYPE) naming the binding otherwise. */
 weft_status weft_expr_check_bindings(const weft_expr_binding *bindings, size_t nbindings);

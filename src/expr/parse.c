@@ -42,16 +42,6 @@ const char *weft_fn_name(enum weft_fn fn)
 
 /* ---- types ---- */
 
-int weft_dtype_is_float(weft_dtype t)
-{
-    return t == WEFT_F32 || t == WEFT_F64;
-}
-
-int weft_dtype_is_signed(weft_dtype t)
-{
-    return t == WEFT_I32 || t == WEFT_I64 || weft_dtype_is_float(t);
-}
-
 static weft_dtype promote(weft_dtype t)
 {
     return t == WEFT_U8 ? WEFT_I32 : t;
@@ -125,32 +115,6 @@ typedef struct parser {
     int failed;
 } parser;
 
-/* "message at column N" plus the offending line and a caret under it. */
-static weft_status error_at(const char *text, size_t pos, const char *message)
-{
-    size_t line_start = pos, line_end = pos;
-    while (line_start > 0 && text[line_start - 1] != '\n')
-        line_start--;
-    while (text[line_end] && text[line_end] != '\n')
-        line_end++;
-    int column = (int)(pos - line_start) + 1;
-    int shown = (int)(line_end - line_start) > 200 ? 200 : (int)(line_end - line_start);
-    int caret = column - 1 < shown ? column - 1 : shown;
-    return weft_error_set(WEFT_ERR_EXPR, "%s at column %d\n  %.*s\n  %*s^", message, column, shown,
-                          text + line_start, caret, "");
-}
-
-weft_status weft_expr_fail_at(const weft_expr *e, int column, const char *fmt, ...)
-{
-    char message[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
-    size_t pos = column > 0 ? (size_t)column - 1 : 0;
-    return error_at(e->text, pos, message);
-}
-
 static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -162,7 +126,7 @@ static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     p->failed = 1;
-    return error_at(p->text, pos, message);
+    return weft_expr_error_at(p->text, pos, message);
 }
 
 static void skip_space(parser *p)
@@ -867,7 +831,7 @@ weft_status weft_expr_check_bindings(const weft_expr_binding *b, size_t n)
     return WEFT_OK;
 }
 
-void weft_expr_free(weft_expr *e)
+void weft_expr_free_tree(weft_expr *e)
 {
     if (!e) return;
     temp_names *names = names_of(e);
@@ -877,7 +841,6 @@ void weft_expr_free(weft_expr *e)
         free(names->names);
         free(names);
     }
-    weft_vm_free(e->vm);
     for (size_t b = 0; b < e->nbindings; b++)
         free((char *)e->bindings[b].name);
     free(e->bindings);
@@ -889,8 +852,8 @@ void weft_expr_free(weft_expr *e)
     free(e);
 }
 
-weft_status weft_expr_compile(const char *text, const weft_expr_binding *bindings, size_t nbindings,
-                              enum weft_expr_mode mode, weft_expr **out)
+weft_status weft_expr_parse(const char *text, const weft_expr_binding *bindings, size_t nbindings,
+                            enum weft_expr_mode mode, weft_expr **out)
 {
     RETURN_IF(!text || !out || (!bindings && nbindings), WEFT_ERR_NULL,
               "expression, bindings or output is NULL");
@@ -924,10 +887,9 @@ weft_status weft_expr_compile(const char *text, const weft_expr_binding *binding
     st = parse_program(&p, mode);
     if (st == WEFT_OK && p.failed) st = WEFT_ERR_EXPR;
     GOTO_ERROR_ON(st);
-    GOTO_ERROR_ON(weft_vm_compile(e, &e->vm));
     *out = e;
     return WEFT_OK;
 error:
-    weft_expr_free(e);
+    weft_expr_free_tree(e);
     return st;
 }

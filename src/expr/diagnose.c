@@ -1,0 +1,32 @@
+/* Errors that point at the text: "message at column N", the line and a caret. */
+#include "../error.h"
+#include "expr.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* "message at column N" plus the offending line and a caret under it. */
+weft_status weft_expr_error_at(const char *text, size_t pos, const char *message)
+{
+    size_t line_start = pos, line_end = pos;
+    while (line_start > 0 && text[line_start - 1] != '\n')
+        line_start--;
+    while (text[line_end] && text[line_end] != '\n')
+        line_end++;
+    int column = (int)(pos - line_start) + 1;
+    int shown = (int)(line_end - line_start) > 200 ? 200 : (int)(line_end - line_start);
+    int caret = column - 1 < shown ? column - 1 : shown;
+    return weft_error_set(WEFT_ERR_EXPR, "%s at column %d\n  %.*s\n  %*s^", message, column, shown,
+                          text + line_start, caret, "");
+}
+
+weft_status weft_expr_fail_at(const weft_expr *e, int column, const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    size_t pos = column > 0 ? (size_t)column - 1 : 0;
+    return weft_expr_error_at(e->text, pos, message);
+}

@@ -1,0 +1,39 @@
+/* Futures: a status that becomes known later, shared by whoever completes it
+ * (the stream, a task) and the user who waits for it. */
+#ifndef WEFT_FUTURE_H
+#define WEFT_FUTURE_H
+
+#include "weft.h"
+
+/* Where a future reports what its waiters alone would not: the time callers
+ * spent blocked in waits, and a failure nobody observed. The stream is one
+ * (it embeds this first); the future knows nothing else of it. */
+typedef struct weft_future_owner weft_future_owner;
+struct weft_future_owner {
+    void (*waited)(weft_future_owner *owner, double since);
+    void (*unreported)(weft_future_owner *owner, weft_status status);
+};
+
+weft_future *weft_future_create(int refs, weft_future_owner *owner);
+/* A continuation: called once when the future completes, on the completing
+ * thread, after waiters are woken. It must not block. */
+typedef struct weft_future_callback weft_future_callback;
+struct weft_future_callback {
+    void (*fn)(weft_future_callback *callback, weft_status status);
+    weft_future_callback *next;
+};
+/* Registers callback and returns 1, or returns 0 with *status when the future
+ * is done already (the caller acts at once). */
+int weft_future_then(weft_future *future, weft_future_callback *callback, weft_status *status);
+/* WEFT_OK for a live future of owner that the user has not released;
+ * otherwise the status and detail (naming `what`) for a bad one. owner
+ * NULL: any context. */
+weft_status weft_future_check(weft_future *future, const weft_future_owner *owner,
+                              const char *what);
+/* Returns 1 when the user already released the future: nobody will see the
+ * status unless its owner keeps it for weft_ctx_finish. */
+int weft_future_complete(weft_future *future, weft_status status, const char *detail);
+/* Drops a reference without the user-side bookkeeping of weft_future_release. */
+void weft_future_drop(weft_future *future);
+
+#endif
