@@ -1,10 +1,10 @@
 /* Context lifetime: options and environment, device discovery and selection. */
-#include "device.h"
+#include "dev/device.h"
 #include "pool.h"
 #include "stream.h"
 #include "cache.h"
 #include "ctx.h"
-#include "drivers.h"
+#include "dev/drivers.h"
 #include "device_spec.h"
 #include "error.h"
 #include "handles.h"

@@ -1,5 +1,5 @@
 /* Device introspection. */
-#include "device.h"
+#include "dev/device.h"
 #include "ctx.h"
 #include "error.h"
 

@@ -1,4 +1,4 @@
-#include "device.h"
+#include "dev/device.h"
 #include "error.h"
 #include "launch_limits.h"
 

@@ -1,10 +1,10 @@
 /* Device discovery: every platform and device the ICD loader knows, each
  * given its own context and queue and trusted only after a smoke kernel. */
 #include "backend_cl.h"
-#include "drivers.h"
+#include "../drivers.h"
 #include "cl_common.h"
-#include "error.h"
-#include "kernels.h"
+#include "../../error.h"
+#include "../../kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,12 @@
 /* Building OpenCL programs through the two caches: per context in memory,
  * and as device binaries on disk keyed by everything that changes them. */
 #include "backend_cl.h"
-#include "cache.h"
+#include "../../cache.h"
 #include "cl_common.h"
-#include "ops/expr_op.h"
-#include "error.h"
-#include "include_deps.h"
-#include "sha256.h"
+#include "../../ops/expr_op.h"
+#include "../../error.h"
+#include "../../include_deps.h"
+#include "../../sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>
