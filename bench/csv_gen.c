@@ -35,8 +35,9 @@ int main(int argc, char **argv)
         perror(argv[2]);
         return 1;
     }
-    static const char *const labels[] = {"alpha", "beta",       "gamma delta", "\"eps, zeta\"",
-                                         "eta",   "theta iota", "\"say \"\"hi\"\"\"", "kappa"};
+    static const char *const labels[] = {
+        "alpha", "beta",       "gamma delta",        "\"eps, zeta\"",
+        "eta",   "theta iota", "\"say \"\"hi\"\"\"", "kappa"};
     static const double scales[] = {1e-7, 1e-3, 0.1, 1, 10, 1000, 1e6, 1e17};
     const size_t cap = 1 << 20;
     char *buf = malloc(cap + 256);

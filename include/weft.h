@@ -628,7 +628,7 @@ typedef struct weft_csv_options {
     int int_missing_fill; /* 0 (default): an empty or NA field in an i64 column is an error;
                              1: it reads as int_missing_value. Float columns read them as NaN. */
     int64_t int_missing_value;
-    int fsync;            /* 1: fsync the output before renaming it into place (default 0) */
+    int fsync; /* 1: fsync the output before renaming it into place (default 0) */
 } weft_csv_options;
 
 WEFT_API void weft_csv_options_init(weft_csv_options *options);
@@ -664,7 +664,7 @@ typedef struct weft_csv_job {
 
 typedef struct weft_csv_stats {
     uint64_t rows, windows, bytes_read, bytes_written;
-    double seconds;                    /* wall time of the run */
+    double seconds;                     /* wall time of the run */
     double scan_seconds, parse_seconds; /* of the calling thread, by stage */
     double compute_seconds, format_seconds, wait_seconds;
 } weft_csv_stats;
@@ -684,8 +684,8 @@ WEFT_API weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *
 /* Reading window by window, for programs that do their own work on the rows. */
 typedef struct weft_csv_reader weft_csv_reader;
 
-WEFT_API weft_status weft_csv_open(weft_ctx *ctx, const char *path,
-                                   const weft_csv_options *options, weft_csv_reader **reader);
+WEFT_API weft_status weft_csv_open(weft_ctx *ctx, const char *path, const weft_csv_options *options,
+                                   weft_csv_reader **reader);
 WEFT_API weft_status weft_csv_close(weft_csv_reader *reader);
 WEFT_API weft_status weft_csv_column_count(const weft_csv_reader *reader, size_t *count);
 /* The column's name (from the header, or "c1", "c2", ...); NULL out of range. */
