@@ -283,6 +283,9 @@ static weft_status leave_running(weft_launch_job *job, weft_device *dev)
     weft_op *base = &job->base;
     size_t before = base->nwaits;
     RETURN_ON_ERROR(weft_op_wait_for(base, dev, job->program->ctx->ndevices));
+    for (size_t k = 0, i = 0; k < job->nargs; k++)
+        if (job->args[k].kind <= WEFT_ARG_WHOLE && i++ < base->narrays && job->writes[k])
+            base->written |= 1u << (i - 1);
     void *event = base->nwaits > before ? base->waits[before].event : NULL;
     for (size_t k = 0; k < job->nargs; k++)
         if (job->args[k].kind <= WEFT_ARG_WHOLE)
@@ -362,9 +365,11 @@ static weft_status launch_run(weft_op *base)
             (weft_piece_report){job->pieces[p].device, job->pieces[p].begin, job->pieces[p].end,
                                 job->pieces[p].device && job->pieces[p].state != PIECE_DONE};
     weft_ctx_set_pieces(ctx, reports, count);
-    pthread_mutex_lock(&ctx->lock);
-    ctx->last_kernel_seconds = job->kernel_seconds;
-    pthread_mutex_unlock(&ctx->lock);
+    if (!weft_op_async(base)) { /* an asynchronous launch's kernels have not run yet */
+        pthread_mutex_lock(&ctx->lock);
+        ctx->last_kernel_seconds = job->kernel_seconds;
+        pthread_mutex_unlock(&ctx->lock);
+    }
 error:
     for (size_t p = 0; p < job->npieces; p++)
         piece_done(job, &job->pieces[p]);

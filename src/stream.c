@@ -142,7 +142,8 @@ static void adopt_after_fork(weft_stream *s)
     weft_op *lists[3] = {s->running, s->head, s->inflight_head};
     if (s->running) s->running->next = NULL;
     s->head = s->tail = s->running = s->inflight_head = s->inflight_tail = NULL;
-    s->busy = s->started = s->stop = s->executor_done = 0;
+    s->busy = s->stop = s->executor_done = 0;
+    s->started = 0;
     note_activity(s);
     for (int l = 0; l < 3; l++)
         for (weft_op *op = lists[l], *next; op; op = next) {
@@ -155,7 +156,7 @@ static void adopt_after_fork(weft_stream *s)
 }
 
 /* Waits for an op's device work; a failed device's copies of what the op
- * touched there are lost (the future says so: there is no rerun once the
+ * wrote there are lost (the future says so: there is no rerun once the
  * caller has moved on). */
 static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
 {
@@ -167,7 +168,8 @@ static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
         if (st == WEFT_OK) continue;
         pthread_mutex_lock(&s->residency);
         for (size_t i = 0; i < op->narrays; i++)
-            weft_mem_lost(op->arrays[i], dev->index, 0, op->arrays[i]->n);
+            if (op->written & (1u << i))
+                weft_mem_lost(op->arrays[i], dev->index, 0, op->arrays[i]->n);
         pthread_mutex_unlock(&s->residency);
         if (status == WEFT_OK) {
             status = weft_error_set(WEFT_ERR_DEVICE,
@@ -307,6 +309,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
         op_destroy(op);
         return status;
     }
+    op->caller_waits = !future; /* queued behind others, but still a blocking call */
     weft_future *f = weft_future_create(2, &s->owner); /* the stream's and the waiter's */
     weft_status st = f ? start_threads(s) : WEFT_ERR_NOMEM;
     if (st != WEFT_OK) {

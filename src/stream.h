@@ -35,6 +35,8 @@ struct weft_op {
      * waits for it, then completes the future. */
     weft_op_wait *waits;
     size_t nwaits;
+    unsigned written; /* bit i: arrays[i] is written (a failed device loses them) */
+    int caller_waits; /* submitted with a NULL future: finishes its device work itself */
     weft_status status;
     weft_future *future;
     weft_op *next;
@@ -74,7 +76,7 @@ void weft_stream_destroy(weft_stream *stream);
 /* Lets run() of an op know whether it may leave device work running. */
 static inline int weft_op_async(const weft_op *op)
 {
-    return op->future != NULL;
+    return op->future != NULL && !op->caller_waits;
 }
 /* Appends dev's marker event to op's waits (op owns the event). */
 weft_status weft_op_wait_for(weft_op *op, weft_device *dev, size_t ndevices);

@@ -114,6 +114,64 @@ static void test_late_failure(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A blocking call queued behind other work is still a blocking call: its
+ * failed device's pieces rerun on the pool (copies keep the host's values). */
+static void test_blocking_call_behind_queued_work_reruns(void **state)
+{
+    (void)state;
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("finish", 0, &log);
+    enum { N = 1 << 16 };
+    float *ones = malloc(N * sizeof *ones), *got = malloc(N * sizeof *got);
+    for (size_t i = 0; i < N; i++)
+        ones[i] = 1;
+    weft_array *a, *b, *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &a));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &b));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &x));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &y));
+    weft_future *f;
+    weft_axpy(ctx, 1.0, a, b, &f); /* unrelated, queued first: the stream is busy */
+    ASSERT_OK(weft_axpy(ctx, 1.0, x, y, NULL));
+    ASSERT_OK(weft_array_read(y, 0, N, got));
+    for (size_t i = 0; i < N; i++)
+        if (got[i] != 2) fail_msg("y[%zu] = %g, want 2", i, got[i]);
+    weft_future_wait(f);
+    weft_future_release(f);
+    weft_ctx_finish(ctx);
+    weft_array_free(a);
+    weft_array_free(b);
+    weft_array_free(x);
+    weft_array_free(y);
+    free(ones);
+    free(got);
+    weft_ctx_free(ctx);
+}
+
+/* A zero-copy device that fails mid-write leaves host memory that no one may
+ * read as current: the read says so instead of returning half-written data. */
+static void test_zero_copy_failure_is_not_read_back(void **state)
+{
+    (void)state;
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("finish", 1, &log);
+    if (selected_opencl(ctx) == 0 || !zero_copy(ctx)) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    enum { N = 1 << 16 };
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    assert_int_equal(weft_axpy(ctx, 1.0, x, y, NULL), WEFT_ERR_DEVICE);
+    float v;
+    assert_int_equal(weft_array_read(y, 0, 1, &v), WEFT_ERR_DEVICE);
+    ASSERT_OK(weft_array_read(x, 0, 1, &v)); /* only read: still current */
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
 static void test_async_failure_reported_by_future(void **state)
 {
     (void)state;
@@ -231,6 +289,8 @@ int main(void)
         cmocka_unit_test(test_transfer_failure_reruns_on_host),
         cmocka_unit_test(test_late_failure),
         cmocka_unit_test(test_async_failure_reported_by_future),
+        cmocka_unit_test(test_blocking_call_behind_queued_work_reruns),
+        cmocka_unit_test(test_zero_copy_failure_is_not_read_back),
         cmocka_unit_test(test_build_failure_falls_back),
         cmocka_unit_test(test_every_opencl_call_failing),
     };

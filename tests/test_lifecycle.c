@@ -5,6 +5,7 @@
 #include "../src/partition.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +199,64 @@ static void test_first_job_uses_the_whole_pool(void **state)
     weft_ctx_free(ctx);
 }
 
+typedef struct reader_args {
+    weft_array *array;
+    size_t n;
+    atomic_int *stop;
+    weft_status status;
+} reader_args;
+
+static void *keep_reading(void *arg)
+{
+    reader_args *r = arg;
+    float *buf = malloc(r->n * sizeof *buf);
+    while (!atomic_load(r->stop) && r->status == WEFT_OK)
+        r->status = weft_array_read(r->array, 0, r->n, buf);
+    free(buf);
+    return NULL;
+}
+
+/* Readers on other threads beside operations on the same array: every
+ * update survives (a read must never mark a stale host copy current over a
+ * device's newer result) and nothing crashes. */
+static void test_readers_beside_operations(void **state)
+{
+    (void)state;
+    enum { N = 1 << 16, ROUNDS = 100 };
+    weft_options o = test_options();
+    o.weights = WEFT_WEIGHTS_EVEN;
+    weft_ctx *ctx = test_ctx_with(&o);
+    float *ones = malloc(N * sizeof *ones);
+    for (size_t i = 0; i < N; i++)
+        ones[i] = 1;
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &x));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &y));
+    atomic_int stop = 0;
+    reader_args r[2] = {{y, N, &stop, WEFT_OK}, {y, N, &stop, WEFT_OK}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, keep_reading, &r[i]), 0);
+    for (int i = 0; i < ROUNDS; i++) {
+        weft_future *f;
+        ASSERT_OK(weft_axpy(ctx, 1.0, x, y, &f));
+        ASSERT_OK(weft_future_wait(f));
+        weft_future_release(f);
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        ASSERT_OK(r[i].status);
+    }
+    ASSERT_OK(weft_array_read(y, 0, N, ones));
+    for (size_t i = 0; i < N; i++)
+        if (ones[i] != 1 + ROUNDS) fail_msg("y[%zu] = %g, want %d", i, ones[i], 1 + ROUNDS);
+    free(ones);
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
 /* Splitting costs O(devices), whatever the number of units. */
 static void test_split_is_linear_in_devices(void **state)
 {
@@ -249,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_host_fn_waiting_on_itself_is_refused),
         cmocka_unit_test(test_first_job_uses_the_whole_pool),
         cmocka_unit_test(test_split_is_linear_in_devices),
+        cmocka_unit_test(test_readers_beside_operations),
         cmocka_unit_test(test_second_map_moves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

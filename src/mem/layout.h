@@ -51,7 +51,8 @@ struct weft_array {
     weft_store *stores; /* per device index; [0], the host, unused */
     weft_chunk *chunks;
     size_t nchunks;
-    int pending; /* queued or running ops using it (under the stream lock) */
+    int pending;          /* queued or running ops using it (under the stream lock) */
+    pthread_mutex_t lock; /* its residency: held by every src/mem/residency.h call */
 };
 
 static inline void *weft_array_host_at(const weft_array *a, size_t index)

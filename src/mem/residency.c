@@ -28,6 +28,7 @@ weft_status weft_mem_init(weft_array *a)
     weft_ctx *ctx = a->ctx;
     a->stores = calloc(ctx->ndevices, sizeof *a->stores);
     RETURN_IF(!a->stores, WEFT_ERR_NOMEM, "cannot allocate the array's device stores");
+    pthread_mutex_init(&a->lock, NULL);
     int aligned = (uintptr_t)a->host % SHARE_ALIGN == 0;
     for (size_t d = 1; d < ctx->ndevices; d++)
         a->stores[d].shares_host = ctx->zero_copy && ctx->devices[d].info.zero_copy && aligned;
@@ -43,7 +44,7 @@ static void window_release(weft_device *dev, weft_window *w)
     *w = (weft_window){0};
 }
 
-void weft_mem_busy(weft_array *a, size_t dev, void *event)
+static void busy_locked(weft_array *a, size_t dev, void *event)
 {
     weft_store *s = &a->stores[dev];
     if (dev == 0 || !s->shares_host || !event) return;
@@ -51,6 +52,13 @@ void weft_mem_busy(weft_array *a, size_t dev, void *event)
     if (s->busy) d->ops.event_release(d, s->busy);
     d->ops.event_retain(d, event);
     s->busy = event;
+}
+
+void weft_mem_busy(weft_array *a, size_t dev, void *event)
+{
+    pthread_mutex_lock(&a->lock);
+    busy_locked(a, dev, event);
+    pthread_mutex_unlock(&a->lock);
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
@@ -85,6 +93,7 @@ void weft_mem_release(weft_array *a)
     free(a->stores);
     a->stores = NULL;
     weft_ranges_free(&a->host_valid);
+    pthread_mutex_destroy(&a->lock);
 }
 
 static weft_window *window_covering(weft_store *s, size_t begin, size_t end)
@@ -148,7 +157,7 @@ static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi
     return WEFT_OK;
 }
 
-weft_status weft_mem_view(weft_array *a, size_t dev, size_t begin, size_t end, weft_view *view)
+static weft_status view_locked(weft_array *a, size_t dev, size_t begin, size_t end, weft_view *view)
 {
     view->host = weft_array_host_at(a, begin);
     view->buffer = NULL;
@@ -177,13 +186,29 @@ weft_status weft_mem_view(weft_array *a, size_t dev, size_t begin, size_t end, w
     return WEFT_OK;
 }
 
-weft_status weft_mem_whole(weft_array *a, size_t dev, void **buffer)
+weft_status weft_mem_view(weft_array *a, size_t dev, size_t begin, size_t end, weft_view *view)
+{
+    pthread_mutex_lock(&a->lock);
+    weft_status st = view_locked(a, dev, begin, end, view);
+    pthread_mutex_unlock(&a->lock);
+    return st;
+}
+
+static weft_status whole_locked(weft_array *a, size_t dev, void **buffer)
 {
     weft_window *w;
     if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
     RETURN_ON_ERROR(ensure_window(a, dev, 0, a->n, &w));
     *buffer = w->buffer;
     return WEFT_OK;
+}
+
+weft_status weft_mem_whole(weft_array *a, size_t dev, void **buffer)
+{
+    pthread_mutex_lock(&a->lock);
+    weft_status st = whole_locked(a, dev, buffer);
+    pthread_mutex_unlock(&a->lock);
+    return st;
 }
 
 /* Moves [begin, end) between host memory and dev's windows (which hold it). */
@@ -235,7 +260,7 @@ static weft_status fetch_to_host(weft_array *a, size_t begin, size_t end, uint64
     return WEFT_OK;
 }
 
-weft_status weft_mem_make_current(weft_array *a, size_t dev, size_t begin, size_t end)
+static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     weft_ranges *valid = valid_set(a, dev);
     size_t gb, ge;
@@ -255,7 +280,15 @@ weft_status weft_mem_make_current(weft_array *a, size_t dev, size_t begin, size_
     return WEFT_OK;
 }
 
-weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end)
+weft_status weft_mem_make_current(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    pthread_mutex_lock(&a->lock);
+    weft_status st = make_current_locked(a, dev, begin, end);
+    pthread_mutex_unlock(&a->lock);
+    return st;
+}
+
+static weft_status wrote_locked(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     weft_ranges *mine = valid_set(a, dev);
     if (mine != &a->host_valid) RETURN_ON_ERROR(weft_ranges_remove(&a->host_valid, begin, end));
@@ -265,9 +298,24 @@ weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end)
     return weft_ranges_add(mine, begin, end);
 }
 
-int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
+weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end)
 {
-    if (weft_mem_shares_host(a, dev)) return 1;
+    pthread_mutex_lock(&a->lock);
+    weft_status st = wrote_locked(a, dev, begin, end);
+    pthread_mutex_unlock(&a->lock);
+    return st;
+}
+
+static int lost_locked(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    if (weft_mem_shares_host(a, dev)) {
+        /* The device wrote host memory in place: those values may be half
+         * written, so no one may read them as current (a rerun rewrites
+         * them). As above, a failure to split the set drops all of it. */
+        if (weft_ranges_remove(&a->host_valid, begin, end) != WEFT_OK)
+            weft_ranges_free(&a->host_valid);
+        return 1;
+    }
     /* Removing never allocates more than one interval; if even that fails,
      * forget the whole copy rather than trust a suspect one. */
     if (weft_ranges_remove(&a->stores[dev].valid, begin, end) != WEFT_OK)
@@ -275,9 +323,20 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
     return 0;
 }
 
-int weft_mem_is_current(const weft_array *a, size_t dev, size_t begin, size_t end)
+int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
 {
+    pthread_mutex_lock(&a->lock);
+    int host_damaged = lost_locked(a, dev, begin, end);
+    pthread_mutex_unlock(&a->lock);
+    return host_damaged;
+}
+
+int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    pthread_mutex_lock(&a->lock);
     const weft_ranges *valid =
         weft_mem_shares_host(a, dev) ? &a->host_valid : &a->stores[dev].valid;
-    return weft_ranges_covers(valid, begin, end);
+    int current = weft_ranges_covers(valid, begin, end);
+    pthread_mutex_unlock(&a->lock);
+    return current;
 }

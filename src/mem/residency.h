@@ -7,8 +7,9 @@
  * only when a reader needs it and it is stale; copies from one device to
  * another go through the host (one cl_context per device: no peer copy).
  *
- * Calls run on the stream's executor (or a caller that waited for the array),
- * one at a time per array: no locking here. */
+ * Each call holds the array's own lock, so threads that touch one array at
+ * once (two readers, a reader beside the executor, the completer accounting
+ * for a failed device) never see its bookkeeping half-changed. */
 #ifndef WEFT_MEM_RESIDENCY_H
 #define WEFT_MEM_RESIDENCY_H
 
@@ -33,11 +34,11 @@ weft_status weft_mem_make_current(weft_array *a, size_t dev, size_t begin, size_
 /* dev wrote [begin, end): its copy is now the only current one. */
 weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end);
 /* dev failed while it may have been writing [begin, end): its copy is lost.
- * Returns 1 when that copy is the host's own storage (zero-copy), so the
- * host's values may be half-written too. */
+ * Returns 1 when that copy is the host's own storage (zero-copy): then the
+ * host's values may be half-written too, and they stop being current. */
 int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end);
 /* 1 when dev holds [begin, end) current. */
-int weft_mem_is_current(const weft_array *a, size_t dev, size_t begin, size_t end);
+int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end);
 /* An operation enqueued work on dev touching the array, done when event
  * completes. Only devices working on the host storage in place need it:
  * before anyone else touches that memory, residency waits for the event. */

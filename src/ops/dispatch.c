@@ -127,6 +127,7 @@ static weft_status leave_running(const weft_dispatch *d, weft_device *dev, chunk
 {
     size_t before = d->async->nwaits;
     RETURN_ON_ERROR(weft_op_wait_for(d->async, dev, d->ctx->ndevices));
+    d->async->written |= d->writes; /* the dispatch's arrays are the op's, in order */
     void *event = d->async->nwaits > before ? d->async->waits[before].event : NULL;
     for (size_t i = 0; i < d->narrays; i++)
         weft_mem_busy(d->arrays[i], dev->index, event);
