@@ -1,5 +1,5 @@
 /* Context lifetime: options and environment, device discovery and selection. */
-#include "dev/device.h"
+#include "device.h"
 #include "pool.h"
 #include "stream.h"
 #include "cache.h"

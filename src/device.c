@@ -1,5 +1,5 @@
 /* Device introspection. */
-#include "dev/device.h"
+#include "device.h"
 #include "ctx.h"
 #include "error.h"
 

@@ -3,7 +3,7 @@
 #ifndef WEFT_DEVICE_SPEC_H
 #define WEFT_DEVICE_SPEC_H
 
-#include "dev/device.h"
+#include "device.h"
 
 /* The largest N of "cl:N": far above any real machine, small enough that no
  * index arithmetic can overflow. */

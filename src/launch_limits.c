@@ -1,4 +1,4 @@
-#include "dev/device.h"
+#include "device.h"
 #include "error.h"
 #include "launch_limits.h"
 

@@ -1,4 +1,4 @@
-#include "dev/device.h"
+#include "device.h"
 #include "partition.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
 /* User programs: OpenCL C built for every selected OpenCL device. */
-#include "dev/device.h"
+#include "device.h"
 #include "stream.h"
 #include "error.h"
 #include "handles.h"

@@ -7,7 +7,7 @@
 #include "stream.h"
 #include "array.h"
 #include "clock.h"
-#include "dev/device.h"
+#include "device.h"
 #include "error.h"
 #include "mem/residency.h"
 #include "pool.h"

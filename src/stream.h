@@ -4,6 +4,7 @@
 #ifndef WEFT_STREAM_H
 #define WEFT_STREAM_H
 
+#include "prim.h"
 #include "future.h"
 #include "weft.h"
 
@@ -11,7 +12,7 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-#define WEFT_OP_MAX_ARRAYS 16
+#define WEFT_OP_MAX_ARRAYS WEFT_PRIM_MAX_VIEWS
 
 typedef struct weft_device weft_device;
 typedef struct weft_pool weft_pool;

@@ -4,7 +4,7 @@
  * block of a window is reduced on its own (windows hold whole blocks) and the
  * partials are combined here in the same order with the same rules. */
 #include "../error.h"
-#include "../ops/reduce_rules.h"
+#include "../dev/ref/reduce_rules.h"
 #include "stream_reduce.h"
 
 #include <string.h>

@@ -6,7 +6,7 @@
 #define WEFT_MEM_LAYOUT_H
 
 #include "../ctx.h"
-#include "../dev/device.h"
+#include "../device.h"
 #include "ranges.h"
 
 /* A piece of the partition: the elements [begin, begin + count) that device

@@ -2,7 +2,8 @@
  * in index order on the host. */
 #include "../error.h"
 #include "dispatch.h"
-#include "reduce_rules.h"
+#include "../dev/ref/reduce_rules.h"
+#include "expr_op.h"
 
 #include <stdlib.h>
 #include <string.h>

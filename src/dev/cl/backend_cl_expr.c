@@ -2,7 +2,7 @@
  * program cache on first use, launched per chunk. */
 #include "cl_common.h"
 #include "../../error.h"
-#include "../../ops/expr_op.h"
+#include "../../prim.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #include "cl_common.h"
 #include "../../error.h"
 #include "../../kernels.h"
-#include "../../ops/expr_op.h"
+#include "../../prim.h"
 
 #include <stdio.h>
 

@@ -7,7 +7,7 @@
 #include <CL/cl.h>
 
 #include "../../ctx.h"
-#include "../device.h"
+#include "../../device.h"
 
 #include <pthread.h>
 

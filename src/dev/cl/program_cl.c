@@ -3,7 +3,7 @@
 #include "backend_cl.h"
 #include "../../cache.h"
 #include "cl_common.h"
-#include "../../ops/expr_op.h"
+#include "../../prim.h"
 #include "../../error.h"
 #include "../../include_deps.h"
 #include "../../sha256.h"

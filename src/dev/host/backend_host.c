@@ -3,10 +3,10 @@
  * here is written out in the same order as in the kernels/ sources (the library is
  * built with -ffp-contract=off: no silent fma). */
 #include "../../pool.h"
-#include "../backend.h"
+#include "../../backend.h"
 #include "../../ctx.h"
 #include "../../error.h"
-#include "../../ops/expr_op.h"
+#include "../../prim.h"
 
 #include <string.h>
 

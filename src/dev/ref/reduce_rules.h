@@ -1,10 +1,10 @@
-/* How every reduction treats values: shared by the pool (expr_host.c) and the
+/* How every reduction treats values: shared by the pool (ref/expr_host.c) and the
  * final combine (reduce.c), and spelled the same way in the generated OpenCL
  * (expr/codegen_cl.c), so all three agree bit for bit. */
 #ifndef WEFT_REDUCE_RULES_H
 #define WEFT_REDUCE_RULES_H
 
-#include "expr_op.h"
+#include "../../prim.h"
 
 #include <math.h>
 #include <string.h>

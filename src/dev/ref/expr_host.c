@@ -1,11 +1,11 @@
 /* Expressions on the host pool: the reference implementation of map_expr and
  * reduce_expr, running the bytecode over blocks. */
-#include "../pool.h"
-#include "../ctx.h"
-#include "../error.h"
-#include "../simd.h"
-#include "../values.h"
-#include "../expr/vm.h"
+#include "../../pool.h"
+#include "../../ctx.h"
+#include "../../error.h"
+#include "../../simd.h"
+#include "../../values.h"
+#include "../../expr/vm.h"
 #include "reduce_rules.h"
 
 #include <stdatomic.h>
