@@ -10,21 +10,50 @@
 typedef struct error_slot {
     char *text;
     size_t capacity;
+    struct error_slot *prev, *next; /* every live thread's slot */
 } error_slot;
 
 static pthread_key_t slot_key;
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+/* The slots are also kept on a list: a fork child has only the forking
+ * thread, and the slots of the threads it lost must stay reachable memory
+ * rather than leak. */
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static error_slot *slots;
 
 static void slot_destroy(void *p)
 {
     error_slot *slot = p;
+    pthread_mutex_lock(&slots_lock);
+    if (slot->prev)
+        slot->prev->next = slot->next;
+    else
+        slots = slot->next;
+    if (slot->next) slot->next->prev = slot->prev;
+    pthread_mutex_unlock(&slots_lock);
     free(slot->text);
     free(slot);
+}
+
+static void slots_before_fork(void)
+{
+    pthread_mutex_lock(&slots_lock);
+}
+
+static void slots_after_fork_parent(void)
+{
+    pthread_mutex_unlock(&slots_lock);
+}
+
+static void slots_after_fork_child(void)
+{
+    pthread_mutex_init(&slots_lock, NULL);
 }
 
 static void slot_key_create(void)
 {
     (void)pthread_key_create(&slot_key, slot_destroy);
+    (void)pthread_atfork(slots_before_fork, slots_after_fork_parent, slots_after_fork_child);
 }
 
 /* A heap slot per thread (freed at thread exit) because build logs can be far
@@ -39,6 +68,11 @@ static error_slot *slot_get(void)
             free(slot);
             return NULL;
         }
+        pthread_mutex_lock(&slots_lock);
+        slot->next = slots;
+        if (slots) slots->prev = slot;
+        slots = slot;
+        pthread_mutex_unlock(&slots_lock);
     }
     return slot;
 }

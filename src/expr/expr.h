@@ -165,6 +165,10 @@ const char *weft_expr_statement_name(const weft_expr *e, size_t s);
 
 int weft_dtype_is_float(weft_dtype t);
 int weft_dtype_is_signed(weft_dtype t);
+/* 64-bit integers to f32 with one rounding (to nearest even), in integer
+ * arithmetic: what C's conversion does, on every platform and emulator. */
+float weft_i64_to_f32(int64_t i);
+float weft_u64_to_f32(uint64_t u);
 /* C's usual arithmetic conversions of two (promoted) types. */
 weft_dtype weft_dtype_common(weft_dtype a, weft_dtype b);
 const char *weft_fn_name(enum weft_fn fn);

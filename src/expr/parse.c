@@ -226,9 +226,9 @@ static weft_node *convert(parser *p, weft_node *n, weft_dtype to)
             if (weft_dtype_is_float(n->type))
                 n->lit.f = to == WEFT_F32 ? (double)(float)n->lit.f : n->lit.f;
             else if (weft_dtype_is_signed(n->type))
-                n->lit.f = to == WEFT_F32 ? (double)(float)n->lit.i : (double)n->lit.i;
+                n->lit.f = to == WEFT_F32 ? (double)weft_i64_to_f32(n->lit.i) : (double)n->lit.i;
             else
-                n->lit.f = to == WEFT_F32 ? (double)(float)n->lit.u : (double)n->lit.u;
+                n->lit.f = to == WEFT_F32 ? (double)weft_u64_to_f32(n->lit.u) : (double)n->lit.u;
         } else if (weft_dtype_is_float(n->type)) {
             double v = n->lit.f;
             /* float -> integer: truncate toward zero, saturate, NaN -> 0 */

@@ -270,7 +270,14 @@ static void fill_register(const weft_vm_program *vm, const weft_vm_env *env, con
         memcpy(one, env->scalars[in->aux], weft_dtype_size(from));
     }
     unsigned char value[8];
-    convert_block(value, (weft_dtype)in->type, one, from, 1);
+    if (in->type == WEFT_F32 && (from == WEFT_I64 || from == WEFT_U64)) {
+        int64_t i;
+        memcpy(&i, one, 8);
+        float f = from == WEFT_I64 ? weft_i64_to_f32(i) : weft_u64_to_f32((uint64_t)i);
+        memcpy(value, &f, 4);
+    } else {
+        convert_block(value, (weft_dtype)in->type, one, from, 1);
+    }
     if (weft_dtype_size((weft_dtype)in->type) == 4) {
         uint32_t v, *d = (uint32_t *)into;
         memcpy(&v, value, 4);
