@@ -19,7 +19,7 @@ typedef struct weft_device weft_device;
 typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;
 typedef struct weft_launch_job weft_launch_job;
-typedef struct weft_launch_piece weft_launch_piece;
+typedef struct weft_piece weft_piece;
 typedef struct weft_param weft_param;
 
 /* A stretch of an array as a primitive sees it. */
@@ -50,9 +50,9 @@ typedef struct weft_backend {
     weft_status (*kernel_params)(weft_device *dev, weft_program *program, const char *name,
                                  weft_param *params, size_t capacity, size_t *count);
     weft_status (*launch_limits)(weft_device *dev, weft_launch_job *job);
-    weft_status (*launch)(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece,
+    weft_status (*launch)(weft_device *dev, weft_launch_job *job, weft_piece *piece,
                           void *const *buffers);
-    void (*launch_done)(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece);
+    void (*launch_done)(weft_device *dev, weft_launch_job *job, weft_piece *piece);
 
     /* Device memory (the residency module, src/mem/, is the only caller).
      * host non-NULL asks for a buffer that wraps that host memory

@@ -10,6 +10,7 @@
 #include "mem/residency.h"
 #include "partition.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,11 +150,11 @@ static weft_status split_range(weft_launch_job *job)
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (shares[d] == 0 || weights[d] <= 0) continue;
         size_t end = begin + shares[d] * granule;
-        job->pieces[job->npieces++] = (weft_launch_piece){d, begin, end, PIECE_PENDING, NULL};
+        job->pieces[job->npieces++] = (weft_piece){d, begin, end, PIECE_PENDING, NULL};
         begin = end;
     }
     if (job->npieces == 0)
-        job->pieces[job->npieces++] = (weft_launch_piece){0, 0, outer, PIECE_PENDING, NULL};
+        job->pieces[job->npieces++] = (weft_piece){0, 0, outer, PIECE_PENDING, NULL};
 error:
     free(weights);
     free(shares);
@@ -174,16 +175,10 @@ static void host_chunk(void *arg, size_t begin, size_t end)
     h->job->host_fn(&call);
 }
 
-static void piece_done(weft_launch_job *job, weft_launch_piece *piece)
-{
-    weft_device *dev = &job->program->ctx->devices[piece->device];
-    dev->ops.launch_done(dev, job, piece);
-}
-
 /* The elements of array argument k that a piece reads: its rows, plus the
  * halo rows on each side (clipped to the array), or the whole array. */
-static void rows_read(const weft_launch_job *job, size_t k, const weft_launch_piece *piece,
-                      size_t *begin, size_t *end)
+static void rows_read(const weft_launch_job *job, size_t k, const weft_piece *piece, size_t *begin,
+                      size_t *end)
 {
     const weft_arg *a = &job->args[k];
     size_t outer = weft_range_outer(&job->range), inner = a->array->n / outer;
@@ -199,23 +194,14 @@ static void rows_read(const weft_launch_job *job, size_t k, const weft_launch_pi
     *end = last * inner;
 }
 
-/* Written arguments: the piece's own rows are now current where it ran. */
-static weft_status piece_wrote(const weft_launch_job *job, const weft_launch_piece *piece,
-                               size_t dev)
+/* Reruns (or, without a device, runs) a piece through host_fn on the pool;
+ * the pieces module marks what it wrote. */
+static weft_status run_on_host(void *self, weft_piece *piece)
 {
-    size_t outer = weft_range_outer(&job->range);
-    for (size_t k = 0; k < job->nargs; k++) {
-        if (!job->writes[k]) continue;
-        size_t inner = job->args[k].array->n / outer;
-        RETURN_ON_ERROR(
-            weft_mem_wrote(job->args[k].array, dev, piece->begin * inner, piece->end * inner));
-    }
-    return WEFT_OK;
-}
-
-static weft_status run_on_host(weft_launch_job *job, const weft_launch_piece *piece)
-{
+    weft_launch_job *job = self;
     weft_ctx *ctx = job->program->ctx;
+    RETURN_IF(!job->host_fn, WEFT_ERR_DEVICE, "no host_fn was given to run kernel %s on the pool",
+              job->name);
     void **pointers = calloc(job->nargs + 1, sizeof *pointers);
     RETURN_IF(!pointers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate host arguments");
     weft_status st = WEFT_OK;
@@ -233,9 +219,7 @@ static weft_status run_on_host(weft_launch_job *job, const weft_launch_piece *pi
     host_chunk_args h = {job, pointers, piece->begin};
     size_t count = piece->end - piece->begin;
     size_t grain = count / (8 * (size_t)weft_pool_threads(ctx->pool)) + 1;
-    weft_stat_add(ctx, WEFT_STAT_TASKS, 1);
     weft_pool_parallel_for(ctx->pool, count, grain, 0, host_chunk, &h);
-    st = piece_wrote(job, piece, 0);
 error:
     free(pointers);
     return st;
@@ -243,139 +227,68 @@ error:
 
 /* Every array argument as the device's buffer of the whole array, current
  * where the piece reads it (only what is stale moves), then the kernel. */
-static weft_status enqueue_on_device(weft_launch_job *job, weft_launch_piece *piece, void **buffers)
+static weft_status enqueue_on_device(void *self, weft_piece *piece)
 {
+    weft_launch_job *job = self;
+    void *small[16], **buffers = job->nargs <= 16 ? small : calloc(job->nargs, sizeof *buffers);
+    RETURN_IF(!buffers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the arguments");
+    weft_status st = WEFT_OK;
     for (size_t k = 0; k < job->nargs; k++) {
         weft_arg *a = &job->args[k];
+        buffers[k] = NULL;
         if (a->kind > WEFT_ARG_WHOLE) continue;
         size_t begin, end;
         rows_read(job, k, piece, &begin, &end);
-        RETURN_ON_ERROR(weft_mem_whole(a->array, piece->device, &buffers[k]));
-        RETURN_ON_ERROR(weft_mem_make_current(a->array, piece->device, begin, end));
+        GOTO_ERROR_ON(weft_mem_whole(a->array, piece->device, &buffers[k]));
+        GOTO_ERROR_ON(weft_mem_make_current(a->array, piece->device, begin, end));
     }
-    weft_stat_add(job->program->ctx, WEFT_STAT_TASKS, 1);
     weft_device *dev = &job->program->ctx->devices[piece->device];
-    return dev->ops.launch(dev, job, piece, buffers);
+    st = dev->ops.launch(dev, job, piece, buffers);
+error:
+    if (buffers != small) free(buffers);
+    return st;
 }
 
-/* A device failed after the kernel may have run: what it wrote is lost, and
- * the piece can be redone only if no written argument is also read from the
- * host storage the device wrote in place (zero-copy). */
-static int lose_and_check(weft_launch_job *job, const weft_launch_piece *piece)
+static void piece_done(void *self, weft_piece *piece)
 {
-    size_t outer = weft_range_outer(&job->range);
-    int safe = 1;
-    for (size_t k = 0; k < job->nargs; k++) {
-        if (!job->writes[k]) continue;
-        size_t inner = job->args[k].array->n / outer;
-        if (weft_mem_lost(job->args[k].array, piece->device, piece->begin * inner,
-                          piece->end * inner))
-            safe = 0; /* a written argument may be read as well: nothing says otherwise */
-    }
-    return safe;
-}
-
-/* An asynchronous launch does not wait for the device: the stream's completer
- * does, through a marker; the pieces' writes are current there from now on
- * (later work on the same queue runs after them; anyone else waits). */
-static weft_status leave_running(weft_launch_job *job, weft_device *dev)
-{
-    weft_op *base = &job->base;
-    size_t before = base->nwaits;
-    RETURN_ON_ERROR(weft_op_wait_for(base, dev, job->program->ctx->ndevices));
-    for (size_t k = 0, i = 0; k < job->nargs; k++)
-        if (job->args[k].kind <= WEFT_ARG_WHOLE && i++ < base->narrays && job->writes[k])
-            base->written |= 1u << (i - 1);
-    void *event = base->nwaits > before ? base->waits[before].event : NULL;
-    for (size_t k = 0; k < job->nargs; k++)
-        if (job->args[k].kind <= WEFT_ARG_WHOLE)
-            weft_mem_busy(job->args[k].array, dev->index, event);
-    for (size_t p = 0; p < job->npieces; p++) {
-        weft_launch_piece *piece = &job->pieces[p];
-        if (piece->device != dev->index || piece->state != PIECE_PENDING) continue;
-        piece->state = PIECE_DONE;
-        RETURN_ON_ERROR(piece_wrote(job, piece, dev->index));
-    }
-    return WEFT_OK;
+    weft_launch_job *job = self;
+    weft_device *dev = &job->program->ctx->devices[piece->device];
+    dev->ops.launch_done(dev, job, piece);
 }
 
 static weft_status launch_run(weft_op *base)
 {
     weft_launch_job *job = (weft_launch_job *)base;
     weft_ctx *ctx = job->program->ctx;
-    void **buffers = calloc(job->nargs + 1, sizeof *buffers);
-    unsigned char *used = calloc(ctx->ndevices, 1);
-    weft_status st = WEFT_OK;
-    GOTO_ERROR_IF(!buffers || !used, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the launch");
-    for (size_t p = 0; p < job->npieces; p++) {
-        weft_launch_piece *piece = &job->pieces[p];
-        if (piece->device == 0) continue;
-        used[piece->device] = 1;
-        if (enqueue_on_device(job, piece, buffers) != WEFT_OK) {
-            piece->state = PIECE_FAILED_EARLY;
-            weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu, kernel %s: %s", piece->device,
-                     job->name, weft_last_error());
-        }
+    char what[96];
+    snprintf(what, sizeof what, "kernel %s", job->name);
+    weft_piece_run run = {.ctx = ctx,
+                          .op = base,
+                          .pieces = job->pieces,
+                          .npieces = job->npieces,
+                          .what = what,
+                          .units = "outer indices",
+                          .self = job,
+                          .enqueue = enqueue_on_device,
+                          .run_host = run_on_host,
+                          .done = piece_done};
+    /* Whether a kernel also reads what it writes is unknown: assume it does. */
+    size_t outer = weft_range_outer(&job->range);
+    for (size_t k = 0; k < job->nargs; k++) {
+        if (job->args[k].kind > WEFT_ARG_WHOLE) continue;
+        size_t i = run.narrays++;
+        run.arrays[i] = job->args[k].array;
+        run.scale[i] = job->args[k].array->n / outer; /* whole arguments are never written */
+        run.reads |= 1u << i;
+        if (job->writes[k]) run.writes |= 1u << i;
     }
-    for (size_t d = 1; d < ctx->ndevices; d++) {
-        if (!used[d]) continue;
-        weft_device *dev = &ctx->devices[d];
-        if (weft_op_async(base) && leave_running(job, dev) == WEFT_OK) continue;
-        int ok = dev->ops.finish(dev) == WEFT_OK;
-        if (!ok)
-            weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu failed on kernel %s: %s", d, job->name,
-                     weft_last_error());
-        for (size_t p = 0; p < job->npieces; p++) {
-            weft_launch_piece *piece = &job->pieces[p];
-            if (piece->device != d || piece->state != PIECE_PENDING) continue;
-            if (ok) {
-                piece->state = PIECE_DONE;
-                GOTO_ERROR_ON(piece_wrote(job, piece, d));
-            } else {
-                piece->state = lose_and_check(job, piece) ? PIECE_FAILED_EARLY : PIECE_FAILED_LATE;
-            }
-            piece_done(job, piece);
-        }
-    }
-    for (size_t p = 0; p < job->npieces && st == WEFT_OK; p++) {
-        weft_launch_piece *piece = &job->pieces[p];
-        piece_done(job, piece);
-        if (piece->state == PIECE_DONE) continue;
-        GOTO_ERROR_IF(piece->state == PIECE_FAILED_LATE, WEFT_ERR_DEVICE,
-                      "device %zu failed after kernel %s may have written outer indices "
-                      "[%zu, %zu) in place; they cannot be redone",
-                      piece->device, job->name, piece->begin, piece->end);
-        GOTO_ERROR_IF(!job->host_fn, WEFT_ERR_DEVICE,
-                      "device %zu failed on kernel %s and no host_fn was given to rerun "
-                      "outer indices [%zu, %zu)",
-                      piece->device, job->name, piece->begin, piece->end);
-        if (piece->device) {
-            weft_log(&ctx->log, WEFT_LOG_WARN,
-                     "device %zu failed on kernel %s, outer indices [%zu, %zu): rerunning on the "
-                     "host pool",
-                     piece->device, job->name, piece->begin, piece->end);
-            weft_stat_add(ctx, WEFT_STAT_RERUNS, 1);
-        }
-        GOTO_ERROR_ON(run_on_host(job, piece));
-    }
-    weft_piece_report reports[64];
-    size_t count = job->npieces < 64 ? job->npieces : 64;
-    for (size_t p = 0; p < count; p++)
-        reports[p] =
-            (weft_piece_report){job->pieces[p].device, job->pieces[p].begin, job->pieces[p].end,
-                                job->pieces[p].device && job->pieces[p].state != PIECE_DONE};
-    weft_ctx_set_pieces(ctx, reports, count);
+    RETURN_ON_ERROR(weft_pieces_run(&run));
     if (!weft_op_async(base)) { /* an asynchronous launch's kernels have not run yet */
         pthread_mutex_lock(&ctx->lock);
         ctx->last_kernel_seconds = job->kernel_seconds;
         pthread_mutex_unlock(&ctx->lock);
     }
-error:
-    for (size_t p = 0; p < job->npieces; p++)
-        piece_done(job, &job->pieces[p]);
-    free(buffers);
-    free(used);
-    return st;
+    return WEFT_OK;
 }
 
 static void launch_destroy(weft_op *base)

@@ -3,24 +3,10 @@
 #ifndef WEFT_LAUNCH_H
 #define WEFT_LAUNCH_H
 
+#include "pieces.h"
 #include "program.h"
-#include "stream.h"
 
 #define WEFT_LAUNCH_MAX_ARRAYS WEFT_OP_MAX_ARRAYS
-
-enum weft_piece_state {
-    PIECE_PENDING,
-    PIECE_DONE,
-    PIECE_FAILED_EARLY, /* the device refused it before its kernel ran */
-    PIECE_FAILED_LATE   /* the device failed after the kernel may have run */
-};
-
-typedef struct weft_launch_piece {
-    size_t device;
-    size_t begin, end; /* outer indices */
-    enum weft_piece_state state;
-    void *event; /* the kernel's completion (cl_event), for its device time */
-} weft_launch_piece;
 
 /* What the kernel's signature says of one argument (from clGetKernelArgInfo). */
 typedef struct weft_param {
@@ -38,10 +24,9 @@ typedef struct weft_launch_job {
     weft_arg *args;
     size_t nargs;
     unsigned char *writes; /* per argument: the kernel may write it */
-    size_t *inner;         /* per array argument: elements per outer index */
     weft_host_fn host_fn;
     void *user;
-    weft_launch_piece *pieces;
+    weft_piece *pieces;
     size_t npieces;
     double kernel_seconds; /* device time of the slowest piece (profiling) */
 } weft_launch_job;

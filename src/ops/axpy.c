@@ -34,7 +34,8 @@ static weft_status axpy_run(weft_op *base)
                        .writes = 2,
                        .native = axpy_native,
                        .run = axpy_chunk,
-                       .op = base};
+                       .op = base,
+                       .name = "weft_axpy"};
     return weft_dispatch_run(&d);
 }
 

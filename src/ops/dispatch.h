@@ -20,6 +20,7 @@ typedef struct weft_dispatch {
     weft_status (*run)(void *op, weft_device *dev, const weft_view *views, size_t begin,
                        size_t count);
     void *op;
+    const char *name; /* the public call, for messages */
 } weft_dispatch;
 
 weft_status weft_dispatch_run(const weft_dispatch *d);

@@ -38,7 +38,8 @@ static weft_status map_run(weft_op *base)
                        .async = weft_op_async(base) ? base : NULL,
                        .native = map_native,
                        .run = map_chunk,
-                       .op = m};
+                       .op = m,
+                       .name = "weft_map"};
     for (size_t k = 0; k < base->narrays; k++)
         d.arrays[k] = base->arrays[k];
     for (size_t b = 0; b < e->nbindings; b++) {

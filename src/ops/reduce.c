@@ -150,7 +150,8 @@ static weft_status reduce_run(weft_op *base)
                        .narrays = base->narrays,
                        .native = reduce_native,
                        .run = reduce_chunk,
-                       .op = r};
+                       .op = r,
+                       .name = "a reduction"};
     for (size_t k = 0; k < base->narrays; k++)
         d.arrays[k] = base->arrays[k];
     for (size_t b = 0; b < e->nbindings; b++)

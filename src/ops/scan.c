@@ -59,7 +59,8 @@ static weft_status scan_run(weft_op *base)
                            .reads = 1,
                            .native = totals_native,
                            .run = totals_chunk,
-                           .op = s};
+                           .op = s,
+                           .name = "a scan"};
     RETURN_ON_ERROR(weft_dispatch_run(&pass1));
     weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
     weft_dispatch pass2 = {.ctx = base->ctx,
@@ -67,7 +68,8 @@ static weft_status scan_run(weft_op *base)
                            .narrays = base->narrays,
                            .native = apply_native,
                            .run = apply_chunk,
-                           .op = s};
+                           .op = s,
+                           .name = "a scan"};
     pass2.reads = 1;
     pass2.writes = base->narrays > 1 ? 2 : 1;
     return weft_dispatch_run(&pass2);

@@ -67,9 +67,9 @@ void weft_cl_kernel_release(weft_device *dev, void *kernel);
 weft_status weft_cl_kernel_params(weft_device *dev, weft_program *p, const char *name,
                                   weft_param *params, size_t capacity, size_t *count);
 weft_status weft_cl_launch_limits(weft_device *dev, weft_launch_job *job);
-weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece,
+weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_piece *piece,
                            void *const *buffers);
-void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece);
+void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_piece *piece);
 /* The kernel `name` of the program on dev, created once and kept with it. */
 weft_status weft_cl_launch_kernel(weft_program *p, size_t dev, const char *name, void **kernel);
 

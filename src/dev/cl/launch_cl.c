@@ -126,7 +126,7 @@ weft_status weft_cl_kernel_params(weft_device *device, weft_program *p, const ch
     return WEFT_OK;
 }
 
-weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece,
+weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_piece *piece,
                            void *const *buffers)
 {
     weft_program *p = job->program;
@@ -160,7 +160,7 @@ weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_launch_p
     return WEFT_OK;
 }
 
-void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece)
+void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_piece *piece)
 {
     (void)dev;
     cl_event event = piece->event;

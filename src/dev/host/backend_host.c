@@ -167,7 +167,7 @@ static weft_status host_launch_limits(weft_device *dev, weft_launch_job *job)
     return WEFT_OK;
 }
 
-static weft_status host_launch(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece,
+static weft_status host_launch(weft_device *dev, weft_launch_job *job, weft_piece *piece,
                                void *const *buffers)
 {
     (void)dev;
@@ -177,7 +177,7 @@ static weft_status host_launch(weft_device *dev, weft_launch_job *job, weft_laun
     return weft_error_set(WEFT_ERR_UNSUPPORTED, "the host pool runs kernels through host_fn");
 }
 
-static void host_launch_done(weft_device *dev, weft_launch_job *job, weft_launch_piece *piece)
+static void host_launch_done(weft_device *dev, weft_launch_job *job, weft_piece *piece)
 {
     (void)dev;
     (void)job;

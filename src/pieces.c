@@ -1,0 +1,200 @@
+#include "pieces.h"
+#include "ctx.h"
+#include "device.h"
+#include "error.h"
+#include "mem/residency.h"
+
+#include <stdlib.h>
+
+/* The elements of array i that a piece covers. */
+static void elements(const weft_piece_run *run, size_t i, const weft_piece *p, size_t *begin,
+                     size_t *end)
+{
+    *begin = p->begin * run->scale[i];
+    *end = p->end * run->scale[i];
+}
+
+static weft_status wrote(const weft_piece_run *run, const weft_piece *p, size_t dev)
+{
+    for (size_t i = 0; i < run->narrays; i++) {
+        if (!(run->writes & (1u << i))) continue;
+        size_t begin, end;
+        elements(run, i, p, &begin, &end);
+        RETURN_ON_ERROR(weft_mem_wrote(run->arrays[i], dev, begin, end));
+    }
+    return WEFT_OK;
+}
+
+/* The piece's device failed after its work may have run: its copies of what
+ * the piece writes are lost. The host can redo the piece only if no array it
+ * both reads and writes was written in the host's own storage (zero-copy);
+ * every other input is re-read from wherever it is still current. */
+static weft_piece_state lose(const weft_piece_run *run, const weft_piece *p)
+{
+    weft_piece_state state = PIECE_FAILED_EARLY;
+    for (size_t i = 0; i < run->narrays; i++) {
+        unsigned bit = 1u << i;
+        if (!(run->writes & bit)) continue;
+        size_t begin, end;
+        elements(run, i, p, &begin, &end);
+        if (weft_mem_lost(run->arrays[i], p->device, begin, end) && (run->reads & bit))
+            state = PIECE_FAILED_LATE;
+    }
+    return state;
+}
+
+static void settle(const weft_piece_run *run, weft_piece *p)
+{
+    if (run->done) run->done(run->self, p);
+}
+
+static weft_status run_on_host(const weft_piece_run *run, weft_piece *p)
+{
+    weft_stat_add(run->ctx, WEFT_STAT_TASKS, 1);
+    RETURN_ON_ERROR(run->run_host(run->self, p));
+    return wrote(run, p, 0);
+}
+
+/* The op's bits for the run's written arrays (the run may name a subset). */
+static unsigned written_in_op(const weft_piece_run *run)
+{
+    unsigned bits = 0;
+    for (size_t i = 0; i < run->narrays; i++)
+        for (size_t j = 0; j < run->op->narrays; j++)
+            if ((run->writes & (1u << i)) && run->op->arrays[j] == run->arrays[i]) bits |= 1u << j;
+    return bits;
+}
+
+/* An asynchronous operation leaves dev's work running: the stream's completer
+ * waits for a marker, and the pieces' writes are current there from now on
+ * (later work on the same queue runs after them; anyone else waits for the
+ * marker, which residency keeps for the arrays that dev uses in place). */
+static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
+{
+    weft_op *op = run->op;
+    size_t before = op->nwaits;
+    RETURN_ON_ERROR(weft_op_wait_for(op, dev, run->ctx->ndevices));
+    op->written |= written_in_op(run);
+    void *event = op->nwaits > before ? op->waits[before].event : NULL;
+    for (size_t i = 0; i < run->narrays; i++)
+        weft_mem_busy(run->arrays[i], dev->index, event);
+    for (size_t k = 0; k < run->npieces; k++) {
+        weft_piece *p = &run->pieces[k];
+        if (p->device != dev->index || p->state != PIECE_PENDING) continue;
+        p->state = PIECE_DONE;
+        RETURN_ON_ERROR(wrote(run, p, dev->index));
+    }
+    return WEFT_OK;
+}
+
+/* Waits for dev; a failure condemns every piece it was running. */
+static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
+{
+    int ok = dev->ops.finish(dev) == WEFT_OK;
+    if (!ok)
+        weft_log(&run->ctx->log, WEFT_LOG_WARN,
+                 "device %zu failed on %s: %s; rerunning its pieces on the host pool", dev->index,
+                 run->what, weft_last_error());
+    for (size_t k = 0; k < run->npieces; k++) {
+        weft_piece *p = &run->pieces[k];
+        if (p->device != dev->index || p->state != PIECE_PENDING) continue;
+        if (ok) {
+            p->state = PIECE_DONE;
+            RETURN_ON_ERROR(wrote(run, p, dev->index));
+        } else {
+            p->state = lose(run, p);
+        }
+        settle(run, p);
+    }
+    return WEFT_OK;
+}
+
+static int device_used(const weft_piece_run *run, size_t dev)
+{
+    for (size_t k = 0; k < run->npieces; k++)
+        if (run->pieces[k].device == dev) return 1;
+    return 0;
+}
+
+static weft_status rerun(const weft_piece_run *run, weft_piece *p)
+{
+    RETURN_IF(p->state == PIECE_FAILED_LATE, WEFT_ERR_DEVICE,
+              "device %zu failed after %s may have updated %s [%zu, %zu) in place; their "
+              "previous values are gone, so the host cannot redo them",
+              p->device, run->what, run->units, p->begin, p->end);
+    weft_stat_add(run->ctx, WEFT_STAT_RERUNS, 1);
+    weft_status st = run_on_host(run, p);
+    RETURN_IF(st != WEFT_OK, WEFT_ERR_DEVICE,
+              "device %zu failed on %s, and rerunning %s [%zu, %zu) on the host pool failed too: "
+              "%s",
+              p->device, run->what, run->units, p->begin, p->end, weft_last_error());
+    return WEFT_OK; /* its state still says what its device did, for the report */
+}
+
+/* In the operation's units; adjacent pieces of one device and fate read as one. */
+static void report(const weft_piece_run *run)
+{
+    weft_piece_report small[8], *reports = small;
+    if (run->npieces > 8 && !(reports = malloc(run->npieces * sizeof *reports))) return;
+    size_t count = 0;
+    for (size_t k = 0; k < run->npieces; k++) {
+        const weft_piece *p = &run->pieces[k];
+        int fell_back = p->device != 0 && p->state != PIECE_DONE;
+        weft_piece_report *last = count ? &reports[count - 1] : NULL;
+        if (last && last->device == p->device && last->fell_back == fell_back &&
+            last->end == p->begin) {
+            last->end = p->end;
+            continue;
+        }
+        reports[count++] = (weft_piece_report){p->device, p->begin, p->end, fell_back};
+    }
+    weft_ctx_set_pieces(run->ctx, reports, count);
+    if (reports != small) free(reports);
+}
+
+weft_status weft_pieces_run(const weft_piece_run *run)
+{
+    weft_ctx *ctx = run->ctx;
+    weft_status st = WEFT_OK;
+    /* 1. Every device piece first, so devices work while the host does. */
+    for (size_t k = 0; k < run->npieces; k++) {
+        weft_piece *p = &run->pieces[k];
+        if (p->device == 0) continue;
+        weft_stat_add(ctx, WEFT_STAT_TASKS, 1);
+        if (run->enqueue(run->self, p) != WEFT_OK) {
+            /* Even a refused piece may have queued work: its device is waited
+             * for below either way. */
+            p->state = PIECE_FAILED_EARLY;
+            weft_log(&ctx->log, WEFT_LOG_WARN,
+                     "device %zu failed on %s, %s [%zu, %zu): %s; rerunning on the host pool",
+                     p->device, run->what, run->units, p->begin, p->end, weft_last_error());
+        }
+    }
+    /* 2. The host's own pieces. */
+    for (size_t k = 0; k < run->npieces; k++) {
+        weft_piece *p = &run->pieces[k];
+        if (p->device != 0) continue;
+        GOTO_ERROR_ON(run_on_host(run, p));
+        p->state = PIECE_DONE;
+    }
+    /* 3. Each device: left running for the completer, or waited for. */
+    int async = run->op && weft_op_async(run->op);
+    for (size_t d = 1; d < ctx->ndevices; d++) {
+        if (!device_used(run, d)) continue;
+        weft_device *dev = &ctx->devices[d];
+        if (async && leave_running(run, dev) == WEFT_OK) continue;
+        GOTO_ERROR_ON(finish_device(run, dev));
+    }
+    /* 4. What the devices could not do. */
+    for (size_t k = 0; k < run->npieces; k++) {
+        weft_piece *p = &run->pieces[k];
+        settle(run, p);
+        if (p->state == PIECE_FAILED_EARLY || p->state == PIECE_FAILED_LATE)
+            GOTO_ERROR_ON(rerun(run, p));
+    }
+    report(run);
+error:
+    for (size_t k = 0; k < run->npieces; k++)
+        settle(run, &run->pieces[k]);
+    return st;
+}

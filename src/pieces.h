@@ -1,0 +1,55 @@
+/* Running an operation's pieces: the one split-fallback-rerun path that
+ * built-in primitives (ops/dispatch.c) and user kernels (launch.c) share.
+ *
+ * An operation hands over its pieces, each owned by a device (0: the host
+ * pool), and two callbacks: enqueue a piece on its device, run a piece on the
+ * host. This module enqueues every device piece first, so devices work while
+ * the host runs its own; then, for each device used, either leaves its work
+ * running for the stream's completer (an asynchronous operation) or waits for
+ * it; a piece its device refused or failed is rerun on the host when its
+ * inputs survived. Residency hears of every write and every loss here, and
+ * nowhere else. */
+#ifndef WEFT_PIECES_H
+#define WEFT_PIECES_H
+
+#include "stream.h"
+
+typedef enum weft_piece_state {
+    PIECE_PENDING,
+    PIECE_DONE,
+    PIECE_FAILED_EARLY, /* the device refused it before its work ran */
+    PIECE_FAILED_LATE   /* the device failed after its work may have run */
+} weft_piece_state;
+
+typedef struct weft_piece {
+    size_t device;     /* where it runs first; the host pool reruns it if that fails */
+    size_t begin, end; /* in the operation's units (elements, or a launch's outer indices) */
+    weft_piece_state state;
+    void *event; /* the device's completion of its work, when it keeps one (kernel times) */
+} weft_piece;
+
+typedef struct weft_piece_run {
+    weft_ctx *ctx;
+    weft_op *op; /* the operation: may leave device work running when asynchronous */
+    weft_array *arrays[WEFT_OP_MAX_ARRAYS];
+    size_t narrays;
+    /* Elements of arrays[i] per unit of a piece's range (1 for elements). */
+    size_t scale[WEFT_OP_MAX_ARRAYS];
+    unsigned reads, writes; /* bit i: the pieces read / write arrays[i] */
+    weft_piece *pieces;
+    size_t npieces;
+    const char *what;  /* for messages: "kernel heat", "weft_map" */
+    const char *units; /* for messages: "elements", "outer indices" */
+    void *self;        /* the operation's own state, passed to the callbacks */
+    /* Makes the piece's inputs current on its device and enqueues its work. */
+    weft_status (*enqueue)(void *self, weft_piece *piece);
+    /* Makes the piece's inputs current on the host and runs it on the pool. */
+    weft_status (*run_host)(void *self, weft_piece *piece);
+    /* Optional: the piece is settled; release what its device kept for it. */
+    void (*done)(void *self, weft_piece *piece);
+} weft_piece_run;
+
+/* Runs every piece; reports them (weft_ctx_set_pieces). */
+weft_status weft_pieces_run(const weft_piece_run *run);
+
+#endif
