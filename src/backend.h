@@ -56,14 +56,17 @@ typedef struct weft_backend {
 
     /* Device memory (the residency module, src/mem/, is the only caller).
      * host non-NULL asks for a buffer that wraps that host memory
-     * (zero-copy). read and write are blocking; offsets are in bytes. */
+     * (zero-copy). read is blocking; offsets are in bytes. write is blocking
+     * when done is NULL; else it only enqueues, and *done (NULL if nothing is
+     * left running; released with event_release) completes once src may
+     * change again. */
     weft_status (*buffer_create)(weft_device *dev, size_t bytes, void *host, void **buffer);
     void (*buffer_release)(weft_device *dev, void *buffer);
     /* A buffer aliasing bytes [offset, offset + bytes) of buffer. */
     weft_status (*sub_buffer)(weft_device *dev, void *buffer, size_t offset, size_t bytes,
                               void **sub);
     weft_status (*write)(weft_device *dev, void *buffer, size_t offset, size_t bytes,
-                         const void *src);
+                         const void *src, void **done);
     weft_status (*read)(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst);
     /* Within one device: bytes from src at src_offset to dst at dst_offset. */
     weft_status (*copy)(weft_device *dev, void *src, size_t src_offset, void *dst,

@@ -37,8 +37,8 @@ static weft_status time_axpy(weft_device *dev, size_t n, int reps, double *best)
     GOTO_ERROR_ON(dev->ops.buffer_create(dev, n * sizeof(float), zc ? x : NULL, &xb));
     GOTO_ERROR_ON(dev->ops.buffer_create(dev, n * sizeof(float), zc ? y : NULL, &yb));
     if (!zc) {
-        GOTO_ERROR_ON(dev->ops.write(dev, xb, 0, n * sizeof(float), x));
-        GOTO_ERROR_ON(dev->ops.write(dev, yb, 0, n * sizeof(float), y));
+        GOTO_ERROR_ON(dev->ops.write(dev, xb, 0, n * sizeof(float), x, NULL));
+        GOTO_ERROR_ON(dev->ops.write(dev, yb, 0, n * sizeof(float), y, NULL));
     }
     weft_view xv = {x, xb}, yv = {y, yb};
     GOTO_ERROR_ON(dev->ops.axpy(dev, WEFT_F32, 0.5, xv, yv, n)); /* warm-up: builds, faults in */

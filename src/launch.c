@@ -226,25 +226,37 @@ error:
 }
 
 /* Every array argument as the device's buffer of the whole array, current
- * where the piece reads it (only what is stale moves), then the kernel. */
+ * where the piece reads it (only what is stale moves). buffers: one per
+ * argument, or NULL to only make them current. */
+static weft_status bind_arrays(weft_launch_job *job, const weft_piece *piece, void **buffers)
+{
+    for (size_t k = 0; k < job->nargs; k++) {
+        weft_arg *a = &job->args[k];
+        if (buffers) buffers[k] = NULL;
+        if (a->kind > WEFT_ARG_WHOLE) continue;
+        size_t begin, end;
+        rows_read(job, k, piece, &begin, &end);
+        if (buffers) RETURN_ON_ERROR(weft_mem_whole(a->array, piece->device, &buffers[k]));
+        RETURN_ON_ERROR(weft_mem_make_current(a->array, piece->device, begin, end));
+    }
+    return WEFT_OK;
+}
+
+static weft_status prepare_on_device(void *self, weft_piece *piece)
+{
+    return bind_arrays(self, piece, NULL);
+}
+
 static weft_status enqueue_on_device(void *self, weft_piece *piece)
 {
     weft_launch_job *job = self;
     void *small[16], **buffers = job->nargs <= 16 ? small : calloc(job->nargs, sizeof *buffers);
     RETURN_IF(!buffers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the arguments");
-    weft_status st = WEFT_OK;
-    for (size_t k = 0; k < job->nargs; k++) {
-        weft_arg *a = &job->args[k];
-        buffers[k] = NULL;
-        if (a->kind > WEFT_ARG_WHOLE) continue;
-        size_t begin, end;
-        rows_read(job, k, piece, &begin, &end);
-        GOTO_ERROR_ON(weft_mem_whole(a->array, piece->device, &buffers[k]));
-        GOTO_ERROR_ON(weft_mem_make_current(a->array, piece->device, begin, end));
+    weft_status st = bind_arrays(job, piece, buffers);
+    if (st == WEFT_OK) {
+        weft_device *dev = &job->program->ctx->devices[piece->device];
+        st = dev->ops.launch(dev, job, piece, buffers);
     }
-    weft_device *dev = &job->program->ctx->devices[piece->device];
-    st = dev->ops.launch(dev, job, piece, buffers);
-error:
     if (buffers != small) free(buffers);
     return st;
 }
@@ -269,6 +281,7 @@ static weft_status launch_run(weft_op *base)
                           .what = what,
                           .units = "outer indices",
                           .self = job,
+                          .prepare = prepare_on_device,
                           .enqueue = enqueue_on_device,
                           .run_host = run_on_host,
                           .done = piece_done};

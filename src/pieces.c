@@ -91,10 +91,13 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
 static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
 {
     int ok = dev->ops.finish(dev) == WEFT_OK;
-    if (!ok)
+    if (!ok) {
         weft_log(&run->ctx->log, WEFT_LOG_WARN,
                  "device %zu failed on %s: %s; rerunning its pieces on the host pool", dev->index,
                  run->what, weft_last_error());
+        for (size_t i = 0; i < run->narrays; i++)
+            weft_mem_forget(run->arrays[i], dev->index);
+    }
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];
         if (p->device != dev->index || p->state != PIECE_PENDING) continue;
@@ -152,23 +155,32 @@ static void report(const weft_piece_run *run)
     if (reports != small) free(reports);
 }
 
+/* Even a refused piece may have queued work: its device is waited for
+ * either way. */
+static void refused(const weft_piece_run *run, weft_piece *p)
+{
+    p->state = PIECE_FAILED_EARLY;
+    weft_log(&run->ctx->log, WEFT_LOG_WARN,
+             "device %zu failed on %s, %s [%zu, %zu): %s; rerunning on the host pool", p->device,
+             run->what, run->units, p->begin, p->end, weft_last_error());
+}
+
 weft_status weft_pieces_run(const weft_piece_run *run)
 {
     weft_ctx *ctx = run->ctx;
     weft_status st = WEFT_OK;
-    /* 1. Every device piece first, so devices work while the host does. */
+    /* 1. Every device piece first, so devices work while the host does:
+     * inputs everywhere, then the work. */
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];
         if (p->device == 0) continue;
         weft_stat_add(ctx, WEFT_STAT_TASKS, 1);
-        if (run->enqueue(run->self, p) != WEFT_OK) {
-            /* Even a refused piece may have queued work: its device is waited
-             * for below either way. */
-            p->state = PIECE_FAILED_EARLY;
-            weft_log(&ctx->log, WEFT_LOG_WARN,
-                     "device %zu failed on %s, %s [%zu, %zu): %s; rerunning on the host pool",
-                     p->device, run->what, run->units, p->begin, p->end, weft_last_error());
-        }
+        if (run->prepare(run->self, p) != WEFT_OK) refused(run, p);
+    }
+    for (size_t k = 0; k < run->npieces; k++) {
+        weft_piece *p = &run->pieces[k];
+        if (p->device == 0 || p->state != PIECE_PENDING) continue;
+        if (run->enqueue(run->self, p) != WEFT_OK) refused(run, p);
     }
     /* 2. The host's own pieces. */
     for (size_t k = 0; k < run->npieces; k++) {

@@ -41,7 +41,11 @@ typedef struct weft_piece_run {
     const char *what;  /* for messages: "kernel heat", "weft_map" */
     const char *units; /* for messages: "elements", "outer indices" */
     void *self;        /* the operation's own state, passed to the callbacks */
-    /* Makes the piece's inputs current on its device and enqueues its work. */
+    /* Makes the piece's inputs current on its device. Every device piece is
+     * prepared before any is enqueued: a piece that reads rows another device
+     * holds (a halo) must not queue behind that device's new work. */
+    weft_status (*prepare)(void *self, weft_piece *piece);
+    /* Enqueues the piece's work on its device (inputs already current). */
     weft_status (*enqueue)(void *self, weft_piece *piece);
     /* Makes the piece's inputs current on the host and runs it on the pool. */
     weft_status (*run_host)(void *self, weft_piece *piece);

@@ -167,9 +167,11 @@ static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
         dev->ops.event_release(dev, op->waits[w].event);
         if (st == WEFT_OK) continue;
         pthread_mutex_lock(&s->residency);
-        for (size_t i = 0; i < op->narrays; i++)
+        for (size_t i = 0; i < op->narrays; i++) {
             if (op->written & (1u << i))
                 weft_mem_lost(op->arrays[i], dev->index, 0, op->arrays[i]->n);
+            weft_mem_forget(op->arrays[i], dev->index);
+        }
         pthread_mutex_unlock(&s->residency);
         if (status == WEFT_OK) {
             status = weft_error_set(WEFT_ERR_DEVICE,

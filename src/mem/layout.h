@@ -39,6 +39,7 @@ typedef struct weft_store {
     int shares_host;
     weft_ranges valid; /* elements current in this device's memory (unused if shares_host) */
     void *busy;        /* shares_host: the device's last work on the host storage may still run */
+    void *uploading;   /* else: its last copy from the host storage may still be reading it */
 } weft_store;
 
 struct weft_array {

@@ -61,19 +61,37 @@ void weft_mem_busy(weft_array *a, size_t dev, void *event)
     pthread_mutex_unlock(&a->lock);
 }
 
+static weft_status wait_and_clear(weft_array *a, size_t dev, void **event)
+{
+    weft_device *d = device_of(a, dev);
+    weft_status st = d->ops.wait(d, *event);
+    d->ops.event_release(d, *event);
+    *event = NULL;
+    return st;
+}
+
+/* Copies from the host storage to copying devices run while the caller goes
+ * on: before anything writes that storage, they must be done. A failed copy
+ * only read the storage, so its failure is the device's (its copy is what
+ * is lost, which the operation that needed it hears of), not the host's. */
+static void settle_uploads(weft_array *a)
+{
+    for (size_t d = 1; d < a->ctx->ndevices; d++)
+        if (a->stores[d].uploading) (void)wait_and_clear(a, d, &a->stores[d].uploading);
+}
+
 /* The host storage is shared by the host and zero-copy devices: before one of
  * them touches it, work the others enqueued on it must be done (a device's
- * own queue keeps its own work in order). */
+ * own queue keeps its own work in order). One that may write it also waits
+ * for the copies still reading it; a copying device only reads it. */
 static weft_status settle(weft_array *a, size_t dev)
 {
     weft_status st = WEFT_OK;
+    if (weft_mem_shares_host(a, dev)) settle_uploads(a);
     for (size_t d = 1; d < a->ctx->ndevices; d++) {
         weft_store *s = &a->stores[d];
         if (d == dev || !s->busy) continue;
-        weft_device *other = device_of(a, d);
-        weft_status waited = other->ops.wait(other, s->busy);
-        other->ops.event_release(other, s->busy);
-        s->busy = NULL;
+        weft_status waited = wait_and_clear(a, d, &s->busy);
         if (st == WEFT_OK) st = waited;
     }
     return st;
@@ -84,7 +102,9 @@ void weft_mem_release(weft_array *a)
     if (!a->stores) return;
     for (size_t d = 1; d < a->ctx->ndevices; d++) {
         weft_store *s = &a->stores[d];
-        if (s->busy) device_of(a, d)->ops.event_release(device_of(a, d), s->busy);
+        /* Work that failed halfway may still touch the storage about to go. */
+        if (s->busy) (void)wait_and_clear(a, d, &s->busy);
+        if (s->uploading) (void)wait_and_clear(a, d, &s->uploading);
         for (size_t w = 0; w < s->nwindows; w++)
             window_release(device_of(a, d), &s->windows[w]);
         free(s->windows);
@@ -228,8 +248,16 @@ static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end,
         size_t stop = w->hi < end ? w->hi : end;
         size_t offset = (begin - w->lo) * a->elem_size, bytes = (stop - begin) * a->elem_size;
         void *host = weft_array_host_at(a, begin);
-        RETURN_ON_ERROR(to_device ? d->ops.write(d, w->buffer, offset, bytes, host)
-                                  : d->ops.read(d, w->buffer, offset, bytes, host));
+        if (to_device) { /* the device's queue orders it before the work that reads it */
+            void *done = NULL;
+            RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
+            if (done) {
+                if (s->uploading) d->ops.event_release(d, s->uploading);
+                s->uploading = done; /* its queue finishes copies in order */
+            }
+        } else {
+            RETURN_ON_ERROR(d->ops.read(d, w->buffer, offset, bytes, host));
+        }
         begin = stop;
     }
     return WEFT_OK;
@@ -247,6 +275,7 @@ static weft_status fetch_to_host(weft_array *a, size_t begin, size_t end, uint64
             if (a->stores[d].shares_host ||
                 !weft_ranges_first_hit(&a->stores[d].valid, gb, ge, &hb, &he))
                 continue;
+            settle_uploads(a); /* they may still read what this overwrites */
             RETURN_ON_ERROR(transfer(a, d, hb, he, 0));
             RETURN_ON_ERROR(weft_ranges_add(&a->host_valid, hb, he));
             *moved += (uint64_t)(he - hb) * a->elem_size;
@@ -329,6 +358,13 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
     int host_damaged = lost_locked(a, dev, begin, end);
     pthread_mutex_unlock(&a->lock);
     return host_damaged;
+}
+
+void weft_mem_forget(weft_array *a, size_t dev)
+{
+    pthread_mutex_lock(&a->lock);
+    if (!weft_mem_shares_host(a, dev)) weft_ranges_free(&a->stores[dev].valid);
+    pthread_mutex_unlock(&a->lock);
 }
 
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)

@@ -25,6 +25,13 @@ static weft_status run_on(const weft_dispatch *d, const weft_piece *p, weft_devi
     return d->run(d->op, dev, views, p->begin, p->end - p->begin);
 }
 
+static weft_status prepare(void *self, weft_piece *p)
+{
+    const weft_dispatch *d = self;
+    weft_view views[WEFT_OP_MAX_ARRAYS];
+    return acquire(d, p, p->device, views);
+}
+
 static weft_status enqueue(void *self, weft_piece *p)
 {
     const weft_dispatch *d = self;
@@ -88,6 +95,7 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
                           .what = d->name ? d->name : "a built-in operation",
                           .units = "elements",
                           .self = (void *)d,
+                          .prepare = prepare,
                           .enqueue = enqueue,
                           .run_host = run_host};
     for (size_t i = 0; i < d->narrays; i++) {

@@ -44,14 +44,17 @@ static weft_status cl_sub_buffer(weft_device *dev, void *buffer, size_t offset, 
 /* Blocking both ways: the host memory on the other side may change as soon
  * as the residency module returns. */
 static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_t bytes,
-                            const void *src)
+                            const void *src, void **done)
 {
+    if (done) *done = NULL;
     if ((dev->ctx->faults & WEFT_FAULT_WRITE) || weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     if (bytes == 0) return WEFT_OK;
-    cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, offset, bytes, src, 0,
-                                      NULL, NULL);
+    cl_event event = NULL;
+    cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, done ? CL_FALSE : CL_TRUE,
+                                      offset, bytes, src, 0, NULL, done ? &event : NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
+    if (done) *done = event;
     return WEFT_OK;
 }
 

@@ -35,9 +35,10 @@ static weft_status host_sub_buffer(weft_device *dev, void *buffer, size_t offset
 }
 
 static weft_status host_write(weft_device *dev, void *buffer, size_t offset, size_t bytes,
-                              const void *src)
+                              const void *src, void **done)
 {
     (void)dev;
+    if (done) *done = NULL;
     memmove((unsigned char *)buffer + offset, src, bytes);
     return WEFT_OK;
 }
