@@ -6,7 +6,8 @@
  * take it. A thread that blocks in a wait while holding a slot gives it up
  * (weft_pool_block_begin), so another worker may run meanwhile, and takes one
  * back before it continues: waiting never deadlocks the pool, and the number
- * of threads *running* never exceeds the width. A parallel_for issued from
+ * of threads *running* never exceeds the width. A thread about to wait for a
+ * queued item runs it itself instead (weft_pool_take). A parallel_for issued from
  * inside a chunk runs inline. After fork() the child's copy of every pool
  * forgets its (non-existent) workers and restarts them lazily.
  */
