@@ -21,6 +21,7 @@ struct weft_future {
     weft_status status;
     char *detail;                    /* the failing operation's weft_last_error() */
     weft_future_callback *callbacks; /* newest first, until done */
+    weft_future_producer *producer;  /* NULL: nothing a waiter could run */
 };
 
 /* weft_future_wait_any sleeps on one process-wide condition that every
@@ -104,6 +105,11 @@ weft_status weft_future_check(weft_future *f, const weft_future_owner *owner, co
     return WEFT_OK;
 }
 
+void weft_future_set_producer(weft_future *f, weft_future_producer *producer)
+{
+    f->producer = producer;
+}
+
 static int is_done(weft_future *f)
 {
     pthread_mutex_lock(&f->lock);
@@ -112,13 +118,28 @@ static int is_done(weft_future *f)
     return done;
 }
 
-/* A pool thread (a task that waits) gives up its slot while it sleeps, so
- * another worker runs meanwhile. It does not run other tasks on its own stack:
- * one of them could wait for something the waiting task does next. */
+/* Runs f's producer on this thread when nobody has started it and the
+ * producer lets this thread (a pool thread waiting for a queued task). Safe
+ * where running any other work would not be: the waiter needs exactly this. */
+static int produce_here(weft_future *f)
+{
+    pthread_mutex_lock(&f->lock);
+    weft_future_producer *p = f->done ? NULL : f->producer;
+    int claimed = p && p->claim(p);
+    pthread_mutex_unlock(&f->lock);
+    if (claimed) p->run(p);
+    return claimed;
+}
+
+/* A pool thread (a task that waits) runs the awaited task itself when it is
+ * still queued; otherwise it gives up its slot while it sleeps, so another
+ * worker runs meanwhile. It runs no other task on its own stack: one of them
+ * could wait for something the waiting task does next. */
 static void await_done(weft_future *f)
 {
     if (is_done(f)) return;
     double t0 = weft_now();
+    if (produce_here(f) && is_done(f)) return;
     weft_pool_block_begin();
     pthread_mutex_lock(&f->lock);
     while (!f->done)
@@ -192,6 +213,8 @@ weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *
     RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_any"));
     size_t found = 0;
     double t0 = weft_now();
+    for (size_t i = 0; i < n && !first_done(futures, n, &found); i++)
+        produce_here(futures[i]);
     while (!first_done(futures, n, &found)) {
         weft_pool_block_begin();
         atomic_fetch_add(&any_waiters, 1);

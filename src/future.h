@@ -33,6 +33,16 @@ weft_status weft_future_check(weft_future *future, const weft_future_owner *owne
 /* Returns 1 when the user already released the future: nobody will see the
  * status unless its owner keeps it for weft_ctx_finish. */
 int weft_future_complete(weft_future *future, weft_status status, const char *detail);
+/* What produces a future, for a waiter that can produce it itself: claim
+ * returns 1 when the calling thread now owns running it (then run, after
+ * which the future is done). Called with the future's lock held while it is
+ * not done, so the producer is alive. A task sets it before anyone waits. */
+typedef struct weft_future_producer weft_future_producer;
+struct weft_future_producer {
+    int (*claim)(weft_future_producer *producer);
+    void (*run)(weft_future_producer *producer);
+};
+void weft_future_set_producer(weft_future *future, weft_future_producer *producer);
 /* Drops a reference without the user-side bookkeeping of weft_future_release. */
 void weft_future_drop(weft_future *future);
 

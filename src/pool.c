@@ -61,6 +61,7 @@ static _Thread_local int in_task;
 static _Thread_local int in_operation;
 static _Thread_local weft_pool *slot_pool; /* whose slot this thread holds */
 static _Thread_local int finishing;        /* posts it may keep for itself */
+static _Thread_local int taken_depth;      /* items it runs for a wait (weft_pool_take) */
 
 int weft_pool_finishing(int on)
 {
@@ -198,11 +199,24 @@ static int item_ready(const weft_pool *pool)
     return pool->head != NULL && pool->running < width_for(pool, 1);
 }
 
+static void unlink_item(weft_pool *pool, weft_pool_item *item)
+{
+    if (item->prev)
+        item->prev->next = item->next;
+    else
+        pool->head = item->next;
+    if (item->next)
+        item->next->prev = item->prev;
+    else
+        pool->tail = item->prev;
+    item->next = item->prev = NULL;
+    item->queued = 0;
+}
+
 static weft_pool_item *pop_item(weft_pool *pool)
 {
     weft_pool_item *item = pool->head;
-    pool->head = item->next;
-    if (!pool->head) pool->tail = NULL;
+    unlink_item(pool, item);
     return item;
 }
 
@@ -369,15 +383,17 @@ void weft_pool_parallel_for_user(weft_pool *pool, size_t begin, size_t end, size
 
 void weft_pool_post(weft_pool *pool, weft_pool_item *item)
 {
-    item->next = NULL;
     pthread_mutex_lock(&pool->lock);
+    item->next = NULL;
+    item->prev = pool->tail;
+    item->queued = 1;
     if (pool->tail)
         pool->tail->next = item;
     else
         pool->head = item;
     pool->tail = item;
     atomic_fetch_add_explicit(&pool->posts, 1, memory_order_relaxed);
-    if (finishing && slot_pool == pool) /* this thread takes it next */
+    if (finishing && slot_pool == pool && taken_depth == 0) /* this thread takes it next */
         finishing = 0;
     else if (pool->resuming == 0 && item_ready(pool))
         wake_workers(pool, 1);
@@ -396,7 +412,8 @@ void weft_pool_block_begin(void)
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* Threads taking their slot back go before workers starting new work. */
+/* Threads taking their slot back go before workers starting new work, but
+ * within the width user work has now: while throttled, one at a time. */
 void weft_pool_block_end(void)
 {
     weft_pool *pool = blocked_pool;
@@ -404,7 +421,7 @@ void weft_pool_block_end(void)
     if (!pool) return;
     pthread_mutex_lock(&pool->lock);
     pool->resuming++;
-    while (pool->running >= pool->threads)
+    while (pool->running >= width_for(pool, 1))
         pthread_cond_wait(&pool->slot_cond, &pool->lock);
     pool->resuming--;
     take_slot(pool);
@@ -412,10 +429,29 @@ void weft_pool_block_end(void)
     pthread_mutex_unlock(&pool->lock);
 }
 
+int weft_pool_take(weft_pool *pool, weft_pool_item *item)
+{
+    if (!pool || slot_pool != pool || in_operation) return 0;
+    pthread_mutex_lock(&pool->lock);
+    int taken = item->queued;
+    if (taken) unlink_item(pool, item);
+    pthread_mutex_unlock(&pool->lock);
+    return taken;
+}
+
+/* Its thread goes back to a wait, not to the queue: it keeps no post. */
+void weft_pool_run_taken(weft_pool_item *item)
+{
+    taken_depth++;
+    run_item(item);
+    taken_depth--;
+}
+
 void weft_pool_throttle(weft_pool *pool, int on)
 {
     pthread_mutex_lock(&pool->lock);
     pool->throttled += on ? 1 : -1;
+    if (pool->throttled == 0 && pool->resuming > 0) pthread_cond_broadcast(&pool->slot_cond);
     if (pool->throttled == 0 && (pool->head || pool->open)) wake_workers(pool, pool->threads);
     pthread_mutex_unlock(&pool->lock);
 }

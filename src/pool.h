@@ -6,7 +6,8 @@
  * take it. A thread that blocks in a wait while holding a slot gives it up
  * (weft_pool_block_begin), so another worker may run meanwhile, and takes one
  * back before it continues: waiting never deadlocks the pool, and the number
- * of threads *running* never exceeds the width. A parallel_for issued from
+ * of threads *running* never exceeds the width. A thread about to wait for a
+ * queued item runs it itself instead (weft_pool_take). A parallel_for issued from
  * inside a chunk runs inline. After fork() the child's copy of every pool
  * forgets its (non-existent) workers and restarts them lazily.
  */
@@ -22,7 +23,8 @@ typedef void (*weft_pool_fn)(void *arg, size_t begin, size_t end);
 typedef struct weft_pool_item weft_pool_item;
 struct weft_pool_item {
     void (*run)(weft_pool_item *item);
-    weft_pool_item *next;
+    weft_pool_item *next, *prev; /* in the queue (under the pool's lock) */
+    int queued;
 };
 
 /* threads: total width including the calling thread; <= 0 means
@@ -48,9 +50,18 @@ void weft_pool_post(weft_pool *pool, weft_pool_item *item);
  * a chain of tasks wakes no other thread. Returns the previous setting. */
 int weft_pool_finishing(int on);
 /* Around a blocking wait: the calling thread's slot (if it holds one) is free
- * for other workers meanwhile. */
+ * for other workers meanwhile. Taking it back obeys the throttle: a task
+ * returning from a wait runs only when user work may (weft_pool_throttle). */
 void weft_pool_block_begin(void);
 void weft_pool_block_end(void);
+/* For a thread about to wait for what a queued item produces: removes the
+ * item from the queue and returns 1 when it was still queued and the calling
+ * thread holds a slot of pool outside an operation; the caller then runs it
+ * (weft_pool_run_taken) in that slot instead of blocking it, as fork-join
+ * runtimes run a joined task that nobody has started. Only the awaited item
+ * is run so: any other could wait for what the waiter does next. */
+int weft_pool_take(weft_pool *pool, weft_pool_item *item);
+void weft_pool_run_taken(weft_pool_item *item);
 
 /* While on (nested count > 0), tasks and user parallel_for run one thread at
  * a time: an OpenCL CPU device is computing on the same cores. */

@@ -38,20 +38,33 @@ typedef struct weft_expr_call {
     size_t elem_of_view[WEFT_PRIM_MAX_VIEWS];
 } weft_expr_call;
 
-/* The reference implementations (ref/), which the host driver's table uses
- * and every other driver matches bit for bit. */
-weft_status weft_host_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
-                               size_t begin, size_t n);
-weft_status weft_host_reduce_expr(weft_device *dev, const weft_expr_call *call,
-                                  const weft_view *views, size_t begin, size_t n,
-                                  weft_partial *partials);
+/* Where a reference primitive runs its chunks. ref/ sits below the pool and
+ * the context, so it names neither: the driver that runs it (the host's)
+ * passes the context's pool and its parallel_for. fn(arg, begin, end) over
+ * [0, n) in chunks of grain, on up to width threads (<= 0: all). */
+typedef struct weft_pool weft_pool;
+typedef void (*weft_prim_range_fn)(void *arg, size_t begin, size_t end);
+typedef struct weft_prim_threads {
+    void (*parallel_for)(weft_pool *pool, size_t n, size_t grain, int width, weft_prim_range_fn fn,
+                         void *arg);
+    weft_pool *pool;
+    size_t min_elements; /* fewer elements than this run on one thread */
+} weft_prim_threads;
 
-/* Scans on the pool (ref/scan_host.c). */
-weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
-                                  weft_view x, size_t n, uint64_t *subtotals);
-weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
-                                 int exclusive, weft_view x, weft_view y, size_t n,
-                                 const uint64_t *carries);
+/* The reference implementations (ref/), which the host driver's table runs
+ * and every other driver matches bit for bit. */
+weft_status weft_ref_map_expr(const weft_prim_threads *threads, const weft_expr_call *call,
+                              const weft_view *views, size_t begin, size_t n);
+weft_status weft_ref_reduce_expr(const weft_prim_threads *threads, const weft_expr_call *call,
+                                 const weft_view *views, size_t begin, size_t n,
+                                 weft_partial *partials);
+
+/* Scans (ref/scan_host.c). */
+weft_status weft_ref_scan_totals(const weft_prim_threads *threads, weft_reduce_op op,
+                                 weft_dtype dtype, weft_view x, size_t n, uint64_t *subtotals);
+weft_status weft_ref_scan_apply(const weft_prim_threads *threads, weft_reduce_op op,
+                                weft_dtype dtype, int exclusive, weft_view x, weft_view y, size_t n,
+                                const uint64_t *carries);
 /* The carry each sub-block starts from, from all sub-block totals in index
  * order: 16 per block (see kernels/scan.cl). */
 void weft_scan_carries(weft_reduce_op op, weft_dtype dtype, const uint64_t *subtotals,

@@ -369,13 +369,16 @@ weft_status weft_stream_wait_held(weft_stream *s, int *counter, const char *what
                               "itself",
                               what);
     }
-    if (*counter > 0) {
+    int waited = *counter > 0;
+    if (waited) {
         double t0 = weft_now();
+        weft_pool_block_begin(); /* a task's pool slot serves others meanwhile */
         while (*counter > 0)
             pthread_cond_wait(&s->idle_cond, &s->lock);
         weft_stream_waited(s, t0);
     }
     pthread_mutex_unlock(&s->lock);
+    if (waited) weft_pool_block_end(); /* may wait for a slot: not under the lock */
     return WEFT_OK;
 }
 

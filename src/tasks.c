@@ -11,6 +11,7 @@
 #include "stream.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,8 @@ typedef struct task_dependency {
 } task_dependency;
 
 struct weft_task {
-    weft_pool_item item; /* first: the pool hands it back */
+    weft_pool_item item;           /* first: the pool hands it back */
+    weft_future_producer producer; /* a waiting pool thread may run it (future.h) */
     weft_ctx *ctx;
     weft_task_fn fn;
     void *user;
@@ -67,6 +69,18 @@ static void task_run(weft_pool_item *item)
     weft_stream_task_end(stream, orphaned ? status : WEFT_OK);
 }
 
+static int task_claim(weft_future_producer *producer)
+{
+    weft_task *t = (weft_task *)((char *)producer - offsetof(weft_task, producer));
+    return weft_pool_take(t->ctx->pool, &t->item);
+}
+
+static void task_run_taken(weft_future_producer *producer)
+{
+    weft_task *t = (weft_task *)((char *)producer - offsetof(weft_task, producer));
+    weft_pool_run_taken(&t->item);
+}
+
 static void task_release(weft_task *t)
 {
     if (atomic_fetch_sub(&t->pending, 1) == 1) weft_pool_post(t->ctx->pool, &t->item);
@@ -101,7 +115,13 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
         free(t);
         return weft_error_set(WEFT_ERR_NOMEM, "weft_submit: cannot allocate a future");
     }
-    *t = (weft_task){.item = {.run = task_run}, .ctx = ctx, .fn = fn, .user = user, .future = f};
+    *t = (weft_task){.item = {.run = task_run},
+                     .producer = {task_claim, task_run_taken},
+                     .ctx = ctx,
+                     .fn = fn,
+                     .user = user,
+                     .future = f};
+    weft_future_set_producer(f, &t->producer);
     atomic_init(&t->pending, nafter + 1);
     weft_stream_task_begin(ctx->stream);
     for (size_t i = 0; i < nafter; i++) {
@@ -115,7 +135,8 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
     return WEFT_OK;
 }
 
-/* A caller that waits runs queued tasks meanwhile (weft_future_wait). */
+/* A pool thread that waits runs the task itself if no worker has started it
+ * (weft_future_wait). */
 static weft_status wait_and_release(weft_future *f)
 {
     weft_status status = weft_future_wait(f);

@@ -1,5 +1,6 @@
 /* Handles freed or used while work is queued, fork, re-entrant calls from a
- * host_fn, the pool's first job, and the ledger of a resident chain. */
+ * host_fn, the pool's first job, tasks waiting beside operations, and the
+ * ledger of a resident chain. */
 #include "common.h"
 
 #include "../src/partition.h"
@@ -7,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char slow_source[] = "__kernel void spin(__global float *y, const int reps)\n"
@@ -165,28 +167,42 @@ typedef struct threads_seen {
     int count;
 } threads_seen;
 
-static void recording_host_fn(const weft_host_call *call)
+/* Records the calling thread; returns how many distinct threads came. */
+static int note_thread(threads_seen *t)
 {
-    threads_seen *t = call->user;
-    usleep(2000); /* long enough for a second thread to take a chunk */
     pthread_mutex_lock(&t->lock);
     int known = 0;
     for (int i = 0; i < t->count; i++)
         known |= pthread_equal(t->ids[i], pthread_self());
     if (!known && t->count < 8) t->ids[t->count++] = pthread_self();
+    int count = t->count;
     pthread_mutex_unlock(&t->lock);
+    return count;
+}
+
+static void recording_host_fn(const weft_host_call *call)
+{
+    usleep(2000); /* long enough for a second thread to take a chunk */
+    note_thread(call->user);
+}
+
+/* A context on a pool of two threads alone, and a program for it. */
+static weft_ctx *pool_of_two(weft_program **p)
+{
+    weft_options o = test_options();
+    o.devices = "host";
+    o.num_threads = 2;
+    weft_ctx *ctx = test_ctx_with(&o);
+    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, p));
+    return ctx;
 }
 
 /* The context's first parallel job already uses every pool thread. */
 static void test_first_job_uses_the_whole_pool(void **state)
 {
     (void)state;
-    weft_options o = test_options();
-    o.devices = "host";
-    o.num_threads = 2;
-    weft_ctx *ctx = test_ctx_with(&o);
     weft_program *p;
-    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, &p));
+    weft_ctx *ctx = pool_of_two(&p);
     weft_array *y;
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &y));
     threads_seen t = {PTHREAD_MUTEX_INITIALIZER, {0}, 0};
@@ -257,6 +273,105 @@ static void test_readers_beside_operations(void **state)
     weft_ctx_free(ctx);
 }
 
+/* Tasks that read an array an operation is writing lend their pool slots
+ * while they wait, so the operation's host pieces still get the whole pool.
+ * A pool of two whose both slots are held by reading tasks: before, the
+ * launch ran on its executor thread alone (and an operation that needed a
+ * second thread never finished). */
+typedef struct lending {
+    atomic_int readers; /* tasks that reached their read */
+    atomic_int alone;   /* chunks that met no second thread before the deadline */
+    double deadline;
+    threads_seen seen;
+    weft_array *y;
+    float got[2][64];
+} lending;
+
+typedef struct lending_reader {
+    lending *l;
+    int k;
+} lending_reader;
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* One outer index: runs on the executor, outside the pool, until both
+ * readers hold their slots and are waiting. */
+static void gate_host_fn(const weft_host_call *call)
+{
+    lending *l = call->user;
+    while (atomic_load(&l->readers) < 2 && seconds_now() < l->deadline)
+        usleep(200);
+    usleep(20000);
+}
+
+static void pair_host_fn(const weft_host_call *call)
+{
+    lending *l = call->user;
+    int met = note_thread(&l->seen) >= 2;
+    while (!met && seconds_now() < l->deadline) {
+        usleep(100);
+        pthread_mutex_lock(&l->seen.lock);
+        met = l->seen.count >= 2;
+        pthread_mutex_unlock(&l->seen.lock);
+    }
+    if (!met) atomic_store(&l->alone, 1);
+    float *y = call->args[0];
+    for (size_t i = call->begin; i < call->end; i++)
+        y[i] = (float)i + 1.0f;
+}
+
+static weft_status reading_task(void *user)
+{
+    lending_reader *r = user;
+    atomic_fetch_add(&r->l->readers, 1);
+    return weft_array_read(r->l->y, 0, 64, r->l->got[r->k]);
+}
+
+static void test_reading_tasks_lend_their_slots(void **state)
+{
+    (void)state;
+    fail_after(120); /* a regression may hang: fail instead */
+    weft_program *p;
+    weft_ctx *ctx = pool_of_two(&p);
+    weft_array *y, *z;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &y));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1, &z));
+    lending *l = calloc(1, sizeof *l);
+    pthread_mutex_init(&l->seen.lock, NULL);
+    l->y = y;
+    l->deadline = seconds_now() + 10;
+    weft_range one = {1, {1, 1, 1}, {0, 0, 0}}, range = {1, {64, 1, 1}, {0, 0, 0}};
+    weft_arg gate_args[] = {weft_arg_slice(z), weft_arg_i32(1)};
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_i32(1)};
+    weft_future *f[4];
+    ASSERT_OK(weft_launch(p, "spin", &one, gate_args, 2, gate_host_fn, l, &f[0]));
+    ASSERT_OK(weft_launch(p, "spin", &range, args, 2, pair_host_fn, l, &f[1]));
+    lending_reader readers[2] = {{l, 0}, {l, 1}};
+    for (int k = 0; k < 2; k++)
+        ASSERT_OK(weft_submit(ctx, reading_task, &readers[k], NULL, 0, &f[2 + k]));
+    ASSERT_OK(weft_future_wait_all(f, 4));
+    assert_int_equal(atomic_load(&l->readers), 2);
+    assert_int_equal(atomic_load(&l->alone), 0);
+    assert_int_equal(l->seen.count, 2);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 64; i++)
+            assert_true(l->got[k][i] == (float)i + 1.0f);
+    for (int i = 0; i < 4; i++)
+        weft_future_release(f[i]);
+    pthread_mutex_destroy(&l->seen.lock);
+    free(l);
+    weft_program_free(p);
+    weft_array_free(y);
+    weft_array_free(z);
+    weft_ctx_free(ctx);
+    fail_after(0);
+}
+
 /* Splitting costs O(devices), whatever the number of units. */
 static void test_split_is_linear_in_devices(void **state)
 {
@@ -307,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_fork_child_async_calls_complete),
         cmocka_unit_test(test_host_fn_waiting_on_itself_is_refused),
         cmocka_unit_test(test_first_job_uses_the_whole_pool),
+        cmocka_unit_test(test_reading_tasks_lend_their_slots),
         cmocka_unit_test(test_split_is_linear_in_devices),
         cmocka_unit_test(test_readers_beside_operations),
         cmocka_unit_test(test_second_map_moves_nothing),

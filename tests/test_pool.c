@@ -1,4 +1,5 @@
-/* The thread pool: every index exactly once, nesting, concurrency, fork. */
+/* The thread pool: every index exactly once, nesting, concurrency, fork,
+ * waits under the throttle. */
 #include "common.h"
 #include "../src/pool.h"
 
@@ -132,12 +133,80 @@ static void test_fork_child_uses_pool(void **state)
     weft_pool_free(pool);
 }
 
+/* While throttled, a task returning from a wait takes its slot back only
+ * within the throttled width (one thread), as a task starting would. */
+typedef struct resumers {
+    atomic_int blocked, gate, active, max_active, done;
+} resumers;
+
+typedef struct resumer {
+    weft_pool_item item; /* first: the pool hands it back */
+    resumers *shared;
+} resumer;
+
+static void resume_after_gate(weft_pool_item *item)
+{
+    resumers *r = ((resumer *)item)->shared;
+    weft_pool_block_begin();
+    atomic_fetch_add(&r->blocked, 1);
+    while (!atomic_load(&r->gate))
+        usleep(100);
+    weft_pool_block_end();
+    int now = atomic_fetch_add(&r->active, 1) + 1;
+    int seen = atomic_load(&r->max_active);
+    while (now > seen && !atomic_compare_exchange_weak(&r->max_active, &seen, now))
+        ;
+    usleep(3000);
+    atomic_fetch_sub(&r->active, 1);
+    atomic_fetch_add(&r->done, 1);
+}
+
+static void wait_for_count(atomic_int *count, int want)
+{
+    for (int i = 0; i < 100000 && atomic_load(count) < want; i++)
+        usleep(100);
+    assert_int_equal(atomic_load(count), want);
+}
+
+static void test_resuming_obeys_the_throttle(void **state)
+{
+    (void)state;
+    fail_after(60);
+    weft_pool *pool = weft_pool_create(4);
+    weft_pool_throttle(pool, 1);
+    resumers r = {0, 0, 0, 0, 0};
+    resumer items[3];
+    for (int i = 0; i < 3; i++) {
+        items[i] = (resumer){{.run = resume_after_gate}, &r};
+        weft_pool_post(pool, &items[i].item);
+    }
+    wait_for_count(&r.blocked, 3); /* each ran alone, then lent its slot */
+    atomic_store(&r.gate, 1);
+    wait_for_count(&r.done, 3);
+    assert_int_equal(atomic_load(&r.max_active), 1);
+
+    /* Unthrottled, they resume side by side. */
+    weft_pool_throttle(pool, 0);
+    r = (resumers){0, 0, 0, 0, 0};
+    for (int i = 0; i < 3; i++)
+        weft_pool_post(pool, &items[i].item);
+    wait_for_count(&r.blocked, 3);
+    atomic_store(&r.gate, 1);
+    wait_for_count(&r.done, 3);
+    assert_true(atomic_load(&r.max_active) >= 2);
+    weft_pool_free(pool);
+    fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_index_once),     cmocka_unit_test(test_nested_runs_inline),
-        cmocka_unit_test(test_concurrent_callers),   cmocka_unit_test(test_lazy_start_and_free),
+        cmocka_unit_test(test_every_index_once),
+        cmocka_unit_test(test_nested_runs_inline),
+        cmocka_unit_test(test_concurrent_callers),
+        cmocka_unit_test(test_lazy_start_and_free),
         cmocka_unit_test(test_fork_child_uses_pool),
+        cmocka_unit_test(test_resuming_obeys_the_throttle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -587,6 +587,66 @@ static void test_nested_calls(void **state)
     ASSERT_OK(weft_ctx_free(ctx));
 }
 
+/* Each task submits the next and waits for it, far deeper than the pool has
+ * threads (two, plus its spare workers): a waiting pool thread runs the task
+ * it waits for when no worker has started it, so the chain needs no thread
+ * per level. Before, every level blocked a thread and the chain hung once
+ * the spare workers ran out. */
+typedef struct descent {
+    weft_ctx *ctx;
+    int depth;
+    atomic_int *reached;
+} descent;
+
+static weft_status descend(void *user)
+{
+    descent *d = user;
+    atomic_fetch_add(d->reached, 1);
+    if (d->depth == 0) return WEFT_OK;
+    descent next = {d->ctx, d->depth - 1, d->reached};
+    weft_future *f = NULL;
+    weft_status st = weft_submit(d->ctx, descend, &next, NULL, 0, &f);
+    if (st != WEFT_OK) return st;
+    st = weft_future_wait(f);
+    weft_future_release(f);
+    return st;
+}
+
+static void test_deep_waits_need_no_thread_per_level(void **state)
+{
+    (void)state;
+    fail_after(120); /* the regression hangs: fail instead */
+    weft_ctx *ctx = ctx_threads(2);
+    enum { DEPTH = 400 };
+    for (int round = 0; round < 3; round++) {
+        atomic_int reached = 0;
+        descent top = {ctx, DEPTH, &reached};
+        ASSERT_OK(weft_submit(ctx, descend, &top, NULL, 0, NULL));
+        assert_int_equal(atomic_load(&reached), DEPTH + 1);
+    }
+    /* And a task waiting for a task that depends on an operation. */
+    weft_array *x = NULL;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, 1000, &x));
+    weft_bind b = weft_bind_array("x", x);
+    weft_future *map = NULL;
+    ASSERT_OK(weft_map(ctx, "x = x + 1", &b, 1, &map));
+    atomic_int reached = 0;
+    descent behind_map = {ctx, 0, &reached};
+    weft_future *dependent = NULL;
+    ASSERT_OK(weft_submit(ctx, descend, &behind_map, &map, 1, &dependent));
+    waiter_task w = {dependent, &reached};
+    ASSERT_OK(weft_submit(ctx, wait_in_task, &w, NULL, 0, NULL));
+    assert_int_equal(atomic_load(&reached), 2);
+    double sum = 0;
+    ASSERT_OK(weft_sum(ctx, x, &sum, NULL));
+    assert_true(sum == 1000.0);
+    weft_future_release(dependent);
+    weft_future_release(map);
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_ctx_free(ctx));
+    fail_after(0);
+}
+
 /* ---- wait_any ---- */
 
 static weft_status wait_for_gate(void *user)
@@ -756,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_mixes_with_operations),
         cmocka_unit_test(test_no_oversubscription_beside_cpu_device),
         cmocka_unit_test(test_nested_calls),
+        cmocka_unit_test(test_deep_waits_need_no_thread_per_level),
         cmocka_unit_test(test_wait_any),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_finish_and_free_wait_for_tasks),

@@ -91,9 +91,10 @@ static void axpy_range(void *arg, size_t begin, size_t end)
  * (256 KiB of f32) to balance two cores and stay in L2. */
 #define MAP_GRAIN ((size_t)1 << 16)
 
-static int pool_width_for(const weft_device *dev, size_t n)
+/* The context's pool, as the reference primitives take it (prim.h). */
+static weft_prim_threads threads_of(const weft_device *dev)
 {
-    return n < dev->ctx->pool_min_elements ? 1 : 0;
+    return (weft_prim_threads){weft_pool_parallel_for, dev->ctx->pool, dev->ctx->pool_min_elements};
 }
 
 static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
@@ -102,8 +103,39 @@ static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_
     RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE,
               "axpy needs f32 or f64, got %s", weft_dtype_name(dtype));
     axpy_args args = {dtype, a, x.host, y.host};
-    weft_pool_parallel_for(dev->ctx->pool, n, MAP_GRAIN, pool_width_for(dev, n), axpy_range, &args);
+    weft_prim_threads t = threads_of(dev);
+    t.parallel_for(t.pool, n, MAP_GRAIN, n < t.min_elements ? 1 : 0, axpy_range, &args);
     return WEFT_OK;
+}
+
+static weft_status host_map_expr(weft_device *dev, const weft_expr_call *call,
+                                 const weft_view *views, size_t begin, size_t n)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_map_expr(&t, call, views, begin, n);
+}
+
+static weft_status host_reduce_expr(weft_device *dev, const weft_expr_call *call,
+                                    const weft_view *views, size_t begin, size_t n,
+                                    weft_partial *partials)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_reduce_expr(&t, call, views, begin, n, partials);
+}
+
+static weft_status host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
+                                    weft_view x, size_t n, uint64_t *subtotals)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_scan_totals(&t, op, dtype, x, n, subtotals);
+}
+
+static weft_status host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
+                                   int exclusive, weft_view x, weft_view y, size_t n,
+                                   const uint64_t *carries)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_scan_apply(&t, op, dtype, exclusive, x, y, n, carries);
 }
 
 static weft_status host_marker(weft_device *dev, void **event)
@@ -207,10 +239,10 @@ static const weft_backend reference = {
     .read = host_read,
     .copy = host_copy,
     .axpy = host_axpy,
-    .map_expr = weft_host_map_expr,
-    .reduce_expr = weft_host_reduce_expr,
-    .scan_totals = weft_host_scan_totals,
-    .scan_apply = weft_host_scan_apply,
+    .map_expr = host_map_expr,
+    .reduce_expr = host_reduce_expr,
+    .scan_totals = host_scan_totals,
+    .scan_apply = host_scan_apply,
     .release = host_release,
     .program_build = host_program_build,
     .program_release = host_object_release,

@@ -1,7 +1,5 @@
 /* Expressions on the host pool: the reference implementation of map_expr and
  * reduce_expr, running the bytecode over blocks. */
-#include "../../pool.h"
-#include "../../ctx.h"
 #include "../../error.h"
 #include "../../simd.h"
 #include "../../values.h"
@@ -61,14 +59,14 @@ static void map_range(void *arg, size_t first, size_t end)
 /* Elements per pool chunk: a few VM blocks, enough to amortise the hand-out. */
 #define EXPR_GRAIN ((size_t)1 << 14)
 
-weft_status weft_host_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
-                               size_t begin, size_t n)
+weft_status weft_ref_map_expr(const weft_prim_threads *threads, const weft_expr_call *call,
+                              const weft_view *views, size_t begin, size_t n)
 {
     host_env h;
     make_env(call, views, begin, &h);
     map_job job = {call->compiled->expr->vm, &h.env, begin, 0};
-    int width = n < dev->ctx->pool_min_elements ? 1 : 0;
-    weft_pool_parallel_for(dev->ctx->pool, n, EXPR_GRAIN, width, map_range, &job);
+    int width = n < threads->min_elements ? 1 : 0;
+    threads->parallel_for(threads->pool, n, EXPR_GRAIN, width, map_range, &job);
     RETURN_IF(atomic_load(&job.failed), WEFT_ERR_NOMEM, "cannot allocate expression registers");
     return WEFT_OK;
 }
@@ -241,16 +239,16 @@ static void reduce_blocks(void *arg, size_t first_block, size_t end_block)
     }
 }
 
-weft_status weft_host_reduce_expr(weft_device *dev, const weft_expr_call *call,
-                                  const weft_view *views, size_t begin, size_t n,
-                                  weft_partial *partials)
+weft_status weft_ref_reduce_expr(const weft_prim_threads *threads, const weft_expr_call *call,
+                                 const weft_view *views, size_t begin, size_t n,
+                                 weft_partial *partials)
 {
     host_env h;
     make_env(call, views, begin, &h);
     reduce_job job = {call->compiled->expr->vm, &h.env, call->compiled->op, begin, n, partials, 0};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    int width = n < dev->ctx->pool_min_elements ? 1 : 0;
-    weft_pool_parallel_for(dev->ctx->pool, blocks, 4, width, reduce_blocks, &job);
+    int width = n < threads->min_elements ? 1 : 0;
+    threads->parallel_for(threads->pool, blocks, 4, width, reduce_blocks, &job);
     RETURN_IF(atomic_load(&job.failed), WEFT_ERR_NOMEM, "cannot allocate expression registers");
     return WEFT_OK;
 }

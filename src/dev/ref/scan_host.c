@@ -1,8 +1,6 @@
 /* Scans on the host pool: kernels/scan.cl in C. Accumulators travel between
  * passes as 64 bits: a double for float sums, 64 wrapping bits
  * for integer sums, the element itself (widened) for min and max. */
-#include "../../pool.h"
-#include "../../ctx.h"
 #include "../../simd.h"
 #include "../../values.h"
 #include "reduce_rules.h"
@@ -229,23 +227,23 @@ static void apply_range(void *arg, size_t first, size_t end)
         scan_block(j, b, j->carries + b * SUBS, NULL, j->y);
 }
 
-weft_status weft_host_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
-                                  weft_view x, size_t n, uint64_t *subtotals)
+weft_status weft_ref_scan_totals(const weft_prim_threads *threads, weft_reduce_op op,
+                                 weft_dtype dtype, weft_view x, size_t n, uint64_t *subtotals)
 {
     scan_job j = {op, dtype, 0, x.host, NULL, n, subtotals, NULL};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    weft_pool_parallel_for(dev->ctx->pool, blocks, 4, n < dev->ctx->pool_min_elements ? 1 : 0,
-                           totals_range, &j);
+    threads->parallel_for(threads->pool, blocks, 4, n < threads->min_elements ? 1 : 0, totals_range,
+                          &j);
     return WEFT_OK;
 }
 
-weft_status weft_host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
-                                 int exclusive, weft_view x, weft_view y, size_t n,
-                                 const uint64_t *carries)
+weft_status weft_ref_scan_apply(const weft_prim_threads *threads, weft_reduce_op op,
+                                weft_dtype dtype, int exclusive, weft_view x, weft_view y, size_t n,
+                                const uint64_t *carries)
 {
     scan_job j = {op, dtype, exclusive, x.host, y.host, n, NULL, carries};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    weft_pool_parallel_for(dev->ctx->pool, blocks, 4, n < dev->ctx->pool_min_elements ? 1 : 0,
-                           apply_range, &j);
+    threads->parallel_for(threads->pool, blocks, 4, n < threads->min_elements ? 1 : 0, apply_range,
+                          &j);
     return WEFT_OK;
 }
