@@ -412,8 +412,12 @@ void weft_pool_block_begin(void)
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* Threads taking their slot back go before workers starting new work, but
- * within the width user work has now: while throttled, one at a time. */
+/* Threads taking their slot back go before workers starting new work, within
+ * the pool's full width even while throttled: the task that took a lent slot
+ * may be blocked on a lock the returning one holds, so holding it back to
+ * the throttled width could deadlock (ForkJoinPool lets a joiner resume
+ * above its parallelism for the same reason). New work still starts within
+ * the throttle. */
 void weft_pool_block_end(void)
 {
     weft_pool *pool = blocked_pool;
@@ -421,7 +425,7 @@ void weft_pool_block_end(void)
     if (!pool) return;
     pthread_mutex_lock(&pool->lock);
     pool->resuming++;
-    while (pool->running >= width_for(pool, 1))
+    while (pool->running >= pool->threads)
         pthread_cond_wait(&pool->slot_cond, &pool->lock);
     pool->resuming--;
     take_slot(pool);
