@@ -171,12 +171,14 @@ weft_status weft_pieces_run(const weft_piece_run *run)
     weft_status st = WEFT_OK;
     /* 1. Every device piece first, so devices work while the host does:
      * inputs everywhere, then the work. */
-    for (size_t k = 0; k < run->npieces; k++) {
+    size_t on_devices = 0;
+    for (size_t k = 0; k < run->npieces; k++)
+        on_devices += run->pieces[k].device != 0;
+    for (size_t k = 0; k < run->npieces && on_devices > 1; k++) { /* enqueue prepares one */
         weft_piece *p = &run->pieces[k];
-        if (p->device == 0) continue;
-        weft_stat_add(ctx, WEFT_STAT_TASKS, 1);
-        if (run->prepare(run->self, p) != WEFT_OK) refused(run, p);
+        if (p->device != 0 && run->prepare(run->self, p) != WEFT_OK) refused(run, p);
     }
+    weft_stat_add(ctx, WEFT_STAT_TASKS, on_devices);
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];
         if (p->device == 0 || p->state != PIECE_PENDING) continue;

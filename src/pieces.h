@@ -45,7 +45,8 @@ typedef struct weft_piece_run {
      * prepared before any is enqueued: a piece that reads rows another device
      * holds (a halo) must not queue behind that device's new work. */
     weft_status (*prepare)(void *self, weft_piece *piece);
-    /* Enqueues the piece's work on its device (inputs already current). */
+    /* Makes the inputs current too (nothing moves when prepare did), then
+     * enqueues the piece's work on its device. */
     weft_status (*enqueue)(void *self, weft_piece *piece);
     /* Makes the piece's inputs current on the host and runs it on the pool. */
     weft_status (*run_host)(void *self, weft_piece *piece);
