@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     double *v = malloc(sizeof(double) * (size_t)n), *out = malloc(sizeof(double) * (size_t)n);
     double *raw_out = malloc(sizeof(double) * (size_t)n);
     for (int i = 0; i < n; i++)
-        u0[i] = (double)((i * 7919) % 1000) / 1000.0;
+        u0[i] = (double)(((long)i * 7919) % 1000) / 1000.0; /* i * 7919 overflows int */
     double tc[32], tw[32], tr[2][32];
     int raw_same[2] = {1, 1};
     memcpy(u, u0, sizeof(double) * (size_t)n);
