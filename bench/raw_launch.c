@@ -18,7 +18,7 @@ struct raw_launch {
     cl_mem buffer;
 };
 
-static cl_device_id find_device(unsigned index)
+cl_device_id raw_find_device(unsigned index)
 {
     cl_platform_id platforms[16];
     cl_uint nplatforms = 0;
@@ -36,7 +36,7 @@ static cl_device_id find_device(unsigned index)
 
 raw_launch *raw_launch_create(unsigned index)
 {
-    cl_device_id device = find_device(index);
+    cl_device_id device = raw_find_device(index);
     raw_launch *raw = device ? calloc(1, sizeof *raw) : NULL;
     if (!raw) return NULL;
     cl_int err = CL_SUCCESS;

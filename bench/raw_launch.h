@@ -5,6 +5,11 @@
 #define WEFT_BENCH_RAW_LAUNCH_H
 
 typedef struct raw_launch raw_launch;
+struct _cl_device_id;
+
+/* The OpenCL device `index` counted over all platforms in order, as weft's
+ * cl:INDEX counts them (a cl_device_id); NULL when there is none. */
+struct _cl_device_id *raw_find_device(unsigned index);
 
 /* The OpenCL device `index` counted over all platforms in order, as weft's
  * cl:INDEX counts them; NULL when there is none or it cannot build. */
