@@ -55,14 +55,28 @@ static weft_status run_on_host(const weft_piece_run *run, weft_piece *p)
     return wrote(run, p, 0);
 }
 
-/* The op's bits for the run's written arrays (the run may name a subset). */
-static unsigned written_in_op(const weft_piece_run *run)
+/* Records in wait what dev writes of each array: the hull of its pieces'
+ * elements, in the op's own array order (the run may name a subset). */
+static void note_writing(const weft_piece_run *run, size_t dev, weft_op_wait *wait)
 {
-    unsigned bits = 0;
-    for (size_t i = 0; i < run->narrays; i++)
-        for (size_t j = 0; j < run->op->narrays; j++)
-            if ((run->writes & (1u << i)) && run->op->arrays[j] == run->arrays[i]) bits |= 1u << j;
-    return bits;
+    for (size_t i = 0; i < run->narrays; i++) {
+        if (!(run->writes & (1u << i))) continue;
+        for (size_t j = 0; j < run->op->narrays; j++) {
+            if (run->op->arrays[j] != run->arrays[i]) continue;
+            for (size_t k = 0; k < run->npieces; k++) {
+                const weft_piece *p = &run->pieces[k];
+                if (p->device != dev || p->state != PIECE_PENDING) continue;
+                size_t begin, end;
+                elements(run, i, p, &begin, &end);
+                if (wait->writing[j].end == wait->writing[j].begin) {
+                    wait->writing[j].begin = begin;
+                    wait->writing[j].end = end;
+                }
+                if (begin < wait->writing[j].begin) wait->writing[j].begin = begin;
+                if (end > wait->writing[j].end) wait->writing[j].end = end;
+            }
+        }
+    }
 }
 
 /* An asynchronous operation leaves dev's work running: the stream's completer
@@ -74,10 +88,11 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
     weft_op *op = run->op;
     size_t before = op->nwaits;
     RETURN_ON_ERROR(weft_op_wait_for(op, dev, run->ctx->ndevices));
-    op->written |= written_in_op(run);
-    void *event = op->nwaits > before ? op->waits[before].event : NULL;
-    for (size_t i = 0; i < run->narrays; i++)
-        weft_mem_busy(run->arrays[i], dev->index, event);
+    if (op->nwaits > before) { /* else the device had nothing left to do */
+        note_writing(run, dev->index, &op->waits[before]);
+        for (size_t i = 0; i < run->narrays; i++)
+            weft_mem_busy(run->arrays[i], dev->index, op->waits[before].event);
+    }
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];
         if (p->device != dev->index || p->state != PIECE_PENDING) continue;

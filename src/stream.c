@@ -99,7 +99,7 @@ weft_status weft_op_wait_for(weft_op *op, weft_device *dev, size_t ndevices)
     }
     void *event = NULL;
     RETURN_ON_ERROR(dev->ops.marker(dev, &event));
-    if (event) op->waits[op->nwaits++] = (weft_op_wait){dev, event};
+    if (event) op->waits[op->nwaits++] = (weft_op_wait){.device = dev, .event = event};
     return WEFT_OK;
 }
 
@@ -168,8 +168,8 @@ static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
         if (st == WEFT_OK) continue;
         pthread_mutex_lock(&s->residency);
         for (size_t i = 0; i < op->narrays; i++) {
-            if (op->written & (1u << i))
-                weft_mem_lost(op->arrays[i], dev->index, 0, op->arrays[i]->n);
+            size_t begin = op->waits[w].writing[i].begin, end = op->waits[w].writing[i].end;
+            if (end > begin) weft_mem_lost(op->arrays[i], dev->index, begin, end);
             weft_mem_forget(op->arrays[i], dev->index);
         }
         pthread_mutex_unlock(&s->residency);

@@ -21,6 +21,11 @@ typedef struct weft_pool weft_pool;
 typedef struct weft_op_wait {
     weft_device *device;
     void *event;
+    /* Per array of the op: the elements this device was writing, which it
+     * loses if the wait fails (empty: none). */
+    struct {
+        size_t begin, end;
+    } writing[WEFT_OP_MAX_ARRAYS];
 } weft_op_wait;
 
 typedef struct weft_op weft_op;
@@ -36,7 +41,6 @@ struct weft_op {
      * waits for it, then completes the future. */
     weft_op_wait *waits;
     size_t nwaits;
-    unsigned written; /* bit i: arrays[i] is written (a failed device loses them) */
     int caller_waits; /* submitted with a NULL future: finishes its device work itself */
     weft_status status;
     weft_future *future;

@@ -282,6 +282,62 @@ static void test_every_opencl_call_failing(void **state)
     assert_true(k > 5);
 }
 
+/* An asynchronous axpy whose wait fails on one of several zero-copy devices:
+ * only that device's piece may have been half written in host memory, so
+ * only that piece stops being current; the others' results stay readable. */
+static void test_async_failure_keeps_other_devices_results(void **state)
+{
+    (void)state;
+    enum { N = 40000 };
+    float x[N], y[N], got[N], want[N];
+    fill_f32(x, N, 41);
+    fill_f32(y, N, 42);
+    for (int i = 0; i < N; i++)
+        want[i] = 3.0f * x[i] + y[i];
+    int wait_failures = 0;
+    for (long k = 1; k < 200; k++) {
+        char spec[32];
+        snprintf(spec, sizeof spec, "call:%ld", k);
+        captured log = {0};
+        weft_ctx *ctx = faulty_ctx(spec, 1, &log);
+        if (selected_opencl(ctx) < 2 || !zero_copy(ctx)) {
+            weft_ctx_free(ctx);
+            skip();
+        }
+        weft_array *xa, *ya;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, y, &ya));
+        weft_future *f;
+        ASSERT_OK(weft_axpy(ctx, 3.0, xa, ya, &f));
+        weft_status st = weft_future_wait(f);
+        weft_future_release(f);
+        weft_piece_report pieces[8];
+        size_t count = 0;
+        ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
+        if (st == WEFT_ERR_DEVICE && strstr(weft_last_error(), "asynchronous")) {
+            wait_failures++;
+            size_t unreadable = 0;
+            for (size_t p = 0; p < count; p++) {
+                size_t b = pieces[p].begin, n = pieces[p].end - pieces[p].begin;
+                if (weft_array_read(ya, b, n, got + b) != WEFT_OK) {
+                    unreadable++;
+                    continue;
+                }
+                assert_true(same_bits(got + b, want + b, n * sizeof *got));
+            }
+            if (unreadable > 1)
+                fail_msg("call %ld: %zu of %zu device pieces lost after one device failed", k,
+                         unreadable, count);
+        }
+        long fired = atomic_load(&ctx->fault_calls);
+        weft_array_free(xa);
+        weft_array_free(ya);
+        weft_ctx_free(ctx);
+        if (fired < k) break; /* past the last call site */
+    }
+    assert_true(wait_failures > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_zero_copy_failure_is_not_read_back),
         cmocka_unit_test(test_build_failure_falls_back),
         cmocka_unit_test(test_every_opencl_call_failing),
+        cmocka_unit_test(test_async_failure_keeps_other_devices_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
