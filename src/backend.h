@@ -71,6 +71,13 @@ typedef struct weft_backend {
     /* Within one device: bytes from src at src_offset to dst at dst_offset. */
     weft_status (*copy)(weft_device *dev, void *src, size_t src_offset, void *dst,
                         size_t dst_offset, size_t bytes);
+    /* 1 when dev can copy straight from other's buffers (peer_copy works). */
+    int (*peer_reachable)(const weft_device *dev, const weft_device *other);
+    /* From another device's buffer into dev's, without the host: after the
+     * work already queued on src, and before src's later work (which may
+     * overwrite what is being copied). Enqueued, not waited for. */
+    weft_status (*peer_copy)(weft_device *dev, void *dst, size_t dst_offset, weft_device *src,
+                             void *src_buffer, size_t src_offset, size_t bytes);
 
     /* Primitives over n elements. */
     weft_status (*axpy)(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,

@@ -132,6 +132,7 @@ static weft_status apply_weights(weft_ctx *ctx)
 static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spec)
 {
     ctx->zero_copy = o->zero_copy ? (int)env_int("WEFT_ZERO_COPY", 1) != 0 : 0;
+    ctx->peer_copies = (int)env_int("WEFT_PEER_COPY", 1) != 0;
     ctx->smoke_test = o->smoke_test ? (int)env_int("WEFT_SMOKE", 1) != 0 : 0;
     ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)env_int("WEFT_MAX_ALLOC", 0);
     ctx->small_elements =

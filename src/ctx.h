@@ -43,6 +43,7 @@ struct weft_ctx {
     char *notes;
     char *cache_dir; /* NULL: no disk cache */
     int zero_copy;
+    int peer_copies; /* devices of one platform share a context and copy directly */
     int smoke_test;
     uint64_t max_alloc;
     weft_weights weights;

@@ -288,12 +288,75 @@ static void test_device_and_host_fn_agree(void **state)
     weft_ctx_free(host_ctx);
 }
 
+/* Two heat steps on two copying devices, then the first step's output read
+ * back: returns the bytes that read moved to the host. The second step's
+ * halo rows move between the devices either way; through the host (peer
+ * copies off), they leave the host a current copy of those rows. */
+static uint64_t heat_twice_then_read(int peer_copies, double *got, size_t n)
+{
+    setenv("WEFT_PEER_COPY", peer_copies ? "1" : "0", 1);
+    weft_ctx *ctx = test_ctx();
+    unsetenv("WEFT_PEER_COPY");
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, heat_source, NULL, &p));
+    double *u0 = malloc(sizeof(double) * n);
+    fill_f64(u0, n, 9);
+    weft_array *u, *v, *w;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F64, n, u0, &u));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, n, &v));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, n, &w));
+    weft_range r = {1, {n, 1, 1}, {0, 0, 0}};
+    weft_arg first[] = {weft_arg_halo(u, 1), weft_arg_slice(v), weft_arg_i32((int)n),
+                        weft_arg_f64(0.25)};
+    weft_arg second[] = {weft_arg_halo(v, 1), weft_arg_slice(w), weft_arg_i32((int)n),
+                         weft_arg_f64(0.25)};
+    ASSERT_OK(weft_launch(p, "heat", &r, first, 4, heat_host, NULL, NULL));
+    ASSERT_OK(weft_launch(p, "heat", &r, second, 4, heat_host, NULL, NULL));
+    weft_stats before, after;
+    ASSERT_OK(weft_ctx_stats(ctx, &before));
+    ASSERT_OK(weft_array_read(v, 0, n, got));
+    ASSERT_OK(weft_ctx_stats(ctx, &after));
+    assert_int_equal(after.bytes_device_to_device, 2 * sizeof(double));
+    uint64_t moved = after.bytes_to_host - before.bytes_to_host;
+    free(u0);
+    weft_array_free(u);
+    weft_array_free(v);
+    weft_array_free(w);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    return moved;
+}
+
+static void test_halo_rows_move_between_devices_directly(void **state)
+{
+    (void)state;
+    enum { N = 1 << 14 };
+    weft_ctx *probe = test_ctx();
+    int applies = two_copying_devices(probe);
+    weft_ctx_free(probe);
+    if (!applies) skip();
+    double *direct = malloc(sizeof(double) * N), *staged = malloc(sizeof(double) * N);
+    double *want = malloc(sizeof(double) * N);
+    fill_f64(want, N, 9);
+    heat_reference(want, N, 0.25, 1);
+    /* Directly, the host holds none of v: all of it comes back. Through the
+     * host, the two halo rows were left there on the way. */
+    assert_int_equal(heat_twice_then_read(1, direct, N), N * sizeof(double));
+    assert_int_equal(heat_twice_then_read(0, staged, N), (N - 2) * sizeof(double));
+    assert_true(same_bits(direct, want, sizeof(double) * N));
+    assert_true(same_bits(staged, want, sizeof(double) * N));
+    free(direct);
+    free(staged);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mandelbrot_matches_c),
         cmocka_unit_test(test_nbody_matches_c),
         cmocka_unit_test(test_heat_stays_resident),
+        cmocka_unit_test(test_halo_rows_move_between_devices_directly),
         cmocka_unit_test(test_device_and_host_fn_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

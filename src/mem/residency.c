@@ -289,12 +289,65 @@ static weft_status fetch_to_host(weft_array *a, size_t begin, size_t end, uint64
     return WEFT_OK;
 }
 
+/* Copies [begin, end), current on the copying device src, straight into
+ * dev's windows. */
+static weft_status copy_from_peer(weft_array *a, size_t dev, size_t src, size_t begin, size_t end)
+{
+    weft_store *from = &a->stores[src];
+    weft_device *d = device_of(a, dev);
+    while (begin < end) {
+        const weft_window *w = NULL;
+        for (size_t i = 0; i < from->nwindows && !w; i++)
+            if (from->windows[i].lo <= begin && from->windows[i].hi > begin) w = &from->windows[i];
+        RETURN_IF(!w, WEFT_ERR_DEVICE, "elements current on device %zu lie in no window", src);
+        size_t stop = w->hi < end ? w->hi : end;
+        weft_window *into;
+        RETURN_ON_ERROR(ensure_window(a, dev, begin, stop, &into));
+        RETURN_ON_ERROR(d->ops.peer_copy(
+            d, into->buffer, (begin - into->lo) * a->elem_size, device_of(a, src), w->buffer,
+            (begin - w->lo) * a->elem_size, (stop - begin) * a->elem_size));
+        RETURN_ON_ERROR(weft_ranges_add(&a->stores[dev].valid, begin, stop));
+        weft_stat_add(a->ctx, WEFT_STAT_DEVICE_TO_DEVICE, (uint64_t)(stop - begin) * a->elem_size);
+        begin = stop;
+    }
+    return WEFT_OK;
+}
+
+/* The first part of [begin, end) that the host lacks and a device dev can
+ * copy from directly holds current: copied, *copied = 1. What the host holds
+ * goes up from the host: a copy from a peer waits for all work queued on it. */
+static weft_status fetch_from_peers(weft_array *a, size_t dev, size_t begin, size_t end,
+                                    int *copied)
+{
+    weft_device *d = device_of(a, dev);
+    *copied = 0;
+    for (size_t src = 1; src < a->ctx->ndevices; src++) {
+        if (src == dev || a->stores[src].shares_host ||
+            !d->ops.peer_reachable(d, device_of(a, src)))
+            continue;
+        size_t hb, he, gb, ge;
+        for (size_t from = begin; weft_ranges_first_hit(&a->stores[src].valid, from, end, &hb, &he);
+             from = he) {
+            if (!weft_ranges_first_gap(&a->host_valid, hb, he, &gb, &ge)) continue;
+            RETURN_ON_ERROR(copy_from_peer(a, dev, src, gb, ge));
+            *copied = 1;
+            return WEFT_OK;
+        }
+    }
+    return WEFT_OK;
+}
+
 static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     weft_ranges *valid = valid_set(a, dev);
     size_t gb, ge;
     RETURN_ON_ERROR(settle(a, dev));
     while (weft_ranges_first_gap(valid, begin, end, &gb, &ge)) {
+        if (!weft_mem_shares_host(a, dev)) {
+            int copied;
+            RETURN_ON_ERROR(fetch_from_peers(a, dev, gb, ge, &copied));
+            if (copied) continue;
+        }
         uint64_t moved = 0;
         RETURN_ON_ERROR(fetch_to_host(a, gb, ge, &moved));
         if (weft_mem_shares_host(a, dev)) {

@@ -79,6 +79,38 @@ static weft_status cl_copy(weft_device *dev, void *src, size_t src_offset, void 
     return WEFT_OK;
 }
 
+/* Devices of one platform share a cl_context (cl_discover.c): their buffers
+ * are each other's to copy from. */
+static int cl_peer_reachable(const weft_device *dev, const weft_device *other)
+{
+    return other->ops.peer_copy == dev->ops.peer_copy && weft_cl(other) &&
+           weft_cl(dev)->context == weft_cl(other)->context;
+}
+
+/* The copy waits on a marker of src's queue (what src has queued that may
+ * write the buffer), and src's queue waits on the copy (what src queues next
+ * may overwrite it). Every wait points at a command enqueued earlier, so no
+ * two queues can wait on each other in a circle. */
+static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, weft_device *src,
+                                void *src_buffer, size_t src_offset, size_t bytes)
+{
+    if (bytes == 0) return WEFT_OK;
+    if (weft_fault_tick(dev->ctx))
+        return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices (WEFT_FAULT=call)",
+                            CL_OUT_OF_RESOURCES);
+    cl_event ready = NULL, copied = NULL;
+    cl_int err = clEnqueueMarkerWithWaitList(weft_cl(src)->queue, 0, NULL, &ready);
+    if (err != CL_SUCCESS) return weft_cl_fail(src, "clEnqueueMarkerWithWaitList", err);
+    err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src_buffer, dst, src_offset, dst_offset, bytes,
+                              1, &ready, &copied);
+    clReleaseEvent(ready);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices", err);
+    err = clEnqueueBarrierWithWaitList(weft_cl(src)->queue, 1, &copied, NULL);
+    clReleaseEvent(copied);
+    if (err != CL_SUCCESS) return weft_cl_fail(src, "clEnqueueBarrierWithWaitList", err);
+    return WEFT_OK;
+}
+
 /* ---- built-in kernels ---- */
 
 static void kernel_options(const weft_device *dev, char *out, size_t cap, const char *extra)
@@ -257,6 +289,8 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->write = cl_write;
     ops->read = cl_read;
     ops->copy = cl_copy;
+    ops->peer_reachable = cl_peer_reachable;
+    ops->peer_copy = cl_peer_copy;
     ops->axpy = cl_axpy;
     ops->map_expr = weft_cl_map_expr;
     ops->reduce_expr = weft_cl_reduce_expr;

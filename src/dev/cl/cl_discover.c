@@ -1,5 +1,6 @@
 /* Device discovery: every platform and device the ICD loader knows, each
- * given its own context and queue and trusted only after a smoke kernel. */
+ * given its own queue (in one context per platform) and trusted only after a
+ * smoke kernel. */
 #include "backend_cl.h"
 #include "../drivers.h"
 #include "cl_common.h"
@@ -60,13 +61,21 @@ static void describe(weft_ctx *ctx, weft_device *dev, cl_platform_id platform, c
     cl->gpu_class = klass ? strcmp(klass, "gpu") == 0 : info->kind == WEFT_DEVICE_GPU;
 }
 
-static weft_status open_device(weft_device *dev)
+/* shared: the platform's context for all its devices, or NULL (then the
+ * device gets its own, and copies to its peers go through the host). */
+static weft_status open_device(weft_device *dev, cl_context shared)
 {
     weft_cl_device *cl = weft_cl(dev);
     cl_int err;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->platform, 0};
-    cl->context = clCreateContext(props, 1, &cl->id, NULL, NULL, &err);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateContext", err);
+    if (shared) {
+        clRetainContext(shared);
+        cl->context = shared;
+    } else {
+        cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)cl->platform,
+                                         0};
+        cl->context = clCreateContext(props, 1, &cl->id, NULL, NULL, &err);
+        if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateContext", err);
+    }
     /* Profiling on: user-kernel launches report their device time. */
     cl->queue = clCreateCommandQueue(cl->context, cl->id, CL_QUEUE_PROFILING_ENABLE, &err);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateCommandQueue", err);
@@ -123,7 +132,7 @@ static weft_device *append_device(weft_ctx *ctx)
     return dev;
 }
 
-static void add_device(weft_ctx *ctx, cl_platform_id platform, cl_device_id id)
+static void add_device(weft_ctx *ctx, cl_platform_id platform, cl_device_id id, cl_context shared)
 {
     weft_cl_device *cl = calloc(1, sizeof *cl);
     weft_device *dev = cl ? append_device(ctx) : NULL;
@@ -138,7 +147,7 @@ static void add_device(weft_ctx *ctx, cl_platform_id platform, cl_device_id id)
     dev->impl = cl;
     weft_backend_cl_init(&dev->ops);
     describe(ctx, dev, platform, id);
-    weft_status st = open_device(dev);
+    weft_status st = open_device(dev, shared);
     if (st == WEFT_OK && ctx->smoke_test) st = smoke_test(dev);
     dev->info.usable = st == WEFT_OK;
     if (!dev->info.usable) {
@@ -183,9 +192,20 @@ void weft_cl_discover(weft_ctx *ctx)
             continue;
         }
         cl_device_id *ids = calloc(ndev, sizeof *ids);
-        if (ids && clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, ndev, ids, NULL) == CL_SUCCESS)
+        if (ids &&
+            clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, ndev, ids, NULL) == CL_SUCCESS) {
+            /* One context for the platform's devices lets them copy from each
+             * other's buffers; a platform that refuses one gets a context per
+             * device. */
+            cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                             (cl_context_properties)platforms[p], 0};
+            cl_context shared = ndev > 1 && ctx->peer_copies
+                                    ? clCreateContext(props, ndev, ids, NULL, NULL, &err)
+                                    : NULL;
             for (cl_uint d = 0; d < ndev; d++)
-                add_device(ctx, platforms[p], ids[d]);
+                add_device(ctx, platforms[p], ids[d], shared);
+            if (shared) clReleaseContext(shared);
+        }
         free(ids);
     }
     free(platforms);

@@ -50,6 +50,26 @@ static weft_status host_read(weft_device *dev, void *buffer, size_t offset, size
     return WEFT_OK;
 }
 
+/* The host holds no device buffers: data reaches it through read and write. */
+static int host_peer_reachable(const weft_device *dev, const weft_device *other)
+{
+    (void)dev;
+    (void)other;
+    return 0;
+}
+
+static weft_status host_peer_copy(weft_device *dev, void *dst, size_t dst_offset, weft_device *src,
+                                  void *src_buffer, size_t src_offset, size_t bytes)
+{
+    (void)dst;
+    (void)dst_offset;
+    (void)src_buffer;
+    (void)src_offset;
+    (void)bytes;
+    return weft_error_set(WEFT_ERR_UNSUPPORTED, "device %zu cannot copy from device %zu directly",
+                          dev->index, src->index);
+}
+
 static weft_status host_copy(weft_device *dev, void *src, size_t src_offset, void *dst,
                              size_t dst_offset, size_t bytes)
 {
@@ -238,6 +258,8 @@ static const weft_backend reference = {
     .write = host_write,
     .read = host_read,
     .copy = host_copy,
+    .peer_reachable = host_peer_reachable,
+    .peer_copy = host_peer_copy,
     .axpy = host_axpy,
     .map_expr = host_map_expr,
     .reduce_expr = host_reduce_expr,
