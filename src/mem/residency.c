@@ -231,15 +231,20 @@ weft_status weft_mem_whole(weft_array *a, size_t dev, void **buffer)
     return st;
 }
 
+static const weft_window *window_holding(const weft_store *s, size_t index)
+{
+    for (size_t i = 0; i < s->nwindows; i++)
+        if (s->windows[i].lo <= index && s->windows[i].hi > index) return &s->windows[i];
+    return NULL;
+}
+
 /* Moves [begin, end) between host memory and dev's windows (which hold it). */
 static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end, int to_device)
 {
     weft_store *s = &a->stores[dev];
     weft_device *d = device_of(a, dev);
     while (begin < end) {
-        const weft_window *w = NULL;
-        for (size_t i = 0; i < s->nwindows && !w; i++)
-            if (s->windows[i].lo <= begin && s->windows[i].hi > begin) w = &s->windows[i];
+        const weft_window *w = window_holding(s, begin);
         if (!w) { /* not held yet (reading into a device): make room */
             weft_window *made;
             RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &made));
@@ -296,9 +301,7 @@ static weft_status copy_from_peer(weft_array *a, size_t dev, size_t src, size_t 
     weft_store *from = &a->stores[src];
     weft_device *d = device_of(a, dev);
     while (begin < end) {
-        const weft_window *w = NULL;
-        for (size_t i = 0; i < from->nwindows && !w; i++)
-            if (from->windows[i].lo <= begin && from->windows[i].hi > begin) w = &from->windows[i];
+        const weft_window *w = window_holding(from, begin);
         RETURN_IF(!w, WEFT_ERR_DEVICE, "elements current on device %zu lie in no window", src);
         size_t stop = w->hi < end ? w->hi : end;
         weft_window *into;
