@@ -131,13 +131,30 @@ static void retire(weft_stream *s, weft_op *op, weft_status status, const char *
     pthread_cond_broadcast(&s->idle_cond);
 }
 
+/* This process's id, renewed in a fork child: the fork check below runs on
+ * every call, and getpid() is a system call (about 0.5 us on some hosts).
+ * Set before any stream starts, so a started stream always finds it set. */
+static _Atomic pid_t process_id;
+static pthread_once_t process_id_once = PTHREAD_ONCE_INIT;
+
+static void process_id_renew(void)
+{
+    atomic_store(&process_id, getpid());
+}
+
+static void process_id_init(void)
+{
+    process_id_renew();
+    pthread_atfork(NULL, NULL, process_id_renew);
+}
+
 /* In a fork child the stream's threads do not exist, and what they were
  * running never finishes: fail what the parent had queued or in flight (its
  * futures complete, its arrays are free again) and start afresh. Locks may
  * have been held by threads that are gone, so they are made anew. */
 static void adopt_after_fork(weft_stream *s)
 {
-    if (!s->started || s->pid == getpid()) return;
+    if (!s->started || s->pid == atomic_load(&process_id)) return;
     init_sync(s);
     weft_op *lists[3] = {s->running, s->head, s->inflight_head};
     if (s->running) s->running->next = NULL;
@@ -271,6 +288,7 @@ static void *executor_main(void *arg)
 static weft_status start_threads(weft_stream *s)
 {
     if (s->started) return WEFT_OK;
+    pthread_once(&process_id_once, process_id_init);
     RETURN_IF(pthread_create(&s->thread, NULL, executor_main, s) != 0, WEFT_ERR_THREAD,
               "cannot start the stream executor thread");
     if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {
@@ -287,27 +305,50 @@ static weft_status start_threads(weft_stream *s)
     return WEFT_OK;
 }
 
+/* Nothing is queued or running ahead of op: runs it here, saving a thread
+ * handoff per call. A synchronous op finishes its device work itself
+ * (op->future NULL). Called with the lock held; returns with it released. */
+static weft_status run_inline(weft_stream *s, weft_op *op)
+{
+    s->busy = 1;
+    s->running = op;
+    mark_pending(op, +1);
+    note_activity(s);
+    pthread_mutex_unlock(&s->lock);
+    weft_status status = run_op(s, op);
+    pthread_mutex_lock(&s->lock);
+    s->busy = 0;
+    s->running = NULL;
+    mark_pending(op, -1);
+    note_activity(s);
+    pthread_cond_broadcast(&s->idle_cond);
+    /* Only the executor waits on work_cond, and it has work only if an op was
+     * queued meanwhile: waking it for nothing costs a system call per call. */
+    if (s->head) pthread_cond_broadcast(&s->work_cond);
+    pthread_mutex_unlock(&s->lock);
+    return status;
+}
+
+int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
+{
+    adopt_after_fork(s);
+    pthread_mutex_lock(&s->lock);
+    if (s->busy || s->head != NULL) {
+        pthread_mutex_unlock(&s->lock);
+        return 0;
+    }
+    *status = run_inline(s, op);
+    free(op->waits); /* a synchronous op leaves none; the op itself is the caller's */
+    op->waits = NULL;
+    return 1;
+}
+
 weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future)
 {
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     if (!future && !s->busy && s->head == NULL) {
-        /* Nothing ahead of it: run here, saving a thread handoff per call. A
-         * synchronous op finishes its device work itself (op->future NULL). */
-        s->busy = 1;
-        s->running = op;
-        mark_pending(op, +1);
-        note_activity(s);
-        pthread_mutex_unlock(&s->lock);
-        weft_status status = run_op(s, op);
-        pthread_mutex_lock(&s->lock);
-        s->busy = 0;
-        s->running = NULL;
-        mark_pending(op, -1);
-        note_activity(s);
-        pthread_cond_broadcast(&s->idle_cond);
-        pthread_cond_broadcast(&s->work_cond);
-        pthread_mutex_unlock(&s->lock);
+        weft_status status = run_inline(s, op);
         op_destroy(op);
         return status;
     }

@@ -89,6 +89,12 @@ weft_status weft_op_wait_for(weft_op *op, weft_device *dev, size_t ndevices);
 /* Takes ownership of op (destroyed even on failure). future NULL: waits and
  * returns the op's status; else hands back a future and returns WEFT_OK. */
 weft_status weft_stream_submit(weft_stream *stream, weft_op *op, weft_future **future);
+/* A synchronous call's op, which may live in the caller's memory: when
+ * nothing is queued or running ahead of it, runs it on this thread, sets
+ * *status and returns 1; the op is not destroyed (what its run allocated is
+ * the caller's to free). Else returns 0 having done nothing: submit a heap
+ * copy instead. */
+int weft_stream_run_inline(weft_stream *stream, weft_op *op, weft_status *status);
 /* Blocks until no queued or running op uses the array. WEFT_ERR_STATE when
  * called from inside a running operation (a host_fn) while the array is in
  * use: that wait could never end. `what` names the caller in the error. */

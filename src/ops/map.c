@@ -3,8 +3,8 @@
 #include "../error.h"
 #include "dispatch.h"
 #include "expr_op.h"
+#include "submit_local.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct map_op {
@@ -50,6 +50,14 @@ static weft_status map_run(weft_op *base)
     return weft_dispatch_run(&d);
 }
 
+static void map_relink(weft_op *copy, const weft_op *from)
+{
+    (void)from;
+    map_op *m = (map_op *)copy;
+    m->call.binds = m->binds;
+    m->call.view_of_bind = m->view_of_bind;
+}
+
 weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *binds, size_t nbinds,
                            weft_op *base, weft_bind *copy, int *view_of_bind, weft_expr_call *call)
 {
@@ -91,17 +99,16 @@ weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, si
                      weft_future **future)
 {
     RETURN_IF(!ctx || !expr, WEFT_ERR_NULL, "weft_map: context or expression is NULL");
-    map_op *m = calloc(1, sizeof *m);
-    RETURN_IF(!m, WEFT_ERR_NOMEM, "weft_map: cannot allocate the operation");
-    m->base = (weft_op){.run = map_run, .ctx = ctx};
-    weft_status st = weft_expr_bind(ctx, "weft_map", binds, nbinds, &m->base, m->binds,
-                                    m->view_of_bind, &m->call);
-    if (st == WEFT_OK)
-        st = weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, expr, binds, nbinds, &m->compiled);
-    if (st != WEFT_OK) {
-        free(m);
-        return st;
-    }
-    m->call.compiled = m->compiled;
-    return weft_stream_submit(ctx->stream, &m->base, future);
+    /* Built here; a copy goes to the heap only if it cannot run at once. */
+    map_op m;
+    m.base = (weft_op){.run = map_run, .ctx = ctx};
+    m.compiled = NULL;
+    m.call = (weft_expr_call){0};
+    RETURN_ON_ERROR(
+        weft_expr_bind(ctx, "weft_map", binds, nbinds, &m.base, m.binds, m.view_of_bind, &m.call));
+    RETURN_ON_ERROR(
+        weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, expr, binds, nbinds, &m.compiled));
+    m.call.compiled = m.compiled;
+    weft_local_op local = {&m.base, sizeof m, map_relink, NULL};
+    return weft_submit_local(ctx->stream, &local, future);
 }

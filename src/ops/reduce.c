@@ -4,9 +4,14 @@
 #include "dispatch.h"
 #include "../dev/ref/reduce_rules.h"
 #include "expr_op.h"
+#include "submit_local.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Partials kept in the op itself: an array of up to this many blocks (small
+ * ones are one) needs no allocation. */
+enum { FEW_BLOCKS = 4 };
 
 typedef struct reduce_op {
     weft_op base;
@@ -15,9 +20,10 @@ typedef struct reduce_op {
     int view_of_bind[WEFT_EXPR_MAX_BINDINGS];
     weft_expr_call call;
     weft_scalar *out;
-    weft_scalar own; /* out, for weft_sum */
-    double *as_f64;  /* weft_sum's result */
-    weft_partial *partials;
+    weft_scalar own;        /* out, for weft_sum */
+    double *as_f64;         /* weft_sum's result */
+    weft_partial *partials; /* few, or allocated */
+    weft_partial few[FEW_BLOCKS];
 } reduce_op;
 
 static int reduce_native(const weft_device *dev, void *op)
@@ -143,8 +149,13 @@ static weft_status reduce_run(weft_op *base)
     reduce_op *r = (reduce_op *)base;
     size_t n = base->arrays[0]->n;
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    r->partials = calloc(blocks ? blocks : 1, sizeof *r->partials);
-    RETURN_IF(!r->partials, WEFT_ERR_NOMEM, "cannot allocate %zu partial results", blocks);
+    if (blocks <= FEW_BLOCKS) {
+        memset(r->few, 0, sizeof r->few);
+        r->partials = r->few;
+    } else {
+        r->partials = calloc(blocks, sizeof *r->partials);
+        RETURN_IF(!r->partials, WEFT_ERR_NOMEM, "cannot allocate %zu partial results", blocks);
+    }
     const weft_expr *e = r->compiled->expr;
     weft_dispatch d = {.ctx = base->ctx,
                        .narrays = base->narrays,
@@ -162,11 +173,26 @@ static weft_status reduce_run(weft_op *base)
     return WEFT_OK;
 }
 
-static void reduce_destroy(weft_op *base)
+static void reduce_release(weft_op *base)
 {
     reduce_op *r = (reduce_op *)base;
-    free(r->partials);
-    free(r);
+    if (r->partials != r->few) free(r->partials);
+    r->partials = NULL;
+}
+
+static void reduce_destroy(weft_op *base)
+{
+    reduce_release(base);
+    free(base);
+}
+
+static void reduce_relink(weft_op *copy, const weft_op *from)
+{
+    reduce_op *r = (reduce_op *)copy;
+    const reduce_op *f = (const reduce_op *)from;
+    r->call.binds = r->binds;
+    r->call.view_of_bind = r->view_of_bind;
+    if (f->out == &f->own) r->out = &r->own;
 }
 
 /* out NULL: the result goes to *as_f64 (weft_sum). */
@@ -176,25 +202,25 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
 {
     RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
               (int)op);
-    reduce_op *r = calloc(1, sizeof *r);
-    RETURN_IF(!r, WEFT_ERR_NOMEM, "weft_reduce: cannot allocate the operation");
-    r->base = (weft_op){.run = reduce_run, .destroy = reduce_destroy, .ctx = ctx};
-    r->out = out ? out : &r->own;
-    r->as_f64 = as_f64;
-    weft_status st = weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r->base, r->binds,
-                                    r->view_of_bind, &r->call);
-    if (st == WEFT_OK)
-        st = weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r->compiled);
-    if (st == WEFT_OK && r->base.arrays[0]->n == 0 && op != WEFT_SUM && op != WEFT_PROD &&
-        op != WEFT_ANY && op != WEFT_ALL)
-        st = weft_error_set(WEFT_ERR_SIZE, "weft_reduce: the %s of an empty array is undefined",
-                            op == WEFT_MIN || op == WEFT_ARGMIN ? "minimum" : "maximum");
-    if (st != WEFT_OK) {
-        free(r);
-        return st;
-    }
-    r->call.compiled = r->compiled;
-    return weft_stream_submit(ctx->stream, &r->base, future);
+    /* Built here; a copy goes to the heap only if it cannot run at once. */
+    reduce_op r;
+    r.base = (weft_op){.run = reduce_run, .destroy = reduce_destroy, .ctx = ctx};
+    r.compiled = NULL;
+    r.call = (weft_expr_call){0};
+    r.out = out ? out : &r.own;
+    r.own = (weft_scalar){0};
+    r.as_f64 = as_f64;
+    r.partials = NULL;
+    RETURN_ON_ERROR(weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r.base, r.binds,
+                                   r.view_of_bind, &r.call));
+    RETURN_ON_ERROR(weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r.compiled));
+    RETURN_IF(r.base.arrays[0]->n == 0 && op != WEFT_SUM && op != WEFT_PROD && op != WEFT_ANY &&
+                  op != WEFT_ALL,
+              WEFT_ERR_SIZE, "weft_reduce: the %s of an empty array is undefined",
+              op == WEFT_MIN || op == WEFT_ARGMIN ? "minimum" : "maximum");
+    r.call.compiled = r.compiled;
+    weft_local_op local = {&r.base, sizeof r, reduce_relink, reduce_release};
+    return weft_submit_local(ctx->stream, &local, future);
 }
 
 weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,

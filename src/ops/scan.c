@@ -5,6 +5,7 @@
 #include "../error.h"
 #include "dispatch.h"
 #include "expr_op.h"
+#include "submit_local.h"
 
 #include <stdlib.h>
 
@@ -75,12 +76,18 @@ static weft_status scan_run(weft_op *base)
     return weft_dispatch_run(&pass2);
 }
 
-static void scan_destroy(weft_op *base)
+static void scan_release(weft_op *base)
 {
     scan_op *s = (scan_op *)base;
     free(s->subtotals);
     free(s->carries);
-    free(s);
+    s->subtotals = s->carries = NULL;
+}
+
+static void scan_destroy(weft_op *base)
+{
+    scan_release(base);
+    free(base);
 }
 
 weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_array *x, weft_array *y,
@@ -97,14 +104,13 @@ weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_arra
               weft_dtype_name(x->dtype), weft_dtype_name(y->dtype));
     RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_scan: x has %zu elements, y has %zu", x->n, y->n);
     RETURN_ON_ERROR(weft_alias_check("weft_scan", x, "x", y, "y"));
-    scan_op *s = calloc(1, sizeof *s);
-    RETURN_IF(!s, WEFT_ERR_NOMEM, "weft_scan: cannot allocate the operation");
-    s->base = (weft_op){.run = scan_run,
-                        .destroy = scan_destroy,
-                        .ctx = ctx,
-                        .arrays = {x, y},
-                        .narrays = x == y ? 1 : 2};
-    s->op = op;
-    s->exclusive = exclusive != 0;
-    return weft_stream_submit(ctx->stream, &s->base, future);
+    scan_op s = {.base = {.run = scan_run,
+                          .destroy = scan_destroy,
+                          .ctx = ctx,
+                          .arrays = {x, y},
+                          .narrays = x == y ? 1 : 2},
+                 .op = op,
+                 .exclusive = exclusive != 0};
+    weft_local_op local = {&s.base, sizeof s, NULL, scan_release};
+    return weft_submit_local(ctx->stream, &local, future);
 }

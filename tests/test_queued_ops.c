@@ -1,0 +1,257 @@
+/* Built-in operations that cannot run at once: a synchronous call with an
+ * operation running ahead of it, and calls with futures whose caller has
+ * returned. Their op is built on the caller's stack and copied to the heap in
+ * these cases; the copy must not depend on the caller's frame. */
+#include "common.h"
+
+#include "../src/ctx.h"
+#include "../src/stream.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+static const char hold_source[] = "__kernel void hold(__global float *y) { }\n";
+
+/* A launch that runs until the test opens the gate: everything submitted
+ * meanwhile queues behind it. */
+typedef struct gate {
+    atomic_int started, open;
+} gate;
+
+static void gated_host_fn(const weft_host_call *call)
+{
+    gate *g = call->user;
+    atomic_store(&g->started, 1);
+    while (!atomic_load(&g->open))
+        sched_yield();
+}
+
+typedef struct fixture {
+    weft_ctx *ctx;
+    weft_program *program;
+    weft_array *x, *y, *z, *w, *unit;
+    size_t n;
+    float *xh, *yh, *zh;
+} fixture;
+
+/* Integer values: every result below is exact, so it is compared bit for bit. */
+static void fixture_make(fixture *f, size_t n)
+{
+    weft_options o = test_options();
+    o.devices = "host"; /* the gate's host_fn runs: no device takes the launch */
+    f->ctx = test_ctx_with(&o);
+    f->n = n;
+    f->xh = malloc(n * sizeof *f->xh);
+    f->yh = malloc(n * sizeof *f->yh);
+    f->zh = malloc(n * sizeof *f->zh);
+    assert_non_null(f->xh);
+    assert_non_null(f->yh);
+    assert_non_null(f->zh);
+    for (size_t i = 0; i < n; i++) {
+        f->xh[i] = (float)(i % 7);
+        f->yh[i] = (float)(i % 3);
+        f->zh[i] = (float)(i % 5);
+    }
+    ASSERT_OK(weft_array_from(f->ctx, WEFT_F32, n, f->xh, &f->x));
+    ASSERT_OK(weft_array_from(f->ctx, WEFT_F32, n, f->yh, &f->y));
+    ASSERT_OK(weft_array_from(f->ctx, WEFT_F32, n, f->zh, &f->z));
+    ASSERT_OK(weft_array_create(f->ctx, WEFT_F32, n, &f->w));
+    ASSERT_OK(weft_array_create(f->ctx, WEFT_F32, 1, &f->unit));
+    ASSERT_OK(weft_program_build(f->ctx, hold_source, NULL, &f->program));
+}
+
+static void fixture_free(fixture *f)
+{
+    weft_program_free(f->program);
+    weft_array_free(f->x);
+    weft_array_free(f->y);
+    weft_array_free(f->z);
+    weft_array_free(f->w);
+    weft_array_free(f->unit);
+    ASSERT_OK(weft_ctx_free(f->ctx));
+    free(f->xh);
+    free(f->yh);
+    free(f->zh);
+}
+
+/* Returns once the gated launch runs: the stream is busy until the gate opens. */
+static weft_future *hold_stream(fixture *f, gate *g)
+{
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(f->unit)};
+    weft_future *held = NULL;
+    ASSERT_OK(weft_launch(f->program, "hold", &range, args, 1, gated_host_fn, g, &held));
+    while (!atomic_load(&g->started))
+        sched_yield();
+    return held;
+}
+
+enum { OP_SUM, OP_REDUCE, OP_MAP, OP_AXPY, OP_SCAN, OPS };
+
+typedef struct results {
+    double sum;
+    weft_scalar scaled; /* sum of 3 * x */
+} results;
+
+/* Operation k on the fixture, with a future or (future NULL) synchronously.
+ * Scalars are bound by value in this frame, which is gone when a future's
+ * operation runs. */
+__attribute__((noinline)) static weft_status run_op(fixture *f, int k, results *r,
+                                                    weft_future **future)
+{
+    weft_bind scaled[] = {weft_bind_array("x", f->x), weft_bind_f32("a", 3.0f)};
+    weft_bind map[] = {weft_bind_array("x", f->x), weft_bind_array("y", f->y),
+                       weft_bind_f32("a", 2.0f)};
+    switch (k) {
+    case OP_SUM:
+        return weft_sum(f->ctx, f->x, &r->sum, future);
+    case OP_REDUCE:
+        return weft_reduce_expr(f->ctx, WEFT_SUM, "x * a", scaled, 2, &r->scaled, future);
+    case OP_MAP:
+        return weft_map(f->ctx, "y = a * x + y", map, 3, future);
+    case OP_AXPY:
+        return weft_axpy(f->ctx, 0.5, f->x, f->z, future);
+    default:
+        return weft_scan(f->ctx, WEFT_SUM, 0, f->x, f->w, future);
+    }
+}
+
+/* Overwrites the stack below the caller, where returned calls had their frames. */
+__attribute__((noinline)) static void clobber_stack(void)
+{
+    volatile unsigned char junk[64 * 1024];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xA5;
+}
+
+static void check_result(const fixture *f, int k, const results *r)
+{
+    size_t n = f->n;
+    float *got = malloc(n * sizeof *got);
+    assert_non_null(got);
+    double total = 0, running = 0;
+    for (size_t i = 0; i < n; i++)
+        total += f->xh[i];
+    switch (k) {
+    case OP_SUM:
+        assert_true(r->sum == reference_sum(f->xh, 0, n));
+        break;
+    case OP_REDUCE:
+        assert_int_equal(r->scaled.dtype, WEFT_F64);
+        assert_true(r->scaled.value.f64 == 3.0 * total);
+        break;
+    case OP_MAP:
+        ASSERT_OK(weft_array_read(f->y, 0, n, got));
+        for (size_t i = 0; i < n; i++)
+            assert_true(got[i] == 2.0f * f->xh[i] + f->yh[i]);
+        break;
+    case OP_AXPY:
+        ASSERT_OK(weft_array_read(f->z, 0, n, got));
+        for (size_t i = 0; i < n; i++)
+            assert_true(got[i] == 0.5f * f->xh[i] + f->zh[i]);
+        break;
+    default:
+        ASSERT_OK(weft_array_read(f->w, 0, n, got));
+        for (size_t i = 0; i < n; i++) {
+            running += f->xh[i];
+            assert_true(got[i] == (float)running);
+        }
+        break;
+    }
+    free(got);
+}
+
+/* One block (partials kept in the op) and several (allocated). */
+static const size_t sizes[] = {1000, 5 * WEFT_SUM_BLOCK + 3};
+
+static void test_futures_outlive_the_callers_frame(void **state)
+{
+    (void)state;
+    fail_after(60);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        fixture f;
+        fixture_make(&f, sizes[s]);
+        gate g = {0, 0};
+        weft_future *held = hold_stream(&f, &g);
+        results r;
+        memset(&r, 0, sizeof r);
+        weft_future *futures[OPS];
+        for (int k = 0; k < OPS; k++)
+            ASSERT_OK(run_op(&f, k, &r, &futures[k]));
+        clobber_stack();
+        atomic_store(&g.open, 1);
+        ASSERT_OK(weft_future_wait(held));
+        ASSERT_OK(weft_future_release(held));
+        for (int k = 0; k < OPS; k++) {
+            ASSERT_OK(weft_future_wait(futures[k]));
+            ASSERT_OK(weft_future_release(futures[k]));
+            check_result(&f, k, &r);
+        }
+        fixture_free(&f);
+    }
+    fail_after(0);
+}
+
+typedef struct sync_call {
+    fixture *f;
+    int op;
+    results r;
+    weft_status status;
+    atomic_int done;
+} sync_call;
+
+static void *sync_thread(void *arg)
+{
+    sync_call *c = arg;
+    c->status = run_op(c->f, c->op, &c->r, NULL);
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+/* White-box: the stream has an operation queued (the helper thread's). */
+static int stream_has_queued(weft_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->stream->lock);
+    int queued = ctx->stream->head != NULL;
+    pthread_mutex_unlock(&ctx->stream->lock);
+    return queued;
+}
+
+static void test_synchronous_call_behind_a_running_op(void **state)
+{
+    (void)state;
+    fail_after(60);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        fixture f;
+        fixture_make(&f, sizes[s]);
+        for (int k = 0; k < OPS; k++) {
+            gate g = {0, 0};
+            weft_future *held = hold_stream(&f, &g);
+            sync_call c = {.f = &f, .op = k, .status = WEFT_ERR_STATE};
+            pthread_t thread;
+            assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
+            int queued = 0;
+            while (!queued && !atomic_load(&c.done)) /* it waits behind the gate */
+                queued = stream_has_queued(f.ctx);
+            atomic_store(&g.open, 1);
+            assert_int_equal(pthread_join(thread, NULL), 0);
+            ASSERT_OK(c.status);
+            assert_true(queued);
+            ASSERT_OK(weft_future_wait(held));
+            ASSERT_OK(weft_future_release(held));
+            check_result(&f, k, &c.r);
+        }
+        fixture_free(&f);
+    }
+    fail_after(0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_futures_outlive_the_callers_frame),
+        cmocka_unit_test(test_synchronous_call_behind_a_running_op),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
