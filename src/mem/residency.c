@@ -360,10 +360,19 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
     return host_damaged;
 }
 
+/* A copy into dev came from the host storage, which stays current until
+ * something writes it elsewhere, and that drops dev's copy too: what dev
+ * alone holds its own work wrote, and the failure may have spared it (a
+ * read tells). Only what the host holds as well is dropped. */
 void weft_mem_forget(weft_array *a, size_t dev)
 {
     pthread_mutex_lock(&a->lock);
-    if (!weft_mem_shares_host(a, dev)) weft_ranges_free(&a->stores[dev].valid);
+    weft_ranges *mine = &a->stores[dev].valid;
+    for (size_t i = 0; !weft_mem_shares_host(a, dev) && i < a->host_valid.n; i++)
+        if (weft_ranges_remove(mine, a->host_valid.v[i].begin, a->host_valid.v[i].end) != WEFT_OK) {
+            weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
+            break;
+        }
     pthread_mutex_unlock(&a->lock);
 }
 
