@@ -210,12 +210,68 @@ static void test_failed_host_piece_leaves_no_device_work_behind(void **state)
     fail_after(0);
 }
 
+/* A copy to a device runs while the caller goes on; whoever next writes the
+ * host storage waits for it. When that wait says the copy failed, the
+ * device's copy is not what the host holds: it must not stay current there,
+ * or later operations compute from it (here: the next sum must copy x to the
+ * device again, not only the element written). */
+static void test_failed_copy_to_a_device_is_not_current_there(void **state)
+{
+    (void)state;
+    fail_after(120);
+    weft_ctx *ctx = copying_ctx(0);
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x);
+    fill_f32(x, N, 43);
+    double want = reference_sum(x, 0, N);
+    for (int warm = 1; warm >= 0; warm--) {
+        weft_array *xa;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        double total;
+        ASSERT_OK(weft_sum(ctx, xa, &total, NULL)); /* copies x to the devices */
+        assert_true(same_bits(&total, &want, sizeof want));
+        weft_piece_report pieces[8];
+        size_t count = 0, on_devices = 0;
+        ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
+        for (size_t i = 0; i < count; i++)
+            if (pieces[i].device != 0 && !pieces[i].fell_back)
+                on_devices += pieces[i].end - pieces[i].begin;
+        if (on_devices == 0) { /* no device runs the sum here */
+            weft_array_free(xa);
+            break;
+        }
+        fail_call(ctx, warm ? 0 : 1); /* the first wait for the copies fails */
+        ASSERT_OK(weft_array_write(xa, 0, 1, x));
+        int fired = fault_fired(ctx);
+        fail_call(ctx, 0);
+        ASSERT_OK(weft_ctx_stats_reset(ctx));
+        ASSERT_OK(weft_sum(ctx, xa, &total, NULL));
+        assert_true(same_bits(&total, &want, sizeof want));
+        weft_stats stats;
+        ASSERT_OK(weft_ctx_stats(ctx, &stats));
+        if (!warm) {
+            assert_true(fired);
+            if (stats.bytes_to_device <= sizeof(float))
+                fail_msg("a copy whose wait failed stayed current: %llu bytes copied again",
+                         (unsigned long long)stats.bytes_to_device);
+        }
+        ASSERT_OK(weft_array_free(xa));
+    }
+    free(x);
+    weft_ctx_free(ctx);
+    fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_device_keeps_inputs_only_it_holds),
         cmocka_unit_test(test_failed_async_device_keeps_inputs_only_it_holds),
         cmocka_unit_test(test_failed_host_piece_leaves_no_device_work_behind),
+        cmocka_unit_test(test_failed_copy_to_a_device_is_not_current_there),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
