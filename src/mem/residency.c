@@ -70,14 +70,29 @@ static weft_status wait_and_clear(weft_array *a, size_t dev, void **event)
     return st;
 }
 
+/* A copy into dev came from the host storage, which stays current until
+ * something writes it elsewhere, and that drops dev's copy too: what dev
+ * alone holds its own work wrote, and the failure may have spared it (a
+ * read tells). Only what the host holds as well is dropped. */
+static void forget_locked(weft_array *a, size_t dev)
+{
+    weft_ranges *mine = &a->stores[dev].valid;
+    for (size_t i = 0; !weft_mem_shares_host(a, dev) && i < a->host_valid.n; i++)
+        if (weft_ranges_remove(mine, a->host_valid.v[i].begin, a->host_valid.v[i].end) != WEFT_OK) {
+            weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
+            break;
+        }
+}
+
 /* Copies from the host storage to copying devices run while the caller goes
  * on: before anything writes that storage, they must be done. A failed copy
- * only read the storage, so its failure is the device's (its copy is what
- * is lost, which the operation that needed it hears of), not the host's. */
+ * only read the storage, so its failure is the device's, not the host's: the
+ * device's copy is what is lost. */
 static void settle_uploads(weft_array *a)
 {
     for (size_t d = 1; d < a->ctx->ndevices; d++)
-        if (a->stores[d].uploading) (void)wait_and_clear(a, d, &a->stores[d].uploading);
+        if (a->stores[d].uploading && wait_and_clear(a, d, &a->stores[d].uploading) != WEFT_OK)
+            forget_locked(a, d);
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
@@ -360,19 +375,10 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
     return host_damaged;
 }
 
-/* A copy into dev came from the host storage, which stays current until
- * something writes it elsewhere, and that drops dev's copy too: what dev
- * alone holds its own work wrote, and the failure may have spared it (a
- * read tells). Only what the host holds as well is dropped. */
 void weft_mem_forget(weft_array *a, size_t dev)
 {
     pthread_mutex_lock(&a->lock);
-    weft_ranges *mine = &a->stores[dev].valid;
-    for (size_t i = 0; !weft_mem_shares_host(a, dev) && i < a->host_valid.n; i++)
-        if (weft_ranges_remove(mine, a->host_valid.v[i].begin, a->host_valid.v[i].end) != WEFT_OK) {
-            weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
-            break;
-        }
+    forget_locked(a, dev);
     pthread_mutex_unlock(&a->lock);
 }
 
