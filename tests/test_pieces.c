@@ -265,6 +265,54 @@ static void test_failed_copy_to_a_device_is_not_current_there(void **state)
     fail_after(0);
 }
 
+/* Whatever OpenCL call of a map fails, a device's piece that read a copy
+ * whose wait failed (the host's own piece waits for the copies before it
+ * writes the host storage) cannot count as done: the call's failure must
+ * show as a rerun, or the operation's error. */
+static void test_every_failed_call_shows(void **state)
+{
+    (void)state;
+    fail_after(120);
+    weft_ctx *ctx = copying_ctx(1);
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    fill_f32(x, N, 44);
+    for (size_t i = 0; i < N; i++)
+        y[i] = x[i] + 1.0f;
+    long k = 1;
+    for (int warm = 1; k < 200; k += !warm, warm = 0) {
+        weft_array *xa, *ya;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+        ASSERT_OK(weft_ctx_stats_reset(ctx));
+        fail_call(ctx, warm ? 0 : k);
+        weft_status st = weft_map(ctx, "y = x + 1", b, 2, NULL);
+        int fired = fault_fired(ctx);
+        fail_call(ctx, 0);
+        weft_stats stats;
+        ASSERT_OK(weft_ctx_stats(ctx, &stats));
+        if (st == WEFT_OK) {
+            expect_f32(ya, y, "y", k);
+            if (fired && stats.pieces_rerun == 0)
+                fail_msg("call %ld failed, and every piece counted as done", k);
+        } else {
+            expect_device_error(st, k);
+        }
+        ASSERT_OK(weft_array_free(xa));
+        ASSERT_OK(weft_array_free(ya));
+        if (!warm && !fired) break;
+    }
+    assert_true(k > 2);
+    free(x);
+    free(y);
+    weft_ctx_free(ctx);
+    fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_failed_async_device_keeps_inputs_only_it_holds),
         cmocka_unit_test(test_failed_host_piece_leaves_no_device_work_behind),
         cmocka_unit_test(test_failed_copy_to_a_device_is_not_current_there),
+        cmocka_unit_test(test_every_failed_call_shows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
