@@ -92,6 +92,9 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
 static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
 {
     int ok = dev->ops.finish(dev) == WEFT_OK;
+    for (size_t i = 0; ok && i < run->narrays; i++) /* its work read what came */
+        if ((run->reads & (1u << i)) && !weft_mem_copies_arrived(run->arrays[i], dev->index))
+            ok = !weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
     if (!ok) {
         weft_log(&run->ctx->log, WEFT_LOG_WARN,
                  "device %zu failed on %s: %s; rerunning its pieces on the host pool", dev->index,

@@ -91,8 +91,10 @@ static void forget_locked(weft_array *a, size_t dev)
 static void settle_uploads(weft_array *a)
 {
     for (size_t d = 1; d < a->ctx->ndevices; d++)
-        if (a->stores[d].uploading && wait_and_clear(a, d, &a->stores[d].uploading) != WEFT_OK)
+        if (a->stores[d].uploading && wait_and_clear(a, d, &a->stores[d].uploading) != WEFT_OK) {
             forget_locked(a, d);
+            a->stores[d].copy_failed = 1; /* for the work that read it */
+        }
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
@@ -380,6 +382,20 @@ void weft_mem_forget(weft_array *a, size_t dev)
     pthread_mutex_lock(&a->lock);
     forget_locked(a, dev);
     pthread_mutex_unlock(&a->lock);
+}
+
+int weft_mem_copies_arrived(weft_array *a, size_t dev)
+{
+    pthread_mutex_lock(&a->lock);
+    weft_store *s = &a->stores[dev];
+    if (dev != 0 && s->uploading && wait_and_clear(a, dev, &s->uploading) != WEFT_OK) {
+        forget_locked(a, dev);
+        s->copy_failed = 1;
+    }
+    int arrived = dev == 0 || !s->copy_failed;
+    if (dev != 0) s->copy_failed = 0;
+    pthread_mutex_unlock(&a->lock);
+    return arrived;
 }
 
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)

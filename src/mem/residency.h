@@ -42,6 +42,10 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end);
  * no more; what it alone holds (its own results) stays, for a read to try.
  * Nothing changes for a device on the host storage. */
 void weft_mem_forget(weft_array *a, size_t dev);
+/* dev finished work that read the array: 1 when every copy into it since
+ * the last check arrived (its queue ran them first: nothing is waited for).
+ * A failed one also stops counting as current there, as above. */
+int weft_mem_copies_arrived(weft_array *a, size_t dev);
 /* 1 when dev holds [begin, end) current. */
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end);
 /* An operation enqueued work on dev touching the array, done when event
