@@ -3,13 +3,14 @@
  * arrays read back afterwards. Faults are aimed at one OpenCL call of one
  * operation (the context's WEFT_FAULT=call:K counter, moved past the calls
  * the setup made), for every call that operation makes. Copies are explicit
- * (zero-copy off), so a device holds copies of its own. */
+ * (zero-copy off) unless a test says otherwise, so a device holds copies of
+ * its own. */
 #include "common.h"
 #include "../src/ctx.h"
 
 enum { N = 1 << 15 };
 
-static weft_ctx *copying_ctx(int host_chunk)
+static weft_ctx *ctx_for(int host_chunk, int zero_copy)
 {
     static const double even[] = {1, 1, 1, 1};
     weft_options o = test_options();
@@ -19,9 +20,14 @@ static weft_ctx *copying_ctx(int host_chunk)
         o.given = even;
         o.given_count = 4;
     }
-    o.zero_copy = 0;
+    o.zero_copy = zero_copy;
     o.log_level = WEFT_LOG_ERROR; /* the reruns' warnings are expected */
     return test_ctx_with(&o);
+}
+
+static weft_ctx *copying_ctx(int host_chunk)
+{
+    return ctx_for(host_chunk, 0);
 }
 
 /* The k-th OpenCL call from now fails (0: none does). Set only while the
@@ -347,6 +353,91 @@ static void test_every_failed_call_shows(void **state)
     fail_after(0);
 }
 
+static const char blur_source[] =
+    "__kernel void blur(__global const int *u, __global int *v, int n) {\n"
+    "    int i = get_global_id(0);\n"
+    "    v[i] = (i > 0 ? u[i - 1] : 0) + u[i] + (i + 1 < n ? u[i + 1] : 0);\n"
+    "}\n";
+
+static void blur_host(const weft_host_call *call)
+{
+    const int32_t *u = call->args[0];
+    int32_t *v = call->args[1];
+    int32_t n = *(const int32_t *)call->args[2];
+    for (size_t i = call->begin; i < call->end; i++)
+        v[i] = (i > 0 ? u[i - 1] : 0) + u[i] + ((int32_t)i + 1 < n ? u[i + 1] : 0);
+}
+
+static void blur_reference(const int32_t *u, int32_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (i > 0 ? u[i - 1] : 0) + u[i] + (i + 1 < n ? u[i + 1] : 0);
+}
+
+/* A stencil whose halo rows another device wrote, failing at each of its
+ * OpenCL calls in turn: right, or an error, and its input intact. */
+static void halo_launch_fails(int zero_copy)
+{
+    weft_ctx *ctx = ctx_for(0, zero_copy);
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, blur_source, NULL, &p));
+    enum { M = 4099 };
+    int32_t *u0 = malloc(M * sizeof *u0), *u1 = malloc(M * sizeof *u1);
+    int32_t *u2 = malloc(M * sizeof *u2), *got = malloc(M * sizeof *got);
+    for (size_t i = 0; i < M; i++)
+        u0[i] = (int32_t)(i * 7919 % 1000);
+    blur_reference(u0, u1, M);
+    blur_reference(u1, u2, M);
+    weft_range r = {1, {M, 1, 1}, {0, 0, 0}};
+    long k = 1;
+    for (int warm = 1; k < 200; k += !warm, warm = 0) {
+        weft_array *a, *b, *c;
+        ASSERT_OK(weft_array_from(ctx, WEFT_I32, M, u0, &a));
+        ASSERT_OK(weft_array_create(ctx, WEFT_I32, M, &b));
+        ASSERT_OK(weft_array_create(ctx, WEFT_I32, M, &c));
+        weft_arg first[] = {weft_arg_halo(a, 1), weft_arg_slice(b), weft_arg_i32(M)};
+        weft_arg second[] = {weft_arg_halo(b, 1), weft_arg_slice(c), weft_arg_i32(M)};
+        ASSERT_OK(weft_launch(p, "blur", &r, first, 3, blur_host, NULL, NULL));
+        fail_call(ctx, warm ? 0 : k); /* b's rows are on the devices that wrote them */
+        weft_status st = weft_launch(p, "blur", &r, second, 3, blur_host, NULL, NULL);
+        int fired = fault_fired(ctx);
+        fail_call(ctx, 0);
+        if (st != WEFT_OK) expect_device_error(st, k);
+        ASSERT_OK(weft_array_read(b, 0, M, got));
+        if (memcmp(got, u1, M * sizeof *got) != 0) fail_msg("call %ld: the input changed", k);
+        if (st == WEFT_OK) {
+            ASSERT_OK(weft_array_read(c, 0, M, got));
+            for (size_t i = 0; i < M; i++)
+                if (got[i] != u2[i])
+                    fail_msg("call %ld: c[%zu] = %d, want %d", k, i, got[i], u2[i]);
+        }
+        ASSERT_OK(weft_array_free(a));
+        ASSERT_OK(weft_array_free(b));
+        ASSERT_OK(weft_array_free(c));
+        if (!warm && !fired) break;
+    }
+    assert_true(k > 2);
+    weft_program_free(p);
+    free(u0);
+    free(u1);
+    free(u2);
+    free(got);
+    weft_ctx_free(ctx);
+}
+
+static void test_halo_launch_under_every_failed_call(void **state)
+{
+    (void)state;
+    fail_after(120);
+    halo_launch_fails(0);
+    halo_launch_fails(1);
+    fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_failed_async_host_piece_leaves_no_device_work_behind),
         cmocka_unit_test(test_failed_copy_to_a_device_is_not_current_there),
         cmocka_unit_test(test_every_failed_call_shows),
+        cmocka_unit_test(test_halo_launch_under_every_failed_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
