@@ -5,6 +5,7 @@
 #include "mem/residency.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The elements of array i that a piece covers. */
 static void elements(const weft_piece_run *run, size_t i, const weft_piece *p, size_t *begin,
@@ -106,6 +107,9 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
 static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
 {
     int ok = dev->ops.finish(dev) == WEFT_OK;
+    for (size_t i = 0; ok && i < run->narrays; i++) /* its work read what came */
+        if ((run->reads & (1u << i)) && !weft_mem_copies_arrived(run->arrays[i], dev->index))
+            ok = !weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
     if (!ok) {
         weft_log(&run->ctx->log, WEFT_LOG_WARN,
                  "device %zu failed on %s: %s; rerunning its pieces on the host pool", dev->index,
@@ -200,20 +204,27 @@ weft_status weft_pieces_run(const weft_piece_run *run)
         if (run->enqueue(run->self, p) != WEFT_OK) refused(run, p);
     }
     /* 2. The host's own pieces. */
-    for (size_t k = 0; k < run->npieces; k++) {
+    char *host_failure = NULL;
+    for (size_t k = 0; k < run->npieces && st == WEFT_OK; k++) {
         weft_piece *p = &run->pieces[k];
         if (p->device != 0) continue;
-        GOTO_ERROR_ON(run_on_host(run, p));
-        p->state = PIECE_DONE;
+        if ((st = run_on_host(run, p)) == WEFT_OK) p->state = PIECE_DONE;
     }
-    /* 3. Each device: left running for the completer, or waited for. */
+    if (st != WEFT_OK) host_failure = strdup(weft_last_error());
+    /* 3. Each device: left running for the completer, or waited for, even
+     * after a host piece failed: the devices' pieces run all the same, and
+     * residency must hear what they wrote before the caller goes on. */
     int async = run->op && weft_op_async(run->op);
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (!device_used(run, d)) continue;
         weft_device *dev = &ctx->devices[d];
         if (async && leave_running(run, dev) == WEFT_OK) continue;
-        GOTO_ERROR_ON(finish_device(run, dev));
+        weft_status finished = finish_device(run, dev);
+        if (st == WEFT_OK) st = finished;
     }
+    if (host_failure) weft_error_copy(host_failure);
+    free(host_failure);
+    if (st != WEFT_OK) goto error;
     /* 4. What the devices could not do. */
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];

@@ -79,14 +79,39 @@ static weft_status wait_and_clear(weft_array *a, size_t dev, void **event)
     return st;
 }
 
+/* Removes from mine every element that other holds current. */
+static int remove_all(weft_ranges *mine, const weft_ranges *other)
+{
+    for (size_t i = 0; i < other->n; i++)
+        if (weft_ranges_remove(mine, other->v[i].begin, other->v[i].end) != WEFT_OK) return 0;
+    return 1;
+}
+
+/* A copy into dev came from the host or from a peer, which stays current
+ * until something writes it elsewhere, and that drops dev's copy too: what
+ * dev alone holds its own work wrote, and the failure may have spared it (a
+ * read tells). Only what is current somewhere else as well is dropped. */
+static void forget_locked(weft_array *a, size_t dev)
+{
+    if (weft_mem_shares_host(a, dev)) return;
+    weft_ranges *mine = &a->stores[dev].valid;
+    int ok = remove_all(mine, &a->host_valid);
+    for (size_t d = 1; ok && d < a->ctx->ndevices; d++)
+        if (d != dev && !a->stores[d].shares_host) ok = remove_all(mine, &a->stores[d].valid);
+    if (!ok) weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
+}
+
 /* Copies from the host storage to copying devices run while the caller goes
  * on: before anything writes that storage, they must be done. A failed copy
- * only read the storage, so its failure is the device's (its copy is what
- * is lost, which the operation that needed it hears of), not the host's. */
+ * only read the storage, so its failure is the device's, not the host's: the
+ * device's copy is what is lost. */
 static void settle_uploads(weft_array *a)
 {
     for (size_t d = 1; d < a->ctx->ndevices; d++)
-        if (a->stores[d].uploading) (void)wait_and_clear(a, d, &a->stores[d].uploading);
+        if (a->stores[d].uploading && wait_and_clear(a, d, &a->stores[d].uploading) != WEFT_OK) {
+            forget_locked(a, d);
+            a->stores[d].copy_failed = 1; /* for the work that read it */
+        }
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
@@ -433,8 +458,22 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end)
 void weft_mem_forget(weft_array *a, size_t dev)
 {
     pthread_mutex_lock(&a->lock);
-    if (!weft_mem_shares_host(a, dev)) weft_ranges_free(&a->stores[dev].valid);
+    forget_locked(a, dev);
     pthread_mutex_unlock(&a->lock);
+}
+
+int weft_mem_copies_arrived(weft_array *a, size_t dev)
+{
+    pthread_mutex_lock(&a->lock);
+    weft_store *s = &a->stores[dev];
+    if (dev != 0 && s->uploading && wait_and_clear(a, dev, &s->uploading) != WEFT_OK) {
+        forget_locked(a, dev);
+        s->copy_failed = 1;
+    }
+    int arrived = dev == 0 || !s->copy_failed;
+    if (dev != 0) s->copy_failed = 0;
+    pthread_mutex_unlock(&a->lock);
+    return arrived;
 }
 
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)

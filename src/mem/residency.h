@@ -37,10 +37,16 @@ weft_status weft_mem_wrote(weft_array *a, size_t dev, size_t begin, size_t end);
  * Returns 1 when that copy is the host's own storage (zero-copy): then the
  * host's values may be half-written too, and they stop being current. */
 int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end);
-/* dev failed: whatever it held of the array in its own memory may be wrong
- * (a copy into it may have failed after it was counted current), so none of
- * it is current any more. Nothing changes for a device on the host storage. */
+/* dev failed: a copy into its own memory may have failed after it was
+ * counted current, so what it holds that the host or another device holds
+ * too is current there no more; what it alone holds (its own results) stays,
+ * for a read to try.
+ * Nothing changes for a device on the host storage. */
 void weft_mem_forget(weft_array *a, size_t dev);
+/* dev finished work that read the array: 1 when every copy into it since
+ * the last check arrived (its queue ran them first: nothing is waited for).
+ * A failed one also stops counting as current there, as above. */
+int weft_mem_copies_arrived(weft_array *a, size_t dev);
 /* 1 when dev holds [begin, end) current. */
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end);
 /* An operation enqueued work on dev touching the array, done when event
