@@ -54,6 +54,7 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
     cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, done ? CL_FALSE : CL_TRUE,
                                       offset, bytes, src, 0, NULL, done ? &event : NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
+    weft_cl_enqueued(dev, event);
     if (done) *done = event;
     return WEFT_OK;
 }
@@ -66,6 +67,7 @@ static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t
     cl_int err = clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, offset, bytes, dst, 0,
                                      NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer", err);
+    weft_cl_enqueued(dev, NULL);
     return WEFT_OK;
 }
 
@@ -76,6 +78,7 @@ static weft_status cl_copy(weft_device *dev, void *src, size_t src_offset, void 
     cl_int err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src, dst, src_offset, dst_offset, bytes,
                                      0, NULL, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer", err);
+    weft_cl_enqueued(dev, NULL);
     return WEFT_OK;
 }
 
@@ -101,13 +104,16 @@ static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, 
     cl_event ready = NULL, copied = NULL;
     cl_int err = clEnqueueMarkerWithWaitList(weft_cl(src)->queue, 0, NULL, &ready);
     if (err != CL_SUCCESS) return weft_cl_fail(src, "clEnqueueMarkerWithWaitList", err);
+    weft_cl_enqueued(src, ready);
     err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src_buffer, dst, src_offset, dst_offset, bytes,
                               1, &ready, &copied);
     clReleaseEvent(ready);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices", err);
+    weft_cl_enqueued(dev, copied);
     err = clEnqueueBarrierWithWaitList(weft_cl(src)->queue, 1, &copied, NULL);
     clReleaseEvent(copied);
     if (err != CL_SUCCESS) return weft_cl_fail(src, "clEnqueueBarrierWithWaitList", err);
+    weft_cl_enqueued(src, NULL);
     return WEFT_OK;
 }
 
@@ -160,14 +166,31 @@ static weft_status ensure_kernels(weft_device *dev)
     return st;
 }
 
+void weft_cl_enqueued(weft_device *dev, cl_event event)
+{
+    weft_cl_device *cl = weft_cl(dev);
+    if (event) clRetainEvent(event);
+    pthread_mutex_lock(&cl->tail_lock);
+    cl_event old = cl->tail;
+    cl->tail = event;
+    pthread_mutex_unlock(&cl->tail_lock);
+    if (old) clReleaseEvent(old);
+}
+
 weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, const size_t *offset,
                             const size_t *global, const size_t *local, cl_event *event)
 {
     if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
+    cl_event own = NULL;
     cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, dims, offset, global, local, 0,
-                                        NULL, event);
+                                        NULL, &own);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
+    weft_cl_enqueued(dev, own);
+    if (event)
+        *event = own; /* the caller's reference; the tail keeps its own */
+    else if (own)
+        clReleaseEvent(own);
     weft_stat_add(dev->ctx, WEFT_STAT_LAUNCHES, 1);
     return WEFT_OK;
 }
@@ -234,11 +257,21 @@ static weft_status cl_finish(weft_device *dev)
 
 static weft_status cl_marker(weft_device *dev, void **event)
 {
-    cl_command_queue q = weft_cl(dev)->queue;
-    cl_event ev;
-    cl_int err = clEnqueueMarkerWithWaitList(q, 0, NULL, &ev);
-    if (err == CL_SUCCESS) err = clFlush(q); /* started now, not at the first wait */
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueMarkerWithWaitList", err);
+    weft_cl_device *cl = weft_cl(dev);
+    pthread_mutex_lock(&cl->tail_lock);
+    cl_event ev = cl->tail;
+    if (ev) clRetainEvent(ev);
+    pthread_mutex_unlock(&cl->tail_lock);
+    cl_int err = CL_SUCCESS;
+    if (!ev) {
+        err = clEnqueueMarkerWithWaitList(cl->queue, 0, NULL, &ev);
+        if (err == CL_SUCCESS) weft_cl_enqueued(dev, ev);
+    }
+    if (err == CL_SUCCESS) err = clFlush(cl->queue); /* started now, not at the first wait */
+    if (err != CL_SUCCESS) {
+        if (ev) clReleaseEvent(ev);
+        return weft_cl_fail(dev, "clEnqueueMarkerWithWaitList", err);
+    }
     *event = ev;
     return WEFT_OK;
 }
@@ -325,6 +358,8 @@ void weft_cl_device_release(weft_device *dev)
                 if (cl->scan[k][t][p] && cl->scan[k][t][p] != WEFT_KERNEL_FAILED)
                     clReleaseKernel(cl->scan[k][t][p]);
     if (cl->scratch) clReleaseMemObject(cl->scratch);
+    if (cl->tail) clReleaseEvent(cl->tail);
+    pthread_mutex_destroy(&cl->tail_lock);
     if (cl->queue) clReleaseCommandQueue(cl->queue);
     if (cl->context) clReleaseContext(cl->context);
     pthread_mutex_destroy(&cl->lock);

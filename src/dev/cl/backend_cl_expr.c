@@ -108,5 +108,7 @@ weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
     else
         RETURN_ON_ERROR(weft_cl_enqueue_1d(dev, k, blocks, 0));
     err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL, NULL);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
+    weft_cl_enqueued(dev, NULL);
+    return WEFT_OK;
 }

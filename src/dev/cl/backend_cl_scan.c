@@ -82,7 +82,9 @@ weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype 
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg (scan)", err);
     RETURN_ON_ERROR(launch_blocks(dev, k[0], n));
     err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, subtotals, 0, NULL, NULL);
-    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clEnqueueReadBuffer (scan)", err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer (scan)", err);
+    weft_cl_enqueued(dev, NULL);
+    return WEFT_OK;
 }
 
 weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
@@ -97,6 +99,7 @@ weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype d
     /* The carries live in the op until it completes: a non-blocking write is safe. */
     cl_int err =
         clEnqueueWriteBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, carries, 0, NULL, NULL);
+    if (err == CL_SUCCESS) weft_cl_enqueued(dev, NULL);
     cl_ulong count = n;
     cl_mem xm = x.buffer, ym = y.buffer;
     cl_int excl = exclusive;

@@ -36,6 +36,12 @@ typedef struct weft_cl_device {
     cl_mem scratch;                         /* per-block partials of the chunk being summed */
     size_t scratch_bytes;
     int failed_since_finish;
+    /* The event of the last command enqueued, when it has one (NULL: the
+     * last one has none). It completes after all the queue's earlier work
+     * (in order), so it serves as the operation's marker: a marker of its
+     * own would double the commands of a pipelined launch. */
+    pthread_mutex_t tail_lock;
+    cl_event tail;
 } weft_cl_device;
 
 static inline weft_cl_device *weft_cl(const weft_device *dev)
@@ -54,6 +60,10 @@ weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, co
                             const size_t *global, const size_t *local, cl_event *event);
 /* 1D, no offset, no event; local 0: chosen by the implementation. */
 weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global, size_t local);
+
+/* Every enqueue on the device's queue reports here, with the command's
+ * event (retained here) or NULL. */
+void weft_cl_enqueued(weft_device *dev, cl_event event);
 
 /* Grows the device's scratch buffer for per-block partials to bytes. */
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes);
