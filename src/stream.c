@@ -58,7 +58,7 @@ weft_stream *weft_stream_set_current_task(weft_stream *s)
  * the pool's cores, so tasks and user loops run one thread at a time. */
 static void note_activity(weft_stream *s)
 {
-    int active = s->head || s->busy || s->inflight_head;
+    int active = s->head || s->busy || s->inflight_head || s->beside;
     if (!s->throttles || !s->pool || active == s->throttling) return;
     s->throttling = active;
     weft_pool_throttle(s->pool, active);
@@ -67,7 +67,7 @@ static void note_activity(weft_stream *s)
 static void init_sync(weft_stream *s)
 {
     pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->residency, NULL);
+    pthread_rwlock_init(&s->residency, NULL);
     pthread_cond_init(&s->work_cond, NULL);
     pthread_cond_init(&s->idle_cond, NULL);
     pthread_cond_init(&s->inflight_cond, NULL);
@@ -84,9 +84,9 @@ weft_status weft_stream_init(weft_stream *s)
 static weft_status run_op(weft_stream *s, weft_op *op)
 {
     int outer = weft_pool_enter_operation(1);
-    pthread_mutex_lock(&s->residency);
+    pthread_rwlock_rdlock(&s->residency);
     weft_status status = op->run(op);
-    pthread_mutex_unlock(&s->residency);
+    pthread_rwlock_unlock(&s->residency);
     weft_pool_enter_operation(outer);
     return status;
 }
@@ -159,6 +159,7 @@ static void adopt_after_fork(weft_stream *s)
     weft_op *lists[3] = {s->running, s->head, s->inflight_head};
     if (s->running) s->running->next = NULL;
     s->head = s->tail = s->running = s->inflight_head = s->inflight_tail = NULL;
+    s->beside = NULL; /* their callers were threads of the parent */
     s->busy = s->stop = s->executor_done = 0;
     s->started = 0;
     note_activity(s);
@@ -183,13 +184,13 @@ static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
         weft_status st = dev->ops.wait(dev, op->waits[w].event);
         dev->ops.event_release(dev, op->waits[w].event);
         if (st == WEFT_OK) continue;
-        pthread_mutex_lock(&s->residency);
+        pthread_rwlock_wrlock(&s->residency);
         for (size_t i = 0; i < op->narrays; i++) {
             size_t begin = op->waits[w].writing[i].begin, end = op->waits[w].writing[i].end;
             if (end > begin) weft_mem_lost(op->arrays[i], dev->index, begin, end);
             weft_mem_forget(op->arrays[i], dev->index);
         }
-        pthread_mutex_unlock(&s->residency);
+        pthread_rwlock_unlock(&s->residency);
         if (status == WEFT_OK) {
             status = weft_error_set(WEFT_ERR_DEVICE,
                                     "device %zu failed while running an asynchronous operation "
@@ -231,14 +232,67 @@ static void *completer_main(void *arg)
     return NULL;
 }
 
+static int share_an_array(const weft_op *a, const weft_op *b)
+{
+    for (size_t i = 0; i < a->narrays; i++)
+        for (size_t j = 0; j < b->narrays; j++)
+            if (a->arrays[i] == b->arrays[j]) return 1;
+    return 0;
+}
+
+/* With the lock held: op shares an array with one running beside the queue,
+ * which was submitted before it. */
+static int held_back(const weft_stream *s, const weft_op *op)
+{
+    for (const weft_op *b = s->beside; b; b = b->beside_next)
+        if (share_an_array(op, b)) return 1;
+    return 0;
+}
+
+/* With the lock held: op may run now on its caller, beside the queue. Only a
+ * host-only op, and only when nothing queued, running, in flight or beside
+ * uses any of its arrays: then no order between them can be observed. */
+static int may_run_beside(const weft_stream *s, const weft_op *op)
+{
+    if (!op->host_only || held_back(s, op)) return 0;
+    if (s->running && share_an_array(op, s->running)) return 0;
+    for (const weft_op *q = s->head; q; q = q->next)
+        if (share_an_array(op, q)) return 0;
+    for (const weft_op *q = s->inflight_head; q; q = q->next)
+        if (share_an_array(op, q)) return 0;
+    return 1;
+}
+
+/* Called with the lock held; returns with it released. */
+static weft_status run_beside(weft_stream *s, weft_op *op)
+{
+    op->beside_next = s->beside;
+    s->beside = op;
+    mark_pending(op, +1);
+    note_activity(s);
+    pthread_mutex_unlock(&s->lock);
+    weft_status status = run_op(s, op);
+    pthread_mutex_lock(&s->lock);
+    weft_op **link = &s->beside;
+    while (*link != op)
+        link = &(*link)->beside_next;
+    *link = op->beside_next;
+    mark_pending(op, -1);
+    note_activity(s);
+    pthread_cond_broadcast(&s->idle_cond);
+    pthread_cond_broadcast(&s->work_cond); /* an op held back may go */
+    pthread_mutex_unlock(&s->lock);
+    return status;
+}
+
 static void *executor_main(void *arg)
 {
     weft_stream *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->stop && (s->head == NULL || s->busy))
+        while (!s->stop && (s->head == NULL || s->busy || held_back(s, s->head)))
             pthread_cond_wait(&s->work_cond, &s->lock);
-        if (s->head == NULL || s->busy) {
+        if (s->head == NULL || s->busy || held_back(s, s->head)) {
             if (s->stop && s->head == NULL) break;
             continue;
         }
@@ -333,11 +387,15 @@ int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
 {
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
-    if (s->busy || s->head != NULL) {
-        pthread_mutex_unlock(&s->lock);
-        return 0;
+    if (s->busy || s->head != NULL || held_back(s, op)) {
+        if (!may_run_beside(s, op)) {
+            pthread_mutex_unlock(&s->lock);
+            return 0;
+        }
+        *status = run_beside(s, op);
+    } else {
+        *status = run_inline(s, op);
     }
-    *status = run_inline(s, op);
     free(op->waits); /* a synchronous op leaves none; the op itself is the caller's */
     op->waits = NULL;
     return 1;
@@ -347,7 +405,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
 {
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
-    if (!future && !s->busy && s->head == NULL) {
+    if (!future && !s->busy && s->head == NULL && !held_back(s, op)) {
         weft_status status = run_inline(s, op);
         op_destroy(op);
         return status;
@@ -449,12 +507,12 @@ void weft_stream_task_end(weft_stream *s, weft_status orphaned_failure)
  * tasks_only, until no task is left). */
 static void wait_idle(weft_stream *s, int tasks_only)
 {
-    while (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head))) {
+    while (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head || s->beside))) {
         /* A pool thread (a task of another context) frees its slot meanwhile. */
         pthread_mutex_unlock(&s->lock);
         weft_pool_block_begin();
         pthread_mutex_lock(&s->lock);
-        if (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head)))
+        if (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head || s->beside)))
             pthread_cond_wait(&s->idle_cond, &s->lock);
         pthread_mutex_unlock(&s->lock);
         weft_pool_block_end();
@@ -500,6 +558,6 @@ void weft_stream_destroy(weft_stream *s)
     pthread_cond_destroy(&s->work_cond);
     pthread_cond_destroy(&s->idle_cond);
     pthread_cond_destroy(&s->inflight_cond);
-    pthread_mutex_destroy(&s->residency);
+    pthread_rwlock_destroy(&s->residency);
     pthread_mutex_destroy(&s->lock);
 }

@@ -42,6 +42,11 @@ struct weft_op {
     weft_op_wait *waits;
     size_t nwaits;
     int caller_waits; /* submitted with a NULL future: finishes its device work itself */
+    /* Runs on the host alone (every array one host chunk): a synchronous
+     * one may run on its caller beside queued work that uses none of its
+     * arrays. */
+    int host_only;
+    weft_op *beside_next; /* in the stream's list of ops running beside */
     weft_status status;
     weft_future *future;
     weft_op *next;
@@ -56,10 +61,12 @@ typedef struct weft_stream {
     weft_op *inflight_head, *inflight_tail; /* ran, device work pending (completer) */
     pthread_cond_t inflight_cond;
     pthread_t completer;
-    /* Held while an op runs, and while the completer accounts for a failed
-     * device: the two must not change an array's residency at once. */
-    pthread_mutex_t residency;
-    int busy; /* an op is running (on the executor or inline) */
+    /* Held shared while an op runs, exclusively while the completer accounts
+     * for a failed device: the two must not change an array's residency at
+     * once (ops running side by side share no array). */
+    pthread_rwlock_t residency;
+    weft_op *beside; /* synchronous host-only ops running on their callers beside the queue */
+    int busy;        /* an op is running (on the executor or inline) */
     weft_op *running;
     int stop, executor_done;
     /* Read without the lock by the fork check (a child's lock may be held by

@@ -11,7 +11,8 @@
 #include <unistd.h>
 #include <stdatomic.h>
 
-static const char hold_source[] = "__kernel void hold(__global float *y) { }\n";
+static const char hold_source[] =
+    "__kernel void hold(__global float *y, __global const float *x) { }\n";
 
 /* A launch that runs until the test opens the gate: everything submitted
  * meanwhile queues behind it. */
@@ -75,16 +76,24 @@ static void fixture_free(fixture *f)
     free(f->zh);
 }
 
-/* Returns once the gated launch runs: the stream is busy until the gate opens. */
-static weft_future *hold_stream(fixture *f, gate *g)
+/* Returns once the gated launch runs: the stream is busy until the gate opens.
+ * held: an array the launch reads too (operations on it queue behind it), or
+ * unit again (then operations on the others need not wait). */
+static weft_future *hold_stream_on(fixture *f, gate *g, weft_array *held_array)
 {
     weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
-    weft_arg args[] = {weft_arg_slice(f->unit)};
+    weft_arg args[] = {weft_arg_slice(f->unit), weft_arg_whole(held_array)};
     weft_future *held = NULL;
-    ASSERT_OK(weft_launch(f->program, "hold", &range, args, 1, gated_host_fn, g, &held));
+    ASSERT_OK(weft_launch(f->program, "hold", &range, args, 2, gated_host_fn, g, &held));
     while (!atomic_load(&g->started))
         usleep(100);
     return held;
+}
+
+/* Every operation below reads x: they all queue behind this one. */
+static weft_future *hold_stream(fixture *f, gate *g)
+{
+    return hold_stream_on(f, g, f->x);
 }
 
 enum { OP_SUM, OP_REDUCE, OP_MAP, OP_AXPY, OP_SCAN, OPS };
@@ -249,11 +258,41 @@ static void test_synchronous_call_behind_a_running_op(void **state)
     fail_after(0);
 }
 
+/* A synchronous call on the host that shares no array with the operation
+ * running ahead of it does not wait for it: it runs on its caller at once. */
+static void test_independent_call_runs_beside_a_running_op(void **state)
+{
+    (void)state;
+    fail_after(60);
+    fixture f;
+    fixture_make(&f, 1000);
+    for (int k = 0; k < OPS; k++) {
+        gate g = {0, 0};
+        weft_future *held = hold_stream_on(&f, &g, f.unit);
+        sync_call c = {.f = &f, .op = k, .status = WEFT_ERR_STATE};
+        pthread_t thread;
+        assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
+        for (int i = 0; i < 100000 && !atomic_load(&c.done); i++)
+            usleep(100);
+        int beside = atomic_load(&c.done); /* finished with the gate still shut */
+        atomic_store(&g.open, 1);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_true(beside);
+        ASSERT_OK(c.status);
+        ASSERT_OK(weft_future_wait(held));
+        ASSERT_OK(weft_future_release(held));
+        check_result(&f, k, &c.r);
+    }
+    fixture_free(&f);
+    fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_futures_outlive_the_callers_frame),
         cmocka_unit_test(test_synchronous_call_behind_a_running_op),
+        cmocka_unit_test(test_independent_call_runs_beside_a_running_op),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
