@@ -263,28 +263,6 @@ static int may_run_beside(const weft_stream *s, const weft_op *op)
     return 1;
 }
 
-/* Called with the lock held; returns with it released. */
-static weft_status run_beside(weft_stream *s, weft_op *op)
-{
-    op->beside_next = s->beside;
-    s->beside = op;
-    mark_pending(op, +1);
-    note_activity(s);
-    pthread_mutex_unlock(&s->lock);
-    weft_status status = run_op(s, op);
-    pthread_mutex_lock(&s->lock);
-    weft_op **link = &s->beside;
-    while (*link != op)
-        link = &(*link)->beside_next;
-    *link = op->beside_next;
-    mark_pending(op, -1);
-    note_activity(s);
-    pthread_cond_broadcast(&s->idle_cond);
-    pthread_cond_broadcast(&s->work_cond); /* an op held back may go */
-    pthread_mutex_unlock(&s->lock);
-    return status;
-}
-
 static void *executor_main(void *arg)
 {
     weft_stream *s = arg;
@@ -359,25 +337,40 @@ static weft_status start_threads(weft_stream *s)
     return WEFT_OK;
 }
 
-/* Nothing is queued or running ahead of op: runs it here, saving a thread
- * handoff per call. A synchronous op finishes its device work itself
- * (op->future NULL). Called with the lock held; returns with it released. */
-static weft_status run_inline(weft_stream *s, weft_op *op)
+/* Runs op on its caller, saving a thread handoff per call: as the running op
+ * when nothing is queued or running ahead of it, or beside the queue when
+ * nothing ahead uses its arrays (may_run_beside). A synchronous op finishes
+ * its device work itself (op->future NULL). Called with the lock held;
+ * returns with it released. */
+static weft_status run_on_caller(weft_stream *s, weft_op *op, int beside)
 {
-    s->busy = 1;
-    s->running = op;
+    if (beside) {
+        op->beside_next = s->beside;
+        s->beside = op;
+    } else {
+        s->busy = 1;
+        s->running = op;
+    }
     mark_pending(op, +1);
     note_activity(s);
     pthread_mutex_unlock(&s->lock);
     weft_status status = run_op(s, op);
     pthread_mutex_lock(&s->lock);
-    s->busy = 0;
-    s->running = NULL;
+    if (beside) {
+        weft_op **link = &s->beside;
+        while (*link != op)
+            link = &(*link)->beside_next;
+        *link = op->beside_next;
+    } else {
+        s->busy = 0;
+        s->running = NULL;
+    }
     mark_pending(op, -1);
     note_activity(s);
     pthread_cond_broadcast(&s->idle_cond);
     /* Only the executor waits on work_cond, and it has work only if an op was
-     * queued meanwhile: waking it for nothing costs a system call per call. */
+     * queued meanwhile, or one held back by this one may go: waking it for
+     * nothing costs a system call per call. */
     if (s->head) pthread_cond_broadcast(&s->work_cond);
     pthread_mutex_unlock(&s->lock);
     return status;
@@ -392,9 +385,9 @@ int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
             pthread_mutex_unlock(&s->lock);
             return 0;
         }
-        *status = run_beside(s, op);
+        *status = run_on_caller(s, op, 1);
     } else {
-        *status = run_inline(s, op);
+        *status = run_on_caller(s, op, 0);
     }
     free(op->waits); /* a synchronous op leaves none; the op itself is the caller's */
     op->waits = NULL;
@@ -406,7 +399,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     if (!future && !s->busy && s->head == NULL && !held_back(s, op)) {
-        weft_status status = run_inline(s, op);
+        weft_status status = run_on_caller(s, op, 0);
         op_destroy(op);
         return status;
     }
