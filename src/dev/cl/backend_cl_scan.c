@@ -65,15 +65,23 @@ static weft_status launch_blocks(weft_device *dev, cl_kernel k, size_t n)
     return weft_cl_enqueue_1d(dev, k, gpu ? blocks * 16 : blocks, gpu ? 16 : 0);
 }
 
+/* Both passes: the kernels, and scratch for 16 subtotals per block of n. */
+static weft_status scan_setup(weft_device *dev, weft_reduce_op op, weft_dtype dtype, size_t n,
+                              cl_kernel **k, size_t *bytes)
+{
+    RETURN_ON_ERROR(scan_kernels(dev, op, dtype, k));
+    *bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * 16 * sizeof(uint64_t);
+    return weft_cl_scratch(dev, *bytes);
+}
+
 weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
                                 size_t n, uint64_t *subtotals)
 {
     if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);
     cl_kernel *k;
-    RETURN_ON_ERROR(scan_kernels(dev, op, dtype, &k));
-    size_t bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * 16 * sizeof(uint64_t);
-    RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
+    size_t bytes;
+    RETURN_ON_ERROR(scan_setup(dev, op, dtype, n, &k, &bytes));
     cl_ulong count = n;
     cl_mem xm = x.buffer;
     cl_int err = clSetKernelArg(k[0], 0, sizeof count, &count);
@@ -93,9 +101,8 @@ weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype d
     if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);
     cl_kernel *k;
-    RETURN_ON_ERROR(scan_kernels(dev, op, dtype, &k));
-    size_t bytes = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK * 16 * sizeof(uint64_t);
-    RETURN_ON_ERROR(weft_cl_scratch(dev, bytes));
+    size_t bytes;
+    RETURN_ON_ERROR(scan_setup(dev, op, dtype, n, &k, &bytes));
     /* The carries live in the op until it completes: a non-blocking write is safe. */
     cl_int err =
         clEnqueueWriteBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, carries, 0, NULL, NULL);
