@@ -26,7 +26,10 @@ typedef struct weft_compiled {
     weft_reduce_op op;
     char *source;     /* OpenCL C */
     char *source_gpu; /* reductions: the work-group-per-block variant */
-    void **kernels;   /* per device index: cl_kernel, NULL until built, or WEFT_KERNEL_FAILED */
+    /* Per device index: cl_kernel, NULL until built, or WEFT_KERNEL_FAILED.
+     * Atomic: the driver builds it on first use while other operations ask
+     * whether the device runs the expression. */
+    void *_Atomic *kernels;
     struct weft_compiled *next;
 } weft_compiled;
 

@@ -1,5 +1,6 @@
 /* The stream: operations run in submission order on an executor thread (or
- * inline on a caller that waits anyway and finds nothing queued). An
+ * inline on a caller that waits anyway and finds nothing queued, or beside
+ * the queue on such a caller when nothing ahead uses its arrays). An
  * asynchronous operation may return with its device work still running; the
  * completer thread waits for that work in order, then completes the future
  * and releases the operation's arrays. So the executor only ever enqueues:
@@ -249,12 +250,14 @@ static int held_back(const weft_stream *s, const weft_op *op)
     return 0;
 }
 
-/* With the lock held: op may run now on its caller, beside the queue. Only a
- * host-only op, and only when nothing queued, running, in flight or beside
- * uses any of its arrays: then no order between them can be observed. */
+/* With the lock held: op may run now on its caller, beside the queue, when
+ * nothing queued, running, in flight or beside uses any of its arrays: then
+ * no order between them can be observed. (Devices take commands from two
+ * operations at once: each driver keeps its shared state, such as a kernel's
+ * arguments, to one call at a time.) */
 static int may_run_beside(const weft_stream *s, const weft_op *op)
 {
-    if (!op->host_only || held_back(s, op)) return 0;
+    if (held_back(s, op)) return 0;
     if (s->running && share_an_array(op, s->running)) return 0;
     for (const weft_op *q = s->head; q; q = q->next)
         if (share_an_array(op, q)) return 0;
@@ -376,19 +379,24 @@ static weft_status run_on_caller(weft_stream *s, weft_op *op, int beside)
     return status;
 }
 
+/* With the lock held: whether a synchronous op may run on its caller now,
+ * and how (*beside 0: as the running op, nothing being queued or running). */
+static int caller_may_run(const weft_stream *s, const weft_op *op, int *beside)
+{
+    *beside = s->busy || s->head != NULL;
+    return *beside ? may_run_beside(s, op) : !held_back(s, op);
+}
+
 int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
 {
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
-    if (s->busy || s->head != NULL || held_back(s, op)) {
-        if (!may_run_beside(s, op)) {
-            pthread_mutex_unlock(&s->lock);
-            return 0;
-        }
-        *status = run_on_caller(s, op, 1);
-    } else {
-        *status = run_on_caller(s, op, 0);
+    int beside;
+    if (!caller_may_run(s, op, &beside)) {
+        pthread_mutex_unlock(&s->lock);
+        return 0;
     }
+    *status = run_on_caller(s, op, beside);
     free(op->waits); /* a synchronous op leaves none; the op itself is the caller's */
     op->waits = NULL;
     return 1;
@@ -398,8 +406,9 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
 {
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
-    if (!future && !s->busy && s->head == NULL && !held_back(s, op)) {
-        weft_status status = run_on_caller(s, op, 0);
+    int beside;
+    if (!future && caller_may_run(s, op, &beside)) {
+        weft_status status = run_on_caller(s, op, beside);
         op_destroy(op);
         return status;
     }

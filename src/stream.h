@@ -1,6 +1,7 @@
 /* Per-context ordering of operations, like a stream: operations run one after
  * another in submission order on an executor thread (started lazily), or on
- * the caller's thread when it waits anyway and nothing is queued ahead. */
+ * the caller's thread when it waits anyway and nothing is queued ahead, or
+ * beside the queue when it waits and nothing ahead uses its arrays. */
 #ifndef WEFT_STREAM_H
 #define WEFT_STREAM_H
 
@@ -42,11 +43,9 @@ struct weft_op {
     weft_op_wait *waits;
     size_t nwaits;
     int caller_waits; /* submitted with a NULL future: finishes its device work itself */
-    /* Runs on the host alone (every array one host chunk): a synchronous
-     * one may run on its caller beside queued work that uses none of its
-     * arrays. */
-    int host_only;
-    weft_op *beside_next; /* in the stream's list of ops running beside */
+    /* In the stream's list of synchronous ops running on their callers beside
+     * queued work that uses none of their arrays. */
+    weft_op *beside_next;
     weft_status status;
     weft_future *future;
     weft_op *next;
@@ -65,7 +64,7 @@ typedef struct weft_stream {
      * for a failed device: the two must not change an array's residency at
      * once (ops running side by side share no array). */
     pthread_rwlock_t residency;
-    weft_op *beside; /* synchronous host-only ops running on their callers beside the queue */
+    weft_op *beside; /* synchronous ops running on their callers beside the queue */
     int busy;        /* an op is running (on the executor or inline) */
     weft_op *running;
     int stop, executor_done;

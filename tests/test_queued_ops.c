@@ -13,6 +13,10 @@
 
 static const char hold_source[] =
     "__kernel void hold(__global float *y, __global const float *x) { }\n";
+/* No device can build it, so its launches run on the host alone: the gate
+ * below holds the stream while devices stay free for other operations. */
+static const char hold_host_source[] =
+    "__kernel void hold(__global float *y, __global const float *x) { not C; }\n";
 
 /* A launch that runs until the test opens the gate: everything submitted
  * meanwhile queues behind it. */
@@ -36,11 +40,13 @@ typedef struct fixture {
     float *xh, *yh, *zh;
 } fixture;
 
-/* Integer values: every result below is exact, so it is compared bit for bit. */
-static void fixture_make(fixture *f, size_t n)
+/* Integer values: every result below is exact, so it is compared bit for bit.
+ * small: arrays under this many elements stay on the host (0: none do). */
+static void fixture_make_on(fixture *f, size_t n, const char *devices, int64_t small)
 {
     weft_options o = test_options();
-    o.devices = "host"; /* the gate's host_fn runs: no device takes the launch */
+    o.devices = devices;
+    o.small_elements = small;
     f->ctx = test_ctx_with(&o);
     f->n = n;
     f->xh = malloc(n * sizeof *f->xh);
@@ -59,7 +65,18 @@ static void fixture_make(fixture *f, size_t n)
     ASSERT_OK(weft_array_from(f->ctx, WEFT_F32, n, f->zh, &f->z));
     ASSERT_OK(weft_array_create(f->ctx, WEFT_F32, n, &f->w));
     ASSERT_OK(weft_array_create(f->ctx, WEFT_F32, 1, &f->unit));
-    ASSERT_OK(weft_program_build(f->ctx, hold_source, NULL, &f->program));
+    if (strcmp(devices, "host") == 0) {
+        ASSERT_OK(weft_program_build(f->ctx, hold_source, NULL, &f->program));
+    } else {
+        weft_status st = weft_program_build(f->ctx, hold_host_source, NULL, &f->program);
+        assert_int_equal(st, selected_opencl(f->ctx) > 0 ? WEFT_ERR_BUILD : WEFT_OK);
+    }
+}
+
+static void fixture_make(fixture *f, size_t n)
+{
+    /* The gate's host_fn runs: no device takes the launch. */
+    fixture_make_on(f, n, "host", 0);
 }
 
 static void fixture_free(fixture *f)
@@ -258,18 +275,14 @@ static void test_synchronous_call_behind_a_running_op(void **state)
     fail_after(0);
 }
 
-/* A synchronous call on the host that shares no array with the operation
- * running ahead of it does not wait for it: it runs on its caller at once. */
-static void test_independent_call_runs_beside_a_running_op(void **state)
+/* A synchronous call that shares no array with the operation running ahead
+ * of it does not wait for it: it runs on its caller at once. */
+static void check_calls_run_beside(fixture *f)
 {
-    (void)state;
-    fail_after(60);
-    fixture f;
-    fixture_make(&f, 1000);
     for (int k = 0; k < OPS; k++) {
         gate g = {0, 0};
-        weft_future *held = hold_stream_on(&f, &g, f.unit);
-        sync_call c = {.f = &f, .op = k, .status = WEFT_ERR_STATE};
+        weft_future *held = hold_stream_on(f, &g, f->unit);
+        sync_call c = {.f = f, .op = k, .status = WEFT_ERR_STATE};
         pthread_t thread;
         assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
         for (int i = 0; i < 100000 && !atomic_load(&c.done); i++)
@@ -281,9 +294,143 @@ static void test_independent_call_runs_beside_a_running_op(void **state)
         ASSERT_OK(c.status);
         ASSERT_OK(weft_future_wait(held));
         ASSERT_OK(weft_future_release(held));
-        check_result(&f, k, &c.r);
+        check_result(f, k, &c.r);
     }
+}
+
+static void test_independent_call_runs_beside_a_running_op(void **state)
+{
+    (void)state;
+    fail_after(60);
+    fixture f;
+    fixture_make(&f, 1000);
+    check_calls_run_beside(&f);
     fixture_free(&f);
+    fail_after(0);
+}
+
+/* The same with the calls on the devices: the gate's launch runs on the host
+ * (its program builds on no device), the calls' arrays are split over every
+ * device (the gate's one-element array, under `small`, stays on the host). */
+static void test_independent_device_call_runs_beside_a_running_op(void **state)
+{
+    (void)state;
+    fail_after(60);
+    fixture f;
+    fixture_make_on(&f, 5 * WEFT_SUM_BLOCK + 3, "all", 100);
+    weft_stats before, after;
+    ASSERT_OK(weft_ctx_stats(f.ctx, &before));
+    check_calls_run_beside(&f);
+    ASSERT_OK(weft_ctx_stats(f.ctx, &after));
+    if (selected_opencl(f.ctx) > 0) /* the calls ran kernels, beside the gate */
+        assert_true(after.kernel_launches >= before.kernel_launches + OPS);
+    fixture_free(&f);
+    fail_after(0);
+}
+
+/* Two threads run the same operations at once on arrays of their own, on
+ * every device: the kernels (one per expression and device) and the
+ * reductions' scratch are shared, so each call's arguments and partials must
+ * stay its own. Scalars differ per thread, so a crossed argument shows. */
+static const char scale_source[] =
+    "__kernel void scale(__global float *z, __global const float *x, float a) {\n"
+    "    size_t i = get_global_id(0);\n"
+    "    z[i] += a * x[i];\n"
+    "}\n";
+
+static void scale_host(const weft_host_call *call)
+{
+    float *z = call->args[0];
+    const float *x = call->args[1];
+    float a = *(const float *)call->args[2];
+    for (size_t i = call->begin; i < call->end; i++)
+        z[i] += a * x[i];
+}
+
+typedef struct worker {
+    weft_ctx *ctx;
+    weft_program *program; /* scale_source, shared by the workers */
+    size_t n;
+    float scale;
+    int rounds;
+    weft_status status;
+    int wrong; /* results that differ from the C reference */
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    size_t n = w->n;
+    float *xh = malloc(n * sizeof *xh), *got = malloc(n * sizeof *got);
+    float *zeros = calloc(n, sizeof *zeros);
+    weft_array *x = NULL, *y = NULL, *s = NULL, *z = NULL;
+    weft_status st = xh && got && zeros ? WEFT_OK : WEFT_ERR_NOMEM;
+    double total = 0;
+    for (size_t i = 0; st == WEFT_OK && i < n; i++) {
+        xh[i] = (float)(i % 11) * w->scale;
+        total += xh[i];
+    }
+    if (st == WEFT_OK) st = weft_array_from(w->ctx, WEFT_F32, n, xh, &x);
+    if (st == WEFT_OK) st = weft_array_create(w->ctx, WEFT_F32, n, &y);
+    if (st == WEFT_OK) st = weft_array_create(w->ctx, WEFT_F32, n, &s);
+    if (st == WEFT_OK) st = weft_array_from(w->ctx, WEFT_F32, n, zeros, &z);
+    weft_range range = {1, {n, 1, 1}, {0, 0, 0}};
+    for (int r = 0; st == WEFT_OK && r < w->rounds; r++) {
+        weft_bind map[] = {weft_bind_array("x", x), weft_bind_array("y", y),
+                           weft_bind_f32("a", w->scale)};
+        double sum = 0;
+        st = weft_map(w->ctx, "y = a * x", map, 3, NULL);
+        if (st == WEFT_OK) st = weft_sum(w->ctx, x, &sum, NULL);
+        if (st == WEFT_OK) st = weft_scan(w->ctx, WEFT_SUM, 0, x, s, NULL);
+        weft_arg args[] = {weft_arg_slice(z), weft_arg_slice(x), weft_arg_f32(w->scale)};
+        for (int l = 0; st == WEFT_OK && l < 8; l++) /* launches meet more often */
+            st = weft_launch(w->program, "scale", &range, args, 3, scale_host, NULL, NULL);
+        w->wrong += st == WEFT_OK && sum != total;
+        if (st == WEFT_OK) st = weft_array_read(y, 0, n, got);
+        for (size_t i = 0; st == WEFT_OK && i < n; i++)
+            w->wrong += got[i] != w->scale * xh[i];
+        if (st == WEFT_OK) st = weft_array_read(z, 0, n, got);
+        for (size_t i = 0; st == WEFT_OK && i < n; i++) /* a lost or doubled launch shows */
+            w->wrong += got[i] != (float)(8 * (r + 1)) * w->scale * xh[i];
+        if (st == WEFT_OK) st = weft_array_read(s, 0, n, got);
+        double running = 0;
+        for (size_t i = 0; st == WEFT_OK && i < n; i++) {
+            running += xh[i];
+            w->wrong += got[i] != (float)running;
+        }
+    }
+    w->status = st;
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_array_free(s);
+    weft_array_free(z);
+    free(zeros);
+    free(xh);
+    free(got);
+    return NULL;
+}
+
+static void test_concurrent_calls_keep_their_own_arguments(void **state)
+{
+    (void)state;
+    fail_after(120);
+    weft_options o = test_options();
+    weft_ctx *ctx = test_ctx_with(&o);
+    weft_program *program = NULL;
+    ASSERT_OK(weft_program_build(ctx, scale_source, NULL, &program));
+    worker w[2] = {{ctx, program, 3 * WEFT_SUM_BLOCK + 5, 1.0f, 40, WEFT_OK, 0},
+                   {ctx, program, 3 * WEFT_SUM_BLOCK + 5, 3.0f, 40, WEFT_OK, 0}};
+    pthread_t threads[2];
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, worker_main, &w[t]), 0);
+    for (int t = 0; t < 2; t++)
+        assert_int_equal(pthread_join(threads[t], NULL), 0);
+    for (int t = 0; t < 2; t++) {
+        ASSERT_OK(w[t].status);
+        assert_int_equal(w[t].wrong, 0);
+    }
+    ASSERT_OK(weft_program_free(program));
+    ASSERT_OK(weft_ctx_free(ctx));
     fail_after(0);
 }
 
@@ -293,6 +440,8 @@ int main(void)
         cmocka_unit_test(test_futures_outlive_the_callers_frame),
         cmocka_unit_test(test_synchronous_call_behind_a_running_op),
         cmocka_unit_test(test_independent_call_runs_beside_a_running_op),
+        cmocka_unit_test(test_independent_device_call_runs_beside_a_running_op),
+        cmocka_unit_test(test_concurrent_calls_keep_their_own_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

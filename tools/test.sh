@@ -6,7 +6,8 @@
 #             installed-consumer and exported-symbol checks
 #   asan      AddressSanitizer + UndefinedBehaviorSanitizer over the suite on
 #             the PoCL and no-OpenCL setups
-#   tsan      ThreadSanitizer over the pool, futures, stress and op tests (no OpenCL)
+#   tsan      ThreadSanitizer over the pool, futures, stress and op tests (no OpenCL),
+#             and over operations sharing PoCL devices
 #   fuzz      each libFuzzer target for a bounded time over tests/fuzz/corpus
 #   valgrind  memcheck over the no-OpenCL suite
 #   noopencl  a build without OpenCL at all (WEFT_WITH_OPENCL=OFF) and its suite
@@ -66,6 +67,9 @@ for s in $stages; do
         (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \
             ctest -j"$jobs" -L nocl -R 'pool|futures|tasks|stress|launch|expr|reduce|ops|ctx_adversarial|alias' \
             --output-on-failure --timeout 600)
+        # Operations enqueue on one PoCL device from two threads at once.
+        (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \
+            ctest -j"$jobs" -L pocl -R 'queued_ops|user_kernels' --output-on-failure --timeout 600)
         ;;
     fuzz)
         stage "fuzzing, ${FUZZ_SECONDS}s per target"

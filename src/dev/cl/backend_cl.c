@@ -41,8 +41,27 @@ static weft_status cl_sub_buffer(weft_device *dev, void *buffer, size_t offset, 
     return WEFT_OK;
 }
 
-/* Blocking both ways: the host memory on the other side may change as soon
- * as the residency module returns. */
+/* Waits for a command: CL_SUCCESS, or why it or the wait failed. */
+static cl_int command_outcome(cl_event event)
+{
+    cl_int err = clWaitForEvents(1, &event), status = CL_COMPLETE;
+    if (err == CL_SUCCESS)
+        err =
+            clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    return err == CL_SUCCESS && status < 0 ? status : err;
+}
+
+/* A blocking transfer is enqueued without blocking and waited for outside
+ * the queue lock: other threads keep enqueueing meanwhile. */
+static weft_status wait_command(weft_device *dev, cl_event event, const char *call)
+{
+    cl_int err = command_outcome(event);
+    clReleaseEvent(event);
+    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, call, err);
+}
+
+/* done NULL: blocks, for the host memory may change as soon as the residency
+ * module returns; else *done is the copy's event. */
 static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_t bytes,
                             const void *src, void **done)
 {
@@ -51,34 +70,40 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
         return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     if (bytes == 0) return WEFT_OK;
     cl_event event = NULL;
-    cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, done ? CL_FALSE : CL_TRUE,
-                                      offset, bytes, src, 0, NULL, done ? &event : NULL);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
-    weft_cl_enqueued(dev, event);
-    if (done) *done = event;
+    weft_cl_queue_lock(dev);
+    cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, offset, bytes, src, 0,
+                                      NULL, &event);
+    if (weft_cl_queue_unlock(dev, err, event) != CL_SUCCESS)
+        return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
+    if (!done) return wait_command(dev, event, "clEnqueueWriteBuffer");
+    *done = event;
     return WEFT_OK;
 }
 
+/* Blocks: the caller reads the host memory next. */
 static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst)
 {
     if (bytes == 0) return WEFT_OK;
     if (weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueReadBuffer (WEFT_FAULT=call)", CL_OUT_OF_RESOURCES);
-    cl_int err = clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_TRUE, offset, bytes, dst, 0,
-                                     NULL, NULL);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer", err);
-    weft_cl_enqueued(dev, NULL);
-    return WEFT_OK;
+    cl_event event = NULL;
+    weft_cl_queue_lock(dev);
+    cl_int err = clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, offset, bytes, dst, 0,
+                                     NULL, &event);
+    if (weft_cl_queue_unlock(dev, err, event) != CL_SUCCESS)
+        return weft_cl_fail(dev, "clEnqueueReadBuffer", err);
+    return wait_command(dev, event, "clEnqueueReadBuffer");
 }
 
 static weft_status cl_copy(weft_device *dev, void *src, size_t src_offset, void *dst,
                            size_t dst_offset, size_t bytes)
 {
     if (bytes == 0) return WEFT_OK;
+    weft_cl_queue_lock(dev);
     cl_int err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src, dst, src_offset, dst_offset, bytes,
                                      0, NULL, NULL);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer", err);
-    weft_cl_enqueued(dev, NULL);
+    if (weft_cl_queue_unlock(dev, err, NULL) != CL_SUCCESS)
+        return weft_cl_fail(dev, "clEnqueueCopyBuffer", err);
     return WEFT_OK;
 }
 
@@ -102,18 +127,21 @@ static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, 
         return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices (WEFT_FAULT=call)",
                             CL_OUT_OF_RESOURCES);
     cl_event ready = NULL, copied = NULL;
+    weft_cl_queue_lock(src);
     cl_int err = clEnqueueMarkerWithWaitList(weft_cl(src)->queue, 0, NULL, &ready);
-    if (err != CL_SUCCESS) return weft_cl_fail(src, "clEnqueueMarkerWithWaitList", err);
-    weft_cl_enqueued(src, ready);
+    if (weft_cl_queue_unlock(src, err, ready) != CL_SUCCESS)
+        return weft_cl_fail(src, "clEnqueueMarkerWithWaitList", err);
+    weft_cl_queue_lock(dev);
     err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src_buffer, dst, src_offset, dst_offset, bytes,
                               1, &ready, &copied);
+    weft_cl_queue_unlock(dev, err, copied);
     clReleaseEvent(ready);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices", err);
-    weft_cl_enqueued(dev, copied);
+    weft_cl_queue_lock(src);
     err = clEnqueueBarrierWithWaitList(weft_cl(src)->queue, 1, &copied, NULL);
+    weft_cl_queue_unlock(src, err, NULL);
     clReleaseEvent(copied);
     if (err != CL_SUCCESS) return weft_cl_fail(src, "clEnqueueBarrierWithWaitList", err);
-    weft_cl_enqueued(src, NULL);
     return WEFT_OK;
 }
 
@@ -166,15 +194,23 @@ static weft_status ensure_kernels(weft_device *dev)
     return st;
 }
 
-void weft_cl_enqueued(weft_device *dev, cl_event event)
+void weft_cl_queue_lock(weft_device *dev)
+{
+    pthread_mutex_lock(&weft_cl(dev)->queue_lock);
+}
+
+cl_int weft_cl_queue_unlock(weft_device *dev, cl_int err, cl_event event)
 {
     weft_cl_device *cl = weft_cl(dev);
-    if (event) clRetainEvent(event);
-    pthread_mutex_lock(&cl->tail_lock);
-    cl_event old = cl->tail;
-    cl->tail = event;
-    pthread_mutex_unlock(&cl->tail_lock);
+    cl_event old = NULL;
+    if (err == CL_SUCCESS) {
+        if (event) clRetainEvent(event);
+        old = cl->tail;
+        cl->tail = event;
+    }
+    pthread_mutex_unlock(&cl->queue_lock);
     if (old) clReleaseEvent(old);
+    return err;
 }
 
 weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, const size_t *offset,
@@ -183,10 +219,11 @@ weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, co
     if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     cl_event own = NULL;
+    weft_cl_queue_lock(dev);
     cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, dims, offset, global, local, 0,
                                         NULL, &own);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
-    weft_cl_enqueued(dev, own);
+    if (weft_cl_queue_unlock(dev, err, own) != CL_SUCCESS)
+        return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
     if (event)
         *event = own; /* the caller's reference; the tail keeps its own */
     else if (own)
@@ -210,14 +247,10 @@ static weft_status set_args(weft_device *dev, cl_kernel k, size_t count, const s
     return WEFT_OK;
 }
 
-static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
-                           size_t n)
+/* With the submit lock held. */
+static weft_status axpy_locked(weft_device *dev, cl_kernel k, weft_dtype dtype, double a,
+                               weft_view x, weft_view y, size_t n)
 {
-    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "axpy needs f32 or f64");
-    RETURN_ON_ERROR(ensure_kernels(dev));
-    cl_kernel k = weft_cl(dev)->kernels.axpy[dtype == WEFT_F64];
-    RETURN_IF(!k, WEFT_ERR_UNSUPPORTED, "device %zu has no fp64", dev->index);
-    if (n == 0) return WEFT_OK;
     cl_ulong count = n;
     float af = (float)a;
     cl_mem xm = x.buffer, ym = y.buffer;
@@ -229,6 +262,21 @@ static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_vi
     return weft_cl_enqueue_1d(dev, k, (n + items - 1) / items, 0);
 }
 
+static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
+                           size_t n)
+{
+    RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "axpy needs f32 or f64");
+    RETURN_ON_ERROR(ensure_kernels(dev));
+    cl_kernel k = weft_cl(dev)->kernels.axpy[dtype == WEFT_F64];
+    RETURN_IF(!k, WEFT_ERR_UNSUPPORTED, "device %zu has no fp64", dev->index);
+    if (n == 0) return WEFT_OK;
+    pthread_mutex_lock(&weft_cl(dev)->submit);
+    weft_status st = axpy_locked(dev, k, dtype, a, x, y, n);
+    pthread_mutex_unlock(&weft_cl(dev)->submit);
+    return st;
+}
+
+/* With the submit lock held. */
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes)
 {
     weft_cl_device *cl = weft_cl(dev);
@@ -258,15 +306,14 @@ static weft_status cl_finish(weft_device *dev)
 static weft_status cl_marker(weft_device *dev, void **event)
 {
     weft_cl_device *cl = weft_cl(dev);
-    pthread_mutex_lock(&cl->tail_lock);
+    weft_cl_queue_lock(dev);
     cl_event ev = cl->tail;
-    if (ev) clRetainEvent(ev);
-    pthread_mutex_unlock(&cl->tail_lock);
     cl_int err = CL_SUCCESS;
-    if (!ev) {
+    if (ev)
+        clRetainEvent(ev);
+    else
         err = clEnqueueMarkerWithWaitList(cl->queue, 0, NULL, &ev);
-        if (err == CL_SUCCESS) weft_cl_enqueued(dev, ev);
-    }
+    weft_cl_queue_unlock(dev, err, ev);              /* the tail again, or the marker */
     if (err == CL_SUCCESS) err = clFlush(cl->queue); /* started now, not at the first wait */
     if (err != CL_SUCCESS) {
         if (ev) clReleaseEvent(ev);
@@ -279,11 +326,7 @@ static weft_status cl_marker(weft_device *dev, void **event)
 static weft_status cl_wait(weft_device *dev, void *event)
 {
     if (!event) return WEFT_OK;
-    cl_event ev = event;
-    cl_int err = clWaitForEvents(1, &ev), status = CL_COMPLETE;
-    if (err == CL_SUCCESS)
-        err = clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
-    if (err == CL_SUCCESS && status < 0) err = status;
+    cl_int err = command_outcome(event);
     if (err == CL_SUCCESS && ((dev->ctx->faults & WEFT_FAULT_FINISH) || weft_fault_tick(dev->ctx)))
         err = CL_OUT_OF_RESOURCES;
     if (err != CL_SUCCESS)
@@ -359,7 +402,8 @@ void weft_cl_device_release(weft_device *dev)
                     clReleaseKernel(cl->scan[k][t][p]);
     if (cl->scratch) clReleaseMemObject(cl->scratch);
     if (cl->tail) clReleaseEvent(cl->tail);
-    pthread_mutex_destroy(&cl->tail_lock);
+    pthread_mutex_destroy(&cl->queue_lock);
+    pthread_mutex_destroy(&cl->submit);
     if (cl->queue) clReleaseCommandQueue(cl->queue);
     if (cl->context) clReleaseContext(cl->context);
     pthread_mutex_destroy(&cl->lock);

@@ -14,9 +14,10 @@ static size_t map_items(const weft_device *dev)
     return weft_cl(dev)->gpu_class ? 1 : 1024;
 }
 
+/* With the submit lock held: the kernel is created on first use. */
 static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, cl_kernel *out)
 {
-    void **slot = &compiled->kernels[dev->index];
+    void *_Atomic *slot = &compiled->kernels[dev->index];
     if (*slot == WEFT_KERNEL_FAILED)
         return weft_error_set(WEFT_ERR_BUILD, "expression kernel failed to build on device %zu",
                               dev->index);
@@ -73,10 +74,10 @@ static weft_status set_args(weft_device *dev, cl_kernel k, const weft_expr_call 
     return WEFT_OK;
 }
 
-weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
-                             size_t begin, size_t n)
+/* With the submit lock held, as the two below. */
+static weft_status map_locked(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                              size_t begin, size_t n)
 {
-    if (n == 0) return WEFT_OK;
     cl_kernel k;
     cl_uint next;
     RETURN_ON_ERROR(expr_kernel(dev, call->compiled, &k));
@@ -87,11 +88,10 @@ weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const
 
 /* Partials of the chunk go to a device scratch buffer, then (in queue order,
  * without blocking) to the caller's array, valid after finish. */
-weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
-                                const weft_view *views, size_t begin, size_t n,
-                                weft_partial *partials)
+static weft_status reduce_locked(weft_device *dev, const weft_expr_call *call,
+                                 const weft_view *views, size_t begin, size_t n,
+                                 weft_partial *partials)
 {
-    if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);
     cl_kernel k;
     cl_uint next;
@@ -107,8 +107,30 @@ weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
         RETURN_ON_ERROR(weft_cl_enqueue_1d(dev, k, blocks * 16, 16));
     else
         RETURN_ON_ERROR(weft_cl_enqueue_1d(dev, k, blocks, 0));
+    weft_cl_queue_lock(dev);
     err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, partials, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
-    weft_cl_enqueued(dev, NULL);
+    if (weft_cl_queue_unlock(dev, err, NULL) != CL_SUCCESS)
+        return weft_cl_fail(dev, "clEnqueueReadBuffer (partials)", err);
     return WEFT_OK;
+}
+
+weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
+                             size_t begin, size_t n)
+{
+    if (n == 0) return WEFT_OK;
+    pthread_mutex_lock(&weft_cl(dev)->submit);
+    weft_status st = map_locked(dev, call, views, begin, n);
+    pthread_mutex_unlock(&weft_cl(dev)->submit);
+    return st;
+}
+
+weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
+                                const weft_view *views, size_t begin, size_t n,
+                                weft_partial *partials)
+{
+    if (n == 0) return WEFT_OK;
+    pthread_mutex_lock(&weft_cl(dev)->submit);
+    weft_status st = reduce_locked(dev, call, views, begin, n, partials);
+    pthread_mutex_unlock(&weft_cl(dev)->submit);
+    return st;
 }

@@ -65,7 +65,8 @@ static weft_status launch_blocks(weft_device *dev, cl_kernel k, size_t n)
     return weft_cl_enqueue_1d(dev, k, gpu ? blocks * 16 : blocks, gpu ? 16 : 0);
 }
 
-/* Both passes: the kernels, and scratch for 16 subtotals per block of n. */
+/* Both passes, with the submit lock held: the kernels, and scratch for 16
+ * subtotals per block of n. */
 static weft_status scan_setup(weft_device *dev, weft_reduce_op op, weft_dtype dtype, size_t n,
                               cl_kernel **k, size_t *bytes)
 {
@@ -74,10 +75,9 @@ static weft_status scan_setup(weft_device *dev, weft_reduce_op op, weft_dtype dt
     return weft_cl_scratch(dev, *bytes);
 }
 
-weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
-                                size_t n, uint64_t *subtotals)
+static weft_status totals_locked(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
+                                 size_t n, uint64_t *subtotals)
 {
-    if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);
     cl_kernel *k;
     size_t bytes;
@@ -89,24 +89,26 @@ weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype 
     if (err == CL_SUCCESS) err = clSetKernelArg(k[0], 2, sizeof cl->scratch, &cl->scratch);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg (scan)", err);
     RETURN_ON_ERROR(launch_blocks(dev, k[0], n));
+    weft_cl_queue_lock(dev);
     err = clEnqueueReadBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, subtotals, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueReadBuffer (scan)", err);
-    weft_cl_enqueued(dev, NULL);
+    if (weft_cl_queue_unlock(dev, err, NULL) != CL_SUCCESS)
+        return weft_cl_fail(dev, "clEnqueueReadBuffer (scan)", err);
     return WEFT_OK;
 }
 
-weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
-                               weft_view x, weft_view y, size_t n, const uint64_t *carries)
+static weft_status apply_locked(weft_device *dev, weft_reduce_op op, weft_dtype dtype,
+                                int exclusive, weft_view x, weft_view y, size_t n,
+                                const uint64_t *carries)
 {
-    if (n == 0) return WEFT_OK;
     weft_cl_device *cl = weft_cl(dev);
     cl_kernel *k;
     size_t bytes;
     RETURN_ON_ERROR(scan_setup(dev, op, dtype, n, &k, &bytes));
     /* The carries live in the op until it completes: a non-blocking write is safe. */
+    weft_cl_queue_lock(dev);
     cl_int err =
         clEnqueueWriteBuffer(cl->queue, cl->scratch, CL_FALSE, 0, bytes, carries, 0, NULL, NULL);
-    if (err == CL_SUCCESS) weft_cl_enqueued(dev, NULL);
+    weft_cl_queue_unlock(dev, err, NULL);
     cl_ulong count = n;
     cl_mem xm = x.buffer, ym = y.buffer;
     cl_int excl = exclusive;
@@ -117,4 +119,24 @@ weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype d
     if (err == CL_SUCCESS) err = clSetKernelArg(k[1], 4, sizeof excl, &excl);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "scan arguments", err);
     return launch_blocks(dev, k[1], n);
+}
+
+weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
+                                size_t n, uint64_t *subtotals)
+{
+    if (n == 0) return WEFT_OK;
+    pthread_mutex_lock(&weft_cl(dev)->submit);
+    weft_status st = totals_locked(dev, op, dtype, x, n, subtotals);
+    pthread_mutex_unlock(&weft_cl(dev)->submit);
+    return st;
+}
+
+weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
+                               weft_view x, weft_view y, size_t n, const uint64_t *carries)
+{
+    if (n == 0) return WEFT_OK;
+    pthread_mutex_lock(&weft_cl(dev)->submit);
+    weft_status st = apply_locked(dev, op, dtype, exclusive, x, y, n, carries);
+    pthread_mutex_unlock(&weft_cl(dev)->submit);
+    return st;
 }

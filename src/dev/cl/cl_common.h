@@ -30,17 +30,24 @@ typedef struct weft_cl_device {
     int has_fp64;
     int gpu_class; /* kernels in their GPU variant */
     unsigned base_align;
-    pthread_mutex_t lock; /* lazy kernel creation */
+    pthread_mutex_t lock; /* lazy creation of the axpy kernels */
+    /* Held by one primitive call at a time, from creating its kernel on
+     * first use and setting its arguments to enqueueing the last command that
+     * touches the scratch buffer: two operations may run on the device at
+     * once, and a cl_kernel's arguments (clSetKernelArg is not thread-safe)
+     * and the scratch are shared by every call. */
+    pthread_mutex_t submit;
     weft_cl_kernels kernels;
     cl_kernel scan[3][WEFT_DTYPE_COUNT][2]; /* [sum/min/max][dtype][totals/apply] */
     cl_mem scratch;                         /* per-block partials of the chunk being summed */
     size_t scratch_bytes;
-    int failed_since_finish;
     /* The event of the last command enqueued, when it has one (NULL: the
      * last one has none). It completes after all the queue's earlier work
      * (in order), so it serves as the operation's marker: a marker of its
-     * own would double the commands of a pipelined launch. */
-    pthread_mutex_t tail_lock;
+     * own would double the commands of a pipelined launch. queue_lock is
+     * held across each enqueue and the update of tail, so that tail is the
+     * last command even when two threads enqueue at once. */
+    pthread_mutex_t queue_lock;
     cl_event tail;
 } weft_cl_device;
 
@@ -61,9 +68,11 @@ weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, co
 /* 1D, no offset, no event; local 0: chosen by the implementation. */
 weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global, size_t local);
 
-/* Every enqueue on the device's queue reports here, with the command's
- * event (retained here) or NULL. */
-void weft_cl_enqueued(weft_device *dev, cl_event event);
+/* Every command enters the device's queue between these two calls:
+ * queue_unlock records the command's event (retained here; NULL: it has
+ * none) as the tail when err is CL_SUCCESS, and returns err. */
+void weft_cl_queue_lock(weft_device *dev);
+cl_int weft_cl_queue_unlock(weft_device *dev, cl_int err, cl_event event);
 
 /* Grows the device's scratch buffer for per-block partials to bytes. */
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes);

@@ -144,7 +144,8 @@ static void add_device(weft_ctx *ctx, cl_platform_id platform, cl_device_id id, 
     cl->platform = platform;
     cl->id = id;
     pthread_mutex_init(&cl->lock, NULL);
-    pthread_mutex_init(&cl->tail_lock, NULL);
+    pthread_mutex_init(&cl->queue_lock, NULL);
+    pthread_mutex_init(&cl->submit, NULL);
     dev->impl = cl;
     weft_backend_cl_init(&dev->ops);
     describe(ctx, dev, platform, id);

@@ -89,49 +89,59 @@ static weft_status query_params(weft_program *p, size_t dev, cl_kernel kernel, w
     return WEFT_OK;
 }
 
+/* With p->lock held: asks the platform for e's signature. */
+static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *e, const char *name)
+{
+    weft_param probe[1];
+    size_t n = 0;
+    weft_status st = query_params(p, dev, e->kernel, probe, 0, &n);
+    if (st == WEFT_ERR_UNSUPPORTED || (st == WEFT_OK && n == 0)) {
+        e->params_known = st == WEFT_OK ? 1 : -1;
+        return WEFT_OK;
+    }
+    RETURN_ON_ERROR(st);
+    weft_param *all = calloc(n, sizeof *all);
+    RETURN_IF(!all, WEFT_ERR_NOMEM, "cannot keep the signature of kernel %s", name);
+    st = query_params(p, dev, e->kernel, all, n, &n);
+    if (st != WEFT_OK) {
+        free(all);
+        if (st != WEFT_ERR_UNSUPPORTED) return st;
+        e->params_known = -1;
+        return WEFT_OK;
+    }
+    e->params = all;
+    e->nparams = n;
+    e->params_known = 1;
+    return WEFT_OK;
+}
+
 /* The signature is asked of the platform once per kernel: launches that
- * follow reuse it (a launch must cost about what clEnqueueNDRangeKernel does). */
+ * follow reuse it (a launch must cost about what clEnqueueNDRangeKernel does).
+ * Under the program's lock: two operations may launch its kernels at once. */
 weft_status weft_cl_kernel_params(weft_device *device, weft_program *p, const char *name,
                                   weft_param *params, size_t capacity, size_t *count)
 {
     size_t dev = device->index;
     weft_kernel_entry *e;
     RETURN_ON_ERROR(get_entry(p, dev, name, &e));
-    if (!e->params_known) {
-        weft_param probe[1];
-        size_t n = 0;
-        weft_status st = query_params(p, dev, e->kernel, probe, 0, &n);
-        if (st == WEFT_ERR_UNSUPPORTED || (st == WEFT_OK && n == 0)) {
-            e->params_known = st == WEFT_OK ? 1 : -1;
-        } else {
-            RETURN_ON_ERROR(st);
-            weft_param *all = calloc(n, sizeof *all);
-            RETURN_IF(!all, WEFT_ERR_NOMEM, "cannot keep the signature of kernel %s", name);
-            st = query_params(p, dev, e->kernel, all, n, &n);
-            if (st != WEFT_OK) {
-                free(all);
-                if (st != WEFT_ERR_UNSUPPORTED) return st;
-                e->params_known = -1;
-            } else {
-                e->params = all;
-                e->nparams = n;
-                e->params_known = 1;
-            }
-        }
+    pthread_mutex_lock(&p->lock);
+    weft_status st = e->params_known ? WEFT_OK : learn_params(p, dev, e, name);
+    if (st == WEFT_OK && e->params_known < 0)
+        st = weft_error_set(WEFT_ERR_UNSUPPORTED, "no kernel argument info");
+    if (st == WEFT_OK) {
+        *count = e->nparams;
+        if (e->nparams)
+            memcpy(params, e->params,
+                   (e->nparams < capacity ? e->nparams : capacity) * sizeof *params);
     }
-    RETURN_IF(e->params_known < 0, WEFT_ERR_UNSUPPORTED, "no kernel argument info");
-    *count = e->nparams;
-    if (e->nparams)
-        memcpy(params, e->params, (e->nparams < capacity ? e->nparams : capacity) * sizeof *params);
-    return WEFT_OK;
+    pthread_mutex_unlock(&p->lock);
+    return st;
 }
 
-weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_piece *piece,
-                           void *const *buffers)
+/* With the device's submit lock held: the kernel's arguments are shared. */
+static weft_status launch_locked(weft_device *dev, weft_launch_job *job, weft_piece *piece,
+                                 cl_kernel kernel, void *const *buffers)
 {
-    weft_program *p = job->program;
-    cl_kernel kernel;
-    RETURN_ON_ERROR(get_kernel(p, piece->device, job->name, &kernel));
     for (size_t k = 0; k < job->nargs; k++) {
         const weft_arg *a = &job->args[k];
         cl_int err;
@@ -155,9 +165,20 @@ weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_piece *p
     global[r->dims - 1] = piece->end - piece->begin;
     cl_event event = NULL;
     RETURN_ON_ERROR(weft_cl_enqueue(dev, kernel, r->dims, offset, global, local,
-                                    atomic_load(&p->ctx->time_kernels) ? &event : NULL));
+                                    atomic_load(&job->program->ctx->time_kernels) ? &event : NULL));
     piece->event = event;
     return WEFT_OK;
+}
+
+weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_piece *piece,
+                           void *const *buffers)
+{
+    cl_kernel kernel;
+    RETURN_ON_ERROR(get_kernel(job->program, piece->device, job->name, &kernel));
+    pthread_mutex_lock(&weft_cl(dev)->submit);
+    weft_status st = launch_locked(dev, job, piece, kernel, buffers);
+    pthread_mutex_unlock(&weft_cl(dev)->submit);
+    return st;
 }
 
 void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_piece *piece)
