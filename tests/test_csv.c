@@ -3,6 +3,8 @@
  * bit-identical to the in-memory ones. */
 #include "common.h"
 
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -530,6 +532,73 @@ static void test_many_rows(void **state)
     free(want);
 }
 
+/* A run inside a task that waits for its input (here a FIFO nothing has
+ * written yet) gives its pool slot to other tasks meanwhile: with one slot,
+ * the second task below runs only if the first lends it. */
+typedef struct fifo_run {
+    weft_ctx *ctx;
+    char in[512], out[512];
+    atomic_int started;
+} fifo_run;
+
+static weft_status fifo_run_task(void *user)
+{
+    fifo_run *r = user;
+    atomic_store(&r->started, 1);
+    const char *statements[] = {"b = a * 2"};
+    weft_csv_job job = {0};
+    job.statements = statements;
+    job.nstatements = 1;
+    return weft_csv_run(r->ctx, r->in, r->out, NULL, &job, NULL);
+}
+
+static weft_status flag_task(void *user)
+{
+    atomic_store((atomic_int *)user, 1);
+    return WEFT_OK;
+}
+
+static void test_waiting_for_input_lends_the_pool_slot(void **state)
+{
+    (void)state;
+    fail_after(60);
+    weft_options o = test_options();
+    o.devices = "host";
+    o.num_threads = 1;
+    fifo_run r = {.ctx = test_ctx_with(&o)};
+    snprintf(r.in, sizeof r.in, "%s", path_of("slow.csv"));
+    snprintf(r.out, sizeof r.out, "%s", path_of("slow_out.csv"));
+    unlink(r.in);
+    assert_int_equal(mkfifo(r.in, 0600), 0);
+    int writer = open(r.in, O_RDWR); /* a writer exists: the run's open does not block */
+    assert_true(writer >= 0);
+    weft_future *run, *other;
+    ASSERT_OK(weft_submit(r.ctx, fifo_run_task, &r, NULL, 0, &run));
+    while (!atomic_load(&r.started))
+        usleep(1000);
+    usleep(50000); /* it waits for the input now */
+    atomic_int ran = 0;
+    ASSERT_OK(weft_submit(r.ctx, flag_task, &ran, NULL, 0, &other));
+    for (int i = 0; i < 5000 && !atomic_load(&ran); i++)
+        usleep(1000);
+    int lent = atomic_load(&ran);
+    const char input[] = "a\n1\n2.5\n";
+    assert_int_equal(write(writer, input, sizeof input - 1), (ssize_t)(sizeof input - 1));
+    close(writer);
+    ASSERT_OK(weft_future_wait(run));
+    ASSERT_OK(weft_future_wait(other));
+    weft_future_release(run);
+    weft_future_release(other);
+    assert_true(lent);
+    char *out = read_all("slow_out.csv", NULL);
+    assert_non_null(out);
+    assert_string_equal(out, "a,b\n1,2.0\n2.5,5.0\n");
+    free(out);
+    unlink(r.in);
+    ASSERT_OK(weft_ctx_free(r.ctx));
+    fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_cancel_and_arguments),
         cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_parallel_chunks_quotes),
+        cmocka_unit_test(test_waiting_for_input_lends_the_pool_slot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
 /* The writer thread and the atomic output file (temporary + rename). */
 #include "../error.h"
+#include "../pool.h"
 #include "sink.h"
 
 #include <errno.h>
@@ -94,10 +95,13 @@ weft_status csv_sink_buffer(csv_sink *s, csv_outbuf **out)
 {
     csv_outbuf *b = &s->bufs[s->next];
     pthread_mutex_lock(&s->lock);
+    int waits = b->full;
+    if (waits) weft_pool_block_begin(); /* the writer needs no slot: a task's serves others */
     while (b->full)
         pthread_cond_wait(&s->cond, &s->lock);
     int err = s->err_no;
     pthread_mutex_unlock(&s->lock);
+    if (waits) weft_pool_block_end();
     RETURN_IF(err, WEFT_ERR_IO, "%s: write failed: %s", s->path, strerror(err));
     b->npieces = 0;
     b->bytes = 0;
@@ -121,7 +125,9 @@ static void stop_thread(csv_sink *s)
     s->stop = 1;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
+    weft_pool_block_begin(); /* it may still be writing the last buffers */
     pthread_join(s->thread, NULL);
+    weft_pool_block_end();
     s->started = 0;
 }
 

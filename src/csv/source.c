@@ -1,6 +1,7 @@
 /* The read-ahead thread: fills the free block with read() while the other
  * one is parsed, so reading overlaps everything else. */
 #include "../error.h"
+#include "../pool.h"
 #include "reader.h"
 
 #include <errno.h>
@@ -60,7 +61,9 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes)
 {
     memset(s, 0, sizeof *s);
     s->block_bytes = block_bytes;
+    weft_pool_block_begin(); /* a FIFO's open waits for its writer */
     s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    weft_pool_block_end();
     RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(s->fd, &st) == 0) {
@@ -93,10 +96,13 @@ weft_status csv_source_take(csv_source *s, const char *path, csv_block **block)
 {
     csv_block *b = &s->blocks[s->take];
     pthread_mutex_lock(&s->lock);
+    int waits = !b->filled;
+    if (waits) weft_pool_block_begin(); /* the reader needs no slot: a task's serves others */
     while (!b->filled)
         pthread_cond_wait(&s->cond, &s->lock);
     int err = s->err_no;
     pthread_mutex_unlock(&s->lock);
+    if (waits) weft_pool_block_end();
     RETURN_IF(err, WEFT_ERR_IO, "%s: read failed: %s", path, strerror(err));
     s->take ^= 1;
     *block = b;
