@@ -412,6 +412,13 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
         op_destroy(op);
         return status;
     }
+    if (!future && weft_stream_in_operation()) { /* waiting would wait for ourselves */
+        pthread_mutex_unlock(&s->lock);
+        op_destroy(op); /* never queued: run later, it would write through the caller's pointers */
+        return weft_error_set(WEFT_ERR_STATE,
+                              "a blocking call from inside a running operation (a host_fn) "
+                              "cannot wait for operations queued behind it; pass a future");
+    }
     op->caller_waits = !future; /* queued behind others, but still a blocking call */
     weft_future *f = weft_future_create(2, &s->owner); /* the stream's and the waiter's */
     weft_status st = f ? start_threads(s) : WEFT_ERR_NOMEM;
@@ -439,12 +446,6 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     if (future) {
         *future = f;
         return WEFT_OK;
-    }
-    if (weft_stream_in_operation()) { /* waiting here would wait for ourselves */
-        weft_future_release(f);
-        return weft_error_set(WEFT_ERR_STATE,
-                              "a blocking call from inside a running operation (a host_fn) "
-                              "cannot wait for operations queued behind it; pass a future");
     }
     weft_status status = weft_future_wait(f);
     weft_future_release(f);
