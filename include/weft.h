@@ -244,8 +244,10 @@ WEFT_API weft_status weft_array_free(weft_array *array);
 
 WEFT_API weft_status weft_array_size(const weft_array *array, size_t *n);
 WEFT_API weft_status weft_array_dtype(const weft_array *array, weft_dtype *dtype);
-/* Copy elements [offset, offset + count) out of / into the array. Both wait
- * for earlier operations that touch the array. */
+/* Copy elements [offset, offset + count) out of / into the array. Each takes
+ * its turn like an operation: it waits for earlier operations that touch the
+ * array, and an operation on the array submitted meanwhile (from another
+ * thread) waits for it, so a read never sees an operation half done. */
 WEFT_API weft_status weft_array_read(weft_array *array, size_t offset, size_t count, void *dst);
 WEFT_API weft_status weft_array_write(weft_array *array, size_t offset, size_t count,
                                       const void *src);

@@ -265,6 +265,7 @@ typedef struct reader_args {
     size_t n;
     atomic_int *stop;
     weft_status status;
+    int torn; /* reads that saw part of an operation's writes */
 } reader_args;
 
 static void *keep_reading(void *arg)
@@ -273,6 +274,11 @@ static void *keep_reading(void *arg)
     float *buf = malloc(r->n * sizeof *buf);
     while (!atomic_load(r->stop) && r->status == WEFT_OK) {
         r->status = weft_array_read(r->array, 0, r->n, buf);
+        for (size_t i = 1; r->status == WEFT_OK && i < r->n; i++)
+            if (buf[i] != buf[0]) {
+                r->torn++;
+                break;
+            }
         sched_yield(); /* valgrind runs one thread at a time: let the operations on */
     }
     free(buf);
@@ -281,7 +287,10 @@ static void *keep_reading(void *arg)
 
 /* Readers on other threads beside operations on the same array: every
  * update survives (a read must never mark a stale host copy current over a
- * device's newer result) and nothing crashes. */
+ * device's newer result), nothing crashes, and each read sees the array
+ * between two operations, never in the middle of one: a read follows the
+ * operations submitted before it, and one submitted during a read follows
+ * the read (every operation adds 1 to every element). */
 static void test_readers_beside_operations(void **state)
 {
     (void)state;
@@ -296,7 +305,7 @@ static void test_readers_beside_operations(void **state)
     ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &x));
     ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, ones, &y));
     atomic_int stop = 0;
-    reader_args r[2] = {{y, N, &stop, WEFT_OK}, {y, N, &stop, WEFT_OK}};
+    reader_args r[2] = {{y, N, &stop, WEFT_OK, 0}, {y, N, &stop, WEFT_OK, 0}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&t[i], NULL, keep_reading, &r[i]), 0);
@@ -310,6 +319,7 @@ static void test_readers_beside_operations(void **state)
     for (int i = 0; i < 2; i++) {
         pthread_join(t[i], NULL);
         ASSERT_OK(r[i].status);
+        assert_int_equal(r[i].torn, 0);
     }
     ASSERT_OK(weft_array_read(y, 0, N, ones));
     for (size_t i = 0; i < N; i++)
