@@ -73,6 +73,33 @@ static void test_bad_dtype_and_size(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A bad binding after the same expression was compiled with good ones: the
+ * expression cache must not take it for the cached entry (a scalar's dtype
+ * 256 and f32 differ by a multiple of 256). */
+static void test_bad_binding_after_a_cache_hit(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 16, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 16, &y));
+    weft_bind good[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f32("a", 2)};
+    ASSERT_OK(weft_map(ctx, "y = a * x", good, 3, NULL));
+    weft_bind bad[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f32("a", 2)};
+    bad[2].dtype = (weft_dtype)(WEFT_F32 + 256);
+    assert_int_equal(weft_map(ctx, "y = a * x", bad, 3, NULL), WEFT_ERR_DTYPE);
+    bad[2].dtype = WEFT_F32;
+    bad[1].name = "y y";
+    assert_int_equal(weft_map(ctx, "y = a * x", bad, 3, NULL), WEFT_ERR_INVALID_ARG);
+    bad[1].name = "x";
+    assert_int_equal(weft_map(ctx, "y = a * x", bad, 3, NULL), WEFT_ERR_INVALID_ARG);
+    bad[1].name = NULL;
+    assert_int_equal(weft_map(ctx, "y = a * x", bad, 3, NULL), WEFT_ERR_NULL);
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
 static void *fail_on_other_thread(void *arg)
 {
     (void)arg;
@@ -140,9 +167,13 @@ static void test_double_free_detected(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status_names),       cmocka_unit_test(test_null_handles),
-        cmocka_unit_test(test_bad_dtype_and_size), cmocka_unit_test(test_error_is_per_thread),
-        cmocka_unit_test(test_bad_device_list),    cmocka_unit_test(test_double_free_detected),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_null_handles),
+        cmocka_unit_test(test_bad_dtype_and_size),
+        cmocka_unit_test(test_error_is_per_thread),
+        cmocka_unit_test(test_bad_binding_after_a_cache_hit),
+        cmocka_unit_test(test_bad_device_list),
+        cmocka_unit_test(test_double_free_detected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,12 +108,21 @@ weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_redu
                               const char *text, const weft_bind *binds, size_t nbinds,
                               weft_compiled **out)
 {
-    weft_expr_binding checked[WEFT_EXPR_MAX_BINDINGS];
-    RETURN_ON_ERROR(expr_bindings(binds, nbinds, checked));
     RETURN_IF(!text, WEFT_ERR_NULL, "expression is NULL");
+    RETURN_IF(nbinds > WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG, "%zu bindings (at most %d)",
+              nbinds, WEFT_EXPR_MAX_BINDINGS);
+    RETURN_IF(!binds && nbinds, WEFT_ERR_NULL, "%zu bindings but binds is NULL", nbinds);
+    for (size_t b = 0; b < nbinds; b++) { /* what the key is made of must be readable */
+        RETURN_IF(!binds[b].name, WEFT_ERR_NULL, "binding %zu has no name", b);
+        weft_dtype dt = binds[b].array ? binds[b].array->dtype : binds[b].dtype;
+        RETURN_IF((unsigned)dt >= WEFT_DTYPE_COUNT, WEFT_ERR_DTYPE,
+                  "binding \"%.64s\" has dtype %d", binds[b].name, (int)dt);
+    }
     char stack[512];
     char *key = make_key(stack, sizeof stack, mode, op, text, binds, nbinds);
     RETURN_IF(!key, WEFT_ERR_NOMEM, "cannot allocate an expression key");
+    /* A hit needs no more checks: its names and dtypes passed them when the
+     * entry was made, and the key holds every one of them. */
     pthread_mutex_lock(&ctx->lock);
     for (weft_compiled *c = ctx->compiled; c; c = c->next) {
         if (strcmp(c->key, key) == 0) {
@@ -124,6 +133,12 @@ weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_redu
         }
     }
     pthread_mutex_unlock(&ctx->lock);
+    weft_expr_binding checked[WEFT_EXPR_MAX_BINDINGS];
+    weft_status checks = expr_bindings(binds, nbinds, checked);
+    if (checks != WEFT_OK) {
+        if (key != stack) free(key);
+        return checks;
+    }
     weft_compiled *c = calloc(1, sizeof *c);
     if (c) c->key = key == stack ? strdup(stack) : key;
     if (!c || !c->key) {
