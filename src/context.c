@@ -44,11 +44,9 @@ static unsigned parse_faults(const char *text)
     static const struct {
         const char *name;
         unsigned flag;
-    } table[] = {{"launch", WEFT_FAULT_LAUNCH},
-                 {"finish", WEFT_FAULT_FINISH},
-                 {"write", WEFT_FAULT_WRITE},
-                 {"smoke", WEFT_FAULT_SMOKE},
-                 {"build", WEFT_FAULT_BUILD}};
+    } table[] = {{"launch", WEFT_FAULT_LAUNCH}, {"finish", WEFT_FAULT_FINISH},
+                 {"write", WEFT_FAULT_WRITE},   {"smoke", WEFT_FAULT_SMOKE},
+                 {"build", WEFT_FAULT_BUILD},   {"upload", WEFT_FAULT_UPLOAD}};
     unsigned faults = 0;
     if (!text) return 0;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)

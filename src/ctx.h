@@ -17,7 +17,8 @@ enum weft_fault {
     WEFT_FAULT_FINISH = 1 << 1, /* every clFinish reports failure */
     WEFT_FAULT_WRITE = 1 << 2,  /* host-to-device transfers fail */
     WEFT_FAULT_SMOKE = 1 << 3,  /* the discovery smoke kernel fails */
-    WEFT_FAULT_BUILD = 1 << 4   /* program builds fail */
+    WEFT_FAULT_BUILD = 1 << 4,  /* program builds fail */
+    WEFT_FAULT_UPLOAD = 1 << 5  /* host-to-device copies fail as they run (not when enqueued) */
 };
 
 /* The ledger (weft_ctx_stats): what moved and ran, counted where it happens. */

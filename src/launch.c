@@ -150,11 +150,11 @@ static weft_status split_range(weft_launch_job *job)
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (shares[d] == 0 || weights[d] <= 0) continue;
         size_t end = begin + shares[d] * granule;
-        job->pieces[job->npieces++] = (weft_piece){d, begin, end, PIECE_PENDING, NULL};
+        job->pieces[job->npieces++] = (weft_piece){.device = d, .begin = begin, .end = end};
         begin = end;
     }
     if (job->npieces == 0)
-        job->pieces[job->npieces++] = (weft_piece){0, 0, outer, PIECE_PENDING, NULL};
+        job->pieces[job->npieces++] = (weft_piece){.device = 0, .begin = 0, .end = outer};
 error:
     free(weights);
     free(shares);

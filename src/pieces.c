@@ -56,11 +56,31 @@ static weft_status run_on_host(const weft_piece_run *run, weft_piece *p)
     return wrote(run, p, 0);
 }
 
-/* Records in wait what dev writes of each array: the hull of its pieces'
- * elements, in the op's own array order (the run may name a subset). */
-static void note_writing(const weft_piece_run *run, size_t dev, weft_op_wait *wait)
+/* The failed copies into dev before its pieces' inputs were copied: the
+ * lowest mark of its pieces. */
+static unsigned copy_mark(const weft_piece_run *run, size_t dev)
 {
+    unsigned mark = 0;
+    int first = 1;
+    for (size_t k = 0; k < run->npieces; k++) {
+        const weft_piece *p = &run->pieces[k];
+        if (p->device != dev) continue;
+        if (first || p->copy_mark < mark) mark = p->copy_mark;
+        first = 0;
+    }
+    return mark;
+}
+
+/* Records in wait what dev reads and writes of each array (writes: the hull
+ * of its pieces' elements), in the op's own array order (the run may name a
+ * subset), and the mark its copies are checked against. */
+static void note_access(const weft_piece_run *run, size_t dev, weft_op_wait *wait)
+{
+    wait->copy_mark = copy_mark(run, dev);
     for (size_t i = 0; i < run->narrays; i++) {
+        for (size_t j = 0; j < run->op->narrays; j++)
+            if (run->op->arrays[j] == run->arrays[i] && (run->reads & (1u << i)))
+                wait->reads |= 1u << j;
         if (!(run->writes & (1u << i))) continue;
         for (size_t j = 0; j < run->op->narrays; j++) {
             if (run->op->arrays[j] != run->arrays[i]) continue;
@@ -90,7 +110,7 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
     size_t before = op->nwaits;
     RETURN_ON_ERROR(weft_op_wait_for(op, dev, run->ctx->ndevices));
     if (op->nwaits > before) { /* else the device had nothing left to do */
-        note_writing(run, dev->index, &op->waits[before]);
+        note_access(run, dev->index, &op->waits[before]);
         for (size_t i = 0; i < run->narrays; i++)
             weft_mem_busy(run->arrays[i], dev->index, op->waits[before].event);
     }
@@ -108,8 +128,9 @@ static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
 {
     int ok = dev->ops.finish(dev) == WEFT_OK;
     for (size_t i = 0; ok && i < run->narrays; i++) /* its work read what came */
-        if ((run->reads & (1u << i)) && !weft_mem_copies_arrived(run->arrays[i], dev->index))
-            ok = !weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
+        if (run->reads & (1u << i)) weft_mem_settle_copies(run->arrays[i], dev->index);
+    if (ok && weft_mem_failed_copies(run->ctx, dev->index) != copy_mark(run, dev->index))
+        ok = !weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
     if (!ok) {
         weft_log(&run->ctx->log, WEFT_LOG_WARN,
                  "device %zu failed on %s: %s; rerunning its pieces on the host pool", dev->index,
@@ -191,8 +212,11 @@ weft_status weft_pieces_run(const weft_piece_run *run)
     /* 1. Every device piece first, so devices work while the host does:
      * inputs everywhere, then the work. */
     size_t on_devices = 0;
-    for (size_t k = 0; k < run->npieces; k++)
-        on_devices += run->pieces[k].device != 0;
+    for (size_t k = 0; k < run->npieces; k++) {
+        weft_piece *p = &run->pieces[k];
+        on_devices += p->device != 0;
+        if (p->device != 0) p->copy_mark = weft_mem_failed_copies(ctx, p->device);
+    }
     for (size_t k = 0; k < run->npieces && on_devices > 1; k++) { /* enqueue prepares one */
         weft_piece *p = &run->pieces[k];
         if (p->device != 0 && run->prepare(run->self, p) != WEFT_OK) refused(run, p);

@@ -25,7 +25,8 @@ typedef struct weft_piece {
     size_t device;     /* where it runs first; the host pool reruns it if that fails */
     size_t begin, end; /* in the operation's units (elements, or a launch's outer indices) */
     weft_piece_state state;
-    void *event; /* the device's completion of its work, when it keeps one (kernel times) */
+    void *event;        /* the device's completion of its work, when it keeps one (kernel times) */
+    unsigned copy_mark; /* its device's failed copies before its inputs were copied */
 } weft_piece;
 
 typedef struct weft_piece_run {

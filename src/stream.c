@@ -174,6 +174,15 @@ static void adopt_after_fork(weft_stream *s)
         }
 }
 
+/* The device finished the op's work: did a copy it read fail? */
+static int copies_failed(weft_op *op, const weft_op_wait *wait)
+{
+    size_t dev = wait->device->index;
+    for (size_t i = 0; i < op->narrays; i++)
+        if (wait->reads & (1u << i)) weft_mem_settle_copies(op->arrays[i], dev);
+    return weft_mem_failed_copies(wait->device->ctx, dev) != wait->copy_mark;
+}
+
 /* Waits for an op's device work; a failed device's copies of what the op
  * wrote there are lost (the future says so: there is no rerun once the
  * caller has moved on). */
@@ -184,6 +193,8 @@ static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
         weft_device *dev = op->waits[w].device;
         weft_status st = dev->ops.wait(dev, op->waits[w].event);
         dev->ops.event_release(dev, op->waits[w].event);
+        if (st == WEFT_OK && copies_failed(op, &op->waits[w]))
+            st = weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
         if (st == WEFT_OK) continue;
         pthread_rwlock_wrlock(&s->residency);
         for (size_t i = 0; i < op->narrays; i++) {

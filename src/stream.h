@@ -27,6 +27,11 @@ typedef struct weft_op_wait {
     struct {
         size_t begin, end;
     } writing[WEFT_OP_MAX_ARRAYS];
+    /* Bit i: the device's work read the op's array i, through copies the
+     * completer settles; copy_mark: the device's failed copies before they
+     * were made (weft_mem_failed_copies). */
+    unsigned reads;
+    unsigned copy_mark;
 } weft_op_wait;
 
 typedef struct weft_op weft_op;

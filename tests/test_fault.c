@@ -203,6 +203,68 @@ static void test_async_failure_reported_by_future(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A copy into a device that fails as it runs, not when it is enqueued: the
+ * pieces that read it computed from whatever the device held. A blocking call
+ * reruns them on the pool; an asynchronous one cannot (its caller moved on),
+ * so its future must report the failure instead of completing as if the
+ * results were good. */
+static void test_failed_copy_under_async_operation_shows(void **state)
+{
+    (void)state;
+    enum { N = 70001 };
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("upload", 0, &log);
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x), *want = malloc(N * sizeof *want),
+          *got = malloc(N * sizeof *got);
+    fill_f32(x, N, 31);
+    for (int i = 0; i < N; i++)
+        want[i] = x[i] + 1.0f;
+    for (int async = 0; async <= 1; async++) {
+        weft_array *xa, *ya;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+        ASSERT_OK(weft_ctx_stats_reset(ctx));
+        weft_future *f = NULL;
+        weft_status st = weft_map(ctx, "y = x + 1", b, 2, async ? &f : NULL);
+        if (async) {
+            ASSERT_OK(st);
+            st = weft_future_wait(f);
+            weft_future_release(f);
+        }
+        weft_stats stats;
+        ASSERT_OK(weft_ctx_stats(ctx, &stats));
+        if (!async) { /* every device piece reran: the result is the pool's */
+            ASSERT_OK(st);
+            assert_true(stats.pieces_rerun >= selected_opencl(ctx));
+            ASSERT_OK(weft_array_read(ya, 0, N, got));
+            assert_true(same_bits(got, want, N * sizeof *got));
+        } else if (st != WEFT_ERR_DEVICE) {
+            fail_msg("an asynchronous map whose copies failed returned %s", weft_status_str(st));
+        }
+        /* What the failed copies left on the devices is not current there: a
+         * sum copies x again (and, its copies failing too, reruns). */
+        ASSERT_OK(weft_ctx_stats_reset(ctx));
+        double total, want_total = reference_sum(x, 0, N);
+        ASSERT_OK(weft_sum(ctx, xa, &total, NULL));
+        assert_true(same_bits(&total, &want_total, sizeof total));
+        ASSERT_OK(weft_ctx_stats(ctx, &stats));
+        if (stats.bytes_to_device <= sizeof(float))
+            fail_msg("copies whose wait failed stayed current: %llu bytes copied again",
+                     (unsigned long long)stats.bytes_to_device);
+        weft_array_free(xa);
+        weft_array_free(ya);
+    }
+    free(x);
+    free(want);
+    free(got);
+    weft_ctx_free(ctx);
+}
+
 static void test_build_failure_falls_back(void **state)
 {
     (void)state;
@@ -350,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_build_failure_falls_back),
         cmocka_unit_test(test_every_opencl_call_failing),
         cmocka_unit_test(test_async_failure_keeps_other_devices_results),
+        cmocka_unit_test(test_failed_copy_under_async_operation_shows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

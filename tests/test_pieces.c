@@ -243,68 +243,6 @@ static void test_failed_async_host_piece_leaves_no_device_work_behind(void **sta
     fail_after(0);
 }
 
-/* A copy to a device runs while the caller goes on; whoever next writes the
- * host storage waits for it (after an asynchronous operation, nothing else
- * has). When that wait says the copy failed, the
- * device's copy is not what the host holds: it must not stay current there,
- * or later operations compute from it (here: a sum after the write must copy x to
- * the device again, not only the element written). */
-static void test_failed_copy_to_a_device_is_not_current_there(void **state)
-{
-    (void)state;
-    fail_after(120);
-    weft_ctx *ctx = copying_ctx(0);
-    if (selected_opencl(ctx) == 0) {
-        weft_ctx_free(ctx);
-        skip();
-    }
-    float *x = malloc(N * sizeof *x);
-    fill_f32(x, N, 43);
-    double want = reference_sum(x, 0, N);
-    for (int warm = 1; warm >= 0; warm--) {
-        weft_array *xa, *ya;
-        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
-        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
-        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
-        weft_future *f; /* asynchronous: the copies' waits are left to the next writer */
-        ASSERT_OK(weft_map(ctx, "y = x", b, 2, &f)); /* copies x to the devices */
-        ASSERT_OK(weft_future_wait(f));
-        weft_future_release(f);
-        double total;
-        weft_piece_report pieces[8];
-        size_t count = 0, on_devices = 0;
-        ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
-        for (size_t i = 0; i < count; i++)
-            if (pieces[i].device != 0 && !pieces[i].fell_back)
-                on_devices += pieces[i].end - pieces[i].begin;
-        if (on_devices == 0) { /* no device runs the map here */
-            weft_array_free(xa);
-            weft_array_free(ya);
-            break;
-        }
-        fail_call(ctx, warm ? 0 : 1); /* the first wait for the copies fails */
-        ASSERT_OK(weft_array_write(xa, 0, 1, x));
-        int fired = fault_fired(ctx);
-        fail_call(ctx, 0);
-        ASSERT_OK(weft_ctx_stats_reset(ctx));
-        ASSERT_OK(weft_sum(ctx, xa, &total, NULL));
-        assert_true(same_bits(&total, &want, sizeof want));
-        weft_stats stats;
-        ASSERT_OK(weft_ctx_stats(ctx, &stats));
-        if (!warm) {
-            assert_true(fired);
-            if (stats.bytes_to_device <= sizeof(float))
-                fail_msg("a copy whose wait failed stayed current: %llu bytes copied again",
-                         (unsigned long long)stats.bytes_to_device);
-        }
-        ASSERT_OK(weft_array_free(xa));
-        ASSERT_OK(weft_array_free(ya));
-    }
-    free(x);
-    weft_ctx_free(ctx);
-    fail_after(0);
-}
-
 /* Whatever OpenCL call of a map fails, a device's piece that read a copy
  * whose wait failed (the host's own piece waits for the copies before it
  * writes the host storage) cannot count as done: the call's failure must
@@ -445,7 +383,6 @@ int main(void)
         cmocka_unit_test(test_failed_async_device_keeps_inputs_only_it_holds),
         cmocka_unit_test(test_failed_host_piece_leaves_no_device_work_behind),
         cmocka_unit_test(test_failed_async_host_piece_leaves_no_device_work_behind),
-        cmocka_unit_test(test_failed_copy_to_a_device_is_not_current_there),
         cmocka_unit_test(test_every_failed_call_shows),
         cmocka_unit_test(test_halo_launch_under_every_failed_call),
     };

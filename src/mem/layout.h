@@ -40,7 +40,6 @@ typedef struct weft_store {
     weft_ranges valid; /* elements current in this device's memory (unused if shares_host) */
     void *busy;        /* shares_host: the device's last work on the host storage may still run */
     void *uploading;   /* else: its last copy from the host storage may still be reading it */
-    int copy_failed;   /* a copy in failed since its work here was last checked */
 } weft_store;
 
 struct weft_array {

@@ -105,13 +105,19 @@ static void forget_locked(weft_array *a, size_t dev)
  * on: before anything writes that storage, they must be done. A failed copy
  * only read the storage, so its failure is the device's, not the host's: the
  * device's copy is what is lost. */
+static void settle_upload(weft_array *a, size_t dev)
+{
+    weft_store *s = &a->stores[dev];
+    if (s->uploading && wait_and_clear(a, dev, &s->uploading) != WEFT_OK) {
+        forget_locked(a, dev);
+        atomic_fetch_add(&device_of(a, dev)->copy_failures, 1); /* for the work that read it */
+    }
+}
+
 static void settle_uploads(weft_array *a)
 {
     for (size_t d = 1; d < a->ctx->ndevices; d++)
-        if (a->stores[d].uploading && wait_and_clear(a, d, &a->stores[d].uploading) != WEFT_OK) {
-            forget_locked(a, d);
-            a->stores[d].copy_failed = 1; /* for the work that read it */
-        }
+        settle_upload(a, d);
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
@@ -462,18 +468,17 @@ void weft_mem_forget(weft_array *a, size_t dev)
     pthread_mutex_unlock(&a->lock);
 }
 
-int weft_mem_copies_arrived(weft_array *a, size_t dev)
+void weft_mem_settle_copies(weft_array *a, size_t dev)
 {
+    if (dev == 0) return;
     pthread_mutex_lock(&a->lock);
-    weft_store *s = &a->stores[dev];
-    if (dev != 0 && s->uploading && wait_and_clear(a, dev, &s->uploading) != WEFT_OK) {
-        forget_locked(a, dev);
-        s->copy_failed = 1;
-    }
-    int arrived = dev == 0 || !s->copy_failed;
-    if (dev != 0) s->copy_failed = 0;
+    settle_upload(a, dev);
     pthread_mutex_unlock(&a->lock);
-    return arrived;
+}
+
+unsigned weft_mem_failed_copies(weft_ctx *ctx, size_t dev)
+{
+    return atomic_load(&ctx->devices[dev].copy_failures);
 }
 
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)

@@ -43,10 +43,16 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end);
  * for a read to try.
  * Nothing changes for a device on the host storage. */
 void weft_mem_forget(weft_array *a, size_t dev);
-/* dev finished work that read the array: 1 when every copy into it since
- * the last check arrived (its queue ran them first: nothing is waited for).
- * A failed one also stops counting as current there, as above. */
-int weft_mem_copies_arrived(weft_array *a, size_t dev);
+/* dev finished work that read the array: settles the copy into it that may
+ * still be pending (its queue ran it first: nothing is waited for). A failed
+ * one stops counting as current there, as above, and counts in
+ * weft_mem_failed_copies. */
+void weft_mem_settle_copies(weft_array *a, size_t dev);
+/* Copies into dev found failed so far, by anyone: work that read copies there
+ * notes it before its copies are made and, settled, compares. (A failure of
+ * another array's copy counts too: the work then counts as failed, which
+ * costs a rerun at worst.) */
+unsigned weft_mem_failed_copies(weft_ctx *ctx, size_t dev);
 /* 1 when dev holds [begin, end) current. */
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end);
 /* An operation enqueued work on dev touching the array, done when event
