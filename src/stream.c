@@ -160,7 +160,9 @@ static void adopt_after_fork(weft_stream *s)
     weft_op *lists[3] = {s->running, s->head, s->inflight_head};
     if (s->running) s->running->next = NULL;
     s->head = s->tail = s->running = s->inflight_head = s->inflight_tail = NULL;
-    s->beside = NULL; /* their callers were threads of the parent */
+    for (weft_op *b = s->beside; b; b = b->beside_next)
+        mark_pending(b, -1); /* their callers were threads of the parent */
+    s->beside = NULL;
     s->busy = s->stop = s->executor_done = 0;
     s->started = 0;
     note_activity(s);
