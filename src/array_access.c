@@ -76,9 +76,34 @@ static weft_status check_range(const weft_array *a, size_t offset, size_t count,
     return WEFT_OK;
 }
 
+/* A small read of an array no operation uses, current on the host, is
+ * copied under the stream's lock: no operation can start on the array or
+ * fail on it meanwhile, and the read costs one lock instead of an operation's
+ * turn (about 40 ns instead of 105 for one element). Only small ones: the
+ * stream waits for the copy. */
+enum { QUICK_READ_BYTES = 4096 };
+
+typedef struct quick_read {
+    weft_array *a;
+    size_t offset, count;
+    void *dst;
+} quick_read;
+
+static int quick_copy(void *arg)
+{
+    quick_read *q = arg;
+    if (!weft_mem_is_current(q->a, 0, q->offset, q->offset + q->count)) return 0;
+    memcpy(q->dst, weft_array_host_at(q->a, q->offset), q->count * q->a->elem_size);
+    return 1;
+}
+
 weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *dst)
 {
     RETURN_ON_ERROR(check_range(a, offset, count, dst, "weft_array_read"));
+    quick_read q = {a, offset, count, dst};
+    if (count * a->elem_size <= QUICK_READ_BYTES &&
+        weft_stream_access_idle(a->ctx->stream, &a->pending, quick_copy, &q))
+        return WEFT_OK;
     access_op op = {.offset = offset, .count = count, .dst = dst};
     return take_turn(a, &op, read_run, "weft_array_read");
 }

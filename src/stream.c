@@ -566,3 +566,12 @@ void weft_stream_destroy(weft_stream *s)
     pthread_rwlock_destroy(&s->residency);
     pthread_mutex_destroy(&s->lock);
 }
+
+int weft_stream_access_idle(weft_stream *s, int *pending, int (*access)(void *), void *arg)
+{
+    adopt_after_fork(s);
+    pthread_mutex_lock(&s->lock);
+    int idle = *pending == 0 && access(arg);
+    pthread_mutex_unlock(&s->lock);
+    return idle;
+}

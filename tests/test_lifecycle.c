@@ -373,10 +373,9 @@ static void *keep_reading(void *arg)
  * between two operations, never in the middle of one: a read follows the
  * operations submitted before it, and one submitted during a read follows
  * the read (every operation adds 1 to every element). */
-static void test_readers_beside_operations(void **state)
+static void readers_beside_operations(size_t N)
 {
-    (void)state;
-    enum { N = 1 << 16, ROUNDS = 100 };
+    enum { ROUNDS = 100 };
     weft_options o = test_options();
     o.weights = WEFT_WEIGHTS_EVEN;
     weft_ctx *ctx = test_ctx_with(&o);
@@ -410,6 +409,15 @@ static void test_readers_beside_operations(void **state)
     weft_array_free(x);
     weft_array_free(y);
     weft_ctx_free(ctx);
+}
+
+/* Large reads take their turn as operations; small ones of an array no
+ * operation uses are copied under the stream's lock. */
+static void test_readers_beside_operations(void **state)
+{
+    (void)state;
+    readers_beside_operations(1 << 16);
+    readers_beside_operations(1000);
 }
 
 /* Tasks that read an array an operation is writing lend their pool slots
