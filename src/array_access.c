@@ -44,10 +44,14 @@ static weft_status sync_run(weft_op *op)
 }
 
 /* Runs the access on this thread at once when nothing ahead uses the array;
- * else queues a copy of it and waits for its turn. */
+ * else queues a copy of it and waits for its turn. Operations on the array
+ * submitted before it are waited for first, in flight too: the access then
+ * sees how they ended (one whose device failed lost its results there),
+ * instead of copying what the device holds while its failure is unknown. */
 static weft_status take_turn(weft_array *a, access_op *op, weft_status (*run)(weft_op *),
                              const char *what)
 {
+    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, what));
     op->base.run = run;
     op->base.ctx = a->ctx;
     op->base.arrays[0] = a;
