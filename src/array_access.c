@@ -97,7 +97,8 @@ static int quick_copy(void *arg)
 {
     quick_read *q = arg;
     if (!weft_mem_is_current(q->a, 0, q->offset, q->offset + q->count)) return 0;
-    memcpy(q->dst, weft_array_host_at(q->a, q->offset), q->count * q->a->elem_size);
+    if (q->count > 0) /* dst may be NULL then */
+        memcpy(q->dst, weft_array_host_at(q->a, q->offset), q->count * q->a->elem_size);
     return 1;
 }
 
