@@ -160,7 +160,9 @@ static void adopt_after_fork(weft_stream *s)
     weft_op *lists[3] = {s->running, s->head, s->inflight_head};
     if (s->running) s->running->next = NULL;
     s->head = s->tail = s->running = s->inflight_head = s->inflight_tail = NULL;
-    s->beside = NULL; /* their callers were threads of the parent */
+    for (weft_op *b = s->beside; b; b = b->beside_next)
+        mark_pending(b, -1); /* their callers were threads of the parent */
+    s->beside = NULL;
     s->busy = s->stop = s->executor_done = 0;
     s->started = 0;
     note_activity(s);
@@ -574,4 +576,13 @@ void weft_stream_destroy(weft_stream *s)
     pthread_cond_destroy(&s->inflight_cond);
     pthread_rwlock_destroy(&s->residency);
     pthread_mutex_destroy(&s->lock);
+}
+
+int weft_stream_access_idle(weft_stream *s, int *pending, int (*access)(void *), void *arg)
+{
+    adopt_after_fork(s);
+    pthread_mutex_lock(&s->lock);
+    int idle = *pending == 0 && access(arg);
+    pthread_mutex_unlock(&s->lock);
+    return idle;
 }

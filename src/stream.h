@@ -110,6 +110,11 @@ int weft_stream_run_inline(weft_stream *stream, weft_op *op, weft_status *status
  * called from inside a running operation (a host_fn) while the array is in
  * use: that wait could never end. `what` names the caller in the error. */
 weft_status weft_stream_wait_array(weft_stream *stream, weft_array *array, const char *what);
+/* Calls access(arg) under the stream's lock when *pending (an array's count)
+ * is 0: no operation queued, running, in flight or beside uses the array, and
+ * none can start or fail meanwhile. Returns whether access ran and did its
+ * work (it returns 0 to decline); 0: nothing happened. */
+int weft_stream_access_idle(weft_stream *stream, int *pending, int (*access)(void *), void *arg);
 /* Blocks until *counter (an op's `holds`) drops to 0; the same rule. */
 weft_status weft_stream_wait_held(weft_stream *stream, int *counter, const char *what);
 /* 1 on a thread that is running an operation (or a pool chunk of one). */

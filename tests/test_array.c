@@ -77,7 +77,8 @@ static void test_ranges(void **state)
     assert_int_equal(weft_array_read(a, N + 1, 0, y), WEFT_ERR_RANGE);
     assert_int_equal(weft_array_write(a, SIZE_MAX, 2, y), WEFT_ERR_RANGE);
     assert_int_equal(weft_array_read(a, 0, 1, NULL), WEFT_ERR_NULL);
-    ASSERT_OK(weft_array_read(a, N, 0, y)); /* empty range at the end */
+    ASSERT_OK(weft_array_read(a, N, 0, y));    /* empty range at the end */
+    ASSERT_OK(weft_array_read(a, 0, 0, NULL)); /* nothing to copy: no buffer needed */
     weft_array_free(a);
     weft_array_free(ones);
     free(x);

@@ -130,6 +130,96 @@ static void test_fork_child_async_calls_complete(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A launch that runs until its gate opens. */
+typedef struct fork_gate {
+    atomic_int started, open;
+} fork_gate;
+
+static void fork_gated_host_fn(const weft_host_call *call)
+{
+    fork_gate *g = call->user;
+    atomic_store(&g->started, 1);
+    while (!atomic_load(&g->open))
+        usleep(100);
+}
+
+typedef struct beside_launch {
+    weft_program *program;
+    weft_array *array;
+    fork_gate *gate;
+    weft_status status;
+} beside_launch;
+
+static void *launch_beside(void *arg)
+{
+    beside_launch *b = arg;
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(b->array)};
+    b->status = weft_launch(b->program, "hold", &range, args, 1, fork_gated_host_fn, b->gate, NULL);
+    return NULL;
+}
+
+/* A fork child frees what the parent's threads were using: the operation
+ * the executor ran, and one another thread ran beside it. Both threads are
+ * gone in the child, so neither holds its arrays or its program any more
+ * (the one beside did: freeing its array waited forever). */
+static void test_fork_child_frees_what_parent_threads_used(void **state)
+{
+    (void)state;
+#ifdef __SANITIZE_THREAD__
+    skip(); /* ThreadSanitizer cannot follow a multi-threaded fork */
+#endif
+    weft_options o = test_options();
+    o.devices = "host"; /* OpenCL is not fork-safe: the child uses none */
+    weft_ctx *ctx = test_ctx_with(&o);
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, "__kernel void hold(__global float *y) { }\n", NULL, &p));
+    weft_array *ahead, *beside;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1, &ahead));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1, &beside));
+    fork_gate first = {0, 0}, second = {0, 0};
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(ahead)};
+    weft_future *f;
+    ASSERT_OK(weft_launch(p, "hold", &range, args, 1, fork_gated_host_fn, &first, &f));
+    while (!atomic_load(&first.started))
+        usleep(100);
+    beside_launch b = {p, beside, &second, WEFT_ERR_STATE};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, launch_beside, &b), 0);
+    while (!atomic_load(&second.started)) /* it shares nothing: it runs beside */
+        usleep(100);
+    int verdict[2];
+    assert_int_equal(pipe(verdict), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(10); /* a hang is a failure, not a stuck suite */
+        char ok = weft_array_free(beside) == WEFT_OK && weft_array_free(ahead) == WEFT_OK &&
+                  weft_program_free(p) == WEFT_OK && weft_ctx_free(ctx) == WEFT_OK;
+        (void)!write(verdict[1], &ok, 1);
+        /* The parent's operations stay allocated in the child (their threads
+         * may have held them mid-use): no exit-time leak check may see them. */
+        raise(SIGKILL);
+    }
+    close(verdict[1]);
+    atomic_store(&second.open, 1);
+    atomic_store(&first.open, 1);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    ASSERT_OK(b.status);
+    ASSERT_OK(weft_future_wait(f));
+    ASSERT_OK(weft_future_release(f));
+    char ok = 0;
+    assert_int_equal(read(verdict[0], &ok, 1), 1); /* 0 bytes: the child hung or died */
+    close(verdict[0]);
+    assert_true(ok);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    ASSERT_OK(weft_array_free(ahead));
+    ASSERT_OK(weft_array_free(beside));
+    ASSERT_OK(weft_program_free(p));
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
 typedef struct reentry {
     weft_array *array;
     weft_status read_status;
@@ -291,10 +381,9 @@ static void *keep_reading(void *arg)
  * between two operations, never in the middle of one: a read follows the
  * operations submitted before it, and one submitted during a read follows
  * the read (every operation adds 1 to every element). */
-static void test_readers_beside_operations(void **state)
+static void readers_beside_operations(size_t N)
 {
-    (void)state;
-    enum { N = 1 << 16, ROUNDS = 100 };
+    enum { ROUNDS = 100 };
     weft_options o = test_options();
     o.weights = WEFT_WEIGHTS_EVEN;
     weft_ctx *ctx = test_ctx_with(&o);
@@ -328,6 +417,15 @@ static void test_readers_beside_operations(void **state)
     weft_array_free(x);
     weft_array_free(y);
     weft_ctx_free(ctx);
+}
+
+/* Large reads take their turn as operations; small ones of an array no
+ * operation uses are copied under the stream's lock. */
+static void test_readers_beside_operations(void **state)
+{
+    (void)state;
+    readers_beside_operations(1 << 16);
+    readers_beside_operations(1000);
 }
 
 /* Tasks that read an array an operation is writing lend their pool slots
@@ -477,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_ctx_free_refuses_live_handles),
         cmocka_unit_test(test_future_status_after_release),
         cmocka_unit_test(test_fork_child_async_calls_complete),
+        cmocka_unit_test(test_fork_child_frees_what_parent_threads_used),
         cmocka_unit_test(test_host_fn_waiting_on_itself_is_refused),
         cmocka_unit_test(test_refused_call_from_host_fn_does_nothing),
         cmocka_unit_test(test_first_job_uses_the_whole_pool),
