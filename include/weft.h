@@ -105,6 +105,8 @@ typedef enum weft_log_level {
     WEFT_LOG_DEBUG
 } weft_log_level;
 
+/* Called from whichever thread hit the event, possibly with a device's
+ * internal lock held: it must not call weft on the same context. */
 typedef void (*weft_log_fn)(void *user, weft_log_level level, const char *message);
 
 typedef enum weft_device_kind {
