@@ -56,6 +56,7 @@ static weft_status take_turn(weft_array *a, access_op *op, weft_status (*run)(we
     op->base.ctx = a->ctx;
     op->base.arrays[0] = a;
     op->base.narrays = 1;
+    op->base.read_only = run != write_run; /* reads may run beside other readers */
     weft_stream *s = a->ctx->stream;
     weft_status status;
     if (weft_stream_run_inline(s, &op->base, &status)) return status;

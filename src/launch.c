@@ -361,8 +361,11 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
         for (size_t k = 0; k < nargs; k++) /* no signature to ask: assume written */
             job->writes[k] = args[k].kind <= WEFT_ARG_HALO;
     }
-    for (size_t k = 0; k < nargs; k++)
-        if (args[k].kind <= WEFT_ARG_WHOLE) job->base.arrays[job->base.narrays++] = args[k].array;
+    for (size_t k = 0; k < nargs; k++) {
+        if (args[k].kind > WEFT_ARG_WHOLE) continue;
+        if (!job->writes[k]) job->base.read_only |= 1u << job->base.narrays;
+        job->base.arrays[job->base.narrays++] = args[k].array;
+    }
     return weft_stream_submit(ctx->stream, &job->base, future);
 error:
     launch_destroy(&job->base);

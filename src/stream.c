@@ -1,6 +1,7 @@
 /* The stream: operations run in submission order on an executor thread (or
  * inline on a caller that waits anyway and finds nothing queued, or beside
- * the queue on such a caller when nothing ahead uses its arrays). An
+ * the queue on such a caller when nothing ahead conflicts with it: uses an
+ * array that one of the two writes). An
  * asynchronous operation may return with its device work still running; the
  * completer thread waits for that work in order, then completes the future
  * and releases the operation's arrays. So the executor only ever enqueues:
@@ -246,11 +247,14 @@ static void *completer_main(void *arg)
     return NULL;
 }
 
-static int share_an_array(const weft_op *a, const weft_op *b)
+/* a and b must keep their order: an array both use, which one of them may
+ * write (readers follow writers, writers follow readers). */
+static int conflict(const weft_op *a, const weft_op *b)
 {
     for (size_t i = 0; i < a->narrays; i++)
         for (size_t j = 0; j < b->narrays; j++)
-            if (a->arrays[i] == b->arrays[j]) return 1;
+            if (a->arrays[i] == b->arrays[j] && !((a->read_only >> i) & (b->read_only >> j) & 1u))
+                return 1;
     return 0;
 }
 
@@ -259,23 +263,23 @@ static int share_an_array(const weft_op *a, const weft_op *b)
 static int held_back(const weft_stream *s, const weft_op *op)
 {
     for (const weft_op *b = s->beside; b; b = b->beside_next)
-        if (share_an_array(op, b)) return 1;
+        if (conflict(op, b)) return 1;
     return 0;
 }
 
 /* With the lock held: op may run now on its caller, beside the queue, when
- * nothing queued, running, in flight or beside uses any of its arrays: then
+ * nothing queued, running, in flight or beside conflicts with it: then
  * no order between them can be observed. (Devices take commands from two
  * operations at once: each driver keeps its shared state, such as a kernel's
  * arguments, to one call at a time.) */
 static int may_run_beside(const weft_stream *s, const weft_op *op)
 {
     if (held_back(s, op)) return 0;
-    if (s->running && share_an_array(op, s->running)) return 0;
+    if (s->running && conflict(op, s->running)) return 0;
     for (const weft_op *q = s->head; q; q = q->next)
-        if (share_an_array(op, q)) return 0;
+        if (conflict(op, q)) return 0;
     for (const weft_op *q = s->inflight_head; q; q = q->next)
-        if (share_an_array(op, q)) return 0;
+        if (conflict(op, q)) return 0;
     return 1;
 }
 
@@ -355,7 +359,7 @@ static weft_status start_threads(weft_stream *s)
 
 /* Runs op on its caller, saving a thread handoff per call: as the running op
  * when nothing is queued or running ahead of it, or beside the queue when
- * nothing ahead uses its arrays (may_run_beside). A synchronous op finishes
+ * nothing ahead conflicts with it (may_run_beside). A synchronous op finishes
  * its device work itself (op->future NULL). Called with the lock held;
  * returns with it released. */
 static weft_status run_on_caller(weft_stream *s, weft_op *op, int beside)

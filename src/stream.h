@@ -1,7 +1,8 @@
 /* Per-context ordering of operations, like a stream: operations run one after
  * another in submission order on an executor thread (started lazily), or on
  * the caller's thread when it waits anyway and nothing is queued ahead, or
- * beside the queue when it waits and nothing ahead uses its arrays. */
+ * beside the queue when it waits and nothing ahead uses an array that one of
+ * the two writes. */
 #ifndef WEFT_STREAM_H
 #define WEFT_STREAM_H
 
@@ -41,6 +42,10 @@ struct weft_op {
     weft_ctx *ctx;
     weft_array *arrays[WEFT_OP_MAX_ARRAYS]; /* arrays it reads or writes */
     size_t narrays;
+    /* Bit i: the op only reads arrays[i] (0: it may write it). Operations
+     * that only read an array may run side by side; a writer keeps its
+     * order with every other user. */
+    unsigned read_only;
     int *holds; /* another use count it keeps up while queued (a program's), or NULL */
     /* Asynchronous operations (those with a future) may return from run with
      * their device work still running, listed here; the stream's completer
@@ -67,7 +72,7 @@ typedef struct weft_stream {
     pthread_t completer;
     /* Held shared while an op runs, exclusively while the completer accounts
      * for a failed device: the two must not change an array's residency at
-     * once (ops running side by side share no array). */
+     * once (ops running side by side share no array that one writes). */
     pthread_rwlock_t residency;
     weft_op *beside; /* synchronous ops running on their callers beside the queue */
     int busy;        /* an op is running (on the executor or inline) */

@@ -94,23 +94,29 @@ static void fixture_free(fixture *f)
 }
 
 /* Returns once the gated launch runs: the stream is busy until the gate opens.
- * held: an array the launch reads too (operations on it queue behind it), or
- * unit again (then operations on the others need not wait). */
-static weft_future *hold_stream_on(fixture *f, gate *g, weft_array *held_array)
+ * held: an array the launch writes (writes 1: every operation on it queues
+ * behind the launch) or only reads (writes 0: operations that only read it
+ * need not wait); unit, read, lets operations on the others go too. */
+static weft_future *hold_stream_on(fixture *f, gate *g, weft_array *held_array, int writes)
 {
-    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
-    weft_arg args[] = {weft_arg_slice(f->unit), weft_arg_whole(held_array)};
+    size_t n = 1;
+    if (writes) weft_array_size(held_array, &n);
+    weft_range range = {1, {n, 1, 1}, {0, 0, 0}};
+    weft_arg read_args[] = {weft_arg_slice(f->unit), weft_arg_whole(held_array)};
+    weft_arg write_args[] = {weft_arg_slice(held_array), weft_arg_whole(f->unit)};
     weft_future *held = NULL;
-    ASSERT_OK(weft_launch(f->program, "hold", &range, args, 2, gated_host_fn, g, &held));
+    ASSERT_OK(weft_launch(f->program, "hold", &range, writes ? write_args : read_args, 2,
+                          gated_host_fn, g, &held));
     while (!atomic_load(&g->started))
         usleep(100);
     return held;
 }
 
-/* Every operation below reads x: they all queue behind this one. */
+/* Every operation below reads x: they all queue behind this one, which
+ * writes it. */
 static weft_future *hold_stream(fixture *f, gate *g)
 {
-    return hold_stream_on(f, g, f->x);
+    return hold_stream_on(f, g, f->x, 1);
 }
 
 enum { OP_SUM, OP_REDUCE, OP_MAP, OP_AXPY, OP_SCAN, OPS };
@@ -275,13 +281,46 @@ static void test_synchronous_call_behind_a_running_op(void **state)
     fail_after(0);
 }
 
+/* Writers follow readers: a call that writes an array the running operation
+ * only reads queues behind it. */
+static void test_writer_waits_for_a_reader(void **state)
+{
+    (void)state;
+    fail_after(60);
+    fixture f;
+    fixture_make(&f, 1000);
+    for (int k = OP_MAP; k < OPS; k++) {
+        weft_array *written = k == OP_MAP ? f.y : k == OP_AXPY ? f.z : f.w;
+        gate g = {0, 0};
+        weft_future *held = hold_stream_on(&f, &g, written, 0);
+        sync_call c = {.f = &f, .op = k, .status = WEFT_ERR_STATE};
+        pthread_t thread;
+        assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
+        int queued = 0;
+        while (!queued && !atomic_load(&c.done)) {
+            queued = stream_has_queued(f.ctx);
+            usleep(100);
+        }
+        atomic_store(&g.open, 1);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        ASSERT_OK(c.status);
+        assert_true(queued);
+        ASSERT_OK(weft_future_wait(held));
+        ASSERT_OK(weft_future_release(held));
+        check_result(&f, k, &c.r);
+    }
+    fixture_free(&f);
+    fail_after(0);
+}
+
 /* A synchronous call that shares no array with the operation running ahead
- * of it does not wait for it: it runs on its caller at once. */
-static void check_calls_run_beside(fixture *f)
+ * of it, or shares only arrays that neither writes (held, which both read),
+ * does not wait for it: it runs on its caller at once. */
+static void check_calls_run_beside(fixture *f, weft_array *held_array)
 {
     for (int k = 0; k < OPS; k++) {
         gate g = {0, 0};
-        weft_future *held = hold_stream_on(f, &g, f->unit);
+        weft_future *held = hold_stream_on(f, &g, held_array, 0);
         sync_call c = {.f = f, .op = k, .status = WEFT_ERR_STATE};
         pthread_t thread;
         assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
@@ -304,7 +343,20 @@ static void test_independent_call_runs_beside_a_running_op(void **state)
     fail_after(60);
     fixture f;
     fixture_make(&f, 1000);
-    check_calls_run_beside(&f);
+    check_calls_run_beside(&f, f.unit);
+    fixture_free(&f);
+    fail_after(0);
+}
+
+/* Readers of one array run side by side: every call below reads x (and
+ * writes another array), as the operation ahead of it does. */
+static void test_readers_of_an_array_run_beside_each_other(void **state)
+{
+    (void)state;
+    fail_after(60);
+    fixture f;
+    fixture_make(&f, 1000);
+    check_calls_run_beside(&f, f.x);
     fixture_free(&f);
     fail_after(0);
 }
@@ -320,7 +372,7 @@ static void test_independent_device_call_runs_beside_a_running_op(void **state)
     fixture_make_on(&f, 5 * WEFT_SUM_BLOCK + 3, "all", 100);
     weft_stats before, after;
     ASSERT_OK(weft_ctx_stats(f.ctx, &before));
-    check_calls_run_beside(&f);
+    check_calls_run_beside(&f, f.unit);
     ASSERT_OK(weft_ctx_stats(f.ctx, &after));
     if (selected_opencl(f.ctx) > 0) /* the calls ran kernels, beside the gate */
         assert_true(after.kernel_launches >= before.kernel_launches + OPS);
@@ -440,6 +492,8 @@ int main(void)
         cmocka_unit_test(test_futures_outlive_the_callers_frame),
         cmocka_unit_test(test_synchronous_call_behind_a_running_op),
         cmocka_unit_test(test_independent_call_runs_beside_a_running_op),
+        cmocka_unit_test(test_readers_of_an_array_run_beside_each_other),
+        cmocka_unit_test(test_writer_waits_for_a_reader),
         cmocka_unit_test(test_independent_device_call_runs_beside_a_running_op),
         cmocka_unit_test(test_concurrent_calls_keep_their_own_arguments),
     };

@@ -50,7 +50,9 @@ weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, wef
               weft_dtype_name(x->dtype), weft_dtype_name(y->dtype));
     RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_axpy: x has %zu elements, y has %zu", x->n, y->n);
     RETURN_ON_ERROR(weft_alias_check("weft_axpy", x, "x", y, "y"));
-    axpy_op op = {.base = {.run = axpy_run, .ctx = ctx, .arrays = {x, y}, .narrays = 2}, .a = a};
+    axpy_op op = {
+        .base = {.run = axpy_run, .ctx = ctx, .arrays = {x, y}, .narrays = 2, .read_only = 1},
+        .a = a};
     weft_local_op local = {&op.base, sizeof op, NULL, NULL};
     return weft_submit_local(ctx->stream, &local, future);
 }

@@ -109,6 +109,10 @@ weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, si
     RETURN_ON_ERROR(
         weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, expr, binds, nbinds, &m.compiled));
     m.call.compiled = m.compiled;
+    m.base.read_only = (1u << m.base.narrays) - 1;
+    for (size_t b = 0; b < m.compiled->expr->nbindings; b++)
+        if (m.view_of_bind[b] >= 0 && m.compiled->expr->writes[b])
+            m.base.read_only &= ~(1u << m.view_of_bind[b]);
     weft_local_op local = {&m.base, sizeof m, map_relink, NULL};
     return weft_submit_local(ctx->stream, &local, future);
 }

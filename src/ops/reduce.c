@@ -219,6 +219,7 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
               WEFT_ERR_SIZE, "weft_reduce: the %s of an empty array is undefined",
               op == WEFT_MIN || op == WEFT_ARGMIN ? "minimum" : "maximum");
     r.call.compiled = r.compiled;
+    r.base.read_only = (1u << r.base.narrays) - 1; /* a reduction writes no array */
     weft_local_op local = {&r.base, sizeof r, reduce_relink, reduce_release};
     return weft_submit_local(ctx->stream, &local, future);
 }

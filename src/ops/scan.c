@@ -108,7 +108,8 @@ weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_arra
                           .destroy = scan_destroy,
                           .ctx = ctx,
                           .arrays = {x, y},
-                          .narrays = x == y ? 1 : 2},
+                          .narrays = x == y ? 1 : 2,
+                          .read_only = x == y ? 0 : 1},
                  .op = op,
                  .exclusive = exclusive != 0};
     weft_local_op local = {&s.base, sizeof s, NULL, scan_release};
