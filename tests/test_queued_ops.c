@@ -250,6 +250,29 @@ static int stream_has_queued(weft_ctx *ctx)
     return queued;
 }
 
+/* Operation k, called synchronously on another thread while the gated launch
+ * holds `held` (written or only read), queues behind it. */
+static void check_call_queues(fixture *f, int k, weft_array *held_array, int writes)
+{
+    gate g = {0, 0};
+    weft_future *held = hold_stream_on(f, &g, held_array, writes);
+    sync_call c = {.f = f, .op = k, .status = WEFT_ERR_STATE};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
+    int queued = 0;
+    while (!queued && !atomic_load(&c.done)) { /* it waits behind the gate */
+        queued = stream_has_queued(f->ctx);
+        usleep(100);
+    }
+    atomic_store(&g.open, 1);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    ASSERT_OK(c.status);
+    assert_true(queued);
+    ASSERT_OK(weft_future_wait(held));
+    ASSERT_OK(weft_future_release(held));
+    check_result(f, k, &c.r);
+}
+
 static void test_synchronous_call_behind_a_running_op(void **state)
 {
     (void)state;
@@ -257,25 +280,8 @@ static void test_synchronous_call_behind_a_running_op(void **state)
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         fixture f;
         fixture_make(&f, sizes[s]);
-        for (int k = 0; k < OPS; k++) {
-            gate g = {0, 0};
-            weft_future *held = hold_stream(&f, &g);
-            sync_call c = {.f = &f, .op = k, .status = WEFT_ERR_STATE};
-            pthread_t thread;
-            assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
-            int queued = 0;
-            while (!queued && !atomic_load(&c.done)) { /* it waits behind the gate */
-                queued = stream_has_queued(f.ctx);
-                usleep(100);
-            }
-            atomic_store(&g.open, 1);
-            assert_int_equal(pthread_join(thread, NULL), 0);
-            ASSERT_OK(c.status);
-            assert_true(queued);
-            ASSERT_OK(weft_future_wait(held));
-            ASSERT_OK(weft_future_release(held));
-            check_result(&f, k, &c.r);
-        }
+        for (int k = 0; k < OPS; k++)
+            check_call_queues(&f, k, f.x, 1);
         fixture_free(&f);
     }
     fail_after(0);
@@ -289,26 +295,8 @@ static void test_writer_waits_for_a_reader(void **state)
     fail_after(60);
     fixture f;
     fixture_make(&f, 1000);
-    for (int k = OP_MAP; k < OPS; k++) {
-        weft_array *written = k == OP_MAP ? f.y : k == OP_AXPY ? f.z : f.w;
-        gate g = {0, 0};
-        weft_future *held = hold_stream_on(&f, &g, written, 0);
-        sync_call c = {.f = &f, .op = k, .status = WEFT_ERR_STATE};
-        pthread_t thread;
-        assert_int_equal(pthread_create(&thread, NULL, sync_thread, &c), 0);
-        int queued = 0;
-        while (!queued && !atomic_load(&c.done)) {
-            queued = stream_has_queued(f.ctx);
-            usleep(100);
-        }
-        atomic_store(&g.open, 1);
-        assert_int_equal(pthread_join(thread, NULL), 0);
-        ASSERT_OK(c.status);
-        assert_true(queued);
-        ASSERT_OK(weft_future_wait(held));
-        ASSERT_OK(weft_future_release(held));
-        check_result(&f, k, &c.r);
-    }
+    for (int k = OP_MAP; k < OPS; k++)
+        check_call_queues(&f, k, k == OP_MAP ? f.y : k == OP_AXPY ? f.z : f.w, 0);
     fixture_free(&f);
     fail_after(0);
 }
