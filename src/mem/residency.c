@@ -301,8 +301,11 @@ static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end,
             void *done = NULL;
             RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
             if (done) {
-                if (s->uploading) d->ops.event_release(d, s->uploading);
-                s->uploading = done; /* its queue finishes copies in order */
+                /* Its queue finishes copies in order, but one failing says
+                 * nothing of the next: the one before is settled, not dropped,
+                 * or its failure would go unseen by the work that read it. */
+                settle_upload(a, dev);
+                s->uploading = done;
             }
         } else {
             RETURN_ON_ERROR(d->ops.read(d, w->buffer, offset, bytes, host));
