@@ -2,6 +2,7 @@
  * every piece is rerun on the host pool, the result is still right, and the
  * log says so; where a rerun cannot be right, the caller is told. */
 #include "common.h"
+#include "copy_kernel.h"
 #include "../src/ctx.h"
 #include "../src/stream.h"
 
@@ -442,17 +443,6 @@ static void test_async_failure_keeps_other_devices_results(void **state)
     assert_true(wait_failures > 0);
 }
 
-static const char copy_source[] = "__kernel void copy(__global float *z, __global const float *x)\n"
-                                  "{ size_t i = get_global_id(0); z[i] = x[i]; }\n";
-
-static void copy_on_host(const weft_host_call *call)
-{
-    float *z = call->args[0];
-    const float *x = call->args[1];
-    for (size_t i = call->begin; i < call->end; i++)
-        z[i] = x[i];
-}
-
 /* Returns once op's device work is in flight (its copies made), or done. */
 static void wait_in_flight(weft_ctx *ctx, weft_future *f)
 {
@@ -484,7 +474,7 @@ static void test_failed_copy_shows_after_a_later_copy(void **state)
         skip();
     }
     weft_program *program;
-    ASSERT_OK(weft_program_build(ctx, copy_source, NULL, &program));
+    ASSERT_OK(weft_program_build(ctx, COPY_KERNEL_SOURCE, NULL, &program));
     float *x = malloc(N * sizeof *x), *got = malloc(N * sizeof *got);
     fill_f32(x, N, 51);
     int missed = 0;

@@ -3,6 +3,7 @@
  * returned. Their op is built on the caller's stack and copied to the heap in
  * these cases; the copy must not depend on the caller's frame. */
 #include "common.h"
+#include "copy_kernel.h"
 
 #include "../src/ctx.h"
 #include "../src/stream.h"
@@ -474,17 +475,6 @@ static void test_concurrent_calls_keep_their_own_arguments(void **state)
     fail_after(0);
 }
 
-static const char copy_source[] = "__kernel void copy(__global float *z, __global const float *x)\n"
-                                  "{ size_t i = get_global_id(0); z[i] = x[i]; }\n";
-
-static void copy_on_host(const weft_host_call *call)
-{
-    float *z = call->args[0];
-    const float *x = call->args[1];
-    for (size_t i = call->begin; i < call->end; i++)
-        z[i] = x[i];
-}
-
 typedef struct window_race {
     weft_ctx *ctx;
     pthread_barrier_t round;
@@ -520,7 +510,7 @@ static void test_readers_keep_their_device_buffers(void **state)
     window_race r = {.ctx = test_ctx_with(&o), .rounds = ROUNDS};
     weft_program *program;
     if (selected_opencl(r.ctx) == 0 ||
-        weft_program_build(r.ctx, copy_source, NULL, &program) != WEFT_OK) {
+        weft_program_build(r.ctx, COPY_KERNEL_SOURCE, NULL, &program) != WEFT_OK) {
         weft_ctx_free(r.ctx);
         skip();
     }
