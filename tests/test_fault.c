@@ -2,7 +2,12 @@
  * every piece is rerun on the host pool, the result is still right, and the
  * log says so; where a rerun cannot be right, the caller is told. */
 #include "common.h"
+#include "copy_kernel.h"
 #include "../src/ctx.h"
+#include "../src/stream.h"
+
+#include <pthread.h>
+#include <unistd.h>
 
 typedef struct captured {
     int fallbacks;
@@ -438,6 +443,73 @@ static void test_async_failure_keeps_other_devices_results(void **state)
     assert_true(wait_failures > 0);
 }
 
+/* Returns once op's device work is in flight (its copies made), or done. */
+static void wait_in_flight(weft_ctx *ctx, weft_future *f)
+{
+    for (;;) {
+        pthread_mutex_lock(&ctx->stream->lock);
+        int flying = ctx->stream->inflight_head != NULL;
+        pthread_mutex_unlock(&ctx->stream->lock);
+        weft_future_state state;
+        weft_status done;
+        ASSERT_OK(weft_future_status(f, &state, &done));
+        if (flying || state == WEFT_FUTURE_DONE) return;
+        usleep(100);
+    }
+}
+
+/* A failed copy into a device stays failed when a later copy of the same
+ * array into that device succeeds before anyone waited for the first: here an
+ * operation that reads the array beside the asynchronous one copies the rest
+ * of it into the devices while the first's copies are in flight. The first's
+ * future must still report its failed copies. */
+static void test_failed_copy_shows_after_a_later_copy(void **state)
+{
+    (void)state;
+    enum { N = 1 << 20, ROUNDS = 4 };
+    captured log = {0};
+    weft_ctx *ctx = faulty_ctx("upload", 0, &log);
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_program *program;
+    ASSERT_OK(weft_program_build(ctx, COPY_KERNEL_SOURCE, NULL, &program));
+    float *x = malloc(N * sizeof *x), *got = malloc(N * sizeof *got);
+    fill_f32(x, N, 51);
+    int missed = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        ctx->faults = WEFT_FAULT_UPLOAD;
+        weft_array *xa, *ya, *za;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &za));
+        weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+        weft_future *f;
+        ASSERT_OK(weft_map(ctx, "y = sin(x) * cos(x) + sqrt(fabs(x)) * exp(-x * x)", b, 2, &f));
+        wait_in_flight(ctx, f);
+        ctx->faults = 0; /* the executor is done with the map: the next copies arrive */
+        weft_range range = {1, {N, 1, 1}, {0, 0, 0}};
+        weft_arg args[] = {weft_arg_slice(za), weft_arg_whole(xa)};
+        ASSERT_OK(weft_launch(program, "copy", &range, args, 2, copy_on_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(za, 0, N, got));
+        assert_true(same_bits(got, x, N * sizeof *got));
+        weft_status st = weft_future_wait(f);
+        weft_future_release(f);
+        missed += st != WEFT_ERR_DEVICE;
+        weft_array_free(xa);
+        weft_array_free(ya);
+        weft_array_free(za);
+    }
+    if (missed)
+        fail_msg("%d of %d asynchronous maps whose copies failed completed as if they arrived",
+                 missed, ROUNDS);
+    weft_program_free(program);
+    free(x);
+    free(got);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_every_opencl_call_failing),
         cmocka_unit_test(test_async_failure_keeps_other_devices_results),
         cmocka_unit_test(test_failed_copy_under_async_operation_shows),
+        cmocka_unit_test(test_failed_copy_shows_after_a_later_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

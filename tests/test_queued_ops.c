@@ -3,6 +3,7 @@
  * returned. Their op is built on the caller's stack and copied to the heap in
  * these cases; the copy must not depend on the caller's frame. */
 #include "common.h"
+#include "copy_kernel.h"
 
 #include "../src/ctx.h"
 #include "../src/stream.h"
@@ -474,6 +475,86 @@ static void test_concurrent_calls_keep_their_own_arguments(void **state)
     fail_after(0);
 }
 
+typedef struct window_race {
+    weft_ctx *ctx;
+    pthread_barrier_t round;
+    weft_array *x, *y;
+    int rounds;
+    weft_status status;
+} window_race;
+
+static void *map_each_round(void *arg)
+{
+    window_race *r = arg;
+    for (int k = 0; k < r->rounds; k++) {
+        pthread_barrier_wait(&r->round);
+        weft_bind b[] = {weft_bind_array("x", r->x), weft_bind_array("y", r->y)};
+        weft_status st = weft_map(r->ctx, "y = x + 1", b, 2, NULL);
+        if (st != WEFT_OK && r->status == WEFT_OK) r->status = st;
+        pthread_barrier_wait(&r->round);
+    }
+    return NULL;
+}
+
+/* Two operations that only read x run side by side on the devices: a map
+ * whose pieces view parts of x, and a launch that takes x whole on each
+ * device, which makes one buffer of all of it there. Neither may lose the
+ * buffer or the copy of x that its kernel reads to the other. */
+static void test_readers_keep_their_device_buffers(void **state)
+{
+    (void)state;
+    enum { N = 1 << 14, ROUNDS = 1000 };
+    weft_options o = test_options();
+    o.zero_copy = 0; /* every device reads its own copies */
+    o.weights = WEFT_WEIGHTS_EVEN;
+    window_race r = {.ctx = test_ctx_with(&o), .rounds = ROUNDS};
+    weft_program *program;
+    if (selected_opencl(r.ctx) == 0 ||
+        weft_program_build(r.ctx, COPY_KERNEL_SOURCE, NULL, &program) != WEFT_OK) {
+        weft_ctx_free(r.ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x), *got = malloc(N * sizeof *got);
+    for (size_t i = 0; i < N; i++)
+        x[i] = (float)(i % 1000);
+    pthread_barrier_init(&r.round, NULL, 2);
+    pthread_t mapper;
+    assert_int_equal(pthread_create(&mapper, NULL, map_each_round, &r), 0);
+    int wrong_map = 0, wrong_launch = 0;
+    for (int k = 0; k < ROUNDS; k++) {
+        weft_array *z;
+        ASSERT_OK(weft_array_from(r.ctx, WEFT_F32, N, x, &r.x)); /* no device holds it */
+        ASSERT_OK(weft_array_create(r.ctx, WEFT_F32, N, &r.y));
+        ASSERT_OK(weft_array_create(r.ctx, WEFT_F32, N, &z));
+        pthread_barrier_wait(&r.round);
+        weft_range range = {1, {N, 1, 1}, {0, 0, 0}};
+        weft_arg args[] = {weft_arg_slice(z), weft_arg_whole(r.x)};
+        ASSERT_OK(weft_launch(program, "copy", &range, args, 2, copy_on_host, NULL, NULL));
+        pthread_barrier_wait(&r.round);
+        ASSERT_OK(r.status);
+        ASSERT_OK(weft_array_read(z, 0, N, got));
+        wrong_launch += !same_bits(got, x, N * sizeof *got);
+        ASSERT_OK(weft_array_read(r.y, 0, N, got));
+        for (size_t i = 0; i < N; i++)
+            if (got[i] != x[i] + 1) {
+                wrong_map++;
+                break;
+            }
+        weft_array_free(r.x);
+        weft_array_free(r.y);
+        weft_array_free(z);
+    }
+    pthread_join(mapper, NULL);
+    pthread_barrier_destroy(&r.round);
+    if (wrong_map || wrong_launch)
+        fail_msg("of %d rounds, %d maps and %d launches read wrong copies", ROUNDS, wrong_map,
+                 wrong_launch);
+    weft_program_free(program);
+    free(x);
+    free(got);
+    ASSERT_OK(weft_ctx_free(r.ctx));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_writer_waits_for_a_reader),
         cmocka_unit_test(test_independent_device_call_runs_beside_a_running_op),
         cmocka_unit_test(test_concurrent_calls_keep_their_own_arguments),
+        cmocka_unit_test(test_readers_keep_their_device_buffers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

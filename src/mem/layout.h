@@ -36,6 +36,10 @@ typedef struct weft_window {
 typedef struct weft_store {
     weft_window *windows; /* disjoint */
     size_t nwindows;
+    /* Windows a larger one absorbed: an operation reading the array beside the
+     * one that grew it may still hold their buffers, so they go with the array. */
+    weft_window *retired;
+    size_t nretired;
     int shares_host;
     weft_ranges valid; /* elements current in this device's memory (unused if shares_host) */
     void *busy;        /* shares_host: the device's last work on the host storage may still run */

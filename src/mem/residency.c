@@ -148,6 +148,9 @@ void weft_mem_release(weft_array *a)
         for (size_t w = 0; w < s->nwindows; w++)
             window_release(device_of(a, d), &s->windows[w]);
         free(s->windows);
+        for (size_t w = 0; w < s->nretired; w++)
+            window_release(device_of(a, d), &s->retired[w]);
+        free(s->retired);
         weft_ranges_free(&s->valid);
     }
     free(a->stores);
@@ -191,6 +194,15 @@ static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi
         return weft_error_set(WEFT_ERR_NOMEM, "cannot grow the window list of device %zu", dev);
     }
     s->windows = grown;
+    size_t absorbed = 0;
+    for (size_t w = 0; w < s->nwindows; w++)
+        absorbed += !(s->windows[w].hi <= lo || s->windows[w].lo >= hi);
+    weft_window *retired = realloc(s->retired, (s->nretired + absorbed + 1) * sizeof *retired);
+    if (!retired) {
+        d->ops.buffer_release(d, fresh.buffer);
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot grow the window list of device %zu", dev);
+    }
+    s->retired = retired;
     size_t kept = 0;
     for (size_t w = 0; w < s->nwindows; w++) {
         weft_window *old = &s->windows[w];
@@ -209,7 +221,7 @@ static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi
             s->nwindows = kept;
             return st;
         }
-        window_release(d, old);
+        s->retired[s->nretired++] = *old;
     }
     s->windows[kept] = fresh;
     s->nwindows = kept + 1;
@@ -301,8 +313,11 @@ static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end,
             void *done = NULL;
             RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
             if (done) {
-                if (s->uploading) d->ops.event_release(d, s->uploading);
-                s->uploading = done; /* its queue finishes copies in order */
+                /* Its queue finishes copies in order, but one failing says
+                 * nothing of the next: the one before is settled, not dropped,
+                 * or its failure would go unseen by the work that read it. */
+                settle_upload(a, dev);
+                s->uploading = done;
             }
         } else {
             RETURN_ON_ERROR(d->ops.read(d, w->buffer, offset, bytes, host));

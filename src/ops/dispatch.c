@@ -6,14 +6,17 @@
 #include <stdlib.h>
 
 /* Views of the piece on dev, each array made current there if the primitive
- * reads it: only stale copies move. */
+ * reads it: only stale copies move. An operation reading the array beside
+ * this one may grow the window between the view and the copy, which then
+ * lands in the grown window: a read's view is taken again after its copy. */
 static weft_status acquire(const weft_dispatch *d, const weft_piece *p, size_t dev,
                            weft_view *views)
 {
     for (size_t i = 0; i < d->narrays; i++) {
         RETURN_ON_ERROR(weft_mem_view(d->arrays[i], dev, p->begin, p->end, &views[i]));
-        if (d->reads & (1u << i))
-            RETURN_ON_ERROR(weft_mem_make_current(d->arrays[i], dev, p->begin, p->end));
+        if (!(d->reads & (1u << i))) continue;
+        RETURN_ON_ERROR(weft_mem_make_current(d->arrays[i], dev, p->begin, p->end));
+        RETURN_ON_ERROR(weft_mem_view(d->arrays[i], dev, p->begin, p->end, &views[i]));
     }
     return WEFT_OK;
 }
