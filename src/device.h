@@ -4,8 +4,6 @@
 
 #include "backend.h"
 
-#include <stdatomic.h>
-
 struct weft_device {
     weft_device_info info;
     size_t index;
@@ -14,9 +12,6 @@ struct weft_device {
     void *impl;            /* backend state; NULL for the host */
     double bytes_per_sec;  /* measured axpy throughput (calibration) */
     double launch_seconds; /* measured launch + finish of a tiny kernel */
-    /* Copies into the device found failed so far (residency counts them):
-     * work that read copies compares it before and after. */
-    atomic_uint copy_failures;
 };
 
 static inline int weft_device_is_host(const weft_device *dev)

@@ -56,6 +56,16 @@ static weft_status run_on_host(const weft_piece_run *run, weft_piece *p)
     return wrote(run, p, 0);
 }
 
+/* The failed copies into dev of the arrays the pieces read (counts only
+ * grow: their sum moves when any of them does). */
+static unsigned read_failures(const weft_piece_run *run, size_t dev)
+{
+    unsigned sum = 0;
+    for (size_t i = 0; i < run->narrays; i++)
+        if (run->reads & (1u << i)) sum += weft_mem_failed_copies(run->arrays[i], dev);
+    return sum;
+}
+
 /* The failed copies into dev before its pieces' inputs were copied: the
  * lowest mark of its pieces. */
 static unsigned copy_mark(const weft_piece_run *run, size_t dev)
@@ -129,7 +139,7 @@ static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
     int ok = dev->ops.finish(dev) == WEFT_OK;
     for (size_t i = 0; ok && i < run->narrays; i++) /* its work read what came */
         if (run->reads & (1u << i)) weft_mem_settle_copies(run->arrays[i], dev->index);
-    if (ok && weft_mem_failed_copies(run->ctx, dev->index) != copy_mark(run, dev->index))
+    if (ok && read_failures(run, dev->index) != copy_mark(run, dev->index))
         ok = !weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
     if (!ok) {
         weft_log(&run->ctx->log, WEFT_LOG_WARN,
@@ -215,7 +225,7 @@ weft_status weft_pieces_run(const weft_piece_run *run)
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];
         on_devices += p->device != 0;
-        if (p->device != 0) p->copy_mark = weft_mem_failed_copies(ctx, p->device);
+        if (p->device != 0) p->copy_mark = read_failures(run, p->device);
     }
     for (size_t k = 0; k < run->npieces && on_devices > 1; k++) { /* enqueue prepares one */
         weft_piece *p = &run->pieces[k];

@@ -26,7 +26,7 @@ typedef struct weft_piece {
     size_t begin, end; /* in the operation's units (elements, or a launch's outer indices) */
     weft_piece_state state;
     void *event;        /* the device's completion of its work, when it keeps one (kernel times) */
-    unsigned copy_mark; /* its device's failed copies before its inputs were copied */
+    unsigned copy_mark; /* failed copies of its inputs into its device, before they were made */
 } weft_piece;
 
 typedef struct weft_piece_run {

@@ -181,9 +181,13 @@ static void adopt_after_fork(weft_stream *s)
 static int copies_failed(weft_op *op, const weft_op_wait *wait)
 {
     size_t dev = wait->device->index;
-    for (size_t i = 0; i < op->narrays; i++)
-        if (wait->reads & (1u << i)) weft_mem_settle_copies(op->arrays[i], dev);
-    return weft_mem_failed_copies(wait->device->ctx, dev) != wait->copy_mark;
+    unsigned failures = 0;
+    for (size_t i = 0; i < op->narrays; i++) {
+        if (!(wait->reads & (1u << i))) continue;
+        weft_mem_settle_copies(op->arrays[i], dev);
+        failures += weft_mem_failed_copies(op->arrays[i], dev);
+    }
+    return failures != wait->copy_mark;
 }
 
 /* Waits for an op's device work; a failed device's copies of what the op

@@ -29,8 +29,8 @@ typedef struct weft_op_wait {
         size_t begin, end;
     } writing[WEFT_OP_MAX_ARRAYS];
     /* Bit i: the device's work read the op's array i, through copies the
-     * completer settles; copy_mark: the device's failed copies before they
-     * were made (weft_mem_failed_copies). */
+     * completer settles; copy_mark: the failed copies of those arrays into
+     * the device before they were made (the sum of weft_mem_failed_copies). */
     unsigned reads;
     unsigned copy_mark;
 } weft_op_wait;

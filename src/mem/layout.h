@@ -44,6 +44,9 @@ typedef struct weft_store {
     weft_ranges valid; /* elements current in this device's memory (unused if shares_host) */
     void *busy;        /* shares_host: the device's last work on the host storage may still run */
     void *uploading;   /* else: its last copy from the host storage may still be reading it */
+    /* Copies into the device found failed so far: work that read copies
+     * compares it before and after. */
+    unsigned copy_failures;
 } weft_store;
 
 struct weft_array {

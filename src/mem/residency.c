@@ -110,7 +110,7 @@ static void settle_upload(weft_array *a, size_t dev)
     weft_store *s = &a->stores[dev];
     if (s->uploading && wait_and_clear(a, dev, &s->uploading) != WEFT_OK) {
         forget_locked(a, dev);
-        atomic_fetch_add(&device_of(a, dev)->copy_failures, 1); /* for the work that read it */
+        s->copy_failures++; /* for the work that read it */
     }
 }
 
@@ -491,9 +491,13 @@ void weft_mem_settle_copies(weft_array *a, size_t dev)
     pthread_mutex_unlock(&a->lock);
 }
 
-unsigned weft_mem_failed_copies(weft_ctx *ctx, size_t dev)
+unsigned weft_mem_failed_copies(weft_array *a, size_t dev)
 {
-    return atomic_load(&ctx->devices[dev].copy_failures);
+    if (dev == 0) return 0;
+    pthread_mutex_lock(&a->lock);
+    unsigned failures = a->stores[dev].copy_failures;
+    pthread_mutex_unlock(&a->lock);
+    return failures;
 }
 
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)

@@ -48,11 +48,10 @@ void weft_mem_forget(weft_array *a, size_t dev);
  * one stops counting as current there, as above, and counts in
  * weft_mem_failed_copies. */
 void weft_mem_settle_copies(weft_array *a, size_t dev);
-/* Copies into dev found failed so far, by anyone: work that read copies there
- * notes it before its copies are made and, settled, compares. (A failure of
- * another array's copy counts too: the work then counts as failed, which
- * costs a rerun at worst.) */
-unsigned weft_mem_failed_copies(weft_ctx *ctx, size_t dev);
+/* Copies of the array into dev found failed so far, by anyone: work that
+ * read copies there notes it before its copies are made and, settled,
+ * compares. */
+unsigned weft_mem_failed_copies(weft_array *a, size_t dev);
 /* 1 when dev holds [begin, end) current. */
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end);
 /* An operation enqueued work on dev touching the array, done when event
