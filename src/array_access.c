@@ -43,21 +43,32 @@ static weft_status sync_run(weft_op *op)
     return weft_mem_make_current(a, 0, 0, a->n);
 }
 
+/* The access as an operation on a alone: a read or sync only reads it, so it
+ * may run beside other readers. */
+static access_op access_of(weft_array *a, weft_status (*run)(weft_op *), size_t offset,
+                           size_t count, void *dst, const void *src)
+{
+    return (access_op){.base = {.run = run,
+                                .ctx = a->ctx,
+                                .arrays = {a},
+                                .narrays = 1,
+                                .read_only = run != write_run},
+                       .offset = offset,
+                       .count = count,
+                       .dst = dst,
+                       .src = src};
+}
+
 /* Runs the access on this thread at once when nothing ahead uses the array;
  * else queues a copy of it and waits for its turn. Operations on the array
  * submitted before it are waited for first, in flight too: the access then
  * sees how they ended (one whose device failed lost its results there),
  * instead of copying what the device holds while its failure is unknown. */
-static weft_status take_turn(weft_array *a, access_op *op, weft_status (*run)(weft_op *),
-                             const char *what)
+static weft_status take_turn(access_op *op, const char *what)
 {
-    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, what));
-    op->base.run = run;
-    op->base.ctx = a->ctx;
-    op->base.arrays[0] = a;
-    op->base.narrays = 1;
-    op->base.read_only = run != write_run; /* reads may run beside other readers */
+    weft_array *a = op->base.arrays[0];
     weft_stream *s = a->ctx->stream;
+    RETURN_ON_ERROR(weft_stream_wait_array(s, a, what));
     weft_status status;
     if (weft_stream_run_inline(s, &op->base, &status)) return status;
     RETURN_IF(weft_stream_in_operation(), WEFT_ERR_STATE,
@@ -87,32 +98,18 @@ static weft_status check_range(const weft_array *a, size_t offset, size_t count,
  * turn (about 40 ns instead of 105 for one element). Only small ones: the
  * stream waits for the copy. A small write of such an array likewise (the
  * devices' copies go stale; none is in use). */
-enum { QUICK_READ_BYTES = 4096, QUICK_WRITE_BYTES = 4096 };
+enum { QUICK_BYTES = 4096 };
 
-typedef struct quick_read {
-    weft_array *a;
-    size_t offset, count;
-    void *dst;
-} quick_read;
-
-static int quick_copy(void *arg)
+/* Declines (0) unless the host holds the elements: fetching them from a
+ * device is for the read's turn. */
+static int quick_read(void *arg)
 {
-    quick_read *q = arg;
-    if (!weft_mem_is_current(q->a, 0, q->offset, q->offset + q->count)) return 0;
-    if (q->count > 0) /* dst may be NULL then */
-        memcpy(q->dst, weft_array_host_at(q->a, q->offset), q->count * q->a->elem_size);
+    access_op *r = arg;
+    weft_array *a = r->base.arrays[0];
+    if (!weft_mem_is_current(a, 0, r->offset, r->offset + r->count)) return 0;
+    if (r->count > 0) /* dst may be NULL then */
+        memcpy(r->dst, weft_array_host_at(a, r->offset), r->count * a->elem_size);
     return 1;
-}
-
-weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *dst)
-{
-    RETURN_ON_ERROR(check_range(a, offset, count, dst, "weft_array_read"));
-    quick_read q = {a, offset, count, dst};
-    if (count * a->elem_size <= QUICK_READ_BYTES &&
-        weft_stream_access_idle(a->ctx->stream, &a->pending, quick_copy, &q))
-        return WEFT_OK;
-    access_op op = {.offset = offset, .count = count, .dst = dst};
-    return take_turn(a, &op, read_run, "weft_array_read");
 }
 
 /* A failure here leaves the write to its turn, which reports it. */
@@ -121,20 +118,34 @@ static int quick_write(void *arg)
     return write_run(arg) == WEFT_OK;
 }
 
+/* The quick path when the access is small and nothing uses the array, else
+ * its turn. */
+static weft_status access_run(access_op *op, int (*quick)(void *), const char *what)
+{
+    weft_array *a = op->base.arrays[0];
+    if (op->count * a->elem_size <= QUICK_BYTES &&
+        weft_stream_access_idle(a->ctx->stream, &a->pending, quick, op))
+        return WEFT_OK;
+    return take_turn(op, what);
+}
+
+weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *dst)
+{
+    RETURN_ON_ERROR(check_range(a, offset, count, dst, "weft_array_read"));
+    access_op op = access_of(a, read_run, offset, count, dst, NULL);
+    return access_run(&op, quick_read, "weft_array_read");
+}
+
 weft_status weft_array_write(weft_array *a, size_t offset, size_t count, const void *src)
 {
     RETURN_ON_ERROR(check_range(a, offset, count, src, "weft_array_write"));
-    access_op op = {
-        .base = {.arrays = {a}, .narrays = 1}, .offset = offset, .count = count, .src = src};
-    if (count * a->elem_size <= QUICK_WRITE_BYTES &&
-        weft_stream_access_idle(a->ctx->stream, &a->pending, quick_write, &op))
-        return WEFT_OK;
-    return take_turn(a, &op, write_run, "weft_array_write");
+    access_op op = access_of(a, write_run, offset, count, NULL, src);
+    return access_run(&op, quick_write, "weft_array_write");
 }
 
 weft_status weft_array_sync(weft_array *a)
 {
     RETURN_ON_ERROR(weft_array_check(a, "weft_array_sync"));
-    access_op op = {0};
-    return take_turn(a, &op, sync_run, "weft_array_sync");
+    access_op op = access_of(a, sync_run, 0, 0, NULL, NULL);
+    return take_turn(&op, "weft_array_sync");
 }
