@@ -220,6 +220,18 @@ static void test_fork_child_frees_what_parent_threads_used(void **state)
     ASSERT_OK(weft_ctx_free(ctx));
 }
 
+/* A context on the host pool alone (threads 0: the default width), and the
+ * slow program for it: launches run their host_fn. */
+static weft_ctx *host_ctx(int threads, weft_program **p)
+{
+    weft_options o = test_options();
+    o.devices = "host";
+    o.num_threads = threads;
+    weft_ctx *ctx = test_ctx_with(&o);
+    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, p));
+    return ctx;
+}
+
 typedef struct reentry {
     weft_array *array;
     weft_status read_status;
@@ -235,11 +247,8 @@ static void reading_host_fn(const weft_host_call *call)
 static void test_host_fn_waiting_on_itself_is_refused(void **state)
 {
     (void)state;
-    weft_options o = test_options();
-    o.devices = "host";
-    weft_ctx *ctx = test_ctx_with(&o);
     weft_program *p;
-    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, &p));
+    weft_ctx *ctx = host_ctx(0, &p);
     weft_array *y;
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &y));
     reentry r = {y, WEFT_OK};
@@ -274,11 +283,8 @@ static void summing_host_fn(const weft_host_call *call)
 static void test_refused_call_from_host_fn_does_nothing(void **state)
 {
     (void)state;
-    weft_options o = test_options();
-    o.devices = "host";
-    weft_ctx *ctx = test_ctx_with(&o);
     weft_program *p;
-    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, &p));
+    weft_ctx *ctx = host_ctx(0, &p);
     float ones[64];
     for (int i = 0; i < 64; i++)
         ones[i] = 1;
@@ -321,23 +327,12 @@ static void recording_host_fn(const weft_host_call *call)
     note_thread(call->user);
 }
 
-/* A context on a pool of two threads alone, and a program for it. */
-static weft_ctx *pool_of_two(weft_program **p)
-{
-    weft_options o = test_options();
-    o.devices = "host";
-    o.num_threads = 2;
-    weft_ctx *ctx = test_ctx_with(&o);
-    ASSERT_OK(weft_program_build(ctx, slow_source, NULL, p));
-    return ctx;
-}
-
 /* The context's first parallel job already uses every pool thread. */
 static void test_first_job_uses_the_whole_pool(void **state)
 {
     (void)state;
     weft_program *p;
-    weft_ctx *ctx = pool_of_two(&p);
+    weft_ctx *ctx = host_ctx(2, &p);
     weft_array *y;
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &y));
     threads_seen t = {PTHREAD_MUTEX_INITIALIZER, {0}, 0};
@@ -492,7 +487,7 @@ static void test_reading_tasks_lend_their_slots(void **state)
     (void)state;
     fail_after(120); /* a regression may hang: fail instead */
     weft_program *p;
-    weft_ctx *ctx = pool_of_two(&p);
+    weft_ctx *ctx = host_ctx(2, &p);
     weft_array *y, *z;
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &y));
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1, &z));
