@@ -55,12 +55,19 @@ weft_stream *weft_stream_set_current_task(weft_stream *s)
     return before;
 }
 
+/* With the lock held: an operation is queued, running (on the executor or
+ * beside it) or in flight. */
+static int ops_about(const weft_stream *s)
+{
+    return s->head || s->busy || s->inflight_head || s->beside;
+}
+
 /* Called with the lock held after the queue, the runner or the in-flight list
  * changed: while operations are about, an OpenCL CPU device may compute on
  * the pool's cores, so tasks and user loops run one thread at a time. */
 static void note_activity(weft_stream *s)
 {
-    int active = s->head || s->busy || s->inflight_head || s->beside;
+    int active = ops_about(s);
     if (!s->throttles || !s->pool || active == s->throttling) return;
     s->throttling = active;
     weft_pool_throttle(s->pool, active);
@@ -262,8 +269,8 @@ static int conflict(const weft_op *a, const weft_op *b)
     return 0;
 }
 
-/* With the lock held: op shares an array with one running beside the queue,
- * which was submitted before it. */
+/* With the lock held: op conflicts with one running beside the queue, which
+ * was submitted before it. */
 static int held_back(const weft_stream *s, const weft_op *op)
 {
     for (const weft_op *b = s->beside; b; b = b->beside_next)
@@ -531,12 +538,12 @@ void weft_stream_task_end(weft_stream *s, weft_status orphaned_failure)
  * tasks_only, until no task is left). */
 static void wait_idle(weft_stream *s, int tasks_only)
 {
-    while (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head || s->beside))) {
+    while (s->tasks > 0 || (!tasks_only && ops_about(s))) {
         /* A pool thread (a task of another context) frees its slot meanwhile. */
         pthread_mutex_unlock(&s->lock);
         weft_pool_block_begin();
         pthread_mutex_lock(&s->lock);
-        if (s->tasks > 0 || (!tasks_only && (s->head || s->busy || s->inflight_head || s->beside)))
+        if (s->tasks > 0 || (!tasks_only && ops_about(s)))
             pthread_cond_wait(&s->idle_cond, &s->lock);
         pthread_mutex_unlock(&s->lock);
         weft_pool_block_end();
