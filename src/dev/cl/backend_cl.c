@@ -63,15 +63,14 @@ static weft_status wait_command(weft_device *dev, cl_event event, const char *ca
 /* WEFT_FAULT=upload: the copy's event, which its waiters see, fails as a
  * copy failing on the device would (the copy itself still runs, and the
  * queue's order with it). */
-static weft_status failed_copy(weft_cl_device *cl, void **done)
+static void fail_copy_event(weft_cl_device *cl, void **done)
 {
     cl_int err;
     cl_event failed = clCreateUserEvent(cl->context, &err);
-    if (err != CL_SUCCESS) return WEFT_OK; /* no fault to inject: the copy stands */
+    if (err != CL_SUCCESS) return; /* no fault to inject: the copy stands */
     clSetUserEventStatus(failed, CL_OUT_OF_RESOURCES);
     clReleaseEvent((cl_event)*done);
     *done = failed;
-    return WEFT_OK;
 }
 
 /* done NULL: blocks, for the host memory may change as soon as the residency
@@ -91,7 +90,7 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
         return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
     if (!done) return wait_command(dev, event, "clEnqueueWriteBuffer");
     *done = event;
-    if (dev->ctx->faults & WEFT_FAULT_UPLOAD) return failed_copy(weft_cl(dev), done);
+    if (dev->ctx->faults & WEFT_FAULT_UPLOAD) fail_copy_event(weft_cl(dev), done);
     return WEFT_OK;
 }
 
