@@ -1,8 +1,8 @@
 /* SHA-256 and the on-disk cache file format: round trip, and every kind of
  * damaged file refused (never trusted, never crashed on). */
 #include "common.h"
-#include "../src/cache.h"
-#include "../src/sha256.h"
+#include "../src/core/cache.h"
+#include "../src/core/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>

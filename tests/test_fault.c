@@ -3,8 +3,8 @@
  * log says so; where a rerun cannot be right, the caller is told. */
 #include "common.h"
 #include "copy_kernel.h"
-#include "../src/ctx.h"
-#include "../src/stream.h"
+#include "../src/core/ctx.h"
+#include "../src/exec/stream.h"
 
 #include <pthread.h>
 #include <unistd.h>

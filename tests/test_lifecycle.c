@@ -3,7 +3,7 @@
  * ledger of a resident chain. */
 #include "common.h"
 
-#include "../src/partition.h"
+#include "../src/mem/partition.h"
 
 #include <pthread.h>
 #include <sched.h>

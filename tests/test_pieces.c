@@ -6,7 +6,7 @@
  * (zero-copy off) unless a test says otherwise, so a device holds copies of
  * its own. */
 #include "common.h"
-#include "../src/ctx.h"
+#include "../src/core/ctx.h"
 
 enum { N = 1 << 15 };
 

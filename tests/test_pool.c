@@ -1,7 +1,7 @@
 /* The thread pool: every index exactly once, nesting, concurrency, fork,
  * waits under the throttle. */
 #include "common.h"
-#include "../src/pool.h"
+#include "../src/core/pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -2,7 +2,7 @@
  * their log, damaged cache files rebuilt, processes racing to build. */
 #include "common.h"
 
-#include "../src/sha256.h"
+#include "../src/core/sha256.h"
 
 #include <dirent.h>
 #include <signal.h>

@@ -5,8 +5,8 @@
 #include "common.h"
 #include "copy_kernel.h"
 
-#include "../src/ctx.h"
-#include "../src/stream.h"
+#include "../src/core/ctx.h"
+#include "../src/exec/stream.h"
 
 #include <pthread.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 /* The window-by-window reader of the public API. */
-#include "../ctx.h"
-#include "../error.h"
+#include "../core/ctx.h"
+#include "../core/error.h"
 #include "plan.h"
 
 #include <stdlib.h>

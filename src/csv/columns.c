@@ -1,6 +1,6 @@
 /* Numeric columns of a window: fields parsed in parallel over rows into i64
  * or f64 values, with the first bad field named by line and column. */
-#include "../error.h"
+#include "../core/error.h"
 #include "../text/number_parse.h"
 #include "columns.h"
 

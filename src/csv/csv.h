@@ -7,7 +7,7 @@
 #ifndef WEFT_CSV_H
 #define WEFT_CSV_H
 
-#include "../pool.h"
+#include "../core/pool.h"
 #include "bigbuf.h"
 #include "weft.h"
 

@@ -1,7 +1,7 @@
 /* Formatting a window: rows in parallel chunks, each into its own part of the
  * output buffer (sized for the worst case), written out as pieces in order.
  * Untouched fields are copied from the input bytes. */
-#include "../error.h"
+#include "../core/error.h"
 #include "../text/number_format.h"
 #include "sink.h"
 

@@ -2,8 +2,8 @@
  * window. The reader thread reads window k+1 and the writer thread writes
  * window k-1 while this thread parses, computes and formats window k on the
  * pool, so memory is two input and two output windows whatever the file's size. */
-#include "../ctx.h"
-#include "../error.h"
+#include "../core/ctx.h"
+#include "../core/error.h"
 #include "sink.h"
 #include "stream_reduce.h"
 

@@ -1,6 +1,6 @@
 /* Planning a job over a file's columns: names in the expressions decide
  * which columns are parsed; the expression compiler types the new ones. */
-#include "../error.h"
+#include "../core/error.h"
 #include "plan.h"
 
 #include <ctype.h>

@@ -1,5 +1,5 @@
 /* Windows of complete records over the read-ahead blocks. */
-#include "../error.h"
+#include "../core/error.h"
 #include "reader.h"
 
 #include <stdio.h>

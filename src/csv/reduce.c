@@ -3,7 +3,7 @@
  * partial per block of WEFT_SUM_BLOCK elements (src/ops/reduce.c), so each
  * block of a window is reduced on its own (windows hold whole blocks) and the
  * partials are combined here in the same order with the same rules. */
-#include "../error.h"
+#include "../core/error.h"
 #include "../dev/ref/reduce_rules.h"
 #include "stream_reduce.h"
 

@@ -3,7 +3,7 @@
  * (each chunk starts with the quote parity of everything before it); lay the
  * separators out as rows of fields. Only the parity crosses chunk edges, so
  * a quoted field may hold delimiters, quotes and newlines anywhere. */
-#include "../error.h"
+#include "../core/error.h"
 #include "csv.h"
 
 #include <stdlib.h>

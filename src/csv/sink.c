@@ -1,6 +1,6 @@
 /* The writer thread and the atomic output file (temporary + rename). */
-#include "../error.h"
-#include "../pool.h"
+#include "../core/error.h"
+#include "../core/pool.h"
 #include "sink.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* The read-ahead thread: fills the free block with read() while the other
  * one is parsed, so reading overlaps everything else. */
-#include "../error.h"
-#include "../pool.h"
+#include "../core/error.h"
+#include "../core/pool.h"
 #include "reader.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
 #ifndef WEFT_DRIVERS_H
 #define WEFT_DRIVERS_H
 
-#include "../ctx.h"
+#include "../core/ctx.h"
 
 typedef struct weft_driver {
     const char *name;

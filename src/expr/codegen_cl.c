@@ -3,7 +3,7 @@
  * contraction off, so arithmetic gives the same bits on a device as on the
  * pool. */
 #include "codegen_cl.h"
-#include "../error.h"
+#include "../core/error.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* An expression from text to runnable form: parsed and type-checked
  * (parse.c), then compiled to bytecode for the pool (vm_compile.c); the
  * OpenCL C is generated from the same tree on demand (codegen_cl.c). */
-#include "../error.h"
+#include "../core/error.h"
 #include "expr.h"
 #include "vm.h"
 

@@ -1,5 +1,5 @@
 /* Errors that point at the text: "message at column N", the line and a caret. */
-#include "../error.h"
+#include "../core/error.h"
 #include "expr.h"
 
 #include <stdarg.h>

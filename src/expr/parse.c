@@ -1,7 +1,7 @@
 /* Lexer, parser and type checker of the expression language. The parser is
  * recursive descent with a depth limit, over a length-limited text, so no
  * input can exhaust the stack; every error names its column. */
-#include "../error.h"
+#include "../core/error.h"
 #include "expr.h"
 #include "vm.h"
 

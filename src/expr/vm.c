@@ -2,9 +2,9 @@
  * vm_compile.c). */
 #include "vm.h"
 #include "vm_code.h"
-#include "../error.h"
-#include "../simd.h"
-#include "../values.h"
+#include "../core/error.h"
+#include "../core/simd.h"
+#include "../core/values.h"
 
 #include <math.h>
 #include <stdint.h>

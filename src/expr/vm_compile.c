@@ -2,7 +2,7 @@
  * allocation with reuse (values freed after their last reader, the operand
  * needing more registers evaluated first), constants filled once per run,
  * loads read in place where nothing can change the array under them. */
-#include "../error.h"
+#include "../core/error.h"
 #include "vm_code.h"
 
 #include <stdint.h>

@@ -5,8 +5,8 @@
 #ifndef WEFT_MEM_LAYOUT_H
 #define WEFT_MEM_LAYOUT_H
 
-#include "../ctx.h"
-#include "../device.h"
+#include "../core/ctx.h"
+#include "../dev/device.h"
 #include "ranges.h"
 
 /* A piece of the partition: the elements [begin, begin + count) that device

@@ -1,5 +1,5 @@
 #include "residency.h"
-#include "../error.h"
+#include "../core/error.h"
 
 #include <stdlib.h>
 #include <string.h>

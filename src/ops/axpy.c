@@ -1,6 +1,6 @@
 /* weft_axpy: y = a*x + y over partitioned f32/f64 arrays. */
-#include "../alias.h"
-#include "../error.h"
+#include "../mem/alias.h"
+#include "../core/error.h"
 #include "dispatch.h"
 #include "submit_local.h"
 

@@ -1,7 +1,7 @@
 #include "dispatch.h"
-#include "../error.h"
+#include "../core/error.h"
 #include "../mem/residency.h"
-#include "../pieces.h"
+#include "../exec/pieces.h"
 
 #include <stdlib.h>
 

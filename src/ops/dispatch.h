@@ -4,7 +4,8 @@
 #ifndef WEFT_DISPATCH_H
 #define WEFT_DISPATCH_H
 
-#include "../array.h"
+#include "../exec/stream.h"
+#include "../mem/array.h"
 
 typedef struct weft_dispatch {
     weft_ctx *ctx;

@@ -1,5 +1,5 @@
 /* The per-context cache of compiled expressions. */
-#include "../error.h"
+#include "../core/error.h"
 #include "../expr/codegen_cl.h"
 #include "expr_op.h"
 

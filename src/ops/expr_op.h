@@ -4,8 +4,9 @@
 #ifndef WEFT_EXPR_OP_H
 #define WEFT_EXPR_OP_H
 
-#include "../array.h"
-#include "../prim.h"
+#include "../exec/stream.h"
+#include "../mem/array.h"
+#include "../dev/prim.h"
 
 /* Finds or compiles the expression (WEFT_ERR_EXPR with detail on a bad one). */
 weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_reduce_op op,

@@ -1,6 +1,6 @@
 /* weft_map: element-wise statements over partitioned arrays. */
-#include "../alias.h"
-#include "../error.h"
+#include "../mem/alias.h"
+#include "../core/error.h"
 #include "dispatch.h"
 #include "expr_op.h"
 #include "submit_local.h"

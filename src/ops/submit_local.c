@@ -1,5 +1,5 @@
 #include "submit_local.h"
-#include "../error.h"
+#include "../core/error.h"
 
 #include <stdlib.h>
 #include <string.h>

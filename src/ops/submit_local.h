@@ -5,7 +5,7 @@
 #ifndef WEFT_OPS_SUBMIT_LOCAL_H
 #define WEFT_OPS_SUBMIT_LOCAL_H
 
-#include "../stream.h"
+#include "../exec/stream.h"
 
 typedef struct weft_local_op {
     weft_op *op; /* its weft_op comes first; op->destroy frees a heap copy */

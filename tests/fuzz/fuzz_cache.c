@@ -11,8 +11,8 @@
  *                and wrong lengths are reached at once;
  *   bit 1 set:   the image is also written to a cache directory and loaded
  *                with weft_cache_load (bit 2: the platform accepts it). */
-#include "../../src/cache.h"
-#include "../../src/sha256.h"
+#include "../../src/core/cache.h"
+#include "../../src/core/sha256.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * picks a device above WEFT_MAX_CL_INDEX; the pool width always lies in
  * [1, WEFT_MAX_THREADS] and a changed value always comes with a note. */
 #define _POSIX_C_SOURCE 200809L
-#include "../../src/device_spec.h"
-#include "../../src/thread_count.h"
+#include "../../src/dev/device_spec.h"
+#include "../../src/core/thread_count.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * table and overrides what a device does natively. */
 #include "backend_cl.h"
 #include "cl_common.h"
-#include "../../error.h"
-#include "../../kernels.h"
-#include "../../prim.h"
+#include "../../core/error.h"
+#include "../../core/kernels.h"
+#include "../prim.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
 #ifndef WEFT_BACKEND_CL_H
 #define WEFT_BACKEND_CL_H
 
-#include "../../ctx.h"
-#include "../../device.h"
+#include "../../core/ctx.h"
+#include "../device.h"
 
 /* Finds every OpenCL device, smoke-tests it and appends it to ctx->devices
  * (usable or set aside with a reason). Never fails the context: problems

@@ -1,8 +1,8 @@
 /* Expressions on an OpenCL device: the generated kernels, built through the
  * program cache on first use, launched per chunk. */
 #include "cl_common.h"
-#include "../../error.h"
-#include "../../prim.h"
+#include "../../core/error.h"
+#include "../prim.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Scans on an OpenCL device: kernels/scan.cl specialised per (op, dtype). */
 #include "cl_common.h"
-#include "../../error.h"
-#include "../../kernels.h"
-#include "../../prim.h"
+#include "../../core/error.h"
+#include "../../core/kernels.h"
+#include "../prim.h"
 
 #include <stdio.h>
 

@@ -6,8 +6,8 @@
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
 #include <CL/cl.h>
 
-#include "../../ctx.h"
-#include "../../device.h"
+#include "../../core/ctx.h"
+#include "../device.h"
 
 #include <pthread.h>
 

@@ -4,8 +4,8 @@
 #include "backend_cl.h"
 #include "../drivers.h"
 #include "cl_common.h"
-#include "../../error.h"
-#include "../../kernels.h"
+#include "../../core/error.h"
+#include "../../core/kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 #include "cl_common.h"
-#include "../../error.h"
+#include "../../core/error.h"
 
 #include <stdio.h>
 

@@ -1,10 +1,10 @@
 /* The OpenCL side of user-kernel launches: kernel lookup, signature, and
  * running pieces in three phases (stage inputs, launch, collect outputs) so
  * that no device's kernel writes host memory a neighbour is still reading. */
-#include "../../array.h"
+#include "../../mem/array.h"
 #include "cl_common.h"
-#include "../../error.h"
-#include "../../launch.h"
+#include "../../core/error.h"
+#include "../../ops/launch.h"
 
 #include <stdlib.h>
 #include <string.h>

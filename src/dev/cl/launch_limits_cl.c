@@ -1,8 +1,8 @@
 /* Device limits of a launch, queried when the launch is checked: cheap
  * (the platform answers from its device description) and never stale. */
 #include "cl_common.h"
-#include "../../error.h"
-#include "../../launch_limits.h"
+#include "../../core/error.h"
+#include "../../ops/launch_limits.h"
 
 static weft_status device_size(weft_device *dev, cl_device_info what, size_t bytes, void *out)
 {

@@ -1,12 +1,12 @@
 /* Building OpenCL programs through the two caches: per context in memory,
  * and as device binaries on disk keyed by everything that changes them. */
 #include "backend_cl.h"
-#include "../../cache.h"
+#include "../../core/cache.h"
 #include "cl_common.h"
-#include "../../prim.h"
-#include "../../error.h"
-#include "../../include_deps.h"
-#include "../../sha256.h"
+#include "../prim.h"
+#include "../../core/error.h"
+#include "../../core/include_deps.h"
+#include "../../core/sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,11 +2,11 @@
  * the reference the OpenCL kernels must match bit for bit, so the arithmetic
  * here is written out in the same order as in the kernels/ sources (the library is
  * built with -ffp-contract=off: no silent fma). */
-#include "../../pool.h"
-#include "../../backend.h"
-#include "../../ctx.h"
-#include "../../error.h"
-#include "../../prim.h"
+#include "../../core/pool.h"
+#include "../backend.h"
+#include "../../core/ctx.h"
+#include "../../core/error.h"
+#include "../prim.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* Expressions on the host pool: the reference implementation of map_expr and
  * reduce_expr, running the bytecode over blocks. */
-#include "../../error.h"
-#include "../../simd.h"
-#include "../../values.h"
+#include "../../core/error.h"
+#include "../../core/simd.h"
+#include "../../core/values.h"
 #include "../../expr/vm.h"
 #include "reduce_rules.h"
 

@@ -1,8 +1,8 @@
 /* Scans on the host pool: kernels/scan.cl in C. Accumulators travel between
  * passes as 64 bits: a double for float sums, 64 wrapping bits
  * for integer sums, the element itself (widened) for min and max. */
-#include "../../simd.h"
-#include "../../values.h"
+#include "../../core/simd.h"
+#include "../../core/values.h"
 #include "reduce_rules.h"
 
 #include <float.h>

@@ -2,7 +2,7 @@
 #ifndef WEFT_PARTITION_H
 #define WEFT_PARTITION_H
 
-#include "ctx.h"
+#include "../core/ctx.h"
 
 /* Piece boundaries fall on multiples of this many elements, so block-wise
  * reductions combine the same blocks whatever the split, and every piece of

@@ -1,14 +1,14 @@
 /* weft_launch: checks a user kernel launch, splits its range over the selected
  * OpenCL devices and reruns on the pool (through host_fn) what they cannot do. */
-#include "pool.h"
-#include "alias.h"
-#include "array.h"
-#include "error.h"
-#include "handles.h"
+#include "../core/pool.h"
+#include "../mem/alias.h"
+#include "../mem/array.h"
+#include "../core/error.h"
+#include "../core/handles.h"
 #include "launch.h"
 #include "launch_limits.h"
-#include "mem/residency.h"
-#include "partition.h"
+#include "../mem/residency.h"
+#include "../mem/partition.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-#include "device.h"
-#include "error.h"
+#include "../dev/device.h"
+#include "../core/error.h"
 #include "launch_limits.h"
 
 #include <stdint.h>

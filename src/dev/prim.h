@@ -5,7 +5,7 @@
 #ifndef WEFT_DEV_PRIM_H
 #define WEFT_DEV_PRIM_H
 
-#include "expr/expr.h"
+#include "../expr/expr.h"
 #include "device.h"
 
 /* Arrays one primitive call sees at most. */

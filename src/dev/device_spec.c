@@ -1,5 +1,5 @@
 #include "device_spec.h"
-#include "error.h"
+#include "../core/error.h"
 
 #include <errno.h>
 #include <stdlib.h>

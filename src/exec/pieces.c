@@ -1,8 +1,8 @@
 #include "pieces.h"
-#include "ctx.h"
-#include "device.h"
-#include "error.h"
-#include "mem/residency.h"
+#include "../core/ctx.h"
+#include "../dev/device.h"
+#include "../core/error.h"
+#include "../mem/residency.h"
 
 #include <stdlib.h>
 #include <string.h>

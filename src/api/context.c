@@ -1,16 +1,16 @@
 /* Context lifetime: options and environment, device discovery and selection. */
-#include "device.h"
-#include "pool.h"
-#include "stream.h"
-#include "cache.h"
-#include "ctx.h"
-#include "dev/drivers.h"
-#include "device_spec.h"
-#include "error.h"
-#include "handles.h"
-#include "ops/expr_op.h"
-#include "platform_lock.h"
-#include "thread_count.h"
+#include "../dev/device.h"
+#include "../core/pool.h"
+#include "../exec/stream.h"
+#include "../core/cache.h"
+#include "../core/ctx.h"
+#include "../dev/drivers.h"
+#include "../dev/device_spec.h"
+#include "../core/error.h"
+#include "../core/handles.h"
+#include "../ops/expr_op.h"
+#include "../core/platform_lock.h"
+#include "../core/thread_count.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,9 +3,11 @@
  * submitted before it that use the array and before those submitted after it
  * (they wait while it runs). A read never sees an operation half done, and an
  * operation never changes what a read is copying. */
-#include "array.h"
-#include "error.h"
-#include "mem/residency.h"
+#include "../mem/array.h"
+#include "stream.h"
+#include "../core/handles.h"
+#include "../core/error.h"
+#include "../mem/residency.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -148,4 +150,19 @@ weft_status weft_array_sync(weft_array *a)
     RETURN_ON_ERROR(weft_array_check(a, "weft_array_sync"));
     access_op op = access_of(a, sync_run, 0, 0, NULL, NULL);
     return take_turn(&op, "weft_array_sync");
+}
+
+/* Freeing takes its turn too: after every operation submitted before it that
+ * uses the array. */
+weft_status weft_array_free(weft_array *a)
+{
+    if (!a) return WEFT_OK;
+    RETURN_IF(!weft_handle_live(a), WEFT_ERR_STATE,
+              "weft_array_free: %p is not a live array (freed twice?)", (void *)a);
+    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_free"));
+    if (!weft_handle_remove(a))
+        return weft_error_set(WEFT_ERR_STATE, "weft_array_free: %p freed twice", (void *)a);
+    weft_ctx_count_handles(a->ctx, -1);
+    weft_array_destroy(a);
+    return WEFT_OK;
 }

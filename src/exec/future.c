@@ -1,8 +1,8 @@
 /* Futures: a status that becomes known later (future.h). */
-#include "clock.h"
-#include "error.h"
-#include "handles.h"
-#include "pool.h"
+#include "../core/clock.h"
+#include "../core/error.h"
+#include "../core/handles.h"
+#include "../core/pool.h"
 #include "future.h"
 
 #include <pthread.h>

@@ -1,8 +1,8 @@
 /* weft_scan: inclusive or exclusive prefix sums, minima and maxima, in two
  * passes over fixed blocks, with block carries folded on the host in index
  * order between them (so pieces on different devices carry into each other). */
-#include "../alias.h"
-#include "../error.h"
+#include "../mem/alias.h"
+#include "../core/error.h"
 #include "dispatch.h"
 #include "expr_op.h"
 #include "submit_local.h"

@@ -1,7 +1,7 @@
 #include "array.h"
-#include "error.h"
-#include "handles.h"
-#include "mem/residency.h"
+#include "../core/error.h"
+#include "../core/handles.h"
+#include "residency.h"
 #include "partition.h"
 
 #include <stdlib.h>
@@ -78,7 +78,7 @@ static weft_status host_storage(weft_array *a)
     return WEFT_OK;
 }
 
-static void array_destroy(weft_array *a)
+void weft_array_destroy(weft_array *a)
 {
     weft_mem_release(a);
     if (a->host_bytes) munmap(a->host, a->host_bytes);
@@ -112,7 +112,7 @@ static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wr
     *out = a;
     return WEFT_OK;
 error:
-    array_destroy(a);
+    weft_array_destroy(a);
     return st;
 }
 
@@ -142,19 +142,6 @@ weft_status weft_array_check(const weft_array *a, const char *what)
     RETURN_IF(!a, WEFT_ERR_NULL, "%s: array is NULL", what);
     RETURN_IF(!weft_handle_live(a), WEFT_ERR_STATE, "%s: %p is not a live array (freed already?)",
               what, (const void *)a);
-    return WEFT_OK;
-}
-
-weft_status weft_array_free(weft_array *a)
-{
-    if (!a) return WEFT_OK;
-    RETURN_IF(!weft_handle_live(a), WEFT_ERR_STATE,
-              "weft_array_free: %p is not a live array (freed twice?)", (void *)a);
-    RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_free"));
-    if (!weft_handle_remove(a))
-        return weft_error_set(WEFT_ERR_STATE, "weft_array_free: %p freed twice", (void *)a);
-    weft_ctx_count_handles(a->ctx, -1);
-    array_destroy(a);
     return WEFT_OK;
 }
 

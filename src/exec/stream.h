@@ -6,7 +6,7 @@
 #ifndef WEFT_STREAM_H
 #define WEFT_STREAM_H
 
-#include "prim.h"
+#include "../dev/prim.h"
 #include "future.h"
 #include "weft.h"
 

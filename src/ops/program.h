@@ -3,7 +3,7 @@
 #ifndef WEFT_PROGRAM_H
 #define WEFT_PROGRAM_H
 
-#include "ctx.h"
+#include "../core/ctx.h"
 
 typedef struct weft_kernel_entry {
     char *name;

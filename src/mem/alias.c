@@ -1,5 +1,5 @@
 #include "alias.h"
-#include "error.h"
+#include "../core/error.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "device.h"
+#include "../dev/device.h"
 #include "partition.h"
 
 #include <math.h>

@@ -2,12 +2,12 @@
  * costs, and from that the size below which work stays on the host. Measured
  * once per device and kept in the cache directory, so later contexts read a
  * line instead of timing anything. */
-#include "array.h"
-#include "cache.h"
-#include "clock.h"
-#include "error.h"
-#include "safe_file.h"
-#include "sha256.h"
+#include "../mem/array.h"
+#include "../core/cache.h"
+#include "../core/clock.h"
+#include "../core/error.h"
+#include "../core/safe_file.h"
+#include "../core/sha256.h"
 
 #include <fcntl.h>
 #include <math.h>

@@ -3,7 +3,7 @@
 #ifndef WEFT_LAUNCH_H
 #define WEFT_LAUNCH_H
 
-#include "pieces.h"
+#include "../exec/pieces.h"
 #include "program.h"
 
 #define WEFT_LAUNCH_MAX_ARRAYS WEFT_OP_MAX_ARRAYS

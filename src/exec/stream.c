@@ -7,12 +7,12 @@
  * and releases the operation's arrays. So the executor only ever enqueues:
  * launch after launch pipelines on the device queues. */
 #include "stream.h"
-#include "array.h"
-#include "clock.h"
-#include "device.h"
-#include "error.h"
-#include "mem/residency.h"
-#include "pool.h"
+#include "../mem/array.h"
+#include "../core/clock.h"
+#include "../dev/device.h"
+#include "../core/error.h"
+#include "../mem/residency.h"
+#include "../core/pool.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -3,11 +3,11 @@
  * the last one to complete posts the task, so no thread blocks on a
  * dependency. Tasks do not go through the stream: independent ones run side
  * by side, as wide as the pool is allowed to be. */
-#include "clock.h"
-#include "ctx.h"
-#include "error.h"
-#include "handles.h"
-#include "pool.h"
+#include "../core/clock.h"
+#include "../core/ctx.h"
+#include "../core/error.h"
+#include "../core/handles.h"
+#include "../core/pool.h"
 #include "stream.h"
 
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /* Device introspection. */
 #include "device.h"
-#include "ctx.h"
-#include "error.h"
+#include "../core/ctx.h"
+#include "../core/error.h"
 
 #include <string.h>
 

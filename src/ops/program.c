@@ -1,8 +1,8 @@
 /* User programs: OpenCL C built for every selected OpenCL device. */
-#include "device.h"
-#include "stream.h"
-#include "error.h"
-#include "handles.h"
+#include "../dev/device.h"
+#include "../exec/stream.h"
+#include "../core/error.h"
+#include "../core/handles.h"
 #include "program.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* weft_reduce and weft_reduce_expr: block partials on every device, combined
  * in index order on the host. */
-#include "../error.h"
+#include "../core/error.h"
 #include "dispatch.h"
 #include "../dev/ref/reduce_rules.h"
 #include "expr_op.h"

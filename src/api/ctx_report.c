@@ -1,11 +1,11 @@
 /* What a context reports and counts: notes, the pieces of the last
  * operation, the ledger, cache figures, live handles. Lower layers record
  * here; only ctx.c creates and frees contexts. */
-#include "pool.h"
-#include "stream.h"
-#include "ctx.h"
-#include "error.h"
-#include "handles.h"
+#include "../core/pool.h"
+#include "../exec/stream.h"
+#include "../core/ctx.h"
+#include "../core/error.h"
+#include "../core/handles.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
