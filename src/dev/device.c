@@ -37,3 +37,21 @@ weft_status weft_device_impl(const weft_ctx *ctx, size_t index, const char *prim
     *impl = dev->ops.impl(dev, primitive);
     return WEFT_OK;
 }
+
+int weft_device_native(const weft_device *dev, weft_prim prim)
+{
+    const weft_backend *ref = weft_backend_reference(), *ops = &dev->ops;
+    switch (prim) {
+    case WEFT_PRIM_AXPY:
+        return ops->axpy != ref->axpy;
+    case WEFT_PRIM_MAP_EXPR:
+        return ops->map_expr != ref->map_expr;
+    case WEFT_PRIM_REDUCE_EXPR:
+        return ops->reduce_expr != ref->reduce_expr;
+    case WEFT_PRIM_SCAN_TOTALS:
+        return ops->scan_totals != ref->scan_totals;
+    case WEFT_PRIM_SCAN_APPLY:
+        return ops->scan_apply != ref->scan_apply;
+    }
+    return 0;
+}

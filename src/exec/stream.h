@@ -6,7 +6,7 @@
 #ifndef WEFT_STREAM_H
 #define WEFT_STREAM_H
 
-#include "../dev/prim.h"
+#include "../dev/device.h"
 #include "future.h"
 #include "weft.h"
 

@@ -12,7 +12,7 @@ typedef struct axpy_op {
 static int axpy_native(const weft_device *dev, void *op)
 {
     (void)op;
-    return dev->ops.axpy != weft_backend_reference()->axpy;
+    return weft_device_native(dev, WEFT_PRIM_AXPY);
 }
 
 static weft_status axpy_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,

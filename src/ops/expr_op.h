@@ -6,7 +6,7 @@
 
 #include "../exec/stream.h"
 #include "../mem/array.h"
-#include "../dev/prim.h"
+#include "../dev/device.h"
 
 /* Finds or compiles the expression (WEFT_ERR_EXPR with detail on a bad one). */
 weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_reduce_op op,

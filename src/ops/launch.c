@@ -87,8 +87,8 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
     RETURN_IF(!params, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the signature");
     size_t count = 0;
-    weft_status st = job->program->ctx->devices[dev].ops.kernel_params(
-        &job->program->ctx->devices[dev], job->program, job->name, params, job->nargs + 1, &count);
+    weft_status st =
+        weft_program_params(job->program, dev, job->name, params, job->nargs + 1, &count);
     if (st == WEFT_ERR_UNSUPPORTED) { /* no argument info: assume every slice is written */
         for (size_t k = 0; k < job->nargs; k++)
             job->writes[k] = job->args[k].kind <= WEFT_ARG_HALO;
@@ -247,25 +247,73 @@ static weft_status prepare_on_device(void *self, weft_piece *piece)
     return bind_arrays(self, piece, NULL);
 }
 
+void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
+                          weft_kernel_arg *args, void *const *buffers, weft_kernel_call *call)
+{
+    const weft_range *r = &job->range;
+    *call =
+        (weft_kernel_call){.name = job->name, .dims = r->dims, .args = args, .nargs = job->nargs};
+    for (unsigned d = 0; d < r->dims; d++) {
+        call->global[d] = r->size[d];
+        call->local[d] = r->local[d];
+    }
+    call->offset[r->dims - 1] = piece->begin;
+    call->global[r->dims - 1] = piece->end - piece->begin;
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        if (a->kind <= WEFT_ARG_WHOLE)
+            args[k] = (weft_kernel_arg){.kind = WEFT_KERNEL_ARG_BUFFER,
+                                        .buffer = buffers ? buffers[k] : NULL};
+        else if (a->kind == WEFT_ARG_SCALAR)
+            args[k] = (weft_kernel_arg){.kind = WEFT_KERNEL_ARG_VALUE,
+                                        .value = &a->value,
+                                        .bytes = weft_dtype_size(a->dtype)};
+        else
+            args[k] = (weft_kernel_arg){.kind = WEFT_KERNEL_ARG_LOCAL, .bytes = a->local_bytes};
+    }
+}
+
 static weft_status enqueue_on_device(void *self, weft_piece *piece)
 {
     weft_launch_job *job = self;
-    void *small[16], **buffers = job->nargs <= 16 ? small : calloc(job->nargs, sizeof *buffers);
-    RETURN_IF(!buffers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the arguments");
-    weft_status st = bind_arrays(job, piece, buffers);
+    void *small[16], **buffers = small;
+    weft_kernel_arg small_args[16], *args = small_args;
+    if (job->nargs > 16) {
+        buffers = calloc(job->nargs, sizeof *buffers);
+        args = calloc(job->nargs, sizeof *args);
+    }
+    weft_status st =
+        !buffers || !args
+            ? weft_error_set(WEFT_ERR_NOMEM, "weft_launch: cannot allocate the arguments")
+            : bind_arrays(job, piece, buffers);
+    weft_kernel_call call;
+    if (st == WEFT_OK) {
+        weft_launch_describe(job, piece, args, buffers, &call);
+        call.keep_event = atomic_load(&job->program->ctx->time_kernels);
+        st = weft_program_kernel(job->program, piece->device, job->name, &call.kernel);
+    }
     if (st == WEFT_OK) {
         weft_device *dev = &job->program->ctx->devices[piece->device];
-        st = dev->ops.launch(dev, job, piece, buffers);
+        st = dev->ops.launch(dev, &call);
+        piece->event = call.event;
     }
     if (buffers != small) free(buffers);
+    if (args != small_args) free(args);
     return st;
 }
 
+/* The slowest piece's device time is the launch's kernel time. */
 static void piece_done(void *self, weft_piece *piece)
 {
     weft_launch_job *job = self;
     weft_device *dev = &job->program->ctx->devices[piece->device];
-    dev->ops.launch_done(dev, job, piece);
+    if (!piece->event) return;
+    if (piece->state == PIECE_DONE) {
+        double seconds = dev->ops.event_seconds(dev, piece->event);
+        if (seconds > job->kernel_seconds) job->kernel_seconds = seconds;
+    }
+    dev->ops.event_release(dev, piece->event);
+    piece->event = NULL;
 }
 
 static weft_status launch_run(weft_op *base)

@@ -8,14 +8,6 @@
 
 #define WEFT_LAUNCH_MAX_ARRAYS WEFT_OP_MAX_ARRAYS
 
-/* What the kernel's signature says of one argument (from clGetKernelArgInfo). */
-typedef struct weft_param {
-    char name[64];
-    char type[64];
-    int address; /* 0 private (scalar), 1 global, 2 local, 3 constant */
-    int is_const;
-} weft_param;
-
 typedef struct weft_launch_job {
     weft_op base;
     weft_program *program;
@@ -35,5 +27,12 @@ static inline size_t weft_range_outer(const weft_range *r)
 {
     return r->size[r->dims - 1];
 }
+
+/* The piece as a neutral kernel call (dev/device.h): the launch's geometry
+ * with the piece's outer indices, each argument as the device takes it
+ * (buffers: one per argument, or NULL when only the shape matters); the
+ * caller sets call->kernel. */
+void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
+                          weft_kernel_arg *args, void *const *buffers, weft_kernel_call *call);
 
 #endif

@@ -3,6 +3,7 @@
 #include "launch_limits.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 weft_status weft_launch_check_limits(weft_launch_job *job, size_t dev)
 {
@@ -16,5 +17,14 @@ weft_status weft_launch_check_limits(weft_launch_job *job, size_t dev)
         items *= r->size[d];
     }
     weft_device *device = &job->program->ctx->devices[dev];
-    return device->ops.launch_limits(device, job);
+    if (!device->ops.launch_limits) return WEFT_OK;
+    weft_kernel_arg small[16], *args = job->nargs <= 16 ? small : calloc(job->nargs, sizeof *args);
+    RETURN_IF(!args, WEFT_ERR_NOMEM, "weft_launch: cannot allocate the arguments");
+    weft_piece whole = {.device = dev, .begin = 0, .end = weft_range_outer(r)};
+    weft_kernel_call call;
+    weft_launch_describe(job, &whole, args, NULL, &call);
+    weft_status st = weft_program_kernel(job->program, dev, job->name, &call.kernel);
+    if (st == WEFT_OK) st = device->ops.launch_limits(device, &call);
+    if (args != small) free(args);
+    return st;
 }

@@ -18,7 +18,7 @@ typedef struct map_op {
 static int map_native(const weft_device *dev, void *op)
 {
     const map_op *m = op;
-    return dev->ops.map_expr != weft_backend_reference()->map_expr &&
+    return weft_device_native(dev, WEFT_PRIM_MAP_EXPR) &&
            m->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
 }
 

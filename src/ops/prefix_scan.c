@@ -19,13 +19,13 @@ typedef struct scan_op {
 static int totals_native(const weft_device *dev, void *op)
 {
     (void)op;
-    return dev->ops.scan_totals != weft_backend_reference()->scan_totals;
+    return weft_device_native(dev, WEFT_PRIM_SCAN_TOTALS);
 }
 
 static int apply_native(const weft_device *dev, void *op)
 {
     (void)op;
-    return dev->ops.scan_apply != weft_backend_reference()->scan_apply;
+    return weft_device_native(dev, WEFT_PRIM_SCAN_APPLY);
 }
 
 static weft_status totals_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,

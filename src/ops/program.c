@@ -63,7 +63,7 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     weft_status st = weft_user_options(options, &full_options);
     if (st == WEFT_OK) st = weft_user_source(source, full_options, &full_source);
     for (size_t d = 1; d < ctx->ndevices && st == WEFT_OK; d++) {
-        if (!ctx->devices[d].info.selected) continue;
+        if (!ctx->devices[d].info.selected || !ctx->devices[d].ops.program_build) continue;
         st = ctx->devices[d].ops.program_build(&ctx->devices[d], full_source, full_options,
                                                &p->per_device[d], &p->log);
     }
@@ -76,6 +76,91 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     }
     weft_ctx_count_handles(ctx, +1);
     *out = p;
+    return st;
+}
+
+/* With p->lock held. */
+static weft_status find_entry(weft_program *p, size_t dev, const char *name,
+                              weft_kernel_entry **found)
+{
+    for (weft_kernel_entry *k = p->kernels; k; k = k->next) {
+        if (k->device == dev && strcmp(k->name, name) == 0) {
+            *found = k;
+            return WEFT_OK;
+        }
+    }
+    weft_device *device = &p->ctx->devices[dev];
+    RETURN_IF(!device->ops.kernel_create || !p->per_device[dev], WEFT_ERR_UNSUPPORTED,
+              "device %zu runs no OpenCL C kernels", dev);
+    void *kernel = NULL;
+    RETURN_ON_ERROR(device->ops.kernel_create(device, p->per_device[dev], name, &kernel));
+    weft_kernel_entry *e = calloc(1, sizeof *e);
+    if (e) e->name = strdup(name);
+    if (!e || !e->name) {
+        free(e);
+        device->ops.kernel_release(device, kernel);
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot keep kernel %s", name);
+    }
+    e->device = dev;
+    e->kernel = kernel;
+    e->next = p->kernels;
+    p->kernels = e;
+    *found = e;
+    return WEFT_OK;
+}
+
+weft_status weft_program_kernel(weft_program *p, size_t dev, const char *name, void **kernel)
+{
+    weft_kernel_entry *e = NULL;
+    pthread_mutex_lock(&p->lock);
+    weft_status st = find_entry(p, dev, name, &e);
+    if (st == WEFT_OK) *kernel = e->kernel;
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+/* With p->lock held: asks the device for e's signature. */
+static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *e)
+{
+    weft_device *device = &p->ctx->devices[dev];
+    size_t n = 0;
+    weft_status st = device->ops.kernel_params(device, e->kernel, NULL, 0, &n);
+    if (st == WEFT_ERR_UNSUPPORTED || (st == WEFT_OK && n == 0)) {
+        e->params_known = st == WEFT_OK ? 1 : -1;
+        return WEFT_OK;
+    }
+    RETURN_ON_ERROR(st);
+    weft_param *all = calloc(n, sizeof *all);
+    RETURN_IF(!all, WEFT_ERR_NOMEM, "cannot keep the signature of kernel %s", e->name);
+    st = device->ops.kernel_params(device, e->kernel, all, n, &n);
+    if (st != WEFT_OK) {
+        free(all);
+        if (st != WEFT_ERR_UNSUPPORTED) return st;
+        e->params_known = -1;
+        return WEFT_OK;
+    }
+    e->params = all;
+    e->nparams = n;
+    e->params_known = 1;
+    return WEFT_OK;
+}
+
+weft_status weft_program_params(weft_program *p, size_t dev, const char *name, weft_param *params,
+                                size_t capacity, size_t *count)
+{
+    weft_kernel_entry *e = NULL;
+    pthread_mutex_lock(&p->lock);
+    weft_status st = find_entry(p, dev, name, &e);
+    if (st == WEFT_OK && !e->params_known) st = learn_params(p, dev, e);
+    if (st == WEFT_OK && e->params_known < 0)
+        st = weft_error_set(WEFT_ERR_UNSUPPORTED, "no kernel argument info");
+    if (st == WEFT_OK) {
+        *count = e->nparams;
+        if (e->nparams)
+            memcpy(params, e->params,
+                   (e->nparams < capacity ? e->nparams : capacity) * sizeof *params);
+    }
+    pthread_mutex_unlock(&p->lock);
     return st;
 }
 

@@ -3,13 +3,13 @@
 #ifndef WEFT_PROGRAM_H
 #define WEFT_PROGRAM_H
 
-#include "../core/ctx.h"
+#include "../dev/device.h"
 
 typedef struct weft_kernel_entry {
     char *name;
     size_t device;
-    void *kernel;              /* cl_kernel */
-    struct weft_param *params; /* its signature, once asked (launch.h) */
+    void *kernel;       /* cl_kernel */
+    weft_param *params; /* its signature, once asked */
     size_t nparams;
     int params_known; /* 0 not asked, 1 known, -1 the platform gives none */
     struct weft_kernel_entry *next;
@@ -23,6 +23,15 @@ struct weft_program {
     weft_kernel_entry *kernels;
     int pending; /* queued or running launches (under the stream lock) */
 };
+
+/* The kernel `name` of the program on device dev, created once and kept
+ * (WEFT_ERR_INVALID_ARG when the program has none of that name). */
+weft_status weft_program_kernel(weft_program *p, size_t dev, const char *name, void **kernel);
+/* Its signature, asked of the device once per kernel: launches that follow
+ * reuse it (a launch must cost about what clEnqueueNDRangeKernel does).
+ * WEFT_ERR_UNSUPPORTED when the platform gives none. */
+weft_status weft_program_params(weft_program *p, size_t dev, const char *name, weft_param *params,
+                                size_t capacity, size_t *count);
 
 /* options + the flags every user build needs; *full is malloc'd. */
 weft_status weft_user_options(const char *options, char **full);

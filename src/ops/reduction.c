@@ -29,7 +29,7 @@ typedef struct reduce_op {
 static int reduce_native(const weft_device *dev, void *op)
 {
     const reduce_op *r = op;
-    return dev->ops.reduce_expr != weft_backend_reference()->reduce_expr &&
+    return weft_device_native(dev, WEFT_PRIM_REDUCE_EXPR) &&
            r->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
 }
 

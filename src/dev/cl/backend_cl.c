@@ -5,7 +5,7 @@
 #include "cl_common.h"
 #include "../../core/error.h"
 #include "../../core/kernels.h"
-#include "../prim.h"
+#include "../device.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,10 +390,11 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->program_build = weft_cl_program_build;
     ops->program_release = weft_cl_program_release;
     ops->kernel_release = weft_cl_kernel_release;
+    ops->kernel_create = weft_cl_kernel_create;
     ops->kernel_params = weft_cl_kernel_params;
     ops->launch_limits = weft_cl_launch_limits;
     ops->launch = weft_cl_launch;
-    ops->launch_done = weft_cl_launch_done;
+    ops->event_seconds = weft_cl_event_seconds;
     ops->finish = cl_finish;
     ops->marker = cl_marker;
     ops->wait = cl_wait;

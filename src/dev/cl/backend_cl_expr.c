@@ -2,7 +2,7 @@
  * program cache on first use, launched per chunk. */
 #include "cl_common.h"
 #include "../../core/error.h"
-#include "../prim.h"
+#include "../device.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #include "cl_common.h"
 #include "../../core/error.h"
 #include "../../core/kernels.h"
-#include "../prim.h"
+#include "../device.h"
 
 #include <stdio.h>
 

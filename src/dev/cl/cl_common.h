@@ -83,14 +83,12 @@ weft_status weft_cl_program_build(weft_device *dev, const char *source, const ch
                                   void **program, char **log);
 void weft_cl_program_release(weft_device *dev, void *program);
 void weft_cl_kernel_release(weft_device *dev, void *kernel);
-weft_status weft_cl_kernel_params(weft_device *dev, weft_program *p, const char *name,
-                                  weft_param *params, size_t capacity, size_t *count);
-weft_status weft_cl_launch_limits(weft_device *dev, weft_launch_job *job);
-weft_status weft_cl_launch(weft_device *dev, weft_launch_job *job, weft_piece *piece,
-                           void *const *buffers);
-void weft_cl_launch_done(weft_device *dev, weft_launch_job *job, weft_piece *piece);
-/* The kernel `name` of the program on dev, created once and kept with it. */
-weft_status weft_cl_launch_kernel(weft_program *p, size_t dev, const char *name, void **kernel);
+weft_status weft_cl_kernel_create(weft_device *dev, void *program, const char *name, void **kernel);
+weft_status weft_cl_kernel_params(weft_device *dev, void *kernel, weft_param *params,
+                                  size_t capacity, size_t *count);
+weft_status weft_cl_launch_limits(weft_device *dev, const weft_kernel_call *call);
+weft_status weft_cl_launch(weft_device *dev, weft_kernel_call *call);
+double weft_cl_event_seconds(weft_device *dev, void *event);
 
 typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;

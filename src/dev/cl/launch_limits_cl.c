@@ -2,7 +2,6 @@
  * (the platform answers from its device description) and never stale. */
 #include "cl_common.h"
 #include "../../core/error.h"
-#include "../../ops/launch_limits.h"
 
 static weft_status device_size(weft_device *dev, cl_device_info what, size_t bytes, void *out)
 {
@@ -10,18 +9,18 @@ static weft_status device_size(weft_device *dev, cl_device_info what, size_t byt
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clGetDeviceInfo", err);
 }
 
-static weft_status check_local_memory(weft_launch_job *job, weft_device *dev)
+static weft_status check_local_memory(const weft_kernel_call *call, weft_device *dev)
 {
     int any = 0;
-    for (size_t k = 0; k < job->nargs; k++)
-        any |= job->args[k].kind == WEFT_ARG_LOCAL;
+    for (size_t k = 0; k < call->nargs; k++)
+        any |= call->args[k].kind == WEFT_KERNEL_ARG_LOCAL;
     if (!any) return WEFT_OK; /* nothing to ask the platform on every launch */
     cl_ulong available = 0;
     RETURN_ON_ERROR(device_size(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof available, &available));
     cl_ulong total = 0;
-    for (size_t k = 0; k < job->nargs; k++) {
-        size_t bytes = job->args[k].local_bytes;
-        if (job->args[k].kind != WEFT_ARG_LOCAL) continue;
+    for (size_t k = 0; k < call->nargs; k++) {
+        size_t bytes = call->args[k].bytes;
+        if (call->args[k].kind != WEFT_KERNEL_ARG_LOCAL) continue;
         RETURN_IF(bytes > available || total > available - bytes, WEFT_ERR_INVALID_ARG,
                   "weft_launch: argument %zu asks for %zu bytes of local memory (%llu with the "
                   "local arguments before it); device %zu (%s) has %llu bytes",
@@ -32,14 +31,13 @@ static weft_status check_local_memory(weft_launch_job *job, weft_device *dev)
     return WEFT_OK;
 }
 
-static weft_status check_local_size(weft_launch_job *job, weft_device *dev)
+static weft_status check_local_size(const weft_kernel_call *call, weft_device *dev)
 {
-    const weft_range *r = &job->range;
-    if (r->local[0] == 0) return WEFT_OK; /* chosen by the device */
+    if (call->local[0] == 0) return WEFT_OK; /* chosen by the device */
     size_t group = 1, max_group = 0, max_items[64] = {0};
     cl_uint max_dims = 0;
-    for (unsigned d = 0; d < r->dims; d++)
-        group *= r->local[d]; /* divides the range, whose product fits */
+    for (unsigned d = 0; d < call->dims; d++)
+        group *= call->local[d]; /* divides the range, whose product fits */
     RETURN_ON_ERROR(
         device_size(dev, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof max_dims, &max_dims));
     RETURN_IF(max_dims < 3 || max_dims > 64, WEFT_ERR_DEVICE,
@@ -47,31 +45,29 @@ static weft_status check_local_size(weft_launch_job *job, weft_device *dev)
     RETURN_ON_ERROR(
         device_size(dev, CL_DEVICE_MAX_WORK_ITEM_SIZES, max_dims * sizeof(size_t), max_items));
     RETURN_ON_ERROR(device_size(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_group, &max_group));
-    for (unsigned d = 0; d < r->dims; d++)
-        RETURN_IF(r->local[d] > max_items[d], WEFT_ERR_INVALID_ARG,
+    for (unsigned d = 0; d < call->dims; d++)
+        RETURN_IF(call->local[d] > max_items[d], WEFT_ERR_INVALID_ARG,
                   "weft_launch: local size %zu in dimension %u is above the maximum of %zu of "
                   "device %zu (%s)",
-                  r->local[d], d, max_items[d], dev->index, dev->info.name);
+                  call->local[d], d, max_items[d], dev->index, dev->info.name);
     RETURN_IF(group > max_group, WEFT_ERR_INVALID_ARG,
               "weft_launch: local size of %zu work-items is above the maximum work-group size "
               "of %zu of device %zu (%s)",
               group, max_group, dev->index, dev->info.name);
-    void *kernel = NULL;
-    RETURN_ON_ERROR(weft_cl_launch_kernel(job->program, dev->index, job->name, &kernel));
     size_t kernel_max = 0;
     cl_int err =
-        clGetKernelWorkGroupInfo((cl_kernel)kernel, weft_cl(dev)->id, CL_KERNEL_WORK_GROUP_SIZE,
-                                 sizeof kernel_max, &kernel_max, NULL);
+        clGetKernelWorkGroupInfo((cl_kernel)call->kernel, weft_cl(dev)->id,
+                                 CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max, &kernel_max, NULL);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clGetKernelWorkGroupInfo", err);
     RETURN_IF(group > kernel_max, WEFT_ERR_INVALID_ARG,
               "weft_launch: local size of %zu work-items is above the %zu that kernel %s allows "
               "on device %zu (%s)",
-              group, kernel_max, job->name, dev->index, dev->info.name);
+              group, kernel_max, call->name, dev->index, dev->info.name);
     return WEFT_OK;
 }
 
-weft_status weft_cl_launch_limits(weft_device *device, weft_launch_job *job)
+weft_status weft_cl_launch_limits(weft_device *device, const weft_kernel_call *call)
 {
-    RETURN_ON_ERROR(check_local_memory(job, device));
-    return check_local_size(job, device);
+    RETURN_ON_ERROR(check_local_memory(call, device));
+    return check_local_size(call, device);
 }

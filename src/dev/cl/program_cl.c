@@ -3,7 +3,7 @@
 #include "backend_cl.h"
 #include "../../core/cache.h"
 #include "cl_common.h"
-#include "../prim.h"
+#include "../device.h"
 #include "../../core/error.h"
 #include "../../core/include_deps.h"
 #include "../../core/sha256.h"

@@ -3,10 +3,10 @@
  * here is written out in the same order as in the kernels/ sources (the library is
  * built with -ffp-contract=off: no silent fma). */
 #include "../../core/pool.h"
-#include "../backend.h"
+#include "../device.h"
 #include "../../core/ctx.h"
 #include "../../core/error.h"
-#include "../prim.h"
+#include "../device.h"
 
 #include <string.h>
 
@@ -183,60 +183,6 @@ static void host_release(weft_device *dev)
     (void)dev;
 }
 
-/* The pool runs no OpenCL C: user kernels reach it through their host_fn. */
-static weft_status host_program_build(weft_device *dev, const char *source, const char *options,
-                                      void **program, char **log)
-{
-    (void)dev;
-    (void)source;
-    (void)options;
-    (void)log;
-    *program = NULL;
-    return weft_error_set(WEFT_ERR_UNSUPPORTED, "the host pool builds no OpenCL programs");
-}
-
-static void host_object_release(weft_device *dev, void *object)
-{
-    (void)dev;
-    (void)object;
-}
-
-static weft_status host_kernel_params(weft_device *dev, weft_program *program, const char *name,
-                                      weft_param *params, size_t capacity, size_t *count)
-{
-    (void)dev;
-    (void)program;
-    (void)name;
-    (void)params;
-    (void)capacity;
-    *count = 0;
-    return weft_error_set(WEFT_ERR_UNSUPPORTED, "the host pool has no kernel signatures");
-}
-
-static weft_status host_launch_limits(weft_device *dev, weft_launch_job *job)
-{
-    (void)dev;
-    (void)job;
-    return WEFT_OK;
-}
-
-static weft_status host_launch(weft_device *dev, weft_launch_job *job, weft_piece *piece,
-                               void *const *buffers)
-{
-    (void)dev;
-    (void)job;
-    (void)piece;
-    (void)buffers;
-    return weft_error_set(WEFT_ERR_UNSUPPORTED, "the host pool runs kernels through host_fn");
-}
-
-static void host_launch_done(weft_device *dev, weft_launch_job *job, weft_piece *piece)
-{
-    (void)dev;
-    (void)job;
-    (void)piece;
-}
-
 static weft_status host_finish(weft_device *dev)
 {
     (void)dev;
@@ -266,13 +212,8 @@ static const weft_backend reference = {
     .scan_totals = host_scan_totals,
     .scan_apply = host_scan_apply,
     .release = host_release,
-    .program_build = host_program_build,
-    .program_release = host_object_release,
-    .kernel_release = host_object_release,
-    .kernel_params = host_kernel_params,
-    .launch_limits = host_launch_limits,
-    .launch = host_launch,
-    .launch_done = host_launch_done,
+    /* The pool runs no OpenCL C: user kernels reach it through their
+     * host_fn, so program and kernel entries stay NULL. */
     .finish = host_finish,
     .marker = host_marker,
     .wait = host_wait,

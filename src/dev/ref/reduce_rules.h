@@ -4,7 +4,7 @@
 #ifndef WEFT_REDUCE_RULES_H
 #define WEFT_REDUCE_RULES_H
 
-#include "../prim.h"
+#include "../device.h"
 
 #include <math.h>
 #include <string.h>
