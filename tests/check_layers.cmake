@@ -1,5 +1,6 @@
-# Fails when a file under src/ includes a header of a higher layer, or when
-# an OpenCL header is included outside the OpenCL driver's folder.
+# Fails when a file under src/ includes a header of a higher layer, when an
+# OpenCL header is included outside the OpenCL driver's folder, or when a
+# driver includes the context (it has dev/services.h instead).
 #
 # The layers, lowest first (docs/architecture.md). A file may include headers
 # of its own layer and of the layers below it; core and text share the bottom.
@@ -44,6 +45,9 @@ foreach(file IN LISTS sources)
     if(rel MATCHES "^\\.\\.")
       list(APPEND bad "${file}: includes ${target}, outside src/")
       continue()
+    endif()
+    if(file MATCHES "^dev/" AND rel STREQUAL "core/ctx.h")
+      list(APPEND bad "${file}: a driver sees the context only through dev/services.h")
     endif()
     string(REGEX MATCH "^[^/]+" to "${rel}")
     if(NOT DEFINED rank_${to})

@@ -3,8 +3,8 @@
  * log says so; where a rerun cannot be right, the caller is told. */
 #include "common.h"
 #include "copy_kernel.h"
-#include "../src/core/ctx.h"
-#include "../src/exec/stream.h"
+#include "../src/api/testing.h"
+#include "../src/dev/services.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -376,7 +376,7 @@ static void test_every_opencl_call_failing(void **state)
             errors++;
         }
         reruns += log.fallbacks > 0;
-        long fired = atomic_load(&ctx->fault_calls);
+        long fired = weft_testing_fault_calls(ctx);
         weft_array_free(xa);
         weft_array_free(ya);
         weft_ctx_free(ctx);
@@ -434,7 +434,7 @@ static void test_async_failure_keeps_other_devices_results(void **state)
                 fail_msg("call %ld: %zu of %zu device pieces lost after one device failed", k,
                          unreadable, count);
         }
-        long fired = atomic_load(&ctx->fault_calls);
+        long fired = weft_testing_fault_calls(ctx);
         weft_array_free(xa);
         weft_array_free(ya);
         weft_ctx_free(ctx);
@@ -447,9 +447,7 @@ static void test_async_failure_keeps_other_devices_results(void **state)
 static void wait_in_flight(weft_ctx *ctx, weft_future *f)
 {
     for (;;) {
-        pthread_mutex_lock(&ctx->stream->lock);
-        int flying = ctx->stream->inflight_head != NULL;
-        pthread_mutex_unlock(&ctx->stream->lock);
+        int flying = weft_testing_stream_in_flight(ctx);
         weft_future_state state;
         weft_status done;
         ASSERT_OK(weft_future_status(f, &state, &done));
@@ -479,7 +477,7 @@ static void test_failed_copy_shows_after_a_later_copy(void **state)
     fill_f32(x, N, 51);
     int missed = 0;
     for (int round = 0; round < ROUNDS; round++) {
-        ctx->faults = WEFT_FAULT_UPLOAD;
+        weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD);
         weft_array *xa, *ya, *za;
         ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
         ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
@@ -488,7 +486,8 @@ static void test_failed_copy_shows_after_a_later_copy(void **state)
         weft_future *f;
         ASSERT_OK(weft_map(ctx, "y = sin(x) * cos(x) + sqrt(fabs(x)) * exp(-x * x)", b, 2, &f));
         wait_in_flight(ctx, f);
-        ctx->faults = 0; /* the executor is done with the map: the next copies arrive */
+        weft_testing_set_faults(ctx,
+                                0); /* the executor is done with the map: the next copies arrive */
         weft_range range = {1, {N, 1, 1}, {0, 0, 0}};
         weft_arg args[] = {weft_arg_slice(za), weft_arg_whole(xa)};
         ASSERT_OK(weft_launch(program, "copy", &range, args, 2, copy_on_host, NULL, NULL));

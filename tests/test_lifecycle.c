@@ -1,9 +1,8 @@
 /* Handles freed or used while work is queued, fork, re-entrant calls from a
  * host_fn, the pool's first job, tasks waiting beside operations, and the
  * ledger of a resident chain. */
-#include "common.h"
-
 #include "../src/mem/partition.h"
+#include "common.h"
 
 #include <pthread.h>
 #include <sched.h>

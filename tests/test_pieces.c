@@ -6,7 +6,7 @@
  * (zero-copy off) unless a test says otherwise, so a device holds copies of
  * its own. */
 #include "common.h"
-#include "../src/core/ctx.h"
+#include "../src/api/testing.h"
 
 enum { N = 1 << 15 };
 
@@ -34,13 +34,13 @@ static weft_ctx *copying_ctx(int host_chunk)
  * stream is idle: the next operation's threads read it after the handoff. */
 static void fail_call(weft_ctx *ctx, long k)
 {
-    ctx->fault_call = k > 0 ? atomic_load(&ctx->fault_calls) + k : 0;
+    weft_testing_fail_call(ctx, k);
 }
 
 /* 1 when the aimed call was reached. */
 static int fault_fired(weft_ctx *ctx)
 {
-    return ctx->fault_call > 0 && atomic_load(&ctx->fault_calls) >= ctx->fault_call;
+    return weft_testing_fault_fired(ctx);
 }
 
 static void expect_f32(weft_array *a, const float *want, const char *what, long k)

@@ -5,8 +5,7 @@
 #include "common.h"
 #include "copy_kernel.h"
 
-#include "../src/core/ctx.h"
-#include "../src/exec/stream.h"
+#include "../src/api/testing.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -245,10 +244,7 @@ static void *sync_thread(void *arg)
 /* White-box: the stream has an operation queued (the helper thread's). */
 static int stream_has_queued(weft_ctx *ctx)
 {
-    pthread_mutex_lock(&ctx->stream->lock);
-    int queued = ctx->stream->head != NULL;
-    pthread_mutex_unlock(&ctx->stream->lock);
-    return queued;
+    return weft_testing_stream_queued(ctx);
 }
 
 /* Operation k, called synchronously on another thread while the gated launch

@@ -11,6 +11,7 @@
 #include "../ops/expr_op.h"
 #include "../core/platform_lock.h"
 #include "../core/thread_count.h"
+#include "ctx_services.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,7 +59,7 @@ static void add_host_device(weft_ctx *ctx)
 {
     weft_device *host = &ctx->devices[0];
     memset(host, 0, sizeof *host);
-    host->ctx = ctx;
+    host->services = ctx->services;
     weft_backend_host_init(&host->ops);
     weft_device_info *info = &host->info;
     snprintf(info->name, sizeof info->name, "host thread pool (%d threads)",
@@ -189,12 +190,18 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     ctx->devices = calloc(1, sizeof *ctx->devices);
     GOTO_ERROR_IF(!ctx->devices, WEFT_ERR_NOMEM, "cannot allocate the device table");
     ctx->ndevices = 1;
+    GOTO_ERROR_ON(weft_ctx_services_init(ctx));
     add_host_device(ctx);
-    for (const weft_driver *const *d = weft_drivers; *d; d++)
-        GOTO_ERROR_ON((*d)->open(ctx));
+    size_t ndrivers = 0;
+    while (weft_drivers[ndrivers])
+        ndrivers++;
+    ctx->driver_states = calloc(ndrivers + 1, sizeof *ctx->driver_states);
+    GOTO_ERROR_IF(!ctx->driver_states, WEFT_ERR_NOMEM, "cannot allocate the drivers' state");
+    for (size_t d = 0; d < ndrivers; d++)
+        GOTO_ERROR_ON(weft_drivers[d]->open(ctx->services, &ctx->driver_states[d]));
     weft_platform_lock();
-    for (const weft_driver *const *d = weft_drivers; *d; d++)
-        (*d)->discover(ctx);
+    for (size_t d = 0; d < ndrivers; d++)
+        weft_drivers[d]->discover(ctx->services, ctx->driver_states[d]);
     weft_platform_unlock();
     if (!weft_drivers[0])
         weft_ctx_note(ctx, "no OpenCL platform: weft was built without OpenCL "
@@ -234,10 +241,12 @@ static void ctx_destroy(weft_ctx *ctx)
     weft_platform_lock();
     weft_compiled_release_all(ctx);
     for (size_t d = 1; d < ctx->ndevices; d++)
-        ctx->devices[d].ops.release(&ctx->devices[d]);
-    for (const weft_driver *const *d = weft_drivers; *d; d++)
-        (*d)->close(ctx);
+        if (ctx->devices[d].ops.release) ctx->devices[d].ops.release(&ctx->devices[d]);
+    for (size_t d = 0; ctx->driver_states && weft_drivers[d]; d++)
+        if (ctx->driver_states[d]) weft_drivers[d]->close(ctx->driver_states[d]);
     weft_platform_unlock();
+    free(ctx->driver_states);
+    free(ctx->services);
     weft_pool_free(ctx->pool);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->devices);

@@ -11,16 +11,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-/* Test hooks from WEFT_FAULT (comma list): make the OpenCL backend fail on purpose. */
-enum weft_fault {
-    WEFT_FAULT_LAUNCH = 1 << 0, /* every kernel enqueue fails */
-    WEFT_FAULT_FINISH = 1 << 1, /* every clFinish reports failure */
-    WEFT_FAULT_WRITE = 1 << 2,  /* host-to-device transfers fail */
-    WEFT_FAULT_SMOKE = 1 << 3,  /* the discovery smoke kernel fails */
-    WEFT_FAULT_BUILD = 1 << 4,  /* program builds fail */
-    WEFT_FAULT_UPLOAD = 1 << 5  /* host-to-device copies fail as they run (not when enqueued) */
-};
-
 /* The ledger (weft_ctx_stats): what moved and ran, counted where it happens. */
 enum weft_stat {
     WEFT_STAT_TO_DEVICE,
@@ -33,7 +23,6 @@ enum weft_stat {
     WEFT_STAT_COUNT
 };
 
-typedef struct weft_program_cache weft_program_cache;
 typedef struct weft_compiled weft_compiled;
 
 struct weft_ctx {
@@ -57,7 +46,8 @@ struct weft_ctx {
     atomic_long fault_calls;
     pthread_mutex_t lock; /* notes, last pieces, expression cache */
     struct weft_stream *stream;
-    weft_program_cache *programs;
+    void **driver_states;                   /* per driver in dev/drivers.c, from its open */
+    struct weft_dev_services *services;     /* what drivers see of the context */
     weft_compiled *compiled;                /* expressions (ops/expr_cache.c), under lock */
     atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */
     atomic_uint_fast64_t stats[WEFT_STAT_COUNT];
@@ -84,12 +74,6 @@ static inline void weft_cache_count(weft_ctx *ctx, int which)
 static inline void weft_stat_add(weft_ctx *ctx, enum weft_stat which, uint64_t amount)
 {
     atomic_fetch_add_explicit(&ctx->stats[which], amount, memory_order_relaxed);
-}
-
-/* Counts an OpenCL call site; 1 when WEFT_FAULT=call:K says this one fails. */
-static inline int weft_fault_tick(weft_ctx *ctx)
-{
-    return ctx->fault_call > 0 && atomic_fetch_add(&ctx->fault_calls, 1) + 1 == ctx->fault_call;
 }
 
 /* Arrays and programs count themselves in and out (weft_ctx_free refuses

@@ -18,8 +18,8 @@
 #ifndef WEFT_DEV_DEVICE_H
 #define WEFT_DEV_DEVICE_H
 
-#include "../core/ctx.h"
 #include "../expr/expr.h"
+#include "services.h"
 #include "weft.h"
 
 typedef struct weft_device weft_device;
@@ -159,7 +159,7 @@ typedef struct weft_backend {
 struct weft_device {
     weft_device_info info;
     size_t index;
-    weft_ctx *ctx;
+    const weft_dev_services *services;
     weft_backend ops;
     void *impl;            /* driver state; NULL for the host */
     double bytes_per_sec;  /* measured axpy throughput (calibration) */

@@ -4,18 +4,18 @@
 #ifndef WEFT_DRIVERS_H
 #define WEFT_DRIVERS_H
 
-#include "../core/ctx.h"
+#include "services.h"
 
 typedef struct weft_driver {
     const char *name;
     /* State the driver keeps for the whole context (a program cache). */
-    weft_status (*open)(weft_ctx *ctx);
-    /* Appends the driver's devices to ctx->devices, usable or set aside with
-     * a reason; problems become notes, never a failed context. Runs under
-     * the process-wide platform lock. */
-    void (*discover)(weft_ctx *ctx);
+    weft_status (*open)(const weft_dev_services *services, void **state);
+    /* Adds the driver's devices (services->add_device), usable or set aside
+     * with a reason; problems become notes, never a failed context. Runs
+     * under the process-wide platform lock. */
+    void (*discover)(const weft_dev_services *services, void *state);
     /* After every device of the context was released. */
-    void (*close)(weft_ctx *ctx);
+    void (*close)(void *state);
 } weft_driver;
 
 /* NULL-terminated, in discovery order. */

@@ -72,14 +72,14 @@ static void record_path(const weft_device *dev, char *path, size_t cap)
     weft_sha256_final(&h, digest);
     weft_sha256_hex(digest, hex);
     hex[16] = '\0';
-    snprintf(path, cap, "%s/calibration-%s.txt", dev->ctx->cache_dir, hex);
+    snprintf(path, cap, "%s/calibration-%s.txt", dev->services->cache_dir, hex);
 }
 
 /* A record that does not parse into sane numbers, is no regular file (a FIFO
  * would block) or is not trusted (safe_file.h) is ignored and re-measured. */
 static int load_record(const weft_device *dev, device_speed *speed)
 {
-    if (!dev->ctx->cache_dir) return 0;
+    if (!dev->services->cache_dir) return 0;
     char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
     record_path(dev, path, sizeof path);
     int fd;
@@ -90,7 +90,7 @@ static int load_record(const weft_device *dev, device_speed *speed)
     if (weft_file_trusted(&info, why, sizeof why))
         got = read(fd, text, sizeof text - 1);
     else
-        weft_log(&dev->ctx->log, WEFT_LOG_WARN, "calibration record %s ignored: it is %s", path,
+        weft_log(dev->services->log, WEFT_LOG_WARN, "calibration record %s ignored: it is %s", path,
                  why);
     close(fd);
     int ok = got > 0 && sscanf(text, "weft-calibration-1 %lf %lf", &speed->bytes_per_sec,
@@ -102,7 +102,7 @@ static int load_record(const weft_device *dev, device_speed *speed)
 
 static void store_record(const weft_device *dev, const device_speed *speed)
 {
-    if (!dev->ctx->cache_dir) return;
+    if (!dev->services->cache_dir) return;
     char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME], temp[sizeof path + WEFT_CACHE_MAX_NAME];
     record_path(dev, path, sizeof path);
     weft_cache_side_name(temp, sizeof temp, path, "tmp");

@@ -1,3 +1,4 @@
+#include "../core/ctx.h"
 #include "../dev/device.h"
 #include "../core/error.h"
 #include "launch_limits.h"

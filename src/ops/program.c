@@ -1,4 +1,5 @@
 /* User programs: OpenCL C built for every selected OpenCL device. */
+#include "../core/ctx.h"
 #include "../dev/device.h"
 #include "../exec/stream.h"
 #include "../core/error.h"

@@ -79,7 +79,7 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
                             const void *src, void **done)
 {
     if (done) *done = NULL;
-    if ((dev->ctx->faults & WEFT_FAULT_WRITE) || weft_fault_tick(dev->ctx))
+    if (weft_dev_fault(dev->services, WEFT_FAULT_WRITE))
         return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     if (bytes == 0) return WEFT_OK;
     cl_event event = NULL;
@@ -90,7 +90,7 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
         return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
     if (!done) return wait_command(dev, event, "clEnqueueWriteBuffer");
     *done = event;
-    if (dev->ctx->faults & WEFT_FAULT_UPLOAD) fail_copy_event(weft_cl(dev), done);
+    if (dev->services->faults & WEFT_FAULT_UPLOAD) fail_copy_event(weft_cl(dev), done);
     return WEFT_OK;
 }
 
@@ -98,7 +98,7 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
 static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst)
 {
     if (bytes == 0) return WEFT_OK;
-    if (weft_fault_tick(dev->ctx))
+    if (weft_dev_fault(dev->services, 0))
         return weft_cl_fail(dev, "clEnqueueReadBuffer (WEFT_FAULT=call)", CL_OUT_OF_RESOURCES);
     cl_event event = NULL;
     weft_cl_queue_lock(dev);
@@ -137,7 +137,7 @@ static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, 
                                 void *src_buffer, size_t src_offset, size_t bytes)
 {
     if (bytes == 0) return WEFT_OK;
-    if (weft_fault_tick(dev->ctx))
+    if (weft_dev_fault(dev->services, 0))
         return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices (WEFT_FAULT=call)",
                             CL_OUT_OF_RESOURCES);
     cl_event ready = NULL, copied = NULL;
@@ -197,7 +197,7 @@ static weft_status ensure_kernels(weft_device *dev)
         if (axpy) clReleaseProgram(axpy);
         cl->kernels.built = st == WEFT_OK ? 1 : -1;
         if (st != WEFT_OK)
-            weft_log(&dev->ctx->log, WEFT_LOG_WARN,
+            weft_log(dev->services->log, WEFT_LOG_WARN,
                      "device %zu: built-in kernels unavailable, using the host: %s", dev->index,
                      weft_last_error());
     } else if (cl->kernels.built < 0) {
@@ -230,7 +230,7 @@ cl_int weft_cl_queue_unlock(weft_device *dev, cl_int err, cl_event event)
 weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, const size_t *offset,
                             const size_t *global, const size_t *local, cl_event *event)
 {
-    if ((dev->ctx->faults & WEFT_FAULT_LAUNCH) || weft_fault_tick(dev->ctx))
+    if (weft_dev_fault(dev->services, WEFT_FAULT_LAUNCH))
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     cl_event own = NULL;
     weft_cl_queue_lock(dev);
@@ -242,7 +242,7 @@ weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, co
         *event = own; /* the caller's reference; the tail keeps its own */
     else if (own)
         clReleaseEvent(own);
-    weft_stat_add(dev->ctx, WEFT_STAT_LAUNCHES, 1);
+    dev->services->count(dev->services->owner, WEFT_COUNT_LAUNCHES, 1);
     return WEFT_OK;
 }
 
@@ -311,7 +311,7 @@ weft_status weft_cl_scratch(weft_device *dev, size_t bytes)
 static weft_status cl_finish(weft_device *dev)
 {
     cl_int err = clFinish(weft_cl(dev)->queue);
-    if (err == CL_SUCCESS && ((dev->ctx->faults & WEFT_FAULT_FINISH) || weft_fault_tick(dev->ctx)))
+    if (err == CL_SUCCESS && weft_dev_fault(dev->services, WEFT_FAULT_FINISH))
         err = CL_OUT_OF_RESOURCES;
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clFinish", err);
     return WEFT_OK;
@@ -341,7 +341,7 @@ static weft_status cl_wait(weft_device *dev, void *event)
 {
     if (!event) return WEFT_OK;
     cl_int err = command_outcome(event);
-    if (err == CL_SUCCESS && ((dev->ctx->faults & WEFT_FAULT_FINISH) || weft_fault_tick(dev->ctx)))
+    if (err == CL_SUCCESS && weft_dev_fault(dev->services, WEFT_FAULT_FINISH))
         err = CL_OUT_OF_RESOURCES;
     if (err != CL_SUCCESS)
         return weft_cl_fail(dev, "waiting for the device (clWaitForEvents)", err);

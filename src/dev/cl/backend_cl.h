@@ -3,15 +3,16 @@
 #ifndef WEFT_BACKEND_CL_H
 #define WEFT_BACKEND_CL_H
 
-#include "../../core/ctx.h"
 #include "../device.h"
 
-/* Finds every OpenCL device, smoke-tests it and appends it to ctx->devices
+/* Finds every OpenCL device, smoke-tests it and adds it to the context
  * (usable or set aside with a reason). Never fails the context: problems
- * become notes. */
-void weft_cl_discover(weft_ctx *ctx);
+ * become notes. programs: the cache from weft_cl_programs_create. */
+void weft_cl_discover(const weft_dev_services *services, void *programs);
 void weft_backend_cl_init(weft_backend *ops);
-weft_status weft_cl_program_cache_create(weft_ctx *ctx);
-void weft_cl_program_cache_release(weft_ctx *ctx);
+/* The context's program cache (the driver's state): cl_programs per device
+ * and source, shared by user programs, expressions and built-in kernels. */
+weft_status weft_cl_programs_create(const weft_dev_services *services, void **programs);
+void weft_cl_programs_release(void *programs);
 
 #endif

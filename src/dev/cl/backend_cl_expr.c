@@ -43,8 +43,8 @@ static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, 
     }
     if (st != WEFT_OK) {
         *slot = WEFT_KERNEL_FAILED; /* the pool runs this expression from now on */
-        weft_log(&dev->ctx->log, WEFT_LOG_WARN, "device %zu cannot build \"%s\": %s", dev->index,
-                 compiled->expr->text, weft_last_error());
+        weft_log(dev->services->log, WEFT_LOG_WARN, "device %zu cannot build \"%s\": %s",
+                 dev->index, compiled->expr->text, weft_last_error());
         return st;
     }
     *out = *slot;

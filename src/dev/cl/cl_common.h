@@ -6,7 +6,6 @@
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
 #include <CL/cl.h>
 
-#include "../../core/ctx.h"
 #include "../device.h"
 
 #include <pthread.h>
@@ -49,6 +48,7 @@ typedef struct weft_cl_device {
      * last command even when two threads enqueue at once. */
     pthread_mutex_t queue_lock;
     cl_event tail;
+    struct weft_cl_programs *programs; /* the driver's program cache for the context */
 } weft_cl_device;
 
 static inline weft_cl_device *weft_cl(const weft_device *dev)

@@ -26,8 +26,9 @@ static weft_device_kind kind_of(cl_device_type type)
     return WEFT_DEVICE_OTHER;
 }
 
-static void describe(weft_ctx *ctx, weft_device *dev, cl_platform_id platform, cl_device_id id)
+static void describe(weft_device *dev, cl_platform_id platform, cl_device_id id)
 {
+    const weft_dev_services *s = dev->services;
     weft_cl_device *cl = weft_cl(dev);
     weft_device_info *info = &dev->info;
     info_string(id, CL_DEVICE_NAME, info->name, sizeof info->name);
@@ -50,11 +51,10 @@ static void describe(weft_ctx *ctx, weft_device *dev, cl_platform_id platform, c
     clGetDeviceInfo(id, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
     info->kind = kind_of(type);
     info->global_mem_bytes = mem;
-    info->max_alloc_bytes =
-        ctx->max_alloc && ctx->max_alloc < max_alloc ? ctx->max_alloc : max_alloc;
+    info->max_alloc_bytes = s->max_alloc && s->max_alloc < max_alloc ? s->max_alloc : max_alloc;
     info->compute_units = units;
-    info->zero_copy = ctx->zero_copy && (unified || info->kind == WEFT_DEVICE_CPU) &&
-                      align_bits / 8 <= weft_array_wrap_alignment();
+    info->zero_copy = s->zero_copy && (unified || info->kind == WEFT_DEVICE_CPU) &&
+                      align_bits / 8 <= s->wrap_alignment;
     cl->has_fp64 = fp64 != 0;
     cl->base_align = align_bits / 8;
     const char *klass = getenv("WEFT_KERNEL_CLASS");
@@ -87,7 +87,7 @@ static weft_status smoke_test(weft_device *dev)
 {
     enum { ITEMS = 64 };
     weft_cl_device *cl = weft_cl(dev);
-    RETURN_IF(dev->ctx->faults & WEFT_FAULT_SMOKE, WEFT_ERR_DEVICE,
+    RETURN_IF(dev->services->faults & WEFT_FAULT_SMOKE, WEFT_ERR_DEVICE,
               "smoke kernel failed on purpose (WEFT_FAULT=smoke)");
     cl_program program = NULL;
     cl_kernel kernel = NULL;
@@ -120,27 +120,17 @@ error:
     return st;
 }
 
-static weft_device *append_device(weft_ctx *ctx)
-{
-    weft_device *grown = realloc(ctx->devices, (ctx->ndevices + 1) * sizeof *grown);
-    if (!grown) return NULL;
-    ctx->devices = grown;
-    weft_device *dev = &ctx->devices[ctx->ndevices];
-    memset(dev, 0, sizeof *dev);
-    dev->index = ctx->ndevices++;
-    dev->ctx = ctx;
-    return dev;
-}
-
-static void add_device(weft_ctx *ctx, cl_platform_id platform, cl_device_id id, cl_context shared)
+static void add_device(const weft_dev_services *s, struct weft_cl_programs *programs,
+                       cl_platform_id platform, cl_device_id id, cl_context shared)
 {
     weft_cl_device *cl = calloc(1, sizeof *cl);
-    weft_device *dev = cl ? append_device(ctx) : NULL;
+    weft_device *dev = cl ? s->add_device(s->owner) : NULL;
     if (!dev) {
         free(cl);
-        weft_ctx_note(ctx, "out of memory while adding an OpenCL device");
+        weft_dev_note(s, "out of memory while adding an OpenCL device");
         return;
     }
+    cl->programs = programs;
     cl->platform = platform;
     cl->id = id;
     pthread_mutex_init(&cl->lock, NULL);
@@ -148,13 +138,13 @@ static void add_device(weft_ctx *ctx, cl_platform_id platform, cl_device_id id, 
     pthread_mutex_init(&cl->submit, NULL);
     dev->impl = cl;
     weft_backend_cl_init(&dev->ops);
-    describe(ctx, dev, platform, id);
+    describe(dev, platform, id);
     weft_status st = open_device(dev, shared);
-    if (st == WEFT_OK && ctx->smoke_test) st = smoke_test(dev);
+    if (st == WEFT_OK && s->smoke_test) st = smoke_test(dev);
     dev->info.usable = st == WEFT_OK;
     if (!dev->info.usable) {
         snprintf(dev->info.reason, sizeof dev->info.reason, "%s", weft_last_error());
-        weft_ctx_note(ctx, "device %zu (%s) set aside: %s", dev->index, dev->info.name,
+        weft_dev_note(s, "device %zu (%s) set aside: %s", dev->index, dev->info.name,
                       dev->info.reason);
     }
 }
@@ -165,12 +155,12 @@ static const char *vendors_dir(void)
     return env ? env : "/etc/OpenCL/vendors";
 }
 
-void weft_cl_discover(weft_ctx *ctx)
+void weft_cl_discover(const weft_dev_services *s, void *programs)
 {
     cl_uint nplatforms = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &nplatforms);
     if (err != CL_SUCCESS || nplatforms == 0) {
-        weft_ctx_note(ctx,
+        weft_dev_note(s,
                       "no OpenCL platform: clGetPlatformIDs returned %s (%d); the ICD loader found "
                       "no usable vendor file in %s (set OCL_ICD_VENDORS, or install an ICD such "
                       "as pocl-opencl-icd)",
@@ -180,7 +170,7 @@ void weft_cl_discover(weft_ctx *ctx)
     cl_platform_id *platforms = calloc(nplatforms, sizeof *platforms);
     if (!platforms || clGetPlatformIDs(nplatforms, platforms, NULL) != CL_SUCCESS) {
         free(platforms);
-        weft_ctx_note(ctx, "clGetPlatformIDs failed while listing %u platforms", nplatforms);
+        weft_dev_note(s, "clGetPlatformIDs failed while listing %u platforms", nplatforms);
         return;
     }
     for (cl_uint p = 0; p < nplatforms; p++) {
@@ -189,8 +179,8 @@ void weft_cl_discover(weft_ctx *ctx)
         cl_uint ndev = 0;
         err = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev);
         if (err != CL_SUCCESS || ndev == 0) {
-            weft_ctx_note(ctx, "platform %u (%s) has no devices: clGetDeviceIDs returned %s (%d)",
-                          p, name, weft_cl_error_name(err), (int)err);
+            weft_dev_note(s, "platform %u (%s) has no devices: clGetDeviceIDs returned %s (%d)", p,
+                          name, weft_cl_error_name(err), (int)err);
             continue;
         }
         cl_device_id *ids = calloc(ndev, sizeof *ids);
@@ -201,11 +191,11 @@ void weft_cl_discover(weft_ctx *ctx)
              * device. */
             cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
                                              (cl_context_properties)platforms[p], 0};
-            cl_context shared = ndev > 1 && ctx->peer_copies
+            cl_context shared = ndev > 1 && s->peer_copies
                                     ? clCreateContext(props, ndev, ids, NULL, NULL, &err)
                                     : NULL;
             for (cl_uint d = 0; d < ndev; d++)
-                add_device(ctx, platforms[p], ids[d], shared);
+                add_device(s, programs, platforms[p], ids[d], shared);
             if (shared) clReleaseContext(shared);
         }
         free(ids);
@@ -215,7 +205,7 @@ void weft_cl_discover(weft_ctx *ctx)
 
 const weft_driver weft_driver_opencl = {
     .name = "opencl",
-    .open = weft_cl_program_cache_create,
+    .open = weft_cl_programs_create,
     .discover = weft_cl_discover,
-    .close = weft_cl_program_cache_release,
+    .close = weft_cl_programs_release,
 };

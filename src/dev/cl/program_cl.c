@@ -21,22 +21,24 @@ typedef struct cached_program {
     struct cached_program *next;
 } cached_program;
 
-struct weft_program_cache {
+struct weft_cl_programs {
     pthread_mutex_t lock;
     cached_program *head;
 };
 
-weft_status weft_cl_program_cache_create(weft_ctx *ctx)
+weft_status weft_cl_programs_create(const weft_dev_services *services, void **programs)
 {
-    ctx->programs = calloc(1, sizeof *ctx->programs);
-    RETURN_IF(!ctx->programs, WEFT_ERR_NOMEM, "cannot allocate the program cache");
-    pthread_mutex_init(&ctx->programs->lock, NULL);
+    (void)services;
+    struct weft_cl_programs *cache = calloc(1, sizeof *cache);
+    RETURN_IF(!cache, WEFT_ERR_NOMEM, "cannot allocate the program cache");
+    pthread_mutex_init(&cache->lock, NULL);
+    *programs = cache;
     return WEFT_OK;
 }
 
-void weft_cl_program_cache_release(weft_ctx *ctx)
+void weft_cl_programs_release(void *programs)
 {
-    weft_program_cache *cache = ctx->programs;
+    struct weft_cl_programs *cache = programs;
     if (!cache) return;
     for (cached_program *p = cache->head, *next; p; p = next) {
         next = p->next;
@@ -45,7 +47,6 @@ void weft_cl_program_cache_release(weft_ctx *ctx)
     }
     pthread_mutex_destroy(&cache->lock);
     free(cache);
-    ctx->programs = NULL;
 }
 
 /* Everything that changes the binary: the platform and device, weft, the
@@ -107,7 +108,7 @@ static cl_program from_binary(weft_device *dev, const unsigned char *bin, size_t
 
 static void store_binary(weft_device *dev, cl_program program, const uint8_t key[32])
 {
-    weft_ctx *ctx = dev->ctx;
+    const weft_dev_services *s = dev->services;
     size_t size = 0;
     if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) !=
             CL_SUCCESS ||
@@ -116,26 +117,25 @@ static void store_binary(weft_device *dev, cl_program program, const uint8_t key
     unsigned char *bin = malloc(size);
     if (!bin) return;
     if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
-        if (weft_cache_store(ctx->cache_dir, key, bin, size) == WEFT_OK)
-            weft_cache_count(ctx, WEFT_CACHE_WRITE);
+        if (weft_cache_store(s->cache_dir, key, bin, size) == WEFT_OK)
+            s->count(s->owner, WEFT_COUNT_CACHE_WRITE, 1);
         else
-            weft_log(&ctx->log, WEFT_LOG_WARN, "program cache: %s", weft_last_error());
+            weft_log(s->log, WEFT_LOG_WARN, "program cache: %s", weft_last_error());
     }
     free(bin);
 }
 
 static cl_program from_disk(weft_device *dev, const uint8_t key[32], const char *options)
 {
-    weft_ctx *ctx = dev->ctx;
+    const weft_dev_services *s = dev->services;
     unsigned char *bin = NULL;
     size_t size = 0;
     char quarantine[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
-    weft_status st =
-        weft_cache_load(ctx->cache_dir, key, &bin, &size, quarantine, sizeof quarantine);
+    weft_status st = weft_cache_load(s->cache_dir, key, &bin, &size, quarantine, sizeof quarantine);
     if (st == WEFT_ERR_IO) return NULL; /* plain miss */
     if (st != WEFT_OK) {
-        weft_cache_count(ctx, WEFT_CACHE_REJECT);
-        weft_log(&ctx->log, WEFT_LOG_WARN, "program cache: rebuilding from source: %s",
+        s->count(s->owner, WEFT_COUNT_CACHE_REJECT, 1);
+        weft_log(s->log, WEFT_LOG_WARN, "program cache: rebuilding from source: %s",
                  weft_last_error());
         return NULL;
     }
@@ -143,10 +143,10 @@ static cl_program from_disk(weft_device *dev, const uint8_t key[32], const char 
     free(bin);
     weft_cache_loaded(quarantine, program != NULL);
     if (program) {
-        weft_cache_count(ctx, WEFT_CACHE_DISK_HIT);
+        s->count(s->owner, WEFT_COUNT_CACHE_DISK_HIT, 1);
     } else {
-        weft_cache_count(ctx, WEFT_CACHE_REJECT);
-        weft_log(&ctx->log, WEFT_LOG_WARN,
+        s->count(s->owner, WEFT_COUNT_CACHE_REJECT, 1);
+        weft_log(s->log, WEFT_LOG_WARN,
                  "program cache: device %zu refused a cached binary; rebuilding from source",
                  dev->index);
     }
@@ -181,10 +181,10 @@ static weft_status from_source(weft_device *dev, const char *source, const char 
 weft_status weft_cl_program_get(weft_device *dev, const char *source, const char *options,
                                 cl_program *out, char **log)
 {
-    weft_ctx *ctx = dev->ctx;
+    const weft_dev_services *s = dev->services;
     if (log) *log = NULL;
-    weft_program_cache *cache = ctx->programs;
-    RETURN_IF(ctx->faults & WEFT_FAULT_BUILD, WEFT_ERR_BUILD,
+    struct weft_cl_programs *cache = weft_cl(dev)->programs;
+    RETURN_IF(s->faults & WEFT_FAULT_BUILD, WEFT_ERR_BUILD,
               "program build failed on purpose (WEFT_FAULT=build) on device %zu", dev->index);
     uint8_t key[32];
     RETURN_ON_ERROR(program_key(dev, source, options, key));
@@ -197,17 +197,17 @@ weft_status weft_cl_program_get(weft_device *dev, const char *source, const char
             clRetainProgram(p->program);
             *out = p->program;
             pthread_mutex_unlock(&cache->lock);
-            weft_cache_count(ctx, WEFT_CACHE_MEMORY_HIT);
+            s->count(s->owner, WEFT_COUNT_CACHE_MEMORY_HIT, 1);
             return WEFT_OK;
         }
     }
     weft_status st = WEFT_OK;
-    cl_program program = ctx->cache_dir ? from_disk(dev, key, options) : NULL;
+    cl_program program = s->cache_dir ? from_disk(dev, key, options) : NULL;
     if (!program) {
         st = from_source(dev, source, options, &program, log);
         if (st == WEFT_OK) {
-            weft_cache_count(ctx, WEFT_CACHE_MISS);
-            if (ctx->cache_dir) store_binary(dev, program, key);
+            s->count(s->owner, WEFT_COUNT_CACHE_MISS, 1);
+            if (s->cache_dir) store_binary(dev, program, key);
         }
     }
     cached_program *entry = st == WEFT_OK ? malloc(sizeof *entry) : NULL;

@@ -4,7 +4,6 @@
  * built with -ffp-contract=off: no silent fma). */
 #include "../../core/pool.h"
 #include "../device.h"
-#include "../../core/ctx.h"
 #include "../../core/error.h"
 #include "../device.h"
 
@@ -114,7 +113,8 @@ static void axpy_range(void *arg, size_t begin, size_t end)
 /* The context's pool, as the reference primitives take it (prim.h). */
 static weft_prim_threads threads_of(const weft_device *dev)
 {
-    return (weft_prim_threads){weft_pool_parallel_for, dev->ctx->pool, dev->ctx->pool_min_elements};
+    return (weft_prim_threads){weft_pool_parallel_for, dev->services->pool,
+                               dev->services->pool_min_elements};
 }
 
 static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
