@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers \
-ocl-icd-libopencl1 pocl-opencl-icd libcmocka-dev clinfo"
+ocl-icd-libopencl1 pocl-opencl-icd libcmocka-dev clinfo libopenmpi-dev openmpi-bin"
 [ "${1:-}" = "--test" ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev valgrind util-linux"
 
 missing=""

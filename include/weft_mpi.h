@@ -1,0 +1,155 @@
+/*
+ * weft_mpi: weft arrays distributed over the ranks of an MPI communicator
+ * (library weft::mpi, pkg-config weft-mpi; docs/mpi.md).
+ *
+ * A distributed array holds N elements; each rank owns one contiguous block
+ * of them as an ordinary weft_array on its own devices (weft_dist_local), so
+ * every weft operation works on a rank's block unchanged. Blocks start on
+ * multiples of WEFT_SUM_BLOCK, which lets the global reductions and scans
+ * below give the bits one process gets from weft_reduce / weft_scan on the
+ * whole array, for any number of ranks and any devices.
+ *
+ * Conventions, beside weft.h's:
+ *  - Calls marked "collective" must be made by every rank of the array's
+ *    communicator, in the same order. They fail on every rank alike: a rank
+ *    whose own arguments are bad reports them, the others report
+ *    "failed on rank R".
+ *  - The detail of a failure is in weft_mpi_last_error() (weft_last_error()
+ *    belongs to the core library; a failing core call's detail is copied).
+ *  - MPI errors are returned (WEFT_ERR_IO with MPI's text), never fatal: each
+ *    array communicates on its own duplicate of the communicator.
+ *  - The caller initialises and finalises MPI. Blocking calls are made from
+ *    one thread per rank.
+ */
+#ifndef WEFT_MPI_H
+#define WEFT_MPI_H
+
+#include <mpi.h>
+#include <weft.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Detail of the last failure of a weft_mpi call on this thread ("" if none). */
+WEFT_API const char *weft_mpi_last_error(void);
+
+typedef struct weft_dist weft_dist;
+
+/* How the N elements are split over the ranks: always in whole blocks of
+ * WEFT_SUM_BLOCK elements (the last rank holding elements may hold a partial
+ * block), in rank order. */
+typedef enum weft_dist_split {
+    WEFT_DIST_EVEN = 0, /* blocks as even as they go, earlier ranks one more */
+    WEFT_DIST_MEASURED, /* by each rank's measured speed (a timed weft_map) */
+    WEFT_DIST_WEIGHTED, /* by weight: each rank gives its own */
+    WEFT_DIST_COUNTS    /* counts[]: elements per rank, the same on every rank */
+} weft_dist_split;
+
+typedef struct weft_dist_layout {
+    weft_dist_split split;
+    double weight;        /* WEIGHTED: this rank's share (>= 0; not all 0) */
+    const size_t *counts; /* COUNTS: nranks entries summing to n; every rank
+                             holding elements after another starts on a
+                             multiple of WEFT_SUM_BLOCK */
+} weft_dist_layout;
+
+WEFT_API void weft_dist_layout_init(weft_dist_layout *layout);
+
+/* Collective. A global array of n elements of dtype, zero-filled. layout
+ * NULL: WEFT_DIST_EVEN. */
+WEFT_API weft_status weft_dist_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t n,
+                                      const weft_dist_layout *layout, weft_dist **array);
+/* Collective. As weft_dist_create, filled from root's n elements at data
+ * (read on root only; the other ranks may pass NULL). */
+WEFT_API weft_status weft_dist_scatter(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t n,
+                                       const weft_dist_layout *layout, const void *data, int root,
+                                       weft_dist **array);
+/* Collective. Each rank brings its own block: count elements at data (data
+ * may be NULL when count is 0). The blocks, in rank order, are the global
+ * array; they must start on multiples of WEFT_SUM_BLOCK (WEFT_ERR_INVALID_ARG). */
+WEFT_API weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype,
+                                          size_t count, const void *data, weft_dist **array);
+/* Collective. A zero-filled array with like's split and communicator. */
+WEFT_API weft_status weft_dist_create_like(const weft_dist *like, weft_dtype dtype,
+                                           weft_dist **array);
+/* Collective (it frees the communicator's duplicate). NULL: WEFT_OK. The
+ * local array must not be in use. */
+WEFT_API weft_status weft_dist_free(weft_dist *array);
+
+/* This rank's block as an ordinary weft_array, owned by the distributed array. */
+WEFT_API weft_array *weft_dist_local(const weft_dist *array);
+/* Global size, and this rank's block: elements [*offset, *offset + *count). */
+WEFT_API weft_status weft_dist_size(const weft_dist *array, size_t *n);
+WEFT_API weft_status weft_dist_local_range(const weft_dist *array, size_t *offset, size_t *count);
+/* The elements rank `rank` holds (for any rank of the communicator). */
+WEFT_API weft_status weft_dist_rank_range(const weft_dist *array, int rank, size_t *offset,
+                                          size_t *count);
+
+/* Collective. Every element into root's dst (n elements; ignored elsewhere). */
+WEFT_API weft_status weft_dist_gather(weft_dist *array, int root, void *dst);
+/* Collective. Every element into every rank's dst. */
+WEFT_API weft_status weft_dist_allgather(weft_dist *array, void *dst);
+
+/* A name bound to a distributed array or to a scalar (weft_bind's value). */
+typedef struct weft_dist_bind {
+    const char *name;
+    weft_dist *array; /* NULL for a scalar */
+    weft_dtype dtype;
+    weft_value value;
+} weft_dist_bind;
+
+static inline weft_dist_bind weft_dist_bind_array(const char *name, weft_dist *array)
+{
+    weft_dist_bind b = {name, array, WEFT_F32, {0}};
+    return b;
+}
+/* A scalar made with weft_bind_f64("a", 2.0) and its kin. */
+static inline weft_dist_bind weft_dist_bind_scalar(weft_bind scalar)
+{
+    weft_dist_bind b = {scalar.name, NULL, scalar.dtype, scalar.value};
+    return b;
+}
+
+/* Collective. The reduction of the whole array, on every rank: the same
+ * weft_scalar, bit for bit, that one process gets from weft_reduce /
+ * weft_reduce_expr on the global array (errors included: an integer sum that
+ * overflows there overflows here). Arrays bound together must have one split. */
+WEFT_API weft_status weft_dist_reduce(weft_reduce_op op, weft_dist *x, weft_scalar *out);
+WEFT_API weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr,
+                                           const weft_dist_bind *binds, size_t nbinds,
+                                           weft_scalar *out);
+
+/* Collective. The global prefix scan of x into y (y may be x), as weft_scan
+ * on the whole array gives it, bit for bit. x and y must have one split.
+ * Integer sums, minima and maxima scan each block in place and fix it up
+ * with the carry of the ranks before; float sums, whose bits depend on the
+ * carry each block starts from, are scanned on rank 0 (the data travels;
+ * docs/mpi.md says why). */
+WEFT_API weft_status weft_dist_scan(weft_reduce_op op, int exclusive, weft_dist *x, weft_dist *y);
+
+/* Ghost (halo) exchange for stencils, begun and ended around computation.
+ * `width` elements on each side: the left ghosts are global elements
+ * [offset - width, offset), the right ones [offset + count, offset + count +
+ * width), each in a weft_array of `width` elements. At the ends of the global
+ * array the ghosts are not touched (write them for a boundary condition).
+ * Ranks holding no elements take no part; every rank holding elements must
+ * hold at least `width` of them. */
+typedef struct weft_dist_halo weft_dist_halo;
+
+/* Collective. */
+WEFT_API weft_status weft_dist_halo_create(weft_dist *array, size_t width, weft_dist_halo **halo);
+WEFT_API weft_status weft_dist_halo_free(weft_dist_halo *halo);
+/* Reads this rank's edge elements (waiting for operations writing them) and
+ * starts sending them; starts receiving the neighbours'. Returns without
+ * waiting: compute what needs no ghosts meanwhile. */
+WEFT_API weft_status weft_dist_halo_begin(weft_dist_halo *halo);
+/* Waits for the exchange and writes the ghost arrays. */
+WEFT_API weft_status weft_dist_halo_end(weft_dist_halo *halo);
+WEFT_API weft_array *weft_dist_halo_left(const weft_dist_halo *halo);
+WEFT_API weft_array *weft_dist_halo_right(const weft_dist_halo *halo);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEFT_MPI_H */

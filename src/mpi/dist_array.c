@@ -1,0 +1,211 @@
+/* Creating and freeing distributed arrays; what a rank holds. */
+#include "dist.h"
+#include "mpi_error.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+void weft_dist_layout_init(weft_dist_layout *layout)
+{
+    if (!layout) return;
+    layout->split = WEFT_DIST_EVEN;
+    layout->weight = 1.0;
+    layout->counts = NULL;
+}
+
+void *weft_dist_host_alloc(size_t bytes)
+{
+    enum { PAGE = 4096 };
+    size_t rounded = (bytes + PAGE - 1) / PAGE * PAGE;
+    void *p = aligned_alloc(PAGE, rounded > 0 ? rounded : PAGE);
+    if (p) memset(p, 0, rounded > 0 ? rounded : PAGE);
+    return p;
+}
+
+weft_status weft_dist_check_int(size_t count, const char *what)
+{
+    if (count > INT_MAX)
+        return weft_mpi_fail(WEFT_ERR_SIZE, "%s: %zu elements on one rank exceed MPI's int counts",
+                             what, count);
+    return WEFT_OK;
+}
+
+int weft_dist_same_split(const weft_dist *a, const weft_dist *b)
+{
+    if (a->ctx != b->ctx || a->n != b->n || a->nranks != b->nranks) return 0;
+    return memcmp(a->counts, b->counts, (size_t)a->nranks * sizeof *a->counts) == 0;
+}
+
+static void destroy(weft_dist *d)
+{
+    if (!d) return;
+    weft_array_free(d->local);
+    if (d->element != MPI_DATATYPE_NULL) MPI_Type_free(&d->element);
+    if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
+    free(d->host);
+    free(d->counts);
+    free(d->offsets);
+    free(d);
+}
+
+/* Everything that can fail on one rank only; the caller agrees on it. */
+static weft_status build_local(weft_dist *d, weft_ctx *ctx, weft_dtype dtype, const size_t *counts,
+                               const void *local_data)
+{
+    d->ctx = ctx;
+    d->dtype = dtype;
+    d->elem_size = weft_dtype_size(dtype);
+    if (d->elem_size == 0)
+        return weft_mpi_fail(WEFT_ERR_DTYPE, "dtype %d is not a weft dtype", (int)dtype);
+    d->counts = calloc((size_t)d->nranks, sizeof *d->counts);
+    d->offsets = calloc((size_t)d->nranks, sizeof *d->offsets);
+    if (!d->counts || !d->offsets) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    for (int r = 0; r < d->nranks; r++) {
+        d->counts[r] = counts[r];
+        d->offsets[r] = d->n;
+        d->n += counts[r];
+    }
+    size_t count = counts[d->rank];
+    TRY(weft_dist_check_int(count, "weft_dist"));
+    d->host = weft_dist_host_alloc(count * d->elem_size);
+    if (!d->host)
+        return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate %zu elements of %s", count,
+                             weft_dtype_name(dtype));
+    if (local_data && count > 0) memcpy(d->host, local_data, count * d->elem_size);
+    CORE_TRY(weft_array_wrap(ctx, dtype, count, d->host, &d->local), "wrapping the local block");
+    MPI_TRY(MPI_Type_contiguous((int)d->elem_size, MPI_BYTE, &d->element), "MPI_Type_contiguous");
+    MPI_TRY(MPI_Type_commit(&d->element), "MPI_Type_commit");
+    return WEFT_OK;
+}
+
+weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, const size_t *counts,
+                            const void *local_data, weft_dist **array)
+{
+    weft_dist *d = calloc(1, sizeof *d);
+    weft_status st = d ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate an array");
+    if (d) {
+        d->comm = MPI_COMM_NULL;
+        d->element = MPI_DATATYPE_NULL;
+    }
+    TRY(weft_mpi_agree(comm, st));
+    int rc = MPI_Comm_dup(comm, &d->comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(d->comm, MPI_ERRORS_RETURN);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(d->comm, &d->rank);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(d->comm, &d->nranks);
+    st = rc == MPI_SUCCESS ? build_local(d, ctx, dtype, counts, local_data)
+                           : weft_mpi_fail_mpi(rc, "duplicating the communicator");
+    st = weft_mpi_agree(comm, st);
+    if (st != WEFT_OK) {
+        destroy(d);
+        return st;
+    }
+    *array = d;
+    return WEFT_OK;
+}
+
+static weft_status check_ctx(weft_ctx *ctx, weft_dist **array)
+{
+    if (!ctx || !array) return weft_mpi_fail(WEFT_ERR_NULL, "context or output handle is NULL");
+    *array = NULL;
+    return WEFT_OK;
+}
+
+weft_status weft_dist_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t n,
+                             const weft_dist_layout *layout, weft_dist **array)
+{
+    weft_mpi_clear_error();
+    int nranks = 1;
+    MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
+    size_t *counts = calloc((size_t)nranks, sizeof *counts);
+    weft_status st = check_ctx(ctx, array);
+    if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    st = weft_mpi_agree(comm, st);
+    if (st == WEFT_OK) st = weft_dist_plan(ctx, comm, n, layout, counts);
+    if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, counts, NULL, array);
+    free(counts);
+    return st;
+}
+
+weft_status weft_dist_create_like(const weft_dist *like, weft_dtype dtype, weft_dist **array)
+{
+    weft_mpi_clear_error();
+    if (!like || !array) return weft_mpi_fail(WEFT_ERR_NULL, "array or output handle is NULL");
+    *array = NULL;
+    return weft_dist_build(like->ctx, like->comm, dtype, like->counts, NULL, array);
+}
+
+weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t count,
+                                 const void *data, weft_dist **array)
+{
+    weft_mpi_clear_error();
+    int nranks = 1;
+    MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
+    size_t *counts = calloc((size_t)nranks, sizeof *counts);
+    weft_status st = check_ctx(ctx, array);
+    if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    if (st == WEFT_OK && !data && count > 0) st = weft_mpi_fail(WEFT_ERR_NULL, "data is NULL");
+    st = weft_mpi_agree(comm, st);
+    if (st != WEFT_OK) {
+        free(counts);
+        return st;
+    }
+    unsigned long long mine = count, *all = (unsigned long long *)calloc((size_t)nranks, 8);
+    int rc =
+        all ? MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all, 1, MPI_UNSIGNED_LONG_LONG, comm)
+            : MPI_ERR_NO_MEM;
+    if (rc == MPI_SUCCESS) {
+        size_t n = 0;
+        for (int r = 0; r < nranks; r++) {
+            counts[r] = (size_t)all[r];
+            n += counts[r];
+        }
+        weft_dist_layout given = {WEFT_DIST_COUNTS, 1.0, counts};
+        st = weft_dist_plan(ctx, comm, n, &given, counts);
+        if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, counts, data, array);
+    } else {
+        st = weft_mpi_fail_mpi(rc, "gathering the ranks' counts");
+    }
+    free(all);
+    free(counts);
+    return st;
+}
+
+weft_status weft_dist_free(weft_dist *array)
+{
+    weft_mpi_clear_error();
+    if (!array) return WEFT_OK;
+    weft_status st = weft_array_free(array->local);
+    array->local = NULL;
+    destroy(array);
+    return st == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(st, "weft_dist_free");
+}
+
+weft_array *weft_dist_local(const weft_dist *array)
+{
+    return array ? array->local : NULL;
+}
+
+weft_status weft_dist_size(const weft_dist *array, size_t *n)
+{
+    if (!array || !n) return weft_mpi_fail(WEFT_ERR_NULL, "weft_dist_size: NULL argument");
+    *n = array->n;
+    return WEFT_OK;
+}
+
+weft_status weft_dist_rank_range(const weft_dist *array, int rank, size_t *offset, size_t *count)
+{
+    if (!array || !offset || !count)
+        return weft_mpi_fail(WEFT_ERR_NULL, "weft_dist_rank_range: NULL argument");
+    if (rank < 0 || rank >= array->nranks)
+        return weft_mpi_fail(WEFT_ERR_RANGE, "rank %d of %d", rank, array->nranks);
+    *offset = array->offsets[rank];
+    *count = array->counts[rank];
+    return WEFT_OK;
+}
+
+weft_status weft_dist_local_range(const weft_dist *array, size_t *offset, size_t *count)
+{
+    if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "weft_dist_local_range: array is NULL");
+    return weft_dist_rank_range(array, array->rank, offset, count);
+}

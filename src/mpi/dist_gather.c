@@ -1,0 +1,91 @@
+/* Moving whole arrays between one rank and all: scatter, gather, allgather. */
+#include "dist.h"
+#include "mpi_error.h"
+
+#include <stdlib.h>
+
+/* Element counts and displacements as MPI's ints. */
+static weft_status int_counts(const weft_dist *d, int **counts, int **displs)
+{
+    *counts = calloc((size_t)d->nranks, sizeof **counts);
+    *displs = calloc((size_t)d->nranks, sizeof **displs);
+    if (!*counts || !*displs) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    for (int r = 0; r < d->nranks; r++) {
+        if (d->offsets[r] + d->counts[r] > 2147483647u)
+            return weft_mpi_fail(WEFT_ERR_SIZE,
+                                 "%zu elements exceed MPI's int displacements: gather in parts",
+                                 d->n);
+        (*counts)[r] = (int)d->counts[r];
+        (*displs)[r] = (int)d->offsets[r];
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_dist_scatter(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t n,
+                              const weft_dist_layout *layout, const void *data, int root,
+                              weft_dist **array)
+{
+    weft_mpi_clear_error();
+    weft_dist *d = NULL;
+    TRY(weft_dist_create(ctx, comm, dtype, n, layout, &d));
+    int *counts = NULL, *displs = NULL;
+    weft_status st = int_counts(d, &counts, &displs);
+    if (st == WEFT_OK && (root < 0 || root >= d->nranks))
+        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, d->nranks);
+    if (st == WEFT_OK && d->rank == root && !data && n > 0)
+        st = weft_mpi_fail(WEFT_ERR_NULL, "the root's data is NULL");
+    st = weft_mpi_agree(d->comm, st);
+    /* Straight into the block's storage: nothing has used the array yet, so
+     * the host copy is the only one. */
+    if (st == WEFT_OK) {
+        int rc = MPI_Scatterv(data, counts, displs, d->element, d->host, (int)d->counts[d->rank],
+                              d->element, root, d->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Scatterv");
+    }
+    free(counts);
+    free(displs);
+    if (st != WEFT_OK) {
+        weft_dist_free(d);
+        return st;
+    }
+    *array = d;
+    return WEFT_OK;
+}
+
+static weft_status gather(weft_dist *d, int root, void *dst, int all)
+{
+    weft_mpi_clear_error();
+    if (!d) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
+    int *counts = NULL, *displs = NULL;
+    weft_status st = int_counts(d, &counts, &displs);
+    if (st == WEFT_OK && !all && (root < 0 || root >= d->nranks))
+        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, d->nranks);
+    if (st == WEFT_OK && (all || d->rank == root) && !dst && d->n > 0)
+        st = weft_mpi_fail(WEFT_ERR_NULL, "dst is NULL");
+    if (st == WEFT_OK) {
+        weft_status synced = weft_array_sync(d->local);
+        if (synced != WEFT_OK) st = weft_mpi_fail_core(synced, "bringing the block to the host");
+    }
+    st = weft_mpi_agree(d->comm, st);
+    if (st == WEFT_OK) {
+        int mine = (int)d->counts[d->rank];
+        int rc = all ? MPI_Allgatherv(d->host, mine, d->element, dst, counts, displs, d->element,
+                                      d->comm)
+                     : MPI_Gatherv(d->host, mine, d->element, dst, counts, displs, d->element, root,
+                                   d->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, all ? "MPI_Allgatherv" : "MPI_Gatherv");
+    }
+    free(counts);
+    free(displs);
+    return st;
+}
+
+weft_status weft_dist_gather(weft_dist *array, int root, void *dst)
+{
+    return gather(array, root, dst, 0);
+}
+
+weft_status weft_dist_allgather(weft_dist *array, void *dst)
+{
+    return gather(array, 0, dst, 1);
+}

@@ -1,0 +1,141 @@
+/* Ghost exchange for stencils, PETSc's VecGhostUpdateBegin/End: begin reads
+ * this rank's edges and posts nonblocking sends and receives, end waits and
+ * writes the ghost arrays, so computation that needs no ghosts runs between. */
+#include "dist.h"
+#include "mpi_error.h"
+
+#include <stdlib.h>
+
+enum { TAG_TO_RIGHT = 23001, TAG_TO_LEFT = 23002 };
+
+struct weft_dist_halo {
+    weft_dist *array;
+    size_t width;
+    int left, right; /* neighbouring ranks holding elements, or MPI_PROC_NULL */
+    weft_array *ghost_left, *ghost_right;
+    void *send_left, *send_right, *recv_left, *recv_right;
+    MPI_Request requests[4];
+    int started;
+};
+
+/* The nearest rank in direction step (-1, +1) that holds elements. */
+static int neighbour(const weft_dist *d, int step)
+{
+    for (int r = d->rank + step; r >= 0 && r < d->nranks; r += step)
+        if (d->counts[r] > 0) return r;
+    return MPI_PROC_NULL;
+}
+
+static void destroy(weft_dist_halo *h)
+{
+    if (!h) return;
+    weft_array_free(h->ghost_left);
+    weft_array_free(h->ghost_right);
+    free(h->send_left);
+    free(h->send_right);
+    free(h->recv_left);
+    free(h->recv_right);
+    free(h);
+}
+
+static weft_status build(weft_dist *d, size_t width, weft_dist_halo *h)
+{
+    size_t bytes = width * d->elem_size;
+    for (int r = 0; r < d->nranks; r++)
+        if (d->counts[r] > 0 && d->counts[r] < width)
+            return weft_mpi_fail(WEFT_ERR_INVALID_ARG,
+                                 "rank %d holds %zu elements, fewer than the halo width %zu", r,
+                                 d->counts[r], width);
+    TRY(weft_dist_check_int(width, "weft_dist_halo_create"));
+    h->array = d;
+    h->width = width;
+    int holds = d->counts[d->rank] > 0;
+    h->left = holds ? neighbour(d, -1) : MPI_PROC_NULL;
+    h->right = holds ? neighbour(d, +1) : MPI_PROC_NULL;
+    for (int k = 0; k < 4; k++)
+        h->requests[k] = MPI_REQUEST_NULL;
+    h->send_left = malloc(bytes + 1);
+    h->send_right = malloc(bytes + 1);
+    h->recv_left = malloc(bytes + 1);
+    h->recv_right = malloc(bytes + 1);
+    if (!h->send_left || !h->send_right || !h->recv_left || !h->recv_right)
+        return weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for halo buffers");
+    CORE_TRY(weft_array_create(d->ctx, d->dtype, width, &h->ghost_left), "creating ghosts");
+    CORE_TRY(weft_array_create(d->ctx, d->dtype, width, &h->ghost_right), "creating ghosts");
+    return WEFT_OK;
+}
+
+weft_status weft_dist_halo_create(weft_dist *array, size_t width, weft_dist_halo **halo)
+{
+    weft_mpi_clear_error();
+    if (!array || !halo) return weft_mpi_fail(WEFT_ERR_NULL, "array or output handle is NULL");
+    *halo = NULL;
+    weft_dist_halo *h = calloc(1, sizeof *h);
+    weft_status st = h ? build(array, width, h) : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    st = weft_mpi_agree(array->comm, st);
+    if (st != WEFT_OK) {
+        destroy(h);
+        return st;
+    }
+    *halo = h;
+    return WEFT_OK;
+}
+
+weft_status weft_dist_halo_free(weft_dist_halo *halo)
+{
+    weft_mpi_clear_error();
+    if (halo && halo->started) MPI_Waitall(4, halo->requests, MPI_STATUSES_IGNORE);
+    destroy(halo);
+    return WEFT_OK;
+}
+
+weft_status weft_dist_halo_begin(weft_dist_halo *h)
+{
+    weft_mpi_clear_error();
+    if (!h) return weft_mpi_fail(WEFT_ERR_NULL, "halo is NULL");
+    if (h->started) return weft_mpi_fail(WEFT_ERR_STATE, "the exchange has begun already");
+    weft_dist *d = h->array;
+    size_t count = d->counts[d->rank];
+    int w = (int)h->width;
+    if (h->left != MPI_PROC_NULL)
+        CORE_TRY(weft_array_read(d->local, 0, h->width, h->send_left), "reading the left edge");
+    if (h->right != MPI_PROC_NULL)
+        CORE_TRY(weft_array_read(d->local, count - h->width, h->width, h->send_right),
+                 "reading the right edge");
+    MPI_TRY(MPI_Irecv(h->recv_left, w, d->element, h->left, TAG_TO_RIGHT, d->comm, &h->requests[0]),
+            "MPI_Irecv");
+    MPI_TRY(
+        MPI_Irecv(h->recv_right, w, d->element, h->right, TAG_TO_LEFT, d->comm, &h->requests[1]),
+        "MPI_Irecv");
+    MPI_TRY(
+        MPI_Isend(h->send_right, w, d->element, h->right, TAG_TO_RIGHT, d->comm, &h->requests[2]),
+        "MPI_Isend");
+    MPI_TRY(MPI_Isend(h->send_left, w, d->element, h->left, TAG_TO_LEFT, d->comm, &h->requests[3]),
+            "MPI_Isend");
+    h->started = 1;
+    return WEFT_OK;
+}
+
+weft_status weft_dist_halo_end(weft_dist_halo *h)
+{
+    weft_mpi_clear_error();
+    if (!h) return weft_mpi_fail(WEFT_ERR_NULL, "halo is NULL");
+    if (!h->started) return weft_mpi_fail(WEFT_ERR_STATE, "weft_dist_halo_begin first");
+    h->started = 0;
+    MPI_TRY(MPI_Waitall(4, h->requests, MPI_STATUSES_IGNORE), "MPI_Waitall");
+    if (h->left != MPI_PROC_NULL)
+        CORE_TRY(weft_array_write(h->ghost_left, 0, h->width, h->recv_left), "writing ghosts");
+    if (h->right != MPI_PROC_NULL)
+        CORE_TRY(weft_array_write(h->ghost_right, 0, h->width, h->recv_right), "writing ghosts");
+    return WEFT_OK;
+}
+
+weft_array *weft_dist_halo_left(const weft_dist_halo *halo)
+{
+    return halo ? halo->ghost_left : NULL;
+}
+
+weft_array *weft_dist_halo_right(const weft_dist_halo *halo)
+{
+    return halo ? halo->ghost_right : NULL;
+}

@@ -1,0 +1,181 @@
+/* Global reductions with one process's bits. One process reduces each block
+ * of WEFT_SUM_BLOCK elements to a partial and folds the partials left to
+ * right (src/ops/reduction.c). Rank blocks start on block boundaries, so each
+ * rank forms exactly one process's blocks; it computes their partials, every
+ * rank gathers all of them and folds them in the same order.
+ *
+ * The public API has no per-block partials, so a block's partial is
+ * weft_reduce_expr over a view of just that block (a wrapped array over the
+ * block's host storage): one block folded from the identity is its partial
+ * exactly (0.0 + p == p and 1.0 * p == p; integer sums add to 0). */
+#include "dist.h"
+#include "mpi_error.h"
+#include "partials.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reduce_call {
+    weft_reduce_op op;
+    const char *expr;
+    const weft_dist_bind *binds;
+    size_t nbinds;
+    weft_dist *first; /* the first array bound: split, context, communicator */
+} reduce_call;
+
+static weft_status check_binds(reduce_call *c)
+{
+    if (c->nbinds > 0 && !c->binds) return weft_mpi_fail(WEFT_ERR_NULL, "binds is NULL");
+    if (c->nbinds > 64) return weft_mpi_fail(WEFT_ERR_INVALID_ARG, "%zu bindings", c->nbinds);
+    for (size_t k = 0; k < c->nbinds; k++) {
+        weft_dist *a = c->binds[k].array;
+        if (!a) continue;
+        if (!c->first) c->first = a;
+        if (!weft_dist_same_split(a, c->first))
+            return weft_mpi_fail(WEFT_ERR_INVALID_ARG,
+                                 "\"%s\" is split differently from the first array bound "
+                                 "(or belongs to another context)",
+                                 c->binds[k].name ? c->binds[k].name : "?");
+    }
+    if (!c->first) return weft_mpi_fail(WEFT_ERR_INVALID_ARG, "no distributed array is bound");
+    return WEFT_OK;
+}
+
+/* The core binds for elements [begin, begin + count) of this rank's block:
+ * views over that range, or the local arrays themselves for the whole block. */
+static weft_status bind_range(const reduce_call *c, size_t begin, size_t count, weft_bind *binds,
+                              weft_array **views)
+{
+    size_t whole = c->first->counts[c->first->rank];
+    for (size_t k = 0; k < c->nbinds; k++) {
+        const weft_dist_bind *b = &c->binds[k];
+        views[k] = NULL;
+        binds[k] = (weft_bind){b->name, NULL, b->dtype, b->value};
+        if (!b->array) continue;
+        if (begin == 0 && count == whole) {
+            binds[k].array = b->array->local;
+            continue;
+        }
+        /* One array bound under two names stays one array (in-place rules). */
+        for (size_t j = 0; j < k; j++)
+            if (c->binds[j].array == b->array) binds[k].array = binds[j].array;
+        if (binds[k].array) continue;
+        char *at = (char *)b->array->host + begin * b->array->elem_size;
+        CORE_TRY(weft_array_wrap(c->first->ctx, b->array->dtype, count, at, &views[k]),
+                 "wrapping a block");
+        binds[k].array = views[k];
+    }
+    return WEFT_OK;
+}
+
+static void free_views(weft_array **views, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        weft_array_free(views[k]);
+}
+
+/* This rank's partials: one per block for sums and products, else one. */
+static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t *np)
+{
+    const weft_dist *d = c->first;
+    size_t count = d->counts[d->rank], offset = d->offsets[d->rank];
+    weft_bind binds[64];
+    weft_array *views[64];
+    *np = 0;
+    if (count == 0) return WEFT_OK;
+    if (!weft_dist_op_per_block(c->op)) {
+        TRY(bind_range(c, 0, count, binds, views));
+        weft_scalar s;
+        CORE_TRY(weft_reduce_expr(d->ctx, c->op, c->expr, binds, c->nbinds, &s, NULL),
+                 "reducing the local block");
+        p[(*np)++] = weft_dist_partial_of(&s, offset);
+        return WEFT_OK;
+    }
+    /* Views read the host storage: make it current first. */
+    for (size_t k = 0; k < c->nbinds; k++)
+        if (c->binds[k].array)
+            CORE_TRY(weft_array_sync(c->binds[k].array->local), "bringing a block to the host");
+    for (size_t b0 = 0; b0 < count; b0 += WEFT_SUM_BLOCK) {
+        size_t size = count - b0 < WEFT_SUM_BLOCK ? count - b0 : WEFT_SUM_BLOCK;
+        TRY(bind_range(c, b0, size, binds, views));
+        weft_scalar s;
+        weft_status st = weft_reduce_expr(d->ctx, c->op, c->expr, binds, c->nbinds, &s, NULL);
+        free_views(views, c->nbinds);
+        dist_partial part = {0, 0, -1, PARTIAL_OVERFLOW};
+        if (st == WEFT_OK)
+            part = weft_dist_partial_of(&s, 0);
+        else if (st != WEFT_ERR_RANGE || c->op != WEFT_SUM) /* RANGE: the block overflowed */
+            return weft_mpi_fail_core(st, "reducing a block");
+        part.index = 0;
+        p[(*np)++] = part;
+    }
+    return WEFT_OK;
+}
+
+/* Every rank's partials, in rank order, on every rank. */
+static weft_status gather_partials(const weft_dist *d, const dist_partial *mine, size_t nmine,
+                                   dist_partial **all, size_t *nall)
+{
+    int *counts = calloc((size_t)d->nranks, sizeof *counts);
+    int *displs = calloc((size_t)d->nranks, sizeof *displs);
+    int bytes = (int)(nmine * sizeof *mine);
+    weft_status st = counts && displs ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    int rc = st == WEFT_OK ? MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, d->comm)
+                           : MPI_SUCCESS;
+    if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partial counts");
+    size_t total = 0;
+    for (int r = 0; st == WEFT_OK && r < d->nranks; r++) {
+        displs[r] = (int)total;
+        total += (size_t)counts[r];
+    }
+    *all = st == WEFT_OK ? malloc(total > 0 ? total : 1) : NULL;
+    if (st == WEFT_OK && !*all) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
+    if (st == WEFT_OK) {
+        rc = MPI_Allgatherv(mine, bytes, MPI_BYTE, *all, counts, displs, MPI_BYTE, d->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
+    }
+    *nall = total / sizeof **all;
+    free(counts);
+    free(displs);
+    return st;
+}
+
+weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const weft_dist_bind *binds,
+                                  size_t nbinds, weft_scalar *out)
+{
+    weft_mpi_clear_error();
+    reduce_call c = {op, expr, binds, nbinds, NULL};
+    if (!expr || !out) return weft_mpi_fail(WEFT_ERR_NULL, "expression or result is NULL");
+    TRY(check_binds(&c));
+    const weft_dist *d = c.first;
+    size_t count = d->counts[d->rank];
+    size_t blocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    dist_partial *mine = malloc((blocks + 1) * sizeof *mine), *all = NULL;
+    size_t nmine = 0, nall = 0;
+    weft_status st = mine ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
+    if (st == WEFT_OK && d->n == 0) {
+        /* Every rank holds the whole (empty) array: its answer is one process's. */
+        weft_bind empty[64];
+        weft_array *views[64];
+        st = bind_range(&c, 0, 0, empty, views);
+        if (st == WEFT_OK) {
+            weft_status r = weft_reduce_expr(d->ctx, op, expr, empty, nbinds, out, NULL);
+            st = r == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(r, "weft_dist_reduce");
+        }
+        free(mine);
+        return weft_mpi_agree(d->comm, st);
+    }
+    if (st == WEFT_OK) st = local_partials(&c, mine, &nmine);
+    st = weft_mpi_agree(d->comm, st);
+    if (st == WEFT_OK) st = gather_partials(d, mine, nmine, &all, &nall);
+    if (st == WEFT_OK) st = weft_dist_combine(op, all, nall, out);
+    free(mine);
+    free(all);
+    return st;
+}
+
+weft_status weft_dist_reduce(weft_reduce_op op, weft_dist *x, weft_scalar *out)
+{
+    weft_dist_bind bind = weft_dist_bind_array("x", x);
+    return weft_dist_reduce_expr(op, "x", &bind, 1, out);
+}
