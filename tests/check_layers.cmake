@@ -4,9 +4,9 @@
 #
 # The layers, lowest first (docs/architecture.md). A file may include headers
 # of its own layer and of the layers below it; core and text share the bottom.
-#   core text < expr < dev < mem < exec < ops < api < csv
+#   core text < expr < dev < mem < exec < ops < api < csv mpi
 # cmake -DSRC=<repo>/src -P check_layers.cmake
-set(layers core text expr dev mem exec ops api csv)
+set(layers core text expr dev mem exec ops api csv mpi)
 set(rank_core 0)
 set(rank_text 0)
 set(rank_expr 1)
@@ -16,6 +16,7 @@ set(rank_exec 4)
 set(rank_ops 5)
 set(rank_api 6)
 set(rank_csv 7)
+set(rank_mpi 7)
 
 file(GLOB_RECURSE sources RELATIVE ${SRC} ${SRC}/*.c ${SRC}/*.h)
 set(bad "")
