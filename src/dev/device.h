@@ -126,7 +126,7 @@ typedef struct weft_backend {
     weft_status (*axpy)(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
                         size_t n);
 
-    /* Expressions (prim.h): views[k] is the k-th array of the call. */
+    /* Expressions (weft_expr_call below): views[k] is the k-th array of the call. */
     weft_status (*map_expr)(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                             size_t begin, size_t n);
     /* One weft_partial per WEFT_SUM_BLOCK elements from begin (a block boundary). */

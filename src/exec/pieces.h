@@ -1,5 +1,5 @@
 /* Running an operation's pieces: the one split-fallback-rerun path that
- * built-in primitives (ops/dispatch.c) and user kernels (launch.c) share.
+ * built-in primitives (ops/dispatch.c) and user kernels (ops/launch.c) share.
  *
  * An operation hands over its pieces, each owned by a device (0: the host
  * pool), and two callbacks: enqueue a piece on its device, run a piece on the
@@ -7,8 +7,9 @@
  * the host runs its own; then, for each device used, either leaves its work
  * running for the stream's completer (an asynchronous operation) or waits for
  * it; a piece its device refused or failed is rerun on the host when its
- * inputs survived. Residency hears of every write and every loss here, and
- * nowhere else. */
+ * inputs survived. Residency hears here of every write and of every loss a
+ * piece's own work caused; the stream's completer (stream.c) tells it of
+ * copies into a device that failed after the operation ran. */
 #ifndef WEFT_PIECES_H
 #define WEFT_PIECES_H
 

@@ -4,8 +4,10 @@
  *
  * Memories: the host, plus one per OpenCL device that does not share host
  * memory. A zero-copy device works on the host storage itself. A copy moves
- * only when a reader needs it and it is stale; copies from one device to
- * another go through the host (one cl_context per device: no peer copy).
+ * only when a reader needs it and it is stale. A device takes what it lacks
+ * straight from a peer's buffer when their driver says it can
+ * (peer_reachable: devices of one OpenCL platform sharing a context), and
+ * through the host otherwise.
  *
  * Each call holds the array's own lock, so threads that touch one array at
  * once (two readers, a reader beside the executor, the completer accounting

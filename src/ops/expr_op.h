@@ -1,6 +1,6 @@
 /* Compiled expressions as operations use them: the per-context cache (by
  * mode, op, text, names and dtypes) and the binding of a call's arrays. What
- * a device's primitives take is dev/prim.h. */
+ * a device's primitives take is dev/device.h. */
 #ifndef WEFT_EXPR_OP_H
 #define WEFT_EXPR_OP_H
 

@@ -110,7 +110,7 @@ static void axpy_range(void *arg, size_t begin, size_t end)
  * (256 KiB of f32) to balance two cores and stay in L2. */
 #define MAP_GRAIN ((size_t)1 << 16)
 
-/* The context's pool, as the reference primitives take it (prim.h). */
+/* The context's pool, as the reference primitives take it (weft_prim_threads). */
 static weft_prim_threads threads_of(const weft_device *dev)
 {
     return (weft_prim_threads){weft_pool_parallel_for, dev->services->pool,
