@@ -41,7 +41,7 @@ static void usage(FILE *out)
             "call (stderr names FILE:LINE:COLUMN), 130 interrupted.\n");
 }
 
-static volatile int cancel_flag;
+static volatile sig_atomic_t cancel_flag;
 
 static void on_signal(int sig)
 {
@@ -246,13 +246,24 @@ int cmd_csv(int argc, char **argv)
         job.progress = show_progress;
         job.progress_user = &ps;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    /* No SA_RESTART: the signal interrupts an open() waiting for a FIFO's
+     * writer, so the run sees the flag there too. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     weft_csv_stats stats;
     weft_status st = weft_csv_run(ctx, input, output, &o, &job, &stats);
     if (job.progress) fputc('\n', stderr);
     if (st != WEFT_OK) {
-        fprintf(stderr, "weft csv: %s\n", weft_last_error());
+        if (cancel_flag)
+            fprintf(stderr, "weft csv: interrupted by a signal%s%s%s\n", output ? "; " : "",
+                    output ? output : "",
+                    output ? " was not written (an existing file is left as it was)" : "");
+        else
+            fprintf(stderr, "weft csv: %s\n", weft_last_error());
         rc = cancel_flag ? 130 : EXIT_WEFT;
         weft_ctx_free(ctx);
         goto done;

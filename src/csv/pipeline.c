@@ -114,7 +114,7 @@ weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
     run_state *rs = calloc(1, sizeof *rs);
     RETURN_IF(!rs, WEFT_ERR_NOMEM, "weft_csv_run: out of memory");
     weft_status st = csv_reader_open(&rs->r, ctx->pool, input, o->delimiter, o->header, window,
-                                     job->nreductions > 0);
+                                     job->nreductions > 0, job->cancel);
     rs->have_reader = 1;
     if (st != WEFT_OK) goto error;
     GOTO_ERROR_ON(csv_plan_inputs(&rs->p, &rs->r, job, o->types));
@@ -123,7 +123,7 @@ weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
         GOTO_ERROR_ON(csv_sink_open(&rs->s, output, o->fsync));
     }
     for (int first = 1;; first = 0) {
-        GOTO_ERROR_IF(job->cancel && *job->cancel, WEFT_ERR_STATE, "weft_csv_run: cancelled");
+        if (job->cancel && *job->cancel) GOTO_ERROR_ON(csv_cancelled());
         t = now();
         GOTO_ERROR_ON(csv_reader_next(&rs->r));
         size_t rows = rs->r.ix.rows;

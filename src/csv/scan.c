@@ -19,7 +19,7 @@
 typedef struct scan_job {
     const char *buf;
     size_t len;
-    char delim;
+    char delim, eol;
     size_t ncols;
     csv_index *ix;
     size_t total_records;
@@ -54,14 +54,14 @@ static size_t sum_bytes(__m128i counts)
 }
 #endif
 
-static void count_range(const char *buf, size_t i, size_t end, char delim, csv_chunk *c,
+static void count_range(const char *buf, size_t i, size_t end, char delim, char eol, csv_chunk *c,
                         unsigned *any_high)
 {
     size_t q = 0, s = 0, nl = 0;
     unsigned hi = 0;
 #if CSV_SIMD
     /* Byte-wide counters, summed every 255 blocks before they wrap. */
-    const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8('\n'), vd = _mm_set1_epi8(delim);
+    const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8(eol), vd = _mm_set1_epi8(delim);
     const __m128i zero = _mm_setzero_si128();
     __m128i high_bits = zero;
     while (i + 16 <= end) {
@@ -83,8 +83,8 @@ static void count_range(const char *buf, size_t i, size_t end, char delim, csv_c
     for (; i < end; i++) {
         char ch = buf[i];
         q += ch == '"';
-        nl += ch == '\n';
-        s += ch == '\n' || ch == delim;
+        nl += ch == eol;
+        s += ch == eol || ch == delim;
         hi |= (unsigned char)ch & 0x80u;
     }
     c->quotes = q;
@@ -100,7 +100,7 @@ static void pass_count(void *arg, size_t begin, size_t end)
     for (size_t k = begin; k < end; k++) {
         csv_chunk *c = &j->ix->chunks[k];
         unsigned high;
-        count_range(j->buf, c->begin, c->end, j->delim, c, &high);
+        count_range(j->buf, c->begin, c->end, j->delim, j->eol, c, &high);
         c->fault.kind = CSV_FAULT_NONE;
         if (!high) continue;
         /* Skip the tail of a character that started in the chunk before. */
@@ -129,25 +129,49 @@ static void pass_count(void *arg, size_t begin, size_t end)
         records += (is_nl);                                                                        \
     } while (0)
 
+static void set_fault(csv_chunk *c, csv_fault_kind kind, size_t pos, size_t found)
+{
+    if (c->fault.kind != CSV_FAULT_NONE && c->fault.pos <= pos) return;
+    c->fault.kind = kind;
+    c->fault.pos = pos;
+    c->fault.found = found;
+}
+
+/* A CR or LF outside quotes that does not end a line would be read as data
+ * and hide a record: the other line-end byte of the file (for LF files, a CR
+ * not followed by LF) is a fault. */
+static inline int is_stray(const scan_job *j, size_t i)
+{
+    char ch = j->buf[i];
+    if (j->eol == '\r') return ch == '\n';
+    return ch == '\r' && !(i + 1 < j->len && j->buf[i + 1] == '\n');
+}
+
 /* Pass 2: the positions of delimiters and newlines outside quotes. */
 static void pass_emit(void *arg, size_t begin, size_t end)
 {
     scan_job *j = arg;
     const char *buf = j->buf;
+    const char stray = j->eol == '\n' ? '\r' : '\n';
     for (size_t k = begin; k < end; k++) {
         csv_chunk *c = &j->ix->chunks[k];
         uint32_t *out = j->ix->entries + c->slot;
         size_t n = 0, records = 0, i = c->begin;
         int inq = c->in_quote;
 #if CSV_SIMD
-        const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8('\n'),
-                      vd = _mm_set1_epi8(j->delim);
+        const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8(j->eol),
+                      vd = _mm_set1_epi8(j->delim), vs = _mm_set1_epi8(stray);
         for (; i + 16 <= c->end; i += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(buf + i));
             unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq));
             unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
             unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd));
-            if (!mq) {
+            unsigned ms = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs));
+            if (ms && j->eol == '\n') {
+                ms &= ~(mn >> 1); /* the CR of a CRLF */
+                if ((ms & 0x8000u) && !is_stray(j, i + 15)) ms &= ~0x8000u;
+            }
+            if (!mq && !ms) {
                 if (inq) continue;
                 for (unsigned m = mn | md; m; m &= m - 1) {
                     unsigned b = (unsigned)__builtin_ctz(m);
@@ -155,11 +179,15 @@ static void pass_emit(void *arg, size_t begin, size_t end)
                 }
                 continue;
             }
-            for (unsigned m = mq | mn | md; m; m &= m - 1) {
+            for (unsigned m = mq | mn | md | ms; m; m &= m - 1) {
                 unsigned b = (unsigned)__builtin_ctz(m);
                 if ((mq >> b) & 1u)
                     inq ^= 1;
-                else if (!inq)
+                else if (inq)
+                    continue;
+                else if ((ms >> b) & 1u)
+                    set_fault(c, CSV_FAULT_LINE_END, i + b, 0);
+                else
                     EMIT(i + b, (mn >> b) & 1u);
             }
         }
@@ -168,8 +196,10 @@ static void pass_emit(void *arg, size_t begin, size_t end)
             char ch = buf[i];
             if (ch == '"')
                 inq ^= 1;
-            else if (!inq && (ch == '\n' || ch == j->delim))
-                EMIT(i, ch == '\n');
+            else if (!inq && (ch == j->eol || ch == j->delim))
+                EMIT(i, ch == j->eol);
+            else if (!inq && ch == stray && is_stray(j, i))
+                set_fault(c, CSV_FAULT_LINE_END, i, 0);
         }
         c->count = n;
         c->records = records;
@@ -191,14 +221,6 @@ static inline uint32_t cursor_next(cursor *cur)
         cur->i = 0;
     }
     return cur->entries[cur->chunks[cur->k].slot + cur->i++];
-}
-
-static void set_fault(csv_chunk *c, csv_fault_kind kind, size_t pos, size_t found)
-{
-    if (c->fault.kind != CSV_FAULT_NONE && c->fault.pos <= pos) return;
-    c->fault.kind = kind;
-    c->fault.pos = pos;
-    c->fault.found = found;
 }
 
 /* Pass 3: the rows that start in each chunk, as start and field ends. */
@@ -271,8 +293,8 @@ static size_t drop_blank_rows(csv_index *ix, size_t rows, size_t stride)
     return kept;
 }
 
-weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, size_t ncols,
-                     csv_index *ix, csv_fault *fault)
+weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syntax *syn,
+                     size_t ncols, csv_index *ix, csv_fault *fault)
 {
     memset(fault, 0, sizeof *fault);
     ix->rows = 0;
@@ -292,7 +314,7 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, s
         ix->chunks[k].begin = len * k / nchunks;
         ix->chunks[k].end = len * (k + 1) / nchunks;
     }
-    scan_job job = {buf, len, delim, ncols, ix, 0, 0};
+    scan_job job = {buf, len, syn->delim, syn->eol, ncols, ix, 0, 0};
     weft_pool_parallel_for(pool, nchunks, 1, 0, pass_count, &job);
 
     size_t specials = 0;
@@ -336,7 +358,7 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, s
             ix->lines += c->newlines;
         } else if (c->begin < ix->consumed) {
             for (size_t i = c->begin; i < ix->consumed; i++)
-                ix->lines += buf[i] == '\n';
+                ix->lines += buf[i] == syn->eol;
         }
         if (c->fault.kind != CSV_FAULT_NONE && c->fault.pos < ix->consumed &&
             (fault->kind == CSV_FAULT_NONE || c->fault.pos < fault->pos))

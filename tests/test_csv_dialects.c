@@ -1,0 +1,242 @@
+/* CSV dialects beyond RFC 4180's: line ends in a bare CR, cancelling a run
+ * that waits on an idle pipe, column names that are not identifiers, the
+ * spellings pandas reads by default, and the choices of the output side. */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static char dir[256];
+static weft_ctx *ctx;
+
+static const char *path_of(const char *name)
+{
+    static char paths[4][512];
+    static int next;
+    char *p = paths[next++ % 4];
+    snprintf(p, 512, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_text(const char *name, const char *text)
+{
+    FILE *f = fopen(path_of(name), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    fclose(f);
+}
+
+/* The file's bytes (NUL-terminated), or NULL when it does not exist. */
+static char *read_all(const char *name)
+{
+    FILE *f = fopen(path_of(name), "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/weft-test-csv-dialects-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    ctx = test_ctx();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    weft_ctx_free(ctx);
+    return remove_tree(dir);
+}
+
+static weft_status run(const char *input, size_t window, const char *statement,
+                       const weft_csv_options *base, char **output)
+{
+    write_text("in.csv", input);
+    unlink(path_of("out.csv"));
+    weft_csv_options o;
+    if (base)
+        o = *base;
+    else
+        weft_csv_options_init(&o);
+    o.window_bytes = window;
+    const char *st[] = {statement};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = statement ? 1 : 0;
+    weft_status s = weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL);
+    *output = read_all("out.csv");
+    return s;
+}
+
+static const size_t windows[] = {0, 64, 97, 200};
+#define NWINDOWS (sizeof windows / sizeof windows[0])
+
+static void expect_output(const char *input, const char *statement, const char *want)
+{
+    for (size_t w = 0; w < NWINDOWS; w++) {
+        char *out = NULL;
+        weft_status s = run(input, windows[w], statement, NULL, &out);
+        if (s != WEFT_OK) fail_msg("window %zu: %s", windows[w], weft_last_error());
+        assert_non_null(out);
+        if (strcmp(out, want) != 0)
+            fail_msg("window %zu:\n--- got\n%s--- want\n%s", windows[w], out, want);
+        free(out);
+    }
+}
+
+/* WEFT_ERR_DATA with `where` and `what` in the message, and no output. */
+static void expect_error(const char *input, const char *statement, const char *where,
+                         const char *what)
+{
+    for (size_t w = 0; w < 2; w++) {
+        char *out = NULL;
+        weft_status s = run(input, windows[w], statement, NULL, &out);
+        if (s != WEFT_ERR_DATA) fail_msg("%s: status %d, not WEFT_ERR_DATA", input, (int)s);
+        const char *msg = weft_last_error();
+        if (!strstr(msg, "in.csv:") || !strstr(msg, where) || !strstr(msg, what))
+            fail_msg("window %zu: \"%s\" lacks \"%s\" or \"%s\"", windows[w], msg, where, what);
+        assert_null(out);
+    }
+}
+
+/* Issue 21.1: a file whose lines end in a bare CR was read as one header. */
+static void test_lines_ending_in_cr(void **state)
+{
+    (void)state;
+    expect_output("a,b\r1,2\r3,4\r", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    expect_output("a,b\r1,2\r3,4", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    /* Quoted fields keep their CR and LF; blank lines are skipped. */
+    expect_output("a,s\r1,\"x\ry\nz\"\r\r2,w\r", "c = a * 2", "a,s,c\n1,\"x\ry\nz\",2\n2,w,4\n");
+    /* Many rows, so windows end at every kind of place. */
+    char in[8192] = "x,y\r", want[8192] = "x,y,z\n";
+    for (int i = 0; i < 200; i++) {
+        char row[64];
+        snprintf(row, sizeof row, "%d,%d\r", i, 3 * i);
+        strcat(in, row);
+        snprintf(row, sizeof row, "%d,%d,%d\n", i, 3 * i, 4 * i);
+        strcat(want, row);
+    }
+    expect_output(in, "z = x + y", want);
+}
+
+/* A CR that ends nothing is never read as data: the docs promise an unquoted
+ * field holds no CR. */
+static void test_stray_line_ends_are_errors(void **state)
+{
+    (void)state;
+    expect_error("x,s\n1,a\n2,b\rc\n", "y = x", ":3:4:", "carriage return");
+    expect_error("x,s\r\n1,a\r\n2,b\rc\r\n", "y = x", ":3:4:", "carriage return");
+    /* Mixed line ends: any LF outside quotes in the first window makes it an
+     * LF file, so the CRs are the ones reported. */
+    expect_error("x,s\r1,a\r2,b\nc\r", "y = x", ":1:4:", "carriage return");
+    expect_error("x,s\ry\n1,a\n", "y = x", ":1:4:", "carriage return");
+    /* An LF after a first window of CR lines. */
+    char in[512] = "x,s\r";
+    for (int i = 0; i < 30; i++)
+        strcat(in, "1,a\r");
+    strcat(in, "2,b\nc\r");
+    char *out = NULL;
+    assert_int_equal(run(in, 64, "y = x", NULL, &out), WEFT_ERR_DATA);
+    if (!strstr(weft_last_error(), "in.csv:32:4: a line feed (LF) outside quotes"))
+        fail_msg("%s", weft_last_error());
+    assert_null(out);
+}
+
+/* Issue 21.2: a run reading an idle pipe stops when cancelled. */
+typedef struct pipe_run {
+    char in[512], out[512];
+    volatile int cancel;
+    weft_status status;
+    char message[512];
+    atomic_int done;
+} pipe_run;
+
+static void *pipe_run_main(void *arg)
+{
+    pipe_run *r = arg;
+    const char *statements[] = {"b = a * 2"};
+    weft_csv_job job = {0};
+    job.statements = statements;
+    job.nstatements = 1;
+    job.cancel = &r->cancel;
+    r->status = weft_csv_run(ctx, r->in, r->out, NULL, &job, NULL);
+    snprintf(r->message, sizeof r->message, "%s", weft_last_error());
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+static void on_wake(int sig)
+{
+    (void)sig;
+}
+
+/* Starts a run on a FIFO, cancels it after `idle_ms`, and checks that it
+ * returns within a second with no output. `writer_data` (may be NULL) is
+ * written first and the FIFO is then left open and idle. */
+static void cancel_idle_fifo(int open_writer, const char *writer_data)
+{
+    pipe_run r = {0};
+    snprintf(r.in, sizeof r.in, "%s", path_of("idle.fifo"));
+    snprintf(r.out, sizeof r.out, "%s", path_of("idle_out.csv"));
+    unlink(r.in);
+    unlink(r.out);
+    assert_int_equal(mkfifo(r.in, 0600), 0);
+    int writer = open_writer ? open(r.in, O_RDWR) : -1;
+    if (open_writer) assert_true(writer >= 0);
+    if (writer_data)
+        assert_int_equal(write(writer, writer_data, strlen(writer_data)),
+                         (ssize_t)strlen(writer_data));
+    /* A signal without SA_RESTART interrupts an open() waiting for a writer,
+     * as weft csv's handler does. */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_wake;
+    sigaction(SIGUSR1, &sa, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, pipe_run_main, &r), 0);
+    usleep(200000);
+    assert_false(atomic_load(&r.done));
+    r.cancel = 1;
+    pthread_kill(t, SIGUSR1);
+    for (int i = 0; i < 100 && !atomic_load(&r.done); i++)
+        usleep(10000);
+    if (!atomic_load(&r.done)) fail_msg("the cancelled run still waits on the idle FIFO");
+    pthread_join(t, NULL);
+    assert_int_equal(r.status, WEFT_ERR_STATE);
+    assert_non_null(strstr(r.message, "cancelled"));
+    assert_int_equal(access(r.out, F_OK), -1);
+    if (writer >= 0) close(writer);
+    unlink(r.in);
+}
+
+static void test_cancel_while_the_input_is_idle(void **state)
+{
+    (void)state;
+    fail_after(60);
+    cancel_idle_fifo(1, NULL);        /* nothing written yet */
+    cancel_idle_fifo(1, "a\n1\n2\n"); /* rows came, then nothing */
+    cancel_idle_fifo(0, NULL);        /* open() waits for a writer */
+    fail_after(0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lines_ending_in_cr),
+        cmocka_unit_test(test_stray_line_ends_are_errors),
+        cmocka_unit_test(test_cancel_while_the_input_is_idle),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
