@@ -231,12 +231,53 @@ static void test_cancel_while_the_input_is_idle(void **state)
     fail_after(0);
 }
 
+/* Issue 21.3: names that are not identifiers, in backquotes. */
+static void test_backquoted_names(void **state)
+{
+    (void)state;
+    const char *in = "'popul',STS.M.I7, cpi,1960,\n1,2,3,4,5\n6,7,8,9,10\n";
+    expect_output(in, "new_column = `1960` * 2",
+                  "'popul',STS.M.I7, cpi,1960,,new_column\n1,2,3,4,5,8\n6,7,8,9,10,18\n");
+    expect_output(in, "`new col` = `'popul'` + `STS.M.I7` + ` cpi` + ``; `1960` = `1960` - 1",
+                  "'popul',STS.M.I7, cpi,1960,,new col\n1,2,3,3,5,11\n6,7,8,8,10,31\n");
+    /* A backquote in a name is written twice; a plain identifier may be quoted. */
+    expect_output("a`b,x\n1,2\n", "y = `a``b` + `x`", "a`b,x,y\n1,2,3\n");
+    /* The number 1960 is not the column 1960: refused rather than guessed. */
+    char *out = NULL;
+    assert_int_equal(run(in, 0, "new_column = 1960 * 2", NULL, &out), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "write `1960` for the column"));
+    assert_null(out);
+    assert_int_equal(run(in, 0, "y = `1960 * 2", NULL, &out), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "closing backquote"));
+    /* A compile error names the column as it was written. */
+    assert_int_equal(run(in, 0, "y = `STS.M.I7` +", NULL, &out), WEFT_ERR_EXPR);
+    assert_null(strstr(weft_last_error(), "__weft"));
+    /* Reductions and select see the same names. */
+    write_text("in.csv", in);
+    weft_csv_reduction red = {WEFT_MAX, "`1960` * `STS.M.I7`", {0}};
+    const char *st[] = {"`a b` = ` cpi` * 2"};
+    const char *sel[] = {"a b", "1960"};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = 1;
+    job.reductions = &red;
+    job.nreductions = 1;
+    job.select = sel;
+    job.nselect = 2;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), NULL, &job, NULL));
+    assert_int_equal(red.result.value.i64, 63);
+    out = read_all("out.csv");
+    assert_string_equal(out, "a b,1960\n6,4\n16,9\n");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines_ending_in_cr),
         cmocka_unit_test(test_stray_line_ends_are_errors),
         cmocka_unit_test(test_cancel_while_the_input_is_idle),
+        cmocka_unit_test(test_backquoted_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -139,8 +139,7 @@ weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header
     if (header) {
         header_bytes = r->header_len + 1;
         for (size_t o = 0; o < p->nout; o++) {
-            const char *name = p->out[o].input_col >= 0 ? r->names[p->out[o].input_col]
-                                                        : p->vars[p->out[o].var].name;
+            const char *name = csv_out_name(p, r, &p->out[o]);
             header_bytes += 2 * strlen(name) + 3;
         }
     }
@@ -165,14 +164,12 @@ weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header
             w += r->header_len;
             for (size_t o = r->ncols; o < p->nout; o++) {
                 *w++ = r->delim;
-                w = put_name(w, p->vars[p->out[o].var].name, r->delim);
+                w = put_name(w, csv_out_name(p, r, &p->out[o]), r->delim);
             }
         } else {
             for (size_t o = 0; o < p->nout; o++) {
                 if (o > 0) *w++ = r->delim;
-                const char *name = p->out[o].input_col >= 0 ? r->names[p->out[o].input_col]
-                                                            : p->vars[p->out[o].var].name;
-                w = put_name(w, name, r->delim);
+                w = put_name(w, csv_out_name(p, r, &p->out[o]), r->delim);
             }
         }
         *w++ = '\n';
