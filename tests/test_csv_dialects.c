@@ -2,6 +2,7 @@
  * that waits on an idle pipe, column names that are not identifiers, the
  * spellings pandas reads by default, and the choices of the output side. */
 #include "common.h"
+#include "../src/csv/dialect.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,8 @@ static int teardown(void **state)
     return remove_tree(dir);
 }
 
+static const weft_csv_dialect *dialect; /* of run(); NULL: the defaults */
+
 static weft_status run(const char *input, size_t window, const char *statement,
                        const weft_csv_options *base, char **output)
 {
@@ -76,7 +79,8 @@ static weft_status run(const char *input, size_t window, const char *statement,
     weft_csv_job job = {0};
     job.statements = st;
     job.nstatements = statement ? 1 : 0;
-    weft_status s = weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL);
+    weft_status s =
+        weft_csv_run_dialect(ctx, path_of("in.csv"), path_of("out.csv"), &o, dialect, &job, NULL);
     *output = read_all("out.csv");
     return s;
 }
@@ -271,6 +275,72 @@ static void test_backquoted_names(void **state)
     free(out);
 }
 
+/* Issue 21.4: what pandas reads by default. */
+static void test_spaces_and_missing_spellings(void **state)
+{
+    (void)state;
+    expect_output("a,b\n\"           0 \", 1.5 \n  2,3\t\n", "c = a + b",
+                  "a,b,c\n\"           0 \", 1.5 ,1.5\n  2,3\t,5.0\n");
+    expect_output("x\n1.5\n#N/A N/A\n-1.#IND\n1.#QNAN\n-1.#QNAN\n1.#IND\nnull\n", "y = x * 2",
+                  "x,y\n1.5,3.0\n#N/A N/A,\n-1.#IND,\n1.#QNAN,\n-1.#QNAN,\n1.#IND,\nnull,\n");
+    /* Spaces only: text to pandas, so no number here. */
+    expect_error("x\n1.5\n   \n", "y = x * 2", ":3:1:", "is not a number");
+}
+
+static void test_lines_before_the_header_and_comments(void **state)
+{
+    (void)state;
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    dialect = NULL;
+    d.skip_lines = 2;
+    d.comment = '#';
+    dialect = &d;
+    expect_output("title: \"odd quote\nsource, 2024\r\n#c\n\na,b\n1,2\n#x,y,z\n3,4\n# end",
+                  "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    expect_output("t\rmeta\ra,b\r1,2\r#x\r3,4\r", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    /* A quote in a comment line would open a quoted field: refused. */
+    d.skip_lines = 0;
+    expect_error("a,b\n1,2\n# it's \"odd\n3,4\n", "c = a + b", ":3:1:", "comment line");
+    /* Errors count the skipped lines. */
+    d.skip_lines = 1;
+    expect_error("meta\na,b\n1,2\n#\n3,x\n", "c = a + b", ":5:3:", "column 'b'");
+    dialect = NULL;
+}
+
+static void test_rows_of_the_wrong_width(void **state)
+{
+    (void)state;
+    const char *in = "a,b\n1,2\n3\n4,5,6\n7,8\n";
+    dialect = NULL;
+    expect_error(in, "c = a + b", ":3:1:", "expected 2 fields, found 1");
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    dialect = &d;
+    d.bad_rows = WEFT_CSV_BAD_SKIP;
+    expect_output(in, "c = a + b", "a,b,c\n1,2,3\n7,8,15\n");
+    d.bad_rows = WEFT_CSV_BAD_PAD;
+    expect_error(in, "c = a + b", ":4:1:", "expected 2 fields, found 3");
+    expect_output("a,b,s\n1,2,x\n3\r\n4,5\n", "c = a + b", "a,b,s,c\n1,2,x,3.0\n3,,,\n4,5,,9.0\n");
+    expect_output("a,b,s\n1,2,x\n3\n", NULL, "a,b,s\n1,2,x\n3,,\n");
+    dialect = NULL;
+}
+
+/* The first window types a column; a later misfit says how to type it. */
+static void test_type_change_advice(void **state)
+{
+    (void)state;
+    char in[512] = "x\n";
+    for (int i = 0; i < 40; i++)
+        strcat(in, "12\n");
+    strcat(in, "1.5\n");
+    char *out = NULL;
+    assert_int_equal(run(in, 64, "y = x * 2", NULL, &out), WEFT_ERR_DATA);
+    assert_non_null(strstr(weft_last_error(), "in.csv:42:1:"));
+    assert_non_null(strstr(weft_last_error(), "--type 'x=f64'"));
+    assert_null(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +348,10 @@ int main(void)
         cmocka_unit_test(test_stray_line_ends_are_errors),
         cmocka_unit_test(test_cancel_while_the_input_is_idle),
         cmocka_unit_test(test_backquoted_names),
+        cmocka_unit_test(test_spaces_and_missing_spellings),
+        cmocka_unit_test(test_lines_before_the_header_and_comments),
+        cmocka_unit_test(test_rows_of_the_wrong_width),
+        cmocka_unit_test(test_type_change_advice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

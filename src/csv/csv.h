@@ -17,9 +17,10 @@
 /* Why a window is malformed; the reader turns it into "file:line: ..." text. */
 typedef enum csv_fault_kind {
     CSV_FAULT_NONE = 0,
-    CSV_FAULT_FIELDS,  /* a record with the wrong number of fields */
-    CSV_FAULT_UTF8,    /* invalid UTF-8 */
-    CSV_FAULT_LINE_END /* a CR or LF outside quotes that is not the file's line end */
+    CSV_FAULT_FIELDS,   /* a record with the wrong number of fields */
+    CSV_FAULT_UTF8,     /* invalid UTF-8 */
+    CSV_FAULT_LINE_END, /* a CR or LF outside quotes that is not the file's line end */
+    CSV_FAULT_COMMENT   /* a comment line holding a quote (it would open a quoted field) */
 } csv_fault_kind;
 
 /* How the records of a file are written. */
@@ -29,6 +30,8 @@ typedef struct csv_syntax {
      * '\r' for files whose lines end in a bare CR. The other one may appear
      * only in quotes: read as data it would hide a line end. */
     char eol;
+    char comment; /* lines starting with it are skipped; 0: none */
+    int bad_rows; /* a weft_csv_bad_rows */
 } csv_syntax;
 
 typedef struct csv_fault {
@@ -55,6 +58,7 @@ typedef struct csv_index {
     size_t consumed;   /* bytes of the buffer that belong to complete records */
     size_t lines;      /* line-end bytes in [0, consumed): physical lines the window spans */
     int ends_in_quote; /* the bytes after `consumed` open a quoted field */
+    int padded;        /* a short row got empty fields: rows cannot be copied whole */
     uint32_t *entries; /* scratch: delimiter / newline positions, per chunk
                           (newline entries carry CSV_NEWLINE_BIT) */
     csv_bigbuf cells_buf, entries_buf;
@@ -80,6 +84,7 @@ static inline void csv_field(const csv_index *ix, size_t ncols, size_t row, size
     const uint32_t *r = ix->cells + row * (ncols + 1);
     *begin = col == 0 ? r[0] : r[col] + 1;
     *end = r[col + 1];
+    if (*begin > *end) *begin = *end; /* a field a short row was padded with */
 }
 
 /* The value of a quoted field without its quotes, when it holds no escaped

@@ -62,7 +62,7 @@ static void format_chunks(void *arg, size_t begin, size_t end)
         char *w = (char *)j->b->mem.p + j->offsets[k], *start = w;
         for (size_t row = r0; row < r1; row++) {
             const uint32_t *cell = r->ix.cells + row * stride;
-            if (p->fast_copy) {
+            if (p->fast_copy && !r->ix.padded) {
                 size_t n = cell[r->ncols] - cell[0];
                 memcpy(w, r->buf + cell[0], n);
                 w += n;
@@ -77,10 +77,10 @@ static void format_chunks(void *arg, size_t begin, size_t end)
                     if (c->var >= 0) {
                         w += format_value(&p->vars[c->var], row, w);
                     } else {
-                        size_t fb = c->input_col == 0 ? cell[0] : cell[c->input_col] + 1;
-                        size_t n = cell[c->input_col + 1] - fb;
-                        memcpy(w, r->buf + fb, n);
-                        w += n;
+                        size_t fb, fe;
+                        csv_field(&r->ix, r->ncols, row, (size_t)c->input_col, &fb, &fe);
+                        memcpy(w, r->buf + fb, fe - fb);
+                        w += fe - fb;
                     }
                 }
             }

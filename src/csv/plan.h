@@ -14,6 +14,7 @@ typedef struct csv_var {
     int input_col; /* column of the file, or -1 for a new column */
     int written;   /* the statements assign it */
     int typed;     /* dtype is settled (a --type, or the first window) */
+    int inferred;  /* by the first window: a later misfit gets the advice to type it */
     weft_dtype dtype;
     unsigned char *data; /* rows * 8 bytes in `storage`, aligned for weft_array_wrap */
     csv_bigbuf storage;

@@ -87,6 +87,33 @@ static weft_status line_end_error(const csv_reader *r, size_t pos)
                           where);
 }
 
+/* Length of the line at buf[0] with its line end: at `eol`, or for eol 0 at
+ * LF, CRLF or a bare CR; 0 when more bytes are needed to tell. */
+static size_t line_length(const char *buf, size_t len, char eol, int eof)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (eol ? buf[i] == eol : buf[i] == '\n') return i + 1;
+        if (!eol && buf[i] == '\r') {
+            if (i + 1 < len) return buf[i + 1] == '\n' ? i + 2 : i + 1;
+            return eof ? i + 1 : 0;
+        }
+    }
+    return eof ? len : 0;
+}
+
+/* Drops one line before the header (quotes are not looked at: metadata). */
+static weft_status skip_line(csv_reader *r, char **data, size_t *len, int *eof, char eol)
+{
+    size_t n;
+    while ((n = line_length(*data, *len, eol, *eof)) == 0 && !*eof)
+        RETURN_ON_ERROR(append_block(r, data, len, eof));
+    *data += n;
+    *len -= n;
+    r->offset += n;
+    r->line++;
+    return WEFT_OK;
+}
+
 /* The first window: a byte-order mark, then the header or the first record's width. */
 static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof)
 {
@@ -95,11 +122,27 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
         *len -= 3;
         r->offset += 3;
     }
+    for (size_t n = 0; n < r->skip_lines; n++)
+        RETURN_ON_ERROR(skip_line(r, data, len, eof, 0));
     while ((r->eol = csv_detect_eol(*data, *len, *eof)) == 0 && !*eof)
         RETURN_ON_ERROR(append_block(r, data, len, eof));
     if (!r->eol) r->eol = '\n'; /* a file of one line without a line end */
     if (*eof) end_last_line(r, *data, len);
-    size_t hdr = csv_record_length(*data, *len, r->eol);
+    /* Blank lines and comment lines before the header, as pandas skips them. */
+    for (;;) {
+        if (*len == 0 && *eof) break;
+        if (*len == 0) {
+            RETURN_ON_ERROR(append_block(r, data, len, eof));
+            continue;
+        }
+        const char *d = *data;
+        int blank = d[0] == r->eol || (r->eol == '\n' && d[0] == '\r' && *len > 1 && d[1] == '\n');
+        if (!blank && !(r->comment && d[0] == r->comment)) break;
+        RETURN_ON_ERROR(skip_line(r, data, len, eof, r->eol));
+    }
+    size_t hdr;
+    while ((hdr = csv_record_length(*data, *len, r->eol)) == 0 && !*eof)
+        RETURN_ON_ERROR(append_block(r, data, len, eof));
     if (hdr == 0 && *len == 0) {
         RETURN_IF(r->header, WEFT_ERR_DATA, "%s: empty file: no header line", r->path);
         r->ncols = 0;
@@ -161,7 +204,8 @@ weft_status csv_cancelled(void)
 }
 
 weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
-                            int header, size_t window_bytes, int align, const volatile int *cancel)
+                            int header, const weft_csv_dialect *d, size_t window_bytes, int align,
+                            const volatile int *cancel)
 {
     memset(r, 0, sizeof *r);
     r->block = -1;
@@ -169,6 +213,11 @@ weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, ch
     r->pool = pool;
     r->delim = delim;
     r->header = header;
+    if (d) {
+        r->skip_lines = d->skip_lines;
+        r->comment = d->comment;
+        r->bad_rows = (int)d->bad_rows;
+    }
     r->align = align;
     r->line = 1;
     r->path = strdup(path);
@@ -214,9 +263,16 @@ static weft_status fault_error(const csv_reader *r, const csv_fault *f)
     char where[512];
     csv_reader_where(r, f->pos, where, sizeof where);
     if (f->kind == CSV_FAULT_LINE_END) return line_end_error(r, f->pos);
+    if (f->kind == CSV_FAULT_COMMENT)
+        return weft_error_set(WEFT_ERR_DATA,
+                              "%sa comment line holding a quote (it is not read as a quoted "
+                              "field; remove the quote or the comment)",
+                              where);
     if (f->kind == CSV_FAULT_FIELDS)
-        return weft_error_set(WEFT_ERR_DATA, "%sexpected %zu fields, found %zu", where, r->ncols,
-                              f->found);
+        return weft_error_set(WEFT_ERR_DATA,
+                              "%sexpected %zu fields, found %zu (rows of the wrong width can be "
+                              "skipped, or short ones padded: bad_rows, --bad-rows)",
+                              where, r->ncols, f->found);
     return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X)", where,
                           (unsigned)(unsigned char)r->buf[f->pos]);
 }
@@ -231,6 +287,13 @@ static weft_status unterminated(const csv_reader *r)
             inq ^= 1;
         }
     char where[512];
+    size_t line_start = open;
+    while (line_start > r->ix.consumed && r->buf[line_start - 1] != r->eol)
+        line_start--;
+    if (r->comment && r->buf[line_start] == r->comment) {
+        csv_fault f = {CSV_FAULT_COMMENT, line_start, 0};
+        return fault_error(r, &f);
+    }
     csv_reader_where(r, open, where, sizeof where);
     return weft_error_set(WEFT_ERR_DATA, "%sunterminated quoted field (the file ends inside it)",
                           where);
@@ -302,7 +365,7 @@ weft_status csv_reader_next(csv_reader *r)
     }
     for (;;) {
         csv_fault fault;
-        csv_syntax syn = {r->delim, r->eol};
+        csv_syntax syn = {r->delim, r->eol, r->comment, r->bad_rows};
         RETURN_ON_ERROR(csv_scan(r->pool, r->buf, r->len, &syn, r->ncols, &r->ix, &fault));
         if (fault.kind != CSV_FAULT_NONE) return fault_error(r, &fault);
         if (r->eof || (r->ix.rows > 0 && (!r->align || r->ix.rows >= WEFT_SUM_BLOCK))) break;

@@ -5,6 +5,7 @@
 #define WEFT_CSV_READER_H
 
 #include "csv.h"
+#include "dialect.h"
 
 #include <pthread.h>
 
@@ -52,6 +53,9 @@ typedef struct csv_reader {
     char delim;
     char eol; /* the file's line end ('\n' or '\r'); 0 until the first line is read */
     int header;
+    size_t skip_lines;
+    char comment;
+    int bad_rows;
     int align; /* windows hold a multiple of WEFT_SUM_BLOCK rows (whole-file reductions) */
     size_t max_window;
     csv_source src;
@@ -76,7 +80,8 @@ typedef struct csv_reader {
 
 /* Opens path and reads the header (or the first record's width). */
 weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
-                            int header, size_t window_bytes, int align, const volatile int *cancel);
+                            int header, const weft_csv_dialect *d, size_t window_bytes, int align,
+                            const volatile int *cancel);
 /* The status of a run stopped through weft_csv_job.cancel. */
 weft_status csv_cancelled(void);
 void csv_reader_close(csv_reader *r);

@@ -5,6 +5,7 @@
  * a quoted field may hold delimiters, quotes and newlines anywhere. */
 #include "../error.h"
 #include "csv.h"
+#include "dialect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,13 @@
 typedef struct scan_job {
     const char *buf;
     size_t len;
-    char delim, eol;
+    char delim, eol, comment;
+    int bad_rows;
     size_t ncols;
     csv_index *ix;
     size_t total_records;
-    int blank_rows; /* set by any chunk that found a blank line */
+    int blank_rows; /* set by any chunk that found a blank line (or one to drop) */
+    int padded;     /* set by any chunk that padded a short row */
 } scan_job;
 
 void csv_index_free(csv_index *ix)
@@ -260,11 +263,38 @@ static void pass_rows(void *arg, size_t begin, size_t end)
                     j->blank_rows = 1;
                     break;
                 }
+                if (f == 0 && j->comment && j->buf[start] == j->comment) {
+                    while (!nl) {
+                        e = cursor_next(&cur);
+                        nl = (e & CSV_NEWLINE_BIT) != 0;
+                    }
+                    pos = e & ~CSV_NEWLINE_BIT;
+                    if (memchr(j->buf + start, '"', pos - start)) {
+                        set_fault(c, CSV_FAULT_COMMENT, start, 0);
+                        goto next_chunk;
+                    }
+                    cell[0] = UINT32_MAX;
+                    j->blank_rows = 1;
+                    break;
+                }
+                if (nl && f < ncols - 1 && j->bad_rows == WEFT_CSV_BAD_PAD) {
+                    size_t fe = pos;
+                    if (fe > field_begin && j->buf[fe - 1] == '\r') fe--;
+                    for (size_t g = f; g < ncols; g++)
+                        cell[g + 1] = (uint32_t)fe;
+                    j->padded = 1;
+                    break;
+                }
                 if (nl != (f == ncols - 1)) {
                     size_t found = f + 1;
                     while (!nl) {
                         nl = (cursor_next(&cur) & CSV_NEWLINE_BIT) != 0;
                         found++;
+                    }
+                    if (j->bad_rows == WEFT_CSV_BAD_SKIP) {
+                        cell[0] = UINT32_MAX;
+                        j->blank_rows = 1;
+                        break;
                     }
                     set_fault(c, CSV_FAULT_FIELDS, start, found);
                     goto next_chunk;
@@ -301,6 +331,7 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syn
     ix->consumed = 0;
     ix->lines = 0;
     ix->ends_in_quote = 0;
+    ix->padded = 0;
     const size_t min_chunk = 128 * 1024;
     int threads = pool ? weft_pool_threads(pool) : 1;
     size_t nchunks = len / min_chunk;
@@ -314,7 +345,8 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syn
         ix->chunks[k].begin = len * k / nchunks;
         ix->chunks[k].end = len * (k + 1) / nchunks;
     }
-    scan_job job = {buf, len, syn->delim, syn->eol, ncols, ix, 0, 0};
+    scan_job job = {buf, len, syn->delim, syn->eol, syn->comment, syn->bad_rows, ncols,
+                    ix,  0,   0,          0};
     weft_pool_parallel_for(pool, nchunks, 1, 0, pass_count, &job);
 
     size_t specials = 0;
@@ -351,6 +383,7 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syn
         ix->cells = ix->cells_buf.p;
         weft_pool_parallel_for(pool, nchunks, 1, 0, pass_rows, &job);
         ix->rows = job.blank_rows ? drop_blank_rows(ix, records, stride) : records;
+        ix->padded = job.padded;
     }
     for (size_t k = 0; k < nchunks; k++) {
         const csv_chunk *c = &ix->chunks[k];

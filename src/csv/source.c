@@ -85,6 +85,7 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
     s->wake[0] = s->wake[1] = -1;
     /* A FIFO's open waits for its writer; a signal that interrupts it (EINTR)
      * lets a cancelled run stop there. */
+    if (cancel && *cancel) return csv_cancelled();
     weft_pool_block_begin();
     int err;
     do {
