@@ -1,6 +1,7 @@
 /* Planning a job over a file's columns: names in the expressions decide
  * which columns are parsed; the expression compiler types the new ones. */
 #include "../error.h"
+#include "../prim.h"
 #include "plan.h"
 
 #include <ctype.h>
@@ -403,9 +404,21 @@ static int find_out(const csv_plan *p, const csv_reader *r, const csv_out_col *c
     return -1;
 }
 
+/* weft_map and weft_reduce_expr take 32 bindings but hold at most
+ * WEFT_PRIM_MAX_VIEWS arrays (more overrun their operation: src/ops/map.c),
+ * so a job that would bind more is refused here rather than crash. */
+static weft_status check_array_count(size_t n, const char *what)
+{
+    RETURN_IF(n > WEFT_PRIM_MAX_VIEWS, WEFT_ERR_INVALID_ARG,
+              "csv: %s use %zu numeric columns; at most %d can take part in one run", what, n,
+              WEFT_PRIM_MAX_VIEWS);
+    return WEFT_OK;
+}
+
 weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job)
 {
     if (job->nstatements > 0) RETURN_ON_ERROR(type_new_columns(p, job));
+    if (job->nstatements > 0) RETURN_ON_ERROR(check_array_count(p->nvars, "the statements"));
     p->reductions = calloc(job->nreductions ? job->nreductions : 1, sizeof *p->reductions);
     RETURN_IF(!p->reductions, WEFT_ERR_NOMEM, "csv: out of memory");
     p->nreductions = job->nreductions;
@@ -416,6 +429,7 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
         RETURN_IF(!rs->expr, WEFT_ERR_NOMEM, "csv: out of memory");
         ident_ctx c = {p, r, rs->vars, &rs->nvars};
         RETURN_ON_ERROR(each_identifier(rs->expr, reduce_ident, &c));
+        RETURN_ON_ERROR(check_array_count(rs->nvars, "a reduction's expression and the job"));
     }
     size_t all = r->ncols + p->nvars;
     csv_out_col *cols = calloc(all ? all : 1, sizeof *cols);
