@@ -63,6 +63,7 @@ static int teardown(void **state)
 }
 
 static const weft_csv_dialect *dialect; /* of run(); NULL: the defaults */
+static char in_delimiter;               /* of run() without options; 0: ',' */
 
 static weft_status run(const char *input, size_t window, const char *statement,
                        const weft_csv_options *base, char **output)
@@ -74,6 +75,7 @@ static weft_status run(const char *input, size_t window, const char *statement,
         o = *base;
     else
         weft_csv_options_init(&o);
+    if (!base && in_delimiter) o.delimiter = in_delimiter;
     o.window_bytes = window;
     const char *st[] = {statement};
     weft_csv_job job = {0};
@@ -341,6 +343,42 @@ static void test_type_change_advice(void **state)
     assert_null(out);
 }
 
+/* Issue 21.5: converting to another dialect, as pandas' to_csv does. */
+static void test_output_dialects(void **state)
+{
+    (void)state;
+    const char *in = "id,label,x\n1,\"a,b\",1.5\n2,\"say \"\"hi\"\"\",\n3,plain,2\n";
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    dialect = &d;
+    d.out_delimiter = ';'; /* minimal quoting: "a,b" needs none now */
+    expect_output(in, "y = x * 2",
+                  "id;label;x;y\n1;a,b;1.5;3.0\n2;\"say \"\"hi\"\"\";;\n3;plain;2;4.0\n");
+    d.quoting = WEFT_CSV_QUOTE_ALL;
+    expect_output(in, "y = x * 2",
+                  "\"id\";\"label\";\"x\";\"y\"\n\"1\";\"a,b\";\"1.5\";\"3.0\"\n"
+                  "\"2\";\"say \"\"hi\"\"\";\"\";\"\"\n\"3\";\"plain\";\"2\";\"4.0\"\n");
+    d.quoting = WEFT_CSV_QUOTE_NONNUMERIC;
+    expect_output(in, "y = x * 2",
+                  "\"id\";\"label\";\"x\";\"y\"\n1;\"a,b\";1.5;3.0\n"
+                  "2;\"say \"\"hi\"\"\";\"\";\"\"\n3;\"plain\";2;4.0\n");
+    /* A field holding the new delimiter gets quotes. */
+    in_delimiter = ';';
+    d.out_delimiter = 0;
+    d.quoting = WEFT_CSV_QUOTE_MINIMAL;
+    expect_output("a;b\n1;x,y\n", NULL, "a;b\n1;x,y\n");
+    d.out_delimiter = ',';
+    d.quoting = WEFT_CSV_QUOTE_KEEP;
+    expect_output("a;b\n1;x,y\n\"2\";z\n", NULL, "a,b\n1,\"x,y\"\n2,z\n");
+    in_delimiter = 0;
+    /* CRLF line ends, fields kept as read. */
+    weft_csv_dialect_init(&d);
+    d.crlf = 1;
+    expect_output("a,b\n1,\"x\"\n", "c = a + 1", "a,b,c\r\n1,\"x\",2\r\n");
+    expect_output("a,b\n1,\"x\"\n", NULL, "a,b\r\n1,\"x\"\r\n");
+    dialect = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_lines_before_the_header_and_comments),
         cmocka_unit_test(test_rows_of_the_wrong_width),
         cmocka_unit_test(test_type_change_advice),
+        cmocka_unit_test(test_output_dialects),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -101,6 +101,18 @@ static weft_status compute(weft_ctx *ctx, csv_plan *p, size_t rows)
     return st;
 }
 
+static void set_output_dialect(csv_plan *p, const csv_reader *r, const weft_csv_dialect *d)
+{
+    p->out_delim = d->out_delimiter ? d->out_delimiter : r->delim;
+    p->crlf = d->crlf;
+    p->quoting = (int)d->quoting;
+    /* Another delimiter needs fields quoted anew: minimal quoting unless asked. */
+    if (p->out_delim != r->delim && p->quoting == WEFT_CSV_QUOTE_KEEP)
+        p->quoting = WEFT_CSV_QUOTE_MINIMAL;
+    p->rewrite = p->quoting != WEFT_CSV_QUOTE_KEEP;
+    if (p->rewrite) p->fast_copy = 0;
+}
+
 typedef struct run_state {
     csv_reader r;
     csv_plan p;
@@ -181,6 +193,7 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
         GOTO_ERROR_ON(csv_parse_inputs(&rs->p, &rs->r, &missing));
         if (first) {
             GOTO_ERROR_ON(csv_plan_outputs(&rs->p, &rs->r, job));
+            set_output_dialect(&rs->p, &rs->r, d);
             GOTO_ERROR_ON(reserve_vars(&rs->p, rows));
         }
         sx->parse_seconds += now() - t;

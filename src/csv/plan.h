@@ -56,6 +56,12 @@ typedef struct csv_plan {
     csv_out_col *out;
     size_t nout;
     int fast_copy; /* out = the file's columns in order, then new ones: copy rows whole */
+    /* The output's dialect: with `rewrite`, every field is unquoted and quoted
+     * again as `quoting` says, and the header is written from the names. */
+    char out_delim;
+    int quoting; /* a weft_csv_quoting */
+    int rewrite;
+    int crlf;
 } csv_plan;
 
 /* Before the first window: the file columns that statements and reductions read. */

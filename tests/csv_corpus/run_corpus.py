@@ -7,7 +7,9 @@ float_precision="round_trip", as weft rounds) and weft csv rewrites every
 column pandas reads as numbers in place (`x` = `x`), so each such field is
 weft's parse, formatted. pandas then reads weft's output back; the frames must
 be equal: the same columns, dtypes and values, NaN at the same places, and
-every other column byte for byte what it was.
+every other column byte for byte what it was. The same output converted to
+another dialect (--out-delimiter ';' --quoting all --crlf) must read back equal
+too.
 
 A file where they differ is a failure unless expected.txt names it with the
 kind of difference, the weft csv options that make weft agree with pandas
@@ -79,6 +81,16 @@ def compare(pd, weft, path, work, options=()):
         pd.testing.assert_frame_equal(back, df, check_exact=True)
     except AssertionError as e:
         return "values-differ: " + " ".join(str(e).split())[:300]
+    # Converted to another dialect, it still reads back the same.
+    run = subprocess.run(cmd + ["--out-delimiter", ";", "--quoting", "all", "--crlf"],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        return "dialect-refused: " + run.stderr.strip()
+    back = pd.read_csv(out, sep=";", float_precision="round_trip")
+    try:
+        pd.testing.assert_frame_equal(back, df, check_exact=True)
+    except AssertionError as e:
+        return "dialect-differs: " + " ".join(str(e).split())[:300]
     return None
 
 
