@@ -425,6 +425,7 @@ static void test_cancel_and_arguments(void **state)
     char *out = read_all("out.csv", NULL);
     assert_string_equal(out, "old\n");
     free(out);
+    job.cancel = NULL; /* a cancelled run may stop before it checks its arguments */
     assert_int_equal(weft_csv_run(NULL, "a", "b", NULL, NULL, NULL), WEFT_ERR_NULL);
     o.delimiter = '"';
     assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), NULL, &o, NULL, NULL),

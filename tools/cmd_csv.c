@@ -1,6 +1,7 @@
 /* weft csv: a CSV file through column expressions and reductions, in bounded
  * memory, to a new CSV file written atomically. */
 #define _POSIX_C_SOURCE 200809L
+#include "../src/csv/dialect.h"
 #include "cli.h"
 
 #include <signal.h>
@@ -30,6 +31,14 @@ static void usage(FILE *out)
             "  --no-header              the first line is data; columns are c1, c2, ...\n"
             "  --type NAME=i64|f64      a column's dtype (default: the first window decides)\n"
             "  --int-missing N          read empty integer fields as N (default: an error)\n"
+            "  --skip-rows N            drop N lines before the header (metadata)\n"
+            "  --comment C              skip lines that start with C (before the header too)\n"
+            "  --bad-rows error|skip|pad  rows of the wrong width: an error (default), left\n"
+            "                           out, or (short ones) padded with empty fields\n"
+            "  --out-delimiter C        the output's delimiter (default: the input's)\n"
+            "  --quoting keep|minimal|all|nonnumeric  output quoting (default keep: fields\n"
+            "                           as read); any other rewrites every field\n"
+            "  --crlf                   output lines end in CRLF\n"
             "  --window BYTES           bytes read per window (default 1M; K, M suffixes)\n"
             "  --fsync                  fsync the output before renaming it into place\n"
             "  --device D               devices for the statements (as WEFT_DEVICES)\n"
@@ -41,7 +50,7 @@ static void usage(FILE *out)
             "call (stderr names FILE:LINE:COLUMN), 130 interrupted.\n");
 }
 
-static volatile int cancel_flag;
+static volatile sig_atomic_t cancel_flag;
 
 static void on_signal(int sig)
 {
@@ -143,6 +152,19 @@ static void print_scalar(const weft_scalar *s, int json)
     }
 }
 
+static const char *const bad_rows_names[] = {"error", "skip", "pad"};
+static const char *const quoting_names[] = {"keep", "minimal", "all", "nonnumeric"};
+
+static int parse_choice(const char *text, const char *const *names, int n, int *out)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = i;
+            return 1;
+        }
+    return 0;
+}
+
 static int is_arg(const char *have, const char *a, const char *b)
 {
     return strcmp(have, a) == 0 || (b && strcmp(have, b) == 0);
@@ -158,6 +180,8 @@ int cmd_csv(int argc, char **argv)
     int json = 0, progress = 0, rc = 0;
     weft_csv_options o;
     weft_csv_options_init(&o);
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (is_arg(a, "--help", "-h")) {
@@ -172,6 +196,8 @@ int cmd_csv(int argc, char **argv)
             o.header = 0;
         else if (is_arg(a, "--fsync", NULL))
             o.fsync = 1;
+        else if (is_arg(a, "--crlf", NULL))
+            d.crlf = 1;
         else if (a[0] == '-' && a[1] != 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "weft csv: %s needs a value\n", a);
@@ -208,6 +234,20 @@ int cmd_csv(int argc, char **argv)
                 o.int_missing_value = strtoll(v, &end, 10);
                 o.int_missing_fill = 1;
                 ok = *v && !*end;
+            } else if (is_arg(a, "--skip-rows", NULL)) {
+                char *end;
+                d.skip_lines = (size_t)strtoull(v, &end, 10);
+                ok = *v >= '0' && *v <= '9' && !*end;
+            } else if (is_arg(a, "--comment", NULL)) {
+                ok = strlen(v) == 1;
+                d.comment = v[0];
+            } else if (is_arg(a, "--bad-rows", NULL)) {
+                ok = parse_choice(v, bad_rows_names, 3, (int *)&d.bad_rows);
+            } else if (is_arg(a, "--quoting", NULL)) {
+                ok = parse_choice(v, quoting_names, 4, (int *)&d.quoting);
+            } else if (is_arg(a, "--out-delimiter", NULL)) {
+                ok = strlen(v) == 1 || strcmp(v, "\\t") == 0;
+                d.out_delimiter = strcmp(v, "\\t") == 0 ? '\t' : v[0];
             } else if (is_arg(a, "--window", NULL))
                 ok = parse_bytes(v, &o.window_bytes);
             else {
@@ -246,13 +286,24 @@ int cmd_csv(int argc, char **argv)
         job.progress = show_progress;
         job.progress_user = &ps;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    /* No SA_RESTART: the signal interrupts an open() waiting for a FIFO's
+     * writer, so the run sees the flag there too. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     weft_csv_stats stats;
-    weft_status st = weft_csv_run(ctx, input, output, &o, &job, &stats);
+    weft_status st = weft_csv_run_dialect(ctx, input, output, &o, &d, &job, &stats);
     if (job.progress) fputc('\n', stderr);
     if (st != WEFT_OK) {
-        fprintf(stderr, "weft csv: %s\n", weft_last_error());
+        if (cancel_flag)
+            fprintf(stderr, "weft csv: interrupted by a signal%s%s%s\n", output ? "; " : "",
+                    output ? output : "",
+                    output ? " was not written (an existing file is left as it was)" : "");
+        else
+            fprintf(stderr, "weft csv: %s\n", weft_last_error());
         rc = cancel_flag ? 130 : EXIT_WEFT;
         weft_ctx_free(ctx);
         goto done;

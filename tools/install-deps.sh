@@ -6,7 +6,10 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers \
 ocl-icd-libopencl1 pocl-opencl-icd libcmocka-dev clinfo libopenmpi-dev openmpi-bin"
-[ "${1:-}" = "--test" ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev valgrind util-linux"
+# python3-pandas, python3-statsmodels and distro-info-data: the CSV corpus test
+# (tests/csv_corpus) compares weft csv with pandas on the datasets they ship.
+[ "${1:-}" = "--test" ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev valgrind util-linux \
+python3-pandas python3-statsmodels distro-info-data"
 
 missing=""
 for p in $PACKAGES; do

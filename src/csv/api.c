@@ -31,7 +31,8 @@ weft_status weft_csv_open(weft_ctx *ctx, const char *path, const weft_csv_option
     RETURN_IF(!x, WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
     x->ctx = ctx;
     x->missing = (csv_int_missing){o->int_missing_fill, o->int_missing_value};
-    weft_status st = csv_reader_open(&x->r, ctx->pool, path, o->delimiter, o->header, window, 0);
+    weft_status st =
+        csv_reader_open(&x->r, ctx->pool, path, o->delimiter, o->header, NULL, window, 0, NULL);
     if (st == WEFT_OK) {
         x->parsed = calloc(x->r.ncols ? x->r.ncols : 1, 1);
         if (!x->parsed) st = weft_error_set(WEFT_ERR_NOMEM, "weft_csv_open: out of memory");

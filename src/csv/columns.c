@@ -11,8 +11,9 @@
 /* What pandas reads as a missing value besides the empty field. */
 static int is_missing_token(const char *b, const char *e)
 {
-    static const char *const tokens[] = {"NA",  "N/A",  "NaN", "nan",  "NULL", "null", "None",
-                                         "n/a", "<NA>", "#NA", "#N/A", "-NaN", "-nan"};
+    static const char *const tokens[] = {
+        "NA",  "N/A",  "NaN",  "nan",  "NULL",     "null",    "None",     "n/a",    "<NA>",
+        "#NA", "#N/A", "-NaN", "-nan", "#N/A N/A", "-1.#IND", "-1.#QNAN", "1.#IND", "1.#QNAN"};
     size_t n = (size_t)(e - b);
     if (n == 0) return 1;
     for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++)
@@ -26,13 +27,21 @@ static parse_result parse_one(const char *b, const char *e, weft_dtype dtype,
                               const csv_int_missing *missing, void *out)
 {
     if (!csv_unquote_simple(&b, &e)) return NOT_NUMBER;
+    /* Spaces around a number are read past, as pandas does ("  0 "); a field
+     * of spaces only is text to pandas, so it is no number here either. */
+    const char *nb = b, *ne = e;
+    while (nb < ne && (*nb == ' ' || *nb == '\t'))
+        nb++;
+    while (ne > nb && (ne[-1] == ' ' || ne[-1] == '\t'))
+        ne--;
+    if (nb == ne && b != e) return NOT_NUMBER;
     if (dtype == WEFT_F64) {
-        if (weft_parse_f64(b, e, out)) return PARSED;
+        if (weft_parse_f64(nb, ne, out)) return PARSED;
         if (!is_missing_token(b, e)) return NOT_NUMBER;
         *(double *)out = NAN;
         return PARSED;
     }
-    if (weft_parse_i64(b, e, out)) return PARSED;
+    if (weft_parse_i64(nb, ne, out)) return PARSED;
     if (!is_missing_token(b, e)) return NOT_NUMBER;
     if (!missing->fill) return MISSING_INT;
     *(int64_t *)out = missing->value;

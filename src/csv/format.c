@@ -3,6 +3,8 @@
  * Untouched fields are copied from the input bytes. */
 #include "../core/error.h"
 #include "../text/number_format.h"
+#include "../text/number_parse.h"
+#include "dialect.h"
 #include "sink.h"
 
 #include <math.h>
@@ -35,6 +37,77 @@ static size_t format_value(const csv_var *v, size_t row, char *out)
     }
 }
 
+/* Rewriting a field for another dialect: its value (quotes removed, ""
+ * read as ") written again, in quotes when the quoting asks for them. */
+static int value_needs_quotes(const char *b, const char *e, char delim)
+{
+    int inq = 0;
+    for (const char *c = b; c < e; c++) {
+        if (*c == '"') {
+            if (inq && c + 1 < e && c[1] == '"') return 1; /* the value holds a quote */
+            inq ^= 1;
+        } else if (*c == delim || *c == '\n' || *c == '\r') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_number_text(const char *b, const char *e)
+{
+    double d;
+    return b != e && csv_unquote_simple(&b, &e) && weft_parse_f64(b, e, &d);
+}
+
+static char *put_field(char *w, const char *b, const char *e, const csv_plan *p)
+{
+    int quote = p->quoting == WEFT_CSV_QUOTE_ALL ||
+                (p->quoting == WEFT_CSV_QUOTE_NONNUMERIC && !is_number_text(b, e)) ||
+                value_needs_quotes(b, e, p->out_delim);
+    int plain = !memchr(b, '"', (size_t)(e - b));
+    if (plain && !quote) {
+        memcpy(w, b, (size_t)(e - b));
+        return w + (e - b);
+    }
+    if (quote) *w++ = '"';
+    int inq = 0;
+    for (const char *c = b; c < e; c++) {
+        if (*c == '"' && inq && c + 1 < e && c[1] == '"') {
+            c++;
+        } else if (*c == '"') {
+            inq ^= 1;
+            continue;
+        }
+        if (*c == '"' && quote) *w++ = '"';
+        *w++ = *c;
+    }
+    if (quote) *w++ = '"';
+    return w;
+}
+
+/* A computed value: quoted by QUOTE_ALL; NaN (written empty) is text to
+ * QUOTE_NONNUMERIC too, as pandas writes it. */
+static char *put_value(char *w, const csv_var *v, size_t row, const csv_plan *p)
+{
+    char *open = w;
+    if (p->quoting == WEFT_CSV_QUOTE_ALL || p->quoting == WEFT_CSV_QUOTE_NONNUMERIC) *w++ = '"';
+    size_t n = format_value(v, row, w);
+    if (p->quoting == WEFT_CSV_QUOTE_NONNUMERIC && n > 0) {
+        memmove(open, w, n); /* a number: no quotes */
+        return open + n;
+    }
+    w += n;
+    if (w > open && *open == '"') *w++ = '"';
+    return w;
+}
+
+static char *put_line_end(char *w, const csv_plan *p)
+{
+    if (p->crlf) *w++ = '\r';
+    *w++ = '\n';
+    return w;
+}
+
 typedef struct format_job {
     const csv_reader *r;
     const csv_plan *p;
@@ -62,7 +135,19 @@ static void format_chunks(void *arg, size_t begin, size_t end)
         char *w = (char *)j->b->mem.p + j->offsets[k], *start = w;
         for (size_t row = r0; row < r1; row++) {
             const uint32_t *cell = r->ix.cells + row * stride;
-            if (p->fast_copy) {
+            if (p->rewrite) {
+                for (size_t o = 0; o < p->nout; o++) {
+                    const csv_out_col *c = &p->out[o];
+                    if (o > 0) *w++ = p->out_delim;
+                    if (c->var >= 0) {
+                        w = put_value(w, &p->vars[c->var], row, p);
+                    } else {
+                        size_t fb, fe;
+                        csv_field(&r->ix, r->ncols, row, (size_t)c->input_col, &fb, &fe);
+                        w = put_field(w, r->buf + fb, r->buf + fe, p);
+                    }
+                }
+            } else if (p->fast_copy && !r->ix.padded) {
                 size_t n = cell[r->ncols] - cell[0];
                 memcpy(w, r->buf + cell[0], n);
                 w += n;
@@ -77,14 +162,14 @@ static void format_chunks(void *arg, size_t begin, size_t end)
                     if (c->var >= 0) {
                         w += format_value(&p->vars[c->var], row, w);
                     } else {
-                        size_t fb = c->input_col == 0 ? cell[0] : cell[c->input_col] + 1;
-                        size_t n = cell[c->input_col + 1] - fb;
-                        memcpy(w, r->buf + fb, n);
-                        w += n;
+                        size_t fb, fe;
+                        csv_field(&r->ix, r->ncols, row, (size_t)c->input_col, &fb, &fe);
+                        memcpy(w, r->buf + fb, fe - fb);
+                        w += fe - fb;
                     }
                 }
             }
-            *w++ = '\n';
+            w = put_line_end(w, p);
         }
         j->b->pieces[j->first_piece + k] = (struct iovec){start, (size_t)(w - start)};
     }
@@ -97,9 +182,9 @@ static int needs_quotes(const char *s, char delim)
     return 0;
 }
 
-static char *put_name(char *w, const char *name, char delim)
+static char *put_name(char *w, const char *name, char delim, int all)
 {
-    if (!needs_quotes(name, delim)) {
+    if (!all && !needs_quotes(name, delim)) {
         size_t n = strlen(name);
         memcpy(w, name, n);
         return w + n;
@@ -134,13 +219,12 @@ weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header
         ncomputed += p->out[o].var >= 0;
     /* Worst case per chunk: its input bytes, plus every computed value at its
      * longest, plus delimiters and newlines. */
-    size_t per_row = ncomputed * WEFT_FORMAT_MAX + p->nout + 1;
+    size_t per_row = ncomputed * (WEFT_FORMAT_MAX + 2) + p->nout * (p->rewrite ? 3 : 1) + 2;
     size_t header_bytes = 0;
     if (header) {
-        header_bytes = r->header_len + 1;
+        header_bytes = r->header_len + 2;
         for (size_t o = 0; o < p->nout; o++) {
-            const char *name = p->out[o].input_col >= 0 ? r->names[p->out[o].input_col]
-                                                        : p->vars[p->out[o].var].name;
+            const char *name = csv_out_name(p, r, &p->out[o]);
             header_bytes += 2 * strlen(name) + 3;
         }
     }
@@ -151,7 +235,8 @@ weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header
     for (size_t k = 0; k < nchunks; k++) {
         size_t r0 = k * FORMAT_ROWS, r1 = r0 + FORMAT_ROWS < rows ? r0 + FORMAT_ROWS : rows;
         offsets[k] = total;
-        total += row_span(r, r1) - row_span(r, r0) + (r1 - r0) * per_row;
+        size_t in = row_span(r, r1) - row_span(r, r0);
+        total += (p->rewrite ? 2 * in : in) + (r1 - r0) * per_row; /* "" for each quote */
     }
     if (!reserve(b, total ? total : 1, nchunks + 1)) {
         free(offsets);
@@ -160,22 +245,22 @@ weft_status csv_format_window(const csv_reader *r, const csv_plan *p, int header
     b->npieces = 0;
     if (header) {
         char *w = b->mem.p;
+        /* Names are text: quoted by QUOTE_ALL and QUOTE_NONNUMERIC, as pandas does. */
+        int all = p->quoting == WEFT_CSV_QUOTE_ALL || p->quoting == WEFT_CSV_QUOTE_NONNUMERIC;
         if (p->fast_copy) {
             memcpy(w, r->header_raw, r->header_len);
             w += r->header_len;
             for (size_t o = r->ncols; o < p->nout; o++) {
                 *w++ = r->delim;
-                w = put_name(w, p->vars[p->out[o].var].name, r->delim);
+                w = put_name(w, csv_out_name(p, r, &p->out[o]), r->delim, 0);
             }
         } else {
             for (size_t o = 0; o < p->nout; o++) {
-                if (o > 0) *w++ = r->delim;
-                const char *name = p->out[o].input_col >= 0 ? r->names[p->out[o].input_col]
-                                                            : p->vars[p->out[o].var].name;
-                w = put_name(w, name, r->delim);
+                if (o > 0) *w++ = p->out_delim;
+                w = put_name(w, csv_out_name(p, r, &p->out[o]), p->out_delim, all);
             }
         }
-        *w++ = '\n';
+        w = put_line_end(w, p);
         b->pieces[b->npieces++] = (struct iovec){b->mem.p, (size_t)(w - (char *)b->mem.p)};
     }
     format_job j = {r, p, b, rows, b->npieces, offsets, ncomputed};

@@ -7,6 +7,7 @@
 #include "sink.h"
 #include "stream_reduce.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,20 @@ static weft_status reserve_vars(csv_plan *p, size_t rows)
     return WEFT_OK;
 }
 
+/* A later window that does not fit the type the first one chose: the
+ * message says how to choose it instead. */
+static weft_status advise_type(const csv_var *var, const csv_reader *r)
+{
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", weft_last_error());
+    const char *name = r->names[var->input_col];
+    const char *want = var->dtype == WEFT_I64 ? "f64" : "i64";
+    return weft_error_set(WEFT_ERR_DATA,
+                          "%s; the first window typed column '%s' %s: give its type up front "
+                          "(types \"%s=%s\", weft csv --type '%s=%s')",
+                          detail, name, weft_dtype_name(var->dtype), name, want, name, want);
+}
+
 weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_missing *m);
 weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_missing *m)
 {
@@ -53,10 +68,13 @@ weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_mis
         csv_var *var = &p->vars[v];
         if (var->input_col < 0) continue;
         if (var->typed) {
-            RETURN_ON_ERROR(csv_parse_column(r, (size_t)var->input_col, var->dtype, m, var->data));
+            weft_status st = csv_parse_column(r, (size_t)var->input_col, var->dtype, m, var->data);
+            if (st == WEFT_ERR_DATA && var->inferred) return advise_type(var, r);
+            RETURN_ON_ERROR(st);
         } else {
             RETURN_ON_ERROR(csv_infer_column(r, (size_t)var->input_col, m, &var->dtype, var->data));
             var->typed = 1;
+            var->inferred = 1;
         }
     }
     return WEFT_OK;
@@ -83,6 +101,18 @@ static weft_status compute(weft_ctx *ctx, csv_plan *p, size_t rows)
     return st;
 }
 
+static void set_output_dialect(csv_plan *p, const csv_reader *r, const weft_csv_dialect *d)
+{
+    p->out_delim = d->out_delimiter ? d->out_delimiter : r->delim;
+    p->crlf = d->crlf;
+    p->quoting = (int)d->quoting;
+    /* Another delimiter needs fields quoted anew: minimal quoting unless asked. */
+    if (p->out_delim != r->delim && p->quoting == WEFT_CSV_QUOTE_KEEP)
+        p->quoting = WEFT_CSV_QUOTE_MINIMAL;
+    p->rewrite = p->quoting != WEFT_CSV_QUOTE_KEEP;
+    if (p->rewrite) p->fast_copy = 0;
+}
+
 typedef struct run_state {
     csv_reader r;
     csv_plan p;
@@ -90,8 +120,34 @@ typedef struct run_state {
     int have_reader, have_sink;
 } run_state;
 
+void weft_csv_dialect_init(weft_csv_dialect *dialect)
+{
+    if (dialect) memset(dialect, 0, sizeof *dialect);
+}
+
+static weft_status check_dialect(const weft_csv_dialect *d, char delim)
+{
+    char c = d->comment, o = d->out_delimiter;
+    RETURN_IF(c && (c == '"' || c == '\n' || c == '\r' || c == delim), WEFT_ERR_INVALID_ARG,
+              "csv: the comment character cannot be a quote, a line end or the delimiter");
+    RETURN_IF((unsigned)d->bad_rows > WEFT_CSV_BAD_PAD, WEFT_ERR_INVALID_ARG,
+              "csv: bad_rows %d is not a weft_csv_bad_rows", (int)d->bad_rows);
+    RETURN_IF((unsigned)d->quoting > WEFT_CSV_QUOTE_NONNUMERIC, WEFT_ERR_INVALID_ARG,
+              "csv: quoting %d is not a weft_csv_quoting", (int)d->quoting);
+    RETURN_IF(o == '"' || o == '\n' || o == '\r', WEFT_ERR_INVALID_ARG,
+              "csv: the output delimiter cannot be a quote or a line end");
+    return WEFT_OK;
+}
+
 weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
                          const weft_csv_options *options, weft_csv_job *job, weft_csv_stats *stats)
+{
+    return weft_csv_run_dialect(ctx, input, output, options, NULL, job, stats);
+}
+
+weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *output,
+                                 const weft_csv_options *options, const weft_csv_dialect *dialect,
+                                 weft_csv_job *job, weft_csv_stats *stats)
 {
     RETURN_IF(!ctx || !input, WEFT_ERR_NULL, "weft_csv_run: context or input is NULL");
     weft_csv_options defaults;
@@ -106,6 +162,10 @@ weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
               WEFT_ERR_NULL, "weft_csv_run: a list of the job is NULL");
     size_t window = 0;
     RETURN_ON_ERROR(csv_check_options(o, &window));
+    weft_csv_dialect plain;
+    weft_csv_dialect_init(&plain);
+    const weft_csv_dialect *d = dialect ? dialect : &plain;
+    RETURN_ON_ERROR(check_dialect(d, o->delimiter));
     weft_csv_stats st_local;
     weft_csv_stats *sx = stats ? stats : &st_local;
     memset(sx, 0, sizeof *sx);
@@ -113,8 +173,8 @@ weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
     csv_int_missing missing = {o->int_missing_fill, o->int_missing_value};
     run_state *rs = calloc(1, sizeof *rs);
     RETURN_IF(!rs, WEFT_ERR_NOMEM, "weft_csv_run: out of memory");
-    weft_status st = csv_reader_open(&rs->r, ctx->pool, input, o->delimiter, o->header, window,
-                                     job->nreductions > 0);
+    weft_status st = csv_reader_open(&rs->r, ctx->pool, input, o->delimiter, o->header, d, window,
+                                     job->nreductions > 0, job->cancel);
     rs->have_reader = 1;
     if (st != WEFT_OK) goto error;
     GOTO_ERROR_ON(csv_plan_inputs(&rs->p, &rs->r, job, o->types));
@@ -123,7 +183,7 @@ weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
         GOTO_ERROR_ON(csv_sink_open(&rs->s, output, o->fsync));
     }
     for (int first = 1;; first = 0) {
-        GOTO_ERROR_IF(job->cancel && *job->cancel, WEFT_ERR_STATE, "weft_csv_run: cancelled");
+        if (job->cancel && *job->cancel) GOTO_ERROR_ON(csv_cancelled());
         t = now();
         GOTO_ERROR_ON(csv_reader_next(&rs->r));
         size_t rows = rs->r.ix.rows;
@@ -133,6 +193,7 @@ weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
         GOTO_ERROR_ON(csv_parse_inputs(&rs->p, &rs->r, &missing));
         if (first) {
             GOTO_ERROR_ON(csv_plan_outputs(&rs->p, &rs->r, job));
+            set_output_dialect(&rs->p, &rs->r, d);
             GOTO_ERROR_ON(reserve_vars(&rs->p, rows));
         }
         sx->parse_seconds += now() - t;

@@ -9,10 +9,12 @@
 
 /* A numeric column of the window: parsed from the file or computed. */
 typedef struct csv_var {
-    char *name;
+    char *name;    /* the name the expressions bind: an identifier */
+    char *label;   /* the column's name when it is not one (`1960`); else NULL */
     int input_col; /* column of the file, or -1 for a new column */
     int written;   /* the statements assign it */
     int typed;     /* dtype is settled (a --type, or the first window) */
+    int inferred;  /* by the first window: a later misfit gets the advice to type it */
     weft_dtype dtype;
     unsigned char *data; /* rows * 8 bytes in `storage`, aligned for weft_array_wrap */
     csv_bigbuf storage;
@@ -34,15 +36,32 @@ typedef struct csv_reduce_state {
     weft_scalar acc;
 } csv_reduce_state;
 
+/* A column name that is not an identifier, and the identifier that stands
+ * for it in the rewritten expressions. */
+typedef struct csv_alias {
+    char *name, *alias;
+} csv_alias;
+
 typedef struct csv_plan {
     csv_var vars[WEFT_EXPR_MAX_BINDINGS];
     size_t nvars;
+    csv_alias *aliases;
+    size_t naliases;
+    char **statements; /* the job's statements, then its reductions' expressions,
+                          with backquoted names replaced by identifiers */
+    size_t ntexts;
     char *program; /* the statements, one per line; NULL when none */
     csv_reduce_state *reductions;
     size_t nreductions;
     csv_out_col *out;
     size_t nout;
     int fast_copy; /* out = the file's columns in order, then new ones: copy rows whole */
+    /* The output's dialect: with `rewrite`, every field is unquoted and quoted
+     * again as `quoting` says, and the header is written from the names. */
+    char out_delim;
+    int quoting; /* a weft_csv_quoting */
+    int rewrite;
+    int crlf;
 } csv_plan;
 
 /* Before the first window: the file columns that statements and reductions read. */
@@ -55,7 +74,9 @@ weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types
 void csv_plan_free(csv_plan *p);
 /* Room for `rows` values in var->data. */
 weft_status csv_var_reserve(csv_var *v, size_t rows);
-/* Var of that name, or -1. */
+/* Var of that (bound) name, or -1. */
 int csv_plan_var(const csv_plan *p, const char *name);
+/* The name an output column has in the header. */
+const char *csv_out_name(const csv_plan *p, const csv_reader *r, const csv_out_col *o);
 
 #endif

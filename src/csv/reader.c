@@ -10,8 +10,9 @@ void csv_reader_where(const csv_reader *r, size_t pos, char *out, size_t cap)
 {
     uint64_t line = r->line;
     size_t line_start = 0;
+    const char eol = r->eol ? r->eol : '\n';
     for (size_t i = 0; i < pos && i < r->len; i++)
-        if (r->buf[i] == '\n') {
+        if (r->buf[i] == eol) {
             line++;
             line_start = i + 1;
         }
@@ -29,6 +30,13 @@ static void release_window(csv_reader *r)
 {
     if (r->block >= 0) csv_source_release(&r->src, &r->src.blocks[r->block]);
     r->block = -1;
+}
+
+/* The last line of a file may lack its line end: it gets one, so that every
+ * record ends the same way (the blocks keep a byte free for it). */
+static void end_last_line(const csv_reader *r, char *data, size_t *len)
+{
+    if (r->eol && *len > 0 && data[*len - 1] != r->eol) data[(*len)++] = r->eol;
 }
 
 /* Joins the bytes of the window being built with the next block, in `own`. */
@@ -55,11 +63,54 @@ static weft_status append_block(csv_reader *r, char **data, size_t *len, int *eo
     memcpy(joined + *len, b->mem + CSV_HEADROOM, b->len);
     *len += b->len;
     *eof = b->eof;
-    if (*eof && *len > 0 && joined[*len - 1] != '\n') joined[(*len)++] = '\n';
+    if (*eof) end_last_line(r, joined, len);
     csv_source_release(&r->src, b);
     *data = joined;
     r->buf = joined;
     r->len = *len;
+    return WEFT_OK;
+}
+
+static weft_status line_end_error(const csv_reader *r, size_t pos)
+{
+    char where[512];
+    csv_reader_where(r, pos, where, sizeof where);
+    if (r->eol == '\r')
+        return weft_error_set(WEFT_ERR_DATA,
+                              "%sa line feed (LF) outside quotes: the file's lines end in a bare "
+                              "CR, so it would be read as data (quote the field)",
+                              where);
+    return weft_error_set(WEFT_ERR_DATA,
+                          "%sa carriage return (CR) outside quotes that does not end a CRLF line: "
+                          "the file's lines end in LF, so it would be read as data (quote the "
+                          "field, or end every line the same way)",
+                          where);
+}
+
+/* Length of the line at buf[0] with its line end: at `eol`, or for eol 0 at
+ * LF, CRLF or a bare CR; 0 when more bytes are needed to tell. */
+static size_t line_length(const char *buf, size_t len, char eol, int eof)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (eol ? buf[i] == eol : buf[i] == '\n') return i + 1;
+        if (!eol && buf[i] == '\r') {
+            if (i + 1 < len) return buf[i + 1] == '\n' ? i + 2 : i + 1;
+            return eof ? i + 1 : 0;
+        }
+    }
+    return eof ? len : 0;
+}
+
+/* Drops one line before the header (quotes are not looked at: metadata). */
+static weft_status skip_line(csv_reader *r, char **data, size_t *len, int *eof, char eol)
+{
+    size_t n;
+    while ((n = line_length(*data, *len, eol, *eof)) == 0 && !*eof)
+        RETURN_ON_ERROR(append_block(r, data, len, eof));
+    *data += n;
+    *len -= n;
+    r->offset += n;
+    r->line++;
     return WEFT_OK;
 }
 
@@ -71,8 +122,26 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
         *len -= 3;
         r->offset += 3;
     }
+    for (size_t n = 0; n < r->skip_lines; n++)
+        RETURN_ON_ERROR(skip_line(r, data, len, eof, 0));
+    while ((r->eol = csv_detect_eol(*data, *len, *eof)) == 0 && !*eof)
+        RETURN_ON_ERROR(append_block(r, data, len, eof));
+    if (!r->eol) r->eol = '\n'; /* a file of one line without a line end */
+    if (*eof) end_last_line(r, *data, len);
+    /* Blank lines and comment lines before the header, as pandas skips them. */
+    for (;;) {
+        if (*len == 0 && *eof) break;
+        if (*len == 0) {
+            RETURN_ON_ERROR(append_block(r, data, len, eof));
+            continue;
+        }
+        const char *d = *data;
+        int blank = d[0] == r->eol || (r->eol == '\n' && d[0] == '\r' && *len > 1 && d[1] == '\n');
+        if (!blank && !(r->comment && d[0] == r->comment)) break;
+        RETURN_ON_ERROR(skip_line(r, data, len, eof, r->eol));
+    }
     size_t hdr;
-    while ((hdr = csv_record_length(*data, *len)) == 0 && !*eof)
+    while ((hdr = csv_record_length(*data, *len, r->eol)) == 0 && !*eof)
         RETURN_ON_ERROR(append_block(r, data, len, eof));
     if (hdr == 0 && *len == 0) {
         RETURN_IF(r->header, WEFT_ERR_DATA, "%s: empty file: no header line", r->path);
@@ -94,11 +163,17 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
         return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X) in the first record",
                               where, (unsigned)(unsigned char)(*data)[bad]);
     }
-    size_t n = csv_split_record(*data, hdr, r->delim, &r->names);
+    size_t raw = hdr - 1;
+    if (r->eol == '\n' && raw > 0 && (*data)[raw - 1] == '\r') raw--;
+    size_t stray = csv_stray_line_end(*data, raw, r->eol);
+    if (stray != (size_t)-1) {
+        r->buf = *data;
+        r->len = *len;
+        return line_end_error(r, stray);
+    }
+    size_t n = csv_split_record(*data, raw, r->delim, &r->names);
     RETURN_IF(n == (size_t)-1, WEFT_ERR_NOMEM, "csv: cannot allocate the column names");
     r->ncols = n;
-    size_t raw = hdr - 1;
-    if (raw > 0 && (*data)[raw - 1] == '\r') raw--;
     r->header_raw = malloc(raw + 1);
     RETURN_IF(!r->header_raw, WEFT_ERR_NOMEM, "csv: cannot allocate the header");
     memcpy(r->header_raw, *data, raw);
@@ -115,21 +190,34 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
         return WEFT_OK;
     }
     for (size_t i = 0; i < hdr; i++)
-        r->line += (*data)[i] == '\n';
+        r->line += (*data)[i] == r->eol;
     *data += hdr;
     *len -= hdr;
     r->offset += hdr;
     return WEFT_OK;
 }
 
+weft_status csv_cancelled(void)
+{
+    return weft_error_set(WEFT_ERR_STATE,
+                          "weft_csv_run: cancelled (job.cancel was set); no output was written");
+}
+
 weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
-                            int header, size_t window_bytes, int align)
+                            int header, const weft_csv_dialect *d, size_t window_bytes, int align,
+                            const volatile int *cancel)
 {
     memset(r, 0, sizeof *r);
     r->block = -1;
+    r->src.fd = r->src.wake[0] = r->src.wake[1] = -1; /* nothing to close yet */
     r->pool = pool;
     r->delim = delim;
     r->header = header;
+    if (d) {
+        r->skip_lines = d->skip_lines;
+        r->comment = d->comment;
+        r->bad_rows = (int)d->bad_rows;
+    }
     r->align = align;
     r->line = 1;
     r->path = strdup(path);
@@ -137,7 +225,7 @@ weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, ch
     r->max_window =
         window_bytes * 16 > ((size_t)256 << 20) ? window_bytes * 16 : ((size_t)256 << 20);
     if (r->max_window > CSV_MAX_WINDOW) r->max_window = CSV_MAX_WINDOW;
-    RETURN_ON_ERROR(csv_source_open(&r->src, path, window_bytes));
+    RETURN_ON_ERROR(csv_source_open(&r->src, path, window_bytes, cancel));
     /* The header is read with the first window, so open reports a bad one. */
     csv_block *b;
     RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
@@ -147,7 +235,6 @@ weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, ch
     int eof = b->eof;
     r->buf = data;
     r->len = len;
-    if (eof && len > 0 && data[len - 1] != '\n') data[len++] = '\n';
     RETURN_ON_ERROR(read_header(r, &data, &len, &eof));
     r->buf = data;
     r->len = len;
@@ -175,9 +262,17 @@ static weft_status fault_error(const csv_reader *r, const csv_fault *f)
 {
     char where[512];
     csv_reader_where(r, f->pos, where, sizeof where);
+    if (f->kind == CSV_FAULT_LINE_END) return line_end_error(r, f->pos);
+    if (f->kind == CSV_FAULT_COMMENT)
+        return weft_error_set(WEFT_ERR_DATA,
+                              "%sa comment line holding a quote (it is not read as a quoted "
+                              "field; remove the quote or the comment)",
+                              where);
     if (f->kind == CSV_FAULT_FIELDS)
-        return weft_error_set(WEFT_ERR_DATA, "%sexpected %zu fields, found %zu", where, r->ncols,
-                              f->found);
+        return weft_error_set(WEFT_ERR_DATA,
+                              "%sexpected %zu fields, found %zu (rows of the wrong width can be "
+                              "skipped, or short ones padded: bad_rows, --bad-rows)",
+                              where, r->ncols, f->found);
     return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X)", where,
                           (unsigned)(unsigned char)r->buf[f->pos]);
 }
@@ -192,6 +287,13 @@ static weft_status unterminated(const csv_reader *r)
             inq ^= 1;
         }
     char where[512];
+    size_t line_start = open;
+    while (line_start > r->ix.consumed && r->buf[line_start - 1] != r->eol)
+        line_start--;
+    if (r->comment && r->buf[line_start] == r->comment) {
+        csv_fault f = {CSV_FAULT_COMMENT, line_start, 0};
+        return fault_error(r, &f);
+    }
     csv_reader_where(r, open, where, sizeof where);
     return weft_error_set(WEFT_ERR_DATA, "%sunterminated quoted field (the file ends inside it)",
                           where);
@@ -225,7 +327,7 @@ static weft_status next_candidate(csv_reader *r)
         r->own = data;
     }
     r->eof = b->eof;
-    if (r->eof && len > 0 && data[len - 1] != '\n') data[len++] = '\n';
+    if (r->eof) end_last_line(r, data, &len);
     r->buf = data;
     r->len = len;
     return WEFT_OK;
@@ -238,7 +340,7 @@ static void trim_to_blocks(csv_reader *r)
     size_t keep = r->ix.rows / WEFT_SUM_BLOCK * WEFT_SUM_BLOCK;
     size_t consumed = r->ix.cells[keep * (r->ncols + 1)];
     for (size_t i = consumed; i < r->ix.consumed; i++)
-        r->ix.lines -= r->buf[i] == '\n';
+        r->ix.lines -= r->buf[i] == r->eol;
     r->ix.rows = keep;
     r->ix.consumed = consumed;
 }
@@ -263,7 +365,8 @@ weft_status csv_reader_next(csv_reader *r)
     }
     for (;;) {
         csv_fault fault;
-        RETURN_ON_ERROR(csv_scan(r->pool, r->buf, r->len, r->delim, r->ncols, &r->ix, &fault));
+        csv_syntax syn = {r->delim, r->eol, r->comment, r->bad_rows};
+        RETURN_ON_ERROR(csv_scan(r->pool, r->buf, r->len, &syn, r->ncols, &r->ix, &fault));
         if (fault.kind != CSV_FAULT_NONE) return fault_error(r, &fault);
         if (r->eof || (r->ix.rows > 0 && (!r->align || r->ix.rows >= WEFT_SUM_BLOCK))) break;
         char *data = r->buf;

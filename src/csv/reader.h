@@ -5,6 +5,7 @@
 #define WEFT_CSV_READER_H
 
 #include "csv.h"
+#include "dialect.h"
 
 #include <pthread.h>
 
@@ -22,6 +23,9 @@ typedef struct csv_block {
 /* Two blocks: the reader thread fills one while the other is parsed. */
 typedef struct csv_source {
     int fd;
+    int wake[2];                /* a pipe: close() writes to it to stop a read waiting on a pipe */
+    int may_block;              /* a pipe, FIFO or terminal: a read can wait for ever */
+    const volatile int *cancel; /* polled while waiting; may be NULL */
     size_t block_bytes;
     uint64_t file_bytes; /* for progress; 0 when unknown */
     csv_block blocks[2];
@@ -32,8 +36,12 @@ typedef struct csv_source {
     pthread_cond_t cond;
 } csv_source;
 
-weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes);
-/* The next block in file order, waiting for the read; WEFT_ERR_IO if it failed. */
+/* Opens path (for a FIFO, waits for its writer until `cancel` is set and a
+ * signal interrupts the wait) and starts the read-ahead thread. */
+weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
+                            const volatile int *cancel);
+/* The next block in file order, waiting for the read; WEFT_ERR_IO if it
+ * failed, csv_cancelled() when `cancel` was set while it waited. */
 weft_status csv_source_take(csv_source *s, const char *path, csv_block **block);
 /* Hands a taken block back for the next read. */
 void csv_source_release(csv_source *s, csv_block *b);
@@ -43,7 +51,11 @@ typedef struct csv_reader {
     weft_pool *pool;
     char *path;
     char delim;
+    char eol; /* the file's line end ('\n' or '\r'); 0 until the first line is read */
     int header;
+    size_t skip_lines;
+    char comment;
+    int bad_rows;
     int align; /* windows hold a multiple of WEFT_SUM_BLOCK rows (whole-file reductions) */
     size_t max_window;
     csv_source src;
@@ -68,7 +80,10 @@ typedef struct csv_reader {
 
 /* Opens path and reads the header (or the first record's width). */
 weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
-                            int header, size_t window_bytes, int align);
+                            int header, const weft_csv_dialect *d, size_t window_bytes, int align,
+                            const volatile int *cancel);
+/* The status of a run stopped through weft_csv_job.cancel. */
+weft_status csv_cancelled(void);
 void csv_reader_close(csv_reader *r);
 /* Moves to the next window; r->ix.rows is 0 at the end of the file. */
 weft_status csv_reader_next(csv_reader *r);

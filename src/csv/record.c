@@ -15,16 +15,49 @@ int csv_unquote_simple(const char **b, const char **e)
     return 1;
 }
 
-size_t csv_record_length(const char *buf, size_t len)
+size_t csv_record_length(const char *buf, size_t len, char eol)
 {
     int inq = 0;
     for (size_t i = 0; i < len; i++) {
         if (buf[i] == '"')
             inq ^= 1;
-        else if (buf[i] == '\n' && !inq)
+        else if (buf[i] == eol && !inq)
             return i + 1;
     }
     return 0;
+}
+
+char csv_detect_eol(const char *buf, size_t len, int at_eof)
+{
+    /* A bare CR first, and no LF outside quotes in what was read: a file of
+     * CR lines. Any LF outside quotes makes it an LF file, whose stray CRs are
+     * then reported rather than guessed at. */
+    int inq = 0;
+    char first = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '"')
+            inq ^= 1;
+        else if (!inq && buf[i] == '\n')
+            return '\n';
+        else if (!inq && !first && buf[i] == '\r') {
+            if (i + 1 == len && !at_eof) return 0;
+            first = i + 1 < len && buf[i + 1] == '\n' ? '\n' : '\r';
+        }
+    }
+    return first;
+}
+
+size_t csv_stray_line_end(const char *rec, size_t len, char eol)
+{
+    int inq = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = rec[i];
+        if (ch == '"') inq ^= 1;
+        if (inq || (ch != '\r' && ch != '\n') || ch == eol) continue;
+        if (eol == '\n' && ch == '\r' && i + 1 < len && rec[i + 1] == '\n') continue;
+        return i;
+    }
+    return (size_t)-1;
 }
 
 /* The value of one field: quotes removed and "" read as ". */
@@ -52,8 +85,6 @@ static char *field_value(const char *b, const char *e)
 
 size_t csv_split_record(const char *rec, size_t len, char delim, char ***names)
 {
-    if (len > 0 && rec[len - 1] == '\n') len--;
-    if (len > 0 && rec[len - 1] == '\r') len--;
     size_t count = 1;
     int inq = 0;
     for (size_t i = 0; i < len; i++) {

@@ -5,6 +5,7 @@
  * a quoted field may hold delimiters, quotes and newlines anywhere. */
 #include "../core/error.h"
 #include "csv.h"
+#include "dialect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,13 @@
 typedef struct scan_job {
     const char *buf;
     size_t len;
-    char delim;
+    char delim, eol, comment;
+    int bad_rows;
     size_t ncols;
     csv_index *ix;
     size_t total_records;
-    int blank_rows; /* set by any chunk that found a blank line */
+    int blank_rows; /* set by any chunk that found a blank line (or one to drop) */
+    int padded;     /* set by any chunk that padded a short row */
 } scan_job;
 
 void csv_index_free(csv_index *ix)
@@ -54,14 +57,14 @@ static size_t sum_bytes(__m128i counts)
 }
 #endif
 
-static void count_range(const char *buf, size_t i, size_t end, char delim, csv_chunk *c,
+static void count_range(const char *buf, size_t i, size_t end, char delim, char eol, csv_chunk *c,
                         unsigned *any_high)
 {
     size_t q = 0, s = 0, nl = 0;
     unsigned hi = 0;
 #if CSV_SIMD
     /* Byte-wide counters, summed every 255 blocks before they wrap. */
-    const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8('\n'), vd = _mm_set1_epi8(delim);
+    const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8(eol), vd = _mm_set1_epi8(delim);
     const __m128i zero = _mm_setzero_si128();
     __m128i high_bits = zero;
     while (i + 16 <= end) {
@@ -83,8 +86,8 @@ static void count_range(const char *buf, size_t i, size_t end, char delim, csv_c
     for (; i < end; i++) {
         char ch = buf[i];
         q += ch == '"';
-        nl += ch == '\n';
-        s += ch == '\n' || ch == delim;
+        nl += ch == eol;
+        s += ch == eol || ch == delim;
         hi |= (unsigned char)ch & 0x80u;
     }
     c->quotes = q;
@@ -100,7 +103,7 @@ static void pass_count(void *arg, size_t begin, size_t end)
     for (size_t k = begin; k < end; k++) {
         csv_chunk *c = &j->ix->chunks[k];
         unsigned high;
-        count_range(j->buf, c->begin, c->end, j->delim, c, &high);
+        count_range(j->buf, c->begin, c->end, j->delim, j->eol, c, &high);
         c->fault.kind = CSV_FAULT_NONE;
         if (!high) continue;
         /* Skip the tail of a character that started in the chunk before. */
@@ -129,25 +132,49 @@ static void pass_count(void *arg, size_t begin, size_t end)
         records += (is_nl);                                                                        \
     } while (0)
 
+static void set_fault(csv_chunk *c, csv_fault_kind kind, size_t pos, size_t found)
+{
+    if (c->fault.kind != CSV_FAULT_NONE && c->fault.pos <= pos) return;
+    c->fault.kind = kind;
+    c->fault.pos = pos;
+    c->fault.found = found;
+}
+
+/* A CR or LF outside quotes that does not end a line would be read as data
+ * and hide a record: the other line-end byte of the file (for LF files, a CR
+ * not followed by LF) is a fault. */
+static inline int is_stray(const scan_job *j, size_t i)
+{
+    char ch = j->buf[i];
+    if (j->eol == '\r') return ch == '\n';
+    return ch == '\r' && !(i + 1 < j->len && j->buf[i + 1] == '\n');
+}
+
 /* Pass 2: the positions of delimiters and newlines outside quotes. */
 static void pass_emit(void *arg, size_t begin, size_t end)
 {
     scan_job *j = arg;
     const char *buf = j->buf;
+    const char stray = j->eol == '\n' ? '\r' : '\n';
     for (size_t k = begin; k < end; k++) {
         csv_chunk *c = &j->ix->chunks[k];
         uint32_t *out = j->ix->entries + c->slot;
         size_t n = 0, records = 0, i = c->begin;
         int inq = c->in_quote;
 #if CSV_SIMD
-        const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8('\n'),
-                      vd = _mm_set1_epi8(j->delim);
+        const __m128i vq = _mm_set1_epi8('"'), vn = _mm_set1_epi8(j->eol),
+                      vd = _mm_set1_epi8(j->delim), vs = _mm_set1_epi8(stray);
         for (; i + 16 <= c->end; i += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(buf + i));
             unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq));
             unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
             unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd));
-            if (!mq) {
+            unsigned ms = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vs));
+            if (ms && j->eol == '\n') {
+                ms &= ~(mn >> 1); /* the CR of a CRLF */
+                if ((ms & 0x8000u) && !is_stray(j, i + 15)) ms &= ~0x8000u;
+            }
+            if (!mq && !ms) {
                 if (inq) continue;
                 for (unsigned m = mn | md; m; m &= m - 1) {
                     unsigned b = (unsigned)__builtin_ctz(m);
@@ -155,11 +182,15 @@ static void pass_emit(void *arg, size_t begin, size_t end)
                 }
                 continue;
             }
-            for (unsigned m = mq | mn | md; m; m &= m - 1) {
+            for (unsigned m = mq | mn | md | ms; m; m &= m - 1) {
                 unsigned b = (unsigned)__builtin_ctz(m);
                 if ((mq >> b) & 1u)
                     inq ^= 1;
-                else if (!inq)
+                else if (inq)
+                    continue;
+                else if ((ms >> b) & 1u)
+                    set_fault(c, CSV_FAULT_LINE_END, i + b, 0);
+                else
                     EMIT(i + b, (mn >> b) & 1u);
             }
         }
@@ -168,8 +199,10 @@ static void pass_emit(void *arg, size_t begin, size_t end)
             char ch = buf[i];
             if (ch == '"')
                 inq ^= 1;
-            else if (!inq && (ch == '\n' || ch == j->delim))
-                EMIT(i, ch == '\n');
+            else if (!inq && (ch == j->eol || ch == j->delim))
+                EMIT(i, ch == j->eol);
+            else if (!inq && ch == stray && is_stray(j, i))
+                set_fault(c, CSV_FAULT_LINE_END, i, 0);
         }
         c->count = n;
         c->records = records;
@@ -191,14 +224,6 @@ static inline uint32_t cursor_next(cursor *cur)
         cur->i = 0;
     }
     return cur->entries[cur->chunks[cur->k].slot + cur->i++];
-}
-
-static void set_fault(csv_chunk *c, csv_fault_kind kind, size_t pos, size_t found)
-{
-    if (c->fault.kind != CSV_FAULT_NONE && c->fault.pos <= pos) return;
-    c->fault.kind = kind;
-    c->fault.pos = pos;
-    c->fault.found = found;
 }
 
 /* Pass 3: the rows that start in each chunk, as start and field ends. */
@@ -238,11 +263,38 @@ static void pass_rows(void *arg, size_t begin, size_t end)
                     j->blank_rows = 1;
                     break;
                 }
+                if (f == 0 && j->comment && j->buf[start] == j->comment) {
+                    while (!nl) {
+                        e = cursor_next(&cur);
+                        nl = (e & CSV_NEWLINE_BIT) != 0;
+                    }
+                    pos = e & ~CSV_NEWLINE_BIT;
+                    if (memchr(j->buf + start, '"', pos - start)) {
+                        set_fault(c, CSV_FAULT_COMMENT, start, 0);
+                        goto next_chunk;
+                    }
+                    cell[0] = UINT32_MAX;
+                    j->blank_rows = 1;
+                    break;
+                }
+                if (nl && f < ncols - 1 && j->bad_rows == WEFT_CSV_BAD_PAD) {
+                    size_t fe = pos;
+                    if (fe > field_begin && j->buf[fe - 1] == '\r') fe--;
+                    for (size_t g = f; g < ncols; g++)
+                        cell[g + 1] = (uint32_t)fe;
+                    j->padded = 1;
+                    break;
+                }
                 if (nl != (f == ncols - 1)) {
                     size_t found = f + 1;
                     while (!nl) {
                         nl = (cursor_next(&cur) & CSV_NEWLINE_BIT) != 0;
                         found++;
+                    }
+                    if (j->bad_rows == WEFT_CSV_BAD_SKIP) {
+                        cell[0] = UINT32_MAX;
+                        j->blank_rows = 1;
+                        break;
                     }
                     set_fault(c, CSV_FAULT_FIELDS, start, found);
                     goto next_chunk;
@@ -271,14 +323,15 @@ static size_t drop_blank_rows(csv_index *ix, size_t rows, size_t stride)
     return kept;
 }
 
-weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, size_t ncols,
-                     csv_index *ix, csv_fault *fault)
+weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syntax *syn,
+                     size_t ncols, csv_index *ix, csv_fault *fault)
 {
     memset(fault, 0, sizeof *fault);
     ix->rows = 0;
     ix->consumed = 0;
     ix->lines = 0;
     ix->ends_in_quote = 0;
+    ix->padded = 0;
     const size_t min_chunk = 128 * 1024;
     int threads = pool ? weft_pool_threads(pool) : 1;
     size_t nchunks = len / min_chunk;
@@ -292,7 +345,8 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, s
         ix->chunks[k].begin = len * k / nchunks;
         ix->chunks[k].end = len * (k + 1) / nchunks;
     }
-    scan_job job = {buf, len, delim, ncols, ix, 0, 0};
+    scan_job job = {buf, len, syn->delim, syn->eol, syn->comment, syn->bad_rows, ncols,
+                    ix,  0,   0,          0};
     weft_pool_parallel_for(pool, nchunks, 1, 0, pass_count, &job);
 
     size_t specials = 0;
@@ -329,6 +383,7 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, s
         ix->cells = ix->cells_buf.p;
         weft_pool_parallel_for(pool, nchunks, 1, 0, pass_rows, &job);
         ix->rows = job.blank_rows ? drop_blank_rows(ix, records, stride) : records;
+        ix->padded = job.padded;
     }
     for (size_t k = 0; k < nchunks; k++) {
         const csv_chunk *c = &ix->chunks[k];
@@ -336,7 +391,7 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, char delim, s
             ix->lines += c->newlines;
         } else if (c->begin < ix->consumed) {
             for (size_t i = c->begin; i < ix->consumed; i++)
-                ix->lines += buf[i] == '\n';
+                ix->lines += buf[i] == syn->eol;
         }
         if (c->fault.kind != CSV_FAULT_NONE && c->fault.pos < ix->consumed &&
             (fault->kind == CSV_FAULT_NONE || c->fault.pos < fault->pos))

@@ -6,17 +6,36 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-static void fill(csv_source *s, csv_block *b)
+/* Waits until the input has bytes (or its end) to read: 0 when close() asked
+ * the thread to stop instead. A read of a regular file never waits long. */
+static int wait_readable(csv_source *s)
+{
+    if (!s->may_block) return 1;
+    struct pollfd fds[2] = {{s->fd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+    for (;;) {
+        int n = poll(fds, 2, -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return 1; /* the read reports the error */
+        if (fds[1].revents) return 0;
+        if (fds[0].revents) return 1;
+    }
+}
+
+/* Fills b; 0 when stopped before the block was complete. */
+static int fill(csv_source *s, csv_block *b)
 {
     char *data = b->mem + CSV_HEADROOM;
     size_t len = 0;
     int err = 0, eof = 0;
     while (len < s->block_bytes) {
+        if (!wait_readable(s)) return 0;
         ssize_t got = read(s->fd, data + len, s->block_bytes - len);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
@@ -37,6 +56,7 @@ static void fill(csv_source *s, csv_block *b)
     if (b->eof) s->eof = 1;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
+    return 1;
 }
 
 static void *source_main(void *arg)
@@ -50,21 +70,31 @@ static void *source_main(void *arg)
             pthread_cond_wait(&s->cond, &s->lock);
         int stop = s->stop || s->eof;
         pthread_mutex_unlock(&s->lock);
-        if (stop) break;
-        fill(s, b);
+        if (stop || !fill(s, b)) break;
         next ^= 1;
     }
     return NULL;
 }
 
-weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes)
+weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
+                            const volatile int *cancel)
 {
     memset(s, 0, sizeof *s);
     s->block_bytes = block_bytes;
-    weft_pool_block_begin(); /* a FIFO's open waits for its writer */
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    s->cancel = cancel;
+    s->wake[0] = s->wake[1] = -1;
+    /* A FIFO's open waits for its writer; a signal that interrupts it (EINTR)
+     * lets a cancelled run stop there. */
+    if (cancel && *cancel) return csv_cancelled();
+    weft_pool_block_begin();
+    int err;
+    do {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        err = s->fd < 0 ? errno : 0;
+    } while (err == EINTR && !(cancel && *cancel));
     weft_pool_block_end();
-    RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (err == EINTR) return csv_cancelled();
+    RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open: %s", path, strerror(err));
     struct stat st;
     if (fstat(s->fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
@@ -73,6 +103,13 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes)
             return weft_error_set(WEFT_ERR_IO, "%s: is a directory", path);
         }
         if (S_ISREG(st.st_mode)) s->file_bytes = (uint64_t)st.st_size;
+        s->may_block = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
+    }
+    if (s->may_block && pipe(s->wake) != 0) {
+        err = errno;
+        close(s->fd);
+        s->fd = -1;
+        return weft_error_set(WEFT_ERR_IO, "%s: cannot make a pipe: %s", path, strerror(err));
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
@@ -92,17 +129,38 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes)
     return WEFT_OK;
 }
 
+/* The cancel flag is set by a signal handler, which cannot signal the
+ * condition: a waiting take looks at it this often. */
+#define CANCEL_POLL_NS 20000000L
+
+static void wait_a_little(csv_source *s)
+{
+    if (!s->cancel) {
+        pthread_cond_wait(&s->cond, &s->lock);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += CANCEL_POLL_NS;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->cond, &s->lock, &until);
+}
+
 weft_status csv_source_take(csv_source *s, const char *path, csv_block **block)
 {
     csv_block *b = &s->blocks[s->take];
     pthread_mutex_lock(&s->lock);
-    int waits = !b->filled;
+    int waits = !b->filled, cancelled = 0;
     if (waits) weft_pool_block_begin(); /* the reader needs no slot: a task's serves others */
-    while (!b->filled)
-        pthread_cond_wait(&s->cond, &s->lock);
+    while (!b->filled && !(cancelled = s->cancel && *s->cancel))
+        wait_a_little(s);
     int err = s->err_no;
     pthread_mutex_unlock(&s->lock);
     if (waits) weft_pool_block_end();
+    if (cancelled) return csv_cancelled();
     RETURN_IF(err, WEFT_ERR_IO, "%s: read failed: %s", path, strerror(err));
     s->take ^= 1;
     *block = b;
@@ -124,6 +182,7 @@ void csv_source_close(csv_source *s)
         s->stop = 1;
         pthread_cond_broadcast(&s->cond);
         pthread_mutex_unlock(&s->lock);
+        if (s->wake[1] >= 0) (void)!write(s->wake[1], "", 1);
         pthread_join(s->thread, NULL);
         s->started = 0;
     }
@@ -132,8 +191,11 @@ void csv_source_close(csv_source *s)
         pthread_cond_destroy(&s->cond);
         close(s->fd);
     }
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         free(s->blocks[i].mem);
+        if (s->wake[i] >= 0) close(s->wake[i]);
+    }
     memset(s, 0, sizeof *s);
     s->fd = -1;
+    s->wake[0] = s->wake[1] = -1;
 }

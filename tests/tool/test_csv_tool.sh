@@ -66,6 +66,36 @@ expect 0 "csv tab no header" "$WEFT" csv "$work/tab.csv" --delimiter '\t' --no-h
     --set "c3 = c1 + c2" -o "$work/tab_out.csv"
 printf '1\t2.5\t3.5\n3\t4\t7.0\n' >"$work/want.csv"
 cmp -s "$work/tab_out.csv" "$work/want.csv" || { echo "FAIL: tab output"; cat "$work/tab_out.csv"; fail=1; }
+# Lines ending in a bare CR are records (issue 21.1).
+printf 'a,b\r1,2\r3,4\r' >"$work/cr.csv"
+expect 0 "csv CR line ends" "$WEFT" csv "$work/cr.csv" --set "c = a + b" -o "$work/cr_out.csv"
+printf 'a,b,c\n1,2,3\n3,4,7\n' >"$work/want.csv"
+cmp -s "$work/cr_out.csv" "$work/want.csv" || { echo "FAIL: CR output"; cat "$work/cr_out.csv"; fail=1; }
+# SIGTERM stops a run reading an idle FIFO, or waiting for its writer (issue 21.2).
+mkfifo "$work/idle.fifo"
+for writer in idle none; do
+    holder=""
+    if [ $writer = idle ]; then
+        sleep 30 >"$work/idle.fifo" &
+        holder=$!
+    fi
+    "$WEFT" csv "$work/idle.fifo" --set "y = a" -o "$work/idle_out.csv" 2>"$work/err" &
+    pid=$!
+    # Signal only once the handler is in place (a loaded machine starts slowly).
+    for _ in $(seq 200); do
+        mask=$(awk '/^SigCgt/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+        [ $((0x${mask:-0} & 0x4000)) -ne 0 ] && break
+        sleep 0.05
+    done
+    sleep 0.3
+    kill -TERM $pid
+    wait $pid
+    got=$?
+    [ -n "$holder" ] && kill $holder 2>/dev/null
+    [ $got -eq 130 ] || { echo "FAIL: SIGTERM on an idle FIFO ($writer writer): exit $got"; fail=1; }
+    has "$work/err" "interrupted by a signal" "interrupted message"
+    [ -e "$work/idle_out.csv" ] && { echo "FAIL: output written after SIGTERM"; fail=1; }
+done
 expect 0 "bench csv" "$WEFT" bench csv --rows 5000 --repeat 1 --json
 has "$work/out" '"pipeline_mb_per_s":' "bench csv json"
 if command -v python3 >/dev/null 2>&1; then

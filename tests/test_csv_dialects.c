@@ -1,0 +1,396 @@
+/* CSV dialects beyond RFC 4180's: line ends in a bare CR, cancelling a run
+ * that waits on an idle pipe, column names that are not identifiers, the
+ * spellings pandas reads by default, and the choices of the output side. */
+#include "common.h"
+#include "../src/csv/dialect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static char dir[256];
+static weft_ctx *ctx;
+
+static const char *path_of(const char *name)
+{
+    static char paths[4][512];
+    static int next;
+    char *p = paths[next++ % 4];
+    snprintf(p, 512, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_text(const char *name, const char *text)
+{
+    FILE *f = fopen(path_of(name), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    fclose(f);
+}
+
+/* The file's bytes (NUL-terminated), or NULL when it does not exist. */
+static char *read_all(const char *name)
+{
+    FILE *f = fopen(path_of(name), "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/weft-test-csv-dialects-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    ctx = test_ctx();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    weft_ctx_free(ctx);
+    return remove_tree(dir);
+}
+
+static const weft_csv_dialect *dialect; /* of run(); NULL: the defaults */
+static char in_delimiter;               /* of run() without options; 0: ',' */
+
+static weft_status run(const char *input, size_t window, const char *statement,
+                       const weft_csv_options *base, char **output)
+{
+    write_text("in.csv", input);
+    unlink(path_of("out.csv"));
+    weft_csv_options o;
+    if (base)
+        o = *base;
+    else
+        weft_csv_options_init(&o);
+    if (!base && in_delimiter) o.delimiter = in_delimiter;
+    o.window_bytes = window;
+    const char *st[] = {statement};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = statement ? 1 : 0;
+    weft_status s =
+        weft_csv_run_dialect(ctx, path_of("in.csv"), path_of("out.csv"), &o, dialect, &job, NULL);
+    *output = read_all("out.csv");
+    return s;
+}
+
+static const size_t windows[] = {0, 64, 97, 200};
+#define NWINDOWS (sizeof windows / sizeof windows[0])
+
+static void expect_output(const char *input, const char *statement, const char *want)
+{
+    for (size_t w = 0; w < NWINDOWS; w++) {
+        char *out = NULL;
+        weft_status s = run(input, windows[w], statement, NULL, &out);
+        if (s != WEFT_OK) fail_msg("window %zu: %s", windows[w], weft_last_error());
+        assert_non_null(out);
+        if (strcmp(out, want) != 0)
+            fail_msg("window %zu:\n--- got\n%s--- want\n%s", windows[w], out, want);
+        free(out);
+    }
+}
+
+/* WEFT_ERR_DATA with `where` and `what` in the message, and no output. */
+static void expect_error(const char *input, const char *statement, const char *where,
+                         const char *what)
+{
+    for (size_t w = 0; w < 2; w++) {
+        char *out = NULL;
+        weft_status s = run(input, windows[w], statement, NULL, &out);
+        if (s != WEFT_ERR_DATA) fail_msg("%s: status %d, not WEFT_ERR_DATA", input, (int)s);
+        const char *msg = weft_last_error();
+        if (!strstr(msg, "in.csv:") || !strstr(msg, where) || !strstr(msg, what))
+            fail_msg("window %zu: \"%s\" lacks \"%s\" or \"%s\"", windows[w], msg, where, what);
+        assert_null(out);
+    }
+}
+
+/* Issue 21.1: a file whose lines end in a bare CR was read as one header. */
+static void test_lines_ending_in_cr(void **state)
+{
+    (void)state;
+    expect_output("a,b\r1,2\r3,4\r", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    expect_output("a,b\r1,2\r3,4", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    /* Quoted fields keep their CR and LF; blank lines are skipped. */
+    expect_output("a,s\r1,\"x\ry\nz\"\r\r2,w\r", "c = a * 2", "a,s,c\n1,\"x\ry\nz\",2\n2,w,4\n");
+    /* Many rows, so windows end at every kind of place. */
+    char in[8192] = "x,y\r", want[8192] = "x,y,z\n";
+    for (int i = 0; i < 200; i++) {
+        char row[64];
+        snprintf(row, sizeof row, "%d,%d\r", i, 3 * i);
+        strcat(in, row);
+        snprintf(row, sizeof row, "%d,%d,%d\n", i, 3 * i, 4 * i);
+        strcat(want, row);
+    }
+    expect_output(in, "z = x + y", want);
+}
+
+/* A CR that ends nothing is never read as data: the docs promise an unquoted
+ * field holds no CR. */
+static void test_stray_line_ends_are_errors(void **state)
+{
+    (void)state;
+    expect_error("x,s\n1,a\n2,b\rc\n", "y = x", ":3:4:", "carriage return");
+    expect_error("x,s\r\n1,a\r\n2,b\rc\r\n", "y = x", ":3:4:", "carriage return");
+    /* Mixed line ends: any LF outside quotes in the first window makes it an
+     * LF file, so the CRs are the ones reported. */
+    expect_error("x,s\r1,a\r2,b\nc\r", "y = x", ":1:4:", "carriage return");
+    expect_error("x,s\ry\n1,a\n", "y = x", ":1:4:", "carriage return");
+    /* An LF after a first window of CR lines. */
+    char in[512] = "x,s\r";
+    for (int i = 0; i < 30; i++)
+        strcat(in, "1,a\r");
+    strcat(in, "2,b\nc\r");
+    char *out = NULL;
+    assert_int_equal(run(in, 64, "y = x", NULL, &out), WEFT_ERR_DATA);
+    if (!strstr(weft_last_error(), "in.csv:32:4: a line feed (LF) outside quotes"))
+        fail_msg("%s", weft_last_error());
+    assert_null(out);
+}
+
+/* Issue 21.2: a run reading an idle pipe stops when cancelled. */
+typedef struct pipe_run {
+    char in[512], out[512];
+    volatile int cancel;
+    weft_status status;
+    char message[512];
+    atomic_int done;
+} pipe_run;
+
+static void *pipe_run_main(void *arg)
+{
+    pipe_run *r = arg;
+    const char *statements[] = {"b = a * 2"};
+    weft_csv_job job = {0};
+    job.statements = statements;
+    job.nstatements = 1;
+    job.cancel = &r->cancel;
+    r->status = weft_csv_run(ctx, r->in, r->out, NULL, &job, NULL);
+    snprintf(r->message, sizeof r->message, "%s", weft_last_error());
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+static void on_wake(int sig)
+{
+    (void)sig;
+}
+
+/* Starts a run on a FIFO, cancels it after `idle_ms`, and checks that it
+ * returns within a second with no output. `writer_data` (may be NULL) is
+ * written first and the FIFO is then left open and idle. */
+static void cancel_idle_fifo(int open_writer, const char *writer_data)
+{
+    pipe_run r = {0};
+    snprintf(r.in, sizeof r.in, "%s", path_of("idle.fifo"));
+    snprintf(r.out, sizeof r.out, "%s", path_of("idle_out.csv"));
+    unlink(r.in);
+    unlink(r.out);
+    assert_int_equal(mkfifo(r.in, 0600), 0);
+    int writer = open_writer ? open(r.in, O_RDWR) : -1;
+    if (open_writer) assert_true(writer >= 0);
+    if (writer_data)
+        assert_int_equal(write(writer, writer_data, strlen(writer_data)),
+                         (ssize_t)strlen(writer_data));
+    /* A signal without SA_RESTART interrupts an open() waiting for a writer,
+     * as weft csv's handler does. */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_wake;
+    sigaction(SIGUSR1, &sa, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, pipe_run_main, &r), 0);
+    usleep(200000);
+    assert_false(atomic_load(&r.done));
+    r.cancel = 1;
+    pthread_kill(t, SIGUSR1);
+    for (int i = 0; i < 100 && !atomic_load(&r.done); i++)
+        usleep(10000);
+    if (!atomic_load(&r.done)) fail_msg("the cancelled run still waits on the idle FIFO");
+    pthread_join(t, NULL);
+    assert_int_equal(r.status, WEFT_ERR_STATE);
+    assert_non_null(strstr(r.message, "cancelled"));
+    assert_int_equal(access(r.out, F_OK), -1);
+    if (writer >= 0) close(writer);
+    unlink(r.in);
+}
+
+static void test_cancel_while_the_input_is_idle(void **state)
+{
+    (void)state;
+    fail_after(60);
+    cancel_idle_fifo(1, NULL);        /* nothing written yet */
+    cancel_idle_fifo(1, "a\n1\n2\n"); /* rows came, then nothing */
+    cancel_idle_fifo(0, NULL);        /* open() waits for a writer */
+    fail_after(0);
+}
+
+/* Issue 21.3: names that are not identifiers, in backquotes. */
+static void test_backquoted_names(void **state)
+{
+    (void)state;
+    const char *in = "'popul',STS.M.I7, cpi,1960,\n1,2,3,4,5\n6,7,8,9,10\n";
+    expect_output(in, "new_column = `1960` * 2",
+                  "'popul',STS.M.I7, cpi,1960,,new_column\n1,2,3,4,5,8\n6,7,8,9,10,18\n");
+    expect_output(in, "`new col` = `'popul'` + `STS.M.I7` + ` cpi` + ``; `1960` = `1960` - 1",
+                  "'popul',STS.M.I7, cpi,1960,,new col\n1,2,3,3,5,11\n6,7,8,8,10,31\n");
+    /* A backquote in a name is written twice; a plain identifier may be quoted. */
+    expect_output("a`b,x\n1,2\n", "y = `a``b` + `x`", "a`b,x,y\n1,2,3\n");
+    /* The number 1960 is not the column 1960: refused rather than guessed. */
+    char *out = NULL;
+    assert_int_equal(run(in, 0, "new_column = 1960 * 2", NULL, &out), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "write `1960` for the column"));
+    assert_null(out);
+    assert_int_equal(run(in, 0, "y = `1960 * 2", NULL, &out), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "closing backquote"));
+    /* A compile error names the column as it was written. */
+    assert_int_equal(run(in, 0, "y = `STS.M.I7` +", NULL, &out), WEFT_ERR_EXPR);
+    assert_null(strstr(weft_last_error(), "__weft"));
+    /* Reductions and select see the same names. */
+    write_text("in.csv", in);
+    weft_csv_reduction red = {WEFT_MAX, "`1960` * `STS.M.I7`", {0}};
+    const char *st[] = {"`a b` = ` cpi` * 2"};
+    const char *sel[] = {"a b", "1960"};
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = 1;
+    job.reductions = &red;
+    job.nreductions = 1;
+    job.select = sel;
+    job.nselect = 2;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), NULL, &job, NULL));
+    assert_int_equal(red.result.value.i64, 63);
+    out = read_all("out.csv");
+    assert_string_equal(out, "a b,1960\n6,4\n16,9\n");
+    free(out);
+}
+
+/* Issue 21.4: what pandas reads by default. */
+static void test_spaces_and_missing_spellings(void **state)
+{
+    (void)state;
+    expect_output("a,b\n\"           0 \", 1.5 \n  2,3\t\n", "c = a + b",
+                  "a,b,c\n\"           0 \", 1.5 ,1.5\n  2,3\t,5.0\n");
+    expect_output("x\n1.5\n#N/A N/A\n-1.#IND\n1.#QNAN\n-1.#QNAN\n1.#IND\nnull\n", "y = x * 2",
+                  "x,y\n1.5,3.0\n#N/A N/A,\n-1.#IND,\n1.#QNAN,\n-1.#QNAN,\n1.#IND,\nnull,\n");
+    /* Spaces only: text to pandas, so no number here. */
+    expect_error("x\n1.5\n   \n", "y = x * 2", ":3:1:", "is not a number");
+}
+
+static void test_lines_before_the_header_and_comments(void **state)
+{
+    (void)state;
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    dialect = NULL;
+    d.skip_lines = 2;
+    d.comment = '#';
+    dialect = &d;
+    expect_output("title: \"odd quote\nsource, 2024\r\n#c\n\na,b\n1,2\n#x,y,z\n3,4\n# end",
+                  "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    expect_output("t\rmeta\ra,b\r1,2\r#x\r3,4\r", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    /* A quote in a comment line would open a quoted field: refused. */
+    d.skip_lines = 0;
+    expect_error("a,b\n1,2\n# it's \"odd\n3,4\n", "c = a + b", ":3:1:", "comment line");
+    /* Errors count the skipped lines. */
+    d.skip_lines = 1;
+    expect_error("meta\na,b\n1,2\n#\n3,x\n", "c = a + b", ":5:3:", "column 'b'");
+    dialect = NULL;
+}
+
+static void test_rows_of_the_wrong_width(void **state)
+{
+    (void)state;
+    const char *in = "a,b\n1,2\n3\n4,5,6\n7,8\n";
+    dialect = NULL;
+    expect_error(in, "c = a + b", ":3:1:", "expected 2 fields, found 1");
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    dialect = &d;
+    d.bad_rows = WEFT_CSV_BAD_SKIP;
+    expect_output(in, "c = a + b", "a,b,c\n1,2,3\n7,8,15\n");
+    d.bad_rows = WEFT_CSV_BAD_PAD;
+    expect_error(in, "c = a + b", ":4:1:", "expected 2 fields, found 3");
+    expect_output("a,b,s\n1,2,x\n3\r\n4,5\n", "c = a + b", "a,b,s,c\n1,2,x,3.0\n3,,,\n4,5,,9.0\n");
+    expect_output("a,b,s\n1,2,x\n3\n", NULL, "a,b,s\n1,2,x\n3,,\n");
+    dialect = NULL;
+}
+
+/* The first window types a column; a later misfit says how to type it. */
+static void test_type_change_advice(void **state)
+{
+    (void)state;
+    char in[512] = "x\n";
+    for (int i = 0; i < 40; i++)
+        strcat(in, "12\n");
+    strcat(in, "1.5\n");
+    char *out = NULL;
+    assert_int_equal(run(in, 64, "y = x * 2", NULL, &out), WEFT_ERR_DATA);
+    assert_non_null(strstr(weft_last_error(), "in.csv:42:1:"));
+    assert_non_null(strstr(weft_last_error(), "--type 'x=f64'"));
+    assert_null(out);
+}
+
+/* Issue 21.5: converting to another dialect, as pandas' to_csv does. */
+static void test_output_dialects(void **state)
+{
+    (void)state;
+    const char *in = "id,label,x\n1,\"a,b\",1.5\n2,\"say \"\"hi\"\"\",\n3,plain,2\n";
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    dialect = &d;
+    d.out_delimiter = ';'; /* minimal quoting: "a,b" needs none now */
+    expect_output(in, "y = x * 2",
+                  "id;label;x;y\n1;a,b;1.5;3.0\n2;\"say \"\"hi\"\"\";;\n3;plain;2;4.0\n");
+    d.quoting = WEFT_CSV_QUOTE_ALL;
+    expect_output(in, "y = x * 2",
+                  "\"id\";\"label\";\"x\";\"y\"\n\"1\";\"a,b\";\"1.5\";\"3.0\"\n"
+                  "\"2\";\"say \"\"hi\"\"\";\"\";\"\"\n\"3\";\"plain\";\"2\";\"4.0\"\n");
+    d.quoting = WEFT_CSV_QUOTE_NONNUMERIC;
+    expect_output(in, "y = x * 2",
+                  "\"id\";\"label\";\"x\";\"y\"\n1;\"a,b\";1.5;3.0\n"
+                  "2;\"say \"\"hi\"\"\";\"\";\"\"\n3;\"plain\";2;4.0\n");
+    /* A field holding the new delimiter gets quotes. */
+    in_delimiter = ';';
+    d.out_delimiter = 0;
+    d.quoting = WEFT_CSV_QUOTE_MINIMAL;
+    expect_output("a;b\n1;x,y\n", NULL, "a;b\n1;x,y\n");
+    d.out_delimiter = ',';
+    d.quoting = WEFT_CSV_QUOTE_KEEP;
+    expect_output("a;b\n1;x,y\n\"2\";z\n", NULL, "a,b\n1,\"x,y\"\n2,z\n");
+    in_delimiter = 0;
+    /* CRLF line ends, fields kept as read. */
+    weft_csv_dialect_init(&d);
+    d.crlf = 1;
+    expect_output("a,b\n1,\"x\"\n", "c = a + 1", "a,b,c\r\n1,\"x\",2\r\n");
+    expect_output("a,b\n1,\"x\"\n", NULL, "a,b\r\n1,\"x\"\r\n");
+    dialect = NULL;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lines_ending_in_cr),
+        cmocka_unit_test(test_stray_line_ends_are_errors),
+        cmocka_unit_test(test_cancel_while_the_input_is_idle),
+        cmocka_unit_test(test_backquoted_names),
+        cmocka_unit_test(test_spaces_and_missing_spellings),
+        cmocka_unit_test(test_lines_before_the_header_and_comments),
+        cmocka_unit_test(test_rows_of_the_wrong_width),
+        cmocka_unit_test(test_type_change_advice),
+        cmocka_unit_test(test_output_dialects),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
