@@ -125,7 +125,7 @@ def asarray(obj: Any, *, copy: Optional[bool] = None, ctx: Optional[Context] = N
 # ---------------------------------------------------------------------------
 # Futures
 
-class Future(concurrent.futures.Future):
+class Future(concurrent.futures.Future):  # type: ignore[type-arg]
     """A concurrent.futures.Future of one weft operation: usable with
     concurrent.futures.wait and as_completed, add_done_callback, result and
     exception. It is running from the start and cannot be cancelled.
@@ -217,7 +217,7 @@ _waiter_lock = threading.Lock()
 
 
 def _waiter_of(ctx: Context) -> _Waiter:
-    w = ctx._waiter
+    w: Optional[_Waiter] = ctx._waiter
     if w is None:
         with _waiter_lock:
             w = ctx._waiter
