@@ -109,3 +109,26 @@ def test_threads_share_the_context(rng):
     with cf.ThreadPoolExecutor(4) as pool:
         got = list(pool.map(weft.sum, xs))
     assert got == [weft.sum(x) for x in xs]
+
+
+def test_futures_from_many_threads(rng):
+    xs = [rng.random(10_000 + 7 * i) for i in range(6)]
+    expect = [weft.sum(x) for x in xs]
+
+    def submit(i):
+        return [weft.sum(xs[i], wait=False) for _ in range(5)]
+
+    with cf.ThreadPoolExecutor(3) as pool:
+        batches = list(pool.map(submit, range(len(xs))))
+    futs = [f for batch in batches for f in batch]
+    assert len(list(cf.as_completed(futs, timeout=60))) == len(futs)
+    for i, batch in enumerate(batches):
+        assert all(f.result() == expect[i] for f in batch)
+
+
+def test_other_context_futures(rng):
+    ctx = weft.Context(devices="host", num_threads=2)
+    x = weft.asarray(rng.random(50_000), ctx=ctx)
+    f = weft.sum(x, wait=False)
+    assert f.result(timeout=60) == pytest.approx(np.asarray(x).sum(), rel=1e-12)
+    assert ctx.num_threads == 2 and ctx.devices()[0]["kind"] == "host"
