@@ -11,6 +11,9 @@
 #   fuzz      each libFuzzer target for a bounded time over tests/fuzz/corpus
 #   valgrind  memcheck over the no-OpenCL suite
 #   noopencl  a build without OpenCL at all (WEFT_WITH_OPENCL=OFF) and its suite
+#   python    pip install ./python into a venv (build-python/venv), then its
+#             pytest suite on PoCL (partitioned), on the defaults, and without
+#             OpenCL (OCL_ICD_VENDORS=/nonexistent)
 # --werror makes every warning an error (CI).
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,11 +22,11 @@ stages=""
 for arg in "$@"; do
     case $arg in
     --werror) werror=ON ;;
-    unit | asan | tsan | fuzz | valgrind | noopencl) stages="$stages $arg" ;;
+    unit | asan | tsan | fuzz | valgrind | noopencl | python) stages="$stages $arg" ;;
     *) echo "test.sh: unknown argument $arg" >&2; exit 2 ;;
     esac
 done
-[ -z "$stages" ] && stages="unit noopencl asan tsan fuzz valgrind"
+[ -z "$stages" ] && stages="unit noopencl python asan tsan fuzz valgrind"
 jobs=$(nproc)
 FUZZ_SECONDS=${FUZZ_SECONDS:-40}
 
@@ -96,6 +99,25 @@ for s in $stages; do
         configure build-noopencl -DCMAKE_BUILD_TYPE=Release -DWEFT_WITH_OPENCL=OFF \
             -DWEFT_BUILD_BENCH=OFF
         (cd build-noopencl && ctest -j"$jobs" --output-on-failure --timeout 600)
+        ;;
+    python)
+        stage "Python package"
+        # The same install as tools/setup.sh: Debian's python3 with its numpy
+        # and pytest, scikit-build-core from PyPI, the package built from this
+        # checkout's CMake project.
+        py=python3
+        [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+        venv=build-python/venv
+        [ -x $venv/bin/python ] || $py -m venv --system-site-packages $venv
+        $venv/bin/python -c 'import scikit_build_core' 2>/dev/null ||
+            $venv/bin/pip install -q 'scikit-build-core>=0.8'
+        CMAKE_BUILD_PARALLEL_LEVEL=$jobs $venv/bin/pip install -q --no-build-isolation \
+            --config-settings=build-dir="$PWD/build-python/cmake" --config-settings=cmake.define.WEFT_WERROR=$werror ./python
+        export WEFT_CACHE_DIR=$PWD/build-python/weft-cache
+        WEFT_SMALL_ELEMENTS=0 $venv/bin/python -m pytest -q -p no:cacheprovider python/tests
+        $venv/bin/python -m pytest -q -p no:cacheprovider python/tests
+        OCL_ICD_VENDORS=/nonexistent $venv/bin/python -m pytest -q -p no:cacheprovider python/tests
+        unset WEFT_CACHE_DIR
         ;;
     valgrind)
         stage "valgrind memcheck (no OpenCL)"

@@ -1,0 +1,1673 @@
+/* weft._weft: the binding of weft's C API for Python, written against the
+ * stable ABI (the limited API of Python 3.11: one wheel serves 3.11 and
+ * later). Every call that may block (creating and freeing contexts and arrays,
+ * operations run to completion, waits, syncs) runs with the GIL released.
+ *
+ * What lives here: Context, Array (buffer protocol, __array_interface__,
+ * __dlpack__ in and out of weft's host storage), Op (one weft_future and the
+ * storage its result is written to) and the operations. The Python layer
+ * (weft/__init__.py) adds the default context, concurrent.futures futures and
+ * the keyword conventions. */
+#ifndef Py_LIMITED_API
+#define Py_LIMITED_API 0x030B0000
+#endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <weft.h>
+
+#include "dlpack_abi.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static PyObject *WeftError;      /* weft.WeftError */
+static PyObject *default_ctx_fn; /* weft.get_context, set by the Python layer */
+static PyTypeObject *ContextType, *ArrayType, *OpType;
+
+/* ------------------------------------------------------------------------ */
+/* Errors */
+
+/* Raises WeftError for st with weft_last_error()'s detail, read before
+ * anything else can call weft on this thread. Returns NULL. */
+static PyObject *raise_status_detail(weft_status st, const char *detail)
+{
+    /* weft_status_str: "WEFT_ERR_SIZE (size mismatch)"; the detail most often
+     * starts with it already. */
+    const char *full = weft_status_str(st);
+    size_t name_len = strcspn(full, " (:");
+    if (!detail) detail = "";
+    PyObject *name = PyUnicode_FromStringAndSize(full, (Py_ssize_t)name_len);
+    PyObject *det = PyUnicode_DecodeUTF8(detail, (Py_ssize_t)strlen(detail), "replace");
+    PyObject *msg = NULL, *exc = NULL, *code = NULL;
+    if (!name || !det) goto done;
+    if (!*detail) msg = PyUnicode_FromString(full);
+    else if (strncmp(detail, full, name_len) == 0) msg = Py_NewRef(det);
+    else msg = PyUnicode_FromFormat("%s: %U", full, det);
+    if (!msg) goto done;
+    exc = PyObject_CallFunctionObjArgs(WeftError, msg, NULL);
+    if (!exc) goto done;
+    code = PyLong_FromLong((long)st);
+    if (!code || PyObject_SetAttrString(exc, "status", code) < 0 ||
+        PyObject_SetAttrString(exc, "status_name", name) < 0 ||
+        PyObject_SetAttrString(exc, "detail", det) < 0)
+        goto done;
+    PyErr_SetObject(WeftError, exc);
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(det);
+    Py_XDECREF(msg);
+    Py_XDECREF(exc);
+    Py_XDECREF(code);
+    return NULL;
+}
+
+static PyObject *raise_status(weft_status st)
+{
+    return raise_status_detail(st, weft_last_error());
+}
+
+/* ------------------------------------------------------------------------ */
+/* dtypes: weft's seven, plus bool stored as u8 (it keeps its "?" format) */
+
+static int dtype_kind_size(weft_dtype dt, char *kind)
+{
+    switch (dt) {
+    case WEFT_F32: *kind = 'f'; return 4;
+    case WEFT_F64: *kind = 'f'; return 8;
+    case WEFT_I32: *kind = 'i'; return 4;
+    case WEFT_I64: *kind = 'i'; return 8;
+    case WEFT_U32: *kind = 'u'; return 4;
+    case WEFT_U64: *kind = 'u'; return 8;
+    case WEFT_U8: *kind = 'u'; return 1;
+    default: *kind = '?'; return 0;
+    }
+}
+
+static const char *dtype_numpy_name(weft_dtype dt, int is_bool)
+{
+    if (is_bool) return "bool";
+    static const char *names[] = {"float32", "float64", "int32", "uint32", "int64", "uint64", "uint8"};
+    return (unsigned)dt < WEFT_DTYPE_COUNT ? names[dt] : "invalid";
+}
+
+static const char *dtype_format(weft_dtype dt, int is_bool)
+{
+    if (is_bool) return "?";
+    static const char *fmts[] = {"f", "d", "i", "I", "q", "Q", "B"};
+    return fmts[dt];
+}
+
+/* kind 'f', 'i', 'u' or 'b' and a size in bytes to a weft dtype. */
+static int dtype_from_kind(char kind, Py_ssize_t size, weft_dtype *dt, int *is_bool)
+{
+    *is_bool = 0;
+    if (kind == 'b' && size == 1) {
+        *is_bool = 1;
+        *dt = WEFT_U8;
+        return 0;
+    }
+    if (kind == 'f' && size == 4) *dt = WEFT_F32;
+    else if (kind == 'f' && size == 8) *dt = WEFT_F64;
+    else if (kind == 'i' && size == 4) *dt = WEFT_I32;
+    else if (kind == 'i' && size == 8) *dt = WEFT_I64;
+    else if (kind == 'u' && size == 4) *dt = WEFT_U32;
+    else if (kind == 'u' && size == 8) *dt = WEFT_U64;
+    else if (kind == 'u' && size == 1) *dt = WEFT_U8;
+    else return -1;
+    return 0;
+}
+
+static int host_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
+static PyObject *unsupported_dtype(const char *what)
+{
+    PyErr_Format(PyExc_TypeError,
+                 "weft has no dtype for %s: weft arrays hold float32, float64, int32, uint32, "
+                 "int64, uint64, uint8 or bool (as uint8), in native byte order",
+                 what);
+    return NULL;
+}
+
+/* A struct-module format of one item ("<f", "@q", "?") and its size. */
+static int dtype_from_format(const char *fmt, Py_ssize_t itemsize, weft_dtype *dt, int *is_bool)
+{
+    if (!fmt) fmt = "B";
+    char order = '@';
+    if (*fmt && strchr("@=<>!", *fmt)) order = *fmt++;
+    if (fmt[0] == '\0' || fmt[1] != '\0') return -1;
+    int little = host_little_endian();
+    if (itemsize > 1 && ((order == '<' && !little) || ((order == '>' || order == '!') && little)))
+        return -1;
+    char c = fmt[0], kind;
+    if (strchr("fd", c)) kind = 'f';
+    else if (strchr("bhilqn", c)) kind = 'i';
+    else if (strchr("BHILQN", c)) kind = 'u';
+    else if (c == '?') kind = 'b';
+    else return -1;
+    return dtype_from_kind(kind, itemsize, dt, is_bool);
+}
+
+/* An __array_interface__ typestr ("<f4", "|u1", "|b1"). */
+static int dtype_from_typestr(const char *ts, weft_dtype *dt, int *is_bool, Py_ssize_t *size)
+{
+    if (strlen(ts) < 3) return -1;
+    char order = ts[0], kind = ts[1];
+    char *end;
+    long n = strtol(ts + 2, &end, 10);
+    if (*end != '\0' || n <= 0) return -1;
+    int little = host_little_endian();
+    if (n > 1 && ((order == '<' && !little) || (order == '>' && little))) return -1;
+    if (!strchr("<>|=", order)) return -1;
+    *size = n;
+    return dtype_from_kind(kind, n, dt, is_bool);
+}
+
+static void typestr_of(weft_dtype dt, int is_bool, char out[8])
+{
+    char kind;
+    int size = dtype_kind_size(dt, &kind);
+    if (is_bool) kind = 'b';
+    snprintf(out, 8, "%c%c%d", size == 1 ? '|' : (host_little_endian() ? '<' : '>'), kind, size);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Context */
+
+typedef struct {
+    PyObject_HEAD
+    weft_ctx *ctx;
+    PyObject *waiter; /* the Python layer's completion thread for this context */
+} ContextObject;
+
+static PyObject *context_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"devices",        "num_threads", "cache_dir", "zero_copy",
+                             "small_elements", "smoke_test",  NULL};
+    const char *devices = NULL, *cache_dir = NULL;
+    int num_threads = 0, zero_copy = 1, smoke_test = 1;
+    long long small_elements = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|z$izpLp:Context", kwlist, &devices, &num_threads,
+                                     &cache_dir, &zero_copy, &small_elements, &smoke_test))
+        return NULL;
+    weft_options o;
+    weft_options_init(&o);
+    if (devices) o.devices = devices;
+    o.num_threads = num_threads;
+    o.cache_dir = cache_dir;
+    o.zero_copy = zero_copy;
+    o.small_elements = small_elements;
+    o.smoke_test = smoke_test;
+    weft_ctx *ctx = NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_ctx_create(&o, &ctx);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    allocfunc alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
+    ContextObject *self = (ContextObject *)alloc(tp, 0);
+    if (!self) {
+        Py_BEGIN_ALLOW_THREADS
+        weft_ctx_free(ctx);
+        Py_END_ALLOW_THREADS
+        return NULL;
+    }
+    self->ctx = ctx;
+    self->waiter = NULL;
+    return (PyObject *)self;
+}
+
+static void context_dealloc(ContextObject *self)
+{
+    PyTypeObject *tp = Py_TYPE((PyObject *)self);
+    Py_CLEAR(self->waiter);
+    if (self->ctx) {
+        weft_ctx *ctx = self->ctx;
+        self->ctx = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        weft_ctx_free(ctx);
+        Py_END_ALLOW_THREADS
+    }
+    freefunc f = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    f(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *context_finish(ContextObject *self, PyObject *unused)
+{
+    (void)unused;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_ctx_finish(self->ctx);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *context_devices(ContextObject *self, PyObject *unused)
+{
+    (void)unused;
+    size_t count = 0;
+    weft_status st = weft_device_count(self->ctx, &count);
+    if (st != WEFT_OK) return raise_status(st);
+    PyObject *list = PyList_New(0);
+    if (!list) return NULL;
+    for (size_t i = 0; i < count; i++) {
+        weft_device_info info;
+        st = weft_device_get_info(self->ctx, i, &info);
+        if (st != WEFT_OK) {
+            Py_DECREF(list);
+            return raise_status(st);
+        }
+        PyObject *d = Py_BuildValue(
+            "{s:n,s:s,s:s,s:s,s:s,s:K,s:K,s:I,s:O,s:O,s:O,s:d,s:s}", "index", (Py_ssize_t)i,
+            "name", info.name, "vendor", info.vendor, "kind", weft_device_kind_name(info.kind),
+            "platform", info.platform, "global_mem_bytes", (unsigned long long)info.global_mem_bytes,
+            "max_alloc_bytes", (unsigned long long)info.max_alloc_bytes, "compute_units",
+            info.compute_units, "usable", info.usable ? Py_True : Py_False, "selected",
+            info.selected ? Py_True : Py_False, "zero_copy", info.zero_copy ? Py_True : Py_False,
+            "weight", info.weight, "reason", info.reason);
+        if (!d || PyList_Append(list, d) < 0) {
+            Py_XDECREF(d);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(d);
+    }
+    return list;
+}
+
+static PyObject *context_stats(ContextObject *self, PyObject *unused)
+{
+    (void)unused;
+    weft_stats s;
+    weft_status st = weft_ctx_stats(self->ctx, &s);
+    if (st != WEFT_OK) return raise_status(st);
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:d}", "bytes_to_device",
+                         (unsigned long long)s.bytes_to_device, "bytes_to_host",
+                         (unsigned long long)s.bytes_to_host, "bytes_device_to_device",
+                         (unsigned long long)s.bytes_device_to_device, "kernel_launches",
+                         (unsigned long long)s.kernel_launches, "tasks",
+                         (unsigned long long)s.tasks, "pieces_rerun",
+                         (unsigned long long)s.pieces_rerun, "wait_seconds", s.wait_seconds);
+}
+
+static PyObject *context_get_notes(ContextObject *self, void *unused)
+{
+    (void)unused;
+    const char *notes = weft_ctx_notes(self->ctx);
+    return PyUnicode_DecodeUTF8(notes, (Py_ssize_t)strlen(notes), "replace");
+}
+
+static PyObject *context_get_num_threads(ContextObject *self, void *unused)
+{
+    (void)unused;
+    int n = 0;
+    weft_status st = weft_ctx_num_threads(self->ctx, &n);
+    if (st != WEFT_OK) return raise_status(st);
+    return PyLong_FromLong(n);
+}
+
+static PyObject *context_get_small_elements(ContextObject *self, void *unused)
+{
+    (void)unused;
+    int64_t n = 0;
+    weft_status st = weft_ctx_small_elements(self->ctx, &n);
+    if (st != WEFT_OK) return raise_status(st);
+    return PyLong_FromLongLong(n);
+}
+
+static PyObject *context_get_waiter(ContextObject *self, void *unused)
+{
+    (void)unused;
+    return Py_NewRef(self->waiter ? self->waiter : Py_None);
+}
+
+static int context_set_waiter(ContextObject *self, PyObject *value, void *unused)
+{
+    (void)unused;
+    PyObject *old = self->waiter;
+    Py_XINCREF(value);
+    self->waiter = value;
+    Py_XDECREF(old);
+    return 0;
+}
+
+static PyMethodDef context_methods[] = {
+    {"finish", (PyCFunction)context_finish, METH_NOARGS,
+     "Block (GIL released) until every operation submitted so far has finished."},
+    {"devices", (PyCFunction)context_devices, METH_NOARGS,
+     "The devices: index 0 the host pool, then OpenCL devices (set-aside ones too)."},
+    {"stats", (PyCFunction)context_stats, METH_NOARGS,
+     "What the context moved and ran since it was created."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef context_getset[] = {
+    {"notes", (getter)context_get_notes, NULL, "Why OpenCL devices are missing or set aside.", NULL},
+    {"num_threads", (getter)context_get_num_threads, NULL, "The pool's width.", NULL},
+    {"small_elements", (getter)context_get_small_elements, NULL,
+     "Arrays below this many elements run on the host.", NULL},
+    {"_waiter", (getter)context_get_waiter, (setter)context_set_waiter, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot context_slots[] = {
+    {Py_tp_new, context_new},
+    {Py_tp_dealloc, context_dealloc},
+    {Py_tp_methods, context_methods},
+    {Py_tp_getset, context_getset},
+    {Py_tp_doc, "Context(devices=None, *, num_threads=0, cache_dir=None, zero_copy=True, "
+                "small_elements=-1, smoke_test=True)\n\nA weft context: the devices, the thread "
+                "pool and the queue of operations. The environment (WEFT_DEVICES, "
+                "WEFT_NUM_THREADS, ...) overrides what is left at defaults."},
+    {0, NULL}};
+
+static PyType_Spec context_spec = {"weft.Context", sizeof(ContextObject), 0,
+                                   Py_TPFLAGS_DEFAULT, context_slots};
+
+/* ------------------------------------------------------------------------ */
+/* Array */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *ctx; /* ContextObject */
+    weft_array *arr;
+    char *data;
+    size_t n;
+    weft_dtype dtype;
+    int is_bool;
+    int readonly;
+    int wraps_caller; /* data is the exporter's memory (no copy was made) */
+    int ndim;
+    Py_ssize_t *shape; /* ndim entries each, NULL for ndim 0 */
+    Py_ssize_t *strides;
+    void *owned;    /* our own aligned storage */
+    PyObject *base; /* the exporter, held while we use its memory */
+    Py_buffer view; /* the exporter's buffer, when we hold one */
+    int has_view;
+} ArrayObject;
+
+static ContextObject *resolve_ctx(PyObject *ctx)
+{
+    if (!ctx || ctx == Py_None) {
+        if (!default_ctx_fn) {
+            PyErr_SetString(PyExc_RuntimeError, "weft: no default context");
+            return NULL;
+        }
+        ctx = PyObject_CallNoArgs(default_ctx_fn);
+        if (!ctx) return NULL;
+    } else {
+        Py_INCREF(ctx);
+    }
+    if (!PyObject_TypeCheck(ctx, ContextType)) {
+        Py_DECREF(ctx);
+        PyErr_SetString(PyExc_TypeError, "ctx must be a weft.Context");
+        return NULL;
+    }
+    return (ContextObject *)ctx;
+}
+
+static ArrayObject *array_alloc(PyTypeObject *tp, ContextObject *ctx)
+{
+    allocfunc alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
+    ArrayObject *a = (ArrayObject *)alloc(tp, 0);
+    if (!a) return NULL;
+    a->ctx = Py_NewRef((PyObject *)ctx);
+    a->arr = NULL;
+    a->data = NULL;
+    a->n = 0;
+    a->dtype = WEFT_F32;
+    a->is_bool = a->readonly = a->wraps_caller = a->ndim = a->has_view = 0;
+    a->shape = a->strides = NULL;
+    a->owned = NULL;
+    a->base = NULL;
+    return a;
+}
+
+/* Shape, C-contiguous byte strides and the element count. */
+static int array_set_shape(ArrayObject *a, int ndim, const Py_ssize_t *shape)
+{
+    size_t itemsize = weft_dtype_size(a->dtype);
+    a->ndim = ndim;
+    size_t n = 1;
+    if (ndim > 0) {
+        a->shape = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)ndim * 2);
+        if (!a->shape) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        a->strides = a->shape + ndim;
+        for (int i = 0; i < ndim; i++) {
+            if (shape[i] < 0) {
+                PyErr_SetString(PyExc_ValueError, "negative dimension");
+                return -1;
+            }
+            a->shape[i] = shape[i];
+            if (shape[i] != 0 && n > (SIZE_MAX / itemsize) / (size_t)shape[i]) {
+                PyErr_SetString(PyExc_OverflowError, "array too large");
+                return -1;
+            }
+            n *= (size_t)shape[i];
+        }
+        Py_ssize_t stride = (Py_ssize_t)itemsize;
+        for (int i = ndim - 1; i >= 0; i--) {
+            a->strides[i] = stride;
+            stride *= a->shape[i] ? a->shape[i] : 1;
+        }
+    }
+    a->n = n;
+    return 0;
+}
+
+/* Our own storage, aligned for weft_array_wrap's zero-copy path. */
+static int array_alloc_storage(ArrayObject *a, int zero)
+{
+    size_t align = weft_array_wrap_alignment();
+    if (align < sizeof(void *)) align = sizeof(void *);
+    size_t bytes = (a->n ? a->n : 1) * weft_dtype_size(a->dtype);
+    bytes = (bytes + align - 1) / align * align;
+    void *p = NULL;
+    if (posix_memalign(&p, align, bytes) != 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (zero) memset(p, 0, bytes);
+    a->owned = p;
+    a->data = p;
+    return 0;
+}
+
+static int array_wrap(ArrayObject *a)
+{
+    ContextObject *c = (ContextObject *)a->ctx;
+    weft_status st;
+    /* A zero-length export may have no address: wrap one of our own bytes. */
+    if (!a->data && array_alloc_storage(a, 1) < 0) return -1;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_array_wrap(c->ctx, a->dtype, a->n, a->data, &a->arr);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        a->arr = NULL;
+        raise_status(st);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies an n-dimensional strided block into contiguous dst. */
+static void copy_strided(char *dst, const char *src, int ndim, const Py_ssize_t *shape,
+                         const Py_ssize_t *strides, size_t itemsize, char **out)
+{
+    if (ndim == 0) {
+        memcpy(dst, src, itemsize);
+        *out = dst + itemsize;
+        return;
+    }
+    for (Py_ssize_t i = 0; i < shape[0]; i++) {
+        copy_strided(dst, src + i * strides[0], ndim - 1, shape + 1, strides + 1, itemsize, &dst);
+    }
+    *out = dst;
+}
+
+static int strides_contiguous(int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides,
+                              Py_ssize_t itemsize)
+{
+    if (!strides) return 1;
+    Py_ssize_t expect = itemsize;
+    for (int i = ndim - 1; i >= 0; i--) {
+        if (shape[i] == 0) return 1;
+        if (shape[i] != 1 && strides[i] != expect) return 0;
+        expect *= shape[i];
+    }
+    return 1;
+}
+
+static void array_dealloc(ArrayObject *a)
+{
+    PyTypeObject *tp = Py_TYPE((PyObject *)a);
+    if (a->arr) {
+        weft_array *arr = a->arr;
+        int sync = a->wraps_caller && !a->readonly;
+        a->arr = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        /* The exporter's memory holds the results once the array is gone. */
+        if (sync) weft_array_sync(arr);
+        weft_array_free(arr);
+        Py_END_ALLOW_THREADS
+    }
+    if (a->has_view) PyBuffer_Release(&a->view);
+    free(a->owned);
+    PyMem_Free(a->shape);
+    Py_XDECREF(a->base);
+    Py_XDECREF(a->ctx);
+    freefunc f = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    f(a);
+    Py_DECREF(tp);
+}
+
+enum { COPY_IF_NEEDED = -1, COPY_NEVER = 0, COPY_ALWAYS = 1 };
+
+static int parse_copy(PyObject *copy, int *mode)
+{
+    if (!copy || copy == Py_None) *mode = COPY_IF_NEEDED;
+    else {
+        int t = PyObject_IsTrue(copy);
+        if (t < 0) return -1;
+        *mode = t ? COPY_ALWAYS : COPY_NEVER;
+    }
+    return 0;
+}
+
+static PyObject *need_copy_error(const char *why)
+{
+    PyErr_Format(PyExc_ValueError,
+                 "weft.Array: wrapping this object without a copy is impossible (%s); pass "
+                 "copy=None or copy=True to allow a copy",
+                 why);
+    return NULL;
+}
+
+/* From the buffer protocol. */
+static PyObject *array_from_buffer(PyTypeObject *tp, ContextObject *ctx, PyObject *obj, int mode)
+{
+    Py_buffer v;
+    int readonly = 0;
+    if (PyObject_GetBuffer(obj, &v, PyBUF_RECORDS) < 0) {
+        PyErr_Clear();
+        if (PyObject_GetBuffer(obj, &v, PyBUF_RECORDS_RO) < 0) return NULL;
+        readonly = 1;
+    }
+    readonly = readonly || v.readonly;
+    weft_dtype dt;
+    int is_bool;
+    if (dtype_from_format(v.format, v.itemsize, &dt, &is_bool) < 0) {
+        char what[64];
+        snprintf(what, sizeof what, "buffer format '%s' (%zd-byte items)", v.format ? v.format : "B",
+                 v.itemsize);
+        PyBuffer_Release(&v);
+        return unsupported_dtype(what);
+    }
+    int contiguous = PyBuffer_IsContiguous(&v, 'C');
+    if (mode == COPY_NEVER && !contiguous) {
+        PyBuffer_Release(&v);
+        return need_copy_error("the buffer is not C-contiguous");
+    }
+    ArrayObject *a = array_alloc(tp, ctx);
+    if (!a) {
+        PyBuffer_Release(&v);
+        return NULL;
+    }
+    a->dtype = dt;
+    a->is_bool = is_bool;
+    if (array_set_shape(a, v.ndim, v.ndim > 0 ? v.shape : NULL) < 0) goto fail;
+    if (v.ndim > 0 && !v.shape) { /* a plain 1-D byte-like export */
+        a->shape[0] = v.len / v.itemsize;
+        a->n = (size_t)a->shape[0];
+    }
+    if (mode == COPY_ALWAYS || !contiguous) {
+        if (array_alloc_storage(a, 0) < 0) goto fail;
+        if (a->n > 0 && PyBuffer_ToContiguous(a->data, &v, (Py_ssize_t)(a->n * v.itemsize), 'C') < 0)
+            goto fail;
+        PyBuffer_Release(&v);
+    } else {
+        a->view = v;
+        a->has_view = 1;
+        a->data = v.len > 0 ? v.buf : NULL;
+        a->wraps_caller = 1;
+        a->readonly = readonly;
+    }
+    if (array_wrap(a) < 0) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return (PyObject *)a;
+fail:
+    PyBuffer_Release(&v);
+    Py_DECREF(a);
+    return NULL;
+}
+
+static int tuple_to_ssize(PyObject *t, Py_ssize_t *out, int max, int *n, const char *what)
+{
+    if (!PyTuple_Check(t)) {
+        PyErr_Format(PyExc_TypeError, "__array_interface__: %s must be a tuple", what);
+        return -1;
+    }
+    Py_ssize_t len = PyTuple_Size(t);
+    if (len > max) {
+        PyErr_Format(PyExc_ValueError, "__array_interface__: more than %d dimensions", max);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        out[i] = PyLong_AsSsize_t(PyTuple_GetItem(t, i));
+        if (out[i] == -1 && PyErr_Occurred()) return -1;
+    }
+    *n = (int)len;
+    return 0;
+}
+
+/* From __array_interface__ (version 3): data as (address, read-only). */
+static PyObject *array_from_interface(PyTypeObject *tp, ContextObject *ctx, PyObject *obj,
+                                      PyObject *iface, int mode)
+{
+    enum { MAXDIM = 64 };
+    Py_ssize_t shape[MAXDIM], strides[MAXDIM];
+    int ndim = 0, nstrides = 0;
+    if (!PyDict_Check(iface)) {
+        PyErr_SetString(PyExc_TypeError, "__array_interface__ is not a dict");
+        return NULL;
+    }
+    PyObject *ts = PyDict_GetItemString(iface, "typestr");
+    PyObject *sh = PyDict_GetItemString(iface, "shape");
+    PyObject *data = PyDict_GetItemString(iface, "data");
+    PyObject *st = PyDict_GetItemString(iface, "strides");
+    PyObject *descr = PyDict_GetItemString(iface, "descr");
+    (void)descr;
+    if (!ts || !PyUnicode_Check(ts) || !sh) {
+        PyErr_SetString(PyExc_TypeError, "__array_interface__ lacks typestr or shape");
+        return NULL;
+    }
+    if (!data || !PyTuple_Check(data) || PyTuple_Size(data) != 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "__array_interface__: only data=(address, read_only) is supported");
+        return NULL;
+    }
+    const char *typestr = PyUnicode_AsUTF8AndSize(ts, NULL);
+    if (!typestr) return NULL;
+    weft_dtype dt;
+    int is_bool;
+    Py_ssize_t itemsize;
+    if (dtype_from_typestr(typestr, &dt, &is_bool, &itemsize) < 0) {
+        char what[64];
+        snprintf(what, sizeof what, "typestr '%s'", typestr);
+        return unsupported_dtype(what);
+    }
+    if (tuple_to_ssize(sh, shape, MAXDIM, &ndim, "shape") < 0) return NULL;
+    if (st && st != Py_None) {
+        if (tuple_to_ssize(st, strides, MAXDIM, &nstrides, "strides") < 0) return NULL;
+        if (nstrides != ndim) {
+            PyErr_SetString(PyExc_ValueError, "__array_interface__: strides and shape differ in length");
+            return NULL;
+        }
+    }
+    void *ptr = PyLong_AsVoidPtr(PyTuple_GetItem(data, 0));
+    if (!ptr && PyErr_Occurred()) return NULL;
+    int readonly = PyObject_IsTrue(PyTuple_GetItem(data, 1));
+    if (readonly < 0) return NULL;
+    int contiguous = strides_contiguous(ndim, shape, st && st != Py_None ? strides : NULL, itemsize);
+    if (mode == COPY_NEVER && !contiguous) return need_copy_error("the data is not C-contiguous");
+    ArrayObject *a = array_alloc(tp, ctx);
+    if (!a) return NULL;
+    a->dtype = dt;
+    a->is_bool = is_bool;
+    if (array_set_shape(a, ndim, shape) < 0) goto fail;
+    if (mode == COPY_ALWAYS || !contiguous) {
+        if (array_alloc_storage(a, 0) < 0) goto fail;
+        if (a->n > 0) {
+            char *end;
+            copy_strided(a->data, ptr, ndim, shape, contiguous ? a->strides : strides,
+                         (size_t)itemsize, &end);
+        }
+    } else {
+        a->base = Py_NewRef(obj);
+        a->data = a->n > 0 ? ptr : NULL;
+        a->wraps_caller = 1;
+        a->readonly = readonly;
+    }
+    if (array_wrap(a) < 0) goto fail;
+    return (PyObject *)a;
+fail:
+    Py_DECREF(a);
+    return NULL;
+}
+
+static PyObject *array_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"obj", "copy", "ctx", NULL};
+    PyObject *obj, *copy = Py_None, *ctxarg = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OO:Array", kwlist, &obj, &copy, &ctxarg))
+        return NULL;
+    int mode;
+    if (parse_copy(copy, &mode) < 0) return NULL;
+    if (PyObject_TypeCheck(obj, ArrayType) && mode != COPY_ALWAYS &&
+        (ctxarg == Py_None || ctxarg == ((ArrayObject *)obj)->ctx))
+        return Py_NewRef(obj);
+    ContextObject *ctx = resolve_ctx(ctxarg);
+    if (!ctx) return NULL;
+    PyObject *res = NULL;
+    if (PyObject_CheckBuffer(obj)) {
+        res = array_from_buffer(tp, ctx, obj, mode);
+    } else {
+        PyObject *iface = PyObject_GetAttrString(obj, "__array_interface__");
+        if (iface) {
+            res = array_from_interface(tp, ctx, obj, iface, mode);
+            Py_DECREF(iface);
+        } else {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError,
+                         "weft.Array: %R exports neither the buffer protocol nor "
+                         "__array_interface__",
+                         (PyObject *)Py_TYPE(obj));
+        }
+    }
+    Py_DECREF(ctx);
+    return res;
+}
+
+/* Array._empty(shape, typestr, zero, ctx=None): our own aligned storage. */
+static PyObject *array_empty(PyObject *cls, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"shape", "typestr", "zero", "ctx", NULL};
+    PyObject *shape_obj, *ctxarg = Py_None;
+    const char *typestr;
+    int zero = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Os|pO:_empty", kwlist, &shape_obj, &typestr, &zero,
+                                     &ctxarg))
+        return NULL;
+    Py_ssize_t shape[64];
+    int ndim;
+    if (tuple_to_ssize(shape_obj, shape, 64, &ndim, "shape") < 0) return NULL;
+    weft_dtype dt;
+    int is_bool;
+    Py_ssize_t itemsize;
+    if (dtype_from_typestr(typestr, &dt, &is_bool, &itemsize) < 0) {
+        char what[64];
+        snprintf(what, sizeof what, "dtype '%s'", typestr);
+        return unsupported_dtype(what);
+    }
+    ContextObject *ctx = resolve_ctx(ctxarg);
+    if (!ctx) return NULL;
+    ArrayObject *a = array_alloc((PyTypeObject *)cls, ctx);
+    Py_DECREF(ctx);
+    if (!a) return NULL;
+    a->dtype = dt;
+    a->is_bool = is_bool;
+    if (array_set_shape(a, ndim, shape) < 0 || array_alloc_storage(a, zero) < 0 ||
+        array_wrap(a) < 0) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return (PyObject *)a;
+}
+
+static int array_sync(ArrayObject *a)
+{
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_array_sync(a->arr);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        raise_status(st);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *array_sync_method(ArrayObject *a, PyObject *unused)
+{
+    (void)unused;
+    if (array_sync(a) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* a.write(src, offset=0): copies src's elements into the array, as an operation. */
+static PyObject *array_write_method(ArrayObject *a, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"src", "offset", NULL};
+    PyObject *src;
+    Py_ssize_t offset = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|n:write", kwlist, &src, &offset)) return NULL;
+    if (a->readonly) {
+        PyErr_SetString(PyExc_ValueError, "weft.Array: the array is read-only");
+        return NULL;
+    }
+    Py_buffer v;
+    if (PyObject_GetBuffer(src, &v, PyBUF_RECORDS_RO) < 0) return NULL;
+    weft_dtype dt;
+    int is_bool;
+    if (dtype_from_format(v.format, v.itemsize, &dt, &is_bool) < 0 || dt != a->dtype) {
+        PyBuffer_Release(&v);
+        PyErr_Format(PyExc_TypeError, "weft.Array.write: the source's dtype is not %s",
+                     dtype_numpy_name(a->dtype, a->is_bool));
+        return NULL;
+    }
+    if (!PyBuffer_IsContiguous(&v, 'C')) {
+        PyBuffer_Release(&v);
+        PyErr_SetString(PyExc_ValueError, "weft.Array.write: the source is not C-contiguous");
+        return NULL;
+    }
+    size_t count = (size_t)(v.len / v.itemsize);
+    if (offset < 0 || (size_t)offset > a->n || count > a->n - (size_t)offset) {
+        PyBuffer_Release(&v);
+        PyErr_SetString(PyExc_IndexError, "weft.Array.write: the source does not fit");
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_array_write(a->arr, (size_t)offset, count, v.buf);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&v);
+    if (st != WEFT_OK) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+/* After writing through an exported view: weft's copies on devices are stale.
+ * The C API has no call for "the host storage changed", so the storage is
+ * written onto itself with weft_array_write, which waits for devices first. */
+static PyObject *array_mark_host_modified(ArrayObject *a, PyObject *unused)
+{
+    (void)unused;
+    if (a->readonly) {
+        PyErr_SetString(PyExc_ValueError, "weft.Array: the array is read-only");
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_array_write(a->arr, 0, a->n, a->data);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+static int array_getbuffer(ArrayObject *a, Py_buffer *v, int flags)
+{
+    if ((flags & PyBUF_WRITABLE) && a->readonly) {
+        PyErr_SetString(PyExc_BufferError, "weft.Array: the array is read-only");
+        return -1;
+    }
+    if (array_sync(a) < 0) return -1;
+    size_t itemsize = weft_dtype_size(a->dtype);
+    v->buf = a->data;
+    v->obj = Py_NewRef((PyObject *)a);
+    v->len = (Py_ssize_t)(a->n * itemsize);
+    v->readonly = a->readonly;
+    v->itemsize = (Py_ssize_t)itemsize;
+    v->format = (flags & PyBUF_FORMAT) ? (char *)dtype_format(a->dtype, a->is_bool) : NULL;
+    v->ndim = a->ndim;
+    v->shape = (flags & PyBUF_ND) == PyBUF_ND ? a->shape : NULL;
+    v->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? a->strides : NULL;
+    v->suboffsets = NULL;
+    v->internal = NULL;
+    if (!(flags & PyBUF_ND) && a->ndim > 1) v->ndim = 1;
+    return 0;
+}
+
+static void array_releasebuffer(ArrayObject *a, Py_buffer *v)
+{
+    (void)a;
+    (void)v;
+}
+
+static PyObject *shape_tuple(const ArrayObject *a)
+{
+    PyObject *t = PyTuple_New(a->ndim);
+    if (!t) return NULL;
+    for (int i = 0; i < a->ndim; i++) {
+        PyObject *d = PyLong_FromSsize_t(a->shape[i]);
+        if (!d) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SetItem(t, i, d);
+    }
+    return t;
+}
+
+static PyObject *array_get_interface(ArrayObject *a, void *unused)
+{
+    (void)unused;
+    if (array_sync(a) < 0) return NULL;
+    char ts[8];
+    typestr_of(a->dtype, a->is_bool, ts);
+    PyObject *shape = shape_tuple(a);
+    if (!shape) return NULL;
+    return Py_BuildValue("{s:i,s:N,s:s,s:(N,O),s:O}", "version", 3, "shape", shape, "typestr", ts,
+                         "data", PyLong_FromVoidPtr(a->data), a->readonly ? Py_True : Py_False,
+                         "strides", Py_None);
+}
+
+/* DLPack export: the manager context is the Array, referenced until the
+ * consumer calls the deleter (from any thread: it takes the GIL). */
+static void dl_release_array(void *manager)
+{
+    if (!manager || !Py_IsInitialized()) return;
+    PyGILState_STATE g = PyGILState_Ensure();
+    Py_DECREF((PyObject *)manager);
+    PyGILState_Release(g);
+}
+
+static void dl_deleter_legacy(weft_DLManagedTensor *m)
+{
+    dl_release_array(m->manager_ctx);
+    free(m);
+}
+
+static void dl_deleter_versioned(weft_DLManagedTensorVersioned *m)
+{
+    dl_release_array(m->manager_ctx);
+    free(m);
+}
+
+static void capsule_destructor_legacy(PyObject *cap)
+{
+    if (PyCapsule_IsValid(cap, "used_dltensor")) return;
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    weft_DLManagedTensor *m = PyCapsule_GetPointer(cap, "dltensor");
+    if (m && m->deleter) m->deleter(m);
+    else PyErr_Clear();
+    PyErr_Restore(t, v, tb);
+}
+
+static void capsule_destructor_versioned(PyObject *cap)
+{
+    if (PyCapsule_IsValid(cap, "used_dltensor_versioned")) return;
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    weft_DLManagedTensorVersioned *m = PyCapsule_GetPointer(cap, "dltensor_versioned");
+    if (m && m->deleter) m->deleter(m);
+    else PyErr_Clear();
+    PyErr_Restore(t, v, tb);
+}
+
+static void fill_dltensor(ArrayObject *a, weft_DLTensor *t, int64_t *shape, int64_t *strides)
+{
+    char kind;
+    int size = dtype_kind_size(a->dtype, &kind);
+    t->data = a->data;
+    t->device.device_type = WEFT_kDLCPU;
+    t->device.device_id = 0;
+    t->ndim = a->ndim;
+    t->dtype.code = a->is_bool ? WEFT_kDLBool
+                    : kind == 'f' ? WEFT_kDLFloat
+                    : kind == 'i' ? WEFT_kDLInt
+                                  : WEFT_kDLUInt;
+    t->dtype.bits = (uint8_t)(size * 8);
+    t->dtype.lanes = 1;
+    for (int i = 0; i < a->ndim; i++) {
+        shape[i] = a->shape[i];
+        strides[i] = a->strides[i] / size;
+    }
+    t->shape = a->ndim ? shape : NULL;
+    t->strides = a->ndim ? strides : NULL;
+    t->byte_offset = 0;
+}
+
+static PyObject *array_dlpack_capsule(ArrayObject *a, int versioned)
+{
+    size_t extra = sizeof(int64_t) * 2 * (size_t)(a->ndim ? a->ndim : 1);
+    if (versioned) {
+        weft_DLManagedTensorVersioned *m = malloc(sizeof *m + extra);
+        if (!m) return PyErr_NoMemory();
+        int64_t *shape = (int64_t *)(m + 1);
+        m->version.major = WEFT_DLPACK_MAJOR;
+        m->version.minor = WEFT_DLPACK_MINOR;
+        m->manager_ctx = Py_NewRef((PyObject *)a);
+        m->deleter = dl_deleter_versioned;
+        m->flags = a->readonly ? WEFT_DLPACK_FLAG_READ_ONLY : 0;
+        fill_dltensor(a, &m->dl_tensor, shape, shape + (a->ndim ? a->ndim : 1));
+        PyObject *cap = PyCapsule_New(m, "dltensor_versioned", capsule_destructor_versioned);
+        if (!cap) m->deleter(m);
+        return cap;
+    }
+    weft_DLManagedTensor *m = malloc(sizeof *m + extra);
+    if (!m) return PyErr_NoMemory();
+    int64_t *shape = (int64_t *)(m + 1);
+    m->manager_ctx = Py_NewRef((PyObject *)a);
+    m->deleter = dl_deleter_legacy;
+    fill_dltensor(a, &m->dl_tensor, shape, shape + (a->ndim ? a->ndim : 1));
+    PyObject *cap = PyCapsule_New(m, "dltensor", capsule_destructor_legacy);
+    if (!cap) m->deleter(m);
+    return cap;
+}
+
+static PyObject *array_dlpack(ArrayObject *a, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"stream", "max_version", "dl_device", "copy", NULL};
+    PyObject *stream = Py_None, *max_version = Py_None, *dl_device = Py_None, *copy = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOO:__dlpack__", kwlist, &stream, &max_version,
+                                     &dl_device, &copy))
+        return NULL;
+    /* Host memory: there is no stream to order against (stream is ignored). */
+    if (dl_device != Py_None) {
+        int type = -1, id = -1;
+        if (!PyArg_ParseTuple(dl_device, "ii", &type, &id)) return NULL;
+        if (type != WEFT_kDLCPU || id != 0) {
+            PyErr_SetString(PyExc_BufferError, "weft.Array: only kDLCPU device 0 is exported");
+            return NULL;
+        }
+    }
+    int versioned = 0;
+    if (max_version != Py_None) {
+        unsigned major = 0, minor = 0;
+        if (!PyArg_ParseTuple(max_version, "II", &major, &minor)) return NULL;
+        versioned = major >= 1;
+    }
+    int mode;
+    if (parse_copy(copy, &mode) < 0) return NULL;
+    if (array_sync(a) < 0) return NULL;
+    if (mode == COPY_ALWAYS) {
+        PyObject *ctor_args = Py_BuildValue("(O)", (PyObject *)a);
+        PyObject *ctor_kw = Py_BuildValue("{s:O}", "copy", Py_True);
+        PyObject *copied = ctor_args && ctor_kw ? PyObject_Call((PyObject *)ArrayType, ctor_args, ctor_kw)
+                                                : NULL;
+        Py_XDECREF(ctor_args);
+        Py_XDECREF(ctor_kw);
+        if (!copied) return NULL;
+        PyObject *cap = array_dlpack_capsule((ArrayObject *)copied, versioned);
+        Py_DECREF(copied);
+        return cap;
+    }
+    return array_dlpack_capsule(a, versioned);
+}
+
+static PyObject *array_dlpack_device(ArrayObject *a, PyObject *unused)
+{
+    (void)a;
+    (void)unused;
+    return Py_BuildValue("(ii)", WEFT_kDLCPU, 0);
+}
+
+static PyObject *array_get_shape(ArrayObject *a, void *u)
+{
+    (void)u;
+    return shape_tuple(a);
+}
+static PyObject *array_get_ndim(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyLong_FromLong(a->ndim);
+}
+static PyObject *array_get_size(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyLong_FromSize_t(a->n);
+}
+static PyObject *array_get_nbytes(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyLong_FromSize_t(a->n * weft_dtype_size(a->dtype));
+}
+static PyObject *array_get_itemsize(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyLong_FromSize_t(weft_dtype_size(a->dtype));
+}
+static PyObject *array_get_dtype(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyUnicode_FromString(dtype_numpy_name(a->dtype, a->is_bool));
+}
+static PyObject *array_get_typestr(ArrayObject *a, void *u)
+{
+    (void)u;
+    char ts[8];
+    typestr_of(a->dtype, a->is_bool, ts);
+    return PyUnicode_FromString(ts);
+}
+static PyObject *array_get_readonly(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyBool_FromLong(a->readonly);
+}
+static PyObject *array_get_wraps(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyBool_FromLong(a->wraps_caller);
+}
+static PyObject *array_get_aligned(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyBool_FromLong((uintptr_t)a->data % weft_array_wrap_alignment() == 0);
+}
+static PyObject *array_get_ctx(ArrayObject *a, void *u)
+{
+    (void)u;
+    return Py_NewRef(a->ctx);
+}
+static PyObject *array_get_address(ArrayObject *a, void *u)
+{
+    (void)u;
+    return PyLong_FromVoidPtr(a->data);
+}
+
+static Py_ssize_t array_len(ArrayObject *a)
+{
+    if (a->ndim == 0) {
+        PyErr_SetString(PyExc_TypeError, "len() of a 0-d weft.Array");
+        return -1;
+    }
+    return a->shape[0];
+}
+
+static PyObject *array_repr(ArrayObject *a)
+{
+    PyObject *shape = shape_tuple(a);
+    if (!shape) return NULL;
+    PyObject *r = PyUnicode_FromFormat("weft.Array(shape=%R, dtype=%s%s%s)", shape,
+                                       dtype_numpy_name(a->dtype, a->is_bool),
+                                       a->wraps_caller ? ", wraps caller's memory" : "",
+                                       a->readonly ? ", read-only" : "");
+    Py_DECREF(shape);
+    return r;
+}
+
+static PyMethodDef array_methods[] = {
+    {"_empty", (PyCFunction)(void (*)(void))array_empty, METH_VARARGS | METH_KEYWORDS | METH_CLASS,
+     NULL},
+    {"sync", (PyCFunction)array_sync_method, METH_NOARGS,
+     "Make the host memory current (waits for operations writing the array)."},
+    {"write", (PyCFunction)(void (*)(void))array_write_method, METH_VARARGS | METH_KEYWORDS,
+     "write(src, offset=0): copy a buffer's elements into the array, in its turn."},
+    {"mark_host_modified", (PyCFunction)array_mark_host_modified, METH_NOARGS,
+     "Tell weft the host memory was written through an exported view."},
+    {"__dlpack__", (PyCFunction)(void (*)(void))array_dlpack, METH_VARARGS | METH_KEYWORDS,
+     "__dlpack__(*, stream=None, max_version=None, dl_device=None, copy=None)"},
+    {"__dlpack_device__", (PyCFunction)array_dlpack_device, METH_NOARGS, "(kDLCPU, 0)"},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef array_getset[] = {
+    {"__array_interface__", (getter)array_get_interface, NULL, NULL, NULL},
+    {"shape", (getter)array_get_shape, NULL, NULL, NULL},
+    {"ndim", (getter)array_get_ndim, NULL, NULL, NULL},
+    {"size", (getter)array_get_size, NULL, NULL, NULL},
+    {"nbytes", (getter)array_get_nbytes, NULL, NULL, NULL},
+    {"itemsize", (getter)array_get_itemsize, NULL, NULL, NULL},
+    {"dtype", (getter)array_get_dtype, NULL, "numpy's name of the dtype", NULL},
+    {"typestr", (getter)array_get_typestr, NULL, NULL, NULL},
+    {"readonly", (getter)array_get_readonly, NULL, NULL, NULL},
+    {"wraps_memory", (getter)array_get_wraps, NULL,
+     "True when the array uses the exporter's memory (no copy was made)", NULL},
+    {"aligned", (getter)array_get_aligned, NULL,
+     "True when the memory meets weft_array_wrap_alignment() (devices that share host memory "
+     "use it in place)",
+     NULL},
+    {"ctx", (getter)array_get_ctx, NULL, NULL, NULL},
+    {"_address", (getter)array_get_address, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot array_slots[] = {
+    {Py_tp_new, array_new},
+    {Py_tp_dealloc, array_dealloc},
+    {Py_tp_methods, array_methods},
+    {Py_tp_getset, array_getset},
+    {Py_tp_repr, array_repr},
+    {Py_sq_length, array_len},
+    {Py_bf_getbuffer, array_getbuffer},
+    {Py_bf_releasebuffer, array_releasebuffer},
+    {Py_tp_doc, "Array(obj, *, copy=None, ctx=None)\n\nA weft array over the memory of obj "
+                "(buffer protocol or __array_interface__), without a copy when obj is "
+                "C-contiguous and of a weft dtype. copy=False raises where a copy would be "
+                "needed; copy=True always copies."},
+    {0, NULL}};
+
+static PyType_Spec array_spec = {"weft.Array", sizeof(ArrayObject), 0, Py_TPFLAGS_DEFAULT,
+                                 array_slots};
+
+/* ------------------------------------------------------------------------ */
+/* Op: one weft_future, what its operation writes into, and what it uses. */
+
+enum { RES_NONE, RES_SCALAR, RES_INDEX, RES_BOOL, RES_OBJECT };
+
+typedef struct {
+    PyObject_HEAD
+    weft_future *f;
+    PyObject *ctx;
+    PyObject *keep;   /* arrays, strings: alive until the operation is done */
+    PyObject *result; /* RES_OBJECT's result */
+    int kind;
+    weft_scalar scalar;
+    int waited;
+    weft_status st;
+    PyObject *detail;
+} OpObject;
+
+static OpObject *op_new(ContextObject *ctx, int kind, PyObject *keep, PyObject *result)
+{
+    allocfunc alloc = (allocfunc)PyType_GetSlot(OpType, Py_tp_alloc);
+    OpObject *op = (OpObject *)alloc(OpType, 0);
+    if (!op) return NULL;
+    op->f = NULL;
+    op->ctx = Py_NewRef((PyObject *)ctx);
+    op->keep = Py_XNewRef(keep);
+    op->result = Py_XNewRef(result);
+    op->kind = kind;
+    memset(&op->scalar, 0, sizeof op->scalar);
+    op->waited = 0;
+    op->st = WEFT_OK;
+    op->detail = NULL;
+    return op;
+}
+
+static void op_dealloc(OpObject *op)
+{
+    PyTypeObject *tp = Py_TYPE((PyObject *)op);
+    if (op->f) {
+        weft_future *f = op->f;
+        int waited = op->waited;
+        op->f = NULL;
+        /* What the operation writes into lives here: it must be done first. */
+        Py_BEGIN_ALLOW_THREADS
+        if (!waited) weft_future_wait(f);
+        weft_future_release(f);
+        Py_END_ALLOW_THREADS
+    }
+    Py_XDECREF(op->keep);
+    Py_XDECREF(op->result);
+    Py_XDECREF(op->detail);
+    Py_XDECREF(op->ctx);
+    freefunc fr = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    fr(op);
+    Py_DECREF(tp);
+}
+
+static PyObject *scalar_to_py(const weft_scalar *s, int kind)
+{
+    if (kind == RES_INDEX) return PyLong_FromUnsignedLongLong(s->index);
+    if (kind == RES_BOOL) return PyBool_FromLong(s->value.i32 != 0);
+    switch (s->dtype) {
+    case WEFT_F32: return PyFloat_FromDouble(s->value.f32);
+    case WEFT_F64: return PyFloat_FromDouble(s->value.f64);
+    case WEFT_I32: return PyLong_FromLong(s->value.i32);
+    case WEFT_U32: return PyLong_FromUnsignedLong(s->value.u32);
+    case WEFT_I64: return PyLong_FromLongLong(s->value.i64);
+    case WEFT_U64: return PyLong_FromUnsignedLongLong(s->value.u64);
+    case WEFT_U8: return PyLong_FromLong(s->value.u8);
+    default: return PyFloat_FromDouble(weft_scalar_as_double(s));
+    }
+}
+
+static PyObject *op_result(OpObject *op)
+{
+    if (op->st != WEFT_OK) {
+        const char *detail = op->detail ? PyUnicode_AsUTF8AndSize(op->detail, NULL) : "";
+        return raise_status_detail(op->st, detail ? detail : "");
+    }
+    switch (op->kind) {
+    case RES_NONE: Py_RETURN_NONE;
+    case RES_OBJECT: return Py_NewRef(op->result ? op->result : Py_None);
+    default: return scalar_to_py(&op->scalar, op->kind);
+    }
+}
+
+/* Records the outcome once the future is done (GIL held). */
+static void op_record(OpObject *op, weft_status st, const char *detail)
+{
+    if (op->waited) return;
+    op->st = st;
+    op->waited = 1;
+    if (st != WEFT_OK)
+        op->detail = PyUnicode_DecodeUTF8(detail, (Py_ssize_t)strlen(detail), "replace");
+    if (!op->detail) PyErr_Clear();
+    Py_CLEAR(op->keep); /* the arrays may go */
+}
+
+static PyObject *op_wait(OpObject *op, PyObject *unused)
+{
+    (void)unused;
+    if (!op->waited && op->f) {
+        weft_status st;
+        Py_BEGIN_ALLOW_THREADS
+        st = weft_future_wait(op->f);
+        Py_END_ALLOW_THREADS
+        op_record(op, st, weft_last_error());
+    }
+    return op_result(op);
+}
+
+static PyObject *op_done(OpObject *op, PyObject *unused)
+{
+    (void)unused;
+    if (op->waited || !op->f) Py_RETURN_TRUE;
+    weft_future_state state;
+    weft_status res;
+    weft_status st = weft_future_status(op->f, &state, &res);
+    if (st != WEFT_OK) return raise_status(st);
+    return PyBool_FromLong(state == WEFT_FUTURE_DONE);
+}
+
+static PyMethodDef op_methods[] = {
+    {"wait", (PyCFunction)op_wait, METH_NOARGS,
+     "Wait (GIL released) and return the result, or raise WeftError."},
+    {"done", (PyCFunction)op_done, METH_NOARGS, "Non-blocking: is the operation done?"},
+    {NULL, NULL, 0, NULL}};
+
+static PyType_Slot op_slots[] = {{Py_tp_dealloc, op_dealloc},
+                                 {Py_tp_methods, op_methods},
+                                 {Py_tp_doc, "One queued weft operation (a weft_future)."},
+                                 {0, NULL}};
+
+static PyType_Spec op_spec = {"weft._weft.Op", sizeof(OpObject), 0, Py_TPFLAGS_DEFAULT, op_slots};
+
+/* _wait_any(ops): waits (GIL released) until one is done; its index. */
+static PyObject *mod_wait_any(PyObject *m, PyObject *seq)
+{
+    (void)m;
+    PyObject *fast = PySequence_Fast(seq, "_wait_any takes a sequence of Op");
+    if (!fast) return NULL;
+    Py_ssize_t n = PySequence_Size(fast);
+    weft_future **fs = PyMem_Malloc(sizeof(weft_future *) * (size_t)(n ? n : 1));
+    if (!fs) {
+        Py_DECREF(fast);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PySequence_GetItem(fast, i);
+        Py_XDECREF(o); /* the sequence keeps it */
+        if (!o || !PyObject_TypeCheck(o, OpType) || !((OpObject *)o)->f) {
+            PyMem_Free(fs);
+            Py_DECREF(fast);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "_wait_any: not a live Op");
+            return NULL;
+        }
+        fs[i] = ((OpObject *)o)->f;
+    }
+    size_t index = (size_t)-1;
+    Py_BEGIN_ALLOW_THREADS
+    weft_future_wait_any(fs, (size_t)n, &index);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(fs);
+    Py_DECREF(fast);
+    if (index == (size_t)-1) return raise_status(WEFT_ERR_INVALID_ARG);
+    return PyLong_FromSize_t(index);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Operations */
+
+static int check_array(PyObject *o, ContextObject *ctx, const char *what)
+{
+    if (!PyObject_TypeCheck(o, ArrayType)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a weft.Array", what);
+        return -1;
+    }
+    if (((ArrayObject *)o)->ctx != (PyObject *)ctx) {
+        PyErr_Format(PyExc_ValueError, "%s belongs to another weft.Context", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* A scalar binding from a Python number or a 0-d buffer (a numpy scalar). */
+static int bind_scalar(PyObject *v, weft_bind *b)
+{
+    if (PyBool_Check(v)) {
+        b->dtype = WEFT_I32;
+        b->value.i32 = v == Py_True;
+        return 0;
+    }
+    if (PyFloat_Check(v)) {
+        b->dtype = WEFT_F64;
+        b->value.f64 = PyFloat_AsDouble(v);
+        return 0;
+    }
+    if (PyLong_Check(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (!overflow) {
+            b->dtype = WEFT_I64;
+            b->value.i64 = x;
+            return 0;
+        }
+        unsigned long long u = PyLong_AsUnsignedLongLong(v);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+        b->dtype = WEFT_U64;
+        b->value.u64 = u;
+        return 0;
+    }
+    if (PyObject_CheckBuffer(v)) {
+        Py_buffer buf;
+        if (PyObject_GetBuffer(v, &buf, PyBUF_RECORDS_RO) < 0) return -1;
+        weft_dtype dt;
+        int is_bool;
+        int ok = buf.ndim == 0 && dtype_from_format(buf.format, buf.itemsize, &dt, &is_bool) == 0;
+        if (ok) {
+            b->dtype = dt;
+            memcpy(&b->value, buf.buf, (size_t)buf.itemsize);
+        }
+        PyBuffer_Release(&buf);
+        if (ok) return 0;
+    }
+    PyErr_Format(PyExc_TypeError,
+                 "cannot bind %R: a binding is a weft.Array, a Python number or a numpy scalar "
+                 "of a weft dtype",
+                 (PyObject *)Py_TYPE(v));
+    return -1;
+}
+
+/* binds: a list of (name, value) pairs, kept alive by the caller's Op. */
+static weft_bind *make_binds(ContextObject *ctx, PyObject *list, size_t *nbinds)
+{
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "binds must be a list of (name, value)");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_Size(list);
+    weft_bind *b = PyMem_Calloc((size_t)(n ? n : 1), sizeof *b);
+    if (!b) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyList_GetItem(list, i);
+        if (!PyTuple_Check(pair) || PyTuple_Size(pair) != 2 ||
+            !PyUnicode_Check(PyTuple_GetItem(pair, 0))) {
+            PyErr_SetString(PyExc_TypeError, "binds must be a list of (name, value)");
+            goto fail;
+        }
+        b[i].name = PyUnicode_AsUTF8AndSize(PyTuple_GetItem(pair, 0), NULL);
+        if (!b[i].name) goto fail;
+        PyObject *v = PyTuple_GetItem(pair, 1);
+        if (PyObject_TypeCheck(v, ArrayType)) {
+            if (check_array(v, ctx, b[i].name) < 0) goto fail;
+            b[i].array = ((ArrayObject *)v)->arr;
+        } else {
+            b[i].array = NULL;
+            if (bind_scalar(v, &b[i]) < 0) goto fail;
+        }
+    }
+    *nbinds = (size_t)n;
+    return b;
+fail:
+    PyMem_Free(b);
+    return NULL;
+}
+
+/* The end of every operation: wait=True gives the result, else the Op. */
+static PyObject *op_submitted(OpObject *op, weft_status st, int wait)
+{
+    if (st != WEFT_OK) {
+        op->f = NULL;
+        PyObject *r = raise_status(st);
+        Py_DECREF(op);
+        return r;
+    }
+    if (wait) {
+        op->waited = 1;
+        PyObject *r = op_result(op);
+        Py_DECREF(op);
+        return r;
+    }
+    return (PyObject *)op;
+}
+
+static PyObject *mod_map(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *expr, *binds;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!UO!p:_map", ContextType, &ctxo, &expr, &PyList_Type, &binds,
+                          &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    const char *text = PyUnicode_AsUTF8AndSize(expr, NULL);
+    if (!text) return NULL;
+    size_t nb;
+    weft_bind *b = make_binds(ctx, binds, &nb);
+    if (!b) return NULL;
+    PyObject *keep = PyTuple_Pack(2, expr, binds);
+    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) {
+        PyMem_Free(b);
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_map(ctx->ctx, text, b, nb, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(b);
+    return op_submitted(op, st, wait);
+}
+
+static int reduce_kind(int rop)
+{
+    if (rop == WEFT_ARGMIN || rop == WEFT_ARGMAX) return RES_INDEX;
+    if (rop == WEFT_ANY || rop == WEFT_ALL) return RES_BOOL;
+    return RES_SCALAR;
+}
+
+static PyObject *mod_reduce(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *x;
+    int rop, wait;
+    if (!PyArg_ParseTuple(args, "O!iOp:_reduce", ContextType, &ctxo, &rop, &x, &wait)) return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    if (check_array(x, ctx, "x") < 0) return NULL;
+    OpObject *op = op_new(ctx, reduce_kind(rop), x, NULL);
+    if (!op) return NULL;
+    weft_array *arr = ((ArrayObject *)x)->arr;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_reduce(ctx->ctx, (weft_reduce_op)rop, arr, &op->scalar, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+static PyObject *mod_reduce_expr(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *expr, *binds;
+    int rop, wait;
+    if (!PyArg_ParseTuple(args, "O!iUO!p:_reduce_expr", ContextType, &ctxo, &rop, &expr,
+                          &PyList_Type, &binds, &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    const char *text = PyUnicode_AsUTF8AndSize(expr, NULL);
+    if (!text) return NULL;
+    size_t nb;
+    weft_bind *b = make_binds(ctx, binds, &nb);
+    if (!b) return NULL;
+    PyObject *keep = PyTuple_Pack(2, expr, binds);
+    OpObject *op = keep ? op_new(ctx, reduce_kind(rop), keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) {
+        PyMem_Free(b);
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_reduce_expr(ctx->ctx, (weft_reduce_op)rop, text, b, nb, &op->scalar,
+                          wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(b);
+    return op_submitted(op, st, wait);
+}
+
+static PyObject *mod_scan(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *x, *y;
+    int rop, exclusive, wait;
+    if (!PyArg_ParseTuple(args, "O!ipOOp:_scan", ContextType, &ctxo, &rop, &exclusive, &x, &y,
+                          &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    if (check_array(x, ctx, "x") < 0 || check_array(y, ctx, "out") < 0) return NULL;
+    if (((ArrayObject *)y)->readonly) {
+        PyErr_SetString(PyExc_ValueError, "scan: out is read-only");
+        return NULL;
+    }
+    PyObject *keep = PyTuple_Pack(2, x, y);
+    OpObject *op = keep ? op_new(ctx, RES_OBJECT, keep, y) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_array *xa = ((ArrayObject *)x)->arr, *ya = ((ArrayObject *)y)->arr;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_scan(ctx->ctx, (weft_reduce_op)rop, exclusive, xa, ya, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+static PyObject *mod_set_default_context(PyObject *m, PyObject *fn)
+{
+    (void)m;
+    PyObject *old = default_ctx_fn;
+    Py_INCREF(fn);
+    default_ctx_fn = fn;
+    Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_wrap_alignment(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromSize_t(weft_array_wrap_alignment());
+}
+
+static PyMethodDef module_methods[] = {
+    {"_map", mod_map, METH_VARARGS, "_map(ctx, expr, binds, wait)"},
+    {"_reduce", mod_reduce, METH_VARARGS, "_reduce(ctx, op, x, wait)"},
+    {"_reduce_expr", mod_reduce_expr, METH_VARARGS, "_reduce_expr(ctx, op, expr, binds, wait)"},
+    {"_scan", mod_scan, METH_VARARGS, "_scan(ctx, op, exclusive, x, out, wait)"},
+    {"_wait_any", mod_wait_any, METH_O, "_wait_any(ops) -> index of one that is done"},
+    {"_set_default_context", mod_set_default_context, METH_O, NULL},
+    {"wrap_alignment", mod_wrap_alignment, METH_NOARGS,
+     "The alignment (bytes) at which devices sharing host memory use it in place."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "weft._weft",
+                                        "weft's C API for Python (stable ABI).", -1,
+                                        module_methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__weft(void);
+PyMODINIT_FUNC PyInit__weft(void)
+{
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m) return NULL;
+    WeftError = PyErr_NewExceptionWithDoc(
+        "weft.WeftError",
+        "A weft call failed: status (int), status_name ('WEFT_ERR_SIZE') and detail "
+        "(weft_last_error()).",
+        PyExc_RuntimeError, NULL);
+    ContextType = (PyTypeObject *)PyType_FromSpec(&context_spec);
+    ArrayType = (PyTypeObject *)PyType_FromSpec(&array_spec);
+    OpType = (PyTypeObject *)PyType_FromSpec(&op_spec);
+    if (!WeftError || !ContextType || !ArrayType || !OpType) goto fail;
+    if (PyModule_AddObjectRef(m, "WeftError", WeftError) < 0 ||
+        PyModule_AddObjectRef(m, "Context", (PyObject *)ContextType) < 0 ||
+        PyModule_AddObjectRef(m, "Array", (PyObject *)ArrayType) < 0 ||
+        PyModule_AddObjectRef(m, "Op", (PyObject *)OpType) < 0)
+        goto fail;
+    if (PyModule_AddStringConstant(m, "version", weft_version_string()) < 0) goto fail;
+    static const struct {
+        const char *name;
+        int value;
+    } ops[] = {{"SUM", WEFT_SUM},       {"PROD", WEFT_PROD},     {"MIN", WEFT_MIN},
+               {"MAX", WEFT_MAX},       {"ARGMIN", WEFT_ARGMIN}, {"ARGMAX", WEFT_ARGMAX},
+               {"ANY", WEFT_ANY},       {"ALL", WEFT_ALL}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (PyModule_AddIntConstant(m, ops[i].name, ops[i].value) < 0) goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}

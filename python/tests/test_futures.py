@@ -1,0 +1,134 @@
+"""Futures are concurrent.futures futures; blocking calls release the GIL."""
+import concurrent.futures as cf
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import weft
+
+
+def test_future_is_a_concurrent_future(rng):
+    x = rng.random(50_000)
+    f = weft.sum(x, wait=False)
+    assert isinstance(f, cf.Future)
+    assert f.result() == pytest.approx(x.sum(), rel=1e-12)
+    assert f.done() and not f.cancel()
+
+
+def test_wait_and_as_completed(rng):
+    xs = [rng.random(20_000 + i) for i in range(8)]
+    futs = [weft.sum(x, wait=False) for x in xs]
+    done, not_done = cf.wait(futs, timeout=60)
+    assert not not_done
+    seen = {id(f) for f in cf.as_completed(futs, timeout=60)}
+    assert seen == {id(f) for f in futs}
+    for f, x in zip(futs, xs):
+        assert f.result() == pytest.approx(x.sum(), rel=1e-12)
+
+
+def test_futures_complete_without_anyone_waiting(rng):
+    x = rng.random(10_000)
+    f = weft.reduce_expr("sum", "x * 2", x=x, wait=False)
+    called = threading.Event()
+    f.add_done_callback(lambda _: called.set())
+    assert called.wait(30)
+    assert f.result() == pytest.approx(2 * x.sum(), rel=1e-12)
+
+
+def test_map_future_then_read(rng):
+    x = rng.random(100_000)
+    y = np.zeros_like(x)
+    f = weft.map("y = x * x", x=x, y=y, wait=False)
+    assert f.result(timeout=60) is None
+    np.testing.assert_array_equal(y, x * x)
+
+
+def test_scan_future_gives_the_array(rng):
+    x = rng.integers(0, 5, 10_000).astype(np.int32)
+    f = weft.cumsum(x, wait=False)
+    out = f.result()
+    np.testing.assert_array_equal(np.asarray(out), np.cumsum(x, dtype=np.int32))
+
+
+def test_future_exception_is_weft_error():
+    x = np.full(10, 2**63, np.uint64)  # the u64 sum overflows as it runs
+    f = weft.sum(x, wait=False)
+    exc = f.exception(timeout=30)
+    assert isinstance(exc, weft.WeftError) and exc.status_name == "WEFT_ERR_RANGE"
+    assert exc.detail
+    with pytest.raises(weft.WeftError):
+        f.result()
+    with pytest.raises(weft.WeftError, match="WEFT_ERR_RANGE"):
+        weft.sum(x)
+
+
+def test_submission_errors_raise_at_once():
+    with pytest.raises(weft.WeftError):
+        weft.map("y = (", y=np.zeros(3), wait=False)
+
+
+def test_many_futures_in_flight_and_dropped(rng):
+    x = rng.random(5000)
+    futs = [weft.sum(x, wait=False) for _ in range(50)]
+    expect = weft.sum(x)
+    assert all(f.result(timeout=60) == expect for f in futs)
+    for _ in range(20):
+        weft.sum(x, wait=False)  # dropped: the waiter completes them
+    weft.finish()
+
+
+def test_gil_released_during_blocking_calls(rng):
+    """Another Python thread runs while weft computes."""
+    x = rng.random(2_000_000)
+    ticks = 0
+    stop = threading.Event()
+
+    def spin():
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0)
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        before = ticks
+        for _ in range(5):
+            weft.reduce_expr("sum", "sqrt(x) * sin(x) + exp(x)", x=x)
+        after = ticks
+    finally:
+        stop.set()
+        t.join()
+    assert after > before
+
+
+def test_threads_share_the_context(rng):
+    xs = [rng.random(30_000) for _ in range(4)]
+    with cf.ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(weft.sum, xs))
+    assert got == [weft.sum(x) for x in xs]
+
+
+def test_futures_from_many_threads(rng):
+    xs = [rng.random(10_000 + 7 * i) for i in range(6)]
+    expect = [weft.sum(x) for x in xs]
+
+    def submit(i):
+        return [weft.sum(xs[i], wait=False) for _ in range(5)]
+
+    with cf.ThreadPoolExecutor(3) as pool:
+        batches = list(pool.map(submit, range(len(xs))))
+    futs = [f for batch in batches for f in batch]
+    assert len(list(cf.as_completed(futs, timeout=60))) == len(futs)
+    for i, batch in enumerate(batches):
+        assert all(f.result() == expect[i] for f in batch)
+
+
+def test_other_context_futures(rng):
+    ctx = weft.Context(devices="host", num_threads=2)
+    x = weft.asarray(rng.random(50_000), ctx=ctx)
+    f = weft.sum(x, wait=False)
+    assert f.result(timeout=60) == pytest.approx(np.asarray(x).sum(), rel=1e-12)
+    assert ctx.num_threads == 2 and ctx.devices()[0]["kind"] == "host"

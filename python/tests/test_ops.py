@@ -1,0 +1,146 @@
+"""Maps, reductions and scans against numpy on random data and edge sizes."""
+import numpy as np
+import pytest
+
+import weft
+from conftest import EDGE_SIZES
+
+FLOATS = ["float32", "float64"]
+INTS = ["int32", "uint32", "int64", "uint64"]
+
+
+def data(rng, n, dtype):
+    if np.dtype(dtype).kind == "f":
+        return (rng.standard_normal(n) * 10).astype(dtype)
+    return rng.integers(0, 1000, n).astype(dtype)
+
+
+@pytest.mark.parametrize("n", EDGE_SIZES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_axpy_map(n, dtype, rng):
+    x, y = data(rng, n, dtype), data(rng, n, dtype)
+    expect = np.asarray(2.5, dtype) * x + y
+    weft.map("y = a * x + y", a=np.dtype(dtype).type(2.5), x=x, y=y)
+    np.testing.assert_array_equal(y, expect)
+
+
+def test_map_statements_and_functions(rng):
+    x = rng.random(10_000)
+    y = np.empty_like(x)
+    weft.map("t = x * 2; y = sqrt(t) + sin(x)", x=x, y=y, t=np.empty_like(x))
+    np.testing.assert_allclose(y, np.sqrt(2 * x) + np.sin(x), rtol=1e-12)
+
+
+def test_map_in_place_same_object(rng):
+    x = rng.random(5000)
+    expect = x * 3
+    weft.map("x = x * 3", x=x)
+    np.testing.assert_array_equal(x, expect)
+
+
+def test_map_with_weft_arrays_and_binds_mapping(rng):
+    x = weft.asarray(rng.random(3000))
+    out = weft.zeros(3000)
+    weft.map("out = wait + x", {"wait": 1.0}, x=x, out=out)
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(x) + 1.0)
+
+
+def test_map_integer_dtypes(rng):
+    a = rng.integers(-1000, 1000, 4097).astype(np.int32)
+    b = np.empty(4097, np.int64)
+    weft.map("b = a * a - 7", a=a, b=b)
+    np.testing.assert_array_equal(b, a.astype(np.int64) * a - 7)
+
+
+def test_map_output_must_be_contiguous(rng):
+    y = np.zeros(20)[::2]
+    with pytest.raises(ValueError, match="copy"):
+        weft.map("y = x", x=np.ones(10), y=y)
+
+
+def test_map_errors_carry_weft_last_error():
+    y = np.zeros(10)
+    with pytest.raises(weft.WeftError) as info:
+        weft.map("y = nosuchname + 1", y=y)
+    e = info.value
+    assert e.status_name == "WEFT_ERR_EXPR"
+    assert "nosuchname" in str(e) and "nosuchname" in e.detail
+    with pytest.raises(weft.WeftError) as info:
+        weft.map("y = x", x=np.ones(11), y=y)
+    assert info.value.status_name == "WEFT_ERR_SIZE"
+
+
+@pytest.mark.parametrize("n", EDGE_SIZES)
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+def test_reductions(n, dtype, rng):
+    x = data(rng, n, dtype)
+    s = weft.sum(x)
+    if np.dtype(dtype).kind == "f":
+        assert isinstance(s, float)
+        assert s == pytest.approx(x.astype(np.float64).sum(), rel=1e-12, abs=1e-9)
+    else:
+        assert isinstance(s, int) and s == int(x.astype(np.int64).sum())
+    if n == 0:
+        for f in (weft.min, weft.max, weft.argmin, weft.argmax):
+            with pytest.raises(weft.WeftError):
+                f(x)
+        assert weft.any(x) is False and weft.all(x) is True
+        return
+    assert weft.min(x) == x.min() and weft.max(x) == x.max()
+    assert weft.argmin(x) == x.argmin() and weft.argmax(x) == x.argmax()
+    assert weft.any(x) == bool(x.any()) and weft.all(x) == bool(x.all())
+
+
+def test_prod_and_nan_min(rng):
+    x = 1 + rng.random(100) / 100
+    assert weft.prod(x) == pytest.approx(np.prod(x), rel=1e-12)
+    x[7] = np.nan
+    assert np.isnan(weft.min(x))
+
+
+def test_reduce_expr_dot_and_count(rng):
+    x, y = rng.random(100_003), rng.random(100_003)
+    assert weft.reduce_expr("sum", "x * y", x=x, y=y) == pytest.approx(x @ y, rel=1e-12)
+    assert weft.reduce_expr("sum", "x > 0.5", x=x) == int((x > 0.5).sum())
+    assert weft.reduce_expr("max", "t = x - y; t * t", x=x, y=y) == pytest.approx(((x - y) ** 2).max())
+
+
+def test_sum_of_multidimensional(rng):
+    x = rng.random((30, 40))
+    assert weft.sum(x) == pytest.approx(x.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", EDGE_SIZES)
+@pytest.mark.parametrize("dtype", ["float64", "int32", "uint64"])
+def test_scans(n, dtype, rng):
+    x = data(rng, n, dtype)
+    out = weft.cumsum(x)
+    assert isinstance(out, weft.Array) and out.dtype == np.dtype(dtype).name
+    got = np.asarray(out)
+    if dtype == "float64":
+        np.testing.assert_allclose(got, np.cumsum(x), rtol=1e-9, atol=1e-9)
+    else:
+        np.testing.assert_array_equal(got, np.cumsum(x, dtype=dtype))
+    if n:
+        np.testing.assert_array_equal(np.asarray(weft.scan(x, op="max")), np.maximum.accumulate(x))
+        np.testing.assert_array_equal(np.asarray(weft.scan(x, op="min")), np.minimum.accumulate(x))
+        ex = np.asarray(weft.scan(x, exclusive=True))
+        assert ex[0] == 0
+
+
+def test_scan_into_numpy_out_and_in_place(rng):
+    x = rng.integers(0, 10, 9000).astype(np.int64)
+    out = np.zeros_like(x)
+    weft.scan(x, out)
+    np.testing.assert_array_equal(out, np.cumsum(x))
+    y = x.copy()
+    weft.cumsum(y, y)
+    np.testing.assert_array_equal(y, np.cumsum(x))
+
+
+def test_mixing_contexts_raises(rng):
+    other = weft.Context(devices="host")
+    a = weft.asarray(rng.random(10), ctx=other)
+    b = weft.asarray(rng.random(10))
+    with pytest.raises(ValueError, match="another"):
+        weft.map("a = b", a=a, b=b)

@@ -1,0 +1,372 @@
+"""weft from Python: data-parallel maps, reductions and scans over OpenCL
+devices and a host thread pool, on numpy's memory without copies.
+
+    import numpy as np, weft
+    x = np.random.rand(1_000_000)
+    y = np.zeros_like(x)
+    weft.map("y = a * x + y", a=2.0, x=x, y=y)    # writes into y's memory
+    total = weft.sum(x)                           # a Python float
+    fut = weft.sum(x, wait=False)                 # a concurrent.futures.Future
+
+Every blocking call releases the GIL. See docs/python.md.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import re
+import threading
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from . import _weft
+from ._weft import Array, Context, WeftError
+
+__all__ = [
+    "Array", "Context", "Future", "WeftError",
+    "asarray", "empty", "zeros", "get_context", "set_context", "finish",
+    "map", "reduce", "reduce_expr", "sum", "prod", "min", "max", "argmin", "argmax",
+    "any", "all", "scan", "cumsum", "wrap_alignment", "__version__",
+]
+
+__version__: str = _weft.version
+wrap_alignment = _weft.wrap_alignment
+
+_default_ctx: Optional[Context] = None
+_default_lock = threading.Lock()
+
+
+def get_context() -> Context:
+    """The default context, created on first use (the environment chooses its
+    devices: WEFT_DEVICES, WEFT_NUM_THREADS, OCL_ICD_VENDORS, ...)."""
+    global _default_ctx
+    ctx = _default_ctx
+    if ctx is None:
+        with _default_lock:
+            if _default_ctx is None:
+                _default_ctx = Context()
+            ctx = _default_ctx
+    return ctx
+
+
+def set_context(ctx: Optional[Context]) -> None:
+    """Make ctx the default context (None: a new one is made on next use)."""
+    global _default_ctx
+    if ctx is not None and not isinstance(ctx, Context):
+        raise TypeError("set_context takes a weft.Context or None")
+    with _default_lock:
+        _default_ctx = ctx
+
+
+_weft._set_default_context(get_context)
+
+
+def finish(ctx: Optional[Context] = None) -> None:
+    """Wait (GIL released) for every operation submitted so far."""
+    (ctx or get_context()).finish()
+
+
+# ---------------------------------------------------------------------------
+# dtypes and array constructors
+
+_DTYPE_NAMES = {
+    "float32": "<f4", "f4": "<f4", "f": "<f4", "single": "<f4",
+    "float64": "<f8", "f8": "<f8", "d": "<f8", "double": "<f8", "float": "<f8",
+    "int32": "<i4", "i4": "<i4", "i": "<i4",
+    "uint32": "<u4", "u4": "<u4", "I": "<u4",
+    "int64": "<i8", "i8": "<i8", "q": "<i8", "int": "<i8",
+    "uint64": "<u8", "u8": "<u8", "Q": "<u8",
+    "uint8": "|u1", "u1": "|u1", "B": "|u1",
+    "bool": "|b1", "?": "|b1", "b1": "|b1",
+}
+
+
+def _typestr(dtype: Any) -> str:
+    if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
+        return _DTYPE_NAMES[dtype]
+    if dtype is float:
+        return "<f8"
+    if dtype is int:
+        return "<i8"
+    if dtype is bool:
+        return "|b1"
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy is how most callers get here
+        raise TypeError(f"unknown dtype {dtype!r}") from None
+    return numpy.dtype(dtype).str
+
+
+def _shape(shape: Any) -> Tuple[int, ...]:
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(int(s) for s in shape)
+
+
+def empty(shape: Any, dtype: Any = "float64", *, ctx: Optional[Context] = None) -> Array:
+    """A new array in weft's own memory, aligned for zero-copy on devices that
+    share host memory. Its contents are undefined."""
+    return Array._empty(_shape(shape), _typestr(dtype), False, ctx)
+
+
+def zeros(shape: Any, dtype: Any = "float64", *, ctx: Optional[Context] = None) -> Array:
+    """As empty(), filled with zeros."""
+    return Array._empty(_shape(shape), _typestr(dtype), True, ctx)
+
+
+def asarray(obj: Any, *, copy: Optional[bool] = None, ctx: Optional[Context] = None) -> Array:
+    """obj as a weft.Array: obj itself if it is one (of ctx); its memory when it
+    exports the buffer protocol or __array_interface__ and is C-contiguous
+    (copy=None or False); a copy when copy=True or when one is needed (then
+    copy=False raises ValueError)."""
+    return Array(obj, copy=copy, ctx=ctx)
+
+
+# ---------------------------------------------------------------------------
+# Futures
+
+class Future(concurrent.futures.Future):  # type: ignore[type-arg]
+    """A concurrent.futures.Future of one weft operation: usable with
+    concurrent.futures.wait and as_completed, add_done_callback, result and
+    exception. It is running from the start and cannot be cancelled.
+
+    It is completed by its context's waiter thread (weft has no completion
+    callback), or at once by result()/exception() called without a timeout,
+    which wait for the operation themselves with the GIL released."""
+
+    def __init__(self, op: Any, ctx: Context, after: Any = None) -> None:
+        super().__init__()
+        self._op = op
+        self._after = after
+        self._complete_lock = threading.Lock()
+        self.set_running_or_notify_cancel()
+        _waiter_of(ctx).add(self)
+
+    def _complete(self) -> None:
+        with self._complete_lock:
+            if self._op is None:
+                return
+            op, self._op = self._op, None
+            try:
+                value = op.wait()
+                if self._after is not None:
+                    value = self._after(value)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                self.set_exception(exc)
+            else:
+                self.set_result(value)
+            self._after = None
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        if timeout is None:
+            self._complete()
+        return super().result(timeout)
+
+    def exception(self, timeout: Optional[float] = None) -> Optional[BaseException]:
+        if timeout is None:
+            self._complete()
+        return super().exception(timeout)
+
+
+class _Waiter:
+    """One thread per context that completes futures as their operations end:
+    it waits (GIL released) for any of the pending ones with
+    weft_future_wait_any, and leaves after a few idle seconds."""
+
+    IDLE_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self._pending: "collections.deque[Future]" = collections.deque()
+        self._cv = threading.Condition()
+        self._thread: Optional[threading.Thread] = None
+
+    def add(self, fut: Future) -> None:
+        with self._cv:
+            self._pending.append(fut)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="weft-waiter", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                if not self._pending:
+                    self._cv.wait(self.IDLE_SECONDS)
+                    if not self._pending:
+                        self._thread = None
+                        return
+                batch = list(self._pending)
+            live = [(f, f._op) for f in batch]
+            live = [(f, op) for f, op in live if op is not None]
+            if live:
+                try:
+                    index = _weft._wait_any([op for _, op in live])
+                except BaseException:  # noqa: BLE001 - a failed wait: complete in order
+                    index = 0
+                live[index][0]._complete()
+                done = {id(live[index][0])}
+                for f, op in live:  # others that ended meanwhile
+                    if id(f) not in done and op.done():
+                        f._complete()
+            with self._cv:
+                self._pending = collections.deque(f for f in self._pending if f._op is not None)
+
+
+_waiter_lock = threading.Lock()
+
+
+def _waiter_of(ctx: Context) -> _Waiter:
+    w: Optional[_Waiter] = ctx._waiter
+    if w is None:
+        with _waiter_lock:
+            w = ctx._waiter
+            if w is None:
+                w = _Waiter()
+                ctx._waiter = w
+    return w
+
+
+# ---------------------------------------------------------------------------
+# Operations
+
+_REDUCE_OPS = {
+    "sum": _weft.SUM, "prod": _weft.PROD, "min": _weft.MIN, "max": _weft.MAX,
+    "argmin": _weft.ARGMIN, "argmax": _weft.ARGMAX, "any": _weft.ANY, "all": _weft.ALL,
+}
+_ASSIGNED = re.compile(r"(?:^|;)\s*([A-Za-z_]\w*)\s*=(?!=)")
+
+
+def _is_scalar(v: Any) -> bool:
+    if isinstance(v, (bool, int, float)):
+        return True
+    shape = getattr(v, "shape", None)
+    return shape == () and not isinstance(v, Array)
+
+
+def _context_of(values: List[Any], ctx: Optional[Context]) -> Context:
+    if ctx is not None:
+        return ctx
+    for v in values:
+        if isinstance(v, Array):
+            return v.ctx
+    return get_context()
+
+
+def _bind(expr: str, binds: Optional[Mapping[str, Any]], kw: Dict[str, Any],
+          ctx: Optional[Context]) -> Tuple[Context, List[Tuple[str, Any]]]:
+    merged: Dict[str, Any] = dict(binds or {})
+    merged.update(kw)
+    ctx = _context_of(list(merged.values()), ctx)
+    outputs = set(_ASSIGNED.findall(expr))
+    wrapped: Dict[int, Array] = {}
+    out: List[Tuple[str, Any]] = []
+    for name, v in merged.items():
+        if not isinstance(v, Array) and not _is_scalar(v):
+            # The same object bound twice is one array (in-place work), not two
+            # wraps of one memory, which weft refuses.
+            a = wrapped.get(id(v))
+            if a is None:
+                a = Array(v, copy=None if name not in outputs else False, ctx=ctx)
+                wrapped[id(v)] = a
+            v = a
+        if isinstance(v, Array) and name in outputs and v.readonly:
+            raise ValueError(f"weft.map: output {name!r} is read-only")
+        out.append((name, v))
+    return ctx, out
+
+
+def map(expr: str, binds: Optional[Mapping[str, Any]] = None, /, *, wait: bool = True,
+        ctx: Optional[Context] = None, **kw: Any) -> Optional[Future]:
+    """Element-wise statements over arrays of one size, weft_map:
+
+        weft.map("y = a * x + y", a=2.0, x=x, y=y)
+
+    Arrays are weft.Arrays or anything weft.asarray takes (wrapped without a
+    copy; an output must be C-contiguous and writable). Scalars: Python
+    floats bind as f64, ints as i64, bools as i32, numpy scalars as their
+    dtype. Names may also come in the binds mapping (for a name such as
+    "wait" or "ctx"). wait=False returns a Future of None."""
+    ctx, pairs = _bind(expr, binds, kw, ctx)
+    r = _weft._map(ctx, expr, pairs, wait)
+    return None if wait else Future(r, ctx)
+
+
+def _reduce_array(x: Any, ctx: Optional[Context]) -> Array:
+    if isinstance(x, Array) and (ctx is None or x.ctx is ctx):
+        return x
+    return Array(x, ctx=ctx)
+
+
+def reduce(op: str, x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    """weft_reduce of x: op is "sum", "prod", "min", "max", "argmin", "argmax",
+    "any" or "all". Sums of floats are f64 (Python float), of ints Python ints
+    (overflow raises WeftError WEFT_ERR_RANGE); argmin/argmax give the index."""
+    a = _reduce_array(x, ctx)
+    r = _weft._reduce(a.ctx, _REDUCE_OPS[op], a, wait)
+    return r if wait else Future(r, a.ctx)
+
+
+def reduce_expr(op: str, expr: str, binds: Optional[Mapping[str, Any]] = None, /, *,
+                wait: bool = True, ctx: Optional[Context] = None, **kw: Any) -> Any:
+    """Reduces an expression evaluated per element in one pass:
+    reduce_expr("sum", "x * y", x=x, y=y) is a dot product."""
+    ctx, pairs = _bind(expr, binds, kw, ctx)
+    r = _weft._reduce_expr(ctx, _REDUCE_OPS[op], expr, pairs, wait)
+    return r if wait else Future(r, ctx)
+
+
+def sum(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:  # noqa: A001
+    """Sum of x (floats accumulate in double over fixed blocks: the same bits
+    on any devices and thread counts)."""
+    return reduce("sum", x, wait=wait, ctx=ctx)
+
+
+def prod(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    return reduce("prod", x, wait=wait, ctx=ctx)
+
+
+def min(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:  # noqa: A001
+    """Smallest element (NaN wins, -0.0 < +0.0); an empty array raises WeftError."""
+    return reduce("min", x, wait=wait, ctx=ctx)
+
+
+def max(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:  # noqa: A001
+    return reduce("max", x, wait=wait, ctx=ctx)
+
+
+def argmin(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    return reduce("argmin", x, wait=wait, ctx=ctx)
+
+
+def argmax(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    return reduce("argmax", x, wait=wait, ctx=ctx)
+
+
+def any(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:  # noqa: A001
+    return reduce("any", x, wait=wait, ctx=ctx)
+
+
+def all(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:  # noqa: A001
+    return reduce("all", x, wait=wait, ctx=ctx)
+
+
+def scan(x: Any, out: Any = None, *, op: str = "sum", exclusive: bool = False,
+         wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    """Prefix scan of x (op "sum", "min" or "max") into out (a new array of x's
+    shape and dtype when None; out may be x). Returns out as a weft.Array, or
+    a Future of it."""
+    a = _reduce_array(x, ctx)
+    if out is None:
+        o = empty(a.shape, a.dtype, ctx=a.ctx)
+    elif out is x or out is a:
+        o = a
+    else:
+        o = Array(out, copy=False, ctx=a.ctx)
+    r = _weft._scan(a.ctx, _REDUCE_OPS[op], exclusive, a, o, wait)
+    return r if wait else Future(r, a.ctx)
+
+
+def cumsum(x: Any, out: Any = None, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    """Inclusive prefix sum (numpy.cumsum, in x's dtype: integers wrap)."""
+    return scan(x, out, op="sum", wait=wait, ctx=ctx)
