@@ -87,6 +87,31 @@ static void test_errors_point_at_the_column(void **state)
     weft_array_free(y);
 }
 
+/* A name assigned that is neither bound nor read later is a misspelt output:
+ * an error naming it (with the bound name it differs from in case only),
+ * never a silent success that leaves the output untouched. */
+static void test_unread_assignment_is_an_error(void **state)
+{
+    (void)state;
+    enum { N = 8 };
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    weft_bind binds[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    assert_int_equal(weft_map(ctx, "x = x + 1; Y = 2 * x", binds, 2, NULL), WEFT_ERR_EXPR);
+    const char *msg = weft_last_error();
+    if (!strstr(msg, "\"Y\" is assigned but neither bound nor read") ||
+        !strstr(msg, "did you mean the bound array \"y\"") || !strstr(msg, "at column 12"))
+        fail_msg("%s", msg);
+    assert_int_equal(weft_map(ctx, "t = x * 2; y = x", binds, 2, NULL), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "\"t\" is assigned but neither bound nor read"));
+    /* Temporaries read later, also by a later temporary, are fine. */
+    ASSERT_OK(weft_map(ctx, "t = x * 2; u = t + 1; y = u", binds, 2, NULL));
+    ASSERT_OK(weft_map(ctx, "t = x; t = t + 1; y = t", binds, 2, NULL));
+    weft_array_free(x);
+    weft_array_free(y);
+}
+
 /* Token soup: every string must come back as OK or WEFT_ERR_EXPR. */
 static void test_random_text_never_crashes(void **state)
 {
@@ -397,6 +422,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors_point_at_the_column),
+        cmocka_unit_test(test_unread_assignment_is_an_error),
         cmocka_unit_test(test_random_text_never_crashes),
         cmocka_unit_test(test_arithmetic_matches_c_bit_for_bit),
         cmocka_unit_test(test_integers_and_conversions),

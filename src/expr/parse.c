@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { MAX_DEPTH = 200, MAX_STATEMENTS = 256, MAX_NODES = 8192 };
 
@@ -770,11 +771,39 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
     if (!value) return WEFT_ERR_EXPR;
     value->weak = 0;
     size_t s = e->nstatements++;
-    e->statements[s] = (weft_statement){target, value};
+    e->statements[s] = (weft_statement){target, value, (int)name_pos + 1};
     names_of(e)->names[s] = target >= 0 ? NULL : strndup(p->text + name_pos, name_len);
     if (target < 0 && !names_of(e)->names[s])
         return weft_error_set(WEFT_ERR_NOMEM, "out of memory");
     if (target >= 0) e->writes[target] = 1;
+    return WEFT_OK;
+}
+
+static int temp_is_read(const weft_expr *e, size_t s)
+{
+    for (size_t k = 0; k < e->nnodes; k++)
+        if (e->nodes[k].kind == NODE_TEMP && e->nodes[k].slot == (int)s) return 1;
+    return 0;
+}
+
+/* In a map, a temporary nobody reads is almost always a misspelt output
+ * ("Y = 2 * x" with y bound): numexpr's out= or a compiler would refuse it,
+ * so it is an error rather than a silent no-op. */
+static weft_status check_temps_are_read(parser *p)
+{
+    const weft_expr *e = p->e;
+    for (size_t s = 0; s < e->nstatements; s++) {
+        if (e->statements[s].target >= 0 || temp_is_read(e, s)) continue;
+        const char *name = weft_expr_statement_name(e, s);
+        const char *near = NULL;
+        for (size_t b = 0; b < e->nbindings && !near; b++)
+            if (e->bindings[b].is_array && strcasecmp(e->bindings[b].name, name) == 0)
+                near = e->bindings[b].name;
+        char hint[128] = "bind it as an output array, or read it in a later statement";
+        if (near) snprintf(hint, sizeof hint, "did you mean the bound array \"%s\"?", near);
+        return fail_at(p, (size_t)e->statements[s].column - 1,
+                       "\"%s\" is assigned but neither bound nor read later (%s)", name, hint);
+    }
     return WEFT_OK;
 }
 
@@ -803,6 +832,7 @@ static weft_status parse_program(parser *p, enum weft_expr_mode mode)
             outputs += e->statements[s].target >= 0;
         if (outputs == 0)
             return fail_at(p, p->pos, "no output: assign to at least one bound array");
+        RETURN_ON_ERROR(check_temps_are_read(p));
     } else if (mode == WEFT_EXPR_REDUCE && !e->result) {
         return fail_at(p, p->pos, "a reduction needs an expression to reduce, e.g. \"x * y\"");
     }
