@@ -49,7 +49,7 @@ extern "C" {
     X(ERR_NULL, 2, "NULL pointer or handle")                                                       \
     X(ERR_DTYPE, 3, "unsupported or mismatched dtype")                                             \
     X(ERR_SIZE, 4, "size mismatch")                                                                \
-    X(ERR_RANGE, 5, "index range out of bounds")                                                   \
+    X(ERR_RANGE, 5, "out of range (an index or size past a limit, or an integer overflow)")        \
     X(ERR_NOMEM, 6, "out of memory")                                                               \
     X(ERR_OPENCL, 7, "OpenCL call failed")                                                         \
     X(ERR_BUILD, 8, "program build failed")                                                        \
@@ -266,6 +266,14 @@ WEFT_API weft_status weft_future_wait(weft_future *future);
 /* Non-blocking: *state is PENDING or DONE; *result (may be NULL) the status once DONE. */
 WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *state,
                                         weft_status *result);
+/* The first failure down a chain of dependencies: for a future that failed
+ * with WEFT_ERR_DEPENDENCY (its work did not run because a future it waited
+ * for failed), the status of the failure that started the chain, however
+ * many dependants down (as concurrent.futures re-raises the original
+ * exception); for another failure, its own status; WEFT_OK when it
+ * succeeded. weft_last_error() after a wait holds that first failure's
+ * detail as well. WEFT_ERR_STATE while the future is pending. */
+WEFT_API weft_status weft_future_first_cause(weft_future *future, weft_status *cause);
 /* Drops the caller's reference. The operation still completes. NULL: WEFT_OK;
  * released twice: WEFT_ERR_STATE. */
 WEFT_API weft_status weft_future_release(weft_future *future);
@@ -317,10 +325,11 @@ WEFT_API weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, we
  * after[0..nafter) is done; its return value is the future's status (and
  * weft_last_error() on the task's thread, its detail). If a dependency
  * failed, fn does not run and the future reports WEFT_ERR_DEPENDENCY naming
- * it; dependents of that future fail the same way, independent tasks are not
- * affected. after[] may hold futures of operations and of tasks of the same
- * context (another context's: WEFT_ERR_INVALID_ARG) and may be released once
- * this returns. future NULL: waits and returns the task's status. A task may
+ * it and the first failure of the chain (status and detail; see
+ * weft_future_first_cause); dependents of that future fail the same way,
+ * independent tasks are not affected. after[] may hold futures of operations
+ * and of tasks of any context of the process, and may be released once this
+ * returns. future NULL: waits and returns the task's status. A task may
  * submit, wait, and call weft_parallel_for. */
 typedef weft_status (*weft_task_fn)(void *user);
 WEFT_API weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user,

@@ -307,6 +307,59 @@ static weft_status count_task(void *user)
     return WEFT_OK;
 }
 
+/* Fails as a real call would: with the detail of the weft call that failed. */
+static weft_status bad_sum_task(void *user)
+{
+    weft_ctx *c = user;
+    double r;
+    return weft_sum(c, NULL, &r, NULL);
+}
+
+/* The first failure's status and detail reach every dependant, however far
+ * down, also across contexts (concurrent.futures re-raises the original). */
+static void test_first_cause_reaches_every_dependant(void **state)
+{
+    (void)state;
+    weft_ctx *a = test_ctx(), *b = test_ctx();
+    weft_future *root = NULL, *child = NULL, *grandchild = NULL, *other = NULL;
+    ASSERT_OK(weft_submit(a, bad_sum_task, a, NULL, 0, &root));
+    ASSERT_OK(weft_submit(a, count_task, NULL, &root, 1, &child));
+    ASSERT_OK(weft_submit(a, count_task, NULL, &child, 1, &grandchild));
+    ASSERT_OK(weft_submit(b, count_task, NULL, &grandchild, 1, &other));
+    assert_int_equal(weft_future_wait(root), WEFT_ERR_NULL);
+    char root_detail[512];
+    snprintf(root_detail, sizeof root_detail, "%s", weft_last_error());
+    assert_non_null(strstr(root_detail, "weft_sum"));
+    weft_future *chain[3] = {child, grandchild, other};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(weft_future_wait(chain[i]), WEFT_ERR_DEPENDENCY);
+        if (!strstr(weft_last_error(), root_detail))
+            fail_msg("level %d: \"%s\" lacks the first cause \"%s\"", i + 1, weft_last_error(),
+                     root_detail);
+        weft_status cause = WEFT_OK;
+        ASSERT_OK(weft_future_first_cause(chain[i], &cause));
+        assert_int_equal(cause, WEFT_ERR_NULL);
+    }
+    weft_status cause = WEFT_ERR_IO;
+    ASSERT_OK(weft_future_first_cause(root, &cause));
+    assert_int_equal(cause, WEFT_ERR_NULL);
+    /* A task that fails without a detail of its own says what it returned. */
+    weft_future *plain = NULL;
+    ASSERT_OK(weft_submit(a, fail_task, NULL, NULL, 0, &plain));
+    assert_int_equal(weft_future_wait(plain), WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "the task returned WEFT_ERR_INVALID_ARG"));
+    ASSERT_OK(weft_future_first_cause(plain, &cause));
+    assert_int_equal(cause, WEFT_ERR_INVALID_ARG);
+    /* Overflow is named as such, not as an index out of bounds. */
+    assert_non_null(strstr(weft_status_str(WEFT_ERR_RANGE), "overflow"));
+    ASSERT_OK(weft_future_release(plain));
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(weft_future_release(chain[i]));
+    ASSERT_OK(weft_future_release(root));
+    ASSERT_OK(weft_ctx_free(b));
+    ASSERT_OK(weft_ctx_free(a));
+}
+
 static void test_failure_propagates(void **state)
 {
     (void)state;
@@ -723,8 +776,11 @@ static void test_errors(void **state)
 
     weft_future *foreign = NULL;
     ASSERT_OK(weft_submit(other, count_task, NULL, NULL, 0, &foreign));
-    assert_int_equal(weft_submit(ctx, count_task, NULL, &foreign, 1, &f), WEFT_ERR_INVALID_ARG);
-    assert_non_null(strstr(weft_last_error(), "another context"));
+    /* Another context's future is a dependency like any other. */
+    ASSERT_OK(weft_submit(ctx, count_task, NULL, &foreign, 1, &f));
+    ASSERT_OK(weft_future_wait(f));
+    ASSERT_OK(weft_future_release(f));
+    f = NULL;
     ASSERT_OK(weft_future_wait_all(&foreign, 1)); /* waiting across contexts is fine */
 
     /* Released while still running (the task keeps it alive), then freed. */
@@ -813,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_independent_tasks_overlap),
         cmocka_unit_test(test_random_dag),
         cmocka_unit_test(test_failure_propagates),
+        cmocka_unit_test(test_first_cause_reaches_every_dependant),
         cmocka_unit_test(test_mixes_with_operations),
         cmocka_unit_test(test_no_oversubscription_beside_cpu_device),
         cmocka_unit_test(test_nested_calls),
