@@ -172,6 +172,20 @@ WEFT_API weft_status weft_ctx_free(weft_ctx *ctx);
 /* Block until every operation submitted so far has finished; returns the
  * first failure among them not yet reported through a future. */
 WEFT_API weft_status weft_ctx_finish(weft_ctx *ctx);
+/* SYCL's depends_on, pyopencl's wait_for=, cudaStreamWaitEvent: every
+ * operation submitted to ctx after this call (weft_map, weft_reduce,
+ * weft_reduce_expr, weft_scan, weft_axpy, weft_sum, weft_launch), until the
+ * next call, runs only once all n futures are done. They may be futures of
+ * tasks, of operations, of this or any other context of the process, and may
+ * be released once this returns. The call does not block: operations are
+ * held, in order, and a blocking operation blocks its caller until it ran.
+ * If one of the futures failed, those operations do not run: each reports
+ * WEFT_ERR_DEPENDENCY with the first failure's status and detail (see
+ * weft_future_first_cause), through its future or its return value. n == 0
+ * ends the previous call's scope. Held operations use no array yet: a task
+ * the context waits for may read and write the arrays they use, while
+ * weft_array_read, _write, _sync and _free outside tasks wait for them. */
+WEFT_API weft_status weft_ctx_wait_for(weft_ctx *ctx, weft_future *const *futures, size_t n);
 WEFT_API weft_status weft_ctx_set_log(weft_ctx *ctx, weft_log_fn fn, void *user,
                                       weft_log_level level);
 /* Why OpenCL devices are missing or were set aside, one reason per line

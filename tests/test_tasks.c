@@ -360,6 +360,77 @@ static void test_first_cause_reaches_every_dependant(void **state)
     ASSERT_OK(weft_ctx_free(a));
 }
 
+typedef struct load_job {
+    weft_array *a;
+    float value;
+} load_job;
+
+/* Writes the array late: an operation that did not wait would see zeros. */
+static weft_status late_load(void *user)
+{
+    load_job *j = user;
+    sleep_us(30000);
+    static float v[4096]; /* past the quick path: the write takes its turn */
+    for (int i = 0; i < 4096; i++)
+        v[i] = j->value;
+    return weft_array_write(j->a, 0, 4096, v);
+}
+
+/* weft_ctx_wait_for: operations wait for futures of tasks and of other
+ * contexts, in order, and fail with the first cause when one failed. */
+static void test_operations_wait_for_futures(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx(), *other = test_ctx();
+    weft_array *a;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 4096, &a));
+    load_job job = {a, 3};
+    weft_future *load = NULL, *scale = NULL, *sum = NULL;
+    ASSERT_OK(weft_submit(ctx, late_load, &job, NULL, 0, &load));
+    ASSERT_OK(weft_ctx_wait_for(ctx, &load, 1));
+    ASSERT_OK(weft_future_release(load)); /* may go once the call returned */
+    weft_bind bind = weft_bind_array("x", a);
+    ASSERT_OK(weft_map(ctx, "x = 2 * x", &bind, 1, &scale));
+    double total = 0;
+    ASSERT_OK(weft_sum(ctx, a, &total, NULL)); /* a blocking call waits too */
+    assert_true(total == 4096 * 6.0);
+    ASSERT_OK(weft_future_wait(scale));
+    ASSERT_OK(weft_future_release(scale));
+    static float got[4096];
+    ASSERT_OK(weft_array_read(a, 0, 4096, got));
+    for (int i = 0; i < 4096; i++)
+        assert_true(got[i] == 6.0f);
+
+    /* Another context's failed task: what follows does not run, and says why. */
+    weft_future *bad = NULL;
+    ASSERT_OK(weft_submit(other, bad_sum_task, other, NULL, 0, &bad));
+    ASSERT_OK(weft_ctx_wait_for(ctx, &bad, 1));
+    ASSERT_OK(weft_map(ctx, "x = x + 1", &bind, 1, &scale));
+    assert_int_equal(weft_future_wait(scale), WEFT_ERR_DEPENDENCY);
+    assert_non_null(strstr(weft_last_error(), "weft_sum"));
+    weft_status cause = WEFT_OK;
+    ASSERT_OK(weft_future_first_cause(scale, &cause));
+    assert_int_equal(cause, WEFT_ERR_NULL);
+    /* Still in the failed scope, also after the gate opened. */
+    assert_int_equal(weft_sum(ctx, a, &total, &sum), WEFT_OK);
+    assert_int_equal(weft_future_wait(sum), WEFT_ERR_DEPENDENCY);
+    assert_int_equal(weft_sum(ctx, a, &total, NULL), WEFT_ERR_DEPENDENCY);
+    ASSERT_OK(weft_ctx_wait_for(ctx, NULL, 0)); /* ends the scope */
+    ASSERT_OK(weft_sum(ctx, a, &total, NULL));
+    assert_true(total == 4096 * 6.0); /* x = x + 1 never ran */
+    ASSERT_OK(weft_future_release(sum));
+    ASSERT_OK(weft_future_release(scale));
+    ASSERT_OK(weft_future_release(bad));
+
+    /* Released, NULL and foreign-context futures are checked. */
+    assert_int_equal(weft_ctx_wait_for(ctx, NULL, 1), WEFT_ERR_NULL);
+    assert_int_equal(weft_ctx_wait_for(ctx, &bad, 1), WEFT_ERR_STATE);
+    assert_int_equal(weft_ctx_wait_for(NULL, NULL, 0), WEFT_ERR_NULL);
+    ASSERT_OK(weft_array_free(a));
+    ASSERT_OK(weft_ctx_free(other));
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
 static void test_failure_propagates(void **state)
 {
     (void)state;
@@ -870,6 +941,7 @@ int main(void)
         cmocka_unit_test(test_random_dag),
         cmocka_unit_test(test_failure_propagates),
         cmocka_unit_test(test_first_cause_reaches_every_dependant),
+        cmocka_unit_test(test_operations_wait_for_futures),
         cmocka_unit_test(test_mixes_with_operations),
         cmocka_unit_test(test_no_oversubscription_beside_cpu_device),
         cmocka_unit_test(test_nested_calls),
