@@ -335,6 +335,21 @@ typedef void (*weft_range_fn)(void *user, size_t begin, size_t end);
 WEFT_API weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, weft_range_fn fn,
                                        void *user, weft_future **future);
 
+/* OpenMP's reduction(+:s), oneTBB's and Kokkos' parallel_reduce: a value of
+ * value_size bytes folded over [0, n). The range is cut into chunks of grain
+ * elements (0: 4096), the same whatever the thread count; each chunk starts
+ * from a copy of *identity and fn(user, begin, end, partial) folds its range
+ * into it, chunks running in parallel on the pool as weft_parallel_for's do;
+ * then combine(user, acc, partial) folds the partials into *result in index
+ * order on the calling thread. So the result is bit-identical on any number
+ * of threads (floating-point sums included), as weft_sum's. Waits; fn must
+ * be safe to call from several threads at once. n == 0: *result = *identity. */
+typedef void (*weft_reduce_range_fn)(void *user, size_t begin, size_t end, void *partial);
+typedef void (*weft_combine_fn)(void *user, void *acc, const void *partial);
+WEFT_API weft_status weft_parallel_reduce(weft_ctx *ctx, size_t n, size_t grain, size_t value_size,
+                                          const void *identity, weft_reduce_range_fn fn,
+                                          weft_combine_fn combine, void *user, void *result);
+
 /* concurrent.futures.submit: runs fn(user) on the pool once every future in
  * after[0..nafter) is done; its return value is the future's status (and
  * weft_last_error() on the task's thread, its detail). If a dependency
