@@ -386,6 +386,10 @@ WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft
  * build log; weft_last_error() has the log, the device and the options too. */
 WEFT_API weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *options,
                                         weft_program **program);
+/* weft_program_build of the OpenCL C in a file (up to 16 MiB): WEFT_ERR_IO
+ * naming the file when it cannot be read. */
+WEFT_API weft_status weft_program_build_file(weft_ctx *ctx, const char *path, const char *options,
+                                             weft_program **program);
 WEFT_API const char *weft_program_build_log(const weft_program *program);
 WEFT_API weft_status weft_program_free(weft_program *program);
 
@@ -501,6 +505,27 @@ typedef struct weft_range {
     size_t local[3];
 } weft_range;
 
+/* Ranges: weft_range_2d(nx, ny) is {2, {nx, ny, 1}, {0}} (local sizes chosen
+ * per device). */
+static inline weft_range weft_range_1d(size_t n)
+{
+    weft_range r = {1, {n, 1, 1}, {0, 0, 0}};
+    return r;
+}
+static inline weft_range weft_range_2d(size_t nx, size_t ny)
+{
+    weft_range r = {2, {nx, ny, 1}, {0, 0, 0}};
+    return r;
+}
+static inline weft_range weft_range_3d(size_t nx, size_t ny, size_t nz)
+{
+    weft_range r = {3, {nx, ny, nz}, {0, 0, 0}};
+    return r;
+}
+/* The element count of an array (of weft_arg or weft_bind), for nargs and
+ * nbinds: weft_launch(p, "k", &r, args, WEFT_COUNTOF(args), ...). */
+#define WEFT_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
 /* What a host fallback sees: the launch's arguments, with array arguments as
  * pointers to element 0 of the whole array (index globally, as the kernel's
  * get_global_id does), scalars as pointers to their value, local as NULL.
@@ -513,6 +538,13 @@ typedef struct weft_host_call {
     void *user;
 } weft_host_call;
 typedef void (*weft_host_fn)(const weft_host_call *call);
+/* Argument i of a host call, NULL when i is past nargs (a local argument is
+ * NULL too): `const float *x = weft_host_arg(call, 1);` instead of a cast of
+ * call->args[1] with nothing to check it. */
+static inline void *weft_host_arg(const weft_host_call *call, size_t i)
+{
+    return call && i < call->nargs ? call->args[i] : NULL;
+}
 
 /* Runs kernel `name` of program over range, split over the selected OpenCL
  * devices along the outermost dimension. Kernels are written the ordinary
