@@ -211,7 +211,11 @@ typedef struct weft_device_info {
     int usable;       /* passed discovery and the smoke kernel */
     int selected;     /* gets pieces of partitioned work */
     int zero_copy;    /* arrays wrap host memory on this device */
-    double weight;    /* share of partitioned work (0 if not selected) */
+    double weight;    /* relative size of this device's pieces of partitioned work,
+                         compared with other selected devices' weights (not a share
+                         summing to 1): the given weight, 1 before calibration, else
+                         the measured throughput in bytes per second; 0 if not
+                         selected */
     char reason[256]; /* why not usable / not selected; "" otherwise */
 } weft_device_info;
 
@@ -677,6 +681,8 @@ WEFT_API weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const ch
  * Float sums accumulate in double and integer sums wrap in the dtype; blocks
  * of WEFT_SUM_BLOCK carry into each other in index order, so the bits do not
  * depend on the devices or threads. */
+/* The `exclusive` argument of weft_scan (an int, as it always was). */
+enum weft_scan_kind { WEFT_SCAN_INCLUSIVE = 0, WEFT_SCAN_EXCLUSIVE = 1 };
 WEFT_API weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_array *x,
                                weft_array *y, weft_future **future);
 

@@ -82,6 +82,9 @@ static void test_build_file_and_helpers(void **state)
     weft_host_call call = {&r, 0, 1, pointers, 1, NULL};
     assert_ptr_equal(weft_host_arg(&call, 0), &value);
     assert_null(weft_host_arg(&call, 1));
+    /* weft_scan's flag keeps its int ABI, with names for its values. */
+    assert_int_equal(WEFT_SCAN_INCLUSIVE, 0);
+    assert_int_equal(WEFT_SCAN_EXCLUSIVE, 1);
 }
 
 static void test_build_then_hits(void **state)
