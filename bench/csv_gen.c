@@ -1,4 +1,4 @@
-/* csv_gen ROWS FILE: the benchmark's input, as pandas' to_csv(index=False)
+/* weft-csv-gen ROWS FILE: the benchmark's input, as pandas' to_csv(index=False)
  * writes a frame of (id int64, old_column float64, label str): floats in
  * Python's repr, one in a thousand missing (an empty field), labels quoted
  * where they hold a comma or a quote. Deterministic: the same ROWS give the
@@ -21,13 +21,13 @@ static uint64_t splitmix(uint64_t *s)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: csv_gen ROWS FILE\n");
+        fprintf(stderr, "usage: weft-csv-gen ROWS FILE\n");
         return 2;
     }
     char *end;
     unsigned long long rows = strtoull(argv[1], &end, 10);
     if (*end || end == argv[1]) {
-        fprintf(stderr, "csv_gen: ROWS must be a number\n");
+        fprintf(stderr, "weft-csv-gen: ROWS must be a number\n");
         return 2;
     }
     FILE *f = fopen(argv[2], "wb");

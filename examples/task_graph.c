@@ -63,9 +63,9 @@ int main(void)
     if (st == WEFT_OK) st = weft_array_create(ctx, WEFT_F32, N, &g.a);
     if (st == WEFT_OK) st = weft_submit(ctx, load_a, &g, NULL, 0, &fa);
     if (st == WEFT_OK) st = weft_submit(ctx, load_b, &g, NULL, 0, &fb);
-    /* Operations do not take dependencies: wait for the load, then queue the
-     * map; the task after it does take the map's future. */
-    if (st == WEFT_OK) st = weft_future_wait(fa);
+    /* The map waits for the load without blocking this thread (SYCL's
+     * depends_on); the task after it takes the map's future. */
+    if (st == WEFT_OK) st = weft_ctx_wait_for(ctx, &fa, 1);
     weft_bind bind = weft_bind_array("x", g.a);
     if (st == WEFT_OK) st = weft_map(ctx, "x = 2 * x", &bind, 1, &scale);
     weft_future *after[2] = {scale, fb};

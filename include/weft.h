@@ -49,7 +49,7 @@ extern "C" {
     X(ERR_NULL, 2, "NULL pointer or handle")                                                       \
     X(ERR_DTYPE, 3, "unsupported or mismatched dtype")                                             \
     X(ERR_SIZE, 4, "size mismatch")                                                                \
-    X(ERR_RANGE, 5, "index range out of bounds")                                                   \
+    X(ERR_RANGE, 5, "out of range (an index or size past a limit, or an integer overflow)")        \
     X(ERR_NOMEM, 6, "out of memory")                                                               \
     X(ERR_OPENCL, 7, "OpenCL call failed")                                                         \
     X(ERR_BUILD, 8, "program build failed")                                                        \
@@ -172,6 +172,20 @@ WEFT_API weft_status weft_ctx_free(weft_ctx *ctx);
 /* Block until every operation submitted so far has finished; returns the
  * first failure among them not yet reported through a future. */
 WEFT_API weft_status weft_ctx_finish(weft_ctx *ctx);
+/* SYCL's depends_on, pyopencl's wait_for=, cudaStreamWaitEvent: every
+ * operation submitted to ctx after this call (weft_map, weft_reduce,
+ * weft_reduce_expr, weft_scan, weft_axpy, weft_sum, weft_launch), until the
+ * next call, runs only once all n futures are done. They may be futures of
+ * tasks, of operations, of this or any other context of the process, and may
+ * be released once this returns. The call does not block: operations are
+ * held, in order, and a blocking operation blocks its caller until it ran.
+ * If one of the futures failed, those operations do not run: each reports
+ * WEFT_ERR_DEPENDENCY with the first failure's status and detail (see
+ * weft_future_first_cause), through its future or its return value. n == 0
+ * ends the previous call's scope. Held operations use no array yet: a task
+ * the context waits for may read and write the arrays they use, while
+ * weft_array_read, _write, _sync and _free outside tasks wait for them. */
+WEFT_API weft_status weft_ctx_wait_for(weft_ctx *ctx, weft_future *const *futures, size_t n);
 WEFT_API weft_status weft_ctx_set_log(weft_ctx *ctx, weft_log_fn fn, void *user,
                                       weft_log_level level);
 /* Why OpenCL devices are missing or were set aside, one reason per line
@@ -197,7 +211,11 @@ typedef struct weft_device_info {
     int usable;       /* passed discovery and the smoke kernel */
     int selected;     /* gets pieces of partitioned work */
     int zero_copy;    /* arrays wrap host memory on this device */
-    double weight;    /* share of partitioned work (0 if not selected) */
+    double weight;    /* relative size of this device's pieces of partitioned work,
+                         compared with other selected devices' weights (not a share
+                         summing to 1): the given weight, 1 before calibration, else
+                         the measured throughput in bytes per second; 0 if not
+                         selected */
     char reason[256]; /* why not usable / not selected; "" otherwise */
 } weft_device_info;
 
@@ -266,6 +284,14 @@ WEFT_API weft_status weft_future_wait(weft_future *future);
 /* Non-blocking: *state is PENDING or DONE; *result (may be NULL) the status once DONE. */
 WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *state,
                                         weft_status *result);
+/* The first failure down a chain of dependencies: for a future that failed
+ * with WEFT_ERR_DEPENDENCY (its work did not run because a future it waited
+ * for failed), the status of the failure that started the chain, however
+ * many dependants down (as concurrent.futures re-raises the original
+ * exception); for another failure, its own status; WEFT_OK when it
+ * succeeded. weft_last_error() after a wait holds that first failure's
+ * detail as well. WEFT_ERR_STATE while the future is pending. */
+WEFT_API weft_status weft_future_first_cause(weft_future *future, weft_status *cause);
 /* Drops the caller's reference. The operation still completes. NULL: WEFT_OK;
  * released twice: WEFT_ERR_STATE. */
 WEFT_API weft_status weft_future_release(weft_future *future);
@@ -313,14 +339,30 @@ typedef void (*weft_range_fn)(void *user, size_t begin, size_t end);
 WEFT_API weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, weft_range_fn fn,
                                        void *user, weft_future **future);
 
+/* OpenMP's reduction(+:s), oneTBB's and Kokkos' parallel_reduce: a value of
+ * value_size bytes folded over [0, n). The range is cut into chunks of grain
+ * elements (0: 4096), the same whatever the thread count; each chunk starts
+ * from a copy of *identity and fn(user, begin, end, partial) folds its range
+ * into it, chunks running in parallel on the pool as weft_parallel_for's do;
+ * then combine(user, acc, partial) folds the partials into *result in index
+ * order on the calling thread. So the result is bit-identical on any number
+ * of threads (floating-point sums included), as weft_sum's. Waits; fn must
+ * be safe to call from several threads at once. n == 0: *result = *identity. */
+typedef void (*weft_reduce_range_fn)(void *user, size_t begin, size_t end, void *partial);
+typedef void (*weft_combine_fn)(void *user, void *acc, const void *partial);
+WEFT_API weft_status weft_parallel_reduce(weft_ctx *ctx, size_t n, size_t grain, size_t value_size,
+                                          const void *identity, weft_reduce_range_fn fn,
+                                          weft_combine_fn combine, void *user, void *result);
+
 /* concurrent.futures.submit: runs fn(user) on the pool once every future in
  * after[0..nafter) is done; its return value is the future's status (and
  * weft_last_error() on the task's thread, its detail). If a dependency
  * failed, fn does not run and the future reports WEFT_ERR_DEPENDENCY naming
- * it; dependents of that future fail the same way, independent tasks are not
- * affected. after[] may hold futures of operations and of tasks of the same
- * context (another context's: WEFT_ERR_INVALID_ARG) and may be released once
- * this returns. future NULL: waits and returns the task's status. A task may
+ * it and the first failure of the chain (status and detail; see
+ * weft_future_first_cause); dependents of that future fail the same way,
+ * independent tasks are not affected. after[] may hold futures of operations
+ * and of tasks of any context of the process, and may be released once this
+ * returns. future NULL: waits and returns the task's status. A task may
  * submit, wait, and call weft_parallel_for. */
 typedef weft_status (*weft_task_fn)(void *user);
 WEFT_API weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user,
@@ -348,6 +390,10 @@ WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft
  * build log; weft_last_error() has the log, the device and the options too. */
 WEFT_API weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *options,
                                         weft_program **program);
+/* weft_program_build of the OpenCL C in a file (up to 16 MiB): WEFT_ERR_IO
+ * naming the file when it cannot be read. */
+WEFT_API weft_status weft_program_build_file(weft_ctx *ctx, const char *path, const char *options,
+                                             weft_program **program);
 WEFT_API const char *weft_program_build_log(const weft_program *program);
 WEFT_API weft_status weft_program_free(weft_program *program);
 
@@ -463,6 +509,27 @@ typedef struct weft_range {
     size_t local[3];
 } weft_range;
 
+/* Ranges: weft_range_2d(nx, ny) is {2, {nx, ny, 1}, {0}} (local sizes chosen
+ * per device). */
+static inline weft_range weft_range_1d(size_t n)
+{
+    weft_range r = {1, {n, 1, 1}, {0, 0, 0}};
+    return r;
+}
+static inline weft_range weft_range_2d(size_t nx, size_t ny)
+{
+    weft_range r = {2, {nx, ny, 1}, {0, 0, 0}};
+    return r;
+}
+static inline weft_range weft_range_3d(size_t nx, size_t ny, size_t nz)
+{
+    weft_range r = {3, {nx, ny, nz}, {0, 0, 0}};
+    return r;
+}
+/* The element count of an array (of weft_arg or weft_bind), for nargs and
+ * nbinds: weft_launch(p, "k", &r, args, WEFT_COUNTOF(args), ...). */
+#define WEFT_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
 /* What a host fallback sees: the launch's arguments, with array arguments as
  * pointers to element 0 of the whole array (index globally, as the kernel's
  * get_global_id does), scalars as pointers to their value, local as NULL.
@@ -475,6 +542,13 @@ typedef struct weft_host_call {
     void *user;
 } weft_host_call;
 typedef void (*weft_host_fn)(const weft_host_call *call);
+/* Argument i of a host call, NULL when i is past nargs (a local argument is
+ * NULL too): `const float *x = weft_host_arg(call, 1);` instead of a cast of
+ * call->args[1] with nothing to check it. */
+static inline void *weft_host_arg(const weft_host_call *call, size_t i)
+{
+    return call && i < call->nargs ? call->args[i] : NULL;
+}
 
 /* Runs kernel `name` of program over range, split over the selected OpenCL
  * devices along the outermost dimension. Kernels are written the ordinary
@@ -607,6 +681,8 @@ WEFT_API weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const ch
  * Float sums accumulate in double and integer sums wrap in the dtype; blocks
  * of WEFT_SUM_BLOCK carry into each other in index order, so the bits do not
  * depend on the devices or threads. */
+/* The `exclusive` argument of weft_scan (an int, as it always was). */
+enum weft_scan_kind { WEFT_SCAN_INCLUSIVE = 0, WEFT_SCAN_EXCLUSIVE = 1 };
 WEFT_API weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_array *x,
                                weft_array *y, weft_future **future);
 

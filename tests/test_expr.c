@@ -87,6 +87,83 @@ static void test_errors_point_at_the_column(void **state)
     weft_array_free(y);
 }
 
+/* A name assigned that is neither bound nor read later is a misspelt output:
+ * an error naming it (with the bound name it differs from in case only),
+ * never a silent success that leaves the output untouched. */
+static void test_unread_assignment_is_an_error(void **state)
+{
+    (void)state;
+    enum { N = 8 };
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    weft_bind binds[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    assert_int_equal(weft_map(ctx, "x = x + 1; Y = 2 * x", binds, 2, NULL), WEFT_ERR_EXPR);
+    const char *msg = weft_last_error();
+    if (!strstr(msg, "\"Y\" is assigned but neither bound nor read") ||
+        !strstr(msg, "did you mean the bound array \"y\"") || !strstr(msg, "at column 12"))
+        fail_msg("%s", msg);
+    assert_int_equal(weft_map(ctx, "t = x * 2; y = x", binds, 2, NULL), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "\"t\" is assigned but neither bound nor read"));
+    /* Temporaries read later, also by a later temporary, are fine. */
+    ASSERT_OK(weft_map(ctx, "t = x * 2; u = t + 1; y = u", binds, 2, NULL));
+    ASSERT_OK(weft_map(ctx, "t = x; t = t + 1; y = t", binds, 2, NULL));
+    weft_array_free(x);
+    weft_array_free(y);
+}
+
+/* Helpers defined once and used in any statement, and the constants pi and
+ * e: the cumulative normal without pasting it twice. */
+static void test_helpers_and_constants(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    float xv[N];
+    for (int i = 0; i < N; i++)
+        xv[i] = (float)(i - N / 2) / 50.0f;
+    weft_array *x, *y, *z;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, xv, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &z));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_array("z", z)};
+    ASSERT_OK(weft_map(ctx,
+                       "def cnd(d) = 0.5 * erfc(-d / sqrt(2.0))\n"
+                       "def twice(a, b) = cnd(a) + cnd(b)\n"
+                       "y = twice(x, -x); z = pi * x + e",
+                       b, 3, NULL));
+    float gy[N], gz[N];
+    ASSERT_OK(weft_array_read(y, 0, N, gy));
+    ASSERT_OK(weft_array_read(z, 0, N, gz));
+    for (int i = 0; i < N; i++) {
+        if (fabsf(gy[i] - 1.0f) > 1e-6f) fail_msg("element %d: cnd(x) + cnd(-x) = %g", i, gy[i]);
+        float want = (float)3.14159265358979323846 * xv[i] + (float)2.71828182845904523536;
+        if (fabsf(gz[i] - want) > 1e-6f * (fabsf(want) + 1)) fail_msg("element %d: %g", i, gz[i]);
+    }
+    /* A bound name shadows a constant. */
+    weft_bind named_e[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f32("e", 0)};
+    ASSERT_OK(weft_map(ctx, "y = x + e", named_e, 3, NULL));
+    ASSERT_OK(weft_array_read(y, 0, 1, gy));
+    assert_true(gy[0] == xv[0]);
+    static const struct {
+        const char *text, *message;
+    } bad[] = {
+        {"def f(a) = f(a); y = f(x)", "unknown function \"f\""},
+        {"def f(a, b) = a + b; y = f(x)", "f takes 2 arguments"},
+        {"def sqrt(a) = a; y = sqrt(x)", "sqrt is a built-in function"},
+        {"def f(a) = a; def f(b) = b; y = f(x)", "defined twice"},
+        {"def f(a) = a + q; y = f(x)", "unknown name \"q\""},
+        {"def f(a) =; y = x", "no body"},
+    };
+    for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+        weft_status st = weft_map(ctx, bad[c].text, b, 3, NULL);
+        if (st != WEFT_ERR_EXPR || !strstr(weft_last_error(), bad[c].message))
+            fail_msg("\"%s\": %s %s", bad[c].text, weft_status_str(st), weft_last_error());
+    }
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_array_free(z);
+}
+
 /* Token soup: every string must come back as OK or WEFT_ERR_EXPR. */
 static void test_random_text_never_crashes(void **state)
 {
@@ -397,6 +474,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors_point_at_the_column),
+        cmocka_unit_test(test_unread_assignment_is_an_error),
+        cmocka_unit_test(test_helpers_and_constants),
         cmocka_unit_test(test_random_text_never_crashes),
         cmocka_unit_test(test_arithmetic_matches_c_bit_for_bit),
         cmocka_unit_test(test_integers_and_conversions),

@@ -45,6 +45,48 @@ static void unique_source(char *out, size_t cap)
     snprintf(out, cap, "%s// %s\n", good_source, dir);
 }
 
+/* The boilerplate around kernels: a file, ranges, argument counts. */
+static void test_build_file_and_helpers(void **state)
+{
+    (void)state;
+    char path[4200], source[512];
+    unique_source(source, sizeof source);
+    weft_ctx *ctx = ctx_in(dir); /* makes the directory */
+    snprintf(path, sizeof path, "%s/kernel.cl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(source, f);
+    fclose(f);
+    weft_program *p = NULL;
+    ASSERT_OK(weft_program_build_file(ctx, path, NULL, &p));
+    ASSERT_OK(weft_program_free(p));
+    snprintf(path, sizeof path, "%s/missing.cl", dir);
+    assert_int_equal(weft_program_build_file(ctx, path, NULL, &p), WEFT_ERR_IO);
+    assert_non_null(strstr(weft_last_error(), "missing.cl"));
+    assert_null(p);
+    assert_int_equal(weft_program_build_file(ctx, NULL, NULL, &p), WEFT_ERR_NULL);
+    ASSERT_OK(weft_ctx_free(ctx));
+
+    weft_range r = weft_range_2d(640, 480);
+    assert_int_equal(r.dims, 2);
+    assert_int_equal(r.size[0], 640);
+    assert_int_equal(r.size[1], 480);
+    assert_int_equal(r.size[2], 1);
+    assert_int_equal(r.local[0], 0);
+    assert_int_equal(weft_range_1d(7).size[0], 7);
+    assert_int_equal(weft_range_3d(2, 3, 4).size[2], 4);
+    weft_arg args[3] = {weft_arg_f32(1), weft_arg_i32(2), weft_arg_local(8)};
+    assert_int_equal(WEFT_COUNTOF(args), 3);
+    int value = 5;
+    void *pointers[1] = {&value};
+    weft_host_call call = {&r, 0, 1, pointers, 1, NULL};
+    assert_ptr_equal(weft_host_arg(&call, 0), &value);
+    assert_null(weft_host_arg(&call, 1));
+    /* weft_scan's flag keeps its int ABI, with names for its values. */
+    assert_int_equal(WEFT_SCAN_INCLUSIVE, 0);
+    assert_int_equal(WEFT_SCAN_EXCLUSIVE, 1);
+}
+
 static void test_build_then_hits(void **state)
 {
     (void)state;
@@ -560,6 +602,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_fifo_include_is_an_error, fresh_dir, remove_dir),
         cmocka_unit_test(test_empty_cache_dir_is_memory_only),
         cmocka_unit_test_setup_teardown(test_unusable_cache_dirs_said_once, fresh_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_build_file_and_helpers, fresh_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_crafted_binary_kills_no_later_process, fresh_dir,
                                         remove_dir),
     };

@@ -307,6 +307,182 @@ static weft_status count_task(void *user)
     return WEFT_OK;
 }
 
+/* Fails as a real call would: with the detail of the weft call that failed. */
+static weft_status bad_sum_task(void *user)
+{
+    weft_ctx *c = user;
+    double r;
+    return weft_sum(c, NULL, &r, NULL);
+}
+
+/* The first failure's status and detail reach every dependant, however far
+ * down, also across contexts (concurrent.futures re-raises the original). */
+static void test_first_cause_reaches_every_dependant(void **state)
+{
+    (void)state;
+    weft_ctx *a = test_ctx(), *b = test_ctx();
+    weft_future *root = NULL, *child = NULL, *grandchild = NULL, *other = NULL;
+    ASSERT_OK(weft_submit(a, bad_sum_task, a, NULL, 0, &root));
+    ASSERT_OK(weft_submit(a, count_task, NULL, &root, 1, &child));
+    ASSERT_OK(weft_submit(a, count_task, NULL, &child, 1, &grandchild));
+    ASSERT_OK(weft_submit(b, count_task, NULL, &grandchild, 1, &other));
+    assert_int_equal(weft_future_wait(root), WEFT_ERR_NULL);
+    char root_detail[512];
+    snprintf(root_detail, sizeof root_detail, "%s", weft_last_error());
+    assert_non_null(strstr(root_detail, "weft_sum"));
+    weft_future *chain[3] = {child, grandchild, other};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(weft_future_wait(chain[i]), WEFT_ERR_DEPENDENCY);
+        if (!strstr(weft_last_error(), root_detail))
+            fail_msg("level %d: \"%s\" lacks the first cause \"%s\"", i + 1, weft_last_error(),
+                     root_detail);
+        weft_status cause = WEFT_OK;
+        ASSERT_OK(weft_future_first_cause(chain[i], &cause));
+        assert_int_equal(cause, WEFT_ERR_NULL);
+    }
+    weft_status cause = WEFT_ERR_IO;
+    ASSERT_OK(weft_future_first_cause(root, &cause));
+    assert_int_equal(cause, WEFT_ERR_NULL);
+    /* A task that fails without a detail of its own says what it returned. */
+    weft_future *plain = NULL;
+    ASSERT_OK(weft_submit(a, fail_task, NULL, NULL, 0, &plain));
+    assert_int_equal(weft_future_wait(plain), WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "the task returned WEFT_ERR_INVALID_ARG"));
+    ASSERT_OK(weft_future_first_cause(plain, &cause));
+    assert_int_equal(cause, WEFT_ERR_INVALID_ARG);
+    /* Overflow is named as such, not as an index out of bounds. */
+    assert_non_null(strstr(weft_status_str(WEFT_ERR_RANGE), "overflow"));
+    ASSERT_OK(weft_future_release(plain));
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(weft_future_release(chain[i]));
+    ASSERT_OK(weft_future_release(root));
+    ASSERT_OK(weft_ctx_free(b));
+    ASSERT_OK(weft_ctx_free(a));
+}
+
+typedef struct load_job {
+    weft_array *a;
+    float value;
+} load_job;
+
+/* Writes the array late: an operation that did not wait would see zeros. */
+static weft_status late_load(void *user)
+{
+    load_job *j = user;
+    sleep_us(30000);
+    static float v[4096]; /* past the quick path: the write takes its turn */
+    for (int i = 0; i < 4096; i++)
+        v[i] = j->value;
+    return weft_array_write(j->a, 0, 4096, v);
+}
+
+/* weft_ctx_wait_for: operations wait for futures of tasks and of other
+ * contexts, in order, and fail with the first cause when one failed. */
+static void test_operations_wait_for_futures(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx(), *other = test_ctx();
+    weft_array *a;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 4096, &a));
+    load_job job = {a, 3};
+    weft_future *load = NULL, *scale = NULL, *sum = NULL;
+    ASSERT_OK(weft_submit(ctx, late_load, &job, NULL, 0, &load));
+    ASSERT_OK(weft_ctx_wait_for(ctx, &load, 1));
+    ASSERT_OK(weft_future_release(load)); /* may go once the call returned */
+    weft_bind bind = weft_bind_array("x", a);
+    ASSERT_OK(weft_map(ctx, "x = 2 * x", &bind, 1, &scale));
+    double total = 0;
+    ASSERT_OK(weft_sum(ctx, a, &total, NULL)); /* a blocking call waits too */
+    assert_true(total == 4096 * 6.0);
+    ASSERT_OK(weft_future_wait(scale));
+    ASSERT_OK(weft_future_release(scale));
+    static float got[4096];
+    ASSERT_OK(weft_array_read(a, 0, 4096, got));
+    for (int i = 0; i < 4096; i++)
+        assert_true(got[i] == 6.0f);
+
+    /* Another context's failed task: what follows does not run, and says why. */
+    weft_future *bad = NULL;
+    ASSERT_OK(weft_submit(other, bad_sum_task, other, NULL, 0, &bad));
+    ASSERT_OK(weft_ctx_wait_for(ctx, &bad, 1));
+    ASSERT_OK(weft_map(ctx, "x = x + 1", &bind, 1, &scale));
+    assert_int_equal(weft_future_wait(scale), WEFT_ERR_DEPENDENCY);
+    assert_non_null(strstr(weft_last_error(), "weft_sum"));
+    weft_status cause = WEFT_OK;
+    ASSERT_OK(weft_future_first_cause(scale, &cause));
+    assert_int_equal(cause, WEFT_ERR_NULL);
+    /* Still in the failed scope, also after the gate opened. */
+    assert_int_equal(weft_sum(ctx, a, &total, &sum), WEFT_OK);
+    assert_int_equal(weft_future_wait(sum), WEFT_ERR_DEPENDENCY);
+    assert_int_equal(weft_sum(ctx, a, &total, NULL), WEFT_ERR_DEPENDENCY);
+    ASSERT_OK(weft_ctx_wait_for(ctx, NULL, 0)); /* ends the scope */
+    ASSERT_OK(weft_sum(ctx, a, &total, NULL));
+    assert_true(total == 4096 * 6.0); /* x = x + 1 never ran */
+    ASSERT_OK(weft_future_release(sum));
+    ASSERT_OK(weft_future_release(scale));
+    ASSERT_OK(weft_future_release(bad));
+
+    /* Released, NULL and foreign-context futures are checked. */
+    assert_int_equal(weft_ctx_wait_for(ctx, NULL, 1), WEFT_ERR_NULL);
+    assert_int_equal(weft_ctx_wait_for(ctx, &bad, 1), WEFT_ERR_STATE);
+    assert_int_equal(weft_ctx_wait_for(NULL, NULL, 0), WEFT_ERR_NULL);
+    ASSERT_OK(weft_array_free(a));
+    ASSERT_OK(weft_ctx_free(other));
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
+static void add_range(void *user, size_t begin, size_t end, void *partial)
+{
+    const double *x = user;
+    double *acc = partial;
+    for (size_t i = begin; i < end; i++)
+        *acc += x[i];
+}
+
+static void add_partial(void *user, void *acc, const void *partial)
+{
+    (void)user;
+    *(double *)acc += *(const double *)partial;
+}
+
+/* The reduction form of parallel_for: the same bits on 1, 2 and 7 threads,
+ * without a lock or an atomic in the user's code. */
+static void test_parallel_reduce_is_reproducible(void **state)
+{
+    (void)state;
+    enum { N = 300001 };
+    double *x = malloc(N * sizeof *x);
+    assert_non_null(x);
+    fill_f64(x, N, 42);
+    for (size_t i = 0; i < N; i++)
+        x[i] *= 1e6 * (double)(i % 7 + 1); /* magnitudes that make the order matter */
+    const double zero = 0;
+    double results[3];
+    const int threads[3] = {1, 2, 7};
+    for (int t = 0; t < 3; t++) {
+        weft_ctx *c = ctx_threads(threads[t]);
+        ASSERT_OK(weft_parallel_reduce(c, N, 0, sizeof(double), &zero, add_range, add_partial, x,
+                                       &results[t]));
+        ASSERT_OK(weft_ctx_free(c));
+    }
+    assert_memory_equal(&results[0], &results[1], sizeof(double));
+    assert_memory_equal(&results[0], &results[2], sizeof(double));
+    double plain = 0;
+    for (size_t i = 0; i < N; i++)
+        plain += x[i];
+    assert_true(fabs(results[0] - plain) <= 1e-9 * fabs(plain) + 1e-6);
+    weft_ctx *c = ctx_threads(2);
+    double r = 1;
+    ASSERT_OK(weft_parallel_reduce(c, 0, 0, sizeof(double), &zero, add_range, add_partial, x, &r));
+    assert_true(r == 0);
+    assert_int_equal(weft_parallel_reduce(c, N, 0, sizeof(double), &zero, NULL, add_partial, x, &r),
+                     WEFT_ERR_NULL);
+    assert_int_equal(weft_parallel_reduce(c, N, 0, 0, &zero, add_range, add_partial, x, &r),
+                     WEFT_ERR_INVALID_ARG);
+    ASSERT_OK(weft_ctx_free(c));
+    free(x);
+}
+
 static void test_failure_propagates(void **state)
 {
     (void)state;
@@ -723,8 +899,11 @@ static void test_errors(void **state)
 
     weft_future *foreign = NULL;
     ASSERT_OK(weft_submit(other, count_task, NULL, NULL, 0, &foreign));
-    assert_int_equal(weft_submit(ctx, count_task, NULL, &foreign, 1, &f), WEFT_ERR_INVALID_ARG);
-    assert_non_null(strstr(weft_last_error(), "another context"));
+    /* Another context's future is a dependency like any other. */
+    ASSERT_OK(weft_submit(ctx, count_task, NULL, &foreign, 1, &f));
+    ASSERT_OK(weft_future_wait(f));
+    ASSERT_OK(weft_future_release(f));
+    f = NULL;
     ASSERT_OK(weft_future_wait_all(&foreign, 1)); /* waiting across contexts is fine */
 
     /* Released while still running (the task keeps it alive), then freed. */
@@ -813,6 +992,9 @@ int main(void)
         cmocka_unit_test(test_independent_tasks_overlap),
         cmocka_unit_test(test_random_dag),
         cmocka_unit_test(test_failure_propagates),
+        cmocka_unit_test(test_first_cause_reaches_every_dependant),
+        cmocka_unit_test(test_operations_wait_for_futures),
+        cmocka_unit_test(test_parallel_reduce_is_reproducible),
         cmocka_unit_test(test_mixes_with_operations),
         cmocka_unit_test(test_no_oversubscription_beside_cpu_device),
         cmocka_unit_test(test_nested_calls),

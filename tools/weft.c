@@ -22,7 +22,8 @@ static void usage(FILE *out)
         "  precompile FILE.cl ...   fill the binary cache\n"
         "  cache stats|clear        inspect or empty the binary cache\n"
         "  csv IN --set \"c = a*2\" -o OUT   a CSV file through expressions, in bounded memory\n"
-        "  version                  the library version\n\n"
+        "  version, --version       the library version\n"
+        "  help [COMMAND]           this text, or a command's\n\n"
         "exit codes: 0 ok, 1 a check failed (run --check), 2 bad usage, 3 a weft call\n"
         "failed (the message says which), 4 the command needs OpenCL and there is none\n"
         "environment: WEFT_DEVICES, WEFT_NUM_THREADS, WEFT_CACHE_DIR, WEFT_LOG, OCL_ICD_VENDORS\n");
@@ -52,6 +53,16 @@ static int cmd_bench(int argc, char **argv, const char *self)
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
+        argv[1] = "version";
+    if (argc >= 2 && strcmp(argv[1], "help") == 0) {
+        if (argc > 2) { /* weft help CMD: as weft CMD --help */
+            argv[1] = argv[2];
+            argv[2] = "--help";
+        } else {
+            argv[1] = "--help";
+        }
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;

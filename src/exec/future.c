@@ -20,6 +20,8 @@ struct weft_future {
     weft_future_owner *owner; /* where waits and an unobserved failure are reported */
     weft_status status;
     char *detail;                    /* the failing operation's weft_last_error() */
+    weft_status cause;               /* the first failure down a chain of dependencies */
+    char *cause_detail;              /* and its detail (NULL: detail is the cause's) */
     weft_future_callback *callbacks; /* newest first, until done */
     weft_future_producer *producer;  /* NULL: nothing a waiter could run */
 };
@@ -47,9 +49,26 @@ weft_future *weft_future_create(int refs, weft_future_owner *owner)
 
 int weft_future_complete(weft_future *f, weft_status status, const char *detail)
 {
+    return weft_future_complete_caused(f, status, detail, status, NULL);
+}
+
+void weft_future_cause_get(weft_future *f, weft_status *cause, char **detail)
+{
+    pthread_mutex_lock(&f->lock);
+    *cause = f->cause;
+    const char *text = f->cause_detail ? f->cause_detail : f->detail;
+    *detail = text ? strdup(text) : NULL;
+    pthread_mutex_unlock(&f->lock);
+}
+
+int weft_future_complete_caused(weft_future *f, weft_status status, const char *detail,
+                                weft_status cause, const char *cause_detail)
+{
     pthread_mutex_lock(&f->lock);
     f->status = status;
     f->detail = (status != WEFT_OK && detail) ? strdup(detail) : NULL;
+    f->cause = status != WEFT_OK ? cause : WEFT_OK;
+    f->cause_detail = (status != WEFT_OK && cause_detail) ? strdup(cause_detail) : NULL;
     f->done = 1;
     int orphaned = f->user_released;
     weft_future_callback *list = f->callbacks, *ordered = NULL;
@@ -230,6 +249,26 @@ weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *
     return observe(futures[found]);
 }
 
+weft_status weft_dependency_error(size_t index, weft_status cause, const char *cause_detail,
+                                  const char *what)
+{
+    return weft_error_set(WEFT_ERR_DEPENDENCY,
+                          "%s: its dependency after[%zu] failed; first cause: %s", what, index,
+                          cause_detail ? cause_detail : weft_status_str(cause));
+}
+
+weft_status weft_future_first_cause(weft_future *f, weft_status *cause)
+{
+    RETURN_IF(!cause, WEFT_ERR_NULL, "weft_future_first_cause: cause is NULL");
+    RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_first_cause"));
+    pthread_mutex_lock(&f->lock);
+    int done = f->done;
+    *cause = f->cause;
+    pthread_mutex_unlock(&f->lock);
+    RETURN_IF(!done, WEFT_ERR_STATE, "weft_future_first_cause: the future is not done yet");
+    return WEFT_OK;
+}
+
 weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_status *result)
 {
     RETURN_IF(!f || !state, WEFT_ERR_NULL, "weft_future_status: future or state is NULL");
@@ -273,5 +312,6 @@ void weft_future_drop(weft_future *f)
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->cond);
     free(f->detail);
+    free(f->cause_detail);
     free(f);
 }

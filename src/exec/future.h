@@ -33,6 +33,18 @@ weft_status weft_future_check(weft_future *future, const weft_future_owner *owne
 /* Returns 1 when the user already released the future: nobody will see the
  * status unless its owner keeps it for weft_ctx_finish. */
 int weft_future_complete(weft_future *future, weft_status status, const char *detail);
+/* The same, for a failure caused by another one down a chain of
+ * dependencies: cause and cause_detail are that first failure's, which every
+ * dependant passes on. */
+int weft_future_complete_caused(weft_future *future, weft_status status, const char *detail,
+                                weft_status cause, const char *cause_detail);
+/* A done future's first cause (WEFT_OK when it succeeded) and a copy of its
+ * detail (NULL: none; the caller frees it). */
+void weft_future_cause_get(weft_future *future, weft_status *cause, char **detail);
+/* WEFT_ERR_DEPENDENCY for work that did not run (`what`) because its
+ * dependency after[index] failed, with that failure's first cause. */
+weft_status weft_dependency_error(size_t index, weft_status cause, const char *cause_detail,
+                                  const char *what);
 /* What produces a future, for a waiter that can produce it itself: claim
  * returns 1 when the calling thread now owns running it (then run, after
  * which the future is done). Called with the future's lock held while it is

@@ -411,6 +411,7 @@ static weft_status run_on_caller(weft_stream *s, weft_op *op, int beside)
  * and how (*beside 0: as the running op, nothing being queued or running). */
 static int caller_may_run(const weft_stream *s, const weft_op *op, int *beside)
 {
+    if ((s->gates || s->failed_gate) && !op->host_access) return 0; /* behind a gate */
     *beside = s->busy || s->head != NULL;
     return *beside ? may_run_beside(s, op) : !held_back(s, op);
 }
@@ -428,6 +429,185 @@ int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
     free(op->waits); /* a synchronous op leaves none; the op itself is the caller's */
     op->waits = NULL;
     return 1;
+}
+
+/* With the lock held: op joins the queue. */
+static void enqueue(weft_stream *s, weft_op *op)
+{
+    mark_pending(op, +1);
+    if (s->tail)
+        s->tail->next = op;
+    else
+        s->head = op;
+    s->tail = op;
+    note_activity(s);
+    pthread_cond_broadcast(&s->work_cond);
+}
+
+/* ---- gates (weft_ctx_wait_for) ---- */
+
+typedef struct gate_dependency {
+    weft_future_callback callback;
+    weft_gate *gate;
+    weft_future *source; /* alive while its callbacks run, or while wait_for holds it */
+    size_t index;
+} gate_dependency;
+
+struct weft_gate {
+    weft_pool_item item; /* posted when the last future is done: opens the gate */
+    weft_stream *stream;
+    atomic_size_t remaining; /* futures not done, plus one while setting up */
+    atomic_int failed;       /* the first failed future's status (0: none) */
+    size_t failed_index;
+    weft_status cause;
+    char *cause_detail;
+    int ready;
+    weft_op *held_head, *held_tail;
+    weft_gate *next;
+    gate_dependency deps[];
+};
+
+static void gate_hold(weft_gate *g, weft_op *op)
+{
+    if (g->held_tail)
+        g->held_tail->next = op;
+    else
+        g->held_head = op;
+    g->held_tail = op;
+}
+
+static void gate_free(weft_gate *g)
+{
+    if (!g) return;
+    free(g->cause_detail);
+    free(g);
+}
+
+/* With the lock held: the op behind a failed gate completes without running. */
+static void fail_held(weft_stream *s, weft_gate *g, weft_op *op)
+{
+    weft_dependency_error(g->failed_index, g->cause, g->cause_detail,
+                          "the operation did not run (weft_ctx_wait_for)");
+    char *detail = strdup(weft_last_error());
+    weft_future *f = op->future;
+    if (weft_future_complete_caused(f, WEFT_ERR_DEPENDENCY, detail, g->cause, g->cause_detail) &&
+        s->unreported == WEFT_OK)
+        s->unreported = WEFT_ERR_DEPENDENCY;
+    free(detail);
+    weft_future_drop(f);
+    op_destroy(op);
+}
+
+/* With the lock held: opens the oldest gates whose futures are all done, in
+ * order; what they held joins the queue (or fails). */
+static void open_ready_gates(weft_stream *s)
+{
+    while (s->gates && s->gates->ready) {
+        weft_gate *g = s->gates;
+        s->gates = g->next;
+        if (!s->gates) s->gates_tail = NULL;
+        for (weft_op *op = g->held_head, *next; op; op = next) {
+            next = op->next;
+            op->next = NULL;
+            if (atomic_load(&g->failed) != WEFT_OK)
+                fail_held(s, g, op);
+            else
+                enqueue(s, op);
+        }
+        g->held_head = g->held_tail = NULL;
+        if (!s->gates && atomic_load(&g->failed) != WEFT_OK) {
+            s->failed_gate = g; /* later operations of its scope fail the same way */
+            continue;
+        }
+        gate_free(g);
+    }
+    pthread_cond_broadcast(&s->idle_cond);
+    pthread_cond_broadcast(&s->work_cond);
+}
+
+/* On a pool thread: a future's completion may run with the stream's lock held
+ * (an operation of this context), so the gate opens here instead. */
+static void gate_open(weft_pool_item *item)
+{
+    weft_gate *g = (weft_gate *)item;
+    weft_stream *s = g->stream;
+    pthread_mutex_lock(&s->lock);
+    g->ready = 1;
+    open_ready_gates(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void gate_release(weft_gate *g)
+{
+    if (atomic_fetch_sub(&g->remaining, 1) == 1) weft_pool_post(g->stream->pool, &g->item);
+}
+
+static void gate_dependency_done(weft_future_callback *callback, weft_status status)
+{
+    gate_dependency *dep = (gate_dependency *)callback;
+    weft_gate *g = dep->gate;
+    int none = WEFT_OK;
+    if (status != WEFT_OK && atomic_compare_exchange_strong(&g->failed, &none, (int)status)) {
+        g->failed_index = dep->index;
+        weft_future_cause_get(dep->source, &g->cause, &g->cause_detail);
+    }
+    gate_release(g);
+}
+
+weft_status weft_stream_wait_for(weft_stream *s, weft_future *const *futures, size_t n)
+{
+    RETURN_IF(n > 0 && !futures, WEFT_ERR_NULL, "weft_ctx_wait_for: futures is NULL with n = %zu",
+              n);
+    for (size_t i = 0; i < n; i++)
+        RETURN_ON_ERROR(weft_future_check(futures[i], NULL, "weft_ctx_wait_for"));
+    if (n == 0) {
+        pthread_mutex_lock(&s->lock);
+        gate_free(s->failed_gate);
+        s->failed_gate = NULL;
+        pthread_mutex_unlock(&s->lock);
+        return WEFT_OK;
+    }
+    RETURN_IF(!s->pool, WEFT_ERR_STATE, "weft_ctx_wait_for: the context has no pool");
+    weft_gate *g = calloc(1, sizeof *g + n * sizeof g->deps[0]);
+    RETURN_IF(!g, WEFT_ERR_NOMEM, "weft_ctx_wait_for: cannot allocate the gate");
+    g->item.run = gate_open;
+    g->stream = s;
+    atomic_init(&g->remaining, n + 1);
+    atomic_init(&g->failed, WEFT_OK);
+    adopt_after_fork(s);
+    pthread_mutex_lock(&s->lock);
+    gate_free(s->failed_gate); /* its scope ends here */
+    s->failed_gate = NULL;
+    if (s->gates_tail)
+        s->gates_tail->next = g;
+    else
+        s->gates = g;
+    s->gates_tail = g;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        g->deps[i] = (gate_dependency){
+            .callback = {.fn = gate_dependency_done}, .gate = g, .source = futures[i], .index = i};
+        weft_status status = WEFT_OK;
+        if (!weft_future_then(futures[i], &g->deps[i].callback, &status))
+            gate_dependency_done(&g->deps[i].callback, status);
+    }
+    gate_release(g);
+    return WEFT_OK;
+}
+
+/* With the lock held: an operation held behind a gate uses the counter (an
+ * array's or a program's). A task never waits for those: the gate may be
+ * waiting for that very task (it writes the input of what the gate holds). */
+static int held_uses(const weft_stream *s, const int *counter)
+{
+    if (current_task) return 0;
+    for (const weft_gate *g = s->gates; g; g = g->next)
+        for (const weft_op *op = g->held_head; op; op = op->next) {
+            if (op->holds == counter) return 1;
+            for (size_t i = 0; i < op->narrays; i++)
+                if (op->arrays[i] && &op->arrays[i]->pending == counter) return 1;
+        }
+    return 0;
 }
 
 weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future)
@@ -461,14 +641,12 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     }
     op->future = f;
     op->next = NULL;
-    mark_pending(op, +1);
-    if (s->tail)
-        s->tail->next = op;
+    if (s->gates && !op->host_access)
+        gate_hold(s->gates_tail, op);
+    else if (s->failed_gate && !op->host_access)
+        fail_held(s, s->failed_gate, op);
     else
-        s->head = op;
-    s->tail = op;
-    note_activity(s);
-    pthread_cond_broadcast(&s->work_cond);
+        enqueue(s, op);
     pthread_mutex_unlock(&s->lock);
 
     if (future) {
@@ -499,11 +677,11 @@ weft_status weft_stream_wait_held(weft_stream *s, int *counter, const char *what
                               "itself",
                               what);
     }
-    int waited = *counter > 0;
+    int waited = *counter > 0 || held_uses(s, counter);
     if (waited) {
         double t0 = weft_now();
         weft_pool_block_begin(); /* a task's pool slot serves others meanwhile */
-        while (*counter > 0)
+        while (*counter > 0 || held_uses(s, counter))
             pthread_cond_wait(&s->idle_cond, &s->lock);
         weft_stream_waited(s, t0);
     }
@@ -538,12 +716,12 @@ void weft_stream_task_end(weft_stream *s, weft_status orphaned_failure)
  * tasks_only, until no task is left). */
 static void wait_idle(weft_stream *s, int tasks_only)
 {
-    while (s->tasks > 0 || (!tasks_only && ops_about(s))) {
+    while (s->tasks > 0 || s->gates || (!tasks_only && ops_about(s))) {
         /* A pool thread (a task of another context) frees its slot meanwhile. */
         pthread_mutex_unlock(&s->lock);
         weft_pool_block_begin();
         pthread_mutex_lock(&s->lock);
-        if (s->tasks > 0 || (!tasks_only && ops_about(s)))
+        if (s->tasks > 0 || s->gates || (!tasks_only && ops_about(s)))
             pthread_cond_wait(&s->idle_cond, &s->lock);
         pthread_mutex_unlock(&s->lock);
         weft_pool_block_end();
@@ -586,6 +764,8 @@ void weft_stream_destroy(weft_stream *s)
         pthread_join(s->thread, NULL);
         pthread_join(s->completer, NULL);
     }
+    gate_free(s->failed_gate);
+    s->failed_gate = NULL;
     pthread_cond_destroy(&s->work_cond);
     pthread_cond_destroy(&s->idle_cond);
     pthread_cond_destroy(&s->inflight_cond);
@@ -597,7 +777,7 @@ int weft_stream_access_idle(weft_stream *s, int *pending, int (*access)(void *),
 {
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
-    int idle = *pending == 0 && access(arg);
+    int idle = *pending == 0 && !held_uses(s, pending) && access(arg);
     pthread_mutex_unlock(&s->lock);
     return idle;
 }

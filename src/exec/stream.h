@@ -53,6 +53,10 @@ struct weft_op {
     weft_op_wait *waits;
     size_t nwaits;
     int caller_waits; /* submitted with a NULL future: finishes its device work itself */
+    /* A read, write or sync of an array: never held behind a gate (it waits
+     * for the held operations that use its array before it takes its turn,
+     * except in a task, which the gate may be waiting for). */
+    int host_access;
     /* In the stream's list of synchronous ops running on their callers beside
      * queued work that uses none of their arrays. */
     weft_op *beside_next;
@@ -60,6 +64,8 @@ struct weft_op {
     weft_future *future;
     weft_op *next;
 };
+
+typedef struct weft_gate weft_gate;
 
 typedef struct weft_stream {
     weft_future_owner owner; /* first: the futures of its operations and tasks report here */
@@ -88,6 +94,10 @@ typedef struct weft_stream {
     int throttling;         /* operations are queued, running or in flight, and it is throttled */
     int tasks;              /* submitted C tasks not yet complete (weft_submit) */
     weft_status unreported; /* first failure whose future was released unread */
+    /* weft_ctx_wait_for: operations submitted behind a gate are held, outside
+     * the queue and using no array, until its futures are done (oldest first). */
+    weft_gate *gates, *gates_tail;
+    weft_gate *failed_gate; /* the last gate, opened with a failure: what follows fails */
     _Atomic unsigned long long wait_ns; /* callers blocked in waits (the ledger) */
 } weft_stream;
 
@@ -138,6 +148,12 @@ weft_stream *weft_stream_set_current_task(weft_stream *stream);
 
 /* Adds the time since t0 (weft_now) to the stream's wait total. */
 void weft_stream_waited(weft_stream *stream, double t0);
+
+/* Operations submitted from now on (until the next call) run once every
+ * future is done (any context's, tasks' too); if one failed, they fail with
+ * WEFT_ERR_DEPENDENCY naming its first cause, without running. n == 0 ends
+ * the previous call's scope. */
+weft_status weft_stream_wait_for(weft_stream *stream, weft_future *const *futures, size_t n);
 
 /* Keeps the first failure nobody observed, for weft_stream_finish. */
 void weft_stream_unreported(weft_stream *stream, weft_status status);

@@ -20,6 +20,7 @@ typedef struct weft_task weft_task;
 typedef struct task_dependency {
     weft_future_callback callback;
     weft_task *task;
+    weft_future *source; /* alive while its callbacks run, or while submit holds it */
     size_t index;
 } task_dependency;
 
@@ -33,6 +34,8 @@ struct weft_task {
     atomic_size_t pending;      /* dependencies not done, plus one while submitting */
     atomic_int failed;          /* the first failed dependency's status (0: none) */
     atomic_size_t failed_index; /* and its index in after[] */
+    weft_status cause;          /* that dependency's first cause, and its detail */
+    char *cause_detail;
     task_dependency deps[];
 };
 
@@ -45,25 +48,29 @@ static void task_run(weft_pool_item *item)
     weft_stream *stream = t->ctx->stream;
     weft_status status = (weft_status)atomic_load(&t->failed);
     char *detail = NULL;
+    weft_status cause = WEFT_OK;
     if (status != WEFT_OK) {
-        status = weft_error_set(WEFT_ERR_DEPENDENCY,
-                                "the task did not run: its dependency after[%zu] failed (%s)",
-                                atomic_load(&t->failed_index), weft_status_str(status));
+        cause = t->cause;
+        status = weft_dependency_error(atomic_load(&t->failed_index), cause, t->cause_detail,
+                                       "the task did not run");
     } else {
         weft_stream *outer = weft_stream_set_current_task(stream);
         weft_error_clear();
         status = t->fn(t->user);
         weft_stream_set_current_task(outer);
     }
-    if (status != WEFT_OK) {
+    if (status != WEFT_OK && cause == WEFT_OK) {
+        cause = status;
         const char *last = weft_last_error();
-        detail = strdup(last[0] ? last : weft_status_str(status));
+        if (!last[0]) weft_error_set(status, "the task returned %s", weft_status_str(status));
     }
+    if (status != WEFT_OK) detail = strdup(weft_last_error());
     weft_future *f = t->future;
     int outer = weft_pool_finishing(1);
-    int orphaned = weft_future_complete(f, status, detail);
+    int orphaned = weft_future_complete_caused(f, status, detail, cause, t->cause_detail);
     weft_pool_finishing(outer);
     free(detail);
+    free(t->cause_detail);
     weft_future_drop(f);
     free(t);
     weft_stream_task_end(stream, orphaned ? status : WEFT_OK);
@@ -91,8 +98,11 @@ static void dependency_done(weft_future_callback *callback, weft_status status)
     task_dependency *dep = (task_dependency *)callback;
     weft_task *t = dep->task;
     int none = WEFT_OK;
-    if (status != WEFT_OK && atomic_compare_exchange_strong(&t->failed, &none, (int)status))
+    if (status != WEFT_OK && atomic_compare_exchange_strong(&t->failed, &none, (int)status)) {
         atomic_store(&t->failed_index, dep->index);
+        /* The first failure only: the task runs after the last release. */
+        weft_future_cause_get(dep->source, &t->cause, &t->cause_detail);
+    }
     task_release(t);
 }
 
@@ -125,7 +135,8 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
     atomic_init(&t->pending, nafter + 1);
     weft_stream_task_begin(ctx->stream);
     for (size_t i = 0; i < nafter; i++) {
-        t->deps[i] = (task_dependency){.callback = {.fn = dependency_done}, .task = t, .index = i};
+        t->deps[i] = (task_dependency){
+            .callback = {.fn = dependency_done}, .task = t, .source = after[i], .index = i};
         weft_status status = WEFT_OK;
         if (!weft_future_then(after[i], &t->deps[i].callback, &status))
             dependency_done(&t->deps[i].callback, status);
@@ -156,7 +167,7 @@ weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_future 
     RETURN_IF(nafter > 0 && !after, WEFT_ERR_NULL, "weft_submit: after is NULL with nafter = %zu",
               nafter);
     for (size_t i = 0; i < nafter; i++)
-        RETURN_ON_ERROR(weft_future_check(after[i], &ctx->stream->owner, "weft_submit (after[])"));
+        RETURN_ON_ERROR(weft_future_check(after[i], NULL, "weft_submit (after[])"));
     weft_future *f = NULL;
     RETURN_ON_ERROR(submit(ctx, fn, user, after, nafter, &f));
     if (future) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { MAX_DEPTH = 200, MAX_STATEMENTS = 256, MAX_NODES = 8192 };
 
@@ -106,6 +107,24 @@ typedef struct token {
     size_t start, len; /* in the text */
 } token;
 
+#define MAX_HELPERS 16
+#define MAX_HELPER_PARAMS 4
+
+/* `def name(a, b) = expression`: a helper function, expanded where it is
+ * called (as VEX_FUNCTION or an ElementwiseKernel preamble would be). */
+typedef struct helper {
+    size_t name_pos, name_len;
+    size_t param_pos[MAX_HELPER_PARAMS], param_len[MAX_HELPER_PARAMS];
+    int nparams;
+    size_t body_pos; /* the body's first token; it ends at ';', a newline or the end */
+} helper;
+
+/* A helper's parameters while its body is expanded. */
+typedef struct helper_frame {
+    const helper *h;
+    weft_node *args[MAX_HELPER_PARAMS];
+} helper_frame;
+
 typedef struct parser {
     const char *text;
     size_t pos;
@@ -113,6 +132,10 @@ typedef struct parser {
     int depth;
     weft_expr *e;
     int failed;
+    helper helpers[MAX_HELPERS];
+    int nhelpers;
+    int visible_helpers;       /* a body sees only helpers defined before it: no recursion */
+    const helper_frame *frame; /* NULL outside a helper's body */
 } parser;
 
 static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
@@ -397,8 +420,14 @@ static int cast_type(const parser *p, weft_dtype *type)
     return 0;
 }
 
+static weft_node *parse_helper_call(parser *p, const helper *h, size_t pos);
+
 static weft_node *parse_call(parser *p, size_t pos, size_t len)
 {
+    for (int k = 0; k < p->visible_helpers; k++)
+        if (p->helpers[k].name_len == len &&
+            strncmp(p->text + p->helpers[k].name_pos, p->text + pos, len) == 0)
+            return parse_helper_call(p, &p->helpers[k], pos);
     int fn = -1;
     for (int f = 0; f < FN_COUNT; f++)
         if (strlen(functions[f].name) == len && strncmp(p->text + pos, functions[f].name, len) == 0)
@@ -459,12 +488,50 @@ static weft_node *parse_call(parser *p, size_t pos, size_t len)
     return n;
 }
 
+/* A copy of an argument's tree for each use in a helper's body: later passes
+ * may retype a node in place. */
+static weft_node *clone_tree(parser *p, const weft_node *n)
+{
+    weft_node *c = new_node(p, n->kind, (size_t)n->column - 1);
+    if (!c) return NULL;
+    *c = *n;
+    for (int k = 0; k < n->nkids; k++)
+        if (!(c->kid[k] = clone_tree(p, n->kid[k]))) return NULL;
+    return c;
+}
+
+/* pi and e, as weak double literals (they adapt to f32 operands like 3.14
+ * does); bindings and temporaries of the same name shadow them. */
+static weft_node *constant(parser *p, size_t pos, size_t len)
+{
+    static const struct {
+        const char *name;
+        double value;
+    } constants[] = {{"pi", 3.14159265358979323846}, {"e", 2.71828182845904523536}};
+    for (size_t c = 0; c < sizeof constants / sizeof constants[0]; c++) {
+        if (strlen(constants[c].name) != len || strncmp(constants[c].name, p->text + pos, len))
+            continue;
+        weft_node *n = new_node(p, NODE_LITERAL, pos);
+        if (!n) return NULL;
+        n->type = WEFT_F64;
+        n->weak = 1;
+        n->lit.f = constants[c].value;
+        return n;
+    }
+    return NULL;
+}
+
 static weft_node *parse_name(parser *p)
 {
     size_t pos = p->tok.start, len = p->tok.len;
     const weft_expr *e = p->e;
     if (next(p) != WEFT_OK) return NULL;
     if (p->tok.kind == T_LPAREN) return parse_call(p, pos, len);
+    if (p->frame)
+        for (int k = 0; k < p->frame->h->nparams; k++)
+            if (p->frame->h->param_len[k] == len &&
+                strncmp(p->text + p->frame->h->param_pos[k], p->text + pos, len) == 0)
+                return clone_tree(p, p->frame->args[k]);
     /* Temporaries and outputs assigned earlier shadow bindings. */
     for (size_t s = e->nstatements; s-- > 0;) {
         const char *name = weft_expr_statement_name(e, s);
@@ -491,8 +558,55 @@ static weft_node *parse_name(parser *p)
         if (n) n->type = WEFT_I64;
         return n;
     }
+    if (!p->failed) {
+        weft_node *c = constant(p, pos, len);
+        if (c || p->failed) return c;
+    }
     fail_at(p, pos, "unknown name \"%.*s\"", (int)len, p->text + pos);
     return NULL;
+}
+
+/* Expands a call of helper h: its arguments are parsed here, then its body
+ * is parsed where it was defined, each parameter standing for a copy of its
+ * argument. */
+static weft_node *parse_helper_call(parser *p, const helper *h, size_t pos)
+{
+    helper_frame frame = {.h = h};
+    int count = 0;
+    if (next(p) != WEFT_OK) return NULL; /* '(' */
+    if (p->tok.kind != T_RPAREN) {
+        for (;;) {
+            if (count == MAX_HELPER_PARAMS) break;
+            frame.args[count] = parse_nested(p, pos);
+            if (!frame.args[count++]) return NULL;
+            if (p->tok.kind != T_COMMA) break;
+            if (next(p) != WEFT_OK) return NULL;
+        }
+    }
+    if (p->tok.kind != T_RPAREN || count != h->nparams) {
+        fail_at(p, pos, "%.*s takes %d argument%s", (int)h->name_len, p->text + h->name_pos,
+                h->nparams, h->nparams == 1 ? "" : "s");
+        return NULL;
+    }
+    size_t resume = p->pos;
+    token after = p->tok;
+    const helper_frame *outer = p->frame;
+    int outer_visible = p->visible_helpers;
+    p->frame = &frame;
+    p->visible_helpers = (int)(h - p->helpers);
+    p->pos = h->body_pos;
+    weft_node *n = next(p) == WEFT_OK ? parse_nested(p, pos) : NULL;
+    if (n && p->tok.kind != T_SEMI && p->tok.kind != T_END) {
+        fail_at(p, p->tok.start, "expected the end of %.*s's body", (int)h->name_len,
+                p->text + h->name_pos);
+        n = NULL;
+    }
+    p->frame = outer;
+    p->visible_helpers = outer_visible;
+    p->pos = resume;
+    p->tok = after;
+    if (!n) return NULL;
+    return next(p) == WEFT_OK ? n : NULL; /* ')' */
 }
 
 static weft_node *parse_unary(parser *p);
@@ -716,10 +830,65 @@ const char *weft_expr_statement_name(const weft_expr *e, size_t s)
     return st->target >= 0 ? e->bindings[st->target].name : names_of(e)->names[s];
 }
 
+/* `def name(params) = body`: recorded, and checked at each call. The body
+ * is skipped here up to the end of the statement. */
+static weft_status parse_def(parser *p)
+{
+    RETURN_ON_ERROR(next(p)); /* def */
+    if (p->tok.kind != T_NAME) return fail_at(p, p->tok.start, "expected a helper's name");
+    if (p->nhelpers == MAX_HELPERS)
+        return fail_at(p, p->tok.start, "too many helpers (more than %d)", MAX_HELPERS);
+    helper *h = &p->helpers[p->nhelpers];
+    *h = (helper){.name_pos = p->tok.start, .name_len = p->tok.len};
+    for (int f = 0; f < FN_COUNT; f++)
+        if (strlen(functions[f].name) == h->name_len &&
+            strncmp(functions[f].name, p->text + h->name_pos, h->name_len) == 0)
+            return fail_at(p, h->name_pos, "%s is a built-in function", functions[f].name);
+    for (int k = 0; k < p->nhelpers; k++)
+        if (p->helpers[k].name_len == h->name_len &&
+            strncmp(p->text + p->helpers[k].name_pos, p->text + h->name_pos, h->name_len) == 0)
+            return fail_at(p, h->name_pos, "helper \"%.*s\" is defined twice", (int)h->name_len,
+                           p->text + h->name_pos);
+    RETURN_ON_ERROR(next(p));
+    if (p->tok.kind != T_LPAREN) return fail_at(p, p->tok.start, "expected '(' after the name");
+    RETURN_ON_ERROR(next(p));
+    while (p->tok.kind == T_NAME) {
+        if (h->nparams == MAX_HELPER_PARAMS)
+            return fail_at(p, p->tok.start, "a helper takes at most %d parameters",
+                           MAX_HELPER_PARAMS);
+        h->param_pos[h->nparams] = p->tok.start;
+        h->param_len[h->nparams++] = p->tok.len;
+        RETURN_ON_ERROR(next(p));
+        if (p->tok.kind != T_COMMA) break;
+        RETURN_ON_ERROR(next(p));
+    }
+    if (p->tok.kind != T_RPAREN) return fail_at(p, p->tok.start, "expected ')' or a parameter");
+    RETURN_ON_ERROR(next(p));
+    if (p->tok.kind != T_ASSIGN) return fail_at(p, p->tok.start, "expected '=' and the body");
+    h->body_pos = p->pos;
+    RETURN_ON_ERROR(next(p));
+    if (p->tok.kind == T_SEMI || p->tok.kind == T_END)
+        return fail_at(p, p->tok.start, "the helper has no body");
+    while (p->tok.kind != T_SEMI && p->tok.kind != T_END)
+        RETURN_ON_ERROR(next(p));
+    p->nhelpers++;
+    p->visible_helpers = p->nhelpers;
+    return WEFT_OK;
+}
+
 static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *done)
 {
     weft_expr *e = p->e;
     size_t pos = p->tok.start;
+    if (tok_is_name(p, "def")) {
+        size_t save = p->pos;
+        token tok = p->tok;
+        RETURN_ON_ERROR(next(p));
+        int is_def = p->tok.kind == T_NAME;
+        p->pos = save;
+        p->tok = tok;
+        if (is_def) return parse_def(p);
+    }
     /* name '=' expr, or (reduce mode, last) a bare expression */
     int assignment = 0;
     if (p->tok.kind == T_NAME) {
@@ -770,11 +939,39 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
     if (!value) return WEFT_ERR_EXPR;
     value->weak = 0;
     size_t s = e->nstatements++;
-    e->statements[s] = (weft_statement){target, value};
+    e->statements[s] = (weft_statement){target, value, (int)name_pos + 1};
     names_of(e)->names[s] = target >= 0 ? NULL : strndup(p->text + name_pos, name_len);
     if (target < 0 && !names_of(e)->names[s])
         return weft_error_set(WEFT_ERR_NOMEM, "out of memory");
     if (target >= 0) e->writes[target] = 1;
+    return WEFT_OK;
+}
+
+static int temp_is_read(const weft_expr *e, size_t s)
+{
+    for (size_t k = 0; k < e->nnodes; k++)
+        if (e->nodes[k].kind == NODE_TEMP && e->nodes[k].slot == (int)s) return 1;
+    return 0;
+}
+
+/* In a map, a temporary nobody reads is almost always a misspelt output
+ * ("Y = 2 * x" with y bound): numexpr's out= or a compiler would refuse it,
+ * so it is an error rather than a silent no-op. */
+static weft_status check_temps_are_read(parser *p)
+{
+    const weft_expr *e = p->e;
+    for (size_t s = 0; s < e->nstatements; s++) {
+        if (e->statements[s].target >= 0 || temp_is_read(e, s)) continue;
+        const char *name = weft_expr_statement_name(e, s);
+        const char *near = NULL;
+        for (size_t b = 0; b < e->nbindings && !near; b++)
+            if (e->bindings[b].is_array && strcasecmp(e->bindings[b].name, name) == 0)
+                near = e->bindings[b].name;
+        char hint[128] = "bind it as an output array, or read it in a later statement";
+        if (near) snprintf(hint, sizeof hint, "did you mean the bound array \"%s\"?", near);
+        return fail_at(p, (size_t)e->statements[s].column - 1,
+                       "\"%s\" is assigned but neither bound nor read later (%s)", name, hint);
+    }
     return WEFT_OK;
 }
 
@@ -803,6 +1000,7 @@ static weft_status parse_program(parser *p, enum weft_expr_mode mode)
             outputs += e->statements[s].target >= 0;
         if (outputs == 0)
             return fail_at(p, p->pos, "no output: assign to at least one bound array");
+        RETURN_ON_ERROR(check_temps_are_read(p));
     } else if (mode == WEFT_EXPR_REDUCE && !e->result) {
         return fail_at(p, p->pos, "a reduction needs an expression to reduce, e.g. \"x * y\"");
     }

@@ -29,6 +29,12 @@ has() { # file pattern description
 K=$DIR/../../examples/ci/kernels
 expect 0 "help" "$WEFT" --help
 expect 2 "unknown command" "$WEFT" frobnicate
+expect 0 "--version" "$WEFT" --version
+has "$work/out" "^[0-9][0-9.]*$" "--version prints the version"
+expect 0 "help" "$WEFT" help
+has "$work/out" "usage: weft" "help prints the usage"
+expect 0 "help run" "$WEFT" help run
+has "$work/out" "weft run" "help run prints run's usage"
 expect 0 "run --help" "$WEFT" run --help
 expect 2 "run without --range" "$WEFT" run "$K/saxpy.cl" --kernel saxpy
 expect 2 "run bad dtype" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg 'q16[4]'
