@@ -583,6 +583,8 @@ typedef struct weft_stats {
     uint64_t tasks;                  /* pieces of operations run, on devices and the pool */
     uint64_t pieces_rerun;           /* pieces a failing device handed back to the pool */
     double wait_seconds;             /* time callers spent blocked in waits for operations */
+    uint64_t splits_checked;         /* split launches checked against one device (kernels.md) */
+    uint64_t kernels_kept_whole;     /* kernels whose split differed: run on one device since */
 } weft_stats;
 
 WEFT_API weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats);

@@ -133,6 +133,7 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
     ctx->zero_copy = o->zero_copy ? (int)env_int("WEFT_ZERO_COPY", 1) != 0 : 0;
     ctx->peer_copies = (int)env_int("WEFT_PEER_COPY", 1) != 0;
     ctx->smoke_test = o->smoke_test ? (int)env_int("WEFT_SMOKE", 1) != 0 : 0;
+    ctx->verify_splits = env_int("WEFT_VERIFY", 0) != 0;
     ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)env_int("WEFT_MAX_ALLOC", 0);
     ctx->small_elements =
         o->small_elements >= 0 ? o->small_elements : env_int("WEFT_SMALL_ELEMENTS", -1);

@@ -50,6 +50,8 @@ weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats)
         .kernel_launches = v[WEFT_STAT_LAUNCHES],
         .tasks = v[WEFT_STAT_TASKS],
         .pieces_rerun = v[WEFT_STAT_RERUNS],
+        .splits_checked = v[WEFT_STAT_SPLITS_CHECKED],
+        .kernels_kept_whole = v[WEFT_STAT_KEPT_WHOLE],
         .wait_seconds = (double)(v[WEFT_STAT_WAIT_NS] + atomic_load(&ctx->stream->wait_ns)) * 1e-9};
     return WEFT_OK;
 }

@@ -20,6 +20,8 @@ enum weft_stat {
     WEFT_STAT_TASKS,
     WEFT_STAT_RERUNS,
     WEFT_STAT_WAIT_NS,
+    WEFT_STAT_SPLITS_CHECKED,
+    WEFT_STAT_KEPT_WHOLE,
     WEFT_STAT_COUNT
 };
 
@@ -35,6 +37,7 @@ struct weft_ctx {
     int zero_copy;
     int peer_copies; /* devices of one platform share a context and copy directly */
     int smoke_test;
+    int verify_splits; /* WEFT_VERIFY=1: every split launch is checked (ops/launch_check.c) */
     uint64_t max_alloc;
     weft_weights weights;
     double *given;

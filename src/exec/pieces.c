@@ -12,7 +12,8 @@ static void elements(const weft_piece_run *run, size_t i, const weft_piece *p, s
                      size_t *end)
 {
     *begin = p->begin * run->scale[i];
-    *end = p->end * run->scale[i];
+    *end = run->nunits && p->end >= run->nunits ? run->arrays[i]->n : p->end * run->scale[i];
+    if (*begin > *end) *begin = *end;
 }
 
 static weft_status wrote(const weft_piece_run *run, const weft_piece *p, size_t dev)
@@ -248,7 +249,7 @@ weft_status weft_pieces_run(const weft_piece_run *run)
     /* 3. Each device: left running for the completer, or waited for, even
      * after a host piece failed: the devices' pieces run all the same, and
      * residency must hear what they wrote before the caller goes on. */
-    int async = run->op && weft_op_async(run->op);
+    int async = !run->wait && run->op && weft_op_async(run->op);
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (!device_used(run, d)) continue;
         weft_device *dev = &ctx->devices[d];

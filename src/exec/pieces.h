@@ -40,6 +40,13 @@ typedef struct weft_piece_run {
     unsigned reads, writes; /* bit i: the pieces read / write arrays[i] */
     weft_piece *pieces;
     size_t npieces;
+    /* The units of the whole operation: a piece ending there covers its
+     * arrays to their end, whether or not they divide into units evenly (a
+     * launch run whole over a range rounded up past its arrays). */
+    size_t nunits;
+    /* Wait for every device before returning, even for an asynchronous
+     * operation (a launch whose split is being checked). */
+    int wait;
     const char *what;  /* for messages: "kernel heat", "weft_map" */
     const char *units; /* for messages: "elements", "outer indices" */
     void *self;        /* the operation's own state, passed to the callbacks */

@@ -6,6 +6,8 @@
 #include "../core/error.h"
 #include "../core/handles.h"
 #include "launch.h"
+#include "launch_check.h"
+#include "kernel_source.h"
 #include "launch_limits.h"
 #include "../mem/residency.h"
 #include "../mem/partition.h"
@@ -37,6 +39,18 @@ static weft_status check_range(const weft_range *r)
     return WEFT_OK;
 }
 
+/* 1 when n elements are rows that the range's split dimension rounds up to
+ * a multiple of its local size, as public suites size their launches (the
+ * kernel guards its index): some rows in (outer - local, outer] divide n. */
+static int rounded_up(const weft_range *r, size_t n)
+{
+    unsigned dim = weft_range_split_dim(r);
+    size_t outer = r->size[dim], local = r->local[dim];
+    for (size_t rows = outer - 1; local > 1 && rows > 0 && rows > outer - local; rows--)
+        if (n % rows == 0) return 1;
+    return 0;
+}
+
 static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg *a, size_t k)
 {
     RETURN_IF((unsigned)a->kind > WEFT_ARG_LOCAL, WEFT_ERR_INVALID_ARG,
@@ -49,11 +63,13 @@ static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg 
         RETURN_IF(a->array->ctx != ctx, WEFT_ERR_INVALID_ARG,
                   "weft_launch: argument %zu belongs to another context", k);
         size_t outer = weft_range_outer(r);
-        RETURN_IF(a->kind != WEFT_ARG_WHOLE && (a->array->n == 0 || a->array->n % outer != 0),
+        RETURN_IF(a->kind != WEFT_ARG_WHOLE &&
+                      (a->array->n == 0 || (a->array->n % outer && !rounded_up(r, a->array->n))),
                   WEFT_ERR_SIZE,
                   "weft_launch: argument %zu (%s of %zu elements) does not split into the "
-                  "range's %zu outer indices",
-                  k, kind_names[a->kind], a->array->n, outer);
+                  "range's %zu indices of dimension %u, nor into fewer rows that the range "
+                  "rounds up to a multiple of its local size",
+                  k, kind_names[a->kind], a->array->n, outer, weft_range_split_dim(r));
         return WEFT_OK;
     }
     case WEFT_ARG_SCALAR:
@@ -68,7 +84,8 @@ static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg 
     return WEFT_OK;
 }
 
-/* "float4*" matches an f32 array; "float" an f32 scalar. */
+/* "float4*" matches an f32 array; "float" an f32 scalar. type is resolved
+ * (typedefs and macros followed) as the compiler sees it. */
 static int type_matches(const char *type, weft_dtype dtype, int pointer)
 {
     const char *base = dtype_cl_names[dtype];
@@ -111,31 +128,73 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                       p->name, job->name, kind_names[a->kind]);
         if (is_array || a->kind == WEFT_ARG_SCALAR) {
             weft_dtype dt = is_array ? a->array->dtype : a->dtype;
-            GOTO_ERROR_IF(!type_matches(p->type, dt, is_array), WEFT_ERR_DTYPE,
-                          "weft_launch: argument %zu (%s %s) of kernel %s does not take %s %s", k,
-                          p->type, p->name, job->name, is_array ? "an array of" : "a scalar",
-                          weft_dtype_name(dt));
+            char type[128];
+            weft_kernel_type_resolve(job->program->source, job->program->options, p->type, type,
+                                     sizeof type);
+            GOTO_ERROR_IF(!type_matches(type, dt, is_array), WEFT_ERR_DTYPE,
+                          "weft_launch: argument %zu (%s %s%s%s) of kernel %s does not take %s %s",
+                          k, p->type, p->name, strcmp(type, p->type) ? ", that is " : "",
+                          strcmp(type, p->type) ? type : "", job->name,
+                          is_array ? "an array of" : "a scalar", weft_dtype_name(dt));
         }
-        int writable = p->address == 1 && !p->is_const;
-        GOTO_ERROR_IF(a->kind == WEFT_ARG_WHOLE && writable, WEFT_ERR_INVALID_ARG,
-                      "weft_launch: argument %zu (%s %s) is passed whole, which is read-only: "
-                      "declare it const",
-                      k, p->type, p->name);
-        job->writes[k] = writable;
+        /* Passing an argument whole is the caller's word that the kernel only
+         * reads it, whatever its qualifiers (public suites rarely write
+         * const); WEFT_VERIFY=1 checks the word. */
+        job->writes[k] = a->kind != WEFT_ARG_WHOLE && p->address == 1 && !p->is_const;
     }
 error:
     free(params);
     return st;
 }
 
+/* Why the launch cannot be split, or NULL when it may be. */
+static const char *whole_reason(const weft_launch_job *job, char *why, size_t cap)
+{
+    size_t outer = weft_range_outer(&job->range);
+    if (job->program->reads_geometry) {
+        snprintf(why, cap,
+                 "its program asks for the launch's geometry (get_global_size, get_num_groups, "
+                 "get_group_id or get_global_offset), which a piece would see as its own");
+        return why;
+    }
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        if ((a->kind == WEFT_ARG_SLICE || a->kind == WEFT_ARG_HALO) && a->array->n % outer) {
+            snprintf(why, cap,
+                     "argument %zu has %zu elements, which do not divide into the %zu indices "
+                     "of dimension %u",
+                     k, a->array->n, outer, weft_range_split_dim(&job->range));
+            return why;
+        }
+    }
+    if (weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_WHOLE) {
+        snprintf(why, cap, "a split launch of it gave other bits than one device");
+        return why;
+    }
+    return NULL;
+}
+
+/* The selected device with the program and the largest weight; 0 (the pool)
+ * when none has it. */
+static size_t best_device(const weft_launch_job *job, const double *weights)
+{
+    weft_ctx *ctx = job->program->ctx;
+    size_t best = 0;
+    for (size_t d = 1; d < ctx->ndevices; d++)
+        if (weights[d] > 0 && (best == 0 || weights[d] > weights[best])) best = d;
+    return best;
+}
+
 /* One piece per selected device that has the program, sized by weight, on
- * work-group boundaries when a local size is given. */
+ * work-group boundaries when a local size is given; one piece on one device
+ * when the kernel cannot be split (whole_reason). A split whose verdict is
+ * unknown, or any split under WEFT_VERIFY=1, is checked as it runs. */
 static weft_status split_range(weft_launch_job *job)
 {
     weft_ctx *ctx = job->program->ctx;
     size_t outer = weft_range_outer(&job->range);
-    size_t granule =
-        job->range.local[job->range.dims - 1] ? job->range.local[job->range.dims - 1] : 1;
+    unsigned dim = weft_range_split_dim(&job->range);
+    size_t granule = job->range.local[dim] ? job->range.local[dim] : 1;
     double *weights = calloc(ctx->ndevices, sizeof *weights);
     size_t *shares = calloc(ctx->ndevices, sizeof *shares);
     job->pieces = calloc(ctx->ndevices, sizeof *job->pieces);
@@ -145,6 +204,12 @@ static weft_status split_range(weft_launch_job *job)
     for (size_t d = 1; d < ctx->ndevices; d++)
         if (ctx->devices[d].info.selected && job->program->per_device[d])
             weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
+    char why[256];
+    if (whole_reason(job, why, sizeof why)) {
+        job->pieces[job->npieces++] =
+            (weft_piece){.device = best_device(job, weights), .begin = 0, .end = outer};
+        goto error; /* done */
+    }
     weft_split_units(outer / granule, weights, ctx->ndevices, shares);
     size_t begin = 0;
     for (size_t d = 1; d < ctx->ndevices; d++) {
@@ -155,6 +220,10 @@ static weft_status split_range(weft_launch_job *job)
     }
     if (job->npieces == 0)
         job->pieces[job->npieces++] = (weft_piece){.device = 0, .begin = 0, .end = outer};
+    job->check_split =
+        job->npieces > 1 &&
+        (ctx->verify_splits ||
+         weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_UNKNOWN);
 error:
     free(weights);
     free(shares);
@@ -191,7 +260,7 @@ static void rows_read(const weft_launch_job *job, size_t k, const weft_piece *pi
     size_t first = piece->begin > h ? piece->begin - h : 0;
     size_t last = outer - piece->end > h ? piece->end + h : outer;
     *begin = first * inner;
-    *end = last * inner;
+    *end = last == outer ? a->array->n : last * inner; /* a launch run whole reads all */
 }
 
 /* Reruns (or, without a device, runs) a piece through host_fn on the pool;
@@ -257,8 +326,9 @@ void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
         call->global[d] = r->size[d];
         call->local[d] = r->local[d];
     }
-    call->offset[r->dims - 1] = piece->begin;
-    call->global[r->dims - 1] = piece->end - piece->begin;
+    unsigned dim = weft_range_split_dim(r);
+    call->offset[dim] = piece->begin;
+    call->global[dim] = piece->end - piece->begin;
     for (size_t k = 0; k < job->nargs; k++) {
         const weft_arg *a = &job->args[k];
         if (a->kind <= WEFT_ARG_WHOLE)
@@ -328,6 +398,7 @@ static weft_status launch_run(weft_op *base)
                           .npieces = job->npieces,
                           .what = what,
                           .units = "outer indices",
+                          .nunits = weft_range_outer(&job->range),
                           .self = job,
                           .prepare = prepare_on_device,
                           .enqueue = enqueue_on_device,
@@ -343,7 +414,7 @@ static weft_status launch_run(weft_op *base)
         run.reads |= 1u << i;
         if (job->writes[k]) run.writes |= 1u << i;
     }
-    RETURN_ON_ERROR(weft_pieces_run(&run));
+    RETURN_ON_ERROR(job->check_split ? weft_launch_checked(job, &run) : weft_pieces_run(&run));
     if (!weft_op_async(base)) { /* an asynchronous launch's kernels have not run yet */
         pthread_mutex_lock(&ctx->lock);
         ctx->last_kernel_seconds = job->kernel_seconds;
@@ -356,6 +427,7 @@ static void launch_destroy(weft_op *base)
 {
     weft_launch_job *job = (weft_launch_job *)base;
     free(job->name);
+    free(job->split_key);
     free(job->args);
     free(job->writes);
     free(job->pieces);
@@ -396,6 +468,7 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
     GOTO_ERROR_IF(!job->name || !job->args || !job->writes, WEFT_ERR_NOMEM,
                   "weft_launch: cannot copy the arguments");
     if (nargs) memcpy(job->args, args, nargs * sizeof *args);
+    GOTO_ERROR_ON(weft_launch_split_key(job));
     GOTO_ERROR_ON(split_range(job));
     for (size_t p = 0; p < job->npieces; p++)
         GOTO_ERROR_ON(weft_launch_check_limits(job, job->pieces[p].device));

@@ -1,5 +1,5 @@
-/* User-kernel launches: the job the stream runs, shared by the generic
- * orchestration (launch.c) and the OpenCL side (launch_cl.c). */
+/* User-kernel launches: the job the stream runs (launch.c), its split check
+ * (launch_check.c) and the kernel call a device gets. */
 #ifndef WEFT_LAUNCH_H
 #define WEFT_LAUNCH_H
 
@@ -20,12 +20,28 @@ typedef struct weft_launch_job {
     void *user;
     weft_piece *pieces;
     size_t npieces;
+    /* The split is checked against one device running the whole range
+     * (launch_check.c): the kernel's first split launch, or every one
+     * under WEFT_VERIFY=1. */
+    int check_split;
+    char *split_key; /* the kernel's name and argument kinds (launch_check.c) */
     double kernel_seconds; /* device time of the slowest piece (profiling) */
 } weft_launch_job;
 
+/* The dimension a launch is split along: the outermost one with more than
+ * one index, so that a range of {N, 1} splits along its N. */
+static inline unsigned weft_range_split_dim(const weft_range *r)
+{
+    unsigned d = r->dims - 1;
+    while (d > 0 && r->size[d] == 1)
+        d--;
+    return d;
+}
+
+/* The number of indices of the split dimension: a launch's units. */
 static inline size_t weft_range_outer(const weft_range *r)
 {
-    return r->size[r->dims - 1];
+    return r->size[weft_range_split_dim(r)];
 }
 
 /* The piece as a neutral kernel call (dev/device.h): the launch's geometry

@@ -4,6 +4,7 @@
 #include "../exec/stream.h"
 #include "../core/error.h"
 #include "../core/handles.h"
+#include "kernel_source.h"
 #include "program.h"
 
 #include <stdlib.h>
@@ -19,12 +20,19 @@ static void program_destroy(weft_program *p)
         free(k->name);
         free(k);
     }
+    for (weft_split_entry *s = p->splits, *next; s; s = next) {
+        next = s->next;
+        free(s->key);
+        free(s);
+    }
     pthread_mutex_destroy(&p->lock);
     for (size_t d = 0; d < p->ctx->ndevices; d++)
         if (p->per_device[d])
             p->ctx->devices[d].ops.program_release(&p->ctx->devices[d], p->per_device[d]);
     free(p->per_device);
     free(p->log);
+    free(p->source);
+    free(p->options);
     free(p);
 }
 
@@ -68,8 +76,9 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
         st = ctx->devices[d].ops.program_build(&ctx->devices[d], full_source, full_options,
                                                &p->per_device[d], &p->log);
     }
-    free(full_options);
-    free(full_source);
+    p->source = full_source;
+    p->options = full_options;
+    p->reads_geometry = full_source ? weft_kernel_source_reads_geometry(full_source) : 1;
     /* A failed build still hands back the program: it carries the log. */
     if (weft_handle_add(p) != WEFT_OK) {
         program_destroy(p);
@@ -161,6 +170,41 @@ weft_status weft_program_params(weft_program *p, size_t dev, const char *name, w
             memcpy(params, e->params,
                    (e->nparams < capacity ? e->nparams : capacity) * sizeof *params);
     }
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key)
+{
+    weft_split_verdict verdict = WEFT_SPLIT_UNKNOWN;
+    pthread_mutex_lock(&p->lock);
+    for (weft_split_entry *s = p->splits; s; s = s->next)
+        if (strcmp(s->key, key) == 0) verdict = s->verdict;
+    pthread_mutex_unlock(&p->lock);
+    return verdict;
+}
+
+weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
+                                           weft_split_verdict verdict)
+{
+    weft_status st = WEFT_OK;
+    pthread_mutex_lock(&p->lock);
+    weft_split_entry *s = p->splits;
+    while (s && strcmp(s->key, key) != 0)
+        s = s->next;
+    if (!s && (s = calloc(1, sizeof *s)) != NULL) {
+        if ((s->key = strdup(key)) != NULL) {
+            s->next = p->splits;
+            p->splits = s;
+        } else {
+            free(s);
+            s = NULL;
+        }
+    }
+    if (s)
+        s->verdict = verdict;
+    else
+        st = weft_error_set(WEFT_ERR_NOMEM, "cannot record how kernel %s splits", key);
     pthread_mutex_unlock(&p->lock);
     return st;
 }

@@ -15,14 +15,36 @@ typedef struct weft_kernel_entry {
     struct weft_kernel_entry *next;
 } weft_kernel_entry;
 
+/* What a kernel's split launches were found to do (ops/launch_check.c). */
+typedef enum weft_split_verdict {
+    WEFT_SPLIT_UNKNOWN, /* not split yet: the first split launch is checked */
+    WEFT_SPLIT_SAFE,    /* a split gave the bits of one device running the whole range */
+    WEFT_SPLIT_WHOLE    /* it did not: the kernel runs on one device */
+} weft_split_verdict;
+
+typedef struct weft_split_entry {
+    char *key; /* kernel name and argument kinds (launch_check.c) */
+    weft_split_verdict verdict;
+    struct weft_split_entry *next;
+} weft_split_entry;
+
 struct weft_program {
     weft_ctx *ctx;
     void **per_device; /* cl_program per device index; NULL where not built */
     char *log;
-    pthread_mutex_t lock; /* kernels */
+    char *source, *options; /* as built: signatures' type names are resolved in them */
+    int reads_geometry;     /* it asks for the launch's geometry: never split */
+    pthread_mutex_t lock;   /* kernels, splits */
     weft_kernel_entry *kernels;
+    weft_split_entry *splits;
     int pending; /* queued or running launches (under the stream lock) */
 };
+
+/* What split launches of kernel-and-kinds `key` were found to do. */
+weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key);
+/* Records it; WEFT_ERR_NOMEM leaves the kernel unknown (checked again). */
+weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
+                                           weft_split_verdict verdict);
 
 /* The kernel `name` of the program on device dev, created once and kept
  * (WEFT_ERR_INVALID_ARG when the program has none of that name). */

@@ -1,0 +1,216 @@
+/* Reading OpenCL C the way its preprocessor and compiler would, only as far
+ * as launches need: comments out, identifiers as tokens, and simple typedefs
+ * and object-like macros followed to a built-in type. */
+#include "kernel_source.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The source with comments replaced by spaces (so offsets keep their lines). */
+static char *without_comments(const char *source)
+{
+    size_t n = strlen(source);
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    memcpy(out, source, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] == '/' && out[i + 1] == '/') {
+            while (i < n && out[i] != '\n')
+                out[i++] = ' ';
+        } else if (out[i] == '/' && out[i + 1] == '*') {
+            out[i] = out[i + 1] = ' ';
+            for (i += 2; i < n && !(out[i] == '*' && out[i + 1] == '/'); i++)
+                if (out[i] != '\n') out[i] = ' ';
+            if (i < n) out[i] = out[i + 1] = ' ';
+            i++;
+        } else if (out[i] == '"') { /* a string's words are not code */
+            for (i++; i < n && out[i] != '"' && out[i] != '\n'; i++)
+                out[i] = out[i] == '\\' ? ' ' : 'x';
+        }
+    }
+    return out;
+}
+
+static int is_ident_start(char c)
+{
+    return isalpha((unsigned char)c) || c == '_';
+}
+
+static int is_ident(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/* The next identifier at or after *pos; its length, 0 at the end. */
+static size_t next_ident(const char *text, size_t *pos)
+{
+    size_t i = *pos;
+    while (text[i] && !(is_ident_start(text[i]) && (i == 0 || !is_ident(text[i - 1]))))
+        i++;
+    size_t len = 0;
+    while (text[i + len] && is_ident(text[i + len]))
+        len++;
+    *pos = i;
+    return len;
+}
+
+int weft_kernel_source_reads_geometry(const char *source)
+{
+    static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
+                                        "get_global_offset"};
+    char *text = without_comments(source);
+    if (!text) return 1; /* cannot tell: assume it does (the safe answer) */
+    int found = 0;
+    for (size_t pos = 0, len; !found && (len = next_ident(text, &pos)) > 0; pos += len)
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (len == strlen(names[k]) && strncmp(text + pos, names[k], len) == 0) found = 1;
+    free(text);
+    return found;
+}
+
+/* Collapses runs of blanks and trims; writes at most cap bytes. */
+static void squeeze(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    int blank = 0;
+    for (size_t i = 0; i < len && o + 1 < cap; i++) {
+        if (isspace((unsigned char)in[i])) {
+            blank = o > 0;
+            continue;
+        }
+        if (blank && o + 2 < cap) out[o++] = ' ';
+        blank = 0;
+        out[o++] = in[i];
+    }
+    out[o] = '\0';
+}
+
+/* "unsigned int" as OpenCL C's own name; qualifiers dropped. */
+static void canonical(char *base)
+{
+    static const struct {
+        const char *from, *to;
+    } spellings[] = {{"unsigned char", "uchar"},  {"unsigned short", "ushort"},
+                     {"unsigned int", "uint"},    {"unsigned long", "ulong"},
+                     {"unsigned", "uint"},        {"signed char", "char"},
+                     {"signed short", "short"},   {"signed int", "int"},
+                     {"signed long", "long"},     {"long int", "long"},
+                     {"short int", "short"},      {"unsigned long int", "ulong"}};
+    for (;;) { /* qualifiers the compiler drops from the element type */
+        if (strncmp(base, "const ", 6) == 0)
+            memmove(base, base + 6, strlen(base + 6) + 1);
+        else if (strncmp(base, "volatile ", 9) == 0)
+            memmove(base, base + 9, strlen(base + 9) + 1);
+        else
+            break;
+    }
+    size_t len = strlen(base);
+    if (len > 6 && strcmp(base + len - 6, " const") == 0) base[len - 6] = '\0';
+    for (size_t k = 0; k < sizeof spellings / sizeof spellings[0]; k++)
+        if (strcmp(base, spellings[k].from) == 0) {
+            strcpy(base, spellings[k].to);
+            return;
+        }
+}
+
+/* The value of -D name=value in options, into out; 0 when absent. */
+static int option_macro(const char *options, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = options ? strstr(options, "-D") : NULL; p; p = strstr(p + 2, "-D")) {
+        const char *q = p + 2;
+        while (*q == ' ')
+            q++;
+        if (strncmp(q, name, nlen) != 0 || q[nlen] != '=') continue;
+        q += nlen + 1;
+        size_t len = strcspn(q, " \t");
+        squeeze(q, len, out, cap);
+        return 1;
+    }
+    return 0;
+}
+
+/* `#define name value` (object-like), into out; 0 when absent. */
+static int source_macro(const char *text, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = strstr(text, "define"); p; p = strstr(p + 6, "define")) {
+        const char *hash = p;
+        while (hash > text && (hash[-1] == ' ' || hash[-1] == '\t'))
+            hash--;
+        if (hash == text || hash[-1] != '#') continue;
+        const char *q = p + 6;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (strncmp(q, name, nlen) != 0 || is_ident(q[nlen]) || q[nlen] == '(') continue;
+        q += nlen;
+        squeeze(q, strcspn(q, "\n"), out, cap);
+        return out[0] != '\0';
+    }
+    return 0;
+}
+
+/* `typedef value name;` without braces or parentheses, into out. */
+static int source_typedef(const char *text, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name);
+    for (size_t pos = 0, len; (len = next_ident(text, &pos)) > 0; pos += len) {
+        if (len != 7 || strncmp(text + pos, "typedef", 7) != 0) continue;
+        const char *start = text + pos + 7, *semi = strchr(start, ';');
+        if (!semi || (size_t)(semi - start) > 256) continue;
+        if (memchr(start, '{', (size_t)(semi - start)) || memchr(start, '(', (size_t)(semi - start)))
+            continue;
+        const char *end = semi;
+        while (end > start && isspace((unsigned char)end[-1]))
+            end--;
+        if ((size_t)(end - start) <= nlen || strncmp(end - nlen, name, nlen) != 0 ||
+            is_ident(end[-(long)nlen - 1]))
+            continue;
+        squeeze(start, (size_t)(end - nlen - start), out, cap);
+        return out[0] != '\0';
+    }
+    return 0;
+}
+
+/* Moves the trailing '*'s (and blanks) of base into the front of suffix. */
+static void take_pointers(char *base, char *suffix, size_t cap)
+{
+    size_t len = strlen(base), stars = 0;
+    while (len > 0 && (base[len - 1] == '*' || base[len - 1] == ' ')) {
+        stars += base[len - 1] == '*';
+        base[--len] = '\0';
+    }
+    char moved[64];
+    size_t o = 0;
+    while (stars-- && o + 1 < sizeof moved)
+        moved[o++] = '*';
+    moved[o] = '\0';
+    size_t have = strlen(suffix);
+    if (o + have + 1 <= cap) {
+        memmove(suffix + o, suffix, have + 1);
+        memcpy(suffix, moved, o);
+    }
+}
+
+void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
+                              size_t cap)
+{
+    char base[128], suffix[32] = "", value[128];
+    squeeze(type, strlen(type), base, sizeof base);
+    take_pointers(base, suffix, sizeof suffix);
+    char *text = source ? without_comments(source) : NULL;
+    /* A few steps: typedefs of typedefs; more would be a loop. */
+    for (int step = 0; step < 8; step++) {
+        canonical(base);
+        int found = option_macro(options, base, value, sizeof value) ||
+                    (text && (source_macro(text, base, value, sizeof value) ||
+                              source_typedef(text, base, value, sizeof value)));
+        if (!found || strcmp(value, base) == 0) break;
+        snprintf(base, sizeof base, "%s", value);
+        take_pointers(base, suffix, sizeof suffix);
+    }
+    free(text);
+    snprintf(out, cap, "%s%s", base, suffix);
+}

@@ -1,0 +1,24 @@
+/* What weft reads from a user program's OpenCL C itself, where the platform's
+ * answers are not enough: the element type a parameter's type name stands
+ * for, and whether a kernel asks for the launch's geometry. */
+#ifndef WEFT_KERNEL_SOURCE_H
+#define WEFT_KERNEL_SOURCE_H
+
+#include <stddef.h>
+
+/* The OpenCL C spelling of a parameter's type with its typedef and macro
+ * names resolved to built-in types, as the compiler sees them: "DATA_TYPE*"
+ * with `typedef float DATA_TYPE;` (or `#define DATA_TYPE float`, or
+ * -D DATA_TYPE=float in options) becomes "float*". "unsigned int" spellings
+ * become "uint". A name that resolves to nothing built in is copied as it is.
+ * out holds at least 64 bytes. */
+void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
+                              size_t cap);
+
+/* 1 when the source calls a work-item function whose value depends on how
+ * the range is split: get_global_size, get_num_groups, get_group_id or
+ * get_global_offset (outside comments). A split piece would see its own
+ * geometry there, not the launch's. */
+int weft_kernel_source_reads_geometry(const char *source);
+
+#endif

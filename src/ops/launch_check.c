@@ -1,0 +1,150 @@
+#include "launch_check.h"
+#include "../core/ctx.h"
+#include "../core/error.h"
+#include "../mem/residency.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+weft_status weft_launch_split_key(weft_launch_job *job)
+{
+    static const char kinds[] = "shwvl";
+    size_t cap = strlen(job->name) + 16 + job->nargs * 24;
+    job->split_key = malloc(cap);
+    RETURN_IF(!job->split_key, WEFT_ERR_NOMEM, "weft_launch: cannot name the launch");
+    int len = snprintf(job->split_key, cap, "%s/%u/", job->name, job->range.dims);
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        len += snprintf(job->split_key + len, cap - (size_t)len, "%c%zu",
+                        kinds[a->kind <= WEFT_ARG_LOCAL ? a->kind : 0],
+                        a->kind == WEFT_ARG_HALO ? a->halo : 0);
+    }
+    return WEFT_OK;
+}
+
+/* Argument k's array, unless an earlier argument passed the same one. */
+static weft_array *first_use(const weft_launch_job *job, size_t k)
+{
+    if (job->args[k].kind > WEFT_ARG_WHOLE) return NULL;
+    for (size_t j = 0; j < k; j++)
+        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == job->args[k].array)
+            return NULL;
+    return job->args[k].array;
+}
+
+/* A copy of the array's current contents, taken on the host. */
+static weft_status copy_out(weft_array *a, unsigned char **out)
+{
+    size_t bytes = a->n * a->elem_size;
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
+    *out = malloc(bytes ? bytes : 1);
+    RETURN_IF(!*out, WEFT_ERR_NOMEM, "weft_launch: cannot keep a copy of %zu bytes to check a split",
+              bytes);
+    memcpy(*out, a->host, bytes);
+    return WEFT_OK;
+}
+
+/* The host holds the array's only current copy again: the inputs as they
+ * were before the split ran. */
+static weft_status restore(weft_array *a, const unsigned char *saved)
+{
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
+    memcpy(a->host, saved, a->n * a->elem_size);
+    return weft_mem_wrote(a, 0, 0, a->n);
+}
+
+/* The first element of a whose current contents differ from saved; n if none. */
+static weft_status first_difference(weft_array *a, const unsigned char *saved, size_t *at)
+{
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
+    size_t e = a->elem_size;
+    *at = a->n;
+    if (memcmp(a->host, saved, a->n * e) == 0) return WEFT_OK;
+    for (size_t i = 0; i < a->n; i++)
+        if (memcmp((unsigned char *)a->host + i * e, saved + i * e, e) != 0) {
+            *at = i;
+            break;
+        }
+    return WEFT_OK;
+}
+
+/* The split gave other bits than one device: kept whole from now on. */
+static weft_status split_differs(weft_launch_job *job, size_t k, size_t at)
+{
+    weft_ctx *ctx = job->program->ctx;
+    weft_stat_add(ctx, WEFT_STAT_KEPT_WHOLE, 1);
+    weft_ctx_note(ctx,
+                  "kernel %s runs on one device from now on: split over %zu devices, argument "
+                  "%zu differed at element %zu from one device running the whole range (it "
+                  "writes outside its rows, or indexes across the split)",
+                  job->name, job->npieces, k, at);
+    return weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE);
+}
+
+/* Under WEFT_VERIFY=1, an argument the kernel may not write (passed whole,
+ * or const) must hold what it held. */
+static weft_status check_unwritten(const weft_launch_job *job, unsigned char **before)
+{
+    for (size_t k = 0; k < job->nargs; k++) {
+        weft_array *a = before[k] && !job->writes[k] ? job->args[k].array : NULL;
+        size_t at;
+        if (!a) continue;
+        RETURN_ON_ERROR(first_difference(a, before[k], &at));
+        RETURN_IF(at < a->n, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: kernel %s wrote argument %zu at element %zu, which it was given "
+                  "to read only (whole, or const)",
+                  job->name, k, at);
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
+{
+    weft_ctx *ctx = job->program->ctx;
+    size_t m = job->nargs;
+    weft_status st = WEFT_OK;
+    unsigned char **before = calloc(m + 1, sizeof *before), **split = calloc(m + 1, sizeof *split);
+    GOTO_ERROR_IF(!before || !split, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
+    weft_stat_add(ctx, WEFT_STAT_SPLITS_CHECKED, 1);
+    for (size_t k = 0; k < m; k++) {
+        weft_array *a = first_use(job, k);
+        if (a && (job->writes[k] || ctx->verify_splits)) GOTO_ERROR_ON(copy_out(a, &before[k]));
+    }
+    /* 1. The split, waited for; what it wrote, kept. */
+    run->wait = 1;
+    GOTO_ERROR_ON(weft_pieces_run(run));
+    for (size_t k = 0; k < m; k++)
+        if (before[k] && job->writes[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, &split[k]));
+    /* 2. One device over the whole range, from the same inputs. */
+    for (size_t k = 0; k < m; k++)
+        if (before[k] && job->writes[k]) GOTO_ERROR_ON(restore(job->args[k].array, before[k]));
+    weft_piece whole = {.device = job->pieces[0].device, .begin = 0, .end = run->nunits};
+    weft_piece_run one = *run;
+    one.pieces = &whole;
+    one.npieces = 1;
+    GOTO_ERROR_ON(weft_pieces_run(&one));
+    /* 3. The same bits, or the kernel stays whole. */
+    weft_split_verdict verdict = WEFT_SPLIT_SAFE;
+    for (size_t k = 0; k < m && verdict == WEFT_SPLIT_SAFE; k++) {
+        size_t at;
+        if (!split[k]) continue;
+        GOTO_ERROR_ON(first_difference(job->args[k].array, split[k], &at));
+        if (at < job->args[k].array->n) {
+            verdict = WEFT_SPLIT_WHOLE;
+            GOTO_ERROR_ON(split_differs(job, k, at));
+        }
+    }
+    if (verdict == WEFT_SPLIT_SAFE &&
+        weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_UNKNOWN)
+        GOTO_ERROR_ON(weft_program_set_split_verdict(job->program, job->split_key, verdict));
+    if (ctx->verify_splits) GOTO_ERROR_ON(check_unwritten(job, before));
+error:
+    for (size_t k = 0; k < m && before && split; k++) {
+        free(before[k]);
+        free(split[k]);
+    }
+    free(before);
+    free(split);
+    return st;
+}
