@@ -92,12 +92,11 @@ static void canonical(char *base)
 {
     static const struct {
         const char *from, *to;
-    } spellings[] = {{"unsigned char", "uchar"},  {"unsigned short", "ushort"},
-                     {"unsigned int", "uint"},    {"unsigned long", "ulong"},
-                     {"unsigned", "uint"},        {"signed char", "char"},
-                     {"signed short", "short"},   {"signed int", "int"},
-                     {"signed long", "long"},     {"long int", "long"},
-                     {"short int", "short"},      {"unsigned long int", "ulong"}};
+    } spellings[] = {
+        {"unsigned char", "uchar"}, {"unsigned short", "ushort"}, {"unsigned int", "uint"},
+        {"unsigned long", "ulong"}, {"unsigned", "uint"},         {"signed char", "char"},
+        {"signed short", "short"},  {"signed int", "int"},        {"signed long", "long"},
+        {"long int", "long"},       {"short int", "short"},       {"unsigned long int", "ulong"}};
     for (;;) { /* qualifiers the compiler drops from the element type */
         if (strncmp(base, "const ", 6) == 0)
             memmove(base, base + 6, strlen(base + 6) + 1);
@@ -160,7 +159,8 @@ static int source_typedef(const char *text, const char *name, char *out, size_t 
         if (len != 7 || strncmp(text + pos, "typedef", 7) != 0) continue;
         const char *start = text + pos + 7, *semi = strchr(start, ';');
         if (!semi || (size_t)(semi - start) > 256) continue;
-        if (memchr(start, '{', (size_t)(semi - start)) || memchr(start, '(', (size_t)(semi - start)))
+        if (memchr(start, '{', (size_t)(semi - start)) ||
+            memchr(start, '(', (size_t)(semi - start)))
             continue;
         const char *end = semi;
         while (end > start && isspace((unsigned char)end[-1]))
@@ -170,6 +170,73 @@ static int source_typedef(const char *text, const char *name, char *out, size_t 
             continue;
         squeeze(start, (size_t)(end - nlen - start), out, cap);
         return out[0] != '\0';
+    }
+    return 0;
+}
+
+/* The one built-in type every field of a struct body has ("float" for
+ * { float lat; float lng; }), into out; 0 when the fields differ or the body
+ * holds anything but plain declarations. */
+static int record_field_type(const char *body, size_t len, char *out, size_t cap)
+{
+    char field[128];
+    int fields = 0;
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && body[end] != ';')
+            end++;
+        char decl[128];
+        squeeze(body + i, end - i, decl, sizeof decl);
+        i = end + 1;
+        if (!decl[0]) continue;
+        if (strpbrk(decl, "{}()[*")) return 0; /* nested, arrays, pointers: not one type */
+        char *name = strrchr(decl, ' '), *comma = strchr(decl, ',');
+        if (comma) { /* "float a, b": the type is before the first name */
+            *comma = '\0';
+            name = strrchr(decl, ' ');
+        }
+        if (!name) return 0;
+        *name = '\0';
+        canonical(decl);
+        if (fields++ && strcmp(decl, field) != 0) return 0;
+        snprintf(field, sizeof field, "%s", decl);
+    }
+    if (!fields) return 0;
+    snprintf(out, cap, "%s", field);
+    return 1;
+}
+
+/* A struct named name (`typedef struct [tag] {...} name;`, or `struct name
+ * {...}` when name is "struct tag") whose fields share one type: a record
+ * an array of that type holds field after field. */
+static int source_record(const char *text, const char *name, char *out, size_t cap)
+{
+    int tagged = strncmp(name, "struct ", 7) == 0;
+    const char *want = tagged ? name + 7 : name;
+    size_t wlen = strlen(want);
+    for (const char *p = strstr(text, "struct"); p; p = strstr(p + 6, "struct")) {
+        if ((p > text && is_ident(p[-1])) || is_ident(p[6])) continue;
+        const char *open = strchr(p, '{'), *semi = strchr(p, ';');
+        if (!open || (semi && semi < open)) continue;
+        const char *close = strchr(open, '}');
+        if (!close) continue;
+        int match;
+        if (tagged) { /* struct want { */
+            const char *q = p + 6;
+            while (isspace((unsigned char)*q))
+                q++;
+            match = strncmp(q, want, wlen) == 0 && !is_ident(q[wlen]);
+        } else { /* typedef struct ... } want; */
+            const char *before = p;
+            while (before > text && isspace((unsigned char)before[-1]))
+                before--;
+            const char *q = close + 1;
+            while (isspace((unsigned char)*q))
+                q++;
+            match = before - text >= 7 && strncmp(before - 7, "typedef", 7) == 0 &&
+                    strncmp(q, want, wlen) == 0 && !is_ident(q[wlen]);
+        }
+        if (match) return record_field_type(open + 1, (size_t)(close - open - 1), out, cap);
     }
     return 0;
 }
@@ -206,7 +273,8 @@ void weft_kernel_type_resolve(const char *source, const char *options, const cha
         canonical(base);
         int found = option_macro(options, base, value, sizeof value) ||
                     (text && (source_macro(text, base, value, sizeof value) ||
-                              source_typedef(text, base, value, sizeof value)));
+                              source_typedef(text, base, value, sizeof value) ||
+                              source_record(text, base, value, sizeof value)));
         if (!found || strcmp(value, base) == 0) break;
         snprintf(base, sizeof base, "%s", value);
         take_pointers(base, suffix, sizeof suffix);

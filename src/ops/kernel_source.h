@@ -10,7 +10,9 @@
  * names resolved to built-in types, as the compiler sees them: "DATA_TYPE*"
  * with `typedef float DATA_TYPE;` (or `#define DATA_TYPE float`, or
  * -D DATA_TYPE=float in options) becomes "float*". "unsigned int" spellings
- * become "uint". A name that resolves to nothing built in is copied as it is.
+ * become "uint". A struct whose fields all have one built-in type resolves
+ * to that type: a buffer of such records is an array of it, fields side by
+ * side. A name that resolves to nothing built in is copied as it is.
  * out holds at least 64 bytes. */
 void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
                               size_t cap);

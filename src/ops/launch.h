@@ -24,7 +24,7 @@ typedef struct weft_launch_job {
      * (launch_check.c): the kernel's first split launch, or every one
      * under WEFT_VERIFY=1. */
     int check_split;
-    char *split_key; /* the kernel's name and argument kinds (launch_check.c) */
+    char *split_key;       /* the kernel's name and argument kinds (launch_check.c) */
     double kernel_seconds; /* device time of the slowest piece (profiling) */
 } weft_launch_job;
 

@@ -39,8 +39,8 @@ static weft_status copy_out(weft_array *a, unsigned char **out)
     size_t bytes = a->n * a->elem_size;
     RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
     *out = malloc(bytes ? bytes : 1);
-    RETURN_IF(!*out, WEFT_ERR_NOMEM, "weft_launch: cannot keep a copy of %zu bytes to check a split",
-              bytes);
+    RETURN_IF(!*out, WEFT_ERR_NOMEM,
+              "weft_launch: cannot keep a copy of %zu bytes to check a split", bytes);
     memcpy(*out, a->host, bytes);
     return WEFT_OK;
 }
@@ -83,18 +83,23 @@ static weft_status split_differs(weft_launch_job *job, size_t k, size_t at)
 }
 
 /* Under WEFT_VERIFY=1, an argument the kernel may not write (passed whole,
- * or const) must hold what it held. */
+ * or const) must hold what it held on every device that ran a piece: each
+ * device's copy is brought to the host (as if that device had written it)
+ * and compared; the array is put back as it was either way. */
 static weft_status check_unwritten(const weft_launch_job *job, unsigned char **before)
 {
     for (size_t k = 0; k < job->nargs; k++) {
         weft_array *a = before[k] && !job->writes[k] ? job->args[k].array : NULL;
-        size_t at;
-        if (!a) continue;
-        RETURN_ON_ERROR(first_difference(a, before[k], &at));
-        RETURN_IF(at < a->n, WEFT_ERR_INVALID_ARG,
-                  "weft_launch: kernel %s wrote argument %zu at element %zu, which it was given "
-                  "to read only (whole, or const)",
-                  job->name, k, at);
+        for (size_t p = 0; a && p < job->npieces; p++) {
+            size_t at, dev = job->pieces[p].device;
+            RETURN_ON_ERROR(weft_mem_wrote(a, dev, 0, a->n));
+            RETURN_ON_ERROR(first_difference(a, before[k], &at));
+            RETURN_ON_ERROR(restore(a, before[k]));
+            RETURN_IF(at < a->n, WEFT_ERR_INVALID_ARG,
+                      "weft_launch: kernel %s wrote argument %zu at element %zu on device %zu, "
+                      "which it was given to read only (whole, or const)",
+                      job->name, k, at, dev);
+        }
     }
     return WEFT_OK;
 }

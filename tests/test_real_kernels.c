@@ -1,0 +1,620 @@
+/* Kernels as public benchmark suites write them, one pattern each (written
+ * here from descriptions of those suites' kernels): each must give the bits
+ * of a plain C reference, which is what one device gives, on one, two or
+ * three devices, zero-copy or copying, and on the pool through its host_fn.
+ * The suites declare `typedef float DATA_TYPE`, no const, write outside
+ * their rows and read get_global_size and get_group_id. */
+#include "common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { N = 96 }; /* rows and columns: not a power of two, splits unevenly */
+
+static weft_program *build(weft_ctx *ctx, const char *source)
+{
+    weft_program *p = NULL;
+    weft_status st = weft_program_build(ctx, source, NULL, &p);
+    if (st != WEFT_OK) fail_msg("build: %s\n%s", weft_last_error(), weft_program_build_log(p));
+    return p;
+}
+
+static size_t devices_selected(weft_ctx *ctx)
+{
+    return selected_opencl(ctx);
+}
+
+/* Selected OpenCL devices that keep copies of their own (no zero-copy). */
+static size_t copying_devices(weft_ctx *ctx)
+{
+    size_t n = 0, copying = 0;
+    weft_device_count(ctx, &n);
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        copying += info.selected && !info.zero_copy;
+    }
+    return copying;
+}
+
+/* Runs f over the work-items [begin, end) of the split dimension, as the
+ * pool does with a launch's host_fn. */
+#define HOST_ITEMS(call, i) for (size_t i = (call)->begin; i < (call)->end; i++)
+
+/* ---- mirrored writes (a covariance): row j1 writes sym[j2][j1] too ---- */
+
+static const char mirror_source[] =
+    "typedef float DATA_TYPE;\n"
+    "__kernel void mirror(__global DATA_TYPE *sym, __global DATA_TYPE *data, int m, int n)\n"
+    "{\n"
+    "    int j1 = get_global_id(0);\n"
+    "    if (j1 >= m) return;\n"
+    "    for (int j2 = j1; j2 < m; j2++) {\n"
+    "        DATA_TYPE s = 0;\n"
+    "        for (int i = 0; i < n; i++) s += data[i * m + j1] * data[i * m + j2];\n"
+    "        sym[j1 * m + j2] = s;\n"
+    "        sym[j2 * m + j1] = s;\n"
+    "    }\n"
+    "}\n";
+
+static void mirror_rows(float *sym, const float *data, int m, int n, size_t begin, size_t end)
+{
+    for (size_t j1 = begin; j1 < end; j1++)
+        for (int j2 = (int)j1; j2 < m; j2++) {
+            float s = 0;
+            for (int i = 0; i < n; i++)
+                s += data[i * m + (int)j1] * data[i * m + j2];
+            sym[j1 * (size_t)m + (size_t)j2] = s;
+            sym[(size_t)j2 * (size_t)m + j1] = s;
+        }
+}
+
+static void mirror_host(const weft_host_call *call)
+{
+    mirror_rows(call->args[0], call->args[1], *(const int *)call->args[2],
+                *(const int *)call->args[3], call->begin, call->end);
+}
+
+static void test_mirrored_writes(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, mirror_source);
+    float *data = malloc(sizeof(float) * N * N), *want = calloc(N * N, sizeof(float));
+    float *got = malloc(sizeof(float) * N * N);
+    fill_f32(data, N * N, 3);
+    fill_f32(got, N * N, 4);
+    mirror_rows(want, data, N, N, 0, N);
+    weft_array *sym, *d;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N * N, &sym));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, data, &d));
+    weft_range r = weft_range_1d(N);
+    weft_arg args[] = {weft_arg_slice(sym), weft_arg_whole(d), weft_arg_i32(N), weft_arg_i32(N)};
+    for (int round = 0; round < 3; round++) { /* the first is checked, the next run learned */
+        ASSERT_OK(weft_array_write(sym, 0, N * N, got)); /* garbage in: all of it is written */
+        ASSERT_OK(weft_launch(p, "mirror", &r, args, 4, mirror_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(sym, 0, N * N, got));
+        assert_true(same_floats(got, want, N * N));
+    }
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    if (devices_selected(ctx) > 1) assert_int_equal(st.splits_checked, 1);
+    if (copying_devices(ctx) > 1) { /* where the mirrored writes would be lost */
+        assert_int_equal(st.kernels_kept_whole, 1);
+        assert_non_null(strstr(weft_ctx_notes(ctx), "kernel mirror runs on one device"));
+    }
+    weft_array_free(sym);
+    weft_array_free(d);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(data);
+    free(want);
+    free(got);
+}
+
+/* ---- a row picked by a scalar, written by every work-item; then rows
+ * k+1.. of the column each work-item owns (LU, Gaussian elimination) ---- */
+
+static const char lu_source[] =
+    "#define DATA_TYPE float\n"
+    "__kernel void lu_row(__global DATA_TYPE *a, int k, int n)\n"
+    "{\n"
+    "    int j = get_global_id(0);\n"
+    "    if (j > k && j < n) a[k * n + j] = a[k * n + j] / a[k * n + k];\n"
+    "}\n"
+    "__kernel void lu_below(__global DATA_TYPE *a, int k, int n)\n"
+    "{\n"
+    "    int j = get_global_id(0);\n"
+    "    if (j <= k || j >= n) return;\n"
+    "    for (int i = k + 1; i < n; i++) a[i * n + j] = a[i * n + j] - a[i * n + k] * a[k * n + "
+    "j];\n"
+    "}\n";
+
+static void lu_row_items(float *a, int k, int n, size_t begin, size_t end)
+{
+    for (size_t j = begin; j < end; j++)
+        if ((int)j > k && (int)j < n) a[k * n + (int)j] = a[k * n + (int)j] / a[k * n + k];
+}
+
+static void lu_below_items(float *a, int k, int n, size_t begin, size_t end)
+{
+    for (size_t j = begin; j < end; j++) {
+        if ((int)j <= k || (int)j >= n) continue;
+        for (int i = k + 1; i < n; i++)
+            a[i * n + (int)j] = a[i * n + (int)j] - a[i * n + k] * a[k * n + (int)j];
+    }
+}
+
+static void lu_row_host(const weft_host_call *call)
+{
+    lu_row_items(call->args[0], *(const int *)call->args[1], *(const int *)call->args[2],
+                 call->begin, call->end);
+}
+
+static void lu_below_host(const weft_host_call *call)
+{
+    lu_below_items(call->args[0], *(const int *)call->args[1], *(const int *)call->args[2],
+                   call->begin, call->end);
+}
+
+static void test_rows_picked_by_a_scalar(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, lu_source);
+    float *want = malloc(sizeof(float) * N * N), *got = malloc(sizeof(float) * N * N);
+    fill_f32(want, N * N, 7);
+    for (int i = 0; i < N; i++)
+        want[i * N + i] += 4.0f * N; /* diagonally dominant: no pivoting */
+    weft_array *a;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, want, &a));
+    weft_range r = weft_range_1d(N);
+    for (int k = 0; k < N - 1; k++) {
+        lu_row_items(want, k, N, 0, N);
+        lu_below_items(want, k, N, 0, N);
+        weft_arg args[] = {weft_arg_slice(a), weft_arg_i32(k), weft_arg_i32(N)};
+        ASSERT_OK(weft_launch(p, "lu_row", &r, args, 3, lu_row_host, NULL, NULL));
+        ASSERT_OK(weft_launch(p, "lu_below", &r, args, 3, lu_below_host, NULL, NULL));
+    }
+    ASSERT_OK(weft_array_read(a, 0, N * N, got));
+    assert_true(same_floats(got, want, N * N));
+    weft_array_free(a);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(want);
+    free(got);
+}
+
+/* ---- a column of every row (Gram-Schmidt), and one element from
+ * work-item 0 ---- */
+
+static const char gram_source[] =
+    "typedef float DATA_TYPE;\n"
+    "__kernel void gs_norm(__global DATA_TYPE *a, __global DATA_TYPE *r, int k, int m, int n)\n"
+    "{\n"
+    "    if (get_global_id(0) != 0) return;\n"
+    "    DATA_TYPE nrm = 0;\n"
+    "    for (int i = 0; i < m; i++) nrm += a[i * n + k] * a[i * n + k];\n"
+    "    r[k * n + k] = sqrt(nrm);\n"
+    "}\n"
+    "__kernel void gs_update(__global DATA_TYPE *a, __global DATA_TYPE *r, int k, int m, int n)\n"
+    "{\n"
+    "    int j = get_global_id(0);\n"
+    "    if (j <= k || j >= n) return;\n"
+    "    DATA_TYPE s = 0;\n"
+    "    for (int i = 0; i < m; i++) s += a[i * n + k] * a[i * n + j];\n"
+    "    r[k * n + j] = s;\n"
+    "    for (int i = 0; i < m; i++) a[i * n + j] -= a[i * n + k] * s / r[k * n + k];\n"
+    "}\n";
+
+static void gs_norm_items(float *a, float *r, int k, int m, int n, size_t begin, size_t end)
+{
+    if (begin > 0 || end == 0) return;
+    float nrm = 0;
+    for (int i = 0; i < m; i++)
+        nrm += a[i * n + k] * a[i * n + k];
+    r[k * n + k] = sqrtf(nrm);
+}
+
+static void gs_update_items(float *a, float *r, int k, int m, int n, size_t begin, size_t end)
+{
+    for (size_t jj = begin; jj < end; jj++) {
+        int j = (int)jj;
+        if (j <= k || j >= n) continue;
+        float s = 0;
+        for (int i = 0; i < m; i++)
+            s += a[i * n + k] * a[i * n + j];
+        r[k * n + j] = s;
+        for (int i = 0; i < m; i++)
+            a[i * n + j] -= a[i * n + k] * s / r[k * n + k];
+    }
+}
+
+static void gs_norm_host(const weft_host_call *call)
+{
+    gs_norm_items(call->args[0], call->args[1], *(const int *)call->args[2],
+                  *(const int *)call->args[3], *(const int *)call->args[4], call->begin, call->end);
+}
+
+static void gs_update_host(const weft_host_call *call)
+{
+    gs_update_items(call->args[0], call->args[1], *(const int *)call->args[2],
+                    *(const int *)call->args[3], *(const int *)call->args[4], call->begin,
+                    call->end);
+}
+
+static void test_columns_of_every_row_and_one_element(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, gram_source);
+    float *a0 = malloc(sizeof(float) * N * N), *r0 = calloc(N * N, sizeof(float));
+    float *got = malloc(sizeof(float) * N * N);
+    fill_f32(a0, N * N, 11);
+    weft_array *a, *r;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, a0, &a));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, r0, &r));
+    weft_range range = weft_range_1d(N);
+    for (int k = 0; k < 8; k++) {
+        gs_norm_items(a0, r0, k, N, N, 0, N);
+        gs_update_items(a0, r0, k, N, N, 0, N);
+        weft_arg args[] = {weft_arg_slice(a), weft_arg_slice(r), weft_arg_i32(k), weft_arg_i32(N),
+                           weft_arg_i32(N)};
+        ASSERT_OK(weft_launch(p, "gs_norm", &range, args, 5, gs_norm_host, NULL, NULL));
+        ASSERT_OK(weft_launch(p, "gs_update", &range, args, 5, gs_update_host, NULL, NULL));
+    }
+    ASSERT_OK(weft_array_read(a, 0, N * N, got));
+    assert_true(same_floats(got, a0, N * N));
+    ASSERT_OK(weft_array_read(r, 0, N * N, got));
+    assert_true(same_floats(got, r0, N * N));
+    weft_array_free(a);
+    weft_array_free(r);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(a0);
+    free(r0);
+    free(got);
+}
+
+/* ---- geometry: bounds from get_global_size (a grid-stride loop) and tiles
+ * from get_group_id ---- */
+
+static const char geometry_source[] =
+    "__kernel void stride(__global float *y, __global float *x, int n)\n"
+    "{\n"
+    "    for (int i = get_global_id(0); i < n; i += get_global_size(0)) y[i] = 2.0f * x[i] + i;\n"
+    "}\n"
+    "__kernel void tiles(__global float *y, __global float *x)\n"
+    "{\n"
+    "    int g = get_group_id(0), l = get_local_id(0), w = get_local_size(0);\n"
+    "    y[g * w + l] = x[g * w + l] * 3.0f + g;\n"
+    "}\n";
+
+static void stride_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    const float *x = call->args[1];
+    int n = *(const int *)call->args[2];
+    size_t size = call->range->size[0];
+    HOST_ITEMS(call, g)
+    for (size_t i = g; i < (size_t)n; i += size)
+        y[i] = 2.0f * x[i] + (float)i;
+}
+
+static void tiles_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    const float *x = call->args[1];
+    size_t w = call->range->local[0];
+    HOST_ITEMS(call, i)
+    y[i] = x[i] * 3.0f + (float)(i / w);
+}
+
+static void test_geometry_of_the_whole_launch(void **state)
+{
+    (void)state;
+    enum { M = 4096 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, geometry_source);
+    float *x0 = malloc(sizeof(float) * M), *want = malloc(sizeof(float) * M);
+    float *got = malloc(sizeof(float) * M);
+    fill_f32(x0, M, 13);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, x0, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
+    /* A quarter of the work-items, each striding over four elements. */
+    weft_range quarter = weft_range_1d(M / 4);
+    weft_arg stride_args[] = {weft_arg_slice(y), weft_arg_slice(x), weft_arg_i32(M)};
+    ASSERT_OK(weft_launch(p, "stride", &quarter, stride_args, 3, stride_host, NULL, NULL));
+    for (size_t i = 0; i < M; i++)
+        want[i] = 2.0f * x0[i] + (float)i;
+    ASSERT_OK(weft_array_read(y, 0, M, got));
+    assert_true(same_floats(got, want, M));
+    weft_range tiled = {1, {M, 1, 1}, {64, 1, 1}};
+    weft_arg tile_args[] = {weft_arg_slice(y), weft_arg_slice(x)};
+    ASSERT_OK(weft_launch(p, "tiles", &tiled, tile_args, 2, tiles_host, NULL, NULL));
+    for (size_t i = 0; i < M; i++)
+        want[i] = x0[i] * 3.0f + (float)(i / 64);
+    ASSERT_OK(weft_array_read(y, 0, M, got));
+    assert_true(same_floats(got, want, M));
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(x0);
+    free(want);
+    free(got);
+}
+
+/* ---- the row from get_global_id(0) in a 2-D range split along dimension 1 */
+
+static const char across_source[] = "__kernel void across(__global float *a, int n)\n"
+                                    "{\n"
+                                    "    int row = get_global_id(0), col = get_global_id(1);\n"
+                                    "    a[row * n + col] = a[row * n + col] * 2.0f + row;\n"
+                                    "}\n";
+
+static void across_host(const weft_host_call *call)
+{
+    float *a = call->args[0];
+    int n = *(const int *)call->args[1];
+    HOST_ITEMS(call, col)
+    for (int row = 0; row < n; row++)
+        a[row * n + (int)col] = a[row * n + (int)col] * 2.0f + (float)row;
+}
+
+static void test_index_across_the_split(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, across_source);
+    float *want = malloc(sizeof(float) * N * N), *got = malloc(sizeof(float) * N * N);
+    fill_f32(want, N * N, 17);
+    weft_array *a;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, want, &a));
+    for (size_t i = 0; i < (size_t)N * N; i++)
+        want[i] = want[i] * 2.0f + (float)(i / N);
+    weft_range r = weft_range_2d(N, N);
+    weft_arg args[] = {weft_arg_slice(a), weft_arg_i32(N)};
+    ASSERT_OK(weft_launch(p, "across", &r, args, 2, across_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(a, 0, N * N, got));
+    assert_true(same_floats(got, want, N * N));
+    weft_array_free(a);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(want);
+    free(got);
+}
+
+/* ---- launch geometry as the suites size it: a 2-D range rounded up to a
+ * multiple of the work-group (the kernel guards), and {N, 1} ---- */
+
+static const char geometry_2d_source[] =
+    "typedef float DATA_TYPE;\n"
+    "__kernel void add2d(__global DATA_TYPE *c, __global DATA_TYPE *a, int rows, int cols)\n"
+    "{\n"
+    "    int x = get_global_id(0), y = get_global_id(1);\n"
+    "    if (x < cols && y < rows) c[y * cols + x] = a[y * cols + x] + 1.0f;\n"
+    "}\n"
+    "__kernel void twice(__global DATA_TYPE *y, __global DATA_TYPE *x)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    y[i] = 2.0f * x[i];\n"
+    "}\n";
+
+static void add2d_host(const weft_host_call *call)
+{
+    float *c = call->args[0];
+    const float *a = call->args[1];
+    int rows = *(const int *)call->args[2], cols = *(const int *)call->args[3];
+    HOST_ITEMS(call, y)
+    for (int x = 0; x < cols && (int)y < rows; x++)
+        c[(int)y * cols + x] = a[(int)y * cols + x] + 1.0f;
+}
+
+static void twice_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    const float *x = call->args[1];
+    HOST_ITEMS(call, i)
+    y[i] = 2.0f * x[i];
+}
+
+static void test_suite_launch_geometry(void **state)
+{
+    (void)state;
+    enum { ROWS = 50, COLS = 70, M = 1 << 16 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, geometry_2d_source);
+    float *a0 = malloc(sizeof(float) * M), *got = malloc(sizeof(float) * M);
+    fill_f32(a0, M, 19);
+    weft_array *a, *c;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, ROWS * COLS, a0, &a));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, ROWS * COLS, &c));
+    weft_range rounded = {2, {80, 64, 1}, {16, 16, 1}};
+    weft_arg args[] = {weft_arg_slice(c), weft_arg_slice(a), weft_arg_i32(ROWS),
+                       weft_arg_i32(COLS)};
+    ASSERT_OK(weft_launch(p, "add2d", &rounded, args, 4, add2d_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(c, 0, ROWS * COLS, got));
+    for (size_t i = 0; i < ROWS * COLS; i++)
+        assert_true(got[i] == a0[i] + 1.0f);
+    /* Rounded up by more than a work-group: a mistake, refused. */
+    weft_range too_far = {2, {80, 96, 1}, {16, 16, 1}};
+    assert_int_equal(weft_launch(p, "add2d", &too_far, args, 4, add2d_host, NULL, NULL),
+                     WEFT_ERR_SIZE);
+
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, a0, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
+    weft_range column = weft_range_2d(M, 1);
+    weft_arg targs[] = {weft_arg_slice(y), weft_arg_slice(x)};
+    ASSERT_OK(weft_launch(p, "twice", &column, targs, 2, twice_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(y, 0, M, got));
+    for (size_t i = 0; i < M; i++)
+        assert_true(got[i] == 2.0f * a0[i]);
+    weft_piece_report pieces[8];
+    size_t count = 0;
+    ASSERT_OK(weft_launch(p, "twice", &column, targs, 2, twice_host, NULL, NULL));
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
+    if (devices_selected(ctx) > 1) assert_true(count > 1); /* {M, 1} splits along M */
+    weft_array_free(a);
+    weft_array_free(c);
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(a0);
+    free(got);
+}
+
+/* ---- a kernel that keeps to its rows is checked once and split since ---- */
+
+static void test_row_local_kernel_stays_split(void **state)
+{
+    (void)state;
+    enum { M = 1 << 16 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, geometry_2d_source);
+    float *x0 = malloc(sizeof(float) * M), *got = malloc(sizeof(float) * M);
+    fill_f32(x0, M, 23);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, x0, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_slice(x)};
+    for (int round = 0; round < 4; round++)
+        ASSERT_OK(weft_launch(p, "twice", &r, args, 2, twice_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(y, 0, M, got));
+    for (size_t i = 0; i < M; i++)
+        assert_true(got[i] == 2.0f * x0[i]);
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    assert_int_equal(st.kernels_kept_whole, 0);
+    assert_int_equal(st.splits_checked, devices_selected(ctx) > 1 ? 1 : 0);
+    weft_piece_report pieces[8];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
+    if (devices_selected(ctx) > 1) assert_true(count > 1);
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(x0);
+    free(got);
+}
+
+/* ---- records: a struct of two floats per element, as an f32 array of
+ * their fields side by side ---- */
+
+static const char records_source[] =
+    "typedef struct latLong { float lat; float lng; } LatLong;\n"
+    "__kernel void nearest(__global LatLong *loc, __global float *d, int n, float lat,\n"
+    "                       float lng)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    if (i < n) {\n"
+    "        __global LatLong *l = &loc[i];\n"
+    "        d[i] = (lat - l->lat) * (lat - l->lat) + (lng - l->lng) * (lng - l->lng);\n"
+    "    }\n"
+    "}\n";
+
+static void nearest_host(const weft_host_call *call)
+{
+    const float *loc = call->args[0];
+    float *d = call->args[1];
+    float lat = *(const float *)call->args[3], lng = *(const float *)call->args[4];
+    HOST_ITEMS(call, i)
+    d[i] =
+        (lat - loc[2 * i]) * (lat - loc[2 * i]) + (lng - loc[2 * i + 1]) * (lng - loc[2 * i + 1]);
+}
+
+static void test_struct_records(void **state)
+{
+    (void)state;
+    enum { M = 5000 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, records_source);
+    float *loc0 = malloc(sizeof(float) * 2 * M), *got = malloc(sizeof(float) * M);
+    fill_f32(loc0, 2 * M, 29);
+    weft_array *loc, *d;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, 2 * M, loc0, &loc));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &d));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(loc), weft_arg_slice(d), weft_arg_i32(M), weft_arg_f32(0.25f),
+                       weft_arg_f32(-0.5f)};
+    ASSERT_OK(weft_launch(p, "nearest", &r, args, 5, nearest_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(d, 0, M, got));
+    for (size_t i = 0; i < M; i++) {
+        float a = 0.25f - loc0[2 * i], b = -0.5f - loc0[2 * i + 1];
+        assert_true(got[i] == a * a + b * b);
+    }
+    /* A record is not an f64 array. */
+    weft_array *wrong;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, 2 * M, &wrong));
+    weft_arg bad[] = {weft_arg_slice(wrong), weft_arg_slice(d), weft_arg_i32(M),
+                      weft_arg_f32(0.25f), weft_arg_f32(-0.5f)};
+    if (devices_selected(ctx) > 0) {
+        assert_int_equal(weft_launch(p, "nearest", &r, bad, 5, nearest_host, NULL, NULL),
+                         WEFT_ERR_DTYPE);
+        assert_non_null(strstr(weft_last_error(), "LatLong"));
+    }
+    weft_array_free(wrong);
+    weft_array_free(loc);
+    weft_array_free(d);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(loc0);
+    free(got);
+}
+
+/* ---- WEFT_VERIFY=1 checks every split, and that a whole argument stayed
+ * unwritten ---- */
+
+static const char liar_source[] = "__kernel void liar(__global float *y, __global float *x)\n"
+                                  "{\n"
+                                  "    int i = get_global_id(0);\n"
+                                  "    y[i] = x[i] + 1.0f;\n"
+                                  "    if (i == 0) x[0] = -1.0f;\n"
+                                  "}\n";
+
+static void test_verify_names_a_written_whole_argument(void **state)
+{
+    (void)state;
+    enum { M = 1 << 14 };
+    setenv("WEFT_VERIFY", "1", 1);
+    weft_ctx *ctx = test_ctx();
+    unsetenv("WEFT_VERIFY");
+    if (devices_selected(ctx) < 2) {
+        weft_ctx_free(ctx);
+        skip(); /* the check runs where a launch is split */
+    }
+    weft_program *p = build(ctx, liar_source);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_whole(x)};
+    assert_int_equal(weft_launch(p, "liar", &r, args, 2, NULL, NULL, NULL), WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "wrote argument 1 at element 0"));
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mirrored_writes),
+        cmocka_unit_test(test_rows_picked_by_a_scalar),
+        cmocka_unit_test(test_columns_of_every_row_and_one_element),
+        cmocka_unit_test(test_geometry_of_the_whole_launch),
+        cmocka_unit_test(test_index_across_the_split),
+        cmocka_unit_test(test_suite_launch_geometry),
+        cmocka_unit_test(test_row_local_kernel_stays_split),
+        cmocka_unit_test(test_struct_records),
+        cmocka_unit_test(test_verify_names_a_written_whole_argument),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
