@@ -450,7 +450,8 @@ typedef enum weft_arg_kind {
     WEFT_ARG_SLICE = 0, /* partitioned with the range: each device gets its piece */
     WEFT_ARG_HALO,      /* a slice plus `halo` outer indices on each side (read-only
                            neighbours); writes reach only the owned part */
-    WEFT_ARG_WHOLE,     /* every device gets all of it, read-only */
+    WEFT_ARG_WHOLE,     /* every device gets all of it, read-only (whatever the
+                           parameter's qualifiers; WEFT_VERIFY=1 checks it) */
     WEFT_ARG_SCALAR,    /* a value of `dtype` */
     WEFT_ARG_LOCAL      /* `local_bytes` of work-group (__local) memory */
 } weft_arg_kind;
@@ -501,8 +502,10 @@ WEFT_ARG_SCALAR_FN_(u8, uint8_t, WEFT_U8)
 #undef WEFT_ARG_SCALAR_FN_
 
 /* A 1D, 2D or 3D index space. size[0] varies fastest; the range is split over
- * devices along its outermost dimension, size[dims - 1]. local all 0: chosen
- * per device; else the work-group size, which must divide size. */
+ * devices along its outermost dimension with more than one index ({N, 1}
+ * splits along N). local all 0: chosen per device; else the work-group size,
+ * which must divide size. A kernel whose split would change its answer runs
+ * whole on one device (docs/kernels.md). */
 typedef struct weft_range {
     unsigned dims;
     size_t size[3];
@@ -533,7 +536,8 @@ static inline weft_range weft_range_3d(size_t nx, size_t ny, size_t nz)
 /* What a host fallback sees: the launch's arguments, with array arguments as
  * pointers to element 0 of the whole array (index globally, as the kernel's
  * get_global_id does), scalars as pointers to their value, local as NULL.
- * Run for outer indices [begin, end), possibly in parallel chunks. */
+ * Run for indices [begin, end) of the split dimension (the outermost with more
+ * than one index), possibly in parallel chunks. */
 typedef struct weft_host_call {
     const weft_range *range;
     size_t begin, end;
