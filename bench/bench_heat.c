@@ -84,6 +84,35 @@ static double weft_run(weft_ctx *ctx, weft_program *p, const double *u0, double 
     return t;
 }
 
+/* The first launch of a kernel over several devices is checked against one
+ * device (docs/kernels.md): its cost, once, next to a launch after it. */
+static void first_launch_cost(weft_ctx *ctx, weft_program *p, const double *u0, int n, size_t local)
+{
+    weft_array *u, *v;
+    if (weft_array_from(ctx, WEFT_F64, (size_t)n, u0, &u) != WEFT_OK ||
+        weft_array_create(ctx, WEFT_F64, (size_t)n, &v) != WEFT_OK)
+        return;
+    weft_range r = {1, {(size_t)n, 1, 1}, {local, 0, 0}};
+    weft_arg args[] = {weft_arg_halo(u, 1), weft_arg_slice(v), weft_arg_i32(n), weft_arg_f64(0.25)};
+    double t[2];
+    weft_stats before, after;
+    weft_ctx_stats(ctx, &before);
+    for (int k = 0; k < 2; k++) {
+        double t0 = bench_now();
+        weft_launch(p, "heat", &r, args, 4, heat_host, NULL, NULL);
+        weft_array_sync(v);
+        t[k] = bench_now() - t0;
+    }
+    weft_ctx_stats(ctx, &after);
+    printf("  first launch %.2f ms, the next %.2f ms (%.1fx)%s\n", t[0] * 1e3, t[1] * 1e3,
+           t[0] / t[1],
+           after.splits_checked > before.splits_checked
+               ? ": the first checked its split against one device"
+               : "");
+    weft_array_free(u);
+    weft_array_free(v);
+}
+
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 1 << 20, steps = argc > 2 ? atoi(argv[2]) : 500;
@@ -139,6 +168,10 @@ int main(int argc, char **argv)
     printf("  C loop, one thread: %.3f s\n  weft_launch:        %.3f s  (%.2fx the C loop; "
            "%.1f us per step)\n",
            mc, mw, mc / mw, mw / steps * 1e6);
+    weft_program *fresh; /* a kernel whose split is not known yet */
+    if (weft_program_build(ctx, heat_source, NULL, &fresh) == WEFT_OK)
+        first_launch_cost(ctx, fresh, u0, n, (size_t)local);
+    weft_program_free(fresh);
     static const char *const memory_name[2] = {"platform's buffers", "huge-page host buffers"};
     for (int m = 0; m < 2; m++) {
         qsort(tr[m], (size_t)reps, sizeof *tr[m], bench_cmp_double);
