@@ -3,6 +3,7 @@
 #include "common.h"
 #include "../src/core/cache.h"
 #include "../src/core/sha256.h"
+#include "../src/dev/cl/pocl_binary.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -528,10 +529,73 @@ static void test_unwritable_dir(void **state)
     assert_int_equal(weft_cache_store("/proc/weft-cannot-exist", key, "x", 1), WEFT_ERR_IO);
 }
 
+/* ---- PoCL binaries: every length inside the buffer, or refused ---- */
+
+static size_t put(unsigned char *b, size_t at, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        b[at + (size_t)i] = (unsigned char)(v >> (8 * i));
+    return at + (size_t)bytes;
+}
+
+static size_t put_string(unsigned char *b, size_t at, const char *s)
+{
+    at = put(b, at, strlen(s), 4);
+    memcpy(b + at, s, strlen(s));
+    return at + strlen(s);
+}
+
+/* A PoCL format-9 binary with the bitcode and one kernel "k" with one file. */
+static size_t fake_pocl_binary(unsigned char *b)
+{
+    memset(b, 0, 512);
+    memcpy(b, "poclbin", 8);
+    size_t at = put(b, 16, 9, 4); /* version */
+    at = put(b, at, 1, 4);        /* kernels */
+    at += 12 + 41;                /* flags, build hash */
+    size_t bitcode = at;
+    at = put_string(b, at + 8, "/program.bc");
+    at = put_string(b, at, "BC\xc0\xde bitcode");
+    put(b, bitcode, at - bitcode - 8, 8);
+    size_t kernel = at;
+    at = put(b, at + 16, 0, 4); /* argument info size */
+    at = put_string(b, at, "k");
+    at += 24; /* metadata */
+    size_t files = at;
+    at = put_string(b, at, "/k/workgroup.so");
+    at = put_string(b, at, "ELF object");
+    put(b, kernel, at - kernel, 8);
+    put(b, kernel + 8, at - files, 8);
+    return at;
+}
+
+static void test_pocl_binary_lengths_checked(void **state)
+{
+    (void)state;
+    unsigned char b[512];
+    char why[160];
+    size_t size = fake_pocl_binary(b);
+    assert_true(weft_pocl_binary_whole(b, size, why, sizeof why));
+    for (size_t cut = 1; cut <= size - 8; cut++) /* cut short past its magic: refused */
+        assert_false(weft_pocl_binary_whole(b, size - cut, why, sizeof why));
+    assert_non_null(strstr(why, "PoCL binary"));
+    unsigned char longer[600];
+    memcpy(longer, b, size);
+    assert_false(weft_pocl_binary_whole(longer, size + 8, why, sizeof why));
+    put(b, 77, 1u << 30, 8); /* the bitcode's record claims a gigabyte */
+    assert_false(weft_pocl_binary_whole(b, size, why, sizeof why));
+    /* Not PoCL's, or a format weft does not know: left to the driver. */
+    assert_true(weft_pocl_binary_whole((const unsigned char *)"\177ELF....", 8, why, sizeof why));
+    size = fake_pocl_binary(b);
+    put(b, 16, 10, 4);
+    assert_true(weft_pocl_binary_whole(b, size / 2, why, sizeof why));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_pocl_binary_lengths_checked),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_damaged_files_refused),
         cmocka_unit_test(test_foreign_key_refused),

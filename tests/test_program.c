@@ -551,8 +551,10 @@ static int run_crash_child(const char *source, int quiet)
 }
 
 /* A crafted cache file (valid weft header and checksum, half a real binary)
- * may kill the process whose driver loads it, but never the next one: that
- * one rebuilds from source, and the one after loads the new binary. */
+ * is refused before the driver sees it (PoCL read past the end of such a
+ * binary, under AddressSanitizer a heap-buffer-overflow): the process given
+ * it rebuilds from source, and the one after loads the new binary. Were a
+ * driver to die on a binary all the same, only that process would. */
 static void test_crafted_binary_kills_no_later_process(void **state)
 {
     (void)state;
@@ -563,10 +565,7 @@ static void test_crafted_binary_kills_no_later_process(void **state)
     if (rc == 3) skip(); /* no OpenCL: no binaries */
     assert_int_equal(rc, 1);
     damage_all(halve_payload);
-    rc = run_crash_child(source, 1); /* may die: that is the driver's business */
-    print_message("the process given the crafted binary: %s %d\n",
-                  rc >= 128 ? "died of signal" : "exited with", rc >= 128 ? rc - 128 : rc);
-    assert_int_equal(run_crash_child(source, 0), 1); /* rebuilt */
+    assert_int_equal(run_crash_child(source, 0), 1); /* refused, rebuilt */
     assert_int_equal(run_crash_child(source, 0), 0); /* and loaded again */
 }
 

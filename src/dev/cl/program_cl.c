@@ -3,6 +3,7 @@
 #include "backend_cl.h"
 #include "../../core/cache.h"
 #include "cl_common.h"
+#include "pocl_binary.h"
 #include "../device.h"
 #include "../../core/error.h"
 #include "../../core/include_deps.h"
@@ -137,6 +138,14 @@ static cl_program from_disk(weft_device *dev, const uint8_t key[32], const char 
         s->count(s->owner, WEFT_COUNT_CACHE_REJECT, 1);
         weft_log(s->log, WEFT_LOG_WARN, "program cache: rebuilding from source: %s",
                  weft_last_error());
+        return NULL;
+    }
+    char why[160];
+    if (!weft_pocl_binary_whole(bin, size, why, sizeof why)) {
+        free(bin);
+        weft_cache_loaded(quarantine, 0);
+        s->count(s->owner, WEFT_COUNT_CACHE_REJECT, 1);
+        weft_log(s->log, WEFT_LOG_WARN, "program cache: rebuilding from source: %s", why);
         return NULL;
     }
     cl_program program = from_binary(dev, bin, size, options);
