@@ -415,6 +415,7 @@ typedef struct weft_cache_usage {
     uint64_t bytes;      /* their size on disk */
     size_t calibrations; /* device calibration records */
     size_t temporaries;  /* files of writers and loaders at work, or killed */
+    size_t models;       /* cost models of operations on devices (placement) */
 } weft_cache_usage;
 
 /* Counts weft's files in dir (NULL: the default directory, as for
@@ -593,6 +594,48 @@ typedef struct weft_stats {
 
 WEFT_API weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats);
 WEFT_API weft_status weft_ctx_stats_reset(weft_ctx *ctx);
+
+/* Placement (docs/architecture.md, "How placement is decided"). weft times
+ * every operation on the devices it ran on and keeps, per operation (an
+ * expression with its dtypes, a primitive and its dtype) and device, a model
+ * of its time by size, in the cache directory; each call goes where the
+ * models predict it finishes first, the pool included, counting copies of
+ * data not yet there. A device with no history at a size is measured by
+ * running a call there. Applies with the default options; weights given or
+ * even, a small_elements given, or WEFT_PLACEMENT=weights keep the static
+ * split by weight (then only hinted operations are placed). */
+#define WEFT_PLACE_AUTO ((uint64_t)0)             /* the models decide */
+#define WEFT_PLACE_HOST ((uint64_t)1)             /* the pool only */
+#define WEFT_PLACE_DEVICES (~(uint64_t)1)         /* OpenCL devices only (the pool if none can) */
+#define WEFT_PLACE_DEVICE(i) ((uint64_t)1 << (i)) /* device index i (or these together) */
+
+/* Restricts where `operation` runs, from its next call on: the expression's
+ * text as given to weft_map / weft_reduce_expr ("x" for weft_sum and
+ * weft_reduce), or "axpy", "scan totals", "scan apply". devices is a mask of
+ * device indices (WEFT_PLACE_*); WEFT_PLACE_AUTO removes the hint. Results
+ * are bit-identical wherever an operation runs. */
+WEFT_API weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t devices);
+
+#define WEFT_OP_STATS_DEVICES 16
+
+typedef struct weft_op_device_stats {
+    uint64_t pieces;                  /* pieces run there */
+    uint64_t elements;                /* elements of those pieces */
+    double seconds_per_element;       /* measured, over calls it ran alone (0: none) */
+    double model_seconds_per_element; /* the model's prediction at 10^6 elements (0: no model) */
+} weft_op_device_stats;
+
+typedef struct weft_op_stats {
+    char operation[160]; /* "map \"y = a*x + y\"", "axpy:f32", ... */
+    uint64_t calls;
+    size_t ndevices; /* entries of device[] in use: the context's devices, up to 16 */
+    weft_op_device_stats device[WEFT_OP_STATS_DEVICES];
+} weft_op_stats;
+
+/* Per operation since the context was created, in the order first called:
+ * fills up to capacity entries, *count is how many there are. */
+WEFT_API weft_status weft_ctx_op_stats(weft_ctx *ctx, weft_op_stats *stats, size_t capacity,
+                                       size_t *count);
 
 /* Device time (OpenCL profiling) of the last synchronous user-kernel launch:
  * the slowest device's piece; 0 when it ran on the pool. Launches are timed

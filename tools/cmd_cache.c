@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,22 +75,74 @@ int cmd_precompile(int argc, char **argv)
     return rc;
 }
 
+/* One model file: its operation, device and measured sizes, as
+ * exec/perf_store.c writes them. Files of another format are skipped. */
+static void list_model(const char *dir, const char *name)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[512], op[512] = "?", device[512] = "?", sizes[2048] = "";
+    size_t len = 0;
+    int ok = fgets(line, sizeof line, f) && strcmp(line, "weft-model-1\n") == 0;
+    while (ok && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        int k;
+        double samples, n, s;
+        if (strncmp(line, "# op: ", 6) == 0)
+            snprintf(op, sizeof op, "%s", line + 6);
+        else if (strncmp(line, "# device: ", 10) == 0)
+            snprintf(device, sizeof device, "%s", line + 10);
+        else if (line[0] != '#' && sscanf(line, "%d %lf %lf %lf", &k, &samples, &n, &s) == 4 &&
+                 len < sizeof sizes) {
+            int w = snprintf(sizes + len, sizeof sizes - len,
+                             "\n    %10.0f elements: %9.3f ms "
+                             "(%.3g ns/element, %.0f samples)",
+                             n, s * 1e3, s / n * 1e9, samples);
+            if (w > 0) len += (size_t)w;
+        }
+    }
+    fclose(f);
+    if (ok) printf("%s\n  %s on %s%s\n", name, op, device, sizes);
+}
+
+static int list_models(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        printf("%s: no cost models\n", dir);
+        return 0;
+    }
+    for (struct dirent *e; (e = readdir(d));)
+        if (strncmp(e->d_name, "model-", 6) == 0 && strlen(e->d_name) == 26 &&
+            strcmp(e->d_name + 22, ".txt") == 0)
+            list_model(dir, e->d_name);
+    closedir(d);
+    return 0;
+}
+
 int cmd_cache(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
-        (strcmp(argv[0], "stats") != 0 && strcmp(argv[0], "clear") != 0)) {
+        (strcmp(argv[0], "stats") != 0 && strcmp(argv[0], "clear") != 0 &&
+         strcmp(argv[0], "models") != 0)) {
         FILE *out = argc >= 1 && argv[0][0] == '-' ? stdout : stderr;
-        fprintf(out, "usage: weft cache stats [--json] | weft cache clear\n"
+        fprintf(out, "usage: weft cache stats [--json] | weft cache models | weft cache clear\n"
                      "stats: the cache directory, its program binaries and their size\n"
                      "       (changes nothing).\n"
+                     "models: the cost models placement learned: per operation and device,\n"
+                     "       the time measured per size.\n"
                      "clear: removes the files weft wrote there, as proven by their names and\n"
-                     "       contents, and temporary files of killed processes (nothing else).\n");
+                     "       contents (binaries, calibrations, cost models), and temporary files\n"
+                     "       of killed processes (nothing else).\n");
         return out == stdout ? 0 : EXIT_USAGE;
     }
     int json = argc > 1 && strcmp(argv[1], "--json") == 0;
     char dir[4096];
     if (weft_cache_default_dir_get(dir, sizeof dir) != WEFT_OK)
         return cli_fail("finding the cache directory");
+    if (strcmp(argv[0], "models") == 0) return list_models(dir);
     if (strcmp(argv[0], "clear") == 0) {
         size_t removed = 0;
         if (weft_cache_clear(dir, &removed) != WEFT_OK) return cli_fail("clearing the cache");
@@ -102,14 +155,14 @@ int cmd_cache(int argc, char **argv)
         printf("{\"dir\": ");
         cli_json_string(dir);
         printf(", \"binaries\": %zu, \"bytes\": %llu, \"calibrations\": %zu, "
-               "\"temporaries\": %zu}\n",
-               usage.binaries, (unsigned long long)usage.bytes, usage.calibrations,
+               "\"models\": %zu, \"temporaries\": %zu}\n",
+               usage.binaries, (unsigned long long)usage.bytes, usage.calibrations, usage.models,
                usage.temporaries);
     } else {
-        printf("%s: %zu program binaries (%.1f MiB), %zu calibration records, %zu temporary "
-               "files\n",
+        printf("%s: %zu program binaries (%.1f MiB), %zu calibration records, %zu cost models, "
+               "%zu temporary files\n",
                dir, usage.binaries, (double)usage.bytes / 1048576.0, usage.calibrations,
-               usage.temporaries);
+               usage.models, usage.temporaries);
     }
     return 0;
 }

@@ -18,9 +18,10 @@ static void usage(FILE *out)
         "  peak [--json] [--device D]   bandwidth, launch latency, arithmetic, build time\n"
         "  bench [--quick] [--json] [--plot FILE.svg]   primitives vs C, OpenMP, raw OpenCL\n"
         "  bench csv [--rows N]     the CSV pipeline on a generated file\n"
+        "  bench placement [--json] where operations run: each device, the pool, weft's choice\n"
         "  run FILE.cl --kernel K --range N ...   benchmark / cross-check a user kernel\n"
         "  precompile FILE.cl ...   fill the binary cache\n"
-        "  cache stats|clear        inspect or empty the binary cache\n"
+        "  cache stats|models|clear inspect or empty the cache (binaries, cost models)\n"
         "  csv IN --set \"c = a*2\" -o OUT   a CSV file through expressions, in bounded memory\n"
         "  version, --version       the library version\n"
         "  help [COMMAND]           this text, or a command's\n\n"
@@ -34,6 +35,8 @@ static void usage(FILE *out)
 static int cmd_bench(int argc, char **argv, const char *self)
 {
     if (argc > 0 && strcmp(argv[0], "csv") == 0) return cmd_bench_csv(argc - 1, argv + 1, self);
+    if (argc > 0 && strcmp(argv[0], "placement") == 0)
+        return cmd_bench_placement(argc - 1, argv + 1);
     char path[4096];
     const char *slash = strrchr(self, '/');
     const char *candidates[] = {"weft-bench", "bench/weft-bench"};

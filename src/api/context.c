@@ -1,6 +1,7 @@
 /* Context lifetime: options and environment, device discovery and selection. */
 #include "../dev/device.h"
 #include "../core/pool.h"
+#include "../exec/placement.h"
 #include "../exec/stream.h"
 #include "../core/cache.h"
 #include "../core/ctx.h"
@@ -209,6 +210,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
                            "(WEFT_WITH_OPENCL=OFF)");
     GOTO_ERROR_ON(select_devices(ctx, spec));
     GOTO_ERROR_ON(apply_weights(ctx));
+    GOTO_ERROR_ON(weft_placement_create(ctx));
     /* Measured now, before any operation can use the devices' kernels: the
      * measurement sets their arguments too. Read from the cache dir after the
      * first time, and skipped when nothing needs measuring. */
@@ -239,6 +241,7 @@ static void ctx_destroy(weft_ctx *ctx)
 {
     if (ctx->stream) weft_stream_destroy(ctx->stream);
     free(ctx->stream);
+    weft_placement_free(ctx);
     weft_platform_lock();
     weft_compiled_release_all(ctx);
     for (size_t d = 1; d < ctx->ndevices; d++)

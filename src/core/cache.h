@@ -48,7 +48,7 @@ char *weft_cache_default_dir(void);
  * while loading a binary. */
 weft_status weft_cache_open(const char *dir, size_t *stale);
 /* What kind of file weft wrote a name is, or 0 when none (cache_dir.c). */
-enum { WEFT_CACHE_BINARY = 1, WEFT_CACHE_CALIBRATION, WEFT_CACHE_TEMPORARY };
+enum { WEFT_CACHE_BINARY = 1, WEFT_CACHE_CALIBRATION, WEFT_CACHE_TEMPORARY, WEFT_CACHE_MODEL };
 /* Names of files on their way in ("tmp") or in quarantine ("loading"):
  * "<final path>.<what>.<pid>.<n>", unique per process and call. */
 void weft_cache_side_name(char *name, size_t cap, const char *final_path, const char *what);

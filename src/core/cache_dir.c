@@ -22,6 +22,7 @@ enum { STALE_GONE_SECONDS = 60, STALE_ANY_SECONDS = 3600 };
 
 static const char binary_magic[8] = {'W', 'E', 'F', 'T', 'B', 'I', 'N', '1'};
 static const char calibration_magic[] = "weft-calibration-1 ";
+static const char model_magic[] = "weft-model-1\n";
 
 char *weft_cache_default_dir(void)
 {
@@ -79,7 +80,8 @@ static int decimal(const char *s, const char *end, long *value)
 /* What weft would have written under this name. */
 typedef struct cache_name {
     int kind;      /* WEFT_CACHE_BINARY, _CALIBRATION, _TEMPORARY or 0 */
-    int of_binary; /* a temporary: of a binary (else of a calibration record) */
+    int of_binary; /* a temporary: of a binary (else of a calibration record or model) */
+    int of_model;  /* a cost model (exec/perf_store.c), or a temporary of one */
     int loading;   /* a temporary in quarantine */
     long pid;      /* a temporary: its process */
 } cache_name;
@@ -94,12 +96,18 @@ static cache_name classify(const char *name)
     } else if (strncmp(name, "calibration-", 12) == 0 && hex_digits(name + 12, 16) &&
                strncmp(name + 28, ".txt", 4) == 0) {
         base = 32;
+    } else if (strncmp(name, "model-", 6) == 0 && hex_digits(name + 6, 16) &&
+               strncmp(name + 22, ".txt", 4) == 0) {
+        base = 26;
+        c.of_model = 1;
     } else {
         return c;
     }
     const char *rest = name + base;
     if (*rest == '\0') {
-        c.kind = c.of_binary ? WEFT_CACHE_BINARY : WEFT_CACHE_CALIBRATION;
+        c.kind = c.of_binary  ? WEFT_CACHE_BINARY
+                 : c.of_model ? WEFT_CACHE_MODEL
+                              : WEFT_CACHE_CALIBRATION;
         return c;
     }
     if (strncmp(rest, ".tmp.", 5) == 0)
@@ -120,6 +128,10 @@ static cache_name classify(const char *name)
 /* The first bytes weft writes into a file of this name. */
 static size_t expected_start(const char *name, const cache_name *c, unsigned char *out)
 {
+    if (c->of_model) {
+        memcpy(out, model_magic, sizeof model_magic - 1);
+        return sizeof model_magic - 1;
+    }
     if (!c->of_binary) {
         memcpy(out, calibration_magic, sizeof calibration_magic - 1);
         return sizeof calibration_magic - 1;
@@ -188,6 +200,8 @@ static weft_status scan(const char *dir, enum scan_mode mode, scan_result *r)
             r->usage.bytes += (uint64_t)info.st_size;
         } else if (c.kind == WEFT_CACHE_CALIBRATION) {
             r->usage.calibrations++;
+        } else if (c.kind == WEFT_CACHE_MODEL) {
+            r->usage.models++;
         } else {
             r->usage.temporaries++;
         }

@@ -49,6 +49,7 @@ struct weft_ctx {
     atomic_long fault_calls;
     pthread_mutex_t lock; /* notes, last pieces, expression cache */
     struct weft_stream *stream;
+    struct weft_placement *placement;       /* cost models, hints, per-operation stats */
     void **driver_states;                   /* per driver in dev/drivers.c, from its open */
     struct weft_dev_services *services;     /* what drivers see of the context */
     weft_compiled *compiled;                /* expressions (ops/expr_cache.c), under lock */

@@ -34,7 +34,8 @@ static weft_status axpy_run(weft_op *base)
                        .native = axpy_native,
                        .run = axpy_chunk,
                        .op = base,
-                       .name = "weft_axpy"};
+                       .name = "weft_axpy",
+                       .kind = "axpy"};
     return weft_dispatch_run(&d);
 }
 

@@ -1,8 +1,12 @@
 #include "dispatch.h"
 #include "../core/error.h"
 #include "../mem/residency.h"
+#include "../core/clock.h"
 #include "../exec/pieces.h"
+#include "../exec/placement.h"
+#include "../mem/partition.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Views of the piece on dev, each array made current there if the primitive
@@ -65,28 +69,117 @@ static int same_split(const weft_dispatch *d)
     return 1;
 }
 
+/* Each array's chunk runs on its owner, or on the host where that device
+ * lacks the primitive: the static split, with no model to ask. */
+static size_t owner_pieces(const weft_dispatch *d, weft_piece *pieces)
+{
+    const weft_array *a0 = d->arrays[0];
+    if (!same_split(d)) {
+        pieces[0] = (weft_piece){.device = 0, .begin = 0, .end = a0->n};
+        return 1;
+    }
+    for (size_t c = 0; c < a0->nchunks; c++) {
+        const weft_chunk *ch = &a0->chunks[c];
+        const weft_device *dev = &d->ctx->devices[ch->device];
+        size_t owner = weft_device_is_host(dev) || !d->native(dev, d->op) ? 0 : ch->device;
+        pieces[c] = (weft_piece){.device = owner, .begin = ch->begin, .end = ch->begin + ch->count};
+    }
+    return a0->nchunks;
+}
+
+/* Elements one piece on dev may hold: a window never exceeds the device's
+ * largest allocation, for the widest element among the arrays. */
+static size_t capacity(const weft_dispatch *d, size_t dev)
+{
+    if (dev == 0) return SIZE_MAX;
+    uint64_t max_bytes = d->ctx->devices[dev].info.max_alloc_bytes;
+    size_t cap = SIZE_MAX;
+    for (size_t i = 0; i < d->narrays; i++) {
+        size_t elems = (size_t)(max_bytes / d->arrays[i]->elem_size) / WEFT_GRANULE * WEFT_GRANULE;
+        if (elems == 0) elems = WEFT_GRANULE;
+        if (elems < cap) cap = elems;
+    }
+    return cap;
+}
+
+/* The plan's shares as contiguous ranges on whole granules (so reductions
+ * combine the same blocks whatever the shares), cut at each device's
+ * capacity. Returns how many pieces; fills pieces when it is not NULL. */
+static size_t planned_pieces(const weft_dispatch *d, const weft_perf_plan *plan, size_t n,
+                             weft_piece *pieces)
+{
+    size_t units = (n + WEFT_GRANULE - 1) / WEFT_GRANULE, shares[WEFT_PERF_MAX_CANDIDATES];
+    if (plan->count == 1)
+        shares[0] = units;
+    else
+        weft_split_units(units, plan->share, plan->count, shares);
+    size_t count = 0, begin = 0;
+    for (size_t i = 0; i < plan->count; i++) {
+        size_t end = begin + shares[i] * WEFT_GRANULE, dev = plan->device[i];
+        if (end > n || i + 1 == plan->count) end = n;
+        size_t cap = capacity(d, dev);
+        while (begin < end) {
+            size_t stop = end - begin > cap ? begin + cap : end;
+            if (pieces) pieces[count] = (weft_piece){.device = dev, .begin = begin, .end = stop};
+            count++;
+            begin = stop;
+        }
+    }
+    if (count == 0) { /* n == 0 */
+        if (pieces) pieces[0] = (weft_piece){.device = plan->device[0], .begin = 0, .end = 0};
+        count = 1;
+    }
+    return count;
+}
+
+static void place(const weft_dispatch *d, weft_place_result *placed)
+{
+    char identity[64];
+    const char *kind = d->kind ? d->kind : d->name ? d->name : "operation";
+    const char *id = d->identity;
+    if (!id) {
+        snprintf(identity, sizeof identity, "%s:%s", kind, weft_dtype_name(d->arrays[0]->dtype));
+        id = identity;
+    }
+    weft_place_request req = {.identity = id,
+                              .kind = kind,
+                              .text = d->text,
+                              .n = d->arrays[0]->n,
+                              .arrays = d->arrays,
+                              .narrays = d->narrays,
+                              .reads = d->reads,
+                              .native = d->native,
+                              .op = d->op,
+                              .async = d->async && weft_op_async(d->async)};
+    weft_place(d->ctx, &req, placed);
+}
+
 weft_status weft_dispatch_run(const weft_dispatch *d)
 {
     const weft_array *a0 = d->arrays[0];
+    weft_place_result placed;
+    place(d, &placed);
+    const weft_perf_plan *plan = &placed.plan;
     weft_piece small[8], *pieces = small;
-    int whole = !same_split(d);
-    size_t npieces = whole ? 1 : a0->nchunks;
+    size_t npieces =
+        plan->count ? planned_pieces(d, plan, a0->n, NULL) : (same_split(d) ? a0->nchunks : 1);
     if (npieces > 8) {
         pieces = calloc(npieces, sizeof *pieces);
         RETURN_IF(!pieces, WEFT_ERR_NOMEM, "cannot allocate the dispatch state");
     }
-    /* Each array's chunk runs on its owner, or on the host where that device
-     * lacks the primitive. */
-    if (whole) {
-        pieces[0] = (weft_piece){.device = 0, .begin = 0, .end = a0->n};
-    } else {
-        for (size_t c = 0; c < npieces; c++) {
-            const weft_chunk *ch = &a0->chunks[c];
-            const weft_device *dev = &d->ctx->devices[ch->device];
-            size_t owner = weft_device_is_host(dev) || !d->native(dev, d->op) ? 0 : ch->device;
-            pieces[c] =
-                (weft_piece){.device = owner, .begin = ch->begin, .end = ch->begin + ch->count};
-        }
+    if (plan->count)
+        planned_pieces(d, plan, a0->n, pieces);
+    else
+        owner_pieces(d, pieces);
+    /* A call that builds a device's code, or leaves device work running, is
+     * not the device's time. */
+    int timed = 1;
+    for (size_t k = 0; k < npieces && timed; k++) {
+        size_t dev = pieces[k].device;
+        if (dev == 0) continue;
+        if ((d->async && weft_op_async(d->async)) ||
+            (d->built && !d->built(&d->ctx->devices[dev], d->op)))
+            timed = 0;
     }
     weft_piece_run run = {.ctx = d->ctx,
                           .op = d->async,
@@ -106,6 +199,8 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
         run.scale[i] = 1;
     }
     weft_status st = weft_pieces_run(&run);
+    double seconds = timed && st == WEFT_OK ? weft_now() - placed.started : -1;
+    weft_place_done(d->ctx, &placed, a0->n, pieces, npieces, seconds);
     if (pieces != small) free(pieces);
     return st;
 }

@@ -22,6 +22,15 @@ typedef struct weft_dispatch {
                        size_t count);
     void *op;
     const char *name; /* the public call, for messages */
+    /* What the cost models know the operation by (exec/placement.h): an
+     * identity unique per operation and dtypes (NULL: kind and the first
+     * array's dtype), its kind and its expression (NULL for primitives). */
+    const char *identity;
+    const char *kind;
+    const char *text;
+    /* Optional: 0 while dev's code for the operation is not built (a call
+     * that builds it is not timed). */
+    int (*built)(const weft_device *dev, void *op);
 } weft_dispatch;
 
 weft_status weft_dispatch_run(const weft_dispatch *d);

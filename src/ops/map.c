@@ -22,6 +22,12 @@ static int map_native(const weft_device *dev, void *op)
            m->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
 }
 
+static int map_built(const weft_device *dev, void *op)
+{
+    const map_op *m = op;
+    return m->compiled->kernels[dev->index] != NULL;
+}
+
 static weft_status map_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                              size_t count)
 {
@@ -39,7 +45,11 @@ static weft_status map_run(weft_op *base)
                        .native = map_native,
                        .run = map_chunk,
                        .op = m,
-                       .name = "weft_map"};
+                       .name = "weft_map",
+                       .identity = m->compiled->key,
+                       .kind = "map",
+                       .text = e->text,
+                       .built = map_built};
     for (size_t k = 0; k < base->narrays; k++)
         d.arrays[k] = base->arrays[k];
     for (size_t b = 0; b < e->nbindings; b++) {

@@ -61,7 +61,8 @@ static weft_status scan_run(weft_op *base)
                            .native = totals_native,
                            .run = totals_chunk,
                            .op = s,
-                           .name = "a scan"};
+                           .name = "a scan",
+                           .kind = "scan totals"};
     RETURN_ON_ERROR(weft_dispatch_run(&pass1));
     weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
     weft_dispatch pass2 = {.ctx = base->ctx,
@@ -70,7 +71,8 @@ static weft_status scan_run(weft_op *base)
                            .native = apply_native,
                            .run = apply_chunk,
                            .op = s,
-                           .name = "a scan"};
+                           .name = "a scan",
+                           .kind = "scan apply"};
     pass2.reads = 1;
     pass2.writes = base->narrays > 1 ? 2 : 1;
     return weft_dispatch_run(&pass2);

@@ -33,6 +33,12 @@ static int reduce_native(const weft_device *dev, void *op)
            r->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
 }
 
+static int reduce_built(const weft_device *dev, void *op)
+{
+    const reduce_op *r = op;
+    return r->compiled->kernels[dev->index] != NULL;
+}
+
 static weft_status reduce_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                                 size_t count)
 {
@@ -162,7 +168,11 @@ static weft_status reduce_run(weft_op *base)
                        .native = reduce_native,
                        .run = reduce_chunk,
                        .op = r,
-                       .name = "a reduction"};
+                       .name = "a reduction",
+                       .identity = r->compiled->key,
+                       .kind = "reduce",
+                       .text = e->text,
+                       .built = reduce_built};
     for (size_t k = 0; k < base->narrays; k++)
         d.arrays[k] = base->arrays[k];
     for (size_t b = 0; b < e->nbindings; b++)

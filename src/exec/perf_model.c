@@ -1,0 +1,194 @@
+#include "perf_model.h"
+
+#include <math.h>
+#include <string.h>
+
+int weft_perf_class_of(double n)
+{
+    if (!(n >= 1)) return 0;
+    int k = (int)floor(log2(n));
+    return k < WEFT_PERF_CLASSES ? k : WEFT_PERF_CLASSES - 1;
+}
+
+void weft_perf_record(weft_perf_history *h, double n, double seconds)
+{
+    if (!(n >= 1) || !(seconds >= 0) || !isfinite(seconds)) return;
+    weft_perf_class *c = &h->cls[weft_perf_class_of(n)];
+    double count = c->samples + 1 < WEFT_PERF_WINDOW ? c->samples + 1 : WEFT_PERF_WINDOW;
+    c->mean_n += (n - c->mean_n) / count;
+    c->mean_s += (seconds - c->mean_s) / count;
+    c->samples = count;
+}
+
+int weft_perf_has(const weft_perf_history *h, double n)
+{
+    return h && h->cls[weft_perf_class_of(n)].samples > 0;
+}
+
+/* A class's mean time moved to n: the fixed part (at most the whole time)
+ * stays, the rest grows with the elements. */
+static double scaled(const weft_perf_class *c, double n, double overhead)
+{
+    double fixed = overhead < c->mean_s ? overhead : c->mean_s;
+    if (fixed < 0) fixed = 0;
+    return fixed + (c->mean_s - fixed) * n / c->mean_n;
+}
+
+double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
+                         enum weft_perf_basis *basis)
+{
+    *basis = WEFT_PERF_NONE;
+    if (!h) return 0;
+    if (n < 1) n = 1;
+    int k = weft_perf_class_of(n), lo = -1, hi = -1;
+    for (int j = k; j >= 0 && lo < 0; j--)
+        if (h->cls[j].samples > 0) lo = j;
+    for (int j = k; j < WEFT_PERF_CLASSES && hi < 0; j++)
+        if (h->cls[j].samples > 0) hi = j;
+    if (lo == k) {
+        *basis = WEFT_PERF_EXACT;
+        return scaled(&h->cls[k], n, overhead);
+    }
+    if (lo >= 0 && hi >= 0) {
+        const weft_perf_class *a = &h->cls[lo], *b = &h->cls[hi];
+        *basis = WEFT_PERF_BETWEEN;
+        double t = (n - a->mean_n) / (b->mean_n - a->mean_n);
+        return a->mean_s + (b->mean_s - a->mean_s) * t;
+    }
+    if (lo >= 0) {
+        *basis = WEFT_PERF_FROM_SMALLER;
+        return scaled(&h->cls[lo], n, overhead);
+    }
+    if (hi >= 0) {
+        *basis = WEFT_PERF_FROM_LARGER;
+        return scaled(&h->cls[hi], n, overhead);
+    }
+    return 0;
+}
+
+void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from)
+{
+    for (int k = 0; k < WEFT_PERF_CLASSES; k++) {
+        weft_perf_class *a = &into->cls[k];
+        const weft_perf_class *b = &from->cls[k];
+        if (!(b->samples > 0)) continue;
+        double total = a->samples + b->samples;
+        a->mean_n = (a->mean_n * a->samples + b->mean_n * b->samples) / total;
+        a->mean_s = (a->mean_s * a->samples + b->mean_s * b->samples) / total;
+        a->samples = total < WEFT_PERF_WINDOW ? total : WEFT_PERF_WINDOW;
+    }
+}
+
+void weft_perf_failed(weft_perf_health *h, uint64_t call)
+{
+    if (h->failures < 16) h->failures++;
+    h->retry_at = call + ((uint64_t)1 << h->failures);
+}
+
+void weft_perf_succeeded(weft_perf_health *h)
+{
+    h->failures = 0;
+    h->retry_at = 0;
+}
+
+int weft_perf_usable(const weft_perf_health *h, uint64_t call)
+{
+    return h->failures == 0 || call >= h->retry_at;
+}
+
+static void alone(weft_perf_plan *plan, size_t device, double seconds)
+{
+    plan->count = 1;
+    plan->device[0] = device;
+    plan->share[0] = 1.0;
+    plan->predicted = seconds;
+}
+
+/* Shares over one device per group that finish together: device i takes
+ * m_i elements in a_i + b_i * m_i seconds; all end at T when
+ * T = (n + sum a_i / b_i) / sum 1 / b_i. A device whose share would be
+ * negative (its fixed cost alone exceeds T) drops out and T is solved again. */
+static int split(const weft_perf_candidate *c, const size_t *members, size_t count, double n,
+                 const double *seconds, weft_perf_plan *plan)
+{
+    double a[WEFT_PERF_MAX_CANDIDATES], b[WEFT_PERF_MAX_CANDIDATES];
+    int in[WEFT_PERF_MAX_CANDIDATES];
+    for (size_t i = 0; i < count; i++) {
+        size_t k = members[i];
+        a[i] = c[k].overhead + c[k].queued;
+        if (a[i] > seconds[k]) a[i] = seconds[k];
+        b[i] = (seconds[k] - a[i]) / n;
+        if (b[i] < 1e-15) b[i] = 1e-15;
+        in[i] = 1;
+    }
+    double T = 0;
+    for (size_t round = 0; round < count; round++) {
+        double num = n, den = 0;
+        for (size_t i = 0; i < count; i++)
+            if (in[i]) num += a[i] / b[i], den += 1 / b[i];
+        T = num / den;
+        int dropped = 0;
+        for (size_t i = 0; i < count; i++)
+            if (in[i] && (T - a[i]) / b[i] <= 0) in[i] = 0, dropped = 1;
+        if (!dropped) break;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++)
+        used += in[i];
+    if (used < 2) return 0;
+    plan->count = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!in[i]) continue;
+        plan->device[plan->count] = c[members[i]].device;
+        plan->share[plan->count++] = (T - a[i]) / b[i] / n;
+    }
+    plan->predicted = T;
+    return 1;
+}
+
+void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    if (count > WEFT_PERF_MAX_CANDIDATES) count = WEFT_PERF_MAX_CANDIDATES;
+    double best_measured = INFINITY;
+    enum weft_perf_basis basis[WEFT_PERF_MAX_CANDIDATES];
+    for (size_t i = 0; i < count; i++) {
+        double t = weft_perf_predict(c[i].history, n, c[i].overhead, &basis[i]);
+        if (basis[i] == WEFT_PERF_NONE) t = c[i].overhead + n * c[i].estimate;
+        plan->alone[i] = t + c[i].transfer + c[i].queued;
+        if (basis[i] == WEFT_PERF_EXACT && plan->alone[i] < best_measured)
+            best_measured = plan->alone[i];
+    }
+    /* Measure first: a device with no sample at this size runs the call
+     * alone, unless sizes on both sides (or larger ones) say it is hopeless.
+     * Extrapolating up from small pieces, where the launch dominates, is too
+     * unsure to rule a device out. */
+    for (size_t i = 0; i < count; i++) {
+        if (basis[i] == WEFT_PERF_EXACT || !c[i].explore) continue;
+        int informed = basis[i] == WEFT_PERF_BETWEEN || basis[i] == WEFT_PERF_FROM_LARGER;
+        if (informed && plan->alone[i] > WEFT_PERF_HOPELESS * best_measured) continue;
+        alone(plan, c[i].device, plan->alone[i]);
+        plan->exploring = 1;
+        return;
+    }
+    size_t best = 0;
+    for (size_t i = 1; i < count; i++)
+        if (plan->alone[i] < plan->alone[best]) best = i;
+    alone(plan, c[best].device, plan->alone[best]);
+    /* The best of each group: devices sharing cores gain nothing together. */
+    size_t reps[WEFT_PERF_MAX_CANDIDATES], nreps = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t r = 0;
+        while (r < nreps && c[reps[r]].group != c[i].group)
+            r++;
+        if (r == nreps)
+            reps[nreps++] = i;
+        else if (plan->alone[i] < plan->alone[reps[r]])
+            reps[r] = i;
+    }
+    if (nreps < 2) return;
+    weft_perf_plan shared = *plan;
+    if (split(c, reps, nreps, n, plan->alone, &shared) &&
+        shared.predicted < WEFT_PERF_SPLIT_GAIN * plan->alone[best])
+        *plan = shared;
+}

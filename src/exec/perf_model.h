@@ -1,0 +1,99 @@
+/* History-based cost models, as StarPU's: for one operation on one device,
+ * how long a piece of n elements took, kept per power-of-two size class
+ * (running means over a bounded window, so a model follows a device whose
+ * speed changes). A prediction reads the class of n, or interpolates
+ * between the nearest classes measured. Choosing devices from predictions
+ * is here too, as a pure function: the same histories give the same choice.
+ * No context, no locks, no files (perf_store.c keeps models on disk,
+ * placement.c applies them to a context). */
+#ifndef WEFT_PERF_MODEL_H
+#define WEFT_PERF_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    WEFT_PERF_CLASSES = 48,       /* size classes: n in [2^k, 2^(k+1)) */
+    WEFT_PERF_WINDOW = 16,        /* a class's mean weighs at most this many samples */
+    WEFT_PERF_MAX_CANDIDATES = 16 /* devices a plan may use */
+};
+
+typedef struct weft_perf_class {
+    double samples; /* counted up to WEFT_PERF_WINDOW */
+    double mean_n;  /* elements */
+    double mean_s;  /* seconds */
+} weft_perf_class;
+
+typedef struct weft_perf_history {
+    weft_perf_class cls[WEFT_PERF_CLASSES];
+} weft_perf_history;
+
+int weft_perf_class_of(double n);
+void weft_perf_record(weft_perf_history *h, double n, double seconds);
+/* 1 when n's own size class has a sample. */
+int weft_perf_has(const weft_perf_history *h, double n);
+
+/* How a prediction was made. */
+enum weft_perf_basis {
+    WEFT_PERF_NONE,         /* no sample at all: the caller's static estimate */
+    WEFT_PERF_EXACT,        /* n's class */
+    WEFT_PERF_BETWEEN,      /* interpolated between a smaller and a larger class */
+    WEFT_PERF_FROM_SMALLER, /* extrapolated up from smaller pieces (least certain) */
+    WEFT_PERF_FROM_LARGER   /* extrapolated down from larger pieces */
+};
+
+/* Seconds for n elements. overhead: what a call costs however small (a
+ * launch), kept as the fixed part when a class's time is scaled to n. */
+double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
+                         enum weft_perf_basis *basis);
+/* Folds from into into (another process's file): per class, means weighted
+ * by samples, counts capped at the window. */
+void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from);
+
+/* A device that failed an operation is left out for a while, then tried
+ * again: each failure doubles the wait (in calls of that operation), a
+ * success forgets them. */
+typedef struct weft_perf_health {
+    unsigned failures;
+    uint64_t retry_at; /* the operation's call count from which it is tried again */
+} weft_perf_health;
+
+void weft_perf_failed(weft_perf_health *h, uint64_t call);
+void weft_perf_succeeded(weft_perf_health *h);
+int weft_perf_usable(const weft_perf_health *h, uint64_t call);
+
+/* One device the operation could run on. */
+typedef struct weft_perf_candidate {
+    size_t device;
+    const weft_perf_history *history;
+    double overhead; /* seconds a call costs however small (prior) */
+    double estimate; /* seconds per element with no history (static estimate) */
+    double transfer; /* seconds to bring the inputs there (residency's stale bytes) */
+    double queued;   /* seconds of work already queued there */
+    int group;       /* devices of one group share cores: splitting among them gains nothing */
+    int explore;     /* 0: do not run it just to measure it (e.g. its code is not built yet) */
+} weft_perf_candidate;
+
+typedef struct weft_perf_plan {
+    size_t count;
+    size_t device[WEFT_PERF_MAX_CANDIDATES];
+    double share[WEFT_PERF_MAX_CANDIDATES]; /* fractions of n, summing to 1 */
+    double predicted;                       /* seconds, the plan as a whole */
+    int exploring;                          /* the call measures a device without history */
+    /* Per candidate (in the order given): its predicted seconds alone. */
+    double alone[WEFT_PERF_MAX_CANDIDATES];
+} weft_perf_plan;
+
+/* Splits only pay when they finish this much sooner than the best device alone. */
+#define WEFT_PERF_SPLIT_GAIN 0.9
+/* A device predicted this many times slower than the best is not explored. */
+#define WEFT_PERF_HOPELESS 3.0
+
+/* Deterministic given the candidates: first any device with no sample at
+ * n's size class (in the order given, the pool first) runs the call alone,
+ * unless the classes around predict it hopeless; then the plan of least
+ * predicted completion time: the best device alone, or shares over devices
+ * of different groups that finish together. count >= 1. */
+void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan);
+
+#endif

@@ -1,0 +1,471 @@
+#include "placement.h"
+#include "../core/cache.h"
+#include "../core/clock.h"
+#include "../core/error.h"
+#include "../mem/residency.h"
+#include "perf_store.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { TABLE = 256, LABEL = 160 };
+
+/* Seconds a call costs on the pool however small (the calling thread alone
+ * runs small work, with no fork), and per byte with no measurement. */
+#define POOL_OVERHEAD 2e-6
+#define DEFAULT_BYTES_PER_SEC 5e9
+#define DEFAULT_LAUNCH 50e-6
+
+struct weft_place_entry {
+    char *identity;
+    char *hint_name;
+    char label[LABEL];
+    uint64_t hint; /* device mask; 0: none */
+    uint64_t calls;
+    weft_perf_history *history; /* per device index */
+    weft_perf_health *health;
+    unsigned *unsaved;           /* samples since the last save, per device */
+    unsigned *untimed;           /* calls explored on it that could not be timed (async) */
+    unsigned char *warm;         /* it ran here before: its code is built, its buffers made */
+    uint64_t *pieces, *elements; /* statistics, per device */
+    double *seconds, *timed_elements;
+    uint64_t logged[WEFT_PERF_CLASSES]; /* the plan last logged per size class, +1 */
+    weft_place_entry *next, *next_in_order;
+};
+
+typedef struct hint {
+    char *name;
+    uint64_t mask;
+    struct hint *next;
+} hint;
+
+struct weft_placement {
+    pthread_mutex_t lock;
+    int by_model; /* the default options: placement from the model */
+    int copies;   /* some selected device keeps its own copies (transfers count) */
+    weft_place_entry *table[TABLE];
+    weft_place_entry *first, **last; /* creation order, for weft_ctx_op_stats */
+    size_t count;
+    hint *hints;
+    double *busy_until; /* per device: when work left running there should end */
+    /* Per device: the first device of the same name, vendor and driver. Such
+     * twins share one model (as they share its file): measuring one tells
+     * the time on the other. */
+    size_t *twin;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+weft_status weft_placement_create(weft_ctx *ctx)
+{
+    weft_placement *p = calloc(1, sizeof *p);
+    RETURN_IF(!p, WEFT_ERR_NOMEM, "cannot allocate the placement state");
+    p->busy_until = calloc(ctx->ndevices, sizeof *p->busy_until);
+    if (!p->busy_until) {
+        free(p);
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate the placement state");
+    }
+    p->twin = calloc(ctx->ndevices, sizeof *p->twin);
+    if (!p->twin) {
+        free(p->busy_until);
+        free(p);
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate the placement state");
+    }
+    for (size_t d = 0; d < ctx->ndevices; d++) {
+        const weft_device_info *a = &ctx->devices[d].info;
+        p->twin[d] = d;
+        for (size_t t = 1; t < d && p->twin[d] == d; t++) {
+            const weft_device_info *b = &ctx->devices[t].info;
+            if (!strcmp(a->name, b->name) && !strcmp(a->vendor, b->vendor) &&
+                !strcmp(a->driver_version, b->driver_version))
+                p->twin[d] = t;
+        }
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    p->last = &p->first;
+    /* Weights given or even, or a size threshold given, ask for today's
+     * static split by the arrays' chunks: tests and users who pinned it. */
+    const char *env = getenv("WEFT_PLACEMENT");
+    p->by_model = ctx->weights == WEFT_WEIGHTS_CALIBRATED && ctx->small_elements < 0 &&
+                  !(env && strcmp(env, "weights") == 0);
+    for (size_t d = 1; d < ctx->ndevices; d++)
+        if (ctx->devices[d].info.selected && (!ctx->zero_copy || !ctx->devices[d].info.zero_copy))
+            p->copies = 1;
+    ctx->placement = p;
+    return WEFT_OK;
+}
+
+static void save(weft_ctx *ctx, weft_place_entry *e, size_t d)
+{
+    if (!ctx->cache_dir || !e->unsaved[d] || ctx->placement->twin[d] != d) return;
+    char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
+    weft_perf_path(ctx->cache_dir, &ctx->devices[d].info, e->identity, path, sizeof path);
+    if (weft_perf_save(path, e->label, ctx->devices[d].info.name, &e->history[d]) == WEFT_OK)
+        e->unsaved[d] = 0;
+    else
+        weft_log(&ctx->log, WEFT_LOG_DEBUG, "placement: %s", weft_last_error());
+}
+
+static void entry_free(weft_place_entry *e)
+{
+    free(e->identity);
+    free(e->hint_name);
+    free(e->history);
+    free(e->health);
+    free(e->unsaved);
+    free(e->untimed);
+    free(e->warm);
+    free(e->pieces);
+    free(e->elements);
+    free(e->seconds);
+    free(e->timed_elements);
+    free(e);
+}
+
+void weft_placement_free(weft_ctx *ctx)
+{
+    weft_placement *p = ctx->placement;
+    if (!p) return;
+    for (weft_place_entry *e = p->first, *next; e; e = next) {
+        next = e->next_in_order;
+        for (size_t d = 0; d < ctx->ndevices; d++)
+            save(ctx, e, d);
+        entry_free(e);
+    }
+    for (hint *h = p->hints, *next; h; h = next) {
+        next = h->next;
+        free(h->name);
+        free(h);
+    }
+    pthread_mutex_destroy(&p->lock);
+    free(p->busy_until);
+    free(p->twin);
+    free(p);
+    ctx->placement = NULL;
+}
+
+static uint64_t hint_for(const weft_placement *p, const char *name)
+{
+    for (const hint *h = p->hints; h; h = h->next)
+        if (strcmp(h->name, name) == 0) return h->mask;
+    return 0;
+}
+
+/* Under the lock. The models of every device it may run on come from the
+ * cache directory now, once per context. */
+static weft_place_entry *entry_new(weft_ctx *ctx, const weft_place_request *req, uint64_t hash)
+{
+    weft_placement *p = ctx->placement;
+    size_t nd = ctx->ndevices;
+    weft_place_entry *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    const char *name = req->text ? req->text : req->kind;
+    e->identity = strdup(req->identity);
+    e->hint_name = strdup(name);
+    e->history = calloc(nd, sizeof *e->history);
+    e->health = calloc(nd, sizeof *e->health);
+    e->unsaved = calloc(nd, sizeof *e->unsaved);
+    e->untimed = calloc(nd, sizeof *e->untimed);
+    e->warm = calloc(nd, sizeof *e->warm);
+    e->pieces = calloc(nd, sizeof *e->pieces);
+    e->elements = calloc(nd, sizeof *e->elements);
+    e->seconds = calloc(nd, sizeof *e->seconds);
+    e->timed_elements = calloc(nd, sizeof *e->timed_elements);
+    if (!e->identity || !e->hint_name || !e->history || !e->health || !e->unsaved || !e->untimed ||
+        !e->warm || !e->pieces || !e->elements || !e->seconds || !e->timed_elements) {
+        entry_free(e);
+        return NULL;
+    }
+    if (req->text)
+        snprintf(e->label, sizeof e->label, "%s \"%s\"", req->kind, req->text);
+    else
+        snprintf(e->label, sizeof e->label, "%s", req->identity);
+    e->hint = hint_for(p, name);
+    for (size_t d = 0; d < nd && ctx->cache_dir; d++) {
+        if (p->twin[d] != d) continue;
+        char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
+        weft_perf_path(ctx->cache_dir, &ctx->devices[d].info, e->identity, path, sizeof path);
+        weft_perf_load(path, &e->history[d]);
+    }
+    e->next = p->table[hash % TABLE];
+    p->table[hash % TABLE] = e;
+    *p->last = e;
+    p->last = &e->next_in_order;
+    p->count++;
+    return e;
+}
+
+static weft_place_entry *entry_find(weft_ctx *ctx, const weft_place_request *req)
+{
+    weft_placement *p = ctx->placement;
+    uint64_t hash = fnv1a(req->identity);
+    for (weft_place_entry *e = p->table[hash % TABLE]; e; e = e->next)
+        if (strcmp(e->identity, req->identity) == 0) return e;
+    return entry_new(ctx, req, hash);
+}
+
+/* Elements of the read arrays that are not current on dev, as seconds of
+ * copying. Only where some device keeps copies of its own: elsewhere every
+ * device works on the host storage. */
+static double transfer_seconds(weft_ctx *ctx, const weft_place_request *req, size_t dev)
+{
+    if (!ctx->placement->copies) return 0;
+    double bytes = 0;
+    for (size_t i = 0; i < req->narrays; i++) {
+        if (!(req->reads & (1u << i))) continue;
+        weft_array *a = req->arrays[i];
+        for (size_t c = 0; c < a->nchunks; c++) {
+            const weft_chunk *ch = &a->chunks[c];
+            if (!weft_mem_is_current(a, dev, ch->begin, ch->begin + ch->count))
+                bytes += (double)ch->count * (double)a->elem_size;
+        }
+    }
+    double rate = ctx->devices[dev].bytes_per_sec > 0 ? ctx->devices[dev].bytes_per_sec
+                                                      : DEFAULT_BYTES_PER_SEC;
+    return bytes / rate;
+}
+
+static double bytes_per_element(const weft_place_request *req)
+{
+    double b = 0;
+    for (size_t i = 0; i < req->narrays; i++)
+        b += (double)req->arrays[i]->elem_size;
+    return b;
+}
+
+static void describe(const weft_ctx *ctx, const weft_perf_plan *plan, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < plan->count && len < cap; i++) {
+        size_t d = plan->device[i];
+        int w = d == 0 ? snprintf(out + len, cap - len, "%spool", i ? " + " : "")
+                       : snprintf(out + len, cap - len, "%sdevice %zu", i ? " + " : "", d);
+        if (w > 0) len += (size_t)w;
+        if (plan->count > 1 && len < cap) {
+            w = snprintf(out + len, cap - len, " (%.0f%%)", plan->share[i] * 100);
+            if (w > 0) len += (size_t)w;
+        }
+    }
+    (void)ctx;
+}
+
+/* Where it ran and why, the first time for a size class and when it changes. */
+static void log_plan(weft_ctx *ctx, weft_place_entry *e, const weft_perf_candidate *c, size_t count,
+                     const weft_perf_plan *plan, size_t n)
+{
+    if (!ctx->log.enabled || ctx->log.level < WEFT_LOG_INFO) return;
+    uint64_t sig = (uint64_t)plan->exploring << 63;
+    for (size_t i = 0; i < plan->count; i++)
+        sig |= (uint64_t)1 << (plan->device[i] < 62 ? plan->device[i] : 62);
+    int k = weft_perf_class_of((double)n);
+    if (e->logged[k] == sig + 1) return;
+    e->logged[k] = sig + 1;
+    char where[160], why[512];
+    describe(ctx, plan, where, sizeof where);
+    size_t len = 0;
+    why[0] = '\0';
+    for (size_t i = 0; i < count && len < sizeof why; i++) {
+        int w = c[i].device ? snprintf(why + len, sizeof why - len, "%sdevice %zu %.3g ms",
+                                       i ? ", " : "", c[i].device, plan->alone[i] * 1e3)
+                            : snprintf(why + len, sizeof why - len, "%spool %.3g ms", i ? ", " : "",
+                                       plan->alone[i] * 1e3);
+        if (w > 0) len += (size_t)w;
+    }
+    weft_log(&ctx->log, WEFT_LOG_INFO, "placement: %s, %zu elements: %s%s (predicted: %s)",
+             e->label, n, where, plan->exploring ? ", measuring it (no history at this size)" : "",
+             why);
+}
+
+void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result *out)
+{
+    weft_placement *p = ctx->placement;
+    out->entry = NULL;
+    out->plan.count = 0;
+    out->transfer = 0;
+    out->started = 0;
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    weft_place_entry *e = entry_find(ctx, req);
+    out->entry = e;
+    if (!e) goto done;
+    uint64_t call = e->calls++;
+    if (!p->by_model && !e->hint) goto done;
+    weft_perf_candidate c[WEFT_PERF_MAX_CANDIDATES];
+    size_t count = 0;
+    double per_element = bytes_per_element(req), now = 0;
+    for (size_t d = 0; d < ctx->ndevices && count < WEFT_PERF_MAX_CANDIDATES; d++) {
+        weft_device *dev = &ctx->devices[d];
+        if (e->hint && !(e->hint & ((uint64_t)1 << (d < 63 ? d : 63)))) continue;
+        if (d > 0 && (!dev->info.selected || !req->native(dev, req->op))) continue;
+        if (!weft_perf_usable(&e->health[d], call)) continue;
+        double rate = dev->bytes_per_sec > 0 ? dev->bytes_per_sec : DEFAULT_BYTES_PER_SEC;
+        double launch = d == 0                    ? POOL_OVERHEAD
+                        : dev->launch_seconds > 0 ? dev->launch_seconds
+                                                  : DEFAULT_LAUNCH;
+        double queued = 0;
+        if (p->busy_until[d] > 0) {
+            if (now == 0) now = weft_now();
+            queued = p->busy_until[d] > now ? p->busy_until[d] - now : 0;
+        }
+        c[count++] = (weft_perf_candidate){
+            .device = d,
+            .history = &e->history[p->twin[d]],
+            .overhead = launch,
+            .estimate = per_element / rate,
+            .transfer = transfer_seconds(ctx, req, d),
+            .queued = queued,
+            .group = d == 0 || dev->info.kind == WEFT_DEVICE_CPU ? 0 : (int)d,
+            /* Explored when its code is ready and its time can be taken. */
+            .explore = (!req->built || req->built(dev, req->op)) && e->untimed[d] < 2};
+    }
+    if (count == 0) { /* the hint names no device that can run it: the pool does */
+        out->plan = (weft_perf_plan){.count = 1, .device = {0}, .share = {1.0}};
+        goto done;
+    }
+    weft_perf_choose(c, count, (double)req->n, &out->plan);
+    for (size_t i = 0; i < out->plan.count; i++)
+        for (size_t k = 0; k < count; k++)
+            if (c[k].device == out->plan.device[i]) out->transfer += c[k].transfer;
+    if (req->async) {
+        if (now == 0) now = weft_now();
+        for (size_t i = 0; i < out->plan.count; i++) {
+            size_t d = out->plan.device[i];
+            if (d == 0) continue;
+            double from = p->busy_until[d] > now ? p->busy_until[d] : now;
+            p->busy_until[d] = from + out->plan.predicted;
+        }
+    }
+    log_plan(ctx, e, c, count, &out->plan, req->n);
+done:
+    pthread_mutex_unlock(&p->lock);
+    out->started = weft_now();
+}
+
+/* Worth writing now, so other processes see it soon: a size class's first
+ * sample and when its mean has settled. Everything else at weft_ctx_free. */
+static int milestone(const weft_perf_history *h, size_t n)
+{
+    double s = h->cls[weft_perf_class_of((double)n)].samples;
+    return s == 1 || s == 4;
+}
+
+void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const weft_piece *pieces,
+                     size_t npieces, double seconds)
+{
+    weft_placement *p = ctx->placement;
+    weft_place_entry *e = r->entry;
+    if (!p || !e) return;
+    uint64_t failed = 0, used = 0;
+    pthread_mutex_lock(&p->lock);
+    for (size_t k = 0; k < npieces; k++) {
+        size_t d = pieces[k].device;
+        e->pieces[d]++;
+        e->elements[d] += pieces[k].end - pieces[k].begin;
+        used |= (uint64_t)1 << (d & 63);
+        if (pieces[k].state == PIECE_FAILED_EARLY || pieces[k].state == PIECE_FAILED_LATE)
+            failed |= (uint64_t)1 << (d & 63);
+    }
+    for (size_t d = 0; d < ctx->ndevices && d < 64; d++) {
+        if (!(used & ((uint64_t)1 << d))) continue;
+        if (failed & ((uint64_t)1 << d)) {
+            weft_perf_failed(&e->health[d], e->calls);
+            weft_log(&ctx->log, WEFT_LOG_INFO,
+                     "placement: device %zu failed %s; left out of it for %llu calls", d, e->label,
+                     (unsigned long long)(e->health[d].retry_at - e->calls));
+        } else {
+            weft_perf_succeeded(&e->health[d]);
+        }
+    }
+    /* One device ran it all: the time is that device's. Split runs are not
+     * taken apart (each device's part ends at a different moment). */
+    int single = used && !(used & (used - 1)) && !failed && r->plan.count <= 1;
+    size_t d = 0;
+    while (single && !(used & ((uint64_t)1 << d)))
+        d++;
+    /* A device's first call builds its code and makes its buffers: not
+     * its time. The pool has nothing to build. */
+    int cold = single && d > 0 && !e->warm[d];
+    for (size_t k = 0; k < ctx->ndevices && k < 64; k++)
+        if (used & ((uint64_t)1 << k)) e->warm[k] = 1;
+    if (single && seconds < 0 && r->plan.exploring && !cold) e->untimed[d]++;
+    if (single && seconds >= 0 && !cold) {
+        size_t m = p->twin[d];
+        double t = seconds - r->transfer;
+        if (t < seconds * 0.1) t = seconds * 0.1; /* the copy estimate is rough */
+        weft_perf_record(&e->history[m], (double)n, t);
+        e->seconds[d] += seconds;
+        e->timed_elements[d] += (double)n;
+        e->unsaved[m]++;
+        if (milestone(&e->history[m], n)) save(ctx, e, m);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t devices)
+{
+    RETURN_IF(!ctx || !operation, WEFT_ERR_NULL, "weft_ctx_place: context or operation is NULL");
+    weft_placement *p = ctx->placement;
+    RETURN_IF(!p, WEFT_ERR_STATE, "weft_ctx_place: the context has no placement state");
+    pthread_mutex_lock(&p->lock);
+    hint *h = p->hints;
+    while (h && strcmp(h->name, operation) != 0)
+        h = h->next;
+    if (!h && devices) {
+        h = calloc(1, sizeof *h);
+        if (h && !(h->name = strdup(operation))) {
+            free(h);
+            h = NULL;
+        }
+        if (!h) {
+            pthread_mutex_unlock(&p->lock);
+            return weft_error_set(WEFT_ERR_NOMEM, "weft_ctx_place: cannot keep the hint");
+        }
+        h->next = p->hints;
+        p->hints = h;
+    }
+    if (h) h->mask = devices;
+    for (weft_place_entry *e = p->first; e; e = e->next_in_order)
+        if (strcmp(e->hint_name, operation) == 0) e->hint = devices;
+    pthread_mutex_unlock(&p->lock);
+    return WEFT_OK;
+}
+
+weft_status weft_ctx_op_stats(weft_ctx *ctx, weft_op_stats *stats, size_t capacity, size_t *count)
+{
+    RETURN_IF(!ctx || !count || (!stats && capacity), WEFT_ERR_NULL,
+              "weft_ctx_op_stats: NULL argument");
+    weft_placement *p = ctx->placement;
+    *count = 0;
+    if (!p) return WEFT_OK;
+    pthread_mutex_lock(&p->lock);
+    size_t i = 0;
+    for (weft_place_entry *e = p->first; e; e = e->next_in_order, i++) {
+        if (i >= capacity) continue;
+        weft_op_stats *s = &stats[i];
+        memset(s, 0, sizeof *s);
+        snprintf(s->operation, sizeof s->operation, "%s", e->label);
+        s->calls = e->calls;
+        s->ndevices = ctx->ndevices < WEFT_OP_STATS_DEVICES ? ctx->ndevices : WEFT_OP_STATS_DEVICES;
+        for (size_t d = 0; d < s->ndevices; d++) {
+            s->device[d].pieces = e->pieces[d];
+            s->device[d].elements = e->elements[d];
+            s->device[d].seconds_per_element =
+                e->timed_elements[d] > 0 ? e->seconds[d] / e->timed_elements[d] : 0;
+            enum weft_perf_basis basis;
+            double t = weft_perf_predict(&e->history[p->twin[d]], 1e6, 0, &basis);
+            s->device[d].model_seconds_per_element = basis == WEFT_PERF_NONE ? 0 : t / 1e6;
+        }
+    }
+    *count = i;
+    pthread_mutex_unlock(&p->lock);
+    return WEFT_OK;
+}

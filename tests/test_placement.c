@@ -1,0 +1,485 @@
+/* Placement by measured cost: the model's decisions from synthetic
+ * histories, its files (damaged, stale, shared by processes), devices that
+ * fail, hints, statistics, and results that do not depend on placement. */
+#include "common.h"
+#include "../src/api/testing.h"
+#include "../src/exec/perf_model.h"
+#include "../src/exec/perf_store.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* A history of time = fixed + per_element * n at every size from 2^10 to 2^24. */
+static void synthetic(weft_perf_history *h, double fixed, double per_element)
+{
+    memset(h, 0, sizeof *h);
+    for (double n = 1024; n <= (1 << 24); n *= 2)
+        weft_perf_record(h, n * 1.3, fixed + per_element * n * 1.3);
+}
+
+static weft_perf_candidate candidate(size_t device, const weft_perf_history *h, int group)
+{
+    return (weft_perf_candidate){.device = device,
+                                 .history = h,
+                                 .overhead = device ? 40e-6 : 2e-6,
+                                 .estimate = 1e-9,
+                                 .group = group,
+                                 .explore = 1};
+}
+
+static void test_each_op_goes_where_it_is_fast(void **state)
+{
+    (void)state;
+    /* Op A: the device is 10x slower per element; op B: 10x faster. */
+    weft_perf_history pool_a, dev_a, pool_b, dev_b;
+    synthetic(&pool_a, 2e-6, 1e-9);
+    synthetic(&dev_a, 40e-6, 10e-9);
+    synthetic(&pool_b, 2e-6, 10e-9);
+    synthetic(&dev_b, 40e-6, 1e-9);
+    weft_perf_candidate a[] = {candidate(0, &pool_a, 0), candidate(1, &dev_a, 0)};
+    weft_perf_candidate b[] = {candidate(0, &pool_b, 0), candidate(1, &dev_b, 0)};
+    weft_perf_plan plan;
+    for (double n = 2000; n < 1e7; n *= 10) {
+        weft_perf_choose(a, 2, n, &plan);
+        assert_int_equal(plan.count, 1);
+        assert_int_equal(plan.device[0], 0);
+        assert_false(plan.exploring);
+    }
+    /* B: the launch makes small work the pool's; large work goes to the device. */
+    weft_perf_choose(b, 2, 2000, &plan);
+    assert_int_equal(plan.device[0], 0);
+    weft_perf_choose(b, 2, 4e6, &plan);
+    assert_int_equal(plan.count, 1);
+    assert_int_equal(plan.device[0], 1);
+    /* The same histories give the same choice, every time. */
+    weft_perf_plan again;
+    weft_perf_choose(b, 2, 4e6, &again);
+    assert_memory_equal(&plan, &again, sizeof plan);
+}
+
+static void test_unmeasured_device_is_measured_first(void **state)
+{
+    (void)state;
+    weft_perf_history pool, dev, empty;
+    synthetic(&pool, 2e-6, 1e-9);
+    synthetic(&dev, 40e-6, 1e-9);
+    memset(&empty, 0, sizeof empty);
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &dev, 0),
+                               candidate(2, &empty, 0)};
+    weft_perf_plan plan;
+    weft_perf_choose(c, 3, 1e6, &plan);
+    assert_true(plan.exploring);
+    assert_int_equal(plan.device[0], 2);
+    /* Not while its code is still being built. */
+    c[2].explore = 0;
+    weft_perf_choose(c, 3, 1e6, &plan);
+    assert_false(plan.exploring);
+    /* Sizes on both sides predict it hopeless: not explored at this size. */
+    c[2].explore = 1;
+    weft_perf_history slow;
+    memset(&slow, 0, sizeof slow);
+    weft_perf_record(&slow, 1 << 18, 100 * 1e-9 * (1 << 18));
+    weft_perf_record(&slow, 1 << 22, 100 * 1e-9 * (1 << 22));
+    c[2].history = &slow;
+    weft_perf_choose(c, 3, 1 << 20, &plan);
+    assert_false(plan.exploring);
+    assert_int_not_equal(plan.device[0], 2);
+}
+
+static void test_devices_of_different_groups_split(void **state)
+{
+    (void)state;
+    weft_perf_history gpu, cpu;
+    synthetic(&gpu, 20e-6, 1e-9);
+    synthetic(&cpu, 2e-6, 1e-9);
+    /* Equal speed, different resources: half each, finishing together. */
+    weft_perf_candidate c[] = {candidate(0, &cpu, 0), candidate(1, &gpu, 1)};
+    weft_perf_plan plan;
+    weft_perf_choose(c, 2, 8e6, &plan);
+    assert_int_equal(plan.count, 2);
+    assert_true(fabs(plan.share[0] - 0.5) < 0.01);
+    assert_true(fabs(plan.share[0] + plan.share[1] - 1) < 1e-9);
+    /* The same resource: splitting gains nothing. */
+    c[1].group = 0;
+    weft_perf_choose(c, 2, 8e6, &plan);
+    assert_int_equal(plan.count, 1);
+    /* Data not on the device counts: copies make the pool better alone. */
+    c[1].group = 1;
+    c[1].transfer = 1.0;
+    weft_perf_choose(c, 2, 8e6, &plan);
+    assert_int_equal(plan.count, 1);
+    assert_int_equal(plan.device[0], 0);
+}
+
+static void test_failed_device_is_retried_later(void **state)
+{
+    (void)state;
+    weft_perf_health h = {0};
+    assert_true(weft_perf_usable(&h, 0));
+    weft_perf_failed(&h, 10);
+    assert_false(weft_perf_usable(&h, 10));
+    assert_false(weft_perf_usable(&h, 11));
+    assert_true(weft_perf_usable(&h, 12)); /* not forever */
+    weft_perf_failed(&h, 12);
+    assert_false(weft_perf_usable(&h, 15));
+    assert_true(weft_perf_usable(&h, 16)); /* each failure doubles the wait */
+    weft_perf_succeeded(&h);
+    assert_true(weft_perf_usable(&h, 16));
+    for (int i = 0; i < 100; i++)
+        weft_perf_failed(&h, 0);
+    assert_true(weft_perf_usable(&h, (uint64_t)1 << 17)); /* the wait is bounded */
+}
+
+static void temp_dir(char *dir)
+{
+    strcpy(dir, "/tmp/weft-test-placement-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char path[4200];
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static weft_device_info device_named(const char *driver)
+{
+    weft_device_info info;
+    memset(&info, 0, sizeof info);
+    strcpy(info.name, "test device");
+    strcpy(info.vendor, "test");
+    strcpy(info.driver_version, driver);
+    return info;
+}
+
+static void test_model_files_damaged_or_stale_are_ignored(void **state)
+{
+    (void)state;
+    char dir[64], path[4400];
+    temp_dir(dir);
+    weft_device_info info = device_named("1.0");
+    weft_perf_path(dir, &info, "map:y = x", path, sizeof path);
+    weft_perf_history h, loaded;
+    synthetic(&h, 1e-6, 1e-9);
+    ASSERT_OK(weft_perf_save(path, "map \"y = x\"", info.name, &h));
+    assert_true(weft_perf_load(path, &loaded));
+    assert_true(fabs(loaded.cls[20].mean_s - h.cls[20].mean_s) < 1e-15);
+    const char *damaged[] = {
+        "",
+        "weft-model-1\n20 1 1048576 0.001", /* cut short */
+        "weft-model-1\n20 1 1048576 nan\n",
+        "weft-model-1\n20 1 99 0.001\n",        /* elements outside the class */
+        "weft-model-1\n60 1 1048576 0.001\n",   /* no such class */
+        "weft-model-1\n20 1e9 1048576 0.001\n", /* too many samples */
+        "weft-model-1\n20 1 1048576 -1\n",
+        "weft-model-1\n20 1 1048576 0.001 junk\n",
+        "weft-model-0\n20 1 1048576 0.001\n", /* another format: stale */
+        "\x01\x02\x03garbage",
+    };
+    for (size_t i = 0; i < sizeof damaged / sizeof *damaged; i++) {
+        write_file(path, damaged[i]);
+        memset(&loaded, 0x55, sizeof loaded);
+        assert_false(weft_perf_load(path, &loaded));
+        /* A save replaces the damaged file with a sound one. */
+        weft_perf_history fresh = h;
+        ASSERT_OK(weft_perf_save(path, "x", "y", &fresh));
+        assert_true(weft_perf_load(path, &loaded));
+    }
+    /* A FIFO in its place is not read (it would block). */
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_false(weft_perf_load(path, &loaded));
+    unlink(path);
+    /* Another driver version or identity is another file: old models go stale. */
+    char other[4400];
+    weft_device_info newer = device_named("1.1");
+    weft_perf_path(dir, &newer, "map:y = x", other, sizeof other);
+    assert_string_not_equal(path, other);
+    weft_perf_path(dir, &info, "map:y = 2*x", other, sizeof other);
+    assert_string_not_equal(path, other);
+    remove_dir(dir);
+}
+
+static void test_processes_share_one_model(void **state)
+{
+    (void)state;
+    char dir[64], path[4400];
+    temp_dir(dir);
+    weft_device_info info = device_named("1.0");
+    weft_perf_path(dir, &info, "reduce:x", path, sizeof path);
+    enum { CHILDREN = 4, SAVES = 40 };
+    pid_t pids[CHILDREN];
+    for (int c = 0; c < CHILDREN; c++) {
+        pids[c] = fork();
+        assert_true(pids[c] >= 0);
+        if (pids[c] == 0) {
+            int bad = 0;
+            for (int s = 0; s < SAVES; s++) {
+                weft_perf_history h;
+                memset(&h, 0, sizeof h);
+                weft_perf_record(&h, 1 << (10 + c), 1e-6 * (c + 1));
+                bad |= weft_perf_save(path, "reduce \"x\"", info.name, &h) != WEFT_OK;
+                weft_perf_history seen;
+                bad |= !weft_perf_load(path, &seen); /* never a half-written file */
+            }
+            _exit(bad);
+        }
+    }
+    for (int c = 0; c < CHILDREN; c++) {
+        int status;
+        assert_int_equal(waitpid(pids[c], &status, 0), pids[c]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    weft_perf_history h;
+    assert_true(weft_perf_load(path, &h));
+    int classes = 0;
+    for (int k = 0; k < WEFT_PERF_CLASSES; k++)
+        classes += h.cls[k].samples > 0;
+    assert_true(classes >= 1);
+    /* Every temporary was renamed into place or removed. */
+    DIR *d = opendir(dir);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        files += e->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(files, 1);
+    remove_dir(dir);
+}
+
+/* ---- On a context, with the default options (placement from the model) ---- */
+
+static weft_ctx *model_ctx(const char *cache_dir)
+{
+    weft_options o;
+    weft_options_init(&o);
+    o.cache_dir = cache_dir;
+    return test_ctx_with(&o);
+}
+
+enum { N = 300000 };
+
+/* Made of + - * / sqrt: the same bits on every device and the pool
+ * (docs/expressions.md); exp, pow, erfc may differ in their last bits. */
+static void run_all(weft_ctx *ctx, weft_array *x, weft_array *y, weft_array *z, double *sum,
+                    weft_scalar *dot)
+{
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f32("a", 0.75f)};
+    ASSERT_OK(weft_map(ctx, "y = sqrt(fabs(x)) * a + x / (x * x + 1)", b, 3, NULL));
+    ASSERT_OK(weft_sum(ctx, y, sum, NULL));
+    ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "x * y", b, 2, dot, NULL));
+    ASSERT_OK(weft_scan(ctx, WEFT_SUM, 0, y, z, NULL));
+}
+
+static void place_all(weft_ctx *ctx, uint64_t mask)
+{
+    ASSERT_OK(weft_ctx_place(ctx, "y = sqrt(fabs(x)) * a + x / (x * x + 1)", mask));
+    ASSERT_OK(weft_ctx_place(ctx, "x", mask));
+    ASSERT_OK(weft_ctx_place(ctx, "x * y", mask));
+    ASSERT_OK(weft_ctx_place(ctx, "scan totals", mask));
+    ASSERT_OK(weft_ctx_place(ctx, "scan apply", mask));
+}
+
+static void test_results_identical_wherever_placed(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    float *in = malloc(N * sizeof *in), *ref_y = malloc(N * sizeof *ref_y),
+          *ref_z = malloc(N * sizeof *ref_z), *got = malloc(N * sizeof *got);
+    fill_f32(in, N, 7);
+    weft_array *x, *y, *z;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, in, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &z));
+    size_t ndev = 0;
+    weft_device_count(ctx, &ndev);
+    double ref_sum = 0;
+    weft_scalar ref_dot;
+    place_all(ctx, WEFT_PLACE_HOST);
+    run_all(ctx, x, y, z, &ref_sum, &ref_dot);
+    ASSERT_OK(weft_array_read(y, 0, N, ref_y));
+    ASSERT_OK(weft_array_read(z, 0, N, ref_z));
+    /* Each device alone, the devices together, then the model's own choice
+     * over several calls (measuring, then choosing). */
+    uint64_t masks[8 + 3];
+    size_t nmasks = 0;
+    for (size_t d = 1; d < ndev && d < 8; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        if (info.selected) masks[nmasks++] = WEFT_PLACE_DEVICE(d);
+    }
+    masks[nmasks++] = WEFT_PLACE_DEVICES;
+    masks[nmasks++] = WEFT_PLACE_AUTO;
+    for (size_t m = 0; m < nmasks; m++) {
+        place_all(ctx, masks[m]);
+        for (int call = 0; call < (masks[m] == WEFT_PLACE_AUTO ? 5 : 1); call++) {
+            double sum = 0;
+            weft_scalar dot;
+            ASSERT_OK(weft_array_write(y, 0, N, in)); /* stale it: the map must rewrite it */
+            run_all(ctx, x, y, z, &sum, &dot);
+            assert_memory_equal(&sum, &ref_sum, sizeof sum);
+            assert_memory_equal(&dot.value.f64, &ref_dot.value.f64, sizeof(double));
+            ASSERT_OK(weft_array_read(y, 0, N, got));
+            assert_memory_equal(got, ref_y, N * sizeof *got);
+            ASSERT_OK(weft_array_read(z, 0, N, got));
+            assert_memory_equal(got, ref_z, N * sizeof *got);
+        }
+    }
+    /* Hinted to a device, the pieces ran there (else on the pool). */
+    size_t dev = selected_opencl(ctx) ? 1 : 0;
+    place_all(ctx, dev ? WEFT_PLACE_DEVICE(1) : WEFT_PLACE_HOST);
+    double sum;
+    ASSERT_OK(weft_sum(ctx, y, &sum, NULL));
+    weft_piece_report pieces[16];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 16, &count));
+    for (size_t i = 0; i < count; i++)
+        if (!pieces[i].fell_back) assert_int_equal(pieces[i].device, dev);
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_array_free(z));
+    ASSERT_OK(weft_ctx_free(ctx));
+    free(in);
+    free(ref_y);
+    free(ref_z);
+    free(got);
+    /* The models went to the cache directory, and weft_cache_clear removes them. */
+    weft_cache_usage usage;
+    ASSERT_OK(weft_cache_usage_get(dir, &usage));
+    assert_true(usage.models >= 1);
+    size_t removed = 0;
+    ASSERT_OK(weft_cache_clear(dir, &removed));
+    ASSERT_OK(weft_cache_usage_get(dir, &usage));
+    assert_int_equal(usage.models, 0);
+    remove_dir(dir);
+}
+
+typedef struct captured {
+    char text[16384];
+    size_t len;
+} captured;
+
+static void capture(void *user, weft_log_level level, const char *message)
+{
+    (void)level;
+    captured *c = user;
+    int w = snprintf(c->text + c->len, sizeof c->text - c->len, "%s\n", message);
+    if (w > 0 && c->len + (size_t)w < sizeof c->text) c->len += (size_t)w;
+}
+
+static void test_stats_and_log_say_where_and_why(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    captured log = {.len = 0};
+    ASSERT_OK(weft_ctx_set_log(ctx, capture, &log, WEFT_LOG_INFO));
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &y));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    for (int i = 0; i < 6; i++)
+        ASSERT_OK(weft_map(ctx, "y = pow(x + 1, 1.7)", b, 2, NULL));
+    ASSERT_OK(weft_ctx_place(ctx, "y = pow(x + 1, 1.7)", WEFT_PLACE_HOST));
+    ASSERT_OK(weft_map(ctx, "y = pow(x + 1, 1.7)", b, 2, NULL));
+    weft_op_stats stats[4];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 4, &count));
+    assert_int_equal(count, 1);
+    assert_non_null(strstr(stats[0].operation, "pow(x + 1, 1.7)"));
+    assert_int_equal(stats[0].calls, 7);
+    uint64_t pieces = 0;
+    for (size_t d = 0; d < stats[0].ndevices; d++)
+        pieces += stats[0].device[d].pieces;
+    assert_true(pieces >= 7);
+    assert_true(stats[0].device[0].pieces >= 2); /* measured once, then hinted */
+    assert_true(stats[0].device[0].seconds_per_element > 0);
+    assert_true(stats[0].device[0].model_seconds_per_element > 0);
+    assert_non_null(strstr(log.text, "placement: map \"y = pow(x + 1, 1.7)\""));
+    assert_non_null(strstr(log.text, "predicted"));
+    /* NULL arguments are refused, not crashed on. */
+    assert_int_equal(weft_ctx_op_stats(ctx, NULL, 1, &count), WEFT_ERR_NULL);
+    assert_int_equal(weft_ctx_place(ctx, NULL, 0), WEFT_ERR_NULL);
+    ASSERT_OK(weft_ctx_op_stats(ctx, NULL, 0, &count));
+    assert_int_equal(count, 1);
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+}
+
+/* A device that fails is left out of the next calls (they run on the pool),
+ * and tried again later rather than never. */
+static void test_failing_device_is_left_out_then_retried(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    if (selected_opencl(ctx) == 0) {
+        ASSERT_OK(weft_ctx_free(ctx));
+        remove_dir(dir);
+        skip();
+    }
+    weft_array *x;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    ASSERT_OK(weft_ctx_place(ctx, "x", WEFT_PLACE_DEVICE(1)));
+    double sum;
+    ASSERT_OK(weft_sum(ctx, x, &sum, NULL)); /* builds the device's code */
+    weft_testing_set_faults(ctx, 1u << 0);   /* WEFT_FAULT_LAUNCH */
+    ASSERT_OK(weft_sum(ctx, x, &sum, NULL)); /* fails there, reruns on the pool */
+    weft_stats before, after;
+    ASSERT_OK(weft_ctx_stats(ctx, &before));
+    ASSERT_OK(weft_sum(ctx, x, &sum, NULL)); /* left out: straight to the pool */
+    ASSERT_OK(weft_ctx_stats(ctx, &after));
+    assert_int_equal(after.pieces_rerun, before.pieces_rerun);
+    weft_testing_set_faults(ctx, 0);
+    int back = 0;
+    for (int i = 0; i < 8 && !back; i++) {
+        ASSERT_OK(weft_sum(ctx, x, &sum, NULL));
+        weft_piece_report p[16];
+        size_t count = 0;
+        ASSERT_OK(weft_ctx_last_pieces(ctx, p, 16, &count));
+        back = count > 0 && p[0].device != 0;
+    }
+    assert_true(back);
+    assert_true(sum == 0.0);
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_op_goes_where_it_is_fast),
+        cmocka_unit_test(test_unmeasured_device_is_measured_first),
+        cmocka_unit_test(test_devices_of_different_groups_split),
+        cmocka_unit_test(test_failed_device_is_retried_later),
+        cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),
+        cmocka_unit_test(test_processes_share_one_model),
+        cmocka_unit_test(test_results_identical_wherever_placed),
+        cmocka_unit_test(test_stats_and_log_say_where_and_why),
+        cmocka_unit_test(test_failing_device_is_left_out_then_retried),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

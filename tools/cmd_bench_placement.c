@@ -1,0 +1,258 @@
+/* weft bench placement: where operations of different costs per element run
+ * best, and where weft runs them. Per operation and size: each OpenCL device
+ * alone and the pool alone (weft_ctx_place), today's static split by
+ * calibrated weights (WEFT_PLACEMENT=weights), and weft's default after three
+ * warm-up calls, starting with no models (a fresh cache directory). */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { WARMUP = 3, REPS = 3, MAX_COLUMNS = 8, MAX_SIZES = 6 };
+
+typedef enum op_kind { OP_MAP, OP_SUM, OP_DOT, OP_MAX, OP_SCAN, OP_AXPY } op_kind;
+
+typedef struct bench_op {
+    const char *name;
+    op_kind kind;
+    weft_dtype dtype;
+    const char *expr; /* OP_MAP, OP_DOT, OP_MAX: the expression; hints name it */
+} bench_op;
+
+/* Inputs s, k, t (and x, y for the simple ones); outputs c, p, y. */
+static const bench_op ops[] = {
+    {"axpy f32", OP_AXPY, WEFT_F32, "axpy"},
+    {"sum f32", OP_SUM, WEFT_F32, "x"},
+    {"dot f32", OP_DOT, WEFT_F32, "x * y"},
+    {"max f64", OP_MAX, WEFT_F64, "x"},
+    {"scan f32", OP_SCAN, WEFT_F32, NULL},
+    {"poly f32", OP_MAP, WEFT_F32, "y = ((0.5 * x + 1.5) * x - 2.0) * x + 0.25"},
+    {"sqrt f32", OP_MAP, WEFT_F32, "y = sqrt(x)"},
+    {"exp f32", OP_MAP, WEFT_F32, "y = exp(x)"},
+    {"log f32", OP_MAP, WEFT_F32, "y = log(x)"},
+    {"erfc f32", OP_MAP, WEFT_F32, "y = erfc(x)"},
+    {"pow f64", OP_MAP, WEFT_F64, "y = pow(x, 1.7)"},
+    {"sin*cos f64", OP_MAP, WEFT_F64, "y = sin(x) * cos(x)"},
+    {"hash u32", OP_MAP, WEFT_U32,
+     "h = x * (uint)73244475; h = h ^ (h >> 15); h = h * (uint)2246822519; y = h ^ (h >> 13)"},
+    {"Black-Scholes f32", OP_MAP, WEFT_F32,
+     "sq = sqrt(t); d1 = (log(x / k) + (0.02f + 0.5f * 0.3f * 0.3f) * t) / (0.3f * sq); "
+     "d2 = d1 - 0.3f * sq; disc = k * exp(-0.02f * t); "
+     "y = x * (0.5f * erfc(-d1 * 0.70710678f)) - disc * (0.5f * erfc(-d2 * 0.70710678f))"},
+};
+enum { NOPS = sizeof ops / sizeof ops[0] };
+
+typedef struct arrays {
+    weft_array *x, *y, *k, *t;
+} arrays;
+
+static void fill(weft_dtype dt, size_t n, void *p, double lo, double hi, unsigned seed)
+{
+    uint64_t s = 88172645463325252u ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        double u = lo + (hi - lo) * (double)(s >> 11) * 0x1p-53;
+        if (dt == WEFT_F32)
+            ((float *)p)[i] = (float)u;
+        else if (dt == WEFT_F64)
+            ((double *)p)[i] = u;
+        else
+            ((uint32_t *)p)[i] = (uint32_t)s;
+    }
+}
+
+static weft_status make(weft_ctx *ctx, const bench_op *op, size_t n, arrays *a)
+{
+    memset(a, 0, sizeof *a);
+    size_t es = weft_dtype_size(op->dtype);
+    void *buf = malloc(n * es);
+    if (!buf) return WEFT_ERR_NOMEM;
+    weft_status st = WEFT_OK;
+    weft_array **slots[] = {&a->x, &a->y, &a->k, &a->t};
+    const double lo[] = {0.5, 0.5, 0.8, 0.1}, hi[] = {2.0, 2.0, 1.2, 2.0};
+    for (int i = 0; i < 4 && st == WEFT_OK; i++) {
+        fill(op->dtype, n, buf, lo[i], hi[i], (unsigned)i + 1);
+        st = weft_array_from(ctx, op->dtype, n, buf, slots[i]);
+    }
+    free(buf);
+    return st;
+}
+
+static void release(arrays *a)
+{
+    weft_array_free(a->x);
+    weft_array_free(a->y);
+    weft_array_free(a->k);
+    weft_array_free(a->t);
+}
+
+static weft_status run_once(weft_ctx *ctx, const bench_op *op, arrays *a)
+{
+    weft_bind b[] = {weft_bind_array("x", a->x), weft_bind_array("y", a->y),
+                     weft_bind_array("k", a->k), weft_bind_array("t", a->t)};
+    weft_scalar out;
+    double sum;
+    switch (op->kind) {
+    case OP_AXPY:
+        return weft_axpy(ctx, 0.5, a->x, a->y, NULL);
+    case OP_SUM:
+        return weft_sum(ctx, a->x, &sum, NULL);
+    case OP_DOT:
+        return weft_reduce_expr(ctx, WEFT_SUM, op->expr, b, 2, &out, NULL);
+    case OP_MAX:
+        return weft_reduce(ctx, WEFT_MAX, a->x, &out, NULL);
+    case OP_SCAN:
+        return weft_scan(ctx, WEFT_SUM, 0, a->x, a->y, NULL);
+    default:
+        return weft_map(ctx, op->expr, b, strstr(op->expr, "t)") ? 4 : 2, NULL);
+    }
+}
+
+/* Best of REPS after `warmup` calls, in seconds; NAN on failure. */
+static double time_op(weft_ctx *ctx, const bench_op *op, size_t n, int warmup)
+{
+    arrays a;
+    double best = INFINITY;
+    if (make(ctx, op, n, &a) != WEFT_OK) goto out;
+    int reps = n <= 100000 ? 5 * REPS : REPS; /* short calls: more tries against noise */
+    for (int r = 0; r < warmup + reps; r++) {
+        double t0 = cli_now();
+        if (run_once(ctx, op, &a) != WEFT_OK) {
+            fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
+            best = NAN;
+            break;
+        }
+        double t = cli_now() - t0;
+        if (r >= warmup && t < best) best = t;
+    }
+out:
+    release(&a);
+    return best;
+}
+
+/* The names weft_ctx_place knows the operation's dispatches by. */
+static void place(weft_ctx *ctx, const bench_op *op, uint64_t mask)
+{
+    if (op->kind == OP_SCAN) {
+        weft_ctx_place(ctx, "scan totals", mask);
+        weft_ctx_place(ctx, "scan apply", mask);
+    } else {
+        weft_ctx_place(ctx, op->expr, mask);
+    }
+}
+
+static weft_ctx *context(const char *cache_dir, int static_split)
+{
+    weft_options o;
+    weft_options_init(&o);
+    o.cache_dir = cache_dir;
+    if (static_split) setenv("WEFT_PLACEMENT", "weights", 1);
+    weft_ctx *ctx = NULL;
+    weft_status st = weft_ctx_create(&o, &ctx);
+    if (static_split) unsetenv("WEFT_PLACEMENT");
+    if (st != WEFT_OK) {
+        cli_fail("creating a context");
+        return NULL;
+    }
+    return ctx;
+}
+
+int cmd_bench_placement(int argc, char **argv)
+{
+    int json = 0;
+    size_t max_n = 10000000;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
+            max_n = strtoull(argv[++i], NULL, 10);
+        } else {
+            FILE *out = strcmp(argv[i], "--help") == 0 ? stdout : stderr;
+            fprintf(out,
+                    "usage: weft bench placement [--json] [--max N]\n"
+                    "Times %d operations at 10^3 .. N elements (default 10^7): on each\n"
+                    "OpenCL device alone, on the pool alone, split by today's weights, and\n"
+                    "as weft places them by default after %d warm-up calls (fresh models).\n"
+                    "Best of %d calls each (%d up to 10^5 elements).\n",
+                    NOPS, WARMUP, REPS, 5 * REPS);
+            return out == stdout ? 0 : EXIT_USAGE;
+        }
+    }
+    size_t sizes[MAX_SIZES], nsizes = 0;
+    for (size_t n = 1000; n <= max_n && nsizes < MAX_SIZES; n *= 10)
+        sizes[nsizes++] = n;
+    char fresh[] = "/tmp/weft-bench-placement-XXXXXX";
+    if (!mkdtemp(fresh)) {
+        perror("weft bench placement: mkdtemp");
+        return EXIT_WEFT;
+    }
+    weft_ctx *fixed = context(NULL, 0), *today = context(NULL, 1), *auto_ctx = context(fresh, 0);
+    if (!fixed || !today || !auto_ctx) return EXIT_WEFT;
+    /* Columns: the pool, each selected OpenCL device, today's split, weft. */
+    size_t ndev = 0, devices[MAX_COLUMNS];
+    weft_device_count(fixed, &ndev);
+    size_t ncols = 0;
+    devices[ncols++] = 0;
+    for (size_t d = 1; d < ndev && ncols < MAX_COLUMNS - 2; d++) {
+        weft_device_info info;
+        if (weft_device_get_info(fixed, d, &info) == WEFT_OK && info.selected) devices[ncols++] = d;
+    }
+    static double t[NOPS][MAX_SIZES][MAX_COLUMNS + 2];
+    for (size_t o = 0; o < NOPS; o++) {
+        for (size_t s = 0; s < nsizes; s++) {
+            for (size_t c = 0; c < ncols; c++) {
+                place(fixed, &ops[o], WEFT_PLACE_DEVICE(devices[c]));
+                t[o][s][c] = time_op(fixed, &ops[o], sizes[s], 2);
+            }
+            t[o][s][ncols] = time_op(today, &ops[o], sizes[s], WARMUP);
+            t[o][s][ncols + 1] = time_op(auto_ctx, &ops[o], sizes[s], WARMUP);
+        }
+    }
+    if (json) printf("{\"devices\": [");
+    for (size_t c = 0; c < ncols && json; c++)
+        printf("%s%zu", c ? ", " : "", devices[c]);
+    if (json) printf("], \"rows\": [");
+    if (!json) {
+        printf("%-18s %9s", "operation", "elements");
+        for (size_t c = 0; c < ncols; c++)
+            printf(c ? "   device %zu" : "      pool", devices[c]);
+        printf("  weights  default  best/default  today/default   (ms; best of %d after "
+               "warm-up)\n",
+               REPS);
+    }
+    int first = 1;
+    for (size_t o = 0; o < NOPS; o++) {
+        for (size_t s = 0; s < nsizes; s++) {
+            double best = INFINITY;
+            for (size_t c = 0; c <= ncols; c++)
+                if (t[o][s][c] < best) best = t[o][s][c];
+            double def = t[o][s][ncols + 1], ratio = best / def, vs_today = t[o][s][ncols] / def;
+            if (json) {
+                printf("%s\n  {\"op\": \"%s\", \"n\": %zu, \"alone\": [", first ? "" : ",",
+                       ops[o].name, sizes[s]);
+                for (size_t c = 0; c < ncols; c++)
+                    printf("%s%.6g", c ? ", " : "", t[o][s][c]);
+                printf("], \"weights\": %.6g, \"default\": %.6g, \"best_over_default\": %.3f, "
+                       "\"today_over_default\": %.3f}",
+                       t[o][s][ncols], def, ratio, vs_today);
+                first = 0;
+                continue;
+            }
+            printf("%-18s %9zu", ops[o].name, sizes[s]);
+            for (size_t c = 0; c <= ncols + 1; c++)
+                printf(" %9.3f", t[o][s][c] * 1e3);
+            printf("  %12.2f  %13.2f%s\n", ratio, vs_today, ratio < 0.9 ? "  <" : "");
+        }
+    }
+    if (json) printf("\n]}\n");
+    weft_ctx_free(fixed);
+    weft_ctx_free(today);
+    weft_ctx_free(auto_ctx);
+    weft_cache_clear(fresh, NULL);
+    rmdir(fresh);
+    return 0;
+}
