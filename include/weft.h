@@ -611,6 +611,29 @@ WEFT_API weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, 
                                weft_array *y, weft_future **future);
 
 /* ------------------------------------------------------------------------ */
+/* Data primitives: sorting, histograms, scatter-add, random numbers,
+ * grouping and filtering (docs/primitives.md). Each runs over whole arrays on
+ * the host pool (wherever the arrays' elements were), except weft_random,
+ * which is split over devices as weft_map is. Results are bit-identical
+ * whatever the devices, their partition and the thread count. */
+
+#define WEFT_SORT_DESCENDING 1u
+
+/* Sorts keys in place, stably: ascending (flags 0) or descending
+ * (WEFT_SORT_DESCENDING; equal keys still keep their input order). values
+ * (NULL, or an array of any dtype with as many elements) is permuted with
+ * keys. Floats order as numpy's: -0.0 and 0.0 are equal (they keep their
+ * input order) and every NaN is greater than everything else and equal to
+ * every other NaN; descending keeps NaNs last too. */
+WEFT_API weft_status weft_sort(weft_ctx *ctx, weft_array *keys, weft_array *values, unsigned flags,
+                               weft_future **future);
+/* The permutation weft_sort would apply, into indices (u32, or u64; as many
+ * elements as keys): keys[indices[0]], keys[indices[1]], ... is sorted. keys
+ * is not changed. */
+WEFT_API weft_status weft_argsort(weft_ctx *ctx, weft_array *keys, weft_array *indices,
+                                  unsigned flags, weft_future **future);
+
+/* ------------------------------------------------------------------------ */
 /* CSV files larger than memory (docs/csv.md)
  *
  * A CSV file is read as windows of complete records, a few MiB each. Only the
