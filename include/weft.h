@@ -633,6 +633,36 @@ WEFT_API weft_status weft_sort(weft_ctx *ctx, weft_array *keys, weft_array *valu
 WEFT_API weft_status weft_argsort(weft_ctx *ctx, weft_array *keys, weft_array *indices,
                                   unsigned flags, weft_future **future);
 
+/* Counts of x (any dtype, read as double) in nbins equal-width bins over
+ * [lo, hi), nbins being the length of counts (u32 or u64), which is
+ * overwritten. Values outside [lo, hi) and NaN are not counted. Bin edges are
+ * numpy's: edge k is lo + k * ((hi - lo) / nbins), and a value goes in the
+ * bin whose edges surround it. lo < hi, both finite: else WEFT_ERR_INVALID_ARG. */
+WEFT_API weft_status weft_histogram(weft_ctx *ctx, weft_array *x, double lo, double hi,
+                                    weft_array *counts, weft_future **future);
+/* out[k] = number of i with indices[i] == k (weights NULL; out u32, u64, i32,
+ * i64, f32 or f64), or the sum of weights[i] over them (weights of out's
+ * dtype), for k below out's length; out is overwritten. indices: i32, u32,
+ * i64, u64 or u8; one outside [0, length of out) is WEFT_ERR_RANGE naming
+ * its position, and out is left unchanged. */
+WEFT_API weft_status weft_bincount(weft_ctx *ctx, weft_array *indices, weft_array *weights,
+                                   weft_array *out, weft_future **future);
+/* out[indices[i]] += values[i] for every i, as the plain loop in index order
+ * does it (so float sums have its bits, whatever the threads): values and out
+ * of one dtype; indices and errors as weft_bincount (out unchanged). */
+WEFT_API weft_status weft_scatter_add(weft_ctx *ctx, weft_array *indices, weft_array *values,
+                                      weft_array *out, weft_future **future);
+
+/* Random numbers from a counter-based generator (Philox4x32-10): element i of
+ * a gets element offset + i of the stream of seed, and depends on nothing
+ * else (not the devices, the split or the threads). dist WEFT_UNIFORM: floats
+ * in [0, 1), integers over their whole range; WEFT_NORMAL: floats, mean 0,
+ * deviation 1. The streams are defined in include/weft_random.h, which user
+ * kernels may include (C or OpenCL C) to draw the same numbers. */
+enum { WEFT_UNIFORM = 0, WEFT_NORMAL = 1 };
+WEFT_API weft_status weft_random(weft_ctx *ctx, weft_array *a, int dist, uint64_t seed,
+                                 uint64_t offset, weft_future **future);
+
 /* ------------------------------------------------------------------------ */
 /* CSV files larger than memory (docs/csv.md)
  *

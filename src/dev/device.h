@@ -282,7 +282,8 @@ typedef struct weft_sort_call {
 } weft_sort_call;
 
 /* Counts per bin. Histogram: equal-width bins over [lo, hi) of x (floats or
- * integers); bincount (x NULL): indices already bins, checked in range. */
+ * integers); bincount (x NULL): indices are bins (WEFT_ERR_RANGE, nothing
+ * counted, when one is not). */
 typedef struct weft_histogram_call {
     weft_dtype dtype; /* of x or of indices */
     const void *x;    /* histogram input; NULL for bincount */
@@ -291,6 +292,7 @@ typedef struct weft_histogram_call {
     size_t n;
     uint64_t *counts; /* nbins, zeroed by the caller */
     size_t nbins;
+    const char *what; /* the public call, for messages */
 } weft_histogram_call;
 
 /* out[indices[i]] += values[i] (values NULL: += 1), for every i in index
@@ -302,11 +304,17 @@ typedef struct weft_scatter_call {
     size_t n;
     void *out;
     size_t nout;
+    const char *what; /* the public call, for messages */
 } weft_scatter_call;
 
 /* The first index i with indices[i] outside [0, nout), or n when none. */
 size_t weft_ref_first_out_of_range(const weft_prim_threads *threads, weft_dtype index_dtype,
                                    const void *indices, size_t n, size_t nout);
+/* WEFT_ERR_RANGE naming the first such index ("what: indices[i] = v is
+ * outside [0, nout)"), else WEFT_OK. Scatter and bincount check before writing. */
+weft_status weft_ref_check_indices(const weft_prim_threads *threads, const char *what,
+                                   weft_dtype index_dtype, const void *indices, size_t n,
+                                   size_t nout);
 
 weft_status weft_ref_sort(const weft_prim_threads *threads, const weft_sort_call *call);
 weft_status weft_ref_histogram(const weft_prim_threads *threads, const weft_histogram_call *call);

@@ -2,6 +2,7 @@
  * input into counts of its own, added into the result at the end. Counts are
  * integers, so the order of the adds cannot show. */
 #include "../device.h"
+#include "../../core/error.h"
 #include "../../core/values.h"
 
 #include <stdlib.h>
@@ -72,6 +73,9 @@ static void hist_parts(void *arg, size_t p0, size_t p1)
 
 weft_status weft_ref_histogram(const weft_prim_threads *threads, const weft_histogram_call *c)
 {
+    if (!c->x)
+        RETURN_ON_ERROR(
+            weft_ref_check_indices(threads, c->what, c->dtype, c->indices, c->n, c->nbins));
     if (c->n == 0 || c->nbins == 0) return WEFT_OK;
     size_t width = threads->width > 0 ? (size_t)threads->width : 1;
     /* A part's own counts must cost less than its share of the input. */

@@ -19,7 +19,7 @@ static void put(const random_job *j, size_t k, uint64_t e, const weft_philox4x32
 {
     switch (j->t) {
     case WEFT_F32:
-        if (j->dist == 1 /* WEFT_NORMAL */) {
+        if (j->dist == WEFT_NORMAL) {
             int pair = 2 * (int)((e % 4) / 2);
             double u1 = ((double)b->v[pair] + 1.0) * (1.0 / 4294967296.0);
             double u2 = (double)b->v[pair + 1] * (1.0 / 4294967296.0);
@@ -36,7 +36,7 @@ static void put(const random_job *j, size_t k, uint64_t e, const weft_philox4x32
         ((uint8_t *)j->y)[k] = (uint8_t)b->v[e % 4];
         break;
     default: {
-        if (j->dist == 1 /* WEFT_NORMAL */) {
+        if (j->dist == WEFT_NORMAL) {
             uint64_t w0 = (uint64_t)b->v[0] | ((uint64_t)b->v[1] << 32);
             uint64_t w1 = (uint64_t)b->v[2] | ((uint64_t)b->v[3] << 32);
             double u1 = (double)((w0 >> 11) + 1) * (1.0 / 9007199254740992.0);

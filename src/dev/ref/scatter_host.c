@@ -5,6 +5,7 @@
  * thread reads all the indices; with the few cores this runs on that costs
  * less than sorting them. */
 #include "../device.h"
+#include "../../core/error.h"
 #include "../../core/values.h"
 
 typedef struct scatter_job {
@@ -53,12 +54,28 @@ static void scatter_parts(void *arg, size_t p0, size_t p1)
 
 weft_status weft_ref_scatter_add(const weft_prim_threads *threads, const weft_scatter_call *c)
 {
+    RETURN_ON_ERROR(
+        weft_ref_check_indices(threads, c->what, c->index_dtype, c->indices, c->n, c->nout));
     if (c->n == 0 || c->nout == 0) return WEFT_OK;
     size_t width = threads->width > 0 ? (size_t)threads->width : 1;
     size_t parts = c->n < threads->min_elements ? 1 : width < c->nout ? width : c->nout;
     scatter_job j = {c, parts, (c->nout + parts - 1) / parts};
     threads->parallel_for(threads->pool, parts, 1, 0, scatter_parts, &j);
     return WEFT_OK;
+}
+
+weft_status weft_ref_check_indices(const weft_prim_threads *threads, const char *what,
+                                   weft_dtype index_dtype, const void *indices, size_t n,
+                                   size_t nout)
+{
+    size_t bad = weft_ref_first_out_of_range(threads, index_dtype, indices, n, nout);
+    if (bad == n) return WEFT_OK;
+    uint64_t v = weft_load_bits(indices, index_dtype, bad);
+    if (index_dtype == WEFT_I32 || index_dtype == WEFT_I64)
+        return weft_error_set(WEFT_ERR_RANGE, "%s: indices[%zu] = %lld is outside [0, %zu)", what,
+                              bad, (long long)v, nout);
+    return weft_error_set(WEFT_ERR_RANGE, "%s: indices[%zu] = %llu is outside [0, %zu)", what, bad,
+                          (unsigned long long)v, nout);
 }
 
 typedef struct range_job {
