@@ -663,6 +663,28 @@ enum { WEFT_UNIFORM = 0, WEFT_NORMAL = 1 };
 WEFT_API weft_status weft_random(weft_ctx *ctx, weft_array *a, int dist, uint64_t seed,
                                  uint64_t offset, weft_future **future);
 
+/* Grouped reductions. keys: an integer dtype (i32, u32, i64, u64, u8).
+ * op: WEFT_SUM, WEFT_MIN, WEFT_MAX (out_values of values' dtype; float sums
+ * accumulate in double in index order and round once, integer sums wrap;
+ * MIN/MAX as weft_reduce: NaN wins, -0.0 < +0.0) or WEFT_COUNT (values may be
+ * NULL; out_values u32, u64, i32, i64 or f64). Group g's key goes to
+ * out_keys[g] (keys' dtype) and its result to out_values[g]; *count, written
+ * when the operation completes, is the number of groups. out_keys and
+ * out_values need at least that many elements (WEFT_ERR_SIZE, nothing
+ * written, otherwise); elements past it are left alone. */
+#define WEFT_COUNT ((weft_reduce_op)64)
+/* One group per run of equal adjacent keys (sorted keys: one per key). */
+WEFT_API weft_status weft_reduce_by_key(weft_ctx *ctx, weft_reduce_op op, weft_array *keys,
+                                        weft_array *values, weft_array *out_keys,
+                                        weft_array *out_values, size_t *count,
+                                        weft_future **future);
+/* One group per distinct key, in ascending key order, whatever the order of
+ * keys: a stable sort, then weft_reduce_by_key, so each group's values are
+ * reduced in their input order (reproducible). keys and values unchanged. */
+WEFT_API weft_status weft_group_by(weft_ctx *ctx, weft_reduce_op op, weft_array *keys,
+                                   weft_array *values, weft_array *out_keys, weft_array *out_values,
+                                   size_t *count, weft_future **future);
+
 /* ------------------------------------------------------------------------ */
 /* CSV files larger than memory (docs/csv.md)
  *

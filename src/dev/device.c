@@ -23,6 +23,8 @@ int weft_device_native(const weft_device *dev, weft_prim prim)
         return ops->scatter_add != ref->scatter_add;
     case WEFT_PRIM_RANDOM:
         return ops->random != ref->random;
+    case WEFT_PRIM_REDUCE_BY_KEY:
+        return ops->reduce_by_key != ref->reduce_by_key;
     }
     return 0;
 }

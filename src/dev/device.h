@@ -28,6 +28,7 @@ typedef struct weft_partial weft_partial;
 struct weft_sort_call;
 struct weft_histogram_call;
 struct weft_scatter_call;
+struct weft_segment_call;
 
 /* A stretch of an array as a primitive sees it. */
 typedef struct weft_view {
@@ -165,6 +166,8 @@ typedef struct weft_backend {
     /* Elements [first, first + n) of a random stream into y (a piece). */
     weft_status (*random)(weft_device *dev, weft_dtype dtype, int dist, uint64_t seed,
                           uint64_t first, weft_view y, size_t n);
+    /* One result per run of equal keys (host memory). */
+    weft_status (*reduce_by_key)(weft_device *dev, const struct weft_segment_call *call);
 } weft_backend;
 
 /* One device of a context: the host pool or an OpenCL device. */
@@ -193,7 +196,8 @@ typedef enum weft_prim {
     WEFT_PRIM_SORT,
     WEFT_PRIM_HISTOGRAM,
     WEFT_PRIM_SCATTER_ADD,
-    WEFT_PRIM_RANDOM
+    WEFT_PRIM_RANDOM,
+    WEFT_PRIM_REDUCE_BY_KEY
 } weft_prim;
 
 /* 1 when dev's table overrides the reference for prim (its own kernels run
@@ -316,6 +320,22 @@ weft_status weft_ref_check_indices(const weft_prim_threads *threads, const char 
                                    weft_dtype index_dtype, const void *indices, size_t n,
                                    size_t nout);
 
+/* Runs of equal keys (integers, compared by bits) reduced in index order:
+ * op WEFT_SUM (floats in double, rounded once; integers wrap), WEFT_MIN,
+ * WEFT_MAX (weft_reduce's rules) or WEFT_COUNT. WEFT_ERR_SIZE, nothing
+ * written, when there are more runs than capacity. */
+typedef struct weft_segment_call {
+    int op;
+    weft_dtype key_dtype, value_dtype, out_dtype;
+    const void *keys, *values; /* values NULL for WEFT_COUNT */
+    size_t n;
+    void *out_keys, *out_values;
+    size_t capacity;
+    size_t *count; /* out: the number of runs */
+    const char *what;
+} weft_segment_call;
+
+weft_status weft_ref_reduce_by_key(const weft_prim_threads *threads, const weft_segment_call *call);
 weft_status weft_ref_sort(const weft_prim_threads *threads, const weft_sort_call *call);
 weft_status weft_ref_histogram(const weft_prim_threads *threads, const weft_histogram_call *call);
 weft_status weft_ref_scatter_add(const weft_prim_threads *threads, const weft_scatter_call *call);

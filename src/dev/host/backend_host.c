@@ -184,6 +184,12 @@ static weft_status host_random(weft_device *dev, weft_dtype dtype, int dist, uin
     return weft_ref_random(&t, dtype, dist, seed, first, y.host, n);
 }
 
+static weft_status host_reduce_by_key(weft_device *dev, const weft_segment_call *call)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_reduce_by_key(&t, call);
+}
+
 static weft_status host_marker(weft_device *dev, void **event)
 {
     (void)dev;
@@ -250,6 +256,7 @@ static const weft_backend reference = {
     .histogram = host_histogram,
     .scatter_add = host_scatter_add,
     .random = host_random,
+    .reduce_by_key = host_reduce_by_key,
 };
 
 void weft_backend_host_init(weft_backend *ops)
