@@ -685,6 +685,19 @@ WEFT_API weft_status weft_group_by(weft_ctx *ctx, weft_reduce_op op, weft_array 
                                    weft_array *values, weft_array *out_keys, weft_array *out_values,
                                    size_t *count, weft_future **future);
 
+/* Stream compaction: keeps, in order, the elements where cond is non-zero.
+ * cond is one expression of the language (docs/expressions.md) over binds,
+ * as in weft_map ("x > 0 && y != 3"); NaN counts as non-zero. For each k <
+ * n_out, the elements of inputs[k] (as long as the bound arrays) at the kept
+ * positions go to outputs[k] (same dtype, at least *count elements:
+ * WEFT_ERR_SIZE and nothing written otherwise; the rest are left alone).
+ * *count, written when the operation completes, is how many were kept.
+ * Outputs may be neither inputs nor bound arrays. */
+WEFT_API weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
+                                 size_t nbinds, weft_array *const *inputs,
+                                 weft_array *const *outputs, size_t n_out, size_t *count,
+                                 weft_future **future);
+
 /* ------------------------------------------------------------------------ */
 /* CSV files larger than memory (docs/csv.md)
  *
