@@ -13,32 +13,52 @@ typedef struct scatter_job {
     size_t parts, part;
 } scatter_job;
 
-#define ADD_LOOP(T)                                                                                \
-    for (size_t i = 0; i < c->n; i++) {                                                            \
-        uint64_t k = weft_load_bits(c->indices, c->index_dtype, i);                                \
-        if (k < lo || k >= hi) continue;                                                           \
-        T *o = (T *)c->out + k;                                                                    \
-        *o = c->values ? (T)(*o + ((const T *)c->values)[i]) : (T)(*o + (T)1);                     \
+/* Typed loops: indices of type I, values and out of type T. */
+#define ADD_LOOP(I, T)                                                                             \
+    {                                                                                              \
+        const I *ix = c->indices;                                                                  \
+        const T *val = c->values;                                                                  \
+        T *o = c->out;                                                                             \
+        for (size_t i = 0; i < c->n; i++) {                                                        \
+            uint64_t k = (uint64_t)ix[i] - lo; /* wraps below lo: one compare */                   \
+            if (k < span) o[lo + k] = val ? (T)(o[lo + k] + val[i]) : (T)(o[lo + k] + (T)1);       \
+        }                                                                                          \
     }
 
+#define BY_VALUE(I)                                                                                \
+    switch (c->dtype) {                                                                            \
+    case WEFT_F32:                                                                                 \
+        ADD_LOOP(I, float)                                                                         \
+        break;                                                                                     \
+    case WEFT_F64:                                                                                 \
+        ADD_LOOP(I, double)                                                                        \
+        break;                                                                                     \
+    case WEFT_I32:                                                                                 \
+    case WEFT_U32:                                                                                 \
+        ADD_LOOP(I, uint32_t)                                                                      \
+        break;                                                                                     \
+    case WEFT_U8:                                                                                  \
+        ADD_LOOP(I, uint8_t)                                                                       \
+        break;                                                                                     \
+    default:                                                                                       \
+        ADD_LOOP(I, uint64_t)                                                                      \
+        break;                                                                                     \
+    }
+
+/* Signed indices were checked non-negative: read as unsigned of their width. */
 static void add_range(const weft_scatter_call *c, uint64_t lo, uint64_t hi)
 {
-    switch (c->dtype) {
-    case WEFT_F32:
-        ADD_LOOP(float)
-        break;
-    case WEFT_F64:
-        ADD_LOOP(double)
-        break;
+    uint64_t span = hi - lo;
+    switch (c->index_dtype) {
     case WEFT_I32:
     case WEFT_U32:
-        ADD_LOOP(uint32_t)
+        BY_VALUE(uint32_t)
         break;
     case WEFT_U8:
-        ADD_LOOP(uint8_t)
+        BY_VALUE(uint8_t)
         break;
     default:
-        ADD_LOOP(uint64_t)
+        BY_VALUE(uint64_t)
         break;
     }
 }
@@ -58,7 +78,11 @@ weft_status weft_ref_scatter_add(const weft_prim_threads *threads, const weft_sc
         weft_ref_check_indices(threads, c->what, c->index_dtype, c->indices, c->n, c->nout));
     if (c->n == 0 || c->nout == 0) return WEFT_OK;
     size_t width = threads->width > 0 ? (size_t)threads->width : 1;
-    size_t parts = c->n < threads->min_elements ? 1 : width < c->nout ? width : c->nout;
+    /* Owner ranges pay only when out is large: over a small out, two threads
+     * measured 12x slower than one on the 2-core bench machine (bench/RESULTS.md). */
+    size_t parts = c->n < threads->min_elements || c->nout < ((size_t)1 << 16) ? 1
+                   : width < c->nout                                           ? width
+                                                                               : c->nout;
     scatter_job j = {c, parts, (c->nout + parts - 1) / parts};
     threads->parallel_for(threads->pool, parts, 1, 0, scatter_parts, &j);
     return WEFT_OK;
