@@ -736,6 +736,94 @@ WEFT_API weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, 
                                weft_array *y, weft_future **future);
 
 /* ------------------------------------------------------------------------ */
+/* Data primitives: sorting, histograms, scatter-add, random numbers,
+ * grouping and filtering (docs/primitives.md). Each runs over whole arrays on
+ * the host pool (wherever the arrays' elements were), except weft_random,
+ * which is split over devices as weft_map is. Results are bit-identical
+ * whatever the devices, their partition and the thread count. */
+
+#define WEFT_SORT_DESCENDING 1u
+
+/* Sorts keys in place, stably: ascending (flags 0) or descending
+ * (WEFT_SORT_DESCENDING; equal keys still keep their input order). values
+ * (NULL, or an array of any dtype with as many elements) is permuted with
+ * keys. Floats order as numpy's: -0.0 and 0.0 are equal (they keep their
+ * input order) and every NaN is greater than everything else and equal to
+ * every other NaN; descending keeps NaNs last too. */
+WEFT_API weft_status weft_sort(weft_ctx *ctx, weft_array *keys, weft_array *values, unsigned flags,
+                               weft_future **future);
+/* The permutation weft_sort would apply, into indices (u32, or u64; as many
+ * elements as keys): keys[indices[0]], keys[indices[1]], ... is sorted. keys
+ * is not changed. */
+WEFT_API weft_status weft_argsort(weft_ctx *ctx, weft_array *keys, weft_array *indices,
+                                  unsigned flags, weft_future **future);
+
+/* Counts of x (any dtype, read as double) in nbins equal-width bins over
+ * [lo, hi), nbins being the length of counts (u32 or u64), which is
+ * overwritten. Values outside [lo, hi) and NaN are not counted. Bin edges are
+ * numpy's: edge k is lo + k * ((hi - lo) / nbins), and a value goes in the
+ * bin whose edges surround it. lo < hi, both finite: else WEFT_ERR_INVALID_ARG. */
+WEFT_API weft_status weft_histogram(weft_ctx *ctx, weft_array *x, double lo, double hi,
+                                    weft_array *counts, weft_future **future);
+/* out[k] = number of i with indices[i] == k (weights NULL; out u32, u64, i32,
+ * i64, f32 or f64), or the sum of weights[i] over them (weights of out's
+ * dtype), for k below out's length; out is overwritten. indices: i32, u32,
+ * i64, u64 or u8; one outside [0, length of out) is WEFT_ERR_RANGE naming
+ * its position, and out is left unchanged. */
+WEFT_API weft_status weft_bincount(weft_ctx *ctx, weft_array *indices, weft_array *weights,
+                                   weft_array *out, weft_future **future);
+/* out[indices[i]] += values[i] for every i, as the plain loop in index order
+ * does it (so float sums have its bits, whatever the threads): values and out
+ * of one dtype; indices and errors as weft_bincount (out unchanged). */
+WEFT_API weft_status weft_scatter_add(weft_ctx *ctx, weft_array *indices, weft_array *values,
+                                      weft_array *out, weft_future **future);
+
+/* Random numbers from a counter-based generator (Philox4x32-10): element i of
+ * a gets element offset + i of the stream of seed, and depends on nothing
+ * else (not the devices, the split or the threads). dist WEFT_UNIFORM: floats
+ * in [0, 1), integers over their whole range; WEFT_NORMAL: floats, mean 0,
+ * deviation 1. The streams are defined in include/weft_random.h, which user
+ * kernels may include (C or OpenCL C) to draw the same numbers. */
+enum { WEFT_UNIFORM = 0, WEFT_NORMAL = 1 };
+WEFT_API weft_status weft_random(weft_ctx *ctx, weft_array *a, int dist, uint64_t seed,
+                                 uint64_t offset, weft_future **future);
+
+/* Grouped reductions. keys: an integer dtype (i32, u32, i64, u64, u8).
+ * op: WEFT_SUM, WEFT_MIN, WEFT_MAX (out_values of values' dtype; float sums
+ * accumulate in double in index order and round once, integer sums wrap;
+ * MIN/MAX as weft_reduce: NaN wins, -0.0 < +0.0) or WEFT_COUNT (values may be
+ * NULL; out_values u32, u64, i32, i64 or f64). Group g's key goes to
+ * out_keys[g] (keys' dtype) and its result to out_values[g]; *count, written
+ * when the operation completes, is the number of groups. out_keys and
+ * out_values need at least that many elements (WEFT_ERR_SIZE, nothing
+ * written, otherwise); elements past it are left alone. */
+#define WEFT_COUNT ((weft_reduce_op)64)
+/* One group per run of equal adjacent keys (sorted keys: one per key). */
+WEFT_API weft_status weft_reduce_by_key(weft_ctx *ctx, weft_reduce_op op, weft_array *keys,
+                                        weft_array *values, weft_array *out_keys,
+                                        weft_array *out_values, size_t *count,
+                                        weft_future **future);
+/* One group per distinct key, in ascending key order, whatever the order of
+ * keys: a stable sort, then weft_reduce_by_key, so each group's values are
+ * reduced in their input order (reproducible). keys and values unchanged. */
+WEFT_API weft_status weft_group_by(weft_ctx *ctx, weft_reduce_op op, weft_array *keys,
+                                   weft_array *values, weft_array *out_keys, weft_array *out_values,
+                                   size_t *count, weft_future **future);
+
+/* Stream compaction: keeps, in order, the elements where cond is non-zero.
+ * cond is one expression of the language (docs/expressions.md) over binds,
+ * as in weft_map ("x > 0 && y != 3"); NaN counts as non-zero. For each k <
+ * n_out, the elements of inputs[k] (as long as the bound arrays) at the kept
+ * positions go to outputs[k] (same dtype, at least *count elements:
+ * WEFT_ERR_SIZE and nothing written otherwise; the rest are left alone).
+ * *count, written when the operation completes, is how many were kept.
+ * Outputs may be neither inputs nor bound arrays. */
+WEFT_API weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
+                                 size_t nbinds, weft_array *const *inputs,
+                                 weft_array *const *outputs, size_t n_out, size_t *count,
+                                 weft_future **future);
+
+/* ------------------------------------------------------------------------ */
 /* CSV files larger than memory (docs/csv.md)
  *
  * A CSV file is read as windows of complete records, a few MiB each. Only the

@@ -25,6 +25,10 @@
 typedef struct weft_device weft_device;
 typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;
+struct weft_sort_call;
+struct weft_histogram_call;
+struct weft_scatter_call;
+struct weft_segment_call;
 
 /* A stretch of an array as a primitive sees it. */
 typedef struct weft_view {
@@ -153,6 +157,17 @@ typedef struct weft_backend {
     void (*event_release)(weft_device *dev, void *event);
     /* "reference", "opencl-cpu", ... for a primitive name. */
     const char *(*impl)(const weft_device *dev, const char *primitive);
+
+    /* Data primitives (docs/primitives.md). Sort, histogram and scatter see
+     * every element at once, in host memory (views' host pointers). */
+    weft_status (*sort)(weft_device *dev, const struct weft_sort_call *call);
+    weft_status (*histogram)(weft_device *dev, const struct weft_histogram_call *call);
+    weft_status (*scatter_add)(weft_device *dev, const struct weft_scatter_call *call);
+    /* Elements [first, first + n) of a random stream into y (a piece). */
+    weft_status (*random)(weft_device *dev, weft_dtype dtype, int dist, uint64_t seed,
+                          uint64_t first, weft_view y, size_t n);
+    /* One result per run of equal keys (host memory). */
+    weft_status (*reduce_by_key)(weft_device *dev, const struct weft_segment_call *call);
 } weft_backend;
 
 /* One device of a context: the host pool or an OpenCL device. */
@@ -177,7 +192,12 @@ typedef enum weft_prim {
     WEFT_PRIM_MAP_EXPR,
     WEFT_PRIM_REDUCE_EXPR,
     WEFT_PRIM_SCAN_TOTALS,
-    WEFT_PRIM_SCAN_APPLY
+    WEFT_PRIM_SCAN_APPLY,
+    WEFT_PRIM_SORT,
+    WEFT_PRIM_HISTOGRAM,
+    WEFT_PRIM_SCATTER_ADD,
+    WEFT_PRIM_RANDOM,
+    WEFT_PRIM_REDUCE_BY_KEY
 } weft_prim;
 
 /* 1 when dev's table overrides the reference for prim (its own kernels run
@@ -228,6 +248,7 @@ typedef struct weft_prim_threads {
                          void *arg);
     weft_pool *pool;
     size_t min_elements; /* fewer elements than this run on one thread */
+    int width;           /* threads parallel_for may run at once (0: unknown) */
 } weft_prim_threads;
 
 /* The reference implementations (ref/), which the host driver's table runs
@@ -248,6 +269,78 @@ weft_status weft_ref_scan_apply(const weft_prim_threads *threads, weft_reduce_op
  * order: 16 per block (see kernels/scan.cl). */
 void weft_scan_carries(weft_reduce_op op, weft_dtype dtype, const uint64_t *subtotals,
                        size_t blocks, uint64_t *carries);
+
+/* ---- Data primitives (docs/primitives.md): what their entries take. ---- */
+
+/* Sorts keys (and values with them) in place, ascending and stable; or, with
+ * indices set, writes the permutation that sorts keys and leaves keys alone. */
+typedef struct weft_sort_call {
+    weft_dtype key_dtype;
+    int descending;
+    void *keys;
+    size_t n;
+    void *values; /* NULL: none */
+    size_t value_size;
+    void *indices; /* argsort: u32 or u64 out; NULL: sort in place */
+    weft_dtype index_dtype;
+} weft_sort_call;
+
+/* Counts per bin. Histogram: equal-width bins over [lo, hi) of x (floats or
+ * integers); bincount (x NULL): indices are bins (WEFT_ERR_RANGE, nothing
+ * counted, when one is not). */
+typedef struct weft_histogram_call {
+    weft_dtype dtype; /* of x or of indices */
+    const void *x;    /* histogram input; NULL for bincount */
+    double lo, hi;
+    const void *indices; /* bincount input */
+    size_t n;
+    uint64_t *counts; /* nbins, zeroed by the caller */
+    size_t nbins;
+    const char *what; /* the public call, for messages */
+} weft_histogram_call;
+
+/* out[indices[i]] += values[i] (values NULL: += 1), for every i in index
+ * order per element of out, so float sums are those of the plain loop. */
+typedef struct weft_scatter_call {
+    weft_dtype index_dtype, dtype;
+    const void *indices;
+    const void *values;
+    size_t n;
+    void *out;
+    size_t nout;
+    const char *what; /* the public call, for messages */
+} weft_scatter_call;
+
+/* The first index i with indices[i] outside [0, nout), or n when none. */
+size_t weft_ref_first_out_of_range(const weft_prim_threads *threads, weft_dtype index_dtype,
+                                   const void *indices, size_t n, size_t nout);
+/* WEFT_ERR_RANGE naming the first such index ("what: indices[i] = v is
+ * outside [0, nout)"), else WEFT_OK. Scatter and bincount check before writing. */
+weft_status weft_ref_check_indices(const weft_prim_threads *threads, const char *what,
+                                   weft_dtype index_dtype, const void *indices, size_t n,
+                                   size_t nout);
+
+/* Runs of equal keys (integers, compared by bits) reduced in index order:
+ * op WEFT_SUM (floats in double, rounded once; integers wrap), WEFT_MIN,
+ * WEFT_MAX (weft_reduce's rules) or WEFT_COUNT. WEFT_ERR_SIZE, nothing
+ * written, when there are more runs than capacity. */
+typedef struct weft_segment_call {
+    int op;
+    weft_dtype key_dtype, value_dtype, out_dtype;
+    const void *keys, *values; /* values NULL for WEFT_COUNT */
+    size_t n;
+    void *out_keys, *out_values;
+    size_t capacity;
+    size_t *count; /* out: the number of runs */
+    const char *what;
+} weft_segment_call;
+
+weft_status weft_ref_reduce_by_key(const weft_prim_threads *threads, const weft_segment_call *call);
+weft_status weft_ref_sort(const weft_prim_threads *threads, const weft_sort_call *call);
+weft_status weft_ref_histogram(const weft_prim_threads *threads, const weft_histogram_call *call);
+weft_status weft_ref_scatter_add(const weft_prim_threads *threads, const weft_scatter_call *call);
+weft_status weft_ref_random(const weft_prim_threads *threads, weft_dtype dtype, int dist,
+                            uint64_t seed, uint64_t first, void *y, size_t n);
 
 void weft_backend_host_init(weft_backend *ops);
 const weft_backend *weft_backend_reference(void);

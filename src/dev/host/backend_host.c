@@ -114,7 +114,8 @@ static void axpy_range(void *arg, size_t begin, size_t end)
 static weft_prim_threads threads_of(const weft_device *dev)
 {
     return (weft_prim_threads){weft_pool_parallel_for, dev->services->pool,
-                               dev->services->pool_min_elements};
+                               dev->services->pool_min_elements,
+                               weft_pool_threads(dev->services->pool)};
 }
 
 static weft_status host_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
@@ -156,6 +157,37 @@ static weft_status host_scan_apply(weft_device *dev, weft_reduce_op op, weft_dty
 {
     weft_prim_threads t = threads_of(dev);
     return weft_ref_scan_apply(&t, op, dtype, exclusive, x, y, n, carries);
+}
+
+static weft_status host_sort(weft_device *dev, const weft_sort_call *call)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_sort(&t, call);
+}
+
+static weft_status host_histogram(weft_device *dev, const weft_histogram_call *call)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_histogram(&t, call);
+}
+
+static weft_status host_scatter_add(weft_device *dev, const weft_scatter_call *call)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_scatter_add(&t, call);
+}
+
+static weft_status host_random(weft_device *dev, weft_dtype dtype, int dist, uint64_t seed,
+                               uint64_t first, weft_view y, size_t n)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_random(&t, dtype, dist, seed, first, y.host, n);
+}
+
+static weft_status host_reduce_by_key(weft_device *dev, const weft_segment_call *call)
+{
+    weft_prim_threads t = threads_of(dev);
+    return weft_ref_reduce_by_key(&t, call);
 }
 
 static weft_status host_marker(weft_device *dev, void **event)
@@ -220,6 +252,11 @@ static const weft_backend reference = {
     .event_retain = host_event_keep,
     .event_release = host_event_keep,
     .impl = host_impl,
+    .sort = host_sort,
+    .histogram = host_histogram,
+    .scatter_add = host_scatter_add,
+    .random = host_random,
+    .reduce_by_key = host_reduce_by_key,
 };
 
 void weft_backend_host_init(weft_backend *ops)

@@ -1,0 +1,224 @@
+/* weft_filter: the condition evaluated into a byte mask on the host (the
+ * expression's host code, as weft_map runs it on the pool), then each part
+ * of the mask counted, the counts scanned into where each part's survivors
+ * go, and the parts copied: a stream compaction whose order is the input's. */
+#include "../mem/alias.h"
+#include "../core/error.h"
+#include "../core/pool.h"
+#include "expr_op.h"
+#include "host_whole.h"
+#include "submit_local.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEEP_NAME "weft_filter_keep_"
+
+enum { MAX_PARTS = 256, PART_MIN = 1 << 14 };
+
+typedef struct filter_op {
+    weft_op base; /* arrays: the bound ones, then inputs, then outputs */
+    weft_compiled *compiled;
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS + 1];
+    int view_of_bind[WEFT_EXPR_MAX_BINDINGS + 1];
+    weft_expr_call call;
+    size_t nbound, n_out;
+    size_t *count;
+} filter_op;
+
+typedef struct compact_job {
+    const filter_op *f;
+    const unsigned char *mask;
+    void **host;
+    size_t n, part;
+    size_t at[MAX_PARTS]; /* per part: survivors, then where they go */
+} compact_job;
+
+static size_t part_end(const compact_job *j, size_t p)
+{
+    size_t e = (p + 1) * j->part;
+    return e < j->n ? e : j->n;
+}
+
+static void count_parts(void *arg, size_t p0, size_t p1)
+{
+    compact_job *j = arg;
+    for (size_t p = p0; p < p1; p++) {
+        size_t kept = 0;
+        for (size_t i = p * j->part, e = part_end(j, p); i < e; i++)
+            kept += j->mask[i] != 0;
+        j->at[p] = kept;
+    }
+}
+
+static void copy_parts(void *arg, size_t p0, size_t p1)
+{
+    compact_job *j = arg;
+    const filter_op *f = j->f;
+    for (size_t p = p0; p < p1; p++)
+        for (size_t k = 0; k < f->n_out; k++) {
+            const weft_array *in = f->base.arrays[f->nbound + k];
+            const unsigned char *src = j->host[f->nbound + k];
+            unsigned char *dst = j->host[f->nbound + f->n_out + k];
+            size_t es = in->elem_size, o = j->at[p];
+            for (size_t i = p * j->part, e = part_end(j, p); i < e; i++)
+                if (j->mask[i]) memcpy(dst + es * o++, src + es * i, es);
+        }
+}
+
+static weft_status compact(filter_op *f, weft_device *dev, void **host, const unsigned char *mask,
+                           size_t n)
+{
+    compact_job *j = calloc(1, sizeof *j);
+    RETURN_IF(!j, WEFT_ERR_NOMEM, "weft_filter: cannot allocate its state");
+    *j = (compact_job){.f = f, .mask = mask, .host = host, .n = n};
+    size_t parts = n / PART_MIN < 1 ? 1 : n / PART_MIN > MAX_PARTS ? MAX_PARTS : n / PART_MIN;
+    j->part = (n + parts - 1) / parts;
+    parts = (n + j->part - 1) / j->part;
+    weft_pool *pool = dev->services->pool;
+    weft_pool_parallel_for(pool, parts, 1, 0, count_parts, j);
+    size_t total = 0, capacity = SIZE_MAX;
+    for (size_t p = 0; p < parts; p++) {
+        size_t kept = j->at[p];
+        j->at[p] = total;
+        total += kept;
+    }
+    for (size_t k = 0; k < f->n_out; k++) {
+        size_t cap = f->base.arrays[f->nbound + f->n_out + k]->n;
+        if (cap < capacity) capacity = cap;
+    }
+    weft_status st = WEFT_OK;
+    if (f->n_out > 0 && total > capacity)
+        st =
+            weft_error_set(WEFT_ERR_SIZE, "weft_filter: %zu elements kept, but an output holds %zu",
+                           total, capacity);
+    else
+        weft_pool_parallel_for(pool, parts, 1, 0, copy_parts, j);
+    if (st == WEFT_OK) *f->count = total;
+    free(j);
+    return st;
+}
+
+static weft_status filter_run(weft_op *base)
+{
+    filter_op *f = (filter_op *)base;
+    size_t n = base->arrays[0]->n;
+    void *host[WEFT_OP_MAX_ARRAYS];
+    RETURN_ON_ERROR(weft_whole_acquire(base, (1u << base->narrays) - 1, host));
+    weft_device *dev = weft_whole_device(base);
+    if (n == 0) {
+        *f->count = 0;
+        return WEFT_OK;
+    }
+    unsigned char *mask = malloc(n);
+    RETURN_IF(!mask, WEFT_ERR_NOMEM, "weft_filter: cannot allocate a mask of %zu bytes", n);
+    weft_view views[WEFT_PRIM_MAX_VIEWS] = {{0}};
+    for (size_t k = 0; k < f->nbound; k++)
+        views[k].host = host[k];
+    views[f->nbound].host = mask;
+    weft_status st = dev->ops.map_expr(dev, &f->call, views, 0, n);
+    if (st == WEFT_OK) st = compact(f, dev, host, mask, n);
+    free(mask);
+    RETURN_ON_ERROR(st);
+    unsigned writes = ((1u << f->n_out) - 1) << (f->nbound + f->n_out);
+    return weft_whole_wrote(base, writes);
+}
+
+static void filter_relink(weft_op *copy, const weft_op *from)
+{
+    (void)from;
+    filter_op *f = (filter_op *)copy;
+    f->call.binds = f->binds;
+    f->call.view_of_bind = f->view_of_bind;
+}
+
+static weft_status check_outputs(weft_ctx *ctx, const filter_op *f, weft_array *const *inputs,
+                                 weft_array *const *outputs)
+{
+    const char *name = "weft_filter";
+    size_t n = f->base.arrays[0]->n;
+    for (size_t k = 0; k < f->n_out; k++) {
+        char what[32];
+        snprintf(what, sizeof what, "inputs[%zu]", k);
+        RETURN_ON_ERROR(weft_whole_check(ctx, inputs[k], name, what));
+        RETURN_IF(inputs[k]->n != n, WEFT_ERR_SIZE, "%s: inputs[%zu] has %zu elements, not %zu",
+                  name, k, inputs[k]->n, n);
+        snprintf(what, sizeof what, "outputs[%zu]", k);
+        RETURN_ON_ERROR(weft_whole_check(ctx, outputs[k], name, what));
+        RETURN_IF(outputs[k]->dtype != inputs[k]->dtype, WEFT_ERR_DTYPE,
+                  "%s: outputs[%zu] is %s, inputs[%zu] %s", name, k,
+                  weft_dtype_name(outputs[k]->dtype), k, weft_dtype_name(inputs[k]->dtype));
+    }
+    /* an output shares memory with nothing else of the call */
+    for (size_t k = 0; k < f->n_out; k++) {
+        for (size_t a = 0; a < f->nbound + f->n_out; a++) {
+            const weft_array *other = a < f->nbound ? f->base.arrays[a] : inputs[a - f->nbound];
+            RETURN_IF(other == outputs[k], WEFT_ERR_INVALID_ARG,
+                      "%s: outputs[%zu] is also an input or a bound array", name, k);
+            RETURN_ON_ERROR(weft_alias_check(name, other, "an input", outputs[k], "an output"));
+        }
+        for (size_t o = 0; o < k; o++) {
+            RETURN_IF(outputs[o] == outputs[k], WEFT_ERR_INVALID_ARG,
+                      "%s: outputs[%zu] and outputs[%zu] are one array", name, o, k);
+            RETURN_ON_ERROR(weft_alias_check(name, outputs[o], "an output", outputs[k], "another"));
+        }
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds, size_t nbinds,
+                        weft_array *const *inputs, weft_array *const *outputs, size_t n_out,
+                        size_t *count, weft_future **future)
+{
+    const char *name = "weft_filter";
+    RETURN_IF(!ctx || !cond || !count, WEFT_ERR_NULL, "%s: context, cond or count is NULL", name);
+    RETURN_IF(n_out && (!inputs || !outputs), WEFT_ERR_NULL, "%s: %zu outputs but no arrays", name,
+              n_out);
+    filter_op *f = calloc(1, sizeof *f);
+    RETURN_IF(!f, WEFT_ERR_NOMEM, "%s: cannot allocate the operation", name);
+    weft_status st = WEFT_OK;
+    char *text = NULL;
+    f->base = (weft_op){.run = filter_run, .ctx = ctx};
+    f->count = count;
+    f->n_out = n_out;
+    GOTO_ERROR_ON(
+        weft_expr_bind(ctx, name, binds, nbinds, &f->base, f->binds, f->view_of_bind, &f->call));
+    f->nbound = f->base.narrays;
+    GOTO_ERROR_IF(f->nbound + 2 * n_out > WEFT_OP_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
+                  "%s: %zu arrays bound and %zu outputs: at most %d arrays in all", name, f->nbound,
+                  n_out, WEFT_OP_MAX_ARRAYS);
+    GOTO_ERROR_ON(check_outputs(ctx, f, inputs, outputs));
+    /* The mask is one more array of the expression, in memory of the op's
+     * own: the compiler needs only its name and dtype. */
+    weft_array mask_type = {.dtype = WEFT_U8, .elem_size = 1};
+    weft_bind all[WEFT_EXPR_MAX_BINDINGS + 1];
+    GOTO_ERROR_IF(nbinds >= WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG,
+                  "%s: %zu bindings (at most %d)", name, nbinds, WEFT_EXPR_MAX_BINDINGS - 1);
+    if (nbinds) memcpy(all, binds, nbinds * sizeof *binds);
+    all[nbinds] = weft_bind_array(KEEP_NAME, &mask_type);
+    size_t len = strlen(cond) + sizeof KEEP_NAME + 16;
+    text = malloc(len);
+    GOTO_ERROR_IF(!text, WEFT_ERR_NOMEM, "%s: cannot allocate the expression", name);
+    snprintf(text, len, "%s = (%s) != 0", KEEP_NAME, cond);
+    GOTO_ERROR_ON(
+        weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, text, all, nbinds + 1, &f->compiled));
+    f->call.compiled = f->compiled;
+    f->binds[nbinds] = weft_bind_array(KEEP_NAME, NULL);
+    f->view_of_bind[nbinds] = (int)f->nbound;
+    f->call.elem_of_view[f->nbound] = 1;
+    for (size_t k = 0; k < n_out; k++) {
+        f->base.arrays[f->nbound + k] = inputs[k];
+        f->base.arrays[f->nbound + n_out + k] = outputs[k];
+    }
+    f->base.narrays = f->nbound + 2 * n_out;
+    f->base.read_only = (1u << (f->nbound + n_out)) - 1;
+    free(text);
+    text = NULL;
+    weft_local_op local = {&f->base, sizeof *f, filter_relink, NULL};
+    st = weft_submit_local(ctx->stream, &local, future);
+error:
+    free(text);
+    free(f);
+    return st;
+}
