@@ -104,6 +104,16 @@ static weft_status check_unwritten(const weft_launch_job *job, unsigned char **b
     return WEFT_OK;
 }
 
+/* The launch as one piece on its first device, over the whole range. */
+static weft_status run_whole(const weft_launch_job *job, const weft_piece_run *run)
+{
+    weft_piece whole = {.device = job->pieces[0].device, .begin = 0, .end = run->nunits};
+    weft_piece_run one = *run;
+    one.pieces = &whole;
+    one.npieces = 1;
+    return weft_pieces_run(&one);
+}
+
 weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
 {
     weft_ctx *ctx = job->program->ctx;
@@ -112,10 +122,17 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     unsigned char **before = calloc(m + 1, sizeof *before), **split = calloc(m + 1, sizeof *split);
     GOTO_ERROR_IF(!before || !split, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
     weft_stat_add(ctx, WEFT_STAT_SPLITS_CHECKED, 1);
-    for (size_t k = 0; k < m; k++) {
+    for (size_t k = 0; k < m && st == WEFT_OK; k++) {
         weft_array *a = first_use(job, k);
-        if (a && (job->writes[k] || ctx->verify_splits)) GOTO_ERROR_ON(copy_out(a, &before[k]));
+        if (a && (job->writes[k] || ctx->verify_splits)) st = copy_out(a, &before[k]);
     }
+    /* Too big to keep a copy of: this launch runs whole, unchecked, and the
+     * next one tries again. */
+    if (st == WEFT_ERR_NOMEM) {
+        st = run_whole(job, run);
+        goto error;
+    }
+    GOTO_ERROR_ON(st);
     /* 1. The split, waited for; what it wrote, kept. */
     run->wait = 1;
     GOTO_ERROR_ON(weft_pieces_run(run));
@@ -124,11 +141,7 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     /* 2. One device over the whole range, from the same inputs. */
     for (size_t k = 0; k < m; k++)
         if (before[k] && job->writes[k]) GOTO_ERROR_ON(restore(job->args[k].array, before[k]));
-    weft_piece whole = {.device = job->pieces[0].device, .begin = 0, .end = run->nunits};
-    weft_piece_run one = *run;
-    one.pieces = &whole;
-    one.npieces = 1;
-    GOTO_ERROR_ON(weft_pieces_run(&one));
+    GOTO_ERROR_ON(run_whole(job, run));
     /* 3. The same bits, or the kernel stays whole. */
     weft_split_verdict verdict = WEFT_SPLIT_SAFE;
     for (size_t k = 0; k < m && verdict == WEFT_SPLIT_SAFE; k++) {
