@@ -568,6 +568,54 @@ static void test_struct_records(void **state)
     free(got);
 }
 
+/* ---- records of mixed fields: an int and a float, as their bytes ---- */
+
+static const char mixed_source[] = "typedef struct { int id; float weight; } item;\n"
+                                   "__kernel void reweigh(__global item *items, float factor)\n"
+                                   "{\n"
+                                   "    int i = get_global_id(0);\n"
+                                   "    items[i].weight = items[i].weight * factor + items[i].id;\n"
+                                   "}\n";
+
+typedef struct item {
+    int32_t id;
+    float weight;
+} item;
+
+static void reweigh_host(const weft_host_call *call)
+{
+    item *items = call->args[0];
+    float factor = *(const float *)call->args[1];
+    HOST_ITEMS(call, i)
+    items[i].weight = items[i].weight * factor + (float)items[i].id;
+}
+
+static void test_records_of_mixed_fields(void **state)
+{
+    (void)state;
+    enum { M = 3000 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, mixed_source);
+    item *items = malloc(sizeof(item) * M), *got = malloc(sizeof(item) * M);
+    for (int i = 0; i < M; i++)
+        items[i] = (item){i, (float)i * 0.5f};
+    weft_array *a;
+    ASSERT_OK(weft_array_from(ctx, WEFT_U8, sizeof(item) * M, items, &a));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(a), weft_arg_f32(1.5f)};
+    ASSERT_OK(weft_launch(p, "reweigh", &r, args, 2, reweigh_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(a, 0, sizeof(item) * M, got));
+    for (int i = 0; i < M; i++) {
+        assert_int_equal(got[i].id, i);
+        assert_true(got[i].weight == (float)i * 0.5f * 1.5f + (float)i);
+    }
+    weft_array_free(a);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(items);
+    free(got);
+}
+
 /* ---- WEFT_VERIFY=1 checks every split, and that a whole argument stayed
  * unwritten ---- */
 
@@ -614,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_suite_launch_geometry),
         cmocka_unit_test(test_row_local_kernel_stays_split),
         cmocka_unit_test(test_struct_records),
+        cmocka_unit_test(test_records_of_mixed_fields),
         cmocka_unit_test(test_verify_names_a_written_whole_argument),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

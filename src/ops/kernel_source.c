@@ -56,6 +56,19 @@ static size_t next_ident(const char *text, size_t *pos)
     return len;
 }
 
+int weft_kernel_type_builtin(const char *type)
+{
+    static const char *const names[] = {
+        "bool", "char",  "uchar",  "short",  "ushort",    "int",      "uint",      "long", "ulong",
+        "half", "float", "double", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t", "void"};
+    size_t len = strcspn(type, " *");
+    while (len > 0 && isdigit((unsigned char)type[len - 1]))
+        len--; /* float4, uchar16 */
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strlen(names[k]) == len && strncmp(type, names[k], len) == 0) return 1;
+    return 0;
+}
+
 int weft_kernel_source_reads_geometry(const char *source)
 {
     static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",

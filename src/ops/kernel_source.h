@@ -17,6 +17,10 @@
 void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
                               size_t cap);
 
+/* 1 when a resolved type's element (before any '*') is one of OpenCL C's
+ * built-in scalar or vector types; 0 for a struct, union or unknown name. */
+int weft_kernel_type_builtin(const char *type);
+
 /* 1 when the source calls a work-item function whose value depends on how
  * the range is split: get_global_size, get_num_groups, get_group_id or
  * get_global_offset (outside comments). A split piece would see its own

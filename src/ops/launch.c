@@ -84,10 +84,13 @@ static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg 
     return WEFT_OK;
 }
 
-/* "float4*" matches an f32 array; "float" an f32 scalar. type is resolved
- * (typedefs and macros followed) as the compiler sees it. */
+/* "float4*" matches an f32 array; "float" an f32 scalar; a pointer to a
+ * struct a u8 array of its records' bytes. type is resolved (typedefs and
+ * macros followed) as the compiler sees it. */
 static int type_matches(const char *type, weft_dtype dtype, int pointer)
 {
+    /* Records of any layout travel as their bytes. */
+    if (pointer && dtype == WEFT_U8 && !weft_kernel_type_builtin(type)) return 1;
     const char *base = dtype_cl_names[dtype];
     size_t len = strlen(base);
     if (strncmp(type, base, len) != 0) return 0;
