@@ -19,29 +19,20 @@ static void note(void *owner, const char *text)
     weft_ctx_note(owner, "%s", text);
 }
 
+/* The cache counters follow the context's own order (core/ctx.h). */
+_Static_assert(WEFT_COUNT_CACHE_WRITE - WEFT_COUNT_CACHE_MEMORY_HIT ==
+                   WEFT_CACHE_WRITE - WEFT_CACHE_MEMORY_HIT,
+               "driver cache counters in the context's order");
+
 static void count(void *owner, weft_dev_counter which, uint64_t amount)
 {
     weft_ctx *ctx = owner;
-    switch (which) {
-    case WEFT_COUNT_LAUNCHES:
+    if (which == WEFT_COUNT_LAUNCHES)
         weft_stat_add(ctx, WEFT_STAT_LAUNCHES, amount);
-        return;
-    case WEFT_COUNT_CACHE_MEMORY_HIT:
-        atomic_fetch_add(&ctx->cache_counters[WEFT_CACHE_MEMORY_HIT], amount);
-        return;
-    case WEFT_COUNT_CACHE_DISK_HIT:
-        atomic_fetch_add(&ctx->cache_counters[WEFT_CACHE_DISK_HIT], amount);
-        return;
-    case WEFT_COUNT_CACHE_MISS:
-        atomic_fetch_add(&ctx->cache_counters[WEFT_CACHE_MISS], amount);
-        return;
-    case WEFT_COUNT_CACHE_REJECT:
-        atomic_fetch_add(&ctx->cache_counters[WEFT_CACHE_REJECT], amount);
-        return;
-    case WEFT_COUNT_CACHE_WRITE:
-        atomic_fetch_add(&ctx->cache_counters[WEFT_CACHE_WRITE], amount);
-        return;
-    }
+    else
+        atomic_fetch_add(
+            &ctx->cache_counters[which - WEFT_COUNT_CACHE_MEMORY_HIT + WEFT_CACHE_MEMORY_HIT],
+            amount);
 }
 
 static weft_device *add_device(void *owner)
