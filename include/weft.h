@@ -682,6 +682,12 @@ WEFT_BIND_SCALAR_FN_(u64, uint64_t, WEFT_U64)
 WEFT_BIND_SCALAR_FN_(u8, uint8_t, WEFT_U8)
 #undef WEFT_BIND_SCALAR_FN_
 
+/* One weft_map, weft_reduce_expr or weft_filter takes at most
+ * WEFT_MAX_BINDINGS bindings, of which at most WEFT_MAX_ARRAYS distinct arrays
+ * (scalars fill the rest); more is WEFT_ERR_INVALID_ARG before anything runs. */
+#define WEFT_MAX_BINDINGS 32
+#define WEFT_MAX_ARRAYS 16
+
 /* Element-wise statements over arrays of one size: "y = a * x + y",
  * "t = x * x; y = t + 1". Arrays assigned to are outputs (they may also be
  * inputs); every element's inputs are read before its outputs are written.

@@ -1,7 +1,6 @@
 /* Planning a job over a file's columns: names in the expressions decide
  * which columns are parsed; the expression compiler types the new ones. */
 #include "../core/error.h"
-#include "../dev/device.h"
 #include "plan.h"
 
 #include <ctype.h>
@@ -404,14 +403,15 @@ static int find_out(const csv_plan *p, const csv_reader *r, const csv_out_col *c
     return -1;
 }
 
-/* weft_map and weft_reduce_expr take 32 bindings but hold at most
- * WEFT_PRIM_MAX_VIEWS arrays (more overrun their operation: src/ops/map.c),
- * so a job that would bind more is refused here rather than crash. */
+/* One run binds every numeric column it uses to one weft_map, and a
+ * reduction's to one weft_reduce_expr: past WEFT_MAX_ARRAYS those refuse too,
+ * but only at the first window and naming an internal binding, so the job is
+ * refused here in the terms of its columns. */
 static weft_status check_array_count(size_t n, const char *what)
 {
-    RETURN_IF(n > WEFT_PRIM_MAX_VIEWS, WEFT_ERR_INVALID_ARG,
+    RETURN_IF(n > WEFT_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
               "csv: %s use %zu numeric columns; at most %d can take part in one run", what, n,
-              WEFT_PRIM_MAX_VIEWS);
+              WEFT_MAX_ARRAYS);
     return WEFT_OK;
 }
 
