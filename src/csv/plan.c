@@ -321,12 +321,17 @@ weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types
 }
 
 /* The compiler's message, with each made-up identifier as the user wrote it. */
-static weft_status compile_error(const csv_plan *p, weft_status st)
+static weft_status compile_error(const csv_plan *p, weft_status st, const char *what)
 {
     char detail[1024], named[2048];
     snprintf(detail, sizeof detail, "%s", weft_last_error());
+    /* The status is said once, by the caller's message. */
+    const char *start = detail, *status = weft_status_str(st);
+    size_t status_len = strlen(status);
+    if (strncmp(start, status, status_len) == 0 && strncmp(start + status_len, ": ", 2) == 0)
+        start += status_len + 2;
     size_t n = 0;
-    for (const char *s = detail; *s && n + 80 < sizeof named;) {
+    for (const char *s = start; *s && n + 80 < sizeof named;) {
         size_t len = strncmp(s, "__weft_", 7) == 0 ? 7 : 0;
         while (len && (isalnum((unsigned char)s[len]) || s[len] == '_'))
             len++;
@@ -339,7 +344,7 @@ static weft_status compile_error(const csv_plan *p, weft_status st)
         }
     }
     named[n] = 0;
-    return weft_error_set(st, "csv: statements: %s", named);
+    return weft_error_set(st, "csv: %s: %s", what, named);
 }
 
 /* The statements are type-checked as one map program: names not bound yet
@@ -365,7 +370,7 @@ static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
         b[v] = (weft_expr_binding){p->vars[v].name, 1, p->vars[v].dtype};
     weft_expr *e = NULL;
     weft_status st = weft_expr_compile(p->program, b, nb, WEFT_EXPR_STATEMENTS, &e);
-    if (st != WEFT_OK) return compile_error(p, st);
+    if (st != WEFT_OK) return compile_error(p, st, "statements");
     for (size_t s = 0; s < e->nstatements && st == WEFT_OK; s++) {
         int target = e->statements[s].target;
         if (target >= 0) {
@@ -415,6 +420,28 @@ static weft_status check_array_count(size_t n, const char *what)
     return WEFT_OK;
 }
 
+/* A reduction is compiled only at the first window, with the columns it
+ * reads bound: checked here first, so that a name the file lacks is reported
+ * as such, in the user's words ("sum(total): unknown name"), rather than as
+ * whatever weft_reduce_expr makes of the columns left (none: "no array"). */
+static weft_status check_reduction(const csv_plan *p, const csv_reduce_state *rs, const char *text)
+{
+    static const char *const op_names[] = {"sum",    "prod",   "min", "max",
+                                           "argmin", "argmax", "any", "all"};
+    weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
+    for (size_t k = 0; k < rs->nvars; k++) {
+        const csv_var *v = &p->vars[rs->vars[k]];
+        b[k] = (weft_expr_binding){v->name, 1, v->dtype};
+    }
+    weft_expr *e = NULL;
+    weft_status st = weft_expr_compile(rs->expr, b, rs->nvars, WEFT_EXPR_REDUCE, &e);
+    weft_expr_free(e);
+    if (st == WEFT_OK) return WEFT_OK;
+    char what[160];
+    snprintf(what, sizeof what, "%s(%.120s)", op_names[rs->op], text);
+    return compile_error(p, st, what);
+}
+
 weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job)
 {
     if (job->nstatements > 0) RETURN_ON_ERROR(type_new_columns(p, job));
@@ -430,6 +457,7 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
         ident_ctx c = {p, r, rs->vars, &rs->nvars};
         RETURN_ON_ERROR(each_identifier(rs->expr, reduce_ident, &c));
         RETURN_ON_ERROR(check_array_count(rs->nvars, "a reduction's expression and the job"));
+        RETURN_ON_ERROR(check_reduction(p, rs, job->reductions[k].expr));
     }
     size_t all = r->ncols + p->nvars;
     csv_out_col *cols = calloc(all ? all : 1, sizeof *cols);

@@ -47,6 +47,11 @@ has "$work/out" '"peak_rss_mib":' "json rss"
 has "$work/out" '"op": "sum", "expr": "y", "dtype": "i64", "value": 9' "json reduction"
 printf 'y,label\n2,a\n3,"b,c"\n4,"d""e"\n' >"$work/want.csv"
 cmp -s "$work/sel.csv" "$work/want.csv" || { echo "FAIL: select output"; cat "$work/sel.csv"; fail=1; }
+# A reduction of a column the file lacks names it (it said "no array is bound").
+expect 3 "csv sum of a missing column" "$WEFT" csv "$work/in.csv" --sum total
+has "$work/err" 'sum(total): unknown name "total"' "missing column named"
+expect 3 "csv reduction reading a missing column" "$WEFT" csv "$work/in.csv" --reduce "max: id * totl"
+has "$work/err" 'max(id \* totl): unknown name "totl"' "missing column named beside a present one"
 # One weft_map holds WEFT_MAX_ARRAYS (16) arrays: 16 columns run, 17 are refused.
 for n in 16 17; do
     header="c1" row="1" sum="c1"
