@@ -62,7 +62,8 @@ extern "C" {
     X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")                        \
     X(ERR_EXPR, 16, "malformed expression")                                                        \
     X(ERR_DATA, 17, "malformed input data")                                                        \
-    X(ERR_DEPENDENCY, 18, "a future the task depends on failed; the task did not run")
+    X(ERR_DEPENDENCY, 18, "a future the task depends on failed; the task did not run")             \
+    X(ERR_CANCELLED, 19, "cancelled by the caller")
 
 typedef enum weft_status {
 #define WEFT_STATUS_ENUM_(name, value, msg) WEFT_##name = value,
@@ -886,7 +887,7 @@ typedef struct weft_csv_job {
     /* Called after each window with the input bytes done and the file's size. */
     void (*progress)(void *user, uint64_t bytes_done, uint64_t bytes_total);
     void *progress_user;
-    /* Checked between windows: non-zero stops the run (WEFT_ERR_STATE). */
+    /* Checked between windows: non-zero stops the run (WEFT_ERR_CANCELLED). */
     const volatile int *cancel;
 } weft_csv_job;
 
