@@ -2,7 +2,6 @@
  * that waits on an idle pipe, column names that are not identifiers, the
  * spellings pandas reads by default, and the choices of the output side. */
 #include "common.h"
-#include "../src/csv/dialect.h"
 
 #include <errno.h>
 #include <fcntl.h>
