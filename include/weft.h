@@ -62,7 +62,8 @@ extern "C" {
     X(ERR_UNSUPPORTED, 15, "not supported in this build or on this device")                        \
     X(ERR_EXPR, 16, "malformed expression")                                                        \
     X(ERR_DATA, 17, "malformed input data")                                                        \
-    X(ERR_DEPENDENCY, 18, "a future the task depends on failed; the task did not run")
+    X(ERR_DEPENDENCY, 18, "a future the task depends on failed; the task did not run")             \
+    X(ERR_CANCELLED, 19, "cancelled by the caller")
 
 typedef enum weft_status {
 #define WEFT_STATUS_ENUM_(name, value, msg) WEFT_##name = value,
@@ -381,6 +382,11 @@ WEFT_API weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_arra
  * when the operation completes. */
 #define WEFT_SUM_BLOCK 4096
 WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future);
+/* *mean = the sum of x (any dtype; integers summed exactly, as weft_reduce's
+ * WEFT_SUM) divided by its element count once, at the end: reproducible as
+ * weft_sum, and the same bits as that division done by the caller. An empty
+ * x is WEFT_ERR_SIZE. *mean is written when the operation completes. */
+WEFT_API weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_future **future);
 
 /* ------------------------------------------------------------------------ */
 /* Programs and the binary cache */
@@ -682,6 +688,12 @@ WEFT_BIND_SCALAR_FN_(u64, uint64_t, WEFT_U64)
 WEFT_BIND_SCALAR_FN_(u8, uint8_t, WEFT_U8)
 #undef WEFT_BIND_SCALAR_FN_
 
+/* One weft_map, weft_reduce_expr or weft_filter takes at most
+ * WEFT_MAX_BINDINGS bindings, of which at most WEFT_MAX_ARRAYS distinct arrays
+ * (scalars fill the rest); more is WEFT_ERR_INVALID_ARG before anything runs. */
+#define WEFT_MAX_BINDINGS 32
+#define WEFT_MAX_ARRAYS 16
+
 /* Element-wise statements over arrays of one size: "y = a * x + y",
  * "t = x * x; y = t + 1". Arrays assigned to are outputs (they may also be
  * inputs); every element's inputs are read before its outputs are written.
@@ -875,7 +887,7 @@ typedef struct weft_csv_job {
     /* Called after each window with the input bytes done and the file's size. */
     void (*progress)(void *user, uint64_t bytes_done, uint64_t bytes_total);
     void *progress_user;
-    /* Checked between windows: non-zero stops the run (WEFT_ERR_STATE). */
+    /* Checked between windows: non-zero stops the run (WEFT_ERR_CANCELLED). */
     const volatile int *cancel;
 } weft_csv_job;
 
@@ -897,6 +909,44 @@ typedef struct weft_csv_stats {
 WEFT_API weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
                                   const weft_csv_options *options, weft_csv_job *job,
                                   weft_csv_stats *stats);
+
+/* CSV dialects beyond weft_csv_options (docs/csv.md, "Dialects"): lines to
+ * skip before the header, comment lines, rows of the wrong width, and how the
+ * output is written. */
+/* A record with more or fewer fields than the header. */
+typedef enum weft_csv_bad_rows {
+    WEFT_CSV_BAD_ERROR = 0, /* an error naming its line (default) */
+    WEFT_CSV_BAD_SKIP,      /* left out of the output and the reductions */
+    WEFT_CSV_BAD_PAD        /* a short row gets empty fields; a long one is an error */
+} weft_csv_bad_rows;
+
+/* How the output quotes its fields. */
+typedef enum weft_csv_quoting {
+    WEFT_CSV_QUOTE_KEEP = 0,  /* untouched fields exactly as read (default) */
+    WEFT_CSV_QUOTE_MINIMAL,   /* quotes only where needed (csv.QUOTE_MINIMAL) */
+    WEFT_CSV_QUOTE_ALL,       /* every field (csv.QUOTE_ALL) */
+    WEFT_CSV_QUOTE_NONNUMERIC /* every field but numbers (csv.QUOTE_NONNUMERIC) */
+} weft_csv_quoting;
+
+typedef struct weft_csv_dialect {
+    size_t skip_lines; /* physical lines dropped before anything is read (metadata) */
+    char comment;      /* lines starting with it are skipped, before the header too; 0: none */
+    weft_csv_bad_rows bad_rows;
+    /* Output. Any choice but the defaults rewrites every field (unquoted, then
+     * quoted as asked) and writes the header fresh from the names. */
+    char out_delimiter; /* 0: the input's */
+    weft_csv_quoting quoting;
+    int crlf; /* 1: lines end in "\r\n"; 0: "\n" */
+} weft_csv_dialect;
+
+/* The defaults, which read and write as weft_csv_run does. */
+WEFT_API void weft_csv_dialect_init(weft_csv_dialect *dialect);
+
+/* weft_csv_run with a dialect (NULL: the defaults, as weft_csv_run). */
+WEFT_API weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *output,
+                                          const weft_csv_options *options,
+                                          const weft_csv_dialect *dialect, weft_csv_job *job,
+                                          weft_csv_stats *stats);
 
 /* Reading window by window, for programs that do their own work on the rows. */
 typedef struct weft_csv_reader weft_csv_reader;

@@ -421,7 +421,7 @@ static void test_cancel_and_arguments(void **state)
     job.progress_user = &flag;
     job.cancel = &flag;
     assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL),
-                     WEFT_ERR_STATE);
+                     WEFT_ERR_CANCELLED);
     char *out = read_all("out.csv", NULL);
     assert_string_equal(out, "old\n");
     free(out);

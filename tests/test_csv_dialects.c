@@ -2,7 +2,6 @@
  * that waits on an idle pipe, column names that are not identifiers, the
  * spellings pandas reads by default, and the choices of the output side. */
 #include "common.h"
-#include "../src/csv/dialect.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -220,7 +219,7 @@ static void cancel_idle_fifo(int open_writer, const char *writer_data)
         usleep(10000);
     if (!atomic_load(&r.done)) fail_msg("the cancelled run still waits on the idle FIFO");
     pthread_join(t, NULL);
-    assert_int_equal(r.status, WEFT_ERR_STATE);
+    assert_int_equal(r.status, WEFT_ERR_CANCELLED);
     assert_non_null(strstr(r.message, "cancelled"));
     assert_int_equal(access(r.out, F_OK), -1);
     if (writer >= 0) close(writer);

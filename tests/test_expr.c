@@ -470,6 +470,58 @@ static void test_async_map_with_future(void **state)
     weft_array_free(x);
 }
 
+/* An operation holds at most 16 arrays though 32 bindings are accepted: more
+ * distinct arrays once overran the operation (a crash), now they are refused
+ * before anything runs, naming the limit. Scalars do not count. */
+static void map_and_reduce_with_arrays(size_t narrays, size_t nscalars)
+{
+    enum { N = 1000 };
+    static const double zeros[N];
+    weft_array *arrays[32];
+    weft_bind b[32];
+    char names[32][8];
+    char text[512] = "a0 = 0";
+    char sum[512] = "0";
+    for (size_t k = 0; k < narrays + nscalars; k++) {
+        snprintf(names[k], sizeof names[k], "%c%zu", k < narrays ? 'a' : 's', k);
+        if (k < narrays) {
+            ASSERT_OK(weft_array_from(ctx, WEFT_F64, N, zeros, &arrays[k]));
+            b[k] = weft_bind_array(names[k], arrays[k]);
+        } else {
+            b[k] = weft_bind_f64(names[k], 1.0);
+        }
+        if (k == 0) continue;
+        strcat(text, " + ");
+        strcat(text, names[k]);
+        strcat(sum, " + ");
+        strcat(sum, names[k]);
+    }
+    size_t nb = narrays + nscalars;
+    weft_scalar out;
+    if (narrays <= 16) {
+        ASSERT_OK(weft_map(ctx, text, b, nb, NULL));
+        ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, sum, b, nb, &out, NULL));
+        assert_true(out.value.f64 == (double)nscalars * N);
+    } else {
+        assert_int_equal(weft_map(ctx, text, b, nb, NULL), WEFT_ERR_INVALID_ARG);
+        assert_non_null(strstr(weft_last_error(), "at most 16 arrays"));
+        assert_int_equal(weft_reduce_expr(ctx, WEFT_SUM, sum, b, nb, &out, NULL),
+                         WEFT_ERR_INVALID_ARG);
+        assert_non_null(strstr(weft_last_error(), "at most 16 arrays"));
+    }
+    for (size_t k = 0; k < narrays; k++)
+        weft_array_free(arrays[k]);
+}
+
+static void test_more_arrays_than_an_operation_holds(void **state)
+{
+    (void)state;
+    map_and_reduce_with_arrays(16, 16);
+    for (size_t n = 17; n <= 32; n++)
+        map_and_reduce_with_arrays(n, 0);
+    ASSERT_OK(weft_ctx_finish(ctx));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_integers_and_conversions),
         cmocka_unit_test(test_math_builtins_within_ulp),
         cmocka_unit_test(test_async_map_with_future),
+        cmocka_unit_test(test_more_arrays_than_an_operation_holds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -447,6 +447,45 @@ static void test_reproducible_across_splits(void **state)
     free(scan);
 }
 
+/* weft_mean is weft_reduce(WEFT_SUM) divided by n once, at the end: the same
+ * bits as that division in the caller, on every setup; integers sum exactly. */
+static void test_mean(void **state)
+{
+    (void)state;
+    enum { N = 100003 };
+    float *xf = malloc(N * sizeof *xf);
+    int32_t *xi = malloc(N * sizeof *xi);
+    fill_f32(xf, N, 7);
+    for (int i = 0; i < N; i++)
+        xi[i] = i % 2 ? -i : 3 * i;
+    weft_array *af, *ai, *empty;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, xf, &af));
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, N, xi, &ai));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, 0, &empty));
+    weft_scalar sum;
+    double mean = 0, sum_i = 0;
+    ASSERT_OK(weft_reduce(ctx, WEFT_SUM, af, &sum, NULL));
+    ASSERT_OK(weft_mean(ctx, af, &mean, NULL));
+    double want = sum.value.f64 / N;
+    assert_true(same_bits(&mean, &want, sizeof mean));
+    for (int i = 0; i < N; i++)
+        sum_i += xi[i];
+    weft_future *f;
+    ASSERT_OK(weft_mean(ctx, ai, &mean, &f)); /* asynchronous: written on completion */
+    ASSERT_OK(weft_future_wait(f));
+    weft_future_release(f);
+    want = sum_i / N;
+    assert_true(same_bits(&mean, &want, sizeof mean));
+    assert_int_equal(weft_mean(ctx, empty, &mean, NULL), WEFT_ERR_SIZE);
+    assert_non_null(strstr(weft_last_error(), "empty"));
+    assert_int_equal(weft_mean(ctx, af, NULL, NULL), WEFT_ERR_NULL);
+    weft_array_free(af);
+    weft_array_free(ai);
+    weft_array_free(empty);
+    free(xf);
+    free(xi);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_special_values_and_empty),
         cmocka_unit_test(test_scans),
         cmocka_unit_test(test_reproducible_across_splits),
+        cmocka_unit_test(test_mean),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,6 @@
 /* weft csv: a CSV file through column expressions and reductions, in bounded
  * memory, to a new CSV file written atomically. */
 #define _POSIX_C_SOURCE 200809L
-#include "../src/csv/dialect.h"
 #include "cli.h"
 
 #include <signal.h>

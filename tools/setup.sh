@@ -7,7 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh tools/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# The benchmarks too: weft bench runs weft-bench (below).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_BENCH=ON >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 # The Python package: Debian's python3 with its numpy and pytest, and
 # scikit-build-core from PyPI (Debian 12 has none).

@@ -34,10 +34,13 @@ sh tools/install-deps.sh --test
 
 stage() { printf '\n==== %s (%s)\n' "$1" "$(date +%T)"; }
 
+# The tests and examples are off in a plain build: every stage turns them on
+# (the benchmarks only where named: they need OpenMP and take long to build).
 configure() { # dir, extra cmake args...
     dir=$1
     shift
-    cmake -S . -B "$dir" -DWEFT_WERROR=$werror "$@" >/dev/null
+    cmake -S . -B "$dir" -DWEFT_WERROR=$werror -DWEFT_BUILD_TESTS=ON -DWEFT_BUILD_EXAMPLES=ON \
+        "$@" >/dev/null
     cmake --build "$dir" -j"$jobs" >/dev/null
 }
 
@@ -45,7 +48,7 @@ for s in $stages; do
     case $s in
     unit)
         stage "unit tests"
-        configure build-test -DCMAKE_BUILD_TYPE=Release
+        configure build-test -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_BENCH=ON
         (cd build-test && ctest -j"$jobs" --output-on-failure --timeout 600)
         ;;
     asan)
@@ -121,7 +124,7 @@ for s in $stages; do
         ;;
     valgrind)
         stage "valgrind memcheck (no OpenCL)"
-        configure build-test -DCMAKE_BUILD_TYPE=Release
+        configure build-test -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_BENCH=ON
         empty=$PWD/build-test/tests/empty-icd-vendors
         for t in build-test/tests/test_*; do
             name=$(basename "$t")

@@ -4,7 +4,6 @@
 #include "../core/error.h"
 #include "../text/number_format.h"
 #include "../text/number_parse.h"
-#include "dialect.h"
 #include "sink.h"
 
 #include <math.h>

@@ -1,7 +1,6 @@
 /* Planning a job over a file's columns: names in the expressions decide
  * which columns are parsed; the expression compiler types the new ones. */
 #include "../core/error.h"
-#include "../dev/device.h"
 #include "plan.h"
 
 #include <ctype.h>
@@ -16,15 +15,6 @@ int csv_plan_var(const csv_plan *p, const char *name)
     return -1;
 }
 
-/* The column name an alias stands for, or NULL when `name` is no alias. */
-static const char *unalias(const csv_plan *p, const char *name, size_t len)
-{
-    for (size_t i = 0; i < p->naliases; i++)
-        if (strlen(p->aliases[i].alias) == len && memcmp(p->aliases[i].alias, name, len) == 0)
-            return p->aliases[i].name;
-    return NULL;
-}
-
 static weft_status add_var(csv_plan *p, const char *name, size_t len, int input_col)
 {
     RETURN_IF(p->nvars == WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG,
@@ -33,7 +23,7 @@ static weft_status add_var(csv_plan *p, const char *name, size_t len, int input_
     memset(v, 0, sizeof *v);
     v->name = strndup(name, len);
     RETURN_IF(!v->name, WEFT_ERR_NOMEM, "csv: out of memory");
-    const char *label = unalias(p, name, len);
+    const char *label = csv_names_column(&p->names, name, len);
     v->label = label ? strdup(label) : NULL;
     if (label && !v->label) {
         free(v->name);
@@ -83,7 +73,7 @@ typedef struct ident_ctx {
 static weft_status input_ident(void *arg, const char *name, size_t len)
 {
     ident_ctx *c = arg;
-    const char *label = unalias(c->p, name, len);
+    const char *label = csv_names_column(&c->p->names, name, len);
     for (size_t col = 0; col < c->r->ncols; col++) {
         const char *n = c->r->names[col];
         if (label ? strcmp(n, label) != 0 : strlen(n) != len || memcmp(n, name, len) != 0) continue;
@@ -139,144 +129,6 @@ static weft_status apply_types(csv_plan *p, const csv_reader *r, const char *typ
     return WEFT_OK;
 }
 
-/* Names in backquotes: a column whose name is not an identifier (`1960`,
- * `cpi `, `STS.M.I7`) is written `name` in the expressions, as in Polars and
- * pandas' query (`` inside stands for one backquote). Such names are replaced
- * by identifiers before the expressions are compiled; a file column keeps
- * one identifier wherever it is named. */
-static int is_identifier(const char *s, size_t len)
-{
-    if (len == 0 || len >= 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
-    for (size_t i = 1; i < len; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '_') return 0;
-    return 1;
-}
-
-/* The identifier standing for `name` (made up and remembered when needed). */
-static weft_status alias_of(csv_plan *p, const csv_reader *r, const char *name, const char **out)
-{
-    if (is_identifier(name, strlen(name))) {
-        *out = name;
-        return WEFT_OK;
-    }
-    for (size_t i = 0; i < p->naliases; i++)
-        if (strcmp(p->aliases[i].name, name) == 0) {
-            *out = p->aliases[i].alias;
-            return WEFT_OK;
-        }
-    csv_alias *grown = realloc(p->aliases, (p->naliases + 1) * sizeof *grown);
-    RETURN_IF(!grown, WEFT_ERR_NOMEM, "csv: out of memory");
-    p->aliases = grown;
-    int col = csv_column_index(r, name);
-    char alias[48];
-    if (col >= 0)
-        snprintf(alias, sizeof alias, "__weft_c%d", col);
-    else
-        snprintf(alias, sizeof alias, "__weft_n%zu", p->naliases);
-    csv_alias *a = &p->aliases[p->naliases];
-    a->name = strdup(name);
-    a->alias = strdup(alias);
-    if (!a->name || !a->alias) {
-        free(a->name);
-        free(a->alias);
-        return weft_error_set(WEFT_ERR_NOMEM, "csv: out of memory");
-    }
-    p->naliases++;
-    *out = a->alias;
-    return WEFT_OK;
-}
-
-typedef struct text_buf {
-    char *s;
-    size_t len, cap;
-} text_buf;
-
-static int put(text_buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *g = realloc(b->s, cap);
-        if (!g) return 0;
-        b->s = g;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-    return 1;
-}
-
-/* Length of the number token at s, as the expression lexer reads it. */
-static size_t number_length(const char *s)
-{
-    size_t n = 0;
-    int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    while (isalnum((unsigned char)s[n]) || s[n] == '.' ||
-           ((s[n] == '+' || s[n] == '-') && n > 0 && (s[n - 1] == 'e' || s[n - 1] == 'E') && !hex))
-        n++;
-    return n;
-}
-
-static weft_status rewrite_names(csv_plan *p, const csv_reader *r, const char *text, char **out)
-{
-    text_buf b = {0};
-    weft_status st = WEFT_OK;
-    char *name = malloc(strlen(text) + 1);
-    const char *s = text;
-    int ok = name && put(&b, "", 0);
-    while (ok && st == WEFT_OK && *s) {
-        size_t n = 1;
-        if (*s == '#') {
-            n = strcspn(s, "\n");
-        } else if (*s == '`') {
-            size_t len = 0;
-            const char *q = s + 1;
-            for (; *q && !(q[0] == '`' && q[1] != '`'); q++) {
-                name[len++] = *q;
-                q += q[0] == '`'; /* `` is one backquote */
-            }
-            name[len] = 0;
-            if (!*q) {
-                st = weft_error_set(WEFT_ERR_EXPR,
-                                    "csv: \"%s\": a name in backquotes lacks its "
-                                    "closing backquote",
-                                    text);
-                break;
-            }
-            const char *alias = NULL;
-            st = alias_of(p, r, name, &alias);
-            if (st == WEFT_OK) ok = put(&b, alias, strlen(alias));
-            s = q + 1;
-            continue;
-        } else if (isalpha((unsigned char)*s) || *s == '_') {
-            while (isalnum((unsigned char)s[n]) || s[n] == '_')
-                n++;
-        } else if (isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))) {
-            n = number_length(s);
-            memcpy(name, s, n);
-            name[n] = 0;
-            /* A column named 1960 and the number 1960 look alike: refuse the
-             * guess rather than compute with the wrong one. */
-            if (csv_column_index(r, name) >= 0)
-                st = weft_error_set(WEFT_ERR_EXPR,
-                                    "csv: \"%s\": %s is a number here, but the file has a "
-                                    "column named \"%s\": write `%s` for the column (and the "
-                                    "number another way, e.g. %s.0)",
-                                    text, name, name, name, name);
-        }
-        ok = ok && put(&b, s, n);
-        s += n;
-    }
-    free(name);
-    if (st == WEFT_OK && !ok) st = weft_error_set(WEFT_ERR_NOMEM, "csv: out of memory");
-    if (st != WEFT_OK) {
-        free(b.s);
-        return st;
-    }
-    *out = b.s;
-    return WEFT_OK;
-}
-
 /* The statements and reduction expressions, rewritten once for the job. */
 static weft_status rewrite_job(csv_plan *p, const csv_reader *r, const weft_csv_job *job)
 {
@@ -286,13 +138,13 @@ static weft_status rewrite_job(csv_plan *p, const csv_reader *r, const weft_csv_
     p->ntexts = n;
     for (size_t s = 0; s < job->nstatements; s++) {
         RETURN_IF(!job->statements[s], WEFT_ERR_NULL, "csv: statement %zu is NULL", s);
-        RETURN_ON_ERROR(rewrite_names(p, r, job->statements[s], &p->statements[s]));
+        RETURN_ON_ERROR(csv_names_rewrite(&p->names, r, job->statements[s], &p->statements[s]));
     }
     for (size_t k = 0; k < job->nreductions; k++) {
         RETURN_IF(!job->reductions[k].expr, WEFT_ERR_NULL, "csv: reduction %zu has no expression",
                   k);
-        RETURN_ON_ERROR(
-            rewrite_names(p, r, job->reductions[k].expr, &p->statements[job->nstatements + k]));
+        RETURN_ON_ERROR(csv_names_rewrite(&p->names, r, job->reductions[k].expr,
+                                          &p->statements[job->nstatements + k]));
     }
     return WEFT_OK;
 }
@@ -321,26 +173,18 @@ weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types
     return apply_types(p, r, types);
 }
 
-/* The compiler's message, with each made-up identifier as the user wrote it. */
-static weft_status compile_error(const csv_plan *p, weft_status st)
+/* The compiler's message, in the names the user wrote. */
+static weft_status compile_error(const csv_plan *p, weft_status st, const char *what)
 {
     char detail[1024], named[2048];
     snprintf(detail, sizeof detail, "%s", weft_last_error());
-    size_t n = 0;
-    for (const char *s = detail; *s && n + 80 < sizeof named;) {
-        size_t len = strncmp(s, "__weft_", 7) == 0 ? 7 : 0;
-        while (len && (isalnum((unsigned char)s[len]) || s[len] == '_'))
-            len++;
-        const char *name = len ? unalias(p, s, len) : NULL;
-        if (name) {
-            n += (size_t)snprintf(named + n, sizeof named - n, "`%.60s`", name);
-            s += len;
-        } else {
-            named[n++] = *s++;
-        }
-    }
-    named[n] = 0;
-    return weft_error_set(st, "csv: statements: %s", named);
+    /* The status is said once, by the caller's message. */
+    const char *start = detail, *status = weft_status_str(st);
+    size_t status_len = strlen(status);
+    if (strncmp(start, status, status_len) == 0 && strncmp(start + status_len, ": ", 2) == 0)
+        start += status_len + 2;
+    csv_names_restore(&p->names, start, named, sizeof named);
+    return weft_error_set(st, "csv: %s: %s", what, named);
 }
 
 /* The statements are type-checked as one map program: names not bound yet
@@ -366,7 +210,7 @@ static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
         b[v] = (weft_expr_binding){p->vars[v].name, 1, p->vars[v].dtype};
     weft_expr *e = NULL;
     weft_status st = weft_expr_compile(p->program, b, nb, WEFT_EXPR_STATEMENTS, &e);
-    if (st != WEFT_OK) return compile_error(p, st);
+    if (st != WEFT_OK) return compile_error(p, st, "statements");
     for (size_t s = 0; s < e->nstatements && st == WEFT_OK; s++) {
         int target = e->statements[s].target;
         if (target >= 0) {
@@ -404,15 +248,38 @@ static int find_out(const csv_plan *p, const csv_reader *r, const csv_out_col *c
     return -1;
 }
 
-/* weft_map and weft_reduce_expr take 32 bindings but hold at most
- * WEFT_PRIM_MAX_VIEWS arrays (more overrun their operation: src/ops/map.c),
- * so a job that would bind more is refused here rather than crash. */
+/* One run binds every numeric column it uses to one weft_map, and a
+ * reduction's to one weft_reduce_expr: past WEFT_MAX_ARRAYS those refuse too,
+ * but only at the first window and naming an internal binding, so the job is
+ * refused here in the terms of its columns. */
 static weft_status check_array_count(size_t n, const char *what)
 {
-    RETURN_IF(n > WEFT_PRIM_MAX_VIEWS, WEFT_ERR_INVALID_ARG,
+    RETURN_IF(n > WEFT_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
               "csv: %s use %zu numeric columns; at most %d can take part in one run", what, n,
-              WEFT_PRIM_MAX_VIEWS);
+              WEFT_MAX_ARRAYS);
     return WEFT_OK;
+}
+
+/* A reduction is compiled only at the first window, with the columns it
+ * reads bound: checked here first, so that a name the file lacks is reported
+ * as such, in the user's words ("sum(total): unknown name"), rather than as
+ * whatever weft_reduce_expr makes of the columns left (none: "no array"). */
+static weft_status check_reduction(const csv_plan *p, const csv_reduce_state *rs, const char *text)
+{
+    static const char *const op_names[] = {"sum",    "prod",   "min", "max",
+                                           "argmin", "argmax", "any", "all"};
+    weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
+    for (size_t k = 0; k < rs->nvars; k++) {
+        const csv_var *v = &p->vars[rs->vars[k]];
+        b[k] = (weft_expr_binding){v->name, 1, v->dtype};
+    }
+    weft_expr *e = NULL;
+    weft_status st = weft_expr_compile(rs->expr, b, rs->nvars, WEFT_EXPR_REDUCE, &e);
+    weft_expr_free(e);
+    if (st == WEFT_OK) return WEFT_OK;
+    char what[160];
+    snprintf(what, sizeof what, "%s(%.120s)", op_names[rs->op], text);
+    return compile_error(p, st, what);
 }
 
 weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job)
@@ -430,6 +297,7 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
         ident_ctx c = {p, r, rs->vars, &rs->nvars};
         RETURN_ON_ERROR(each_identifier(rs->expr, reduce_ident, &c));
         RETURN_ON_ERROR(check_array_count(rs->nvars, "a reduction's expression and the job"));
+        RETURN_ON_ERROR(check_reduction(p, rs, job->reductions[k].expr));
     }
     size_t all = r->ncols + p->nvars;
     csv_out_col *cols = calloc(all ? all : 1, sizeof *cols);
@@ -499,11 +367,7 @@ void csv_plan_free(csv_plan *p)
     for (size_t k = 0; k < p->nreductions; k++)
         free(p->reductions[k].expr);
     free(p->reductions);
-    for (size_t i = 0; i < p->naliases; i++) {
-        free(p->aliases[i].name);
-        free(p->aliases[i].alias);
-    }
-    free(p->aliases);
+    csv_names_free(&p->names);
     for (size_t s = 0; s < p->ntexts; s++)
         free(p->statements[s]);
     free(p->statements);

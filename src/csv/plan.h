@@ -6,6 +6,7 @@
 #include "../expr/expr.h"
 #include "bigbuf.h"
 #include "columns.h"
+#include "names.h"
 
 /* A numeric column of the window: parsed from the file or computed. */
 typedef struct csv_var {
@@ -36,17 +37,10 @@ typedef struct csv_reduce_state {
     weft_scalar acc;
 } csv_reduce_state;
 
-/* A column name that is not an identifier, and the identifier that stands
- * for it in the rewritten expressions. */
-typedef struct csv_alias {
-    char *name, *alias;
-} csv_alias;
-
 typedef struct csv_plan {
     csv_var vars[WEFT_EXPR_MAX_BINDINGS];
     size_t nvars;
-    csv_alias *aliases;
-    size_t naliases;
+    csv_names names;   /* backquoted column names in the statements */
     char **statements; /* the job's statements, then its reductions' expressions,
                           with backquoted names replaced by identifiers */
     size_t ntexts;

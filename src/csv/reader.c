@@ -199,7 +199,7 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
 
 weft_status csv_cancelled(void)
 {
-    return weft_error_set(WEFT_ERR_STATE,
+    return weft_error_set(WEFT_ERR_CANCELLED,
                           "weft_csv_run: cancelled (job.cancel was set); no output was written");
 }
 

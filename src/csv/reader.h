@@ -5,7 +5,6 @@
 #define WEFT_CSV_READER_H
 
 #include "csv.h"
-#include "dialect.h"
 
 #include <pthread.h>
 

@@ -5,7 +5,6 @@
  * a quoted field may hold delimiters, quotes and newlines anywhere. */
 #include "../core/error.h"
 #include "csv.h"
-#include "dialect.h"
 
 #include <stdlib.h>
 #include <string.h>

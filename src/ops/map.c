@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+_Static_assert(WEFT_MAX_ARRAYS == WEFT_OP_MAX_ARRAYS, "weft.h promises what an operation holds");
+_Static_assert(WEFT_MAX_BINDINGS == WEFT_EXPR_MAX_BINDINGS, "weft.h promises the bindings");
+
 typedef struct map_op {
     weft_op base;
     weft_compiled *compiled;
@@ -94,6 +97,12 @@ weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *bin
         for (size_t k = 0; k < base->narrays && view_of_bind[b] < 0; k++)
             if (base->arrays[k] == binds[b].array) view_of_bind[b] = (int)k;
         if (view_of_bind[b] < 0) {
+            /* An operation's array table is fixed (src/exec/stream.h), smaller
+             * than the binding table: refuse before writing past it. */
+            RETURN_IF(base->narrays == WEFT_MAX_ARRAYS, WEFT_ERR_INVALID_ARG,
+                      "%s: array \"%s\" is one too many: an operation takes at most %d arrays "
+                      "(scalars aside; %d bindings in all)",
+                      what, binds[b].name, WEFT_MAX_ARRAYS, WEFT_MAX_BINDINGS);
             view_of_bind[b] = (int)base->narrays;
             call->elem_of_view[base->narrays] = binds[b].array->elem_size;
             base->arrays[base->narrays++] = binds[b].array;

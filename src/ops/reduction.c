@@ -21,7 +21,8 @@ typedef struct reduce_op {
     weft_expr_call call;
     weft_scalar *out;
     weft_scalar own;        /* out, for weft_sum */
-    double *as_f64;         /* weft_sum's result */
+    double *as_f64;         /* weft_sum's or weft_mean's result */
+    int mean;               /* as_f64 is the sum divided by the element count */
     weft_partial *partials; /* few, or allocated */
     weft_partial few[FEW_BLOCKS];
 } reduce_op;
@@ -179,7 +180,8 @@ static weft_status reduce_run(weft_op *base)
         if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
     RETURN_ON_ERROR(weft_dispatch_run(&d));
     RETURN_ON_ERROR(combine(r, blocks, r->out));
-    if (r->as_f64) *r->as_f64 = r->out->value.f64;
+    if (r->as_f64)
+        *r->as_f64 = r->mean ? weft_scalar_as_double(r->out) / (double)n : r->out->value.f64;
     return WEFT_OK;
 }
 
@@ -205,10 +207,10 @@ static void reduce_relink(weft_op *copy, const weft_op *from)
     if (f->out == &f->own) r->out = &r->own;
 }
 
-/* out NULL: the result goes to *as_f64 (weft_sum). */
+/* out NULL: the result goes to *as_f64 (weft_sum; divided by n for weft_mean). */
 static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *expr,
                                  const weft_bind *binds, size_t nbinds, weft_scalar *out,
-                                 double *as_f64, weft_future **future)
+                                 double *as_f64, int mean, weft_future **future)
 {
     RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
               (int)op);
@@ -220,6 +222,7 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
     r.out = out ? out : &r.own;
     r.own = (weft_scalar){0};
     r.as_f64 = as_f64;
+    r.mean = mean;
     r.partials = NULL;
     RETURN_ON_ERROR(weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r.base, r.binds,
                                    r.view_of_bind, &r.call));
@@ -240,7 +243,7 @@ weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
 {
     RETURN_IF(!ctx || !expr || !out, WEFT_ERR_NULL,
               "weft_reduce: context, expression or result is NULL");
-    return reduce_submit(ctx, op, expr, binds, nbinds, out, NULL, future);
+    return reduce_submit(ctx, op, expr, binds, nbinds, out, NULL, 0, future);
 }
 
 /* The first primitive, now a reduction of "x" like any other: the same lanes,
@@ -252,7 +255,18 @@ weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future *
     RETURN_IF(x->dtype != WEFT_F32 && x->dtype != WEFT_F64, WEFT_ERR_DTYPE,
               "weft_sum: needs an f32 or f64 array, got %s", weft_dtype_name(x->dtype));
     weft_bind bind = weft_bind_array("x", x);
-    return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, result, future);
+    return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, result, 0, future);
+}
+
+/* numpy's mean of a float32 array sums pairwise in float32; this sums in
+ * double over weft_sum's blocks, so it is both closer and reproducible. */
+weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_future **future)
+{
+    RETURN_IF(!ctx || !mean, WEFT_ERR_NULL, "weft_mean: context or result is NULL");
+    RETURN_ON_ERROR(weft_array_check(x, "weft_mean"));
+    RETURN_IF(x->n == 0, WEFT_ERR_SIZE, "weft_mean: the mean of an empty array is undefined");
+    weft_bind bind = weft_bind_array("x", x);
+    return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, mean, 1, future);
 }
 
 weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_scalar *out,

@@ -47,6 +47,26 @@ has "$work/out" '"peak_rss_mib":' "json rss"
 has "$work/out" '"op": "sum", "expr": "y", "dtype": "i64", "value": 9' "json reduction"
 printf 'y,label\n2,a\n3,"b,c"\n4,"d""e"\n' >"$work/want.csv"
 cmp -s "$work/sel.csv" "$work/want.csv" || { echo "FAIL: select output"; cat "$work/sel.csv"; fail=1; }
+# A reduction of a column the file lacks names it (it said "no array is bound").
+expect 3 "csv sum of a missing column" "$WEFT" csv "$work/in.csv" --sum total
+has "$work/err" 'sum(total): unknown name "total"' "missing column named"
+expect 3 "csv reduction reading a missing column" "$WEFT" csv "$work/in.csv" --reduce "max: id * totl"
+has "$work/err" 'max(id \* totl): unknown name "totl"' "missing column named beside a present one"
+# One weft_map holds WEFT_MAX_ARRAYS (16) arrays: 16 columns run, 17 are refused.
+for n in 16 17; do
+    header="c1" row="1" sum="c1"
+    i=2
+    while [ $i -le $n ]; do
+        header="$header,c$i" row="$row,$i" sum="$sum + c$i"
+        i=$((i + 1))
+    done
+    printf '%s\n%s\n' "$header" "$row" >"$work/wide$n.csv"
+done
+expect 0 "csv 16 numeric columns" "$WEFT" csv "$work/wide16.csv" --set "c1 = $(echo c1 c2 c3 c4 c5 c6 c7 c8 c9 c10 c11 c12 c13 c14 c15 c16 | sed 's/ / + /g')" \
+    -o "$work/wide-out.csv"
+has "$work/wide-out.csv" "^136,2,3" "16 numeric columns summed"
+expect 3 "csv 17 numeric columns" "$WEFT" csv "$work/wide17.csv" --sum "$sum" --set "c1 = $sum"
+has "$work/err" "17 numeric columns; at most 16" "17 numeric columns refused"
 # Bad input: an error naming file, line and column; an existing output untouched.
 printf 'x,s\n1,a\n2,b\nzz,c\n' >"$work/bad.csv"
 echo precious >"$work/keep.csv"
