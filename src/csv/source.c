@@ -76,6 +76,28 @@ static void *source_main(void *arg)
     return NULL;
 }
 
+/* A FIFO: waits, looking at the cancel flag every 20 ms, until a writer has
+ * written or come and gone; then reads block again (the reader polls). */
+static weft_status wait_for_writer(csv_source *s)
+{
+    struct stat st;
+    if (fstat(s->fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+        struct pollfd p = {s->fd, POLLIN, 0};
+        weft_pool_block_begin();
+        while (!(s->cancel && *s->cancel) && poll(&p, 1, 20) <= 0 && p.revents == 0)
+            ;
+        weft_pool_block_end();
+    }
+    int flags = fcntl(s->fd, F_GETFL);
+    if (flags >= 0) fcntl(s->fd, F_SETFL, flags & ~O_NONBLOCK);
+    if (s->cancel && *s->cancel) {
+        close(s->fd);
+        s->fd = -1;
+        return csv_cancelled();
+    }
+    return WEFT_OK;
+}
+
 weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
                             const volatile int *cancel)
 {
@@ -83,18 +105,14 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
     s->block_bytes = block_bytes;
     s->cancel = cancel;
     s->wake[0] = s->wake[1] = -1;
-    /* A FIFO's open waits for its writer; a signal that interrupts it (EINTR)
-     * lets a cancelled run stop there. */
     if (cancel && *cancel) return csv_cancelled();
-    weft_pool_block_begin();
-    int err;
-    do {
-        s->fd = open(path, O_RDONLY | O_CLOEXEC);
-        err = s->fd < 0 ? errno : 0;
-    } while (err == EINTR && !(cancel && *cancel));
-    weft_pool_block_end();
-    if (err == EINTR) return csv_cancelled();
+    /* Opened without waiting: a blocking open of a FIFO waits for its writer,
+     * and a signal meant to cancel it may go to any of the process's threads
+     * (the pool's, the platform's) instead of interrupting the open. */
+    s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int err = s->fd < 0 ? errno : 0;
     RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open: %s", path, strerror(err));
+    RETURN_ON_ERROR(wait_for_writer(s));
     struct stat st;
     if (fstat(s->fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
