@@ -5,6 +5,7 @@
  * exchange is waited for while they run, the ghosts are written, and then the
  * boundary rows run. Inside a rank, weft splits each part over its devices. */
 #include "dist_rows.h"
+#include "collective_check.h"
 #include "mpi_error.h"
 
 #include <stdlib.h>
@@ -197,6 +198,7 @@ weft_status weft_dist_launch(weft_program *program, const char *name, const weft
         return weft_mpi_fail(WEFT_ERR_INVALID_ARG,
                              "weft_dist_launch: no argument is a weft_dist_rows (nothing says "
                              "which ranks take part)");
+    TRY(weft_mpi_check_collective(lead->comm, "weft_dist_launch", nargs));
     launch_state *s = calloc(1, sizeof *s);
     weft_status st = WEFT_OK;
     if (s) s->plain = calloc(nargs + 1, sizeof *s->plain);
@@ -207,8 +209,9 @@ weft_status weft_dist_launch(weft_program *program, const char *name, const weft
     else
         st = check(lead, range, args, nargs, s);
     st = weft_mpi_agree(lead->comm, st);
-    if (st == WEFT_OK) st = launch(program, name, range, lead, s, nargs, host_fn, user);
-    st = weft_mpi_agree(lead->comm, st);
+    if (st == WEFT_OK) /* agreed again only after running: the first failure keeps its name */
+        st =
+            weft_mpi_agree(lead->comm, launch(program, name, range, lead, s, nargs, host_fn, user));
     for (size_t i = 0; s && i < s->nex; i++) {
         free(s->ex[i].send_left);
         free(s->ex[i].send_right);

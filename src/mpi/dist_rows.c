@@ -4,6 +4,7 @@
  * storage is zero pages until written, so the rest costs address space, not
  * memory). Rows are split as evenly as they go, earlier ranks one more. */
 #include "dist_rows.h"
+#include "collective_check.h"
 #include "mpi_error.h"
 
 #include <stdlib.h>
@@ -64,12 +65,18 @@ weft_status weft_dist_rows_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype
                                   size_t row_elems, weft_dist_rows **array)
 {
     weft_mpi_clear_error();
+    TRY(weft_mpi_check_comm(comm)); /* a rank outside the communicator reaches nobody */
+    TRY(weft_mpi_check_collective(comm, "weft_dist_rows_create", rows));
     weft_dist_rows *a = array ? calloc(1, sizeof *a) : NULL;
     weft_status st = !array ? weft_mpi_fail(WEFT_ERR_NULL, "output handle is NULL")
                      : !a   ? weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate an array")
                             : WEFT_OK;
     if (array) *array = NULL;
-    TRY(weft_mpi_agree(comm, st));
+    st = weft_mpi_agree(comm, st);
+    if (st != WEFT_OK) {
+        free(a);
+        return st;
+    }
     a->comm = MPI_COMM_NULL;
     a->row = MPI_DATATYPE_NULL;
     int rc = MPI_Comm_dup(comm, &a->comm);
@@ -143,6 +150,7 @@ weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *
     weft_mpi_clear_error();
     if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
     weft_dist_rows *a = array;
+    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_scatter", a->rows));
     int *counts = NULL, *displs = NULL;
     size_t mine = a->count[a->rank];
     void *rows = malloc(mine * a->row_bytes + 1);
@@ -152,7 +160,7 @@ weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *
         st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, a->nranks);
     if (st == WEFT_OK && a->rank == root && !data)
         st = weft_mpi_fail(WEFT_ERR_NULL, "the root's data is NULL");
-    st = weft_mpi_agree(a->comm, st);
+    st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
     if (st == WEFT_OK) {
         int rc = MPI_Scatterv(data, counts, displs, a->row, rows, (int)mine, a->row, root, a->comm);
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Scatterv");
@@ -174,6 +182,7 @@ weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst)
     weft_mpi_clear_error();
     if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
     weft_dist_rows *a = array;
+    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_gather", a->rows));
     int *counts = NULL, *displs = NULL;
     size_t mine = a->count[a->rank];
     void *rows = malloc(mine * a->row_bytes + 1);
@@ -188,7 +197,7 @@ weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst)
             weft_array_read(a->array, a->first[a->rank] * a->row_elems, mine * a->row_elems, rows);
         if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reading the rows");
     }
-    st = weft_mpi_agree(a->comm, st);
+    st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
     if (st == WEFT_OK) {
         int rc = MPI_Gatherv(rows, (int)mine, a->row, dst, counts, displs, a->row, root, a->comm);
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Gatherv");
