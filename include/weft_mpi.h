@@ -149,6 +149,17 @@ WEFT_API weft_status weft_dist_halo_end(weft_dist_halo *halo);
 WEFT_API weft_array *weft_dist_halo_left(const weft_dist_halo *halo);
 WEFT_API weft_array *weft_dist_halo_right(const weft_dist_halo *halo);
 
+/* Collective. The counts of weft_histogram(x, lo, hi) with nbins bins, into
+ * every rank's counts[nbins]: each rank counts its block, the counts are
+ * summed exactly (MPI_Allreduce of integers). */
+WEFT_API weft_status weft_dist_histogram(weft_dist *x, double lo, double hi, size_t nbins,
+                                         uint64_t *counts);
+/* Collective. weft_sort of the whole array (keys, and values permuted with
+ * them; values NULL or with keys' split), one process's order exactly. It is
+ * gathered to rank 0, sorted there and scattered back: O(n) traffic, for
+ * arrays that fit one rank (docs/mpi.md). */
+WEFT_API weft_status weft_dist_sort(weft_dist *keys, weft_dist *values, unsigned flags);
+
 /* User kernels across ranks (docs/mpi.md, "User kernels across ranks").
  *
  * A weft_dist_rows is a 1-D, 2-D or 3-D array split by rows (the outermost
