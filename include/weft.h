@@ -969,6 +969,22 @@ WEFT_API weft_status weft_csv_column(weft_csv_reader *reader, size_t column, wef
 WEFT_API weft_status weft_csv_field(const weft_csv_reader *reader, size_t row, size_t column,
                                     const char **text, size_t *length);
 
+/* ------------------------------------------------------------------------ */
+/* Launches split over processes (weft_mpi's distributed launch) */
+
+/* As weft_launch, but only indices [first, last) of the split dimension run:
+ * get_global_id stays global, array arguments are the whole range's arrays
+ * (a process keeps current only the rows it runs and their halos), host_fn
+ * sees those rows. The window is split over the selected devices as a launch
+ * is (a kernel known to change its answer when split runs on one device); it
+ * is not checked against one device (the check would run the whole range).
+ * A program that reads the launch's geometry (get_global_size and kin) is
+ * WEFT_ERR_UNSUPPORTED; [first, last) out of the range WEFT_ERR_RANGE. */
+WEFT_API weft_status weft_launch_rows(weft_program *program, const char *name,
+                                      const weft_range *range, size_t first, size_t last,
+                                      const weft_arg *args, size_t nargs, weft_host_fn host_fn,
+                                      void *user, weft_future **future);
+
 #ifdef __cplusplus
 }
 #endif

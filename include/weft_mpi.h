@@ -149,6 +149,85 @@ WEFT_API weft_status weft_dist_halo_end(weft_dist_halo *halo);
 WEFT_API weft_array *weft_dist_halo_left(const weft_dist_halo *halo);
 WEFT_API weft_array *weft_dist_halo_right(const weft_dist_halo *halo);
 
+/* Collective. The counts of weft_histogram(x, lo, hi) with nbins bins, into
+ * every rank's counts[nbins]: each rank counts its block, the counts are
+ * summed exactly (MPI_Allreduce of integers). */
+WEFT_API weft_status weft_dist_histogram(weft_dist *x, double lo, double hi, size_t nbins,
+                                         uint64_t *counts);
+/* Collective. weft_sort of the whole array (keys, and values permuted with
+ * them; values NULL or with keys' split), one process's order exactly. It is
+ * gathered to rank 0, sorted there and scattered back: O(n) traffic, for
+ * arrays that fit one rank (docs/mpi.md). */
+WEFT_API weft_status weft_dist_sort(weft_dist *keys, weft_dist *values, unsigned flags);
+
+/* User kernels across ranks (docs/mpi.md, "User kernels across ranks").
+ *
+ * A weft_dist_rows is a 1-D, 2-D or 3-D array split by rows (the outermost
+ * index of a launch's range) over the ranks, as evenly as they go (earlier
+ * ranks one more). Each rank's weft_array has the whole array's size, so a
+ * kernel indexes it globally exactly as on one process; a rank keeps current
+ * only its rows and the halo rows its launches fetch (weft's host storage is
+ * zero pages until written: the rest costs address space, not memory). */
+typedef struct weft_dist_rows weft_dist_rows;
+
+/* Collective. rows x row_elems elements of dtype, zero-filled; every rank
+ * passes the same shape (WEFT_ERR_SIZE otherwise). */
+WEFT_API weft_status weft_dist_rows_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype,
+                                           size_t rows, size_t row_elems, weft_dist_rows **array);
+/* Collective. The same shape, split and communicator. */
+WEFT_API weft_status weft_dist_rows_create_like(const weft_dist_rows *like, weft_dtype dtype,
+                                                weft_dist_rows **array);
+/* Collective. */
+WEFT_API weft_status weft_dist_rows_free(weft_dist_rows *array);
+/* Collective. Root's rows x row_elems elements at data into every rank's rows. */
+WEFT_API weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *data);
+/* Collective. Every rank's rows into root's dst (rows x row_elems elements). */
+WEFT_API weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst);
+/* The whole-size weft_array (current on this rank's rows only). */
+WEFT_API weft_array *weft_dist_rows_array(const weft_dist_rows *array);
+/* This rank's rows: [*first, *first + *count). */
+WEFT_API weft_status weft_dist_rows_range(const weft_dist_rows *array, size_t *first,
+                                          size_t *count);
+
+/* An argument of a distributed launch: slices and halos name a
+ * weft_dist_rows; whole arrays (the same on every rank: the caller's word),
+ * scalars and local memory are weft_args as on one process. */
+typedef struct weft_dist_arg {
+    weft_arg arg;
+    weft_dist_rows *rows;
+} weft_dist_arg;
+
+static inline weft_dist_arg weft_dist_arg_slice(weft_dist_rows *rows)
+{
+    weft_dist_arg a = {weft_arg_slice(NULL), rows};
+    return a;
+}
+static inline weft_dist_arg weft_dist_arg_halo(weft_dist_rows *rows, size_t halo)
+{
+    weft_dist_arg a = {weft_arg_halo(NULL, halo), rows};
+    return a;
+}
+/* weft_arg_whole(a), weft_arg_i32(n), weft_arg_local(bytes) and kin. */
+static inline weft_dist_arg weft_dist_arg_plain(weft_arg arg)
+{
+    weft_dist_arg a = {arg, NULL};
+    return a;
+}
+
+/* Collective over the communicator of the first weft_dist_rows argument.
+ * Runs kernel `name` over range (its split dimension must have the arrays'
+ * rows): each rank runs its own rows, with the kernel source and host_fn of
+ * one process, split over its devices as weft_launch splits. Halo rows come
+ * from the neighbouring ranks, sent and received while the rows that need no
+ * ghosts run. Arrays bound together must share rows and communicator
+ * (WEFT_ERR_INVALID_ARG); every rank holding rows must hold at least each
+ * halo's width. Kernels that write outside their rows, or read the launch's
+ * geometry (get_global_size and kin), cannot be distributed. Returns when
+ * the launch is done on this rank. */
+WEFT_API weft_status weft_dist_launch(weft_program *program, const char *name,
+                                      const weft_range *range, const weft_dist_arg *args,
+                                      size_t nargs, weft_host_fn host_fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

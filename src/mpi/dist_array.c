@@ -1,5 +1,6 @@
 /* Creating and freeing distributed arrays; what a rank holds. */
 #include "dist.h"
+#include "collective_check.h"
 #include "mpi_error.h"
 
 #include <limits.h>
@@ -34,7 +35,10 @@ weft_status weft_dist_check_int(size_t count, const char *what)
 int weft_dist_same_split(const weft_dist *a, const weft_dist *b)
 {
     if (a->ctx != b->ctx || a->n != b->n || a->nranks != b->nranks) return 0;
-    return memcmp(a->counts, b->counts, (size_t)a->nranks * sizeof *a->counts) == 0;
+    if (memcmp(a->counts, b->counts, (size_t)a->nranks * sizeof *a->counts) != 0) return 0;
+    int same = MPI_UNEQUAL; /* duplicates of one communicator are congruent */
+    return a->comm == b->comm ||
+           (MPI_Comm_compare(a->comm, b->comm, &same) == MPI_SUCCESS && same == MPI_CONGRUENT);
 }
 
 static void destroy(weft_dist *d)
@@ -116,11 +120,13 @@ weft_status weft_dist_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, siz
 {
     weft_mpi_clear_error();
     int nranks = 1;
+    TRY(weft_mpi_check_comm(comm));
     MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
+    TRY(weft_mpi_check_collective(comm, "weft_dist_create", n));
     size_t *counts = calloc((size_t)nranks, sizeof *counts);
     weft_status st = check_ctx(ctx, array);
     if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
-    st = weft_mpi_agree(comm, st);
+    st = weft_mpi_same_everywhere(comm, st, "the size and dtype", n, (unsigned long long)dtype);
     if (st == WEFT_OK) st = weft_dist_plan(ctx, comm, n, layout, counts);
     if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, counts, NULL, array);
     free(counts);
@@ -132,6 +138,7 @@ weft_status weft_dist_create_like(const weft_dist *like, weft_dtype dtype, weft_
     weft_mpi_clear_error();
     if (!like || !array) return weft_mpi_fail(WEFT_ERR_NULL, "array or output handle is NULL");
     *array = NULL;
+    TRY(weft_mpi_check_collective(like->comm, "weft_dist_create_like", 0));
     return weft_dist_build(like->ctx, like->comm, dtype, like->counts, NULL, array);
 }
 
@@ -140,12 +147,14 @@ weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype,
 {
     weft_mpi_clear_error();
     int nranks = 1;
+    TRY(weft_mpi_check_comm(comm));
     MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
+    TRY(weft_mpi_check_collective(comm, "weft_dist_from_local", 0));
     size_t *counts = calloc((size_t)nranks, sizeof *counts);
     weft_status st = check_ctx(ctx, array);
     if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
     if (st == WEFT_OK && !data && count > 0) st = weft_mpi_fail(WEFT_ERR_NULL, "data is NULL");
-    st = weft_mpi_agree(comm, st);
+    st = weft_mpi_same_everywhere(comm, st, "the dtype", (unsigned long long)dtype, 0);
     if (st != WEFT_OK) {
         free(counts);
         return st;

@@ -1,5 +1,6 @@
 /* Moving whole arrays between one rank and all: scatter, gather, allgather. */
 #include "dist.h"
+#include "collective_check.h"
 #include "mpi_error.h"
 
 #include <stdlib.h>
@@ -27,6 +28,8 @@ weft_status weft_dist_scatter(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, si
 {
     weft_mpi_clear_error();
     weft_dist *d = NULL;
+    TRY(weft_mpi_check_comm(comm));
+    TRY(weft_mpi_check_collective(comm, "weft_dist_scatter", n));
     TRY(weft_dist_create(ctx, comm, dtype, n, layout, &d));
     int *counts = NULL, *displs = NULL;
     weft_status st = int_counts(d, &counts, &displs);
@@ -34,7 +37,7 @@ weft_status weft_dist_scatter(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, si
         st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, d->nranks);
     if (st == WEFT_OK && d->rank == root && !data && n > 0)
         st = weft_mpi_fail(WEFT_ERR_NULL, "the root's data is NULL");
-    st = weft_mpi_agree(d->comm, st);
+    st = weft_mpi_same_everywhere(d->comm, st, "the root", (unsigned long long)root, 0);
     /* Straight into the block's storage: nothing has used the array yet, so
      * the host copy is the only one. */
     if (st == WEFT_OK) {
@@ -56,6 +59,8 @@ static weft_status gather(weft_dist *d, int root, void *dst, int all)
 {
     weft_mpi_clear_error();
     if (!d) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
+    TRY(weft_mpi_check_collective(d->comm, all ? "weft_dist_allgather" : "weft_dist_gather",
+                                  (unsigned long long)d->n));
     int *counts = NULL, *displs = NULL;
     weft_status st = int_counts(d, &counts, &displs);
     if (st == WEFT_OK && !all && (root < 0 || root >= d->nranks))
@@ -66,7 +71,7 @@ static weft_status gather(weft_dist *d, int root, void *dst, int all)
         weft_status synced = weft_array_sync(d->local);
         if (synced != WEFT_OK) st = weft_mpi_fail_core(synced, "bringing the block to the host");
     }
-    st = weft_mpi_agree(d->comm, st);
+    st = weft_mpi_same_everywhere(d->comm, st, "the root", all ? 0 : (unsigned long long)root, 0);
     if (st == WEFT_OK) {
         int mine = (int)d->counts[d->rank];
         int rc = all ? MPI_Allgatherv(d->host, mine, d->element, dst, counts, displs, d->element,

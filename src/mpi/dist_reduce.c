@@ -9,6 +9,7 @@
  * block's host storage): one block folded from the identity is its partial
  * exactly (0.0 + p == p and 1.0 * p == p; integer sums add to 0). */
 #include "dist.h"
+#include "collective_check.h"
 #include "mpi_error.h"
 #include "partials.h"
 
@@ -145,8 +146,15 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
 {
     weft_mpi_clear_error();
     reduce_call c = {op, expr, binds, nbinds, NULL};
-    if (!expr || !out) return weft_mpi_fail(WEFT_ERR_NULL, "expression or result is NULL");
-    TRY(check_binds(&c));
+    for (size_t k = 0; binds && k < nbinds && !c.first; k++)
+        c.first = binds[k].array;
+    if (!c.first) return weft_mpi_fail(WEFT_ERR_INVALID_ARG, "no distributed array is bound");
+    TRY(weft_mpi_check_collective(c.first->comm, "weft_dist_reduce", (unsigned long long)op));
+    /* A rank whose own arguments are wrong still takes part, so none waits. */
+    weft_status checked = !expr || !out
+                              ? weft_mpi_fail(WEFT_ERR_NULL, "expression or result is NULL")
+                              : check_binds(&c);
+    TRY(weft_mpi_agree(c.first->comm, checked));
     const weft_dist *d = c.first;
     size_t count = d->counts[d->rank];
     size_t blocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;

@@ -10,6 +10,7 @@
  * a given carry. They are scanned where one process would scan them: the
  * array is gathered to rank 0, scanned there, and scattered back. */
 #include "dist.h"
+#include "collective_check.h"
 #include "mpi_error.h"
 
 #include <math.h>
@@ -240,6 +241,7 @@ weft_status weft_dist_scan(weft_reduce_op op, int exclusive, weft_dist *x, weft_
 {
     weft_mpi_clear_error();
     if (!x || !y) return weft_mpi_fail(WEFT_ERR_NULL, "x or y is NULL");
+    TRY(weft_mpi_check_collective(x->comm, "weft_dist_scan", (unsigned long long)op));
     weft_status st = WEFT_OK;
     if (op != WEFT_SUM && op != WEFT_MIN && op != WEFT_MAX)
         st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "scans are WEFT_SUM, WEFT_MIN or WEFT_MAX");

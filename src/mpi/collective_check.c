@@ -1,0 +1,77 @@
+#include "collective_check.h"
+#include "mpi_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { NAME_BYTES = 40 };
+
+typedef struct call_id {
+    char name[NAME_BYTES];
+    unsigned long long shape;
+} call_id;
+
+static int checking(void)
+{
+    static int mode = -1; /* read once: every rank must see the same setting */
+    if (mode < 0) {
+        const char *v = getenv("WEFT_MPI_CHECK");
+        mode = v && v[0] && strcmp(v, "0") != 0;
+    }
+    return mode;
+}
+
+weft_status weft_mpi_check_comm(MPI_Comm comm)
+{
+    if (comm == MPI_COMM_NULL)
+        return weft_mpi_fail(WEFT_ERR_INVALID_ARG, "the communicator is MPI_COMM_NULL");
+    int inter = 0;
+    if (MPI_Comm_test_inter(comm, &inter) != MPI_SUCCESS || inter)
+        return weft_mpi_fail(WEFT_ERR_INVALID_ARG,
+                             "the communicator is an intercommunicator (or not one at all)");
+    return WEFT_OK;
+}
+
+weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned long long shape)
+{
+    if (!checking()) return WEFT_OK;
+    int rank = 0, nranks = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    call_id mine = {{0}, shape};
+    strncpy(mine.name, op, NAME_BYTES - 1);
+    call_id *all = calloc((size_t)nranks, sizeof *all);
+    if (!all) return weft_mpi_fail(WEFT_ERR_NOMEM, "WEFT_MPI_CHECK: no memory");
+    int rc =
+        MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, comm);
+    weft_status st = rc == MPI_SUCCESS ? WEFT_OK : weft_mpi_fail_mpi(rc, "WEFT_MPI_CHECK");
+    for (int r = 1; st == WEFT_OK && r < nranks; r++) {
+        if (strcmp(all[r].name, all[0].name) != 0)
+            st = weft_mpi_fail(WEFT_ERR_STATE,
+                               "mismatched collectives (WEFT_MPI_CHECK): rank 0 called %s, rank "
+                               "%d called %s",
+                               all[0].name, r, all[r].name);
+        else if (all[r].shape != all[0].shape)
+            st = weft_mpi_fail(WEFT_ERR_SIZE,
+                               "%s with other sizes (WEFT_MPI_CHECK): %llu on rank 0, %llu on "
+                               "rank %d",
+                               all[0].name, all[0].shape, all[r].shape, r);
+    }
+    free(all);
+    return st;
+}
+
+weft_status weft_mpi_same_everywhere(MPI_Comm comm, weft_status local, const char *what,
+                                     unsigned long long a, unsigned long long b)
+{
+    unsigned long long mine[2] = {a, b}, low[2] = {0, 0}, high[2] = {0, 0};
+    int rc = MPI_Allreduce(mine, low, 2, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Allreduce(mine, high, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm);
+    weft_status st = local;
+    if (rc != MPI_SUCCESS)
+        st = weft_mpi_fail_mpi(rc, "comparing the ranks' arguments");
+    else if (st == WEFT_OK && memcmp(low, high, sizeof low) != 0)
+        st = weft_mpi_fail(WEFT_ERR_SIZE, "the ranks disagree on %s: %llu to %llu and %llu to %llu",
+                           what, low[0], high[0], low[1], high[1]);
+    return weft_mpi_agree(comm, st);
+}

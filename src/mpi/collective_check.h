@@ -1,0 +1,23 @@
+/* Catching misuse across ranks before it hangs or corrupts: mismatched
+ * collectives (in checking mode) and arguments that must agree. */
+#ifndef WEFT_MPI_COLLECTIVE_CHECK_H
+#define WEFT_MPI_COLLECTIVE_CHECK_H
+
+#include "weft_mpi.h"
+
+/* Under WEFT_MPI_CHECK=1 (read once): every rank sends the name of the
+ * collective it is in and `shape` (sizes that must match, 0 for none), and
+ * all fail with WEFT_ERR_STATE naming both calls when any rank differs.
+ * Otherwise WEFT_OK at no cost. Call first thing in each public collective. */
+weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned long long shape);
+
+/* Collective: `what` (two numbers) must be the same on every rank
+ * (WEFT_ERR_SIZE naming the smallest and largest), folded with `local`. */
+weft_status weft_mpi_same_everywhere(MPI_Comm comm, weft_status local, const char *what,
+                                     unsigned long long a, unsigned long long b);
+
+/* A communicator weft can work on: not MPI_COMM_NULL, not an
+ * intercommunicator (WEFT_ERR_INVALID_ARG, on this rank only). */
+weft_status weft_mpi_check_comm(MPI_Comm comm);
+
+#endif

@@ -1,0 +1,209 @@
+/* Arrays distributed by rows for user kernels: every rank's weft_array has
+ * the whole range's size, so a kernel indexes it globally as on one process,
+ * but a rank only ever touches its own rows and their halos (weft's host
+ * storage is zero pages until written, so the rest costs address space, not
+ * memory). Rows are split as evenly as they go, earlier ranks one more. */
+#include "dist_rows.h"
+#include "collective_check.h"
+#include "mpi_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int weft_dist_rows_neighbour(const weft_dist_rows *a, int step)
+{
+    for (int r = a->rank + step; r >= 0 && r < a->nranks; r += step)
+        if (a->count[r] > 0) return r;
+    return MPI_PROC_NULL;
+}
+
+static void destroy(weft_dist_rows *a)
+{
+    if (!a) return;
+    weft_array_free(a->array);
+    if (a->row != MPI_DATATYPE_NULL) MPI_Type_free(&a->row);
+    if (a->comm != MPI_COMM_NULL) MPI_Comm_free(&a->comm);
+    free(a->first);
+    free(a->count);
+    free(a);
+}
+
+static weft_status build_local(weft_dist_rows *a, weft_ctx *ctx, weft_dtype dtype, size_t rows,
+                               size_t row_elems)
+{
+    size_t elem = weft_dtype_size(dtype);
+    if (!ctx) return weft_mpi_fail(WEFT_ERR_NULL, "context is NULL");
+    if (elem == 0) return weft_mpi_fail(WEFT_ERR_DTYPE, "dtype %d is not a weft dtype", (int)dtype);
+    if (rows == 0 || row_elems == 0)
+        return weft_mpi_fail(WEFT_ERR_SIZE, "%zu rows of %zu elements: nothing to hold", rows,
+                             row_elems);
+    if (row_elems > (size_t)-1 / elem / rows)
+        return weft_mpi_fail(WEFT_ERR_SIZE, "%zu rows of %zu elements overflow", rows, row_elems);
+    if (rows > 2147483647u || row_elems * elem > 2147483647u)
+        return weft_mpi_fail(WEFT_ERR_SIZE, "rows or row bytes exceed MPI's int counts");
+    a->ctx = ctx;
+    a->dtype = dtype;
+    a->rows = rows;
+    a->row_elems = row_elems;
+    a->row_bytes = row_elems * elem;
+    a->first = calloc((size_t)a->nranks, sizeof *a->first);
+    a->count = calloc((size_t)a->nranks, sizeof *a->count);
+    if (!a->first || !a->count) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    size_t at = 0;
+    for (int r = 0; r < a->nranks; r++) {
+        a->first[r] = at;
+        a->count[r] = rows / (size_t)a->nranks + ((size_t)r < rows % (size_t)a->nranks);
+        at += a->count[r];
+    }
+    CORE_TRY(weft_array_create(ctx, dtype, rows * row_elems, &a->array), "creating the rows");
+    MPI_TRY(MPI_Type_contiguous((int)a->row_bytes, MPI_BYTE, &a->row), "MPI_Type_contiguous");
+    MPI_TRY(MPI_Type_commit(&a->row), "MPI_Type_commit");
+    return WEFT_OK;
+}
+
+weft_status weft_dist_rows_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t rows,
+                                  size_t row_elems, weft_dist_rows **array)
+{
+    weft_mpi_clear_error();
+    TRY(weft_mpi_check_comm(comm)); /* a rank outside the communicator reaches nobody */
+    TRY(weft_mpi_check_collective(comm, "weft_dist_rows_create", rows));
+    weft_dist_rows *a = array ? calloc(1, sizeof *a) : NULL;
+    weft_status st = !array ? weft_mpi_fail(WEFT_ERR_NULL, "output handle is NULL")
+                     : !a   ? weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate an array")
+                            : WEFT_OK;
+    if (array) *array = NULL;
+    st = weft_mpi_agree(comm, st);
+    if (st != WEFT_OK) {
+        free(a);
+        return st;
+    }
+    a->comm = MPI_COMM_NULL;
+    a->row = MPI_DATATYPE_NULL;
+    int rc = MPI_Comm_dup(comm, &a->comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(a->comm, MPI_ERRORS_RETURN);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(a->comm, &a->rank);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(a->comm, &a->nranks);
+    st = rc == MPI_SUCCESS ? build_local(a, ctx, dtype, rows, row_elems)
+                           : weft_mpi_fail_mpi(rc, "duplicating the communicator");
+    /* Every rank must mean the same global array. */
+    unsigned long long mine[2] = {rows, row_elems}, low[2] = {0, 0}, high[2] = {0, 0};
+    if (MPI_Allreduce(mine, low, 2, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(mine, high, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm) != MPI_SUCCESS)
+        st = weft_mpi_fail(WEFT_ERR_IO, "comparing the ranks' shapes");
+    else if (st == WEFT_OK && memcmp(low, high, sizeof low) != 0)
+        st = weft_mpi_fail(WEFT_ERR_SIZE,
+                           "the ranks disagree on the shape: rows %llu to %llu, row elements "
+                           "%llu to %llu",
+                           low[0], high[0], low[1], high[1]);
+    st = weft_mpi_agree(comm, st);
+    if (st != WEFT_OK) {
+        destroy(a);
+        return st;
+    }
+    *array = a;
+    return WEFT_OK;
+}
+
+weft_status weft_dist_rows_create_like(const weft_dist_rows *like, weft_dtype dtype,
+                                       weft_dist_rows **array)
+{
+    weft_mpi_clear_error();
+    if (!like) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
+    return weft_dist_rows_create(like->ctx, like->comm, dtype, like->rows, like->row_elems, array);
+}
+
+weft_status weft_dist_rows_free(weft_dist_rows *array)
+{
+    weft_mpi_clear_error();
+    destroy(array);
+    return WEFT_OK;
+}
+
+weft_array *weft_dist_rows_array(const weft_dist_rows *array)
+{
+    return array ? array->array : NULL;
+}
+
+weft_status weft_dist_rows_range(const weft_dist_rows *array, size_t *first, size_t *count)
+{
+    if (!array || !first || !count)
+        return weft_mpi_fail(WEFT_ERR_NULL, "weft_dist_rows_range: NULL argument");
+    *first = array->first[array->rank];
+    *count = array->count[array->rank];
+    return WEFT_OK;
+}
+
+static weft_status int_rows(const weft_dist_rows *a, int **counts, int **displs)
+{
+    *counts = calloc((size_t)a->nranks, sizeof **counts);
+    *displs = calloc((size_t)a->nranks, sizeof **displs);
+    if (!*counts || !*displs) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    for (int r = 0; r < a->nranks; r++) {
+        (*counts)[r] = (int)a->count[r];
+        (*displs)[r] = (int)a->first[r];
+    }
+    return WEFT_OK;
+}
+
+weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *data)
+{
+    weft_mpi_clear_error();
+    if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
+    weft_dist_rows *a = array;
+    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_scatter", a->rows));
+    int *counts = NULL, *displs = NULL;
+    size_t mine = a->count[a->rank];
+    void *rows = malloc(mine * a->row_bytes + 1);
+    weft_status st =
+        rows ? int_rows(a, &counts, &displs) : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    if (st == WEFT_OK && (root < 0 || root >= a->nranks))
+        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, a->nranks);
+    if (st == WEFT_OK && a->rank == root && !data)
+        st = weft_mpi_fail(WEFT_ERR_NULL, "the root's data is NULL");
+    st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
+    if (st == WEFT_OK) {
+        int rc = MPI_Scatterv(data, counts, displs, a->row, rows, (int)mine, a->row, root, a->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Scatterv");
+        if (st == WEFT_OK && mine > 0) {
+            weft_status w = weft_array_write(a->array, a->first[a->rank] * a->row_elems,
+                                             mine * a->row_elems, rows);
+            if (w != WEFT_OK) st = weft_mpi_fail_core(w, "writing the rows");
+        }
+        st = weft_mpi_agree(a->comm, st);
+    }
+    free(rows);
+    free(counts);
+    free(displs);
+    return st;
+}
+
+weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst)
+{
+    weft_mpi_clear_error();
+    if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
+    weft_dist_rows *a = array;
+    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_gather", a->rows));
+    int *counts = NULL, *displs = NULL;
+    size_t mine = a->count[a->rank];
+    void *rows = malloc(mine * a->row_bytes + 1);
+    weft_status st =
+        rows ? int_rows(a, &counts, &displs) : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    if (st == WEFT_OK && (root < 0 || root >= a->nranks))
+        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, a->nranks);
+    if (st == WEFT_OK && a->rank == root && !dst)
+        st = weft_mpi_fail(WEFT_ERR_NULL, "the root's destination is NULL");
+    if (st == WEFT_OK && mine > 0) {
+        weft_status r =
+            weft_array_read(a->array, a->first[a->rank] * a->row_elems, mine * a->row_elems, rows);
+        if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reading the rows");
+    }
+    st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
+    if (st == WEFT_OK) {
+        int rc = MPI_Gatherv(rows, (int)mine, a->row, dst, counts, displs, a->row, root, a->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Gatherv");
+    }
+    free(rows);
+    free(counts);
+    free(displs);
+    return st;
+}

@@ -1,0 +1,170 @@
+/* Failure and misuse across ranks: a rank that fails reports on every rank
+ * (one status everywhere, the failing rank named), nothing hangs, and the
+ * next call works; mismatched sizes, roots and communicators are refused;
+ * under WEFT_MPI_CHECK=1 mismatched collectives are caught. The test's own
+ * failures abort the job, so no rank waits forever. */
+#include <weft_mpi.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int rank, nranks, last;
+static weft_ctx *ctx;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "rank %d, line %d: %s: ", rank, __LINE__, #cond);                      \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
+        }                                                                                          \
+    } while (0)
+#define OK(expr) CHECK((expr) == WEFT_OK, "%s | core: %s", weft_mpi_last_error(), weft_last_error())
+
+/* st failed with one status on every rank; the ranks but `culprit` name it. */
+#define failed_everywhere(st, want, culprit) failed_everywhere_at(st, want, culprit, __LINE__)
+static void failed_everywhere_at(weft_status st, weft_status want, int culprit, int line)
+{
+    int mine = (int)st, low = 0, high = 0;
+    MPI_Allreduce(&mine, &low, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&mine, &high, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    CHECK(low == high && st != WEFT_OK, "line %d: statuses %d to %d (%s)", line, low, high,
+          weft_mpi_last_error());
+    CHECK(want == WEFT_OK || st == want, "status %s, wanted %s: %s", weft_status_str(st),
+          weft_status_str(want), weft_mpi_last_error());
+    char named[32];
+    snprintf(named, sizeof named, "failed on rank %d", culprit);
+    if (culprit >= 0 && rank != culprit)
+        CHECK(strstr(weft_mpi_last_error(), named), "detail \"%s\" does not name rank %d",
+              weft_mpi_last_error(), culprit);
+}
+
+static const char copy_source[] =
+    "__kernel void smooth(__global const float *in, __global float *out, const int n)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + (i < n - 1 ? in[i + 1] : 0.0f);\n"
+    "}\n";
+
+static void smooth_host(const weft_host_call *call)
+{
+    const float *in = call->args[0];
+    float *out = call->args[1];
+    int n = *(const int *)call->args[2];
+    for (size_t i = call->begin; i < call->end; i++)
+        out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + ((int)i < n - 1 ? in[i + 1] : 0.0f);
+}
+
+static void failing_launch(void)
+{
+    enum { N = 40 };
+    weft_program *program = NULL;
+    weft_dist_rows *a = NULL, *b = NULL;
+    OK(weft_program_build(ctx, copy_source, NULL, &program));
+    OK(weft_dist_rows_create(ctx, MPI_COMM_WORLD, WEFT_F32, N, 1, &a));
+    OK(weft_dist_rows_create_like(a, WEFT_F32, &b));
+    float ones[N], out[N];
+    for (int i = 0; i < N; i++)
+        ones[i] = 1.0f;
+    OK(weft_dist_rows_scatter(a, 0, ones));
+    weft_range range = weft_range_1d(N);
+    weft_dist_arg args[] = {weft_dist_arg_halo(a, 1), weft_dist_arg_slice(b),
+                            weft_dist_arg_plain(weft_arg_i32(N))};
+    /* Late: the last rank's launch fails after the halo rows were posted. */
+    int bad = rank == last;
+    weft_status st = weft_dist_launch(program, bad ? "missing" : "smooth", &range, args, 3,
+                                      bad ? NULL : smooth_host, NULL);
+    failed_everywhere(st, WEFT_OK, last);
+    /* Early: the last rank's own arguments are wrong. */
+    weft_dist_arg wrong[] = {weft_dist_arg_halo(a, 1), weft_dist_arg_slice(NULL),
+                             weft_dist_arg_plain(weft_arg_i32(N))};
+    st = weft_dist_launch(program, "smooth", &range, bad ? wrong : args, 3, smooth_host, NULL);
+    failed_everywhere(st, WEFT_ERR_INVALID_ARG, last);
+    /* Nothing is left in flight: the next launch gives the right answer. */
+    OK(weft_dist_launch(program, "smooth", &range, args, 3, smooth_host, NULL));
+    OK(weft_dist_rows_gather(b, 0, out));
+    for (int i = 0; rank == 0 && i < N; i++)
+        CHECK(out[i] == (i == 0 || i == N - 1 ? 2.0f : 3.0f), "out[%d] = %g", i, out[i]);
+    /* Arrays on communicators that are not the same group in the same order. */
+    if (nranks > 1) {
+        MPI_Comm reversed;
+        MPI_Comm_split(MPI_COMM_WORLD, 0, nranks - rank, &reversed);
+        weft_dist_rows *r = NULL;
+        OK(weft_dist_rows_create(ctx, reversed, WEFT_F32, N, 1, &r));
+        weft_dist_arg mixed[] = {weft_dist_arg_halo(a, 1), weft_dist_arg_slice(r),
+                                 weft_dist_arg_plain(weft_arg_i32(N))};
+        st = weft_dist_launch(program, "smooth", &range, mixed, 3, smooth_host, NULL);
+        failed_everywhere(st, WEFT_ERR_INVALID_ARG, -1);
+        OK(weft_dist_rows_free(r));
+        MPI_Comm_free(&reversed);
+    }
+    /* Shapes that differ between ranks. */
+    weft_dist_rows *odd = NULL;
+    st = weft_dist_rows_create(ctx, MPI_COMM_WORLD, WEFT_F32, rank == last ? N + 1 : N, 1, &odd);
+    if (nranks > 1) failed_everywhere(st, WEFT_ERR_SIZE, -1);
+    if (nranks > 1) CHECK(!odd, "an array came back");
+    OK(weft_dist_rows_free(odd));
+    OK(weft_dist_rows_free(a));
+    OK(weft_dist_rows_free(b));
+    weft_program_free(program);
+}
+
+static void misuse_of_arrays(int checking)
+{
+    enum { N = 10000 };
+    weft_dist *x = NULL, *y = NULL;
+    weft_status st =
+        weft_dist_create(ctx, MPI_COMM_WORLD, WEFT_F32, rank == last ? N + 1 : N, NULL, &x);
+    if (nranks > 1) failed_everywhere(st, WEFT_ERR_SIZE, -1);
+    OK(weft_dist_free(x));
+    OK(weft_dist_create(ctx, MPI_COMM_WORLD, WEFT_F32, N, NULL, &x));
+    float *all = calloc(N, sizeof *all);
+    st = weft_dist_gather(x, rank == last ? 0 : nranks - 1, all);
+    if (nranks > 1) failed_everywhere(st, WEFT_ERR_SIZE, -1);
+    st = weft_dist_create(ctx, MPI_COMM_NULL, WEFT_F32, N, NULL, &y);
+    CHECK(st == WEFT_ERR_INVALID_ARG, "MPI_COMM_NULL: %s", weft_status_str(st));
+    if (nranks > 1) {
+        MPI_Comm reversed;
+        MPI_Comm_split(MPI_COMM_WORLD, 0, nranks - rank, &reversed);
+        OK(weft_dist_create(ctx, reversed, WEFT_F32, N, NULL, &y));
+        weft_dist_bind binds[] = {weft_dist_bind_array("x", x), weft_dist_bind_array("y", y)};
+        weft_scalar s;
+        st = weft_dist_reduce_expr(WEFT_SUM, "x + y", binds, 2, &s);
+        failed_everywhere(st, WEFT_ERR_INVALID_ARG, -1);
+        OK(weft_dist_free(y));
+        MPI_Comm_free(&reversed);
+    }
+    /* A rank whose own arguments are bad (a NULL result) still takes part. */
+    weft_scalar s;
+    st = weft_dist_reduce(WEFT_SUM, x, rank == last ? NULL : &s);
+    failed_everywhere(st, WEFT_ERR_NULL, last);
+    if (checking && nranks > 1) {
+        /* Rank 0 gathers while the others reduce: caught, not a hang. */
+        st = rank == 0 ? weft_dist_gather(x, 0, all) : weft_dist_reduce(WEFT_SUM, x, &s);
+        failed_everywhere(st, WEFT_ERR_STATE, -1);
+        CHECK(strstr(weft_mpi_last_error(), "mismatched collectives"), "%s", weft_mpi_last_error());
+    }
+    OK(weft_dist_reduce(WEFT_SUM, x, &s));
+    CHECK(s.value.f32 == 0.0f, "sum %g", s.value.f32);
+    OK(weft_dist_free(x));
+    free(all);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    last = nranks - 1;
+    const char *check = getenv("WEFT_MPI_CHECK");
+    int checking = check && check[0] && strcmp(check, "0") != 0;
+    OK(weft_ctx_create(NULL, &ctx));
+    failing_launch();
+    misuse_of_arrays(checking);
+    weft_ctx_free(ctx);
+    if (rank == 0) printf("test_mpi_errors: %d ranks%s: ok\n", nranks, checking ? ", checked" : "");
+    MPI_Finalize();
+    return 0;
+}
