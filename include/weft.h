@@ -976,8 +976,8 @@ WEFT_API weft_status weft_csv_field(const weft_csv_reader *reader, size_t row, s
  * get_global_id stays global, array arguments are the whole range's arrays
  * (a process keeps current only the rows it runs and their halos), host_fn
  * sees those rows. The window is split over the selected devices as a launch
- * is (a kernel known to change its answer when split runs on one device); it
- * is not checked against one device (the check would run the whole range).
+ * is, and its first split is checked against one device running the same
+ * window (docs/kernels.md).
  * A program that reads the launch's geometry (get_global_size and kin) is
  * WEFT_ERR_UNSUPPORTED; [first, last) out of the range WEFT_ERR_RANGE. */
 WEFT_API weft_status weft_launch_rows(weft_program *program, const char *name,

@@ -195,7 +195,7 @@ static size_t best_device(const weft_launch_job *job, const double *weights)
 static weft_status split_range(weft_launch_job *job)
 {
     weft_ctx *ctx = job->program->ctx;
-    size_t outer = weft_range_outer(&job->range);
+    size_t units = job->last - job->first;
     unsigned dim = weft_range_split_dim(&job->range);
     size_t granule = job->range.local[dim] ? job->range.local[dim] : 1;
     double *weights = calloc(ctx->ndevices, sizeof *weights);
@@ -209,12 +209,14 @@ static weft_status split_range(weft_launch_job *job)
             weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
     char why[256];
     if (whole_reason(job, why, sizeof why)) {
-        job->pieces[job->npieces++] =
-            (weft_piece){.device = best_device(job, weights), .begin = 0, .end = outer};
+        job->pieces[job->npieces++] = (weft_piece){
+            .device = best_device(job, weights), .begin = job->first, .end = job->last};
         goto error; /* done */
     }
-    weft_split_units(outer / granule, weights, ctx->ndevices, shares);
-    size_t begin = 0;
+    /* A window's pieces stay on work-groups of the whole range (it starts
+     * on one); its last piece takes the rest. */
+    weft_split_units(units / granule, weights, ctx->ndevices, shares);
+    size_t begin = job->first;
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (shares[d] == 0 || weights[d] <= 0) continue;
         size_t end = begin + shares[d] * granule;
@@ -222,7 +224,9 @@ static weft_status split_range(weft_launch_job *job)
         begin = end;
     }
     if (job->npieces == 0)
-        job->pieces[job->npieces++] = (weft_piece){.device = 0, .begin = 0, .end = outer};
+        job->pieces[job->npieces++] =
+            (weft_piece){.device = 0, .begin = job->first, .end = job->last};
+    job->pieces[job->npieces - 1].end = job->last;
     job->check_split =
         job->npieces > 1 &&
         (ctx->verify_splits ||
@@ -437,14 +441,25 @@ static void launch_destroy(weft_op *base)
     free(job);
 }
 
-weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
-                        const weft_arg *args, size_t nargs, weft_host_fn host_fn, void *user,
-                        weft_future **future)
+/* Indices [first, last) of the split dimension, on the range's work-groups. */
+static weft_status check_window(const weft_range *r, size_t first, size_t last)
 {
-    RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch: program or kernel name is NULL");
-    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE, "weft_launch: not a live program");
-    RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch: %zu arguments but args is NULL", nargs);
-    RETURN_ON_ERROR(check_range(range));
+    size_t outer = weft_range_outer(r), granule = r->local[weft_range_split_dim(r)];
+    RETURN_IF(first >= last || last > outer, WEFT_ERR_RANGE,
+              "weft_launch_rows: rows [%zu, %zu) are not a non-empty part of the range's %zu",
+              first, last, outer);
+    RETURN_IF(granule && (first % granule || last % granule), WEFT_ERR_INVALID_ARG,
+              "weft_launch_rows: rows [%zu, %zu) do not start and end on work-groups of %zu", first,
+              last, granule);
+    return WEFT_OK;
+}
+
+/* A launch of rows [first, last) of the range's split dimension (all of it
+ * for weft_launch), checked and submitted. */
+static weft_status submit_launch(weft_program *program, const char *name, const weft_range *range,
+                                 size_t first, size_t last, const weft_arg *args, size_t nargs,
+                                 weft_host_fn host_fn, void *user, weft_future **future)
+{
     weft_ctx *ctx = program->ctx;
     size_t arrays = 0;
     for (size_t k = 0; k < nargs; k++) {
@@ -462,6 +477,8 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
         .run = launch_run, .destroy = launch_destroy, .ctx = ctx, .holds = &program->pending};
     job->program = program;
     job->range = *range;
+    job->first = first;
+    job->last = last;
     job->host_fn = host_fn;
     job->user = user;
     job->nargs = nargs;
@@ -494,6 +511,37 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
 error:
     launch_destroy(&job->base);
     return st;
+}
+
+weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
+                        const weft_arg *args, size_t nargs, weft_host_fn host_fn, void *user,
+                        weft_future **future)
+{
+    RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch: program or kernel name is NULL");
+    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE, "weft_launch: not a live program");
+    RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch: %zu arguments but args is NULL", nargs);
+    RETURN_ON_ERROR(check_range(range));
+    return submit_launch(program, name, range, 0, weft_range_outer(range), args, nargs, host_fn,
+                         user, future);
+}
+
+/* A window of rows cannot give a kernel the launch's geometry, and its split
+ * is checked against one device running the same window. */
+weft_status weft_launch_rows(weft_program *program, const char *name, const weft_range *range,
+                             size_t first, size_t last, const weft_arg *args, size_t nargs,
+                             weft_host_fn host_fn, void *user, weft_future **future)
+{
+    RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch_rows: program or kernel is NULL");
+    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE, "weft_launch_rows: not a live program");
+    RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch_rows: %zu arguments, args NULL", nargs);
+    RETURN_ON_ERROR(check_range(range));
+    RETURN_ON_ERROR(check_window(range, first, last));
+    RETURN_IF(program->reads_geometry, WEFT_ERR_UNSUPPORTED,
+              "weft_launch_rows: kernel %s's program asks for the launch's geometry "
+              "(get_global_size, get_num_groups, get_group_id or get_global_offset), which a "
+              "window of rows would see as its own",
+              name);
+    return submit_launch(program, name, range, first, last, args, nargs, host_fn, user, future);
 }
 
 weft_status weft_ctx_last_kernel_time(weft_ctx *ctx, double *seconds)

@@ -18,6 +18,7 @@ typedef struct weft_launch_job {
     unsigned char *writes; /* per argument: the kernel may write it */
     weft_host_fn host_fn;
     void *user;
+    size_t first, last; /* the indices of the split dimension that run (weft_launch_rows) */
     weft_piece *pieces;
     size_t npieces;
     /* The split is checked against one device running the whole range

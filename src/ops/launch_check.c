@@ -107,7 +107,7 @@ static weft_status check_unwritten(const weft_launch_job *job, unsigned char **b
 /* The launch as one piece on its first device, over the whole range. */
 static weft_status run_whole(const weft_launch_job *job, const weft_piece_run *run)
 {
-    weft_piece whole = {.device = job->pieces[0].device, .begin = 0, .end = run->nunits};
+    weft_piece whole = {.device = job->pieces[0].device, .begin = job->first, .end = job->last};
     weft_piece_run one = *run;
     one.pieces = &whole;
     one.npieces = 1;
