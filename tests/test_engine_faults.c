@@ -92,10 +92,55 @@ static void test_refused_operations_are_not_blamed(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A blocking operation that reads what an asynchronous one is still writing
+ * on a device runs after it on the device's queue; when that operation's
+ * device work fails (here: the copy it read failed as it ran), the blocking
+ * reader must see the failure (fail, or rerun from good data), never return
+ * what it computed from the lost results as good. */
+static void test_blocking_reader_sees_async_writers_failure(void **state)
+{
+    (void)state;
+    enum { N = 1 << 16, ROUNDS = 8 };
+    weft_ctx *ctx = copying_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x);
+    fill_f32(x, N, 71);
+    int counted_good = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        weft_array *xa, *ya, *za;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &za));
+        weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD);
+        weft_bind writer[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+        weft_bind reader[] = {weft_bind_array("y", ya), weft_bind_array("z", za)};
+        weft_future *f;
+        ASSERT_OK(weft_map(ctx, "y = x + 1", writer, 2, &f));
+        weft_status read_status = weft_map(ctx, "z = y * 2", reader, 2, NULL);
+        weft_status write_status = weft_future_wait(f);
+        weft_future_release(f);
+        weft_testing_set_faults(ctx, 0);
+        assert_int_equal(write_status, WEFT_ERR_DEVICE);
+        counted_good += read_status == WEFT_OK;
+        weft_array_free(xa);
+        weft_array_free(ya);
+        weft_array_free(za);
+    }
+    if (counted_good)
+        fail_msg("%d of %d blocking reads of a failed asynchronous write returned WEFT_OK",
+                 counted_good, ROUNDS);
+    free(x);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_operations_are_not_blamed),
+        cmocka_unit_test(test_blocking_reader_sees_async_writers_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

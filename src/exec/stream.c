@@ -248,6 +248,7 @@ static void *completer_main(void *arg)
         note_activity(s);
         weft_future *f = op->future;
         retire(s, op, status, detail);
+        if (s->head) pthread_cond_broadcast(&s->work_cond); /* a blocking op may wait for it */
         pthread_mutex_unlock(&s->lock);
         free(detail);
         if (f) weft_future_drop(f);
@@ -294,14 +295,36 @@ static int may_run_beside(const weft_stream *s, const weft_op *op)
     return 1;
 }
 
+/* With the lock held: a blocking op that uses an array an in-flight op
+ * writes (or writes one it reads) waits until that op completed. Enqueued
+ * behind it on the same in-order queue, it would compute from what the
+ * in-flight op's device is still writing and count it good before anyone
+ * knew whether that device failed; once the op completed, a failure has
+ * made its results current nowhere, and the blocking op fails or reruns
+ * from what is still good. Asynchronous ops go on (pipelining): their
+ * futures fail with the device's queue. */
+static int behind_in_flight(const weft_stream *s, const weft_op *op)
+{
+    for (const weft_op *q = s->inflight_head; q; q = q->next)
+        if (conflict(op, q)) return 1;
+    return 0;
+}
+
+/* With the lock held: the executor may not start the queue's first op yet. */
+static int head_waits(const weft_stream *s)
+{
+    const weft_op *op = s->head;
+    return held_back(s, op) || (op->caller_waits && behind_in_flight(s, op));
+}
+
 static void *executor_main(void *arg)
 {
     weft_stream *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->stop && (s->head == NULL || s->busy || held_back(s, s->head)))
+        while (!s->stop && (s->head == NULL || s->busy || head_waits(s)))
             pthread_cond_wait(&s->work_cond, &s->lock);
-        if (s->head == NULL || s->busy || held_back(s, s->head)) {
+        if (s->head == NULL || s->busy || head_waits(s)) {
             if (s->stop && s->head == NULL) break;
             continue;
         }
@@ -413,7 +436,7 @@ static int caller_may_run(const weft_stream *s, const weft_op *op, int *beside)
 {
     if ((s->gates || s->failed_gate) && !op->host_access) return 0; /* behind a gate */
     *beside = s->busy || s->head != NULL;
-    return *beside ? may_run_beside(s, op) : !held_back(s, op);
+    return *beside ? may_run_beside(s, op) : !held_back(s, op) && !behind_in_flight(s, op);
 }
 
 int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
