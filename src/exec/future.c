@@ -184,6 +184,7 @@ weft_status weft_future_wait(weft_future *f)
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
     RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE, "weft_future_wait: not a live future");
     RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
+    if (f->owner && f->owner->check_fork) f->owner->check_fork(f->owner);
     await_done(f);
     return observe(f);
 }

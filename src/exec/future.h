@@ -12,6 +12,9 @@ typedef struct weft_future_owner weft_future_owner;
 struct weft_future_owner {
     void (*waited)(weft_future_owner *owner, double since);
     void (*unreported)(weft_future_owner *owner, weft_status status);
+    /* Before a wait: in a fork child, fails what the parent left unfinished
+     * (its threads are gone), so the wait ends. */
+    void (*check_fork)(weft_future_owner *owner);
 };
 
 weft_future *weft_future_create(int refs, weft_future_owner *owner);

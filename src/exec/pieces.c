@@ -111,6 +111,14 @@ static void note_access(const weft_piece_run *run, size_t dev, weft_op_wait *wai
     }
 }
 
+/* 1 when a piece still waits on dev's work: the device did not refuse it. */
+static int pending_on(const weft_piece_run *run, size_t dev)
+{
+    for (size_t k = 0; k < run->npieces; k++)
+        if (run->pieces[k].device == dev && run->pieces[k].state == PIECE_PENDING) return 1;
+    return 0;
+}
+
 /* An asynchronous operation leaves dev's work running: the stream's completer
  * waits for a marker, and the pieces' writes are current there from now on
  * (later work on the same queue runs after them; anyone else waits for the
@@ -119,6 +127,7 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
 {
     weft_op *op = run->op;
     size_t before = op->nwaits;
+    if (!pending_on(run, dev->index)) return WEFT_OK; /* refused: none of its work is ours */
     RETURN_ON_ERROR(weft_op_wait_for(op, dev, run->ctx->ndevices));
     if (op->nwaits > before) { /* else the device had nothing left to do */
         note_access(run, dev->index, &op->waits[before]);

@@ -29,6 +29,11 @@ static void owner_unreported(weft_future_owner *owner, weft_status status)
     weft_stream_unreported((weft_stream *)owner, status);
 }
 
+static void owner_check_fork(weft_future_owner *owner)
+{
+    weft_stream_check_fork((weft_stream *)owner);
+}
+
 void weft_stream_waited(weft_stream *s, double t0)
 {
     atomic_fetch_add(&s->wait_ns, (unsigned long long)((weft_now() - t0) * 1e9));
@@ -85,7 +90,7 @@ static void init_sync(weft_stream *s)
 weft_status weft_stream_init(weft_stream *s)
 {
     memset(s, 0, sizeof *s);
-    s->owner = (weft_future_owner){owner_waited, owner_unreported};
+    s->owner = (weft_future_owner){owner_waited, owner_unreported, owner_check_fork};
     init_sync(s);
     return WEFT_OK;
 }
@@ -161,10 +166,40 @@ static void process_id_init(void)
  * running never finishes: fail what the parent had queued or in flight (its
  * futures complete, its arrays are free again) and start afresh. Locks may
  * have been held by threads that are gone, so they are made anew. */
+pid_t weft_stream_process_id(void)
+{
+    pthread_once(&process_id_once, process_id_init);
+    return atomic_load(&process_id);
+}
+
+/* Notes the process that starts the stream's threads or tasks. */
+static void note_process(weft_stream *s)
+{
+    if (atomic_load(&s->pid) == 0) atomic_store(&s->pid, weft_stream_process_id());
+}
+
+/* Tasks of the parent never run in the child (tasks.c declines them): their
+ * futures fail, and they count no more. Not freed: a parent thread may have
+ * held their memory mid-use. */
+static void abandon_tasks(weft_stream *s)
+{
+    weft_stream_task *list = s->task_list;
+    s->task_list = NULL;
+    s->tasks = 0;
+    for (weft_stream_task *t = list, *next; t; t = next) {
+        next = t->next;
+        t->prev = t->next = NULL;
+        t->abandon(t);
+    }
+}
+
 static void adopt_after_fork(weft_stream *s)
 {
-    if (!s->started || s->pid == atomic_load(&process_id)) return;
+    pid_t pid = atomic_load(&s->pid);
+    if (pid == 0 || pid == atomic_load(&process_id)) return;
+    if (!atomic_compare_exchange_strong(&s->pid, &pid, 0)) return; /* another child thread does */
     init_sync(s);
+    abandon_tasks(s);
     weft_op *lists[3] = {s->running, s->head, s->inflight_head};
     if (s->running) s->running->next = NULL;
     s->head = s->tail = s->running = s->inflight_head = s->inflight_tail = NULL;
@@ -248,6 +283,7 @@ static void *completer_main(void *arg)
         note_activity(s);
         weft_future *f = op->future;
         retire(s, op, status, detail);
+        if (s->head) pthread_cond_broadcast(&s->work_cond); /* a blocking op may wait for it */
         pthread_mutex_unlock(&s->lock);
         free(detail);
         if (f) weft_future_drop(f);
@@ -294,14 +330,36 @@ static int may_run_beside(const weft_stream *s, const weft_op *op)
     return 1;
 }
 
+/* With the lock held: a blocking op that uses an array an in-flight op
+ * writes (or writes one it reads) waits until that op completed. Enqueued
+ * behind it on the same in-order queue, it would compute from what the
+ * in-flight op's device is still writing and count it good before anyone
+ * knew whether that device failed; once the op completed, a failure has
+ * made its results current nowhere, and the blocking op fails or reruns
+ * from what is still good. Asynchronous ops go on (pipelining): their
+ * futures fail with the device's queue. */
+static int behind_in_flight(const weft_stream *s, const weft_op *op)
+{
+    for (const weft_op *q = s->inflight_head; q; q = q->next)
+        if (conflict(op, q)) return 1;
+    return 0;
+}
+
+/* With the lock held: the executor may not start the queue's first op yet. */
+static int head_waits(const weft_stream *s)
+{
+    const weft_op *op = s->head;
+    return held_back(s, op) || (op->caller_waits && behind_in_flight(s, op));
+}
+
 static void *executor_main(void *arg)
 {
     weft_stream *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->stop && (s->head == NULL || s->busy || held_back(s, s->head)))
+        while (!s->stop && (s->head == NULL || s->busy || head_waits(s)))
             pthread_cond_wait(&s->work_cond, &s->lock);
-        if (s->head == NULL || s->busy || held_back(s, s->head)) {
+        if (s->head == NULL || s->busy || head_waits(s)) {
             if (s->stop && s->head == NULL) break;
             continue;
         }
@@ -363,7 +421,8 @@ static weft_status start_threads(weft_stream *s)
         s->stop = s->executor_done = 0;
         return weft_error_set(WEFT_ERR_THREAD, "cannot start the stream completer thread");
     }
-    s->pid = getpid(); /* before started: the fork check reads them without the lock */
+    atomic_store(&s->pid,
+                 getpid()); /* before started: the fork check reads them without the lock */
     s->started = 1;
     return WEFT_OK;
 }
@@ -413,7 +472,7 @@ static int caller_may_run(const weft_stream *s, const weft_op *op, int *beside)
 {
     if ((s->gates || s->failed_gate) && !op->host_access) return 0; /* behind a gate */
     *beside = s->busy || s->head != NULL;
-    return *beside ? may_run_beside(s, op) : !held_back(s, op);
+    return *beside ? may_run_beside(s, op) : !held_back(s, op) && !behind_in_flight(s, op);
 }
 
 int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
@@ -695,19 +754,35 @@ weft_status weft_stream_wait_array(weft_stream *s, weft_array *array, const char
     return weft_stream_wait_held(s, &array->pending, what);
 }
 
-void weft_stream_task_begin(weft_stream *s)
+void weft_stream_check_fork(weft_stream *s)
 {
+    adopt_after_fork(s);
+}
+
+void weft_stream_task_begin(weft_stream *s, weft_stream_task *task)
+{
+    adopt_after_fork(s);
+    note_process(s);
     pthread_mutex_lock(&s->lock);
     s->tasks++;
+    task->prev = NULL;
+    task->next = s->task_list;
+    if (s->task_list) s->task_list->prev = task;
+    s->task_list = task;
     pthread_mutex_unlock(&s->lock);
 }
 
 /* The task's last touch of the stream: a waiter in finish or destroy may free
  * it as soon as the lock is released. */
-void weft_stream_task_end(weft_stream *s, weft_status orphaned_failure)
+void weft_stream_task_end(weft_stream *s, weft_stream_task *task, weft_status orphaned_failure)
 {
     pthread_mutex_lock(&s->lock);
     if (orphaned_failure != WEFT_OK && s->unreported == WEFT_OK) s->unreported = orphaned_failure;
+    if (task->prev)
+        task->prev->next = task->next;
+    else
+        s->task_list = task->next;
+    if (task->next) task->next->prev = task->prev;
     if (--s->tasks == 0) pthread_cond_broadcast(&s->idle_cond);
     pthread_mutex_unlock(&s->lock);
 }

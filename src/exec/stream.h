@@ -67,6 +67,16 @@ struct weft_op {
 
 typedef struct weft_gate weft_gate;
 
+/* A C task as the stream keeps it: listed from submission to completion, so
+ * that a fork child can fail what the parent left unfinished. */
+typedef struct weft_stream_task weft_stream_task;
+struct weft_stream_task {
+    weft_stream_task *prev, *next;
+    /* In a fork child: the task was the parent's and never runs here; fail
+     * its future (WEFT_ERR_STATE) unless it finished. */
+    void (*abandon)(weft_stream_task *task);
+};
+
 typedef struct weft_stream {
     weft_future_owner owner; /* first: the futures of its operations and tasks report here */
     pthread_mutex_t lock;
@@ -87,13 +97,16 @@ typedef struct weft_stream {
     /* Read without the lock by the fork check (a child's lock may be held by
      * a thread that is gone): atomic. */
     _Atomic int started;
-    _Atomic pid_t pid; /* of the process that started the executor: a fork child has none */
+    /* Of the process that started the executor or a task (0: neither yet):
+     * a fork child sees another, and adopts (stream.c). */
+    _Atomic pid_t pid;
     pthread_t thread;
-    weft_pool *pool;        /* where tasks run */
-    int throttles;          /* operations run on the pool's cores (a CPU device): throttle it */
-    int throttling;         /* operations are queued, running or in flight, and it is throttled */
-    int tasks;              /* submitted C tasks not yet complete (weft_submit) */
-    weft_status unreported; /* first failure whose future was released unread */
+    weft_pool *pool; /* where tasks run */
+    int throttles;   /* operations run on the pool's cores (a CPU device): throttle it */
+    int throttling;  /* operations are queued, running or in flight, and it is throttled */
+    int tasks;       /* submitted C tasks not yet complete (weft_submit) */
+    weft_stream_task *task_list; /* those tasks */
+    weft_status unreported;      /* first failure whose future was released unread */
     /* weft_ctx_wait_for: operations submitted behind a gate are held, outside
      * the queue and using no array, until its futures are done (oldest first). */
     weft_gate *gates, *gates_tail;
@@ -139,8 +152,14 @@ weft_status weft_stream_finish(weft_stream *stream);
 
 /* C tasks (tasks.c) count themselves in and out; finish and destroy wait for
  * them. task_end records a failure nobody will see (orphaned future). */
-void weft_stream_task_begin(weft_stream *stream);
-void weft_stream_task_end(weft_stream *stream, weft_status orphaned_failure);
+void weft_stream_task_begin(weft_stream *stream, weft_stream_task *task);
+void weft_stream_task_end(weft_stream *stream, weft_stream_task *task,
+                          weft_status orphaned_failure);
+/* This process's id (renewed in a fork child). */
+pid_t weft_stream_process_id(void);
+/* In a fork child, fails what the parent had queued, running or in flight,
+ * tasks included, and starts afresh; elsewhere returns at once. */
+void weft_stream_check_fork(weft_stream *stream);
 /* The stream whose task the calling thread runs (NULL: none); set returns
  * the previous one. */
 weft_stream *weft_stream_current_task(void);

@@ -24,9 +24,17 @@ typedef struct task_dependency {
     size_t index;
 } task_dependency;
 
+/* A task runs once, in the process that submitted it: whoever moves it out
+ * of WAITING decides whether it runs (task_run) or fails without running
+ * (a fork child's stream, which finds it left by the parent). */
+enum { TASK_WAITING, TASK_RUNNING, TASK_DONE, TASK_ABANDONED };
+
 struct weft_task {
     weft_pool_item item;           /* first: the pool hands it back */
     weft_future_producer producer; /* a waiting pool thread may run it (future.h) */
+    weft_stream_task link;         /* in its stream's list until it completes */
+    atomic_int phase;
+    pid_t pid; /* the process that submitted it */
     weft_ctx *ctx;
     weft_task_fn fn;
     void *user;
@@ -46,6 +54,12 @@ static void task_run(weft_pool_item *item)
 {
     weft_task *t = (weft_task *)item;
     weft_stream *stream = t->ctx->stream;
+    /* A fork child's pool may hand over what the parent queued: the child's
+     * stream fails it instead (its memory stays: a parent thread may have
+     * held it mid-use). */
+    if (t->pid != weft_stream_process_id()) weft_stream_check_fork(stream);
+    int waiting = TASK_WAITING;
+    if (!atomic_compare_exchange_strong(&t->phase, &waiting, TASK_RUNNING)) return;
     weft_status status = (weft_status)atomic_load(&t->failed);
     char *detail = NULL;
     weft_status cause = WEFT_OK;
@@ -66,14 +80,36 @@ static void task_run(weft_pool_item *item)
     }
     if (status != WEFT_OK) detail = strdup(weft_last_error());
     weft_future *f = t->future;
+    int running = TASK_RUNNING;
+    if (!atomic_compare_exchange_strong(&t->phase, &running, TASK_DONE)) {
+        free(detail); /* a fork child failed it meanwhile (fork() from inside the task) */
+        return;
+    }
     int outer = weft_pool_finishing(1);
     int orphaned = weft_future_complete_caused(f, status, detail, cause, t->cause_detail);
     weft_pool_finishing(outer);
     free(detail);
     free(t->cause_detail);
     weft_future_drop(f);
+    weft_stream_task_end(stream, &t->link, orphaned ? status : WEFT_OK);
     free(t);
-    weft_stream_task_end(stream, orphaned ? status : WEFT_OK);
+}
+
+/* In a fork child, for a task the parent submitted and did not finish. */
+static void task_abandon(weft_stream_task *link)
+{
+    weft_task *t = (weft_task *)((char *)link - offsetof(weft_task, link));
+    int phase = atomic_load(&t->phase);
+    while ((phase == TASK_WAITING || phase == TASK_RUNNING) &&
+           !atomic_compare_exchange_weak(&t->phase, &phase, TASK_ABANDONED))
+        ;
+    if (phase != TASK_WAITING && phase != TASK_RUNNING) return; /* done, or failed already */
+    weft_error_set(WEFT_ERR_STATE, "the task was submitted in the parent process before fork(): "
+                                   "it does not run in the child");
+    char *detail = strdup(weft_last_error());
+    weft_future_complete(t->future, WEFT_ERR_STATE, detail);
+    free(detail);
+    weft_future_drop(t->future);
 }
 
 static int task_claim(weft_future_producer *producer)
@@ -130,10 +166,13 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
                      .ctx = ctx,
                      .fn = fn,
                      .user = user,
-                     .future = f};
+                     .future = f,
+                     .link = {.abandon = task_abandon},
+                     .pid = weft_stream_process_id()};
+    atomic_init(&t->phase, TASK_WAITING);
     weft_future_set_producer(f, &t->producer);
     atomic_init(&t->pending, nafter + 1);
-    weft_stream_task_begin(ctx->stream);
+    weft_stream_task_begin(ctx->stream, &t->link);
     for (size_t i = 0; i < nafter; i++) {
         t->deps[i] = (task_dependency){
             .callback = {.fn = dependency_done}, .task = t, .source = after[i], .index = i};

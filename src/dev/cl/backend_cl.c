@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static cl_int queue_unlock(weft_device *dev, cl_int err, cl_event event, int ours);
+
 /* ---- memory ---- */
 
 static weft_status cl_buffer_create(weft_device *dev, size_t bytes, void *host, void **buffer)
@@ -86,11 +88,12 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
     weft_cl_queue_lock(dev);
     cl_int err = clEnqueueWriteBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, offset, bytes, src, 0,
                                       NULL, &event);
-    if (weft_cl_queue_unlock(dev, err, event) != CL_SUCCESS)
+    if (err == CL_SUCCESS && done && (dev->services->faults & WEFT_FAULT_UPLOAD))
+        fail_copy_event(weft_cl(dev), (void **)&event); /* the queue's record sees it fail too */
+    if (queue_unlock(dev, err, event, done != NULL) != CL_SUCCESS)
         return weft_cl_fail(dev, "clEnqueueWriteBuffer", err);
     if (!done) return wait_command(dev, event, "clEnqueueWriteBuffer");
     *done = event;
-    if (dev->services->faults & WEFT_FAULT_UPLOAD) fail_copy_event(weft_cl(dev), done);
     return WEFT_OK;
 }
 
@@ -104,7 +107,7 @@ static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t
     weft_cl_queue_lock(dev);
     cl_int err = clEnqueueReadBuffer(weft_cl(dev)->queue, buffer, CL_FALSE, offset, bytes, dst, 0,
                                      NULL, &event);
-    if (weft_cl_queue_unlock(dev, err, event) != CL_SUCCESS)
+    if (weft_cl_queue_unlock_other(dev, err, event) != CL_SUCCESS)
         return weft_cl_fail(dev, "clEnqueueReadBuffer", err);
     return wait_command(dev, event, "clEnqueueReadBuffer");
 }
@@ -113,11 +116,13 @@ static weft_status cl_copy(weft_device *dev, void *src, size_t src_offset, void 
                            size_t dst_offset, size_t bytes)
 {
     if (bytes == 0) return WEFT_OK;
+    cl_event event = NULL; /* the thread's own record of the copy */
     weft_cl_queue_lock(dev);
     cl_int err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src, dst, src_offset, dst_offset, bytes,
-                                     0, NULL, NULL);
-    if (weft_cl_queue_unlock(dev, err, NULL) != CL_SUCCESS)
-        return weft_cl_fail(dev, "clEnqueueCopyBuffer", err);
+                                     0, NULL, &event);
+    weft_cl_queue_unlock(dev, err, event);
+    if (event) clReleaseEvent(event);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer", err);
     return WEFT_OK;
 }
 
@@ -143,7 +148,7 @@ static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, 
     cl_event ready = NULL, copied = NULL;
     weft_cl_queue_lock(src);
     cl_int err = clEnqueueMarkerWithWaitList(weft_cl(src)->queue, 0, NULL, &ready);
-    if (weft_cl_queue_unlock(src, err, ready) != CL_SUCCESS)
+    if (weft_cl_queue_unlock_other(src, err, ready) != CL_SUCCESS)
         return weft_cl_fail(src, "clEnqueueMarkerWithWaitList", err);
     weft_cl_queue_lock(dev);
     err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src_buffer, dst, src_offset, dst_offset, bytes,
@@ -153,7 +158,7 @@ static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, 
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices", err);
     weft_cl_queue_lock(src);
     err = clEnqueueBarrierWithWaitList(weft_cl(src)->queue, 1, &copied, NULL);
-    weft_cl_queue_unlock(src, err, NULL);
+    weft_cl_queue_unlock_other(src, err, NULL);
     clReleaseEvent(copied);
     if (err != CL_SUCCESS) return weft_cl_fail(src, "clEnqueueBarrierWithWaitList", err);
     return WEFT_OK;
@@ -208,23 +213,90 @@ static weft_status ensure_kernels(weft_device *dev)
     return st;
 }
 
+/* ---- whose commands a marker answers for ----
+ *
+ * An operation's completion marker must fail when its own work failed, and
+ * only then. The queue's last command is not that: two threads enqueue on
+ * one queue at once (an operation beside the queue), so the last command may
+ * be another operation's, and an operation whose pieces were all refused
+ * would take the previous one's. Each thread enqueues its operation's
+ * commands itself, so each keeps, per device, its own last command since its
+ * last marker or finish there: the queue is in order, so that command
+ * completes after everything the operation put before it, and fails when
+ * any of the operation's commands did (PoCL fails every later command of an
+ * in-order queue once one failed). */
+typedef struct own_command {
+    unsigned long serial; /* the device's (weft_cl_device.serial); 0: a free slot */
+    cl_event event;       /* its last command with an event, retained (NULL: none yet) */
+    int eventless;        /* a later command of it had no event: only a marker covers it */
+} own_command;
+
+enum { OWN_DEVICES = 8 };
+static _Thread_local own_command owned[OWN_DEVICES];
+static _Thread_local int own_overflow; /* more devices than slots: markers fall back */
+
+static own_command *own_find(const weft_cl_device *cl, int add)
+{
+    own_command *free_slot = NULL;
+    for (int i = 0; i < OWN_DEVICES; i++) {
+        if (owned[i].serial == cl->serial) return &owned[i];
+        if (!owned[i].serial && !free_slot) free_slot = &owned[i];
+    }
+    if (!add) return NULL;
+    if (!free_slot) {
+        own_overflow = 1;
+        return NULL;
+    }
+    free_slot->serial = cl->serial;
+    return free_slot;
+}
+
+static void own_note(const weft_cl_device *cl, cl_event event)
+{
+    own_command *mine = own_find(cl, 1);
+    if (!mine) return;
+    if (!event) {
+        mine->eventless = 1;
+        return;
+    }
+    clRetainEvent(event);
+    if (mine->event) clReleaseEvent(mine->event);
+    mine->event = event;
+    mine->eventless = 0;
+}
+
+/* Hands over the thread's record for the device (the caller releases
+ * *event) and forgets it. Returns 0 when the thread enqueued nothing there. */
+static int own_take(const weft_cl_device *cl, cl_event *event, int *eventless)
+{
+    own_command *mine = own_find(cl, 0);
+    if (!mine) return 0;
+    *event = mine->event;
+    *eventless = mine->eventless;
+    *mine = (own_command){0};
+    return 1;
+}
+
 void weft_cl_queue_lock(weft_device *dev)
 {
     pthread_mutex_lock(&weft_cl(dev)->queue_lock);
 }
 
+static cl_int queue_unlock(weft_device *dev, cl_int err, cl_event event, int ours)
+{
+    pthread_mutex_unlock(&weft_cl(dev)->queue_lock);
+    if (err == CL_SUCCESS && ours) own_note(weft_cl(dev), event);
+    return err;
+}
+
 cl_int weft_cl_queue_unlock(weft_device *dev, cl_int err, cl_event event)
 {
-    weft_cl_device *cl = weft_cl(dev);
-    cl_event old = NULL;
-    if (err == CL_SUCCESS) {
-        if (event) clRetainEvent(event);
-        old = cl->tail;
-        cl->tail = event;
-    }
-    pthread_mutex_unlock(&cl->queue_lock);
-    if (old) clReleaseEvent(old);
-    return err;
+    return queue_unlock(dev, err, event, 1);
+}
+
+cl_int weft_cl_queue_unlock_other(weft_device *dev, cl_int err, cl_event event)
+{
+    return queue_unlock(dev, err, event, 0);
 }
 
 weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, const size_t *offset,
@@ -239,7 +311,7 @@ weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, co
     if (weft_cl_queue_unlock(dev, err, own) != CL_SUCCESS)
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
     if (event)
-        *event = own; /* the caller's reference; the tail keeps its own */
+        *event = own; /* the caller's reference; the thread's record keeps its own */
     else if (own)
         clReleaseEvent(own);
     dev->services->count(dev->services->owner, WEFT_COUNT_LAUNCHES, 1);
@@ -308,26 +380,51 @@ weft_status weft_cl_scratch(weft_device *dev, size_t bytes)
     return WEFT_OK;
 }
 
+/* The status of a finished command (CL_SUCCESS, or why it failed). */
+static cl_int finished_status(cl_event event)
+{
+    cl_int status = CL_COMPLETE;
+    cl_int err =
+        clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    return err != CL_SUCCESS ? err : status < 0 ? status : CL_SUCCESS;
+}
+
+/* clFinish succeeds even when commands failed (PoCL): the caller's own last
+ * command says whether its work did. */
 static weft_status cl_finish(weft_device *dev)
 {
+    cl_event mine = NULL;
+    int eventless = 0;
+    int enqueued = own_take(weft_cl(dev), &mine, &eventless);
     cl_int err = clFinish(weft_cl(dev)->queue);
+    if (err == CL_SUCCESS && enqueued && mine) err = finished_status(mine);
+    if (mine) clReleaseEvent(mine);
     if (err == CL_SUCCESS && weft_dev_fault(dev->services, WEFT_FAULT_FINISH))
         err = CL_OUT_OF_RESOURCES;
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clFinish", err);
     return WEFT_OK;
 }
 
+/* The calling thread's last command on the device (see own_command), or a
+ * marker where that command had no event; NULL when the thread enqueued
+ * nothing there since its last marker or finish: none of its work is left. */
 static weft_status cl_marker(weft_device *dev, void **event)
 {
     weft_cl_device *cl = weft_cl(dev);
-    weft_cl_queue_lock(dev);
-    cl_event ev = cl->tail;
+    cl_event ev = NULL;
+    int eventless = 0, enqueued = own_take(cl, &ev, &eventless);
+    if (!enqueued && !own_overflow) {
+        *event = NULL;
+        return WEFT_OK;
+    }
     cl_int err = CL_SUCCESS;
-    if (ev)
-        clRetainEvent(ev);
-    else
+    if (!ev || eventless) {
+        if (ev) clReleaseEvent(ev);
+        ev = NULL;
+        weft_cl_queue_lock(dev);
         err = clEnqueueMarkerWithWaitList(cl->queue, 0, NULL, &ev);
-    weft_cl_queue_unlock(dev, err, ev);              /* the tail again, or the marker */
+        weft_cl_queue_unlock_other(dev, err, ev);
+    }
     if (err == CL_SUCCESS) err = clFlush(cl->queue); /* started now, not at the first wait */
     if (err != CL_SUCCESS) {
         if (ev) clReleaseEvent(ev);
@@ -416,7 +513,9 @@ void weft_cl_device_release(weft_device *dev)
                 if (cl->scan[k][t][p] && cl->scan[k][t][p] != WEFT_KERNEL_FAILED)
                     clReleaseKernel(cl->scan[k][t][p]);
     if (cl->scratch) clReleaseMemObject(cl->scratch);
-    if (cl->tail) clReleaseEvent(cl->tail);
+    cl_event mine = NULL;
+    int eventless;
+    if (own_take(cl, &mine, &eventless) && mine) clReleaseEvent(mine);
     pthread_mutex_destroy(&cl->queue_lock);
     pthread_mutex_destroy(&cl->submit);
     if (cl->queue) clReleaseCommandQueue(cl->queue);

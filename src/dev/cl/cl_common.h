@@ -40,14 +40,12 @@ typedef struct weft_cl_device {
     cl_kernel scan[3][WEFT_DTYPE_COUNT][2]; /* [sum/min/max][dtype][totals/apply] */
     cl_mem scratch;                         /* per-block partials of the chunk being summed */
     size_t scratch_bytes;
-    /* The event of the last command enqueued, when it has one (NULL: the
-     * last one has none). It completes after all the queue's earlier work
-     * (in order), so it serves as the operation's marker: a marker of its
-     * own would double the commands of a pipelined launch. queue_lock is
-     * held across each enqueue and the update of tail, so that tail is the
-     * last command even when two threads enqueue at once. */
+    /* Held across each enqueue: one command at a time enters the queue. */
     pthread_mutex_t queue_lock;
-    cl_event tail;
+    /* Unique among the devices of the process: a thread's record of its own
+     * commands names the device by it (backend_cl.c), so a record left for
+     * a freed device never matches a new one at the same address. */
+    unsigned long serial;
     struct weft_cl_programs *programs; /* the driver's program cache for the context */
 } weft_cl_device;
 
@@ -70,9 +68,14 @@ weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global
 
 /* Every command enters the device's queue between these two calls:
  * queue_unlock records the command's event (retained here; NULL: it has
- * none) as the tail when err is CL_SUCCESS, and returns err. */
+ * none) as the calling thread's own last command there, what its next
+ * marker or finish answers for, when err is CL_SUCCESS; returns err. */
 void weft_cl_queue_lock(weft_device *dev);
 cl_int weft_cl_queue_unlock(weft_device *dev, cl_int err, cl_event event);
+/* The same for a command that is not the caller's work on the device: one
+ * waited for at once (a blocking transfer), or one a peer copy puts on the
+ * source's queue. */
+cl_int weft_cl_queue_unlock_other(weft_device *dev, cl_int err, cl_event event);
 
 /* Grows the device's scratch buffer for per-block partials to bytes. */
 weft_status weft_cl_scratch(weft_device *dev, size_t bytes);

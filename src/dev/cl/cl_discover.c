@@ -8,6 +8,7 @@
 #include "../../core/kernels.h"
 
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,8 @@ static void add_device(const weft_dev_services *s, struct weft_cl_programs *prog
     cl->programs = programs;
     cl->platform = platform;
     cl->id = id;
+    static atomic_ulong serials;
+    cl->serial = atomic_fetch_add(&serials, 1) + 1;
     pthread_mutex_init(&cl->lock, NULL);
     pthread_mutex_init(&cl->queue_lock, NULL);
     pthread_mutex_init(&cl->submit, NULL);

@@ -1,0 +1,146 @@
+/* The engine's failure attribution: an operation is told of the failures of
+ * the device work it depends on (its own commands and the copies and writes
+ * it reads), and of no one else's. */
+#include "common.h"
+#include "../src/api/testing.h"
+#include "../src/dev/services.h"
+
+#include <unistd.h>
+
+/* Devices that copy (no zero-copy), every array split evenly over the pool
+ * and them, so each operation has pieces on each. */
+static weft_ctx *copying_ctx(void)
+{
+    weft_options o = test_options();
+    o.weights = WEFT_WEIGHTS_EVEN;
+    o.zero_copy = 0;
+    o.log_level = WEFT_LOG_ERROR;
+    return test_ctx_with(&o);
+}
+
+static int all_equal(const float *got, const float *want, size_t n)
+{
+    return same_bits(got, want, n * sizeof *got);
+}
+
+/* Two asynchronous operations whose device pieces were refused (they reran
+ * on the pool, their results are right) must not be failed by device work
+ * that is not theirs: the first's copies failed as they ran, but no piece of
+ * it read them; the second enqueued nothing at all, and its completion
+ * marker was the queue's last command, the first's failed copy. */
+static void test_refused_operations_are_not_blamed(void **state)
+{
+    (void)state;
+    enum { N = 70001 };
+    weft_ctx *ctx = copying_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x), *w = malloc(N * sizeof *w), *got = malloc(N * sizeof *got),
+          *want = malloc(N * sizeof *want);
+    fill_f32(x, N, 61);
+    fill_f32(w, N, 62);
+    weft_array *xa, *wa, *ya, *za;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, w, &wa));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &za));
+    double total;
+    ASSERT_OK(weft_sum(ctx, wa, &total, NULL)); /* w is current on the devices now */
+
+    weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD | WEFT_FAULT_LAUNCH);
+    weft_bind first[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    weft_bind second[] = {weft_bind_array("w", wa), weft_bind_array("z", za)};
+    weft_future *f, *g;
+    ASSERT_OK(weft_map(ctx, "y = x + 1", first, 2, &f));
+    ASSERT_OK(weft_map(ctx, "z = w * 2", second, 2, &g));
+    weft_status fs = weft_future_wait(f);
+    weft_future_release(f);
+    weft_status gs = weft_future_wait(g);
+    weft_future_release(g);
+    weft_testing_set_faults(ctx, 0);
+    if (fs != WEFT_OK)
+        fail_msg("the map whose pieces reran on the pool failed: %s", weft_status_str(fs));
+    if (gs != WEFT_OK)
+        fail_msg("the map that enqueued nothing was failed by another's copy: %s",
+                 weft_status_str(gs));
+    for (int i = 0; i < N; i++)
+        want[i] = x[i] + 1.0f;
+    ASSERT_OK(weft_array_read(ya, 0, N, got));
+    assert_true(all_equal(got, want, N));
+    for (int i = 0; i < N; i++)
+        want[i] = w[i] * 2.0f;
+    ASSERT_OK(weft_array_read(za, 0, N, got));
+    assert_true(all_equal(got, want, N));
+    /* The failed copies are not current on the devices: x goes up again. */
+    weft_stats stats;
+    ASSERT_OK(weft_ctx_stats_reset(ctx));
+    ASSERT_OK(weft_sum(ctx, xa, &total, NULL));
+    ASSERT_OK(weft_ctx_stats(ctx, &stats));
+    assert_true(stats.bytes_to_device > sizeof(float));
+    double want_total = reference_sum(x, 0, N);
+    assert_true(same_bits(&total, &want_total, sizeof total));
+    weft_array_free(xa);
+    weft_array_free(wa);
+    weft_array_free(ya);
+    weft_array_free(za);
+    free(x);
+    free(w);
+    free(got);
+    free(want);
+    weft_ctx_free(ctx);
+}
+
+/* A blocking operation that reads what an asynchronous one is still writing
+ * on a device runs after it on the device's queue; when that operation's
+ * device work fails (here: the copy it read failed as it ran), the blocking
+ * reader must see the failure (fail, or rerun from good data), never return
+ * what it computed from the lost results as good. */
+static void test_blocking_reader_sees_async_writers_failure(void **state)
+{
+    (void)state;
+    enum { N = 1 << 16, ROUNDS = 8 };
+    weft_ctx *ctx = copying_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x);
+    fill_f32(x, N, 71);
+    int counted_good = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        weft_array *xa, *ya, *za;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &za));
+        weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD);
+        weft_bind writer[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+        weft_bind reader[] = {weft_bind_array("y", ya), weft_bind_array("z", za)};
+        weft_future *f;
+        ASSERT_OK(weft_map(ctx, "y = x + 1", writer, 2, &f));
+        weft_status read_status = weft_map(ctx, "z = y * 2", reader, 2, NULL);
+        weft_status write_status = weft_future_wait(f);
+        weft_future_release(f);
+        weft_testing_set_faults(ctx, 0);
+        assert_int_equal(write_status, WEFT_ERR_DEVICE);
+        counted_good += read_status == WEFT_OK;
+        weft_array_free(xa);
+        weft_array_free(ya);
+        weft_array_free(za);
+    }
+    if (counted_good)
+        fail_msg("%d of %d blocking reads of a failed asynchronous write returned WEFT_OK",
+                 counted_good, ROUNDS);
+    free(x);
+    weft_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refused_operations_are_not_blamed),
+        cmocka_unit_test(test_blocking_reader_sees_async_writers_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
