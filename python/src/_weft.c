@@ -18,6 +18,7 @@
 
 #include "dlpack_abi.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,7 +184,6 @@ static void typestr_of(weft_dtype dt, int is_bool, char out[8])
 typedef struct {
     PyObject_HEAD
     weft_ctx *ctx;
-    PyObject *waiter; /* the Python layer's completion thread for this context */
 } ContextObject;
 
 static PyObject *context_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
@@ -219,14 +219,12 @@ static PyObject *context_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
         return NULL;
     }
     self->ctx = ctx;
-    self->waiter = NULL;
     return (PyObject *)self;
 }
 
 static void context_dealloc(ContextObject *self)
 {
     PyTypeObject *tp = Py_TYPE((PyObject *)self);
-    Py_CLEAR(self->waiter);
     if (self->ctx) {
         weft_ctx *ctx = self->ctx;
         self->ctx = NULL;
@@ -323,22 +321,6 @@ static PyObject *context_get_small_elements(ContextObject *self, void *unused)
     return PyLong_FromLongLong(n);
 }
 
-static PyObject *context_get_waiter(ContextObject *self, void *unused)
-{
-    (void)unused;
-    return Py_NewRef(self->waiter ? self->waiter : Py_None);
-}
-
-static int context_set_waiter(ContextObject *self, PyObject *value, void *unused)
-{
-    (void)unused;
-    PyObject *old = self->waiter;
-    Py_XINCREF(value);
-    self->waiter = value;
-    Py_XDECREF(old);
-    return 0;
-}
-
 static PyMethodDef context_methods[] = {
     {"finish", (PyCFunction)context_finish, METH_NOARGS,
      "Block (GIL released) until every operation submitted so far has finished."},
@@ -353,7 +335,6 @@ static PyGetSetDef context_getset[] = {
     {"num_threads", (getter)context_get_num_threads, NULL, "The pool's width.", NULL},
     {"small_elements", (getter)context_get_small_elements, NULL,
      "Arrays below this many elements run on the host.", NULL},
-    {"_waiter", (getter)context_get_waiter, (setter)context_set_waiter, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyType_Slot context_slots[] = {
@@ -1331,10 +1312,56 @@ static PyObject *op_done(OpObject *op, PyObject *unused)
     return PyBool_FromLong(state == WEFT_FUTURE_DONE);
 }
 
+/* Set at interpreter exit (weft._weft._shutdown, from atexit): a callback
+ * that comes later must not take the GIL, which a finalizing interpreter
+ * answers by ending the calling thread, here weft's callback thread. */
+static atomic_int python_exiting;
+
+/* Runs on weft's callback thread (weft_future_on_done), which holds no weft
+ * lock: taking the GIL there cannot invert a lock order with a Python thread
+ * that holds the GIL and calls weft. */
+static void op_done_callback(void *user, weft_status status)
+{
+    (void)status; /* the callable asks the Op, which records the detail too */
+    PyObject *callable = user;
+    if (atomic_load(&python_exiting)) return; /* the reference is left: no GIL to drop it */
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *r = PyObject_CallNoArgs(callable);
+    if (!r) PyErr_WriteUnraisable(callable);
+    Py_XDECREF(r);
+    Py_DECREF(callable);
+    PyGILState_Release(g);
+}
+
+/* _on_done(callable): callable() runs once the operation is done, on weft's
+ * callback thread with the GIL held (or at once there, if it is done). */
+static PyObject *op_on_done(OpObject *op, PyObject *callable)
+{
+    if (!PyCallable_Check(callable)) {
+        PyErr_SetString(PyExc_TypeError, "_on_done takes a callable");
+        return NULL;
+    }
+    if (!op->f) { /* completed at submission (wait=True): nothing is pending */
+        PyObject *r = PyObject_CallNoArgs(callable);
+        if (!r) return NULL;
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(callable);
+    weft_status st = weft_future_on_done(op->f, op_done_callback, callable);
+    if (st != WEFT_OK) {
+        Py_DECREF(callable);
+        return raise_status(st);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef op_methods[] = {
     {"wait", (PyCFunction)op_wait, METH_NOARGS,
      "Wait (GIL released) and return the result, or raise WeftError."},
     {"done", (PyCFunction)op_done, METH_NOARGS, "Non-blocking: is the operation done?"},
+    {"_on_done", (PyCFunction)op_on_done, METH_O,
+     "_on_done(callable): call it (GIL held, on weft's callback thread) once done."},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot op_slots[] = {{Py_tp_dealloc, op_dealloc},
@@ -1616,6 +1643,14 @@ static PyObject *mod_set_default_context(PyObject *m, PyObject *fn)
     Py_RETURN_NONE;
 }
 
+static PyObject *mod_shutdown(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    atomic_store(&python_exiting, 1);
+    Py_RETURN_NONE;
+}
+
 static PyObject *mod_wrap_alignment(PyObject *m, PyObject *unused)
 {
     (void)m;
@@ -1629,6 +1664,8 @@ static PyMethodDef module_methods[] = {
     {"_reduce_expr", mod_reduce_expr, METH_VARARGS, "_reduce_expr(ctx, op, expr, binds, wait)"},
     {"_scan", mod_scan, METH_VARARGS, "_scan(ctx, op, exclusive, x, out, wait)"},
     {"_wait_any", mod_wait_any, METH_O, "_wait_any(ops) -> index of one that is done"},
+    {"_shutdown", mod_shutdown, METH_NOARGS,
+     "At exit: completion callbacks stop calling into Python."},
     {"_set_default_context", mod_set_default_context, METH_O, NULL},
     {"wrap_alignment", mod_wrap_alignment, METH_NOARGS,
      "The alignment (bytes) at which devices sharing host memory use it in place."},
