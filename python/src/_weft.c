@@ -1633,6 +1633,245 @@ static PyObject *mod_scan(PyObject *m, PyObject *args)
     return op_submitted(op, st, wait);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Programs and user kernels */
+
+typedef struct {
+    PyObject_HEAD
+    weft_program *prog;
+    PyObject *ctx;
+} ProgramObject;
+
+static PyTypeObject *ProgramType;
+
+static void program_dealloc(ProgramObject *p)
+{
+    PyTypeObject *tp = Py_TYPE((PyObject *)p);
+    if (p->prog) {
+        weft_program *prog = p->prog;
+        p->prog = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        weft_program_free(prog);
+        Py_END_ALLOW_THREADS
+    }
+    Py_XDECREF(p->ctx);
+    freefunc fr = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    fr(p);
+    Py_DECREF(tp);
+}
+
+static PyObject *program_get_log(ProgramObject *p, void *u)
+{
+    (void)u;
+    const char *log = p->prog ? weft_program_build_log(p->prog) : "";
+    return PyUnicode_DecodeUTF8(log ? log : "", (Py_ssize_t)strlen(log ? log : ""), "replace");
+}
+
+static PyObject *program_get_ctx(ProgramObject *p, void *u)
+{
+    (void)u;
+    return Py_NewRef(p->ctx);
+}
+
+static PyGetSetDef program_getset[] = {
+    {"build_log", (getter)program_get_log, NULL, "the compiler's log", NULL},
+    {"ctx", (getter)program_get_ctx, NULL, "the context it was built for", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot program_slots[] = {
+    {Py_tp_dealloc, program_dealloc},
+    {Py_tp_getset, program_getset},
+    {Py_tp_doc, "OpenCL C built for a context's devices (weft_program_build)."},
+    {0, NULL}};
+
+static PyType_Spec program_spec = {"weft._weft.Program", sizeof(ProgramObject), 0,
+                                   Py_TPFLAGS_DEFAULT, program_slots};
+
+/* _program(ctx, source, options): builds (GIL released) through the caches. */
+static PyObject *mod_program(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo;
+    const char *source, *options;
+    if (!PyArg_ParseTuple(args, "O!ss:_program", ContextType, &ctxo, &source, &options))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_program *prog = NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_program_build(ctx->ctx, source, options, &prog);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        PyObject *r = raise_status(st); /* the detail carries the log */
+        weft_program_free(prog);
+        return r;
+    }
+    allocfunc alloc = (allocfunc)PyType_GetSlot(ProgramType, Py_tp_alloc);
+    ProgramObject *p = (ProgramObject *)alloc(ProgramType, 0);
+    if (!p) {
+        weft_program_free(prog);
+        return NULL;
+    }
+    p->prog = prog;
+    p->ctx = Py_NewRef(ctxo);
+    return (PyObject *)p;
+}
+
+enum { ARG_SLICE, ARG_HALO, ARG_WHOLE, ARG_SCALAR, ARG_LOCAL };
+
+/* A typed scalar: dtype >= 0 converts the Python number; -1 infers it as a
+ * binding does (float f64, int i64, numpy scalars their dtype). */
+static int scalar_arg(PyObject *v, int dtype, weft_arg *a)
+{
+    a->kind = WEFT_ARG_SCALAR;
+    if (dtype < 0) {
+        weft_bind b = {"", NULL, WEFT_F32, {0}};
+        if (bind_scalar(v, &b) < 0) return -1;
+        a->dtype = b.dtype;
+        a->value = b.value;
+        return 0;
+    }
+    a->dtype = (weft_dtype)dtype;
+    if (dtype == WEFT_F32 || dtype == WEFT_F64) {
+        double d = PyFloat_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) return -1;
+        if (dtype == WEFT_F32) a->value.f32 = (float)d;
+        else a->value.f64 = d;
+        return 0;
+    }
+    if (dtype == WEFT_U64) {
+        unsigned long long u = PyLong_AsUnsignedLongLong(v);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+        a->value.u64 = u;
+        return 0;
+    }
+    long long x = PyLong_AsLongLong(v);
+    if (x == -1 && PyErr_Occurred()) return -1;
+    int fits = 1;
+    switch (dtype) {
+    case WEFT_I32: fits = x >= INT32_MIN && x <= INT32_MAX; a->value.i32 = (int32_t)x; break;
+    case WEFT_U32: fits = x >= 0 && x <= (long long)UINT32_MAX; a->value.u32 = (uint32_t)x; break;
+    case WEFT_I64: a->value.i64 = x; break;
+    case WEFT_U8: fits = x >= 0 && x <= 255; a->value.u8 = (uint8_t)x; break;
+    default: fits = 0;
+    }
+    if (!fits) {
+        PyErr_Format(PyExc_OverflowError, "%R does not fit a %s argument", v,
+                     weft_dtype_name((weft_dtype)dtype));
+        return -1;
+    }
+    return 0;
+}
+
+/* One argument from the Python layer: (kind, value, extra). */
+static int launch_arg(ContextObject *ctx, PyObject *t, weft_arg *a, Py_ssize_t i)
+{
+    int kind, extra_int = -1;
+    PyObject *v;
+    Py_ssize_t extra = 0;
+    if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "iOn", &kind, &v, &extra)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "launch arguments are tuples");
+        return -1;
+    }
+    memset(a, 0, sizeof *a);
+    char what[32];
+    snprintf(what, sizeof what, "argument %zd", i);
+    switch (kind) {
+    case ARG_SLICE:
+    case ARG_HALO:
+    case ARG_WHOLE:
+        if (check_array(v, ctx, what) < 0) return -1;
+        a->kind = kind == ARG_SLICE ? WEFT_ARG_SLICE
+                  : kind == ARG_HALO ? WEFT_ARG_HALO
+                                     : WEFT_ARG_WHOLE;
+        a->array = ((ArrayObject *)v)->arr;
+        a->halo = (size_t)extra;
+        return 0;
+    case ARG_SCALAR:
+        extra_int = (int)extra;
+        return scalar_arg(v, extra_int, a);
+    case ARG_LOCAL:
+        a->kind = WEFT_ARG_LOCAL;
+        a->local_bytes = (size_t)extra;
+        return 0;
+    default: PyErr_Format(PyExc_ValueError, "%s: unknown kind %d", what, kind); return -1;
+    }
+}
+
+static int size_triple(PyObject *seq, size_t out[3], unsigned *dims, const char *what)
+{
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (!fast) return -1;
+    Py_ssize_t n = PySequence_Size(fast);
+    int ok = n >= 1 && n <= 3;
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        PyObject *o = PySequence_GetItem(fast, i);
+        size_t v = o ? PyLong_AsSize_t(o) : (size_t)-1;
+        Py_XDECREF(o);
+        if (v == (size_t)-1 && PyErr_Occurred()) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        out[i] = v;
+    }
+    Py_DECREF(fast);
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError, "%s has 1, 2 or 3 sizes", what);
+        return -1;
+    }
+    for (Py_ssize_t i = n; i < 3; i++)
+        out[i] = out[i] ? out[i] : 1;
+    *dims = (unsigned)n;
+    return 0;
+}
+
+/* _launch(program, name, sizes, local or None, args, keep, wait) */
+static PyObject *mod_launch(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *po, *sizes, *local, *list, *keep;
+    const char *name;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!sOOO!Op:_launch", ProgramType, &po, &name, &sizes, &local,
+                          &PyList_Type, &list, &keep, &wait))
+        return NULL;
+    ProgramObject *p = (ProgramObject *)po;
+    ContextObject *ctx = (ContextObject *)p->ctx;
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    if (size_triple(sizes, range.size, &range.dims, "range") < 0) return NULL;
+    if (local != Py_None) {
+        unsigned ldims;
+        size_t l[3] = {0, 0, 0};
+        if (size_triple(local, l, &ldims, "local") < 0) return NULL;
+        if (ldims != range.dims) {
+            PyErr_SetString(PyExc_ValueError, "local has as many sizes as the range");
+            return NULL;
+        }
+        memcpy(range.local, l, sizeof l);
+    }
+    Py_ssize_t n = PyList_Size(list);
+    weft_arg *a = PyMem_Calloc((size_t)(n ? n : 1), sizeof *a);
+    if (!a) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (launch_arg(ctx, PyList_GetItem(list, i), &a[i], i) < 0) {
+            PyMem_Free(a);
+            return NULL;
+        }
+    PyObject *held = PyTuple_Pack(3, po, list, keep);
+    OpObject *op = held ? op_new(ctx, RES_NONE, held, NULL) : NULL;
+    Py_XDECREF(held);
+    if (!op) {
+        PyMem_Free(a);
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_launch(p->prog, name, &range, a, (size_t)n, NULL, NULL, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(a);
+    return op_submitted(op, st, wait);
+}
+
 static PyObject *mod_set_default_context(PyObject *m, PyObject *fn)
 {
     (void)m;
@@ -1664,6 +1903,9 @@ static PyMethodDef module_methods[] = {
     {"_reduce_expr", mod_reduce_expr, METH_VARARGS, "_reduce_expr(ctx, op, expr, binds, wait)"},
     {"_scan", mod_scan, METH_VARARGS, "_scan(ctx, op, exclusive, x, out, wait)"},
     {"_wait_any", mod_wait_any, METH_O, "_wait_any(ops) -> index of one that is done"},
+    {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
+    {"_launch", mod_launch, METH_VARARGS,
+     "_launch(program, name, sizes, local, args, keep, wait) -> None or Op"},
     {"_shutdown", mod_shutdown, METH_NOARGS,
      "At exit: completion callbacks stop calling into Python."},
     {"_set_default_context", mod_set_default_context, METH_O, NULL},
@@ -1688,11 +1930,13 @@ PyMODINIT_FUNC PyInit__weft(void)
     ContextType = (PyTypeObject *)PyType_FromSpec(&context_spec);
     ArrayType = (PyTypeObject *)PyType_FromSpec(&array_spec);
     OpType = (PyTypeObject *)PyType_FromSpec(&op_spec);
-    if (!WeftError || !ContextType || !ArrayType || !OpType) goto fail;
+    ProgramType = (PyTypeObject *)PyType_FromSpec(&program_spec);
+    if (!WeftError || !ContextType || !ArrayType || !OpType || !ProgramType) goto fail;
     if (PyModule_AddObjectRef(m, "WeftError", WeftError) < 0 ||
         PyModule_AddObjectRef(m, "Context", (PyObject *)ContextType) < 0 ||
         PyModule_AddObjectRef(m, "Array", (PyObject *)ArrayType) < 0 ||
-        PyModule_AddObjectRef(m, "Op", (PyObject *)OpType) < 0)
+        PyModule_AddObjectRef(m, "Op", (PyObject *)OpType) < 0 ||
+        PyModule_AddObjectRef(m, "Program", (PyObject *)ProgramType) < 0)
         goto fail;
     if (PyModule_AddStringConstant(m, "version", weft_version_string()) < 0) goto fail;
     static const struct {

@@ -27,6 +27,8 @@ __all__ = [
     "asarray", "empty", "zeros", "get_context", "set_context", "finish",
     "map", "reduce", "reduce_expr", "sum", "prod", "min", "max", "argmin", "argmax",
     "any", "all", "scan", "cumsum", "wrap_alignment", "__version__",
+    "Program", "KernelArg", "program", "slice", "halo", "whole", "local",
+    "f32", "f64", "i32", "u32", "i64", "u64", "u8",
 ]
 
 __version__: str = _weft.version
@@ -354,3 +356,14 @@ def scan(x: Any, out: Any = None, *, op: str = "sum", exclusive: bool = False,
 def cumsum(x: Any, out: Any = None, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
     """Inclusive prefix sum (numpy.cumsum, in x's dtype: integers wrap)."""
     return scan(x, out, op="sum", wait=wait, ctx=ctx)
+
+
+# ---------------------------------------------------------------------------
+# User kernels (weft/_kernels.py)
+
+from ._kernels import (  # noqa: E402
+    KernelArg, Program, f32, f64, halo, i32, i64, local, program, slice, u8, u32, u64, whole,
+)
+from ._kernels import _context_program  # noqa: E402
+
+Context.program = _context_program  # type: ignore[attr-defined]
