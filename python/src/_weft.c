@@ -1193,7 +1193,7 @@ static PyType_Spec array_spec = {"weft.Array", sizeof(ArrayObject), 0, Py_TPFLAG
 /* ------------------------------------------------------------------------ */
 /* Op: one weft_future, what its operation writes into, and what it uses. */
 
-enum { RES_NONE, RES_SCALAR, RES_INDEX, RES_BOOL, RES_OBJECT };
+enum { RES_NONE, RES_SCALAR, RES_INDEX, RES_BOOL, RES_OBJECT, RES_COUNT };
 
 typedef struct {
     PyObject_HEAD
@@ -1203,6 +1203,7 @@ typedef struct {
     PyObject *result; /* RES_OBJECT's result */
     int kind;
     weft_scalar scalar;
+    size_t count; /* RES_COUNT: groups, or elements kept */
     int waited;
     weft_status st;
     PyObject *detail;
@@ -1219,6 +1220,7 @@ static OpObject *op_new(ContextObject *ctx, int kind, PyObject *keep, PyObject *
     op->result = Py_XNewRef(result);
     op->kind = kind;
     memset(&op->scalar, 0, sizeof op->scalar);
+    op->count = 0;
     op->waited = 0;
     op->st = WEFT_OK;
     op->detail = NULL;
@@ -1272,6 +1274,7 @@ static PyObject *op_result(OpObject *op)
     switch (op->kind) {
     case RES_NONE: Py_RETURN_NONE;
     case RES_OBJECT: return Py_NewRef(op->result ? op->result : Py_None);
+    case RES_COUNT: return PyLong_FromSize_t(op->count);
     default: return scalar_to_py(&op->scalar, op->kind);
     }
 }
@@ -1634,6 +1637,218 @@ static PyObject *mod_scan(PyObject *m, PyObject *args)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Data primitives (docs/primitives.md): the Python layer allocates outputs. */
+
+/* An array argument, None allowed where optional; writable where written. */
+static int prim_array(PyObject *o, ContextObject *ctx, const char *what, int optional,
+                      int written, weft_array **out)
+{
+    *out = NULL;
+    if (optional && o == Py_None) return 0;
+    if (check_array(o, ctx, what) < 0) return -1;
+    if (written && ((ArrayObject *)o)->readonly) {
+        PyErr_Format(PyExc_ValueError, "%s is read-only", what);
+        return -1;
+    }
+    *out = ((ArrayObject *)o)->arr;
+    return 0;
+}
+
+/* _sort(ctx, keys, values, flags, wait) and _argsort(ctx, keys, indices, flags, wait) */
+static PyObject *prim_sort(PyObject *args, int arg)
+{
+    PyObject *ctxo, *k, *v;
+    unsigned flags;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!OOIp", ContextType, &ctxo, &k, &v, &flags, &wait)) return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *ka, *va;
+    if (prim_array(k, ctx, "keys", 0, !arg, &ka) < 0 ||
+        prim_array(v, ctx, arg ? "indices" : "values", !arg, 1, &va) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(2, k, v);
+    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = arg ? weft_argsort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f)
+             : weft_sort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+static PyObject *mod_sort(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_sort(args, 0);
+}
+
+static PyObject *mod_argsort(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_sort(args, 1);
+}
+
+/* _histogram(ctx, x, lo, hi, counts, wait) */
+static PyObject *mod_histogram(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *x, *c;
+    double lo, hi;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!OddOp", ContextType, &ctxo, &x, &lo, &hi, &c, &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *xa, *ca;
+    if (prim_array(x, ctx, "x", 0, 0, &xa) < 0 || prim_array(c, ctx, "counts", 0, 1, &ca) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(2, x, c);
+    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_histogram(ctx->ctx, xa, lo, hi, ca, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+/* _bincount(ctx, indices, weights, out, wait) and _scatter_add(ctx, indices, values, out, wait) */
+static PyObject *prim_counts(PyObject *args, int scatter)
+{
+    PyObject *ctxo, *i, *w, *o;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!OOOp", ContextType, &ctxo, &i, &w, &o, &wait)) return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *ia, *wa, *oa;
+    if (prim_array(i, ctx, "indices", 0, 0, &ia) < 0 ||
+        prim_array(w, ctx, scatter ? "values" : "weights", !scatter, 0, &wa) < 0 ||
+        prim_array(o, ctx, "out", 0, 1, &oa) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(3, i, w, o);
+    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = scatter ? weft_scatter_add(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f)
+                 : weft_bincount(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+static PyObject *mod_bincount(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_counts(args, 0);
+}
+
+static PyObject *mod_scatter_add(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_counts(args, 1);
+}
+
+/* _random(ctx, a, dist, seed, offset, wait) */
+static PyObject *mod_random(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *a;
+    int dist, wait;
+    unsigned long long seed, offset;
+    if (!PyArg_ParseTuple(args, "O!OiKKp", ContextType, &ctxo, &a, &dist, &seed, &offset, &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *aa;
+    if (prim_array(a, ctx, "out", 0, 1, &aa) < 0) return NULL;
+    OpObject *op = op_new(ctx, RES_NONE, a, NULL);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_random(ctx->ctx, aa, dist, seed, offset, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+/* _group(ctx, op, sorted_runs, keys, values, out_keys, out_values, wait) -> the group count */
+static PyObject *mod_group(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *k, *v, *ok, *ov;
+    int rop, runs, wait;
+    if (!PyArg_ParseTuple(args, "O!ipOOOOp", ContextType, &ctxo, &rop, &runs, &k, &v, &ok, &ov,
+                          &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *ka, *va, *oka, *ova;
+    if (prim_array(k, ctx, "keys", 0, 0, &ka) < 0 || prim_array(v, ctx, "values", 1, 0, &va) < 0 ||
+        prim_array(ok, ctx, "out_keys", 0, 1, &oka) < 0 ||
+        prim_array(ov, ctx, "out_values", 0, 1, &ova) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(4, k, v, ok, ov);
+    OpObject *op = keep ? op_new(ctx, RES_COUNT, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    weft_reduce_op r = (weft_reduce_op)rop;
+    Py_BEGIN_ALLOW_THREADS
+    st = runs ? weft_reduce_by_key(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f)
+              : weft_group_by(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+/* _filter(ctx, cond, binds, inputs, outputs, wait) -> how many were kept */
+static PyObject *mod_filter(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *cond, *binds, *ins, *outs;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!UO!O!O!p", ContextType, &ctxo, &cond, &PyList_Type, &binds,
+                          &PyList_Type, &ins, &PyList_Type, &outs, &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    const char *text = PyUnicode_AsUTF8AndSize(cond, NULL);
+    if (!text) return NULL;
+    Py_ssize_t n = PyList_Size(ins);
+    if (PyList_Size(outs) != n) {
+        PyErr_SetString(PyExc_ValueError, "filter: as many outputs as inputs");
+        return NULL;
+    }
+    weft_array **arrays = PyMem_Calloc((size_t)(2 * n + 1), sizeof *arrays);
+    if (!arrays) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (prim_array(PyList_GetItem(ins, i), ctx, "an input", 0, 0, &arrays[i]) < 0 ||
+            prim_array(PyList_GetItem(outs, i), ctx, "an output", 0, 1, &arrays[n + i]) < 0) {
+            PyMem_Free(arrays);
+            return NULL;
+        }
+    size_t nb;
+    weft_bind *b = make_binds(ctx, binds, &nb);
+    if (!b) {
+        PyMem_Free(arrays);
+        return NULL;
+    }
+    PyObject *keep = PyTuple_Pack(4, cond, binds, ins, outs);
+    OpObject *op = keep ? op_new(ctx, RES_COUNT, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) {
+        PyMem_Free(b);
+        PyMem_Free(arrays);
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_filter(ctx->ctx, text, b, nb, arrays, arrays + n, (size_t)n, &op->count,
+                     wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(b);
+    PyMem_Free(arrays);
+    return op_submitted(op, st, wait);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Programs and user kernels */
 
 typedef struct {
@@ -1903,6 +2118,16 @@ static PyMethodDef module_methods[] = {
     {"_reduce_expr", mod_reduce_expr, METH_VARARGS, "_reduce_expr(ctx, op, expr, binds, wait)"},
     {"_scan", mod_scan, METH_VARARGS, "_scan(ctx, op, exclusive, x, out, wait)"},
     {"_wait_any", mod_wait_any, METH_O, "_wait_any(ops) -> index of one that is done"},
+    {"_sort", mod_sort, METH_VARARGS, "_sort(ctx, keys, values, flags, wait)"},
+    {"_argsort", mod_argsort, METH_VARARGS, "_argsort(ctx, keys, indices, flags, wait)"},
+    {"_histogram", mod_histogram, METH_VARARGS, "_histogram(ctx, x, lo, hi, counts, wait)"},
+    {"_bincount", mod_bincount, METH_VARARGS, "_bincount(ctx, indices, weights, out, wait)"},
+    {"_scatter_add", mod_scatter_add, METH_VARARGS,
+     "_scatter_add(ctx, indices, values, out, wait)"},
+    {"_random", mod_random, METH_VARARGS, "_random(ctx, a, dist, seed, offset, wait)"},
+    {"_group", mod_group, METH_VARARGS,
+     "_group(ctx, op, runs, keys, values, out_keys, out_values, wait) -> count"},
+    {"_filter", mod_filter, METH_VARARGS, "_filter(ctx, cond, binds, inputs, outputs, wait)"},
     {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
     {"_launch", mod_launch, METH_VARARGS,
      "_launch(program, name, sizes, local, args, keep, wait) -> None or Op"},
@@ -1944,7 +2169,7 @@ PyMODINIT_FUNC PyInit__weft(void)
         int value;
     } ops[] = {{"SUM", WEFT_SUM},       {"PROD", WEFT_PROD},     {"MIN", WEFT_MIN},
                {"MAX", WEFT_MAX},       {"ARGMIN", WEFT_ARGMIN}, {"ARGMAX", WEFT_ARGMAX},
-               {"ANY", WEFT_ANY},       {"ALL", WEFT_ALL}};
+               {"ANY", WEFT_ANY},       {"ALL", WEFT_ALL},       {"COUNT", (int)WEFT_COUNT}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (PyModule_AddIntConstant(m, ops[i].name, ops[i].value) < 0) goto fail;
     return m;

@@ -29,6 +29,8 @@ __all__ = [
     "any", "all", "scan", "cumsum", "wrap_alignment", "__version__",
     "Program", "KernelArg", "program", "slice", "halo", "whole", "local",
     "f32", "f64", "i32", "u32", "i64", "u64", "u8",
+    "sort", "argsort", "histogram", "bincount", "scatter_add", "random", "group_by",
+    "reduce_by_key", "filter",
 ]
 
 __version__: str = _weft.version
@@ -367,3 +369,8 @@ from ._kernels import (  # noqa: E402
 from ._kernels import _context_program  # noqa: E402
 
 Context.program = _context_program  # type: ignore[attr-defined]
+
+# Data primitives (weft/_primitives.py)
+from ._primitives import (  # noqa: E402
+    argsort, bincount, filter, group_by, histogram, random, reduce_by_key, scatter_add, sort,
+)

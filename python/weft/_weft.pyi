@@ -11,6 +11,7 @@ ARGMIN: int
 ARGMAX: int
 ANY: int
 ALL: int
+COUNT: int
 
 class WeftError(RuntimeError):
     """A weft call failed."""
