@@ -1849,6 +1849,317 @@ static PyObject *mod_filter(PyObject *m, PyObject *args)
 }
 
 /* ------------------------------------------------------------------------ */
+/* CSV (docs/csv.md): whole-file jobs, and a reader window by window */
+
+/* A list of str as a C array of borrowed UTF-8 (the list keeps them). */
+static const char **str_array(PyObject *list, size_t *n, const char *what)
+{
+    *n = 0;
+    if (list == Py_None) return NULL;
+    if (!PyList_Check(list)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a list of str", what);
+        return NULL;
+    }
+    Py_ssize_t len = PyList_Size(list);
+    const char **a = PyMem_Calloc((size_t)(len ? len : 1), sizeof *a);
+    if (!a) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *o = PyList_GetItem(list, i);
+        a[i] = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
+        if (!a[i]) {
+            if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "%s must be a list of str", what);
+            PyMem_Free(a);
+            return NULL;
+        }
+    }
+    *n = (size_t)len;
+    return a;
+}
+
+/* options: (delimiter, header, window_bytes, types or None, int_missing_fill,
+ * int_missing_value, fsync) */
+static int csv_options(PyObject *t, weft_csv_options *o)
+{
+    weft_csv_options_init(o);
+    int delim, header, fill, fsync_;
+    Py_ssize_t window;
+    long long missing;
+    PyObject *types;
+    if (!PyArg_ParseTuple(t, "CpnOpLp", &delim, &header, &window, &types, &fill, &missing,
+                          &fsync_))
+        return -1;
+    if (delim <= 0 || delim > 127) {
+        PyErr_SetString(PyExc_ValueError, "the delimiter is one ASCII character");
+        return -1;
+    }
+    o->delimiter = (char)delim;
+    o->header = header;
+    o->window_bytes = (size_t)window;
+    o->types = types == Py_None ? NULL : PyUnicode_AsUTF8AndSize(types, NULL);
+    if (types != Py_None && !o->types) return -1;
+    o->int_missing_fill = fill;
+    o->int_missing_value = missing;
+    o->fsync = fsync_;
+    return 0;
+}
+
+static PyObject *csv_stats_dict(const weft_csv_stats *st)
+{
+    return Py_BuildValue("{sKsKsKsKsdsdsdsdsdsd}", "rows", (unsigned long long)st->rows,
+                         "windows", (unsigned long long)st->windows, "bytes_read",
+                         (unsigned long long)st->bytes_read, "bytes_written",
+                         (unsigned long long)st->bytes_written, "seconds", st->seconds,
+                         "scan_seconds", st->scan_seconds, "parse_seconds", st->parse_seconds,
+                         "compute_seconds", st->compute_seconds, "format_seconds",
+                         st->format_seconds, "wait_seconds", st->wait_seconds);
+}
+
+/* _csv_run(ctx, input, output or None, statements, select, drop, reductions
+ * [(op, expr)], options) -> (stats dict, [reduction results]) */
+static PyObject *mod_csv_run(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *outo, *stmts, *sel, *drop, *reds, *opts;
+    const char *input;
+    if (!PyArg_ParseTuple(args, "O!sOOOOO!O!:_csv_run", ContextType, &ctxo, &input, &outo, &stmts,
+                          &sel, &drop, &PyList_Type, &reds, &PyTuple_Type, &opts))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    const char *output = outo == Py_None ? NULL : PyUnicode_AsUTF8AndSize(outo, NULL);
+    if (outo != Py_None && !output) return NULL;
+    weft_csv_options o;
+    if (csv_options(opts, &o) < 0) return NULL;
+    weft_csv_job job = {0};
+    const char **a_st = NULL, **a_sel = NULL, **a_drop = NULL;
+    weft_csv_reduction *r = NULL;
+    PyObject *result = NULL;
+    a_st = str_array(stmts, &job.nstatements, "statements");
+    if (!a_st && PyErr_Occurred()) goto done;
+    a_sel = str_array(sel, &job.nselect, "select");
+    if (!a_sel && PyErr_Occurred()) goto done;
+    a_drop = str_array(drop, &job.ndrop, "drop");
+    if (!a_drop && PyErr_Occurred()) goto done;
+    Py_ssize_t nr = PyList_Size(reds);
+    r = PyMem_Calloc((size_t)(nr ? nr : 1), sizeof *r);
+    if (!r) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < nr; i++) {
+        int rop;
+        const char *expr;
+        if (!PyArg_ParseTuple(PyList_GetItem(reds, i), "is", &rop, &expr)) goto done;
+        r[i].op = (weft_reduce_op)rop;
+        r[i].expr = expr;
+    }
+    job.statements = a_st;
+    job.select = a_sel;
+    job.drop = a_drop;
+    job.reductions = r;
+    job.nreductions = (size_t)nr;
+    weft_csv_stats stats;
+    memset(&stats, 0, sizeof stats);
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_run(ctx->ctx, input, output, &o, &job, &stats);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        raise_status(st);
+        goto done;
+    }
+    PyObject *values = PyList_New(nr);
+    PyObject *sd = values ? csv_stats_dict(&stats) : NULL;
+    for (Py_ssize_t i = 0; sd && i < nr; i++) {
+        PyObject *v = scalar_to_py(&r[i].result, reduce_kind((int)r[i].op));
+        if (!v) {
+            Py_CLEAR(sd);
+            break;
+        }
+        PyList_SetItem(values, i, v);
+    }
+    if (sd) result = Py_BuildValue("(NN)", sd, values);
+    else Py_XDECREF(values);
+done:
+    PyMem_Free(a_st);
+    PyMem_Free(a_sel);
+    PyMem_Free(a_drop);
+    PyMem_Free(r);
+    return result;
+}
+
+typedef struct {
+    PyObject_HEAD
+    weft_csv_reader *reader;
+    PyObject *ctx;
+} CsvReaderObject;
+
+static PyTypeObject *CsvReaderType;
+
+static void csv_reader_dealloc(CsvReaderObject *r)
+{
+    PyTypeObject *tp = Py_TYPE((PyObject *)r);
+    if (r->reader) {
+        weft_csv_reader *reader = r->reader;
+        r->reader = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        weft_csv_close(reader);
+        Py_END_ALLOW_THREADS
+    }
+    Py_XDECREF(r->ctx);
+    freefunc fr = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    fr(r);
+    Py_DECREF(tp);
+}
+
+static int reader_live(CsvReaderObject *r)
+{
+    if (r->reader) return 0;
+    PyErr_SetString(PyExc_ValueError, "the CSV reader is closed");
+    return -1;
+}
+
+static PyObject *csv_reader_close(CsvReaderObject *r, PyObject *unused)
+{
+    (void)unused;
+    if (r->reader) {
+        weft_csv_reader *reader = r->reader;
+        r->reader = NULL;
+        weft_status st;
+        Py_BEGIN_ALLOW_THREADS
+        st = weft_csv_close(reader);
+        Py_END_ALLOW_THREADS
+        if (st != WEFT_OK) return raise_status(st);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *csv_reader_columns(CsvReaderObject *r, PyObject *unused)
+{
+    (void)unused;
+    if (reader_live(r) < 0) return NULL;
+    size_t n = 0;
+    weft_status st = weft_csv_column_count(r->reader, &n);
+    if (st != WEFT_OK) return raise_status(st);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        const char *name = weft_csv_column_name(r->reader, i);
+        PyObject *s = PyUnicode_DecodeUTF8(name ? name : "", (Py_ssize_t)strlen(name ? name : ""),
+                                           "replace");
+        if (!s) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, (Py_ssize_t)i, s);
+    }
+    return list;
+}
+
+/* next() -> (rows, first_row); rows 0 at the end */
+static PyObject *csv_reader_next(CsvReaderObject *r, PyObject *unused)
+{
+    (void)unused;
+    if (reader_live(r) < 0) return NULL;
+    size_t rows = 0;
+    uint64_t first = 0;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_next(r->reader, &rows, &first);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    return Py_BuildValue("(nK)", (Py_ssize_t)rows, (unsigned long long)first);
+}
+
+/* column(i) -> (bytearray of the window's values, "<i8" or "<f8"): a copy,
+ * since the reader's array is reused by the next window. */
+static PyObject *csv_reader_column(CsvReaderObject *r, PyObject *arg)
+{
+    if (reader_live(r) < 0) return NULL;
+    size_t col = PyLong_AsSize_t(arg);
+    if (col == (size_t)-1 && PyErr_Occurred()) return NULL;
+    weft_array *a = NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_column(r->reader, col, &a);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    size_t n = 0;
+    weft_dtype dt = WEFT_F64;
+    weft_array_size(a, &n);
+    weft_array_dtype(a, &dt);
+    PyObject *buf = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(n * weft_dtype_size(dt)));
+    if (!buf) return NULL;
+    char *dst = PyByteArray_AsString(buf);
+    Py_BEGIN_ALLOW_THREADS
+    st = n ? weft_array_read(a, 0, n, dst) : WEFT_OK;
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        Py_DECREF(buf);
+        return raise_status(st);
+    }
+    return Py_BuildValue("(Ns)", buf, dt == WEFT_I64 ? "<i8" : "<f8");
+}
+
+/* field(row, column) -> bytes as in the file */
+static PyObject *csv_reader_field(CsvReaderObject *r, PyObject *args)
+{
+    if (reader_live(r) < 0) return NULL;
+    Py_ssize_t row, col;
+    if (!PyArg_ParseTuple(args, "nn", &row, &col)) return NULL;
+    const char *text = NULL;
+    size_t len = 0;
+    weft_status st = weft_csv_field(r->reader, (size_t)row, (size_t)col, &text, &len);
+    if (st != WEFT_OK) return raise_status(st);
+    return PyBytes_FromStringAndSize(text, (Py_ssize_t)len);
+}
+
+static PyMethodDef csv_reader_methods[] = {
+    {"close", (PyCFunction)csv_reader_close, METH_NOARGS, "weft_csv_close"},
+    {"columns", (PyCFunction)csv_reader_columns, METH_NOARGS, "the column names"},
+    {"next", (PyCFunction)csv_reader_next, METH_NOARGS, "weft_csv_next -> (rows, first_row)"},
+    {"column", (PyCFunction)csv_reader_column, METH_O, "column(i) -> (bytearray, typestr)"},
+    {"field", (PyCFunction)csv_reader_field, METH_VARARGS, "field(row, column) -> bytes"},
+    {NULL, NULL, 0, NULL}};
+
+static PyType_Slot csv_reader_slots[] = {{Py_tp_dealloc, csv_reader_dealloc},
+                                         {Py_tp_methods, csv_reader_methods},
+                                         {Py_tp_doc, "weft_csv_reader: a CSV file by windows."},
+                                         {0, NULL}};
+
+static PyType_Spec csv_reader_spec = {"weft._weft.CsvReader", sizeof(CsvReaderObject), 0,
+                                      Py_TPFLAGS_DEFAULT, csv_reader_slots};
+
+/* _csv_open(ctx, path, options) -> CsvReader */
+static PyObject *mod_csv_open(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *opts;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "O!sO!:_csv_open", ContextType, &ctxo, &path, &PyTuple_Type,
+                          &opts))
+        return NULL;
+    weft_csv_options o;
+    if (csv_options(opts, &o) < 0) return NULL;
+    weft_csv_reader *reader = NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_open(((ContextObject *)ctxo)->ctx, path, &o, &reader);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    allocfunc alloc = (allocfunc)PyType_GetSlot(CsvReaderType, Py_tp_alloc);
+    CsvReaderObject *r = (CsvReaderObject *)alloc(CsvReaderType, 0);
+    if (!r) {
+        weft_csv_close(reader);
+        return NULL;
+    }
+    r->reader = reader;
+    r->ctx = Py_NewRef(ctxo);
+    return (PyObject *)r;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Programs and user kernels */
 
 typedef struct {
@@ -2128,6 +2439,9 @@ static PyMethodDef module_methods[] = {
     {"_group", mod_group, METH_VARARGS,
      "_group(ctx, op, runs, keys, values, out_keys, out_values, wait) -> count"},
     {"_filter", mod_filter, METH_VARARGS, "_filter(ctx, cond, binds, inputs, outputs, wait)"},
+    {"_csv_run", mod_csv_run, METH_VARARGS,
+     "_csv_run(ctx, input, output, statements, select, drop, reductions, options)"},
+    {"_csv_open", mod_csv_open, METH_VARARGS, "_csv_open(ctx, path, options) -> CsvReader"},
     {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
     {"_launch", mod_launch, METH_VARARGS,
      "_launch(program, name, sizes, local, args, keep, wait) -> None or Op"},
@@ -2156,7 +2470,9 @@ PyMODINIT_FUNC PyInit__weft(void)
     ArrayType = (PyTypeObject *)PyType_FromSpec(&array_spec);
     OpType = (PyTypeObject *)PyType_FromSpec(&op_spec);
     ProgramType = (PyTypeObject *)PyType_FromSpec(&program_spec);
-    if (!WeftError || !ContextType || !ArrayType || !OpType || !ProgramType) goto fail;
+    CsvReaderType = (PyTypeObject *)PyType_FromSpec(&csv_reader_spec);
+    if (!WeftError || !ContextType || !ArrayType || !OpType || !ProgramType || !CsvReaderType)
+        goto fail;
     if (PyModule_AddObjectRef(m, "WeftError", WeftError) < 0 ||
         PyModule_AddObjectRef(m, "Context", (PyObject *)ContextType) < 0 ||
         PyModule_AddObjectRef(m, "Array", (PyObject *)ArrayType) < 0 ||

@@ -374,3 +374,5 @@ Context.program = _context_program  # type: ignore[attr-defined]
 from ._primitives import (  # noqa: E402
     argsort, bincount, filter, group_by, histogram, random, reduce_by_key, scatter_add, sort,
 )
+
+from . import csv  # noqa: E402 - weft.csv.run, weft.csv.read
