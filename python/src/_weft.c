@@ -25,6 +25,9 @@
 #include <string.h>
 
 static PyObject *WeftError;      /* weft.WeftError */
+/* weft.SizeError, ...: one subclass of WeftError per status (index: the value). */
+enum { STATUS_SLOTS = 32 };
+static PyObject *status_errors[STATUS_SLOTS];
 static PyObject *default_ctx_fn; /* weft.get_context, set by the Python layer */
 static PyTypeObject *ContextType, *ArrayType, *OpType;
 
@@ -48,14 +51,15 @@ static PyObject *raise_status_detail(weft_status st, const char *detail)
     else if (strncmp(detail, full, name_len) == 0) msg = Py_NewRef(det);
     else msg = PyUnicode_FromFormat("%s: %U", full, det);
     if (!msg) goto done;
-    exc = PyObject_CallFunctionObjArgs(WeftError, msg, NULL);
+    PyObject *cls = (unsigned)st < STATUS_SLOTS && status_errors[st] ? status_errors[st] : WeftError;
+    exc = PyObject_CallFunctionObjArgs(cls, msg, NULL);
     if (!exc) goto done;
     code = PyLong_FromLong((long)st);
     if (!code || PyObject_SetAttrString(exc, "status", code) < 0 ||
         PyObject_SetAttrString(exc, "status_name", name) < 0 ||
         PyObject_SetAttrString(exc, "detail", det) < 0)
         goto done;
-    PyErr_SetObject(WeftError, exc);
+    PyErr_SetObject(cls, exc);
 done:
     Py_XDECREF(name);
     Py_XDECREF(det);
@@ -287,13 +291,64 @@ static PyObject *context_stats(ContextObject *self, PyObject *unused)
     weft_stats s;
     weft_status st = weft_ctx_stats(self->ctx, &s);
     if (st != WEFT_OK) return raise_status(st);
-    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:d}", "bytes_to_device",
-                         (unsigned long long)s.bytes_to_device, "bytes_to_host",
-                         (unsigned long long)s.bytes_to_host, "bytes_device_to_device",
-                         (unsigned long long)s.bytes_device_to_device, "kernel_launches",
-                         (unsigned long long)s.kernel_launches, "tasks",
-                         (unsigned long long)s.tasks, "pieces_rerun",
-                         (unsigned long long)s.pieces_rerun, "wait_seconds", s.wait_seconds);
+    return Py_BuildValue(
+        "{s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:K,s:K}", "bytes_to_device",
+        (unsigned long long)s.bytes_to_device, "bytes_to_host", (unsigned long long)s.bytes_to_host,
+        "bytes_device_to_device", (unsigned long long)s.bytes_device_to_device, "kernel_launches",
+        (unsigned long long)s.kernel_launches, "tasks", (unsigned long long)s.tasks,
+        "pieces_rerun", (unsigned long long)s.pieces_rerun, "wait_seconds", s.wait_seconds,
+        "splits_checked", (unsigned long long)s.splits_checked, "kernels_kept_whole",
+        (unsigned long long)s.kernels_kept_whole);
+}
+
+static PyObject *context_reset_stats(ContextObject *self, PyObject *unused)
+{
+    (void)unused;
+    weft_status st = weft_ctx_stats_reset(self->ctx);
+    if (st != WEFT_OK) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+/* op_stats() -> [{"operation", "calls", "devices": [{pieces, elements, ...}]}] */
+static PyObject *context_op_stats(ContextObject *self, PyObject *unused)
+{
+    (void)unused;
+    size_t count = 0;
+    weft_status st = weft_ctx_op_stats(self->ctx, NULL, 0, &count);
+    if (st != WEFT_OK) return raise_status(st);
+    weft_op_stats *all = PyMem_Calloc(count ? count : 1, sizeof *all);
+    if (!all) return PyErr_NoMemory();
+    size_t got = 0;
+    st = weft_ctx_op_stats(self->ctx, all, count, &got);
+    if (st != WEFT_OK) {
+        PyMem_Free(all);
+        return raise_status(st);
+    }
+    if (got > count) got = count;
+    PyObject *list = PyList_New((Py_ssize_t)got);
+    for (size_t i = 0; list && i < got; i++) {
+        PyObject *devs = PyList_New((Py_ssize_t)all[i].ndevices);
+        for (size_t d = 0; devs && d < all[i].ndevices; d++) {
+            const weft_op_device_stats *ds = &all[i].device[d];
+            PyObject *e = Py_BuildValue("{s:K,s:K,s:d,s:d}", "pieces", (unsigned long long)ds->pieces,
+                                        "elements", (unsigned long long)ds->elements,
+                                        "seconds_per_element", ds->seconds_per_element,
+                                        "model_seconds_per_element",
+                                        ds->model_seconds_per_element);
+            if (!e) Py_CLEAR(devs);
+            else PyList_SetItem(devs, (Py_ssize_t)d, e);
+        }
+        PyObject *o = devs ? Py_BuildValue("{s:s,s:K,s:N}", "operation", all[i].operation, "calls",
+                                           (unsigned long long)all[i].calls, "devices", devs)
+                           : NULL;
+        if (!o) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, (Py_ssize_t)i, o);
+    }
+    PyMem_Free(all);
+    return list;
 }
 
 static PyObject *context_get_notes(ContextObject *self, void *unused)
@@ -322,6 +377,9 @@ static PyObject *context_get_small_elements(ContextObject *self, void *unused)
 }
 
 static PyMethodDef context_methods[] = {
+    {"reset_stats", (PyCFunction)context_reset_stats, METH_NOARGS, "weft_ctx_stats_reset"},
+    {"op_stats", (PyCFunction)context_op_stats, METH_NOARGS,
+     "Per operation: calls, and per device the pieces, elements and measured speed."},
     {"finish", (PyCFunction)context_finish, METH_NOARGS,
      "Block (GIL released) until every operation submitted so far has finished."},
     {"devices", (PyCFunction)context_devices, METH_NOARGS,
@@ -2456,6 +2514,52 @@ static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "weft._weft",
                                         "weft's C API for Python (stable ABI).", -1,
                                         module_methods, NULL, NULL, NULL, NULL};
 
+/* weft.SizeError for WEFT_ERR_SIZE, ...: each a WeftError, and where Python
+ * has a matching built-in, that too (except ValueError catches a SizeError). */
+static int add_status_errors(PyObject *m)
+{
+    static const struct {
+        weft_status status;
+        const char *name;
+        const char *also; /* a built-in base besides WeftError, or NULL */
+    } table[] = {
+        {WEFT_ERR_INVALID_ARG, "InvalidArgError", "ValueError"},
+        {WEFT_ERR_NULL, "NullError", "ValueError"},
+        {WEFT_ERR_DTYPE, "DtypeError", "TypeError"},
+        {WEFT_ERR_SIZE, "SizeError", "ValueError"},
+        {WEFT_ERR_RANGE, "RangeError", "ValueError"},
+        {WEFT_ERR_NOMEM, "NoMemoryError", "MemoryError"},
+        {WEFT_ERR_OPENCL, "OpenCLError", NULL},
+        {WEFT_ERR_BUILD, "BuildError", NULL},
+        {WEFT_ERR_NO_DEVICE, "NoDeviceError", NULL},
+        {WEFT_ERR_DEVICE, "DeviceError", NULL},
+        {WEFT_ERR_CACHE, "CacheError", NULL},
+        {WEFT_ERR_IO, "IoError", NULL},
+        {WEFT_ERR_THREAD, "ThreadError", NULL},
+        {WEFT_ERR_STATE, "StateError", NULL},
+        {WEFT_ERR_UNSUPPORTED, "UnsupportedError", NULL},
+        {WEFT_ERR_EXPR, "ExprError", "ValueError"},
+        {WEFT_ERR_DATA, "DataError", "ValueError"},
+        {WEFT_ERR_DEPENDENCY, "DependencyError", NULL},
+    };
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        char qualified[64];
+        snprintf(qualified, sizeof qualified, "weft.%s", table[i].name);
+        PyObject *also = table[i].also && builtins
+                             ? PyDict_GetItemString(builtins, table[i].also) /* borrowed */
+                             : NULL;
+        PyObject *bases = also ? PyTuple_Pack(2, WeftError, also) : Py_NewRef(WeftError);
+        if (!bases) return -1;
+        PyObject *cls = PyErr_NewException(qualified, bases, NULL);
+        Py_DECREF(bases);
+        if (!cls) return -1;
+        status_errors[table[i].status] = cls;
+        if (PyModule_AddObjectRef(m, table[i].name, cls) < 0) return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__weft(void);
 PyMODINIT_FUNC PyInit__weft(void)
 {
@@ -2466,6 +2570,7 @@ PyMODINIT_FUNC PyInit__weft(void)
         "A weft call failed: status (int), status_name ('WEFT_ERR_SIZE') and detail "
         "(weft_last_error()).",
         PyExc_RuntimeError, NULL);
+    if (WeftError && add_status_errors(m) < 0) goto fail;
     ContextType = (PyTypeObject *)PyType_FromSpec(&context_spec);
     ArrayType = (PyTypeObject *)PyType_FromSpec(&array_spec);
     OpType = (PyTypeObject *)PyType_FromSpec(&op_spec);

@@ -21,9 +21,19 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import _weft
 from ._weft import Array, Context, WeftError
+from ._weft import (  # one WeftError subclass per weft_status
+    BuildError, CacheError, DataError, DependencyError, DeviceError, DtypeError, ExprError,
+    InvalidArgError, IoError, NoDeviceError, NoMemoryError, NullError, OpenCLError, RangeError,
+    SizeError, StateError, ThreadError, UnsupportedError,
+)
+
+Error = WeftError
 
 __all__ = [
-    "Array", "Context", "Future", "WeftError",
+    "Array", "Context", "Future", "WeftError", "Error",
+    "InvalidArgError", "NullError", "DtypeError", "SizeError", "RangeError", "NoMemoryError",
+    "OpenCLError", "BuildError", "NoDeviceError", "DeviceError", "CacheError", "IoError",
+    "ThreadError", "StateError", "UnsupportedError", "ExprError", "DataError", "DependencyError",
     "asarray", "empty", "zeros", "get_context", "set_context", "finish",
     "map", "reduce", "reduce_expr", "sum", "prod", "min", "max", "argmin", "argmax",
     "any", "all", "scan", "cumsum", "wrap_alignment", "__version__",
