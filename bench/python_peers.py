@@ -4,7 +4,11 @@ numpy arrays handed to each (weft wraps them without copies), medians of
 repeated runs, two rounds in opposite orders. Also the cost of a call and of
 a future on small arrays.
 
-    build-python/venv/bin/python bench/python_peers.py [--quick]
+    build-python/venv/bin/python bench/python_peers.py [--quick] [--issue-only]
+
+--issue-only runs only the rows of issue 24: `2*a + 3*b*c` and a
+transcendental-heavy expression over 10^7 float64 elements (10^6 with
+--quick), and the cost of a 1000-element map.
 """
 import statistics
 import sys
@@ -78,8 +82,64 @@ def cases(n, rng):
     })
 
 
+TRANSCENDENTAL = "sin(a) * exp(-b) + sqrt(c) * cos(a)"
+
+
+def issue_rows(rng):
+    """numexpr's home ground: element-wise expressions over big float64
+    arrays, numpy making temporaries, numexpr blocking them in cache, weft one
+    pass (numpy arrays passed in, and weft.Arrays made once)."""
+    n = 10**6 if QUICK else 10**7
+    a, b, c = rng.random(n), rng.random(n), rng.random(n)
+    out = np.empty(n)
+    aa, ba, ca = (weft.asarray(v, copy=True) for v in (a, b, c))
+    outa = weft.empty(n, "float64")
+    rows = [
+        ("2*a + 3*b*c f64", "2*a + 3*b*c",
+         lambda: np.add(np.multiply(2.0, a), np.multiply(np.multiply(3.0, b), c), out=out)),
+        ("sin(a)*exp(-b)+sqrt(c)*cos(a) f64", TRANSCENDENTAL,
+         lambda: np.add(np.sin(a) * np.exp(-b), np.sqrt(c) * np.cos(a), out=out)),
+    ]
+    print(f"\n{'expression, n = %d' % n:40} {'numpy':>9} {'numexpr':>9} {'weft':>9} {'weft.Array':>10}"
+          "  (ms per call; weft.Array vs numpy, vs numexpr)")
+    for name, expr, numpy_fn in rows:
+        fns = {
+            "numpy": numpy_fn,
+            "numexpr": ne and (lambda expr=expr: ne.evaluate(expr, local_dict={"a": a, "b": b, "c": c}, out=out)),
+            "weft": lambda expr=expr: weft.map("out = " + expr, a=a, b=b, c=c, out=out),
+            "weft.Array": lambda expr=expr: weft.map("out = " + expr, a=aa, b=ba, c=ca, out=outa),
+        }
+        res = {}
+        for order in (list(fns), list(reversed(fns))):
+            for who in order:
+                if fns[who]:
+                    res.setdefault(who, []).append(median_seconds(fns[who], budget=1.5))
+        ms = {k: statistics.median(v) * 1e3 for k, v in res.items()}
+        cells = " ".join(f"{ms[k]:9.2f}" if k in ms else f"{'-':>9}" for k in ("numpy", "numexpr", "weft"))
+        vs_ne = f", {ms['numexpr'] / ms['weft.Array']:.2f}x" if "numexpr" in ms else ""
+        print(f"{name:40} {cells} {ms['weft.Array']:10.2f}  ({ms['numpy'] / ms['weft.Array']:.2f}x{vs_ne})")
+    # The cost of one small call from Python, against the C call it makes
+    # (bench/RESULTS.md has the C figure from a C program on the same build).
+    x, y = rng.random(1000), rng.random(1000)
+    xa, ya = weft.asarray(x, copy=True), weft.asarray(y, copy=True)
+    t_arr = median_seconds(lambda: weft.map("y = a*x + y", a=2.0, x=xa, y=ya), budget=1.0)
+    t_np = median_seconds(lambda: weft.map("y = a*x + y", a=2.0, x=x, y=y), budget=1.0)
+    t_numpy = median_seconds(lambda: np.add(np.multiply(2.0, x), y, out=y), budget=1.0)
+    t_fut = median_seconds(lambda: weft.map("y = a*x + y", a=2.0, x=xa, y=ya, wait=False).result(),
+                           budget=1.0)
+    print(f"map y = a*x + y over 1000 f64: weft.Array {t_arr * 1e6:.2f} us, numpy arrays "
+          f"{t_np * 1e6:.2f} us, with a future {t_fut * 1e6:.2f} us; numpy {t_numpy * 1e6:.2f} us")
+
+
 def main():
     rng = np.random.default_rng(24)
+    if "--issue-only" in sys.argv:
+        ctx = weft.get_context()
+        print(f"weft {weft.__version__}, numpy {np.__version__}, numexpr "
+              f"{ne.__version__ if ne else 'absent'} ({ne.detect_number_of_cores() if ne else 0} threads); "
+              f"weft devices: {[d['name'] for d in ctx.devices() if d['selected']]}")
+        issue_rows(rng)
+        return
     ctx = weft.get_context()
     devs = [d["name"] for d in ctx.devices() if d["selected"]]
     print(f"weft {weft.__version__}, numpy {np.__version__}, numexpr "
@@ -108,6 +168,7 @@ def main():
     print(f"sum of 1000 f64: numpy {t_np * 1e6:.1f} us, weft {t_sync * 1e6:.1f} us "
           f"(numpy array, wrapped per call), {t_arr * 1e6:.1f} us (a weft.Array), "
           f"with a future {t_fut * 1e6:.1f} us; wrapping alone {t_wrap * 1e6:.1f} us")
+    issue_rows(rng)
 
 
 if __name__ == "__main__":

@@ -985,6 +985,24 @@ WEFT_API weft_status weft_launch_rows(weft_program *program, const char *name,
                                       const weft_arg *args, size_t nargs, weft_host_fn host_fn,
                                       void *user, weft_future **future);
 
+/* ------------------------------------------------------------------------ */
+/* Completion callbacks */
+
+/* Called once with the status the future completed with. */
+typedef void (*weft_future_done_fn)(void *user, weft_status status);
+/* concurrent.futures' add_done_callback: fn(user, status) runs once the
+ * future is done (at once, if it is done already), on one thread weft keeps
+ * for callbacks, process-wide, that runs them one at a time in the order
+ * their futures completed, with no weft lock held (a future completes under
+ * its context's internal lock; the callback does not). So fn may call weft,
+ * weft_future_wait of this future (it returns at once) included, and may take
+ * its own locks (a binding's interpreter lock); while it runs, later
+ * callbacks wait, so it must not wait for another callback. fn runs even when
+ * the future was released meanwhile. WEFT_ERR_NULL, WEFT_ERR_STATE (a released
+ * future) or WEFT_ERR_THREAD, and fn is never called; in a fork child,
+ * callbacks of the parent's futures do not run. */
+WEFT_API weft_status weft_future_on_done(weft_future *future, weft_future_done_fn fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

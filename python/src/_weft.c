@@ -18,12 +18,16 @@
 
 #include "dlpack_abi.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static PyObject *WeftError;      /* weft.WeftError */
+/* weft.SizeError, ...: one subclass of WeftError per status (index: the value). */
+enum { STATUS_SLOTS = 32 };
+static PyObject *status_errors[STATUS_SLOTS];
 static PyObject *default_ctx_fn; /* weft.get_context, set by the Python layer */
 static PyTypeObject *ContextType, *ArrayType, *OpType;
 
@@ -47,14 +51,15 @@ static PyObject *raise_status_detail(weft_status st, const char *detail)
     else if (strncmp(detail, full, name_len) == 0) msg = Py_NewRef(det);
     else msg = PyUnicode_FromFormat("%s: %U", full, det);
     if (!msg) goto done;
-    exc = PyObject_CallFunctionObjArgs(WeftError, msg, NULL);
+    PyObject *cls = (unsigned)st < STATUS_SLOTS && status_errors[st] ? status_errors[st] : WeftError;
+    exc = PyObject_CallFunctionObjArgs(cls, msg, NULL);
     if (!exc) goto done;
     code = PyLong_FromLong((long)st);
     if (!code || PyObject_SetAttrString(exc, "status", code) < 0 ||
         PyObject_SetAttrString(exc, "status_name", name) < 0 ||
         PyObject_SetAttrString(exc, "detail", det) < 0)
         goto done;
-    PyErr_SetObject(WeftError, exc);
+    PyErr_SetObject(cls, exc);
 done:
     Py_XDECREF(name);
     Py_XDECREF(det);
@@ -183,7 +188,6 @@ static void typestr_of(weft_dtype dt, int is_bool, char out[8])
 typedef struct {
     PyObject_HEAD
     weft_ctx *ctx;
-    PyObject *waiter; /* the Python layer's completion thread for this context */
 } ContextObject;
 
 static PyObject *context_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
@@ -219,14 +223,12 @@ static PyObject *context_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
         return NULL;
     }
     self->ctx = ctx;
-    self->waiter = NULL;
     return (PyObject *)self;
 }
 
 static void context_dealloc(ContextObject *self)
 {
     PyTypeObject *tp = Py_TYPE((PyObject *)self);
-    Py_CLEAR(self->waiter);
     if (self->ctx) {
         weft_ctx *ctx = self->ctx;
         self->ctx = NULL;
@@ -289,13 +291,64 @@ static PyObject *context_stats(ContextObject *self, PyObject *unused)
     weft_stats s;
     weft_status st = weft_ctx_stats(self->ctx, &s);
     if (st != WEFT_OK) return raise_status(st);
-    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:d}", "bytes_to_device",
-                         (unsigned long long)s.bytes_to_device, "bytes_to_host",
-                         (unsigned long long)s.bytes_to_host, "bytes_device_to_device",
-                         (unsigned long long)s.bytes_device_to_device, "kernel_launches",
-                         (unsigned long long)s.kernel_launches, "tasks",
-                         (unsigned long long)s.tasks, "pieces_rerun",
-                         (unsigned long long)s.pieces_rerun, "wait_seconds", s.wait_seconds);
+    return Py_BuildValue(
+        "{s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:K,s:K}", "bytes_to_device",
+        (unsigned long long)s.bytes_to_device, "bytes_to_host", (unsigned long long)s.bytes_to_host,
+        "bytes_device_to_device", (unsigned long long)s.bytes_device_to_device, "kernel_launches",
+        (unsigned long long)s.kernel_launches, "tasks", (unsigned long long)s.tasks,
+        "pieces_rerun", (unsigned long long)s.pieces_rerun, "wait_seconds", s.wait_seconds,
+        "splits_checked", (unsigned long long)s.splits_checked, "kernels_kept_whole",
+        (unsigned long long)s.kernels_kept_whole);
+}
+
+static PyObject *context_reset_stats(ContextObject *self, PyObject *unused)
+{
+    (void)unused;
+    weft_status st = weft_ctx_stats_reset(self->ctx);
+    if (st != WEFT_OK) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+/* op_stats() -> [{"operation", "calls", "devices": [{pieces, elements, ...}]}] */
+static PyObject *context_op_stats(ContextObject *self, PyObject *unused)
+{
+    (void)unused;
+    size_t count = 0;
+    weft_status st = weft_ctx_op_stats(self->ctx, NULL, 0, &count);
+    if (st != WEFT_OK) return raise_status(st);
+    weft_op_stats *all = PyMem_Calloc(count ? count : 1, sizeof *all);
+    if (!all) return PyErr_NoMemory();
+    size_t got = 0;
+    st = weft_ctx_op_stats(self->ctx, all, count, &got);
+    if (st != WEFT_OK) {
+        PyMem_Free(all);
+        return raise_status(st);
+    }
+    if (got > count) got = count;
+    PyObject *list = PyList_New((Py_ssize_t)got);
+    for (size_t i = 0; list && i < got; i++) {
+        PyObject *devs = PyList_New((Py_ssize_t)all[i].ndevices);
+        for (size_t d = 0; devs && d < all[i].ndevices; d++) {
+            const weft_op_device_stats *ds = &all[i].device[d];
+            PyObject *e = Py_BuildValue("{s:K,s:K,s:d,s:d}", "pieces", (unsigned long long)ds->pieces,
+                                        "elements", (unsigned long long)ds->elements,
+                                        "seconds_per_element", ds->seconds_per_element,
+                                        "model_seconds_per_element",
+                                        ds->model_seconds_per_element);
+            if (!e) Py_CLEAR(devs);
+            else PyList_SetItem(devs, (Py_ssize_t)d, e);
+        }
+        PyObject *o = devs ? Py_BuildValue("{s:s,s:K,s:N}", "operation", all[i].operation, "calls",
+                                           (unsigned long long)all[i].calls, "devices", devs)
+                           : NULL;
+        if (!o) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, (Py_ssize_t)i, o);
+    }
+    PyMem_Free(all);
+    return list;
 }
 
 static PyObject *context_get_notes(ContextObject *self, void *unused)
@@ -323,23 +376,10 @@ static PyObject *context_get_small_elements(ContextObject *self, void *unused)
     return PyLong_FromLongLong(n);
 }
 
-static PyObject *context_get_waiter(ContextObject *self, void *unused)
-{
-    (void)unused;
-    return Py_NewRef(self->waiter ? self->waiter : Py_None);
-}
-
-static int context_set_waiter(ContextObject *self, PyObject *value, void *unused)
-{
-    (void)unused;
-    PyObject *old = self->waiter;
-    Py_XINCREF(value);
-    self->waiter = value;
-    Py_XDECREF(old);
-    return 0;
-}
-
 static PyMethodDef context_methods[] = {
+    {"reset_stats", (PyCFunction)context_reset_stats, METH_NOARGS, "weft_ctx_stats_reset"},
+    {"op_stats", (PyCFunction)context_op_stats, METH_NOARGS,
+     "Per operation: calls, and per device the pieces, elements and measured speed."},
     {"finish", (PyCFunction)context_finish, METH_NOARGS,
      "Block (GIL released) until every operation submitted so far has finished."},
     {"devices", (PyCFunction)context_devices, METH_NOARGS,
@@ -353,7 +393,6 @@ static PyGetSetDef context_getset[] = {
     {"num_threads", (getter)context_get_num_threads, NULL, "The pool's width.", NULL},
     {"small_elements", (getter)context_get_small_elements, NULL,
      "Arrays below this many elements run on the host.", NULL},
-    {"_waiter", (getter)context_get_waiter, (setter)context_set_waiter, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyType_Slot context_slots[] = {
@@ -1212,7 +1251,7 @@ static PyType_Spec array_spec = {"weft.Array", sizeof(ArrayObject), 0, Py_TPFLAG
 /* ------------------------------------------------------------------------ */
 /* Op: one weft_future, what its operation writes into, and what it uses. */
 
-enum { RES_NONE, RES_SCALAR, RES_INDEX, RES_BOOL, RES_OBJECT };
+enum { RES_NONE, RES_SCALAR, RES_INDEX, RES_BOOL, RES_OBJECT, RES_COUNT };
 
 typedef struct {
     PyObject_HEAD
@@ -1222,6 +1261,7 @@ typedef struct {
     PyObject *result; /* RES_OBJECT's result */
     int kind;
     weft_scalar scalar;
+    size_t count; /* RES_COUNT: groups, or elements kept */
     int waited;
     weft_status st;
     PyObject *detail;
@@ -1238,6 +1278,7 @@ static OpObject *op_new(ContextObject *ctx, int kind, PyObject *keep, PyObject *
     op->result = Py_XNewRef(result);
     op->kind = kind;
     memset(&op->scalar, 0, sizeof op->scalar);
+    op->count = 0;
     op->waited = 0;
     op->st = WEFT_OK;
     op->detail = NULL;
@@ -1291,6 +1332,7 @@ static PyObject *op_result(OpObject *op)
     switch (op->kind) {
     case RES_NONE: Py_RETURN_NONE;
     case RES_OBJECT: return Py_NewRef(op->result ? op->result : Py_None);
+    case RES_COUNT: return PyLong_FromSize_t(op->count);
     default: return scalar_to_py(&op->scalar, op->kind);
     }
 }
@@ -1331,10 +1373,56 @@ static PyObject *op_done(OpObject *op, PyObject *unused)
     return PyBool_FromLong(state == WEFT_FUTURE_DONE);
 }
 
+/* Set at interpreter exit (weft._weft._shutdown, from atexit): a callback
+ * that comes later must not take the GIL, which a finalizing interpreter
+ * answers by ending the calling thread, here weft's callback thread. */
+static atomic_int python_exiting;
+
+/* Runs on weft's callback thread (weft_future_on_done), which holds no weft
+ * lock: taking the GIL there cannot invert a lock order with a Python thread
+ * that holds the GIL and calls weft. */
+static void op_done_callback(void *user, weft_status status)
+{
+    (void)status; /* the callable asks the Op, which records the detail too */
+    PyObject *callable = user;
+    if (atomic_load(&python_exiting)) return; /* the reference is left: no GIL to drop it */
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *r = PyObject_CallNoArgs(callable);
+    if (!r) PyErr_WriteUnraisable(callable);
+    Py_XDECREF(r);
+    Py_DECREF(callable);
+    PyGILState_Release(g);
+}
+
+/* _on_done(callable): callable() runs once the operation is done, on weft's
+ * callback thread with the GIL held (or at once there, if it is done). */
+static PyObject *op_on_done(OpObject *op, PyObject *callable)
+{
+    if (!PyCallable_Check(callable)) {
+        PyErr_SetString(PyExc_TypeError, "_on_done takes a callable");
+        return NULL;
+    }
+    if (!op->f) { /* completed at submission (wait=True): nothing is pending */
+        PyObject *r = PyObject_CallNoArgs(callable);
+        if (!r) return NULL;
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(callable);
+    weft_status st = weft_future_on_done(op->f, op_done_callback, callable);
+    if (st != WEFT_OK) {
+        Py_DECREF(callable);
+        return raise_status(st);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef op_methods[] = {
     {"wait", (PyCFunction)op_wait, METH_NOARGS,
      "Wait (GIL released) and return the result, or raise WeftError."},
     {"done", (PyCFunction)op_done, METH_NOARGS, "Non-blocking: is the operation done?"},
+    {"_on_done", (PyCFunction)op_on_done, METH_O,
+     "_on_done(callable): call it (GIL held, on weft's callback thread) once done."},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot op_slots[] = {{Py_tp_dealloc, op_dealloc},
@@ -1606,6 +1694,768 @@ static PyObject *mod_scan(PyObject *m, PyObject *args)
     return op_submitted(op, st, wait);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Data primitives (docs/primitives.md): the Python layer allocates outputs. */
+
+/* An array argument, None allowed where optional; writable where written. */
+static int prim_array(PyObject *o, ContextObject *ctx, const char *what, int optional,
+                      int written, weft_array **out)
+{
+    *out = NULL;
+    if (optional && o == Py_None) return 0;
+    if (check_array(o, ctx, what) < 0) return -1;
+    if (written && ((ArrayObject *)o)->readonly) {
+        PyErr_Format(PyExc_ValueError, "%s is read-only", what);
+        return -1;
+    }
+    *out = ((ArrayObject *)o)->arr;
+    return 0;
+}
+
+/* _sort(ctx, keys, values, flags, wait) and _argsort(ctx, keys, indices, flags, wait) */
+static PyObject *prim_sort(PyObject *args, int arg)
+{
+    PyObject *ctxo, *k, *v;
+    unsigned flags;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!OOIp", ContextType, &ctxo, &k, &v, &flags, &wait)) return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *ka, *va;
+    if (prim_array(k, ctx, "keys", 0, !arg, &ka) < 0 ||
+        prim_array(v, ctx, arg ? "indices" : "values", !arg, 1, &va) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(2, k, v);
+    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = arg ? weft_argsort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f)
+             : weft_sort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+static PyObject *mod_sort(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_sort(args, 0);
+}
+
+static PyObject *mod_argsort(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_sort(args, 1);
+}
+
+/* _histogram(ctx, x, lo, hi, counts, wait) */
+static PyObject *mod_histogram(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *x, *c;
+    double lo, hi;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!OddOp", ContextType, &ctxo, &x, &lo, &hi, &c, &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *xa, *ca;
+    if (prim_array(x, ctx, "x", 0, 0, &xa) < 0 || prim_array(c, ctx, "counts", 0, 1, &ca) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(2, x, c);
+    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_histogram(ctx->ctx, xa, lo, hi, ca, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+/* _bincount(ctx, indices, weights, out, wait) and _scatter_add(ctx, indices, values, out, wait) */
+static PyObject *prim_counts(PyObject *args, int scatter)
+{
+    PyObject *ctxo, *i, *w, *o;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!OOOp", ContextType, &ctxo, &i, &w, &o, &wait)) return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *ia, *wa, *oa;
+    if (prim_array(i, ctx, "indices", 0, 0, &ia) < 0 ||
+        prim_array(w, ctx, scatter ? "values" : "weights", !scatter, 0, &wa) < 0 ||
+        prim_array(o, ctx, "out", 0, 1, &oa) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(3, i, w, o);
+    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = scatter ? weft_scatter_add(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f)
+                 : weft_bincount(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+static PyObject *mod_bincount(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_counts(args, 0);
+}
+
+static PyObject *mod_scatter_add(PyObject *m, PyObject *args)
+{
+    (void)m;
+    return prim_counts(args, 1);
+}
+
+/* _random(ctx, a, dist, seed, offset, wait) */
+static PyObject *mod_random(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *a;
+    int dist, wait;
+    unsigned long long seed, offset;
+    if (!PyArg_ParseTuple(args, "O!OiKKp", ContextType, &ctxo, &a, &dist, &seed, &offset, &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *aa;
+    if (prim_array(a, ctx, "out", 0, 1, &aa) < 0) return NULL;
+    OpObject *op = op_new(ctx, RES_NONE, a, NULL);
+    if (!op) return NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_random(ctx->ctx, aa, dist, seed, offset, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+/* _group(ctx, op, sorted_runs, keys, values, out_keys, out_values, wait) -> the group count */
+static PyObject *mod_group(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *k, *v, *ok, *ov;
+    int rop, runs, wait;
+    if (!PyArg_ParseTuple(args, "O!ipOOOOp", ContextType, &ctxo, &rop, &runs, &k, &v, &ok, &ov,
+                          &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_array *ka, *va, *oka, *ova;
+    if (prim_array(k, ctx, "keys", 0, 0, &ka) < 0 || prim_array(v, ctx, "values", 1, 0, &va) < 0 ||
+        prim_array(ok, ctx, "out_keys", 0, 1, &oka) < 0 ||
+        prim_array(ov, ctx, "out_values", 0, 1, &ova) < 0)
+        return NULL;
+    PyObject *keep = PyTuple_Pack(4, k, v, ok, ov);
+    OpObject *op = keep ? op_new(ctx, RES_COUNT, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) return NULL;
+    weft_status st;
+    weft_reduce_op r = (weft_reduce_op)rop;
+    Py_BEGIN_ALLOW_THREADS
+    st = runs ? weft_reduce_by_key(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f)
+              : weft_group_by(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
+/* _filter(ctx, cond, binds, inputs, outputs, wait) -> how many were kept */
+static PyObject *mod_filter(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *cond, *binds, *ins, *outs;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!UO!O!O!p", ContextType, &ctxo, &cond, &PyList_Type, &binds,
+                          &PyList_Type, &ins, &PyList_Type, &outs, &wait))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    const char *text = PyUnicode_AsUTF8AndSize(cond, NULL);
+    if (!text) return NULL;
+    Py_ssize_t n = PyList_Size(ins);
+    if (PyList_Size(outs) != n) {
+        PyErr_SetString(PyExc_ValueError, "filter: as many outputs as inputs");
+        return NULL;
+    }
+    weft_array **arrays = PyMem_Calloc((size_t)(2 * n + 1), sizeof *arrays);
+    if (!arrays) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (prim_array(PyList_GetItem(ins, i), ctx, "an input", 0, 0, &arrays[i]) < 0 ||
+            prim_array(PyList_GetItem(outs, i), ctx, "an output", 0, 1, &arrays[n + i]) < 0) {
+            PyMem_Free(arrays);
+            return NULL;
+        }
+    size_t nb;
+    weft_bind *b = make_binds(ctx, binds, &nb);
+    if (!b) {
+        PyMem_Free(arrays);
+        return NULL;
+    }
+    PyObject *keep = PyTuple_Pack(4, cond, binds, ins, outs);
+    OpObject *op = keep ? op_new(ctx, RES_COUNT, keep, NULL) : NULL;
+    Py_XDECREF(keep);
+    if (!op) {
+        PyMem_Free(b);
+        PyMem_Free(arrays);
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_filter(ctx->ctx, text, b, nb, arrays, arrays + n, (size_t)n, &op->count,
+                     wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(b);
+    PyMem_Free(arrays);
+    return op_submitted(op, st, wait);
+}
+
+/* ------------------------------------------------------------------------ */
+/* CSV (docs/csv.md): whole-file jobs, and a reader window by window */
+
+/* A list of str as a C array of borrowed UTF-8 (the list keeps them). */
+static const char **str_array(PyObject *list, size_t *n, const char *what)
+{
+    *n = 0;
+    if (list == Py_None) return NULL;
+    if (!PyList_Check(list)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a list of str", what);
+        return NULL;
+    }
+    Py_ssize_t len = PyList_Size(list);
+    const char **a = PyMem_Calloc((size_t)(len ? len : 1), sizeof *a);
+    if (!a) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *o = PyList_GetItem(list, i);
+        a[i] = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
+        if (!a[i]) {
+            if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "%s must be a list of str", what);
+            PyMem_Free(a);
+            return NULL;
+        }
+    }
+    *n = (size_t)len;
+    return a;
+}
+
+/* options: (delimiter, header, window_bytes, types or None, int_missing_fill,
+ * int_missing_value, fsync) */
+static int csv_options(PyObject *t, weft_csv_options *o)
+{
+    weft_csv_options_init(o);
+    int delim, header, fill, fsync_;
+    Py_ssize_t window;
+    long long missing;
+    PyObject *types;
+    if (!PyArg_ParseTuple(t, "CpnOpLp", &delim, &header, &window, &types, &fill, &missing,
+                          &fsync_))
+        return -1;
+    if (delim <= 0 || delim > 127) {
+        PyErr_SetString(PyExc_ValueError, "the delimiter is one ASCII character");
+        return -1;
+    }
+    o->delimiter = (char)delim;
+    o->header = header;
+    o->window_bytes = (size_t)window;
+    o->types = types == Py_None ? NULL : PyUnicode_AsUTF8AndSize(types, NULL);
+    if (types != Py_None && !o->types) return -1;
+    o->int_missing_fill = fill;
+    o->int_missing_value = missing;
+    o->fsync = fsync_;
+    return 0;
+}
+
+static PyObject *csv_stats_dict(const weft_csv_stats *st)
+{
+    return Py_BuildValue("{sKsKsKsKsdsdsdsdsdsd}", "rows", (unsigned long long)st->rows,
+                         "windows", (unsigned long long)st->windows, "bytes_read",
+                         (unsigned long long)st->bytes_read, "bytes_written",
+                         (unsigned long long)st->bytes_written, "seconds", st->seconds,
+                         "scan_seconds", st->scan_seconds, "parse_seconds", st->parse_seconds,
+                         "compute_seconds", st->compute_seconds, "format_seconds",
+                         st->format_seconds, "wait_seconds", st->wait_seconds);
+}
+
+/* _csv_run(ctx, input, output or None, statements, select, drop, reductions
+ * [(op, expr)], options) -> (stats dict, [reduction results]) */
+static PyObject *mod_csv_run(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *outo, *stmts, *sel, *drop, *reds, *opts;
+    const char *input;
+    if (!PyArg_ParseTuple(args, "O!sOOOOO!O!:_csv_run", ContextType, &ctxo, &input, &outo, &stmts,
+                          &sel, &drop, &PyList_Type, &reds, &PyTuple_Type, &opts))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    const char *output = outo == Py_None ? NULL : PyUnicode_AsUTF8AndSize(outo, NULL);
+    if (outo != Py_None && !output) return NULL;
+    weft_csv_options o;
+    if (csv_options(opts, &o) < 0) return NULL;
+    weft_csv_job job = {0};
+    const char **a_st = NULL, **a_sel = NULL, **a_drop = NULL;
+    weft_csv_reduction *r = NULL;
+    PyObject *result = NULL;
+    a_st = str_array(stmts, &job.nstatements, "statements");
+    if (!a_st && PyErr_Occurred()) goto done;
+    a_sel = str_array(sel, &job.nselect, "select");
+    if (!a_sel && PyErr_Occurred()) goto done;
+    a_drop = str_array(drop, &job.ndrop, "drop");
+    if (!a_drop && PyErr_Occurred()) goto done;
+    Py_ssize_t nr = PyList_Size(reds);
+    r = PyMem_Calloc((size_t)(nr ? nr : 1), sizeof *r);
+    if (!r) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < nr; i++) {
+        int rop;
+        const char *expr;
+        if (!PyArg_ParseTuple(PyList_GetItem(reds, i), "is", &rop, &expr)) goto done;
+        r[i].op = (weft_reduce_op)rop;
+        r[i].expr = expr;
+    }
+    job.statements = a_st;
+    job.select = a_sel;
+    job.drop = a_drop;
+    job.reductions = r;
+    job.nreductions = (size_t)nr;
+    weft_csv_stats stats;
+    memset(&stats, 0, sizeof stats);
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_run(ctx->ctx, input, output, &o, &job, &stats);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        raise_status(st);
+        goto done;
+    }
+    PyObject *values = PyList_New(nr);
+    PyObject *sd = values ? csv_stats_dict(&stats) : NULL;
+    for (Py_ssize_t i = 0; sd && i < nr; i++) {
+        PyObject *v = scalar_to_py(&r[i].result, reduce_kind((int)r[i].op));
+        if (!v) {
+            Py_CLEAR(sd);
+            break;
+        }
+        PyList_SetItem(values, i, v);
+    }
+    if (sd) result = Py_BuildValue("(NN)", sd, values);
+    else Py_XDECREF(values);
+done:
+    PyMem_Free(a_st);
+    PyMem_Free(a_sel);
+    PyMem_Free(a_drop);
+    PyMem_Free(r);
+    return result;
+}
+
+typedef struct {
+    PyObject_HEAD
+    weft_csv_reader *reader;
+    PyObject *ctx;
+} CsvReaderObject;
+
+static PyTypeObject *CsvReaderType;
+
+static void csv_reader_dealloc(CsvReaderObject *r)
+{
+    PyTypeObject *tp = Py_TYPE((PyObject *)r);
+    if (r->reader) {
+        weft_csv_reader *reader = r->reader;
+        r->reader = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        weft_csv_close(reader);
+        Py_END_ALLOW_THREADS
+    }
+    Py_XDECREF(r->ctx);
+    freefunc fr = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    fr(r);
+    Py_DECREF(tp);
+}
+
+static int reader_live(CsvReaderObject *r)
+{
+    if (r->reader) return 0;
+    PyErr_SetString(PyExc_ValueError, "the CSV reader is closed");
+    return -1;
+}
+
+static PyObject *csv_reader_close(CsvReaderObject *r, PyObject *unused)
+{
+    (void)unused;
+    if (r->reader) {
+        weft_csv_reader *reader = r->reader;
+        r->reader = NULL;
+        weft_status st;
+        Py_BEGIN_ALLOW_THREADS
+        st = weft_csv_close(reader);
+        Py_END_ALLOW_THREADS
+        if (st != WEFT_OK) return raise_status(st);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *csv_reader_columns(CsvReaderObject *r, PyObject *unused)
+{
+    (void)unused;
+    if (reader_live(r) < 0) return NULL;
+    size_t n = 0;
+    weft_status st = weft_csv_column_count(r->reader, &n);
+    if (st != WEFT_OK) return raise_status(st);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        const char *name = weft_csv_column_name(r->reader, i);
+        PyObject *s = PyUnicode_DecodeUTF8(name ? name : "", (Py_ssize_t)strlen(name ? name : ""),
+                                           "replace");
+        if (!s) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, (Py_ssize_t)i, s);
+    }
+    return list;
+}
+
+/* next() -> (rows, first_row); rows 0 at the end */
+static PyObject *csv_reader_next(CsvReaderObject *r, PyObject *unused)
+{
+    (void)unused;
+    if (reader_live(r) < 0) return NULL;
+    size_t rows = 0;
+    uint64_t first = 0;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_next(r->reader, &rows, &first);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    return Py_BuildValue("(nK)", (Py_ssize_t)rows, (unsigned long long)first);
+}
+
+/* column(i) -> (bytearray of the window's values, "<i8" or "<f8"): a copy,
+ * since the reader's array is reused by the next window. */
+static PyObject *csv_reader_column(CsvReaderObject *r, PyObject *arg)
+{
+    if (reader_live(r) < 0) return NULL;
+    size_t col = PyLong_AsSize_t(arg);
+    if (col == (size_t)-1 && PyErr_Occurred()) return NULL;
+    weft_array *a = NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_column(r->reader, col, &a);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    size_t n = 0;
+    weft_dtype dt = WEFT_F64;
+    weft_array_size(a, &n);
+    weft_array_dtype(a, &dt);
+    PyObject *buf = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(n * weft_dtype_size(dt)));
+    if (!buf) return NULL;
+    char *dst = PyByteArray_AsString(buf);
+    Py_BEGIN_ALLOW_THREADS
+    st = n ? weft_array_read(a, 0, n, dst) : WEFT_OK;
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        Py_DECREF(buf);
+        return raise_status(st);
+    }
+    return Py_BuildValue("(Ns)", buf, dt == WEFT_I64 ? "<i8" : "<f8");
+}
+
+/* field(row, column) -> bytes as in the file */
+static PyObject *csv_reader_field(CsvReaderObject *r, PyObject *args)
+{
+    if (reader_live(r) < 0) return NULL;
+    Py_ssize_t row, col;
+    if (!PyArg_ParseTuple(args, "nn", &row, &col)) return NULL;
+    const char *text = NULL;
+    size_t len = 0;
+    weft_status st = weft_csv_field(r->reader, (size_t)row, (size_t)col, &text, &len);
+    if (st != WEFT_OK) return raise_status(st);
+    return PyBytes_FromStringAndSize(text, (Py_ssize_t)len);
+}
+
+static PyMethodDef csv_reader_methods[] = {
+    {"close", (PyCFunction)csv_reader_close, METH_NOARGS, "weft_csv_close"},
+    {"columns", (PyCFunction)csv_reader_columns, METH_NOARGS, "the column names"},
+    {"next", (PyCFunction)csv_reader_next, METH_NOARGS, "weft_csv_next -> (rows, first_row)"},
+    {"column", (PyCFunction)csv_reader_column, METH_O, "column(i) -> (bytearray, typestr)"},
+    {"field", (PyCFunction)csv_reader_field, METH_VARARGS, "field(row, column) -> bytes"},
+    {NULL, NULL, 0, NULL}};
+
+static PyType_Slot csv_reader_slots[] = {{Py_tp_dealloc, csv_reader_dealloc},
+                                         {Py_tp_methods, csv_reader_methods},
+                                         {Py_tp_doc, "weft_csv_reader: a CSV file by windows."},
+                                         {0, NULL}};
+
+static PyType_Spec csv_reader_spec = {"weft._weft.CsvReader", sizeof(CsvReaderObject), 0,
+                                      Py_TPFLAGS_DEFAULT, csv_reader_slots};
+
+/* _csv_open(ctx, path, options) -> CsvReader */
+static PyObject *mod_csv_open(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *opts;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "O!sO!:_csv_open", ContextType, &ctxo, &path, &PyTuple_Type,
+                          &opts))
+        return NULL;
+    weft_csv_options o;
+    if (csv_options(opts, &o) < 0) return NULL;
+    weft_csv_reader *reader = NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_csv_open(((ContextObject *)ctxo)->ctx, path, &o, &reader);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) return raise_status(st);
+    allocfunc alloc = (allocfunc)PyType_GetSlot(CsvReaderType, Py_tp_alloc);
+    CsvReaderObject *r = (CsvReaderObject *)alloc(CsvReaderType, 0);
+    if (!r) {
+        weft_csv_close(reader);
+        return NULL;
+    }
+    r->reader = reader;
+    r->ctx = Py_NewRef(ctxo);
+    return (PyObject *)r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Programs and user kernels */
+
+typedef struct {
+    PyObject_HEAD
+    weft_program *prog;
+    PyObject *ctx;
+} ProgramObject;
+
+static PyTypeObject *ProgramType;
+
+static void program_dealloc(ProgramObject *p)
+{
+    PyTypeObject *tp = Py_TYPE((PyObject *)p);
+    if (p->prog) {
+        weft_program *prog = p->prog;
+        p->prog = NULL;
+        Py_BEGIN_ALLOW_THREADS
+        weft_program_free(prog);
+        Py_END_ALLOW_THREADS
+    }
+    Py_XDECREF(p->ctx);
+    freefunc fr = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    fr(p);
+    Py_DECREF(tp);
+}
+
+static PyObject *program_get_log(ProgramObject *p, void *u)
+{
+    (void)u;
+    const char *log = p->prog ? weft_program_build_log(p->prog) : "";
+    return PyUnicode_DecodeUTF8(log ? log : "", (Py_ssize_t)strlen(log ? log : ""), "replace");
+}
+
+static PyObject *program_get_ctx(ProgramObject *p, void *u)
+{
+    (void)u;
+    return Py_NewRef(p->ctx);
+}
+
+static PyGetSetDef program_getset[] = {
+    {"build_log", (getter)program_get_log, NULL, "the compiler's log", NULL},
+    {"ctx", (getter)program_get_ctx, NULL, "the context it was built for", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot program_slots[] = {
+    {Py_tp_dealloc, program_dealloc},
+    {Py_tp_getset, program_getset},
+    {Py_tp_doc, "OpenCL C built for a context's devices (weft_program_build)."},
+    {0, NULL}};
+
+static PyType_Spec program_spec = {"weft._weft.Program", sizeof(ProgramObject), 0,
+                                   Py_TPFLAGS_DEFAULT, program_slots};
+
+/* _program(ctx, source, options): builds (GIL released) through the caches. */
+static PyObject *mod_program(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo;
+    const char *source, *options;
+    if (!PyArg_ParseTuple(args, "O!ss:_program", ContextType, &ctxo, &source, &options))
+        return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    weft_program *prog = NULL;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_program_build(ctx->ctx, source, options, &prog);
+    Py_END_ALLOW_THREADS
+    if (st != WEFT_OK) {
+        PyObject *r = raise_status(st); /* the detail carries the log */
+        weft_program_free(prog);
+        return r;
+    }
+    allocfunc alloc = (allocfunc)PyType_GetSlot(ProgramType, Py_tp_alloc);
+    ProgramObject *p = (ProgramObject *)alloc(ProgramType, 0);
+    if (!p) {
+        weft_program_free(prog);
+        return NULL;
+    }
+    p->prog = prog;
+    p->ctx = Py_NewRef(ctxo);
+    return (PyObject *)p;
+}
+
+enum { ARG_SLICE, ARG_HALO, ARG_WHOLE, ARG_SCALAR, ARG_LOCAL };
+
+/* A typed scalar: dtype >= 0 converts the Python number; -1 infers it as a
+ * binding does (float f64, int i64, numpy scalars their dtype). */
+static int scalar_arg(PyObject *v, int dtype, weft_arg *a)
+{
+    a->kind = WEFT_ARG_SCALAR;
+    if (dtype < 0) {
+        weft_bind b = {"", NULL, WEFT_F32, {0}};
+        if (bind_scalar(v, &b) < 0) return -1;
+        a->dtype = b.dtype;
+        a->value = b.value;
+        return 0;
+    }
+    a->dtype = (weft_dtype)dtype;
+    if (dtype == WEFT_F32 || dtype == WEFT_F64) {
+        double d = PyFloat_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) return -1;
+        if (dtype == WEFT_F32) a->value.f32 = (float)d;
+        else a->value.f64 = d;
+        return 0;
+    }
+    if (dtype == WEFT_U64) {
+        unsigned long long u = PyLong_AsUnsignedLongLong(v);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+        a->value.u64 = u;
+        return 0;
+    }
+    long long x = PyLong_AsLongLong(v);
+    if (x == -1 && PyErr_Occurred()) return -1;
+    int fits = 1;
+    switch (dtype) {
+    case WEFT_I32: fits = x >= INT32_MIN && x <= INT32_MAX; a->value.i32 = (int32_t)x; break;
+    case WEFT_U32: fits = x >= 0 && x <= (long long)UINT32_MAX; a->value.u32 = (uint32_t)x; break;
+    case WEFT_I64: a->value.i64 = x; break;
+    case WEFT_U8: fits = x >= 0 && x <= 255; a->value.u8 = (uint8_t)x; break;
+    default: fits = 0;
+    }
+    if (!fits) {
+        PyErr_Format(PyExc_OverflowError, "%R does not fit a %s argument", v,
+                     weft_dtype_name((weft_dtype)dtype));
+        return -1;
+    }
+    return 0;
+}
+
+/* One argument from the Python layer: (kind, value, extra). */
+static int launch_arg(ContextObject *ctx, PyObject *t, weft_arg *a, Py_ssize_t i)
+{
+    int kind, extra_int = -1;
+    PyObject *v;
+    Py_ssize_t extra = 0;
+    if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "iOn", &kind, &v, &extra)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "launch arguments are tuples");
+        return -1;
+    }
+    memset(a, 0, sizeof *a);
+    char what[32];
+    snprintf(what, sizeof what, "argument %zd", i);
+    switch (kind) {
+    case ARG_SLICE:
+    case ARG_HALO:
+    case ARG_WHOLE:
+        if (check_array(v, ctx, what) < 0) return -1;
+        a->kind = kind == ARG_SLICE ? WEFT_ARG_SLICE
+                  : kind == ARG_HALO ? WEFT_ARG_HALO
+                                     : WEFT_ARG_WHOLE;
+        a->array = ((ArrayObject *)v)->arr;
+        a->halo = (size_t)extra;
+        return 0;
+    case ARG_SCALAR:
+        extra_int = (int)extra;
+        return scalar_arg(v, extra_int, a);
+    case ARG_LOCAL:
+        a->kind = WEFT_ARG_LOCAL;
+        a->local_bytes = (size_t)extra;
+        return 0;
+    default: PyErr_Format(PyExc_ValueError, "%s: unknown kind %d", what, kind); return -1;
+    }
+}
+
+static int size_triple(PyObject *seq, size_t out[3], unsigned *dims, const char *what)
+{
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (!fast) return -1;
+    Py_ssize_t n = PySequence_Size(fast);
+    int ok = n >= 1 && n <= 3;
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        PyObject *o = PySequence_GetItem(fast, i);
+        size_t v = o ? PyLong_AsSize_t(o) : (size_t)-1;
+        Py_XDECREF(o);
+        if (v == (size_t)-1 && PyErr_Occurred()) {
+            Py_DECREF(fast);
+            return -1;
+        }
+        out[i] = v;
+    }
+    Py_DECREF(fast);
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError, "%s has 1, 2 or 3 sizes", what);
+        return -1;
+    }
+    for (Py_ssize_t i = n; i < 3; i++)
+        out[i] = out[i] ? out[i] : 1;
+    *dims = (unsigned)n;
+    return 0;
+}
+
+/* _launch(program, name, sizes, local or None, args, keep, wait) */
+static PyObject *mod_launch(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *po, *sizes, *local, *list, *keep;
+    const char *name;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!sOOO!Op:_launch", ProgramType, &po, &name, &sizes, &local,
+                          &PyList_Type, &list, &keep, &wait))
+        return NULL;
+    ProgramObject *p = (ProgramObject *)po;
+    ContextObject *ctx = (ContextObject *)p->ctx;
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    if (size_triple(sizes, range.size, &range.dims, "range") < 0) return NULL;
+    if (local != Py_None) {
+        unsigned ldims;
+        size_t l[3] = {0, 0, 0};
+        if (size_triple(local, l, &ldims, "local") < 0) return NULL;
+        if (ldims != range.dims) {
+            PyErr_SetString(PyExc_ValueError, "local has as many sizes as the range");
+            return NULL;
+        }
+        memcpy(range.local, l, sizeof l);
+    }
+    Py_ssize_t n = PyList_Size(list);
+    weft_arg *a = PyMem_Calloc((size_t)(n ? n : 1), sizeof *a);
+    if (!a) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (launch_arg(ctx, PyList_GetItem(list, i), &a[i], i) < 0) {
+            PyMem_Free(a);
+            return NULL;
+        }
+    PyObject *held = PyTuple_Pack(3, po, list, keep);
+    OpObject *op = held ? op_new(ctx, RES_NONE, held, NULL) : NULL;
+    Py_XDECREF(held);
+    if (!op) {
+        PyMem_Free(a);
+        return NULL;
+    }
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_launch(p->prog, name, &range, a, (size_t)n, NULL, NULL, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(a);
+    return op_submitted(op, st, wait);
+}
+
 static PyObject *mod_set_default_context(PyObject *m, PyObject *fn)
 {
     (void)m;
@@ -1613,6 +2463,14 @@ static PyObject *mod_set_default_context(PyObject *m, PyObject *fn)
     Py_INCREF(fn);
     default_ctx_fn = fn;
     Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_shutdown(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    atomic_store(&python_exiting, 1);
     Py_RETURN_NONE;
 }
 
@@ -1629,6 +2487,24 @@ static PyMethodDef module_methods[] = {
     {"_reduce_expr", mod_reduce_expr, METH_VARARGS, "_reduce_expr(ctx, op, expr, binds, wait)"},
     {"_scan", mod_scan, METH_VARARGS, "_scan(ctx, op, exclusive, x, out, wait)"},
     {"_wait_any", mod_wait_any, METH_O, "_wait_any(ops) -> index of one that is done"},
+    {"_sort", mod_sort, METH_VARARGS, "_sort(ctx, keys, values, flags, wait)"},
+    {"_argsort", mod_argsort, METH_VARARGS, "_argsort(ctx, keys, indices, flags, wait)"},
+    {"_histogram", mod_histogram, METH_VARARGS, "_histogram(ctx, x, lo, hi, counts, wait)"},
+    {"_bincount", mod_bincount, METH_VARARGS, "_bincount(ctx, indices, weights, out, wait)"},
+    {"_scatter_add", mod_scatter_add, METH_VARARGS,
+     "_scatter_add(ctx, indices, values, out, wait)"},
+    {"_random", mod_random, METH_VARARGS, "_random(ctx, a, dist, seed, offset, wait)"},
+    {"_group", mod_group, METH_VARARGS,
+     "_group(ctx, op, runs, keys, values, out_keys, out_values, wait) -> count"},
+    {"_filter", mod_filter, METH_VARARGS, "_filter(ctx, cond, binds, inputs, outputs, wait)"},
+    {"_csv_run", mod_csv_run, METH_VARARGS,
+     "_csv_run(ctx, input, output, statements, select, drop, reductions, options)"},
+    {"_csv_open", mod_csv_open, METH_VARARGS, "_csv_open(ctx, path, options) -> CsvReader"},
+    {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
+    {"_launch", mod_launch, METH_VARARGS,
+     "_launch(program, name, sizes, local, args, keep, wait) -> None or Op"},
+    {"_shutdown", mod_shutdown, METH_NOARGS,
+     "At exit: completion callbacks stop calling into Python."},
     {"_set_default_context", mod_set_default_context, METH_O, NULL},
     {"wrap_alignment", mod_wrap_alignment, METH_NOARGS,
      "The alignment (bytes) at which devices sharing host memory use it in place."},
@@ -1637,6 +2513,52 @@ static PyMethodDef module_methods[] = {
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "weft._weft",
                                         "weft's C API for Python (stable ABI).", -1,
                                         module_methods, NULL, NULL, NULL, NULL};
+
+/* weft.SizeError for WEFT_ERR_SIZE, ...: each a WeftError, and where Python
+ * has a matching built-in, that too (except ValueError catches a SizeError). */
+static int add_status_errors(PyObject *m)
+{
+    static const struct {
+        weft_status status;
+        const char *name;
+        const char *also; /* a built-in base besides WeftError, or NULL */
+    } table[] = {
+        {WEFT_ERR_INVALID_ARG, "InvalidArgError", "ValueError"},
+        {WEFT_ERR_NULL, "NullError", "ValueError"},
+        {WEFT_ERR_DTYPE, "DtypeError", "TypeError"},
+        {WEFT_ERR_SIZE, "SizeError", "ValueError"},
+        {WEFT_ERR_RANGE, "RangeError", "ValueError"},
+        {WEFT_ERR_NOMEM, "NoMemoryError", "MemoryError"},
+        {WEFT_ERR_OPENCL, "OpenCLError", NULL},
+        {WEFT_ERR_BUILD, "BuildError", NULL},
+        {WEFT_ERR_NO_DEVICE, "NoDeviceError", NULL},
+        {WEFT_ERR_DEVICE, "DeviceError", NULL},
+        {WEFT_ERR_CACHE, "CacheError", NULL},
+        {WEFT_ERR_IO, "IoError", NULL},
+        {WEFT_ERR_THREAD, "ThreadError", NULL},
+        {WEFT_ERR_STATE, "StateError", NULL},
+        {WEFT_ERR_UNSUPPORTED, "UnsupportedError", NULL},
+        {WEFT_ERR_EXPR, "ExprError", "ValueError"},
+        {WEFT_ERR_DATA, "DataError", "ValueError"},
+        {WEFT_ERR_DEPENDENCY, "DependencyError", NULL},
+    };
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        char qualified[64];
+        snprintf(qualified, sizeof qualified, "weft.%s", table[i].name);
+        PyObject *also = table[i].also && builtins
+                             ? PyDict_GetItemString(builtins, table[i].also) /* borrowed */
+                             : NULL;
+        PyObject *bases = also ? PyTuple_Pack(2, WeftError, also) : Py_NewRef(WeftError);
+        if (!bases) return -1;
+        PyObject *cls = PyErr_NewException(qualified, bases, NULL);
+        Py_DECREF(bases);
+        if (!cls) return -1;
+        status_errors[table[i].status] = cls;
+        if (PyModule_AddObjectRef(m, table[i].name, cls) < 0) return -1;
+    }
+    return 0;
+}
 
 PyMODINIT_FUNC PyInit__weft(void);
 PyMODINIT_FUNC PyInit__weft(void)
@@ -1648,14 +2570,19 @@ PyMODINIT_FUNC PyInit__weft(void)
         "A weft call failed: status (int), status_name ('WEFT_ERR_SIZE') and detail "
         "(weft_last_error()).",
         PyExc_RuntimeError, NULL);
+    if (WeftError && add_status_errors(m) < 0) goto fail;
     ContextType = (PyTypeObject *)PyType_FromSpec(&context_spec);
     ArrayType = (PyTypeObject *)PyType_FromSpec(&array_spec);
     OpType = (PyTypeObject *)PyType_FromSpec(&op_spec);
-    if (!WeftError || !ContextType || !ArrayType || !OpType) goto fail;
+    ProgramType = (PyTypeObject *)PyType_FromSpec(&program_spec);
+    CsvReaderType = (PyTypeObject *)PyType_FromSpec(&csv_reader_spec);
+    if (!WeftError || !ContextType || !ArrayType || !OpType || !ProgramType || !CsvReaderType)
+        goto fail;
     if (PyModule_AddObjectRef(m, "WeftError", WeftError) < 0 ||
         PyModule_AddObjectRef(m, "Context", (PyObject *)ContextType) < 0 ||
         PyModule_AddObjectRef(m, "Array", (PyObject *)ArrayType) < 0 ||
-        PyModule_AddObjectRef(m, "Op", (PyObject *)OpType) < 0)
+        PyModule_AddObjectRef(m, "Op", (PyObject *)OpType) < 0 ||
+        PyModule_AddObjectRef(m, "Program", (PyObject *)ProgramType) < 0)
         goto fail;
     if (PyModule_AddStringConstant(m, "version", weft_version_string()) < 0) goto fail;
     static const struct {
@@ -1663,7 +2590,7 @@ PyMODINIT_FUNC PyInit__weft(void)
         int value;
     } ops[] = {{"SUM", WEFT_SUM},       {"PROD", WEFT_PROD},     {"MIN", WEFT_MIN},
                {"MAX", WEFT_MAX},       {"ARGMIN", WEFT_ARGMIN}, {"ARGMAX", WEFT_ARGMAX},
-               {"ANY", WEFT_ANY},       {"ALL", WEFT_ALL}};
+               {"ANY", WEFT_ANY},       {"ALL", WEFT_ALL},       {"COUNT", (int)WEFT_COUNT}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (PyModule_AddIntConstant(m, ops[i].name, ops[i].value) < 0) goto fail;
     return m;

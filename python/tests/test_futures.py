@@ -75,7 +75,7 @@ def test_many_futures_in_flight_and_dropped(rng):
     expect = weft.sum(x)
     assert all(f.result(timeout=60) == expect for f in futs)
     for _ in range(20):
-        weft.sum(x, wait=False)  # dropped: the waiter completes them
+        weft.sum(x, wait=False)  # dropped: weft still completes them
     weft.finish()
 
 
@@ -132,3 +132,61 @@ def test_other_context_futures(rng):
     f = weft.sum(x, wait=False)
     assert f.result(timeout=60) == pytest.approx(np.asarray(x).sum(), rel=1e-12)
     assert ctx.num_threads == 2 and ctx.devices()[0]["kind"] == "host"
+
+
+def test_weft_completes_futures_without_a_python_thread(rng):
+    """weft's callback thread completes the future: no Python thread polls."""
+    x = rng.random(200_000)
+    before = {t.ident for t in threading.enumerate()}
+    seen = {}
+    done = threading.Event()
+
+    def callback(f):
+        seen["thread"] = threading.get_ident()
+        seen["value"] = f.result()
+        done.set()
+
+    f = weft.reduce_expr("sum", "x * 3", x=x, wait=False)
+    f.add_done_callback(callback)
+    assert done.wait(30)
+    assert seen["thread"] != threading.get_ident()
+    assert seen["value"] == pytest.approx(3 * x.sum(), rel=1e-12)
+    # The callback thread is weft's, not a Python thread the package started.
+    assert seen["thread"] not in {t.ident for t in threading.enumerate()} - {threading.get_ident()} or \
+        seen["thread"] in before
+    assert not any(t.name.startswith("weft") for t in threading.enumerate())
+
+
+def test_a_done_callback_may_call_weft(rng):
+    """The callback runs outside weft's locks: a blocking operation on the same
+    context inside it does not deadlock."""
+    x = rng.random(100_000)
+    y = np.zeros_like(x)
+    got = {}
+    done = threading.Event()
+
+    def callback(f):
+        got["sum"] = weft.sum(y)  # sees the map's result: stream order
+        done.set()
+
+    weft.map("y = x + 1", x=x, y=y, wait=False).add_done_callback(callback)
+    assert done.wait(30)
+    assert got["sum"] == pytest.approx((x + 1).sum(), rel=1e-12)
+
+
+def test_as_completed_over_many_contexts(rng):
+    ctxs = [weft.Context(devices="host", num_threads=1) for _ in range(3)]
+    xs = [weft.asarray(rng.random(40_000), ctx=c) for c in ctxs]
+    futs = [weft.sum(x, wait=False) for x in xs for _ in range(4)]
+    done = list(cf.as_completed(futs, timeout=60))
+    assert len(done) == len(futs)
+    for f in futs:
+        assert f.done() and f.exception() is None
+
+
+def test_a_failure_completes_the_future_on_its_own(rng):
+    x = np.full(10, 2**63, np.uint64)
+    f = weft.sum(x, wait=False)
+    done, _ = cf.wait([f], timeout=30)  # nobody calls result(): weft completes it
+    assert f in done
+    assert isinstance(f.exception(timeout=0), weft.WeftError)

@@ -13,7 +13,7 @@ Every blocking call releases the GIL. See docs/python.md.
 
 from __future__ import annotations
 
-import collections
+import atexit
 import concurrent.futures
 import re
 import threading
@@ -21,12 +21,26 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import _weft
 from ._weft import Array, Context, WeftError
+from ._weft import (  # one WeftError subclass per weft_status
+    BuildError, CacheError, DataError, DependencyError, DeviceError, DtypeError, ExprError,
+    InvalidArgError, IoError, NoDeviceError, NoMemoryError, NullError, OpenCLError, RangeError,
+    SizeError, StateError, ThreadError, UnsupportedError,
+)
+
+Error = WeftError
 
 __all__ = [
-    "Array", "Context", "Future", "WeftError",
+    "Array", "Context", "Future", "WeftError", "Error",
+    "InvalidArgError", "NullError", "DtypeError", "SizeError", "RangeError", "NoMemoryError",
+    "OpenCLError", "BuildError", "NoDeviceError", "DeviceError", "CacheError", "IoError",
+    "ThreadError", "StateError", "UnsupportedError", "ExprError", "DataError", "DependencyError",
     "asarray", "empty", "zeros", "get_context", "set_context", "finish",
     "map", "reduce", "reduce_expr", "sum", "prod", "min", "max", "argmin", "argmax",
     "any", "all", "scan", "cumsum", "wrap_alignment", "__version__",
+    "Program", "KernelArg", "program", "slice", "halo", "whole", "local",
+    "f32", "f64", "i32", "u32", "i64", "u64", "u8",
+    "sort", "argsort", "histogram", "bincount", "scatter_add", "random", "group_by",
+    "reduce_by_key", "filter",
 ]
 
 __version__: str = _weft.version
@@ -130,9 +144,11 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
     concurrent.futures.wait and as_completed, add_done_callback, result and
     exception. It is running from the start and cannot be cancelled.
 
-    It is completed by its context's waiter thread (weft has no completion
-    callback), or at once by result()/exception() called without a timeout,
-    which wait for the operation themselves with the GIL released."""
+    weft completes it (weft_future_on_done): when the operation ends, weft's
+    callback thread takes the GIL and sets the result, then runs the
+    callbacks added with add_done_callback there. result() and exception()
+    without a timeout do not wait for that thread: they wait for the
+    operation themselves (GIL released)."""
 
     def __init__(self, op: Any, ctx: Context, after: Any = None) -> None:
         super().__init__()
@@ -140,22 +156,28 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
         self._after = after
         self._complete_lock = threading.Lock()
         self.set_running_or_notify_cancel()
-        _waiter_of(ctx).add(self)
+        _outstanding.add()
+        op._on_done(self._complete)
 
     def _complete(self) -> None:
+        # One caller takes the operation; the others wait in result() for the
+        # value it sets. The value is set outside the lock: set_result runs
+        # the done callbacks, which may call result() on this future.
         with self._complete_lock:
-            if self._op is None:
-                return
             op, self._op = self._op, None
-            try:
-                value = op.wait()
-                if self._after is not None:
-                    value = self._after(value)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                self.set_exception(exc)
-            else:
-                self.set_result(value)
-            self._after = None
+            after, self._after = self._after, None
+        if op is None:
+            return
+        try:
+            value = op.wait()
+            if after is not None:
+                value = after(value)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            self.set_exception(exc)
+        else:
+            self.set_result(value)
+        finally:
+            _outstanding.remove()
 
     def result(self, timeout: Optional[float] = None) -> Any:
         if timeout is None:
@@ -168,63 +190,39 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
         return super().exception(timeout)
 
 
-class _Waiter:
-    """One thread per context that completes futures as their operations end:
-    it waits (GIL released) for any of the pending ones with
-    weft_future_wait_any, and leaves after a few idle seconds."""
-
-    IDLE_SECONDS = 2.0
+class _Outstanding:
+    """Futures not yet completed, so that interpreter exit lets weft's
+    callback thread complete them before callbacks stop calling into Python
+    (a finalizing interpreter ends a thread that asks for the GIL)."""
 
     def __init__(self) -> None:
-        self._pending: "collections.deque[Future]" = collections.deque()
+        self._count = 0
         self._cv = threading.Condition()
-        self._thread: Optional[threading.Thread] = None
 
-    def add(self, fut: Future) -> None:
+    def add(self) -> None:
         with self._cv:
-            self._pending.append(fut)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="weft-waiter", daemon=True)
-                self._thread.start()
-            self._cv.notify()
+            self._count += 1
 
-    def _run(self) -> None:
-        while True:
-            with self._cv:
-                if not self._pending:
-                    self._cv.wait(self.IDLE_SECONDS)
-                    if not self._pending:
-                        self._thread = None
-                        return
-                batch = list(self._pending)
-            live = [(f, f._op) for f in batch]
-            live = [(f, op) for f, op in live if op is not None]
-            if live:
-                try:
-                    index = _weft._wait_any([op for _, op in live])
-                except BaseException:  # noqa: BLE001 - a failed wait: complete in order
-                    index = 0
-                live[index][0]._complete()
-                done = {id(live[index][0])}
-                for f, op in live:  # others that ended meanwhile
-                    if id(f) not in done and op.done():
-                        f._complete()
-            with self._cv:
-                self._pending = collections.deque(f for f in self._pending if f._op is not None)
+    def remove(self) -> None:
+        with self._cv:
+            self._count -= 1
+            if self._count == 0:
+                self._cv.notify_all()
+
+    def drain(self, timeout: float) -> None:
+        with self._cv:
+            self._cv.wait_for(lambda: self._count == 0, timeout)
 
 
-_waiter_lock = threading.Lock()
+_outstanding = _Outstanding()
 
 
-def _waiter_of(ctx: Context) -> _Waiter:
-    w: Optional[_Waiter] = ctx._waiter
-    if w is None:
-        with _waiter_lock:
-            w = ctx._waiter
-            if w is None:
-                w = _Waiter()
-                ctx._waiter = w
-    return w
+def _at_exit() -> None:
+    _outstanding.drain(10.0)
+    _weft._shutdown()
+
+
+atexit.register(_at_exit)
 
 
 # ---------------------------------------------------------------------------
@@ -370,3 +368,21 @@ def scan(x: Any, out: Any = None, *, op: str = "sum", exclusive: bool = False,
 def cumsum(x: Any, out: Any = None, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
     """Inclusive prefix sum (numpy.cumsum, in x's dtype: integers wrap)."""
     return scan(x, out, op="sum", wait=wait, ctx=ctx)
+
+
+# ---------------------------------------------------------------------------
+# User kernels (weft/_kernels.py)
+
+from ._kernels import (  # noqa: E402
+    KernelArg, Program, f32, f64, halo, i32, i64, local, program, slice, u8, u32, u64, whole,
+)
+from ._kernels import _context_program  # noqa: E402
+
+Context.program = _context_program  # type: ignore[attr-defined]
+
+# Data primitives (weft/_primitives.py)
+from ._primitives import (  # noqa: E402
+    argsort, bincount, filter, group_by, histogram, random, reduce_by_key, scatter_add, sort,
+)
+
+from . import csv  # noqa: E402 - weft.csv.run, weft.csv.read

@@ -1,0 +1,63 @@
+"""weft.Error subclasses per status, stats, and the examples run."""
+import pathlib
+import runpy
+
+import numpy as np
+import pytest
+
+import weft
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples" / "python"
+
+
+def test_expression_errors_point_at_the_column():
+    with pytest.raises(weft.ExprError) as e:
+        weft.map("y = x * (1 +", x=np.ones(3), y=np.zeros(3))
+    msg = str(e.value)
+    assert "column" in msg and "\n" in msg and msg.rstrip().endswith("^")
+    assert isinstance(e.value, weft.Error) and isinstance(e.value, ValueError)
+    assert e.value.status_name == "WEFT_ERR_EXPR"
+
+
+def test_each_status_has_its_class():
+    with pytest.raises(weft.SizeError):
+        weft.map("y = x", x=np.ones(3), y=np.zeros(4))
+    with pytest.raises(weft.RangeError):
+        weft.sum(np.full(4, 2**63, np.uint64))
+    with pytest.raises(weft.SizeError):
+        weft.min(np.zeros(0))
+    assert issubclass(weft.DtypeError, TypeError) and issubclass(weft.DataError, ValueError)
+    assert weft.Error is weft.WeftError and issubclass(weft.NoDeviceError, RuntimeError)
+
+
+def test_future_failures_keep_their_class():
+    f = weft.sum(np.full(4, 2**63, np.uint64), wait=False)
+    assert isinstance(f.exception(timeout=30), weft.RangeError)
+
+
+def test_stats():
+    ctx = weft.Context(devices="host", num_threads=2)
+    x = weft.asarray(np.ones(10_000), ctx=ctx)
+    weft.sum(x)
+    weft.map("y = x * 2", x=x, y=weft.zeros(10_000, ctx=ctx))
+    st = ctx.stats()
+    assert st["tasks"] >= 1 and "kernels_kept_whole" in st
+    ops = ctx.op_stats()
+    assert any("x * 2" in o["operation"] for o in ops)
+    assert all(o["calls"] >= 1 and o["devices"] for o in ops)
+    ctx.reset_stats()
+    assert ctx.stats()["tasks"] == 0
+
+
+@pytest.mark.parametrize("name", ["numexpr_style.py", "monte_carlo.py", "csv_pipeline.py"])
+def test_examples_run(name, monkeypatch):
+    path = EXAMPLES / name
+    if not path.exists():
+        pytest.skip("examples/ not beside the tests")
+    monkeypatch.setattr("sys.argv", [str(path)])
+    mod = runpy.run_path(str(path), run_name="example")
+    if "main" in mod:
+        small = {"monte_carlo.py": (200_000,), "csv_pipeline.py": (5_000,)}[name]
+        r = mod["main"](*small)
+        if name == "monte_carlo.py":
+            assert r < 0.02

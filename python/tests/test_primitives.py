@@ -1,0 +1,134 @@
+"""Sorting, histograms, scatter-add, random numbers, grouping and filtering
+against numpy."""
+import numpy as np
+import pytest
+
+import weft
+
+SIZES = [0, 1, 7, 4097, 100003]
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.uint64, np.int64])
+def test_sort_and_argsort(rng, n, dtype):
+    if np.issubdtype(dtype, np.floating):
+        x = (rng.standard_normal(n) * 100).astype(dtype)
+        if n > 3:
+            x[::5] = np.nan
+            x[1] = -0.0
+    else:
+        x = rng.integers(0, 1000, n).astype(dtype)
+    idx = np.asarray(weft.argsort(x))
+    np.testing.assert_array_equal(idx, np.argsort(x, kind="stable"))
+    vals = np.arange(n, dtype=np.int64)
+    y = x.copy()
+    weft.sort(y, vals)
+    np.testing.assert_array_equal(y, np.sort(x, kind="stable"))
+    np.testing.assert_array_equal(vals, np.argsort(x, kind="stable"))
+
+
+def test_sort_descending_keeps_nans_last(rng):
+    x = rng.random(1000)
+    x[::7] = np.nan
+    weft.sort(x, descending=True)
+    k = np.count_nonzero(~np.isnan(x))
+    assert np.all(np.isnan(x[k:]))
+    np.testing.assert_array_equal(x[:k], np.sort(x[:k])[::-1])
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_histogram(rng, n):
+    x = rng.standard_normal(n)
+    counts, edges = weft.histogram(x, bins=17, range=(-2.0, 2.0))
+    want, want_edges = np.histogram(x[x < 2.0], bins=17, range=(-2.0, 2.0))
+    np.testing.assert_array_equal(np.asarray(counts), want)
+    np.testing.assert_allclose(edges, want_edges)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_bincount(rng, n):
+    i = rng.integers(0, 50, n).astype(np.int64)
+    np.testing.assert_array_equal(np.asarray(weft.bincount(i, minlength=3)),
+                                  np.bincount(i, minlength=3))
+    w = rng.random(n)
+    got = np.asarray(weft.bincount(i, w, minlength=60))
+    np.testing.assert_allclose(got, np.bincount(i, w, minlength=60), rtol=1e-12)
+
+
+def test_bincount_out_of_range_raises(rng):
+    with pytest.raises(weft.WeftError) as e:
+        weft.bincount(np.array([0, 5], np.int32), out=np.zeros(3, np.uint64))
+    assert e.value.status_name == "WEFT_ERR_RANGE"
+
+
+def test_scatter_add_is_add_at(rng):
+    out = rng.random(100)
+    want = out.copy()
+    idx = rng.integers(0, 100, 100_000).astype(np.uint32)
+    vals = rng.random(100_000)
+    np.add.at(want, idx, vals)
+    weft.scatter_add(out, idx, vals)
+    np.testing.assert_array_equal(out, want)  # the loop's order: the same bits
+
+
+def test_random_is_reproducible_and_plausible():
+    a = np.asarray(weft.random(1_000_000, seed=42))
+    assert 0.0 <= a.min() and a.max() < 1.0
+    assert abs(a.mean() - 0.5) < 0.005
+    b = np.asarray(weft.random(1_000_000, seed=42))
+    np.testing.assert_array_equal(a, b)
+    tail = np.asarray(weft.random(1000, seed=42, offset=999_000))
+    np.testing.assert_array_equal(tail, a[999_000:])
+    z = np.asarray(weft.random(1_000_000, "float32", dist="normal", seed=7))
+    assert z.dtype == np.float32 and abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+    out = np.empty(10, np.uint32)
+    weft.random(out=out, seed=1)
+    assert out.any()
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_group_by(rng, n):
+    keys = rng.integers(-5, 20, n).astype(np.int64)
+    vals = rng.random(n)
+    k, s = weft.group_by(keys, vals, "sum")
+    uk, inv = np.unique(keys, return_inverse=True)
+    np.testing.assert_array_equal(k, uk)
+    np.testing.assert_allclose(s, np.bincount(inv, vals, minlength=uk.size), rtol=1e-12)
+    k, c = weft.group_by(keys, op="count")
+    np.testing.assert_array_equal(c, np.bincount(inv, minlength=uk.size))
+    k, mx = weft.group_by(keys, vals, "max")
+    want = np.full(uk.size, -np.inf)
+    np.maximum.at(want, inv, vals)
+    np.testing.assert_array_equal(mx, want)
+
+
+def test_reduce_by_key_runs(rng):
+    keys = np.array([3, 3, 1, 1, 1, 3, 2], np.int32)
+    vals = np.array([1, 2, 3, 4, 5, 6, 7], np.int32)
+    k, s = weft.reduce_by_key(keys, vals, "sum")
+    np.testing.assert_array_equal(k, [3, 1, 3, 2])
+    np.testing.assert_array_equal(s, [3, 12, 6, 7])
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_filter(rng, n):
+    x = rng.standard_normal(n)
+    y = rng.integers(0, 5, n).astype(np.int32)
+    got = weft.filter("x > 0 && y != 3", x=x, y=y)
+    mask = (x > 0) & (y != 3)
+    np.testing.assert_array_equal(got["x"], x[mask])
+    np.testing.assert_array_equal(got["y"], y[mask])
+    z = rng.random(n).astype(np.float32)
+    (zf,) = weft.filter("x > 0", x=x, take=[z])
+    np.testing.assert_array_equal(zf, z[x > 0])
+
+
+def test_primitive_futures(rng):
+    keys = rng.integers(0, 10, 10_000).astype(np.uint32)
+    f = weft.group_by(keys, op="count", wait=False)
+    k, c = f.result(timeout=60)
+    np.testing.assert_array_equal(c, np.bincount(keys))
+    f = weft.filter("x > 5", x=keys, wait=False)
+    np.testing.assert_array_equal(f.result(timeout=60)["x"], keys[keys > 5])
+    f = weft.argsort(keys, wait=False)
+    np.testing.assert_array_equal(np.asarray(f.result()), np.argsort(keys, kind="stable"))

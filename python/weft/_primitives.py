@@ -1,0 +1,210 @@
+"""Data primitives (docs/primitives.md): sorting, histograms, scatter-add,
+random numbers, grouped reductions and filtering, as numpy users know them.
+Each runs on weft's pool (weft.random is split over the devices) and gives
+the same bits whatever the devices and threads."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _weft
+from ._weft import Array, Context
+
+
+import builtins
+
+
+def _api() -> Any:
+    import weft  # the package, for its helpers (imported after it is complete)
+
+    return weft
+
+
+def _arr(x: Any, ctx: Optional[Context], *, written: bool = False) -> Array:
+    if isinstance(x, Array) and (ctx is None or x.ctx is ctx):
+        return x
+    return Array(x, copy=False if written else None, ctx=ctx)
+
+
+def _ctx(values: Sequence[Any], ctx: Optional[Context]) -> Context:
+    if ctx is not None:
+        return ctx
+    for v in values:
+        if isinstance(v, Array):
+            return v.ctx
+    return _api().get_context()
+
+
+def _done(r: Any, ctx: Context, wait: bool, after: Any = None) -> Any:
+    if wait:
+        return after(r) if after is not None else r
+    return _api().Future(r, ctx, after)
+
+
+def _head(a: Array, count: int) -> Any:
+    """The first count elements of a, as a numpy view when numpy is there
+    (else a memoryview): no copy, and it keeps a alive."""
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover
+        return memoryview(a)[:count]
+    return numpy.asarray(a)[:count]
+
+
+def sort(keys: Any, values: Any = None, *, descending: bool = False, wait: bool = True,
+         ctx: Optional[Context] = None) -> Any:
+    """Sorts keys in place, stably (numpy's kind="stable"; NaNs last, also when
+    descending); values (any dtype, as long) is permuted with them. Returns
+    None (or a Future of None)."""
+    ctx = _ctx([keys, values], ctx)
+    k = _arr(keys, ctx, written=True)
+    v = None if values is None else _arr(values, ctx, written=True)
+    r = _weft._sort(ctx, k, v, 1 if descending else 0, wait)
+    return _done(r, ctx, wait)
+
+
+def argsort(keys: Any, *, descending: bool = False, out: Any = None, wait: bool = True,
+            ctx: Optional[Context] = None) -> Any:
+    """The stable sorting permutation of keys (numpy.argsort(kind="stable")):
+    a new uint64 weft.Array, or out (uint32 or uint64)."""
+    ctx = _ctx([keys, out], ctx)
+    k = _arr(keys, ctx)
+    o = _api().empty(k.size, "uint64", ctx=ctx) if out is None else _arr(out, ctx, written=True)
+    r = _weft._argsort(ctx, k, o, 1 if descending else 0, wait)
+    return _done(r, ctx, wait, lambda _: o)
+
+
+def histogram(x: Any, bins: int = 10, range: Optional[Tuple[float, float]] = None, *,  # noqa: A002
+              out: Any = None, wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    """Counts of x in `bins` equal-width bins over range=(lo, hi), half-open
+    [lo, hi) (numpy closes its last bin: a value equal to hi is not counted
+    here). range None: (min(x), max(x)) widened by one ulp on the right, so
+    every finite value counts, as numpy's. Returns (counts, edges): counts a
+    uint64 weft.Array (or out, uint32/uint64), edges a list of bins + 1 floats."""
+    ctx = _ctx([x, out], ctx)
+    a = _arr(x, ctx)
+    if range is None:
+        import math
+
+        w = _api()
+        lo, hi = float(w.min(a)), float(w.max(a))
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        else:
+            hi = math.nextafter(hi, math.inf)
+        edge_hi = float(w.max(a)) if lo != hi else hi
+    else:
+        lo, hi = float(range[0]), float(range[1])
+        edge_hi = hi
+    c = _api().zeros(bins, "uint64", ctx=ctx) if out is None else _arr(out, ctx, written=True)
+    r = _weft._histogram(ctx, a, lo, hi, c, wait)
+    step = (hi - lo) / bins
+    edges = [lo + k * step for k in builtins.range(bins)] + [edge_hi]
+    return _done(r, ctx, wait, lambda _: (c, edges))
+
+
+def bincount(indices: Any, weights: Any = None, minlength: int = 0, *, out: Any = None,
+             wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    """numpy.bincount: out[k] = how many indices equal k (uint64), or the sum of
+    their weights (in the weights' dtype). Its length is max(indices) + 1 or
+    minlength, whichever is larger, unless out is given (then an index past
+    it raises WeftError WEFT_ERR_RANGE)."""
+    ctx = _ctx([indices, weights, out], ctx)
+    i = _arr(indices, ctx)
+    w = None if weights is None else _arr(weights, ctx)
+    if out is None:
+        api = _api()
+        n = builtins.max(int(api.max(i)) + 1 if i.size else 0, minlength)
+        o = api.zeros(n, "uint64" if w is None else w.dtype, ctx=ctx)
+    else:
+        o = _arr(out, ctx, written=True)
+    r = _weft._bincount(ctx, i, w, o, wait)
+    return _done(r, ctx, wait, lambda _: o)
+
+
+def scatter_add(out: Any, indices: Any, values: Any, *, wait: bool = True,
+                ctx: Optional[Context] = None) -> Any:
+    """numpy.add.at(out, indices, values): out[indices[i]] += values[i] in index
+    order (float sums have the plain loop's bits). out is written in place."""
+    ctx = _ctx([out, indices, values], ctx)
+    o = _arr(out, ctx, written=True)
+    r = _weft._scatter_add(ctx, _arr(indices, ctx), _arr(values, ctx), o, wait)
+    return _done(r, ctx, wait)
+
+
+_DISTS = {"uniform": 0, "normal": 1}
+
+
+def random(shape: Any = None, dtype: Any = "float64", *, dist: str = "uniform", seed: int = 0,
+           offset: int = 0, out: Any = None, wait: bool = True,
+           ctx: Optional[Context] = None) -> Any:
+    """Counter-based random numbers (Philox4x32-10): element i is element
+    offset + i of seed's stream, whatever the devices. dist "uniform": floats
+    in [0, 1), integers over their whole range; "normal": mean 0, deviation 1.
+    Fills out, or a new weft.Array of shape and dtype; returns it."""
+    ctx = _ctx([out], ctx)
+    o = _api().empty(shape, dtype, ctx=ctx) if out is None else _arr(out, ctx, written=True)
+    r = _weft._random(ctx, o, _DISTS[dist], int(seed), int(offset), wait)
+    return _done(r, ctx, wait, lambda _: o)
+
+
+_GROUP_OPS = {"sum": _weft.SUM, "min": _weft.MIN, "max": _weft.MAX, "count": _weft.COUNT}
+
+
+def _group(runs: bool, keys: Any, values: Any, op: str, wait: bool,
+           ctx: Optional[Context]) -> Any:
+    ctx = _ctx([keys, values], ctx)
+    k = _arr(keys, ctx)
+    v = None if values is None else _arr(values, ctx)
+    api = _api()
+    ok = api.empty(k.size, k.dtype, ctx=ctx)
+    if op == "count":
+        ov = api.empty(k.size, "uint64", ctx=ctx)
+    elif v is None:
+        raise ValueError(f"group op {op!r} needs values")
+    else:
+        ov = api.empty(k.size, v.dtype, ctx=ctx)
+    r = _weft._group(ctx, _GROUP_OPS[op], runs, k, v, ok, ov, wait)
+    return _done(r, ctx, wait, lambda n: (_head(ok, n), _head(ov, n)))
+
+
+def group_by(keys: Any, values: Any = None, op: str = "sum", *, wait: bool = True,
+             ctx: Optional[Context] = None) -> Any:
+    """One group per distinct key, in ascending key order (as pandas'
+    groupby(sort=True) / numpy.unique): returns (keys, results), numpy views.
+    op "sum", "min", "max" (results in values' dtype) or "count" (uint64;
+    values may be None). Each group's values are reduced in input order."""
+    return _group(False, keys, values, op, wait, ctx)
+
+
+def reduce_by_key(keys: Any, values: Any = None, op: str = "sum", *, wait: bool = True,
+                  ctx: Optional[Context] = None) -> Any:
+    """As group_by, with one group per run of equal adjacent keys (sorted keys:
+    one per key), as itertools.groupby."""
+    return _group(True, keys, values, op, wait, ctx)
+
+
+def filter(cond: str, binds: Optional[Mapping[str, Any]] = None, /, *,  # noqa: A001
+           take: Optional[Sequence[Any]] = None, wait: bool = True,
+           ctx: Optional[Context] = None, **names: Any) -> Any:
+    """Stream compaction, x[cond]: keeps in order the elements where cond (an
+    expression over the names, as weft.map's) is non-zero. Returns a dict of
+    every bound array filtered (numpy views), or, with take=[arrays of the
+    same length], a list of those filtered."""
+    api = _api()
+    ctx, pairs = api._bind(cond, binds, names, ctx)
+    if take is None:
+        picked = [(n, v) for n, v in pairs if isinstance(v, Array)]
+    else:
+        picked = [(str(i), _arr(t, ctx)) for i, t in enumerate(take)]
+    ins = [v for _, v in picked]
+    outs = [api.empty(v.size, v.dtype, ctx=ctx) for v in ins]
+    r = _weft._filter(ctx, cond, pairs, ins, outs, wait)
+
+    def after(n: int) -> Union[Dict[str, Any], List[Any]]:
+        views = [_head(o, n) for o in outs]
+        if take is None:
+            return {name: view for (name, _), view in zip(picked, views)}
+        return views
+
+    return _done(r, ctx, wait, after)

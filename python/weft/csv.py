@@ -1,0 +1,178 @@
+"""CSV files larger than memory (docs/csv.md): a whole-file job in windows of
+records, with expressions over the columns, and a reader window by window.
+
+    import weft.csv
+    r = weft.csv.run("in.csv", "out.csv", set={"new_column": "old_column * 2"},
+                     reduce={"total": "sum: new_column"})
+    r.rows, r.reductions["total"], r.stats["seconds"]
+
+    for w in weft.csv.read("in.csv", columns=["price"]):
+        w["price"]        # a numpy array of this window's values (i64 or f64)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _weft
+from ._weft import Context
+
+__all__ = ["run", "read", "CsvResult", "Window"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_OPS = {"sum": _weft.SUM, "prod": _weft.PROD, "min": _weft.MIN, "max": _weft.MAX,
+        "argmin": _weft.ARGMIN, "argmax": _weft.ARGMAX, "any": _weft.ANY, "all": _weft.ALL}
+
+
+def _name(column: str) -> str:
+    """A column's name in an expression: as it is, or in backquotes."""
+    return column if _IDENT.match(column) else "`" + column.replace("`", "``") + "`"
+
+
+def _statements(set: Union[None, str, Sequence[str], Mapping[str, str]]) -> List[str]:  # noqa: A002
+    if set is None:
+        return []
+    if isinstance(set, str):
+        return [set]
+    if isinstance(set, Mapping):
+        return [f"{_name(k)} = {v}" for k, v in set.items()]
+    return [str(s) for s in set]
+
+
+def _reductions(reduce: Union[None, Mapping[str, Any]]) -> Tuple[List[str], List[Tuple[int, str]]]:
+    labels: List[str] = []
+    out: List[Tuple[int, str]] = []
+    for label, spec in (reduce or {}).items():
+        if isinstance(spec, str):
+            op, sep, expr = spec.partition(":")
+            if not sep:
+                raise ValueError(f"reduction {label!r}: write it as 'op: expression' ('sum: x * y')")
+        else:
+            op, expr = spec
+        op = op.strip()
+        if op not in _OPS:
+            raise ValueError(f"reduction {label!r}: op {op!r} is not one of {sorted(_OPS)}")
+        labels.append(label)
+        out.append((_OPS[op], expr.strip()))
+    return labels, out
+
+
+def _options(delimiter: str, header: bool, window_bytes: int,
+             types: Optional[Mapping[str, str]], int_missing: Optional[int],
+             fsync: bool) -> Tuple[Any, ...]:
+    if len(delimiter) != 1:
+        raise ValueError("delimiter is one character")
+    t = None if not types else ",".join(f"{k}={v}" for k, v in types.items())
+    return (delimiter, bool(header), int(window_bytes), t, int_missing is not None,
+            int(int_missing or 0), bool(fsync))
+
+
+class CsvResult:
+    """What weft.csv.run did: rows, reductions (label -> value) and stats
+    (rows, windows, bytes_read, bytes_written, seconds and per-stage seconds)."""
+
+    def __init__(self, stats: Dict[str, Any], reductions: Dict[str, Any]) -> None:
+        self.stats = stats
+        self.reductions = reductions
+        self.rows: int = int(stats["rows"])
+
+    def __repr__(self) -> str:
+        return f"CsvResult(rows={self.rows}, reductions={self.reductions!r})"
+
+
+def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A002
+        select: Optional[Sequence[str]] = None, drop: Optional[Sequence[str]] = None,
+        reduce: Optional[Mapping[str, Any]] = None, delimiter: str = ",", header: bool = True,
+        types: Optional[Mapping[str, str]] = None, window_bytes: int = 0,
+        int_missing: Optional[int] = None, fsync: bool = False,
+        ctx: Optional[Context] = None) -> CsvResult:
+    """weft_csv_run: reads input window by window, runs the statements of
+    `set` ({"new_column": "old_column * 2"}, or a list of "name = expr"),
+    folds the reductions of `reduce` ({"total": "sum: new_column"}), and
+    writes output (None: reductions only), renamed into place only when the
+    whole run succeeded. Untouched fields are written byte for byte. The GIL
+    is released for the whole run. Malformed input raises weft.DataError
+    ("FILE:LINE:COLUMN: what")."""
+    from . import get_context
+
+    labels, reds = _reductions(reduce)
+    stats, values = _weft._csv_run(
+        ctx or get_context(), str(input), None if output is None else str(output),
+        _statements(set), None if select is None else [str(s) for s in select],
+        None if drop is None else [str(s) for s in drop], reds,
+        _options(delimiter, header, window_bytes, types, int_missing, fsync))
+    return CsvResult(stats, dict(zip(labels, values)))
+
+
+class Window:
+    """One window of records: rows, first_row (its index in the file), and
+    its columns by name as numpy arrays (parsed on first access; i64 or f64,
+    copies: the reader reuses its memory for the next window). Valid until
+    the reader moves on."""
+
+    def __init__(self, reader: "_Reader", rows: int, first_row: int) -> None:
+        self._reader = reader
+        self._generation = reader.generation
+        self.rows = rows
+        self.first_row = first_row
+        self._columns: Dict[str, Any] = {}
+
+    def _check(self) -> None:
+        if self._generation != self._reader.generation:
+            raise ValueError("this CSV window is gone: the reader moved to the next one")
+
+    def __getitem__(self, column: str) -> Any:
+        if column not in self._columns:
+            self._check()
+            buf, typestr = self._reader.c.column(self._reader.index(column))
+            try:
+                import numpy
+            except ImportError:  # pragma: no cover
+                self._columns[column] = memoryview(buf).cast("q" if typestr == "<i8" else "d")
+            else:
+                self._columns[column] = numpy.frombuffer(buf, dtype=typestr)
+        return self._columns[column]
+
+    def field(self, row: int, column: str) -> bytes:
+        """The bytes of one field as they are in the file."""
+        self._check()
+        return bytes(self._reader.c.field(row, self._reader.index(column)))
+
+
+class _Reader:
+    def __init__(self, c: Any) -> None:
+        self.c = c
+        self.generation = 0
+        self.names: List[str] = list(c.columns())
+
+    def index(self, column: str) -> int:
+        try:
+            return self.names.index(column)
+        except ValueError:
+            raise KeyError(f"no column {column!r} (the file has {self.names})") from None
+
+
+def read(path: str, columns: Optional[Sequence[str]] = None, *, delimiter: str = ",",
+         header: bool = True, types: Optional[Mapping[str, str]] = None, window_bytes: int = 0,
+         int_missing: Optional[int] = None, ctx: Optional[Context] = None) -> Iterator[Window]:
+    """Yields the file's windows in order (weft_csv_open / weft_csv_next).
+    With columns, each window has them parsed already; others parse on
+    access (w["name"]). Columns 0 to 31 can be parsed."""
+    from . import get_context
+
+    c = _weft._csv_open(ctx or get_context(), str(path),
+                        _options(delimiter, header, window_bytes, types, int_missing, False))
+    reader = _Reader(c)
+    try:
+        while True:
+            rows, first = c.next()
+            reader.generation += 1
+            if rows == 0:
+                return
+            w = Window(reader, rows, first)
+            for name in columns or ():
+                w[name]
+            yield w
+    finally:
+        c.close()
