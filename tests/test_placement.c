@@ -87,6 +87,37 @@ static void test_unmeasured_device_is_measured_first(void **state)
     assert_int_not_equal(plan.device[0], 2);
 }
 
+/* Work whose measured time on the pool is below what a launch costs on a
+ * device however small never goes to the device to be measured. */
+static void test_tiny_work_is_not_explored_on_a_device(void **state)
+{
+    (void)state;
+    weft_perf_history pool, empty;
+    memset(&pool, 0, sizeof pool);
+    memset(&empty, 0, sizeof empty);
+    weft_perf_record(&pool, 100, 1e-6); /* 100 elements in 1 us on the pool */
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &empty, 0)};
+    weft_perf_plan plan;
+    weft_perf_choose(c, 2, 100, &plan);
+    assert_false(plan.exploring);
+    assert_int_equal(plan.device[0], 0);
+    /* Nor chosen there when a noisy sample made the pool look slow. */
+    weft_perf_history noisy, fast;
+    memset(&noisy, 0, sizeof noisy);
+    memset(&fast, 0, sizeof fast);
+    weft_perf_record(&noisy, 100, 200e-6);
+    weft_perf_record(&fast, 100, 50e-6);
+    weft_perf_candidate d[] = {candidate(0, &noisy, 0), candidate(1, &fast, 0)};
+    weft_perf_choose(d, 2, 100, &plan);
+    assert_int_equal(plan.count, 1);
+    assert_int_equal(plan.device[0], 0);
+    /* Large work is still measured there. */
+    weft_perf_record(&pool, 1 << 22, 4e-3);
+    weft_perf_choose(c, 2, 1 << 22, &plan);
+    assert_true(plan.exploring);
+    assert_int_equal(plan.device[0], 1);
+}
+
 static void test_devices_of_different_groups_split(void **state)
 {
     (void)state;
@@ -473,6 +504,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_op_goes_where_it_is_fast),
         cmocka_unit_test(test_unmeasured_device_is_measured_first),
+        cmocka_unit_test(test_tiny_work_is_not_explored_on_a_device),
         cmocka_unit_test(test_devices_of_different_groups_split),
         cmocka_unit_test(test_failed_device_is_retried_later),
         cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),

@@ -146,6 +146,19 @@ static int split(const weft_perf_candidate *c, const size_t *members, size_t cou
     return 1;
 }
 
+/* 1 when candidate i cannot win however its history reads: what a call
+ * costs it however small is past HOPELESS times the pool's prior for all n
+ * elements (tiny work never pays a launch, whatever one noisy sample of the
+ * pool's said). */
+static int out_of_reach(const weft_perf_candidate *c, size_t count, size_t i, double n)
+{
+    for (size_t p = 0; p < count; p++)
+        if (c[p].device == 0 && i != p)
+            return c[i].overhead + c[i].transfer >
+                   WEFT_PERF_HOPELESS * (c[p].overhead + n * c[p].estimate);
+    return 0;
+}
+
 void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
@@ -155,7 +168,7 @@ void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft
     for (size_t i = 0; i < count; i++) {
         double t = weft_perf_predict(c[i].history, n, c[i].overhead, &basis[i]);
         if (basis[i] == WEFT_PERF_NONE) t = c[i].overhead + n * c[i].estimate;
-        plan->alone[i] = t + c[i].transfer + c[i].queued;
+        plan->alone[i] = out_of_reach(c, count, i, n) ? INFINITY : t + c[i].transfer + c[i].queued;
         if (basis[i] == WEFT_PERF_EXACT && plan->alone[i] < best_measured)
             best_measured = plan->alone[i];
     }
@@ -164,9 +177,12 @@ void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft
      * Extrapolating up from small pieces, where the launch dominates, is too
      * unsure to rule a device out. */
     for (size_t i = 0; i < count; i++) {
-        if (basis[i] == WEFT_PERF_EXACT || !c[i].explore) continue;
+        if (basis[i] == WEFT_PERF_EXACT || !c[i].explore || isinf(plan->alone[i])) continue;
         int informed = basis[i] == WEFT_PERF_BETWEEN || basis[i] == WEFT_PERF_FROM_LARGER;
         if (informed && plan->alone[i] > WEFT_PERF_HOPELESS * best_measured) continue;
+        /* What a call costs there however small (a launch and its finish)
+         * already loses to a measured time: tiny work stays where it ran. */
+        if (c[i].overhead + c[i].transfer >= best_measured) continue;
         alone(plan, c[i].device, plan->alone[i]);
         plan->exploring = 1;
         return;
