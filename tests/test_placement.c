@@ -87,6 +87,74 @@ static void test_unmeasured_device_is_measured_first(void **state)
     assert_int_not_equal(plan.device[0], 2);
 }
 
+/* Every 16th call at a size runs the runner-up when it is predicted within
+ * 1.5x of the best; never one predicted slower than that. */
+static void test_runner_up_is_measured_again_now_and_then(void **state)
+{
+    (void)state;
+    weft_perf_history pool, close, far;
+    synthetic(&pool, 2e-6, 1.0e-9);
+    synthetic(&close, 2e-6, 1.2e-9);
+    synthetic(&far, 2e-6, 3.0e-9);
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &close, 0),
+                               candidate(2, &far, 0)};
+    c[1].overhead = c[2].overhead = 2e-6;
+    weft_perf_plan plan, again;
+    for (uint64_t call = 0; call < 64; call++) {
+        weft_perf_choose_at(c, 3, 1e6, call, &plan);
+        int remeasure = call % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+        assert_int_equal(plan.count, 1);
+        assert_int_equal(plan.device[0], remeasure ? 1 : 0);
+        assert_int_equal(plan.remeasuring, remeasure);
+        assert_false(plan.exploring);
+        weft_perf_choose_at(c, 3, 1e6, call, &again); /* deterministic */
+        assert_memory_equal(&plan, &again, sizeof plan);
+    }
+    /* Not a device that may not be measured (its code is not built). */
+    c[1].explore = 0;
+    weft_perf_choose_at(c, 3, 1e6, WEFT_PERF_REMEASURE_EVERY - 1, &plan);
+    assert_int_equal(plan.device[0], 0);
+    assert_false(plan.remeasuring);
+    /* Nothing within 1.5x: no re-measurement. */
+    weft_perf_candidate two[] = {candidate(0, &pool, 0), candidate(2, &far, 0)};
+    two[1].overhead = 2e-6;
+    weft_perf_choose_at(two, 2, 1e6, WEFT_PERF_REMEASURE_EVERY - 1, &plan);
+    assert_int_equal(plan.device[0], 0);
+    assert_false(plan.remeasuring);
+}
+
+/* A device whose first sample came out 1.3x too slow (a busy moment) loses
+ * the calls to one truly 1.1x slower; re-measuring wins them back. */
+static void test_noisy_first_sample_is_outvoted(void **state)
+{
+    (void)state;
+    const double n = 1e6, true_s[2] = {1.0e-3, 1.1e-3};
+    weft_perf_history h[2];
+    memset(h, 0, sizeof h);
+    weft_perf_record(&h[0], n, 1.3e-3); /* the noisy first sample */
+    weft_perf_record(&h[1], n, true_s[1]);
+    weft_perf_candidate c[] = {candidate(0, &h[0], 0), candidate(1, &h[1], 0)};
+    c[1].overhead = 2e-6;
+    weft_perf_plan plan;
+    uint64_t switched_at = 0;
+    for (uint64_t call = 0; call < 4 * WEFT_PERF_REMEASURE_EVERY && !switched_at; call++) {
+        weft_perf_choose_at(c, 2, n, call, &plan);
+        size_t d = plan.device[0];
+        weft_perf_record(&h[d], n, true_s[d]);
+        if (d == 0 && !plan.remeasuring) switched_at = call;
+    }
+    assert_true(switched_at > 0);
+    /* Without re-measurement it would never have switched. */
+    memset(h, 0, sizeof h);
+    weft_perf_record(&h[0], n, 1.3e-3);
+    weft_perf_record(&h[1], n, true_s[1]);
+    for (int call = 0; call < 64; call++) {
+        weft_perf_choose(c, 2, n, &plan);
+        assert_int_equal(plan.device[0], 1);
+        weft_perf_record(&h[1], n, true_s[1]);
+    }
+}
+
 static void test_devices_of_different_groups_split(void **state)
 {
     (void)state;
@@ -473,6 +541,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_op_goes_where_it_is_fast),
         cmocka_unit_test(test_unmeasured_device_is_measured_first),
+        cmocka_unit_test(test_runner_up_is_measured_again_now_and_then),
+        cmocka_unit_test(test_noisy_first_sample_is_outvoted),
         cmocka_unit_test(test_devices_of_different_groups_split),
         cmocka_unit_test(test_failed_device_is_retried_later),
         cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),
