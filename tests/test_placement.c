@@ -440,6 +440,80 @@ static void test_results_identical_wherever_placed(void **state)
     remove_dir(dir);
 }
 
+static const char triple_source[] =
+    "__kernel void triple(__global const float *x, __global float *y) {\n"
+    "    size_t i = get_global_id(0); y[i] = x[i] * 3.0f;\n}\n";
+
+static void triple_host(const weft_host_call *call)
+{
+    const float *x = weft_host_arg(call, 0);
+    float *y = weft_host_arg(call, 1);
+    for (size_t i = call->begin; i < call->end; i++)
+        y[i] = x[i] * 3.0f;
+}
+
+/* User-kernel launches are placed by the model as kernel:<hash>:<name>:
+ * hints send them to the pool (through host_fn) or a device, the model
+ * measures and chooses, and every placement gives the same bits. */
+static void test_user_launches_are_placed(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    enum { LN = 1 << 16 };
+    float *in = malloc(LN * sizeof *in), *got = malloc(LN * sizeof *got);
+    fill_f32(in, LN, 5);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, LN, in, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, LN, &y));
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, triple_source, NULL, &p));
+    weft_range r = weft_range_1d(LN);
+    weft_arg args[] = {weft_arg_slice(x), weft_arg_slice(y)};
+    size_t dev = selected_opencl(ctx) ? 1 : 0;
+    uint64_t masks[] = {WEFT_PLACE_HOST, dev ? WEFT_PLACE_DEVICE(dev) : WEFT_PLACE_HOST,
+                        WEFT_PLACE_AUTO};
+    /* The first split launch is checked against one device as split_range
+     * cut it (launch_check.c); the model places the launches after it. */
+    ASSERT_OK(weft_launch(p, "triple", &r, args, 2, triple_host, NULL, NULL));
+    int calls = 0; /* placed launches after the first */
+    for (size_t m = 0; m < 3; m++) {
+        ASSERT_OK(weft_ctx_place(ctx, "triple", masks[m]));
+        for (int call = 0; call < (m == 2 ? 6 : 2); call++, calls++) {
+            ASSERT_OK(weft_launch(p, "triple", &r, args, 2, triple_host, NULL, NULL));
+            ASSERT_OK(weft_array_read(y, 0, LN, got));
+            for (size_t i = 0; i < LN; i++)
+                assert_true(got[i] == in[i] * 3.0f);
+            if (m == 2) continue;
+            weft_piece_report pieces[16];
+            size_t count = 0;
+            ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 16, &count));
+            assert_int_equal(count, 1);
+            assert_int_equal(pieces[0].device, m == 0 ? 0 : dev);
+        }
+    }
+    weft_op_stats stats[8];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 8, &count));
+    int found = 0;
+    for (size_t i = 0; i < count; i++)
+        if (strstr(stats[i].operation, "triple")) {
+            found = 1;
+            /* the first launch too, where it was not split */
+            assert_in_range(stats[i].calls, (uint64_t)calls, (uint64_t)calls + 1);
+        }
+    assert_true(found);
+    ASSERT_OK(weft_program_free(p));
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    weft_cache_clear(dir, NULL);
+    remove_dir(dir);
+    free(in);
+    free(got);
+}
+
 typedef struct captured {
     char text[16384];
     size_t len;
@@ -548,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),
         cmocka_unit_test(test_processes_share_one_model),
         cmocka_unit_test(test_results_identical_wherever_placed),
+        cmocka_unit_test(test_user_launches_are_placed),
         cmocka_unit_test(test_stats_and_log_say_where_and_why),
         cmocka_unit_test(test_failing_device_is_left_out_then_retried),
     };
