@@ -165,10 +165,12 @@ static void gen_convert(text *t, const weft_expr *e, const weft_node *n)
     put(t, weft_dtype_is_float(to) || weft_dtype_is_float(from) ? ")" : "))");
 }
 
+/* C's spelling of each weft_operator, in its order */
+static const char *const symbol[] = {
+    "+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=", "&", "|", "&", "|", "^", "<<", ">>"};
+
 static void gen_binary(text *t, const weft_expr *e, const weft_node *n)
 {
-    static const char *const symbol[] = {"+",  "-",  "*", "/", "%", "<", "<=", ">",  ">=",
-                                         "==", "!=", "&", "|", "&", "|", "^",  "<<", ">>"};
     weft_dtype type = n->kid[0]->type;
     const weft_node *a = n->kid[0], *b = n->kid[1];
     int op = n->op;
@@ -279,69 +281,55 @@ static void vgen_convert(text *t, const weft_expr *e, const weft_node *n)
     put(t, ")");
 }
 
+/* before a after b end: the shape of every two-operand rule */
+static void gen_pair(text *t, const weft_expr *e, const char *before, const weft_node *a,
+                     const char *after, const weft_node *b, const char *end)
+{
+    put(t, "%s", before);
+    gen(t, e, a);
+    put(t, "%s", after);
+    gen(t, e, b);
+    put(t, "%s", end);
+}
+
 static void vgen_binary(text *t, const weft_expr *e, const weft_node *n)
 {
-    static const char *const symbol[] = {"+",  "-",  "*", "/", "%", "<", "<=", ">",  ">=",
-                                         "==", "!=", "&", "|", "&", "|", "^",  "<<", ">>"};
-    weft_dtype type = n->kid[0]->type;
-    const weft_node *a = n->kid[0], *b = n->kid[1];
     int op = n->op;
-    type_name truth_name = vtype(t, WEFT_I32);
-    const char *truth = truth_name.s;
+    weft_dtype type = n->kid[0]->type;
+    type_name truth = vtype(t, WEFT_I32), vt = vtype(t, type),
+              ut = vtype(t, bits(type) == 64 ? WEFT_U64 : WEFT_U32);
+    char before[64], after[96], end[64];
+    int mask = bits(type) - 1;
     if (op == OP_AND || op == OP_OR) { /* operands of any types: compare each to 0 */
-        put(t, "(-(convert_%s((", truth);
-        gen(t, e, a);
-        put(t, ") != 0) %s convert_%s((", symbol[op], truth);
-        gen(t, e, b);
-        put(t, ") != 0)))");
-        return;
+        snprintf(before, sizeof before, "(-(convert_%s((", truth.s);
+        snprintf(after, sizeof after, ") != 0) %s convert_%s((", symbol[op], truth.s);
+        snprintf(end, sizeof end, ") != 0)))");
+    } else if (op >= OP_LT && op <= OP_NE) {
+        snprintf(before, sizeof before, "(-convert_%s((", truth.s);
+        snprintf(after, sizeof after, ") %s (", symbol[op]);
+        snprintf(end, sizeof end, ")))");
+    } else if (!weft_dtype_is_float(type) && (op == OP_DIV || op == OP_MOD)) {
+        snprintf(before, sizeof before, "w_%s_%s(", op == OP_DIV ? "div" : "mod", vt.s);
+        snprintf(after, sizeof after, ", ");
+        snprintf(end, sizeof end, ")");
+    } else if (!weft_dtype_is_float(type) && op == OP_SHL) {
+        snprintf(before, sizeof before, "convert_%s(convert_%s(", vt.s, ut.s);
+        snprintf(after, sizeof after, ") << (convert_%s(", ut.s);
+        snprintf(end, sizeof end, ") & (%s)%d))", ut.s, mask);
+    } else if (!weft_dtype_is_float(type) && (op == OP_ADD || op == OP_SUB || op == OP_MUL)) {
+        snprintf(before, sizeof before, "convert_%s(convert_%s(", vt.s, ut.s);
+        snprintf(after, sizeof after, ") %s convert_%s(", symbol[op], ut.s);
+        snprintf(end, sizeof end, "))");
+    } else if (op == OP_SHR) {
+        snprintf(before, sizeof before, "((");
+        snprintf(after, sizeof after, ") >> convert_%s(convert_%s(", vt.s, ut.s);
+        snprintf(end, sizeof end, ") & (%s)%d))", ut.s, mask);
+    } else {
+        snprintf(before, sizeof before, "((");
+        snprintf(after, sizeof after, ") %s (", symbol[op]);
+        snprintf(end, sizeof end, "))");
     }
-    if (op >= OP_LT && op <= OP_NE) {
-        put(t, "(-convert_%s((", truth);
-        gen(t, e, a);
-        put(t, ") %s (", symbol[op]);
-        gen(t, e, b);
-        put(t, ")))");
-        return;
-    }
-    if (!weft_dtype_is_float(type) && (op == OP_DIV || op == OP_MOD)) {
-        put(t, "w_%s_%s(", op == OP_DIV ? "div" : "mod", vtype(t, type).s);
-        gen(t, e, a);
-        put(t, ", ");
-        gen(t, e, b);
-        put(t, ")");
-        return;
-    }
-    type_name vt_name = vtype(t, type), ut_name = vtype(t, bits(type) == 64 ? WEFT_U64 : WEFT_U32);
-    const char *vt = vt_name.s, *ut = ut_name.s;
-    if (!weft_dtype_is_float(type) &&
-        (op == OP_ADD || op == OP_SUB || op == OP_MUL || op == OP_SHL)) {
-        put(t, "convert_%s(convert_%s(", vt, ut);
-        gen(t, e, a);
-        if (op == OP_SHL) {
-            put(t, ") << (convert_%s(", ut);
-            gen(t, e, b);
-            put(t, ") & (%s)%d))", ut, bits(type) - 1);
-        } else {
-            put(t, ") %s convert_%s(", symbol[op], ut);
-            gen(t, e, b);
-            put(t, "))");
-        }
-        return;
-    }
-    if (op == OP_SHR) {
-        put(t, "((");
-        gen(t, e, a);
-        put(t, ") >> convert_%s(convert_%s(", vt, ut);
-        gen(t, e, b);
-        put(t, ") & (%s)%d))", ut, bits(type) - 1);
-        return;
-    }
-    put(t, "((");
-    gen(t, e, a);
-    put(t, ") %s (", symbol[op]);
-    gen(t, e, b);
-    put(t, "))");
+    gen_pair(t, e, before, n->kid[0], after, n->kid[1], end);
 }
 
 static void vgen_unary(text *t, const weft_expr *e, const weft_node *n)
