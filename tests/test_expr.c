@@ -522,6 +522,73 @@ static void test_more_arrays_than_an_operation_holds(void **state)
     ASSERT_OK(weft_ctx_finish(ctx));
 }
 
+/* A map of x into y run on one device alone (a placement hint): 1 when every
+ * piece ran there, 0 when one fell back to the pool. */
+static int map_on(size_t device, const char *text, weft_dtype dt, const void *in, size_t n,
+                  void *out)
+{
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_from(ctx, dt, n, in, &xa));
+    ASSERT_OK(weft_array_create(ctx, dt, n, &ya));
+    weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    ASSERT_OK(weft_ctx_place(ctx, text, WEFT_PLACE_DEVICE(device)));
+    ASSERT_OK(weft_map(ctx, text, b, 2, NULL));
+    weft_piece_report pieces[16];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 16, &count));
+    int on_device = count > 0;
+    for (size_t i = 0; i < count; i++)
+        on_device &= !pieces[i].fell_back && pieces[i].device == device;
+    ASSERT_OK(weft_array_read(ya, 0, n, out));
+    weft_array_free(xa);
+    weft_array_free(ya);
+    return on_device;
+}
+
+/* CPU devices compute maps in vectors of 8 or 4 (MAP_VECTOR) and the last
+ * short group padded: an element's transcendental result must not depend on
+ * where its group starts, on how long the array is, or on which CPU device
+ * of the setup ran it. */
+static void test_vector_maps_same_bits_at_any_offset_and_cpu_device(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "y = erfc(x) + exp(x) * pow(x, 1.3f) - log(x) * sin(x) + (x > 1 ? cos(x) : tanh(x))",
+        "y = erfc(x) + exp(x) * pow(x, 1.3) - log(x) * sin(x) + (x > 1 ? cos(x) : tanh(x))"};
+    static const weft_dtype dtypes[] = {WEFT_F32, WEFT_F64};
+    enum { N = 4096 + 37, SHIFT = 3 };
+    size_t ndev = 0;
+    weft_device_count(ctx, &ndev);
+    for (int v = 0; v < 2; v++) {
+        size_t es = weft_dtype_size(dtypes[v]);
+        unsigned char *x = malloc(N * es), *first = malloc(N * es), *got = malloc(N * es);
+        if (dtypes[v] == WEFT_F32)
+            fill_f32((float *)x, N, 11);
+        else
+            fill_f64((double *)x, N, 11);
+        int have_first = 0;
+        for (size_t d = 1; d < ndev; d++) {
+            weft_device_info info;
+            const char *impl = "";
+            weft_device_get_info(ctx, d, &info);
+            weft_device_impl(ctx, d, "sum", &impl);
+            if (!info.selected || strcmp(impl, "opencl-cpu") != 0) continue;
+            if (!map_on(d, texts[v], dtypes[v], x, N, got)) continue;
+            if (have_first) /* another CPU device: the same bits */
+                assert_memory_equal(got, first, N * es);
+            memcpy(first, got, N * es);
+            have_first = 1;
+            /* The same elements, shifted by SHIFT and one element short. */
+            if (map_on(d, texts[v], dtypes[v], x + SHIFT * es, N - SHIFT - 1, got))
+                assert_memory_equal(got, first + SHIFT * es, (N - SHIFT - 1) * es);
+        }
+        ASSERT_OK(weft_ctx_place(ctx, texts[v], WEFT_PLACE_AUTO));
+        free(x);
+        free(first);
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_math_builtins_within_ulp),
         cmocka_unit_test(test_async_map_with_future),
         cmocka_unit_test(test_more_arrays_than_an_operation_holds),
+        cmocka_unit_test(test_vector_maps_same_bits_at_any_offset_and_cpu_device),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

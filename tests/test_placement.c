@@ -118,6 +118,74 @@ static void test_tiny_work_is_not_explored_on_a_device(void **state)
     assert_int_equal(plan.device[0], 1);
 }
 
+/* Every 16th call at a size runs the runner-up when it is predicted within
+ * 1.5x of the best; never one predicted slower than that. */
+static void test_runner_up_is_measured_again_now_and_then(void **state)
+{
+    (void)state;
+    weft_perf_history pool, close, far;
+    synthetic(&pool, 2e-6, 1.0e-9);
+    synthetic(&close, 2e-6, 1.2e-9);
+    synthetic(&far, 2e-6, 3.0e-9);
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &close, 0),
+                               candidate(2, &far, 0)};
+    c[1].overhead = c[2].overhead = 2e-6;
+    weft_perf_plan plan, again;
+    for (uint64_t call = 0; call < 64; call++) {
+        weft_perf_choose_at(c, 3, 1e6, call, &plan);
+        int remeasure = call % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+        assert_int_equal(plan.count, 1);
+        assert_int_equal(plan.device[0], remeasure ? 1 : 0);
+        assert_int_equal(plan.remeasuring, remeasure);
+        assert_false(plan.exploring);
+        weft_perf_choose_at(c, 3, 1e6, call, &again); /* deterministic */
+        assert_memory_equal(&plan, &again, sizeof plan);
+    }
+    /* Not a device that may not be measured (its code is not built). */
+    c[1].explore = 0;
+    weft_perf_choose_at(c, 3, 1e6, WEFT_PERF_REMEASURE_EVERY - 1, &plan);
+    assert_int_equal(plan.device[0], 0);
+    assert_false(plan.remeasuring);
+    /* Nothing within 1.5x: no re-measurement. */
+    weft_perf_candidate two[] = {candidate(0, &pool, 0), candidate(2, &far, 0)};
+    two[1].overhead = 2e-6;
+    weft_perf_choose_at(two, 2, 1e6, WEFT_PERF_REMEASURE_EVERY - 1, &plan);
+    assert_int_equal(plan.device[0], 0);
+    assert_false(plan.remeasuring);
+}
+
+/* A device whose first sample came out 1.3x too slow (a busy moment) loses
+ * the calls to one truly 1.1x slower; re-measuring wins them back. */
+static void test_noisy_first_sample_is_outvoted(void **state)
+{
+    (void)state;
+    const double n = 1e6, true_s[2] = {1.0e-3, 1.1e-3};
+    weft_perf_history h[2];
+    memset(h, 0, sizeof h);
+    weft_perf_record(&h[0], n, 1.3e-3); /* the noisy first sample */
+    weft_perf_record(&h[1], n, true_s[1]);
+    weft_perf_candidate c[] = {candidate(0, &h[0], 0), candidate(1, &h[1], 0)};
+    c[1].overhead = 2e-6;
+    weft_perf_plan plan;
+    uint64_t switched_at = 0;
+    for (uint64_t call = 0; call < 4 * WEFT_PERF_REMEASURE_EVERY && !switched_at; call++) {
+        weft_perf_choose_at(c, 2, n, call, &plan);
+        size_t d = plan.device[0];
+        weft_perf_record(&h[d], n, true_s[d]);
+        if (d == 0 && !plan.remeasuring) switched_at = call;
+    }
+    assert_true(switched_at > 0);
+    /* Without re-measurement it would never have switched. */
+    memset(h, 0, sizeof h);
+    weft_perf_record(&h[0], n, 1.3e-3);
+    weft_perf_record(&h[1], n, true_s[1]);
+    for (int call = 0; call < 64; call++) {
+        weft_perf_choose(c, 2, n, &plan);
+        assert_int_equal(plan.device[0], 1);
+        weft_perf_record(&h[1], n, true_s[1]);
+    }
+}
+
 static void test_devices_of_different_groups_split(void **state)
 {
     (void)state;
@@ -403,6 +471,80 @@ static void test_results_identical_wherever_placed(void **state)
     remove_dir(dir);
 }
 
+static const char triple_source[] =
+    "__kernel void triple(__global const float *x, __global float *y) {\n"
+    "    size_t i = get_global_id(0); y[i] = x[i] * 3.0f;\n}\n";
+
+static void triple_host(const weft_host_call *call)
+{
+    const float *x = weft_host_arg(call, 0);
+    float *y = weft_host_arg(call, 1);
+    for (size_t i = call->begin; i < call->end; i++)
+        y[i] = x[i] * 3.0f;
+}
+
+/* User-kernel launches are placed by the model as kernel:<hash>:<name>:
+ * hints send them to the pool (through host_fn) or a device, the model
+ * measures and chooses, and every placement gives the same bits. */
+static void test_user_launches_are_placed(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    enum { LN = 1 << 16 };
+    float *in = malloc(LN * sizeof *in), *got = malloc(LN * sizeof *got);
+    fill_f32(in, LN, 5);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, LN, in, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, LN, &y));
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, triple_source, NULL, &p));
+    weft_range r = weft_range_1d(LN);
+    weft_arg args[] = {weft_arg_slice(x), weft_arg_slice(y)};
+    size_t dev = selected_opencl(ctx) ? 1 : 0;
+    uint64_t masks[] = {WEFT_PLACE_HOST, dev ? WEFT_PLACE_DEVICE(dev) : WEFT_PLACE_HOST,
+                        WEFT_PLACE_AUTO};
+    /* The first split launch is checked against one device as split_range
+     * cut it (launch_check.c); the model places the launches after it. */
+    ASSERT_OK(weft_launch(p, "triple", &r, args, 2, triple_host, NULL, NULL));
+    int calls = 0; /* placed launches after the first */
+    for (size_t m = 0; m < 3; m++) {
+        ASSERT_OK(weft_ctx_place(ctx, "triple", masks[m]));
+        for (int call = 0; call < (m == 2 ? 6 : 2); call++, calls++) {
+            ASSERT_OK(weft_launch(p, "triple", &r, args, 2, triple_host, NULL, NULL));
+            ASSERT_OK(weft_array_read(y, 0, LN, got));
+            for (size_t i = 0; i < LN; i++)
+                assert_true(got[i] == in[i] * 3.0f);
+            if (m == 2) continue;
+            weft_piece_report pieces[16];
+            size_t count = 0;
+            ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 16, &count));
+            assert_int_equal(count, 1);
+            assert_int_equal(pieces[0].device, m == 0 ? 0 : dev);
+        }
+    }
+    weft_op_stats stats[8];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 8, &count));
+    int found = 0;
+    for (size_t i = 0; i < count; i++)
+        if (strstr(stats[i].operation, "triple")) {
+            found = 1;
+            /* the first launch too, where it was not split */
+            assert_in_range(stats[i].calls, (uint64_t)calls, (uint64_t)calls + 1);
+        }
+    assert_true(found);
+    ASSERT_OK(weft_program_free(p));
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    weft_cache_clear(dir, NULL);
+    remove_dir(dir);
+    free(in);
+    free(got);
+}
+
 typedef struct captured {
     char text[16384];
     size_t len;
@@ -505,11 +647,14 @@ int main(void)
         cmocka_unit_test(test_each_op_goes_where_it_is_fast),
         cmocka_unit_test(test_unmeasured_device_is_measured_first),
         cmocka_unit_test(test_tiny_work_is_not_explored_on_a_device),
+        cmocka_unit_test(test_runner_up_is_measured_again_now_and_then),
+        cmocka_unit_test(test_noisy_first_sample_is_outvoted),
         cmocka_unit_test(test_devices_of_different_groups_split),
         cmocka_unit_test(test_failed_device_is_retried_later),
         cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),
         cmocka_unit_test(test_processes_share_one_model),
         cmocka_unit_test(test_results_identical_wherever_placed),
+        cmocka_unit_test(test_user_launches_are_placed),
         cmocka_unit_test(test_stats_and_log_say_where_and_why),
         cmocka_unit_test(test_failing_device_is_left_out_then_retried),
     };

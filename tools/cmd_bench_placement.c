@@ -30,6 +30,7 @@ static const bench_op ops[] = {
     {"dot f32", OP_DOT, WEFT_F32, "x * y"},
     {"max f64", OP_MAX, WEFT_F64, "x"},
     {"scan f32", OP_SCAN, WEFT_F32, NULL},
+    {"triad f32", OP_MAP, WEFT_F32, "y = x + 3.0f * k"},
     {"poly f32", OP_MAP, WEFT_F32, "y = ((0.5 * x + 1.5) * x - 2.0) * x + 0.25"},
     {"sqrt f32", OP_MAP, WEFT_F32, "y = sqrt(x)"},
     {"exp f32", OP_MAP, WEFT_F32, "y = exp(x)"},
@@ -108,7 +109,11 @@ static weft_status run_once(weft_ctx *ctx, const bench_op *op, arrays *a)
     case OP_SCAN:
         return weft_scan(ctx, WEFT_SUM, 0, a->x, a->y, NULL);
     default:
-        return weft_map(ctx, op->expr, b, strstr(op->expr, "t)") ? 4 : 2, NULL);
+        return weft_map(ctx, op->expr, b,
+                        strstr(op->expr, "t)")  ? 4
+                        : strchr(op->expr, 'k') ? 3
+                                                : 2,
+                        NULL);
     }
 }
 
@@ -165,19 +170,23 @@ int cmd_bench_placement(int argc, char **argv)
 {
     int json = 0;
     size_t max_n = 10000000;
+    const char *only = NULL; /* rows whose operation name contains this */
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
             max_n = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else {
             FILE *out = strcmp(argv[i], "--help") == 0 ? stdout : stderr;
             fprintf(out,
-                    "usage: weft bench placement [--json] [--max N]\n"
+                    "usage: weft bench placement [--json] [--max N] [--only NAME]\n"
                     "Times %d operations at 10^3 .. N elements (default 10^7): on each\n"
                     "OpenCL device alone, on the pool alone, split by today's weights, and\n"
                     "as weft places them by default after %d warm-up calls (fresh models).\n"
-                    "Best of %d calls each (%d up to 10^5 elements).\n",
+                    "Best of %d calls each (%d up to 10^5 elements). --only: the operations\n"
+                    "whose name contains NAME.\n",
                     NOPS, WARMUP, REPS, 5 * REPS);
             return out == stdout ? 0 : EXIT_USAGE;
         }
@@ -203,6 +212,7 @@ int cmd_bench_placement(int argc, char **argv)
     }
     static double t[NOPS][MAX_SIZES][MAX_COLUMNS + 2];
     for (size_t o = 0; o < NOPS; o++) {
+        if (only && !strstr(ops[o].name, only)) continue;
         for (size_t s = 0; s < nsizes; s++) {
             for (size_t c = 0; c < ncols; c++) {
                 place(fixed, &ops[o], WEFT_PLACE_DEVICE(devices[c]));
@@ -226,6 +236,7 @@ int cmd_bench_placement(int argc, char **argv)
     }
     int first = 1;
     for (size_t o = 0; o < NOPS; o++) {
+        if (only && !strstr(ops[o].name, only)) continue;
         for (size_t s = 0; s < nsizes; s++) {
             double best = INFINITY;
             for (size_t c = 0; c <= ncols; c++)

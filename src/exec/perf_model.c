@@ -159,7 +159,27 @@ static int out_of_reach(const weft_perf_candidate *c, size_t count, size_t i, do
     return 0;
 }
 
+/* The runner-up to best: measured at this size, allowed to be measured, and
+ * predicted within WEFT_PERF_REMEASURE_WITHIN of it; count when none. */
+static size_t runner_up(const weft_perf_candidate *c, size_t count, const double *alone_s,
+                        const enum weft_perf_basis *basis, size_t best)
+{
+    size_t second = count;
+    for (size_t i = 0; i < count; i++) {
+        if (i == best || basis[i] != WEFT_PERF_EXACT || !c[i].explore) continue;
+        if (!(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
+        if (second == count || alone_s[i] < alone_s[second]) second = i;
+    }
+    return second;
+}
+
 void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan)
+{
+    weft_perf_choose_at(c, count, n, 0, plan);
+}
+
+void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, uint64_t calls,
+                         weft_perf_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
     if (count > WEFT_PERF_MAX_CANDIDATES) count = WEFT_PERF_MAX_CANDIDATES;
@@ -191,6 +211,14 @@ void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft
     for (size_t i = 1; i < count; i++)
         if (plan->alone[i] < plan->alone[best]) best = i;
     alone(plan, c[best].device, plan->alone[best]);
+    if (calls % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1) {
+        size_t second = runner_up(c, count, plan->alone, basis, best);
+        if (second < count) {
+            alone(plan, c[second].device, plan->alone[second]);
+            plan->remeasuring = 1;
+            return;
+        }
+    }
     /* The best of each group: devices sharing cores gain nothing together. */
     size_t reps[WEFT_PERF_MAX_CANDIDATES], nreps = 0;
     for (size_t i = 0; i < count; i++) {

@@ -80,6 +80,7 @@ typedef struct weft_perf_plan {
     double share[WEFT_PERF_MAX_CANDIDATES]; /* fractions of n, summing to 1 */
     double predicted;                       /* seconds, the plan as a whole */
     int exploring;                          /* the call measures a device without history */
+    int remeasuring; /* the call measures the runner-up again (WEFT_PERF_REMEASURE_EVERY) */
     /* Per candidate (in the order given): its predicted seconds alone. */
     double alone[WEFT_PERF_MAX_CANDIDATES];
 } weft_perf_plan;
@@ -89,11 +90,24 @@ typedef struct weft_perf_plan {
 /* A device predicted this many times slower than the best is not explored. */
 #define WEFT_PERF_HOPELESS 3.0
 
+/* A decision rests on few samples, and the first sample on a busy machine can
+ * be far off: every WEFT_PERF_REMEASURE_EVERY-th call at a size class runs
+ * on the runner-up instead, when it is predicted within
+ * WEFT_PERF_REMEASURE_WITHIN of the best, so a device that looked slower by
+ * chance gets measured again and wins back its calls. */
+#define WEFT_PERF_REMEASURE_EVERY 16
+#define WEFT_PERF_REMEASURE_WITHIN 1.5
+
 /* Deterministic given the candidates: first any device with no sample at
  * n's size class (in the order given, the pool first) runs the call alone,
  * unless the classes around predict it hopeless; then the plan of least
  * predicted completion time: the best device alone, or shares over devices
  * of different groups that finish together. count >= 1. */
 void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan);
+/* The same, for the operation's call number `calls` at n's size class
+ * (counted from 0): calls REMEASURE_EVERY - 1, 2 * REMEASURE_EVERY - 1 ...
+ * re-measure the runner-up. weft_perf_choose is call 0. */
+void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, uint64_t calls,
+                         weft_perf_plan *plan);
 
 #endif

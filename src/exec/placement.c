@@ -31,7 +31,8 @@ struct weft_place_entry {
     unsigned char *warm;         /* it ran here before: its code is built, its buffers made */
     uint64_t *pieces, *elements; /* statistics, per device */
     double *seconds, *timed_elements;
-    uint64_t logged[WEFT_PERF_CLASSES]; /* the plan last logged per size class, +1 */
+    uint64_t logged[WEFT_PERF_CLASSES];      /* the plan last logged per size class, +1 */
+    uint64_t class_calls[WEFT_PERF_CLASSES]; /* calls placed by the model, per size class */
     weft_place_entry *next, *next_in_order;
 };
 
@@ -262,7 +263,8 @@ static void describe(const weft_ctx *ctx, const weft_perf_plan *plan, char *out,
 static void log_plan(weft_ctx *ctx, weft_place_entry *e, const weft_perf_candidate *c, size_t count,
                      const weft_perf_plan *plan, size_t n)
 {
-    if (!ctx->log.enabled || ctx->log.level < WEFT_LOG_INFO) return;
+    /* a re-measurement is not a change of placement */
+    if (!ctx->log.enabled || ctx->log.level < WEFT_LOG_INFO || plan->remeasuring) return;
     uint64_t sig = (uint64_t)plan->exploring << 63;
     for (size_t i = 0; i < plan->count; i++)
         sig |= (uint64_t)1 << (plan->device[i] < 62 ? plan->device[i] : 62);
@@ -331,7 +333,8 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
         out->plan = (weft_perf_plan){.count = 1, .device = {0}, .share = {1.0}};
         goto done;
     }
-    weft_perf_choose(c, count, (double)req->n, &out->plan);
+    weft_perf_choose_at(c, count, (double)req->n,
+                        e->class_calls[weft_perf_class_of((double)req->n)]++, &out->plan);
     for (size_t i = 0; i < out->plan.count; i++)
         for (size_t k = 0; k < count; k++)
             if (c[k].device == out->plan.device[i]) out->transfer += c[k].transfer;
@@ -396,7 +399,8 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
     int cold = single && d > 0 && !e->warm[d];
     for (size_t k = 0; k < ctx->ndevices && k < 64; k++)
         if (used & ((uint64_t)1 << k)) e->warm[k] = 1;
-    if (single && seconds < 0 && r->plan.exploring && !cold) e->untimed[d]++;
+    if (single && seconds < 0 && (r->plan.exploring || r->plan.remeasuring) && !cold)
+        e->untimed[d]++;
     if (single && seconds >= 0 && !cold) {
         size_t m = p->twin[d];
         double t = seconds - r->transfer;

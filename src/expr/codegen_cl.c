@@ -17,6 +17,7 @@ typedef struct text {
     int failed;
     const weft_node *nodes; /* the expression's arena */
     unsigned char *hoisted; /* per node: declared as h<index> before its statement */
+    int width;              /* elements per value: 1, or the vector width of MAP_VECTOR code */
 } text;
 
 static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -48,6 +49,21 @@ static const char *ctype(weft_dtype t)
 {
     static const char *const names[] = {"float", "double", "int", "uint", "long", "ulong", "uchar"};
     return (unsigned)t < WEFT_DTYPE_COUNT ? names[t] : "?";
+}
+
+/* A value's type: "float", or "float8" in vector code. */
+typedef struct type_name {
+    char s[16];
+} type_name;
+
+static type_name vtype(const text *t, weft_dtype d)
+{
+    type_name n;
+    if (t->width > 1)
+        snprintf(n.s, sizeof n.s, "%s%d", ctype(d), t->width);
+    else
+        snprintf(n.s, sizeof n.s, "%s", ctype(d));
+    return n;
 }
 
 static const char *utype(weft_dtype t)
@@ -149,10 +165,12 @@ static void gen_convert(text *t, const weft_expr *e, const weft_node *n)
     put(t, weft_dtype_is_float(to) || weft_dtype_is_float(from) ? ")" : "))");
 }
 
+/* C's spelling of each weft_operator, in its order */
+static const char *const symbol[] = {
+    "+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=", "&", "|", "&", "|", "^", "<<", ">>"};
+
 static void gen_binary(text *t, const weft_expr *e, const weft_node *n)
 {
-    static const char *const symbol[] = {"+",  "-",  "*", "/", "%", "<", "<=", ">",  ">=",
-                                         "==", "!=", "&", "|", "&", "|", "^",  "<<", ">>"};
     weft_dtype type = n->kid[0]->type;
     const weft_node *a = n->kid[0], *b = n->kid[1];
     int op = n->op;
@@ -211,23 +229,26 @@ static void gen_binary(text *t, const weft_expr *e, const weft_node *n)
     put(t, "))");
 }
 
+/* Vector code calls the vector overloads of the same builtins, and the
+ * vector twins of the helpers (w_div_int8 ...). */
 static void gen_call(text *t, const weft_expr *e, const weft_node *n)
 {
-    weft_dtype type = n->type;
     int fn = n->op;
-    if (!weft_dtype_is_float(type)) { /* abs, min, max, clamp on integers */
+    type_name type_n = vtype(t, n->type);
+    const char *type = type_n.s;
+    if (!weft_dtype_is_float(n->type)) { /* abs, min, max, clamp on integers */
         static const char *const names[] = {
             [FN_ABS] = "abs", [FN_MIN] = "min", [FN_MAX] = "max", [FN_CLAMP] = "clamp"};
-        put(t, "w_%s_%s(", names[fn], ctype(type));
+        put(t, "w_%s_%s(", names[fn], type);
     } else if (fn == FN_FMIN || fn == FN_FMAX) {
-        put(t, "w_%s_%s(", fn == FN_FMIN ? "fmin" : "fmax", ctype(type));
+        put(t, "w_%s_%s(", fn == FN_FMIN ? "fmin" : "fmax", type);
     } else if (fn == FN_RSQRT) {
-        put(t, "((%s)1 / sqrt(", ctype(type)); /* as the host computes it */
+        put(t, "((%s)1 / sqrt(", type); /* as the host computes it */
         gen(t, e, n->kid[0]);
         put(t, "))");
         return;
     } else if (fn == FN_CLAMP) { /* defined even when lo > hi, as on the host */
-        put(t, "w_fmin_%s(w_fmax_%s(", ctype(type), ctype(type));
+        put(t, "w_fmin_%s(w_fmax_%s(", type, type);
         gen(t, e, n->kid[0]);
         put(t, ", ");
         gen(t, e, n->kid[1]);
@@ -245,8 +266,141 @@ static void gen_call(text *t, const weft_expr *e, const weft_node *n)
     put(t, ")");
 }
 
+/* Vector code (MAP_VECTOR): every value is a vector of t->width elements, so
+ * PoCL calls the vector overloads of its math library instead of one scalar
+ * call per element. Each rule computes lane by lane what the scalar rule
+ * computes: OpenCL's vector comparisons give -1 where the scalar ones give 1,
+ * vector casts do not exist (convert_ wraps between integers as the casts do),
+ * and the integer helpers run their scalar versions lane by lane. */
+static void vgen_convert(text *t, const weft_expr *e, const weft_node *n)
+{
+    weft_dtype from = n->kid[0]->type, to = n->type;
+    put(t, "convert_%s%s(", vtype(t, to).s,
+        !weft_dtype_is_float(to) && weft_dtype_is_float(from) ? "_sat_rtz" : "");
+    gen(t, e, n->kid[0]);
+    put(t, ")");
+}
+
+/* before a after b end: the shape of every two-operand rule */
+static void gen_pair(text *t, const weft_expr *e, const char *before, const weft_node *a,
+                     const char *after, const weft_node *b, const char *end)
+{
+    put(t, "%s", before);
+    gen(t, e, a);
+    put(t, "%s", after);
+    gen(t, e, b);
+    put(t, "%s", end);
+}
+
+static void vgen_binary(text *t, const weft_expr *e, const weft_node *n)
+{
+    int op = n->op;
+    weft_dtype type = n->kid[0]->type;
+    type_name truth = vtype(t, WEFT_I32), vt = vtype(t, type),
+              ut = vtype(t, bits(type) == 64 ? WEFT_U64 : WEFT_U32);
+    char before[64], after[96], end[64];
+    int mask = bits(type) - 1;
+    if (op == OP_AND || op == OP_OR) { /* operands of any types: compare each to 0 */
+        snprintf(before, sizeof before, "(-(convert_%s((", truth.s);
+        snprintf(after, sizeof after, ") != 0) %s convert_%s((", symbol[op], truth.s);
+        snprintf(end, sizeof end, ") != 0)))");
+    } else if (op >= OP_LT && op <= OP_NE) {
+        snprintf(before, sizeof before, "(-convert_%s((", truth.s);
+        snprintf(after, sizeof after, ") %s (", symbol[op]);
+        snprintf(end, sizeof end, ")))");
+    } else if (!weft_dtype_is_float(type) && (op == OP_DIV || op == OP_MOD)) {
+        snprintf(before, sizeof before, "w_%s_%s(", op == OP_DIV ? "div" : "mod", vt.s);
+        snprintf(after, sizeof after, ", ");
+        snprintf(end, sizeof end, ")");
+    } else if (!weft_dtype_is_float(type) && op == OP_SHL) {
+        snprintf(before, sizeof before, "convert_%s(convert_%s(", vt.s, ut.s);
+        snprintf(after, sizeof after, ") << (convert_%s(", ut.s);
+        snprintf(end, sizeof end, ") & (%s)%d))", ut.s, mask);
+    } else if (!weft_dtype_is_float(type) && (op == OP_ADD || op == OP_SUB || op == OP_MUL)) {
+        snprintf(before, sizeof before, "convert_%s(convert_%s(", vt.s, ut.s);
+        snprintf(after, sizeof after, ") %s convert_%s(", symbol[op], ut.s);
+        snprintf(end, sizeof end, "))");
+    } else if (op == OP_SHR) {
+        snprintf(before, sizeof before, "((");
+        snprintf(after, sizeof after, ") >> convert_%s(convert_%s(", vt.s, ut.s);
+        snprintf(end, sizeof end, ") & (%s)%d))", ut.s, mask);
+    } else {
+        snprintf(before, sizeof before, "((");
+        snprintf(after, sizeof after, ") %s (", symbol[op]);
+        snprintf(end, sizeof end, "))");
+    }
+    gen_pair(t, e, before, n->kid[0], after, n->kid[1], end);
+}
+
+static void vgen_unary(text *t, const weft_expr *e, const weft_node *n)
+{
+    if (n->op == OP_NOT) {
+        put(t, "(-convert_%s((", vtype(t, WEFT_I32).s);
+        gen(t, e, n->kid[0]);
+        put(t, ") == 0))");
+        return;
+    }
+    if (weft_dtype_is_float(n->type)) {
+        put(t, "(-(");
+        gen(t, e, n->kid[0]);
+        put(t, "))");
+        return;
+    }
+    type_name vt = vtype(t, n->type), ut = vtype(t, bits(n->type) == 64 ? WEFT_U64 : WEFT_U32);
+    if (n->op == OP_NEG) /* in the unsigned twin: -MIN wraps to MIN */
+        put(t, "convert_%s((%s)0 - convert_%s(", vt.s, ut.s, ut.s);
+    else
+        put(t, "convert_%s(~convert_%s(", vt.s, ut.s);
+    gen(t, e, n->kid[0]);
+    put(t, "))");
+}
+
+static void vgen_select(text *t, const weft_expr *e, const weft_node *n)
+{
+    /* select(no, yes, mask) takes a lane where the mask's top bit is set */
+    put(t, "select((");
+    gen(t, e, n->kid[2]);
+    put(t, "), (");
+    gen(t, e, n->kid[1]);
+    put(t, "), convert_%s((", vtype(t, bits(n->type) == 64 ? WEFT_I64 : WEFT_I32).s);
+    gen(t, e, n->kid[0]);
+    put(t, ") != 0))");
+}
+
+static int vgen_inline(text *t, const weft_expr *e, const weft_node *n)
+{
+    switch (n->kind) {
+    case NODE_LITERAL:
+        put(t, "((%s)(", vtype(t, n->type).s);
+        gen_literal(t, n);
+        put(t, "))");
+        return 1;
+    case NODE_ARRAY: /* loaded once per group, in the binding's dtype */
+        put(t, "convert_%s(v%d)", vtype(t, n->type).s, n->slot);
+        return 1;
+    case NODE_SCALAR: /* the scalar conversion, then a broadcast */
+        put(t, "((%s)((%s)s%d))", vtype(t, n->type).s, ctype(n->type), n->slot);
+        return 1;
+    case NODE_CONVERT:
+        vgen_convert(t, e, n);
+        return 1;
+    case NODE_BINARY:
+        vgen_binary(t, e, n);
+        return 1;
+    case NODE_SELECT:
+        vgen_select(t, e, n);
+        return 1;
+    case NODE_UNARY:
+        vgen_unary(t, e, n);
+        return 1;
+    default: /* temporaries, the index and calls read the same in both */
+        return 0;
+    }
+}
+
 static void gen_inline(text *t, const weft_expr *e, const weft_node *n)
 {
+    if (t->width > 1 && vgen_inline(t, e, n)) return;
     switch (n->kind) {
     case NODE_LITERAL:
         gen_literal(t, n);
@@ -336,7 +490,7 @@ static void gen_hoists(text *t, const weft_expr *e, const weft_node *n)
     for (int k = 0; k < n->nkids; k++)
         gen_hoists(t, e, n->kid[k]);
     if (!t->hoisted[n - t->nodes]) return;
-    put(t, "        const %s h%td = ", ctype(n->type), n - t->nodes);
+    put(t, "        const %s h%td = ", vtype(t, n->type).s, n - t->nodes);
     gen_inline(t, e, n);
     put(t, ";\n");
 }
@@ -376,11 +530,18 @@ static void gen_params(text *t, const weft_expr *e)
 
 static void gen_statements(text *t, const weft_expr *e)
 {
-    put(t, "        const long i = (long)(base + j);\n        (void)i;\n");
+    if (t->width > 1) {
+        put(t, "        const long%d i = (long)(base + j) + (long%d)(0", t->width, t->width);
+        for (int k = 1; k < t->width; k++)
+            put(t, ", %d", k);
+        put(t, ");\n        (void)i;\n");
+    } else {
+        put(t, "        const long i = (long)(base + j);\n        (void)i;\n");
+    }
     for (size_t s = 0; s < e->nstatements; s++) {
         char declare[64];
         snprintf(declare, sizeof declare,
-                 "        const %s t%zu = ", ctype(e->statements[s].value->type), s);
+                 "        const %s t%zu = ", vtype(t, e->statements[s].value->type).s, s);
         gen_value(t, e, e->statements[s].value, declare);
     }
 }
@@ -393,9 +554,77 @@ static void gen_stores(text *t, const weft_expr *e)
         int last = 1;
         for (size_t later = s + 1; later < e->nstatements; later++)
             if (e->statements[later].target == target) last = 0;
-        if (last)
+        if (!last) continue;
+        if (t->width > 1) {
+            type_name vt = vtype(t, e->bindings[target].dtype);
+            put(t,
+                "        if (valid == %d) vstore%d(convert_%s(t%zu), 0, a%d + j);\n"
+                "        else w_store_tail_%s(convert_%s(t%zu), a%d + j, valid);\n",
+                t->width, t->width, vt.s, s, target, vt.s, vt.s, s, target);
+        } else {
             put(t, "        a%d[j] = (%s)t%zu;\n", target, ctype(e->bindings[target].dtype), s);
+        }
     }
+}
+
+/* Each array the program reads, loaded once per group of t->width elements
+ * (a short group at the end of a chunk is padded with zeros). */
+static void gen_vector_loads(text *t, const weft_expr *e)
+{
+    put(t, "        const uint valid = (uint)min((ulong)%d, end - j);\n", t->width);
+    for (size_t b = 0; b < e->nbindings; b++) {
+        if (!e->bindings[b].is_array || !e->reads[b]) continue;
+        type_name vt = vtype(t, e->bindings[b].dtype);
+        put(t,
+            "        const %s v%zu = valid == %d ? vload%d(0, a%zu + j) : w_load_tail_%s(a%zu + j, "
+            "valid);\n",
+            vt.s, b, t->width, t->width, b, vt.s, b);
+    }
+}
+
+/* Vector twins of the helpers, lane by lane through the scalar ones, and
+ * loads and stores of a short group. */
+static const char vector_prelude[] =
+    "#define W_VEC1(F, T, N) inline T##N F##_##T##N(T##N a) { T x[N], r[N];           \\\n"
+    "  vstore##N(a, 0, x); for (int k = 0; k < N; k++) r[k] = F##_##T(x[k]);           \\\n"
+    "  return vload##N(0, r); }\n"
+    "#define W_VEC2(F, T, N) inline T##N F##_##T##N(T##N a, T##N b) { T x[N], y[N], r[N]; \\\n"
+    "  vstore##N(a, 0, x); vstore##N(b, 0, y);                                          \\\n"
+    "  for (int k = 0; k < N; k++) r[k] = F##_##T(x[k], y[k]); return vload##N(0, r); }\n"
+    "#define W_VEC3(F, T, N) inline T##N F##_##T##N(T##N a, T##N b, T##N c) {          \\\n"
+    "  T x[N], y[N], z[N], r[N]; vstore##N(a, 0, x); vstore##N(b, 0, y); vstore##N(c, 0, z); \\\n"
+    "  for (int k = 0; k < N; k++) r[k] = F##_##T(x[k], y[k], z[k]); return vload##N(0, r); }\n"
+    "#define W_VEC_INT(T, N) W_VEC2(w_div, T, N) W_VEC2(w_mod, T, N) W_VEC1(w_abs, T, N) \\\n"
+    "  W_VEC2(w_min, T, N) W_VEC2(w_max, T, N) W_VEC3(w_clamp, T, N)\n"
+    "#define W_TAIL(T, N)                                                              \\\n"
+    "  inline T##N w_load_tail_##T##N(__global const T *p, uint valid) { T x[N];       \\\n"
+    "    for (uint k = 0; k < N; k++) x[k] = k < valid ? p[k] : (T)0; return vload##N(0, x); } \\\n"
+    "  inline void w_store_tail_##T##N(T##N v, __global T *p, uint valid) { T x[N];    \\\n"
+    "    vstore##N(v, 0, x); for (uint k = 0; k < valid; k++) p[k] = x[k]; }\n";
+
+static void gen_vector_helpers(text *t)
+{
+    static const char *const ints[] = {"int", "uint", "long", "ulong"};
+    static const char *const all[] = {"float", "int", "uint", "long", "ulong", "uchar"};
+    put(t, "%s", vector_prelude);
+    for (size_t k = 0; k < sizeof ints / sizeof *ints; k++)
+        put(t, "W_VEC_INT(%s, %d)\n", ints[k], t->width);
+    for (size_t k = 0; k < sizeof all / sizeof *all; k++)
+        put(t, "W_TAIL(%s, %d)\n", all[k], t->width);
+    put(t, "W_VEC2(w_fmin, float, %d) W_VEC2(w_fmax, float, %d)\n", t->width, t->width);
+    put(t,
+        "#ifdef cl_khr_fp64\nW_TAIL(double, %d) W_VEC2(w_fmin, double, %d) "
+        "W_VEC2(w_fmax, double, %d)\n#endif\n",
+        t->width, t->width, t->width);
+}
+
+/* float8 where every value has 32 bits or fewer (one AVX2 register), else
+ * double4. */
+static int vector_width(const weft_expr *e)
+{
+    for (size_t k = 0; k < e->nnodes; k++)
+        if (bits(e->nodes[k].type) == 64) return 4;
+    return 8;
 }
 
 static weft_status finish(text *t, char **source)
@@ -411,15 +640,30 @@ weft_status weft_codegen_map(const weft_expr *e, char **source)
 {
     text t = {0};
     plan_hoists(&t, e);
-    put(&t, "%s\n__kernel void weft_map(", prelude);
+    int width = vector_width(e);
+    t.width = width;
+    put(&t, "%s\n#if MAP_VECTOR\n", prelude);
+    gen_vector_helpers(&t);
+    t.width = 1;
+    put(&t, "#endif\n__kernel void weft_map(");
     gen_params(&t, e);
-    put(&t, ")\n{\n"
-            "    const ulong begin = (ulong)get_global_id(0) * MAP_ITEMS;\n"
-            "    const ulong end = min(begin + (ulong)MAP_ITEMS, n);\n"
+    put(&t,
+        ")\n{\n"
+        "    const ulong begin = (ulong)get_global_id(0) * MAP_ITEMS;\n"
+        "    const ulong end = min(begin + (ulong)MAP_ITEMS, n);\n"
+        "#if MAP_VECTOR\n"
+        "    for (ulong j = begin; j < end; j += %d) {\n",
+        width);
+    t.width = width;
+    gen_vector_loads(&t, e);
+    gen_statements(&t, e);
+    gen_stores(&t, e);
+    t.width = 1;
+    put(&t, "    }\n#else\n"
             "    for (ulong j = begin; j < end; j++) {\n");
     gen_statements(&t, e);
     gen_stores(&t, e);
-    put(&t, "    }\n}\n");
+    put(&t, "    }\n#endif\n}\n");
     return finish(&t, source);
 }
 

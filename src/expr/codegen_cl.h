@@ -1,5 +1,6 @@
 /* OpenCL C source for a map or a reduction of an expression. The caller
- * frees *source. Knobs: MAP_ITEMS (elements per work-item), REDUCE_BLOCK. */
+ * frees *source. Knobs: MAP_ITEMS (elements per work-item), MAP_VECTOR (1: the
+ * map computes vectors of 8 or 4 elements, for CPUs), REDUCE_BLOCK. */
 #ifndef WEFT_CODEGEN_CL_H
 #define WEFT_CODEGEN_CL_H
 

@@ -11,6 +11,9 @@
 #include "launch_limits.h"
 #include "../mem/residency.h"
 #include "../mem/partition.h"
+#include "../core/clock.h"
+#include "../core/sha256.h"
+#include "../exec/placement.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +396,136 @@ static void piece_done(void *self, weft_piece *piece)
     piece->event = NULL;
 }
 
+/* Placement of a launch by the cost model (exec/placement.h), under the
+ * identity kernel:<program hash>:<name>. What split_range decided stays
+ * binding: a launch kept whole runs on one device (the model only picks
+ * which), a launch whose split is being checked (launch_check.c) runs as
+ * split_range cut it, and the model splits a launch only once a split of
+ * it was found to give the bits of one device. The pool is a candidate only
+ * through host_fn: without one the launch is not placed. */
+
+/* The hash of a program's source and options, cached per program: hashing
+ * a source on every launch would cost more than the decision. A program
+ * freed and another made at the same addresses would share a model (the
+ * results stay right; only a decision may be worse). */
+enum { HASH_CACHE = 8 };
+static struct {
+    const void *program, *source, *options;
+    char hex[17];
+} hash_cache[HASH_CACHE];
+static unsigned hash_next;
+static pthread_mutex_t hash_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void program_hash(const weft_program *p, char hex[17])
+{
+    pthread_mutex_lock(&hash_lock);
+    for (size_t k = 0; k < HASH_CACHE; k++) {
+        if (hash_cache[k].program == p && hash_cache[k].source == p->source &&
+            hash_cache[k].options == p->options) {
+            memcpy(hex, hash_cache[k].hex, 17);
+            pthread_mutex_unlock(&hash_lock);
+            return;
+        }
+    }
+    pthread_mutex_unlock(&hash_lock);
+    weft_sha256 h;
+    uint8_t digest[32];
+    char full[65];
+    weft_sha256_init(&h);
+    weft_sha256_field(&h, p->source ? p->source : "");
+    weft_sha256_field(&h, p->options ? p->options : "");
+    weft_sha256_final(&h, digest);
+    weft_sha256_hex(digest, full);
+    memcpy(hex, full, 16);
+    hex[16] = '\0';
+    pthread_mutex_lock(&hash_lock);
+    unsigned k = hash_next++ % HASH_CACHE;
+    hash_cache[k].program = p;
+    hash_cache[k].source = p->source;
+    hash_cache[k].options = p->options;
+    memcpy(hash_cache[k].hex, hex, 17);
+    pthread_mutex_unlock(&hash_lock);
+}
+
+static int launch_native(const weft_device *dev, void *op)
+{
+    const weft_launch_job *job = op;
+    return job->program->per_device[dev->index] != NULL;
+}
+
+/* The plan's pieces on whole work-groups; 0 when they break a device's
+ * limits (the launch then runs as split_range cut it). */
+static int plan_pieces(weft_launch_job *job, const weft_perf_plan *plan, int whole, weft_piece *out,
+                       size_t *count)
+{
+    size_t outer = weft_range_outer(&job->range);
+    unsigned dim = weft_range_split_dim(&job->range);
+    size_t granule = job->range.local[dim] ? job->range.local[dim] : 1, units = outer / granule;
+    size_t n = 0, begin = 0;
+    if (whole || plan->count == 1) {
+        size_t largest = 0;
+        for (size_t i = 1; i < plan->count; i++)
+            if (plan->share[i] > plan->share[largest]) largest = i;
+        out[n++] = (weft_piece){.device = plan->device[largest], .begin = 0, .end = outer};
+    } else {
+        for (size_t i = 0; i < plan->count && begin < outer; i++) {
+            size_t end = i + 1 == plan->count
+                             ? outer
+                             : begin + (size_t)(plan->share[i] * (double)units + 0.5) * granule;
+            if (end > outer) end = outer;
+            if (end > begin)
+                out[n++] = (weft_piece){.device = plan->device[i], .begin = begin, .end = end};
+            begin = end;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].device == 0) continue;
+        if (weft_launch_check_limits(job, out[i].device) != WEFT_OK) {
+            weft_error_clear();
+            return 0;
+        }
+    }
+    *count = n;
+    return 1;
+}
+
+static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_place_result *placed)
+{
+    placed->entry = NULL;
+    placed->plan.count = 0;
+    if (job->check_split || !job->host_fn) return;
+    weft_ctx *ctx = job->program->ctx;
+    char hex[17], why[256];
+    program_hash(job->program, hex);
+    size_t len = strlen(job->name) + 32;
+    char stack[160], *identity = len <= sizeof stack ? stack : malloc(len);
+    if (!identity) return;
+    snprintf(identity, len, "kernel:%s:%s", hex, job->name);
+    weft_place_request req = {.identity = identity,
+                              .kind = "kernel",
+                              .text = job->name,
+                              .n = weft_range_outer(&job->range),
+                              .arrays = run->arrays,
+                              .narrays = run->narrays,
+                              .reads = run->reads,
+                              .native = launch_native,
+                              .op = job,
+                              .async = weft_op_async(&job->base)};
+    weft_place(ctx, &req, placed);
+    if (identity != stack) free(identity);
+    if (placed->plan.count == 0) return;
+    int whole = whole_reason(job, why, sizeof why) != NULL || ctx->verify_splits ||
+                weft_program_split_verdict(job->program, job->split_key) != WEFT_SPLIT_SAFE;
+    weft_piece pieces[WEFT_PERF_MAX_CANDIDATES];
+    size_t count = 0;
+    if (!plan_pieces(job, &placed->plan, whole, pieces, &count) || count > ctx->ndevices) {
+        placed->plan.count = 0;
+        return;
+    }
+    memcpy(job->pieces, pieces, count * sizeof *pieces);
+    job->npieces = count;
+}
+
 static weft_status launch_run(weft_op *base)
 {
     weft_launch_job *job = (weft_launch_job *)base;
@@ -421,7 +554,16 @@ static weft_status launch_run(weft_op *base)
         run.reads |= 1u << i;
         if (job->writes[k]) run.writes |= 1u << i;
     }
-    RETURN_ON_ERROR(job->check_split ? weft_launch_checked(job, &run) : weft_pieces_run(&run));
+    weft_place_result placed;
+    place_launch(job, &run, &placed);
+    run.pieces = job->pieces;
+    run.npieces = job->npieces;
+    weft_status st = job->check_split ? weft_launch_checked(job, &run) : weft_pieces_run(&run);
+    if (placed.entry) {
+        double seconds = st == WEFT_OK && !weft_op_async(base) ? weft_now() - placed.started : -1;
+        weft_place_done(ctx, &placed, outer, job->pieces, job->npieces, seconds);
+    }
+    RETURN_ON_ERROR(st);
     if (!weft_op_async(base)) { /* an asynchronous launch's kernels have not run yet */
         pthread_mutex_lock(&ctx->lock);
         ctx->last_kernel_seconds = job->kernel_seconds;

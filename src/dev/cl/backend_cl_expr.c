@@ -7,11 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Elements per work-item of a map: a contiguous run on CPUs (PoCL vectorises
- * the loop), one element on GPUs (neighbouring items, neighbouring addresses). */
+/* Elements per work-item of a map: a contiguous run on CPUs, one element on
+ * GPUs (neighbouring items, neighbouring addresses). */
 static size_t map_items(const weft_device *dev)
 {
     return weft_cl(dev)->gpu_class ? 1 : 1024;
+}
+
+/* CPUs run the map's vector variant: PoCL does not vectorise calls to erfc,
+ * log, pow ... in a loop, but has fast vector overloads of them. */
+static int map_vector(const weft_device *dev)
+{
+    return !weft_cl(dev)->gpu_class;
 }
 
 /* With the submit lock held: the kernel is created on first use. */
@@ -28,8 +35,8 @@ static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, 
     char options[256];
     snprintf(options, sizeof options,
              "-cl-std=CL1.2 -w -cl-fp32-correctly-rounded-divide-sqrt -DMAP_ITEMS=%zu "
-             "-DREDUCE_BLOCK=%d",
-             map_items(dev), WEFT_SUM_BLOCK);
+             "-DMAP_VECTOR=%d -DREDUCE_BLOCK=%d",
+             map_items(dev), map_vector(dev), WEFT_SUM_BLOCK);
     cl_program program = NULL;
     const char *source =
         weft_cl(dev)->gpu_class && compiled->source_gpu ? compiled->source_gpu : compiled->source;
