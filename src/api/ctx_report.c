@@ -1,6 +1,6 @@
-/* What a context reports and counts: notes, the pieces of the last
- * operation, the ledger, cache figures, live handles. Lower layers record
- * here; only ctx.c creates and frees contexts. */
+/* What a context reports: its notes, the pieces of the last operation, the
+ * ledger, cache figures. The layers below record through core/ctx_record.c;
+ * only context.c creates and frees contexts. */
 #include "../core/pool.h"
 #include "../exec/stream.h"
 #include "../core/ctx.h"
@@ -12,29 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void weft_ctx_note(weft_ctx *ctx, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    pthread_mutex_lock(&ctx->lock);
-    size_t old = ctx->notes ? strlen(ctx->notes) : 0;
-    char *grown = realloc(ctx->notes, old + strlen(line) + 2);
-    if (grown) {
-        sprintf(grown + old, "%s\n", line);
-        ctx->notes = grown;
-    }
-    pthread_mutex_unlock(&ctx->lock);
-    weft_log(&ctx->log, WEFT_LOG_INFO, "%s", line);
-}
-
-void weft_ctx_count_handles(weft_ctx *ctx, int delta)
-{
-    atomic_fetch_add(&ctx->live_handles, delta);
-}
 
 weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats)
 {
@@ -90,21 +67,6 @@ weft_status weft_ctx_small_elements(weft_ctx *ctx, int64_t *elements)
     RETURN_IF(!ctx || !elements, WEFT_ERR_NULL, "weft_ctx_small_elements: NULL argument");
     *elements = ctx->small_elements;
     return WEFT_OK;
-}
-
-void weft_ctx_set_pieces(weft_ctx *ctx, const weft_piece_report *pieces, size_t count)
-{
-    pthread_mutex_lock(&ctx->lock);
-    if (count > ctx->last_capacity) {
-        weft_piece_report *grown = realloc(ctx->last_pieces, count * sizeof *grown);
-        if (grown) {
-            ctx->last_pieces = grown;
-            ctx->last_capacity = count;
-        }
-    }
-    ctx->last_count = count <= ctx->last_capacity ? count : 0;
-    if (ctx->last_count) memcpy(ctx->last_pieces, pieces, count * sizeof *pieces);
-    pthread_mutex_unlock(&ctx->lock);
 }
 
 weft_status weft_ctx_last_pieces(weft_ctx *ctx, weft_piece_report *pieces, size_t capacity,
