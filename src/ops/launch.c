@@ -5,7 +5,8 @@
 #include "../mem/array.h"
 #include "../core/error.h"
 #include "../core/handles.h"
-#include "launch.h"
+#include "launch_call.h"
+#include "launch_job.h"
 #include "launch_check.h"
 #include "kernel_source.h"
 #include "launch_limits.h"
@@ -324,33 +325,6 @@ static weft_status bind_arrays(weft_launch_job *job, const weft_piece *piece, vo
 static weft_status prepare_on_device(void *self, weft_piece *piece)
 {
     return bind_arrays(self, piece, NULL);
-}
-
-void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
-                          weft_kernel_arg *args, void *const *buffers, weft_kernel_call *call)
-{
-    const weft_range *r = &job->range;
-    *call =
-        (weft_kernel_call){.name = job->name, .dims = r->dims, .args = args, .nargs = job->nargs};
-    for (unsigned d = 0; d < r->dims; d++) {
-        call->global[d] = r->size[d];
-        call->local[d] = r->local[d];
-    }
-    unsigned dim = weft_range_split_dim(r);
-    call->offset[dim] = piece->begin;
-    call->global[dim] = piece->end - piece->begin;
-    for (size_t k = 0; k < job->nargs; k++) {
-        const weft_arg *a = &job->args[k];
-        if (a->kind <= WEFT_ARG_WHOLE)
-            args[k] = (weft_kernel_arg){.kind = WEFT_KERNEL_ARG_BUFFER,
-                                        .buffer = buffers ? buffers[k] : NULL};
-        else if (a->kind == WEFT_ARG_SCALAR)
-            args[k] = (weft_kernel_arg){.kind = WEFT_KERNEL_ARG_VALUE,
-                                        .value = &a->value,
-                                        .bytes = weft_dtype_size(a->dtype)};
-        else
-            args[k] = (weft_kernel_arg){.kind = WEFT_KERNEL_ARG_LOCAL, .bytes = a->local_bytes};
-    }
 }
 
 static weft_status enqueue_on_device(void *self, weft_piece *piece)

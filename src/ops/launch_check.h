@@ -11,7 +11,7 @@
 #ifndef WEFT_LAUNCH_CHECK_H
 #define WEFT_LAUNCH_CHECK_H
 
-#include "launch.h"
+#include "launch_job.h"
 
 /* job->split_key: the kernel's name, the range's dimensions and the kinds of
  * its arguments, which together decide what a split does. */

@@ -1,6 +1,7 @@
 #include "../core/ctx.h"
 #include "../dev/device.h"
 #include "../core/error.h"
+#include "launch_call.h"
 #include "launch_limits.h"
 
 #include <stdint.h>

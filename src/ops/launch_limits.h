@@ -4,7 +4,7 @@
 #ifndef WEFT_LAUNCH_LIMITS_H
 #define WEFT_LAUNCH_LIMITS_H
 
-#include "launch.h"
+#include "launch_job.h"
 
 /* For device dev of the launch (0: the host pool): the range's work-item
  * count fits a size_t, and on an OpenCL device the local size fits

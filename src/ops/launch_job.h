@@ -1,5 +1,6 @@
-/* User-kernel launches: the job the stream runs (launch.c), its split check
- * (launch_check.c) and the kernel call a device gets. */
+/* A user-kernel launch as the stream runs it (launch.c), with its split
+ * check (launch_check.c), its limits (launch_limits.c) and the kernel call a
+ * device gets (launch_call.c). */
 #ifndef WEFT_LAUNCH_H
 #define WEFT_LAUNCH_H
 
@@ -44,12 +45,5 @@ static inline size_t weft_range_outer(const weft_range *r)
 {
     return r->size[weft_range_split_dim(r)];
 }
-
-/* The piece as a neutral kernel call (dev/device.h): the launch's geometry
- * with the piece's outer indices, each argument as the device takes it
- * (buffers: one per argument, or NULL when only the shape matters); the
- * caller sets call->kernel. */
-void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
-                          weft_kernel_arg *args, void *const *buffers, weft_kernel_call *call);
 
 #endif

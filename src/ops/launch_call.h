@@ -1,0 +1,14 @@
+/* A launch's piece as the neutral kernel call a device takes (dev/device.h). */
+#ifndef WEFT_LAUNCH_CALL_H
+#define WEFT_LAUNCH_CALL_H
+
+#include "launch_job.h"
+
+/* The piece as a neutral kernel call (dev/device.h): the launch's geometry
+ * with the piece's outer indices, each argument as the device takes it
+ * (buffers: one per argument, or NULL when only the shape matters); the
+ * caller sets call->kernel. */
+void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
+                          weft_kernel_arg *args, void *const *buffers, weft_kernel_call *call);
+
+#endif
