@@ -7,14 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void weft_dist_layout_init(weft_dist_layout *layout)
-{
-    if (!layout) return;
-    layout->split = WEFT_DIST_EVEN;
-    layout->weight = 1.0;
-    layout->counts = NULL;
-}
-
 void *weft_dist_host_alloc(size_t bytes)
 {
     enum { PAGE = 4096 };

@@ -7,6 +7,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+void weft_dist_layout_init(weft_dist_layout *layout)
+{
+    if (!layout) return;
+    layout->split = WEFT_DIST_EVEN;
+    layout->weight = 1.0;
+    layout->counts = NULL;
+}
+
 void weft_dist_split_weights(size_t n, int nranks, const double *weights, size_t *counts)
 {
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
