@@ -1,7 +1,9 @@
 /* The data primitives (docs/primitives.md) against plain single-threaded C:
  * sort (qsort, and a plain one-thread LSD radix as the fair baseline),
  * histogram, scatter-add, random and filter. Medians of R runs.
- *   bench_prims [n] [runs]        (WEFT_DEVICES=host for the pool alone) */
+ *   bench_prims [n] [runs]        (WEFT_DEVICES=host for the pool alone)
+ *   bench_prims n runs scan       weft_scan (SUM, inclusive) on f32 f64 i32
+ *                                 i64, on the pool and on device 1 alone */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_clock.h"
 
@@ -81,6 +83,75 @@ static double median(double *t, int r)
         last_ms = m_;                                                                              \
     } while (0)
 
+/* The plain loops a user would write: f32 accumulates in double as
+ * weft_scan does, integers wrap in their own width. */
+static void plain_scan(weft_dtype t, size_t n, const void *x, void *y)
+{
+    if (t == WEFT_F32) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++)
+            ((float *)y)[i] = (float)(s += ((const float *)x)[i]);
+    } else if (t == WEFT_F64) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++)
+            ((double *)y)[i] = s += ((const double *)x)[i];
+    } else if (t == WEFT_I32) {
+        uint32_t s = 0;
+        for (size_t i = 0; i < n; i++)
+            ((int32_t *)y)[i] = (int32_t)(s += (uint32_t)((const int32_t *)x)[i]);
+    } else {
+        uint64_t s = 0;
+        for (size_t i = 0; i < n; i++)
+            ((uint64_t *)y)[i] = s += ((const uint64_t *)x)[i];
+    }
+}
+
+/* Each dtype: the plain loop, then weft_scan placed on the pool and on
+ * device 1 (when there is one), checked against the loop's bits. */
+static int bench_scans(weft_ctx *ctx, size_t n, int runs)
+{
+    static const weft_dtype types[] = {WEFT_F32, WEFT_F64, WEFT_I32, WEFT_I64};
+    size_t ndev = 0;
+    weft_device_count(ctx, &ndev);
+    void *x = malloc(n * 8), *y = malloc(n * 8), *want = malloc(n * 8);
+    if (!x || !y || !want) return 1;
+    double last_ms = 0, base;
+    for (int d = 0; d < 4; d++) {
+        weft_dtype t = types[d];
+        size_t size = t == WEFT_F32 || t == WEFT_I32 ? 4 : 8;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = weft_rng_u32_at(9, i);
+            if (t == WEFT_F32) ((float *)x)[i] = weft_rng_uniform_f32(r) - 0.5f;
+            if (t == WEFT_F64) ((double *)x)[i] = weft_rng_uniform_f32(r) - 0.5;
+            if (t == WEFT_I32) ((int32_t *)x)[i] = (int32_t)r;
+            if (t == WEFT_I64) ((int64_t *)x)[i] = (int64_t)r - 2147483648;
+        }
+        char label[64];
+        snprintf(label, sizeof label, "scan %s: plain loop", weft_dtype_name(t));
+        TIME(label, 0, (void)0, plain_scan(t, n, x, want));
+        base = last_ms;
+        weft_array *a, *b;
+        CHECK(weft_array_from(ctx, t, n, x, &a));
+        CHECK(weft_array_create(ctx, t, n, &b));
+        for (size_t where = 0; where < (ndev > 1 ? 2u : 1u); where++) {
+            uint64_t mask = where ? WEFT_PLACE_DEVICE(1) : WEFT_PLACE_HOST;
+            CHECK(weft_ctx_place(ctx, "scan totals", mask));
+            CHECK(weft_ctx_place(ctx, "scan apply", mask));
+            snprintf(label, sizeof label, "scan %s: weft_scan, %s", weft_dtype_name(t),
+                     where ? "device 1" : "pool");
+            TIME(label, base, (void)0, CHECK(weft_scan(ctx, WEFT_SUM, 0, a, b, NULL)));
+            CHECK(weft_array_read(b, 0, n, y));
+            if (memcmp(y, want, n * size)) printf("  (differs from the plain loop)\n");
+        }
+        weft_array_free(a);
+        weft_array_free(b);
+    }
+    free(x);
+    free(y);
+    free(want);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : (size_t)1 << 22;
@@ -91,6 +162,11 @@ int main(int argc, char **argv)
     int threads = 0;
     weft_ctx_num_threads(ctx, &threads);
     printf("n = %zu, %d runs, median; pool of %d threads\n", n, runs, threads);
+    if (argc > 3 && !strcmp(argv[3], "scan")) {
+        int rc = bench_scans(ctx, n, runs);
+        weft_ctx_free(ctx);
+        return rc;
+    }
     float *x = malloc(n * 4), *y = malloc(n * 4), *v = malloc(n * 4);
     uint32_t *tmp = malloc(n * 4), *idx = malloc(n * 4), *hist = calloc(1000, 4);
     for (size_t i = 0; i < n; i++) {

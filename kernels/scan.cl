@@ -104,17 +104,108 @@ scan_apply(const ulong n, __global const SCAN_T *x, __global SCAN_T *y,
     }
 }
 #else
+#if SCAN_KIND == 0
+/* Sums over a whole block on CPUs, in vectors of 4 sub-blocks' chains: 4
+ * contiguous elements of each of 4 sub-blocks are loaded and transposed, so
+ * lane s of column j is element j of sub-block s. Each lane still adds its
+ * sub-block's elements one by one in index order (the bits of the scalar
+ * loop), but PoCL gets vector loads, adds and stores instead of 16 strided
+ * scalar chains it does not vectorise. */
+#define W_CAT_(a, b) a##b
+#define W_CAT(a, b) W_CAT_(a, b)
+#define SCAN_T4 W_CAT(SCAN_T, 4)
+#define NARROW4(a) W_CAT(convert_, SCAN_T4)(a)
+#if SCAN_FLOAT
+typedef double4 acc4_t;
+#define WIDEN4(v) convert_double4(v)
+#define ACC4_FROM_BITS(b) as_double4(b)
+#elif SCAN_SIGNED
+typedef ulong4 acc4_t;
+#define WIDEN4(v) as_ulong4(convert_long4(v))
+#define ACC4_FROM_BITS(b) (b)
+#else
+typedef ulong4 acc4_t;
+#define WIDEN4(v) convert_ulong4(v)
+#define ACC4_FROM_BITS(b) (b)
+#endif
+#define LOAD_COLUMNS(base, c0, c1, c2, c3)                                                         \
+    do {                                                                                           \
+        const acc4_t r0 = WIDEN4(vload4(0, (base)));                                               \
+        const acc4_t r1 = WIDEN4(vload4(0, (base) + SCAN_SUB));                                    \
+        const acc4_t r2 = WIDEN4(vload4(0, (base) + 2 * SCAN_SUB));                                \
+        const acc4_t r3 = WIDEN4(vload4(0, (base) + 3 * SCAN_SUB));                                \
+        c0 = (acc4_t)(r0.s0, r1.s0, r2.s0, r3.s0);                                                 \
+        c1 = (acc4_t)(r0.s1, r1.s1, r2.s1, r3.s1);                                                 \
+        c2 = (acc4_t)(r0.s2, r1.s2, r2.s2, r3.s2);                                                 \
+        c3 = (acc4_t)(r0.s3, r1.s3, r2.s3, r3.s3);                                                 \
+    } while (0)
+
+void totals_block4(__global const SCAN_T *x, __global ulong *subtotals)
+{
+    acc4_t run[4];
+    for (int g = 0; g < 4; g++)
+        run[g] = (acc4_t)(IDENTITY);
+    for (int k = 0; k < SCAN_SUB; k += 4)
+#pragma unroll
+        for (int g = 0; g < 4; g++) {
+            acc4_t c0, c1, c2, c3;
+            LOAD_COLUMNS(x + 4 * g * SCAN_SUB + k, c0, c1, c2, c3);
+            run[g] = (((run[g] + c0) + c1) + c2) + c3;
+        }
+    for (int g = 0; g < 4; g++)
+        vstore4(as_ulong4(run[g]), 0, subtotals + 4 * g);
+}
+
+void apply_block4(__global const SCAN_T *x, __global SCAN_T *y, __global const ulong *carries,
+                  const int exclusive)
+{
+    acc4_t run[4];
+    for (int g = 0; g < 4; g++)
+        run[g] = ACC4_FROM_BITS(vload4(0, carries + 4 * g));
+    for (int k = 0; k < SCAN_SUB; k += 4)
+#pragma unroll
+        for (int g = 0; g < 4; g++) {
+            acc4_t c0, c1, c2, c3;
+            LOAD_COLUMNS(x + 4 * g * SCAN_SUB + k, c0, c1, c2, c3);
+            acc4_t n0 = run[g] + c0, n1 = n0 + c1, n2 = n1 + c2, n3 = n2 + c3;
+            if (exclusive) {
+                c0 = run[g];
+                c1 = n0;
+                c2 = n1;
+                c3 = n2;
+            } else {
+                c0 = n0;
+                c1 = n1;
+                c2 = n2;
+                c3 = n3;
+            }
+            run[g] = n3;
+            __global SCAN_T *row = y + 4 * g * SCAN_SUB + k;
+            vstore4(NARROW4(((acc4_t)(c0.s0, c1.s0, c2.s0, c3.s0))), 0, row);
+            vstore4(NARROW4(((acc4_t)(c0.s1, c1.s1, c2.s1, c3.s1))), 0, row + SCAN_SUB);
+            vstore4(NARROW4(((acc4_t)(c0.s2, c1.s2, c2.s2, c3.s2))), 0, row + 2 * SCAN_SUB);
+            vstore4(NARROW4(((acc4_t)(c0.s3, c1.s3, c2.s3, c3.s3))), 0, row + 3 * SCAN_SUB);
+        }
+}
+#endif
+
 /* One work-item per block, its 16 sub-blocks interleaved. */
 __kernel void scan_totals(const ulong n, __global const SCAN_T *x, __global ulong *subtotals)
 {
     const ulong block = get_global_id(0), begin = block * SCAN_BLOCK;
     if (begin >= n) return;
+#if SCAN_KIND == 0
+    if (begin + SCAN_BLOCK <= n) {
+        totals_block4(x + begin, subtotals + block * 16);
+        return;
+    }
+#endif
     acc_t acc[16];
     for (int s = 0; s < 16; s++)
         acc[s] = IDENTITY;
     if (begin + SCAN_BLOCK <= n) {
         for (int k = 0; k < SCAN_SUB; k++)
-            #pragma unroll
+#pragma unroll
             for (int s = 0; s < 16; s++)
                 acc[s] = COMBINE(acc[s], x[begin + s * SCAN_SUB + k]);
     } else {
@@ -131,12 +222,18 @@ __kernel void scan_apply(const ulong n, __global const SCAN_T *x, __global SCAN_
 {
     const ulong block = get_global_id(0), begin = block * SCAN_BLOCK;
     if (begin >= n) return;
+#if SCAN_KIND == 0
+    if (begin + SCAN_BLOCK <= n) {
+        apply_block4(x + begin, y + begin, carries + block * 16, exclusive);
+        return;
+    }
+#endif
     acc_t acc[16];
     for (int s = 0; s < 16; s++)
         acc[s] = SCAN_FROM_BITS(carries[block * 16 + s]);
     if (begin + SCAN_BLOCK <= n) {
         for (int k = 0; k < SCAN_SUB; k++)
-            #pragma unroll
+#pragma unroll
             for (int s = 0; s < 16; s++) {
                 const ulong j = begin + s * SCAN_SUB + k;
                 const acc_t next = COMBINE(acc[s], x[j]);

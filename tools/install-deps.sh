@@ -12,8 +12,9 @@ ocl-icd-libopencl1 pocl-opencl-icd libcmocka-dev clinfo libopenmpi-dev openmpi-b
 python3-dev python3-venv python3-pip python3-numpy python3-pytest"
 # python3-pandas, python3-statsmodels and distro-info-data: the CSV corpus test
 # (tests/csv_corpus) compares weft csv with pandas on the datasets they ship.
+# librandom123-dev: tests/test_random.c checks weft's Philox against Random123.
 [ "${1:-}" = "--test" ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev valgrind util-linux \
-python3-pandas python3-statsmodels distro-info-data"
+python3-pandas python3-statsmodels distro-info-data librandom123-dev"
 
 missing=""
 for p in $PACKAGES; do

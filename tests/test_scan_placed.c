@@ -1,0 +1,88 @@
+/* weft_scan placed on each device in turn gives the pool's bits (which
+ * test_reduce checks against the documented order): every dtype and
+ * operation, whole blocks (the vector code) and a tail, in place or not. */
+#include "common.h"
+
+static void fill_any(void *x, weft_dtype t, size_t n, uint64_t seed)
+{
+    uint64_t s = seed * 0x9e3779b97f4a7c15u + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double f = (double)(int64_t)(s >> 11) / 9007199254740992.0 * 1e3; /* rounds when summed */
+        switch (t) {
+        case WEFT_F32:
+            ((float *)x)[i] = (float)f;
+            break;
+        case WEFT_F64:
+            ((double *)x)[i] = f;
+            break;
+        case WEFT_I32:
+            ((int32_t *)x)[i] = (int32_t)(uint32_t)s;
+            break;
+        case WEFT_U32:
+            ((uint32_t *)x)[i] = (uint32_t)(s >> 7);
+            break;
+        case WEFT_U8:
+            ((uint8_t *)x)[i] = (uint8_t)s;
+            break;
+        default:
+            ((uint64_t *)x)[i] = s;
+            break;
+        }
+    }
+}
+
+static void test_scan_bits_on_every_device(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    size_t ndev = 0;
+    ASSERT_OK(weft_device_count(ctx, &ndev));
+    enum { N = 3 * 4096 + 77 };
+    static const weft_dtype types[] = {WEFT_F32, WEFT_F64, WEFT_I32, WEFT_U32,
+                                       WEFT_I64, WEFT_U64, WEFT_U8};
+    static const weft_reduce_op ops[] = {WEFT_SUM, WEFT_MIN, WEFT_MAX};
+    unsigned char *x = malloc(N * 8), *want = malloc(N * 8), *got = malloc(N * 8);
+    for (size_t ti = 0; ti < 7; ti++) {
+        weft_dtype t = types[ti];
+        size_t size = weft_dtype_size(t);
+        fill_any(x, t, N, ti);
+        weft_array *xa, *ya;
+        ASSERT_OK(weft_array_create(ctx, t, N, &xa));
+        ASSERT_OK(weft_array_create(ctx, t, N, &ya));
+        for (size_t oi = 0; oi < 3; oi++)
+            for (int exclusive = 0; exclusive < 2; exclusive++)
+                for (size_t d = 0; d < ndev; d++) {
+                    uint64_t mask = d == 0 ? WEFT_PLACE_HOST : WEFT_PLACE_DEVICE(d);
+                    ASSERT_OK(weft_ctx_place(ctx, "scan totals", mask));
+                    ASSERT_OK(weft_ctx_place(ctx, "scan apply", mask));
+                    ASSERT_OK(weft_array_write(xa, 0, N, x));
+                    ASSERT_OK(weft_scan(ctx, ops[oi], exclusive, xa, ya, NULL));
+                    ASSERT_OK(weft_array_read(ya, 0, N, d == 0 ? want : got));
+                    if (d > 0 && memcmp(got, want, N * size))
+                        fail_msg("scan %s op %d excl %d: device %zu differs from the pool",
+                                 weft_dtype_name(t), ops[oi], exclusive, d);
+                    ASSERT_OK(weft_scan(ctx, ops[oi], exclusive, xa, xa, NULL)); /* in place */
+                    ASSERT_OK(weft_array_read(xa, 0, N, got));
+                    if (memcmp(got, want, N * size))
+                        fail_msg("in-place scan %s op %d excl %d on device %zu differs",
+                                 weft_dtype_name(t), ops[oi], exclusive, d);
+                }
+        weft_array_free(xa);
+        weft_array_free(ya);
+    }
+    free(x);
+    free(want);
+    free(got);
+    weft_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scan_bits_on_every_device),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
