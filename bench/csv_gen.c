@@ -1,8 +1,10 @@
-/* weft-csv-gen ROWS FILE: the benchmark's input, as pandas' to_csv(index=False)
- * writes a frame of (id int64, old_column float64, label str): floats in
- * Python's repr, one in a thousand missing (an empty field), labels quoted
- * where they hold a comma or a quote. Deterministic: the same ROWS give the
- * same bytes. */
+/* weft-csv-gen ROWS FILE [floats]: the benchmark's input, as pandas'
+ * to_csv(index=False) writes a frame of (id int64, old_column float64, label
+ * str): floats in Python's repr, one in a thousand missing (an empty field),
+ * labels quoted where they hold a comma or a quote. `floats` writes the other
+ * shape, four float columns (old_column, a, b, c), where number text is all
+ * there is to read and copy. Deterministic: the same arguments give the same
+ * bytes. */
 #include "../src/text/number_format.h"
 
 #include <stdint.h>
@@ -20,8 +22,9 @@ static uint64_t splitmix(uint64_t *s)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: weft-csv-gen ROWS FILE\n");
+    int floats = argc == 4 && strcmp(argv[3], "floats") == 0;
+    if (argc != 3 && !floats) {
+        fprintf(stderr, "usage: weft-csv-gen ROWS FILE [floats]\n");
         return 2;
     }
     char *end;
@@ -44,9 +47,23 @@ int main(int argc, char **argv)
     if (!buf) return 1;
     size_t n = 0;
     uint64_t seed = 42;
-    n += (size_t)sprintf(buf, "id,old_column,label\n");
+    n += (size_t)sprintf(buf, floats ? "old_column,a,b,c\n" : "id,old_column,label\n");
     for (unsigned long long i = 0; i < rows; i++) {
         uint64_t r = splitmix(&seed);
+        if (floats) {
+            for (int c = 0; c < 4; c++, r = splitmix(&seed)) {
+                if (c > 0) buf[n++] = ',';
+                if (r % 1000 == 7) continue;
+                double u = (double)(splitmix(&seed) >> 11) * 0x1.0p-53;
+                n += weft_format_f64((u - 0.25) * scales[(r >> 10) % 8], buf + n);
+            }
+            buf[n++] = '\n';
+            if (n >= cap) {
+                if (fwrite(buf, 1, n, f) != n) return 1;
+                n = 0;
+            }
+            continue;
+        }
         n += weft_format_u64(i, buf + n);
         buf[n++] = ',';
         if (r % 1000 != 7) {

@@ -3,6 +3,7 @@
 weft and its Python peers on the same file, in the same run, interleaved.
 
     python3 bench/csv_peers.py FILE [--weft build/weft] [--repeat 3] [--only a,b]
+                               [--weft-before OLD_BUILD/weft]
 
 Each tool runs in its own process under /usr/bin/time, so the peak RSS is
 that process's (for the Python peers it includes the interpreter and the
@@ -10,7 +11,9 @@ library: `baseline` rows give what importing alone costs). Prints the median
 wall time, MB/s of input, and peak RSS per tool, then parsing alone (read the
 file and sum old_column) and formatting alone (write an in-memory frame, or
 weft's format stage), each against the fastest single-purpose tool
-installed. Peers that are not installed are skipped.
+installed. Peers that are not installed are skipped. --weft-before runs a
+second weft build in the same rounds (pipeline/weft-before), so a change is
+measured against the build before it under the same load.
 """
 import argparse
 import json
@@ -86,6 +89,7 @@ def main():
     ap.add_argument('--repeat', type=int, default=3)
     ap.add_argument('--dask-repeat', type=int, default=1)
     ap.add_argument('--only', default='')
+    ap.add_argument('--weft-before', default='')
     ap.add_argument('--json', action='store_true')
     a = ap.parse_args()
     mb = os.path.getsize(a.file) / 1e6
@@ -112,6 +116,9 @@ def main():
         for t in tools:
             if t == 'weft':
                 add('pipeline/weft', [a.weft, 'csv', a.file, *seed, '-o', out, '--json'], 1)
+                if a.weft_before:
+                    add('pipeline/weft-before',
+                        [a.weft_before, 'csv', a.file, *seed, '-o', out, '--json'], 1)
             elif t != 'dask' or rnd < a.dask_repeat:
                 add('pipeline/' + t, python_cmd(PIPELINES[t], a.file, out), 1)
         add('parse/weft', [a.weft, 'csv', a.file, '--sum', 'old_column', '--json'], 1)
@@ -139,10 +146,11 @@ def main():
                      'mb_per_s': mb / wall if wall > 0 else 0, 'peak_rss_mib': rss})
         if name == 'pipeline/weft':
             figs = [json.loads(r[2]) for r in rs]
-            fmt = statistics.median(f['stages_s']['format'] for f in figs)
-            rows.append({'name': 'format/weft (format stage of the pipeline)', 'runs': len(rs),
-                         'seconds': fmt, 'mb_per_s': mb / fmt if fmt > 0 else 0,
-                         'peak_rss_mib': rss})
+            for stage in ('scan', 'parse', 'compute', 'format', 'wait_writer'):
+                sec = statistics.median(f['stages_s'][stage] for f in figs)
+                rows.append({'name': '  weft stage %s' % stage, 'runs': len(rs),
+                             'seconds': sec, 'mb_per_s': mb / sec if sec > 0 else 0,
+                             'peak_rss_mib': rss})
     if a.json:
         print(json.dumps({'file': a.file, 'mb': mb, 'results': rows}, indent=1))
         return
@@ -154,7 +162,7 @@ def main():
                                             r['peak_rss_mib']))
     w = next((r for r in rows if r['name'] == 'pipeline/weft'), None)
     for r in rows:
-        if w and r['name'].startswith('pipeline/') and r is not w:
+        if w and r['name'].startswith('pipeline/') and r is not w and r['seconds'] > 0:
             print('weft / %s: %.2fx' % (r['name'][9:], r['seconds'] / w['seconds']))
 
 

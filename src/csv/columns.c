@@ -26,7 +26,8 @@ typedef enum parse_result { PARSED = 0, NOT_NUMBER, MISSING_INT } parse_result;
 static parse_result parse_one(const char *b, const char *e, weft_dtype dtype,
                               const csv_int_missing *missing, void *out)
 {
-    if (!csv_unquote_simple(&b, &e)) return NOT_NUMBER;
+    /* Most numbers are unquoted: the call only for a field that opens with a quote. */
+    if (b != e && *b == '"' && !csv_unquote_simple(&b, &e)) return NOT_NUMBER;
     /* Spaces around a number are read past, as pandas does ("  0 "); a field
      * of spaces only is text to pandas, so it is no number here either. */
     const char *nb = b, *ne = e;

@@ -225,6 +225,31 @@ static inline uint32_t cursor_next(cursor *cur)
     return cur->entries[cur->chunks[cur->k].slot + cur->i++];
 }
 
+/* The common row, laid out without the per-field checks below: its ncols
+ * entries lie in the current chunk, only the last is a newline, and it is
+ * no comment (a blank line has a newline first, so it never gets here).
+ * Returns where the next row starts, or 0 when the row needs the full path. */
+static inline size_t whole_row(const scan_job *j, cursor *cur, size_t start, uint32_t *cell)
+{
+    const size_t ncols = j->ncols;
+    const csv_chunk *c = &cur->chunks[cur->k];
+    if (cur->i + ncols > c->count || ncols < 2) return 0;
+    if (j->comment && j->buf[start] == j->comment) return 0;
+    const uint32_t *e = cur->entries + c->slot + cur->i;
+    uint32_t inner = 0;
+    for (size_t f = 0; f + 1 < ncols; f++)
+        inner |= e[f];
+    uint32_t last = e[ncols - 1];
+    if ((inner & CSV_NEWLINE_BIT) || !(last & CSV_NEWLINE_BIT)) return 0;
+    for (size_t f = 0; f + 1 < ncols; f++)
+        cell[f + 1] = e[f];
+    size_t pos = last & ~CSV_NEWLINE_BIT, fe = pos;
+    if (fe > (size_t)e[ncols - 2] + 1 && j->buf[fe - 1] == '\r') fe--;
+    cell[ncols] = (uint32_t)fe;
+    cur->i += ncols;
+    return pos + 1;
+}
+
 /* Pass 3: the rows that start in each chunk, as start and field ends. */
 static void pass_rows(void *arg, size_t begin, size_t end)
 {
@@ -252,6 +277,11 @@ static void pass_rows(void *arg, size_t begin, size_t end)
         for (size_t r = first_row; r < first_row + nrows; r++) {
             uint32_t *cell = ix->cells + r * stride;
             cell[0] = (uint32_t)start;
+            size_t next = whole_row(j, &cur, start, cell);
+            if (next) {
+                start = next;
+                continue;
+            }
             size_t field_begin = start;
             for (size_t f = 0; f < ncols; f++) {
                 uint32_t e = cursor_next(&cur);

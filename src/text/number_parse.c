@@ -42,22 +42,52 @@ static inline uint64_t load8(const char *p)
     return w;
 }
 
-/* All eight bytes in '0'..'9': below '0' borrows into the byte's top bit, above '9' carries
- * into it (a flagged byte may disturb its neighbour, never unflag it). */
-static inline int eight_digits(uint64_t w)
+/* Where the first byte outside '0'..'9' is among eight: below '0' borrows into the byte's top
+ * bit, above '9' carries into it. Borrows and carries only run upwards, so the lowest flagged
+ * byte is the first non-digit; the bytes below it are exact. 8 when all are digits. */
+static inline int digits_in_word(uint64_t w)
 {
-    return (((w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) & 0x8080808080808080ull) ==
-           0;
+    uint64_t flags =
+        ((w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) & 0x8080808080808080ull;
+    return flags ? __builtin_ctzll(flags) >> 3 : 8;
 }
 
-/* Their value: neighbouring lanes merge pairwise, 1+1 -> 2, 2+2 -> 4, 4+4 -> 8 digits, each
- * step one multiply over all lanes (no lane can carry into the next). */
-static inline uint32_t value_of_eight(uint64_t w)
+/* The value of eight digit values (0..9 per byte, the first in the lowest byte): neighbouring
+ * lanes merge pairwise, 1+1 -> 2, 2+2 -> 4, 4+4 -> 8 digits, each step one multiply over all
+ * lanes (no lane can carry into the next). */
+static inline uint32_t value_of_lanes(uint64_t w)
 {
-    w -= 0x3030303030303030ull;
     w = ((w * 10) + (w >> 8)) & 0x00ff00ff00ff00ffull;
     w = ((w * 100) + (w >> 16)) & 0x0000ffff0000ffffull;
     return (uint32_t)((w * 10000) + (w >> 32));
+}
+
+static const uint64_t pow10_u64[20] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+
+static inline int decimal_digits(uint64_t v) /* 0 for 0 */
+{
+    if (v == 0) return 0;
+    int t = ((64 - __builtin_clzll(v)) * 1233) >> 12; /* the count, or one short */
+    return t + (v >= pow10_u64[t]);
 }
 
 typedef struct {
@@ -68,25 +98,30 @@ typedef struct {
 } digit_sum;
 
 /* A run of digits before (after_point 0) or after the point; returns where it ends. Works on
- * locals: stores through *a could alias the text, and would pin the loop to memory. */
+ * locals: stores through *a could alias the text, and would pin the loop to memory. Up to
+ * eight digits per step, the run's end found in the same word, so a number's digits cost
+ * a step or two whatever their count; the byte loop takes what the words cannot (the last
+ * seven bytes of the text, digits past the 19th). */
 static inline const char *scan_digit_run(const char *p, const char *end, digit_sum *a,
                                          int after_point)
 {
     uint64_t mantissa = a->mantissa;
     int significant = a->significant, truncated = a->truncated;
     int64_t exp10 = a->exp10;
-    while (end - p >= 8 && significant <= 11) { /* eight at a time while they all fit */
+    while (end - p >= 8) {
         uint64_t w = load8(p);
-        if (!eight_digits(w)) break;
-        uint64_t before = mantissa;
-        mantissa = before * 100000000 + value_of_eight(w);
-        if (before)
-            significant += 8;
-        else
-            for (uint64_t x = mantissa; x; x /= 10)
-                significant++;
-        exp10 -= 8 * after_point;
-        p += 8;
+        int n = digits_in_word(w);
+        if (n == 0 || significant + n > 19) break;
+        /* the n digits to the top lanes: the zero lanes below are leading zeros */
+        uint64_t lanes = (w - 0x3030303030303030ull) << (64 - 8 * n);
+        mantissa = mantissa * pow10_u64[n] + value_of_lanes(lanes);
+        significant = significant ? significant + n : decimal_digits(mantissa);
+        exp10 -= n * after_point;
+        p += n;
+        if (n < 8) {
+            *a = (digit_sum){mantissa, significant, truncated, exp10};
+            return p;
+        }
     }
     for (; p < end && digit_of(*p) < 10; p++) {
         unsigned digit = digit_of(*p);
