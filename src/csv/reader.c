@@ -197,12 +197,6 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
     return WEFT_OK;
 }
 
-weft_status csv_cancelled(void)
-{
-    return weft_error_set(WEFT_ERR_CANCELLED,
-                          "weft_csv_run: cancelled (job.cancel was set); no output was written");
-}
-
 weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
                             int header, const weft_csv_dialect *d, size_t window_bytes, int align,
                             const volatile int *cancel)

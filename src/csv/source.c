@@ -2,7 +2,7 @@
  * one is parsed, so reading overlaps everything else. */
 #include "../core/error.h"
 #include "../core/pool.h"
-#include "reader.h"
+#include "source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,4 +216,10 @@ void csv_source_close(csv_source *s)
     memset(s, 0, sizeof *s);
     s->fd = -1;
     s->wake[0] = s->wake[1] = -1;
+}
+
+weft_status csv_cancelled(void)
+{
+    return weft_error_set(WEFT_ERR_CANCELLED,
+                          "weft_csv_run: cancelled (job.cancel was set); no output was written");
 }
