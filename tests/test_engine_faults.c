@@ -4,6 +4,8 @@
 #include "common.h"
 #include "../src/api/testing.h"
 #include "../src/dev/services.h"
+#include "../src/mem/device_work.h"
+#include "../src/mem/residency.h"
 
 #include <unistd.h>
 
@@ -136,11 +138,57 @@ static void test_blocking_reader_sees_async_writers_failure(void **state)
     weft_ctx_free(ctx);
 }
 
+/* The accounting both ends of device work share (src/mem/device_work.c): a
+ * copy that failed as it ran is seen by the work that read it, and by no work
+ * that marked after it; a failed device loses what it was writing and what
+ * others hold too, and keeps its own earlier results. */
+static void test_device_work_accounting(void **state)
+{
+    (void)state;
+    enum { N = 4096 };
+    weft_ctx *ctx = copying_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x);
+    fill_f32(x, N, 81);
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+    weft_array *arrays[] = {xa, ya};
+    weft_mem_device_work work = {arrays, 2, 1u, 1}; /* reads x on device 1 */
+
+    unsigned mark = weft_mem_copy_mark(&work);
+    weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD);
+    ASSERT_OK(weft_mem_make_current(xa, 1, 0, N)); /* fails as it runs, not here */
+    weft_testing_set_faults(ctx, 0);
+    assert_int_equal(weft_mem_check_copies(&work, mark), WEFT_ERR_DEVICE);
+    assert_false(weft_mem_is_current(xa, 1, 0, N));
+    mark = weft_mem_copy_mark(&work); /* later work is not blamed */
+    ASSERT_OK(weft_mem_make_current(xa, 1, 0, N));
+    ASSERT_OK(weft_mem_check_copies(&work, mark));
+    assert_true(weft_mem_is_current(xa, 1, 0, N));
+
+    ASSERT_OK(weft_mem_wrote(ya, 1, 0, N / 2)); /* device 1 alone holds y[0, N/2) */
+    weft_mem_span writing[] = {{0, 0}, {0, N / 4}};
+    assert_int_equal(weft_mem_device_failed(&work, writing), 0u); /* no host memory hit */
+    assert_false(weft_mem_is_current(xa, 1, 0, 1));               /* the host holds it too */
+    assert_false(weft_mem_is_current(ya, 1, 0, 1));               /* what it was writing */
+    assert_true(weft_mem_is_current(ya, 1, N / 4, N / 2));        /* its own earlier results */
+    assert_true(weft_mem_is_current(xa, 0, 0, N));
+    weft_array_free(xa);
+    weft_array_free(ya);
+    free(x);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_operations_are_not_blamed),
         cmocka_unit_test(test_blocking_reader_sees_async_writers_failure),
+        cmocka_unit_test(test_device_work_accounting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

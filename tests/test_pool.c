@@ -163,7 +163,7 @@ static void hold_lock_across_wait(weft_pool_item *item)
 static void take_lock(weft_pool_item *item)
 {
     lock_holders *h = ((holder *)item)->shared;
-    atomic_store(&h->second_started, 1);
+    atomic_fetch_add(&h->second_started, 1);
     pthread_mutex_lock(&h->user_lock);
     pthread_mutex_unlock(&h->user_lock);
     atomic_fetch_add(&h->done, 1);
@@ -195,6 +195,28 @@ static void test_resuming_beside_the_throttle_cannot_deadlock(void **state)
     fail_after(0);
 }
 
+/* At full width too: the lent slot and every other one are held by tasks
+ * blocked on a lock the returning task holds. Waiting for a slot, at any
+ * width, would wait for them, and they wait for it. */
+static void test_resuming_at_full_width_cannot_deadlock(void **state)
+{
+    (void)state;
+    fail_after(30);
+    weft_pool *pool = weft_pool_create(2);
+    lock_holders h = {.user_lock = PTHREAD_MUTEX_INITIALIZER};
+    holder first = {{.run = hold_lock_across_wait}, &h};
+    holder others[2] = {{{.run = take_lock}, &h}, {{.run = take_lock}, &h}};
+    weft_pool_post(pool, &first.item);
+    wait_for_count(&h.holding, 1);
+    weft_pool_post(pool, &others[0].item);
+    weft_pool_post(pool, &others[1].item);
+    wait_for_count(&h.second_started, 2); /* both slots held, both blocked */
+    atomic_store(&h.gate, 1);
+    wait_for_count(&h.done, 3);
+    weft_pool_free(pool);
+    fail_after(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_lazy_start_and_free),
         cmocka_unit_test(test_fork_child_uses_pool),
         cmocka_unit_test(test_resuming_beside_the_throttle_cannot_deadlock),
+        cmocka_unit_test(test_resuming_at_full_width_cannot_deadlock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

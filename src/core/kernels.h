@@ -6,5 +6,6 @@
 extern const char weft_kernel_axpy[];
 extern const char weft_kernel_smoke[];
 extern const char weft_kernel_scan[];
+extern const char weft_kernel_reduce[];
 
 #endif

@@ -39,7 +39,6 @@ struct weft_pool {
     pthread_mutex_t lock;
     pthread_cond_t work_cond; /* work was posted, a slot freed, or stop */
     pthread_cond_t done_cond; /* a worker left a job */
-    pthread_cond_t slot_cond; /* a slot freed, for threads taking theirs back */
     pthread_t *workers;
     int max_workers, nworkers;
     int threads;  /* width including the caller */
@@ -47,7 +46,6 @@ struct weft_pool {
     int wakes;    /* of those, already signalled */
     int starting; /* created, not yet looking for work */
     int running;  /* threads holding a slot */
-    int resuming; /* threads waiting to take their slot back */
     int throttled;
     int stop;
     pool_job *open; /* parallel_for jobs workers may join */
@@ -110,9 +108,8 @@ static void atfork_child(void)
         pthread_mutex_init(&p->lock, NULL);
         pthread_cond_init(&p->work_cond, NULL);
         pthread_cond_init(&p->done_cond, NULL);
-        pthread_cond_init(&p->slot_cond, NULL);
         p->nworkers = p->idle = p->wakes = p->starting = 0;
-        p->running = p->resuming = p->stop = 0;
+        p->running = p->stop = 0;
         p->open = NULL;
     }
     slot_pool = NULL;
@@ -144,7 +141,6 @@ weft_pool *weft_pool_create(int threads)
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->work_cond, NULL);
     pthread_cond_init(&pool->done_cond, NULL);
-    pthread_cond_init(&pool->slot_cond, NULL);
     pthread_mutex_lock(&registry_lock);
     pool->next_registered = registry;
     registry = pool;
@@ -251,10 +247,7 @@ static void give_slot(weft_pool *pool)
 {
     pool->running--;
     slot_pool = NULL;
-    if (pool->resuming > 0)
-        pthread_cond_broadcast(&pool->slot_cond);
-    else if (pool->head || pool->open)
-        wake_workers(pool, 1);
+    if (pool->head || pool->open) wake_workers(pool, 1);
 }
 
 /* Called with the lock held, and returns with it. Work that follows work
@@ -284,11 +277,9 @@ static void *worker_main(void *arg)
         weft_pool_item *item = NULL;
         int spun = 0; /* once per idle spell; then everything is checked again */
         while (!pool->stop) {
-            if (pool->resuming == 0) {
-                job = joinable(pool);
-                if (!job && item_ready(pool)) item = pop_item(pool);
-                if (job || item) break;
-            }
+            job = joinable(pool);
+            if (!job && item_ready(pool)) item = pop_item(pool);
+            if (job || item) break;
             if (!spun) {
                 spun = 1;
                 spin_for_work(pool);
@@ -315,7 +306,6 @@ static void *worker_main(void *arg)
         }
         pool->running--;
         slot_pool = NULL;
-        if (pool->resuming > 0) pthread_cond_broadcast(&pool->slot_cond);
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -395,7 +385,7 @@ void weft_pool_post(weft_pool *pool, weft_pool_item *item)
     atomic_fetch_add_explicit(&pool->posts, 1, memory_order_relaxed);
     if (finishing && slot_pool == pool && taken_depth == 0) /* this thread takes it next */
         finishing = 0;
-    else if (pool->resuming == 0 && item_ready(pool))
+    else if (item_ready(pool))
         wake_workers(pool, 1);
     pthread_mutex_unlock(&pool->lock);
 }
@@ -412,24 +402,20 @@ void weft_pool_block_begin(void)
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* Threads taking their slot back go before workers starting new work, within
- * the pool's full width even while throttled: the task that took a lent slot
- * may be blocked on a lock the returning one holds, so holding it back to
- * the throttled width could deadlock (ForkJoinPool lets a joiner resume
- * above its parallelism for the same reason). New work still starts within
- * the throttle. */
+/* A thread returning from a wait takes its slot back at once, whatever the
+ * width or the throttle: every thread that could stand in its way may be
+ * blocked on a lock it holds (a user mutex weft cannot see), so any wait for
+ * a slot here can deadlock. ForkJoinPool resumes a joiner the same way. The
+ * excess is transient: no worker starts new work until `running` is back
+ * under the width, so it ends when the task that took the lent slot ends or
+ * waits (docs/architecture.md, "Tasks beside the stream"). */
 void weft_pool_block_end(void)
 {
     weft_pool *pool = blocked_pool;
     blocked_pool = NULL;
     if (!pool) return;
     pthread_mutex_lock(&pool->lock);
-    pool->resuming++;
-    while (pool->running >= pool->threads)
-        pthread_cond_wait(&pool->slot_cond, &pool->lock);
-    pool->resuming--;
     take_slot(pool);
-    if (pool->resuming == 0 && (pool->head || pool->open)) wake_workers(pool, 1);
     pthread_mutex_unlock(&pool->lock);
 }
 
@@ -455,7 +441,6 @@ void weft_pool_throttle(weft_pool *pool, int on)
 {
     pthread_mutex_lock(&pool->lock);
     pool->throttled += on ? 1 : -1;
-    if (pool->throttled == 0 && pool->resuming > 0) pthread_cond_broadcast(&pool->slot_cond);
     if (pool->throttled == 0 && (pool->head || pool->open)) wake_workers(pool, pool->threads);
     pthread_mutex_unlock(&pool->lock);
 }
@@ -547,7 +532,6 @@ void weft_pool_free(weft_pool *pool)
         pthread_join(pool->workers[i], NULL);
     pthread_cond_destroy(&pool->work_cond);
     pthread_cond_destroy(&pool->done_cond);
-    pthread_cond_destroy(&pool->slot_cond);
     pthread_mutex_destroy(&pool->lock);
     free(pool->workers);
     free(pool);

@@ -4,9 +4,11 @@
  * Width: at most `threads` threads run pool work at once (each holds a
  * *slot*). Workers start lazily, when work is posted and no idle worker can
  * take it. A thread that blocks in a wait while holding a slot gives it up
- * (weft_pool_block_begin), so another worker may run meanwhile, and takes one
- * back before it continues: waiting never deadlocks the pool, and the number
- * of threads *running* never exceeds the width. A thread about to wait for a
+ * (weft_pool_block_begin), so another worker may run meanwhile, and takes it
+ * back at once when the wait ends (weft_pool_block_end): waiting never
+ * deadlocks the pool. New work starts only below the width, so the threads
+ * *running* exceed it only by threads back from a wait, until the work that
+ * stood in for them ends or waits. A thread about to wait for a
  * queued item runs it itself instead (weft_pool_take). A parallel_for issued from
  * inside a chunk runs inline. After fork() the child's copy of every pool
  * forgets its (non-existent) workers and restarts them lazily.
@@ -50,8 +52,9 @@ void weft_pool_post(weft_pool *pool, weft_pool_item *item);
  * a chain of tasks wakes no other thread. Returns the previous setting. */
 int weft_pool_finishing(int on);
 /* Around a blocking wait: the calling thread's slot (if it holds one) is free
- * for other workers meanwhile. Taking it back obeys the throttle: a task
- * returning from a wait runs only when user work may (weft_pool_throttle). */
+ * for other workers meanwhile. It is taken back without waiting, above the
+ * width or the throttle if need be: whoever holds the slots may be blocked on
+ * a lock the returning thread holds. */
 void weft_pool_block_begin(void);
 void weft_pool_block_end(void);
 /* For a thread about to wait for what a queued item produces: removes the

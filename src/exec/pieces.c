@@ -2,6 +2,7 @@
 #include "../core/ctx.h"
 #include "../dev/device.h"
 #include "../core/error.h"
+#include "../mem/device_work.h"
 #include "../mem/residency.h"
 
 #include <stdlib.h>
@@ -27,22 +28,25 @@ static weft_status wrote(const weft_piece_run *run, const weft_piece *p, size_t 
     return WEFT_OK;
 }
 
+/* What dev's work on the run's arrays reads, for the accounting of
+ * mem/device_work.c. */
+static weft_mem_device_work device_work(const weft_piece_run *run, size_t dev)
+{
+    return (weft_mem_device_work){run->arrays, run->narrays, run->reads, dev};
+}
+
 /* The piece's device failed after its work may have run: its copies of what
  * the piece writes are lost. The host can redo the piece only if no array it
  * both reads and writes was written in the host's own storage (zero-copy);
  * every other input is re-read from wherever it is still current. */
 static weft_piece_state lose(const weft_piece_run *run, const weft_piece *p)
 {
-    weft_piece_state state = PIECE_FAILED_EARLY;
-    for (size_t i = 0; i < run->narrays; i++) {
-        unsigned bit = 1u << i;
-        if (!(run->writes & bit)) continue;
-        size_t begin, end;
-        elements(run, i, p, &begin, &end);
-        if (weft_mem_lost(run->arrays[i], p->device, begin, end) && (run->reads & bit))
-            state = PIECE_FAILED_LATE;
-    }
-    return state;
+    weft_mem_span writing[WEFT_OP_MAX_ARRAYS] = {{0, 0}};
+    for (size_t i = 0; i < run->narrays; i++)
+        if (run->writes & (1u << i)) elements(run, i, p, &writing[i].begin, &writing[i].end);
+    weft_mem_device_work work = device_work(run, p->device);
+    return weft_mem_device_failed(&work, writing) & run->reads ? PIECE_FAILED_LATE
+                                                               : PIECE_FAILED_EARLY;
 }
 
 static void settle(const weft_piece_run *run, weft_piece *p)
@@ -57,14 +61,11 @@ static weft_status run_on_host(const weft_piece_run *run, weft_piece *p)
     return wrote(run, p, 0);
 }
 
-/* The failed copies into dev of the arrays the pieces read (counts only
- * grow: their sum moves when any of them does). */
+/* The failed copies into dev so far of the arrays the pieces read. */
 static unsigned read_failures(const weft_piece_run *run, size_t dev)
 {
-    unsigned sum = 0;
-    for (size_t i = 0; i < run->narrays; i++)
-        if (run->reads & (1u << i)) sum += weft_mem_failed_copies(run->arrays[i], dev);
-    return sum;
+    weft_mem_device_work work = device_work(run, dev);
+    return weft_mem_copy_mark(&work);
 }
 
 /* The failed copies into dev before its pieces' inputs were copied: the
@@ -146,17 +147,14 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
 /* Waits for dev; a failure condemns every piece it was running. */
 static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
 {
-    int ok = dev->ops.finish(dev) == WEFT_OK;
-    for (size_t i = 0; ok && i < run->narrays; i++) /* its work read what came */
-        if (run->reads & (1u << i)) weft_mem_settle_copies(run->arrays[i], dev->index);
-    if (ok && read_failures(run, dev->index) != copy_mark(run, dev->index))
-        ok = !weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
+    weft_mem_device_work work = device_work(run, dev->index);
+    int ok = dev->ops.finish(dev) == WEFT_OK &&
+             weft_mem_check_copies(&work, copy_mark(run, dev->index)) == WEFT_OK;
     if (!ok) {
         weft_log(&run->ctx->log, WEFT_LOG_WARN,
                  "device %zu failed on %s: %s; rerunning its pieces on the host pool", dev->index,
                  run->what, weft_last_error());
-        for (size_t i = 0; i < run->narrays; i++)
-            weft_mem_forget(run->arrays[i], dev->index);
+        weft_mem_device_failed(&work, NULL); /* lose() adds what each piece wrote */
     }
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];

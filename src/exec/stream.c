@@ -219,19 +219,6 @@ static void adopt_after_fork(weft_stream *s)
         }
 }
 
-/* The device finished the op's work: did a copy it read fail? */
-static int copies_failed(weft_op *op, const weft_op_wait *wait)
-{
-    size_t dev = wait->device->index;
-    unsigned failures = 0;
-    for (size_t i = 0; i < op->narrays; i++) {
-        if (!(wait->reads & (1u << i))) continue;
-        weft_mem_settle_copies(op->arrays[i], dev);
-        failures += weft_mem_failed_copies(op->arrays[i], dev);
-    }
-    return failures != wait->copy_mark;
-}
-
 /* Waits for an op's device work; a failed device's copies of what the op
  * wrote there are lost (the future says so: there is no rerun once the
  * caller has moved on). */
@@ -240,17 +227,13 @@ static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
     weft_status status = op->status;
     for (size_t w = 0; w < op->nwaits; w++) {
         weft_device *dev = op->waits[w].device;
+        weft_mem_device_work work = {op->arrays, op->narrays, op->waits[w].reads, dev->index};
         weft_status st = dev->ops.wait(dev, op->waits[w].event);
         dev->ops.event_release(dev, op->waits[w].event);
-        if (st == WEFT_OK && copies_failed(op, &op->waits[w]))
-            st = weft_error_set(WEFT_ERR_DEVICE, "a copy to device %zu failed", dev->index);
+        if (st == WEFT_OK) st = weft_mem_check_copies(&work, op->waits[w].copy_mark);
         if (st == WEFT_OK) continue;
         pthread_rwlock_wrlock(&s->residency);
-        for (size_t i = 0; i < op->narrays; i++) {
-            size_t begin = op->waits[w].writing[i].begin, end = op->waits[w].writing[i].end;
-            if (end > begin) weft_mem_lost(op->arrays[i], dev->index, begin, end);
-            weft_mem_forget(op->arrays[i], dev->index);
-        }
+        weft_mem_device_failed(&work, op->waits[w].writing);
         pthread_rwlock_unlock(&s->residency);
         if (status == WEFT_OK) {
             status = weft_error_set(WEFT_ERR_DEVICE,

@@ -7,6 +7,7 @@
 #define WEFT_STREAM_H
 
 #include "../dev/device.h"
+#include "../mem/device_work.h"
 #include "future.h"
 #include "weft.h"
 
@@ -25,9 +26,7 @@ typedef struct weft_op_wait {
     void *event;
     /* Per array of the op: the elements this device was writing, which it
      * loses if the wait fails (empty: none). */
-    struct {
-        size_t begin, end;
-    } writing[WEFT_OP_MAX_ARRAYS];
+    weft_mem_span writing[WEFT_OP_MAX_ARRAYS];
     /* Bit i: the device's work read the op's array i, through copies the
      * completer settles; copy_mark: the failed copies of those arrays into
      * the device before they were made (the sum of weft_mem_failed_copies). */

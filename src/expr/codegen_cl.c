@@ -4,6 +4,7 @@
  * pool. */
 #include "codegen_cl.h"
 #include "../core/error.h"
+#include "../core/kernels.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -667,215 +668,54 @@ weft_status weft_codegen_map(const weft_expr *e, char **source)
     return finish(&t, source);
 }
 
-static void gen_order_helpers(text *t, const char *rc, int is_float)
+/* The knobs of kernels/reduce.cl for one reduction (its header says what
+ * each means). */
+static void put_reduce_knobs(text *t, weft_dtype rt, weft_reduce_op op, int gpu)
 {
-    if (is_float) {
-        /* NaN first, then -0.0 before +0.0: a total order, so the first
-         * extreme wins the same way on every device and split. */
-        put(t,
-            "inline int w_less(%s a, %s b) { return isnan(a) ? !isnan(b) : "
-            "(!isnan(b) && (a < b || (a == b && signbit(a) && !signbit(b)))); }\n"
-            "inline int w_greater(%s a, %s b) { return isnan(a) ? !isnan(b) : "
-            "(!isnan(b) && (a > b || (a == b && !signbit(a) && signbit(b)))); }\n",
-            rc, rc, rc, rc);
-    } else {
-        put(t,
-            "inline int w_less(%s a, %s b) { return a < b; }\n"
-            "inline int w_greater(%s a, %s b) { return a > b; }\n",
-            rc, rc, rc, rc);
-    }
+    int is_float = weft_dtype_is_float(rt);
+    int kind = (op == WEFT_SUM && is_float) || op == WEFT_PROD ? 0
+               : op == WEFT_SUM                                ? 1
+               : op == WEFT_ANY || op == WEFT_ALL              ? 2
+                                                               : 3;
+    put(t,
+        "#define REDUCE_T %s\n#define REDUCE_FLOAT %d\n#define REDUCE_DOUBLE %d\n"
+        "#define REDUCE_SIGNED %d\n#define REDUCE_KIND %d\n#define REDUCE_PROD %d\n"
+        "#define REDUCE_ALL %d\n#define REDUCE_LESS %d\n#define REDUCE_GPU %d\n",
+        ctype(rt), is_float, rt == WEFT_F64, weft_dtype_is_signed(rt), kind, op == WEFT_PROD,
+        op == WEFT_ALL, op == WEFT_MIN || op == WEFT_ARGMIN, gpu != 0);
 }
 
-/* One element v joins the accumulator (a lane's, on the GPU variant). */
-static void gen_update(text *t, weft_reduce_op op, int is_float, int is_signed, int lanes, int gpu)
+/* REDUCE_ELEMENT: the statements that compute element j's value v, as one
+ * macro (each line continued). */
+static void put_reduce_element(text *t, const weft_expr *e)
 {
-    (void)is_float;
-    if (lanes)
-        put(t,
-            gpu ? "        acc %s= (double)v;\n" : "        acc[(j - begin) & 15] %s= (double)v;\n",
-            op == WEFT_PROD ? "*" : "+");
-    else if (op == WEFT_SUM && is_signed)
-        put(t,
-            "        const long w = (long)v; const long s2 = as_long(as_ulong(s) + as_ulong(w));\n"
-            "        overflow |= (((s ^ s2) & (w ^ s2)) < 0); s = s2;\n");
-    else if (op == WEFT_SUM)
-        put(t, "        const ulong w = (ulong)v; const ulong s2 = s + w;\n"
-               "        overflow |= s2 < w; s = s2;\n");
-    else if (op == WEFT_ANY)
-        put(t, "        r |= v != 0;\n");
-    else if (op == WEFT_ALL)
-        put(t, "        r &= v != 0;\n");
-    else
-        put(t, "        if (!have || w_%s(v, best)) { best = v; at = base + j; have = 1; }\n",
-            (op == WEFT_MIN || op == WEFT_ARGMIN) ? "less" : "greater");
-}
-
-/* The GPU variant: a work-group of 16 per block, work-item l owning lane l
- * (elements l, l+16, ...: neighbours read neighbours), lanes folded by
- * work-item 0 in the CPU variant's order, so both give the same bits. */
-static weft_status codegen_reduce_gpu(const weft_expr *e, weft_reduce_op op, char **source)
-{
-    text t = {0};
-    plan_hoists(&t, e);
-    weft_dtype rt = e->result->type;
-    const char *rc = ctype(rt);
+    text element = {.nodes = t->nodes, .hoisted = t->hoisted, .width = 1};
     char declare_v[32];
-    snprintf(declare_v, sizeof declare_v, "        const %s v = ", rc);
-    int is_float = weft_dtype_is_float(rt), is_signed = weft_dtype_is_signed(rt);
-    int lanes = (op == WEFT_SUM && is_float) || op == WEFT_PROD;
-    put(&t, "%s\n", prelude);
-    gen_order_helpers(&t, rc, is_float);
-    put(&t, "__kernel __attribute__((reqd_work_group_size(16, 1, 1))) void weft_reduce(");
-    gen_params(&t, e);
-    put(&t, ", __global ulong2 *partials)\n{\n"
-            "    const ulong block = get_group_id(0);\n"
-            "    const uint lane = get_local_id(0);\n"
-            "    const ulong begin = block * REDUCE_BLOCK;\n"
-            "    if (begin >= n) return;\n"
-            "    const ulong end = min(begin + (ulong)REDUCE_BLOCK, n);\n"
-            "    __local ulong lbits[16], laux[16];\n"
-            "    __local int lhave[16];\n");
-    if (lanes)
-        put(&t, "    double acc = %s;\n", op == WEFT_PROD ? "1.0" : "0.0");
-    else if (op == WEFT_SUM)
-        put(&t, "    %s s = 0; ulong overflow = 0;\n", is_signed ? "long" : "ulong");
-    else if (op == WEFT_ANY || op == WEFT_ALL)
-        put(&t, "    int r = %d;\n", op == WEFT_ALL);
-    else
-        put(&t, "    %s best = 0; ulong at = 0; int have = 0;\n", rc);
-    put(&t, "    for (ulong j = begin + lane; j < end; j += 16) {\n");
-    gen_statements(&t, e);
-    gen_value(&t, e, e->result, declare_v);
-    gen_update(&t, op, is_float, is_signed, lanes, 1);
-    put(&t, "    }\n");
-    if (lanes)
-        put(&t, "    lbits[lane] = as_ulong(acc); laux[lane] = 0; lhave[lane] = 1;\n");
-    else if (op == WEFT_SUM)
-        put(&t, "    lbits[lane] = as_ulong(s); laux[lane] = overflow; lhave[lane] = 1;\n");
-    else if (op == WEFT_ANY || op == WEFT_ALL)
-        put(&t, "    lbits[lane] = (ulong)r; laux[lane] = 0; lhave[lane] = 1;\n");
-    else
-        put(&t, "    lbits[lane] = %s; laux[lane] = at; lhave[lane] = have;\n",
-            rt == WEFT_F32   ? "(ulong)as_uint(best)"
-            : rt == WEFT_F64 ? "as_ulong(best)"
-                             : "(ulong)(long)best");
-    put(&t, "    barrier(CLK_LOCAL_MEM_FENCE);\n    if (lane != 0) return;\n");
-    if (lanes) {
-        put(&t,
-            "    double l[16];\n    for (int k = 0; k < 16; k++) l[k] = as_double(lbits[k]);\n"
-            "    for (int w = 8; w >= 1; w /= 2)\n"
-            "        for (int k = 0; k < w; k++) l[k] %s= l[k + w];\n"
-            "    partials[block] = (ulong2)(as_ulong(l[0]), 0);\n",
-            op == WEFT_PROD ? "*" : "+");
-    } else if (op == WEFT_SUM) {
-        put(&t,
-            "    %s total = 0; ulong flag = 0;\n"
-            "    for (int k = 0; k < 16; k++) {\n"
-            "        flag |= laux[k];\n",
-            is_signed ? "long" : "ulong");
-        if (is_signed)
-            put(&t, "        const long w = as_long(lbits[k]); const long s2 = "
-                    "as_long(as_ulong(total) + as_ulong(w));\n"
-                    "        flag |= (((total ^ s2) & (w ^ s2)) < 0); total = s2;\n");
-        else
-            put(&t, "        const ulong w = lbits[k]; const ulong s2 = total + w; flag |= s2 < w; "
-                    "total = s2;\n");
-        put(&t, "    }\n    partials[block] = (ulong2)(as_ulong(total), flag);\n");
-    } else if (op == WEFT_ANY || op == WEFT_ALL) {
-        put(&t,
-            "    int v = %d;\n    for (int k = 0; k < 16; k++) v %s= (int)lbits[k];\n"
-            "    partials[block] = (ulong2)((ulong)v, 0);\n",
-            op == WEFT_ALL, op == WEFT_ALL ? "&" : "|");
+    snprintf(declare_v, sizeof declare_v, "        const %s v = ", ctype(e->result->type));
+    gen_statements(&element, e);
+    gen_value(&element, e, e->result, declare_v);
+    if (element.failed) {
+        t->failed = 1;
     } else {
-        const char *from = rt == WEFT_F32   ? "as_float((uint)lbits[k])"
-                           : rt == WEFT_F64 ? "as_double(lbits[k])"
-                                            : "(RT)lbits[k]";
-        put(&t,
-            "#define RT %s\n    int found = 0; RT b = 0; ulong where = 0;\n"
-            "    for (int k = 0; k < 16; k++) {\n"
-            "        if (!lhave[k]) continue;\n"
-            "        const RT c = %s;\n"
-            "        /* better value, or the same one found earlier in the array */\n"
-            "        if (!found || w_%s(c, b) || (!w_%s(b, c) && laux[k] < where)) {\n"
-            "            b = c; where = laux[k]; found = 1;\n"
-            "        }\n"
-            "    }\n"
-            "    partials[block] = (ulong2)(%s, where);\n",
-            rc, from, (op == WEFT_MIN || op == WEFT_ARGMIN) ? "less" : "greater",
-            (op == WEFT_MIN || op == WEFT_ARGMIN) ? "less" : "greater",
-            rt == WEFT_F32   ? "(ulong)as_uint(b)"
-            : rt == WEFT_F64 ? "as_ulong(b)"
-                             : "(ulong)(long)b");
+        put(t, "#define REDUCE_ELEMENT \\\n");
+        for (char *line = element.data, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+            put(t, "%.*s%s\n", (int)(nl - line), line, nl[1] ? " \\" : "");
     }
-    put(&t, "}\n");
-    return finish(&t, source);
+    free(element.data);
 }
 
-/* How each reduction accumulates a block; the host mirrors it in ops/reduce.c. */
+/* How each reduction accumulates a block (kernels/reduce.cl, one skeleton for
+ * both variants); the host mirrors it in ops/reduce.c. */
 weft_status weft_codegen_reduce(const weft_expr *e, weft_reduce_op op, int gpu, char **source)
 {
-    if (gpu) return codegen_reduce_gpu(e, op, source);
     text t = {0};
     plan_hoists(&t, e);
-    weft_dtype rt = e->result->type;
-    const char *rc = ctype(rt);
-    char declare_v[32];
-    snprintf(declare_v, sizeof declare_v, "        const %s v = ", rc);
-    int is_float = weft_dtype_is_float(rt), is_signed = weft_dtype_is_signed(rt);
     put(&t, "%s\n", prelude);
-    gen_order_helpers(&t, rc, is_float);
-    put(&t, "__kernel void weft_reduce(");
+    put_reduce_knobs(&t, e->result->type, op, gpu);
+    put(&t, "#define REDUCE_PARAMS ");
     gen_params(&t, e);
-    put(&t, ", __global ulong2 *partials)\n{\n"
-            "    const ulong block = get_global_id(0);\n"
-            "    const ulong begin = block * REDUCE_BLOCK;\n"
-            "    if (begin >= n) return;\n"
-            "    const ulong end = min(begin + (ulong)REDUCE_BLOCK, n);\n");
-    int lanes = (op == WEFT_SUM && is_float) || op == WEFT_PROD;
-    if (lanes)
-        put(&t, "    double acc[16];\n    for (int l = 0; l < 16; l++) acc[l] = %s;\n",
-            op == WEFT_PROD ? "1.0" : "0.0");
-    else if (op == WEFT_SUM)
-        put(&t, "    %s s = 0; ulong overflow = 0;\n", is_signed ? "long" : "ulong");
-    else if (op == WEFT_ANY || op == WEFT_ALL)
-        put(&t, "    int r = %d;\n", op == WEFT_ALL);
-    else
-        put(&t, "    %s best = 0; ulong at = 0; int have = 0;\n", rc);
-    if (lanes) {
-        /* Whole groups of 16 with the lane index a constant: the compiler
-         * keeps the 16 accumulators in registers and vectorises across them. */
-        put(&t, "    ulong j0 = begin;\n"
-                "    for (; j0 + 16 <= end; j0 += 16) {\n"
-                "        #pragma unroll\n"
-                "        for (int l = 0; l < 16; l++) {\n"
-                "        const ulong j = j0 + l;\n");
-        gen_statements(&t, e);
-        gen_value(&t, e, e->result, declare_v);
-        put(&t, "        acc[l] %s= (double)v;\n        }\n    }\n", op == WEFT_PROD ? "*" : "+");
-        put(&t, "    for (ulong j = j0; j < end; j++) {\n");
-    } else {
-        put(&t, "    for (ulong j = begin; j < end; j++) {\n");
-    }
-    gen_statements(&t, e);
-    gen_value(&t, e, e->result, declare_v);
-    gen_update(&t, op, is_float, is_signed, lanes, 0);
-    put(&t, "    }\n");
-    if (lanes)
-        put(&t,
-            "    for (int w = 8; w >= 1; w /= 2)\n"
-            "        for (int l = 0; l < w; l++) acc[l] %s= acc[l + w];\n"
-            "    partials[block] = (ulong2)(as_ulong(acc[0]), 0);\n",
-            op == WEFT_PROD ? "*" : "+");
-    else if (op == WEFT_SUM)
-        put(&t, "    partials[block] = (ulong2)(as_ulong(s), overflow);\n");
-    else if (op == WEFT_ANY || op == WEFT_ALL)
-        put(&t, "    partials[block] = (ulong2)((ulong)r, 0);\n");
-    else if (rt == WEFT_F32)
-        put(&t, "    partials[block] = (ulong2)((ulong)as_uint(best), at);\n");
-    else if (rt == WEFT_F64)
-        put(&t, "    partials[block] = (ulong2)(as_ulong(best), at);\n");
-    else
-        put(&t, "    partials[block] = (ulong2)((ulong)(long)best, at);\n");
-    put(&t, "}\n");
+    put(&t, "\n");
+    put_reduce_element(&t, e);
+    put(&t, "%s", weft_kernel_reduce);
     return finish(&t, source);
 }
