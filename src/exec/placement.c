@@ -290,10 +290,7 @@ static void log_plan(weft_ctx *ctx, weft_place_entry *e, const weft_perf_candida
 void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result *out)
 {
     weft_placement *p = ctx->placement;
-    out->entry = NULL;
-    out->plan.count = 0;
-    out->transfer = 0;
-    out->started = 0;
+    *out = (weft_place_result){0}; /* a plan that does not apply reads as none */
     if (!p) return;
     pthread_mutex_lock(&p->lock);
     weft_place_entry *e = entry_find(ctx, req);

@@ -465,8 +465,7 @@ static int plan_pieces(weft_launch_job *job, const weft_perf_plan *plan, int who
 
 static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_place_result *placed)
 {
-    placed->entry = NULL;
-    placed->plan.count = 0;
+    *placed = (weft_place_result){0}; /* weft_place fills only what applies */
     if (job->check_split || !job->host_fn) return;
     weft_ctx *ctx = job->program->ctx;
     char hex[17], why[256];
