@@ -616,6 +616,126 @@ static void test_records_of_mixed_fields(void **state)
     free(got);
 }
 
+/* ---- one array passed twice (in place), and a verdict per split dimension */
+
+static const char in_place_source[] =
+    "__kernel void bump(__global const float *in, __global float *out)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    out[i] = in[i] + 1.0f;\n"
+    "}\n"
+    "__kernel void tr(__global const float *in, __global float *out, int nx, int ny)\n"
+    "{\n"
+    "    int x = get_global_id(0), y = get_global_id(1);\n"
+    "    out[x * ny + y] = in[y * nx + x];\n"
+    "}\n";
+
+static void bump_host(const weft_host_call *call)
+{
+    const float *in = call->args[0];
+    float *out = call->args[1];
+    HOST_ITEMS(call, i)
+    out[i] = in[i] + 1.0f;
+}
+
+static void tr_host(const weft_host_call *call)
+{
+    const float *in = call->args[0];
+    float *out = call->args[1];
+    size_t nx = (size_t) * (const int *)call->args[2], ny = (size_t) * (const int *)call->args[3];
+    int split_y = call->range->size[1] > 1;
+    HOST_ITEMS(call, i)
+    for (size_t j = 0; j < (split_y ? nx : ny); j++) {
+        size_t x = split_y ? j : i, y = split_y ? i : j;
+        out[x * ny + y] = in[y * nx + x];
+    }
+}
+
+/* The check keeps a copy per array, whatever arguments it is bound to: a
+ * first launch of an in-place kernel once ran it twice (a + 2). */
+static void test_one_array_passed_twice(void **state)
+{
+    (void)state;
+    enum { M = 1 << 12 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, in_place_source);
+    float *x0 = malloc(sizeof(float) * M), *got = malloc(sizeof(float) * M);
+    fill_f32(x0, M, 31);
+    weft_range r = weft_range_1d(M);
+    for (int kind = 0; kind < 2; kind++) {
+        weft_program *fresh = build(ctx, in_place_source); /* a first launch each time */
+        weft_array *a;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, x0, &a));
+        weft_arg args[] = {kind ? weft_arg_whole(a) : weft_arg_slice(a), weft_arg_slice(a)};
+        ASSERT_OK(weft_launch(fresh, "bump", &r, args, 2, bump_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(a, 0, M, got));
+        for (size_t i = 0; i < M; i++)
+            assert_true(got[i] == x0[i] + 1.0f);
+        weft_array_free(a);
+        weft_program_free(fresh);
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(x0);
+    free(got);
+}
+
+/* A kernel found safe split along dimension 0 ({N, 1}) is checked again
+ * when a launch splits it along dimension 1, where it writes across rows. */
+static void test_verdict_per_split_dimension(void **state)
+{
+    (void)state;
+    enum { NX = 64, NY = 64 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, in_place_source);
+    float *in0 = malloc(sizeof(float) * 256 * NY), *got = malloc(sizeof(float) * 256 * NY);
+    for (size_t i = 0; i < 256 * NY; i++)
+        in0[i] = (float)i + 1.0f;
+    weft_array *in, *out;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, 256, in0, &in));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 256, &out));
+    weft_range column = weft_range_2d(256, 1);
+    weft_arg a1[] = {weft_arg_slice(in), weft_arg_slice(out), weft_arg_i32(256), weft_arg_i32(1)};
+    ASSERT_OK(weft_launch(p, "tr", &column, a1, 4, tr_host, NULL, NULL));
+    weft_array_free(in);
+    weft_array_free(out);
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, NX * NY, in0, &in));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, NX * NY, &out));
+    weft_range square = weft_range_2d(NX, NY);
+    weft_arg a2[] = {weft_arg_slice(in), weft_arg_slice(out), weft_arg_i32(NX), weft_arg_i32(NY)};
+    ASSERT_OK(weft_launch(p, "tr", &square, a2, 4, tr_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(out, 0, NX * NY, got));
+    for (size_t y = 0; y < NY; y++)
+        for (size_t x = 0; x < NX; x++)
+            assert_true(got[x * NY + y] == in0[y * NX + x]);
+    weft_array_free(in);
+    weft_array_free(out);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(in0);
+    free(got);
+}
+
+/* A window of rows needs slices made of whole rows. */
+static void test_window_of_a_rounded_range_refused(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, in_place_source);
+    weft_array *in, *out;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1000, &in));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1000, &out));
+    weft_range r = {1, {1024, 1, 1}, {64, 1, 1}};
+    weft_arg args[] = {weft_arg_slice(in), weft_arg_slice(out)};
+    assert_int_equal(weft_launch_rows(p, "bump", &r, 0, 512, args, 2, bump_host, NULL, NULL),
+                     WEFT_ERR_SIZE);
+    assert_non_null(strstr(weft_last_error(), "whole rows"));
+    weft_array_free(in);
+    weft_array_free(out);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* ---- WEFT_VERIFY=1 checks every split, and that a whole argument stayed
  * unwritten ---- */
 
@@ -642,6 +762,15 @@ static void test_verify_names_a_written_whole_argument(void **state)
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &x));
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
     weft_range r = weft_range_1d(M);
+    /* An honest kernel with const slices passes, on copying devices too
+     * (each device is checked over the rows it had). */
+    weft_program *honest = build(ctx, in_place_source);
+    weft_arg fine[] = {weft_arg_slice(x), weft_arg_slice(y)};
+    for (int round = 0; round < 2; round++)
+        ASSERT_OK(weft_launch(honest, "bump", &r, fine, 2, NULL, NULL, NULL));
+    weft_arg in_place[] = {weft_arg_whole(x), weft_arg_slice(x)};
+    ASSERT_OK(weft_launch(honest, "bump", &r, in_place, 2, NULL, NULL, NULL));
+    weft_program_free(honest);
     weft_arg args[] = {weft_arg_slice(y), weft_arg_whole(x)};
     assert_int_equal(weft_launch(p, "liar", &r, args, 2, NULL, NULL, NULL), WEFT_ERR_INVALID_ARG);
     assert_non_null(strstr(weft_last_error(), "wrote argument 1 at element 0"));
@@ -663,6 +792,9 @@ int main(void)
         cmocka_unit_test(test_row_local_kernel_stays_split),
         cmocka_unit_test(test_struct_records),
         cmocka_unit_test(test_records_of_mixed_fields),
+        cmocka_unit_test(test_one_array_passed_twice),
+        cmocka_unit_test(test_verdict_per_split_dimension),
+        cmocka_unit_test(test_window_of_a_rounded_range_refused),
         cmocka_unit_test(test_verify_names_a_written_whole_argument),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

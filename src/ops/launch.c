@@ -255,25 +255,6 @@ static void host_chunk(void *arg, size_t begin, size_t end)
     h->job->host_fn(&call);
 }
 
-/* The elements of array argument k that a piece reads: its rows, plus the
- * halo rows on each side (clipped to the array), or the whole array. */
-static void rows_read(const weft_launch_job *job, size_t k, const weft_piece *piece, size_t *begin,
-                      size_t *end)
-{
-    const weft_arg *a = &job->args[k];
-    size_t outer = weft_range_outer(&job->range), inner = a->array->n / outer;
-    if (a->kind == WEFT_ARG_WHOLE) {
-        *begin = 0;
-        *end = a->array->n;
-        return;
-    }
-    size_t h = a->kind == WEFT_ARG_HALO ? a->halo : 0;
-    size_t first = piece->begin > h ? piece->begin - h : 0;
-    size_t last = outer - piece->end > h ? piece->end + h : outer;
-    *begin = first * inner;
-    *end = last == outer ? a->array->n : last * inner; /* a launch run whole reads all */
-}
-
 /* Reruns (or, without a device, runs) a piece through host_fn on the pool;
  * the pieces module marks what it wrote. */
 static weft_status run_on_host(void *self, weft_piece *piece)
@@ -289,7 +270,7 @@ static weft_status run_on_host(void *self, weft_piece *piece)
         weft_arg *a = &job->args[k];
         if (a->kind <= WEFT_ARG_WHOLE) {
             size_t begin, end;
-            rows_read(job, k, piece, &begin, &end);
+            weft_launch_rows_read(job, k, piece, &begin, &end);
             GOTO_ERROR_ON(weft_mem_make_current(a->array, 0, begin, end));
             pointers[k] = a->array->host;
         } else if (a->kind == WEFT_ARG_SCALAR) {
@@ -315,7 +296,7 @@ static weft_status bind_arrays(weft_launch_job *job, const weft_piece *piece, vo
         if (buffers) buffers[k] = NULL;
         if (a->kind > WEFT_ARG_WHOLE) continue;
         size_t begin, end;
-        rows_read(job, k, piece, &begin, &end);
+        weft_launch_rows_read(job, k, piece, &begin, &end);
         if (buffers) RETURN_ON_ERROR(weft_mem_whole(a->array, piece->device, &buffers[k]));
         RETURN_ON_ERROR(weft_mem_make_current(a->array, piece->device, begin, end));
     }
@@ -656,6 +637,16 @@ weft_status weft_launch_rows(weft_program *program, const char *name, const weft
               "(get_global_size, get_num_groups, get_group_id or get_global_offset), which a "
               "window of rows would see as its own",
               name);
+    /* A window's rows are outer indices times each slice's rows: a range
+     * rounded up past its arrays has no such rows (run it whole instead). */
+    size_t outer = weft_range_outer(range);
+    for (size_t k = 0; k < nargs; k++)
+        RETURN_IF((args[k].kind == WEFT_ARG_SLICE || args[k].kind == WEFT_ARG_HALO) &&
+                      args[k].array && args[k].array->n % outer,
+                  WEFT_ERR_SIZE,
+                  "weft_launch_rows: argument %zu has %zu elements, which do not divide into the "
+                  "%zu indices of the split dimension: a window needs whole rows",
+                  k, args[k].array->n, outer);
     return submit_launch(program, name, range, first, last, args, nargs, host_fn, user, future);
 }
 

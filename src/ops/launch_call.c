@@ -26,3 +26,20 @@ void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
             args[k] = (weft_kernel_arg){.kind = WEFT_KERNEL_ARG_LOCAL, .bytes = a->local_bytes};
     }
 }
+
+void weft_launch_rows_read(const weft_launch_job *job, size_t k, const weft_piece *piece,
+                           size_t *begin, size_t *end)
+{
+    const weft_arg *a = &job->args[k];
+    size_t outer = weft_range_outer(&job->range), inner = a->array->n / outer;
+    if (a->kind == WEFT_ARG_WHOLE) {
+        *begin = 0;
+        *end = a->array->n;
+        return;
+    }
+    size_t h = a->kind == WEFT_ARG_HALO ? a->halo : 0;
+    size_t first = piece->begin > h ? piece->begin - h : 0;
+    size_t last = outer - piece->end > h ? piece->end + h : outer;
+    *begin = first * inner;
+    *end = last == outer ? a->array->n : last * inner; /* a launch run whole reads all */
+}

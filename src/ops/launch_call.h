@@ -11,4 +11,9 @@
 void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
                           weft_kernel_arg *args, void *const *buffers, weft_kernel_call *call);
 
+/* The elements of array argument k that a piece reads: its rows, plus the
+ * halo rows on each side (clipped to the array), or the whole array. */
+void weft_launch_rows_read(const weft_launch_job *job, size_t k, const weft_piece *piece,
+                           size_t *begin, size_t *end);
+
 #endif

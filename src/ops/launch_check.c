@@ -2,6 +2,7 @@
 #include "../core/ctx.h"
 #include "../core/error.h"
 #include "../mem/residency.h"
+#include "launch_call.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,10 @@ weft_status weft_launch_split_key(weft_launch_job *job)
     size_t cap = strlen(job->name) + 16 + job->nargs * 24;
     job->split_key = malloc(cap);
     RETURN_IF(!job->split_key, WEFT_ERR_NOMEM, "weft_launch: cannot name the launch");
-    int len = snprintf(job->split_key, cap, "%s/%u/", job->name, job->range.dims);
+    /* Which dimension is split, and on what work-groups, changes what a
+     * piece owns: a kernel safe split one way may not be the other. */
+    int len = snprintf(job->split_key, cap, "%s/%u/%u/%d/", job->name, job->range.dims,
+                       weft_range_split_dim(&job->range), job->range.local[0] != 0);
     for (size_t k = 0; k < job->nargs; k++) {
         const weft_arg *a = &job->args[k];
         len += snprintf(job->split_key + len, cap - (size_t)len, "%c%zu",
@@ -23,7 +27,8 @@ weft_status weft_launch_split_key(weft_launch_job *job)
     return WEFT_OK;
 }
 
-/* Argument k's array, unless an earlier argument passed the same one. */
+/* Argument k's array, unless an earlier argument passed the same one: the
+ * check works per array, whatever arguments it is bound to. */
 static weft_array *first_use(const weft_launch_job *job, size_t k)
 {
     if (job->args[k].kind > WEFT_ARG_WHOLE) return NULL;
@@ -33,15 +38,30 @@ static weft_array *first_use(const weft_launch_job *job, size_t k)
     return job->args[k].array;
 }
 
-/* A copy of the array's current contents, taken on the host. */
-static weft_status copy_out(weft_array *a, unsigned char **out)
+/* 1 when any argument bound to a may write it (in place: read through one
+ * argument, written through another). */
+static int array_written(const weft_launch_job *job, const weft_array *a)
+{
+    for (size_t j = 0; j < job->nargs; j++)
+        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == a && job->writes[j])
+            return 1;
+    return 0;
+}
+
+static weft_status allocate_copy(const weft_array *a, unsigned char **out)
 {
     size_t bytes = a->n * a->elem_size;
-    RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
     *out = malloc(bytes ? bytes : 1);
     RETURN_IF(!*out, WEFT_ERR_NOMEM,
               "weft_launch: cannot keep a copy of %zu bytes to check a split", bytes);
-    memcpy(*out, a->host, bytes);
+    return WEFT_OK;
+}
+
+/* The array's current contents, taken on the host, into out. */
+static weft_status copy_out(weft_array *a, unsigned char *out)
+{
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
+    memcpy(out, a->host, a->n * a->elem_size);
     return WEFT_OK;
 }
 
@@ -54,23 +74,28 @@ static weft_status restore(weft_array *a, const unsigned char *saved)
     return weft_mem_wrote(a, 0, 0, a->n);
 }
 
-/* The first element of a whose current contents differ from saved; n if none. */
-static weft_status first_difference(weft_array *a, const unsigned char *saved, size_t *at)
+/* The first element of [begin, end) of a whose current contents differ from
+ * saved; end if none. */
+static weft_status first_difference(weft_array *a, const unsigned char *saved, size_t begin,
+                                    size_t end, size_t *at)
 {
-    RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, begin, end));
     size_t e = a->elem_size;
-    *at = a->n;
-    if (memcmp(a->host, saved, a->n * e) == 0) return WEFT_OK;
-    for (size_t i = 0; i < a->n; i++)
-        if (memcmp((unsigned char *)a->host + i * e, saved + i * e, e) != 0) {
+    const unsigned char *now = (const unsigned char *)a->host;
+    *at = end;
+    if (end > begin && memcmp(now + begin * e, saved + begin * e, (end - begin) * e) == 0)
+        return WEFT_OK;
+    for (size_t i = begin; i < end; i++)
+        if (memcmp(now + i * e, saved + i * e, e) != 0) {
             *at = i;
             break;
         }
     return WEFT_OK;
 }
 
-/* The split gave other bits than one device: kept whole from now on. */
-static weft_status split_differs(weft_launch_job *job, size_t k, size_t at)
+/* The split gave other bits than one device: kept whole from now on (when
+ * the verdict cannot be recorded, the next split launch is checked again). */
+static void split_differs(weft_launch_job *job, size_t k, size_t at)
 {
     weft_ctx *ctx = job->program->ctx;
     weft_stat_add(ctx, WEFT_STAT_KEPT_WHOLE, 1);
@@ -79,23 +104,27 @@ static weft_status split_differs(weft_launch_job *job, size_t k, size_t at)
                   "%zu differed at element %zu from one device running the whole range (it "
                   "writes outside its rows, or indexes across the split)",
                   job->name, job->npieces, k, at);
-    return weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE);
+    (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE);
 }
 
-/* Under WEFT_VERIFY=1, an argument the kernel may not write (passed whole,
- * or const) must hold what it held on every device that ran a piece: each
- * device's copy is brought to the host (as if that device had written it)
- * and compared; the array is put back as it was either way. */
+/* Under WEFT_VERIFY=1, an array no argument may write (passed whole, or
+ * const) must hold what it held on every device that ran a piece, over the
+ * elements that device had current (a piece's rows and halo, or all of a
+ * whole argument): each device's copy of them is brought to the host (as if
+ * that device had written it) and compared; the array is put back either
+ * way. */
 static weft_status check_unwritten(const weft_launch_job *job, unsigned char **before)
 {
     for (size_t k = 0; k < job->nargs; k++) {
-        weft_array *a = before[k] && !job->writes[k] ? job->args[k].array : NULL;
+        weft_array *a =
+            before[k] && !array_written(job, job->args[k].array) ? job->args[k].array : NULL;
         for (size_t p = 0; a && p < job->npieces; p++) {
-            size_t at, dev = job->pieces[p].device;
-            RETURN_ON_ERROR(weft_mem_wrote(a, dev, 0, a->n));
-            RETURN_ON_ERROR(first_difference(a, before[k], &at));
+            size_t at, dev = job->pieces[p].device, begin, end;
+            weft_launch_rows_read(job, k, &job->pieces[p], &begin, &end);
+            RETURN_ON_ERROR(weft_mem_wrote(a, dev, begin, end));
+            RETURN_ON_ERROR(first_difference(a, before[k], begin, end, &at));
             RETURN_ON_ERROR(restore(a, before[k]));
-            RETURN_IF(at < a->n, WEFT_ERR_INVALID_ARG,
+            RETURN_IF(at < end, WEFT_ERR_INVALID_ARG,
                       "weft_launch: kernel %s wrote argument %zu at element %zu on device %zu, "
                       "which it was given to read only (whole, or const)",
                       job->name, k, at, dev);
@@ -122,40 +151,47 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     unsigned char **before = calloc(m + 1, sizeof *before), **split = calloc(m + 1, sizeof *split);
     GOTO_ERROR_IF(!before || !split, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
     weft_stat_add(ctx, WEFT_STAT_SPLITS_CHECKED, 1);
+    /* Every copy is allocated before anything runs: a check that cannot
+     * keep them runs the launch whole, unchecked, and the next one tries
+     * again; none fails a launch that has written. */
     for (size_t k = 0; k < m && st == WEFT_OK; k++) {
         weft_array *a = first_use(job, k);
-        if (a && (job->writes[k] || ctx->verify_splits)) st = copy_out(a, &before[k]);
+        int written = a && array_written(job, a);
+        if (a && (written || ctx->verify_splits)) st = allocate_copy(a, &before[k]);
+        if (st == WEFT_OK && written) st = allocate_copy(a, &split[k]);
     }
-    /* Too big to keep a copy of: this launch runs whole, unchecked, and the
-     * next one tries again. */
     if (st == WEFT_ERR_NOMEM) {
         st = run_whole(job, run);
         goto error;
     }
     GOTO_ERROR_ON(st);
+    for (size_t k = 0; k < m; k++)
+        if (before[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, before[k]));
     /* 1. The split, waited for; what it wrote, kept. */
     run->wait = 1;
     GOTO_ERROR_ON(weft_pieces_run(run));
     for (size_t k = 0; k < m; k++)
-        if (before[k] && job->writes[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, &split[k]));
+        if (split[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, split[k]));
     /* 2. One device over the whole range, from the same inputs. */
     for (size_t k = 0; k < m; k++)
-        if (before[k] && job->writes[k]) GOTO_ERROR_ON(restore(job->args[k].array, before[k]));
+        if (split[k]) GOTO_ERROR_ON(restore(job->args[k].array, before[k]));
     GOTO_ERROR_ON(run_whole(job, run));
     /* 3. The same bits, or the kernel stays whole. */
     weft_split_verdict verdict = WEFT_SPLIT_SAFE;
     for (size_t k = 0; k < m && verdict == WEFT_SPLIT_SAFE; k++) {
         size_t at;
+        weft_array *a = job->args[k].array;
         if (!split[k]) continue;
-        GOTO_ERROR_ON(first_difference(job->args[k].array, split[k], &at));
-        if (at < job->args[k].array->n) {
+        GOTO_ERROR_ON(first_difference(a, split[k], 0, a->n, &at));
+        if (at < a->n) {
             verdict = WEFT_SPLIT_WHOLE;
-            GOTO_ERROR_ON(split_differs(job, k, at));
+            split_differs(job, k, at);
         }
     }
+    /* Not recorded (out of memory): the next split launch is checked again. */
     if (verdict == WEFT_SPLIT_SAFE &&
         weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_UNKNOWN)
-        GOTO_ERROR_ON(weft_program_set_split_verdict(job->program, job->split_key, verdict));
+        (void)weft_program_set_split_verdict(job->program, job->split_key, verdict);
     if (ctx->verify_splits) GOTO_ERROR_ON(check_unwritten(job, before));
 error:
     for (size_t k = 0; k < m && before && split; k++) {
