@@ -736,6 +736,51 @@ static void test_window_of_a_rounded_range_refused(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- a parameter type chosen by the preprocessor, as the suites do ---- */
+
+static const char conditional_source[] =
+    "#ifdef USE_DOUBLE\n"
+    "#define REAL double\n"
+    "#else\n"
+    "#define REAL float\n"
+    "#endif\n"
+    "__kernel void twice_real(__global REAL *y, __global const REAL *x)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    y[i] = x[i] + x[i];\n"
+    "}\n";
+
+static void test_type_chosen_by_the_preprocessor(void **state)
+{
+    (void)state;
+    enum { M = 1000 };
+    weft_ctx *ctx = test_ctx();
+    if (devices_selected(ctx) == 0) { /* the signature is the device's to tell */
+        weft_ctx_free(ctx);
+        skip();
+    }
+    for (int dbl = 0; dbl < 2; dbl++) {
+        weft_program *p;
+        ASSERT_OK(weft_program_build(ctx, conditional_source, dbl ? "-DUSE_DOUBLE" : NULL, &p));
+        weft_dtype right = dbl ? WEFT_F64 : WEFT_F32, wrong = dbl ? WEFT_F32 : WEFT_F64;
+        weft_array *x, *y, *other;
+        ASSERT_OK(weft_array_create(ctx, right, M, &x));
+        ASSERT_OK(weft_array_create(ctx, right, M, &y));
+        ASSERT_OK(weft_array_create(ctx, wrong, M, &other));
+        weft_range r = weft_range_1d(M);
+        weft_arg args[] = {weft_arg_slice(y), weft_arg_slice(x)};
+        ASSERT_OK(weft_launch(p, "twice_real", &r, args, 2, NULL, NULL, NULL));
+        weft_arg bad[] = {weft_arg_slice(other), weft_arg_slice(x)};
+        assert_int_equal(weft_launch(p, "twice_real", &r, bad, 2, NULL, NULL, NULL),
+                         WEFT_ERR_DTYPE);
+        weft_array_free(x);
+        weft_array_free(y);
+        weft_array_free(other);
+        weft_program_free(p);
+    }
+    weft_ctx_free(ctx);
+}
+
 /* ---- WEFT_VERIFY=1 checks every split, and that a whole argument stayed
  * unwritten ---- */
 
@@ -792,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_row_local_kernel_stays_split),
         cmocka_unit_test(test_struct_records),
         cmocka_unit_test(test_records_of_mixed_fields),
+        cmocka_unit_test(test_type_chosen_by_the_preprocessor),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

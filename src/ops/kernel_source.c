@@ -127,6 +127,97 @@ static void canonical(char *base)
         }
 }
 
+/* 1 when name is defined by -D in options (with or without a value). */
+static int option_defines(const char *options, const char *name, size_t len)
+{
+    for (const char *p = options ? strstr(options, "-D") : NULL; p; p = strstr(p + 2, "-D")) {
+        const char *q = p + 2;
+        while (*q == ' ')
+            q++;
+        if (strncmp(q, name, len) == 0 && (q[len] == '=' || q[len] == ' ' || q[len] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when the directive's condition is known false: #ifdef of a name neither
+ * -D nor an earlier active #define defines, #ifndef of one that is, and
+ * their `defined(NAME)` forms. Any other condition counts as true (both of
+ * its branches stay), so nothing a compiler would see is lost. */
+static int condition_false(const char *text, size_t upto, const char *line, const char *options)
+{
+    int negate = 0;
+    const char *p = line;
+    if (strncmp(p, "ifdef", 5) == 0)
+        p += 5;
+    else if (strncmp(p, "ifndef", 6) == 0)
+        p += 6, negate = 1;
+    else if (strncmp(p, "if", 2) == 0) {
+        p += 2;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '!') p++, negate = 1;
+        if (strncmp(p, "defined", 7) != 0) return 0;
+        p += 7;
+    } else {
+        return 0;
+    }
+    while (*p == ' ' || *p == '\t' || *p == '(')
+        p++;
+    size_t len = 0;
+    while (is_ident(p[len]))
+        len++;
+    if (!len) return 0;
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)(len < 127 ? len : 127), p);
+    int defined = option_defines(options, name, len);
+    for (const char *d = strstr(text, "define"); !defined && d && (size_t)(d - text) < upto;
+         d = strstr(d + 6, "define")) {
+        const char *q = d + 6;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        defined = strncmp(q, name, len) == 0 && !is_ident(q[len]);
+    }
+    return negate ? defined : !defined;
+}
+
+/* Blanks the lines of conditional groups whose condition is known false
+ * (condition_false), so a #define or typedef there is not taken for the
+ * compiler's. */
+static void drop_inactive(char *text, const char *options)
+{
+    enum { DEPTH = 32 };
+    int skip[DEPTH] = {0}, taken[DEPTH] = {0}, depth = 0;
+    for (char *line = text; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char *d = line;
+        while (*d == ' ' || *d == '\t')
+            d++;
+        int inactive = depth > 0 && skip[depth - 1];
+        if (*d == '#') {
+            d++;
+            while (*d == ' ' || *d == '\t')
+                d++;
+            if (strncmp(d, "if", 2) == 0 && depth < DEPTH) {
+                int off = inactive || condition_false(text, (size_t)(line - text), d, options);
+                skip[depth] = off;
+                taken[depth++] = !off || inactive;
+            } else if ((strncmp(d, "else", 4) == 0 || strncmp(d, "elif", 4) == 0) && depth) {
+                int outer_off = depth > 1 && skip[depth - 2];
+                skip[depth - 1] = outer_off || taken[depth - 1];
+                taken[depth - 1] = 1; /* an #elif's own condition: unknown, counts as taken */
+            } else if (strncmp(d, "endif", 5) == 0 && depth) {
+                depth--;
+            }
+        } else if (inactive) {
+            memset(line, ' ', len);
+        }
+        if (inactive && *d != '#') memset(line, ' ', len);
+        line += len + (end ? 1 : 0);
+    }
+}
+
 /* The value of -D name=value in options, into out; 0 when absent. */
 static int option_macro(const char *options, const char *name, char *out, size_t cap)
 {
@@ -281,6 +372,7 @@ void weft_kernel_type_resolve(const char *source, const char *options, const cha
     squeeze(type, strlen(type), base, sizeof base);
     take_pointers(base, suffix, sizeof suffix);
     char *text = source ? without_comments(source) : NULL;
+    if (text) drop_inactive(text, options);
     /* A few steps: typedefs of typedefs; more would be a loop. */
     for (int step = 0; step < 8; step++) {
         canonical(base);
