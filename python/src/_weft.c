@@ -1638,6 +1638,27 @@ static PyObject *mod_reduce(PyObject *m, PyObject *args)
     return op_submitted(op, st, wait);
 }
 
+/* _mean(ctx, x, wait): weft_mean, a Python float */
+static PyObject *mod_mean(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *ctxo, *x;
+    int wait;
+    if (!PyArg_ParseTuple(args, "O!Op:_mean", ContextType, &ctxo, &x, &wait)) return NULL;
+    ContextObject *ctx = (ContextObject *)ctxo;
+    if (check_array(x, ctx, "x") < 0) return NULL;
+    OpObject *op = op_new(ctx, RES_SCALAR, x, NULL);
+    if (!op) return NULL;
+    op->scalar.dtype = WEFT_F64;
+    weft_array *arr = ((ArrayObject *)x)->arr;
+    double *out = &op->scalar.value.f64;
+    weft_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = weft_mean(ctx->ctx, arr, out, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS
+    return op_submitted(op, st, wait);
+}
+
 static PyObject *mod_reduce_expr(PyObject *m, PyObject *args)
 {
     (void)m;
@@ -2485,6 +2506,7 @@ static PyMethodDef module_methods[] = {
     {"_map", mod_map, METH_VARARGS, "_map(ctx, expr, binds, wait)"},
     {"_reduce", mod_reduce, METH_VARARGS, "_reduce(ctx, op, x, wait)"},
     {"_reduce_expr", mod_reduce_expr, METH_VARARGS, "_reduce_expr(ctx, op, expr, binds, wait)"},
+    {"_mean", mod_mean, METH_VARARGS, "_mean(ctx, x, wait) -> float (weft_mean)"},
     {"_scan", mod_scan, METH_VARARGS, "_scan(ctx, op, exclusive, x, out, wait)"},
     {"_wait_any", mod_wait_any, METH_O, "_wait_any(ops) -> index of one that is done"},
     {"_sort", mod_sort, METH_VARARGS, "_sort(ctx, keys, values, flags, wait)"},
@@ -2541,6 +2563,7 @@ static int add_status_errors(PyObject *m)
         {WEFT_ERR_EXPR, "ExprError", "ValueError"},
         {WEFT_ERR_DATA, "DataError", "ValueError"},
         {WEFT_ERR_DEPENDENCY, "DependencyError", NULL},
+        {WEFT_ERR_CANCELLED, "CancelledError", NULL},
     };
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -2549,7 +2572,19 @@ static int add_status_errors(PyObject *m)
         PyObject *also = table[i].also && builtins
                              ? PyDict_GetItemString(builtins, table[i].also) /* borrowed */
                              : NULL;
-        PyObject *bases = also ? PyTuple_Pack(2, WeftError, also) : Py_NewRef(WeftError);
+        PyObject *bases;
+        if (table[i].status == WEFT_ERR_CANCELLED) {
+            /* Also concurrent.futures.CancelledError, which callers of
+             * futures already catch. */
+            PyObject *cf = PyImport_ImportModule("concurrent.futures");
+            PyObject *ce = cf ? PyObject_GetAttrString(cf, "CancelledError") : NULL;
+            Py_XDECREF(cf);
+            if (!ce) return -1;
+            bases = PyTuple_Pack(2, WeftError, ce);
+            Py_DECREF(ce);
+        } else {
+            bases = also ? PyTuple_Pack(2, WeftError, also) : Py_NewRef(WeftError);
+        }
         if (!bases) return -1;
         PyObject *cls = PyErr_NewException(qualified, bases, NULL);
         Py_DECREF(bases);

@@ -30,6 +30,14 @@ def test_each_status_has_its_class():
     assert weft.Error is weft.WeftError and issubclass(weft.NoDeviceError, RuntimeError)
 
 
+def test_cancelled_has_its_class():
+    import concurrent.futures
+
+    assert issubclass(weft.CancelledError, weft.WeftError)
+    assert issubclass(weft.CancelledError, concurrent.futures.CancelledError)
+    assert weft.CancelledError.__module__ == "weft" and "CancelledError" in weft.__all__
+
+
 def test_future_failures_keep_their_class():
     f = weft.sum(np.full(4, 2**63, np.uint64), wait=False)
     assert isinstance(f.exception(timeout=30), weft.RangeError)

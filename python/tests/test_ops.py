@@ -144,3 +144,20 @@ def test_mixing_contexts_raises(rng):
     b = weft.asarray(rng.random(10))
     with pytest.raises(ValueError, match="another"):
         weft.map("a = b", a=a, b=b)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.int64, np.uint8])
+def test_mean(dtype, rng):
+    x = (rng.random(100_003) * 100).astype(dtype)
+    m = weft.mean(x)
+    assert isinstance(m, float)
+    assert m == weft.sum(x) / x.size  # the same bits as the caller's division
+    assert m == pytest.approx(np.mean(x, dtype=np.float64), rel=1e-12)
+    f = weft.mean(x, wait=False)
+    assert f.result(timeout=30) == m
+    assert weft.mean(np.ones((3, 4))) == 1.0
+
+
+def test_mean_of_nothing_raises():
+    with pytest.raises(weft.SizeError):
+        weft.mean(np.zeros(0))

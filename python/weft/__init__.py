@@ -22,7 +22,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from . import _weft
 from ._weft import Array, Context, WeftError
 from ._weft import (  # one WeftError subclass per weft_status
-    BuildError, CacheError, DataError, DependencyError, DeviceError, DtypeError, ExprError,
+    BuildError, CacheError, CancelledError, DataError, DependencyError, DeviceError, DtypeError,
+    ExprError,
     InvalidArgError, IoError, NoDeviceError, NoMemoryError, NullError, OpenCLError, RangeError,
     SizeError, StateError, ThreadError, UnsupportedError,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "InvalidArgError", "NullError", "DtypeError", "SizeError", "RangeError", "NoMemoryError",
     "OpenCLError", "BuildError", "NoDeviceError", "DeviceError", "CacheError", "IoError",
     "ThreadError", "StateError", "UnsupportedError", "ExprError", "DataError", "DependencyError",
+    "CancelledError", "mean",
     "asarray", "empty", "zeros", "get_context", "set_context", "finish",
     "map", "reduce", "reduce_expr", "sum", "prod", "min", "max", "argmin", "argmax",
     "any", "all", "scan", "cumsum", "wrap_alignment", "__version__",
@@ -318,6 +320,16 @@ def sum(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:  # 
     """Sum of x (floats accumulate in double over fixed blocks: the same bits
     on any devices and thread counts)."""
     return reduce("sum", x, wait=wait, ctx=ctx)
+
+
+def mean(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
+    """weft_mean: the sum of x (as weft.sum: integers exactly, floats in
+    fixed blocks) divided by its element count once, a Python float with the
+    same bits on any devices and thread counts. An empty x raises
+    weft.SizeError."""
+    a = _reduce_array(x, ctx)
+    r = _weft._mean(a.ctx, a, wait)
+    return r if wait else Future(r, a.ctx)
 
 
 def prod(x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
