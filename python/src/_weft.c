@@ -1985,6 +1985,43 @@ static int csv_options(PyObject *t, weft_csv_options *o)
     return 0;
 }
 
+/* dialect: None, or (skip_lines, comment, bad_rows, out_delimiter, quoting,
+ * crlf); comment and out_delimiter are one ASCII character or "" (none / the
+ * input's). */
+static int csv_dialect(PyObject *t, weft_csv_dialect *d)
+{
+    weft_csv_dialect_init(d);
+    if (t == Py_None) return 0;
+    Py_ssize_t skip;
+    const char *comment, *out_delim;
+    Py_ssize_t ncomment, nout;
+    int bad, quoting, crlf;
+    if (!PyArg_ParseTuple(t, "ns#is#ip", &skip, &comment, &ncomment, &bad, &out_delim, &nout,
+                          &quoting, &crlf))
+        return -1;
+    if (skip < 0) {
+        PyErr_SetString(PyExc_ValueError, "skip_rows is not negative");
+        return -1;
+    }
+    if (ncomment > 1 || (ncomment == 1 && (unsigned char)comment[0] > 127) || nout > 1 ||
+        (nout == 1 && (unsigned char)out_delim[0] > 127)) {
+        PyErr_SetString(PyExc_ValueError, "comment and out_delimiter are one ASCII character");
+        return -1;
+    }
+    if (bad < WEFT_CSV_BAD_ERROR || bad > WEFT_CSV_BAD_PAD || quoting < WEFT_CSV_QUOTE_KEEP ||
+        quoting > WEFT_CSV_QUOTE_NONNUMERIC) {
+        PyErr_SetString(PyExc_ValueError, "bad_rows or quoting out of range");
+        return -1;
+    }
+    d->skip_lines = (size_t)skip;
+    d->comment = ncomment ? comment[0] : 0;
+    d->bad_rows = (weft_csv_bad_rows)bad;
+    d->out_delimiter = nout ? out_delim[0] : 0;
+    d->quoting = (weft_csv_quoting)quoting;
+    d->crlf = crlf;
+    return 0;
+}
+
 static PyObject *csv_stats_dict(const weft_csv_stats *st)
 {
     return Py_BuildValue("{sKsKsKsKsdsdsdsdsdsd}", "rows", (unsigned long long)st->rows,
@@ -1997,15 +2034,17 @@ static PyObject *csv_stats_dict(const weft_csv_stats *st)
 }
 
 /* _csv_run(ctx, input, output or None, statements, select, drop, reductions
- * [(op, expr)], options) -> (stats dict, [reduction results]) */
+ * [(op, expr)], options[, dialect]) -> (stats dict, [reduction results]) */
 static PyObject *mod_csv_run(PyObject *m, PyObject *args)
 {
     (void)m;
-    PyObject *ctxo, *outo, *stmts, *sel, *drop, *reds, *opts;
+    PyObject *ctxo, *outo, *stmts, *sel, *drop, *reds, *opts, *dial = Py_None;
     const char *input;
-    if (!PyArg_ParseTuple(args, "O!sOOOOO!O!:_csv_run", ContextType, &ctxo, &input, &outo, &stmts,
-                          &sel, &drop, &PyList_Type, &reds, &PyTuple_Type, &opts))
+    if (!PyArg_ParseTuple(args, "O!sOOOOO!O!|O:_csv_run", ContextType, &ctxo, &input, &outo,
+                          &stmts, &sel, &drop, &PyList_Type, &reds, &PyTuple_Type, &opts, &dial))
         return NULL;
+    weft_csv_dialect d;
+    if (csv_dialect(dial, &d) < 0) return NULL;
     ContextObject *ctx = (ContextObject *)ctxo;
     const char *output = outo == Py_None ? NULL : PyUnicode_AsUTF8AndSize(outo, NULL);
     if (outo != Py_None && !output) return NULL;
@@ -2043,7 +2082,7 @@ static PyObject *mod_csv_run(PyObject *m, PyObject *args)
     memset(&stats, 0, sizeof stats);
     weft_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = weft_csv_run(ctx->ctx, input, output, &o, &job, &stats);
+    st = weft_csv_run_dialect(ctx->ctx, input, output, &o, &d, &job, &stats);
     Py_END_ALLOW_THREADS
     if (st != WEFT_OK) {
         raise_status(st);
@@ -2520,7 +2559,7 @@ static PyMethodDef module_methods[] = {
      "_group(ctx, op, runs, keys, values, out_keys, out_values, wait) -> count"},
     {"_filter", mod_filter, METH_VARARGS, "_filter(ctx, cond, binds, inputs, outputs, wait)"},
     {"_csv_run", mod_csv_run, METH_VARARGS,
-     "_csv_run(ctx, input, output, statements, select, drop, reductions, options)"},
+     "_csv_run(ctx, input, output, statements, select, drop, reductions, options[, dialect])"},
     {"_csv_open", mod_csv_open, METH_VARARGS, "_csv_open(ctx, path, options) -> CsvReader"},
     {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
     {"_launch", mod_launch, METH_VARARGS,

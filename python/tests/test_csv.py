@@ -64,3 +64,65 @@ def test_malformed_input_names_the_line(tmp_path):
         weft.csv.run(src, set={"c": "a + b"})
     assert e.value.status_name == "WEFT_ERR_DATA"
     assert "bad.csv:3" in str(e.value)
+
+
+DIALECT_TEXT = (
+    "exported by a tool, 2026\n"
+    "# columns: id, price, qty, name\n"
+    "id,price,qty,name\n"
+    "1,2.5,3,a\n"
+    "# a comment between records\n"
+    "2,1.25,4,\"b, c\"\n"
+    "3,9.0,1,c,this row is too long\n"
+    "\n"
+    "4,3.5,2,d\n"
+    "5,0.5,10,e\n"
+)
+
+
+def test_dialect_comments_and_a_bad_row_match_pandas(tmp_path):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(DIALECT_TEXT)
+    r = weft.csv.run(src, dst, set={"total": "price * qty"}, reduce={"qty": "sum: qty"},
+                     skip_rows=1, comment="#", bad_rows="skip")
+    want = pd.read_csv(src, skiprows=1, comment="#", on_bad_lines="skip")
+    want = want.assign(total=want.price * want.qty)
+    assert r.rows == len(want) == 4
+    assert r.reductions["qty"] == want.qty.sum()
+    pd.testing.assert_frame_equal(pd.read_csv(dst), want)
+    # By default the long row is an error naming its line.
+    with pytest.raises(weft.DataError, match=":7"):
+        weft.csv.run(src, None, reduce={"n": "sum: qty"}, skip_rows=1, comment="#")
+
+
+def test_dialect_pad_matches_pandas(tmp_path):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("id,price,name\n1,2.5,a\n2,3.5\n3,0.25,c\n")
+    weft.csv.run(src, dst, set={"price": "price * 2"}, bad_rows="pad")
+    want = pd.read_csv(src)  # pandas pads a short row with missing values
+    want["price"] = want.price * 2
+    pd.testing.assert_frame_equal(pd.read_csv(dst), want)
+    with pytest.raises(weft.DataError):
+        weft.csv.run(src, None, reduce={"n": "sum: price"})
+
+
+def test_dialect_output_conversion(tmp_path):
+    import csv
+
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame = pd.DataFrame({"id": [1, 2, 3], "name": ["a", "b;c", 'say "hi"'],
+                          "x": [0.5, 1.5, 2.25]})
+    frame.to_csv(src, index=False)
+    weft.csv.run(src, dst, set={"y": "x * 2"}, out_delimiter=";", quoting=csv.QUOTE_ALL,
+                 crlf=True)
+    raw = dst.read_bytes()
+    assert raw.count(b"\r\n") == 4 and raw.startswith(b'"id";"name";"x";"y"\r\n')
+    want = frame.assign(y=frame.x * 2)
+    assert raw == want.to_csv(sep=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n",
+                              index=False).encode()
+    weft.csv.run(src, dst, out_delimiter="\t", quoting="minimal")
+    pd.testing.assert_frame_equal(pd.read_csv(dst, sep="\t"), frame)
+    for bad in ({"quoting": "none"}, {"quoting": csv.QUOTE_NONE}, {"bad_rows": "drop"},
+                {"comment": "##"}, {"out_delimiter": ""}, {"skip_rows": -1}):
+        with pytest.raises(ValueError):
+            weft.csv.run(src, None, **bad)

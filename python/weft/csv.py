@@ -68,6 +68,44 @@ def _options(delimiter: str, header: bool, window_bytes: int,
             int(int_missing or 0), bool(fsync))
 
 
+_BAD_ROWS = {"error": 0, "skip": 1, "pad": 2}
+_QUOTING = {"keep": 0, "minimal": 1, "all": 2, "nonnumeric": 3}
+# The csv module's constants (csv.QUOTE_MINIMAL, QUOTE_ALL, QUOTE_NONNUMERIC),
+# as pandas' to_csv(quoting=) takes them.
+_CSV_QUOTING = {0: "minimal", 1: "all", 2: "nonnumeric"}
+
+
+def _char(value: Optional[str], what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) != 1 or ord(value) > 127:
+        raise ValueError(f"{what} is one ASCII character")
+    return value
+
+
+def _dialect(skip_rows: int, comment: Optional[str], bad_rows: str, out_delimiter: Optional[str],
+             quoting: Union[None, str, int], crlf: bool) -> Optional[Tuple[Any, ...]]:
+    if isinstance(quoting, bool):
+        raise TypeError("quoting is 'keep', 'minimal', 'all', 'nonnumeric' or a csv.QUOTE_ constant")
+    if quoting is None:
+        q = "keep"
+    elif isinstance(quoting, int):
+        if quoting not in _CSV_QUOTING:
+            raise ValueError(f"quoting {quoting!r}: csv.QUOTE_MINIMAL, QUOTE_ALL or QUOTE_NONNUMERIC")
+        q = _CSV_QUOTING[quoting]
+    else:
+        q = str(quoting)
+    if q not in _QUOTING:
+        raise ValueError(f"quoting {quoting!r} is not one of {sorted(_QUOTING)}")
+    if bad_rows not in _BAD_ROWS:
+        raise ValueError(f"bad_rows {bad_rows!r} is not one of {sorted(_BAD_ROWS)}")
+    if isinstance(skip_rows, bool) or int(skip_rows) < 0:
+        raise ValueError("skip_rows is a count of lines, 0 or more")
+    d = (int(skip_rows), _char(comment, "comment"), _BAD_ROWS[bad_rows],
+         _char(out_delimiter, "out_delimiter"), _QUOTING[q], bool(crlf))
+    return None if d == (0, "", 0, "", 0, False) else d
+
+
 class CsvResult:
     """What weft.csv.run did: rows, reductions (label -> value) and stats
     (rows, windows, bytes_read, bytes_written, seconds and per-stage seconds)."""
@@ -86,22 +124,32 @@ def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A
         reduce: Optional[Mapping[str, Any]] = None, delimiter: str = ",", header: bool = True,
         types: Optional[Mapping[str, str]] = None, window_bytes: int = 0,
         int_missing: Optional[int] = None, fsync: bool = False,
-        ctx: Optional[Context] = None) -> CsvResult:
+        skip_rows: int = 0, comment: Optional[str] = None, bad_rows: str = "error",
+        out_delimiter: Optional[str] = None, quoting: Union[None, str, int] = None,
+        crlf: bool = False, ctx: Optional[Context] = None) -> CsvResult:
     """weft_csv_run: reads input window by window, runs the statements of
     `set` ({"new_column": "old_column * 2"}, or a list of "name = expr"),
     folds the reductions of `reduce` ({"total": "sum: new_column"}), and
     writes output (None: reductions only), renamed into place only when the
     whole run succeeded. Untouched fields are written byte for byte. The GIL
     is released for the whole run. Malformed input raises weft.DataError
-    ("FILE:LINE:COLUMN: what")."""
+    ("FILE:LINE:COLUMN: what").
+
+    The dialect (weft_csv_run_dialect, docs/csv.md "Dialects"): skip_rows
+    physical lines dropped first; comment, a character starting lines to
+    skip; bad_rows "error", "skip" or "pad" for rows of the wrong width;
+    out_delimiter, quoting ("keep", "minimal", "all", "nonnumeric" or
+    csv.QUOTE_MINIMAL / QUOTE_ALL / QUOTE_NONNUMERIC) and crlf for the
+    output (any but the defaults rewrites every field)."""
     from . import get_context
 
+    dialect = _dialect(skip_rows, comment, bad_rows, out_delimiter, quoting, crlf)
     labels, reds = _reductions(reduce)
     stats, values = _weft._csv_run(
         ctx or get_context(), str(input), None if output is None else str(output),
         _statements(set), None if select is None else [str(s) for s in select],
         None if drop is None else [str(s) for s in drop], reds,
-        _options(delimiter, header, window_bytes, types, int_missing, fsync))
+        _options(delimiter, header, window_bytes, types, int_missing, fsync), dialect)
     return CsvResult(stats, dict(zip(labels, values)))
 
 
