@@ -35,7 +35,7 @@ __all__ = [
     "InvalidArgError", "NullError", "DtypeError", "SizeError", "RangeError", "NoMemoryError",
     "OpenCLError", "BuildError", "NoDeviceError", "DeviceError", "CacheError", "IoError",
     "ThreadError", "StateError", "UnsupportedError", "ExprError", "DataError", "DependencyError",
-    "CancelledError", "mean",
+    "CancelledError", "Executor", "mean",
     "asarray", "empty", "zeros", "get_context", "set_context", "finish",
     "map", "reduce", "reduce_expr", "sum", "prod", "min", "max", "argmin", "argmax",
     "any", "all", "scan", "cumsum", "wrap_alignment", "__version__",
@@ -397,4 +397,5 @@ from ._primitives import (  # noqa: E402
     argsort, bincount, filter, group_by, histogram, random, reduce_by_key, scatter_add, sort,
 )
 
+from ._executor import Executor  # noqa: E402
 from . import csv  # noqa: E402 - weft.csv.run, weft.csv.read
