@@ -228,6 +228,23 @@ WEFT_API weft_status weft_dist_launch(weft_program *program, const char *name,
                                       const weft_range *range, const weft_dist_arg *args,
                                       size_t nargs, weft_host_fn host_fn, void *user);
 
+/* Collective. weft_csv_run over the ranks (docs/mpi.md, "CSV files over
+ * ranks"): rank 0 cuts the input at record boundaries (line ends outside
+ * quotes) near equal byte offsets and types the parsed columns from the
+ * first window, as one process does; each rank runs weft_csv_run on its
+ * records (with the header) in a part file beside `output`; rank 0 joins the
+ * parts, the header once, in a temporary file renamed onto `output` only when
+ * every rank succeeded. The output is one process's, byte for byte. Every
+ * rank passes the same arguments; the ranks must share a file system. Job
+ * reductions are not supported over more than one rank yet
+ * (WEFT_ERR_INVALID_ARG); progress and cancel act on each rank's part. stats
+ * (may be NULL): rows, windows and bytes_read summed over the ranks (the
+ * header is read once per rank), bytes_written the output's size, seconds
+ * the call's wall time, the stage times this rank's. */
+WEFT_API weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input,
+                                       const char *output, const weft_csv_options *options,
+                                       weft_csv_job *job, weft_csv_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif
