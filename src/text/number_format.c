@@ -6,6 +6,7 @@
  * three 64x128-bit products, no loops over digits, no big numbers.
  * The layout is CPython's repr (float_repr_style "short"): fixed notation for
  * decimal exponents in [-4, 16), else d.ddde+XX with at least two exponent digits. */
+#include "decimal_digits.h"
 #include "number_format.h"
 #include "schubfach_table.h"
 
@@ -177,34 +178,6 @@ static inline void split_digits(uint64_t v, digit_text *d)
         store8(d->text + 8 * i, ASCII_ZEROS);
 }
 
-static const uint64_t pow10_u64[20] = {1ull,
-                                       10ull,
-                                       100ull,
-                                       1000ull,
-                                       10000ull,
-                                       100000ull,
-                                       1000000ull,
-                                       10000000ull,
-                                       100000000ull,
-                                       1000000000ull,
-                                       10000000000ull,
-                                       100000000000ull,
-                                       1000000000000ull,
-                                       10000000000000ull,
-                                       100000000000000ull,
-                                       1000000000000000ull,
-                                       10000000000000000ull,
-                                       100000000000000000ull,
-                                       1000000000000000000ull,
-                                       10000000000000000000ull};
-
-static inline int decimal_length(uint64_t v) /* 1 for 0 */
-{
-    uint64_t odd = v | 1; /* as many digits as v: powers of ten are even */
-    int t = ((64 - __builtin_clzll(odd)) * 1233) >> 12; /* the count, or one short */
-    return t + (odd >= pow10_u64[t]);
-}
-
 /* '0' characters at the end of the 24 digits (v != 0). */
 static inline int trailing_zero_digits(const digit_text *d)
 {
@@ -222,7 +195,7 @@ static size_t write_repr(decimal dec, int negative, char *out)
 {
     digit_text d;
     split_digits(dec.digits, &d);
-    int n = decimal_length(dec.digits);
+    int n = weft_decimal_length(dec.digits);
     const char *digits = d.text + 24 - n;
     int point = n + dec.exp10; /* digits before the decimal point */
     n -= trailing_zero_digits(&d);
@@ -301,7 +274,7 @@ size_t weft_format_u64(uint64_t v, char *out)
 {
     digit_text d;
     split_digits(v, &d);
-    int n = decimal_length(v);
+    int n = weft_decimal_length(v);
     memcpy(out, d.text + 24 - n, 24);
     return (size_t)n;
 }

@@ -7,6 +7,7 @@
  *  3. strtod on a canonical copy "[-]DIGITSe[-]EXP" on the stack: digits past the 780th only
  *     count as "something nonzero" (an exact binary64 midpoint has at most 767 significant
  *     digits), and the copy has no decimal point, so the locale cannot change its meaning. */
+#include "decimal_digits.h"
 #include "number_parse.h"
 #include "pow10_table.h"
 
@@ -62,34 +63,6 @@ static inline uint32_t value_of_lanes(uint64_t w)
     return (uint32_t)((w * 10000) + (w >> 32));
 }
 
-static const uint64_t pow10_u64[20] = {1ull,
-                                       10ull,
-                                       100ull,
-                                       1000ull,
-                                       10000ull,
-                                       100000ull,
-                                       1000000ull,
-                                       10000000ull,
-                                       100000000ull,
-                                       1000000000ull,
-                                       10000000000ull,
-                                       100000000000ull,
-                                       1000000000000ull,
-                                       10000000000000ull,
-                                       100000000000000ull,
-                                       1000000000000000ull,
-                                       10000000000000000ull,
-                                       100000000000000000ull,
-                                       1000000000000000000ull,
-                                       10000000000000000000ull};
-
-static inline int decimal_digits(uint64_t v) /* 0 for 0 */
-{
-    if (v == 0) return 0;
-    int t = ((64 - __builtin_clzll(v)) * 1233) >> 12; /* the count, or one short */
-    return t + (v >= pow10_u64[t]);
-}
-
 typedef struct {
     uint64_t mantissa; /* the first 19 significant digits */
     int significant;   /* digits in mantissa after its leading zeros */
@@ -114,8 +87,9 @@ static inline const char *scan_digit_run(const char *p, const char *end, digit_s
         if (n == 0 || significant + n > 19) break;
         /* the n digits to the top lanes: the zero lanes below are leading zeros */
         uint64_t lanes = (w - 0x3030303030303030ull) << (64 - 8 * n);
-        mantissa = mantissa * pow10_u64[n] + value_of_lanes(lanes);
-        significant = significant ? significant + n : decimal_digits(mantissa);
+        mantissa = mantissa * weft_pow10_u64[n] + value_of_lanes(lanes);
+        significant =
+            significant ? significant + n : (mantissa ? weft_decimal_length(mantissa) : 0);
         exp10 -= n * after_point;
         p += n;
         if (n < 8) {
