@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static PyObject *WeftError;      /* weft.WeftError */
+static PyObject *WeftError; /* weft.WeftError */
 /* weft.SizeError, ...: one subclass of WeftError per status (index: the value). */
 enum { STATUS_SLOTS = 32 };
 static PyObject *status_errors[STATUS_SLOTS];
@@ -47,11 +47,15 @@ static PyObject *raise_status_detail(weft_status st, const char *detail)
     PyObject *det = PyUnicode_DecodeUTF8(detail, (Py_ssize_t)strlen(detail), "replace");
     PyObject *msg = NULL, *exc = NULL, *code = NULL;
     if (!name || !det) goto done;
-    if (!*detail) msg = PyUnicode_FromString(full);
-    else if (strncmp(detail, full, name_len) == 0) msg = Py_NewRef(det);
-    else msg = PyUnicode_FromFormat("%s: %U", full, det);
+    if (!*detail)
+        msg = PyUnicode_FromString(full);
+    else if (strncmp(detail, full, name_len) == 0)
+        msg = Py_NewRef(det);
+    else
+        msg = PyUnicode_FromFormat("%s: %U", full, det);
     if (!msg) goto done;
-    PyObject *cls = (unsigned)st < STATUS_SLOTS && status_errors[st] ? status_errors[st] : WeftError;
+    PyObject *cls =
+        (unsigned)st < STATUS_SLOTS && status_errors[st] ? status_errors[st] : WeftError;
     exc = PyObject_CallFunctionObjArgs(cls, msg, NULL);
     if (!exc) goto done;
     code = PyLong_FromLong((long)st);
@@ -80,21 +84,38 @@ static PyObject *raise_status(weft_status st)
 static int dtype_kind_size(weft_dtype dt, char *kind)
 {
     switch (dt) {
-    case WEFT_F32: *kind = 'f'; return 4;
-    case WEFT_F64: *kind = 'f'; return 8;
-    case WEFT_I32: *kind = 'i'; return 4;
-    case WEFT_I64: *kind = 'i'; return 8;
-    case WEFT_U32: *kind = 'u'; return 4;
-    case WEFT_U64: *kind = 'u'; return 8;
-    case WEFT_U8: *kind = 'u'; return 1;
-    default: *kind = '?'; return 0;
+    case WEFT_F32:
+        *kind = 'f';
+        return 4;
+    case WEFT_F64:
+        *kind = 'f';
+        return 8;
+    case WEFT_I32:
+        *kind = 'i';
+        return 4;
+    case WEFT_I64:
+        *kind = 'i';
+        return 8;
+    case WEFT_U32:
+        *kind = 'u';
+        return 4;
+    case WEFT_U64:
+        *kind = 'u';
+        return 8;
+    case WEFT_U8:
+        *kind = 'u';
+        return 1;
+    default:
+        *kind = '?';
+        return 0;
     }
 }
 
 static const char *dtype_numpy_name(weft_dtype dt, int is_bool)
 {
     if (is_bool) return "bool";
-    static const char *names[] = {"float32", "float64", "int32", "uint32", "int64", "uint64", "uint8"};
+    static const char *names[] = {"float32", "float64", "int32", "uint32",
+                                  "int64",   "uint64",  "uint8"};
     return (unsigned)dt < WEFT_DTYPE_COUNT ? names[dt] : "invalid";
 }
 
@@ -114,14 +135,22 @@ static int dtype_from_kind(char kind, Py_ssize_t size, weft_dtype *dt, int *is_b
         *dt = WEFT_U8;
         return 0;
     }
-    if (kind == 'f' && size == 4) *dt = WEFT_F32;
-    else if (kind == 'f' && size == 8) *dt = WEFT_F64;
-    else if (kind == 'i' && size == 4) *dt = WEFT_I32;
-    else if (kind == 'i' && size == 8) *dt = WEFT_I64;
-    else if (kind == 'u' && size == 4) *dt = WEFT_U32;
-    else if (kind == 'u' && size == 8) *dt = WEFT_U64;
-    else if (kind == 'u' && size == 1) *dt = WEFT_U8;
-    else return -1;
+    if (kind == 'f' && size == 4)
+        *dt = WEFT_F32;
+    else if (kind == 'f' && size == 8)
+        *dt = WEFT_F64;
+    else if (kind == 'i' && size == 4)
+        *dt = WEFT_I32;
+    else if (kind == 'i' && size == 8)
+        *dt = WEFT_I64;
+    else if (kind == 'u' && size == 4)
+        *dt = WEFT_U32;
+    else if (kind == 'u' && size == 8)
+        *dt = WEFT_U64;
+    else if (kind == 'u' && size == 1)
+        *dt = WEFT_U8;
+    else
+        return -1;
     return 0;
 }
 
@@ -151,11 +180,16 @@ static int dtype_from_format(const char *fmt, Py_ssize_t itemsize, weft_dtype *d
     if (itemsize > 1 && ((order == '<' && !little) || ((order == '>' || order == '!') && little)))
         return -1;
     char c = fmt[0], kind;
-    if (strchr("fd", c)) kind = 'f';
-    else if (strchr("bhilqn", c)) kind = 'i';
-    else if (strchr("BHILQN", c)) kind = 'u';
-    else if (c == '?') kind = 'b';
-    else return -1;
+    if (strchr("fd", c))
+        kind = 'f';
+    else if (strchr("bhilqn", c))
+        kind = 'i';
+    else if (strchr("BHILQN", c))
+        kind = 'u';
+    else if (c == '?')
+        kind = 'b';
+    else
+        return -1;
     return dtype_from_kind(kind, itemsize, dt, is_bool);
 }
 
@@ -186,8 +220,7 @@ static void typestr_of(weft_dtype dt, int is_bool, char out[8])
 /* Context */
 
 typedef struct {
-    PyObject_HEAD
-    weft_ctx *ctx;
+    PyObject_HEAD weft_ctx *ctx;
 } ContextObject;
 
 static PyObject *context_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
@@ -210,17 +243,13 @@ static PyObject *context_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
     o.smoke_test = smoke_test;
     weft_ctx *ctx = NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_ctx_create(&o, &ctx);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) return raise_status(st);
+    Py_BEGIN_ALLOW_THREADS st = weft_ctx_create(&o, &ctx);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
     allocfunc alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
     ContextObject *self = (ContextObject *)alloc(tp, 0);
     if (!self) {
-        Py_BEGIN_ALLOW_THREADS
-        weft_ctx_free(ctx);
-        Py_END_ALLOW_THREADS
-        return NULL;
+        Py_BEGIN_ALLOW_THREADS weft_ctx_free(ctx);
+        Py_END_ALLOW_THREADS return NULL;
     }
     self->ctx = ctx;
     return (PyObject *)self;
@@ -232,8 +261,7 @@ static void context_dealloc(ContextObject *self)
     if (self->ctx) {
         weft_ctx *ctx = self->ctx;
         self->ctx = NULL;
-        Py_BEGIN_ALLOW_THREADS
-        weft_ctx_free(ctx);
+        Py_BEGIN_ALLOW_THREADS weft_ctx_free(ctx);
         Py_END_ALLOW_THREADS
     }
     freefunc f = (freefunc)PyType_GetSlot(tp, Py_tp_free);
@@ -245,10 +273,8 @@ static PyObject *context_finish(ContextObject *self, PyObject *unused)
 {
     (void)unused;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_ctx_finish(self->ctx);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) return raise_status(st);
+    Py_BEGIN_ALLOW_THREADS st = weft_ctx_finish(self->ctx);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
     Py_RETURN_NONE;
 }
 
@@ -268,9 +294,9 @@ static PyObject *context_devices(ContextObject *self, PyObject *unused)
             return raise_status(st);
         }
         PyObject *d = Py_BuildValue(
-            "{s:n,s:s,s:s,s:s,s:s,s:K,s:K,s:I,s:O,s:O,s:O,s:d,s:s}", "index", (Py_ssize_t)i,
-            "name", info.name, "vendor", info.vendor, "kind", weft_device_kind_name(info.kind),
-            "platform", info.platform, "global_mem_bytes", (unsigned long long)info.global_mem_bytes,
+            "{s:n,s:s,s:s,s:s,s:s,s:K,s:K,s:I,s:O,s:O,s:O,s:d,s:s}", "index", (Py_ssize_t)i, "name",
+            info.name, "vendor", info.vendor, "kind", weft_device_kind_name(info.kind), "platform",
+            info.platform, "global_mem_bytes", (unsigned long long)info.global_mem_bytes,
             "max_alloc_bytes", (unsigned long long)info.max_alloc_bytes, "compute_units",
             info.compute_units, "usable", info.usable ? Py_True : Py_False, "selected",
             info.selected ? Py_True : Py_False, "zero_copy", info.zero_copy ? Py_True : Py_False,
@@ -295,9 +321,9 @@ static PyObject *context_stats(ContextObject *self, PyObject *unused)
         "{s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:K,s:K}", "bytes_to_device",
         (unsigned long long)s.bytes_to_device, "bytes_to_host", (unsigned long long)s.bytes_to_host,
         "bytes_device_to_device", (unsigned long long)s.bytes_device_to_device, "kernel_launches",
-        (unsigned long long)s.kernel_launches, "tasks", (unsigned long long)s.tasks,
-        "pieces_rerun", (unsigned long long)s.pieces_rerun, "wait_seconds", s.wait_seconds,
-        "splits_checked", (unsigned long long)s.splits_checked, "kernels_kept_whole",
+        (unsigned long long)s.kernel_launches, "tasks", (unsigned long long)s.tasks, "pieces_rerun",
+        (unsigned long long)s.pieces_rerun, "wait_seconds", s.wait_seconds, "splits_checked",
+        (unsigned long long)s.splits_checked, "kernels_kept_whole",
         (unsigned long long)s.kernels_kept_whole);
 }
 
@@ -330,13 +356,14 @@ static PyObject *context_op_stats(ContextObject *self, PyObject *unused)
         PyObject *devs = PyList_New((Py_ssize_t)all[i].ndevices);
         for (size_t d = 0; devs && d < all[i].ndevices; d++) {
             const weft_op_device_stats *ds = &all[i].device[d];
-            PyObject *e = Py_BuildValue("{s:K,s:K,s:d,s:d}", "pieces", (unsigned long long)ds->pieces,
-                                        "elements", (unsigned long long)ds->elements,
-                                        "seconds_per_element", ds->seconds_per_element,
-                                        "model_seconds_per_element",
-                                        ds->model_seconds_per_element);
-            if (!e) Py_CLEAR(devs);
-            else PyList_SetItem(devs, (Py_ssize_t)d, e);
+            PyObject *e = Py_BuildValue(
+                "{s:K,s:K,s:d,s:d}", "pieces", (unsigned long long)ds->pieces, "elements",
+                (unsigned long long)ds->elements, "seconds_per_element", ds->seconds_per_element,
+                "model_seconds_per_element", ds->model_seconds_per_element);
+            if (!e)
+                Py_CLEAR(devs);
+            else
+                PyList_SetItem(devs, (Py_ssize_t)d, e);
         }
         PyObject *o = devs ? Py_BuildValue("{s:s,s:K,s:N}", "operation", all[i].operation, "calls",
                                            (unsigned long long)all[i].calls, "devices", devs)
@@ -389,7 +416,8 @@ static PyMethodDef context_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef context_getset[] = {
-    {"notes", (getter)context_get_notes, NULL, "Why OpenCL devices are missing or set aside.", NULL},
+    {"notes", (getter)context_get_notes, NULL, "Why OpenCL devices are missing or set aside.",
+     NULL},
     {"num_threads", (getter)context_get_num_threads, NULL, "The pool's width.", NULL},
     {"small_elements", (getter)context_get_small_elements, NULL,
      "Arrays below this many elements run on the host.", NULL},
@@ -406,15 +434,14 @@ static PyType_Slot context_slots[] = {
                 "WEFT_NUM_THREADS, ...) overrides what is left at defaults."},
     {0, NULL}};
 
-static PyType_Spec context_spec = {"weft.Context", sizeof(ContextObject), 0,
-                                   Py_TPFLAGS_DEFAULT, context_slots};
+static PyType_Spec context_spec = {"weft.Context", sizeof(ContextObject), 0, Py_TPFLAGS_DEFAULT,
+                                   context_slots};
 
 /* ------------------------------------------------------------------------ */
 /* Array */
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *ctx; /* ContextObject */
+    PyObject_HEAD PyObject *ctx; /* ContextObject */
     weft_array *arr;
     char *data;
     size_t n;
@@ -527,10 +554,9 @@ static int array_wrap(ArrayObject *a)
     weft_status st;
     /* A zero-length export may have no address: wrap one of our own bytes. */
     if (!a->data && array_alloc_storage(a, 1) < 0) return -1;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_array_wrap(c->ctx, a->dtype, a->n, a->data, &a->arr);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) {
+    Py_BEGIN_ALLOW_THREADS st = weft_array_wrap(c->ctx, a->dtype, a->n, a->data, &a->arr);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK)
+    {
         a->arr = NULL;
         raise_status(st);
         return -1;
@@ -574,8 +600,8 @@ static void array_dealloc(ArrayObject *a)
         int sync = a->wraps_caller && !a->readonly;
         a->arr = NULL;
         Py_BEGIN_ALLOW_THREADS
-        /* The exporter's memory holds the results once the array is gone. */
-        if (sync) weft_array_sync(arr);
+            /* The exporter's memory holds the results once the array is gone. */
+            if (sync) weft_array_sync(arr);
         weft_array_free(arr);
         Py_END_ALLOW_THREADS
     }
@@ -593,7 +619,8 @@ enum { COPY_IF_NEEDED = -1, COPY_NEVER = 0, COPY_ALWAYS = 1 };
 
 static int parse_copy(PyObject *copy, int *mode)
 {
-    if (!copy || copy == Py_None) *mode = COPY_IF_NEEDED;
+    if (!copy || copy == Py_None)
+        *mode = COPY_IF_NEEDED;
     else {
         int t = PyObject_IsTrue(copy);
         if (t < 0) return -1;
@@ -626,8 +653,8 @@ static PyObject *array_from_buffer(PyTypeObject *tp, ContextObject *ctx, PyObjec
     int is_bool;
     if (dtype_from_format(v.format, v.itemsize, &dt, &is_bool) < 0) {
         char what[64];
-        snprintf(what, sizeof what, "buffer format '%s' (%zd-byte items)", v.format ? v.format : "B",
-                 v.itemsize);
+        snprintf(what, sizeof what, "buffer format '%s' (%zd-byte items)",
+                 v.format ? v.format : "B", v.itemsize);
         PyBuffer_Release(&v);
         return unsupported_dtype(what);
     }
@@ -650,7 +677,8 @@ static PyObject *array_from_buffer(PyTypeObject *tp, ContextObject *ctx, PyObjec
     }
     if (mode == COPY_ALWAYS || !contiguous) {
         if (array_alloc_storage(a, 0) < 0) goto fail;
-        if (a->n > 0 && PyBuffer_ToContiguous(a->data, &v, (Py_ssize_t)(a->n * v.itemsize), 'C') < 0)
+        if (a->n > 0 &&
+            PyBuffer_ToContiguous(a->data, &v, (Py_ssize_t)(a->n * v.itemsize), 'C') < 0)
             goto fail;
         PyBuffer_Release(&v);
     } else {
@@ -730,7 +758,8 @@ static PyObject *array_from_interface(PyTypeObject *tp, ContextObject *ctx, PyOb
     if (st && st != Py_None) {
         if (tuple_to_ssize(st, strides, MAXDIM, &nstrides, "strides") < 0) return NULL;
         if (nstrides != ndim) {
-            PyErr_SetString(PyExc_ValueError, "__array_interface__: strides and shape differ in length");
+            PyErr_SetString(PyExc_ValueError,
+                            "__array_interface__: strides and shape differ in length");
             return NULL;
         }
     }
@@ -738,7 +767,8 @@ static PyObject *array_from_interface(PyTypeObject *tp, ContextObject *ctx, PyOb
     if (!ptr && PyErr_Occurred()) return NULL;
     int readonly = PyObject_IsTrue(PyTuple_GetItem(data, 1));
     if (readonly < 0) return NULL;
-    int contiguous = strides_contiguous(ndim, shape, st && st != Py_None ? strides : NULL, itemsize);
+    int contiguous =
+        strides_contiguous(ndim, shape, st && st != Py_None ? strides : NULL, itemsize);
     if (mode == COPY_NEVER && !contiguous) return need_copy_error("the data is not C-contiguous");
     ArrayObject *a = array_alloc(tp, ctx);
     if (!a) return NULL;
@@ -837,10 +867,9 @@ static PyObject *array_empty(PyObject *cls, PyObject *args, PyObject *kw)
 static int array_sync(ArrayObject *a)
 {
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_array_sync(a->arr);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) {
+    Py_BEGIN_ALLOW_THREADS st = weft_array_sync(a->arr);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK)
+    {
         raise_status(st);
         return -1;
     }
@@ -887,10 +916,8 @@ static PyObject *array_write_method(ArrayObject *a, PyObject *args, PyObject *kw
         return NULL;
     }
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_array_write(a->arr, (size_t)offset, count, v.buf);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&v);
+    Py_BEGIN_ALLOW_THREADS st = weft_array_write(a->arr, (size_t)offset, count, v.buf);
+    Py_END_ALLOW_THREADS PyBuffer_Release(&v);
     if (st != WEFT_OK) return raise_status(st);
     Py_RETURN_NONE;
 }
@@ -906,10 +933,8 @@ static PyObject *array_mark_host_modified(ArrayObject *a, PyObject *unused)
         return NULL;
     }
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_array_write(a->arr, 0, a->n, a->data);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) return raise_status(st);
+    Py_BEGIN_ALLOW_THREADS st = weft_array_write(a->arr, 0, a->n, a->data);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
     Py_RETURN_NONE;
 }
 
@@ -998,8 +1023,10 @@ static void capsule_destructor_legacy(PyObject *cap)
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     weft_DLManagedTensor *m = PyCapsule_GetPointer(cap, "dltensor");
-    if (m && m->deleter) m->deleter(m);
-    else PyErr_Clear();
+    if (m && m->deleter)
+        m->deleter(m);
+    else
+        PyErr_Clear();
     PyErr_Restore(t, v, tb);
 }
 
@@ -1009,8 +1036,10 @@ static void capsule_destructor_versioned(PyObject *cap)
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     weft_DLManagedTensorVersioned *m = PyCapsule_GetPointer(cap, "dltensor_versioned");
-    if (m && m->deleter) m->deleter(m);
-    else PyErr_Clear();
+    if (m && m->deleter)
+        m->deleter(m);
+    else
+        PyErr_Clear();
     PyErr_Restore(t, v, tb);
 }
 
@@ -1022,7 +1051,7 @@ static void fill_dltensor(ArrayObject *a, weft_DLTensor *t, int64_t *shape, int6
     t->device.device_type = WEFT_kDLCPU;
     t->device.device_id = 0;
     t->ndim = a->ndim;
-    t->dtype.code = a->is_bool ? WEFT_kDLBool
+    t->dtype.code = a->is_bool    ? WEFT_kDLBool
                     : kind == 'f' ? WEFT_kDLFloat
                     : kind == 'i' ? WEFT_kDLInt
                                   : WEFT_kDLUInt;
@@ -1093,8 +1122,8 @@ static PyObject *array_dlpack(ArrayObject *a, PyObject *args, PyObject *kw)
     if (mode == COPY_ALWAYS) {
         PyObject *ctor_args = Py_BuildValue("(O)", (PyObject *)a);
         PyObject *ctor_kw = Py_BuildValue("{s:O}", "copy", Py_True);
-        PyObject *copied = ctor_args && ctor_kw ? PyObject_Call((PyObject *)ArrayType, ctor_args, ctor_kw)
-                                                : NULL;
+        PyObject *copied =
+            ctor_args && ctor_kw ? PyObject_Call((PyObject *)ArrayType, ctor_args, ctor_kw) : NULL;
         Py_XDECREF(ctor_args);
         Py_XDECREF(ctor_kw);
         if (!copied) return NULL;
@@ -1188,10 +1217,9 @@ static PyObject *array_repr(ArrayObject *a)
 {
     PyObject *shape = shape_tuple(a);
     if (!shape) return NULL;
-    PyObject *r = PyUnicode_FromFormat("weft.Array(shape=%R, dtype=%s%s%s)", shape,
-                                       dtype_numpy_name(a->dtype, a->is_bool),
-                                       a->wraps_caller ? ", wraps caller's memory" : "",
-                                       a->readonly ? ", read-only" : "");
+    PyObject *r = PyUnicode_FromFormat(
+        "weft.Array(shape=%R, dtype=%s%s%s)", shape, dtype_numpy_name(a->dtype, a->is_bool),
+        a->wraps_caller ? ", wraps caller's memory" : "", a->readonly ? ", read-only" : "");
     Py_DECREF(shape);
     return r;
 }
@@ -1254,8 +1282,7 @@ static PyType_Spec array_spec = {"weft.Array", sizeof(ArrayObject), 0, Py_TPFLAG
 enum { RES_NONE, RES_SCALAR, RES_INDEX, RES_BOOL, RES_OBJECT, RES_COUNT };
 
 typedef struct {
-    PyObject_HEAD
-    weft_future *f;
+    PyObject_HEAD weft_future *f;
     PyObject *ctx;
     PyObject *keep;   /* arrays, strings: alive until the operation is done */
     PyObject *result; /* RES_OBJECT's result */
@@ -1293,8 +1320,7 @@ static void op_dealloc(OpObject *op)
         int waited = op->waited;
         op->f = NULL;
         /* What the operation writes into lives here: it must be done first. */
-        Py_BEGIN_ALLOW_THREADS
-        if (!waited) weft_future_wait(f);
+        Py_BEGIN_ALLOW_THREADS if (!waited) weft_future_wait(f);
         weft_future_release(f);
         Py_END_ALLOW_THREADS
     }
@@ -1312,14 +1338,22 @@ static PyObject *scalar_to_py(const weft_scalar *s, int kind)
     if (kind == RES_INDEX) return PyLong_FromUnsignedLongLong(s->index);
     if (kind == RES_BOOL) return PyBool_FromLong(s->value.i32 != 0);
     switch (s->dtype) {
-    case WEFT_F32: return PyFloat_FromDouble(s->value.f32);
-    case WEFT_F64: return PyFloat_FromDouble(s->value.f64);
-    case WEFT_I32: return PyLong_FromLong(s->value.i32);
-    case WEFT_U32: return PyLong_FromUnsignedLong(s->value.u32);
-    case WEFT_I64: return PyLong_FromLongLong(s->value.i64);
-    case WEFT_U64: return PyLong_FromUnsignedLongLong(s->value.u64);
-    case WEFT_U8: return PyLong_FromLong(s->value.u8);
-    default: return PyFloat_FromDouble(weft_scalar_as_double(s));
+    case WEFT_F32:
+        return PyFloat_FromDouble(s->value.f32);
+    case WEFT_F64:
+        return PyFloat_FromDouble(s->value.f64);
+    case WEFT_I32:
+        return PyLong_FromLong(s->value.i32);
+    case WEFT_U32:
+        return PyLong_FromUnsignedLong(s->value.u32);
+    case WEFT_I64:
+        return PyLong_FromLongLong(s->value.i64);
+    case WEFT_U64:
+        return PyLong_FromUnsignedLongLong(s->value.u64);
+    case WEFT_U8:
+        return PyLong_FromLong(s->value.u8);
+    default:
+        return PyFloat_FromDouble(weft_scalar_as_double(s));
     }
 }
 
@@ -1330,10 +1364,14 @@ static PyObject *op_result(OpObject *op)
         return raise_status_detail(op->st, detail ? detail : "");
     }
     switch (op->kind) {
-    case RES_NONE: Py_RETURN_NONE;
-    case RES_OBJECT: return Py_NewRef(op->result ? op->result : Py_None);
-    case RES_COUNT: return PyLong_FromSize_t(op->count);
-    default: return scalar_to_py(&op->scalar, op->kind);
+    case RES_NONE:
+        Py_RETURN_NONE;
+    case RES_OBJECT:
+        return Py_NewRef(op->result ? op->result : Py_None);
+    case RES_COUNT:
+        return PyLong_FromSize_t(op->count);
+    default:
+        return scalar_to_py(&op->scalar, op->kind);
     }
 }
 
@@ -1354,10 +1392,8 @@ static PyObject *op_wait(OpObject *op, PyObject *unused)
     (void)unused;
     if (!op->waited && op->f) {
         weft_status st;
-        Py_BEGIN_ALLOW_THREADS
-        st = weft_future_wait(op->f);
-        Py_END_ALLOW_THREADS
-        op_record(op, st, weft_last_error());
+        Py_BEGIN_ALLOW_THREADS st = weft_future_wait(op->f);
+        Py_END_ALLOW_THREADS op_record(op, st, weft_last_error());
     }
     return op_result(op);
 }
@@ -1456,10 +1492,8 @@ static PyObject *mod_wait_any(PyObject *m, PyObject *seq)
         fs[i] = ((OpObject *)o)->f;
     }
     size_t index = (size_t)-1;
-    Py_BEGIN_ALLOW_THREADS
-    weft_future_wait_any(fs, (size_t)n, &index);
-    Py_END_ALLOW_THREADS
-    PyMem_Free(fs);
+    Py_BEGIN_ALLOW_THREADS weft_future_wait_any(fs, (size_t)n, &index);
+    Py_END_ALLOW_THREADS PyMem_Free(fs);
     Py_DECREF(fast);
     if (index == (size_t)-1) return raise_status(WEFT_ERR_INVALID_ARG);
     return PyLong_FromSize_t(index);
@@ -1606,10 +1640,8 @@ static PyObject *mod_map(PyObject *m, PyObject *args)
         return NULL;
     }
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_map(ctx->ctx, text, b, nb, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    PyMem_Free(b);
+    Py_BEGIN_ALLOW_THREADS st = weft_map(ctx->ctx, text, b, nb, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS PyMem_Free(b);
     return op_submitted(op, st, wait);
 }
 
@@ -1632,10 +1664,9 @@ static PyObject *mod_reduce(PyObject *m, PyObject *args)
     if (!op) return NULL;
     weft_array *arr = ((ArrayObject *)x)->arr;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_reduce(ctx->ctx, (weft_reduce_op)rop, arr, &op->scalar, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st =
+        weft_reduce(ctx->ctx, (weft_reduce_op)rop, arr, &op->scalar, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 /* _mean(ctx, x, wait): weft_mean, a Python float */
@@ -1653,10 +1684,8 @@ static PyObject *mod_mean(PyObject *m, PyObject *args)
     weft_array *arr = ((ArrayObject *)x)->arr;
     double *out = &op->scalar.value.f64;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_mean(ctx->ctx, arr, out, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st = weft_mean(ctx->ctx, arr, out, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 static PyObject *mod_reduce_expr(PyObject *m, PyObject *args)
@@ -1681,11 +1710,9 @@ static PyObject *mod_reduce_expr(PyObject *m, PyObject *args)
         return NULL;
     }
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_reduce_expr(ctx->ctx, (weft_reduce_op)rop, text, b, nb, &op->scalar,
-                          wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    PyMem_Free(b);
+    Py_BEGIN_ALLOW_THREADS st = weft_reduce_expr(ctx->ctx, (weft_reduce_op)rop, text, b, nb,
+                                                 &op->scalar, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS PyMem_Free(b);
     return op_submitted(op, st, wait);
 }
 
@@ -1709,18 +1736,17 @@ static PyObject *mod_scan(PyObject *m, PyObject *args)
     if (!op) return NULL;
     weft_array *xa = ((ArrayObject *)x)->arr, *ya = ((ArrayObject *)y)->arr;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_scan(ctx->ctx, (weft_reduce_op)rop, exclusive, xa, ya, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st =
+        weft_scan(ctx->ctx, (weft_reduce_op)rop, exclusive, xa, ya, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Data primitives (docs/primitives.md): the Python layer allocates outputs. */
 
 /* An array argument, None allowed where optional; writable where written. */
-static int prim_array(PyObject *o, ContextObject *ctx, const char *what, int optional,
-                      int written, weft_array **out)
+static int prim_array(PyObject *o, ContextObject *ctx, const char *what, int optional, int written,
+                      weft_array **out)
 {
     *out = NULL;
     if (optional && o == Py_None) return 0;
@@ -1750,11 +1776,9 @@ static PyObject *prim_sort(PyObject *args, int arg)
     Py_XDECREF(keep);
     if (!op) return NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = arg ? weft_argsort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f)
-             : weft_sort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st = arg ? weft_argsort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f)
+                                    : weft_sort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 static PyObject *mod_sort(PyObject *m, PyObject *args)
@@ -1787,10 +1811,8 @@ static PyObject *mod_histogram(PyObject *m, PyObject *args)
     Py_XDECREF(keep);
     if (!op) return NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_histogram(ctx->ctx, xa, lo, hi, ca, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st = weft_histogram(ctx->ctx, xa, lo, hi, ca, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 /* _bincount(ctx, indices, weights, out, wait) and _scatter_add(ctx, indices, values, out, wait) */
@@ -1810,11 +1832,10 @@ static PyObject *prim_counts(PyObject *args, int scatter)
     Py_XDECREF(keep);
     if (!op) return NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = scatter ? weft_scatter_add(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f)
-                 : weft_bincount(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st = scatter
+                                    ? weft_scatter_add(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f)
+                                    : weft_bincount(ctx->ctx, ia, wa, oa, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 static PyObject *mod_bincount(PyObject *m, PyObject *args)
@@ -1844,10 +1865,8 @@ static PyObject *mod_random(PyObject *m, PyObject *args)
     OpObject *op = op_new(ctx, RES_NONE, a, NULL);
     if (!op) return NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_random(ctx->ctx, aa, dist, seed, offset, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st = weft_random(ctx->ctx, aa, dist, seed, offset, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 /* _group(ctx, op, sorted_runs, keys, values, out_keys, out_values, wait) -> the group count */
@@ -1871,11 +1890,10 @@ static PyObject *mod_group(PyObject *m, PyObject *args)
     if (!op) return NULL;
     weft_status st;
     weft_reduce_op r = (weft_reduce_op)rop;
-    Py_BEGIN_ALLOW_THREADS
-    st = runs ? weft_reduce_by_key(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f)
-              : weft_group_by(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    return op_submitted(op, st, wait);
+    Py_BEGIN_ALLOW_THREADS st =
+        runs ? weft_reduce_by_key(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f)
+             : weft_group_by(ctx->ctx, r, ka, va, oka, ova, &op->count, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS return op_submitted(op, st, wait);
 }
 
 /* _filter(ctx, cond, binds, inputs, outputs, wait) -> how many were kept */
@@ -1918,11 +1936,9 @@ static PyObject *mod_filter(PyObject *m, PyObject *args)
         return NULL;
     }
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_filter(ctx->ctx, text, b, nb, arrays, arrays + n, (size_t)n, &op->count,
-                     wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    PyMem_Free(b);
+    Py_BEGIN_ALLOW_THREADS st = weft_filter(ctx->ctx, text, b, nb, arrays, arrays + n, (size_t)n,
+                                            &op->count, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS PyMem_Free(b);
     PyMem_Free(arrays);
     return op_submitted(op, st, wait);
 }
@@ -1967,8 +1983,7 @@ static int csv_options(PyObject *t, weft_csv_options *o)
     Py_ssize_t window;
     long long missing;
     PyObject *types;
-    if (!PyArg_ParseTuple(t, "CpnOpLp", &delim, &header, &window, &types, &fill, &missing,
-                          &fsync_))
+    if (!PyArg_ParseTuple(t, "CpnOpLp", &delim, &header, &window, &types, &fill, &missing, &fsync_))
         return -1;
     if (delim <= 0 || delim > 127) {
         PyErr_SetString(PyExc_ValueError, "the delimiter is one ASCII character");
@@ -2024,8 +2039,8 @@ static int csv_dialect(PyObject *t, weft_csv_dialect *d)
 
 static PyObject *csv_stats_dict(const weft_csv_stats *st)
 {
-    return Py_BuildValue("{sKsKsKsKsdsdsdsdsdsd}", "rows", (unsigned long long)st->rows,
-                         "windows", (unsigned long long)st->windows, "bytes_read",
+    return Py_BuildValue("{sKsKsKsKsdsdsdsdsdsd}", "rows", (unsigned long long)st->rows, "windows",
+                         (unsigned long long)st->windows, "bytes_read",
                          (unsigned long long)st->bytes_read, "bytes_written",
                          (unsigned long long)st->bytes_written, "seconds", st->seconds,
                          "scan_seconds", st->scan_seconds, "parse_seconds", st->parse_seconds,
@@ -2040,8 +2055,8 @@ static PyObject *mod_csv_run(PyObject *m, PyObject *args)
     (void)m;
     PyObject *ctxo, *outo, *stmts, *sel, *drop, *reds, *opts, *dial = Py_None;
     const char *input;
-    if (!PyArg_ParseTuple(args, "O!sOOOOO!O!|O:_csv_run", ContextType, &ctxo, &input, &outo,
-                          &stmts, &sel, &drop, &PyList_Type, &reds, &PyTuple_Type, &opts, &dial))
+    if (!PyArg_ParseTuple(args, "O!sOOOOO!O!|O:_csv_run", ContextType, &ctxo, &input, &outo, &stmts,
+                          &sel, &drop, &PyList_Type, &reds, &PyTuple_Type, &opts, &dial))
         return NULL;
     weft_csv_dialect d;
     if (csv_dialect(dial, &d) < 0) return NULL;
@@ -2081,10 +2096,9 @@ static PyObject *mod_csv_run(PyObject *m, PyObject *args)
     weft_csv_stats stats;
     memset(&stats, 0, sizeof stats);
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_csv_run_dialect(ctx->ctx, input, output, &o, &d, &job, &stats);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) {
+    Py_BEGIN_ALLOW_THREADS st = weft_csv_run_dialect(ctx->ctx, input, output, &o, &d, &job, &stats);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK)
+    {
         raise_status(st);
         goto done;
     }
@@ -2098,8 +2112,10 @@ static PyObject *mod_csv_run(PyObject *m, PyObject *args)
         }
         PyList_SetItem(values, i, v);
     }
-    if (sd) result = Py_BuildValue("(NN)", sd, values);
-    else Py_XDECREF(values);
+    if (sd)
+        result = Py_BuildValue("(NN)", sd, values);
+    else
+        Py_XDECREF(values);
 done:
     PyMem_Free(a_st);
     PyMem_Free(a_sel);
@@ -2109,8 +2125,7 @@ done:
 }
 
 typedef struct {
-    PyObject_HEAD
-    weft_csv_reader *reader;
+    PyObject_HEAD weft_csv_reader *reader;
     PyObject *ctx;
 } CsvReaderObject;
 
@@ -2122,8 +2137,7 @@ static void csv_reader_dealloc(CsvReaderObject *r)
     if (r->reader) {
         weft_csv_reader *reader = r->reader;
         r->reader = NULL;
-        Py_BEGIN_ALLOW_THREADS
-        weft_csv_close(reader);
+        Py_BEGIN_ALLOW_THREADS weft_csv_close(reader);
         Py_END_ALLOW_THREADS
     }
     Py_XDECREF(r->ctx);
@@ -2146,10 +2160,8 @@ static PyObject *csv_reader_close(CsvReaderObject *r, PyObject *unused)
         weft_csv_reader *reader = r->reader;
         r->reader = NULL;
         weft_status st;
-        Py_BEGIN_ALLOW_THREADS
-        st = weft_csv_close(reader);
-        Py_END_ALLOW_THREADS
-        if (st != WEFT_OK) return raise_status(st);
+        Py_BEGIN_ALLOW_THREADS st = weft_csv_close(reader);
+        Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
     }
     Py_RETURN_NONE;
 }
@@ -2164,8 +2176,8 @@ static PyObject *csv_reader_columns(CsvReaderObject *r, PyObject *unused)
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (size_t i = 0; list && i < n; i++) {
         const char *name = weft_csv_column_name(r->reader, i);
-        PyObject *s = PyUnicode_DecodeUTF8(name ? name : "", (Py_ssize_t)strlen(name ? name : ""),
-                                           "replace");
+        PyObject *s =
+            PyUnicode_DecodeUTF8(name ? name : "", (Py_ssize_t)strlen(name ? name : ""), "replace");
         if (!s) {
             Py_CLEAR(list);
             break;
@@ -2183,10 +2195,8 @@ static PyObject *csv_reader_next(CsvReaderObject *r, PyObject *unused)
     size_t rows = 0;
     uint64_t first = 0;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_csv_next(r->reader, &rows, &first);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) return raise_status(st);
+    Py_BEGIN_ALLOW_THREADS st = weft_csv_next(r->reader, &rows, &first);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
     return Py_BuildValue("(nK)", (Py_ssize_t)rows, (unsigned long long)first);
 }
 
@@ -2199,10 +2209,8 @@ static PyObject *csv_reader_column(CsvReaderObject *r, PyObject *arg)
     if (col == (size_t)-1 && PyErr_Occurred()) return NULL;
     weft_array *a = NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_csv_column(r->reader, col, &a);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) return raise_status(st);
+    Py_BEGIN_ALLOW_THREADS st = weft_csv_column(r->reader, col, &a);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
     size_t n = 0;
     weft_dtype dt = WEFT_F64;
     weft_array_size(a, &n);
@@ -2210,10 +2218,9 @@ static PyObject *csv_reader_column(CsvReaderObject *r, PyObject *arg)
     PyObject *buf = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(n * weft_dtype_size(dt)));
     if (!buf) return NULL;
     char *dst = PyByteArray_AsString(buf);
-    Py_BEGIN_ALLOW_THREADS
-    st = n ? weft_array_read(a, 0, n, dst) : WEFT_OK;
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) {
+    Py_BEGIN_ALLOW_THREADS st = n ? weft_array_read(a, 0, n, dst) : WEFT_OK;
+    Py_END_ALLOW_THREADS if (st != WEFT_OK)
+    {
         Py_DECREF(buf);
         return raise_status(st);
     }
@@ -2255,17 +2262,14 @@ static PyObject *mod_csv_open(PyObject *m, PyObject *args)
     (void)m;
     PyObject *ctxo, *opts;
     const char *path;
-    if (!PyArg_ParseTuple(args, "O!sO!:_csv_open", ContextType, &ctxo, &path, &PyTuple_Type,
-                          &opts))
+    if (!PyArg_ParseTuple(args, "O!sO!:_csv_open", ContextType, &ctxo, &path, &PyTuple_Type, &opts))
         return NULL;
     weft_csv_options o;
     if (csv_options(opts, &o) < 0) return NULL;
     weft_csv_reader *reader = NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_csv_open(((ContextObject *)ctxo)->ctx, path, &o, &reader);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) return raise_status(st);
+    Py_BEGIN_ALLOW_THREADS st = weft_csv_open(((ContextObject *)ctxo)->ctx, path, &o, &reader);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
     allocfunc alloc = (allocfunc)PyType_GetSlot(CsvReaderType, Py_tp_alloc);
     CsvReaderObject *r = (CsvReaderObject *)alloc(CsvReaderType, 0);
     if (!r) {
@@ -2281,8 +2285,7 @@ static PyObject *mod_csv_open(PyObject *m, PyObject *args)
 /* Programs and user kernels */
 
 typedef struct {
-    PyObject_HEAD
-    weft_program *prog;
+    PyObject_HEAD weft_program *prog;
     PyObject *ctx;
 } ProgramObject;
 
@@ -2294,8 +2297,7 @@ static void program_dealloc(ProgramObject *p)
     if (p->prog) {
         weft_program *prog = p->prog;
         p->prog = NULL;
-        Py_BEGIN_ALLOW_THREADS
-        weft_program_free(prog);
+        Py_BEGIN_ALLOW_THREADS weft_program_free(prog);
         Py_END_ALLOW_THREADS
     }
     Py_XDECREF(p->ctx);
@@ -2342,10 +2344,9 @@ static PyObject *mod_program(PyObject *m, PyObject *args)
     ContextObject *ctx = (ContextObject *)ctxo;
     weft_program *prog = NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_program_build(ctx->ctx, source, options, &prog);
-    Py_END_ALLOW_THREADS
-    if (st != WEFT_OK) {
+    Py_BEGIN_ALLOW_THREADS st = weft_program_build(ctx->ctx, source, options, &prog);
+    Py_END_ALLOW_THREADS if (st != WEFT_OK)
+    {
         PyObject *r = raise_status(st); /* the detail carries the log */
         weft_program_free(prog);
         return r;
@@ -2379,8 +2380,10 @@ static int scalar_arg(PyObject *v, int dtype, weft_arg *a)
     if (dtype == WEFT_F32 || dtype == WEFT_F64) {
         double d = PyFloat_AsDouble(v);
         if (d == -1.0 && PyErr_Occurred()) return -1;
-        if (dtype == WEFT_F32) a->value.f32 = (float)d;
-        else a->value.f64 = d;
+        if (dtype == WEFT_F32)
+            a->value.f32 = (float)d;
+        else
+            a->value.f64 = d;
         return 0;
     }
     if (dtype == WEFT_U64) {
@@ -2393,11 +2396,23 @@ static int scalar_arg(PyObject *v, int dtype, weft_arg *a)
     if (x == -1 && PyErr_Occurred()) return -1;
     int fits = 1;
     switch (dtype) {
-    case WEFT_I32: fits = x >= INT32_MIN && x <= INT32_MAX; a->value.i32 = (int32_t)x; break;
-    case WEFT_U32: fits = x >= 0 && x <= (long long)UINT32_MAX; a->value.u32 = (uint32_t)x; break;
-    case WEFT_I64: a->value.i64 = x; break;
-    case WEFT_U8: fits = x >= 0 && x <= 255; a->value.u8 = (uint8_t)x; break;
-    default: fits = 0;
+    case WEFT_I32:
+        fits = x >= INT32_MIN && x <= INT32_MAX;
+        a->value.i32 = (int32_t)x;
+        break;
+    case WEFT_U32:
+        fits = x >= 0 && x <= (long long)UINT32_MAX;
+        a->value.u32 = (uint32_t)x;
+        break;
+    case WEFT_I64:
+        a->value.i64 = x;
+        break;
+    case WEFT_U8:
+        fits = x >= 0 && x <= 255;
+        a->value.u8 = (uint8_t)x;
+        break;
+    default:
+        fits = 0;
     }
     if (!fits) {
         PyErr_Format(PyExc_OverflowError, "%R does not fit a %s argument", v,
@@ -2425,7 +2440,7 @@ static int launch_arg(ContextObject *ctx, PyObject *t, weft_arg *a, Py_ssize_t i
     case ARG_HALO:
     case ARG_WHOLE:
         if (check_array(v, ctx, what) < 0) return -1;
-        a->kind = kind == ARG_SLICE ? WEFT_ARG_SLICE
+        a->kind = kind == ARG_SLICE  ? WEFT_ARG_SLICE
                   : kind == ARG_HALO ? WEFT_ARG_HALO
                                      : WEFT_ARG_WHOLE;
         a->array = ((ArrayObject *)v)->arr;
@@ -2438,7 +2453,9 @@ static int launch_arg(ContextObject *ctx, PyObject *t, weft_arg *a, Py_ssize_t i
         a->kind = WEFT_ARG_LOCAL;
         a->local_bytes = (size_t)extra;
         return 0;
-    default: PyErr_Format(PyExc_ValueError, "%s: unknown kind %d", what, kind); return -1;
+    default:
+        PyErr_Format(PyExc_ValueError, "%s: unknown kind %d", what, kind);
+        return -1;
     }
 }
 
@@ -2509,10 +2526,9 @@ static PyObject *mod_launch(PyObject *m, PyObject *args)
         return NULL;
     }
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = weft_launch(p->prog, name, &range, a, (size_t)n, NULL, NULL, wait ? NULL : &op->f);
-    Py_END_ALLOW_THREADS
-    PyMem_Free(a);
+    Py_BEGIN_ALLOW_THREADS st =
+        weft_launch(p->prog, name, &range, a, (size_t)n, NULL, NULL, wait ? NULL : &op->f);
+    Py_END_ALLOW_THREADS PyMem_Free(a);
     return op_submitted(op, st, wait);
 }
 
@@ -2571,9 +2587,15 @@ static PyMethodDef module_methods[] = {
      "The alignment (bytes) at which devices sharing host memory use it in place."},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "weft._weft",
-                                        "weft's C API for Python (stable ABI).", -1,
-                                        module_methods, NULL, NULL, NULL, NULL};
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                                        "weft._weft",
+                                        "weft's C API for Python (stable ABI).",
+                                        -1,
+                                        module_methods,
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL};
 
 /* weft.SizeError for WEFT_ERR_SIZE, ...: each a WeftError, and where Python
  * has a matching built-in, that too (except ValueError catches a SizeError). */
@@ -2662,9 +2684,9 @@ PyMODINIT_FUNC PyInit__weft(void)
     static const struct {
         const char *name;
         int value;
-    } ops[] = {{"SUM", WEFT_SUM},       {"PROD", WEFT_PROD},     {"MIN", WEFT_MIN},
-               {"MAX", WEFT_MAX},       {"ARGMIN", WEFT_ARGMIN}, {"ARGMAX", WEFT_ARGMAX},
-               {"ANY", WEFT_ANY},       {"ALL", WEFT_ALL},       {"COUNT", (int)WEFT_COUNT}};
+    } ops[] = {{"SUM", WEFT_SUM}, {"PROD", WEFT_PROD},     {"MIN", WEFT_MIN},
+               {"MAX", WEFT_MAX}, {"ARGMIN", WEFT_ARGMIN}, {"ARGMAX", WEFT_ARGMAX},
+               {"ANY", WEFT_ANY}, {"ALL", WEFT_ALL},       {"COUNT", (int)WEFT_COUNT}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (PyModule_AddIntConstant(m, ops[i].name, ops[i].value) < 0) goto fail;
     return m;
