@@ -1312,6 +1312,15 @@ static OpObject *op_new(ContextObject *ctx, int kind, PyObject *keep, PyObject *
     return op;
 }
 
+/* op_new for a fresh tuple of what the operation uses: takes keep's
+ * reference, and gives NULL when the tuple could not be made. */
+static OpObject *op_keeping(ContextObject *ctx, int kind, PyObject *keep, PyObject *result)
+{
+    OpObject *op = keep ? op_new(ctx, kind, keep, result) : NULL;
+    Py_XDECREF(keep);
+    return op;
+}
+
 static void op_dealloc(OpObject *op)
 {
     PyTypeObject *tp = Py_TYPE((PyObject *)op);
@@ -1632,9 +1641,7 @@ static PyObject *mod_map(PyObject *m, PyObject *args)
     size_t nb;
     weft_bind *b = make_binds(ctx, binds, &nb);
     if (!b) return NULL;
-    PyObject *keep = PyTuple_Pack(2, expr, binds);
-    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, RES_NONE, PyTuple_Pack(2, expr, binds), NULL);
     if (!op) {
         PyMem_Free(b);
         return NULL;
@@ -1702,9 +1709,7 @@ static PyObject *mod_reduce_expr(PyObject *m, PyObject *args)
     size_t nb;
     weft_bind *b = make_binds(ctx, binds, &nb);
     if (!b) return NULL;
-    PyObject *keep = PyTuple_Pack(2, expr, binds);
-    OpObject *op = keep ? op_new(ctx, reduce_kind(rop), keep, NULL) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, reduce_kind(rop), PyTuple_Pack(2, expr, binds), NULL);
     if (!op) {
         PyMem_Free(b);
         return NULL;
@@ -1730,9 +1735,7 @@ static PyObject *mod_scan(PyObject *m, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "scan: out is read-only");
         return NULL;
     }
-    PyObject *keep = PyTuple_Pack(2, x, y);
-    OpObject *op = keep ? op_new(ctx, RES_OBJECT, keep, y) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, RES_OBJECT, PyTuple_Pack(2, x, y), y);
     if (!op) return NULL;
     weft_array *xa = ((ArrayObject *)x)->arr, *ya = ((ArrayObject *)y)->arr;
     weft_status st;
@@ -1771,9 +1774,7 @@ static PyObject *prim_sort(PyObject *args, int arg)
     if (prim_array(k, ctx, "keys", 0, !arg, &ka) < 0 ||
         prim_array(v, ctx, arg ? "indices" : "values", !arg, 1, &va) < 0)
         return NULL;
-    PyObject *keep = PyTuple_Pack(2, k, v);
-    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, RES_NONE, PyTuple_Pack(2, k, v), NULL);
     if (!op) return NULL;
     weft_status st;
     Py_BEGIN_ALLOW_THREADS st = arg ? weft_argsort(ctx->ctx, ka, va, flags, wait ? NULL : &op->f)
@@ -1806,9 +1807,7 @@ static PyObject *mod_histogram(PyObject *m, PyObject *args)
     weft_array *xa, *ca;
     if (prim_array(x, ctx, "x", 0, 0, &xa) < 0 || prim_array(c, ctx, "counts", 0, 1, &ca) < 0)
         return NULL;
-    PyObject *keep = PyTuple_Pack(2, x, c);
-    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, RES_NONE, PyTuple_Pack(2, x, c), NULL);
     if (!op) return NULL;
     weft_status st;
     Py_BEGIN_ALLOW_THREADS st = weft_histogram(ctx->ctx, xa, lo, hi, ca, wait ? NULL : &op->f);
@@ -1827,9 +1826,7 @@ static PyObject *prim_counts(PyObject *args, int scatter)
         prim_array(w, ctx, scatter ? "values" : "weights", !scatter, 0, &wa) < 0 ||
         prim_array(o, ctx, "out", 0, 1, &oa) < 0)
         return NULL;
-    PyObject *keep = PyTuple_Pack(3, i, w, o);
-    OpObject *op = keep ? op_new(ctx, RES_NONE, keep, NULL) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, RES_NONE, PyTuple_Pack(3, i, w, o), NULL);
     if (!op) return NULL;
     weft_status st;
     Py_BEGIN_ALLOW_THREADS st = scatter
@@ -1884,9 +1881,7 @@ static PyObject *mod_group(PyObject *m, PyObject *args)
         prim_array(ok, ctx, "out_keys", 0, 1, &oka) < 0 ||
         prim_array(ov, ctx, "out_values", 0, 1, &ova) < 0)
         return NULL;
-    PyObject *keep = PyTuple_Pack(4, k, v, ok, ov);
-    OpObject *op = keep ? op_new(ctx, RES_COUNT, keep, NULL) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, RES_COUNT, PyTuple_Pack(4, k, v, ok, ov), NULL);
     if (!op) return NULL;
     weft_status st;
     weft_reduce_op r = (weft_reduce_op)rop;
@@ -1927,9 +1922,7 @@ static PyObject *mod_filter(PyObject *m, PyObject *args)
         PyMem_Free(arrays);
         return NULL;
     }
-    PyObject *keep = PyTuple_Pack(4, cond, binds, ins, outs);
-    OpObject *op = keep ? op_new(ctx, RES_COUNT, keep, NULL) : NULL;
-    Py_XDECREF(keep);
+    OpObject *op = op_keeping(ctx, RES_COUNT, PyTuple_Pack(4, cond, binds, ins, outs), NULL);
     if (!op) {
         PyMem_Free(b);
         PyMem_Free(arrays);
