@@ -62,6 +62,19 @@ static inline size_t selected_opencl(weft_ctx *ctx)
     return count;
 }
 
+/* Selected OpenCL devices that keep copies of their own (no zero-copy). */
+static inline size_t copying_opencl(weft_ctx *ctx)
+{
+    size_t count = 0, n = 0;
+    weft_device_count(ctx, &n);
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        weft_device_get_info(ctx, d, &info);
+        count += info.selected && !info.zero_copy;
+    }
+    return count;
+}
+
 static inline uint64_t test_rng(uint64_t *state)
 {
     /* splitmix64: a fixed seed per test keeps failures reproducible */

@@ -20,24 +20,6 @@ static weft_program *build(weft_ctx *ctx, const char *source)
     return p;
 }
 
-static size_t devices_selected(weft_ctx *ctx)
-{
-    return selected_opencl(ctx);
-}
-
-/* Selected OpenCL devices that keep copies of their own (no zero-copy). */
-static size_t copying_devices(weft_ctx *ctx)
-{
-    size_t n = 0, copying = 0;
-    weft_device_count(ctx, &n);
-    for (size_t d = 1; d < n; d++) {
-        weft_device_info info;
-        weft_device_get_info(ctx, d, &info);
-        copying += info.selected && !info.zero_copy;
-    }
-    return copying;
-}
-
 /* Runs f over the work-items [begin, end) of the split dimension, as the
  * pool does with a launch's host_fn. */
 #define HOST_ITEMS(call, i) for (size_t i = (call)->begin; i < (call)->end; i++)
@@ -99,8 +81,8 @@ static void test_mirrored_writes(void **state)
     }
     weft_stats st;
     ASSERT_OK(weft_ctx_stats(ctx, &st));
-    if (devices_selected(ctx) > 1) assert_int_equal(st.splits_checked, 1);
-    if (copying_devices(ctx) > 1) { /* where the mirrored writes would be lost */
+    if (selected_opencl(ctx) > 1) assert_int_equal(st.splits_checked, 1);
+    if (copying_opencl(ctx) > 1) { /* where the mirrored writes would be lost */
         assert_int_equal(st.kernels_kept_whole, 1);
         assert_non_null(strstr(weft_ctx_notes(ctx), "kernel mirror runs on one device"));
     }
@@ -457,7 +439,7 @@ static void test_suite_launch_geometry(void **state)
     size_t count = 0;
     ASSERT_OK(weft_launch(p, "twice", &column, targs, 2, twice_host, NULL, NULL));
     ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
-    if (devices_selected(ctx) > 1) assert_true(count > 1); /* {M, 1} splits along M */
+    if (selected_opencl(ctx) > 1) assert_true(count > 1); /* {M, 1} splits along M */
     weft_array_free(a);
     weft_array_free(c);
     weft_array_free(x);
@@ -491,11 +473,11 @@ static void test_row_local_kernel_stays_split(void **state)
     weft_stats st;
     ASSERT_OK(weft_ctx_stats(ctx, &st));
     assert_int_equal(st.kernels_kept_whole, 0);
-    assert_int_equal(st.splits_checked, devices_selected(ctx) > 1 ? 1 : 0);
+    assert_int_equal(st.splits_checked, selected_opencl(ctx) > 1 ? 1 : 0);
     weft_piece_report pieces[8];
     size_t count = 0;
     ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
-    if (devices_selected(ctx) > 1) assert_true(count > 1);
+    if (selected_opencl(ctx) > 1) assert_true(count > 1);
     weft_array_free(x);
     weft_array_free(y);
     weft_program_free(p);
@@ -554,7 +536,7 @@ static void test_struct_records(void **state)
     ASSERT_OK(weft_array_create(ctx, WEFT_F64, 2 * M, &wrong));
     weft_arg bad[] = {weft_arg_slice(wrong), weft_arg_slice(d), weft_arg_i32(M),
                       weft_arg_f32(0.25f), weft_arg_f32(-0.5f)};
-    if (devices_selected(ctx) > 0) {
+    if (selected_opencl(ctx) > 0) {
         assert_int_equal(weft_launch(p, "nearest", &r, bad, 5, nearest_host, NULL, NULL),
                          WEFT_ERR_DTYPE);
         assert_non_null(strstr(weft_last_error(), "LatLong"));
@@ -755,7 +737,7 @@ static void test_type_chosen_by_the_preprocessor(void **state)
     (void)state;
     enum { M = 1000 };
     weft_ctx *ctx = test_ctx();
-    if (devices_selected(ctx) == 0) { /* the signature is the device's to tell */
+    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
         weft_ctx_free(ctx);
         skip();
     }
@@ -798,7 +780,7 @@ static void test_verify_names_a_written_whole_argument(void **state)
     setenv("WEFT_VERIFY", "1", 1);
     weft_ctx *ctx = test_ctx();
     unsetenv("WEFT_VERIFY");
-    if (devices_selected(ctx) < 2) {
+    if (selected_opencl(ctx) < 2) {
         weft_ctx_free(ctx);
         skip(); /* the check runs where a launch is split */
     }

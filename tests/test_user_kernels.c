@@ -200,15 +200,7 @@ static void heat_host(const weft_host_call *call)
  * then exactly predictable. */
 static int two_copying_devices(weft_ctx *ctx)
 {
-    size_t n = 0, selected = 0, copying = 0;
-    weft_device_count(ctx, &n);
-    for (size_t d = 1; d < n; d++) {
-        weft_device_info info;
-        weft_device_get_info(ctx, d, &info);
-        selected += info.selected;
-        copying += info.selected && !info.zero_copy;
-    }
-    return selected == 2 && copying == 2;
+    return selected_opencl(ctx) == 2 && copying_opencl(ctx) == 2;
 }
 
 /* A kernel's first split launch is checked against one device, which moves
