@@ -14,7 +14,6 @@
 #include "partials.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct reduce_call {
     weft_reduce_op op;
@@ -113,34 +112,6 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     return WEFT_OK;
 }
 
-/* Every rank's partials, in rank order, on every rank. */
-static weft_status gather_partials(const weft_dist *d, const dist_partial *mine, size_t nmine,
-                                   dist_partial **all, size_t *nall)
-{
-    int *counts = calloc((size_t)d->nranks, sizeof *counts);
-    int *displs = calloc((size_t)d->nranks, sizeof *displs);
-    int bytes = (int)(nmine * sizeof *mine);
-    weft_status st = counts && displs ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
-    int rc = st == WEFT_OK ? MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, d->comm)
-                           : MPI_SUCCESS;
-    if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partial counts");
-    size_t total = 0;
-    for (int r = 0; st == WEFT_OK && r < d->nranks; r++) {
-        displs[r] = (int)total;
-        total += (size_t)counts[r];
-    }
-    *all = st == WEFT_OK ? malloc(total > 0 ? total : 1) : NULL;
-    if (st == WEFT_OK && !*all) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
-    if (st == WEFT_OK) {
-        rc = MPI_Allgatherv(mine, bytes, MPI_BYTE, *all, counts, displs, MPI_BYTE, d->comm);
-        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
-    }
-    *nall = total / sizeof **all;
-    free(counts);
-    free(displs);
-    return st;
-}
-
 weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const weft_dist_bind *binds,
                                   size_t nbinds, weft_scalar *out)
 {
@@ -175,7 +146,7 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
     }
     if (st == WEFT_OK) st = local_partials(&c, mine, &nmine);
     st = weft_mpi_agree(d->comm, st);
-    if (st == WEFT_OK) st = gather_partials(d, mine, nmine, &all, &nall);
+    if (st == WEFT_OK) st = weft_dist_gather_partials(d->comm, d->nranks, mine, nmine, &all, &nall);
     if (st == WEFT_OK) st = weft_dist_combine(op, all, nall, out);
     free(mine);
     free(all);

@@ -2,6 +2,7 @@
 #include "mpi_error.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int weft_dist_op_per_block(weft_reduce_op op)
@@ -129,4 +130,32 @@ weft_status weft_dist_combine(weft_reduce_op op, const dist_partial *p, size_t n
     out->value = value_of(best);
     out->index = best->index;
     return WEFT_OK;
+}
+
+/* Every rank's partials, in rank order, on every rank. */
+weft_status weft_dist_gather_partials(MPI_Comm comm, int nranks, const dist_partial *mine,
+                                      size_t nmine, dist_partial **all, size_t *nall)
+{
+    int *counts = calloc((size_t)nranks, sizeof *counts);
+    int *displs = calloc((size_t)nranks, sizeof *displs);
+    int bytes = (int)(nmine * sizeof *mine);
+    weft_status st = counts && displs ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    int rc =
+        st == WEFT_OK ? MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, comm) : MPI_SUCCESS;
+    if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partial counts");
+    size_t total = 0;
+    for (int r = 0; st == WEFT_OK && r < nranks; r++) {
+        displs[r] = (int)total;
+        total += (size_t)counts[r];
+    }
+    *all = st == WEFT_OK ? malloc(total > 0 ? total : 1) : NULL;
+    if (st == WEFT_OK && !*all) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
+    if (st == WEFT_OK) {
+        rc = MPI_Allgatherv(mine, bytes, MPI_BYTE, *all, counts, displs, MPI_BYTE, comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
+    }
+    *nall = total / sizeof **all;
+    free(counts);
+    free(displs);
+    return st;
 }

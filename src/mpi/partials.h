@@ -25,4 +25,9 @@ dist_partial weft_dist_partial_of(const weft_scalar *s, uint64_t index_offset);
 /* Folds n partials in order into *out, as one process folds its blocks. */
 weft_status weft_dist_combine(weft_reduce_op op, const dist_partial *p, size_t n, weft_scalar *out);
 
+/* Collective: every rank's partials, in rank order, on every rank (*all is
+ * malloc'd; the caller frees it). */
+weft_status weft_dist_gather_partials(MPI_Comm comm, int nranks, const dist_partial *mine,
+                                      size_t nmine, dist_partial **all, size_t *nall);
+
 #endif
