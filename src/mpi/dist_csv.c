@@ -35,11 +35,15 @@ static double now_seconds(void)
 
 /* Rank 0: the header's end and the cuts. cuts[r] is where rank r's data
  * starts (cuts[0] = 0: rank 0 takes the header with its range), cuts[nranks]
- * the file's size. With `align`, a cut falls only after a multiple of
- * WEFT_SUM_BLOCK records (blank lines are no records, as the scanner drops
- * them), so every rank's reduction blocks are one process's. */
-static weft_status find_cuts(const char *input, int header, int align, int nranks, uint64_t *cuts,
-                             uint64_t *header_end)
+ * the file's size. With reductions (`window`, the pipeline's read size, not
+ * 0), a cut falls only after a multiple of WEFT_SUM_BLOCK records (blank
+ * lines are no records: the scanner drops them), so every rank's reduction
+ * blocks are one process's; and *typed_end is where the records end that one
+ * process types columns from: its first window of whole blocks (the first
+ * `window`-byte reads holding WEFT_SUM_BLOCK records, cut back to a multiple
+ * of it, or the whole file when it ends within them). */
+static weft_status find_cuts(const char *input, int header, uint64_t window, int nranks,
+                             uint64_t *cuts, uint64_t *header_end, uint64_t *typed_end)
 {
     FILE *f = fopen(input, "rb");
     if (!f) return weft_mpi_fail(WEFT_ERR_IO, "%s: %s", input, strerror(errno));
@@ -59,7 +63,10 @@ static weft_status find_cuts(const char *input, int header, int align, int nrank
     }
     uint64_t size = (uint64_t)sb.st_size, pos = 0, hend = 0, line_start = 0, records = 0;
     int have_header = !header, nonblank = 0, inq = 0, next = 1;
+    uint64_t block_end = 0; /* of the read holding record WEFT_SUM_BLOCK */
+    int typing = window > 0;
     unsigned char prev = 0;
+    *typed_end = 0;
     for (int r = 0; r <= nranks; r++)
         cuts[r] = size;
     cuts[0] = 0;
@@ -67,7 +74,7 @@ static weft_status find_cuts(const char *input, int header, int align, int nrank
         for (int r = 1; r < nranks; r++)
             targets[r] = size * (uint64_t)r / (uint64_t)nranks;
     size_t got, bom = 0;
-    while ((got = fread(buf, 1, IO_CHUNK, f)) > 0 && next < nranks) {
+    while ((got = fread(buf, 1, IO_CHUNK, f)) > 0 && (next < nranks || typing)) {
         if (pos == 0 && got >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF)
             line_start = bom = 3;
         for (size_t i = 0; i < got; i++) {
@@ -81,10 +88,17 @@ static weft_status find_cuts(const char *input, int header, int align, int nrank
                 if (have_header) {
                     int blank = len == 0 || (len == 1 && before == '\r');
                     records += !blank;
-                    if (align && (blank || records % WEFT_SUM_BLOCK)) continue;
+                    if (typing && !blank) {
+                        if (records == WEFT_SUM_BLOCK) block_end = ((p - 1) / window + 1) * window;
+                        if (block_end && p > block_end)
+                            typing = 0;
+                        else if (records % WEFT_SUM_BLOCK == 0)
+                            *typed_end = p;
+                    }
+                    if (window && (blank || records % WEFT_SUM_BLOCK)) continue;
                     while (next < nranks && targets[next] <= p)
                         cuts[next++] = p;
-                    if (next >= nranks) break;
+                    if (next >= nranks && !typing) break;
                 } else if (nonblank) {
                     /* The header record ends here: the data is cut evenly. */
                     have_header = 1;
@@ -106,6 +120,8 @@ static weft_status find_cuts(const char *input, int header, int align, int nrank
     free(targets);
     /* No header line end: the whole file is rank 0's. */
     *header_end = have_header ? hend : size;
+    /* The first window reached the end of the file: it is all typed. */
+    if (typing && !(block_end && size >= block_end)) *typed_end = size;
     return st;
 }
 
@@ -238,6 +254,29 @@ static weft_status concatenate(char parts[][4096], const int *ran, int nranks, u
     return st;
 }
 
+/* Rank 0: the types one process gives the columns (infer_types): from the
+ * first typed_end bytes of the input when reductions make its first window
+ * one of whole blocks (typed_end > 0), read as one window. */
+static weft_status type_columns(weft_ctx *ctx, const char *input, const char *base, int pid,
+                                const weft_csv_options *options, uint64_t typed_end, char *types,
+                                size_t cap)
+{
+    if (!typed_end) {
+        infer_types(ctx, input, options, types, cap);
+        return WEFT_OK;
+    }
+    char prefix[4096];
+    snprintf(prefix, sizeof prefix, "%s.weft-%d-typed.in", base, pid);
+    weft_status st = write_part(input, prefix, 0, 0, typed_end);
+    if (st == WEFT_OK) {
+        weft_csv_options whole = *options;
+        whole.window_bytes = (size_t)typed_end + 64;
+        infer_types(ctx, prefix, &whole, types, cap);
+    }
+    remove(prefix);
+    return st;
+}
+
 typedef struct plan_msg {
     int32_t status;
     int32_t pid;
@@ -295,9 +334,13 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
     st = cuts && plan && ran && parts ? WEFT_OK
                                       : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for the plan");
     if (st == WEFT_OK && rank == 0) {
-        st = find_cuts(input, opts.header, job->nreductions > 0, nranks, cuts, &plan->header_end);
-        if (st == WEFT_OK) infer_types(ctx, input, &opts, plan->types, sizeof plan->types);
+        uint64_t window = opts.window_bytes ? opts.window_bytes : (uint64_t)1 << 20, typed_end = 0;
         plan->pid = (int32_t)getpid();
+        st = find_cuts(input, opts.header, job->nreductions > 0 ? window : 0, nranks, cuts,
+                       &plan->header_end, &typed_end);
+        if (st == WEFT_OK)
+            st = type_columns(ctx, input, output ? output : input, plan->pid, &opts, typed_end,
+                              plan->types, sizeof plan->types);
     }
     st = weft_mpi_agree(dup, st);
     int rc = MPI_SUCCESS;
