@@ -17,6 +17,29 @@ dist_partial weft_dist_partial_of(const weft_scalar *s, uint64_t index_offset)
     return p;
 }
 
+dist_partial weft_dist_status_partial(int rank, weft_status st)
+{
+    dist_partial p = {(uint64_t)(int64_t)st, (uint64_t)rank, -1, PARTIAL_STATUS};
+    return p;
+}
+
+weft_status weft_dist_settle(int rank, dist_partial *p, size_t *n, weft_status local)
+{
+    int failed = -1;
+    weft_status first = WEFT_OK;
+    size_t kept = 0;
+    for (size_t k = 0; k < *n; k++) {
+        if (!(p[k].flags & PARTIAL_STATUS)) {
+            p[kept++] = p[k];
+        } else if (failed < 0 && (weft_status)(int64_t)p[k].bits != WEFT_OK) {
+            failed = (int)p[k].index;
+            first = (weft_status)(int64_t)p[k].bits;
+        }
+    }
+    *n = kept;
+    return weft_mpi_settle(rank, failed, first, local);
+}
+
 static weft_value value_of(const dist_partial *p)
 {
     weft_value v;
