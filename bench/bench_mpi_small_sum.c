@@ -8,20 +8,16 @@
  * and the medians of rank 0's times are printed, with rank 0's local
  * weft_reduce of its block alone (the floor of the exact sum's time).
  *   mpirun -np 2 ./bench/bench_mpi_small_sum [repeats] */
+#include "bench_clock.h"
+
 #include <weft_mpi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static int compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double median(double *t, int n)
 {
-    qsort(t, (size_t)n, sizeof *t, compare);
+    qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
     return t[n / 2];
 }
 

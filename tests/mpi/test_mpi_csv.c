@@ -98,17 +98,23 @@ static size_t same_files(const char *want, const char *got, size_t window)
     return nw;
 }
 
+static void setup(weft_csv_options *o, weft_csv_job *job, int header, size_t window,
+                  const char *const *set, size_t nset)
+{
+    weft_csv_options_init(o);
+    o->header = header;
+    o->window_bytes = window;
+    memset(job, 0, sizeof *job);
+    job->statements = set;
+    job->nstatements = nset;
+}
+
 static void compare(const char *input, int header, size_t window, const char *const *set,
                     size_t nset, const char *const *select, size_t nselect)
 {
     weft_csv_options o;
-    weft_csv_options_init(&o);
-    o.header = header;
-    o.window_bytes = window;
     weft_csv_job job;
-    memset(&job, 0, sizeof job);
-    job.statements = set;
-    job.nstatements = nset;
+    setup(&o, &job, header, window, set, nset);
     job.select = select;
     job.nselect = nselect;
     char want[512], got[512];
@@ -157,16 +163,11 @@ static void compare_reductions(const char *input, int header, int output, size_t
     enum { NRED = 16 };
     CHECK(nred <= NRED, "%zu reductions", nred);
     weft_csv_options o;
-    weft_csv_options_init(&o);
-    o.window_bytes = window;
-    o.header = header;
+    weft_csv_job job;
+    setup(&o, &job, header, window, set, nset);
     weft_csv_reduction one[NRED], dist[NRED];
     for (size_t k = 0; k < nred; k++)
         one[k] = dist[k] = (weft_csv_reduction){reds[k].op, reds[k].expr, {0}};
-    weft_csv_job job;
-    memset(&job, 0, sizeof job);
-    job.statements = set;
-    job.nstatements = nset;
     job.reductions = one;
     job.nreductions = nred;
     char want_out[512], got_out[512];
