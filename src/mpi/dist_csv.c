@@ -338,7 +338,9 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
         plan->pid = (int32_t)getpid();
         st = find_cuts(input, opts.header, job->nreductions > 0 ? window : 0, nranks, cuts,
                        &plan->header_end, &typed_end);
-        if (st == WEFT_OK)
+        /* Rank 0 alone holding the records runs one process's job exactly:
+         * no types are forced on it. */
+        if (st == WEFT_OK && cuts[1] < cuts[nranks])
             st = type_columns(ctx, input, output ? output : input, plan->pid, &opts, typed_end,
                               plan->types, sizeof plan->types);
     }
