@@ -187,7 +187,7 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
     if (st == WEFT_OK) st = local_partials(&c, mine + 1, &made);
     if (st == WEFT_OK && made != nmine)
         st = weft_mpi_fail(WEFT_ERR_STATE, "%zu partials, %zu expected", made, nmine);
-    if (!mine) return weft_mpi_agree(d->comm, st); /* it cannot send: the others learn that */
+    if (!mine) return st; /* out of memory: it cannot take part, the others' exchange fails */
     mine[0] = weft_dist_status_partial(d->rank, st);
     weft_status ex = exchange(d, op, mine, nmine + 1, &all, &nall);
     if (ex == WEFT_OK) {
