@@ -157,7 +157,7 @@ static void test_device_work_accounting(void **state)
     ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
     weft_array *arrays[] = {xa, ya};
-    weft_mem_device_work work = {arrays, 2, 1u, 1}; /* reads x on device 1 */
+    weft_mem_device_work work = {arrays, 2, 1u, 1, NULL}; /* reads all of x on device 1 */
 
     unsigned mark = weft_mem_copy_mark(&work);
     weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD);
@@ -183,12 +183,56 @@ static void test_device_work_accounting(void **state)
     weft_ctx_free(ctx);
 }
 
+/* Two pieces of work read disjoint halves of one array on one device, each
+ * through its own copy, both pending at once. The copy of one half fails as
+ * it runs: the work that read that half is blamed and its half is no longer
+ * current there; the work that read the other half is not blamed, whichever
+ * copy was made first, and keeps its half. */
+static void test_failed_copy_blames_only_its_range(void **state)
+{
+    (void)state;
+    enum { N = 1 << 15 };
+    weft_ctx *ctx = copying_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x);
+    fill_f32(x, N, 91);
+    for (int failing_first = 0; failing_first < 2; failing_first++) {
+        weft_array *xa;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        weft_array *arrays[] = {xa};
+        const weft_mem_span low = {0, N / 2}, high = {N / 2, N};
+        weft_mem_device_work good = {arrays, 1, 1u, 1, &low}, bad = {arrays, 1, 1u, 1, &high};
+        unsigned good_mark = weft_mem_copy_mark(&good), bad_mark = weft_mem_copy_mark(&bad);
+        for (int step = 0; step < 2; step++) {
+            int failing = step == !failing_first;
+            weft_testing_set_faults(ctx, failing ? WEFT_FAULT_UPLOAD : 0);
+            const weft_mem_span *half = failing ? &high : &low;
+            ASSERT_OK(weft_mem_make_current(xa, 1, half->begin, half->end));
+        }
+        weft_testing_set_faults(ctx, 0);
+        if (weft_mem_check_copies(&good, good_mark) != WEFT_OK)
+            fail_msg("work that read only the copied half was blamed for the other half's "
+                     "failed copy (failing copy %s)",
+                     failing_first ? "first" : "second");
+        assert_int_equal(weft_mem_check_copies(&bad, bad_mark), WEFT_ERR_DEVICE);
+        assert_true(weft_mem_is_current(xa, 1, 0, N / 2));
+        assert_false(weft_mem_is_current(xa, 1, N / 2, N / 2 + 1));
+        weft_array_free(xa);
+    }
+    free(x);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_operations_are_not_blamed),
         cmocka_unit_test(test_blocking_reader_sees_async_writers_failure),
         cmocka_unit_test(test_device_work_accounting),
+        cmocka_unit_test(test_failed_copy_blames_only_its_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 #include "residency.h"
 #include "../core/error.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,11 +58,12 @@ static void window_release(weft_device *dev, weft_window *w)
 static void busy_locked(weft_array *a, size_t dev, void *event)
 {
     weft_store *s = &a->stores[dev];
-    if (dev == 0 || !s->shares_host || !event) return;
+    if (dev == 0 || !event) return;
     weft_device *d = device_of(a, dev);
-    if (s->busy) d->ops.event_release(d, s->busy);
+    void **slot = s->shares_host ? &s->busy : &s->used;
+    if (*slot) d->ops.event_release(d, *slot);
     d->ops.event_retain(d, event);
-    s->busy = event;
+    *slot = event;
 }
 
 void weft_mem_busy(weft_array *a, size_t dev, void *event)
@@ -101,23 +104,92 @@ static void forget_locked(weft_array *a, size_t dev)
     if (!ok) weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
 }
 
+/* Failed copies found so far, by anyone: a failure's number is the count
+ * when it was found. Only grows (compared modulo wrap-around). */
+static atomic_uint found_failures;
+
+static int overlaps(const weft_copy_record *r, size_t begin, size_t end)
+{
+    return r->begin < end && begin < r->end;
+}
+
+/* Notes that the copy of [begin, end) into the store failed. Past the last
+ * record, the two oldest merge over their hull (the later number): work is
+ * then blamed for more than it read, never for less. */
+static void record_failure(weft_store *s, size_t begin, size_t end)
+{
+    unsigned found = atomic_fetch_add(&found_failures, 1) + 1;
+    if (s->nfailed == WEFT_FAILED_COPY_RECORDS) {
+        weft_copy_record *old = &s->failed[0], *next = &s->failed[1];
+        next->begin = old->begin < next->begin ? old->begin : next->begin;
+        next->end = old->end > next->end ? old->end : next->end;
+        memmove(s->failed, s->failed + 1, --s->nfailed * sizeof *s->failed);
+    }
+    s->failed[s->nfailed++] = (weft_copy_record){begin, end, NULL, found};
+}
+
 /* Copies from the host storage to copying devices run while the caller goes
  * on: before anything writes that storage, they must be done. A failed copy
  * only read the storage, so its failure is the device's, not the host's: the
- * device's copy is what is lost. */
-static void settle_upload(weft_array *a, size_t dev)
+ * device's copy of that range is what is lost, and the work that read that
+ * range is blamed. Settles the records overlapping [begin, end). */
+static void settle_upload(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     weft_store *s = &a->stores[dev];
-    if (s->uploading && wait_and_clear(a, dev, &s->uploading) != WEFT_OK) {
-        forget_locked(a, dev);
-        s->copy_failures++; /* for the work that read it */
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nuploading; i++) {
+        weft_copy_record r = s->uploading[i];
+        if (!overlaps(&r, begin, end)) {
+            s->uploading[kept++] = r;
+            continue;
+        }
+        if (wait_and_clear(a, dev, &r.event) == WEFT_OK) continue;
+        if (weft_ranges_remove(&s->valid, r.begin, r.end) != WEFT_OK)
+            weft_ranges_free(&s->valid); /* as in lost_locked: rather none than a suspect one */
+        record_failure(s, r.begin, r.end);
     }
+    s->nuploading = kept;
 }
 
 static void settle_uploads(weft_array *a)
 {
     for (size_t d = 1; d < a->ctx->ndevices; d++)
-        settle_upload(a, d);
+        settle_upload(a, d, 0, SIZE_MAX);
+}
+
+/* The calling thread's next command on dev waits for the copies into
+ * [begin, end) still pending there: they run on the device's copy queue,
+ * beside its kernels. */
+static void depend_on_uploads(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    weft_store *s = &a->stores[dev];
+    weft_device *d = device_of(a, dev);
+    if (!d->ops.depend) return;
+    for (size_t i = 0; i < s->nuploading; i++)
+        if (overlaps(&s->uploading[i], begin, end)) d->ops.depend(d, s->uploading[i].event);
+}
+
+/* Beyond this many pending copies into one store, the oldest is waited for:
+ * the records stay few even when no work settles them. */
+#define MAX_PENDING_UPLOADS 64
+
+static weft_status add_upload(weft_array *a, size_t dev, size_t begin, size_t end, void *done)
+{
+    weft_store *s = &a->stores[dev];
+    if (s->nuploading == MAX_PENDING_UPLOADS)
+        settle_upload(a, dev, s->uploading[0].begin, s->uploading[0].begin + 1);
+    if (s->nuploading == s->uploading_cap) {
+        size_t cap = s->uploading_cap ? 2 * s->uploading_cap : 4;
+        weft_copy_record *grown = realloc(s->uploading, cap * sizeof *grown);
+        if (!grown) { /* no record to keep it by: the range is not made current */
+            (void)wait_and_clear(a, dev, &done);
+            return weft_error_set(WEFT_ERR_NOMEM, "cannot grow the copy list of device %zu", dev);
+        }
+        s->uploading = grown;
+        s->uploading_cap = cap;
+    }
+    s->uploading[s->nuploading++] = (weft_copy_record){begin, end, done, 0};
+    return WEFT_OK;
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
@@ -144,7 +216,10 @@ void weft_mem_release(weft_array *a)
         weft_store *s = &a->stores[d];
         /* Work that failed halfway may still touch the storage about to go. */
         if (s->busy) (void)wait_and_clear(a, d, &s->busy);
-        if (s->uploading) (void)wait_and_clear(a, d, &s->uploading);
+        if (s->used) device_of(a, d)->ops.event_release(device_of(a, d), s->used);
+        for (size_t i = 0; i < s->nuploading; i++)
+            (void)wait_and_clear(a, d, &s->uploading[i].event);
+        free(s->uploading);
         for (size_t w = 0; w < s->nwindows; w++)
             window_release(device_of(a, d), &s->windows[w]);
         free(s->windows);
@@ -211,6 +286,7 @@ static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi
             continue;
         }
         weft_status st = WEFT_OK;
+        if (!s->shares_host) depend_on_uploads(a, dev, old->lo, old->hi);
         if (!s->shares_host)
             st = d->ops.copy(d, old->buffer, 0, fresh.buffer, (old->lo - lo) * a->elem_size,
                              (old->hi - old->lo) * a->elem_size);
@@ -237,6 +313,7 @@ static weft_status view_locked(weft_array *a, size_t dev, size_t begin, size_t e
     if (dev == 0) return WEFT_OK;
     weft_window *w;
     RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &w));
+    depend_on_uploads(a, dev, begin, end); /* for work that writes it without reading */
     if (w->lo == begin && w->hi == end) {
         view->buffer = w->buffer;
         return WEFT_OK;
@@ -275,6 +352,7 @@ static weft_status whole_locked(weft_array *a, size_t dev, void **buffer)
     weft_window *w;
     if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
     RETURN_ON_ERROR(ensure_window(a, dev, 0, a->n, &w));
+    if (!weft_mem_shares_host(a, dev)) depend_on_uploads(a, dev, 0, a->n);
     *buffer = w->buffer;
     return WEFT_OK;
 }
@@ -309,16 +387,13 @@ static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end,
         size_t stop = w->hi < end ? w->hi : end;
         size_t offset = (begin - w->lo) * a->elem_size, bytes = (stop - begin) * a->elem_size;
         void *host = weft_array_host_at(a, begin);
-        if (to_device) { /* the device's queue orders it before the work that reads it */
+        if (to_device) { /* the work that reads it waits for it (depend_on_uploads) */
             void *done = NULL;
-            RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
-            if (done) {
-                /* Its queue finishes copies in order, but one failing says
-                 * nothing of the next: the one before is settled, not dropped,
-                 * or its failure would go unseen by the work that read it. */
-                settle_upload(a, dev);
-                s->uploading = done;
-            }
+            if (d->ops.upload)
+                RETURN_ON_ERROR(d->ops.upload(d, w->buffer, offset, bytes, host, s->used, &done));
+            else
+                RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
+            if (done) RETURN_ON_ERROR(add_upload(a, dev, begin, stop, done));
         } else {
             RETURN_ON_ERROR(d->ops.read(d, w->buffer, offset, bytes, host));
         }
@@ -365,6 +440,7 @@ static weft_status copy_from_peer(weft_array *a, size_t dev, size_t src, size_t 
         size_t stop = w->hi < end ? w->hi : end;
         weft_window *into;
         RETURN_ON_ERROR(ensure_window(a, dev, begin, stop, &into));
+        depend_on_uploads(a, dev, begin, stop); /* a stale one must not land after it */
         RETURN_ON_ERROR(d->ops.peer_copy(
             d, into->buffer, (begin - into->lo) * a->elem_size, device_of(a, src), w->buffer,
             (begin - w->lo) * a->elem_size, (stop - begin) * a->elem_size));
@@ -399,10 +475,38 @@ static weft_status fetch_from_peers(weft_array *a, size_t dev, size_t begin, siz
     return WEFT_OK;
 }
 
+/* The calling thread's log of what it makes current (weft_mem_log_reads). */
+static _Thread_local struct {
+    weft_array *const *arrays;
+    size_t narrays, dev;
+    weft_mem_span *spans;
+} reads_log;
+
+void weft_mem_log_reads(weft_array *const *arrays, size_t narrays, size_t dev, weft_mem_span *spans)
+{
+    reads_log.arrays = arrays;
+    reads_log.narrays = narrays;
+    reads_log.dev = dev;
+    reads_log.spans = spans;
+}
+
+static void note_read(const weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    if (!reads_log.spans || dev != reads_log.dev || begin >= end) return;
+    for (size_t i = 0; i < reads_log.narrays; i++) {
+        if (reads_log.arrays[i] != a) continue;
+        weft_mem_span *span = &reads_log.spans[i];
+        if (span->end <= span->begin) *span = (weft_mem_span){begin, end};
+        if (begin < span->begin) span->begin = begin;
+        if (end > span->end) span->end = end;
+    }
+}
+
 static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     weft_ranges *valid = valid_set(a, dev);
     size_t gb, ge;
+    note_read(a, dev, begin, end);
     RETURN_ON_ERROR(settle(a, dev));
     while (weft_ranges_first_gap(valid, begin, end, &gb, &ge)) {
         if (!weft_mem_shares_host(a, dev)) {
@@ -421,6 +525,7 @@ static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, 
         weft_stat_add(a->ctx, WEFT_STAT_DEVICE_TO_DEVICE, moved);
         weft_stat_add(a->ctx, WEFT_STAT_TO_DEVICE, (uint64_t)(ge - gb) * a->elem_size - moved);
     }
+    if (!weft_mem_shares_host(a, dev)) depend_on_uploads(a, dev, begin, end);
     return WEFT_OK;
 }
 
@@ -483,21 +588,22 @@ void weft_mem_forget(weft_array *a, size_t dev)
     pthread_mutex_unlock(&a->lock);
 }
 
-void weft_mem_settle_copies(weft_array *a, size_t dev)
+unsigned weft_mem_copy_failures_found(void)
 {
-    if (dev == 0) return;
-    pthread_mutex_lock(&a->lock);
-    settle_upload(a, dev);
-    pthread_mutex_unlock(&a->lock);
+    return atomic_load(&found_failures);
 }
 
-unsigned weft_mem_failed_copies(weft_array *a, size_t dev)
+int weft_mem_copy_failed(weft_array *a, size_t dev, unsigned mark, size_t begin, size_t end)
 {
-    if (dev == 0) return 0;
+    if (dev == 0 || host_only(a)) return 0;
     pthread_mutex_lock(&a->lock);
-    unsigned failures = a->stores[dev].copy_failures;
+    weft_store *s = &a->stores[dev];
+    settle_upload(a, dev, begin, end);
+    int failed = 0;
+    for (size_t i = 0; i < s->nfailed && !failed; i++)
+        failed = (int)(s->failed[i].found - mark) > 0 && overlaps(&s->failed[i], begin, end);
     pthread_mutex_unlock(&a->lock);
-    return failures;
+    return failed;
 }
 
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)

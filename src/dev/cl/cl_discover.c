@@ -80,6 +80,14 @@ static weft_status open_device(weft_device *dev, cl_context shared)
     /* Profiling on: user-kernel launches report their device time. */
     cl->queue = clCreateCommandQueue(cl->context, cl->id, CL_QUEUE_PROFILING_ENABLE, &err);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateCommandQueue", err);
+    const char *env = getenv("WEFT_COPY_QUEUE");
+    if (env && strcmp(env, "0") == 0) {
+        dev->ops.upload = NULL;
+        dev->ops.depend = NULL;
+        return WEFT_OK;
+    }
+    cl->copy_queue = clCreateCommandQueue(cl->context, cl->id, 0, &err);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateCommandQueue (copies)", err);
     return WEFT_OK;
 }
 
