@@ -129,7 +129,9 @@ static weft_status cl_upload(weft_device *dev, void *buffer, size_t offset, size
     weft_cl_queue_lock(dev);
     cl_int err = clEnqueueWriteBuffer(cl->copy_queue, buffer, CL_FALSE, offset, bytes, src, nwait,
                                       nwait ? &wait : NULL, &event);
-    if (err == CL_SUCCESS) err = clFlush(cl->copy_queue); /* started now, beside the kernels */
+    /* Flushed: a command of another queue waiting for it is only sure to
+     * progress once it was (the OpenCL rule for events across queues). */
+    if (err == CL_SUCCESS) err = clFlush(cl->copy_queue);
     if (weft_cl_queue_unlock_other(dev, err, event) != CL_SUCCESS) {
         if (event) clReleaseEvent(event);
         return weft_cl_fail(dev, "clEnqueueWriteBuffer (copy queue)", err);
