@@ -374,11 +374,12 @@ static int own_take(const weft_cl_device *cl, cl_event *event, int *eventless)
 {
     own_command *mine = own_find(cl, 0);
     if (!mine) return 0;
+    int enqueued = mine->event || mine->eventless; /* not only copies to wait for */
     *event = mine->event;
     *eventless = mine->eventless;
     weft_cl_release_events(mine->depends, mine->ndepends);
     *mine = (own_command){0};
-    return 1;
+    return enqueued;
 }
 
 void weft_cl_queue_lock(weft_device *dev)
