@@ -96,7 +96,7 @@ static void note_access(const weft_piece_run *run, size_t dev, const weft_mem_sp
         for (size_t j = 0; j < run->op->narrays; j++)
             if (run->op->arrays[j] == run->arrays[i] && (run->reads & (1u << i))) {
                 wait->reads |= 1u << j;
-                wait->reading[j] = reading[i];
+                weft_mem_span_widen(&wait->reading[j], reading[i]);
             }
         if (!(run->writes & (1u << i))) continue;
         for (size_t j = 0; j < run->op->narrays; j++) {
@@ -104,14 +104,9 @@ static void note_access(const weft_piece_run *run, size_t dev, const weft_mem_sp
             for (size_t k = 0; k < run->npieces; k++) {
                 const weft_piece *p = &run->pieces[k];
                 if (p->device != dev || p->state != PIECE_PENDING) continue;
-                size_t begin, end;
-                elements(run, i, p, &begin, &end);
-                if (wait->writing[j].end == wait->writing[j].begin) {
-                    wait->writing[j].begin = begin;
-                    wait->writing[j].end = end;
-                }
-                if (begin < wait->writing[j].begin) wait->writing[j].begin = begin;
-                if (end > wait->writing[j].end) wait->writing[j].end = end;
+                weft_mem_span piece;
+                elements(run, i, p, &piece.begin, &piece.end);
+                weft_mem_span_widen(&wait->writing[j], piece);
             }
         }
     }

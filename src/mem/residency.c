@@ -492,14 +492,10 @@ void weft_mem_log_reads(weft_array *const *arrays, size_t narrays, size_t dev, w
 
 static void note_read(const weft_array *a, size_t dev, size_t begin, size_t end)
 {
-    if (!reads_log.spans || dev != reads_log.dev || begin >= end) return;
-    for (size_t i = 0; i < reads_log.narrays; i++) {
-        if (reads_log.arrays[i] != a) continue;
-        weft_mem_span *span = &reads_log.spans[i];
-        if (span->end <= span->begin) *span = (weft_mem_span){begin, end};
-        if (begin < span->begin) span->begin = begin;
-        if (end > span->end) span->end = end;
-    }
+    if (!reads_log.spans || dev != reads_log.dev) return;
+    for (size_t i = 0; i < reads_log.narrays; i++)
+        if (reads_log.arrays[i] == a)
+            weft_mem_span_widen(&reads_log.spans[i], (weft_mem_span){begin, end});
 }
 
 static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, size_t end)

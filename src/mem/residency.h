@@ -21,6 +21,15 @@ typedef struct weft_mem_span {
     size_t begin, end;
 } weft_mem_span;
 
+/* span grows to cover by too (empty spans, begin >= end, cover nothing). */
+static inline void weft_mem_span_widen(weft_mem_span *span, weft_mem_span by)
+{
+    if (by.end <= by.begin) return;
+    if (span->end <= span->begin) *span = by;
+    if (by.begin < span->begin) span->begin = by.begin;
+    if (by.end > span->end) span->end = by.end;
+}
+
 /* Sets up an array's stores, with the host storage current (it holds the
  * values of from / wrap, and the zero pages of create). */
 weft_status weft_mem_init(weft_array *a);
