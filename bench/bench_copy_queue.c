@@ -14,6 +14,7 @@
  *               beside the previous map's kernels */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_clock.h"
+#include "heat_kernel.h"
 
 #include <weft.h>
 
@@ -26,28 +27,6 @@ enum { CONFIGS = 3, CASES = 3, MAX_ROUNDS = 32, FRESH = 8 };
 static const char *const config_names[CONFIGS] = {"copying, copy queue", "copying, one queue",
                                                   "zero-copy"};
 static const char *const case_names[CASES] = {"heat", "heat async", "fresh input"};
-
-static const char heat_source[] =
-    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
-    "__kernel void heat(__global const double *u, __global double *v, const int n,\n"
-    "                   const double r)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    if (i == 0 || i == n - 1) { v[i] = u[i]; return; }\n"
-    "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
-    "}\n";
-
-static void heat_host(const weft_host_call *call)
-{
-    const double *u = call->args[0];
-    double *v = call->args[1];
-    int n = *(const int *)call->args[2];
-    double r = *(const double *)call->args[3];
-    for (size_t k = call->begin; k < call->end; k++) {
-        int i = (int)k;
-        v[i] = (i == 0 || i == n - 1) ? u[i] : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
-    }
-}
 
 /* Seconds for steps launches of the stencil (async: with futures). */
 static double heat(weft_ctx *ctx, weft_program *p, const double *u0, int n, int steps, int async)
