@@ -7,7 +7,12 @@
  * only when a reader needs it and it is stale. A device takes what it lacks
  * straight from a peer's buffer when their driver says it can
  * (peer_reachable: devices of one OpenCL platform sharing a context), and
- * through the host otherwise.
+ * through the host otherwise. A copy from the host runs while the caller
+ * goes on (on the device's copy queue where it has one): residency keeps a
+ * record per copied range, names its event to the device work that then
+ * touches that range (depend), and settles it before the host storage may
+ * change or when the work that read it ends. A failed copy is recorded by
+ * range, so only work that read that range is blamed.
  *
  * Each call holds the array's own lock, so threads that touch one array at
  * once (two readers, a reader beside the executor, the completer accounting
