@@ -1,7 +1,8 @@
 /* What an array is made of: its partition into pieces, its host storage,
  * and per device the windows that hold it and which elements are current
- * there. The residency module (residency.c) is the only code that changes
- * which copy is current. */
+ * there. The residency module (residency.c, and copy_records.c for copies
+ * into devices that failed) is the only code that changes which copy is
+ * current. */
 #ifndef WEFT_MEM_LAYOUT_H
 #define WEFT_MEM_LAYOUT_H
 

@@ -1,7 +1,7 @@
 #include "residency.h"
+#include "copy_records.h"
 #include "../core/error.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,94 +104,6 @@ static void forget_locked(weft_array *a, size_t dev)
     if (!ok) weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
 }
 
-/* Failed copies found so far, by anyone: a failure's number is the count
- * when it was found. Only grows (compared modulo wrap-around). */
-static atomic_uint found_failures;
-
-static int overlaps(const weft_copy_record *r, size_t begin, size_t end)
-{
-    return r->begin < end && begin < r->end;
-}
-
-/* Notes that the copy of [begin, end) into the store failed. Past the last
- * record, the two oldest merge over their hull (the later number): work is
- * then blamed for more than it read, never for less. */
-static void record_failure(weft_store *s, size_t begin, size_t end)
-{
-    unsigned found = atomic_fetch_add(&found_failures, 1) + 1;
-    if (s->nfailed == WEFT_FAILED_COPY_RECORDS) {
-        weft_copy_record *old = &s->failed[0], *next = &s->failed[1];
-        next->begin = old->begin < next->begin ? old->begin : next->begin;
-        next->end = old->end > next->end ? old->end : next->end;
-        memmove(s->failed, s->failed + 1, --s->nfailed * sizeof *s->failed);
-    }
-    s->failed[s->nfailed++] = (weft_copy_record){begin, end, NULL, found};
-}
-
-/* Copies from the host storage to copying devices run while the caller goes
- * on: before anything writes that storage, they must be done. A failed copy
- * only read the storage, so its failure is the device's, not the host's: the
- * device's copy of that range is what is lost, and the work that read that
- * range is blamed. Settles the records overlapping [begin, end). */
-static void settle_upload(weft_array *a, size_t dev, size_t begin, size_t end)
-{
-    weft_store *s = &a->stores[dev];
-    size_t kept = 0;
-    for (size_t i = 0; i < s->nuploading; i++) {
-        weft_copy_record r = s->uploading[i];
-        if (!overlaps(&r, begin, end)) {
-            s->uploading[kept++] = r;
-            continue;
-        }
-        if (wait_and_clear(a, dev, &r.event) == WEFT_OK) continue;
-        if (weft_ranges_remove(&s->valid, r.begin, r.end) != WEFT_OK)
-            weft_ranges_free(&s->valid); /* as in lost_locked: rather none than a suspect one */
-        record_failure(s, r.begin, r.end);
-    }
-    s->nuploading = kept;
-}
-
-static void settle_uploads(weft_array *a)
-{
-    for (size_t d = 1; d < a->ctx->ndevices; d++)
-        settle_upload(a, d, 0, SIZE_MAX);
-}
-
-/* The calling thread's next command on dev waits for the copies into
- * [begin, end) still pending there: they run on the device's copy queue,
- * beside its kernels. */
-static void depend_on_uploads(weft_array *a, size_t dev, size_t begin, size_t end)
-{
-    weft_store *s = &a->stores[dev];
-    weft_device *d = device_of(a, dev);
-    if (!d->ops.depend) return;
-    for (size_t i = 0; i < s->nuploading; i++)
-        if (overlaps(&s->uploading[i], begin, end)) d->ops.depend(d, s->uploading[i].event);
-}
-
-/* Beyond this many pending copies into one store, the oldest is waited for:
- * the records stay few even when no work settles them. */
-#define MAX_PENDING_UPLOADS 64
-
-static weft_status add_upload(weft_array *a, size_t dev, size_t begin, size_t end, void *done)
-{
-    weft_store *s = &a->stores[dev];
-    if (s->nuploading == MAX_PENDING_UPLOADS)
-        settle_upload(a, dev, s->uploading[0].begin, s->uploading[0].begin + 1);
-    if (s->nuploading == s->uploading_cap) {
-        size_t cap = s->uploading_cap ? 2 * s->uploading_cap : 4;
-        weft_copy_record *grown = realloc(s->uploading, cap * sizeof *grown);
-        if (!grown) { /* no record to keep it by: the range is not made current */
-            (void)wait_and_clear(a, dev, &done);
-            return weft_error_set(WEFT_ERR_NOMEM, "cannot grow the copy list of device %zu", dev);
-        }
-        s->uploading = grown;
-        s->uploading_cap = cap;
-    }
-    s->uploading[s->nuploading++] = (weft_copy_record){begin, end, done, 0};
-    return WEFT_OK;
-}
-
 /* The host storage is shared by the host and zero-copy devices: before one of
  * them touches it, work the others enqueued on it must be done (a device's
  * own queue keeps its own work in order). One that may write it also waits
@@ -199,7 +111,7 @@ static weft_status add_upload(weft_array *a, size_t dev, size_t begin, size_t en
 static weft_status settle(weft_array *a, size_t dev)
 {
     weft_status st = WEFT_OK;
-    if (weft_mem_shares_host(a, dev)) settle_uploads(a);
+    if (weft_mem_shares_host(a, dev)) weft_copies_settle_all(a);
     for (size_t d = 1; d < a->ctx->ndevices; d++) {
         weft_store *s = &a->stores[d];
         if (d == dev || !s->busy) continue;
@@ -217,9 +129,7 @@ void weft_mem_release(weft_array *a)
         /* Work that failed halfway may still touch the storage about to go. */
         if (s->busy) (void)wait_and_clear(a, d, &s->busy);
         if (s->used) device_of(a, d)->ops.event_release(device_of(a, d), s->used);
-        for (size_t i = 0; i < s->nuploading; i++)
-            (void)wait_and_clear(a, d, &s->uploading[i].event);
-        free(s->uploading);
+        weft_copies_release(a, d);
         for (size_t w = 0; w < s->nwindows; w++)
             window_release(device_of(a, d), &s->windows[w]);
         free(s->windows);
@@ -286,7 +196,7 @@ static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi
             continue;
         }
         weft_status st = WEFT_OK;
-        if (!s->shares_host) depend_on_uploads(a, dev, old->lo, old->hi);
+        if (!s->shares_host) weft_copies_depend(a, dev, old->lo, old->hi);
         if (!s->shares_host)
             st = d->ops.copy(d, old->buffer, 0, fresh.buffer, (old->lo - lo) * a->elem_size,
                              (old->hi - old->lo) * a->elem_size);
@@ -313,7 +223,7 @@ static weft_status view_locked(weft_array *a, size_t dev, size_t begin, size_t e
     if (dev == 0) return WEFT_OK;
     weft_window *w;
     RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &w));
-    depend_on_uploads(a, dev, begin, end); /* for work that writes it without reading */
+    weft_copies_depend(a, dev, begin, end); /* for work that writes it without reading */
     if (w->lo == begin && w->hi == end) {
         view->buffer = w->buffer;
         return WEFT_OK;
@@ -352,7 +262,7 @@ static weft_status whole_locked(weft_array *a, size_t dev, void **buffer)
     weft_window *w;
     if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
     RETURN_ON_ERROR(ensure_window(a, dev, 0, a->n, &w));
-    if (!weft_mem_shares_host(a, dev)) depend_on_uploads(a, dev, 0, a->n);
+    if (!weft_mem_shares_host(a, dev)) weft_copies_depend(a, dev, 0, a->n);
     *buffer = w->buffer;
     return WEFT_OK;
 }
@@ -393,7 +303,7 @@ static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end,
                 RETURN_ON_ERROR(d->ops.upload(d, w->buffer, offset, bytes, host, s->used, &done));
             else
                 RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
-            if (done) RETURN_ON_ERROR(add_upload(a, dev, begin, stop, done));
+            if (done) RETURN_ON_ERROR(weft_copies_add(a, dev, begin, stop, done));
         } else {
             RETURN_ON_ERROR(d->ops.read(d, w->buffer, offset, bytes, host));
         }
@@ -414,7 +324,7 @@ static weft_status fetch_to_host(weft_array *a, size_t begin, size_t end, uint64
             if (a->stores[d].shares_host ||
                 !weft_ranges_first_hit(&a->stores[d].valid, gb, ge, &hb, &he))
                 continue;
-            settle_uploads(a); /* they may still read what this overwrites */
+            weft_copies_settle_all(a); /* they may still read what this overwrites */
             RETURN_ON_ERROR(transfer(a, d, hb, he, 0));
             RETURN_ON_ERROR(weft_ranges_add(&a->host_valid, hb, he));
             *moved += (uint64_t)(he - hb) * a->elem_size;
@@ -440,7 +350,7 @@ static weft_status copy_from_peer(weft_array *a, size_t dev, size_t src, size_t 
         size_t stop = w->hi < end ? w->hi : end;
         weft_window *into;
         RETURN_ON_ERROR(ensure_window(a, dev, begin, stop, &into));
-        depend_on_uploads(a, dev, begin, stop); /* a stale one must not land after it */
+        weft_copies_depend(a, dev, begin, stop); /* a stale one must not land after it */
         RETURN_ON_ERROR(d->ops.peer_copy(
             d, into->buffer, (begin - into->lo) * a->elem_size, device_of(a, src), w->buffer,
             (begin - w->lo) * a->elem_size, (stop - begin) * a->elem_size));
@@ -521,7 +431,7 @@ static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, 
         weft_stat_add(a->ctx, WEFT_STAT_DEVICE_TO_DEVICE, moved);
         weft_stat_add(a->ctx, WEFT_STAT_TO_DEVICE, (uint64_t)(ge - gb) * a->elem_size - moved);
     }
-    if (!weft_mem_shares_host(a, dev)) depend_on_uploads(a, dev, begin, end);
+    if (!weft_mem_shares_host(a, dev)) weft_copies_depend(a, dev, begin, end);
     return WEFT_OK;
 }
 
@@ -584,20 +494,12 @@ void weft_mem_forget(weft_array *a, size_t dev)
     pthread_mutex_unlock(&a->lock);
 }
 
-unsigned weft_mem_copy_failures_found(void)
-{
-    return atomic_load(&found_failures);
-}
-
 int weft_mem_copy_failed(weft_array *a, size_t dev, unsigned mark, size_t begin, size_t end)
 {
     if (dev == 0 || host_only(a)) return 0;
     pthread_mutex_lock(&a->lock);
-    weft_store *s = &a->stores[dev];
-    settle_upload(a, dev, begin, end);
-    int failed = 0;
-    for (size_t i = 0; i < s->nfailed && !failed; i++)
-        failed = (int)(s->failed[i].found - mark) > 0 && overlaps(&s->failed[i], begin, end);
+    weft_copies_settle(a, dev, begin, end);
+    int failed = weft_copies_failed_since(a, dev, mark, begin, end);
     pthread_mutex_unlock(&a->lock);
     return failed;
 }
