@@ -338,7 +338,10 @@ static void cl_depend(weft_device *dev, void *event)
         type == CL_COMMAND_USER)
         return;
     own_command *mine = own_find(weft_cl(dev), 1);
-    if (!mine) return; /* more devices than slots: not expected with copy queues */
+    if (!mine) { /* more devices than slots: no list to wait by on the device */
+        clWaitForEvents(1, &copy);
+        return;
+    }
     for (cl_uint i = 0; i < mine->ndepends; i++)
         if (mine->depends[i] == copy) return;
     if (mine->ndepends + 1 >= mine->depends_cap) { /* room for one more: cl_peer_copy */
