@@ -115,7 +115,7 @@ static int bench_scans(weft_ctx *ctx, size_t n, int runs)
     weft_device_count(ctx, &ndev);
     void *x = malloc(n * 8), *y = malloc(n * 8), *want = malloc(n * 8);
     if (!x || !y || !want) return 1;
-    double last_ms = 0, base;
+    double base;
     for (int d = 0; d < 4; d++) {
         weft_dtype t = types[d];
         size_t size = t == WEFT_F32 || t == WEFT_I32 ? 4 : 8;
@@ -126,22 +126,38 @@ static int bench_scans(weft_ctx *ctx, size_t n, int runs)
             if (t == WEFT_I32) ((int32_t *)x)[i] = (int32_t)r;
             if (t == WEFT_I64) ((int64_t *)x)[i] = (int64_t)r - 2147483648;
         }
-        char label[64];
-        snprintf(label, sizeof label, "scan %s: plain loop", weft_dtype_name(t));
-        TIME(label, 0, (void)0, plain_scan(t, n, x, want));
-        base = last_ms;
         weft_array *a, *b;
         CHECK(weft_array_from(ctx, t, n, x, &a));
         CHECK(weft_array_create(ctx, t, n, &b));
-        for (size_t where = 0; where < (ndev > 1 ? 2u : 1u); where++) {
-            uint64_t mask = where ? WEFT_PLACE_DEVICE(1) : WEFT_PLACE_HOST;
-            CHECK(weft_ctx_place(ctx, "scan totals", mask));
-            CHECK(weft_ctx_place(ctx, "scan apply", mask));
-            snprintf(label, sizeof label, "scan %s: weft_scan, %s", weft_dtype_name(t),
-                     where ? "device 1" : "pool");
-            TIME(label, base, (void)0, CHECK(weft_scan(ctx, WEFT_SUM, 0, a, b, NULL)));
-            CHECK(weft_array_read(b, 0, n, y));
-            if (memcmp(y, want, n * size)) printf("  (differs from the plain loop)\n");
+        /* the loop and each placement in turn within every run, so that a
+         * busy moment of the machine falls on all of them alike */
+        size_t places = ndev > 1 ? 2 : 1;
+        double times[3][64];
+        int differs[2] = {0, 0};
+        for (int r = 0; r < runs; r++) {
+            double t0 = bench_now();
+            plain_scan(t, n, x, want);
+            times[0][r] = bench_now() - t0;
+            for (size_t where = 0; where < places; where++) {
+                uint64_t mask = where ? WEFT_PLACE_DEVICE(1) : WEFT_PLACE_HOST;
+                CHECK(weft_ctx_place(ctx, "scan totals", mask));
+                CHECK(weft_ctx_place(ctx, "scan apply", mask));
+                t0 = bench_now();
+                CHECK(weft_scan(ctx, WEFT_SUM, 0, a, b, NULL));
+                times[1 + where][r] = bench_now() - t0;
+                CHECK(weft_array_read(b, 0, n, y));
+                differs[where] |= memcmp(y, want, n * size) != 0;
+            }
+        }
+        base = median(times[0], runs) * 1e3;
+        double bytes = 2.0 * (double)(n * size);
+        printf("scan %s: plain loop                %9.2f ms  %6.2f GB/s\n", weft_dtype_name(t),
+               base, bytes / base / 1e6);
+        for (size_t where = 0; where < places; where++) {
+            double ms = median(times[1 + where], runs) * 1e3;
+            printf("scan %s: weft_scan, %-8s       %9.2f ms  %6.2f GB/s  (%.2fx the plain loop)%s\n",
+                   weft_dtype_name(t), where ? "device 1" : "pool", ms, bytes / ms / 1e6, base / ms,
+                   differs[where] ? "  DIFFERS from the plain loop" : "");
         }
         weft_array_free(a);
         weft_array_free(b);
