@@ -18,10 +18,11 @@ typedef struct data {
     size_t n, rows, ndev;
     float *x, *v, *y;
     uint32_t *idx, *keys, *tmp, *perm, *out_u32, *gkeys;
+    uint64_t *keys64, *out64, *tmp64;
     double *sums;
     uint64_t *counts, *want_counts;
     float *gvals;
-    weft_array *xa, *ya, *va, *ia, *ka, *pa, *ca_small, *ca_large, *ba, *sa;
+    weft_array *xa, *ya, *va, *ia, *ka, *pa, *ca_small, *ca_large, *ba, *sa, *fa, *k64a, *wa;
     weft_array *gka, *gva, *gok, *gov;
     size_t kept, groups;
     float out[IDX_RANGE], want_out[IDX_RANGE];
@@ -29,25 +30,48 @@ typedef struct data {
 
 /* ---- the plain loops ---- */
 
-/* One-thread LSD radix sort of 32-bit keys, carrying values when given. */
-static void radix_u32(uint32_t *k, uint32_t *vals, size_t n, uint32_t *tmp, uint32_t *tmpv)
+/* One-thread LSD radix sort of 4- or 8-byte unsigned keys, carrying u32
+ * values when given: the fair plain baseline of a sort. */
+static uint64_t key_at(const void *k, int wide, size_t i)
 {
-    for (int d = 0; d < 4; d++) {
+    return wide ? ((const uint64_t *)k)[i] : ((const uint32_t *)k)[i];
+}
+
+static void radix_sort(void *k, int wide, uint32_t *vals, size_t n, void *tmp, uint32_t *tmpv)
+{
+    size_t size = wide ? 8 : 4;
+    for (int d = 0; d < (int)size; d++) {
         size_t count[256] = {0}, at = 0;
         for (size_t i = 0; i < n; i++)
-            count[(k[i] >> (8 * d)) & 255]++;
+            count[(key_at(k, wide, i) >> (8 * d)) & 255]++;
         for (int b = 0; b < 256; b++) {
             size_t c = count[b];
             count[b] = at;
             at += c;
         }
         for (size_t i = 0; i < n; i++) {
-            size_t to = count[(k[i] >> (8 * d)) & 255]++;
-            tmp[to] = k[i];
+            uint64_t key = key_at(k, wide, i);
+            size_t to = count[(key >> (8 * d)) & 255]++;
+            if (wide)
+                ((uint64_t *)tmp)[to] = key;
+            else
+                ((uint32_t *)tmp)[to] = (uint32_t)key;
             if (vals) tmpv[to] = vals[i];
         }
-        memcpy(k, tmp, n * 4);
+        memcpy(k, tmp, n * size);
         if (vals) memcpy(vals, tmpv, n * 4);
+    }
+}
+
+/* Floats as unsigned keys in their order (no NaN here), and back. */
+static void float_keys(uint32_t *k, size_t n, int back)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = k[i];
+        if (back)
+            k[i] = (u & 0x80000000u) ? u ^ 0x80000000u : ~u;
+        else
+            k[i] = (u & 0x80000000u) ? ~u : u | 0x80000000u;
     }
 }
 
@@ -108,21 +132,43 @@ static void prep_keys(data *d)
     weft_array_write(d->ka, 0, d->n, d->keys);
 }
 
+static void prep_floats(data *d)
+{
+    weft_array_write(d->fa, 0, d->n, d->x);
+}
+
+static void prep_keys64(data *d)
+{
+    weft_array_write(d->k64a, 0, d->n, d->keys64);
+}
+
+/* keys with their positions as values (the pairs sort) */
+static void prep_pairs(data *d)
+{
+    prep_keys(d);
+    for (size_t i = 0; i < d->n; i++)
+        d->tmp[i] = (uint32_t)i; /* d->perm holds the loop's result */
+    weft_array_write(d->wa, 0, d->n, d->tmp);
+}
+
 static void loop_sort(data *d)
 {
     memcpy(d->out_u32, d->keys, d->n * 4);
-    radix_u32(d->out_u32, NULL, d->n, d->tmp, NULL);
+    radix_sort(d->out_u32, 0, NULL, d->n, d->tmp, NULL);
 }
 
-static weft_status weft_sort_keys(data *d)
+static void loop_sort_f32(data *d)
 {
-    return weft_sort(d->ctx, d->ka, NULL, 0, NULL);
+    memcpy(d->out_u32, d->x, d->n * 4);
+    float_keys(d->out_u32, d->n, 0);
+    radix_sort(d->out_u32, 0, NULL, d->n, d->tmp, NULL);
+    float_keys(d->out_u32, d->n, 1);
 }
 
-static int same_sort(data *d)
+static void loop_sort_u64(data *d)
 {
-    READ(weft_array_read(d->ka, 0, d->n, d->tmp));
-    return !memcmp(d->tmp, d->out_u32, d->n * 4);
+    memcpy(d->out64, d->keys64, d->n * 8);
+    radix_sort(d->out64, 1, NULL, d->n, d->tmp64, NULL);
 }
 
 static void loop_argsort(data *d)
@@ -130,7 +176,27 @@ static void loop_argsort(data *d)
     memcpy(d->out_u32, d->keys, d->n * 4);
     for (size_t i = 0; i < d->n; i++)
         d->perm[i] = (uint32_t)i;
-    radix_u32(d->out_u32, d->perm, d->n, d->tmp, (uint32_t *)d->y);
+    radix_sort(d->out_u32, 0, d->perm, d->n, d->tmp, (uint32_t *)d->y);
+}
+
+static weft_status weft_sort_keys(data *d)
+{
+    return weft_sort(d->ctx, d->ka, NULL, 0, NULL);
+}
+
+static weft_status weft_sort_f32(data *d)
+{
+    return weft_sort(d->ctx, d->fa, NULL, 0, NULL);
+}
+
+static weft_status weft_sort_u64(data *d)
+{
+    return weft_sort(d->ctx, d->k64a, NULL, 0, NULL);
+}
+
+static weft_status weft_sort_pairs(data *d)
+{
+    return weft_sort(d->ctx, d->ka, d->wa, 0, NULL);
 }
 
 static weft_status weft_argsort_keys(data *d)
@@ -138,10 +204,36 @@ static weft_status weft_argsort_keys(data *d)
     return weft_argsort(d->ctx, d->ka, d->pa, 0, NULL);
 }
 
+static int same_u32(data *d, weft_array *a, const uint32_t *want)
+{
+    READ(weft_array_read(a, 0, d->n, d->tmp));
+    return !memcmp(d->tmp, want, d->n * 4);
+}
+
+static int same_sort(data *d)
+{
+    return same_u32(d, d->ka, d->out_u32);
+}
+
+static int same_sort_f32(data *d)
+{
+    return same_u32(d, d->fa, d->out_u32);
+}
+
+static int same_sort_u64(data *d)
+{
+    READ(weft_array_read(d->k64a, 0, d->n, d->tmp64));
+    return !memcmp(d->tmp64, d->out64, d->n * 8);
+}
+
+static int same_pairs(data *d)
+{
+    return same_sort(d) == 1 && same_u32(d, d->wa, d->perm) == 1;
+}
+
 static int same_argsort(data *d)
 {
-    READ(weft_array_read(d->pa, 0, d->n, d->tmp));
-    return !memcmp(d->tmp, d->perm, d->n * 4);
+    return same_u32(d, d->pa, d->perm);
 }
 
 static void loop_hist_small(data *d)
@@ -284,6 +376,12 @@ static int same_group(data *d)
 
 static const prims_case cases[] = {
     {"sort u32", "one-thread LSD radix", prep_keys, loop_sort, weft_sort_keys, same_sort, 0},
+    {"sort f32", "one-thread LSD radix", prep_floats, loop_sort_f32, weft_sort_f32, same_sort_f32,
+     0},
+    {"sort u64", "one-thread LSD radix", prep_keys64, loop_sort_u64, weft_sort_u64, same_sort_u64,
+     0},
+    {"sort u32 + u32 values", "one-thread LSD radix of (key, value)", prep_pairs, loop_argsort,
+     weft_sort_pairs, same_pairs, 0},
     {"argsort u32", "one-thread LSD radix of (key, index)", prep_keys, loop_argsort,
      weft_argsort_keys, same_argsort, 0},
     {"histogram 256 bins f32", "counting loop", NULL, loop_hist_small, weft_hist_small,
@@ -410,10 +508,12 @@ static int setup(data *d)
     d->x = malloc(n * 4), d->v = malloc(n * 4), d->y = malloc(n * 4);
     d->idx = malloc(n * 4), d->keys = malloc(n * 4), d->tmp = malloc(n * 4);
     d->perm = malloc(n * 4), d->out_u32 = malloc(n * 4);
+    d->keys64 = malloc(n * 8), d->out64 = malloc(n * 8), d->tmp64 = malloc(n * 8);
     d->counts = malloc(BINS_LARGE * 8), d->want_counts = malloc(BINS_LARGE * 8);
     d->gkeys = malloc(rows * 4), d->gvals = malloc(rows * 4), d->sums = malloc(IDX_RANGE * 8);
     if (!d->x || !d->v || !d->y || !d->idx || !d->keys || !d->tmp || !d->perm || !d->out_u32 ||
-        !d->counts || !d->want_counts || !d->gkeys || !d->gvals || !d->sums) {
+        !d->counts || !d->want_counts || !d->gkeys || !d->gvals || !d->sums || !d->keys64 ||
+        !d->out64 || !d->tmp64) {
         fprintf(stderr, "out of memory for %zu elements\n", n);
         return 1;
     }
@@ -422,6 +522,7 @@ static int setup(data *d)
         d->idx[i] = weft_rng_u32_at(2, i) % IDX_RANGE;
         d->v[i] = weft_rng_uniform_f32(weft_rng_u32_at(3, i));
         d->keys[i] = weft_rng_u32_at(4, i);
+        d->keys64[i] = weft_rng_u64_at(8, i);
     }
     for (size_t i = 0; i < rows; i++) {
         d->gkeys[i] = weft_rng_u32_at(5, i) % IDX_RANGE;
@@ -433,7 +534,8 @@ static int setup(data *d)
         weft_array_from(c, WEFT_F32, n, d->v, &d->va) ||
         weft_array_from(c, WEFT_U32, n, d->idx, &d->ia) ||
         weft_array_from(c, WEFT_U32, n, d->keys, &d->ka) ||
-        weft_array_create(c, WEFT_U32, n, &d->pa) ||
+        weft_array_create(c, WEFT_U32, n, &d->pa) || weft_array_create(c, WEFT_F32, n, &d->fa) ||
+        weft_array_create(c, WEFT_U64, n, &d->k64a) || weft_array_create(c, WEFT_U32, n, &d->wa) ||
         weft_array_create(c, WEFT_U64, BINS_SMALL, &d->ca_small) ||
         weft_array_create(c, WEFT_U64, BINS_LARGE, &d->ca_large) ||
         weft_array_create(c, WEFT_U64, IDX_RANGE, &d->ba) ||
@@ -452,8 +554,9 @@ static void teardown(data *d)
                             d->ca_large, d->ba, d->sa, d->gka, d->gva, d->gok, d->gov};
     for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
         weft_array_free(arrays[i]);
-    void *mem[] = {d->x,       d->v,      d->y,           d->idx,   d->keys,  d->tmp, d->perm,
-                   d->out_u32, d->counts, d->want_counts, d->gkeys, d->gvals, d->sums};
+    void *mem[] = {d->x,    d->v,       d->y,      d->idx,         d->keys,  d->tmp,
+                   d->perm, d->out_u32, d->counts, d->want_counts, d->gkeys, d->gvals,
+                   d->sums, d->keys64,  d->out64,  d->tmp64};
     for (size_t i = 0; i < sizeof mem / sizeof *mem; i++)
         free(mem[i]);
 }
