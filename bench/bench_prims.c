@@ -32,15 +32,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "weft_ctx_create: %s\n", weft_last_error());
         return 1;
     }
-    int threads = 0, first = 1;
-    weft_ctx_num_threads(ctx, &threads);
-    if (json)
-        printf("{\"n\": %zu, \"runs\": %d, \"threads\": %d, \"rows\": [", o.n, o.runs, threads);
-    else
-        printf("n = %zu, medians of %d alternating runs; pool of %d threads\n", o.n, o.runs,
-               threads);
-    int rc = prims_run(ctx, &o, json ? prims_print_json : prims_print_text, &first);
-    if (json) printf("\n]}\n");
+    int rc = prims_report(ctx, &o, json);
     weft_ctx_free(ctx);
     return rc;
 }

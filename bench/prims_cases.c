@@ -587,7 +587,7 @@ int prims_run(weft_ctx *ctx, const prims_options *o, prims_emit emit, void *arg)
     return rc;
 }
 
-void prims_print_text(const prims_row *row, void *arg)
+static void prims_print_text(const prims_row *row, void *arg)
 {
     (void)arg;
     printf("%-28s %10zu  loop %9.3f ms  weft %9.3f ms  %6.2fx%s   (loop: %s)\n", row->name, row->n,
@@ -596,7 +596,7 @@ void prims_print_text(const prims_row *row, void *arg)
     fflush(stdout);
 }
 
-void prims_print_json(const prims_row *row, void *arg)
+static void prims_print_json(const prims_row *row, void *arg)
 {
     int *first = arg;
     printf("%s\n  {\"op\": \"%s\", \"n\": %zu, \"loop\": \"%s\", \"loop_ms\": %.6g, \"weft_ms\": "
@@ -607,4 +607,18 @@ void prims_print_json(const prims_row *row, void *arg)
            : row->same   ? "true"
                          : "false");
     *first = 0;
+}
+
+int prims_report(weft_ctx *ctx, const prims_options *o, int json)
+{
+    int threads = 0, first = 1;
+    weft_ctx_num_threads(ctx, &threads);
+    if (json)
+        printf("{\"n\": %zu, \"runs\": %d, \"threads\": %d, \"rows\": [", o->n, o->runs, threads);
+    else
+        printf("n = %zu, medians of %d alternating runs; pool of %d threads\n", o->n, o->runs,
+               threads);
+    int rc = prims_run(ctx, o, json ? prims_print_json : prims_print_text, &first);
+    if (json) printf("\n]}\n");
+    return rc;
 }

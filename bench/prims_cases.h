@@ -31,9 +31,8 @@ typedef void (*prims_emit)(const prims_row *row, void *arg);
  * 1 after printing to stderr why a weft call or an allocation failed. */
 int prims_run(weft_ctx *ctx, const prims_options *o, prims_emit emit, void *arg);
 
-/* The two ways the callers print a row: text, and one JSON object per row
- * (arg: an int, 1 for the first row). */
-void prims_print_text(const prims_row *row, void *arg);
-void prims_print_json(const prims_row *row, void *arg);
+/* prims_run printing a header, the rows (text, or one JSON object), and a
+ * footer to stdout. */
+int prims_report(weft_ctx *ctx, const prims_options *o, int json);
 
 #endif

@@ -41,15 +41,7 @@ int cmd_bench_prims(int argc, char **argv)
     }
     weft_ctx *ctx = cli_ctx(NULL);
     if (!ctx) return EXIT_WEFT;
-    int threads = 0, first = 1;
-    weft_ctx_num_threads(ctx, &threads);
-    if (json)
-        printf("{\"n\": %zu, \"runs\": %d, \"threads\": %d, \"rows\": [", o.n, o.runs, threads);
-    else
-        printf("n = %zu, medians of %d alternating runs; pool of %d threads\n", o.n, o.runs,
-               threads);
-    int rc = prims_run(ctx, &o, json ? prims_print_json : prims_print_text, &first);
-    if (json) printf("\n]}\n");
+    int rc = prims_report(ctx, &o, json);
     weft_ctx_free(ctx);
     return rc ? EXIT_WEFT : 0;
 }
