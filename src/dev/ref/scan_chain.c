@@ -5,11 +5,13 @@
  * look-back: float carries must be folded in order to keep their bits), and
  * the chunk rescans its blocks from cache. The carries are the two-pass
  * scan's, folded in the same order, so are the bits. */
+#define _POSIX_C_SOURCE 200809L
 #include "scan_host.h"
 
 #include "../../core/clock.h"
 #include "../../core/error.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,12 +178,14 @@ static void chain_range(void *arg, size_t first, size_t end)
         if (spins % 64 != 63) continue;
         double now = weft_now();
         if (until == 0) until = now + WAIT_SECONDS;
-        if (now > until && kept.n < KEPT) {
+        if (now <= until) continue;
+        if (kept.n < KEPT) {
             kept.chunks[kept.n++] = chunk;
             atomic_store(&c->deferred, 1);
             apply_kept(c);
             return;
         }
+        sched_yield(); /* nothing left to do: the thread that holds us up may need the core */
     }
     apply_chunk(c, chunk);
     apply_kept(c);
