@@ -59,8 +59,8 @@ static void test_scan_bits_on_every_device(void **state)
     static const weft_dtype types[] = {WEFT_F32, WEFT_F64, WEFT_I32, WEFT_U32,
                                        WEFT_I64, WEFT_U64, WEFT_U8};
     static const weft_reduce_op ops[] = {WEFT_SUM, WEFT_MIN, WEFT_MAX};
-    unsigned char *x = malloc(N * 8), *want = malloc(N * 8), *got = malloc(N * 8);
-    unsigned char *got_in_place = malloc(N * 8);
+    unsigned char *x = malloc(4 * (size_t)N * 8), *want = x + N * 8, *got = want + N * 8;
+    unsigned char *got_in_place = got + N * 8;
     for (size_t ti = 0; ti < 7; ti++) {
         weft_dtype t = types[ti];
         size_t size = weft_dtype_size(t);
@@ -84,9 +84,6 @@ static void test_scan_bits_on_every_device(void **state)
         weft_array_free(ya);
     }
     free(x);
-    free(want);
-    free(got);
-    free(got_in_place);
     weft_ctx_free(ctx);
 }
 
@@ -136,8 +133,8 @@ static void test_one_pass_scan_on_the_pool(void **state)
     ASSERT_OK(weft_device_count(ctx, &ndev));
     enum { N = (1 << 21) + 4096 * 3 + 77 };
     static const weft_dtype types[] = {WEFT_F32, WEFT_F64, WEFT_I32, WEFT_I64};
-    unsigned char *x = malloc(N * 8), *want = malloc(N * 8), *got = malloc(N * 8);
-    unsigned char *got_in_place = malloc(N * 8);
+    unsigned char *x = malloc(4 * (size_t)N * 8), *want = x + N * 8, *got = want + N * 8;
+    unsigned char *got_in_place = got + N * 8;
     for (size_t ti = 0; ti < 4; ti++) {
         weft_dtype t = types[ti];
         size_t size = weft_dtype_size(t);
@@ -161,9 +158,6 @@ static void test_one_pass_scan_on_the_pool(void **state)
         weft_array_free(ya);
     }
     free(x);
-    free(want);
-    free(got);
-    free(got_in_place);
     weft_ctx_free(ctx);
 }
 
