@@ -105,7 +105,7 @@ scan_apply(const ulong n, __global const SCAN_T *x, __global SCAN_T *y,
 }
 #else
 #if SCAN_KIND == 0
-/* Sums over a whole block on CPUs, in vectors of 4 sub-blocks' chains: 4
+/* Float sums over a whole block on CPUs, in vectors of 4 sub-blocks' chains: 4
  * contiguous elements of each of 4 sub-blocks are loaded and transposed, so
  * lane s of column j is element j of sub-block s. Each lane still adds its
  * sub-block's elements one by one in index order (the bits of the scalar
@@ -140,6 +140,45 @@ typedef ulong4 acc4_t;
         c3 = (acc4_t)(r0.s3, r1.s3, r2.s3, r3.s3);                                                 \
     } while (0)
 
+#if !SCAN_FLOAT
+/* Integer sums wrap, so their bits do not depend on the order: sub-block
+ * totals are plain sums (widened to 64 bits), and y a running sum 4 elements
+ * at a time, each vector's prefix taken in registers, in the element's own
+ * unsigned width (the low bits of the 64-bit carries). */
+#if SCAN_SIGNED
+#define SCAN_U W_CAT(u, SCAN_T)
+#else
+#define SCAN_U SCAN_T
+#endif
+#define SCAN_U4 W_CAT(SCAN_U, 4)
+#define AS_U4(v) W_CAT(as_, SCAN_U4)(v)
+#define AS_T4(v) W_CAT(as_, SCAN_T4)(v)
+
+void totals_block4(__global const SCAN_T *x, __global ulong *subtotals)
+{
+    for (int s = 0; s < 16; s++) {
+        ulong4 acc = 0;
+        for (int k = 0; k < SCAN_SUB; k += 4)
+            acc += WIDEN4(vload4(0, x + s * SCAN_SUB + k));
+        subtotals[s] = (acc.s0 + acc.s1) + (acc.s2 + acc.s3);
+    }
+}
+
+void apply_block4(__global const SCAN_T *x, __global SCAN_T *y, __global const ulong *carries,
+                  const int exclusive)
+{
+    for (int s = 0; s < 16; s++) {
+        SCAN_U4 carry = (SCAN_U4)((SCAN_U)carries[s]);
+        for (int k = 0; k < SCAN_SUB; k += 4) {
+            const SCAN_U4 v = AS_U4(vload4(0, x + s * SCAN_SUB + k));
+            SCAN_U4 p = v + (SCAN_U4)(0, v.s0, v.s1, v.s2);
+            p = p + (SCAN_U4)(0, 0, p.s0, p.s1) + carry;
+            vstore4(AS_T4(exclusive ? p - v : p), 0, y + s * SCAN_SUB + k);
+            carry = (SCAN_U4)(p.s3);
+        }
+    }
+}
+#else
 void totals_block4(__global const SCAN_T *x, __global ulong *subtotals)
 {
     acc4_t run[4];
@@ -187,6 +226,7 @@ void apply_block4(__global const SCAN_T *x, __global SCAN_T *y, __global const u
             vstore4(NARROW4(((acc4_t)(c0.s3, c1.s3, c2.s3, c3.s3))), 0, row + 3 * SCAN_SUB);
         }
 }
+#endif /* SCAN_FLOAT */
 #endif
 
 /* One work-item per block, its 16 sub-blocks interleaved. */

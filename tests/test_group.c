@@ -69,10 +69,12 @@ static void check(weft_ctx *c, int op, weft_dtype kt, weft_dtype vt, size_t n, i
     uint64_t seed = n * 13 + (uint64_t)pattern;
     for (size_t i = 0; i < n; i++) {
         uint64_t r = test_rng(&seed);
+        /* 0-3: a narrow range (group-by's table); 4: a wide one (its sort) */
         int64_t k = pattern == 0   ? (int64_t)(r % 50) - 20
                     : pattern == 1 ? 7
                     : pattern == 2 ? (int64_t)(i / 3)
-                                   : (int64_t)((n - i) / 5);
+                    : pattern == 3 ? (int64_t)((n - i) / 5)
+                                   : (int64_t)(r % 1000) * 1000003 - 500000000;
         if (kt == WEFT_U32 || kt == WEFT_U64 || kt == WEFT_U8) k = k < 0 ? -k : k;
         if (kt == WEFT_U8) k %= 256;
         k64[i] = k;
@@ -209,7 +211,7 @@ static void test_against_reference(void **state)
     const weft_dtype vts[] = {WEFT_F32, WEFT_F64, WEFT_I64, WEFT_U32, WEFT_I32};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
         for (int o = 0; o < 4; o++)
-            for (int p = 0; p < 4; p++)
+            for (int p = 0; p < 5; p++)
                 for (int grouped = 0; grouped < 2; grouped++) {
                     size_t pick = s + (size_t)o + (size_t)p;
                     check(pick % 2 ? ctx1 : ctx, ops[o], kts[pick % 5], vts[(pick / 2) % 5],

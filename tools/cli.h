@@ -33,6 +33,7 @@ int cmd_peak(int argc, char **argv);
 int cmd_csv(int argc, char **argv);
 int cmd_bench_csv(int argc, char **argv, const char *self);
 int cmd_bench_placement(int argc, char **argv);
+int cmd_bench_prims(int argc, char **argv);
 
 /* ---- argument specs of `weft run` (argspec.c) ---- */
 

@@ -19,6 +19,7 @@ static void usage(FILE *out)
         "  bench [--quick] [--json] [--plot FILE.svg]   primitives vs C, OpenMP, raw OpenCL\n"
         "  bench csv [--rows N]     the CSV pipeline on a generated file\n"
         "  bench placement [--json] where operations run: each device, the pool, weft's choice\n"
+        "  bench prims [--json]     sort, histograms, group-by, scan ... vs plain C loops\n"
         "  run FILE.cl --kernel K --range N ...   benchmark / cross-check a user kernel\n"
         "  precompile FILE.cl ...   fill the binary cache\n"
         "  cache stats|models|clear inspect or empty the cache (binaries, cost models)\n"
@@ -37,6 +38,7 @@ static int cmd_bench(int argc, char **argv, const char *self)
     if (argc > 0 && strcmp(argv[0], "csv") == 0) return cmd_bench_csv(argc - 1, argv + 1, self);
     if (argc > 0 && strcmp(argv[0], "placement") == 0)
         return cmd_bench_placement(argc - 1, argv + 1);
+    if (argc > 0 && strcmp(argv[0], "prims") == 0) return cmd_bench_prims(argc - 1, argv + 1);
     char path[4096];
     const char *slash = strrchr(self, '/');
     const char *candidates[] = {"weft-bench", "bench/weft-bench"};

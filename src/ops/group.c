@@ -1,8 +1,11 @@
 /* weft_reduce_by_key and weft_group_by on the host device: runs of equal
  * keys reduced in index order (dev/ref/segment_host.c); group-by sorts copies
- * of its inputs stably first, so each group keeps its input order. */
+ * of its inputs stably first, so each group keeps its input order, or, when
+ * the keys' range is narrow, reduces them into a table per key in one pass
+ * in index order (the same results). */
 #include "../mem/alias.h"
 #include "../core/error.h"
+#include "../dev/ref/segment_host.h"
 #include "host_whole.h"
 #include "submit_local.h"
 
@@ -43,28 +46,29 @@ static weft_status group_run(weft_op *base)
     void *host[4];
     /* out_keys and out_values are read too: what the groups do not reach stays */
     RETURN_ON_ERROR(weft_whole_acquire(base, (1u << base->narrays) - 1, host));
-    void *k = host[0], *v = values ? host[3] : NULL, *own_k = NULL, *own_v = NULL;
-    weft_status st = WEFT_OK;
-    if (g->sort_first) {
-        st = sorted_copies(g, host, &own_k, &own_v);
-        k = own_k;
-        v = own_v;
-    }
+    void *own_k = NULL, *own_v = NULL;
     size_t count = 0;
     weft_segment_call call = {.op = (int)g->op,
                               .key_dtype = keys->dtype,
                               .value_dtype = values ? values->dtype : out_values->dtype,
                               .out_dtype = out_values->dtype,
-                              .keys = k,
-                              .values = v,
+                              .keys = host[0],
+                              .values = values ? host[3] : NULL,
                               .n = keys->n,
                               .out_keys = host[1],
                               .out_values = host[2],
                               .capacity = out_keys->n < out_values->n ? out_keys->n : out_values->n,
                               .count = &count,
                               .what = g->name};
+    int done = 0;
+    weft_status st = g->sort_first ? weft_ref_group_dense(&call, &done) : WEFT_OK;
+    if (st == WEFT_OK && !done && g->sort_first) {
+        st = sorted_copies(g, host, &own_k, &own_v);
+        call.keys = own_k;
+        call.values = own_v;
+    }
     weft_device *dev = weft_whole_device(base);
-    if (st == WEFT_OK) st = dev->ops.reduce_by_key(dev, &call);
+    if (st == WEFT_OK && !done) st = dev->ops.reduce_by_key(dev, &call);
     free(own_k);
     free(own_v);
     RETURN_ON_ERROR(st);

@@ -1,8 +1,13 @@
 /* weft_scan: inclusive or exclusive prefix sums, minima and maxima, in two
  * passes over fixed blocks, with block carries folded on the host in index
- * order between them (so pieces on different devices carry into each other). */
+ * order between them (so pieces on different devices carry into each other).
+ * When the first pass gives the pool the whole array, the pool scans it in
+ * one pass instead (ref/scan_chain.c: the same carries in the same order),
+ * reading x once: the second pass is not run. */
 #include "../mem/alias.h"
 #include "../core/error.h"
+#include "../core/pool.h"
+#include "../dev/ref/scan_host.h"
 #include "dispatch.h"
 #include "expr_op.h"
 #include "submit_local.h"
@@ -13,6 +18,7 @@ typedef struct scan_op {
     weft_op base;
     weft_reduce_op op;
     int exclusive;
+    int whole;                     /* the first pass scanned all of it on the pool */
     uint64_t *subtotals, *carries; /* 16 per block */
 } scan_op;
 
@@ -31,7 +37,16 @@ static int apply_native(const weft_device *dev, void *op)
 static weft_status totals_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                                 size_t count)
 {
-    const scan_op *s = op;
+    scan_op *s = op;
+    if (weft_device_is_host(dev) && begin == 0 && count == s->base.arrays[0]->n) {
+        weft_pool *pool = dev->services->pool;
+        weft_prim_threads t = {weft_pool_parallel_for, pool, dev->services->pool_min_elements,
+                               weft_pool_threads(pool)};
+        const weft_view *y = s->base.narrays > 1 ? &views[1] : &views[0];
+        s->whole = 1;
+        return weft_ref_scan(&t, s->op, s->base.arrays[0]->dtype, s->exclusive, views[0], *y, count,
+                             s->subtotals, s->carries);
+    }
     return dev->ops.scan_totals(dev, s->op, s->base.arrays[0]->dtype, views[0], count,
                                 s->subtotals + begin / WEFT_SUM_BLOCK * 16);
 }
@@ -54,16 +69,21 @@ static weft_status scan_run(weft_op *base)
     s->carries = calloc(16 * (blocks + 1), sizeof *s->carries);
     RETURN_IF(!s->subtotals || !s->carries, WEFT_ERR_NOMEM,
               "weft_scan: cannot allocate %zu carries", blocks);
+    /* y is the first pass's output too, for the one-pass case; a device
+     * piece leaves it alone, and the second pass then writes all of it. */
     weft_dispatch pass1 = {.ctx = base->ctx,
-                           .arrays = {x},
-                           .narrays = 1,
+                           .arrays = {x, base->arrays[1]},
+                           .narrays = base->narrays,
                            .reads = 1,
+                           .writes = base->narrays > 1 ? 2 : 1,
                            .native = totals_native,
                            .run = totals_chunk,
                            .op = s,
                            .name = "a scan",
                            .kind = "scan totals"};
+    s->whole = 0;
     RETURN_ON_ERROR(weft_dispatch_run(&pass1));
+    if (s->whole) return WEFT_OK;
     weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
     weft_dispatch pass2 = {.ctx = base->ctx,
                            .arrays = {x, base->arrays[1]},

@@ -172,5 +172,15 @@ else
     expect 0 "peak on the pool" "$WEFT" peak --json
     has "$work/out" '"read_gbs":' "peak json"
 fi
+# Every primitive against its plain loop, on tiny sizes: the results agree.
+expect 0 "bench prims" "$WEFT" bench prims --json --n 5001 --rows 3001 --runs 1
+has "$work/out" '"op": "group_by sum 1000 keys f32", "n": 3001' "bench prims json"
+has "$work/out" '"op": "scan i64 (pool)"' "bench prims scans"
+if grep -q '"same": false' "$work/out"; then
+    echo "FAIL: bench prims: weft and the plain loop differ:"
+    cat "$work/out"
+    fail=1
+fi
+expect 2 "bench prims bad option" "$WEFT" bench prims --frob
 [ $fail -eq 0 ] && echo "tool: all checks passed (opencl=$opencl)"
 exit $fail

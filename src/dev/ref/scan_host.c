@@ -4,6 +4,7 @@
 #include "../../core/simd.h"
 #include "../../core/values.h"
 #include "reduce_rules.h"
+#include "scan_host.h"
 
 #include <float.h>
 #include <stdint.h>
@@ -114,15 +115,13 @@ static acc combine_acc(weft_reduce_op op, weft_dtype t, acc a, acc b)
     return a;
 }
 
-enum { SUBS = 16, SUB = WEFT_SUM_BLOCK / SUBS };
-
 /* P = fold of the block's sub-totals before s, from the identity; each
  * sub-block starts from carry (+) P; the next block's carry is carry (+) the
  * fold of all 16. The order is the data's, whatever the split. */
-void weft_scan_carries(weft_reduce_op op, weft_dtype t, const uint64_t *subtotals, size_t blocks,
-                       uint64_t *carries)
+uint64_t weft_scan_carries_from(weft_reduce_op op, weft_dtype t, const uint64_t *subtotals,
+                                size_t blocks, uint64_t *carries, uint64_t carry_in)
 {
-    acc carry = identity(op, t);
+    acc carry = {.u = carry_in};
     for (size_t b = 0; b < blocks; b++) {
         acc prefix = identity(op, t);
         for (int s = 0; s < SUBS; s++) {
@@ -132,18 +131,19 @@ void weft_scan_carries(weft_reduce_op op, weft_dtype t, const uint64_t *subtotal
         }
         carry = combine_acc(op, t, carry, prefix);
     }
+    return carry.u;
 }
 
-typedef struct scan_job {
-    weft_reduce_op op;
-    weft_dtype t;
-    int exclusive;
-    const void *x;
-    void *y;
-    size_t n;
-    uint64_t *subtotals;
-    const uint64_t *carries;
-} scan_job;
+void weft_scan_carries(weft_reduce_op op, weft_dtype t, const uint64_t *subtotals, size_t blocks,
+                       uint64_t *carries)
+{
+    weft_scan_carries_from(op, t, subtotals, blocks, carries, identity(op, t).u);
+}
+
+uint64_t weft_scan_identity(weft_reduce_op op, weft_dtype t)
+{
+    return identity(op, t).u;
+}
 
 #if defined(__has_builtin)
 #if __has_builtin(__builtin_shufflevector) && __has_builtin(__builtin_convertvector)
@@ -160,9 +160,6 @@ typedef struct scan_job {
 typedef double v4d __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 typedef uint64_t v4u64 __attribute__((vector_size(32)));
-typedef int64_t v4i64 __attribute__((vector_size(32)));
-typedef uint32_t v4u32 __attribute__((vector_size(16)));
-typedef int32_t v4i32 __attribute__((vector_size(16)));
 
 /* a0..a3 (rows) into c0..c3 (columns): c_j[s] = a_s[j]. */
 #define TRANSPOSE4(a0, a1, a2, a3, c0, c1, c2, c3)                                                 \
@@ -215,9 +212,53 @@ typedef int32_t v4i32 __attribute__((vector_size(16)));
 
 SUM_BLOCK_VECTORS(sum_block_f32, float, v4f, v4d, v4d, v4f)
 SUM_BLOCK_VECTORS(sum_block_f64, double, v4d, v4d, v4d, v4d)
-SUM_BLOCK_VECTORS(sum_block_i32, int32_t, v4i32, v4i64, v4u64, v4u32)
-SUM_BLOCK_VECTORS(sum_block_u32, uint32_t, v4u32, v4u64, v4u64, v4u32)
-SUM_BLOCK_VECTORS(sum_block_64, uint64_t, v4u64, v4u64, v4u64, v4u64)
+
+/* Integer sums wrap, so they are exact in any order: a block needs no fixed
+ * chains. Sub-block totals are plain sums (widened to 64 bits as the kernels
+ * widen them); y is a running sum LANES elements at a time, each vector's
+ * prefix taken in registers (log2(LANES) shifted adds) and the carry added. */
+typedef uint32_t v8u32 __attribute__((vector_size(32)));
+
+/* p's inclusive prefix in place (z: a zero vector of p's type). */
+#define PREFIX8(p, z)                                                                              \
+    (p += __builtin_shufflevector(z, p, 0, 8, 9, 10, 11, 12, 13, 14),                              \
+     p += __builtin_shufflevector(z, p, 0, 1, 8, 9, 10, 11, 12, 13),                               \
+     p += __builtin_shufflevector(z, p, 0, 1, 2, 3, 8, 9, 10, 11))
+#define PREFIX4(p, z)                                                                              \
+    (p += __builtin_shufflevector(z, p, 0, 4, 5, 6), p += __builtin_shufflevector(z, p, 0, 1, 4, 5))
+
+#define INT_SUM_BLOCK(NAME, E, U, VEC, PREFIX, LAST)                                               \
+    WEFT_AVX2_CLONES                                                                               \
+    static void NAME(const E *x, E *y, const uint64_t *start, uint64_t *out, int exclusive)        \
+    {                                                                                              \
+        for (int s = 0; s < SUBS; s++) {                                                           \
+            const E *xs = x + s * SUB;                                                             \
+            if (out) {                                                                             \
+                uint64_t total = start[s];                                                         \
+                for (int k = 0; k < SUB; k++)                                                      \
+                    total += (uint64_t)xs[k];                                                      \
+                out[s] = total;                                                                    \
+            }                                                                                      \
+            if (!y) continue;                                                                      \
+            VEC carry = (VEC){0} + (U)start[s];                                                    \
+            for (int k = 0; k < SUB; k += (int)(sizeof(VEC) / sizeof(E))) {                        \
+                VEC v;                                                                             \
+                memcpy(&v, xs + k, sizeof v);                                                      \
+                VEC p = v, z = {0};                                                                \
+                PREFIX(p, z);                                                                      \
+                p += carry;                                                                        \
+                VEC o = exclusive ? p - v : p;                                                     \
+                memcpy(y + s * SUB + k, &o, sizeof o);                                             \
+                carry = LAST(p);                                                                   \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#define LAST8(p) __builtin_shufflevector(p, p, 7, 7, 7, 7, 7, 7, 7, 7)
+#define LAST4(p) __builtin_shufflevector(p, p, 3, 3, 3, 3)
+INT_SUM_BLOCK(sum_block_i32, int32_t, uint32_t, v8u32, PREFIX8, LAST8)
+INT_SUM_BLOCK(sum_block_u32, uint32_t, uint32_t, v8u32, PREFIX8, LAST8)
+INT_SUM_BLOCK(sum_block_64, uint64_t, uint64_t, v4u64, PREFIX4, LAST4)
 
 /* The sum of one whole block, when the vector code applies; 0 otherwise. */
 static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *start,
@@ -295,16 +336,16 @@ static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *
 }
 #endif
 
-/* One block: from `start` (per sub-block accumulator bits), writing y when
- * given, and the final accumulators to `out` when given. */
-static void scan_block(const scan_job *j, size_t b, const uint64_t *start, uint64_t *out, void *y)
+/* One block: from `start` (per sub-block accumulator bits), writing y (the
+ * block's first element) when given, and the final accumulators to `out`
+ * when given. */
+void weft_scan_block(const scan_job *j, size_t b, const uint64_t *start, uint64_t *out, void *y)
 {
     size_t lo = b * WEFT_SUM_BLOCK;
     int whole = lo + WEFT_SUM_BLOCK <= j->n;
-    size_t size = j->t == WEFT_F64 || j->t == WEFT_I64 || j->t == WEFT_U64 ? 8 : 4;
     if (whole && j->op == WEFT_SUM &&
-        sum_block_fast(j->t, (const char *)j->x + lo * size, y ? (char *)y + lo * size : NULL,
-                       start, out, j->exclusive))
+        sum_block_fast(j->t, (const char *)j->x + lo * weft_dtype_size(j->t), y, start, out,
+                       j->exclusive))
         return;
     for (int s = 0; s < SUBS; s++) {
         acc a = {.u = start[s]};
@@ -312,7 +353,7 @@ static void scan_block(const scan_job *j, size_t b, const uint64_t *start, uint6
         size_t to = from + SUB < j->n ? from + SUB : j->n;
         for (size_t k = from; k < to; k++) {
             acc next = combine(j->op, j->t, a, j->x, k);
-            if (y) store(y, j->t, k, j->exclusive ? a : next);
+            if (y) store(y, j->t, k - lo, j->exclusive ? a : next);
             a = next;
         }
         if (out) out[s] = a.u;
@@ -326,20 +367,21 @@ static void totals_range(void *arg, size_t first, size_t end)
     for (int s = 0; s < SUBS; s++)
         start[s] = identity(j->op, j->t).u;
     for (size_t b = first; b < end; b++)
-        scan_block(j, b, start, j->subtotals + b * SUBS, NULL);
+        weft_scan_block(j, b, start, j->subtotals + b * SUBS, NULL);
 }
 
 static void apply_range(void *arg, size_t first, size_t end)
 {
     const scan_job *j = arg;
     for (size_t b = first; b < end; b++)
-        scan_block(j, b, j->carries + b * SUBS, NULL, j->y);
+        weft_scan_apply_block(j, b, j->carries + b * SUBS);
+    if (j->stream) weft_scan_stream_fence();
 }
 
 weft_status weft_ref_scan_totals(const weft_prim_threads *threads, weft_reduce_op op,
                                  weft_dtype dtype, weft_view x, size_t n, uint64_t *subtotals)
 {
-    scan_job j = {op, dtype, 0, x.host, NULL, n, subtotals, NULL};
+    scan_job j = {op, dtype, 0, x.host, NULL, n, subtotals, NULL, 0};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     threads->parallel_for(threads->pool, blocks, 4, n < threads->min_elements ? 1 : 0, totals_range,
                           &j);
@@ -350,7 +392,8 @@ weft_status weft_ref_scan_apply(const weft_prim_threads *threads, weft_reduce_op
                                 weft_dtype dtype, int exclusive, weft_view x, weft_view y, size_t n,
                                 const uint64_t *carries)
 {
-    scan_job j = {op, dtype, exclusive, x.host, y.host, n, NULL, carries};
+    scan_job j = {
+        op, dtype, exclusive, x.host, y.host, n, NULL, carries, weft_scan_streams(dtype, n)};
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     threads->parallel_for(threads->pool, blocks, 4, n < threads->min_elements ? 1 : 0, apply_range,
                           &j);
