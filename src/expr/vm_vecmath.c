@@ -66,9 +66,9 @@ DECLARE_2(hypot)
 #define LOOPS(SUF, T, VT, W, LOAD, STORE)                                                          \
     typedef VT (*V1_##SUF)(VT);                                                                    \
     typedef VT (*V2_##SUF)(VT, VT);                                                                \
-    static AVX2 void pad_##SUF(T *to, const T *from, size_t m)                                     \
+    static AVX2 void pad_##SUF(T *to, const T *from, size_t m, size_t w)                           \
     {                                                                                              \
-        for (size_t j = 0; j < W; j++)                                                             \
+        for (size_t j = 0; j < w; j++)                                                             \
             to[j] = from[j < m ? j : 0];                                                           \
     }                                                                                              \
     static AVX2 void run1_##SUF(V1_##SUF f, T *d, const T *a, size_t n)                            \
@@ -78,7 +78,7 @@ DECLARE_2(hypot)
             STORE(d + k, f(LOAD(a + k)));                                                          \
         if (k == n) return;                                                                        \
         T pa[W], pd[W];                                                                            \
-        pad_##SUF(pa, a + k, n - k);                                                               \
+        pad_##SUF(pa, a + k, n - k, W);                                                            \
         STORE(pd, f(LOAD(pa)));                                                                    \
         memcpy(d + k, pd, (n - k) * sizeof(T));                                                    \
     }                                                                                              \
@@ -89,8 +89,8 @@ DECLARE_2(hypot)
             STORE(d + k, f(LOAD(a + k), LOAD(b + k)));                                             \
         if (k == n) return;                                                                        \
         T pa[W], pb[W], pd[W];                                                                     \
-        pad_##SUF(pa, a + k, n - k);                                                               \
-        pad_##SUF(pb, b + k, n - k);                                                               \
+        pad_##SUF(pa, a + k, n - k, W);                                                            \
+        pad_##SUF(pb, b + k, n - k, W);                                                            \
         STORE(pd, f(LOAD(pa), LOAD(pb)));                                                          \
         memcpy(d + k, pd, (n - k) * sizeof(T));                                                    \
     }
@@ -122,8 +122,7 @@ static AVX2 void run_widened(V1_f64 f, float *d, const float *a, size_t n)
         _mm_storeu_ps(d + k, widened(f, _mm_loadu_ps(a + k)));
     if (k == n) return;
     float pa[4], pd[4];
-    for (size_t j = 0; j < 4; j++)
-        pa[j] = a[k + (j < n - k ? j : 0)];
+    pad_f32(pa, a + k, n - k, 4);
     _mm_storeu_ps(pd, widened(f, _mm_loadu_ps(pa)));
     memcpy(d + k, pd, (n - k) * sizeof(float));
 }
