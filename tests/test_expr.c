@@ -374,6 +374,12 @@ static void test_integers_and_conversions(void **state)
     free(b8got);
 }
 
+/* A uniform draw in [lo, hi). */
+static double uniform(uint64_t *seed, double lo, double hi)
+{
+    return lo + (hi - lo) * ((double)(test_rng(seed) >> 11) / 9007199254740992.0);
+}
+
 /* ULP distance between a float result and a double reference. */
 static double ulps(float got, double want)
 {
@@ -420,9 +426,7 @@ static void test_math_builtins_within_ulp(void **state)
     uint64_t seed = 5;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (int j = 0; j < N; j++)
-            x[j] =
-                (float)(cases[c].lo + (cases[c].hi - cases[c].lo) *
-                                          ((double)(test_rng(&seed) >> 11) / 9007199254740992.0));
+            x[j] = (float)uniform(&seed, cases[c].lo, cases[c].hi);
         ASSERT_OK(weft_array_write(xa, 0, N, x));
         ASSERT_OK(weft_map(ctx, cases[c].text, b, 2, NULL));
         ASSERT_OK(weft_array_read(ya, 0, N, got));
@@ -522,6 +526,17 @@ static void test_more_arrays_than_an_operation_holds(void **state)
     ASSERT_OK(weft_ctx_finish(ctx));
 }
 
+/* n random floats of dtype dt (f32 or f64) in [-1, 1), in a new buffer. */
+static unsigned char *random_floats(weft_dtype dt, size_t n, uint64_t seed)
+{
+    unsigned char *x = malloc(n * weft_dtype_size(dt));
+    if (dt == WEFT_F32)
+        fill_f32((float *)x, n, seed);
+    else
+        fill_f64((double *)x, n, seed);
+    return x;
+}
+
 /* A map of x into y run on one device alone (a placement hint): 1 when every
  * piece ran there, 0 when one fell back to the pool. */
 static int map_on(size_t device, const char *text, weft_dtype dt, const void *in, size_t n,
@@ -561,11 +576,8 @@ static void test_vector_maps_same_bits_at_any_offset_and_cpu_device(void **state
     weft_device_count(ctx, &ndev);
     for (int v = 0; v < 2; v++) {
         size_t es = weft_dtype_size(dtypes[v]);
-        unsigned char *x = malloc(N * es), *first = malloc(N * es), *got = malloc(N * es);
-        if (dtypes[v] == WEFT_F32)
-            fill_f32((float *)x, N, 11);
-        else
-            fill_f64((double *)x, N, 11);
+        unsigned char *x = random_floats(dtypes[v], N, 11), *first = malloc(N * es),
+                      *got = malloc(N * es);
         int have_first = 0;
         for (size_t d = 1; d < ndev; d++) {
             weft_device_info info;
@@ -626,11 +638,8 @@ static void test_pool_transcendentals_same_bits_at_any_thread_count_offset_and_s
     enum { N = 3 * 16384 + 37 }; /* several pool chunks, a short last block */
     for (int v = 0; v < 2; v++) {
         size_t es = weft_dtype_size(dtypes[v]);
-        unsigned char *x = malloc(N * es), *first = malloc(N * es), *got = malloc(N * es);
-        if (dtypes[v] == WEFT_F32)
-            fill_f32((float *)x, N, 23);
-        else
-            fill_f64((double *)x, N, 23);
+        unsigned char *x = random_floats(dtypes[v], N, 23), *first = malloc(N * es),
+                      *got = malloc(N * es);
         map_on_pool(1, texts[v], dtypes[v], x, N, first);
         for (int threads = 2; threads <= 3; threads++) {
             map_on_pool(threads, texts[v], dtypes[v], x, N, got);
@@ -692,8 +701,7 @@ static void test_f64_math_within_4_ulp_on_the_pool(void **state)
     uint64_t seed = 7;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (int j = 0; j < N; j++)
-            x[j] = cases[c].lo + (cases[c].hi - cases[c].lo) *
-                                     ((double)(test_rng(&seed) >> 11) / 9007199254740992.0);
+            x[j] = uniform(&seed, cases[c].lo, cases[c].hi);
         ASSERT_OK(weft_array_write(xa, 0, N, x));
         ASSERT_OK(weft_map(pool, cases[c].text, b, 2, NULL));
         ASSERT_OK(weft_array_read(ya, 0, N, got));
@@ -706,8 +714,8 @@ static void test_f64_math_within_4_ulp_on_the_pool(void **state)
     }
     /* two operands */
     for (int j = 0; j < N; j++) {
-        x[j] = 0.01 + 10 * ((double)(test_rng(&seed) >> 11) / 9007199254740992.0);
-        y[j] = -30 + 60 * ((double)(test_rng(&seed) >> 11) / 9007199254740992.0);
+        x[j] = uniform(&seed, 0.01, 10.01);
+        y[j] = uniform(&seed, -30, 30);
     }
     ASSERT_OK(weft_array_write(xa, 0, N, x));
     ASSERT_OK(weft_array_write(ya, 0, N, y));
