@@ -677,6 +677,10 @@ static double ulps_f64(double got, long double want)
 static void test_f64_math_within_4_ulp_on_the_pool(void **state)
 {
     (void)state;
+    /* The references need long double's 64-bit mantissa; valgrind computes
+     * x87 arithmetic in double (powl there is 69 ulp off). */
+    volatile long double one = 1;
+    if (one + LDBL_EPSILON == one) skip();
     static const struct {
         const char *text;
         long double (*ref)(long double);
