@@ -128,7 +128,10 @@ static AVX2 void run_widened(V1_f64 f, float *d, const float *a, size_t n)
 }
 
 /* The same test as the AVX2 clones' resolver (target_clones), which also
- * checks that the OS saves the ymm registers. */
+ * checks that the OS saves the ymm registers: a bit of the CPU model that
+ * libgcc reads once at load, so testing it per block costs a load. Under the
+ * sanitizers (no clones) the pool still takes this path, so its results
+ * match a release build's. */
 static int have_avx2(void)
 {
     return __builtin_cpu_supports("avx2");
