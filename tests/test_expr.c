@@ -374,6 +374,12 @@ static void test_integers_and_conversions(void **state)
     free(b8got);
 }
 
+/* A uniform draw in [lo, hi). */
+static double uniform(uint64_t *seed, double lo, double hi)
+{
+    return lo + (hi - lo) * ((double)(test_rng(seed) >> 11) / 9007199254740992.0);
+}
+
 /* ULP distance between a float result and a double reference. */
 static double ulps(float got, double want)
 {
@@ -420,9 +426,7 @@ static void test_math_builtins_within_ulp(void **state)
     uint64_t seed = 5;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (int j = 0; j < N; j++)
-            x[j] =
-                (float)(cases[c].lo + (cases[c].hi - cases[c].lo) *
-                                          ((double)(test_rng(&seed) >> 11) / 9007199254740992.0));
+            x[j] = (float)uniform(&seed, cases[c].lo, cases[c].hi);
         ASSERT_OK(weft_array_write(xa, 0, N, x));
         ASSERT_OK(weft_map(ctx, cases[c].text, b, 2, NULL));
         ASSERT_OK(weft_array_read(ya, 0, N, got));
@@ -522,6 +526,17 @@ static void test_more_arrays_than_an_operation_holds(void **state)
     ASSERT_OK(weft_ctx_finish(ctx));
 }
 
+/* n random floats of dtype dt (f32 or f64) in [-1, 1), in a new buffer. */
+static unsigned char *random_floats(weft_dtype dt, size_t n, uint64_t seed)
+{
+    unsigned char *x = malloc(n * weft_dtype_size(dt));
+    if (dt == WEFT_F32)
+        fill_f32((float *)x, n, seed);
+    else
+        fill_f64((double *)x, n, seed);
+    return x;
+}
+
 /* A map of x into y run on one device alone (a placement hint): 1 when every
  * piece ran there, 0 when one fell back to the pool. */
 static int map_on(size_t device, const char *text, weft_dtype dt, const void *in, size_t n,
@@ -561,11 +576,8 @@ static void test_vector_maps_same_bits_at_any_offset_and_cpu_device(void **state
     weft_device_count(ctx, &ndev);
     for (int v = 0; v < 2; v++) {
         size_t es = weft_dtype_size(dtypes[v]);
-        unsigned char *x = malloc(N * es), *first = malloc(N * es), *got = malloc(N * es);
-        if (dtypes[v] == WEFT_F32)
-            fill_f32((float *)x, N, 11);
-        else
-            fill_f64((double *)x, N, 11);
+        unsigned char *x = random_floats(dtypes[v], N, 11), *first = malloc(N * es),
+                      *got = malloc(N * es);
         int have_first = 0;
         for (size_t d = 1; d < ndev; d++) {
             weft_device_info info;
@@ -589,6 +601,152 @@ static void test_vector_maps_same_bits_at_any_offset_and_cpu_device(void **state
     }
 }
 
+/* The pool (WEFT_DEVICES=host) computes transcendentals a vector at a time
+ * where the CPU allows (glibc's libmvec) and pads a short tail to a whole
+ * vector: an element's bits must not depend on the thread count, on where its
+ * vector starts, or on the length of the array. */
+static void map_on_pool(int threads, const char *text, weft_dtype dt, const void *in, size_t n,
+                        void *out)
+{
+    weft_options o = test_options();
+    o.devices = "host";
+    o.num_threads = threads;
+    weft_ctx *pool = test_ctx_with(&o);
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_from(pool, dt, n, in, &xa));
+    ASSERT_OK(weft_array_create(pool, dt, n, &ya));
+    weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    ASSERT_OK(weft_map(pool, text, b, 2, NULL));
+    ASSERT_OK(weft_array_read(ya, 0, n, out));
+    weft_array_free(xa);
+    weft_array_free(ya);
+    weft_ctx_free(pool);
+}
+
+static void test_pool_transcendentals_same_bits_at_any_thread_count_offset_and_size(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "u = fabs(x) + 0.125f; y = erfc(u) + exp(u) * pow(u, 1.3f) - log(u) * sin(u) + "
+        "cbrt(x) * log1p(u) + atan2(x, 0.7f) / hypot(x, 2.0f) + tanh(x) + log2(u) * cos(x) + "
+        "asin(x) + expm1(x) + log10(u) * sinh(x)",
+        "u = fabs(x) + 0.125; y = erfc(u) + exp(u) * pow(u, 1.3) - log(u) * sin(u) + "
+        "cbrt(x) * log1p(u) + atan2(x, 0.7) / hypot(x, 2.0) + tanh(x) + log2(u) * cos(x) + "
+        "asin(x) + expm1(x) + log10(u) * sinh(x)"};
+    static const weft_dtype dtypes[] = {WEFT_F32, WEFT_F64};
+    static const size_t lengths[] = {1, 3, 5, 4097};
+    enum { N = 3 * 16384 + 37 }; /* several pool chunks, a short last block */
+    for (int v = 0; v < 2; v++) {
+        size_t es = weft_dtype_size(dtypes[v]);
+        unsigned char *x = random_floats(dtypes[v], N, 23), *first = malloc(N * es),
+                      *got = malloc(N * es);
+        map_on_pool(1, texts[v], dtypes[v], x, N, first);
+        for (int threads = 2; threads <= 3; threads++) {
+            map_on_pool(threads, texts[v], dtypes[v], x, N, got);
+            assert_memory_equal(got, first, N * es);
+        }
+        for (size_t offset = 1; offset <= 7; offset += 2)
+            for (size_t s = 0; s < sizeof lengths / sizeof lengths[0]; s++) {
+                map_on_pool(2, texts[v], dtypes[v], x + offset * es, lengths[s], got);
+                assert_memory_equal(got, first + offset * es, lengths[s] * es);
+            }
+        free(x);
+        free(first);
+        free(got);
+    }
+}
+
+static long double ref_atan2(long double x, long double y)
+{
+    return atan2l(y, x);
+}
+
+/* ULP distance between a double result and a long double reference. */
+static double ulps_f64(double got, long double want)
+{
+    if (isnan(want)) return isnan(got) ? 0 : 1e9;
+    if (isinf(want)) return got == (double)want ? 0 : 1e9;
+    double w = (double)want;
+    double ulp = nextafter(fabs(w), INFINITY) - fabs(w);
+    if (ulp == 0 || !isfinite(ulp)) ulp = DBL_MIN;
+    return (double)(fabsl((long double)got - want) / ulp);
+}
+
+/* f64 transcendentals on the pool: glibc's vector math (libmvec) is within 4
+ * ulp (docs/expressions.md), scalar libm within 1. */
+static void test_f64_math_within_4_ulp_on_the_pool(void **state)
+{
+    (void)state;
+    /* The references need long double's 64-bit mantissa; valgrind computes
+     * x87 arithmetic in double (powl there is 69 ulp off). */
+    volatile long double one = 1;
+    if (one + LDBL_EPSILON == one) skip();
+    static const struct {
+        const char *text;
+        long double (*ref)(long double);
+        double lo, hi;
+    } cases[] = {
+        {"y = exp(x)", expl, -700, 700},   {"y = log(x)", logl, 1e-6, 1e6},
+        {"y = sin(x)", sinl, -100, 100},   {"y = cos(x)", cosl, -100, 100},
+        {"y = tan(x)", tanl, -1.5, 1.5},   {"y = erfc(x)", erfcl, -4, 10},
+        {"y = cbrt(x)", cbrtl, -1e6, 1e6}, {"y = log1p(x)", log1pl, -0.9, 10},
+        {"y = expm1(x)", expm1l, -10, 10}, {"y = asin(x)", asinl, -1, 1},
+        {"y = tanh(x)", tanhl, -10, 10},   {"y = atan(x)", atanl, -100, 100},
+    };
+    enum { N = 20000 };
+    double *x = malloc(N * 8), *y = malloc(N * 8), *got = malloc(N * 8);
+    weft_options o = test_options();
+    o.devices = "host";
+    weft_ctx *pool = test_ctx_with(&o);
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_create(pool, WEFT_F64, N, &xa));
+    ASSERT_OK(weft_array_create(pool, WEFT_F64, N, &ya));
+    weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    uint64_t seed = 7;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int j = 0; j < N; j++)
+            x[j] = uniform(&seed, cases[c].lo, cases[c].hi);
+        ASSERT_OK(weft_array_write(xa, 0, N, x));
+        ASSERT_OK(weft_map(pool, cases[c].text, b, 2, NULL));
+        ASSERT_OK(weft_array_read(ya, 0, N, got));
+        double worst = 0;
+        for (int j = 0; j < N; j++) {
+            double e = ulps_f64(got[j], cases[c].ref((long double)x[j]));
+            if (e > worst) worst = e;
+        }
+        if (worst > 4) fail_msg("%s: %.2f ulp, bound 4", cases[c].text, worst);
+    }
+    /* two operands */
+    for (int j = 0; j < N; j++) {
+        x[j] = uniform(&seed, 0.01, 10.01);
+        y[j] = uniform(&seed, -30, 30);
+    }
+    ASSERT_OK(weft_array_write(xa, 0, N, x));
+    ASSERT_OK(weft_array_write(ya, 0, N, y));
+    static const struct {
+        const char *text;
+        long double (*ref)(long double, long double);
+    } twos[] = {
+        {"y = pow(x, y)", powl}, {"y = atan2(y, x)", ref_atan2}, {"y = hypot(x, y)", hypotl}};
+    for (size_t c = 0; c < 3; c++) {
+        ASSERT_OK(weft_array_write(ya, 0, N, y));
+        ASSERT_OK(weft_map(pool, twos[c].text, b, 2, NULL));
+        ASSERT_OK(weft_array_read(ya, 0, N, got));
+        double worst = 0;
+        for (int j = 0; j < N; j++) {
+            double e = ulps_f64(got[j], twos[c].ref(x[j], y[j]));
+            if (e > worst) worst = e;
+        }
+        if (worst > 4) fail_msg("%s: %.2f ulp, bound 4", twos[c].text, worst);
+    }
+    weft_array_free(xa);
+    weft_array_free(ya);
+    weft_ctx_free(pool);
+    free(x);
+    free(y);
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +760,8 @@ int main(void)
         cmocka_unit_test(test_async_map_with_future),
         cmocka_unit_test(test_more_arrays_than_an_operation_holds),
         cmocka_unit_test(test_vector_maps_same_bits_at_any_offset_and_cpu_device),
+        cmocka_unit_test(test_pool_transcendentals_same_bits_at_any_thread_count_offset_and_size),
+        cmocka_unit_test(test_f64_math_within_4_ulp_on_the_pool),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

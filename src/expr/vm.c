@@ -2,6 +2,7 @@
  * vm_compile.c). */
 #include "vm.h"
 #include "vm_code.h"
+#include "vm_vecmath.h"
 #include "../core/error.h"
 #include "../core/simd.h"
 #include "../core/values.h"

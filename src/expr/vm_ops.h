@@ -149,6 +149,11 @@ static void CAT(exec_, SUFFIX)(const vm_instr *in, unsigned char *const *r, size
             return;
         }
     case VM_CALL:
+#if IS_FLOAT
+        /* Transcendentals a vector at a time where the CPU allows; else (the
+         * baseline clone, too) the scalar calls below. */
+        if (CAT(weft_vecmath_, SUFFIX)(in->aux, d, a, b, n)) return;
+#endif
         switch (in->aux) {
 #if IS_FLOAT
         case FN_SQRT:
