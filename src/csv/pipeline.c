@@ -7,6 +7,7 @@
 #include "sink.h"
 #include "stream_reduce.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,6 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-weft_status csv_check_options(const weft_csv_options *o, size_t *window);
 weft_status csv_check_options(const weft_csv_options *o, size_t *window)
 {
     char d = o->delimiter;
@@ -60,8 +60,8 @@ static weft_status advise_type(const csv_var *var, const csv_reader *r)
                           detail, name, weft_dtype_name(var->dtype), name, want, name, want);
 }
 
-weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_missing *m);
-weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_missing *m)
+weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing *m);
+weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing *m)
 {
     RETURN_ON_ERROR(reserve_vars(p, r->ix.rows));
     for (size_t v = 0; v < p->nvars; v++) {
@@ -117,6 +117,7 @@ typedef struct run_state {
     csv_reader r;
     csv_plan p;
     csv_sink s;
+    csv_missing missing;
     int have_reader, have_sink;
 } run_state;
 
@@ -125,7 +126,7 @@ void weft_csv_dialect_init(weft_csv_dialect *dialect)
     if (dialect) memset(dialect, 0, sizeof *dialect);
 }
 
-static weft_status check_dialect(const weft_csv_dialect *d, char delim)
+weft_status csv_check_dialect(const weft_csv_dialect *d, char delim)
 {
     char c = d->comment, o = d->out_delimiter;
     RETURN_IF(c && (c == '"' || c == '\n' || c == '\r' || c == delim), WEFT_ERR_INVALID_ARG,
@@ -165,15 +166,19 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
     weft_csv_dialect plain;
     weft_csv_dialect_init(&plain);
     const weft_csv_dialect *d = dialect ? dialect : &plain;
-    RETURN_ON_ERROR(check_dialect(d, o->delimiter));
+    RETURN_ON_ERROR(csv_check_dialect(d, o->delimiter));
     weft_csv_stats st_local;
     weft_csv_stats *sx = stats ? stats : &st_local;
     memset(sx, 0, sizeof *sx);
     double t0 = now(), t;
-    csv_int_missing missing = {o->int_missing_fill, o->int_missing_value};
     run_state *rs = calloc(1, sizeof *rs);
     RETURN_IF(!rs, WEFT_ERR_NOMEM, "weft_csv_run: out of memory");
-    weft_status st = csv_reader_open(&rs->r, ctx->pool, input, o->delimiter, o->header, d, window,
+    weft_status st = csv_missing_init(&rs->missing, o, d);
+    if (st != WEFT_OK) {
+        free(rs);
+        return st;
+    }
+    st = csv_reader_open(&rs->r, ctx->pool, input, o->delimiter, o->header, d, window,
                                      job->nreductions > 0, job->cancel);
     rs->have_reader = 1;
     if (st != WEFT_OK) goto error;
@@ -190,7 +195,7 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
         if (rows == 0 && !first) break;
         sx->scan_seconds += now() - t;
         t = now();
-        GOTO_ERROR_ON(csv_parse_inputs(&rs->p, &rs->r, &missing));
+        GOTO_ERROR_ON(csv_parse_inputs(&rs->p, &rs->r, &rs->missing));
         if (first) {
             GOTO_ERROR_ON(csv_plan_outputs(&rs->p, &rs->r, job));
             set_output_dialect(&rs->p, &rs->r, d);
@@ -231,6 +236,33 @@ error:
     if (rs->have_sink) csv_sink_abort(&rs->s);
     csv_plan_free(&rs->p);
     if (rs->have_reader) csv_reader_close(&rs->r);
+    csv_missing_free(&rs->missing);
     free(rs);
     return st;
+}
+
+/* The entries of programs built against the header before na_values: their
+ * dialect ends where na_values begins. */
+#undef weft_csv_dialect_init
+#undef weft_csv_run_dialect
+#define DIALECT_BEFORE_NA offsetof(weft_csv_dialect, na_values)
+
+WEFT_API void weft_csv_dialect_init(weft_csv_dialect *dialect);
+void weft_csv_dialect_init(weft_csv_dialect *dialect)
+{
+    if (dialect) memset(dialect, 0, DIALECT_BEFORE_NA);
+}
+
+WEFT_API weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *output,
+                                          const weft_csv_options *options,
+                                          const weft_csv_dialect *dialect, weft_csv_job *job,
+                                          weft_csv_stats *stats);
+weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *output,
+                                 const weft_csv_options *options, const weft_csv_dialect *dialect,
+                                 weft_csv_job *job, weft_csv_stats *stats)
+{
+    weft_csv_dialect whole = {0};
+    if (dialect) memcpy(&whole, dialect, DIALECT_BEFORE_NA);
+    return weft_csv_run_dialect_na(ctx, input, output, options, dialect ? &whole : NULL, job,
+                                   stats);
 }

@@ -39,6 +39,11 @@ typedef struct csv_reader {
     int started, done;
 } csv_reader;
 
+/* The checks of the public options and dialect: WEFT_ERR_INVALID_ARG naming
+ * the field; *window is the window size the options ask for. */
+weft_status csv_check_options(const weft_csv_options *o, size_t *window);
+weft_status csv_check_dialect(const weft_csv_dialect *d, char delim);
+
 /* Opens path and reads the header (or the first record's width). */
 weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
                             int header, const weft_csv_dialect *d, size_t window_bytes, int align,
