@@ -136,8 +136,8 @@ static void parse_range(void *arg, size_t begin, size_t end)
 #define PARSE_CHUNKS 64
 
 /* 1 when every field parsed; else *bad_row and *why of the first failure. */
-static int parse_all(const csv_reader *r, size_t col, weft_dtype dtype,
-                     const csv_missing *missing, void *out, size_t *bad_row, parse_result *why)
+static int parse_all(const csv_reader *r, size_t col, weft_dtype dtype, const csv_missing *missing,
+                     void *out, size_t *bad_row, parse_result *why)
 {
     size_t rows = r->ix.rows;
     size_t bad[PARSE_CHUNKS];

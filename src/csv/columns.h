@@ -15,8 +15,7 @@ typedef struct csv_missing {
 } csv_missing;
 
 /* From the options and the dialect (NULL: none); free with csv_missing_free. */
-weft_status csv_missing_init(csv_missing *m, const weft_csv_options *o,
-                             const weft_csv_dialect *d);
+weft_status csv_missing_init(csv_missing *m, const weft_csv_options *o, const weft_csv_dialect *d);
 void csv_missing_free(csv_missing *m);
 
 /* Parses column col (WEFT_I64 or WEFT_F64) of the window into out[rows]
