@@ -2,6 +2,18 @@
 #include "../core/error.h"
 #include "flight.h"
 
+int csv_flight_overlaps(weft_ctx *ctx)
+{
+    size_t n = 0;
+    if (weft_device_count(ctx, &n) != WEFT_OK) return 0;
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        if (weft_device_get_info(ctx, d, &info) != WEFT_OK || !info.selected) continue;
+        if (!info.zero_copy || info.kind != WEFT_DEVICE_CPU) return 1;
+    }
+    return 0;
+}
+
 weft_status csv_launch(weft_ctx *ctx, const csv_plan *p, size_t rows, csv_flight *f)
 {
     if (!p->program || rows == 0) return WEFT_OK;

@@ -11,6 +11,12 @@ typedef struct csv_flight {
     size_t narrays;
 } csv_flight;
 
+/* 1 when a window's statements can usefully run beside the next window's
+ * parse: some selected device copies its arrays, or is not a CPU. A
+ * zero-copy CPU device, or the pool, runs on the cores the parse uses, and
+ * two parallel stages at once there only take turns (measured slower on 2
+ * cores: bench/RESULTS.md, "CSV windows in flight"). */
+int csv_flight_overlaps(weft_ctx *ctx);
 /* Starts the statements over rows of the vars' current data (nothing when
  * the plan has none or rows is 0). The data must stay until csv_land. */
 weft_status csv_launch(weft_ctx *ctx, const csv_plan *p, size_t rows, csv_flight *f);

@@ -157,11 +157,27 @@ static weft_status finish_window(weft_ctx *ctx, run_state *rs, const weft_csv_jo
     return WEFT_OK;
 }
 
+/* One window at a time: where the statements run on the cores that parse
+ * and format (csv_flight_overlaps), overlapping them only makes the stages
+ * take turns. */
+static weft_status run_serial(weft_ctx *ctx, run_state *rs, const weft_csv_job *job,
+                              const weft_csv_dialect *d, int header, weft_csv_stats *sx)
+{
+    for (int first = 1;; first = 0) {
+        if (job->cancel && *job->cancel) return csv_cancelled();
+        size_t rows;
+        RETURN_ON_ERROR(start_window(ctx, rs, job, d, first, &rows, &rs->flight[0], sx));
+        if (rows == 0 && !first) return WEFT_OK;
+        RETURN_ON_ERROR(finish_window(ctx, rs, job, first && header, &rs->r, &rs->flight[0], sx));
+        if (rows == 0) return WEFT_OK;
+    }
+}
+
 /* Window k+1 is read and parsed, and its statements started, while window
  * k's statements run; then window k is formatted while k+1's run, and the
  * writer thread writes k-1. The vars' two storages hold k and k+1. */
-static weft_status run_windows(weft_ctx *ctx, run_state *rs, const weft_csv_job *job,
-                               const weft_csv_dialect *d, int header, weft_csv_stats *sx)
+static weft_status run_overlapped(weft_ctx *ctx, run_state *rs, const weft_csv_job *job,
+                                  const weft_csv_dialect *d, int header, weft_csv_stats *sx)
 {
     size_t rows, next_rows;
     int cur = 0;
@@ -252,7 +268,8 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
         rs->have_sink = 1;
         GOTO_ERROR_ON(csv_sink_open(&rs->s, output, o->fsync));
     }
-    GOTO_ERROR_ON(run_windows(ctx, rs, job, d, o->header, sx));
+    GOTO_ERROR_ON(csv_flight_overlaps(ctx) ? run_overlapped(ctx, rs, job, d, o->header, sx)
+                                           : run_serial(ctx, rs, job, d, o->header, sx));
     for (size_t k = 0; k < rs->p.nreductions; k++)
         GOTO_ERROR_ON(
             csv_reduce_finish(ctx, &rs->p, &rs->p.reductions[k], &job->reductions[k].result));
