@@ -537,8 +537,9 @@ static void test_many_rows(void **state)
  * statements run. Random rows (quoted labels holding delimiters, quotes and
  * line ends, some longer than a window, so a record spans blocks while the
  * window before is held), with and without a whole-file reduction (windows
- * of whole blocks), against plain C; then a bad field in a later window while
- * the statements of the one before are in flight. */
+ * of whole blocks), overlapped and one at a time (WEFT_CSV_OVERLAP), against
+ * plain C; then a bad field in a later window while the statements of the
+ * one before are in flight. */
 static void test_pipelined_windows(void **state)
 {
     (void)state;
@@ -569,26 +570,30 @@ static void test_pipelined_windows(void **state)
     const char *st[] = {"w = v * 3 + id"};
     weft_csv_reduction red = {WEFT_SUM, "w", {0, {0}, 0}};
     size_t windows[] = {64, 200, 1000, 20000, 0};
-    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
-        for (int reduce = 0; reduce < 2; reduce++) {
-            weft_csv_options o;
-            weft_csv_options_init(&o);
-            o.window_bytes = windows[w];
-            weft_csv_job job = {0};
-            job.statements = st;
-            job.nstatements = 1;
-            job.reductions = &red;
-            job.nreductions = (size_t)reduce;
-            weft_csv_stats stats;
-            ASSERT_OK(weft_csv_run(ctx, path_of("p.csv"), path_of("p_out.csv"), &o, &job, &stats));
-            assert_int_equal(stats.rows, n);
-            size_t got_len;
-            char *got = read_all("p_out.csv", &got_len);
-            if (got_len != want_len || memcmp(got, want, want_len) != 0)
-                fail_msg("window %zu, reduce %d: output differs", windows[w], reduce);
-            free(got);
-            if (reduce) assert_true(weft_scalar_as_double(&red.result) == (double)sum);
-        }
+    for (int overlap = 0; overlap < 2; overlap++)
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
+            for (int reduce = 0; reduce < 2; reduce++) {
+                setenv("WEFT_CSV_OVERLAP", overlap ? "1" : "0", 1);
+                weft_csv_options o;
+                weft_csv_options_init(&o);
+                o.window_bytes = windows[w];
+                weft_csv_job job = {0};
+                job.statements = st;
+                job.nstatements = 1;
+                job.reductions = &red;
+                job.nreductions = (size_t)reduce;
+                weft_csv_stats stats;
+                ASSERT_OK(
+                    weft_csv_run(ctx, path_of("p.csv"), path_of("p_out.csv"), &o, &job, &stats));
+                assert_int_equal(stats.rows, n);
+                size_t got_len;
+                char *got = read_all("p_out.csv", &got_len);
+                if (got_len != want_len || memcmp(got, want, want_len) != 0)
+                    fail_msg("overlap %d, window %zu, reduce %d: output differs", overlap,
+                             windows[w], reduce);
+                free(got);
+                if (reduce) assert_true(weft_scalar_as_double(&red.result) == (double)sum);
+            }
     /* A field that is no number far into the file: the run fails naming it,
      * after the windows before it were formatted, and writes nothing. */
     char *bad = strstr(in + in_len / 2, "\r\n8");
@@ -608,6 +613,7 @@ static void test_pipelined_windows(void **state)
     job.nstatements = 1;
     assert_int_equal(weft_csv_run(ctx, path_of("p.csv"), path_of("p_out.csv"), &o, &job, NULL),
                      WEFT_ERR_DATA);
+    unsetenv("WEFT_CSV_OVERLAP");
     char where[64];
     snprintf(where, sizeof where, "p.csv:%zu:", line);
     if (!strstr(weft_last_error(), where)) fail_msg("%s lacks %s", weft_last_error(), where);

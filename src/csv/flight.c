@@ -2,8 +2,13 @@
 #include "../core/error.h"
 #include "flight.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 int csv_flight_overlaps(weft_ctx *ctx)
 {
+    const char *forced = getenv("WEFT_CSV_OVERLAP");
+    if (forced && *forced) return strcmp(forced, "0") != 0;
     size_t n = 0;
     if (weft_device_count(ctx, &n) != WEFT_OK) return 0;
     for (size_t d = 1; d < n; d++) {

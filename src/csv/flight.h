@@ -15,7 +15,8 @@ typedef struct csv_flight {
  * parse: some selected device copies its arrays, or is not a CPU. A
  * zero-copy CPU device, or the pool, runs on the cores the parse uses, and
  * two parallel stages at once there only take turns (measured slower on 2
- * cores: bench/RESULTS.md, "CSV windows in flight"). */
+ * cores: bench/RESULTS.md, "CSV windows in flight"). WEFT_CSV_OVERLAP=1 or
+ * 0 decides instead. */
 int csv_flight_overlaps(weft_ctx *ctx);
 /* Starts the statements over rows of the vars' current data (nothing when
  * the plan has none or rows is 0). The data must stay until csv_land. */
