@@ -843,9 +843,9 @@ WEFT_API weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bin
  * f64, typed by the first window unless `types` says otherwise); every other
  * field stays a byte range and is written back byte for byte. Parsing and
  * formatting run in parallel on the pool; a reader thread reads ahead and a
- * writer thread writes behind, and a window's statements run (a weft_map
- * future) while the next window is parsed and the one before is formatted,
- * so memory is a few windows whatever the file's size. Malformed input fails with WEFT_ERR_DATA and a message
+ * writer thread writes behind (and, on a copying or non-CPU device, a
+ * window's statements run while the next window is parsed), so memory is a
+ * few windows whatever the file's size. Malformed input fails with WEFT_ERR_DATA and a message
  * "FILE:LINE:COLUMN: what" in weft_last_error(). */
 
 typedef struct weft_csv_options {

@@ -1,8 +1,10 @@
 /* weft_csv_run: read, parse, compute, reduce and write a CSV file window by
  * window. The reader thread reads ahead and the writer thread writes behind;
- * this thread parses window k+1 on the pool while window k's statements run
- * (a weft_map future), then formats window k while k+1's run, so memory is
- * three input and two output windows whatever the file's size. */
+ * this thread parses, computes and formats each window on the pool, and
+ * where the statements run off the pool's cores (csv_flight_overlaps) it
+ * parses window k+1 while window k's statements run (a weft_map future) and
+ * formats window k while k+1's run. Memory is a few windows whatever the
+ * file's size. */
 #include "../core/ctx.h"
 #include "../core/error.h"
 #include "flight.h"
