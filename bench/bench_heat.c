@@ -14,6 +14,7 @@
  * pthread", WEFT_ZERO_COPY=0. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_clock.h"
+#include "heat_kernel.h"
 #include "raw_heat.h"
 
 #include <weft.h>
@@ -22,28 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static const char heat_source[] =
-    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
-    "__kernel void heat(__global const double *u, __global double *v, const int n,\n"
-    "                   const double r)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    if (i == 0 || i == n - 1) { v[i] = u[i]; return; }\n"
-    "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
-    "}\n";
-
-static void heat_host(const weft_host_call *call)
-{
-    const double *u = call->args[0];
-    double *v = call->args[1];
-    int n = *(const int *)call->args[2];
-    double r = *(const double *)call->args[3];
-    for (size_t k = call->begin; k < call->end; k++) {
-        int i = (int)k;
-        v[i] = (i == 0 || i == n - 1) ? u[i] : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
-    }
-}
 
 static double c_loop(double *u, double *v, int n, int steps)
 {

@@ -2,22 +2,18 @@
  * the plain way (weft_reduce on each rank's block, then MPI_Allreduce of the
  * doubles, whose bits depend on the split). Median of repeated runs.
  *   mpirun -np 2 ./bench/bench_mpi_reduce [elements] */
+#include "bench_clock.h"
+
 #include <weft_mpi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static int compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 enum { REPEATS = 9 };
 
 static double median(double *t)
 {
-    qsort(t, REPEATS, sizeof *t, compare);
+    qsort(t, REPEATS, sizeof *t, bench_cmp_double);
     return t[REPEATS / 2];
 }
 

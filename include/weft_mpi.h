@@ -234,10 +234,12 @@ WEFT_API weft_status weft_dist_launch(weft_program *program, const char *name,
  * first window, as one process does; each rank runs weft_csv_run on its
  * records (with the header) in a part file beside `output`; rank 0 joins the
  * parts, the header once, in a temporary file renamed onto `output` only when
- * every rank succeeded. The output is one process's, byte for byte. Every
- * rank passes the same arguments; the ranks must share a file system. Job
- * reductions are not supported over more than one rank yet
- * (WEFT_ERR_INVALID_ARG); progress and cancel act on each rank's part. stats
+ * every rank succeeded. The output is one process's, byte for byte. Job
+ * reductions give every rank one process's results bit for bit: with them
+ * the cuts fall after whole blocks of WEFT_SUM_BLOCK records, and the
+ * blocks' partials are gathered and folded in file order. Every rank passes
+ * the same arguments; the ranks must share a file system. Progress and
+ * cancel act on each rank's part. stats
  * (may be NULL): rows, windows and bytes_read summed over the ranks (the
  * header is read once per rank), bytes_written the output's size, seconds
  * the call's wall time, the stage times this rank's. */

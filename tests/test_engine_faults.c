@@ -157,7 +157,7 @@ static void test_device_work_accounting(void **state)
     ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
     weft_array *arrays[] = {xa, ya};
-    weft_mem_device_work work = {arrays, 2, 1u, 1}; /* reads x on device 1 */
+    weft_mem_device_work work = {arrays, 2, 1u, 1, NULL}; /* reads all of x on device 1 */
 
     unsigned mark = weft_mem_copy_mark(&work);
     weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD);
@@ -183,12 +183,141 @@ static void test_device_work_accounting(void **state)
     weft_ctx_free(ctx);
 }
 
+/* Two pieces of work read disjoint halves of one array on one device, each
+ * through its own copy, both pending at once. The copy of one half fails as
+ * it runs: the work that read that half is blamed and its half is no longer
+ * current there; the work that read the other half is not blamed, whichever
+ * copy was made first, and keeps its half. */
+static void test_failed_copy_blames_only_its_range(void **state)
+{
+    (void)state;
+    enum { N = 1 << 15 };
+    weft_ctx *ctx = copying_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    float *x = malloc(N * sizeof *x);
+    fill_f32(x, N, 91);
+    for (int failing_first = 0; failing_first < 2; failing_first++) {
+        weft_array *xa;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        weft_array *arrays[] = {xa};
+        const weft_mem_span low = {0, N / 2}, high = {N / 2, N};
+        weft_mem_device_work good = {arrays, 1, 1u, 1, &low}, bad = {arrays, 1, 1u, 1, &high};
+        unsigned good_mark = weft_mem_copy_mark(&good), bad_mark = weft_mem_copy_mark(&bad);
+        for (int step = 0; step < 2; step++) {
+            int failing = step == !failing_first;
+            weft_testing_set_faults(ctx, failing ? WEFT_FAULT_UPLOAD : 0);
+            const weft_mem_span *half = failing ? &high : &low;
+            ASSERT_OK(weft_mem_make_current(xa, 1, half->begin, half->end));
+        }
+        weft_testing_set_faults(ctx, 0);
+        if (weft_mem_check_copies(&good, good_mark) != WEFT_OK)
+            fail_msg("work that read only the copied half was blamed for the other half's "
+                     "failed copy (failing copy %s)",
+                     failing_first ? "first" : "second");
+        assert_int_equal(weft_mem_check_copies(&bad, bad_mark), WEFT_ERR_DEVICE);
+        assert_true(weft_mem_is_current(xa, 1, 0, N / 2));
+        assert_false(weft_mem_is_current(xa, 1, N / 2, N / 2 + 1));
+        weft_array_free(xa);
+    }
+    free(x);
+    weft_ctx_free(ctx);
+}
+
+static const char sum3_source[] =
+    "__kernel void sum3(__global const int *u, __global int *v, const int n)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    v[i] = i == 0 || i == n - 1 ? u[i] : (u[i - 1] + u[i] + u[i + 1]) & 0xffff;\n"
+    "}\n";
+
+static void sum3_step(const int32_t *u, int32_t *v, int n, size_t begin, size_t end)
+{
+    for (size_t k = begin; k < end; k++) {
+        int i = (int)k;
+        v[i] = i == 0 || i == n - 1 ? u[i] : (u[i - 1] + u[i] + u[i + 1]) & 0xffff;
+    }
+}
+
+static void sum3_host(const weft_host_call *call)
+{
+    sum3_step(call->args[0], call->args[1], *(const int *)call->args[2], call->begin, call->end);
+}
+
+/* Launches with futures, one after the other, each reading halo rows its
+ * neighbours wrote in the launch before, moved through the host (no peer
+ * copies): each copy into a device must wait for the queued kernels that
+ * still read what it overwrites, and each kernel for the copies it reads,
+ * though copies and kernels run on queues of their own. The result matches
+ * the plain loop exactly (integers). */
+static void test_queued_halo_steps_keep_their_order(void **state)
+{
+    (void)state;
+    enum { N = 30011, STEPS = 40 };
+    setenv("WEFT_PEER_COPY", "0", 1);
+    weft_ctx *ctx = copying_ctx();
+    unsetenv("WEFT_PEER_COPY");
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, sum3_source, NULL, &p));
+    int32_t *u0 = malloc(N * sizeof *u0), *want = malloc(N * sizeof *want),
+            *spare = malloc(N * sizeof *spare), *got = malloc(N * sizeof *got);
+    for (int i = 0; i < N; i++)
+        u0[i] = want[i] = (int32_t)((i * 7919u) & 0xffff);
+    for (int s = 0; s < STEPS; s++) {
+        sum3_step(want, spare, N, 0, N);
+        memcpy(want, spare, N * sizeof *want);
+    }
+    weft_array *u, *v;
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, N, u0, &u));
+    ASSERT_OK(weft_array_create(ctx, WEFT_I32, N, &v));
+    weft_range r = {1, {N, 1, 1}, {0, 0, 0}};
+    weft_future *f[STEPS];
+    for (int s = 0; s < STEPS; s++) {
+        weft_arg args[] = {weft_arg_halo(u, 1), weft_arg_slice(v), weft_arg_i32(N)};
+        ASSERT_OK(weft_launch(p, "sum3", &r, args, 3, sum3_host, NULL, &f[s]));
+        weft_array *t = u;
+        u = v;
+        v = t;
+    }
+    for (int s = 0; s < STEPS; s++) {
+        ASSERT_OK(weft_future_wait(f[s]));
+        weft_future_release(f[s]);
+    }
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    /* The steps ran on the devices, their halo rows through the host. */
+    assert_true(st.kernel_launches >= STEPS);
+    assert_true(st.bytes_to_device > (uint64_t)STEPS * sizeof *got);
+    ASSERT_OK(weft_array_read(u, 0, N, got));
+    assert_true(same_bits(got, want, N * sizeof *got));
+    weft_array_free(u);
+    weft_array_free(v);
+    weft_program_free(p);
+    free(u0);
+    free(want);
+    free(spare);
+    free(got);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
+    /* PoCL's CPU devices have no copy queue by default: these tests check
+     * the accounting with one (WEFT_COPY_QUEUE=0 in the environment still
+     * checks it without). */
+    setenv("WEFT_COPY_QUEUE", "1", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_operations_are_not_blamed),
         cmocka_unit_test(test_blocking_reader_sees_async_writers_failure),
         cmocka_unit_test(test_device_work_accounting),
+        cmocka_unit_test(test_failed_copy_blames_only_its_range),
+        cmocka_unit_test(test_queued_halo_steps_keep_their_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -718,6 +718,40 @@ static void test_window_of_a_rounded_range_refused(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A window of rows runs those rows and no others, however the cost model
+ * places it: the pool (through host_fn) and the devices are all candidates,
+ * and repeated calls let the model explore each of them. */
+static void test_placed_window_runs_only_its_rows(void **state)
+{
+    (void)state;
+    enum { ROWS = 8192, FIRST = 2048, LAST = 6144, CALLS = 24 };
+    weft_options o;
+    weft_options_init(&o); /* the defaults: placed by the cost model */
+    weft_ctx *ctx = test_ctx_with(&o);
+    weft_program *p = build(ctx, in_place_source);
+    float *got = malloc(ROWS * sizeof *got);
+    assert_non_null(got);
+    for (size_t i = 0; i < ROWS; i++)
+        got[i] = -1.0f;
+    weft_array *in, *out;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, ROWS, &in)); /* zeros */
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, ROWS, got, &out));
+    weft_range r = {1, {ROWS, 1, 1}, {64, 1, 1}};
+    weft_arg args[] = {weft_arg_slice(in), weft_arg_slice(out)};
+    for (int k = 0; k < CALLS; k++)
+        ASSERT_OK(weft_launch_rows(p, "bump", &r, FIRST, LAST, args, 2, bump_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(out, 0, ROWS, got));
+    for (size_t i = 0; i < ROWS; i++)
+        if (got[i] != (i >= FIRST && i < LAST ? 1.0f : -1.0f))
+            fail_msg("row %zu: %g, outside the window [%d, %d) it must stay -1", i, (double)got[i],
+                     FIRST, LAST);
+    weft_array_free(in);
+    weft_array_free(out);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(got);
+}
+
 /* ---- a parameter type chosen by the preprocessor, as the suites do ---- */
 
 static const char conditional_source[] =
@@ -823,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),
+        cmocka_unit_test(test_placed_window_runs_only_its_rows),
         cmocka_unit_test(test_verify_names_a_written_whole_argument),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

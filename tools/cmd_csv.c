@@ -2,6 +2,7 @@
  * memory, to a new CSV file written atomically. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "csv_ranks.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -278,8 +279,10 @@ int cmd_csv(int argc, char **argv)
         goto done;
     }
     if (types[0]) o.types = types;
-    d.na_values = na_values;
-    d.n_na_values = nna;
+    if (nna) { /* else the dialect stays the default one (MPI ranks take only that) */
+        d.na_values = na_values;
+        d.n_na_values = nna;
+    }
     weft_ctx *ctx = cli_ctx(devices);
     if (!ctx) {
         rc = EXIT_WEFT;
@@ -301,10 +304,13 @@ int cmd_csv(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     weft_csv_stats stats;
-    weft_status st = weft_csv_run_dialect(ctx, input, output, &o, &d, &job, &stats);
+    char why[256];
+    weft_status st = csv_ranks_run(ctx, input, output, &o, &d, &job, &stats, why, sizeof why);
     if (job.progress) fputc('\n', stderr);
     if (st != WEFT_OK) {
-        if (cancel_flag)
+        if (why[0])
+            fprintf(stderr, "weft csv: %s\n", why);
+        else if (cancel_flag)
             fprintf(stderr, "weft csv: interrupted by a signal%s%s%s\n", output ? "; " : "",
                     output ? output : "",
                     output ? " was not written (an existing file is left as it was)" : "");
@@ -312,6 +318,10 @@ int cmd_csv(int argc, char **argv)
             fprintf(stderr, "weft csv: %s\n", weft_last_error());
         rc = cancel_flag ? 130 : EXIT_WEFT;
         weft_ctx_free(ctx);
+        goto done;
+    }
+    if (!csv_ranks_reports()) { /* rank 0 reports for every rank */
+        rc = weft_ctx_free(ctx) == WEFT_OK ? rc : cli_fail("freeing the context");
         goto done;
     }
     struct rusage ru;

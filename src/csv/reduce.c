@@ -2,9 +2,11 @@
  * columns in memory. That result is a combination, in index order, of one
  * partial per block of WEFT_SUM_BLOCK elements (src/ops/reduce.c), so each
  * block of a window is reduced on its own (windows hold whole blocks) and the
- * partials are combined here in the same order with the same rules. */
+ * partials are combined here in the same order with the same rules. A
+ * watcher (reduce_blocks.h) sees each block's partial as it is folded. */
 #include "../core/error.h"
 #include "../dev/ref/reduce_rules.h"
+#include "reduce_blocks.h"
 #include "stream_reduce.h"
 
 #include <string.h>
@@ -99,6 +101,15 @@ static weft_status fold(csv_reduce_state *rs, const weft_scalar *b, uint64_t fir
     }
 }
 
+static _Thread_local weft_csv_block_fn watch_fn;
+static _Thread_local void *watch_user;
+
+void weft_csv_watch_blocks(weft_csv_block_fn fn, void *user)
+{
+    watch_fn = fn;
+    watch_user = user;
+}
+
 weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs, size_t rows,
                               uint64_t first_row)
 {
@@ -107,6 +118,8 @@ weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state
         weft_scalar s;
         RETURN_ON_ERROR(reduce_rows(ctx, p, rs, b0, count, &s));
         RETURN_ON_ERROR(fold(rs, &s, first_row + b0));
+        if (watch_fn)
+            RETURN_ON_ERROR(watch_fn(watch_user, (size_t)(rs - p->reductions), &s, first_row + b0));
     }
     return WEFT_OK;
 }

@@ -118,6 +118,17 @@ typedef struct weft_backend {
     /* Within one device: bytes from src at src_offset to dst at dst_offset. */
     weft_status (*copy)(weft_device *dev, void *src, size_t src_offset, void *dst,
                         size_t dst_offset, size_t bytes);
+    /* Optional (NULL: write serves, and one queue orders everything). A
+     * copy from the host into dev on a queue of its own, enqueued after the
+     * event after (NULL: at once; what may still use that part of buffer),
+     * *done as for write. Copies run beside dev's kernels: one that reads
+     * the copy names it to depend first. */
+    weft_status (*upload)(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                          const void *src, void *after, void **done);
+    /* Optional (with upload). The calling thread's next command on dev (a
+     * kernel, a copy within the device or from a peer, a marker) waits for
+     * event: a copy it reads. */
+    void (*depend)(weft_device *dev, void *event);
     /* 1 when dev can copy straight from other's buffers (peer_copy works). */
     int (*peer_reachable)(const weft_device *dev, const weft_device *other);
     /* From another device's buffer into dev's, without the host: after the

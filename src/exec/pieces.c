@@ -28,11 +28,12 @@ static weft_status wrote(const weft_piece_run *run, const weft_piece *p, size_t 
     return WEFT_OK;
 }
 
-/* What dev's work on the run's arrays reads, for the accounting of
- * mem/device_work.c. */
-static weft_mem_device_work device_work(const weft_piece_run *run, size_t dev)
+/* What dev's work on the run's arrays reads (reading: what its pieces made
+ * current there, or NULL: all), for the accounting of mem/device_work.c. */
+static weft_mem_device_work device_work(const weft_piece_run *run, size_t dev,
+                                        const weft_mem_span *reading)
 {
-    return (weft_mem_device_work){run->arrays, run->narrays, run->reads, dev};
+    return (weft_mem_device_work){run->arrays, run->narrays, run->reads, dev, reading};
 }
 
 /* The piece's device failed after its work may have run: its copies of what
@@ -44,7 +45,7 @@ static weft_piece_state lose(const weft_piece_run *run, const weft_piece *p)
     weft_mem_span writing[WEFT_OP_MAX_ARRAYS] = {{0, 0}};
     for (size_t i = 0; i < run->narrays; i++)
         if (run->writes & (1u << i)) elements(run, i, p, &writing[i].begin, &writing[i].end);
-    weft_mem_device_work work = device_work(run, p->device);
+    weft_mem_device_work work = device_work(run, p->device, NULL);
     return weft_mem_device_failed(&work, writing) & run->reads ? PIECE_FAILED_LATE
                                                                : PIECE_FAILED_EARLY;
 }
@@ -64,7 +65,7 @@ static weft_status run_on_host(const weft_piece_run *run, weft_piece *p)
 /* The failed copies into dev so far of the arrays the pieces read. */
 static unsigned read_failures(const weft_piece_run *run, size_t dev)
 {
-    weft_mem_device_work work = device_work(run, dev);
+    weft_mem_device_work work = device_work(run, dev, NULL);
     return weft_mem_copy_mark(&work);
 }
 
@@ -83,30 +84,29 @@ static unsigned copy_mark(const weft_piece_run *run, size_t dev)
     return mark;
 }
 
-/* Records in wait what dev reads and writes of each array (writes: the hull
- * of its pieces' elements), in the op's own array order (the run may name a
- * subset), and the mark its copies are checked against. */
-static void note_access(const weft_piece_run *run, size_t dev, weft_op_wait *wait)
+/* Records in wait what dev reads and writes of each array (reads: what its
+ * pieces made current there; writes: the hull of its pieces' elements), in
+ * the op's own array order (the run may name a subset), and the mark its
+ * copies are checked against. */
+static void note_access(const weft_piece_run *run, size_t dev, const weft_mem_span *reading,
+                        weft_op_wait *wait)
 {
     wait->copy_mark = copy_mark(run, dev);
     for (size_t i = 0; i < run->narrays; i++) {
         for (size_t j = 0; j < run->op->narrays; j++)
-            if (run->op->arrays[j] == run->arrays[i] && (run->reads & (1u << i)))
+            if (run->op->arrays[j] == run->arrays[i] && (run->reads & (1u << i))) {
                 wait->reads |= 1u << j;
+                weft_mem_span_widen(&wait->reading[j], reading[i]);
+            }
         if (!(run->writes & (1u << i))) continue;
         for (size_t j = 0; j < run->op->narrays; j++) {
             if (run->op->arrays[j] != run->arrays[i]) continue;
             for (size_t k = 0; k < run->npieces; k++) {
                 const weft_piece *p = &run->pieces[k];
                 if (p->device != dev || p->state != PIECE_PENDING) continue;
-                size_t begin, end;
-                elements(run, i, p, &begin, &end);
-                if (wait->writing[j].end == wait->writing[j].begin) {
-                    wait->writing[j].begin = begin;
-                    wait->writing[j].end = end;
-                }
-                if (begin < wait->writing[j].begin) wait->writing[j].begin = begin;
-                if (end > wait->writing[j].end) wait->writing[j].end = end;
+                weft_mem_span piece;
+                elements(run, i, p, &piece.begin, &piece.end);
+                weft_mem_span_widen(&wait->writing[j], piece);
             }
         }
     }
@@ -124,14 +124,15 @@ static int pending_on(const weft_piece_run *run, size_t dev)
  * waits for a marker, and the pieces' writes are current there from now on
  * (later work on the same queue runs after them; anyone else waits for the
  * marker, which residency keeps for the arrays that dev uses in place). */
-static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
+static weft_status leave_running(const weft_piece_run *run, weft_device *dev,
+                                 const weft_mem_span *reading)
 {
     weft_op *op = run->op;
     size_t before = op->nwaits;
     if (!pending_on(run, dev->index)) return WEFT_OK; /* refused: none of its work is ours */
     RETURN_ON_ERROR(weft_op_wait_for(op, dev, run->ctx->ndevices));
     if (op->nwaits > before) { /* else the device had nothing left to do */
-        note_access(run, dev->index, &op->waits[before]);
+        note_access(run, dev->index, reading, &op->waits[before]);
         for (size_t i = 0; i < run->narrays; i++)
             weft_mem_busy(run->arrays[i], dev->index, op->waits[before].event);
     }
@@ -145,9 +146,10 @@ static weft_status leave_running(const weft_piece_run *run, weft_device *dev)
 }
 
 /* Waits for dev; a failure condemns every piece it was running. */
-static weft_status finish_device(const weft_piece_run *run, weft_device *dev)
+static weft_status finish_device(const weft_piece_run *run, weft_device *dev,
+                                 const weft_mem_span *reading)
 {
-    weft_mem_device_work work = device_work(run, dev->index);
+    weft_mem_device_work work = device_work(run, dev->index, reading);
     int ok = dev->ops.finish(dev) == WEFT_OK &&
              weft_mem_check_copies(&work, copy_mark(run, dev->index)) == WEFT_OK;
     if (!ok) {
@@ -223,10 +225,27 @@ static void refused(const weft_piece_run *run, weft_piece *p)
              run->what, run->units, p->begin, p->end, weft_last_error());
 }
 
+/* Calls prepare or enqueue for a device piece, noting in reading (per
+ * device, then per array) what it makes current there: what a failed copy
+ * blames it for. */
+static weft_status logged(const weft_piece_run *run, weft_piece *p, weft_mem_span *reading,
+                          weft_status (*step)(void *self, weft_piece *piece))
+{
+    weft_mem_log_reads(run->arrays, run->narrays, p->device, &reading[p->device * run->narrays]);
+    weft_status st = step(run->self, p);
+    weft_mem_log_reads(NULL, 0, 0, NULL);
+    return st;
+}
+
 weft_status weft_pieces_run(const weft_piece_run *run)
 {
     weft_ctx *ctx = run->ctx;
     weft_status st = WEFT_OK;
+    weft_mem_span small[4 * WEFT_OP_MAX_ARRAYS], *reading = small;
+    size_t spans = ctx->ndevices * run->narrays;
+    if (spans > sizeof small / sizeof *small && !(reading = malloc(spans * sizeof *reading)))
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate the pieces' read ranges");
+    memset(reading, 0, spans * sizeof *reading);
     /* 1. Every device piece first, so devices work while the host does:
      * inputs everywhere, then the work. */
     size_t on_devices = 0;
@@ -237,13 +256,13 @@ weft_status weft_pieces_run(const weft_piece_run *run)
     }
     for (size_t k = 0; k < run->npieces && on_devices > 1; k++) { /* enqueue prepares one */
         weft_piece *p = &run->pieces[k];
-        if (p->device != 0 && run->prepare(run->self, p) != WEFT_OK) refused(run, p);
+        if (p->device != 0 && logged(run, p, reading, run->prepare) != WEFT_OK) refused(run, p);
     }
     weft_stat_add(ctx, WEFT_STAT_TASKS, on_devices);
     for (size_t k = 0; k < run->npieces; k++) {
         weft_piece *p = &run->pieces[k];
         if (p->device == 0 || p->state != PIECE_PENDING) continue;
-        if (run->enqueue(run->self, p) != WEFT_OK) refused(run, p);
+        if (logged(run, p, reading, run->enqueue) != WEFT_OK) refused(run, p);
     }
     /* 2. The host's own pieces. */
     char *host_failure = NULL;
@@ -260,8 +279,9 @@ weft_status weft_pieces_run(const weft_piece_run *run)
     for (size_t d = 1; d < ctx->ndevices; d++) {
         if (!device_used(run, d)) continue;
         weft_device *dev = &ctx->devices[d];
-        if (async && leave_running(run, dev) == WEFT_OK) continue;
-        weft_status finished = finish_device(run, dev);
+        const weft_mem_span *read_there = &reading[d * run->narrays];
+        if (async && leave_running(run, dev, read_there) == WEFT_OK) continue;
+        weft_status finished = finish_device(run, dev, read_there);
         if (st == WEFT_OK) st = finished;
     }
     if (host_failure) weft_error_copy(host_failure);
@@ -278,5 +298,6 @@ weft_status weft_pieces_run(const weft_piece_run *run)
 error:
     for (size_t k = 0; k < run->npieces; k++)
         settle(run, &run->pieces[k]);
+    if (reading != small) free(reading);
     return st;
 }

@@ -27,7 +27,7 @@ typedef struct weft_piece {
     size_t begin, end; /* in the operation's units (elements, or a launch's outer indices) */
     weft_piece_state state;
     void *event;        /* the device's completion of its work, when it keeps one (kernel times) */
-    unsigned copy_mark; /* failed copies of its inputs into its device, before they were made */
+    unsigned copy_mark; /* failed copies found before its inputs were copied (weft_mem_copy_mark) */
 } weft_piece;
 
 typedef struct weft_piece_run {

@@ -227,7 +227,8 @@ static weft_status await_devices(weft_stream *s, weft_op *op, char **detail)
     weft_status status = op->status;
     for (size_t w = 0; w < op->nwaits; w++) {
         weft_device *dev = op->waits[w].device;
-        weft_mem_device_work work = {op->arrays, op->narrays, op->waits[w].reads, dev->index};
+        weft_mem_device_work work = {op->arrays, op->narrays, op->waits[w].reads, dev->index,
+                                     op->waits[w].reading};
         weft_status st = dev->ops.wait(dev, op->waits[w].event);
         dev->ops.event_release(dev, op->waits[w].event);
         if (st == WEFT_OK) st = weft_mem_check_copies(&work, op->waits[w].copy_mark);

@@ -28,9 +28,10 @@ typedef struct weft_op_wait {
      * loses if the wait fails (empty: none). */
     weft_mem_span writing[WEFT_OP_MAX_ARRAYS];
     /* Bit i: the device's work read the op's array i, through copies the
-     * completer settles; copy_mark: the failed copies of those arrays into
-     * the device before they were made (the sum of weft_mem_failed_copies). */
+     * completer settles, reading[i] of it; copy_mark: the failed copies found
+     * before they were made (weft_mem_copy_mark). */
     unsigned reads;
+    weft_mem_span reading[WEFT_OP_MAX_ARRAYS];
     unsigned copy_mark;
 } weft_op_wait;
 

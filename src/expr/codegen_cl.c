@@ -108,6 +108,18 @@ static const char prelude[] =
 
 static void gen(text *t, const weft_expr *e, const weft_node *n);
 
+/* The node's three operands with the given text before, between and after
+ * them: around[0], kid 0, around[1], kid 1, around[2], kid 2, around[3]. */
+static void gen_between(text *t, const weft_expr *e, const weft_node *n,
+                        const char *const around[4])
+{
+    for (int k = 0; k < 3; k++) {
+        put(t, "%s", around[k]);
+        gen(t, e, n->kid[k]);
+    }
+    put(t, "%s", around[3]);
+}
+
 static void gen_literal(text *t, const weft_node *n)
 {
     switch (n->type) {
@@ -250,12 +262,7 @@ static void gen_call(text *t, const weft_expr *e, const weft_node *n)
         return;
     } else if (fn == FN_CLAMP) { /* defined even when lo > hi, as on the host */
         put(t, "w_fmin_%s(w_fmax_%s(", type, type);
-        gen(t, e, n->kid[0]);
-        put(t, ", ");
-        gen(t, e, n->kid[1]);
-        put(t, "), ");
-        gen(t, e, n->kid[2]);
-        put(t, ")");
+        gen_between(t, e, n, (const char *const[]){"", ", ", "), ", ")"});
         return;
     } else {
         put(t, "%s(", weft_fn_name((enum weft_fn)fn));
@@ -428,13 +435,7 @@ static void gen_inline(text *t, const weft_expr *e, const weft_node *n)
         gen_call(t, e, n);
         return;
     case NODE_SELECT:
-        put(t, "((");
-        gen(t, e, n->kid[0]);
-        put(t, ") != 0 ? (");
-        gen(t, e, n->kid[1]);
-        put(t, ") : (");
-        gen(t, e, n->kid[2]);
-        put(t, "))");
+        gen_between(t, e, n, (const char *const[]){"((", ") != 0 ? (", ") : (", "))"});
         return;
     case NODE_UNARY:
         if (n->op == OP_NOT) {

@@ -138,13 +138,6 @@ FLOAT_MIN_MAX(double, f64)
 #define BITS 32
 #define FN(name) name##f
 #include "vm_ops.h"
-#undef T
-#undef U
-#undef SUFFIX
-#undef IS_FLOAT
-#undef IS_SIGNED
-#undef BITS
-#undef FN
 
 #define T double
 #define U uint64_t
@@ -154,63 +147,38 @@ FLOAT_MIN_MAX(double, f64)
 #define BITS 64
 #define FN(name) name
 #include "vm_ops.h"
-#undef T
-#undef U
-#undef SUFFIX
-#undef IS_FLOAT
-#undef IS_SIGNED
-#undef BITS
-#undef FN
 
-#define IS_FLOAT 0
 #define T int32_t
+#define IS_FLOAT 0
 #define U uint32_t
 #define SUFFIX i32
 #define IS_SIGNED 1
 #define BITS 32
 #include "vm_ops.h"
-#undef T
-#undef U
-#undef SUFFIX
-#undef IS_SIGNED
-#undef BITS
 
 #define T uint32_t
+#define IS_FLOAT 0
 #define U uint32_t
 #define SUFFIX u32
 #define IS_SIGNED 0
 #define BITS 32
 #include "vm_ops.h"
-#undef T
-#undef U
-#undef SUFFIX
-#undef IS_SIGNED
-#undef BITS
 
 #define T int64_t
+#define IS_FLOAT 0
 #define U uint64_t
 #define SUFFIX i64
 #define IS_SIGNED 1
 #define BITS 64
 #include "vm_ops.h"
-#undef T
-#undef U
-#undef SUFFIX
-#undef IS_SIGNED
-#undef BITS
 
 #define T uint64_t
+#define IS_FLOAT 0
 #define U uint64_t
 #define SUFFIX u64
 #define IS_SIGNED 0
 #define BITS 64
 #include "vm_ops.h"
-#undef T
-#undef U
-#undef SUFFIX
-#undef IS_SIGNED
-#undef BITS
-#undef IS_FLOAT
 
 typedef void (*exec_fn)(const vm_instr *, unsigned char *const *, size_t);
 static const exec_fn exec_by_type[WEFT_DTYPE_COUNT] = {exec_f32, exec_f64, exec_i32, exec_u32,

@@ -326,3 +326,14 @@ static void CAT(exec_, SUFFIX)(const vm_instr *in, unsigned char *const *r, size
 
 #undef CAT
 #undef CAT_
+
+/* The parameters are this instantiation's: the next one defines its own. */
+#undef T
+#undef U
+#undef SUFFIX
+#undef IS_FLOAT
+#undef IS_SIGNED
+#undef BITS
+#ifdef FN
+#undef FN
+#endif

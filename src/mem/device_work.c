@@ -2,21 +2,22 @@
 #include "residency.h"
 #include "../core/error.h"
 
-/* Counts only grow: their sum moves when any of them does. */
 unsigned weft_mem_copy_mark(const weft_mem_device_work *work)
 {
-    unsigned sum = 0;
-    for (size_t i = 0; i < work->narrays; i++)
-        if (work->reads & (1u << i)) sum += weft_mem_failed_copies(work->arrays[i], work->dev);
-    return sum;
+    (void)work;
+    return weft_mem_copy_failures_found();
 }
 
 weft_status weft_mem_check_copies(const weft_mem_device_work *work, unsigned mark)
 {
-    for (size_t i = 0; i < work->narrays; i++)
-        if (work->reads & (1u << i)) weft_mem_settle_copies(work->arrays[i], work->dev);
-    RETURN_IF(weft_mem_copy_mark(work) != mark, WEFT_ERR_DEVICE, "a copy to device %zu failed",
-              work->dev);
+    for (size_t i = 0; i < work->narrays; i++) {
+        if (!(work->reads & (1u << i))) continue;
+        weft_mem_span all = {0, work->arrays[i]->n};
+        const weft_mem_span *span = work->reading ? &work->reading[i] : &all;
+        RETURN_IF(span->end > span->begin && weft_mem_copy_failed(work->arrays[i], work->dev, mark,
+                                                                  span->begin, span->end),
+                  WEFT_ERR_DEVICE, "a copy to device %zu failed", work->dev);
+    }
     return WEFT_OK;
 }
 

@@ -6,11 +6,7 @@
 #ifndef WEFT_MEM_DEVICE_WORK_H
 #define WEFT_MEM_DEVICE_WORK_H
 
-#include "layout.h"
-
-typedef struct weft_mem_span {
-    size_t begin, end;
-} weft_mem_span;
+#include "residency.h"
 
 /* One device's work on some arrays. */
 typedef struct weft_mem_device_work {
@@ -18,15 +14,18 @@ typedef struct weft_mem_device_work {
     size_t narrays; /* at most 32: one bit each in reads */
     unsigned reads; /* bit i: the work reads arrays[i], through copies into dev */
     size_t dev;
+    /* What it reads of arrays[i] (weft_mem_log_reads), or NULL: all of each. */
+    const weft_mem_span *reading;
 } weft_mem_device_work;
 
-/* Taken before the work's copies are made: the failed copies into dev of the
- * arrays it reads so far. A count per array and device rather than a flag
- * per copy: every work that read a failed copy sees it, whichever settles it
- * first, and a failed copy of another array blames no one. */
+/* Taken before the work's copies are made: the failed copies found so far.
+ * Each failed copy is recorded by range, array and device, so work that read
+ * a failed copy sees it, whichever settles it first, and a failed copy of
+ * another range or another array blames no one. */
 unsigned weft_mem_copy_mark(const weft_mem_device_work *work);
-/* dev finished the work: settles the copies it read (its queue ran them
- * first) and fails with WEFT_ERR_DEVICE when one failed since mark. */
+/* dev finished the work: settles the copies it read (they ran before it)
+ * and fails with WEFT_ERR_DEVICE when one of them was found failed after
+ * mark. */
 weft_status weft_mem_check_copies(const weft_mem_device_work *work, unsigned mark);
 /* dev failed during the work: writing[i] of arrays[i] is lost (writing NULL
  * or a span empty: nothing), and of every array dev keeps only what no one

@@ -1,7 +1,8 @@
 /* What an array is made of: its partition into pieces, its host storage,
  * and per device the windows that hold it and which elements are current
- * there. The residency module (residency.c) is the only code that changes
- * which copy is current. */
+ * there. The residency module (residency.c, and copy_records.c for copies
+ * into devices that failed) is the only code that changes which copy is
+ * current. */
 #ifndef WEFT_MEM_LAYOUT_H
 #define WEFT_MEM_LAYOUT_H
 
@@ -31,6 +32,18 @@ typedef struct weft_window {
     size_t nsubs;
 } weft_window;
 
+/* A copy of elements [begin, end) into a device: pending (event, its
+ * completion) or found failed (found, the failure's number). */
+typedef struct weft_copy_record {
+    size_t begin, end;
+    void *event;
+    unsigned found;
+} weft_copy_record;
+
+/* Failed copies remembered per array and device; more merge into one record
+ * over their hull, which blames more work, never less. */
+#define WEFT_FAILED_COPY_RECORDS 8
+
 /* What one OpenCL device holds of an array. A device that shares host memory
  * (zero-copy) wraps the host storage: its copy is the host's copy. */
 typedef struct weft_store {
@@ -43,10 +56,18 @@ typedef struct weft_store {
     int shares_host;
     weft_ranges valid; /* elements current in this device's memory (unused if shares_host) */
     void *busy;        /* shares_host: the device's last work on the host storage may still run */
-    void *uploading;   /* else: its last copy from the host storage may still be reading it */
-    /* Copies into the device found failed so far: work that read copies
-     * compares it before and after. */
-    unsigned copy_failures;
+    /* Else: the last work enqueued on its copy, which a copy into it waits
+     * for on the device (copies run on a queue of their own). */
+    void *used;
+    /* Copies from the host storage into the device that may still run (each
+     * still reading that storage), one record per range, so copies of
+     * disjoint ranges never wait for each other. */
+    weft_copy_record *uploading;
+    size_t nuploading, uploading_cap;
+    /* Copies into the device found failed, by range and by when they were
+     * found (weft_mem_copy_mark): work that read a range compares. */
+    weft_copy_record failed[WEFT_FAILED_COPY_RECORDS];
+    size_t nfailed;
 } weft_store;
 
 struct weft_array {

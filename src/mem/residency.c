@@ -1,6 +1,8 @@
 #include "residency.h"
+#include "copy_records.h"
 #include "../core/error.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,11 +58,12 @@ static void window_release(weft_device *dev, weft_window *w)
 static void busy_locked(weft_array *a, size_t dev, void *event)
 {
     weft_store *s = &a->stores[dev];
-    if (dev == 0 || !s->shares_host || !event) return;
+    if (dev == 0 || !event) return;
     weft_device *d = device_of(a, dev);
-    if (s->busy) d->ops.event_release(d, s->busy);
+    void **slot = s->shares_host ? &s->busy : &s->used;
+    if (*slot) d->ops.event_release(d, *slot);
     d->ops.event_retain(d, event);
-    s->busy = event;
+    *slot = event;
 }
 
 void weft_mem_busy(weft_array *a, size_t dev, void *event)
@@ -101,25 +104,6 @@ static void forget_locked(weft_array *a, size_t dev)
     if (!ok) weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
 }
 
-/* Copies from the host storage to copying devices run while the caller goes
- * on: before anything writes that storage, they must be done. A failed copy
- * only read the storage, so its failure is the device's, not the host's: the
- * device's copy is what is lost. */
-static void settle_upload(weft_array *a, size_t dev)
-{
-    weft_store *s = &a->stores[dev];
-    if (s->uploading && wait_and_clear(a, dev, &s->uploading) != WEFT_OK) {
-        forget_locked(a, dev);
-        s->copy_failures++; /* for the work that read it */
-    }
-}
-
-static void settle_uploads(weft_array *a)
-{
-    for (size_t d = 1; d < a->ctx->ndevices; d++)
-        settle_upload(a, d);
-}
-
 /* The host storage is shared by the host and zero-copy devices: before one of
  * them touches it, work the others enqueued on it must be done (a device's
  * own queue keeps its own work in order). One that may write it also waits
@@ -127,7 +111,7 @@ static void settle_uploads(weft_array *a)
 static weft_status settle(weft_array *a, size_t dev)
 {
     weft_status st = WEFT_OK;
-    if (weft_mem_shares_host(a, dev)) settle_uploads(a);
+    if (weft_mem_shares_host(a, dev)) weft_copies_settle_all(a);
     for (size_t d = 1; d < a->ctx->ndevices; d++) {
         weft_store *s = &a->stores[d];
         if (d == dev || !s->busy) continue;
@@ -144,7 +128,8 @@ void weft_mem_release(weft_array *a)
         weft_store *s = &a->stores[d];
         /* Work that failed halfway may still touch the storage about to go. */
         if (s->busy) (void)wait_and_clear(a, d, &s->busy);
-        if (s->uploading) (void)wait_and_clear(a, d, &s->uploading);
+        if (s->used) device_of(a, d)->ops.event_release(device_of(a, d), s->used);
+        weft_copies_release(a, d);
         for (size_t w = 0; w < s->nwindows; w++)
             window_release(device_of(a, d), &s->windows[w]);
         free(s->windows);
@@ -211,6 +196,7 @@ static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi
             continue;
         }
         weft_status st = WEFT_OK;
+        if (!s->shares_host) weft_copies_depend(a, dev, old->lo, old->hi);
         if (!s->shares_host)
             st = d->ops.copy(d, old->buffer, 0, fresh.buffer, (old->lo - lo) * a->elem_size,
                              (old->hi - old->lo) * a->elem_size);
@@ -237,6 +223,7 @@ static weft_status view_locked(weft_array *a, size_t dev, size_t begin, size_t e
     if (dev == 0) return WEFT_OK;
     weft_window *w;
     RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &w));
+    weft_copies_depend(a, dev, begin, end); /* for work that writes it without reading */
     if (w->lo == begin && w->hi == end) {
         view->buffer = w->buffer;
         return WEFT_OK;
@@ -275,6 +262,7 @@ static weft_status whole_locked(weft_array *a, size_t dev, void **buffer)
     weft_window *w;
     if (weft_mem_shares_host(a, dev)) RETURN_ON_ERROR(settle(a, dev));
     RETURN_ON_ERROR(ensure_window(a, dev, 0, a->n, &w));
+    if (!weft_mem_shares_host(a, dev)) weft_copies_depend(a, dev, 0, a->n);
     *buffer = w->buffer;
     return WEFT_OK;
 }
@@ -309,16 +297,13 @@ static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end,
         size_t stop = w->hi < end ? w->hi : end;
         size_t offset = (begin - w->lo) * a->elem_size, bytes = (stop - begin) * a->elem_size;
         void *host = weft_array_host_at(a, begin);
-        if (to_device) { /* the device's queue orders it before the work that reads it */
+        if (to_device) { /* the work that reads it waits for it (depend_on_uploads) */
             void *done = NULL;
-            RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
-            if (done) {
-                /* Its queue finishes copies in order, but one failing says
-                 * nothing of the next: the one before is settled, not dropped,
-                 * or its failure would go unseen by the work that read it. */
-                settle_upload(a, dev);
-                s->uploading = done;
-            }
+            if (d->ops.upload)
+                RETURN_ON_ERROR(d->ops.upload(d, w->buffer, offset, bytes, host, s->used, &done));
+            else
+                RETURN_ON_ERROR(d->ops.write(d, w->buffer, offset, bytes, host, &done));
+            if (done) RETURN_ON_ERROR(weft_copies_add(a, dev, begin, stop, done));
         } else {
             RETURN_ON_ERROR(d->ops.read(d, w->buffer, offset, bytes, host));
         }
@@ -339,7 +324,7 @@ static weft_status fetch_to_host(weft_array *a, size_t begin, size_t end, uint64
             if (a->stores[d].shares_host ||
                 !weft_ranges_first_hit(&a->stores[d].valid, gb, ge, &hb, &he))
                 continue;
-            settle_uploads(a); /* they may still read what this overwrites */
+            weft_copies_settle_all(a); /* they may still read what this overwrites */
             RETURN_ON_ERROR(transfer(a, d, hb, he, 0));
             RETURN_ON_ERROR(weft_ranges_add(&a->host_valid, hb, he));
             *moved += (uint64_t)(he - hb) * a->elem_size;
@@ -365,6 +350,7 @@ static weft_status copy_from_peer(weft_array *a, size_t dev, size_t src, size_t 
         size_t stop = w->hi < end ? w->hi : end;
         weft_window *into;
         RETURN_ON_ERROR(ensure_window(a, dev, begin, stop, &into));
+        weft_copies_depend(a, dev, begin, stop); /* a stale one must not land after it */
         RETURN_ON_ERROR(d->ops.peer_copy(
             d, into->buffer, (begin - into->lo) * a->elem_size, device_of(a, src), w->buffer,
             (begin - w->lo) * a->elem_size, (stop - begin) * a->elem_size));
@@ -399,10 +385,34 @@ static weft_status fetch_from_peers(weft_array *a, size_t dev, size_t begin, siz
     return WEFT_OK;
 }
 
+/* The calling thread's log of what it makes current (weft_mem_log_reads). */
+static _Thread_local struct {
+    weft_array *const *arrays;
+    size_t narrays, dev;
+    weft_mem_span *spans;
+} reads_log;
+
+void weft_mem_log_reads(weft_array *const *arrays, size_t narrays, size_t dev, weft_mem_span *spans)
+{
+    reads_log.arrays = arrays;
+    reads_log.narrays = narrays;
+    reads_log.dev = dev;
+    reads_log.spans = spans;
+}
+
+static void note_read(const weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    if (!reads_log.spans || dev != reads_log.dev) return;
+    for (size_t i = 0; i < reads_log.narrays; i++)
+        if (reads_log.arrays[i] == a)
+            weft_mem_span_widen(&reads_log.spans[i], (weft_mem_span){begin, end});
+}
+
 static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     weft_ranges *valid = valid_set(a, dev);
     size_t gb, ge;
+    note_read(a, dev, begin, end);
     RETURN_ON_ERROR(settle(a, dev));
     while (weft_ranges_first_gap(valid, begin, end, &gb, &ge)) {
         if (!weft_mem_shares_host(a, dev)) {
@@ -421,6 +431,7 @@ static weft_status make_current_locked(weft_array *a, size_t dev, size_t begin, 
         weft_stat_add(a->ctx, WEFT_STAT_DEVICE_TO_DEVICE, moved);
         weft_stat_add(a->ctx, WEFT_STAT_TO_DEVICE, (uint64_t)(ge - gb) * a->elem_size - moved);
     }
+    if (!weft_mem_shares_host(a, dev)) weft_copies_depend(a, dev, begin, end);
     return WEFT_OK;
 }
 
@@ -483,21 +494,14 @@ void weft_mem_forget(weft_array *a, size_t dev)
     pthread_mutex_unlock(&a->lock);
 }
 
-void weft_mem_settle_copies(weft_array *a, size_t dev)
+int weft_mem_copy_failed(weft_array *a, size_t dev, unsigned mark, size_t begin, size_t end)
 {
-    if (dev == 0) return;
+    if (dev == 0 || host_only(a)) return 0;
     pthread_mutex_lock(&a->lock);
-    settle_upload(a, dev);
+    weft_copies_settle(a, dev, begin, end);
+    int failed = weft_copies_failed_since(a, dev, mark, begin, end);
     pthread_mutex_unlock(&a->lock);
-}
-
-unsigned weft_mem_failed_copies(weft_array *a, size_t dev)
-{
-    if (dev == 0) return 0;
-    pthread_mutex_lock(&a->lock);
-    unsigned failures = a->stores[dev].copy_failures;
-    pthread_mutex_unlock(&a->lock);
-    return failures;
+    return failed;
 }
 
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)

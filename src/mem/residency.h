@@ -7,7 +7,12 @@
  * only when a reader needs it and it is stale. A device takes what it lacks
  * straight from a peer's buffer when their driver says it can
  * (peer_reachable: devices of one OpenCL platform sharing a context), and
- * through the host otherwise.
+ * through the host otherwise. A copy from the host runs while the caller
+ * goes on (on the device's copy queue where it has one): residency keeps a
+ * record per copied range, names its event to the device work that then
+ * touches that range (depend), and settles it before the host storage may
+ * change or when the work that read it ends. A failed copy is recorded by
+ * range, so only work that read that range is blamed.
  *
  * Each call holds the array's own lock, so threads that touch one array at
  * once (two readers, a reader beside the executor, the completer accounting
@@ -16,6 +21,19 @@
 #define WEFT_MEM_RESIDENCY_H
 
 #include "layout.h"
+
+typedef struct weft_mem_span {
+    size_t begin, end;
+} weft_mem_span;
+
+/* span grows to cover by too (empty spans, begin >= end, cover nothing). */
+static inline void weft_mem_span_widen(weft_mem_span *span, weft_mem_span by)
+{
+    if (by.end <= by.begin) return;
+    if (span->end <= span->begin) *span = by;
+    if (by.begin < span->begin) span->begin = by.begin;
+    if (by.end > span->end) span->end = by.end;
+}
 
 /* Sets up an array's stores, with the host storage current (it holds the
  * values of from / wrap, and the zero pages of create). */
@@ -45,20 +63,26 @@ int weft_mem_lost(weft_array *a, size_t dev, size_t begin, size_t end);
  * for a read to try.
  * Nothing changes for a device on the host storage. */
 void weft_mem_forget(weft_array *a, size_t dev);
-/* dev finished work that read the array: settles the copy into it that may
- * still be pending (its queue ran it first: nothing is waited for). A failed
- * one stops counting as current there, as above, and counts in
- * weft_mem_failed_copies. */
-void weft_mem_settle_copies(weft_array *a, size_t dev);
-/* Copies of the array into dev found failed so far, by anyone: work that
- * read copies there notes it before its copies are made and, settled,
- * compares. */
-unsigned weft_mem_failed_copies(weft_array *a, size_t dev);
+/* Failed copies into devices found so far, by anyone: work that reads
+ * through copies takes this before its copies are made, as its mark. */
+unsigned weft_mem_copy_failures_found(void);
+/* 1 when a copy into dev of elements overlapping [begin, end), found failed
+ * after mark, may have fed work that read that range. Settles the copies
+ * of that range first (they ran before the work that read them: nothing is
+ * waited for long). A failed copy stops counting as current where it went;
+ * a failed copy of another range or another array blames no one. */
+int weft_mem_copy_failed(weft_array *a, size_t dev, unsigned mark, size_t begin, size_t end);
+/* While spans is set, weft_mem_make_current on dev, by the calling thread,
+ * widens spans[i] to what it makes current of arrays[i]: what a piece reads
+ * of each array (span empty: nothing). NULL spans stops. */
+void weft_mem_log_reads(weft_array *const *arrays, size_t narrays, size_t dev,
+                        weft_mem_span *spans);
 /* 1 when dev holds [begin, end) current. */
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end);
 /* An operation enqueued work on dev touching the array, done when event
- * completes. Only devices working on the host storage in place need it:
- * before anyone else touches that memory, residency waits for the event. */
+ * completes. On the host storage in place (zero-copy): before anyone else
+ * touches that memory, residency waits for the event. On a copying device:
+ * a copy into its copy waits for it on the device. */
 void weft_mem_busy(weft_array *a, size_t dev, void *event);
 
 /* 1 when dev works on the host storage itself (the host, or zero-copy). */

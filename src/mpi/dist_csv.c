@@ -11,6 +11,7 @@
  * renamed onto the output. Records are written independently of each other,
  * so the output is one process's, byte for byte. */
 #include "collective_check.h"
+#include "dist_csv_reduce.h"
 #include "mpi_error.h"
 
 #include <errno.h>
@@ -34,9 +35,15 @@ static double now_seconds(void)
 
 /* Rank 0: the header's end and the cuts. cuts[r] is where rank r's data
  * starts (cuts[0] = 0: rank 0 takes the header with its range), cuts[nranks]
- * the file's size. */
-static weft_status find_cuts(const char *input, int header, int nranks, uint64_t *cuts,
-                             uint64_t *header_end)
+ * the file's size. With reductions (`window`, the pipeline's read size, not
+ * 0), a cut falls only after a multiple of WEFT_SUM_BLOCK records (blank
+ * lines are no records: the scanner drops them), so every rank's reduction
+ * blocks are one process's; and *typed_end is where the records end that one
+ * process types columns from: its first window of whole blocks (the first
+ * `window`-byte reads holding WEFT_SUM_BLOCK records, cut back to a multiple
+ * of it, or the whole file when it ends within them). */
+static weft_status find_cuts(const char *input, int header, uint64_t window, int nranks,
+                             uint64_t *cuts, uint64_t *header_end, uint64_t *typed_end)
 {
     FILE *f = fopen(input, "rb");
     if (!f) return weft_mpi_fail(WEFT_ERR_IO, "%s: %s", input, strerror(errno));
@@ -54,8 +61,12 @@ static weft_status find_cuts(const char *input, int header, int nranks, uint64_t
         fclose(f);
         return st;
     }
-    uint64_t size = (uint64_t)sb.st_size, pos = 0, hend = 0;
+    uint64_t size = (uint64_t)sb.st_size, pos = 0, hend = 0, line_start = 0, records = 0;
     int have_header = !header, nonblank = 0, inq = 0, next = 1;
+    uint64_t block_end = 0; /* of the read holding record WEFT_SUM_BLOCK */
+    int typing = window > 0;
+    unsigned char prev = 0;
+    *typed_end = 0;
     for (int r = 0; r <= nranks; r++)
         cuts[r] = size;
     cuts[0] = 0;
@@ -63,18 +74,31 @@ static weft_status find_cuts(const char *input, int header, int nranks, uint64_t
         for (int r = 1; r < nranks; r++)
             targets[r] = size * (uint64_t)r / (uint64_t)nranks;
     size_t got, bom = 0;
-    while ((got = fread(buf, 1, IO_CHUNK, f)) > 0 && next < nranks) {
-        if (pos == 0 && got >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) bom = 3;
+    while ((got = fread(buf, 1, IO_CHUNK, f)) > 0 && (next < nranks || typing)) {
+        if (pos == 0 && got >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF)
+            line_start = bom = 3;
         for (size_t i = 0; i < got; i++) {
-            unsigned char c = buf[i];
+            unsigned char c = buf[i], before = prev;
+            prev = c;
             if (c == '"') {
                 inq ^= 1;
             } else if (c == '\n' && !inq) {
-                uint64_t p = pos + i + 1;
+                uint64_t p = pos + i + 1, len = p - 1 - line_start;
+                line_start = p;
                 if (have_header) {
+                    int blank = len == 0 || (len == 1 && before == '\r');
+                    records += !blank;
+                    if (typing && !blank) {
+                        if (records == WEFT_SUM_BLOCK) block_end = ((p - 1) / window + 1) * window;
+                        if (block_end && p > block_end)
+                            typing = 0;
+                        else if (records % WEFT_SUM_BLOCK == 0)
+                            *typed_end = p;
+                    }
+                    if (window && (blank || records % WEFT_SUM_BLOCK)) continue;
                     while (next < nranks && targets[next] <= p)
                         cuts[next++] = p;
-                    if (next >= nranks) break;
+                    if (next >= nranks && !typing) break;
                 } else if (nonblank) {
                     /* The header record ends here: the data is cut evenly. */
                     have_header = 1;
@@ -96,6 +120,8 @@ static weft_status find_cuts(const char *input, int header, int nranks, uint64_t
     free(targets);
     /* No header line end: the whole file is rank 0's. */
     *header_end = have_header ? hend : size;
+    /* The first window reached the end of the file: it is all typed. */
+    if (typing && !(block_end && size >= block_end)) *typed_end = size;
     return st;
 }
 
@@ -228,6 +254,29 @@ static weft_status concatenate(char parts[][4096], const int *ran, int nranks, u
     return st;
 }
 
+/* Rank 0: the types one process gives the columns (infer_types): from the
+ * first typed_end bytes of the input when reductions make its first window
+ * one of whole blocks (typed_end > 0), read as one window. */
+static weft_status type_columns(weft_ctx *ctx, const char *input, const char *base, int pid,
+                                const weft_csv_options *options, uint64_t typed_end, char *types,
+                                size_t cap)
+{
+    if (!typed_end) {
+        infer_types(ctx, input, options, types, cap);
+        return WEFT_OK;
+    }
+    char prefix[4096];
+    snprintf(prefix, sizeof prefix, "%s.weft-%d-typed.in", base, pid);
+    weft_status st = write_part(input, prefix, 0, 0, typed_end);
+    if (st == WEFT_OK) {
+        weft_csv_options whole = *options;
+        whole.window_bytes = (size_t)typed_end + 64;
+        infer_types(ctx, prefix, &whole, types, cap);
+    }
+    remove(prefix);
+    return st;
+}
+
 typedef struct plan_msg {
     int32_t status;
     int32_t pid;
@@ -254,10 +303,8 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
         st = weft_mpi_fail(WEFT_ERR_NULL, "input is NULL");
     else if (!job)
         st = weft_mpi_fail(WEFT_ERR_NULL, "job is NULL");
-    else if (nranks > 1 && job->nreductions > 0)
-        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG,
-                           "reductions are not supported over more than one rank yet "
-                           "(run them with weft_csv_run on one rank)");
+    else if (job->nreductions > 0 && !job->reductions)
+        st = weft_mpi_fail(WEFT_ERR_NULL, "reductions is NULL");
     st = weft_mpi_agree(comm, st);
     if (st != WEFT_OK) return st;
 
@@ -287,9 +334,15 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
     st = cuts && plan && ran && parts ? WEFT_OK
                                       : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for the plan");
     if (st == WEFT_OK && rank == 0) {
-        st = find_cuts(input, opts.header, nranks, cuts, &plan->header_end);
-        if (st == WEFT_OK) infer_types(ctx, input, &opts, plan->types, sizeof plan->types);
+        uint64_t window = opts.window_bytes ? opts.window_bytes : (uint64_t)1 << 20, typed_end = 0;
         plan->pid = (int32_t)getpid();
+        st = find_cuts(input, opts.header, job->nreductions > 0 ? window : 0, nranks, cuts,
+                       &plan->header_end, &typed_end);
+        /* Rank 0 alone holding the records runs one process's job exactly:
+         * no types are forced on it. */
+        if (st == WEFT_OK && cuts[1] < cuts[nranks])
+            st = type_columns(ctx, input, output ? output : input, plan->pid, &opts, typed_end,
+                              plan->types, sizeof plan->types);
     }
     st = weft_mpi_agree(dup, st);
     int rc = MPI_SUCCESS;
@@ -302,6 +355,9 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
     const char *base = output ? output : input;
     weft_csv_stats mine;
     memset(&mine, 0, sizeof mine);
+    csv_blocks blocks;
+    memset(&blocks, 0, sizeof blocks);
+    if (st == WEFT_OK) st = csv_blocks_init(&blocks, job->nreductions);
     if (st == WEFT_OK) {
         if (plan->types[0]) opts.types = plan->types;
         for (int r = 0; r < nranks; r++) {
@@ -314,10 +370,15 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
         if (ran[rank]) {
             uint64_t from = rank == 0 ? 0 : cuts[rank], to = cuts[rank + 1];
             st = write_part(input, part_in, rank == 0 ? 0 : plan->header_end, from, to);
+            csv_blocks_watch(&blocks);
             if (st == WEFT_OK) {
                 st = weft_csv_run(ctx, part_in, output ? parts[rank] : NULL, &opts, job, &mine);
-                if (st != WEFT_OK) weft_mpi_fail_core(st, "weft_csv_run on this rank's records");
+                /* A failing watcher has set its own detail. */
+                if (st != WEFT_OK && !*weft_mpi_last_error())
+                    weft_mpi_fail_core(st, "weft_csv_run on this rank's records");
+                blocks.rows = mine.rows;
             }
+            csv_blocks_watch(NULL);
             remove(part_in);
         }
     }
@@ -331,7 +392,9 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
         char header_out[4200];
         snprintf(header_out, sizeof header_out, "%s.out", header_in);
         if (st == WEFT_OK) {
-            st = weft_csv_run(ctx, header_in, header_out, &opts, job, NULL);
+            weft_csv_job no_reductions = *job;
+            no_reductions.nreductions = 0;
+            st = weft_csv_run(ctx, header_in, header_out, &opts, &no_reductions, NULL);
             if (st != WEFT_OK) weft_mpi_fail_core(st, "weft_csv_run on the header");
         }
         if (st == WEFT_OK) st = file_size(header_out, &hlen);
@@ -368,6 +431,9 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
         }
         st = weft_mpi_agree(dup, st);
     }
+    if (st == WEFT_OK && job->nreductions > 0)
+        st = weft_mpi_agree(dup, csv_blocks_combine(&blocks, dup, nranks, job));
+    csv_blocks_free(&blocks);
     free(cuts);
     free(plan);
     free(ran);

@@ -14,7 +14,6 @@
 #include "partials.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct reduce_call {
     weft_reduce_op op;
@@ -75,6 +74,43 @@ static void free_views(weft_array **views, size_t n)
         weft_array_free(views[k]);
 }
 
+/* How many partials rank r makes: one per block for sums and products, else
+ * one if it holds elements (the split is known to every rank). */
+static size_t partial_count(const weft_dist *d, weft_reduce_op op, int r)
+{
+    size_t count = d->counts[r];
+    if (!weft_dist_op_per_block(op)) return count > 0;
+    return (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+}
+
+/* One MPI_Allgatherv of every rank's entries (a status, then its partials),
+ * in rank order: the sizes follow from the split, so none are exchanged. */
+static weft_status exchange(const weft_dist *d, weft_reduce_op op, const dist_partial *mine,
+                            size_t nmine, dist_partial **all, size_t *nall)
+{
+    int *counts = calloc((size_t)d->nranks, sizeof *counts);
+    int *displs = calloc((size_t)d->nranks, sizeof *displs);
+    size_t total = 0;
+    for (int r = 0; counts && displs && r < d->nranks; r++) {
+        size_t bytes = (partial_count(d, op, r) + 1) * sizeof *mine;
+        counts[r] = (int)bytes;
+        displs[r] = (int)(total * sizeof *mine);
+        total += bytes / sizeof *mine;
+    }
+    *all = counts && displs ? malloc(total * sizeof **all) : NULL;
+    weft_status st = *all ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
+    /* A rank without memory cannot take part: the others fail in MPI or wait. */
+    if (st == WEFT_OK) {
+        int rc = MPI_Allgatherv(mine, (int)(nmine * sizeof *mine), MPI_BYTE, *all, counts, displs,
+                                MPI_BYTE, d->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
+    }
+    *nall = total;
+    free(counts);
+    free(displs);
+    return st;
+}
+
 /* This rank's partials: one per block for sums and products, else one. */
 static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t *np)
 {
@@ -92,8 +128,9 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
         p[(*np)++] = weft_dist_partial_of(&s, offset);
         return WEFT_OK;
     }
-    /* Views read the host storage: make it current first. */
-    for (size_t k = 0; k < c->nbinds; k++)
+    /* Views read the host storage: make it current first (one block is no
+     * view: the local arrays themselves are reduced). */
+    for (size_t k = 0; count > WEFT_SUM_BLOCK && k < c->nbinds; k++)
         if (c->binds[k].array)
             CORE_TRY(weft_array_sync(c->binds[k].array->local), "bringing a block to the host");
     for (size_t b0 = 0; b0 < count; b0 += WEFT_SUM_BLOCK) {
@@ -113,34 +150,6 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     return WEFT_OK;
 }
 
-/* Every rank's partials, in rank order, on every rank. */
-static weft_status gather_partials(const weft_dist *d, const dist_partial *mine, size_t nmine,
-                                   dist_partial **all, size_t *nall)
-{
-    int *counts = calloc((size_t)d->nranks, sizeof *counts);
-    int *displs = calloc((size_t)d->nranks, sizeof *displs);
-    int bytes = (int)(nmine * sizeof *mine);
-    weft_status st = counts && displs ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
-    int rc = st == WEFT_OK ? MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, d->comm)
-                           : MPI_SUCCESS;
-    if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partial counts");
-    size_t total = 0;
-    for (int r = 0; st == WEFT_OK && r < d->nranks; r++) {
-        displs[r] = (int)total;
-        total += (size_t)counts[r];
-    }
-    *all = st == WEFT_OK ? malloc(total > 0 ? total : 1) : NULL;
-    if (st == WEFT_OK && !*all) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
-    if (st == WEFT_OK) {
-        rc = MPI_Allgatherv(mine, bytes, MPI_BYTE, *all, counts, displs, MPI_BYTE, d->comm);
-        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
-    }
-    *nall = total / sizeof **all;
-    free(counts);
-    free(displs);
-    return st;
-}
-
 weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const weft_dist_bind *binds,
                                   size_t nbinds, weft_scalar *out)
 {
@@ -154,32 +163,40 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
     weft_status checked = !expr || !out
                               ? weft_mpi_fail(WEFT_ERR_NULL, "expression or result is NULL")
                               : check_binds(&c);
-    TRY(weft_mpi_agree(c.first->comm, checked));
     const weft_dist *d = c.first;
-    size_t count = d->counts[d->rank];
-    size_t blocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    dist_partial *mine = malloc((blocks + 1) * sizeof *mine), *all = NULL;
-    size_t nmine = 0, nall = 0;
-    weft_status st = mine ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
-    if (st == WEFT_OK && d->n == 0) {
+    if (d->n == 0) {
         /* Every rank holds the whole (empty) array: its answer is one process's. */
+        TRY(weft_mpi_agree(d->comm, checked));
         weft_bind empty[64];
         weft_array *views[64];
-        st = bind_range(&c, 0, 0, empty, views);
+        weft_status st = bind_range(&c, 0, 0, empty, views);
         if (st == WEFT_OK) {
             weft_status r = weft_reduce_expr(d->ctx, op, expr, empty, nbinds, out, NULL);
             st = r == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(r, "weft_dist_reduce");
         }
-        free(mine);
         return weft_mpi_agree(d->comm, st);
     }
-    if (st == WEFT_OK) st = local_partials(&c, mine, &nmine);
-    st = weft_mpi_agree(d->comm, st);
-    if (st == WEFT_OK) st = gather_partials(d, mine, nmine, &all, &nall);
-    if (st == WEFT_OK) st = weft_dist_combine(op, all, nall, out);
+    /* One exchange carries every rank's outcome and partials: the argument
+     * check, the local reduction's status and the partials travel together
+     * (a failing rank still sends as many entries as it owes). */
+    size_t nmine = partial_count(d, op, d->rank), nall = 0;
+    dist_partial *mine = calloc(nmine + 1, sizeof *mine), *all = NULL;
+    weft_status st = checked;
+    if (st == WEFT_OK && !mine) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
+    size_t made = 0;
+    if (st == WEFT_OK) st = local_partials(&c, mine + 1, &made);
+    if (st == WEFT_OK && made != nmine)
+        st = weft_mpi_fail(WEFT_ERR_STATE, "%zu partials, %zu expected", made, nmine);
+    if (!mine) return st; /* out of memory: it cannot take part, the others' exchange fails */
+    mine[0] = weft_dist_status_partial(d->rank, st);
+    weft_status ex = exchange(d, op, mine, nmine + 1, &all, &nall);
+    if (ex == WEFT_OK) {
+        ex = weft_dist_settle(d->rank, all, &nall, st);
+        if (ex == WEFT_OK) ex = weft_dist_combine(op, all, nall, out);
+    }
     free(mine);
     free(all);
-    return st;
+    return ex;
 }
 
 weft_status weft_dist_reduce(weft_reduce_op op, weft_dist *x, weft_scalar *out)

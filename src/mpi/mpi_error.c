@@ -49,8 +49,12 @@ weft_status weft_mpi_agree(MPI_Comm comm, weft_status local)
     int first[2] = {nranks, 0};
     int rc = MPI_Allreduce(mine, first, 1, MPI_2INT, MPI_MINLOC, comm);
     if (rc != MPI_SUCCESS) return weft_mpi_fail_mpi(rc, "agreeing on an outcome");
-    if (first[0] == nranks) return WEFT_OK;
-    if (first[0] == rank) return local;
-    return weft_mpi_fail((weft_status)first[1], "failed on rank %d (%s)", first[0],
-                         weft_status_str((weft_status)first[1]));
+    return weft_mpi_settle(rank, first[0] == nranks ? -1 : first[0], (weft_status)first[1], local);
+}
+
+weft_status weft_mpi_settle(int rank, int failed, weft_status status, weft_status local)
+{
+    if (failed < 0) return WEFT_OK;
+    if (failed == rank) return local;
+    return weft_mpi_fail(status, "failed on rank %d (%s)", failed, weft_status_str(status));
 }

@@ -16,6 +16,9 @@ void weft_mpi_clear_error(void);
 /* Collective: every rank passes its own outcome and gets back the first
  * failure of the lowest failing rank (the others' detail names that rank). */
 weft_status weft_mpi_agree(MPI_Comm comm, weft_status local);
+/* The agreed outcome once every rank's is known: OK when failed < 0, else
+ * local on the failing rank and "failed on rank R" with its status elsewhere. */
+weft_status weft_mpi_settle(int rank, int failed, weft_status status, weft_status local);
 
 #define MPI_TRY(call, what)                                                                        \
     do {                                                                                           \

@@ -2,6 +2,7 @@
 #include "mpi_error.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int weft_dist_op_per_block(weft_reduce_op op)
@@ -14,6 +15,29 @@ dist_partial weft_dist_partial_of(const weft_scalar *s, uint64_t index_offset)
     dist_partial p = {0, s->index + index_offset, (int32_t)s->dtype, PARTIAL_HAVE};
     memcpy(&p.bits, &s->value, sizeof p.bits < sizeof s->value ? sizeof p.bits : sizeof s->value);
     return p;
+}
+
+dist_partial weft_dist_status_partial(int rank, weft_status st)
+{
+    dist_partial p = {(uint64_t)(int64_t)st, (uint64_t)rank, -1, PARTIAL_STATUS};
+    return p;
+}
+
+weft_status weft_dist_settle(int rank, dist_partial *p, size_t *n, weft_status local)
+{
+    int failed = -1;
+    weft_status first = WEFT_OK;
+    size_t kept = 0;
+    for (size_t k = 0; k < *n; k++) {
+        if (!(p[k].flags & PARTIAL_STATUS)) {
+            p[kept++] = p[k];
+        } else if (failed < 0 && (weft_status)(int64_t)p[k].bits != WEFT_OK) {
+            failed = (int)p[k].index;
+            first = (weft_status)(int64_t)p[k].bits;
+        }
+    }
+    *n = kept;
+    return weft_mpi_settle(rank, failed, first, local);
 }
 
 static weft_value value_of(const dist_partial *p)
@@ -129,4 +153,32 @@ weft_status weft_dist_combine(weft_reduce_op op, const dist_partial *p, size_t n
     out->value = value_of(best);
     out->index = best->index;
     return WEFT_OK;
+}
+
+/* Every rank's partials, in rank order, on every rank. */
+weft_status weft_dist_gather_partials(MPI_Comm comm, int nranks, const dist_partial *mine,
+                                      size_t nmine, dist_partial **all, size_t *nall)
+{
+    int *counts = calloc((size_t)nranks, sizeof *counts);
+    int *displs = calloc((size_t)nranks, sizeof *displs);
+    int bytes = (int)(nmine * sizeof *mine);
+    weft_status st = counts && displs ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    int rc =
+        st == WEFT_OK ? MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, comm) : MPI_SUCCESS;
+    if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partial counts");
+    size_t total = 0;
+    for (int r = 0; st == WEFT_OK && r < nranks; r++) {
+        displs[r] = (int)total;
+        total += (size_t)counts[r];
+    }
+    *all = st == WEFT_OK ? malloc(total > 0 ? total : 1) : NULL;
+    if (st == WEFT_OK && !*all) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
+    if (st == WEFT_OK) {
+        rc = MPI_Allgatherv(mine, bytes, MPI_BYTE, *all, counts, displs, MPI_BYTE, comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
+    }
+    *nall = total / sizeof **all;
+    free(counts);
+    free(displs);
+    return st;
 }

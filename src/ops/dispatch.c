@@ -2,7 +2,7 @@
 #include "../core/error.h"
 #include "../mem/residency.h"
 #include "../core/clock.h"
-#include "../exec/pieces.h"
+#include "../exec/split.h"
 #include "../exec/placement.h"
 #include "../mem/partition.h"
 
@@ -89,14 +89,14 @@ static size_t owner_pieces(const weft_dispatch *d, weft_piece *pieces)
 
 /* Elements one piece on dev may hold: a window never exceeds the device's
  * largest allocation, for the widest element among the arrays. */
-static size_t capacity(const weft_dispatch *d, size_t dev)
+static size_t capacity(const void *self, size_t dev)
 {
+    const weft_dispatch *d = self;
     if (dev == 0) return SIZE_MAX;
     uint64_t max_bytes = d->ctx->devices[dev].info.max_alloc_bytes;
     size_t cap = SIZE_MAX;
     for (size_t i = 0; i < d->narrays; i++) {
-        size_t elems = (size_t)(max_bytes / d->arrays[i]->elem_size) / WEFT_GRANULE * WEFT_GRANULE;
-        if (elems == 0) elems = WEFT_GRANULE;
+        size_t elems = (size_t)(max_bytes / d->arrays[i]->elem_size);
         if (elems < cap) cap = elems;
     }
     return cap;
@@ -108,28 +108,15 @@ static size_t capacity(const weft_dispatch *d, size_t dev)
 static size_t planned_pieces(const weft_dispatch *d, const weft_perf_plan *plan, size_t n,
                              weft_piece *pieces)
 {
-    size_t units = (n + WEFT_GRANULE - 1) / WEFT_GRANULE, shares[WEFT_PERF_MAX_CANDIDATES];
-    if (plan->count == 1)
-        shares[0] = units;
-    else
-        weft_split_units(units, plan->share, plan->count, shares);
-    size_t count = 0, begin = 0;
-    for (size_t i = 0; i < plan->count; i++) {
-        size_t end = begin + shares[i] * WEFT_GRANULE, dev = plan->device[i];
-        if (end > n || i + 1 == plan->count) end = n;
-        size_t cap = capacity(d, dev);
-        while (begin < end) {
-            size_t stop = end - begin > cap ? begin + cap : end;
-            if (pieces) pieces[count] = (weft_piece){.device = dev, .begin = begin, .end = stop};
-            count++;
-            begin = stop;
-        }
-    }
-    if (count == 0) { /* n == 0 */
-        if (pieces) pieces[0] = (weft_piece){.device = plan->device[0], .begin = 0, .end = 0};
-        count = 1;
-    }
-    return count;
+    weft_split split = {.first = 0,
+                        .last = n,
+                        .granule = WEFT_GRANULE,
+                        .device = plan->device,
+                        .share = plan->share,
+                        .count = plan->count,
+                        .capacity = capacity,
+                        .self = d};
+    return weft_split_pieces(&split, pieces);
 }
 
 static void place(const weft_dispatch *d, weft_place_result *placed)

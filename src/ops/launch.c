@@ -11,7 +11,7 @@
 #include "kernel_source.h"
 #include "launch_limits.h"
 #include "../mem/residency.h"
-#include "../mem/partition.h"
+#include "../exec/split.h"
 #include "../core/clock.h"
 #include "../core/sha256.h"
 #include "../exec/placement.h"
@@ -192,6 +192,13 @@ static size_t best_device(const weft_launch_job *job, const double *weights)
     return best;
 }
 
+/* The split dimension's granule: a work-group when a local size is given. */
+static size_t launch_granule(const weft_launch_job *job)
+{
+    unsigned dim = weft_range_split_dim(&job->range);
+    return job->range.local[dim] ? job->range.local[dim] : 1;
+}
+
 /* One piece per selected device that has the program, sized by weight, on
  * work-group boundaries when a local size is given; one piece on one device
  * when the kernel cannot be split (whole_reason). A split whose verdict is
@@ -199,18 +206,17 @@ static size_t best_device(const weft_launch_job *job, const double *weights)
 static weft_status split_range(weft_launch_job *job)
 {
     weft_ctx *ctx = job->program->ctx;
-    size_t units = job->last - job->first;
-    unsigned dim = weft_range_split_dim(&job->range);
-    size_t granule = job->range.local[dim] ? job->range.local[dim] : 1;
     double *weights = calloc(ctx->ndevices, sizeof *weights);
-    size_t *shares = calloc(ctx->ndevices, sizeof *shares);
+    size_t *devices = calloc(ctx->ndevices, sizeof *devices);
     job->pieces = calloc(ctx->ndevices, sizeof *job->pieces);
     weft_status st = WEFT_OK;
-    GOTO_ERROR_IF(!weights || !shares || !job->pieces, WEFT_ERR_NOMEM,
+    GOTO_ERROR_IF(!weights || !devices || !job->pieces, WEFT_ERR_NOMEM,
                   "weft_launch: cannot allocate the split");
-    for (size_t d = 1; d < ctx->ndevices; d++)
-        if (ctx->devices[d].info.selected && job->program->per_device[d])
+    for (size_t d = 0; d < ctx->ndevices; d++) {
+        devices[d] = d;
+        if (d > 0 && ctx->devices[d].info.selected && job->program->per_device[d])
             weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
+    }
     char why[256];
     if (whole_reason(job, why, sizeof why)) {
         job->pieces[job->npieces++] = (weft_piece){
@@ -219,25 +225,23 @@ static weft_status split_range(weft_launch_job *job)
     }
     /* A window's pieces stay on work-groups of the whole range (it starts
      * on one); its last piece takes the rest. */
-    weft_split_units(units / granule, weights, ctx->ndevices, shares);
-    size_t begin = job->first;
-    for (size_t d = 1; d < ctx->ndevices; d++) {
-        if (shares[d] == 0 || weights[d] <= 0) continue;
-        size_t end = begin + shares[d] * granule;
-        job->pieces[job->npieces++] = (weft_piece){.device = d, .begin = begin, .end = end};
-        begin = end;
-    }
+    weft_split split = {.first = job->first,
+                        .last = job->last,
+                        .granule = launch_granule(job),
+                        .device = devices,
+                        .share = weights,
+                        .count = ctx->ndevices};
+    job->npieces = weft_split_pieces(&split, job->pieces);
     if (job->npieces == 0)
         job->pieces[job->npieces++] =
             (weft_piece){.device = 0, .begin = job->first, .end = job->last};
-    job->pieces[job->npieces - 1].end = job->last;
     job->check_split =
         job->npieces > 1 &&
         (ctx->verify_splits ||
          weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_UNKNOWN);
 error:
     free(weights);
-    free(shares);
+    free(devices);
     return st;
 }
 
@@ -408,31 +412,22 @@ static int launch_native(const weft_device *dev, void *op)
     return job->program->per_device[dev->index] != NULL;
 }
 
-/* The plan's pieces on whole work-groups; 0 when they break a device's
- * limits (the launch then runs as split_range cut it). */
+/* The plan's pieces on whole work-groups (one piece, on the device with the
+ * largest share, when the launch must run whole); 0 when they break a
+ * device's limits (the launch then runs as split_range cut it). */
 static int plan_pieces(weft_launch_job *job, const weft_perf_plan *plan, int whole, weft_piece *out,
                        size_t *count)
 {
-    size_t outer = weft_range_outer(&job->range);
-    unsigned dim = weft_range_split_dim(&job->range);
-    size_t granule = job->range.local[dim] ? job->range.local[dim] : 1, units = outer / granule;
-    size_t n = 0, begin = 0;
-    if (whole || plan->count == 1) {
-        size_t largest = 0;
-        for (size_t i = 1; i < plan->count; i++)
-            if (plan->share[i] > plan->share[largest]) largest = i;
-        out[n++] = (weft_piece){.device = plan->device[largest], .begin = 0, .end = outer};
-    } else {
-        for (size_t i = 0; i < plan->count && begin < outer; i++) {
-            size_t end = i + 1 == plan->count
-                             ? outer
-                             : begin + (size_t)(plan->share[i] * (double)units + 0.5) * granule;
-            if (end > outer) end = outer;
-            if (end > begin)
-                out[n++] = (weft_piece){.device = plan->device[i], .begin = begin, .end = end};
-            begin = end;
-        }
-    }
+    size_t largest = 0;
+    for (size_t i = 1; i < plan->count; i++)
+        if (plan->share[i] > plan->share[largest]) largest = i;
+    weft_split split = {.first = job->first,
+                        .last = job->last,
+                        .granule = launch_granule(job),
+                        .device = whole ? &plan->device[largest] : plan->device,
+                        .share = whole ? &plan->share[largest] : plan->share,
+                        .count = whole ? 1 : plan->count};
+    size_t n = weft_split_pieces(&split, out);
     for (size_t i = 0; i < n; i++) {
         if (out[i].device == 0) continue;
         if (weft_launch_check_limits(job, out[i].device) != WEFT_OK) {
@@ -441,7 +436,7 @@ static int plan_pieces(weft_launch_job *job, const weft_perf_plan *plan, int who
         }
     }
     *count = n;
-    return 1;
+    return n > 0;
 }
 
 static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_place_result *placed)
@@ -458,7 +453,7 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     weft_place_request req = {.identity = identity,
                               .kind = "kernel",
                               .text = job->name,
-                              .n = weft_range_outer(&job->range),
+                              .n = job->last - job->first,
                               .arrays = run->arrays,
                               .narrays = run->narrays,
                               .reads = run->reads,
@@ -515,7 +510,7 @@ static weft_status launch_run(weft_op *base)
     weft_status st = job->check_split ? weft_launch_checked(job, &run) : weft_pieces_run(&run);
     if (placed.entry) {
         double seconds = st == WEFT_OK && !weft_op_async(base) ? weft_now() - placed.started : -1;
-        weft_place_done(ctx, &placed, outer, job->pieces, job->npieces, seconds);
+        weft_place_done(ctx, &placed, job->last - job->first, job->pieces, job->npieces, seconds);
     }
     RETURN_ON_ERROR(st);
     if (!weft_op_async(base)) { /* an asynchronous launch's kernels have not run yet */

@@ -97,6 +97,49 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
     return WEFT_OK;
 }
 
+/* 1 when a command still has to run: one that finished, or failed (its own
+ * operation reports that), orders nothing. */
+static int still_running(cl_event event)
+{
+    cl_int status = CL_COMPLETE;
+    if (clGetEventInfo(event, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL) !=
+        CL_SUCCESS)
+        return 1;
+    return status > CL_COMPLETE;
+}
+
+/* On the copy queue, beside the kernels: after the work that last used the
+ * array there (after), which what it overwrites may still feed; before the
+ * kernels that read it, which wait for its event (cl_depend). The thread's
+ * marker does not answer for it: residency keeps its event. Under
+ * WEFT_FAULT=upload the copy goes on the compute queue, in order, for its
+ * event is a stand-in that orders nothing. */
+static weft_status cl_upload(weft_device *dev, void *buffer, size_t offset, size_t bytes,
+                             const void *src, void *after, void **done)
+{
+    weft_cl_device *cl = weft_cl(dev);
+    if (!cl->copy_queue || (dev->services->faults & WEFT_FAULT_UPLOAD))
+        return cl_write(dev, buffer, offset, bytes, src, done);
+    *done = NULL;
+    if (weft_dev_fault(dev->services, WEFT_FAULT_WRITE))
+        return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
+    if (bytes == 0) return WEFT_OK;
+    cl_event event = NULL, wait = after;
+    cl_uint nwait = after && still_running(after);
+    weft_cl_queue_lock(dev);
+    cl_int err = clEnqueueWriteBuffer(cl->copy_queue, buffer, CL_FALSE, offset, bytes, src, nwait,
+                                      nwait ? &wait : NULL, &event);
+    /* Flushed: a command of another queue waiting for it is only sure to
+     * progress once it was (the OpenCL rule for events across queues). */
+    if (err == CL_SUCCESS) err = clFlush(cl->copy_queue);
+    if (weft_cl_queue_unlock_other(dev, err, event) != CL_SUCCESS) {
+        if (event) clReleaseEvent(event);
+        return weft_cl_fail(dev, "clEnqueueWriteBuffer (copy queue)", err);
+    }
+    *done = event;
+    return WEFT_OK;
+}
+
 /* Blocks: the caller reads the host memory next. */
 static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst)
 {
@@ -117,10 +160,13 @@ static weft_status cl_copy(weft_device *dev, void *src, size_t src_offset, void 
 {
     if (bytes == 0) return WEFT_OK;
     cl_event event = NULL; /* the thread's own record of the copy */
+    cl_uint ndeps;
+    cl_event *deps = weft_cl_take_depends(dev, &ndeps);
     weft_cl_queue_lock(dev);
     cl_int err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src, dst, src_offset, dst_offset, bytes,
-                                     0, NULL, &event);
+                                     ndeps, deps, &event);
     weft_cl_queue_unlock(dev, err, event);
+    weft_cl_release_events(deps, ndeps);
     if (event) clReleaseEvent(event);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer", err);
     return WEFT_OK;
@@ -150,11 +196,15 @@ static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, 
     cl_int err = clEnqueueMarkerWithWaitList(weft_cl(src)->queue, 0, NULL, &ready);
     if (weft_cl_queue_unlock_other(src, err, ready) != CL_SUCCESS)
         return weft_cl_fail(src, "clEnqueueMarkerWithWaitList", err);
+    cl_uint ndeps;
+    cl_event *deps = weft_cl_take_depends(dev, &ndeps), *waits = deps;
+    if (deps) deps[ndeps] = ready; /* take_depends leaves room for one more */
     weft_cl_queue_lock(dev);
     err = clEnqueueCopyBuffer(weft_cl(dev)->queue, src_buffer, dst, src_offset, dst_offset, bytes,
-                              1, &ready, &copied);
+                              ndeps + 1, waits ? waits : &ready, &copied);
     weft_cl_queue_unlock(dev, err, copied);
     clReleaseEvent(ready);
+    weft_cl_release_events(deps, ndeps);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices", err);
     weft_cl_queue_lock(src);
     err = clEnqueueBarrierWithWaitList(weft_cl(src)->queue, 1, &copied, NULL);
@@ -229,6 +279,9 @@ typedef struct own_command {
     unsigned long serial; /* the device's (weft_cl_device.serial); 0: a free slot */
     cl_event event;       /* its last command with an event, retained (NULL: none yet) */
     int eventless;        /* a later command of it had no event: only a marker covers it */
+    /* Copies its next command waits for (cl_depend), retained. */
+    cl_event *depends;
+    cl_uint ndepends, depends_cap;
 } own_command;
 
 enum { OWN_DEVICES = 8 };
@@ -265,16 +318,71 @@ static void own_note(const weft_cl_device *cl, cl_event event)
     mine->eventless = 0;
 }
 
+void weft_cl_release_events(cl_event *events, cl_uint count)
+{
+    for (cl_uint i = 0; i < count; i++)
+        clReleaseEvent(events[i]);
+    free(events);
+}
+
+/* The copies the thread's next command on the device waits for: those its
+ * work reads, named by residency (per range, so a kernel waits for the
+ * copies it reads and no others). A fault's stand-in event is not a copy
+ * (the copy ran on the compute queue, in order): it orders nothing. */
+static void cl_depend(weft_device *dev, void *event)
+{
+    cl_event copy = event;
+    cl_command_type type = 0;
+    if (!copy || !still_running(copy) ||
+        clGetEventInfo(copy, CL_EVENT_COMMAND_TYPE, sizeof type, &type, NULL) != CL_SUCCESS ||
+        type == CL_COMMAND_USER)
+        return;
+    own_command *mine = own_find(weft_cl(dev), 1);
+    if (!mine) { /* more devices than slots: no list to wait by on the device */
+        clWaitForEvents(1, &copy);
+        return;
+    }
+    for (cl_uint i = 0; i < mine->ndepends; i++)
+        if (mine->depends[i] == copy) return;
+    if (mine->ndepends + 1 >= mine->depends_cap) { /* room for one more: cl_peer_copy */
+        cl_uint cap = mine->depends_cap ? 2 * mine->depends_cap : 8;
+        cl_event *grown = realloc(mine->depends, cap * sizeof *grown);
+        if (!grown) { /* no room to wait on the device: wait here */
+            clWaitForEvents(1, &copy);
+            return;
+        }
+        mine->depends = grown;
+        mine->depends_cap = cap;
+    }
+    clRetainEvent(copy);
+    mine->depends[mine->ndepends++] = copy;
+}
+
+cl_event *weft_cl_take_depends(weft_device *dev, cl_uint *count)
+{
+    own_command *mine = own_find(weft_cl(dev), 0);
+    *count = 0;
+    if (!mine || !mine->ndepends) return NULL;
+    cl_event *events = mine->depends;
+    *count = mine->ndepends;
+    mine->depends = NULL;
+    mine->ndepends = mine->depends_cap = 0;
+    return events;
+}
+
 /* Hands over the thread's record for the device (the caller releases
- * *event) and forgets it. Returns 0 when the thread enqueued nothing there. */
+ * *event) and forgets it, copies to wait for included. Returns 0 when the
+ * thread enqueued nothing there. */
 static int own_take(const weft_cl_device *cl, cl_event *event, int *eventless)
 {
     own_command *mine = own_find(cl, 0);
     if (!mine) return 0;
+    int enqueued = mine->event || mine->eventless; /* not only copies to wait for */
     *event = mine->event;
     *eventless = mine->eventless;
+    weft_cl_release_events(mine->depends, mine->ndepends);
     *mine = (own_command){0};
-    return 1;
+    return enqueued;
 }
 
 void weft_cl_queue_lock(weft_device *dev)
@@ -305,9 +413,12 @@ weft_status weft_cl_enqueue(weft_device *dev, cl_kernel kernel, cl_uint dims, co
     if (weft_dev_fault(dev->services, WEFT_FAULT_LAUNCH))
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     cl_event own = NULL;
+    cl_uint ndeps;
+    cl_event *deps = weft_cl_take_depends(dev, &ndeps);
     weft_cl_queue_lock(dev);
-    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, dims, offset, global, local, 0,
-                                        NULL, &own);
+    cl_int err = clEnqueueNDRangeKernel(weft_cl(dev)->queue, kernel, dims, offset, global, local,
+                                        ndeps, deps, &own);
+    weft_cl_release_events(deps, ndeps);
     if (weft_cl_queue_unlock(dev, err, own) != CL_SUCCESS)
         return weft_cl_fail(dev, "clEnqueueNDRangeKernel", err);
     if (event)
@@ -476,6 +587,8 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->write = cl_write;
     ops->read = cl_read;
     ops->copy = cl_copy;
+    ops->upload = cl_upload;
+    ops->depend = cl_depend;
     ops->peer_reachable = cl_peer_reachable;
     ops->peer_copy = cl_peer_copy;
     ops->axpy = cl_axpy;
@@ -518,6 +631,8 @@ void weft_cl_device_release(weft_device *dev)
     if (own_take(cl, &mine, &eventless) && mine) clReleaseEvent(mine);
     pthread_mutex_destroy(&cl->queue_lock);
     pthread_mutex_destroy(&cl->submit);
+    if (cl->copy_queue) clFinish(cl->copy_queue);
+    if (cl->copy_queue) clReleaseCommandQueue(cl->copy_queue);
     if (cl->queue) clReleaseCommandQueue(cl->queue);
     if (cl->context) clReleaseContext(cl->context);
     pthread_mutex_destroy(&cl->lock);

@@ -25,6 +25,10 @@ typedef struct weft_cl_device {
     cl_device_id id;
     cl_context context;
     cl_command_queue queue;
+    /* Copies from the host run here, beside the kernels (NULL: on queue, as
+     * with WEFT_COPY_QUEUE=0); events order a kernel after the copies it
+     * reads and a copy after the work that used what it overwrites. */
+    cl_command_queue copy_queue;
     char platform_version[128];
     int has_fp64;
     int gpu_class; /* kernels in their GPU variant */
@@ -72,6 +76,11 @@ weft_status weft_cl_enqueue_1d(weft_device *dev, cl_kernel kernel, size_t global
  * marker or finish answers for, when err is CL_SUCCESS; returns err. */
 void weft_cl_queue_lock(weft_device *dev);
 cl_int weft_cl_queue_unlock(weft_device *dev, cl_int err, cl_event event);
+/* The events the calling thread's next command on the compute queue waits
+ * for (dev->ops.depend): handed over, and forgotten (*count 0: none). The
+ * caller releases them with weft_cl_release_events. */
+cl_event *weft_cl_take_depends(weft_device *dev, cl_uint *count);
+void weft_cl_release_events(cl_event *events, cl_uint count);
 /* The same for a command that is not the caller's work on the device: one
  * waited for at once (a blocking transfer), or one a peer copy puts on the
  * source's queue. */
