@@ -842,10 +842,10 @@ WEFT_API weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bin
  * columns an expression reads are parsed (integers to i64, other numbers to
  * f64, typed by the first window unless `types` says otherwise); every other
  * field stays a byte range and is written back byte for byte. Parsing and
- * formatting run in parallel on the pool; a reader thread reads the next
- * window and a writer thread writes the previous one while the current one is
- * parsed, computed and formatted, so memory is a few windows whatever the
- * file's size. Malformed input fails with WEFT_ERR_DATA and a message
+ * formatting run in parallel on the pool; a reader thread reads ahead and a
+ * writer thread writes behind (and, on a copying or non-CPU device, a
+ * window's statements run while the next window is parsed), so memory is a
+ * few windows whatever the file's size. Malformed input fails with WEFT_ERR_DATA and a message
  * "FILE:LINE:COLUMN: what" in weft_last_error(). */
 
 typedef struct weft_csv_options {
@@ -937,7 +937,23 @@ typedef struct weft_csv_dialect {
     char out_delimiter; /* 0: the input's */
     weft_csv_quoting quoting;
     int crlf; /* 1: lines end in "\r\n"; 0: "\n" */
+    /* Input. Fields read as missing besides the empty field and pandas'
+     * defaults ("NA", "NaN", "NULL", ...; docs/csv.md), matched to the whole
+     * field after its quotes are removed, before it is read as a number (so
+     * "-999" can be one). Missing reads as NaN in a float column; a column
+     * typed by the first window holding one is f64, as pandas reads it; in an
+     * i64 column (typed so, or by an earlier window) it is the error naming
+     * the field that int_missing_fill avoids. The strings are copied. */
+    const char *const *na_values;
+    size_t n_na_values;
 } weft_csv_dialect;
+
+/* The struct grew by na_values: programs built against this header call the
+ * entries below by these names, and the symbols without the suffix, which
+ * read the struct without its last two fields, stay for programs built
+ * against an earlier header. */
+#define weft_csv_dialect_init weft_csv_dialect_init_na
+#define weft_csv_run_dialect weft_csv_run_dialect_na
 
 /* The defaults, which read and write as weft_csv_run does. */
 WEFT_API void weft_csv_dialect_init(weft_csv_dialect *dialect);
@@ -953,6 +969,13 @@ typedef struct weft_csv_reader weft_csv_reader;
 
 WEFT_API weft_status weft_csv_open(weft_ctx *ctx, const char *path, const weft_csv_options *options,
                                    weft_csv_reader **reader);
+/* weft_csv_open with a dialect's input fields (skip_lines, comment,
+ * bad_rows, na_values; the output fields are not looked at; NULL: the
+ * defaults, as weft_csv_open). */
+WEFT_API weft_status weft_csv_open_dialect(weft_ctx *ctx, const char *path,
+                                           const weft_csv_options *options,
+                                           const weft_csv_dialect *dialect,
+                                           weft_csv_reader **reader);
 WEFT_API weft_status weft_csv_close(weft_csv_reader *reader);
 WEFT_API weft_status weft_csv_column_count(const weft_csv_reader *reader, size_t *count);
 /* The column's name (from the header, or "c1", "c2", ...); NULL out of range. */

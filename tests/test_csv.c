@@ -533,6 +533,95 @@ static void test_many_rows(void **state)
     free(want);
 }
 
+/* Issue 17: window k is formatted while window k+1 is parsed and its
+ * statements run. Random rows (quoted labels holding delimiters, quotes and
+ * line ends, some longer than a window, so a record spans blocks while the
+ * window before is held), with and without a whole-file reduction (windows
+ * of whole blocks), overlapped and one at a time (WEFT_CSV_OVERLAP), against
+ * plain C; then a bad field in a later window while the statements of the
+ * one before are in flight. */
+static void test_pipelined_windows(void **state)
+{
+    (void)state;
+    const size_t n = 9000;
+    size_t cap = n * 200 + 64, in_len = 0, want_len = 0;
+    char *in = malloc(cap), *want = malloc(cap + n * 24);
+    in_len += (size_t)sprintf(in, "id,v,label\r\n");
+    want_len += (size_t)sprintf(want, "id,v,label,w\n");
+    srand(17);
+    long long sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        char label[160];
+        int kind = rand() % 8;
+        size_t ln = kind == 0 ? 120 + (size_t)(rand() % 30) : (size_t)(rand() % 12);
+        size_t k = 0;
+        if (kind == 1) k += (size_t)sprintf(label, "\"a,\"\"b\"\"\n");
+        for (; k < ln; k++)
+            label[k] = (char)('a' + rand() % 26);
+        if (kind == 1) label[k++] = '"';
+        label[k] = 0;
+        long long v = rand() % 20001 - 10000;
+        in_len += (size_t)sprintf(in + in_len, "%zu,%lld,%s\r\n", i, v, label);
+        want_len += (size_t)sprintf(want + want_len, "%zu,%lld,%s,%lld\n", i, v, label,
+                                    v * 3 + (long long)i);
+        sum += v * 3 + (long long)i;
+    }
+    write_text("p.csv", in);
+    const char *st[] = {"w = v * 3 + id"};
+    weft_csv_reduction red = {WEFT_SUM, "w", {0, {0}, 0}};
+    size_t windows[] = {64, 200, 1000, 20000, 0};
+    for (int overlap = 0; overlap < 2; overlap++)
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
+            for (int reduce = 0; reduce < 2; reduce++) {
+                setenv("WEFT_CSV_OVERLAP", overlap ? "1" : "0", 1);
+                weft_csv_options o;
+                weft_csv_options_init(&o);
+                o.window_bytes = windows[w];
+                weft_csv_job job = {0};
+                job.statements = st;
+                job.nstatements = 1;
+                job.reductions = &red;
+                job.nreductions = (size_t)reduce;
+                weft_csv_stats stats;
+                ASSERT_OK(
+                    weft_csv_run(ctx, path_of("p.csv"), path_of("p_out.csv"), &o, &job, &stats));
+                assert_int_equal(stats.rows, n);
+                size_t got_len;
+                char *got = read_all("p_out.csv", &got_len);
+                if (got_len != want_len || memcmp(got, want, want_len) != 0)
+                    fail_msg("overlap %d, window %zu, reduce %d: output differs", overlap,
+                             windows[w], reduce);
+                free(got);
+                if (reduce) assert_true(weft_scalar_as_double(&red.result) == (double)sum);
+            }
+    /* A field that is no number far into the file: the run fails naming it,
+     * after the windows before it were formatted, and writes nothing. */
+    char *bad = strstr(in + in_len / 2, "\r\n8");
+    assert_non_null(bad);
+    size_t line = 1;
+    for (const char *c = in; c <= bad + 1; c++)
+        line += *c == '\n';
+    char *comma = strchr(bad + 2, ',');
+    comma[1] = 'x';
+    write_text("p.csv", in);
+    unlink(path_of("p_out.csv"));
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.window_bytes = 1000;
+    weft_csv_job job = {0};
+    job.statements = st;
+    job.nstatements = 1;
+    assert_int_equal(weft_csv_run(ctx, path_of("p.csv"), path_of("p_out.csv"), &o, &job, NULL),
+                     WEFT_ERR_DATA);
+    unsetenv("WEFT_CSV_OVERLAP");
+    char where[64];
+    snprintf(where, sizeof where, "p.csv:%zu:", line);
+    if (!strstr(weft_last_error(), where)) fail_msg("%s lacks %s", weft_last_error(), where);
+    assert_null(read_all("p_out.csv", NULL));
+    free(in);
+    free(want);
+}
+
 /* A run inside a task that waits for its input (here a FIFO nothing has
  * written yet) gives its pool slot to other tasks meanwhile: with one slot,
  * the second task below runs only if the first lends it. */
@@ -614,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_window_reader),
         cmocka_unit_test(test_cancel_and_arguments),
         cmocka_unit_test(test_many_rows),
+        cmocka_unit_test(test_pipelined_windows),
         cmocka_unit_test(test_parallel_chunks_quotes),
         cmocka_unit_test(test_waiting_for_input_lends_the_pool_slot),
     };

@@ -378,6 +378,144 @@ static void test_output_dialects(void **state)
     dialect = NULL;
 }
 
+/* Issue 24: na_values, at the first and last row, quoted, numeric, in CRLF
+ * files and filling a whole column, through every window size. */
+static void test_na_values(void **state)
+{
+    (void)state;
+    const char *na[] = {"-999", "missing"};
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    d.na_values = na;
+    d.n_na_values = 2;
+    dialect = &d;
+    expect_output("x,s\nmissing,a\n1.5,\"b\"\n\"-999\",c\n2,d\n-999,e\n", "y = x * 2",
+                  "x,s,y\nmissing,a,\n1.5,\"b\",3.0\n\"-999\",c,\n2,d,4.0\n-999,e,\n");
+    expect_output("x\r\n-999\r\nmissing\r\n\r\n", "y = x + 1", "x,y\n-999,\nmissing,\n");
+    /* An integer column with one is f64, as pandas reads it; the text is
+     * matched whole, and spaces are part of it. */
+    expect_output("i\n3\n-999\n", "j = i * 2", "i,j\n3,6.0\n-999,\n");
+    expect_output("i\n3\n -999\n", "j = i * 2", "i,j\n3,6\n -999,-1998\n");
+    /* Without the list, "-999" is a number and "missing" text. */
+    dialect = NULL;
+    expect_output("i\n3\n-999\n", "j = i * 2", "i,j\n3,6\n-999,-1998\n");
+    expect_error("x\nmissing\n", "y = x * 2", ":2:1:", "is not a number");
+    /* In an i64 column: an error naming the field, or int_missing's value. */
+    dialect = &d;
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.types = "i=i64";
+    char *out = NULL;
+    assert_int_equal(run("i\n3\n4\n-999\n", 0, "j = i * 2", &o, &out), WEFT_ERR_DATA);
+    assert_non_null(strstr(weft_last_error(), "in.csv:4:1:"));
+    assert_non_null(strstr(weft_last_error(), "missing integer"));
+    assert_null(out);
+    o.int_missing_fill = 1;
+    o.int_missing_value = 7;
+    ASSERT_OK(run("i\n3\nmissing\n", 0, "j = i * 2", &o, &out));
+    assert_string_equal(out, "i,j\n3,6\nmissing,14\n");
+    free(out);
+    /* A NULL list, or a NULL string in it, is refused. */
+    d.na_values = NULL;
+    assert_int_equal(run("x\n1\n", 0, NULL, NULL, &out), WEFT_ERR_NULL);
+    const char *holes[] = {"a", NULL};
+    d.na_values = holes;
+    assert_int_equal(run("x\n1\n", 0, NULL, NULL, &out), WEFT_ERR_NULL);
+    dialect = NULL;
+}
+
+/* The reader with na_values against a plain parse of random fields. */
+static void test_na_values_reader_random(void **state)
+{
+    (void)state;
+    static const char *const tokens[] = {"-999", "\"-999\"", "missing", "NA", "", "\"missing\""};
+    enum { ROWS = 3000 };
+    double *want = malloc(ROWS * sizeof *want);
+    srand(24);
+    FILE *f = fopen(path_of("na.csv"), "wb");
+    assert_non_null(f);
+    fputs("id,x\r\n", f);
+    for (int i = 0; i < ROWS; i++) {
+        /* Missing at the first and the last row, and in runs. */
+        int missing = i == 0 || i == ROWS - 1 || (i / 500) % 3 == 1 || rand() % 4 == 0;
+        if (missing) {
+            fprintf(f, "%d,%s\r\n", i, tokens[rand() % 6]);
+            want[i] = NAN;
+        } else {
+            int v = rand() % 1001 - 500;
+            fprintf(f, "%d,%.2f\r\n", i, v + 0.25);
+            want[i] = v + 0.25;
+        }
+    }
+    fclose(f);
+    const char *na[] = {"-999", "missing"};
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    d.na_values = na;
+    d.n_na_values = 2;
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.window_bytes = 4096;
+    weft_csv_reader *r;
+    ASSERT_OK(weft_csv_open_dialect(ctx, path_of("na.csv"), &o, &d, &r));
+    size_t rows, total = 0;
+    uint64_t first;
+    double *v = malloc(ROWS * sizeof *v);
+    for (;;) {
+        ASSERT_OK(weft_csv_next(r, &rows, &first));
+        if (rows == 0) break;
+        weft_array *a;
+        ASSERT_OK(weft_csv_column(r, 1, &a));
+        ASSERT_OK(weft_array_read(a, 0, rows, v));
+        for (size_t i = 0; i < rows; i++) {
+            double w = want[first + i];
+            if (isnan(w) ? !isnan(v[i]) : v[i] != w)
+                fail_msg("row %llu: %g, want %g", (unsigned long long)(first + i), v[i], w);
+        }
+        total += rows;
+    }
+    assert_int_equal(total, ROWS);
+    ASSERT_OK(weft_csv_close(r));
+    /* The same file without the list: "-999" is a number, "missing" no number. */
+    ASSERT_OK(weft_csv_open_dialect(ctx, path_of("na.csv"), &o, NULL, &r));
+    ASSERT_OK(weft_csv_next(r, &rows, &first));
+    weft_array *a;
+    assert_int_equal(weft_csv_column(r, 1, &a), WEFT_ERR_DATA);
+    ASSERT_OK(weft_csv_close(r));
+    free(v);
+    free(want);
+}
+
+/* Programs built against the header before na_values call the symbols
+ * without the suffix with the shorter struct: nothing past it is touched. */
+#undef weft_csv_dialect_init
+#undef weft_csv_run_dialect
+WEFT_API void weft_csv_dialect_init(weft_csv_dialect *dialect);
+WEFT_API weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *output,
+                                          const weft_csv_options *options,
+                                          const weft_csv_dialect *dialect, weft_csv_job *job,
+                                          weft_csv_stats *stats);
+
+static void test_dialect_before_na_values(void **state)
+{
+    (void)state;
+    size_t old = offsetof(weft_csv_dialect, na_values);
+    unsigned char *mem = malloc(sizeof(weft_csv_dialect));
+    memset(mem, 0xA5, sizeof(weft_csv_dialect));
+    weft_csv_dialect_init((weft_csv_dialect *)mem);
+    for (size_t i = old; i < sizeof(weft_csv_dialect); i++)
+        assert_int_equal(mem[i], 0xA5);
+    /* The old entry reads no na_values from the bytes after the old struct. */
+    ((weft_csv_dialect *)mem)->crlf = 1;
+    write_text("in.csv", "x\n-999\n");
+    ASSERT_OK(weft_csv_run_dialect(ctx, path_of("in.csv"), path_of("out.csv"), NULL,
+                                   (weft_csv_dialect *)mem, NULL, NULL));
+    char *out = read_all("out.csv");
+    assert_string_equal(out, "x\r\n-999\r\n");
+    free(out);
+    free(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +528,9 @@ int main(void)
         cmocka_unit_test(test_rows_of_the_wrong_width),
         cmocka_unit_test(test_type_change_advice),
         cmocka_unit_test(test_output_dialects),
+        cmocka_unit_test(test_na_values),
+        cmocka_unit_test(test_na_values_reader_random),
+        cmocka_unit_test(test_dialect_before_na_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -30,7 +30,9 @@ static void usage(FILE *out)
             "  --delimiter C            field delimiter (default ','; \\t for a tab)\n"
             "  --no-header              the first line is data; columns are c1, c2, ...\n"
             "  --type NAME=i64|f64      a column's dtype (default: the first window decides)\n"
-            "  --int-missing N          read empty integer fields as N (default: an error)\n"
+            "  --int-missing N          read missing integer fields as N (default: an error)\n"
+            "  --na-values A,B          fields also read as missing (besides empty, NA, NaN,\n"
+            "                           NULL, ... as pandas); NaN in float columns\n"
             "  --skip-rows N            drop N lines before the header (metadata)\n"
             "  --comment C              skip lines that start with C (before the header too)\n"
             "  --bad-rows error|skip|pad  rows of the wrong width: an error (default), left\n"
@@ -174,9 +176,10 @@ int cmd_csv(int argc, char **argv)
 {
     const char *input = NULL, *output = NULL, *devices = NULL;
     const char *statements[CSV_MAX_ARGS], *select[CSV_MAX_ARGS], *drop[CSV_MAX_ARGS];
+    const char *na_values[CSV_MAX_ARGS];
     weft_csv_reduction reductions[CSV_MAX_ARGS];
-    char *copies[2 * CSV_MAX_ARGS] = {0}, types[4096] = "";
-    size_t nstatements = 0, nselect = 0, ndrop = 0, nreductions = 0, ncopies = 0;
+    char *copies[3 * CSV_MAX_ARGS] = {0}, types[4096] = "";
+    size_t nstatements = 0, nselect = 0, ndrop = 0, nreductions = 0, ncopies = 0, nna = 0;
     int json = 0, progress = 0, rc = 0;
     weft_csv_options o;
     weft_csv_options_init(&o);
@@ -220,6 +223,8 @@ int cmd_csv(int argc, char **argv)
                 ok = split_list(v, select, &nselect, &copies[ncopies++]);
             else if (is_arg(a, "--drop", NULL))
                 ok = split_list(v, drop, &ndrop, &copies[ncopies++]);
+            else if (is_arg(a, "--na-values", NULL))
+                ok = split_list(v, na_values, &nna, &copies[ncopies++]);
             else if (is_arg(a, "--delimiter", NULL)) {
                 ok = strlen(v) == 1 || strcmp(v, "\\t") == 0;
                 o.delimiter = strcmp(v, "\\t") == 0 ? '\t' : v[0];
@@ -274,6 +279,10 @@ int cmd_csv(int argc, char **argv)
         goto done;
     }
     if (types[0]) o.types = types;
+    if (nna) { /* else the dialect stays the default one (MPI ranks take only that) */
+        d.na_values = na_values;
+        d.n_na_values = nna;
+    }
     weft_ctx *ctx = cli_ctx(devices);
     if (!ctx) {
         rc = EXIT_WEFT;

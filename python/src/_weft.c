@@ -1994,18 +1994,21 @@ static int csv_options(PyObject *t, weft_csv_options *o)
 }
 
 /* dialect: None, or (skip_lines, comment, bad_rows, out_delimiter, quoting,
- * crlf); comment and out_delimiter are one ASCII character or "" (none / the
- * input's). */
-static int csv_dialect(PyObject *t, weft_csv_dialect *d)
+ * crlf[, na_values]); comment and out_delimiter are one ASCII character or ""
+ * (none / the input's); na_values a list of str, whose pointers *na holds
+ * (PyMem_Free it) while the list lives. */
+static int csv_dialect(PyObject *t, weft_csv_dialect *d, const char ***na)
 {
     weft_csv_dialect_init(d);
+    *na = NULL;
     if (t == Py_None) return 0;
+    PyObject *na_list = Py_None;
     Py_ssize_t skip;
     const char *comment, *out_delim;
     Py_ssize_t ncomment, nout;
     int bad, quoting, crlf;
-    if (!PyArg_ParseTuple(t, "ns#is#ip", &skip, &comment, &ncomment, &bad, &out_delim, &nout,
-                          &quoting, &crlf))
+    if (!PyArg_ParseTuple(t, "ns#is#ip|O", &skip, &comment, &ncomment, &bad, &out_delim, &nout,
+                          &quoting, &crlf, &na_list))
         return -1;
     if (skip < 0) {
         PyErr_SetString(PyExc_ValueError, "skip_rows is not negative");
@@ -2027,6 +2030,9 @@ static int csv_dialect(PyObject *t, weft_csv_dialect *d)
     d->out_delimiter = nout ? out_delim[0] : 0;
     d->quoting = (weft_csv_quoting)quoting;
     d->crlf = crlf;
+    *na = str_array(na_list, &d->n_na_values, "na_values");
+    if (!*na && PyErr_Occurred()) return -1;
+    d->na_values = *na;
     return 0;
 }
 
@@ -2051,17 +2057,17 @@ static PyObject *mod_csv_run(PyObject *m, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!sOOOOO!O!|O:_csv_run", ContextType, &ctxo, &input, &outo, &stmts,
                           &sel, &drop, &PyList_Type, &reds, &PyTuple_Type, &opts, &dial))
         return NULL;
-    weft_csv_dialect d;
-    if (csv_dialect(dial, &d) < 0) return NULL;
     ContextObject *ctx = (ContextObject *)ctxo;
     const char *output = outo == Py_None ? NULL : PyUnicode_AsUTF8AndSize(outo, NULL);
     if (outo != Py_None && !output) return NULL;
     weft_csv_options o;
     if (csv_options(opts, &o) < 0) return NULL;
     weft_csv_job job = {0};
-    const char **a_st = NULL, **a_sel = NULL, **a_drop = NULL;
+    const char **a_st = NULL, **a_sel = NULL, **a_drop = NULL, **a_na = NULL;
     weft_csv_reduction *r = NULL;
     PyObject *result = NULL;
+    weft_csv_dialect d;
+    if (csv_dialect(dial, &d, &a_na) < 0) goto done;
     a_st = str_array(stmts, &job.nstatements, "statements");
     if (!a_st && PyErr_Occurred()) goto done;
     a_sel = str_array(sel, &job.nselect, "select");
@@ -2113,6 +2119,7 @@ done:
     PyMem_Free(a_st);
     PyMem_Free(a_sel);
     PyMem_Free(a_drop);
+    PyMem_Free(a_na);
     PyMem_Free(r);
     return result;
 }
@@ -2249,20 +2256,26 @@ static PyType_Slot csv_reader_slots[] = {{Py_tp_dealloc, csv_reader_dealloc},
 static PyType_Spec csv_reader_spec = {"weft._weft.CsvReader", sizeof(CsvReaderObject), 0,
                                       Py_TPFLAGS_DEFAULT, csv_reader_slots};
 
-/* _csv_open(ctx, path, options) -> CsvReader */
+/* _csv_open(ctx, path, options[, dialect]) -> CsvReader */
 static PyObject *mod_csv_open(PyObject *m, PyObject *args)
 {
     (void)m;
-    PyObject *ctxo, *opts;
+    PyObject *ctxo, *opts, *dial = Py_None;
     const char *path;
-    if (!PyArg_ParseTuple(args, "O!sO!:_csv_open", ContextType, &ctxo, &path, &PyTuple_Type, &opts))
+    if (!PyArg_ParseTuple(args, "O!sO!|O:_csv_open", ContextType, &ctxo, &path, &PyTuple_Type,
+                          &opts, &dial))
         return NULL;
     weft_csv_options o;
     if (csv_options(opts, &o) < 0) return NULL;
+    weft_csv_dialect d;
+    const char **a_na;
+    if (csv_dialect(dial, &d, &a_na) < 0) return NULL;
     weft_csv_reader *reader = NULL;
     weft_status st;
-    Py_BEGIN_ALLOW_THREADS st = weft_csv_open(((ContextObject *)ctxo)->ctx, path, &o, &reader);
-    Py_END_ALLOW_THREADS if (st != WEFT_OK) return raise_status(st);
+    Py_BEGIN_ALLOW_THREADS st =
+        weft_csv_open_dialect(((ContextObject *)ctxo)->ctx, path, &o, &d, &reader);
+    Py_END_ALLOW_THREADS PyMem_Free(a_na);
+    if (st != WEFT_OK) return raise_status(st);
     allocfunc alloc = (allocfunc)PyType_GetSlot(CsvReaderType, Py_tp_alloc);
     CsvReaderObject *r = (CsvReaderObject *)alloc(CsvReaderType, 0);
     if (!r) {
@@ -2569,7 +2582,8 @@ static PyMethodDef module_methods[] = {
     {"_filter", mod_filter, METH_VARARGS, "_filter(ctx, cond, binds, inputs, outputs, wait)"},
     {"_csv_run", mod_csv_run, METH_VARARGS,
      "_csv_run(ctx, input, output, statements, select, drop, reductions, options[, dialect])"},
-    {"_csv_open", mod_csv_open, METH_VARARGS, "_csv_open(ctx, path, options) -> CsvReader"},
+    {"_csv_open", mod_csv_open, METH_VARARGS,
+     "_csv_open(ctx, path, options[, dialect]) -> CsvReader"},
     {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
     {"_launch", mod_launch, METH_VARARGS,
      "_launch(program, name, sizes, local, args, keep, wait) -> None or Op"},

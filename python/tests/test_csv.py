@@ -126,3 +126,60 @@ def test_dialect_output_conversion(tmp_path):
                 {"comment": "##"}, {"out_delimiter": ""}, {"skip_rows": -1}):
         with pytest.raises(ValueError):
             weft.csv.run(src, None, **bad)
+
+
+NA = ["-999", "missing"]
+
+
+def _na_text(rng, n):
+    """A file with missing values spelled every way, at the first and last
+    rows, quoted and CRLF-ended, and a column of nothing but missing."""
+    spell = ["-999", '"-999"', "missing", "NA", "", '"missing"']
+    lines = ["id,x,q,none,name"]
+    for i in range(n):
+        gone = i in (0, n - 1) or rng.random() < 0.2
+        x = spell[rng.integers(len(spell))] if gone else repr(round(float(rng.normal()), 6))
+        q = spell[rng.integers(len(spell))] if i in (0, n - 1) else str(int(rng.integers(-50, 50)))
+        lines.append(f"{i},{x},{q},{spell[i % len(spell)]},n{i}")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def test_na_values_match_pandas(tmp_path, rng):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(_na_text(rng, 3000), newline="")
+    r = weft.csv.run(src, dst, set={"y": "x * 2", "q2": "q + 1", "z": "none + 1"},
+                     na_values=NA, window_bytes=4096)
+    assert r.stats["windows"] > 1
+    want = pd.read_csv(src, na_values=NA)
+    assert want.q.dtype == np.float64 and want.none.isna().all()
+    want = want.assign(y=want.x * 2, q2=want.q + 1, z=want.none + 1)
+    pd.testing.assert_frame_equal(pd.read_csv(dst, na_values=NA), want)
+    # One string, as pandas takes it.
+    r = weft.csv.run(src, None, reduce={"n": "sum: x == x"}, na_values="missing",
+                     types={"x": "f64"})
+    assert r.reductions["n"] == pd.read_csv(src, na_values="missing").x.notna().sum()
+
+
+def test_na_values_reader_matches_pandas(tmp_path, rng):
+    src = tmp_path / "in.csv"
+    src.write_text(_na_text(rng, 2000), newline="")
+    xs = [w["x"] for w in weft.csv.read(src, columns=["x"], na_values=NA, window_bytes=4096)]
+    assert len(xs) > 1
+    np.testing.assert_array_equal(np.concatenate(xs), pd.read_csv(src, na_values=NA).x.to_numpy())
+    with pytest.raises(weft.DataError, match="not a number"):
+        for w in weft.csv.read(src, columns=["x"]):
+            pass
+
+
+def test_na_values_in_an_integer_column(tmp_path):
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("i\n3\n4\nn.d.\n")
+    with pytest.raises(weft.DataError, match=r"in.csv:4:1:.*missing integer"):
+        weft.csv.run(src, dst, set={"j": "i * 2"}, na_values=["n.d."], types={"i": "i64"})
+    weft.csv.run(src, dst, set={"j": "i * 2"}, na_values=["n.d."], types={"i": "i64"},
+                 int_missing=-1)
+    assert dst.read_text() == "i,j\n3,6\n4,8\nn.d.,-2\n"
+    with pytest.raises(TypeError):
+        weft.csv.run(src, None, na_values={"i": ["n.d."]})
+    with pytest.raises(TypeError):
+        weft.csv.run(src, None, na_values=[None])

@@ -83,8 +83,26 @@ def _char(value: Optional[str], what: str) -> str:
     return value
 
 
+def _na_values(na_values: Union[None, str, Sequence[Any]]) -> List[str]:
+    """pandas' na_values: one string or a list or set (numbers as their text);
+    not the per-column dict."""
+    if na_values is None:
+        return []
+    if isinstance(na_values, Mapping):
+        raise TypeError("na_values per column (a dict) is not supported: give one list")
+    if isinstance(na_values, (str, bytes, int, float)):
+        na_values = [na_values]
+    out = []
+    for v in na_values:
+        if isinstance(v, bytes) or v is None:
+            raise TypeError("na_values holds str (or numbers, read as their text)")
+        out.append(str(v))
+    return out
+
+
 def _dialect(skip_rows: int, comment: Optional[str], bad_rows: str, out_delimiter: Optional[str],
-             quoting: Union[None, str, int], crlf: bool) -> Optional[Tuple[Any, ...]]:
+             quoting: Union[None, str, int], crlf: bool,
+             na_values: Union[None, str, Sequence[Any]] = None) -> Optional[Tuple[Any, ...]]:
     if isinstance(quoting, bool):
         raise TypeError("quoting is 'keep', 'minimal', 'all', 'nonnumeric' or a csv.QUOTE_ constant")
     if quoting is None:
@@ -102,8 +120,8 @@ def _dialect(skip_rows: int, comment: Optional[str], bad_rows: str, out_delimite
     if isinstance(skip_rows, bool) or int(skip_rows) < 0:
         raise ValueError("skip_rows is a count of lines, 0 or more")
     d = (int(skip_rows), _char(comment, "comment"), _BAD_ROWS[bad_rows],
-         _char(out_delimiter, "out_delimiter"), _QUOTING[q], bool(crlf))
-    return None if d == (0, "", 0, "", 0, False) else d
+         _char(out_delimiter, "out_delimiter"), _QUOTING[q], bool(crlf), _na_values(na_values))
+    return None if d == (0, "", 0, "", 0, False, []) else d
 
 
 class CsvResult:
@@ -126,7 +144,8 @@ def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A
         int_missing: Optional[int] = None, fsync: bool = False,
         skip_rows: int = 0, comment: Optional[str] = None, bad_rows: str = "error",
         out_delimiter: Optional[str] = None, quoting: Union[None, str, int] = None,
-        crlf: bool = False, ctx: Optional[Context] = None) -> CsvResult:
+        crlf: bool = False, na_values: Union[None, str, Sequence[Any]] = None,
+        ctx: Optional[Context] = None) -> CsvResult:
     """weft_csv_run: reads input window by window, runs the statements of
     `set` ({"new_column": "old_column * 2"}, or a list of "name = expr"),
     folds the reductions of `reduce` ({"total": "sum: new_column"}), and
@@ -140,10 +159,18 @@ def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A
     skip; bad_rows "error", "skip" or "pad" for rows of the wrong width;
     out_delimiter, quoting ("keep", "minimal", "all", "nonnumeric" or
     csv.QUOTE_MINIMAL / QUOTE_ALL / QUOTE_NONNUMERIC) and crlf for the
-    output (any but the defaults rewrites every field)."""
+    output (any but the defaults rewrites every field).
+
+    na_values, as pandas' read_csv takes it (one string or a list; numbers
+    as their text): fields read as missing besides the empty field and
+    pandas' defaults, matched to the whole field without its quotes. Missing
+    reads as NaN in a float column; a column whose first window holds one
+    is typed f64, as pandas reads it; in an i64 column (`types`, or typed by
+    an earlier window) it raises weft.DataError naming the field unless
+    int_missing gives a value."""
     from . import get_context
 
-    dialect = _dialect(skip_rows, comment, bad_rows, out_delimiter, quoting, crlf)
+    dialect = _dialect(skip_rows, comment, bad_rows, out_delimiter, quoting, crlf, na_values)
     labels, reds = _reductions(reduce)
     stats, values = _weft._csv_run(
         ctx or get_context(), str(input), None if output is None else str(output),
@@ -203,14 +230,17 @@ class _Reader:
 
 def read(path: str, columns: Optional[Sequence[str]] = None, *, delimiter: str = ",",
          header: bool = True, types: Optional[Mapping[str, str]] = None, window_bytes: int = 0,
-         int_missing: Optional[int] = None, ctx: Optional[Context] = None) -> Iterator[Window]:
-    """Yields the file's windows in order (weft_csv_open / weft_csv_next).
-    With columns, each window has them parsed already; others parse on
-    access (w["name"]). Columns 0 to 31 can be parsed."""
+         int_missing: Optional[int] = None, na_values: Union[None, str, Sequence[Any]] = None,
+         ctx: Optional[Context] = None) -> Iterator[Window]:
+    """Yields the file's windows in order (weft_csv_open_dialect /
+    weft_csv_next). With columns, each window has them parsed already;
+    others parse on access (w["name"]). Columns 0 to 31 can be parsed.
+    na_values as in run()."""
     from . import get_context
 
     c = _weft._csv_open(ctx or get_context(), str(path),
-                        _options(delimiter, header, window_bytes, types, int_missing, False))
+                        _options(delimiter, header, window_bytes, types, int_missing, False),
+                        _dialect(0, None, "error", None, None, False, na_values))
     reader = _Reader(c)
     try:
         while True:

@@ -6,12 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-weft_status csv_check_options(const weft_csv_options *o, size_t *window);
-
 struct weft_csv_reader {
     weft_ctx *ctx;
     csv_reader r;
-    csv_int_missing missing;
+    csv_missing missing;
     csv_plan columns; /* one var per file column, parsed on demand */
     unsigned char *parsed;
     size_t window_rows;
@@ -20,6 +18,12 @@ struct weft_csv_reader {
 weft_status weft_csv_open(weft_ctx *ctx, const char *path, const weft_csv_options *options,
                           weft_csv_reader **reader)
 {
+    return weft_csv_open_dialect(ctx, path, options, NULL, reader);
+}
+
+weft_status weft_csv_open_dialect(weft_ctx *ctx, const char *path, const weft_csv_options *options,
+                                  const weft_csv_dialect *dialect, weft_csv_reader **reader)
+{
     RETURN_IF(!ctx || !path || !reader, WEFT_ERR_NULL, "weft_csv_open: an argument is NULL");
     *reader = NULL;
     weft_csv_options defaults;
@@ -27,12 +31,14 @@ weft_status weft_csv_open(weft_ctx *ctx, const char *path, const weft_csv_option
     const weft_csv_options *o = options ? options : &defaults;
     size_t window;
     RETURN_ON_ERROR(csv_check_options(o, &window));
+    if (dialect) RETURN_ON_ERROR(csv_check_dialect(dialect, o->delimiter));
     weft_csv_reader *x = calloc(1, sizeof *x);
     RETURN_IF(!x, WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
     x->ctx = ctx;
-    x->missing = (csv_int_missing){o->int_missing_fill, o->int_missing_value};
-    weft_status st =
-        csv_reader_open(&x->r, ctx->pool, path, o->delimiter, o->header, NULL, window, 0, NULL);
+    weft_status st = csv_missing_init(&x->missing, o, dialect);
+    if (st == WEFT_OK)
+        st = csv_reader_open(&x->r, ctx->pool, path, o->delimiter, o->header, dialect, window, 0,
+                             NULL);
     if (st == WEFT_OK) {
         x->parsed = calloc(x->r.ncols ? x->r.ncols : 1, 1);
         if (!x->parsed) st = weft_error_set(WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
@@ -61,6 +67,7 @@ weft_status weft_csv_close(weft_csv_reader *reader)
     drop_arrays(reader);
     csv_plan_free(&reader->columns);
     csv_reader_close(&reader->r);
+    csv_missing_free(&reader->missing);
     free(reader->parsed);
     free(reader);
     return WEFT_OK;

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* What pandas reads as a missing value besides the empty field. */
@@ -23,11 +24,32 @@ static int is_missing_token(const char *b, const char *e)
 
 typedef enum parse_result { PARSED = 0, NOT_NUMBER, MISSING_INT } parse_result;
 
+static int is_na_value(const csv_missing *m, const char *b, const char *e)
+{
+    size_t n = (size_t)(e - b);
+    for (size_t i = 0; i < m->nna; i++)
+        if (m->na_len[i] == n && memcmp(m->na[i], b, n) == 0) return 1;
+    return 0;
+}
+
+static parse_result read_missing(weft_dtype dtype, const csv_missing *missing, void *out)
+{
+    if (dtype == WEFT_F64) {
+        *(double *)out = NAN;
+        return PARSED;
+    }
+    if (!missing->fill) return MISSING_INT;
+    *(int64_t *)out = missing->value;
+    return PARSED;
+}
+
 static parse_result parse_one(const char *b, const char *e, weft_dtype dtype,
-                              const csv_int_missing *missing, void *out)
+                              const csv_missing *missing, void *out)
 {
     /* Most numbers are unquoted: the call only for a field that opens with a quote. */
     if (b != e && *b == '"' && !csv_unquote_simple(&b, &e)) return NOT_NUMBER;
+    /* Before the number: a value such as "-999" may be named missing. */
+    if (missing->nna && is_na_value(missing, b, e)) return read_missing(dtype, missing, out);
     /* Spaces around a number are read past, as pandas does ("  0 "); a field
      * of spaces only is text to pandas, so it is no number here either. */
     const char *nb = b, *ne = e;
@@ -36,24 +58,54 @@ static parse_result parse_one(const char *b, const char *e, weft_dtype dtype,
     while (ne > nb && (ne[-1] == ' ' || ne[-1] == '\t'))
         ne--;
     if (nb == ne && b != e) return NOT_NUMBER;
-    if (dtype == WEFT_F64) {
-        if (weft_parse_f64(nb, ne, out)) return PARSED;
-        if (!is_missing_token(b, e)) return NOT_NUMBER;
-        *(double *)out = NAN;
+    if (dtype == WEFT_F64 ? weft_parse_f64(nb, ne, out) : weft_parse_i64(nb, ne, out))
         return PARSED;
-    }
-    if (weft_parse_i64(nb, ne, out)) return PARSED;
     if (!is_missing_token(b, e)) return NOT_NUMBER;
-    if (!missing->fill) return MISSING_INT;
-    *(int64_t *)out = missing->value;
-    return PARSED;
+    return read_missing(dtype, missing, out);
+}
+
+weft_status csv_missing_init(csv_missing *m, const weft_csv_options *o, const weft_csv_dialect *d)
+{
+    memset(m, 0, sizeof *m);
+    m->fill = o->int_missing_fill;
+    m->value = o->int_missing_value;
+    if (!d || d->n_na_values == 0) return WEFT_OK;
+    RETURN_IF(!d->na_values, WEFT_ERR_NULL, "csv: na_values is NULL (n_na_values %zu)",
+              d->n_na_values);
+    for (size_t i = 0; i < d->n_na_values; i++)
+        RETURN_IF(!d->na_values[i], WEFT_ERR_NULL, "csv: na_values[%zu] is NULL", i);
+    m->na = calloc(d->n_na_values, sizeof *m->na);
+    m->na_len = calloc(d->n_na_values, sizeof *m->na_len);
+    weft_status st = WEFT_OK;
+    GOTO_ERROR_IF(!m->na || !m->na_len, WEFT_ERR_NOMEM, "csv: out of memory for na_values");
+    for (; m->nna < d->n_na_values; m->nna++) {
+        m->na_len[m->nna] = strlen(d->na_values[m->nna]);
+        m->na[m->nna] = malloc(m->na_len[m->nna] + 1);
+        GOTO_ERROR_IF(!m->na[m->nna], WEFT_ERR_NOMEM, "csv: out of memory for na_values");
+        memcpy(m->na[m->nna], d->na_values[m->nna], m->na_len[m->nna] + 1);
+    }
+    return WEFT_OK;
+error:
+    csv_missing_free(m);
+    return st;
+}
+
+void csv_missing_free(csv_missing *m)
+{
+    for (size_t i = 0; i < m->nna; i++)
+        free(m->na[i]);
+    free(m->na);
+    free(m->na_len);
+    m->na = NULL;
+    m->na_len = NULL;
+    m->nna = 0;
 }
 
 typedef struct parse_job {
     const csv_reader *r;
     size_t col, rows;
     weft_dtype dtype;
-    const csv_int_missing *missing;
+    const csv_missing *missing;
     unsigned char *out;
     size_t chunk;
     size_t *bad_row; /* per chunk: first bad row, or SIZE_MAX */
@@ -84,8 +136,8 @@ static void parse_range(void *arg, size_t begin, size_t end)
 #define PARSE_CHUNKS 64
 
 /* 1 when every field parsed; else *bad_row and *why of the first failure. */
-static int parse_all(const csv_reader *r, size_t col, weft_dtype dtype,
-                     const csv_int_missing *missing, void *out, size_t *bad_row, parse_result *why)
+static int parse_all(const csv_reader *r, size_t col, weft_dtype dtype, const csv_missing *missing,
+                     void *out, size_t *bad_row, parse_result *why)
 {
     size_t rows = r->ix.rows;
     size_t bad[PARSE_CHUNKS];
@@ -123,7 +175,7 @@ static weft_status bad_field(const csv_reader *r, size_t col, size_t row, weft_d
 }
 
 weft_status csv_parse_column(const csv_reader *r, size_t col, weft_dtype dtype,
-                             const csv_int_missing *missing, void *out)
+                             const csv_missing *missing, void *out)
 {
     size_t row;
     parse_result why;
@@ -131,14 +183,15 @@ weft_status csv_parse_column(const csv_reader *r, size_t col, weft_dtype dtype,
     return bad_field(r, col, row, dtype, why);
 }
 
-weft_status csv_infer_column(const csv_reader *r, size_t col, const csv_int_missing *missing,
+weft_status csv_infer_column(const csv_reader *r, size_t col, const csv_missing *missing,
                              weft_dtype *dtype, void *out)
 {
     size_t row;
     parse_result why;
     /* Integers as long as every field is one (pandas reads a column with a
      * missing integer as floats too); else floats. */
-    csv_int_missing strict = {0, 0};
+    csv_missing strict = *missing;
+    strict.fill = 0;
     if (r->ix.rows > 0 &&
         parse_all(r, col, WEFT_I64, missing->fill ? missing : &strict, out, &row, &why)) {
         *dtype = WEFT_I64;

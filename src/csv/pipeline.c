@@ -1,12 +1,17 @@
 /* weft_csv_run: read, parse, compute, reduce and write a CSV file window by
- * window. The reader thread reads window k+1 and the writer thread writes
- * window k-1 while this thread parses, computes and formats window k on the
- * pool, so memory is two input and two output windows whatever the file's size. */
+ * window. The reader thread reads ahead and the writer thread writes behind;
+ * this thread parses, computes and formats each window on the pool, and
+ * where the statements run off the pool's cores (csv_flight_overlaps) it
+ * parses window k+1 while window k's statements run (a weft_map future) and
+ * formats window k while k+1's run. Memory is a few windows whatever the
+ * file's size. */
 #include "../core/ctx.h"
 #include "../core/error.h"
+#include "flight.h"
 #include "sink.h"
 #include "stream_reduce.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +32,6 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-weft_status csv_check_options(const weft_csv_options *o, size_t *window);
 weft_status csv_check_options(const weft_csv_options *o, size_t *window)
 {
     char d = o->delimiter;
@@ -60,8 +64,8 @@ static weft_status advise_type(const csv_var *var, const csv_reader *r)
                           detail, name, weft_dtype_name(var->dtype), name, want, name, want);
 }
 
-weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_missing *m);
-weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_missing *m)
+weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing *m);
+weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing *m)
 {
     RETURN_ON_ERROR(reserve_vars(p, r->ix.rows));
     for (size_t v = 0; v < p->nvars; v++) {
@@ -80,27 +84,6 @@ weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_int_mis
     return WEFT_OK;
 }
 
-/* The statements over the window, through weft_map like any other map. */
-static weft_status compute(weft_ctx *ctx, csv_plan *p, size_t rows)
-{
-    if (!p->program || rows == 0) return WEFT_OK;
-    weft_bind binds[WEFT_EXPR_MAX_BINDINGS];
-    weft_status st = WEFT_OK;
-    size_t n = 0;
-    for (; n < p->nvars && st == WEFT_OK; n++) {
-        st = weft_array_wrap(ctx, p->vars[n].dtype, rows, p->vars[n].data, &p->vars[n].array);
-        binds[n] = weft_bind_array(p->vars[n].name, p->vars[n].array);
-    }
-    if (st == WEFT_OK) st = weft_map(ctx, p->program, binds, n, NULL);
-    for (size_t v = 0; v < n && st == WEFT_OK; v++)
-        if (p->vars[v].written) st = weft_array_sync(p->vars[v].array);
-    for (size_t v = 0; v < n; v++) {
-        weft_array_free(p->vars[v].array);
-        p->vars[v].array = NULL;
-    }
-    return st;
-}
-
 static void set_output_dialect(csv_plan *p, const csv_reader *r, const weft_csv_dialect *d)
 {
     p->out_delim = d->out_delimiter ? d->out_delimiter : r->delim;
@@ -117,15 +100,116 @@ typedef struct run_state {
     csv_reader r;
     csv_plan p;
     csv_sink s;
-    int have_reader, have_sink;
+    csv_missing missing;
+    csv_window held;      /* the window formatted while the next one is parsed */
+    csv_flight flight[2]; /* the statements of the held window and of the next */
+    int have_reader, have_sink, holding;
 } run_state;
+
+/* Reads and parses the next window and starts its statements into *f;
+ * *rows is 0 at the end of the file (the first window always goes on). */
+static weft_status start_window(weft_ctx *ctx, run_state *rs, const weft_csv_job *job,
+                                const weft_csv_dialect *d, int first, size_t *rows, csv_flight *f,
+                                weft_csv_stats *sx)
+{
+    double t = now();
+    RETURN_ON_ERROR(csv_reader_next(&rs->r));
+    *rows = rs->r.ix.rows;
+    sx->scan_seconds += now() - t;
+    if (*rows == 0 && !first) return WEFT_OK;
+    t = now();
+    RETURN_ON_ERROR(csv_parse_inputs(&rs->p, &rs->r, &rs->missing));
+    if (first) {
+        RETURN_ON_ERROR(csv_plan_outputs(&rs->p, &rs->r, job));
+        set_output_dialect(&rs->p, &rs->r, d);
+        RETURN_ON_ERROR(reserve_vars(&rs->p, *rows));
+    }
+    sx->parse_seconds += now() - t;
+    t = now();
+    RETURN_ON_ERROR(csv_launch(ctx, &rs->p, *rows, f));
+    sx->compute_seconds += now() - t;
+    return WEFT_OK;
+}
+
+/* Waits for a window's statements, folds its reductions and hands its
+ * formatted bytes to the writer. w is the window (the reader, or a view of
+ * the held window). */
+static weft_status finish_window(weft_ctx *ctx, run_state *rs, const weft_csv_job *job, int header,
+                                 const csv_reader *w, csv_flight *f, weft_csv_stats *sx)
+{
+    size_t rows = w->ix.rows;
+    double t = now();
+    RETURN_ON_ERROR(csv_land(&rs->p, f));
+    for (size_t k = 0; k < rs->p.nreductions; k++)
+        RETURN_ON_ERROR(csv_reduce_window(ctx, &rs->p, &rs->p.reductions[k], rows, w->row));
+    sx->compute_seconds += now() - t;
+    if (rs->have_sink) {
+        t = now();
+        csv_outbuf *b;
+        RETURN_ON_ERROR(csv_sink_buffer(&rs->s, &b));
+        sx->wait_seconds += now() - t;
+        t = now();
+        RETURN_ON_ERROR(csv_format_window(w, &rs->p, header, b));
+        csv_sink_submit(&rs->s, b);
+        sx->format_seconds += now() - t;
+    }
+    sx->rows += rows;
+    sx->windows++;
+    if (job->progress) job->progress(job->progress_user, w->bytes_done, rs->r.src.file_bytes);
+    return WEFT_OK;
+}
+
+/* One window at a time: where the statements run on the cores that parse
+ * and format (csv_flight_overlaps), overlapping them only makes the stages
+ * take turns. */
+static weft_status run_serial(weft_ctx *ctx, run_state *rs, const weft_csv_job *job,
+                              const weft_csv_dialect *d, int header, weft_csv_stats *sx)
+{
+    for (int first = 1;; first = 0) {
+        if (job->cancel && *job->cancel) return csv_cancelled();
+        size_t rows;
+        RETURN_ON_ERROR(start_window(ctx, rs, job, d, first, &rows, &rs->flight[0], sx));
+        if (rows == 0 && !first) return WEFT_OK;
+        RETURN_ON_ERROR(finish_window(ctx, rs, job, first && header, &rs->r, &rs->flight[0], sx));
+        if (rows == 0) return WEFT_OK;
+    }
+}
+
+/* Window k+1 is read and parsed, and its statements started, while window
+ * k's statements run; then window k is formatted while k+1's run, and the
+ * writer thread writes k-1. The vars' two storages hold k and k+1. */
+static weft_status run_overlapped(weft_ctx *ctx, run_state *rs, const weft_csv_job *job,
+                                  const weft_csv_dialect *d, int header, weft_csv_stats *sx)
+{
+    size_t rows, next_rows;
+    int cur = 0;
+    RETURN_ON_ERROR(start_window(ctx, rs, job, d, 1, &rows, &rs->flight[cur], sx));
+    if (rows == 0) return finish_window(ctx, rs, job, header, &rs->r, &rs->flight[cur], sx);
+    for (int first = 1; rows > 0; first = 0) {
+        if (job->cancel && *job->cancel) return csv_cancelled();
+        RETURN_ON_ERROR(csv_reader_hold(&rs->r, &rs->held));
+        rs->holding = 1;
+        csv_plan_swap(&rs->p);
+        weft_status st = start_window(ctx, rs, job, d, 0, &next_rows, &rs->flight[!cur], sx);
+        csv_plan_swap(&rs->p);
+        RETURN_ON_ERROR(st);
+        csv_reader view = csv_reader_view(&rs->r, &rs->held);
+        RETURN_ON_ERROR(finish_window(ctx, rs, job, first && header, &view, &rs->flight[cur], sx));
+        csv_reader_drop(&rs->r, &rs->held);
+        rs->holding = 0;
+        csv_plan_swap(&rs->p);
+        cur = !cur;
+        rows = next_rows;
+    }
+    return WEFT_OK;
+}
 
 void weft_csv_dialect_init(weft_csv_dialect *dialect)
 {
     if (dialect) memset(dialect, 0, sizeof *dialect);
 }
 
-static weft_status check_dialect(const weft_csv_dialect *d, char delim)
+weft_status csv_check_dialect(const weft_csv_dialect *d, char delim)
 {
     char c = d->comment, o = d->out_delimiter;
     RETURN_IF(c && (c == '"' || c == '\n' || c == '\r' || c == delim), WEFT_ERR_INVALID_ARG,
@@ -165,16 +249,20 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
     weft_csv_dialect plain;
     weft_csv_dialect_init(&plain);
     const weft_csv_dialect *d = dialect ? dialect : &plain;
-    RETURN_ON_ERROR(check_dialect(d, o->delimiter));
+    RETURN_ON_ERROR(csv_check_dialect(d, o->delimiter));
     weft_csv_stats st_local;
     weft_csv_stats *sx = stats ? stats : &st_local;
     memset(sx, 0, sizeof *sx);
-    double t0 = now(), t;
-    csv_int_missing missing = {o->int_missing_fill, o->int_missing_value};
+    double t0 = now();
     run_state *rs = calloc(1, sizeof *rs);
     RETURN_IF(!rs, WEFT_ERR_NOMEM, "weft_csv_run: out of memory");
-    weft_status st = csv_reader_open(&rs->r, ctx->pool, input, o->delimiter, o->header, d, window,
-                                     job->nreductions > 0, job->cancel);
+    weft_status st = csv_missing_init(&rs->missing, o, d);
+    if (st != WEFT_OK) {
+        free(rs);
+        return st;
+    }
+    st = csv_reader_open(&rs->r, ctx->pool, input, o->delimiter, o->header, d, window,
+                         job->nreductions > 0, job->cancel);
     rs->have_reader = 1;
     if (st != WEFT_OK) goto error;
     GOTO_ERROR_ON(csv_plan_inputs(&rs->p, &rs->r, job, o->types));
@@ -182,42 +270,8 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
         rs->have_sink = 1;
         GOTO_ERROR_ON(csv_sink_open(&rs->s, output, o->fsync));
     }
-    for (int first = 1;; first = 0) {
-        if (job->cancel && *job->cancel) GOTO_ERROR_ON(csv_cancelled());
-        t = now();
-        GOTO_ERROR_ON(csv_reader_next(&rs->r));
-        size_t rows = rs->r.ix.rows;
-        if (rows == 0 && !first) break;
-        sx->scan_seconds += now() - t;
-        t = now();
-        GOTO_ERROR_ON(csv_parse_inputs(&rs->p, &rs->r, &missing));
-        if (first) {
-            GOTO_ERROR_ON(csv_plan_outputs(&rs->p, &rs->r, job));
-            set_output_dialect(&rs->p, &rs->r, d);
-            GOTO_ERROR_ON(reserve_vars(&rs->p, rows));
-        }
-        sx->parse_seconds += now() - t;
-        t = now();
-        GOTO_ERROR_ON(compute(ctx, &rs->p, rows));
-        for (size_t k = 0; k < rs->p.nreductions; k++)
-            GOTO_ERROR_ON(csv_reduce_window(ctx, &rs->p, &rs->p.reductions[k], rows, rs->r.row));
-        sx->compute_seconds += now() - t;
-        if (rs->have_sink) {
-            t = now();
-            csv_outbuf *b;
-            GOTO_ERROR_ON(csv_sink_buffer(&rs->s, &b));
-            sx->wait_seconds += now() - t;
-            t = now();
-            GOTO_ERROR_ON(csv_format_window(&rs->r, &rs->p, first && o->header, b));
-            csv_sink_submit(&rs->s, b);
-            sx->format_seconds += now() - t;
-        }
-        sx->rows += rows;
-        sx->windows++;
-        if (job->progress)
-            job->progress(job->progress_user, rs->r.bytes_done, rs->r.src.file_bytes);
-        if (rows == 0) break;
-    }
+    GOTO_ERROR_ON(csv_flight_overlaps(ctx) ? run_overlapped(ctx, rs, job, d, o->header, sx)
+                                           : run_serial(ctx, rs, job, d, o->header, sx));
     for (size_t k = 0; k < rs->p.nreductions; k++)
         GOTO_ERROR_ON(
             csv_reduce_finish(ctx, &rs->p, &rs->p.reductions[k], &job->reductions[k].result));
@@ -228,9 +282,40 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
     }
     sx->seconds = now() - t0;
 error:
+    for (int f = 0; f < 2; f++)
+        csv_land(&rs->p, &rs->flight[f]); /* the data must outlive the statements */
+    if (rs->holding) csv_reader_drop(&rs->r, &rs->held);
+    csv_window_free(&rs->held);
     if (rs->have_sink) csv_sink_abort(&rs->s);
     csv_plan_free(&rs->p);
     if (rs->have_reader) csv_reader_close(&rs->r);
+    csv_missing_free(&rs->missing);
     free(rs);
     return st;
+}
+
+/* The entries of programs built against the header before na_values: their
+ * dialect ends where na_values begins. */
+#undef weft_csv_dialect_init
+#undef weft_csv_run_dialect
+#define DIALECT_BEFORE_NA offsetof(weft_csv_dialect, na_values)
+
+WEFT_API void weft_csv_dialect_init(weft_csv_dialect *dialect);
+void weft_csv_dialect_init(weft_csv_dialect *dialect)
+{
+    if (dialect) memset(dialect, 0, DIALECT_BEFORE_NA);
+}
+
+WEFT_API weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *output,
+                                          const weft_csv_options *options,
+                                          const weft_csv_dialect *dialect, weft_csv_job *job,
+                                          weft_csv_stats *stats);
+weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *output,
+                                 const weft_csv_options *options, const weft_csv_dialect *dialect,
+                                 weft_csv_job *job, weft_csv_stats *stats)
+{
+    weft_csv_dialect whole = {0};
+    if (dialect) memcpy(&whole, dialect, DIALECT_BEFORE_NA);
+    return weft_csv_run_dialect_na(ctx, input, output, options, dialect ? &whole : NULL, job,
+                                   stats);
 }

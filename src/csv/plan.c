@@ -356,12 +356,24 @@ weft_status csv_var_reserve(csv_var *v, size_t rows)
     return WEFT_OK;
 }
 
+void csv_plan_swap(csv_plan *p)
+{
+    for (size_t v = 0; v < p->nvars; v++) {
+        csv_var *x = &p->vars[v];
+        csv_bigbuf t = x->storage;
+        x->storage = x->other;
+        x->other = t;
+        x->data = x->storage.p;
+    }
+}
+
 void csv_plan_free(csv_plan *p)
 {
     for (size_t v = 0; v < p->nvars; v++) {
         free(p->vars[v].name);
         free(p->vars[v].label);
         csv_bigbuf_free(&p->vars[v].storage);
+        csv_bigbuf_free(&p->vars[v].other);
         weft_array_free(p->vars[v].array);
     }
     for (size_t k = 0; k < p->nreductions; k++)

@@ -19,6 +19,7 @@ typedef struct csv_var {
     weft_dtype dtype;
     unsigned char *data; /* rows * 8 bytes in `storage`, aligned for weft_array_wrap */
     csv_bigbuf storage;
+    csv_bigbuf other;  /* the storage of the other window in flight (csv_plan_swap) */
     weft_array *array; /* wraps data during a window */
 } csv_var;
 
@@ -68,6 +69,9 @@ weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types
 void csv_plan_free(csv_plan *p);
 /* Room for `rows` values in var->data. */
 weft_status csv_var_reserve(csv_var *v, size_t rows);
+/* Every var's storage and `other` trade places: the pipeline parses one
+ * window while the statements run on the other. */
+void csv_plan_swap(csv_plan *p);
 /* Var of that (bound) name, or -1. */
 int csv_plan_var(const csv_plan *p, const char *name);
 /* The name an output column has in the header. */

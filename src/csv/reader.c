@@ -252,6 +252,50 @@ void csv_reader_close(csv_reader *r)
     r->block = -1;
 }
 
+weft_status csv_reader_hold(csv_reader *r, csv_window *w)
+{
+    char *mem = NULL;
+    if (r->block >= 0) RETURN_ON_ERROR(csv_source_detach(&r->src, &r->src.blocks[r->block], &mem));
+    csv_index spare = w->ix;
+    *w = (csv_window){r->buf, r->len, mem, r->own, r->ix, r->row, r->bytes_done};
+    r->block = -1;
+    r->own = NULL;
+    /* The next csv_reader_next reads the held window's tail (from w's bytes,
+     * still there) and its counts, then scans into the spare buffers. */
+    r->ix = spare;
+    r->ix.rows = w->ix.rows;
+    r->ix.consumed = w->ix.consumed;
+    r->ix.lines = w->ix.lines;
+    return WEFT_OK;
+}
+
+void csv_reader_drop(csv_reader *r, csv_window *w)
+{
+    if (w->mem) csv_source_return(&r->src, w->mem);
+    free(w->own);
+    w->mem = NULL;
+    w->own = NULL;
+    w->buf = NULL;
+    w->len = 0;
+}
+
+void csv_window_free(csv_window *w)
+{
+    csv_index_free(&w->ix);
+    memset(w, 0, sizeof *w);
+}
+
+csv_reader csv_reader_view(const csv_reader *r, const csv_window *w)
+{
+    csv_reader v = *r;
+    v.buf = w->buf;
+    v.len = w->len;
+    v.ix = w->ix;
+    v.row = w->row;
+    v.bytes_done = w->bytes_done;
+    return v;
+}
+
 static weft_status fault_error(const csv_reader *r, const csv_fault *f)
 {
     char where[512];

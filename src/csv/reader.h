@@ -39,6 +39,33 @@ typedef struct csv_reader {
     int started, done;
 } csv_reader;
 
+/* A window the pipeline keeps after the reader has moved on: it is formatted
+ * while the next one is parsed. Zero-initialised before the first hold. */
+typedef struct csv_window {
+    char *buf;
+    size_t len;
+    char *mem; /* the source block memory buf lives in (detached), or NULL */
+    char *own; /* the reader's joined buffer, when it was one */
+    csv_index ix;
+    uint64_t row, bytes_done;
+} csv_window;
+
+/* Moves the current window into *w, which must have been dropped since its
+ * last hold; the reader scans the next window into w's old index. Its block
+ * leaves the read-ahead (csv_source_detach), which goes on reading. */
+weft_status csv_reader_hold(csv_reader *r, csv_window *w);
+/* Frees w's bytes (its block memory back to the source); keeps its index. */
+void csv_reader_drop(csv_reader *r, csv_window *w);
+void csv_window_free(csv_window *w);
+/* A reader whose current window is w, for code that formats a window: the
+ * copy shares everything else with r and is only read. */
+csv_reader csv_reader_view(const csv_reader *r, const csv_window *w);
+
+/* The checks of the public options and dialect: WEFT_ERR_INVALID_ARG naming
+ * the field; *window is the window size the options ask for. */
+weft_status csv_check_options(const weft_csv_options *o, size_t *window);
+weft_status csv_check_dialect(const weft_csv_dialect *d, char delim);
+
 /* Opens path and reads the header (or the first record's width). */
 weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, char delim,
                             int header, const weft_csv_dialect *d, size_t window_bytes, int align,

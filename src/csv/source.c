@@ -193,6 +193,27 @@ void csv_source_release(csv_source *s, csv_block *b)
     pthread_mutex_unlock(&s->lock);
 }
 
+weft_status csv_source_detach(csv_source *s, csv_block *b, char **mem)
+{
+    if (!s->spare) s->spare = malloc(CSV_HEADROOM + s->block_bytes + 1);
+    RETURN_IF(!s->spare, WEFT_ERR_NOMEM, "csv: cannot allocate a %zu-byte window", s->block_bytes);
+    pthread_mutex_lock(&s->lock);
+    *mem = b->mem;
+    b->mem = s->spare;
+    s->spare = NULL;
+    pthread_mutex_unlock(&s->lock);
+    csv_source_release(s, b);
+    return WEFT_OK;
+}
+
+void csv_source_return(csv_source *s, char *mem)
+{
+    if (s->spare)
+        free(mem);
+    else
+        s->spare = mem;
+}
+
 void csv_source_close(csv_source *s)
 {
     if (s->started) {
@@ -209,6 +230,7 @@ void csv_source_close(csv_source *s)
         pthread_cond_destroy(&s->cond);
         close(s->fd);
     }
+    free(s->spare);
     for (int i = 0; i < 2; i++) {
         free(s->blocks[i].mem);
         if (s->wake[i] >= 0) close(s->wake[i]);

@@ -27,6 +27,7 @@ typedef struct csv_source {
     size_t block_bytes;
     uint64_t file_bytes; /* for progress; 0 when unknown */
     csv_block blocks[2];
+    char *spare; /* block memory outside the two: swapped in for a detached block's */
     size_t take; /* next block to hand out */
     pthread_t thread;
     int started, stop, eof, err_no;
@@ -43,6 +44,12 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
 weft_status csv_source_take(csv_source *s, const char *path, csv_block **block);
 /* Hands a taken block back for the next read. */
 void csv_source_release(csv_source *s, csv_block *b);
+/* Keeps a taken block's bytes out of the read-ahead: *mem gets its memory
+ * (free it with csv_source_return), the block gets spare memory and is
+ * handed back for the next read. WEFT_ERR_NOMEM when no spare can be made. */
+weft_status csv_source_detach(csv_source *s, csv_block *b, char **mem);
+/* Gives memory from csv_source_detach back as the next spare. */
+void csv_source_return(csv_source *s, char *mem);
 void csv_source_close(csv_source *s);
 
 /* WEFT_ERR_CANCELLED, with the detail a cancelled wait gives. */

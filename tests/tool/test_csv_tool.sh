@@ -91,6 +91,14 @@ printf 'a,b\r1,2\r3,4\r' >"$work/cr.csv"
 expect 0 "csv CR line ends" "$WEFT" csv "$work/cr.csv" --set "c = a + b" -o "$work/cr_out.csv"
 printf 'a,b,c\n1,2,3\n3,4,7\n' >"$work/want.csv"
 cmp -s "$work/cr_out.csv" "$work/want.csv" || { echo "FAIL: CR output"; cat "$work/cr_out.csv"; fail=1; }
+# --na-values: more fields read as missing (issue 24).
+printf 'a,s\n-999,x\n2,n/d\nn/d,y\n' >"$work/na.csv"
+expect 0 "csv na-values" "$WEFT" csv "$work/na.csv" --na-values -999,n/d --set "c = a * 2" \
+    -o "$work/na_out.csv"
+printf 'a,s,c\n-999,x,\n2,n/d,4.0\nn/d,y,\n' >"$work/want.csv"
+cmp -s "$work/na_out.csv" "$work/want.csv" || { echo "FAIL: na-values output"; cat "$work/na_out.csv"; fail=1; }
+expect 3 "csv na-values in an i64 column" "$WEFT" csv "$work/na.csv" --na-values n/d \
+    --type a=i64 --set "c = a * 2" -o "$work/na_out.csv"
 # SIGTERM stops a run reading an idle FIFO, or waiting for its writer (issue 21.2).
 mkfifo "$work/idle.fifo"
 for writer in idle none; do

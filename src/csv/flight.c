@@ -1,0 +1,53 @@
+/* The statements of a CSV job over one window, asynchronous. */
+#include "../core/error.h"
+#include "flight.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int csv_flight_overlaps(weft_ctx *ctx)
+{
+    const char *forced = getenv("WEFT_CSV_OVERLAP");
+    if (forced && *forced) return strcmp(forced, "0") != 0;
+    size_t n = 0;
+    if (weft_device_count(ctx, &n) != WEFT_OK) return 0;
+    for (size_t d = 1; d < n; d++) {
+        weft_device_info info;
+        if (weft_device_get_info(ctx, d, &info) != WEFT_OK || !info.selected) continue;
+        if (!info.zero_copy || info.kind != WEFT_DEVICE_CPU) return 1;
+    }
+    return 0;
+}
+
+weft_status csv_launch(weft_ctx *ctx, const csv_plan *p, size_t rows, csv_flight *f)
+{
+    if (!p->program || rows == 0) return WEFT_OK;
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS];
+    weft_status st = WEFT_OK;
+    for (; f->narrays < p->nvars && st == WEFT_OK; f->narrays++) {
+        const csv_var *v = &p->vars[f->narrays];
+        st = weft_array_wrap(ctx, v->dtype, rows, v->data, &f->arrays[f->narrays]);
+        binds[f->narrays] = weft_bind_array(v->name, f->arrays[f->narrays]);
+    }
+    if (st == WEFT_OK) st = weft_map(ctx, p->program, binds, f->narrays, &f->future);
+    if (st != WEFT_OK) csv_land(p, f);
+    return st;
+}
+
+weft_status csv_land(const csv_plan *p, csv_flight *f)
+{
+    weft_status st = WEFT_OK;
+    if (f->future) {
+        st = weft_future_wait(f->future);
+        weft_future_release(f->future);
+        f->future = NULL;
+        for (size_t v = 0; v < f->narrays && st == WEFT_OK; v++)
+            if (p->vars[v].written) st = weft_array_sync(f->arrays[v]);
+    }
+    for (size_t v = 0; v < f->narrays; v++) {
+        weft_array_free(f->arrays[v]);
+        f->arrays[v] = NULL;
+    }
+    f->narrays = 0;
+    return st;
+}
