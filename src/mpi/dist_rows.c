@@ -145,6 +145,21 @@ static weft_status int_rows(const weft_dist_rows *a, int **counts, int **displs)
     return WEFT_OK;
 }
 
+/* The start of a scatter or gather of rows: this rank's rows' buffer, the
+ * ranks' counts and displacements, and the root and its buffer checked. */
+static weft_status exchange_begin(const weft_dist_rows *a, int root, const void *root_buffer,
+                                  const char *buffer_name, void **rows, int **counts, int **displs)
+{
+    *rows = malloc(a->count[a->rank] * a->row_bytes + 1);
+    weft_status st =
+        *rows ? int_rows(a, counts, displs) : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    if (st == WEFT_OK && (root < 0 || root >= a->nranks))
+        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, a->nranks);
+    if (st == WEFT_OK && a->rank == root && !root_buffer)
+        st = weft_mpi_fail(WEFT_ERR_NULL, "%s is NULL", buffer_name);
+    return st;
+}
+
 weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *data)
 {
     weft_mpi_clear_error();
@@ -153,13 +168,8 @@ weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *
     TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_scatter", a->rows));
     int *counts = NULL, *displs = NULL;
     size_t mine = a->count[a->rank];
-    void *rows = malloc(mine * a->row_bytes + 1);
-    weft_status st =
-        rows ? int_rows(a, &counts, &displs) : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
-    if (st == WEFT_OK && (root < 0 || root >= a->nranks))
-        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, a->nranks);
-    if (st == WEFT_OK && a->rank == root && !data)
-        st = weft_mpi_fail(WEFT_ERR_NULL, "the root's data is NULL");
+    void *rows = NULL;
+    weft_status st = exchange_begin(a, root, data, "the root's data", &rows, &counts, &displs);
     st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
     if (st == WEFT_OK) {
         int rc = MPI_Scatterv(data, counts, displs, a->row, rows, (int)mine, a->row, root, a->comm);
@@ -185,13 +195,9 @@ weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst)
     TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_gather", a->rows));
     int *counts = NULL, *displs = NULL;
     size_t mine = a->count[a->rank];
-    void *rows = malloc(mine * a->row_bytes + 1);
+    void *rows = NULL;
     weft_status st =
-        rows ? int_rows(a, &counts, &displs) : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
-    if (st == WEFT_OK && (root < 0 || root >= a->nranks))
-        st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "root %d of %d ranks", root, a->nranks);
-    if (st == WEFT_OK && a->rank == root && !dst)
-        st = weft_mpi_fail(WEFT_ERR_NULL, "the root's destination is NULL");
+        exchange_begin(a, root, dst, "the root's destination", &rows, &counts, &displs);
     if (st == WEFT_OK && mine > 0) {
         weft_status r =
             weft_array_read(a->array, a->first[a->rank] * a->row_elems, mine * a->row_elems, rows);

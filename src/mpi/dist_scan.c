@@ -12,6 +12,7 @@
 #include "dist.h"
 #include "collective_check.h"
 #include "mpi_error.h"
+#include "partials.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -90,18 +91,6 @@ static void store(void *p, weft_dtype t, size_t k, carry c)
     }
 }
 
-static int less_f(double a, double b)
-{
-    if (isnan(a)) return !isnan(b);
-    return !isnan(b) && (a < b || (a == b && signbit(a) && !signbit(b)));
-}
-
-static int greater_f(double a, double b)
-{
-    if (isnan(a)) return !isnan(b);
-    return !isnan(b) && (a > b || (a == b && !signbit(a) && signbit(b)));
-}
-
 /* a then b, as one process's scan combines its running value with the next:
  * b replaces a only when strictly better. */
 static carry combine(weft_reduce_op op, weft_dtype t, carry a, carry b)
@@ -112,7 +101,7 @@ static carry combine(weft_reduce_op op, weft_dtype t, carry a, carry b)
     }
     int min = op == WEFT_MIN, take;
     if (is_float(t))
-        take = min ? less_f(b.f, a.f) : greater_f(b.f, a.f);
+        take = min ? weft_dist_less_f(b.f, a.f) : weft_dist_greater_f(b.f, a.f);
     else if (is_signed(t))
         take = min ? b.i < a.i : b.i > a.i;
     else

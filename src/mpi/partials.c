@@ -48,14 +48,13 @@ static weft_value value_of(const dist_partial *p)
     return v;
 }
 
-/* weft's order for floats: NaN first, then -0.0 before +0.0 (reduce_rules.h). */
-static int less_f(double a, double b)
+int weft_dist_less_f(double a, double b)
 {
     if (isnan(a)) return !isnan(b);
     return !isnan(b) && (a < b || (a == b && signbit(a) && !signbit(b)));
 }
 
-static int greater_f(double a, double b)
+int weft_dist_greater_f(double a, double b)
 {
     if (isnan(a)) return !isnan(b);
     return !isnan(b) && (a > b || (a == b && !signbit(a) && signbit(b)));
@@ -71,7 +70,7 @@ static int better(weft_reduce_op op, const dist_partial *x, const dist_partial *
     case WEFT_F32:
     case WEFT_F64: {
         double fa = weft_scalar_as_double(&a), fb = weft_scalar_as_double(&b);
-        return want_less ? less_f(fa, fb) : greater_f(fa, fb);
+        return want_less ? weft_dist_less_f(fa, fb) : weft_dist_greater_f(fa, fb);
     }
     case WEFT_I32:
     case WEFT_I64: {

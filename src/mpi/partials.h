@@ -19,6 +19,11 @@ typedef struct dist_partial {
     int32_t dtype, flags;
 } dist_partial;
 
+/* weft's order for floats (src/dev/ref/reduce_rules.h): NaN first, then
+ * -0.0 before +0.0; the comparisons a minimum and a maximum take. */
+int weft_dist_less_f(double a, double b);
+int weft_dist_greater_f(double a, double b);
+
 /* Does op need one partial per block (sums and products) rather than one per rank? */
 int weft_dist_op_per_block(weft_reduce_op op);
 dist_partial weft_dist_partial_of(const weft_scalar *s, uint64_t index_offset);
