@@ -5,6 +5,7 @@
 #include "../src/api/testing.h"
 #include "../src/exec/perf_model.h"
 #include "../src/exec/perf_store.h"
+#include "../src/core/clock.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -641,6 +642,148 @@ static void test_failing_device_is_left_out_then_retried(void **state)
     remove_dir(dir);
 }
 
+/* ---- Tiered compile: device code built in the background ---- */
+
+static weft_ctx *tiered_ctx(const char *cache_dir)
+{
+    weft_options o;
+    weft_options_init(&o);
+    o.cache_dir = cache_dir; /* fresh: every device build starts from source */
+    o.compile = WEFT_COMPILE_BACKGROUND;
+    return test_ctx_with(&o);
+}
+
+static int ran_on_a_device(weft_ctx *ctx)
+{
+    weft_piece_report pieces[16];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 16, &count));
+    int device = 0;
+    for (size_t i = 0; i < count; i++)
+        if (pieces[i].device != 0 && !pieces[i].fell_back) device = 1;
+    return device;
+}
+
+static uint64_t device_pieces(weft_ctx *ctx, const char *operation)
+{
+    weft_op_stats stats[8];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 8, &count));
+    uint64_t pieces = 0;
+    for (size_t i = 0; i < count && i < 8; i++)
+        if (strstr(stats[i].operation, operation))
+            for (size_t d = 1; d < stats[i].ndevices; d++)
+                pieces += stats[i].device[d].pieces;
+    return pieces;
+}
+
+/* A first call on a cold cache returns with the pool's result without
+ * waiting for the device's build; once built, the model measures the
+ * device, whose kernel (built in the background with the options the
+ * driver uses) gives the pool's bits. */
+static void test_first_call_does_not_wait_for_device_code(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = tiered_ctx(dir);
+    const char *map = "y = sqrt(x * x + 1) / (x + 2) - x * 0.25f";
+    float *in = malloc(N * sizeof *in), *pool_y = malloc(N * sizeof *pool_y),
+          *got = malloc(N * sizeof *got);
+    fill_f32(in, N, 3);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, in, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    weft_cache_stats before, built, after;
+    ASSERT_OK(weft_cache_stats_get(ctx, &before));
+    double t0 = weft_now();
+    ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+    double call = weft_now() - t0;
+    weft_scalar pool_dot, dot;
+    ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "x * y", b, 2, &pool_dot, NULL));
+    assert_false(ran_on_a_device(ctx));
+    assert_int_equal(device_pieces(ctx, map), 0);
+    assert_int_equal(device_pieces(ctx, "x * y"), 0);
+    ASSERT_OK(weft_array_read(y, 0, N, pool_y));
+    weft_testing_wait_builds(ctx);
+    print_message("first call %.2f ms; device code built %.2f ms after it started\n", call * 1e3,
+                  (weft_now() - t0) * 1e3);
+    if (selected_opencl(ctx) == 0) goto done; /* nothing to build */
+    /* The devices' code was built though only the pool ran. */
+    ASSERT_OK(weft_cache_stats_get(ctx, &built));
+    assert_true(built.misses + built.disk_hits > before.misses + before.disk_hits);
+    /* Built: the next calls measure a device (no sample there yet), and
+     * build nothing in the call. */
+    ASSERT_OK(weft_array_write(y, 0, N, in)); /* stale it: the map must rewrite it */
+    ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+    assert_true(ran_on_a_device(ctx));
+    ASSERT_OK(weft_array_read(y, 0, N, got));
+    assert_memory_equal(got, pool_y, N * sizeof *got);
+    ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "x * y", b, 2, &dot, NULL));
+    assert_true(ran_on_a_device(ctx));
+    assert_memory_equal(&dot.value.f64, &pool_dot.value.f64, sizeof(double));
+    ASSERT_OK(weft_cache_stats_get(ctx, &after));
+    assert_int_equal(after.misses, built.misses);
+    assert_int_equal(after.disk_hits, built.disk_hits);
+    assert_true(device_pieces(ctx, map) > 0);
+done:
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+    free(in);
+    free(pool_y);
+    free(got);
+}
+
+/* A hint that leaves the pool out waits for the build (in the call, or the
+ * background one already under way): the first call runs on the device. */
+static void test_hint_without_pool_waits_for_device_code(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = tiered_ctx(dir);
+    if (selected_opencl(ctx) == 0) {
+        ASSERT_OK(weft_ctx_free(ctx));
+        remove_dir(dir);
+        skip();
+    }
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &y));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    const char *map = "y = x * 3 + 1";
+    ASSERT_OK(weft_ctx_place(ctx, map, WEFT_PLACE_DEVICES));
+    ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+    assert_true(ran_on_a_device(ctx));
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+}
+
+/* Freeing the context while a build runs waits for it: no leak, no use of
+ * freed expressions or devices (ASan, LSan and TSan builds run this). */
+static void test_ctx_free_while_device_code_builds(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = tiered_ctx(dir);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    ASSERT_OK(weft_map(ctx, "y = erfc(x) + exp(x) * log(x + 2)", b, 2, NULL));
+    ASSERT_OK(weft_map(ctx, "y = pow(x + 2, 1.5f)", b, 2, NULL)); /* queued behind it */
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -657,6 +800,9 @@ int main(void)
         cmocka_unit_test(test_user_launches_are_placed),
         cmocka_unit_test(test_stats_and_log_say_where_and_why),
         cmocka_unit_test(test_failing_device_is_left_out_then_retried),
+        cmocka_unit_test(test_first_call_does_not_wait_for_device_code),
+        cmocka_unit_test(test_hint_without_pool_waits_for_device_code),
+        cmocka_unit_test(test_ctx_free_while_device_code_builds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
