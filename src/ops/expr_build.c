@@ -30,22 +30,29 @@ struct weft_expr_builds {
     build_job *running;
 };
 
+/* 2 for the driver's GPU variant, 1 for its CPU one, 0 when the device
+ * does not say (then the call builds, as before). */
+static int device_class(const weft_device *dev)
+{
+    const char *impl = dev->ops.impl ? dev->ops.impl(dev, "map") : NULL;
+    return !impl                             ? 0
+           : strcmp(impl, "opencl-gpu") == 0 ? 2
+           : strcmp(impl, "opencl-cpu") == 0 ? 1
+                                             : 0;
+}
+
 /* The program the OpenCL driver builds for an expression on first use
  * (src/dev/cl/backend_cl_expr.c, expr_kernel): the same source and options,
  * so the kernel made here is the one it would make, and its program cache
- * and binary cache see the same key. test_placement's tiered test fails
- * (the device's call builds again) if the two drift apart. */
-static int build_options(const weft_device *dev, char *options, size_t cap)
+ * and binary cache see the same key. test_placement's tiered test checks
+ * the device's results against the pool's: a kernel built for another
+ * MAP_ITEMS or REDUCE_BLOCK than the driver launches would differ. */
+static void build_options(int gpu, char *options, size_t cap)
 {
-    const char *impl = dev->ops.impl ? dev->ops.impl(dev, "map") : NULL;
-    int gpu = impl && strcmp(impl, "opencl-gpu") == 0;
-    if (!impl || (!gpu && strcmp(impl, "opencl-cpu") != 0))
-        return 0; /* unknown: build in the call */
     snprintf(options, cap,
              "-cl-std=CL1.2 -w -cl-fp32-correctly-rounded-divide-sqrt -DMAP_ITEMS=%d "
              "-DMAP_VECTOR=%d -DREDUCE_BLOCK=%d",
              gpu ? 1 : 1024, !gpu, WEFT_SUM_BLOCK);
-    return gpu ? 2 : 1;
 }
 
 /* Builds c's kernel on device d and publishes it (or WEFT_KERNEL_FAILED,
@@ -55,8 +62,9 @@ static void build_one(weft_ctx *ctx, weft_compiled *c, size_t d)
     weft_device *dev = &ctx->devices[d];
     if (atomic_load(&c->kernels[d]) != NULL) return;
     char options[256];
-    int kind = build_options(dev, options, sizeof options);
-    const char *source = kind == 2 && c->source_gpu ? c->source_gpu : c->source;
+    int gpu = device_class(dev) == 2;
+    build_options(gpu, options, sizeof options);
+    const char *source = gpu && c->source_gpu ? c->source_gpu : c->source;
     double t0 = weft_now();
     void *program = NULL, *kernel = NULL;
     char *log = NULL;
@@ -154,12 +162,11 @@ uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim)
 {
     if (ctx->compile_sync) return 0;
     uint64_t missing = 0;
-    char options[256];
     for (size_t d = 1; d < ctx->ndevices && d < 64; d++) {
         const weft_device *dev = &ctx->devices[d];
         if (dev->info.selected && weft_device_native(dev, prim) &&
             atomic_load(&c->kernels[d]) == NULL && dev->ops.program_build &&
-            dev->ops.kernel_create && build_options(dev, options, sizeof options))
+            dev->ops.kernel_create && device_class(dev))
             missing |= (uint64_t)1 << d;
     }
     if (!missing) return 0;
