@@ -129,6 +129,19 @@ typedef struct weft_array weft_array;
 typedef struct weft_future weft_future;
 typedef struct weft_program weft_program;
 
+/* When a device's code for an expression (weft_map, weft_reduce_expr ...)
+ * is built. In the background (the default): a call whose device code is
+ * not built yet runs on the pool at once while one thread per context
+ * builds it; later calls may use the device once it is built. Sync: the
+ * first call that the device runs builds it, and waits (reproducible
+ * timings, tests). A hint (weft_ctx_place) that leaves the pool out waits
+ * for the build too. */
+typedef enum weft_compile {
+    WEFT_COMPILE_DEFAULT = 0, /* WEFT_COMPILE=sync or background; unset: background */
+    WEFT_COMPILE_BACKGROUND,
+    WEFT_COMPILE_SYNC
+} weft_compile;
+
 /* Context options. Initialise with weft_options_init(); the environment
  * (WEFT_DEVICES, WEFT_NUM_THREADS, ...) overrides what is left at defaults. */
 typedef struct weft_options {
@@ -158,6 +171,7 @@ typedef struct weft_options {
     weft_log_fn log;        /* NULL: WEFT_LOG to stderr, else silent */
     void *log_user;
     weft_log_level log_level;
+    weft_compile compile; /* when device code for an expression is built (weft_compile) */
 } weft_options;
 
 WEFT_API void weft_options_init(weft_options *options);

@@ -4,6 +4,7 @@
  * calibrated weights (WEFT_PLACEMENT=weights), and weft's default after three
  * warm-up calls, starting with no models (a fresh cache directory). */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_placement.h"
 #include "cli.h"
 
 #include <math.h>
@@ -14,13 +15,22 @@
 
 enum { WARMUP = 3, REPS = 3, MAX_COLUMNS = 8, MAX_SIZES = 6 };
 
-typedef enum op_kind { OP_MAP, OP_SUM, OP_DOT, OP_MAX, OP_SCAN, OP_AXPY } op_kind;
+typedef enum op_kind {
+    OP_MAP,
+    OP_SUM,
+    OP_DOT,
+    OP_MAX,
+    OP_SCAN,
+    OP_AXPY,
+    OP_NBODY,
+    OP_STENCIL
+} op_kind;
 
 typedef struct bench_op {
     const char *name;
     op_kind kind;
     weft_dtype dtype;
-    const char *expr; /* OP_MAP, OP_DOT, OP_MAX: the expression; hints name it */
+    const char *expr; /* the expression, or a user kernel's name: hints name it */
 } bench_op;
 
 /* Inputs s, k, t (and x, y for the simple ones); outputs c, p, y. */
@@ -44,8 +54,15 @@ static const bench_op ops[] = {
      "sq = sqrt(t); d1 = (log(x / k) + (0.02f + 0.5f * 0.3f * 0.3f) * t) / (0.3f * sq); "
      "d2 = d1 - 0.3f * sq; disc = k * exp(-0.02f * t); "
      "y = x * (0.5f * erfc(-d1 * 0.70710678f)) - disc * (0.5f * erfc(-d2 * 0.70710678f))"},
+    {"n-body f64 kernel", OP_NBODY, WEFT_F64, "accel"},
+    {"stencil f32 kernel", OP_STENCIL, WEFT_F32, "stencil"},
 };
 enum { NOPS = sizeof ops / sizeof ops[0] };
+
+static bench_kernel kernel_of(const bench_op *op)
+{
+    return op->kind == OP_NBODY ? BENCH_NBODY : op->kind == OP_STENCIL ? BENCH_STENCIL : 0;
+}
 
 typedef struct arrays {
     weft_array *x, *y, *k, *t;
@@ -121,12 +138,19 @@ static weft_status run_once(weft_ctx *ctx, const bench_op *op, arrays *a)
 static double time_op(weft_ctx *ctx, const bench_op *op, size_t n, int warmup)
 {
     arrays a;
+    bench_kernel_state k = {0};
     double best = INFINITY;
-    if (make(ctx, op, n, &a) != WEFT_OK) goto out;
+    weft_status made =
+        kernel_of(op) ? bench_kernel_make(ctx, kernel_of(op), n, &k) : make(ctx, op, n, &a);
+    if (made != WEFT_OK) {
+        fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
+        best = NAN;
+        goto out;
+    }
     int reps = n <= 100000 ? 5 * REPS : REPS; /* short calls: more tries against noise */
     for (int r = 0; r < warmup + reps; r++) {
         double t0 = cli_now();
-        if (run_once(ctx, op, &a) != WEFT_OK) {
+        if ((kernel_of(op) ? bench_kernel_run(&k) : run_once(ctx, op, &a)) != WEFT_OK) {
             fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
             best = NAN;
             break;
@@ -135,7 +159,10 @@ static double time_op(weft_ctx *ctx, const bench_op *op, size_t n, int warmup)
         if (r >= warmup && t < best) best = t;
     }
 out:
-    release(&a);
+    if (kernel_of(op))
+        bench_kernel_release(&k);
+    else
+        release(&a);
     return best;
 }
 
@@ -155,6 +182,7 @@ static weft_ctx *context(const char *cache_dir, int static_split)
     weft_options o;
     weft_options_init(&o);
     o.cache_dir = cache_dir;
+    o.compile = WEFT_COMPILE_SYNC; /* warm-up calls build, as before: comparable columns */
     if (static_split) setenv("WEFT_PLACEMENT", "weights", 1);
     weft_ctx *ctx = NULL;
     weft_status st = weft_ctx_create(&o, &ctx);
@@ -169,31 +197,35 @@ static weft_ctx *context(const char *cache_dir, int static_split)
 int cmd_bench_placement(int argc, char **argv)
 {
     int json = 0;
-    size_t max_n = 10000000;
+    size_t min_n = 1000, max_n = 10000000;
     const char *only = NULL; /* rows whose operation name contains this */
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
             max_n = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--min") == 0 && i + 1 < argc) {
+            min_n = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
         } else {
             FILE *out = strcmp(argv[i], "--help") == 0 ? stdout : stderr;
             fprintf(out,
-                    "usage: weft bench placement [--json] [--max N] [--only NAME]\n"
-                    "Times %d operations at 10^3 .. N elements (default 10^7): on each\n"
+                    "usage: weft bench placement [--json] [--min N] [--max N] [--only NAME]\n"
+                    "Times %d operations at powers of ten from --min (default 10^3) to\n"
+                    "--max elements (default 10^7; n-body at most %d bodies): on each\n"
                     "OpenCL device alone, on the pool alone, split by today's weights, and\n"
                     "as weft places them by default after %d warm-up calls (fresh models).\n"
                     "Best of %d calls each (%d up to 10^5 elements). --only: the operations\n"
-                    "whose name contains NAME.\n",
-                    NOPS, WARMUP, REPS, 5 * REPS);
+                    "whose name contains NAME. Device code is built in each call that\n"
+                    "needs it (WEFT_COMPILE=sync), so warm-up calls are comparable.\n",
+                    NOPS, BENCH_NBODY_MAX, WARMUP, REPS, 5 * REPS);
             return out == stdout ? 0 : EXIT_USAGE;
         }
     }
     size_t sizes[MAX_SIZES], nsizes = 0;
     for (size_t n = 1000; n <= max_n && nsizes < MAX_SIZES; n *= 10)
-        sizes[nsizes++] = n;
+        if (n >= min_n) sizes[nsizes++] = n;
     char fresh[] = "/tmp/weft-bench-placement-XXXXXX";
     if (!mkdtemp(fresh)) {
         perror("weft bench placement: mkdtemp");
@@ -214,6 +246,7 @@ int cmd_bench_placement(int argc, char **argv)
     for (size_t o = 0; o < NOPS; o++) {
         if (only && !strstr(ops[o].name, only)) continue;
         for (size_t s = 0; s < nsizes; s++) {
+            if (!bench_kernel_fits(kernel_of(&ops[o]), sizes[s])) continue;
             for (size_t c = 0; c < ncols; c++) {
                 place(fixed, &ops[o], WEFT_PLACE_DEVICE(devices[c]));
                 t[o][s][c] = time_op(fixed, &ops[o], sizes[s], 2);
@@ -238,6 +271,7 @@ int cmd_bench_placement(int argc, char **argv)
     for (size_t o = 0; o < NOPS; o++) {
         if (only && !strstr(ops[o].name, only)) continue;
         for (size_t s = 0; s < nsizes; s++) {
+            if (!bench_kernel_fits(kernel_of(&ops[o]), sizes[s])) continue;
             double best = INFINITY;
             for (size_t c = 0; c <= ncols; c++)
                 if (t[o][s][c] < best) best = t[o][s][c];

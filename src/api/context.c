@@ -9,6 +9,7 @@
 #include "../dev/device_spec.h"
 #include "../core/error.h"
 #include "../core/handles.h"
+#include "../ops/expr_build.h"
 #include "../ops/expr_op.h"
 #include "../core/platform_lock.h"
 #include "../core/thread_count.h"
@@ -135,6 +136,9 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
     ctx->peer_copies = (int)env_int("WEFT_PEER_COPY", 1) != 0;
     ctx->smoke_test = o->smoke_test ? (int)env_int("WEFT_SMOKE", 1) != 0 : 0;
     ctx->verify_splits = env_int("WEFT_VERIFY", 0) != 0;
+    const char *compile = getenv("WEFT_COMPILE");
+    ctx->compile_sync = o->compile == WEFT_COMPILE_DEFAULT ? compile && strcmp(compile, "sync") == 0
+                                                           : o->compile == WEFT_COMPILE_SYNC;
     ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)env_int("WEFT_MAX_ALLOC", 0);
     ctx->small_elements =
         o->small_elements >= 0 ? o->small_elements : env_int("WEFT_SMALL_ELEMENTS", -1);
@@ -239,6 +243,7 @@ error:
 
 static void ctx_destroy(weft_ctx *ctx)
 {
+    weft_expr_builds_stop(ctx); /* its builds use the expressions and the devices */
     if (ctx->stream) weft_stream_destroy(ctx->stream);
     free(ctx->stream);
     weft_placement_free(ctx);

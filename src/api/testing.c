@@ -2,6 +2,7 @@
 #include "../core/ctx.h"
 #include "../dev/services.h"
 #include "../exec/stream.h"
+#include "../ops/expr_build.h"
 
 void weft_testing_set_faults(weft_ctx *ctx, unsigned faults)
 {
@@ -40,4 +41,9 @@ int weft_testing_stream_queued(weft_ctx *ctx)
 int weft_testing_stream_in_flight(weft_ctx *ctx)
 {
     return stream_has(ctx, 1);
+}
+
+void weft_testing_wait_builds(weft_ctx *ctx)
+{
+    weft_expr_builds_wait(ctx);
 }

@@ -21,4 +21,8 @@ int weft_testing_stream_queued(weft_ctx *ctx);
 /* 1 when an operation ran and its device work is still in flight. */
 int weft_testing_stream_in_flight(weft_ctx *ctx);
 
+/* Until no background build of device code is queued or running
+ * (ops/expr_build.h): a test of tiered compile waits here, not by timing. */
+void weft_testing_wait_builds(weft_ctx *ctx);
+
 #endif

@@ -53,6 +53,8 @@ struct weft_ctx {
     void **driver_states;                   /* per driver in dev/drivers.c, from its open */
     struct weft_dev_services *services;     /* what drivers see of the context */
     weft_compiled *compiled;                /* expressions (ops/expr_cache.c), under lock */
+    int compile_sync;                       /* WEFT_COMPILE=sync: device code built in the call */
+    struct weft_expr_builds *builds;        /* background builds (ops/expr_build.c), under lock */
     atomic_uint_fast64_t cache_counters[5]; /* the fields of weft_cache_stats, in order */
     atomic_uint_fast64_t stats[WEFT_STAT_COUNT];
     atomic_int live_handles;    /* arrays and programs not yet freed */

@@ -160,14 +160,19 @@ static int out_of_reach(const weft_perf_candidate *c, size_t count, size_t i, do
 }
 
 /* The runner-up to best: measured at this size, allowed to be measured, and
- * predicted within WEFT_PERF_REMEASURE_WITHIN of it; count when none. */
+ * predicted within WEFT_PERF_REMEASURE_WITHIN of it, or resting on one
+ * sample there (a first sample taken in a busy moment can be 10x off);
+ * count when none. */
 static size_t runner_up(const weft_perf_candidate *c, size_t count, const double *alone_s,
-                        const enum weft_perf_basis *basis, size_t best)
+                        const enum weft_perf_basis *basis, size_t best, double n)
 {
+    int k = weft_perf_class_of(n);
     size_t second = count;
     for (size_t i = 0; i < count; i++) {
-        if (i == best || basis[i] != WEFT_PERF_EXACT || !c[i].explore) continue;
-        if (!(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
+        if (i == best || basis[i] != WEFT_PERF_EXACT || !c[i].explore || isinf(alone_s[i]))
+            continue;
+        int one_sample = c[i].history->cls[k].samples < 2;
+        if (!one_sample && !(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
         if (second == count || alone_s[i] < alone_s[second]) second = i;
     }
     return second;
@@ -212,7 +217,7 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
         if (plan->alone[i] < plan->alone[best]) best = i;
     alone(plan, c[best].device, plan->alone[best]);
     if (calls % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1) {
-        size_t second = runner_up(c, count, plan->alone, basis, best);
+        size_t second = runner_up(c, count, plan->alone, basis, best, n);
         if (second < count) {
             alone(plan, c[second].device, plan->alone[second]);
             plan->remeasuring = 1;

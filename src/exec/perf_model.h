@@ -93,8 +93,9 @@ typedef struct weft_perf_plan {
 /* A decision rests on few samples, and the first sample on a busy machine can
  * be far off: every WEFT_PERF_REMEASURE_EVERY-th call at a size class runs
  * on the runner-up instead, when it is predicted within
- * WEFT_PERF_REMEASURE_WITHIN of the best, so a device that looked slower by
- * chance gets measured again and wins back its calls. */
+ * WEFT_PERF_REMEASURE_WITHIN of the best or has one sample at that size
+ * (however slow it looked), so a device that looked slower by chance gets
+ * measured again and wins back its calls. */
 #define WEFT_PERF_REMEASURE_EVERY 16
 #define WEFT_PERF_REMEASURE_WITHIN 1.5
 

@@ -411,6 +411,17 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
     pthread_mutex_unlock(&p->lock);
 }
 
+int weft_place_pool_may_run(weft_ctx *ctx, const char *name)
+{
+    weft_placement *p = ctx->placement;
+    if (!p) return 0;
+    pthread_mutex_lock(&p->lock);
+    uint64_t mask = hint_for(p, name);
+    int may = mask ? (mask & WEFT_PLACE_HOST) != 0 : p->by_model;
+    pthread_mutex_unlock(&p->lock);
+    return may;
+}
+
 weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t devices)
 {
     RETURN_IF(!ctx || !operation, WEFT_ERR_NULL, "weft_ctx_place: context or operation is NULL");

@@ -59,6 +59,12 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
 void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const weft_piece *pieces,
                      size_t npieces, double seconds);
 
+/* 1 when the model places the operation named `name` (its expression, or
+ * its kind) and may put it on the pool: no hint leaves the pool out. Such
+ * an operation runs on the pool while a device's code for it is built
+ * (ops/expr_build.h) instead of waiting for the build. */
+int weft_place_pool_may_run(weft_ctx *ctx, const char *name);
+
 /* What a user-kernel launch needs (ops/launch.c): the same decision and
  * bookkeeping through this interface, identity "kernel:<program hash>:<name>". */
 

@@ -2,6 +2,7 @@
 #include "../mem/alias.h"
 #include "../core/error.h"
 #include "dispatch.h"
+#include "expr_build.h"
 #include "expr_op.h"
 #include "submit_local.h"
 
@@ -16,13 +17,15 @@ typedef struct map_op {
     weft_bind binds[WEFT_EXPR_MAX_BINDINGS];
     int view_of_bind[WEFT_EXPR_MAX_BINDINGS];
     weft_expr_call call;
+    uint64_t deferred; /* devices whose code is being built: the pool runs their part */
 } map_op;
 
 static int map_native(const weft_device *dev, void *op)
 {
     const map_op *m = op;
-    return weft_device_native(dev, WEFT_PRIM_MAP_EXPR) &&
-           m->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
+    void *kernel = m->compiled->kernels[dev->index];
+    return weft_device_native(dev, WEFT_PRIM_MAP_EXPR) && kernel != WEFT_KERNEL_FAILED &&
+           (kernel || !weft_expr_deferred(m->deferred, dev->index));
 }
 
 static int map_built(const weft_device *dev, void *op)
@@ -42,6 +45,7 @@ static weft_status map_run(weft_op *base)
 {
     map_op *m = (map_op *)base;
     const weft_expr *e = m->compiled->expr;
+    m->deferred = weft_expr_builds_defer(base->ctx, m->compiled, WEFT_PRIM_MAP_EXPR);
     weft_dispatch d = {.ctx = base->ctx,
                        .narrays = base->narrays,
                        .async = weft_op_async(base) ? base : NULL,
@@ -123,6 +127,7 @@ weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, si
     m.base = (weft_op){.run = map_run, .ctx = ctx};
     m.compiled = NULL;
     m.call = (weft_expr_call){0};
+    m.deferred = 0;
     RETURN_ON_ERROR(
         weft_expr_bind(ctx, "weft_map", binds, nbinds, &m.base, m.binds, m.view_of_bind, &m.call));
     RETURN_ON_ERROR(

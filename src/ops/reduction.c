@@ -3,6 +3,7 @@
 #include "../core/error.h"
 #include "dispatch.h"
 #include "../dev/ref/reduce_rules.h"
+#include "expr_build.h"
 #include "expr_op.h"
 #include "submit_local.h"
 
@@ -25,13 +26,15 @@ typedef struct reduce_op {
     int mean;               /* as_f64 is the sum divided by the element count */
     weft_partial *partials; /* few, or allocated */
     weft_partial few[FEW_BLOCKS];
+    uint64_t deferred; /* devices whose code is being built: the pool runs their part */
 } reduce_op;
 
 static int reduce_native(const weft_device *dev, void *op)
 {
     const reduce_op *r = op;
-    return weft_device_native(dev, WEFT_PRIM_REDUCE_EXPR) &&
-           r->compiled->kernels[dev->index] != WEFT_KERNEL_FAILED;
+    void *kernel = r->compiled->kernels[dev->index];
+    return weft_device_native(dev, WEFT_PRIM_REDUCE_EXPR) && kernel != WEFT_KERNEL_FAILED &&
+           (kernel || !weft_expr_deferred(r->deferred, dev->index));
 }
 
 static int reduce_built(const weft_device *dev, void *op)
@@ -164,6 +167,7 @@ static weft_status reduce_run(weft_op *base)
         RETURN_IF(!r->partials, WEFT_ERR_NOMEM, "cannot allocate %zu partial results", blocks);
     }
     const weft_expr *e = r->compiled->expr;
+    r->deferred = weft_expr_builds_defer(base->ctx, r->compiled, WEFT_PRIM_REDUCE_EXPR);
     weft_dispatch d = {.ctx = base->ctx,
                        .narrays = base->narrays,
                        .native = reduce_native,
@@ -224,6 +228,7 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
     r.as_f64 = as_f64;
     r.mean = mean;
     r.partials = NULL;
+    r.deferred = 0;
     RETURN_ON_ERROR(weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r.base, r.binds,
                                    r.view_of_bind, &r.call));
     RETURN_ON_ERROR(weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r.compiled));

@@ -1,0 +1,236 @@
+/* Background builds of expressions' device code (expr_build.h). */
+#include "expr_build.h"
+#include "../core/clock.h"
+#include "../core/error.h"
+#include "../exec/placement.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+typedef struct build_job {
+    weft_compiled *compiled;
+    size_t device;
+    struct build_job *next;
+} build_job;
+
+struct weft_expr_builds {
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* a job was queued, or stop */
+    pthread_cond_t idle; /* a job ended */
+    pthread_t thread;
+    int started, stop;
+    pid_t pid; /* the process the thread runs in: a fork child has none */
+    build_job *queue, **tail;
+    build_job *running;
+};
+
+/* 2 for the driver's GPU variant, 1 for its CPU one, 0 when the device
+ * does not say (then the call builds, as before). */
+static int device_class(const weft_device *dev)
+{
+    const char *impl = dev->ops.impl ? dev->ops.impl(dev, "map") : NULL;
+    return !impl                             ? 0
+           : strcmp(impl, "opencl-gpu") == 0 ? 2
+           : strcmp(impl, "opencl-cpu") == 0 ? 1
+                                             : 0;
+}
+
+/* The program the OpenCL driver builds for an expression on first use
+ * (src/dev/cl/backend_cl_expr.c, expr_kernel): the same source and options,
+ * so the kernel made here is the one it would make, and its program cache
+ * and binary cache see the same key. test_placement's tiered test checks
+ * the device's results against the pool's: a kernel built for another
+ * MAP_ITEMS or REDUCE_BLOCK than the driver launches would differ. */
+static void build_options(int gpu, char *options, size_t cap)
+{
+    snprintf(options, cap,
+             "-cl-std=CL1.2 -w -cl-fp32-correctly-rounded-divide-sqrt -DMAP_ITEMS=%d "
+             "-DMAP_VECTOR=%d -DREDUCE_BLOCK=%d",
+             gpu ? 1 : 1024, !gpu, WEFT_SUM_BLOCK);
+}
+
+/* Builds c's kernel on device d and publishes it (or WEFT_KERNEL_FAILED,
+ * as the driver does: the pool runs the expression from then on). */
+static void build_one(weft_ctx *ctx, weft_compiled *c, size_t d)
+{
+    weft_device *dev = &ctx->devices[d];
+    if (atomic_load(&c->kernels[d]) != NULL) return;
+    char options[256];
+    int gpu = device_class(dev) == 2;
+    build_options(gpu, options, sizeof options);
+    const char *source = gpu && c->source_gpu ? c->source_gpu : c->source;
+    double t0 = weft_now();
+    void *program = NULL, *kernel = NULL;
+    char *log = NULL;
+    weft_status st = dev->ops.program_build(dev, source, options, &program, &log);
+    if (st == WEFT_OK)
+        st = dev->ops.kernel_create(dev, program,
+                                    c->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce", &kernel);
+    if (program) dev->ops.program_release(dev, program);
+    free(log);
+    void *expected = NULL;
+    if (!atomic_compare_exchange_strong(&c->kernels[d], &expected,
+                                        st == WEFT_OK ? kernel : WEFT_KERNEL_FAILED) &&
+        kernel)
+        dev->ops.kernel_release(dev, kernel); /* someone built it meanwhile */
+    if (st != WEFT_OK)
+        weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu cannot build \"%s\": %s", d, c->expr->text,
+                 weft_last_error());
+    else
+        weft_log(&ctx->log, WEFT_LOG_INFO,
+                 "device %zu built \"%s\" in the background in %.3f s (the pool ran it meanwhile)",
+                 d, c->expr->text, weft_now() - t0);
+}
+
+/* A compile takes a core for seconds: below the pool's threads, so the
+ * operations running meanwhile keep theirs. Linux sets nice per thread. */
+static void lower_priority(void)
+{
+#ifdef __linux__
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+#endif
+}
+
+static void *builder(void *arg)
+{
+    weft_ctx *ctx = arg;
+    weft_expr_builds *b = ctx->builds;
+    lower_priority();
+    pthread_mutex_lock(&b->lock);
+    for (;;) {
+        while (!b->stop && !b->queue)
+            pthread_cond_wait(&b->wake, &b->lock);
+        if (b->stop) break;
+        build_job *job = b->queue;
+        b->queue = job->next;
+        if (!b->queue) b->tail = &b->queue;
+        b->running = job;
+        pthread_mutex_unlock(&b->lock);
+        build_one(ctx, job->compiled, job->device);
+        pthread_mutex_lock(&b->lock);
+        b->running = NULL;
+        free(job);
+        pthread_cond_broadcast(&b->idle);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+static weft_expr_builds *builds_of(weft_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    weft_expr_builds *b = ctx->builds;
+    if (!b && (b = calloc(1, sizeof *b)) != NULL) {
+        pthread_mutex_init(&b->lock, NULL);
+        pthread_cond_init(&b->wake, NULL);
+        pthread_cond_init(&b->idle, NULL);
+        b->tail = &b->queue;
+        ctx->builds = b;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return b;
+}
+
+/* With b->lock held. */
+static int pending(const weft_expr_builds *b, const weft_compiled *c, size_t d)
+{
+    if (b->running && b->running->compiled == c && b->running->device == d) return 1;
+    for (const build_job *j = b->queue; j; j = j->next)
+        if (j->compiled == c && j->device == d) return 1;
+    return 0;
+}
+
+/* With b->lock held: the thread runs in this process, started if need be. */
+static int thread_ready(weft_ctx *ctx, weft_expr_builds *b)
+{
+    if (b->started && b->pid == getpid()) return 1;
+    b->started = 0; /* a fork child: the parent's thread is not here */
+    b->running = NULL;
+    if (pthread_create(&b->thread, NULL, builder, ctx) != 0) return 0;
+    b->started = 1;
+    b->pid = getpid();
+    return 1;
+}
+
+uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim)
+{
+    if (ctx->compile_sync) return 0;
+    uint64_t missing = 0;
+    for (size_t d = 1; d < ctx->ndevices && d < 64; d++) {
+        const weft_device *dev = &ctx->devices[d];
+        if (dev->info.selected && weft_device_native(dev, prim) &&
+            atomic_load(&c->kernels[d]) == NULL && dev->ops.program_build &&
+            dev->ops.kernel_create && device_class(dev))
+            missing |= (uint64_t)1 << d;
+    }
+    if (!missing) return 0;
+    int may_defer = weft_place_pool_may_run(ctx, c->expr->text);
+    weft_expr_builds *b = builds_of(ctx);
+    if (!b) return 0;
+    uint64_t deferred = 0;
+    pthread_mutex_lock(&b->lock);
+    if (!may_defer || !thread_ready(ctx, b)) {
+        /* Built in this call: after any build of it already under way. */
+        for (size_t d = 1; d < 64; d++)
+            while ((missing >> d & 1) && b->started && pending(b, c, d))
+                pthread_cond_wait(&b->idle, &b->lock);
+        pthread_mutex_unlock(&b->lock);
+        return 0;
+    }
+    for (size_t d = 1; d < 64; d++) {
+        if (!(missing >> d & 1)) continue;
+        if (!pending(b, c, d)) {
+            build_job *job = calloc(1, sizeof *job);
+            if (!job) continue; /* built in the call instead */
+            job->compiled = c;
+            job->device = d;
+            *b->tail = job;
+            b->tail = &job->next;
+        }
+        deferred |= (uint64_t)1 << d;
+    }
+    pthread_cond_signal(&b->wake);
+    pthread_mutex_unlock(&b->lock);
+    return deferred;
+}
+
+void weft_expr_builds_wait(weft_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    weft_expr_builds *b = ctx->builds;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!b) return;
+    pthread_mutex_lock(&b->lock);
+    while (b->started && b->pid == getpid() && (b->queue || b->running))
+        pthread_cond_wait(&b->idle, &b->lock);
+    pthread_mutex_unlock(&b->lock);
+}
+
+void weft_expr_builds_stop(weft_ctx *ctx)
+{
+    weft_expr_builds *b = ctx->builds;
+    if (!b) return;
+    pthread_mutex_lock(&b->lock);
+    b->stop = 1;
+    for (build_job *j = b->queue, *next; j; j = next) {
+        next = j->next;
+        free(j);
+    }
+    b->queue = NULL;
+    b->tail = &b->queue;
+    int join = b->started && b->pid == getpid();
+    pthread_cond_broadcast(&b->wake);
+    pthread_mutex_unlock(&b->lock);
+    if (join) pthread_join(b->thread, NULL);
+    pthread_cond_destroy(&b->wake);
+    pthread_cond_destroy(&b->idle);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+    ctx->builds = NULL;
+}

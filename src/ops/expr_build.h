@@ -1,0 +1,39 @@
+/* Tiered compile: an expression whose device code is not built yet runs on
+ * the pool while one background thread per context builds it, as JIT
+ * runtimes run the interpreter while the compiler works. Once the kernel is
+ * in compiled->kernels, the device is a candidate like any other and the
+ * model moves the operation there if it is faster. WEFT_COMPILE=sync (or
+ * weft_options.compile) builds in the call instead, as before. */
+#ifndef WEFT_EXPR_BUILD_H
+#define WEFT_EXPR_BUILD_H
+
+#include "../core/ctx.h"
+#include "../dev/device.h"
+
+#include <stdint.h>
+
+typedef struct weft_expr_builds weft_expr_builds;
+
+/* The devices (bit d) whose code for c the call must not wait for: not
+ * built, and queued or being built in the background (started here when
+ * not yet). 0 when the context builds synchronously, when the call may
+ * not run on the pool (a hint leaves it out: then it waits for a build
+ * already under way, so the code is built once), or when nothing is
+ * missing. prim: WEFT_PRIM_MAP_EXPR or WEFT_PRIM_REDUCE_EXPR. */
+uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim);
+
+/* Whether device d's pieces go to the pool this call. */
+static inline int weft_expr_deferred(uint64_t deferred, size_t d)
+{
+    return d < 64 && ((deferred >> d) & 1);
+}
+
+/* Until no build is queued or running (tests, and before freeing what
+ * builds use). */
+void weft_expr_builds_wait(weft_ctx *ctx);
+/* Drops queued builds, waits for the one running (a clBuildProgram cannot
+ * be cancelled), ends the thread and frees the state. At context free,
+ * before the expressions and devices go. */
+void weft_expr_builds_stop(weft_ctx *ctx);
+
+#endif
