@@ -64,12 +64,14 @@ static weft_status wait_command(weft_device *dev, cl_event event, const char *ca
 
 /* WEFT_FAULT=upload: the copy's event, which its waiters see, fails as a
  * copy failing on the device would (the copy itself still runs, and the
- * queue's order with it). */
+ * queue's order with it). The copy is waited for first: once its event
+ * reads failed, residency may free the host memory it reads from. */
 static void fail_copy_event(weft_cl_device *cl, void **done)
 {
     cl_int err;
     cl_event failed = clCreateUserEvent(cl->context, &err);
     if (err != CL_SUCCESS) return; /* no fault to inject: the copy stands */
+    clWaitForEvents(1, (cl_event *)done);
     clSetUserEventStatus(failed, CL_OUT_OF_RESOURCES);
     clReleaseEvent((cl_event)*done);
     *done = failed;
