@@ -32,8 +32,8 @@ typedef struct weft_piece {
 
 typedef struct weft_piece_run {
     weft_ctx *ctx;
-    weft_op *op; /* the operation: may leave device work running when asynchronous */
-    weft_array *arrays[WEFT_OP_MAX_ARRAYS];
+    weft_op *op;               /* the operation: may leave device work running when asynchronous */
+    weft_array *const *arrays; /* the operation's own list (op->arrays), not a copy */
     size_t narrays;
     /* Elements of arrays[i] per unit of a piece's range (1 for elements). */
     size_t scale[WEFT_OP_MAX_ARRAYS];

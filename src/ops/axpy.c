@@ -25,12 +25,9 @@ static weft_status axpy_chunk(void *op, weft_device *dev, const weft_view *views
 
 static weft_status axpy_run(weft_op *base)
 {
-    weft_dispatch d = {.ctx = base->ctx,
-                       .async = weft_op_async(base) ? base : NULL,
-                       .arrays = {base->arrays[0], base->arrays[1]},
-                       .narrays = 2,
+    weft_dispatch d = {.base = base,
+                       .may_leave_running = 1,
                        .reads = 3,
-                       .writes = 2,
                        .native = axpy_native,
                        .run = axpy_chunk,
                        .op = base,

@@ -16,11 +16,12 @@
 static weft_status acquire(const weft_dispatch *d, const weft_piece *p, size_t dev,
                            weft_view *views)
 {
-    for (size_t i = 0; i < d->narrays; i++) {
-        RETURN_ON_ERROR(weft_mem_view(d->arrays[i], dev, p->begin, p->end, &views[i]));
+    weft_array *const *arrays = d->base->arrays;
+    for (size_t i = 0; i < d->base->narrays; i++) {
+        RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
         if (!(d->reads & (1u << i))) continue;
-        RETURN_ON_ERROR(weft_mem_make_current(d->arrays[i], dev, p->begin, p->end));
-        RETURN_ON_ERROR(weft_mem_view(d->arrays[i], dev, p->begin, p->end, &views[i]));
+        RETURN_ON_ERROR(weft_mem_make_current(arrays[i], dev, p->begin, p->end));
+        RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
     }
     return WEFT_OK;
 }
@@ -42,13 +43,13 @@ static weft_status prepare(void *self, weft_piece *p)
 static weft_status enqueue(void *self, weft_piece *p)
 {
     const weft_dispatch *d = self;
-    return run_on(d, p, &d->ctx->devices[p->device]);
+    return run_on(d, p, &d->base->ctx->devices[p->device]);
 }
 
 static weft_status run_host(void *self, weft_piece *p)
 {
     const weft_dispatch *d = self;
-    return run_on(d, p, &d->ctx->devices[0]);
+    return run_on(d, p, &d->base->ctx->devices[0]);
 }
 
 /* Arrays of different element sizes split into different buffers once a
@@ -56,9 +57,9 @@ static weft_status run_host(void *self, weft_piece *p)
  * not chunk k of another, and the whole range runs on the pool instead. */
 static int same_split(const weft_dispatch *d)
 {
-    const weft_array *a0 = d->arrays[0];
-    for (size_t i = 1; i < d->narrays; i++) {
-        const weft_array *a = d->arrays[i];
+    const weft_array *a0 = d->base->arrays[0];
+    for (size_t i = 1; i < d->base->narrays; i++) {
+        const weft_array *a = d->base->arrays[i];
         if (a->nchunks != a0->nchunks) return 0;
         for (size_t c = 0; c < a0->nchunks; c++)
             if (a->chunks[c].begin != a0->chunks[c].begin ||
@@ -73,14 +74,14 @@ static int same_split(const weft_dispatch *d)
  * lacks the primitive: the static split, with no model to ask. */
 static size_t owner_pieces(const weft_dispatch *d, weft_piece *pieces)
 {
-    const weft_array *a0 = d->arrays[0];
+    const weft_array *a0 = d->base->arrays[0];
     if (!same_split(d)) {
         pieces[0] = (weft_piece){.device = 0, .begin = 0, .end = a0->n};
         return 1;
     }
     for (size_t c = 0; c < a0->nchunks; c++) {
         const weft_chunk *ch = &a0->chunks[c];
-        const weft_device *dev = &d->ctx->devices[ch->device];
+        const weft_device *dev = &d->base->ctx->devices[ch->device];
         size_t owner = weft_device_is_host(dev) || !d->native(dev, d->op) ? 0 : ch->device;
         pieces[c] = (weft_piece){.device = owner, .begin = ch->begin, .end = ch->begin + ch->count};
     }
@@ -93,10 +94,10 @@ static size_t capacity(const void *self, size_t dev)
 {
     const weft_dispatch *d = self;
     if (dev == 0) return SIZE_MAX;
-    uint64_t max_bytes = d->ctx->devices[dev].info.max_alloc_bytes;
+    uint64_t max_bytes = d->base->ctx->devices[dev].info.max_alloc_bytes;
     size_t cap = SIZE_MAX;
-    for (size_t i = 0; i < d->narrays; i++) {
-        size_t elems = (size_t)(max_bytes / d->arrays[i]->elem_size);
+    for (size_t i = 0; i < d->base->narrays; i++) {
+        size_t elems = (size_t)(max_bytes / d->base->arrays[i]->elem_size);
         if (elems < cap) cap = elems;
     }
     return cap;
@@ -119,31 +120,40 @@ static size_t planned_pieces(const weft_dispatch *d, const weft_perf_plan *plan,
     return weft_split_pieces(&split, pieces);
 }
 
+/* The operation, when it may return with its device work running. */
+static weft_op *leaves_running(const weft_dispatch *d)
+{
+    return d->may_leave_running && weft_op_async(d->base) ? d->base : NULL;
+}
+
 static void place(const weft_dispatch *d, weft_place_result *placed)
 {
     char identity[64];
     const char *kind = d->kind ? d->kind : d->name ? d->name : "operation";
     const char *id = d->identity;
     if (!id) {
-        snprintf(identity, sizeof identity, "%s:%s", kind, weft_dtype_name(d->arrays[0]->dtype));
+        snprintf(identity, sizeof identity, "%s:%s", kind,
+                 weft_dtype_name(d->base->arrays[0]->dtype));
         id = identity;
     }
     weft_place_request req = {.identity = id,
                               .kind = kind,
                               .text = d->text,
-                              .n = d->arrays[0]->n,
-                              .arrays = d->arrays,
-                              .narrays = d->narrays,
+                              .n = d->base->arrays[0]->n,
+                              .arrays = d->base->arrays,
+                              .narrays = d->base->narrays,
                               .reads = d->reads,
                               .native = d->native,
                               .op = d->op,
-                              .async = d->async && weft_op_async(d->async)};
-    weft_place(d->ctx, &req, placed);
+                              .built = d->built,
+                              .async = leaves_running(d) != NULL};
+    weft_place(d->base->ctx, &req, placed);
 }
 
 weft_status weft_dispatch_run(const weft_dispatch *d)
 {
-    const weft_array *a0 = d->arrays[0];
+    weft_ctx *ctx = d->base->ctx;
+    const weft_array *a0 = d->base->arrays[0];
     weft_place_result placed;
     place(d, &placed);
     const weft_perf_plan *plan = &placed.plan;
@@ -164,15 +174,14 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     for (size_t k = 0; k < npieces && timed; k++) {
         size_t dev = pieces[k].device;
         if (dev == 0) continue;
-        if ((d->async && weft_op_async(d->async)) ||
-            (d->built && !d->built(&d->ctx->devices[dev], d->op)))
-            timed = 0;
+        if (leaves_running(d) || (d->built && !d->built(&ctx->devices[dev], d->op))) timed = 0;
     }
-    weft_piece_run run = {.ctx = d->ctx,
-                          .op = d->async,
-                          .narrays = d->narrays,
+    weft_piece_run run = {.ctx = ctx,
+                          .op = leaves_running(d),
+                          .arrays = d->base->arrays,
+                          .narrays = d->base->narrays,
                           .reads = d->reads,
-                          .writes = d->writes,
+                          .writes = ~d->base->read_only & ((1u << d->base->narrays) - 1),
                           .pieces = pieces,
                           .npieces = npieces,
                           .what = d->name ? d->name : "a built-in operation",
@@ -181,13 +190,11 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
                           .prepare = prepare,
                           .enqueue = enqueue,
                           .run_host = run_host};
-    for (size_t i = 0; i < d->narrays; i++) {
-        run.arrays[i] = d->arrays[i];
+    for (size_t i = 0; i < d->base->narrays; i++)
         run.scale[i] = 1;
-    }
     weft_status st = weft_pieces_run(&run);
     double seconds = timed && st == WEFT_OK ? weft_now() - placed.started : -1;
-    weft_place_done(d->ctx, &placed, a0->n, pieces, npieces, seconds);
+    weft_place_done(ctx, &placed, a0->n, pieces, npieces, seconds);
     if (pieces != small) free(pieces);
     return st;
 }

@@ -8,13 +8,15 @@
 #include "../mem/array.h"
 
 typedef struct weft_dispatch {
-    weft_ctx *ctx;
-    weft_array *arrays[WEFT_OP_MAX_ARRAYS]; /* equal size and element size */
-    size_t narrays;
-    unsigned reads, writes; /* bit i: the primitive reads / writes arrays[i] */
-    /* Set: the operation may return with device work running (its result is
-     * all in arrays), handed to the stream through base's waits. */
-    weft_op *async;
+    /* The operation: its context and arrays (of equal size), of which the
+     * primitive writes those it does not only read (base->read_only). */
+    weft_op *base;
+    unsigned reads; /* bit i: the primitive reads base->arrays[i] */
+    /* 1: an asynchronous operation may return with device work running (its
+     * result is all in its arrays), handed to the stream through base's
+     * waits. 0: the operation needs its pieces done before it goes on (a
+     * reduction combines their partials). */
+    int may_leave_running;
     /* Does dev run this primitive natively (else its chunks run on the host)? */
     int (*native)(const weft_device *dev, void *op);
     /* Runs (or enqueues) the primitive on count elements from index begin. */

@@ -493,16 +493,15 @@ static weft_status launch_run(weft_op *base)
                           .enqueue = enqueue_on_device,
                           .run_host = run_on_host,
                           .done = piece_done};
-    /* Whether a kernel also reads what it writes is unknown: assume it does. */
+    /* The array arguments in order, as submit_launch listed them. Whether a
+     * kernel also reads what it writes is unknown: assume it does. */
     size_t outer = weft_range_outer(&job->range);
-    for (size_t k = 0; k < job->nargs; k++) {
-        if (job->args[k].kind > WEFT_ARG_WHOLE) continue;
-        size_t i = run.narrays++;
-        run.arrays[i] = job->args[k].array;
-        run.scale[i] = job->args[k].array->n / outer; /* whole arguments are never written */
-        run.reads |= 1u << i;
-        if (job->writes[k]) run.writes |= 1u << i;
-    }
+    run.arrays = base->arrays;
+    run.narrays = base->narrays;
+    run.reads = (1u << base->narrays) - 1;
+    run.writes = run.reads & ~base->read_only;
+    for (size_t i = 0; i < base->narrays; i++)
+        run.scale[i] = base->arrays[i]->n / outer; /* whole arguments are never written */
     weft_place_result placed;
     place_launch(job, &run, &placed);
     run.pieces = job->pieces;

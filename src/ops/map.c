@@ -46,9 +46,8 @@ static weft_status map_run(weft_op *base)
     map_op *m = (map_op *)base;
     const weft_expr *e = m->compiled->expr;
     m->deferred = weft_expr_builds_defer(base->ctx, m->compiled, WEFT_PRIM_MAP_EXPR);
-    weft_dispatch d = {.ctx = base->ctx,
-                       .narrays = base->narrays,
-                       .async = weft_op_async(base) ? base : NULL,
+    weft_dispatch d = {.base = base,
+                       .may_leave_running = 1,
                        .native = map_native,
                        .run = map_chunk,
                        .op = m,
@@ -57,13 +56,8 @@ static weft_status map_run(weft_op *base)
                        .kind = "map",
                        .text = e->text,
                        .built = map_built};
-    for (size_t k = 0; k < base->narrays; k++)
-        d.arrays[k] = base->arrays[k];
-    for (size_t b = 0; b < e->nbindings; b++) {
-        if (m->view_of_bind[b] < 0) continue;
-        if (e->reads[b]) d.reads |= 1u << m->view_of_bind[b];
-        if (e->writes[b]) d.writes |= 1u << m->view_of_bind[b];
-    }
+    for (size_t b = 0; b < e->nbindings; b++)
+        if (m->view_of_bind[b] >= 0 && e->reads[b]) d.reads |= 1u << m->view_of_bind[b];
     return weft_dispatch_run(&d);
 }
 

@@ -71,11 +71,8 @@ static weft_status scan_run(weft_op *base)
               "weft_scan: cannot allocate %zu carries", blocks);
     /* y is the first pass's output too, for the one-pass case; a device
      * piece leaves it alone, and the second pass then writes all of it. */
-    weft_dispatch pass1 = {.ctx = base->ctx,
-                           .arrays = {x, base->arrays[1]},
-                           .narrays = base->narrays,
+    weft_dispatch pass1 = {.base = base,
                            .reads = 1,
-                           .writes = base->narrays > 1 ? 2 : 1,
                            .native = totals_native,
                            .run = totals_chunk,
                            .op = s,
@@ -85,16 +82,13 @@ static weft_status scan_run(weft_op *base)
     RETURN_ON_ERROR(weft_dispatch_run(&pass1));
     if (s->whole) return WEFT_OK;
     weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
-    weft_dispatch pass2 = {.ctx = base->ctx,
-                           .arrays = {x, base->arrays[1]},
-                           .narrays = base->narrays,
+    weft_dispatch pass2 = {.base = base,
+                           .reads = 1,
                            .native = apply_native,
                            .run = apply_chunk,
                            .op = s,
                            .name = "a scan",
                            .kind = "scan apply"};
-    pass2.reads = 1;
-    pass2.writes = base->narrays > 1 ? 2 : 1;
     return weft_dispatch_run(&pass2);
 }
 

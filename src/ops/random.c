@@ -27,12 +27,9 @@ static weft_status random_chunk(void *op, weft_device *dev, const weft_view *vie
 
 static weft_status random_run(weft_op *base)
 {
-    weft_dispatch d = {.ctx = base->ctx,
-                       .async = weft_op_async(base) ? base : NULL,
-                       .arrays = {base->arrays[0]},
-                       .narrays = 1,
+    weft_dispatch d = {.base = base,
+                       .may_leave_running = 1,
                        .reads = 0,
-                       .writes = 1,
                        .native = random_native,
                        .run = random_chunk,
                        .op = base,

@@ -168,8 +168,7 @@ static weft_status reduce_run(weft_op *base)
     }
     const weft_expr *e = r->compiled->expr;
     r->deferred = weft_expr_builds_defer(base->ctx, r->compiled, WEFT_PRIM_REDUCE_EXPR);
-    weft_dispatch d = {.ctx = base->ctx,
-                       .narrays = base->narrays,
+    weft_dispatch d = {.base = base,
                        .native = reduce_native,
                        .run = reduce_chunk,
                        .op = r,
@@ -178,8 +177,6 @@ static weft_status reduce_run(weft_op *base)
                        .kind = "reduce",
                        .text = e->text,
                        .built = reduce_built};
-    for (size_t k = 0; k < base->narrays; k++)
-        d.arrays[k] = base->arrays[k];
     for (size_t b = 0; b < e->nbindings; b++)
         if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
     RETURN_ON_ERROR(weft_dispatch_run(&d));
