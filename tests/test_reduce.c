@@ -2,6 +2,7 @@
  * documented block order, on random data, edge sizes and special values, and
  * bit-identical across device splits. */
 #include "common.h"
+#include "../src/ops/reduction_blocks.h"
 
 static weft_ctx *ctx;
 
@@ -486,6 +487,73 @@ static void test_mean(void **state)
     free(xi);
 }
 
+/* Each block's own result (weft_reduce_expr_blocks, for weft::mpi) against
+ * weft_reduce_expr over a wrapped view of that block alone, bit for bit,
+ * for every op, on float and integer data that overflows in one block. */
+static void test_block_results_match_blocks_alone(void **state)
+{
+    (void)state;
+    enum { BLOCKS = 5, N = BLOCKS * WEFT_SUM_BLOCK - 77 };
+    float *xf = malloc(N * sizeof *xf);
+    int64_t *xi = malloc(N * sizeof *xi);
+    assert_non_null(xf);
+    assert_non_null(xi);
+    for (size_t i = 0; i < N; i++) {
+        xf[i] = (float)((int)(i * 2654435761u % 2001) - 1000) / 7.0f;
+        xi[i] = (int64_t)(i * 40503u % 1000);
+    }
+    xf[WEFT_SUM_BLOCK + 5] = -0.0f;
+    xi[2 * WEFT_SUM_BLOCK + 1] = xi[2 * WEFT_SUM_BLOCK + 2] = INT64_MAX; /* block 2 overflows */
+    weft_array *af, *ai;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, xf, &af));
+    ASSERT_OK(weft_array_from(ctx, WEFT_I64, N, xi, &ai));
+    static const weft_reduce_op ops[] = {WEFT_SUM,    WEFT_PROD,   WEFT_MIN, WEFT_MAX,
+                                         WEFT_ARGMIN, WEFT_ARGMAX, WEFT_ANY, WEFT_ALL};
+    weft_scalar blocks[BLOCKS];
+    uint8_t overflowed[BLOCKS];
+    for (int integer = 0; integer < 2; integer++) {
+        weft_array *a = integer ? ai : af;
+        char *host = integer ? (char *)xi : (char *)xf;
+        size_t size = integer ? sizeof *xi : sizeof *xf;
+        for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+            weft_bind bind = weft_bind_array("x", a);
+            ASSERT_OK(
+                weft_reduce_expr_blocks(ctx, ops[k], "x", &bind, 1, blocks, overflowed, BLOCKS));
+            for (size_t b = 0; b < BLOCKS; b++) {
+                size_t first = b * WEFT_SUM_BLOCK,
+                       count = N - first < WEFT_SUM_BLOCK ? N - first : WEFT_SUM_BLOCK;
+                weft_array *view;
+                ASSERT_OK(weft_array_from(ctx, integer ? WEFT_I64 : WEFT_F32, count,
+                                          host + first * size, &view));
+                weft_bind one = weft_bind_array("x", view);
+                weft_scalar alone;
+                weft_status st = weft_reduce_expr(ctx, ops[k], "x", &one, 1, &alone, NULL);
+                if (st == WEFT_ERR_RANGE) {
+                    assert_int_equal(overflowed[b], 1);
+                } else {
+                    ASSERT_OK(st);
+                    assert_int_equal(overflowed[b], 0);
+                    assert_int_equal(blocks[b].dtype, alone.dtype);
+                    if (memcmp(&blocks[b].value, &alone.value, sizeof alone.value) != 0)
+                        fail_msg("op %d, %s, block %zu: not the block's own result", (int)ops[k],
+                                 integer ? "i64" : "f32", b);
+                    if (ops[k] == WEFT_ARGMIN || ops[k] == WEFT_ARGMAX)
+                        assert_int_equal(blocks[b].index, alone.index + first);
+                }
+                weft_array_free(view);
+            }
+        }
+    }
+    weft_bind bind = weft_bind_array("x", af);
+    assert_int_equal(
+        weft_reduce_expr_blocks(ctx, WEFT_SUM, "x", &bind, 1, blocks, overflowed, BLOCKS - 1),
+        WEFT_ERR_SIZE);
+    weft_array_free(af);
+    weft_array_free(ai);
+    free(xf);
+    free(xi);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_scans),
         cmocka_unit_test(test_reproducible_across_splits),
         cmocka_unit_test(test_mean),
+        cmocka_unit_test(test_block_results_match_blocks_alone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

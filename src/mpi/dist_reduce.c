@@ -4,14 +4,14 @@
  * rank forms exactly one process's blocks; it computes their partials, every
  * rank gathers all of them and folds them in the same order.
  *
- * The public API has no per-block partials, so a block's partial is
- * weft_reduce_expr over a view of just that block (a wrapped array over the
- * block's host storage): one block folded from the identity is its partial
- * exactly (0.0 + p == p and 1.0 * p == p; integer sums add to 0). */
+ * Each block's partial is what weft_reduce_expr gives over that block
+ * alone, all of a rank's blocks made in one pass by weft_reduce_expr_blocks
+ * (exported by libweft for this layer, src/ops/reduction_blocks.h). */
 #include "dist.h"
 #include "collective_check.h"
 #include "mpi_error.h"
 #include "partials.h"
+#include "../ops/reduction_blocks.h"
 
 #include <stdlib.h>
 
@@ -41,37 +41,13 @@ static weft_status check_binds(reduce_call *c)
     return WEFT_OK;
 }
 
-/* The core binds for elements [begin, begin + count) of this rank's block:
- * views over that range, or the local arrays themselves for the whole block. */
-static weft_status bind_range(const reduce_call *c, size_t begin, size_t count, weft_bind *binds,
-                              weft_array **views)
+/* The core binds over this rank's local arrays. */
+static void bind_local(const reduce_call *c, weft_bind *binds)
 {
-    size_t whole = c->first->counts[c->first->rank];
     for (size_t k = 0; k < c->nbinds; k++) {
         const weft_dist_bind *b = &c->binds[k];
-        views[k] = NULL;
-        binds[k] = (weft_bind){b->name, NULL, b->dtype, b->value};
-        if (!b->array) continue;
-        if (begin == 0 && count == whole) {
-            binds[k].array = b->array->local;
-            continue;
-        }
-        /* One array bound under two names stays one array (in-place rules). */
-        for (size_t j = 0; j < k; j++)
-            if (c->binds[j].array == b->array) binds[k].array = binds[j].array;
-        if (binds[k].array) continue;
-        char *at = (char *)b->array->host + begin * b->array->elem_size;
-        CORE_TRY(weft_array_wrap(c->first->ctx, b->array->dtype, count, at, &views[k]),
-                 "wrapping a block");
-        binds[k].array = views[k];
+        binds[k] = (weft_bind){b->name, b->array ? b->array->local : NULL, b->dtype, b->value};
     }
-    return WEFT_OK;
-}
-
-static void free_views(weft_array **views, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        weft_array_free(views[k]);
 }
 
 /* How many partials rank r makes: one per block for sums and products, else
@@ -117,37 +93,38 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     const weft_dist *d = c->first;
     size_t count = d->counts[d->rank], offset = d->offsets[d->rank];
     weft_bind binds[64];
-    weft_array *views[64];
     *np = 0;
     if (count == 0) return WEFT_OK;
     if (!weft_dist_op_per_block(c->op)) {
-        TRY(bind_range(c, 0, count, binds, views));
+        bind_local(c, binds);
         weft_scalar s;
         CORE_TRY(weft_reduce_expr(d->ctx, c->op, c->expr, binds, c->nbinds, &s, NULL),
                  "reducing the local block");
         p[(*np)++] = weft_dist_partial_of(&s, offset);
         return WEFT_OK;
     }
-    /* Views read the host storage: make it current first (one block is no
-     * view: the local arrays themselves are reduced). */
-    for (size_t k = 0; count > WEFT_SUM_BLOCK && k < c->nbinds; k++)
-        if (c->binds[k].array)
-            CORE_TRY(weft_array_sync(c->binds[k].array->local), "bringing a block to the host");
-    for (size_t b0 = 0; b0 < count; b0 += WEFT_SUM_BLOCK) {
-        size_t size = count - b0 < WEFT_SUM_BLOCK ? count - b0 : WEFT_SUM_BLOCK;
-        TRY(bind_range(c, b0, size, binds, views));
-        weft_scalar s;
-        weft_status st = weft_reduce_expr(d->ctx, c->op, c->expr, binds, c->nbinds, &s, NULL);
-        free_views(views, c->nbinds);
+    /* Every block's own result in one pass over the local arrays, wherever
+     * they are current (src/ops/reduction_blocks.h). */
+    size_t nblocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    weft_scalar *blocks = malloc(nblocks * sizeof *blocks);
+    uint8_t *overflowed = malloc(nblocks);
+    weft_status st =
+        blocks && overflowed ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for blocks");
+    if (st == WEFT_OK) {
+        bind_local(c, binds);
+        weft_status r = weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, c->nbinds, blocks,
+                                                overflowed, nblocks);
+        if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reducing the local blocks");
+    }
+    for (size_t b = 0; st == WEFT_OK && b < nblocks; b++) {
         dist_partial part = {0, 0, -1, PARTIAL_OVERFLOW};
-        if (st == WEFT_OK)
-            part = weft_dist_partial_of(&s, 0);
-        else if (st != WEFT_ERR_RANGE || c->op != WEFT_SUM) /* RANGE: the block overflowed */
-            return weft_mpi_fail_core(st, "reducing a block");
+        if (!overflowed[b]) part = weft_dist_partial_of(&blocks[b], 0);
         part.index = 0;
         p[(*np)++] = part;
     }
-    return WEFT_OK;
+    free(blocks);
+    free(overflowed);
+    return st;
 }
 
 weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const weft_dist_bind *binds,
@@ -168,13 +145,10 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
         /* Every rank holds the whole (empty) array: its answer is one process's. */
         TRY(weft_mpi_agree(d->comm, checked));
         weft_bind empty[64];
-        weft_array *views[64];
-        weft_status st = bind_range(&c, 0, 0, empty, views);
-        if (st == WEFT_OK) {
-            weft_status r = weft_reduce_expr(d->ctx, op, expr, empty, nbinds, out, NULL);
-            st = r == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(r, "weft_dist_reduce");
-        }
-        return weft_mpi_agree(d->comm, st);
+        bind_local(&c, empty);
+        weft_status r = weft_reduce_expr(d->ctx, op, expr, empty, nbinds, out, NULL);
+        return weft_mpi_agree(d->comm,
+                              r == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(r, "weft_dist_reduce"));
     }
     /* One exchange carries every rank's outcome and partials: the argument
      * check, the local reduction's status and the partials travel together

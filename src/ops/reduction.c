@@ -5,6 +5,7 @@
 #include "../dev/ref/reduce_rules.h"
 #include "expr_build.h"
 #include "expr_op.h"
+#include "reduction_blocks.h"
 #include "submit_local.h"
 
 #include <stdlib.h>
@@ -27,6 +28,10 @@ typedef struct reduce_op {
     weft_partial *partials; /* few, or allocated */
     weft_partial few[FEW_BLOCKS];
     uint64_t deferred; /* devices whose code is being built: the pool runs their part */
+    /* Set: each block's own result goes here (weft_reduce_expr_blocks),
+     * with overflowed[b] 1 where block b's integer sum left 64 bits. */
+    weft_scalar *blocks_out;
+    uint8_t *overflowed;
 } reduce_op;
 
 static int reduce_native(const weft_device *dev, void *op)
@@ -91,9 +96,11 @@ static void set_value(weft_scalar *out, weft_dtype t, uint64_t bits)
     }
 }
 
-/* One fixed order, block after block: the result cannot depend on the split. */
-static weft_status combine(const reduce_op *r, size_t blocks, weft_scalar *out)
+/* One fixed order, block after block: the result cannot depend on the split.
+ * Blocks [first, first + blocks) of the partials. */
+static weft_status combine(const reduce_op *r, size_t first, size_t blocks, weft_scalar *out)
 {
+    const weft_partial *partials = r->partials + first;
     weft_reduce_op op = r->compiled->op;
     weft_dtype t = r->compiled->expr->result->type;
     weft_dtype rt = result_dtype(op, t);
@@ -102,8 +109,8 @@ static weft_status combine(const reduce_op *r, size_t blocks, weft_scalar *out)
     if (weft_reduce_uses_lanes(op, t)) {
         double total = op == WEFT_PROD ? 1.0 : 0.0;
         for (size_t b = 0; b < blocks; b++)
-            total = op == WEFT_PROD ? total * weft_partial_f(r->partials[b].bits, WEFT_F64)
-                                    : total + weft_partial_f(r->partials[b].bits, WEFT_F64);
+            total = op == WEFT_PROD ? total * weft_partial_f(partials[b].bits, WEFT_F64)
+                                    : total + weft_partial_f(partials[b].bits, WEFT_F64);
         out->value.f64 = total;
         return WEFT_OK;
     }
@@ -111,13 +118,13 @@ static weft_status combine(const reduce_op *r, size_t blocks, weft_scalar *out)
         uint64_t s = 0;
         int overflow = 0;
         for (size_t b = 0; b < blocks; b++) {
-            overflow |= r->partials[b].aux != 0;
+            overflow |= partials[b].aux != 0;
             if (rt == WEFT_I64) {
                 int64_t v;
-                overflow |= __builtin_add_overflow((int64_t)s, (int64_t)r->partials[b].bits, &v);
+                overflow |= __builtin_add_overflow((int64_t)s, (int64_t)partials[b].bits, &v);
                 s = (uint64_t)v;
             } else {
-                overflow |= __builtin_add_overflow(s, r->partials[b].bits, &s);
+                overflow |= __builtin_add_overflow(s, partials[b].bits, &s);
             }
         }
         RETURN_IF(overflow, WEFT_ERR_RANGE, "integer sum overflows %s",
@@ -128,15 +135,14 @@ static weft_status combine(const reduce_op *r, size_t blocks, weft_scalar *out)
     if (op == WEFT_ANY || op == WEFT_ALL) {
         int v = op == WEFT_ALL;
         for (size_t b = 0; b < blocks; b++)
-            v = op == WEFT_ANY ? (v | (r->partials[b].bits != 0))
-                               : (v & (r->partials[b].bits != 0));
+            v = op == WEFT_ANY ? (v | (partials[b].bits != 0)) : (v & (partials[b].bits != 0));
         out->value.i32 = v;
         return WEFT_OK;
     }
     int want_less = op == WEFT_MIN || op == WEFT_ARGMIN;
     size_t best = 0;
     for (size_t b = 1; b < blocks; b++) {
-        uint64_t x = r->partials[b].bits, y = r->partials[best].bits;
+        uint64_t x = partials[b].bits, y = partials[best].bits;
         int better;
         if (weft_dtype_is_float(t)) {
             double fx = weft_partial_f(x, t), fy = weft_partial_f(y, t);
@@ -149,8 +155,22 @@ static weft_status combine(const reduce_op *r, size_t blocks, weft_scalar *out)
         }
         if (better) best = b;
     }
-    set_value(out, t, r->partials[best].bits);
-    out->index = r->partials[best].aux;
+    set_value(out, t, partials[best].bits);
+    out->index = partials[best].aux;
+    return WEFT_OK;
+}
+
+/* Each block combined alone: what a reduction of that block alone gives. */
+static weft_status blocks_apart(reduce_op *r, size_t blocks)
+{
+    for (size_t b = 0; b < blocks; b++) {
+        weft_status st = combine(r, b, 1, &r->blocks_out[b]);
+        r->overflowed[b] = st == WEFT_ERR_RANGE;
+        if (st == WEFT_ERR_RANGE)
+            weft_error_clear();
+        else
+            RETURN_ON_ERROR(st);
+    }
     return WEFT_OK;
 }
 
@@ -180,7 +200,8 @@ static weft_status reduce_run(weft_op *base)
     for (size_t b = 0; b < e->nbindings; b++)
         if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
     RETURN_ON_ERROR(weft_dispatch_run(&d));
-    RETURN_ON_ERROR(combine(r, blocks, r->out));
+    if (r->blocks_out) return blocks_apart(r, blocks);
+    RETURN_ON_ERROR(combine(r, 0, blocks, r->out));
     if (r->as_f64)
         *r->as_f64 = r->mean ? weft_scalar_as_double(r->out) / (double)n : r->out->value.f64;
     return WEFT_OK;
@@ -208,10 +229,12 @@ static void reduce_relink(weft_op *copy, const weft_op *from)
     if (f->out == &f->own) r->out = &r->own;
 }
 
-/* out NULL: the result goes to *as_f64 (weft_sum; divided by n for weft_mean). */
-static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *expr,
-                                 const weft_bind *binds, size_t nbinds, weft_scalar *out,
-                                 double *as_f64, int mean, weft_future **future)
+/* out NULL: the result goes to *as_f64 (weft_sum; divided by n for weft_mean).
+ * blocks NULL: one result; else each of the nblocks blocks' own. */
+static weft_status reduce_submit_blocks(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                        const weft_bind *binds, size_t nbinds, weft_scalar *out,
+                                        double *as_f64, int mean, weft_scalar *blocks,
+                                        uint8_t *overflowed, size_t nblocks, weft_future **future)
 {
     RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
               (int)op);
@@ -226,17 +249,43 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
     r.mean = mean;
     r.partials = NULL;
     r.deferred = 0;
+    r.blocks_out = blocks;
+    r.overflowed = overflowed;
     RETURN_ON_ERROR(weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r.base, r.binds,
                                    r.view_of_bind, &r.call));
     RETURN_ON_ERROR(weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r.compiled));
-    RETURN_IF(r.base.arrays[0]->n == 0 && op != WEFT_SUM && op != WEFT_PROD && op != WEFT_ANY &&
+    size_t n = r.base.arrays[0]->n;
+    RETURN_IF(!blocks && n == 0 && op != WEFT_SUM && op != WEFT_PROD && op != WEFT_ANY &&
                   op != WEFT_ALL,
               WEFT_ERR_SIZE, "weft_reduce: the %s of an empty array is undefined",
               op == WEFT_MIN || op == WEFT_ARGMIN ? "minimum" : "maximum");
+    RETURN_IF(blocks && nblocks != (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK, WEFT_ERR_SIZE,
+              "weft_reduce_expr_blocks: %zu elements make %zu blocks of %d, not %zu", n,
+              (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK, WEFT_SUM_BLOCK, nblocks);
     r.call.compiled = r.compiled;
     r.base.read_only = (1u << r.base.narrays) - 1; /* a reduction writes no array */
     weft_local_op local = {&r.base, sizeof r, reduce_relink, reduce_release};
     return weft_submit_local(ctx->stream, &local, future);
+}
+
+/* out NULL: the result goes to *as_f64 (weft_sum; divided by n for weft_mean). */
+static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                 const weft_bind *binds, size_t nbinds, weft_scalar *out,
+                                 double *as_f64, int mean, weft_future **future)
+{
+    return reduce_submit_blocks(ctx, op, expr, binds, nbinds, out, as_f64, mean, NULL, NULL, 0,
+                                future);
+}
+
+weft_status weft_reduce_expr_blocks(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                    const weft_bind *binds, size_t nbinds, weft_scalar *blocks,
+                                    uint8_t *overflowed, size_t nblocks)
+{
+    RETURN_IF(!ctx || !expr || (nblocks && (!blocks || !overflowed)), WEFT_ERR_NULL,
+              "weft_reduce_expr_blocks: context, expression or results are NULL");
+    weft_scalar unused;
+    return reduce_submit_blocks(ctx, op, expr, binds, nbinds, &unused, NULL, 0, blocks, overflowed,
+                                nblocks, NULL);
 }
 
 weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
