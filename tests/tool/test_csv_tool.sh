@@ -109,8 +109,9 @@ for writer in idle none; do
     fi
     "$WEFT" csv "$work/idle.fifo" --set "y = a" -o "$work/idle_out.csv" 2>"$work/err" &
     pid=$!
-    # Signal only once the handler is in place (a loaded machine starts slowly).
-    for _ in $(seq 200); do
+    # Signal only once the handler is in place (a loaded machine starts
+    # slowly: CI runs two tests at once beside the sanitizer builds).
+    for _ in $(seq 1200); do
         mask=$(awk '/^SigCgt/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
         [ $((0x${mask:-0} & 0x4000)) -ne 0 ] && break
         sleep 0.05
