@@ -509,6 +509,71 @@ static void test_failed_copy_shows_after_a_later_copy(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A failed copy settled after later work wrote the same elements on the
+ * device keeps what that work wrote: the first map's copy of x into device
+ * 1 fails while it runs; the second map writes all of x there before the
+ * first completes. The second map succeeds, so x must read back as it
+ * wrote it (not "current nowhere"), whatever the first reports. */
+static void test_failed_copy_keeps_later_writes(void **state)
+{
+    (void)state;
+    enum { N = 1 << 20, ROUNDS = 3 };
+    setenv("WEFT_FAULT", "upload", 1);
+    weft_options o = test_options();
+    o.zero_copy = 0;
+    o.log_level = WEFT_LOG_ERROR;
+    weft_ctx *ctx = test_ctx_with(&o);
+    unsetenv("WEFT_FAULT");
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    ASSERT_OK(weft_ctx_place(ctx, "map", WEFT_PLACE_DEVICE(1)));
+    float *x = malloc(N * sizeof *x), *c = malloc(N * sizeof *c), *got = malloc(N * sizeof *got);
+    for (size_t i = 0; i < N; i++) {
+        x[i] = (float)i * 1e-6f;
+        c[i] = (float)(i % 1000);
+    }
+    for (int round = 0; round < ROUNDS; round++) {
+        weft_array *xa, *ya, *ca;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, x, &xa));
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, c, &ca));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &ya));
+        weft_testing_set_faults(ctx, WEFT_FAULT_UPLOAD);
+        weft_bind b1[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+        weft_future *f1, *f2;
+        /* long enough that the second map is enqueued while it runs */
+        ASSERT_OK(weft_map(ctx,
+                           "y = pow(sin(x) * cos(x) + sqrt(fabs(x)) * exp(-x * x), 1.7f) + "
+                           "erfc(x) * log(x + 1) + tanh(x) * atan(x) + cbrt(x + 2)",
+                           b1, 2, &f1));
+        wait_in_flight(ctx, f1);
+        weft_testing_set_faults(ctx, 0);
+        weft_bind b2[] = {weft_bind_array("x", xa), weft_bind_array("c", ca)};
+        ASSERT_OK(weft_map(ctx, "x = c + 1", b2, 2, &f2));
+        weft_future_wait(f1);
+        weft_status s2 = weft_future_wait(f2);
+        weft_future_release(f1);
+        weft_future_release(f2);
+        if (s2 == WEFT_OK) {
+            if (weft_array_read(xa, 0, N, got) != WEFT_OK)
+                fail_msg("round %d: the second map succeeded but x is lost: %s", round,
+                         weft_last_error());
+            for (size_t i = 0; i < N; i++)
+                if (got[i] != c[i] + 1)
+                    fail_msg("round %d: x[%zu] = %g, want %g", round, i, (double)got[i],
+                             (double)(c[i] + 1));
+        }
+        weft_array_free(xa);
+        weft_array_free(ya);
+        weft_array_free(ca);
+    }
+    free(x);
+    free(c);
+    free(got);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_async_failure_keeps_other_devices_results),
         cmocka_unit_test(test_failed_copy_under_async_operation_shows),
         cmocka_unit_test(test_failed_copy_shows_after_a_later_copy),
+        cmocka_unit_test(test_failed_copy_keeps_later_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,31 @@ static void record_failure(weft_store *s, size_t begin, size_t end)
     s->failed[s->nfailed++] = (weft_copy_record){begin, end, NULL, found};
 }
 
+/* Drops from dev's copy the parts of [begin, end) that other from holds. */
+static weft_status drop_held(weft_ranges *mine, const weft_ranges *other, size_t begin, size_t end)
+{
+    size_t hb, he;
+    while (begin < end && weft_ranges_first_hit(other, begin, end, &hb, &he)) {
+        RETURN_ON_ERROR(weft_ranges_remove(mine, hb, he));
+        begin = he;
+    }
+    return WEFT_OK;
+}
+
+/* After a failed copy into [begin, end) of dev: what the host or another
+ * copying device still holds is dropped there (it moves again when read).
+ * What is current nowhere else was written on dev by later work after the
+ * copy, and stays: dropping it would lose the only copy. */
+static weft_status drop_held_elsewhere(weft_array *a, size_t dev, size_t begin, size_t end)
+{
+    weft_ranges *mine = &a->stores[dev].valid;
+    RETURN_ON_ERROR(drop_held(mine, &a->host_valid, begin, end));
+    for (size_t d = 1; d < a->ctx->ndevices; d++)
+        if (d != dev && !a->stores[d].shares_host)
+            RETURN_ON_ERROR(drop_held(mine, &a->stores[d].valid, begin, end));
+    return WEFT_OK;
+}
+
 /* Copies from the host storage to copying devices run while the caller goes
  * on: before anything writes that storage, they must be done. A failed copy
  * only read the storage, so its failure is the device's, not the host's: the
@@ -55,7 +80,7 @@ void weft_copies_settle(weft_array *a, size_t dev, size_t begin, size_t end)
             continue;
         }
         if (wait_and_release(a, dev, r.event) == WEFT_OK) continue;
-        if (weft_ranges_remove(&s->valid, r.begin, r.end) != WEFT_OK)
+        if (drop_held_elsewhere(a, dev, r.begin, r.end) != WEFT_OK)
             weft_ranges_free(&s->valid); /* as in lost_locked: rather none than a suspect one */
         record_failure(s, r.begin, r.end);
     }
