@@ -243,9 +243,12 @@ error:
 
 static void ctx_destroy(weft_ctx *ctx)
 {
-    weft_expr_builds_stop(ctx); /* its builds use the expressions and the devices */
+    /* The stream first: a task still running may start an operation, whose
+     * device code the builder may be asked for. The builds use the
+     * expressions and the devices, freed below. */
     if (ctx->stream) weft_stream_destroy(ctx->stream);
     free(ctx->stream);
+    weft_expr_builds_stop(ctx);
     weft_placement_free(ctx);
     weft_platform_lock();
     weft_compiled_release_all(ctx);

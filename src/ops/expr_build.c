@@ -178,7 +178,7 @@ uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim)
     if (!may_defer || !thread_ready(ctx, b)) {
         /* Built in this call: after any build of it already under way. */
         for (size_t d = 1; d < 64; d++)
-            while ((missing >> d & 1) && b->started && pending(b, c, d))
+            while ((missing >> d & 1) && b->started && b->pid == getpid() && pending(b, c, d))
                 pthread_cond_wait(&b->idle, &b->lock);
         pthread_mutex_unlock(&b->lock);
         return 0;

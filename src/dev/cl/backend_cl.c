@@ -135,6 +135,9 @@ static weft_status cl_upload(weft_device *dev, void *buffer, size_t offset, size
      * progress once it was (the OpenCL rule for events across queues). */
     if (err == CL_SUCCESS) err = clFlush(cl->copy_queue);
     if (weft_cl_queue_unlock_other(dev, err, event) != CL_SUCCESS) {
+        /* Enqueued but not flushed, the copy may still read src: no record
+         * will wait for it, so it is waited for here. */
+        if (event) clWaitForEvents(1, &event);
         if (event) clReleaseEvent(event);
         return weft_cl_fail(dev, "clEnqueueWriteBuffer (copy queue)", err);
     }
