@@ -486,6 +486,28 @@ static void test_na_values_reader_random(void **state)
     free(want);
 }
 
+/* A reader refused for its dialect closes nothing it did not open: the
+ * standard input (descriptor 0, what a zeroed reader would hold) stays open. */
+static void test_refused_reader_leaves_stdin_open(void **state)
+{
+    (void)state;
+    FILE *f = fopen(path_of("refused.csv"), "w");
+    assert_non_null(f);
+    fputs("a,b\n1,2\n", f);
+    fclose(f);
+    int had_stdin = fcntl(0, F_GETFD) != -1;
+    const char *na[] = {"-999", NULL};
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    d.na_values = na;
+    d.n_na_values = 2;
+    weft_csv_reader *r = NULL;
+    assert_int_equal(weft_csv_open_dialect(ctx, path_of("refused.csv"), NULL, &d, &r),
+                     WEFT_ERR_NULL);
+    assert_null(r);
+    if (had_stdin) assert_true(fcntl(0, F_GETFD) != -1);
+}
+
 /* Programs built against the header before na_values call the symbols
  * without the suffix with the shorter struct: nothing past it is touched. */
 #undef weft_csv_dialect_init
@@ -529,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_type_change_advice),
         cmocka_unit_test(test_output_dialects),
         cmocka_unit_test(test_na_values),
+        cmocka_unit_test(test_refused_reader_leaves_stdin_open),
         cmocka_unit_test(test_na_values_reader_random),
         cmocka_unit_test(test_dialect_before_na_values),
     };

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #define CSV_MAX_ARGS 64
+/* Copies of list options (--select, --drop, --na-values): one per option given. */
+#define CSV_MAX_COPIES (3 * CSV_MAX_ARGS)
 
 static void usage(FILE *out)
 {
@@ -178,7 +180,7 @@ int cmd_csv(int argc, char **argv)
     const char *statements[CSV_MAX_ARGS], *select[CSV_MAX_ARGS], *drop[CSV_MAX_ARGS];
     const char *na_values[CSV_MAX_ARGS];
     weft_csv_reduction reductions[CSV_MAX_ARGS];
-    char *copies[3 * CSV_MAX_ARGS] = {0}, types[4096] = "";
+    char *copies[CSV_MAX_COPIES] = {0}, types[4096] = "";
     size_t nstatements = 0, nselect = 0, ndrop = 0, nreductions = 0, ncopies = 0, nna = 0;
     int json = 0, progress = 0, rc = 0;
     weft_csv_options o;
@@ -220,11 +222,12 @@ int cmd_csv(int argc, char **argv)
             else if (is_arg(a, "--reduce", NULL) && nreductions < CSV_MAX_ARGS)
                 ok = parse_reduce(v, &reductions[nreductions++]);
             else if (is_arg(a, "--select", NULL))
-                ok = split_list(v, select, &nselect, &copies[ncopies++]);
+                ok =
+                    ncopies < CSV_MAX_COPIES && split_list(v, select, &nselect, &copies[ncopies++]);
             else if (is_arg(a, "--drop", NULL))
-                ok = split_list(v, drop, &ndrop, &copies[ncopies++]);
+                ok = ncopies < CSV_MAX_COPIES && split_list(v, drop, &ndrop, &copies[ncopies++]);
             else if (is_arg(a, "--na-values", NULL))
-                ok = split_list(v, na_values, &nna, &copies[ncopies++]);
+                ok = ncopies < CSV_MAX_COPIES && split_list(v, na_values, &nna, &copies[ncopies++]);
             else if (is_arg(a, "--delimiter", NULL)) {
                 ok = strlen(v) == 1 || strcmp(v, "\\t") == 0;
                 o.delimiter = strcmp(v, "\\t") == 0 ? '\t' : v[0];

@@ -35,10 +35,11 @@ weft_status weft_csv_open_dialect(weft_ctx *ctx, const char *path, const weft_cs
     weft_csv_reader *x = calloc(1, sizeof *x);
     RETURN_IF(!x, WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
     x->ctx = ctx;
-    weft_status st = csv_missing_init(&x->missing, o, dialect);
-    if (st == WEFT_OK)
-        st = csv_reader_open(&x->r, ctx->pool, path, o->delimiter, o->header, dialect, window, 0,
-                             NULL);
+    /* The reader first: it marks what it holds (no file, no block), so a
+     * close after any later failure releases only what was opened. */
+    weft_status st =
+        csv_reader_open(&x->r, ctx->pool, path, o->delimiter, o->header, dialect, window, 0, NULL);
+    if (st == WEFT_OK) st = csv_missing_init(&x->missing, o, dialect);
     if (st == WEFT_OK) {
         x->parsed = calloc(x->r.ncols ? x->r.ncols : 1, 1);
         if (!x->parsed) st = weft_error_set(WEFT_ERR_NOMEM, "weft_csv_open: out of memory");

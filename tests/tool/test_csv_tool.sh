@@ -99,6 +99,11 @@ printf 'a,s,c\n-999,x,\n2,n/d,4.0\nn/d,y,\n' >"$work/want.csv"
 cmp -s "$work/na_out.csv" "$work/want.csv" || { echo "FAIL: na-values output"; cat "$work/na_out.csv"; fail=1; }
 expect 3 "csv na-values in an i64 column" "$WEFT" csv "$work/na.csv" --na-values n/d \
     --type a=i64 --set "c = a * 2" -o "$work/na_out.csv"
+# More list options than the command keeps copies of: refused, never written past.
+many=""
+for _ in $(seq 400); do many="$many --na-values ,"; done
+# shellcheck disable=SC2086 # one word per option
+expect 2 "csv with 400 list options" "$WEFT" csv "$work/na.csv" $many -o "$work/many.csv"
 # SIGTERM stops a run reading an idle FIFO, or waiting for its writer (issue 21.2).
 mkfifo "$work/idle.fifo"
 for writer in idle none; do
