@@ -100,10 +100,25 @@ weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, cons
     return WEFT_OK;
 }
 
-static weft_status check_ctx(weft_ctx *ctx, weft_dist **array)
+/* The start of a collective constructor named what. It returns early on what
+ * every rank sees alike (a bad communicator, a mismatched collective call);
+ * otherwise *counts (one per rank, *nranks of them) is allocated and *local is
+ * this rank's own verdict on its arguments, which the caller shares with the
+ * other ranks before acting on it. */
+static weft_status begin_create(weft_ctx *ctx, MPI_Comm comm, const char *what, size_t n,
+                                weft_dist **array, int *nranks, size_t **counts, weft_status *local)
 {
-    if (!ctx || !array) return weft_mpi_fail(WEFT_ERR_NULL, "context or output handle is NULL");
-    *array = NULL;
+    TRY(weft_mpi_check_comm(comm));
+    MPI_TRY(MPI_Comm_size(comm, nranks), "MPI_Comm_size");
+    TRY(weft_mpi_check_collective(comm, what, n));
+    *counts = calloc((size_t)*nranks, sizeof **counts);
+    *local = WEFT_OK;
+    if (!ctx || !array)
+        *local = weft_mpi_fail(WEFT_ERR_NULL, "context or output handle is NULL");
+    else
+        *array = NULL;
+    if (*local == WEFT_OK && !*counts)
+        *local = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
     return WEFT_OK;
 }
 
@@ -112,12 +127,9 @@ weft_status weft_dist_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, siz
 {
     weft_mpi_clear_error();
     int nranks = 1;
-    TRY(weft_mpi_check_comm(comm));
-    MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
-    TRY(weft_mpi_check_collective(comm, "weft_dist_create", n));
-    size_t *counts = calloc((size_t)nranks, sizeof *counts);
-    weft_status st = check_ctx(ctx, array);
-    if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    size_t *counts = NULL;
+    weft_status st = WEFT_OK;
+    TRY(begin_create(ctx, comm, "weft_dist_create", n, array, &nranks, &counts, &st));
     st = weft_mpi_same_everywhere(comm, st, "the size and dtype", n, (unsigned long long)dtype);
     if (st == WEFT_OK) st = weft_dist_plan(ctx, comm, n, layout, counts);
     if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, counts, NULL, array);
@@ -139,12 +151,9 @@ weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype,
 {
     weft_mpi_clear_error();
     int nranks = 1;
-    TRY(weft_mpi_check_comm(comm));
-    MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
-    TRY(weft_mpi_check_collective(comm, "weft_dist_from_local", 0));
-    size_t *counts = calloc((size_t)nranks, sizeof *counts);
-    weft_status st = check_ctx(ctx, array);
-    if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    size_t *counts = NULL;
+    weft_status st = WEFT_OK;
+    TRY(begin_create(ctx, comm, "weft_dist_from_local", 0, array, &nranks, &counts, &st));
     if (st == WEFT_OK && !data && count > 0) st = weft_mpi_fail(WEFT_ERR_NULL, "data is NULL");
     st = weft_mpi_same_everywhere(comm, st, "the dtype", (unsigned long long)dtype, 0);
     if (st != WEFT_OK) {
