@@ -24,6 +24,18 @@ weft_status weft_dist_check_int(size_t count, const char *what)
     return WEFT_OK;
 }
 
+weft_status weft_dist_int_counts(const weft_dist *d, int **counts, int **displs)
+{
+    *counts = calloc(2 * (size_t)d->nranks, sizeof **counts);
+    *displs = *counts ? *counts + d->nranks : NULL;
+    if (!*counts) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    for (int r = 0; r < d->nranks; r++) {
+        (*counts)[r] = (int)d->counts[r];
+        (*displs)[r] = (int)d->offsets[r];
+    }
+    return WEFT_OK;
+}
+
 int weft_dist_same_split(const weft_dist *a, const weft_dist *b)
 {
     if (a->ctx != b->ctx || a->n != b->n || a->nranks != b->nranks) return 0;
@@ -40,8 +52,7 @@ static void destroy(weft_dist *d)
     if (d->element != MPI_DATATYPE_NULL) MPI_Type_free(&d->element);
     if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
     free(d->host);
-    free(d->counts);
-    free(d->offsets);
+    free(d->counts); /* and the offsets after them */
     free(d);
 }
 
@@ -54,9 +65,9 @@ static weft_status build_local(weft_dist *d, weft_ctx *ctx, weft_dtype dtype, co
     d->elem_size = weft_dtype_size(dtype);
     if (d->elem_size == 0)
         return weft_mpi_fail(WEFT_ERR_DTYPE, "dtype %d is not a weft dtype", (int)dtype);
-    d->counts = calloc((size_t)d->nranks, sizeof *d->counts);
-    d->offsets = calloc((size_t)d->nranks, sizeof *d->offsets);
-    if (!d->counts || !d->offsets) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    d->counts = calloc(2 * (size_t)d->nranks, sizeof *d->counts); /* counts, then offsets */
+    if (!d->counts) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    d->offsets = d->counts + d->nranks;
     for (int r = 0; r < d->nranks; r++) {
         d->counts[r] = counts[r];
         d->offsets[r] = d->n;

@@ -23,8 +23,7 @@ static void destroy(weft_dist_rows *a)
     weft_array_free(a->array);
     if (a->row != MPI_DATATYPE_NULL) MPI_Type_free(&a->row);
     if (a->comm != MPI_COMM_NULL) MPI_Comm_free(&a->comm);
-    free(a->first);
-    free(a->count);
+    free(a->first); /* and the counts after them */
     free(a);
 }
 
@@ -46,9 +45,9 @@ static weft_status build_local(weft_dist_rows *a, weft_ctx *ctx, weft_dtype dtyp
     a->rows = rows;
     a->row_elems = row_elems;
     a->row_bytes = row_elems * elem;
-    a->first = calloc((size_t)a->nranks, sizeof *a->first);
-    a->count = calloc((size_t)a->nranks, sizeof *a->count);
-    if (!a->first || !a->count) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    a->first = calloc(2 * (size_t)a->nranks, sizeof *a->first); /* first, then count */
+    if (!a->first) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    a->count = a->first + a->nranks;
     size_t at = 0;
     for (int r = 0; r < a->nranks; r++) {
         a->first[r] = at;
@@ -135,9 +134,9 @@ weft_status weft_dist_rows_range(const weft_dist_rows *array, size_t *first, siz
 
 static weft_status int_rows(const weft_dist_rows *a, int **counts, int **displs)
 {
-    *counts = calloc((size_t)a->nranks, sizeof **counts);
-    *displs = calloc((size_t)a->nranks, sizeof **displs);
-    if (!*counts || !*displs) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    *counts = calloc(2 * (size_t)a->nranks, sizeof **counts); /* counts, then displs */
+    *displs = *counts ? *counts + a->nranks : NULL;
+    if (!*counts) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
     for (int r = 0; r < a->nranks; r++) {
         (*counts)[r] = (int)a->count[r];
         (*displs)[r] = (int)a->first[r];
@@ -182,8 +181,7 @@ weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *
         st = weft_mpi_agree(a->comm, st);
     }
     free(rows);
-    free(counts);
-    free(displs);
+    free(counts); /* and displs */
     return st;
 }
 
@@ -209,7 +207,6 @@ weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst)
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Gatherv");
     }
     free(rows);
-    free(counts);
-    free(displs);
+    free(counts); /* and displs */
     return st;
 }
