@@ -96,12 +96,8 @@ weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, cons
         d->element = MPI_DATATYPE_NULL;
     }
     TRY(weft_mpi_agree(comm, st));
-    int rc = MPI_Comm_dup(comm, &d->comm);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(d->comm, MPI_ERRORS_RETURN);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(d->comm, &d->rank);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(d->comm, &d->nranks);
-    st = rc == MPI_SUCCESS ? build_local(d, ctx, dtype, counts, local_data)
-                           : weft_mpi_fail_mpi(rc, "duplicating the communicator");
+    st = weft_mpi_dup_comm(comm, &d->comm, &d->rank, &d->nranks);
+    if (st == WEFT_OK) st = build_local(d, ctx, dtype, counts, local_data);
     st = weft_mpi_agree(comm, st);
     if (st != WEFT_OK) {
         destroy(d);

@@ -21,14 +21,6 @@ struct weft_dist_halo {
     int started;
 };
 
-/* The nearest rank in direction step (-1, +1) that holds elements. */
-static int neighbour(const weft_dist *d, int step)
-{
-    for (int r = d->rank + step; r >= 0 && r < d->nranks; r += step)
-        if (d->counts[r] > 0) return r;
-    return MPI_PROC_NULL;
-}
-
 static void destroy(weft_dist_halo *h)
 {
     if (!h) return;
@@ -50,8 +42,8 @@ static weft_status build(weft_dist *d, size_t width, weft_dist_halo *h)
     h->array = d;
     h->width = width;
     int holds = d->counts[d->rank] > 0;
-    h->left = holds ? neighbour(d, -1) : MPI_PROC_NULL;
-    h->right = holds ? neighbour(d, +1) : MPI_PROC_NULL;
+    h->left = holds ? weft_mpi_neighbour(d->counts, d->nranks, d->rank, -1) : MPI_PROC_NULL;
+    h->right = holds ? weft_mpi_neighbour(d->counts, d->nranks, d->rank, +1) : MPI_PROC_NULL;
     for (int k = 0; k < 4; k++)
         h->requests[k] = MPI_REQUEST_NULL;
     h->buffers = malloc(4 * bytes + 1);

@@ -12,9 +12,7 @@
 
 int weft_dist_rows_neighbour(const weft_dist_rows *a, int step)
 {
-    for (int r = a->rank + step; r >= 0 && r < a->nranks; r += step)
-        if (a->count[r] > 0) return r;
-    return MPI_PROC_NULL;
+    return weft_mpi_neighbour(a->count, a->nranks, a->rank, step);
 }
 
 static void destroy(weft_dist_rows *a)
@@ -78,12 +76,8 @@ weft_status weft_dist_rows_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype
     }
     a->comm = MPI_COMM_NULL;
     a->row = MPI_DATATYPE_NULL;
-    int rc = MPI_Comm_dup(comm, &a->comm);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(a->comm, MPI_ERRORS_RETURN);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(a->comm, &a->rank);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(a->comm, &a->nranks);
-    st = rc == MPI_SUCCESS ? build_local(a, ctx, dtype, rows, row_elems)
-                           : weft_mpi_fail_mpi(rc, "duplicating the communicator");
+    st = weft_mpi_dup_comm(comm, &a->comm, &a->rank, &a->nranks);
+    if (st == WEFT_OK) st = build_local(a, ctx, dtype, rows, row_elems);
     /* Every rank must mean the same global array. */
     unsigned long long mine[2] = {rows, row_elems}, low[2] = {0, 0}, high[2] = {0, 0};
     if (MPI_Allreduce(mine, low, 2, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm) != MPI_SUCCESS ||
