@@ -153,23 +153,33 @@ static weft_status exchange_begin(const weft_dist_rows *a, int root, const void 
     return st;
 }
 
-weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *data)
+/* Scatters the root's data into the ranks' rows, or (gather) gathers the
+ * ranks' rows into the root's dst. */
+static weft_status exchange(weft_dist_rows *a, int root, const void *data, void *dst, int gather)
 {
     weft_mpi_clear_error();
-    if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
-    weft_dist_rows *a = array;
-    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_scatter", a->rows));
+    if (!a) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
+    TRY(weft_mpi_check_collective(
+        a->comm, gather ? "weft_dist_rows_gather" : "weft_dist_rows_scatter", a->rows));
     int *counts = NULL, *displs = NULL;
-    size_t mine = a->count[a->rank];
+    size_t mine = a->count[a->rank], at = a->first[a->rank] * a->row_elems;
     void *rows = NULL;
-    weft_status st = exchange_begin(a, root, data, "the root's data", &rows, &counts, &displs);
+    weft_status st =
+        gather ? exchange_begin(a, root, dst, "the root's destination", &rows, &counts, &displs)
+               : exchange_begin(a, root, data, "the root's data", &rows, &counts, &displs);
+    if (gather && st == WEFT_OK && mine > 0) {
+        weft_status r = weft_array_read(a->array, at, mine * a->row_elems, rows);
+        if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reading the rows");
+    }
     st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
-    if (st == WEFT_OK) {
+    if (st == WEFT_OK && gather) {
+        int rc = MPI_Gatherv(rows, (int)mine, a->row, dst, counts, displs, a->row, root, a->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Gatherv");
+    } else if (st == WEFT_OK) {
         int rc = MPI_Scatterv(data, counts, displs, a->row, rows, (int)mine, a->row, root, a->comm);
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Scatterv");
         if (st == WEFT_OK && mine > 0) {
-            weft_status w = weft_array_write(a->array, a->first[a->rank] * a->row_elems,
-                                             mine * a->row_elems, rows);
+            weft_status w = weft_array_write(a->array, at, mine * a->row_elems, rows);
             if (w != WEFT_OK) st = weft_mpi_fail_core(w, "writing the rows");
         }
         st = weft_mpi_agree(a->comm, st);
@@ -179,28 +189,12 @@ weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *
     return st;
 }
 
+weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *data)
+{
+    return exchange(array, root, data, NULL, 0);
+}
+
 weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst)
 {
-    weft_mpi_clear_error();
-    if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
-    weft_dist_rows *a = array;
-    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_gather", a->rows));
-    int *counts = NULL, *displs = NULL;
-    size_t mine = a->count[a->rank];
-    void *rows = NULL;
-    weft_status st =
-        exchange_begin(a, root, dst, "the root's destination", &rows, &counts, &displs);
-    if (st == WEFT_OK && mine > 0) {
-        weft_status r =
-            weft_array_read(a->array, a->first[a->rank] * a->row_elems, mine * a->row_elems, rows);
-        if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reading the rows");
-    }
-    st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
-    if (st == WEFT_OK) {
-        int rc = MPI_Gatherv(rows, (int)mine, a->row, dst, counts, displs, a->row, root, a->comm);
-        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Gatherv");
-    }
-    free(rows);
-    free(counts); /* and displs */
-    return st;
+    return exchange(array, root, NULL, dst, 1);
 }
