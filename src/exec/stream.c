@@ -336,6 +336,17 @@ static int head_waits(const weft_stream *s)
     return held_back(s, op) || (op->caller_waits && behind_in_flight(s, op));
 }
 
+/* Appends op to the list from *head to *tail (the queue, the operations in
+ * flight, those a gate holds). */
+static void op_append(weft_op **head, weft_op **tail, weft_op *op)
+{
+    if (*tail)
+        (*tail)->next = op;
+    else
+        *head = op;
+    *tail = op;
+}
+
 static void *executor_main(void *arg)
 {
     weft_stream *s = arg;
@@ -367,11 +378,7 @@ static void *executor_main(void *arg)
         pthread_cond_broadcast(&s->work_cond);
         if (op->nwaits > 0) { /* the completer finishes it */
             op->next = NULL;
-            if (s->inflight_tail)
-                s->inflight_tail->next = op;
-            else
-                s->inflight_head = op;
-            s->inflight_tail = op;
+            op_append(&s->inflight_head, &s->inflight_tail, op);
             pthread_cond_signal(&s->inflight_cond);
             continue;
         }
@@ -478,11 +485,7 @@ int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
 static void enqueue(weft_stream *s, weft_op *op)
 {
     mark_pending(op, +1);
-    if (s->tail)
-        s->tail->next = op;
-    else
-        s->head = op;
-    s->tail = op;
+    op_append(&s->head, &s->tail, op);
     note_activity(s);
     pthread_cond_broadcast(&s->work_cond);
 }
@@ -498,15 +501,6 @@ struct weft_gate {
     weft_gate *next;
     weft_after_dep deps[];
 };
-
-static void gate_hold(weft_gate *g, weft_op *op)
-{
-    if (g->held_tail)
-        g->held_tail->next = op;
-    else
-        g->held_head = op;
-    g->held_tail = op;
-}
 
 static void gate_free(weft_gate *g)
 {
@@ -689,7 +683,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     op->future = f;
     op->next = NULL;
     if (s->gates && !op->host_access)
-        gate_hold(s->gates_tail, op);
+        op_append(&s->gates_tail->held_head, &s->gates_tail->held_tail, op);
     else if (s->failed_gate && !op->host_access)
         fail_held(s, s->failed_gate, op);
     else
