@@ -22,18 +22,6 @@ typedef struct scan_op {
     uint64_t *subtotals, *carries; /* 16 per block */
 } scan_op;
 
-static int totals_native(const weft_device *dev, void *op)
-{
-    (void)op;
-    return weft_device_native(dev, WEFT_PRIM_SCAN_TOTALS);
-}
-
-static int apply_native(const weft_device *dev, void *op)
-{
-    (void)op;
-    return weft_device_native(dev, WEFT_PRIM_SCAN_APPLY);
-}
-
 static weft_status totals_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                                 size_t count)
 {
@@ -61,14 +49,14 @@ static weft_status apply_chunk(void *op, weft_device *dev, const weft_view *view
 }
 
 /* One of the scan's two passes over x (the cost models know it as kind). */
-static weft_status run_pass(scan_op *s, int (*native)(const weft_device *, void *),
+static weft_status run_pass(scan_op *s, weft_prim prim,
                             weft_status (*run)(void *, weft_device *, const weft_view *, size_t,
                                                size_t),
                             const char *kind)
 {
     weft_dispatch pass = {.base = &s->base,
                           .reads = 1,
-                          .native = native,
+                          .prim = prim,
                           .run = run,
                           .op = s,
                           .name = "a scan",
@@ -88,10 +76,10 @@ static weft_status scan_run(weft_op *base)
     /* y is the first pass's output too, for the one-pass case; a device
      * piece leaves it alone, and the second pass then writes all of it. */
     s->whole = 0;
-    RETURN_ON_ERROR(run_pass(s, totals_native, totals_chunk, "scan totals"));
+    RETURN_ON_ERROR(run_pass(s, WEFT_PRIM_SCAN_TOTALS, totals_chunk, "scan totals"));
     if (s->whole) return WEFT_OK;
     weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
-    return run_pass(s, apply_native, apply_chunk, "scan apply");
+    return run_pass(s, WEFT_PRIM_SCAN_APPLY, apply_chunk, "scan apply");
 }
 
 static void scan_release(weft_op *base)
