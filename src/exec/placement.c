@@ -42,9 +42,9 @@ struct weft_place_entry {
 };
 
 typedef struct hint {
-    char *name;
     uint64_t mask;
     struct hint *next;
+    char name[]; /* the operation it places */
 } hint;
 
 struct weft_placement {
@@ -140,8 +140,7 @@ void weft_placement_free(weft_ctx *ctx)
     }
     for (hint *h = p->hints, *next; h; h = next) {
         next = h->next;
-        free(h->name);
-        free(h);
+        free(h); /* its name with it */
     }
     pthread_mutex_destroy(&p->lock);
     free(p->busy_until);
@@ -420,15 +419,13 @@ weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t device
     while (h && strcmp(h->name, operation) != 0)
         h = h->next;
     if (!h && devices) {
-        h = calloc(1, sizeof *h);
-        if (h && !(h->name = strdup(operation))) {
-            free(h);
-            h = NULL;
-        }
+        size_t name_size = strlen(operation) + 1;
+        h = calloc(1, sizeof *h + name_size);
         if (!h) {
             pthread_mutex_unlock(&p->lock);
             return weft_error_set(WEFT_ERR_NOMEM, "weft_ctx_place: cannot keep the hint");
         }
+        memcpy(h->name, operation, name_size);
         h->next = p->hints;
         p->hints = h;
     }
