@@ -92,9 +92,7 @@ error:
 
 void csv_missing_free(csv_missing *m)
 {
-    for (size_t i = 0; i < m->nna; i++)
-        free(m->na[i]);
-    free(m->na);
+    csv_strings_free(m->na, m->nna);
     free(m->na_len);
     m->na = NULL;
     m->na_len = NULL;

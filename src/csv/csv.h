@@ -105,6 +105,8 @@ size_t csv_stray_line_end(const char *rec, size_t len, char eol);
 /* Splits one record (its line end removed) into unquoted field values:
  * names[i] are malloc'ed; returns the count, or (size_t)-1 on out of memory. */
 size_t csv_split_record(const char *rec, size_t len, char delim, char ***names);
+/* Frees strings[0, n) and the array (NULL: nothing). */
+void csv_strings_free(char **strings, size_t n);
 
 /* 1 when buf[0, len) is valid UTF-8; *bad is the offset of the first bad byte.
  * A sequence cut by `len` counts as valid (the next window completes it). */

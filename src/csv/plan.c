@@ -380,9 +380,7 @@ void csv_plan_free(csv_plan *p)
         free(p->reductions[k].expr);
     free(p->reductions);
     csv_names_free(&p->names);
-    for (size_t s = 0; s < p->ntexts; s++)
-        free(p->statements[s]);
-    free(p->statements);
+    csv_strings_free(p->statements, p->ntexts);
     free(p->program);
     free(p->out);
     memset(p, 0, sizeof *p);

@@ -242,9 +242,7 @@ void csv_reader_close(csv_reader *r)
     release_window(r);
     csv_source_close(&r->src);
     csv_index_free(&r->ix);
-    for (size_t c = 0; c < r->ncols; c++)
-        free(r->names[c]);
-    free(r->names);
+    csv_strings_free(r->names, r->ncols);
     free(r->header_raw);
     free(r->own);
     free(r->path);

@@ -83,6 +83,13 @@ static char *field_value(const char *b, const char *e)
     return v;
 }
 
+void csv_strings_free(char **strings, size_t n)
+{
+    for (size_t k = 0; strings && k < n; k++)
+        free(strings[k]);
+    free(strings);
+}
+
 size_t csv_split_record(const char *rec, size_t len, char delim, char ***names)
 {
     size_t count = 1;
@@ -102,9 +109,7 @@ size_t csv_split_record(const char *rec, size_t len, char delim, char ***names)
         if (i == len || (rec[i] == delim && !inq)) {
             out[f] = field_value(rec + begin, rec + i);
             if (!out[f]) {
-                for (size_t k = 0; k < f; k++)
-                    free(out[k]);
-                free(out);
+                csv_strings_free(out, f);
                 return (size_t)-1;
             }
             f++;

@@ -227,7 +227,6 @@ typedef struct weft_partial {
 #define WEFT_KERNEL_FAILED ((void *)-1)
 
 typedef struct weft_compiled {
-    char *key;
     weft_expr *expr;
     enum weft_expr_mode mode;
     weft_reduce_op op;
@@ -238,6 +237,7 @@ typedef struct weft_compiled {
      * whether the device runs the expression. */
     void *_Atomic *kernels;
     struct weft_compiled *next;
+    char key[]; /* the cache's key (ops/expr_cache.c), allocated with the entry */
 } weft_compiled;
 
 /* One call: the compiled expression and this call's bindings. */

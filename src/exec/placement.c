@@ -18,28 +18,33 @@ enum { TABLE = 256, LABEL = 160 };
 #define DEFAULT_BYTES_PER_SEC 5e9
 #define DEFAULT_LAUNCH 50e-6
 
+/* What an entry keeps per device. */
+typedef struct entry_device {
+    weft_perf_history history;
+    weft_perf_health health;
+    unsigned unsaved;          /* samples since the last save */
+    unsigned untimed;          /* calls explored on it that could not be timed (async) */
+    unsigned char warm;        /* it ran here before: its code is built, its buffers made */
+    uint64_t pieces, elements; /* statistics */
+    double seconds, timed_elements;
+} entry_device;
+
 struct weft_place_entry {
     char *identity;
     char *hint_name;
     char label[LABEL];
     uint64_t hint; /* device mask; 0: none */
     uint64_t calls;
-    weft_perf_history *history; /* per device index */
-    weft_perf_health *health;
-    unsigned *unsaved;           /* samples since the last save, per device */
-    unsigned *untimed;           /* calls explored on it that could not be timed (async) */
-    unsigned char *warm;         /* it ran here before: its code is built, its buffers made */
-    uint64_t *pieces, *elements; /* statistics, per device */
-    double *seconds, *timed_elements;
+    entry_device *dev;                       /* per device index */
     uint64_t logged[WEFT_PERF_CLASSES];      /* the plan last logged per size class, +1 */
     uint64_t class_calls[WEFT_PERF_CLASSES]; /* calls placed by the model, per size class */
     weft_place_entry *next, *next_in_order;
 };
 
 typedef struct hint {
-    char *name;
     uint64_t mask;
     struct hint *next;
+    char name[]; /* the operation it places */
 } hint;
 
 struct weft_placement {
@@ -106,11 +111,11 @@ weft_status weft_placement_create(weft_ctx *ctx)
 
 static void save(weft_ctx *ctx, weft_place_entry *e, size_t d)
 {
-    if (!ctx->cache_dir || !e->unsaved[d] || ctx->placement->twin[d] != d) return;
+    if (!ctx->cache_dir || !e->dev[d].unsaved || ctx->placement->twin[d] != d) return;
     char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
     weft_perf_path(ctx->cache_dir, &ctx->devices[d].info, e->identity, path, sizeof path);
-    if (weft_perf_save(path, e->label, ctx->devices[d].info.name, &e->history[d]) == WEFT_OK)
-        e->unsaved[d] = 0;
+    if (weft_perf_save(path, e->label, ctx->devices[d].info.name, &e->dev[d].history) == WEFT_OK)
+        e->dev[d].unsaved = 0;
     else
         weft_log(&ctx->log, WEFT_LOG_DEBUG, "placement: %s", weft_last_error());
 }
@@ -119,15 +124,7 @@ static void entry_free(weft_place_entry *e)
 {
     free(e->identity);
     free(e->hint_name);
-    free(e->history);
-    free(e->health);
-    free(e->unsaved);
-    free(e->untimed);
-    free(e->warm);
-    free(e->pieces);
-    free(e->elements);
-    free(e->seconds);
-    free(e->timed_elements);
+    free(e->dev);
     free(e);
 }
 
@@ -143,8 +140,7 @@ void weft_placement_free(weft_ctx *ctx)
     }
     for (hint *h = p->hints, *next; h; h = next) {
         next = h->next;
-        free(h->name);
-        free(h);
+        free(h); /* its name with it */
     }
     pthread_mutex_destroy(&p->lock);
     free(p->busy_until);
@@ -171,17 +167,8 @@ static weft_place_entry *entry_new(weft_ctx *ctx, const weft_place_request *req,
     const char *name = req->text ? req->text : req->kind;
     e->identity = strdup(req->identity);
     e->hint_name = strdup(name);
-    e->history = calloc(nd, sizeof *e->history);
-    e->health = calloc(nd, sizeof *e->health);
-    e->unsaved = calloc(nd, sizeof *e->unsaved);
-    e->untimed = calloc(nd, sizeof *e->untimed);
-    e->warm = calloc(nd, sizeof *e->warm);
-    e->pieces = calloc(nd, sizeof *e->pieces);
-    e->elements = calloc(nd, sizeof *e->elements);
-    e->seconds = calloc(nd, sizeof *e->seconds);
-    e->timed_elements = calloc(nd, sizeof *e->timed_elements);
-    if (!e->identity || !e->hint_name || !e->history || !e->health || !e->unsaved || !e->untimed ||
-        !e->warm || !e->pieces || !e->elements || !e->seconds || !e->timed_elements) {
+    e->dev = calloc(nd, sizeof *e->dev);
+    if (!e->identity || !e->hint_name || !e->dev) {
         entry_free(e);
         return NULL;
     }
@@ -194,7 +181,7 @@ static weft_place_entry *entry_new(weft_ctx *ctx, const weft_place_request *req,
         if (p->twin[d] != d) continue;
         char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
         weft_perf_path(ctx->cache_dir, &ctx->devices[d].info, e->identity, path, sizeof path);
-        weft_perf_load(path, &e->history[d]);
+        weft_perf_load(path, &e->dev[d].history);
     }
     e->next = p->table[hash % TABLE];
     p->table[hash % TABLE] = e;
@@ -305,7 +292,7 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
         weft_device *dev = &ctx->devices[d];
         if (e->hint && !(e->hint & ((uint64_t)1 << (d < 63 ? d : 63)))) continue;
         if (d > 0 && (!dev->info.selected || !req->native(dev, req->op))) continue;
-        if (!weft_perf_usable(&e->health[d], call)) continue;
+        if (!weft_perf_usable(&e->dev[d].health, call)) continue;
         double rate = dev->bytes_per_sec > 0 ? dev->bytes_per_sec : DEFAULT_BYTES_PER_SEC;
         double launch = d == 0                    ? POOL_OVERHEAD
                         : dev->launch_seconds > 0 ? dev->launch_seconds
@@ -317,14 +304,14 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
         }
         c[count++] = (weft_perf_candidate){
             .device = d,
-            .history = &e->history[p->twin[d]],
+            .history = &e->dev[p->twin[d]].history,
             .overhead = launch,
             .estimate = per_element / rate,
             .transfer = transfer_seconds(ctx, req, d),
             .queued = queued,
             .group = d == 0 || dev->info.kind == WEFT_DEVICE_CPU ? 0 : (int)d,
             /* Explored when its code is ready and its time can be taken. */
-            .explore = (!req->built || req->built(dev, req->op)) && e->untimed[d] < 2};
+            .explore = (!req->built || req->built(dev, req->op)) && e->dev[d].untimed < 2};
     }
     if (count == 0) { /* the hint names no device that can run it: the pool does */
         out->plan = (weft_perf_plan){.count = 1, .device = {0}, .share = {1.0}};
@@ -368,8 +355,8 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
     pthread_mutex_lock(&p->lock);
     for (size_t k = 0; k < npieces; k++) {
         size_t d = pieces[k].device;
-        e->pieces[d]++;
-        e->elements[d] += pieces[k].end - pieces[k].begin;
+        e->dev[d].pieces++;
+        e->dev[d].elements += pieces[k].end - pieces[k].begin;
         used |= (uint64_t)1 << (d & 63);
         if (pieces[k].state == PIECE_FAILED_EARLY || pieces[k].state == PIECE_FAILED_LATE)
             failed |= (uint64_t)1 << (d & 63);
@@ -377,12 +364,12 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
     for (size_t d = 0; d < ctx->ndevices && d < 64; d++) {
         if (!(used & ((uint64_t)1 << d))) continue;
         if (failed & ((uint64_t)1 << d)) {
-            weft_perf_failed(&e->health[d], e->calls);
+            weft_perf_failed(&e->dev[d].health, e->calls);
             weft_log(&ctx->log, WEFT_LOG_INFO,
                      "placement: device %zu failed %s; left out of it for %llu calls", d, e->label,
-                     (unsigned long long)(e->health[d].retry_at - e->calls));
+                     (unsigned long long)(e->dev[d].health.retry_at - e->calls));
         } else {
-            weft_perf_succeeded(&e->health[d]);
+            weft_perf_succeeded(&e->dev[d].health);
         }
     }
     /* One device ran it all: the time is that device's. Split runs are not
@@ -393,20 +380,20 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
         d++;
     /* A device's first call builds its code and makes its buffers: not
      * its time. The pool has nothing to build. */
-    int cold = single && d > 0 && !e->warm[d];
+    int cold = single && d > 0 && !e->dev[d].warm;
     for (size_t k = 0; k < ctx->ndevices && k < 64; k++)
-        if (used & ((uint64_t)1 << k)) e->warm[k] = 1;
+        if (used & ((uint64_t)1 << k)) e->dev[k].warm = 1;
     if (single && seconds < 0 && (r->plan.exploring || r->plan.remeasuring) && !cold)
-        e->untimed[d]++;
+        e->dev[d].untimed++;
     if (single && seconds >= 0 && !cold) {
         size_t m = p->twin[d];
         double t = seconds - r->transfer;
         if (t < seconds * 0.1) t = seconds * 0.1; /* the copy estimate is rough */
-        weft_perf_record(&e->history[m], (double)n, t);
-        e->seconds[d] += seconds;
-        e->timed_elements[d] += (double)n;
-        e->unsaved[m]++;
-        if (milestone(&e->history[m], n)) save(ctx, e, m);
+        weft_perf_record(&e->dev[m].history, (double)n, t);
+        e->dev[d].seconds += seconds;
+        e->dev[d].timed_elements += (double)n;
+        e->dev[m].unsaved++;
+        if (milestone(&e->dev[m].history, n)) save(ctx, e, m);
     }
     pthread_mutex_unlock(&p->lock);
 }
@@ -432,15 +419,13 @@ weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t device
     while (h && strcmp(h->name, operation) != 0)
         h = h->next;
     if (!h && devices) {
-        h = calloc(1, sizeof *h);
-        if (h && !(h->name = strdup(operation))) {
-            free(h);
-            h = NULL;
-        }
+        size_t name_size = strlen(operation) + 1;
+        h = calloc(1, sizeof *h + name_size);
         if (!h) {
             pthread_mutex_unlock(&p->lock);
             return weft_error_set(WEFT_ERR_NOMEM, "weft_ctx_place: cannot keep the hint");
         }
+        memcpy(h->name, operation, name_size);
         h->next = p->hints;
         p->hints = h;
     }
@@ -468,12 +453,12 @@ weft_status weft_ctx_op_stats(weft_ctx *ctx, weft_op_stats *stats, size_t capaci
         s->calls = e->calls;
         s->ndevices = ctx->ndevices < WEFT_OP_STATS_DEVICES ? ctx->ndevices : WEFT_OP_STATS_DEVICES;
         for (size_t d = 0; d < s->ndevices; d++) {
-            s->device[d].pieces = e->pieces[d];
-            s->device[d].elements = e->elements[d];
+            s->device[d].pieces = e->dev[d].pieces;
+            s->device[d].elements = e->dev[d].elements;
             s->device[d].seconds_per_element =
-                e->timed_elements[d] > 0 ? e->seconds[d] / e->timed_elements[d] : 0;
+                e->dev[d].timed_elements > 0 ? e->dev[d].seconds / e->dev[d].timed_elements : 0;
             enum weft_perf_basis basis;
-            double t = weft_perf_predict(&e->history[p->twin[d]], 1e6, 0, &basis);
+            double t = weft_perf_predict(&e->dev[p->twin[d]].history, 1e6, 0, &basis);
             s->device[d].model_seconds_per_element = basis == WEFT_PERF_NONE ? 0 : t / 1e6;
         }
     }

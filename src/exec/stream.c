@@ -336,6 +336,17 @@ static int head_waits(const weft_stream *s)
     return held_back(s, op) || (op->caller_waits && behind_in_flight(s, op));
 }
 
+/* Appends op to the list from *head to *tail (the queue, the operations in
+ * flight, those a gate holds). */
+static void op_append(weft_op **head, weft_op **tail, weft_op *op)
+{
+    if (*tail)
+        (*tail)->next = op;
+    else
+        *head = op;
+    *tail = op;
+}
+
 static void *executor_main(void *arg)
 {
     weft_stream *s = arg;
@@ -367,11 +378,7 @@ static void *executor_main(void *arg)
         pthread_cond_broadcast(&s->work_cond);
         if (op->nwaits > 0) { /* the completer finishes it */
             op->next = NULL;
-            if (s->inflight_tail)
-                s->inflight_tail->next = op;
-            else
-                s->inflight_head = op;
-            s->inflight_tail = op;
+            op_append(&s->inflight_head, &s->inflight_tail, op);
             pthread_cond_signal(&s->inflight_cond);
             continue;
         }
@@ -478,62 +485,39 @@ int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
 static void enqueue(weft_stream *s, weft_op *op)
 {
     mark_pending(op, +1);
-    if (s->tail)
-        s->tail->next = op;
-    else
-        s->head = op;
-    s->tail = op;
+    op_append(&s->head, &s->tail, op);
     note_activity(s);
     pthread_cond_broadcast(&s->work_cond);
 }
 
 /* ---- gates (weft_ctx_wait_for) ---- */
 
-typedef struct gate_dependency {
-    weft_future_callback callback;
-    weft_gate *gate;
-    weft_future *source; /* alive while its callbacks run, or while wait_for holds it */
-    size_t index;
-} gate_dependency;
-
 struct weft_gate {
     weft_pool_item item; /* posted when the last future is done: opens the gate */
     weft_stream *stream;
-    atomic_size_t remaining; /* futures not done, plus one while setting up */
-    atomic_int failed;       /* the first failed future's status (0: none) */
-    size_t failed_index;
-    weft_status cause;
-    char *cause_detail;
+    weft_after after;
     int ready;
     weft_op *held_head, *held_tail;
     weft_gate *next;
-    gate_dependency deps[];
+    weft_after_dep deps[];
 };
-
-static void gate_hold(weft_gate *g, weft_op *op)
-{
-    if (g->held_tail)
-        g->held_tail->next = op;
-    else
-        g->held_head = op;
-    g->held_tail = op;
-}
 
 static void gate_free(weft_gate *g)
 {
     if (!g) return;
-    free(g->cause_detail);
+    free(g->after.cause_detail);
     free(g);
 }
 
 /* With the lock held: the op behind a failed gate completes without running. */
 static void fail_held(weft_stream *s, weft_gate *g, weft_op *op)
 {
-    weft_dependency_error(g->failed_index, g->cause, g->cause_detail,
+    const weft_after *a = &g->after;
+    weft_dependency_error(atomic_load(&a->failed_index), a->cause, a->cause_detail,
                           "the operation did not run (weft_ctx_wait_for)");
     char *detail = strdup(weft_last_error());
     weft_future *f = op->future;
-    if (weft_future_complete_caused(f, WEFT_ERR_DEPENDENCY, detail, g->cause, g->cause_detail) &&
+    if (weft_future_complete_caused(f, WEFT_ERR_DEPENDENCY, detail, a->cause, a->cause_detail) &&
         s->unreported == WEFT_OK)
         s->unreported = WEFT_ERR_DEPENDENCY;
     free(detail);
@@ -552,13 +536,13 @@ static void open_ready_gates(weft_stream *s)
         for (weft_op *op = g->held_head, *next; op; op = next) {
             next = op->next;
             op->next = NULL;
-            if (atomic_load(&g->failed) != WEFT_OK)
+            if (atomic_load(&g->after.failed) != WEFT_OK)
                 fail_held(s, g, op);
             else
                 enqueue(s, op);
         }
         g->held_head = g->held_tail = NULL;
-        if (!s->gates && atomic_load(&g->failed) != WEFT_OK) {
+        if (!s->gates && atomic_load(&g->after.failed) != WEFT_OK) {
             s->failed_gate = g; /* later operations of its scope fail the same way */
             continue;
         }
@@ -580,21 +564,43 @@ static void gate_open(weft_pool_item *item)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void gate_release(weft_gate *g)
+/* ---- waiting for futures (gates and tasks) ---- */
+
+static void after_dependency_done(weft_future_callback *callback, weft_status status)
 {
-    if (atomic_fetch_sub(&g->remaining, 1) == 1) weft_pool_post(g->stream->pool, &g->item);
+    weft_after_dep *dep = (weft_after_dep *)callback;
+    weft_after *a = dep->after;
+    int none = WEFT_OK;
+    if (status != WEFT_OK && atomic_compare_exchange_strong(&a->failed, &none, (int)status)) {
+        atomic_store(&a->failed_index, dep->index);
+        /* The first failure only: the item is posted after the last release. */
+        weft_future_cause_get(dep->source, &a->cause, &a->cause_detail);
+    }
+    weft_after_release(a);
 }
 
-static void gate_dependency_done(weft_future_callback *callback, weft_status status)
+void weft_after_watch(weft_after *a, weft_pool *pool, weft_pool_item *item,
+                      weft_future *const *futures, size_t n, weft_after_dep *deps)
 {
-    gate_dependency *dep = (gate_dependency *)callback;
-    weft_gate *g = dep->gate;
-    int none = WEFT_OK;
-    if (status != WEFT_OK && atomic_compare_exchange_strong(&g->failed, &none, (int)status)) {
-        g->failed_index = dep->index;
-        weft_future_cause_get(dep->source, &g->cause, &g->cause_detail);
+    a->pool = pool;
+    a->item = item;
+    atomic_init(&a->remaining, n + 1);
+    atomic_init(&a->failed, WEFT_OK);
+    atomic_init(&a->failed_index, 0);
+    for (size_t i = 0; i < n; i++) {
+        deps[i] = (weft_after_dep){.callback = {.fn = after_dependency_done},
+                                   .after = a,
+                                   .source = futures[i],
+                                   .index = i};
+        weft_status status = WEFT_OK;
+        if (!weft_future_then(futures[i], &deps[i].callback, &status))
+            after_dependency_done(&deps[i].callback, status);
     }
-    gate_release(g);
+}
+
+void weft_after_release(weft_after *a)
+{
+    if (atomic_fetch_sub(&a->remaining, 1) == 1) weft_pool_post(a->pool, a->item);
 }
 
 weft_status weft_stream_wait_for(weft_stream *s, weft_future *const *futures, size_t n)
@@ -615,8 +621,6 @@ weft_status weft_stream_wait_for(weft_stream *s, weft_future *const *futures, si
     RETURN_IF(!g, WEFT_ERR_NOMEM, "weft_ctx_wait_for: cannot allocate the gate");
     g->item.run = gate_open;
     g->stream = s;
-    atomic_init(&g->remaining, n + 1);
-    atomic_init(&g->failed, WEFT_OK);
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     gate_free(s->failed_gate); /* its scope ends here */
@@ -627,14 +631,8 @@ weft_status weft_stream_wait_for(weft_stream *s, weft_future *const *futures, si
         s->gates = g;
     s->gates_tail = g;
     pthread_mutex_unlock(&s->lock);
-    for (size_t i = 0; i < n; i++) {
-        g->deps[i] = (gate_dependency){
-            .callback = {.fn = gate_dependency_done}, .gate = g, .source = futures[i], .index = i};
-        weft_status status = WEFT_OK;
-        if (!weft_future_then(futures[i], &g->deps[i].callback, &status))
-            gate_dependency_done(&g->deps[i].callback, status);
-    }
-    gate_release(g);
+    weft_after_watch(&g->after, s->pool, &g->item, futures, n, g->deps);
+    weft_after_release(&g->after);
     return WEFT_OK;
 }
 
@@ -685,7 +683,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     op->future = f;
     op->next = NULL;
     if (s->gates && !op->host_access)
-        gate_hold(s->gates_tail, op);
+        op_append(&s->gates_tail->held_head, &s->gates_tail->held_tail, op);
     else if (s->failed_gate && !op->host_access)
         fail_held(s, s->failed_gate, op);
     else

@@ -19,6 +19,7 @@
 
 typedef struct weft_device weft_device;
 typedef struct weft_pool weft_pool;
+typedef struct weft_pool_item weft_pool_item;
 
 /* Device work an operation left running: it completes when every event has. */
 typedef struct weft_op_wait {
@@ -149,6 +150,31 @@ weft_status weft_stream_wait_held(weft_stream *stream, int *counter, const char 
 int weft_stream_in_operation(void);
 /* Also waits for tasks. */
 weft_status weft_stream_finish(weft_stream *stream);
+
+/* What runs once n futures are done (a task, a gate): item is posted to pool
+ * when the last one is, and the first failure among them is kept. */
+typedef struct weft_after weft_after;
+typedef struct weft_after_dep {
+    weft_future_callback callback;
+    weft_after *after;
+    weft_future *source; /* alive while its callbacks run, or while watch holds it */
+    size_t index;
+} weft_after_dep;
+struct weft_after {
+    weft_pool *pool;
+    weft_pool_item *item;
+    atomic_size_t remaining;    /* futures not done, plus one while setting up */
+    atomic_int failed;          /* the first failed future's status (0: none) */
+    atomic_size_t failed_index; /* and its index */
+    weft_status cause;          /* that future's first cause, and its detail */
+    char *cause_detail;
+};
+/* Watches futures[0, n) through deps[0, n), which live as long as a does;
+ * after it, a (and what holds it) may be gone once release is called. */
+void weft_after_watch(weft_after *a, weft_pool *pool, weft_pool_item *item,
+                      weft_future *const *futures, size_t n, weft_after_dep *deps);
+/* Ends the setup: the item is posted now if every future is done. */
+void weft_after_release(weft_after *a);
 
 /* C tasks (tasks.c) count themselves in and out; finish and destroy wait for
  * them. task_end records a failure nobody will see (orphaned future). */

@@ -17,13 +17,6 @@
 
 typedef struct weft_task weft_task;
 
-typedef struct task_dependency {
-    weft_future_callback callback;
-    weft_task *task;
-    weft_future *source; /* alive while its callbacks run, or while submit holds it */
-    size_t index;
-} task_dependency;
-
 /* A task runs once, in the process that submitted it: whoever moves it out
  * of WAITING decides whether it runs (task_run) or fails without running
  * (a fork child's stream, which finds it left by the parent). */
@@ -39,12 +32,8 @@ struct weft_task {
     weft_task_fn fn;
     void *user;
     weft_future *future;
-    atomic_size_t pending;      /* dependencies not done, plus one while submitting */
-    atomic_int failed;          /* the first failed dependency's status (0: none) */
-    atomic_size_t failed_index; /* and its index in after[] */
-    weft_status cause;          /* that dependency's first cause, and its detail */
-    char *cause_detail;
-    task_dependency deps[];
+    weft_after after; /* its dependencies (after[]) */
+    weft_after_dep deps[];
 };
 
 /* Dependency failures are posted too, not completed here: completing would
@@ -60,13 +49,13 @@ static void task_run(weft_pool_item *item)
     if (t->pid != weft_stream_process_id()) weft_stream_check_fork(stream);
     int waiting = TASK_WAITING;
     if (!atomic_compare_exchange_strong(&t->phase, &waiting, TASK_RUNNING)) return;
-    weft_status status = (weft_status)atomic_load(&t->failed);
+    weft_status status = (weft_status)atomic_load(&t->after.failed);
     char *detail = NULL;
     weft_status cause = WEFT_OK;
     if (status != WEFT_OK) {
-        cause = t->cause;
-        status = weft_dependency_error(atomic_load(&t->failed_index), cause, t->cause_detail,
-                                       "the task did not run");
+        cause = t->after.cause;
+        status = weft_dependency_error(atomic_load(&t->after.failed_index), cause,
+                                       t->after.cause_detail, "the task did not run");
     } else {
         weft_stream *outer = weft_stream_set_current_task(stream);
         weft_error_clear();
@@ -86,10 +75,10 @@ static void task_run(weft_pool_item *item)
         return;
     }
     int outer = weft_pool_finishing(1);
-    int orphaned = weft_future_complete_caused(f, status, detail, cause, t->cause_detail);
+    int orphaned = weft_future_complete_caused(f, status, detail, cause, t->after.cause_detail);
     weft_pool_finishing(outer);
     free(detail);
-    free(t->cause_detail);
+    free(t->after.cause_detail);
     weft_future_drop(f);
     weft_stream_task_end(stream, &t->link, orphaned ? status : WEFT_OK);
     free(t);
@@ -124,24 +113,6 @@ static void task_run_taken(weft_future_producer *producer)
     weft_pool_run_taken(&t->item);
 }
 
-static void task_release(weft_task *t)
-{
-    if (atomic_fetch_sub(&t->pending, 1) == 1) weft_pool_post(t->ctx->pool, &t->item);
-}
-
-static void dependency_done(weft_future_callback *callback, weft_status status)
-{
-    task_dependency *dep = (task_dependency *)callback;
-    weft_task *t = dep->task;
-    int none = WEFT_OK;
-    if (status != WEFT_OK && atomic_compare_exchange_strong(&t->failed, &none, (int)status)) {
-        atomic_store(&t->failed_index, dep->index);
-        /* The first failure only: the task runs after the last release. */
-        weft_future_cause_get(dep->source, &t->cause, &t->cause_detail);
-    }
-    task_release(t);
-}
-
 static weft_status check_ctx(weft_ctx *ctx, const char *what)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", what);
@@ -171,17 +142,10 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
                      .pid = weft_stream_process_id()};
     atomic_init(&t->phase, TASK_WAITING);
     weft_future_set_producer(f, &t->producer);
-    atomic_init(&t->pending, nafter + 1);
     weft_stream_task_begin(ctx->stream, &t->link);
-    for (size_t i = 0; i < nafter; i++) {
-        t->deps[i] = (task_dependency){
-            .callback = {.fn = dependency_done}, .task = t, .source = after[i], .index = i};
-        weft_status status = WEFT_OK;
-        if (!weft_future_then(after[i], &t->deps[i].callback, &status))
-            dependency_done(&t->deps[i].callback, status);
-    }
+    weft_after_watch(&t->after, ctx->pool, &t->item, after, nafter, t->deps);
     *future = f;
-    task_release(t); /* after *future: the task may complete and free itself now */
+    weft_after_release(&t->after); /* after *future: the task may complete and free itself now */
     return WEFT_OK;
 }
 

@@ -131,7 +131,7 @@ typedef struct weft_expr {
     weft_node *nodes;  /* arena */
     size_t nnodes, node_capacity;
     unsigned char *reads;  /* per binding: an array the expression loads */
-    unsigned char *writes; /* per binding: an array it stores */
+    unsigned char *writes; /* per binding: an array it stores (in reads' block) */
     struct weft_vm_program *vm;
     void *vm_names; /* names of temporaries (parse.c) */
 } weft_expr;

@@ -1044,8 +1044,7 @@ void weft_expr_free_tree(weft_expr *e)
     free(e->bindings);
     free(e->statements);
     free(e->nodes);
-    free(e->reads);
-    free(e->writes);
+    free(e->reads); /* writes lies in the same block */
     free(e->text);
     free(e);
 }
@@ -1070,10 +1069,10 @@ weft_status weft_expr_parse(const char *text, const weft_expr_binding *bindings,
     names->names = calloc(MAX_STATEMENTS, sizeof *names->names);
     e->nodes = malloc(MAX_NODES * sizeof *e->nodes);
     e->node_capacity = MAX_NODES;
-    e->reads = calloc(nbindings + 1, 1);
-    e->writes = calloc(nbindings + 1, 1);
+    e->reads = calloc(2 * (nbindings + 1), 1);
+    if (e->reads) e->writes = e->reads + nbindings + 1;
     GOTO_ERROR_IF(!e->text || !e->bindings || !e->statements || !names->names || !e->nodes ||
-                      !e->reads || !e->writes,
+                      !e->reads,
                   WEFT_ERR_NOMEM, "cannot allocate an expression");
     for (size_t b = 0; b < nbindings; b++) {
         e->bindings[b] = bindings[b];

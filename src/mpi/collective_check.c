@@ -32,6 +32,22 @@ weft_status weft_mpi_check_comm(MPI_Comm comm)
     return WEFT_OK;
 }
 
+weft_status weft_mpi_dup_comm(MPI_Comm comm, MPI_Comm *dup, int *rank, int *nranks)
+{
+    int rc = MPI_Comm_dup(comm, dup);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(*dup, MPI_ERRORS_RETURN);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(*dup, rank);
+    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(*dup, nranks);
+    return rc == MPI_SUCCESS ? WEFT_OK : weft_mpi_fail_mpi(rc, "duplicating the communicator");
+}
+
+int weft_mpi_neighbour(const size_t *counts, int nranks, int rank, int step)
+{
+    for (int r = rank + step; r >= 0 && r < nranks; r += step)
+        if (counts[r] > 0) return r;
+    return MPI_PROC_NULL;
+}
+
 weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned long long shape)
 {
     if (!checking()) return WEFT_OK;

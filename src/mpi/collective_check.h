@@ -20,4 +20,12 @@ weft_status weft_mpi_same_everywhere(MPI_Comm comm, weft_status local, const cha
  * intercommunicator (WEFT_ERR_INVALID_ARG, on this rank only). */
 weft_status weft_mpi_check_comm(MPI_Comm comm);
 
+/* A distributed object's own duplicate of comm, returning errors rather than
+ * aborting, with this rank and the number of ranks (on this rank only). */
+weft_status weft_mpi_dup_comm(MPI_Comm comm, MPI_Comm *dup, int *rank, int *nranks);
+
+/* The nearest rank from rank in direction step (-1, +1) whose count is not
+ * zero, or MPI_PROC_NULL. */
+int weft_mpi_neighbour(const size_t *counts, int nranks, int rank, int step);
+
 #endif

@@ -33,5 +33,8 @@ int weft_dist_same_split(const weft_dist *a, const weft_dist *b);
 void *weft_dist_host_alloc(size_t bytes);
 /* Counts must fit an int for MPI. */
 weft_status weft_dist_check_int(size_t count, const char *what);
+/* The ranks' element counts and offsets as MPI's ints, for the v-collectives:
+ * one allocation, displs after counts (free counts only). */
+weft_status weft_dist_int_counts(const weft_dist *d, int **counts, int **displs);
 
 #endif

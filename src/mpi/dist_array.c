@@ -24,6 +24,18 @@ weft_status weft_dist_check_int(size_t count, const char *what)
     return WEFT_OK;
 }
 
+weft_status weft_dist_int_counts(const weft_dist *d, int **counts, int **displs)
+{
+    *counts = calloc(2 * (size_t)d->nranks, sizeof **counts);
+    *displs = *counts ? *counts + d->nranks : NULL;
+    if (!*counts) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    for (int r = 0; r < d->nranks; r++) {
+        (*counts)[r] = (int)d->counts[r];
+        (*displs)[r] = (int)d->offsets[r];
+    }
+    return WEFT_OK;
+}
+
 int weft_dist_same_split(const weft_dist *a, const weft_dist *b)
 {
     if (a->ctx != b->ctx || a->n != b->n || a->nranks != b->nranks) return 0;
@@ -40,8 +52,7 @@ static void destroy(weft_dist *d)
     if (d->element != MPI_DATATYPE_NULL) MPI_Type_free(&d->element);
     if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
     free(d->host);
-    free(d->counts);
-    free(d->offsets);
+    free(d->counts); /* and the offsets after them */
     free(d);
 }
 
@@ -54,9 +65,9 @@ static weft_status build_local(weft_dist *d, weft_ctx *ctx, weft_dtype dtype, co
     d->elem_size = weft_dtype_size(dtype);
     if (d->elem_size == 0)
         return weft_mpi_fail(WEFT_ERR_DTYPE, "dtype %d is not a weft dtype", (int)dtype);
-    d->counts = calloc((size_t)d->nranks, sizeof *d->counts);
-    d->offsets = calloc((size_t)d->nranks, sizeof *d->offsets);
-    if (!d->counts || !d->offsets) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    d->counts = calloc(2 * (size_t)d->nranks, sizeof *d->counts); /* counts, then offsets */
+    if (!d->counts) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    d->offsets = d->counts + d->nranks;
     for (int r = 0; r < d->nranks; r++) {
         d->counts[r] = counts[r];
         d->offsets[r] = d->n;
@@ -85,12 +96,8 @@ weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, cons
         d->element = MPI_DATATYPE_NULL;
     }
     TRY(weft_mpi_agree(comm, st));
-    int rc = MPI_Comm_dup(comm, &d->comm);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(d->comm, MPI_ERRORS_RETURN);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(d->comm, &d->rank);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(d->comm, &d->nranks);
-    st = rc == MPI_SUCCESS ? build_local(d, ctx, dtype, counts, local_data)
-                           : weft_mpi_fail_mpi(rc, "duplicating the communicator");
+    st = weft_mpi_dup_comm(comm, &d->comm, &d->rank, &d->nranks);
+    if (st == WEFT_OK) st = build_local(d, ctx, dtype, counts, local_data);
     st = weft_mpi_agree(comm, st);
     if (st != WEFT_OK) {
         destroy(d);
@@ -100,10 +107,25 @@ weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, cons
     return WEFT_OK;
 }
 
-static weft_status check_ctx(weft_ctx *ctx, weft_dist **array)
+/* The start of a collective constructor named what. It returns early on what
+ * every rank sees alike (a bad communicator, a mismatched collective call);
+ * otherwise *counts (one per rank, *nranks of them) is allocated and *local is
+ * this rank's own verdict on its arguments, which the caller shares with the
+ * other ranks before acting on it. */
+static weft_status begin_create(weft_ctx *ctx, MPI_Comm comm, const char *what, size_t n,
+                                weft_dist **array, int *nranks, size_t **counts, weft_status *local)
 {
-    if (!ctx || !array) return weft_mpi_fail(WEFT_ERR_NULL, "context or output handle is NULL");
-    *array = NULL;
+    TRY(weft_mpi_check_comm(comm));
+    MPI_TRY(MPI_Comm_size(comm, nranks), "MPI_Comm_size");
+    TRY(weft_mpi_check_collective(comm, what, n));
+    *counts = calloc((size_t)*nranks, sizeof **counts);
+    *local = WEFT_OK;
+    if (!ctx || !array)
+        *local = weft_mpi_fail(WEFT_ERR_NULL, "context or output handle is NULL");
+    else
+        *array = NULL;
+    if (*local == WEFT_OK && !*counts)
+        *local = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
     return WEFT_OK;
 }
 
@@ -112,12 +134,9 @@ weft_status weft_dist_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, siz
 {
     weft_mpi_clear_error();
     int nranks = 1;
-    TRY(weft_mpi_check_comm(comm));
-    MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
-    TRY(weft_mpi_check_collective(comm, "weft_dist_create", n));
-    size_t *counts = calloc((size_t)nranks, sizeof *counts);
-    weft_status st = check_ctx(ctx, array);
-    if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    size_t *counts = NULL;
+    weft_status st = WEFT_OK;
+    TRY(begin_create(ctx, comm, "weft_dist_create", n, array, &nranks, &counts, &st));
     st = weft_mpi_same_everywhere(comm, st, "the size and dtype", n, (unsigned long long)dtype);
     if (st == WEFT_OK) st = weft_dist_plan(ctx, comm, n, layout, counts);
     if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, counts, NULL, array);
@@ -139,12 +158,9 @@ weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype,
 {
     weft_mpi_clear_error();
     int nranks = 1;
-    TRY(weft_mpi_check_comm(comm));
-    MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
-    TRY(weft_mpi_check_collective(comm, "weft_dist_from_local", 0));
-    size_t *counts = calloc((size_t)nranks, sizeof *counts);
-    weft_status st = check_ctx(ctx, array);
-    if (st == WEFT_OK && !counts) st = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    size_t *counts = NULL;
+    weft_status st = WEFT_OK;
+    TRY(begin_create(ctx, comm, "weft_dist_from_local", 0, array, &nranks, &counts, &st));
     if (st == WEFT_OK && !data && count > 0) st = weft_mpi_fail(WEFT_ERR_NULL, "data is NULL");
     st = weft_mpi_same_everywhere(comm, st, "the dtype", (unsigned long long)dtype, 0);
     if (st != WEFT_OK) {

@@ -5,20 +5,15 @@
 
 #include <stdlib.h>
 
-/* Element counts and displacements as MPI's ints. */
+/* Element counts and displacements as MPI's ints, all of which fit. */
 static weft_status int_counts(const weft_dist *d, int **counts, int **displs)
 {
-    *counts = calloc((size_t)d->nranks, sizeof **counts);
-    *displs = calloc((size_t)d->nranks, sizeof **displs);
-    if (!*counts || !*displs) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
-    for (int r = 0; r < d->nranks; r++) {
+    TRY(weft_dist_int_counts(d, counts, displs));
+    for (int r = 0; r < d->nranks; r++)
         if (d->offsets[r] + d->counts[r] > 2147483647u)
             return weft_mpi_fail(WEFT_ERR_SIZE,
                                  "%zu elements exceed MPI's int displacements: gather in parts",
                                  d->n);
-        (*counts)[r] = (int)d->counts[r];
-        (*displs)[r] = (int)d->offsets[r];
-    }
     return WEFT_OK;
 }
 
@@ -45,8 +40,7 @@ weft_status weft_dist_scatter(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, si
                               d->element, root, d->comm);
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Scatterv");
     }
-    free(counts);
-    free(displs);
+    free(counts); /* and displs */
     if (st != WEFT_OK) {
         weft_dist_free(d);
         return st;
@@ -80,8 +74,7 @@ static weft_status gather(weft_dist *d, int root, void *dst, int all)
                                    d->comm);
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, all ? "MPI_Allgatherv" : "MPI_Gatherv");
     }
-    free(counts);
-    free(displs);
+    free(counts); /* and displs */
     return st;
 }
 

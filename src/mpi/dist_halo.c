@@ -14,28 +14,19 @@ struct weft_dist_halo {
     size_t width;
     int left, right; /* neighbouring ranks holding elements, or MPI_PROC_NULL */
     weft_array *ghost_left, *ghost_right;
+    /* One block holds the four edge buffers, each width elements long. */
+    unsigned char *buffers;
     void *send_left, *send_right, *recv_left, *recv_right;
     MPI_Request requests[4];
     int started;
 };
-
-/* The nearest rank in direction step (-1, +1) that holds elements. */
-static int neighbour(const weft_dist *d, int step)
-{
-    for (int r = d->rank + step; r >= 0 && r < d->nranks; r += step)
-        if (d->counts[r] > 0) return r;
-    return MPI_PROC_NULL;
-}
 
 static void destroy(weft_dist_halo *h)
 {
     if (!h) return;
     weft_array_free(h->ghost_left);
     weft_array_free(h->ghost_right);
-    free(h->send_left);
-    free(h->send_right);
-    free(h->recv_left);
-    free(h->recv_right);
+    free(h->buffers);
     free(h);
 }
 
@@ -51,16 +42,16 @@ static weft_status build(weft_dist *d, size_t width, weft_dist_halo *h)
     h->array = d;
     h->width = width;
     int holds = d->counts[d->rank] > 0;
-    h->left = holds ? neighbour(d, -1) : MPI_PROC_NULL;
-    h->right = holds ? neighbour(d, +1) : MPI_PROC_NULL;
+    h->left = holds ? weft_mpi_neighbour(d->counts, d->nranks, d->rank, -1) : MPI_PROC_NULL;
+    h->right = holds ? weft_mpi_neighbour(d->counts, d->nranks, d->rank, +1) : MPI_PROC_NULL;
     for (int k = 0; k < 4; k++)
         h->requests[k] = MPI_REQUEST_NULL;
-    h->send_left = malloc(bytes + 1);
-    h->send_right = malloc(bytes + 1);
-    h->recv_left = malloc(bytes + 1);
-    h->recv_right = malloc(bytes + 1);
-    if (!h->send_left || !h->send_right || !h->recv_left || !h->recv_right)
-        return weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for halo buffers");
+    h->buffers = malloc(4 * bytes + 1);
+    if (!h->buffers) return weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for halo buffers");
+    h->send_left = h->buffers;
+    h->send_right = h->buffers + bytes;
+    h->recv_left = h->buffers + 2 * bytes;
+    h->recv_right = h->buffers + 3 * bytes;
     CORE_TRY(weft_array_create(d->ctx, d->dtype, width, &h->ghost_left), "creating ghosts");
     CORE_TRY(weft_array_create(d->ctx, d->dtype, width, &h->ghost_right), "creating ghosts");
     return WEFT_OK;

@@ -12,9 +12,7 @@
 
 int weft_dist_rows_neighbour(const weft_dist_rows *a, int step)
 {
-    for (int r = a->rank + step; r >= 0 && r < a->nranks; r += step)
-        if (a->count[r] > 0) return r;
-    return MPI_PROC_NULL;
+    return weft_mpi_neighbour(a->count, a->nranks, a->rank, step);
 }
 
 static void destroy(weft_dist_rows *a)
@@ -23,8 +21,7 @@ static void destroy(weft_dist_rows *a)
     weft_array_free(a->array);
     if (a->row != MPI_DATATYPE_NULL) MPI_Type_free(&a->row);
     if (a->comm != MPI_COMM_NULL) MPI_Comm_free(&a->comm);
-    free(a->first);
-    free(a->count);
+    free(a->first); /* and the counts after them */
     free(a);
 }
 
@@ -46,9 +43,9 @@ static weft_status build_local(weft_dist_rows *a, weft_ctx *ctx, weft_dtype dtyp
     a->rows = rows;
     a->row_elems = row_elems;
     a->row_bytes = row_elems * elem;
-    a->first = calloc((size_t)a->nranks, sizeof *a->first);
-    a->count = calloc((size_t)a->nranks, sizeof *a->count);
-    if (!a->first || !a->count) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    a->first = calloc(2 * (size_t)a->nranks, sizeof *a->first); /* first, then count */
+    if (!a->first) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    a->count = a->first + a->nranks;
     size_t at = 0;
     for (int r = 0; r < a->nranks; r++) {
         a->first[r] = at;
@@ -79,12 +76,8 @@ weft_status weft_dist_rows_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype
     }
     a->comm = MPI_COMM_NULL;
     a->row = MPI_DATATYPE_NULL;
-    int rc = MPI_Comm_dup(comm, &a->comm);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(a->comm, MPI_ERRORS_RETURN);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_rank(a->comm, &a->rank);
-    if (rc == MPI_SUCCESS) rc = MPI_Comm_size(a->comm, &a->nranks);
-    st = rc == MPI_SUCCESS ? build_local(a, ctx, dtype, rows, row_elems)
-                           : weft_mpi_fail_mpi(rc, "duplicating the communicator");
+    st = weft_mpi_dup_comm(comm, &a->comm, &a->rank, &a->nranks);
+    if (st == WEFT_OK) st = build_local(a, ctx, dtype, rows, row_elems);
     /* Every rank must mean the same global array. */
     unsigned long long mine[2] = {rows, row_elems}, low[2] = {0, 0}, high[2] = {0, 0};
     if (MPI_Allreduce(mine, low, 2, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm) != MPI_SUCCESS ||
@@ -135,9 +128,9 @@ weft_status weft_dist_rows_range(const weft_dist_rows *array, size_t *first, siz
 
 static weft_status int_rows(const weft_dist_rows *a, int **counts, int **displs)
 {
-    *counts = calloc((size_t)a->nranks, sizeof **counts);
-    *displs = calloc((size_t)a->nranks, sizeof **displs);
-    if (!*counts || !*displs) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    *counts = calloc(2 * (size_t)a->nranks, sizeof **counts); /* counts, then displs */
+    *displs = *counts ? *counts + a->nranks : NULL;
+    if (!*counts) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
     for (int r = 0; r < a->nranks; r++) {
         (*counts)[r] = (int)a->count[r];
         (*displs)[r] = (int)a->first[r];
@@ -160,56 +153,48 @@ static weft_status exchange_begin(const weft_dist_rows *a, int root, const void 
     return st;
 }
 
-weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *data)
+/* Scatters the root's data into the ranks' rows, or (gather) gathers the
+ * ranks' rows into the root's dst. */
+static weft_status exchange(weft_dist_rows *a, int root, const void *data, void *dst, int gather)
 {
     weft_mpi_clear_error();
-    if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
-    weft_dist_rows *a = array;
-    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_scatter", a->rows));
+    if (!a) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
+    TRY(weft_mpi_check_collective(
+        a->comm, gather ? "weft_dist_rows_gather" : "weft_dist_rows_scatter", a->rows));
     int *counts = NULL, *displs = NULL;
-    size_t mine = a->count[a->rank];
+    size_t mine = a->count[a->rank], at = a->first[a->rank] * a->row_elems;
     void *rows = NULL;
-    weft_status st = exchange_begin(a, root, data, "the root's data", &rows, &counts, &displs);
+    weft_status st =
+        gather ? exchange_begin(a, root, dst, "the root's destination", &rows, &counts, &displs)
+               : exchange_begin(a, root, data, "the root's data", &rows, &counts, &displs);
+    if (gather && st == WEFT_OK && mine > 0) {
+        weft_status r = weft_array_read(a->array, at, mine * a->row_elems, rows);
+        if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reading the rows");
+    }
     st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
-    if (st == WEFT_OK) {
+    if (st == WEFT_OK && gather) {
+        int rc = MPI_Gatherv(rows, (int)mine, a->row, dst, counts, displs, a->row, root, a->comm);
+        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Gatherv");
+    } else if (st == WEFT_OK) {
         int rc = MPI_Scatterv(data, counts, displs, a->row, rows, (int)mine, a->row, root, a->comm);
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Scatterv");
         if (st == WEFT_OK && mine > 0) {
-            weft_status w = weft_array_write(a->array, a->first[a->rank] * a->row_elems,
-                                             mine * a->row_elems, rows);
+            weft_status w = weft_array_write(a->array, at, mine * a->row_elems, rows);
             if (w != WEFT_OK) st = weft_mpi_fail_core(w, "writing the rows");
         }
         st = weft_mpi_agree(a->comm, st);
     }
     free(rows);
-    free(counts);
-    free(displs);
+    free(counts); /* and displs */
     return st;
+}
+
+weft_status weft_dist_rows_scatter(weft_dist_rows *array, int root, const void *data)
+{
+    return exchange(array, root, data, NULL, 0);
 }
 
 weft_status weft_dist_rows_gather(weft_dist_rows *array, int root, void *dst)
 {
-    weft_mpi_clear_error();
-    if (!array) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
-    weft_dist_rows *a = array;
-    TRY(weft_mpi_check_collective(a->comm, "weft_dist_rows_gather", a->rows));
-    int *counts = NULL, *displs = NULL;
-    size_t mine = a->count[a->rank];
-    void *rows = NULL;
-    weft_status st =
-        exchange_begin(a, root, dst, "the root's destination", &rows, &counts, &displs);
-    if (st == WEFT_OK && mine > 0) {
-        weft_status r =
-            weft_array_read(a->array, a->first[a->rank] * a->row_elems, mine * a->row_elems, rows);
-        if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reading the rows");
-    }
-    st = weft_mpi_same_everywhere(a->comm, st, "the root", (unsigned long long)root, 0);
-    if (st == WEFT_OK) {
-        int rc = MPI_Gatherv(rows, (int)mine, a->row, dst, counts, displs, a->row, root, a->comm);
-        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "MPI_Gatherv");
-    }
-    free(rows);
-    free(counts);
-    free(displs);
-    return st;
+    return exchange(array, root, NULL, dst, 1);
 }

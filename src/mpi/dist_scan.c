@@ -200,14 +200,10 @@ static weft_status scan_on_root(weft_reduce_op op, int exclusive, weft_dist *x, 
     if (st == WEFT_OK) {
         size_t count = y->counts[y->rank];
         void *buf = malloc(count > 0 ? count * y->elem_size : 1);
-        int *counts = calloc((size_t)y->nranks, sizeof *counts);
-        int *displs = calloc((size_t)y->nranks, sizeof *displs);
-        if (!buf || !counts || !displs) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+        int *counts = NULL, *displs = NULL;
+        st = buf ? weft_dist_int_counts(y, &counts, &displs)
+                 : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
         st = weft_mpi_agree(x->comm, st);
-        for (int r = 0; st == WEFT_OK && r < y->nranks; r++) {
-            counts[r] = (int)y->counts[r];
-            displs[r] = (int)y->offsets[r];
-        }
         if (st == WEFT_OK) {
             int rc = MPI_Scatterv(whole, counts, displs, y->element, buf, (int)count, y->element, 0,
                                   y->comm);
@@ -218,8 +214,7 @@ static weft_status scan_on_root(weft_reduce_op op, int exclusive, weft_dist *x, 
             if (r != WEFT_OK) st = weft_mpi_fail_core(r, "writing the scanned block");
         }
         free(buf);
-        free(counts);
-        free(displs);
+        free(counts); /* and displs */
         st = weft_mpi_agree(x->comm, st);
     }
     free(whole);

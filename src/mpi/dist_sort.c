@@ -29,16 +29,11 @@ static weft_status sort_on_root(weft_dist *keys, weft_dist *values, unsigned fla
 /* Root's whole array at buf back into every rank's block. */
 static weft_status scatter_back(weft_dist *d, const void *buf)
 {
-    int *counts = calloc((size_t)d->nranks, sizeof *counts);
-    int *displs = calloc((size_t)d->nranks, sizeof *displs);
+    int *counts = NULL, *displs = NULL;
     size_t mine = d->counts[d->rank];
     void *block = malloc(mine * d->elem_size + 1);
-    weft_status st =
-        counts && displs && block ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
-    for (int r = 0; st == WEFT_OK && r < d->nranks; r++) {
-        counts[r] = (int)d->counts[r];
-        displs[r] = (int)d->offsets[r];
-    }
+    weft_status st = block ? weft_dist_int_counts(d, &counts, &displs)
+                           : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
     st = weft_mpi_agree(d->comm, st);
     if (st == WEFT_OK) {
         int rc =
@@ -51,8 +46,7 @@ static weft_status scatter_back(weft_dist *d, const void *buf)
         }
         st = weft_mpi_agree(d->comm, st);
     }
-    free(counts);
-    free(displs);
+    free(counts); /* and displs */
     free(block);
     return st;
 }

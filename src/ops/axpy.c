@@ -9,12 +9,6 @@ typedef struct axpy_op {
     double a;
 } axpy_op;
 
-static int axpy_native(const weft_device *dev, void *op)
-{
-    (void)op;
-    return weft_device_native(dev, WEFT_PRIM_AXPY);
-}
-
 static weft_status axpy_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                               size_t count)
 {
@@ -28,7 +22,7 @@ static weft_status axpy_run(weft_op *base)
     weft_dispatch d = {.base = base,
                        .may_leave_running = 1,
                        .reads = 3,
-                       .native = axpy_native,
+                       .prim = WEFT_PRIM_AXPY,
                        .run = axpy_chunk,
                        .op = base,
                        .name = "weft_axpy",

@@ -72,6 +72,20 @@ static int same_split(const weft_dispatch *d)
 
 /* Each array's chunk runs on its owner, or on the host where that device
  * lacks the primitive: the static split, with no model to ask. */
+/* Does dev run the primitive natively (d: the dispatch, as placement asks)? */
+static int runs_native(const weft_device *dev, void *d)
+{
+    const weft_dispatch *dispatch = d;
+    return dispatch->native ? dispatch->native(dev, dispatch->op)
+                            : weft_device_native(dev, dispatch->prim);
+}
+
+static int is_built(const weft_device *dev, void *d)
+{
+    const weft_dispatch *dispatch = d;
+    return dispatch->built(dev, dispatch->op);
+}
+
 static size_t owner_pieces(const weft_dispatch *d, weft_piece *pieces)
 {
     const weft_array *a0 = d->base->arrays[0];
@@ -82,7 +96,7 @@ static size_t owner_pieces(const weft_dispatch *d, weft_piece *pieces)
     for (size_t c = 0; c < a0->nchunks; c++) {
         const weft_chunk *ch = &a0->chunks[c];
         const weft_device *dev = &d->base->ctx->devices[ch->device];
-        size_t owner = weft_device_is_host(dev) || !d->native(dev, d->op) ? 0 : ch->device;
+        size_t owner = weft_device_is_host(dev) || !runs_native(dev, (void *)d) ? 0 : ch->device;
         pieces[c] = (weft_piece){.device = owner, .begin = ch->begin, .end = ch->begin + ch->count};
     }
     return a0->nchunks;
@@ -143,9 +157,9 @@ static void place(const weft_dispatch *d, weft_place_result *placed)
                               .arrays = d->base->arrays,
                               .narrays = d->base->narrays,
                               .reads = d->reads,
-                              .native = d->native,
-                              .op = d->op,
-                              .built = d->built,
+                              .native = runs_native,
+                              .op = (void *)d,
+                              .built = d->built ? is_built : NULL,
                               .async = leaves_running(d) != NULL};
     weft_place(d->base->ctx, &req, placed);
 }

@@ -17,8 +17,10 @@ typedef struct weft_dispatch {
      * waits. 0: the operation needs its pieces done before it goes on (a
      * reduction combines their partials). */
     int may_leave_running;
-    /* Does dev run this primitive natively (else its chunks run on the host)? */
+    /* Does dev run this primitive natively (else its chunks run on the host)?
+     * NULL: whenever dev runs prim (weft_device_native). */
     int (*native)(const weft_device *dev, void *op);
+    weft_prim prim;
     /* Runs (or enqueues) the primitive on count elements from index begin. */
     weft_status (*run)(void *op, weft_device *dev, const weft_view *views, size_t begin,
                        size_t count);

@@ -28,6 +28,23 @@ static inline int weft_expr_deferred(uint64_t deferred, size_t d)
     return d < 64 && ((deferred >> d) & 1);
 }
 
+/* Whether dev runs a call of c natively (dispatch's native): it runs prim,
+ * and c's code there has not failed and is built or not left to the pool
+ * this call (deferred, from weft_expr_builds_defer). */
+static inline int weft_expr_native(const weft_device *dev, const weft_compiled *c,
+                                   uint64_t deferred, weft_prim prim)
+{
+    void *kernel = c->kernels[dev->index];
+    return weft_device_native(dev, prim) && kernel != WEFT_KERNEL_FAILED &&
+           (kernel || !weft_expr_deferred(deferred, dev->index));
+}
+
+/* Whether c's code for dev is built (dispatch's built). */
+static inline int weft_expr_built(const weft_device *dev, const weft_compiled *c)
+{
+    return c->kernels[dev->index] != NULL;
+}
+
 /* Until no build is queued or running (tests, and before freeing what
  * builds use). */
 void weft_expr_builds_wait(weft_ctx *ctx);

@@ -77,7 +77,6 @@ static void compiled_free(weft_ctx *ctx, weft_compiled *c)
     free(c->kernels);
     free(c->source);
     free(c->source_gpu);
-    free(c->key);
     free(c);
 }
 
@@ -139,13 +138,11 @@ weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_redu
         if (key != stack) free(key);
         return checks;
     }
-    weft_compiled *c = calloc(1, sizeof *c);
-    if (c) c->key = key == stack ? strdup(stack) : key;
-    if (!c || !c->key) {
-        if (key != stack) free(key);
-        free(c);
-        return weft_error_set(WEFT_ERR_NOMEM, "cannot allocate an expression");
-    }
+    size_t key_size = strlen(key) + 1;
+    weft_compiled *c = calloc(1, sizeof *c + key_size);
+    if (c) memcpy(c->key, key, key_size);
+    if (key != stack) free(key);
+    RETURN_IF(!c, WEFT_ERR_NOMEM, "cannot allocate an expression");
     weft_status st = compile(ctx, mode, op, text, checked, nbinds, c);
     if (st != WEFT_OK) {
         compiled_free(ctx, c);

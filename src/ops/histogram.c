@@ -43,20 +43,11 @@ static void store_counts(const uint64_t *counts, weft_array *out, void *host)
 static weft_status weighted(weft_op *base, void **host)
 {
     weft_array *idx = base->arrays[0], *out = base->arrays[1], *w = base->arrays[2];
-    weft_device *dev = weft_whole_device(base);
-    weft_scatter_call call = {.index_dtype = idx->dtype,
-                              .dtype = out->dtype,
-                              .indices = host[0],
-                              .values = host[2],
-                              .n = idx->n,
-                              .out = host[1],
-                              .nout = out->n,
-                              .what = "weft_bincount"};
     /* checked before out is cleared: a bad index leaves out as it was */
     void *zero = calloc(out->n ? out->n : 1, out->elem_size);
     RETURN_IF(!zero, WEFT_ERR_NOMEM, "cannot allocate %zu bins", out->n);
-    call.out = zero;
-    weft_status st = dev->ops.scatter_add(dev, &call);
+    weft_status st =
+        weft_whole_scatter_add(base, idx, out, host[0], host[2], zero, "weft_bincount");
     if (st == WEFT_OK && out->n) memcpy(host[1], zero, out->n * out->elem_size);
     free(zero);
     (void)w;

@@ -30,6 +30,22 @@ weft_device *weft_whole_device(weft_op *op)
     return &op->ctx->devices[0];
 }
 
+weft_status weft_whole_scatter_add(weft_op *op, const weft_array *idx, const weft_array *out,
+                                   const void *indices, const void *values, void *host_out,
+                                   const char *what)
+{
+    weft_scatter_call call = {.index_dtype = idx->dtype,
+                              .dtype = out->dtype,
+                              .indices = indices,
+                              .values = values,
+                              .n = idx->n,
+                              .out = host_out,
+                              .nout = out->n,
+                              .what = what};
+    weft_device *dev = weft_whole_device(op);
+    return dev->ops.scatter_add(dev, &call);
+}
+
 weft_status weft_whole_check(weft_ctx *ctx, const weft_array *a, const char *call, const char *what)
 {
     RETURN_IF(!a, WEFT_ERR_NULL, "%s: %s is NULL", call, what);

@@ -19,6 +19,13 @@ weft_status weft_whole_wrote(weft_op *op, unsigned writes);
 /* The host device (the pool), whose table runs these primitives. */
 weft_device *weft_whole_device(weft_op *op);
 
+/* out[indices[i]] += values[i] on the host device (values NULL: += 1), for
+ * the arrays idx and out whose elements are at indices and host_out in host
+ * memory; `what` names the public call in messages. */
+weft_status weft_whole_scatter_add(weft_op *op, const weft_array *idx, const weft_array *out,
+                                   const void *indices, const void *values, void *host_out,
+                                   const char *what);
+
 /* WEFT_OK when a is a live array of ctx, else the error naming `what`. */
 weft_status weft_whole_check(weft_ctx *ctx, const weft_array *a, const char *call,
                              const char *what);

@@ -525,8 +525,7 @@ static void launch_destroy(weft_op *base)
     weft_launch_job *job = (weft_launch_job *)base;
     free(job->name);
     free(job->split_key);
-    free(job->args);
-    free(job->writes);
+    free(job->args); /* and the writes flags after them */
     free(job->pieces);
     free(job);
 }
@@ -573,10 +572,12 @@ static weft_status submit_launch(weft_program *program, const char *name, const 
     job->user = user;
     job->nargs = nargs;
     job->name = strdup(name);
-    job->args = malloc((nargs + 1) * sizeof *job->args);
-    job->writes = calloc(nargs + 1, 1);
-    GOTO_ERROR_IF(!job->name || !job->args || !job->writes, WEFT_ERR_NOMEM,
+    /* the arguments, then a writes flag per argument: one block */
+    job->args = malloc((nargs + 1) * sizeof *job->args + nargs + 1);
+    GOTO_ERROR_IF(!job->name || !job->args, WEFT_ERR_NOMEM,
                   "weft_launch: cannot copy the arguments");
+    job->writes = (unsigned char *)(job->args + nargs + 1);
+    memset(job->writes, 0, nargs + 1);
     if (nargs) memcpy(job->args, args, nargs * sizeof *args);
     GOTO_ERROR_ON(weft_launch_split_key(job));
     GOTO_ERROR_ON(split_range(job));

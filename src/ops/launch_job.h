@@ -16,7 +16,7 @@ typedef struct weft_launch_job {
     weft_range range;
     weft_arg *args;
     size_t nargs;
-    unsigned char *writes; /* per argument: the kernel may write it */
+    unsigned char *writes; /* per argument: the kernel may write it (in args' block) */
     weft_host_fn host_fn;
     void *user;
     size_t first, last; /* the indices of the split dimension that run (weft_launch_rows) */

@@ -23,15 +23,13 @@ typedef struct map_op {
 static int map_native(const weft_device *dev, void *op)
 {
     const map_op *m = op;
-    void *kernel = m->compiled->kernels[dev->index];
-    return weft_device_native(dev, WEFT_PRIM_MAP_EXPR) && kernel != WEFT_KERNEL_FAILED &&
-           (kernel || !weft_expr_deferred(m->deferred, dev->index));
+    return weft_expr_native(dev, m->compiled, m->deferred, WEFT_PRIM_MAP_EXPR);
 }
 
 static int map_built(const weft_device *dev, void *op)
 {
     const map_op *m = op;
-    return m->compiled->kernels[dev->index] != NULL;
+    return weft_expr_built(dev, m->compiled);
 }
 
 static weft_status map_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,

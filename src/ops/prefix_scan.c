@@ -22,18 +22,6 @@ typedef struct scan_op {
     uint64_t *subtotals, *carries; /* 16 per block */
 } scan_op;
 
-static int totals_native(const weft_device *dev, void *op)
-{
-    (void)op;
-    return weft_device_native(dev, WEFT_PRIM_SCAN_TOTALS);
-}
-
-static int apply_native(const weft_device *dev, void *op)
-{
-    (void)op;
-    return weft_device_native(dev, WEFT_PRIM_SCAN_APPLY);
-}
-
 static weft_status totals_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                                 size_t count)
 {
@@ -60,43 +48,44 @@ static weft_status apply_chunk(void *op, weft_device *dev, const weft_view *view
                                count, s->carries + begin / WEFT_SUM_BLOCK * 16);
 }
 
+/* One of the scan's two passes over x (the cost models know it as kind). */
+static weft_status run_pass(scan_op *s, weft_prim prim,
+                            weft_status (*run)(void *, weft_device *, const weft_view *, size_t,
+                                               size_t),
+                            const char *kind)
+{
+    weft_dispatch pass = {.base = &s->base,
+                          .reads = 1,
+                          .prim = prim,
+                          .run = run,
+                          .op = s,
+                          .name = "a scan",
+                          .kind = kind};
+    return weft_dispatch_run(&pass);
+}
+
 static weft_status scan_run(weft_op *base)
 {
     scan_op *s = (scan_op *)base;
     weft_array *x = base->arrays[0];
     size_t blocks = (x->n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    s->subtotals = calloc(16 * (blocks + 1), sizeof *s->subtotals);
-    s->carries = calloc(16 * (blocks + 1), sizeof *s->carries);
-    RETURN_IF(!s->subtotals || !s->carries, WEFT_ERR_NOMEM,
-              "weft_scan: cannot allocate %zu carries", blocks);
+    /* subtotals and carries: one block, 16 of each per block of x */
+    s->subtotals = calloc(2 * 16 * (blocks + 1), sizeof *s->subtotals);
+    RETURN_IF(!s->subtotals, WEFT_ERR_NOMEM, "weft_scan: cannot allocate %zu carries", blocks);
+    s->carries = s->subtotals + 16 * (blocks + 1);
     /* y is the first pass's output too, for the one-pass case; a device
      * piece leaves it alone, and the second pass then writes all of it. */
-    weft_dispatch pass1 = {.base = base,
-                           .reads = 1,
-                           .native = totals_native,
-                           .run = totals_chunk,
-                           .op = s,
-                           .name = "a scan",
-                           .kind = "scan totals"};
     s->whole = 0;
-    RETURN_ON_ERROR(weft_dispatch_run(&pass1));
+    RETURN_ON_ERROR(run_pass(s, WEFT_PRIM_SCAN_TOTALS, totals_chunk, "scan totals"));
     if (s->whole) return WEFT_OK;
     weft_scan_carries(s->op, x->dtype, s->subtotals, blocks, s->carries);
-    weft_dispatch pass2 = {.base = base,
-                           .reads = 1,
-                           .native = apply_native,
-                           .run = apply_chunk,
-                           .op = s,
-                           .name = "a scan",
-                           .kind = "scan apply"};
-    return weft_dispatch_run(&pass2);
+    return run_pass(s, WEFT_PRIM_SCAN_APPLY, apply_chunk, "scan apply");
 }
 
 static void scan_release(weft_op *base)
 {
     scan_op *s = (scan_op *)base;
-    free(s->subtotals);
-    free(s->carries);
+    free(s->subtotals); /* carries lie in the same block */
     s->subtotals = s->carries = NULL;
 }
 

@@ -22,8 +22,7 @@ static void program_destroy(weft_program *p)
     }
     for (weft_split_entry *s = p->splits, *next; s; s = next) {
         next = s->next;
-        free(s->key);
-        free(s);
+        free(s); /* its key with it */
     }
     pthread_mutex_destroy(&p->lock);
     for (size_t d = 0; d < p->ctx->ndevices; d++)
@@ -192,14 +191,11 @@ weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
     weft_split_entry *s = p->splits;
     while (s && strcmp(s->key, key) != 0)
         s = s->next;
-    if (!s && (s = calloc(1, sizeof *s)) != NULL) {
-        if ((s->key = strdup(key)) != NULL) {
-            s->next = p->splits;
-            p->splits = s;
-        } else {
-            free(s);
-            s = NULL;
-        }
+    size_t key_size = strlen(key) + 1;
+    if (!s && (s = calloc(1, sizeof *s + key_size)) != NULL) {
+        memcpy(s->key, key, key_size);
+        s->next = p->splits;
+        p->splits = s;
     }
     if (s)
         s->verdict = verdict;

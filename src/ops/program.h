@@ -23,9 +23,9 @@ typedef enum weft_split_verdict {
 } weft_split_verdict;
 
 typedef struct weft_split_entry {
-    char *key; /* kernel name and argument kinds (launch_check.c) */
     weft_split_verdict verdict;
     struct weft_split_entry *next;
+    char key[]; /* kernel name and argument kinds (launch_check.c) */
 } weft_split_entry;
 
 struct weft_program {

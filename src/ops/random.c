@@ -11,12 +11,6 @@ typedef struct random_op {
     uint64_t seed, offset;
 } random_op;
 
-static int random_native(const weft_device *dev, void *op)
-{
-    (void)op;
-    return weft_device_native(dev, WEFT_PRIM_RANDOM);
-}
-
 static weft_status random_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                                 size_t count)
 {
@@ -30,7 +24,7 @@ static weft_status random_run(weft_op *base)
     weft_dispatch d = {.base = base,
                        .may_leave_running = 1,
                        .reads = 0,
-                       .native = random_native,
+                       .prim = WEFT_PRIM_RANDOM,
                        .run = random_chunk,
                        .op = base,
                        .name = "weft_random"};

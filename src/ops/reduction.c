@@ -37,15 +37,13 @@ typedef struct reduce_op {
 static int reduce_native(const weft_device *dev, void *op)
 {
     const reduce_op *r = op;
-    void *kernel = r->compiled->kernels[dev->index];
-    return weft_device_native(dev, WEFT_PRIM_REDUCE_EXPR) && kernel != WEFT_KERNEL_FAILED &&
-           (kernel || !weft_expr_deferred(r->deferred, dev->index));
+    return weft_expr_native(dev, r->compiled, r->deferred, WEFT_PRIM_REDUCE_EXPR);
 }
 
 static int reduce_built(const weft_device *dev, void *op)
 {
     const reduce_op *r = op;
-    return r->compiled->kernels[dev->index] != NULL;
+    return weft_expr_built(dev, r->compiled);
 }
 
 static weft_status reduce_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,

@@ -7,20 +7,11 @@
 
 static weft_status scatter_run(weft_op *base)
 {
-    weft_array *idx = base->arrays[0], *values = base->arrays[1], *out = base->arrays[2];
+    weft_array *idx = base->arrays[0], *out = base->arrays[2];
     void *host[3];
     RETURN_ON_ERROR(weft_whole_acquire(base, 7u, host));
-    weft_scatter_call call = {.index_dtype = idx->dtype,
-                              .dtype = out->dtype,
-                              .indices = host[0],
-                              .values = host[1],
-                              .n = idx->n,
-                              .out = host[2],
-                              .nout = out->n,
-                              .what = "weft_scatter_add"};
-    (void)values;
-    weft_device *dev = weft_whole_device(base);
-    RETURN_ON_ERROR(dev->ops.scatter_add(dev, &call));
+    RETURN_ON_ERROR(
+        weft_whole_scatter_add(base, idx, out, host[0], host[1], host[2], "weft_scatter_add"));
     return weft_whole_wrote(base, 4u);
 }
 

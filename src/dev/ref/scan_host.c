@@ -286,42 +286,28 @@ static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *
     }
 }
 #else
-/* Float sums over whole blocks without vector extensions: 16 chains in flight. */
-WEFT_AVX2_CLONES
-static void sum_block_f32(const float *x, float *y, const uint64_t *start, uint64_t *out,
-                          int exclusive)
-{
-    double run[SUBS];
-    for (int s = 0; s < SUBS; s++)
-        memcpy(&run[s], &start[s], 8);
-    for (int k = 0; k < SUB; k++)
-        for (int s = 0; s < SUBS; s++) {
-            double next = run[s] + (double)x[s * SUB + k];
-            if (y) y[s * SUB + k] = (float)(exclusive ? run[s] : next);
-            run[s] = next;
-        }
-    if (out)
-        for (int s = 0; s < SUBS; s++)
-            memcpy(&out[s], &run[s], 8);
-}
+/* Float sums over whole blocks without vector extensions: 16 chains in flight.
+ * NAME(x, y, start, out, exclusive) for elements E; the chains run in double. */
+#define SUM_BLOCK_CHAINS(NAME, E)                                                                  \
+    WEFT_AVX2_CLONES                                                                               \
+    static void NAME(const E *x, E *y, const uint64_t *start, uint64_t *out, int exclusive)        \
+    {                                                                                              \
+        double run[SUBS];                                                                          \
+        for (int s = 0; s < SUBS; s++)                                                             \
+            memcpy(&run[s], &start[s], 8);                                                         \
+        for (int k = 0; k < SUB; k++)                                                              \
+            for (int s = 0; s < SUBS; s++) {                                                       \
+                double next = run[s] + (double)x[s * SUB + k];                                     \
+                if (y) y[s * SUB + k] = (E)(exclusive ? run[s] : next);                            \
+                run[s] = next;                                                                     \
+            }                                                                                      \
+        if (out)                                                                                   \
+            for (int s = 0; s < SUBS; s++)                                                         \
+                memcpy(&out[s], &run[s], 8);                                                       \
+    }
 
-WEFT_AVX2_CLONES
-static void sum_block_f64(const double *x, double *y, const uint64_t *start, uint64_t *out,
-                          int exclusive)
-{
-    double run[SUBS];
-    for (int s = 0; s < SUBS; s++)
-        memcpy(&run[s], &start[s], 8);
-    for (int k = 0; k < SUB; k++)
-        for (int s = 0; s < SUBS; s++) {
-            double next = run[s] + x[s * SUB + k];
-            if (y) y[s * SUB + k] = exclusive ? run[s] : next;
-            run[s] = next;
-        }
-    if (out)
-        for (int s = 0; s < SUBS; s++)
-            memcpy(&out[s], &run[s], 8);
-}
+SUM_BLOCK_CHAINS(sum_block_f32, float)
+SUM_BLOCK_CHAINS(sum_block_f64, double)
 
 static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *start,
                           uint64_t *out, int exclusive)
