@@ -311,7 +311,9 @@ int cmd_csv(int argc, char **argv)
     weft_status st = csv_ranks_run(ctx, input, output, &o, &d, &job, &stats, why, sizeof why);
     if (job.progress) fputc('\n', stderr);
     if (st != WEFT_OK) {
-        if (why[0])
+        if (!csv_ranks_says_failure())
+            ; /* another rank says why */
+        else if (why[0])
             fprintf(stderr, "weft csv: %s\n", why);
         else if (cancel_flag)
             fprintf(stderr, "weft csv: interrupted by a signal%s%s%s\n", output ? "; " : "",

@@ -9,6 +9,7 @@
 #endif
 
 static int rank;
+static int quiet; /* rank 0 says why a run failed */
 
 /* The size of the job an MPI launcher started (Open MPI, MPICH's Hydra and
  * Slurm's PMI, PMIx), or 0 when none did. */
@@ -39,6 +40,33 @@ static int default_dialect(const weft_csv_dialect *d)
     return !d || memcmp(d, &plain, sizeof plain) == 0;
 }
 
+/* After a failed run (every rank fails together): rank 0 gathers the ranks'
+ * messages and keeps the first that says why rather than naming the rank
+ * that failed; the other ranks print nothing (the launcher may end them
+ * once rank 0 exits). */
+static void tell_root(char *why, size_t cap)
+{
+    enum { MSG = 256 };
+    char mine[MSG];
+    /* The failing rank's own detail is its run's (the core's last error)
+     * unless the MPI layer said more. */
+    const char *detail = weft_mpi_last_error();
+    snprintf(mine, sizeof mine, "%s", detail && detail[0] ? detail : weft_last_error());
+    snprintf(why, cap, "%s", mine);
+    int nranks = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    char *all = rank == 0 ? malloc((size_t)nranks * MSG) : NULL;
+    MPI_Gather(mine, MSG, MPI_CHAR, all, MSG, MPI_CHAR, 0, MPI_COMM_WORLD);
+    for (int r = 0; all && r < nranks; r++) {
+        const char *m = all + (size_t)r * MSG;
+        if (strncmp(m, "failed on rank", 14) == 0) continue;
+        snprintf(why, cap, "rank %d: %.*s", r, MSG, m);
+        break;
+    }
+    free(all);
+    if (rank != 0) quiet = 1;
+}
+
 static weft_status run_ranks(weft_ctx *ctx, const char *input, const char *output,
                              const weft_csv_options *options, const weft_csv_dialect *dialect,
                              weft_csv_job *job, weft_csv_stats *stats, char *why, size_t cap)
@@ -60,7 +88,9 @@ static weft_status run_ranks(weft_ctx *ctx, const char *input, const char *outpu
                  "split over MPI ranks yet: run one process");
         return WEFT_ERR_UNSUPPORTED;
     }
-    return weft_dist_csv_run(ctx, MPI_COMM_WORLD, input, output, options, job, stats);
+    weft_status st = weft_dist_csv_run(ctx, MPI_COMM_WORLD, input, output, options, job, stats);
+    if (st != WEFT_OK) tell_root(why, cap);
+    return st;
 }
 #endif
 
@@ -87,4 +117,9 @@ weft_status csv_ranks_run(weft_ctx *ctx, const char *input, const char *output,
 int csv_ranks_reports(void)
 {
     return rank == 0;
+}
+
+int csv_ranks_says_failure(void)
+{
+    return !quiet;
 }

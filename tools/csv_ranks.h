@@ -18,4 +18,8 @@ weft_status csv_ranks_run(weft_ctx *ctx, const char *input, const char *output,
 /* 1 on the rank that reports (rank 0, or the only process). */
 int csv_ranks_reports(void);
 
+/* 1 when this process prints a failed run's message: the only process, or
+ * rank 0, with the message of the rank that failed. */
+int csv_ranks_says_failure(void);
+
 #endif

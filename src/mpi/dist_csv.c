@@ -402,6 +402,7 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
         remove(header_out);
     }
     st = weft_mpi_agree(dup, st);
+    int agreed = st == WEFT_OK; /* the same on every rank */
     if (st == WEFT_OK && rank == 0 && output) {
         st = concatenate(parts, ran, nranks, hlen, tmp_out, opts.fsync);
         if (st == WEFT_OK && rename(tmp_out, output) != 0)
@@ -412,7 +413,9 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
     /* Rank 0 has read every part (or the run failed): they go. */
     MPI_Barrier(dup);
     if (output && parts && ran && ran[rank] && parts[rank][0]) remove(parts[rank]);
-    st = weft_mpi_agree(dup, st);
+    /* Only the joining can have failed since: a failure agreed on above keeps
+     * its detail on the rank that failed (agreeing again would name another). */
+    if (agreed) st = weft_mpi_agree(dup, st);
 
     if (st == WEFT_OK) {
         uint64_t sums[3] = {mine.rows, mine.windows, mine.bytes_read}, total[3] = {0, 0, 0};

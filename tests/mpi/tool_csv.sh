@@ -27,3 +27,16 @@ if "$mpiexec" -np "$np" "$weft" csv in.csv --comment '#' -o refused.csv 2>err.tx
 fi
 grep -q "not split over MPI ranks" err.txt
 [ ! -e refused.csv ]
+# A bad record in the last rank's part fails every rank: rank 0 says which
+# rank failed and why, and no rank prints an empty message.
+awk 'NR == 29000 { print "28998,abc,x"; next } { print }' in.csv >bad.csv
+if "$mpiexec" -np "$np" "$weft" csv bad.csv --sum old_column -o bad_out.csv 2>bad_err.txt; then
+    echo "a bad record over ranks was not refused" >&2
+    exit 1
+fi
+grep -q "weft csv: rank [0-9]*: .*abc" bad_err.txt
+if grep -qx "weft csv: " bad_err.txt; then
+    echo "a rank printed an empty message" >&2
+    exit 1
+fi
+[ ! -e bad_out.csv ]
