@@ -633,7 +633,9 @@ WEFT_API weft_status weft_ctx_stats_reset(weft_ctx *ctx);
  * text as given to weft_map / weft_reduce_expr ("x" for weft_sum and
  * weft_reduce), or "axpy", "scan totals", "scan apply". devices is a mask of
  * device indices (WEFT_PLACE_*); WEFT_PLACE_AUTO removes the hint. Results
- * are bit-identical wherever an operation runs. */
+ * are bit-identical wherever an operation runs, except the last bits of
+ * builtins such as exp, sin or pow, which may differ between the pool and an
+ * OpenCL device (docs/expressions.md, "Floating point"). */
 WEFT_API weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t devices);
 
 #define WEFT_OP_STATS_DEVICES 16
