@@ -1956,7 +1956,12 @@ static const char **str_array(PyObject *list, size_t *n, const char *what)
     }
     for (Py_ssize_t i = 0; i < len; i++) {
         PyObject *o = PyList_GetItem(list, i);
-        a[i] = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, NULL) : NULL;
+        Py_ssize_t size = 0;
+        a[i] = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, &size) : NULL;
+        if (a[i] && strlen(a[i]) != (size_t)size) { /* C would see the string cut short */
+            PyErr_Format(PyExc_ValueError, "%s: item %zd holds a NUL character", what, i);
+            a[i] = NULL;
+        }
         if (!a[i]) {
             if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "%s must be a list of str", what);
             PyMem_Free(a);

@@ -183,3 +183,10 @@ def test_na_values_in_an_integer_column(tmp_path):
         weft.csv.run(src, None, na_values={"i": ["n.d."]})
     with pytest.raises(TypeError):
         weft.csv.run(src, None, na_values=[None])
+
+
+def test_na_values_with_a_nul_character_are_refused(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("a\n1\n")
+    with pytest.raises(ValueError, match="NUL"):
+        weft.csv.run(src, None, na_values=["a\x00b"])
