@@ -25,8 +25,8 @@ typedef struct weft_cl_device {
     cl_device_id id;
     cl_context context;
     cl_command_queue queue;
-    /* Copies from the host run here, beside the kernels (NULL: on queue, as
-     * with WEFT_COPY_QUEUE=0); events order a kernel after the copies it
+    /* With WEFT_COPY_QUEUE=1, copies from the host run here, beside the
+     * kernels (NULL: on queue); events order a kernel after the copies it
      * reads and a copy after the work that used what it overwrites. */
     cl_command_queue copy_queue;
     char platform_version[128];

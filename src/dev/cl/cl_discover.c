@@ -80,11 +80,12 @@ static weft_status open_device(weft_device *dev, cl_context shared)
     /* Profiling on: user-kernel launches report their device time. */
     cl->queue = clCreateCommandQueue(cl->context, cl->id, CL_QUEUE_PROFILING_ENABLE, &err);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateCommandQueue", err);
-    /* A CPU device copies with the same cores that run its kernels: on PoCL
-     * a copy queue showed no gain (bench/RESULTS.md), so it has one only
-     * when WEFT_COPY_QUEUE=1 asks; other devices unless WEFT_COPY_QUEUE=0. */
+    /* A copy queue only when WEFT_COPY_QUEUE=1 asks: on PoCL it showed no
+     * gain (bench/RESULTS.md), no GPU measured it, and a stress test of two
+     * threads reading one array saw one wrong copy in 2000 rounds with it
+     * (docs/architecture.md, "Asynchronous operations"). */
     const char *env = getenv("WEFT_COPY_QUEUE");
-    int wanted = env && *env ? strcmp(env, "0") != 0 : dev->info.kind != WEFT_DEVICE_CPU;
+    int wanted = env && *env && strcmp(env, "0") != 0;
     if (!wanted) {
         dev->ops.upload = NULL;
         dev->ops.depend = NULL;
