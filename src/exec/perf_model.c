@@ -14,6 +14,18 @@ void weft_perf_record(weft_perf_history *h, double n, double seconds)
 {
     if (!(n >= 1) || !(seconds >= 0) || !isfinite(seconds)) return;
     weft_perf_class *c = &h->cls[weft_perf_class_of(n)];
+    /* Interference (other work on the cores, a first touch of memory) only
+     * slows a piece down: while a class holds few samples, its fastest one
+     * stands for it, so one slow early sample does not decide placement until
+     * many calls have outvoted it. The running mean takes over from there. */
+    if (c->samples > 0 && c->samples < WEFT_PERF_SETTLE) {
+        if (seconds * c->mean_n < c->mean_s * n) {
+            c->mean_n = n;
+            c->mean_s = seconds;
+        }
+        c->samples += 1;
+        return;
+    }
     double count = c->samples + 1 < WEFT_PERF_WINDOW ? c->samples + 1 : WEFT_PERF_WINDOW;
     c->mean_n += (n - c->mean_n) / count;
     c->mean_s += (seconds - c->mean_s) / count;
