@@ -25,6 +25,7 @@
 typedef struct weft_device weft_device;
 typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;
+typedef struct weft_compiled weft_compiled;
 struct weft_sort_call;
 struct weft_histogram_call;
 struct weft_scatter_call;
@@ -147,6 +148,10 @@ typedef struct weft_backend {
     /* One weft_partial per WEFT_SUM_BLOCK elements from begin (a block boundary). */
     weft_status (*reduce_expr)(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                                size_t begin, size_t n, weft_partial *partials);
+    /* Optional: builds the expression's kernel into compiled->kernels (or
+     * marks it WEFT_KERNEL_FAILED) as its first map_expr / reduce_expr would,
+     * from any thread, ahead of that call (ops/expr_build.c). */
+    weft_status (*expr_build)(weft_device *dev, const weft_compiled *compiled);
 
     /* Scans (op SUM, MIN or MAX) in two passes over blocks of WEFT_SUM_BLOCK,
      * each of 16 sub-blocks of 256 (kernels/scan.cl): subtotals[16k + s] =
@@ -226,7 +231,7 @@ typedef struct weft_partial {
 
 #define WEFT_KERNEL_FAILED ((void *)-1)
 
-typedef struct weft_compiled {
+struct weft_compiled {
     weft_expr *expr;
     enum weft_expr_mode mode;
     weft_reduce_op op;
@@ -238,7 +243,7 @@ typedef struct weft_compiled {
     void *_Atomic *kernels;
     struct weft_compiled *next;
     char key[]; /* the cache's key (ops/expr_cache.c), allocated with the entry */
-} weft_compiled;
+};
 
 /* One call: the compiled expression and this call's bindings. */
 typedef struct weft_expr_call {

@@ -4,9 +4,7 @@
 #include "../core/error.h"
 #include "../exec/placement.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -30,59 +28,15 @@ struct weft_expr_builds {
     build_job *running;
 };
 
-/* 2 for the driver's GPU variant, 1 for its CPU one, 0 when the device
- * does not say (then the call builds, as before). */
-static int device_class(const weft_device *dev)
-{
-    const char *impl = dev->ops.impl ? dev->ops.impl(dev, "map") : NULL;
-    return !impl                             ? 0
-           : strcmp(impl, "opencl-gpu") == 0 ? 2
-           : strcmp(impl, "opencl-cpu") == 0 ? 1
-                                             : 0;
-}
-
-/* The program the OpenCL driver builds for an expression on first use
- * (src/dev/cl/backend_cl_expr.c, expr_kernel): the same source and options,
- * so the kernel made here is the one it would make, and its program cache
- * and binary cache see the same key. test_placement's tiered test checks
- * the device's results against the pool's: a kernel built for another
- * MAP_ITEMS or REDUCE_BLOCK than the driver launches would differ. */
-static void build_options(int gpu, char *options, size_t cap)
-{
-    snprintf(options, cap,
-             "-cl-std=CL1.2 -w -cl-fp32-correctly-rounded-divide-sqrt -DMAP_ITEMS=%d "
-             "-DMAP_VECTOR=%d -DREDUCE_BLOCK=%d",
-             gpu ? 1 : 1024, !gpu, WEFT_SUM_BLOCK);
-}
-
-/* Builds c's kernel on device d and publishes it (or WEFT_KERNEL_FAILED,
- * as the driver does: the pool runs the expression from then on). */
+/* Builds c's kernel on device d through the driver, which publishes it (or
+ * WEFT_KERNEL_FAILED: the pool runs the expression from then on) as its
+ * first launch would have. */
 static void build_one(weft_ctx *ctx, weft_compiled *c, size_t d)
 {
     weft_device *dev = &ctx->devices[d];
     if (atomic_load(&c->kernels[d]) != NULL) return;
-    char options[256];
-    int gpu = device_class(dev) == 2;
-    build_options(gpu, options, sizeof options);
-    const char *source = gpu && c->source_gpu ? c->source_gpu : c->source;
     double t0 = weft_now();
-    void *program = NULL, *kernel = NULL;
-    char *log = NULL;
-    weft_status st = dev->ops.program_build(dev, source, options, &program, &log);
-    if (st == WEFT_OK)
-        st = dev->ops.kernel_create(dev, program,
-                                    c->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce", &kernel);
-    if (program) dev->ops.program_release(dev, program);
-    free(log);
-    void *expected = NULL;
-    if (!atomic_compare_exchange_strong(&c->kernels[d], &expected,
-                                        st == WEFT_OK ? kernel : WEFT_KERNEL_FAILED) &&
-        kernel)
-        dev->ops.kernel_release(dev, kernel); /* someone built it meanwhile */
-    if (st != WEFT_OK)
-        weft_log(&ctx->log, WEFT_LOG_WARN, "device %zu cannot build \"%s\": %s", d, c->expr->text,
-                 weft_last_error());
-    else
+    if (dev->ops.expr_build(dev, c) == WEFT_OK)
         weft_log(&ctx->log, WEFT_LOG_INFO,
                  "device %zu built \"%s\" in the background in %.3f s (the pool ran it meanwhile)",
                  d, c->expr->text, weft_now() - t0);
@@ -165,8 +119,7 @@ uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim)
     for (size_t d = 1; d < ctx->ndevices && d < 64; d++) {
         const weft_device *dev = &ctx->devices[d];
         if (dev->info.selected && weft_device_native(dev, prim) &&
-            atomic_load(&c->kernels[d]) == NULL && dev->ops.program_build &&
-            dev->ops.kernel_create && device_class(dev))
+            atomic_load(&c->kernels[d]) == NULL && dev->ops.expr_build)
             missing |= (uint64_t)1 << d;
     }
     if (!missing) return 0;

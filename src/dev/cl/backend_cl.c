@@ -599,6 +599,7 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->axpy = cl_axpy;
     ops->map_expr = weft_cl_map_expr;
     ops->reduce_expr = weft_cl_reduce_expr;
+    ops->expr_build = weft_cl_expr_build;
     ops->scan_totals = weft_cl_scan_totals;
     ops->scan_apply = weft_cl_scan_apply;
     ops->release = weft_cl_device_release;

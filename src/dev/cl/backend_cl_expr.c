@@ -4,6 +4,7 @@
 #include "../../core/error.h"
 #include "../device.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,16 +23,9 @@ static int map_vector(const weft_device *dev)
 }
 
 /* With the submit lock held: the kernel is created on first use. */
-static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, cl_kernel *out)
+/* Builds the expression's kernel for this device, without touching its slot. */
+static weft_status build_kernel(weft_device *dev, const weft_compiled *compiled, cl_kernel *made)
 {
-    void *_Atomic *slot = &compiled->kernels[dev->index];
-    if (*slot == WEFT_KERNEL_FAILED)
-        return weft_error_set(WEFT_ERR_BUILD, "expression kernel failed to build on device %zu",
-                              dev->index);
-    if (*slot) {
-        *out = *slot;
-        return WEFT_OK;
-    }
     char options[256];
     snprintf(options, sizeof options,
              "-cl-std=CL1.2 -w -cl-fp32-correctly-rounded-divide-sqrt -DMAP_ITEMS=%zu "
@@ -41,20 +35,58 @@ static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, 
     const char *source =
         weft_cl(dev)->gpu_class && compiled->source_gpu ? compiled->source_gpu : compiled->source;
     weft_status st = weft_cl_program_get(dev, source, options, &program, NULL);
-    if (st == WEFT_OK) {
-        cl_int err;
-        *slot = clCreateKernel(program,
-                               compiled->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce", &err);
-        clReleaseProgram(program);
-        if (err != CL_SUCCESS) st = weft_cl_fail(dev, "clCreateKernel (expression)", err);
-    }
-    if (st != WEFT_OK) {
-        *slot = WEFT_KERNEL_FAILED; /* the pool runs this expression from now on */
+    if (st != WEFT_OK) return st;
+    cl_int err;
+    *made =
+        clCreateKernel(program, compiled->mode == WEFT_EXPR_MAP ? "weft_map" : "weft_reduce", &err);
+    clReleaseProgram(program);
+    if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateKernel (expression)", err);
+    return WEFT_OK;
+}
+
+/* Puts a kernel (or WEFT_KERNEL_FAILED) into the expression's slot unless
+ * another thread did first: the one in the slot is the one used. */
+static void *publish(weft_device *dev, const weft_compiled *compiled, void *kernel)
+{
+    void *_Atomic *slot = &compiled->kernels[dev->index];
+    void *expected = NULL;
+    if (atomic_compare_exchange_strong(slot, &expected, kernel)) return kernel;
+    if (kernel != WEFT_KERNEL_FAILED) clReleaseKernel(kernel);
+    return expected;
+}
+
+static weft_status build_into_slot(weft_device *dev, const weft_compiled *compiled)
+{
+    cl_kernel made = NULL;
+    weft_status st = build_kernel(dev, compiled, &made);
+    if (st != WEFT_OK) { /* the pool runs this expression from now on */
+        publish(dev, compiled, WEFT_KERNEL_FAILED);
         weft_log(dev->services->log, WEFT_LOG_WARN, "device %zu cannot build \"%s\": %s",
                  dev->index, compiled->expr->text, weft_last_error());
         return st;
     }
-    *out = *slot;
+    publish(dev, compiled, made);
+    return WEFT_OK;
+}
+
+weft_status weft_cl_expr_build(weft_device *dev, const weft_compiled *compiled)
+{
+    if (atomic_load(&compiled->kernels[dev->index]) != NULL) return WEFT_OK;
+    return build_into_slot(dev, compiled);
+}
+
+static weft_status expr_kernel(weft_device *dev, const weft_compiled *compiled, cl_kernel *out)
+{
+    void *kernel = atomic_load(&compiled->kernels[dev->index]);
+    if (!kernel) {
+        weft_status st = build_into_slot(dev, compiled);
+        kernel = atomic_load(&compiled->kernels[dev->index]);
+        if (st != WEFT_OK && kernel == WEFT_KERNEL_FAILED) return st;
+    }
+    if (kernel == WEFT_KERNEL_FAILED)
+        return weft_error_set(WEFT_ERR_BUILD, "expression kernel failed to build on device %zu",
+                              dev->index);
+    *out = kernel;
     return WEFT_OK;
 }
 
@@ -85,7 +117,7 @@ static weft_status set_args(weft_device *dev, cl_kernel k, const weft_expr_call 
 static weft_status map_locked(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                               size_t begin, size_t n)
 {
-    cl_kernel k;
+    cl_kernel k = NULL;
     cl_uint next;
     RETURN_ON_ERROR(expr_kernel(dev, call->compiled, &k));
     RETURN_ON_ERROR(set_args(dev, k, call, views, begin, n, &next));
@@ -100,7 +132,7 @@ static weft_status reduce_locked(weft_device *dev, const weft_expr_call *call,
                                  weft_partial *partials)
 {
     weft_cl_device *cl = weft_cl(dev);
-    cl_kernel k;
+    cl_kernel k = NULL;
     cl_uint next;
     RETURN_ON_ERROR(expr_kernel(dev, call->compiled, &k));
     size_t blocks = (n + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;

@@ -104,6 +104,7 @@ double weft_cl_event_seconds(weft_device *dev, void *event);
 
 typedef struct weft_expr_call weft_expr_call;
 typedef struct weft_partial weft_partial;
+weft_status weft_cl_expr_build(weft_device *dev, const weft_compiled *compiled);
 weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                              size_t begin, size_t n);
 weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
