@@ -20,14 +20,11 @@ static size_t cap_of(const void *self, size_t dev)
     return ((const caps *)self)->cap[dev];
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+static uint64_t rng_state = 61;
 
 static uint64_t next(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rng(&rng_state);
 }
 
 /* The reference: candidate i's units, in whole granules, before capacity cuts. */
