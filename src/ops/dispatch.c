@@ -70,8 +70,6 @@ static int same_split(const weft_dispatch *d)
     return 1;
 }
 
-/* Each array's chunk runs on its owner, or on the host where that device
- * lacks the primitive: the static split, with no model to ask. */
 /* Does dev run the primitive natively (d: the dispatch, as placement asks)? */
 static int runs_native(const weft_device *dev, void *d)
 {
@@ -80,12 +78,15 @@ static int runs_native(const weft_device *dev, void *d)
                             : weft_device_native(dev, dispatch->prim);
 }
 
+/* Is dev's code for the primitive built (set only where d->built is)? */
 static int is_built(const weft_device *dev, void *d)
 {
     const weft_dispatch *dispatch = d;
     return dispatch->built(dev, dispatch->op);
 }
 
+/* Each array's chunk runs on its owner, or on the host where that device
+ * lacks the primitive: the static split, with no model to ask. */
 static size_t owner_pieces(const weft_dispatch *d, weft_piece *pieces)
 {
     const weft_array *a0 = d->base->arrays[0];
