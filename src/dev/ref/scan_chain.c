@@ -14,70 +14,11 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 enum { CHAIN_BLOCKS = 4 };
 
 /* How long a chunk waits for the carries of the chunks before it. */
 #define WAIT_SECONDS 20e-6
-
-/* Past this many bytes of y, storing through the cache costs a read of each
- * line first and evicts x: y goes around it (glibc's memcpy draws the same
- * line at a fraction of the last-level cache). */
-#define STREAM_MIN_BYTES ((size_t)8 << 20)
-
-int weft_scan_streams(weft_dtype dtype, size_t n)
-{
-#if defined(__SSE2__)
-    return n * weft_dtype_size(dtype) >= STREAM_MIN_BYTES;
-#else
-    (void)dtype;
-    (void)n;
-    return 0;
-#endif
-}
-
-void weft_scan_stream_fence(void)
-{
-#if defined(__SSE2__)
-    _mm_sfence();
-#endif
-}
-
-#if defined(__SSE2__)
-static void stream_copy(void *dst, const void *src, size_t bytes)
-{
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    size_t head = (16 - ((uintptr_t)d & 15)) & 15;
-    if (head > bytes) head = bytes;
-    memcpy(d, s, head);
-    d += head, s += head, bytes -= head;
-    for (; bytes >= 16; d += 16, s += 16, bytes -= 16)
-        _mm_stream_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)s));
-    memcpy(d, s, bytes);
-}
-#endif
-
-void weft_scan_apply_block(const scan_job *j, size_t b, const uint64_t *carries)
-{
-    size_t size = weft_dtype_size(j->t), lo = b * WEFT_SUM_BLOCK;
-    unsigned char *y = (unsigned char *)j->y + lo * size;
-#if defined(__SSE2__)
-    if (j->stream) {
-        _Alignas(64) unsigned char stage[WEFT_SUM_BLOCK * 8];
-        size_t count = j->n - lo < WEFT_SUM_BLOCK ? j->n - lo : WEFT_SUM_BLOCK;
-        weft_scan_block(j, b, carries, NULL, stage);
-        stream_copy(y, stage, count * size);
-        return;
-    }
-#endif
-    weft_scan_block(j, b, carries, NULL, y);
-}
 
 /* Chunk states: sub-totals in, carries out, y written. */
 enum { FOLDED = 1, CARRIED = 2 };

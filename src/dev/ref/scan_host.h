@@ -1,6 +1,6 @@
 /* What the pool's two scans share (ref/scan_host.c: blocks and carries in
- * the order kernels/scan.cl fixes; ref/scan_chain.c: the one-pass scan and
- * the streaming stores). */
+ * the order kernels/scan.cl fixes, and the streaming stores of y), for the
+ * two-pass scan there and the one-pass scan of ref/scan_chain.c. */
 #ifndef WEFT_SCAN_HOST_H
 #define WEFT_SCAN_HOST_H
 
