@@ -2,36 +2,16 @@
  * the rank count this runs under: quoted fields holding line ends, commas and
  * quotes, CRLF, blank lines, a BOM, no final line end, no header, fewer
  * records than ranks; and failures that fail every rank. */
-#include <weft_mpi.h>
+#include "mpi_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int rank, nranks;
 static weft_ctx *ctx;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d, line %d: %s: ", rank, __LINE__, #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
-#define OK(expr) CHECK((expr) == WEFT_OK, "%s | core: %s", weft_mpi_last_error(), weft_last_error())
-
-static uint64_t seed = 0x9E3779B97F4A7C15u;
 static int no_missing; /* make_file writes a number in every float field */
-static uint64_t next_random(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 /* Rank 0 writes the file. */
 static void make_file(const char *path, size_t rows, int header, int crlf, int bom, int final_eol)

@@ -3,37 +3,14 @@
  * process, for the rank count this runs under (mpirun -np 1, 2, 3). Every rank
  * holds the whole data (generated from one seed) and checks. A failure
  * prints the rank and line and aborts the job, so no rank waits forever. */
-#include <weft_mpi.h>
+#include "mpi_check.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int rank, nranks;
 static weft_ctx *ctx;
-static int checks;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d, line %d: %s: ", rank, __LINE__, #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
-#define OK(expr) CHECK((expr) == WEFT_OK, "%s | core: %s", weft_mpi_last_error(), weft_last_error())
-
-static uint64_t seed = 0x9E3779B97F4A7C15u;
-static uint64_t next_random(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 /* Values whose sums depend on the order they are added in. */
 static void fill(weft_dtype t, void *data, size_t n)

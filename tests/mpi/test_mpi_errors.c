@@ -3,25 +3,14 @@
  * next call works; mismatched sizes, roots and communicators are refused;
  * under WEFT_MPI_CHECK=1 mismatched collectives are caught. The test's own
  * failures abort the job, so no rank waits forever. */
-#include <weft_mpi.h>
+#include "mpi_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int rank, nranks, last;
+static int last;
 static weft_ctx *ctx;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d, line %d: %s: ", rank, __LINE__, #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
-#define OK(expr) CHECK((expr) == WEFT_OK, "%s | core: %s", weft_mpi_last_error(), weft_last_error())
 
 /* st failed with one status on every rank; the ranks but `culprit` name it. */
 #define failed_everywhere(st, want, culprit) failed_everywhere_at(st, want, culprit, __LINE__)

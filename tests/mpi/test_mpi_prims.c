@@ -1,35 +1,14 @@
 /* Distributed histograms and sorts against one process, bit for bit, at the
  * rank count this runs under. Every rank generates the whole data from one
  * seed; a failure aborts the job so no rank waits. */
-#include <weft_mpi.h>
+#include "mpi_check.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int rank;
 static weft_ctx *ctx;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d, line %d: %s: ", rank, __LINE__, #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
-#define OK(expr) CHECK((expr) == WEFT_OK, "%s | core: %s", weft_mpi_last_error(), weft_last_error())
-
-static uint64_t seed = 0x2545F4914F6CDD1Du;
-static uint64_t next_random(void)
-{
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
 
 /* Floats with duplicates, NaNs, -0.0 and +0.0: what stability and numpy's
  * order are about. */
@@ -97,6 +76,8 @@ int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    seed = 0x2545F4914F6CDD1Du; /* this test's data, as before */
     OK(weft_ctx_create(NULL, &ctx));
     size_t sizes[] = {1, 5000, 30011};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
