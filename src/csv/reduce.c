@@ -1,14 +1,17 @@
 /* Whole-file reductions, bit-identical to weft_reduce_expr over the whole
  * columns in memory. That result is a combination, in index order, of one
- * partial per block of WEFT_SUM_BLOCK elements (src/ops/reduce.c), so each
- * block of a window is reduced on its own (windows hold whole blocks) and the
- * partials are combined here in the same order with the same rules. A
+ * partial per block of WEFT_SUM_BLOCK elements (src/ops/reduction.c), so a
+ * window (whole blocks) gives each block's own result in one reduction
+ * (weft_reduce_expr_blocks) and they are combined here in the same order
+ * with the same rules. A
  * watcher (reduce_blocks.h) sees each block's partial as it is folded. */
 #include "../core/error.h"
 #include "../dev/ref/reduce_rules.h"
+#include "../ops/reduction_blocks.h"
 #include "reduce_blocks.h"
 #include "stream_reduce.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static weft_status reduce_rows(weft_ctx *ctx, const csv_plan *p, const csv_reduce_state *rs,
@@ -110,18 +113,60 @@ void weft_csv_watch_blocks(weft_csv_block_fn fn, void *user)
     watch_user = user;
 }
 
-weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs, size_t rows,
-                              uint64_t first_row)
+/* The window's columns bound by their names, wrapped where they lie. */
+static weft_status bind_window(weft_ctx *ctx, const csv_plan *p, const csv_reduce_state *rs,
+                               size_t rows, weft_bind *binds, weft_array **arrays)
 {
-    for (size_t b0 = 0; b0 < rows; b0 += WEFT_SUM_BLOCK) {
-        size_t count = rows - b0 < WEFT_SUM_BLOCK ? rows - b0 : WEFT_SUM_BLOCK;
-        weft_scalar s;
-        RETURN_ON_ERROR(reduce_rows(ctx, p, rs, b0, count, &s));
+    for (size_t n = 0; n < rs->nvars; n++) {
+        const csv_var *v = &p->vars[rs->vars[n]];
+        RETURN_ON_ERROR(weft_array_wrap(ctx, v->dtype, rows, v->data, &arrays[n]));
+        binds[n] = weft_bind_array(v->name, arrays[n]);
+    }
+    return WEFT_OK;
+}
+
+/* Every block's own result in one reduction over the window, then folded
+ * block after block. A block whose integer sum overflowed is reduced alone
+ * again, for the error weft_reduce_expr gives of it. */
+static weft_status fold_blocks(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs,
+                               const weft_scalar *blocks, const uint8_t *overflowed, size_t rows,
+                               uint64_t first_row)
+{
+    for (size_t b = 0, b0 = 0; b0 < rows; b++, b0 += WEFT_SUM_BLOCK) {
+        weft_scalar s = blocks[b];
+        if (overflowed[b]) {
+            size_t count = rows - b0 < WEFT_SUM_BLOCK ? rows - b0 : WEFT_SUM_BLOCK;
+            RETURN_ON_ERROR(reduce_rows(ctx, p, rs, b0, count, &s));
+        }
         RETURN_ON_ERROR(fold(rs, &s, first_row + b0));
         if (watch_fn)
             RETURN_ON_ERROR(watch_fn(watch_user, (size_t)(rs - p->reductions), &s, first_row + b0));
     }
     return WEFT_OK;
+}
+
+weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs, size_t rows,
+                              uint64_t first_row)
+{
+    if (rows == 0) return WEFT_OK;
+    size_t nblocks = (rows + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS] = {{0}};
+    weft_array *arrays[WEFT_EXPR_MAX_BINDINGS] = {0};
+    weft_scalar *blocks = malloc(nblocks * sizeof *blocks);
+    uint8_t *overflowed = malloc(nblocks);
+    weft_status st = WEFT_OK;
+    GOTO_ERROR_IF(!blocks || !overflowed, WEFT_ERR_NOMEM, "csv: cannot allocate %zu partials",
+                  nblocks);
+    GOTO_ERROR_ON(bind_window(ctx, p, rs, rows, binds, arrays));
+    GOTO_ERROR_ON(weft_reduce_expr_blocks(ctx, rs->op, rs->expr, binds, rs->nvars, blocks,
+                                          overflowed, nblocks));
+    st = fold_blocks(ctx, p, rs, blocks, overflowed, rows, first_row);
+error:
+    for (size_t k = 0; k < rs->nvars; k++)
+        weft_array_free(arrays[k]);
+    free(blocks);
+    free(overflowed);
+    return st;
 }
 
 weft_status csv_reduce_finish(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs,

@@ -163,6 +163,9 @@ static weft_status blocks_apart(reduce_op *r, size_t blocks)
 {
     for (size_t b = 0; b < blocks; b++) {
         weft_status st = combine(r, b, 1, &r->blocks_out[b]);
+        weft_reduce_op op = r->compiled->op;
+        if (op == WEFT_MIN || op == WEFT_MAX || op == WEFT_ARGMIN || op == WEFT_ARGMAX)
+            r->blocks_out[b].index -= b * WEFT_SUM_BLOCK; /* within the block, as alone */
         r->overflowed[b] = st == WEFT_ERR_RANGE;
         if (st == WEFT_ERR_RANGE)
             weft_error_clear();

@@ -12,8 +12,8 @@
  * over block b alone (elements [b * WEFT_SUM_BLOCK, (b + 1) *
  * WEFT_SUM_BLOCK)), in one pass over the arrays, on any devices. nblocks
  * must be the arrays' number of blocks. overflowed[b] is 1 where block b's
- * integer sum left 64 bits (blocks[b] then holds nothing), else 0. ARGMIN and
- * ARGMAX indices count from the arrays' start. Synchronous. */
+ * integer sum left 64 bits (blocks[b] then holds nothing), else 0. Indices
+ * count from the block's start, as over the block alone. Synchronous. */
 WEFT_API weft_status weft_reduce_expr_blocks(weft_ctx *ctx, weft_reduce_op op, const char *expr,
                                              const weft_bind *binds, size_t nbinds,
                                              weft_scalar *blocks, uint8_t *overflowed,
