@@ -50,11 +50,7 @@ static weft_status drop_held(weft_ranges *mine, const weft_ranges *other, size_t
     return WEFT_OK;
 }
 
-/* After a failed copy into [begin, end) of dev: what the host or another
- * copying device still holds is dropped there (it moves again when read).
- * What is current nowhere else was written on dev by later work after the
- * copy, and stays: dropping it would lose the only copy. */
-static weft_status drop_held_elsewhere(weft_array *a, size_t dev, size_t begin, size_t end)
+weft_status weft_copies_drop_held_elsewhere(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     weft_ranges *mine = &a->stores[dev].valid;
     RETURN_ON_ERROR(drop_held(mine, &a->host_valid, begin, end));
@@ -80,7 +76,7 @@ void weft_copies_settle(weft_array *a, size_t dev, size_t begin, size_t end)
             continue;
         }
         if (wait_and_release(a, dev, r.event) == WEFT_OK) continue;
-        if (drop_held_elsewhere(a, dev, r.begin, r.end) != WEFT_OK)
+        if (weft_copies_drop_held_elsewhere(a, dev, r.begin, r.end) != WEFT_OK)
             weft_ranges_free(&s->valid); /* as in lost_locked: rather none than a suspect one */
         record_failure(s, r.begin, r.end);
     }

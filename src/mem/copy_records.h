@@ -22,6 +22,11 @@ weft_status weft_copies_add(weft_array *a, size_t dev, size_t begin, size_t end,
 /* 1 when a copy into dev overlapping [begin, end) was found failed after
  * mark (weft_mem_copy_failures_found). */
 int weft_copies_failed_since(weft_array *a, size_t dev, unsigned mark, size_t begin, size_t end);
+/* After a failed copy or device failure touching [begin, end) of dev: what
+ * the host or another copying device still holds is dropped from dev's copy
+ * (it moves again when read). What is current nowhere else was written on
+ * dev after the copy, and stays: dropping it would lose the only copy. */
+weft_status weft_copies_drop_held_elsewhere(weft_array *a, size_t dev, size_t begin, size_t end);
 /* Waits for every pending copy into dev and frees the records. */
 void weft_copies_release(weft_array *a, size_t dev);
 

@@ -83,13 +83,6 @@ static weft_status wait_and_clear(weft_array *a, size_t dev, void **event)
 }
 
 /* Removes from mine every element that other holds current. */
-static int remove_all(weft_ranges *mine, const weft_ranges *other)
-{
-    for (size_t i = 0; i < other->n; i++)
-        if (weft_ranges_remove(mine, other->v[i].begin, other->v[i].end) != WEFT_OK) return 0;
-    return 1;
-}
-
 /* A copy into dev came from the host or from a peer, which stays current
  * until something writes it elsewhere, and that drops dev's copy too: what
  * dev alone holds its own work wrote, and the failure may have spared it (a
@@ -97,11 +90,9 @@ static int remove_all(weft_ranges *mine, const weft_ranges *other)
 static void forget_locked(weft_array *a, size_t dev)
 {
     if (weft_mem_shares_host(a, dev)) return;
-    weft_ranges *mine = &a->stores[dev].valid;
-    int ok = remove_all(mine, &a->host_valid);
-    for (size_t d = 1; ok && d < a->ctx->ndevices; d++)
-        if (d != dev && !a->stores[d].shares_host) ok = remove_all(mine, &a->stores[d].valid);
-    if (!ok) weft_ranges_free(mine); /* as in lost_locked: rather none than a suspect one */
+    if (weft_copies_drop_held_elsewhere(a, dev, 0, a->n) != WEFT_OK)
+        weft_ranges_free(
+            &a->stores[dev].valid); /* as in lost_locked: rather none than a suspect one */
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
