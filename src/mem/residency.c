@@ -82,7 +82,6 @@ static weft_status wait_and_clear(weft_array *a, size_t dev, void **event)
     return st;
 }
 
-/* Removes from mine every element that other holds current. */
 /* A copy into dev came from the host or from a peer, which stays current
  * until something writes it elsewhere, and that drops dev's copy too: what
  * dev alone holds its own work wrote, and the failure may have spared it (a
@@ -90,9 +89,9 @@ static weft_status wait_and_clear(weft_array *a, size_t dev, void **event)
 static void forget_locked(weft_array *a, size_t dev)
 {
     if (weft_mem_shares_host(a, dev)) return;
+    /* As in lost_locked: if that fails, rather no copy than a suspect one. */
     if (weft_copies_drop_held_elsewhere(a, dev, 0, a->n) != WEFT_OK)
-        weft_ranges_free(
-            &a->stores[dev].valid); /* as in lost_locked: rather none than a suspect one */
+        weft_ranges_free(&a->stores[dev].valid);
 }
 
 /* The host storage is shared by the host and zero-copy devices: before one of
