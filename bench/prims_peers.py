@@ -4,7 +4,8 @@
 # of the same sizes and distributions. Needs numpy (and polars) from PyPI in
 # a throwaway venv; CI does not run it (bench/RESULTS.md, "Peers"):
 #   python3 -m venv /tmp/peers && env -u OPENBLAS_CORETYPE /tmp/peers/bin/pip install numpy polars
-#   env -u OPENBLAS_CORETYPE /tmp/peers/bin/python bench/prims_peers.py build [N] [RUNS]
+#   env -u OPENBLAS_CORETYPE /tmp/peers/bin/python bench/prims_peers.py build [N] [RUNS] [ONLY]
+# (ONLY: the rows whose name holds it, as `weft bench prims --only`)
 import json, subprocess, sys, time
 import numpy as np
 
@@ -16,6 +17,7 @@ except ImportError:
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 1 << 24
 runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+only = ["--only", sys.argv[4]] if len(sys.argv) > 4 else []
 rows = 10_000_000
 
 rng = np.random.default_rng(1)
@@ -68,7 +70,7 @@ if pl is not None:
         "polars group_by().sum()", lambda: df.group_by("k").agg(pl.col("v").sum()))
 
 out = subprocess.run([f"{build}/weft", "bench", "prims", "--json", "--n", str(n), "--rows",
-                      str(rows), "--runs", str(runs)], check=True, capture_output=True, text=True)
+                      str(rows), "--runs", str(runs)] + only, check=True, capture_output=True, text=True)
 weft = json.loads(out.stdout)
 print(f"numpy {np.__version__}, polars {pl.__version__ if pl else '-'}; n = {n}, "
       f"group-by rows = {rows}; medians of {runs}; weft pool of {weft['threads']} threads")

@@ -3,6 +3,7 @@
 #include "../core/pool.h"
 #include "../exec/placement.h"
 #include "../exec/stream.h"
+#include "../core/big_alloc.h"
 #include "../core/cache.h"
 #include "../core/ctx.h"
 #include "../dev/drivers.h"
@@ -288,6 +289,7 @@ weft_status weft_ctx_free(weft_ctx *ctx)
     if (!weft_handle_remove(ctx))
         return weft_error_set(WEFT_ERR_STATE, "weft_ctx_free: %p freed twice", (void *)ctx);
     ctx_destroy(ctx);
+    weft_big_trim();
     return WEFT_OK;
 }
 

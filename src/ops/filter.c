@@ -3,6 +3,7 @@
  * of the mask counted, the counts scanned into where each part's survivors
  * go, and the parts copied: a stream compaction whose order is the input's. */
 #include "../mem/alias.h"
+#include "../core/big_alloc.h"
 #include "../core/error.h"
 #include "../core/pool.h"
 #include "expr_op.h"
@@ -111,7 +112,7 @@ static weft_status filter_run(weft_op *base)
         *f->count = 0;
         return WEFT_OK;
     }
-    unsigned char *mask = malloc(n);
+    unsigned char *mask = weft_big_alloc(n);
     RETURN_IF(!mask, WEFT_ERR_NOMEM, "weft_filter: cannot allocate a mask of %zu bytes", n);
     weft_view views[WEFT_PRIM_MAX_VIEWS] = {{0}};
     for (size_t k = 0; k < f->nbound; k++)
@@ -119,7 +120,7 @@ static weft_status filter_run(weft_op *base)
     views[f->nbound].host = mask;
     weft_status st = dev->ops.map_expr(dev, &f->call, views, 0, n);
     if (st == WEFT_OK) st = compact(f, dev, host, mask, n);
-    free(mask);
+    weft_big_free(mask, n);
     RETURN_ON_ERROR(st);
     unsigned writes = ((1u << f->n_out) - 1) << (f->nbound + f->n_out);
     return weft_whole_wrote(base, writes);

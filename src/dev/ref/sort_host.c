@@ -1,4 +1,12 @@
-/* Sorting on the pool: a stable LSD radix sort over 8-bit digits.
+/* Sorting on the pool: a stable radix sort over 8-bit digits.
+ *
+ * Big inputs take one most-significant-digit pass, which splits the keys into
+ * 256 buckets of consecutive destinations, then sort each bucket by its lower
+ * digits (least significant first) while it sits in one core's cache; the
+ * threads take buckets as they free up. A bucket too big for a cache is
+ * sorted by all threads at once. Small inputs take the LSD passes alone.
+ * Digits every key shares are skipped, so the MSD pass is on the highest
+ * digit that varies.
  *
  * Keys become unsigned integers whose order is the wanted one (sign bit
  * flipped for signed integers; floats as numpy orders them: -0.0 equal to
@@ -7,14 +15,23 @@
  * threads nor the chunks they take can change it. Equal keys that are not
  * bit-identical (-0.0 and 0.0, NaN payloads) are why the keys travel with
  * their indices and are gathered afterwards: the sorted keys alone could not
- * say which came first. */
+ * say which came first. Otherwise values of 4 or 8 bytes travel with their
+ * keys themselves, which saves two random gathers. */
 #include "../device.h"
+#include "../../core/big_alloc.h"
 #include "../../core/error.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum { DIGITS = 256, MAX_CHUNKS = 64, CHUNK_MIN = 1 << 15 };
+enum {
+    DIGITS = 256,
+    MAX_DIGITS = 8,
+    MAX_CHUNKS = 64,
+    CHUNK_MIN = 1 << 15,
+    MSD_MIN = 1 << 16,      /* fewer keys: LSD passes alone */
+    BUCKET_CACHED = 1 << 17 /* keys a bucket may hold to sort in one core's cache */
+};
 
 #define F32_SIGN 0x80000000u
 #define F64_SIGN 0x8000000000000000ull
@@ -90,22 +107,57 @@ typedef struct radix {
     const weft_prim_threads *threads;
     size_t n, chunks, chunk;
     int wide;                 /* 64-bit keys */
-    int index_wide;           /* 64-bit indices */
+    int payload_wide;         /* 64-bit payloads */
+    int carry_values;         /* payloads are the values, not indices */
+    const void *values;       /* to carry */
     void *k, *kt;             /* keys, scratch */
     void *p, *pt;             /* indices, scratch (NULL: keys alone) */
     unsigned shift;           /* digit of this pass */
     size_t (*counts)[DIGITS]; /* per chunk: how many keys have each digit */
+    uint64_t first, varying;  /* the first ordered key; bits in which keys differ */
     int special;              /* a key was NaN or -0.0 */
     /* the conversion pass */
     const void *src;
     weft_dtype t;
     int desc;
+    /* where each bucket of the MSD pass starts; bucket[DIGITS] = n */
+    size_t bucket[DIGITS + 1];
 } radix;
+
+static size_t key_size(const radix *r)
+{
+    return r->wide ? 8 : 4;
+}
+
+static size_t index_size(const radix *r)
+{
+    return r->payload_wide ? 8 : 4;
+}
+
+static void *at(void *base, size_t i, size_t size)
+{
+    return base ? (char *)base + i * size : NULL;
+}
+
+static int digit_varies(const radix *r, unsigned d)
+{
+    return (r->varying >> (8 * d)) & (DIGITS - 1);
+}
 
 static size_t chunk_end(const radix *r, size_t c)
 {
     size_t e = (c + 1) * r->chunk;
     return e < r->n ? e : r->n;
+}
+
+static void set_chunks(radix *r)
+{
+    size_t width = r->threads->width > 0 ? (size_t)r->threads->width : 1;
+    r->chunks = r->n / CHUNK_MIN < 4 * width ? r->n / CHUNK_MIN : 4 * width;
+    if (r->chunks < 1) r->chunks = 1;
+    if (r->chunks > MAX_CHUNKS) r->chunks = MAX_CHUNKS;
+    r->chunk = (r->n + r->chunks - 1) / r->chunks;
+    r->chunks = (r->n + r->chunk - 1) / r->chunk;
 }
 
 /* fn over the chunks, with arg (the radix itself when NULL). */
@@ -132,7 +184,8 @@ static void count_chunks(void *arg, size_t c0, size_t c1)
     }
 }
 
-/* Typed scatter loops: the hot part of the sort. */
+/* Typed scatter loops: the hot part of the sort. `at` holds destinations
+ * from kt and pt. */
 #define SCATTER(NAME, KT, PT)                                                                      \
     static void NAME(const KT *k, KT *kt, const PT *p, PT *pt, size_t b, size_t e, unsigned shift, \
                      size_t *at)                                                                   \
@@ -149,51 +202,161 @@ SCATTER(scatter_64_32, uint64_t, uint32_t)
 SCATTER(scatter_64_64, uint64_t, uint64_t)
 #undef SCATTER
 
+static void scatter(const radix *r, const void *k, void *kt, const void *p, void *pt, size_t b,
+                    size_t e, size_t *dest)
+{
+    if (r->wide && r->payload_wide)
+        scatter_64_64(k, kt, p, pt, b, e, r->shift, dest);
+    else if (r->wide)
+        scatter_64_32(k, kt, p, pt, b, e, r->shift, dest);
+    else if (r->payload_wide)
+        scatter_32_64(k, kt, p, pt, b, e, r->shift, dest);
+    else
+        scatter_32_32(k, kt, p, pt, b, e, r->shift, dest);
+}
+
 static void scatter_chunks(void *arg, size_t c0, size_t c1)
 {
     radix *r = arg;
-    for (size_t c = c0; c < c1; c++) {
-        size_t b = c * r->chunk, e = chunk_end(r, c);
-        size_t *at = r->counts[c]; /* turned into destinations by the caller */
-        if (r->wide && r->index_wide)
-            scatter_64_64(r->k, r->kt, r->p, r->pt, b, e, r->shift, at);
-        else if (r->wide)
-            scatter_64_32(r->k, r->kt, r->p, r->pt, b, e, r->shift, at);
-        else if (r->index_wide)
-            scatter_32_64(r->k, r->kt, r->p, r->pt, b, e, r->shift, at);
-        else
-            scatter_32_32(r->k, r->kt, r->p, r->pt, b, e, r->shift, at);
+    for (size_t c = c0; c < c1; c++) /* counts: destinations, made by the caller */
+        scatter(r, r->k, r->kt, r->p, r->pt, c * r->chunk, chunk_end(r, c), r->counts[c]);
+}
+
+/* Turns the chunks' counts into destinations: digit-major, chunk-minor, so
+ * equal digits keep their order across chunks. */
+static void to_destinations(radix *r)
+{
+    size_t start = 0;
+    for (unsigned v = 0; v < DIGITS; v++) {
+        r->bucket[v] = start;
+        for (size_t c = 0; c < r->chunks; c++) {
+            size_t cnt = r->counts[c][v];
+            r->counts[c][v] = start;
+            start += cnt;
+        }
+    }
+    r->bucket[DIGITS] = start;
+}
+
+static void swap_buffers(radix *r)
+{
+    void *swap = r->k;
+    r->k = r->kt;
+    r->kt = swap;
+    swap = r->p;
+    r->p = r->pt;
+    r->pt = swap;
+}
+
+/* All threads, one digit at a time over the whole range, for the digits
+ * below `digits` that vary; the result ends in r->k. */
+static void radix_passes(radix *r, unsigned digits)
+{
+    for (unsigned d = 0; d < digits; d++) {
+        if (!digit_varies(r, d)) continue;
+        r->shift = 8u * d;
+        run(r, count_chunks, NULL);
+        to_destinations(r);
+        run(r, scatter_chunks, NULL);
+        swap_buffers(r);
     }
 }
 
-/* Sorts r->k (and r->p) over `bytes` digits; the result ends in r->k. */
-static void radix_passes(radix *r, int bytes)
+/* ---- buckets ---- */
+
+/* Sorts one bucket of the MSD pass (in kt, pt) by the digits below `top` on
+ * the calling thread, into the same place in k, p. */
+static void sort_bucket(const radix *r, size_t b, size_t m, unsigned top)
 {
-    for (int d = 0; d < bytes; d++) {
-        r->shift = 8u * (unsigned)d;
-        run(r, count_chunks, NULL);
-        /* Destinations: digit-major, chunk-minor, so equal digits keep their
-         * order across chunks. A digit every key shares moves nothing. */
-        size_t at = 0;
+    size_t ks = key_size(r), ps = index_size(r);
+    size_t cnt[MAX_DIGITS][DIGITS];
+    memset(cnt, 0, top * sizeof cnt[0]);
+    for (size_t i = 0; i < m; i++) {
+        uint64_t key =
+            r->wide ? ((const uint64_t *)r->kt)[b + i] : ((const uint32_t *)r->kt)[b + i];
+        for (unsigned d = 0; d < top; d++)
+            cnt[d][(key >> (8 * d)) & (DIGITS - 1)]++;
+    }
+    radix pass = *r;
+    void *src = at(r->kt, b, ks), *dst = at(r->k, b, ks);
+    void *psrc = at(r->pt, b, ps), *pdst = at(r->p, b, ps);
+    for (unsigned d = 0; d < top; d++) {
+        if (!digit_varies(r, d)) continue;
+        size_t start = 0;
         int trivial = 0;
         for (unsigned v = 0; v < DIGITS; v++) {
-            size_t total = 0;
-            for (size_t c = 0; c < r->chunks; c++) {
-                size_t cnt = r->counts[c][v];
-                r->counts[c][v] = at;
-                at += cnt;
-                total += cnt;
-            }
-            if (total == r->n) trivial = 1;
+            size_t c = cnt[d][v];
+            trivial |= c == m;
+            cnt[d][v] = start;
+            start += c;
         }
         if (trivial) continue;
-        run(r, scatter_chunks, NULL);
-        void *swap = r->k;
-        r->k = r->kt;
-        r->kt = swap;
-        swap = r->p;
-        r->p = r->pt;
-        r->pt = swap;
+        pass.shift = 8u * d;
+        scatter(&pass, src, dst, psrc, pdst, 0, m, cnt[d]);
+        void *swap = src;
+        src = dst;
+        dst = swap;
+        swap = psrc;
+        psrc = pdst;
+        pdst = swap;
+    }
+    if (src != at(r->k, b, ks)) { /* ended in the scratch half */
+        memcpy(dst, src, m * ks);
+        if (psrc) memcpy(pdst, psrc, m * ps);
+    }
+}
+
+typedef struct bucket_job {
+    const radix *r;
+    unsigned top;
+} bucket_job;
+
+static void sort_cached_buckets(void *arg, size_t v0, size_t v1)
+{
+    const bucket_job *j = arg;
+    for (size_t v = v0; v < v1; v++) {
+        size_t b = j->r->bucket[v], m = j->r->bucket[v + 1] - b;
+        if (m > 1 && m <= BUCKET_CACHED) sort_bucket(j->r, b, m, j->top);
+    }
+}
+
+/* A bucket too big for one cache: all threads, digit by digit. */
+static void sort_big_bucket(const radix *r, size_t b, size_t m, unsigned top)
+{
+    size_t ks = key_size(r), ps = index_size(r);
+    radix sub = *r;
+    sub.n = m;
+    sub.k = at(r->kt, b, ks);
+    sub.kt = at(r->k, b, ks);
+    sub.p = at(r->pt, b, ps);
+    sub.pt = at(r->p, b, ps);
+    set_chunks(&sub);
+    radix_passes(&sub, top);
+    if (sub.k != at(r->k, b, ks)) {
+        memcpy(sub.kt, sub.k, m * ks);
+        if (sub.p) memcpy(sub.pt, sub.p, m * ps);
+    }
+}
+
+/* The MSD pass on digit `top` (k to kt), then every bucket by the digits
+ * below it (kt back to k). */
+static void msd_then_buckets(radix *r, unsigned top)
+{
+    r->shift = 8u * top;
+    run(r, count_chunks, NULL);
+    to_destinations(r);
+    run(r, scatter_chunks, NULL);
+    bucket_job j = {r, top};
+    r->threads->parallel_for(r->threads->pool, DIGITS, 1, 0, sort_cached_buckets, &j);
+    for (unsigned v = 0; v < DIGITS; v++) {
+        size_t b = r->bucket[v], m = r->bucket[v + 1] - b;
+        if (m > BUCKET_CACHED)
+            sort_big_bucket(r, b, m, top);
+        else if (m == 1) { /* a bucket of one moved to kt and no further */
+            memcpy(at(r->k, b, key_size(r)), at(r->kt, b, key_size(r)), key_size(r));
+            if (r->p)
+                memcpy(at(r->p, b, index_size(r)), at(r->pt, b, index_size(r)), index_size(r));
+        }
     }
 }
 
@@ -203,32 +366,56 @@ static void to_order(void *arg, size_t c0, size_t c1)
 {
     radix *r = arg;
     int special = 0;
+    uint64_t varying = 0;
     for (size_t c = c0; c < c1; c++) {
         size_t b = c * r->chunk, e = chunk_end(r, c);
-        for (size_t i = b; i < e; i++) {
-            if (r->wide) {
-                ((uint64_t *)r->k)[i] =
-                    order64(((const uint64_t *)r->src)[i], r->t, r->desc, &special);
-            } else {
+        if (r->wide) {
+            const uint64_t *src = r->src;
+            uint64_t *k = r->k;
+            for (size_t i = b; i < e; i++) {
+                k[i] = order64(src[i], r->t, r->desc, &special);
+                varying |= k[i] ^ r->first;
+            }
+        } else {
+            uint32_t *k = r->k;
+            for (size_t i = b; i < e; i++) {
                 uint32_t u =
                     r->t == WEFT_U8 ? ((const uint8_t *)r->src)[i] : ((const uint32_t *)r->src)[i];
-                ((uint32_t *)r->k)[i] = order32(u, r->t, r->desc, &special);
+                k[i] = order32(u, r->t, r->desc, &special);
+                varying |= k[i] ^ (uint32_t)r->first;
             }
         }
     }
     if (special) __atomic_store_n(&r->special, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_or(&r->varying, varying, __ATOMIC_RELAXED);
 }
 
+/* The payloads: the values, or every key's index. */
 static void number(void *arg, size_t c0, size_t c1)
 {
     radix *r = arg;
+    size_t ps = index_size(r);
     for (size_t c = c0; c < c1; c++)
-        for (size_t i = c * r->chunk, e = chunk_end(r, c); i < e; i++) {
-            if (r->index_wide)
-                ((uint64_t *)r->p)[i] = i;
-            else
-                ((uint32_t *)r->p)[i] = (uint32_t)i;
-        }
+        if (r->carry_values)
+            memcpy(at(r->p, c * r->chunk, ps), at((void *)r->values, c * r->chunk, ps),
+                   (chunk_end(r, c) - c * r->chunk) * ps);
+        else
+            for (size_t i = c * r->chunk, e = chunk_end(r, c); i < e; i++) {
+                if (r->payload_wide)
+                    ((uint64_t *)r->p)[i] = i;
+                else
+                    ((uint32_t *)r->p)[i] = (uint32_t)i;
+            }
+}
+
+/* The carried values back to the caller's array. */
+static void values_out(void *arg, size_t c0, size_t c1)
+{
+    const radix *r = arg;
+    size_t ps = index_size(r);
+    for (size_t c = c0; c < c1; c++)
+        memcpy(at((void *)r->values, c * r->chunk, ps), at(r->p, c * r->chunk, ps),
+               (chunk_end(r, c) - c * r->chunk) * ps);
 }
 
 /* Keys alone, no special floats: the ordered keys convert straight back. */
@@ -263,7 +450,7 @@ typedef struct gather_job {
 
 static size_t index_at(const radix *r, size_t j)
 {
-    return r->index_wide ? (size_t)((const uint64_t *)r->p)[j] : ((const uint32_t *)r->p)[j];
+    return r->payload_wide ? (size_t)((const uint64_t *)r->p)[j] : ((const uint32_t *)r->p)[j];
 }
 
 static void gather(void *arg, size_t c0, size_t c1)
@@ -304,13 +491,21 @@ static void write_indices(void *arg, size_t c0, size_t c1)
 
 static weft_status gather_into(radix *r, void *dst, size_t size)
 {
-    void *copy = malloc(r->n * size);
+    void *copy = weft_big_alloc(r->n * size);
     RETURN_IF(!copy, WEFT_ERR_NOMEM, "sort: cannot allocate %zu bytes", r->n * size);
     memcpy(copy, dst, r->n * size);
     gather_job g = {r, copy, dst, size};
     run(r, gather, &g);
-    free(copy);
+    weft_big_free(copy, r->n * size);
     return WEFT_OK;
+}
+
+static unsigned highest_digit(uint64_t varying)
+{
+    unsigned d = 0;
+    while (varying >> (8 * (d + 1)) && d + 1 < MAX_DIGITS)
+        d++;
+    return d;
 }
 
 weft_status weft_ref_sort(const weft_prim_threads *threads, const weft_sort_call *call)
@@ -320,26 +515,28 @@ weft_status weft_ref_sort(const weft_prim_threads *threads, const weft_sort_call
     radix r = {.threads = threads,
                .n = n,
                .wide = ksize == 8,
-               .index_wide = n > UINT32_MAX,
+               .payload_wide = n > UINT32_MAX,
+               .values = call->values,
                .src = call->keys,
                .t = call->key_dtype,
                .desc = call->descending};
-    size_t width = threads->width > 0 ? (size_t)threads->width : 1;
-    r.chunks = n / CHUNK_MIN < 4 * width ? n / CHUNK_MIN : 4 * width;
-    if (r.chunks < 1) r.chunks = 1;
-    if (r.chunks > MAX_CHUNKS) r.chunks = MAX_CHUNKS;
-    r.chunk = (n + r.chunks - 1) / r.chunks;
-    r.chunks = (n + r.chunk - 1) / r.chunk;
+    set_chunks(&r);
     int is_float = call->key_dtype == WEFT_F32 || call->key_dtype == WEFT_F64;
     /* Keys alone need no indices unless equal keys can differ in bits (the
      * conversion finds out). */
     int with_index = call->indices || call->values || is_float;
-    size_t kbytes = n * (r.wide ? 8 : 4), pbytes = with_index ? n * (r.index_wide ? 8 : 4) : 0;
+    int value_sized = call->value_size == 4 || call->value_size == 8;
+    size_t pbytes = !with_index ? 0
+                    : call->values && value_sized && call->value_size > index_size(&r)
+                        ? n * call->value_size
+                        : n * index_size(&r);
+    size_t kbytes = n * key_size(&r);
+    size_t scratch = 2 * (kbytes + pbytes);
     weft_status st = WEFT_OK;
-    void *mem = malloc(2 * (kbytes + pbytes));
-    r.counts = malloc(r.chunks * sizeof *r.counts);
+    void *mem = weft_big_alloc(scratch);
+    r.counts = malloc(MAX_CHUNKS * sizeof *r.counts);
     if (!mem || !r.counts) {
-        free(mem);
+        weft_big_free(mem, scratch);
         free(r.counts);
         return weft_error_set(WEFT_ERR_NOMEM, "sort: cannot allocate scratch for %zu keys", n);
     }
@@ -349,24 +546,40 @@ weft_status weft_ref_sort(const weft_prim_threads *threads, const weft_sort_call
         r.p = (char *)mem + 2 * kbytes;
         r.pt = (char *)r.p + pbytes;
     }
+    int ignored = 0;
+    r.first = r.wide ? order64(((const uint64_t *)call->keys)[0], r.t, r.desc, &ignored)
+                     : order32(r.t == WEFT_U8 ? *(const uint8_t *)call->keys
+                                              : *(const uint32_t *)call->keys,
+                               r.t, r.desc, &ignored);
     run(&r, to_order, NULL);
     if (with_index && !call->indices && !call->values && !r.special) {
         with_index = 0;
         r.p = r.pt = NULL;
     }
+    if (!call->indices && call->values && value_sized && !r.special) {
+        r.carry_values = 1;
+        r.payload_wide = call->value_size == 8;
+    }
     if (with_index) run(&r, number, NULL);
-    radix_passes(&r, call->key_dtype == WEFT_U8 ? 1 : (int)ksize);
+    if (r.varying) { /* else every key is the same: nothing moves */
+        unsigned top = highest_digit(r.varying);
+        if (n >= MSD_MIN && top > 0)
+            msd_then_buckets(&r, top);
+        else
+            radix_passes(&r, top + 1);
+    }
     if (call->indices) {
         gather_job g = {&r, NULL, call->indices, weft_dtype_size(call->index_dtype)};
         run(&r, write_indices, &g);
-    } else if (!with_index) {
+    } else if (!with_index || r.carry_values) {
         unorder_job j = {&r, call->keys};
         run(&r, from_order, &j);
+        if (r.carry_values) run(&r, values_out, NULL);
     } else {
         st = gather_into(&r, call->keys, ksize);
         if (st == WEFT_OK && call->values) st = gather_into(&r, call->values, call->value_size);
     }
-    free(mem);
+    weft_big_free(mem, scratch);
     free(r.counts);
     return st;
 }
