@@ -302,8 +302,9 @@ typedef struct weft_sort_call {
 } weft_sort_call;
 
 /* Counts per bin. Histogram: equal-width bins over [lo, hi) of x (floats or
- * integers); bincount (x NULL): indices are bins (WEFT_ERR_RANGE, nothing
- * counted, when one is not). */
+ * integers); bincount (x NULL): indices are bins (WEFT_ERR_RANGE naming the
+ * first that is not; counts are then undefined, so the caller keeps them as
+ * scratch until the call succeeds). */
 typedef struct weft_histogram_call {
     weft_dtype dtype; /* of x or of indices */
     const void *x;    /* histogram input; NULL for bincount */
