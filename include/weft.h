@@ -915,10 +915,13 @@ typedef struct weft_csv_stats {
 } weft_csv_stats;
 
 /* Reads `input`, runs the job's statements on every window, reduces, and
- * writes the result to `output` (NULL: no output, reductions only). The
- * output goes to a temporary file beside it, renamed into place only when the
- * whole run succeeded: a failed or cancelled run leaves an existing `output`
- * untouched and no partial file. Untouched fields are written as they are in
+ * writes the result to `output` (NULL: no output, reductions only; "-":
+ * standard output). A regular file's output goes to a temporary file beside
+ * it, renamed into place only when the whole run succeeded: a failed or
+ * cancelled run leaves an existing `output` untouched and no partial file;
+ * a replaced file keeps its mode, and a symlink stays, its target replaced.
+ * What cannot be replaced (a device such as /dev/null, a FIFO) is written in
+ * place. Untouched fields are written as they are in
  * the input; computed floats in the shortest form that reads back to the same
  * value (Python's repr; NaN as an empty field), integers exactly; lines end
  * with "\n". options NULL: defaults; stats may be NULL. */

@@ -1,4 +1,9 @@
-/* The writer thread and the atomic output file (temporary + rename). */
+/* The writer thread and the output file: a regular file (new, or replacing
+ * one) is written to a temporary file beside it and renamed into place, so a
+ * failed run leaves it as it was; a symlink is followed, so the link stays and
+ * its target is replaced; anything else that exists (a device such as
+ * /dev/null, a FIFO, a socket) and "-" (standard output) are written
+ * directly, since they cannot be replaced. */
 #include "../core/error.h"
 #include "../core/pool.h"
 #include "sink.h"
@@ -64,25 +69,72 @@ static void *sink_main(void *arg)
     return NULL;
 }
 
+/* Opens what cannot be replaced: written in place, never renamed. */
+static weft_status open_direct(csv_sink *s, const char *path)
+{
+    s->direct = 1;
+    s->fd = strcmp(path, "-") == 0 ? dup(STDOUT_FILENO) : open(path, O_WRONLY | O_CLOEXEC);
+    RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+    return WEFT_OK;
+}
+
+/* A temporary file beside `path` (the file a symlink names, when it is one),
+ * with the mode and owner of the file it replaces, or a new file's mode. */
+static weft_status open_temporary(csv_sink *s, const char *path)
+{
+    struct stat old;
+    int replaces = stat(path, &old) == 0;
+    char *target = NULL;
+    struct stat link;
+    if (lstat(path, &link) == 0 && S_ISLNK(link.st_mode)) {
+        target = realpath(path, NULL);
+        RETURN_IF(!target, WEFT_ERR_IO, "%s: cannot follow the symlink: %s", path, strerror(errno));
+    }
+    const char *dest = target ? target : path;
+    free(s->path);
+    s->path = strdup(dest);
+    free(target);
+    size_t n = strlen(dest) + 16;
+    s->tmp_path = malloc(n);
+    RETURN_IF(!s->path || !s->tmp_path, WEFT_ERR_NOMEM, "csv: out of memory");
+    snprintf(s->tmp_path, n, "%s.tmp-XXXXXX", dest);
+    s->fd = mkstemp(s->tmp_path);
+    RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot create a temporary file beside it: %s", dest,
+              strerror(errno));
+    if (replaces) {
+        /* What it replaces keeps its mode (a private file stays private). */
+        (void)fchmod(s->fd, old.st_mode & 07777);
+        if (old.st_uid != geteuid() || old.st_gid != getegid())
+            (void)fchown(s->fd, old.st_uid, old.st_gid);
+    } else { /* mkstemp makes the file private; give it the mode a new file gets */
+        mode_t mask = umask(0);
+        umask(mask);
+        (void)fchmod(s->fd, 0666 & ~mask);
+    }
+    return WEFT_OK;
+}
+
 weft_status csv_sink_open(csv_sink *s, const char *path, int do_fsync)
 {
     memset(s, 0, sizeof *s);
     s->fd = -1;
     s->do_fsync = do_fsync;
     s->path = strdup(path);
-    size_t n = strlen(path) + 16;
-    s->tmp_path = malloc(n);
-    RETURN_IF(!s->path || !s->tmp_path, WEFT_ERR_NOMEM, "csv: out of memory");
-    snprintf(s->tmp_path, n, "%s.tmp-XXXXXX", path);
-    s->fd = mkstemp(s->tmp_path);
-    RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
-              strerror(errno));
-    /* mkstemp makes the file private; give it the mode a new file gets. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(s->fd, 0666 & ~mask);
+    RETURN_IF(!s->path, WEFT_ERR_NOMEM, "csv: out of memory");
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    int dangling = !exists && lstat(path, &st) == 0; /* a symlink to nothing yet */
+    if (strcmp(path, "-") == 0 || (exists && !S_ISREG(st.st_mode)))
+        RETURN_ON_ERROR(open_direct(s, path));
+    else if (dangling) { /* written through, as `>` would */
+        s->direct = 1;
+        s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    } else
+        RETURN_ON_ERROR(open_temporary(s, path));
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    s->locks = 1;
     if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
         csv_sink_abort(s);
         return weft_error_set(WEFT_ERR_THREAD, "csv: cannot start the writer thread");
@@ -133,11 +185,11 @@ static void stop_thread(csv_sink *s)
 
 static void release(csv_sink *s)
 {
-    if (s->fd >= 0) {
+    if (s->locks) {
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
-        close(s->fd);
     }
+    if (s->fd >= 0) close(s->fd);
     for (int i = 0; i < CSV_OUTBUFS; i++) {
         csv_bigbuf_free(&s->bufs[i].mem);
         free(s->bufs[i].pieces);
@@ -155,19 +207,21 @@ weft_status csv_sink_commit(csv_sink *s, uint64_t *written)
     weft_status st = WEFT_OK;
     if (s->err_no)
         st = weft_error_set(WEFT_ERR_IO, "%s: write failed: %s", s->path, strerror(s->err_no));
-    if (st == WEFT_OK && s->do_fsync && fsync(s->fd) != 0)
+    /* A pipe or a device may not sync (EINVAL): only files must. */
+    if (st == WEFT_OK && s->do_fsync && fsync(s->fd) != 0 &&
+        !(s->direct && (errno == EINVAL || errno == EROFS)))
         st = weft_error_set(WEFT_ERR_IO, "%s: fsync failed: %s", s->path, strerror(errno));
     if (st == WEFT_OK && close(s->fd) != 0)
         st = weft_error_set(WEFT_ERR_IO, "%s: close failed: %s", s->path, strerror(errno));
     else if (st != WEFT_OK)
         close(s->fd);
     s->fd = -1;
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->cond);
-    if (st == WEFT_OK && rename(s->tmp_path, s->path) != 0)
-        st = weft_error_set(WEFT_ERR_IO, "%s: cannot rename the finished output into place: %s",
-                            s->path, strerror(errno));
-    if (st != WEFT_OK) unlink(s->tmp_path);
+    if (!s->direct) {
+        if (st == WEFT_OK && rename(s->tmp_path, s->path) != 0)
+            st = weft_error_set(WEFT_ERR_IO, "%s: cannot rename the finished output into place: %s",
+                                s->path, strerror(errno));
+        if (st != WEFT_OK) unlink(s->tmp_path);
+    }
     release(s);
     return st;
 }
@@ -175,6 +229,6 @@ weft_status csv_sink_commit(csv_sink *s, uint64_t *written)
 void csv_sink_abort(csv_sink *s)
 {
     stop_thread(s);
-    if (s->tmp_path && s->fd >= 0) unlink(s->tmp_path);
+    if (!s->direct && s->tmp_path && s->fd >= 0) unlink(s->tmp_path);
     release(s);
 }

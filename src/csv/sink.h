@@ -1,6 +1,7 @@
 /* The output side: windows formatted in parallel into a buffer of pieces, and
  * a writer thread that writes the previous window's pieces to a temporary
- * file, renamed into place only when the whole run succeeded. */
+ * file, renamed into place only when the whole run succeeded (or, for what
+ * cannot be replaced, such as /dev/null, a FIFO or "-", straight to it). */
 #ifndef WEFT_CSV_SINK_H
 #define WEFT_CSV_SINK_H
 
@@ -23,8 +24,10 @@ typedef struct csv_outbuf {
 #define CSV_OUTBUFS 3
 
 typedef struct csv_sink {
-    char *path, *tmp_path;
+    char *path, *tmp_path; /* tmp_path: NULL when written directly */
     int fd, do_fsync;
+    int direct; /* a device, FIFO or standard output: written in place */
+    int locks;  /* lock and cond initialised */
     csv_outbuf bufs[CSV_OUTBUFS];
     size_t next; /* buffer the next window formats into */
     pthread_t thread;
@@ -38,7 +41,8 @@ weft_status csv_sink_open(csv_sink *s, const char *path, int do_fsync);
 /* The buffer to format the next window into, once the writer is done with it. */
 weft_status csv_sink_buffer(csv_sink *s, csv_outbuf **out);
 void csv_sink_submit(csv_sink *s, csv_outbuf *b);
-/* Waits for every write, then renames the temporary file onto path. */
+/* Waits for every write, then renames the temporary file onto path. Path "-"
+ * is standard output. */
 weft_status csv_sink_commit(csv_sink *s, uint64_t *written);
 /* Stops and removes the temporary file; path is left as it was. */
 void csv_sink_abort(csv_sink *s);

@@ -1,0 +1,167 @@
+/* Where weft_csv_run's output goes: a regular file is replaced whole and keeps
+ * its mode; a symlink stays a symlink and its target gets the output; what
+ * cannot be replaced (a FIFO, standing in for /dev/null and other devices,
+ * and "-" for standard output) is written in place and stays what it was. */
+#include "common.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+static weft_ctx *ctx;
+
+static const char input[] = "a,b\n1,2.5\n3,-4\n5,6e3\n";
+static const char expected[] = "a,b,c\n1,2.5,3.5\n3,-4,-1.0\n5,6e3,6005.0\n";
+
+static const char *path_of(const char *name)
+{
+    static char paths[4][512];
+    static int next;
+    char *p = paths[next++ % 4];
+    snprintf(p, 512, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    fclose(f);
+}
+
+/* The bytes of what fd reads until its end, NUL-terminated. */
+static char *read_fd(int fd)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *b = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, b + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    b[len] = 0;
+    return b;
+}
+
+static char *read_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    char *b = read_fd(fd);
+    close(fd);
+    return b;
+}
+
+static weft_status run_to(const char *output)
+{
+    const char *set[] = {"c = a + b"};
+    weft_csv_job job = {.statements = set, .nstatements = 1};
+    return weft_csv_run(ctx, path_of("in.csv"), output, NULL, &job, NULL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/weft-test-csv-output-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    ctx = test_ctx();
+    write_text(path_of("in.csv"), input);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    weft_ctx_free(ctx);
+    return remove_tree(dir);
+}
+
+static void test_a_replaced_file_keeps_its_mode(void **state)
+{
+    (void)state;
+    const char *out = path_of("private.csv");
+    write_text(out, "old\n");
+    assert_int_equal(chmod(out, 0640), 0);
+    ASSERT_OK(run_to(out));
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    char *got = read_path(out);
+    assert_string_equal(got, expected);
+    free(got);
+}
+
+static void test_a_symlink_stays_and_its_target_gets_the_output(void **state)
+{
+    (void)state;
+    const char *target = path_of("target.csv"), *link = path_of("link.csv");
+    write_text(target, "old\n");
+    assert_int_equal(symlink(target, link), 0);
+    ASSERT_OK(run_to(link));
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *got = read_path(target);
+    assert_string_equal(got, expected);
+    free(got);
+}
+
+static void *drain(void *path)
+{
+    int fd = open(path, O_RDONLY);
+    char *b = fd >= 0 ? read_fd(fd) : NULL;
+    if (fd >= 0) close(fd);
+    return b;
+}
+
+static void test_a_fifo_is_written_in_place(void **state)
+{
+    (void)state;
+    fail_after(60);
+    const char *fifo = path_of("out.fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pthread_t reader;
+    assert_int_equal(pthread_create(&reader, NULL, drain, (void *)fifo), 0);
+    ASSERT_OK(run_to(fifo));
+    void *got;
+    pthread_join(reader, &got);
+    assert_non_null(got);
+    assert_string_equal(got, expected);
+    free(got);
+    struct stat st;
+    assert_int_equal(stat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode)); /* not replaced by a regular file */
+    alarm(0);
+}
+
+static void test_dash_is_standard_output(void **state)
+{
+    (void)state;
+    const char *file = path_of("stdout.csv");
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    weft_status st = run_to("-");
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(fd);
+    ASSERT_OK(st);
+    char *got = read_path(file);
+    assert_string_equal(got, expected);
+    free(got);
+    assert_int_equal(access(path_of("-"), F_OK), -1); /* no file named "-" */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_replaced_file_keeps_its_mode),
+        cmocka_unit_test(test_a_symlink_stays_and_its_target_gets_the_output),
+        cmocka_unit_test(test_a_fifo_is_written_in_place),
+        cmocka_unit_test(test_dash_is_standard_output),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
