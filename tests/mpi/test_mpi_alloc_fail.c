@@ -8,6 +8,7 @@
  * collective: only the neighbours of the failing rank hear of it (its begin
  * failing on a device is in test_mpi_errors.c: no allocation reaches it). */
 #include "mpi_check.h"
+#include "smooth_kernel.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -153,22 +154,6 @@ static weft_status halo_exchange(int first)
     if (st == WEFT_OK && first) memcpy(want, got, sizeof want);
     if (st == WEFT_OK) CHECK(memcmp(got, want, sizeof got) == 0, "ghosts %g %g", got[0], got[1]);
     return st;
-}
-
-static const char smooth_source[] =
-    "__kernel void smooth(__global const float *in, __global float *out, const int n)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + (i < n - 1 ? in[i + 1] : 0.0f);\n"
-    "}\n";
-
-static void smooth_host(const weft_host_call *call)
-{
-    const float *in = call->args[0];
-    float *out = call->args[1];
-    int n = *(const int *)call->args[2];
-    for (size_t i = call->begin; i < call->end; i++)
-        out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + ((int)i < n - 1 ? in[i + 1] : 0.0f);
 }
 
 /* Rows made, scattered, a kernel with a halo over them, gathered. */

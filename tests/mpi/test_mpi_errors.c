@@ -4,6 +4,7 @@
  * under WEFT_MPI_CHECK=1 mismatched collectives are caught. The test's own
  * failures abort the job, so no rank waits forever. */
 #include "mpi_check.h"
+#include "smooth_kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,28 +31,12 @@ static void failed_everywhere_at(weft_status st, weft_status want, int culprit, 
               weft_mpi_last_error(), culprit);
 }
 
-static const char copy_source[] =
-    "__kernel void smooth(__global const float *in, __global float *out, const int n)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + (i < n - 1 ? in[i + 1] : 0.0f);\n"
-    "}\n";
-
-static void smooth_host(const weft_host_call *call)
-{
-    const float *in = call->args[0];
-    float *out = call->args[1];
-    int n = *(const int *)call->args[2];
-    for (size_t i = call->begin; i < call->end; i++)
-        out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + ((int)i < n - 1 ? in[i + 1] : 0.0f);
-}
-
 static void failing_launch(void)
 {
     enum { N = 40 };
     weft_program *program = NULL;
     weft_dist_rows *a = NULL, *b = NULL;
-    OK(weft_program_build(ctx, copy_source, NULL, &program));
+    OK(weft_program_build(ctx, smooth_source, NULL, &program));
     OK(weft_dist_rows_create(ctx, MPI_COMM_WORLD, WEFT_F32, N, 1, &a));
     OK(weft_dist_rows_create_like(a, WEFT_F32, &b));
     float ones[N], out[N];
