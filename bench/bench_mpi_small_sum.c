@@ -6,7 +6,9 @@
  * is each rank's double summed by MPI (bits that depend on the order MPI
  * picks). Each call is timed on its own after a barrier, the two alternate,
  * and the medians of rank 0's times are printed, with rank 0's local
- * weft_reduce of its block alone (the floor of the exact sum's time).
+ * weft_reduce of its block alone and one MPI_Allgatherv of the bytes the
+ * exact sum exchanges (32 per rank, 32 more per block: its floor is the two
+ * together).
  *   mpirun -np 2 ./bench/bench_mpi_small_sum [repeats] */
 #include "bench_clock.h"
 
@@ -35,13 +37,21 @@ int main(int argc, char **argv)
     double *plain = malloc((size_t)repeats * sizeof *plain);
     double *exact = malloc((size_t)repeats * sizeof *exact);
     double *local = malloc((size_t)repeats * sizeof *local);
+    double *gather = malloc((size_t)repeats * sizeof *gather);
+    int *counts = malloc(2 * (size_t)nranks * sizeof *counts), *displs = counts + nranks;
+    char sent[64] = {0}, *got = malloc(32 * ((size_t)nranks + 1));
     for (int r = 0; r < nranks; r++)
         values[r] = 0.1 * (r + 1);
-    if (!values || !plain || !exact || !local || weft_ctx_create(NULL, &ctx) != WEFT_OK ||
+    if (!values || !plain || !exact || !local || !gather || !counts || !got ||
+        weft_ctx_create(NULL, &ctx) != WEFT_OK ||
         weft_dist_scatter(ctx, MPI_COMM_WORLD, WEFT_F64, (size_t)nranks, NULL, values, 0, &d) !=
             WEFT_OK) {
         fprintf(stderr, "setup failed: %s %s\n", weft_last_error(), weft_mpi_last_error());
         MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    for (int r = 0; r < nranks; r++) { /* rank 0: its status and one block's partial */
+        counts[r] = r == 0 ? 64 : 32;
+        displs[r] = r == 0 ? 0 : 32 * (r + 1);
     }
     double mine = values[rank], total = 0;
     weft_scalar s = {0};
@@ -60,18 +70,25 @@ int main(int argc, char **argv)
         weft_scalar part;
         weft_reduce(ctx, WEFT_SUM, weft_dist_local(d), &part, NULL);
         double t4 = MPI_Wtime();
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t5 = MPI_Wtime();
+        MPI_Allgatherv(sent, counts[rank], MPI_BYTE, got, counts, displs, MPI_BYTE, MPI_COMM_WORLD);
+        double t6 = MPI_Wtime();
         if (k >= 0) {
             plain[k] = t1 - t0;
             exact[k] = t3 - t2;
             local[k] = t4 - t3;
+            gather[k] = t6 - t5;
         }
     }
     if (rank == 0) {
         double p = median(plain, repeats), e = median(exact, repeats), l = median(local, repeats);
+        double g = median(gather, repeats);
         printf("ranks %d, %d repeats: MPI_Allreduce of one double %.2f us; weft_dist_reduce "
                "SUM of %d f64 %.2f us (%.1fx); rank 0's weft_reduce of its block alone %.2f us; "
-               "sums %.17g vs %.17g\n",
-               nranks, repeats, 1e6 * p, nranks, 1e6 * e, e / p, 1e6 * l, total, s.value.f64);
+               "MPI_Allgatherv of the exchange's bytes %.2f us; sums %.17g vs %.17g\n",
+               nranks, repeats, 1e6 * p, nranks, 1e6 * e, e / p, 1e6 * l, 1e6 * g, total,
+               s.value.f64);
     }
     weft_dist_free(d);
     weft_ctx_free(ctx);
@@ -79,6 +96,9 @@ int main(int argc, char **argv)
     free(plain);
     free(exact);
     free(local);
+    free(gather);
+    free(counts);
+    free(got);
     MPI_Finalize();
     return 0;
 }

@@ -144,7 +144,10 @@ WEFT_API weft_status weft_dist_halo_free(weft_dist_halo *halo);
  * starts sending them; starts receiving the neighbours'. Returns without
  * waiting: compute what needs no ghosts meanwhile. */
 WEFT_API weft_status weft_dist_halo_begin(weft_dist_halo *halo);
-/* Waits for the exchange and writes the ghost arrays. */
+/* Waits for the exchange and writes the ghost arrays. A rank whose begin
+ * failed (its edges could not be read) has still posted the exchange, with
+ * its failure in it: call end there too, which returns that failure again;
+ * the neighbours' end returns it as "failed on rank R" and writes no ghosts. */
 WEFT_API weft_status weft_dist_halo_end(weft_dist_halo *halo);
 WEFT_API weft_array *weft_dist_halo_left(const weft_dist_halo *halo);
 WEFT_API weft_array *weft_dist_halo_right(const weft_dist_halo *halo);

@@ -553,6 +553,113 @@ static void test_block_results_match_blocks_alone(void **state)
     free(xi);
 }
 
+/* A context placed by the cost model (the default options: the tests'
+ * small_elements = 0 pins the static split), where a reduction of one block
+ * whose data the host holds runs on its caller. */
+static weft_ctx *model_ctx(void)
+{
+    weft_options o;
+    weft_options_init(&o);
+    return test_ctx_with(&o);
+}
+
+/* Value and index alike; a NaN is a NaN (its sign and payload are the
+ * device's, here the pool's or PoCL's). */
+static int same_result(const weft_scalar *a, const weft_scalar *b)
+{
+    double fa = weft_scalar_as_double(a), fb = weft_scalar_as_double(b);
+    int floats = a->dtype == WEFT_F32 || a->dtype == WEFT_F64;
+    if (floats && isnan(fa)) return isnan(fb) && a->index == b->index;
+    return memcmp(&a->value, &b->value, sizeof a->value) == 0 && a->index == b->index;
+}
+
+/* The caller's inline path gives the bits of the general one (the tests'
+ * context: pieces over every device), value and index, for every op and
+ * dtype, on random data and NaN, -0.0, ties, at sizes up to one block. */
+static void test_small_reduction_bits_match_general_path(void **state)
+{
+    (void)state;
+    weft_ctx *fast = model_ctx();
+    static const size_t small[] = {1, 2, 17, 1000, 4095, 4096};
+    static const weft_reduce_op ops[] = {WEFT_SUM,    WEFT_PROD,   WEFT_MIN, WEFT_MAX,
+                                         WEFT_ARGMIN, WEFT_ARGMAX, WEFT_ANY, WEFT_ALL};
+    void *x = malloc(4096 * 8);
+    assert_non_null(x);
+    for (int t = 0; t < WEFT_DTYPE_COUNT; t++)
+        for (size_t s = 0; s < sizeof small / sizeof small[0]; s++) {
+            size_t n = small[s];
+            fill(x, (weft_dtype)t, n, 77 + n);
+            if (t == WEFT_F32 && n > 3) ((float *)x)[n / 2] = NAN, ((float *)x)[1] = -0.0f;
+            if (t == WEFT_F64 && n > 3) ((double *)x)[n - 1] = -0.0, ((double *)x)[2] = 0.0;
+            weft_array *a, *b;
+            ASSERT_OK(weft_array_from(fast, (weft_dtype)t, n, x, &a));
+            ASSERT_OK(weft_array_from(ctx, (weft_dtype)t, n, x, &b));
+            for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+                weft_scalar got, want;
+                weft_status sg = weft_reduce(fast, ops[k], a, &got, NULL);
+                weft_status sw = weft_reduce(ctx, ops[k], b, &want, NULL);
+                assert_int_equal(sg, sw);
+                if (sw != WEFT_OK) continue; /* an integer product or sum out of range */
+                assert_int_equal(got.dtype, want.dtype);
+                if (!same_result(&got, &want))
+                    fail_msg("%s, n %zu, op %d: not the general path's bits",
+                             weft_dtype_name((weft_dtype)t), n, (int)ops[k]);
+            }
+            weft_array_free(a);
+            weft_array_free(b);
+        }
+    free(x);
+    ASSERT_OK(weft_ctx_free(fast));
+}
+
+/* Only where the host holds the data current and nothing keeps the
+ * reduction off the pool: after a copying device wrote the array the host's
+ * stale copy must not be summed, and a hint naming a device is kept. Where
+ * no device copies, nothing is stale. */
+static void test_small_reduction_follows_residency_and_hints(void **state)
+{
+    (void)state;
+    weft_ctx *c = model_ctx();
+    size_t dev = 0, ndev = 0;
+    weft_device_count(c, &ndev);
+    for (size_t d = 1; d < ndev && dev == 0; d++) {
+        weft_device_info info;
+        weft_device_get_info(c, d, &info);
+        if (info.selected && !info.zero_copy) dev = d;
+    }
+    if (dev == 0) {
+        ASSERT_OK(weft_ctx_free(c));
+        skip();
+    }
+    enum { N = 1000 };
+    float x[N];
+    double want = 0.0;
+    for (size_t i = 0; i < N; i++)
+        x[i] = (float)((int)(i * 2654435761u % 2001) - 1000) / 8.0f;
+    weft_array *ax, *ay;
+    ASSERT_OK(weft_array_from(c, WEFT_F32, N, x, &ax));
+    ASSERT_OK(weft_array_create(c, WEFT_F32, N, &ay));
+    ASSERT_OK(weft_ctx_place(c, "y = x * 4", WEFT_PLACE_DEVICE(dev)));
+    weft_bind b[] = {weft_bind_array("x", ax), weft_bind_array("y", ay)};
+    ASSERT_OK(weft_map(c, "y = x * 4", b, 2, NULL)); /* current on dev alone */
+    weft_scalar got;
+    ASSERT_OK(weft_reduce(c, WEFT_SUM, ay, &got, NULL));
+    for (size_t i = 0; i < N; i++)
+        want += x[i] * 4.0f; /* multiples of 1/2 well inside 2^53: exact in any order */
+    assert_true(got.value.f64 == want);
+    /* A tiny map on the pool, then a reduction hinted to dev alone. */
+    ASSERT_OK(weft_map(c, "y = x * 2", b, 2, NULL));
+    ASSERT_OK(weft_ctx_place(c, "x - 1", WEFT_PLACE_DEVICE(dev)));
+    ASSERT_OK(weft_reduce_expr(c, WEFT_SUM, "x - 1", b, 1, &got, NULL));
+    weft_piece_report p[4];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_last_pieces(c, p, 4, &count));
+    assert_true(count > 0 && p[0].device == dev);
+    weft_array_free(ax);
+    weft_array_free(ay);
+    ASSERT_OK(weft_ctx_free(c));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +670,8 @@ int main(void)
         cmocka_unit_test(test_reproducible_across_splits),
         cmocka_unit_test(test_mean),
         cmocka_unit_test(test_block_results_match_blocks_alone),
+        cmocka_unit_test(test_small_reduction_bits_match_general_path),
+        cmocka_unit_test(test_small_reduction_follows_residency_and_hints),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

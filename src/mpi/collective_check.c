@@ -48,6 +48,9 @@ int weft_mpi_neighbour(const size_t *counts, int nranks, int rank, int step)
     return MPI_PROC_NULL;
 }
 
+/* Fixed-size collectives only, so that a rank short of memory still takes
+ * part: rank 0's call is broadcast, every rank compares its own, and the
+ * lowest rank that differs broadcasts its call for the message. */
 weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned long long shape)
 {
     if (!checking()) return WEFT_OK;
@@ -56,25 +59,22 @@ weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned lo
     MPI_Comm_size(comm, &nranks);
     call_id mine = {{0}, shape};
     strncpy(mine.name, op, NAME_BYTES - 1);
-    call_id *all = calloc((size_t)nranks, sizeof *all);
-    if (!all) return weft_mpi_fail(WEFT_ERR_NOMEM, "WEFT_MPI_CHECK: no memory");
-    int rc =
-        MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, comm);
-    weft_status st = rc == MPI_SUCCESS ? WEFT_OK : weft_mpi_fail_mpi(rc, "WEFT_MPI_CHECK");
-    for (int r = 1; st == WEFT_OK && r < nranks; r++) {
-        if (strcmp(all[r].name, all[0].name) != 0)
-            st = weft_mpi_fail(WEFT_ERR_STATE,
-                               "mismatched collectives (WEFT_MPI_CHECK): rank 0 called %s, rank "
-                               "%d called %s",
-                               all[0].name, r, all[r].name);
-        else if (all[r].shape != all[0].shape)
-            st = weft_mpi_fail(WEFT_ERR_SIZE,
-                               "%s with other sizes (WEFT_MPI_CHECK): %llu on rank 0, %llu on "
-                               "rank %d",
-                               all[0].name, all[0].shape, all[r].shape, r);
-    }
-    free(all);
-    return st;
+    call_id first = mine, other = mine;
+    MPI_TRY(MPI_Bcast(&first, (int)sizeof first, MPI_BYTE, 0, comm), "WEFT_MPI_CHECK");
+    int differs[2] = {nranks, 0}, lowest[2] = {nranks, 0};
+    if (strcmp(mine.name, first.name) != 0 || mine.shape != first.shape) differs[0] = rank;
+    MPI_TRY(MPI_Allreduce(differs, lowest, 1, MPI_2INT, MPI_MINLOC, comm), "WEFT_MPI_CHECK");
+    int r = lowest[0];
+    if (r == nranks) return WEFT_OK;
+    MPI_TRY(MPI_Bcast(&other, (int)sizeof other, MPI_BYTE, r, comm), "WEFT_MPI_CHECK");
+    if (strcmp(other.name, first.name) != 0)
+        return weft_mpi_fail(WEFT_ERR_STATE,
+                             "mismatched collectives (WEFT_MPI_CHECK): rank 0 called %s, rank %d "
+                             "called %s",
+                             first.name, r, other.name);
+    return weft_mpi_fail(WEFT_ERR_SIZE,
+                         "%s with other sizes (WEFT_MPI_CHECK): %llu on rank 0, %llu on rank %d",
+                         first.name, first.shape, other.shape, r);
 }
 
 weft_status weft_mpi_same_everywhere(MPI_Comm comm, weft_status local, const char *what,

@@ -15,6 +15,10 @@ struct weft_dist {
     void *host;               /* the local block's storage, page-aligned */
     weft_array *local;        /* wraps host */
     MPI_Datatype element;     /* elem_size bytes, for element counts in MPI calls */
+    /* weft_dist_reduce's buffers, made with the array (one allocation): a
+     * reduction allocates nothing, so no rank can fail to take part in the
+     * exchange the others wait in, and a tiny one costs no malloc. */
+    struct dist_scratch *scratch;
 };
 
 /* Splits n elements over nranks in whole WEFT_SUM_BLOCK blocks by weight:
@@ -27,6 +31,11 @@ weft_status weft_dist_plan(weft_ctx *ctx, MPI_Comm comm, size_t n, const weft_di
  * NULL: zeros) fills the local block. */
 weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, const size_t *counts,
                             const void *local_data, weft_dist **array);
+/* The array's dist_scratch for its split (src/mpi/dist_reduce.c). */
+weft_status weft_dist_scratch_make(weft_dist *d);
+/* weft_dist_free that keeps the failure detail of the call that gives up on
+ * the array (returns the core's status of freeing its block). */
+weft_status weft_dist_discard(weft_dist *array);
 /* Two arrays with one split and one context. */
 int weft_dist_same_split(const weft_dist *a, const weft_dist *b);
 /* Page-aligned storage for count elements (at least one page). */

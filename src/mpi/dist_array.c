@@ -52,6 +52,7 @@ static void destroy(weft_dist *d)
     if (d->element != MPI_DATATYPE_NULL) MPI_Type_free(&d->element);
     if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
     free(d->host);
+    free(d->scratch);
     free(d->counts); /* and the offsets after them */
     free(d);
 }
@@ -80,6 +81,7 @@ static weft_status build_local(weft_dist *d, weft_ctx *ctx, weft_dtype dtype, co
         return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate %zu elements of %s", count,
                              weft_dtype_name(dtype));
     if (local_data && count > 0) memcpy(d->host, local_data, count * d->elem_size);
+    TRY(weft_dist_scratch_make(d));
     CORE_TRY(weft_array_wrap(ctx, dtype, count, d->host, &d->local), "wrapping the local block");
     MPI_TRY(MPI_Type_contiguous((int)d->elem_size, MPI_BYTE, &d->element), "MPI_Type_contiguous");
     MPI_TRY(MPI_Type_commit(&d->element), "MPI_Type_commit");
@@ -188,13 +190,19 @@ weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype,
     return st;
 }
 
-weft_status weft_dist_free(weft_dist *array)
+weft_status weft_dist_discard(weft_dist *array)
 {
-    weft_mpi_clear_error();
     if (!array) return WEFT_OK;
     weft_status st = weft_array_free(array->local);
     array->local = NULL;
     destroy(array);
+    return st;
+}
+
+weft_status weft_dist_free(weft_dist *array)
+{
+    weft_mpi_clear_error();
+    weft_status st = weft_dist_discard(array);
     return st == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(st, "weft_dist_free");
 }
 

@@ -57,7 +57,12 @@ void csv_blocks_free(csv_blocks *b)
 static weft_status row_offset(const csv_blocks *b, MPI_Comm comm, int nranks, uint64_t *offset)
 {
     uint64_t *rows = calloc((size_t)nranks, sizeof *rows);
-    if (!rows) return weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    weft_status ready =
+        weft_mpi_agree(comm, rows ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory"));
+    if (ready != WEFT_OK) {
+        free(rows);
+        return ready;
+    }
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     int rc = MPI_Allgather(&b->rows, 1, MPI_UINT64_T, rows, 1, MPI_UINT64_T, comm);

@@ -42,7 +42,7 @@ weft_status weft_dist_scatter(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, si
     }
     free(counts); /* and displs */
     if (st != WEFT_OK) {
-        weft_dist_free(d);
+        weft_dist_discard(d);
         return st;
     }
     *array = d;

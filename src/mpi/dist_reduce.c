@@ -14,6 +14,7 @@
 #include "../ops/reduction_blocks.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct reduce_call {
     weft_reduce_op op;
@@ -59,32 +60,52 @@ static size_t partial_count(const weft_dist *d, weft_reduce_op op, int r)
     return (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
 }
 
+/* What one reduction exchanges and folds, sized for the most partials any
+ * op makes (sums and products: one per block). */
+struct dist_scratch {
+    dist_partial *mine; /* this rank's status, then its partials */
+    dist_partial *all;  /* every rank's, in rank order */
+    weft_scalar *blocks;
+    uint8_t *overflowed;
+    int *counts, *displs; /* bytes per rank, for MPI_Allgatherv */
+};
+
+weft_status weft_dist_scratch_make(weft_dist *d)
+{
+    size_t nmine = partial_count(d, WEFT_SUM, d->rank), nall = 0;
+    for (int r = 0; r < d->nranks; r++)
+        nall += partial_count(d, WEFT_SUM, r) + 1;
+    size_t bytes = sizeof(struct dist_scratch) + (nmine + 1 + nall) * sizeof(dist_partial) +
+                   nmine * sizeof(weft_scalar) + 2 * (size_t)d->nranks * sizeof(int) + nmine;
+    struct dist_scratch *s = malloc(bytes);
+    if (!s) return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate %zu partials", nall);
+    /* Carved widest first: every part stays aligned. */
+    s->mine = (dist_partial *)(s + 1);
+    s->all = s->mine + nmine + 1;
+    s->blocks = (weft_scalar *)(s->all + nall);
+    s->counts = (int *)(s->blocks + nmine);
+    s->displs = s->counts + d->nranks;
+    s->overflowed = (uint8_t *)(s->displs + d->nranks);
+    d->scratch = s;
+    return WEFT_OK;
+}
+
 /* One MPI_Allgatherv of every rank's entries (a status, then its partials),
  * in rank order: the sizes follow from the split, so none are exchanged. */
-static weft_status exchange(const weft_dist *d, weft_reduce_op op, const dist_partial *mine,
-                            size_t nmine, dist_partial **all, size_t *nall)
+static weft_status exchange(const weft_dist *d, weft_reduce_op op, size_t nmine, size_t *nall)
 {
-    int *counts = calloc((size_t)d->nranks, sizeof *counts);
-    int *displs = calloc((size_t)d->nranks, sizeof *displs);
+    struct dist_scratch *s = d->scratch;
     size_t total = 0;
-    for (int r = 0; counts && displs && r < d->nranks; r++) {
-        size_t bytes = (partial_count(d, op, r) + 1) * sizeof *mine;
-        counts[r] = (int)bytes;
-        displs[r] = (int)(total * sizeof *mine);
-        total += bytes / sizeof *mine;
-    }
-    *all = counts && displs ? malloc(total * sizeof **all) : NULL;
-    weft_status st = *all ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
-    /* A rank without memory cannot take part: the others fail in MPI or wait. */
-    if (st == WEFT_OK) {
-        int rc = MPI_Allgatherv(mine, (int)(nmine * sizeof *mine), MPI_BYTE, *all, counts, displs,
-                                MPI_BYTE, d->comm);
-        if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
+    for (int r = 0; r < d->nranks; r++) {
+        size_t entries = partial_count(d, op, r) + 1;
+        s->counts[r] = (int)(entries * sizeof *s->all);
+        s->displs[r] = (int)(total * sizeof *s->all);
+        total += entries;
     }
     *nall = total;
-    free(counts);
-    free(displs);
-    return st;
+    int rc = MPI_Allgatherv(s->mine, (int)(nmine * sizeof *s->mine), MPI_BYTE, s->all, s->counts,
+                            s->displs, MPI_BYTE, d->comm);
+    return rc == MPI_SUCCESS ? WEFT_OK : weft_mpi_fail_mpi(rc, "gathering partials");
 }
 
 /* This rank's partials: one per block for sums and products, else one. */
@@ -95,8 +116,8 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     weft_bind binds[64];
     *np = 0;
     if (count == 0) return WEFT_OK;
+    bind_local(c, binds);
     if (!weft_dist_op_per_block(c->op)) {
-        bind_local(c, binds);
         weft_scalar s;
         CORE_TRY(weft_reduce_expr(d->ctx, c->op, c->expr, binds, c->nbinds, &s, NULL),
                  "reducing the local block");
@@ -106,25 +127,18 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     /* Every block's own result in one pass over the local arrays, wherever
      * they are current (src/ops/reduction_blocks.h). */
     size_t nblocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    weft_scalar *blocks = malloc(nblocks * sizeof *blocks);
-    uint8_t *overflowed = malloc(nblocks);
-    weft_status st =
-        blocks && overflowed ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for blocks");
-    if (st == WEFT_OK) {
-        bind_local(c, binds);
-        weft_status r = weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, c->nbinds, blocks,
-                                                overflowed, nblocks);
-        if (r != WEFT_OK) st = weft_mpi_fail_core(r, "reducing the local blocks");
-    }
-    for (size_t b = 0; st == WEFT_OK && b < nblocks; b++) {
+    weft_scalar *blocks = d->scratch->blocks;
+    uint8_t *overflowed = d->scratch->overflowed;
+    CORE_TRY(weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, c->nbinds, blocks, overflowed,
+                                     nblocks),
+             "reducing the local blocks");
+    for (size_t b = 0; b < nblocks; b++) {
         dist_partial part = {0, 0, -1, PARTIAL_OVERFLOW};
         if (!overflowed[b]) part = weft_dist_partial_of(&blocks[b], 0);
         part.index = 0;
         p[(*np)++] = part;
     }
-    free(blocks);
-    free(overflowed);
-    return st;
+    return WEFT_OK;
 }
 
 weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const weft_dist_bind *binds,
@@ -152,24 +166,21 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
     }
     /* One exchange carries every rank's outcome and partials: the argument
      * check, the local reduction's status and the partials travel together
-     * (a failing rank still sends as many entries as it owes). */
-    size_t nmine = partial_count(d, op, d->rank), nall = 0;
-    dist_partial *mine = calloc(nmine + 1, sizeof *mine), *all = NULL;
+     * (a failing rank still sends as many entries as it owes, from buffers
+     * made with the array: nothing here can fail to allocate). */
+    size_t nmine = partial_count(d, op, d->rank), made = 0, nall = 0;
+    dist_partial *mine = d->scratch->mine, *all = d->scratch->all;
     weft_status st = checked;
-    if (st == WEFT_OK && !mine) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
-    size_t made = 0;
     if (st == WEFT_OK) st = local_partials(&c, mine + 1, &made);
     if (st == WEFT_OK && made != nmine)
         st = weft_mpi_fail(WEFT_ERR_STATE, "%zu partials, %zu expected", made, nmine);
-    if (!mine) return st; /* out of memory: it cannot take part, the others' exchange fails */
+    if (st != WEFT_OK) memset(mine + 1, 0, nmine * sizeof *mine);
     mine[0] = weft_dist_status_partial(d->rank, st);
-    weft_status ex = exchange(d, op, mine, nmine + 1, &all, &nall);
+    weft_status ex = exchange(d, op, nmine + 1, &nall);
     if (ex == WEFT_OK) {
         ex = weft_dist_settle(d->rank, all, &nall, st);
         if (ex == WEFT_OK) ex = weft_dist_combine(op, all, nall, out);
     }
-    free(mine);
-    free(all);
     return ex;
 }
 

@@ -6,6 +6,10 @@
 
 enum { DETAIL_BYTES = 1024 };
 static _Thread_local char detail[DETAIL_BYTES];
+/* The rank whose failure the detail reports: -1 this one, else the rank an
+ * agreement named. Agreeing again on an agreed failure names that rank
+ * again, not the lowest of the ranks that now all fail. */
+static _Thread_local int culprit = -1;
 
 const char *weft_mpi_last_error(void)
 {
@@ -15,6 +19,7 @@ const char *weft_mpi_last_error(void)
 void weft_mpi_clear_error(void)
 {
     detail[0] = '\0';
+    culprit = -1;
 }
 
 weft_status weft_mpi_fail(weft_status status, const char *fmt, ...)
@@ -23,6 +28,7 @@ weft_status weft_mpi_fail(weft_status status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+    culprit = -1;
     return status;
 }
 
@@ -45,7 +51,7 @@ weft_status weft_mpi_agree(MPI_Comm comm, weft_status local)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
     /* The lowest failing rank wins: its rank and status in one int each. */
-    int mine[2] = {local == WEFT_OK ? nranks : rank, (int)local};
+    int mine[2] = {local == WEFT_OK ? nranks : culprit >= 0 ? culprit : rank, (int)local};
     int first[2] = {nranks, 0};
     int rc = MPI_Allreduce(mine, first, 1, MPI_2INT, MPI_MINLOC, comm);
     if (rc != MPI_SUCCESS) return weft_mpi_fail_mpi(rc, "agreeing on an outcome");
@@ -56,5 +62,7 @@ weft_status weft_mpi_settle(int rank, int failed, weft_status status, weft_statu
 {
     if (failed < 0) return WEFT_OK;
     if (failed == rank) return local;
-    return weft_mpi_fail(status, "failed on rank %d (%s)", failed, weft_status_str(status));
+    weft_mpi_fail(status, "failed on rank %d (%s)", failed, weft_status_str(status));
+    culprit = failed;
+    return status;
 }

@@ -154,14 +154,19 @@ weft_status weft_dist_combine(weft_reduce_op op, const dist_partial *p, size_t n
     return WEFT_OK;
 }
 
-/* Every rank's partials, in rank order, on every rank. */
+/* Every rank's partials, in rank order, on every rank. Each allocation is
+ * agreed on before the collective it feeds, so a rank out of memory fails
+ * every rank instead of leaving them in an exchange it never enters. */
 weft_status weft_dist_gather_partials(MPI_Comm comm, int nranks, const dist_partial *mine,
                                       size_t nmine, dist_partial **all, size_t *nall)
 {
-    int *counts = calloc((size_t)nranks, sizeof *counts);
-    int *displs = calloc((size_t)nranks, sizeof *displs);
+    int *counts = calloc(2 * (size_t)nranks, sizeof *counts);
+    int *displs = counts ? counts + nranks : NULL;
     int bytes = (int)(nmine * sizeof *mine);
-    weft_status st = counts && displs ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
+    *all = NULL;
+    *nall = 0;
+    weft_status st = weft_mpi_agree(
+        comm, counts ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for counts"));
     int rc =
         st == WEFT_OK ? MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, comm) : MPI_SUCCESS;
     if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partial counts");
@@ -170,14 +175,16 @@ weft_status weft_dist_gather_partials(MPI_Comm comm, int nranks, const dist_part
         displs[r] = (int)total;
         total += (size_t)counts[r];
     }
-    *all = st == WEFT_OK ? malloc(total > 0 ? total : 1) : NULL;
-    if (st == WEFT_OK && !*all) st = weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials");
+    if (st == WEFT_OK) {
+        *all = malloc(total > 0 ? total : 1);
+        st = weft_mpi_agree(comm, *all ? WEFT_OK
+                                       : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for partials"));
+    }
     if (st == WEFT_OK) {
         rc = MPI_Allgatherv(mine, bytes, MPI_BYTE, *all, counts, displs, MPI_BYTE, comm);
         if (rc != MPI_SUCCESS) st = weft_mpi_fail_mpi(rc, "gathering partials");
+        *nall = total / sizeof **all;
     }
-    *nall = total / sizeof **all;
     free(counts);
-    free(displs);
     return st;
 }

@@ -3,6 +3,8 @@
 #include "../core/error.h"
 #include "dispatch.h"
 #include "../dev/ref/reduce_rules.h"
+#include "../exec/placement.h"
+#include "../mem/residency.h"
 #include "expr_build.h"
 #include "expr_op.h"
 #include "reduction_blocks.h"
@@ -175,6 +177,41 @@ static weft_status blocks_apart(reduce_op *r, size_t blocks)
     return WEFT_OK;
 }
 
+/* The partials made: each block's own result, or their fold. */
+static weft_status finish(reduce_op *r, size_t n, size_t blocks)
+{
+    if (r->blocks_out) return blocks_apart(r, blocks);
+    RETURN_ON_ERROR(combine(r, 0, blocks, r->out));
+    if (r->as_f64)
+        *r->as_f64 = r->mean ? weft_scalar_as_double(r->out) / (double)n : r->out->value.f64;
+    return WEFT_OK;
+}
+
+/* One block whose arrays the host holds current: the host device's own
+ * reduction on the calling thread, with no placement, split or pieces. Those
+ * cost several times the reduction of a block, and the cost model keeps such
+ * tiny work on the pool anyway (docs/architecture.md); the primitive and the
+ * block are the ones the pool runs, so are the bits. Returns 0 (nothing
+ * done) where the general path must decide: more than a block, an input
+ * current only on a device, a hint or static weights that leave the pool
+ * out. */
+static int ran_inline(reduce_op *r, size_t n, weft_status *st)
+{
+    weft_op *base = &r->base;
+    if (n == 0 || n > WEFT_SUM_BLOCK) return 0;
+    for (size_t i = 0; i < base->narrays; i++)
+        if (!weft_mem_is_current(base->arrays[i], 0, 0, n)) return 0;
+    if (!weft_place_pool_may_run(base->ctx, r->compiled->expr->text)) return 0;
+    weft_view views[WEFT_OP_MAX_ARRAYS];
+    for (size_t i = 0; i < base->narrays; i++) {
+        *st = weft_mem_view(base->arrays[i], 0, 0, n, &views[i]);
+        if (*st != WEFT_OK) return 1;
+    }
+    weft_device *host = &base->ctx->devices[0];
+    *st = host->ops.reduce_expr(host, &r->call, views, 0, n, r->partials);
+    return 1;
+}
+
 static weft_status reduce_run(weft_op *base)
 {
     reduce_op *r = (reduce_op *)base;
@@ -186,6 +223,11 @@ static weft_status reduce_run(weft_op *base)
     } else {
         r->partials = calloc(blocks, sizeof *r->partials);
         RETURN_IF(!r->partials, WEFT_ERR_NOMEM, "cannot allocate %zu partial results", blocks);
+    }
+    weft_status inline_status;
+    if (ran_inline(r, n, &inline_status)) {
+        RETURN_ON_ERROR(inline_status);
+        return finish(r, n, blocks);
     }
     const weft_expr *e = r->compiled->expr;
     r->deferred = weft_expr_builds_defer(base->ctx, r->compiled, WEFT_PRIM_REDUCE_EXPR);
@@ -201,11 +243,7 @@ static weft_status reduce_run(weft_op *base)
     for (size_t b = 0; b < e->nbindings; b++)
         if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
     RETURN_ON_ERROR(weft_dispatch_run(&d));
-    if (r->blocks_out) return blocks_apart(r, blocks);
-    RETURN_ON_ERROR(combine(r, 0, blocks, r->out));
-    if (r->as_f64)
-        *r->as_f64 = r->mean ? weft_scalar_as_double(r->out) / (double)n : r->out->value.f64;
-    return WEFT_OK;
+    return finish(r, n, blocks);
 }
 
 static void reduce_release(weft_op *base)

@@ -4,6 +4,7 @@
  * under WEFT_MPI_CHECK=1 mismatched collectives are caught. The test's own
  * failures abort the job, so no rank waits forever. */
 #include "mpi_check.h"
+#include "smooth_kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,28 +31,12 @@ static void failed_everywhere_at(weft_status st, weft_status want, int culprit, 
               weft_mpi_last_error(), culprit);
 }
 
-static const char copy_source[] =
-    "__kernel void smooth(__global const float *in, __global float *out, const int n)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + (i < n - 1 ? in[i + 1] : 0.0f);\n"
-    "}\n";
-
-static void smooth_host(const weft_host_call *call)
-{
-    const float *in = call->args[0];
-    float *out = call->args[1];
-    int n = *(const int *)call->args[2];
-    for (size_t i = call->begin; i < call->end; i++)
-        out[i] = in[i] + (i > 0 ? in[i - 1] : 0.0f) + ((int)i < n - 1 ? in[i + 1] : 0.0f);
-}
-
 static void failing_launch(void)
 {
     enum { N = 40 };
     weft_program *program = NULL;
     weft_dist_rows *a = NULL, *b = NULL;
-    OK(weft_program_build(ctx, copy_source, NULL, &program));
+    OK(weft_program_build(ctx, smooth_source, NULL, &program));
     OK(weft_dist_rows_create(ctx, MPI_COMM_WORLD, WEFT_F32, N, 1, &a));
     OK(weft_dist_rows_create_like(a, WEFT_F32, &b));
     float ones[N], out[N];
@@ -98,6 +83,56 @@ static void failing_launch(void)
     OK(weft_dist_rows_free(a));
     OK(weft_dist_rows_free(b));
     weft_program_free(program);
+}
+
+/* A rank whose halo edges cannot be read (its block lived on a device that
+ * failed mid-write: WEFT_FAULT=finish on that rank alone) still sends, its
+ * failure in the message: its neighbours' end fails naming it instead of
+ * waiting forever, the ranks further away are not concerned. Needs an
+ * OpenCL device to fail. */
+static void halo_after_device_failure(void)
+{
+    enum { N = 4 * 4096 };
+    size_t ndevices = 0;
+    weft_device_count(ctx, &ndevices);
+    if (ndevices < 2) return; /* the same on every rank: one environment */
+    int victim = nranks > 2 ? 1 : 0;
+    static const double on_the_device[] = {0.0, 1.0};
+    weft_options o;
+    weft_options_init(&o);
+    o.weights = WEFT_WEIGHTS_GIVEN;
+    o.given = on_the_device;
+    o.given_count = 2;
+    o.small_elements = 0;
+    if (rank == victim) setenv("WEFT_FAULT", "finish", 1);
+    weft_ctx *faulty = NULL;
+    OK(weft_ctx_create(&o, &faulty));
+    unsetenv("WEFT_FAULT");
+    weft_dist *x = NULL, *y = NULL;
+    weft_dist_halo *h = NULL;
+    OK(weft_dist_create(faulty, MPI_COMM_WORLD, WEFT_F32, N, NULL, &x));
+    OK(weft_dist_create_like(x, WEFT_F32, &y));
+    OK(weft_dist_halo_create(y, 1, &h));
+    if (rank == victim) {
+        weft_status st = weft_axpy(faulty, 1.0, weft_dist_local(x), weft_dist_local(y), NULL);
+        CHECK(st == WEFT_ERR_DEVICE, "the faulty device's axpy: %s", weft_status_str(st));
+    }
+    weft_status begun = weft_dist_halo_begin(h), st = weft_dist_halo_end(h);
+    if (rank == victim) {
+        CHECK(begun == WEFT_ERR_DEVICE && st == WEFT_ERR_DEVICE, "begin %s, end %s",
+              weft_status_str(begun), weft_status_str(st));
+    } else if (rank == victim - 1 || rank == victim + 1) {
+        char named[32];
+        snprintf(named, sizeof named, "failed on rank %d", victim);
+        CHECK(begun == WEFT_OK && st == WEFT_ERR_DEVICE && strstr(weft_mpi_last_error(), named),
+              "a neighbour's end: %s, %s", weft_status_str(st), weft_mpi_last_error());
+    } else {
+        OK(st);
+    }
+    OK(weft_dist_halo_free(h));
+    OK(weft_dist_free(y));
+    OK(weft_dist_free(x));
+    weft_ctx_free(faulty);
 }
 
 static void misuse_of_arrays(int checking)
@@ -152,6 +187,7 @@ int main(int argc, char **argv)
     OK(weft_ctx_create(NULL, &ctx));
     failing_launch();
     misuse_of_arrays(checking);
+    halo_after_device_failure();
     weft_ctx_free(ctx);
     if (rank == 0) printf("test_mpi_errors: %d ranks%s: ok\n", nranks, checking ? ", checked" : "");
     MPI_Finalize();
