@@ -1,7 +1,10 @@
 /* Where weft_csv_run's output goes: a regular file is replaced whole and keeps
  * its mode; a symlink stays a symlink and its target gets the output; what
  * cannot be replaced (a FIFO, standing in for /dev/null and other devices,
- * and "-" for standard output) is written in place and stays what it was. */
+ * and "-" for standard output) is written in place and stays what it was.
+ * And which file columns a job reads: a column the statements replace is not
+ * parsed (text can become numbers, as in pandas), and a name the header gives
+ * twice is refused where the job uses it. */
 #include "common.h"
 
 #include <fcntl.h>
@@ -53,11 +56,20 @@ static char *read_path(const char *path)
     return b;
 }
 
+static weft_status run_job(const char *in, const char *out, const char *statement, const char *drop)
+{
+    const char *set[] = {statement}, *drops[] = {drop, drop};
+    weft_csv_job job = {.statements = set, .nstatements = 1};
+    if (drop) {
+        job.drop = drops;
+        job.ndrop = 2;
+    }
+    return weft_csv_run(ctx, in, out, NULL, &job, NULL);
+}
+
 static weft_status run_to(const char *output)
 {
-    const char *set[] = {"c = a + b"};
-    weft_csv_job job = {.statements = set, .nstatements = 1};
-    return weft_csv_run(ctx, path_of("in.csv"), output, NULL, &job, NULL);
+    return run_job(path_of("in.csv"), output, "c = a + b", NULL);
 }
 
 static int setup(void **state)
@@ -155,6 +167,35 @@ static void test_dash_is_standard_output(void **state)
     assert_int_equal(access(path_of("-"), F_OK), -1); /* no file named "-" */
 }
 
+static void test_a_replaced_text_column_is_not_parsed(void **state)
+{
+    (void)state;
+    const char *in = path_of("text.csv"), *out = path_of("text_out.csv");
+    write_text(in, "x,label\n1,cat\n2,dog\n-3,\"a,b\"\n");
+    ASSERT_OK(run_job(in, out, "label = x * 2", NULL));
+    char *got = read_path(out);
+    assert_string_equal(got, "x,label\n1,2\n2,4\n-3,-6\n");
+    free(got);
+    /* Read before it is written: parsed, and refused as text. */
+    assert_int_equal(run_job(in, out, "label = label * 2", NULL), WEFT_ERR_DATA);
+    assert_non_null(strstr(weft_last_error(), "\"cat\" is not a number"));
+}
+
+static void test_a_name_given_twice_is_refused_where_used(void **state)
+{
+    (void)state;
+    const char *in = path_of("dup.csv"), *out = path_of("dup_out.csv");
+    write_text(in, "a,a,b\n1,100,2\n");
+    assert_int_equal(run_job(in, out, "c = a * 2", NULL), WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "\"a\" is in the header twice (fields 1 and 2)"));
+    ASSERT_OK(run_job(in, out, "c = b * 2", NULL)); /* the job does not use a */
+    char *got = read_path(out);
+    assert_string_equal(got, "a,a,b,c\n1,100,2,4\n");
+    free(got);
+    assert_int_equal(run_job(path_of("in.csv"), out, "c = a + b", "a"), WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "drop: \"a\" is named twice"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +203,8 @@ int main(void)
         cmocka_unit_test(test_a_symlink_stays_and_its_target_gets_the_output),
         cmocka_unit_test(test_a_fifo_is_written_in_place),
         cmocka_unit_test(test_dash_is_standard_output),
+        cmocka_unit_test(test_a_replaced_text_column_is_not_parsed),
+        cmocka_unit_test(test_a_name_given_twice_is_refused_where_used),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

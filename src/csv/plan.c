@@ -70,13 +70,30 @@ typedef struct ident_ctx {
     size_t *nvars;
 } ident_ctx;
 
+static int names_column(const char *n, const char *label, const char *name, size_t len)
+{
+    return label ? strcmp(n, label) == 0 : strlen(n) == len && memcmp(n, name, len) == 0;
+}
+
+/* A name the header gives twice cannot say which column it means. */
+static weft_status check_named_once(const csv_reader *r, size_t col, const char *label,
+                                    const char *name, size_t len)
+{
+    for (size_t other = col + 1; other < r->ncols; other++)
+        RETURN_IF(names_column(r->names[other], label, name, len), WEFT_ERR_INVALID_ARG,
+                  "csv: column \"%s\" is in the header twice (fields %zu and %zu): the job "
+                  "cannot tell which it means; rename one",
+                  r->names[col], col + 1, other + 1);
+    return WEFT_OK;
+}
+
 static weft_status input_ident(void *arg, const char *name, size_t len)
 {
     ident_ctx *c = arg;
     const char *label = csv_names_column(&c->p->names, name, len);
     for (size_t col = 0; col < c->r->ncols; col++) {
-        const char *n = c->r->names[col];
-        if (label ? strcmp(n, label) != 0 : strlen(n) != len || memcmp(n, name, len) != 0) continue;
+        if (!names_column(c->r->names[col], label, name, len)) continue;
+        RETURN_ON_ERROR(check_named_once(c->r, col, label, name, len));
         for (size_t v = 0; v < c->p->nvars; v++)
             if (c->p->vars[v].input_col == (int)col) return WEFT_OK;
         return add_var(c->p, name, len, (int)col);
@@ -149,6 +166,34 @@ static weft_status rewrite_job(csv_plan *p, const csv_reader *r, const weft_csv_
     return WEFT_OK;
 }
 
+/* File columns the statements assign before they (or a reduction) read them:
+ * their old fields are never looked at, so they are not parsed (a text column
+ * can be replaced by numbers), and they take the statement's type. */
+static void find_replaced(csv_plan *p, const weft_csv_job *job)
+{
+    if (job->nstatements == 0) return;
+    size_t len = 1;
+    for (size_t s = 0; s < job->nstatements; s++)
+        len += strlen(p->statements[s]) + 1;
+    char *program = malloc(len);
+    if (!program) return; /* then they are parsed, as before */
+    char *w = program;
+    for (size_t s = 0; s < job->nstatements; s++)
+        w += sprintf(w, "%s\n", p->statements[s]);
+    weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
+    for (size_t v = 0; v < p->nvars; v++)
+        b[v] = (weft_expr_binding){p->vars[v].name, 1, WEFT_F64};
+    weft_expr *e = NULL;
+    /* A job that does not compile is reported by the real compile later. */
+    if (weft_expr_compile(program, b, p->nvars, WEFT_EXPR_STATEMENTS, &e) == WEFT_OK) {
+        /* Reductions read after the statements: a replaced column's new values. */
+        for (size_t v = 0; v < p->nvars; v++)
+            p->vars[v].replaced = p->vars[v].input_col >= 0 && e->writes[v] && !e->reads[v];
+    }
+    weft_expr_free(e);
+    free(program);
+}
+
 weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job,
                             const char *types)
 {
@@ -162,6 +207,7 @@ weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job
                   "csv: reduction %zu: unknown operation %d", k, (int)job->reductions[k].op);
         RETURN_ON_ERROR(each_identifier(p->statements[job->nstatements + k], input_ident, &c));
     }
+    find_replaced(p, job);
     return apply_types(p, r, types);
 }
 
@@ -204,17 +250,23 @@ static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
         w += n + 1;
     }
     *w = 0;
+    /* Replaced columns are left unbound, so they take their statement's type
+     * as new columns do. */
     weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
-    size_t nb = p->nvars;
-    for (size_t v = 0; v < nb; v++)
-        b[v] = (weft_expr_binding){p->vars[v].name, 1, p->vars[v].dtype};
+    int var_of[WEFT_EXPR_MAX_BINDINGS];
+    size_t nb = 0;
+    for (size_t v = 0; v < p->nvars; v++)
+        if (!p->vars[v].replaced) {
+            var_of[nb] = (int)v;
+            b[nb++] = (weft_expr_binding){p->vars[v].name, 1, p->vars[v].dtype};
+        }
     weft_expr *e = NULL;
     weft_status st = weft_expr_compile(p->program, b, nb, WEFT_EXPR_STATEMENTS, &e);
     if (st != WEFT_OK) return compile_error(p, st, "statements");
     for (size_t s = 0; s < e->nstatements && st == WEFT_OK; s++) {
         int target = e->statements[s].target;
         if (target >= 0) {
-            p->vars[target].written = 1;
+            p->vars[var_of[target]].written = 1;
             continue;
         }
         const char *name = weft_expr_statement_name(e, s);
@@ -337,6 +389,9 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
         fast = 0;
     }
     for (size_t i = 0; i < job->ndrop; i++) {
+        for (size_t j = 0; j < i && job->drop[i]; j++)
+            RETURN_IF(job->drop[j] && strcmp(job->drop[j], job->drop[i]) == 0, WEFT_ERR_INVALID_ARG,
+                      "csv: drop: \"%s\" is named twice", job->drop[i]);
         int at = job->drop[i] ? find_out(p, r, cols, n, job->drop[i]) : -1;
         RETURN_IF(at < 0, WEFT_ERR_INVALID_ARG, "csv: drop: no column named \"%s\"",
                   job->drop[i] ? job->drop[i] : "(null)");
