@@ -38,6 +38,17 @@ def test_map_in_place_same_object(rng):
     np.testing.assert_array_equal(x, expect)
 
 
+def test_zero_d_arrays_are_arrays_of_one_and_numpy_scalars_are_scalars():
+    y = np.array(5.0)
+    weft.map("y = y * 2", y=y)  # in place, as y *= 2
+    assert float(y) == 10.0
+    out = np.array(0.0)
+    weft.map("out = x * k", x=np.array(3.0), k=np.float64(4.0), out=out)
+    assert float(out) == 12.0
+    with pytest.raises(weft.Error):  # one element against three: not a scalar
+        weft.map("y = x * 2", x=np.arange(3.0), y=np.array(0.0))
+
+
 def test_map_with_weft_arrays_and_binds_mapping(rng):
     x = weft.asarray(rng.random(3000))
     out = weft.zeros(3000)

@@ -238,10 +238,14 @@ _ASSIGNED = re.compile(r"(?:^|;)\s*([A-Za-z_]\w*)\s*=(?!=)")
 
 
 def _is_scalar(v: Any) -> bool:
+    """Python numbers and numpy scalars (np.float64(2.0)) bind as scalars; a
+    0-d ndarray (np.array(5.0)) is an array of one element, as weft.asarray
+    makes it, so it can be an output."""
     if isinstance(v, (bool, int, float)):
         return True
-    shape = getattr(v, "shape", None)
-    return shape == () and not isinstance(v, Array)
+    if getattr(v, "shape", None) != () or isinstance(v, Array):
+        return False
+    return "ndarray" not in {c.__name__ for c in type(v).__mro__}  # (any is weft.any here)
 
 
 def _context_of(values: List[Any], ctx: Optional[Context]) -> Context:
