@@ -4,7 +4,7 @@
  * 256 buckets of consecutive destinations, then sort each bucket by its lower
  * digits (least significant first) while it sits in one core's cache; the
  * threads take buckets as they free up. A bucket too big for a cache is
- * sorted by all threads at once. Small inputs take the LSD passes alone.
+ * split again by all threads at once. Small inputs take the LSD passes alone.
  * Digits every key shares are skipped, so the MSD pass is on the highest
  * digit that varies.
  *
@@ -320,18 +320,28 @@ static void sort_cached_buckets(void *arg, size_t v0, size_t v1)
     }
 }
 
-/* A bucket too big for one cache: all threads, digit by digit. */
+static void msd_then_buckets(radix *r, unsigned top);
+
+/* A bucket too big for one cache (skewed keys: floats of one exponent, small
+ * integers in wide keys): split again by the next digit that varies, all
+ * threads, until the pieces fit; its last digit alone by one pass. */
 static void sort_big_bucket(const radix *r, size_t b, size_t m, unsigned top)
 {
     size_t ks = key_size(r), ps = index_size(r);
-    radix sub = *r;
+    radix sub = *r; /* the bucket, from kt (where the MSD pass put it) */
     sub.n = m;
     sub.k = at(r->kt, b, ks);
     sub.kt = at(r->k, b, ks);
     sub.p = at(r->pt, b, ps);
     sub.pt = at(r->p, b, ps);
     set_chunks(&sub);
-    radix_passes(&sub, top);
+    unsigned next = top;
+    while (next > 0 && !digit_varies(r, next - 1))
+        next--;
+    if (next >= 2)
+        msd_then_buckets(&sub, next - 1);
+    else if (next == 1)
+        radix_passes(&sub, 1);
     if (sub.k != at(r->k, b, ks)) {
         memcpy(sub.kt, sub.k, m * ks);
         if (sub.p) memcpy(sub.pt, sub.p, m * ps);
