@@ -489,6 +489,88 @@ static void test_results_identical_wherever_placed(void **state)
     remove_dir(dir);
 }
 
+/* The pool is measured again now and then like any device: its code needs no
+ * build. (It was never explored or re-measured for expressions, so one slow
+ * first sample, a first touch of the output, kept every later call on a
+ * device.) A pool model file holding one sample 100x too slow: within two
+ * rounds of re-measurement the pool runs a call. */
+static void test_pool_is_measured_again_like_a_device(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    const char *map = "y = x * 3 + 1";
+    if (selected_opencl(ctx) == 0) {
+        ASSERT_OK(weft_ctx_free(ctx));
+        remove_dir(dir);
+        skip();
+    }
+    weft_device_info pool;
+    ASSERT_OK(weft_device_get_info(ctx, 0, &pool));
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &y));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    /* Samples of both, saved to the cache directory at weft_ctx_free. */
+    ASSERT_OK(weft_ctx_place(ctx, map, WEFT_PLACE_HOST));
+    ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+    ASSERT_OK(weft_ctx_place(ctx, map, WEFT_PLACE_DEVICES));
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    /* The pool's file: its one sample at N made 100x slower. */
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char path[4200], text[4096], want[300];
+    snprintf(want, sizeof want, "# device: %s\n", pool.name);
+    int found = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "r");
+        if (!f) continue;
+        size_t len = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[len] = 0;
+        if (!strstr(text, want) || !strstr(text, map)) continue;
+        weft_perf_history h;
+        assert_true(weft_perf_load(path, &h));
+        weft_perf_class *c = &h.cls[weft_perf_class_of(N)];
+        assert_true(c->samples > 0);
+        snprintf(text, sizeof text,
+                 "weft-model-1\n# op: map\n# device: pool\n# class samples elements seconds\n"
+                 "%d 1 %.17g %.17g\n",
+                 weft_perf_class_of(N), c->mean_n, c->mean_s * 100);
+        write_file(path, text);
+        found = 1;
+    }
+    closedir(d);
+    assert_true(found);
+    ctx = model_ctx(dir);
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &y));
+    b[0] = weft_bind_array("x", x);
+    b[1] = weft_bind_array("y", y);
+    /* The device's code built (else the pool runs while it builds). */
+    ASSERT_OK(weft_ctx_place(ctx, map, WEFT_PLACE_DEVICES));
+    ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+    ASSERT_OK(weft_ctx_place(ctx, map, WEFT_PLACE_AUTO));
+    weft_op_stats before[4], after[4];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, before, 4, &count));
+    for (int i = 0; i < 2 * WEFT_PERF_REMEASURE_EVERY; i++)
+        ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+    ASSERT_OK(weft_ctx_op_stats(ctx, after, 4, &count));
+    assert_int_equal(count, 1);
+    assert_true(after[0].device[0].pieces > before[0].device[0].pieces);
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+}
+
 static const char triple_source[] =
     "__kernel void triple(__global const float *x, __global float *y) {\n"
     "    size_t i = get_global_id(0); y[i] = x[i] * 3.0f;\n}\n";
@@ -816,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_results_identical_wherever_placed),
         cmocka_unit_test(test_user_launches_are_placed),
         cmocka_unit_test(test_stats_and_log_say_where_and_why),
+        cmocka_unit_test(test_pool_is_measured_again_like_a_device),
         cmocka_unit_test(test_failing_device_is_left_out_then_retried),
         cmocka_unit_test(test_first_call_does_not_wait_for_device_code),
         cmocka_unit_test(test_hint_without_pool_waits_for_device_code),

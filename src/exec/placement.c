@@ -302,16 +302,19 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
             if (now == 0) now = weft_now();
             queued = p->busy_until[d] > now ? p->busy_until[d] - now : 0;
         }
-        c[count++] = (weft_perf_candidate){
-            .device = d,
-            .history = &e->dev[p->twin[d]].history,
-            .overhead = launch,
-            .estimate = per_element / rate,
-            .transfer = transfer_seconds(ctx, req, d),
-            .queued = queued,
-            .group = d == 0 || dev->info.kind == WEFT_DEVICE_CPU ? 0 : (int)d,
-            /* Explored when its code is ready and its time can be taken. */
-            .explore = (!req->built || req->built(dev, req->op)) && e->dev[d].untimed < 2};
+        /* Explored when its code is ready (the pool builds none: asking the
+         * expression's kernels kept it from ever being measured again) and
+         * its time can be taken. */
+        int built = d == 0 || !req->built || req->built(dev, req->op);
+        c[count++] =
+            (weft_perf_candidate){.device = d,
+                                  .history = &e->dev[p->twin[d]].history,
+                                  .overhead = launch,
+                                  .estimate = per_element / rate,
+                                  .transfer = transfer_seconds(ctx, req, d),
+                                  .queued = queued,
+                                  .group = d == 0 || dev->info.kind == WEFT_DEVICE_CPU ? 0 : (int)d,
+                                  .explore = built && e->dev[d].untimed < 2};
     }
     if (count == 0) { /* the hint names no device that can run it: the pool does */
         out->plan = (weft_perf_plan){.count = 1, .device = {0}, .share = {1.0}};
