@@ -571,6 +571,58 @@ static void test_pool_is_measured_again_like_a_device(void **state)
     remove_dir(dir);
 }
 
+/* Arrays a zero-copy device must copy (wrapped memory not aligned for it)
+ * make another operation for the model: copies in and out cost that device
+ * many times its time on arrays it works on in place. */
+static void test_arrays_a_device_must_copy_are_modelled_apart(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    const char *map = "y = x * 2 + 1";
+    size_t ndev = 0, zero_copy = 0;
+    weft_device_count(ctx, &ndev);
+    for (size_t d = 1; d < ndev; d++) {
+        weft_device_info info;
+        ASSERT_OK(weft_device_get_info(ctx, d, &info));
+        zero_copy += info.selected && info.zero_copy;
+    }
+    double *mem = malloc((2 * N + 1) * sizeof *mem), *xu = mem + 1, *yu = xu + N;
+    fill_f64(xu, N, 5);
+    weft_array *x, *y, *xa, *ya;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F64, N, xu, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &y));
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F64, N, xu, &xa)); /* 8 bytes past an aligned start */
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F64, N, yu, &ya));
+    weft_bind in_place[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    weft_bind copied[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    for (int i = 0; i < 3; i++) {
+        ASSERT_OK(weft_map(ctx, map, in_place, 2, NULL));
+        ASSERT_OK(weft_map(ctx, map, copied, 2, NULL));
+    }
+    ASSERT_OK(weft_array_sync(ya));
+    for (size_t i = 0; i < N; i++)
+        if (yu[i] != xu[i] * 2 + 1) fail_msg("element %zu: %g, want %g", i, yu[i], xu[i] * 2 + 1);
+    weft_op_stats stats[4];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 4, &count));
+    assert_int_equal(count, zero_copy ? 2 : 1);
+    if (zero_copy) {
+        assert_null(strstr(stats[0].operation, "copied"));
+        assert_non_null(strstr(stats[1].operation, "(arrays copied)"));
+        assert_int_equal(stats[0].calls, 3);
+        assert_int_equal(stats[1].calls, 3);
+    }
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_array_free(xa));
+    ASSERT_OK(weft_array_free(ya));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+    free(mem);
+}
+
 static const char triple_source[] =
     "__kernel void triple(__global const float *x, __global float *y) {\n"
     "    size_t i = get_global_id(0); y[i] = x[i] * 3.0f;\n}\n";
@@ -899,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_user_launches_are_placed),
         cmocka_unit_test(test_stats_and_log_say_where_and_why),
         cmocka_unit_test(test_pool_is_measured_again_like_a_device),
+        cmocka_unit_test(test_arrays_a_device_must_copy_are_modelled_apart),
         cmocka_unit_test(test_failing_device_is_left_out_then_retried),
         cmocka_unit_test(test_first_call_does_not_wait_for_device_code),
         cmocka_unit_test(test_hint_without_pool_waits_for_device_code),
