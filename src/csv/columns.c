@@ -24,14 +24,6 @@ static int is_missing_token(const char *b, const char *e)
 
 typedef enum parse_result { PARSED = 0, NOT_NUMBER, MISSING_INT } parse_result;
 
-static int is_na_value(const csv_missing *m, const char *b, const char *e)
-{
-    size_t n = (size_t)(e - b);
-    for (size_t i = 0; i < m->nna; i++)
-        if (m->na_len[i] == n && memcmp(m->na[i], b, n) == 0) return 1;
-    return 0;
-}
-
 static parse_result read_missing(weft_dtype dtype, const csv_missing *missing, void *out)
 {
     if (dtype == WEFT_F64) {
@@ -49,7 +41,7 @@ static parse_result parse_one(const char *b, const char *e, weft_dtype dtype,
     /* Most numbers are unquoted: the call only for a field that opens with a quote. */
     if (b != e && *b == '"' && !csv_unquote_simple(&b, &e)) return NOT_NUMBER;
     /* Before the number: a value such as "-999" may be named missing. */
-    if (missing->nna && is_na_value(missing, b, e)) return read_missing(dtype, missing, out);
+    if (csv_na_set_has(&missing->na, b, (size_t)(e - b))) return read_missing(dtype, missing, out);
     /* Spaces around a number are read past, as pandas does ("  0 "); a field
      * of spaces only is text to pandas, so it is no number here either. */
     const char *nb = b, *ne = e;
@@ -74,29 +66,12 @@ weft_status csv_missing_init(csv_missing *m, const weft_csv_options *o, const we
               d->n_na_values);
     for (size_t i = 0; i < d->n_na_values; i++)
         RETURN_IF(!d->na_values[i], WEFT_ERR_NULL, "csv: na_values[%zu] is NULL", i);
-    m->na = calloc(d->n_na_values, sizeof *m->na);
-    m->na_len = calloc(d->n_na_values, sizeof *m->na_len);
-    weft_status st = WEFT_OK;
-    GOTO_ERROR_IF(!m->na || !m->na_len, WEFT_ERR_NOMEM, "csv: out of memory for na_values");
-    for (; m->nna < d->n_na_values; m->nna++) {
-        m->na_len[m->nna] = strlen(d->na_values[m->nna]);
-        m->na[m->nna] = malloc(m->na_len[m->nna] + 1);
-        GOTO_ERROR_IF(!m->na[m->nna], WEFT_ERR_NOMEM, "csv: out of memory for na_values");
-        memcpy(m->na[m->nna], d->na_values[m->nna], m->na_len[m->nna] + 1);
-    }
-    return WEFT_OK;
-error:
-    csv_missing_free(m);
-    return st;
+    return csv_na_set_init(&m->na, d->na_values, d->n_na_values);
 }
 
 void csv_missing_free(csv_missing *m)
 {
-    csv_strings_free(m->na, m->nna);
-    free(m->na_len);
-    m->na = NULL;
-    m->na_len = NULL;
-    m->nna = 0;
+    csv_na_set_free(&m->na);
 }
 
 typedef struct parse_job {

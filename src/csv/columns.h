@@ -2,6 +2,7 @@
 #ifndef WEFT_CSV_COLUMNS_H
 #define WEFT_CSV_COLUMNS_H
 
+#include "na_set.h"
 #include "reader.h"
 
 /* Which fields are missing (empty, pandas' NA tokens, the dialect's
@@ -9,9 +10,7 @@
 typedef struct csv_missing {
     int fill; /* 0: an error naming the field; 1: reads as `value` */
     int64_t value;
-    char **na; /* the dialect's na_values, copied */
-    size_t *na_len;
-    size_t nna;
+    csv_na_set na; /* the dialect's na_values */
 } csv_missing;
 
 /* From the options and the dialect (NULL: none); free with csv_missing_free. */

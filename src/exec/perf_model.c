@@ -228,8 +228,17 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
     for (size_t i = 1; i < count; i++)
         if (plan->alone[i] < plan->alone[best]) best = i;
     alone(plan, c[best].device, plan->alone[best]);
-    if (calls % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1) {
+    /* Besides every 16th call, a runner-up resting on one sample is measured
+     * again on the size class's next calls: a context's first sample is the
+     * likeliest to be off (a fresh output's page faults, a device's code
+     * building in the background on the same cores: 556 ms for a map the
+     * pool then ran in 14 ms), and waiting 15 calls for it cost seconds. */
+    int periodic = calls % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+    if (periodic || (calls > 0 && calls < WEFT_PERF_REMEASURE_EVERY)) {
         size_t second = runner_up(c, count, plan->alone, basis, best, n);
+        if (second < count && !periodic &&
+            c[second].history->cls[weft_perf_class_of(n)].samples >= 2)
+            second = count;
         if (second < count) {
             alone(plan, c[second].device, plan->alone[second]);
             plan->remeasuring = 1;

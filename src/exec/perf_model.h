@@ -95,7 +95,9 @@ typedef struct weft_perf_plan {
  * on the runner-up instead, when it is predicted within
  * WEFT_PERF_REMEASURE_WITHIN of the best or has one sample at that size
  * (however slow it looked), so a device that looked slower by chance gets
- * measured again and wins back its calls. */
+ * measured again and wins back its calls. One with one sample there is also
+ * measured again on the class's calls 1 to WEFT_PERF_REMEASURE_EVERY - 2
+ * (once: then it has two). */
 #define WEFT_PERF_REMEASURE_EVERY 16
 #define WEFT_PERF_REMEASURE_WITHIN 1.5
 

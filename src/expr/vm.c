@@ -5,6 +5,7 @@
 #include "vm_vecmath.h"
 #include "../core/error.h"
 #include "../core/simd.h"
+#include "../core/stream_store.h"
 #include "../core/values.h"
 
 #include <math.h>
@@ -260,10 +261,15 @@ static void fill_register(const weft_vm_program *vm, const weft_vm_env *env, con
     }
 }
 
-/* Registers hold min(span, WEFT_VM_BLOCK) elements of 8 bytes. */
+static size_t block_of(const weft_vm_env *env)
+{
+    return env->stream ? WEFT_VM_STREAM_BLOCK : WEFT_VM_BLOCK;
+}
+
+/* Registers hold min(span, the block) elements of 8 bytes. */
 static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_frame *f, size_t span)
 {
-    size_t width = span < WEFT_VM_BLOCK ? span : WEFT_VM_BLOCK;
+    size_t width = span < block_of(env) ? span : block_of(env);
     size_t stride = (width * 8 + 63) / 64 * 64;
     size_t bytes = (size_t)(vm->nregs ? vm->nregs : 1) * stride;
     f->storage = NULL;
@@ -280,7 +286,8 @@ static int frame_open(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
 }
 
 /* With env->alias_ok (no array is bound twice with one binding written),
- * read-only inputs are read in place and outputs written in place. */
+ * read-only inputs are read in place and outputs written in place, unless
+ * they stream: then the store writes them from the register. */
 static void point_direct_outputs(const weft_vm_program *vm, const weft_vm_env *env, vm_frame *f,
                                  size_t first)
 {
@@ -289,7 +296,7 @@ static void point_direct_outputs(const weft_vm_program *vm, const weft_vm_env *e
         const vm_instr *in = &vm->code[i];
         if (in->code != VM_STORE || !(in->flags & VM_DIRECT)) continue;
         weft_dtype to = e->bindings[in->aux].dtype;
-        f->regs[in->a] = env->alias_ok
+        f->regs[in->a] = env->alias_ok && !env->stream
                              ? (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(to)
                              : f->home[in->a];
     }
@@ -343,11 +350,14 @@ static void run_block(const weft_vm_program *vm, const weft_vm_env *env, vm_fram
             break;
         }
         case VM_STORE: {
-            if ((in->flags & VM_DIRECT) && env->alias_ok) break; /* already written in place */
+            if ((in->flags & VM_DIRECT) && env->alias_ok && !env->stream) break; /* written */
             weft_dtype to = e->bindings[in->aux].dtype;
             unsigned char *dst =
                 (unsigned char *)env->arrays[in->aux] + first * weft_dtype_size(to);
-            convert_block(dst, to, f->regs[in->a], (weft_dtype)in->type, n);
+            if (env->stream && to == (weft_dtype)in->type)
+                weft_stream_copy(dst, f->regs[in->a], n * weft_dtype_size(to));
+            else
+                convert_block(dst, to, f->regs[in->a], (weft_dtype)in->type, n);
             break;
         }
         case VM_SELECT:
@@ -365,8 +375,10 @@ weft_status weft_vm_run(const weft_vm_program *vm, const weft_vm_env *env, size_
     vm_frame f;
     RETURN_IF(!frame_open(vm, env, &f, end - begin), WEFT_ERR_NOMEM,
               "cannot allocate expression registers");
-    for (size_t first = begin; first < end; first += WEFT_VM_BLOCK)
-        run_block(vm, env, &f, first, end - first < WEFT_VM_BLOCK ? end - first : WEFT_VM_BLOCK);
+    size_t block = block_of(env);
+    for (size_t first = begin; first < end; first += block)
+        run_block(vm, env, &f, first, end - first < block ? end - first : block);
+    if (env->stream) weft_stream_fence(); /* before the pool reports the chunk done */
     free(f.storage);
     return WEFT_OK;
 }
@@ -377,8 +389,9 @@ weft_status weft_vm_reduce(const weft_vm_program *vm, const weft_vm_env *env, si
     vm_frame f;
     RETURN_IF(!frame_open(vm, env, &f, end - begin), WEFT_ERR_NOMEM,
               "cannot allocate expression registers");
-    for (size_t first = begin; first < end; first += WEFT_VM_BLOCK) {
-        size_t n = end - first < WEFT_VM_BLOCK ? end - first : WEFT_VM_BLOCK;
+    size_t block = block_of(env);
+    for (size_t first = begin; first < end; first += block) {
+        size_t n = end - first < block ? end - first : block;
         run_block(vm, env, &f, first, n);
         fold(state, f.regs[vm->result_reg], vm->result_type, first, n);
     }

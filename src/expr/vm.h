@@ -7,6 +7,13 @@
 #include "expr.h"
 
 #define WEFT_VM_BLOCK 512
+/* Blocks of a run whose arrays come from memory (weft_vm_env.stream): each
+ * instruction's loop then reads a shorter stretch of one array before the
+ * next instruction reads another, so more of the arrays' streams are in
+ * flight at once. 10^7-element maps ran 15-25% faster than with 512 (bench/
+ * RESULTS.md, "2*a + 3*b*c"); in cache, small blocks cost 20-35% more
+ * dispatch, so they are kept for data past the cache. */
+#define WEFT_VM_STREAM_BLOCK 128
 
 typedef struct weft_vm_program weft_vm_program;
 
@@ -20,6 +27,8 @@ typedef struct weft_vm_env {
     void *const *arrays;
     const void *const *scalars;
     int alias_ok; /* no array is bound twice with one of the bindings written */
+    int stream;   /* the arrays are far larger than the cache: blocks of
+                     WEFT_VM_STREAM_BLOCK, outputs by streaming stores */
 } weft_vm_env;
 
 /* Map: evaluates elements [begin, end) and stores the outputs. */

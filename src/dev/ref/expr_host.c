@@ -59,11 +59,32 @@ static void map_range(void *arg, size_t first, size_t end)
 /* Elements per pool chunk: a few VM blocks, enough to amortise the hand-out. */
 #define EXPR_GRAIN ((size_t)1 << 14)
 
+/* A map whose arrays hold this many bytes or more over its range streams them
+ * from memory: repeated calls find none of them in the cache (32 MiB of
+ * last-level cache here; small blocks were 20% faster from 16 MiB on, and
+ * 20% slower at 8 MiB, in cache; bench/RESULTS.md). */
+#define EXPR_STREAM_BYTES ((size_t)16 << 20)
+
+static int map_streams(const weft_expr_call *call, size_t n)
+{
+    const weft_expr *e = call->compiled->expr;
+    uint64_t seen = 0;
+    size_t bytes = 0;
+    for (size_t b = 0; b < e->nbindings; b++) {
+        int v = call->view_of_bind[b];
+        if (v < 0 || (seen >> v & 1)) continue; /* a scalar, or an array bound twice */
+        seen |= (uint64_t)1 << v;
+        bytes += call->elem_of_view[v];
+    }
+    return bytes && n >= EXPR_STREAM_BYTES / bytes;
+}
+
 weft_status weft_ref_map_expr(const weft_prim_threads *threads, const weft_expr_call *call,
                               const weft_view *views, size_t begin, size_t n)
 {
     host_env h;
     make_env(call, views, begin, &h);
+    h.env.stream = map_streams(call, n);
     map_job job = {call->compiled->expr->vm, &h.env, begin, 0};
     int width = n < threads->min_elements ? 1 : 0;
     threads->parallel_for(threads->pool, n, EXPR_GRAIN, width, map_range, &job);

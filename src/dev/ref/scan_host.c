@@ -2,6 +2,7 @@
  * passes as 64 bits: a double for float sums, 64 wrapping bits
  * for integer sums, the element itself (widened) for min and max. */
 #include "../../core/simd.h"
+#include "../../core/stream_store.h"
 #include "../../core/values.h"
 #include "reduce_rules.h"
 #include "scan_host.h"
@@ -9,10 +10,6 @@
 #include <float.h>
 #include <stdint.h>
 #include <string.h>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 typedef union acc {
     double f;
@@ -368,25 +365,8 @@ int weft_scan_streams(weft_dtype dtype, size_t n)
 
 void weft_scan_stream_fence(void)
 {
-#if defined(__SSE2__)
-    _mm_sfence();
-#endif
+    weft_stream_fence();
 }
-
-#if defined(__SSE2__)
-static void stream_copy(void *dst, const void *src, size_t bytes)
-{
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    size_t head = (16 - ((uintptr_t)d & 15)) & 15;
-    if (head > bytes) head = bytes;
-    memcpy(d, s, head);
-    d += head, s += head, bytes -= head;
-    for (; bytes >= 16; d += 16, s += 16, bytes -= 16)
-        _mm_stream_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)s));
-    memcpy(d, s, bytes);
-}
-#endif
 
 void weft_scan_apply_block(const scan_job *j, size_t b, const uint64_t *carries)
 {
@@ -397,7 +377,7 @@ void weft_scan_apply_block(const scan_job *j, size_t b, const uint64_t *carries)
         _Alignas(64) unsigned char stage[WEFT_SUM_BLOCK * 8];
         size_t count = j->n - lo < WEFT_SUM_BLOCK ? j->n - lo : WEFT_SUM_BLOCK;
         weft_scan_block(j, b, carries, NULL, stage);
-        stream_copy(y, stage, count * size);
+        weft_stream_copy(y, stage, count * size);
         return;
     }
 #endif
