@@ -120,6 +120,9 @@ static void test_fork_child_async_calls_complete(void **state)
             weft_ctx *fresh = NULL;
             ok = ok && weft_ctx_create(&o, &fresh) == WEFT_OK && weft_ctx_free(fresh) == WEFT_OK;
         }
+        /* What the child inherited it frees too, as cleanup code run in
+         * both processes does (test_engine_fork.c forks at busier moments). */
+        ok = ok && weft_array_free(x) == WEFT_OK && weft_ctx_free(ctx) == WEFT_OK;
         _exit(ok ? 0 : 1);
     }
     int status = 0;

@@ -149,6 +149,7 @@ static void add_device(const weft_dev_services *s, struct weft_cl_programs *prog
     cl->id = id;
     static atomic_ulong serials;
     cl->serial = atomic_fetch_add(&serials, 1) + 1;
+    cl->pid = weft_process_id();
     pthread_mutex_init(&cl->lock, NULL);
     pthread_mutex_init(&cl->queue_lock, NULL);
     pthread_mutex_init(&cl->submit, NULL);
