@@ -3,6 +3,7 @@
  * work twice); the child's waits for it end with WEFT_ERR_STATE. */
 #include "common.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -87,6 +88,28 @@ static weft_status summing_task(void *user)
     return WEFT_OK;
 }
 
+/* Keeps the stream's lock busy from another thread of the parent: queued,
+ * running and retiring operations at every moment a fork may land on. */
+typedef struct churn {
+    weft_ctx *ctx;
+    weft_array *z;
+    atomic_int stop;
+    weft_status status;
+} churn;
+
+static void *churn_main(void *arg)
+{
+    churn *c = arg;
+    weft_bind b[] = {weft_bind_array("z", c->z)};
+    while (!atomic_load(&c->stop) && c->status == WEFT_OK) {
+        weft_future *f;
+        c->status = weft_map(c->ctx, "z = z + 1", b, 1, &f);
+        if (c->status == WEFT_OK) c->status = weft_future_wait(f);
+        weft_future_release(f);
+    }
+    return NULL;
+}
+
 /* Waits for the child at most `seconds`; a child still running then is
  * killed, so a hang fails the test instead of blocking the suite. */
 static int child_exit(pid_t pid, double seconds)
@@ -119,6 +142,10 @@ static void test_fork_child_frees_inherited_context(void **state)
     weft_bind b[] = {weft_bind_array("x", x)};
     double task_data[65] = {1};
     uint64_t rng = 17;
+    churn c = {ctx, NULL, 0, WEFT_OK};
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 256, &c.z));
+    pthread_t churner;
+    assert_int_equal(pthread_create(&churner, NULL, churn_main, &c), 0);
     int hung = 0, failed = 0;
     for (int round = 0; round < ROUNDS; round++) {
         weft_array *y;
@@ -139,7 +166,7 @@ static void test_fork_child_frees_inherited_context(void **state)
             for (int i = 0; i <= OPS; i++)
                 weft_future_release(f[i]);
             int ok = weft_array_free(y) == WEFT_OK && weft_array_free(x) == WEFT_OK &&
-                     weft_ctx_free(ctx) == WEFT_OK;
+                     weft_array_free(c.z) == WEFT_OK && weft_ctx_free(ctx) == WEFT_OK;
             _exit(ok ? 0 : 1);
         }
         int code = child_exit(pid, 10.0);
@@ -152,6 +179,10 @@ static void test_fork_child_frees_inherited_context(void **state)
         ASSERT_OK(weft_array_free(y));
         if (hung || failed) break;
     }
+    atomic_store(&c.stop, 1);
+    assert_int_equal(pthread_join(churner, NULL), 0);
+    ASSERT_OK(c.status);
+    ASSERT_OK(weft_array_free(c.z));
     if (hung || failed)
         fail_msg("a fork child freeing its inherited context %s",
                  hung ? "hung" : "failed or crashed");

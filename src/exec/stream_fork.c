@@ -5,6 +5,8 @@
  * forever, and freeing them would wait for it. The child then adopts each
  * stream (stream.c, adopt_after_fork). */
 #include "stream.h"
+#include "../core/error.h"
+#include "../core/handles.h"
 #include "../core/pool.h"
 
 #include <pthread.h>
@@ -36,11 +38,15 @@ static void fork_child(void)
 }
 
 /* Prepare handlers run in the reverse order of their installation, and a
- * thread holding a stream's lock may take a pool's (weft_pool_block_begin):
- * the pool's are installed first, so the streams' locks are taken first. */
+ * thread holding a stream's lock may take a pool's (weft_pool_block_begin),
+ * the handle registry's (a future is registered as it is queued) or the
+ * error slots' (a thread's first error): those are installed first, so the
+ * streams' locks are taken first, as every thread takes them. */
 static void handlers_install(void)
 {
     weft_pool_install_fork_handlers();
+    weft_handles_install_fork_handlers();
+    weft_error_install_fork_handlers();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
