@@ -4,6 +4,7 @@
  * these cases; the copy must not depend on the caller's frame. */
 #include "common.h"
 #include "copy_kernel.h"
+#include "spin_kernel.h"
 
 #include "../src/api/testing.h"
 
@@ -551,26 +552,6 @@ static void test_readers_keep_their_device_buffers(void **state)
     ASSERT_OK(weft_ctx_free(r.ctx));
 }
 
-static const char spin_source[] = "__kernel void spin(__global float *w, const int reps)\n"
-                                  "{\n"
-                                  "    size_t i = get_global_id(0);\n"
-                                  "    float v = w[i];\n"
-                                  "    for (int r = 0; r < reps; r++) v = v * 0.5f + 1.0f;\n"
-                                  "    w[i] = v;\n"
-                                  "}\n";
-
-static void spin_on_host(const weft_host_call *call)
-{
-    float *w = call->args[0];
-    int reps = *(const int *)call->args[1];
-    for (size_t i = call->begin; i < call->end; i++) {
-        float v = w[i];
-        for (int r = 0; r < reps; r++)
-            v = v * 0.5f + 1.0f;
-        w[i] = v;
-    }
-}
-
 /* With a copy queue (WEFT_COPY_QUEUE=1), a window that grows over older ones
  * gets their contents by a copy on the device's kernel queue, which may wait
  * there behind other work while later copies from the host run on the copy
@@ -595,7 +576,7 @@ static void test_grown_window_keeps_later_uploads(void **state)
         weft_ctx_free(ctx);
         skip();
     }
-    ASSERT_OK(weft_program_build(ctx, spin_source, NULL, &spin));
+    ASSERT_OK(weft_program_build(ctx, SPIN_KERNEL_SOURCE, NULL, &spin));
     float *old = malloc(N * sizeof *old), *fresh = malloc(N * sizeof *fresh);
     float *got = malloc(N * sizeof *got);
     int wrong = 0;
@@ -613,7 +594,7 @@ static void test_grown_window_keeps_later_uploads(void **state)
         ASSERT_OK(weft_map(ctx, "y = x + 1", b, 2, NULL)); /* a window of x per device */
         ASSERT_OK(weft_array_write(x, 0, N, fresh));       /* their contents are stale */
         weft_range range = {1, {N, 1, 1}, {0, 0, 0}};
-        weft_arg spin_args[] = {weft_arg_slice(w), weft_arg_i32(20000)};
+        weft_arg spin_args[] = {weft_arg_slice(w), weft_arg_i32(5000)};
         weft_future *busy;
         ASSERT_OK(weft_launch(spin, "spin", &range, spin_args, 2, spin_on_host, NULL, &busy));
         weft_arg copy_args[] = {weft_arg_slice(z), weft_arg_whole(x)};
