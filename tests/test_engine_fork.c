@@ -3,8 +3,10 @@
  * work twice); the child's waits for it end with WEFT_ERR_STATE. */
 #include "common.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static atomic_int gate_open, task_started, ran_in_child;
@@ -77,10 +79,122 @@ static void test_parent_tasks_fail_in_fork_child(void **state)
     weft_ctx_free(ctx);
 }
 
+static weft_status summing_task(void *user)
+{
+    double *x = user, s = 0;
+    for (int i = 0; i < 20000; i++)
+        s += x[i % 64] * i;
+    x[64] = s;
+    return WEFT_OK;
+}
+
+/* Keeps the stream's lock busy from another thread of the parent: queued,
+ * running and retiring operations at every moment a fork may land on. */
+typedef struct churn {
+    weft_ctx *ctx;
+    weft_array *z;
+    atomic_int stop;
+    weft_status status;
+} churn;
+
+static void *churn_main(void *arg)
+{
+    churn *c = arg;
+    weft_bind b[] = {weft_bind_array("z", c->z)};
+    while (!atomic_load(&c->stop) && c->status == WEFT_OK) {
+        weft_future *f;
+        c->status = weft_map(c->ctx, "z = z + 1", b, 1, &f);
+        if (c->status == WEFT_OK) c->status = weft_future_wait(f);
+        weft_future_release(f);
+    }
+    return NULL;
+}
+
+/* Waits for the child at most `seconds`; a child still running then is
+ * killed, so a hang fails the test instead of blocking the suite. */
+static int child_exit(pid_t pid, double seconds)
+{
+    int status = 0;
+    for (double waited = 0; waited < seconds; waited += 1e-3) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+/* A child that frees the context it inherited (cleanup code that runs in
+ * both processes) returns promptly, whatever the parent's threads were doing
+ * at fork(): operations queued, running on the pool or a device, retiring,
+ * and tasks running. Forked many times, at varied moments. */
+static void test_fork_child_frees_inherited_context(void **state)
+{
+    (void)state;
+#ifdef __SANITIZE_THREAD__
+    skip(); /* ThreadSanitizer cannot follow a multi-threaded fork */
+#endif
+    weft_ctx *ctx = test_ctx();
+    enum { N = 1 << 14, ROUNDS = 150, OPS = 3 };
+    weft_array *x;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    weft_bind b[] = {weft_bind_array("x", x)};
+    double task_data[65] = {1};
+    uint64_t rng = 17;
+    churn c = {ctx, NULL, 0, WEFT_OK};
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 256, &c.z));
+    pthread_t churner;
+    assert_int_equal(pthread_create(&churner, NULL, churn_main, &c), 0);
+    int hung = 0, failed = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        weft_array *y;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+        weft_bind by[] = {weft_bind_array("y", y), weft_bind_array("x", x)};
+        weft_future *f[OPS + 1];
+        for (int i = 0; i < OPS; i++)
+            ASSERT_OK(weft_map(ctx, i == 1 ? "y = x * 2 + 1" : "x = x + 1", i == 1 ? by : b,
+                               i == 1 ? 2 : 1, &f[i]));
+        ASSERT_OK(weft_submit(ctx, summing_task, task_data, NULL, 0, &f[OPS]));
+        /* Fork at a varied moment of the work in flight. */
+        struct timespec pause = {0, (long)(test_rng(&rng) % 300) * 1000};
+        nanosleep(&pause, NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(20); /* the parent's limit is shorter: this one is a backstop */
+            for (int i = 0; i <= OPS; i++)
+                weft_future_release(f[i]);
+            int ok = weft_array_free(y) == WEFT_OK && weft_array_free(x) == WEFT_OK &&
+                     weft_array_free(c.z) == WEFT_OK && weft_ctx_free(ctx) == WEFT_OK;
+            _exit(ok ? 0 : 1);
+        }
+        int code = child_exit(pid, 10.0);
+        hung += code == -1;
+        failed += code != 0 && code != -1;
+        for (int i = 0; i <= OPS; i++) {
+            ASSERT_OK(weft_future_wait(f[i]));
+            ASSERT_OK(weft_future_release(f[i]));
+        }
+        ASSERT_OK(weft_array_free(y));
+        if (hung || failed) break;
+    }
+    atomic_store(&c.stop, 1);
+    assert_int_equal(pthread_join(churner, NULL), 0);
+    ASSERT_OK(c.status);
+    ASSERT_OK(weft_array_free(c.z));
+    if (hung || failed)
+        fail_msg("a fork child freeing its inherited context %s",
+                 hung ? "hung" : "failed or crashed");
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parent_tasks_fail_in_fork_child),
+        cmocka_unit_test(test_fork_child_frees_inherited_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

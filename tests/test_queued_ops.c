@@ -4,6 +4,7 @@
  * these cases; the copy must not depend on the caller's frame. */
 #include "common.h"
 #include "copy_kernel.h"
+#include "spin_kernel.h"
 
 #include "../src/api/testing.h"
 
@@ -551,6 +552,71 @@ static void test_readers_keep_their_device_buffers(void **state)
     ASSERT_OK(weft_ctx_free(r.ctx));
 }
 
+/* With a copy queue (WEFT_COPY_QUEUE=1), a window that grows over older ones
+ * gets their contents by a copy on the device's kernel queue, which may wait
+ * there behind other work while later copies from the host run on the copy
+ * queue. A copy from the host into the grown window must not be overwritten
+ * by the older window's stale contents landing after it. Here the older
+ * windows hold x as it was before a host write, the kernel queues are busy
+ * with a slow launch on another array, and a launch reads x whole. */
+static void test_grown_window_keeps_later_uploads(void **state)
+{
+    (void)state;
+    enum { N = 1 << 14, ROUNDS = 4 };
+    setenv("WEFT_COPY_QUEUE", "1", 1);
+    weft_options o = test_options();
+    o.zero_copy = 0; /* every device reads its own copies */
+    o.weights = WEFT_WEIGHTS_EVEN;
+    weft_ctx *ctx = test_ctx_with(&o);
+    unsetenv("WEFT_COPY_QUEUE");
+    weft_program *copy, *spin;
+    /* Two devices: each holds a window of half of x, which grows. */
+    if (copying_opencl(ctx) < 2 ||
+        weft_program_build(ctx, COPY_KERNEL_SOURCE, NULL, &copy) != WEFT_OK) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    ASSERT_OK(weft_program_build(ctx, SPIN_KERNEL_SOURCE, NULL, &spin));
+    float *old = malloc(N * sizeof *old), *fresh = malloc(N * sizeof *fresh);
+    float *got = malloc(N * sizeof *got);
+    int wrong = 0;
+    for (int k = 0; k < ROUNDS; k++) {
+        for (size_t i = 0; i < N; i++) {
+            old[i] = (float)(i % 1000);
+            fresh[i] = (float)(k * 7 + i % 13) + 2000.0f;
+        }
+        weft_array *x, *y, *z, *w;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, old, &x));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &z));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &w));
+        weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+        ASSERT_OK(weft_map(ctx, "y = x + 1", b, 2, NULL)); /* a window of x per device */
+        ASSERT_OK(weft_array_write(x, 0, N, fresh));       /* their contents are stale */
+        weft_range range = {1, {N, 1, 1}, {0, 0, 0}};
+        weft_arg spin_args[] = {weft_arg_slice(w), weft_arg_i32(5000)};
+        weft_future *busy;
+        ASSERT_OK(weft_launch(spin, "spin", &range, spin_args, 2, spin_on_host, NULL, &busy));
+        weft_arg copy_args[] = {weft_arg_slice(z), weft_arg_whole(x)};
+        ASSERT_OK(weft_launch(copy, "copy", &range, copy_args, 2, copy_on_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(z, 0, N, got));
+        wrong += !same_bits(got, fresh, N * sizeof *got);
+        ASSERT_OK(weft_future_wait(busy));
+        ASSERT_OK(weft_future_release(busy));
+        weft_array_free(x);
+        weft_array_free(y);
+        weft_array_free(z);
+        weft_array_free(w);
+    }
+    free(old);
+    free(fresh);
+    free(got);
+    weft_program_free(copy);
+    weft_program_free(spin);
+    ASSERT_OK(weft_ctx_free(ctx));
+    if (wrong) fail_msg("%d of %d launches read a stale copy of x", wrong, ROUNDS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_independent_device_call_runs_beside_a_running_op),
         cmocka_unit_test(test_concurrent_calls_keep_their_own_arguments),
         cmocka_unit_test(test_readers_keep_their_device_buffers),
+        cmocka_unit_test(test_grown_window_keeps_later_uploads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

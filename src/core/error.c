@@ -56,6 +56,11 @@ static void slot_key_create(void)
     (void)pthread_atfork(slots_before_fork, slots_after_fork_parent, slots_after_fork_child);
 }
 
+void weft_error_install_fork_handlers(void)
+{
+    pthread_once(&slot_once, slot_key_create);
+}
+
 /* A heap slot per thread (freed at thread exit) because build logs can be far
  * longer than any fixed thread-local buffer. */
 static error_slot *slot_get(void)

@@ -14,6 +14,37 @@ enum { BUCKETS = 4096 };
 static node *buckets[BUCKETS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* Every public call checks its handle here, on any thread: a fork child
+ * must not find the lock held by a thread it does not have. Taken under a
+ * stream's lock (a future is registered as it is queued), so its prepare
+ * handler must run after the streams' (exec/stream_fork.c installs it). */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+static void fork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+}
+
+static void fork_handlers_install(void)
+{
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+void weft_handles_install_fork_handlers(void)
+{
+    pthread_once(&fork_once, fork_handlers_install);
+}
+
 static size_t bucket_of(const void *p)
 {
     uintptr_t x = (uintptr_t)p;
@@ -27,6 +58,7 @@ weft_status weft_handle_add(const void *handle)
     node *n = malloc(sizeof *n);
     RETURN_IF(!n, WEFT_ERR_NOMEM, "cannot register a handle");
     n->handle = handle;
+    weft_handles_install_fork_handlers();
     size_t b = bucket_of(handle);
     pthread_mutex_lock(&lock);
     n->next = buckets[b];

@@ -8,6 +8,8 @@
 
 /* WEFT_ERR_NOMEM if the registry cannot grow. */
 weft_status weft_handle_add(const void *handle);
+/* Installs the registry's fork handlers (once; the first add does too). */
+void weft_handles_install_fork_handlers(void);
 /* 1 if the handle was live (and now is not), 0 if it was not live. */
 int weft_handle_remove(const void *handle);
 int weft_handle_live(const void *handle);

@@ -126,9 +126,14 @@ int weft_pool_default_threads(void)
     return weft_thread_count(0, getenv("WEFT_NUM_THREADS"), NULL, 0);
 }
 
-weft_pool *weft_pool_create(int threads)
+void weft_pool_install_fork_handlers(void)
 {
     pthread_once(&atfork_once, atfork_register);
+}
+
+weft_pool *weft_pool_create(int threads)
+{
+    weft_pool_install_fork_handlers();
     weft_pool *pool = calloc(1, sizeof *pool);
     if (!pool) return NULL;
     pool->threads = threads > 0 ? threads : weft_pool_default_threads();

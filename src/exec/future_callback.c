@@ -71,19 +71,11 @@ static void *notifier_main(void *unused)
     return NULL;
 }
 
-/* The queue is consistent across fork (nobody holds its lock), and the child
- * has no notifier: notices of the parent's futures are dropped, since those
- * futures never complete there. */
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&queue_lock);
-}
-
-static void fork_parent(void)
-{
-    pthread_mutex_unlock(&queue_lock);
-}
-
+/* The child has no notifier: notices of the parent's futures are dropped,
+ * since those futures never complete there, and the queue starts empty with
+ * a lock made anew. No prepare handler takes queue_lock: a stream's lock is
+ * held around posts (stream_fork.c takes those first), and the child keeps
+ * nothing of the queue a thread may have been changing. */
 static void fork_child(void)
 {
     pthread_mutex_init(&queue_lock, NULL);
@@ -94,7 +86,7 @@ static void fork_child(void)
 
 static void fork_handlers_install(void)
 {
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    pthread_atfork(NULL, NULL, fork_child);
 }
 
 /* Started before the first registration, so a completion never has to. The

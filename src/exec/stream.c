@@ -13,11 +13,11 @@
 #include "../core/error.h"
 #include "../mem/residency.h"
 #include "../core/pool.h"
+#include "../core/process.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void owner_waited(weft_future_owner *owner, double since)
 {
@@ -92,6 +92,7 @@ weft_status weft_stream_init(weft_stream *s)
     memset(s, 0, sizeof *s);
     s->owner = (weft_future_owner){owner_waited, owner_unreported, owner_check_fork};
     init_sync(s);
+    weft_stream_fork_register(s);
     return WEFT_OK;
 }
 
@@ -145,37 +146,15 @@ static void retire(weft_stream *s, weft_op *op, weft_status status, const char *
     pthread_cond_broadcast(&s->idle_cond);
 }
 
-/* This process's id, renewed in a fork child: the fork check below runs on
- * every call, and getpid() is a system call (about 0.5 us on some hosts).
- * Set before any stream starts, so a started stream always finds it set. */
-static _Atomic pid_t process_id;
-static pthread_once_t process_id_once = PTHREAD_ONCE_INIT;
-
-static void process_id_renew(void)
-{
-    atomic_store(&process_id, getpid());
-}
-
-static void process_id_init(void)
-{
-    process_id_renew();
-    pthread_atfork(NULL, NULL, process_id_renew);
-}
-
 /* In a fork child the stream's threads do not exist, and what they were
  * running never finishes: fail what the parent had queued or in flight (its
  * futures complete, its arrays are free again) and start afresh. Locks may
  * have been held by threads that are gone, so they are made anew. */
-pid_t weft_stream_process_id(void)
-{
-    pthread_once(&process_id_once, process_id_init);
-    return atomic_load(&process_id);
-}
 
 /* Notes the process that starts the stream's threads or tasks. */
 static void note_process(weft_stream *s)
 {
-    if (atomic_load(&s->pid) == 0) atomic_store(&s->pid, weft_stream_process_id());
+    if (atomic_load(&s->pid) == 0) atomic_store(&s->pid, weft_process_id());
 }
 
 /* Tasks of the parent never run in the child (tasks.c declines them): their
@@ -196,7 +175,7 @@ static void abandon_tasks(weft_stream *s)
 static void adopt_after_fork(weft_stream *s)
 {
     pid_t pid = atomic_load(&s->pid);
-    if (pid == 0 || pid == atomic_load(&process_id)) return;
+    if (pid == 0 || pid == weft_process_id()) return;
     if (!atomic_compare_exchange_strong(&s->pid, &pid, 0)) return; /* another child thread does */
     init_sync(s);
     abandon_tasks(s);
@@ -400,7 +379,6 @@ static void *executor_main(void *arg)
 static weft_status start_threads(weft_stream *s)
 {
     if (s->started) return WEFT_OK;
-    pthread_once(&process_id_once, process_id_init);
     RETURN_IF(pthread_create(&s->thread, NULL, executor_main, s) != 0, WEFT_ERR_THREAD,
               "cannot start the stream executor thread");
     if (pthread_create(&s->completer, NULL, completer_main, s) != 0) {
@@ -412,8 +390,8 @@ static weft_status start_threads(weft_stream *s)
         s->stop = s->executor_done = 0;
         return weft_error_set(WEFT_ERR_THREAD, "cannot start the stream completer thread");
     }
-    atomic_store(&s->pid,
-                 getpid()); /* before started: the fork check reads them without the lock */
+    /* Before started: the fork check reads them without the lock. */
+    atomic_store(&s->pid, weft_process_id());
     s->started = 1;
     return WEFT_OK;
 }
@@ -809,6 +787,7 @@ weft_status weft_stream_finish(weft_stream *s)
 
 void weft_stream_destroy(weft_stream *s)
 {
+    weft_stream_fork_unregister(s);
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     wait_idle(s, 1); /* tasks may still wait for queued operations: the executor runs */

@@ -112,10 +112,15 @@ typedef struct weft_stream {
      * the queue and using no array, until its futures are done (oldest first). */
     weft_gate *gates, *gates_tail;
     weft_gate *failed_gate; /* the last gate, opened with a failure: what follows fails */
-    _Atomic unsigned long long wait_ns; /* callers blocked in waits (the ledger) */
+    _Atomic unsigned long long wait_ns;  /* callers blocked in waits (the ledger) */
+    struct weft_stream *next_registered; /* stream_fork.c */
 } weft_stream;
 
 weft_status weft_stream_init(weft_stream *stream);
+/* Every live stream is known to the fork handlers (stream_fork.c): init and
+ * destroy call these. */
+void weft_stream_fork_register(weft_stream *stream);
+void weft_stream_fork_unregister(weft_stream *stream);
 /* Runs what is queued, then stops the executor. */
 void weft_stream_destroy(weft_stream *stream);
 /* Lets run() of an op know whether it may leave device work running. */
@@ -181,8 +186,6 @@ void weft_after_release(weft_after *a);
 void weft_stream_task_begin(weft_stream *stream, weft_stream_task *task);
 void weft_stream_task_end(weft_stream *stream, weft_stream_task *task,
                           weft_status orphaned_failure);
-/* This process's id (renewed in a fork child). */
-pid_t weft_stream_process_id(void);
 /* In a fork child, fails what the parent had queued, running or in flight,
  * tasks included, and starts afresh; elsewhere returns at once. */
 void weft_stream_check_fork(weft_stream *stream);

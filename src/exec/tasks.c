@@ -8,6 +8,7 @@
 #include "../core/error.h"
 #include "../core/handles.h"
 #include "../core/pool.h"
+#include "../core/process.h"
 #include "stream.h"
 
 #include <stdatomic.h>
@@ -46,7 +47,7 @@ static void task_run(weft_pool_item *item)
     /* A fork child's pool may hand over what the parent queued: the child's
      * stream fails it instead (its memory stays: a parent thread may have
      * held it mid-use). */
-    if (t->pid != weft_stream_process_id()) weft_stream_check_fork(stream);
+    if (t->pid != weft_process_id()) weft_stream_check_fork(stream);
     int waiting = TASK_WAITING;
     if (!atomic_compare_exchange_strong(&t->phase, &waiting, TASK_RUNNING)) return;
     weft_status status = (weft_status)atomic_load(&t->after.failed);
@@ -139,7 +140,7 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
                      .user = user,
                      .future = f,
                      .link = {.abandon = task_abandon},
-                     .pid = weft_stream_process_id()};
+                     .pid = weft_process_id()};
     atomic_init(&t->phase, TASK_WAITING);
     weft_future_set_producer(f, &t->producer);
     weft_stream_task_begin(ctx->stream, &t->link);

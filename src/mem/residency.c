@@ -141,6 +141,26 @@ static weft_window *window_covering(weft_store *s, size_t begin, size_t end)
     return NULL;
 }
 
+/* Copies into the fresh window what is current in the old one, and nothing
+ * else. A stale part would be made current later by a copy from the host,
+ * which runs on the copy queue where there is one (WEFT_COPY_QUEUE): this
+ * copy, on the kernel queue and maybe waiting there behind other work, could
+ * land after it and bring the stale values back. What is current here stays
+ * current while readers run beside each other, and only gaps are copied in,
+ * so the two never write the same elements. */
+static weft_status copy_current(weft_array *a, size_t dev, const weft_window *old,
+                                const weft_window *fresh)
+{
+    weft_device *d = device_of(a, dev);
+    weft_copies_depend(a, dev, old->lo, old->hi);
+    size_t hb, he;
+    for (size_t from = old->lo;
+         weft_ranges_first_hit(&a->stores[dev].valid, from, old->hi, &hb, &he); from = he)
+        RETURN_ON_ERROR(d->ops.copy(d, old->buffer, (hb - old->lo) * a->elem_size, fresh->buffer,
+                                    (hb - fresh->lo) * a->elem_size, (he - hb) * a->elem_size));
+    return WEFT_OK;
+}
+
 /* A window holding [lo, hi) on dev: an existing one, or a new one that absorbs
  * every window it overlaps (their contents copied over, on the device). */
 static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi, weft_window **out)
@@ -185,11 +205,7 @@ static weft_status ensure_window(weft_array *a, size_t dev, size_t lo, size_t hi
             s->windows[kept++] = *old;
             continue;
         }
-        weft_status st = WEFT_OK;
-        if (!s->shares_host) weft_copies_depend(a, dev, old->lo, old->hi);
-        if (!s->shares_host)
-            st = d->ops.copy(d, old->buffer, 0, fresh.buffer, (old->lo - lo) * a->elem_size,
-                             (old->hi - old->lo) * a->elem_size);
+        weft_status st = s->shares_host ? WEFT_OK : copy_current(a, dev, old, &fresh);
         if (st != WEFT_OK) { /* the old windows stay; the fresh one goes */
             d->ops.buffer_release(d, fresh.buffer);
             for (size_t rest = w; rest < s->nwindows; rest++)

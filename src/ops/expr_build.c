@@ -2,6 +2,7 @@
 #include "expr_build.h"
 #include "../core/clock.h"
 #include "../core/error.h"
+#include "../core/process.h"
 #include "../exec/placement.h"
 
 #include <stdlib.h>
@@ -23,7 +24,8 @@ struct weft_expr_builds {
     pthread_cond_t idle; /* a job ended */
     pthread_t thread;
     int started, stop;
-    pid_t pid; /* the process the thread runs in: a fork child has none */
+    pid_t pid;     /* the process the thread runs in: a fork child has none */
+    pid_t made_in; /* the process that made these (weft_expr_builds_stop) */
     build_job *queue, **tail;
     build_job *running;
 };
@@ -85,6 +87,7 @@ static weft_expr_builds *builds_of(weft_ctx *ctx)
         pthread_cond_init(&b->wake, NULL);
         pthread_cond_init(&b->idle, NULL);
         b->tail = &b->queue;
+        b->made_in = weft_process_id();
         ctx->builds = b;
     }
     pthread_mutex_unlock(&ctx->lock);
@@ -169,6 +172,15 @@ void weft_expr_builds_stop(weft_ctx *ctx)
 {
     weft_expr_builds *b = ctx->builds;
     if (!b) return;
+    /* In a fork child a parent thread that is gone (the builder, a caller
+     * queueing a build) may hold the lock for good, and the builder may be
+     * left waiting on a condition (glibc's broadcast can wait for such a
+     * waiter); no thread here uses them while the context is freed. */
+    if (b->made_in != weft_process_id()) {
+        pthread_mutex_init(&b->lock, NULL);
+        pthread_cond_init(&b->wake, NULL);
+        pthread_cond_init(&b->idle, NULL);
+    }
     pthread_mutex_lock(&b->lock);
     b->stop = 1;
     for (build_job *j = b->queue, *next; j; j = next) {

@@ -17,6 +17,7 @@ static cl_int queue_unlock(weft_device *dev, cl_int err, cl_event event, int our
 
 static weft_status cl_buffer_create(weft_device *dev, size_t bytes, void *host, void **buffer)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     cl_int err;
     cl_mem_flags flags = CL_MEM_READ_WRITE | (host ? CL_MEM_USE_HOST_PTR : 0);
     cl_mem mem = clCreateBuffer(weft_cl(dev)->context, flags, bytes ? bytes : 1, host, &err);
@@ -27,13 +28,14 @@ static weft_status cl_buffer_create(weft_device *dev, size_t bytes, void *host, 
 
 static void cl_buffer_release(weft_device *dev, void *buffer)
 {
-    (void)dev;
+    if (weft_cl_forked(dev)) return; /* leaked: see weft_cl_forked */
     clReleaseMemObject((cl_mem)buffer);
 }
 
 static weft_status cl_sub_buffer(weft_device *dev, void *buffer, size_t offset, size_t bytes,
                                  void **sub)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     cl_buffer_region region = {offset, bytes ? bytes : 1};
     cl_int err;
     cl_mem mem = clCreateSubBuffer((cl_mem)buffer, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
@@ -83,6 +85,7 @@ static weft_status cl_write(weft_device *dev, void *buffer, size_t offset, size_
                             const void *src, void **done)
 {
     if (done) *done = NULL;
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (weft_dev_fault(dev->services, WEFT_FAULT_WRITE))
         return weft_cl_fail(dev, "clEnqueueWriteBuffer (WEFT_FAULT)", CL_OUT_OF_RESOURCES);
     if (bytes == 0) return WEFT_OK;
@@ -119,6 +122,7 @@ static int still_running(cl_event event)
 static weft_status cl_upload(weft_device *dev, void *buffer, size_t offset, size_t bytes,
                              const void *src, void *after, void **done)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     weft_cl_device *cl = weft_cl(dev);
     if (!cl->copy_queue || (dev->services->faults & WEFT_FAULT_UPLOAD))
         return cl_write(dev, buffer, offset, bytes, src, done);
@@ -148,6 +152,7 @@ static weft_status cl_upload(weft_device *dev, void *buffer, size_t offset, size
 /* Blocks: the caller reads the host memory next. */
 static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t bytes, void *dst)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (bytes == 0) return WEFT_OK;
     if (weft_dev_fault(dev->services, 0))
         return weft_cl_fail(dev, "clEnqueueReadBuffer (WEFT_FAULT=call)", CL_OUT_OF_RESOURCES);
@@ -163,6 +168,7 @@ static weft_status cl_read(weft_device *dev, void *buffer, size_t offset, size_t
 static weft_status cl_copy(weft_device *dev, void *src, size_t src_offset, void *dst,
                            size_t dst_offset, size_t bytes)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (bytes == 0) return WEFT_OK;
     cl_event event = NULL; /* the thread's own record of the copy */
     cl_uint ndeps;
@@ -192,6 +198,8 @@ static int cl_peer_reachable(const weft_device *dev, const weft_device *other)
 static weft_status cl_peer_copy(weft_device *dev, void *dst, size_t dst_offset, weft_device *src,
                                 void *src_buffer, size_t src_offset, size_t bytes)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
+    if (weft_cl_forked(src)) return weft_cl_forked_fail(src);
     if (bytes == 0) return WEFT_OK;
     if (weft_dev_fault(dev->services, 0))
         return weft_cl_fail(dev, "clEnqueueCopyBuffer between devices (WEFT_FAULT=call)",
@@ -336,6 +344,7 @@ void weft_cl_release_events(cl_event *events, cl_uint count)
  * (the copy ran on the compute queue, in order): it orders nothing. */
 static void cl_depend(weft_device *dev, void *event)
 {
+    if (weft_cl_forked(dev)) return; /* nothing runs there to order */
     cl_event copy = event;
     cl_command_type type = 0;
     if (!copy || !still_running(copy) ||
@@ -467,6 +476,7 @@ static weft_status axpy_locked(weft_device *dev, cl_kernel k, weft_dtype dtype, 
 static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_view x, weft_view y,
                            size_t n)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     RETURN_IF(dtype != WEFT_F32 && dtype != WEFT_F64, WEFT_ERR_DTYPE, "axpy needs f32 or f64");
     RETURN_ON_ERROR(ensure_kernels(dev));
     cl_kernel k = weft_cl(dev)->kernels.axpy[dtype == WEFT_F64];
@@ -509,6 +519,7 @@ static cl_int finished_status(cl_event event)
  * command says whether its work did. */
 static weft_status cl_finish(weft_device *dev)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     cl_event mine = NULL;
     int eventless = 0;
     int enqueued = own_take(weft_cl(dev), &mine, &eventless);
@@ -526,6 +537,7 @@ static weft_status cl_finish(weft_device *dev)
  * nothing there since its last marker or finish: none of its work is left. */
 static weft_status cl_marker(weft_device *dev, void **event)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     weft_cl_device *cl = weft_cl(dev);
     cl_event ev = NULL;
     int eventless = 0, enqueued = own_take(cl, &ev, &eventless);
@@ -553,6 +565,7 @@ static weft_status cl_marker(weft_device *dev, void **event)
 static weft_status cl_wait(weft_device *dev, void *event)
 {
     if (!event) return WEFT_OK;
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     cl_int err = command_outcome(event);
     if (err == CL_SUCCESS && weft_dev_fault(dev->services, WEFT_FAULT_FINISH))
         err = CL_OUT_OF_RESOURCES;
@@ -563,13 +576,13 @@ static weft_status cl_wait(weft_device *dev, void *event)
 
 static void cl_event_retain(weft_device *dev, void *event)
 {
-    (void)dev;
+    if (weft_cl_forked(dev)) return; /* leaked: see weft_cl_forked */
     if (event) clRetainEvent(event);
 }
 
 static void cl_event_release(weft_device *dev, void *event)
 {
-    (void)dev;
+    if (weft_cl_forked(dev)) return; /* leaked: see weft_cl_forked */
     if (event) clReleaseEvent(event);
 }
 
@@ -623,6 +636,11 @@ void weft_cl_device_release(weft_device *dev)
 {
     weft_cl_device *cl = weft_cl(dev);
     if (!cl) return;
+    if (weft_cl_forked(dev)) { /* its OpenCL objects leak, and its locks: see weft_cl_forked */
+        free(cl);
+        dev->impl = NULL;
+        return;
+    }
     for (int i = 0; i < 2; i++) {
         if (cl->kernels.axpy[i]) clReleaseKernel(cl->kernels.axpy[i]);
     }

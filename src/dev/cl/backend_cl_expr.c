@@ -71,6 +71,7 @@ static weft_status build_into_slot(weft_device *dev, const weft_compiled *compil
 
 weft_status weft_cl_expr_build(weft_device *dev, const weft_compiled *compiled)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (atomic_load(&compiled->kernels[dev->index]) != NULL) return WEFT_OK;
     return build_into_slot(dev, compiled);
 }
@@ -156,6 +157,7 @@ static weft_status reduce_locked(weft_device *dev, const weft_expr_call *call,
 weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const weft_view *views,
                              size_t begin, size_t n)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
     pthread_mutex_lock(&weft_cl(dev)->submit);
     weft_status st = map_locked(dev, call, views, begin, n);
@@ -167,6 +169,7 @@ weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
                                 const weft_view *views, size_t begin, size_t n,
                                 weft_partial *partials)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
     pthread_mutex_lock(&weft_cl(dev)->submit);
     weft_status st = reduce_locked(dev, call, views, begin, n, partials);

@@ -124,6 +124,7 @@ static weft_status apply_locked(weft_device *dev, weft_reduce_op op, weft_dtype 
 weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype dtype, weft_view x,
                                 size_t n, uint64_t *subtotals)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
     pthread_mutex_lock(&weft_cl(dev)->submit);
     weft_status st = totals_locked(dev, op, dtype, x, n, subtotals);
@@ -134,6 +135,7 @@ weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype 
 weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
                                weft_view x, weft_view y, size_t n, const uint64_t *carries)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
     pthread_mutex_lock(&weft_cl(dev)->submit);
     weft_status st = apply_locked(dev, op, dtype, exclusive, x, y, n, carries);

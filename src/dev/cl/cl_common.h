@@ -6,6 +6,7 @@
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
 #include <CL/cl.h>
 
+#include "../../core/process.h"
 #include "../device.h"
 
 #include <pthread.h>
@@ -51,12 +52,25 @@ typedef struct weft_cl_device {
      * a freed device never matches a new one at the same address. */
     unsigned long serial;
     struct weft_cl_programs *programs; /* the driver's program cache for the context */
+    pid_t pid;                         /* the process that opened it */
 } weft_cl_device;
 
 static inline weft_cl_device *weft_cl(const weft_device *dev)
 {
     return (weft_cl_device *)dev->impl;
 }
+
+/* 1 in a fork child of the process that opened the device. The OpenCL
+ * runtime there is the parent's: its threads are gone and its locks may be
+ * held by them forever (PoCL's are), so no call may reach it. Every entry of
+ * the table checks first: work fails (weft_cl_forked_fail), releases leak
+ * what the parent's runtime allocated (the child's exit returns it). */
+static inline int weft_cl_forked(const weft_device *dev)
+{
+    return weft_cl(dev)->pid != weft_process_id();
+}
+/* Sets WEFT_ERR_DEVICE: the device cannot be used in a fork child; returns it. */
+weft_status weft_cl_forked_fail(const weft_device *dev);
 
 /* Builds source for one device through the memory and disk caches. On
  * WEFT_ERR_BUILD *log (malloc'd, may be NULL) holds the build log. */

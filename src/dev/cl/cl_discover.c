@@ -81,9 +81,8 @@ static weft_status open_device(weft_device *dev, cl_context shared)
     cl->queue = clCreateCommandQueue(cl->context, cl->id, CL_QUEUE_PROFILING_ENABLE, &err);
     if (err != CL_SUCCESS) return weft_cl_fail(dev, "clCreateCommandQueue", err);
     /* A copy queue only when WEFT_COPY_QUEUE=1 asks: on PoCL it showed no
-     * gain (bench/RESULTS.md), no GPU measured it, and a stress test of two
-     * threads reading one array saw one wrong copy in 2000 rounds with it
-     * (docs/architecture.md, "Asynchronous operations"). */
+     * gain (bench/RESULTS.md) and no GPU measured it (docs/architecture.md,
+     * "Asynchronous operations"). */
     const char *env = getenv("WEFT_COPY_QUEUE");
     int wanted = env && *env && strcmp(env, "0") != 0;
     if (!wanted) {
@@ -149,6 +148,7 @@ static void add_device(const weft_dev_services *s, struct weft_cl_programs *prog
     cl->id = id;
     static atomic_ulong serials;
     cl->serial = atomic_fetch_add(&serials, 1) + 1;
+    cl->pid = weft_process_id();
     pthread_mutex_init(&cl->lock, NULL);
     pthread_mutex_init(&cl->queue_lock, NULL);
     pthread_mutex_init(&cl->submit, NULL);

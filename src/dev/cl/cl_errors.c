@@ -88,3 +88,11 @@ weft_status weft_cl_fail(const weft_device *dev, const char *call, cl_int err)
                           dev ? dev->index : 0, dev ? dev->info.name : "?", weft_cl_error_name(err),
                           (int)err);
 }
+
+weft_status weft_cl_forked_fail(const weft_device *dev)
+{
+    return weft_error_set(WEFT_ERR_DEVICE,
+                          "device %zu (%s) was opened by the parent of this fork child: OpenCL "
+                          "cannot be used across fork() (create a context in the child)",
+                          dev->index, dev->info.name);
+}

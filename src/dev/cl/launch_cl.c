@@ -9,6 +9,7 @@
 
 weft_status weft_cl_kernel_create(weft_device *dev, void *program, const char *name, void **kernel)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     cl_int err;
     cl_kernel k = clCreateKernel((cl_program)program, name, &err);
     RETURN_IF(err == CL_INVALID_KERNEL_NAME, WEFT_ERR_INVALID_ARG,
@@ -36,6 +37,7 @@ static void describe_param(cl_kernel kernel, cl_uint i, cl_kernel_arg_address_qu
 weft_status weft_cl_kernel_params(weft_device *dev, void *kernel, weft_param *params,
                                   size_t capacity, size_t *count)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     cl_kernel k = kernel;
     cl_uint nargs = 0;
     cl_int err = clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof nargs, &nargs, NULL);
@@ -82,6 +84,7 @@ static weft_status launch_locked(weft_device *dev, weft_kernel_call *call)
 
 weft_status weft_cl_launch(weft_device *dev, weft_kernel_call *call)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     pthread_mutex_lock(&weft_cl(dev)->submit);
     weft_status st = launch_locked(dev, call);
     pthread_mutex_unlock(&weft_cl(dev)->submit);
@@ -90,7 +93,7 @@ weft_status weft_cl_launch(weft_device *dev, weft_kernel_call *call)
 
 double weft_cl_event_seconds(weft_device *dev, void *event)
 {
-    (void)dev;
+    if (weft_cl_forked(dev)) return 0;
     cl_ulong start = 0, end = 0;
     if (clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL) !=
             CL_SUCCESS ||

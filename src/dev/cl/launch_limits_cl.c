@@ -68,6 +68,7 @@ static weft_status check_local_size(const weft_kernel_call *call, weft_device *d
 
 weft_status weft_cl_launch_limits(weft_device *device, const weft_kernel_call *call)
 {
+    if (weft_cl_forked(device)) return weft_cl_forked_fail(device);
     RETURN_ON_ERROR(check_local_memory(call, device));
     return check_local_size(call, device);
 }

@@ -25,6 +25,7 @@ typedef struct cached_program {
 struct weft_cl_programs {
     pthread_mutex_t lock;
     cached_program *head;
+    pid_t pid; /* the process that made it: in a fork child its programs leak (weft_cl_forked) */
 };
 
 weft_status weft_cl_programs_create(const weft_dev_services *services, void **programs)
@@ -33,6 +34,7 @@ weft_status weft_cl_programs_create(const weft_dev_services *services, void **pr
     struct weft_cl_programs *cache = calloc(1, sizeof *cache);
     RETURN_IF(!cache, WEFT_ERR_NOMEM, "cannot allocate the program cache");
     pthread_mutex_init(&cache->lock, NULL);
+    cache->pid = weft_process_id();
     *programs = cache;
     return WEFT_OK;
 }
@@ -41,9 +43,10 @@ void weft_cl_programs_release(void *programs)
 {
     struct weft_cl_programs *cache = programs;
     if (!cache) return;
+    int forked = cache->pid != weft_process_id();
     for (cached_program *p = cache->head, *next; p; p = next) {
         next = p->next;
-        clReleaseProgram(p->program);
+        if (!forked) clReleaseProgram(p->program);
         free(p);
     }
     pthread_mutex_destroy(&cache->lock);
@@ -236,6 +239,7 @@ weft_status weft_cl_program_get(weft_device *dev, const char *source, const char
 weft_status weft_cl_program_build(weft_device *dev, const char *source, const char *options,
                                   void **handle, char **log)
 {
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     cl_program program = NULL;
     RETURN_ON_ERROR(weft_cl_program_get(dev, source, options, &program, log));
     *handle = program;
@@ -244,12 +248,12 @@ weft_status weft_cl_program_build(weft_device *dev, const char *source, const ch
 
 void weft_cl_program_release(weft_device *dev, void *handle)
 {
-    (void)dev;
+    if (weft_cl_forked(dev)) return; /* leaked: see weft_cl_forked */
     if (handle) clReleaseProgram((cl_program)handle);
 }
 
 void weft_cl_kernel_release(weft_device *dev, void *kernel)
 {
-    (void)dev;
+    if (weft_cl_forked(dev)) return; /* leaked: see weft_cl_forked */
     if (kernel && kernel != WEFT_KERNEL_FAILED) clReleaseKernel((cl_kernel)kernel);
 }
