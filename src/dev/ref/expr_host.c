@@ -37,7 +37,7 @@ static void make_env(const weft_expr_call *call, const weft_view *views, size_t 
             if (o != b && e->writes[b] && call->view_of_bind[b] >= 0 &&
                 call->view_of_bind[b] == call->view_of_bind[o])
                 alias_ok = 0;
-    h->env = (weft_vm_env){h->arrays, h->scalars, alias_ok};
+    h->env = (weft_vm_env){h->arrays, h->scalars, alias_ok, 0}; /* stream: set by maps */
 }
 
 /* ---- map ---- */
