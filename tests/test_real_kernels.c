@@ -263,11 +263,10 @@ static void test_columns_of_every_row_and_one_element(void **state)
  * (Gram-Schmidt's r[k][k]), for every k: the first launches write inside
  * work-item 0's rows, later ones in another device's ---- */
 
-static const char diag_source[] =
-    "__kernel void set_diag(__global float *r, int k, int n)\n"
-    "{\n"
-    "    if (get_global_id(0) == 0) r[k * n + k] = (float)(k + 1);\n"
-    "}\n";
+static const char diag_source[] = "__kernel void set_diag(__global float *r, int k, int n)\n"
+                                  "{\n"
+                                  "    if (get_global_id(0) == 0) r[k * n + k] = (float)(k + 1);\n"
+                                  "}\n";
 
 static void diag_host(const weft_host_call *call)
 {

@@ -173,18 +173,23 @@ weft_status weft_program_params(weft_program *p, size_t dev, const char *name, w
     return st;
 }
 
-weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key)
+weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key, unsigned *checks)
 {
     weft_split_verdict verdict = WEFT_SPLIT_UNKNOWN;
+    unsigned count = 0;
     pthread_mutex_lock(&p->lock);
     for (weft_split_entry *s = p->splits; s; s = s->next)
-        if (strcmp(s->key, key) == 0) verdict = s->verdict;
+        if (strcmp(s->key, key) == 0) {
+            verdict = s->verdict;
+            count = s->checks;
+        }
     pthread_mutex_unlock(&p->lock);
+    if (checks) *checks = count;
     return verdict;
 }
 
 weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
-                                           weft_split_verdict verdict)
+                                           weft_split_verdict verdict, unsigned *checks)
 {
     weft_status st = WEFT_OK;
     pthread_mutex_lock(&p->lock);
@@ -197,10 +202,16 @@ weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
         s->next = p->splits;
         p->splits = s;
     }
-    if (s)
+    if (s && verdict == WEFT_SPLIT_SAFE) {
+        s->checks++;
+        /* A launch checked beside one that differed does not undo it. */
+        if (s->verdict == WEFT_SPLIT_UNKNOWN) s->verdict = verdict;
+    } else if (s) {
         s->verdict = verdict;
-    else
+    } else {
         st = weft_error_set(WEFT_ERR_NOMEM, "cannot record how kernel %s splits", key);
+    }
+    if (checks) *checks = s ? s->checks : 0;
     pthread_mutex_unlock(&p->lock);
     return st;
 }
