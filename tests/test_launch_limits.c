@@ -168,8 +168,7 @@ static void test_array_above_a_device_buffer(void **state)
         assert_int_equal(st, WEFT_ERR_NO_DEVICE);
     } else {
         if (st != WEFT_ERR_INVALID_ARG)
-            fail_msg("%s (%s), want WEFT_ERR_INVALID_ARG", weft_status_str(st),
-                     weft_last_error());
+            fail_msg("%s (%s), want WEFT_ERR_INVALID_ARG", weft_status_str(st), weft_last_error());
         const char *says[] = {"argument 0", "4000000 bytes", "600000 bytes", "host_fn"};
         for (size_t i = 0; i < 4; i++)
             if (!strstr(weft_last_error(), says[i]))

@@ -220,11 +220,21 @@ static weft_status split_range(weft_launch_job *job)
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(!weights || !devices || !job->pieces, WEFT_ERR_NOMEM,
                   "weft_launch: cannot allocate the split");
+    size_t too_small = 0; /* a device whose buffers cannot hold an array */
     for (size_t d = 0; d < ctx->ndevices; d++) {
         devices[d] = d;
-        if (d > 0 && ctx->devices[d].info.selected && job->program->per_device[d])
-            weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
+        if (d == 0 || !ctx->devices[d].info.selected || !job->program->per_device[d]) continue;
+        if (weft_launch_check_buffers(job, d) != WEFT_OK) {
+            weft_error_clear();
+            too_small = too_small ? too_small : d;
+            continue;
+        }
+        weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
     }
+    /* No device can hold the arrays: the pool runs the launch, or the error
+     * says why no device could. */
+    if (too_small && !job->host_fn && best_device(job, weights) == 0)
+        GOTO_ERROR_ON(weft_launch_check_buffers(job, too_small));
     char why[256];
     if (whole_reason(job, why, sizeof why)) {
         job->pieces[job->npieces++] = (weft_piece){
