@@ -4,11 +4,23 @@
 #include "../mem/residency.h"
 #include "../dev/device.h"
 #include "launch_call.h"
+#include "program.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Argument k's array, unless an earlier argument passed the same one: the
+ * check works per array, whatever arguments it is bound to. */
+static weft_array *first_use(const weft_launch_job *job, size_t k)
+{
+    if (job->args[k].kind > WEFT_ARG_WHOLE) return NULL;
+    for (size_t j = 0; j < k; j++)
+        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == job->args[k].array)
+            return NULL;
+    return job->args[k].array;
+}
 
 weft_status weft_launch_split_key(weft_launch_job *job)
 {
@@ -35,12 +47,19 @@ weft_status weft_launch_split_key(weft_launch_job *job)
     int at = snprintf(job->values_key, values_cap, "%s=%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu",
                       job->split_key, r->size[0], r->size[1], r->size[2], r->local[0], r->local[1],
                       r->local[2], job->first, job->last);
+    /* A scalar that only flows into stored values cannot move a read or a
+     * write: its value is left out, unless an array is passed twice (a
+     * stored value could then come back as an index under another name). */
+    uint64_t steering =
+        weft_program_split_steering(job->program, job->split_key, job->name, job->nargs);
+    for (size_t k = 0; k < job->nargs; k++)
+        if (job->args[k].kind <= WEFT_ARG_WHOLE && !first_use(job, k)) steering = ~(uint64_t)0;
     for (size_t k = 0; k < job->nargs; k++) {
         const weft_arg *a = &job->args[k];
         uint64_t bits = 0;
         if (a->kind <= WEFT_ARG_WHOLE)
             bits = a->array->n;
-        else if (a->kind == WEFT_ARG_SCALAR)
+        else if (a->kind == WEFT_ARG_SCALAR && (k >= 64 || (steering >> k & 1)))
             memcpy(&bits, &a->value, weft_dtype_size(a->dtype));
         else
             bits = a->local_bytes;
@@ -58,17 +77,6 @@ weft_split_mode weft_launch_split_mode(const weft_launch_job *job)
     if (weft_program_split_verdict(job->program, job->values_key, NULL) == WEFT_SPLIT_SAFE)
         return WEFT_RUN_SPLIT;
     return checks < WEFT_SPLIT_CHECKS ? WEFT_RUN_CHECKED : WEFT_RUN_NEW_VALUES;
-}
-
-/* Argument k's array, unless an earlier argument passed the same one: the
- * check works per array, whatever arguments it is bound to. */
-static weft_array *first_use(const weft_launch_job *job, size_t k)
-{
-    if (job->args[k].kind > WEFT_ARG_WHOLE) return NULL;
-    for (size_t j = 0; j < k; j++)
-        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == job->args[k].array)
-            return NULL;
-    return job->args[k].array;
 }
 
 /* 1 when any argument bound to a may write it (in place: read through one

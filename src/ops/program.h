@@ -24,7 +24,9 @@ typedef enum weft_split_verdict {
 
 typedef struct weft_split_entry {
     weft_split_verdict verdict;
-    unsigned checks; /* splits found SAFE under this key */
+    unsigned checks;    /* splits found SAFE under this key */
+    int steering_known; /* steering, once read from the source */
+    uint64_t steering;  /* the scalars that may steer its reads and writes (launch_scalars.c) */
     struct weft_split_entry *next;
     char key[]; /* kernel name and argument kinds, or also their values (launch_check.c) */
 } weft_split_entry;
@@ -49,6 +51,11 @@ weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key, 
  * unknown (checked again). */
 weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
                                            weft_split_verdict verdict, unsigned *checks);
+
+/* The scalars of kernel key `key` that may steer where it reads and writes
+ * (launch_scalars.h), read from the source once per key. */
+uint64_t weft_program_split_steering(weft_program *p, const char *key, const char *name,
+                                     size_t nparams);
 
 /* The kernel `name` of the program on device dev, created once and kept
  * (WEFT_ERR_INVALID_ARG when the program has none of that name). */
