@@ -6,10 +6,12 @@
  *               the value only): new values every launch
  *   set_diag    r[k*n + k] from work-item 0 for k = 0..n-1 (finding 01):
  *               also prints how many diagonal elements came out wrong
+ *   tiny        heat+step over 256 elements: what deciding costs per launch
  *
  * Run on the setup to measure, e.g.
  *   POCL_DEVICES="pthread pthread" WEFT_ZERO_COPY=0 build/bench_split_checks
- * and against another build of the library with LD_LIBRARY_PATH. Prints the
+ * (a case's name as the argument runs only it) and against another build of
+ * the library with LD_LIBRARY_PATH. Prints the
  * median over ROUNDS fresh contexts of the seconds per launch. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_clock.h"
@@ -19,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ROUNDS = 3, STEPS = 200, HEAT_N = 1 << 20, DIAG_N = 512 };
+enum { ROUNDS = 3, STEPS = 200, HEAT_N = 1 << 20, DIAG_N = 512, TINY_N = 256, TINY_STEPS = 2000 };
 
 static const char step_source[] =
     "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
@@ -49,29 +51,29 @@ typedef struct result {
     int wrong;
 } result;
 
-static int heat_run(int with_step, result *out)
+static int heat_run(int with_step, size_t n, int steps, result *out)
 {
     weft_ctx *ctx;
     weft_program *p;
     weft_array *u, *v;
     if (weft_ctx_create(NULL, &ctx) != WEFT_OK) return -1;
-    double *init = calloc(HEAT_N, sizeof *init);
-    init[HEAT_N / 2] = 1.0;
-    weft_array_from(ctx, WEFT_F64, HEAT_N, init, &u);
-    weft_array_create(ctx, WEFT_F64, HEAT_N, &v);
+    double *init = calloc(n, sizeof *init);
+    init[n / 2] = 1.0;
+    weft_array_from(ctx, WEFT_F64, n, init, &u);
+    weft_array_create(ctx, WEFT_F64, n, &v);
     weft_program_build(ctx, with_step ? step_source : heat_source, NULL, &p);
-    weft_range r = weft_range_1d(HEAT_N);
+    weft_range r = weft_range_1d(n);
     double t0 = bench_now();
-    for (int s = 0; s < STEPS; s++) {
+    for (int s = 0; s < steps; s++) {
         weft_array *from = s % 2 ? v : u, *to = s % 2 ? u : v;
-        weft_arg args[] = {weft_arg_halo(from, 1), weft_arg_slice(to), weft_arg_i32(HEAT_N),
+        weft_arg args[] = {weft_arg_halo(from, 1), weft_arg_slice(to), weft_arg_i32((int)n),
                            weft_arg_f64(0.25), weft_arg_i32(s)};
         if (weft_launch(p, with_step ? "heat_step" : "heat", &r, args, with_step ? 5 : 4,
                         with_step ? step_host : heat_host, NULL, NULL) != WEFT_OK)
             return -1;
     }
-    weft_array_read(u, 0, HEAT_N, init);
-    out->seconds = (bench_now() - t0) / STEPS;
+    weft_array_read(u, 0, n, init);
+    out->seconds = (bench_now() - t0) / steps;
     weft_stats st;
     weft_ctx_stats(ctx, &st);
     out->checked = st.splits_checked;
@@ -123,14 +125,17 @@ static int by_seconds(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    const char *names[] = {"heat", "heat+step", "set_diag"};
+    const char *names[] = {"heat", "heat+step", "set_diag", "tiny"};
     printf("%-10s %12s %8s %6s %6s\n", "case", "ms/launch", "checked", "whole", "wrong");
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 4; c++) {
+        if (argc > 1 && strcmp(argv[1], names[c]) != 0) continue;
         result runs[ROUNDS];
         for (int i = 0; i < ROUNDS; i++) {
-            int rc = c < 2 ? heat_run(c, &runs[i]) : diag_run(&runs[i]);
+            int rc = c < 2    ? heat_run(c, HEAT_N, STEPS, &runs[i])
+                     : c == 2 ? diag_run(&runs[i])
+                              : heat_run(1, TINY_N, TINY_STEPS, &runs[i]);
             if (rc) {
                 fprintf(stderr, "%s failed: %s\n", names[c], weft_last_error());
                 return 1;

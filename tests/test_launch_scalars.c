@@ -8,7 +8,7 @@
 
 static int steers(const char *source, const char *name, size_t nparams, size_t k)
 {
-    return (int)(weft_launch_steering_scalars(source, name, nparams) >> k & 1);
+    return (int)(weft_launch_steering_scalars(source, NULL, name, nparams) >> k & 1);
 }
 
 static void test_stored_values_do_not_steer(void **state)
@@ -57,6 +57,13 @@ static void test_other_uses_steer(void **state)
     const char *macro =
         "#define K (k + 1)\n__kernel void t(__global float *r, int k) { r[0] = K; }\n";
     assert_true(steers(macro, "t", 2, 1));
+    /* A macro the options define, or one from an included header. */
+    const char *idx = "__kernel void t(__global float *r, int k) { r[IDX] = 1.0f; r[1] = k; }\n";
+    assert_false(steers(idx, "t", 2, 1));
+    assert_true(weft_launch_steering_scalars(idx, "-DIDX=k", "t", 2) >> 1 & 1);
+    const char *header = "#include \"idx.h\"\n"
+                         "__kernel void t(__global float *r, int k) { r[IDX] = 1.0f; r[1] = k; }\n";
+    assert_true(steers(header, "t", 2, 1));
     /* Unreadable: no definition, another parameter count, no kernel. */
     const char *decl = "__kernel void t(__global float *r, int k);\n";
     assert_true(steers(decl, "t", 2, 1));

@@ -2,8 +2,9 @@
  * scalar whose every use is a value stored into an element (a step number,
  * a coefficient) cannot move a write into another device's rows, so its
  * value need not be checked again (launch_check.c); everything else is
- * assumed to steer. The screen reads the source as text: any use it does not
- * recognise counts as steering, so it can only cost checks, never a wrong
+ * assumed to steer, and so is every scalar of a source that includes files
+ * (their macros are unseen) and any scalar the build options name. The screen reads the source as
+ * text: any use it does not recognise counts as steering, so it can only cost checks, never a wrong
  * answer. */
 #include "launch_scalars.h"
 #include "kernel_source.h"
@@ -104,6 +105,14 @@ static int indexed_or_called(const char *text, size_t rhs, size_t at)
     return brackets != 0 || calls != 0;
 }
 
+/* 1 when the identifier is a word of text[from, to). */
+static int names(const char *text, size_t from, size_t to, const char *name, size_t len)
+{
+    for (size_t j = from; j + len <= to; j++)
+        if (word_at(text, j, name, len)) return 1;
+    return 0;
+}
+
 /* 1 when the identifier is named on a preprocessor line. */
 static int on_directive(const char *text, const char *name, size_t len)
 {
@@ -112,8 +121,7 @@ static int on_directive(const char *text, const char *name, size_t len)
         size_t eol = i;
         while (text[eol] && (text[eol] != '\n' || text[eol - 1] == '\\'))
             eol++;
-        for (size_t j = i; j + len <= eol; j++)
-            if (word_at(text, j, name, len)) return 1;
+        if (names(text, i, eol, name, len)) return 1;
         if (!text[eol]) break;
         i = eol;
     }
@@ -181,11 +189,25 @@ static int find_kernel(const char *text, const char *name, size_t *params, size_
     return 0;
 }
 
-uint64_t weft_launch_steering_scalars(const char *source, const char *name, size_t nparams)
+/* 1 when a preprocessor line includes a file: its macros, unseen here, may
+ * name any parameter. */
+static int includes(const char *text)
+{
+    for (const char *h = strchr(text, '#'); h; h = strchr(h + 1, '#')) {
+        const char *w = h + 1;
+        while (*w == ' ' || *w == '\t')
+            w++;
+        if (strncmp(w, "include", 7) == 0) return 1;
+    }
+    return 0;
+}
+
+uint64_t weft_launch_steering_scalars(const char *source, const char *options, const char *name,
+                                      size_t nparams)
 {
     char *text = source ? weft_kernel_source_plain(source) : NULL;
     size_t open, brace;
-    if (!text || !find_kernel(text, name, &open, &brace)) {
+    if (!text || includes(text) || !find_kernel(text, name, &open, &brace)) {
         free(text);
         return ~(uint64_t)0;
     }
@@ -205,7 +227,9 @@ uint64_t weft_launch_steering_scalars(const char *source, const char *name, size
         size_t first = last;
         while (first > from && ident_char(text[first - 1]))
             first--;
-        if (k < 64 && (last == first || steers(text, brace, end, text + first, last - first)))
+        const char *opts = options ? options : "";
+        if (k < 64 && (last == first || names(opts, 0, strlen(opts), text + first, last - first) ||
+                       steers(text, brace, end, text + first, last - first)))
             mask |= (uint64_t)1 << k;
         k++;
         from = i + 1;

@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bit k set: parameter k of kernel `name` (of nparams) may steer the
+/* Bit k set: parameter k of kernel `name` (of nparams) built from source
+ * with options may steer the
  * kernel's reads or writes. Every bit when the kernel's definition cannot be
  * read; bits of parameters past 63 are not given (assume they steer). */
-uint64_t weft_launch_steering_scalars(const char *source, const char *name, size_t nparams);
+uint64_t weft_launch_steering_scalars(const char *source, const char *options, const char *name,
+                                      size_t nparams);
 
 #endif

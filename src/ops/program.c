@@ -233,7 +233,7 @@ uint64_t weft_program_split_steering(weft_program *p, const char *key, const cha
     uint64_t mask = known ? s->steering : ~(uint64_t)0;
     pthread_mutex_unlock(&p->lock);
     if (known || !s) return mask; /* without memory: every scalar steers */
-    mask = weft_launch_steering_scalars(p->source, name, nparams);
+    mask = weft_launch_steering_scalars(p->source, p->options, name, nparams);
     pthread_mutex_lock(&p->lock);
     s->steering = mask;
     s->steering_known = 1;
