@@ -4,6 +4,8 @@
  *   heat        bench_heat's stencil, the same scalars every step
  *   heat+step   the same stencil with the step number as a scalar (used in
  *               the value only): new values every launch
+ *   heat+k      the same, the step also holding one element fixed (it
+ *               steers: 8 checks, then one device)
  *   set_diag    r[k*n + k] from work-item 0 for k = 0..n-1 (finding 01):
  *               also prints how many diagonal elements came out wrong
  *   tiny        heat+step over 256 elements: what deciding costs per launch
@@ -33,6 +35,29 @@ static const char step_source[] =
     "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
     "}\n";
 
+static const char steer_source[] =
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "__kernel void heat_k(__global const double *u, __global double *v, const int n,\n"
+    "                     const double r, const int step)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    if (i == 0 || i == n - 1 || i == step) { v[i] = u[i]; return; }\n"
+    "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
+    "}\n";
+
+static void steer_host(const weft_host_call *call)
+{
+    const double *u = call->args[0];
+    double *v = call->args[1];
+    int n = *(const int *)call->args[2], step = *(const int *)call->args[4];
+    double r = *(const double *)call->args[3];
+    for (size_t k = call->begin; k < call->end; k++) {
+        int i = (int)k;
+        v[i] = (i == 0 || i == n - 1 || i == step) ? u[i]
+                                                   : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+    }
+}
+
 static const char diag_source[] = "__kernel void set_diag(__global float *r, int k, int n)\n"
                                   "{ if (get_global_id(0) == 0) r[k * n + k] = (float)(k + 1); }\n";
 
@@ -51,7 +76,7 @@ typedef struct result {
     int wrong;
 } result;
 
-static int heat_run(int with_step, size_t n, int steps, result *out)
+static int heat_run(int kind, size_t n, int steps, result *out)
 {
     weft_ctx *ctx;
     weft_program *p;
@@ -61,15 +86,18 @@ static int heat_run(int with_step, size_t n, int steps, result *out)
     init[n / 2] = 1.0;
     weft_array_from(ctx, WEFT_F64, n, init, &u);
     weft_array_create(ctx, WEFT_F64, n, &v);
-    weft_program_build(ctx, with_step ? step_source : heat_source, NULL, &p);
+    const char *sources[] = {heat_source, step_source, steer_source};
+    const char *kernels[] = {"heat", "heat_step", "heat_k"};
+    weft_host_fn hosts[] = {heat_host, step_host, steer_host};
+    weft_program_build(ctx, sources[kind], NULL, &p);
     weft_range r = weft_range_1d(n);
     double t0 = bench_now();
     for (int s = 0; s < steps; s++) {
         weft_array *from = s % 2 ? v : u, *to = s % 2 ? u : v;
         weft_arg args[] = {weft_arg_halo(from, 1), weft_arg_slice(to), weft_arg_i32((int)n),
                            weft_arg_f64(0.25), weft_arg_i32(s)};
-        if (weft_launch(p, with_step ? "heat_step" : "heat", &r, args, with_step ? 5 : 4,
-                        with_step ? step_host : heat_host, NULL, NULL) != WEFT_OK)
+        if (weft_launch(p, kernels[kind], &r, args, kind ? 5 : 4, hosts[kind], NULL, NULL) !=
+            WEFT_OK)
             return -1;
     }
     weft_array_read(u, 0, n, init);
@@ -127,14 +155,14 @@ static int by_seconds(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *names[] = {"heat", "heat+step", "set_diag", "tiny"};
+    const char *names[] = {"heat", "heat+step", "heat+k", "set_diag", "tiny"};
     printf("%-10s %12s %8s %6s %6s\n", "case", "ms/launch", "checked", "whole", "wrong");
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 5; c++) {
         if (argc > 1 && strcmp(argv[1], names[c]) != 0) continue;
         result runs[ROUNDS];
         for (int i = 0; i < ROUNDS; i++) {
-            int rc = c < 2    ? heat_run(c, HEAT_N, STEPS, &runs[i])
-                     : c == 2 ? diag_run(&runs[i])
+            int rc = c < 3    ? heat_run(c, HEAT_N, STEPS, &runs[i])
+                     : c == 3 ? diag_run(&runs[i])
                               : heat_run(1, TINY_N, TINY_STEPS, &runs[i]);
             if (rc) {
                 fprintf(stderr, "%s failed: %s\n", names[c], weft_last_error());
