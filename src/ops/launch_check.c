@@ -61,7 +61,7 @@ weft_status weft_launch_split_key(weft_launch_job *job)
             bits = a->array->n;
         else if (a->kind == WEFT_ARG_SCALAR && (k >= 64 || (steering >> k & 1)))
             memcpy(&bits, &a->value, weft_dtype_size(a->dtype));
-        else
+        else if (a->kind == WEFT_ARG_LOCAL)
             bits = a->local_bytes;
         at += snprintf(job->values_key + at, values_cap - (size_t)at, ",%llx",
                        (unsigned long long)bits);
