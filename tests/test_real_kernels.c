@@ -341,7 +341,8 @@ static void test_step_number_checked_once(void **state)
     assert_true(same_floats(got, want, M));
     weft_stats st;
     ASSERT_OK(weft_ctx_stats(ctx, &st));
-    assert_int_equal(st.splits_checked, selected_opencl(ctx) > 1 ? 1 : 0);
+    if (!getenv("WEFT_VERIFY")) /* which checks every split launch */
+        assert_int_equal(st.splits_checked, selected_opencl(ctx) > 1 ? 1 : 0);
     weft_array_free(x);
     weft_array_free(y);
     weft_program_free(p);
