@@ -291,6 +291,13 @@ static void test_element_of_a_scalar_row_from_work_item_0(void **state)
     }
     ASSERT_OK(weft_array_read(r, 0, N * N, got));
     assert_true(same_floats(got, want, N * N));
+    /* k steers: each new k is checked, up to 8, then runs on one device. */
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    if (selected_opencl(ctx) > 1 && !getenv("WEFT_VERIFY")) {
+        assert_int_equal(st.splits_checked, 8);
+        assert_non_null(strstr(weft_ctx_notes(ctx), "kernel set_diag split right at 8 sets"));
+    }
     weft_array_free(r);
     weft_program_free(p);
     weft_ctx_free(ctx);
