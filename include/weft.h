@@ -594,7 +594,11 @@ static inline void *weft_host_arg(const weft_host_call *call, size_t i)
  * CL_DEVICE_LOCAL_MEM_SIZE, a local size above the device's or the kernel's
  * maximum work-group size) or whose work-item count overflows a size_t is
  * WEFT_ERR_INVALID_ARG before anything runs; host_fn reruns pieces of
- * devices that fail, never refused launches. */
+ * devices that fail, never refused launches. A device whose largest
+ * allocation cannot hold an array argument whole (a kernel indexes the whole
+ * array) is left out: the other devices, or host_fn, run the launch; with
+ * neither it is WEFT_ERR_INVALID_ARG naming the argument, its bytes and the
+ * limit. */
 WEFT_API weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
                                  const weft_arg *args, size_t nargs, weft_host_fn host_fn,
                                  void *user, weft_future **future);

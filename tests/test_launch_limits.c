@@ -15,7 +15,15 @@ static const char *const source =
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    y[i] = a[l] + b[get_local_size(0) - 1 - l];\n"
     "}\n"
-    "__kernel void touch(__global float *y) { if (get_global_id(0) == 0) y[0] = 1.0f; }\n";
+    "__kernel void touch(__global float *y) { if (get_global_id(0) == 0) y[0] = 1.0f; }\n"
+    "__kernel void bump(__global float *y) { y[get_global_id(0)] += 1.0f; }\n";
+
+static void bump_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    for (size_t i = call->begin; i < call->end; i++)
+        y[i] += 1.0f;
+}
 
 static void count_calls(const weft_host_call *call)
 {
@@ -137,12 +145,57 @@ static void test_range_overflow_is_refused(void **state)
     teardown(&f);
 }
 
+/* A kernel indexes each array whole, so a device holds all of it in one
+ * buffer: an array above a device's largest allocation keeps the launch off
+ * that device. Without a device left, the host_fn runs it; without one,
+ * the error names the argument, its bytes and the limit. */
+static void test_array_above_a_device_buffer(void **state)
+{
+    (void)state;
+    enum { N = 1000000 };
+    weft_options o = test_options();
+    o.max_alloc = 600000;
+    weft_ctx *ctx = test_ctx_with(&o);
+    weft_program *p;
+    weft_array *big, *small;
+    ASSERT_OK(weft_program_build(ctx, source, NULL, &p));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &big));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 1000, &small));
+    weft_range r = weft_range_1d(N), r_small = weft_range_1d(1000);
+    weft_arg args[] = {weft_arg_slice(big)}, args_small[] = {weft_arg_slice(small)};
+    weft_status st = weft_launch(p, "bump", &r, args, 1, NULL, NULL, NULL);
+    if (selected_opencl(ctx) == 0) {
+        assert_int_equal(st, WEFT_ERR_NO_DEVICE);
+    } else {
+        if (st != WEFT_ERR_INVALID_ARG)
+            fail_msg("%s (%s), want WEFT_ERR_INVALID_ARG", weft_status_str(st), weft_last_error());
+        const char *says[] = {"argument 0", "4000000 bytes", "600000 bytes", "host_fn"};
+        for (size_t i = 0; i < 4; i++)
+            if (!strstr(weft_last_error(), says[i]))
+                fail_msg("\"%s\" does not say \"%s\"", weft_last_error(), says[i]);
+        ASSERT_OK(weft_launch(p, "bump", &r_small, args_small, 1, NULL, NULL, NULL));
+    }
+    for (int round = 0; round < 2; round++)
+        ASSERT_OK(weft_launch(p, "bump", &r, args, 1, bump_host, NULL, NULL));
+    float *got = malloc(sizeof(float) * N);
+    assert_non_null(got);
+    ASSERT_OK(weft_array_read(big, 0, N, got));
+    for (size_t i = 0; i < N; i++)
+        assert_true(got[i] == 2.0f);
+    free(got);
+    weft_array_free(big);
+    weft_array_free(small);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_memory_above_the_device_is_refused),
         cmocka_unit_test(test_work_group_above_the_device_is_refused),
         cmocka_unit_test(test_range_overflow_is_refused),
+        cmocka_unit_test(test_array_above_a_device_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -259,6 +259,106 @@ static void test_columns_of_every_row_and_one_element(void **state)
     free(got);
 }
 
+/* ---- one element of a row picked by a scalar, from work-item 0
+ * (Gram-Schmidt's r[k][k]), for every k: the first launches write inside
+ * work-item 0's rows, later ones in another device's ---- */
+
+static const char diag_source[] = "__kernel void set_diag(__global float *r, int k, int n)\n"
+                                  "{\n"
+                                  "    if (get_global_id(0) == 0) r[k * n + k] = (float)(k + 1);\n"
+                                  "}\n";
+
+static void diag_host(const weft_host_call *call)
+{
+    float *r = call->args[0];
+    int k = *(const int *)call->args[1], n = *(const int *)call->args[2];
+    if (call->begin == 0 && call->end > 0) r[k * n + k] = (float)(k + 1);
+}
+
+static void test_element_of_a_scalar_row_from_work_item_0(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, diag_source);
+    float *want = calloc(N * N, sizeof(float)), *got = malloc(sizeof(float) * N * N);
+    weft_array *r;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, want, &r));
+    weft_range range = weft_range_1d(N);
+    for (int k = 0; k < N; k++) {
+        want[k * N + k] = (float)(k + 1);
+        weft_arg args[] = {weft_arg_slice(r), weft_arg_i32(k), weft_arg_i32(N)};
+        ASSERT_OK(weft_launch(p, "set_diag", &range, args, 3, diag_host, NULL, NULL));
+    }
+    ASSERT_OK(weft_array_read(r, 0, N * N, got));
+    assert_true(same_floats(got, want, N * N));
+    /* k steers: each new k is checked, up to 8, then runs on one device. */
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    if (selected_opencl(ctx) > 1 && !getenv("WEFT_VERIFY")) {
+        assert_int_equal(st.splits_checked, 8);
+        assert_non_null(strstr(weft_ctx_notes(ctx), "kernel set_diag split right at 8 sets"));
+    }
+    weft_array_free(r);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(want);
+    free(got);
+}
+
+/* ---- a step number that only goes into the stored values: new values
+ * every launch, checked once ---- */
+
+static const char step_source[] =
+    "__kernel void stepped(__global float *y, __global float *x, float c, int step)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    y[i] = x[i] * c + step;\n"
+    "}\n";
+
+static void stepped_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    const float *x = call->args[1];
+    float c = *(const float *)call->args[2];
+    int step = *(const int *)call->args[3];
+    HOST_ITEMS(call, i) y[i] = x[i] * c + (float)step;
+}
+
+static void test_step_number_checked_once(void **state)
+{
+    (void)state;
+    enum { M = 4096, STEPS = 24 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, step_source);
+    float *x0 = malloc(sizeof(float) * M), *want = malloc(sizeof(float) * M);
+    float *got = malloc(sizeof(float) * M);
+    fill_f32(x0, M, 29);
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, x0, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
+    weft_range r = weft_range_1d(M);
+    for (int step = 0; step < STEPS; step++) {
+        weft_arg args[] = {weft_arg_slice(y), weft_arg_slice(x), weft_arg_f32(0.5f),
+                           weft_arg_i32(step)};
+        ASSERT_OK(weft_launch(p, "stepped", &r, args, 4, stepped_host, NULL, NULL));
+    }
+    ASSERT_OK(weft_array_read(y, 0, M, got));
+    for (size_t i = 0; i < M; i++)
+        want[i] = x0[i] * 0.5f + (float)(STEPS - 1);
+    assert_true(same_floats(got, want, M));
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    if (!getenv("WEFT_VERIFY")) /* which checks every split launch */
+        assert_int_equal(st.splits_checked, selected_opencl(ctx) > 1 ? 1 : 0);
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(x0);
+    free(want);
+    free(got);
+}
+
 /* ---- geometry: bounds from get_global_size (a grid-stride loop) and tiles
  * from get_group_id ---- */
 
@@ -847,6 +947,8 @@ int main(void)
         cmocka_unit_test(test_mirrored_writes),
         cmocka_unit_test(test_rows_picked_by_a_scalar),
         cmocka_unit_test(test_columns_of_every_row_and_one_element),
+        cmocka_unit_test(test_element_of_a_scalar_row_from_work_item_0),
+        cmocka_unit_test(test_step_number_checked_once),
         cmocka_unit_test(test_geometry_of_the_whole_launch),
         cmocka_unit_test(test_index_across_the_split),
         cmocka_unit_test(test_suite_launch_geometry),

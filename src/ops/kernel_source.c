@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The source with comments replaced by spaces (so offsets keep their lines). */
-static char *without_comments(const char *source)
+char *weft_kernel_source_plain(const char *source)
 {
     size_t n = strlen(source);
     char *out = malloc(n + 1);
@@ -73,7 +72,7 @@ int weft_kernel_source_reads_geometry(const char *source)
 {
     static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
                                         "get_global_offset"};
-    char *text = without_comments(source);
+    char *text = weft_kernel_source_plain(source);
     if (!text) return 1; /* cannot tell: assume it does (the safe answer) */
     int found = 0;
     for (size_t pos = 0, len; !found && (len = next_ident(text, &pos)) > 0; pos += len)
@@ -371,7 +370,7 @@ void weft_kernel_type_resolve(const char *source, const char *options, const cha
     char base[128], suffix[32] = "", value[128];
     squeeze(type, strlen(type), base, sizeof base);
     take_pointers(base, suffix, sizeof suffix);
-    char *text = source ? without_comments(source) : NULL;
+    char *text = source ? weft_kernel_source_plain(source) : NULL;
     if (text) drop_inactive(text, options);
     /* A few steps: typedefs of typedefs; more would be a loop. */
     for (int step = 0; step < 8; step++) {

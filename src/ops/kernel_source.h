@@ -27,4 +27,9 @@ int weft_kernel_type_builtin(const char *type);
  * geometry there, not the launch's. */
 int weft_kernel_source_reads_geometry(const char *source);
 
+/* The source with comments replaced by spaces (so offsets keep their lines)
+ * and the characters of string literals masked; malloc'd, NULL without
+ * memory. */
+char *weft_kernel_source_plain(const char *source);
+
 #endif

@@ -174,11 +174,19 @@ static const char *whole_reason(const weft_launch_job *job, char *why, size_t ca
             return why;
         }
     }
-    if (weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_WHOLE) {
+    switch (weft_launch_split_mode(job)) {
+    case WEFT_RUN_DIFFERED:
         snprintf(why, cap, "a split launch of it gave other bits than one device");
         return why;
+    case WEFT_RUN_NEW_VALUES:
+        snprintf(why, cap,
+                 "its sizes and scalar values are new, and %d other sets of them were "
+                 "checked already",
+                 WEFT_SPLIT_CHECKS);
+        return why;
+    default:
+        return NULL;
     }
-    return NULL;
 }
 
 /* The selected device with the program and the largest weight; 0 (the pool)
@@ -212,11 +220,21 @@ static weft_status split_range(weft_launch_job *job)
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(!weights || !devices || !job->pieces, WEFT_ERR_NOMEM,
                   "weft_launch: cannot allocate the split");
+    size_t too_small = 0; /* a device whose buffers cannot hold an array */
     for (size_t d = 0; d < ctx->ndevices; d++) {
         devices[d] = d;
-        if (d > 0 && ctx->devices[d].info.selected && job->program->per_device[d])
-            weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
+        if (d == 0 || !ctx->devices[d].info.selected || !job->program->per_device[d]) continue;
+        if (weft_launch_check_buffers(job, d) != WEFT_OK) {
+            weft_error_clear();
+            too_small = too_small ? too_small : d;
+            continue;
+        }
+        weights[d] = ctx->devices[d].info.weight > 0 ? ctx->devices[d].info.weight : 1;
     }
+    /* No device can hold the arrays: the pool runs the launch, or the error
+     * says why no device could. */
+    if (too_small && !job->host_fn && best_device(job, weights) == 0)
+        GOTO_ERROR_ON(weft_launch_check_buffers(job, too_small));
     char why[256];
     if (whole_reason(job, why, sizeof why)) {
         job->pieces[job->npieces++] = (weft_piece){
@@ -236,9 +254,7 @@ static weft_status split_range(weft_launch_job *job)
         job->pieces[job->npieces++] =
             (weft_piece){.device = 0, .begin = job->first, .end = job->last};
     job->check_split =
-        job->npieces > 1 &&
-        (ctx->verify_splits ||
-         weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_UNKNOWN);
+        job->npieces > 1 && (ctx->verify_splits || weft_launch_split_mode(job) == WEFT_RUN_CHECKED);
 error:
     free(weights);
     free(devices);
@@ -464,7 +480,7 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     if (identity != stack) free(identity);
     if (placed->plan.count == 0) return;
     int whole = whole_reason(job, why, sizeof why) != NULL || ctx->verify_splits ||
-                weft_program_split_verdict(job->program, job->split_key) != WEFT_SPLIT_SAFE;
+                weft_launch_split_mode(job) != WEFT_RUN_SPLIT;
     weft_piece pieces[WEFT_PERF_MAX_CANDIDATES];
     size_t count = 0;
     if (!plan_pieces(job, &placed->plan, whole, pieces, &count) || count > ctx->ndevices) {
@@ -525,6 +541,7 @@ static void launch_destroy(weft_op *base)
     weft_launch_job *job = (weft_launch_job *)base;
     free(job->name);
     free(job->split_key);
+    free(job->values_key);
     free(job->args); /* and the writes flags after them */
     free(job->pieces);
     free(job);

@@ -2,11 +2,25 @@
 #include "../core/ctx.h"
 #include "../core/error.h"
 #include "../mem/residency.h"
+#include "../dev/device.h"
 #include "launch_call.h"
+#include "program.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Argument k's array, unless an earlier argument passed the same one: the
+ * check works per array, whatever arguments it is bound to. */
+static weft_array *first_use(const weft_launch_job *job, size_t k)
+{
+    if (job->args[k].kind > WEFT_ARG_WHOLE) return NULL;
+    for (size_t j = 0; j < k; j++)
+        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == job->args[k].array)
+            return NULL;
+    return job->args[k].array;
+}
 
 weft_status weft_launch_split_key(weft_launch_job *job)
 {
@@ -24,18 +38,45 @@ weft_status weft_launch_split_key(weft_launch_job *job)
                         kinds[a->kind <= WEFT_ARG_LOCAL ? a->kind : 0],
                         a->kind == WEFT_ARG_HALO ? a->halo : 0);
     }
+    /* Each number below takes at most 20 digits or 16 hex digits and a
+     * separator. */
+    size_t values_cap = (size_t)len + 8 * 21 + job->nargs * 21 + 1;
+    job->values_key = malloc(values_cap);
+    RETURN_IF(!job->values_key, WEFT_ERR_NOMEM, "weft_launch: cannot name the launch");
+    const weft_range *r = &job->range;
+    int at = snprintf(job->values_key, values_cap, "%s=%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu",
+                      job->split_key, r->size[0], r->size[1], r->size[2], r->local[0], r->local[1],
+                      r->local[2], job->first, job->last);
+    /* A scalar that only flows into stored values cannot move a read or a
+     * write: its value is left out, unless an array is passed twice (a
+     * stored value could then come back as an index under another name). */
+    uint64_t steering =
+        weft_program_split_steering(job->program, job->split_key, job->name, job->nargs);
+    for (size_t k = 0; k < job->nargs; k++)
+        if (job->args[k].kind <= WEFT_ARG_WHOLE && !first_use(job, k)) steering = ~(uint64_t)0;
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        uint64_t bits = 0;
+        if (a->kind <= WEFT_ARG_WHOLE)
+            bits = a->array->n;
+        else if (a->kind == WEFT_ARG_SCALAR && (k >= 64 || (steering >> k & 1)))
+            memcpy(&bits, &a->value, weft_dtype_size(a->dtype));
+        else if (a->kind == WEFT_ARG_LOCAL)
+            bits = a->local_bytes;
+        at += snprintf(job->values_key + at, values_cap - (size_t)at, ",%llx",
+                       (unsigned long long)bits);
+    }
     return WEFT_OK;
 }
 
-/* Argument k's array, unless an earlier argument passed the same one: the
- * check works per array, whatever arguments it is bound to. */
-static weft_array *first_use(const weft_launch_job *job, size_t k)
+weft_split_mode weft_launch_split_mode(const weft_launch_job *job)
 {
-    if (job->args[k].kind > WEFT_ARG_WHOLE) return NULL;
-    for (size_t j = 0; j < k; j++)
-        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == job->args[k].array)
-            return NULL;
-    return job->args[k].array;
+    unsigned checks = 0;
+    if (weft_program_split_verdict(job->program, job->split_key, &checks) == WEFT_SPLIT_WHOLE)
+        return WEFT_RUN_DIFFERED;
+    if (weft_program_split_verdict(job->program, job->values_key, NULL) == WEFT_SPLIT_SAFE)
+        return WEFT_RUN_SPLIT;
+    return checks < WEFT_SPLIT_CHECKS ? WEFT_RUN_CHECKED : WEFT_RUN_NEW_VALUES;
 }
 
 /* 1 when any argument bound to a may write it (in place: read through one
@@ -104,7 +145,24 @@ static void split_differs(weft_launch_job *job, size_t k, size_t at)
                   "%zu differed at element %zu from one device running the whole range (it "
                   "writes outside its rows, or indexes across the split)",
                   job->name, job->npieces, k, at);
-    (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE);
+    (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
+}
+
+/* The split gave one device's bits at these values: launches with them
+ * split unchecked; the kernel counts one more checked value set. */
+static void checks_agreed(weft_launch_job *job)
+{
+    unsigned checks = 0;
+    if (weft_program_split_verdict(job->program, job->values_key, NULL) == WEFT_SPLIT_SAFE)
+        return; /* checked again under WEFT_VERIFY=1: not a new value set */
+    if (weft_program_set_split_verdict(job->program, job->values_key, WEFT_SPLIT_SAFE, NULL) ||
+        weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_SAFE, &checks))
+        return;
+    if (checks == WEFT_SPLIT_CHECKS)
+        weft_ctx_note(job->program->ctx,
+                      "kernel %s split right at %d sets of sizes and scalar values; launches "
+                      "with other values run on one device from now on",
+                      job->name, WEFT_SPLIT_CHECKS);
 }
 
 /* Under WEFT_VERIFY=1, an array no argument may write (passed whole, or
@@ -188,10 +246,8 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
             split_differs(job, k, at);
         }
     }
-    /* Not recorded (out of memory): the next split launch is checked again. */
-    if (verdict == WEFT_SPLIT_SAFE &&
-        weft_program_split_verdict(job->program, job->split_key) == WEFT_SPLIT_UNKNOWN)
-        (void)weft_program_set_split_verdict(job->program, job->split_key, verdict);
+    /* Not recorded (out of memory): the next such launch is checked again. */
+    if (verdict == WEFT_SPLIT_SAFE) checks_agreed(job);
     if (ctx->verify_splits) GOTO_ERROR_ON(check_unwritten(job, before));
 error:
     for (size_t k = 0; k < m && before && split; k++) {

@@ -23,10 +23,11 @@ typedef struct weft_launch_job {
     weft_piece *pieces;
     size_t npieces;
     /* The split is checked against one device running the whole range
-     * (launch_check.c): the kernel's first split launch, or every one
-     * under WEFT_VERIFY=1. */
+     * (launch_check.c): a split launch with sizes and scalar values no
+     * check has seen, or every one under WEFT_VERIFY=1. */
     int check_split;
     char *split_key;       /* the kernel's name and argument kinds (launch_check.c) */
+    char *values_key;      /* split_key, the sizes and the scalars' values (launch_check.c) */
     double kernel_seconds; /* device time of the slowest piece (profiling) */
 } weft_launch_job;
 

@@ -5,6 +5,7 @@
 #include "../core/error.h"
 #include "../core/handles.h"
 #include "kernel_source.h"
+#include "launch_scalars.h"
 #include "program.h"
 
 #include <stdlib.h>
@@ -173,21 +174,24 @@ weft_status weft_program_params(weft_program *p, size_t dev, const char *name, w
     return st;
 }
 
-weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key)
+weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key, unsigned *checks)
 {
     weft_split_verdict verdict = WEFT_SPLIT_UNKNOWN;
+    unsigned count = 0;
     pthread_mutex_lock(&p->lock);
     for (weft_split_entry *s = p->splits; s; s = s->next)
-        if (strcmp(s->key, key) == 0) verdict = s->verdict;
+        if (strcmp(s->key, key) == 0) {
+            verdict = s->verdict;
+            count = s->checks;
+        }
     pthread_mutex_unlock(&p->lock);
+    if (checks) *checks = count;
     return verdict;
 }
 
-weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
-                                           weft_split_verdict verdict)
+/* The entry of key, made when missing; NULL without memory. Under p->lock. */
+static weft_split_entry *split_entry(weft_program *p, const char *key)
 {
-    weft_status st = WEFT_OK;
-    pthread_mutex_lock(&p->lock);
     weft_split_entry *s = p->splits;
     while (s && strcmp(s->key, key) != 0)
         s = s->next;
@@ -197,12 +201,44 @@ weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
         s->next = p->splits;
         p->splits = s;
     }
-    if (s)
+    return s;
+}
+
+weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
+                                           weft_split_verdict verdict, unsigned *checks)
+{
+    weft_status st = WEFT_OK;
+    pthread_mutex_lock(&p->lock);
+    weft_split_entry *s = split_entry(p, key);
+    if (s && verdict == WEFT_SPLIT_SAFE) {
+        s->checks++;
+        /* A launch checked beside one that differed does not undo it. */
+        if (s->verdict == WEFT_SPLIT_UNKNOWN) s->verdict = verdict;
+    } else if (s) {
         s->verdict = verdict;
-    else
+    } else {
         st = weft_error_set(WEFT_ERR_NOMEM, "cannot record how kernel %s splits", key);
+    }
+    if (checks) *checks = s ? s->checks : 0;
     pthread_mutex_unlock(&p->lock);
     return st;
+}
+
+uint64_t weft_program_split_steering(weft_program *p, const char *key, const char *name,
+                                     size_t nparams)
+{
+    pthread_mutex_lock(&p->lock);
+    weft_split_entry *s = split_entry(p, key);
+    int known = s && s->steering_known;
+    uint64_t mask = known ? s->steering : ~(uint64_t)0;
+    pthread_mutex_unlock(&p->lock);
+    if (known || !s) return mask; /* without memory: every scalar steers */
+    mask = weft_launch_steering_scalars(p->source, p->options, name, nparams);
+    pthread_mutex_lock(&p->lock);
+    s->steering = mask;
+    s->steering_known = 1;
+    pthread_mutex_unlock(&p->lock);
+    return mask;
 }
 
 const char *weft_program_build_log(const weft_program *p)

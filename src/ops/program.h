@@ -18,14 +18,17 @@ typedef struct weft_kernel_entry {
 /* What a kernel's split launches were found to do (ops/launch_check.c). */
 typedef enum weft_split_verdict {
     WEFT_SPLIT_UNKNOWN, /* not split yet: the first split launch is checked */
-    WEFT_SPLIT_SAFE,    /* a split gave the bits of one device running the whole range */
+    WEFT_SPLIT_SAFE,    /* splits gave the bits of one device running the whole range */
     WEFT_SPLIT_WHOLE    /* it did not: the kernel runs on one device */
 } weft_split_verdict;
 
 typedef struct weft_split_entry {
     weft_split_verdict verdict;
+    unsigned checks;    /* splits found SAFE under this key */
+    int steering_known; /* steering, once read from the source */
+    uint64_t steering;  /* the scalars that may steer its reads and writes (launch_scalars.c) */
     struct weft_split_entry *next;
-    char key[]; /* kernel name and argument kinds (launch_check.c) */
+    char key[]; /* kernel name and argument kinds, or also their values (launch_check.c) */
 } weft_split_entry;
 
 struct weft_program {
@@ -40,11 +43,19 @@ struct weft_program {
     int pending; /* queued or running launches (under the stream lock) */
 };
 
-/* What split launches of kernel-and-kinds `key` were found to do. */
-weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key);
-/* Records it; WEFT_ERR_NOMEM leaves the kernel unknown (checked again). */
+/* What split launches under `key` were found to do, and how many were
+ * found SAFE (checks may be NULL). */
+weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key, unsigned *checks);
+/* Records it (SAFE counts one more check, and never replaces WHOLE);
+ * *checks (may be NULL) gets the count. WEFT_ERR_NOMEM leaves the key
+ * unknown (checked again). */
 weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
-                                           weft_split_verdict verdict);
+                                           weft_split_verdict verdict, unsigned *checks);
+
+/* The scalars of kernel key `key` that may steer where it reads and writes
+ * (launch_scalars.h), read from the source once per key. */
+uint64_t weft_program_split_steering(weft_program *p, const char *key, const char *name,
+                                     size_t nparams);
 
 /* The kernel `name` of the program on device dev, created once and kept
  * (WEFT_ERR_INVALID_ARG when the program has none of that name). */

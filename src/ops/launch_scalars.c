@@ -1,0 +1,240 @@
+/* Which scalar parameters may decide where a kernel reads or writes. A
+ * scalar whose every use is a value stored into an element (a step number,
+ * a coefficient) cannot move a write into another device's rows, so its
+ * value need not be checked again (launch_check.c); everything else is
+ * assumed to steer, and so is every scalar of a source that includes files
+ * (their macros are unseen) and any scalar the build options name. The screen reads the source as
+ * text: any use it does not recognise counts as steering, so it can only cost checks, never a wrong
+ * answer. */
+#include "launch_scalars.h"
+#include "kernel_source.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/* 1 when text[at, at + len) is the whole identifier word. */
+static int word_at(const char *text, size_t at, const char *word, size_t len)
+{
+    return strncmp(text + at, word, len) == 0 && !ident_char(text[at + len]) &&
+           (at == 0 || !ident_char(text[at - 1]));
+}
+
+static size_t skip_blank(const char *text, size_t i)
+{
+    while (text[i] && isspace((unsigned char)text[i]))
+        i++;
+    return i;
+}
+
+/* The index just past the bracket closing the one at open; 0 if none. */
+static size_t matching(const char *text, size_t open, size_t end)
+{
+    char o = text[open], c = o == '(' ? ')' : o == '[' ? ']' : '}';
+    int depth = 0;
+    for (size_t i = open; i < end && text[i]; i++) {
+        depth += text[i] == o;
+        depth -= text[i] == c;
+        if (depth == 0) return i + 1;
+    }
+    return 0;
+}
+
+/* The statement around `at` in the body: [*begin, *stop). */
+static void statement(const char *text, size_t body, size_t end, size_t at, size_t *begin,
+                      size_t *stop)
+{
+    *begin = at;
+    *stop = at;
+    while (*begin > body && !strchr(";{}", text[*begin - 1]))
+        (*begin)--;
+    while (*stop < end && !strchr(";{}", text[*stop]))
+        (*stop)++;
+}
+
+/* For a statement `name[...] = rhs` (or op=) whose rhs chooses nothing (no
+ * ?:, && or ||, which could pick which element is read): where rhs starts,
+ * and the stored-to name in [*target, *target + *len). 0 for any other
+ * statement. */
+static size_t store_rhs(const char *text, size_t begin, size_t end, size_t *target, size_t *len)
+{
+    size_t i = skip_blank(text, begin);
+    *target = i;
+    if (!isalpha((unsigned char)text[i]) && text[i] != '_') return 0;
+    while (ident_char(text[i]))
+        i++;
+    *len = i - *target;
+    i = skip_blank(text, i);
+    if (text[i] != '[') return 0;
+    while (text[i] == '[') {
+        i = matching(text, i, end);
+        if (!i) return 0;
+        i = skip_blank(text, i);
+    }
+    if (text[i] && strchr("+-*/", text[i])) i++;
+    if (text[i] != '=' || text[i + 1] == '=') return 0;
+    for (size_t j = i + 1; j < end; j++)
+        if (text[j] == '?' || (text[j] == '&' && text[j + 1] == '&') ||
+            (text[j] == '|' && text[j + 1] == '|'))
+            return 0;
+    return i + 1;
+}
+
+/* 1 when [rhs, at) leaves `at` inside an index or a call's arguments. */
+static int indexed_or_called(const char *text, size_t rhs, size_t at)
+{
+    int brackets = 0, calls = 0, stack[64], depth = 0;
+    for (size_t j = rhs; j < at; j++) {
+        brackets += (text[j] == '[') - (text[j] == ']');
+        if (text[j] == '(') {
+            size_t b = j;
+            while (b > rhs && isspace((unsigned char)text[b - 1]))
+                b--;
+            int call = b > rhs && ident_char(text[b - 1]);
+            if (depth == 64) return 1;
+            stack[depth++] = call;
+            calls += call;
+        }
+        if (text[j] == ')' && depth > 0) calls -= stack[--depth];
+    }
+    return brackets != 0 || calls != 0;
+}
+
+/* 1 when the identifier is a word of text[from, to). */
+static int names(const char *text, size_t from, size_t to, const char *name, size_t len)
+{
+    for (size_t j = from; j + len <= to; j++)
+        if (word_at(text, j, name, len)) return 1;
+    return 0;
+}
+
+/* 1 when the identifier is named on a preprocessor line. */
+static int on_directive(const char *text, const char *name, size_t len)
+{
+    for (size_t i = 0; text[i]; i++) {
+        if (text[i] != '#') continue;
+        size_t eol = i;
+        while (text[eol] && (text[eol] != '\n' || text[eol - 1] == '\\'))
+            eol++;
+        if (names(text, i, eol, name, len)) return 1;
+        if (!text[eol]) break;
+        i = eol;
+    }
+    return 0;
+}
+
+enum { MAX_NAMES = 32 };
+
+/* 1 when parameter `param` (len bytes) may steer. Its value may flow only
+ * into stored elements: every use in the body [body, end) is in the rhs of
+ * a store (outside indices and calls), and every array it is stored into
+ * is used the same way, or as the target of such stores; a name on a
+ * preprocessor line, anywhere, steers. */
+static int steers(const char *text, size_t body, size_t end, const char *param, size_t len)
+{
+    const char *names[MAX_NAMES];
+    size_t lens[MAX_NAMES], count = 1;
+    names[0] = param;
+    lens[0] = len;
+    for (size_t n = 0; n < count; n++) {
+        if (on_directive(text, names[n], lens[n])) return 1;
+        for (size_t i = body; i + lens[n] <= end; i++) {
+            if (!word_at(text, i, names[n], lens[n])) continue;
+            size_t begin, stop, target, tlen;
+            statement(text, body, end, i, &begin, &stop);
+            size_t rhs = store_rhs(text, begin, stop, &target, &tlen);
+            if (rhs && i == target && n > 0) continue; /* a store into a tainted array */
+            if (!rhs || i < rhs || indexed_or_called(text, rhs, i)) return 1;
+            size_t known = 0;
+            while (known < count &&
+                   !(lens[known] == tlen && strncmp(names[known], text + target, tlen) == 0))
+                known++;
+            if (known < count) continue;
+            if (count == MAX_NAMES) return 1;
+            names[count] = text + target;
+            lens[count++] = tlen;
+        }
+    }
+    return 0;
+}
+
+/* The parameter list's '(' and the body's '{' of kernel `name`; 0 when the
+ * source has no such definition as this reading can see. */
+static int find_kernel(const char *text, const char *name, size_t *params, size_t *body)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; text[i]; i++) {
+        if (!word_at(text, i, name, len)) continue;
+        size_t open = skip_blank(text, i + len);
+        if (text[open] != '(') continue;
+        size_t start = i;
+        while (start > 0 && !strchr(";}", text[start - 1]))
+            start--;
+        int is_kernel = 0;
+        for (size_t j = start; j < i; j++)
+            is_kernel |= word_at(text, j, "kernel", 6) || word_at(text, j, "__kernel", 8);
+        size_t close = matching(text, open, strlen(text));
+        if (!is_kernel || !close) continue;
+        size_t brace = skip_blank(text, close);
+        if (text[brace] != '{') continue; /* a declaration: look on */
+        *params = open;
+        *body = brace;
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 when a preprocessor line includes a file: its macros, unseen here, may
+ * name any parameter. */
+static int includes(const char *text)
+{
+    for (const char *h = strchr(text, '#'); h; h = strchr(h + 1, '#')) {
+        const char *w = h + 1;
+        while (*w == ' ' || *w == '\t')
+            w++;
+        if (strncmp(w, "include", 7) == 0) return 1;
+    }
+    return 0;
+}
+
+uint64_t weft_launch_steering_scalars(const char *source, const char *options, const char *name,
+                                      size_t nparams)
+{
+    char *text = source ? weft_kernel_source_plain(source) : NULL;
+    size_t open, brace;
+    if (!text || includes(text) || !find_kernel(text, name, &open, &brace)) {
+        free(text);
+        return ~(uint64_t)0;
+    }
+    size_t close = matching(text, open, brace), end = matching(text, brace, strlen(text));
+    uint64_t mask = 0;
+    size_t k = 0, from = open + 1;
+    for (size_t i = open + 1; end && close && i < close; i++) {
+        if (i + 1 < close && (text[i] == '(' || text[i] == '[')) { /* the parameter's own */
+            size_t past = matching(text, i, close);
+            i = past ? past - 1 : close;
+            continue;
+        }
+        if (text[i] != ',' && i + 1 != close) continue;
+        size_t last = i; /* the parameter's name: its last identifier, before ',' or ')' */
+        while (last > from && !ident_char(text[last - 1]))
+            last--;
+        size_t first = last;
+        while (first > from && ident_char(text[first - 1]))
+            first--;
+        const char *opts = options ? options : "";
+        if (k < 64 && (last == first || names(opts, 0, strlen(opts), text + first, last - first) ||
+                       steers(text, brace, end, text + first, last - first)))
+            mask |= (uint64_t)1 << k;
+        k++;
+        from = i + 1;
+    }
+    free(text);
+    if (!end || k != nparams) return ~(uint64_t)0;
+    return k < 64 ? mask | ~(((uint64_t)1 << k) - 1) : mask;
+}

@@ -1,0 +1,83 @@
+/* The screen for scalars that may steer a kernel's reads and writes
+ * (src/ops/launch_scalars.c): a scalar whose value only flows into stored
+ * elements is left out of a launch's checked values; any other use, and
+ * any source the screen cannot read, steers. */
+#include "common.h"
+
+#include "../src/ops/launch_scalars.h"
+
+static int steers(const char *source, const char *name, size_t nparams, size_t k)
+{
+    return (int)(weft_launch_steering_scalars(source, NULL, name, nparams) >> k & 1);
+}
+
+static void test_stored_values_do_not_steer(void **state)
+{
+    (void)state;
+    const char *heat = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+                       "__kernel void heat(__global const double *u, __global double *v,\n"
+                       "                   const int n, const double r, int step) /* step */\n"
+                       "{\n"
+                       "    int i = get_global_id(0);\n"
+                       "    if (i == 0 || i == n - 1) { v[i] = u[i] + 1e-12 * step; return; }\n"
+                       "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
+                       "}\n";
+    assert_true(steers(heat, "heat", 5, 2));  /* n: in a condition */
+    assert_false(steers(heat, "heat", 5, 3)); /* r: a factor of the stored value */
+    assert_false(steers(heat, "heat", 5, 4)); /* step */
+    /* Through a stored array into another stored value. */
+    const char *chain = "kernel void c(global float *a, global float *b, float s)\n"
+                        "{ int i = get_global_id(0); a[i] = s; b[i] += a[i] * 2.0f; }\n";
+    assert_false(steers(chain, "c", 3, 2));
+}
+
+static void test_other_uses_steer(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "r[k * n + k] = 1.0f;",                     /* an index */
+        "if (get_global_id(0) == k) r[0] = 1.0f;",  /* a condition */
+        "if (1) r[0] = k;",                         /* a store the screen does not parse */
+        "r[0] = k > 2 ? r[1] : r[2];",              /* picks which element is read */
+        "r[0] = f(r, k);",                          /* a call */
+        "r[0] = k; r[(int)r[0]] = 2.0f;",           /* stored, then an index */
+        "r[0] = k; int j = r[0]; r[j] = 1.0f;",     /* stored, then a variable */
+        "int j = k; r[0] = j;",                     /* a variable */
+        "for (int i = 0; i < k; i++) r[i] = 0.0f;", /* a loop bound */
+        "k++; r[0] = k;",                           /* changed */
+    };
+    for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
+        char source[512];
+        snprintf(source, sizeof source,
+                 "float f(global float *r, int k) { return r[k]; }\n"
+                 "__kernel void t(__global float *r, int k, int n) { %s }\n",
+                 bodies[b]);
+        if (!steers(source, "t", 3, 1)) fail_msg("k does not steer in: %s", bodies[b]);
+    }
+    const char *macro =
+        "#define K (k + 1)\n__kernel void t(__global float *r, int k) { r[0] = K; }\n";
+    assert_true(steers(macro, "t", 2, 1));
+    /* A macro the options define, or one from an included header. */
+    const char *idx = "__kernel void t(__global float *r, int k) { r[IDX] = 1.0f; r[1] = k; }\n";
+    assert_false(steers(idx, "t", 2, 1));
+    assert_true(weft_launch_steering_scalars(idx, "-DIDX=k", "t", 2) >> 1 & 1);
+    const char *header = "#include \"idx.h\"\n"
+                         "__kernel void t(__global float *r, int k) { r[IDX] = 1.0f; r[1] = k; }\n";
+    assert_true(steers(header, "t", 2, 1));
+    /* Unreadable: no definition, another parameter count, no kernel. */
+    const char *decl = "__kernel void t(__global float *r, int k);\n";
+    assert_true(steers(decl, "t", 2, 1));
+    const char *plain = "__kernel void t(__global float *r, int k) { r[0] = k; }\n";
+    assert_false(steers(plain, "t", 2, 1));
+    assert_true(steers(plain, "t", 3, 1));
+    assert_true(steers(plain, "u", 2, 1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stored_values_do_not_steer),
+        cmocka_unit_test(test_other_uses_steer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
