@@ -1,6 +1,7 @@
 /* Context lifetime: options and environment, device discovery and selection. */
 #include "../dev/device.h"
 #include "../core/pool.h"
+#include "../exec/future.h"
 #include "../exec/placement.h"
 #include "../exec/stream.h"
 #include "../core/big_alloc.h"
@@ -186,6 +187,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     ctx->stream = calloc(1, sizeof *ctx->stream);
     GOTO_ERROR_IF(!ctx->stream, WEFT_ERR_NOMEM, "cannot allocate the context's stream");
     weft_stream_init(ctx->stream);
+    GOTO_ERROR_ON(weft_future_owner_open(&ctx->stream->owner));
     weft_logger_init(&ctx->log, o->log, o->log_user, o->log_level);
     GOTO_ERROR_ON(read_options(ctx, o, &spec));
     char threads_note[256];
@@ -244,10 +246,14 @@ error:
 
 static void ctx_destroy(weft_ctx *ctx)
 {
+    /* The user may keep its futures longer (and wait on them meanwhile): they
+     * stop reaching the stream before it goes. */
+    if (ctx->stream) weft_future_owner_close(&ctx->stream->owner);
     /* The stream first: a task still running may start an operation, whose
      * device code the builder may be asked for. The builds use the
      * expressions and the devices, freed below. */
     if (ctx->stream) weft_stream_destroy(ctx->stream);
+    if (ctx->stream) weft_future_owner_free(&ctx->stream->owner);
     free(ctx->stream);
     weft_expr_builds_stop(ctx);
     weft_placement_free(ctx);
