@@ -160,7 +160,9 @@ typedef struct weft_options {
     int disk_cache;         /* 1 (default): keep program binaries on disk; 0: memory only */
     int zero_copy;          /* 1 (default): wrap host memory where the device shares it */
     weft_weights weights;   /* how pieces are sized */
-    const double *given;    /* with WEFT_WEIGHTS_GIVEN: one weight per device index */
+    const double *given;    /* with WEFT_WEIGHTS_GIVEN: one weight per device index, a
+                               relative size: finite and >= 0 (else weft_ctx_create fails
+                               with WEFT_ERR_INVALID_ARG); any finite ones split by ratio */
     size_t given_count;     /* number of entries in given[] */
     int64_t small_elements; /* -1 (default): measured; else arrays below this many
                                elements live and run on the host, without a launch

@@ -17,6 +17,7 @@
 #include "../core/thread_count.h"
 #include "ctx_services.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,8 +122,8 @@ static weft_status apply_weights(weft_ctx *ctx)
         weft_device_info *info = &ctx->devices[d].info;
         if (!info->selected) continue;
         if (ctx->weights == WEFT_WEIGHTS_GIVEN) {
-            RETURN_IF(d >= ctx->given_count || !(ctx->given[d] >= 0), WEFT_ERR_INVALID_ARG,
-                      "weights: need a non-negative weight for device %zu (got %zu weights)", d,
+            RETURN_IF(d >= ctx->given_count, WEFT_ERR_INVALID_ARG,
+                      "weights: need a weight for device %zu (got %zu weights)", d,
                       ctx->given_count);
             info->weight = ctx->given[d];
         } else {
@@ -160,6 +161,12 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
         RETURN_IF(!ctx->given, WEFT_ERR_NOMEM, "cannot copy weights");
         memcpy(ctx->given, o->given, o->given_count * sizeof *ctx->given);
         ctx->given_count = o->given_count;
+        /* A weight is a relative size: an infinite one would leave the others
+         * a share of inf / inf. */
+        for (size_t d = 0; d < ctx->given_count; d++)
+            RETURN_IF(!(isfinite(ctx->given[d]) && ctx->given[d] >= 0), WEFT_ERR_INVALID_ARG,
+                      "weights: need a finite, non-negative weight for device %zu (got %g)", d,
+                      ctx->given[d]);
     }
     const char *devices = o->devices ? o->devices : getenv("WEFT_DEVICES");
     *spec = strdup(devices && *devices ? devices : "all");
