@@ -9,6 +9,7 @@
 #include "../core/ctx.h"
 #include "../dev/drivers.h"
 #include "../dev/device_spec.h"
+#include "../core/env.h"
 #include "../core/error.h"
 #include "../core/handles.h"
 #include "../ops/expr_build.h"
@@ -33,16 +34,6 @@ void weft_options_init(weft_options *o)
     o->small_elements = -1;
     o->smoke_test = 1;
     o->log_level = WEFT_LOG_WARN;
-}
-
-/* Integer environment knob; returns fallback when unset or malformed. */
-static long long env_int(const char *name, long long fallback)
-{
-    const char *text = getenv(name);
-    if (!text || !*text) return fallback;
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    return *end == '\0' ? v : fallback;
 }
 
 static unsigned parse_faults(const char *text)
@@ -135,23 +126,24 @@ static weft_status apply_weights(weft_ctx *ctx)
 
 static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spec)
 {
-    ctx->zero_copy = o->zero_copy ? (int)env_int("WEFT_ZERO_COPY", 1) != 0 : 0;
-    ctx->peer_copies = (int)env_int("WEFT_PEER_COPY", 1) != 0;
-    ctx->smoke_test = o->smoke_test ? (int)env_int("WEFT_SMOKE", 1) != 0 : 0;
-    ctx->verify_splits = env_int("WEFT_VERIFY", 0) != 0;
-    const char *compile = getenv("WEFT_COMPILE");
+    RETURN_ON_ERROR(weft_env_check());
+    ctx->zero_copy = o->zero_copy && weft_env_flag("WEFT_ZERO_COPY", 1);
+    ctx->peer_copies = weft_env_flag("WEFT_PEER_COPY", 1);
+    ctx->smoke_test = o->smoke_test && weft_env_flag("WEFT_SMOKE", 1);
+    ctx->verify_splits = weft_env_flag("WEFT_VERIFY", 0);
+    const char *compile = weft_env_word("WEFT_COMPILE");
     ctx->compile_sync = o->compile == WEFT_COMPILE_DEFAULT ? compile && strcmp(compile, "sync") == 0
                                                            : o->compile == WEFT_COMPILE_SYNC;
-    ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)env_int("WEFT_MAX_ALLOC", 0);
+    ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)weft_env_number("WEFT_MAX_ALLOC", 0);
     ctx->small_elements =
-        o->small_elements >= 0 ? o->small_elements : env_int("WEFT_SMALL_ELEMENTS", -1);
-    ctx->pool_min_elements = (size_t)env_int("WEFT_POOL_MIN_ELEMENTS", 1 << 15);
+        o->small_elements >= 0 ? o->small_elements : weft_env_number("WEFT_SMALL_ELEMENTS", -1);
+    ctx->pool_min_elements = (size_t)weft_env_number("WEFT_POOL_MIN_ELEMENTS", 1 << 15);
     ctx->faults = parse_faults(getenv("WEFT_FAULT"));
     const char *fault = getenv("WEFT_FAULT");
     const char *call = fault ? strstr(fault, "call:") : NULL;
     ctx->fault_call = call ? atol(call + 5) : 0;
     ctx->weights = o->weights;
-    const char *weights_env = getenv("WEFT_WEIGHTS");
+    const char *weights_env = weft_env_word("WEFT_WEIGHTS");
     if (o->weights == WEFT_WEIGHTS_CALIBRATED && weights_env && strcmp(weights_env, "even") == 0)
         ctx->weights = WEFT_WEIGHTS_EVEN;
     if (ctx->weights == WEFT_WEIGHTS_GIVEN) {
@@ -172,7 +164,7 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
     *spec = strdup(devices && *devices ? devices : "all");
     RETURN_IF(!*spec, WEFT_ERR_NOMEM, "cannot copy the device list");
     RETURN_ON_ERROR(weft_device_spec_check(*spec));
-    int disk = o->disk_cache && env_int("WEFT_DISK_CACHE", 1) != 0;
+    int disk = o->disk_cache && weft_env_flag("WEFT_DISK_CACHE", 1);
     if (disk) weft_ctx_cache_setup(ctx, o->cache_dir);
     return WEFT_OK;
 }
