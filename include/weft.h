@@ -160,7 +160,9 @@ typedef struct weft_options {
     int disk_cache;         /* 1 (default): keep program binaries on disk; 0: memory only */
     int zero_copy;          /* 1 (default): wrap host memory where the device shares it */
     weft_weights weights;   /* how pieces are sized */
-    const double *given;    /* with WEFT_WEIGHTS_GIVEN: one weight per device index */
+    const double *given;    /* with WEFT_WEIGHTS_GIVEN: one weight per device index, a
+                               relative size: finite and >= 0 (else weft_ctx_create fails
+                               with WEFT_ERR_INVALID_ARG); any finite ones split by ratio */
     size_t given_count;     /* number of entries in given[] */
     int64_t small_elements; /* -1 (default): measured; else arrays below this many
                                elements live and run on the host, without a launch
@@ -182,7 +184,10 @@ WEFT_API void weft_options_init(weft_options *options);
 WEFT_API weft_status weft_ctx_create(const weft_options *options, weft_ctx **ctx);
 /* Waits for every queued operation, then frees. NULL: WEFT_OK. A handle that
  * is not live (freed twice): WEFT_ERR_STATE. Arrays and programs of the
- * context must be freed first. */
+ * context must be freed first. Futures need not be: one the caller still
+ * holds outlives its context, done, and waits on it return its final status
+ * (a wait in another thread ends normally). Release it before or after; a
+ * failure that nobody waited for is then reported nowhere. */
 WEFT_API weft_status weft_ctx_free(weft_ctx *ctx);
 /* Block until every operation submitted so far has finished; returns the
  * first failure among them not yet reported through a future. */
@@ -308,7 +313,7 @@ WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *
  * detail as well. WEFT_ERR_STATE while the future is pending. */
 WEFT_API weft_status weft_future_first_cause(weft_future *future, weft_status *cause);
 /* Drops the caller's reference. The operation still completes. NULL: WEFT_OK;
- * released twice: WEFT_ERR_STATE. */
+ * released twice: WEFT_ERR_STATE. Safe after its context was freed. */
 WEFT_API weft_status weft_future_release(weft_future *future);
 
 /* Futures of operations and of tasks mix freely in the calls below. A task

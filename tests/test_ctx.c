@@ -1,6 +1,8 @@
 /* Contexts and devices: discovery, selection, introspection, set-aside reasons. */
 #include "common.h"
 
+#include <float.h>
+
 static int opencl_expected(void)
 {
     /* The no-OpenCL setup points the ICD loader at an empty directory. */
@@ -216,6 +218,62 @@ static void test_even_and_given_weights(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A weight is a finite relative size: infinite, NaN and negative ones are
+ * refused, naming the device, while the largest finite ones work. */
+static void test_weights_must_be_finite(void **state)
+{
+    (void)state;
+    weft_ctx *probe = test_ctx();
+    size_t n;
+    weft_device_count(probe, &n);
+    weft_ctx_free(probe);
+    const double bad[] = {INFINITY, -INFINITY, NAN, -1};
+    weft_options o = test_options();
+    o.weights = WEFT_WEIGHTS_GIVEN;
+    o.given_count = n;
+    double given[8];
+    o.given = given;
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+        for (size_t d = 0; d < n && d < 8; d++) {
+            for (size_t i = 0; i < n && i < 8; i++)
+                given[i] = i == d ? bad[b] : 1;
+            weft_ctx *ctx = NULL;
+            assert_int_equal(weft_ctx_create(&o, &ctx), WEFT_ERR_INVALID_ARG);
+            assert_null(ctx);
+            char want[64];
+            snprintf(want, sizeof want, "device %zu", d);
+            if (!strstr(weft_last_error(), want) || !strstr(weft_last_error(), "finite"))
+                fail_msg("weight %g for device %zu: %s", bad[b], d, weft_last_error());
+        }
+    /* The pool takes nothing where devices are there to take it all. */
+    for (size_t i = 0; i < n && i < 8; i++)
+        given[i] = i == 0 && n > 1 ? 0 : DBL_MAX;
+    weft_ctx *ctx = test_ctx_with(&o);
+    enum { N = 1 << 20 };
+    weft_array *x;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &x));
+    weft_bind b[] = {weft_bind_array("x", x)};
+    ASSERT_OK(weft_map(ctx, "x = i", b, 1, NULL));
+    weft_piece_report pieces[8];
+    size_t count = 0, covered = 0;
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
+    for (size_t p = 0; p < count; p++) {
+        covered += pieces[p].end - pieces[p].begin;
+        if (n > 1 && pieces[p].device == 0) fail_msg("the pool (weight 0) got a piece");
+        size_t even = N / (n > 1 ? n - 1 : 1), size = pieces[p].end - pieces[p].begin;
+        if (size + 4096 < even || size > even + 4096)
+            fail_msg("device %zu got %zu elements, want about %zu", pieces[p].device, size, even);
+    }
+    assert_int_equal(covered, N);
+    double sum = 0, want = 0;
+    ASSERT_OK(weft_sum(ctx, x, &sum, NULL));
+    for (size_t i = 0; i < N; i++)
+        want += (double)i;
+    assert_true(sum == want);
+    weft_array_free(x);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_smoke_failure_sets_device_aside),
         cmocka_unit_test(test_log_hook),
         cmocka_unit_test(test_even_and_given_weights),
+        cmocka_unit_test(test_weights_must_be_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

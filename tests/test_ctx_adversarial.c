@@ -2,6 +2,7 @@
  * freed from many threads at once, device lists with out-of-range indices,
  * thread counts out of range. */
 #include "common.h"
+#include "../src/core/ctx.h"
 
 #include <pthread.h>
 
@@ -173,11 +174,7 @@ static void test_thread_counts_share_one_rule(void **state)
                  {"99999999999999999999999", 1024, "WEFT_NUM_THREADS=9999"},
                  {"1024", 1024, NULL},
                  {"2", 2, NULL},
-                 {"0", 0, "WEFT_NUM_THREADS=\"0\""},
-                 {"-3", 0, "WEFT_NUM_THREADS=\"-3\""},
-                 {"lots", 0, "WEFT_NUM_THREADS=\"lots\""},
-                 {"4x", 0, "WEFT_NUM_THREADS=\"4x\""},
-                 {" ", 0, "WEFT_NUM_THREADS=\" \""}};
+                 {"", 0, NULL}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         setenv("WEFT_NUM_THREADS", cases[i].env, 1);
         int got = ctx_threads(&o, notes, sizeof notes);
@@ -188,6 +185,14 @@ static void test_thread_counts_share_one_rule(void **state)
         if (cases[i].note && !strstr(notes, cases[i].note))
             fail_msg("WEFT_NUM_THREADS=%s: no note in \"%s\"", cases[i].env, notes);
         if (!cases[i].note) assert_null(strstr(notes, "WEFT_NUM_THREADS"));
+    }
+    /* Not a positive count: refused, as any malformed WEFT_* value. */
+    static const char *const refused[] = {"0", "-3", "lots", "4x", " "};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        setenv("WEFT_NUM_THREADS", refused[i], 1);
+        weft_ctx *ctx = NULL;
+        assert_int_equal(weft_ctx_create(&o, &ctx), WEFT_ERR_INVALID_ARG);
+        assert_non_null(strstr(weft_last_error(), "WEFT_NUM_THREADS"));
     }
     /* An explicit option wins over the environment. */
     setenv("WEFT_NUM_THREADS", "7", 1);
@@ -200,6 +205,113 @@ static void test_thread_counts_share_one_rule(void **state)
     unsetenv("WEFT_NUM_THREADS");
 }
 
+/* Every WEFT_* switch reads 1/0, yes/no, true/false, on/off in any case;
+ * words in any case. */
+static void test_env_values_read_one_way(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int on;
+    } forms[] = {{"1", 1},     {"yes", 1},   {"YES", 1}, {"true", 1}, {"True", 1},
+                 {"on", 1},    {"On", 1},    {"0", 0},   {"no", 0},   {"No", 0},
+                 {"false", 0}, {"FALSE", 0}, {"off", 0}, {"oFF", 0}};
+    weft_options o = test_options();
+    o.log_level = WEFT_LOG_INFO;
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        setenv("WEFT_VERIFY", forms[i].text, 1);
+        setenv("WEFT_PEER_COPY", forms[i].text, 1);
+        setenv("WEFT_SMOKE", forms[i].text, 1);
+        setenv("WEFT_ZERO_COPY", forms[i].text, 1);
+        weft_ctx *ctx = NULL;
+        if (weft_ctx_create(&o, &ctx) != WEFT_OK)
+            fail_msg("switches = %s: %s", forms[i].text, weft_last_error());
+        if (ctx->verify_splits != forms[i].on || ctx->peer_copies != forms[i].on ||
+            ctx->smoke_test != forms[i].on || ctx->zero_copy != forms[i].on)
+            fail_msg("switches = %s: verify %d, peer copies %d, smoke %d, zero copy %d, want %d",
+                     forms[i].text, ctx->verify_splits, ctx->peer_copies, ctx->smoke_test,
+                     ctx->zero_copy, forms[i].on);
+        weft_ctx_free(ctx);
+    }
+    unsetenv("WEFT_VERIFY");
+    unsetenv("WEFT_PEER_COPY");
+    unsetenv("WEFT_SMOKE");
+    unsetenv("WEFT_ZERO_COPY");
+    setenv("WEFT_COMPILE", "SYNC", 1);
+    setenv("WEFT_LOG", "Error", 1);
+    setenv("WEFT_WEIGHTS", "Even", 1);
+    weft_ctx *ctx = test_ctx();
+    assert_int_equal(ctx->compile_sync, 1);
+    assert_int_equal(ctx->log.enabled, 1);
+    assert_int_equal(ctx->log.level, WEFT_LOG_ERROR);
+    assert_int_equal(ctx->weights, WEFT_WEIGHTS_EVEN);
+    weft_ctx_free(ctx);
+    unsetenv("WEFT_WEIGHTS");
+    unsetenv("WEFT_LOG");
+    setenv("WEFT_COMPILE", "sync", 1); /* as ctest sets it */
+}
+
+/* A value that is none of its variable's forms fails weft_ctx_create, naming
+ * the variable and the value, instead of running as if it were unset. */
+static void test_env_values_not_understood_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *text;
+    } bad[] = {{"WEFT_VERIFY", "yess"},
+               {"WEFT_VERIFY", "2"},
+               {"WEFT_ZERO_COPY", "disable"},
+               {"WEFT_PEER_COPY", " 0"},
+               {"WEFT_SMOKE", "none"},
+               {"WEFT_DISK_CACHE", "nope"},
+               {"WEFT_COPY_QUEUE", "fast"},
+               {"WEFT_LOG", "verbose"},
+               {"WEFT_WEIGHTS", "foo"},
+               {"WEFT_COMPILE", "later"},
+               {"WEFT_KERNEL_CLASS", "fpga"},
+               {"WEFT_PLACEMENT", "x"},
+               {"WEFT_MAX_ALLOC", "abc"},
+               {"WEFT_MAX_ALLOC", "-5"},
+               {"WEFT_SMALL_ELEMENTS", "abc"},
+               {"WEFT_SMALL_ELEMENTS", "-2"},
+               {"WEFT_POOL_MIN_ELEMENTS", "1e5"},
+               {"WEFT_NUM_THREADS", "lots"},
+               {"WEFT_FAULT", "lunch"},
+               {"WEFT_FAULT", "call:x"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *old = getenv(bad[i].name);
+        char *saved = old ? strdup(old) : NULL;
+        setenv(bad[i].name, bad[i].text, 1);
+        weft_options o = test_options();
+        weft_ctx *ctx = NULL;
+        weft_status st = weft_ctx_create(&o, &ctx);
+        if (saved)
+            setenv(bad[i].name, saved, 1);
+        else
+            unsetenv(bad[i].name);
+        free(saved);
+        if (st != WEFT_ERR_INVALID_ARG) {
+            weft_ctx_free(ctx);
+            fail_msg("%s=%s: %s, want WEFT_ERR_INVALID_ARG", bad[i].name, bad[i].text,
+                     weft_status_str(st));
+        }
+        assert_null(ctx);
+        char want[96];
+        snprintf(want, sizeof want, "%s=\"%s\"", bad[i].name, bad[i].text);
+        if (!strstr(weft_last_error(), want))
+            fail_msg("%s: the error does not name it: %s", want, weft_last_error());
+    }
+    /* Well-formed values of the same variables are taken. */
+    setenv("WEFT_FAULT", "launch, call:0", 1);
+    setenv("WEFT_MAX_ALLOC", "0", 1);
+    setenv("WEFT_SMALL_ELEMENTS", "-1", 1);
+    weft_ctx *ctx = test_ctx();
+    weft_ctx_free(ctx);
+    unsetenv("WEFT_FAULT");
+    unsetenv("WEFT_MAX_ALLOC");
+    unsetenv("WEFT_SMALL_ELEMENTS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +320,8 @@ int main(void)
         cmocka_unit_test(test_device_index_out_of_range_is_refused),
         cmocka_unit_test(test_device_index_in_range_is_accepted),
         cmocka_unit_test(test_thread_counts_share_one_rule),
+        cmocka_unit_test(test_env_values_read_one_way),
+        cmocka_unit_test(test_env_values_not_understood_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
  * so OpenCL devices really launch). */
 #include "common.h"
 
+#include <float.h>
+
 static weft_ctx *ctx, *host;
 
 static int setup(void **state)
@@ -174,6 +176,68 @@ static void test_signalling_nans_follow_the_documented_rules(void **state)
         weft_array *arrays[] = {xa, u, mn, mx, cl, i32};
         for (size_t a = 0; a < 6; a++)
             weft_array_free(arrays[a]);
+    }
+}
+
+/* Runs "o = ..." over every pair of special values f, g on c into out. */
+static void run_pairs(weft_ctx *c, const char *expr, const double *f, const double *g, size_t n,
+                      double *out)
+{
+    weft_array *fa, *ga, *oa;
+    ASSERT_OK(weft_array_from(c, WEFT_F64, n, f, &fa));
+    ASSERT_OK(weft_array_from(c, WEFT_F64, n, g, &ga));
+    ASSERT_OK(weft_array_create(c, WEFT_F64, n, &oa));
+    weft_bind b[] = {weft_bind_array("f", fa), weft_bind_array("g", ga), weft_bind_array("o", oa)};
+    ASSERT_OK(weft_map(c, expr, b, 3, NULL));
+    ASSERT_OK(weft_array_read(oa, 0, n, out));
+    weft_array_free(fa);
+    weft_array_free(ga);
+    weft_array_free(oa);
+}
+
+/* docs/expressions.md, "NaN signs": over NaNs of both signs, infinities,
+ * signed zeros and extremes, the pool and the devices agree on which results
+ * are NaN and on every other result's bits (the C reference's too); a NaN's
+ * sign may differ, and `t != t ? fabs(t) : t` makes it agree. */
+static void test_nan_results_agree_but_for_their_sign(void **state)
+{
+    (void)state;
+    volatile double zero = 0.0, inf = INFINITY;
+    const double special[] = {zero * inf, NAN,  -NAN, INFINITY, -INFINITY, 0.0,   -0.0,
+                              1.0,        -1.0, 2.5,  DBL_MAX,  -DBL_MIN,  5e-324};
+    enum { S = sizeof special / sizeof special[0], N = S * S };
+    double f[N], g[N], want[N], pool[N], dev[N];
+    for (size_t i = 0; i < N; i++) {
+        f[i] = special[i / S];
+        g[i] = special[i % S];
+    }
+    static const char *const exprs[] = {"f * -1", "-f * 2", "-(f * g)", "-f + g",  "f + g",
+                                        "g * f",  "f - g",  "f / g",    "sqrt(f)", "fmod(f, g)"};
+    for (size_t e = 0; e < sizeof exprs / sizeof exprs[0]; e++) {
+        for (size_t i = 0; i < N; i++) {
+            volatile double x = f[i], y = g[i];
+            const double r[] = {x * -1, -x * 2, -(x * y), -x + y,  x + y,
+                                y * x,  x - y,  x / y,    sqrt(x), fmod(x, y)};
+            want[i] = r[e];
+        }
+        char plain[64], canonical[96];
+        snprintf(plain, sizeof plain, "o = %s", exprs[e]);
+        snprintf(canonical, sizeof canonical, "t = %s; o = t != t ? fabs(t) : t", exprs[e]);
+        run_pairs(host, plain, f, g, N, pool);
+        run_pairs(ctx, plain, f, g, N, dev);
+        for (size_t i = 0; i < N; i++) {
+            int same = same_bits(&pool[i], &want[i], 8) && same_bits(&dev[i], &want[i], 8);
+            if (!same && !(isnan(want[i]) && isnan(pool[i]) && isnan(dev[i])))
+                fail_msg("%s, f = %a, g = %a: pool %a, devices %a, C %a", plain, f[i], g[i],
+                         pool[i], dev[i], want[i]);
+        }
+        run_pairs(host, canonical, f, g, N, pool);
+        run_pairs(ctx, canonical, f, g, N, dev);
+        if (!same_bits(pool, dev, sizeof pool))
+            for (size_t i = 0; i < N; i++)
+                if (!same_bits(&pool[i], &dev[i], 8))
+                    fail_msg("%s, f = %a, g = %a: pool %a, devices %a", canonical, f[i], g[i],
+                             pool[i], dev[i]);
     }
 }
 
@@ -393,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_reduction_cannot_assign_to_an_array),
         cmocka_unit_test(test_signalling_nans_follow_the_documented_rules),
         cmocka_unit_test(test_min_max_of_signed_zeros),
+        cmocka_unit_test(test_nan_results_agree_but_for_their_sign),
         cmocka_unit_test(test_integer_literals_round_once_to_f32),
         cmocka_unit_test(test_documented_limits),
         cmocka_unit_test(test_register_reuse_keeps_live_values),

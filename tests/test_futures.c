@@ -140,6 +140,74 @@ static void test_free_waits_for_queued_work(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A future outlives its context: weft_ctx_free waited for its operation, so
+ * waits return the final status, and releasing it is the caller's to do in
+ * either order (the ordinary cleanup frees the context first). */
+static void test_future_outlives_its_context(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    weft_ctx *ctx = test_ctx();
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, N, &x));
+    int64_t big[2] = {INT64_MAX, 1};
+    ASSERT_OK(weft_array_from(ctx, WEFT_I64, 2, big, &y));
+    weft_bind b[] = {weft_bind_array("x", x)};
+    weft_future *ok[3], *failed[2];
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(weft_map(ctx, "x = sqrt(i)", b, 1, &ok[i]));
+    weft_scalar sums[2];
+    for (int i = 0; i < 2; i++)
+        ASSERT_OK(weft_reduce(ctx, WEFT_SUM, y, &sums[i], &failed[i]));
+    weft_array_free(x);
+    weft_array_free(y);
+    ASSERT_OK(weft_ctx_free(ctx));
+    ASSERT_OK(weft_future_wait(ok[0]));
+    ASSERT_OK(weft_future_wait_all(&ok[1], 1));
+    size_t index;
+    ASSERT_OK(weft_future_wait_any(&ok[2], 1, &index));
+    assert_int_equal(index, 0);
+    assert_int_not_equal(weft_future_wait(failed[0]), WEFT_OK);
+    assert_non_null(strstr(weft_last_error(), "overflow"));
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(weft_future_release(ok[i]));
+    ASSERT_OK(weft_future_release(failed[0]));
+    ASSERT_OK(weft_future_release(failed[1])); /* failed, never observed */
+}
+
+typedef struct {
+    weft_future *f;
+    weft_status status;
+} waiter;
+
+static void *wait_then_release(void *arg)
+{
+    waiter *w = arg;
+    w->status = weft_future_wait(w->f);
+    weft_future_release(w->f);
+    return NULL;
+}
+
+/* A wait that ends while another thread frees the context. */
+static void test_wait_beside_ctx_free(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        weft_ctx *ctx = test_ctx();
+        weft_array *x;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F64, 100000, &x));
+        weft_bind b[] = {weft_bind_array("x", x)};
+        waiter w = {NULL, WEFT_ERR_STATE};
+        ASSERT_OK(weft_map(ctx, "x = sqrt(i) + x", b, 1, &w.f));
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, wait_then_release, &w), 0);
+        weft_array_free(x);
+        ASSERT_OK(weft_ctx_free(ctx));
+        pthread_join(t, NULL);
+        assert_int_equal(w.status, WEFT_OK);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +215,8 @@ int main(void)
         cmocka_unit_test(test_read_waits_for_writer),
         cmocka_unit_test(test_threads_share_a_context),
         cmocka_unit_test(test_free_waits_for_queued_work),
+        cmocka_unit_test(test_future_outlives_its_context),
+        cmocka_unit_test(test_wait_beside_ctx_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include "../src/exec/split.h"
 #include "../src/mem/partition.h"
 
+#include <float.h>
 #include <stdint.h>
 
 enum { MAX_CAND = 6, MAX_PIECES = 4096 };
@@ -122,12 +123,39 @@ static void test_no_share_makes_no_piece(void **state)
     assert_int_equal(weft_split_pieces(&s, NULL), 0);
 }
 
+/* Weights are relative sizes: any finite ones split by their ratio, even
+ * where their sum overflows or their quotients underflow. */
+static void test_huge_and_tiny_weights_split_by_ratio(void **state)
+{
+    (void)state;
+    const struct {
+        double w[3];
+        size_t units, want[3];
+    } cases[] = {
+        {{0, DBL_MAX, DBL_MAX}, 1000, {0, 500, 500}},
+        {{DBL_MAX, DBL_MAX, DBL_MAX}, 999, {333, 333, 333}},
+        {{1e300, 3e300, 0}, 1000, {250, 750, 0}},
+        {{DBL_MAX / 2, DBL_MAX, 0}, 999, {333, 666, 0}},
+        {{5e-324, 1.5e-323, 0}, 1000, {250, 750, 0}},
+        {{DBL_MAX, 1, 0}, 1000, {1000, 0, 0}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t got[3];
+        weft_split_units(cases[c].units, cases[c].w, 3, got);
+        for (int i = 0; i < 3; i++)
+            if (got[i] != cases[c].want[i])
+                fail_msg("case %zu: weight %g got %zu units, want %zu", c, cases[c].w[i], got[i],
+                         cases[c].want[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_splits_keep_the_contract),
         cmocka_unit_test(test_empty_range_is_one_empty_piece),
         cmocka_unit_test(test_no_share_makes_no_piece),
+        cmocka_unit_test(test_huge_and_tiny_weights_split_by_ratio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

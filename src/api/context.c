@@ -1,6 +1,7 @@
 /* Context lifetime: options and environment, device discovery and selection. */
 #include "../dev/device.h"
 #include "../core/pool.h"
+#include "../exec/future.h"
 #include "../exec/placement.h"
 #include "../exec/stream.h"
 #include "../core/big_alloc.h"
@@ -8,6 +9,7 @@
 #include "../core/ctx.h"
 #include "../dev/drivers.h"
 #include "../dev/device_spec.h"
+#include "../core/env.h"
 #include "../core/error.h"
 #include "../core/handles.h"
 #include "../ops/expr_build.h"
@@ -16,6 +18,7 @@
 #include "../core/thread_count.h"
 #include "ctx_services.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +34,6 @@ void weft_options_init(weft_options *o)
     o->small_elements = -1;
     o->smoke_test = 1;
     o->log_level = WEFT_LOG_WARN;
-}
-
-/* Integer environment knob; returns fallback when unset or malformed. */
-static long long env_int(const char *name, long long fallback)
-{
-    const char *text = getenv(name);
-    if (!text || !*text) return fallback;
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    return *end == '\0' ? v : fallback;
 }
 
 static unsigned parse_faults(const char *text)
@@ -120,8 +113,8 @@ static weft_status apply_weights(weft_ctx *ctx)
         weft_device_info *info = &ctx->devices[d].info;
         if (!info->selected) continue;
         if (ctx->weights == WEFT_WEIGHTS_GIVEN) {
-            RETURN_IF(d >= ctx->given_count || !(ctx->given[d] >= 0), WEFT_ERR_INVALID_ARG,
-                      "weights: need a non-negative weight for device %zu (got %zu weights)", d,
+            RETURN_IF(d >= ctx->given_count, WEFT_ERR_INVALID_ARG,
+                      "weights: need a weight for device %zu (got %zu weights)", d,
                       ctx->given_count);
             info->weight = ctx->given[d];
         } else {
@@ -133,23 +126,24 @@ static weft_status apply_weights(weft_ctx *ctx)
 
 static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spec)
 {
-    ctx->zero_copy = o->zero_copy ? (int)env_int("WEFT_ZERO_COPY", 1) != 0 : 0;
-    ctx->peer_copies = (int)env_int("WEFT_PEER_COPY", 1) != 0;
-    ctx->smoke_test = o->smoke_test ? (int)env_int("WEFT_SMOKE", 1) != 0 : 0;
-    ctx->verify_splits = env_int("WEFT_VERIFY", 0) != 0;
-    const char *compile = getenv("WEFT_COMPILE");
+    RETURN_ON_ERROR(weft_env_check());
+    ctx->zero_copy = o->zero_copy && weft_env_flag("WEFT_ZERO_COPY", 1);
+    ctx->peer_copies = weft_env_flag("WEFT_PEER_COPY", 1);
+    ctx->smoke_test = o->smoke_test && weft_env_flag("WEFT_SMOKE", 1);
+    ctx->verify_splits = weft_env_flag("WEFT_VERIFY", 0);
+    const char *compile = weft_env_word("WEFT_COMPILE");
     ctx->compile_sync = o->compile == WEFT_COMPILE_DEFAULT ? compile && strcmp(compile, "sync") == 0
                                                            : o->compile == WEFT_COMPILE_SYNC;
-    ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)env_int("WEFT_MAX_ALLOC", 0);
+    ctx->max_alloc = o->max_alloc ? o->max_alloc : (uint64_t)weft_env_number("WEFT_MAX_ALLOC", 0);
     ctx->small_elements =
-        o->small_elements >= 0 ? o->small_elements : env_int("WEFT_SMALL_ELEMENTS", -1);
-    ctx->pool_min_elements = (size_t)env_int("WEFT_POOL_MIN_ELEMENTS", 1 << 15);
+        o->small_elements >= 0 ? o->small_elements : weft_env_number("WEFT_SMALL_ELEMENTS", -1);
+    ctx->pool_min_elements = (size_t)weft_env_number("WEFT_POOL_MIN_ELEMENTS", 1 << 15);
     ctx->faults = parse_faults(getenv("WEFT_FAULT"));
     const char *fault = getenv("WEFT_FAULT");
     const char *call = fault ? strstr(fault, "call:") : NULL;
     ctx->fault_call = call ? atol(call + 5) : 0;
     ctx->weights = o->weights;
-    const char *weights_env = getenv("WEFT_WEIGHTS");
+    const char *weights_env = weft_env_word("WEFT_WEIGHTS");
     if (o->weights == WEFT_WEIGHTS_CALIBRATED && weights_env && strcmp(weights_env, "even") == 0)
         ctx->weights = WEFT_WEIGHTS_EVEN;
     if (ctx->weights == WEFT_WEIGHTS_GIVEN) {
@@ -159,12 +153,18 @@ static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spe
         RETURN_IF(!ctx->given, WEFT_ERR_NOMEM, "cannot copy weights");
         memcpy(ctx->given, o->given, o->given_count * sizeof *ctx->given);
         ctx->given_count = o->given_count;
+        /* A weight is a relative size: an infinite one would leave the others
+         * a share of inf / inf. */
+        for (size_t d = 0; d < ctx->given_count; d++)
+            RETURN_IF(!(isfinite(ctx->given[d]) && ctx->given[d] >= 0), WEFT_ERR_INVALID_ARG,
+                      "weights: need a finite, non-negative weight for device %zu (got %g)", d,
+                      ctx->given[d]);
     }
     const char *devices = o->devices ? o->devices : getenv("WEFT_DEVICES");
     *spec = strdup(devices && *devices ? devices : "all");
     RETURN_IF(!*spec, WEFT_ERR_NOMEM, "cannot copy the device list");
     RETURN_ON_ERROR(weft_device_spec_check(*spec));
-    int disk = o->disk_cache && env_int("WEFT_DISK_CACHE", 1) != 0;
+    int disk = o->disk_cache && weft_env_flag("WEFT_DISK_CACHE", 1);
     if (disk) weft_ctx_cache_setup(ctx, o->cache_dir);
     return WEFT_OK;
 }
@@ -186,6 +186,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     ctx->stream = calloc(1, sizeof *ctx->stream);
     GOTO_ERROR_IF(!ctx->stream, WEFT_ERR_NOMEM, "cannot allocate the context's stream");
     weft_stream_init(ctx->stream);
+    GOTO_ERROR_ON(weft_future_owner_open(&ctx->stream->owner));
     weft_logger_init(&ctx->log, o->log, o->log_user, o->log_level);
     GOTO_ERROR_ON(read_options(ctx, o, &spec));
     char threads_note[256];
@@ -244,10 +245,14 @@ error:
 
 static void ctx_destroy(weft_ctx *ctx)
 {
+    /* The user may keep its futures longer (and wait on them meanwhile): they
+     * stop reaching the stream before it goes. */
+    if (ctx->stream) weft_future_owner_close(&ctx->stream->owner);
     /* The stream first: a task still running may start an operation, whose
      * device code the builder may be asked for. The builds use the
      * expressions and the devices, freed below. */
     if (ctx->stream) weft_stream_destroy(ctx->stream);
+    if (ctx->stream) weft_future_owner_free(&ctx->stream->owner);
     free(ctx->stream);
     weft_expr_builds_stop(ctx);
     weft_placement_free(ctx);

@@ -1,4 +1,5 @@
 #include "log.h"
+#include "env.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ void weft_logger_init(weft_logger *logger, weft_log_fn fn, void *user, weft_log_
         *logger = (weft_logger){fn, user, level, 1};
         return;
     }
-    const char *env = getenv("WEFT_LOG");
+    const char *env = weft_env_word("WEFT_LOG");
     weft_log_level env_level;
     if (env && parse_level(env, &env_level))
         *logger = (weft_logger){log_to_stderr, NULL, env_level, 1};

@@ -6,18 +6,22 @@
 #include "future.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+typedef struct weft_future_link weft_future_link;
 
 struct weft_future {
     atomic_int refs;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int done;
-    int observed;             /* the user saw the status (wait or status) */
-    int user_released;        /* the user dropped their reference */
-    weft_future_owner *owner; /* where waits and an unobserved failure are reported */
+    int observed;           /* the user saw the status (wait or status) */
+    int user_released;      /* the user dropped their reference */
+    weft_future_link *link; /* to where waits and an unobserved failure are reported */
     weft_status status;
     char *detail;                    /* the failing operation's weft_last_error() */
     weft_status cause;               /* the first failure down a chain of dependencies */
@@ -25,6 +29,89 @@ struct weft_future {
     weft_future_callback *callbacks; /* newest first, until done */
     weft_future_producer *producer;  /* NULL: nothing a waiter could run */
 };
+
+/* The owner is freed with its context and the future when the user releases
+ * it, in either order, so futures reach their owner through a link that
+ * closing cuts (owner NULL). A call through the link counts itself in `calls`
+ * before it reads the owner, so closing knows when nobody uses the owner any
+ * more. The owner's struct is the stream's to lay out: links are found by
+ * its address, in a list as short as the number of live contexts. */
+struct weft_future_link {
+    const weft_future_owner *key;       /* never read through */
+    _Atomic(weft_future_owner *) owner; /* NULL once closed */
+    atomic_int calls;
+    atomic_int refs;        /* the owner's and one per future */
+    pid_t pid;              /* a fork child cannot wait for calls of the parent's threads */
+    weft_future_link *next; /* in links, until the owner is freed */
+};
+
+static pthread_mutex_t links_lock = PTHREAD_MUTEX_INITIALIZER; /* a leaf */
+static weft_future_link *links;
+
+/* With links_lock held. */
+static weft_future_link **link_slot(const weft_future_owner *owner)
+{
+    weft_future_link **slot = &links;
+    while (*slot && (*slot)->key != owner)
+        slot = &(*slot)->next;
+    return slot;
+}
+
+static void link_drop(weft_future_link *l)
+{
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1) free(l);
+}
+
+weft_status weft_future_owner_open(weft_future_owner *owner)
+{
+    weft_future_link *l = calloc(1, sizeof *l);
+    RETURN_IF(!l, WEFT_ERR_NOMEM, "cannot allocate a context's link to its futures");
+    atomic_init(&l->owner, owner);
+    atomic_init(&l->calls, 0);
+    atomic_init(&l->refs, 1);
+    l->pid = getpid();
+    l->key = owner;
+    pthread_mutex_lock(&links_lock);
+    l->next = links;
+    links = l;
+    pthread_mutex_unlock(&links_lock);
+    return WEFT_OK;
+}
+
+void weft_future_owner_close(weft_future_owner *owner)
+{
+    pthread_mutex_lock(&links_lock);
+    weft_future_link *l = *link_slot(owner);
+    pthread_mutex_unlock(&links_lock);
+    if (!l) return;
+    atomic_store(&l->owner, NULL);
+    while (atomic_load(&l->calls) > 0 && getpid() == l->pid)
+        sched_yield(); /* a wait finishing its bookkeeping: a few instructions */
+}
+
+void weft_future_owner_free(weft_future_owner *owner)
+{
+    pthread_mutex_lock(&links_lock);
+    weft_future_link **slot = link_slot(owner), *l = *slot;
+    if (l) *slot = l->next;
+    pthread_mutex_unlock(&links_lock);
+    link_drop(l);
+}
+
+enum report { WAITED, UNREPORTED, CHECK_FORK };
+
+/* Tells f's owner, unless its context was freed already. */
+static void report(weft_future *f, enum report what, double since, weft_status status)
+{
+    weft_future_link *l = f->link;
+    if (!l) return;
+    atomic_fetch_add(&l->calls, 1);
+    weft_future_owner *owner = atomic_load(&l->owner);
+    if (owner && what == WAITED) owner->waited(owner, since);
+    if (owner && what == UNREPORTED) owner->unreported(owner, status);
+    if (owner && what == CHECK_FORK && owner->check_fork) owner->check_fork(owner);
+    atomic_fetch_sub(&l->calls, 1);
+}
 
 /* weft_future_wait_any sleeps on one process-wide condition that every
  * completion signals, only while someone waits there. */
@@ -40,7 +127,12 @@ weft_future *weft_future_create(int refs, weft_future_owner *owner)
         free(f);
         return NULL;
     }
-    f->owner = owner;
+    if (owner) {
+        pthread_mutex_lock(&links_lock);
+        f->link = *link_slot(owner);
+        if (f->link) atomic_fetch_add(&f->link->refs, 1);
+        pthread_mutex_unlock(&links_lock);
+    }
     atomic_init(&f->refs, refs);
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
@@ -116,8 +208,8 @@ weft_status weft_future_check(weft_future *f, const weft_future_owner *owner, co
               "%s: %p is not a live future (released already?)", what, (void *)f);
     pthread_mutex_lock(&f->lock);
     int released = f->user_released;
-    const weft_future_owner *mine = f->owner;
     pthread_mutex_unlock(&f->lock);
+    const weft_future_owner *mine = f->link ? atomic_load(&f->link->owner) : NULL;
     RETURN_IF(released, WEFT_ERR_STATE, "%s: the future was released", what);
     RETURN_IF(owner && mine != owner, WEFT_ERR_INVALID_ARG,
               "%s: the future belongs to another context", what);
@@ -165,7 +257,7 @@ static void await_done(weft_future *f)
         pthread_cond_wait(&f->cond, &f->lock);
     pthread_mutex_unlock(&f->lock);
     weft_pool_block_end();
-    f->owner->waited(f->owner, t0);
+    report(f, WAITED, t0, WEFT_OK);
 }
 
 /* With the future done: its status, which the user has now seen. */
@@ -184,7 +276,7 @@ weft_status weft_future_wait(weft_future *f)
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
     RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE, "weft_future_wait: not a live future");
     RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
-    if (f->owner && f->owner->check_fork) f->owner->check_fork(f->owner);
+    report(f, CHECK_FORK, 0, WEFT_OK);
     await_done(f);
     return observe(f);
 }
@@ -245,7 +337,7 @@ weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *
         atomic_fetch_sub(&any_waiters, 1);
         weft_pool_block_end();
     }
-    futures[found]->owner->waited(futures[found]->owner, t0);
+    report(futures[found], WAITED, t0, WEFT_OK);
     *index = found;
     return observe(futures[found]);
 }
@@ -301,7 +393,7 @@ weft_status weft_future_release(weft_future *f)
     f->user_released = 1;
     weft_status unseen = f->done && !f->observed ? f->status : WEFT_OK;
     pthread_mutex_unlock(&f->lock);
-    if (unseen != WEFT_OK) f->owner->unreported(f->owner, unseen);
+    if (unseen != WEFT_OK) report(f, UNREPORTED, 0, unseen);
     weft_future_drop(f);
     return WEFT_OK;
 }
@@ -312,6 +404,7 @@ void weft_future_drop(weft_future *f)
     weft_handle_remove(f);
     pthread_mutex_destroy(&f->lock);
     pthread_cond_destroy(&f->cond);
+    link_drop(f->link);
     free(f->detail);
     free(f->cause_detail);
     free(f);

@@ -17,6 +17,16 @@ struct weft_future_owner {
     void (*check_fork)(weft_future_owner *owner);
 };
 
+/* Owner lifetime, around the stream's, since the user may keep a future after
+ * its context is freed: open before any future is created; close before the
+ * stream is destroyed (its futures, those already made and any made
+ * meanwhile, no longer reach the owner; returns once no call through it is in
+ * progress); free once no future can be created for it any more. */
+weft_status weft_future_owner_open(weft_future_owner *owner);
+void weft_future_owner_close(weft_future_owner *owner);
+void weft_future_owner_free(weft_future_owner *owner);
+
+/* owner NULL, or never opened: a future that reports nowhere. */
 weft_future *weft_future_create(int refs, weft_future_owner *owner);
 /* A continuation: called once when the future completes, on the completing
  * thread, after waiters are woken. It must not block. */

@@ -1,6 +1,7 @@
 #include "placement.h"
 #include "../core/cache.h"
 #include "../core/clock.h"
+#include "../core/env.h"
 #include "../core/error.h"
 #include "../mem/residency.h"
 #include "perf_store.h"
@@ -99,7 +100,7 @@ weft_status weft_placement_create(weft_ctx *ctx)
     p->last = &p->first;
     /* Weights given or even, or a size threshold given, ask for today's
      * static split by the arrays' chunks: tests and users who pinned it. */
-    const char *env = getenv("WEFT_PLACEMENT");
+    const char *env = weft_env_word("WEFT_PLACEMENT");
     p->by_model = ctx->weights == WEFT_WEIGHTS_CALIBRATED && ctx->small_elements < 0 &&
                   !(env && strcmp(env, "weights") == 0);
     for (size_t d = 1; d < ctx->ndevices; d++)

@@ -4,11 +4,24 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* A weight as a fraction of the largest, so that the total cannot overflow
+ * (it is at most the count) and DBL_MAX against DBL_MAX splits evenly. NaN
+ * and negative weights take nothing; infinite ones (never given: contexts
+ * refuse them) share what finite ones would. */
+static double scaled(double w, double largest)
+{
+    if (!(w > 0)) return 0;
+    if (isinf(largest)) return isinf(w) ? 1 : 0;
+    return w / largest;
+}
+
 void weft_split_units(size_t units, const double *weights, size_t count, size_t *shares)
 {
-    double total = 0;
+    double largest = 0, total = 0;
     for (size_t i = 0; i < count; i++)
-        total += weights[i] > 0 ? weights[i] : 0;
+        if (weights[i] > largest) largest = weights[i];
+    for (size_t i = 0; i < count; i++)
+        total += scaled(weights[i], largest);
     if (total <= 0) { /* nobody takes a share: the caller runs it elsewhere */
         for (size_t i = 0; i < count; i++)
             shares[i] = 0;
@@ -16,8 +29,7 @@ void weft_split_units(size_t units, const double *weights, size_t count, size_t 
     }
     size_t given = 0;
     for (size_t i = 0; i < count; i++) {
-        double w = weights[i] > 0 ? weights[i] : 0;
-        shares[i] = (size_t)floor((double)units * w / total);
+        shares[i] = (size_t)floor((double)units * (scaled(weights[i], largest) / total));
         given += shares[i];
     }
     /* Hand out what rounding left (less than one unit per weight, so at most
@@ -27,9 +39,9 @@ void weft_split_units(size_t units, const double *weights, size_t count, size_t 
         size_t best = 0;
         double best_rem = -1;
         for (size_t i = 0; i < count; i++) {
-            double w = weights[i] > 0 ? weights[i] : 0;
+            double w = scaled(weights[i], largest);
             if (w <= 0) continue;
-            double exact = (double)units * w / total;
+            double exact = (double)units * (w / total);
             double rem = exact - (double)shares[i];
             if (rem > best_rem) {
                 best_rem = rem;

@@ -4,6 +4,7 @@
 #include "backend_cl.h"
 #include "../drivers.h"
 #include "cl_common.h"
+#include "../../core/env.h"
 #include "../../core/error.h"
 #include "../../core/kernels.h"
 
@@ -58,7 +59,7 @@ static void describe(weft_device *dev, cl_platform_id platform, cl_device_id id)
                       align_bits / 8 <= s->wrap_alignment;
     cl->has_fp64 = fp64 != 0;
     cl->base_align = align_bits / 8;
-    const char *klass = getenv("WEFT_KERNEL_CLASS");
+    const char *klass = weft_env_word("WEFT_KERNEL_CLASS");
     cl->gpu_class = klass ? strcmp(klass, "gpu") == 0 : info->kind == WEFT_DEVICE_GPU;
 }
 
@@ -83,9 +84,7 @@ static weft_status open_device(weft_device *dev, cl_context shared)
     /* A copy queue only when WEFT_COPY_QUEUE=1 asks: on PoCL it showed no
      * gain (bench/RESULTS.md) and no GPU measured it (docs/architecture.md,
      * "Asynchronous operations"). */
-    const char *env = getenv("WEFT_COPY_QUEUE");
-    int wanted = env && *env && strcmp(env, "0") != 0;
-    if (!wanted) {
+    if (!weft_env_flag("WEFT_COPY_QUEUE", 0)) {
         dev->ops.upload = NULL;
         dev->ops.depend = NULL;
         return WEFT_OK;
