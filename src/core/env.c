@@ -26,8 +26,8 @@ static const char *const fault_words[] = {"launch", "finish", "write", "smoke",
 
 /* Every variable the library reads but WEFT_DEVICES (its list is checked
  * where it is parsed) and WEFT_CACHE_DIR (any path; an unusable one is
- * noted). The CSV pipeline (WEFT_CSV_OVERLAP) and weft::mpi (WEFT_MPI_CHECK,
- * on the public API only) read their own. */
+ * noted). weft::mpi reads WEFT_MPI_CHECK itself: it sees the public API
+ * only. */
 static const var vars[] = {
     {"WEFT_ZERO_COPY", FLAG, 0, NULL},
     {"WEFT_PEER_COPY", FLAG, 0, NULL},
@@ -35,6 +35,7 @@ static const var vars[] = {
     {"WEFT_VERIFY", FLAG, 0, NULL},
     {"WEFT_DISK_CACHE", FLAG, 0, NULL},
     {"WEFT_COPY_QUEUE", FLAG, 0, NULL},
+    {"WEFT_CSV_OVERLAP", FLAG, 0, NULL},
     {"WEFT_NUM_THREADS", NUMBER, 1, NULL},
     {"WEFT_MAX_ALLOC", NUMBER, 0, NULL},
     {"WEFT_SMALL_ELEMENTS", NUMBER, -1, NULL},

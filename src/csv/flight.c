@@ -1,4 +1,5 @@
 /* The statements of a CSV job over one window, asynchronous. */
+#include "../core/env.h"
 #include "../core/error.h"
 #include "flight.h"
 
@@ -8,7 +9,7 @@
 int csv_flight_overlaps(weft_ctx *ctx)
 {
     const char *forced = getenv("WEFT_CSV_OVERLAP");
-    if (forced && *forced) return strcmp(forced, "0") != 0;
+    if (forced && *forced) return weft_env_flag("WEFT_CSV_OVERLAP", 0);
     size_t n = 0;
     if (weft_device_count(ctx, &n) != WEFT_OK) return 0;
     for (size_t d = 1; d < n; d++) {
