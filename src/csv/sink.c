@@ -90,13 +90,14 @@ static weft_status open_temporary(csv_sink *s, const char *path)
         target = realpath(path, NULL);
         RETURN_IF(!target, WEFT_ERR_IO, "%s: cannot follow the symlink: %s", path, strerror(errno));
     }
-    const char *dest = target ? target : path;
-    free(s->path);
-    s->path = strdup(dest);
-    free(target);
+    if (target) { /* the path written from here on: the link's target */
+        free(s->path);
+        s->path = target;
+    }
+    const char *dest = s->path;
     size_t n = strlen(dest) + 16;
     s->tmp_path = malloc(n);
-    RETURN_IF(!s->path || !s->tmp_path, WEFT_ERR_NOMEM, "csv: out of memory");
+    RETURN_IF(!s->tmp_path, WEFT_ERR_NOMEM, "csv: out of memory");
     snprintf(s->tmp_path, n, "%s.tmp-XXXXXX", dest);
     s->fd = mkstemp(s->tmp_path);
     RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot create a temporary file beside it: %s", dest,

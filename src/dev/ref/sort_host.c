@@ -513,7 +513,7 @@ static weft_status gather_into(radix *r, void *dst, size_t size)
 static unsigned highest_digit(uint64_t varying)
 {
     unsigned d = 0;
-    while (varying >> (8 * (d + 1)) && d + 1 < MAX_DIGITS)
+    while (d + 1 < MAX_DIGITS && varying >> (8 * (d + 1))) /* no shift by 64 */
         d++;
     return d;
 }
