@@ -29,6 +29,10 @@ static void test_stored_values_do_not_steer(void **state)
     const char *chain = "kernel void c(global float *a, global float *b, float s)\n"
                         "{ int i = get_global_id(0); a[i] = s; b[i] += a[i] * 2.0f; }\n";
     assert_false(steers(chain, "c", 3, 2));
+    const char *values = "__kernel void v(__global float *r, float a, float k) {\n"
+                         "  r[get_global_id(0)] = a * k + (a) * k - (k == a) + r[0] * 2.0f; }\n";
+    assert_false(steers(values, "v", 3, 1)); /* products and comparisons are values */
+    assert_false(steers(values, "v", 3, 2));
 }
 
 static void test_other_uses_steer(void **state)
@@ -45,6 +49,10 @@ static void test_other_uses_steer(void **state)
         "int j = k; r[0] = j;",                     /* a variable */
         "for (int i = 0; i < k; i++) r[i] = 0.0f;", /* a loop bound */
         "k++; r[0] = k;",                           /* changed */
+        "int j; r[0] = j = k; r[j] = 1.0f;",        /* a chained assignment */
+        "int j; r[0] = k, j = k; r[j] = 1.0f;",     /* the comma operator */
+        "r[get_global_id(0)] = *(r + k);",          /* a dereference */
+        "r[get_global_id(0)] = (r + k)[0];",        /* an index of an expression */
     };
     for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
         char source[512];

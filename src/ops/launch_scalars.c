@@ -57,6 +57,24 @@ static void statement(const char *text, size_t body, size_t end, size_t at, size
         (*stop)++;
 }
 
+/* 1 when text[j] starts what can carry a value somewhere other than the
+ * stored element: another assignment (`r[i] = j = k`), the comma operator,
+ * a dereference (`*(r + k)`) or an index of an expression (`(r + k)[0]`).
+ * Comparisons (==, <=, >=, !=) are values. */
+static int hides_an_address(const char *text, size_t rhs, size_t j)
+{
+    char c = text[j], prev = j > rhs ? text[j - 1] : '=';
+    size_t p = j;
+    while (p > rhs && isspace((unsigned char)text[p - 1]))
+        p--;
+    char before = p > rhs ? text[p - 1] : '=';
+    if (c == '=') return !strchr("=<>!", prev) && text[j + 1] != '=';
+    if (c == ',') return 1;
+    if (c == '*') return !(ident_char(before) || before == ')' || before == ']');
+    if (c == '[') return before == ')';
+    return 0;
+}
+
 /* For a statement `name[...] = rhs` (or op=) whose rhs chooses nothing (no
  * ?:, && or ||, which could pick which element is read): where rhs starts,
  * and the stored-to name in [*target, *target + *len). 0 for any other
@@ -80,7 +98,7 @@ static size_t store_rhs(const char *text, size_t begin, size_t end, size_t *targ
     if (text[i] != '=' || text[i + 1] == '=') return 0;
     for (size_t j = i + 1; j < end; j++)
         if (text[j] == '?' || (text[j] == '&' && text[j + 1] == '&') ||
-            (text[j] == '|' && text[j + 1] == '|'))
+            (text[j] == '|' && text[j + 1] == '|') || hides_an_address(text, i + 1, j))
             return 0;
     return i + 1;
 }
