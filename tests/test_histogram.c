@@ -314,6 +314,10 @@ static void test_bad_arguments(void **state)
     assert_int_equal(weft_histogram(ctx, f64, 1, 1, u64, NULL), WEFT_ERR_INVALID_ARG);
     assert_int_equal(weft_histogram(ctx, f64, 0, NAN, u64, NULL), WEFT_ERR_INVALID_ARG);
     assert_int_equal(weft_histogram(ctx, f64, -DBL_MAX, DBL_MAX, u64, NULL), WEFT_ERR_INVALID_ARG);
+    /* bins narrower than doubles can tell apart (nbins / (hi - lo) overflows) */
+    assert_int_equal(weft_histogram(ctx, f64, 0, 4 * DBL_TRUE_MIN, u64, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "narrower than doubles can bin"));
     assert_int_equal(weft_histogram(ctx, f64, 0, 1, f32, NULL), WEFT_ERR_DTYPE);
     assert_int_equal(weft_bincount(ctx, f64, NULL, u64, NULL), WEFT_ERR_DTYPE);
     assert_int_equal(weft_bincount(ctx, i32, f32, f64, NULL), WEFT_ERR_DTYPE);
