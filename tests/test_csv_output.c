@@ -181,6 +181,33 @@ static void test_a_replaced_text_column_is_not_parsed(void **state)
     assert_non_null(strstr(weft_last_error(), "\"cat\" is not a number"));
 }
 
+/* A numeric column a statement replaces keeps its dtype, or the one --type
+ * gives it, as any file column does. */
+static void test_a_replaced_numeric_column_keeps_its_dtype(void **state)
+{
+    (void)state;
+    const char *f = path_of("f.csv"), *i = path_of("i.csv"), *out = path_of("kept.csv");
+    write_text(f, "a,x\n1,2.5\n3,4.5\n");
+    write_text(i, "a,x\n1,2\n3,4\n");
+    ASSERT_OK(run_job(f, out, "x = a * 2", NULL));
+    char *got = read_path(out);
+    assert_string_equal(got, "a,x\n1,2.0\n3,6.0\n"); /* f64 stays f64 */
+    free(got);
+    ASSERT_OK(run_job(i, out, "x = a * 0.5", NULL));
+    got = read_path(out);
+    assert_string_equal(got, "a,x\n1,0\n3,1\n"); /* i64 stays i64 */
+    free(got);
+    const char *set[] = {"x = a * 2"};
+    weft_csv_job job = {.statements = set, .nstatements = 1};
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.types = "x=f64";
+    ASSERT_OK(weft_csv_run(ctx, i, out, &o, &job, NULL));
+    got = read_path(out);
+    assert_string_equal(got, "a,x\n1,2.0\n3,6.0\n"); /* as --type says */
+    free(got);
+}
+
 static void test_a_name_given_twice_is_refused_where_used(void **state)
 {
     (void)state;
@@ -204,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_a_fifo_is_written_in_place),
         cmocka_unit_test(test_dash_is_standard_output),
         cmocka_unit_test(test_a_replaced_text_column_is_not_parsed),
+        cmocka_unit_test(test_a_replaced_numeric_column_keeps_its_dtype),
         cmocka_unit_test(test_a_name_given_twice_is_refused_where_used),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

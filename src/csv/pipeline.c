@@ -70,7 +70,16 @@ weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing
     RETURN_ON_ERROR(reserve_vars(p, r->ix.rows));
     for (size_t v = 0; v < p->nvars; v++) {
         csv_var *var = &p->vars[v];
-        if (var->input_col < 0 || var->replaced) continue;
+        if (var->input_col < 0 || (var->replaced && var->typed)) continue;
+        if (var->replaced) { /* its type only: a text column takes the statement's */
+            weft_status st = csv_infer_column(r, (size_t)var->input_col, m, &var->dtype, var->data);
+            if (st == WEFT_ERR_DATA)
+                var->retyped = 1;
+            else
+                RETURN_ON_ERROR(st);
+            var->typed = 1;
+            continue;
+        }
         if (var->typed) {
             weft_status st = csv_parse_column(r, (size_t)var->input_col, var->dtype, m, var->data);
             if (st == WEFT_ERR_DATA && var->inferred) return advise_type(var, r);

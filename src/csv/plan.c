@@ -167,8 +167,9 @@ static weft_status rewrite_job(csv_plan *p, const csv_reader *r, const weft_csv_
 }
 
 /* File columns the statements assign before they (or a reduction) read them:
- * their old fields are never looked at, so they are not parsed (a text column
- * can be replaced by numbers), and they take the statement's type. */
+ * their fields are looked at only to type them from the first window (a
+ * numeric column keeps its dtype, a --type holds), never parsed after; a
+ * text column can be replaced by numbers and takes the statement's type. */
 static void find_replaced(csv_plan *p, const weft_csv_job *job)
 {
     if (job->nstatements == 0) return;
@@ -250,13 +251,13 @@ static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
         w += n + 1;
     }
     *w = 0;
-    /* Replaced columns are left unbound, so they take their statement's type
-     * as new columns do. */
+    /* Replaced text columns are left unbound, so they take their statement's
+     * type as new columns do; a replaced numeric one keeps its dtype. */
     weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
     int var_of[WEFT_EXPR_MAX_BINDINGS];
     size_t nb = 0;
     for (size_t v = 0; v < p->nvars; v++)
-        if (!p->vars[v].replaced) {
+        if (!p->vars[v].retyped) {
             var_of[nb] = (int)v;
             b[nb++] = (weft_expr_binding){p->vars[v].name, 1, p->vars[v].dtype};
         }

@@ -14,7 +14,9 @@ typedef struct csv_var {
     char *label;   /* the column's name when it is not one (`1960`); else NULL */
     int input_col; /* column of the file, or -1 for a new column */
     int written;   /* the statements assign it */
-    int replaced;  /* a file column the statements assign before any read: not parsed */
+    int replaced;  /* a file column the statements assign before any read: typed by its
+                      first window, never parsed after it */
+    int retyped;   /* replaced, and its first window is not numbers: the statement's type */
     int typed;     /* dtype is settled (a --type, or the first window) */
     int inferred;  /* by the first window: a later misfit gets the advice to type it */
     weft_dtype dtype;
