@@ -119,6 +119,26 @@ static void test_a_symlink_stays_and_its_target_gets_the_output(void **state)
     free(got);
 }
 
+/* A symlink to nothing yet: its target is created whole, and a failed run
+ * creates nothing. */
+static void test_a_dangling_symlink_gets_a_whole_target_or_none(void **state)
+{
+    (void)state;
+    const char *target = path_of("later.csv"), *link = path_of("dangling.csv");
+    assert_int_equal(symlink("later.csv", link), 0); /* relative, as ln -s makes it */
+    const char *bad = path_of("bad.csv");
+    write_text(bad, "a,b\n1,2\nx,3\n");
+    assert_int_equal(run_job(bad, link, "c = a * 2", NULL), WEFT_ERR_DATA);
+    assert_int_equal(access(target, F_OK), -1); /* no partial file */
+    ASSERT_OK(run_to(link));
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *got = read_path(target);
+    assert_string_equal(got, expected);
+    free(got);
+}
+
 static void *drain(void *path)
 {
     int fd = open(path, O_RDONLY);
@@ -228,6 +248,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_replaced_file_keeps_its_mode),
         cmocka_unit_test(test_a_symlink_stays_and_its_target_gets_the_output),
+        cmocka_unit_test(test_a_dangling_symlink_gets_a_whole_target_or_none),
         cmocka_unit_test(test_a_fifo_is_written_in_place),
         cmocka_unit_test(test_dash_is_standard_output),
         cmocka_unit_test(test_a_replaced_text_column_is_not_parsed),

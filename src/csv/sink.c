@@ -78,6 +78,33 @@ static weft_status open_direct(csv_sink *s, const char *path)
     return WEFT_OK;
 }
 
+/* The file a symlink names, followed through links (existing or not): a
+ * dangling link's target is created by the rename, as `>` would create it.
+ * NULL when it cannot be read or the chain is too long. */
+static char *link_target(const char *path)
+{
+    char *at = strdup(path);
+    for (int hops = 0; at && hops < 40; hops++) {
+        struct stat st;
+        if (lstat(at, &st) != 0 || !S_ISLNK(st.st_mode)) return at;
+        char to[PATH_MAX];
+        ssize_t len = readlink(at, to, sizeof to - 1);
+        if (len < 0) break;
+        to[len] = 0;
+        const char *slash = strrchr(at, '/');
+        size_t dir = to[0] == '/' || !slash ? 0 : (size_t)(slash - at) + 1;
+        char *next = malloc(dir + (size_t)len + 1);
+        if (next) {
+            memcpy(next, at, dir);
+            memcpy(next + dir, to, (size_t)len + 1);
+        }
+        free(at);
+        at = next;
+    }
+    free(at);
+    return NULL;
+}
+
 /* A temporary file beside `path` (the file a symlink names, when it is one),
  * with the mode and owner of the file it replaces, or a new file's mode. */
 static weft_status open_temporary(csv_sink *s, const char *path)
@@ -87,8 +114,8 @@ static weft_status open_temporary(csv_sink *s, const char *path)
     char *target = NULL;
     struct stat link;
     if (lstat(path, &link) == 0 && S_ISLNK(link.st_mode)) {
-        target = realpath(path, NULL);
-        RETURN_IF(!target, WEFT_ERR_IO, "%s: cannot follow the symlink: %s", path, strerror(errno));
+        target = link_target(path);
+        RETURN_IF(!target, WEFT_ERR_IO, "%s: cannot follow the symlink", path);
     }
     if (target) { /* the path written from here on: the link's target */
         free(s->path);
@@ -123,15 +150,9 @@ weft_status csv_sink_open(csv_sink *s, const char *path, int do_fsync)
     s->path = strdup(path);
     RETURN_IF(!s->path, WEFT_ERR_NOMEM, "csv: out of memory");
     struct stat st;
-    int exists = stat(path, &st) == 0;
-    int dangling = !exists && lstat(path, &st) == 0; /* a symlink to nothing yet */
-    if (strcmp(path, "-") == 0 || (exists && !S_ISREG(st.st_mode)))
+    if (strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
         RETURN_ON_ERROR(open_direct(s, path));
-    else if (dangling) { /* written through, as `>` would */
-        s->direct = 1;
-        s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    } else
+    else
         RETURN_ON_ERROR(open_temporary(s, path));
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
