@@ -114,7 +114,10 @@ static inline weft_dist_bind weft_dist_bind_scalar(weft_bind scalar)
 /* Collective. The reduction of the whole array, on every rank: the same
  * weft_scalar, bit for bit, that one process gets from weft_reduce /
  * weft_reduce_expr on the global array (errors included: an integer sum that
- * overflows there overflows here). Arrays bound together must have one split. */
+ * overflows there overflows here). Arrays bound together must have one split.
+ * The communicator is the bound arrays': a rank that binds none (or passes
+ * x NULL) has none to reach the others with, so its error stays its own and
+ * the others wait for it, as with any MPI collective one rank skips. */
 WEFT_API weft_status weft_dist_reduce(weft_reduce_op op, weft_dist *x, weft_scalar *out);
 WEFT_API weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr,
                                            const weft_dist_bind *binds, size_t nbinds,
