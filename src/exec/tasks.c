@@ -43,11 +43,15 @@ struct weft_task {
 static void task_run(weft_pool_item *item)
 {
     weft_task *t = (weft_task *)item;
-    weft_stream *stream = t->ctx->stream;
     /* A fork child's pool may hand over what the parent queued: the child's
      * stream fails it instead (its memory stays: a parent thread may have
-     * held it mid-use). */
-    if (t->pid != weft_process_id()) weft_stream_check_fork(stream);
+     * held it mid-use). Once failed, its context may be gone already (the
+     * child freed it while the item waited in the pool): touch nothing. */
+    if (t->pid != weft_process_id()) {
+        if (atomic_load(&t->phase) == TASK_ABANDONED) return;
+        weft_stream_check_fork(t->ctx->stream);
+    }
+    weft_stream *stream = t->ctx->stream;
     int waiting = TASK_WAITING;
     if (!atomic_compare_exchange_strong(&t->phase, &waiting, TASK_RUNNING)) return;
     weft_status status = (weft_status)atomic_load(&t->after.failed);
