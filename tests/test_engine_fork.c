@@ -135,6 +135,13 @@ static void test_fork_child_frees_inherited_context(void **state)
 #ifdef __SANITIZE_THREAD__
     skip(); /* ThreadSanitizer cannot follow a multi-threaded fork */
 #endif
+#ifdef __SANITIZE_ADDRESS__
+    /* Debian 12's AddressSanitizer (GCC 12) does not lock its allocator
+     * across fork(): a child hangs in its own malloc, under ASan's lock, when
+     * a parent thread held it (seen: every thread of the child in
+     * SizeClassAllocator64::GetFromAllocator). The unit stage runs this. */
+    skip();
+#endif
     weft_ctx *ctx = test_ctx();
     enum { N = 1 << 14, ROUNDS = 150, OPS = 3 };
     weft_array *x;

@@ -139,6 +139,19 @@ weft_future *weft_future_create(int refs, weft_future_owner *owner)
     return f;
 }
 
+void weft_future_forked(weft_future *f)
+{
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+}
+
+void weft_future_forked_globals(void)
+{
+    pthread_mutex_init(&links_lock, NULL);
+    pthread_mutex_init(&any_lock, NULL);
+    pthread_cond_init(&any_cond, NULL);
+}
+
 int weft_future_complete(weft_future *f, weft_status status, const char *detail)
 {
     return weft_future_complete_caused(f, status, detail, status, NULL);

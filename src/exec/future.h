@@ -71,4 +71,11 @@ void weft_future_set_producer(weft_future *future, weft_future_producer *produce
 /* Drops a reference without the user-side bookkeeping of weft_future_release. */
 void weft_future_drop(weft_future *future);
 
+/* In a fork child: a future of an operation inherited from the parent, whose
+ * lock a parent thread may have held at fork(), gets its lock and condition
+ * made anew before the child completes it; weft_future_forked_globals does
+ * the same for the locks all futures share (from the fork handlers). */
+void weft_future_forked(weft_future *future);
+void weft_future_forked_globals(void);
+
 #endif

@@ -191,6 +191,7 @@ static void adopt_after_fork(weft_stream *s)
     for (int l = 0; l < 3; l++)
         for (weft_op *op = lists[l], *next; op; op = next) {
             next = op->next;
+            if (op->future) weft_future_forked(op->future); /* a parent thread may hold it */
             retire(s, op, WEFT_ERR_STATE,
                    "the operation was queued in the parent process before fork()");
             if (op->future) weft_future_drop(op->future);

@@ -4,6 +4,7 @@
  * would leave the child an operation on no list whose arrays stay busy
  * forever, and freeing them would wait for it. The child then adopts each
  * stream (stream.c, adopt_after_fork). */
+#include "future.h"
 #include "stream.h"
 #include "../core/error.h"
 #include "../core/handles.h"
@@ -35,6 +36,7 @@ static void fork_child(void)
     for (weft_stream *s = registry; s; s = s->next_registered)
         pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&registry_lock, NULL);
+    weft_future_forked_globals();
 }
 
 /* Prepare handlers run in the reverse order of their installation, and a
