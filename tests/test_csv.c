@@ -2,52 +2,14 @@
  * every kind of bad input, atomic output, and whole-file reductions that are
  * bit-identical to the in-memory ones. */
 #include "common.h"
+#include "test_dir.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256];
 static weft_ctx *ctx;
-
-static const char *path_of(const char *name)
-{
-    static char paths[4][512];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_file(const char *name, const char *data, size_t len)
-{
-    FILE *f = fopen(path_of(name), "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
-static void write_text(const char *name, const char *text)
-{
-    write_file(name, text, strlen(text));
-}
-
-/* The file's bytes (NUL-terminated), or NULL when it does not exist. */
-static char *read_all(const char *name, size_t *len)
-{
-    FILE *f = fopen(path_of(name), "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    if (len) *len = (size_t)n;
-    return b;
-}
 
 static int setup(void **state)
 {

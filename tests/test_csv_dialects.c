@@ -3,6 +3,7 @@
  * spellings pandas reads by default, na_values (long lists too), and the
  * choices of the output side. */
 #include "common.h"
+#include "test_dir.h"
 #include "../src/csv/na_set.h"
 
 #include <errno.h>
@@ -12,40 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static char dir[256];
 static weft_ctx *ctx;
-
-static const char *path_of(const char *name)
-{
-    static char paths[4][512];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_text(const char *name, const char *text)
-{
-    FILE *f = fopen(path_of(name), "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    fclose(f);
-}
-
-/* The file's bytes (NUL-terminated), or NULL when it does not exist. */
-static char *read_all(const char *name)
-{
-    FILE *f = fopen(path_of(name), "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    return b;
-}
 
 static int setup(void **state)
 {
@@ -84,7 +52,7 @@ static weft_status run(const char *input, size_t window, const char *statement,
     job.nstatements = statement ? 1 : 0;
     weft_status s =
         weft_csv_run_dialect(ctx, path_of("in.csv"), path_of("out.csv"), &o, dialect, &job, NULL);
-    *output = read_all("out.csv");
+    *output = read_all("out.csv", NULL);
     return s;
 }
 
@@ -273,7 +241,7 @@ static void test_backquoted_names(void **state)
     job.nselect = 2;
     ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), NULL, &job, NULL));
     assert_int_equal(red.result.value.i64, 63);
-    out = read_all("out.csv");
+    out = read_all("out.csv", NULL);
     assert_string_equal(out, "a b,1960\n6,4\n16,9\n");
     free(out);
 }
@@ -804,7 +772,7 @@ static void test_dialect_before_na_values(void **state)
     write_text("in.csv", "x\n-999\n");
     ASSERT_OK(weft_csv_run_dialect(ctx, path_of("in.csv"), path_of("out.csv"), NULL,
                                    (weft_csv_dialect *)mem, NULL, NULL));
-    char *out = read_all("out.csv");
+    char *out = read_all("out.csv", NULL);
     assert_string_equal(out, "x\r\n-999\r\n");
     free(out);
     free(mem);

@@ -6,28 +6,20 @@
  * parsed (text can become numbers, as in pandas), and a name the header gives
  * twice is refused where the job uses it. */
 #include "common.h"
+#include "test_dir.h"
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256];
 static weft_ctx *ctx;
 
 static const char input[] = "a,b\n1,2.5\n3,-4\n5,6e3\n";
 static const char expected[] = "a,b,c\n1,2.5,3.5\n3,-4,-1.0\n5,6e3,6005.0\n";
 
-static const char *path_of(const char *name)
-{
-    static char paths[4][512];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_text(const char *path, const char *text)
+/* By whole path: the targets and links of the tests are paths already. */
+static void write_at(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -78,7 +70,7 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/weft-test-csv-output-XXXXXX");
     if (!mkdtemp(dir)) return -1;
     ctx = test_ctx();
-    write_text(path_of("in.csv"), input);
+    write_at(path_of("in.csv"), input);
     return 0;
 }
 
@@ -93,7 +85,7 @@ static void test_a_replaced_file_keeps_its_mode(void **state)
 {
     (void)state;
     const char *out = path_of("private.csv");
-    write_text(out, "old\n");
+    write_at(out, "old\n");
     assert_int_equal(chmod(out, 0640), 0);
     ASSERT_OK(run_to(out));
     struct stat st;
@@ -108,7 +100,7 @@ static void test_a_symlink_stays_and_its_target_gets_the_output(void **state)
 {
     (void)state;
     const char *target = path_of("target.csv"), *link = path_of("link.csv");
-    write_text(target, "old\n");
+    write_at(target, "old\n");
     assert_int_equal(symlink(target, link), 0);
     ASSERT_OK(run_to(link));
     struct stat st;
@@ -127,7 +119,7 @@ static void test_a_dangling_symlink_gets_a_whole_target_or_none(void **state)
     const char *target = path_of("later.csv"), *link = path_of("dangling.csv");
     assert_int_equal(symlink("later.csv", link), 0); /* relative, as ln -s makes it */
     const char *bad = path_of("bad.csv");
-    write_text(bad, "a,b\n1,2\nx,3\n");
+    write_at(bad, "a,b\n1,2\nx,3\n");
     assert_int_equal(run_job(bad, link, "c = a * 2", NULL), WEFT_ERR_DATA);
     assert_int_equal(access(target, F_OK), -1); /* no partial file */
     ASSERT_OK(run_to(link));
@@ -191,7 +183,7 @@ static void test_a_replaced_text_column_is_not_parsed(void **state)
 {
     (void)state;
     const char *in = path_of("text.csv"), *out = path_of("text_out.csv");
-    write_text(in, "x,label\n1,cat\n2,dog\n-3,\"a,b\"\n");
+    write_at(in, "x,label\n1,cat\n2,dog\n-3,\"a,b\"\n");
     ASSERT_OK(run_job(in, out, "label = x * 2", NULL));
     char *got = read_path(out);
     assert_string_equal(got, "x,label\n1,2\n2,4\n-3,-6\n");
@@ -207,8 +199,8 @@ static void test_a_replaced_numeric_column_keeps_its_dtype(void **state)
 {
     (void)state;
     const char *f = path_of("f.csv"), *i = path_of("i.csv"), *out = path_of("kept.csv");
-    write_text(f, "a,x\n1,2.5\n3,4.5\n");
-    write_text(i, "a,x\n1,2\n3,4\n");
+    write_at(f, "a,x\n1,2.5\n3,4.5\n");
+    write_at(i, "a,x\n1,2\n3,4\n");
     ASSERT_OK(run_job(f, out, "x = a * 2", NULL));
     char *got = read_path(out);
     assert_string_equal(got, "a,x\n1,2.0\n3,6.0\n"); /* f64 stays f64 */
@@ -232,7 +224,7 @@ static void test_a_name_given_twice_is_refused_where_used(void **state)
 {
     (void)state;
     const char *in = path_of("dup.csv"), *out = path_of("dup_out.csv");
-    write_text(in, "a,a,b\n1,100,2\n");
+    write_at(in, "a,a,b\n1,100,2\n");
     assert_int_equal(run_job(in, out, "c = a * 2", NULL), WEFT_ERR_INVALID_ARG);
     assert_non_null(strstr(weft_last_error(), "\"a\" is in the header twice (fields 1 and 2)"));
     ASSERT_OK(run_job(in, out, "c = b * 2", NULL)); /* the job does not use a */
