@@ -286,6 +286,16 @@ int cmd_csv(int argc, char **argv)
         d.na_values = na_values;
         d.n_na_values = nna;
     }
+    /* No SA_RESTART: the signal interrupts an open() waiting for a FIFO's
+     * writer, so the run sees the flag there too. Installed before the
+     * context: PoCL's LLVM installs its own SIGTERM handler as it starts,
+     * chained to the one it finds, which must already be this one. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     weft_ctx *ctx = cli_ctx(devices);
     if (!ctx) {
         rc = EXIT_WEFT;
@@ -298,14 +308,6 @@ int cmd_csv(int argc, char **argv)
         job.progress = show_progress;
         job.progress_user = &ps;
     }
-    /* No SA_RESTART: the signal interrupts an open() waiting for a FIFO's
-     * writer, so the run sees the flag there too. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     weft_csv_stats stats;
     char why[256];
     weft_status st = csv_ranks_run(ctx, input, output, &o, &d, &job, &stats, why, sizeof why);
