@@ -39,10 +39,22 @@ def test_sort_descending_keeps_nans_last(rng):
 @pytest.mark.parametrize("n", SIZES)
 def test_histogram(rng, n):
     x = rng.standard_normal(n)
+    x[: n // 7] = 2.0  # on the last edge: numpy's last bin holds it
     counts, edges = weft.histogram(x, bins=17, range=(-2.0, 2.0))
-    want, want_edges = np.histogram(x[x < 2.0], bins=17, range=(-2.0, 2.0))
+    want, want_edges = np.histogram(x, bins=17, range=(-2.0, 2.0))
     np.testing.assert_array_equal(np.asarray(counts), want)
     np.testing.assert_allclose(edges, want_edges)
+
+
+@pytest.mark.parametrize("x", [np.arange(11.0), np.repeat(np.arange(5.0), 3), np.ones(4)])
+def test_histogram_of_its_own_range_as_numpy(x):
+    for bins in (1, 4, 10):
+        counts, edges = weft.histogram(x, bins=bins)
+        want, want_edges = np.histogram(x, bins=bins)
+        np.testing.assert_array_equal(np.asarray(counts), want)
+        np.testing.assert_array_equal(edges, want_edges)
+    with pytest.raises(ValueError):
+        weft.histogram(x, 2, (0.0, 1.0), out=np.zeros(3, np.uint64))
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -132,3 +144,14 @@ def test_primitive_futures(rng):
     np.testing.assert_array_equal(f.result(timeout=60)["x"], keys[keys > 5])
     f = weft.argsort(keys, wait=False)
     np.testing.assert_array_equal(np.asarray(f.result()), np.argsort(keys, kind="stable"))
+
+
+def test_rows_and_out_of_range_seeds_are_refused():
+    keys = np.arange(6.0)[::-1].reshape(2, 3).copy()
+    with pytest.raises(ValueError):
+        weft.sort(keys)  # numpy would sort each row: never the flattened rows silently
+    with pytest.raises(ValueError):
+        weft.argsort(keys)
+    for seed in (-1, 1 << 64):
+        with pytest.raises(ValueError):
+            weft.random(4, seed=seed)

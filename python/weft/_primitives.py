@@ -51,6 +51,15 @@ def _head(a: Array, count: int) -> Any:
     return numpy.asarray(a)[:count]
 
 
+def _one_axis(what: str, k: Array) -> None:
+    """numpy sorts each row of a 2-D array; weft sorts one array whole. Rather
+    than sort the flattened rows silently, a caller with rows is told."""
+    if k.ndim > 1:
+        raise ValueError(f"weft.{what}: keys have {k.ndim} dimensions; weft sorts 1-D arrays "
+                         "(for numpy's last-axis sort, sort each row, or pass keys.ravel() "
+                         "to sort all elements)")
+
+
 def sort(keys: Any, values: Any = None, *, descending: bool = False, wait: bool = True,
          ctx: Optional[Context] = None) -> Any:
     """Sorts keys in place, stably (numpy's kind="stable"; NaNs last, also when
@@ -58,6 +67,7 @@ def sort(keys: Any, values: Any = None, *, descending: bool = False, wait: bool 
     None (or a Future of None)."""
     ctx = _ctx([keys, values], ctx)
     k = _arr(keys, ctx, written=True)
+    _one_axis("sort", k)
     v = None if values is None else _arr(values, ctx, written=True)
     r = _weft._sort(ctx, k, v, 1 if descending else 0, wait)
     return _done(r, ctx, wait)
@@ -69,6 +79,7 @@ def argsort(keys: Any, *, descending: bool = False, out: Any = None, wait: bool 
     a new uint64 weft.Array, or out (uint32 or uint64)."""
     ctx = _ctx([keys, out], ctx)
     k = _arr(keys, ctx)
+    _one_axis("argsort", k)
     o = _api().empty(k.size, "uint64", ctx=ctx) if out is None else _arr(out, ctx, written=True)
     r = _weft._argsort(ctx, k, o, 1 if descending else 0, wait)
     return _done(r, ctx, wait, lambda _: o)
@@ -76,31 +87,41 @@ def argsort(keys: Any, *, descending: bool = False, out: Any = None, wait: bool 
 
 def histogram(x: Any, bins: int = 10, range: Optional[Tuple[float, float]] = None, *,  # noqa: A002
               out: Any = None, wait: bool = True, ctx: Optional[Context] = None) -> Any:
-    """Counts of x in `bins` equal-width bins over range=(lo, hi), half-open
-    [lo, hi) (numpy closes its last bin: a value equal to hi is not counted
-    here). range None: (min(x), max(x)) widened by one ulp on the right, so
-    every finite value counts, as numpy's. Returns (counts, edges): counts a
-    uint64 weft.Array (or out, uint32/uint64), edges a list of bins + 1 floats."""
+    """numpy.histogram: counts of x in `bins` equal-width bins over
+    range=(lo, hi), each half-open [edge, next edge) but the last, which also
+    holds hi, as numpy's. range None: (min(x), max(x)) (lo - 0.5, hi + 0.5
+    when they are equal). Returns (counts, edges): counts a uint64
+    weft.Array (or out, uint32/uint64, of length bins), edges a list of
+    bins + 1 floats."""
     ctx = _ctx([x, out], ctx)
     a = _arr(x, ctx)
+    w = _api()
     if range is None:
-        import math
-
-        w = _api()
-        lo, hi = float(w.min(a)), float(w.max(a))
+        lo, hi = (float(w.min(a)), float(w.max(a))) if a.size else (0.0, 1.0)
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
-        else:
-            hi = math.nextafter(hi, math.inf)
-        edge_hi = float(w.max(a)) if lo != hi else hi
     else:
         lo, hi = float(range[0]), float(range[1])
-        edge_hi = hi
-    c = _api().zeros(bins, "uint64", ctx=ctx) if out is None else _arr(out, ctx, written=True)
+    if out is None:
+        c = w.zeros(bins, "uint64", ctx=ctx)
+    else:
+        c = _arr(out, ctx, written=True)
+        if c.size != bins:
+            raise ValueError(f"weft.histogram: out has {c.size} bins, bins is {bins}")
+    # weft_histogram's bins are all half-open: the values equal to hi join
+    # the last bin afterwards, where numpy counts them.
+    at_hi = int(w.reduce_expr("sum", "x == h", x=a, h=hi, ctx=ctx)) if a.size else 0
     r = _weft._histogram(ctx, a, lo, hi, c, wait)
-    step = (hi - lo) / bins
-    edges = [lo + k * step for k in builtins.range(bins)] + [edge_hi]
-    return _done(r, ctx, wait, lambda _: (c, edges))
+
+    def close_last_bin(_: Any) -> Any:
+        if at_hi:  # through weft, which then knows the host copy changed
+            import array
+
+            last = int(_head(c, bins)[bins - 1]) + at_hi
+            c.write(array.array("Q" if c.itemsize == 8 else "I", [last]), bins - 1)
+        return c, [lo + k * ((hi - lo) / bins) for k in builtins.range(bins)] + [hi]
+
+    return _done(r, ctx, wait, close_last_bin)
 
 
 def bincount(indices: Any, weights: Any = None, minlength: int = 0, *, out: Any = None,
@@ -142,6 +163,8 @@ def random(shape: Any = None, dtype: Any = "float64", *, dist: str = "uniform", 
     offset + i of seed's stream, whatever the devices. dist "uniform": floats
     in [0, 1), integers over their whole range; "normal": mean 0, deviation 1.
     Fills out, or a new weft.Array of shape and dtype; returns it."""
+    if not 0 <= int(seed) < 1 << 64 or not 0 <= int(offset) < 1 << 64:
+        raise ValueError("weft.random: seed and offset are 64-bit unsigned integers")
     ctx = _ctx([out], ctx)
     o = _api().empty(shape, dtype, ctx=ctx) if out is None else _arr(out, ctx, written=True)
     r = _weft._random(ctx, o, _DISTS[dist], int(seed), int(offset), wait)
