@@ -51,6 +51,14 @@ int weft_mpi_neighbour(const size_t *counts, int nranks, int rank, int step)
 /* Fixed-size collectives only, so that a rank short of memory still takes
  * part: rank 0's call is broadcast, every rank compares its own, and the
  * lowest rank that differs broadcasts its call for the message. */
+unsigned long long weft_mpi_check_key(unsigned long long key, const void *bytes, size_t n)
+{
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < n; i++) /* FNV-1a: any differing byte shows */
+        key = (key ^ b[i]) * 1099511628211ull;
+    return key;
+}
+
 weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned long long shape)
 {
     if (!checking()) return WEFT_OK;
@@ -73,7 +81,8 @@ weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned lo
                              "called %s",
                              first.name, r, other.name);
     return weft_mpi_fail(WEFT_ERR_SIZE,
-                         "%s with other sizes (WEFT_MPI_CHECK): %llu on rank 0, %llu on rank %d",
+                         "%s with other arguments (WEFT_MPI_CHECK: sizes, operation, range or "
+                         "flags; key %llu on rank 0, %llu on rank %d)",
                          first.name, first.shape, other.shape, r);
 }
 

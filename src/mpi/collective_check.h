@@ -10,6 +10,9 @@
  * all fail with WEFT_ERR_STATE naming both calls when any rank differs.
  * Otherwise WEFT_OK at no cost. Call first thing in each public collective. */
 weft_status weft_mpi_check_collective(MPI_Comm comm, const char *op, unsigned long long shape);
+/* `key` with n more bytes of arguments folded in, for the shape above:
+ * ranks that pass other ranges or flags differ in it. */
+unsigned long long weft_mpi_check_key(unsigned long long key, const void *bytes, size_t n);
 
 /* Collective: `what` (two numbers) must be the same on every rank
  * (WEFT_ERR_SIZE naming the smallest and largest), folded with `local`. */

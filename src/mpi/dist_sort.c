@@ -55,7 +55,8 @@ weft_status weft_dist_sort(weft_dist *keys, weft_dist *values, unsigned flags)
 {
     weft_mpi_clear_error();
     if (!keys) return weft_mpi_fail(WEFT_ERR_NULL, "keys is NULL");
-    TRY(weft_mpi_check_collective(keys->comm, "weft_dist_sort", keys->n));
+    TRY(weft_mpi_check_collective(keys->comm, "weft_dist_sort",
+                                  weft_mpi_check_key(keys->n, &flags, sizeof flags)));
     weft_status st = WEFT_OK;
     if (values && !weft_dist_same_split(keys, values))
         st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "keys and values differ in split or communicator");

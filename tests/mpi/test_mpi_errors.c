@@ -169,6 +169,16 @@ static void misuse_of_arrays(int checking)
         st = rank == 0 ? weft_dist_gather(x, 0, all) : weft_dist_reduce(WEFT_SUM, x, &s);
         failed_everywhere(st, WEFT_ERR_STATE, -1);
         CHECK(strstr(weft_mpi_last_error(), "mismatched collectives"), "%s", weft_mpi_last_error());
+        /* The same call with another operation, range or flags on the last
+         * rank: caught, not a blend of the two. */
+        st = weft_dist_reduce(rank == last ? WEFT_MAX : WEFT_SUM, x, &s);
+        failed_everywhere(st, WEFT_ERR_SIZE, -1);
+        uint64_t counts[4];
+        st = weft_dist_histogram(x, 0.0, rank == last ? 2.0 : 1.0, 4, counts);
+        failed_everywhere(st, WEFT_ERR_SIZE, -1);
+        st = weft_dist_sort(x, NULL, rank == last ? WEFT_SORT_DESCENDING : 0);
+        failed_everywhere(st, WEFT_ERR_SIZE, -1);
+        CHECK(strstr(weft_mpi_last_error(), "with other arguments"), "%s", weft_mpi_last_error());
     }
     OK(weft_dist_reduce(WEFT_SUM, x, &s));
     CHECK(s.value.f32 == 0.0f, "sum %g", s.value.f32);
