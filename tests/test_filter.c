@@ -115,6 +115,11 @@ static void test_errors(void **state)
     assert_non_null(strstr(weft_last_error(), "3 elements kept"));
     assert_int_equal(count, 5);
     assert_int_equal(weft_filter(ctx, "x >", b, 1, in, out_small, 1, &count, NULL), WEFT_ERR_EXPR);
+    /* in the user's text, not the statement the condition is wrapped in */
+    assert_non_null(strstr(weft_last_error(), "at column 4\n  x >\n"));
+    assert_int_equal(weft_filter(ctx, "x = 1", b, 1, in, out_small, 1, &count, NULL),
+                     WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "assigns (=) at column 3; compare with =="));
     assert_int_equal(weft_filter(ctx, "x > 1", b, 1, in, out_x, 1, &count, NULL),
                      WEFT_ERR_INVALID_ARG);
     assert_int_equal(weft_filter(ctx, "x > 1", b, 1, in, out_i32, 1, &count, NULL), WEFT_ERR_DTYPE);

@@ -126,6 +126,32 @@ static weft_status filter_run(weft_op *base)
     return weft_whole_wrote(base, writes);
 }
 
+/* The condition compiled alone first, so that a mistake in it is reported
+ * in the user's text and columns, not in the statement it is wrapped in. */
+static weft_status check_condition(const char *name, const char *cond, const weft_bind *binds,
+                                   size_t nbinds)
+{
+    weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
+    for (size_t k = 0; k < nbinds && k < WEFT_EXPR_MAX_BINDINGS; k++)
+        b[k] = (weft_expr_binding){binds[k].name, binds[k].array != NULL,
+                                   binds[k].array ? binds[k].array->dtype : binds[k].dtype};
+    for (const char *c = cond; *c; c++) /* a = meant as == reads as an assignment */
+        RETURN_IF(c[0] == '=' && c[1] != '=' && (c == cond || !strchr("=<>!", c[-1])),
+                  WEFT_ERR_EXPR,
+                  "%s: the condition \"%s\" assigns (=) at column %zu; compare with ==", name, cond,
+                  (size_t)(c - cond) + 1);
+    weft_expr *e = NULL;
+    weft_status st = weft_expr_compile(cond, b, nbinds, WEFT_EXPR_REDUCE, &e);
+    weft_expr_free(e);
+    if (st == WEFT_OK) return WEFT_OK;
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", weft_last_error());
+    const char *said = weft_status_str(st), *start = detail; /* the status is said once */
+    if (strncmp(start, said, strlen(said)) == 0 && strncmp(start + strlen(said), ": ", 2) == 0)
+        start += strlen(said) + 2;
+    return weft_error_set(st, "%s: the condition: %s", name, start);
+}
+
 static void filter_relink(weft_op *copy, const weft_op *from)
 {
     (void)from;
@@ -198,6 +224,7 @@ weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
                   "%s: %zu bindings (at most %d)", name, nbinds, WEFT_EXPR_MAX_BINDINGS - 1);
     if (nbinds) memcpy(all, binds, nbinds * sizeof *binds);
     all[nbinds] = weft_bind_array(KEEP_NAME, &mask_type);
+    GOTO_ERROR_ON(check_condition(name, cond, binds, nbinds));
     size_t len = strlen(cond) + sizeof KEEP_NAME + 16;
     text = malloc(len);
     GOTO_ERROR_IF(!text, WEFT_ERR_NOMEM, "%s: cannot allocate the expression", name);
