@@ -314,10 +314,26 @@ static void test_bad_arguments(void **state)
     assert_int_equal(weft_histogram(ctx, f64, 1, 1, u64, NULL), WEFT_ERR_INVALID_ARG);
     assert_int_equal(weft_histogram(ctx, f64, 0, NAN, u64, NULL), WEFT_ERR_INVALID_ARG);
     assert_int_equal(weft_histogram(ctx, f64, -DBL_MAX, DBL_MAX, u64, NULL), WEFT_ERR_INVALID_ARG);
-    /* bins narrower than doubles can tell apart (nbins / (hi - lo) overflows) */
-    assert_int_equal(weft_histogram(ctx, f64, 0, 4 * DBL_TRUE_MIN, u64, NULL),
+    /* bins narrower than doubles can tell apart: 10 over 4 of the least double */
+    assert_int_equal(weft_histogram(ctx, f64, 0, 4 * DBL_TRUE_MIN, u32, NULL),
                      WEFT_ERR_INVALID_ARG);
     assert_non_null(strstr(weft_last_error(), "narrower than doubles can bin"));
+    /* 4 bins there are one least double each (nbins / (hi - lo) overflows) */
+    const double tiny[10] = {0,
+                             DBL_TRUE_MIN,
+                             2 * DBL_TRUE_MIN,
+                             3 * DBL_TRUE_MIN,
+                             3 * DBL_TRUE_MIN,
+                             4 * DBL_TRUE_MIN,
+                             -DBL_TRUE_MIN,
+                             0,
+                             0,
+                             0};
+    ASSERT_OK(weft_array_write(f64, 0, 10, tiny));
+    ASSERT_OK(weft_histogram(ctx, f64, 0, 4 * DBL_TRUE_MIN, u64, NULL));
+    uint64_t got[4];
+    ASSERT_OK(weft_array_read(u64, 0, 4, got));
+    assert_true(got[0] == 4 && got[1] == 1 && got[2] == 1 && got[3] == 2);
     assert_int_equal(weft_histogram(ctx, f64, 0, 1, f32, NULL), WEFT_ERR_DTYPE);
     assert_int_equal(weft_bincount(ctx, f64, NULL, u64, NULL), WEFT_ERR_DTYPE);
     assert_int_equal(weft_bincount(ctx, i32, f32, f64, NULL), WEFT_ERR_DTYPE);

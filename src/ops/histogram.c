@@ -124,10 +124,10 @@ weft_status weft_histogram(weft_ctx *ctx, weft_array *x, double lo, double hi, w
     RETURN_IF(counts->dtype != WEFT_U32 && counts->dtype != WEFT_U64, WEFT_ERR_DTYPE,
               "%s: counts must be u32 or u64, not %s", name, weft_dtype_name(counts->dtype));
     RETURN_IF(counts->n == 0, WEFT_ERR_SIZE, "%s: counts has no bins", name);
-    /* The binning scales by nbins / (hi - lo) and steps by its inverse: both
-     * must be finite doubles, or every value would land nowhere. */
-    double per_unit = (double)counts->n / (hi - lo), width = (hi - lo) / (double)counts->n;
-    RETURN_IF(!isfinite(per_unit) || !(width > 0), WEFT_ERR_INVALID_ARG,
+    /* Edges step by (hi - lo) / nbins: a step of 0 would put every bin on
+     * lo, so no value could be binned. */
+    double width = (hi - lo) / (double)counts->n;
+    RETURN_IF(!(width > 0), WEFT_ERR_INVALID_ARG,
               "%s: %zu bins over [%g, %g) are narrower than doubles can bin (width %g)", name,
               counts->n, lo, hi, width);
     RETURN_ON_ERROR(check_count_dtype(name, counts, x->n));

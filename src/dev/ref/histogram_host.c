@@ -6,6 +6,7 @@
 #include "../../core/simd.h"
 #include "../../core/values.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,9 @@ static inline size_t bin_of(double v, binning g)
     if (!(v >= g.lo && v < g.hi)) return g.nbins;
     /* v >= lo, so f >= 0, and f exceeds nbins by rounding at most: a signed
      * conversion (one instruction) is exact, and the clamp does the rest. */
-    double f = (v - g.lo) * g.norm;
+    /* A range so narrow that nbins / (hi - lo) overflows divides instead. */
+    double f =
+        isfinite(g.norm) ? (v - g.lo) * g.norm : (v - g.lo) / (g.hi - g.lo) * (double)g.nbins;
     size_t k = (size_t)(long long)f;
     if (k >= g.nbins) k = g.nbins - 1;
     if (k > 0 && v < edge(g, k))
@@ -77,7 +80,7 @@ count_values(const hist_job *j, size_t b, size_t e, uint64_t *counts, weft_dtype
     /* Locals, not loads through j: a store to counts may alias them. */
     const void *x = j->c->x;
     binning g = j->bins;
-    if (g.nbins < INT32_MAX) {
+    if (g.nbins < INT32_MAX && isfinite(g.norm)) {
         uint32_t bins[BLOCK];
         for (size_t i = b; i < e; i += BLOCK) {
             size_t m = e - i < BLOCK ? e - i : BLOCK;
