@@ -133,6 +133,13 @@ static inline void fail_after(unsigned seconds)
     alarm(seconds);
 }
 
+/* 1 under valgrind, whose preload library gives it away. */
+static inline int under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    return preload && strstr(preload, "vgpreload") != NULL;
+}
+
 static inline int remove_tree(const char *path)
 {
     char cmd[600];

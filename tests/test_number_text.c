@@ -42,10 +42,7 @@ static float float_of(uint32_t b)
 static int sweep(int n)
 {
     static int divisor;
-    if (!divisor) {
-        const char *preload = getenv("LD_PRELOAD");
-        divisor = preload && strstr(preload, "vgpreload") ? 50 : 1;
-    }
+    if (!divisor) divisor = under_valgrind() ? 50 : 1;
     return n / divisor;
 }
 
