@@ -36,7 +36,7 @@ weft_status weft_dist_scratch_make(weft_dist *d);
 /* weft_dist_free that keeps the failure detail of the call that gives up on
  * the array (returns the core's status of freeing its block). */
 weft_status weft_dist_discard(weft_dist *array);
-/* Two arrays with one split and one context. */
+/* Two arrays with one split and one context (dist_split.c). */
 int weft_dist_same_split(const weft_dist *a, const weft_dist *b);
 /* Page-aligned storage for count elements (at least one page). */
 void *weft_dist_host_alloc(size_t bytes);

@@ -36,15 +36,6 @@ weft_status weft_dist_int_counts(const weft_dist *d, int **counts, int **displs)
     return WEFT_OK;
 }
 
-int weft_dist_same_split(const weft_dist *a, const weft_dist *b)
-{
-    if (a->ctx != b->ctx || a->n != b->n || a->nranks != b->nranks) return 0;
-    if (memcmp(a->counts, b->counts, (size_t)a->nranks * sizeof *a->counts) != 0) return 0;
-    int same = MPI_UNEQUAL; /* duplicates of one communicator are congruent */
-    return a->comm == b->comm ||
-           (MPI_Comm_compare(a->comm, b->comm, &same) == MPI_SUCCESS && same == MPI_CONGRUENT);
-}
-
 static void destroy(weft_dist *d)
 {
     if (!d) return;

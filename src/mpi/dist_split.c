@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void weft_dist_layout_init(weft_dist_layout *layout)
 {
@@ -141,4 +142,13 @@ weft_status weft_dist_plan(weft_ctx *ctx, MPI_Comm comm, size_t n, const weft_di
         weft_dist_split_weights(n, nranks, weights, counts);
     free(weights);
     return st;
+}
+
+int weft_dist_same_split(const weft_dist *a, const weft_dist *b)
+{
+    if (a->ctx != b->ctx || a->n != b->n || a->nranks != b->nranks) return 0;
+    if (memcmp(a->counts, b->counts, (size_t)a->nranks * sizeof *a->counts) != 0) return 0;
+    int same = MPI_UNEQUAL; /* duplicates of one communicator are congruent */
+    return a->comm == b->comm ||
+           (MPI_Comm_compare(a->comm, b->comm, &same) == MPI_SUCCESS && same == MPI_CONGRUENT);
 }
