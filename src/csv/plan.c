@@ -166,33 +166,42 @@ static weft_status rewrite_job(csv_plan *p, const csv_reader *r, const weft_csv_
     return WEFT_OK;
 }
 
+/* The statements as one map program (p->program), made once. */
+static weft_status join_statements(csv_plan *p, const weft_csv_job *job)
+{
+    if (p->program) return WEFT_OK;
+    size_t len = 1;
+    for (size_t s = 0; s < job->nstatements; s++)
+        len += strlen(p->statements[s]) + 1;
+    p->program = malloc(len);
+    RETURN_IF(!p->program, WEFT_ERR_NOMEM, "csv: out of memory");
+    char *w = p->program;
+    *w = 0;
+    for (size_t s = 0; s < job->nstatements; s++)
+        w += sprintf(w, "%s\n", p->statements[s]);
+    return WEFT_OK;
+}
+
 /* File columns the statements assign before they (or a reduction) read them:
  * their fields are looked at only to type them from the first window (a
  * numeric column keeps its dtype, a --type holds), never parsed after; a
  * text column can be replaced by numbers and takes the statement's type. */
 static void find_replaced(csv_plan *p, const weft_csv_job *job)
 {
-    if (job->nstatements == 0) return;
-    size_t len = 1;
-    for (size_t s = 0; s < job->nstatements; s++)
-        len += strlen(p->statements[s]) + 1;
-    char *program = malloc(len);
-    if (!program) return; /* then they are parsed, as before */
-    char *w = program;
-    for (size_t s = 0; s < job->nstatements; s++)
-        w += sprintf(w, "%s\n", p->statements[s]);
+    /* Without memory for the program they are parsed, as before; the real
+     * compile reports it. */
+    if (job->nstatements == 0 || join_statements(p, job) != WEFT_OK) return;
     weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
     for (size_t v = 0; v < p->nvars; v++)
         b[v] = (weft_expr_binding){p->vars[v].name, 1, WEFT_F64};
     weft_expr *e = NULL;
     /* A job that does not compile is reported by the real compile later. */
-    if (weft_expr_compile(program, b, p->nvars, WEFT_EXPR_STATEMENTS, &e) == WEFT_OK) {
+    if (weft_expr_compile(p->program, b, p->nvars, WEFT_EXPR_STATEMENTS, &e) == WEFT_OK) {
         /* Reductions read after the statements: a replaced column's new values. */
         for (size_t v = 0; v < p->nvars; v++)
             p->vars[v].replaced = p->vars[v].input_col >= 0 && e->writes[v] && !e->reads[v];
     }
     weft_expr_free(e);
-    free(program);
 }
 
 weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job,
@@ -238,19 +247,7 @@ static weft_status compile_error(const csv_plan *p, weft_status st, const char *
  * become temporaries, whose types are the new columns'. */
 static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
 {
-    size_t len = 3;
-    for (size_t s = 0; s < job->nstatements; s++)
-        len += strlen(p->statements[s]) + 1;
-    p->program = malloc(len);
-    RETURN_IF(!p->program, WEFT_ERR_NOMEM, "csv: out of memory");
-    char *w = p->program;
-    for (size_t s = 0; s < job->nstatements; s++) {
-        size_t n = strlen(p->statements[s]);
-        memcpy(w, p->statements[s], n);
-        w[n] = '\n';
-        w += n + 1;
-    }
-    *w = 0;
+    RETURN_ON_ERROR(join_statements(p, job));
     /* Replaced text columns are left unbound, so they take their statement's
      * type as new columns do; a replaced numeric one keeps its dtype. */
     weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
