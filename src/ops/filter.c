@@ -126,8 +126,9 @@ static weft_status filter_run(weft_op *base)
     return weft_whole_wrote(base, writes);
 }
 
-/* The condition compiled alone first, so that a mistake in it is reported
- * in the user's text and columns, not in the statement it is wrapped in. */
+/* The condition compiled alone, once its wrapped statement failed, so that
+ * a mistake in it is reported in the user's text and columns, not in the
+ * statement it is wrapped in. */
 static weft_status check_condition(const char *name, const char *cond, const weft_bind *binds,
                                    size_t nbinds)
 {
@@ -224,13 +225,21 @@ weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
                   "%s: %zu bindings (at most %d)", name, nbinds, WEFT_EXPR_MAX_BINDINGS - 1);
     if (nbinds) memcpy(all, binds, nbinds * sizeof *binds);
     all[nbinds] = weft_bind_array(KEEP_NAME, &mask_type);
-    GOTO_ERROR_ON(check_condition(name, cond, binds, nbinds));
     size_t len = strlen(cond) + sizeof KEEP_NAME + 16;
     text = malloc(len);
     GOTO_ERROR_IF(!text, WEFT_ERR_NOMEM, "%s: cannot allocate the expression", name);
     snprintf(text, len, "%s = (%s) != 0", KEEP_NAME, cond);
-    GOTO_ERROR_ON(
-        weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, text, all, nbinds + 1, &f->compiled));
+    st = weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, text, all, nbinds + 1, &f->compiled);
+    if (st != WEFT_OK) { /* said again in the user's own text where it can be */
+        char said[1024];
+        snprintf(said, sizeof said, "%s", weft_last_error());
+        weft_status own = check_condition(name, cond, binds, nbinds);
+        if (own == WEFT_OK)
+            weft_error_copy(said); /* the wrapped statement failed for another reason */
+        else
+            st = own;
+        goto error;
+    }
     f->call.compiled = f->compiled;
     f->binds[nbinds] = weft_bind_array(KEEP_NAME, NULL);
     f->view_of_bind[nbinds] = (int)f->nbound;
