@@ -212,6 +212,58 @@ static void test_noisy_first_sample_is_outvoted(void **state)
     }
 }
 
+/* The hash row's wrong decision: the device's settled 2.2 ms, one 9 ms
+ * sample (the cores taken by something else for a moment), and the mean
+ * said 3.9 ms, behind the pool's 3.6: the pool kept the operation at twice
+ * the device's time. One slow sample may not move a settled class past
+ * twice its estimate. */
+static void test_one_slow_sample_does_not_move_a_settled_class(void **state)
+{
+    (void)state;
+    const double n = 1e7;
+    weft_perf_history pool, dev;
+    memset(&pool, 0, sizeof pool);
+    memset(&dev, 0, sizeof dev);
+    weft_perf_record(&pool, n, 3.63e-3);
+    for (int i = 0; i < WEFT_PERF_SETTLE; i++)
+        weft_perf_record(&dev, n, 2.22e-3);
+    weft_perf_record(&dev, n, 9.06e-3);
+    enum weft_perf_basis basis;
+    double predicted = weft_perf_predict(&dev, n, 40e-6, &basis);
+    assert_true(predicted < 3.0e-3);
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &dev, 0)};
+    weft_perf_plan plan;
+    weft_perf_choose(c, 2, n, &plan);
+    assert_int_equal(plan.device[0], 1);
+}
+
+/* ...but a device that has really become slower loses the operation within
+ * a window's worth of calls, not never. */
+static void test_a_device_that_stays_slow_loses_the_operation(void **state)
+{
+    (void)state;
+    const double n = 1e7;
+    weft_perf_history h[2];
+    memset(h, 0, sizeof h);
+    for (int i = 0; i < WEFT_PERF_WINDOW; i++) {
+        weft_perf_record(&h[0], n, 3.6e-3);
+        weft_perf_record(&h[1], n, 2.2e-3);
+    }
+    const double now_s[2] = {3.6e-3, 4 * 2.2e-3};
+    weft_perf_candidate c[] = {candidate(0, &h[0], 0), candidate(1, &h[1], 0)};
+    weft_perf_plan plan;
+    int calls_on_device = 0;
+    for (uint64_t call = 0; call < 2 * WEFT_PERF_WINDOW; call++) {
+        weft_perf_choose_at(c, 2, n, call, &plan);
+        size_t d = plan.device[0];
+        calls_on_device += d == 1;
+        weft_perf_record(&h[d], n, now_s[d]);
+    }
+    assert_true(calls_on_device <= WEFT_PERF_WINDOW);
+    weft_perf_choose_at(c, 2, n, 2 * WEFT_PERF_WINDOW, &plan);
+    assert_int_equal(plan.device[0], 0);
+}
+
 static void test_devices_of_different_groups_split(void **state)
 {
     (void)state;
@@ -951,6 +1003,8 @@ int main(void)
         cmocka_unit_test(test_tiny_work_is_not_explored_on_a_device),
         cmocka_unit_test(test_runner_up_is_measured_again_now_and_then),
         cmocka_unit_test(test_noisy_first_sample_is_outvoted),
+        cmocka_unit_test(test_one_slow_sample_does_not_move_a_settled_class),
+        cmocka_unit_test(test_a_device_that_stays_slow_loses_the_operation),
         cmocka_unit_test(test_devices_of_different_groups_split),
         cmocka_unit_test(test_failed_device_is_retried_later),
         cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),

@@ -26,6 +26,13 @@ void weft_perf_record(weft_perf_history *h, double n, double seconds)
         c->samples += 1;
         return;
     }
+    /* Once settled, one sample weighs at most WEFT_PERF_OUTLIER times the
+     * class's time: a moment of interference (9 ms against a settled 2.2)
+     * otherwise moved the mean past a slower device's, and the operation
+     * stayed there, never measured again on the faster one. A device that
+     * stays slower still moves the mean by a window's share each call. */
+    double limit = c->samples > 0 ? WEFT_PERF_OUTLIER * c->mean_s * n / c->mean_n : INFINITY;
+    if (seconds > limit) seconds = limit;
     double count = c->samples + 1 < WEFT_PERF_WINDOW ? c->samples + 1 : WEFT_PERF_WINDOW;
     c->mean_n += (n - c->mean_n) / count;
     c->mean_s += (seconds - c->mean_s) / count;

@@ -1,7 +1,8 @@
 /* History-based cost models, as StarPU's: for one operation on one device,
  * how long a piece of n elements took, kept per power-of-two size class
  * (the fastest of its first few samples, then running means over a bounded
- * window, so a model follows a device whose speed changes). A prediction reads the class of n, or
+ * window, each sample clipped at twice the mean, so a model follows a device
+ * whose speed changes but not a moment of interference). A prediction reads the class of n, or
  * interpolates between the nearest classes measured. Choosing devices from predictions is here too,
  * as a pure function: the same histories give the same choice. No context, no locks, no files
  * (perf_store.c keeps models on disk, placement.c applies them to a context). */
@@ -15,6 +16,7 @@ enum {
     WEFT_PERF_CLASSES = 48,       /* size classes: n in [2^k, 2^(k+1)) */
     WEFT_PERF_WINDOW = 16,        /* a class's mean weighs at most this many samples */
     WEFT_PERF_SETTLE = 3,         /* a class's first samples: the fastest stands for them */
+    WEFT_PERF_OUTLIER = 2,        /* then a sample counts as at most this many times the mean */
     WEFT_PERF_MAX_CANDIDATES = 16 /* devices a plan may use */
 };
 
