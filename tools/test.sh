@@ -71,7 +71,7 @@ for s in $stages; do
         norand=""
         setarch "$(uname -m)" -R true 2>/dev/null && norand="setarch $(uname -m) -R"
         (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \
-            ctest -j"$jobs" -L nocl -R 'pool|futures|future_callback|tasks|stress|launch|expr|reduce|ops|ctx_adversarial|alias|lifecycle' \
+            ctest -j"$jobs" -L nocl -R 'pool|futures|future_callback|tasks|stress|launch|expr|reduce|ops|ctx_adversarial|alias|lifecycle|handles' \
             --output-on-failure --timeout 600)
         # Operations enqueue on one PoCL device from two threads at once.
         (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \

@@ -41,12 +41,12 @@ struct weft_pool {
     pthread_cond_t done_cond; /* a worker left a job */
     pthread_t *workers;
     int max_workers, nworkers;
-    int threads;  /* width including the caller */
-    int idle;     /* workers asleep on work_cond */
-    int wakes;    /* of those, already signalled */
-    int starting; /* created, not yet looking for work */
-    int running;  /* threads holding a slot */
-    int throttled;
+    int threads;          /* width including the caller */
+    int idle;             /* workers asleep on work_cond */
+    int wakes;            /* of those, already signalled */
+    int starting;         /* created, not yet looking for work */
+    int running;          /* threads holding a slot */
+    atomic_int throttled; /* changed without the lock; read with it */
     int stop;
     pool_job *open; /* parallel_for jobs workers may join */
     weft_pool_item *head, *tail;
@@ -183,7 +183,8 @@ static void run_item(weft_pool_item *item)
 
 static int width_for(const weft_pool *pool, int user)
 {
-    return user && pool->throttled > 0 ? 1 : pool->threads;
+    return user && atomic_load_explicit(&pool->throttled, memory_order_relaxed) > 0 ? 1
+                                                                                    : pool->threads;
 }
 
 static pool_job *joinable(weft_pool *pool)
@@ -444,9 +445,16 @@ void weft_pool_run_taken(weft_pool_item *item)
 
 void weft_pool_throttle(weft_pool *pool, int on)
 {
+    /* Every synchronous operation turns it on and off: the lock is taken only
+     * to wake workers when it goes off. A worker decides under the lock, so
+     * it either saw the count at 0 or sleeps before this wakes it. */
+    if (on) {
+        atomic_fetch_add_explicit(&pool->throttled, 1, memory_order_relaxed);
+        return;
+    }
+    if (atomic_fetch_sub_explicit(&pool->throttled, 1, memory_order_relaxed) != 1) return;
     pthread_mutex_lock(&pool->lock);
-    pool->throttled += on ? 1 : -1;
-    if (pool->throttled == 0 && (pool->head || pool->open)) wake_workers(pool, pool->threads);
+    if (pool->head || pool->open) wake_workers(pool, pool->threads);
     pthread_mutex_unlock(&pool->lock);
 }
 

@@ -7,6 +7,7 @@
 #include "perf_store.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct weft_placement {
     weft_place_entry *first, **last; /* creation order, for weft_ctx_op_stats */
     size_t count;
     hint *hints;
+    atomic_int hinted;  /* a hint was ever given: until then no lookup needs the lock */
     double *busy_until; /* per device: when work left running there should end */
     /* Per device: the first device of the same name, vendor and driver. Such
      * twins share one model (as they share its file): measuring one tells
@@ -436,6 +438,7 @@ int weft_place_pool_may_run(weft_ctx *ctx, const char *name)
 {
     weft_placement *p = ctx->placement;
     if (!p) return 0;
+    if (!atomic_load_explicit(&p->hinted, memory_order_acquire)) return p->by_model;
     pthread_mutex_lock(&p->lock);
     uint64_t mask = hint_for(p, name);
     int may = mask ? (mask & WEFT_PLACE_HOST) != 0 : p->by_model;
@@ -464,6 +467,7 @@ weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t device
         p->hints = h;
     }
     if (h) h->mask = devices;
+    atomic_store_explicit(&p->hinted, 1, memory_order_release);
     for (weft_place_entry *e = p->first; e; e = e->next_in_order)
         if (strcmp(e->hint_name, operation) == 0) e->hint = devices;
     pthread_mutex_unlock(&p->lock);

@@ -510,6 +510,16 @@ int weft_mem_copy_failed(weft_array *a, size_t dev, unsigned mark, size_t begin,
     return failed;
 }
 
+weft_status weft_mem_host_view_if_current(weft_array *a, size_t begin, size_t end, weft_view *view,
+                                          int *current)
+{
+    pthread_mutex_lock(&a->lock);
+    *current = weft_ranges_covers(&a->host_valid, begin, end);
+    weft_status st = *current ? view_locked(a, 0, begin, end, view) : WEFT_OK;
+    pthread_mutex_unlock(&a->lock);
+    return st;
+}
+
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end)
 {
     pthread_mutex_lock(&a->lock);

@@ -79,6 +79,11 @@ void weft_mem_log_reads(weft_array *const *arrays, size_t narrays, size_t dev,
                         weft_mem_span *spans);
 /* 1 when dev holds [begin, end) current. */
 int weft_mem_is_current(weft_array *a, size_t dev, size_t begin, size_t end);
+/* weft_mem_view on the host when the host holds [begin, end) current
+ * (*current 1), else nothing (*current 0): both under one lock, for work
+ * small enough to run on its caller. */
+weft_status weft_mem_host_view_if_current(weft_array *a, size_t begin, size_t end, weft_view *view,
+                                          int *current);
 /* An operation enqueued work on dev touching the array, done when event
  * completes. On the host storage in place (zero-copy): before anyone else
  * touches that memory, residency waits for the event. On a copying device:

@@ -199,13 +199,13 @@ static int ran_inline(reduce_op *r, size_t n, weft_status *st)
 {
     weft_op *base = &r->base;
     if (n == 0 || n > WEFT_SUM_BLOCK) return 0;
-    for (size_t i = 0; i < base->narrays; i++)
-        if (!weft_mem_is_current(base->arrays[i], 0, 0, n)) return 0;
     if (!weft_place_pool_may_run(base->ctx, r->compiled->expr->text)) return 0;
     weft_view views[WEFT_OP_MAX_ARRAYS];
     for (size_t i = 0; i < base->narrays; i++) {
-        *st = weft_mem_view(base->arrays[i], 0, 0, n, &views[i]);
+        int current;
+        *st = weft_mem_host_view_if_current(base->arrays[i], 0, n, &views[i], &current);
         if (*st != WEFT_OK) return 1;
+        if (!current) return 0;
     }
     weft_device *host = &base->ctx->devices[0];
     *st = host->ops.reduce_expr(host, &r->call, views, 0, n, r->partials);
