@@ -134,36 +134,65 @@ static weft_status run_once(weft_ctx *ctx, const bench_op *op, arrays *a)
     }
 }
 
-/* Best of REPS after `warmup` calls, in seconds; NAN on failure. */
-static double time_op(weft_ctx *ctx, const bench_op *op, size_t n, int warmup)
-{
+/* One column of a row: its context, the placement it is held to (0: none),
+ * its own arrays, and its best time so far. */
+typedef struct column {
+    weft_ctx *ctx;
+    uint64_t mask;
+    int warmup;
     arrays a;
-    bench_kernel_state k = {0};
-    double best = INFINITY;
-    weft_status made =
-        kernel_of(op) ? bench_kernel_make(ctx, kernel_of(op), n, &k) : make(ctx, op, n, &a);
-    if (made != WEFT_OK) {
+    bench_kernel_state k;
+    double best; /* seconds; NAN once a call failed */
+} column;
+
+static void place(weft_ctx *ctx, const bench_op *op, uint64_t mask);
+
+/* One call in the column's context, timed; NAN on failure. */
+static double call_once(column *c, const bench_op *op)
+{
+    if (c->mask) place(c->ctx, op, c->mask);
+    double t0 = cli_now();
+    weft_status st = kernel_of(op) ? bench_kernel_run(&c->k) : run_once(c->ctx, op, &c->a);
+    if (st != WEFT_OK) {
         fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
-        best = NAN;
-        goto out;
+        return NAN;
+    }
+    return cli_now() - t0;
+}
+
+/* Best of REPS per column after each column's warm-up calls. The timed
+ * calls go round the columns in turn, so a burst of other work on this
+ * shared machine slows every column's call of one round, not one column's
+ * calls: timed column after column, the ratios swung 2-6x at load 8-10. */
+static void time_row(column *cols, size_t ncols, const bench_op *op, size_t n)
+{
+    for (size_t c = 0; c < ncols; c++) {
+        memset(&cols[c].a, 0, sizeof cols[c].a);
+        memset(&cols[c].k, 0, sizeof cols[c].k);
+        cols[c].best = INFINITY;
+        weft_status made = kernel_of(op)
+                               ? bench_kernel_make(cols[c].ctx, kernel_of(op), n, &cols[c].k)
+                               : make(cols[c].ctx, op, n, &cols[c].a);
+        if (made != WEFT_OK) {
+            fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
+            cols[c].best = NAN;
+        }
+        for (int r = 0; r < cols[c].warmup && !isnan(cols[c].best); r++)
+            if (isnan(call_once(&cols[c], op))) cols[c].best = NAN;
     }
     int reps = n <= 100000 ? 5 * REPS : REPS; /* short calls: more tries against noise */
-    for (int r = 0; r < warmup + reps; r++) {
-        double t0 = cli_now();
-        if ((kernel_of(op) ? bench_kernel_run(&k) : run_once(ctx, op, &a)) != WEFT_OK) {
-            fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
-            best = NAN;
-            break;
+    for (int r = 0; r < reps; r++)
+        for (size_t c = 0; c < ncols; c++) {
+            if (isnan(cols[c].best)) continue;
+            double t = call_once(&cols[c], op);
+            if (isnan(t) || t < cols[c].best) cols[c].best = t;
         }
-        double t = cli_now() - t0;
-        if (r >= warmup && t < best) best = t;
+    for (size_t c = 0; c < ncols; c++) {
+        if (kernel_of(op))
+            bench_kernel_release(&cols[c].k);
+        else
+            release(&cols[c].a);
     }
-out:
-    if (kernel_of(op))
-        bench_kernel_release(&k);
-    else
-        release(&a);
-    return best;
 }
 
 /* The names weft_ctx_place knows the operation's dispatches by. */
@@ -218,7 +247,9 @@ int cmd_bench_placement(int argc, char **argv)
                     "as weft places them by default after %d warm-up calls (fresh models).\n"
                     "Best of %d calls each (%d up to 10^5 elements). --only: the operations\n"
                     "whose name contains NAME. Device code is built in each call that\n"
-                    "needs it (WEFT_COMPILE=sync), so warm-up calls are comparable.\n",
+                    "needs it (WEFT_COMPILE=sync), so warm-up calls are comparable. The\n"
+                    "timed calls go round the columns in turn, so a burst of other work\n"
+                    "slows one round of every column rather than one column.\n",
                     NOPS, BENCH_NBODY_MAX, WARMUP, REPS, 5 * REPS);
             return out == stdout ? 0 : EXIT_USAGE;
         }
@@ -247,12 +278,15 @@ int cmd_bench_placement(int argc, char **argv)
         if (only && !strstr(ops[o].name, only)) continue;
         for (size_t s = 0; s < nsizes; s++) {
             if (!bench_kernel_fits(kernel_of(&ops[o]), sizes[s])) continue;
-            for (size_t c = 0; c < ncols; c++) {
-                place(fixed, &ops[o], WEFT_PLACE_DEVICE(devices[c]));
-                t[o][s][c] = time_op(fixed, &ops[o], sizes[s], 2);
-            }
-            t[o][s][ncols] = time_op(today, &ops[o], sizes[s], WARMUP);
-            t[o][s][ncols + 1] = time_op(auto_ctx, &ops[o], sizes[s], WARMUP);
+            column cols[MAX_COLUMNS + 2];
+            for (size_t c = 0; c < ncols; c++)
+                cols[c] =
+                    (column){.ctx = fixed, .mask = WEFT_PLACE_DEVICE(devices[c]), .warmup = 2};
+            cols[ncols] = (column){.ctx = today, .warmup = WARMUP};
+            cols[ncols + 1] = (column){.ctx = auto_ctx, .warmup = WARMUP};
+            time_row(cols, ncols + 2, &ops[o], sizes[s]);
+            for (size_t c = 0; c < ncols + 2; c++)
+                t[o][s][c] = cols[c].best;
         }
     }
     if (json) printf("{\"devices\": [");
@@ -264,7 +298,7 @@ int cmd_bench_placement(int argc, char **argv)
         for (size_t c = 0; c < ncols; c++)
             printf(c ? "   device %zu" : "      pool", devices[c]);
         printf("  weights  default  best/default  today/default   (ms; best of %d after "
-               "warm-up)\n",
+               "warm-up, columns in turn)\n",
                REPS);
     }
     int first = 1;
