@@ -4,6 +4,7 @@
 #include "../../core/simd.h"
 #include "../../core/values.h"
 #include "../../expr/vm.h"
+#include "reduce_extreme.h"
 #include "reduce_rules.h"
 
 #include <stdatomic.h>
@@ -177,6 +178,14 @@ static void fold(void *state, const void *values, weft_dtype t, size_t first, si
         return;
     default: {
         int want_less = a->op == WEFT_MIN || a->op == WEFT_ARGMIN;
+        /* The block's own winner first (vectorised), then the fold below
+         * weighs just that one against the winner of the blocks before. */
+        size_t at = weft_ref_first_extreme(values, t, n, want_less);
+        if (at < n) {
+            values = (const unsigned char *)values + at * weft_dtype_size(t);
+            first += at;
+            n = 1;
+        }
         for (size_t k = 0; k < n; k++) {
             int better;
             if (is_float) {
