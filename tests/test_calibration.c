@@ -79,6 +79,55 @@ static void check_measured(weft_ctx *ctx)
     }
 }
 
+/* The write rate of each OpenCL device's record (third number; the host's
+ * record has 0 there). Returns how many device records have one above
+ * 1 MB/s, and counts records without a third number in *old. */
+static int records_with_copy_rate(int *old)
+{
+    DIR *d = opendir(dir);
+    int rated = 0;
+    *old = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, "calibration-", 12) != 0) continue;
+        char path[600], text[256] = {0};
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        size_t got = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        double bw, launch, copy;
+        int fields = got ? sscanf(text, "weft-calibration-1 %lf %lf %lf", &bw, &launch, &copy) : 0;
+        if (fields < 3) (*old)++;
+        if (fields == 3 && copy > 1e6) rated++;
+    }
+    if (d) closedir(d);
+    return rated;
+}
+
+/* A record written before the copy rate (two numbers) is measured again
+ * on a device, so transfers are weighed at the device's own write rate. */
+static void test_copy_rate_measured_and_old_records_redone(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = calibrated_ctx();
+    size_t devices = selected_opencl(ctx);
+    weft_ctx_free(ctx);
+    int old;
+    if (devices == 0) {
+        assert_int_equal(records_with_copy_rate(&old), 0);
+        return;
+    }
+    assert_true(records_with_copy_rate(&old) >= 1);
+    assert_int_equal(old, 0);
+    damage_records("weft-calibration-1 1e+10 1e-05\n");
+    ctx = calibrated_ctx();
+    if (devices > 1) check_measured(ctx);
+    weft_ctx_free(ctx);
+    assert_true(records_with_copy_rate(&old) >= 1);
+    assert_int_equal(old, 0);
+}
+
 static void test_measured_then_reused(void **state)
 {
     (void)state;
@@ -223,6 +272,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_measured_then_reused, fresh_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_copy_rate_measured_and_old_records_redone, fresh_dir,
+                                        remove_dir),
         cmocka_unit_test(test_partition_follows_weights),
         cmocka_unit_test_setup_teardown(test_fifo_or_untrusted_record_remeasured, fresh_dir,
                                         remove_dir),

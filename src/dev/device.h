@@ -192,9 +192,10 @@ struct weft_device {
     size_t index;
     const weft_dev_services *services;
     weft_backend ops;
-    void *impl;            /* driver state; NULL for the host */
-    double bytes_per_sec;  /* measured axpy throughput (calibration) */
-    double launch_seconds; /* measured launch + finish of a tiny kernel */
+    void *impl;                /* driver state; NULL for the host */
+    double bytes_per_sec;      /* measured axpy throughput (calibration) */
+    double launch_seconds;     /* measured launch + finish of a tiny kernel */
+    double copy_bytes_per_sec; /* measured host-to-device write from memory; 0: not measured */
 };
 
 static inline int weft_device_is_host(const weft_device *dev)

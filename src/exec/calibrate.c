@@ -1,5 +1,6 @@
 /* Calibration: how fast each selected device streams data, what one launch
- * costs, and from that the size below which work stays on the host. Measured
+ * costs, how fast data is written to it, and from that the size below which
+ * work stays on the host. Measured
  * once per device and kept in the cache directory, so later contexts read a
  * line instead of timing anything. */
 #include "../mem/array.h"
@@ -16,11 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { STREAM_N = 1 << 22, TINY_N = 16, HOST_N = 1 << 14 };
+enum { STREAM_N = 1 << 22, TINY_N = 16, HOST_N = 1 << 14, COPY_BYTES = 64 << 20 };
 
 typedef struct device_speed {
     double bytes_per_sec;
     double launch_seconds;
+    double copy_bytes_per_sec; /* 0 for the host */
 } device_speed;
 
 /* Best of a few axpy runs over n f32 elements on dev through its backend. */
@@ -59,6 +61,34 @@ error:
     return st;
 }
 
+/* Best of a few writes of COPY_BYTES into a device buffer of its own. The
+ * axpy above runs on data a cache of this size can hold (16 MiB arrays: 40-50
+ * GB/s here), and a copy from memory runs at a fraction of that (a GPU's
+ * PCIe link at a hundredth of its memory): placement needs the copy's own
+ * rate to weigh moving data against running where it is. */
+static weft_status time_copy(weft_device *dev, double *bytes_per_sec)
+{
+    weft_status st = WEFT_OK;
+    unsigned char *host = aligned_alloc(4096, COPY_BYTES);
+    void *buffer = NULL;
+    GOTO_ERROR_IF(!host, WEFT_ERR_NOMEM, "calibration buffers");
+    memset(host, 1, COPY_BYTES);
+    GOTO_ERROR_ON(dev->ops.buffer_create(dev, COPY_BYTES, NULL, &buffer));
+    double best = INFINITY;
+    for (int r = 0; r < 4; r++) { /* the first write faults the buffer in */
+        double t0 = weft_now();
+        GOTO_ERROR_ON(dev->ops.write(dev, buffer, 0, COPY_BYTES, host, NULL));
+        GOTO_ERROR_ON(dev->ops.finish(dev));
+        double t = weft_now() - t0;
+        if (r > 0 && t < best) best = t;
+    }
+    *bytes_per_sec = COPY_BYTES / best;
+error:
+    if (buffer) dev->ops.buffer_release(dev, buffer);
+    free(host);
+    return st;
+}
+
 static void record_path(const weft_device *dev, char *path, size_t cap)
 {
     weft_sha256 h;
@@ -93,9 +123,16 @@ static int load_record(const weft_device *dev, device_speed *speed)
         weft_log(dev->services->log, WEFT_LOG_WARN, "calibration record %s ignored: it is %s", path,
                  why);
     close(fd);
-    int ok = got > 0 && sscanf(text, "weft-calibration-1 %lf %lf", &speed->bytes_per_sec,
-                               &speed->launch_seconds) == 2;
-    return ok && isfinite(speed->bytes_per_sec) && speed->bytes_per_sec > 1e6 &&
+    /* Records from before the copy rate have two numbers: a device's is
+     * measured again, the host's (no copies) stands. */
+    int fields = got > 0 ? sscanf(text, "weft-calibration-1 %lf %lf %lf", &speed->bytes_per_sec,
+                                  &speed->launch_seconds, &speed->copy_bytes_per_sec)
+                         : 0;
+    if (fields == 2 && weft_device_is_host(dev)) speed->copy_bytes_per_sec = 0, fields = 3;
+    int copy_ok = weft_device_is_host(dev)
+                      ? speed->copy_bytes_per_sec == 0
+                      : isfinite(speed->copy_bytes_per_sec) && speed->copy_bytes_per_sec > 1e6;
+    return fields == 3 && copy_ok && isfinite(speed->bytes_per_sec) && speed->bytes_per_sec > 1e6 &&
            isfinite(speed->launch_seconds) && speed->launch_seconds > 0 &&
            speed->launch_seconds < 1.0;
 }
@@ -111,9 +148,10 @@ static void store_record(const weft_device *dev, const device_speed *speed)
     if (fd < 0) return;
     char text[512];
     int len = snprintf(text, sizeof text,
-                       "weft-calibration-1 %.6g %.6g\n# bytes/s of f32 axpy, launch+finish "
-                       "seconds (%s)\n",
-                       speed->bytes_per_sec, speed->launch_seconds, dev->info.name);
+                       "weft-calibration-1 %.6g %.6g %.6g\n# bytes/s of f32 axpy, launch+finish "
+                       "seconds, bytes/s written to the device (%s)\n",
+                       speed->bytes_per_sec, speed->launch_seconds, speed->copy_bytes_per_sec,
+                       dev->info.name);
     size_t size = len < 0 ? 0 : (size_t)len < sizeof text ? (size_t)len : sizeof text - 1;
     int ok = len > 0 && write(fd, text, size) == (ssize_t)size;
     ok = close(fd) == 0 && ok;
@@ -127,6 +165,8 @@ static weft_status measure(weft_device *dev, device_speed *speed)
     RETURN_ON_ERROR(time_axpy(dev, TINY_N, 20, &tiny_t));
     speed->bytes_per_sec = 3.0 * sizeof(float) * STREAM_N / stream_t;
     speed->launch_seconds = tiny_t;
+    speed->copy_bytes_per_sec = 0;
+    if (!weft_device_is_host(dev)) RETURN_ON_ERROR(time_copy(dev, &speed->copy_bytes_per_sec));
     return WEFT_OK;
 }
 
@@ -179,11 +219,13 @@ void weft_ctx_calibrate(weft_ctx *ctx)
         }
         dev->bytes_per_sec = speed.bytes_per_sec;
         dev->launch_seconds = speed.launch_seconds;
+        dev->copy_bytes_per_sec = speed.copy_bytes_per_sec;
         if (need_weights) dev->info.weight = speed.bytes_per_sec;
         if (d > 0 && speed.launch_seconds < min_launch) min_launch = speed.launch_seconds;
         weft_log(&ctx->log, WEFT_LOG_INFO,
-                 "calibration: device %zu streams %.2f GB/s, launch %.1f us", d,
-                 speed.bytes_per_sec * 1e-9, speed.launch_seconds * 1e6);
+                 "calibration: device %zu streams %.2f GB/s, launch %.1f us, written at %.2f GB/s",
+                 d, speed.bytes_per_sec * 1e-9, speed.launch_seconds * 1e6,
+                 speed.copy_bytes_per_sec * 1e-9);
     }
     if (ctx->small_elements < 0) {
         int64_t small = 0;

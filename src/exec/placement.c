@@ -249,8 +249,10 @@ static double transfer_seconds(weft_ctx *ctx, const weft_place_request *req, siz
                 bytes += (double)ch->count * (double)a->elem_size;
         }
     }
-    double rate = ctx->devices[dev].bytes_per_sec > 0 ? ctx->devices[dev].bytes_per_sec
-                                                      : DEFAULT_BYTES_PER_SEC;
+    const weft_device *d = &ctx->devices[dev];
+    double rate = d->copy_bytes_per_sec > 0 ? d->copy_bytes_per_sec
+                  : d->bytes_per_sec > 0    ? d->bytes_per_sec
+                                            : DEFAULT_BYTES_PER_SEC;
     return bytes / rate;
 }
 
