@@ -875,6 +875,17 @@ static int ran_on_a_device(weft_ctx *ctx)
     return device;
 }
 
+/* The pool's measured seconds per element for the operation (0: never timed). */
+static double pool_seconds_per_element(weft_ctx *ctx, const char *operation)
+{
+    weft_op_stats stats[8];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 8, &count));
+    for (size_t i = 0; i < count && i < 8; i++)
+        if (strstr(stats[i].operation, operation)) return stats[i].device[0].seconds_per_element;
+    return 0;
+}
+
 static uint64_t device_pieces(weft_ctx *ctx, const char *operation)
 {
     weft_op_stats stats[8];
@@ -917,6 +928,10 @@ static void test_first_call_does_not_wait_for_device_code(void **state)
     assert_int_equal(device_pieces(ctx, map), 0);
     assert_int_equal(device_pieces(ctx, "x * y"), 0);
     ASSERT_OK(weft_array_read(y, 0, N, pool_y));
+    /* Timed while the device's code built on the same cores (queued by
+     * this very call, so not built when it was placed), the pool's call is
+     * not its own time: not taken into its model. */
+    if (selected_opencl(ctx) > 0) assert_true(pool_seconds_per_element(ctx, map) == 0);
     weft_testing_wait_builds(ctx);
     print_message("first call %.2f ms; device code built %.2f ms after it started\n", call * 1e3,
                   (weft_now() - t0) * 1e3);
@@ -924,16 +939,24 @@ static void test_first_call_does_not_wait_for_device_code(void **state)
     /* The devices' code was built though only the pool ran. */
     ASSERT_OK(weft_cache_stats_get(ctx, &built));
     assert_true(built.misses + built.disk_hits > before.misses + before.disk_hits);
-    /* Built: the next calls measure a device (no sample there yet), and
-     * build nothing in the call. */
-    ASSERT_OK(weft_array_write(y, 0, N, in)); /* stale it: the map must rewrite it */
-    ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
-    assert_true(ran_on_a_device(ctx));
-    ASSERT_OK(weft_array_read(y, 0, N, got));
-    assert_memory_equal(got, pool_y, N * sizeof *got);
-    ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "x * y", b, 2, &dot, NULL));
-    assert_true(ran_on_a_device(ctx));
-    assert_memory_equal(&dot.value.f64, &pool_dot.value.f64, sizeof(double));
+    /* Built: the next calls measure the pool (its first time was not taken)
+     * and a device (no sample there yet), and build nothing in the call. */
+    int on_device = 0;
+    for (int tries = 0; tries < 2 && !on_device; tries++) {
+        ASSERT_OK(weft_array_write(y, 0, N, in)); /* stale it: the map must rewrite it */
+        ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+        on_device = ran_on_a_device(ctx);
+        ASSERT_OK(weft_array_read(y, 0, N, got));
+        assert_memory_equal(got, pool_y, N * sizeof *got);
+    }
+    assert_true(on_device);
+    on_device = 0;
+    for (int tries = 0; tries < 2 && !on_device; tries++) {
+        ASSERT_OK(weft_reduce_expr(ctx, WEFT_SUM, "x * y", b, 2, &dot, NULL));
+        on_device = ran_on_a_device(ctx);
+        assert_memory_equal(&dot.value.f64, &pool_dot.value.f64, sizeof(double));
+    }
+    assert_true(on_device);
     ASSERT_OK(weft_cache_stats_get(ctx, &after));
     assert_int_equal(after.misses, built.misses);
     assert_int_equal(after.disk_hits, built.disk_hits);

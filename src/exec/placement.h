@@ -37,7 +37,8 @@ typedef struct weft_place_request {
     /* Optional: 0 while dev's code for the operation is not built yet, so
      * the first call does not wait for a compile the pool does not need. */
     int (*built)(const weft_device *dev, void *op);
-    int async; /* device work may be left running (not timed) */
+    int async;    /* device work may be left running (not timed) */
+    int building; /* a device's code for it is being built in the background */
 } weft_place_request;
 
 typedef struct weft_place_result {
@@ -45,6 +46,7 @@ typedef struct weft_place_result {
     weft_perf_plan plan; /* count 0: no placement; split by the arrays' chunks as before */
     double transfer;     /* estimated seconds of copies in the plan (taken off its timing) */
     double started;
+    int building; /* a device's code for it was being built: the pool's time is not its own */
 } weft_place_result;
 
 /* Looks up (or creates) the operation's entry and, when placement applies

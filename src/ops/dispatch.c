@@ -161,7 +161,8 @@ static void place(const weft_dispatch *d, weft_place_result *placed)
                               .native = runs_native,
                               .op = (void *)d,
                               .built = d->built ? is_built : NULL,
-                              .async = leaves_running(d) != NULL};
+                              .async = leaves_running(d) != NULL,
+                              .building = d->building};
     weft_place(d->base->ctx, &req, placed);
 }
 

@@ -35,6 +35,9 @@ typedef struct weft_dispatch {
     /* Optional: 0 while dev's code for the operation is not built (a call
      * that builds it is not timed). */
     int (*built)(const weft_device *dev, void *op);
+    /* 1: a device's code for it builds in the background during this call,
+     * on the cores the pool runs on (the pool's time is not taken). */
+    int building;
 } weft_dispatch;
 
 weft_status weft_dispatch_run(const weft_dispatch *d);

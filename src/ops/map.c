@@ -53,7 +53,8 @@ static weft_status map_run(weft_op *base)
                        .identity = m->compiled->key,
                        .kind = "map",
                        .text = e->text,
-                       .built = map_built};
+                       .built = map_built,
+                       .building = m->deferred != 0};
     for (size_t b = 0; b < e->nbindings; b++)
         if (m->view_of_bind[b] >= 0 && e->reads[b]) d.reads |= 1u << m->view_of_bind[b];
     return weft_dispatch_run(&d);

@@ -239,7 +239,8 @@ static weft_status reduce_run(weft_op *base)
                        .identity = r->compiled->key,
                        .kind = "reduce",
                        .text = e->text,
-                       .built = reduce_built};
+                       .built = reduce_built,
+                       .building = r->deferred != 0};
     for (size_t b = 0; b < e->nbindings; b++)
         if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
     RETURN_ON_ERROR(weft_dispatch_run(&d));
