@@ -12,6 +12,11 @@
 static void elements(const weft_piece_run *run, size_t i, const weft_piece *p, size_t *begin,
                      size_t *end)
 {
+    if (run->whole & (1u << i)) {
+        *begin = 0;
+        *end = run->arrays[i]->n;
+        return;
+    }
     *begin = p->begin * run->scale[i];
     *end = run->nunits && p->end >= run->nunits ? run->arrays[i]->n : p->end * run->scale[i];
     if (*begin > *end) *begin = *end;

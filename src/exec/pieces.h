@@ -38,6 +38,7 @@ typedef struct weft_piece_run {
     /* Elements of arrays[i] per unit of a piece's range (1 for elements). */
     size_t scale[WEFT_OP_MAX_ARRAYS];
     unsigned reads, writes; /* bit i: the pieces read / write arrays[i] */
+    unsigned whole; /* bit i: every piece covers all of arrays[i] (a kernel's whole argument) */
     weft_piece *pieces;
     size_t npieces;
     /* The units of the whole operation: a piece ending there covers its

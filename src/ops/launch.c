@@ -106,6 +106,27 @@ static int type_matches(const char *type, weft_dtype dtype, int pointer)
     return pointer ? *rest == '*' : *rest == '\0' && rest == type + len;
 }
 
+/* An array argument's access with no qualifiers to read (no device built
+ * the program, or its driver keeps no argument info): slices are written;
+ * a whole argument is read, the caller's word (on the pool alone there is
+ * no other copy a write could miss). */
+static unsigned char assumed_access(const weft_arg *a)
+{
+    return a->kind == WEFT_ARG_SLICE || a->kind == WEFT_ARG_HALO ? WEFT_ACCESS_WRITTEN
+                                                                 : WEFT_ACCESS_READ;
+}
+
+/* The device whose build of the program tells the kernel's signature: the
+ * first piece's, or, for a launch on the pool, any that built it; 0 when
+ * none did. */
+static size_t signature_device(const weft_launch_job *job)
+{
+    if (job->pieces[0].device != 0) return job->pieces[0].device;
+    for (size_t d = 1; d < job->program->ctx->ndevices; d++)
+        if (job->program->per_device[d]) return d;
+    return 0;
+}
+
 static weft_status check_signature(weft_launch_job *job, size_t dev)
 {
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
@@ -113,9 +134,9 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
     size_t count = 0;
     weft_status st =
         weft_program_params(job->program, dev, job->name, params, job->nargs + 1, &count);
-    if (st == WEFT_ERR_UNSUPPORTED) { /* no argument info: assume every slice is written */
+    if (st == WEFT_ERR_UNSUPPORTED) { /* no argument info: assume every array is written */
         for (size_t k = 0; k < job->nargs; k++)
-            job->writes[k] = job->args[k].kind <= WEFT_ARG_HALO;
+            job->writes[k] = assumed_access(&job->args[k]);
         free(params);
         return WEFT_OK;
     }
@@ -144,10 +165,10 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                           strcmp(type, p->type) ? type : "", job->name,
                           is_array ? "an array of" : "a scalar", weft_dtype_name(dt));
         }
-        /* Passing an argument whole is the caller's word that the kernel only
-         * reads it, whatever its qualifiers (public suites rarely write
-         * const); WEFT_VERIFY=1 checks the word. */
-        job->writes[k] = a->kind != WEFT_ARG_WHOLE && p->address == 1 && !p->is_const;
+        int writable = p->address == 1 && !p->is_const;
+        job->writes[k] = !writable                   ? WEFT_ACCESS_READ
+                         : a->kind == WEFT_ARG_WHOLE ? WEFT_ACCESS_WHOLE_MAY_WRITE
+                                                     : WEFT_ACCESS_WRITTEN;
     }
 error:
     free(params);
@@ -491,6 +512,17 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     job->npieces = count;
 }
 
+static unsigned whole_arrays(const weft_launch_job *job)
+{
+    unsigned bits = 0;
+    for (size_t k = 0, i = 0; k < job->nargs; k++) {
+        if (job->args[k].kind > WEFT_ARG_WHOLE) continue;
+        if (job->args[k].kind == WEFT_ARG_WHOLE) bits |= 1u << i;
+        i++;
+    }
+    return bits;
+}
+
 static weft_status launch_run(weft_op *base)
 {
     weft_launch_job *job = (weft_launch_job *)base;
@@ -515,13 +547,14 @@ static weft_status launch_run(weft_op *base)
     run.arrays = base->arrays;
     run.narrays = base->narrays;
     run.reads = (1u << base->narrays) - 1;
-    run.writes = run.reads & ~base->read_only;
     for (size_t i = 0; i < base->narrays; i++)
-        run.scale[i] = base->arrays[i]->n / outer; /* whole arguments are never written */
+        run.scale[i] = base->arrays[i]->n / outer;
     weft_place_result placed;
     place_launch(job, &run, &placed);
     run.pieces = job->pieces;
     run.npieces = job->npieces;
+    run.writes = weft_launch_written_arrays(job, job->npieces == 1);
+    run.whole = whole_arrays(job);
     weft_status st = job->check_split ? weft_launch_checked(job, &run) : weft_pieces_run(&run);
     if (placed.entry) {
         double seconds = st == WEFT_OK && !weft_op_async(base) ? weft_now() - placed.started : -1;
@@ -600,19 +633,20 @@ static weft_status submit_launch(weft_program *program, const char *name, const 
     GOTO_ERROR_ON(split_range(job));
     for (size_t p = 0; p < job->npieces; p++)
         GOTO_ERROR_ON(weft_launch_check_limits(job, job->pieces[p].device));
-    if (job->pieces[0].device != 0) {
-        GOTO_ERROR_ON(check_signature(job, job->pieces[0].device));
+    GOTO_ERROR_IF(job->pieces[0].device == 0 && !host_fn, WEFT_ERR_NO_DEVICE,
+                  "weft_launch: no usable OpenCL device for kernel %s and no host_fn to run "
+                  "it on the pool",
+                  name);
+    if (signature_device(job)) {
+        GOTO_ERROR_ON(check_signature(job, signature_device(job)));
     } else {
-        GOTO_ERROR_IF(!host_fn, WEFT_ERR_NO_DEVICE,
-                      "weft_launch: no usable OpenCL device for kernel %s and no host_fn to run "
-                      "it on the pool",
-                      name);
-        for (size_t k = 0; k < nargs; k++) /* no signature to ask: assume written */
-            job->writes[k] = args[k].kind <= WEFT_ARG_HALO;
+        for (size_t k = 0; k < nargs; k++)
+            job->writes[k] = assumed_access(&args[k]);
     }
     for (size_t k = 0; k < nargs; k++) {
         if (args[k].kind > WEFT_ARG_WHOLE) continue;
-        if (!job->writes[k]) job->base.read_only |= 1u << job->base.narrays;
+        /* The stream orders a launch after what reads an argument it may write. */
+        if (job->writes[k] == WEFT_ACCESS_READ) job->base.read_only |= 1u << job->base.narrays;
         job->base.arrays[job->base.narrays++] = args[k].array;
     }
     return weft_stream_submit(ctx->stream, &job->base, future);

@@ -79,14 +79,33 @@ weft_split_mode weft_launch_split_mode(const weft_launch_job *job)
     return checks < WEFT_SPLIT_CHECKS ? WEFT_RUN_CHECKED : WEFT_RUN_NEW_VALUES;
 }
 
-/* 1 when any argument bound to a may write it (in place: read through one
- * argument, written through another). */
-static int array_written(const weft_launch_job *job, const weft_array *a)
+/* 1 when any argument bound to a has that access (in place: read through
+ * one argument, written through another). */
+static int array_has(const weft_launch_job *job, const weft_array *a, weft_arg_access access)
 {
     for (size_t j = 0; j < job->nargs; j++)
-        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == a && job->writes[j])
+        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == a &&
+            job->writes[j] == access)
             return 1;
     return 0;
+}
+
+static int array_written(const weft_launch_job *job, const weft_array *a)
+{
+    return array_has(job, a, WEFT_ACCESS_WRITTEN);
+}
+
+unsigned weft_launch_written_arrays(const weft_launch_job *job, int one_device)
+{
+    unsigned bits = 0;
+    for (size_t k = 0, i = 0; k < job->nargs; k++) {
+        if (job->args[k].kind > WEFT_ARG_WHOLE) continue;
+        if (job->writes[k] == WEFT_ACCESS_WRITTEN ||
+            (job->writes[k] == WEFT_ACCESS_WHOLE_MAY_WRITE && one_device))
+            bits |= 1u << i;
+        i++;
+    }
+    return bits;
 }
 
 static weft_status allocate_copy(const weft_array *a, unsigned char **out)
@@ -148,6 +167,19 @@ static void split_differs(weft_launch_job *job, size_t k, size_t at)
     (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
 }
 
+/* The split wrote an argument passed whole: kept whole from now on. */
+static void split_wrote_whole(weft_launch_job *job, size_t k, size_t at, size_t dev)
+{
+    weft_ctx *ctx = job->program->ctx;
+    weft_stat_add(ctx, WEFT_STAT_KEPT_WHOLE, 1);
+    weft_ctx_note(ctx,
+                  "kernel %s runs on one device from now on: split over %zu devices, it wrote "
+                  "argument %zu, passed whole, at element %zu on device %zu (every device "
+                  "would write its own copy of it)",
+                  job->name, job->npieces, k, at, dev);
+    (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
+}
+
 /* The split gave one device's bits at these values: launches with them
  * split unchecked; the kernel counts one more checked value set. */
 static void checks_agreed(weft_launch_job *job)
@@ -191,14 +223,38 @@ static weft_status check_unwritten(const weft_launch_job *job, unsigned char **b
     return WEFT_OK;
 }
 
-/* The launch as one piece on its first device, over the whole range. */
+/* The launch as one piece on its first device, over the whole range; what
+ * it may write of its whole arguments, it writes there. */
 static weft_status run_whole(const weft_launch_job *job, const weft_piece_run *run)
 {
     weft_piece whole = {.device = job->pieces[0].device, .begin = job->first, .end = job->last};
     weft_piece_run one = *run;
     one.pieces = &whole;
     one.npieces = 1;
+    one.writes = weft_launch_written_arrays(job, 1);
     return weft_pieces_run(&one);
+}
+
+/* After the split: whether it changed a whole argument the kernel may
+ * write, on any device that ran a piece (each device's copy is brought to
+ * the host and compared with before, then put back). *changed: the
+ * argument's index, or nargs when none changed. */
+static weft_status whole_changed(const weft_launch_job *job, unsigned char **before,
+                                 size_t *changed, size_t *at, size_t *dev)
+{
+    *changed = job->nargs;
+    for (size_t k = 0; k < job->nargs && *changed == job->nargs; k++) {
+        weft_array *a =
+            job->writes[k] == WEFT_ACCESS_WHOLE_MAY_WRITE && before[k] ? job->args[k].array : NULL;
+        for (size_t p = 0; a && p < job->npieces && *changed == job->nargs; p++) {
+            *dev = job->pieces[p].device;
+            RETURN_ON_ERROR(weft_mem_wrote(a, *dev, 0, a->n));
+            RETURN_ON_ERROR(first_difference(a, before[k], 0, a->n, at));
+            RETURN_ON_ERROR(restore(a, before[k]));
+            if (*at < a->n) *changed = k;
+        }
+    }
+    return WEFT_OK;
 }
 
 weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
@@ -215,7 +271,8 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     for (size_t k = 0; k < m && st == WEFT_OK; k++) {
         weft_array *a = first_use(job, k);
         int written = a && array_written(job, a);
-        if (a && (written || ctx->verify_splits)) st = allocate_copy(a, &before[k]);
+        int may_write = a && array_has(job, a, WEFT_ACCESS_WHOLE_MAY_WRITE);
+        if (a && (written || may_write || ctx->verify_splits)) st = allocate_copy(a, &before[k]);
         if (st == WEFT_OK && written) st = allocate_copy(a, &split[k]);
     }
     if (st == WEFT_ERR_NOMEM) {
@@ -228,6 +285,8 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     /* 1. The split, waited for; what it wrote, kept. */
     run->wait = 1;
     GOTO_ERROR_ON(weft_pieces_run(run));
+    size_t changed, changed_at = 0, changed_on = 0;
+    GOTO_ERROR_ON(whole_changed(job, before, &changed, &changed_at, &changed_on));
     for (size_t k = 0; k < m; k++)
         if (split[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, split[k]));
     /* 2. One device over the whole range, from the same inputs. */
@@ -236,6 +295,10 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     GOTO_ERROR_ON(run_whole(job, run));
     /* 3. The same bits, or the kernel stays whole. */
     weft_split_verdict verdict = WEFT_SPLIT_SAFE;
+    if (changed < m) {
+        verdict = WEFT_SPLIT_WHOLE;
+        split_wrote_whole(job, changed, changed_at, changed_on);
+    }
     for (size_t k = 0; k < m && verdict == WEFT_SPLIT_SAFE; k++) {
         size_t at;
         weft_array *a = job->args[k].array;

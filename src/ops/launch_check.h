@@ -34,7 +34,16 @@ weft_status weft_launch_split_key(weft_launch_job *job);
 /* How a launch split over several devices runs. */
 weft_split_mode weft_launch_split_mode(const weft_launch_job *job);
 
-/* Runs the launch's pieces (run) checked, as above; waits for every device. */
+/* Bit i: base.arrays[i] (the array arguments in order) is written;
+ * one_device: whole arguments the kernel may write count as written (run on
+ * one device, nothing checks them). */
+unsigned weft_launch_written_arrays(const weft_launch_job *job, int one_device);
+
+/* Runs the launch's pieces (run) checked, as above; waits for every device.
+ * A whole argument the kernel may write (weft_arg_access) that the split
+ * left changed makes the kernel one device's from then on, as a difference
+ * does: an atomics histogram's bins, counted twice over shared memory or
+ * lost in two devices' copies. */
 weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run);
 
 #endif

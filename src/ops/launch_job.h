@@ -9,6 +9,17 @@
 
 #define WEFT_LAUNCH_MAX_ARRAYS WEFT_OP_MAX_ARRAYS
 
+/* What a kernel may do to an array argument. */
+typedef enum weft_arg_access {
+    WEFT_ACCESS_READ,    /* const, in the constant space, or a scalar */
+    WEFT_ACCESS_WRITTEN, /* a slice or halo whose parameter is not const */
+    /* Passed whole to a parameter that is not const: public suites rarely
+     * write const on inputs, yet an atomics histogram writes its bins so.
+     * Run on one device it is written there; split, only once a check saw
+     * the kernel leave it unchanged (launch_check.c). */
+    WEFT_ACCESS_WHOLE_MAY_WRITE
+} weft_arg_access;
+
 typedef struct weft_launch_job {
     weft_op base;
     weft_program *program;
@@ -16,7 +27,7 @@ typedef struct weft_launch_job {
     weft_range range;
     weft_arg *args;
     size_t nargs;
-    unsigned char *writes; /* per argument: the kernel may write it (in args' block) */
+    unsigned char *writes; /* per argument, a weft_arg_access (in args' block) */
     weft_host_fn host_fn;
     void *user;
     size_t first, last; /* the indices of the split dimension that run (weft_launch_rows) */
