@@ -1,5 +1,6 @@
 #include "pool.h"
 #include "clock.h"
+#include "fork_registry.h"
 #include "thread_count.h"
 
 #include <pthread.h>
@@ -52,7 +53,7 @@ struct weft_pool {
     weft_pool_item *head, *tail;
     _Atomic double fork_seconds; /* 0 until measured */
     atomic_uint posts;           /* items and jobs posted so far: what idle workers watch */
-    weft_pool *next_registered;
+    weft_fork_member registered;
 };
 
 static _Thread_local int in_task;
@@ -80,40 +81,38 @@ int weft_pool_enter_operation(int entering)
     return before;
 }
 
-/* Registry of live pools, so the fork handlers can reach them all. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static weft_pool *registry;
+/* Live pools, so the fork handlers can reach them all. */
+static weft_fork_registry registry = WEFT_FORK_REGISTRY_INIT;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void atfork_prepare(void)
 {
-    pthread_mutex_lock(&registry_lock);
-    for (weft_pool *p = registry; p; p = p->next_registered)
-        pthread_mutex_lock(&p->lock);
+    weft_fork_registry_lock_all(&registry);
 }
 
 static void atfork_parent(void)
 {
-    for (weft_pool *p = registry; p; p = p->next_registered)
-        pthread_mutex_unlock(&p->lock);
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_registry_unlock_all(&registry);
 }
 
 /* The child has only the forking thread: workers are gone, so forget them and
  * let the next post or parallel_for start new ones. Their thread ids are not
  * joinable. */
+static void forget_workers(weft_pool *p)
+{
+    pthread_cond_init(&p->work_cond, NULL);
+    pthread_cond_init(&p->done_cond, NULL);
+    p->nworkers = p->idle = p->wakes = p->starting = 0;
+    p->running = p->stop = 0;
+    p->open = NULL;
+}
+
 static void atfork_child(void)
 {
-    for (weft_pool *p = registry; p; p = p->next_registered) {
-        pthread_mutex_init(&p->lock, NULL);
-        pthread_cond_init(&p->work_cond, NULL);
-        pthread_cond_init(&p->done_cond, NULL);
-        p->nworkers = p->idle = p->wakes = p->starting = 0;
-        p->running = p->stop = 0;
-        p->open = NULL;
-    }
+    for (weft_fork_member *m = registry.first; m; m = m->next)
+        forget_workers(m->owner);
+    weft_fork_registry_reinit_all(&registry);
     slot_pool = NULL;
-    pthread_mutex_init(&registry_lock, NULL);
 }
 
 static void atfork_register(void)
@@ -146,10 +145,7 @@ weft_pool *weft_pool_create(int threads)
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->work_cond, NULL);
     pthread_cond_init(&pool->done_cond, NULL);
-    pthread_mutex_lock(&registry_lock);
-    pool->next_registered = registry;
-    registry = pool;
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_registry_add(&registry, &pool->registered, &pool->lock, pool);
     return pool;
 }
 
@@ -519,14 +515,7 @@ int weft_pool_in_task(void)
 void weft_pool_free(weft_pool *pool)
 {
     if (!pool) return;
-    pthread_mutex_lock(&registry_lock);
-    for (weft_pool **p = &registry; *p; p = &(*p)->next_registered) {
-        if (*p == pool) {
-            *p = pool->next_registered;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_registry_remove(&registry, &pool->registered);
 
     pthread_mutex_lock(&pool->lock);
     pool->stop = 1;

@@ -7,35 +7,28 @@
 #include "future.h"
 #include "stream.h"
 #include "../core/error.h"
+#include "../core/fork_registry.h"
 #include "../core/handles.h"
 #include "../core/pool.h"
 
 #include <pthread.h>
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static weft_stream *registry;
+static weft_fork_registry registry = WEFT_FORK_REGISTRY_INIT;
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 
 static void fork_prepare(void)
 {
-    pthread_mutex_lock(&registry_lock);
-    for (weft_stream *s = registry; s; s = s->next_registered)
-        pthread_mutex_lock(&s->lock);
+    weft_fork_registry_lock_all(&registry);
 }
 
 static void fork_parent(void)
 {
-    for (weft_stream *s = registry; s; s = s->next_registered)
-        pthread_mutex_unlock(&s->lock);
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_registry_unlock_all(&registry);
 }
 
-/* Made anew rather than unlocked: the child's thread is not their owner. */
 static void fork_child(void)
 {
-    for (weft_stream *s = registry; s; s = s->next_registered)
-        pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&registry_lock, NULL);
+    weft_fork_registry_reinit_all(&registry);
     weft_future_forked_globals();
 }
 
@@ -55,19 +48,10 @@ static void handlers_install(void)
 void weft_stream_fork_register(weft_stream *s)
 {
     pthread_once(&handlers_once, handlers_install);
-    pthread_mutex_lock(&registry_lock);
-    s->next_registered = registry;
-    registry = s;
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_registry_add(&registry, &s->registered, &s->lock, s);
 }
 
 void weft_stream_fork_unregister(weft_stream *s)
 {
-    pthread_mutex_lock(&registry_lock);
-    for (weft_stream **p = &registry; *p; p = &(*p)->next_registered)
-        if (*p == s) {
-            *p = s->next_registered;
-            break;
-        }
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_registry_remove(&registry, &s->registered);
 }
