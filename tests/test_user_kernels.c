@@ -3,6 +3,7 @@
  * bits on one, two or three devices, zero-copy or not, and on the pool
  * through their host_fn. */
 #include "common.h"
+#include "heat_kernel.h"
 
 #include <math.h>
 
@@ -163,16 +164,6 @@ static void test_nbody_matches_c(void **state)
 
 /* ---- 1-D heat stencil, iterated: data must stay on the devices ---- */
 
-static const char heat_source[] =
-    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
-    "__kernel void heat(__global const double *u, __global double *v, const int n,\n"
-    "                   const double r)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    if (i == 0 || i == n - 1) { v[i] = u[i]; return; }\n"
-    "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
-    "}\n";
-
 static void heat_reference(double *u, int n, double r, int steps)
 {
     double *v = malloc(sizeof(double) * (size_t)n);
@@ -182,18 +173,6 @@ static void heat_reference(double *u, int n, double r, int steps)
         memcpy(u, v, sizeof(double) * (size_t)n);
     }
     free(v);
-}
-
-static void heat_host(const weft_host_call *call)
-{
-    const double *u = call->args[0];
-    double *v = call->args[1];
-    int n = *(const int *)call->args[2];
-    double r = *(const double *)call->args[3];
-    for (size_t k = call->begin; k < call->end; k++) {
-        int i = (int)k;
-        v[i] = (i == 0 || i == n - 1) ? u[i] : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
-    }
 }
 
 /* Two selected devices that copy (no zero-copy): the stencil's traffic is
