@@ -94,3 +94,10 @@ int weft_handle_live(const void *handle)
     pthread_mutex_unlock(&lock);
     return live;
 }
+
+weft_status weft_handle_check_free(const void *handle, const char *call, const char *kind)
+{
+    RETURN_IF(!weft_handle_live(handle), WEFT_ERR_STATE, "%s: %p is not a live %s (freed twice?)",
+              call, handle, kind);
+    return WEFT_OK;
+}
