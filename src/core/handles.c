@@ -1,5 +1,6 @@
 #include "handles.h"
 #include "error.h"
+#include "fork_registry.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -18,31 +19,17 @@ static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* Every public call checks its handle here, on any thread: a fork child
  * must not find the lock held by a thread it does not have. Taken under a
- * stream's lock (a future is registered as it is queued), so its prepare
- * handler must run after the streams' (exec/stream_fork.c installs it). */
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&lock);
-}
+ * stream's lock (a future is registered as it is queued). */
+static weft_fork_member fork_member = {.lock = &lock, .level = WEFT_FORK_TABLES};
 
-static void fork_parent(void)
+static void fork_member_add(void)
 {
-    pthread_mutex_unlock(&lock);
-}
-
-static void fork_child(void)
-{
-    pthread_mutex_init(&lock, NULL);
-}
-
-static void fork_handlers_install(void)
-{
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    weft_fork_add(&fork_member);
 }
 
 void weft_handles_install_fork_handlers(void)
 {
-    pthread_once(&fork_once, fork_handlers_install);
+    pthread_once(&fork_once, fork_member_add);
 }
 
 static size_t bucket_of(const void *p)

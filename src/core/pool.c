@@ -81,43 +81,18 @@ int weft_pool_enter_operation(int entering)
     return before;
 }
 
-/* Live pools, so the fork handlers can reach them all. */
-static weft_fork_registry registry = WEFT_FORK_REGISTRY_INIT;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void atfork_prepare(void)
-{
-    weft_fork_registry_lock_all(&registry);
-}
-
-static void atfork_parent(void)
-{
-    weft_fork_registry_unlock_all(&registry);
-}
-
 /* The child has only the forking thread: workers are gone, so forget them and
  * let the next post or parallel_for start new ones. Their thread ids are not
- * joinable. */
-static void forget_workers(weft_pool *p)
+ * joinable. The pool's lock is made anew by the fork registry. */
+static void forget_workers(void *pool)
 {
+    weft_pool *p = pool;
     pthread_cond_init(&p->work_cond, NULL);
     pthread_cond_init(&p->done_cond, NULL);
     p->nworkers = p->idle = p->wakes = p->starting = 0;
     p->running = p->stop = 0;
     p->open = NULL;
-}
-
-static void atfork_child(void)
-{
-    for (weft_fork_member *m = registry.first; m; m = m->next)
-        forget_workers(m->owner);
-    weft_fork_registry_reinit_all(&registry);
-    slot_pool = NULL;
-}
-
-static void atfork_register(void)
-{
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    slot_pool = NULL; /* the forking thread's slot, if any, was in one of them */
 }
 
 int weft_pool_default_threads(void)
@@ -125,14 +100,8 @@ int weft_pool_default_threads(void)
     return weft_thread_count(0, getenv("WEFT_NUM_THREADS"), NULL, 0);
 }
 
-void weft_pool_install_fork_handlers(void)
-{
-    pthread_once(&atfork_once, atfork_register);
-}
-
 weft_pool *weft_pool_create(int threads)
 {
-    weft_pool_install_fork_handlers();
     weft_pool *pool = calloc(1, sizeof *pool);
     if (!pool) return NULL;
     pool->threads = threads > 0 ? threads : weft_pool_default_threads();
@@ -145,7 +114,9 @@ weft_pool *weft_pool_create(int threads)
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->work_cond, NULL);
     pthread_cond_init(&pool->done_cond, NULL);
-    weft_fork_registry_add(&registry, &pool->registered, &pool->lock, pool);
+    pool->registered = (weft_fork_member){
+        .lock = &pool->lock, .child = forget_workers, .owner = pool, .level = WEFT_FORK_POOLS};
+    weft_fork_add(&pool->registered);
     return pool;
 }
 
@@ -515,7 +486,7 @@ int weft_pool_in_task(void)
 void weft_pool_free(weft_pool *pool)
 {
     if (!pool) return;
-    weft_fork_registry_remove(&registry, &pool->registered);
+    weft_fork_remove(&pool->registered);
 
     pthread_mutex_lock(&pool->lock);
     pool->stop = 1;

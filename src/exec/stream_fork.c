@@ -9,49 +9,38 @@
 #include "../core/error.h"
 #include "../core/fork_registry.h"
 #include "../core/handles.h"
-#include "../core/pool.h"
 
 #include <pthread.h>
 
-static weft_fork_registry registry = WEFT_FORK_REGISTRY_INIT;
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 
-static void fork_prepare(void)
+static void futures_forked(void *unused)
 {
-    weft_fork_registry_lock_all(&registry);
-}
-
-static void fork_parent(void)
-{
-    weft_fork_registry_unlock_all(&registry);
-}
-
-static void fork_child(void)
-{
-    weft_fork_registry_reinit_all(&registry);
+    (void)unused;
     weft_future_forked_globals();
 }
 
-/* Prepare handlers run in the reverse order of their installation, and a
- * thread holding a stream's lock may take a pool's (weft_pool_block_begin),
- * the handle registry's (a future is registered as it is queued) or the
- * error slots' (a thread's first error): those are installed first, so the
- * streams' locks are taken first, as every thread takes them. */
+/* The futures' own locks are made anew in the child with the streams'. */
+static weft_fork_member futures_member = {.child = futures_forked, .level = WEFT_FORK_STREAMS};
+
+/* The table locks a thread may take under a stream's are registered now, so
+ * that no first use of them under a stream's lock registers (the registry
+ * is taken before the streams' locks at fork). */
 static void handlers_install(void)
 {
-    weft_pool_install_fork_handlers();
     weft_handles_install_fork_handlers();
     weft_error_install_fork_handlers();
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    weft_fork_add(&futures_member);
 }
 
 void weft_stream_fork_register(weft_stream *s)
 {
     pthread_once(&handlers_once, handlers_install);
-    weft_fork_registry_add(&registry, &s->registered, &s->lock, s);
+    s->registered = (weft_fork_member){.lock = &s->lock, .owner = s, .level = WEFT_FORK_STREAMS};
+    weft_fork_add(&s->registered);
 }
 
 void weft_stream_fork_unregister(weft_stream *s)
 {
-    weft_fork_registry_remove(&registry, &s->registered);
+    weft_fork_remove(&s->registered);
 }
