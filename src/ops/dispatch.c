@@ -168,7 +168,7 @@ static void place(const weft_dispatch *d, weft_place_result *placed)
     weft_place(d->base->ctx, &req, placed);
 }
 
-weft_status weft_dispatch_run(const weft_dispatch *d)
+static weft_status dispatch(const weft_dispatch *d)
 {
     weft_ctx *ctx = d->base->ctx;
     const weft_array *a0 = d->base->arrays[0];
@@ -216,4 +216,11 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     weft_place_done(ctx, &placed, a0->n, pieces, npieces, seconds);
     if (pieces != small) free(pieces);
     return st;
+}
+
+weft_status weft_dispatch_run(const weft_dispatch *d)
+{
+    weft_dispatch run = *d;
+    if (run.compiled) run.deferred = weft_expr_builds_defer(d->base->ctx, run.compiled, run.prim);
+    return dispatch(&run);
 }

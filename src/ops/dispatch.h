@@ -19,10 +19,11 @@ typedef struct weft_dispatch {
     int may_leave_running;
     weft_prim prim;
     /* An expression's operation: its code, of which a device runs its chunks
-     * natively once built (weft_expr_native), and the devices whose part the
-     * pool runs this call (weft_expr_builds_defer). NULL: a primitive, native
+     * natively once built (weft_expr_native). NULL: a primitive, native
      * wherever the device runs prim (weft_device_native). */
-    const weft_compiled *compiled;
+    weft_compiled *compiled;
+    /* Set by weft_dispatch_run: the devices whose part of an expression the
+     * pool runs this call while their code builds (weft_expr_builds_defer). */
     uint64_t deferred;
     /* Runs (or enqueues) the primitive on count elements from index begin. */
     weft_status (*run)(void *op, weft_device *dev, const weft_view *views, size_t begin,

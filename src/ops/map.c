@@ -34,8 +34,6 @@ static weft_status map_run(weft_op *base)
                        .may_leave_running = 1,
                        .prim = WEFT_PRIM_MAP_EXPR,
                        .compiled = m->compiled,
-                       .deferred =
-                           weft_expr_builds_defer(base->ctx, m->compiled, WEFT_PRIM_MAP_EXPR),
                        .run = map_chunk,
                        .op = m,
                        .name = "weft_map",

@@ -220,8 +220,6 @@ static weft_status reduce_run(weft_op *base)
     weft_dispatch d = {.base = base,
                        .prim = WEFT_PRIM_REDUCE_EXPR,
                        .compiled = r->compiled,
-                       .deferred =
-                           weft_expr_builds_defer(base->ctx, r->compiled, WEFT_PRIM_REDUCE_EXPR),
                        .run = reduce_chunk,
                        .op = r,
                        .name = "a reduction",
