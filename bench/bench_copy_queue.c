@@ -14,7 +14,7 @@
  *               beside the previous map's kernels */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_clock.h"
-#include "heat_kernel.h"
+#include "../tests/heat_kernel.h"
 
 #include <weft.h>
 

@@ -14,7 +14,7 @@
  * pthread", WEFT_ZERO_COPY=0. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_clock.h"
-#include "heat_kernel.h"
+#include "../tests/heat_kernel.h"
 #include "raw_heat.h"
 
 #include <weft.h>

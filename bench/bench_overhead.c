@@ -12,8 +12,6 @@
 
 enum { SYNC_LAUNCHES = 50, QUEUED = 1000, CHAIN = 10 };
 
-static const char nop_source[] = "__kernel void nop(__global int *out) { }\n";
-
 static double median(double *t, int n)
 {
     qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
@@ -91,7 +89,7 @@ static int launches(weft_ctx *ctx, int rounds, overhead *o)
     weft_program *p = NULL;
     weft_array *one = NULL;
     raw_launch *raw = raw_launch_create(0);
-    int ok = weft_program_build(ctx, nop_source, NULL, &p) == WEFT_OK &&
+    int ok = weft_program_build(ctx, NOP_KERNEL_SOURCE, NULL, &p) == WEFT_OK &&
              weft_array_create(ctx, WEFT_I32, 1, &one) == WEFT_OK;
     weft_arg args[] = {weft_arg_slice(one)};
     weft_range r = {1, {1, 1, 1}, {0, 0, 0}};

@@ -17,7 +17,8 @@
  * median over ROUNDS fresh contexts of the seconds per launch. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_clock.h"
-#include "heat_kernel.h"
+#include "../tests/heat_kernel.h"
+#include "../tests/set_diag_kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +58,6 @@ static void steer_host(const weft_host_call *call)
                                                    : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
     }
 }
-
-static const char diag_source[] = "__kernel void set_diag(__global float *r, int k, int n)\n"
-                                  "{ if (get_global_id(0) == 0) r[k * n + k] = (float)(k + 1); }\n";
 
 static void step_host(const weft_host_call *call)
 {
@@ -124,7 +122,7 @@ static int diag_run(result *out)
     weft_program *p;
     if (weft_ctx_create(NULL, &ctx) != WEFT_OK) return -1;
     weft_array_from(ctx, WEFT_F32, nn, r0, &r);
-    weft_program_build(ctx, diag_source, NULL, &p);
+    weft_program_build(ctx, set_diag_source, NULL, &p);
     weft_range rg = weft_range_1d(DIAG_N);
     double t0 = bench_now();
     for (int k = 0; k < DIAG_N; k++) {

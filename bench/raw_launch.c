@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* The same kernel `weft peak` launches through weft: one buffer argument. */
-static const char nop_source[] = "__kernel void nop(__global int *out) { }\n";
-
 struct raw_launch {
     cl_context context;
     cl_command_queue queue;
@@ -40,7 +37,7 @@ raw_launch *raw_launch_create(unsigned index)
     raw_launch *raw = device ? calloc(1, sizeof *raw) : NULL;
     if (!raw) return NULL;
     cl_int err = CL_SUCCESS;
-    const char *src = nop_source;
+    const char *src = NOP_KERNEL_SOURCE;
     raw->context = clCreateContext(NULL, 1, &device, NULL, NULL, &err);
     if (err == CL_SUCCESS) raw->queue = clCreateCommandQueue(raw->context, device, 0, &err);
     if (err == CL_SUCCESS)

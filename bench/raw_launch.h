@@ -4,6 +4,10 @@
 #ifndef WEFT_BENCH_RAW_LAUNCH_H
 #define WEFT_BENCH_RAW_LAUNCH_H
 
+/* The empty kernel launched here, and through weft by `weft peak` and the
+ * overhead bench: both sides of the comparison run the same one. */
+#define NOP_KERNEL_SOURCE "__kernel void nop(__global int *out) { }\n"
+
 typedef struct raw_launch raw_launch;
 struct _cl_device_id;
 

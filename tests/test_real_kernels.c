@@ -5,6 +5,7 @@
  * The suites declare `typedef float DATA_TYPE`, no const, write outside
  * their rows and read get_global_size and get_group_id. */
 #include "common.h"
+#include "set_diag_kernel.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -263,23 +264,11 @@ static void test_columns_of_every_row_and_one_element(void **state)
  * (Gram-Schmidt's r[k][k]), for every k: the first launches write inside
  * work-item 0's rows, later ones in another device's ---- */
 
-static const char diag_source[] = "__kernel void set_diag(__global float *r, int k, int n)\n"
-                                  "{\n"
-                                  "    if (get_global_id(0) == 0) r[k * n + k] = (float)(k + 1);\n"
-                                  "}\n";
-
-static void diag_host(const weft_host_call *call)
-{
-    float *r = call->args[0];
-    int k = *(const int *)call->args[1], n = *(const int *)call->args[2];
-    if (call->begin == 0 && call->end > 0) r[k * n + k] = (float)(k + 1);
-}
-
 static void test_element_of_a_scalar_row_from_work_item_0(void **state)
 {
     (void)state;
     weft_ctx *ctx = test_ctx();
-    weft_program *p = build(ctx, diag_source);
+    weft_program *p = build(ctx, set_diag_source);
     float *want = calloc(N * N, sizeof(float)), *got = malloc(sizeof(float) * N * N);
     weft_array *r;
     ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, want, &r));
@@ -287,7 +276,7 @@ static void test_element_of_a_scalar_row_from_work_item_0(void **state)
     for (int k = 0; k < N; k++) {
         want[k * N + k] = (float)(k + 1);
         weft_arg args[] = {weft_arg_slice(r), weft_arg_i32(k), weft_arg_i32(N)};
-        ASSERT_OK(weft_launch(p, "set_diag", &range, args, 3, diag_host, NULL, NULL));
+        ASSERT_OK(weft_launch(p, "set_diag", &range, args, 3, set_diag_host, NULL, NULL));
     }
     ASSERT_OK(weft_array_read(r, 0, N * N, got));
     assert_true(same_floats(got, want, N * N));

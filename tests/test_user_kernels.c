@@ -3,6 +3,8 @@
  * bits on one, two or three devices, zero-copy or not, and on the pool
  * through their host_fn. */
 #include "common.h"
+#include "nbody_kernel.h"
+#include "heat_kernel.h"
 
 #include <math.h>
 
@@ -80,55 +82,6 @@ static void test_mandelbrot_matches_c(void **state)
 
 /* ---- all-pairs n-body accelerations (double4: x, y, z, mass) ---- */
 
-static const char nbody_source[] =
-    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
-    "__kernel void accel(__global const double4 *pos, __global double4 *acc, const int n,\n"
-    "                    const double eps2)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    double4 p = pos[i];\n"
-    "    double ax = 0.0, ay = 0.0, az = 0.0;\n"
-    "    for (int j = 0; j < n; j++) {\n"
-    "        double4 q = pos[j];\n"
-    "        double dx = q.x - p.x, dy = q.y - p.y, dz = q.z - p.z;\n"
-    "        double r2 = dx * dx + dy * dy + dz * dz + eps2;\n"
-    "        double inv = 1.0 / sqrt(r2);\n"
-    "        double s = q.w * inv * inv * inv;\n"
-    "        ax += dx * s; ay += dy * s; az += dz * s;\n"
-    "    }\n"
-    "    acc[i] = (double4)(ax, ay, az, 0.0);\n"
-    "}\n";
-
-static void nbody_one(const double *pos, int n, double eps2, int i, double *out)
-{
-    const double *p = pos + 4 * i;
-    double ax = 0.0, ay = 0.0, az = 0.0;
-    for (int j = 0; j < n; j++) {
-        const double *q = pos + 4 * j;
-        double dx = q[0] - p[0], dy = q[1] - p[1], dz = q[2] - p[2];
-        double r2 = dx * dx + dy * dy + dz * dz + eps2;
-        double inv = 1.0 / sqrt(r2);
-        double s = q[3] * inv * inv * inv;
-        ax += dx * s;
-        ay += dy * s;
-        az += dz * s;
-    }
-    out[0] = ax;
-    out[1] = ay;
-    out[2] = az;
-    out[3] = 0.0;
-}
-
-static void nbody_host(const weft_host_call *call)
-{
-    const double *pos = call->args[0];
-    double *acc = call->args[1];
-    int n = *(const int *)call->args[2];
-    double eps2 = *(const double *)call->args[3];
-    for (size_t i = call->begin; i < call->end; i++)
-        nbody_one(pos, n, eps2, (int)i, acc + 4 * i);
-}
-
 static void test_nbody_matches_c(void **state)
 {
     (void)state;
@@ -163,16 +116,6 @@ static void test_nbody_matches_c(void **state)
 
 /* ---- 1-D heat stencil, iterated: data must stay on the devices ---- */
 
-static const char heat_source[] =
-    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
-    "__kernel void heat(__global const double *u, __global double *v, const int n,\n"
-    "                   const double r)\n"
-    "{\n"
-    "    int i = get_global_id(0);\n"
-    "    if (i == 0 || i == n - 1) { v[i] = u[i]; return; }\n"
-    "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
-    "}\n";
-
 static void heat_reference(double *u, int n, double r, int steps)
 {
     double *v = malloc(sizeof(double) * (size_t)n);
@@ -182,18 +125,6 @@ static void heat_reference(double *u, int n, double r, int steps)
         memcpy(u, v, sizeof(double) * (size_t)n);
     }
     free(v);
-}
-
-static void heat_host(const weft_host_call *call)
-{
-    const double *u = call->args[0];
-    double *v = call->args[1];
-    int n = *(const int *)call->args[2];
-    double r = *(const double *)call->args[3];
-    for (size_t k = call->begin; k < call->end; k++) {
-        int i = (int)k;
-        v[i] = (i == 0 || i == n - 1) ? u[i] : u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
-    }
 }
 
 /* Two selected devices that copy (no zero-copy): the stencil's traffic is

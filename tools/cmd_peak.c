@@ -4,11 +4,8 @@
  * empty kernel in this process), arithmetic rate, and program build time cold
  * and from the binary cache. */
 #define _POSIX_C_SOURCE 200809L
+#include "../bench/raw_launch.h" /* its empty kernel; its launches with WEFT_TOOL_RAW_OPENCL */
 #include "cli.h"
-
-#ifdef WEFT_TOOL_RAW_OPENCL
-#include "../bench/raw_launch.h"
-#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +24,8 @@ static const char arith_source[] =
     "  out[get_global_id(0)] = a + b + c + d + e + f + g + h;\n"
     "__kernel void f32(__global float *out, const float m, const float k) { BODY(float) }\n"
     "__kernel void f64(__global double *out, const double m, const double k) { BODY(double) }\n"
-    "__kernel void i32(__global int *out, const int m, const int k) { BODY(int) }\n"
-    "__kernel void nop(__global int *out) { }\n";
+    "__kernel void i32(__global int *out, const int m, const int k) { BODY(int) "
+    "}\n" NOP_KERNEL_SOURCE;
 
 typedef struct peak {
     double read, copy, triad, to_device_gbs, to_host_gbs;

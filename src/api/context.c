@@ -278,8 +278,7 @@ static void ctx_destroy(weft_ctx *ctx)
 weft_status weft_ctx_free(weft_ctx *ctx)
 {
     if (!ctx) return WEFT_OK;
-    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE,
-              "weft_ctx_free: %p is not a live context (freed twice?)", (void *)ctx);
+    RETURN_ON_ERROR(weft_handle_check_free(ctx, "weft_ctx_free", "context"));
     /* Their handles point into the context: freeing it under them would turn
      * every later call on them into a use-after-free. */
     int live = atomic_load(&ctx->live_handles);

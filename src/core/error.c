@@ -1,5 +1,6 @@
 /* Status names and the per-thread error detail behind weft_last_error(). */
 #include "error.h"
+#include "fork_registry.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -35,25 +36,12 @@ static void slot_destroy(void *p)
     free(slot);
 }
 
-static void slots_before_fork(void)
-{
-    pthread_mutex_lock(&slots_lock);
-}
-
-static void slots_after_fork_parent(void)
-{
-    pthread_mutex_unlock(&slots_lock);
-}
-
-static void slots_after_fork_child(void)
-{
-    pthread_mutex_init(&slots_lock, NULL);
-}
+static weft_fork_member slots_fork_member = {.lock = &slots_lock, .level = WEFT_FORK_TABLES};
 
 static void slot_key_create(void)
 {
     (void)pthread_key_create(&slot_key, slot_destroy);
-    (void)pthread_atfork(slots_before_fork, slots_after_fork_parent, slots_after_fork_child);
+    weft_fork_add(&slots_fork_member);
 }
 
 void weft_error_install_fork_handlers(void)

@@ -11,9 +11,9 @@ weft_status weft_error_set(weft_status status, const char *fmt, ...)
 /* Replaces the detail with an exact copy (used to hand an async failure over). */
 void weft_error_copy(const char *detail);
 void weft_error_clear(void);
-/* Installs the fork handlers of the error slots (once; the first error does
- * too): their lock is taken under others, so its prepare handler runs after
- * those of whoever installs it first (exec/stream_fork.c). */
+/* Registers the error slots' lock with the fork registry (once; the first
+ * error does too), for a caller that may take it under its own lock later
+ * (exec/stream_fork.c): no registration then happens under that lock. */
 void weft_error_install_fork_handlers(void);
 
 #define RETURN_IF(cond, status, ...)                                                               \

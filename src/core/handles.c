@@ -1,5 +1,6 @@
 #include "handles.h"
 #include "error.h"
+#include "fork_registry.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,9 +11,15 @@
  * lock every thread shares (two of the ten mutex pairs of a tiny
  * synchronous call were this one). Readers take none: writers, under the
  * mutex, make the sequence odd while they change a chain, and a reader that
- * saw it odd or changed reads again. Nodes are never returned to malloc but
- * kept for the next add, so a reader racing a remove walks memory that is
- * still a node; what it read is thrown away when the sequence moved. */
+ * saw it odd or changed reads again. A removed node is freed only when no
+ * reader is walking (a reader counts itself in before it reads a chain, so
+ * one that comes later cannot reach the node); otherwise it is kept for the
+ * next add, so a reader racing the remove walks memory that is still a
+ * node, and what it read is thrown away when the sequence moved. Every
+ * access is sequentially consistent, which that argument needs (a writer's
+ * unlink, then its look at the reader count; a reader's count, then its
+ * look at the chain) and which costs a reader nothing on x86: its loads are
+ * plain loads. */
 typedef struct node {
     _Atomic(const void *) handle;
     _Atomic(struct node *) next;
@@ -22,37 +29,24 @@ enum { BUCKETS = 4096 };
 static _Atomic(node *) buckets[BUCKETS];
 static node *spare; /* removed nodes, for the next add; under lock */
 static atomic_uint sequence;
+static atomic_uint readers; /* walking a chain now */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
-/* Every public call checks its handle here, on any thread: a fork child
- * must not find the lock held by a thread it does not have. Taken under a
- * stream's lock (a future is registered as it is queued), so its prepare
- * handler must run after the streams' (exec/stream_fork.c installs it). */
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&lock);
-}
+/* Handles are added and removed on any thread: a fork child must not find
+ * the lock held by a thread it does not have. Taken under a stream's lock
+ * (a future is registered as it is queued). */
+static weft_fork_member fork_member = {.lock = &lock, .level = WEFT_FORK_TABLES};
 
-static void fork_parent(void)
+static void fork_member_add(void)
 {
-    pthread_mutex_unlock(&lock);
-}
-
-static void fork_child(void)
-{
-    pthread_mutex_init(&lock, NULL);
-}
-
-static void fork_handlers_install(void)
-{
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    weft_fork_add(&fork_member);
 }
 
 void weft_handles_install_fork_handlers(void)
 {
-    pthread_once(&fork_once, fork_handlers_install);
+    pthread_once(&fork_once, fork_member_add);
 }
 
 static size_t bucket_of(const void *p)
@@ -65,13 +59,12 @@ static size_t bucket_of(const void *p)
 
 static void write_begin(void)
 {
-    atomic_fetch_add_explicit(&sequence, 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    atomic_fetch_add(&sequence, 1);
 }
 
 static void write_end(void)
 {
-    atomic_fetch_add_explicit(&sequence, 1, memory_order_release);
+    atomic_fetch_add(&sequence, 1);
 }
 
 weft_status weft_handle_add(const void *handle)
@@ -81,7 +74,7 @@ weft_status weft_handle_add(const void *handle)
     pthread_mutex_lock(&lock);
     node *n = spare;
     if (n)
-        spare = atomic_load_explicit(&n->next, memory_order_relaxed);
+        spare = atomic_load(&n->next);
     else
         n = malloc(sizeof *n);
     if (!n) {
@@ -89,13 +82,22 @@ weft_status weft_handle_add(const void *handle)
         return weft_error_set(WEFT_ERR_NOMEM, "cannot register a handle");
     }
     write_begin();
-    atomic_store_explicit(&n->handle, handle, memory_order_relaxed);
-    atomic_store_explicit(&n->next, atomic_load_explicit(&buckets[b], memory_order_relaxed),
-                          memory_order_relaxed);
-    atomic_store_explicit(&buckets[b], n, memory_order_relaxed);
+    atomic_store(&n->handle, handle);
+    atomic_store(&n->next, atomic_load(&buckets[b]));
+    atomic_store(&buckets[b], n);
     write_end();
     pthread_mutex_unlock(&lock);
     return WEFT_OK;
+}
+
+/* Under lock. */
+static void free_spares(void)
+{
+    while (spare) {
+        node *next = atomic_load(&spare->next);
+        free(spare);
+        spare = next;
+    }
 }
 
 int weft_handle_remove(const void *handle)
@@ -103,15 +105,15 @@ int weft_handle_remove(const void *handle)
     size_t b = bucket_of(handle);
     pthread_mutex_lock(&lock);
     _Atomic(node *) *link = &buckets[b];
-    for (node *p; (p = atomic_load_explicit(link, memory_order_relaxed)); link = &p->next) {
-        if (atomic_load_explicit(&p->handle, memory_order_relaxed) != handle) continue;
+    for (node *p; (p = atomic_load(link)); link = &p->next) {
+        if (atomic_load(&p->handle) != handle) continue;
         write_begin();
-        atomic_store_explicit(link, atomic_load_explicit(&p->next, memory_order_relaxed),
-                              memory_order_relaxed);
-        atomic_store_explicit(&p->handle, NULL, memory_order_relaxed);
-        atomic_store_explicit(&p->next, spare, memory_order_relaxed);
+        atomic_store(link, atomic_load(&p->next));
+        atomic_store(&p->handle, NULL);
+        atomic_store(&p->next, spare);
         write_end();
         spare = p;
+        if (atomic_load(&readers) == 0) free_spares(); /* no walk can reach them */
         pthread_mutex_unlock(&lock);
         return 1;
     }
@@ -125,11 +127,9 @@ int weft_handle_remove(const void *handle)
 static int walk(const void *handle, size_t b, unsigned before)
 {
     size_t steps = 0;
-    for (node *p = atomic_load_explicit(&buckets[b], memory_order_relaxed); p;
-         p = atomic_load_explicit(&p->next, memory_order_relaxed)) {
-        if (atomic_load_explicit(&p->handle, memory_order_relaxed) == handle) return 1;
-        if (++steps % 256 == 0 && atomic_load_explicit(&sequence, memory_order_relaxed) != before)
-            return -1;
+    for (node *p = atomic_load(&buckets[b]); p; p = atomic_load(&p->next)) {
+        if (atomic_load(&p->handle) == handle) return 1;
+        if (++steps % 256 == 0 && atomic_load(&sequence) != before) return -1;
     }
     return 0;
 }
@@ -137,12 +137,21 @@ static int walk(const void *handle, size_t b, unsigned before)
 int weft_handle_live(const void *handle)
 {
     size_t b = bucket_of(handle);
+    atomic_fetch_add(&readers, 1);
     for (;;) {
-        unsigned before = atomic_load_explicit(&sequence, memory_order_acquire);
+        unsigned before = atomic_load(&sequence);
         if (before & 1) continue;
         int live = walk(handle, b, before);
-        atomic_thread_fence(memory_order_acquire);
-        if (live >= 0 && atomic_load_explicit(&sequence, memory_order_relaxed) == before)
+        if (live >= 0 && atomic_load(&sequence) == before) {
+            atomic_fetch_sub(&readers, 1);
             return live;
+        }
     }
+}
+
+weft_status weft_handle_check_free(const void *handle, const char *call, const char *kind)
+{
+    RETURN_IF(!weft_handle_live(handle), WEFT_ERR_STATE, "%s: %p is not a live %s (freed twice?)",
+              call, handle, kind);
+    return WEFT_OK;
 }

@@ -1,5 +1,6 @@
 #include "pool.h"
 #include "clock.h"
+#include "fork_registry.h"
 #include "thread_count.h"
 
 #include <pthread.h>
@@ -52,7 +53,7 @@ struct weft_pool {
     weft_pool_item *head, *tail;
     _Atomic double fork_seconds; /* 0 until measured */
     atomic_uint posts;           /* items and jobs posted so far: what idle workers watch */
-    weft_pool *next_registered;
+    weft_fork_member registered;
 };
 
 static _Thread_local int in_task;
@@ -80,45 +81,18 @@ int weft_pool_enter_operation(int entering)
     return before;
 }
 
-/* Registry of live pools, so the fork handlers can reach them all. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static weft_pool *registry;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void atfork_prepare(void)
-{
-    pthread_mutex_lock(&registry_lock);
-    for (weft_pool *p = registry; p; p = p->next_registered)
-        pthread_mutex_lock(&p->lock);
-}
-
-static void atfork_parent(void)
-{
-    for (weft_pool *p = registry; p; p = p->next_registered)
-        pthread_mutex_unlock(&p->lock);
-    pthread_mutex_unlock(&registry_lock);
-}
-
 /* The child has only the forking thread: workers are gone, so forget them and
  * let the next post or parallel_for start new ones. Their thread ids are not
- * joinable. */
-static void atfork_child(void)
+ * joinable. The pool's lock is made anew by the fork registry. */
+static void forget_workers(void *pool)
 {
-    for (weft_pool *p = registry; p; p = p->next_registered) {
-        pthread_mutex_init(&p->lock, NULL);
-        pthread_cond_init(&p->work_cond, NULL);
-        pthread_cond_init(&p->done_cond, NULL);
-        p->nworkers = p->idle = p->wakes = p->starting = 0;
-        p->running = p->stop = 0;
-        p->open = NULL;
-    }
-    slot_pool = NULL;
-    pthread_mutex_init(&registry_lock, NULL);
-}
-
-static void atfork_register(void)
-{
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    weft_pool *p = pool;
+    pthread_cond_init(&p->work_cond, NULL);
+    pthread_cond_init(&p->done_cond, NULL);
+    p->nworkers = p->idle = p->wakes = p->starting = 0;
+    p->running = p->stop = 0;
+    p->open = NULL;
+    slot_pool = NULL; /* the forking thread's slot, if any, was in one of them */
 }
 
 int weft_pool_default_threads(void)
@@ -126,14 +100,8 @@ int weft_pool_default_threads(void)
     return weft_thread_count(0, getenv("WEFT_NUM_THREADS"), NULL, 0);
 }
 
-void weft_pool_install_fork_handlers(void)
-{
-    pthread_once(&atfork_once, atfork_register);
-}
-
 weft_pool *weft_pool_create(int threads)
 {
-    weft_pool_install_fork_handlers();
     weft_pool *pool = calloc(1, sizeof *pool);
     if (!pool) return NULL;
     pool->threads = threads > 0 ? threads : weft_pool_default_threads();
@@ -146,10 +114,9 @@ weft_pool *weft_pool_create(int threads)
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->work_cond, NULL);
     pthread_cond_init(&pool->done_cond, NULL);
-    pthread_mutex_lock(&registry_lock);
-    pool->next_registered = registry;
-    registry = pool;
-    pthread_mutex_unlock(&registry_lock);
+    pool->registered = (weft_fork_member){
+        .lock = &pool->lock, .child = forget_workers, .owner = pool, .level = WEFT_FORK_POOLS};
+    weft_fork_add(&pool->registered);
     return pool;
 }
 
@@ -527,14 +494,7 @@ int weft_pool_in_task(void)
 void weft_pool_free(weft_pool *pool)
 {
     if (!pool) return;
-    pthread_mutex_lock(&registry_lock);
-    for (weft_pool **p = &registry; *p; p = &(*p)->next_registered) {
-        if (*p == pool) {
-            *p = pool->next_registered;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_remove(&pool->registered);
 
     pthread_mutex_lock(&pool->lock);
     pool->stop = 1;

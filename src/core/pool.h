@@ -32,9 +32,6 @@ struct weft_pool_item {
 /* threads: total width including the calling thread; <= 0 means
  * WEFT_NUM_THREADS, else the number of online cores. NULL on out of memory. */
 weft_pool *weft_pool_create(int threads);
-/* Installs the pool's fork handlers (once; weft_pool_create does too): a
- * caller whose own handlers must run before the pool's installs them after. */
-void weft_pool_install_fork_handlers(void);
 /* Joins the workers; what is still queued does not run. */
 void weft_pool_free(weft_pool *pool);
 int weft_pool_threads(const weft_pool *pool);

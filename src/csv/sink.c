@@ -106,21 +106,14 @@ static char *link_target(const char *path)
 }
 
 /* A temporary file beside `path` (the file a symlink names, when it is one),
- * with the mode and owner of the file it replaces, or a new file's mode. */
-static weft_status open_temporary(csv_sink *s, const char *path)
+ * with the mode and owner of the file it replaces (old: its status, NULL when
+ * there is none), or a new file's mode. */
+static weft_status open_temporary(csv_sink *s, const char *path, const struct stat *old)
 {
-    struct stat old;
-    int replaces = stat(path, &old) == 0;
-    char *target = NULL;
-    struct stat link;
-    if (lstat(path, &link) == 0 && S_ISLNK(link.st_mode)) {
-        target = link_target(path);
-        RETURN_IF(!target, WEFT_ERR_IO, "%s: cannot follow the symlink", path);
-    }
-    if (target) { /* the path written from here on: the link's target */
-        free(s->path);
-        s->path = target;
-    }
+    char *target = link_target(path); /* path itself when it is no symlink */
+    RETURN_IF(!target, WEFT_ERR_IO, "%s: cannot follow the symlink", path);
+    free(s->path); /* the path written from here on */
+    s->path = target;
     const char *dest = s->path;
     size_t n = strlen(dest) + 16;
     s->tmp_path = malloc(n);
@@ -129,11 +122,11 @@ static weft_status open_temporary(csv_sink *s, const char *path)
     s->fd = mkstemp(s->tmp_path);
     RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot create a temporary file beside it: %s", dest,
               strerror(errno));
-    if (replaces) {
+    if (old) {
         /* What it replaces keeps its mode (a private file stays private). */
-        (void)fchmod(s->fd, old.st_mode & 07777);
-        if (old.st_uid != geteuid() || old.st_gid != getegid())
-            (void)fchown(s->fd, old.st_uid, old.st_gid);
+        (void)fchmod(s->fd, old->st_mode & 07777);
+        if (old->st_uid != geteuid() || old->st_gid != getegid())
+            (void)fchown(s->fd, old->st_uid, old->st_gid);
     } else { /* mkstemp makes the file private; give it the mode a new file gets */
         mode_t mask = umask(0);
         umask(mask);
@@ -150,10 +143,11 @@ weft_status csv_sink_open(csv_sink *s, const char *path, int do_fsync)
     s->path = strdup(path);
     RETURN_IF(!s->path, WEFT_ERR_NOMEM, "csv: out of memory");
     struct stat st;
-    if (strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
+    int exists = stat(path, &st) == 0;
+    if (strcmp(path, "-") == 0 || (exists && !S_ISREG(st.st_mode)))
         RETURN_ON_ERROR(open_direct(s, path));
     else
-        RETURN_ON_ERROR(open_temporary(s, path));
+        RETURN_ON_ERROR(open_temporary(s, path, exists ? &st : NULL));
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     s->locks = 1;

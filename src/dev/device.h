@@ -76,7 +76,8 @@ typedef struct weft_kernel_call {
 typedef struct weft_backend {
     const char *name;
 
-    /* Releases what the driver holds for the device (its impl). */
+    /* Releases what the driver holds for the device (its impl); NULL where
+     * it holds nothing (the host). */
     void (*release)(weft_device *dev);
 
     /* User programs (ops/program.c): built through the binary cache; *log

@@ -6,6 +6,7 @@
 #ifndef WEFT_STREAM_H
 #define WEFT_STREAM_H
 
+#include "../core/fork_registry.h"
 #include "../dev/device.h"
 #include "../mem/device_work.h"
 #include "future.h"
@@ -112,8 +113,8 @@ typedef struct weft_stream {
      * the queue and using no array, until its futures are done (oldest first). */
     weft_gate *gates, *gates_tail;
     weft_gate *failed_gate; /* the last gate, opened with a failure: what follows fails */
-    _Atomic unsigned long long wait_ns;  /* callers blocked in waits (the ledger) */
-    struct weft_stream *next_registered; /* stream_fork.c */
+    _Atomic unsigned long long wait_ns; /* callers blocked in waits (the ledger) */
+    weft_fork_member registered;        /* stream_fork.c */
 } weft_stream;
 
 weft_status weft_stream_init(weft_stream *stream);

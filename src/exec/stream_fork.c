@@ -7,67 +7,40 @@
 #include "future.h"
 #include "stream.h"
 #include "../core/error.h"
+#include "../core/fork_registry.h"
 #include "../core/handles.h"
-#include "../core/pool.h"
 
 #include <pthread.h>
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static weft_stream *registry;
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 
-static void fork_prepare(void)
+static void futures_forked(void *unused)
 {
-    pthread_mutex_lock(&registry_lock);
-    for (weft_stream *s = registry; s; s = s->next_registered)
-        pthread_mutex_lock(&s->lock);
-}
-
-static void fork_parent(void)
-{
-    for (weft_stream *s = registry; s; s = s->next_registered)
-        pthread_mutex_unlock(&s->lock);
-    pthread_mutex_unlock(&registry_lock);
-}
-
-/* Made anew rather than unlocked: the child's thread is not their owner. */
-static void fork_child(void)
-{
-    for (weft_stream *s = registry; s; s = s->next_registered)
-        pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&registry_lock, NULL);
+    (void)unused;
     weft_future_forked_globals();
 }
 
-/* Prepare handlers run in the reverse order of their installation, and a
- * thread holding a stream's lock may take a pool's (weft_pool_block_begin),
- * the handle registry's (a future is registered as it is queued) or the
- * error slots' (a thread's first error): those are installed first, so the
- * streams' locks are taken first, as every thread takes them. */
+/* The futures' own locks are made anew in the child with the streams'. */
+static weft_fork_member futures_member = {.child = futures_forked, .level = WEFT_FORK_STREAMS};
+
+/* The table locks a thread may take under a stream's are registered now, so
+ * that no first use of them under a stream's lock registers (the registry
+ * is taken before the streams' locks at fork). */
 static void handlers_install(void)
 {
-    weft_pool_install_fork_handlers();
     weft_handles_install_fork_handlers();
     weft_error_install_fork_handlers();
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    weft_fork_add(&futures_member);
 }
 
 void weft_stream_fork_register(weft_stream *s)
 {
     pthread_once(&handlers_once, handlers_install);
-    pthread_mutex_lock(&registry_lock);
-    s->next_registered = registry;
-    registry = s;
-    pthread_mutex_unlock(&registry_lock);
+    s->registered = (weft_fork_member){.lock = &s->lock, .owner = s, .level = WEFT_FORK_STREAMS};
+    weft_fork_add(&s->registered);
 }
 
 void weft_stream_fork_unregister(weft_stream *s)
 {
-    pthread_mutex_lock(&registry_lock);
-    for (weft_stream **p = &registry; *p; p = &(*p)->next_registered)
-        if (*p == s) {
-            *p = s->next_registered;
-            break;
-        }
-    pthread_mutex_unlock(&registry_lock);
+    weft_fork_remove(&s->registered);
 }

@@ -15,6 +15,12 @@ static weft_device *device_of(const weft_array *a, size_t dev)
     return &a->ctx->devices[dev];
 }
 
+/* Where element index lies in window w's buffer, in bytes. */
+static size_t byte_offset(const weft_array *a, const weft_window *w, size_t index)
+{
+    return (index - w->lo) * a->elem_size;
+}
+
 int weft_mem_shares_host(const weft_array *a, size_t dev)
 {
     return dev == 0 || a->stores[dev].shares_host;
@@ -245,7 +251,7 @@ static weft_status view_locked(weft_array *a, size_t dev, size_t begin, size_t e
     weft_device *d = device_of(a, dev);
     void *sub;
     size_t bytes = (end > begin ? end - begin : 1) * a->elem_size;
-    RETURN_ON_ERROR(d->ops.sub_buffer(d, w->buffer, (begin - w->lo) * a->elem_size, bytes, &sub));
+    RETURN_ON_ERROR(d->ops.sub_buffer(d, w->buffer, byte_offset(a, w, begin), bytes, &sub));
     w->subs[w->nsubs++] = (weft_subview){begin, end, sub};
     view->buffer = sub;
     return WEFT_OK;
@@ -288,6 +294,12 @@ static const weft_window *window_holding(const weft_store *s, size_t index)
     return NULL;
 }
 
+/* Where the part of [begin, end) that w holds ends (w holds begin). */
+static size_t held_until(const weft_window *w, size_t end)
+{
+    return w->hi < end ? w->hi : end;
+}
+
 /* Moves [begin, end) between host memory and dev's windows (which hold it). */
 static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end, int to_device)
 {
@@ -300,8 +312,8 @@ static weft_status transfer(weft_array *a, size_t dev, size_t begin, size_t end,
             RETURN_ON_ERROR(ensure_window(a, dev, begin, end, &made));
             w = made;
         }
-        size_t stop = w->hi < end ? w->hi : end;
-        size_t offset = (begin - w->lo) * a->elem_size, bytes = (stop - begin) * a->elem_size;
+        size_t stop = held_until(w, end);
+        size_t offset = byte_offset(a, w, begin), bytes = (stop - begin) * a->elem_size;
         void *host = weft_array_host_at(a, begin);
         if (to_device) { /* the work that reads it waits for it (depend_on_uploads) */
             void *done = NULL;
@@ -353,13 +365,13 @@ static weft_status copy_from_peer(weft_array *a, size_t dev, size_t src, size_t 
     while (begin < end) {
         const weft_window *w = window_holding(from, begin);
         RETURN_IF(!w, WEFT_ERR_DEVICE, "elements current on device %zu lie in no window", src);
-        size_t stop = w->hi < end ? w->hi : end;
+        size_t stop = held_until(w, end);
         weft_window *into;
         RETURN_ON_ERROR(ensure_window(a, dev, begin, stop, &into));
         weft_copies_depend(a, dev, begin, stop); /* a stale one must not land after it */
-        RETURN_ON_ERROR(d->ops.peer_copy(
-            d, into->buffer, (begin - into->lo) * a->elem_size, device_of(a, src), w->buffer,
-            (begin - w->lo) * a->elem_size, (stop - begin) * a->elem_size));
+        RETURN_ON_ERROR(d->ops.peer_copy(d, into->buffer, byte_offset(a, into, begin),
+                                         device_of(a, src), w->buffer, byte_offset(a, w, begin),
+                                         (stop - begin) * a->elem_size));
         RETURN_ON_ERROR(weft_ranges_add(&a->stores[dev].valid, begin, stop));
         weft_stat_add(a->ctx, WEFT_STAT_DEVICE_TO_DEVICE, (uint64_t)(stop - begin) * a->elem_size);
         begin = stop;

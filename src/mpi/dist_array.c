@@ -100,40 +100,46 @@ weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, cons
     return WEFT_OK;
 }
 
+/* A collective constructor under way: counts (one per rank, nranks of
+ * them) and this rank's own verdict on its arguments, which the caller
+ * shares with the other ranks before acting on it. */
+typedef struct creation {
+    int nranks;
+    size_t *counts;
+    weft_status local;
+} creation;
+
 /* The start of a collective constructor named what. It returns early on what
  * every rank sees alike (a bad communicator, a mismatched collective call);
- * otherwise *counts (one per rank, *nranks of them) is allocated and *local is
- * this rank's own verdict on its arguments, which the caller shares with the
- * other ranks before acting on it. */
+ * otherwise c->counts is allocated (the caller frees it) and c->local set. */
 static weft_status begin_create(weft_ctx *ctx, MPI_Comm comm, const char *what, size_t n,
-                                weft_dist **array, int *nranks, size_t **counts, weft_status *local)
+                                weft_dist **array, creation *c)
 {
+    weft_mpi_clear_error();
     TRY(weft_mpi_check_comm(comm));
-    MPI_TRY(MPI_Comm_size(comm, nranks), "MPI_Comm_size");
+    MPI_TRY(MPI_Comm_size(comm, &c->nranks), "MPI_Comm_size");
     TRY(weft_mpi_check_collective(comm, what, n));
-    *counts = calloc((size_t)*nranks, sizeof **counts);
-    *local = WEFT_OK;
+    c->counts = calloc((size_t)c->nranks, sizeof *c->counts);
+    c->local = WEFT_OK;
     if (!ctx || !array)
-        *local = weft_mpi_fail(WEFT_ERR_NULL, "context or output handle is NULL");
+        c->local = weft_mpi_fail(WEFT_ERR_NULL, "context or output handle is NULL");
     else
         *array = NULL;
-    if (*local == WEFT_OK && !*counts)
-        *local = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
+    if (c->local == WEFT_OK && !c->counts)
+        c->local = weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate counts");
     return WEFT_OK;
 }
 
 weft_status weft_dist_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t n,
                              const weft_dist_layout *layout, weft_dist **array)
 {
-    weft_mpi_clear_error();
-    int nranks = 1;
-    size_t *counts = NULL;
-    weft_status st = WEFT_OK;
-    TRY(begin_create(ctx, comm, "weft_dist_create", n, array, &nranks, &counts, &st));
-    st = weft_mpi_same_everywhere(comm, st, "the size and dtype", n, (unsigned long long)dtype);
-    if (st == WEFT_OK) st = weft_dist_plan(ctx, comm, n, layout, counts);
-    if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, counts, NULL, array);
-    free(counts);
+    creation c;
+    TRY(begin_create(ctx, comm, "weft_dist_create", n, array, &c));
+    weft_status st =
+        weft_mpi_same_everywhere(comm, c.local, "the size and dtype", n, (unsigned long long)dtype);
+    if (st == WEFT_OK) st = weft_dist_plan(ctx, comm, n, layout, c.counts);
+    if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, c.counts, NULL, array);
+    free(c.counts);
     return st;
 }
 
@@ -149,35 +155,33 @@ weft_status weft_dist_create_like(const weft_dist *like, weft_dtype dtype, weft_
 weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, size_t count,
                                  const void *data, weft_dist **array)
 {
-    weft_mpi_clear_error();
-    int nranks = 1;
-    size_t *counts = NULL;
-    weft_status st = WEFT_OK;
-    TRY(begin_create(ctx, comm, "weft_dist_from_local", 0, array, &nranks, &counts, &st));
+    creation c;
+    TRY(begin_create(ctx, comm, "weft_dist_from_local", 0, array, &c));
+    weft_status st = c.local;
     if (st == WEFT_OK && !data && count > 0) st = weft_mpi_fail(WEFT_ERR_NULL, "data is NULL");
     st = weft_mpi_same_everywhere(comm, st, "the dtype", (unsigned long long)dtype, 0);
     if (st != WEFT_OK) {
-        free(counts);
+        free(c.counts);
         return st;
     }
-    unsigned long long mine = count, *all = (unsigned long long *)calloc((size_t)nranks, 8);
+    unsigned long long mine = count, *all = (unsigned long long *)calloc((size_t)c.nranks, 8);
     int rc =
         all ? MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all, 1, MPI_UNSIGNED_LONG_LONG, comm)
             : MPI_ERR_NO_MEM;
     if (rc == MPI_SUCCESS) {
         size_t n = 0;
-        for (int r = 0; r < nranks; r++) {
-            counts[r] = (size_t)all[r];
-            n += counts[r];
+        for (int r = 0; r < c.nranks; r++) {
+            c.counts[r] = (size_t)all[r];
+            n += c.counts[r];
         }
-        weft_dist_layout given = {WEFT_DIST_COUNTS, 1.0, counts};
-        st = weft_dist_plan(ctx, comm, n, &given, counts);
-        if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, counts, data, array);
+        weft_dist_layout given = {WEFT_DIST_COUNTS, 1.0, c.counts};
+        st = weft_dist_plan(ctx, comm, n, &given, c.counts);
+        if (st == WEFT_OK) st = weft_dist_build(ctx, comm, dtype, c.counts, data, array);
     } else {
         st = weft_mpi_fail_mpi(rc, "gathering the ranks' counts");
     }
     free(all);
-    free(counts);
+    free(c.counts);
     return st;
 }
 

@@ -1,5 +1,6 @@
 #include "dispatch.h"
 #include "../core/error.h"
+#include "expr_build.h"
 #include "../mem/residency.h"
 #include "../core/clock.h"
 #include "../exec/split.h"
@@ -74,15 +75,17 @@ static int same_split(const weft_dispatch *d)
 static int runs_native(const weft_device *dev, void *d)
 {
     const weft_dispatch *dispatch = d;
-    return dispatch->native ? dispatch->native(dev, dispatch->op)
-                            : weft_device_native(dev, dispatch->prim);
+    return dispatch->compiled
+               ? weft_expr_native(dev, dispatch->compiled, dispatch->deferred, dispatch->prim)
+               : weft_device_native(dev, dispatch->prim);
 }
 
-/* Is dev's code for the primitive built (set only where d->built is)? */
+/* Is dev's code for the expression built (asked only of expressions)? A call
+ * that builds it is not timed. */
 static int is_built(const weft_device *dev, void *d)
 {
     const weft_dispatch *dispatch = d;
-    return dispatch->built(dev, dispatch->op);
+    return weft_expr_built(dev, dispatch->compiled);
 }
 
 /* Each array's chunk runs on its owner, or on the host where that device
@@ -145,7 +148,7 @@ static void place(const weft_dispatch *d, weft_place_result *placed)
 {
     char identity[64];
     const char *kind = d->kind ? d->kind : d->name ? d->name : "operation";
-    const char *id = d->identity;
+    const char *id = d->compiled ? d->compiled->key : NULL;
     if (!id) {
         snprintf(identity, sizeof identity, "%s:%s", kind,
                  weft_dtype_name(d->base->arrays[0]->dtype));
@@ -153,20 +156,20 @@ static void place(const weft_dispatch *d, weft_place_result *placed)
     }
     weft_place_request req = {.identity = id,
                               .kind = kind,
-                              .text = d->text,
+                              .text = d->compiled ? d->compiled->expr->text : NULL,
                               .n = d->base->arrays[0]->n,
                               .arrays = d->base->arrays,
                               .narrays = d->base->narrays,
                               .reads = d->reads,
                               .native = runs_native,
                               .op = (void *)d,
-                              .built = d->built ? is_built : NULL,
+                              .built = d->compiled ? is_built : NULL,
                               .async = leaves_running(d) != NULL,
-                              .building = d->building};
+                              .building = d->deferred != 0};
     weft_place(d->base->ctx, &req, placed);
 }
 
-weft_status weft_dispatch_run(const weft_dispatch *d)
+static weft_status dispatch(const weft_dispatch *d)
 {
     weft_ctx *ctx = d->base->ctx;
     const weft_array *a0 = d->base->arrays[0];
@@ -190,7 +193,8 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     for (size_t k = 0; k < npieces && timed; k++) {
         size_t dev = pieces[k].device;
         if (dev == 0) continue;
-        if (leaves_running(d) || (d->built && !d->built(&ctx->devices[dev], d->op))) timed = 0;
+        if (leaves_running(d) || (d->compiled && !is_built(&ctx->devices[dev], (void *)d)))
+            timed = 0;
     }
     weft_piece_run run = {.ctx = ctx,
                           .op = leaves_running(d),
@@ -213,4 +217,11 @@ weft_status weft_dispatch_run(const weft_dispatch *d)
     weft_place_done(ctx, &placed, a0->n, pieces, npieces, seconds);
     if (pieces != small) free(pieces);
     return st;
+}
+
+weft_status weft_dispatch_run(const weft_dispatch *d)
+{
+    weft_dispatch run = *d;
+    if (run.compiled) run.deferred = weft_expr_builds_defer(d->base->ctx, run.compiled, run.prim);
+    return dispatch(&run);
 }

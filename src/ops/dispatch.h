@@ -17,27 +17,23 @@ typedef struct weft_dispatch {
      * waits. 0: the operation needs its pieces done before it goes on (a
      * reduction combines their partials). */
     int may_leave_running;
-    /* Does dev run this primitive natively (else its chunks run on the host)?
-     * NULL: whenever dev runs prim (weft_device_native). */
-    int (*native)(const weft_device *dev, void *op);
     weft_prim prim;
+    /* An expression's operation: its code, of which a device runs its chunks
+     * natively once built (weft_expr_native). NULL: a primitive, native
+     * wherever the device runs prim (weft_device_native). */
+    weft_compiled *compiled;
+    /* Set by weft_dispatch_run: the devices whose part of an expression the
+     * pool runs this call while their code builds (weft_expr_builds_defer). */
+    uint64_t deferred;
     /* Runs (or enqueues) the primitive on count elements from index begin. */
     weft_status (*run)(void *op, weft_device *dev, const weft_view *views, size_t begin,
                        size_t count);
     void *op;
     const char *name; /* the public call, for messages */
-    /* What the cost models know the operation by (exec/placement.h): an
-     * identity unique per operation and dtypes (NULL: kind and the first
-     * array's dtype), its kind and its expression (NULL for primitives). */
-    const char *identity;
+    /* What the cost models know the operation by (exec/placement.h): its
+     * kind; an expression also by its cache key and text, a primitive by its
+     * kind and the first array's dtype. */
     const char *kind;
-    const char *text;
-    /* Optional: 0 while dev's code for the operation is not built (a call
-     * that builds it is not timed). */
-    int (*built)(const weft_device *dev, void *op);
-    /* 1: a device's code for it builds in the background during this call,
-     * on the cores the pool runs on (the pool's time is not taken). */
-    int building;
 } weft_dispatch;
 
 weft_status weft_dispatch_run(const weft_dispatch *d);

@@ -17,20 +17,7 @@ typedef struct map_op {
     weft_bind binds[WEFT_EXPR_MAX_BINDINGS];
     int view_of_bind[WEFT_EXPR_MAX_BINDINGS];
     weft_expr_call call;
-    uint64_t deferred; /* devices whose code is being built: the pool runs their part */
 } map_op;
-
-static int map_native(const weft_device *dev, void *op)
-{
-    const map_op *m = op;
-    return weft_expr_native(dev, m->compiled, m->deferred, WEFT_PRIM_MAP_EXPR);
-}
-
-static int map_built(const weft_device *dev, void *op)
-{
-    const map_op *m = op;
-    return weft_expr_built(dev, m->compiled);
-}
 
 static weft_status map_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                              size_t count)
@@ -43,18 +30,14 @@ static weft_status map_run(weft_op *base)
 {
     map_op *m = (map_op *)base;
     const weft_expr *e = m->compiled->expr;
-    m->deferred = weft_expr_builds_defer(base->ctx, m->compiled, WEFT_PRIM_MAP_EXPR);
     weft_dispatch d = {.base = base,
                        .may_leave_running = 1,
-                       .native = map_native,
+                       .prim = WEFT_PRIM_MAP_EXPR,
+                       .compiled = m->compiled,
                        .run = map_chunk,
                        .op = m,
                        .name = "weft_map",
-                       .identity = m->compiled->key,
-                       .kind = "map",
-                       .text = e->text,
-                       .built = map_built,
-                       .building = m->deferred != 0};
+                       .kind = "map"};
     for (size_t b = 0; b < e->nbindings; b++)
         if (m->view_of_bind[b] >= 0 && e->reads[b]) d.reads |= 1u << m->view_of_bind[b];
     return weft_dispatch_run(&d);
@@ -120,7 +103,6 @@ weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, si
     m.base = (weft_op){.run = map_run, .ctx = ctx};
     m.compiled = NULL;
     m.call = (weft_expr_call){0};
-    m.deferred = 0;
     RETURN_ON_ERROR(
         weft_expr_bind(ctx, "weft_map", binds, nbinds, &m.base, m.binds, m.view_of_bind, &m.call));
     RETURN_ON_ERROR(

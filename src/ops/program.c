@@ -39,8 +39,7 @@ static void program_destroy(weft_program *p)
 weft_status weft_program_free(weft_program *p)
 {
     if (!p) return WEFT_OK;
-    RETURN_IF(!weft_handle_live(p), WEFT_ERR_STATE,
-              "weft_program_free: %p is not a live program (freed twice?)", (void *)p);
+    RETURN_ON_ERROR(weft_handle_check_free(p, "weft_program_free", "program"));
     /* Launches still queued use the program's kernels: wait for them. */
     RETURN_ON_ERROR(weft_stream_wait_held(p->ctx->stream, &p->pending, "weft_program_free"));
     if (!weft_handle_remove(p))

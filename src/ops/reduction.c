@@ -29,24 +29,11 @@ typedef struct reduce_op {
     int mean;               /* as_f64 is the sum divided by the element count */
     weft_partial *partials; /* few, or allocated */
     weft_partial few[FEW_BLOCKS];
-    uint64_t deferred; /* devices whose code is being built: the pool runs their part */
     /* Set: each block's own result goes here (weft_reduce_expr_blocks),
      * with overflowed[b] 1 where block b's integer sum left 64 bits. */
     weft_scalar *blocks_out;
     uint8_t *overflowed;
 } reduce_op;
-
-static int reduce_native(const weft_device *dev, void *op)
-{
-    const reduce_op *r = op;
-    return weft_expr_native(dev, r->compiled, r->deferred, WEFT_PRIM_REDUCE_EXPR);
-}
-
-static int reduce_built(const weft_device *dev, void *op)
-{
-    const reduce_op *r = op;
-    return weft_expr_built(dev, r->compiled);
-}
 
 static weft_status reduce_chunk(void *op, weft_device *dev, const weft_view *views, size_t begin,
                                 size_t count)
@@ -230,17 +217,13 @@ static weft_status reduce_run(weft_op *base)
         return finish(r, n, blocks);
     }
     const weft_expr *e = r->compiled->expr;
-    r->deferred = weft_expr_builds_defer(base->ctx, r->compiled, WEFT_PRIM_REDUCE_EXPR);
     weft_dispatch d = {.base = base,
-                       .native = reduce_native,
+                       .prim = WEFT_PRIM_REDUCE_EXPR,
+                       .compiled = r->compiled,
                        .run = reduce_chunk,
                        .op = r,
                        .name = "a reduction",
-                       .identity = r->compiled->key,
-                       .kind = "reduce",
-                       .text = e->text,
-                       .built = reduce_built,
-                       .building = r->deferred != 0};
+                       .kind = "reduce"};
     for (size_t b = 0; b < e->nbindings; b++)
         if (r->view_of_bind[b] >= 0) d.reads |= 1u << r->view_of_bind[b];
     RETURN_ON_ERROR(weft_dispatch_run(&d));
@@ -288,7 +271,6 @@ static weft_status reduce_submit_blocks(weft_ctx *ctx, weft_reduce_op op, const 
     r.as_f64 = as_f64;
     r.mean = mean;
     r.partials = NULL;
-    r.deferred = 0;
     r.blocks_out = blocks;
     r.overflowed = overflowed;
     RETURN_ON_ERROR(weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r.base, r.binds,

@@ -482,10 +482,7 @@ static weft_status cl_axpy(weft_device *dev, weft_dtype dtype, double a, weft_vi
     cl_kernel k = weft_cl(dev)->kernels.axpy[dtype == WEFT_F64];
     RETURN_IF(!k, WEFT_ERR_UNSUPPORTED, "device %zu has no fp64", dev->index);
     if (n == 0) return WEFT_OK;
-    pthread_mutex_lock(&weft_cl(dev)->submit);
-    weft_status st = axpy_locked(dev, k, dtype, a, x, y, n);
-    pthread_mutex_unlock(&weft_cl(dev)->submit);
-    return st;
+    WEFT_CL_RETURN_LOCKED(dev, axpy_locked(dev, k, dtype, a, x, y, n));
 }
 
 /* With the submit lock held. */

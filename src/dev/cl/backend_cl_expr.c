@@ -159,10 +159,7 @@ weft_status weft_cl_map_expr(weft_device *dev, const weft_expr_call *call, const
 {
     if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
-    pthread_mutex_lock(&weft_cl(dev)->submit);
-    weft_status st = map_locked(dev, call, views, begin, n);
-    pthread_mutex_unlock(&weft_cl(dev)->submit);
-    return st;
+    WEFT_CL_RETURN_LOCKED(dev, map_locked(dev, call, views, begin, n));
 }
 
 weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
@@ -171,8 +168,5 @@ weft_status weft_cl_reduce_expr(weft_device *dev, const weft_expr_call *call,
 {
     if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
-    pthread_mutex_lock(&weft_cl(dev)->submit);
-    weft_status st = reduce_locked(dev, call, views, begin, n, partials);
-    pthread_mutex_unlock(&weft_cl(dev)->submit);
-    return st;
+    WEFT_CL_RETURN_LOCKED(dev, reduce_locked(dev, call, views, begin, n, partials));
 }

@@ -126,10 +126,7 @@ weft_status weft_cl_scan_totals(weft_device *dev, weft_reduce_op op, weft_dtype 
 {
     if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
-    pthread_mutex_lock(&weft_cl(dev)->submit);
-    weft_status st = totals_locked(dev, op, dtype, x, n, subtotals);
-    pthread_mutex_unlock(&weft_cl(dev)->submit);
-    return st;
+    WEFT_CL_RETURN_LOCKED(dev, totals_locked(dev, op, dtype, x, n, subtotals));
 }
 
 weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype dtype, int exclusive,
@@ -137,8 +134,5 @@ weft_status weft_cl_scan_apply(weft_device *dev, weft_reduce_op op, weft_dtype d
 {
     if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
     if (n == 0) return WEFT_OK;
-    pthread_mutex_lock(&weft_cl(dev)->submit);
-    weft_status st = apply_locked(dev, op, dtype, exclusive, x, y, n, carries);
-    pthread_mutex_unlock(&weft_cl(dev)->submit);
-    return st;
+    WEFT_CL_RETURN_LOCKED(dev, apply_locked(dev, op, dtype, exclusive, x, y, n, carries));
 }

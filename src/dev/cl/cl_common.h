@@ -72,6 +72,16 @@ static inline int weft_cl_forked(const weft_device *dev)
 /* Sets WEFT_ERR_DEVICE: the device cannot be used in a fork child; returns it. */
 weft_status weft_cl_forked_fail(const weft_device *dev);
 
+/* Returns what call (an entry's _locked part) returns, run under dev's
+ * submit lock: one thread at a time enqueues on the device's queue. */
+#define WEFT_CL_RETURN_LOCKED(dev, call)                                                           \
+    do {                                                                                           \
+        pthread_mutex_lock(&weft_cl(dev)->submit);                                                 \
+        weft_status locked_status_ = (call);                                                       \
+        pthread_mutex_unlock(&weft_cl(dev)->submit);                                               \
+        return locked_status_;                                                                     \
+    } while (0)
+
 /* Builds source for one device through the memory and disk caches. On
  * WEFT_ERR_BUILD *log (malloc'd, may be NULL) holds the build log. */
 weft_status weft_cl_program_get(weft_device *dev, const char *source, const char *options,

@@ -85,10 +85,7 @@ static weft_status launch_locked(weft_device *dev, weft_kernel_call *call)
 weft_status weft_cl_launch(weft_device *dev, weft_kernel_call *call)
 {
     if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
-    pthread_mutex_lock(&weft_cl(dev)->submit);
-    weft_status st = launch_locked(dev, call);
-    pthread_mutex_unlock(&weft_cl(dev)->submit);
-    return st;
+    WEFT_CL_RETURN_LOCKED(dev, launch_locked(dev, call));
 }
 
 double weft_cl_event_seconds(weft_device *dev, void *event)

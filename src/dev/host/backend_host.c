@@ -210,11 +210,6 @@ static void host_event_keep(weft_device *dev, void *event)
     (void)event;
 }
 
-static void host_release(weft_device *dev)
-{
-    (void)dev;
-}
-
 static weft_status host_finish(weft_device *dev)
 {
     (void)dev;
@@ -243,7 +238,6 @@ static const weft_backend reference = {
     .reduce_expr = host_reduce_expr,
     .scan_totals = host_scan_totals,
     .scan_apply = host_scan_apply,
-    .release = host_release,
     /* The pool runs no OpenCL C: user kernels reach it through their
      * host_fn, so program and kernel entries stay NULL. */
     .finish = host_finish,

@@ -1,8 +1,8 @@
-/* The 1-D heat stencil the benchmarks launch: its OpenCL source, an
- * ordinary get_global_id kernel over the whole array, and the same step on
+/* The 1-D heat stencil the tests and benchmarks launch: its OpenCL source,
+ * an ordinary get_global_id kernel over the whole array, and the same step on
  * the host (a launch's host_fn). */
-#ifndef WEFT_BENCH_HEAT_KERNEL_H
-#define WEFT_BENCH_HEAT_KERNEL_H
+#ifndef WEFT_TEST_HEAT_KERNEL_H
+#define WEFT_TEST_HEAT_KERNEL_H
 
 #include <weft.h>
 
@@ -16,7 +16,7 @@ static const char heat_source[] =
     "    v[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);\n"
     "}\n";
 
-static void heat_host(const weft_host_call *call)
+static inline void heat_host(const weft_host_call *call)
 {
     const double *u = call->args[0];
     double *v = call->args[1];
