@@ -1,57 +1,10 @@
-/* The sample sort's arithmetic, without MPI: keys in weft_sort's order,
- * regular samples of the locally sorted blocks, splitters, and where each
- * splitter cuts a rank's block. The order must be weft_sort's exactly (the
- * mapping of src/dev/ref/sort_host.c: sign bits flipped, -0.0 as 0.0, every
- * NaN last, descending complemented with NaNs still last), or elements would
- * land on the wrong rank; ties are then broken by (rank, sorted position),
- * which is the global input order among equal keys. */
+/* The sample sort's splitting, without MPI: regular samples of the locally
+ * sorted blocks, splitters, and where each splitter cuts a rank's block, in
+ * weft_sort's order (weft_sort_ordered) with ties broken by (rank, sorted
+ * position), which is the global input order among equal keys. */
 #include "dist_sort.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-#define F32_SIGN 0x80000000u
-#define F64_SIGN 0x8000000000000000ull
-
-static uint64_t ordered32(uint32_t u, weft_dtype t, int desc)
-{
-    uint32_t m = u;
-    if (t == WEFT_F32) {
-        if ((u & 0x7fffffffu) > 0x7f800000u) return UINT32_MAX; /* NaN, either way */
-        if (u == F32_SIGN) u = 0;
-        m = (u & F32_SIGN) ? ~u : u | F32_SIGN;
-    } else if (t == WEFT_I32) {
-        m = u ^ F32_SIGN;
-    }
-    return desc ? (uint32_t)~m : m;
-}
-
-static uint64_t ordered64(uint64_t u, weft_dtype t, int desc)
-{
-    uint64_t m = u;
-    if (t == WEFT_F64) {
-        if ((u & ~F64_SIGN) > 0x7ff0000000000000ull) return UINT64_MAX;
-        if (u == F64_SIGN) u = 0;
-        m = (u & F64_SIGN) ? ~u : u | F64_SIGN;
-    } else if (t == WEFT_I64) {
-        m = u ^ F64_SIGN;
-    }
-    return desc ? ~m : m;
-}
-
-uint64_t weft_sort_ordered(const void *base, size_t i, weft_dtype t, int desc)
-{
-    const unsigned char *p = (const unsigned char *)base + i * weft_dtype_size(t);
-    if (t == WEFT_U8) return desc ? 255u - *p : *p;
-    if (weft_dtype_size(t) == 4) {
-        uint32_t u;
-        memcpy(&u, p, sizeof u);
-        return ordered32(u, t, desc);
-    }
-    uint64_t u;
-    memcpy(&u, p, sizeof u);
-    return ordered64(u, t, desc);
-}
 
 /* Samples per rank of an even split: enough that a bucket exceeds n / nranks
  * by little (about n / SAMPLES; nranks samples a rank bound it by 2n /
@@ -77,7 +30,8 @@ void weft_sort_take_samples(const weft_dist *d, const void *sorted, int desc, so
     size_t q = quantum(d), count = weft_sort_sample_count(d, d->rank);
     for (size_t j = 0; j < count; j++) {
         size_t at = (j + 1) * q - 1;
-        out[j].ordered = weft_sort_ordered(sorted, at, d->dtype, desc);
+        out[j].ordered =
+            weft_sort_ordered((const char *)sorted + at * d->elem_size, d->dtype, desc);
         out[j].pos = at;
         out[j].rank = d->rank;
     }
@@ -105,7 +59,7 @@ static size_t search(const void *sorted, size_t m, weft_dtype t, int desc, uint6
     size_t lo = 0, hi = m;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        uint64_t o = weft_sort_ordered(sorted, mid, t, desc);
+        uint64_t o = weft_sort_ordered((const char *)sorted + mid * weft_sort_key_size(t), t, desc);
         if (strict ? o <= key : o < key)
             lo = mid + 1;
         else

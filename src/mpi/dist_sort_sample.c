@@ -7,8 +7,9 @@
  *  3. each rank cuts its sorted block at the splitters, the ranks share the
  *     counts (MPI_Allgather of one row each) and the pieces go to their
  *     ranks (MPI_Alltoallv), arriving in source-rank order;
- *  4. a stable sort of what arrived orders equal keys by source rank, then by
- *     position in the source: global input order, as one process's sort;
+ *  4. a stable merge of what arrived (dist_sort_merge.c) orders equal keys
+ *     by source rank, then by position in the source: the global input
+ *     order, as one process's sort;
  *  5. a second MPI_Alltoallv hands each rank back as many elements as its
  *     block holds, from the global position of every received run.
  * Every local step that can fail (allocations, sorts) is followed by an
@@ -29,10 +30,12 @@ typedef struct sort_run {
     size_t m;               /* this rank's block */
     void *sk, *sv;          /* the block sorted; at the end, the block's answer */
     void *rk, *rv;          /* what this rank receives */
+    void *tk, *tv;          /* as large: where the received runs merge */
     size_t received;        /* elements in rk */
     sort_sample *samples;   /* every rank's, at each rank's displacement */
     sort_sample *splitters; /* p - 1, after the samples */
     size_t *bounds;         /* p - 1 cuts of this rank's sorted block */
+    size_t *starts;         /* p + 1, after the bounds: where each received run starts */
     int *matrix;            /* p x p: matrix[s * p + d] elements go from rank s to d */
     int *scount, *sdispl, *rcount, *rdispl, *sample_bytes, *sample_displs; /* p each */
 } sort_run;
@@ -45,11 +48,12 @@ static weft_status allocate(sort_run *r)
     r->sk = weft_dist_host_alloc(r->m * r->keys->elem_size);
     r->sv = r->values ? weft_dist_host_alloc(r->m * r->values->elem_size) : NULL;
     r->samples = malloc((nsamples + p) * sizeof *r->samples);
-    r->bounds = malloc(p * sizeof *r->bounds);
+    r->bounds = malloc((2 * p + 1) * sizeof *r->bounds);
     r->matrix = malloc((p * p + 6 * p) * sizeof *r->matrix);
     if (!r->sk || (r->values && !r->sv) || !r->samples || !r->bounds || !r->matrix)
         return weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for sorting %zu elements", r->m);
     r->splitters = r->samples + nsamples;
+    r->starts = r->bounds + p;
     int *ints = r->matrix + p * p;
     r->scount = ints;
     r->sdispl = ints + p;
@@ -135,9 +139,13 @@ static weft_status plan_first(sort_run *r)
     if (!displace(r->scount, r->sdispl, r->p, &sent) ||
         !displace(r->rcount, r->rdispl, r->p, &r->received))
         return weft_mpi_fail(WEFT_ERR_SIZE, "a rank's share exceeds MPI's int counts");
-    r->rk = weft_dist_host_alloc(r->received * r->keys->elem_size);
-    r->rv = r->values ? weft_dist_host_alloc(r->received * r->values->elem_size) : NULL;
-    if (!r->rk || (r->values && !r->rv))
+    size_t kbytes = r->received * r->keys->elem_size;
+    size_t vbytes = r->values ? r->received * r->values->elem_size : 0;
+    r->rk = weft_dist_host_alloc(kbytes);
+    r->tk = weft_dist_host_alloc(kbytes);
+    r->rv = r->values ? weft_dist_host_alloc(vbytes) : NULL;
+    r->tv = r->values ? weft_dist_host_alloc(vbytes) : NULL;
+    if (!r->rk || !r->tk || (r->values && (!r->rv || !r->tv)))
         return weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for %zu elements received", r->received);
     return WEFT_OK;
 }
@@ -200,12 +208,15 @@ static weft_status run_steps(sort_run *r, weft_status checked)
     if (st == WEFT_OK) st = plan_first(r);
     TRY(weft_mpi_agree(comm, st));
     st = exchange(r, r->sk, r->rk, r->sv, r->rv, "MPI_Alltoallv to the splitters' ranks");
-    if (st == WEFT_OK)
-        st = weft_dist_sort_host(r->keys, r->values, r->received, r->rk, r->rv, r->flags,
-                                 "sorting the received runs");
     TRY(weft_mpi_agree(comm, st));
+    for (int q = 0; q <= r->p; q++)
+        r->starts[q] = q < r->p ? (size_t)r->rdispl[q] : r->received;
+    int in_t =
+        weft_sort_merge_runs(r->keys->dtype, r->flags & WEFT_SORT_DESCENDING, r->rk, r->tk,
+                             r->values ? r->values->elem_size : 0, r->rv, r->tv, r->starts, r->p);
     plan_second(r);
-    st = exchange(r, r->rk, r->sk, r->rv, r->sv, "MPI_Alltoallv back to the split");
+    st = exchange(r, in_t ? r->tk : r->rk, r->sk, in_t ? r->tv : r->rv, r->sv,
+                  "MPI_Alltoallv back to the split");
     if (st == WEFT_OK) st = write_block(r->keys, r->sk);
     if (st == WEFT_OK) st = write_block(r->values, r->sv);
     return weft_mpi_agree(comm, st);
@@ -228,6 +239,8 @@ weft_status weft_dist_sort_sample(weft_dist *keys, weft_dist *values, unsigned f
     free(r.sv);
     free(r.rk);
     free(r.rv);
+    free(r.tk);
+    free(r.tv);
     free(r.samples);
     free(r.bounds);
     free(r.matrix);
