@@ -14,21 +14,10 @@ typedef struct merge_bufs {
     char *tk, *tv;     /* to */
 } merge_bufs;
 
-static void copy_one(char *dst, const char *src, size_t size)
+static void copy_range(const merge_bufs *b, size_t to, size_t from, size_t count)
 {
-    switch (size) { /* constant sizes: a move, not a call */
-    case 1:
-        *dst = *src;
-        break;
-    case 4:
-        memcpy(dst, src, 4);
-        break;
-    case 8:
-        memcpy(dst, src, 8);
-        break;
-    default:
-        memcpy(dst, src, size);
-    }
+    memcpy(b->tk + to * b->ks, b->k + from * b->ks, count * b->ks);
+    if (b->vs) memcpy(b->tv + to * b->vs, b->v + from * b->vs, count * b->vs);
 }
 
 static uint64_t key_at(const merge_bufs *b, size_t i)
@@ -36,16 +25,29 @@ static uint64_t key_at(const merge_bufs *b, size_t i)
     return weft_sort_ordered(b->k + i * b->ks, b->t, b->desc);
 }
 
-static void copy_range(const merge_bufs *b, size_t to, size_t from, size_t count)
+/* The merge loop for one key dtype t, which the switch below makes a
+ * constant: the key's order and size fold into the loop, and the choice of
+ * run is a select, not a branch the data decides. */
+static inline __attribute__((always_inline)) void merge_loop(const merge_bufs *b, weft_dtype t,
+                                                             size_t *pi, size_t mid, size_t *pj,
+                                                             size_t hi, size_t *po)
 {
-    memcpy(b->tk + to * b->ks, b->k + from * b->ks, count * b->ks);
-    if (b->vs) memcpy(b->tv + to * b->vs, b->v + from * b->vs, count * b->vs);
-}
-
-static void move_one(const merge_bufs *b, size_t to, size_t from)
-{
-    copy_one(b->tk + to * b->ks, b->k + from * b->ks, b->ks);
-    if (b->vs) copy_one(b->tv + to * b->vs, b->v + from * b->vs, b->vs);
+    const size_t ks = weft_sort_key_size(t), vs = b->vs;
+    size_t i = *pi, j = *pj, o = *po;
+    while (i < mid && j < hi) {
+        uint64_t left = weft_sort_ordered(b->k + i * ks, t, b->desc);
+        uint64_t right = weft_sort_ordered(b->k + j * ks, t, b->desc);
+        size_t take_right = right < left; /* a tie takes the left */
+        size_t from = take_right ? j : i;
+        memcpy(b->tk + o * ks, b->k + from * ks, ks);
+        if (vs) memcpy(b->tv + o * vs, b->v + from * vs, vs);
+        o++;
+        j += take_right;
+        i += 1 - take_right;
+    }
+    *pi = i;
+    *pj = j;
+    *po = o;
 }
 
 /* [lo, mid) and [mid, hi) of the source into [lo, hi) of the destination. */
@@ -53,17 +55,28 @@ static void merge_two(const merge_bufs *b, size_t lo, size_t mid, size_t hi)
 {
     size_t i = lo, j = mid, o = lo;
     if (i < mid && j < hi && key_at(b, j) < key_at(b, mid - 1)) {
-        uint64_t a = key_at(b, i), c = key_at(b, j);
-        for (;;) {
-            if (c < a) { /* a tie takes the left */
-                move_one(b, o++, j++);
-                if (j == hi) break;
-                c = key_at(b, j);
-            } else {
-                move_one(b, o++, i++);
-                if (i == mid) break;
-                a = key_at(b, i);
-            }
+        switch (b->t) {
+        case WEFT_F32:
+            merge_loop(b, WEFT_F32, &i, mid, &j, hi, &o);
+            break;
+        case WEFT_F64:
+            merge_loop(b, WEFT_F64, &i, mid, &j, hi, &o);
+            break;
+        case WEFT_I32:
+            merge_loop(b, WEFT_I32, &i, mid, &j, hi, &o);
+            break;
+        case WEFT_U32:
+            merge_loop(b, WEFT_U32, &i, mid, &j, hi, &o);
+            break;
+        case WEFT_I64:
+            merge_loop(b, WEFT_I64, &i, mid, &j, hi, &o);
+            break;
+        case WEFT_U64:
+            merge_loop(b, WEFT_U64, &i, mid, &j, hi, &o);
+            break;
+        default:
+            merge_loop(b, WEFT_U8, &i, mid, &j, hi, &o);
+            break;
         }
     }
     /* What is left of one run (all of both when they were in order). */

@@ -40,13 +40,21 @@ typedef struct sort_run {
     int *scount, *sdispl, *rcount, *rdispl, *sample_bytes, *sample_displs; /* p each */
 } sort_run;
 
+/* Page-aligned (sorts wrap it) and not zeroed (it is written before it is
+ * read): weft_dist_host_alloc's clearing would be one more pass. */
+static void *buffer(size_t bytes)
+{
+    enum { PAGE = 4096 };
+    return aligned_alloc(PAGE, bytes / PAGE * PAGE + PAGE);
+}
+
 static weft_status allocate(sort_run *r)
 {
     size_t p = (size_t)r->p, nsamples = 0;
     for (int q = 0; q < r->p; q++)
         nsamples += weft_sort_sample_count(r->keys, q);
-    r->sk = weft_dist_host_alloc(r->m * r->keys->elem_size);
-    r->sv = r->values ? weft_dist_host_alloc(r->m * r->values->elem_size) : NULL;
+    r->sk = buffer(r->m * r->keys->elem_size);
+    r->sv = r->values ? buffer(r->m * r->values->elem_size) : NULL;
     r->samples = malloc((nsamples + p) * sizeof *r->samples);
     r->bounds = malloc((2 * p + 1) * sizeof *r->bounds);
     r->matrix = malloc((p * p + 6 * p) * sizeof *r->matrix);
@@ -141,10 +149,10 @@ static weft_status plan_first(sort_run *r)
         return weft_mpi_fail(WEFT_ERR_SIZE, "a rank's share exceeds MPI's int counts");
     size_t kbytes = r->received * r->keys->elem_size;
     size_t vbytes = r->values ? r->received * r->values->elem_size : 0;
-    r->rk = weft_dist_host_alloc(kbytes);
-    r->tk = weft_dist_host_alloc(kbytes);
-    r->rv = r->values ? weft_dist_host_alloc(vbytes) : NULL;
-    r->tv = r->values ? weft_dist_host_alloc(vbytes) : NULL;
+    r->rk = buffer(kbytes);
+    r->tk = buffer(kbytes);
+    r->rv = r->values ? buffer(vbytes) : NULL;
+    r->tv = r->values ? buffer(vbytes) : NULL;
     if (!r->rk || !r->tk || (r->values && (!r->rv || !r->tv)))
         return weft_mpi_fail(WEFT_ERR_NOMEM, "no memory for %zu elements received", r->received);
     return WEFT_OK;
