@@ -78,8 +78,8 @@ int main(int argc, char **argv)
         }
     }
     if (rank == 0)
-        printf("ranks %d, n %zu u32: sample sort %.1f ms, gathering sort %.1f ms, "
-               "one process's weft_sort %.1f ms (medians of %d)\n",
+        printf("ranks %d, n %zu u32: sample sort %.3f ms, gathering sort %.3f ms, "
+               "one process's weft_sort %.3f ms (medians of %d)\n",
                nranks, n, 1e3 * median(t_sample, repeats), 1e3 * median(t_gather, repeats),
                1e3 * median(t_one, repeats), repeats);
     weft_array_free(one);

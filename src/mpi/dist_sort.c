@@ -2,8 +2,8 @@
  * numpy orders them), left in the array's own split. Three ways, chosen from
  * the split alone so every rank takes the same one:
  *   - one rank: weft_sort on its block, which is the whole array;
- *   - a small array: gathered to rank 0, sorted there, scattered back. Three
- *     collectives; the sample sort's eight cost more than the array's bytes;
+ *   - a small array: gathered to rank 0, sorted there, scattered back, in
+ *     fewer collectives than the sample sort's eight;
  *   - otherwise the sample sort (dist_sort_sample.c): local sorts, splitters,
  *     two all-to-alls, nothing whole on any rank. */
 #include "collective_check.h"
@@ -12,9 +12,10 @@
 
 #include <stdlib.h>
 
-/* Below this many elements the gathering sort is the faster (bench/
- * bench_mpi_sort.c, bench/RESULTS.md). */
-enum { GATHER_BELOW = 1 << 15 };
+/* Below this many elements the gathering sort was as fast or faster at 3
+ * ranks on one 2-core machine, and not much slower at 2 (bench/RESULTS.md,
+ * bench/bench_mpi_sort.c). */
+enum { GATHER_BELOW = 1 << 14 };
 
 weft_status weft_dist_sort_host(const weft_dist *keys, const weft_dist *values, size_t n,
                                 void *kbuf, void *vbuf, unsigned flags, const char *what)
