@@ -12,9 +12,9 @@
 
 #include <stdlib.h>
 
-/* Below this many elements the gathering sort was as fast or faster at 3
- * ranks on one 2-core machine, and not much slower at 2 (bench/RESULTS.md,
- * bench/bench_mpi_sort.c). */
+/* Below this many elements, gathered. On one 2-core machine the gathering
+ * sort was the faster up to 2^14 elements at 3 ranks, the sample sort from
+ * 2^13 at 2 (bench/RESULTS.md, bench/bench_mpi_sort.c): in between. */
 enum { GATHER_BELOW = 1 << 14 };
 
 weft_status weft_dist_sort_host(const weft_dist *keys, const weft_dist *values, size_t n,
