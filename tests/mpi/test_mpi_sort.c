@@ -128,6 +128,7 @@ typedef struct one_case {
     size_t n;
     int layout;
     unsigned flags;
+    int on_devices; /* the keys last written by a weft_map */
 } one_case;
 
 static void run(const one_case *c, dist_sort_method method)
@@ -159,6 +160,11 @@ static void run(const one_case *c, dist_sort_method method)
     weft_dist *dk = NULL, *dv = NULL;
     OK(weft_dist_scatter(ctx, MPI_COMM_WORLD, c->t, n, layout, keys, 0, &dk));
     if (with_values) OK(weft_dist_scatter(ctx, MPI_COMM_WORLD, c->vt, n, layout, values, 0, &dv));
+    if (c->on_devices) {
+        /* The block's current copy on the devices that ran this, when any. */
+        weft_bind b = weft_bind_array("k", weft_dist_local(dk));
+        OK(weft_map(ctx, "k = k", &b, 1, NULL));
+    }
     OK(weft_dist_sort_by(dk, dv, c->flags, method));
     OK(weft_dist_allgather(dk, got));
     if (with_values) OK(weft_dist_allgather(dv, got_v));
@@ -203,7 +209,8 @@ int main(int argc, char **argv)
                               (enum pattern)pat,
                               sizes[s],
                               i % 4,
-                              (unsigned)(i / 4) % 2 ? WEFT_SORT_DESCENDING : 0};
+                              (unsigned)(i / 4) % 2 ? WEFT_SORT_DESCENDING : 0,
+                              i % 5 == 0};
                 if (i % 3 == 1) c.vt = WEFT_I64;
                 if (i % 3 == 2) c.vt = WEFT_U8;
                 uint64_t keys_seed = seed;
