@@ -9,6 +9,7 @@
  * failing on a device is in test_mpi_errors.c: no allocation reaches it). */
 #include "mpi_check.h"
 #include "smooth_kernel.h"
+#include "../../src/mpi/dist_sort.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -59,8 +60,10 @@ enum { N = 3 * 4096 + 5, MAX_K = 600 };
 
 static weft_ctx *ctx;
 static weft_dist *x, *y, *keys;
-static weft_dist *made; /* what a constructor made, freed after the checks */
+static weft_dist *made;        /* what a constructor made, freed after the checks */
+static weft_dist *made_values; /* and its values */
 static double whole[N];
+static int64_t indices[N];
 
 /* One collective under test: returns its status, and on success checks its
  * answer against the fault-free one it records on its first call. */
@@ -138,6 +141,30 @@ static weft_status sort(int first)
 {
     (void)first;
     return weft_dist_sort(keys, NULL, 0);
+}
+
+/* The sample sort (the array is below the size weft_dist_sort samples at)
+ * of fresh keys with their indices: a failure may leave an array half
+ * written, so each call sorts a new one. */
+static weft_status sort_sampled(int first)
+{
+    static double want[N], got[N];
+    static int64_t want_v[N], got_v[N];
+    weft_status st = weft_dist_scatter(ctx, MPI_COMM_WORLD, WEFT_F64, N, NULL, whole, 0, &made);
+    if (st == WEFT_OK)
+        st = weft_dist_scatter(ctx, MPI_COMM_WORLD, WEFT_I64, N, NULL, indices, 0, &made_values);
+    if (st == WEFT_OK)
+        st = weft_dist_sort_by(made, made_values, WEFT_SORT_DESCENDING, DIST_SORT_SAMPLE);
+    if (st == WEFT_OK) st = weft_dist_allgather(made, got);
+    if (st == WEFT_OK) st = weft_dist_allgather(made_values, got_v);
+    if (st != WEFT_OK) return st;
+    if (first) {
+        memcpy(want, got, sizeof want);
+        memcpy(want_v, got_v, sizeof want_v);
+    }
+    CHECK(memcmp(got, want, sizeof got) == 0 && memcmp(got_v, want_v, sizeof got_v) == 0,
+          "sample sort");
+    return st;
 }
 
 /* Not collective: only the ranks next to the failing one hear of it. */
@@ -248,7 +275,8 @@ static int one_fault(collective call, const char *name, int victim, long k, int 
               weft_mpi_last_error(), victim);
     CHECK(any_hit || st == WEFT_OK, "%s: %s with no fault", name, weft_mpi_last_error());
     OK(weft_dist_free(made));
-    made = NULL;
+    OK(weft_dist_free(made_values));
+    made = made_values = NULL;
     return any_hit;
 }
 
@@ -256,7 +284,8 @@ static void sweep(collective call, const char *name, int neighbours)
 {
     OK(call(1));
     OK(weft_dist_free(made));
-    made = NULL;
+    OK(weft_dist_free(made_values));
+    made = made_values = NULL;
     int step = nranks > 1 ? nranks - 1 : 1; /* the first rank and the last */
     for (int victim = 0; victim < nranks; victim += step) {
         long k = 1;
@@ -265,7 +294,8 @@ static void sweep(collective call, const char *name, int neighbours)
         CHECK(k <= MAX_K, "%s: more than %d allocations", name, MAX_K);
         OK(call(0)); /* and the next call works */
         OK(weft_dist_free(made));
-        made = NULL;
+        OK(weft_dist_free(made_values));
+        made = made_values = NULL;
     }
 }
 
@@ -277,6 +307,8 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     for (size_t i = 0; i < N; i++)
         whole[i] = (double)(int64_t)(next_random() % 2001 - 1000) / 997.0;
+    for (size_t i = 0; i < N; i++)
+        indices[i] = (int64_t)i;
     OK(weft_ctx_create(NULL, &ctx));
     OK(weft_dist_scatter(ctx, MPI_COMM_WORLD, WEFT_F64, N, NULL, whole, 0, &x));
     OK(weft_dist_create_like(x, WEFT_F64, &y));
@@ -290,6 +322,7 @@ int main(int argc, char **argv)
     sweep(scan_float, "weft_dist_scan", 0);
     sweep(histogram, "weft_dist_histogram", 0);
     sweep(sort, "weft_dist_sort", 0);
+    sweep(sort_sampled, "weft_dist_sort (sample sort)", 0);
     OK(weft_dist_halo_create(x, 2, &halo));
     sweep(halo_exchange, "weft_dist_halo_begin/end", 1);
     OK(weft_dist_halo_free(halo));
