@@ -1015,6 +1015,66 @@ static void test_whole_argument_written_or_only_read(void **state)
     free(got);
 }
 
+/* ---- reqd_work_group_size, as SDK samples and tuned suite kernels
+ * declare it ---- */
+
+static const char reqd_source[] =
+    "__attribute__((reqd_work_group_size(16, 16, 1)))\n"
+    "__kernel void tile_ids(__global float *y, int nx)\n"
+    "{\n"
+    "    y[get_global_id(1) * nx + get_global_id(0)] = get_local_id(0) + 100 * get_local_id(1);\n"
+    "}\n";
+
+static void tile_ids_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    size_t nx = (size_t) * (const int *)call->args[1];
+    HOST_ITEMS(call, j)
+    for (size_t i = 0; i < nx; i++)
+        y[j * nx + i] = (float)(i % 16 + 100 * (j % 16));
+}
+
+/* With no local size the kernel's own 16 x 16 is used (OpenCL refuses a
+ * launch without it: the device "failed" and the pieces fell back to the
+ * pool); the split keeps to whole work-groups; a local size that
+ * contradicts the attribute is refused before anything runs. */
+static void test_required_work_group_size(void **state)
+{
+    (void)state;
+    enum { NX = 64, NY = 96 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, reqd_source);
+    weft_array *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, NX * NY, &y));
+    float *got = malloc(sizeof(float) * NX * NY);
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_i32(NX)};
+    weft_range r = weft_range_2d(NX, NY);
+    for (int round = 0; round < 2; round++)
+        ASSERT_OK(weft_launch(p, "tile_ids", &r, args, 2, tile_ids_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(y, 0, NX * NY, got));
+    for (size_t j = 0; j < NY; j++)
+        for (size_t i = 0; i < NX; i++)
+            assert_true(got[j * NX + i] == (float)(i % 16 + 100 * (j % 16)));
+    weft_stats st;
+    ASSERT_OK(weft_ctx_stats(ctx, &st));
+    assert_int_equal(st.pieces_rerun, 0);
+    weft_piece_report pieces[8];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_last_pieces(ctx, pieces, 8, &count));
+    for (size_t k = 0; k < count; k++)
+        assert_int_equal(pieces[k].begin % 16, 0);
+    if (selected_opencl(ctx) > 0) {
+        weft_range wrong = {2, {NX, NY, 1}, {32, 8, 1}};
+        assert_int_equal(weft_launch(p, "tile_ids", &wrong, args, 2, tile_ids_host, NULL, NULL),
+                         WEFT_ERR_INVALID_ARG);
+        assert_non_null(strstr(weft_last_error(), "reqd_work_group_size"));
+    }
+    free(got);
+    weft_array_free(y);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1036,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_placed_window_runs_only_its_rows),
         cmocka_unit_test(test_atomics_histogram_into_a_whole_argument),
         cmocka_unit_test(test_whole_argument_written_or_only_read),
+        cmocka_unit_test(test_required_work_group_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

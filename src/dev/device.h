@@ -96,6 +96,9 @@ typedef struct weft_backend {
     /* The kernel's signature (WEFT_ERR_UNSUPPORTED when the platform gives none). */
     weft_status (*kernel_params)(weft_device *dev, void *kernel, weft_param *params,
                                  size_t capacity, size_t *count);
+    /* The work-group size the kernel's source requires
+     * (reqd_work_group_size), all 0 when it requires none. */
+    weft_status (*kernel_group_size)(weft_device *dev, void *kernel, size_t required[3]);
     /* WEFT_ERR_INVALID_ARG naming what of the call does not fit the device. */
     weft_status (*launch_limits)(weft_device *dev, const weft_kernel_call *call);
     /* Enqueues the call; call->event is set when call->keep_event asks. */

@@ -88,13 +88,31 @@ static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg 
     return WEFT_OK;
 }
 
-/* "float4*" matches an f32 array; "float" an f32 scalar; a pointer to a
- * struct a u8 array of its records' bytes. type is resolved (typedefs and
- * macros followed) as the compiler sees it. */
+/* The element type's name without its vector width: "float4 *" -> "float". */
+static int base_is(const char *type, const char *name)
+{
+    size_t len = strcspn(type, " *");
+    while (len > 0 && type[len - 1] >= '0' && type[len - 1] <= '9')
+        len--;
+    return strlen(name) == len && strncmp(type, name, len) == 0;
+}
+
+/* Whether an element type is one weft has a dtype for. */
+static int has_dtype(const char *type)
+{
+    for (size_t d = 0; d < WEFT_DTYPE_COUNT; d++)
+        if (base_is(type, dtype_cl_names[d])) return 1;
+    return 0;
+}
+
+/* "float4*" matches an f32 array; "float" an f32 scalar. Element types weft
+ * has no dtype for travel as u8 bytes: a struct's records, and arrays of
+ * char, short, ushort or half (Rodinia's bfs keeps its masks in char); a
+ * char scalar takes a u8 one. type is resolved (typedefs and macros
+ * followed) as the compiler sees it. */
 static int type_matches(const char *type, weft_dtype dtype, int pointer)
 {
-    /* Records of any layout travel as their bytes. */
-    if (pointer && dtype == WEFT_U8 && !weft_kernel_type_builtin(type)) return 1;
+    if (dtype == WEFT_U8 && (pointer ? !has_dtype(type) : strcmp(type, "char") == 0)) return 1;
     const char *base = dtype_cl_names[dtype];
     size_t len = strlen(base);
     if (strncmp(type, base, len) != 0) return 0;
@@ -593,6 +611,38 @@ static weft_status check_window(const weft_range *r, size_t first, size_t last)
     return WEFT_OK;
 }
 
+/* A kernel declared with reqd_work_group_size runs only in work-groups of
+ * that size (OpenCL refuses any other, and none given): a range with no
+ * local size takes it, as an SDK sample's host code would pass it; a local
+ * size that contradicts it is refused here, before a device refuses the
+ * launch and its pieces fall back to the pool. */
+static weft_status required_group(weft_launch_job *job)
+{
+    weft_program *p = job->program;
+    size_t dev = 1;
+    while (dev < p->ctx->ndevices && !p->per_device[dev])
+        dev++;
+    if (dev >= p->ctx->ndevices) return WEFT_OK; /* no device built it: the pool runs it */
+    size_t need[3];
+    RETURN_ON_ERROR(weft_program_required_group(p, dev, job->name, need));
+    if (need[0] == 0) return WEFT_OK;
+    weft_range *r = &job->range;
+    int given = r->local[0] != 0;
+    for (unsigned d = 0; d < 3; d++) {
+        size_t want = d < r->dims ? need[d] : 1;
+        RETURN_IF(d >= r->dims && need[d] != 1, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: kernel %s requires work-groups of %zu x %zu x %zu "
+                  "(reqd_work_group_size), more dimensions than the range's %u",
+                  job->name, need[0], need[1], need[2], r->dims);
+        RETURN_IF(given && d < r->dims && r->local[d] != want, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: local size %zu in dimension %u, but kernel %s requires "
+                  "work-groups of %zu x %zu x %zu (reqd_work_group_size)",
+                  r->local[d], d, job->name, need[0], need[1], need[2]);
+        if (d < r->dims) r->local[d] = want;
+    }
+    return WEFT_OK;
+}
+
 /* A launch of rows [first, last) of the range's split dimension (all of it
  * for weft_launch), checked and submitted. */
 static weft_status submit_launch(weft_program *program, const char *name, const weft_range *range,
@@ -629,6 +679,7 @@ static weft_status submit_launch(weft_program *program, const char *name, const 
     job->writes = (unsigned char *)(job->args + nargs + 1);
     memset(job->writes, 0, nargs + 1);
     if (nargs) memcpy(job->args, args, nargs * sizeof *args);
+    GOTO_ERROR_ON(required_group(job));
     GOTO_ERROR_ON(weft_launch_split_key(job));
     GOTO_ERROR_ON(split_range(job));
     for (size_t p = 0; p < job->npieces; p++)

@@ -173,6 +173,24 @@ weft_status weft_program_params(weft_program *p, size_t dev, const char *name, w
     return st;
 }
 
+weft_status weft_program_required_group(weft_program *p, size_t dev, const char *name,
+                                        size_t required[3])
+{
+    weft_kernel_entry *e = NULL;
+    weft_device *device = &p->ctx->devices[dev];
+    pthread_mutex_lock(&p->lock);
+    weft_status st = find_entry(p, dev, name, &e);
+    if (st == WEFT_OK && !e->group_known && device->ops.kernel_group_size) {
+        st = device->ops.kernel_group_size(device, e->kernel, e->required_group);
+        e->group_known = st == WEFT_OK;
+    }
+    if (st == WEFT_OK)
+        for (int d = 0; d < 3; d++)
+            required[d] = e->group_known ? e->required_group[d] : 0;
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
 weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key, unsigned *checks)
 {
     weft_split_verdict verdict = WEFT_SPLIT_UNKNOWN;

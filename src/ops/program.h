@@ -12,6 +12,8 @@ typedef struct weft_kernel_entry {
     weft_param *params; /* its signature, once asked */
     size_t nparams;
     int params_known; /* 0 not asked, 1 known, -1 the platform gives none */
+    int group_known;  /* 1: required_group holds the kernel's reqd_work_group_size */
+    size_t required_group[3];
     struct weft_kernel_entry *next;
 } weft_kernel_entry;
 
@@ -60,6 +62,10 @@ uint64_t weft_program_split_steering(weft_program *p, const char *key, const cha
 /* The kernel `name` of the program on device dev, created once and kept
  * (WEFT_ERR_INVALID_ARG when the program has none of that name). */
 weft_status weft_program_kernel(weft_program *p, size_t dev, const char *name, void **kernel);
+/* The work-group size its source requires (reqd_work_group_size), all 0
+ * when none or when the device cannot say; asked once per kernel. */
+weft_status weft_program_required_group(weft_program *p, size_t dev, const char *name,
+                                        size_t required[3]);
 /* Its signature, asked of the device once per kernel: launches that follow
  * reuse it (a launch must cost about what clEnqueueNDRangeKernel does).
  * WEFT_ERR_UNSUPPORTED when the platform gives none. */

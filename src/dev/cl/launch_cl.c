@@ -34,6 +34,15 @@ static void describe_param(cl_kernel kernel, cl_uint i, cl_kernel_arg_address_qu
     w->is_const = (type_q & CL_KERNEL_ARG_TYPE_CONST) != 0 || w->address == 3;
 }
 
+weft_status weft_cl_kernel_group_size(weft_device *dev, void *kernel, size_t required[3])
+{
+    if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
+    cl_int err =
+        clGetKernelWorkGroupInfo(kernel, weft_cl(dev)->id, CL_KERNEL_COMPILE_WORK_GROUP_SIZE,
+                                 3 * sizeof(size_t), required, NULL);
+    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clGetKernelWorkGroupInfo", err);
+}
+
 weft_status weft_cl_kernel_params(weft_device *dev, void *kernel, weft_param *params,
                                   size_t capacity, size_t *count)
 {
