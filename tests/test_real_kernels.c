@@ -1075,6 +1075,81 @@ static void test_required_work_group_size(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- an array must hold whole elements of what the kernel points to ---- */
+
+static const char elements_source[] =
+    "typedef struct { float lat; float lng; } LatLong;\n"
+    "typedef struct { int id; float w; double d; } item; /* 16 bytes: d aligned to 8 */\n"
+    "typedef struct { float3 pos; } point; /* float3 takes 16 bytes */\n"
+    "__kernel void quads(__global float4 *p)\n"
+    "{ int i = get_global_id(0); p[i] = (float4)(i, i + 1, i + 2, i + 3); }\n"
+    "__kernel void places(__global LatLong *p)\n"
+    "{ int i = get_global_id(0); p[i].lat = i; p[i].lng = i + 1; }\n"
+    "__kernel void items(__global item *p)\n"
+    "{ int i = get_global_id(0); p[i].id = i; p[i].w = 0.5f; p[i].d = 2.0 * i; }\n"
+    "__kernel void points(__global point *p)\n"
+    "{ int i = get_global_id(0); p[i].pos = (float3)(i, 0, 0); }\n";
+
+/* One launch of kernel over M work-items on an array of dtype and n
+ * elements, wrapped from a buffer with a guard zone after it; the guard
+ * must be untouched whatever the status. */
+static weft_status launch_guarded(weft_ctx *ctx, weft_program *p, const char *kernel,
+                                  weft_dtype dtype, size_t n, size_t items, char *why, size_t cap)
+{
+    enum { GUARD = 1 << 16 };
+    size_t bytes = n * weft_dtype_size(dtype);
+    unsigned char *memory = aligned_alloc(4096, (bytes + GUARD + 4095) / 4096 * 4096);
+    memset(memory, 0x5a, bytes + GUARD);
+    weft_array *a;
+    ASSERT_OK(weft_array_wrap(ctx, dtype, n, memory, &a));
+    weft_range r = weft_range_1d(items);
+    weft_arg args[] = {weft_arg_slice(a)};
+    weft_status st = weft_launch(p, kernel, &r, args, 1, NULL, NULL, NULL);
+    snprintf(why, cap, "%s", weft_last_error());
+    ASSERT_OK(weft_array_free(a));
+    for (size_t i = bytes; i < bytes + GUARD; i++)
+        if (memory[i] != 0x5a) fail_msg("%s wrote %zu bytes past the array", kernel, i - bytes);
+    free(memory);
+    return st;
+}
+
+/* An f32 array of one float per work-item bound to a float4* parameter, or
+ * to a record of two floats, let the kernel write past its end into the
+ * caller's memory; it is WEFT_ERR_SIZE now, naming the element's size.
+ * Arrays of whole elements per index run. */
+static void test_elements_larger_than_the_array(void **state)
+{
+    (void)state;
+    enum { M = 1 << 12 };
+    weft_ctx *ctx = test_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip(); /* no device reads the kernel's signature */
+    }
+    weft_program *p = build(ctx, elements_source);
+    static const struct {
+        const char *kernel;
+        weft_dtype dtype;
+        size_t per_item, element;
+    } cases[] = {{"quads", WEFT_F32, 4, 16},
+                 {"places", WEFT_F32, 2, 8},
+                 {"items", WEFT_U8, 16, 16},
+                 {"points", WEFT_F32, 4, 16}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t elem = weft_dtype_size(cases[c].dtype), whole = cases[c].per_item;
+        char why[512], size[32];
+        ASSERT_OK(
+            launch_guarded(ctx, p, cases[c].kernel, cases[c].dtype, M * whole, M, why, sizeof why));
+        assert_int_equal(launch_guarded(ctx, p, cases[c].kernel, cases[c].dtype,
+                                        M * (whole - (elem == 1 ? 4 : 1)), M, why, sizeof why),
+                         WEFT_ERR_SIZE);
+        snprintf(size, sizeof size, "its %zu-byte elements", cases[c].element);
+        assert_non_null(strstr(why, size));
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1097,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_atomics_histogram_into_a_whole_argument),
         cmocka_unit_test(test_whole_argument_written_or_only_read),
         cmocka_unit_test(test_required_work_group_size),
+        cmocka_unit_test(test_elements_larger_than_the_array),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,10 +309,10 @@ static int record_field_type(const char *body, size_t len, char *out, size_t cap
     return 1;
 }
 
-/* A struct named name (`typedef struct [tag] {...} name;`, or `struct name
- * {...}` when name is "struct tag") whose fields share one type: a record
- * an array of that type holds field after field. */
-static int source_record(const char *text, const char *name, char *out, size_t cap)
+/* The body of the struct named name (`typedef struct [tag] {...} name;`,
+ * or `struct name {...}` when name is "struct tag"): its first character
+ * and length; 0 when there is none. */
+static int record_body(const char *text, const char *name, const char **body, size_t *len)
 {
     int tagged = strncmp(name, "struct ", 7) == 0;
     const char *want = tagged ? name + 7 : name;
@@ -339,9 +339,22 @@ static int source_record(const char *text, const char *name, char *out, size_t c
             match = before - text >= 7 && strncmp(before - 7, "typedef", 7) == 0 &&
                     strncmp(q, want, wlen) == 0 && !is_ident(q[wlen]);
         }
-        if (match) return record_field_type(open + 1, (size_t)(close - open - 1), out, cap);
+        if (match) {
+            *body = open + 1;
+            *len = (size_t)(close - open - 1);
+            return 1;
+        }
     }
     return 0;
+}
+
+/* A struct named name whose fields share one type: a record an array of
+ * that type holds field after field. */
+static int source_record(const char *text, const char *name, char *out, size_t cap)
+{
+    const char *body;
+    size_t len;
+    return record_body(text, name, &body, &len) && record_field_type(body, len, out, cap);
 }
 
 /* Moves the trailing '*'s (and blanks) of base into the front of suffix. */
@@ -364,25 +377,147 @@ static void take_pointers(char *base, char *suffix, size_t cap)
     }
 }
 
-void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
-                              size_t cap)
+/* base (128 bytes) with its macro and typedef names followed, and records
+ * of one field type too when records is 1; the '*'s found on the way go to
+ * the front of suffix (32 bytes). text: the plain active source, or NULL. */
+static void resolve_names(const char *text, const char *options, int records, char *base,
+                          char *suffix)
 {
-    char base[128], suffix[32] = "", value[128];
-    squeeze(type, strlen(type), base, sizeof base);
-    take_pointers(base, suffix, sizeof suffix);
-    char *text = source ? weft_kernel_source_plain(source) : NULL;
-    if (text) drop_inactive(text, options);
+    char value[128];
     /* A few steps: typedefs of typedefs; more would be a loop. */
     for (int step = 0; step < 8; step++) {
         canonical(base);
         int found = option_macro(options, base, value, sizeof value) ||
                     (text && (source_macro(text, base, value, sizeof value) ||
                               source_typedef(text, base, value, sizeof value) ||
-                              source_record(text, base, value, sizeof value)));
+                              (records && source_record(text, base, value, sizeof value))));
         if (!found || strcmp(value, base) == 0) break;
-        snprintf(base, sizeof base, "%s", value);
-        take_pointers(base, suffix, sizeof suffix);
+        snprintf(base, 128, "%s", value);
+        take_pointers(base, suffix, 32);
     }
+}
+
+static char *active_text(const char *source, const char *options)
+{
+    char *text = source ? weft_kernel_source_plain(source) : NULL;
+    if (text) drop_inactive(text, options);
+    return text;
+}
+
+void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
+                              size_t cap)
+{
+    char base[128], suffix[32] = "";
+    squeeze(type, strlen(type), base, sizeof base);
+    take_pointers(base, suffix, sizeof suffix);
+    char *text = active_text(source, options);
+    resolve_names(text, options, 1, base, suffix);
     free(text);
     snprintf(out, cap, "%s%s", base, suffix);
+}
+
+typedef struct layout {
+    size_t size, align;
+} layout;
+
+/* A built-in scalar or vector type's size and alignment (a 3-vector is laid
+ * out as a 4-vector); 0 for anything else, size_t and kin included (their
+ * size is the device's). */
+static int builtin_layout(const char *base, layout *l)
+{
+    static const struct {
+        const char *name;
+        size_t size;
+    } scalars[] = {{"char", 1},   {"uchar", 1}, {"bool", 1},  {"short", 2},
+                   {"ushort", 2}, {"half", 2},  {"int", 4},   {"uint", 4},
+                   {"float", 4},  {"long", 8},  {"ulong", 8}, {"double", 8}};
+    size_t len = strlen(base), name_len = len;
+    while (name_len > 0 && isdigit((unsigned char)base[name_len - 1]))
+        name_len--;
+    size_t width = name_len < len ? strtoul(base + name_len, NULL, 10) : 1;
+    if (width != 1 && width != 2 && width != 3 && width != 4 && width != 8 && width != 16) return 0;
+    for (size_t k = 0; k < sizeof scalars / sizeof scalars[0]; k++)
+        if (strlen(scalars[k].name) == name_len && strncmp(base, scalars[k].name, name_len) == 0) {
+            l->size = l->align = scalars[k].size * (width == 3 ? 4 : width);
+            return 1;
+        }
+    return 0;
+}
+
+static int type_layout(const char *text, const char *options, const char *type, int depth,
+                       layout *l);
+
+/* One field declaration ("float lat", "float a, b", "int v[4]") placed at
+ * *offset, widening *align; 0 when weft cannot lay it out. */
+static int place_field(const char *text, const char *options, char *decl, int depth, size_t *offset,
+                       size_t *align)
+{
+    if (strpbrk(decl, "{}()*")) return 0; /* nested bodies, pointers: not laid out here */
+    size_t count = 1;
+    for (char *c = strchr(decl, ','); c; c = strchr(c + 1, ','))
+        count++;
+    char *bracket = strchr(decl, '[');
+    if (bracket) {
+        char *end;
+        unsigned long n = strtoul(bracket + 1, &end, 0);
+        if (count > 1 || n == 0 || *end != ']') return 0;
+        count = n;
+        *bracket = '\0';
+    }
+    char *comma = strchr(decl, ',');
+    if (comma) *comma = '\0';
+    size_t len = strlen(decl);
+    while (len > 0 && decl[len - 1] == ' ')
+        decl[--len] = '\0';
+    char *name = strrchr(decl, ' ');
+    if (!name) return 0;
+    *name = '\0';
+    layout f;
+    if (!type_layout(text, options, decl, depth + 1, &f)) return 0;
+    *offset = (*offset + f.align - 1) / f.align * f.align + f.size * count;
+    if (f.align > *align) *align = f.align;
+    return 1;
+}
+
+/* type's size and alignment: a built-in type, or a struct whose fields are
+ * (natural alignment, as OpenCL C lays it out); 0 when unknown. */
+static int type_layout(const char *text, const char *options, const char *type, int depth,
+                       layout *l)
+{
+    char base[128], suffix[32] = "";
+    squeeze(type, strlen(type), base, sizeof base);
+    take_pointers(base, suffix, sizeof suffix);
+    resolve_names(text, options, 0, base, suffix);
+    if (suffix[0] || depth > 4) return 0;
+    if (builtin_layout(base, l)) return 1;
+    const char *body;
+    size_t len;
+    if (!text || !record_body(text, base, &body, &len)) return 0;
+    size_t offset = 0, align = 1;
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && body[end] != ';')
+            end++;
+        char decl[128];
+        squeeze(body + i, end - i, decl, sizeof decl);
+        i = end + 1;
+        if (decl[0] && !place_field(text, options, decl, depth, &offset, &align)) return 0;
+    }
+    if (offset == 0) return 0;
+    l->size = (offset + align - 1) / align * align;
+    l->align = align;
+    return 1;
+}
+
+size_t weft_kernel_pointee_size(const char *source, const char *options, const char *type)
+{
+    char base[128], suffix[32] = "";
+    squeeze(type, strlen(type), base, sizeof base);
+    take_pointers(base, suffix, sizeof suffix);
+    char *text = active_text(source, options);
+    resolve_names(text, options, 0, base, suffix);
+    layout l = {0, 0};
+    int known = strcmp(suffix, "*") == 0 && type_layout(text, options, base, 0, &l);
+    free(text);
+    return known ? l.size : 0;
 }

@@ -21,6 +21,12 @@ void weft_kernel_type_resolve(const char *source, const char *options, const cha
  * built-in scalar or vector types; 0 for a struct, union or unknown name. */
 int weft_kernel_type_builtin(const char *type);
 
+/* The size in bytes of what a pointer parameter of that type points to
+ * ("float4*": 16; a struct of built-in fields laid out as OpenCL C lays it
+ * out, "LatLong*" of two floats: 8); 0 when weft cannot tell (pointers in
+ * fields, unions, size_t, a type it does not find). */
+size_t weft_kernel_pointee_size(const char *source, const char *options, const char *type);
+
 /* 1 when the source calls a work-item function whose value depends on how
  * the range is split: get_global_size, get_num_groups, get_group_id or
  * get_global_offset (outside comments). A split piece would see its own

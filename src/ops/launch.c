@@ -145,6 +145,33 @@ static size_t signature_device(const weft_launch_job *job)
     return 0;
 }
 
+/* An array must hold whole elements of the type the kernel's parameter
+ * points to, and a slice at least one per index of the split dimension (each
+ * index owns its rows' bytes): an f32 array of one float per work-item bound
+ * to a float4* (or a two-float record) parameter let the kernel write past
+ * its end, into the caller's heap. */
+static weft_status check_elements(const weft_launch_job *job, size_t k, const weft_param *p)
+{
+    const weft_arg *a = &job->args[k];
+    size_t element = weft_kernel_pointee_size(job->program->source, job->program->options, p->type);
+    if (element == 0) return WEFT_OK; /* a layout weft cannot tell: the caller's word */
+    size_t bytes = a->array->n * a->array->elem_size;
+    RETURN_IF(bytes % element, WEFT_ERR_SIZE,
+              "weft_launch: argument %zu (%s %s) of kernel %s: %zu bytes are no whole number of "
+              "its %zu-byte elements",
+              k, p->type, p->name, job->name, bytes, element);
+    size_t outer = weft_range_outer(&job->range), per_index = bytes / outer;
+    /* A range rounded up past its rows (the kernel checks its bounds) has
+     * no bytes per index to hold to. */
+    if (a->kind == WEFT_ARG_WHOLE || bytes % outer) return WEFT_OK;
+    RETURN_IF(per_index < element || per_index % element, WEFT_ERR_SIZE,
+              "weft_launch: argument %zu (%s %s) of kernel %s: each of the range's %zu indices "
+              "of dimension %u owns %zu bytes of it, %s its %zu-byte elements",
+              k, p->type, p->name, job->name, outer, weft_range_split_dim(&job->range), per_index,
+              per_index < element ? "less than one of" : "no whole number of", element);
+    return WEFT_OK;
+}
+
 static weft_status check_signature(weft_launch_job *job, size_t dev)
 {
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
@@ -183,6 +210,7 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                           strcmp(type, p->type) ? type : "", job->name,
                           is_array ? "an array of" : "a scalar", weft_dtype_name(dt));
         }
+        if (is_array) GOTO_ERROR_ON(check_elements(job, k, p));
         int writable = p->address == 1 && !p->is_const;
         job->writes[k] = !writable                   ? WEFT_ACCESS_READ
                          : a->kind == WEFT_ARG_WHOLE ? WEFT_ACCESS_WHOLE_MAY_WRITE
