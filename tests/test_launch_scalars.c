@@ -4,6 +4,8 @@
  * any source the screen cannot read, steers. */
 #include "common.h"
 
+#include "../src/ops/kernel_if.h"
+#include "../src/ops/kernel_source.h"
 #include "../src/ops/launch_scalars.h"
 
 static int steers(const char *source, const char *name, size_t nparams, size_t k)
@@ -81,11 +83,115 @@ static void test_other_uses_steer(void **state)
     assert_true(steers(plain, "u", 2, 1));
 }
 
+static int steers_with(const char *source, const char *options, const char *name, size_t nparams,
+                       size_t k)
+{
+    return (int)(weft_launch_steering_scalars(source, options, name, nparams) >> k & 1);
+}
+
+/* Quotes and braces in literals are not code: a '"' hid the rest of its
+ * line (the store whose row k picks), a '}' ended the body before it, and
+ * k was taken for a value: the writes into other devices' rows were lost on
+ * copying devices. A brace in a directive, and a kernel defined twice where
+ * weft cannot tell which definition is built, make every scalar steer. */
+static void test_literals_directives_and_branches(void **state)
+{
+    (void)state;
+    const char *quote = "kernel void q(global const uchar *t, global float *r, int k, int n)\n"
+                        "{ int i = get_global_id(0); r[i * n] = t[i];\n"
+                        "  if (i == 0 && t[0] != '\"') r[k * n] = 1.0f; }\n";
+    assert_true(steers(quote, "q", 4, 2));
+    const char *brace = "kernel void b(global const uchar *t, global float *r, int k, int n)\n"
+                        "{ int i = get_global_id(0); r[i * n + 1] = t[i] == '}';\n"
+                        "  if (i == 0) r[k * n] = 1.0f; }\n";
+    assert_true(steers(brace, "b", 4, 2));
+    const char *escaped = "kernel void e(global float *r, float a, int k)\n"
+                          "{ int i = get_global_id(0); printf(\"\\\" %d\", i); r[i] = a;\n"
+                          "  if (i == 0) r[k] = 1.0f; }\n";
+    assert_true(steers(escaped, "e", 3, 2));
+    const char *macro =
+        "#define CLOSE }\n"
+        "kernel void m(global float *r, float a) { r[get_global_id(0)] = a; CLOSE\n";
+    assert_true(steers(macro, "m", 2, 1));
+    const char *twice =
+        "#ifdef FAST\n"
+        "kernel void t(global float *r, int k) { r[get_global_id(0)] = k; }\n"
+        "#else\n"
+        "kernel void t(global float *r, int k) { if (get_global_id(0) == 0) r[k] = 1; }\n"
+        "#endif\n";
+    assert_true(steers_with(twice, NULL, "t", 2, 1));      /* the #else one is built */
+    assert_false(steers_with(twice, "-DFAST", "t", 2, 1)); /* the first is */
+    const char *unknown =
+        "#if WIDTH * 2 > 8\n"
+        "kernel void u(global float *r, int k) { r[get_global_id(0)] = k; }\n"
+        "#else\n"
+        "kernel void u(global float *r, int k) { if (get_global_id(0) == 0) r[k] = 1; }\n"
+        "#endif\n";
+    assert_true(steers_with(unknown, "-DWIDTH=8", "u", 2, 1)); /* both stay: cannot tell */
+}
+
+/* Types chosen by #if: `#if 0` and `#if PREC == 1` (built with -DPREC=2)
+ * took the first, inactive typedef, and an f32 array was accepted for a
+ * struct of doubles the kernel then overran. */
+static void test_types_chosen_by_if(void **state)
+{
+    (void)state;
+    const char *source = "#if PREC == 1\n"
+                         "typedef struct { float x; float y; } P;\n"
+                         "#elif 0\n"
+                         "typedef struct { int x; } P;\n"
+                         "#else\n"
+                         "typedef struct { double x; double y; } P;\n"
+                         "#endif\n"
+                         "#if 0\n"
+                         "typedef float T;\n"
+                         "#else\n"
+                         "typedef double T;\n"
+                         "#endif\n";
+    char type[64];
+    weft_kernel_type_resolve(source, "-DPREC=2", "P*", type, sizeof type);
+    assert_string_equal(type, "double*");
+    assert_int_equal(weft_kernel_pointee_size(source, "-DPREC=2", "P*"), 16);
+    weft_kernel_type_resolve(source, "-DPREC=1", "P*", type, sizeof type);
+    assert_string_equal(type, "float*");
+    assert_int_equal(weft_kernel_pointee_size(source, "-D PREC=1", "P*"), 8);
+    weft_kernel_type_resolve(source, NULL, "T*", type, sizeof type); /* PREC undefined: 0 */
+    assert_string_equal(type, "double*");
+    static const struct {
+        const char *condition;
+        int value;
+    } conditions[] = {{"0", 0},
+                      {"1", 1},
+                      {" defined(A) && !defined B", 1},
+                      {"A == 3 || B", 1},
+                      {"A != 3", 0},
+                      {"(A >= 4) || C", 0},
+                      {"-1 < A", 1},
+                      {"A * 2", -1},
+                      {"F(1)", -1},
+                      {"", -1}};
+    const char *text = "#define C 0x0\n";
+    for (size_t k = 0; k < sizeof conditions / sizeof conditions[0]; k++)
+        assert_int_equal(weft_kernel_if_value(text, strlen(text), conditions[k].condition,
+                                              strlen(conditions[k].condition), "-DA=3"),
+                         conditions[k].value);
+    /* Deep nesting is refused, not recursed into. */
+    static char deep[200001];
+    memset(deep, '(', 100000);
+    memset(deep + 100000, '!', 100000);
+    assert_int_equal(weft_kernel_if_value(text, strlen(text), deep, strlen(deep), NULL), -1);
+    /* A header may define what the source does not: unknown. */
+    const char *with_header = "#include \"x.h\"\n";
+    assert_int_equal(weft_kernel_if_value(with_header, strlen(with_header), "X", 1, NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stored_values_do_not_steer),
         cmocka_unit_test(test_other_uses_steer),
+        cmocka_unit_test(test_literals_directives_and_branches),
+        cmocka_unit_test(test_types_chosen_by_if),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

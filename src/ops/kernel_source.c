@@ -2,6 +2,7 @@
  * as launches need: comments out, identifiers as tokens, and simple typedefs
  * and object-like macros followed to a built-in type. */
 #include "kernel_source.h"
+#include "kernel_if.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -24,9 +25,15 @@ char *weft_kernel_source_plain(const char *source)
                 if (out[i] != '\n') out[i] = ' ';
             if (i < n) out[i] = out[i + 1] = ' ';
             i++;
-        } else if (out[i] == '"') { /* a string's words are not code */
-            for (i++; i < n && out[i] != '"' && out[i] != '\n'; i++)
-                out[i] = out[i] == '\\' ? ' ' : 'x';
+        } else if (out[i] == '"' || out[i] == '\'') {
+            /* A string's or a character's contents are not code: '"' or
+             * '}' read as code hid the rest of a line, or ended a kernel's
+             * body, from the scans here. */
+            char quote = out[i];
+            for (i++; i < n && out[i] != quote && out[i] != '\n'; i++) {
+                if (out[i] == '\\' && i + 1 < n && out[i + 1] != '\n') out[i++] = 'x';
+                out[i] = 'x';
+            }
         }
     }
     return out;
@@ -126,63 +133,27 @@ static void canonical(char *base)
         }
 }
 
-/* 1 when name is defined by -D in options (with or without a value). */
-static int option_defines(const char *options, const char *name, size_t len)
+/* A conditional directive's value (1, 0, -1 unknown: kernel_if.h); d is
+ * just past the '#' and the blanks after it. */
+static int directive_value(const char *text, size_t upto, const char *d, const char *options)
 {
-    for (const char *p = options ? strstr(options, "-D") : NULL; p; p = strstr(p + 2, "-D")) {
-        const char *q = p + 2;
-        while (*q == ' ')
-            q++;
-        if (strncmp(q, name, len) == 0 && (q[len] == '=' || q[len] == ' ' || q[len] == '\0'))
-            return 1;
+    int negate = strncmp(d, "ifndef", 6) == 0;
+    size_t skip = negate ? 6 : strncmp(d, "ifdef", 5) == 0 ? 5 : strncmp(d, "elif", 4) == 0 ? 4 : 2;
+    const char *rest = d + skip;
+    size_t len = strcspn(rest, "\n");
+    if (skip == 5 || skip == 6) { /* #ifdef NAME: defined(NAME) */
+        char condition[160];
+        snprintf(condition, sizeof condition, "%sdefined %.*s", negate ? "!" : "",
+                 (int)(len < 128 ? len : 128), rest);
+        return weft_kernel_if_value(text, upto, condition, strlen(condition), options);
     }
-    return 0;
+    return weft_kernel_if_value(text, upto, rest, len, options);
 }
 
-/* 1 when the directive's condition is known false: #ifdef of a name neither
- * -D nor an earlier active #define defines, #ifndef of one that is, and
- * their `defined(NAME)` forms. Any other condition counts as true (both of
- * its branches stay), so nothing a compiler would see is lost. */
-static int condition_false(const char *text, size_t upto, const char *line, const char *options)
-{
-    int negate = 0;
-    const char *p = line;
-    if (strncmp(p, "ifdef", 5) == 0)
-        p += 5;
-    else if (strncmp(p, "ifndef", 6) == 0)
-        p += 6, negate = 1;
-    else if (strncmp(p, "if", 2) == 0) {
-        p += 2;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '!') p++, negate = 1;
-        if (strncmp(p, "defined", 7) != 0) return 0;
-        p += 7;
-    } else {
-        return 0;
-    }
-    while (*p == ' ' || *p == '\t' || *p == '(')
-        p++;
-    size_t len = 0;
-    while (is_ident(p[len]))
-        len++;
-    if (!len) return 0;
-    char name[128];
-    snprintf(name, sizeof name, "%.*s", (int)(len < 127 ? len : 127), p);
-    int defined = option_defines(options, name, len);
-    for (const char *d = strstr(text, "define"); !defined && d && (size_t)(d - text) < upto;
-         d = strstr(d + 6, "define")) {
-        const char *q = d + 6;
-        while (*q == ' ' || *q == '\t')
-            q++;
-        defined = strncmp(q, name, len) == 0 && !is_ident(q[len]);
-    }
-    return negate ? defined : !defined;
-}
-
-/* Blanks the lines of conditional groups whose condition is known false
- * (condition_false), so a #define or typedef there is not taken for the
- * compiler's. */
+/* Blanks the lines of conditional groups known not taken (directive_value:
+ * 0, or an earlier branch known taken), so a #define, typedef or kernel
+ * there is not taken for the compiler's. A group whose condition weft
+ * cannot tell stays, and so do the branches after it. */
 static void drop_inactive(char *text, const char *options)
 {
     enum { DEPTH = 32 };
@@ -198,14 +169,21 @@ static void drop_inactive(char *text, const char *options)
             d++;
             while (*d == ' ' || *d == '\t')
                 d++;
+            size_t at = (size_t)(line - text);
             if (strncmp(d, "if", 2) == 0 && depth < DEPTH) {
-                int off = inactive || condition_false(text, (size_t)(line - text), d, options);
-                skip[depth] = off;
-                taken[depth++] = !off || inactive;
-            } else if ((strncmp(d, "else", 4) == 0 || strncmp(d, "elif", 4) == 0) && depth) {
+                int value = inactive ? 0 : directive_value(text, at, d, options);
+                skip[depth] = inactive || value == 0;
+                taken[depth++] = inactive || value == 1;
+            } else if (strncmp(d, "elif", 4) == 0 && depth) {
+                int outer_off = depth > 1 && skip[depth - 2];
+                int value =
+                    outer_off || taken[depth - 1] ? 0 : directive_value(text, at, d, options);
+                skip[depth - 1] = outer_off || taken[depth - 1] || value == 0;
+                taken[depth - 1] = taken[depth - 1] || value == 1;
+            } else if (strncmp(d, "else", 4) == 0 && depth) {
                 int outer_off = depth > 1 && skip[depth - 2];
                 skip[depth - 1] = outer_off || taken[depth - 1];
-                taken[depth - 1] = 1; /* an #elif's own condition: unknown, counts as taken */
+                taken[depth - 1] = 1;
             } else if (strncmp(d, "endif", 5) == 0 && depth) {
                 depth--;
             }
@@ -397,7 +375,7 @@ static void resolve_names(const char *text, const char *options, int records, ch
     }
 }
 
-static char *active_text(const char *source, const char *options)
+char *weft_kernel_source_active(const char *source, const char *options)
 {
     char *text = source ? weft_kernel_source_plain(source) : NULL;
     if (text) drop_inactive(text, options);
@@ -410,7 +388,7 @@ void weft_kernel_type_resolve(const char *source, const char *options, const cha
     char base[128], suffix[32] = "";
     squeeze(type, strlen(type), base, sizeof base);
     take_pointers(base, suffix, sizeof suffix);
-    char *text = active_text(source, options);
+    char *text = weft_kernel_source_active(source, options);
     resolve_names(text, options, 1, base, suffix);
     free(text);
     snprintf(out, cap, "%s%s", base, suffix);
@@ -514,7 +492,7 @@ size_t weft_kernel_pointee_size(const char *source, const char *options, const c
     char base[128], suffix[32] = "";
     squeeze(type, strlen(type), base, sizeof base);
     take_pointers(base, suffix, sizeof suffix);
-    char *text = active_text(source, options);
+    char *text = weft_kernel_source_active(source, options);
     resolve_names(text, options, 0, base, suffix);
     layout l = {0, 0};
     int known = strcmp(suffix, "*") == 0 && type_layout(text, options, base, 0, &l);

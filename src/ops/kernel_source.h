@@ -37,5 +37,9 @@ int weft_kernel_source_reads_geometry(const char *source);
  * and the characters of string literals masked; malloc'd, NULL without
  * memory. */
 char *weft_kernel_source_plain(const char *source);
+/* weft_kernel_source_plain with the lines of conditional groups the
+ * compiler does not see blanked, as far as weft can tell (an #if it cannot
+ * evaluate keeps both branches: src/ops/kernel_if.c); NULL without memory. */
+char *weft_kernel_source_active(const char *source, const char *options);
 
 #endif

@@ -207,25 +207,37 @@ static int find_kernel(const char *text, const char *name, size_t *params, size_
     return 0;
 }
 
-/* 1 when a preprocessor line includes a file: its macros, unseen here, may
- * name any parameter. */
-static int includes(const char *text)
+/* 1 when a preprocessor line includes a file (its macros, unseen here, may
+ * name any parameter) or holds a brace (`#define CLOSE }`: the bodies read
+ * here would not be the compiler's). */
+static int unreadable_directives(const char *text)
 {
     for (const char *h = strchr(text, '#'); h; h = strchr(h + 1, '#')) {
         const char *w = h + 1;
         while (*w == ' ' || *w == '\t')
             w++;
-        if (strncmp(w, "include", 7) == 0) return 1;
+        size_t line = strcspn(w, "\n");
+        if (strncmp(w, "include", 7) == 0 || memchr(w, '{', line) || memchr(w, '}', line)) return 1;
     }
     return 0;
+}
+
+/* 1 when kernel name has a second definition after the one at body (under
+ * an #if weft cannot evaluate both stay, and it cannot tell which is
+ * built). */
+static int defined_again(const char *text, const char *name, size_t body)
+{
+    size_t params, again;
+    return find_kernel(text + body, name, &params, &again);
 }
 
 uint64_t weft_launch_steering_scalars(const char *source, const char *options, const char *name,
                                       size_t nparams)
 {
-    char *text = source ? weft_kernel_source_plain(source) : NULL;
+    char *text = source ? weft_kernel_source_active(source, options) : NULL;
     size_t open, brace;
-    if (!text || includes(text) || !find_kernel(text, name, &open, &brace)) {
+    if (!text || unreadable_directives(text) || !find_kernel(text, name, &open, &brace) ||
+        defined_again(text, name, brace)) {
         free(text);
         return ~(uint64_t)0;
     }
