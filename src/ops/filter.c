@@ -7,6 +7,7 @@
 #include "../core/error.h"
 #include "../core/pool.h"
 #include "expr_op.h"
+#include "filter_compact.h"
 #include "host_whole.h"
 #include "submit_local.h"
 
@@ -34,7 +35,7 @@ typedef struct compact_job {
     weft_device *dev;
     unsigned char *mask;
     void **host;
-    size_t n, part;
+    size_t n, part, parts, total;
     atomic_int failed;
     size_t at[MAX_PARTS]; /* per part: survivors, then where they go */
 } compact_job;
@@ -76,45 +77,22 @@ static void mask_parts(void *arg, size_t p0, size_t p1)
     free(flags);
 }
 
-/* Survivors of [b, e) from `at` on, without a branch per element: every
- * element is written at the next free place, which moves on only when it is
- * kept. Up to the last survivor only, so nothing is written past the part's
- * share of the output. */
-#define COMPACT(T)                                                                                 \
-    do {                                                                                           \
-        const T *s_ = (const T *)src;                                                              \
-        T *d_ = (T *)dst + at;                                                                     \
-        size_t o_ = 0;                                                                             \
-        for (size_t i = b; i < last; i++) {                                                        \
-            d_[o_] = s_[i];                                                                        \
-            o_ += mask[i] != 0;                                                                    \
-        }                                                                                          \
-        d_[o_] = s_[last];                                                                         \
-    } while (0)
-
-static void compact_range(const unsigned char *mask, const void *src, void *dst, size_t es,
-                          size_t b, size_t last, size_t at)
-{
-    if (es == 4)
-        COMPACT(uint32_t);
-    else if (es == 8)
-        COMPACT(uint64_t);
-    else
-        COMPACT(uint8_t);
-}
-
 static void copy_parts(void *arg, size_t p0, size_t p1)
 {
     compact_job *j = arg;
     const filter_op *f = j->f;
     for (size_t p = p0; p < p1; p++) {
         size_t b = p * j->part, last = part_end(j, p);
-        while (last > b && !j->mask[last - 1])
+        size_t kept = (p + 1 < j->parts ? j->at[p + 1] : j->total) - j->at[p];
+        if (!kept) continue;
+        while (!j->mask[last - 1])
             last--;
-        if (last-- == b) continue; /* none kept */
-        for (size_t k = 0; k < f->n_out; k++)
-            compact_range(j->mask, j->host[f->nbound + k], j->host[f->nbound + f->n_out + k],
-                          f->base.arrays[f->nbound + k]->elem_size, b, last, j->at[p]);
+        for (size_t k = 0; k < f->n_out; k++) {
+            size_t es = f->base.arrays[f->nbound + k]->elem_size;
+            unsigned char *dst = j->host[f->nbound + f->n_out + k];
+            weft_filter_compact(j->mask, j->host[f->nbound + k], dst + es * j->at[p], es, b,
+                                last - 1, kept);
+        }
     }
 }
 
@@ -130,7 +108,7 @@ static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned
     j->n = n;
     size_t parts = n / PART_MIN < 1 ? 1 : n / PART_MIN > MAX_PARTS ? MAX_PARTS : n / PART_MIN;
     j->part = (n + parts - 1) / parts;
-    parts = (n + j->part - 1) / j->part;
+    j->parts = parts = (n + j->part - 1) / j->part;
     weft_pool *pool = dev->services->pool;
     weft_pool_parallel_for(pool, parts, 1, 0, mask_parts, j);
     weft_status st = WEFT_OK;
@@ -146,6 +124,7 @@ static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned
         size_t cap = f->base.arrays[f->nbound + f->n_out + k]->n;
         if (cap < capacity) capacity = cap;
     }
+    j->total = total;
     GOTO_ERROR_IF(f->n_out > 0 && total > capacity, WEFT_ERR_SIZE,
                   "weft_filter: %zu elements kept, but an output holds %zu", total, capacity);
     weft_pool_parallel_for(pool, parts, 1, 0, copy_parts, j);
