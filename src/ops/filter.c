@@ -60,19 +60,14 @@ static void mask_parts(void *arg, size_t p0, size_t p1)
         return;
     }
     for (size_t p = p0; p < p1; p++) {
-        size_t b = p * j->part, e = part_end(j, p), kept = 0;
+        size_t b = p * j->part, e = part_end(j, p);
         weft_view views[WEFT_PRIM_MAX_VIEWS] = {{0}};
         for (size_t k = 0; k < f->nbound; k++)
             views[k].host = (unsigned char *)j->host[k] + b * f->call.elem_of_view[k];
         views[f->nbound].host = flags;
         if (j->dev->ops.map_expr(j->dev, &f->call, views, b, e - b) != WEFT_OK)
             atomic_store(&j->failed, 1);
-        unsigned char *mask = j->mask + b;
-        for (size_t i = 0; i < e - b; i++) {
-            mask[i] = flags[i] != 0;
-            kept += mask[i];
-        }
-        j->at[p] = kept;
+        j->at[p] = weft_filter_narrow(flags, j->mask + b, e - b);
     }
     free(flags);
 }

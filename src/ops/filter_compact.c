@@ -5,8 +5,18 @@
  * permutation that packs the kept ones to the front of a vector, stored
  * whole while 8 more places remain in the share. */
 #include "filter_compact.h"
+#include "../core/simd.h"
 
-#include <stdint.h>
+WEFT_AVX2_CLONES
+size_t weft_filter_narrow(const int32_t *flags, unsigned char *mask, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = flags[i] != 0;
+        kept += mask[i];
+    }
+    return kept;
+}
 
 #define COMPACT(T)                                                                                 \
     do {                                                                                           \

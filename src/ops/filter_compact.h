@@ -3,6 +3,10 @@
 #define WEFT_OPS_FILTER_COMPACT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* mask[i] = flags[i] != 0 for i < n; returns how many are set. */
+size_t weft_filter_narrow(const int32_t *flags, unsigned char *mask, size_t n);
 
 /* The elements i of src in [b, last] whose mask[i] is non-zero, in order, to
  * dst (both element 0); `kept` of them, mask[last] among them. Writes dst's
