@@ -13,7 +13,7 @@ static const weft_dtype value_types[] = {WEFT_F32, WEFT_F64, WEFT_I32, WEFT_U32,
                                          WEFT_I64, WEFT_U64, WEFT_U8};
 static const int ops[] = {WEFT_SUM, WEFT_MIN, WEFT_MAX, WEFT_COUNT};
 static const size_t sizes[] = {0, 1, 2, 31, 4095, 4097, 16385};
-enum { PATTERNS = 10 };
+enum { PATTERNS = 11 };
 
 static int is_signed(weft_dtype t)
 {
@@ -29,7 +29,8 @@ static int is_float(weft_dtype t)
  * 0 narrow random, 1 all equal, 2 ascending, 3 descending, 4 at the dtype's
  * lowest keys, 5 at its highest, 6 narrow with -0.0 values, 7 narrow but the
  * last key far away, 8 wide, 9 at the highest keys but the last at the lowest
- * (a table near the top must not wrap round to it). */
+ * (a table near the top must not wrap round to it), 10 up then down (a table
+ * grown with room to spare is too wide, the keys are not). */
 static uint64_t pattern_key_any(weft_dtype kt, int p, size_t i, size_t n, uint64_t r)
 {
     uint64_t lowest = 0, highest = kt == WEFT_U8 ? 255 : kt == WEFT_U32 ? UINT32_MAX : UINT64_MAX;
@@ -48,6 +49,8 @@ static uint64_t pattern_key_any(weft_dtype kt, int p, size_t i, size_t n, uint64
         return highest - r % 50;
     case 9:
         return i + 1 == n && n > 1 ? lowest : highest - r % 50;
+    case 10:
+        return i < n / 2 ? mid + i / 2 : mid - 1 - (i - n / 2) / 2;
     case 7:
         return i + 1 == n ? (kt == WEFT_U8 ? 255 : mid + (1u << 30)) : mid + r % 37;
     case 8:
