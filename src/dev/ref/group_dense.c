@@ -7,9 +7,9 @@
  *
  * The pass finds the keys' range as it goes, so the keys are read once: the
  * table starts from the range of the first rows, and a key outside it stops
- * the loop, which widens the table (at least doubling it) and goes on. A
- * range wider than the table may be gives up, with nothing written, and the
- * caller sorts. The loop is built once per (key dtype, value dtype, op), so
+ * the loop, which widens the table (at least doubling it) and goes on. Keys
+ * whose range turns out wider than a table may be give up, with nothing
+ * written, and the caller sorts. The loop is built once per (key dtype, value dtype, op), so
  * no element goes through a dtype switch. */
 #include "../device.h"
 #include "../../core/error.h"
