@@ -1,6 +1,7 @@
 /* weft_filter against a plain loop: the kept elements in order and their
- * count, on random and adversarial data (none kept, all kept, NaN, -0.0),
- * sizes around powers of two, several outputs of different dtypes. */
+ * count, on random and adversarial data (none kept, all kept, every other,
+ * only the first or the last, NaN, -0.0), sizes around powers of two,
+ * outputs of each element size (1, 4, 8 bytes), one with no room to spare. */
 #include "common.h"
 
 static weft_ctx *ctx, *ctx1;
@@ -36,6 +37,9 @@ static void check(weft_ctx *c, size_t n, int pattern, double t)
         if (pattern == 2) x[i] = 1;                 /* all kept */
         if (pattern == 3 && r % 5 == 0) x[i] = NAN; /* NaN compares false */
         if (pattern == 3 && r % 5 == 1) x[i] = -0.0;
+        if (pattern == 4) x[i] = i % 2 ? 1 : -1;            /* every other */
+        if (pattern == 5) x[i] = i + 1 == n ? 1 : -1;       /* the last alone */
+        if (pattern == 6) x[i] = i == 0 || i == 1 ? 1 : -1; /* the first two */
         id[i] = (int32_t)i;
         tag[i] = (uint8_t)(r >> 40);
     }
@@ -43,23 +47,26 @@ static void check(weft_ctx *c, size_t n, int pattern, double t)
     size_t want = 0;
     int32_t *want_id = malloc((n + 1) * sizeof *want_id);
     double *want_x = malloc((n + 1) * sizeof *want_x);
+    uint8_t *want_tag = malloc(n + 1);
     for (size_t i = 0; i < n; i++)
         if (x[i] > t && tag[i] != 7) {
             want_id[want] = id[i];
+            want_tag[want] = tag[i];
             want_x[want++] = x[i];
         }
-    weft_array *xa, *ia, *ta, *oi, *ox;
+    weft_array *xa, *ia, *ta, *oi, *ox, *ot;
     ASSERT_OK(weft_array_from(c, WEFT_F64, n, x, &xa));
     ASSERT_OK(weft_array_from(c, WEFT_I32, n, id, &ia));
     ASSERT_OK(weft_array_from(c, WEFT_U8, n, tag, &ta));
-    ASSERT_OK(weft_array_create(c, WEFT_I32, n, &oi));
+    ASSERT_OK(weft_array_create(c, WEFT_I32, want, &oi)); /* 4 bytes: the AVX2 stores */
     ASSERT_OK(weft_array_create(c, WEFT_F64, n + 3, &ox));
+    ASSERT_OK(weft_array_create(c, WEFT_U8, want, &ot)); /* no room to spare either */
     weft_bind binds[] = {weft_bind_array("x", xa), weft_bind_array("tag", ta),
                          weft_bind_f64("t", t)};
-    weft_array *inputs[] = {ia, xa}, *outputs[] = {oi, ox};
+    weft_array *inputs[] = {ia, xa, ta}, *outputs[] = {oi, ox, ot};
     size_t count = 777;
     weft_future *f;
-    ASSERT_OK(weft_filter(c, "x > t && tag != 7", binds, 3, inputs, outputs, 2, &count, &f));
+    ASSERT_OK(weft_filter(c, "x > t && tag != 7", binds, 3, inputs, outputs, 3, &count, &f));
     ASSERT_OK(weft_future_wait(f));
     weft_future_release(f);
     assert_int_equal(count, want);
@@ -69,6 +76,11 @@ static void check(weft_ctx *c, size_t n, int pattern, double t)
     ASSERT_OK(weft_array_read(ox, 0, want, got_x));
     assert_true(same_bits(got_id, want_id, want * sizeof *got_id));
     assert_true(same_bits(got_x, want_x, want * sizeof *got_x));
+    uint8_t *got_tag = malloc(want + 1);
+    ASSERT_OK(weft_array_read(ot, 0, want, got_tag));
+    assert_true(same_bits(got_tag, want_tag, want));
+    free(got_tag);
+    free(want_tag);
     /* a float condition: non-zero keeps, NaN included, -0.0 not */
     size_t want2 = 0;
     for (size_t i = 0; i < n; i++)
@@ -80,6 +92,7 @@ static void check(weft_ctx *c, size_t n, int pattern, double t)
     weft_array_free(ta);
     weft_array_free(oi);
     weft_array_free(ox);
+    weft_array_free(ot);
     free(x);
     free(id);
     free(tag);
@@ -94,7 +107,7 @@ static void test_against_loop(void **state)
     (void)state;
     const size_t sizes[] = {0, 1, 2, 3, 255, 256, 257, 16383, 16385, 300007};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
-        for (int p = 0; p < 4; p++)
+        for (int p = 0; p < 7; p++)
             check((s + (size_t)p) % 2 ? ctx1 : ctx, sizes[s], p, p == 0 ? 0.25 : 0.0);
 }
 

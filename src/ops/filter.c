@@ -1,15 +1,17 @@
 /* weft_filter: the condition evaluated into a byte mask on the host (the
- * expression's host code, as weft_map runs it on the pool), then each part
- * of the mask counted, the counts scanned into where each part's survivors
- * go, and the parts copied: a stream compaction whose order is the input's. */
+ * expression's host code, as weft_map runs it on the pool) and counted part
+ * by part, the counts scanned into where each part's survivors go, and the
+ * parts copied: a stream compaction whose order is the input's. */
 #include "../mem/alias.h"
 #include "../core/big_alloc.h"
 #include "../core/error.h"
 #include "../core/pool.h"
 #include "expr_op.h"
+#include "filter_compact.h"
 #include "host_whole.h"
 #include "submit_local.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +32,11 @@ typedef struct filter_op {
 
 typedef struct compact_job {
     const filter_op *f;
-    const unsigned char *mask;
+    weft_device *dev;
+    unsigned char *mask;
     void **host;
-    size_t n, part;
+    size_t n, part, parts, total;
+    atomic_int failed;
     size_t at[MAX_PARTS]; /* per part: survivors, then where they go */
 } compact_job;
 
@@ -42,43 +46,69 @@ static size_t part_end(const compact_job *j, size_t p)
     return e < j->n ? e : j->n;
 }
 
-static void count_parts(void *arg, size_t p0, size_t p1)
+/* Each part's mask is made and counted while it is in the cache: the
+ * condition runs part by part (inline on this thread: a parallel_for inside
+ * a chunk does not fan out again) into 32-bit flags, the VM's own width,
+ * which this loop narrows to the byte mask as it counts them. */
+static void mask_parts(void *arg, size_t p0, size_t p1)
 {
     compact_job *j = arg;
-    for (size_t p = p0; p < p1; p++) {
-        size_t kept = 0;
-        for (size_t i = p * j->part, e = part_end(j, p); i < e; i++)
-            kept += j->mask[i] != 0;
-        j->at[p] = kept;
+    const filter_op *f = j->f;
+    int32_t *flags = malloc(j->part * sizeof *flags);
+    if (!flags) {
+        atomic_store(&j->failed, 1);
+        return;
     }
+    for (size_t p = p0; p < p1; p++) {
+        size_t b = p * j->part, e = part_end(j, p);
+        weft_view views[WEFT_PRIM_MAX_VIEWS] = {{0}};
+        for (size_t k = 0; k < f->nbound; k++)
+            views[k].host = (unsigned char *)j->host[k] + b * f->call.elem_of_view[k];
+        views[f->nbound].host = flags;
+        if (j->dev->ops.map_expr(j->dev, &f->call, views, b, e - b) != WEFT_OK)
+            atomic_store(&j->failed, 1);
+        j->at[p] = weft_filter_narrow(flags, j->mask + b, e - b);
+    }
+    free(flags);
 }
 
 static void copy_parts(void *arg, size_t p0, size_t p1)
 {
     compact_job *j = arg;
     const filter_op *f = j->f;
-    for (size_t p = p0; p < p1; p++)
+    for (size_t p = p0; p < p1; p++) {
+        size_t b = p * j->part, last = part_end(j, p);
+        size_t kept = (p + 1 < j->parts ? j->at[p + 1] : j->total) - j->at[p];
+        if (!kept) continue;
+        while (!j->mask[last - 1])
+            last--;
         for (size_t k = 0; k < f->n_out; k++) {
-            const weft_array *in = f->base.arrays[f->nbound + k];
-            const unsigned char *src = j->host[f->nbound + k];
+            size_t es = f->base.arrays[f->nbound + k]->elem_size;
             unsigned char *dst = j->host[f->nbound + f->n_out + k];
-            size_t es = in->elem_size, o = j->at[p];
-            for (size_t i = p * j->part, e = part_end(j, p); i < e; i++)
-                if (j->mask[i]) memcpy(dst + es * o++, src + es * i, es);
+            weft_filter_compact(j->mask, j->host[f->nbound + k], dst + es * j->at[p], es, b,
+                                last - 1, kept);
         }
+    }
 }
 
-static weft_status compact(filter_op *f, weft_device *dev, void **host, const unsigned char *mask,
+static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned char *mask,
                            size_t n)
 {
     compact_job *j = calloc(1, sizeof *j);
     RETURN_IF(!j, WEFT_ERR_NOMEM, "weft_filter: cannot allocate its state");
-    *j = (compact_job){.f = f, .mask = mask, .host = host, .n = n};
+    j->f = f;
+    j->dev = dev;
+    j->mask = mask;
+    j->host = host;
+    j->n = n;
     size_t parts = n / PART_MIN < 1 ? 1 : n / PART_MIN > MAX_PARTS ? MAX_PARTS : n / PART_MIN;
     j->part = (n + parts - 1) / parts;
-    parts = (n + j->part - 1) / j->part;
+    j->parts = parts = (n + j->part - 1) / j->part;
     weft_pool *pool = dev->services->pool;
-    weft_pool_parallel_for(pool, parts, 1, 0, count_parts, j);
+    weft_pool_parallel_for(pool, parts, 1, 0, mask_parts, j);
+    weft_status st = WEFT_OK;
+    GOTO_ERROR_IF(atomic_load(&j->failed), WEFT_ERR_NOMEM,
+                  "weft_filter: cannot allocate expression registers");
     size_t total = 0, capacity = SIZE_MAX;
     for (size_t p = 0; p < parts; p++) {
         size_t kept = j->at[p];
@@ -89,14 +119,12 @@ static weft_status compact(filter_op *f, weft_device *dev, void **host, const un
         size_t cap = f->base.arrays[f->nbound + f->n_out + k]->n;
         if (cap < capacity) capacity = cap;
     }
-    weft_status st = WEFT_OK;
-    if (f->n_out > 0 && total > capacity)
-        st =
-            weft_error_set(WEFT_ERR_SIZE, "weft_filter: %zu elements kept, but an output holds %zu",
-                           total, capacity);
-    else
-        weft_pool_parallel_for(pool, parts, 1, 0, copy_parts, j);
-    if (st == WEFT_OK) *f->count = total;
+    j->total = total;
+    GOTO_ERROR_IF(f->n_out > 0 && total > capacity, WEFT_ERR_SIZE,
+                  "weft_filter: %zu elements kept, but an output holds %zu", total, capacity);
+    weft_pool_parallel_for(pool, parts, 1, 0, copy_parts, j);
+    *f->count = total;
+error:
     free(j);
     return st;
 }
@@ -114,12 +142,7 @@ static weft_status filter_run(weft_op *base)
     }
     unsigned char *mask = weft_big_alloc(n);
     RETURN_IF(!mask, WEFT_ERR_NOMEM, "weft_filter: cannot allocate a mask of %zu bytes", n);
-    weft_view views[WEFT_PRIM_MAX_VIEWS] = {{0}};
-    for (size_t k = 0; k < f->nbound; k++)
-        views[k].host = host[k];
-    views[f->nbound].host = mask;
-    weft_status st = dev->ops.map_expr(dev, &f->call, views, 0, n);
-    if (st == WEFT_OK) st = compact(f, dev, host, mask, n);
+    weft_status st = compact(f, dev, host, mask, n);
     weft_big_free(mask, n);
     RETURN_ON_ERROR(st);
     unsigned writes = ((1u << f->n_out) - 1) << (f->nbound + f->n_out);
@@ -219,7 +242,7 @@ weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
     GOTO_ERROR_ON(check_outputs(ctx, f, inputs, outputs));
     /* The mask is one more array of the expression, in memory of the op's
      * own: the compiler needs only its name and dtype. */
-    weft_array mask_type = {.dtype = WEFT_U8, .elem_size = 1};
+    weft_array mask_type = {.dtype = WEFT_I32, .elem_size = 4};
     weft_bind all[WEFT_EXPR_MAX_BINDINGS + 1];
     GOTO_ERROR_IF(nbinds >= WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG,
                   "%s: %zu bindings (at most %d)", name, nbinds, WEFT_EXPR_MAX_BINDINGS - 1);
@@ -243,7 +266,7 @@ weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
     f->call.compiled = f->compiled;
     f->binds[nbinds] = weft_bind_array(KEEP_NAME, NULL);
     f->view_of_bind[nbinds] = (int)f->nbound;
-    f->call.elem_of_view[f->nbound] = 1;
+    f->call.elem_of_view[f->nbound] = 4;
     for (size_t k = 0; k < n_out; k++) {
         f->base.arrays[f->nbound + k] = inputs[k];
         f->base.arrays[f->nbound + n_out + k] = outputs[k];
