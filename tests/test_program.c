@@ -315,6 +315,61 @@ static void test_include_dirs_in_cache_key(void **state)
     remove_tree(inc);
 }
 
+/* A header found in the working directory, with no -I (the compiler looks
+ * there for the program's own quoted includes): editing it gave the old
+ * binary from the cache. */
+static void test_working_directory_header_in_cache_key(void **state)
+{
+    (void)state;
+    char work[300], old_cwd[4096];
+    snprintf(work, sizeof work, "%s-work", dir);
+    assert_non_null(getcwd(old_cwd, sizeof old_cwd));
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", work);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(chdir(work), 0);
+    const char *source = "#include \"cwd_value.h\"\n"
+                         "__kernel void k(__global int *out) { out[get_global_id(0)] = VALUE; }\n";
+    for (int version = 5; version <= 6; version++) {
+        FILE *f = fopen("cwd_value.h", "w");
+        assert_non_null(f);
+        fprintf(f, "#define VALUE %d\n", version);
+        fclose(f);
+        weft_ctx *ctx = ctx_in(dir);
+        weft_program *p;
+        ASSERT_OK(weft_program_build(ctx, source, NULL, &p));
+        if (selected_opencl(ctx)) {
+            weft_array *out;
+            int got[4];
+            ASSERT_OK(weft_array_create(ctx, WEFT_I32, 4, &out));
+            weft_arg args[] = {weft_arg_slice(out)};
+            weft_range r = {1, {4, 1, 1}, {0, 0, 0}};
+            ASSERT_OK(weft_launch(p, "k", &r, args, 1, NULL, NULL, NULL));
+            ASSERT_OK(weft_array_read(out, 0, 4, got));
+            assert_int_equal(got[3], version);
+            weft_array_free(out);
+        }
+        weft_program_free(p);
+        weft_ctx_free(ctx);
+    }
+    assert_int_equal(chdir(old_cwd), 0);
+    remove_tree(work);
+}
+
+/* A source that starts with a UTF-8 byte-order mark builds, as it does
+ * with clBuildProgram: the mark ended up after weft's prefix, an error. */
+static void test_byte_order_mark_skipped(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = ctx_in(dir);
+    weft_program *p = NULL;
+    const char *source = "\xEF\xBB\xBF__kernel void k(__global int *out) { out[0] = 7; }\n";
+    weft_status st = weft_program_build(ctx, source, NULL, &p);
+    if (st != WEFT_OK) fail_msg("%s\n%s", weft_last_error(), weft_program_build_log(p));
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* Writes text to path (creating its directory first). */
 static void write_text(const char *path, const char *text)
 {
@@ -596,6 +651,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_processes_race_to_build, fresh_dir, remove_dir),
         cmocka_unit_test(test_unwritable_cache_dir_still_works),
         cmocka_unit_test_setup_teardown(test_include_dirs_in_cache_key, fresh_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_byte_order_mark_skipped, fresh_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_working_directory_header_in_cache_key, fresh_dir,
+                                        remove_dir),
         cmocka_unit_test_setup_teardown(test_nested_and_absolute_includes_in_cache_key, fresh_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_fifo_include_is_an_error, fresh_dir, remove_dir),

@@ -19,7 +19,10 @@ typedef struct include_walk {
 } include_walk;
 
 /* Where the compiler would open name; 0 when nowhere. A directory of that
- * name does not count (compilers go on searching). */
+ * name does not count (compilers go on searching). A quoted name is looked
+ * for first beside the file that includes it; the program's own source has
+ * no file, and the compiler looks in the working directory (Rodinia's srad
+ * includes "./main.h" so): from_dir NULL is ".". */
 static int resolve(const include_walk *w, const char *name, int quoted, const char *from_dir,
                    char *path, size_t cap)
 {
@@ -28,8 +31,8 @@ static int resolve(const include_walk *w, const char *name, int quoted, const ch
         snprintf(path, cap, "%s", name);
         return stat(path, &info) == 0 && !S_ISDIR(info.st_mode);
     }
-    if (quoted && from_dir) {
-        snprintf(path, cap, "%s/%s", from_dir, name);
+    if (quoted) {
+        snprintf(path, cap, "%s/%s", from_dir ? from_dir : ".", name);
         if (stat(path, &info) == 0 && !S_ISDIR(info.st_mode)) return 1;
     }
     for (size_t i = 0; i < w->ndirs; i++) {

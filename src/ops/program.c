@@ -276,6 +276,10 @@ weft_status weft_user_source(const char *source, char *options, char **full)
     int contract = flag && (flag == options || flag[-1] == ' ') &&
                    (flag[strlen(CONTRACT_FLAG)] == '\0' || flag[strlen(CONTRACT_FLAG)] == ' ');
     if (contract) memset(flag, ' ', strlen(CONTRACT_FLAG));
+    /* A byte-order mark (as Windows editors save files) is skipped by the
+     * compiler only at the very start: after the prefix it is an error at
+     * 1:1 of a line that looks fine. */
+    if (strncmp(source, "\xEF\xBB\xBF", 3) == 0) source += 3;
     const char *prefix = contract ? "" : "#pragma OPENCL FP_CONTRACT OFF\n#line 1\n";
     size_t len = strlen(prefix) + strlen(source) + 1;
     *full = malloc(len);
