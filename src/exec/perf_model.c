@@ -187,12 +187,21 @@ static size_t runner_up(const weft_perf_candidate *c, size_t count, const double
 {
     int k = weft_perf_class_of(n);
     size_t second = count;
+    int second_one = 0;
     for (size_t i = 0; i < count; i++) {
-        if (i == best || basis[i] != WEFT_PERF_EXACT || !c[i].explore || isinf(alone_s[i]))
+        /* A device sharing the best's model (a twin) would measure the same
+         * history again. */
+        if (i == best || c[i].history == c[best].history || basis[i] != WEFT_PERF_EXACT ||
+            !c[i].explore || isinf(alone_s[i]))
             continue;
         int one_sample = c[i].history->cls[k].samples < 2;
         if (!one_sample && !(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
-        if (second == count || alone_s[i] < alone_s[second]) second = i;
+        /* One resting on a single sample first: the likeliest to be off. */
+        if (second == count || one_sample > second_one ||
+            (one_sample == second_one && alone_s[i] < alone_s[second])) {
+            second = i;
+            second_one = one_sample;
+        }
     }
     return second;
 }

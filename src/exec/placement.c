@@ -338,10 +338,13 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
             if (now == 0) now = weft_now();
             queued = p->busy_until[d] > now ? p->busy_until[d] - now : 0;
         }
-        /* Explored when its code is ready (the pool builds none: asking the
-         * expression's kernels kept it from ever being measured again) and
-         * its time can be taken. */
-        int built = d == 0 || !req->built || req->built(dev, req->op);
+        /* Explored when its code is ready or is built in the call (compiled
+         * synchronously: a device not built yet was never explored, so never
+         * built, and a pool whose first sample beat the device's static
+         * estimate kept the operation for good), and its time can be taken.
+         * The pool builds none: asking the expression's kernels kept it from
+         * ever being measured again. */
+        int built = d == 0 || !req->built || ctx->compile_sync || req->built(dev, req->op);
         c[count++] =
             (weft_perf_candidate){.device = d,
                                   .history = &e->dev[p->twin[d]].history,
