@@ -356,6 +356,58 @@ static void test_window_reader(void **state)
     assert_int_equal(weft_csv_open(NULL, path_of("w.csv"), NULL, &r), WEFT_ERR_NULL);
 }
 
+/* A wide file: any column can be read, however far right (columns past the
+ * 32nd were refused as "at most 32 numeric columns"), with the types the
+ * options give it; a column typed twice is an error. */
+static void test_window_reader_wide_file(void **state)
+{
+    (void)state;
+    enum { COLS = 300, ROWS = 50 };
+    FILE *f = fopen(path_of("wide.csv"), "wb");
+    for (int c = 0; c < COLS; c++)
+        fprintf(f, "%sc%d", c ? "," : "", c);
+    fprintf(f, "\n");
+    for (int r = 0; r < ROWS; r++)
+        for (int c = 0; c < COLS; c++)
+            fprintf(f, "%d%s", r * 1000 + c, c + 1 < COLS ? "," : "\n");
+    fclose(f);
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    o.types = "c299=i64,c40=f64";
+    weft_csv_reader *r;
+    ASSERT_OK(weft_csv_open(ctx, path_of("wide.csv"), &o, &r));
+    size_t rows;
+    uint64_t first;
+    ASSERT_OK(weft_csv_next(r, &rows, &first));
+    assert_int_equal(rows, ROWS);
+    static const size_t columns[] = {299, 40, 31, 32, 0};
+    for (size_t k = 0; k < sizeof columns / sizeof *columns; k++) {
+        weft_array *a;
+        ASSERT_OK(weft_csv_column(r, columns[k], &a));
+        weft_dtype dt;
+        weft_array_dtype(a, &dt);
+        assert_int_equal(dt, columns[k] == 40 ? WEFT_F64 : WEFT_I64);
+        double v[ROWS], sum = 0;
+        if (dt == WEFT_I64) {
+            int64_t iv[ROWS];
+            ASSERT_OK(weft_array_read(a, 0, ROWS, iv));
+            for (int i = 0; i < ROWS; i++)
+                v[i] = (double)iv[i];
+        } else {
+            ASSERT_OK(weft_array_read(a, 0, ROWS, v));
+        }
+        for (int i = 0; i < ROWS; i++)
+            sum += v[i];
+        assert_true(sum == (double)(ROWS * (ROWS - 1) / 2 * 1000 + ROWS * (int)columns[k]));
+    }
+    weft_array *a;
+    assert_int_equal(weft_csv_column(r, COLS, &a), WEFT_ERR_RANGE);
+    ASSERT_OK(weft_csv_close(r));
+    o.types = "c5=i64,c5=f64";
+    assert_int_equal(weft_csv_open(ctx, path_of("wide.csv"), &o, &r), WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "typed twice"));
+}
+
 static void cancel_after_first(void *user, uint64_t done, uint64_t total)
 {
     (void)done;
@@ -663,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_columns_select_drop),
         cmocka_unit_test(test_reductions_match_memory),
         cmocka_unit_test(test_window_reader),
+        cmocka_unit_test(test_window_reader_wide_file),
         cmocka_unit_test(test_cancel_and_arguments),
         cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_pipelined_windows),

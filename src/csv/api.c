@@ -10,7 +10,7 @@ struct weft_csv_reader {
     weft_ctx *ctx;
     csv_reader r;
     csv_missing missing;
-    csv_plan columns; /* one var per file column, parsed on demand */
+    csv_var *columns; /* one per file column, parsed on demand */
     unsigned char *parsed;
     size_t window_rows;
 };
@@ -44,7 +44,7 @@ weft_status weft_csv_open_dialect(weft_ctx *ctx, const char *path, const weft_cs
         x->parsed = calloc(x->r.ncols ? x->r.ncols : 1, 1);
         if (!x->parsed) st = weft_error_set(WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
     }
-    if (st == WEFT_OK) st = csv_plan_columns(&x->columns, &x->r, o->types);
+    if (st == WEFT_OK) st = csv_columns_all(&x->r, o->types, &x->columns);
     if (st != WEFT_OK) {
         weft_csv_close(x);
         return st;
@@ -55,9 +55,9 @@ weft_status weft_csv_open_dialect(weft_ctx *ctx, const char *path, const weft_cs
 
 static void drop_arrays(weft_csv_reader *x)
 {
-    for (size_t v = 0; v < x->columns.nvars; v++) {
-        weft_array_free(x->columns.vars[v].array);
-        x->columns.vars[v].array = NULL;
+    for (size_t v = 0; x->columns && v < x->r.ncols; v++) {
+        weft_array_free(x->columns[v].array);
+        x->columns[v].array = NULL;
     }
     if (x->parsed) memset(x->parsed, 0, x->r.ncols ? x->r.ncols : 1);
 }
@@ -66,7 +66,7 @@ weft_status weft_csv_close(weft_csv_reader *reader)
 {
     if (!reader) return WEFT_OK;
     drop_arrays(reader);
-    csv_plan_free(&reader->columns);
+    csv_columns_free(reader->columns, reader->r.ncols);
     csv_reader_close(&reader->r);
     csv_missing_free(&reader->missing);
     free(reader->parsed);
@@ -100,11 +100,10 @@ weft_status weft_csv_next(weft_csv_reader *reader, size_t *rows, uint64_t *first
 weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array **array)
 {
     RETURN_IF(!reader || !array, WEFT_ERR_NULL, "weft_csv_column: an argument is NULL");
-    RETURN_IF(column >= reader->columns.nvars, WEFT_ERR_RANGE,
-              "weft_csv_column: column %zu of %zu (at most %d numeric columns)", column,
-              reader->r.ncols, WEFT_EXPR_MAX_BINDINGS);
+    RETURN_IF(column >= reader->r.ncols, WEFT_ERR_RANGE,
+              "weft_csv_column: column %zu, but the file has %zu", column, reader->r.ncols);
     RETURN_IF(!reader->r.started, WEFT_ERR_STATE, "weft_csv_column: call weft_csv_next first");
-    csv_var *v = &reader->columns.vars[column];
+    csv_var *v = &reader->columns[column];
     if (!reader->parsed[column]) {
         size_t rows = reader->r.ix.rows;
         RETURN_ON_ERROR(csv_var_reserve(v, rows));

@@ -114,7 +114,10 @@ static weft_status reduce_ident(void *arg, const char *name, size_t len)
     return WEFT_OK;
 }
 
-static weft_status apply_types(csv_plan *p, const csv_reader *r, const char *types)
+/* Sets the dtype of each var of a column that types names ("x=i64,y=f64");
+ * a column named twice is an error, as in select and drop. */
+static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader *r,
+                                  const char *types)
 {
     const char *s = types;
     while (s && *s) {
@@ -136,14 +139,43 @@ static weft_status apply_types(csv_plan *p, const csv_reader *r, const char *typ
             if (strlen(r->names[c]) == nlen && memcmp(r->names[c], s, nlen) == 0) col = (int)c;
         RETURN_IF(col < 0, WEFT_ERR_INVALID_ARG, "csv: types: the file has no column \"%.*s\"",
                   (int)nlen, s);
-        for (size_t v = 0; v < p->nvars; v++)
-            if (p->vars[v].input_col == col) {
-                p->vars[v].dtype = dt;
-                p->vars[v].typed = 1;
+        for (const char *t = types; t < s; t = strchr(t, ',') + 1) /* named before? */
+            RETURN_IF(strncmp(t, s, nlen) == 0 && t[nlen] == '=', WEFT_ERR_INVALID_ARG,
+                      "csv: types: \"%.*s\" is typed twice", (int)nlen, s);
+        for (size_t v = 0; v < nvars; v++)
+            if (vars[v].input_col == col) {
+                vars[v].dtype = dt;
+                vars[v].typed = 1;
             }
         s = *end ? end + 1 : end;
     }
     return WEFT_OK;
+}
+
+static weft_status apply_types(csv_plan *p, const csv_reader *r, const char *types)
+{
+    return apply_types_to(p->vars, p->nvars, r, types);
+}
+
+weft_status csv_columns_all(const csv_reader *r, const char *types, csv_var **vars)
+{
+    *vars = calloc(r->ncols ? r->ncols : 1, sizeof **vars);
+    RETURN_IF(!*vars, WEFT_ERR_NOMEM, "csv: out of memory");
+    for (size_t c = 0; c < r->ncols; c++) {
+        (*vars)[c].input_col = (int)c;
+        (*vars)[c].dtype = WEFT_F64;
+    }
+    return apply_types_to(*vars, r->ncols, r, types);
+}
+
+void csv_columns_free(csv_var *vars, size_t n)
+{
+    for (size_t v = 0; vars && v < n; v++) {
+        csv_bigbuf_free(&vars[v].storage);
+        csv_bigbuf_free(&vars[v].other);
+        weft_array_free(vars[v].array);
+    }
+    free(vars);
 }
 
 /* The statements and reduction expressions, rewritten once for the job. */
@@ -218,14 +250,6 @@ weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job
         RETURN_ON_ERROR(each_identifier(p->statements[job->nstatements + k], input_ident, &c));
     }
     find_replaced(p, job);
-    return apply_types(p, r, types);
-}
-
-weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types)
-{
-    memset(p, 0, sizeof *p);
-    for (size_t c = 0; c < r->ncols && c < WEFT_EXPR_MAX_BINDINGS; c++)
-        RETURN_ON_ERROR(add_var(p, r->names[c], strlen(r->names[c]), (int)c));
     return apply_types(p, r, types);
 }
 

@@ -67,8 +67,10 @@ weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job
                             const char *types);
 /* After the first window typed the inputs: new columns, their dtypes, the output. */
 weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job);
-/* Every file column as a var, in order (the first WEFT_EXPR_MAX_BINDINGS). */
-weft_status csv_plan_columns(csv_plan *p, const csv_reader *r, const char *types);
+/* One var per file column (any number of them), typed by types as the
+ * pipeline types them, for the window reader; freed by csv_columns_free. */
+weft_status csv_columns_all(const csv_reader *r, const char *types, csv_var **vars);
+void csv_columns_free(csv_var *vars, size_t n);
 void csv_plan_free(csv_plan *p);
 /* Room for `rows` values in var->data. */
 weft_status csv_var_reserve(csv_var *v, size_t rows);
