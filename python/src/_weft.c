@@ -1466,10 +1466,15 @@ struct done_link {
     PyObject *callable; /* owned; dropped by the side that decided (GIL held) */
 };
 
+static atomic_long links_alive; /* for the tests: none is left behind */
+
 /* Without the GIL: the link is plain memory. */
 static void link_drop(struct done_link *l)
 {
-    if (l && atomic_fetch_sub(&l->refs, 1) == 1) free(l);
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1) {
+        free(l);
+        atomic_fetch_sub(&links_alive, 1);
+    }
 }
 
 /* Runs on weft's callback thread (weft_future_on_done), which holds no weft
@@ -1514,6 +1519,7 @@ static PyObject *op_on_done(OpObject *op, PyObject *callable)
     if (state == WEFT_FUTURE_DONE) Py_RETURN_FALSE;
     struct done_link *l = malloc(sizeof *l);
     if (!l) return PyErr_NoMemory();
+    atomic_fetch_add(&links_alive, 1);
     atomic_init(&l->refs, 2);
     atomic_init(&l->state, LINK_PENDING);
     l->callable = Py_NewRef(callable);
@@ -1523,6 +1529,7 @@ static PyObject *op_on_done(OpObject *op, PyObject *callable)
         pending_add(-1);
         Py_DECREF(callable);
         free(l);
+        atomic_fetch_sub(&links_alive, 1);
         return raise_status(st);
     }
     op->link = l;
@@ -2671,6 +2678,18 @@ static PyObject *mod_shutdown(PyObject *m, PyObject *arg)
     Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
+/* _future_counts() -> (links, callbacks): Op callbacks not yet freed, and
+ * those still to call into Python (tests: both drop to 0). */
+static PyObject *mod_future_counts(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    pthread_mutex_lock(&pending_lock);
+    int pending = pending_callbacks;
+    pthread_mutex_unlock(&pending_lock);
+    return Py_BuildValue("(li)", (long)atomic_load(&links_alive), pending);
+}
+
 static PyObject *mod_wrap_alignment(PyObject *m, PyObject *unused)
 {
     (void)m;
@@ -2705,6 +2724,8 @@ static PyMethodDef module_methods[] = {
     {"_shutdown", mod_shutdown, METH_O,
      "_shutdown(seconds): at exit, completion callbacks still to come may call into Python "
      "for up to seconds, then stop."},
+    {"_future_counts", mod_future_counts, METH_NOARGS,
+     "_future_counts() -> (links, callbacks): Op completion callbacks alive, and still to run."},
     {"_set_default_context", mod_set_default_context, METH_O, NULL},
     {"wrap_alignment", mod_wrap_alignment, METH_NOARGS,
      "The alignment (bytes) at which devices sharing host memory use it in place."},
