@@ -21,16 +21,18 @@ from weft import _weft
 SLOW = "sqrt(x) * sin(x) + exp(x)"  # tens of milliseconds over 4M elements
 
 
-def settled(base, timeout=30.0):
-    """The Op callbacks weft still holds drop back to base (the callback thread
-    frees those it was handed after their futures were claimed)."""
+def settled(base=None, timeout=30.0):
+    """Waits until no Op callback is left to run and, given base, the callbacks
+    weft still holds are back to base (the callback thread frees those it was
+    handed after their futures were claimed). Returns the counts, or None."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         gc.collect()
-        if _weft._future_counts() == base:
-            return True
+        counts = _weft._future_counts()
+        if counts[1] == 0 and (base is None or counts == base):
+            return counts
         time.sleep(0.01)
-    return False
+    return None
 
 
 class Calls:
@@ -44,7 +46,7 @@ class Calls:
 
 
 def test_result_completes_on_the_waiting_thread(rng):
-    base = _weft._future_counts()
+    base = settled()
     x = rng.random(4_000_000)
     calls = Calls()
     f = weft.reduce_expr("sum", SLOW, x=x, wait=False)
@@ -54,7 +56,7 @@ def test_result_completes_on_the_waiting_thread(rng):
     # completed the future (so ran its callbacks) and weft's callback was
     # taken back, not handed to the callback thread.
     assert calls.seen == [(id(f), threading.get_ident())]
-    assert _weft._future_counts()[1] == base[1]
+    assert _weft._future_counts()[1] == 0
     del f
     assert settled(base)
 
@@ -162,8 +164,7 @@ def test_no_leak_over_many_futures(rng):
     for _ in range(2000):
         weft.map("y = a*x + y", a=2.0, x=x, y=y, wait=False).result()
         cf.wait([weft.map("y = a*x + y", a=2.0, x=x, y=y, wait=False)])
-    gc.collect()
-    base = _weft._future_counts()
+    base = settled()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
