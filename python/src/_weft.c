@@ -1439,17 +1439,39 @@ static PyObject *op_done(OpObject *op, PyObject *unused)
 static atomic_int python_exiting;
 
 /* Callbacks registered and still to call into Python, which _shutdown lets
- * finish (a while) before callbacks stop calling. */
+ * finish (a while) before callbacks stop calling. Counted per process: a
+ * fork child never runs its parent's (weft drops them there), so it starts a
+ * generation of its own, and the parent's that settle there count nowhere. */
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pending_cond = PTHREAD_COND_INITIALIZER;
 static int pending_callbacks;
+static unsigned pending_generation;
 
-static void pending_add(int delta)
+static unsigned pending_enter(void)
 {
     pthread_mutex_lock(&pending_lock);
-    pending_callbacks += delta;
-    if (pending_callbacks == 0) pthread_cond_broadcast(&pending_cond);
+    pending_callbacks++;
+    unsigned generation = pending_generation;
     pthread_mutex_unlock(&pending_lock);
+    return generation;
+}
+
+static void pending_leave(unsigned generation)
+{
+    pthread_mutex_lock(&pending_lock);
+    if (generation == pending_generation && --pending_callbacks == 0)
+        pthread_cond_broadcast(&pending_cond);
+    pthread_mutex_unlock(&pending_lock);
+}
+
+/* pthread_atfork's child handler: a thread of the parent may have held the
+ * lock. */
+static void pending_forked(void)
+{
+    pthread_mutex_init(&pending_lock, NULL);
+    pthread_cond_init(&pending_cond, NULL);
+    pending_callbacks = 0;
+    pending_generation++;
 }
 
 /* What an Op and its callback on weft's callback thread share. Whoever
@@ -1463,7 +1485,8 @@ enum { LINK_PENDING, LINK_CALLING, LINK_CLAIMED };
 struct done_link {
     atomic_int refs; /* the Op's and the callback's */
     atomic_int state;
-    PyObject *callable; /* owned; dropped by the side that decided (GIL held) */
+    PyObject *callable;  /* owned; dropped by the side that decided (GIL held) */
+    unsigned generation; /* of the pending count it is in */
 };
 
 static atomic_long links_alive; /* for the tests: none is left behind */
@@ -1494,8 +1517,9 @@ static void op_done_callback(void *user, weft_status status)
         Py_CLEAR(l->callable);
         PyGILState_Release(g);
     }
+    unsigned generation = l->generation;
     link_drop(l);
-    pending_add(-1);
+    pending_leave(generation);
 }
 
 /* _on_done(callable) -> bool: callable() will run once the operation is
@@ -1523,10 +1547,10 @@ static PyObject *op_on_done(OpObject *op, PyObject *callable)
     atomic_init(&l->refs, 2);
     atomic_init(&l->state, LINK_PENDING);
     l->callable = Py_NewRef(callable);
-    pending_add(1);
+    l->generation = pending_enter();
     st = weft_future_on_done(op->f, op_done_callback, l);
     if (st != WEFT_OK) {
-        pending_add(-1);
+        pending_leave(l->generation);
         Py_DECREF(callable);
         free(l);
         atomic_fetch_sub(&links_alive, 1);
@@ -1554,8 +1578,8 @@ static PyObject *op_claim(OpObject *op, PyObject *unused)
         weft_future_on_done_cancel(op->f, op_done_callback, l, &cancelled);
         Py_CLEAR(l->callable);
         if (cancelled) { /* the callback's share */
+            pending_leave(l->generation);
             link_drop(l);
-            pending_add(-1);
         }
     }
     link_drop(l);
@@ -2805,6 +2829,10 @@ PyMODINIT_FUNC PyInit__weft(void)
 {
     PyObject *m = PyModule_Create(&module_def);
     if (!m) return NULL;
+    if (pthread_atfork(NULL, NULL, pending_forked) != 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     WeftError = PyErr_NewExceptionWithDoc(
         "weft.WeftError",
         "A weft call failed: status (int), status_name ('WEFT_ERR_SIZE') and detail "

@@ -191,3 +191,29 @@ def test_exit_lets_running_futures_complete(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "completed True"
+
+
+def test_a_fork_child_does_not_wait_for_the_parents_callbacks(tmp_path):
+    """The parent's futures never complete in a fork child (weft drops their
+    callbacks there): the child's exit must not wait for them, and its own
+    futures work."""
+    script = (
+        "import os, sys, time, numpy as np, weft\n"
+        "x = np.random.default_rng(1).random(4_000_000)\n"
+        f"f = weft.reduce_expr('sum', {SLOW!r}, x=x, wait=False)\n"
+        "f.add_done_callback(lambda f: None)\n"
+        "t0 = time.monotonic()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    print('child', weft.sum(np.ones(10), wait=False).result(), flush=True)\n"
+        "else:\n"
+        "    os.waitpid(pid, 0)\n"
+        "    print('child lived %.1f s' % (time.monotonic() - t0), flush=True)\n"
+        "    print('parent', f.result() > 0, flush=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")
+    assert "child 10.0" in lines and "parent True" in lines
+    lived = float(next(line for line in lines if line.startswith("child lived")).split()[2])
+    assert lived < 5.0, f"the child waited {lived} s at exit for callbacks that never run there"
