@@ -164,9 +164,9 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
             self._complete()  # done already: no thread needs waking for it
 
     def _complete(self) -> None:
-        # GIL held from here to _claim: one caller takes the operation. The
-        # value is set outside any lock: set_result runs the done callbacks,
-        # which may call result() on this future.
+        # _claim is one C call under the GIL: exactly one caller takes the
+        # operation. The value is set outside any lock: set_result runs the
+        # done callbacks, which may call result() on this future.
         op = self._op
         if op is None or not op._claim():
             return
