@@ -1053,6 +1053,15 @@ typedef void (*weft_future_done_fn)(void *user, weft_status status);
  * future) or WEFT_ERR_THREAD, and fn is never called; in a fork child,
  * callbacks of the parent's futures do not run. */
 WEFT_API weft_status weft_future_on_done(weft_future *future, weft_future_done_fn fn, void *user);
+/* Takes back a callback registered by weft_future_on_done with this fn and
+ * user while the future is not done yet: *cancelled = 1 and fn will not run.
+ * *cancelled = 0 when the future is done (fn runs or ran: it was handed to
+ * the callback thread) or no such callback is registered. For a waiter that
+ * completes what the callback would have (a binding's result()), so that the
+ * callback thread is not woken for nothing. WEFT_ERR_NULL, WEFT_ERR_STATE (a
+ * released future). */
+WEFT_API weft_status weft_future_on_done_cancel(weft_future *future, weft_future_done_fn fn,
+                                                void *user, int *cancelled);
 
 #ifdef __cplusplus
 }

@@ -172,6 +172,83 @@ static void test_a_callback_may_call_weft_on_the_same_context(void **state)
     weft_ctx_free(ctx);
 }
 
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int open;
+} gate;
+
+static weft_status gated_task(void *user)
+{
+    gate *g = user;
+    pthread_mutex_lock(&g->lock);
+    while (!g->open)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+    return WEFT_OK;
+}
+
+/* Two callbacks on one future, the first taken back before the future is
+ * done: only the second runs. They would run in registration order, so once
+ * the second ran the first never will. */
+static void test_a_callback_taken_back_never_runs(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    weft_future *f;
+    ASSERT_OK(weft_submit(ctx, gated_task, &g, NULL, 0, &f));
+    record r;
+    record_init(&r);
+    slot first = {&r, 0}, second = {&r, 1};
+    ASSERT_OK(weft_future_on_done(f, note, &first));
+    ASSERT_OK(weft_future_on_done(f, note, &second));
+    int cancelled = -1;
+    ASSERT_OK(weft_future_on_done_cancel(f, note, &first, &cancelled));
+    assert_int_equal(cancelled, 1);
+    ASSERT_OK(weft_future_on_done_cancel(f, note, &first, &cancelled));
+    assert_int_equal(cancelled, 0); /* gone already */
+    pthread_mutex_lock(&g.lock);
+    g.open = 1;
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.lock);
+    ASSERT_OK(weft_future_wait(f));
+    record_wait(&r, 1);
+    ASSERT_OK(weft_future_release(f));
+    weft_ctx_free(ctx);
+    pthread_mutex_lock(&r.lock);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.order[0], 1);
+    pthread_mutex_unlock(&r.lock);
+}
+
+/* Once the future is done the callback is the callback thread's: it runs. */
+static void test_a_callback_of_a_done_future_cannot_be_taken_back(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_future *f;
+    ASSERT_OK(weft_submit(ctx, failing_task, NULL, NULL, 0, &f));
+    record r;
+    record_init(&r);
+    slot s = {&r, 0};
+    ASSERT_OK(weft_future_on_done(f, note, &s));
+    assert_int_equal(weft_future_wait(f), WEFT_ERR_DATA);
+    int cancelled = -1;
+    ASSERT_OK(weft_future_on_done_cancel(f, note, &s, &cancelled));
+    assert_int_equal(cancelled, 0);
+    record_wait(&r, 1);
+    assert_int_equal(r.status[0], WEFT_ERR_DATA);
+    int other = 0;
+    ASSERT_OK(weft_future_on_done_cancel(f, note, &other, &cancelled)); /* never registered */
+    assert_int_equal(cancelled, 0);
+    assert_int_equal(weft_future_on_done_cancel(f, NULL, &s, &cancelled), WEFT_ERR_NULL);
+    assert_int_equal(weft_future_on_done_cancel(f, note, &s, NULL), WEFT_ERR_NULL);
+    assert_int_equal(weft_future_on_done_cancel(NULL, note, &s, &cancelled), WEFT_ERR_NULL);
+    ASSERT_OK(weft_future_release(f));
+    weft_ctx_free(ctx);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -197,6 +274,8 @@ int main(void)
         cmocka_unit_test(test_a_failure_reaches_the_callback),
         cmocka_unit_test(test_a_done_future_calls_back_on_the_callback_thread),
         cmocka_unit_test(test_a_callback_may_call_weft_on_the_same_context),
+        cmocka_unit_test(test_a_callback_taken_back_never_runs),
+        cmocka_unit_test(test_a_callback_of_a_done_future_cannot_be_taken_back),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,11 +18,13 @@
 
 #include "dlpack_abi.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static PyObject *WeftError; /* weft.WeftError */
 /* weft.SizeError, ...: one subclass of WeftError per status (index: the value). */
@@ -1290,9 +1292,13 @@ typedef struct {
     weft_scalar scalar;
     size_t count; /* RES_COUNT: groups, or elements kept */
     int waited;
+    int claimed;            /* someone completes what this Op stands for (_claim) */
+    struct done_link *link; /* the registered _on_done callable, until claimed */
     weft_status st;
     PyObject *detail;
 } OpObject;
+
+static void link_drop(struct done_link *l);
 
 static OpObject *op_new(ContextObject *ctx, int kind, PyObject *keep, PyObject *result)
 {
@@ -1307,6 +1313,8 @@ static OpObject *op_new(ContextObject *ctx, int kind, PyObject *keep, PyObject *
     memset(&op->scalar, 0, sizeof op->scalar);
     op->count = 0;
     op->waited = 0;
+    op->claimed = 0;
+    op->link = NULL;
     op->st = WEFT_OK;
     op->detail = NULL;
     return op;
@@ -1324,6 +1332,7 @@ static OpObject *op_keeping(ContextObject *ctx, int kind, PyObject *keep, PyObje
 static void op_dealloc(OpObject *op)
 {
     PyTypeObject *tp = Py_TYPE((PyObject *)op);
+    link_drop(op->link); /* the callback, if it is still to run, keeps its callable */
     if (op->f) {
         weft_future *f = op->f;
         int waited = op->waited;
@@ -1400,9 +1409,15 @@ static PyObject *op_wait(OpObject *op, PyObject *unused)
 {
     (void)unused;
     if (!op->waited && op->f) {
-        weft_status st;
-        Py_BEGIN_ALLOW_THREADS st = weft_future_wait(op->f);
-        Py_END_ALLOW_THREADS op_record(op, st, weft_last_error());
+        weft_future_state state = WEFT_FUTURE_PENDING;
+        weft_status st = weft_future_status(op->f, &state, NULL);
+        if (st == WEFT_OK && state == WEFT_FUTURE_DONE) {
+            st = weft_future_wait(op->f); /* at once: the GIL stays here */
+        } else {
+            Py_BEGIN_ALLOW_THREADS st = weft_future_wait(op->f);
+            Py_END_ALLOW_THREADS
+        }
+        op_record(op, st, weft_last_error());
     }
     return op_result(op);
 }
@@ -1423,43 +1438,152 @@ static PyObject *op_done(OpObject *op, PyObject *unused)
  * answers by ending the calling thread, here weft's callback thread. */
 static atomic_int python_exiting;
 
+/* Callbacks registered and still to call into Python, which _shutdown lets
+ * finish (a while) before callbacks stop calling. Counted per process: a
+ * fork child never runs its parent's (weft drops them there), so it starts a
+ * generation of its own, and the parent's that settle there count nowhere. */
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pending_cond = PTHREAD_COND_INITIALIZER;
+static int pending_callbacks;
+static unsigned pending_generation;
+
+static unsigned pending_enter(void)
+{
+    pthread_mutex_lock(&pending_lock);
+    pending_callbacks++;
+    unsigned generation = pending_generation;
+    pthread_mutex_unlock(&pending_lock);
+    return generation;
+}
+
+static void pending_leave(unsigned generation)
+{
+    pthread_mutex_lock(&pending_lock);
+    if (generation == pending_generation && --pending_callbacks == 0)
+        pthread_cond_broadcast(&pending_cond);
+    pthread_mutex_unlock(&pending_lock);
+}
+
+/* pthread_atfork's child handler: a thread of the parent may have held the
+ * lock. */
+static void pending_forked(void)
+{
+    pthread_mutex_init(&pending_lock, NULL);
+    pthread_cond_init(&pending_cond, NULL);
+    pending_callbacks = 0;
+    pending_generation++;
+}
+
+/* What an Op and its callback on weft's callback thread share. Whoever
+ * moves state off LINK_PENDING first decides who calls into Python: the
+ * callback (LINK_CALLING) or nobody, because a waiter claimed the Op and
+ * completes it on its own thread (LINK_CLAIMED). Then the callback drops its
+ * reference without the GIL, and the waiter never waits for that thread: the
+ * hand-off to it and back (two thread wake-ups on the critical path) is what
+ * a future cost over a plain wait. */
+enum { LINK_PENDING, LINK_CALLING, LINK_CLAIMED };
+struct done_link {
+    atomic_int refs; /* the Op's and the callback's */
+    atomic_int state;
+    PyObject *callable;  /* owned; dropped by the side that decided (GIL held) */
+    unsigned generation; /* of the pending count it is in */
+};
+
+static atomic_long links_alive; /* for the tests: none is left behind */
+
+/* Without the GIL: the link is plain memory. */
+static void link_drop(struct done_link *l)
+{
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1) {
+        free(l);
+        atomic_fetch_sub(&links_alive, 1);
+    }
+}
+
 /* Runs on weft's callback thread (weft_future_on_done), which holds no weft
  * lock: taking the GIL there cannot invert a lock order with a Python thread
  * that holds the GIL and calls weft. */
 static void op_done_callback(void *user, weft_status status)
 {
     (void)status; /* the callable asks the Op, which records the detail too */
-    PyObject *callable = user;
-    if (atomic_load(&python_exiting)) return; /* the reference is left: no GIL to drop it */
-    PyGILState_STATE g = PyGILState_Ensure();
-    PyObject *r = PyObject_CallNoArgs(callable);
-    if (!r) PyErr_WriteUnraisable(callable);
-    Py_XDECREF(r);
-    Py_DECREF(callable);
-    PyGILState_Release(g);
+    struct done_link *l = user;
+    if (atomic_load(&python_exiting)) return; /* the references are left: no GIL to drop them */
+    int expected = LINK_PENDING;
+    if (atomic_compare_exchange_strong(&l->state, &expected, LINK_CALLING)) {
+        PyGILState_STATE g = PyGILState_Ensure();
+        PyObject *r = PyObject_CallNoArgs(l->callable);
+        if (!r) PyErr_WriteUnraisable(l->callable);
+        Py_XDECREF(r);
+        Py_CLEAR(l->callable);
+        PyGILState_Release(g);
+    }
+    unsigned generation = l->generation;
+    link_drop(l);
+    pending_leave(generation);
 }
 
-/* _on_done(callable): callable() runs once the operation is done, on weft's
- * callback thread with the GIL held (or at once there, if it is done). */
+/* _on_done(callable) -> bool: callable() will run once the operation is
+ * done, on weft's callback thread with the GIL held, unless the Op is claimed
+ * first (_claim): True. False when the operation is done already: nothing is
+ * registered, the caller completes it (no thread is woken for that). Once per
+ * Op. */
 static PyObject *op_on_done(OpObject *op, PyObject *callable)
 {
     if (!PyCallable_Check(callable)) {
         PyErr_SetString(PyExc_TypeError, "_on_done takes a callable");
         return NULL;
     }
-    if (!op->f) { /* completed at submission (wait=True): nothing is pending */
-        PyObject *r = PyObject_CallNoArgs(callable);
-        if (!r) return NULL;
-        Py_DECREF(r);
-        Py_RETURN_NONE;
+    if (op->link || op->claimed) {
+        PyErr_SetString(PyExc_RuntimeError, "_on_done: the Op has its callback or was claimed");
+        return NULL;
     }
-    Py_INCREF(callable);
-    weft_status st = weft_future_on_done(op->f, op_done_callback, callable);
+    weft_future_state state = WEFT_FUTURE_DONE; /* no future: completed at submission */
+    weft_status st = op->f ? weft_future_status(op->f, &state, NULL) : WEFT_OK;
+    if (st != WEFT_OK) return raise_status(st);
+    if (state == WEFT_FUTURE_DONE) Py_RETURN_FALSE;
+    struct done_link *l = malloc(sizeof *l);
+    if (!l) return PyErr_NoMemory();
+    atomic_fetch_add(&links_alive, 1);
+    atomic_init(&l->refs, 2);
+    atomic_init(&l->state, LINK_PENDING);
+    l->callable = Py_NewRef(callable);
+    l->generation = pending_enter();
+    st = weft_future_on_done(op->f, op_done_callback, l);
     if (st != WEFT_OK) {
+        pending_leave(l->generation);
         Py_DECREF(callable);
+        free(l);
+        atomic_fetch_sub(&links_alive, 1);
         return raise_status(st);
     }
-    Py_RETURN_NONE;
+    op->link = l;
+    Py_RETURN_TRUE;
+}
+
+/* _claim() -> bool: True for the first caller, which then completes what
+ * the Op stands for (wait(), then the Python future); the callback of
+ * _on_done, if it has not started, does not call into Python and is taken
+ * back from weft when the operation is still running (no thread is woken for
+ * it). GIL held throughout: claims from Python threads are ordered. */
+static PyObject *op_claim(OpObject *op, PyObject *unused)
+{
+    (void)unused;
+    if (op->claimed) Py_RETURN_FALSE;
+    op->claimed = 1;
+    struct done_link *l = op->link;
+    op->link = NULL;
+    int expected = LINK_PENDING;
+    if (l && atomic_compare_exchange_strong(&l->state, &expected, LINK_CLAIMED)) {
+        int cancelled = 0;
+        weft_future_on_done_cancel(op->f, op_done_callback, l, &cancelled);
+        Py_CLEAR(l->callable);
+        if (cancelled) { /* the callback's share */
+            pending_leave(l->generation);
+            link_drop(l);
+        }
+    }
+    link_drop(l);
+    Py_RETURN_TRUE;
 }
 
 static PyMethodDef op_methods[] = {
@@ -1467,7 +1591,11 @@ static PyMethodDef op_methods[] = {
      "Wait (GIL released) and return the result, or raise WeftError."},
     {"done", (PyCFunction)op_done, METH_NOARGS, "Non-blocking: is the operation done?"},
     {"_on_done", (PyCFunction)op_on_done, METH_O,
-     "_on_done(callable): call it (GIL held, on weft's callback thread) once done."},
+     "_on_done(callable) -> bool: call it (GIL held, on weft's callback thread) once done; "
+     "False: done already, nothing registered."},
+    {"_claim", (PyCFunction)op_claim, METH_NOARGS,
+     "_claim() -> bool: True once, for whoever completes the Op's future; the "
+     "_on_done callable is then not called."},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot op_slots[] = {{Py_tp_dealloc, op_dealloc},
@@ -2553,12 +2681,37 @@ static PyObject *mod_set_default_context(PyObject *m, PyObject *fn)
     Py_RETURN_NONE;
 }
 
-static PyObject *mod_shutdown(PyObject *m, PyObject *unused)
+/* _shutdown(seconds): lets the callbacks still to come call into Python for
+ * up to seconds (GIL released), then stops them. */
+static PyObject *mod_shutdown(PyObject *m, PyObject *arg)
+{
+    (void)m;
+    double seconds = PyFloat_AsDouble(arg);
+    if (seconds == -1.0 && PyErr_Occurred()) return NULL;
+    Py_BEGIN_ALLOW_THREADS struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    double end = (double)until.tv_sec + 1e-9 * (double)until.tv_nsec + (seconds > 0 ? seconds : 0);
+    until.tv_sec = (time_t)end;
+    until.tv_nsec = (long)((end - (double)until.tv_sec) * 1e9);
+    pthread_mutex_lock(&pending_lock);
+    while (pending_callbacks > 0 &&
+           pthread_cond_timedwait(&pending_cond, &pending_lock, &until) == 0) {
+    }
+    pthread_mutex_unlock(&pending_lock);
+    atomic_store(&python_exiting, 1);
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+}
+
+/* _future_counts() -> (links, callbacks): Op callbacks not yet freed, and
+ * those still to call into Python (tests: both drop to 0). */
+static PyObject *mod_future_counts(PyObject *m, PyObject *unused)
 {
     (void)m;
     (void)unused;
-    atomic_store(&python_exiting, 1);
-    Py_RETURN_NONE;
+    pthread_mutex_lock(&pending_lock);
+    int pending = pending_callbacks;
+    pthread_mutex_unlock(&pending_lock);
+    return Py_BuildValue("(li)", (long)atomic_load(&links_alive), pending);
 }
 
 static PyObject *mod_wrap_alignment(PyObject *m, PyObject *unused)
@@ -2592,8 +2745,11 @@ static PyMethodDef module_methods[] = {
     {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
     {"_launch", mod_launch, METH_VARARGS,
      "_launch(program, name, sizes, local, args, keep, wait) -> None or Op"},
-    {"_shutdown", mod_shutdown, METH_NOARGS,
-     "At exit: completion callbacks stop calling into Python."},
+    {"_shutdown", mod_shutdown, METH_O,
+     "_shutdown(seconds): at exit, completion callbacks still to come may call into Python "
+     "for up to seconds, then stop."},
+    {"_future_counts", mod_future_counts, METH_NOARGS,
+     "_future_counts() -> (links, callbacks): Op completion callbacks alive, and still to run."},
     {"_set_default_context", mod_set_default_context, METH_O, NULL},
     {"wrap_alignment", mod_wrap_alignment, METH_NOARGS,
      "The alignment (bytes) at which devices sharing host memory use it in place."},
@@ -2673,6 +2829,10 @@ PyMODINIT_FUNC PyInit__weft(void)
 {
     PyObject *m = PyModule_Create(&module_def);
     if (!m) return NULL;
+    if (pthread_atfork(NULL, NULL, pending_forked) != 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     WeftError = PyErr_NewExceptionWithDoc(
         "weft.WeftError",
         "A weft call failed: status (int), status_name ('WEFT_ERR_SIZE') and detail "

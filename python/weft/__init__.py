@@ -149,37 +149,37 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
     weft completes it (weft_future_on_done): when the operation ends, weft's
     callback thread takes the GIL and sets the result, then runs the
     callbacks added with add_done_callback there. result() and exception()
-    without a timeout do not wait for that thread: they wait for the
-    operation themselves (GIL released)."""
+    without a timeout do not wait for that thread: the first such caller
+    claims the future, waits for the operation itself (GIL released) and
+    completes it on its own thread, and the callback, taken back from weft,
+    does not run; other callers wait for the value it sets."""
 
     def __init__(self, op: Any, ctx: Context, after: Any = None) -> None:
         super().__init__()
         self._op = op
         self._after = after
-        self._complete_lock = threading.Lock()
-        self.set_running_or_notify_cancel()
-        _outstanding.add()
-        op._on_done(self._complete)
+        # set_running_or_notify_cancel without its lock: nobody sees it yet.
+        self._state = concurrent.futures._base.RUNNING
+        if not op._on_done(self._complete):
+            self._complete()  # done already: no thread needs waking for it
 
     def _complete(self) -> None:
-        # One caller takes the operation; the others wait in result() for the
-        # value it sets. The value is set outside the lock: set_result runs
-        # the done callbacks, which may call result() on this future.
-        with self._complete_lock:
-            op, self._op = self._op, None
-            after, self._after = self._after, None
-        if op is None:
+        # _claim is one C call under the GIL: exactly one caller takes the
+        # operation. The value is set outside any lock: set_result runs the
+        # done callbacks, which may call result() on this future.
+        op = self._op
+        if op is None or not op._claim():
             return
         try:
             value = op.wait()
-            if after is not None:
-                value = after(value)
+            if self._after is not None:
+                value = self._after(value)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             self.set_exception(exc)
         else:
             self.set_result(value)
         finally:
-            _outstanding.remove()
+            self._op = self._after = None
 
     def result(self, timeout: Optional[float] = None) -> Any:
         if timeout is None:
@@ -192,36 +192,11 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
         return super().exception(timeout)
 
 
-class _Outstanding:
-    """Futures not yet completed, so that interpreter exit lets weft's
-    callback thread complete them before callbacks stop calling into Python
-    (a finalizing interpreter ends a thread that asks for the GIL)."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._cv = threading.Condition()
-
-    def add(self) -> None:
-        with self._cv:
-            self._count += 1
-
-    def remove(self) -> None:
-        with self._cv:
-            self._count -= 1
-            if self._count == 0:
-                self._cv.notify_all()
-
-    def drain(self, timeout: float) -> None:
-        with self._cv:
-            self._cv.wait_for(lambda: self._count == 0, timeout)
-
-
-_outstanding = _Outstanding()
-
-
 def _at_exit() -> None:
-    _outstanding.drain(10.0)
-    _weft._shutdown()
+    # Futures still running complete (their callbacks call into Python) for
+    # a while; after that, callbacks stop calling: a finalizing interpreter
+    # ends a thread that asks for the GIL.
+    _weft._shutdown(10.0)
 
 
 atexit.register(_at_exit)

@@ -214,6 +214,21 @@ int weft_future_then(weft_future *f, weft_future_callback *cb, weft_status *stat
     return registered;
 }
 
+weft_future_callback *weft_future_unthen(weft_future *f,
+                                         int (*match)(const weft_future_callback *callback,
+                                                      const void *key),
+                                         const void *key)
+{
+    pthread_mutex_lock(&f->lock);
+    weft_future_callback **slot = &f->callbacks; /* empty once done */
+    while (*slot && !match(*slot, key))
+        slot = &(*slot)->next;
+    weft_future_callback *found = *slot;
+    if (found) *slot = found->next;
+    pthread_mutex_unlock(&f->lock);
+    return found;
+}
+
 weft_status weft_future_check(weft_future *f, const weft_future_owner *owner, const char *what)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "%s: a future is NULL", what);

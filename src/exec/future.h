@@ -38,6 +38,12 @@ struct weft_future_callback {
 /* Registers callback and returns 1, or returns 0 with *status when the future
  * is done already (the caller acts at once). */
 int weft_future_then(weft_future *future, weft_future_callback *callback, weft_status *status);
+/* Takes back the newest registered callback that match accepts, while the
+ * future is not done: returns it (it will not be called), or NULL. */
+weft_future_callback *weft_future_unthen(weft_future *future,
+                                         int (*match)(const weft_future_callback *callback,
+                                                      const void *key),
+                                         const void *key);
 /* WEFT_OK for a live future of owner that the user has not released;
  * otherwise the status and detail (naming `what`) for a bad one. owner
  * NULL: any context. */

@@ -129,3 +129,23 @@ weft_status weft_future_on_done(weft_future *future, weft_future_done_fn fn, voi
     if (!weft_future_then(future, &n->callback, &status)) future_done(&n->callback, status);
     return WEFT_OK;
 }
+
+static int notice_is(const weft_future_callback *callback, const void *key)
+{
+    const notice *n = (const notice *)callback, *k = key;
+    return callback->fn == future_done && n->fn == k->fn && n->user == k->user;
+}
+
+weft_status weft_future_on_done_cancel(weft_future *future, weft_future_done_fn fn, void *user,
+                                       int *cancelled)
+{
+    if (cancelled) *cancelled = 0;
+    RETURN_IF(!fn || !cancelled, WEFT_ERR_NULL,
+              "weft_future_on_done_cancel: fn or cancelled is NULL");
+    RETURN_ON_ERROR(weft_future_check(future, NULL, "weft_future_on_done_cancel"));
+    notice key = {.fn = fn, .user = user};
+    weft_future_callback *taken = weft_future_unthen(future, notice_is, &key);
+    free(taken); /* the notice it is the first member of */
+    *cancelled = taken != NULL;
+    return WEFT_OK;
+}
