@@ -82,15 +82,23 @@ static int parse_reduce(const char *text, weft_csv_reduction *r)
 }
 
 /* "a,b,c" into list (pointers into a copy the caller frees). */
-static int split_list(const char *text, const char **list, size_t *n, char **copy)
+/* Splits a comma list into list. keep_empty: an empty item is an item (a
+ * column may be named "": `--select ,a` names it, as `a,b,` headers make
+ * one); else empty items are skipped. */
+static int split_list(const char *text, const char **list, size_t *n, char **copy, int keep_empty)
 {
     *copy = strdup(text);
     if (!*copy) return 0;
-    for (char *s = strtok(*copy, ","); s; s = strtok(NULL, ",")) {
-        if (*n == CSV_MAX_ARGS) return 0;
-        list[(*n)++] = s;
+    for (char *s = *copy;;) {
+        char *comma = strchr(s, ',');
+        if (comma) *comma = '\0';
+        if (*s || keep_empty) {
+            if (*n == CSV_MAX_ARGS) return 0;
+            list[(*n)++] = s;
+        }
+        if (!comma) return 1;
+        s = comma + 1;
     }
-    return 1;
 }
 
 static int parse_bytes(const char *text, size_t *out)
@@ -222,12 +230,13 @@ int cmd_csv(int argc, char **argv)
             else if (is_arg(a, "--reduce", NULL) && nreductions < CSV_MAX_ARGS)
                 ok = parse_reduce(v, &reductions[nreductions++]);
             else if (is_arg(a, "--select", NULL))
-                ok =
-                    ncopies < CSV_MAX_COPIES && split_list(v, select, &nselect, &copies[ncopies++]);
+                ok = ncopies < CSV_MAX_COPIES &&
+                     split_list(v, select, &nselect, &copies[ncopies++], 1);
             else if (is_arg(a, "--drop", NULL))
-                ok = ncopies < CSV_MAX_COPIES && split_list(v, drop, &ndrop, &copies[ncopies++]);
+                ok = ncopies < CSV_MAX_COPIES && split_list(v, drop, &ndrop, &copies[ncopies++], 1);
             else if (is_arg(a, "--na-values", NULL))
-                ok = ncopies < CSV_MAX_COPIES && split_list(v, na_values, &nna, &copies[ncopies++]);
+                ok = ncopies < CSV_MAX_COPIES &&
+                     split_list(v, na_values, &nna, &copies[ncopies++], 0);
             else if (is_arg(a, "--delimiter", NULL)) {
                 ok = strlen(v) == 1 || strcmp(v, "\\t") == 0;
                 o.delimiter = strcmp(v, "\\t") == 0 ? '\t' : v[0];

@@ -47,6 +47,16 @@ has "$work/out" '"peak_rss_mib":' "json rss"
 has "$work/out" '"op": "sum", "expr": "y", "dtype": "i64", "value": 9' "json reduction"
 printf 'y,label\n2,a\n3,"b,c"\n4,"d""e"\n' >"$work/want.csv"
 cmp -s "$work/sel.csv" "$work/want.csv" || { echo "FAIL: select output"; cat "$work/sel.csv"; fail=1; }
+# An empty item of --select/--drop names the column called "" (a header with a
+# trailing delimiter makes one); it was skipped. Typed twice is an error.
+printf 'a,b,\n1,2,5\n3,4,6\n' >"$work/empty.csv"
+expect 0 "csv select the empty name" "$WEFT" csv "$work/empty.csv" --select ",a" -o "$work/e.csv"
+printf ',a\n5,1\n6,3\n' >"$work/want.csv"
+cmp -s "$work/e.csv" "$work/want.csv" || { echo "FAIL: select empty name"; cat "$work/e.csv"; fail=1; }
+expect 3 "csv select a missing empty name" "$WEFT" csv "$work/in.csv" --select "id," -o "$work/e2.csv"
+has "$work/err" 'no column named ""' "missing empty name"
+expect 3 "csv column typed twice" "$WEFT" csv "$work/in.csv" --type "id=i64,id=f64" --sum id
+has "$work/err" 'typed twice' "typed twice"
 # A reduction of a column the file lacks names it (it said "no array is bound").
 expect 3 "csv sum of a missing column" "$WEFT" csv "$work/in.csv" --sum total
 has "$work/err" 'sum(total): unknown name "total"' "missing column named"
