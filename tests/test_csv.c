@@ -356,6 +356,37 @@ static void test_window_reader(void **state)
     assert_int_equal(weft_csv_open(NULL, path_of("w.csv"), NULL, &r), WEFT_ERR_NULL);
 }
 
+/* A later window that does not fit the type the first chose: the advice to
+ * type the column up front comes only where it helps (floats after
+ * integers); a field that is no number is named as such (the advice to
+ * declare it f64 led to a second error). The status is said once. */
+static void test_later_window_misfits(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *last, *has, *lacks;
+    } cases[] = {{"2.5", "give its type up front (types \"a=f64\"", NULL},
+                 {"x", "\"x\" is not a number", "give its type"}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        size_t cap = 8 + 2 * 20000 + 16, len = 0;
+        char *input = malloc(cap);
+        len += (size_t)snprintf(input + len, cap - len, "a\n");
+        for (int i = 0; i < 20000; i++)
+            len += (size_t)snprintf(input + len, cap - len, "1\n");
+        snprintf(input + len, cap - len, "%s\n", cases[k].last);
+        const char *st[] = {"b = a * 2"};
+        char *out = NULL;
+        assert_int_equal(run_with(input, 4096, st, 1, &out), WEFT_ERR_DATA);
+        free(out);
+        const char *msg = weft_last_error();
+        if (!strstr(msg, cases[k].has) || (cases[k].lacks && strstr(msg, cases[k].lacks)))
+            fail_msg("\"%s\": %s", cases[k].last, msg);
+        const char *status = weft_status_str(WEFT_ERR_DATA);
+        assert_null(strstr(strstr(msg, status) + strlen(status), status));
+        free(input);
+    }
+}
+
 /* A wide file: any column can be read, however far right (columns past the
  * 32nd were refused as "at most 32 numeric columns"), with the types the
  * options give it; a column typed twice is an error. */
@@ -716,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_reductions_match_memory),
         cmocka_unit_test(test_window_reader),
         cmocka_unit_test(test_window_reader_wide_file),
+        cmocka_unit_test(test_later_window_misfits),
         cmocka_unit_test(test_cancel_and_arguments),
         cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_pipelined_windows),

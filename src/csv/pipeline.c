@@ -52,16 +52,15 @@ static weft_status reserve_vars(csv_plan *p, size_t rows)
 
 /* A later window that does not fit the type the first one chose: the
  * message says how to choose it instead. */
-static weft_status advise_type(const csv_var *var, const csv_reader *r)
+static weft_status advise_type(const csv_var *var, const csv_reader *r, const char *detail)
 {
-    char detail[1024];
-    snprintf(detail, sizeof detail, "%s", weft_last_error());
-    const char *name = r->names[var->input_col];
-    const char *want = var->dtype == WEFT_I64 ? "f64" : "i64";
+    const char *name = r->names[var->input_col], *status = weft_status_str(WEFT_ERR_DATA);
+    size_t len = strlen(status); /* the status is said once, by this message */
+    if (strncmp(detail, status, len) == 0 && strncmp(detail + len, ": ", 2) == 0) detail += len + 2;
     return weft_error_set(WEFT_ERR_DATA,
-                          "%s; the first window typed column '%s' %s: give its type up front "
-                          "(types \"%s=%s\", weft csv --type '%s=%s')",
-                          detail, name, weft_dtype_name(var->dtype), name, want, name, want);
+                          "%s; the first window typed column '%s' i64: give its type up front "
+                          "(types \"%s=f64\", weft csv --type '%s=f64')",
+                          detail, name, name, name);
 }
 
 weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing *m);
@@ -82,7 +81,16 @@ weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing
         }
         if (var->typed) {
             weft_status st = csv_parse_column(r, (size_t)var->input_col, var->dtype, m, var->data);
-            if (st == WEFT_ERR_DATA && var->inferred) return advise_type(var, r);
+            /* Typing up front helps an i64 column whose later window holds
+             * floats; a field that is no number at all, no type helps. */
+            if (st == WEFT_ERR_DATA && var->inferred && var->dtype == WEFT_I64) {
+                char detail[1024];
+                snprintf(detail, sizeof detail, "%s", weft_last_error());
+                /* Failing, this names the field "not a number", as it is. */
+                RETURN_ON_ERROR(
+                    csv_parse_column(r, (size_t)var->input_col, WEFT_F64, m, var->data));
+                return advise_type(var, r, detail);
+            }
             RETURN_ON_ERROR(st);
         } else {
             RETURN_ON_ERROR(csv_infer_column(r, (size_t)var->input_col, m, &var->dtype, var->data));
