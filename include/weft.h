@@ -421,6 +421,14 @@ WEFT_API weft_status weft_program_build_file(weft_ctx *ctx, const char *path, co
                                              weft_program **program);
 WEFT_API const char *weft_program_build_log(const weft_program *program);
 WEFT_API weft_status weft_program_free(weft_program *program);
+/* The dtype scalar parameter k of kernel `name` takes, as its signature says
+ * on a device that built the program: for bindings that convert an untyped
+ * number to it (a Python int for a `long n`). WEFT_ERR_UNSUPPORTED when no
+ * device built the program or gives argument info; WEFT_ERR_INVALID_ARG
+ * when the kernel has no parameter k; WEFT_ERR_DTYPE when it is no scalar
+ * of a weft dtype (a pointer, a struct, a short). */
+WEFT_API weft_status weft_program_scalar_dtype(weft_program *program, const char *name, size_t k,
+                                               weft_dtype *dtype);
 
 typedef struct weft_cache_stats {
     uint64_t memory_hits;  /* found built in this context */

@@ -370,6 +370,39 @@ static void test_byte_order_mark_skipped(void **state)
     weft_ctx_free(ctx);
 }
 
+/* The dtype each scalar parameter takes, as bindings ask it to convert an
+ * untyped number; pointers, vectors and missing parameters are refused. */
+static void test_scalar_parameter_dtypes(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = ctx_in(dir);
+    weft_program *p = NULL;
+    const char *source =
+        "typedef long count_t;\n"
+        "__kernel void k(__global float *y, count_t n, double d, uint u, float4 v,\n"
+        "                uchar c) { y[0] = n + d + u + v.x + c; }\n";
+    ASSERT_OK(weft_program_build(ctx, source, NULL, &p));
+    weft_dtype dt;
+    if (selected_opencl(ctx) == 0) {
+        assert_int_equal(weft_program_scalar_dtype(p, "k", 1, &dt), WEFT_ERR_UNSUPPORTED);
+    } else {
+        static const struct {
+            size_t k;
+            weft_status st;
+            weft_dtype dtype;
+        } want[] = {{0, WEFT_ERR_DTYPE, 0},      {1, WEFT_OK, WEFT_I64}, {2, WEFT_OK, WEFT_F64},
+                    {3, WEFT_OK, WEFT_U32},      {4, WEFT_ERR_DTYPE, 0}, {5, WEFT_OK, WEFT_U8},
+                    {6, WEFT_ERR_INVALID_ARG, 0}};
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+            assert_int_equal(weft_program_scalar_dtype(p, "k", want[i].k, &dt), want[i].st);
+            if (want[i].st == WEFT_OK) assert_int_equal(dt, want[i].dtype);
+        }
+    }
+    assert_int_equal(weft_program_scalar_dtype(NULL, "k", 0, &dt), WEFT_ERR_NULL);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* Writes text to path (creating its directory first). */
 static void write_text(const char *path, const char *text)
 {
@@ -652,6 +685,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unwritable_cache_dir_still_works),
         cmocka_unit_test_setup_teardown(test_include_dirs_in_cache_key, fresh_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_byte_order_mark_skipped, fresh_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_scalar_parameter_dtypes, fresh_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_working_directory_header_in_cache_key, fresh_dir,
                                         remove_dir),
         cmocka_unit_test_setup_teardown(test_nested_and_absolute_includes_in_cache_key, fresh_dir,

@@ -2671,6 +2671,24 @@ static PyObject *mod_launch(PyObject *m, PyObject *args)
     return op_submitted(op, st, wait);
 }
 
+/* _scalar_dtype(program, name, k) -> dtype code, or None when weft cannot
+ * tell (no device built the program, no argument info, no scalar dtype). */
+static PyObject *mod_scalar_dtype(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *po;
+    const char *name;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "O!sn:_scalar_dtype", ProgramType, &po, &name, &k)) return NULL;
+    if (k < 0) Py_RETURN_NONE;
+    weft_dtype dt;
+    weft_status st = weft_program_scalar_dtype(((ProgramObject *)po)->prog, name, (size_t)k, &dt);
+    if (st == WEFT_OK) return PyLong_FromLong((long)dt);
+    if (st == WEFT_ERR_NOMEM || st == WEFT_ERR_STATE || st == WEFT_ERR_NULL)
+        return raise_status(st);
+    Py_RETURN_NONE;
+}
+
 static PyObject *mod_set_default_context(PyObject *m, PyObject *fn)
 {
     (void)m;
@@ -2745,6 +2763,8 @@ static PyMethodDef module_methods[] = {
     {"_program", mod_program, METH_VARARGS, "_program(ctx, source, options) -> Program"},
     {"_launch", mod_launch, METH_VARARGS,
      "_launch(program, name, sizes, local, args, keep, wait) -> None or Op"},
+    {"_scalar_dtype", mod_scalar_dtype, METH_VARARGS,
+     "_scalar_dtype(program, name, k) -> the dtype code scalar parameter k takes, or None"},
     {"_shutdown", mod_shutdown, METH_O,
      "_shutdown(seconds): at exit, completion callbacks still to come may call into Python "
      "for up to seconds, then stop."},

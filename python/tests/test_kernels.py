@@ -69,6 +69,24 @@ def test_scalars_inferred_and_typed(prog, rng):
     np.testing.assert_array_equal(z, x)
 
 
+def test_plain_numbers_take_their_parameters_types(prog, rng):
+    """A Python int for a `long` ran for 2**40 and raised for 300000; for a
+    `double`, a Python float raised. They take the parameter's type now."""
+    for add in (7, 2**40):
+        y = rng.random(100)
+        want = y * 3.0 + float(add)
+        prog.launch("scale_d", y.size, y, 3.0, add)  # double k, long add: plain numbers
+        np.testing.assert_array_equal(y, want)
+    y = rng.random(10, dtype=np.float32)
+    z = np.zeros(10, np.float32)
+    prog.launch("saxpy", 10, 2, y, z)  # an int for a float parameter
+    np.testing.assert_array_equal(z, np.float32(2) * y)
+    with pytest.raises(weft.RangeError):
+        prog.launch("scale_d", 10, y.astype(np.float64), 1.0, 2**63)
+    with pytest.raises(weft.WeftError):  # a float for an integer parameter: refused
+        prog.launch("scale_d", 10, y.astype(np.float64), 1.0, 2.5)
+
+
 def test_whole_argument(prog, rng):
     table = rng.integers(-1000, 1000, 257).astype(np.int32)
     idx = rng.integers(0, 257, 50_000).astype(np.uint32)

@@ -87,6 +87,32 @@ def u8(v: Any) -> KernelArg:
     return KernelArg(_SCALAR, int(v), _U8)
 
 
+_INT_RANGE = {_I32: (-(2**31), 2**31), _U32: (0, 2**32), _I64: (-(2**63), 2**63),
+              _U64: (0, 2**64), _U8: (0, 2**8)}
+
+
+def _as_parameter(v: Any, want: Optional[int]) -> Optional[KernelArg]:
+    """A plain Python number as the dtype its kernel parameter takes (want:
+    from the kernel's signature, or None when weft cannot tell): an int for
+    a `long n` must not work for n = 2**40 and fail for n = 300000. A float
+    for an integer parameter is left to the launch to refuse."""
+    if want is None or type(v) not in (bool, int, float):
+        return None
+    if type(v) is float:
+        return KernelArg(_SCALAR, v, want) if want in (_F32, _F64) else None
+    if want in (_F32, _F64):
+        return KernelArg(_SCALAR, float(v), want)
+    lo, hi = _INT_RANGE[want]
+    if not lo <= int(v) < hi:
+        from . import RangeError
+        raise RangeError(f"{v} does not fit the kernel's {_NAMES[want]} parameter")
+    return KernelArg(_SCALAR, int(v), want)
+
+
+_NAMES = {_F32: "float", _F64: "double", _I32: "int", _U32: "uint", _I64: "long", _U64: "ulong",
+          _U8: "uchar"}
+
+
 def _scalar_of(v: Any) -> KernelArg:
     # Untyped Python numbers take OpenCL C's usual `int` and `float`; the
     # launch checks them against the kernel's signature, naming the argument
@@ -108,6 +134,13 @@ class Program:
     def __init__(self, ctx: Context, source: str, options: str = "") -> None:
         self.ctx = ctx
         self._c = _weft._program(ctx, source, options)
+        self._scalar_dtypes: dict = {}  # (kernel, k) -> dtype code or None
+
+    def _parameter_dtype(self, name: str, k: int) -> Optional[int]:
+        key = (name, k)
+        if key not in self._scalar_dtypes:
+            self._scalar_dtypes[key] = _weft._scalar_dtype(self._c, name, k)
+        return self._scalar_dtypes[key]
 
     @property
     def build_log(self) -> str:
@@ -119,16 +152,23 @@ class Program:
         size[0] varying fastest), split over the devices along its outermost
         dimension. args: weft.slice(a), weft.halo(a, w), weft.whole(a),
         weft.local(nbytes), weft.f32(v), ... or plain values: an array is a
-        slice, a Python int an int (long past 32 bits), a Python float a
-        float, a numpy scalar its dtype. wait=False returns a Future."""
+        slice, a Python int or float takes the type of its parameter in the
+        kernel's signature (an int out of its range raises weft.RangeError;
+        without a signature to read: int, long past 32 bits, and float), a
+        numpy scalar its dtype. wait=False returns a Future."""
         from . import Future
 
         sizes = [int(range)] if isinstance(range, int) else [int(s) for s in range]
         packed: List[Any] = []
         wrapped = {}
         for i, v in enumerate(args):
-            arg = v if isinstance(v, KernelArg) else (
-                slice(v) if _is_array_like(v) else _scalar_of(v))
+            if isinstance(v, KernelArg):
+                arg = v
+            elif _is_array_like(v):
+                arg = slice(v)
+            else:
+                arg = (_as_parameter(v, self._parameter_dtype(name, i))
+                       if type(v) in (bool, int, float) else None) or _scalar_of(v)
             if arg.kind in (_SLICE, _HALO, _WHOLE):
                 a = arg.value
                 if not isinstance(a, Array):

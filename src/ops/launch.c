@@ -734,6 +734,41 @@ error:
     return st;
 }
 
+weft_status weft_program_scalar_dtype(weft_program *program, const char *name, size_t k,
+                                      weft_dtype *dtype)
+{
+    RETURN_IF(!program || !name || !dtype, WEFT_ERR_NULL,
+              "weft_program_scalar_dtype: an argument is NULL");
+    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE,
+              "weft_program_scalar_dtype: not a live program");
+    size_t dev = 1;
+    while (dev < program->ctx->ndevices && !program->per_device[dev])
+        dev++;
+    RETURN_IF(dev >= program->ctx->ndevices, WEFT_ERR_UNSUPPORTED,
+              "weft_program_scalar_dtype: no device built the program");
+    weft_param *params = calloc(k + 1, sizeof *params);
+    RETURN_IF(!params, WEFT_ERR_NOMEM, "weft_program_scalar_dtype: out of memory");
+    size_t count = 0;
+    weft_status st = weft_program_params(program, dev, name, params, k + 1, &count);
+    GOTO_ERROR_ON(st);
+    GOTO_ERROR_IF(k >= count, WEFT_ERR_INVALID_ARG, "kernel %s takes %zu arguments, not %zu", name,
+                  count, k + 1);
+    char type[128];
+    weft_kernel_type_resolve(program->source, program->options, params[k].type, type, sizeof type);
+    st = WEFT_ERR_DTYPE;
+    for (size_t d = 0; d < WEFT_DTYPE_COUNT && params[k].address == 0 && st != WEFT_OK; d++)
+        if (type_matches(type, (weft_dtype)d, 0)) {
+            *dtype = (weft_dtype)d;
+            st = WEFT_OK;
+        }
+    GOTO_ERROR_IF(st != WEFT_OK, WEFT_ERR_DTYPE,
+                  "argument %zu (%s %s) of kernel %s is no scalar of a weft dtype", k,
+                  params[k].type, params[k].name, name);
+error:
+    free(params);
+    return st;
+}
+
 weft_status weft_launch(weft_program *program, const char *name, const weft_range *range,
                         const weft_arg *args, size_t nargs, weft_host_fn host_fn, void *user,
                         weft_future **future)
