@@ -1075,6 +1075,60 @@ static void test_required_work_group_size(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- char and short arrays, as Rodinia's bfs keeps its masks: u8 bytes ---- */
+
+static const char masks_source[] =
+    "__kernel void masks(__global char *mask, __global short *level, __global const char *seed)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    mask[i] = seed[i] ? (char)-1 : 0;\n"
+    "    level[i] = (short)(i % 300) - 150;\n"
+    "}\n";
+
+static void masks_host(const weft_host_call *call)
+{
+    signed char *mask = call->args[0];
+    short *level = call->args[1];
+    const signed char *seed = call->args[2];
+    HOST_ITEMS(call, i)
+    {
+        mask[i] = seed[i] ? (signed char)-1 : 0;
+        level[i] = (short)((int)(i % 300) - 150);
+    }
+}
+
+/* No dtype matched a char* or short* parameter, so such kernels could not
+ * be launched at all; u8 arrays of their bytes are taken now. */
+static void test_char_and_short_arrays_as_bytes(void **state)
+{
+    (void)state;
+    enum { M = 4099 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, masks_source);
+    unsigned char seed[M], mask[M];
+    short level[M];
+    for (size_t i = 0; i < M; i++)
+        seed[i] = (unsigned char)(i % 3 == 0);
+    weft_array *m, *l, *sd;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, M, &m));
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, 2 * M, &l));
+    ASSERT_OK(weft_array_from(ctx, WEFT_U8, M, seed, &sd));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(m), weft_arg_slice(l), weft_arg_slice(sd)};
+    ASSERT_OK(weft_launch(p, "masks", &r, args, 3, masks_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(m, 0, M, mask));
+    ASSERT_OK(weft_array_read(l, 0, 2 * M, level));
+    for (size_t i = 0; i < M; i++) {
+        assert_int_equal(mask[i], i % 3 == 0 ? 0xff : 0);
+        assert_int_equal(level[i], (short)((int)(i % 300) - 150));
+    }
+    weft_array_free(m);
+    weft_array_free(l);
+    weft_array_free(sd);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* ---- an array must hold whole elements of what the kernel points to ---- */
 
 static const char elements_source[] =
@@ -1173,6 +1227,7 @@ int main(void)
         cmocka_unit_test(test_whole_argument_written_or_only_read),
         cmocka_unit_test(test_required_work_group_size),
         cmocka_unit_test(test_elements_larger_than_the_array),
+        cmocka_unit_test(test_char_and_short_arrays_as_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
