@@ -8,6 +8,8 @@
  *     two all-to-alls, nothing whole on any rank. */
 #include "collective_check.h"
 #include "dist_sort.h"
+#include "dist_sort_keys.h"
+#include "dist_sort_sample.h"
 #include "mpi_error.h"
 
 #include <stdlib.h>
@@ -16,21 +18,6 @@
  * sort was the faster up to 2^14 elements at 3 ranks, the sample sort from
  * 2^13 at 2 (bench/RESULTS.md, bench/bench_mpi_sort.c): in between. */
 enum { GATHER_BELOW = 1 << 14 };
-
-weft_status weft_dist_sort_host(const weft_dist *keys, const weft_dist *values, size_t n,
-                                void *kbuf, void *vbuf, unsigned flags, const char *what)
-{
-    if (n == 0) return WEFT_OK;
-    weft_array *k = NULL, *v = NULL;
-    weft_status st = weft_array_wrap(keys->ctx, keys->dtype, n, kbuf, &k);
-    if (st == WEFT_OK && values) st = weft_array_wrap(keys->ctx, values->dtype, n, vbuf, &v);
-    if (st == WEFT_OK) st = weft_sort(keys->ctx, k, v, flags, NULL);
-    if (st == WEFT_OK) st = weft_array_sync(k);
-    if (st == WEFT_OK && v) st = weft_array_sync(v);
-    weft_array_free(k);
-    weft_array_free(v);
-    return st == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(st, what);
-}
 
 /* Root's whole array at buf back into every rank's block. */
 static weft_status scatter_back(weft_dist *d, const void *buf)

@@ -2,7 +2,8 @@
  * sorted blocks, splitters, and where each splitter cuts a rank's block, in
  * weft_sort's order (weft_sort_ordered) with ties broken by (rank, sorted
  * position), which is the global input order among equal keys. */
-#include "dist_sort.h"
+#include "dist_sort_keys.h"
+#include "mpi_error.h"
 
 #include <stdlib.h>
 
@@ -81,4 +82,19 @@ void weft_sort_bounds(const weft_dist *d, const void *sorted, int desc,
         else
             bounds[j] = search(sorted, m, d->dtype, desc, s->ordered, s->rank > d->rank);
     }
+}
+
+weft_status weft_dist_sort_host(const weft_dist *keys, const weft_dist *values, size_t n,
+                                void *kbuf, void *vbuf, unsigned flags, const char *what)
+{
+    if (n == 0) return WEFT_OK;
+    weft_array *k = NULL, *v = NULL;
+    weft_status st = weft_array_wrap(keys->ctx, keys->dtype, n, kbuf, &k);
+    if (st == WEFT_OK && values) st = weft_array_wrap(keys->ctx, values->dtype, n, vbuf, &v);
+    if (st == WEFT_OK) st = weft_sort(keys->ctx, k, v, flags, NULL);
+    if (st == WEFT_OK) st = weft_array_sync(k);
+    if (st == WEFT_OK && v) st = weft_array_sync(v);
+    weft_array_free(k);
+    weft_array_free(v);
+    return st == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(st, what);
 }

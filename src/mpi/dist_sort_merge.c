@@ -4,7 +4,8 @@
  * a run, in the source's order: the global input order. Serial, O(n log p),
  * where a second radix sort would read and write every element once per key
  * byte. */
-#include "dist_sort.h"
+#include "dist_sort_keys.h"
+#include "dist_sort_merge.h"
 
 typedef struct merge_bufs {
     weft_dtype t;

@@ -16,7 +16,9 @@
  * agreement before the next exchange, so no rank waits in a collective that
  * a failed rank never enters. Counts are MPI ints per rank, not for the whole
  * array: the array may exceed what one rank could hold. */
-#include "dist_sort.h"
+#include "dist_sort_keys.h"
+#include "dist_sort_merge.h"
+#include "dist_sort_sample.h"
 #include "mpi_error.h"
 
 #include <limits.h>
