@@ -185,6 +185,44 @@ static void test_types_chosen_by_if(void **state)
     assert_int_equal(weft_kernel_if_value(with_header, strlen(with_header), "X", 1, NULL), -1);
 }
 
+/* A whole argument whose parameter is not const is taken as read-only when
+ * every use is a subscript read (suite inputs rarely say const); any other
+ * use may write it. */
+static void test_pointer_parameters_only_read(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        int only_read;
+    } cases[] = {{"y[i] = data[i * 3 + 1] + data[i];", 1},
+                 {"y[i] = data[i] == 3 || data[i] <= 2 || data[i] != 1;", 1},
+                 {"y[i] = data[data[i] % 4];", 1},
+                 {"data[i] = 1;", 0},
+                 {"data[i] += 1;", 0},
+                 {"data[i]++;", 0},
+                 {"++data[i];", 0},
+                 {"data[i] <<= 1;", 0},
+                 {"atomic_inc(&data[i]);", 0},
+                 {"*data = 1;", 0},
+                 {"__global int *q = data; q[i] = 0;", 0},
+                 {"vstore4((int4)(0), i, data);", 0},
+                 {"y[i] = helper(data, i);", 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char source[512];
+        snprintf(
+            source, sizeof source,
+            "kernel void f(global int *y, global int *data) { int i = get_global_id(0); %s }\n",
+            cases[k].body);
+        if (weft_launch_param_only_read(source, NULL, "f", "data") != cases[k].only_read)
+            fail_msg("\"%s\": only read should be %d", cases[k].body, cases[k].only_read);
+    }
+    const char *member =
+        "typedef struct { float x; } P;\n"
+        "kernel void g(global float *y, global P *p) { y[0] = p[0].x; p[1].x = 2; }\n";
+    assert_false(weft_launch_param_only_read(member, NULL, "g", "p"));
+    assert_true(weft_launch_param_only_read(member, NULL, "g", "y") == 0); /* written */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_other_uses_steer),
         cmocka_unit_test(test_literals_directives_and_branches),
         cmocka_unit_test(test_types_chosen_by_if),
+        cmocka_unit_test(test_pointer_parameters_only_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,9 @@ typedef struct weft_param {
     char type[64];
     int address; /* 0 private (scalar), 1 global, 2 local, 3 constant */
     int is_const;
+    /* Filled by the program layer from the source, not by the driver: a
+     * global pointer every use of which is a subscript read (ops/launch_scalars.c). */
+    int only_read;
 } weft_param;
 
 /* One kernel argument as a device takes it. */

@@ -134,6 +134,22 @@ static unsigned char assumed_access(const weft_arg *a)
                                                                  : WEFT_ACCESS_READ;
 }
 
+/* 1 when pieces on more than one device would each write its own copy of
+ * a whole argument the kernel may write: a copying device among them. What
+ * such a kernel writes there can depend on the data (Rodinia bfs sets its
+ * "frontier not empty" flag only when a node is found), so no check can
+ * prove the split right for later data; on devices that share the host's
+ * memory every piece writes the same copy. */
+static int own_copies_written(const weft_launch_job *job, const size_t *devices, size_t count)
+{
+    int may_write = 0, copying = 0;
+    for (size_t k = 0; k < job->nargs; k++)
+        may_write |= job->writes[k] == WEFT_ACCESS_WHOLE_MAY_WRITE;
+    for (size_t p = 0; p < count && may_write; p++)
+        copying |= devices[p] != 0 && !job->program->ctx->devices[devices[p]].info.zero_copy;
+    return may_write && copying && count > 1;
+}
+
 /* The device whose build of the program tells the kernel's signature: the
  * first piece's, or, for a launch on the pool, any that built it; 0 when
  * none did. */
@@ -211,7 +227,8 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                           is_array ? "an array of" : "a scalar", weft_dtype_name(dt));
         }
         if (is_array) GOTO_ERROR_ON(check_elements(job, k, p));
-        int writable = p->address == 1 && !p->is_const;
+        int writable =
+            p->address == 1 && !p->is_const && !(a->kind == WEFT_ARG_WHOLE && p->only_read);
         job->writes[k] = !writable                   ? WEFT_ACCESS_READ
                          : a->kind == WEFT_ARG_WHOLE ? WEFT_ACCESS_WHOLE_MAY_WRITE
                                                      : WEFT_ACCESS_WRITTEN;
@@ -547,6 +564,7 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     if (identity != stack) free(identity);
     if (placed->plan.count == 0) return;
     int whole = whole_reason(job, why, sizeof why) != NULL || ctx->verify_splits ||
+                own_copies_written(job, placed->plan.device, placed->plan.count) ||
                 weft_launch_split_mode(job) != WEFT_RUN_SPLIT;
     weft_piece pieces[WEFT_PERF_MAX_CANDIDATES];
     size_t count = 0;
@@ -721,6 +739,14 @@ static weft_status submit_launch(weft_program *program, const char *name, const 
     } else {
         for (size_t k = 0; k < nargs; k++)
             job->writes[k] = assumed_access(&args[k]);
+    }
+    size_t devices[WEFT_PERF_MAX_CANDIDATES], ndevices = 0;
+    for (size_t p = 0; p < job->npieces && ndevices < WEFT_PERF_MAX_CANDIDATES; p++)
+        devices[ndevices++] = job->pieces[p].device;
+    if (own_copies_written(job, devices, ndevices)) {
+        job->pieces[0] = (weft_piece){.device = job->pieces[0].device, .begin = first, .end = last};
+        job->npieces = 1;
+        job->check_split = 0;
     }
     for (size_t k = 0; k < nargs; k++) {
         if (args[k].kind > WEFT_ARG_WHOLE) continue;

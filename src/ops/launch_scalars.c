@@ -268,3 +268,53 @@ uint64_t weft_launch_steering_scalars(const char *source, const char *options, c
     if (!end || k != nparams) return ~(uint64_t)0;
     return k < 64 ? mask | ~(((uint64_t)1 << k) - 1) : mask;
 }
+
+/* 1 when the use of a pointer at text[at, at + len) is a subscript read:
+ * `p[...]` (and a member or a further subscript of it) not followed by an
+ * assignment or ++/--, and not preceded by &, ++ or --. */
+static int subscript_read(const char *text, size_t at, size_t len, size_t end)
+{
+    size_t before = at;
+    while (before > 0 && isspace((unsigned char)text[before - 1]))
+        before--;
+    if (before > 0 && text[before - 1] == '&') return 0;
+    if (before > 1 &&
+        (strncmp(text + before - 2, "++", 2) == 0 || strncmp(text + before - 2, "--", 2) == 0))
+        return 0;
+    size_t j = skip_blank(text, at + len);
+    if (text[j] != '[') return 0; /* used bare: passed on, offset, dereferenced */
+    for (;;) {                    /* p[i], p[i].x, p[i]->y[2] ... */
+        j = skip_blank(text, j);
+        if (text[j] == '[') {
+            size_t past = matching(text, j, end);
+            if (!past) return 0;
+            j = past;
+        } else if (text[j] == '.' || (text[j] == '-' && text[j + 1] == '>')) {
+            j = skip_blank(text, j + (text[j] == '.' ? 1 : 2));
+            while (ident_char(text[j]))
+                j++;
+        } else {
+            break;
+        }
+    }
+    char c = text[j], d = text[j + 1];
+    if (c == '=' && d != '=') return 0;
+    if (strchr("+-*/%&|^", c) && c && d == '=') return 0;
+    if ((c == '+' && d == '+') || (c == '-' && d == '-')) return 0;
+    if ((c == '<' || c == '>') && d == c && text[j + 2] == '=') return 0;
+    return 1;
+}
+
+int weft_launch_param_only_read(const char *source, const char *options, const char *name,
+                                const char *param)
+{
+    char *text = source && param && *param ? weft_kernel_source_active(source, options) : NULL;
+    size_t open, brace, end = 0, len = param ? strlen(param) : 0;
+    int only_read = text && !unreadable_directives(text) &&
+                    find_kernel(text, name, &open, &brace) && !defined_again(text, name, brace) &&
+                    (end = matching(text, brace, strlen(text))) != 0;
+    for (size_t i = brace; only_read && i < end; i++)
+        if (word_at(text, i, param, len)) only_read = subscript_read(text, i, len, end);
+    free(text);
+    return only_read;
+}

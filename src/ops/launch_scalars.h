@@ -13,4 +13,12 @@
 uint64_t weft_launch_steering_scalars(const char *source, const char *options, const char *name,
                                       size_t nparams);
 
+/* 1 when every use of pointer parameter `param` in kernel `name`'s body is
+ * a subscript read (`data[i * m + j]`, not assigned, incremented, its
+ * address taken, passed on or used bare): an input the kernel only reads,
+ * though not declared const, as public suites declare them. 0 when it may
+ * be written, or the definition cannot be read. */
+int weft_launch_param_only_read(const char *source, const char *options, const char *name,
+                                const char *param);
+
 #endif

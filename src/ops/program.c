@@ -148,6 +148,9 @@ static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *
         e->params_known = -1;
         return WEFT_OK;
     }
+    for (size_t i = 0; i < n; i++)
+        all[i].only_read = all[i].address == 1 && !all[i].is_const &&
+                           weft_launch_param_only_read(p->source, p->options, e->name, all[i].name);
     e->params = all;
     e->nparams = n;
     e->params_known = 1;
