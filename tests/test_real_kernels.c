@@ -1066,6 +1066,56 @@ static void test_whole_argument_written_or_only_read(void **state)
     free(got);
 }
 
+/* Under WEFT_VERIFY=1 a whole argument the kernel may write is checked as
+ * it is without (it failed as "given to read only"), and a const one the
+ * kernel writes through a cast is named. */
+static void test_verify_whole_arguments(void **state)
+{
+    (void)state;
+    enum { M = 1 << 12 };
+    setenv("WEFT_VERIFY", "1", 1);
+    weft_ctx *ctx = test_ctx();
+    unsetenv("WEFT_VERIFY");
+    if (selected_opencl(ctx) < 2) {
+        weft_ctx_free(ctx);
+        skip(); /* the check runs where a launch is split */
+    }
+    weft_program *p = build(ctx, histo_source);
+    uint32_t x0[M];
+    int32_t want[256] = {0}, got[256], zeros[256] = {0};
+    for (size_t i = 0; i < M; i++) {
+        x0[i] = (uint32_t)(i * 2654435761u) >> 5;
+        want[x0[i] & 255]++;
+    }
+    weft_array *x, *bins;
+    ASSERT_OK(weft_array_from(ctx, WEFT_U32, M, x0, &x));
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, 256, zeros, &bins));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(x), weft_arg_whole(bins)};
+    ASSERT_OK(weft_launch(p, "histo", &r, args, 2, histo_host, NULL, NULL));
+    ASSERT_OK(weft_array_read(bins, 0, 256, got));
+    assert_memory_equal(got, want, sizeof want);
+    weft_program_free(p);
+    static const char caster_source[] =
+        "__kernel void caster(__global float *y, __global const float *x)\n"
+        "{ int i = get_global_id(0); y[i] = x[i] + 1.0f;\n"
+        "  if (i == 0) ((__global float *)x)[0] = -1.0f; }\n";
+    p = build(ctx, caster_source);
+    weft_array *a, *b;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &a));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &b));
+    weft_arg cargs[] = {weft_arg_slice(b), weft_arg_whole(a)};
+    assert_int_equal(weft_launch(p, "caster", &r, cargs, 2, NULL, NULL, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "wrote argument 1 at element 0"));
+    weft_array_free(a);
+    weft_array_free(b);
+    weft_array_free(x);
+    weft_array_free(bins);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* ---- reqd_work_group_size, as SDK samples and tuned suite kernels
  * declare it ---- */
 
@@ -1277,6 +1327,7 @@ int main(void)
         cmocka_unit_test(test_atomics_histogram_into_a_whole_argument),
         cmocka_unit_test(test_whole_argument_written_or_only_read),
         cmocka_unit_test(test_data_dependent_write_to_a_whole_argument),
+        cmocka_unit_test(test_verify_whole_arguments),
         cmocka_unit_test(test_required_work_group_size),
         cmocka_unit_test(test_elements_larger_than_the_array),
         cmocka_unit_test(test_char_and_short_arrays_as_bytes),

@@ -197,17 +197,18 @@ static void checks_agreed(weft_launch_job *job)
                       job->name, WEFT_SPLIT_CHECKS);
 }
 
-/* Under WEFT_VERIFY=1, an array no argument may write (passed whole, or
- * const) must hold what it held on every device that ran a piece, over the
- * elements that device had current (a piece's rows and halo, or all of a
- * whole argument): each device's copy of them is brought to the host (as if
- * that device had written it) and compared; the array is put back either
- * way. */
+/* Under WEFT_VERIFY=1, an array no argument may write (const, or passed
+ * whole and only read by subscript) must hold what it held on every device that ran a piece, over
+ * the elements that device had current (a piece's rows and halo, or all of a whole argument): each
+ * device's copy of them is brought to the host (as if that device had written it) and compared; the
+ * array is put back either way. */
 static weft_status check_unwritten(const weft_launch_job *job, unsigned char **before)
 {
     for (size_t k = 0; k < job->nargs; k++) {
-        weft_array *a =
-            before[k] && !array_written(job, job->args[k].array) ? job->args[k].array : NULL;
+        weft_array *a = before[k] && !array_written(job, job->args[k].array) &&
+                                !array_has(job, job->args[k].array, WEFT_ACCESS_WHOLE_MAY_WRITE)
+                            ? job->args[k].array
+                            : NULL;
         for (size_t p = 0; a && p < job->npieces; p++) {
             size_t at, dev = job->pieces[p].device, begin, end;
             weft_launch_rows_read(job, k, &job->pieces[p], &begin, &end);
