@@ -309,7 +309,7 @@ int weft_launch_param_only_read(const char *source, const char *options, const c
                                 const char *param)
 {
     char *text = source && param && *param ? weft_kernel_source_active(source, options) : NULL;
-    size_t open, brace, end = 0, len = param ? strlen(param) : 0;
+    size_t open = 0, brace = 0, end = 0, len = param ? strlen(param) : 0;
     int only_read = text && !unreadable_directives(text) &&
                     find_kernel(text, name, &open, &brace) && !defined_again(text, name, brace) &&
                     (end = matching(text, brace, strlen(text))) != 0;
