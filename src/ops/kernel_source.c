@@ -62,19 +62,6 @@ static size_t next_ident(const char *text, size_t *pos)
     return len;
 }
 
-int weft_kernel_type_builtin(const char *type)
-{
-    static const char *const names[] = {
-        "bool", "char",  "uchar",  "short",  "ushort",    "int",      "uint",      "long", "ulong",
-        "half", "float", "double", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t", "void"};
-    size_t len = strcspn(type, " *");
-    while (len > 0 && isdigit((unsigned char)type[len - 1]))
-        len--; /* float4, uchar16 */
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (strlen(names[k]) == len && strncmp(type, names[k], len) == 0) return 1;
-    return 0;
-}
-
 int weft_kernel_source_reads_geometry(const char *source)
 {
     static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
@@ -255,6 +242,17 @@ static int source_typedef(const char *text, const char *name, char *out, size_t 
     return 0;
 }
 
+/* The declaration of a struct body starting at body[i], squeezed into decl
+ * (empty for an empty one); returns where the next one starts. */
+static size_t next_declaration(const char *body, size_t len, size_t i, char *decl, size_t cap)
+{
+    size_t end = i;
+    while (end < len && body[end] != ';')
+        end++;
+    squeeze(body + i, end - i, decl, cap);
+    return end + 1;
+}
+
 /* The one built-in type every field of a struct body has ("float" for
  * { float lat; float lng; }), into out; 0 when the fields differ or the body
  * holds anything but plain declarations. */
@@ -263,12 +261,8 @@ static int record_field_type(const char *body, size_t len, char *out, size_t cap
     char field[128];
     int fields = 0;
     for (size_t i = 0; i < len;) {
-        size_t end = i;
-        while (end < len && body[end] != ';')
-            end++;
         char decl[128];
-        squeeze(body + i, end - i, decl, sizeof decl);
-        i = end + 1;
+        i = next_declaration(body, len, i, decl, sizeof decl);
         if (!decl[0]) continue;
         if (strpbrk(decl, "{}()[*")) return 0; /* nested, arrays, pointers: not one type */
         char *name = strrchr(decl, ' '), *comma = strchr(decl, ',');
@@ -473,12 +467,8 @@ static int type_layout(const char *text, const char *options, const char *type, 
     if (!text || !record_body(text, base, &body, &len)) return 0;
     size_t offset = 0, align = 1;
     for (size_t i = 0; i < len;) {
-        size_t end = i;
-        while (end < len && body[end] != ';')
-            end++;
         char decl[128];
-        squeeze(body + i, end - i, decl, sizeof decl);
-        i = end + 1;
+        i = next_declaration(body, len, i, decl, sizeof decl);
         if (decl[0] && !place_field(text, options, decl, depth, &offset, &align)) return 0;
     }
     if (offset == 0) return 0;

@@ -17,10 +17,6 @@
 void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
                               size_t cap);
 
-/* 1 when a resolved type's element (before any '*') is one of OpenCL C's
- * built-in scalar or vector types; 0 for a struct, union or unknown name. */
-int weft_kernel_type_builtin(const char *type);
-
 /* The size in bytes of what a pointer parameter of that type points to
  * ("float4*": 16; a struct of built-in fields laid out as OpenCL C lays it
  * out, "LatLong*" of two floats: 8); 0 when weft cannot tell (pointers in
