@@ -155,10 +155,8 @@ static int own_copies_written(const weft_launch_job *job, const size_t *devices,
  * none did. */
 static size_t signature_device(const weft_launch_job *job)
 {
-    if (job->pieces[0].device != 0) return job->pieces[0].device;
-    for (size_t d = 1; d < job->program->ctx->ndevices; d++)
-        if (job->program->per_device[d]) return d;
-    return 0;
+    return job->pieces[0].device != 0 ? job->pieces[0].device
+                                      : weft_program_built_device(job->program);
 }
 
 /* An array must hold whole elements of the type the kernel's parameter
@@ -169,7 +167,7 @@ static size_t signature_device(const weft_launch_job *job)
 static weft_status check_elements(const weft_launch_job *job, size_t k, const weft_param *p)
 {
     const weft_arg *a = &job->args[k];
-    size_t element = weft_kernel_pointee_size(job->program->source, job->program->options, p->type);
+    size_t element = p->element;      /* worked out once per kernel (program.c) */
     if (element == 0) return WEFT_OK; /* a layout weft cannot tell: the caller's word */
     size_t bytes = a->array->n * a->array->elem_size;
     RETURN_IF(bytes % element, WEFT_ERR_SIZE,
@@ -665,10 +663,8 @@ static weft_status check_window(const weft_range *r, size_t first, size_t last)
 static weft_status required_group(weft_launch_job *job)
 {
     weft_program *p = job->program;
-    size_t dev = 1;
-    while (dev < p->ctx->ndevices && !p->per_device[dev])
-        dev++;
-    if (dev >= p->ctx->ndevices) return WEFT_OK; /* no device built it: the pool runs it */
+    size_t dev = weft_program_built_device(p);
+    if (dev == 0) return WEFT_OK; /* no device built it: the pool runs it */
     size_t need[3];
     RETURN_ON_ERROR(weft_program_required_group(p, dev, job->name, need));
     if (need[0] == 0) return WEFT_OK;
@@ -767,10 +763,8 @@ weft_status weft_program_scalar_dtype(weft_program *program, const char *name, s
               "weft_program_scalar_dtype: an argument is NULL");
     RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE,
               "weft_program_scalar_dtype: not a live program");
-    size_t dev = 1;
-    while (dev < program->ctx->ndevices && !program->per_device[dev])
-        dev++;
-    RETURN_IF(dev >= program->ctx->ndevices, WEFT_ERR_UNSUPPORTED,
+    size_t dev = weft_program_built_device(program);
+    RETURN_IF(dev == 0, WEFT_ERR_UNSUPPORTED,
               "weft_program_scalar_dtype: no device built the program");
     weft_param *params = calloc(k + 1, sizeof *params);
     RETURN_IF(!params, WEFT_ERR_NOMEM, "weft_program_scalar_dtype: out of memory");

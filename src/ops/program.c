@@ -148,9 +148,13 @@ static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *
         e->params_known = -1;
         return WEFT_OK;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         all[i].only_read = all[i].address == 1 && !all[i].is_const &&
                            weft_launch_param_only_read(p->source, p->options, e->name, all[i].name);
+        all[i].element = all[i].address == 1 || all[i].address == 3
+                             ? weft_kernel_pointee_size(p->source, p->options, all[i].type)
+                             : 0;
+    }
     e->params = all;
     e->nparams = n;
     e->params_known = 1;
@@ -174,6 +178,13 @@ weft_status weft_program_params(weft_program *p, size_t dev, const char *name, w
     }
     pthread_mutex_unlock(&p->lock);
     return st;
+}
+
+size_t weft_program_built_device(const weft_program *p)
+{
+    for (size_t d = 1; d < p->ctx->ndevices; d++)
+        if (p->per_device[d]) return d;
+    return 0;
 }
 
 weft_status weft_program_required_group(weft_program *p, size_t dev, const char *name,

@@ -62,6 +62,9 @@ uint64_t weft_program_split_steering(weft_program *p, const char *key, const cha
 /* The kernel `name` of the program on device dev, created once and kept
  * (WEFT_ERR_INVALID_ARG when the program has none of that name). */
 weft_status weft_program_kernel(weft_program *p, size_t dev, const char *name, void **kernel);
+/* The first device that built the program (whose kernels can be asked
+ * their signature); 0 when none did. */
+size_t weft_program_built_device(const weft_program *p);
 /* The work-group size its source requires (reqd_work_group_size), all 0
  * when none or when the device cannot say; asked once per kernel. */
 weft_status weft_program_required_group(weft_program *p, size_t dev, const char *name,
