@@ -44,9 +44,11 @@ typedef struct weft_param {
     int address; /* 0 private (scalar), 1 global, 2 local, 3 constant */
     int is_const;
     /* Filled by the program layer from the source once per kernel, not by
-     * the driver: a global pointer every use of which is a subscript read
-     * (ops/launch_scalars.c), and the bytes a pointer's element takes (0:
-     * not known; ops/kernel_source.c). */
+     * the driver: type with its typedefs and macros followed, a global
+     * pointer every use of which is a subscript read (ops/launch_scalars.c),
+     * and the bytes a pointer's element takes (0: not known;
+     * ops/kernel_source.c). */
+    char resolved[128];
     int only_read;
     size_t element;
 } weft_param;

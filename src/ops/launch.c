@@ -215,9 +215,7 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                       p->name, job->name, kind_names[a->kind]);
         if (is_array || a->kind == WEFT_ARG_SCALAR) {
             weft_dtype dt = is_array ? a->array->dtype : a->dtype;
-            char type[128];
-            weft_kernel_type_resolve(job->program->source, job->program->options, p->type, type,
-                                     sizeof type);
+            const char *type = p->resolved; /* once per kernel (program.c) */
             GOTO_ERROR_IF(!type_matches(type, dt, is_array), WEFT_ERR_DTYPE,
                           "weft_launch: argument %zu (%s %s%s%s) of kernel %s does not take %s %s",
                           k, p->type, p->name, strcmp(type, p->type) ? ", that is " : "",
@@ -773,11 +771,9 @@ weft_status weft_program_scalar_dtype(weft_program *program, const char *name, s
     GOTO_ERROR_ON(st);
     GOTO_ERROR_IF(k >= count, WEFT_ERR_INVALID_ARG, "kernel %s takes %zu arguments, not %zu", name,
                   count, k + 1);
-    char type[128];
-    weft_kernel_type_resolve(program->source, program->options, params[k].type, type, sizeof type);
     st = WEFT_ERR_DTYPE;
     for (size_t d = 0; d < WEFT_DTYPE_COUNT && params[k].address == 0 && st != WEFT_OK; d++)
-        if (type_matches(type, (weft_dtype)d, 0)) {
+        if (type_matches(params[k].resolved, (weft_dtype)d, 0)) {
             *dtype = (weft_dtype)d;
             st = WEFT_OK;
         }

@@ -149,6 +149,8 @@ static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *
         return WEFT_OK;
     }
     for (size_t i = 0; i < n; i++) {
+        weft_kernel_type_resolve(p->source, p->options, all[i].type, all[i].resolved,
+                                 sizeof all[i].resolved);
         all[i].only_read = all[i].address == 1 && !all[i].is_const &&
                            weft_launch_param_only_read(p->source, p->options, e->name, all[i].name);
         all[i].element = all[i].address == 1 || all[i].address == 3
