@@ -271,6 +271,44 @@ static void check_call_queues(fixture *f, int k, weft_array *held_array, int wri
     check_result(f, k, &c.r);
 }
 
+typedef struct ran_on {
+    int ran;
+    pthread_t thread;
+} ran_on;
+
+static void record_thread_host_fn(const weft_host_call *call)
+{
+    ran_on *r = call->user;
+    r->thread = pthread_self();
+    r->ran = 1;
+}
+
+/* A future waited for at once: the waiting thread runs the operation itself,
+ * as the executor would have, instead of sleeping through two thread
+ * hand-offs. The executor may still be first now and then (it was woken when
+ * the operation was queued), so one of many waits must have run it. */
+static void test_a_waiter_runs_its_queued_operation(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_make(&f, 64);
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(f.unit), weft_arg_whole(f.x)};
+    int on_waiter = 0;
+    for (int i = 0; i < 200 && !on_waiter; i++) {
+        ran_on ran = {0};
+        weft_future *done = NULL;
+        ASSERT_OK(
+            weft_launch(f.program, "hold", &range, args, 2, record_thread_host_fn, &ran, &done));
+        ASSERT_OK(weft_future_wait(done));
+        ASSERT_OK(weft_future_release(done));
+        assert_true(ran.ran);
+        on_waiter = pthread_equal(ran.thread, pthread_self());
+    }
+    assert_true(on_waiter);
+    fixture_free(&f);
+}
+
 static void test_synchronous_call_behind_a_running_op(void **state)
 {
     (void)state;
@@ -622,6 +660,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_futures_outlive_the_callers_frame),
         cmocka_unit_test(test_synchronous_call_behind_a_running_op),
+        cmocka_unit_test(test_a_waiter_runs_its_queued_operation),
         cmocka_unit_test(test_independent_call_runs_beside_a_running_op),
         cmocka_unit_test(test_readers_of_an_array_run_beside_each_other),
         cmocka_unit_test(test_writer_waits_for_a_reader),

@@ -16,6 +16,7 @@
 #include "../core/process.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,7 +186,7 @@ static void adopt_after_fork(weft_stream *s)
     for (weft_op *b = s->beside; b; b = b->beside_next)
         mark_pending(b, -1); /* their callers were threads of the parent */
     s->beside = NULL;
-    s->busy = s->stop = s->executor_done = 0;
+    s->busy = s->stop = s->executor_done = s->waiters_running = 0;
     s->started = 0;
     note_activity(s);
     for (int l = 0; l < 3; l++)
@@ -327,54 +328,130 @@ static void op_append(weft_op **head, weft_op **tail, weft_op *op)
     *tail = op;
 }
 
+/* With the lock held: the queue's first op may start now. */
+static int may_take_head(const weft_stream *s)
+{
+    return s->head && !s->busy && !head_waits(s);
+}
+
+/* With the lock held: the queue's first op becomes the running one. */
+static weft_op *take_head(weft_stream *s)
+{
+    weft_op *op = s->head;
+    s->head = op->next;
+    if (!s->head) s->tail = NULL;
+    s->busy = 1;
+    s->running = op;
+    note_activity(s);
+    return op;
+}
+
+/* Runs the op take_head gave, and hands it to the completer when it left
+ * device work running, or retires it. Called and returns with the lock held
+ * (released meanwhile). */
+static void run_taken(weft_stream *s, weft_op *op)
+{
+    pthread_mutex_unlock(&s->lock);
+    weft_error_clear();
+    op->status = run_op(s, op);
+    char *detail = op->status != WEFT_OK ? strdup(weft_last_error()) : NULL;
+    if (op->status != WEFT_OK) /* failed: settle its device work now */
+        await_devices(s, op, &detail);
+
+    pthread_mutex_lock(&s->lock);
+    s->busy = 0;
+    s->running = NULL;
+    pthread_cond_broadcast(&s->work_cond);
+    if (op->nwaits > 0) { /* the completer finishes it */
+        op->next = NULL;
+        op_append(&s->inflight_head, &s->inflight_tail, op);
+        pthread_cond_signal(&s->inflight_cond);
+        return;
+    }
+    note_activity(s);
+    weft_future *f = op->future;
+    retire(s, op, op->status, detail);
+    pthread_mutex_unlock(&s->lock);
+    free(detail);
+    weft_future_drop(f);
+    op_destroy(op);
+    pthread_mutex_lock(&s->lock);
+}
+
 static void *executor_main(void *arg)
 {
     weft_stream *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->stop && (s->head == NULL || s->busy || head_waits(s)))
+        while (!s->stop && !may_take_head(s))
             pthread_cond_wait(&s->work_cond, &s->lock);
-        if (s->head == NULL || s->busy || head_waits(s)) {
-            if (s->stop && s->head == NULL) break;
+        if (!may_take_head(s)) {
+            /* An op a waiter runs may still go in flight: the completer
+             * stops only after the executor. */
+            if (s->stop && s->head == NULL && !s->busy) break;
+            if (s->stop) pthread_cond_wait(&s->work_cond, &s->lock);
             continue;
         }
-        weft_op *op = s->head;
-        s->head = op->next;
-        if (!s->head) s->tail = NULL;
-        s->busy = 1;
-        s->running = op;
-        note_activity(s);
-        pthread_mutex_unlock(&s->lock);
-
-        weft_error_clear();
-        op->status = run_op(s, op);
-        char *detail = op->status != WEFT_OK ? strdup(weft_last_error()) : NULL;
-        if (op->status != WEFT_OK) /* failed: settle its device work now */
-            await_devices(s, op, &detail);
-
-        pthread_mutex_lock(&s->lock);
-        s->busy = 0;
-        s->running = NULL;
-        pthread_cond_broadcast(&s->work_cond);
-        if (op->nwaits > 0) { /* the completer finishes it */
-            op->next = NULL;
-            op_append(&s->inflight_head, &s->inflight_tail, op);
-            pthread_cond_signal(&s->inflight_cond);
-            continue;
-        }
-        note_activity(s);
-        weft_future *f = op->future;
-        retire(s, op, op->status, detail);
-        pthread_mutex_unlock(&s->lock);
-        free(detail);
-        weft_future_drop(f);
-        op_destroy(op);
-        pthread_mutex_lock(&s->lock);
+        run_taken(s, take_head(s));
     }
     s->executor_done = 1;
     pthread_cond_broadcast(&s->inflight_cond);
     pthread_mutex_unlock(&s->lock);
     return NULL;
+}
+
+/* ---- a waiter runs the queue up to its own op (future.h's producer) ---- */
+
+static weft_op *op_of_producer(weft_future_producer *producer)
+{
+    return (weft_op *)((char *)producer - offsetof(weft_op, producer));
+}
+
+/* With the lock held: op is still queued (nobody took it yet). Compares
+ * pointers only: op may be gone. */
+static int still_queued(const weft_stream *s, const weft_op *op)
+{
+    for (const weft_op *q = s->head; q; q = q->next)
+        if (q == op) return 1;
+    return 0;
+}
+
+/* Called with the future's lock held (the op is alive): the stream's lock is
+ * taken the other way round elsewhere (retire completes futures under it),
+ * so only tried. A thread inside an operation never runs another one; a
+ * fork child's queue is the parent's. */
+static int waiter_claim(weft_future_producer *producer)
+{
+    weft_op *target = op_of_producer(producer);
+    weft_stream *s = target->stream;
+    if (weft_stream_in_operation() || atomic_load(&s->pid) != weft_process_id()) return 0;
+    if (pthread_mutex_trylock(&s->lock) != 0) return 0;
+    int take = still_queued(s, target) && may_take_head(s);
+    if (take) {
+        target->taken = take_head(s);
+        s->waiters_running++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return take;
+}
+
+/* Runs what the executor would, in order, until the awaited op has run (or
+ * another thread took it, or the head must wait). */
+static void waiter_run(weft_future_producer *producer)
+{
+    weft_op *target = op_of_producer(producer);
+    weft_stream *s = target->stream;
+    weft_op *op = target->taken;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        int last = op == target; /* target may be gone once it ran */
+        run_taken(s, op);
+        if (last || !still_queued(s, target) || !may_take_head(s)) break;
+        op = take_head(s);
+    }
+    s->waiters_running--;
+    pthread_cond_broadcast(&s->idle_cond);
+    pthread_mutex_unlock(&s->lock);
 }
 
 static weft_status start_threads(weft_stream *s)
@@ -431,7 +508,7 @@ static weft_status run_on_caller(weft_stream *s, weft_op *op, int beside)
     /* Only the executor waits on work_cond, and it has work only if an op was
      * queued meanwhile, or one held back by this one may go: waking it for
      * nothing costs a system call per call. */
-    if (s->head) pthread_cond_broadcast(&s->work_cond);
+    if (s->head || s->stop) pthread_cond_broadcast(&s->work_cond);
     pthread_mutex_unlock(&s->lock);
     return status;
 }
@@ -660,6 +737,9 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
         return st == WEFT_ERR_NOMEM ? weft_error_set(st, "cannot allocate a future") : st;
     }
     op->future = f;
+    op->stream = s;
+    op->producer = (weft_future_producer){waiter_claim, waiter_run};
+    weft_future_set_producer(f, &op->producer);
     op->next = NULL;
     if (s->gates && !op->host_access)
         op_append(&s->gates_tail->held_head, &s->gates_tail->held_tail, op);
@@ -801,6 +881,10 @@ void weft_stream_destroy(weft_stream *s)
         pthread_join(s->thread, NULL);
         pthread_join(s->completer, NULL);
     }
+    pthread_mutex_lock(&s->lock); /* a waiter running ops may still hold it */
+    while (s->waiters_running > 0)
+        pthread_cond_wait(&s->idle_cond, &s->lock);
+    pthread_mutex_unlock(&s->lock);
     gate_free(s->failed_gate);
     s->failed_gate = NULL;
     pthread_cond_destroy(&s->work_cond);

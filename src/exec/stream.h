@@ -64,6 +64,12 @@ struct weft_op {
     weft_op *beside_next;
     weft_status status;
     weft_future *future;
+    /* Lets the thread that waits for the future run the queue up to this op
+     * itself, as the executor would (saving two thread hand-offs); `taken`
+     * is the op it took first. Set by weft_stream_submit. */
+    weft_future_producer producer;
+    struct weft_stream *stream;
+    weft_op *taken;
     weft_op *next;
 };
 
@@ -92,8 +98,9 @@ typedef struct weft_stream {
      * for a failed device: the two must not change an array's residency at
      * once (ops running side by side share no array that one writes). */
     pthread_rwlock_t residency;
-    weft_op *beside; /* synchronous ops running on their callers beside the queue */
-    int busy;        /* an op is running (on the executor or inline) */
+    weft_op *beside;     /* synchronous ops running on their callers beside the queue */
+    int busy;            /* an op is running (on the executor, inline or on a waiter) */
+    int waiters_running; /* threads that wait for a future running the queue (destroy waits) */
     weft_op *running;
     int stop, executor_done;
     /* Read without the lock by the fork check (a child's lock may be held by
