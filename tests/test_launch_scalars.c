@@ -180,6 +180,19 @@ static void test_types_chosen_by_if(void **state)
     memset(deep, '(', 100000);
     memset(deep + 100000, '!', 100000);
     assert_int_equal(weft_kernel_if_value(text, strlen(text), deep, strlen(deep), NULL), -1);
+    /* The last #define or #undef before the line decides, over a -D too. */
+    const char *undone = "#define A 3\n#define D\n#undef D\n#undef A\n#define E 1\n";
+    assert_int_equal(weft_kernel_if_value(undone, strlen(undone), "defined(D)", 10, NULL), 0);
+    assert_int_equal(weft_kernel_if_value(undone, strlen(undone), "A", 1, "-DA=3"), 0);
+    assert_int_equal(weft_kernel_if_value(undone, 12, "A == 3", 6, NULL), 1);
+    assert_int_equal(weft_kernel_if_value(undone, strlen(undone), "E", 1, NULL), 1);
+    /* A name reserved for the implementation that weft was not told of
+     * may be the compiler's: unknown; one it was told of has its value. */
+    assert_int_equal(weft_kernel_if_value("", 0, "__OPENCL_VERSION__ >= 110", 25, NULL), -1);
+    assert_int_equal(weft_kernel_if_value("", 0, "defined(__FAST_RELAXED_MATH__)", 30, NULL), -1);
+    assert_int_equal(
+        weft_kernel_if_value("", 0, "__OPENCL_VERSION__ >= 110", 25, "-D__OPENCL_VERSION__=300"),
+        1);
     /* A header may define what the source does not: unknown. */
     const char *with_header = "#include \"x.h\"\n";
     assert_int_equal(weft_kernel_if_value(with_header, strlen(with_header), "X", 1, NULL), -1);

@@ -886,6 +886,126 @@ static void test_type_chosen_by_the_preprocessor(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- the compiler's own macros choose the code: the fp64 preamble of many
+ * SDK kernels (AMD APP SDK guide), a configuration #undef, and a kernel
+ * path under __OPENCL_VERSION__ ---- */
+
+static const char fp64_preamble_source[] =
+    "#if defined(cl_khr_fp64)\n"
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "#define DOUBLE_SUPPORT_AVAILABLE\n"
+    "#elif defined(cl_amd_fp64)\n"
+    "#pragma OPENCL EXTENSION cl_amd_fp64 : enable\n"
+    "#define DOUBLE_SUPPORT_AVAILABLE\n"
+    "#endif\n"
+    "#define SINGLE_PRECISION\n"
+    "#undef SINGLE_PRECISION\n"
+    "#if defined(DOUBLE_SUPPORT_AVAILABLE) && !defined(SINGLE_PRECISION)\n"
+    "typedef double real_t;\n"
+    "#else\n"
+    "typedef float real_t;\n"
+    "#endif\n"
+    "__kernel void axpy(__global real_t *y, __global const real_t *x, real_t a)\n"
+    "{ int i = get_global_id(0); y[i] = a * x[i] + y[i]; }\n";
+
+static void test_types_chosen_by_the_compilers_macros(void **state)
+{
+    (void)state;
+    enum { M = 1000 };
+    weft_ctx *ctx = test_ctx();
+    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_program *p = build(ctx, fp64_preamble_source);
+    weft_dtype a_type;
+    ASSERT_OK(weft_program_scalar_dtype(p, "axpy", 2, &a_type));
+    assert_int_equal(a_type, WEFT_F64); /* every PoCL device here has fp64 */
+    double *xd = malloc(M * sizeof *xd), *yd = malloc(M * sizeof *yd);
+    float *yf = malloc(M * sizeof *yf);
+    for (int i = 0; i < M; i++) {
+        xd[i] = i * 0.25;
+        yd[i] = 1.0;
+        yf[i] = 7.0f;
+    }
+    weft_array *x, *y, *narrow, *narrow_x;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F64, M, xd, &x));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F64, M, yd, &y));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, yf, &narrow));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, yf, &narrow_x));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_slice(x), weft_arg_f64(2.0)};
+    ASSERT_OK(weft_launch(p, "axpy", &r, args, 3, NULL, NULL, NULL));
+    ASSERT_OK(weft_array_read(y, 0, M, yd));
+    for (int i = 0; i < M; i++)
+        assert_true(yd[i] == 2.0 * (i * 0.25) + 1.0);
+    /* Floats would have the kernel write doubles past their end. */
+    weft_arg bad[] = {weft_arg_slice(narrow), weft_arg_slice(narrow_x), weft_arg_f64(2.0)};
+    assert_int_equal(weft_launch(p, "axpy", &r, bad, 3, NULL, NULL, NULL), WEFT_ERR_DTYPE);
+    ASSERT_OK(weft_array_read(narrow, 0, M, yf));
+    for (int i = 0; i < M; i++)
+        assert_true(yf[i] == 7.0f);
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_array_free(narrow);
+    weft_array_free(narrow_x);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(xd);
+    free(yd);
+    free(yf);
+}
+
+/* Work-items of row 0 scale pivot row k (PolyBench's lu_kernel1 pattern),
+ * on a path chosen by the OpenCL version: k picks rows only there. */
+static const char versioned_pivot_source[] =
+    "__kernel void pivot_row(__global float *a, int n, int k, float f)\n"
+    "{\n"
+    "    int j = get_global_id(0), i = get_global_id(1);\n"
+    "#if __OPENCL_VERSION__ >= 110\n"
+    "    if (i == 0) a[k * n + j] = a[k * n + j] * f;\n"
+    "#endif\n"
+    "}\n";
+
+static void pivot_host(const weft_host_call *call)
+{
+    float *a = call->args[0];
+    int n = *(const int *)call->args[1], k = *(const int *)call->args[2];
+    float f = *(const float *)call->args[3];
+    if (call->begin == 0)
+        for (int j = 0; j < n; j++)
+            a[k * n + j] *= f;
+}
+
+static void test_rows_picked_under_the_opencl_version(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, versioned_pivot_source);
+    float *want = malloc(sizeof(float) * N * N), *got = malloc(sizeof(float) * N * N);
+    for (int i = 0; i < N * N; i++)
+        want[i] = 1.0f + (float)(i % 5);
+    weft_array *a;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N * N, want, &a));
+    /* The outer dimension (split) is i: row 0's work-items write row k. */
+    weft_range r = weft_range_2d(N, N);
+    const int ks[] = {0, N - 1, N / 2};
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        int k = ks[t];
+        for (int j = 0; j < N; j++)
+            want[k * N + j] *= 2.0f;
+        weft_arg args[] = {weft_arg_slice(a), weft_arg_i32(N), weft_arg_i32(k), weft_arg_f32(2.0f)};
+        ASSERT_OK(weft_launch(p, "pivot_row", &r, args, 4, pivot_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(a, 0, N * N, got));
+        assert_true(same_floats(got, want, N * N));
+    }
+    weft_array_free(a);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(want);
+    free(got);
+}
+
 /* ---- a whole argument the kernel writes: an atomics histogram (the AMD
  * SDK / Parboil "histo" pattern), and an input it changes in place ---- */
 
@@ -1320,6 +1440,8 @@ int main(void)
         cmocka_unit_test(test_struct_records),
         cmocka_unit_test(test_records_of_mixed_fields),
         cmocka_unit_test(test_type_chosen_by_the_preprocessor),
+        cmocka_unit_test(test_types_chosen_by_the_compilers_macros),
+        cmocka_unit_test(test_rows_picked_under_the_opencl_version),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

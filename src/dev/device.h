@@ -208,6 +208,9 @@ struct weft_device {
     double bytes_per_sec;      /* measured axpy throughput (calibration) */
     double launch_seconds;     /* measured launch + finish of a tiny kernel */
     double copy_bytes_per_sec; /* measured host-to-device write from memory; 0: not measured */
+    /* What the device's OpenCL C compiler defines before reading a source,
+     * as " -DNAME=VALUE" options (empty: it compiles no OpenCL C). */
+    char compiler_macros[2048];
 };
 
 static inline int weft_device_is_host(const weft_device *dev)

@@ -42,8 +42,10 @@ static int take(cond *c, const char *op)
     return 1;
 }
 
-/* The -D value or the last #define before upto of name; NULL if neither. */
-static const char *definition(const cond *c, const char *name, size_t len, char *out, size_t cap)
+/* The value of -D name in options into out ("1" for a bare -D); NULL if
+ * none. */
+static const char *option_definition(const cond *c, const char *name, size_t len, char *out,
+                                     size_t cap)
 {
     for (const char *o = c->options ? strstr(c->options, "-D") : NULL; o; o = strstr(o + 2, "-D")) {
         const char *q = o + 2;
@@ -54,25 +56,48 @@ static const char *definition(const cond *c, const char *name, size_t len, char 
         snprintf(out, cap, "%.*s", (int)strcspn(q + len + 1, " \t"), q + len + 1);
         return out;
     }
-    const char *found = NULL;
-    for (const char *d = strstr(c->text, "define"); d && (size_t)(d - c->text) < c->upto;
-         d = strstr(d + 6, "define")) {
-        const char *h = d;
-        while (h > c->text && (h[-1] == ' ' || h[-1] == '\t'))
-            h--;
-        if (h == c->text || h[-1] != '#') continue;
-        const char *q = d + 6;
-        while (*q == ' ' || *q == '\t')
-            q++;
-        if (strncmp(q, name, len) != 0 || ident_char(q[len]) || q[len] == '(') continue;
-        q += len;
-        while (*q == ' ' || *q == '\t')
-            q++;
-        size_t vlen = strcspn(q, "\n");
-        while (vlen > 0 && (q[vlen - 1] == ' ' || q[vlen - 1] == '\t'))
-            vlen--;
-        snprintf(out, cap, "%.*s", (int)vlen, q);
-        found = out;
+    return NULL;
+}
+
+/* If the directive at d (its word, after the '#') is "#define name ..." or
+ * "#undef name", returns 1 and sets out to the value (empty) or *undefined;
+ * else 0. */
+static int directive_on(const char *d, const char *name, size_t len, char *out, size_t cap,
+                        int *undefined)
+{
+    int undef = strncmp(d, "undef", 5) == 0 && (d[5] == ' ' || d[5] == '\t');
+    if (!undef && (strncmp(d, "define", 6) != 0 || (d[6] != ' ' && d[6] != '\t'))) return 0;
+    const char *q = d + (undef ? 5 : 6);
+    while (*q == ' ' || *q == '\t')
+        q++;
+    if (strncmp(q, name, len) != 0 || ident_char(q[len]) || (!undef && q[len] == '(')) return 0;
+    *undefined = undef;
+    q += len;
+    while (*q == ' ' || *q == '\t')
+        q++;
+    size_t vlen = undef ? 0 : strcspn(q, "\n");
+    while (vlen > 0 && (q[vlen - 1] == ' ' || q[vlen - 1] == '\t'))
+        vlen--;
+    snprintf(out, cap, "%.*s", (int)vlen, q);
+    return 1;
+}
+
+/* What name stands for before upto: the last #define or #undef of it there
+ * (an #undef also ends a -D), else its -D value; NULL when undefined. */
+static const char *definition(const cond *c, const char *name, size_t len, char *out, size_t cap)
+{
+    const char *found = option_definition(c, name, len, out, cap);
+    for (const char *h = strchr(c->text, '#'); h && (size_t)(h - c->text) < c->upto;
+         h = strchr(h + 1, '#')) {
+        const char *line = h;
+        while (line > c->text && (line[-1] == ' ' || line[-1] == '\t'))
+            line--;
+        if (line != c->text && line[-1] != '\n') continue; /* not a directive */
+        const char *d = h + 1;
+        while (*d == ' ' || *d == '\t')
+            d++;
+        int undefined = 0;
+        if (directive_on(d, name, len, out, cap, &undefined)) found = undefined ? NULL : out;
     }
     return found;
 }
@@ -92,14 +117,23 @@ static int includes_files(const cond *c)
 static long long or_expr(cond *c);
 static long long unary(cond *c);
 
+/* An undefined name may still be defined: by a header the source includes,
+ * or, for a name reserved for the implementation (__LIKE_THIS), by the
+ * device's compiler without weft knowing (the macros it knows of come as -D
+ * options). */
+static int maybe_defined(const cond *c, const char *name, size_t len)
+{
+    return includes_files(c) || (len > 2 && name[0] == '_' && name[1] == '_');
+}
+
 /* A name's value: an integer it is defined to, 1 for a bare -D, 0 when
- * undefined (unknown if a header could define it). */
+ * undefined (unknown when it may be defined elsewhere). */
 static long long name_value(cond *c, const char *name, size_t len)
 {
     char value[64];
     const char *v = definition(c, name, len, value, sizeof value);
     if (!v) {
-        if (includes_files(c)) c->unknown = 1;
+        if (maybe_defined(c, name, len)) c->unknown = 1;
         return 0;
     }
     char *end;
@@ -155,8 +189,9 @@ static long long unary(cond *c)
         size_t nlen = (size_t)(c->p - n);
         if (paren && !take(c, ")")) c->unknown = 1;
         char value[64];
-        return definition(c, n, nlen, value, sizeof value) != NULL ||
-               (includes_files(c) ? (c->unknown = 1, 0) : 0);
+        if (definition(c, n, nlen, value, sizeof value)) return 1;
+        if (maybe_defined(c, n, nlen)) c->unknown = 1;
+        return 0;
     }
     blank(c);
     if (c->p < c->end && *c->p == '(') c->unknown = 1; /* a function-like macro */

@@ -128,6 +128,27 @@ weft_status weft_program_kernel(weft_program *p, size_t dev, const char *name, v
     return st;
 }
 
+/* The options the source is read with on device dev: the program's, what
+ * they imply (-cl-std, -cl-fast-relaxed-math), then the macros the device's
+ * compiler defines (-D options take the first definition of a name, so the
+ * program's own come first). NULL without memory. */
+static char *reading_options(const weft_program *p, size_t dev)
+{
+    const char *options = p->options ? p->options : "";
+    const char *std = strstr(options, "-cl-std=CL");
+    int major = 0, minor = 0;
+    char implied[96] = "";
+    if (std && sscanf(std + 10, "%d.%d", &major, &minor) == 2)
+        snprintf(implied, sizeof implied, " -D__OPENCL_C_VERSION__=%d", major * 100 + minor * 10);
+    if (strstr(options, "-cl-fast-relaxed-math"))
+        strncat(implied, " -D__FAST_RELAXED_MATH__=1", sizeof implied - strlen(implied) - 1);
+    const char *macros = p->ctx->devices[dev].compiler_macros;
+    size_t bytes = strlen(options) + strlen(implied) + strlen(macros) + 1;
+    char *all = malloc(bytes);
+    if (all) snprintf(all, bytes, "%s%s%s", options, implied, macros);
+    return all;
+}
+
 /* With p->lock held: asks the device for e's signature. */
 static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *e)
 {
@@ -148,15 +169,21 @@ static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *
         e->params_known = -1;
         return WEFT_OK;
     }
+    char *options = reading_options(p, dev);
+    if (!options) {
+        free(all);
+        return weft_error_set(WEFT_ERR_NOMEM, "cannot read the source of kernel %s", e->name);
+    }
     for (size_t i = 0; i < n; i++) {
-        weft_kernel_type_resolve(p->source, p->options, all[i].type, all[i].resolved,
+        weft_kernel_type_resolve(p->source, options, all[i].type, all[i].resolved,
                                  sizeof all[i].resolved);
         all[i].only_read = all[i].address == 1 && !all[i].is_const &&
-                           weft_launch_param_only_read(p->source, p->options, e->name, all[i].name);
+                           weft_launch_param_only_read(p->source, options, e->name, all[i].name);
         all[i].element = all[i].address == 1 || all[i].address == 3
-                             ? weft_kernel_pointee_size(p->source, p->options, all[i].type)
+                             ? weft_kernel_pointee_size(p->source, options, all[i].type)
                              : 0;
     }
+    free(options);
     e->params = all;
     e->nparams = n;
     e->params_known = 1;
@@ -257,6 +284,24 @@ weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
     return st;
 }
 
+/* The scalars that steer rows as any device that built the program reads
+ * the source (its compiler's macros may choose other lines). */
+static uint64_t steering_on_every_device(const weft_program *p, const char *name, size_t nparams)
+{
+    uint64_t mask = 0;
+    const char *read_with = NULL;
+    for (size_t d = 1; d < p->ctx->ndevices; d++) {
+        const char *macros = p->ctx->devices[d].compiler_macros;
+        if (!p->per_device[d] || (read_with && strcmp(read_with, macros) == 0)) continue;
+        read_with = macros;
+        char *options = reading_options(p, d);
+        if (!options) return ~(uint64_t)0;
+        mask |= weft_launch_steering_scalars(p->source, options, name, nparams);
+        free(options);
+    }
+    return read_with ? mask : weft_launch_steering_scalars(p->source, p->options, name, nparams);
+}
+
 uint64_t weft_program_split_steering(weft_program *p, const char *key, const char *name,
                                      size_t nparams)
 {
@@ -266,7 +311,7 @@ uint64_t weft_program_split_steering(weft_program *p, const char *key, const cha
     uint64_t mask = known ? s->steering : ~(uint64_t)0;
     pthread_mutex_unlock(&p->lock);
     if (known || !s) return mask; /* without memory: every scalar steers */
-    mask = weft_launch_steering_scalars(p->source, p->options, name, nparams);
+    mask = steering_on_every_device(p, name, nparams);
     pthread_mutex_lock(&p->lock);
     s->steering = mask;
     s->steering_known = 1;

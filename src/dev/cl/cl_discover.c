@@ -4,6 +4,7 @@
 #include "backend_cl.h"
 #include "../drivers.h"
 #include "cl_common.h"
+#include "cl_macros.h"
 #include "../../core/env.h"
 #include "../../core/error.h"
 #include "../../core/kernels.h"
@@ -58,6 +59,7 @@ static void describe(weft_device *dev, cl_platform_id platform, cl_device_id id)
     info->zero_copy = s->zero_copy && (unified || info->kind == WEFT_DEVICE_CPU) &&
                       align_bits / 8 <= s->wrap_alignment;
     cl->has_fp64 = fp64 != 0;
+    weft_cl_compiler_macros(id, dev->compiler_macros, sizeof dev->compiler_macros);
     cl->base_align = align_bits / 8;
     const char *klass = weft_env_word("WEFT_KERNEL_CLASS");
     cl->gpu_class = klass ? strcmp(klass, "gpu") == 0 : info->kind == WEFT_DEVICE_GPU;
