@@ -1006,6 +1006,66 @@ static void test_rows_picked_under_the_opencl_version(void **state)
     free(got);
 }
 
+/* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
+ * accessors name parameters in #defines) ---- */
+
+static const char relax_source[] =
+    "#define NOT_DONE (done[0])\n"
+    "__kernel void relax(__global const int *in, __global int *out,\n"
+    "                    __global int *done, int n)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    int l = i > 0 ? in[i - 1] + 1 : in[i];\n"
+    "    int v = min(in[i], l);\n"
+    "    out[i] = v;\n"
+    "    if (v != in[i]) NOT_DONE = 1;\n"
+    "}\n";
+
+static void relax_host(const weft_host_call *call)
+{
+    const int *in = call->args[0];
+    int *out = call->args[1], *done = call->args[2];
+    HOST_ITEMS(call, i)
+    {
+        int l = i > 0 ? in[i - 1] + 1 : in[i];
+        int v = in[i] < l ? in[i] : l;
+        out[i] = v;
+        if (v != in[i]) done[0] = 1;
+    }
+}
+
+static void test_flag_written_through_a_macro(void **state)
+{
+    (void)state;
+    enum { M = 1024 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, relax_source);
+    int *in = malloc(M * sizeof *in);
+    const int wheres[] = {10, M / 2 + 3, M - 10};
+    for (size_t t = 0; t < sizeof wheres / sizeof wheres[0]; t++) {
+        for (int i = 0; i < M; i++)
+            in[i] = i; /* nothing changes but one element, in each device's rows in turn */
+        in[wheres[t]] = 1000000;
+        int done = 0;
+        weft_array *x, *out, *flag;
+        ASSERT_OK(weft_array_from(ctx, WEFT_I32, M, in, &x));
+        ASSERT_OK(weft_array_create(ctx, WEFT_I32, M, &out));
+        ASSERT_OK(weft_array_from(ctx, WEFT_I32, 1, &done, &flag));
+        weft_range r = weft_range_1d(M);
+        weft_arg args[] = {weft_arg_halo(x, 1), weft_arg_slice(out), weft_arg_whole(flag),
+                           weft_arg_i32(M)};
+        ASSERT_OK(weft_launch(p, "relax", &r, args, 4, relax_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(flag, 0, 1, &done));
+        assert_int_equal(done, 1);
+        weft_array_free(x);
+        weft_array_free(out);
+        weft_array_free(flag);
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(in);
+}
+
 /* ---- a whole argument the kernel writes: an atomics histogram (the AMD
  * SDK / Parboil "histo" pattern), and an input it changes in place ---- */
 
@@ -1442,6 +1502,7 @@ int main(void)
         cmocka_unit_test(test_type_chosen_by_the_preprocessor),
         cmocka_unit_test(test_types_chosen_by_the_compilers_macros),
         cmocka_unit_test(test_rows_picked_under_the_opencl_version),
+        cmocka_unit_test(test_flag_written_through_a_macro),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),
