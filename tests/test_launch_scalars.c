@@ -198,6 +198,32 @@ static void test_types_chosen_by_if(void **state)
     assert_int_equal(weft_kernel_if_value(with_header, strlen(with_header), "X", 1, NULL), -1);
 }
 
+/* Records sized as the compiler lays them out (finding: a mat4 of float
+ * m[4][4] taken for 16 bytes, an aligned(16) vec3 for 12; the kernel wrote
+ * past arrays sized by them). */
+static void test_record_layouts(void **state)
+{
+    (void)state;
+    const char *source = "#define LEN 5\n"
+                         "typedef struct { float m[4][4]; } mat4;\n"
+                         "typedef struct __attribute__((aligned(16))) { float x, y, z; } vec3a;\n"
+                         "typedef struct { float x, y, z; } __attribute__((aligned(32))) vec3b;\n"
+                         "typedef struct { char c; int v[LEN]; } sized;\n"
+                         "typedef struct { char c[WIDTH]; } by_option;\n"
+                         "typedef struct { float x; int y; } aligned_pair;\n"
+                         "typedef struct __attribute__((packed)) { char c; int v; } tight;\n"
+                         "typedef struct { int v[n]; } unknown_length;\n";
+    static const struct {
+        const char *type;
+        size_t size;
+    } cases[] = {{"mat4*", 64},     {"vec3a*", 16},       {"vec3b*", 32}, {"sized*", 24},
+                 {"by_option*", 3}, {"aligned_pair*", 8}, {"tight*", 0},  {"unknown_length*", 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        if (weft_kernel_pointee_size(source, "-DWIDTH=3", cases[k].type) != cases[k].size)
+            fail_msg("%s: %zu bytes, %zu expected", cases[k].type,
+                     weft_kernel_pointee_size(source, "-DWIDTH=3", cases[k].type), cases[k].size);
+}
+
 /* A whole argument whose parameter is not const is taken as read-only when
  * every use is a subscript read (suite inputs rarely say const); any other
  * use may write it. */
@@ -250,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_other_uses_steer),
         cmocka_unit_test(test_literals_directives_and_branches),
         cmocka_unit_test(test_types_chosen_by_if),
+        cmocka_unit_test(test_record_layouts),
         cmocka_unit_test(test_pointer_parameters_only_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

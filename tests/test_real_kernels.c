@@ -1006,6 +1006,60 @@ static void test_rows_picked_under_the_opencl_version(void **state)
     free(got);
 }
 
+/* ---- records the compiler lays out larger than their fields' sum: a 4x4
+ * matrix member, an aligned(16) 3-vector (graphics and n-body kernels) ---- */
+
+static const char padded_records_source[] =
+    "typedef struct { float m[4][4]; } mat4;\n"
+    "typedef struct __attribute__((aligned(16))) { float x, y, z; } vec3a;\n"
+    "__kernel void identity(__global mat4 *t)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    for (int r = 0; r < 4; r++)\n"
+    "        for (int c = 0; c < 4; c++) t[i].m[r][c] = r == c;\n"
+    "}\n"
+    "__kernel void zero(__global vec3a *v) { int i = get_global_id(0); v[i].x = v[i].y = v[i].z = "
+    "0; }\n";
+
+static void test_records_padded_by_the_compiler(void **state)
+{
+    (void)state;
+    enum { M = 4096 };
+    weft_ctx *ctx = test_ctx();
+    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_program *p = build(ctx, padded_records_source);
+    weft_range r = weft_range_1d(M);
+    weft_array *quarter, *whole, *three, *four;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, 16 * (size_t)M, &quarter));
+    /* A record of an array member travels as its bytes (docs/kernels.md). */
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, 64 * (size_t)M, &whole));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 3 * (size_t)M, &three));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 4 * (size_t)M, &four));
+    weft_arg short_matrices[] = {weft_arg_slice(quarter)};
+    assert_int_equal(weft_launch(p, "identity", &r, short_matrices, 1, NULL, NULL, NULL),
+                     WEFT_ERR_SIZE);
+    weft_arg matrices[] = {weft_arg_slice(whole)};
+    ASSERT_OK(weft_launch(p, "identity", &r, matrices, 1, NULL, NULL, NULL));
+    float *got = malloc(16 * sizeof(float) * M);
+    ASSERT_OK(weft_array_read(whole, 0, 64 * (size_t)M, got));
+    for (size_t i = 0; i < 16 * (size_t)M; i++)
+        assert_true(got[i] == ((i % 16) / 4 == (i % 4) ? 1.0f : 0.0f));
+    weft_arg short_vectors[] = {weft_arg_slice(three)};
+    assert_int_equal(weft_launch(p, "zero", &r, short_vectors, 1, NULL, NULL, NULL), WEFT_ERR_SIZE);
+    weft_arg vectors[] = {weft_arg_slice(four)};
+    ASSERT_OK(weft_launch(p, "zero", &r, vectors, 1, NULL, NULL, NULL));
+    free(got);
+    weft_array_free(quarter);
+    weft_array_free(whole);
+    weft_array_free(three);
+    weft_array_free(four);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
  * accessors name parameters in #defines) ---- */
 
@@ -1503,6 +1557,7 @@ int main(void)
         cmocka_unit_test(test_types_chosen_by_the_compilers_macros),
         cmocka_unit_test(test_rows_picked_under_the_opencl_version),
         cmocka_unit_test(test_flag_written_through_a_macro),
+        cmocka_unit_test(test_records_padded_by_the_compiler),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

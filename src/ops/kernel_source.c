@@ -5,6 +5,7 @@
 #include "kernel_if.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,7 +285,29 @@ static int record_field_type(const char *body, size_t len, char *out, size_t cap
 /* The body of the struct named name (`typedef struct [tag] {...} name;`,
  * or `struct name {...}` when name is "struct tag"): its first character
  * and length; 0 when there is none. */
-static int record_body(const char *text, const char *name, const char **body, size_t *len)
+/* Past blanks and `__attribute__((...))` groups at q. */
+static const char *skip_attributes(const char *q)
+{
+    for (;;) {
+        while (isspace((unsigned char)*q))
+            q++;
+        if (strncmp(q, "__attribute__", 13) != 0) return q;
+        q += 13;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (*q != '(') return q;
+        int depth = 0;
+        do {
+            depth += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+            q++;
+        } while (*q && depth > 0);
+    }
+}
+
+/* The body of struct name; *decl, *decl_len: the whole declaration, from
+ * `struct` past the name (where its attributes are). */
+static int record_body(const char *text, const char *name, const char **body, size_t *len,
+                       const char **decl, size_t *decl_len)
 {
     int tagged = strncmp(name, "struct ", 7) == 0;
     const char *want = tagged ? name + 7 : name;
@@ -305,15 +328,16 @@ static int record_body(const char *text, const char *name, const char **body, si
             const char *before = p;
             while (before > text && isspace((unsigned char)before[-1]))
                 before--;
-            const char *q = close + 1;
-            while (isspace((unsigned char)*q))
-                q++;
+            const char *q = skip_attributes(close + 1);
             match = before - text >= 7 && strncmp(before - 7, "typedef", 7) == 0 &&
                     strncmp(q, want, wlen) == 0 && !is_ident(q[wlen]);
         }
         if (match) {
+            const char *after = strchr(close, ';');
             *body = open + 1;
             *len = (size_t)(close - open - 1);
+            *decl = p;
+            *decl_len = after ? (size_t)(after - p) : strlen(p);
             return 1;
         }
     }
@@ -324,9 +348,10 @@ static int record_body(const char *text, const char *name, const char **body, si
  * that type holds field after field. */
 static int source_record(const char *text, const char *name, char *out, size_t cap)
 {
-    const char *body;
-    size_t len;
-    return record_body(text, name, &body, &len) && record_field_type(body, len, out, cap);
+    const char *body, *decl;
+    size_t len, decl_len;
+    return record_body(text, name, &body, &len, &decl, &decl_len) &&
+           record_field_type(body, len, out, cap);
 }
 
 /* Moves the trailing '*'s (and blanks) of base into the front of suffix. */
@@ -419,6 +444,56 @@ static int builtin_layout(const char *base, layout *l)
 static int type_layout(const char *text, const char *options, const char *type, int depth,
                        layout *l);
 
+/* The length inside `[...]` at at: a number, or a name -D or #define makes
+ * one; 0 when weft cannot tell. */
+static size_t array_length(const char *text, const char *options, const char *at)
+{
+    size_t len = strcspn(at, "]");
+    char inside[64], value[64];
+    if (at[len] != ']' || len >= sizeof inside) return 0;
+    squeeze(at, len, inside, sizeof inside);
+    const char *number = inside;
+    if (is_ident_start(inside[0]) && (option_macro(options, inside, value, sizeof value) ||
+                                      source_macro(text, inside, value, sizeof value)))
+        number = value;
+    char *end;
+    unsigned long long n = strtoull(number, &end, 0);
+    while (*end == 'u' || *end == 'U' || *end == 'l' || *end == 'L')
+        end++;
+    return *end || end == number ? 0 : (size_t)n;
+}
+
+/* The alignment an `aligned(N)` attribute of a record's declaration asks
+ * for (0: none), and whether it is `packed`; outside its body. */
+static void record_attributes(const char *decl, size_t decl_len, const char *body, size_t len,
+                              size_t *aligned, int *packed)
+{
+    *aligned = 0;
+    *packed = 0;
+    for (size_t i = 0; i < decl_len; i++) {
+        const char *at = decl + i;
+        if (at >= body && at < body + len) continue;
+        if (i > 0 && isalnum((unsigned char)at[-1])) continue; /* inside another word */
+        const char *q = at;
+        if (strncmp(q, "packed", 6) == 0)
+            q += 6;
+        else if (strncmp(q, "aligned", 7) == 0)
+            q += 7;
+        else
+            continue;
+        if (q[0] == '_' && q[1] == '_') q += 2; /* __aligned__ */
+        while (*q == ' ')
+            q++;
+        if (*q != '(' && *q != ')' && *q != ',') continue; /* a name like aligned_vec */
+        if (at[0] == 'p') {
+            *packed = 1;
+            continue;
+        }
+        size_t n = *q == '(' ? strtoul(q + 1, NULL, 0) : 16; /* bare: the largest */
+        if (n > *aligned) *aligned = n;
+    }
+}
+
 /* One field declaration ("float lat", "float a, b", "int v[4]") placed at
  * *offset, widening *align; 0 when weft cannot lay it out. */
 static int place_field(const char *text, const char *options, char *decl, int depth, size_t *offset,
@@ -430,10 +505,12 @@ static int place_field(const char *text, const char *options, char *decl, int de
         count++;
     char *bracket = strchr(decl, '[');
     if (bracket) {
-        char *end;
-        unsigned long n = strtoul(bracket + 1, &end, 0);
-        if (count > 1 || n == 0 || *end != ']') return 0;
-        count = n;
+        if (count > 1) return 0;
+        for (char *b = bracket; b; b = strchr(b + 1, '[')) { /* v[4], m[4][4], v[N] */
+            size_t n = array_length(text, options, b + 1);
+            if (n == 0 || count > SIZE_MAX / n) return 0;
+            count *= n;
+        }
         *bracket = '\0';
     }
     char *comma = strchr(decl, ',');
@@ -462,9 +539,12 @@ static int type_layout(const char *text, const char *options, const char *type, 
     resolve_names(text, options, 0, base, suffix);
     if (suffix[0] || depth > 4) return 0;
     if (builtin_layout(base, l)) return 1;
-    const char *body;
-    size_t len;
-    if (!text || !record_body(text, base, &body, &len)) return 0;
+    const char *body, *decl_text;
+    size_t len, decl_len, aligned;
+    int packed;
+    if (!text || !record_body(text, base, &body, &len, &decl_text, &decl_len)) return 0;
+    record_attributes(decl_text, decl_len, body, len, &aligned, &packed);
+    if (packed) return 0; /* fields without padding: not laid out here */
     size_t offset = 0, align = 1;
     for (size_t i = 0; i < len;) {
         char decl[128];
@@ -472,6 +552,7 @@ static int type_layout(const char *text, const char *options, const char *type, 
         if (decl[0] && !place_field(text, options, decl, depth, &offset, &align)) return 0;
     }
     if (offset == 0) return 0;
+    if (aligned > align) align = aligned;
     l->size = (offset + align - 1) / align * align;
     l->align = align;
     return 1;
