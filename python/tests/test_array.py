@@ -189,3 +189,14 @@ def test_asarray_returns_the_same_array():
 def test_not_an_array():
     with pytest.raises(TypeError):
         weft.asarray(object())
+
+
+def test_weft_dtype_names():
+    # weft's own names work as in CSV types; "u8" (weft: uint8, numpy: uint64)
+    # is refused rather than taken as 8-byte integers.
+    for name, want in [("f32", np.float32), ("f64", np.float64), ("i32", np.int32),
+                       ("u32", np.uint32), ("i64", np.int64), ("u64", np.uint64)]:
+        assert np.asarray(weft.zeros(4, name)).dtype == want
+    with pytest.raises(TypeError, match="ambiguous"):
+        weft.zeros(4, "u8")
+    assert np.asarray(weft.zeros(4, "uint8")).dtype == np.uint8

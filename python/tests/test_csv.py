@@ -190,3 +190,15 @@ def test_na_values_with_a_nul_character_are_refused(tmp_path):
     src.write_text("a\n1\n")
     with pytest.raises(ValueError, match="NUL"):
         weft.csv.run(src, None, na_values=["a\x00b"])
+
+
+def test_bytes_and_pathlike_paths_name_the_file(tmp_path, monkeypatch):
+    # str() made b"o.csv" the file "b'o.csv'": the output went elsewhere.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.csv").write_text("x\n1\n2\n")
+    r = weft.csv.run(b"in.csv", b"o.csv", set={"y": "x * 2"})
+    assert r.rows == 2
+    assert (tmp_path / "o.csv").read_text() == "x,y\n1,2\n2,4\n"
+    assert not (tmp_path / "b'o.csv'").exists()
+    with pytest.raises(TypeError):
+        weft.csv.run(3, None, set={"y": "x * 2"})

@@ -85,19 +85,25 @@ def finish(ctx: Optional[Context] = None) -> None:
 # ---------------------------------------------------------------------------
 # dtypes and array constructors
 
+# weft's own names (f32 ... u64, as in CSV types and the kernel scalars
+# weft.f32(...)) beside numpy's. "u8" is both weft's uint8 and numpy's uint64:
+# refused rather than guessed.
 _DTYPE_NAMES = {
-    "float32": "<f4", "f4": "<f4", "f": "<f4", "single": "<f4",
-    "float64": "<f8", "f8": "<f8", "d": "<f8", "double": "<f8", "float": "<f8",
-    "int32": "<i4", "i4": "<i4", "i": "<i4",
-    "uint32": "<u4", "u4": "<u4", "I": "<u4",
-    "int64": "<i8", "i8": "<i8", "q": "<i8", "int": "<i8",
-    "uint64": "<u8", "u8": "<u8", "Q": "<u8",
+    "float32": "<f4", "f4": "<f4", "f": "<f4", "single": "<f4", "f32": "<f4",
+    "float64": "<f8", "f8": "<f8", "d": "<f8", "double": "<f8", "float": "<f8", "f64": "<f8",
+    "int32": "<i4", "i4": "<i4", "i": "<i4", "i32": "<i4",
+    "uint32": "<u4", "u4": "<u4", "I": "<u4", "u32": "<u4",
+    "int64": "<i8", "i8": "<i8", "q": "<i8", "int": "<i8", "i64": "<i8",
+    "uint64": "<u8", "Q": "<u8", "u64": "<u8",
     "uint8": "|u1", "u1": "|u1", "B": "|u1",
     "bool": "|b1", "?": "|b1", "b1": "|b1",
 }
+_AMBIGUOUS_DTYPE_NAMES = {"u8": "weft's u8 is uint8, numpy's 'u8' is uint64: write 'uint8' or 'uint64'"}
 
 
 def _typestr(dtype: Any) -> str:
+    if isinstance(dtype, str) and dtype in _AMBIGUOUS_DTYPE_NAMES:
+        raise TypeError(f"dtype {dtype!r} is ambiguous: {_AMBIGUOUS_DTYPE_NAMES[dtype]}")
     if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
         return _DTYPE_NAMES[dtype]
     if dtype is float:

@@ -12,6 +12,7 @@ records, with expressions over the columns, and a reader window by window.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -28,6 +29,14 @@ _OPS = {"sum": _weft.SUM, "prod": _weft.PROD, "min": _weft.MIN, "max": _weft.MAX
 def _name(column: str) -> str:
     """A column's name in an expression: as it is, or in backquotes."""
     return column if _IDENT.match(column) else "`" + column.replace("`", "``") + "`"
+
+
+def _path(p: Any) -> str:
+    """A file name as open() takes it: str, bytes (os.fsdecode) or os.PathLike;
+    str() made b"o.csv" the name "b'o.csv'"."""
+    if not isinstance(p, (str, bytes, os.PathLike)):
+        raise TypeError(f"a path must be str, bytes or os.PathLike, not {type(p).__name__}")
+    return os.fsdecode(p)
 
 
 def _statements(set: Union[None, str, Sequence[str], Mapping[str, str]]) -> List[str]:  # noqa: A002
@@ -173,7 +182,7 @@ def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A
     dialect = _dialect(skip_rows, comment, bad_rows, out_delimiter, quoting, crlf, na_values)
     labels, reds = _reductions(reduce)
     stats, values = _weft._csv_run(
-        ctx or get_context(), str(input), None if output is None else str(output),
+        ctx or get_context(), _path(input), None if output is None else _path(output),
         _statements(set), None if select is None else [str(s) for s in select],
         None if drop is None else [str(s) for s in drop], reds,
         _options(delimiter, header, window_bytes, types, int_missing, fsync), dialect)
@@ -238,7 +247,7 @@ def read(path: str, columns: Optional[Sequence[str]] = None, *, delimiter: str =
     na_values as in run()."""
     from . import get_context
 
-    c = _weft._csv_open(ctx or get_context(), str(path),
+    c = _weft._csv_open(ctx or get_context(), _path(path),
                         _options(delimiter, header, window_bytes, types, int_missing, False),
                         _dialect(0, None, "error", None, None, False, na_values))
     reader = _Reader(c)
