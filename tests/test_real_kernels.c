@@ -1060,6 +1060,71 @@ static void test_records_padded_by_the_compiler(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- types only the compiler can tell: a typedef under a condition weft
+ * does not evaluate (a bit test of an options mask), one behind a comment
+ * continued by a backslash, a macro defined, undefined and defined again,
+ * a scalar by value of such a type ---- */
+
+static const char *const compiler_typed_sources[] = {
+    "#define USE_DOUBLE 2\n"
+    "#if !(OPTIONS & USE_DOUBLE)\n"
+    "typedef float real;\n"
+    "#else\n"
+    "typedef double real;\n"
+    "#endif\n"
+    "__kernel void fill(__global real *y, real v) { y[get_global_id(0)] = v; }\n",
+    "// the single precision variant lives in C:\\work\\kernels\\float\\\n"
+    "typedef float real;\n"
+    "typedef double real;\n"
+    "__kernel void fill(__global real *y, real v) { y[get_global_id(0)] = v; }\n",
+    "#define REAL float\n"
+    "#undef REAL\n"
+    "#define REAL double\n"
+    "typedef REAL real;\n"
+    "__kernel void fill(__global real *y, real v) { y[get_global_id(0)] = v; }\n"};
+
+static void fill_host(const weft_host_call *call)
+{
+    double *y = call->args[0], v = *(const double *)call->args[1];
+    HOST_ITEMS(call, i)
+    y[i] = v;
+}
+
+static void test_types_only_the_compiler_can_tell(void **state)
+{
+    (void)state;
+    enum { M = 1000 };
+    weft_ctx *ctx = test_ctx();
+    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
+        weft_ctx_free(ctx);
+        skip();
+    }
+    for (size_t k = 0; k < sizeof compiler_typed_sources / sizeof *compiler_typed_sources; k++) {
+        weft_program *p = NULL;
+        ASSERT_OK(weft_program_build(ctx, compiler_typed_sources[k], "-DOPTIONS=3", &p));
+        weft_dtype v_type;
+        ASSERT_OK(weft_program_scalar_dtype(p, "fill", 1, &v_type));
+        assert_int_equal(v_type, WEFT_F64);
+        weft_array *y, *narrow;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F64, M, &y));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &narrow));
+        weft_range r = weft_range_1d(M);
+        weft_arg args[] = {weft_arg_slice(y), weft_arg_f64(2.5)};
+        ASSERT_OK(weft_launch(p, "fill", &r, args, 2, fill_host, NULL, NULL));
+        double got[M];
+        ASSERT_OK(weft_array_read(y, 0, M, got));
+        for (int i = 0; i < M; i++)
+            assert_true(got[i] == 2.5);
+        /* Floats would have the kernel write doubles past their end. */
+        weft_arg bad[] = {weft_arg_slice(narrow), weft_arg_f64(2.5)};
+        assert_int_equal(weft_launch(p, "fill", &r, bad, 2, NULL, NULL, NULL), WEFT_ERR_DTYPE);
+        weft_array_free(y);
+        weft_array_free(narrow);
+        weft_program_free(p);
+    }
+    weft_ctx_free(ctx);
+}
+
 /* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
  * accessors name parameters in #defines) ---- */
 
@@ -1558,6 +1623,7 @@ int main(void)
         cmocka_unit_test(test_rows_picked_under_the_opencl_version),
         cmocka_unit_test(test_flag_written_through_a_macro),
         cmocka_unit_test(test_records_padded_by_the_compiler),
+        cmocka_unit_test(test_types_only_the_compiler_can_tell),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

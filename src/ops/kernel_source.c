@@ -570,3 +570,64 @@ size_t weft_kernel_pointee_size(const char *source, const char *options, const c
     free(text);
     return known ? l.size : 0;
 }
+
+int weft_kernel_type_to_size(const char *type, char *name, size_t cap)
+{
+    char base[128], suffix[32] = "";
+    squeeze(type, strlen(type), base, sizeof base);
+    take_pointers(base, suffix, sizeof suffix);
+    canonical(base);
+    layout l;
+    if (strlen(suffix) > 1 || !base[0] || builtin_layout(base, &l) || strlen(base) + 1 > cap)
+        return 0; /* a pointer to pointers, or a built-in type: nothing to ask */
+    strcpy(name, base);
+    return 1;
+}
+
+/* The same kind of number (floating, signed, unsigned) of another size. */
+static const char *scalar_of_size(const char *scalar, size_t size)
+{
+    static const char *const kinds[][4] = {{"char", "short", "int", "long"},
+                                           {"uchar", "ushort", "uint", "ulong"},
+                                           {"", "half", "float", "double"}};
+    int index = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : size == 8 ? 3 : -1;
+    if (index < 0) return NULL;
+    for (size_t k = 0; k < 3; k++)
+        for (size_t j = 0; j < 4; j++)
+            if (strcmp(kinds[k][j], scalar) == 0)
+                return kinds[k][index][0] ? kinds[k][index] : NULL;
+    return NULL;
+}
+
+int weft_kernel_type_resize(char *resolved, size_t cap, size_t size)
+{
+    char base[128], suffix[32] = "";
+    squeeze(resolved, strlen(resolved), base, sizeof base);
+    take_pointers(base, suffix, sizeof suffix);
+    layout l;
+    if (!builtin_layout(base, &l) || l.size == size) return 1;
+    size_t len = strlen(base), name_len = len;
+    while (name_len > 0 && isdigit((unsigned char)base[name_len - 1]))
+        name_len--;
+    size_t width = name_len < len ? strtoul(base + name_len, NULL, 10) : 1;
+    size_t lanes = width == 3 ? 4 : width;
+    char scalar[16];
+    if (name_len >= sizeof scalar || size % lanes) return 0;
+    memcpy(scalar, base, name_len);
+    scalar[name_len] = '\0';
+    const char *other = scalar_of_size(scalar, size / lanes);
+    if (!other) return 0;
+    char width_text[8] = "";
+    if (name_len < len) snprintf(width_text, sizeof width_text, "%zu", width);
+    return snprintf(resolved, cap, "%s%s%s", other, width_text, suffix) < (int)cap;
+}
+
+size_t weft_kernel_builtin_size(const char *type)
+{
+    char base[128], suffix[32] = "";
+    squeeze(type, strlen(type), base, sizeof base);
+    take_pointers(base, suffix, sizeof suffix);
+    canonical(base);
+    layout l;
+    return strlen(suffix) <= 1 && builtin_layout(base, &l) ? l.size : 0;
+}

@@ -22,6 +22,19 @@ void weft_kernel_type_resolve(const char *source, const char *options, const cha
  * out, "LatLong*" of two floats: 8); 0 when weft cannot tell (pointers in
  * fields, unions, size_t, a type it does not find). */
 size_t weft_kernel_pointee_size(const char *source, const char *options, const char *type);
+/* The type whose size a parameter of `type` needs from the compiler (what a
+ * pointer points to; a value's own type) into name, canonical; 0 when none
+ * is needed: a built-in type, or a pointer to pointers. */
+int weft_kernel_type_to_size(const char *type, char *name, size_t cap);
+/* A resolved type ("float*", "uint4") whose built-in base is not size bytes,
+ * as the compiler said it is, made the same kind of number of that size
+ * ("double*"): weft misread which definition the compiler took. 1 when
+ * resolved now fits size (or is no built-in type), 0 when no type of its
+ * kind has that size. */
+int weft_kernel_type_resize(char *resolved, size_t cap, size_t size);
+/* The size of a built-in type (what a pointer to one points to); 0 for any
+ * other. */
+size_t weft_kernel_builtin_size(const char *type);
 
 /* 1 when the source calls a work-item function whose value depends on how
  * the range is split: get_global_size, get_num_groups, get_group_id or

@@ -149,6 +149,50 @@ static char *reading_options(const weft_program *p, size_t dev)
     return all;
 }
 
+/* The sizes of the types of a kernel's parameters, asked of the device's
+ * compiler (a value's type, what a pointer points to; built-in types need no
+ * asking): the element a pointer steps over is the compiler's, and a type
+ * weft resolved to a built-in of another size was a misreading of the
+ * source (a typedef under an #if weft cannot evaluate). Left as read when
+ * the compiler cannot say. */
+static void ask_compiler_sizes(const weft_program *p, weft_device *device, weft_param *all,
+                               size_t n)
+{
+    enum { MAX_TYPES = 64 };
+    char names[MAX_TYPES][64];
+    const char *list[MAX_TYPES];
+    size_t of[MAX_TYPES], sizes[MAX_TYPES], count = 0;
+    if (!device->ops.type_sizes || !p->source) return;
+    for (size_t i = 0; i < n && i < MAX_TYPES; i++) {
+        of[i] = MAX_TYPES;
+        char name[64];
+        if (all[i].address == 2 || !weft_kernel_type_to_size(all[i].type, name, sizeof name))
+            continue;
+        size_t k = 0;
+        while (k < count && strcmp(names[k], name) != 0)
+            k++;
+        if (k == count) {
+            strcpy(names[count], name);
+            list[count] = names[count];
+            count++;
+        }
+        of[i] = k;
+    }
+    if (count == 0 ||
+        device->ops.type_sizes(device, p->source, p->options, list, count, sizes) != WEFT_OK)
+        return;
+    for (size_t i = 0; i < n && i < MAX_TYPES; i++) {
+        size_t size = of[i] < count ? sizes[of[i]] : 0;
+        if (size == 0) continue;
+        int pointer = all[i].address == 1 || all[i].address == 3;
+        size_t read = pointer ? all[i].element : weft_kernel_builtin_size(all[i].resolved);
+        /* A record weft laid out as its fields' type keeps that type. */
+        if (read != size && (read == 0 || read == weft_kernel_builtin_size(all[i].resolved)))
+            weft_kernel_type_resize(all[i].resolved, sizeof all[i].resolved, size);
+        if (pointer) all[i].element = size;
+    }
+}
+
 /* With p->lock held: asks the device for e's signature. */
 static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *e)
 {
@@ -184,6 +228,7 @@ static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *
                              : 0;
     }
     free(options);
+    ask_compiler_sizes(p, device, all, n);
     e->params = all;
     e->nparams = n;
     e->params_known = 1;

@@ -619,6 +619,7 @@ void weft_backend_cl_init(weft_backend *ops)
     ops->kernel_create = weft_cl_kernel_create;
     ops->kernel_params = weft_cl_kernel_params;
     ops->kernel_group_size = weft_cl_kernel_group_size;
+    ops->type_sizes = weft_cl_type_sizes;
     ops->launch_limits = weft_cl_launch_limits;
     ops->launch = weft_cl_launch;
     ops->event_seconds = weft_cl_event_seconds;
