@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <unistd.h>
 
 static weft_ctx *ctx_threads(int threads)
 {
@@ -959,6 +960,58 @@ static weft_status free_own_ctx(void *user)
     return WEFT_OK;
 }
 
+/* A task handed its own future (a work list holding every future made so
+ * far): waiting for it could never end. */
+static weft_status noop_task(void *user)
+{
+    (void)user;
+    return WEFT_OK;
+}
+
+typedef struct self_wait {
+    _Atomic(weft_future *) own, other;
+    weft_status wait, wait_all, wait_any, any_with_other;
+    size_t index;
+} self_wait;
+
+static weft_status wait_for_self(void *user)
+{
+    self_wait *w = user;
+    weft_future *own;
+    while (!(own = atomic_load(&w->own)))
+        usleep(100);
+    weft_future *other = atomic_load(&w->other);
+    weft_future *both[] = {other, own};
+    w->wait = weft_future_wait(own);
+    w->wait_all = weft_future_wait_all(both, 2);
+    w->wait_any = weft_future_wait_any(&own, 1, &w->index);
+    w->any_with_other = weft_future_wait_any(both, 2, &w->index);
+    return WEFT_OK;
+}
+
+static void test_task_waiting_for_itself_fails(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    self_wait w = {0};
+    weft_future *other, *own;
+    ASSERT_OK(weft_submit(ctx, noop_task, NULL, NULL, 0, &other));
+    atomic_store(&w.other, other);
+    ASSERT_OK(weft_submit(ctx, wait_for_self, &w, NULL, 0, &own));
+    atomic_store(&w.own, own);
+    alarm(30); /* it hung before */
+    ASSERT_OK(weft_future_wait(own));
+    alarm(0);
+    assert_int_equal(w.wait, WEFT_ERR_STATE);
+    assert_int_equal(w.wait_all, WEFT_ERR_STATE);
+    assert_int_equal(w.wait_any, WEFT_ERR_STATE);
+    ASSERT_OK(w.any_with_other); /* the other future can end that wait */
+    assert_int_equal(w.index, 0);
+    ASSERT_OK(weft_future_release(own));
+    ASSERT_OK(weft_future_release(other));
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
 static void test_finish_and_free_wait_for_tasks(void **state)
 {
     (void)state;
@@ -1002,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_wait_any),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_finish_and_free_wait_for_tasks),
+        cmocka_unit_test(test_task_waiting_for_itself_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,27 +299,63 @@ static weft_status observe(weft_future *f)
     return status;
 }
 
+static _Thread_local weft_future_frame *producing;
+
+void weft_future_frame_push(weft_future_frame *frame, weft_future *future)
+{
+    frame->future = future;
+    frame->outer = producing;
+    producing = frame;
+}
+
+void weft_future_frame_pop(weft_future_frame *frame)
+{
+    producing = frame->outer;
+}
+
+static int produced_here(const weft_future *f)
+{
+    for (const weft_future_frame *frame = producing; frame; frame = frame->outer)
+        if (frame->future == f) return 1;
+    return 0;
+}
+
+static weft_status refuse_own(const char *what, size_t index)
+{
+    return weft_error_set(WEFT_ERR_STATE,
+                          "%s: future %zu is the calling task's own (or that of a task it is "
+                          "running): the wait could never end",
+                          what, index);
+}
+
 weft_status weft_future_wait(weft_future *f)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
     RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE, "weft_future_wait: not a live future");
     RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
+    if (produced_here(f)) return refuse_own("weft_future_wait", 0);
     report(f, CHECK_FORK, 0, WEFT_OK);
     await_done(f);
     return observe(f);
 }
 
-static weft_status check_all(weft_future *const *futures, size_t n, const char *what)
+/* A future the calling thread produces is an error (any: only when every
+ * one is: another may still end the wait). */
+static weft_status check_all(weft_future *const *futures, size_t n, const char *what, int any)
 {
     RETURN_IF(n > 0 && !futures, WEFT_ERR_NULL, "%s: futures is NULL with n = %zu", what, n);
-    for (size_t i = 0; i < n; i++)
+    size_t own = 0, first_own = 0;
+    for (size_t i = 0; i < n; i++) {
         RETURN_ON_ERROR(weft_future_check(futures[i], NULL, what));
+        if (produced_here(futures[i]) && own++ == 0) first_own = i;
+    }
+    if (own > 0 && (!any || own == n)) return refuse_own(what, first_own);
     return WEFT_OK;
 }
 
 weft_status weft_future_wait_all(weft_future *const *futures, size_t n)
 {
-    RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_all"));
+    RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_all", 0));
     weft_status first = WEFT_OK;
     char *detail = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -350,7 +386,7 @@ weft_status weft_future_wait_any(weft_future *const *futures, size_t n, size_t *
     if (index) *index = (size_t)-1;
     RETURN_IF(!index, WEFT_ERR_NULL, "weft_future_wait_any: index is NULL");
     RETURN_IF(n == 0, WEFT_ERR_INVALID_ARG, "weft_future_wait_any: no futures to wait for");
-    RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_any"));
+    RETURN_ON_ERROR(check_all(futures, n, "weft_future_wait_any", 1));
     size_t found = 0;
     double t0 = weft_now();
     for (size_t i = 0; i < n && !first_done(futures, n, &found); i++)

@@ -74,6 +74,16 @@ struct weft_future_producer {
     void (*run)(weft_future_producer *producer);
 };
 void weft_future_set_producer(weft_future *future, weft_future_producer *producer);
+/* What a thread is producing right now, innermost first (a task, and the
+ * tasks it ran inline while waiting): a wait for one of them would wait for
+ * itself, and fails with WEFT_ERR_STATE instead. Push before running the
+ * producer, pop after. */
+typedef struct weft_future_frame {
+    weft_future *future;
+    struct weft_future_frame *outer;
+} weft_future_frame;
+void weft_future_frame_push(weft_future_frame *frame, weft_future *future);
+void weft_future_frame_pop(weft_future_frame *frame);
 /* Drops a reference without the user-side bookkeeping of weft_future_release. */
 void weft_future_drop(weft_future *future);
 

@@ -63,8 +63,11 @@ static void task_run(weft_pool_item *item)
                                        t->after.cause_detail, "the task did not run");
     } else {
         weft_stream *outer = weft_stream_set_current_task(stream);
+        weft_future_frame frame;
+        weft_future_frame_push(&frame, t->future);
         weft_error_clear();
         status = t->fn(t->user);
+        weft_future_frame_pop(&frame);
         weft_stream_set_current_task(outer);
     }
     if (status != WEFT_OK && cause == WEFT_OK) {
