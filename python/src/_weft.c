@@ -13,6 +13,7 @@
 #endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
 #include <weft.h>
 
@@ -458,6 +459,7 @@ typedef struct {
     PyObject *base; /* the exporter, held while we use its memory */
     Py_buffer view; /* the exporter's buffer, when we hold one */
     int has_view;
+    PyObject *weakrefs; /* weft/_wraps.py finds the live wrap of a memory through them */
 } ArrayObject;
 
 static ContextObject *resolve_ctx(PyObject *ctx)
@@ -597,14 +599,20 @@ static int strides_contiguous(int ndim, const Py_ssize_t *shape, const Py_ssize_
 static void array_dealloc(ArrayObject *a)
 {
     PyTypeObject *tp = Py_TYPE((PyObject *)a);
-    if (a->arr) {
+    if (a->weakrefs) PyObject_ClearWeakRefs((PyObject *)a);
+    if (a->arr && a->wraps_caller) {
+        /* The exporter's memory holds the results once the array is gone.
+         * With the GIL held: no other thread wraps this memory anew
+         * (weft/_wraps.py) until this wrap's last copy is back and it is
+         * freed. No operation uses it any more (each holds its arrays). */
         weft_array *arr = a->arr;
-        int sync = a->wraps_caller && !a->readonly;
         a->arr = NULL;
-        Py_BEGIN_ALLOW_THREADS
-            /* The exporter's memory holds the results once the array is gone. */
-            if (sync) weft_array_sync(arr);
+        if (!a->readonly) weft_array_sync(arr);
         weft_array_free(arr);
+    } else if (a->arr) {
+        weft_array *arr = a->arr;
+        a->arr = NULL;
+        Py_BEGIN_ALLOW_THREADS weft_array_free(arr);
         Py_END_ALLOW_THREADS
     }
     if (a->has_view) PyBuffer_Release(&a->view);
@@ -1260,8 +1268,13 @@ static PyGetSetDef array_getset[] = {
     {"_address", (getter)array_get_address, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
+static PyMemberDef array_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ArrayObject, weakrefs), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL}};
+
 static PyType_Slot array_slots[] = {
     {Py_tp_new, array_new},
+    {Py_tp_members, array_members},
     {Py_tp_dealloc, array_dealloc},
     {Py_tp_methods, array_methods},
     {Py_tp_getset, array_getset},

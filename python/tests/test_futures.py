@@ -192,3 +192,39 @@ def test_a_failure_completes_the_future_on_its_own(rng):
     done, _ = cf.wait([f], timeout=30)  # nobody calls result(): weft completes it
     assert f in done
     assert isinstance(f.exception(timeout=0), weft.WeftError)
+
+
+def test_async_calls_on_one_numpy_array_keep_their_order():
+    # Each call wrapped the numpy memory anew: five wraps of one y, unordered,
+    # and device copies of one overwrote another's results (y was 1 or 3).
+    n = 300_001
+    x = np.ones(n)
+    y = np.zeros(n)
+    futs = [weft.map("y = y + x", x=x, y=y, wait=False) for _ in range(5)]
+    for f in futs:
+        f.result()
+    assert np.all(y == 5.0)
+    # A blocking call right after an asynchronous one into the same memory.
+    y2 = np.zeros(n)
+    f = weft.map("y = x * 2", x=x, y=y2, wait=False)
+    assert weft.sum(y2) == 2.0 * n
+    f.result()
+
+
+def test_threads_on_one_numpy_array_keep_their_updates():
+    import threading
+
+    n = 100_003
+    x = np.ones(n)
+    y = np.zeros(n)
+
+    def work():
+        for _ in range(25):
+            weft.map("y = y + x", x=x, y=y)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert np.all(y == 100.0)

@@ -19,7 +19,7 @@ import re
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from . import _weft
+from . import _weft, _wraps
 from ._weft import Array, Context, WeftError
 from ._weft import (  # one WeftError subclass per weft_status
     BuildError, CacheError, CancelledError, DataError, DependencyError, DeviceError, DtypeError,
@@ -252,7 +252,7 @@ def _bind(expr: str, binds: Optional[Mapping[str, Any]], kw: Dict[str, Any],
             # wraps of one memory, which weft refuses.
             a = wrapped.get(id(v))
             if a is None:
-                a = Array(v, copy=None if name not in outputs else False, ctx=ctx)
+                a = _wraps.wrap(v, copy=None if name not in outputs else False, ctx=ctx)
                 wrapped[id(v)] = a
             v = a
         if isinstance(v, Array) and name in outputs and v.readonly:
@@ -280,7 +280,7 @@ def map(expr: str, binds: Optional[Mapping[str, Any]] = None, /, *, wait: bool =
 def _reduce_array(x: Any, ctx: Optional[Context]) -> Array:
     if isinstance(x, Array) and (ctx is None or x.ctx is ctx):
         return x
-    return Array(x, ctx=ctx)
+    return _wraps.wrap(x, copy=None, ctx=ctx or get_context())
 
 
 def reduce(op: str, x: Any, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence, Union
 
-from . import _weft
+from . import _weft, _wraps
 from ._weft import Array, Context
 
 _SLICE, _HALO, _WHOLE, _SCALAR, _LOCAL = range(5)
@@ -176,8 +176,8 @@ class Program:
                     # would swallow the kernel's writes.
                     a = wrapped.get(id(a))
                     if a is None:
-                        a = Array(arg.value, copy=None if arg.kind == _WHOLE else False,
-                                  ctx=self.ctx)
+                        a = _wraps.wrap(arg.value, copy=None if arg.kind == _WHOLE else False,
+                                        ctx=self.ctx)
                         wrapped[id(arg.value)] = a
                 packed.append((arg.kind, a, arg.extra))
             else:

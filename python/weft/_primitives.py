@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import _weft
+from . import _weft, _wraps
 from ._weft import Array, Context
 
 
@@ -23,7 +23,7 @@ def _api() -> Any:
 def _arr(x: Any, ctx: Optional[Context], *, written: bool = False) -> Array:
     if isinstance(x, Array) and (ctx is None or x.ctx is ctx):
         return x
-    return Array(x, copy=False if written else None, ctx=ctx)
+    return _wraps.wrap(x, copy=False if written else None, ctx=ctx or _api().get_context())
 
 
 def _ctx(values: Sequence[Any], ctx: Optional[Context]) -> Context:

@@ -1,0 +1,70 @@
+"""One weft.Array per piece of foreign memory while an operation uses it.
+
+Each call used to wrap a numpy argument anew: five `weft.map("y = y + x",
+y=y, wait=False)` on one numpy y were five weft arrays over one memory, so
+weft ordered nothing between them, a device's copy of one wrap overwrote the
+results of another, and updates were lost (and a blocking `weft.sum(y)` right
+after an asynchronous map read the memory half written). While a wrap of a
+memory is alive (an operation in flight holds it, or the caller does), the
+same memory, dtype and shape get that wrap back, and weft orders the calls
+as it orders calls on one weft.Array. Once nothing holds the wrap, the next
+call wraps the memory afresh (what numpy wrote meanwhile is read from it)."""
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Dict, Optional, Tuple
+
+from ._weft import Array, Context
+
+_Key = Tuple[int, int, str, Tuple[int, ...], int]
+
+_lock = threading.Lock()
+_live: Dict[_Key, "weakref.ReferenceType[Array]"] = {}
+
+
+def _key(obj: Any, ctx: Optional[Context]) -> Optional[_Key]:
+    """The memory obj exports, C-contiguous, as (address, nbytes, typestr,
+    shape, context); None when it does not say (then it is wrapped anew)."""
+    try:
+        iface = obj.__array_interface__
+    except AttributeError:
+        return None
+    if not isinstance(iface, dict) or iface.get("strides") is not None or ctx is None:
+        return None
+    data = iface.get("data")
+    if not isinstance(data, tuple) or not data or not isinstance(data[0], int) or data[0] == 0:
+        return None
+    shape = tuple(iface.get("shape", ()))
+    typestr = str(iface.get("typestr", ""))
+    count = 1
+    for d in shape:
+        count *= int(d)
+    try:
+        itemsize = int(typestr[2:])
+    except ValueError:
+        return None
+    return (data[0], count * itemsize, typestr, shape, id(ctx))
+
+
+def _forget(key: _Key, ref: "weakref.ReferenceType[Array]") -> None:
+    with _lock:
+        if _live.get(key) is ref:
+            del _live[key]
+
+
+def wrap(obj: Any, *, copy: Optional[bool], ctx: Optional[Context]) -> Array:
+    """weft.Array(obj, copy=copy, ctx=ctx), or the live wrap of the same memory."""
+    key = _key(obj, ctx) if copy is not True else None
+    if key is None:
+        return Array(obj, copy=copy, ctx=ctx)
+    with _lock:
+        ref = _live.get(key)
+        a = ref() if ref is not None else None
+        if a is not None and a.wraps_memory:
+            return a
+        a = Array(obj, copy=copy, ctx=ctx)
+        if a.wraps_memory:
+            ref = weakref.ref(a, lambda r, k=key: _forget(k, r))
+            _live[key] = ref
+        return a
