@@ -245,6 +245,33 @@ static void test_columns_select_drop(void **state)
 
 /* A file of random values, its in-memory columns, and every reduction over
  * it streamed through small windows: the same bits. */
+/* A statement's i counts rows from the file's start in every window (it
+ * restarted at 0 in each). */
+static void test_row_index_counts_from_the_file_start(void **state)
+{
+    (void)state;
+    enum { ROWS = 3000 };
+    size_t cap = ROWS * 40 + 64, in_len = 0, want_len = 0;
+    char *in = malloc(cap), *want = malloc(cap);
+    in_len += (size_t)sprintf(in, "x\n");
+    want_len += (size_t)sprintf(want, "x,row,d\n");
+    for (int k = 0; k < ROWS; k++) {
+        in_len += (size_t)sprintf(in + in_len, "%d\n", 5 * k);
+        want_len += (size_t)sprintf(want + want_len, "%d,%d,%d\n", 5 * k, k, 4 * k);
+    }
+    const char *st[] = {"row = i", "d = x - i"};
+    const size_t windows[] = {0, 64, 97, 1000};
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        char *out = NULL;
+        weft_status s = run_with(in, windows[w], st, 2, &out);
+        if (s != WEFT_OK) fail_msg("window %zu: %s", windows[w], weft_last_error());
+        if (strcmp(out, want) != 0) fail_msg("window %zu: the rows' i differ", windows[w]);
+        free(out);
+    }
+    free(in);
+    free(want);
+}
+
 static void test_reductions_match_memory(void **state)
 {
     (void)state;
@@ -269,9 +296,18 @@ static void test_reductions_match_memory(void **state)
         struct {
             weft_reduce_op op;
             const char *expr;
-        } cases[] = {{WEFT_SUM, "x"},       {WEFT_SUM, "x * x + k"},   {WEFT_SUM, "k"},
-                     {WEFT_PROD, "1 + x"},  {WEFT_MIN, "x"},           {WEFT_ARGMAX, "x * k"},
-                     {WEFT_ANY, "x > 1e5"}, {WEFT_ALL, "k > -2000000"}};
+        } cases[] = {{WEFT_SUM, "x"},
+                     {WEFT_SUM, "x * x + k"},
+                     {WEFT_SUM, "k"},
+                     {WEFT_PROD, "1 + x"},
+                     {WEFT_MIN, "x"},
+                     {WEFT_ARGMAX, "x * k"},
+                     {WEFT_ANY, "x > 1e5"},
+                     {WEFT_ALL, "k > -2000000"},
+                     /* i is the row's index in the file, not in its window */
+                     {WEFT_SUM, "x * i"},
+                     {WEFT_ARGMAX, "k - i"},
+                     {WEFT_SUM, "k * 0 + i"}};
         const size_t nc = sizeof cases / sizeof cases[0];
         for (size_t c = 0; c < nc; c++) {
             weft_csv_reduction red = {cases[c].op, cases[c].expr, {0, {0}, 0}};
@@ -745,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_missing_values),
         cmocka_unit_test(test_columns_select_drop),
         cmocka_unit_test(test_reductions_match_memory),
+        cmocka_unit_test(test_row_index_counts_from_the_file_start),
         cmocka_unit_test(test_window_reader),
         cmocka_unit_test(test_window_reader_wide_file),
         cmocka_unit_test(test_later_window_misfits),

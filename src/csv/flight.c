@@ -1,6 +1,7 @@
 /* The statements of a CSV job over one window, asynchronous. */
 #include "../core/env.h"
 #include "../core/error.h"
+#include "../expr/expr.h"
 #include "flight.h"
 
 #include <stdlib.h>
@@ -20,17 +21,22 @@ int csv_flight_overlaps(weft_ctx *ctx)
     return 0;
 }
 
-weft_status csv_launch(weft_ctx *ctx, const csv_plan *p, size_t rows, csv_flight *f)
+weft_status csv_launch(weft_ctx *ctx, const csv_plan *p, size_t rows, uint64_t first_row,
+                       csv_flight *f)
 {
     if (!p->program || rows == 0) return WEFT_OK;
-    weft_bind binds[WEFT_EXPR_MAX_BINDINGS];
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS + 1];
     weft_status st = WEFT_OK;
     for (; f->narrays < p->nvars && st == WEFT_OK; f->narrays++) {
         const csv_var *v = &p->vars[f->narrays];
         st = weft_array_wrap(ctx, v->dtype, rows, v->data, &f->arrays[f->narrays]);
         binds[f->narrays] = weft_bind_array(v->name, f->arrays[f->narrays]);
     }
-    if (st == WEFT_OK) st = weft_map(ctx, p->program, binds, f->narrays, &f->future);
+    /* i is the row's index in the file, not in the window. */
+    size_t nbinds = f->narrays;
+    if (weft_expr_text_uses_index(p->program))
+        binds[nbinds++] = weft_bind_i64(WEFT_EXPR_INDEX_BASE, (int64_t)first_row);
+    if (st == WEFT_OK) st = weft_map(ctx, p->program, binds, nbinds, &f->future);
     if (st != WEFT_OK) csv_land(p, f);
     return st;
 }

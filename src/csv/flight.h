@@ -20,7 +20,8 @@ typedef struct csv_flight {
 int csv_flight_overlaps(weft_ctx *ctx);
 /* Starts the statements over rows of the vars' current data (nothing when
  * the plan has none or rows is 0). The data must stay until csv_land. */
-weft_status csv_launch(weft_ctx *ctx, const csv_plan *p, size_t rows, csv_flight *f);
+weft_status csv_launch(weft_ctx *ctx, const csv_plan *p, size_t rows, uint64_t first_row,
+                       csv_flight *f);
 /* Waits for the statements and makes the values they wrote current in the
  * vars' data; then f is empty again. Safe on an empty flight, and after a
  * failure (it only waits and frees then). */

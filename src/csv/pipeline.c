@@ -143,7 +143,7 @@ static weft_status start_window(weft_ctx *ctx, run_state *rs, const weft_csv_job
     }
     sx->parse_seconds += now() - t;
     t = now();
-    RETURN_ON_ERROR(csv_launch(ctx, &rs->p, *rows, f));
+    RETURN_ON_ERROR(csv_launch(ctx, &rs->p, *rows, rs->r.row, f));
     sx->compute_seconds += now() - t;
     return WEFT_OK;
 }

@@ -6,6 +6,7 @@
  * with the same rules. A
  * watcher (reduce_blocks.h) sees each block's partial as it is folded. */
 #include "../core/error.h"
+#include "../expr/expr.h"
 #include "../dev/ref/reduce_rules.h"
 #include "../ops/reduction_blocks.h"
 #include "reduce_blocks.h"
@@ -14,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Rows [first, first + count) of the window whose first row is window_row
+ * in the file. */
 static weft_status reduce_rows(weft_ctx *ctx, const csv_plan *p, const csv_reduce_state *rs,
-                               size_t first, size_t count, weft_scalar *out)
+                               uint64_t window_row, size_t first, size_t count, weft_scalar *out)
 {
-    weft_bind binds[WEFT_EXPR_MAX_BINDINGS] = {{0}};
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS + 1] = {{0}};
     weft_array *arrays[WEFT_EXPR_MAX_BINDINGS] = {0};
     weft_status st = WEFT_OK;
     size_t n = 0;
@@ -28,7 +31,10 @@ static weft_status reduce_rows(weft_ctx *ctx, const csv_plan *p, const csv_reduc
                         : weft_array_wrap(ctx, v->dtype, count, v->data + first * size, &arrays[n]);
         binds[n] = weft_bind_array(v->name, arrays[n]);
     }
-    if (st == WEFT_OK) st = weft_reduce_expr(ctx, rs->op, rs->expr, binds, n, out, NULL);
+    size_t nbinds = n;
+    if (weft_expr_text_uses_index(rs->expr))
+        binds[nbinds++] = weft_bind_i64(WEFT_EXPR_INDEX_BASE, (int64_t)(window_row + first));
+    if (st == WEFT_OK) st = weft_reduce_expr(ctx, rs->op, rs->expr, binds, nbinds, out, NULL);
     for (size_t k = 0; k < n; k++)
         weft_array_free(arrays[k]);
     return st;
@@ -113,15 +119,20 @@ void weft_csv_watch_blocks(weft_csv_block_fn fn, void *user)
     watch_user = user;
 }
 
-/* The window's columns bound by their names, wrapped where they lie. */
+/* The window's columns bound by their names, wrapped where they lie, then
+ * where i starts: the window's first row in the file. */
 static weft_status bind_window(weft_ctx *ctx, const csv_plan *p, const csv_reduce_state *rs,
-                               size_t rows, weft_bind *binds, weft_array **arrays)
+                               size_t rows, uint64_t first_row, weft_bind *binds,
+                               weft_array **arrays, size_t *nbinds)
 {
+    *nbinds = 0;
     for (size_t n = 0; n < rs->nvars; n++) {
         const csv_var *v = &p->vars[rs->vars[n]];
         RETURN_ON_ERROR(weft_array_wrap(ctx, v->dtype, rows, v->data, &arrays[n]));
-        binds[n] = weft_bind_array(v->name, arrays[n]);
+        binds[(*nbinds)++] = weft_bind_array(v->name, arrays[n]);
     }
+    if (weft_expr_text_uses_index(rs->expr))
+        binds[(*nbinds)++] = weft_bind_i64(WEFT_EXPR_INDEX_BASE, (int64_t)first_row);
     return WEFT_OK;
 }
 
@@ -136,7 +147,7 @@ static weft_status fold_blocks(weft_ctx *ctx, const csv_plan *p, csv_reduce_stat
         weft_scalar s = blocks[b];
         if (overflowed[b]) {
             size_t count = rows - b0 < WEFT_SUM_BLOCK ? rows - b0 : WEFT_SUM_BLOCK;
-            RETURN_ON_ERROR(reduce_rows(ctx, p, rs, b0, count, &s));
+            RETURN_ON_ERROR(reduce_rows(ctx, p, rs, first_row, b0, count, &s));
         }
         RETURN_ON_ERROR(fold(rs, &s, first_row + b0));
         if (watch_fn)
@@ -150,16 +161,17 @@ weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state
 {
     if (rows == 0) return WEFT_OK;
     size_t nblocks = (rows + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
-    weft_bind binds[WEFT_EXPR_MAX_BINDINGS] = {{0}};
+    weft_bind binds[WEFT_EXPR_MAX_BINDINGS + 1] = {{0}};
     weft_array *arrays[WEFT_EXPR_MAX_BINDINGS] = {0};
     weft_scalar *blocks = malloc(nblocks * sizeof *blocks);
     uint8_t *overflowed = malloc(nblocks);
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(!blocks || !overflowed, WEFT_ERR_NOMEM, "csv: cannot allocate %zu partials",
                   nblocks);
-    GOTO_ERROR_ON(bind_window(ctx, p, rs, rows, binds, arrays));
-    GOTO_ERROR_ON(weft_reduce_expr_blocks(ctx, rs->op, rs->expr, binds, rs->nvars, blocks,
-                                          overflowed, nblocks));
+    size_t nbinds = 0;
+    GOTO_ERROR_ON(bind_window(ctx, p, rs, rows, first_row, binds, arrays, &nbinds));
+    GOTO_ERROR_ON(
+        weft_reduce_expr_blocks(ctx, rs->op, rs->expr, binds, nbinds, blocks, overflowed, nblocks));
     st = fold_blocks(ctx, p, rs, blocks, overflowed, rows, first_row);
 error:
     for (size_t k = 0; k < rs->nvars; k++)
@@ -173,7 +185,7 @@ weft_status csv_reduce_finish(weft_ctx *ctx, const csv_plan *p, csv_reduce_state
                               weft_scalar *out)
 {
     if (rs->blocks == 0) /* an empty file: what weft_reduce_expr says of empty columns */
-        return reduce_rows(ctx, p, rs, 0, 0, out);
+        return reduce_rows(ctx, p, rs, 0, 0, 0, out);
     *out = rs->acc;
     return WEFT_OK;
 }

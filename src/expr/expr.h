@@ -149,6 +149,14 @@ weft_status weft_expr_compile(const char *text, const weft_expr_binding *binding
 void weft_expr_free(weft_expr *e);
 /* The two halves of weft_expr_compile (compile.c): the tree alone (no
  * bytecode), and freeing what the parser made. */
+/* A scalar binding of this name (an i64) is where the element index i
+ * starts: the first index of the piece of the data an operation runs on. */
+#define WEFT_EXPR_INDEX_BASE "weft.index_base"
+/* 1 when text may use the element index i (a word "i" outside comments):
+ * only then need a caller bind WEFT_EXPR_INDEX_BASE. Exported from libweft
+ * for weft::mpi; not public API. */
+WEFT_API int weft_expr_text_uses_index(const char *text);
+
 weft_status weft_expr_parse(const char *text, const weft_expr_binding *bindings, size_t nbindings,
                             enum weft_expr_mode mode, weft_expr **out);
 void weft_expr_free_tree(weft_expr *e);

@@ -521,6 +521,27 @@ static weft_node *constant(parser *p, size_t pos, size_t len)
     return NULL;
 }
 
+static weft_node *make_binary(parser *p, enum weft_operator op, weft_node *a, weft_node *b,
+                              size_t pos);
+
+/* i is the element's index in the whole data: a caller that runs a piece of
+ * it (a CSV window, an MPI rank's rows) binds the piece's first index as
+ * WEFT_EXPR_INDEX_BASE, and i counts from there. */
+static weft_node *index_from_base(parser *p, weft_node *index, size_t pos)
+{
+    const weft_expr *e = p->e;
+    for (size_t b = 0; b < e->nbindings; b++) {
+        if (strcmp(e->bindings[b].name, WEFT_EXPR_INDEX_BASE) != 0 || e->bindings[b].is_array)
+            continue;
+        weft_node *base = new_node(p, NODE_SCALAR, pos);
+        if (!base) return NULL;
+        base->slot = (int)b;
+        base->type = promote(e->bindings[b].dtype);
+        return make_binary(p, OP_ADD, index, base, pos);
+    }
+    return index;
+}
+
 static weft_node *parse_name(parser *p)
 {
     size_t pos = p->tok.start, len = p->tok.len;
@@ -555,8 +576,9 @@ static weft_node *parse_name(parser *p)
     }
     if (len == 1 && p->text[pos] == 'i') {
         weft_node *n = new_node(p, NODE_INDEX, pos);
-        if (n) n->type = WEFT_I64;
-        return n;
+        if (!n) return NULL;
+        n->type = WEFT_I64;
+        return index_from_base(p, n, pos);
     }
     if (!p->failed) {
         weft_node *c = constant(p, pos, len);
@@ -1007,6 +1029,20 @@ static weft_status parse_program(parser *p, enum weft_expr_mode mode)
     return WEFT_OK;
 }
 
+int weft_expr_text_uses_index(const char *text)
+{
+    for (const char *c = text; c && *c; c++) {
+        if (*c == '#') { /* a comment, to the line's end */
+            while (c[1] && c[1] != '\n')
+                c++;
+            continue;
+        }
+        int starts = c == text || !(isalnum((unsigned char)c[-1]) || c[-1] == '_' || c[-1] == '.');
+        if (*c == 'i' && starts && !(isalnum((unsigned char)c[1]) || c[1] == '_')) return 1;
+    }
+    return 0;
+}
+
 weft_status weft_expr_check_bindings(const weft_expr_binding *b, size_t n)
 {
     RETURN_IF(n > WEFT_EXPR_MAX_BINDINGS, WEFT_ERR_INVALID_ARG, "%zu bindings (at most %d)", n,
@@ -1018,6 +1054,7 @@ weft_status weft_expr_check_bindings(const weft_expr_binding *b, size_t n)
             len > 0 && len < 64 && (isalpha((unsigned char)b[i].name[0]) || b[i].name[0] == '_');
         for (size_t c = 0; ok && c < len; c++)
             ok = isalnum((unsigned char)b[i].name[c]) || b[i].name[c] == '_';
+        ok = ok || strcmp(b[i].name, WEFT_EXPR_INDEX_BASE) == 0; /* no text can name it */
         RETURN_IF(!ok, WEFT_ERR_INVALID_ARG, "binding %zu: \"%.64s\" is not a valid name", i,
                   b[i].name);
         RETURN_IF((unsigned)b[i].dtype >= WEFT_DTYPE_COUNT, WEFT_ERR_DTYPE,

@@ -11,6 +11,7 @@
 #include "collective_check.h"
 #include "mpi_error.h"
 #include "partials.h"
+#include "../expr/expr.h"
 #include "../ops/reduction_blocks.h"
 
 #include <stdlib.h>
@@ -42,13 +43,18 @@ static weft_status check_binds(reduce_call *c)
     return WEFT_OK;
 }
 
-/* The core binds over this rank's local arrays. */
-static void bind_local(const reduce_call *c, weft_bind *binds)
+/* The core binds over this rank's local arrays, and where i starts: the
+ * rank's first element in the global array. Returns their count. */
+static size_t bind_local(const reduce_call *c, weft_bind *binds)
 {
     for (size_t k = 0; k < c->nbinds; k++) {
         const weft_dist_bind *b = &c->binds[k];
         binds[k] = (weft_bind){b->name, b->array ? b->array->local : NULL, b->dtype, b->value};
     }
+    if (!weft_expr_text_uses_index(c->expr)) return c->nbinds;
+    const weft_dist *d = c->first;
+    binds[c->nbinds] = weft_bind_i64(WEFT_EXPR_INDEX_BASE, (int64_t)d->offsets[d->rank]);
+    return c->nbinds + 1;
 }
 
 /* How many partials rank r makes: one per block for sums and products, else
@@ -113,13 +119,13 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
 {
     const weft_dist *d = c->first;
     size_t count = d->counts[d->rank], offset = d->offsets[d->rank];
-    weft_bind binds[64];
+    weft_bind binds[65];
     *np = 0;
     if (count == 0) return WEFT_OK;
-    bind_local(c, binds);
+    size_t nbinds = bind_local(c, binds);
     if (!weft_dist_op_per_block(c->op)) {
         weft_scalar s;
-        CORE_TRY(weft_reduce_expr(d->ctx, c->op, c->expr, binds, c->nbinds, &s, NULL),
+        CORE_TRY(weft_reduce_expr(d->ctx, c->op, c->expr, binds, nbinds, &s, NULL),
                  "reducing the local block");
         p[(*np)++] = weft_dist_partial_of(&s, offset);
         return WEFT_OK;
@@ -129,9 +135,9 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     size_t nblocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     weft_scalar *blocks = d->scratch->blocks;
     uint8_t *overflowed = d->scratch->overflowed;
-    CORE_TRY(weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, c->nbinds, blocks, overflowed,
-                                     nblocks),
-             "reducing the local blocks");
+    CORE_TRY(
+        weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, nbinds, blocks, overflowed, nblocks),
+        "reducing the local blocks");
     for (size_t b = 0; b < nblocks; b++) {
         dist_partial part = {0, 0, -1, PARTIAL_OVERFLOW};
         if (!overflowed[b]) part = weft_dist_partial_of(&blocks[b], 0);
@@ -158,9 +164,9 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
     if (d->n == 0) {
         /* Every rank holds the whole (empty) array: its answer is one process's. */
         TRY(weft_mpi_agree(d->comm, checked));
-        weft_bind empty[64];
-        bind_local(&c, empty);
-        weft_status r = weft_reduce_expr(d->ctx, op, expr, empty, nbinds, out, NULL);
+        weft_bind empty[65];
+        size_t nempty = bind_local(&c, empty);
+        weft_status r = weft_reduce_expr(d->ctx, op, expr, empty, nempty, out, NULL);
         return weft_mpi_agree(d->comm,
                               r == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(r, "weft_dist_reduce"));
     }
