@@ -10,6 +10,7 @@
  * concatenates the parts' outputs (the header once) into a temporary file
  * renamed onto the output. Records are written independently of each other,
  * so the output is one process's, byte for byte. */
+#include "../expr/expr.h"
 #include "collective_check.h"
 #include "dist_csv_reduce.h"
 #include "mpi_error.h"
@@ -284,6 +285,27 @@ typedef struct plan_msg {
     char types[MAX_TYPES];
 } plan_msg;
 
+/* A rank runs its records as a file of their own, whose rows it cannot
+ * number in the whole file before every rank has counted its own: a
+ * statement or reduction using the row index i would see other rows' numbers
+ * than one process does. Refused, the same on every rank (the job is). */
+static weft_status check_no_row_index(const weft_csv_job *job)
+{
+    for (size_t k = 0; k < job->nstatements; k++)
+        if (job->statements && job->statements[k] && weft_expr_text_uses_index(job->statements[k]))
+            return weft_mpi_fail(WEFT_ERR_UNSUPPORTED,
+                                 "statement %zu (\"%s\") uses the row index i, which "
+                                 "weft_dist_csv_run cannot number over ranks: run it on one rank",
+                                 k, job->statements[k]);
+    for (size_t k = 0; k < job->nreductions; k++)
+        if (job->reductions[k].expr && weft_expr_text_uses_index(job->reductions[k].expr))
+            return weft_mpi_fail(WEFT_ERR_UNSUPPORTED,
+                                 "reduction %zu (\"%s\") uses the row index i, which "
+                                 "weft_dist_csv_run cannot number over ranks: run it on one rank",
+                                 k, job->reductions[k].expr);
+    return WEFT_OK;
+}
+
 weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, const char *output,
                               const weft_csv_options *options, weft_csv_job *job,
                               weft_csv_stats *stats)
@@ -305,6 +327,8 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
         st = weft_mpi_fail(WEFT_ERR_NULL, "job is NULL");
     else if (job->nreductions > 0 && !job->reductions)
         st = weft_mpi_fail(WEFT_ERR_NULL, "reductions is NULL");
+    else if (nranks > 1)
+        st = check_no_row_index(job);
     st = weft_mpi_agree(comm, st);
     if (st != WEFT_OK) return st;
 

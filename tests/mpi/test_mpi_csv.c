@@ -247,6 +247,39 @@ static void failure(const char *input)
     if (rank == 0) remove(input);
 }
 
+/* The row index i cannot be numbered over ranks before they counted their
+ * records: refused on every rank (it restarted at each rank's first row);
+ * one rank runs it as one process does. */
+static void row_index(const char *input)
+{
+    if (rank == 0) {
+        FILE *f = fopen(input, "wb");
+        fputs("a\n", f);
+        for (int i = 0; i < 5000; i++)
+            fprintf(f, "%d\n", i);
+        fclose(f);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    static const char *set[] = {"row = i"};
+    weft_csv_job job;
+    memset(&job, 0, sizeof job);
+    job.statements = set;
+    job.nstatements = 1;
+    weft_status st = weft_dist_csv_run(ctx, MPI_COMM_WORLD, input, NULL, NULL, &job, NULL);
+    CHECK(nranks == 1 ? st == WEFT_OK : st == WEFT_ERR_UNSUPPORTED, "statement with i: %d %s",
+          (int)st, weft_mpi_last_error());
+    weft_csv_reduction red = {WEFT_SUM, "a - i", {0}};
+    memset(&job, 0, sizeof job);
+    job.reductions = &red;
+    job.nreductions = 1;
+    st = weft_dist_csv_run(ctx, MPI_COMM_WORLD, input, NULL, NULL, &job, NULL);
+    CHECK(nranks == 1 ? st == WEFT_OK && weft_scalar_as_double(&red.result) == 0.0
+                      : st == WEFT_ERR_UNSUPPORTED,
+          "reduction with i: %d %s", (int)st, weft_mpi_last_error());
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (rank == 0) remove(input);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -294,6 +327,7 @@ int main(int argc, char **argv)
     compare(path, 1, 1 << 20, set_red, 1, NULL, 0);
     if (rank == 0) remove(path);
     failure(path);
+    row_index(path);
 
     weft_ctx_free(ctx);
     if (rank == 0) printf("mpi csv: %d ranks, ok\n", nranks);
