@@ -32,7 +32,7 @@ static weft_status check_binds(reduce_call *c)
         weft_dist *a = c->binds[k].array;
         if (!a) continue;
         if (!c->first) c->first = a;
-        if (!weft_dist_same_split(a, c->first))
+        if (a != c->first && !weft_dist_same_split(a, c->first))
             return weft_mpi_fail(WEFT_ERR_INVALID_ARG,
                                  "\"%s\" is split differently from the first array bound "
                                  "(or belongs to another context)",
