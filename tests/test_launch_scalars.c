@@ -6,6 +6,7 @@
 
 #include "../src/ops/kernel_if.h"
 #include "../src/ops/kernel_source.h"
+#include "../src/ops/launch_check.h"
 #include "../src/ops/launch_scalars.h"
 
 static int steers(const char *source, const char *name, size_t nparams, size_t k)
@@ -223,6 +224,91 @@ static void test_pointer_parameters_only_read(void **state)
     assert_true(weft_launch_param_only_read(member, NULL, "g", "y") == 0); /* written */
 }
 
+/* The launch's keys as snprintf wrote them before they were made by hand:
+ * the same keys, so the same split verdicts. */
+static void reference_keys(weft_launch_job *job, char *split, char *values, size_t cap)
+{
+    static const char kinds[] = "shwvl";
+    int len = snprintf(split, cap, "%s/%u/%u/%d/", job->name, job->range.dims,
+                       weft_range_split_dim(&job->range), job->range.local[0] != 0);
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        len += snprintf(split + len, cap - (size_t)len, "%c%zu",
+                        kinds[a->kind <= WEFT_ARG_LOCAL ? a->kind : 0],
+                        a->kind == WEFT_ARG_HALO ? a->halo : 0);
+    }
+    const weft_range *r = &job->range;
+    int at =
+        snprintf(values, cap, "%s=%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu", split, r->size[0], r->size[1],
+                 r->size[2], r->local[0], r->local[1], r->local[2], job->first, job->last);
+    uint64_t steering = weft_program_split_steering(job->program, split, job->name, job->nargs);
+    for (size_t k = 0; k < job->nargs; k++)
+        for (size_t j = 0; j < k; j++)
+            if (job->args[k].kind <= WEFT_ARG_WHOLE && job->args[j].kind <= WEFT_ARG_WHOLE &&
+                job->args[j].array == job->args[k].array)
+                steering = ~(uint64_t)0;
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        uint64_t bits = 0;
+        if (a->kind <= WEFT_ARG_WHOLE)
+            bits = a->array->n;
+        else if (a->kind == WEFT_ARG_SCALAR && (k >= 64 || (steering >> k & 1)))
+            memcpy(&bits, &a->value, weft_dtype_size(a->dtype));
+        else if (a->kind == WEFT_ARG_LOCAL)
+            bits = a->local_bytes;
+        at += snprintf(values + at, cap - (size_t)at, ",%llx", (unsigned long long)bits);
+    }
+}
+
+static void test_launch_keys_read_as_printed(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = NULL;
+    assert_int_equal(weft_ctx_create(NULL, &ctx), WEFT_OK);
+    const char *source = "kernel void k(global float *a, global float *b, float s, int n,\n"
+                         "              local float *t, global float *c)\n"
+                         "{ int i = get_global_id(0); if (i < n) b[i] = a[i] * s + c[0]; }\n";
+    weft_program *program = NULL;
+    assert_int_equal(weft_program_build(ctx, source, NULL, &program), WEFT_OK);
+    weft_array *arrays[3];
+    size_t sizes[3] = {1, 4096, 70001};
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(weft_array_create(ctx, WEFT_F32, sizes[k], &arrays[k]), WEFT_OK);
+    char name[] = "k";
+    uint64_t rng = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 500; round++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        size_t big = (size_t)(rng >> (rng & 63)); /* every magnitude, 0 and 2^64 - 1 */
+        weft_arg args[6] = {weft_arg_halo(arrays[rng % 3], round % 3 ? big : 0),
+                            weft_arg_slice(arrays[(rng >> 3) % 3]),
+                            weft_arg_f32((float)(int64_t)big * 1e-3f),
+                            weft_arg_i32((int32_t)rng),
+                            weft_arg_local(round % 2 ? big : 0),
+                            round % 4 ? weft_arg_whole(arrays[(rng >> 5) % 3]) : weft_arg_u64(big)};
+        weft_launch_job job = {0};
+        job.program = program;
+        job.name = name;
+        job.range = (weft_range){(unsigned)(round % 3) + 1,
+                                 {big, round % 5 ? 1 : big >> 7, round % 7},
+                                 {round % 2 ? 0 : big % 1024, 0, 1}};
+        job.first = round % 11 ? 0 : big >> 3;
+        job.last = big;
+        job.args = args;
+        job.nargs = (size_t)(round % 7);
+        char split[1024], values[1024];
+        reference_keys(&job, split, values, sizeof split);
+        assert_int_equal(weft_launch_split_key(&job), WEFT_OK);
+        assert_string_equal(job.split_key, split);
+        assert_string_equal(job.values_key, values);
+        free(job.split_key);
+        free(job.values_key);
+    }
+    for (int k = 0; k < 3; k++)
+        weft_array_free(arrays[k]);
+    weft_program_free(program);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_literals_directives_and_branches),
         cmocka_unit_test(test_types_chosen_by_if),
         cmocka_unit_test(test_pointer_parameters_only_read),
+        cmocka_unit_test(test_launch_keys_read_as_printed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

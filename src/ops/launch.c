@@ -234,6 +234,21 @@ error:
     return st;
 }
 
+/* The parts one after the other into out, cut to cap bytes as snprintf
+ * would: the names a launch is known by, made on every launch (snprintf
+ * cost a microsecond there). */
+static void join_text(char *out, size_t cap, const char *const *parts, size_t nparts)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < nparts; i++) {
+        size_t len = strlen(parts[i]);
+        if (len > cap - 1 - at) len = cap - 1 - at;
+        memcpy(out + at, parts[i], len);
+        at += len;
+    }
+    out[at] = '\0';
+}
+
 /* Why the launch cannot be split, or NULL when it may be. */
 static const char *whole_reason(const weft_launch_job *job, char *why, size_t cap)
 {
@@ -355,6 +370,44 @@ static void host_chunk(void *arg, size_t begin, size_t end)
     h->job->host_fn(&call);
 }
 
+/* Timing below this is mostly the clock itself: probe further. */
+#define HOST_PROBE_SECONDS 1e-6
+/* Work past this always goes to the pool. The pool's fork cost is how long
+ * every worker takes to join, which on a loaded machine is its give-up time
+ * (1 ms): a parallel_for's caller does not wait for that, it works on, and a
+ * 3-point stencil over 10^5 elements (130 us alone) took 90 us shared. */
+#define HOST_FORK_MAX_SECONDS 50e-6
+
+/* count indices through host_fn: growing chunks on the calling thread,
+ * timed, and the rest on the pool only when it outweighs a fork (measured
+ * once per pool). Waking a worker costs more than a small piece itself (a
+ * 3-point stencil over 1000 elements took 4-30 us forked, 1 us here); a
+ * heavy kernel (n-body) leaves the probe after its first chunk. */
+static void run_host_range(weft_pool *pool, const host_chunk_args *h, size_t count)
+{
+    size_t done = 0, chunk = 16;
+    double t0 = weft_now(), spent = 0;
+    while (done < count && spent < HOST_PROBE_SECONDS) {
+        size_t end = count - done <= chunk ? count : done + chunk;
+        host_chunk((void *)h, done, end);
+        done = end;
+        spent = weft_now() - t0;
+        chunk *= 2;
+    }
+    if (done == count) return;
+    host_chunk_args rest = *h;
+    rest.offset += done;
+    size_t left = count - done;
+    double fork = 2 * weft_pool_fork_seconds(pool);
+    if (spent / (double)done * (double)left <
+        (fork < HOST_FORK_MAX_SECONDS ? fork : HOST_FORK_MAX_SECONDS)) {
+        host_chunk(&rest, 0, left);
+        return;
+    }
+    size_t grain = left / (8 * (size_t)weft_pool_threads(pool)) + 1;
+    weft_pool_parallel_for(pool, left, grain, 0, host_chunk, &rest);
+}
+
 /* Reruns (or, without a device, runs) a piece through host_fn on the pool;
  * the pieces module marks what it wrote. */
 static weft_status run_on_host(void *self, weft_piece *piece)
@@ -363,7 +416,8 @@ static weft_status run_on_host(void *self, weft_piece *piece)
     weft_ctx *ctx = job->program->ctx;
     RETURN_IF(!job->host_fn, WEFT_ERR_DEVICE, "no host_fn was given to run kernel %s on the pool",
               job->name);
-    void **pointers = calloc(job->nargs + 1, sizeof *pointers);
+    void *few[16] = {0},
+         **pointers = job->nargs < 16 ? few : calloc(job->nargs + 1, sizeof *pointers);
     RETURN_IF(!pointers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate host arguments");
     weft_status st = WEFT_OK;
     for (size_t k = 0; k < job->nargs; k++) {
@@ -378,11 +432,9 @@ static weft_status run_on_host(void *self, weft_piece *piece)
         }
     }
     host_chunk_args h = {job, pointers, piece->begin};
-    size_t count = piece->end - piece->begin;
-    size_t grain = count / (8 * (size_t)weft_pool_threads(ctx->pool)) + 1;
-    weft_pool_parallel_for(ctx->pool, count, grain, 0, host_chunk, &h);
+    run_host_range(ctx->pool, &h, piece->end - piece->begin);
 error:
-    free(pointers);
+    if (pointers != few) free(pointers);
     return st;
 }
 
@@ -545,7 +597,7 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     size_t len = strlen(job->name) + 32;
     char stack[160], *identity = len <= sizeof stack ? stack : malloc(len);
     if (!identity) return;
-    snprintf(identity, len, "kernel:%s:%s", hex, job->name);
+    join_text(identity, len, (const char *const[]){"kernel:", hex, ":", job->name}, 4);
     weft_place_request req = {.identity = identity,
                               .kind = "kernel",
                               .text = job->name,
@@ -588,7 +640,7 @@ static weft_status launch_run(weft_op *base)
     weft_launch_job *job = (weft_launch_job *)base;
     weft_ctx *ctx = job->program->ctx;
     char what[96];
-    snprintf(what, sizeof what, "kernel %s", job->name);
+    join_text(what, sizeof what, (const char *const[]){"kernel ", job->name}, 2);
     weft_piece_run run = {.ctx = ctx,
                           .op = base,
                           .pieces = job->pieces,
