@@ -1,6 +1,7 @@
 #include "dispatch.h"
 #include "../core/error.h"
 #include "expr_build.h"
+#include "join_text.h"
 #include "../mem/residency.h"
 #include "../core/clock.h"
 #include "../exec/split.h"
@@ -19,8 +20,12 @@ static weft_status acquire(const weft_dispatch *d, const weft_piece *p, size_t d
 {
     weft_array *const *arrays = d->base->arrays;
     for (size_t i = 0; i < d->base->narrays; i++) {
-        RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
-        if (!(d->reads & (1u << i))) continue;
+        int read = (d->reads & (1u << i)) != 0;
+        /* On the host a view binds no buffer, so a read's first view would
+         * only be taken again: one view after the copy (a lock fewer). */
+        if (!read || dev != 0)
+            RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
+        if (!read) continue;
         RETURN_ON_ERROR(weft_mem_make_current(arrays[i], dev, p->begin, p->end));
         RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
     }
@@ -150,8 +155,9 @@ static void place(const weft_dispatch *d, weft_place_result *placed)
     const char *kind = d->kind ? d->kind : d->name ? d->name : "operation";
     const char *id = d->compiled ? d->compiled->key : NULL;
     if (!id) {
-        snprintf(identity, sizeof identity, "%s:%s", kind,
-                 weft_dtype_name(d->base->arrays[0]->dtype));
+        weft_join_text(identity, sizeof identity,
+                       (const char *const[]){kind, ":", weft_dtype_name(d->base->arrays[0]->dtype)},
+                       3);
         id = identity;
     }
     weft_place_request req = {.identity = id,

@@ -10,6 +10,7 @@
 #include "launch_check.h"
 #include "kernel_source.h"
 #include "launch_limits.h"
+#include "join_text.h"
 #include "../mem/residency.h"
 #include "../exec/split.h"
 #include "../core/clock.h"
@@ -232,21 +233,6 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
 error:
     free(params);
     return st;
-}
-
-/* The parts one after the other into out, cut to cap bytes as snprintf
- * would: the names a launch is known by, made on every launch (snprintf
- * cost a microsecond there). */
-static void join_text(char *out, size_t cap, const char *const *parts, size_t nparts)
-{
-    size_t at = 0;
-    for (size_t i = 0; i < nparts; i++) {
-        size_t len = strlen(parts[i]);
-        if (len > cap - 1 - at) len = cap - 1 - at;
-        memcpy(out + at, parts[i], len);
-        at += len;
-    }
-    out[at] = '\0';
 }
 
 /* Why the launch cannot be split, or NULL when it may be. */
@@ -597,7 +583,7 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     size_t len = strlen(job->name) + 32;
     char stack[160], *identity = len <= sizeof stack ? stack : malloc(len);
     if (!identity) return;
-    join_text(identity, len, (const char *const[]){"kernel:", hex, ":", job->name}, 4);
+    weft_join_text(identity, len, (const char *const[]){"kernel:", hex, ":", job->name}, 4);
     weft_place_request req = {.identity = identity,
                               .kind = "kernel",
                               .text = job->name,
@@ -640,7 +626,7 @@ static weft_status launch_run(weft_op *base)
     weft_launch_job *job = (weft_launch_job *)base;
     weft_ctx *ctx = job->program->ctx;
     char what[96];
-    join_text(what, sizeof what, (const char *const[]){"kernel ", job->name}, 2);
+    weft_join_text(what, sizeof what, (const char *const[]){"kernel ", job->name}, 2);
     weft_piece_run run = {.ctx = ctx,
                           .op = base,
                           .pieces = job->pieces,
