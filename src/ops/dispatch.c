@@ -183,13 +183,19 @@ static weft_status dispatch(const weft_dispatch *d)
     place(d, &placed);
     const weft_perf_plan *plan = &placed.plan;
     weft_piece small[8], *pieces = small;
-    size_t npieces =
-        plan->count ? planned_pieces(d, plan, a0->n, NULL) : (same_split(d) ? a0->nchunks : 1);
+    /* One device that holds it all (most small calls): its one piece, as
+     * the split would cut it, without splitting. */
+    int whole = plan->count == 1 && plan->share[0] > 0 && capacity(d, plan->device[0]) >= a0->n;
+    size_t npieces = whole         ? 1
+                     : plan->count ? planned_pieces(d, plan, a0->n, NULL)
+                                   : (same_split(d) ? a0->nchunks : 1);
     if (npieces > 8) {
         pieces = calloc(npieces, sizeof *pieces);
         RETURN_IF(!pieces, WEFT_ERR_NOMEM, "cannot allocate the dispatch state");
     }
-    if (plan->count)
+    if (whole)
+        pieces[0] = (weft_piece){.device = plan->device[0], .begin = 0, .end = a0->n};
+    else if (plan->count)
         planned_pieces(d, plan, a0->n, pieces);
     else
         owner_pieces(d, pieces);
