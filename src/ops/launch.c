@@ -236,7 +236,8 @@ error:
 }
 
 /* Why the launch cannot be split, or NULL when it may be. */
-static const char *whole_reason(const weft_launch_job *job, char *why, size_t cap)
+static const char *whole_reason(const weft_launch_job *job, weft_split_mode mode, char *why,
+                                size_t cap)
 {
     size_t outer = weft_range_outer(&job->range);
     if (job->program->reads_geometry) {
@@ -255,7 +256,7 @@ static const char *whole_reason(const weft_launch_job *job, char *why, size_t ca
             return why;
         }
     }
-    switch (weft_launch_split_mode(job)) {
+    switch (mode) {
     case WEFT_RUN_DIFFERED:
         snprintf(why, cap, "a split launch of it gave other bits than one device");
         return why;
@@ -295,8 +296,11 @@ static size_t launch_granule(const weft_launch_job *job)
 static weft_status split_range(weft_launch_job *job)
 {
     weft_ctx *ctx = job->program->ctx;
-    double *weights = calloc(ctx->ndevices, sizeof *weights);
-    size_t *devices = calloc(ctx->ndevices, sizeof *devices);
+    enum { FEW = 8 }; /* devices whose weights need no allocation */
+    double few_weights[FEW] = {0};
+    size_t few_devices[FEW];
+    double *weights = ctx->ndevices <= FEW ? few_weights : calloc(ctx->ndevices, sizeof *weights);
+    size_t *devices = ctx->ndevices <= FEW ? few_devices : calloc(ctx->ndevices, sizeof *devices);
     job->pieces = calloc(ctx->ndevices, sizeof *job->pieces);
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(!weights || !devices || !job->pieces, WEFT_ERR_NOMEM,
@@ -317,7 +321,9 @@ static weft_status split_range(weft_launch_job *job)
     if (too_small && !job->host_fn && best_device(job, weights) == 0)
         GOTO_ERROR_ON(weft_launch_check_buffers(job, too_small));
     char why[256];
-    if (whole_reason(job, why, sizeof why)) {
+    /* Asked once: each asking walks the program's verdicts twice under its lock. */
+    weft_split_mode mode = weft_launch_split_mode(job);
+    if (whole_reason(job, mode, why, sizeof why)) {
         job->pieces[job->npieces++] = (weft_piece){
             .device = best_device(job, weights), .begin = job->first, .end = job->last};
         goto error; /* done */
@@ -334,11 +340,10 @@ static weft_status split_range(weft_launch_job *job)
     if (job->npieces == 0)
         job->pieces[job->npieces++] =
             (weft_piece){.device = 0, .begin = job->first, .end = job->last};
-    job->check_split =
-        job->npieces > 1 && (ctx->verify_splits || weft_launch_split_mode(job) == WEFT_RUN_CHECKED);
+    job->check_split = job->npieces > 1 && (ctx->verify_splits || mode == WEFT_RUN_CHECKED);
 error:
-    free(weights);
-    free(devices);
+    if (weights != few_weights) free(weights);
+    if (devices != few_devices) free(devices);
     return st;
 }
 
@@ -597,9 +602,10 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     weft_place(ctx, &req, placed);
     if (identity != stack) free(identity);
     if (placed->plan.count == 0) return;
-    int whole = whole_reason(job, why, sizeof why) != NULL || ctx->verify_splits ||
+    weft_split_mode mode = weft_launch_split_mode(job);
+    int whole = whole_reason(job, mode, why, sizeof why) != NULL || ctx->verify_splits ||
                 own_copies_written(job, placed->plan.device, placed->plan.count) ||
-                weft_launch_split_mode(job) != WEFT_RUN_SPLIT;
+                mode != WEFT_RUN_SPLIT;
     weft_piece pieces[WEFT_PERF_MAX_CANDIDATES];
     size_t count = 0;
     if (!plan_pieces(job, &placed->plan, whole, pieces, &count) || count > ctx->ndevices) {
