@@ -68,6 +68,11 @@ struct dist_scratch {
     weft_scalar *blocks;
     uint8_t *overflowed;
     int *counts, *displs; /* bytes per rank, for MPI_Allgatherv */
+    /* The last per-block reduction, compiled (src/ops/reduction_blocks.h):
+     * an array reduced again and again skips the expression cache. */
+    const weft_reduce_prepared *prepared;
+    weft_reduce_op prepared_op;
+    char prepared_expr[64];
 };
 
 weft_status weft_dist_scratch_make(weft_dist *d)
@@ -86,6 +91,7 @@ weft_status weft_dist_scratch_make(weft_dist *d)
     s->counts = (int *)(s->blocks + nmine);
     s->displs = s->counts + d->nranks;
     s->overflowed = (uint8_t *)(s->displs + d->nranks);
+    s->prepared = NULL;
     d->scratch = s;
     return WEFT_OK;
 }
@@ -106,6 +112,27 @@ static weft_status exchange(const weft_dist *d, weft_reduce_op op, size_t nmine,
     int rc = MPI_Allgatherv(s->mine, (int)(nmine * sizeof *s->mine), MPI_BYTE, s->all, s->counts,
                             s->displs, MPI_BYTE, d->comm);
     return rc == MPI_SUCCESS ? WEFT_OK : weft_mpi_fail_mpi(rc, "gathering partials");
+}
+
+/* The array's compiled reduction for this call, kept from the last call or
+ * made now; NULL (the plain call then says what is wrong) when it cannot be
+ * made or the expression is too long to keep. */
+static const weft_reduce_prepared *prepared_for(const reduce_call *c, const weft_bind *binds)
+{
+    struct dist_scratch *s = c->first->scratch;
+    if (s->prepared && s->prepared_op == c->op && strcmp(s->prepared_expr, c->expr) == 0 &&
+        weft_reduce_prepared_fits(s->prepared, binds, c->nbinds))
+        return s->prepared;
+    s->prepared = NULL;
+    if (strlen(c->expr) >= sizeof s->prepared_expr ||
+        weft_reduce_blocks_prepare(c->first->ctx, c->op, c->expr, binds, c->nbinds, &s->prepared) !=
+            WEFT_OK) {
+        s->prepared = NULL;
+        return NULL;
+    }
+    s->prepared_op = c->op;
+    strcpy(s->prepared_expr, c->expr);
+    return s->prepared;
 }
 
 /* This rank's partials: one per block for sums and products, else one. */
@@ -129,8 +156,11 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     size_t nblocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     weft_scalar *blocks = d->scratch->blocks;
     uint8_t *overflowed = d->scratch->overflowed;
-    CORE_TRY(weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, c->nbinds, blocks, overflowed,
-                                     nblocks),
+    const weft_reduce_prepared *prepared = prepared_for(c, binds);
+    CORE_TRY(prepared ? weft_reduce_expr_blocks_prepared(d->ctx, prepared, binds, c->nbinds, blocks,
+                                                         overflowed, nblocks)
+                      : weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, c->nbinds, blocks,
+                                                overflowed, nblocks),
              "reducing the local blocks");
     for (size_t b = 0; b < nblocks; b++) {
         dist_partial part = {0, 0, -1, PARTIAL_OVERFLOW};

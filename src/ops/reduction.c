@@ -273,7 +273,8 @@ static void reduce_relink(weft_op *copy, const weft_op *from)
 static weft_status reduce_submit_blocks(weft_ctx *ctx, weft_reduce_op op, const char *expr,
                                         const weft_bind *binds, size_t nbinds, weft_scalar *out,
                                         double *as_f64, int mean, weft_scalar *blocks,
-                                        uint8_t *overflowed, size_t nblocks, weft_future **future)
+                                        uint8_t *overflowed, size_t nblocks,
+                                        weft_compiled *prepared, weft_future **future)
 {
     RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
               (int)op);
@@ -299,7 +300,10 @@ static weft_status reduce_submit_blocks(weft_ctx *ctx, weft_reduce_op op, const 
         RETURN_IF(mean && x->n == 0, WEFT_ERR_SIZE,
                   "weft_mean: the mean of an empty array is undefined");
     }
-    RETURN_ON_ERROR(weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r.compiled));
+    r.compiled = prepared;
+    if (!prepared)
+        RETURN_ON_ERROR(
+            weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r.compiled));
     size_t n = r.base.arrays[0]->n;
     RETURN_IF(!blocks && n == 0 && op != WEFT_SUM && op != WEFT_PROD && op != WEFT_ANY &&
                   op != WEFT_ALL,
@@ -320,7 +324,7 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
                                  double *as_f64, int mean, weft_future **future)
 {
     return reduce_submit_blocks(ctx, op, expr, binds, nbinds, out, as_f64, mean, NULL, NULL, 0,
-                                future);
+                                NULL, future);
 }
 
 weft_status weft_reduce_expr_blocks(weft_ctx *ctx, weft_reduce_op op, const char *expr,
@@ -331,7 +335,51 @@ weft_status weft_reduce_expr_blocks(weft_ctx *ctx, weft_reduce_op op, const char
               "weft_reduce_expr_blocks: context, expression or results are NULL");
     weft_scalar unused;
     return reduce_submit_blocks(ctx, op, expr, binds, nbinds, &unused, NULL, 0, blocks, overflowed,
-                                nblocks, NULL);
+                                nblocks, NULL, NULL);
+}
+
+weft_status weft_reduce_blocks_prepare(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                       const weft_bind *binds, size_t nbinds,
+                                       const weft_reduce_prepared **prepared)
+{
+    RETURN_IF(!ctx || !expr || !prepared, WEFT_ERR_NULL,
+              "weft_reduce_blocks_prepare: context, expression or result is NULL");
+    RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
+              (int)op);
+    weft_compiled *c;
+    RETURN_ON_ERROR(weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &c));
+    *prepared = (const weft_reduce_prepared *)c;
+    return WEFT_OK;
+}
+
+int weft_reduce_prepared_fits(const weft_reduce_prepared *prepared, const weft_bind *binds,
+                              size_t nbinds)
+{
+    const weft_expr *e = ((const weft_compiled *)prepared)->expr;
+    if (!binds || nbinds != e->nbindings) return 0;
+    for (size_t b = 0; b < nbinds; b++) {
+        const weft_expr_binding *want = &e->bindings[b];
+        weft_dtype dt = binds[b].array ? binds[b].array->dtype : binds[b].dtype;
+        if (!binds[b].name || strcmp(binds[b].name, want->name) != 0 ||
+            (binds[b].array != NULL) != (want->is_array != 0) || dt != want->dtype)
+            return 0;
+    }
+    return 1;
+}
+
+weft_status weft_reduce_expr_blocks_prepared(weft_ctx *ctx, const weft_reduce_prepared *prepared,
+                                             const weft_bind *binds, size_t nbinds,
+                                             weft_scalar *blocks, uint8_t *overflowed,
+                                             size_t nblocks)
+{
+    RETURN_IF(!ctx || !prepared || (nblocks && (!blocks || !overflowed)), WEFT_ERR_NULL,
+              "weft_reduce_expr_blocks: context, reduction or results are NULL");
+    RETURN_IF(!weft_reduce_prepared_fits(prepared, binds, nbinds), WEFT_ERR_INVALID_ARG,
+              "weft_reduce_expr_blocks: the bindings are not those the reduction was made for");
+    weft_compiled *c = (weft_compiled *)prepared;
+    weft_scalar unused;
+    return reduce_submit_blocks(ctx, c->op, c->expr->text, binds, nbinds, &unused, NULL, 0, blocks,
+                                overflowed, nblocks, c, NULL);
 }
 
 weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
