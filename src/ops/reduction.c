@@ -202,14 +202,10 @@ static int ran_inline(reduce_op *r, size_t n, weft_status *st)
         if (*st != WEFT_OK) return 1;
         if (!current) return 0;
     }
-    weft_device *host = &base->ctx->devices[0];
-    if (!weft_device_is_host(host)) {
-        *st = host->ops.reduce_expr(host, &r->call, views, 0, n, r->partials);
-        return 1;
-    }
-    /* The host driver's own primitive with its one block run here: the pool
-     * would run one block on its caller too (fewer elements than a thread's
-     * share), after entering it for nothing. */
+    /* The host driver's own primitive (devices[0], the host's reduce_expr)
+     * with its one block run here: the pool would run one block on its
+     * caller too (fewer elements than a thread's share), after entering it
+     * for nothing. */
     weft_prim_threads caller = {one_block_here, NULL, (size_t)-1, 1};
     *st = weft_ref_reduce_expr(&caller, &r->call, views, 0, n, r->partials);
     return 1;
