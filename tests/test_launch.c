@@ -196,6 +196,61 @@ static void test_whole_arrays_and_3d(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A heavy host_fn: each index spins, so the pool takes the rest after the
+ * calling thread's timed first chunks (src/ops/launch.c, run_host_range). */
+static void heavy_reverse_host(const weft_host_call *call)
+{
+    for (size_t g = call->begin; g < call->end; g++) {
+        volatile unsigned spin = 0;
+        for (int k = 0; k < 2000; k++)
+            spin += (unsigned)k;
+    }
+    reverse_host(call);
+}
+
+/* On the pool, a launch's indices run as timed chunks on the calling thread
+ * and the rest in one call or on the workers: every index once, at its own
+ * offset, at sizes around the chunk boundaries. */
+static void test_pool_runs_every_index_once(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p;
+    ASSERT_OK(weft_program_build(ctx, misc_source, NULL, &p));
+    ASSERT_OK(weft_ctx_place(ctx, "reverse", WEFT_PLACE_HOST));
+    const size_t sizes[] = {1, 15, 16, 17, 47, 48, 49, 1000, 4099, 30011};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int n = (int)sizes[s];
+        float *x = malloc((size_t)n * sizeof *x), *got = malloc((size_t)n * sizeof *got);
+        float *unset = malloc((size_t)n * sizeof *unset);
+        fill_f32(x, (size_t)n, (unsigned)s + 20);
+        for (int i = 0; i < n; i++)
+            unset[i] = -1.0f;
+        weft_array *whole, *out;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, (size_t)n, x, &whole));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, (size_t)n, &out));
+        weft_arg args[] = {weft_arg_whole(whole), weft_arg_slice(out), weft_arg_i32(n)};
+        weft_range r = weft_range_1d((size_t)n);
+        for (int heavy = 0; heavy < 2; heavy++) {
+            ASSERT_OK(weft_array_write(out, 0, (size_t)n, unset));
+            ASSERT_OK(weft_launch(p, "reverse", &r, args, 3,
+                                  heavy ? heavy_reverse_host : reverse_host, NULL, NULL));
+            ASSERT_OK(weft_array_read(out, 0, (size_t)n, got));
+            for (int i = 0; i < n; i++)
+                if (!same_bits(&got[i], &x[n - 1 - i], sizeof *got))
+                    fail_msg("n %d heavy %d: index %d is %g, want %g", n, heavy, i, got[i],
+                             x[n - 1 - i]);
+        }
+        weft_array_free(out);
+        weft_array_free(whole);
+        free(x);
+        free(got);
+        free(unset);
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 static void test_local_memory_and_scalars(void **state)
 {
     (void)state;
@@ -395,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_local_memory_and_scalars),
         cmocka_unit_test(test_bad_launches),
         cmocka_unit_test(test_device_failure_uses_host_fn),
+        cmocka_unit_test(test_pool_runs_every_index_once),
         cmocka_unit_test(test_async_launch),
         cmocka_unit_test(test_precompile_fills_cache),
     };

@@ -6,6 +6,7 @@
 
 #include "../src/ops/kernel_if.h"
 #include "../src/ops/kernel_source.h"
+#include "../src/ops/launch_check.h"
 #include "../src/ops/launch_scalars.h"
 
 static int steers(const char *source, const char *name, size_t nparams, size_t k)
@@ -269,6 +270,96 @@ static void test_pointer_parameters_only_read(void **state)
     assert_true(weft_launch_param_only_read(through_macro, NULL, "h", "in"));
 }
 
+/* The launch's keys as snprintf wrote them before they were made by hand:
+ * the same keys, so the same split verdicts. The split key and the sizes in
+ * full; each argument's number after them (its array's size, its local
+ * bytes, a scalar's bits or 0) as "%llx" prints it. */
+static void check_keys(const weft_launch_job *job)
+{
+    static const char kinds[] = "shwvl";
+    char split[1024], values[1024];
+    int len = snprintf(split, sizeof split, "%s/%u/%u/%d/", job->name, job->range.dims,
+                       weft_range_split_dim(&job->range), job->range.local[0] != 0);
+    for (size_t k = 0; k < job->nargs; k++) {
+        const weft_arg *a = &job->args[k];
+        len += snprintf(split + len, sizeof split - (size_t)len, "%c%zu",
+                        kinds[a->kind <= WEFT_ARG_LOCAL ? a->kind : 0],
+                        a->kind == WEFT_ARG_HALO ? a->halo : 0);
+    }
+    assert_string_equal(job->split_key, split);
+    const weft_range *r = &job->range;
+    int at = snprintf(values, sizeof values, "%s=%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu", split,
+                      r->size[0], r->size[1], r->size[2], r->local[0], r->local[1], r->local[2],
+                      job->first, job->last);
+    assert_int_equal(strncmp(job->values_key, values, (size_t)at), 0);
+    const char *p = job->values_key + at;
+    for (size_t k = 0; k < job->nargs; k++) {
+        assert_int_equal(*p, ',');
+        char *end;
+        unsigned long long v = strtoull(p + 1, &end, 16);
+        const weft_arg *a = &job->args[k];
+        uint64_t bits = 0; /* a scalar's value, or 0 where it cannot steer */
+        if (a->kind == WEFT_ARG_SCALAR) memcpy(&bits, &a->value, weft_dtype_size(a->dtype));
+        uint64_t want = a->kind <= WEFT_ARG_WHOLE    ? a->array->n
+                        : a->kind == WEFT_ARG_LOCAL  ? a->local_bytes
+                        : a->kind == WEFT_ARG_SCALAR ? bits
+                                                     : 0;
+        assert_true(v == want || (a->kind == WEFT_ARG_SCALAR && v == 0));
+        char printed[24];
+        int n = snprintf(printed, sizeof printed, "%llx", v);
+        assert_int_equal(end - (p + 1), n);
+        assert_int_equal(strncmp(p + 1, printed, (size_t)n), 0);
+        p = end;
+    }
+    assert_int_equal(*p, '\0');
+}
+
+static void test_launch_keys_read_as_printed(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = NULL;
+    assert_int_equal(weft_ctx_create(NULL, &ctx), WEFT_OK);
+    const char *source = "kernel void k(global float *a, global float *b, float s, int n,\n"
+                         "              local float *t, global float *c)\n"
+                         "{ int i = get_global_id(0); if (i < n) b[i] = a[i] * s + c[0]; }\n";
+    weft_program *program = NULL;
+    assert_int_equal(weft_program_build(ctx, source, NULL, &program), WEFT_OK);
+    weft_array *arrays[3];
+    size_t sizes[3] = {1, 4096, 70001};
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(weft_array_create(ctx, WEFT_F32, sizes[k], &arrays[k]), WEFT_OK);
+    char name[] = "k";
+    uint64_t rng = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 500; round++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        size_t big = (size_t)(rng >> (rng & 63)); /* every magnitude, 0 and 2^64 - 1 */
+        weft_arg args[6] = {weft_arg_halo(arrays[rng % 3], round % 3 ? big : 0),
+                            weft_arg_slice(arrays[(rng >> 3) % 3]),
+                            weft_arg_f32((float)(int64_t)big * 1e-3f),
+                            weft_arg_i32((int32_t)rng),
+                            weft_arg_local(round % 2 ? big : 0),
+                            round % 4 ? weft_arg_whole(arrays[(rng >> 5) % 3]) : weft_arg_u64(big)};
+        weft_launch_job job = {0};
+        job.program = program;
+        job.name = name;
+        job.range = (weft_range){(unsigned)(round % 3) + 1,
+                                 {big, round % 5 ? 1 : big >> 7, round % 7},
+                                 {round % 2 ? 0 : big % 1024, 0, 1}};
+        job.first = round % 11 ? 0 : big >> 3;
+        job.last = big;
+        job.args = args;
+        job.nargs = (size_t)(round % 7);
+        assert_int_equal(weft_launch_split_key(&job), WEFT_OK);
+        check_keys(&job);
+        free(job.split_key);
+        free(job.values_key);
+    }
+    for (int k = 0; k < 3; k++)
+        weft_array_free(arrays[k]);
+    weft_program_free(program);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_types_chosen_by_if),
         cmocka_unit_test(test_record_layouts),
         cmocka_unit_test(test_pointer_parameters_only_read),
+        cmocka_unit_test(test_launch_keys_read_as_printed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

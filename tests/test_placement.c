@@ -29,6 +29,35 @@ static weft_perf_candidate candidate(size_t device, const weft_perf_history *h, 
                                  .explore = 1};
 }
 
+/* Size classes are the keys of saved models: the class of a count is
+ * floor(log2(n)) however it is worked out, at and around every power of
+ * two, for fractions and past 2^32. */
+static void test_size_classes_are_floor_log2(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 64; k++) {
+        double p = ldexp(1.0, k);
+        const double around[] = {p - 1, p, p + 1, p * 1.5, p - 0.5, p + 0.25};
+        for (size_t i = 0; i < sizeof around / sizeof *around; i++) {
+            double n = around[i];
+            int want = !(n >= 1) ? 0 : (int)floor(log2(n));
+            if (want >= WEFT_PERF_CLASSES) want = WEFT_PERF_CLASSES - 1;
+            if (weft_perf_class_of(n) != want)
+                fail_msg("n %.17g: class %d, floor(log2) %d", n, weft_perf_class_of(n), want);
+        }
+    }
+    uint64_t r = 0x2545f4914f6cdd1du;
+    for (int i = 0; i < 100000; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        double n = (double)(r >> (r & 63));
+        int want = !(n >= 1) ? 0 : (int)floor(log2(n));
+        if (want >= WEFT_PERF_CLASSES) want = WEFT_PERF_CLASSES - 1;
+        assert_int_equal(weft_perf_class_of(n), want);
+    }
+    assert_int_equal(weft_perf_class_of(0), 0);
+    assert_int_equal(weft_perf_class_of(NAN), 0);
+}
+
 static void test_each_op_goes_where_it_is_fast(void **state)
 {
     (void)state;
@@ -1120,6 +1149,7 @@ static void test_ctx_free_while_device_code_builds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_size_classes_are_floor_log2),
         cmocka_unit_test(test_each_op_goes_where_it_is_fast),
         cmocka_unit_test(test_unmeasured_device_is_measured_first),
         cmocka_unit_test(test_tiny_work_is_not_explored_on_a_device),

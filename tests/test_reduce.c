@@ -553,6 +553,54 @@ static void test_block_results_match_blocks_alone(void **state)
     free(xi);
 }
 
+/* A prepared reduction (kept by weft::mpi per array) gives the blocks of
+ * the plain call, and fits only the names, kinds and dtypes it was made
+ * for: another dtype, name or kind is refused, never run by the wrong code. */
+static void test_prepared_blocks_match_and_fit_only_their_bindings(void **state)
+{
+    (void)state;
+    enum { BLOCKS = 3, N = BLOCKS * WEFT_SUM_BLOCK - 5 };
+    float *xf = malloc(N * sizeof *xf);
+    double *xd = malloc(N * sizeof *xd);
+    assert_non_null(xf);
+    assert_non_null(xd);
+    for (size_t i = 0; i < N; i++)
+        xd[i] = xf[i] = (float)((int)(i * 2654435761u % 2001) - 1000) / 7.0f;
+    weft_array *af, *ad;
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, N, xf, &af));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F64, N, xd, &ad));
+    weft_bind binds[2] = {weft_bind_array("x", af), weft_bind_f64("a", 0.5)};
+    const weft_reduce_prepared *p = NULL;
+    ASSERT_OK(weft_reduce_blocks_prepare(ctx, WEFT_ARGMAX, "x * a", binds, 2, &p));
+    weft_scalar plain[BLOCKS], prepared[BLOCKS];
+    uint8_t plain_over[BLOCKS], prepared_over[BLOCKS];
+    ASSERT_OK(
+        weft_reduce_expr_blocks(ctx, WEFT_ARGMAX, "x * a", binds, 2, plain, plain_over, BLOCKS));
+    ASSERT_OK(weft_reduce_expr_blocks_prepared(ctx, p, binds, 2, prepared, prepared_over, BLOCKS));
+    for (size_t b = 0; b < BLOCKS; b++) {
+        assert_int_equal(prepared[b].dtype, plain[b].dtype);
+        assert_memory_equal(&prepared[b].value, &plain[b].value, sizeof plain[b].value);
+        assert_int_equal(prepared[b].index, plain[b].index);
+        assert_int_equal(prepared_over[b], plain_over[b]);
+    }
+    assert_true(weft_reduce_prepared_fits(p, binds, 2));
+    weft_bind other[2] = {weft_bind_array("x", ad), weft_bind_f64("a", 0.5)}; /* f64 array */
+    assert_false(weft_reduce_prepared_fits(p, other, 2));
+    assert_int_equal(
+        weft_reduce_expr_blocks_prepared(ctx, p, other, 2, prepared, prepared_over, BLOCKS),
+        WEFT_ERR_INVALID_ARG);
+    other[0] = binds[0];
+    other[1] = weft_bind_i32("a", 2); /* an i32 scalar */
+    assert_false(weft_reduce_prepared_fits(p, other, 2));
+    other[1] = weft_bind_f64("b", 0.5); /* another name */
+    assert_false(weft_reduce_prepared_fits(p, other, 2));
+    assert_false(weft_reduce_prepared_fits(p, binds, 1));
+    weft_array_free(af);
+    weft_array_free(ad);
+    free(xf);
+    free(xd);
+}
+
 /* A context placed by the cost model (the default options: the tests'
  * small_elements = 0 pins the static split), where a reduction of one block
  * whose data the host holds runs on its caller. */
@@ -670,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_reproducible_across_splits),
         cmocka_unit_test(test_mean),
         cmocka_unit_test(test_block_results_match_blocks_alone),
+        cmocka_unit_test(test_prepared_blocks_match_and_fit_only_their_bindings),
         cmocka_unit_test(test_small_reduction_bits_match_general_path),
         cmocka_unit_test(test_small_reduction_follows_residency_and_hints),
     };

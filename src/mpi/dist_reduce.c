@@ -33,7 +33,7 @@ static weft_status check_binds(reduce_call *c)
         weft_dist *a = c->binds[k].array;
         if (!a) continue;
         if (!c->first) c->first = a;
-        if (!weft_dist_same_split(a, c->first))
+        if (a != c->first && !weft_dist_same_split(a, c->first))
             return weft_mpi_fail(WEFT_ERR_INVALID_ARG,
                                  "\"%s\" is split differently from the first array bound "
                                  "(or belongs to another context)",
@@ -74,6 +74,11 @@ struct dist_scratch {
     weft_scalar *blocks;
     uint8_t *overflowed;
     int *counts, *displs; /* bytes per rank, for MPI_Allgatherv */
+    /* The last per-block reduction, compiled (src/ops/reduction_blocks.h):
+     * an array reduced again and again skips the expression cache. */
+    const weft_reduce_prepared *prepared;
+    weft_reduce_op prepared_op;
+    char prepared_expr[64];
 };
 
 weft_status weft_dist_scratch_make(weft_dist *d)
@@ -92,6 +97,7 @@ weft_status weft_dist_scratch_make(weft_dist *d)
     s->counts = (int *)(s->blocks + nmine);
     s->displs = s->counts + d->nranks;
     s->overflowed = (uint8_t *)(s->displs + d->nranks);
+    s->prepared = NULL;
     d->scratch = s;
     return WEFT_OK;
 }
@@ -112,6 +118,28 @@ static weft_status exchange(const weft_dist *d, weft_reduce_op op, size_t nmine,
     int rc = MPI_Allgatherv(s->mine, (int)(nmine * sizeof *s->mine), MPI_BYTE, s->all, s->counts,
                             s->displs, MPI_BYTE, d->comm);
     return rc == MPI_SUCCESS ? WEFT_OK : weft_mpi_fail_mpi(rc, "gathering partials");
+}
+
+/* The array's compiled reduction for this call, kept from the last call or
+ * made now; NULL (the plain call then says what is wrong) when it cannot be
+ * made or the expression is too long to keep. */
+static const weft_reduce_prepared *prepared_for(const reduce_call *c, const weft_bind *binds,
+                                                size_t nbinds)
+{
+    struct dist_scratch *s = c->first->scratch;
+    if (s->prepared && s->prepared_op == c->op && strcmp(s->prepared_expr, c->expr) == 0 &&
+        weft_reduce_prepared_fits(s->prepared, binds, nbinds))
+        return s->prepared;
+    s->prepared = NULL;
+    if (strlen(c->expr) >= sizeof s->prepared_expr ||
+        weft_reduce_blocks_prepare(c->first->ctx, c->op, c->expr, binds, nbinds, &s->prepared) !=
+            WEFT_OK) {
+        s->prepared = NULL;
+        return NULL;
+    }
+    s->prepared_op = c->op;
+    strcpy(s->prepared_expr, c->expr);
+    return s->prepared;
 }
 
 /* This rank's partials: one per block for sums and products, else one. */
@@ -135,9 +163,12 @@ static weft_status local_partials(const reduce_call *c, dist_partial *p, size_t 
     size_t nblocks = (count + WEFT_SUM_BLOCK - 1) / WEFT_SUM_BLOCK;
     weft_scalar *blocks = d->scratch->blocks;
     uint8_t *overflowed = d->scratch->overflowed;
-    CORE_TRY(
-        weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, nbinds, blocks, overflowed, nblocks),
-        "reducing the local blocks");
+    const weft_reduce_prepared *prepared = prepared_for(c, binds, nbinds);
+    CORE_TRY(prepared ? weft_reduce_expr_blocks_prepared(d->ctx, prepared, binds, nbinds, blocks,
+                                                         overflowed, nblocks)
+                      : weft_reduce_expr_blocks(d->ctx, c->op, c->expr, binds, nbinds, blocks,
+                                                overflowed, nblocks),
+             "reducing the local blocks");
     for (size_t b = 0; b < nblocks; b++) {
         dist_partial part = {0, 0, -1, PARTIAL_OVERFLOW};
         if (!overflowed[b]) part = weft_dist_partial_of(&blocks[b], 0);

@@ -1,6 +1,7 @@
 #include "dispatch.h"
 #include "../core/error.h"
 #include "expr_build.h"
+#include "join_text.h"
 #include "../mem/residency.h"
 #include "../core/clock.h"
 #include "../exec/split.h"
@@ -19,8 +20,12 @@ static weft_status acquire(const weft_dispatch *d, const weft_piece *p, size_t d
 {
     weft_array *const *arrays = d->base->arrays;
     for (size_t i = 0; i < d->base->narrays; i++) {
-        RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
-        if (!(d->reads & (1u << i))) continue;
+        int read = (d->reads & (1u << i)) != 0;
+        /* On the host a view binds no buffer, so a read's first view would
+         * only be taken again: one view after the copy (a lock fewer). */
+        if (!read || dev != 0)
+            RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
+        if (!read) continue;
         RETURN_ON_ERROR(weft_mem_make_current(arrays[i], dev, p->begin, p->end));
         RETURN_ON_ERROR(weft_mem_view(arrays[i], dev, p->begin, p->end, &views[i]));
     }
@@ -150,8 +155,9 @@ static void place(const weft_dispatch *d, weft_place_result *placed)
     const char *kind = d->kind ? d->kind : d->name ? d->name : "operation";
     const char *id = d->compiled ? d->compiled->key : NULL;
     if (!id) {
-        snprintf(identity, sizeof identity, "%s:%s", kind,
-                 weft_dtype_name(d->base->arrays[0]->dtype));
+        weft_join_text(identity, sizeof identity,
+                       (const char *const[]){kind, ":", weft_dtype_name(d->base->arrays[0]->dtype)},
+                       3);
         id = identity;
     }
     weft_place_request req = {.identity = id,
@@ -177,13 +183,19 @@ static weft_status dispatch(const weft_dispatch *d)
     place(d, &placed);
     const weft_perf_plan *plan = &placed.plan;
     weft_piece small[8], *pieces = small;
-    size_t npieces =
-        plan->count ? planned_pieces(d, plan, a0->n, NULL) : (same_split(d) ? a0->nchunks : 1);
+    /* One device that holds it all (most small calls): its one piece, as
+     * the split would cut it, without splitting. */
+    int whole = plan->count == 1 && plan->share[0] > 0 && capacity(d, plan->device[0]) >= a0->n;
+    size_t npieces = whole         ? 1
+                     : plan->count ? planned_pieces(d, plan, a0->n, NULL)
+                                   : (same_split(d) ? a0->nchunks : 1);
     if (npieces > 8) {
         pieces = calloc(npieces, sizeof *pieces);
         RETURN_IF(!pieces, WEFT_ERR_NOMEM, "cannot allocate the dispatch state");
     }
-    if (plan->count)
+    if (whole)
+        pieces[0] = (weft_piece){.device = plan->device[0], .begin = 0, .end = a0->n};
+    else if (plan->count)
         planned_pieces(d, plan, a0->n, pieces);
     else
         owner_pieces(d, pieces);

@@ -10,6 +10,7 @@
 #include "launch_check.h"
 #include "kernel_source.h"
 #include "launch_limits.h"
+#include "join_text.h"
 #include "../mem/residency.h"
 #include "../exec/split.h"
 #include "../core/clock.h"
@@ -235,7 +236,8 @@ error:
 }
 
 /* Why the launch cannot be split, or NULL when it may be. */
-static const char *whole_reason(const weft_launch_job *job, char *why, size_t cap)
+static const char *whole_reason(const weft_launch_job *job, weft_split_mode mode, char *why,
+                                size_t cap)
 {
     size_t outer = weft_range_outer(&job->range);
     if (job->program->reads_geometry) {
@@ -254,7 +256,7 @@ static const char *whole_reason(const weft_launch_job *job, char *why, size_t ca
             return why;
         }
     }
-    switch (weft_launch_split_mode(job)) {
+    switch (mode) {
     case WEFT_RUN_DIFFERED:
         snprintf(why, cap, "a split launch of it gave other bits than one device");
         return why;
@@ -294,8 +296,11 @@ static size_t launch_granule(const weft_launch_job *job)
 static weft_status split_range(weft_launch_job *job)
 {
     weft_ctx *ctx = job->program->ctx;
-    double *weights = calloc(ctx->ndevices, sizeof *weights);
-    size_t *devices = calloc(ctx->ndevices, sizeof *devices);
+    enum { FEW = 8 }; /* devices whose weights need no allocation */
+    double few_weights[FEW] = {0};
+    size_t few_devices[FEW];
+    double *weights = ctx->ndevices <= FEW ? few_weights : calloc(ctx->ndevices, sizeof *weights);
+    size_t *devices = ctx->ndevices <= FEW ? few_devices : calloc(ctx->ndevices, sizeof *devices);
     job->pieces = calloc(ctx->ndevices, sizeof *job->pieces);
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(!weights || !devices || !job->pieces, WEFT_ERR_NOMEM,
@@ -316,7 +321,9 @@ static weft_status split_range(weft_launch_job *job)
     if (too_small && !job->host_fn && best_device(job, weights) == 0)
         GOTO_ERROR_ON(weft_launch_check_buffers(job, too_small));
     char why[256];
-    if (whole_reason(job, why, sizeof why)) {
+    /* Asked once: each asking walks the program's verdicts twice under its lock. */
+    weft_split_mode mode = weft_launch_split_mode(job);
+    if (whole_reason(job, mode, why, sizeof why)) {
         job->pieces[job->npieces++] = (weft_piece){
             .device = best_device(job, weights), .begin = job->first, .end = job->last};
         goto error; /* done */
@@ -333,11 +340,10 @@ static weft_status split_range(weft_launch_job *job)
     if (job->npieces == 0)
         job->pieces[job->npieces++] =
             (weft_piece){.device = 0, .begin = job->first, .end = job->last};
-    job->check_split =
-        job->npieces > 1 && (ctx->verify_splits || weft_launch_split_mode(job) == WEFT_RUN_CHECKED);
+    job->check_split = job->npieces > 1 && (ctx->verify_splits || mode == WEFT_RUN_CHECKED);
 error:
-    free(weights);
-    free(devices);
+    if (weights != few_weights) free(weights);
+    if (devices != few_devices) free(devices);
     return st;
 }
 
@@ -355,6 +361,44 @@ static void host_chunk(void *arg, size_t begin, size_t end)
     h->job->host_fn(&call);
 }
 
+/* Timing below this is mostly the clock itself: probe further. */
+#define HOST_PROBE_SECONDS 1e-6
+/* Work past this always goes to the pool. The pool's fork cost is how long
+ * every worker takes to join, which on a loaded machine is its give-up time
+ * (1 ms): a parallel_for's caller does not wait for that, it works on, and a
+ * 3-point stencil over 10^5 elements (130 us alone) took 90 us shared. */
+#define HOST_FORK_MAX_SECONDS 50e-6
+
+/* count indices through host_fn: growing chunks on the calling thread,
+ * timed, and the rest on the pool only when it outweighs a fork (measured
+ * once per pool). Waking a worker costs more than a small piece itself (a
+ * 3-point stencil over 1000 elements took 4-30 us forked, 1 us here); a
+ * heavy kernel (n-body) leaves the probe after its first chunk. */
+static void run_host_range(weft_pool *pool, const host_chunk_args *h, size_t count)
+{
+    size_t done = 0, chunk = 16;
+    double t0 = weft_now(), spent = 0;
+    while (done < count && spent < HOST_PROBE_SECONDS) {
+        size_t end = count - done <= chunk ? count : done + chunk;
+        host_chunk((void *)h, done, end);
+        done = end;
+        spent = weft_now() - t0;
+        chunk *= 2;
+    }
+    if (done == count) return;
+    host_chunk_args rest = *h;
+    rest.offset += done;
+    size_t left = count - done;
+    double fork = 2 * weft_pool_fork_seconds(pool);
+    if (spent / (double)done * (double)left <
+        (fork < HOST_FORK_MAX_SECONDS ? fork : HOST_FORK_MAX_SECONDS)) {
+        host_chunk(&rest, 0, left);
+        return;
+    }
+    size_t grain = left / (8 * (size_t)weft_pool_threads(pool)) + 1;
+    weft_pool_parallel_for(pool, left, grain, 0, host_chunk, &rest);
+}
+
 /* Reruns (or, without a device, runs) a piece through host_fn on the pool;
  * the pieces module marks what it wrote. */
 static weft_status run_on_host(void *self, weft_piece *piece)
@@ -363,7 +407,8 @@ static weft_status run_on_host(void *self, weft_piece *piece)
     weft_ctx *ctx = job->program->ctx;
     RETURN_IF(!job->host_fn, WEFT_ERR_DEVICE, "no host_fn was given to run kernel %s on the pool",
               job->name);
-    void **pointers = calloc(job->nargs + 1, sizeof *pointers);
+    void *few[16] = {0},
+         **pointers = job->nargs < 16 ? few : calloc(job->nargs + 1, sizeof *pointers);
     RETURN_IF(!pointers, WEFT_ERR_NOMEM, "weft_launch: cannot allocate host arguments");
     weft_status st = WEFT_OK;
     for (size_t k = 0; k < job->nargs; k++) {
@@ -378,11 +423,9 @@ static weft_status run_on_host(void *self, weft_piece *piece)
         }
     }
     host_chunk_args h = {job, pointers, piece->begin};
-    size_t count = piece->end - piece->begin;
-    size_t grain = count / (8 * (size_t)weft_pool_threads(ctx->pool)) + 1;
-    weft_pool_parallel_for(ctx->pool, count, grain, 0, host_chunk, &h);
+    run_host_range(ctx->pool, &h, piece->end - piece->begin);
 error:
-    free(pointers);
+    if (pointers != few) free(pointers);
     return st;
 }
 
@@ -545,7 +588,7 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     size_t len = strlen(job->name) + 32;
     char stack[160], *identity = len <= sizeof stack ? stack : malloc(len);
     if (!identity) return;
-    snprintf(identity, len, "kernel:%s:%s", hex, job->name);
+    weft_join_text(identity, len, (const char *const[]){"kernel:", hex, ":", job->name}, 4);
     weft_place_request req = {.identity = identity,
                               .kind = "kernel",
                               .text = job->name,
@@ -559,9 +602,10 @@ static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_p
     weft_place(ctx, &req, placed);
     if (identity != stack) free(identity);
     if (placed->plan.count == 0) return;
-    int whole = whole_reason(job, why, sizeof why) != NULL || ctx->verify_splits ||
+    weft_split_mode mode = weft_launch_split_mode(job);
+    int whole = whole_reason(job, mode, why, sizeof why) != NULL || ctx->verify_splits ||
                 own_copies_written(job, placed->plan.device, placed->plan.count) ||
-                weft_launch_split_mode(job) != WEFT_RUN_SPLIT;
+                mode != WEFT_RUN_SPLIT;
     weft_piece pieces[WEFT_PERF_MAX_CANDIDATES];
     size_t count = 0;
     if (!plan_pieces(job, &placed->plan, whole, pieces, &count) || count > ctx->ndevices) {
@@ -588,7 +632,7 @@ static weft_status launch_run(weft_op *base)
     weft_launch_job *job = (weft_launch_job *)base;
     weft_ctx *ctx = job->program->ctx;
     char what[96];
-    snprintf(what, sizeof what, "kernel %s", job->name);
+    weft_join_text(what, sizeof what, (const char *const[]){"kernel ", job->name}, 2);
     weft_piece_run run = {.ctx = ctx,
                           .op = base,
                           .pieces = job->pieces,

@@ -22,31 +22,64 @@ static weft_array *first_use(const weft_launch_job *job, size_t k)
     return job->args[k].array;
 }
 
+/* The keys are made on every launch: by hand, not with snprintf, which
+ * cost more than the rest of a small launch's checks together. They read as
+ * "%s/%u/%u/%d/" then "%c%zu" per argument, and "=%zu" x 8 then ",%llx". */
+static char *put_text(char *p, const char *text)
+{
+    size_t len = strlen(text);
+    memcpy(p, text, len);
+    return p + len;
+}
+
+static char *put_number(char *p, uint64_t v, unsigned base)
+{
+    char digits[20];
+    int nd = 0;
+    do {
+        digits[nd++] = "0123456789abcdef"[v % base];
+    } while ((v /= base) != 0);
+    while (nd > 0)
+        *p++ = digits[--nd];
+    return p;
+}
+
 weft_status weft_launch_split_key(weft_launch_job *job)
 {
     static const char kinds[] = "shwvl";
-    size_t cap = strlen(job->name) + 16 + job->nargs * 24;
+    /* Each number takes at most 20 digits and a separator. */
+    size_t cap = strlen(job->name) + 3 * 21 + 2 + job->nargs * 21;
     job->split_key = malloc(cap);
     RETURN_IF(!job->split_key, WEFT_ERR_NOMEM, "weft_launch: cannot name the launch");
     /* Which dimension is split, and on what work-groups, changes what a
      * piece owns: a kernel safe split one way may not be the other. */
-    int len = snprintf(job->split_key, cap, "%s/%u/%u/%d/", job->name, job->range.dims,
-                       weft_range_split_dim(&job->range), job->range.local[0] != 0);
+    char *p = put_text(job->split_key, job->name);
+    *p++ = '/';
+    p = put_number(p, job->range.dims, 10);
+    *p++ = '/';
+    p = put_number(p, weft_range_split_dim(&job->range), 10);
+    *p++ = '/';
+    *p++ = job->range.local[0] != 0 ? '1' : '0';
+    *p++ = '/';
     for (size_t k = 0; k < job->nargs; k++) {
         const weft_arg *a = &job->args[k];
-        len += snprintf(job->split_key + len, cap - (size_t)len, "%c%zu",
-                        kinds[a->kind <= WEFT_ARG_LOCAL ? a->kind : 0],
-                        a->kind == WEFT_ARG_HALO ? a->halo : 0);
+        *p++ = kinds[a->kind <= WEFT_ARG_LOCAL ? a->kind : 0];
+        p = put_number(p, a->kind == WEFT_ARG_HALO ? a->halo : 0, 10);
     }
-    /* Each number below takes at most 20 digits or 16 hex digits and a
-     * separator. */
-    size_t values_cap = (size_t)len + 8 * 21 + job->nargs * 21 + 1;
+    *p = '\0';
+    size_t len = (size_t)(p - job->split_key);
+    size_t values_cap = len + 8 * 21 + job->nargs * 21 + 1;
     job->values_key = malloc(values_cap);
     RETURN_IF(!job->values_key, WEFT_ERR_NOMEM, "weft_launch: cannot name the launch");
     const weft_range *r = &job->range;
-    int at = snprintf(job->values_key, values_cap, "%s=%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu",
-                      job->split_key, r->size[0], r->size[1], r->size[2], r->local[0], r->local[1],
-                      r->local[2], job->first, job->last);
+    const size_t sizes[8] = {r->size[0],  r->size[1],  r->size[2], r->local[0],
+                             r->local[1], r->local[2], job->first, job->last};
+    memcpy(job->values_key, job->split_key, len);
+    p = job->values_key + len;
+    for (int i = 0; i < 8; i++) {
+        *p++ = i ? ',' : '=';
+        p = put_number(p, sizes[i], 10);
+    }
     /* A scalar that only flows into stored values cannot move a read or a
      * write: its value is left out, unless an array is passed twice (a
      * stored value could then come back as an index under another name). */
@@ -63,9 +96,10 @@ weft_status weft_launch_split_key(weft_launch_job *job)
             memcpy(&bits, &a->value, weft_dtype_size(a->dtype));
         else if (a->kind == WEFT_ARG_LOCAL)
             bits = a->local_bytes;
-        at += snprintf(job->values_key + at, values_cap - (size_t)at, ",%llx",
-                       (unsigned long long)bits);
+        *p++ = ',';
+        p = put_number(p, bits, 16);
     }
+    *p = '\0';
     return WEFT_OK;
 }
 

@@ -174,6 +174,14 @@ static weft_status finish(reduce_op *r, size_t n, size_t blocks)
     return WEFT_OK;
 }
 
+/* parallel_for for work of one block: all of it on the calling thread. */
+static void one_block_here(weft_pool *pool, size_t n, size_t grain, int width,
+                           weft_prim_range_fn fn, void *arg)
+{
+    (void)pool, (void)grain, (void)width;
+    if (n > 0) fn(arg, 0, n);
+}
+
 /* One block whose arrays the host holds current: the host device's own
  * reduction on the calling thread, with no placement, split or pieces. Those
  * cost several times the reduction of a block, and the cost model keeps such
@@ -194,8 +202,12 @@ static int ran_inline(reduce_op *r, size_t n, weft_status *st)
         if (*st != WEFT_OK) return 1;
         if (!current) return 0;
     }
-    weft_device *host = &base->ctx->devices[0];
-    *st = host->ops.reduce_expr(host, &r->call, views, 0, n, r->partials);
+    /* The host driver's own primitive (devices[0], the host's reduce_expr)
+     * with its one block run here: the pool would run one block on its
+     * caller too (fewer elements than a thread's share), after entering it
+     * for nothing. */
+    weft_prim_threads caller = {one_block_here, NULL, (size_t)-1, 1};
+    *st = weft_ref_reduce_expr(&caller, &r->call, views, 0, n, r->partials);
     return 1;
 }
 
@@ -257,7 +269,8 @@ static void reduce_relink(weft_op *copy, const weft_op *from)
 static weft_status reduce_submit_blocks(weft_ctx *ctx, weft_reduce_op op, const char *expr,
                                         const weft_bind *binds, size_t nbinds, weft_scalar *out,
                                         double *as_f64, int mean, weft_scalar *blocks,
-                                        uint8_t *overflowed, size_t nblocks, weft_future **future)
+                                        uint8_t *overflowed, size_t nblocks,
+                                        weft_compiled *prepared, weft_future **future)
 {
     RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
               (int)op);
@@ -273,9 +286,20 @@ static weft_status reduce_submit_blocks(weft_ctx *ctx, weft_reduce_op op, const 
     r.partials = NULL;
     r.blocks_out = blocks;
     r.overflowed = overflowed;
-    RETURN_ON_ERROR(weft_expr_bind(ctx, "weft_reduce", binds, nbinds, &r.base, r.binds,
-                                   r.view_of_bind, &r.call));
-    RETURN_ON_ERROR(weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r.compiled));
+    const char *what = !as_f64 ? "weft_reduce" : mean ? "weft_mean" : "weft_sum";
+    RETURN_ON_ERROR(
+        weft_expr_bind(ctx, what, binds, nbinds, &r.base, r.binds, r.view_of_bind, &r.call));
+    if (as_f64) { /* weft_sum's and weft_mean's array, read once binding found it live */
+        const weft_array *x = r.base.arrays[0];
+        RETURN_IF(!mean && x->dtype != WEFT_F32 && x->dtype != WEFT_F64, WEFT_ERR_DTYPE,
+                  "weft_sum: needs an f32 or f64 array, got %s", weft_dtype_name(x->dtype));
+        RETURN_IF(mean && x->n == 0, WEFT_ERR_SIZE,
+                  "weft_mean: the mean of an empty array is undefined");
+    }
+    r.compiled = prepared;
+    if (!prepared)
+        RETURN_ON_ERROR(
+            weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &r.compiled));
     size_t n = r.base.arrays[0]->n;
     RETURN_IF(!blocks && n == 0 && op != WEFT_SUM && op != WEFT_PROD && op != WEFT_ANY &&
                   op != WEFT_ALL,
@@ -296,7 +320,7 @@ static weft_status reduce_submit(weft_ctx *ctx, weft_reduce_op op, const char *e
                                  double *as_f64, int mean, weft_future **future)
 {
     return reduce_submit_blocks(ctx, op, expr, binds, nbinds, out, as_f64, mean, NULL, NULL, 0,
-                                future);
+                                NULL, future);
 }
 
 weft_status weft_reduce_expr_blocks(weft_ctx *ctx, weft_reduce_op op, const char *expr,
@@ -307,7 +331,51 @@ weft_status weft_reduce_expr_blocks(weft_ctx *ctx, weft_reduce_op op, const char
               "weft_reduce_expr_blocks: context, expression or results are NULL");
     weft_scalar unused;
     return reduce_submit_blocks(ctx, op, expr, binds, nbinds, &unused, NULL, 0, blocks, overflowed,
-                                nblocks, NULL);
+                                nblocks, NULL, NULL);
+}
+
+weft_status weft_reduce_blocks_prepare(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                       const weft_bind *binds, size_t nbinds,
+                                       const weft_reduce_prepared **prepared)
+{
+    RETURN_IF(!ctx || !expr || !prepared, WEFT_ERR_NULL,
+              "weft_reduce_blocks_prepare: context, expression or result is NULL");
+    RETURN_IF((unsigned)op > WEFT_ALL, WEFT_ERR_INVALID_ARG, "weft_reduce: unknown operation %d",
+              (int)op);
+    weft_compiled *c;
+    RETURN_ON_ERROR(weft_compiled_get(ctx, WEFT_EXPR_REDUCE, op, expr, binds, nbinds, &c));
+    *prepared = (const weft_reduce_prepared *)c;
+    return WEFT_OK;
+}
+
+int weft_reduce_prepared_fits(const weft_reduce_prepared *prepared, const weft_bind *binds,
+                              size_t nbinds)
+{
+    const weft_expr *e = ((const weft_compiled *)prepared)->expr;
+    if (!binds || nbinds != e->nbindings) return 0;
+    for (size_t b = 0; b < nbinds; b++) {
+        const weft_expr_binding *want = &e->bindings[b];
+        weft_dtype dt = binds[b].array ? binds[b].array->dtype : binds[b].dtype;
+        if (!binds[b].name || strcmp(binds[b].name, want->name) != 0 ||
+            (binds[b].array != NULL) != (want->is_array != 0) || dt != want->dtype)
+            return 0;
+    }
+    return 1;
+}
+
+weft_status weft_reduce_expr_blocks_prepared(weft_ctx *ctx, const weft_reduce_prepared *prepared,
+                                             const weft_bind *binds, size_t nbinds,
+                                             weft_scalar *blocks, uint8_t *overflowed,
+                                             size_t nblocks)
+{
+    RETURN_IF(!ctx || !prepared || (nblocks && (!blocks || !overflowed)), WEFT_ERR_NULL,
+              "weft_reduce_expr_blocks: context, reduction or results are NULL");
+    RETURN_IF(!weft_reduce_prepared_fits(prepared, binds, nbinds), WEFT_ERR_INVALID_ARG,
+              "weft_reduce_expr_blocks: the bindings are not those the reduction was made for");
+    weft_compiled *c = (weft_compiled *)prepared;
+    weft_scalar unused;
+    return reduce_submit_blocks(ctx, c->op, c->expr->text, binds, nbinds, &unused, NULL, 0, blocks,
+                                overflowed, nblocks, c, NULL);
 }
 
 weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
@@ -324,9 +392,7 @@ weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
 weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future)
 {
     RETURN_IF(!ctx || !result, WEFT_ERR_NULL, "weft_sum: context or result is NULL");
-    RETURN_ON_ERROR(weft_array_check(x, "weft_sum"));
-    RETURN_IF(x->dtype != WEFT_F32 && x->dtype != WEFT_F64, WEFT_ERR_DTYPE,
-              "weft_sum: needs an f32 or f64 array, got %s", weft_dtype_name(x->dtype));
+    RETURN_IF(!x, WEFT_ERR_NULL, "weft_sum: array is NULL");
     weft_bind bind = weft_bind_array("x", x);
     return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, result, 0, future);
 }
@@ -336,8 +402,7 @@ weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future *
 weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_future **future)
 {
     RETURN_IF(!ctx || !mean, WEFT_ERR_NULL, "weft_mean: context or result is NULL");
-    RETURN_ON_ERROR(weft_array_check(x, "weft_mean"));
-    RETURN_IF(x->n == 0, WEFT_ERR_SIZE, "weft_mean: the mean of an empty array is undefined");
+    RETURN_IF(!x, WEFT_ERR_NULL, "weft_mean: array is NULL");
     weft_bind bind = weft_bind_array("x", x);
     return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, mean, 1, future);
 }
@@ -346,7 +411,8 @@ weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_sc
                         weft_future **future)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_reduce: context is NULL");
-    RETURN_ON_ERROR(weft_array_check(x, "weft_reduce"));
+    /* Binding checks the array is live (one handle look-up per call, not two). */
+    RETURN_IF(!x, WEFT_ERR_NULL, "weft_reduce: array is NULL");
     weft_bind bind = weft_bind_array("x", x);
     return weft_reduce_expr(ctx, op, "x", &bind, 1, out, future);
 }

@@ -19,4 +19,22 @@ WEFT_API weft_status weft_reduce_expr_blocks(weft_ctx *ctx, weft_reduce_op op, c
                                              weft_scalar *blocks, uint8_t *overflowed,
                                              size_t nblocks);
 
+/* The compiled form of (op, expr, the binds' names and kinds and dtypes),
+ * for a caller that repeats one reduction (weft::mpi keeps one per
+ * distributed array): its calls skip the expression cache's key and lock.
+ * Valid while ctx lives. */
+typedef struct weft_reduce_prepared weft_reduce_prepared;
+WEFT_API weft_status weft_reduce_blocks_prepare(weft_ctx *ctx, weft_reduce_op op, const char *expr,
+                                                const weft_bind *binds, size_t nbinds,
+                                                const weft_reduce_prepared **prepared);
+/* 1 when binds have the names, kinds and dtypes prepared was made for. */
+WEFT_API int weft_reduce_prepared_fits(const weft_reduce_prepared *prepared, const weft_bind *binds,
+                                       size_t nbinds);
+/* weft_reduce_expr_blocks of the prepared reduction over binds (which fit). */
+WEFT_API weft_status weft_reduce_expr_blocks_prepared(weft_ctx *ctx,
+                                                      const weft_reduce_prepared *prepared,
+                                                      const weft_bind *binds, size_t nbinds,
+                                                      weft_scalar *blocks, uint8_t *overflowed,
+                                                      size_t nblocks);
+
 #endif

@@ -170,6 +170,27 @@ static void check_expressions(size_t n, int split)
             CHECK(same_scalar(&one, &dist), "\"%s\" n=%zu split %d: %.17g vs %.17g", cases[c].expr,
                   n, split, weft_scalar_as_double(&one), weft_scalar_as_double(&dist));
     }
+    /* The array keeps its last reduction compiled: the same text over a
+     * scalar of another dtype, or another op, is compiled anew. */
+    static const struct {
+        weft_reduce_op op;
+        weft_bind scalar;
+    } again[] = {{WEFT_SUM, {"a", NULL, WEFT_F64, {.f64 = 0.25}}},
+                 {WEFT_SUM, {"a", NULL, WEFT_I32, {.i32 = 3}}},
+                 {WEFT_PROD, {"a", NULL, WEFT_I32, {.i32 = 1}}},
+                 {WEFT_SUM, {"a", NULL, WEFT_F64, {.f64 = 0.25}}}};
+    for (size_t c = 0; c < sizeof again / sizeof again[0]; c++) {
+        weft_bind binds[2] = {weft_bind_array("x", wx), again[c].scalar};
+        weft_dist_bind dbinds[2] = {weft_dist_bind_array("x", dx),
+                                    weft_dist_bind_scalar(again[c].scalar)};
+        weft_scalar one, dist;
+        memset(&one, 0, sizeof one);
+        memset(&dist, 0, sizeof dist);
+        OK(weft_reduce_expr(ctx, again[c].op, "x * a", binds, 2, &one, NULL));
+        OK(weft_dist_reduce_expr(again[c].op, "x * a", dbinds, 2, &dist));
+        CHECK(same_scalar(&one, &dist), "\"x * a\" case %zu n=%zu split %d: %.17g vs %.17g", c, n,
+              split, weft_scalar_as_double(&one), weft_scalar_as_double(&dist));
+    }
     OK(weft_dist_free(dx));
     OK(weft_dist_free(dy));
     OK(weft_array_free(wx));
