@@ -442,6 +442,10 @@ static void waiter_run(weft_future_producer *producer)
     weft_op *target = op_of_producer(producer);
     weft_stream *s = target->stream;
     weft_op *op = target->taken;
+    /* The ops run here set and clear this thread's error detail; the
+     * waiter's own (a failure it met before it waited) must outlive them. */
+    const char *detail = weft_last_error();
+    char *kept = detail[0] ? strdup(detail) : NULL;
     pthread_mutex_lock(&s->lock);
     for (;;) {
         int last = op == target; /* target may be gone once it ran */
@@ -452,6 +456,11 @@ static void waiter_run(weft_future_producer *producer)
     s->waiters_running--;
     pthread_cond_broadcast(&s->idle_cond);
     pthread_mutex_unlock(&s->lock);
+    if (kept)
+        weft_error_copy(kept);
+    else
+        weft_error_clear();
+    free(kept);
 }
 
 static weft_status start_threads(weft_stream *s)
