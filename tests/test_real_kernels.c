@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { N = 96 }; /* rows and columns: not a power of two, splits unevenly */
 
@@ -1125,6 +1126,59 @@ static void test_types_only_the_compiler_can_tell(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- the launch's geometry read where the source does not spell it: a
+ * header it includes, a -D option, get_global_linear_id ---- */
+
+static void test_geometry_read_through_headers_and_options(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    char dir[] = "/tmp/weft-geometry-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char header[64], include[80];
+    snprintf(header, sizeof header, "%s/geom.h", dir);
+    FILE *f = fopen(header, "w");
+    assert_non_null(f);
+    fputs("#define NX get_global_size(0)\n", f);
+    fclose(f);
+    snprintf(include, sizeof include, "-I %s", dir);
+    static const char reverse[] = "__kernel void rev(__global const float *in, __global float "
+                                  "*out) { int i = get_global_id(0); out[i] = in[NX - 1 - i]; }\n";
+    char with_header[512];
+    snprintf(with_header, sizeof with_header, "#include \"geom.h\"\n%s", reverse);
+    static const char linear[] = "__kernel void rev(__global const float *in, __global float "
+                                 "*out) { int i = get_global_id(0); out[get_global_linear_id()] "
+                                 "= in[i] * 2; }\n";
+    const struct {
+        const char *source, *options;
+    } cases[] = {
+        {with_header, include}, {reverse, "-DNX=get_global_size(0)"}, {linear, "-cl-std=CL3.0"}};
+    enum { M = 1000 };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        weft_program *p = NULL;
+        weft_status built = weft_program_build(ctx, cases[k].source, cases[k].options, &p);
+        if (built != WEFT_OK) { /* a device without OpenCL C 3.0 */
+            weft_program_free(p);
+            continue;
+        }
+        weft_array *in, *out;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &in));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &out));
+        weft_range r = weft_range_1d(M);
+        weft_arg args[] = {weft_arg_whole(in), weft_arg_slice(out)};
+        /* A window would see its own size there: refused, as for
+         * get_global_size in the source itself. */
+        assert_int_equal(weft_launch_rows(p, "rev", &r, 500, 1000, args, 2, NULL, NULL, NULL),
+                         WEFT_ERR_UNSUPPORTED);
+        weft_array_free(in);
+        weft_array_free(out);
+        weft_program_free(p);
+    }
+    unlink(header);
+    rmdir(dir);
+    weft_ctx_free(ctx);
+}
+
 /* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
  * accessors name parameters in #defines) ---- */
 
@@ -1624,6 +1678,7 @@ int main(void)
         cmocka_unit_test(test_flag_written_through_a_macro),
         cmocka_unit_test(test_records_padded_by_the_compiler),
         cmocka_unit_test(test_types_only_the_compiler_can_tell),
+        cmocka_unit_test(test_geometry_read_through_headers_and_options),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

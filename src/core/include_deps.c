@@ -10,7 +10,9 @@
 enum { MAX_DIRS = 64, MAX_FILES = 1024, MAX_DEPTH = 64, MAX_INCLUDE = 16 << 20 };
 
 typedef struct include_walk {
-    weft_sha256 *h;
+    weft_sha256 *h; /* NULL: the walk only visits */
+    void (*visit)(void *user, const char *text, size_t size);
+    void *user;
     const char *dirs[MAX_DIRS]; /* -I directories, in order */
     size_t ndirs;
     char *seen[MAX_FILES]; /* files already hashed (include guards make cycles harmless) */
@@ -61,8 +63,11 @@ static weft_status walk_file(include_walk *w, const char *path, int depth)
               "included file: %s", weft_last_error());
     RETURN_ON_ERROR(st);
     uint64_t length = size;
-    weft_sha256_update(w->h, &length, sizeof length);
-    weft_sha256_update(w->h, text, size);
+    if (w->h) {
+        weft_sha256_update(w->h, &length, sizeof length);
+        weft_sha256_update(w->h, text, size);
+    }
+    if (w->visit) w->visit(w->user, text, size);
     char *dir = strdup(path);
     if (!dir) {
         free(text);
@@ -96,13 +101,17 @@ static weft_status walk_directive(include_walk *w, const char *p, const char *fr
     name[len] = '\0';
     /* A computed include (#include MACRO) cannot be resolved here: its text
      * is all the key holds of it (documented). */
-    weft_sha256_field(w->h, close == '"' ? "include \"\"" : close ? "include <>" : "include macro");
-    weft_sha256_field(w->h, name);
+    if (w->h) {
+        weft_sha256_field(w->h, close == '"' ? "include \"\""
+                                : close      ? "include <>"
+                                             : "include macro");
+        weft_sha256_field(w->h, name);
+    }
     if (!close || !resolve(w, name, close == '"', from_dir, path, sizeof w->path)) {
-        weft_sha256_field(w->h, "unresolved");
+        if (w->h) weft_sha256_field(w->h, "unresolved");
         return WEFT_OK;
     }
-    weft_sha256_field(w->h, path);
+    if (w->h) weft_sha256_field(w->h, path);
     return walk_file(w, path, depth);
 }
 
@@ -117,11 +126,14 @@ static weft_status walk_text(include_walk *w, const char *text, const char *from
     return WEFT_OK;
 }
 
-weft_status weft_include_hash(weft_sha256 *h, const char *source, const char *options)
+static weft_status walk(weft_sha256 *h, void (*visit)(void *, const char *, size_t), void *user,
+                        const char *source, const char *options)
 {
     include_walk *w = calloc(1, sizeof *w);
     RETURN_IF(!w, WEFT_ERR_NOMEM, "cannot allocate the include walk");
     w->h = h;
+    w->visit = visit;
+    w->user = user;
     char *copy = options ? strdup(options) : NULL;
     if (options && !copy) {
         free(w);
@@ -140,4 +152,15 @@ weft_status weft_include_hash(weft_sha256 *h, const char *source, const char *op
     free(w);
     free(copy);
     return st;
+}
+
+weft_status weft_include_hash(weft_sha256 *h, const char *source, const char *options)
+{
+    return walk(h, NULL, NULL, source, options);
+}
+
+weft_status weft_include_visit(const char *source, const char *options,
+                               void (*visit)(void *user, const char *text, size_t size), void *user)
+{
+    return walk(NULL, visit, user, source, options);
 }

@@ -16,5 +16,10 @@
  * compiler) or cannot be read; WEFT_ERR_RANGE when it is over 16 MiB or the
  * includes nest or fan out beyond bounds. */
 weft_status weft_include_hash(weft_sha256 *h, const char *source, const char *options);
+/* The same walk, calling visit with each included file's text (once per
+ * file) instead of hashing; the same errors. */
+weft_status weft_include_visit(const char *source, const char *options,
+                               void (*visit)(void *user, const char *text, size_t size),
+                               void *user);
 
 #endif

@@ -2,6 +2,7 @@
  * as launches need: comments out, identifiers as tokens, and simple typedefs
  * and object-like macros followed to a built-in type. */
 #include "kernel_source.h"
+#include "../core/include_deps.h"
 #include "kernel_if.h"
 
 #include <ctype.h>
@@ -63,17 +64,44 @@ static size_t next_ident(const char *text, size_t *pos)
     return len;
 }
 
-int weft_kernel_source_reads_geometry(const char *source)
+/* 1 when text names a built-in that reads the whole launch's geometry;
+ * 1 also when it cannot be read (the safe answer). */
+static int text_reads_geometry(const char *source)
 {
     static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
-                                        "get_global_offset"};
+                                        "get_global_offset", "get_global_linear_id"};
     char *text = weft_kernel_source_plain(source);
-    if (!text) return 1; /* cannot tell: assume it does (the safe answer) */
+    if (!text) return 1;
     int found = 0;
     for (size_t pos = 0, len; !found && (len = next_ident(text, &pos)) > 0; pos += len)
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
             if (len == strlen(names[k]) && strncmp(text + pos, names[k], len) == 0) found = 1;
     free(text);
+    return found;
+}
+
+static void included_reads_geometry(void *user, const char *text, size_t size)
+{
+    int *found = user;
+    char *copy = *found ? NULL : malloc(size + 1);
+    if (*found) return;
+    if (!copy) {
+        *found = 1;
+        return;
+    }
+    memcpy(copy, text, size);
+    copy[size] = '\0';
+    *found = text_reads_geometry(copy);
+    free(copy);
+}
+
+int weft_kernel_source_reads_geometry(const char *source, const char *options)
+{
+    /* A macro of the options (-DNX=get_global_size(0)) or of a header the
+     * source includes reads it as well as the source's own text. */
+    int found = text_reads_geometry(source) || (options && text_reads_geometry(options));
+    if (!found && weft_include_visit(source, options, included_reads_geometry, &found) != WEFT_OK)
+        found = 1;
     return found;
 }
 

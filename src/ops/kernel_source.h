@@ -37,10 +37,11 @@ int weft_kernel_type_resize(char *resolved, size_t cap, size_t size);
 size_t weft_kernel_builtin_size(const char *type);
 
 /* 1 when the source calls a work-item function whose value depends on how
- * the range is split: get_global_size, get_num_groups, get_group_id or
- * get_global_offset (outside comments). A split piece would see its own
- * geometry there, not the launch's. */
-int weft_kernel_source_reads_geometry(const char *source);
+ * the range is split: get_global_size, get_num_groups, get_group_id,
+ * get_global_offset or get_global_linear_id (outside comments), in its own
+ * text, in a -D of its options or in a file it includes. A split piece would
+ * see its own geometry there, not the launch's. */
+int weft_kernel_source_reads_geometry(const char *source, const char *options);
 
 /* The source with comments replaced by spaces (so offsets keep their lines)
  * and the characters of string literals masked; malloc'd, NULL without
