@@ -181,6 +181,10 @@ static void test_types_chosen_by_if(void **state)
     memset(deep, '(', 100000);
     memset(deep + 100000, '!', 100000);
     assert_int_equal(weft_kernel_if_value(text, strlen(text), deep, strlen(deep), NULL), -1);
+    /* The last -D of a name wins, as in the compiler. */
+    assert_int_equal(weft_kernel_if_value("", 0, "PREC == 64", 10, "-DPREC=32 -DPREC=64"), 1);
+    weft_kernel_type_resolve("", "-DT=float -DT=double", "T*", type, sizeof type);
+    assert_string_equal(type, "double*");
     /* The last #define or #undef before the line decides, over a -D too. */
     const char *undone = "#define A 3\n#define D\n#undef D\n#undef A\n#define E 1\n";
     assert_int_equal(weft_kernel_if_value(undone, strlen(undone), "defined(D)", 10, NULL), 0);

@@ -43,20 +43,24 @@ static int take(cond *c, const char *op)
 }
 
 /* The value of -D name in options into out ("1" for a bare -D); NULL if
- * none. */
+ * none. The last -D of a name wins, as the compiler takes them. */
 static const char *option_definition(const cond *c, const char *name, size_t len, char *out,
                                      size_t cap)
 {
+    const char *found = NULL;
     for (const char *o = c->options ? strstr(c->options, "-D") : NULL; o; o = strstr(o + 2, "-D")) {
         const char *q = o + 2;
         while (*q == ' ')
             q++;
         if (strncmp(q, name, len) != 0 || ident_char(q[len])) continue;
-        if (q[len] != '=') return "1"; /* -D NAME: defined as 1 */
-        snprintf(out, cap, "%.*s", (int)strcspn(q + len + 1, " \t"), q + len + 1);
-        return out;
+        if (q[len] != '=') { /* -D NAME: defined as 1 */
+            snprintf(out, cap, "1");
+        } else {
+            snprintf(out, cap, "%.*s", (int)strcspn(q + len + 1, " \t"), q + len + 1);
+        }
+        found = out;
     }
-    return NULL;
+    return found;
 }
 
 /* If the directive at d (its word, after the '#') is "#define name ..." or

@@ -211,10 +211,12 @@ static void drop_inactive(char *text, const char *options)
     }
 }
 
-/* The value of -D name=value in options, into out; 0 when absent. */
+/* The value of -D name=value in options, into out; 0 when absent. The
+ * last -D of a name wins, as the compiler takes them. */
 static int option_macro(const char *options, const char *name, char *out, size_t cap)
 {
     size_t nlen = strlen(name);
+    int found = 0;
     for (const char *p = options ? strstr(options, "-D") : NULL; p; p = strstr(p + 2, "-D")) {
         const char *q = p + 2;
         while (*q == ' ')
@@ -223,9 +225,9 @@ static int option_macro(const char *options, const char *name, char *out, size_t
         q += nlen + 1;
         size_t len = strcspn(q, " \t");
         squeeze(q, len, out, cap);
-        return 1;
+        found = 1;
     }
-    return 0;
+    return found;
 }
 
 /* `#define name value` (object-like), into out; 0 when absent. */

@@ -129,10 +129,10 @@ weft_status weft_program_kernel(weft_program *p, size_t dev, const char *name, v
     return st;
 }
 
-/* The options the source is read with on device dev: the program's, what
- * they imply (-cl-std, -cl-fast-relaxed-math), then the macros the device's
- * compiler defines (-D options take the first definition of a name, so the
- * program's own come first). NULL without memory. */
+/* The options the source is read with on device dev: the macros the
+ * device's compiler defines, what the program's options imply (-cl-std,
+ * -cl-fast-relaxed-math), then the program's own (the last -D of a name
+ * wins, as in the compiler). NULL without memory. */
 static char *reading_options(const weft_program *p, size_t dev)
 {
     const char *options = p->options ? p->options : "";
@@ -144,9 +144,9 @@ static char *reading_options(const weft_program *p, size_t dev)
     if (strstr(options, "-cl-fast-relaxed-math"))
         strncat(implied, " -D__FAST_RELAXED_MATH__=1", sizeof implied - strlen(implied) - 1);
     const char *macros = p->ctx->devices[dev].compiler_macros;
-    size_t bytes = strlen(options) + strlen(implied) + strlen(macros) + 1;
+    size_t bytes = strlen(options) + strlen(implied) + strlen(macros) + 2;
     char *all = malloc(bytes);
-    if (all) snprintf(all, bytes, "%s%s%s", options, implied, macros);
+    if (all) snprintf(all, bytes, "%s%s %s", macros, implied, options);
     return all;
 }
 
