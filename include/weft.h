@@ -7,7 +7,10 @@
  *  - Handles are opaque. Every *_create has a *_free that accepts NULL.
  *  - Operations take a last `weft_future **` argument. NULL means "wait until
  *    done"; otherwise the operation is queued behind every earlier operation of
- *    the same context (stream order) and a future is handed back.
+ *    the same context (stream order) and a future is handed back. On failure
+ *    *future is NULL (a list of futures collected in a loop never holds a
+ *    stale pointer). Future calls refuse a handle that is not a live future
+ *    (an array or a context cast to one) with WEFT_ERR_STATE.
  *  - The library never prints, aborts or exits on its own. Logging goes to the
  *    hook set with weft_ctx_set_log(), or to stderr when WEFT_LOG is set.
  */

@@ -2,6 +2,8 @@
  * wait for writers, failures surface through the future. */
 #include "common.h"
 
+#include <stdint.h>
+
 #include <pthread.h>
 
 static void test_async_chain_matches_serial(void **state)
@@ -175,6 +177,40 @@ static void test_future_outlives_its_context(void **state)
     ASSERT_OK(weft_future_release(failed[1])); /* failed, never observed */
 }
 
+/* A failed operation hands back no future (a stale one collected in a
+ * list was waited for), and the future calls refuse live handles of other
+ * kinds (a wait on an array read its memory as a future's: a crash or a
+ * hang). */
+static void test_failed_calls_and_other_handles(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_array *x;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 100, &x));
+    weft_bind b[] = {weft_bind_array("x", x)};
+    weft_future *f = (weft_future *)(uintptr_t)0x1234;
+    assert_int_equal(weft_map(ctx, "x = ", b, 1, &f), WEFT_ERR_EXPR);
+    assert_null(f);
+    f = (weft_future *)(uintptr_t)0x1234;
+    assert_int_equal(weft_sum(ctx, NULL, NULL, &f), WEFT_ERR_NULL);
+    assert_null(f);
+    weft_future *not_futures[] = {(weft_future *)x, (weft_future *)ctx};
+    for (int k = 0; k < 2; k++) {
+        size_t index;
+        assert_int_equal(weft_future_wait(not_futures[k]), WEFT_ERR_STATE);
+        assert_int_equal(weft_future_wait_all(&not_futures[k], 1), WEFT_ERR_STATE);
+        assert_int_equal(weft_future_wait_any(&not_futures[k], 1, &index), WEFT_ERR_STATE);
+        assert_int_equal(weft_future_release(not_futures[k]), WEFT_ERR_STATE);
+    }
+    /* And the other way round: a future is no array. */
+    ASSERT_OK(weft_map(ctx, "x = 1", b, 1, &f));
+    assert_int_equal(weft_array_free((weft_array *)f), WEFT_ERR_STATE);
+    ASSERT_OK(weft_future_wait(f));
+    ASSERT_OK(weft_future_release(f));
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
 typedef struct {
     weft_future *f;
     weft_status status;
@@ -217,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_free_waits_for_queued_work),
         cmocka_unit_test(test_future_outlives_its_context),
         cmocka_unit_test(test_wait_beside_ctx_free),
+        cmocka_unit_test(test_failed_calls_and_other_handles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

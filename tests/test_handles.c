@@ -20,8 +20,8 @@ static void *reader(void *arg)
     long checks = 0;
     while (!atomic_load(&stop) || checks < 100000) {
         size_t i = (size_t)checks % STABLE;
-        if (!weft_handle_live(&stable[i])) atomic_fetch_add(&wrong, 1);
-        if (weft_handle_live(&never[i])) atomic_fetch_add(&wrong, 1);
+        if (!weft_handle_live(&stable[i], WEFT_HANDLE_ANY)) atomic_fetch_add(&wrong, 1);
+        if (weft_handle_live(&never[i], WEFT_HANDLE_ANY)) atomic_fetch_add(&wrong, 1);
         checks++;
     }
     return NULL;
@@ -32,16 +32,16 @@ static void *writer(void *arg)
     char *mine = arg;
     for (int round = 0; round < 40; round++) {
         for (size_t i = 0; i < CHURN; i++)
-            if (weft_handle_add(&mine[i]) != WEFT_OK) atomic_fetch_add(&wrong, 1);
+            if (weft_handle_add(&mine[i], WEFT_HANDLE_ARRAY) != WEFT_OK) atomic_fetch_add(&wrong, 1);
         for (size_t i = 0; i < CHURN; i++)
-            if (!weft_handle_live(&mine[i])) atomic_fetch_add(&wrong, 1);
+            if (!weft_handle_live(&mine[i], WEFT_HANDLE_ANY)) atomic_fetch_add(&wrong, 1);
         /* Removed in another order than added, so chains are cut mid-way. */
         for (size_t i = 0; i < CHURN; i++) {
             size_t k = (i * 2654435761u) % CHURN;
             if (weft_handle_remove(&mine[k]) != 1) atomic_fetch_add(&wrong, 1);
         }
         for (size_t i = 0; i < CHURN; i += 7)
-            if (weft_handle_live(&mine[i])) atomic_fetch_add(&wrong, 1);
+            if (weft_handle_live(&mine[i], WEFT_HANDLE_ANY)) atomic_fetch_add(&wrong, 1);
     }
     return NULL;
 }
@@ -50,7 +50,7 @@ static void test_readers_see_the_truth_while_writers_churn(void **state)
 {
     (void)state;
     for (size_t i = 0; i < STABLE; i++)
-        assert_int_equal(weft_handle_add(&stable[i]), WEFT_OK);
+        assert_int_equal(weft_handle_add(&stable[i], WEFT_HANDLE_ARRAY), WEFT_OK);
     pthread_t r[READERS], w[WRITERS];
     for (int i = 0; i < READERS; i++)
         assert_int_equal(pthread_create(&r[i], NULL, reader, NULL), 0);
@@ -65,7 +65,7 @@ static void test_readers_see_the_truth_while_writers_churn(void **state)
     for (size_t i = 0; i < STABLE; i++) {
         assert_int_equal(weft_handle_remove(&stable[i]), 1);
         assert_int_equal(weft_handle_remove(&stable[i]), 0); /* a double free is seen */
-        assert_false(weft_handle_live(&stable[i]));
+        assert_false(weft_handle_live(&stable[i], WEFT_HANDLE_ANY));
     }
 }
 

@@ -228,7 +228,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
                  ctx->devices[d].info.usable ? "" : " (set aside)");
     free(spec);
     spec = NULL;
-    GOTO_ERROR_ON(weft_handle_add(ctx));
+    GOTO_ERROR_ON(weft_handle_add(ctx, WEFT_HANDLE_CONTEXT));
     *out = ctx;
     return WEFT_OK;
 error:
@@ -278,7 +278,7 @@ static void ctx_destroy(weft_ctx *ctx)
 weft_status weft_ctx_free(weft_ctx *ctx)
 {
     if (!ctx) return WEFT_OK;
-    RETURN_ON_ERROR(weft_handle_check_free(ctx, "weft_ctx_free", "context"));
+    RETURN_ON_ERROR(weft_handle_check_free(ctx, WEFT_HANDLE_CONTEXT, "weft_ctx_free"));
     /* Their handles point into the context: freeing it under them would turn
      * every later call on them into a use-after-free. */
     int live = atomic_load(&ctx->live_handles);
@@ -300,13 +300,13 @@ weft_status weft_ctx_free(weft_ctx *ctx)
 weft_status weft_ctx_wait_for(weft_ctx *ctx, weft_future *const *futures, size_t n)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_wait_for: context is NULL");
-    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_wait_for: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_ctx_wait_for: not a live context");
     return weft_stream_wait_for(ctx->stream, futures, n);
 }
 
 weft_status weft_ctx_finish(weft_ctx *ctx)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_finish: context is NULL");
-    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_ctx_finish: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_ctx_finish: not a live context");
     return weft_stream_finish(ctx->stream);
 }

@@ -23,6 +23,7 @@
 typedef struct node {
     _Atomic(const void *) handle;
     _Atomic(struct node *) next;
+    atomic_int kind;
 } node;
 
 enum { BUCKETS = 4096 };
@@ -67,7 +68,7 @@ static void write_end(void)
     atomic_fetch_add(&sequence, 1);
 }
 
-weft_status weft_handle_add(const void *handle)
+weft_status weft_handle_add(const void *handle, weft_handle_kind kind)
 {
     weft_handles_install_fork_handlers();
     size_t b = bucket_of(handle);
@@ -83,6 +84,7 @@ weft_status weft_handle_add(const void *handle)
     }
     write_begin();
     atomic_store(&n->handle, handle);
+    atomic_store(&n->kind, (int)kind);
     atomic_store(&n->next, atomic_load(&buckets[b]));
     atomic_store(&buckets[b], n);
     write_end();
@@ -124,24 +126,25 @@ int weft_handle_remove(const void *handle)
 /* 1: the handle is in its chain; 0: it is not; -1: a writer moved nodes
  * meanwhile (a node removed and added again can even lead a walk in a
  * circle, so the walk looks at the sequence as it goes). */
-static int walk(const void *handle, size_t b, unsigned before)
+static int walk(const void *handle, weft_handle_kind kind, size_t b, unsigned before)
 {
     size_t steps = 0;
     for (node *p = atomic_load(&buckets[b]); p; p = atomic_load(&p->next)) {
-        if (atomic_load(&p->handle) == handle) return 1;
+        if (atomic_load(&p->handle) == handle)
+            return kind == WEFT_HANDLE_ANY || atomic_load(&p->kind) == (int)kind;
         if (++steps % 256 == 0 && atomic_load(&sequence) != before) return -1;
     }
     return 0;
 }
 
-int weft_handle_live(const void *handle)
+int weft_handle_live(const void *handle, weft_handle_kind kind)
 {
     size_t b = bucket_of(handle);
     atomic_fetch_add(&readers, 1);
     for (;;) {
         unsigned before = atomic_load(&sequence);
         if (before & 1) continue;
-        int live = walk(handle, b, before);
+        int live = walk(handle, kind, b, before);
         if (live >= 0 && atomic_load(&sequence) == before) {
             atomic_fetch_sub(&readers, 1);
             return live;
@@ -149,9 +152,16 @@ int weft_handle_live(const void *handle)
     }
 }
 
-weft_status weft_handle_check_free(const void *handle, const char *call, const char *kind)
+static const char *kind_name(weft_handle_kind kind)
 {
-    RETURN_IF(!weft_handle_live(handle), WEFT_ERR_STATE, "%s: %p is not a live %s (freed twice?)",
-              call, handle, kind);
+    static const char *const names[] = {"handle", "context", "array", "program", "future"};
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "handle";
+}
+
+weft_status weft_handle_check_free(const void *handle, weft_handle_kind kind, const char *call)
+{
+    RETURN_IF(!weft_handle_live(handle, kind), WEFT_ERR_STATE,
+              "%s: %p is not a live %s (freed twice, or another kind of handle?)", call, handle,
+              kind_name(kind));
     return WEFT_OK;
 }

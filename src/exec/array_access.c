@@ -158,7 +158,7 @@ weft_status weft_array_sync(weft_array *a)
 weft_status weft_array_free(weft_array *a)
 {
     if (!a) return WEFT_OK;
-    RETURN_ON_ERROR(weft_handle_check_free(a, "weft_array_free", "array"));
+    RETURN_ON_ERROR(weft_handle_check_free(a, WEFT_HANDLE_ARRAY, "weft_array_free"));
     RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_free"));
     if (!weft_handle_remove(a))
         return weft_error_set(WEFT_ERR_STATE, "weft_array_free: %p freed twice", (void *)a);

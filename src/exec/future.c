@@ -123,7 +123,7 @@ weft_future *weft_future_create(int refs, weft_future_owner *owner)
 {
     weft_future *f = calloc(1, sizeof *f);
     if (!f) return NULL;
-    if (weft_handle_add(f) != WEFT_OK) {
+    if (weft_handle_add(f, WEFT_HANDLE_FUTURE) != WEFT_OK) {
         free(f);
         return NULL;
     }
@@ -232,7 +232,7 @@ weft_future_callback *weft_future_unthen(weft_future *f,
 weft_status weft_future_check(weft_future *f, const weft_future_owner *owner, const char *what)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "%s: a future is NULL", what);
-    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(f, WEFT_HANDLE_FUTURE), WEFT_ERR_STATE,
               "%s: %p is not a live future (released already?)", what, (void *)f);
     pthread_mutex_lock(&f->lock);
     int released = f->user_released;
@@ -331,7 +331,7 @@ static weft_status refuse_own(const char *what, size_t index)
 weft_status weft_future_wait(weft_future *f)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
-    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE, "weft_future_wait: not a live future");
+    RETURN_IF(!weft_handle_live(f, WEFT_HANDLE_FUTURE), WEFT_ERR_STATE, "weft_future_wait: not a live future");
     RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
     if (produced_here(f)) return refuse_own("weft_future_wait", 0);
     report(f, CHECK_FORK, 0, WEFT_OK);
@@ -429,7 +429,7 @@ weft_status weft_future_first_cause(weft_future *f, weft_status *cause)
 weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_status *result)
 {
     RETURN_IF(!f || !state, WEFT_ERR_NULL, "weft_future_status: future or state is NULL");
-    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(f, WEFT_HANDLE_FUTURE), WEFT_ERR_STATE,
               "weft_future_status: %p is not a live future (released already?)", (void *)f);
     pthread_mutex_lock(&f->lock);
     if (f->user_released) { /* the operation still holds it, the caller no longer does */
@@ -447,7 +447,7 @@ weft_status weft_future_status(weft_future *f, weft_future_state *state, weft_st
 weft_status weft_future_release(weft_future *f)
 {
     if (!f) return WEFT_OK;
-    RETURN_IF(!weft_handle_live(f), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(f, WEFT_HANDLE_FUTURE), WEFT_ERR_STATE,
               "weft_future_release: %p is not a live future (released twice?)", (void *)f);
     pthread_mutex_lock(&f->lock);
     if (f->user_released) {

@@ -124,7 +124,7 @@ static void task_run_taken(weft_future_producer *producer)
 static weft_status check_ctx(weft_ctx *ctx, const char *what)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", what);
-    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "%s: not a live context", what);
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "%s: not a live context", what);
     return WEFT_OK;
 }
 

@@ -91,7 +91,7 @@ static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wr
 {
     RETURN_IF(!ctx || !out, WEFT_ERR_NULL, "context or output handle is NULL");
     *out = NULL;
-    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "not a live context");
     RETURN_IF((unsigned)dtype >= WEFT_DTYPE_COUNT, WEFT_ERR_DTYPE, "dtype %d is not a weft dtype",
               (int)dtype);
     size_t elem = weft_dtype_size(dtype);
@@ -107,7 +107,7 @@ static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wr
         GOTO_ERROR_ON(host_storage(a));
     GOTO_ERROR_ON(build_chunks(a));
     GOTO_ERROR_ON(weft_mem_init(a));
-    GOTO_ERROR_ON(weft_handle_add(a));
+    GOTO_ERROR_ON(weft_handle_add(a, WEFT_HANDLE_ARRAY));
     weft_ctx_count_handles(ctx, +1);
     *out = a;
     return WEFT_OK;
@@ -140,7 +140,7 @@ weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *dat
 weft_status weft_array_check(const weft_array *a, const char *what)
 {
     RETURN_IF(!a, WEFT_ERR_NULL, "%s: array is NULL", what);
-    RETURN_IF(!weft_handle_live(a), WEFT_ERR_STATE, "%s: %p is not a live array (freed already?)",
+    RETURN_IF(!weft_handle_live(a, WEFT_HANDLE_ARRAY), WEFT_ERR_STATE, "%s: %p is not a live array (freed already?)",
               what, (const void *)a);
     return WEFT_OK;
 }

@@ -32,6 +32,7 @@ static weft_status axpy_run(weft_op *base)
 
 weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_axpy: context is NULL");
     RETURN_ON_ERROR(weft_array_check(x, "weft_axpy"));
     RETURN_ON_ERROR(weft_array_check(y, "weft_axpy"));

@@ -222,6 +222,7 @@ weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
                         weft_array *const *inputs, weft_array *const *outputs, size_t n_out,
                         size_t *count, weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     const char *name = "weft_filter";
     RETURN_IF(!ctx || !cond || !count, WEFT_ERR_NULL, "%s: context, cond or count is NULL", name);
     RETURN_IF(n_out && (!inputs || !outputs), WEFT_ERR_NULL, "%s: %zu outputs but no arrays", name,

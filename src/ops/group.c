@@ -137,6 +137,7 @@ weft_status weft_reduce_by_key(weft_ctx *ctx, weft_reduce_op op, weft_array *key
                                weft_array *values, weft_array *out_keys, weft_array *out_values,
                                size_t *count, weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     return submit_group("weft_reduce_by_key", 0, ctx, op, keys, values, out_keys, out_values, count,
                         future);
 }
@@ -145,6 +146,7 @@ weft_status weft_group_by(weft_ctx *ctx, weft_reduce_op op, weft_array *keys, we
                           weft_array *out_keys, weft_array *out_values, size_t *count,
                           weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     return submit_group("weft_group_by", 1, ctx, op, keys, values, out_keys, out_values, count,
                         future);
 }

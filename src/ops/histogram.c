@@ -114,6 +114,7 @@ static weft_status check_count_dtype(const char *name, const weft_array *out, si
 weft_status weft_histogram(weft_ctx *ctx, weft_array *x, double lo, double hi, weft_array *counts,
                            weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     const char *name = "weft_histogram";
     RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", name);
     RETURN_ON_ERROR(weft_whole_check(ctx, x, name, "x"));
@@ -147,6 +148,7 @@ weft_status weft_histogram(weft_ctx *ctx, weft_array *x, double lo, double hi, w
 weft_status weft_bincount(weft_ctx *ctx, weft_array *indices, weft_array *weights, weft_array *out,
                           weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     const char *name = "weft_bincount";
     RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", name);
     RETURN_ON_ERROR(weft_whole_check(ctx, indices, name, "indices"));

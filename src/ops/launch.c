@@ -803,7 +803,7 @@ weft_status weft_program_scalar_dtype(weft_program *program, const char *name, s
 {
     RETURN_IF(!program || !name || !dtype, WEFT_ERR_NULL,
               "weft_program_scalar_dtype: an argument is NULL");
-    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE,
+    RETURN_IF(!weft_handle_live(program, WEFT_HANDLE_PROGRAM), WEFT_ERR_STATE,
               "weft_program_scalar_dtype: not a live program");
     size_t dev = weft_program_built_device(program);
     RETURN_IF(dev == 0, WEFT_ERR_UNSUPPORTED,
@@ -833,8 +833,9 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
                         const weft_arg *args, size_t nargs, weft_host_fn host_fn, void *user,
                         weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch: program or kernel name is NULL");
-    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE, "weft_launch: not a live program");
+    RETURN_IF(!weft_handle_live(program, WEFT_HANDLE_PROGRAM), WEFT_ERR_STATE, "weft_launch: not a live program");
     RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch: %zu arguments but args is NULL", nargs);
     RETURN_ON_ERROR(check_range(range));
     return submit_launch(program, name, range, 0, weft_range_outer(range), args, nargs, host_fn,
@@ -847,8 +848,9 @@ weft_status weft_launch_rows(weft_program *program, const char *name, const weft
                              size_t first, size_t last, const weft_arg *args, size_t nargs,
                              weft_host_fn host_fn, void *user, weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch_rows: program or kernel is NULL");
-    RETURN_IF(!weft_handle_live(program), WEFT_ERR_STATE, "weft_launch_rows: not a live program");
+    RETURN_IF(!weft_handle_live(program, WEFT_HANDLE_PROGRAM), WEFT_ERR_STATE, "weft_launch_rows: not a live program");
     RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch_rows: %zu arguments, args NULL", nargs);
     RETURN_ON_ERROR(check_range(range));
     RETURN_ON_ERROR(check_window(range, first, last));

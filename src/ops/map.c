@@ -97,6 +97,7 @@ weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *bin
 weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, size_t nbinds,
                      weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx || !expr, WEFT_ERR_NULL, "weft_map: context or expression is NULL");
     /* Built here; a copy goes to the heap only if it cannot run at once. */
     map_op m;

@@ -98,6 +98,7 @@ static void scan_destroy(weft_op *base)
 weft_status weft_scan(weft_ctx *ctx, weft_reduce_op op, int exclusive, weft_array *x, weft_array *y,
                       weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_scan: context is NULL");
     RETURN_ON_ERROR(weft_array_check(x, "weft_scan"));
     RETURN_ON_ERROR(weft_array_check(y, "weft_scan"));

@@ -39,7 +39,7 @@ static void program_destroy(weft_program *p)
 weft_status weft_program_free(weft_program *p)
 {
     if (!p) return WEFT_OK;
-    RETURN_ON_ERROR(weft_handle_check_free(p, "weft_program_free", "program"));
+    RETURN_ON_ERROR(weft_handle_check_free(p, WEFT_HANDLE_PROGRAM, "weft_program_free"));
     /* Launches still queued use the program's kernels: wait for them. */
     RETURN_ON_ERROR(weft_stream_wait_held(p->ctx->stream, &p->pending, "weft_program_free"));
     if (!weft_handle_remove(p))
@@ -55,7 +55,7 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     RETURN_IF(!ctx || !source || !out, WEFT_ERR_NULL,
               "weft_program_build: context, source or output is NULL");
     *out = NULL;
-    RETURN_IF(!weft_handle_live(ctx), WEFT_ERR_STATE, "weft_program_build: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_program_build: not a live context");
     weft_program *p = calloc(1, sizeof *p);
     RETURN_IF(!p, WEFT_ERR_NOMEM, "cannot allocate a program");
     p->ctx = ctx;
@@ -80,7 +80,7 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     p->reads_geometry =
         full_source ? weft_kernel_source_reads_geometry(full_source, full_options) : 1;
     /* A failed build still hands back the program: it carries the log. */
-    if (weft_handle_add(p) != WEFT_OK) {
+    if (weft_handle_add(p, WEFT_HANDLE_PROGRAM) != WEFT_OK) {
         program_destroy(p);
         return WEFT_ERR_NOMEM;
     }

@@ -34,6 +34,7 @@ static weft_status random_run(weft_op *base)
 weft_status weft_random(weft_ctx *ctx, weft_array *a, int dist, uint64_t seed, uint64_t offset,
                         weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_random: context is NULL");
     RETURN_ON_ERROR(weft_array_check(a, "weft_random"));
     RETURN_IF(a->ctx != ctx, WEFT_ERR_INVALID_ARG,

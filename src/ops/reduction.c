@@ -382,6 +382,7 @@ weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
                              const weft_bind *binds, size_t nbinds, weft_scalar *out,
                              weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx || !expr || !out, WEFT_ERR_NULL,
               "weft_reduce: context, expression or result is NULL");
     return reduce_submit(ctx, op, expr, binds, nbinds, out, NULL, 0, future);
@@ -391,6 +392,7 @@ weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
  * blocks and kernels, so the same bits as weft_reduce(WEFT_SUM). */
 weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx || !result, WEFT_ERR_NULL, "weft_sum: context or result is NULL");
     RETURN_IF(!x, WEFT_ERR_NULL, "weft_sum: array is NULL");
     weft_bind bind = weft_bind_array("x", x);
@@ -401,6 +403,7 @@ weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future *
  * double over weft_sum's blocks, so it is both closer and reproducible. */
 weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx || !mean, WEFT_ERR_NULL, "weft_mean: context or result is NULL");
     RETURN_IF(!x, WEFT_ERR_NULL, "weft_mean: array is NULL");
     weft_bind bind = weft_bind_array("x", x);
@@ -410,6 +413,7 @@ weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_future **
 weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_scalar *out,
                         weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_reduce: context is NULL");
     /* Binding checks the array is live (one handle look-up per call, not two). */
     RETURN_IF(!x, WEFT_ERR_NULL, "weft_reduce: array is NULL");

@@ -18,6 +18,7 @@ static weft_status scatter_run(weft_op *base)
 weft_status weft_scatter_add(weft_ctx *ctx, weft_array *indices, weft_array *values,
                              weft_array *out, weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     const char *name = "weft_scatter_add";
     RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", name);
     RETURN_ON_ERROR(weft_whole_check(ctx, indices, name, "indices"));

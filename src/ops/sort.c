@@ -51,6 +51,7 @@ static weft_status submit(weft_ctx *ctx, sort_op *op, weft_future **future)
 weft_status weft_sort(weft_ctx *ctx, weft_array *keys, weft_array *values, unsigned flags,
                       weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_sort: context is NULL");
     RETURN_ON_ERROR(weft_whole_check(ctx, keys, "weft_sort", "keys"));
     RETURN_ON_ERROR(check_flags("weft_sort", flags));
@@ -71,6 +72,7 @@ weft_status weft_sort(weft_ctx *ctx, weft_array *keys, weft_array *values, unsig
 weft_status weft_argsort(weft_ctx *ctx, weft_array *keys, weft_array *indices, unsigned flags,
                          weft_future **future)
 {
+    if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_argsort: context is NULL");
     RETURN_ON_ERROR(weft_whole_check(ctx, keys, "weft_argsort", "keys"));
     RETURN_ON_ERROR(weft_whole_check(ctx, indices, "weft_argsort", "indices"));
