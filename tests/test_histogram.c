@@ -26,8 +26,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static const size_t sizes[] = {0, 1, 2, 3, 255, 256, 257, 65535, 65537, 300007};
-static const size_t bin_counts[] = {1, 7, 1000, 100003};
+/* 7-9: around the 8 values binned at once; 255-257: a block of them;
+ * 65535 and up: split over threads. */
+static const size_t sizes[] = {0, 1, 2, 3, 7, 8, 9, 255, 256, 257, 65535, 65537, 300007};
+/* up to 4096 bins: four interleaved tallies per thread; from 4097: one */
+static const size_t bin_counts[] = {1, 7, 1000, 4096, 4097, 100003};
 
 /* The bin whose edges surround v (edge k = lo + k * step), or nbins. */
 static size_t reference_bin(double v, double lo, double hi, size_t nbins)
