@@ -8,6 +8,7 @@
 #include "../core/pool.h"
 #include "expr_op.h"
 #include "filter_compact.h"
+#include "filter_fused.h"
 #include "host_whole.h"
 #include "submit_local.h"
 
@@ -26,6 +27,7 @@ typedef struct filter_op {
     weft_bind binds[WEFT_EXPR_MAX_BINDINGS + 1];
     int view_of_bind[WEFT_EXPR_MAX_BINDINGS + 1];
     weft_expr_call call;
+    weft_filter_plan plan; /* nsteps 0: the condition runs in the VM */
     size_t nbound, n_out;
     size_t *count;
 } filter_op;
@@ -33,7 +35,8 @@ typedef struct filter_op {
 typedef struct compact_job {
     const filter_op *f;
     weft_device *dev;
-    unsigned char *mask;
+    unsigned char *mask; /* per element, from the VM; or */
+    uint64_t *bits;      /* per 64 elements, from the plan */
     void **host;
     size_t n, part, parts, total;
     atomic_int failed;
@@ -72,6 +75,32 @@ static void mask_parts(void *arg, size_t p0, size_t p1)
     free(flags);
 }
 
+/* The plan's condition, 64 elements at a time, into bits (counted). */
+static void bits_parts(void *arg, size_t p0, size_t p1)
+{
+    compact_job *j = arg;
+    for (size_t p = p0; p < p1; p++) {
+        size_t b = p * j->part;
+        j->at[p] = weft_filter_bits(&j->f->plan, j->host, b, part_end(j, p), j->bits + b / 64);
+    }
+}
+
+static void copy_bits_parts(void *arg, size_t p0, size_t p1)
+{
+    compact_job *j = arg;
+    const filter_op *f = j->f;
+    for (size_t p = p0; p < p1; p++) {
+        size_t b = p * j->part;
+        if ((p + 1 < j->parts ? j->at[p + 1] : j->total) == j->at[p]) continue;
+        for (size_t k = 0; k < f->n_out; k++) {
+            size_t es = f->base.arrays[f->nbound + k]->elem_size;
+            unsigned char *dst = j->host[f->nbound + f->n_out + k];
+            weft_filter_compact_bits(j->bits + b / 64, j->host[f->nbound + k], dst + es * j->at[p],
+                                     es, b, part_end(j, p));
+        }
+    }
+}
+
 static void copy_parts(void *arg, size_t p0, size_t p1)
 {
     compact_job *j = arg;
@@ -92,20 +121,22 @@ static void copy_parts(void *arg, size_t p0, size_t p1)
 }
 
 static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned char *mask,
-                           size_t n)
+                           uint64_t *bits, size_t n)
 {
     compact_job *j = calloc(1, sizeof *j);
     RETURN_IF(!j, WEFT_ERR_NOMEM, "weft_filter: cannot allocate its state");
     j->f = f;
     j->dev = dev;
     j->mask = mask;
+    j->bits = bits;
     j->host = host;
     j->n = n;
     size_t parts = n / PART_MIN < 1 ? 1 : n / PART_MIN > MAX_PARTS ? MAX_PARTS : n / PART_MIN;
     j->part = (n + parts - 1) / parts;
+    if (bits) j->part = (j->part + 63) & ~(size_t)63; /* parts start on a word of bits */
     j->parts = parts = (n + j->part - 1) / j->part;
     weft_pool *pool = dev->services->pool;
-    weft_pool_parallel_for(pool, parts, 1, 0, mask_parts, j);
+    weft_pool_parallel_for(pool, parts, 1, 0, bits ? bits_parts : mask_parts, j);
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(atomic_load(&j->failed), WEFT_ERR_NOMEM,
                   "weft_filter: cannot allocate expression registers");
@@ -122,7 +153,7 @@ static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned
     j->total = total;
     GOTO_ERROR_IF(f->n_out > 0 && total > capacity, WEFT_ERR_SIZE,
                   "weft_filter: %zu elements kept, but an output holds %zu", total, capacity);
-    weft_pool_parallel_for(pool, parts, 1, 0, copy_parts, j);
+    weft_pool_parallel_for(pool, parts, 1, 0, bits ? copy_bits_parts : copy_parts, j);
     *f->count = total;
 error:
     free(j);
@@ -140,10 +171,12 @@ static weft_status filter_run(weft_op *base)
         *f->count = 0;
         return WEFT_OK;
     }
-    unsigned char *mask = weft_big_alloc(n);
-    RETURN_IF(!mask, WEFT_ERR_NOMEM, "weft_filter: cannot allocate a mask of %zu bytes", n);
-    weft_status st = compact(f, dev, host, mask, n);
-    weft_big_free(mask, n);
+    size_t size = f->plan.nsteps ? (n + 63) / 64 * 8 : n;
+    void *mask = weft_big_alloc(size);
+    RETURN_IF(!mask, WEFT_ERR_NOMEM, "weft_filter: cannot allocate a mask of %zu bytes", size);
+    weft_status st = f->plan.nsteps ? compact(f, dev, host, NULL, mask, n)
+                                    : compact(f, dev, host, mask, NULL, n);
+    weft_big_free(mask, size);
     RETURN_ON_ERROR(st);
     unsigned writes = ((1u << f->n_out) - 1) << (f->nbound + f->n_out);
     return weft_whole_wrote(base, writes);
@@ -174,6 +207,19 @@ static weft_status check_condition(const char *name, const char *cond, const wef
     if (strncmp(start, said, strlen(said)) == 0 && strncmp(start + strlen(said), ": ", 2) == 0)
         start += strlen(said) + 2;
     return weft_error_set(st, "%s: the condition: %s", name, start);
+}
+
+/* The fused plan of the condition, when it has one of the common shapes. */
+static void plan_condition(filter_op *f, const char *cond, const weft_bind *binds, size_t nbinds)
+{
+    weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
+    for (size_t k = 0; k < nbinds; k++)
+        b[k] = (weft_expr_binding){binds[k].name, binds[k].array != NULL,
+                                   binds[k].array ? binds[k].array->dtype : binds[k].dtype};
+    weft_expr *e = NULL;
+    if (weft_expr_parse(cond, b, nbinds, WEFT_EXPR_REDUCE, &e) == WEFT_OK)
+        weft_filter_plan_of(e, binds, f->view_of_bind, &f->plan);
+    weft_expr_free(e);
 }
 
 static void filter_relink(weft_op *copy, const weft_op *from)
@@ -264,6 +310,7 @@ weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
         goto error;
     }
     f->call.compiled = f->compiled;
+    plan_condition(f, cond, binds, nbinds);
     f->binds[nbinds] = weft_bind_array(KEEP_NAME, NULL);
     f->view_of_bind[nbinds] = (int)f->nbound;
     f->call.elem_of_view[f->nbound] = 4;
