@@ -7,6 +7,7 @@
  * of 1, 4 and 8 bytes. A condition of five comparisons (the VM again) and
  * one the VM alone takes are checked the same way. */
 #include "common.h"
+#include "../src/ops/filter_fused.h"
 
 #include <float.h>
 #include <limits.h>
@@ -127,7 +128,8 @@ static void fill(size_t n, uint64_t seed)
     }
 }
 
-static void check(weft_ctx *c, size_t n, const cond *cd)
+/* room: outputs hold n (the one-pass copy), else just what is kept. */
+static void check(weft_ctx *c, size_t n, const cond *cd, int room)
 {
     weft_array *a[9];
     ASSERT_OK(weft_array_from(c, WEFT_F32, n, xf, &a[0]));
@@ -148,16 +150,18 @@ static void check(weft_ctx *c, size_t n, const cond *cd)
     size_t want = 0;
     for (size_t i = 0; i < n; i++)
         want += (size_t)cd->keep(i);
-    /* outputs of 4, 8 and 1 bytes, with no room to spare */
+    /* outputs of 4, 8 and 1 bytes */
     weft_array *out[3];
-    ASSERT_OK(weft_array_create(c, WEFT_F32, want, &out[0]));
-    ASSERT_OK(weft_array_create(c, WEFT_I64, want, &out[1]));
-    ASSERT_OK(weft_array_create(c, WEFT_U8, want, &out[2]));
+    size_t cap = room ? n : want;
+    ASSERT_OK(weft_array_create(c, WEFT_F32, cap, &out[0]));
+    ASSERT_OK(weft_array_create(c, WEFT_I64, cap, &out[1]));
+    ASSERT_OK(weft_array_create(c, WEFT_U8, cap, &out[2]));
     weft_array *in[3] = {a[0], a[7], a[6]};
     size_t count = 12345;
     ASSERT_OK(
         weft_filter(c, cd->text, binds, sizeof binds / sizeof *binds, in, out, 3, &count, NULL));
-    if (count != want) fail_msg("\"%s\" n=%zu: kept %zu, want %zu", cd->text, n, count, want);
+    if (count != want)
+        fail_msg("\"%s\" n=%zu room %d: kept %zu, want %zu", cd->text, n, room, count, want);
     float *gf = malloc((want + 1) * 4), *wf = malloc((want + 1) * 4);
     int64_t *gl = malloc((want + 1) * 8), *wl = malloc((want + 1) * 8);
     uint8_t *gb = malloc(want + 1), *wb = malloc(want + 1);
@@ -171,7 +175,7 @@ static void check(weft_ctx *c, size_t n, const cond *cd)
     ASSERT_OK(weft_array_read(out[1], 0, want, gl));
     ASSERT_OK(weft_array_read(out[2], 0, want, gb));
     if (!same_bits(gf, wf, want * 4) || !same_bits(gl, wl, want * 8) || !same_bits(gb, wb, want))
-        fail_msg("\"%s\" n=%zu: not the loop's elements", cd->text, n);
+        fail_msg("\"%s\" n=%zu room %d: not the loop's elements", cd->text, n, room);
     for (int k = 0; k < 9; k++)
         weft_array_free(a[k]);
     for (int k = 0; k < 3; k++)
@@ -191,15 +195,37 @@ static void test_fused_conditions(void **state)
     const size_t sizes[] = {0, 1, 63, 64, 65, 127, 129, 16383, 16384, 16385, 32769, 65537};
     for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
         fill(sizes[s], 1000 + sizes[s]);
-        for (size_t k = 0; k < sizeof conds / sizeof *conds; k++)
-            check((s + k) % 3 ? ctx : ctx1, sizes[s], &conds[k]);
+        for (size_t k = 0; k < sizeof conds / sizeof *conds; k++) {
+            check((s + k) % 3 ? ctx : ctx1, sizes[s], &conds[k], 0);
+            check((s + k) % 3 ? ctx1 : ctx, sizes[s], &conds[k], 1);
+        }
     }
+}
+
+/* One pass with every part late (copied after the pass), and
+ * with every part waiting as long as it takes: the same elements. */
+static void test_one_pass_late(void **state)
+{
+    (void)state;
+    double was = weft_filter_late_s;
+    const double lates[] = {-1.0, 60.0};
+    const size_t sizes[] = {16385, 49153, 65537};
+    for (size_t l = 0; l < 2; l++) {
+        weft_filter_late_s = lates[l];
+        for (size_t s = 0; s < 3; s++) {
+            fill(sizes[s], 77 + sizes[s]);
+            check(ctx, sizes[s], &conds[0], 1);
+            check(ctx, sizes[s], &conds[18], 1);
+        }
+    }
+    weft_filter_late_s = was;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fused_conditions),
+        cmocka_unit_test(test_one_pass_late),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,6 +5,7 @@
 #include "../mem/alias.h"
 #include "../core/big_alloc.h"
 #include "../core/error.h"
+#include "../core/clock.h"
 #include "../core/pool.h"
 #include "expr_op.h"
 #include "filter_compact.h"
@@ -19,7 +20,9 @@
 
 #define KEEP_NAME "weft_filter_keep_"
 
-enum { MAX_PARTS = 256, PART_MIN = 1 << 14 };
+enum { MAX_PARTS = 4096, PART_MIN = 1 << 14 }; /* parts of 64 KiB of f32 stay in L2 */
+/* A part's start later than this (seconds): copied after the pass. */
+double weft_filter_late_s = 20e-6;
 
 typedef struct filter_op {
     weft_op base; /* arrays: the bound ones, then inputs, then outputs */
@@ -41,6 +44,10 @@ typedef struct compact_job {
     size_t n, part, parts, total;
     atomic_int failed;
     size_t at[MAX_PARTS]; /* per part: survivors, then where they go */
+    /* In one pass (bits, and outputs with room for every element): */
+    int one_pass;
+    atomic_size_t kept[MAX_PARTS], start[MAX_PARTS]; /* SIZE_MAX until known */
+    unsigned char late[MAX_PARTS];                   /* copied after the pass */
 } compact_job;
 
 static size_t part_end(const compact_job *j, size_t p)
@@ -75,29 +82,83 @@ static void mask_parts(void *arg, size_t p0, size_t p1)
     free(flags);
 }
 
-/* The plan's condition, 64 elements at a time, into bits (counted). */
+static void copy_part_bits(const compact_job *j, size_t p, size_t start, size_t kept)
+{
+    const filter_op *f = j->f;
+    size_t b = p * j->part;
+    for (size_t k = 0; k < f->n_out; k++) {
+        size_t es = f->base.arrays[f->nbound + k]->elem_size;
+        unsigned char *dst = j->host[f->nbound + f->n_out + k];
+        weft_filter_compact_bits(j->bits + b / 64, j->host[f->nbound + k], dst + es * start, es, b,
+                                 part_end(j, p), kept);
+    }
+}
+
+/* Where the parts from q on start, as far as their counts are known. A
+ * part's thread stores its count and then reads its start; the thread that
+ * stores the start then reads the count: one of the two sees the other's
+ * store and carries the chain on (both: the same value, stored once). */
+static void carry_starts(compact_job *j, size_t q)
+{
+    for (; q + 1 < j->parts; q++) {
+        size_t s = atomic_load(&j->start[q]), c = atomic_load(&j->kept[q]), unknown = SIZE_MAX;
+        if (s == SIZE_MAX || c == SIZE_MAX) return;
+        atomic_compare_exchange_strong(&j->start[q + 1], &unknown, s + c);
+    }
+}
+
+/* The parts come in index order, so the one before is being counted on
+ * the other thread: its count comes soon, unless that thread was paused. */
+static size_t wait_start(compact_job *j, size_t p)
+{
+    enum { SPINS_PER_LOOK = 64 };
+    double since = 0;
+    if (weft_filter_late_s < 0) return SIZE_MAX; /* every part late */
+    for (unsigned spin = 0;; spin++) {
+        size_t s = atomic_load(&j->start[p]);
+        if (s != SIZE_MAX) return s;
+        if (spin % SPINS_PER_LOOK == 0) {
+            double now = weft_now();
+            if (since == 0)
+                since = now;
+            else if (now - since > weft_filter_late_s)
+                return SIZE_MAX;
+        }
+#if defined(__x86_64__) && defined(__GNUC__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
+/* The plan's condition, 64 elements at a time, into bits (counted). In one
+ * pass a part whose start is known in time is copied at once, from the
+ * cache; a late one is copied after the pass. */
 static void bits_parts(void *arg, size_t p0, size_t p1)
 {
     compact_job *j = arg;
     for (size_t p = p0; p < p1; p++) {
         size_t b = p * j->part;
         j->at[p] = weft_filter_bits(&j->f->plan, j->host, b, part_end(j, p), j->bits + b / 64);
+        if (!j->one_pass) continue;
+        atomic_store(&j->kept[p], j->at[p]);
+        carry_starts(j, p);
+        size_t start = wait_start(j, p);
+        if (start == SIZE_MAX) {
+            j->late[p] = 1;
+            continue;
+        }
+        carry_starts(j, p);
+        if (j->at[p]) copy_part_bits(j, p, start, j->at[p]);
     }
 }
 
 static void copy_bits_parts(void *arg, size_t p0, size_t p1)
 {
     compact_job *j = arg;
-    const filter_op *f = j->f;
     for (size_t p = p0; p < p1; p++) {
-        size_t b = p * j->part;
-        if ((p + 1 < j->parts ? j->at[p + 1] : j->total) == j->at[p]) continue;
-        for (size_t k = 0; k < f->n_out; k++) {
-            size_t es = f->base.arrays[f->nbound + k]->elem_size;
-            unsigned char *dst = j->host[f->nbound + f->n_out + k];
-            weft_filter_compact_bits(j->bits + b / 64, j->host[f->nbound + k], dst + es * j->at[p],
-                                     es, b, part_end(j, p));
-        }
+        if (j->one_pass && !j->late[p]) continue;
+        size_t kept = (p + 1 < j->parts ? j->at[p + 1] : j->total) - j->at[p];
+        if (kept) copy_part_bits(j, p, j->at[p], kept);
     }
 }
 
@@ -135,20 +196,26 @@ static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned
     j->part = (n + parts - 1) / parts;
     if (bits) j->part = (j->part + 63) & ~(size_t)63; /* parts start on a word of bits */
     j->parts = parts = (n + j->part - 1) / j->part;
+    size_t total = 0, capacity = SIZE_MAX;
+    for (size_t k = 0; k < f->n_out; k++) {
+        size_t cap = f->base.arrays[f->nbound + f->n_out + k]->n;
+        if (cap < capacity) capacity = cap;
+    }
+    /* Copying before every count is known may not overrun an output. */
+    j->one_pass = bits && capacity >= n;
+    for (size_t p = 0; p < parts; p++) {
+        atomic_init(&j->kept[p], SIZE_MAX);
+        atomic_init(&j->start[p], p ? SIZE_MAX : 0);
+    }
     weft_pool *pool = dev->services->pool;
     weft_pool_parallel_for(pool, parts, 1, 0, bits ? bits_parts : mask_parts, j);
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(atomic_load(&j->failed), WEFT_ERR_NOMEM,
                   "weft_filter: cannot allocate expression registers");
-    size_t total = 0, capacity = SIZE_MAX;
     for (size_t p = 0; p < parts; p++) {
         size_t kept = j->at[p];
         j->at[p] = total;
         total += kept;
-    }
-    for (size_t k = 0; k < f->n_out; k++) {
-        size_t cap = f->base.arrays[f->nbound + f->n_out + k]->n;
-        if (cap < capacity) capacity = cap;
     }
     j->total = total;
     GOTO_ERROR_IF(f->n_out > 0 && total > capacity, WEFT_ERR_SIZE,

@@ -382,53 +382,55 @@ static size_t compact_slowly(const uint64_t *bits, const void *src, void *dst, s
 }
 
 #ifdef HAVE_AVX512_FILTER
-/* Masked loads and stores: nothing read where no bit is set, nothing written
- * past the survivors (the next part's output may be another thread's). */
+/* Whole vectors are loaded inside [b, e) and stored while a whole one fits
+ * in the part's `kept` places; masked loads and stores at the ends, so
+ * nothing is read past e nor written past the survivors (the next part's
+ * output may be another thread's). */
+#define COMPACT_AVX512(T, LANES, M, LOADU, MASKZ_LOADU, STOREU, MASK_STOREU, COMPRESS)             \
+    size_t o = 0;                                                                                  \
+    for (size_t i = b; i < e; i += 64) {                                                           \
+        uint64_t w = bits[(i - b) / 64];                                                           \
+        for (size_t at = i; w; at += LANES, w >>= LANES) {                                         \
+            M m = (M)w;                                                                            \
+            if (!m) continue;                                                                      \
+            __m512i v = at + LANES <= e ? LOADU(src + at) : MASKZ_LOADU(m, src + at);              \
+            __m512i c = COMPRESS(m, v);                                                            \
+            size_t n = (size_t)__builtin_popcount(m);                                              \
+            if (o + LANES <= kept)                                                                 \
+                STOREU(dst + o, c);                                                                \
+            else                                                                                   \
+                MASK_STOREU(dst + o, (M)((1u << n) - 1), c);                                       \
+            o += n;                                                                                \
+        }                                                                                          \
+    }                                                                                              \
+    return o
+
+#define LOADU(p) _mm512_loadu_si512((const void *)(p))
+#define STOREU(p, v) _mm512_storeu_si512((void *)(p), v)
+
 AVX512 static size_t compact4(const uint64_t *bits, const uint32_t *src, uint32_t *dst, size_t b,
-                              size_t e)
+                              size_t e, size_t kept)
 {
-    size_t o = 0;
-    for (size_t i = b; i < e; i += 64) {
-        uint64_t w = bits[(i - b) / 64];
-        for (int q = 0; w; q++, w >>= 16) {
-            __mmask16 m = (__mmask16)w;
-            if (!m) continue;
-            __m512i v = _mm512_maskz_loadu_epi32(m, src + i + 16 * q);
-            unsigned kept = (unsigned)__builtin_popcount(m);
-            _mm512_mask_storeu_epi32(dst + o, (__mmask16)((1u << kept) - 1),
-                                     _mm512_maskz_compress_epi32(m, v));
-            o += kept;
-        }
-    }
-    return o;
+    COMPACT_AVX512(uint32_t, 16, __mmask16, LOADU, _mm512_maskz_loadu_epi32, STOREU,
+                   _mm512_mask_storeu_epi32, _mm512_maskz_compress_epi32);
 }
 
 AVX512 static size_t compact8(const uint64_t *bits, const uint64_t *src, uint64_t *dst, size_t b,
-                              size_t e)
+                              size_t e, size_t kept)
 {
-    size_t o = 0;
-    for (size_t i = b; i < e; i += 64) {
-        uint64_t w = bits[(i - b) / 64];
-        for (int q = 0; w; q++, w >>= 8) {
-            __mmask8 m = (__mmask8)w;
-            if (!m) continue;
-            __m512i v = _mm512_maskz_loadu_epi64(m, src + i + 8 * q);
-            unsigned kept = (unsigned)__builtin_popcount(m);
-            _mm512_mask_storeu_epi64(dst + o, (__mmask8)((1u << kept) - 1),
-                                     _mm512_maskz_compress_epi64(m, v));
-            o += kept;
-        }
-    }
-    return o;
+    COMPACT_AVX512(uint64_t, 8, __mmask8, LOADU, _mm512_maskz_loadu_epi64, STOREU,
+                   _mm512_mask_storeu_epi64, _mm512_maskz_compress_epi64);
 }
 #endif
 
 size_t weft_filter_compact_bits(const uint64_t *bits, const void *src, void *dst, size_t es,
-                                size_t b, size_t e)
+                                size_t b, size_t e, size_t kept)
 {
 #ifdef HAVE_AVX512_FILTER
-    if (es == 4 && have_avx512()) return compact4(bits, src, dst, b, e);
-    if (es == 8 && have_avx512()) return compact8(bits, src, dst, b, e);
+    if (es == 4 && have_avx512()) return compact4(bits, src, dst, b, e, kept);
+    if (es == 8 && have_avx512()) return compact8(bits, src, dst, b, e, kept);
+#else
+    (void)kept;
 #endif
     return compact_slowly(bits, src, dst, es, b, e);
 }

@@ -38,10 +38,16 @@ void weft_filter_plan_of(const weft_expr *e, const weft_bind *binds, const int *
 size_t weft_filter_bits(const weft_filter_plan *plan, void *const *host, size_t b, size_t e,
                         uint64_t *bits);
 
-/* The elements of src in [b, e) whose bit is set (bits[0] bit 0 is element
- * b, b a multiple of 64), in order, to dst; writes nothing past them and
- * reads src only where bits are set. Returns how many. es: 1, 4 or 8. */
+/* The `kept` elements of src in [b, e) whose bit is set (bits[0] bit 0 is
+ * element b, b a multiple of 64), in order, to dst; reads nothing of src
+ * past e and writes nothing past dst's `kept` elements. Returns how many.
+ * es: 1, 4 or 8. */
 size_t weft_filter_compact_bits(const uint64_t *bits, const void *src, void *dst, size_t es,
-                                size_t b, size_t e);
+                                size_t b, size_t e, size_t kept);
+
+/* In one pass, how long a part waits for the count of the part before it
+ * before it is left to be copied after the pass (filter.c; tests set it:
+ * below 0, every part is copied after the pass). */
+extern double weft_filter_late_s;
 
 #endif
