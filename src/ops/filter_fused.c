@@ -5,6 +5,7 @@
  * 32-bit integer), so the bits are the VM's. Whole blocks of 64 go through
  * AVX-512 compares into mask registers; the rest element by element. */
 #include "filter_fused.h"
+#include "../core/values.h"
 #include "../mem/layout.h"
 
 #include <string.h>
@@ -167,25 +168,6 @@ void weft_filter_plan_of(const weft_expr *e, const weft_bind *binds, const int *
 
 /* ---- element by element ---- */
 
-static int64_t load_signed(const void *p, weft_dtype t, size_t i)
-{
-    switch (t) {
-    case WEFT_I32:
-        return ((const int32_t *)p)[i];
-    case WEFT_U32:
-        return ((const uint32_t *)p)[i];
-    case WEFT_U8:
-        return ((const uint8_t *)p)[i];
-    default:
-        return ((const int64_t *)p)[i];
-    }
-}
-
-static double load_float(const void *p, weft_dtype t, size_t i)
-{
-    return t == WEFT_F32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
-}
-
 #define COMPARE(a, b, op)                                                                          \
     ((op) == OP_LT   ? (a) < (b)                                                                   \
      : (op) == OP_LE ? (a) <= (b)                                                                  \
@@ -199,10 +181,11 @@ static int leaf_holds(const weft_filter_leaf *l, void *const *host, size_t i)
 {
     const void *a = host[l->view_a], *b = l->view_b >= 0 ? host[l->view_b] : NULL;
     if (weft_dtype_is_float(l->type)) {
-        double x = load_float(a, l->src, i), y = b ? load_float(b, l->src, i) : l->kf;
+        double x = weft_load_double(a, l->src, i), y = b ? weft_load_double(b, l->src, i) : l->kf;
         return COMPARE(x, y, l->op);
     }
-    int64_t x = load_signed(a, l->src, i), y = b ? load_signed(b, l->src, i) : l->ki;
+    int64_t x = (int64_t)weft_load_bits(a, l->src, i);
+    int64_t y = b ? (int64_t)weft_load_bits(b, l->src, i) : l->ki;
     if (l->type == WEFT_U32 || l->type == WEFT_U64) {
         uint64_t ux = (uint64_t)x, uy = (uint64_t)y;
         return COMPARE(ux, uy, l->op);

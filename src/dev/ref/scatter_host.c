@@ -28,42 +28,46 @@ typedef struct scatter_job {
         }                                                                                          \
     }
 
-#define BY_VALUE(I)                                                                                \
+/* LOOP(I, T) for the call's value dtype, then for its index dtype. Signed
+ * indices read as unsigned of their width: negative ones are out of range. */
+#define BY_VALUE(LOOP, I)                                                                          \
     switch (c->dtype) {                                                                            \
     case WEFT_F32:                                                                                 \
-        ADD_LOOP(I, float)                                                                         \
+        LOOP(I, float)                                                                             \
         break;                                                                                     \
     case WEFT_F64:                                                                                 \
-        ADD_LOOP(I, double)                                                                        \
+        LOOP(I, double)                                                                            \
         break;                                                                                     \
     case WEFT_I32:                                                                                 \
     case WEFT_U32:                                                                                 \
-        ADD_LOOP(I, uint32_t)                                                                      \
+        LOOP(I, uint32_t)                                                                          \
         break;                                                                                     \
     case WEFT_U8:                                                                                  \
-        ADD_LOOP(I, uint8_t)                                                                       \
+        LOOP(I, uint8_t)                                                                           \
         break;                                                                                     \
     default:                                                                                       \
-        ADD_LOOP(I, uint64_t)                                                                      \
+        LOOP(I, uint64_t)                                                                          \
+        break;                                                                                     \
+    }
+#define BY_TYPES(LOOP)                                                                             \
+    switch (c->index_dtype) {                                                                      \
+    case WEFT_I32:                                                                                 \
+    case WEFT_U32:                                                                                 \
+        BY_VALUE(LOOP, uint32_t)                                                                   \
+        break;                                                                                     \
+    case WEFT_U8:                                                                                  \
+        BY_VALUE(LOOP, uint8_t)                                                                    \
+        break;                                                                                     \
+    default:                                                                                       \
+        BY_VALUE(LOOP, uint64_t)                                                                   \
         break;                                                                                     \
     }
 
-/* Signed indices were checked non-negative: read as unsigned of their width. */
+/* Signed indices were checked non-negative. */
 static void add_range(const weft_scatter_call *c, uint64_t lo, uint64_t hi)
 {
     uint64_t span = hi - lo;
-    switch (c->index_dtype) {
-    case WEFT_I32:
-    case WEFT_U32:
-        BY_VALUE(uint32_t)
-        break;
-    case WEFT_U8:
-        BY_VALUE(uint8_t)
-        break;
-    default:
-        BY_VALUE(uint64_t)
-        break;
-    }
+    BY_TYPES(ADD_LOOP)
 }
 
 /* The check done with the adds, on one thread: out is added into a copy,
@@ -94,26 +98,6 @@ static void add_range(const weft_scatter_call *c, uint64_t lo, uint64_t hi)
         }                                                                                          \
     }
 
-#define CHECKED_BY_VALUE(I)                                                                        \
-    switch (c->dtype) {                                                                            \
-    case WEFT_F32:                                                                                 \
-        CHECKED_LOOP(I, float)                                                                     \
-        break;                                                                                     \
-    case WEFT_F64:                                                                                 \
-        CHECKED_LOOP(I, double)                                                                    \
-        break;                                                                                     \
-    case WEFT_I32:                                                                                 \
-    case WEFT_U32:                                                                                 \
-        CHECKED_LOOP(I, uint32_t)                                                                  \
-        break;                                                                                     \
-    case WEFT_U8:                                                                                  \
-        CHECKED_LOOP(I, uint8_t)                                                                   \
-        break;                                                                                     \
-    default:                                                                                       \
-        CHECKED_LOOP(I, uint64_t)                                                                  \
-        break;                                                                                     \
-    }
-
 /* 1: an index was out of range (out untouched); 0: done; -1: no memory. */
 static int add_checked(const weft_scatter_call *c)
 {
@@ -122,18 +106,7 @@ static int add_checked(const weft_scatter_call *c)
     if (!copy) return -1;
     memcpy(copy, c->out, c->nout * size);
     int bad = 0;
-    switch (c->index_dtype) {
-    case WEFT_I32:
-    case WEFT_U32:
-        CHECKED_BY_VALUE(uint32_t)
-        break;
-    case WEFT_U8:
-        CHECKED_BY_VALUE(uint8_t)
-        break;
-    default:
-        CHECKED_BY_VALUE(uint64_t)
-        break;
-    }
+    BY_TYPES(CHECKED_LOOP)
     if (!bad) memcpy(c->out, copy, c->nout * size);
     free(copy);
     return bad;
