@@ -43,11 +43,11 @@ typedef struct compact_job {
     void **host;
     size_t n, part, parts, total;
     atomic_int failed;
-    size_t at[MAX_PARTS]; /* per part: survivors, then where they go */
+    size_t *at; /* per part: survivors, then where they go */
     /* In one pass (bits, and outputs with room for every element): */
     int one_pass;
-    atomic_size_t kept[MAX_PARTS], start[MAX_PARTS]; /* SIZE_MAX until known */
-    unsigned char late[MAX_PARTS];                   /* copied after the pass */
+    atomic_size_t *kept, *start; /* per part, SIZE_MAX until known */
+    unsigned char *late;         /* per part: copied after the pass */
 } compact_job;
 
 static size_t part_end(const compact_job *j, size_t p)
@@ -184,15 +184,20 @@ static void copy_parts(void *arg, size_t p0, size_t p1)
 static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned char *mask,
                            uint64_t *bits, size_t n)
 {
-    compact_job *j = calloc(1, sizeof *j);
+    size_t parts = n / PART_MIN < 1 ? 1 : n / PART_MIN > MAX_PARTS ? MAX_PARTS : n / PART_MIN;
+    /* sized by the parts: a small filter clears little */
+    compact_job *j = calloc(1, sizeof *j + parts * (sizeof *j->at + 2 * sizeof *j->kept + 1));
     RETURN_IF(!j, WEFT_ERR_NOMEM, "weft_filter: cannot allocate its state");
+    j->kept = (atomic_size_t *)(void *)(j + 1);
+    j->start = j->kept + parts;
+    j->at = (size_t *)(void *)(j->start + parts);
+    j->late = (unsigned char *)(j->at + parts);
     j->f = f;
     j->dev = dev;
     j->mask = mask;
     j->bits = bits;
     j->host = host;
     j->n = n;
-    size_t parts = n / PART_MIN < 1 ? 1 : n / PART_MIN > MAX_PARTS ? MAX_PARTS : n / PART_MIN;
     j->part = (n + parts - 1) / parts;
     if (bits) j->part = (j->part + 63) & ~(size_t)63; /* parts start on a word of bits */
     j->parts = parts = (n + j->part - 1) / j->part;
@@ -274,19 +279,6 @@ static weft_status check_condition(const char *name, const char *cond, const wef
     if (strncmp(start, said, strlen(said)) == 0 && strncmp(start + strlen(said), ": ", 2) == 0)
         start += strlen(said) + 2;
     return weft_error_set(st, "%s: the condition: %s", name, start);
-}
-
-/* The fused plan of the condition, when it has one of the common shapes. */
-static void plan_condition(filter_op *f, const char *cond, const weft_bind *binds, size_t nbinds)
-{
-    weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
-    for (size_t k = 0; k < nbinds; k++)
-        b[k] = (weft_expr_binding){binds[k].name, binds[k].array != NULL,
-                                   binds[k].array ? binds[k].array->dtype : binds[k].dtype};
-    weft_expr *e = NULL;
-    if (weft_expr_parse(cond, b, nbinds, WEFT_EXPR_REDUCE, &e) == WEFT_OK)
-        weft_filter_plan_of(e, binds, f->view_of_bind, &f->plan);
-    weft_expr_free(e);
 }
 
 static void filter_relink(weft_op *copy, const weft_op *from)
@@ -377,7 +369,7 @@ weft_status weft_filter(weft_ctx *ctx, const char *cond, const weft_bind *binds,
         goto error;
     }
     f->call.compiled = f->compiled;
-    plan_condition(f, cond, binds, nbinds);
+    weft_filter_plan_cond(cond, binds, nbinds, f->view_of_bind, &f->plan);
     f->binds[nbinds] = weft_bind_array(KEEP_NAME, NULL);
     f->view_of_bind[nbinds] = (int)f->nbound;
     f->call.elem_of_view[f->nbound] = 4;

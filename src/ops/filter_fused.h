@@ -33,6 +33,11 @@ typedef struct weft_filter_plan {
 void weft_filter_plan_of(const weft_expr *e, const weft_bind *binds, const int *view_of_bind,
                          weft_filter_plan *plan);
 
+/* The same for the text of a condition over binds (filter_plans.c), its
+ * parse kept for the next call with the same text and bindings. */
+void weft_filter_plan_cond(const char *cond, const weft_bind *binds, size_t nbinds,
+                           const int *view_of_bind, weft_filter_plan *plan);
+
 /* Bit q of bits[w] set where element b + 64 w + q is kept, for the elements
  * of [b, e); returns how many are kept. */
 size_t weft_filter_bits(const weft_filter_plan *plan, void *const *host, size_t b, size_t e,
