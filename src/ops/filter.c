@@ -46,6 +46,7 @@ typedef struct compact_job {
     size_t *at; /* per part: survivors, then where they go */
     /* In one pass (bits, and outputs with room for every element): */
     int one_pass;
+    atomic_size_t next_part;
     atomic_size_t *kept, *start; /* per part, SIZE_MAX until known */
     unsigned char *late;         /* per part: copied after the pass */
 } compact_job;
@@ -107,8 +108,9 @@ static void carry_starts(compact_job *j, size_t q)
     }
 }
 
-/* The parts come in index order, so the one before is being counted on
- * the other thread: its count comes soon, unless that thread was paused. */
+/* The last parts of a thread wait for their starts: the part before is
+ * being counted on the other thread, and its count comes soon unless that
+ * thread was paused. */
 static size_t wait_start(compact_job *j, size_t p)
 {
     enum { SPINS_PER_LOOK = 64 };
@@ -130,26 +132,61 @@ static size_t wait_start(compact_job *j, size_t p)
     }
 }
 
-/* The plan's condition, 64 elements at a time, into bits (counted). In one
- * pass a part whose start is known in time is copied at once, from the
- * cache; a late one is copied after the pass. */
+/* The plan's condition, 64 elements at a time, into bits (counted). */
 static void bits_parts(void *arg, size_t p0, size_t p1)
 {
     compact_job *j = arg;
     for (size_t p = p0; p < p1; p++) {
         size_t b = p * j->part;
         j->at[p] = weft_filter_bits(&j->f->plan, j->host, b, part_end(j, p), j->bits + b / 64);
-        if (!j->one_pass) continue;
+    }
+}
+
+/* Part p copied if its start is known (waited for up to
+ * weft_filter_late_s when `wait`); 0 when it is not. */
+static int copy_if_started(compact_job *j, size_t p, int wait)
+{
+    size_t start = wait                     ? wait_start(j, p)
+                   : weft_filter_late_s < 0 ? SIZE_MAX
+                                            : atomic_load(&j->start[p]);
+    if (start == SIZE_MAX) return 0;
+    carry_starts(j, p);
+    if (j->at[p]) copy_part_bits(j, p, start, j->at[p]);
+    return 1;
+}
+
+/* One pass: each thread takes parts in index order (a counter of the job),
+ * counts one and copies it as soon as its start is known: at once when the
+ * part before was counted in time, else after its thread's next part or
+ * parts, while it is still cached. What still waits when the parts run out
+ * waits up to weft_filter_late_s, then is copied after the pass. */
+static void one_pass_parts(void *arg, size_t w0, size_t w1)
+{
+    enum { WAITING = 4 };
+    compact_job *j = arg;
+    size_t waiting[WAITING], nwaiting = 0;
+    (void)w0;
+    (void)w1;
+    for (;;) {
+        size_t p = atomic_fetch_add(&j->next_part, 1);
+        if (p >= j->parts) break;
+        size_t b = p * j->part;
+        j->at[p] = weft_filter_bits(&j->f->plan, j->host, b, part_end(j, p), j->bits + b / 64);
         atomic_store(&j->kept[p], j->at[p]);
         carry_starts(j, p);
-        size_t start = wait_start(j, p);
-        if (start == SIZE_MAX) {
-            j->late[p] = 1;
-            continue;
+        if (nwaiting == WAITING) { /* the oldest has left the cache */
+            j->late[waiting[0]] = 1;
+            memmove(waiting, waiting + 1, (WAITING - 1) * sizeof *waiting);
+            nwaiting--;
         }
-        carry_starts(j, p);
-        if (j->at[p]) copy_part_bits(j, p, start, j->at[p]);
+        waiting[nwaiting++] = p;
+        size_t still = 0; /* the parts whose starts are known, copied */
+        for (size_t q = 0; q < nwaiting; q++)
+            if (!copy_if_started(j, waiting[q], 0)) waiting[still++] = waiting[q];
+        nwaiting = still;
     }
+    for (size_t q = 0; q < nwaiting; q++)
+        if (!copy_if_started(j, waiting[q], 1)) j->late[waiting[q]] = 1;
 }
 
 static void copy_bits_parts(void *arg, size_t p0, size_t p1)
@@ -213,7 +250,13 @@ static weft_status compact(filter_op *f, weft_device *dev, void **host, unsigned
         atomic_init(&j->start[p], p ? SIZE_MAX : 0);
     }
     weft_pool *pool = dev->services->pool;
-    weft_pool_parallel_for(pool, parts, 1, 0, bits ? bits_parts : mask_parts, j);
+    if (j->one_pass) {
+        atomic_init(&j->next_part, 0);
+        size_t threads = (size_t)weft_pool_threads(pool);
+        weft_pool_parallel_for(pool, threads < parts ? threads : parts, 1, 0, one_pass_parts, j);
+    } else {
+        weft_pool_parallel_for(pool, parts, 1, 0, bits ? bits_parts : mask_parts, j);
+    }
     weft_status st = WEFT_OK;
     GOTO_ERROR_IF(atomic_load(&j->failed), WEFT_ERR_NOMEM,
                   "weft_filter: cannot allocate expression registers");
