@@ -26,8 +26,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static const size_t sizes[] = {0, 1, 2, 3, 255, 256, 257, 65535, 65537, 300007};
-static const size_t bin_counts[] = {1, 7, 1000, 100003};
+/* 7-9: around the 8 values binned at once; 255-257: a block of them;
+ * 65535 and up: split over threads. */
+static const size_t sizes[] = {0, 1, 2, 3, 7, 8, 9, 255, 256, 257, 65535, 65537, 300007};
+/* up to 4096 bins: four interleaved tallies per thread; from 4097: one */
+static const size_t bin_counts[] = {1, 7, 1000, 4096, 4097, 100003};
 
 /* The bin whose edges surround v (edge k = lo + k * step), or nbins. */
 static size_t reference_bin(double v, double lo, double hi, size_t nbins)
@@ -300,6 +303,40 @@ static void test_out_of_range(void **state)
     free(vals);
 }
 
+/* Out no longer than the input is added into a copy while the indices are
+ * checked: a bad last index (u64, u8) still leaves out as it was. */
+static void test_out_of_range_last(void **state)
+{
+    (void)state;
+    const weft_dtype its[] = {WEFT_U64, WEFT_U8, WEFT_I64};
+    for (size_t t = 0; t < 3; t++)
+        for (size_t n = 3; n < 70; n += 33) {
+            uint64_t idx[70];
+            float vals[70], out[3] = {1.0f, -0.0f, 2.5f}, got[3];
+            unsigned char idx8[70];
+            for (size_t i = 0; i < n; i++) {
+                idx[i] = i % 3;
+                idx8[i] = (unsigned char)(i % 3);
+                vals[i] = 0.25f * (float)i;
+            }
+            idx[n - 1] = its[t] == WEFT_I64 ? (uint64_t)-2 : 3;
+            idx8[n - 1] = 200;
+            weft_array *ia, *va, *oa;
+            ASSERT_OK(weft_array_from(ctx, its[t], n, its[t] == WEFT_U8 ? (void *)idx8 : idx, &ia));
+            ASSERT_OK(weft_array_from(ctx, WEFT_F32, n, vals, &va));
+            ASSERT_OK(weft_array_from(ctx, WEFT_F32, 3, out, &oa));
+            assert_int_equal(weft_scatter_add(ctx, ia, va, oa, NULL), WEFT_ERR_RANGE);
+            char want[64];
+            snprintf(want, sizeof want, "indices[%zu] = ", n - 1);
+            assert_non_null(strstr(weft_last_error(), want));
+            ASSERT_OK(weft_array_read(oa, 0, 3, got));
+            assert_true(same_bits(got, out, sizeof out));
+            weft_array_free(ia);
+            weft_array_free(va);
+            weft_array_free(oa);
+        }
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -353,9 +390,8 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_histogram),
-        cmocka_unit_test(test_scatter_add_and_bincount),
-        cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_histogram),     cmocka_unit_test(test_scatter_add_and_bincount),
+        cmocka_unit_test(test_out_of_range),  cmocka_unit_test(test_out_of_range_last),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

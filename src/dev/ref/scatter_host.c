@@ -8,6 +8,9 @@
 #include "../../core/error.h"
 #include "../../core/values.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 typedef struct scatter_job {
     const weft_scatter_call *c;
     size_t parts, part;
@@ -25,42 +28,88 @@ typedef struct scatter_job {
         }                                                                                          \
     }
 
-#define BY_VALUE(I)                                                                                \
+/* LOOP(I, T) for the call's value dtype, then for its index dtype. Signed
+ * indices read as unsigned of their width: negative ones are out of range. */
+#define BY_VALUE(LOOP, I)                                                                          \
     switch (c->dtype) {                                                                            \
     case WEFT_F32:                                                                                 \
-        ADD_LOOP(I, float)                                                                         \
+        LOOP(I, float)                                                                             \
         break;                                                                                     \
     case WEFT_F64:                                                                                 \
-        ADD_LOOP(I, double)                                                                        \
+        LOOP(I, double)                                                                            \
         break;                                                                                     \
     case WEFT_I32:                                                                                 \
     case WEFT_U32:                                                                                 \
-        ADD_LOOP(I, uint32_t)                                                                      \
+        LOOP(I, uint32_t)                                                                          \
         break;                                                                                     \
     case WEFT_U8:                                                                                  \
-        ADD_LOOP(I, uint8_t)                                                                       \
+        LOOP(I, uint8_t)                                                                           \
         break;                                                                                     \
     default:                                                                                       \
-        ADD_LOOP(I, uint64_t)                                                                      \
+        LOOP(I, uint64_t)                                                                          \
+        break;                                                                                     \
+    }
+#define BY_TYPES(LOOP)                                                                             \
+    switch (c->index_dtype) {                                                                      \
+    case WEFT_I32:                                                                                 \
+    case WEFT_U32:                                                                                 \
+        BY_VALUE(LOOP, uint32_t)                                                                   \
+        break;                                                                                     \
+    case WEFT_U8:                                                                                  \
+        BY_VALUE(LOOP, uint8_t)                                                                    \
+        break;                                                                                     \
+    default:                                                                                       \
+        BY_VALUE(LOOP, uint64_t)                                                                   \
         break;                                                                                     \
     }
 
-/* Signed indices were checked non-negative: read as unsigned of their width. */
+/* Signed indices were checked non-negative. */
 static void add_range(const weft_scatter_call *c, uint64_t lo, uint64_t hi)
 {
     uint64_t span = hi - lo;
-    switch (c->index_dtype) {
-    case WEFT_I32:
-    case WEFT_U32:
-        BY_VALUE(uint32_t)
-        break;
-    case WEFT_U8:
-        BY_VALUE(uint8_t)
-        break;
-    default:
-        BY_VALUE(uint64_t)
-        break;
+    BY_TYPES(ADD_LOOP)
+}
+
+/* The check done with the adds, on one thread: out is added into a copy,
+ * which replaces out only when every index was in range. One pass over the
+ * indices instead of a check pass and an add pass. */
+#define CHECKED_LOOP(I, T)                                                                         \
+    {                                                                                              \
+        const I *ix = c->indices;                                                                  \
+        const T *val = c->values;                                                                  \
+        T *o = copy;                                                                               \
+        size_t nout = c->nout;                                                                     \
+        if (val) {                                                                                 \
+            for (size_t i = 0; i < c->n; i++) {                                                    \
+                uint64_t k = (uint64_t)ix[i];                                                      \
+                if (k < nout)                                                                      \
+                    o[k] = (T)(o[k] + val[i]);                                                     \
+                else                                                                               \
+                    bad = 1;                                                                       \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (size_t i = 0; i < c->n; i++) {                                                    \
+                uint64_t k = (uint64_t)ix[i];                                                      \
+                if (k < nout)                                                                      \
+                    o[k] = (T)(o[k] + (T)1);                                                       \
+                else                                                                               \
+                    bad = 1;                                                                       \
+            }                                                                                      \
+        }                                                                                          \
     }
+
+/* 1: an index was out of range (out untouched); 0: done; -1: no memory. */
+static int add_checked(const weft_scatter_call *c)
+{
+    size_t size = weft_dtype_size(c->dtype);
+    void *copy = malloc(c->nout * size);
+    if (!copy) return -1;
+    memcpy(copy, c->out, c->nout * size);
+    int bad = 0;
+    BY_TYPES(CHECKED_LOOP)
+    if (!bad) memcpy(c->out, copy, c->nout * size);
+    free(copy);
+    return bad;
 }
 
 static void scatter_parts(void *arg, size_t p0, size_t p1)
@@ -74,15 +123,24 @@ static void scatter_parts(void *arg, size_t p0, size_t p1)
 
 weft_status weft_ref_scatter_add(const weft_prim_threads *threads, const weft_scatter_call *c)
 {
-    RETURN_ON_ERROR(
-        weft_ref_check_indices(threads, c->what, c->index_dtype, c->indices, c->n, c->nout));
-    if (c->n == 0 || c->nout == 0) return WEFT_OK;
     size_t width = threads->width > 0 ? (size_t)threads->width : 1;
     /* Owner ranges pay only when out is large: over a small out, two threads
      * measured 12x slower than one on the 2-core bench machine (bench/RESULTS.md). */
     size_t parts = c->n < threads->min_elements || c->nout < ((size_t)1 << 16) ? 1
                    : width < c->nout                                           ? width
                                                                                : c->nout;
+    /* One thread over an out no longer than the input: copying out costs
+     * less than a pass to check the indices. */
+    if (parts == 1 && c->nout > 0 && c->nout <= c->n) {
+        int bad = add_checked(c);
+        if (bad == 0) return WEFT_OK;
+        if (bad > 0)
+            return weft_ref_check_indices(threads, c->what, c->index_dtype, c->indices, c->n,
+                                          c->nout);
+    }
+    RETURN_ON_ERROR(
+        weft_ref_check_indices(threads, c->what, c->index_dtype, c->indices, c->n, c->nout));
+    if (c->n == 0 || c->nout == 0) return WEFT_OK;
     scatter_job j = {c, parts, (c->nout + parts - 1) / parts};
     threads->parallel_for(threads->pool, parts, 1, 0, scatter_parts, &j);
     return WEFT_OK;
