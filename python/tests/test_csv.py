@@ -202,3 +202,13 @@ def test_bytes_and_pathlike_paths_name_the_file(tmp_path, monkeypatch):
     assert not (tmp_path / "b'o.csv'").exists()
     with pytest.raises(TypeError):
         weft.csv.run(3, None, set={"y": "x * 2"})
+
+
+def test_one_column_name_as_a_string(tmp_path):
+    # select="xy" was iterated letter by letter: columns x and y, silently.
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("x,y,xy\n1,2,3\n")
+    weft.csv.run(src, dst, select="xy")
+    assert dst.read_text() == "xy\n3\n"
+    weft.csv.run(src, dst, drop="xy")
+    assert dst.read_text() == "x,y\n1,2\n"

@@ -39,6 +39,16 @@ def _path(p: Any) -> str:
     return os.fsdecode(p)
 
 
+def _names(names: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
+    """Column names: one string is one name (as na_values takes it), never
+    its letters (select="xy" picked the columns x and y)."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        return [names]
+    return [str(n) for n in names]
+
+
 def _statements(set: Union[None, str, Sequence[str], Mapping[str, str]]) -> List[str]:  # noqa: A002
     if set is None:
         return []
@@ -147,7 +157,8 @@ class CsvResult:
 
 
 def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A002
-        select: Optional[Sequence[str]] = None, drop: Optional[Sequence[str]] = None,
+        select: Union[None, str, Sequence[str]] = None,
+        drop: Union[None, str, Sequence[str]] = None,
         reduce: Optional[Mapping[str, Any]] = None, delimiter: str = ",", header: bool = True,
         types: Optional[Mapping[str, str]] = None, window_bytes: int = 0,
         int_missing: Optional[int] = None, fsync: bool = False,
@@ -183,8 +194,7 @@ def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A
     labels, reds = _reductions(reduce)
     stats, values = _weft._csv_run(
         ctx or get_context(), _path(input), None if output is None else _path(output),
-        _statements(set), None if select is None else [str(s) for s in select],
-        None if drop is None else [str(s) for s in drop], reds,
+        _statements(set), _names(select), _names(drop), reds,
         _options(delimiter, header, window_bytes, types, int_missing, fsync), dialect)
     return CsvResult(stats, dict(zip(labels, values)))
 
