@@ -172,3 +172,15 @@ def test_mean(dtype, rng):
 def test_mean_of_nothing_raises():
     with pytest.raises(weft.SizeError):
         weft.mean(np.zeros(0))
+
+
+def test_bool_arrays_hold_only_0_and_1():
+    # weft holds bools as uint8: a map stored 100 and 255 into a bool output
+    # (numpy's sum then said 555), and cumsum of a mask wrapped at 256.
+    o = np.zeros(4, bool)
+    weft.map("o = x * 100", x=np.arange(4.0), o=o)
+    assert o.view(np.uint8).tolist() == [0, 1, 1, 1]
+    assert weft.sum(o) == 3
+    c = np.asarray(weft.cumsum(np.ones(300, bool)))
+    assert c.dtype == np.int64
+    assert np.array_equal(c, np.cumsum(np.ones(300, bool)))

@@ -273,8 +273,20 @@ def map(expr: str, binds: Optional[Mapping[str, Any]] = None, /, *, wait: bool =
     dtype. Names may also come in the binds mapping (for a name such as
     "wait" or "ctx"). wait=False returns a Future of None."""
     ctx, pairs = _bind(expr, binds, kw, ctx)
-    r = _weft._map(ctx, expr, pairs, wait)
+    r = _weft._map(ctx, _bool_outputs(expr, pairs), pairs, wait)
     return None if wait else Future(r, ctx)
+
+
+def _bool_outputs(expr: str, pairs: List[Tuple[str, Any]]) -> str:
+    """expr, with each bool array it assigns made 0 or 1 at the end: weft
+    holds bools as uint8 and would store 100 or 255, which numpy reads as
+    True but sums and compares as bytes."""
+    assigned = set(_ASSIGNED.findall(expr))
+    flags = [name for name, v in pairs
+             if name in assigned and isinstance(v, Array) and v.dtype == "bool"]
+    if not flags:
+        return expr
+    return expr + "".join(f"\n{name} = {name} != 0" for name in flags)
 
 
 def _reduce_array(x: Any, ctx: Optional[Context]) -> Array:
@@ -352,7 +364,13 @@ def scan(x: Any, out: Any = None, *, op: str = "sum", exclusive: bool = False,
     shape and dtype when None; out may be x). Returns out as a weft.Array, or
     a Future of it."""
     a = _reduce_array(x, ctx)
-    if out is None:
+    if out is None and op == "sum" and a.dtype == "bool":
+        # numpy counts bools in int64 (np.cumsum of a mask): a scan in the
+        # mask's own bytes wrapped at 256.
+        o = empty(a.shape, "int64", ctx=a.ctx)
+        map("o = x", o=o, x=a, ctx=a.ctx)
+        a = o
+    elif out is None:
         o = empty(a.shape, a.dtype, ctx=a.ctx)
     elif out is x or out is a:
         o = a
@@ -363,7 +381,8 @@ def scan(x: Any, out: Any = None, *, op: str = "sum", exclusive: bool = False,
 
 
 def cumsum(x: Any, out: Any = None, *, wait: bool = True, ctx: Optional[Context] = None) -> Any:
-    """Inclusive prefix sum (numpy.cumsum, in x's dtype: integers wrap)."""
+    """Inclusive prefix sum (numpy.cumsum, in x's dtype: integers wrap; a bool
+    mask counts in int64, as numpy does)."""
     return scan(x, out, op="sum", wait=wait, ctx=ctx)
 
 
