@@ -47,7 +47,7 @@ enum {
     CACHED_BYTES = 256 << 10, /* a bucket's keys; its scratch takes as much again */
     RUN_INSERT = 32,          /* longer runs of tied top bits take radix passes */
     MAX_LEVELS = 6,
-    MAX_DIGIT_BITS = 13,
+    MAX_DIGIT_BITS = 12,
     COUNTS = 8 << MAX_DIGIT_BITS /* a worker's counts: up to 8 digits */
 };
 
@@ -98,6 +98,14 @@ static uint64_t bucket_mask(const level *L, size_t j)
     uint64_t d = L->plo[j] ^ L->phi[j];
     uint64_t in_prefix = d ? (((uint64_t)2 << high_bit(d)) - 1) << L->shift : 0;
     return below | (in_prefix & L->varying);
+}
+
+/* Bits that may differ in key - (bucket j's first prefix << shift). */
+static uint64_t bucket_span(const level *L, size_t j)
+{
+    uint64_t below = L->shift ? L->varying & (((uint64_t)1 << L->shift) - 1) : 0;
+    uint64_t d = L->phi[j] - L->plo[j];
+    return below | (d ? (((uint64_t)2 << high_bit(d)) - 1) << L->shift : 0);
 }
 
 /* Digits of up to 12 bits for buckets of many keys: fewer passes while the
@@ -334,9 +342,9 @@ static weft_status sort_in_place(level *L)
     uint32_t *cnt = malloc(COUNTS * sizeof *cnt);
     RETURN_IF(!cnt, WEFT_ERR_NOMEM, "sort: cannot allocate %zu bytes", COUNTS * sizeof *cnt);
     if (L->s->wide)
-        write_out_64(L->s, radix_64(x, tmp, L->m, L->varying, 0, cnt), L->lo, L->m);
+        write_out_64(L->s, radix_64(x, tmp, L->m, L->varying, 0, cnt, 0), L->lo, L->m);
     else
-        write_out_32(L->s, radix_32(x, tmp, L->m, L->varying, 0, cnt), L->lo, L->m);
+        write_out_32(L->s, radix_32(x, tmp, L->m, L->varying, 0, cnt, 0), L->lo, L->m);
     STREAM_FENCE();
     free(cnt);
     return WEFT_OK;

@@ -82,11 +82,13 @@ static void FN(write_out)(const ksort *s, const KT *from, size_t b, size_t m)
         out[i] = FN(unorder)(from[i], fm, xm);
 }
 
-/* LSD passes over the bits from `blo` up to the highest that varies in vm,
+/* LSD passes over the bits of key - base from `blo` up to the highest that
+ * varies in vm (base: the least key there may be, so that a bucket whose
+ * prefixes straddle a power of two spans no more bits than it holds),
  * in digits of at most MAX_DIGIT_BITS (fewer for few keys), between x and
  * tmp (m keys each); cnt has room for the counts. Returns the buffer that
  * holds the result. */
-static KT *FN(radix)(KT *x, KT *tmp, size_t m, uint64_t vm, unsigned blo, uint32_t *cnt)
+static KT *FN(radix)(KT *x, KT *tmp, size_t m, uint64_t vm, unsigned blo, uint32_t *cnt, KT base)
 {
     vm = vm >> blo << blo;
     if (!vm || m < 2) return x;
@@ -97,17 +99,17 @@ static KT *FN(radix)(KT *x, KT *tmp, size_t m, uint64_t vm, unsigned blo, uint32
     memset(cnt, 0, np * bins * sizeof *cnt);
     if (np == 1) {
         for (size_t i = 0; i < m; i++)
-            cnt[(x[i] >> lo) & mask]++;
+            cnt[((x[i] - base) >> lo) & mask]++;
     } else if (np == 2) {
         uint32_t *c1 = cnt + bins;
         for (size_t i = 0; i < m; i++) {
-            KT k = x[i] >> lo;
+            KT k = (x[i] - base) >> lo;
             cnt[k & mask]++;
             c1[(k >> w) & mask]++;
         }
     } else {
         for (size_t i = 0; i < m; i++) {
-            KT k = x[i] >> lo;
+            KT k = (x[i] - base) >> lo;
             for (unsigned j = 0; j < np; j++)
                 cnt[j * bins + ((k >> (j * w)) & mask)]++;
         }
@@ -126,7 +128,7 @@ static KT *FN(radix)(KT *x, KT *tmp, size_t m, uint64_t vm, unsigned blo, uint32
         unsigned sh = lo + j * w;
         for (size_t i = 0; i < m; i++) {
             KT k = src[i];
-            dst[c[(k >> sh) & mask]++] = k;
+            dst[c[((k - base) >> sh) & mask]++] = k;
         }
         KT *swap = src;
         src = dst;
@@ -135,19 +137,21 @@ static KT *FN(radix)(KT *x, KT *tmp, size_t m, uint64_t vm, unsigned blo, uint32
     return src;
 }
 
-/* r (m keys) is sorted by the bits at and above `bit`: sorts each run of
- * keys equal there by the bits below, by insertion when short, else by
+/* r (m keys) is sorted by the bits of key - base at and above `bit`: sorts
+ * each run of keys equal there by the bits below, by insertion when short, else by
  * radix passes with room in `room`. */
-static void FN(finish_runs)(KT *r, KT *room, size_t m, unsigned bit, uint64_t vm, uint32_t *cnt)
+static void FN(finish_runs)(KT *r, KT *room, size_t m, unsigned bit, uint64_t vm, uint32_t *cnt,
+                            KT base)
 {
     for (size_t i = 0; i + 1 < m; i++) {
-        if ((r[i] ^ r[i + 1]) >> bit) continue; /* the common case: no tie */
+        if (((r[i] - base) ^ (r[i + 1] - base)) >> bit) continue; /* the common case: no tie */
         size_t j = i + 2;
-        while (j < m && !((r[j] ^ r[i]) >> bit))
+        while (j < m && !(((r[j] - base) ^ (r[i] - base)) >> bit))
             j++;
         size_t len = j - i;
         if (len > RUN_INSERT) {
-            KT *got = FN(radix)(r + i, room + i, len, vm & (((uint64_t)1 << bit) - 1), 0, cnt);
+            KT *got =
+                FN(radix)(r + i, room + i, len, vm & (((uint64_t)1 << bit) - 1), 0, cnt, base);
             if (got != r + i) memcpy(r + i, got, len * sizeof *r);
         } else {
             for (size_t a = i + 1; a < j; a++) {
@@ -171,11 +175,12 @@ static void FN(bucket)(const level *L, size_t j, KT *tmp, uint32_t *cnt)
     size_t b = L->start[j], m = L->start[j + 1] - b;
     KT *x = (KT *)L->dst + b, *r = x;
     if (m > 1) {
-        uint64_t vm = bucket_mask(L, j);
+        KT base = (KT)((uint64_t)L->plo[j] << L->shift);
+        uint64_t vm = bucket_span(L, j);
         unsigned blo = lowest_sorted_bit(vm, m);
-        r = FN(radix)(x, tmp, m, vm, blo, cnt);
+        r = FN(radix)(x, tmp, m, vm, blo, cnt, base);
         if (blo > 0 && (vm & (((uint64_t)1 << blo) - 1)))
-            FN(finish_runs)(r, r == x ? tmp : x, m, blo, vm, cnt);
+            FN(finish_runs)(r, r == x ? tmp : x, m, blo, vm, cnt, base);
     }
     FN(write_out)(L->s, r, b, m);
 }
