@@ -39,7 +39,8 @@
 #endif
 
 enum {
-    PREFIX_BITS = 16,
+    PREFIX_BITS = 16, /* enough to split floats' mantissas into buckets of a cache */
+    COARSE_BITS = 12, /* enough for keys spread evenly, with counts in the first cache */
     PREFIXES = 1 << PREFIX_BITS,
     MAX_BUCKETS = 4096,
     MAX_CHUNKS = 16,
@@ -69,7 +70,7 @@ typedef struct level {
     int ordered; /* src holds ordered keys (a scratch half), not the caller's */
     void *dst, *other;
     size_t lo, m;
-    unsigned shift; /* prefix: (key >> shift) & (PREFIXES - 1) */
+    unsigned shift, bits; /* prefix: (key >> shift) & ((1 << bits) - 1) */
     size_t chunks, chunk;
     uint32_t (*hist)[PREFIXES]; /* per chunk */
     uint32_t *total;            /* all chunks' */
@@ -179,7 +180,7 @@ static void histogram_chunks(void *arg, size_t c0, size_t c1)
     for (size_t c = c0; c < c1; c++) {
         uint32_t *h = L->hist[c];
         size_t b = L->lo + c * L->chunk, e = chunk_end(L, c);
-        memset(h, 0, sizeof L->hist[c]);
+        memset(h, 0, ((size_t)1 << L->bits) * sizeof *h);
         L->chunk_special[c] = 0;
         if (L->s->wide)
             histogram_64(L, b, e, h, &L->chunk_varying[c], &L->chunk_special[c]);
@@ -240,7 +241,7 @@ static void make_buckets(level *L, const uint32_t *total, size_t target)
 {
     size_t acc = 0, b = 0, sizes_start = L->lo;
     L->start[0] = L->lo;
-    for (uint32_t p = 0; p < PREFIXES; p++) {
+    for (uint32_t p = 0; p < 1u << L->bits; p++) {
         size_t c = total[p];
         if (c && acc && acc + c > target && b + 1 < MAX_BUCKETS) {
             sizes_start += acc;
@@ -256,7 +257,7 @@ static void make_buckets(level *L, const uint32_t *total, size_t target)
     L->start[L->nb] = L->lo + L->m;
     for (size_t c = 0; c < L->chunks; c++) {
         memset(L->off[c], 0, L->nb * sizeof L->off[c][0]);
-        for (uint32_t p = 0; p < PREFIXES; p++)
+        for (uint32_t p = 0; p < 1u << L->bits; p++)
             L->off[c][L->map[p]] += L->hist[c][p];
     }
     for (size_t j = 0; j < L->nb; j++) {
@@ -273,7 +274,7 @@ static void make_buckets(level *L, const uint32_t *total, size_t target)
 static size_t merge_counts(const level *L, uint32_t *total)
 {
     size_t most = 0;
-    for (uint32_t p = 0; p < PREFIXES; p++) {
+    for (uint32_t p = 0; p < 1u << L->bits; p++) {
         size_t t = 0;
         for (size_t c = 0; c < L->chunks; c++)
             t += L->hist[c][p];
@@ -326,7 +327,8 @@ static weft_status split_again(const level *L, size_t j, int depth)
     sub->other = L->dst;
     sub->lo = L->start[j];
     sub->m = L->start[j + 1] - sub->lo;
-    sub->shift = vm && high_bit(vm) >= PREFIX_BITS ? high_bit(vm) + 1 - PREFIX_BITS : 0;
+    sub->bits = COARSE_BITS;
+    sub->shift = vm && high_bit(vm) >= COARSE_BITS ? high_bit(vm) + 1 - COARSE_BITS : 0;
     int ignored;
     weft_status st = split(sub, depth + 1, &ignored);
     weft_big_free(mem, level_bytes());
@@ -375,9 +377,11 @@ static weft_status split(level *L, int depth, int *special)
     }
     size_t target = s->cached, most = merge_counts(L, L->total);
     if (2 * L->m / (MAX_BUCKETS - 2) + 1 > target) target = 2 * L->m / (MAX_BUCKETS - 2) + 1;
-    unsigned top = high_bit(L->varying);
-    if (most > target && top + 1 < L->shift + PREFIX_BITS) { /* the prefix had idle top bits */
-        L->shift = top + 1 >= PREFIX_BITS ? top + 1 - PREFIX_BITS : 0;
+    unsigned top = high_bit(L->varying), want = top + 1 >= PREFIX_BITS ? top + 1 - PREFIX_BITS : 0;
+    if (most > target && (L->bits != PREFIX_BITS || L->shift != want)) {
+        /* a prefix too coarse, or with idle top bits: the finest, from the top varying bit */
+        L->bits = PREFIX_BITS;
+        L->shift = want;
         count(L);
         merge_counts(L, L->total);
     }
@@ -428,7 +432,8 @@ weft_status weft_ref_sort_keys(const weft_prim_threads *threads, const weft_sort
     L->other = mem + n * ks;
     L->lo = 0;
     L->m = n;
-    L->shift = 8 * (unsigned)ks - PREFIX_BITS;
+    L->bits = is_float ? PREFIX_BITS : COARSE_BITS; /* floats' exponents crowd the top bits */
+    L->shift = 8 * (unsigned)ks - L->bits;
     int special = 0;
     weft_status st = split(L, 0, &special);
     *done = st == WEFT_OK && !special;

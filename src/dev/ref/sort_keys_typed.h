@@ -27,12 +27,13 @@ static void FN(histogram)(const level *L, size_t b, size_t e, uint32_t *h, uint6
 {
     const KT *src = L->src;
     KT fm = (KT)L->s->fmask, xm = (KT)L->s->xmask, first = (KT)L->first, v = 0;
+    KT pm = (KT)((1u << L->bits) - 1);
     unsigned sh = L->shift;
     if (L->ordered) {
         for (size_t i = b; i < e; i++) {
             KT k = src[i];
             v |= k ^ first;
-            h[(k >> sh) & (PREFIXES - 1)]++;
+            h[(k >> sh) & pm]++;
         }
     } else if (L->s->is_float) {
         KT sp = 0, inf = (KT)(((KT)-1 >> 1) & ~((KT)-1 >> (KW == 32 ? 9 : 12)));
@@ -40,14 +41,14 @@ static void FN(histogram)(const level *L, size_t b, size_t e, uint32_t *h, uint6
             KT u = src[i], k = FN(order)(u, fm, xm);
             sp |= (KT)((u & ~TOP_BIT) > inf) | (KT)(u == TOP_BIT);
             v |= k ^ first;
-            h[(k >> sh) & (PREFIXES - 1)]++;
+            h[(k >> sh) & pm]++;
         }
         *special = sp != 0;
     } else {
         for (size_t i = b; i < e; i++) {
             KT k = FN(order)(src[i], fm, xm);
             v |= k ^ first;
-            h[(k >> sh) & (PREFIXES - 1)]++;
+            h[(k >> sh) & pm]++;
         }
     }
     *varying = v;
@@ -59,11 +60,12 @@ static void FN(scatter)(const level *L, size_t b, size_t e, size_t *o)
     const KT *src = L->src;
     KT *dst = L->dst;
     KT fm = L->ordered ? 0 : (KT)L->s->fmask, xm = L->ordered ? 0 : (KT)L->s->xmask;
+    KT pm = (KT)((1u << L->bits) - 1);
     unsigned sh = L->shift;
     const uint16_t *map = L->map;
     for (size_t i = b; i < e; i++) {
         KT k = FN(order)(src[i], fm, xm);
-        dst[o[map[(k >> sh) & (PREFIXES - 1)]]++] = k;
+        dst[o[map[(k >> sh) & pm]]++] = k;
     }
 }
 
