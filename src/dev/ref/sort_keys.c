@@ -7,10 +7,11 @@
  * - the conversion to ordered integers happens inside the passes that read
  *   the caller's keys, and back inside the one that writes them, not in two
  *   passes of their own;
- * - the first pass splits by a 16-bit prefix (the top varying bits) into
- *   buckets of neighbouring prefixes, each filled up to a cache's worth, so
- *   floats, whose top byte takes few values, need no second pass over memory,
- *   and the pieces stay in cache whatever the distribution;
+ * - the first pass splits by a prefix of the top varying bits (12 bits, or
+ *   16 where 12 leave too many keys on one prefix, as floats' exponents do)
+ *   into buckets of neighbouring prefixes, each filled up to a cache's
+ *   worth, so floats, whose top byte takes few values, need no second pass
+ *   over memory, and the pieces stay in cache whatever the distribution;
  * - 64-bit keys in a bucket are sorted by their top varying bits only (as
  *   many as make ties rare), then runs of ties are finished by insertion, or
  *   by radix passes on their lower digits when long.
@@ -18,7 +19,7 @@
  * whether a NaN or -0.0 is there. Each bucket is sorted in one thread's
  * cache with a scratch buffer of that thread's own, then written back. A
  * bucket of one prefix too big for a cache is split again the same way by
- * the 16 bits below (its keys share the prefix), with the other half of the
+ * the bits below (its keys share the prefix), with the other half of the
  * scratch to scatter into. */
 #include "sort_keys.h"
 #include "../../core/big_alloc.h"
@@ -316,7 +317,7 @@ static weft_status split(level *L, int depth, int *special);
 /* Bucket j of L (too big for a cache) split again, from dst into other. */
 static weft_status split_again(const level *L, size_t j, int depth)
 {
-    void *mem = weft_big_alloc(level_bytes());
+    void *mem = aligned_alloc(64, level_bytes()); /* not kept: big_alloc keeps the scratch */
     RETURN_IF(!mem, WEFT_ERR_NOMEM, "sort: cannot allocate %zu bytes", level_bytes());
     level *sub = level_in(mem);
     uint64_t vm = bucket_mask(L, j);
@@ -331,7 +332,7 @@ static weft_status split_again(const level *L, size_t j, int depth)
     sub->shift = vm && high_bit(vm) >= COARSE_BITS ? high_bit(vm) + 1 - COARSE_BITS : 0;
     int ignored;
     weft_status st = split(sub, depth + 1, &ignored);
-    weft_big_free(mem, level_bytes());
+    free(mem);
     return st;
 }
 
