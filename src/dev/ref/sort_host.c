@@ -17,7 +17,7 @@
  * their indices and are gathered afterwards: the sorted keys alone could not
  * say which came first. Otherwise values of 4 or 8 bytes travel with their
  * keys themselves, which saves two random gathers. */
-#include "../device.h"
+#include "sort_keys.h"
 #include "../../core/big_alloc.h"
 #include "../../core/error.h"
 
@@ -522,6 +522,9 @@ weft_status weft_ref_sort(const weft_prim_threads *threads, const weft_sort_call
 {
     size_t n = call->n, ksize = weft_dtype_size(call->key_dtype);
     if (n == 0) return WEFT_OK;
+    int done = 0;
+    RETURN_ON_ERROR(weft_ref_sort_keys(threads, call, &done));
+    if (done) return WEFT_OK;
     radix r = {.threads = threads,
                .n = n,
                .wide = ksize == 8,
