@@ -422,7 +422,9 @@ WEFT_API weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_
  * build log; weft_last_error() has the log, the device and the options too. */
 WEFT_API weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *options,
                                         weft_program **program);
-/* weft_program_build of the OpenCL C in a file (up to 16 MiB): WEFT_ERR_IO
+/* weft_program_build of the OpenCL C in a file (up to 16 MiB), with the
+ * file's directory searched first for its quoted includes (-I before
+ * options), as a C compiler searches beside the including file: WEFT_ERR_IO
  * naming the file when it cannot be read. */
 WEFT_API weft_status weft_program_build_file(weft_ctx *ctx, const char *path, const char *options,
                                              weft_program **program);

@@ -60,6 +60,24 @@ static void test_build_file_and_helpers(void **state)
     weft_program *p = NULL;
     ASSERT_OK(weft_program_build_file(ctx, path, NULL, &p));
     ASSERT_OK(weft_program_free(p));
+    /* A header beside the file is found from any working directory (the
+     * test runs elsewhere): a C compiler looks next to the including file. */
+    char header[4200];
+    snprintf(header, sizeof header, "%s/beside.h", dir);
+    f = fopen(header, "w");
+    assert_non_null(f);
+    fputs("#define SCALE 3.0f\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/with_header.cl", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "#include \"beside.h\"\n__kernel void scale(__global float *y) "
+            "{ y[get_global_id(0)] *= SCALE; }\n// %s\n",
+            dir);
+    fclose(f);
+    ASSERT_OK(weft_program_build_file(ctx, path, NULL, &p));
+    ASSERT_OK(weft_program_free(p));
     snprintf(path, sizeof path, "%s/missing.cl", dir);
     assert_int_equal(weft_program_build_file(ctx, path, NULL, &p), WEFT_ERR_IO);
     assert_non_null(strstr(weft_last_error(), "missing.cl"));

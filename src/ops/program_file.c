@@ -9,6 +9,28 @@
 
 #define MAX_SOURCE_BYTES (16u << 20) /* as the include scanner's limit */
 
+/* "-I <the file's directory> " before options: a header beside the kernel
+ * file (#include "defs.h") is found from any working directory, as a C
+ * compiler finds it next to the including file (the include walk of the
+ * cache key then finds it too). A directory whose name holds a blank cannot
+ * travel in the option string: left out. NULL without memory. */
+static char *options_with_file_dir(const char *path, const char *options)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path) : 1;
+    const char *dir = slash ? path : ".";
+    if (slash == path) dir_len = 1; /* "/k.cl": the root */
+    if (memchr(dir, ' ', dir_len) || memchr(dir, '\t', dir_len)) dir_len = 0;
+    size_t bytes = dir_len + 4 + (options ? strlen(options) : 0) + 1;
+    char *all = malloc(bytes);
+    if (!all) return NULL;
+    if (dir_len)
+        snprintf(all, bytes, "-I %.*s %s", (int)dir_len, dir, options ? options : "");
+    else
+        snprintf(all, bytes, "%s", options ? options : "");
+    return all;
+}
+
 weft_status weft_program_build_file(weft_ctx *ctx, const char *path, const char *options,
                                     weft_program **out)
 {
@@ -30,10 +52,15 @@ weft_status weft_program_build_file(weft_ctx *ctx, const char *path, const char 
     else if (length > MAX_SOURCE_BYTES)
         st = weft_error_set(WEFT_ERR_RANGE, "weft_program_build_file: %s is over %u bytes", path,
                             MAX_SOURCE_BYTES);
+    char *with_dir = NULL;
     if (st == WEFT_OK) {
         source[length] = '\0';
-        st = weft_program_build(ctx, source, options, out);
+        with_dir = options_with_file_dir(path, options);
+        if (!with_dir)
+            st = weft_error_set(WEFT_ERR_NOMEM, "weft_program_build_file: cannot allocate");
     }
+    if (st == WEFT_OK) st = weft_program_build(ctx, source, with_dir, out);
+    free(with_dir);
     free(source);
     return st;
 }
