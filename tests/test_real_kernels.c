@@ -1179,6 +1179,37 @@ static void test_geometry_read_through_headers_and_options(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- vectors and structs passed by value (SDK samples' uint2 image
+ * sizes): refused, saying so, before anything runs ---- */
+
+static void test_vectors_and_structs_by_value_refused(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_program *p = build(ctx, "typedef struct { float a; int b; } params_t;\n"
+                                 "__kernel void v(__global float *y, const uint2 dims) "
+                                 "{ y[get_global_id(0)] = dims.x; }\n"
+                                 "__kernel void s(__global float *y, params_t q) "
+                                 "{ y[get_global_id(0)] = q.a; }\n");
+    weft_array *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 16, &y));
+    weft_range r = weft_range_1d(16);
+    weft_arg vector_args[] = {weft_arg_slice(y), weft_arg_u64(3)};
+    assert_int_equal(weft_launch(p, "v", &r, vector_args, 2, NULL, NULL, NULL),
+                     WEFT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(weft_last_error(), "passed by value"));
+    weft_arg struct_args[] = {weft_arg_slice(y), weft_arg_f32(1.0f)};
+    assert_int_equal(weft_launch(p, "s", &r, struct_args, 2, NULL, NULL, NULL),
+                     WEFT_ERR_UNSUPPORTED);
+    weft_array_free(y);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
  * accessors name parameters in #defines) ---- */
 
@@ -1679,6 +1710,7 @@ int main(void)
         cmocka_unit_test(test_records_padded_by_the_compiler),
         cmocka_unit_test(test_types_only_the_compiler_can_tell),
         cmocka_unit_test(test_geometry_read_through_headers_and_options),
+        cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

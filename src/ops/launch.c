@@ -18,6 +18,7 @@
 #include "../exec/placement.h"
 
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,18 @@ static weft_status check_elements(const weft_launch_job *job, size_t k, const we
     return WEFT_OK;
 }
 
+/* A value parameter of a built-in vector type (uint2, float4) or of a
+ * struct: no scalar argument fits it. */
+static int passed_whole(const char *resolved)
+{
+    size_t len = strlen(resolved), size = weft_kernel_builtin_size(resolved);
+    int vector = size > 0 && len > 0 && isdigit((unsigned char)resolved[len - 1]);
+    int record = size == 0 && strcmp(resolved, "size_t") != 0 &&
+                 strcmp(resolved, "ptrdiff_t") != 0 && strcmp(resolved, "intptr_t") != 0 &&
+                 strcmp(resolved, "uintptr_t") != 0;
+    return vector || record;
+}
+
 static weft_status check_signature(weft_launch_job *job, size_t dev)
 {
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
@@ -217,6 +230,12 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
         if (is_array || a->kind == WEFT_ARG_SCALAR) {
             weft_dtype dt = is_array ? a->array->dtype : a->dtype;
             const char *type = p->resolved; /* once per kernel (program.c) */
+            GOTO_ERROR_IF(!is_array && !type_matches(type, dt, 0) && passed_whole(type),
+                          WEFT_ERR_UNSUPPORTED,
+                          "weft_launch: argument %zu (%s %s) of kernel %s is a vector or a "
+                          "struct passed by value, which no weft_arg gives (scalars only): pass "
+                          "its parts as scalar parameters, or the values in a __constant array",
+                          k, p->type, p->name, job->name);
             GOTO_ERROR_IF(!type_matches(type, dt, is_array), WEFT_ERR_DTYPE,
                           "weft_launch: argument %zu (%s %s%s%s) of kernel %s does not take %s %s",
                           k, p->type, p->name, strcmp(type, p->type) ? ", that is " : "",
@@ -835,7 +854,8 @@ weft_status weft_launch(weft_program *program, const char *name, const weft_rang
 {
     if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch: program or kernel name is NULL");
-    RETURN_IF(!weft_handle_live(program, WEFT_HANDLE_PROGRAM), WEFT_ERR_STATE, "weft_launch: not a live program");
+    RETURN_IF(!weft_handle_live(program, WEFT_HANDLE_PROGRAM), WEFT_ERR_STATE,
+              "weft_launch: not a live program");
     RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch: %zu arguments but args is NULL", nargs);
     RETURN_ON_ERROR(check_range(range));
     return submit_launch(program, name, range, 0, weft_range_outer(range), args, nargs, host_fn,
@@ -850,7 +870,8 @@ weft_status weft_launch_rows(weft_program *program, const char *name, const weft
 {
     if (future) *future = NULL; /* on any failure too */
     RETURN_IF(!program || !name, WEFT_ERR_NULL, "weft_launch_rows: program or kernel is NULL");
-    RETURN_IF(!weft_handle_live(program, WEFT_HANDLE_PROGRAM), WEFT_ERR_STATE, "weft_launch_rows: not a live program");
+    RETURN_IF(!weft_handle_live(program, WEFT_HANDLE_PROGRAM), WEFT_ERR_STATE,
+              "weft_launch_rows: not a live program");
     RETURN_IF(!args && nargs, WEFT_ERR_NULL, "weft_launch_rows: %zu arguments, args NULL", nargs);
     RETURN_ON_ERROR(check_range(range));
     RETURN_ON_ERROR(check_window(range, first, last));
