@@ -1210,6 +1210,61 @@ static void test_vectors_and_structs_by_value_refused(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- arrays over overlapping memory (a shifted view of interior windows)
+ * used by successive launches: the second saw the host memory while the
+ * first's results were still on a copying device ---- */
+
+static const char plus_one_source[] =
+    "__kernel void cp(__global float *dst, __global const float *src)\n"
+    "{ int i = get_global_id(0); dst[i] = src[i] + 1; }\n";
+
+static void plus_one_host(const weft_host_call *call)
+{
+    float *dst = call->args[0];
+    const float *src = call->args[1];
+    HOST_ITEMS(call, i)
+    dst[i] = src[i] + 1;
+}
+
+static void test_overlapping_wraps_across_launches(void **state)
+{
+    (void)state;
+    enum { M = 4096 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, plus_one_source);
+    float *buf = aligned_alloc(weft_array_wrap_alignment(), sizeof(float) * 3 * M);
+    memset(buf, 0, sizeof(float) * 3 * M);
+    weft_array *a, *b, *c, *d;
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F32, M, buf, &a));
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F32, M, buf + M, &b));
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F32, M, buf + M / 2, &c)); /* half of a, half of b */
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F32, M, buf + 2 * M, &d));
+    weft_range r = weft_range_1d(M);
+    float *values = malloc(sizeof(float) * M), *got = malloc(sizeof(float) * M);
+    for (int it = 0; it < 3; it++) {
+        for (int i = 0; i < M; i++)
+            values[i] = (float)(it * 10);
+        ASSERT_OK(weft_array_write(a, 0, M, values));
+        weft_arg b_from_a[] = {weft_arg_slice(b), weft_arg_slice(a)};
+        weft_arg d_from_c[] = {weft_arg_slice(d), weft_arg_slice(c)};
+        ASSERT_OK(weft_launch(p, "cp", &r, b_from_a, 2, plus_one_host, NULL, NULL));
+        ASSERT_OK(weft_launch(p, "cp", &r, d_from_c, 2, plus_one_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(d, 0, M, got));
+        for (int i = 0; i < M; i++)
+            if (got[i] != (i < M / 2 ? it * 10 + 1.0f : it * 10 + 2.0f))
+                fail_msg("iteration %d, element %d: %g", it, i, (double)got[i]);
+    }
+    weft_array_free(a);
+    weft_array_free(b);
+    weft_array_free(c);
+    weft_array_free(d);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(buf);
+    free(values);
+    free(got);
+}
+
 /* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
  * accessors name parameters in #defines) ---- */
 
@@ -1711,6 +1766,7 @@ int main(void)
         cmocka_unit_test(test_types_only_the_compiler_can_tell),
         cmocka_unit_test(test_geometry_read_through_headers_and_options),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
+        cmocka_unit_test(test_overlapping_wraps_across_launches),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

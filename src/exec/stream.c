@@ -12,6 +12,7 @@
 #include "../dev/device.h"
 #include "../core/error.h"
 #include "../mem/residency.h"
+#include "../mem/wraps.h"
 #include "../core/pool.h"
 #include "../core/process.h"
 
@@ -97,11 +98,22 @@ weft_status weft_stream_init(weft_stream *s)
     return WEFT_OK;
 }
 
+/* Arrays over memory another live wrap overlaps start from the host
+ * memory they share (mem/wraps.h). */
+static weft_status settle_overlaps(const weft_op *op)
+{
+    for (size_t i = 0; i < op->narrays; i++)
+        if (op->arrays[i] && atomic_load(&op->arrays[i]->overlaps))
+            RETURN_ON_ERROR(weft_wraps_settle(op->arrays[i]));
+    return WEFT_OK;
+}
+
 static weft_status run_op(weft_stream *s, weft_op *op)
 {
     int outer = weft_pool_enter_operation(1);
     pthread_rwlock_rdlock(&s->residency);
-    weft_status status = op->run(op);
+    weft_status status = settle_overlaps(op);
+    if (status == WEFT_OK) status = op->run(op);
     pthread_rwlock_unlock(&s->residency);
     weft_pool_enter_operation(outer);
     return status;
@@ -265,8 +277,10 @@ static int conflict(const weft_op *a, const weft_op *b)
 {
     for (size_t i = 0; i < a->narrays; i++)
         for (size_t j = 0; j < b->narrays; j++)
-            if (a->arrays[i] == b->arrays[j] && !((a->read_only >> i) & (b->read_only >> j) & 1u))
-                return 1;
+            if ((a->arrays[i] == b->arrays[j] &&
+                 !((a->read_only >> i) & (b->read_only >> j) & 1u)) ||
+                (a->arrays[i] && b->arrays[j] && weft_wraps_overlap(a->arrays[i], b->arrays[j])))
+                return 1; /* overlapping wraps: ordered always (settling rewrites residency) */
     return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "array.h"
+#include "wraps.h"
 #include "../core/error.h"
 #include "../core/handles.h"
 #include "residency.h"
@@ -80,6 +81,7 @@ static weft_status host_storage(weft_array *a)
 
 void weft_array_destroy(weft_array *a)
 {
+    if (!a->host_bytes && a->host) weft_wraps_remove(a);
     weft_mem_release(a);
     if (a->host_bytes) munmap(a->host, a->host_bytes);
     free(a->chunks);
@@ -108,6 +110,7 @@ static weft_status array_new(weft_ctx *ctx, weft_dtype dtype, size_t n, void *wr
     GOTO_ERROR_ON(build_chunks(a));
     GOTO_ERROR_ON(weft_mem_init(a));
     GOTO_ERROR_ON(weft_handle_add(a, WEFT_HANDLE_ARRAY));
+    if (wrap) weft_wraps_add(a);
     weft_ctx_count_handles(ctx, +1);
     *out = a;
     return WEFT_OK;
@@ -140,8 +143,8 @@ weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *dat
 weft_status weft_array_check(const weft_array *a, const char *what)
 {
     RETURN_IF(!a, WEFT_ERR_NULL, "%s: array is NULL", what);
-    RETURN_IF(!weft_handle_live(a, WEFT_HANDLE_ARRAY), WEFT_ERR_STATE, "%s: %p is not a live array (freed already?)",
-              what, (const void *)a);
+    RETURN_IF(!weft_handle_live(a, WEFT_HANDLE_ARRAY), WEFT_ERR_STATE,
+              "%s: %p is not a live array (freed already?)", what, (const void *)a);
     return WEFT_OK;
 }
 

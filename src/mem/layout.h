@@ -10,6 +10,8 @@
 #include "../dev/device.h"
 #include "ranges.h"
 
+#include <stdatomic.h>
+
 /* A piece of the partition: the elements [begin, begin + count) that device
  * owns for built-in primitives. A piece larger than the device's max
  * allocation becomes several chunks. */
@@ -80,7 +82,10 @@ struct weft_array {
     weft_store *stores; /* per device index; [0], the host, unused */
     weft_chunk *chunks;
     size_t nchunks;
-    int pending;          /* queued or running ops using it (under the stream lock) */
+    int pending; /* queued or running ops using it (under the stream lock) */
+    /* A wrap whose memory another live wrap of its context overlaps
+     * (mem/wraps.h): ordered and kept coherent with it. */
+    atomic_int overlaps;
     pthread_mutex_t lock; /* its residency: held by every src/mem/residency.h call */
 };
 
