@@ -661,8 +661,11 @@ WEFT_API weft_status weft_ctx_stats_reset(weft_ctx *ctx);
 
 /* Restricts where `operation` runs, from its next call on: the expression's
  * text as given to weft_map / weft_reduce_expr ("x" for weft_sum and
- * weft_reduce), or "axpy", "scan totals", "scan apply". devices is a mask of
- * device indices (WEFT_PLACE_*); WEFT_PLACE_AUTO removes the hint. Results
+ * weft_reduce; blanks and whether statements end with ';' or a line end do
+ * not matter), or "axpy", "scan totals", "scan apply". devices is a mask of
+ * device indices (WEFT_PLACE_*); WEFT_PLACE_AUTO removes the hint. A mask
+ * naming an index the context has no device for, or an empty text, is
+ * WEFT_ERR_INVALID_ARG. Results
  * are bit-identical wherever an operation runs, except the last bits of
  * builtins such as exp, sin or pow, which may differ between the pool and an
  * OpenCL device (docs/expressions.md, "Floating point"). */

@@ -1146,6 +1146,47 @@ static void test_ctx_free_while_device_code_builds(void **state)
     remove_dir(dir);
 }
 
+/* A hint names its operation however it is spaced and its statements
+ * separated (the CSV pipeline joins them with line ends); a mask naming no
+ * device of the context, or an empty text, is refused (both were silently
+ * void pins). */
+static void test_hints_match_their_operation_and_name_real_devices(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    size_t ndev = 0;
+    ASSERT_OK(weft_device_count(ctx, &ndev));
+    assert_int_equal(weft_ctx_place(ctx, "y = x", WEFT_PLACE_DEVICE(ndev)), WEFT_ERR_INVALID_ARG);
+    assert_int_equal(weft_ctx_place(ctx, "y = x", WEFT_PLACE_DEVICE(63)), WEFT_ERR_INVALID_ARG);
+    assert_int_equal(weft_ctx_place(ctx, " \n ", WEFT_PLACE_HOST), WEFT_ERR_INVALID_ARG);
+    ASSERT_OK(weft_ctx_place(ctx, "y = x", WEFT_PLACE_DEVICES)); /* every device there is */
+    ASSERT_OK(weft_ctx_place(ctx, "y = x", WEFT_PLACE_AUTO));
+    /* Pinned to the pool in another spelling, the call runs nowhere else. */
+    ASSERT_OK(weft_ctx_place(ctx, "t=x*2;y=t+1", WEFT_PLACE_HOST));
+    enum { M = 200000 };
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    for (int i = 0; i < 4; i++)
+        ASSERT_OK(weft_map(ctx, "t = x * 2\ny = t + 1\n", b, 2, NULL));
+    weft_op_stats stats[8];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 8, &count));
+    int found = 0;
+    for (size_t k = 0; k < count && k < 8; k++) {
+        if (!strstr(stats[k].operation, "t = x * 2")) continue;
+        found = 1;
+        assert_true(stats[k].device[0].pieces >= 4);
+        for (size_t d = 1; d < stats[k].ndevices; d++)
+            assert_int_equal(stats[k].device[d].pieces, 0);
+    }
+    assert_true(found);
+    weft_array_free(x);
+    weft_array_free(y);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1172,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_sync_compile_explores_unbuilt_devices),
         cmocka_unit_test(test_hint_without_pool_waits_for_device_code),
         cmocka_unit_test(test_ctx_free_while_device_code_builds),
+        cmocka_unit_test(test_hints_match_their_operation_and_name_real_devices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,10 +152,42 @@ void weft_placement_free(weft_ctx *ctx)
     ctx->placement = NULL;
 }
 
+/* The next character of an operation's text that is not a blank, a line
+ * end read as the ';' it means; NUL past a trailing separator. */
+static const char *next_meaningful(const char *c)
+{
+    for (;; c++) {
+        if (*c == ' ' || *c == '\t' || *c == '\r') continue;
+        if (*c == '\n' || *c == ';') { /* a separator counts unless only more follow */
+            const char *rest = c + 1;
+            while (*rest && strchr(" \t\r\n;", *rest))
+                rest++;
+            if (!*rest) return rest;
+        }
+        return c;
+    }
+}
+
+/* Two texts of one operation: the same but for blanks and how statements
+ * are separated (a hint written "y = x*2 + y" names the call's "y = x * 2 +
+ * y"; the CSV pipeline joins its statements with line ends). */
+static int same_operation(const char *a, const char *b)
+{
+    for (;;) {
+        a = next_meaningful(a);
+        b = next_meaningful(b);
+        char ca = *a == '\n' ? ';' : *a, cb = *b == '\n' ? ';' : *b;
+        if (ca != cb) return 0;
+        if (!ca) return 1;
+        a++;
+        b++;
+    }
+}
+
 static uint64_t hint_for(const weft_placement *p, const char *name)
 {
     for (const hint *h = p->hints; h; h = h->next)
-        if (strcmp(h->name, name) == 0) return h->mask;
+        if (same_operation(h->name, name)) return h->mask;
     return 0;
 }
 
@@ -462,9 +494,18 @@ weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t device
     RETURN_IF(!ctx || !operation, WEFT_ERR_NULL, "weft_ctx_place: context or operation is NULL");
     weft_placement *p = ctx->placement;
     RETURN_IF(!p, WEFT_ERR_STATE, "weft_ctx_place: the context has no placement state");
+    RETURN_IF(!*next_meaningful(operation), WEFT_ERR_INVALID_ARG,
+              "weft_ctx_place: the operation's text is empty");
+    /* WEFT_PLACE_DEVICES names every device there is; any other mask only
+     * devices of this context (a pin to none would be silently void). */
+    uint64_t known = ctx->ndevices >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << ctx->ndevices) - 1;
+    RETURN_IF(devices != WEFT_PLACE_DEVICES && (devices & ~known), WEFT_ERR_INVALID_ARG,
+              "weft_ctx_place: the mask 0x%llx names devices the context does not have "
+              "(it has %zu: indices 0 to %zu)",
+              (unsigned long long)devices, ctx->ndevices, ctx->ndevices - 1);
     pthread_mutex_lock(&p->lock);
     hint *h = p->hints;
-    while (h && strcmp(h->name, operation) != 0)
+    while (h && !same_operation(h->name, operation))
         h = h->next;
     if (!h && devices) {
         size_t name_size = strlen(operation) + 1;
@@ -480,7 +521,7 @@ weft_status weft_ctx_place(weft_ctx *ctx, const char *operation, uint64_t device
     if (h) h->mask = devices;
     atomic_store_explicit(&p->hinted, 1, memory_order_release);
     for (weft_place_entry *e = p->first; e; e = e->next_in_order)
-        if (strcmp(e->hint_name, operation) == 0) e->hint = devices;
+        if (same_operation(e->hint_name, operation)) e->hint = devices;
     pthread_mutex_unlock(&p->lock);
     return WEFT_OK;
 }
