@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -70,4 +72,27 @@ weft_ctx *cli_ctx(const char *devices)
         return NULL;
     }
     return ctx;
+}
+
+int cli_parse_count(const char *text, unsigned long long min, unsigned long long max,
+                    unsigned long long *out)
+{
+    if (!text || *text < '0' || *text > '9') return 0;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno == ERANGE || *end || v < min || v > max) return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_parse_int64(const char *text, long long *out)
+{
+    if (!text || !(*text == '-' || *text == '+' || (*text >= '0' && *text <= '9'))) return 0;
+    errno = 0;
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (errno == ERANGE || *end || end == text) return 0;
+    *out = v;
+    return 1;
 }

@@ -21,6 +21,14 @@ int cli_fail(const char *what);
 void cli_json_string(const char *s);
 /* Reads a whole file; NULL with a message on stderr. */
 char *cli_read_file(const char *path, size_t *size);
+/* A count of decimal digits only (no sign, no blanks, nothing after) in
+ * [min, max] into *out; 0 otherwise (strtoull took "-1" for 2^64-1 and "5x"
+ * for 5). */
+int cli_parse_count(const char *text, unsigned long long min, unsigned long long max,
+                    unsigned long long *out);
+/* A signed decimal integer that fits 64 bits, nothing after; 0 otherwise
+ * (strtoll saturated 99999999999999999999 to INT64_MAX). */
+int cli_parse_int64(const char *text, long long *out);
 /* Creates a context on `devices` (NULL: the default); on failure prints why. */
 weft_ctx *cli_ctx(const char *devices);
 

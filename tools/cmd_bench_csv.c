@@ -62,11 +62,21 @@ int cmd_bench_csv(int argc, char **argv, const char *self)
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (i + 1 < argc && strcmp(argv[i], "--rows") == 0) {
-            rows = strtoull(argv[++i], NULL, 10);
+            unsigned long long v = 0;
+            if (!cli_parse_count(argv[++i], 1, SIZE_MAX, &v)) {
+                fprintf(stderr, "weft bench csv: bad value for --rows: %s\n", argv[i]);
+                return EXIT_USAGE;
+            }
+            rows = (size_t)v;
         } else if (i + 1 < argc && strcmp(argv[i], "--file") == 0) {
             file = argv[++i];
         } else if (i + 1 < argc && strcmp(argv[i], "--repeat") == 0) {
-            repeat = atoi(argv[++i]);
+            unsigned long long v = 0;
+            if (!cli_parse_count(argv[++i], 1, 100, &v)) {
+                fprintf(stderr, "weft bench csv: bad value for --repeat: %s\n", argv[i]);
+                return EXIT_USAGE;
+            }
+            repeat = (int)v;
         } else {
             fprintf(stderr, "weft bench csv: unknown or incomplete option %s\n", argv[i]);
             return EXIT_USAGE;

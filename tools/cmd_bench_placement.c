@@ -232,9 +232,19 @@ int cmd_bench_placement(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
-            max_n = strtoull(argv[++i], NULL, 10);
+            unsigned long long v = 0;
+            if (!cli_parse_count(argv[++i], 1, SIZE_MAX, &v)) {
+                fprintf(stderr, "weft bench placement: bad value for --max: %s\n", argv[i]);
+                return EXIT_USAGE;
+            }
+            max_n = (size_t)v;
         } else if (strcmp(argv[i], "--min") == 0 && i + 1 < argc) {
-            min_n = strtoull(argv[++i], NULL, 10);
+            unsigned long long v = 0;
+            if (!cli_parse_count(argv[++i], 1, SIZE_MAX, &v)) {
+                fprintf(stderr, "weft bench placement: bad value for --min: %s\n", argv[i]);
+                return EXIT_USAGE;
+            }
+            min_n = (size_t)v;
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
         } else {

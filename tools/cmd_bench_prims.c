@@ -8,6 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A count option's value in [min, max], or a message and 0. */
+static int count_option(const char *name, const char *text, size_t min, size_t max, size_t *out)
+{
+    unsigned long long v = 0;
+    if (!cli_parse_count(text, min, max, &v)) {
+        fprintf(stderr, "weft bench prims: bad value for %s: %s\n", name, text);
+        return 0;
+    }
+    *out = (size_t)v;
+    return 1;
+}
+
 int cmd_bench_prims(int argc, char **argv)
 {
     int json = 0;
@@ -16,11 +28,16 @@ int cmd_bench_prims(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc) {
-            o.n = strtoull(argv[++i], NULL, 10);
+            if (!count_option(argv[i], argv[i + 1], 1, SIZE_MAX, &o.n)) return EXIT_USAGE;
+            i++;
         } else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
-            o.group_rows = strtoull(argv[++i], NULL, 10);
+            if (!count_option(argv[i], argv[i + 1], 1, SIZE_MAX, &o.group_rows)) return EXIT_USAGE;
+            i++;
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-            o.runs = atoi(argv[++i]);
+            size_t runs = 0;
+            if (!count_option(argv[i], argv[i + 1], 1, 1000, &runs)) return EXIT_USAGE;
+            o.runs = (int)runs;
+            i++;
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             o.only = argv[++i];
         } else {

@@ -103,15 +103,18 @@ static int split_list(const char *text, const char **list, size_t *n, char **cop
 
 static int parse_bytes(const char *text, size_t *out)
 {
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (end == text) return 0;
-    if (*end == 'K' || *end == 'k')
-        v <<= 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        v <<= 20, end++;
-    if (*end || v == 0) return 0;
-    *out = (size_t)v;
+    char digits[32];
+    size_t len = strlen(text), shift = 0;
+    if (len > 0 && strchr("Kk", text[len - 1])) shift = 10;
+    if (len > 0 && strchr("Mm", text[len - 1])) shift = 20;
+    if (shift) len--;
+    if (len == 0 || len >= sizeof digits) return 0;
+    memcpy(digits, text, len);
+    digits[len] = '\0';
+    unsigned long long v;
+    /* "-5" was 2^64-5 and 99999999999999999999 2^64-1: refused here. */
+    if (!cli_parse_count(digits, 1, ~0ull >> shift, &v)) return 0;
+    *out = (size_t)(v << shift);
     return 1;
 }
 
@@ -247,14 +250,14 @@ int cmd_csv(int argc, char **argv)
                     strcat(types, v);
                 }
             } else if (is_arg(a, "--int-missing", NULL)) {
-                char *end;
-                o.int_missing_value = strtoll(v, &end, 10);
+                long long fill = 0;
+                ok = cli_parse_int64(v, &fill); /* out of range: refused, not saturated */
+                o.int_missing_value = fill;
                 o.int_missing_fill = 1;
-                ok = *v && !*end;
             } else if (is_arg(a, "--skip-rows", NULL)) {
-                char *end;
-                d.skip_lines = (size_t)strtoull(v, &end, 10);
-                ok = *v >= '0' && *v <= '9' && !*end;
+                unsigned long long lines = 0;
+                ok = cli_parse_count(v, 0, SIZE_MAX, &lines);
+                d.skip_lines = (size_t)lines;
             } else if (is_arg(a, "--comment", NULL)) {
                 ok = strlen(v) == 1;
                 d.comment = v[0];

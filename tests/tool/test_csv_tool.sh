@@ -29,6 +29,16 @@ expect 0 "csv --help" "$WEFT" csv --help
 expect 2 "csv without input" "$WEFT" csv
 expect 2 "csv unknown option" "$WEFT" csv "$work/in.csv" --frobnicate 1
 expect 2 "csv bad reduce" "$WEFT" csv "$work/in.csv" --reduce "median: id"
+# Numbers out of range are refused, never wrapped or saturated.
+expect 2 "csv int-missing past i64" "$WEFT" csv "$work/in.csv" --int-missing 99999999999999999999 \
+    --set "z = id * 1"
+expect 2 "csv negative window" "$WEFT" csv "$work/in.csv" --window -5 --set "z = id"
+expect 2 "csv window past 64 bits" "$WEFT" csv "$work/in.csv" --window 99999999999999999999 \
+    --set "z = id"
+expect 2 "csv negative skip-rows" "$WEFT" csv "$work/in.csv" --skip-rows -1 --set "z = id"
+expect 2 "bench prims --n -1" "$WEFT" bench prims --n -1
+expect 2 "bench prims --n 5x" "$WEFT" bench prims --n 5x
+expect 2 "bench csv --rows -1" "$WEFT" bench csv --rows -1
 expect 3 "csv missing file" "$WEFT" csv "$work/none.csv" -o "$work/x.csv"
 has "$work/err" "none.csv: cannot open" "missing file message"
 expect 0 "csv seed" "$WEFT" csv "$work/in.csv" --set "new_column = old_column * 2" \
