@@ -18,4 +18,10 @@ libdir=$(ls -d "$prefix"/lib*/pkgconfig | head -n1)
 PKG_CONFIG_PATH=$libdir cc -std=c11 "$here/main.c" -o "$work/pkgconfig-consumer" \
     $(PKG_CONFIG_PATH=$libdir pkg-config --cflags --libs weft)
 LD_LIBRARY_PATH=$(dirname "$libdir") "$work/pkgconfig-consumer"
-echo "consumer: find_package and pkg-config builds both work"
+# The README's static recipe: runs with no library path at all.
+PKG_CONFIG_PATH=$libdir cc -std=c11 "$here/main.c" -o "$work/static-consumer" \
+    $(PKG_CONFIG_PATH=$libdir pkg-config --cflags weft) "$(dirname "$libdir")/libweft.a" \
+    $(PKG_CONFIG_PATH=$libdir pkg-config --static --libs-only-other --libs-only-l weft |
+        sed 's/-lweft //')
+env -u LD_LIBRARY_PATH "$work/static-consumer"
+echo "consumer: find_package, pkg-config and static builds all work"
