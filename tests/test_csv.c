@@ -247,6 +247,39 @@ static void test_columns_select_drop(void **state)
  * it streamed through small windows: the same bits. */
 /* A statement's i counts rows from the file's start in every window (it
  * restarted at 0 in each). */
+/* First-use mistakes in the job and options, each named as itself. */
+static void test_job_mistakes_named(void **state)
+{
+    (void)state;
+    write_text("m.csv", "a,b,name\n1,2.5,x\n3,,y\n");
+    const char *set[] = {"c = a * 2"}, *nul[] = {NULL}, *empty[] = {" "};
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    weft_csv_job job = {0};
+    job.statements = set;
+    job.nstatements = 1;
+    job.select = nul;
+    job.nselect = 1;
+    assert_int_equal(weft_csv_run(ctx, path_of("m.csv"), NULL, &o, &job, NULL), WEFT_ERR_NULL);
+    assert_non_null(strstr(weft_last_error(), "select[0] is NULL"));
+    job.nselect = 0;
+    job.statements = empty;
+    assert_int_equal(weft_csv_run(ctx, path_of("m.csv"), NULL, &o, &job, NULL), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "statement 0 is empty"));
+    job.statements = set;
+    o.types = "a=i64,,b=f64";
+    assert_int_equal(weft_csv_run(ctx, path_of("m.csv"), NULL, &o, &job, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "an empty item"));
+    o.types = NULL;
+    o.header = 2;
+    assert_int_equal(weft_csv_run(ctx, path_of("m.csv"), NULL, &o, &job, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    o.header = 1;
+    assert_int_equal(weft_csv_run(ctx, path_of("m.csv"), "", &o, &job, NULL), WEFT_ERR_INVALID_ARG);
+    ASSERT_OK(weft_csv_run(ctx, path_of("m.csv"), NULL, &o, &job, NULL));
+}
+
 static void test_row_index_counts_from_the_file_start(void **state)
 {
     (void)state;
@@ -782,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_columns_select_drop),
         cmocka_unit_test(test_reductions_match_memory),
         cmocka_unit_test(test_row_index_counts_from_the_file_start),
+        cmocka_unit_test(test_job_mistakes_named),
         cmocka_unit_test(test_window_reader),
         cmocka_unit_test(test_window_reader_wide_file),
         cmocka_unit_test(test_later_window_misfits),

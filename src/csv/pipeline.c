@@ -37,6 +37,8 @@ weft_status csv_check_options(const weft_csv_options *o, size_t *window)
     char d = o->delimiter;
     RETURN_IF(d == '"' || d == '\n' || d == '\r' || d == 0, WEFT_ERR_INVALID_ARG,
               "csv: the delimiter cannot be a quote, a line end or NUL");
+    RETURN_IF(o->header != 0 && o->header != 1, WEFT_ERR_INVALID_ARG,
+              "csv: header %d is neither 1 (the first record names the columns) nor 0", o->header);
     *window = o->window_bytes ? o->window_bytes : (size_t)1 << 20;
     RETURN_IF(*window < 64 || *window > CSV_MAX_WINDOW / 2, WEFT_ERR_INVALID_ARG,
               "csv: window_bytes %zu is outside [64, %zu]", *window, CSV_MAX_WINDOW / 2);
@@ -261,6 +263,15 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
     RETURN_IF((job->nstatements && !job->statements) || (job->nselect && !job->select) ||
                   (job->ndrop && !job->drop),
               WEFT_ERR_NULL, "weft_csv_run: a list of the job is NULL");
+    for (size_t k = 0; k < job->nselect; k++)
+        RETURN_IF(!job->select[k], WEFT_ERR_NULL, "weft_csv_run: select[%zu] is NULL", k);
+    for (size_t k = 0; k < job->ndrop; k++)
+        RETURN_IF(!job->drop[k], WEFT_ERR_NULL, "weft_csv_run: drop[%zu] is NULL", k);
+    for (size_t k = 0; k < job->nstatements; k++)
+        RETURN_IF(job->statements[k] && !job->statements[k][strspn(job->statements[k], " \t\r\n")],
+                  WEFT_ERR_EXPR, "weft_csv_run: statement %zu is empty", k);
+    RETURN_IF(output && !*output, WEFT_ERR_INVALID_ARG,
+              "weft_csv_run: the output path is empty (NULL writes no output)");
     size_t window = 0;
     RETURN_ON_ERROR(csv_check_options(o, &window));
     weft_csv_dialect plain;

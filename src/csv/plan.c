@@ -121,8 +121,11 @@ static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader 
 {
     const char *s = types;
     while (s && *s) {
-        const char *eq = strchr(s, '=');
-        RETURN_IF(!eq, WEFT_ERR_INVALID_ARG, "csv: types \"%s\": expected NAME=DTYPE", types);
+        const char *eq = strchr(s, '='), *comma = strchr(s, ',');
+        RETURN_IF(comma == s, WEFT_ERR_INVALID_ARG, "csv: types \"%s\": an empty item", types);
+        RETURN_IF(!eq || (comma && comma < eq), WEFT_ERR_INVALID_ARG,
+                  "csv: types \"%s\": \"%.*s\" is no NAME=DTYPE", types,
+                  (int)(comma ? comma - s : (long)strlen(s)), s);
         const char *end = strchr(eq, ',');
         if (!end) end = eq + strlen(eq);
         size_t nlen = (size_t)(eq - s), dlen = (size_t)(end - eq - 1);
