@@ -69,3 +69,27 @@ def test_examples_run(name, monkeypatch):
         r = mod["main"](*small)
         if name == "monte_carlo.py":
             assert r < 0.02
+
+
+def test_first_use_mistakes_named():
+    # Bare KeyErrors and C enum numbers reached the caller; "SUM" (the C
+    # name) was refused; a negative minlength was accepted.
+    x = np.arange(10.0)
+    with pytest.raises(ValueError, match="one of: sum"):
+        weft.reduce("median", x)
+    with pytest.raises(ValueError, match="one of: sum, min, max"):
+        weft.scan(x, op="prod")
+    with pytest.raises(ValueError, match="uniform"):
+        weft.random(5, dist="poisson")
+    with pytest.raises(ValueError, match="minlength"):
+        weft.bincount(np.array([1, 2]), minlength=-1)
+    assert weft.reduce("SUM", x) == 45.0
+
+
+def test_csv_reduce_and_types_as_the_cli_spells_them(tmp_path):
+    import weft.csv
+
+    src = tmp_path / "a.csv"
+    src.write_text("x\n1\n2\n")
+    assert weft.csv.run(src, None, reduce="sum: x", types="x=f64").reductions == {"sum: x": 3.0}
+    assert weft.csv.run(src, None, reduce=["sum: x", "max: x"]).reductions == {"sum: x": 3, "max: x": 2}

@@ -215,6 +215,18 @@ _REDUCE_OPS = {
     "sum": _weft.SUM, "prod": _weft.PROD, "min": _weft.MIN, "max": _weft.MAX,
     "argmin": _weft.ARGMIN, "argmax": _weft.ARGMAX, "any": _weft.ANY, "all": _weft.ALL,
 }
+
+
+_SCAN_OPS = {k: v for k, v in _REDUCE_OPS.items() if k in ("sum", "min", "max")}
+
+
+def _op_code(table: Dict[str, int], name: Any, what: str) -> int:
+    """table[name], case-insensitively ("SUM" is the C name); a ValueError
+    listing the names otherwise, not a bare KeyError."""
+    key = name.lower() if isinstance(name, str) else name
+    if key not in table:
+        raise ValueError(f"weft.{what}: unknown operation {name!r}; one of: {', '.join(table)}")
+    return table[key]
 _ASSIGNED = re.compile(r"(?:^|;)\s*([A-Za-z_]\w*)\s*=(?!=)")
 
 
@@ -300,7 +312,7 @@ def reduce(op: str, x: Any, *, wait: bool = True, ctx: Optional[Context] = None)
     "any" or "all". Sums of floats are f64 (Python float), of ints Python ints
     (overflow raises WeftError WEFT_ERR_RANGE); argmin/argmax give the index."""
     a = _reduce_array(x, ctx)
-    r = _weft._reduce(a.ctx, _REDUCE_OPS[op], a, wait)
+    r = _weft._reduce(a.ctx, _op_code(_REDUCE_OPS, op, "reduce"), a, wait)
     return r if wait else Future(r, a.ctx)
 
 
@@ -309,7 +321,7 @@ def reduce_expr(op: str, expr: str, binds: Optional[Mapping[str, Any]] = None, /
     """Reduces an expression evaluated per element in one pass:
     reduce_expr("sum", "x * y", x=x, y=y) is a dot product."""
     ctx, pairs = _bind(expr, binds, kw, ctx)
-    r = _weft._reduce_expr(ctx, _REDUCE_OPS[op], expr, pairs, wait)
+    r = _weft._reduce_expr(ctx, _op_code(_REDUCE_OPS, op, "reduce_expr"), expr, pairs, wait)
     return r if wait else Future(r, ctx)
 
 
@@ -376,7 +388,7 @@ def scan(x: Any, out: Any = None, *, op: str = "sum", exclusive: bool = False,
         o = a
     else:
         o = Array(out, copy=False, ctx=a.ctx)
-    r = _weft._scan(a.ctx, _REDUCE_OPS[op], exclusive, a, o, wait)
+    r = _weft._scan(a.ctx, _op_code(_SCAN_OPS, op, "scan"), exclusive, a, o, wait)
     return r if wait else Future(r, a.ctx)
 
 

@@ -130,6 +130,8 @@ def bincount(indices: Any, weights: Any = None, minlength: int = 0, *, out: Any 
     their weights (in the weights' dtype). Its length is max(indices) + 1 or
     minlength, whichever is larger, unless out is given (then an index past
     it raises WeftError WEFT_ERR_RANGE)."""
+    if int(minlength) < 0:
+        raise ValueError("weft.bincount: minlength must not be negative")
     ctx = _ctx([indices, weights, out], ctx)
     i = _arr(indices, ctx)
     w = None if weights is None else _arr(weights, ctx)
@@ -167,7 +169,8 @@ def random(shape: Any = None, dtype: Any = "float64", *, dist: str = "uniform", 
         raise ValueError("weft.random: seed and offset are 64-bit unsigned integers")
     ctx = _ctx([out], ctx)
     o = _api().empty(shape, dtype, ctx=ctx) if out is None else _arr(out, ctx, written=True)
-    r = _weft._random(ctx, o, _DISTS[dist], int(seed), int(offset), wait)
+    r = _weft._random(ctx, o, _api()._op_code(_DISTS, dist, "random"), int(seed), int(offset),
+                      wait)
     return _done(r, ctx, wait, lambda _: o)
 
 
@@ -187,7 +190,7 @@ def _group(runs: bool, keys: Any, values: Any, op: str, wait: bool,
         raise ValueError(f"group op {op!r} needs values")
     else:
         ov = api.empty(k.size, v.dtype, ctx=ctx)
-    r = _weft._group(ctx, _GROUP_OPS[op], runs, k, v, ok, ov, wait)
+    r = _weft._group(ctx, _api()._op_code(_GROUP_OPS, op, "group_by"), runs, k, v, ok, ov, wait)
     return _done(r, ctx, wait, lambda n: (_head(ok, n), _head(ov, n)))
 
 

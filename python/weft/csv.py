@@ -59,9 +59,16 @@ def _statements(set: Union[None, str, Sequence[str], Mapping[str, str]]) -> List
     return [str(s) for s in set]
 
 
-def _reductions(reduce: Union[None, Mapping[str, Any]]) -> Tuple[List[str], List[Tuple[int, str]]]:
+def _reductions(reduce: Union[None, str, Sequence[str], Mapping[str, Any]]
+                ) -> Tuple[List[str], List[Tuple[int, str]]]:
+    """{label: "op: expression"}, or as the C job and the CLI take them: one
+    "op: expression" or a list of them (each labelled by its own text)."""
     labels: List[str] = []
     out: List[Tuple[int, str]] = []
+    if isinstance(reduce, str):
+        reduce = [reduce]
+    if reduce is not None and not isinstance(reduce, Mapping):
+        reduce = {str(spec): spec for spec in reduce}
     for label, spec in (reduce or {}).items():
         if isinstance(spec, str):
             op, sep, expr = spec.partition(":")
@@ -78,11 +85,13 @@ def _reductions(reduce: Union[None, Mapping[str, Any]]) -> Tuple[List[str], List
 
 
 def _options(delimiter: str, header: bool, window_bytes: int,
-             types: Optional[Mapping[str, str]], int_missing: Optional[int],
+             types: Union[None, str, Mapping[str, str]], int_missing: Optional[int],
              fsync: bool) -> Tuple[Any, ...]:
     if len(delimiter) != 1:
         raise ValueError("delimiter is one character")
-    t = None if not types else ",".join(f"{k}={v}" for k, v in types.items())
+    # {"x": "f64"}, or the C/CLI spelling "x=f64,y=i64" as it is.
+    t = None if not types else types if isinstance(types, str) else ",".join(
+        f"{k}={v}" for k, v in types.items())
     return (delimiter, bool(header), int(window_bytes), t, int_missing is not None,
             int(int_missing or 0), bool(fsync))
 
@@ -159,8 +168,8 @@ class CsvResult:
 def run(input: str, output: Optional[str] = None, *, set: Any = None,  # noqa: A002
         select: Union[None, str, Sequence[str]] = None,
         drop: Union[None, str, Sequence[str]] = None,
-        reduce: Optional[Mapping[str, Any]] = None, delimiter: str = ",", header: bool = True,
-        types: Optional[Mapping[str, str]] = None, window_bytes: int = 0,
+        reduce: Union[None, str, Sequence[str], Mapping[str, Any]] = None, delimiter: str = ",", header: bool = True,
+        types: Union[None, str, Mapping[str, str]] = None, window_bytes: int = 0,
         int_missing: Optional[int] = None, fsync: bool = False,
         skip_rows: int = 0, comment: Optional[str] = None, bad_rows: str = "error",
         out_delimiter: Optional[str] = None, quoting: Union[None, str, int] = None,
@@ -248,7 +257,7 @@ class _Reader:
 
 
 def read(path: str, columns: Optional[Sequence[str]] = None, *, delimiter: str = ",",
-         header: bool = True, types: Optional[Mapping[str, str]] = None, window_bytes: int = 0,
+         header: bool = True, types: Union[None, str, Mapping[str, str]] = None, window_bytes: int = 0,
          int_missing: Optional[int] = None, na_values: Union[None, str, Sequence[Any]] = None,
          ctx: Optional[Context] = None) -> Iterator[Window]:
     """Yields the file's windows in order (weft_csv_open_dialect /
