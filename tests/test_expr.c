@@ -48,6 +48,8 @@ static void test_errors_point_at_the_column(void **state)
         {"i = x", 1, "element index"},
         {"y = x << 1.5", 7, "integer operands"},
         {"y = ~x", 5, "~ needs an integer"},
+        {"y = x ^ 2", 7, "a power is pow(x, y)"},
+        {"def f(a, a) = a\ny = f(x, x)", 10, "parameter \"a\" is named twice"},
     };
     enum { N = 8 };
     weft_array *x, *y;
@@ -63,6 +65,21 @@ static void test_errors_point_at_the_column(void **state)
             !strchr(msg, '^'))
             fail_msg("\"%s\": got %s\n%s", cases[c].text, weft_status_str(st), msg);
     }
+    /* An error far into a long line is shown with the text around it, the
+     * caret under it (the first 200 characters were shown, the caret at
+     * their end). */
+    static char long_line[40000] = "y = x";
+    for (int i = 0; i < 3000; i++)
+        strcat(long_line, " + x");
+    strcat(long_line, " + z");
+    assert_int_equal(weft_map(ctx, long_line, binds, 3, NULL), WEFT_ERR_EXPR);
+    const char *shown = strchr(weft_last_error(), '\n');
+    assert_non_null(shown);
+    const char *caret_line = strchr(shown + 1, '\n');
+    assert_non_null(caret_line);
+    size_t caret = strcspn(caret_line + 1, "^");
+    assert_true(caret < (size_t)(caret_line - shown - 1));
+    assert_int_equal(shown[1 + caret], 'z'); /* the caret is under the unknown name */
     /* Nesting too deep is an error, not a stack overflow. */
     char deep[5000] = "y = ";
     for (int i = 0; i < 2000; i++)

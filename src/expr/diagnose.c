@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* "message at column N" plus the offending line and a caret under it. */
 weft_status weft_expr_error_at(const char *text, size_t pos, const char *message)
@@ -14,10 +15,14 @@ weft_status weft_expr_error_at(const char *text, size_t pos, const char *message
     while (text[line_end] && text[line_end] != '\n')
         line_end++;
     int column = (int)(pos - line_start) + 1;
-    int shown = (int)(line_end - line_start) > 200 ? 200 : (int)(line_end - line_start);
-    int caret = column - 1 < shown ? column - 1 : shown;
-    return weft_error_set(WEFT_ERR_EXPR, "%s at column %d\n  %.*s\n  %*s^", message, column, shown,
-                          text + line_start, caret, "");
+    /* At most 200 characters of the line, the error among them: a long
+     * line shows the part around it, the caret under the error. */
+    size_t from = pos - line_start > 150 ? pos - 150 : line_start;
+    int shown = (int)(line_end - from) > 200 ? 200 : (int)(line_end - from);
+    int caret = (int)(pos - from) < shown ? (int)(pos - from) : shown;
+    const char *cut = from > line_start ? "..." : "";
+    return weft_error_set(WEFT_ERR_EXPR, "%s at column %d\n  %s%.*s\n  %*s^", message, column, cut,
+                          shown, text + from, caret + (int)strlen(cut), "");
 }
 
 weft_status weft_expr_fail_at(const weft_expr *e, int column, const char *fmt, ...)

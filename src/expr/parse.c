@@ -762,8 +762,11 @@ static weft_node *make_binary(parser *p, enum weft_operator op, weft_node *a, we
     int integer_only = op == OP_MOD || op == OP_BITAND || op == OP_BITOR || op == OP_BITXOR ||
                        op == OP_SHL || op == OP_SHR;
     if (integer_only && (weft_dtype_is_float(a->type) || weft_dtype_is_float(b->type))) {
-        fail_at(p, pos, "%s needs integer operands, not %s and %s (use fmod for floats)",
-                op_text(op), weft_dtype_name(a->type), weft_dtype_name(b->type));
+        fail_at(p, pos, "%s needs integer operands, not %s and %s (%s)", op_text(op),
+                weft_dtype_name(a->type), weft_dtype_name(b->type),
+                op == OP_MOD      ? "use fmod for floats"
+                : op == OP_BITXOR ? "^ is exclusive or: a power is pow(x, y)"
+                                  : "a bitwise operator");
         return NULL;
     }
     weft_node *n = new_node(p, NODE_BINARY, pos);
@@ -878,6 +881,11 @@ static weft_status parse_def(parser *p)
         if (h->nparams == MAX_HELPER_PARAMS)
             return fail_at(p, p->tok.start, "a helper takes at most %d parameters",
                            MAX_HELPER_PARAMS);
+        for (int k = 0; k < h->nparams; k++)
+            if (h->param_len[k] == p->tok.len &&
+                strncmp(p->text + h->param_pos[k], p->text + p->tok.start, p->tok.len) == 0)
+                return fail_at(p, p->tok.start, "parameter \"%.*s\" is named twice",
+                               (int)p->tok.len, p->text + p->tok.start);
         h->param_pos[h->nparams] = p->tok.start;
         h->param_len[h->nparams++] = p->tok.len;
         RETURN_ON_ERROR(next(p));
