@@ -112,6 +112,16 @@ static void test_device_index_out_of_range_is_refused(void **state)
         const char *why = weft_last_error();
         assert_non_null(strstr(why, "cl:"));
     }
+    /* Empty items (a word left out) are refused; words read in any case,
+     * as every other variable's. */
+    static const char *const empty[] = {"cpu,", ",host", "host,,cpu", "host, ,cpu"};
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+        if (create_with_devices(empty[i]) != WEFT_ERR_INVALID_ARG)
+            fail_msg("%s accepted", empty[i]);
+        assert_non_null(strstr(weft_last_error(), "empty item"));
+    }
+    ASSERT_OK(create_with_devices("HOST"));
+    ASSERT_OK(create_with_devices("Host All"));
     /* The same rule for the environment. */
     setenv("WEFT_DEVICES", "cl:4294967296", 1);
     weft_options o = test_options();
@@ -276,6 +286,7 @@ static void test_env_values_not_understood_are_refused(void **state)
                {"WEFT_SMALL_ELEMENTS", "-2"},
                {"WEFT_POOL_MIN_ELEMENTS", "1e5"},
                {"WEFT_NUM_THREADS", "lots"},
+               {"WEFT_NUM_THREADS", "+2"}, /* whole decimal digits only */
                {"WEFT_FAULT", "lunch"},
                {"WEFT_FAULT", "call:x"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

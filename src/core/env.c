@@ -79,7 +79,11 @@ static int parse_number(const char *text, long long min, long long *value)
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || text[0] == ' ' || v < min) return 0;
+    /* Whole decimal digits (a '-' where min allows it): "+2" and " 2" are
+     * no such numbers. */
+    if (end == text || *end != '\0' || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9')) ||
+        v < min)
+        return 0;
     *value = v; /* ERANGE above: LLONG_MAX, which the caller caps */
     return 1;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct {
     const char *word;
@@ -22,7 +23,7 @@ enum { NOT_CL = -1, BAD_CL = -2 };
  * take a sign, spaces or a hexadecimal prefix. */
 static long cl_index(const char *token, size_t len)
 {
-    if (len < 3 || strncmp(token, "cl:", 3) != 0) return NOT_CL;
+    if (len < 3 || strncasecmp(token, "cl:", 3) != 0) return NOT_CL;
     if (len == 3) return BAD_CL;
     for (size_t i = 3; i < len; i++)
         if (token[i] < '0' || token[i] > '9') return BAD_CL;
@@ -36,19 +37,31 @@ static int is_separator(char c)
     return c == ',' || c == ' ';
 }
 
+/* Words in any case, as every other variable's ("CPU", "Cl:1"). */
 weft_status weft_device_spec_check(const char *spec)
 {
     RETURN_IF(!spec, WEFT_ERR_NULL, "device list is NULL");
+    int after_comma = 0;
     for (const char *p = spec; *p;) {
-        while (is_separator(*p))
+        while (is_separator(*p)) {
+            /* "cpu," or "cpu,,gpu": an empty item, likely a word left out */
+            RETURN_IF(*p == ',' && (after_comma || p == spec), WEFT_ERR_INVALID_ARG,
+                      "an empty item in the device list \"%.100s\"", spec);
+            if (*p == ',') after_comma = 1;
             p++;
+        }
         size_t len = 0;
         while (p[len] && !is_separator(p[len]))
             len++;
-        if (len == 0) break;
+        if (len == 0) {
+            RETURN_IF(after_comma, WEFT_ERR_INVALID_ARG,
+                      "an empty item in the device list \"%.100s\"", spec);
+            break;
+        }
+        after_comma = 0;
         int known = cl_index(p, len) >= 0;
         for (size_t w = 0; w < sizeof words / sizeof words[0] && !known; w++)
-            known = strlen(words[w].word) == len && strncmp(p, words[w].word, len) == 0;
+            known = strlen(words[w].word) == len && strncasecmp(p, words[w].word, len) == 0;
         RETURN_IF(!known && cl_index(p, len) == BAD_CL, WEFT_ERR_INVALID_ARG,
                   "device \"%.*s\" in \"%.100s\": N of cl:N must be a decimal number from 0 to %d",
                   (int)(len < 64 ? len : 64), p, spec, WEFT_MAX_CL_INDEX);
@@ -66,7 +79,7 @@ int weft_device_token_matches(const char *token, const weft_device *dev)
     long n = cl_index(token, strlen(token));
     if (n >= 0) return (size_t)n + 1 == dev->index && !weft_device_is_host(dev);
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-        if (strcmp(token, words[w].word) == 0)
+        if (strcasecmp(token, words[w].word) == 0)
             return words[w].any_kind || dev->info.kind == words[w].kind;
     return 0;
 }
