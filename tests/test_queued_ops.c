@@ -283,6 +283,21 @@ static void record_thread_host_fn(const weft_host_call *call)
     r->ran = 1;
 }
 
+/* One launch of a single item, with a future waited for at once: 1 when
+ * the waiting thread ran it. */
+static int launch_and_wait(fixture *f)
+{
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(f->unit), weft_arg_whole(f->x)};
+    ran_on ran = {0};
+    weft_future *done = NULL;
+    ASSERT_OK(weft_launch(f->program, "hold", &range, args, 2, record_thread_host_fn, &ran, &done));
+    ASSERT_OK(weft_future_wait(done));
+    ASSERT_OK(weft_future_release(done));
+    assert_true(ran.ran);
+    return pthread_equal(ran.thread, pthread_self());
+}
+
 /* A future waited for at once: the waiting thread runs the operation itself,
  * as the executor would have, instead of sleeping through two thread
  * hand-offs. The executor may still be first now and then (it was woken when
@@ -292,19 +307,9 @@ static void test_a_waiter_runs_its_queued_operation(void **state)
     (void)state;
     fixture f;
     fixture_make(&f, 64);
-    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
-    weft_arg args[] = {weft_arg_slice(f.unit), weft_arg_whole(f.x)};
     int on_waiter = 0;
-    for (int i = 0; i < 200 && !on_waiter; i++) {
-        ran_on ran = {0};
-        weft_future *done = NULL;
-        ASSERT_OK(
-            weft_launch(f.program, "hold", &range, args, 2, record_thread_host_fn, &ran, &done));
-        ASSERT_OK(weft_future_wait(done));
-        ASSERT_OK(weft_future_release(done));
-        assert_true(ran.ran);
-        on_waiter = pthread_equal(ran.thread, pthread_self());
-    }
+    for (int i = 0; i < 200 && !on_waiter; i++)
+        on_waiter = launch_and_wait(&f);
     assert_true(on_waiter);
     fixture_free(&f);
 }
@@ -318,22 +323,14 @@ static void test_a_waiter_keeps_its_error_detail(void **state)
     fixture f;
     fixture_make(&f, 64);
     weft_bind b[] = {weft_bind_array("x", f.x), weft_bind_array("y", f.y)};
-    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
-    weft_arg args[] = {weft_arg_slice(f.unit), weft_arg_whole(f.x)};
     int on_waiter = 0;
     for (int i = 0; i < 200 && !on_waiter; i++) {
         assert_int_equal(weft_map(f.ctx, "y = x +", b, 2, NULL), WEFT_ERR_EXPR);
         char before[512];
         snprintf(before, sizeof before, "%s", weft_last_error());
         assert_true(before[0] != 0);
-        ran_on ran = {0};
-        weft_future *done = NULL;
-        ASSERT_OK(
-            weft_launch(f.program, "hold", &range, args, 2, record_thread_host_fn, &ran, &done));
-        ASSERT_OK(weft_future_wait(done));
-        ASSERT_OK(weft_future_release(done));
+        on_waiter = launch_and_wait(&f);
         assert_string_equal(weft_last_error(), before);
-        on_waiter = pthread_equal(ran.thread, pthread_self());
     }
     assert_true(on_waiter);
     fixture_free(&f);

@@ -22,6 +22,18 @@ static weft_program *build(weft_ctx *ctx, const char *source)
     return p;
 }
 
+/* A context with an OpenCL device, or the test is skipped: the signature
+ * (types, sizes) is the device's to tell. */
+static weft_ctx *ctx_telling_signatures(void)
+{
+    weft_ctx *ctx = test_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip();
+    }
+    return ctx;
+}
+
 /* Runs f over the work-items [begin, end) of the split dimension, as the
  * pool does with a launch's host_fn. */
 #define HOST_ITEMS(call, i) for (size_t i = (call)->begin; i < (call)->end; i++)
@@ -860,11 +872,7 @@ static void test_type_chosen_by_the_preprocessor(void **state)
 {
     (void)state;
     enum { M = 1000 };
-    weft_ctx *ctx = test_ctx();
-    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
-        weft_ctx_free(ctx);
-        skip();
-    }
+    weft_ctx *ctx = ctx_telling_signatures();
     for (int dbl = 0; dbl < 2; dbl++) {
         weft_program *p;
         ASSERT_OK(weft_program_build(ctx, conditional_source, dbl ? "-DUSE_DOUBLE" : NULL, &p));
@@ -913,11 +921,7 @@ static void test_types_chosen_by_the_compilers_macros(void **state)
 {
     (void)state;
     enum { M = 1000 };
-    weft_ctx *ctx = test_ctx();
-    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
-        weft_ctx_free(ctx);
-        skip();
-    }
+    weft_ctx *ctx = ctx_telling_signatures();
     weft_program *p = build(ctx, fp64_preamble_source);
     weft_dtype a_type;
     ASSERT_OK(weft_program_scalar_dtype(p, "axpy", 2, &a_type));
@@ -1026,11 +1030,7 @@ static void test_records_padded_by_the_compiler(void **state)
 {
     (void)state;
     enum { M = 4096 };
-    weft_ctx *ctx = test_ctx();
-    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
-        weft_ctx_free(ctx);
-        skip();
-    }
+    weft_ctx *ctx = ctx_telling_signatures();
     weft_program *p = build(ctx, padded_records_source);
     weft_range r = weft_range_1d(M);
     weft_array *quarter, *whole, *three, *four;
@@ -1095,11 +1095,7 @@ static void test_types_only_the_compiler_can_tell(void **state)
 {
     (void)state;
     enum { M = 1000 };
-    weft_ctx *ctx = test_ctx();
-    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
-        weft_ctx_free(ctx);
-        skip();
-    }
+    weft_ctx *ctx = ctx_telling_signatures();
     for (size_t k = 0; k < sizeof compiler_typed_sources / sizeof *compiler_typed_sources; k++) {
         weft_program *p = NULL;
         ASSERT_OK(weft_program_build(ctx, compiler_typed_sources[k], "-DOPTIONS=3", &p));
@@ -1185,11 +1181,7 @@ static void test_geometry_read_through_headers_and_options(void **state)
 static void test_vectors_and_structs_by_value_refused(void **state)
 {
     (void)state;
-    weft_ctx *ctx = test_ctx();
-    if (selected_opencl(ctx) == 0) { /* the signature is the device's to tell */
-        weft_ctx_free(ctx);
-        skip();
-    }
+    weft_ctx *ctx = ctx_telling_signatures();
     weft_program *p = build(ctx, "typedef struct { float a; int b; } params_t;\n"
                                  "__kernel void v(__global float *y, const uint2 dims) "
                                  "{ y[get_global_id(0)] = dims.x; }\n"
