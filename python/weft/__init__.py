@@ -293,9 +293,11 @@ def _bool_outputs(expr: str, pairs: List[Tuple[str, Any]]) -> str:
     """expr, with each bool array it assigns made 0 or 1 at the end: weft
     holds bools as uint8 and would store 100 or 255, which numpy reads as
     True but sums and compares as bytes."""
+    flags = [name for name, v in pairs if isinstance(v, Array) and v.dtype == "bool"]
+    if not flags:  # the common case: no regex on the way
+        return expr
     assigned = set(_ASSIGNED.findall(expr))
-    flags = [name for name, v in pairs
-             if name in assigned and isinstance(v, Array) and v.dtype == "bool"]
+    flags = [name for name in flags if name in assigned]
     if not flags:
         return expr
     return expr + "".join(f"\n{name} = {name} != 0" for name in flags)
