@@ -1257,6 +1257,41 @@ static void test_overlapping_wraps_across_launches(void **state)
     free(got);
 }
 
+/* The compiler is asked right after the kernel: a macro defined further down
+ * (`#define rec char`) must not change what the parameter's type is (asked at
+ * the end of the source, sizeof(rec) was 1 and a 1 KiB array took 16 KiB of
+ * writes); a source ending in a `//` comment continued by a backslash does not
+ * swallow the question. */
+static const char shadowed_record_source[] =
+    "typedef struct { double a, b; } rec;\n"
+    "__kernel void fill(__global rec *y) { size_t i = get_global_id(0); y[i].a = 1; y[i].b = 2; "
+    "}\n"
+    "#define rec char /* byte helpers follow */\n"
+    "// kept in C:\\kernels\\";
+
+static void test_types_asked_where_the_kernel_is(void **state)
+{
+    (void)state;
+    enum { M = 1024 };
+    weft_ctx *ctx = ctx_telling_signatures();
+    weft_program *p = build(ctx, shadowed_record_source);
+    weft_range r = weft_range_1d(M);
+    weft_array *narrow, *wide;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, M, &narrow));
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, 16 * (size_t)M, &wide));
+    weft_arg too_small[] = {weft_arg_slice(narrow)};
+    assert_int_equal(weft_launch(p, "fill", &r, too_small, 1, NULL, NULL, NULL), WEFT_ERR_SIZE);
+    weft_arg records[] = {weft_arg_slice(wide)};
+    ASSERT_OK(weft_launch(p, "fill", &r, records, 1, NULL, NULL, NULL));
+    double first[2];
+    ASSERT_OK(weft_array_read(wide, 0, sizeof first, first));
+    assert_true(first[0] == 1.0 && first[1] == 2.0);
+    weft_array_free(narrow);
+    weft_array_free(wide);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
  * accessors name parameters in #defines) ---- */
 
@@ -1756,6 +1791,7 @@ int main(void)
         cmocka_unit_test(test_flag_written_through_a_macro),
         cmocka_unit_test(test_records_padded_by_the_compiler),
         cmocka_unit_test(test_types_only_the_compiler_can_tell),
+        cmocka_unit_test(test_types_asked_where_the_kernel_is),
         cmocka_unit_test(test_geometry_read_through_headers_and_options),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_overlapping_wraps_across_launches),

@@ -104,11 +104,12 @@ typedef struct weft_backend {
     /* The kernel's signature (WEFT_ERR_UNSUPPORTED when the platform gives none). */
     weft_status (*kernel_params)(weft_device *dev, void *kernel, weft_param *params,
                                  size_t capacity, size_t *count);
-    /* sizeof each of types[0, ntypes) in source as the device's compiler
-     * lays them out (a kernel appended to the source tells): 0 each on
-     * failure, WEFT_ERR_BUILD when a type is not in scope at the source's
-     * end. NULL where the device compiles no OpenCL C. */
-    weft_status (*type_sizes)(weft_device *dev, const char *source, const char *options,
+    /* sizeof each of types[0, ntypes) as the device's compiler lays them
+     * out at offset `at` of source (a kernel inserted there tells: right
+     * after the kernel whose parameters they are, the names mean what they
+     * mean in its parameter list). WEFT_ERR_BUILD when it does not build.
+     * NULL where the device compiles no OpenCL C. */
+    weft_status (*type_sizes)(weft_device *dev, const char *source, size_t at, const char *options,
                               const char *const *types, size_t ntypes, size_t *sizes);
     /* The work-group size the kernel's source requires
      * (reqd_work_group_size), all 0 when it requires none. */

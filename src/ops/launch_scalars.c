@@ -320,3 +320,14 @@ int weft_launch_param_only_read(const char *source, const char *options, const c
     free(text);
     return only_read;
 }
+
+size_t weft_launch_kernel_end(const char *source, const char *options, const char *name)
+{
+    char *text = source ? weft_kernel_source_active(source, options) : NULL;
+    size_t params = 0, body = 0, end = 0;
+    if (text && !unreadable_directives(text) && find_kernel(text, name, &params, &body) &&
+        !defined_again(text, name, body))
+        end = matching(text, body, strlen(text));
+    free(text);
+    return end;
+}

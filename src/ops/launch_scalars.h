@@ -18,6 +18,10 @@ uint64_t weft_launch_steering_scalars(const char *source, const char *options, c
  * address taken, passed on or used bare): an input the kernel only reads,
  * though not declared const, as public suites declare them. 0 when it may
  * be written, or the definition cannot be read. */
+/* The offset just past the closing brace of kernel name's body in source
+ * (the source keeps its offsets in weft's reading); 0 when weft cannot
+ * tell (the kernel defined twice, a brace in a directive, none). */
+size_t weft_launch_kernel_end(const char *source, const char *options, const char *name);
 int weft_launch_param_only_read(const char *source, const char *options, const char *name,
                                 const char *param);
 

@@ -55,7 +55,8 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     RETURN_IF(!ctx || !source || !out, WEFT_ERR_NULL,
               "weft_program_build: context, source or output is NULL");
     *out = NULL;
-    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_program_build: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE,
+              "weft_program_build: not a live context");
     weft_program *p = calloc(1, sizeof *p);
     RETURN_IF(!p, WEFT_ERR_NOMEM, "cannot allocate a program");
     p->ctx = ctx;
@@ -156,8 +157,8 @@ static char *reading_options(const weft_program *p, size_t dev)
  * weft resolved to a built-in of another size was a misreading of the
  * source (a typedef under an #if weft cannot evaluate). Left as read when
  * the compiler cannot say. */
-static void ask_compiler_sizes(const weft_program *p, weft_device *device, weft_param *all,
-                               size_t n)
+static void ask_compiler_sizes(const weft_program *p, weft_device *device, const char *kernel,
+                               const char *options, weft_param *all, size_t n)
 {
     enum { MAX_TYPES = 64 };
     char names[MAX_TYPES][64];
@@ -179,8 +180,12 @@ static void ask_compiler_sizes(const weft_program *p, weft_device *device, weft_
         }
         of[i] = k;
     }
-    if (count == 0 ||
-        device->ops.type_sizes(device, p->source, p->options, list, count, sizes) != WEFT_OK)
+    /* Right after the kernel the names mean what its parameter list meant
+     * (a #define further down may make them something else); where weft
+     * cannot find the kernel's end, its own reading stands. */
+    size_t at = weft_launch_kernel_end(p->source, options, kernel);
+    if (count == 0 || at == 0 ||
+        device->ops.type_sizes(device, p->source, at, p->options, list, count, sizes) != WEFT_OK)
         return;
     for (size_t i = 0; i < n && i < MAX_TYPES; i++) {
         size_t size = of[i] < count ? sizes[of[i]] : 0;
@@ -188,8 +193,11 @@ static void ask_compiler_sizes(const weft_program *p, weft_device *device, weft_
         int pointer = all[i].address == 1 || all[i].address == 3;
         size_t read = pointer ? all[i].element : weft_kernel_builtin_size(all[i].resolved);
         /* A record weft laid out as its fields' type keeps that type. */
-        if (read != size && (read == 0 || read == weft_kernel_builtin_size(all[i].resolved)))
-            weft_kernel_type_resize(all[i].resolved, sizeof all[i].resolved, size);
+        /* No number of that size: weft's name for it was wrong (a macro
+         * defined later, say), and the type travels as its bytes. */
+        if (read != size && (read == 0 || read == weft_kernel_builtin_size(all[i].resolved)) &&
+            !weft_kernel_type_resize(all[i].resolved, sizeof all[i].resolved, size))
+            snprintf(all[i].resolved, sizeof all[i].resolved, "%s", all[i].type);
         if (pointer) all[i].element = size;
     }
 }
@@ -228,8 +236,8 @@ static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *
                              ? weft_kernel_pointee_size(p->source, options, all[i].type)
                              : 0;
     }
+    ask_compiler_sizes(p, device, e->name, options, all, n);
     free(options);
-    ask_compiler_sizes(p, device, all, n);
     e->params = all;
     e->nparams = n;
     e->params_known = 1;

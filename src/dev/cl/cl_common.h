@@ -121,7 +121,7 @@ void weft_cl_program_release(weft_device *dev, void *program);
 void weft_cl_kernel_release(weft_device *dev, void *kernel);
 weft_status weft_cl_kernel_create(weft_device *dev, void *program, const char *name, void **kernel);
 weft_status weft_cl_kernel_group_size(weft_device *dev, void *kernel, size_t required[3]);
-weft_status weft_cl_type_sizes(weft_device *dev, const char *source, const char *options,
+weft_status weft_cl_type_sizes(weft_device *dev, const char *source, size_t at, const char *options,
                                const char *const *types, size_t ntypes, size_t *sizes);
 weft_status weft_cl_kernel_params(weft_device *dev, void *kernel, weft_param *params,
                                   size_t capacity, size_t *count);

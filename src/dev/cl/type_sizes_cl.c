@@ -1,5 +1,5 @@
-/* Type sizes as the device's compiler lays the types out: a kernel appended
- * to the user's source writes sizeof of each, and the device runs it once.
+/* Type sizes as the device's compiler lays the types out: a kernel inserted
+ * in the user's source writes sizeof of each, and the device runs it once.
  * weft reads sources itself to check arrays against parameters, but a
  * reader that is not the compiler misreads some (a typedef chosen by an
  * #if it cannot evaluate, a comment continued by a backslash): sized too
@@ -12,24 +12,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* source + a kernel writing sizeof(types[k]) to out[k]; NULL without memory. */
-static char *probe_source(const char *source, const char *const *types, size_t ntypes)
+/* source with a kernel writing sizeof(types[k]) to out[k] inserted at
+ * `at`; NULL without memory. Line ends around it: a `//` comment ending in
+ * a backslash before it continues onto the next line only. */
+static char *probe_source(const char *source, size_t at, const char *const *types, size_t ntypes)
 {
-    static const char head[] = "\n__kernel void weft_type_sizes(__global ulong *out)\n{\n";
-    size_t bytes = strlen(source) + sizeof head + 4;
+    static const char head[] = "\n\n__kernel void weft_type_sizes(__global ulong *out)\n{\n";
+    size_t length = strlen(source);
+    if (at > length) at = length;
+    size_t bytes = length + sizeof head + 8;
     for (size_t k = 0; k < ntypes; k++)
         bytes += strlen(types[k]) + 48;
     char *text = malloc(bytes);
     if (!text) return NULL;
-    size_t used = (size_t)snprintf(text, bytes, "%s%s", source, head);
+    size_t used = (size_t)snprintf(text, bytes, "%.*s%s", (int)at, source, head);
     for (size_t k = 0; k < ntypes; k++)
         used += (size_t)snprintf(text + used, bytes - used, "    out[%zu] = sizeof(%s);\n", k,
                                  types[k]);
-    snprintf(text + used, bytes - used, "}\n");
+    snprintf(text + used, bytes - used, "}\n%s", source + at);
     return text;
 }
 
-weft_status weft_cl_type_sizes(weft_device *dev, const char *source, const char *options,
+weft_status weft_cl_type_sizes(weft_device *dev, const char *source, size_t at, const char *options,
                                const char *const *types, size_t ntypes, size_t *sizes)
 {
     if (weft_cl_forked(dev)) return weft_cl_forked_fail(dev);
@@ -39,7 +43,7 @@ weft_status weft_cl_type_sizes(weft_device *dev, const char *source, const char 
     cl_mem out = NULL;
     cl_command_queue queue = NULL;
     cl_ulong *got = calloc(ntypes ? ntypes : 1, sizeof *got);
-    char *text = probe_source(source, types, ntypes);
+    char *text = probe_source(source, at, types, ntypes);
     weft_status st = WEFT_OK;
     cl_int err = CL_SUCCESS;
     GOTO_ERROR_IF(!got || !text, WEFT_ERR_NOMEM, "cannot ask the compiler for type sizes");
