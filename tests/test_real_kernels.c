@@ -1292,6 +1292,44 @@ static void test_types_asked_where_the_kernel_is(void **state)
     weft_ctx_free(ctx);
 }
 
+/* Small reads and writes of a wrap take a quick path when nothing uses the
+ * array: with another live wrap over the same memory, they must wait for
+ * its operations too (a read saw 0 for 8, a write landed before the
+ * operations queued ahead of it). */
+static void test_small_access_to_an_overlapping_wrap_keeps_order(void **state)
+{
+    (void)state;
+    enum { M = 1 << 20, K = 8 };
+    weft_ctx *ctx = test_ctx();
+    float *mem = aligned_alloc(weft_array_wrap_alignment(), M * sizeof(float));
+    memset(mem, 0, M * sizeof(float));
+    weft_array *a, *b;
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F32, M, mem, &a));
+    ASSERT_OK(weft_array_wrap(ctx, WEFT_F32, 16, mem, &b)); /* a's first 16 */
+    weft_bind binds[] = {weft_bind_array("x", a)};
+    weft_future *f[2 * K];
+    for (int i = 0; i < K; i++)
+        ASSERT_OK(weft_map(ctx, "x = x + 1", binds, 1, &f[i]));
+    float got[16], hundred[16];
+    ASSERT_OK(weft_array_read(b, 0, 16, got));
+    assert_true(got[0] == K);
+    for (int i = K; i < 2 * K; i++)
+        ASSERT_OK(weft_map(ctx, "x = x + 1", binds, 1, &f[i]));
+    for (int i = 0; i < 16; i++)
+        hundred[i] = 100;
+    ASSERT_OK(weft_array_write(b, 0, 16, hundred));
+    for (int i = 0; i < 2 * K; i++) {
+        ASSERT_OK(weft_future_wait(f[i]));
+        ASSERT_OK(weft_future_release(f[i]));
+    }
+    ASSERT_OK(weft_array_read(b, 0, 16, got));
+    assert_true(got[0] == 100);
+    weft_array_free(b);
+    weft_array_free(a);
+    weft_ctx_free(ctx);
+    free(mem);
+}
+
 /* ---- a convergence flag raised through a macro (MAGMA/clBLAS-style
  * accessors name parameters in #defines) ---- */
 
@@ -1795,6 +1833,7 @@ int main(void)
         cmocka_unit_test(test_geometry_read_through_headers_and_options),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_overlapping_wraps_across_launches),
+        cmocka_unit_test(test_small_access_to_an_overlapping_wrap_keeps_order),
         cmocka_unit_test(test_one_array_passed_twice),
         cmocka_unit_test(test_verdict_per_split_dimension),
         cmocka_unit_test(test_window_of_a_rounded_range_refused),

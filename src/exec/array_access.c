@@ -122,11 +122,12 @@ static int quick_write(void *arg)
 }
 
 /* The quick path when the access is small and nothing uses the array, else
- * its turn. */
+ * its turn. A wrap another live wrap overlaps always takes its turn: the
+ * quick path sees only this array's own users, not the other wrap's. */
 static weft_status access_run(access_op *op, int (*quick)(void *), const char *what)
 {
     weft_array *a = op->base.arrays[0];
-    if (op->count * a->elem_size <= QUICK_BYTES &&
+    if (op->count * a->elem_size <= QUICK_BYTES && !atomic_load(&a->overlaps) &&
         weft_stream_access_idle(a->ctx->stream, &a->pending, quick, op))
         return WEFT_OK;
     return take_turn(op, what);
