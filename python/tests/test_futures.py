@@ -228,3 +228,29 @@ def test_threads_on_one_numpy_array_keep_their_updates():
     for t in threads:
         t.join()
     assert np.all(y == 100.0)
+
+
+def test_wrapping_survives_the_collector_freeing_a_wrap():
+    # The cyclic GC, run by an allocation inside the wrap registry's lock,
+    # freed a wrap whose weakref callback took the same lock: a hang.
+    import gc
+
+    old = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        from weft import _wraps
+
+        ctx = weft.get_context()
+        mems = [np.zeros(1000, np.float32) for _ in range(50)]
+        class Holder:
+            pass
+
+        for i in range(49):
+            cycle = Holder()
+            cycle.me = cycle  # only the collector frees this wrap
+            cycle.a = _wraps.wrap(mems[i], copy=None, ctx=ctx)
+            del cycle
+            b = _wraps.wrap(mems[i + 1], copy=None, ctx=ctx)  # the collector runs in here
+            del b
+    finally:
+        gc.set_threshold(*old)

@@ -19,7 +19,9 @@ from ._weft import Array, Context
 
 _Key = Tuple[int, int, str, Tuple[int, ...], int]
 
-_lock = threading.Lock()
+# Reentrant: creating an Array under it may run the cyclic GC, which may
+# free another wrap and run its weakref callback (_forget) on this thread.
+_lock = threading.RLock()
 _live: Dict[_Key, "weakref.ReferenceType[Array]"] = {}
 
 
