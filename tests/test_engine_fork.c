@@ -4,6 +4,7 @@
 #include "common.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,11 +201,71 @@ static void test_fork_child_frees_inherited_context(void **state)
     ASSERT_OK(weft_ctx_free(ctx));
 }
 
+/* A thread settles overlapping wraps (their list's lock held while copies
+ * come back) while the main thread forks: the child frees an inherited wrap,
+ * which takes that lock; a child that found it held by the parent's thread
+ * hung. */
+typedef struct settler {
+    weft_ctx *ctx;
+    weft_array *a, *b;
+    atomic_int stop;
+} settler;
+
+static void *settle_loop(void *arg)
+{
+    settler *s = arg;
+    weft_bind ba[] = {weft_bind_array("x", s->a)}, bb[] = {weft_bind_array("x", s->b)};
+    while (!atomic_load(&s->stop)) { /* each settles the other's copies */
+        weft_map(s->ctx, "x = x + 1", ba, 1, NULL);
+        weft_map(s->ctx, "x = x + 1", bb, 1, NULL);
+    }
+    return NULL;
+}
+
+static void test_fork_while_overlapping_wraps_settle(void **state)
+{
+    (void)state;
+    enum { M = 1 << 20, FORKS = 12 };
+    weft_options o = test_options();
+    o.small_elements = 0;
+    settler s = {.ctx = test_ctx_with(&o)};
+    float *mem = aligned_alloc(weft_array_wrap_alignment(), (M + 1024) * sizeof(float));
+    float *other = aligned_alloc(weft_array_wrap_alignment(), 1024 * sizeof(float));
+    memset(mem, 0, (M + 1024) * sizeof(float));
+    weft_array *c;
+    ASSERT_OK(weft_array_wrap(s.ctx, WEFT_F32, M, mem, &s.a));
+    ASSERT_OK(weft_array_wrap(s.ctx, WEFT_F32, M, mem + 1024, &s.b)); /* overlaps a */
+    ASSERT_OK(weft_array_wrap(s.ctx, WEFT_F32, 1024, other, &c));     /* overlaps nothing */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, settle_loop, &s), 0);
+    int hung = 0;
+    for (int i = 0; i < FORKS && !hung; i++) {
+        usleep(20000);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(20); /* the parent's limit is shorter: a backstop */
+            _exit(weft_array_free(c) == WEFT_OK ? 0 : 1);
+        }
+        hung = child_exit(pid, 5.0) == -1;
+    }
+    atomic_store(&s.stop, 1);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    ASSERT_OK(weft_array_free(s.a));
+    ASSERT_OK(weft_array_free(s.b));
+    ASSERT_OK(weft_array_free(c));
+    ASSERT_OK(weft_ctx_free(s.ctx));
+    free(mem);
+    free(other);
+    if (hung) fail_msg("a fork child freeing an inherited wrap hung");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parent_tasks_fail_in_fork_child),
         cmocka_unit_test(test_fork_child_frees_inherited_context),
+        cmocka_unit_test(test_fork_while_overlapping_wraps_settle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

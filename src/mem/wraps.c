@@ -1,5 +1,6 @@
 #include "wraps.h"
 #include "residency.h"
+#include "../core/fork_registry.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,6 +16,16 @@ typedef struct wrap_node {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static wrap_node *wraps;
 
+/* A fork child must not find the lock held by a thread it does not have
+ * (a settle copying while another thread forked). */
+static weft_fork_member fork_member = {.lock = &lock, .level = WEFT_FORK_WRAPS};
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void join_fork_registry(void)
+{
+    weft_fork_add(&fork_member);
+}
+
 static int overlapping(const weft_array *a, const weft_array *b)
 {
     const unsigned char *a_end = a->host + a->n * a->elem_size;
@@ -24,6 +35,7 @@ static int overlapping(const weft_array *a, const weft_array *b)
 
 void weft_wraps_add(weft_array *a)
 {
+    pthread_once(&fork_once, join_fork_registry);
     wrap_node *n = malloc(sizeof *n);
     pthread_mutex_lock(&lock);
     for (wrap_node *w = wraps; w; w = w->next)
@@ -42,6 +54,14 @@ void weft_wraps_add(weft_array *a)
     pthread_mutex_unlock(&lock);
 }
 
+/* Under the lock: 1 when a listed wrap overlaps a. */
+static int overlaps_any(const weft_array *a)
+{
+    for (const wrap_node *w = wraps; w; w = w->next)
+        if (overlapping(a, w->array)) return 1;
+    return 0;
+}
+
 void weft_wraps_remove(weft_array *a)
 {
     pthread_mutex_lock(&lock);
@@ -52,6 +72,12 @@ void weft_wraps_remove(weft_array *a)
             free(gone);
             break;
         }
+    /* A wrap a alone overlapped is a plain array again: its operations stop
+     * settling (each would bring every copy back to the host). */
+    if (atomic_load(&a->overlaps))
+        for (wrap_node *w = wraps; w; w = w->next)
+            if (overlapping(a, w->array) && !overlaps_any(w->array))
+                atomic_store(&w->array->overlaps, 0);
     pthread_mutex_unlock(&lock);
 }
 
