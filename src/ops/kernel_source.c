@@ -661,3 +661,46 @@ size_t weft_kernel_builtin_size(const char *type)
     layout l;
     return strlen(suffix) <= 1 && builtin_layout(base, &l) ? l.size : 0;
 }
+
+int weft_kernel_source_types_certain(const char *source, const char *options, size_t kernel_end)
+{
+    /* What the compiler chooses and weft's reading may not: branches of a
+     * condition, a definition taken back or made again, a line continued
+     * by a backslash (comments included), attributes of a layout, a name
+     * given by -D twice, and a #define after the kernel (weft's reading
+     * follows a macro wherever it is defined; the compiler, only after). */
+    static const char *const doubtful[] = {"if", "ifdef", "ifndef", "elif", "else", "undef"};
+    char *text = weft_kernel_source_plain(source);
+    if (!text) return 0;
+    int certain =
+        !strstr(source, "\\\n") && !strstr(source, "\\\r\n") && !strstr(text, "__attribute__");
+    for (const char *h = strchr(text, '#'); certain && h; h = strchr(h + 1, '#')) {
+        const char *w = h + 1;
+        while (*w == ' ' || *w == '\t')
+            w++;
+        if ((size_t)(h - text) >= kernel_end) {
+            if (strncmp(w, "define", 6) == 0) certain = 0;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof doubtful / sizeof doubtful[0]; k++) {
+            size_t len = strlen(doubtful[k]);
+            if (strncmp(w, doubtful[k], len) == 0 && !is_ident(w[len])) certain = 0;
+        }
+    }
+    free(text);
+    /* -D NAME twice: which one counts is the compiler's rule, not read here. */
+    for (const char *o = options ? strstr(options, "-D") : NULL; certain && o;
+         o = strstr(o + 2, "-D")) {
+        const char *q = o + 2;
+        while (*q == ' ')
+            q++;
+        size_t len = strcspn(q, "= \t");
+        for (const char *again = strstr(q + len, "-D"); again; again = strstr(again + 2, "-D")) {
+            const char *r = again + 2;
+            while (*r == ' ')
+                r++;
+            if (len > 0 && strncmp(r, q, len) == 0 && strchr("= \t", r[len]) && r[len]) certain = 0;
+        }
+    }
+    return certain;
+}

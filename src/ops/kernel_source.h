@@ -32,6 +32,12 @@ int weft_kernel_type_to_size(const char *type, char *name, size_t cap);
  * resolved now fits size (or is no built-in type), 0 when no type of its
  * kind has that size. */
 int weft_kernel_type_resize(char *resolved, size_t cap, size_t size);
+/* 1 when weft's reading of the types of a source can be taken as the
+ * compiler's up to kernel_end (where the kernel's body ends): no
+ * conditional directive, #undef, line continuation, __attribute__ or -D
+ * given twice, the things its reading got wrong before. Otherwise the
+ * compiler is asked (src/ops/program.c). */
+int weft_kernel_source_types_certain(const char *source, const char *options, size_t kernel_end);
 /* The size of a built-in type (what a pointer to one points to); 0 for any
  * other. */
 size_t weft_kernel_builtin_size(const char *type);

@@ -12,6 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A size a device's compiler gave for a type name (0: it could not say). */
+typedef struct weft_type_size {
+    size_t device, size;
+    struct weft_type_size *next;
+    char name[64];
+} weft_type_size;
+
 static void program_destroy(weft_program *p)
 {
     for (weft_kernel_entry *k = p->kernels, *next; k; k = next) {
@@ -24,6 +31,10 @@ static void program_destroy(weft_program *p)
     for (weft_split_entry *s = p->splits, *next; s; s = next) {
         next = s->next;
         free(s); /* its key with it */
+    }
+    for (struct weft_type_size *t = p->type_sizes, *next; t; t = next) {
+        next = t->next;
+        free(t);
     }
     pthread_mutex_destroy(&p->lock);
     for (size_t d = 0; d < p->ctx->ndevices; d++)
@@ -157,7 +168,28 @@ static char *reading_options(const weft_program *p, size_t dev)
  * weft resolved to a built-in of another size was a misreading of the
  * source (a typedef under an #if weft cannot evaluate). Left as read when
  * the compiler cannot say. */
-static void ask_compiler_sizes(const weft_program *p, weft_device *device, const char *kernel,
+
+/* With p->lock held: the size kept for name on dev; 1 when there is one. */
+static int kept_size(const weft_program *p, size_t dev, const char *name, size_t *size)
+{
+    for (const weft_type_size *t = p->type_sizes; t; t = t->next)
+        if (t->device == dev && strcmp(t->name, name) == 0) {
+            *size = t->size;
+            return 1;
+        }
+    return 0;
+}
+
+static void keep_size(weft_program *p, size_t dev, const char *name, size_t size)
+{
+    weft_type_size *t = calloc(1, sizeof *t);
+    if (!t) return; /* asked again next time */
+    *t = (weft_type_size){.device = dev, .size = size, .next = p->type_sizes};
+    snprintf(t->name, sizeof t->name, "%s", name);
+    p->type_sizes = t;
+}
+
+static void ask_compiler_sizes(weft_program *p, weft_device *device, const char *kernel,
                                const char *options, weft_param *all, size_t n)
 {
     enum { MAX_TYPES = 64 };
@@ -184,9 +216,30 @@ static void ask_compiler_sizes(const weft_program *p, weft_device *device, const
      * (a #define further down may make them something else); where weft
      * cannot find the kernel's end, its own reading stands. */
     size_t at = weft_launch_kernel_end(p->source, options, kernel);
-    if (count == 0 || at == 0 ||
-        device->ops.type_sizes(device, p->source, at, p->options, list, count, sizes) != WEFT_OK)
+    /* Each question is a build of the whole source (a second or more on
+     * PoCL with cold caches): asked only where weft's reading may differ
+     * from the compiler's. */
+    if (at > 0 && weft_kernel_source_types_certain(p->source, p->options, at)) return;
+    /* Kernels that share a type (a program's typedef real) ask once: each
+     * question is a build of the whole source. A failed question is kept
+     * as "cannot say" too, and its error is not the caller's. */
+    const char *ask[MAX_TYPES];
+    size_t nask = 0, answers[MAX_TYPES];
+    for (size_t k = 0; k < count; k++)
+        if (!kept_size(p, device->index, list[k], &sizes[k])) ask[nask++] = list[k];
+    if (nask > 0 && at > 0) {
+        char detail[512];
+        snprintf(detail, sizeof detail, "%s", weft_last_error());
+        int known = device->ops.type_sizes(device, p->source, at, p->options, ask, nask, answers) ==
+                    WEFT_OK;
+        weft_error_copy(detail);
+        for (size_t k = 0; k < nask; k++)
+            keep_size(p, device->index, ask[k], known ? answers[k] : 0);
+        for (size_t k = 0; k < count; k++)
+            kept_size(p, device->index, list[k], &sizes[k]);
+    } else if (nask > 0) {
         return;
+    }
     for (size_t i = 0; i < n && i < MAX_TYPES; i++) {
         size_t size = of[i] < count ? sizes[of[i]] : 0;
         if (size == 0) continue;

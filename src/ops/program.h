@@ -42,6 +42,9 @@ struct weft_program {
     pthread_mutex_t lock;   /* kernels, splits */
     weft_kernel_entry *kernels;
     weft_split_entry *splits;
+    /* What devices' compilers said of type sizes (program.c): kernels that
+     * share a type ask once. */
+    struct weft_type_size *type_sizes;
     int pending; /* queued or running launches (under the stream lock) */
 };
 
