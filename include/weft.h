@@ -278,7 +278,8 @@ WEFT_API weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, 
  * (weft_map, weft_reduce_expr, weft_scan, weft_axpy, weft_launch):
  * WEFT_ERR_INVALID_ARG naming both. One array bound twice is in-place work
  * and allowed (docs/expressions.md, "Aliasing"). Across operations, live
- * wraps over overlapping memory keep their order as one array and each
+ * wraps of one context over overlapping memory keep their order as one
+ * array (wraps in two contexts are two streams: nothing orders them) and each
  * operation on one starts from the host memory they share (their device
  * copies are brought back first): what one wrote, another reads, on any
  * devices. */
