@@ -336,6 +336,46 @@ static void test_a_waiter_keeps_its_error_detail(void **state)
     fixture_free(&f);
 }
 
+/* A host_fn that waits for an operation queued behind its own launch: that
+ * operation cannot start while the launch runs; an error, not a hang. */
+typedef struct later_wait {
+    _Atomic(weft_future *) later;
+    weft_status status;
+} later_wait;
+
+static void wait_for_later_host_fn(const weft_host_call *call)
+{
+    later_wait *w = call->user;
+    if (call->begin != 0) return;
+    weft_future *f;
+    while (!(f = atomic_load(&w->later)))
+        usleep(100);
+    w->status = weft_future_wait(f);
+}
+
+static void test_host_fn_waiting_for_a_later_operation_fails(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_make(&f, 64);
+    later_wait w = {.status = WEFT_OK};
+    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(f.unit), weft_arg_whole(f.x)};
+    weft_future *first, *second;
+    alarm(30); /* it hung before */
+    ASSERT_OK(weft_launch(f.program, "hold", &range, args, 2, wait_for_later_host_fn, &w, &first));
+    weft_bind b[] = {weft_bind_array("x", f.x), weft_bind_array("y", f.y)};
+    ASSERT_OK(weft_map(f.ctx, "y = x + 1", b, 2, &second)); /* behind the launch: it reads x */
+    atomic_store(&w.later, second);
+    ASSERT_OK(weft_future_wait(first));
+    ASSERT_OK(weft_future_wait(second));
+    alarm(0);
+    assert_int_equal(w.status, WEFT_ERR_STATE);
+    ASSERT_OK(weft_future_release(first));
+    ASSERT_OK(weft_future_release(second));
+    fixture_free(&f);
+}
+
 static void test_synchronous_call_behind_a_running_op(void **state)
 {
     (void)state;
@@ -689,6 +729,7 @@ int main(void)
         cmocka_unit_test(test_synchronous_call_behind_a_running_op),
         cmocka_unit_test(test_a_waiter_runs_its_queued_operation),
         cmocka_unit_test(test_a_waiter_keeps_its_error_detail),
+        cmocka_unit_test(test_host_fn_waiting_for_a_later_operation_fails),
         cmocka_unit_test(test_independent_call_runs_beside_a_running_op),
         cmocka_unit_test(test_readers_of_an_array_run_beside_each_other),
         cmocka_unit_test(test_writer_waits_for_a_reader),

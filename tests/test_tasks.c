@@ -970,7 +970,8 @@ static weft_status noop_task(void *user)
 
 typedef struct self_wait {
     _Atomic(weft_future *) own, other;
-    weft_status wait, wait_all, wait_any, any_with_other;
+    weft_ctx *ctx;
+    weft_status wait, wait_all, wait_any, any_with_other, submit_after, gate;
     size_t index;
 } self_wait;
 
@@ -986,6 +987,10 @@ static weft_status wait_for_self(void *user)
     w->wait_all = weft_future_wait_all(both, 2);
     w->wait_any = weft_future_wait_any(&own, 1, &w->index);
     w->any_with_other = weft_future_wait_any(both, 2, &w->index);
+    /* A blocking task behind this one, and a gate on it that this task's
+     * own operations would wait behind (both hung). */
+    w->submit_after = weft_submit(w->ctx, noop_task, NULL, &own, 1, NULL);
+    w->gate = weft_ctx_wait_for(w->ctx, &own, 1);
     return WEFT_OK;
 }
 
@@ -993,7 +998,7 @@ static void test_task_waiting_for_itself_fails(void **state)
 {
     (void)state;
     weft_ctx *ctx = test_ctx();
-    self_wait w = {0};
+    self_wait w = {.ctx = ctx};
     weft_future *other, *own;
     ASSERT_OK(weft_submit(ctx, noop_task, NULL, NULL, 0, &other));
     atomic_store(&w.other, other);
@@ -1006,6 +1011,8 @@ static void test_task_waiting_for_itself_fails(void **state)
     assert_int_equal(w.wait_all, WEFT_ERR_STATE);
     assert_int_equal(w.wait_any, WEFT_ERR_STATE);
     ASSERT_OK(w.any_with_other); /* the other future can end that wait */
+    assert_int_equal(w.submit_after, WEFT_ERR_STATE);
+    assert_int_equal(w.gate, WEFT_ERR_STATE);
     assert_int_equal(w.index, 0);
     ASSERT_OK(weft_future_release(own));
     ASSERT_OK(weft_future_release(other));

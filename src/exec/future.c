@@ -300,6 +300,7 @@ static weft_status observe(weft_future *f)
 }
 
 static _Thread_local weft_future_frame *producing;
+static int produced_here(const weft_future *f);
 
 void weft_future_frame_push(weft_future_frame *frame, weft_future *future)
 {
@@ -311,6 +312,11 @@ void weft_future_frame_push(weft_future_frame *frame, weft_future *future)
 void weft_future_frame_pop(weft_future_frame *frame)
 {
     producing = frame->outer;
+}
+
+int weft_future_produced_here(const weft_future *f)
+{
+    return produced_here(f);
 }
 
 static int produced_here(const weft_future *f)
@@ -331,9 +337,17 @@ static weft_status refuse_own(const char *what, size_t index)
 weft_status weft_future_wait(weft_future *f)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
-    RETURN_IF(!weft_handle_live(f, WEFT_HANDLE_FUTURE), WEFT_ERR_STATE, "weft_future_wait: not a live future");
+    RETURN_IF(!weft_handle_live(f, WEFT_HANDLE_FUTURE), WEFT_ERR_STATE,
+              "weft_future_wait: not a live future");
     RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
     if (produced_here(f)) return refuse_own("weft_future_wait", 0);
+    pthread_mutex_lock(&f->lock);
+    weft_future_producer *p = f->done ? NULL : f->producer;
+    int forever = p && p->waits_forever && p->waits_forever(p);
+    pthread_mutex_unlock(&f->lock);
+    RETURN_IF(forever, WEFT_ERR_STATE,
+              "weft_future_wait: called from inside a running operation (a host_fn) for an "
+              "operation queued behind it: the wait could never end");
     report(f, CHECK_FORK, 0, WEFT_OK);
     await_done(f);
     return observe(f);

@@ -72,6 +72,10 @@ typedef struct weft_future_producer weft_future_producer;
 struct weft_future_producer {
     int (*claim)(weft_future_producer *producer);
     void (*run)(weft_future_producer *producer);
+    /* Optional: 1 when the calling thread's wait could never end (a host_fn
+     * waiting for an operation queued behind its own); the same locking as
+     * claim. */
+    int (*waits_forever)(weft_future_producer *producer);
 };
 void weft_future_set_producer(weft_future *future, weft_future_producer *producer);
 /* What a thread is producing right now, innermost first (a task, and the
@@ -84,6 +88,9 @@ typedef struct weft_future_frame {
 } weft_future_frame;
 void weft_future_frame_push(weft_future_frame *frame, weft_future *future);
 void weft_future_frame_pop(weft_future_frame *frame);
+/* 1 when the calling thread is producing future (its frames): work that
+ * must wait for it, on this thread, never starts. */
+int weft_future_produced_here(const weft_future *future);
 /* Drops a reference without the user-side bookkeeping of weft_future_release. */
 void weft_future_drop(weft_future *future);
 

@@ -108,14 +108,20 @@ static weft_status settle_overlaps(const weft_op *op)
     return WEFT_OK;
 }
 
+/* The op this thread is running (a host_fn's caller), for waits_forever. */
+static _Thread_local const weft_op *current_op;
+
 static weft_status run_op(weft_stream *s, weft_op *op)
 {
+    const weft_op *outer_op = current_op;
+    current_op = op;
     int outer = weft_pool_enter_operation(1);
     pthread_rwlock_rdlock(&s->residency);
     weft_status status = settle_overlaps(op);
     if (status == WEFT_OK) status = op->run(op);
     pthread_rwlock_unlock(&s->residency);
     weft_pool_enter_operation(outer);
+    current_op = outer_op;
     return status;
 }
 
@@ -449,6 +455,18 @@ static int waiter_claim(weft_future_producer *producer)
     return take;
 }
 
+/* While this thread runs the stream's running op (a host_fn inside it), an
+ * op still queued cannot start: waiting for it would never end. */
+static int waiter_waits_forever(weft_future_producer *producer)
+{
+    weft_op *target = op_of_producer(producer);
+    weft_stream *s = target->stream;
+    if (!current_op || pthread_mutex_trylock(&s->lock) != 0) return 0;
+    int forever = s->running == current_op && still_queued(s, target);
+    pthread_mutex_unlock(&s->lock);
+    return forever;
+}
+
 /* Runs what the executor would, in order, until the awaited op has run (or
  * another thread took it, or the head must wait). */
 static void waiter_run(weft_future_producer *producer)
@@ -686,8 +704,15 @@ weft_status weft_stream_wait_for(weft_stream *s, weft_future *const *futures, si
 {
     RETURN_IF(n > 0 && !futures, WEFT_ERR_NULL, "weft_ctx_wait_for: futures is NULL with n = %zu",
               n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         RETURN_ON_ERROR(weft_future_check(futures[i], NULL, "weft_ctx_wait_for"));
+        /* Every operation submitted behind the gate, this task's blocking
+         * ones included, would wait for the task that is submitting them. */
+        RETURN_IF(weft_future_produced_here(futures[i]), WEFT_ERR_STATE,
+                  "weft_ctx_wait_for: futures[%zu] is the calling task's own future: its "
+                  "operations behind it would wait for it forever",
+                  i);
+    }
     if (n == 0) {
         pthread_mutex_lock(&s->lock);
         gate_free(s->failed_gate);
@@ -761,7 +786,7 @@ weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future
     }
     op->future = f;
     op->stream = s;
-    op->producer = (weft_future_producer){waiter_claim, waiter_run};
+    op->producer = (weft_future_producer){waiter_claim, waiter_run, waiter_waits_forever};
     weft_future_set_producer(f, &op->producer);
     op->next = NULL;
     if (s->gates && !op->host_access)

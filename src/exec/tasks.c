@@ -124,7 +124,8 @@ static void task_run_taken(weft_future_producer *producer)
 static weft_status check_ctx(weft_ctx *ctx, const char *what)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", what);
-    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "%s: not a live context", what);
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "%s: not a live context",
+              what);
     return WEFT_OK;
 }
 
@@ -177,8 +178,15 @@ weft_status weft_submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_future 
     RETURN_IF(!fn, WEFT_ERR_NULL, "weft_submit: fn is NULL");
     RETURN_IF(nafter > 0 && !after, WEFT_ERR_NULL, "weft_submit: after is NULL with nafter = %zu",
               nafter);
-    for (size_t i = 0; i < nafter; i++)
+    for (size_t i = 0; i < nafter; i++) {
         RETURN_ON_ERROR(weft_future_check(after[i], NULL, "weft_submit (after[])"));
+        /* Waited for here, a task after the calling task's own end never
+         * starts: the wait could never end. */
+        RETURN_IF(!future && weft_future_produced_here(after[i]), WEFT_ERR_STATE,
+                  "weft_submit: after[%zu] is the calling task's own future, and the call "
+                  "waits: pass a future",
+                  i);
+    }
     weft_future *f = NULL;
     RETURN_ON_ERROR(submit(ctx, fn, user, after, nafter, &f));
     if (future) {
