@@ -647,7 +647,7 @@ int weft_kernel_type_resize(char *resolved, size_t cap, size_t size)
     scalar[name_len] = '\0';
     const char *other = scalar_of_size(scalar, size / lanes);
     if (!other) return 0;
-    char width_text[8] = "";
+    char width_text[24] = "";
     if (name_len < len) snprintf(width_text, sizeof width_text, "%zu", width);
     return snprintf(resolved, cap, "%s%s%s", other, width_text, suffix) < (int)cap;
 }
