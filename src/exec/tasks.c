@@ -142,7 +142,7 @@ static weft_status submit(weft_ctx *ctx, weft_task_fn fn, void *user, weft_futur
         return weft_error_set(WEFT_ERR_NOMEM, "weft_submit: cannot allocate a future");
     }
     *t = (weft_task){.item = {.run = task_run},
-                     .producer = {task_claim, task_run_taken},
+                     .producer = {task_claim, task_run_taken, NULL},
                      .ctx = ctx,
                      .fn = fn,
                      .user = user,
