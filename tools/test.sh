@@ -91,10 +91,14 @@ for s in $stages; do
                 ./tests/fuzz/fuzz_$target \
                 -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
                 -print_final_stats=1 "../$corpus" 2>&1 | grep -E 'DONE|stat::number_of_executed_units|ERROR|Test unit written|fuzz_expr_diff:' || true)
-            if ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* >/dev/null 2>&1; then
-                echo "fuzz_$target found a failure: see build-fuzz/" >&2
-                exit 1
-            fi
+            # Any one of them is a failure (ls of the three patterns failed
+            # unless all three matched, and a crash went unreported).
+            for found in build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-*; do
+                if [ -e "$found" ]; then
+                    echo "fuzz_$target found a failure: $found" >&2
+                    exit 1
+                fi
+            done
         done
         ;;
     noopencl)

@@ -41,7 +41,7 @@ static void check_device_list(const char *text)
             strcpy(copy, text);
             char *save = NULL;
             for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-                if (strcmp(tok, "all") != 0 && weft_device_token_matches(tok, &far)) abort();
+                if (strcasecmp(tok, "all") != 0 && weft_device_token_matches(tok, &far)) abort();
         }
     }
     weft_options o;
