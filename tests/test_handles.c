@@ -32,7 +32,8 @@ static void *writer(void *arg)
     char *mine = arg;
     for (int round = 0; round < 40; round++) {
         for (size_t i = 0; i < CHURN; i++)
-            if (weft_handle_add(&mine[i], WEFT_HANDLE_ARRAY) != WEFT_OK) atomic_fetch_add(&wrong, 1);
+            if (weft_handle_add(&mine[i], WEFT_HANDLE_ARRAY) != WEFT_OK)
+                atomic_fetch_add(&wrong, 1);
         for (size_t i = 0; i < CHURN; i++)
             if (!weft_handle_live(&mine[i], WEFT_HANDLE_ANY)) atomic_fetch_add(&wrong, 1);
         /* Removed in another order than added, so chains are cut mid-way. */

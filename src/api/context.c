@@ -300,13 +300,15 @@ weft_status weft_ctx_free(weft_ctx *ctx)
 weft_status weft_ctx_wait_for(weft_ctx *ctx, weft_future *const *futures, size_t n)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_wait_for: context is NULL");
-    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_ctx_wait_for: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE,
+              "weft_ctx_wait_for: not a live context");
     return weft_stream_wait_for(ctx->stream, futures, n);
 }
 
 weft_status weft_ctx_finish(weft_ctx *ctx)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_finish: context is NULL");
-    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_ctx_finish: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE,
+              "weft_ctx_finish: not a live context");
     return weft_stream_finish(ctx->stream);
 }

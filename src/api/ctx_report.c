@@ -16,7 +16,8 @@
 weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats)
 {
     RETURN_IF(!ctx || !stats, WEFT_ERR_NULL, "weft_ctx_stats: NULL argument");
-    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_ctx_stats: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE,
+              "weft_ctx_stats: not a live context");
     uint64_t v[WEFT_STAT_COUNT];
     for (int i = 0; i < WEFT_STAT_COUNT; i++)
         v[i] = atomic_load(&ctx->stats[i]);
@@ -36,7 +37,8 @@ weft_status weft_ctx_stats(weft_ctx *ctx, weft_stats *stats)
 weft_status weft_ctx_stats_reset(weft_ctx *ctx)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_stats_reset: context is NULL");
-    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_ctx_stats_reset: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE,
+              "weft_ctx_stats_reset: not a live context");
     for (int i = 0; i < WEFT_STAT_COUNT; i++)
         atomic_store(&ctx->stats[i], 0);
     atomic_store(&ctx->stream->wait_ns, 0);

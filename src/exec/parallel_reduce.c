@@ -33,7 +33,8 @@ weft_status weft_parallel_reduce(weft_ctx *ctx, size_t n, size_t grain, size_t v
 {
     RETURN_IF(!ctx || !fn || !combine || !identity || !result, WEFT_ERR_NULL,
               "weft_parallel_reduce: context, identity, fn, combine or result is NULL");
-    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE, "weft_parallel_reduce: not a live context");
+    RETURN_IF(!weft_handle_live(ctx, WEFT_HANDLE_CONTEXT), WEFT_ERR_STATE,
+              "weft_parallel_reduce: not a live context");
     RETURN_IF(value_size == 0, WEFT_ERR_INVALID_ARG, "weft_parallel_reduce: value_size is 0");
     size_t chunk = grain ? grain : DEFAULT_CHUNK;
     size_t count = n / chunk + (n % chunk != 0);

@@ -148,12 +148,17 @@ static void check_expressions(size_t n, int split)
     static const struct {
         weft_reduce_op op;
         const char *expr;
-    } cases[] = {
-        {WEFT_SUM, "x * y"},          {WEFT_SUM, "x > 0"},     {WEFT_SUM, "t = x - a; t * t"},
-        {WEFT_PROD, "1 + x * 0.001"}, {WEFT_MAX, "x * a + y"}, {WEFT_ARGMIN, "x - y"},
-        {WEFT_SUM, "x * x"},
-        /* i is the element's global index on every rank (it was the rank's own) */
-        {WEFT_SUM, "x * i"},          {WEFT_MAX, "x - i * 0.001"}, {WEFT_ARGMAX, "y + (i % 7)"}};
+    } cases[] = {{WEFT_SUM, "x * y"},
+                 {WEFT_SUM, "x > 0"},
+                 {WEFT_SUM, "t = x - a; t * t"},
+                 {WEFT_PROD, "1 + x * 0.001"},
+                 {WEFT_MAX, "x * a + y"},
+                 {WEFT_ARGMIN, "x - y"},
+                 {WEFT_SUM, "x * x"},
+                 /* i is the element's global index on every rank (it was the rank's own) */
+                 {WEFT_SUM, "x * i"},
+                 {WEFT_MAX, "x - i * 0.001"},
+                 {WEFT_ARGMAX, "y + (i % 7)"}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         weft_bind binds[3] = {weft_bind_array("x", wx), weft_bind_array("y", wy),
                               weft_bind_f64("a", 0.25)};
