@@ -415,8 +415,10 @@ WEFT_API weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_arra
 WEFT_API weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future);
 /* *mean = the sum of x (any dtype; integers summed exactly, as weft_reduce's
  * WEFT_SUM) divided by its element count once, at the end: reproducible as
- * weft_sum, and the same bits as that division done by the caller. An empty
- * x is WEFT_ERR_SIZE. *mean is written when the operation completes. */
+ * weft_sum, and the same bits as that division done by the caller. 64-bit
+ * integers whose sum leaves 64 bits (nanosecond timestamps) are summed in
+ * 128 bits and that exact sum rounded to double once. An empty x is
+ * WEFT_ERR_SIZE. *mean is written when the operation completes. */
 WEFT_API weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_future **future);
 
 /* ------------------------------------------------------------------------ */

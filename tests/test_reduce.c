@@ -487,6 +487,56 @@ static void test_mean(void **state)
     free(xi);
 }
 
+/* The mean of 64-bit integers whose sum leaves 64 bits (nanosecond
+ * timestamps, ids): the exact sum, rounded to double once, divided by n, as
+ * the plain loop in 128 bits gives; also when a device wrote the values and
+ * overflowed blocks sit among blocks that did not. */
+static void test_mean_of_integers_past_64_bits(void **state)
+{
+    (void)state;
+    static const size_t ns[] = {3, 6, 4097, 3 * WEFT_SUM_BLOCK + 5};
+    for (size_t s = 0; s < sizeof ns / sizeof ns[0]; s++) {
+        size_t n = ns[s];
+        int64_t *xi = malloc(n * sizeof *xi);
+        uint64_t *xu = malloc(n * sizeof *xu);
+        assert_non_null(xi);
+        assert_non_null(xu);
+        uint64_t z = 0x9e3779b97f4a7c15ull * (s + 1);
+        for (size_t k = 0; k < n; k++) {
+            z ^= z << 13, z ^= z >> 7, z ^= z << 17;
+            int big = (k / WEFT_SUM_BLOCK) % 2 == 0; /* odd blocks stay small */
+            xi[k] = big ? (int64_t)(1700000000000000000ll + (int64_t)(z % 1000000007u))
+                        : (int64_t)(z % 2001) - 1000;
+            if (k % 5 == 4 && big) xi[k] = INT64_MIN + (int64_t)(z % 97); /* both signs */
+            xu[k] = big ? UINT64_MAX - (z % 1000003u) : z % 3001;
+        }
+        __int128 si = 0;
+        unsigned __int128 su = 0;
+        for (size_t k = 0; k < n; k++)
+            si += xi[k], su += xu[k];
+        double want_i = (double)si / (double)n, want_u = (double)su / (double)n;
+        weft_array *ai, *au;
+        ASSERT_OK(weft_array_from(ctx, WEFT_I64, n, xi, &ai));
+        ASSERT_OK(weft_array_from(ctx, WEFT_U64, n, xu, &au));
+        /* x - 0 written by the devices: the host copy is stale where they copy */
+        weft_bind bi = weft_bind_array("x", ai), bu = weft_bind_array("x", au);
+        ASSERT_OK(weft_map(ctx, "x = x - 0", &bi, 1, NULL));
+        ASSERT_OK(weft_map(ctx, "x = x - 0", &bu, 1, NULL));
+        double mi = 0, mu = 0;
+        ASSERT_OK(weft_mean(ctx, ai, &mi, NULL));
+        ASSERT_OK(weft_mean(ctx, au, &mu, NULL));
+        assert_true(same_bits(&mi, &want_i, sizeof mi));
+        assert_true(same_bits(&mu, &want_u, sizeof mu));
+        /* the exact integer sum itself cannot be a 64-bit scalar: still refused */
+        weft_scalar sum;
+        assert_int_equal(weft_reduce(ctx, WEFT_SUM, au, &sum, NULL), WEFT_ERR_RANGE);
+        weft_array_free(ai);
+        weft_array_free(au);
+        free(xi);
+        free(xu);
+    }
+}
+
 /* Each block's own result (weft_reduce_expr_blocks, for weft::mpi) against
  * weft_reduce_expr over a wrapped view of that block alone, bit for bit,
  * for every op, on float and integer data that overflows in one block. */
@@ -717,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_scans),
         cmocka_unit_test(test_reproducible_across_splits),
         cmocka_unit_test(test_mean),
+        cmocka_unit_test(test_mean_of_integers_past_64_bits),
         cmocka_unit_test(test_block_results_match_blocks_alone),
         cmocka_unit_test(test_prepared_blocks_match_and_fit_only_their_bindings),
         cmocka_unit_test(test_small_reduction_bits_match_general_path),

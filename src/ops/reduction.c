@@ -164,11 +164,66 @@ static weft_status blocks_apart(reduce_op *r, size_t blocks)
     return WEFT_OK;
 }
 
+__extension__ typedef __int128 wide_int;
+__extension__ typedef unsigned __int128 wide_uint;
+
+/* The exact sum of one block of 64-bit integers, from the host's copy. */
+static weft_status block_sum_wide(weft_array *a, size_t begin, size_t end, wide_int *si,
+                                  wide_uint *su)
+{
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, begin, end));
+    weft_view v;
+    RETURN_ON_ERROR(weft_mem_view(a, 0, begin, end, &v));
+    if (a->dtype == WEFT_I64) {
+        const int64_t *x = v.host;
+        for (size_t k = 0; k < end - begin; k++)
+            *si += x[k];
+    } else {
+        const uint64_t *x = v.host;
+        for (size_t k = 0; k < end - begin; k++)
+            *su += x[k];
+    }
+    return WEFT_OK;
+}
+
+/* weft_mean of 64-bit integers whose exact sum left 64 bits (nanosecond
+ * timestamps): the mean of such values is an ordinary double. The blocks'
+ * sums are added in 128 bits, a block that overflowed summed again from the
+ * host's copy, and the total is rounded to double once: the same exact sum,
+ * so the same bits, whatever the split. Overflow is rare, so the host pass
+ * over those blocks costs nothing the common case pays. */
+static weft_status mean_past_64_bits(reduce_op *r, size_t n, size_t blocks)
+{
+    weft_array *a = r->base.arrays[0];
+    wide_int si = 0;
+    wide_uint su = 0;
+    for (size_t b = 0; b < blocks; b++) {
+        const weft_partial *p = &r->partials[b];
+        if (p->aux) {
+            size_t begin = b * WEFT_SUM_BLOCK;
+            size_t end = begin + WEFT_SUM_BLOCK < n ? begin + WEFT_SUM_BLOCK : n;
+            RETURN_ON_ERROR(block_sum_wide(a, begin, end, &si, &su));
+        } else if (a->dtype == WEFT_I64) {
+            si += (int64_t)p->bits;
+        } else {
+            su += p->bits;
+        }
+    }
+    *r->as_f64 = (a->dtype == WEFT_I64 ? (double)si : (double)su) / (double)n;
+    return WEFT_OK;
+}
+
 /* The partials made: each block's own result, or their fold. */
 static weft_status finish(reduce_op *r, size_t n, size_t blocks)
 {
     if (r->blocks_out) return blocks_apart(r, blocks);
-    RETURN_ON_ERROR(combine(r, 0, blocks, r->out));
+    weft_status st = combine(r, 0, blocks, r->out);
+    weft_dtype t = r->base.arrays[0]->dtype;
+    if (st == WEFT_ERR_RANGE && r->mean && (t == WEFT_I64 || t == WEFT_U64)) {
+        weft_error_clear();
+        return mean_past_64_bits(r, n, blocks);
+    }
+    RETURN_ON_ERROR(st);
     if (r->as_f64)
         *r->as_f64 = r->mean ? weft_scalar_as_double(r->out) / (double)n : r->out->value.f64;
     return WEFT_OK;
