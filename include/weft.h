@@ -310,8 +310,9 @@ typedef enum weft_future_state { WEFT_FUTURE_PENDING = 0, WEFT_FUTURE_DONE } wef
 /* Wait; returns the operation's status and sets weft_last_error() to its detail.
  * WEFT_ERR_STATE, without waiting, for the future of the task the calling
  * thread runs (or of a task it runs while waiting): that wait could never
- * end. weft_future_wait_all likewise; weft_future_wait_any when every future
- * is such a one. */
+ * end; likewise from a host_fn (on any thread running its launch's pieces)
+ * for an operation queued behind that launch. weft_future_wait_all
+ * likewise; weft_future_wait_any when every future is such a one. */
 WEFT_API weft_status weft_future_wait(weft_future *future);
 /* Non-blocking: *state is PENDING or DONE; *result (may be NULL) the status once DONE. */
 WEFT_API weft_status weft_future_status(weft_future *future, weft_future_state *state,

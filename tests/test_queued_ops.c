@@ -376,6 +376,55 @@ static void test_host_fn_waiting_for_a_later_operation_fails(void **state)
     fixture_free(&f);
 }
 
+/* The same wait from every chunk of a launch split over the pool: chunks on
+ * the pool's workers run inside the launch as much as its own thread's. */
+typedef struct later_wait_all {
+    _Atomic(weft_future *) later;
+    atomic_int chunks, refused;
+    _Atomic(pthread_t) first_thread;
+    atomic_int threads_apart; /* chunks run by another thread than the first's */
+} later_wait_all;
+
+static void every_chunk_waits_for_later(const weft_host_call *call)
+{
+    later_wait_all *w = call->user;
+    weft_future *f;
+    while (!(f = atomic_load(&w->later)))
+        usleep(100);
+    pthread_t none = 0, me = pthread_self();
+    if (!atomic_compare_exchange_strong(&w->first_thread, &none, me) && !pthread_equal(none, me))
+        atomic_fetch_add(&w->threads_apart, 1);
+    usleep(1000); /* chunks worth the pool's workers */
+    atomic_fetch_add(&w->chunks, 1);
+    if (weft_future_wait(f) == WEFT_ERR_STATE) atomic_fetch_add(&w->refused, 1);
+}
+
+static void test_host_fn_chunks_waiting_for_a_later_operation_fail(void **state)
+{
+    (void)state;
+    enum { N = 1 << 16 };
+    fixture f;
+    fixture_make(&f, N);
+    later_wait_all w = {0};
+    weft_range range = {1, {N, 1, 1}, {0, 0, 0}};
+    weft_arg args[] = {weft_arg_slice(f.y), weft_arg_whole(f.x)};
+    weft_future *first, *second;
+    alarm(30); /* chunks on the pool's workers hung before */
+    ASSERT_OK(
+        weft_launch(f.program, "hold", &range, args, 2, every_chunk_waits_for_later, &w, &first));
+    weft_bind b[] = {weft_bind_array("y", f.y), weft_bind_array("z", f.z)};
+    ASSERT_OK(weft_map(f.ctx, "z = y + 1", b, 2, &second)); /* behind the launch: it reads y */
+    atomic_store(&w.later, second);
+    ASSERT_OK(weft_future_wait(first));
+    ASSERT_OK(weft_future_wait(second));
+    alarm(0);
+    assert_true(atomic_load(&w.threads_apart) > 0); /* else the case is not tried */
+    assert_int_equal(atomic_load(&w.refused), atomic_load(&w.chunks));
+    ASSERT_OK(weft_future_release(first));
+    ASSERT_OK(weft_future_release(second));
+    fixture_free(&f);
+}
+
 static void test_synchronous_call_behind_a_running_op(void **state)
 {
     (void)state;
@@ -730,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_a_waiter_runs_its_queued_operation),
         cmocka_unit_test(test_a_waiter_keeps_its_error_detail),
         cmocka_unit_test(test_host_fn_waiting_for_a_later_operation_fails),
+        cmocka_unit_test(test_host_fn_chunks_waiting_for_a_later_operation_fail),
         cmocka_unit_test(test_independent_call_runs_beside_a_running_op),
         cmocka_unit_test(test_readers_of_an_array_run_beside_each_other),
         cmocka_unit_test(test_writer_waits_for_a_reader),

@@ -30,9 +30,9 @@ typedef struct pool_job {
     atomic_size_t next; /* first index not yet handed out */
     int joined;         /* workers that entered the job (under pool->lock) */
     int max_joined;
-    int active;       /* workers still inside it (under pool->lock) */
-    int in_operation; /* the caller runs an operation: so do the workers, for it */
-    int user;         /* obeys the throttle */
+    int active;               /* workers still inside it (under pool->lock) */
+    const void *in_operation; /* the caller runs this operation: so do the workers, for it */
+    int user;                 /* obeys the throttle */
     struct pool_job *next_open;
 } pool_job;
 
@@ -57,7 +57,7 @@ struct weft_pool {
 };
 
 static _Thread_local int in_task;
-static _Thread_local int in_operation;
+static _Thread_local const void *in_operation;
 static _Thread_local weft_pool *slot_pool; /* whose slot this thread holds */
 static _Thread_local int finishing;        /* posts it may keep for itself */
 static _Thread_local int taken_depth;      /* items it runs for a wait (weft_pool_take) */
@@ -69,14 +69,14 @@ int weft_pool_finishing(int on)
     return before;
 }
 
-int weft_pool_in_operation(void)
+const void *weft_pool_in_operation(void)
 {
     return in_operation;
 }
 
-int weft_pool_enter_operation(int entering)
+const void *weft_pool_enter_operation(const void *entering)
 {
-    int before = in_operation;
+    const void *before = in_operation;
     in_operation = entering;
     return before;
 }
@@ -122,7 +122,8 @@ weft_pool *weft_pool_create(int threads)
 
 static void run_chunks(pool_job *job)
 {
-    int outer = in_task, outer_op = in_operation;
+    int outer = in_task;
+    const void *outer_op = in_operation;
     in_task = 1;
     in_operation = job->in_operation;
     for (;;) {
@@ -138,9 +139,10 @@ static void run_chunks(pool_job *job)
 /* Items are not chunks of anything: a task may issue its own parallel_for. */
 static void run_item(weft_pool_item *item)
 {
-    int outer = in_task, outer_op = in_operation;
+    int outer = in_task;
+    const void *outer_op = in_operation;
     in_task = 0;
-    in_operation = 0;
+    in_operation = NULL;
     item->run(item);
     in_task = outer;
     in_operation = outer_op;

@@ -78,12 +78,13 @@ double weft_pool_fork_seconds(weft_pool *pool);
 /* 1 when the calling thread is running a pool chunk. */
 int weft_pool_in_task(void);
 
-/* A per-thread mark that the thread runs on behalf of a queued operation,
- * carried to the workers of any parallel_for it issues. The stream sets it
- * (so a host_fn that would wait for its own operation is refused). Returns
- * the previous mark. */
-int weft_pool_enter_operation(int entering);
-int weft_pool_in_operation(void);
+/* A per-thread mark naming the queued operation the thread runs for (NULL:
+ * none), carried to the workers of any parallel_for it issues. The stream
+ * sets it, so a host_fn that would wait for its own operation, or one queued
+ * behind it, is refused on the launch's thread and on the pool's workers
+ * alike. Returns the previous mark. */
+const void *weft_pool_enter_operation(const void *op);
+const void *weft_pool_in_operation(void);
 
 /* The width used when none is given: WEFT_NUM_THREADS, else online cores. */
 int weft_pool_default_threads(void);

@@ -341,11 +341,16 @@ weft_status weft_future_wait(weft_future *f)
               "weft_future_wait: not a live future");
     RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
     if (produced_here(f)) return refuse_own("weft_future_wait", 0);
-    pthread_mutex_lock(&f->lock);
-    weft_future_producer *p = f->done ? NULL : f->producer;
-    int forever = p && p->waits_forever && p->waits_forever(p);
-    pthread_mutex_unlock(&f->lock);
-    RETURN_IF(forever, WEFT_ERR_STATE,
+    int forever;
+    for (;;) { /* "cannot tell": its lock was busy for a moment */
+        pthread_mutex_lock(&f->lock);
+        weft_future_producer *p = f->done ? NULL : f->producer;
+        forever = p && p->waits_forever ? p->waits_forever(p) : 0;
+        pthread_mutex_unlock(&f->lock);
+        if (forever >= 0) break;
+        sched_yield();
+    }
+    RETURN_IF(forever > 0, WEFT_ERR_STATE,
               "weft_future_wait: called from inside a running operation (a host_fn) for an "
               "operation queued behind it: the wait could never end");
     report(f, CHECK_FORK, 0, WEFT_OK);

@@ -73,8 +73,9 @@ struct weft_future_producer {
     int (*claim)(weft_future_producer *producer);
     void (*run)(weft_future_producer *producer);
     /* Optional: 1 when the calling thread's wait could never end (a host_fn
-     * waiting for an operation queued behind its own); the same locking as
-     * claim. */
+     * waiting for an operation queued behind its own), 0 when it can end,
+     * -1 when the producer cannot tell without a lock it may only try (ask
+     * again); the same locking as claim. */
     int (*waits_forever)(weft_future_producer *producer);
 };
 void weft_future_set_producer(weft_future *future, weft_future_producer *producer);

@@ -45,7 +45,7 @@ void weft_stream_waited(weft_stream *s, double t0)
  * operations: they queue behind the one it is running. */
 int weft_stream_in_operation(void)
 {
-    return weft_pool_in_operation();
+    return weft_pool_in_operation() != NULL;
 }
 
 static _Thread_local weft_stream *current_task;
@@ -108,20 +108,14 @@ static weft_status settle_overlaps(const weft_op *op)
     return WEFT_OK;
 }
 
-/* The op this thread is running (a host_fn's caller), for waits_forever. */
-static _Thread_local const weft_op *current_op;
-
 static weft_status run_op(weft_stream *s, weft_op *op)
 {
-    const weft_op *outer_op = current_op;
-    current_op = op;
-    int outer = weft_pool_enter_operation(1);
+    const void *outer = weft_pool_enter_operation(op);
     pthread_rwlock_rdlock(&s->residency);
     weft_status status = settle_overlaps(op);
     if (status == WEFT_OK) status = op->run(op);
     pthread_rwlock_unlock(&s->residency);
     weft_pool_enter_operation(outer);
-    current_op = outer_op;
     return status;
 }
 
@@ -455,13 +449,16 @@ static int waiter_claim(weft_future_producer *producer)
     return take;
 }
 
-/* While this thread runs the stream's running op (a host_fn inside it), an
- * op still queued cannot start: waiting for it would never end. */
+/* While this thread runs for the stream's running op (a host_fn inside it,
+ * on the launch's thread or a pool worker running its chunks), an op still
+ * queued cannot start: waiting for it would never end. */
 static int waiter_waits_forever(weft_future_producer *producer)
 {
     weft_op *target = op_of_producer(producer);
     weft_stream *s = target->stream;
-    if (!current_op || pthread_mutex_trylock(&s->lock) != 0) return 0;
+    const weft_op *current_op = weft_pool_in_operation();
+    if (!current_op) return 0;
+    if (pthread_mutex_trylock(&s->lock) != 0) return -1;
     int forever = s->running == current_op && still_queued(s, target);
     pthread_mutex_unlock(&s->lock);
     return forever;
