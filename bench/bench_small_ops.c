@@ -1,8 +1,9 @@
 /* Per-call cost of the built-in operations on small arrays, where a call is
  * all overhead: the host path of a synchronous weft_sum, dot, axpy, map and
- * scan on n elements, in microseconds per call: medians over rounds of the
- * calling thread's CPU time (the calls run on it; on a shared machine this
- * moves less than wall time) and of wall time.
+ * scan on n elements, and an array made and freed, in microseconds per
+ * call: medians over rounds of the calling thread's CPU time (the calls run
+ * on it; on a shared machine this moves less than wall time) and of wall
+ * time.
  *
  *   bench_small_ops [devices] [n] [calls per round] [rounds] [op]
  *
@@ -22,6 +23,8 @@ enum { MAX_ROUNDS = 64 };
 typedef struct fixture {
     weft_ctx *ctx;
     weft_array *x32, *y32, *x64, *y64;
+    size_t n;
+    float *buffer; /* n floats, for wrapping */
 } fixture;
 
 typedef weft_status (*small_op)(const fixture *f);
@@ -78,12 +81,45 @@ static weft_status scan_f32(const fixture *f)
     return weft_scan(f->ctx, WEFT_SUM, 0, f->x32, f->y32, NULL);
 }
 
+/* An array made and freed (a temporary in a loop): the baseline beside it
+ * is the plain C a user would write, a zeroed buffer of the same size. */
+static weft_status create_free_f32(const fixture *f)
+{
+    weft_array *a;
+    weft_status st = weft_array_create(f->ctx, WEFT_F32, f->n, &a);
+    weft_array_free(a);
+    return st;
+}
+
+static weft_status wrap_free_f32(const fixture *f)
+{
+    weft_array *a;
+    weft_status st = weft_array_wrap(f->ctx, WEFT_F32, f->n, f->buffer, &a);
+    weft_array_free(a);
+    return st;
+}
+
+static weft_status calloc_free_f32(const fixture *f)
+{
+    float *volatile p = calloc(f->n, sizeof(float));
+    free(p);
+    return p ? WEFT_OK : WEFT_ERR_NOMEM;
+}
+
 static const struct {
     const char *name;
     small_op run;
-} ops[] = {{"sum f32", sum_f32}, {"sum f64", sum_f64},  {"dot f32", dot_f32},
-           {"dot f64", dot_f64}, {"max f32", max_f32},  {"axpy f32", axpy_f32},
-           {"map f32", map_f32}, {"scan f32", scan_f32}};
+} ops[] = {{"sum f32", sum_f32},
+           {"sum f64", sum_f64},
+           {"dot f32", dot_f32},
+           {"dot f64", dot_f64},
+           {"max f32", max_f32},
+           {"axpy f32", axpy_f32},
+           {"map f32", map_f32},
+           {"scan f32", scan_f32},
+           {"create+free f32", create_free_f32},
+           {"wrap+free f32", wrap_free_f32},
+           {"calloc+free f32 (C)", calloc_free_f32}};
 
 static weft_status make_array(weft_ctx *ctx, weft_dtype t, size_t n, weft_array **out)
 {
@@ -123,9 +159,11 @@ static int fixture_make(const char *devices, size_t n, int start_stream, fixture
     weft_options_init(&o);
     o.devices = devices;
     memset(f, 0, sizeof *f);
-    if (weft_ctx_create(&o, &f->ctx) != WEFT_OK || make_array(f->ctx, WEFT_F32, n, &f->x32) ||
-        make_array(f->ctx, WEFT_F32, n, &f->y32) || make_array(f->ctx, WEFT_F64, n, &f->x64) ||
-        make_array(f->ctx, WEFT_F64, n, &f->y64))
+    f->n = n;
+    f->buffer = aligned_alloc(128, (n * sizeof(float) + 127) / 128 * 128);
+    if (!f->buffer || weft_ctx_create(&o, &f->ctx) != WEFT_OK ||
+        make_array(f->ctx, WEFT_F32, n, &f->x32) || make_array(f->ctx, WEFT_F32, n, &f->y32) ||
+        make_array(f->ctx, WEFT_F64, n, &f->x64) || make_array(f->ctx, WEFT_F64, n, &f->y64))
         return 0;
     if (!start_stream) return 1;
     /* Any call with a future starts the context's stream threads for good. */
@@ -142,6 +180,7 @@ static void fixture_free(fixture *f)
     weft_array_free(f->x64);
     weft_array_free(f->y64);
     weft_ctx_free(f->ctx);
+    free(f->buffer);
 }
 
 /* Microseconds per call of one round: CPU time of this thread and wall time. */

@@ -3,6 +3,7 @@
  * one buffer) are refused by every operation, with an error naming both, and
  * the memory is left as it was. */
 #include "common.h"
+#include "../src/api/testing.h"
 
 enum { N = 50000 }; /* above the small-array threshold: devices take part */
 
@@ -148,11 +149,63 @@ static void test_one_array_bound_twice_is_accepted(void **state)
     free(got);
 }
 
+/* Each live wrap is marked overlapping exactly when another live wrap of its
+ * context overlaps its memory, as wraps come and go in random order: many
+ * rows of one buffer (adjacent, never overlapping), windows across them,
+ * empty wraps, and wraps of another context over the same memory. */
+static void test_wraps_know_which_overlap(void **state)
+{
+    (void)state;
+    enum { ROWS = 300, ROW = 16, LIVE = 400 };
+    float *buffer = calloc(ROWS * ROW + ROW, sizeof *buffer);
+    assert_non_null(buffer);
+    weft_ctx *ctx[2] = {test_ctx(), test_ctx()};
+    struct {
+        weft_array *a;
+        int ctx;
+        size_t at, n;
+    } live[LIVE];
+    size_t nlive = 0;
+    uint64_t z = 88172645463325252ull;
+    for (int step = 0; step < 1500; step++) {
+        z ^= z << 13, z ^= z >> 7, z ^= z << 17;
+        if (nlive < LIVE && (nlive == 0 || z % 3)) {
+            int kind = (int)(z >> 8) % 8, c = (int)(z >> 16) % 4 == 0;
+            size_t row = (z >> 20) % ROWS;
+            size_t at = row * ROW, n = ROW;                                  /* a row */
+            if (kind == 0) at += (z >> 40) % ROW, n = (z >> 32) % (3 * ROW); /* a window */
+            if (kind == 1) n = 0;
+            ASSERT_OK(weft_array_wrap(ctx[c], WEFT_F32, n, buffer + at, &live[nlive].a));
+            live[nlive].ctx = c, live[nlive].at = at, live[nlive].n = n;
+            nlive++;
+        } else {
+            size_t k = (z >> 24) % nlive;
+            weft_array_free(live[k].a);
+            live[k] = live[--nlive];
+        }
+        for (size_t i = 0; i < nlive; i++) {
+            int want = 0;
+            for (size_t j = 0; j < nlive && !want; j++)
+                want = j != i && live[j].ctx == live[i].ctx &&
+                       live[i].at < live[j].at + live[j].n && live[j].at < live[i].at + live[i].n;
+            if (weft_testing_wrap_overlaps(live[i].a) != want)
+                fail_msg("step %d: wrap at %zu of %zu elements: marked %d, overlaps %d", step,
+                         live[i].at, live[i].n, !want, want);
+        }
+    }
+    while (nlive)
+        weft_array_free(live[--nlive].a);
+    weft_ctx_free(ctx[0]);
+    weft_ctx_free(ctx[1]);
+    free(buffer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overlapping_arrays_are_refused_everywhere),
         cmocka_unit_test(test_overlapping_launch_arguments_are_refused),
+        cmocka_unit_test(test_wraps_know_which_overlap),
         cmocka_unit_test(test_adjacent_arrays_are_accepted),
         cmocka_unit_test(test_one_array_bound_twice_is_accepted),
     };

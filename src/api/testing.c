@@ -1,5 +1,6 @@
 #include "testing.h"
 #include "../core/ctx.h"
+#include "../mem/layout.h"
 #include "../dev/services.h"
 #include "../exec/stream.h"
 #include "../ops/expr_build.h"
@@ -46,4 +47,9 @@ int weft_testing_stream_in_flight(weft_ctx *ctx)
 void weft_testing_wait_builds(weft_ctx *ctx)
 {
     weft_expr_builds_wait(ctx);
+}
+
+int weft_testing_wrap_overlaps(const weft_array *a)
+{
+    return atomic_load(&a->overlaps);
 }

@@ -25,4 +25,8 @@ int weft_testing_stream_in_flight(weft_ctx *ctx);
  * (ops/expr_build.h): a test of tiered compile waits here, not by timing. */
 void weft_testing_wait_builds(weft_ctx *ctx);
 
+/* 1 when the array is a wrap marked as overlapping another live wrap of its
+ * context (src/mem/wraps.h): such arrays are ordered and settled as one. */
+int weft_testing_wrap_overlaps(const weft_array *a);
+
 #endif

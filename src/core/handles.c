@@ -26,7 +26,10 @@ typedef struct node {
     atomic_int kind;
 } node;
 
-enum { BUCKETS = 4096 };
+/* Chains stay short for hundreds of thousands of live handles (each public
+ * call walks one); a page of the table is touched only once a handle hashes
+ * there. */
+enum { BUCKETS = 1 << 16 };
 static _Atomic(node *) buckets[BUCKETS];
 static node *spare; /* removed nodes, for the next add; under lock */
 static atomic_uint sequence;

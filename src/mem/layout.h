@@ -77,7 +77,7 @@ struct weft_array {
     weft_dtype dtype;
     size_t n, elem_size;
     unsigned char *host; /* host storage: the user's (wrap) or ours, zero pages until touched */
-    size_t host_bytes;   /* of our own mapping; 0 when wrapped */
+    size_t host_bytes;   /* of our own storage (heap or mapping); 0 when wrapped */
     weft_ranges host_valid;
     weft_store *stores; /* per device index; [0], the host, unused */
     weft_chunk *chunks;

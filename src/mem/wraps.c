@@ -1,20 +1,18 @@
 #include "wraps.h"
 #include "residency.h"
 #include "../core/fork_registry.h"
+#include "../core/interval_set.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-/* The live wraps of every context, in a list: only creating, freeing and
- * settling an overlapping wrap walk it. Settling holds the lock while it
- * copies, so no wrap it reaches is destroyed meanwhile. */
-typedef struct wrap_node {
-    weft_array *array;
-    struct wrap_node *next;
-} wrap_node;
-
+/* The live wraps of every context, by the memory they cover: creating,
+ * freeing and settling a wrap visit only the wraps overlapping it, so many
+ * live wraps cost a logarithm each, not a walk of all the others. Settling
+ * holds the lock while it copies, so no wrap it reaches is destroyed
+ * meanwhile. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static wrap_node *wraps;
+static weft_interval_set wraps;
 
 /* A fork child must not find the lock held by a thread it does not have
  * (a settle copying while another thread forked). */
@@ -26,58 +24,86 @@ static void join_fork_registry(void)
     weft_fork_add(&fork_member);
 }
 
+static uintptr_t lo_of(const weft_array *a)
+{
+    return (uintptr_t)a->host;
+}
+
+static uintptr_t hi_of(const weft_array *a)
+{
+    return (uintptr_t)a->host + a->n * a->elem_size;
+}
+
+/* Wraps of one context over overlapping memory (a wrap is not its own). */
 static int overlapping(const weft_array *a, const weft_array *b)
 {
-    const unsigned char *a_end = a->host + a->n * a->elem_size;
-    const unsigned char *b_end = b->host + b->n * b->elem_size;
-    return a != b && a->ctx == b->ctx && a->host < b_end && b->host < a_end;
+    return a != b && a->ctx == b->ctx && lo_of(a) < hi_of(b) && lo_of(b) < hi_of(a);
+}
+
+/* For each listed wrap w overlapping a: what to do with it. */
+typedef struct around {
+    weft_array *a;
+    int (*with)(weft_array *w, struct around *around);
+    weft_status status;
+} around;
+
+static int visit_overlapping(void *item, void *arg)
+{
+    around *r = arg;
+    weft_array *w = item;
+    return overlapping(r->a, w) ? r->with(w, r) : 0;
+}
+
+/* Under the lock: calls with(w) for each listed wrap w overlapping a until
+ * one returns nonzero; returns that. */
+static int each_overlapping(weft_array *a, int (*with)(weft_array *, around *), around *r)
+{
+    r->a = a;
+    r->with = with;
+    return weft_interval_visit(&wraps, lo_of(a), hi_of(a), visit_overlapping, r);
+}
+
+static int mark_both(weft_array *w, around *r)
+{
+    atomic_store(&r->a->overlaps, 1);
+    atomic_store(&w->overlaps, 1);
+    return 0;
+}
+
+static int found(weft_array *w, around *r)
+{
+    (void)w, (void)r;
+    return 1;
 }
 
 void weft_wraps_add(weft_array *a)
 {
     pthread_once(&fork_once, join_fork_registry);
-    wrap_node *n = malloc(sizeof *n);
     pthread_mutex_lock(&lock);
-    for (wrap_node *w = wraps; w; w = w->next)
-        if (overlapping(a, w->array)) {
-            atomic_store(&a->overlaps, 1);
-            atomic_store(&w->array->overlaps, 1);
-        }
-    if (n) {
-        *n = (wrap_node){a, wraps};
-        wraps = n;
-    } else {
-        /* Unlisted, it could not be settled for the others: it orders as
-         * overlapping everything it overlaps, and settles itself only. */
-        atomic_store(&a->overlaps, 1);
-    }
+    around r;
+    each_overlapping(a, mark_both, &r);
+    /* Unlisted, it could not be settled for the others: it orders as
+     * overlapping everything it overlaps, and settles itself only. */
+    if (!weft_interval_add(&wraps, lo_of(a), hi_of(a), a)) atomic_store(&a->overlaps, 1);
     pthread_mutex_unlock(&lock);
 }
 
-/* Under the lock: 1 when a listed wrap overlaps a. */
-static int overlaps_any(const weft_array *a)
+/* A wrap the removed one alone overlapped is a plain array again: its
+ * operations stop settling (each would bring every copy back to the host). */
+static int unmark_if_alone(weft_array *w, around *r)
 {
-    for (const wrap_node *w = wraps; w; w = w->next)
-        if (overlapping(a, w->array)) return 1;
+    around inner;
+    if (!each_overlapping(w, found, &inner)) atomic_store(&w->overlaps, 0);
+    (void)r;
     return 0;
 }
 
 void weft_wraps_remove(weft_array *a)
 {
     pthread_mutex_lock(&lock);
-    for (wrap_node **link = &wraps; *link; link = &(*link)->next)
-        if ((*link)->array == a) {
-            wrap_node *gone = *link;
-            *link = gone->next;
-            free(gone);
-            break;
-        }
-    /* A wrap a alone overlapped is a plain array again: its operations stop
-     * settling (each would bring every copy back to the host). */
-    if (atomic_load(&a->overlaps))
-        for (wrap_node *w = wraps; w; w = w->next)
-            if (overlapping(a, w->array) && !overlaps_any(w->array))
-                atomic_store(&w->array->overlaps, 0);
+    weft_interval_remove(&wraps, lo_of(a), a);
+    around r;
+    if (atomic_load(&a->overlaps)) each_overlapping(a, unmark_if_alone, &r);
     pthread_mutex_unlock(&lock);
 }
 
@@ -89,15 +115,20 @@ static weft_status to_host(weft_array *a)
     return st == WEFT_OK ? weft_mem_wrote(a, 0, 0, a->n) : st;
 }
 
+static int settle_one(weft_array *w, around *r)
+{
+    r->status = to_host(w);
+    return r->status != WEFT_OK;
+}
+
 weft_status weft_wraps_settle(weft_array *a)
 {
     pthread_mutex_lock(&lock);
-    weft_status st = WEFT_OK;
     /* The others first: what one of them wrote reaches the host memory a
      * shares before a's own record says the host is current. */
-    for (wrap_node *w = wraps; w && st == WEFT_OK; w = w->next)
-        if (overlapping(a, w->array)) st = to_host(w->array);
-    if (st == WEFT_OK) st = to_host(a);
+    around r = {.status = WEFT_OK};
+    each_overlapping(a, settle_one, &r);
+    weft_status st = r.status == WEFT_OK ? to_host(a) : r.status;
     pthread_mutex_unlock(&lock);
     return st;
 }
