@@ -6,6 +6,8 @@
 #include "launch_call.h"
 #include "program.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +189,153 @@ static weft_status first_difference(weft_array *a, const unsigned char *saved, s
     return WEFT_OK;
 }
 
+/* ---- Poison: what a copying device holds outside a piece's rows ----
+ * A copying device keeps its own copy of each array: what a piece writes
+ * there outside its rows is lost, and what it reads there is stale. The
+ * comparison with one device cannot see a write that stores the value
+ * already there (0 over 0 on a first call with zero data), nor a read of
+ * stale rows that hold the current values by chance; launches with those
+ * sizes and scalars would then split unchecked on real data. So before the
+ * split, every copying device's copy of an array passed by rows holds a
+ * poison: another value for each element (poison_element). A piece reading
+ * outside its rows reads the poison, which the comparison sees; a write
+ * outside them is seen wherever it left no poison. */
+
+/* 1 when every argument bound to a passes it by rows (a whole argument is
+ * made current everywhere, so no poison would stay). */
+static int passed_by_rows(const weft_launch_job *job, const weft_array *a)
+{
+    for (size_t j = 0; j < job->nargs; j++)
+        if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == a &&
+            job->args[j].kind == WEFT_ARG_WHOLE)
+            return 0;
+    return 1;
+}
+
+/* Bit d: device d runs a piece and keeps a copy of a of its own. */
+static uint64_t copying_devices(const weft_launch_job *job, const weft_array *a)
+{
+    uint64_t devices = 0;
+    for (size_t p = 0; p < job->npieces; p++) {
+        size_t d = job->pieces[p].device;
+        if (d > 0 && d < 64 && !weft_mem_shares_host(a, d)) devices |= (uint64_t)1 << d;
+    }
+    return devices;
+}
+
+/* The byte holding an element's lowest bit. */
+static size_t low_byte(size_t elem_size)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return elem_size - 1;
+#else
+    (void)elem_size;
+    return 0;
+#endif
+}
+
+/* A float's poison: a finite value far enough from it to show in any sum
+ * (1 for a zero, the value doubled or halved), never inf or NaN where the
+ * value was finite (a loop bounded by it still ends); a NaN gets another
+ * payload, an infinity the largest finite value. */
+static double poison_float(double v, double max)
+{
+    if (isnan(v) || isinf(v)) return isnan(v) ? v : copysign(max, v);
+    if (v == 0) return 1.0;
+    return fabs(v) <= max / 2 ? v * 2 : v / 2;
+}
+
+/* The poison of one element: floats as above; integers with their lowest
+ * bit flipped (an index read from it stays a near one). */
+static void poison_element(unsigned char *out, const unsigned char *real, weft_dtype t, size_t e)
+{
+    memcpy(out, real, e);
+    if (t == WEFT_F32) {
+        float f;
+        memcpy(&f, real, 4);
+        float p = isnan(f) ? f : (float)poison_float(f, FLT_MAX);
+        memcpy(out, &p, 4);
+        if (!isnan(f)) return;
+    } else if (t == WEFT_F64) {
+        double d;
+        memcpy(&d, real, 8);
+        double p = poison_float(d, DBL_MAX);
+        memcpy(out, &p, 8);
+        if (!isnan(d)) return;
+    }
+    out[low_byte(e)] ^= 1u;
+}
+
+static int is_poison(const unsigned char *now, const unsigned char *real, weft_dtype t, size_t e)
+{
+    unsigned char p[16];
+    poison_element(p, real, t, e);
+    return memcmp(now, p, e) == 0;
+}
+
+/* Fills every copying device's copy of argument k's array with the poison
+ * of its contents (saved); the host holds the only current copy after. */
+static weft_status poison_copies(const weft_launch_job *job, size_t k, const unsigned char *saved)
+{
+    weft_array *a = job->args[k].array;
+    uint64_t devices = copying_devices(job, a);
+    if (!devices || a->n == 0) return WEFT_OK;
+    size_t e = a->elem_size;
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
+    unsigned char *host = a->host;
+    for (size_t i = 0; i < a->n; i++)
+        poison_element(host + i * e, saved + i * e, a->dtype, e);
+    RETURN_ON_ERROR(weft_mem_wrote(a, 0, 0, a->n));
+    for (size_t d = 1; d < 64; d++)
+        if (devices >> d & 1) RETURN_ON_ERROR(weft_mem_make_current(a, d, 0, a->n));
+    return restore(a, saved);
+}
+
+/* Elements [begin, end) of a as device dev holds them: the first that is
+ * not the poison of saved (a->n if none). */
+static weft_status first_unpoisoned(weft_array *a, size_t dev, const unsigned char *saved,
+                                    size_t begin, size_t end, size_t *at)
+{
+    *at = a->n;
+    if (begin >= end) return WEFT_OK;
+    RETURN_ON_ERROR(weft_mem_wrote(a, dev, begin, end)); /* as if dev wrote it: fetched */
+    RETURN_ON_ERROR(weft_mem_make_current(a, 0, begin, end));
+    const unsigned char *now = a->host;
+    size_t e = a->elem_size;
+    for (size_t i = begin; i < end; i++)
+        if (!is_poison(now + i * e, saved + i * e, a->dtype, e)) {
+            *at = i;
+            break;
+        }
+    return WEFT_OK;
+}
+
+/* After the split: whether a piece wrote argument k's array outside the
+ * rows its device was given (found where no poison is left). The host
+ * holds the saved contents again afterwards. */
+static weft_status wrote_outside_rows(const weft_launch_job *job, size_t k,
+                                      const unsigned char *saved, size_t *at, size_t *dev)
+{
+    weft_array *a = job->args[k].array;
+    uint64_t devices = copying_devices(job, a);
+    *at = a->n;
+    for (size_t d = 1; d < 64 && *at == a->n; d++) {
+        if (!(devices >> d & 1)) continue;
+        /* The gaps between the rows its pieces read, in order (pieces are
+         * in row order). */
+        size_t from = 0;
+        for (size_t p = 0; p <= job->npieces && *at == a->n; p++) {
+            size_t begin = a->n, end = a->n;
+            if (p < job->npieces && job->pieces[p].device != d) continue;
+            if (p < job->npieces) weft_launch_rows_read(job, k, &job->pieces[p], &begin, &end);
+            RETURN_ON_ERROR(first_unpoisoned(a, d, saved, from, begin, at));
+            if (end > from) from = end;
+            *dev = d;
+        }
+    }
+    return restore(a, saved);
+}
+
 /* The split gave other bits than one device: kept whole from now on (when
  * the verdict cannot be recorded, the next split launch is checked again). */
 static void split_differs(weft_launch_job *job, size_t k, size_t at)
@@ -198,6 +347,19 @@ static void split_differs(weft_launch_job *job, size_t k, size_t at)
                   "%zu differed at element %zu from one device running the whole range (it "
                   "writes outside its rows, or indexes across the split)",
                   job->name, job->npieces, k, at);
+    (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
+}
+
+/* A piece wrote outside its rows on a copying device: kept whole. */
+static void split_wrote_outside(weft_launch_job *job, size_t k, size_t at, size_t dev)
+{
+    weft_ctx *ctx = job->program->ctx;
+    weft_stat_add(ctx, WEFT_STAT_KEPT_WHOLE, 1);
+    weft_ctx_note(ctx,
+                  "kernel %s runs on one device from now on: split over %zu devices, it wrote "
+                  "argument %zu at element %zu on device %zu, outside the rows that device ran "
+                  "(those writes would be lost in its copy)",
+                  job->name, job->npieces, k, at, dev);
     (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
 }
 
@@ -307,7 +469,9 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         weft_array *a = first_use(job, k);
         int written = a && array_written(job, a);
         int may_write = a && array_has(job, a, WEFT_ACCESS_WHOLE_MAY_WRITE);
-        if (a && (written || may_write || ctx->verify_splits)) st = allocate_copy(a, &before[k]);
+        int poisoned = a && passed_by_rows(job, a) && copying_devices(job, a);
+        if (a && (written || may_write || poisoned || ctx->verify_splits))
+            st = allocate_copy(a, &before[k]);
         if (st == WEFT_OK && written) st = allocate_copy(a, &split[k]);
     }
     if (st == WEFT_ERR_NOMEM) {
@@ -317,6 +481,9 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     GOTO_ERROR_ON(st);
     for (size_t k = 0; k < m; k++)
         if (before[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, before[k]));
+    for (size_t k = 0; k < m; k++)
+        if (before[k] && passed_by_rows(job, job->args[k].array))
+            GOTO_ERROR_ON(poison_copies(job, k, before[k]));
     /* 1. The split, waited for; what it wrote, kept. */
     run->wait = 1;
     GOTO_ERROR_ON(weft_pieces_run(run));
@@ -324,6 +491,12 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     GOTO_ERROR_ON(whole_changed(job, before, &changed, &changed_at, &changed_on));
     for (size_t k = 0; k < m; k++)
         if (split[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, split[k]));
+    size_t outside = m, outside_at = 0, outside_on = 0;
+    for (size_t k = 0; k < m && outside == m; k++) {
+        if (!before[k] || !passed_by_rows(job, job->args[k].array)) continue;
+        GOTO_ERROR_ON(wrote_outside_rows(job, k, before[k], &outside_at, &outside_on));
+        if (outside_at < job->args[k].array->n) outside = k;
+    }
     /* 2. One device over the whole range, from the same inputs. */
     for (size_t k = 0; k < m; k++)
         if (split[k]) GOTO_ERROR_ON(restore(job->args[k].array, before[k]));
@@ -333,6 +506,9 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     if (changed < m) {
         verdict = WEFT_SPLIT_WHOLE;
         split_wrote_whole(job, changed, changed_at, changed_on);
+    } else if (outside < m) {
+        verdict = WEFT_SPLIT_WHOLE;
+        split_wrote_outside(job, outside, outside_at, outside_on);
     }
     for (size_t k = 0; k < m && verdict == WEFT_SPLIT_SAFE; k++) {
         size_t at;
