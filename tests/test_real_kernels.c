@@ -1451,12 +1451,11 @@ static void relax_host(const weft_host_call *call)
     }
 }
 
-static void test_flag_written_through_a_macro(void **state)
+static void check_flag_written(const char *source)
 {
-    (void)state;
     enum { M = 1024 };
     weft_ctx *ctx = test_ctx();
-    weft_program *p = build(ctx, relax_source);
+    weft_program *p = build(ctx, source);
     int *in = malloc(M * sizeof *in);
     const int wheres[] = {10, M / 2 + 3, M - 10};
     for (size_t t = 0; t < sizeof wheres / sizeof wheres[0]; t++) {
@@ -1481,6 +1480,33 @@ static void test_flag_written_through_a_macro(void **state)
     weft_program_free(p);
     weft_ctx_free(ctx);
     free(in);
+}
+
+static void test_flag_written_through_a_macro(void **state)
+{
+    (void)state;
+    check_flag_written(relax_source);
+}
+
+/* The same with the macro continued on a second line and CRLF line ends, as
+ * Windows editors save (10 of Rodinia's kernel files): a backslash before
+ * CR LF splices the lines for the compiler, so it must for weft too. */
+static void test_flag_written_through_a_continued_macro_with_crlf(void **state)
+{
+    (void)state;
+    const char *lf = "#define NOT_DONE \\\n (done[0])\n";
+    size_t cap = 2 * (strlen(lf) + sizeof relax_source), at = 0;
+    char *crlf = malloc(cap);
+    assert_non_null(crlf);
+    const char *body = strchr(relax_source, '\n') + 1; /* after relax's own #define */
+    for (const char *parts[] = {lf, body}, **part = parts; part < parts + 2; part++)
+        for (const char *c = *part; *c; c++) {
+            if (*c == '\n') crlf[at++] = '\r';
+            crlf[at++] = *c;
+        }
+    crlf[at] = '\0';
+    check_flag_written(crlf);
+    free(crlf);
 }
 
 /* ---- a whole argument the kernel writes: an atomics histogram (the AMD
@@ -1922,6 +1948,7 @@ int main(void)
         cmocka_unit_test(test_types_chosen_by_the_compilers_macros),
         cmocka_unit_test(test_rows_picked_under_the_opencl_version),
         cmocka_unit_test(test_flag_written_through_a_macro),
+        cmocka_unit_test(test_flag_written_through_a_continued_macro_with_crlf),
         cmocka_unit_test(test_records_padded_by_the_compiler),
         cmocka_unit_test(test_types_only_the_compiler_can_tell),
         cmocka_unit_test(test_types_asked_where_the_kernel_is),

@@ -452,7 +452,14 @@ weft_status weft_user_source(const char *source, char *options, char **full)
     size_t len = strlen(prefix) + strlen(source) + 1;
     *full = malloc(len);
     RETURN_IF(!*full, WEFT_ERR_NOMEM, "cannot copy the program source");
-    snprintf(*full, len, "%s%s", prefix, source);
+    /* Line ends as CR LF (files saved on Windows) become LF: the compiler
+     * reads both alike, a backslash before CR LF splices lines included,
+     * and every reader of the source in weft then sees the lines it sees. */
+    char *to = *full + strlen(prefix);
+    memcpy(*full, prefix, strlen(prefix));
+    for (const char *c = source; *c; c++)
+        if (!(c[0] == '\r' && c[1] == '\n')) *to++ = *c;
+    *to = '\0';
     return WEFT_OK;
 }
 
