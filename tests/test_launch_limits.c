@@ -103,6 +103,87 @@ static void test_local_memory_above_the_device_is_refused(void **state)
     teardown(&f);
 }
 
+/* A kernel's own __local arrays (tiles sized by a -D, as Rodinia's lud and
+ * the SDK samples declare them) count too: above the device's local memory
+ * PoCL aborted the process on an assertion. */
+static const char *const tile_source = "__kernel void tiles(__global float *m)\n"
+                                       "{\n"
+                                       "    __local float row[TILE], col[TILE];\n"
+                                       "    size_t l = get_local_id(0), i = get_global_id(0);\n"
+                                       "    row[l] = m[i];\n"
+                                       "    col[l] = 2.0f;\n"
+                                       "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+                                       "    m[i] = row[l] * col[get_local_size(0) - 1 - l];\n"
+                                       "}\n";
+
+static void test_static_local_memory_above_the_device_is_refused(void **state)
+{
+    (void)state;
+    enum { N = 1024, GROUP = 64 };
+    fixture f = setup(N);
+    if (selected_opencl(f.ctx) == 0) {
+        teardown(&f);
+        skip();
+    }
+    weft_program *big, *small;
+    ASSERT_OK(weft_program_build(f.ctx, tile_source, "-DTILE=1048576", &big)); /* 8 MiB */
+    ASSERT_OK(weft_program_build(f.ctx, tile_source, "-DTILE=64", &small));
+    weft_range r = {1, {N, 1, 1}, {GROUP, 0, 0}};
+    weft_arg m[] = {weft_arg_slice(f.y)};
+    weft_program *kept = f.program;
+    f.program = big;
+    assert_refused(&f, "tiles", &r, m, 1, "local memory");
+    assert_non_null(strstr(weft_last_error(), "tiles"));
+    f.program = small;
+    ASSERT_OK(weft_launch(small, "tiles", &r, m, 1, NULL, NULL, NULL));
+    f.program = kept;
+    weft_program_free(big);
+    weft_program_free(small);
+    teardown(&f);
+}
+
+/* Images, samplers and pipes: weft passes buffers and scalars only. A u8
+ * array bound to an image2d_t was taken for a record's bytes and the
+ * process crashed in PoCL; a sampler was called a vector or a struct. */
+static void test_images_and_samplers_are_refused(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = NULL;
+    weft_status built = weft_program_build(
+        ctx,
+        "__kernel void img(__read_only image2d_t im, __global float *o)\n"
+        "{ int i = get_global_id(0); o[i] = read_imagef(im, (int2)(i, 0)).x; }\n"
+        "__kernel void smp(sampler_t s, __global float *o) { o[get_global_id(0)] = 1.0f; }\n",
+        NULL, &p);
+    if (built != WEFT_OK || selected_opencl(ctx) == 0) { /* no device with images */
+        weft_program_free(p);
+        weft_ctx_free(ctx);
+        skip();
+    }
+    weft_array *bytes, *o;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, 256, &bytes));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &o));
+    weft_range r = weft_range_1d(64);
+    weft_arg as_bytes[] = {weft_arg_whole(bytes), weft_arg_slice(o)};
+    weft_arg as_floats[] = {weft_arg_whole(o), weft_arg_slice(o)};
+    weft_arg sampler[] = {weft_arg_i32(0), weft_arg_slice(o)};
+    const struct {
+        const char *kernel, *says;
+        weft_arg *args;
+    } cases[] = {
+        {"img", "image", as_bytes}, {"img", "image", as_floats}, {"smp", "sampler", sampler}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        weft_status st = weft_launch(p, cases[c].kernel, &r, cases[c].args, 2, NULL, NULL, NULL);
+        if (st != WEFT_ERR_UNSUPPORTED || !strstr(weft_last_error(), cases[c].says))
+            fail_msg("%s: %s (%s)", cases[c].kernel, weft_status_str(st), weft_last_error());
+    }
+    weft_array_free(bytes);
+    weft_array_free(o);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 static void test_work_group_above_the_device_is_refused(void **state)
 {
     (void)state;
@@ -193,6 +274,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_memory_above_the_device_is_refused),
+        cmocka_unit_test(test_static_local_memory_above_the_device_is_refused),
+        cmocka_unit_test(test_images_and_samplers_are_refused),
         cmocka_unit_test(test_work_group_above_the_device_is_refused),
         cmocka_unit_test(test_range_overflow_is_refused),
         cmocka_unit_test(test_array_above_a_device_buffer),

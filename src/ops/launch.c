@@ -200,6 +200,21 @@ static int passed_whole(const char *resolved)
     return vector || record;
 }
 
+/* Parameter types no weft_arg can give: OpenCL's opaque objects. */
+static const char *opaque_kind(const char *resolved)
+{
+    size_t len = strlen(resolved);
+    if (strncmp(resolved, "image", 5) == 0 && len > 2 && strcmp(resolved + len - 2, "_t") == 0)
+        return "an image";
+    if (strcmp(resolved, "sampler_t") == 0) return "a sampler";
+    if (strncmp(resolved, "pipe", 4) == 0 && (resolved[4] == ' ' || resolved[4] == '\0'))
+        return "a pipe";
+    if (strcmp(resolved, "queue_t") == 0 || strcmp(resolved, "clk_event_t") == 0 ||
+        strcmp(resolved, "reserve_id_t") == 0 || strcmp(resolved, "event_t") == 0)
+        return "an OpenCL object";
+    return NULL;
+}
+
 static weft_status check_signature(weft_launch_job *job, size_t dev)
 {
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
@@ -221,6 +236,12 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
         const weft_arg *a = &job->args[k];
         const weft_param *p = &params[k];
         int is_array = a->kind <= WEFT_ARG_WHOLE;
+        const char *opaque = opaque_kind(p->resolved[0] ? p->resolved : p->type);
+        GOTO_ERROR_IF(opaque, WEFT_ERR_UNSUPPORTED,
+                      "weft_launch: argument %zu (%s %s) of kernel %s is %s, which weft does not "
+                      "pass (arrays become buffers, scalars values): images, samplers and pipes "
+                      "are not supported",
+                      k, p->type, p->name, job->name, opaque);
         int want_address = is_array ? 1 : a->kind == WEFT_ARG_LOCAL ? 2 : 0;
         int address_ok =
             p->address == want_address || (a->kind == WEFT_ARG_WHOLE && p->address == 3);

@@ -9,12 +9,28 @@ static weft_status device_size(weft_device *dev, cl_device_info what, size_t byt
     return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clGetDeviceInfo", err);
 }
 
+/* With the submit lock held (the kernel's arguments are shared): the local
+ * memory the kernel takes with this call's local arguments set, its own
+ * __local arrays (sized by the compiler) included. */
+static weft_status kernel_local_locked(weft_device *dev, const weft_kernel_call *call,
+                                       cl_ulong *bytes)
+{
+    cl_kernel kernel = (cl_kernel)call->kernel;
+    for (size_t k = 0; k < call->nargs; k++) {
+        if (call->args[k].kind != WEFT_KERNEL_ARG_LOCAL) continue;
+        cl_int err = clSetKernelArg(kernel, (cl_uint)k, call->args[k].bytes, NULL);
+        if (err != CL_SUCCESS) return weft_cl_fail(dev, "clSetKernelArg", err);
+    }
+    cl_int err = clGetKernelWorkGroupInfo(kernel, weft_cl(dev)->id, CL_KERNEL_LOCAL_MEM_SIZE,
+                                          sizeof *bytes, bytes, NULL);
+    return err == CL_SUCCESS ? WEFT_OK : weft_cl_fail(dev, "clGetKernelWorkGroupInfo", err);
+}
+
+/* Local arguments one by one (the refusal names the one past the limit),
+ * then everything the kernel takes: a kernel whose own __local arrays
+ * exceed the device's memory made PoCL abort the process. */
 static weft_status check_local_memory(const weft_kernel_call *call, weft_device *dev)
 {
-    int any = 0;
-    for (size_t k = 0; k < call->nargs; k++)
-        any |= call->args[k].kind == WEFT_KERNEL_ARG_LOCAL;
-    if (!any) return WEFT_OK; /* nothing to ask the platform on every launch */
     cl_ulong available = 0;
     RETURN_ON_ERROR(device_size(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof available, &available));
     cl_ulong total = 0;
@@ -28,6 +44,16 @@ static weft_status check_local_memory(const weft_kernel_call *call, weft_device 
                   (unsigned long long)available);
         total += bytes;
     }
+    cl_ulong in_use = 0;
+    pthread_mutex_lock(&weft_cl(dev)->submit);
+    weft_status st = kernel_local_locked(dev, call, &in_use);
+    pthread_mutex_unlock(&weft_cl(dev)->submit);
+    RETURN_ON_ERROR(st);
+    RETURN_IF(in_use > available, WEFT_ERR_INVALID_ARG,
+              "weft_launch: kernel %s takes %llu bytes of local memory (its own __local arrays "
+              "and %llu bytes of local arguments); device %zu (%s) has %llu bytes",
+              call->name, (unsigned long long)in_use, (unsigned long long)total, dev->index,
+              dev->info.name, (unsigned long long)available);
     return WEFT_OK;
 }
 
