@@ -193,8 +193,13 @@ static void test_a_replaced_text_column_is_not_parsed(void **state)
     assert_non_null(strstr(weft_last_error(), "\"cat\" is not a number"));
 }
 
-/* A numeric column a statement replaces keeps its dtype, or the one --type
- * gives it, as any file column does. */
+/* A numeric column a statement replaces without reading takes the
+ * statement's type, as df["x"] = df["a"] * 0.5 does in pandas: its old
+ * contents are never read, so neither their type nor the window can change
+ * the output (an i64 column took 0.75 as 0, and a column of integers then
+ * text wrote integers or floats by --window). --type still holds. A column
+ * read and assigned keeps its first window's dtype, and a float stored
+ * into an integer one is refused rather than truncated. */
 static void test_a_replaced_numeric_column_keeps_its_dtype(void **state)
 {
     (void)state;
@@ -203,12 +208,41 @@ static void test_a_replaced_numeric_column_keeps_its_dtype(void **state)
     write_at(i, "a,x\n1,2\n3,4\n");
     ASSERT_OK(run_job(f, out, "x = a * 2", NULL));
     char *got = read_path(out);
-    assert_string_equal(got, "a,x\n1,2.0\n3,6.0\n"); /* f64 stays f64 */
+    assert_string_equal(got, "a,x\n1,2\n3,6\n"); /* the statement's i64 */
     free(got);
     ASSERT_OK(run_job(i, out, "x = a * 0.5", NULL));
     got = read_path(out);
-    assert_string_equal(got, "a,x\n1,0\n3,1\n"); /* i64 stays i64 */
+    assert_string_equal(got, "a,x\n1,0.5\n3,1.5\n"); /* the statement's f64 */
     free(got);
+    /* Integers in the first window, text after: the same output whatever
+     * the window (no window reads the old values). */
+    char *mixed = malloc(20 * 10000 + 16), *w = mixed;
+    w += sprintf(w, "x,y\n");
+    for (int r = 0; r < 10000; r++)
+        w += sprintf(w, r < 5000 ? "%d,0.5\n" : "t%d,0.5\n", r);
+    const char *mixed_csv = out; /* path_of keeps four names: f, i and out stay */
+    char kept_out[512];
+    snprintf(kept_out, sizeof kept_out, "%s.w", out);
+    out = kept_out;
+    write_at(mixed_csv, mixed);
+    free(mixed);
+    char *outputs[2];
+    for (int k = 0; k < 2; k++) {
+        const char *set[] = {"x = y * 1.5"};
+        weft_csv_job job = {.statements = set, .nstatements = 1};
+        weft_csv_options o;
+        weft_csv_options_init(&o);
+        o.window_bytes = k == 0 ? 4096 : 1 << 20;
+        ASSERT_OK(weft_csv_run(ctx, mixed_csv, out, &o, &job, NULL));
+        outputs[k] = read_path(out);
+    }
+    assert_string_equal(outputs[0], outputs[1]);
+    assert_non_null(strstr(outputs[0], "x,y\n0.75,0.5\n"));
+    free(outputs[0]);
+    free(outputs[1]);
+    assert_int_equal(run_job(i, out, "a = a * 0.5", NULL), WEFT_ERR_DTYPE);
+    assert_non_null(strstr(weft_last_error(), "would be truncated"));
+    assert_non_null(strstr(weft_last_error(), "a=f64"));
     const char *set[] = {"x = a * 2"};
     weft_csv_job job = {.statements = set, .nstatements = 1};
     weft_csv_options o;

@@ -72,12 +72,8 @@ weft_status csv_parse_inputs(csv_plan *p, const csv_reader *r, const csv_missing
     for (size_t v = 0; v < p->nvars; v++) {
         csv_var *var = &p->vars[v];
         if (var->input_col < 0 || (var->replaced && var->typed)) continue;
-        if (var->replaced) { /* its type only: a text column takes the statement's */
-            weft_status st = csv_infer_column(r, (size_t)var->input_col, m, &var->dtype, var->data);
-            if (st == WEFT_ERR_DATA)
-                var->retyped = 1;
-            else
-                RETURN_ON_ERROR(st);
+        if (var->replaced) { /* never read: it takes the statement's type */
+            var->retyped = 1;
             var->typed = 1;
             continue;
         }

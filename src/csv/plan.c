@@ -270,6 +270,21 @@ static weft_status compile_error(const csv_plan *p, weft_status st, const char *
     return weft_error_set(st, "csv: %s: %s", what, named);
 }
 
+/* A column read and assigned keeps the dtype its first window gave it; a
+ * fraction stored there would be cut off silently. */
+static weft_status truncating_store(const csv_plan *p, size_t s, weft_dtype t, const csv_var *var)
+{
+    char detail[1024], named[2048];
+    snprintf(detail, sizeof detail,
+             "statement %zu stores %s values into column %s, which its first window typed %s: "
+             "they would be truncated; give its type up front (types \"%s=f64\", weft csv "
+             "--type '%s=f64')",
+             s + 1, weft_dtype_name(t), var->name, weft_dtype_name(var->dtype), var->name,
+             var->name);
+    csv_names_restore(&p->names, detail, named, sizeof named);
+    return weft_error_set(WEFT_ERR_DTYPE, "csv: %s", named);
+}
+
 /* The statements are type-checked as one map program: names not bound yet
  * become temporaries, whose types are the new columns'. */
 static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
@@ -291,7 +306,13 @@ static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
     for (size_t s = 0; s < e->nstatements && st == WEFT_OK; s++) {
         int target = e->statements[s].target;
         if (target >= 0) {
-            p->vars[var_of[target]].written = 1;
+            csv_var *var = &p->vars[var_of[target]];
+            var->written = 1;
+            /* A column read and assigned keeps the dtype its first window
+             * gave it; a fraction stored there would be cut off silently. */
+            weft_dtype t = e->statements[s].computed;
+            if (var->inferred && !weft_dtype_is_float(var->dtype) && weft_dtype_is_float(t))
+                st = truncating_store(p, s, t, var);
             continue;
         }
         const char *name = weft_expr_statement_name(e, s);

@@ -16,7 +16,7 @@ typedef struct csv_var {
     int written;   /* the statements assign it */
     int replaced;  /* a file column the statements assign before any read: typed by its
                       first window, never parsed after it */
-    int retyped;   /* replaced, and its first window is not numbers: the statement's type */
+    int retyped;   /* replaced without a --type: the statement's type */
     int typed;     /* dtype is settled (a --type, or the first window) */
     int inferred;  /* by the first window: a later misfit gets the advice to type it */
     weft_dtype dtype;

@@ -116,9 +116,10 @@ typedef struct weft_node {
 } weft_node;
 
 typedef struct weft_statement {
-    int target;       /* binding index of an output array, or -1 for a temporary */
-    weft_node *value; /* converted to the target's dtype when it is an output */
-    int column;       /* 1-based column of the name assigned, for errors */
+    int target;          /* binding index of an output array, or -1 for a temporary */
+    weft_node *value;    /* converted to the target's dtype when it is an output */
+    int column;          /* 1-based column of the name assigned, for errors */
+    weft_dtype computed; /* the value's type before that conversion */
 } weft_statement;
 
 typedef struct weft_expr {

@@ -962,6 +962,7 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
         return fail_at(p, name_pos, "cannot assign to the element index i");
     weft_node *value = parse_expr(p);
     if (!value) return WEFT_ERR_EXPR;
+    weft_dtype computed = value->type;
     if (target >= 0 && e->bindings[target].dtype == WEFT_U8)
         value = make_uchar(p, value, pos);
     else
@@ -969,7 +970,7 @@ static weft_status parse_statement(parser *p, enum weft_expr_mode mode, int *don
     if (!value) return WEFT_ERR_EXPR;
     value->weak = 0;
     size_t s = e->nstatements++;
-    e->statements[s] = (weft_statement){target, value, (int)name_pos + 1};
+    e->statements[s] = (weft_statement){target, value, (int)name_pos + 1, computed};
     names_of(e)->names[s] = target >= 0 ? NULL : strndup(p->text + name_pos, name_len);
     if (target < 0 && !names_of(e)->names[s])
         return weft_error_set(WEFT_ERR_NOMEM, "out of memory");
