@@ -267,6 +267,20 @@ static void test_a_name_given_twice_is_refused_where_used(void **state)
     free(got);
     assert_int_equal(run_job(path_of("in.csv"), out, "c = a + b", "a"), WEFT_ERR_INVALID_ARG);
     assert_non_null(strstr(weft_last_error(), "drop: \"a\" is named twice"));
+    /* select, drop and types name it too: each refused (--drop a left the
+     * other a in the output, --select a took the first silently). */
+    const char *set[] = {"c = b * 2"}, *a_only[] = {"a"};
+    weft_csv_options o;
+    weft_csv_options_init(&o);
+    weft_csv_job by_select = {.statements = set, .nstatements = 1, .select = a_only, .nselect = 1};
+    weft_csv_job by_drop = {.statements = set, .nstatements = 1, .drop = a_only, .ndrop = 1};
+    weft_csv_job typed = {.statements = set, .nstatements = 1};
+    weft_csv_job *jobs[] = {&by_select, &by_drop, &typed};
+    for (int k = 0; k < 3; k++) {
+        o.types = k == 2 ? "a=f64" : NULL;
+        assert_int_equal(weft_csv_run(ctx, in, out, &o, jobs[k], NULL), WEFT_ERR_INVALID_ARG);
+        assert_non_null(strstr(weft_last_error(), "\"a\" is in the header twice (fields 1 and 2)"));
+    }
 }
 
 int main(void)

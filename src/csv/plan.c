@@ -138,8 +138,14 @@ static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader 
             return weft_error_set(WEFT_ERR_DTYPE, "csv: types: \"%.*s\" is not i64 or f64",
                                   (int)dlen, eq + 1);
         int col = -1;
-        for (size_t c = 0; c < r->ncols; c++)
-            if (strlen(r->names[c]) == nlen && memcmp(r->names[c], s, nlen) == 0) col = (int)c;
+        for (size_t c = 0; c < r->ncols; c++) {
+            if (strlen(r->names[c]) != nlen || memcmp(r->names[c], s, nlen) != 0) continue;
+            RETURN_IF(col >= 0, WEFT_ERR_INVALID_ARG,
+                      "csv: types: column \"%.*s\" is in the header twice (fields %d and %zu): "
+                      "the job cannot tell which it means; rename one",
+                      (int)nlen, s, col + 1, c + 1);
+            col = (int)c;
+        }
         RETURN_IF(col < 0, WEFT_ERR_INVALID_ARG, "csv: types: the file has no column \"%.*s\"",
                   (int)nlen, s);
         for (const char *t = types; t < s; t = strchr(t, ',') + 1) /* named before? */
@@ -346,6 +352,20 @@ static int find_out(const csv_plan *p, const csv_reader *r, const csv_out_col *c
     return -1;
 }
 
+/* A name select or drop gives: one the header gives twice cannot say which
+ * column it means (--drop a left the other "a" in the output). */
+static weft_status check_out_once(const csv_plan *p, const csv_reader *r, const csv_out_col *cols,
+                                  size_t n, const char *name, const char *what)
+{
+    int first = find_out(p, r, cols, n, name);
+    for (size_t i = first >= 0 ? (size_t)first + 1 : n; i < n; i++)
+        RETURN_IF(strcmp(csv_out_name(p, r, &cols[i]), name) == 0, WEFT_ERR_INVALID_ARG,
+                  "csv: %s: column \"%s\" is in the header twice (fields %d and %d): the job "
+                  "cannot tell which it means; rename one",
+                  what, name, cols[first].input_col + 1, cols[i].input_col + 1);
+    return WEFT_OK;
+}
+
 /* One run binds every numeric column it uses to one weft_map, and a
  * reduction's to one weft_reduce_expr: past WEFT_MAX_ARRAYS those refuse too,
  * but only at the first window and naming an internal binding, so the job is
@@ -419,6 +439,12 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
         csv_out_col *sel = calloc(job->nselect, sizeof *sel);
         RETURN_IF(!sel, WEFT_ERR_NOMEM, "csv: out of memory");
         for (size_t i = 0; i < job->nselect; i++) {
+            weft_status st =
+                job->select[i] ? check_out_once(p, r, cols, n, job->select[i], "select") : WEFT_OK;
+            if (st != WEFT_OK) {
+                free(sel);
+                return st;
+            }
             int at = job->select[i] ? find_out(p, r, cols, n, job->select[i]) : -1;
             if (at < 0 || find_out(p, r, sel, i, job->select[i]) >= 0) {
                 free(sel);
@@ -438,6 +464,7 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
         for (size_t j = 0; j < i && job->drop[i]; j++)
             RETURN_IF(job->drop[j] && strcmp(job->drop[j], job->drop[i]) == 0, WEFT_ERR_INVALID_ARG,
                       "csv: drop: \"%s\" is named twice", job->drop[i]);
+        if (job->drop[i]) RETURN_ON_ERROR(check_out_once(p, r, cols, n, job->drop[i], "drop"));
         int at = job->drop[i] ? find_out(p, r, cols, n, job->drop[i]) : -1;
         RETURN_IF(at < 0, WEFT_ERR_INVALID_ARG, "csv: drop: no column named \"%s\"",
                   job->drop[i] ? job->drop[i] : "(null)");
