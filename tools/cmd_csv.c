@@ -22,7 +22,8 @@ static void usage(FILE *out)
             "Reads INPUT window by window (memory stays a few windows whatever its size),\n"
             "runs the statements on every window, prints the reductions and writes OUTPUT\n"
             "through a temporary file renamed into place only on success.\n\n"
-            "  -o, --output FILE        where to write the result (none: reductions only)\n"
+            "  -o, --output FILE        where to write the result (none: reductions only;\n"
+            "                           -: standard output, the reductions then go to stderr)\n"
             "  --set \"c = a * 2\"        statements of the expression language (repeatable);\n"
             "                           every name assigned becomes a column\n"
             "  --sum EXPR               print the sum over the whole file (repeatable)\n"
@@ -342,6 +343,12 @@ int cmd_csv(int argc, char **argv)
     if (!csv_ranks_reports()) { /* rank 0 reports for every rank */
         rc = weft_ctx_free(ctx) == WEFT_OK ? rc : cli_fail("freeing the context");
         goto done;
+    }
+    /* The CSV went to standard output and is whole: the figures follow it
+     * on standard error, so a pipe reads a valid CSV. */
+    if (output && strcmp(output, "-") == 0) {
+        fflush(stdout);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -150,6 +150,17 @@ for writer in idle none; do
     has "$work/err" "interrupted by a signal" "interrupted message"
     [ -e "$work/idle_out.csv" ] && { echo "FAIL: output written after SIGTERM"; fail=1; }
 done
+# -o -: standard output holds the CSV alone; the figures go to standard error
+expect 0 "csv to stdout with a sum" "$WEFT" csv "$work/in.csv" --set "z = id * 2" --sum id -o -
+if grep -q "sum(" "$work/out" || ! grep -q "^sum(id) = 6" "$work/err"; then
+    echo "FAIL: csv -o - with --sum: the sum is not on stderr alone"
+    cat "$work/out" "$work/err"
+    fail=1
+fi
+[ "$(wc -l <"$work/out")" -eq 4 ] || { echo "FAIL: csv -o - wrote $(wc -l <"$work/out") lines"; fail=1; }
+expect 0 "csv to stdout with json" "$WEFT" csv "$work/in.csv" --set "z = id * 2" --sum id --json -o -
+has "$work/err" '"reductions"' "csv -o - --json on stderr"
+grep -q '"reductions"' "$work/out" && { echo "FAIL: csv -o - --json on stdout"; fail=1; }
 expect 0 "bench csv" "$WEFT" bench csv --rows 5000 --repeat 1 --json
 has "$work/out" '"pipeline_mb_per_s":' "bench csv json"
 if command -v python3 >/dev/null 2>&1; then
