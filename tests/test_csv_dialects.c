@@ -3,6 +3,8 @@
  * spellings pandas reads by default, na_values (long lists too), and the
  * choices of the output side. */
 #include "common.h"
+
+#include <unistd.h>
 #include "test_dir.h"
 #include "../src/csv/na_set.h"
 
@@ -276,6 +278,14 @@ static void test_lines_before_the_header_and_comments(void **state)
     /* Errors count the skipped lines. */
     d.skip_lines = 1;
     expect_error("meta\na,b\n1,2\n#\n3,x\n", "c = a + b", ":5:3:", "column 'b'");
+    /* More lines than the file has: refused at its end, however many were
+     * asked for (it spun once per line asked, forever for SIZE_MAX). */
+    alarm(20);
+    d.skip_lines = SIZE_MAX;
+    expect_error("a,b\n1,2\n", "c = a + b", "", "passes the end of the file (2 lines)");
+    d.skip_lines = 3;
+    expect_error("a,b\n1,2\n", "c = a + b", "", "passes the end of the file (2 lines)");
+    alarm(0);
     dialect = NULL;
 }
 

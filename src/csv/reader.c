@@ -122,8 +122,17 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
         *len -= 3;
         r->offset += 3;
     }
-    for (size_t n = 0; n < r->skip_lines; n++)
+    /* Up to the end of the input, however many were asked for. */
+    size_t skipped = 0;
+    for (; skipped < r->skip_lines; skipped++) {
+        while (*len == 0 && !*eof)
+            RETURN_ON_ERROR(append_block(r, data, len, eof));
+        if (*len == 0) break;
         RETURN_ON_ERROR(skip_line(r, data, len, eof, 0));
+    }
+    RETURN_IF(skipped < r->skip_lines && r->header, WEFT_ERR_DATA,
+              "%s: skipping %zu lines before the header passes the end of the file (%zu lines)",
+              r->path, r->skip_lines, skipped);
     while ((r->eol = csv_detect_eol(*data, *len, *eof)) == 0 && !*eof)
         RETURN_ON_ERROR(append_block(r, data, len, eof));
     if (!r->eol) r->eol = '\n'; /* a file of one line without a line end */
