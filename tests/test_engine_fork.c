@@ -201,6 +201,69 @@ static void test_fork_child_frees_inherited_context(void **state)
     ASSERT_OK(weft_ctx_free(ctx));
 }
 
+/* A context that built expressions' device code in the background (its
+ * builder thread waiting for work at fork()): the child maps, sums and
+ * maps again, then frees the context. The child inherited the builder's
+ * condition with a waiter that is not there: its second map hung in about
+ * half the runs, and weft_ctx_free every time (multiprocessing.Pool's
+ * workers do exactly this). */
+/* One map (kind 'm') or sum ('s') on fresh arrays of n doubles. */
+static weft_status fresh_op(weft_ctx *ctx, char kind, size_t n)
+{
+    double *r = malloc(n * sizeof *r), *z = calloc(n, sizeof *z);
+    if (!r || !z) return WEFT_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        r[i] = (double)((i * 2654435761u) % 1000) / 1000.0;
+    weft_array *ra = NULL, *za = NULL;
+    weft_status st = weft_array_wrap(ctx, WEFT_F64, n, r, &ra);
+    if (st == WEFT_OK) st = weft_array_wrap(ctx, WEFT_F64, n, z, &za);
+    if (st == WEFT_OK && kind == 's') {
+        double sum;
+        st = weft_sum(ctx, ra, &sum, NULL);
+    } else if (st == WEFT_OK) {
+        weft_bind b[] = {weft_bind_array("r", ra), weft_bind_array("z", za)};
+        st = weft_map(ctx, "z = r * 2 + 1", b, 2, NULL);
+    }
+    weft_array_free(ra);
+    weft_array_free(za);
+    free(r);
+    free(z);
+    return st;
+}
+
+static void test_fork_child_uses_background_builds(void **state)
+{
+    (void)state;
+#ifdef __SANITIZE_THREAD__
+    skip();
+#endif
+    if (under_valgrind()) skip();
+#ifdef __SANITIZE_ADDRESS__
+    skip(); /* as above: ASan's allocator across fork() */
+#endif
+    weft_options o;
+    weft_options_init(&o);
+    o.compile = WEFT_COMPILE_BACKGROUND;
+    static const char *const sequences[] = {"mf", "msmf"};
+    for (int round = 0; round < 4; round++) {
+        const char *seq = sequences[round % 2];
+        weft_ctx *ctx = test_ctx_with(&o);
+        ASSERT_OK(fresh_op(ctx, 's', 5000000));
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(30);
+            int ok = 1;
+            for (const char *k = seq; *k && ok; k++) /* devices may refuse: a return will do */
+                ok = *k == 'f' ? weft_ctx_free(ctx) == WEFT_OK : fresh_op(ctx, *k, 3000000) != 42;
+            _exit(ok ? 0 : 1);
+        }
+        int code = child_exit(pid, 20.0);
+        if (code != 0) fail_msg("%s: the child %s", seq, code == -1 ? "hung" : "failed");
+        ASSERT_OK(weft_ctx_free(ctx));
+    }
+}
+
 /* A thread settles overlapping wraps (their list's lock held while copies
  * come back) while the main thread forks: the child frees an inherited wrap,
  * which takes that lock; a child that found it held by the parent's thread
@@ -265,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parent_tasks_fail_in_fork_child),
         cmocka_unit_test(test_fork_child_frees_inherited_context),
+        cmocka_unit_test(test_fork_child_uses_background_builds),
         cmocka_unit_test(test_fork_while_overlapping_wraps_settle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

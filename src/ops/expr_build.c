@@ -2,7 +2,7 @@
 #include "expr_build.h"
 #include "../core/clock.h"
 #include "../core/error.h"
-#include "../core/process.h"
+#include "../core/fork_registry.h"
 #include "../exec/placement.h"
 
 #include <stdlib.h>
@@ -24,10 +24,10 @@ struct weft_expr_builds {
     pthread_cond_t idle; /* a job ended */
     pthread_t thread;
     int started, stop;
-    pid_t pid;     /* the process the thread runs in: a fork child has none */
-    pid_t made_in; /* the process that made these (weft_expr_builds_stop) */
+    pid_t pid; /* the process the thread runs in: a fork child has none */
     build_job *queue, **tail;
     build_job *running;
+    weft_fork_member forked; /* the lock free at fork(); the child's state reset */
 };
 
 /* Builds c's kernel on device d through the driver, which publishes it (or
@@ -78,6 +78,18 @@ static void *builder(void *arg)
     return NULL;
 }
 
+/* A fork child: the builder thread is not here, and a condition it waited
+ * on in the parent still counts it (glibc's signal then waited for it
+ * forever). The queued builds stay, for a builder started anew. */
+static void builds_in_child(void *owner)
+{
+    weft_expr_builds *b = owner;
+    pthread_cond_init(&b->wake, NULL);
+    pthread_cond_init(&b->idle, NULL);
+    b->started = 0;
+    b->running = NULL;
+}
+
 static weft_expr_builds *builds_of(weft_ctx *ctx)
 {
     pthread_mutex_lock(&ctx->lock);
@@ -87,7 +99,9 @@ static weft_expr_builds *builds_of(weft_ctx *ctx)
         pthread_cond_init(&b->wake, NULL);
         pthread_cond_init(&b->idle, NULL);
         b->tail = &b->queue;
-        b->made_in = weft_process_id();
+        b->forked = (weft_fork_member){
+            .lock = &b->lock, .child = builds_in_child, .owner = b, .level = WEFT_FORK_BUILDS};
+        weft_fork_add(&b->forked);
         ctx->builds = b;
     }
     pthread_mutex_unlock(&ctx->lock);
@@ -172,15 +186,6 @@ void weft_expr_builds_stop(weft_ctx *ctx)
 {
     weft_expr_builds *b = ctx->builds;
     if (!b) return;
-    /* In a fork child a parent thread that is gone (the builder, a caller
-     * queueing a build) may hold the lock for good, and the builder may be
-     * left waiting on a condition (glibc's broadcast can wait for such a
-     * waiter); no thread here uses them while the context is freed. */
-    if (b->made_in != weft_process_id()) {
-        pthread_mutex_init(&b->lock, NULL);
-        pthread_cond_init(&b->wake, NULL);
-        pthread_cond_init(&b->idle, NULL);
-    }
     pthread_mutex_lock(&b->lock);
     b->stop = 1;
     for (build_job *j = b->queue, *next; j; j = next) {
@@ -193,6 +198,7 @@ void weft_expr_builds_stop(weft_ctx *ctx)
     pthread_cond_broadcast(&b->wake);
     pthread_mutex_unlock(&b->lock);
     if (join) pthread_join(b->thread, NULL);
+    weft_fork_remove(&b->forked);
     pthread_cond_destroy(&b->wake);
     pthread_cond_destroy(&b->idle);
     pthread_mutex_destroy(&b->lock);
