@@ -11,62 +11,11 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef union acc {
-    double f;
-    uint64_t u;
-    int64_t i;
-} acc;
-
-static void store(void *y, weft_dtype t, size_t k, acc a)
-{
-    switch (t) {
-    case WEFT_F32:
-        ((float *)y)[k] = (float)a.f;
-        break;
-    case WEFT_F64:
-        ((double *)y)[k] = a.f;
-        break;
-    case WEFT_I32:
-        ((int32_t *)y)[k] = (int32_t)(uint32_t)a.u;
-        break;
-    case WEFT_U32:
-        ((uint32_t *)y)[k] = (uint32_t)a.u;
-        break;
-    case WEFT_U8:
-        ((uint8_t *)y)[k] = (uint8_t)a.u;
-        break;
-    default:
-        ((uint64_t *)y)[k] = a.u;
-        break;
-    }
-}
+typedef weft_acc64 acc;
 
 static acc identity(weft_reduce_op op, weft_dtype t)
 {
-    acc a = {.u = 0};
-    if (op == WEFT_SUM) return a;
-    int min = op == WEFT_MIN;
-    switch (t) {
-    case WEFT_F32:
-    case WEFT_F64:
-        a.f = min ? INFINITY : -INFINITY;
-        break;
-    case WEFT_I32:
-        a.i = min ? INT32_MAX : INT32_MIN;
-        break;
-    case WEFT_U32:
-        a.u = min ? UINT32_MAX : 0;
-        break;
-    case WEFT_I64:
-        a.i = min ? INT64_MAX : INT64_MIN;
-        break;
-    case WEFT_U8:
-        a.u = min ? UINT8_MAX : 0;
-        break;
-    default:
-        a.u = min ? UINT64_MAX : 0;
-        break;
-    }
+    acc a = {.u = weft_fold_identity(op, t)};
     return a;
 }
 
@@ -143,7 +92,7 @@ void weft_scan_carries(weft_reduce_op op, weft_dtype t, const uint64_t *subtotal
 
 uint64_t weft_scan_identity(weft_reduce_op op, weft_dtype t)
 {
-    return identity(op, t).u;
+    return weft_fold_identity(op, t);
 }
 
 #if defined(__has_builtin)
@@ -340,7 +289,7 @@ void weft_scan_block(const scan_job *j, size_t b, const uint64_t *start, uint64_
         size_t to = from + SUB < j->n ? from + SUB : j->n;
         for (size_t k = from; k < to; k++) {
             acc next = combine(j->op, j->t, a, j->x, k);
-            if (y) store(y, j->t, k - lo, j->exclusive ? a : next);
+            if (y) weft_store_acc(y, j->t, k - lo, j->exclusive ? a : next);
             a = next;
         }
         if (out) out[s] = a.u;
