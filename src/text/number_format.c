@@ -8,7 +8,7 @@
  * decimal exponents in [-4, 16), else d.ddde+XX with at least two exponent digits. */
 #include "decimal_digits.h"
 #include "number_format.h"
-#include "schubfach_table.h"
+#include "pow10_table.h"
 
 #include <string.h>
 
@@ -50,6 +50,18 @@ static inline int floor_log2_pow10(int e)
 
 #define MASK63 0x7fffffffffffffffull
 
+/* g = floor(10^-k / 2^r) + 1 in [2^125, 2^126), as g1 2^63 + g0: the parser's
+ * floor(10^-k 2^s) in [2^127, 2^128) shifted right by two, plus one (floor(floor(x) / 4) is
+ * floor(x / 4)), so one table serves both (tools/gen_number_tables.py checks it). */
+static inline void schubfach_g(int k, uint64_t *g1, uint64_t *g0)
+{
+    const uint64_t *m = weft_pow10_128[-k - WEFT_POW10_E_MIN];
+    uint64_t lo = (m[1] >> 2 | m[0] << 62) + 1;
+    uint64_t hi = (m[0] >> 2) + (lo == 0);
+    *g1 = hi << 1 | lo >> 63;
+    *g0 = lo & MASK63;
+}
+
 /* floor(g cp / 2^127) rounded to odd: the sticky bit keeps "exactly" apart from "a little
  * more", all the comparisons below need. g = g1 2^63 + g0. */
 static inline uint64_t round_to_odd(uint64_t g1, uint64_t g0, uint64_t cp)
@@ -80,10 +92,11 @@ static decimal to_decimal(int q, uint64_t c, uint64_t c_min, int q_min)
         k = floor_log10_three_quarters_pow2(q);
     }
     int h = q + floor_log2_pow10(-k) + 2;
-    const uint64_t *g = weft_schubfach_g[k - WEFT_SCHUBFACH_K_MIN];
-    uint64_t vb = round_to_odd(g[0], g[1], cb << h);
-    uint64_t vbl = round_to_odd(g[0], g[1], cbl << h);
-    uint64_t vbr = round_to_odd(g[0], g[1], cbr << h);
+    uint64_t g1, g0;
+    schubfach_g(k, &g1, &g0);
+    uint64_t vb = round_to_odd(g1, g0, cb << h);
+    uint64_t vbl = round_to_odd(g1, g0, cbl << h);
+    uint64_t vbr = round_to_odd(g1, g0, cbr << h);
     uint64_t s = vb >> 2;
     /* One digit fewer, when exactly one candidate of that length fits. The paper asks for
      * s >= 100 to keep Java's two digits; repr wants one ("5e-323", not "4.9e-323"). */
