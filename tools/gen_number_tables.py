@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the power-of-ten tables of src/text/ with exact integer arithmetic.
+"""Writes the power-of-ten table of src/text/ with exact integer arithmetic.
 
-  src/text/schubfach_table.h  g(k) = floor(10^-k / 2^r) + 1 in [2^125, 2^126),
-                              r = floor(-k log2 10) - 125, as 63-bit halves
-                              (Giulietti, "The Schubfach way to render doubles")
   src/text/pow10_table.h      floor(10^e 2^s) in [2^127, 2^128), for the
                               Eisel-Lemire parser (Lemire, "Number parsing at a
-                              gigabyte per second", 2021)
+                              gigabyte per second", 2021) and, shifted right by
+                              two plus one, Schubfach's g(k) = floor(10^-k / 2^r)
+                              + 1 in [2^125, 2^126), r = floor(-k log2 10) - 125
+                              (Giulietti, "The Schubfach way to render doubles";
+                              src/text/number_format.c), which is checked here
 
 Run from the repository root: python3 tools/gen_number_tables.py
 """
@@ -60,14 +61,10 @@ def write(path, guard, comment, name, rows, defines):
 
 
 def main():
-    mask63, mask64 = (1 << 63) - 1, (1 << 64) - 1
-    g = [schubfach_g(k) for k in range(K_MIN, K_MAX + 1)]
-    write("src/text/schubfach_table.h", "WEFT_TEXT_SCHUBFACH_TABLE_H",
-          "/* Row k - WEFT_SCHUBFACH_K_MIN: {g1, g0}, g = g1 2^63 + g0 = floor(10^-k / 2^r) + 1\n"
-          " * in [2^125, 2^126) (Giulietti, \"The Schubfach way to render doubles\"). */\n",
-          "weft_schubfach_g", [(x >> 63, x & mask63) for x in g],
-          [f"WEFT_SCHUBFACH_K_MIN ({K_MIN})", f"WEFT_SCHUBFACH_K_MAX {K_MAX}"])
+    mask64 = (1 << 64) - 1
     m = [lemire_m(e) for e in range(E_MIN, E_MAX + 1)]
+    for k in range(K_MIN, K_MAX + 1):  # number_format.c derives g from the table
+        assert schubfach_g(k) == (m[-k - E_MIN] >> 2) + 1
     write("src/text/pow10_table.h", "WEFT_TEXT_POW10_TABLE_H",
           "/* Row e - WEFT_POW10_E_MIN: {hi, lo} of floor(10^e 2^s) in [2^127, 2^128), rounded\n"
           " * down (Lemire, \"Number parsing at a gigabyte per second\", 2021). */\n",

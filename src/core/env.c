@@ -24,18 +24,11 @@ static const char *const placement_words[] = {"weights", "model", NULL};
 static const char *const fault_words[] = {"launch", "finish", "write", "smoke",
                                           "build",  "upload", NULL};
 
-/* Every variable the library reads but WEFT_DEVICES (its list is checked
- * where it is parsed) and WEFT_CACHE_DIR (any path; an unusable one is
- * noted). weft::mpi reads WEFT_MPI_CHECK itself: it sees the public API
- * only. */
+/* Every variable the library reads, with the switches (flags, below), but
+ * WEFT_DEVICES (its list is checked where it is parsed) and WEFT_CACHE_DIR
+ * (any path; an unusable one is noted). weft::mpi reads WEFT_MPI_CHECK
+ * itself: it sees the public API only. */
 static const var vars[] = {
-    {"WEFT_ZERO_COPY", FLAG, 0, NULL},
-    {"WEFT_PEER_COPY", FLAG, 0, NULL},
-    {"WEFT_SMOKE", FLAG, 0, NULL},
-    {"WEFT_VERIFY", FLAG, 0, NULL},
-    {"WEFT_DISK_CACHE", FLAG, 0, NULL},
-    {"WEFT_COPY_QUEUE", FLAG, 0, NULL},
-    {"WEFT_CSV_OVERLAP", FLAG, 0, NULL},
     {"WEFT_NUM_THREADS", NUMBER, 1, NULL},
     {"WEFT_MAX_ALLOC", NUMBER, 0, NULL},
     {"WEFT_SMALL_ELEMENTS", NUMBER, -1, NULL},
@@ -47,6 +40,10 @@ static const var vars[] = {
     {"WEFT_PLACEMENT", WORD, 0, placement_words},
     {"WEFT_FAULT", FAULTS, 0, fault_words},
 };
+/* The switches (FLAG): a name is all they need. */
+static const char *const flags[] = {"WEFT_ZERO_COPY",  "WEFT_PEER_COPY",  "WEFT_SMOKE",
+                                    "WEFT_VERIFY",     "WEFT_DISK_CACHE", "WEFT_COPY_QUEUE",
+                                    "WEFT_CSV_OVERLAP"};
 
 static const var *find(const char *name)
 {
@@ -161,25 +158,33 @@ static int well_formed(const var *v, const char *text)
     return 0;
 }
 
+/* WEFT_OK, or the error naming v, its value and its forms. */
+static weft_status check(const var *v)
+{
+    const char *text = value_of(v->name);
+    if (!text || well_formed(v, text)) return WEFT_OK;
+    char forms[128] = "";
+    if (v->kind == FLAG) snprintf(forms, sizeof forms, "1/0, yes/no, true/false or on/off");
+    if (v->kind == NUMBER) snprintf(forms, sizeof forms, "a whole number >= %lld", v->min);
+    for (size_t w = 0; v->words && v->words[w]; w++)
+        snprintf(forms + strlen(forms), sizeof forms - strlen(forms), "%s%s",
+                 w == 0 ? (v->kind == FAULTS ? "hooks among " : "one of ") : ", ", v->words[w]);
+    if (v->kind == FAULTS)
+        snprintf(forms + strlen(forms), sizeof forms - strlen(forms),
+                 ", call:K, separated by commas");
+    return weft_error_set(WEFT_ERR_INVALID_ARG,
+                          "%s=\"%.60s\" is not understood: expected %s (unset it for the "
+                          "default)",
+                          v->name, text, forms);
+}
+
 weft_status weft_env_check(void)
 {
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const var *v = &vars[i];
-        const char *text = value_of(v->name);
-        if (!text || well_formed(v, text)) continue;
-        char forms[128] = "";
-        if (v->kind == FLAG) snprintf(forms, sizeof forms, "1/0, yes/no, true/false or on/off");
-        if (v->kind == NUMBER) snprintf(forms, sizeof forms, "a whole number >= %lld", v->min);
-        for (size_t w = 0; v->words && v->words[w]; w++)
-            snprintf(forms + strlen(forms), sizeof forms - strlen(forms), "%s%s",
-                     w == 0 ? (v->kind == FAULTS ? "hooks among " : "one of ") : ", ", v->words[w]);
-        if (v->kind == FAULTS)
-            snprintf(forms + strlen(forms), sizeof forms - strlen(forms),
-                     ", call:K, separated by commas");
-        return weft_error_set(WEFT_ERR_INVALID_ARG,
-                              "%s=\"%.60s\" is not understood: expected %s (unset it for the "
-                              "default)",
-                              v->name, text, forms);
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        var flag = {flags[i], FLAG, 0, NULL};
+        RETURN_ON_ERROR(check(&flag));
     }
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        RETURN_ON_ERROR(check(&vars[i]));
     return WEFT_OK;
 }

@@ -2,6 +2,7 @@
 #ifndef WEFT_ERROR_H
 #define WEFT_ERROR_H
 
+#include "propagate.h"
 #include "weft.h"
 
 /* Records a formatted detail for the calling thread and returns status, so a
@@ -19,13 +20,6 @@ void weft_error_install_fork_handlers(void);
 #define RETURN_IF(cond, status, ...)                                                               \
     do {                                                                                           \
         if (cond) return weft_error_set((status), __VA_ARGS__);                                    \
-    } while (0)
-
-/* Propagates a failed status; the callee already set the detail. */
-#define RETURN_ON_ERROR(expr)                                                                      \
-    do {                                                                                           \
-        weft_status status_ = (expr);                                                              \
-        if (status_ != WEFT_OK) return status_;                                                    \
     } while (0)
 
 /* For functions with one `error:` cleanup label and a local `weft_status st`. */

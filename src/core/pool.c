@@ -367,14 +367,22 @@ void weft_pool_post(weft_pool *pool, weft_pool_item *item)
 
 static _Thread_local weft_pool *blocked_pool;
 
-void weft_pool_block_begin(void)
+/* Gives the slot up (returning 0) or takes it back (1), under the lock. */
+static void block_slot(weft_pool *pool, int returning)
 {
-    weft_pool *pool = slot_pool;
-    blocked_pool = pool;
     if (!pool) return;
     pthread_mutex_lock(&pool->lock);
-    give_slot(pool);
+    if (returning)
+        take_slot(pool);
+    else
+        give_slot(pool);
     pthread_mutex_unlock(&pool->lock);
+}
+
+void weft_pool_block_begin(void)
+{
+    blocked_pool = slot_pool;
+    block_slot(blocked_pool, 0);
 }
 
 /* A thread returning from a wait takes its slot back at once, whatever the
@@ -388,10 +396,7 @@ void weft_pool_block_end(void)
 {
     weft_pool *pool = blocked_pool;
     blocked_pool = NULL;
-    if (!pool) return;
-    pthread_mutex_lock(&pool->lock);
-    take_slot(pool);
-    pthread_mutex_unlock(&pool->lock);
+    block_slot(pool, 1);
 }
 
 int weft_pool_take(weft_pool *pool, weft_pool_item *item)

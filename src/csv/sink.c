@@ -6,6 +6,7 @@
  * directly, since they cannot be replaced. */
 #include "../core/error.h"
 #include "../core/pool.h"
+#include "handoff.h"
 #include "sink.h"
 
 #include <errno.h>
@@ -48,9 +49,7 @@ static void *sink_main(void *arg)
     size_t next = 0;
     for (;;) {
         csv_outbuf *b = &s->bufs[next];
-        pthread_mutex_lock(&s->lock);
-        while (!b->full && !s->stop)
-            pthread_cond_wait(&s->cond, &s->lock);
+        csv_handoff_wait(&s->lock, &s->cond, &b->full, 0, &s->stop);
         if (!b->full) {
             pthread_mutex_unlock(&s->lock);
             break;
@@ -179,20 +178,14 @@ weft_status csv_sink_buffer(csv_sink *s, csv_outbuf **out)
 
 void csv_sink_submit(csv_sink *s, csv_outbuf *b)
 {
-    pthread_mutex_lock(&s->lock);
-    b->full = 1;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    csv_handoff_set(&s->lock, &s->cond, &b->full, 1);
     s->next = (s->next + 1) % CSV_OUTBUFS;
 }
 
 static void stop_thread(csv_sink *s)
 {
     if (!s->started) return;
-    pthread_mutex_lock(&s->lock);
-    s->stop = 1;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    csv_handoff_set(&s->lock, &s->cond, &s->stop, 1);
     weft_pool_block_begin(); /* it may still be writing the last buffers */
     pthread_join(s->thread, NULL);
     weft_pool_block_end();

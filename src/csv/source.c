@@ -2,6 +2,7 @@
  * one is parsed, so reading overlaps everything else. */
 #include "../core/error.h"
 #include "../core/pool.h"
+#include "handoff.h"
 #include "source.h"
 
 #include <errno.h>
@@ -65,9 +66,7 @@ static void *source_main(void *arg)
     size_t next = 0;
     for (;;) {
         csv_block *b = &s->blocks[next];
-        pthread_mutex_lock(&s->lock);
-        while (b->filled && !s->stop)
-            pthread_cond_wait(&s->cond, &s->lock);
+        csv_handoff_wait(&s->lock, &s->cond, &b->filled, 1, &s->stop);
         int stop = s->stop || s->eof;
         pthread_mutex_unlock(&s->lock);
         if (stop || !fill(s, b)) break;
@@ -187,10 +186,7 @@ weft_status csv_source_take(csv_source *s, const char *path, csv_block **block)
 
 void csv_source_release(csv_source *s, csv_block *b)
 {
-    pthread_mutex_lock(&s->lock);
-    b->filled = 0;
-    pthread_cond_broadcast(&s->cond);
-    pthread_mutex_unlock(&s->lock);
+    csv_handoff_set(&s->lock, &s->cond, &b->filled, 0);
 }
 
 weft_status csv_source_detach(csv_source *s, csv_block *b, char **mem)
@@ -217,10 +213,7 @@ void csv_source_return(csv_source *s, char *mem)
 void csv_source_close(csv_source *s)
 {
     if (s->started) {
-        pthread_mutex_lock(&s->lock);
-        s->stop = 1;
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->lock);
+        csv_handoff_set(&s->lock, &s->cond, &s->stop, 1);
         if (s->wake[1] >= 0) (void)!write(s->wake[1], "", 1);
         pthread_join(s->thread, NULL);
         s->started = 0;

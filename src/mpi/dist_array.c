@@ -66,13 +66,13 @@ static weft_status build_local(weft_dist *d, weft_ctx *ctx, weft_dtype dtype, co
         d->n += counts[r];
     }
     size_t count = counts[d->rank];
-    TRY(weft_dist_check_int(count, "weft_dist"));
+    RETURN_ON_ERROR(weft_dist_check_int(count, "weft_dist"));
     d->host = weft_dist_host_alloc(count * d->elem_size);
     if (!d->host)
         return weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate %zu elements of %s", count,
                              weft_dtype_name(dtype));
     if (local_data && count > 0) memcpy(d->host, local_data, count * d->elem_size);
-    TRY(weft_dist_scratch_make(d));
+    RETURN_ON_ERROR(weft_dist_scratch_make(d));
     CORE_TRY(weft_array_wrap(ctx, dtype, count, d->host, &d->local), "wrapping the local block");
     MPI_TRY(MPI_Type_contiguous((int)d->elem_size, MPI_BYTE, &d->element), "MPI_Type_contiguous");
     MPI_TRY(MPI_Type_commit(&d->element), "MPI_Type_commit");
@@ -88,7 +88,7 @@ weft_status weft_dist_build(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, cons
         d->comm = MPI_COMM_NULL;
         d->element = MPI_DATATYPE_NULL;
     }
-    TRY(weft_mpi_agree(comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(comm, st));
     st = weft_mpi_dup_comm(comm, &d->comm, &d->rank, &d->nranks);
     if (st == WEFT_OK) st = build_local(d, ctx, dtype, counts, local_data);
     st = weft_mpi_agree(comm, st);
@@ -116,9 +116,9 @@ static weft_status begin_create(weft_ctx *ctx, MPI_Comm comm, const char *what, 
                                 weft_dist **array, creation *c)
 {
     weft_mpi_clear_error();
-    TRY(weft_mpi_check_comm(comm));
+    RETURN_ON_ERROR(weft_mpi_check_comm(comm));
     MPI_TRY(MPI_Comm_size(comm, &c->nranks), "MPI_Comm_size");
-    TRY(weft_mpi_check_collective(comm, what, n));
+    RETURN_ON_ERROR(weft_mpi_check_collective(comm, what, n));
     c->counts = calloc((size_t)c->nranks, sizeof *c->counts);
     c->local = WEFT_OK;
     if (!ctx || !array)
@@ -134,7 +134,7 @@ weft_status weft_dist_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, siz
                              const weft_dist_layout *layout, weft_dist **array)
 {
     creation c;
-    TRY(begin_create(ctx, comm, "weft_dist_create", n, array, &c));
+    RETURN_ON_ERROR(begin_create(ctx, comm, "weft_dist_create", n, array, &c));
     weft_status st =
         weft_mpi_same_everywhere(comm, c.local, "the size and dtype", n, (unsigned long long)dtype);
     if (st == WEFT_OK) st = weft_dist_plan(ctx, comm, n, layout, c.counts);
@@ -148,7 +148,7 @@ weft_status weft_dist_create_like(const weft_dist *like, weft_dtype dtype, weft_
     weft_mpi_clear_error();
     if (!like || !array) return weft_mpi_fail(WEFT_ERR_NULL, "array or output handle is NULL");
     *array = NULL;
-    TRY(weft_mpi_check_collective(like->comm, "weft_dist_create_like", 0));
+    RETURN_ON_ERROR(weft_mpi_check_collective(like->comm, "weft_dist_create_like", 0));
     return weft_dist_build(like->ctx, like->comm, dtype, like->counts, NULL, array);
 }
 
@@ -156,7 +156,7 @@ weft_status weft_dist_from_local(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype,
                                  const void *data, weft_dist **array)
 {
     creation c;
-    TRY(begin_create(ctx, comm, "weft_dist_from_local", 0, array, &c));
+    RETURN_ON_ERROR(begin_create(ctx, comm, "weft_dist_from_local", 0, array, &c));
     weft_status st = c.local;
     if (st == WEFT_OK && !data && count > 0) st = weft_mpi_fail(WEFT_ERR_NULL, "data is NULL");
     st = weft_mpi_same_everywhere(comm, st, "the dtype", (unsigned long long)dtype, 0);

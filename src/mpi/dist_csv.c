@@ -312,11 +312,12 @@ weft_status weft_dist_csv_run(weft_ctx *ctx, MPI_Comm comm, const char *input, c
 {
     weft_mpi_clear_error();
     double t0 = now_seconds();
-    TRY(weft_mpi_check_comm(comm));
+    RETURN_ON_ERROR(weft_mpi_check_comm(comm));
     int rank = 0, nranks = 1;
     MPI_TRY(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
     MPI_TRY(MPI_Comm_size(comm, &nranks), "MPI_Comm_size");
-    TRY(weft_mpi_check_collective(comm, "weft_dist_csv_run", (unsigned long long)nranks));
+    RETURN_ON_ERROR(
+        weft_mpi_check_collective(comm, "weft_dist_csv_run", (unsigned long long)nranks));
 
     weft_status st = WEFT_OK;
     if (!ctx)

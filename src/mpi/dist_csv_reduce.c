@@ -86,7 +86,7 @@ static weft_status row_offset(const csv_blocks *b, MPI_Comm comm, int nranks, ui
 weft_status csv_blocks_combine(csv_blocks *b, MPI_Comm comm, int nranks, weft_csv_job *job)
 {
     uint64_t offset = 0;
-    TRY(row_offset(b, comm, nranks, &offset));
+    RETURN_ON_ERROR(row_offset(b, comm, nranks, &offset));
     weft_status st = WEFT_OK;
     for (size_t k = 0; k < b->nreductions && st == WEFT_OK; k++) {
         for (size_t i = 0; i < b->count[k]; i++)

@@ -8,7 +8,7 @@
 /* Element counts and displacements as MPI's ints, all of which fit. */
 static weft_status int_counts(const weft_dist *d, int **counts, int **displs)
 {
-    TRY(weft_dist_int_counts(d, counts, displs));
+    RETURN_ON_ERROR(weft_dist_int_counts(d, counts, displs));
     for (int r = 0; r < d->nranks; r++)
         if (d->offsets[r] + d->counts[r] > 2147483647u)
             return weft_mpi_fail(WEFT_ERR_SIZE,
@@ -23,9 +23,9 @@ weft_status weft_dist_scatter(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype, si
 {
     weft_mpi_clear_error();
     weft_dist *d = NULL;
-    TRY(weft_mpi_check_comm(comm));
-    TRY(weft_mpi_check_collective(comm, "weft_dist_scatter", n));
-    TRY(weft_dist_create(ctx, comm, dtype, n, layout, &d));
+    RETURN_ON_ERROR(weft_mpi_check_comm(comm));
+    RETURN_ON_ERROR(weft_mpi_check_collective(comm, "weft_dist_scatter", n));
+    RETURN_ON_ERROR(weft_dist_create(ctx, comm, dtype, n, layout, &d));
     int *counts = NULL, *displs = NULL;
     weft_status st = int_counts(d, &counts, &displs);
     if (st == WEFT_OK && (root < 0 || root >= d->nranks))
@@ -53,8 +53,8 @@ static weft_status gather(weft_dist *d, int root, void *dst, int all)
 {
     weft_mpi_clear_error();
     if (!d) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
-    TRY(weft_mpi_check_collective(d->comm, all ? "weft_dist_allgather" : "weft_dist_gather",
-                                  (unsigned long long)d->n));
+    RETURN_ON_ERROR(weft_mpi_check_collective(
+        d->comm, all ? "weft_dist_allgather" : "weft_dist_gather", (unsigned long long)d->n));
     int *counts = NULL, *displs = NULL;
     weft_status st = int_counts(d, &counts, &displs);
     if (st == WEFT_OK && !all && (root < 0 || root >= d->nranks))

@@ -88,7 +88,7 @@ weft_status weft_dist_halo_create(weft_dist *array, size_t width, weft_dist_halo
     weft_mpi_clear_error();
     if (!array || !halo) return weft_mpi_fail(WEFT_ERR_NULL, "array or output handle is NULL");
     *halo = NULL;
-    TRY(weft_mpi_check_collective(array->comm, "weft_dist_halo_create", width));
+    RETURN_ON_ERROR(weft_mpi_check_collective(array->comm, "weft_dist_halo_create", width));
     weft_dist_halo *h = calloc(1, sizeof *h);
     weft_status st = h ? build(array, width, h) : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory");
     st = weft_mpi_same_everywhere(array->comm, st, "the halo width", width, 0);

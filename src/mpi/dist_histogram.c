@@ -26,8 +26,8 @@ weft_status weft_dist_histogram(weft_dist *x, double lo, double hi, size_t nbins
     weft_mpi_clear_error();
     if (!x) return weft_mpi_fail(WEFT_ERR_NULL, "x is NULL");
     double range[2] = {lo, hi};
-    TRY(weft_mpi_check_collective(x->comm, "weft_dist_histogram",
-                                  weft_mpi_check_key(nbins, range, sizeof range)));
+    RETURN_ON_ERROR(weft_mpi_check_collective(x->comm, "weft_dist_histogram",
+                                              weft_mpi_check_key(nbins, range, sizeof range)));
     uint64_t *mine = nbins ? malloc(nbins * sizeof *mine) : NULL;
     weft_status st = WEFT_OK;
     if (!counts)

@@ -198,7 +198,7 @@ weft_status weft_dist_launch(weft_program *program, const char *name, const weft
         return weft_mpi_fail(WEFT_ERR_INVALID_ARG,
                              "weft_dist_launch: no argument is a weft_dist_rows (nothing says "
                              "which ranks take part)");
-    TRY(weft_mpi_check_collective(lead->comm, "weft_dist_launch", nargs));
+    RETURN_ON_ERROR(weft_mpi_check_collective(lead->comm, "weft_dist_launch", nargs));
     launch_state *s = calloc(1, sizeof *s);
     weft_status st = WEFT_OK;
     if (s) s->plain = calloc(nargs + 1, sizeof *s->plain);

@@ -186,7 +186,8 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
     for (size_t k = 0; binds && k < nbinds && !c.first; k++)
         c.first = binds[k].array;
     if (!c.first) return weft_mpi_fail(WEFT_ERR_INVALID_ARG, "no distributed array is bound");
-    TRY(weft_mpi_check_collective(c.first->comm, "weft_dist_reduce", (unsigned long long)op));
+    RETURN_ON_ERROR(
+        weft_mpi_check_collective(c.first->comm, "weft_dist_reduce", (unsigned long long)op));
     /* A rank whose own arguments are wrong still takes part, so none waits. */
     weft_status checked = !expr || !out
                               ? weft_mpi_fail(WEFT_ERR_NULL, "expression or result is NULL")
@@ -194,7 +195,7 @@ weft_status weft_dist_reduce_expr(weft_reduce_op op, const char *expr, const wef
     const weft_dist *d = c.first;
     if (d->n == 0) {
         /* Every rank holds the whole (empty) array: its answer is one process's. */
-        TRY(weft_mpi_agree(d->comm, checked));
+        RETURN_ON_ERROR(weft_mpi_agree(d->comm, checked));
         weft_bind empty[65];
         size_t nempty = bind_local(&c, empty);
         weft_status r = weft_reduce_expr(d->ctx, op, expr, empty, nempty, out, NULL);

@@ -62,8 +62,8 @@ weft_status weft_dist_rows_create(weft_ctx *ctx, MPI_Comm comm, weft_dtype dtype
                                   size_t row_elems, weft_dist_rows **array)
 {
     weft_mpi_clear_error();
-    TRY(weft_mpi_check_comm(comm)); /* a rank outside the communicator reaches nobody */
-    TRY(weft_mpi_check_collective(comm, "weft_dist_rows_create", rows));
+    RETURN_ON_ERROR(weft_mpi_check_comm(comm)); /* a rank outside the communicator reaches nobody */
+    RETURN_ON_ERROR(weft_mpi_check_collective(comm, "weft_dist_rows_create", rows));
     weft_dist_rows *a = array ? calloc(1, sizeof *a) : NULL;
     weft_status st = !array ? weft_mpi_fail(WEFT_ERR_NULL, "output handle is NULL")
                      : !a   ? weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate an array")
@@ -159,7 +159,7 @@ static weft_status exchange(weft_dist_rows *a, int root, const void *data, void 
 {
     weft_mpi_clear_error();
     if (!a) return weft_mpi_fail(WEFT_ERR_NULL, "array is NULL");
-    TRY(weft_mpi_check_collective(
+    RETURN_ON_ERROR(weft_mpi_check_collective(
         a->comm, gather ? "weft_dist_rows_gather" : "weft_dist_rows_scatter", a->rows));
     int *counts = NULL, *displs = NULL;
     size_t mine = a->count[a->rank], at = a->first[a->rank] * a->row_elems;

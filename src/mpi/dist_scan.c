@@ -13,17 +13,14 @@
 #include "collective_check.h"
 #include "mpi_error.h"
 #include "partials.h"
+#include "../core/values.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef union carry {
-    double f;
-    int64_t i;
-    uint64_t u;
-} carry;
+typedef weft_acc64 carry;
 
 static int is_float(weft_dtype t)
 {
@@ -35,68 +32,12 @@ static int is_signed(weft_dtype t)
     return t == WEFT_I32 || t == WEFT_I64;
 }
 
-static carry load(const void *p, weft_dtype t, size_t k)
-{
-    carry c = {.u = 0};
-    switch (t) {
-    case WEFT_F32:
-        c.f = ((const float *)p)[k];
-        break;
-    case WEFT_F64:
-        c.f = ((const double *)p)[k];
-        break;
-    case WEFT_I32:
-        c.i = ((const int32_t *)p)[k];
-        break;
-    case WEFT_I64:
-        c.i = ((const int64_t *)p)[k];
-        break;
-    case WEFT_U32:
-        c.u = ((const uint32_t *)p)[k];
-        break;
-    case WEFT_U64:
-        c.u = ((const uint64_t *)p)[k];
-        break;
-    default:
-        c.u = ((const uint8_t *)p)[k];
-        break;
-    }
-    return c;
-}
-
-static void store(void *p, weft_dtype t, size_t k, carry c)
-{
-    switch (t) {
-    case WEFT_F32:
-        ((float *)p)[k] = (float)c.f;
-        break;
-    case WEFT_F64:
-        ((double *)p)[k] = c.f;
-        break;
-    case WEFT_I32:
-        ((int32_t *)p)[k] = (int32_t)(uint32_t)c.u;
-        break;
-    case WEFT_I64:
-        ((int64_t *)p)[k] = c.i;
-        break;
-    case WEFT_U32:
-        ((uint32_t *)p)[k] = (uint32_t)c.u;
-        break;
-    case WEFT_U64:
-        ((uint64_t *)p)[k] = c.u;
-        break;
-    default:
-        ((uint8_t *)p)[k] = (uint8_t)c.u;
-        break;
-    }
-}
-
 /* a then b, as one process's scan combines its running value with the next:
  * b replaces a only when strictly better. */
 static carry combine(weft_reduce_op op, weft_dtype t, carry a, carry b)
 {
     if (op == WEFT_SUM) {
-        a.u += b.u; /* integers only: wraps, then store() truncates to the dtype */
+        a.u += b.u; /* integers only: wraps, then weft_store_acc truncates to the dtype */
         return a;
     }
     int min = op == WEFT_MIN, take;
@@ -111,30 +52,7 @@ static carry combine(weft_reduce_op op, weft_dtype t, carry a, carry b)
 
 static carry identity(weft_reduce_op op, weft_dtype t)
 {
-    carry c = {.u = 0};
-    if (op == WEFT_SUM) return c;
-    int min = op == WEFT_MIN;
-    switch (t) {
-    case WEFT_F32:
-    case WEFT_F64:
-        c.f = min ? INFINITY : -INFINITY;
-        break;
-    case WEFT_I32:
-        c.i = min ? INT32_MAX : INT32_MIN;
-        break;
-    case WEFT_I64:
-        c.i = min ? INT64_MAX : INT64_MIN;
-        break;
-    case WEFT_U32:
-        c.u = min ? UINT32_MAX : 0;
-        break;
-    case WEFT_U8:
-        c.u = min ? UINT8_MAX : 0;
-        break;
-    default:
-        c.u = min ? UINT64_MAX : 0;
-        break;
-    }
+    carry c = {.u = weft_fold_identity(op, t)};
     return c;
 }
 
@@ -150,13 +68,13 @@ static weft_status scan_with_carry(weft_reduce_op op, int exclusive, weft_dist *
     if (st == WEFT_OK && count > 0 && exclusive) { /* the element an exclusive scan leaves out */
         weft_status r = weft_array_read(x->local, count - 1, 1, buf);
         st = r == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(r, "reading the block's last element");
-        if (st == WEFT_OK) last_x = load(buf, t, 0);
+        if (st == WEFT_OK) last_x = weft_load_acc(buf, t, 0);
     }
     if (st == WEFT_OK && count > 0) {
         weft_status r = weft_scan(x->ctx, op, exclusive, x->local, y->local, NULL);
         if (r == WEFT_OK) r = weft_array_read(y->local, 0, count, buf);
         st = r == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(r, "scanning the local block");
-        if (st == WEFT_OK) total = combine(op, t, load(buf, t, count - 1), last_x);
+        if (st == WEFT_OK) total = combine(op, t, weft_load_acc(buf, t, count - 1), last_x);
     }
     st = weft_mpi_agree(x->comm, st);
     carry *totals = st == WEFT_OK ? calloc((size_t)x->nranks, sizeof *totals) : NULL;
@@ -171,7 +89,7 @@ static weft_status scan_with_carry(weft_reduce_op op, int exclusive, weft_dist *
         for (int r = 0; r < x->rank; r++)
             if (x->counts[r] > 0) c = combine(op, t, c, totals[r]);
         for (size_t k = 0; k < count; k++)
-            store(buf, t, k, combine(op, t, c, load(buf, t, k)));
+            weft_store_acc(buf, t, k, combine(op, t, c, weft_load_acc(buf, t, k)));
         weft_status r = weft_array_write(y->local, 0, count, buf);
         if (r != WEFT_OK) st = weft_mpi_fail_core(r, "writing the scanned block");
     }
@@ -186,7 +104,7 @@ static weft_status scan_on_root(weft_reduce_op op, int exclusive, weft_dist *x, 
     void *whole = x->rank == 0 ? malloc(x->n > 0 ? x->n * x->elem_size : 1) : NULL;
     weft_status st =
         x->rank != 0 || whole ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "no memory on rank 0");
-    TRY(weft_mpi_agree(x->comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(x->comm, st));
     st = weft_dist_gather(x, 0, whole);
     if (st == WEFT_OK && x->rank == 0 && x->n > 0) {
         weft_array *a = NULL;
@@ -225,13 +143,13 @@ weft_status weft_dist_scan(weft_reduce_op op, int exclusive, weft_dist *x, weft_
 {
     weft_mpi_clear_error();
     if (!x || !y) return weft_mpi_fail(WEFT_ERR_NULL, "x or y is NULL");
-    TRY(weft_mpi_check_collective(x->comm, "weft_dist_scan", (unsigned long long)op));
+    RETURN_ON_ERROR(weft_mpi_check_collective(x->comm, "weft_dist_scan", (unsigned long long)op));
     weft_status st = WEFT_OK;
     if (op != WEFT_SUM && op != WEFT_MIN && op != WEFT_MAX)
         st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "scans are WEFT_SUM, WEFT_MIN or WEFT_MAX");
     else if (!weft_dist_same_split(x, y) || x->dtype != y->dtype)
         st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "x and y differ in split, dtype or context");
-    TRY(weft_mpi_agree(x->comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(x->comm, st));
     if (op == WEFT_SUM && is_float(x->dtype)) return scan_on_root(op, exclusive, x, y);
     return scan_with_carry(op, exclusive, x, y);
 }

@@ -78,7 +78,7 @@ static weft_status sort_gathered(weft_dist *keys, weft_dist *values, unsigned fl
 static weft_status sort_alone(weft_dist *keys, weft_dist *values, unsigned flags,
                               weft_status checked)
 {
-    TRY(checked);
+    RETURN_ON_ERROR(checked);
     weft_status st = weft_sort(keys->ctx, keys->local, values ? values->local : NULL, flags, NULL);
     return st == WEFT_OK ? WEFT_OK : weft_mpi_fail_core(st, "weft_sort");
 }
@@ -89,8 +89,8 @@ weft_status weft_dist_sort_by(weft_dist *keys, weft_dist *values, unsigned flags
     weft_mpi_clear_error();
     if (!keys) return weft_mpi_fail(WEFT_ERR_NULL, "keys is NULL");
     unsigned long long key = weft_mpi_check_key(keys->n, &flags, sizeof flags);
-    TRY(weft_mpi_check_collective(keys->comm, "weft_dist_sort",
-                                  weft_mpi_check_key(key, &method, sizeof method)));
+    RETURN_ON_ERROR(weft_mpi_check_collective(keys->comm, "weft_dist_sort",
+                                              weft_mpi_check_key(key, &method, sizeof method)));
     weft_status st = WEFT_OK;
     if (values && !weft_dist_same_split(keys, values))
         st = weft_mpi_fail(WEFT_ERR_INVALID_ARG, "keys and values differ in split or communicator");

@@ -94,11 +94,12 @@ static weft_status read_block(weft_dist *d, void *dst)
 static weft_status sort_locally(sort_run *r)
 {
     for (int q = 0; q < r->p; q++)
-        TRY(weft_dist_check_int(r->keys->counts[q], "weft_dist_sort"));
-    TRY(allocate(r));
-    TRY(read_block(r->keys, r->sk));
-    TRY(read_block(r->values, r->sv));
-    TRY(weft_dist_sort_host(r->keys, r->values, r->m, r->sk, r->sv, r->flags, "sorting the block"));
+        RETURN_ON_ERROR(weft_dist_check_int(r->keys->counts[q], "weft_dist_sort"));
+    RETURN_ON_ERROR(allocate(r));
+    RETURN_ON_ERROR(read_block(r->keys, r->sk));
+    RETURN_ON_ERROR(read_block(r->values, r->sv));
+    RETURN_ON_ERROR(
+        weft_dist_sort_host(r->keys, r->values, r->m, r->sk, r->sv, r->flags, "sorting the block"));
     weft_sort_take_samples(r->keys, r->sk, r->flags & WEFT_SORT_DESCENDING,
                            (sort_sample *)((char *)r->samples + r->sample_displs[r->rank]));
     return WEFT_OK;
@@ -213,12 +214,12 @@ static weft_status run_steps(sort_run *r, weft_status checked)
     MPI_Comm comm = r->keys->comm;
     weft_status st = checked;
     if (st == WEFT_OK) st = sort_locally(r);
-    TRY(weft_mpi_agree(comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(comm, st));
     st = share_counts(r);
     if (st == WEFT_OK) st = plan_first(r);
-    TRY(weft_mpi_agree(comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(comm, st));
     st = exchange(r, r->sk, r->rk, r->sv, r->rv, "MPI_Alltoallv to the splitters' ranks");
-    TRY(weft_mpi_agree(comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(comm, st));
     for (int q = 0; q <= r->p; q++)
         r->starts[q] = q < r->p ? (size_t)r->rdispl[q] : r->received;
     int in_t =

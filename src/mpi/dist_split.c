@@ -117,17 +117,17 @@ weft_status weft_dist_plan(weft_ctx *ctx, MPI_Comm comm, size_t n, const weft_di
             st = weft_mpi_fail(WEFT_ERR_NULL, "WEFT_DIST_COUNTS without counts");
         else
             st = check_counts(n, nranks, layout->counts);
-        TRY(weft_mpi_agree(comm, st));
+        RETURN_ON_ERROR(weft_mpi_agree(comm, st));
         for (int r = 0; r < nranks; r++)
             counts[r] = layout->counts[r];
         return WEFT_OK;
     }
     double weight = 1.0;
     if (st == WEFT_OK) st = local_weight(ctx, layout, &weight);
-    TRY(weft_mpi_agree(comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(comm, st));
     double *weights = malloc((size_t)nranks * sizeof *weights);
     st = weights ? WEFT_OK : weft_mpi_fail(WEFT_ERR_NOMEM, "cannot allocate %d weights", nranks);
-    TRY(weft_mpi_agree(comm, st));
+    RETURN_ON_ERROR(weft_mpi_agree(comm, st));
     int rc = MPI_Allgather(&weight, 1, MPI_DOUBLE, weights, 1, MPI_DOUBLE, comm);
     if (rc != MPI_SUCCESS) {
         free(weights);

@@ -3,6 +3,7 @@
 #ifndef WEFT_MPI_ERROR_H
 #define WEFT_MPI_ERROR_H
 
+#include "../core/propagate.h"
 #include "weft_mpi.h"
 
 weft_status weft_mpi_fail(weft_status status, const char *fmt, ...)
@@ -30,12 +31,6 @@ weft_status weft_mpi_settle(int rank, int failed, weft_status status, weft_statu
     do {                                                                                           \
         weft_status st_ = (call);                                                                  \
         if (st_ != WEFT_OK) return weft_mpi_fail_core(st_, (what));                                \
-    } while (0)
-
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        weft_status st_ = (expr);                                                                  \
-        if (st_ != WEFT_OK) return st_;                                                            \
     } while (0)
 
 #endif

@@ -19,15 +19,7 @@ static weft_status axpy_chunk(void *op, weft_device *dev, const weft_view *views
 
 static weft_status axpy_run(weft_op *base)
 {
-    weft_dispatch d = {.base = base,
-                       .may_leave_running = 1,
-                       .reads = 3,
-                       .prim = WEFT_PRIM_AXPY,
-                       .run = axpy_chunk,
-                       .op = base,
-                       .name = "weft_axpy",
-                       .kind = "axpy"};
-    return weft_dispatch_run(&d);
+    return weft_dispatch_prim(base, WEFT_PRIM_AXPY, 3, axpy_chunk, "weft_axpy", "axpy");
 }
 
 weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, weft_future **future)
@@ -43,9 +35,7 @@ weft_status weft_axpy(weft_ctx *ctx, double a, weft_array *x, weft_array *y, wef
               weft_dtype_name(x->dtype), weft_dtype_name(y->dtype));
     RETURN_IF(x->n != y->n, WEFT_ERR_SIZE, "weft_axpy: x has %zu elements, y has %zu", x->n, y->n);
     RETURN_ON_ERROR(weft_alias_check("weft_axpy", x, "x", y, "y"));
-    axpy_op op = {
-        .base = {.run = axpy_run, .ctx = ctx, .arrays = {x, y}, .narrays = 2, .read_only = 1},
-        .a = a};
+    axpy_op op = {.base = weft_op_in_out(axpy_run, ctx, x, y), .a = a};
     weft_local_op local = {&op.base, sizeof op, NULL, NULL};
     return weft_submit_local(ctx->stream, &local, future);
 }

@@ -38,4 +38,22 @@ typedef struct weft_dispatch {
 
 weft_status weft_dispatch_run(const weft_dispatch *d);
 
+/* A primitive's operation (no expression) whose result is all in its
+ * arrays: run over chunks of base's arrays, reading those in reads. */
+static inline weft_status weft_dispatch_prim(weft_op *base, weft_prim prim, unsigned reads,
+                                             weft_status (*run)(void *, weft_device *,
+                                                                const weft_view *, size_t, size_t),
+                                             const char *name, const char *kind)
+{
+    weft_dispatch d = {.base = base,
+                       .may_leave_running = 1,
+                       .reads = reads,
+                       .prim = prim,
+                       .run = run,
+                       .op = base,
+                       .name = name,
+                       .kind = kind};
+    return weft_dispatch_run(&d);
+}
+
 #endif

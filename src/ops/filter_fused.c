@@ -48,27 +48,13 @@ static int constant_of(const weft_node *n, const weft_bind *binds, weft_filter_l
         return 1;
     }
     if (n->kind != NODE_SCALAR || binds[n->slot].array || binds[n->slot].dtype != n->type) return 0;
-    weft_value v = binds[n->slot].value;
-    switch (n->type) {
-    case WEFT_F32:
-        l->kf = v.f32;
-        break;
-    case WEFT_F64:
-        l->kf = v.f64;
-        break;
-    case WEFT_I32:
-        l->ki = v.i32;
-        break;
-    case WEFT_U32:
-        l->ki = v.u32;
-        break;
-    case WEFT_I64:
-        l->ki = v.i64;
-        break;
-    default:
-        l->ki = (int64_t)v.u64;
-        break;
-    }
+    /* The value as a buffer of one element (every member starts at its
+     * first byte); its dtype is the comparison's, never u8 (shape_of). */
+    const weft_value *v = &binds[n->slot].value;
+    if (weft_dtype_is_float(n->type))
+        l->kf = weft_load_double(v, n->type, 0);
+    else
+        l->ki = (int64_t)weft_load_bits(v, n->type, 0);
     return 1;
 }
 
@@ -204,42 +190,31 @@ static uint64_t leaf_bits_slowly(const weft_filter_leaf *l, void *const *host, s
 /* ---- 64 at a time ---- */
 
 #ifdef HAVE_AVX512_FILTER
-#define FLOAT_CMP(name, V, M, fn)                                                                  \
+/* name(a, b, op): fn with op's predicate among the six given (immediates,
+ * hence one function per vector type). */
+#define CMP_FN(name, V, M, fn, lt, le, gt, ge, eq, ne)                                             \
     AVX512 static inline M name(V a, V b, int op)                                                  \
     {                                                                                              \
         switch (op) {                                                                              \
         case OP_LT:                                                                                \
-            return fn(a, b, _CMP_LT_OQ);                                                           \
+            return fn(a, b, lt);                                                                   \
         case OP_LE:                                                                                \
-            return fn(a, b, _CMP_LE_OQ);                                                           \
+            return fn(a, b, le);                                                                   \
         case OP_GT:                                                                                \
-            return fn(a, b, _CMP_GT_OQ);                                                           \
+            return fn(a, b, gt);                                                                   \
         case OP_GE:                                                                                \
-            return fn(a, b, _CMP_GE_OQ);                                                           \
+            return fn(a, b, ge);                                                                   \
         case OP_EQ:                                                                                \
-            return fn(a, b, _CMP_EQ_OQ);                                                           \
+            return fn(a, b, eq);                                                                   \
         default:                                                                                   \
-            return fn(a, b, _CMP_NEQ_UQ);                                                          \
+            return fn(a, b, ne);                                                                   \
         }                                                                                          \
     }
+#define FLOAT_CMP(name, V, M, fn)                                                                  \
+    CMP_FN(name, V, M, fn, _CMP_LT_OQ, _CMP_LE_OQ, _CMP_GT_OQ, _CMP_GE_OQ, _CMP_EQ_OQ, _CMP_NEQ_UQ)
 #define INT_CMP(name, M, fn)                                                                       \
-    AVX512 static inline M name(__m512i a, __m512i b, int op)                                      \
-    {                                                                                              \
-        switch (op) {                                                                              \
-        case OP_LT:                                                                                \
-            return fn(a, b, _MM_CMPINT_LT);                                                        \
-        case OP_LE:                                                                                \
-            return fn(a, b, _MM_CMPINT_LE);                                                        \
-        case OP_GT:                                                                                \
-            return fn(a, b, _MM_CMPINT_NLE);                                                       \
-        case OP_GE:                                                                                \
-            return fn(a, b, _MM_CMPINT_NLT);                                                       \
-        case OP_EQ:                                                                                \
-            return fn(a, b, _MM_CMPINT_EQ);                                                        \
-        default:                                                                                   \
-            return fn(a, b, _MM_CMPINT_NE);                                                        \
-        }                                                                                          \
-    }
+    CMP_FN(name, __m512i, M, fn, _MM_CMPINT_LT, _MM_CMPINT_LE, _MM_CMPINT_NLE, _MM_CMPINT_NLT,     \
+           _MM_CMPINT_EQ, _MM_CMPINT_NE)
 FLOAT_CMP(cmp_ps, __m512, __mmask16, _mm512_cmp_ps_mask)
 FLOAT_CMP(cmp_pd, __m512d, __mmask8, _mm512_cmp_pd_mask)
 INT_CMP(cmp_epi32, __mmask16, _mm512_cmp_epi32_mask)

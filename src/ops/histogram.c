@@ -95,6 +95,23 @@ static int is_index_dtype(weft_dtype t)
     return t == WEFT_I32 || t == WEFT_U32 || t == WEFT_I64 || t == WEFT_U64 || t == WEFT_U8;
 }
 
+/* The context and the two arrays every call here takes. */
+static weft_status check_arrays(weft_ctx *ctx, const char *name, weft_array *in,
+                                const char *in_name, weft_array *out, const char *out_name)
+{
+    RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", name);
+    RETURN_ON_ERROR(weft_whole_check(ctx, in, name, in_name));
+    return weft_whole_check(ctx, out, name, out_name);
+}
+
+/* out is written while in is read: another array, over other memory. */
+static weft_status check_apart(const char *name, weft_array *in, const char *in_name,
+                               weft_array *out, const char *out_name)
+{
+    RETURN_IF(out == in, WEFT_ERR_INVALID_ARG, "%s: %s is %s itself", name, out_name, in_name);
+    return weft_alias_check(name, in, in_name, out, out_name);
+}
+
 /* Counts up to n fit out's dtype exactly. */
 static weft_status check_count_dtype(const char *name, const weft_array *out, size_t n)
 {
@@ -116,9 +133,7 @@ weft_status weft_histogram(weft_ctx *ctx, weft_array *x, double lo, double hi, w
 {
     if (future) *future = NULL; /* on any failure too */
     const char *name = "weft_histogram";
-    RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", name);
-    RETURN_ON_ERROR(weft_whole_check(ctx, x, name, "x"));
-    RETURN_ON_ERROR(weft_whole_check(ctx, counts, name, "counts"));
+    RETURN_ON_ERROR(check_arrays(ctx, name, x, "x", counts, "counts"));
     RETURN_IF(!isfinite(lo) || !isfinite(hi) || !(lo < hi), WEFT_ERR_INVALID_ARG,
               "%s: the range [%g, %g) must be finite and not empty", name, lo, hi);
     RETURN_IF(!isfinite(hi - lo), WEFT_ERR_INVALID_ARG, "%s: hi - lo overflows", name);
@@ -132,16 +147,9 @@ weft_status weft_histogram(weft_ctx *ctx, weft_array *x, double lo, double hi, w
               "%s: %zu bins over [%g, %g) are narrower than doubles can bin (width %g)", name,
               counts->n, lo, hi, width);
     RETURN_ON_ERROR(check_count_dtype(name, counts, x->n));
-    RETURN_IF(x == counts, WEFT_ERR_INVALID_ARG, "%s: counts is x itself", name);
-    RETURN_ON_ERROR(weft_alias_check(name, x, "x", counts, "counts"));
-    histogram_op op = {.base = {.run = histogram_run,
-                                .ctx = ctx,
-                                .arrays = {x, counts},
-                                .narrays = 2,
-                                .read_only = 1},
-                       .name = name,
-                       .lo = lo,
-                       .hi = hi};
+    RETURN_ON_ERROR(check_apart(name, x, "x", counts, "counts"));
+    histogram_op op = {
+        .base = weft_op_in_out(histogram_run, ctx, x, counts), .name = name, .lo = lo, .hi = hi};
     return submit(ctx, &op, future);
 }
 
@@ -150,14 +158,11 @@ weft_status weft_bincount(weft_ctx *ctx, weft_array *indices, weft_array *weight
 {
     if (future) *future = NULL; /* on any failure too */
     const char *name = "weft_bincount";
-    RETURN_IF(!ctx, WEFT_ERR_NULL, "%s: context is NULL", name);
-    RETURN_ON_ERROR(weft_whole_check(ctx, indices, name, "indices"));
-    RETURN_ON_ERROR(weft_whole_check(ctx, out, name, "out"));
+    RETURN_ON_ERROR(check_arrays(ctx, name, indices, "indices", out, "out"));
     RETURN_IF(!is_index_dtype(indices->dtype), WEFT_ERR_DTYPE,
               "%s: indices must be an integer dtype, not %s", name,
               weft_dtype_name(indices->dtype));
-    RETURN_IF(out == indices, WEFT_ERR_INVALID_ARG, "%s: out is indices itself", name);
-    RETURN_ON_ERROR(weft_alias_check(name, indices, "indices", out, "out"));
+    RETURN_ON_ERROR(check_apart(name, indices, "indices", out, "out"));
     if (weights) {
         RETURN_ON_ERROR(weft_whole_check(ctx, weights, name, "weights"));
         RETURN_IF(weights->n != indices->n, WEFT_ERR_SIZE,
@@ -165,8 +170,7 @@ weft_status weft_bincount(weft_ctx *ctx, weft_array *indices, weft_array *weight
         RETURN_IF(weights->dtype != out->dtype || out->dtype == WEFT_U8, WEFT_ERR_DTYPE,
                   "%s: weights (%s) and out (%s) must share a dtype other than u8", name,
                   weft_dtype_name(weights->dtype), weft_dtype_name(out->dtype));
-        RETURN_IF(weights == out, WEFT_ERR_INVALID_ARG, "%s: out is weights itself", name);
-        RETURN_ON_ERROR(weft_alias_check(name, weights, "weights", out, "out"));
+        RETURN_ON_ERROR(check_apart(name, weights, "weights", out, "out"));
     } else {
         RETURN_ON_ERROR(check_count_dtype(name, out, indices->n));
     }

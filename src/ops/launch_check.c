@@ -8,6 +8,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,43 +337,23 @@ static weft_status wrote_outside_rows(const weft_launch_job *job, size_t k,
     return restore(a, saved);
 }
 
-/* The split gave other bits than one device: kept whole from now on (when
- * the verdict cannot be recorded, the next split launch is checked again). */
-static void split_differs(weft_launch_job *job, size_t k, size_t at)
+/* The split gave other bits than one device, wrote an argument passed whole,
+ * or wrote outside its rows on a copying device (the note's tail, fmt, says
+ * which): kept whole from now on (when the verdict cannot be recorded, the
+ * next split launch is checked again). */
+static void keep_whole(weft_launch_job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void keep_whole(weft_launch_job *job, const char *fmt, ...)
 {
     weft_ctx *ctx = job->program->ctx;
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
     weft_stat_add(ctx, WEFT_STAT_KEPT_WHOLE, 1);
-    weft_ctx_note(ctx,
-                  "kernel %s runs on one device from now on: split over %zu devices, argument "
-                  "%zu differed at element %zu from one device running the whole range (it "
-                  "writes outside its rows, or indexes across the split)",
-                  job->name, job->npieces, k, at);
-    (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
-}
-
-/* A piece wrote outside its rows on a copying device: kept whole. */
-static void split_wrote_outside(weft_launch_job *job, size_t k, size_t at, size_t dev)
-{
-    weft_ctx *ctx = job->program->ctx;
-    weft_stat_add(ctx, WEFT_STAT_KEPT_WHOLE, 1);
-    weft_ctx_note(ctx,
-                  "kernel %s runs on one device from now on: split over %zu devices, it wrote "
-                  "argument %zu at element %zu on device %zu, outside the rows that device ran "
-                  "(those writes would be lost in its copy)",
-                  job->name, job->npieces, k, at, dev);
-    (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
-}
-
-/* The split wrote an argument passed whole: kept whole from now on. */
-static void split_wrote_whole(weft_launch_job *job, size_t k, size_t at, size_t dev)
-{
-    weft_ctx *ctx = job->program->ctx;
-    weft_stat_add(ctx, WEFT_STAT_KEPT_WHOLE, 1);
-    weft_ctx_note(ctx,
-                  "kernel %s runs on one device from now on: split over %zu devices, it wrote "
-                  "argument %zu, passed whole, at element %zu on device %zu (every device "
-                  "would write its own copy of it)",
-                  job->name, job->npieces, k, at, dev);
+    weft_ctx_note(ctx, "kernel %s runs on one device from now on: split over %zu devices, %s",
+                  job->name, job->npieces, why);
     (void)weft_program_set_split_verdict(job->program, job->split_key, WEFT_SPLIT_WHOLE, NULL);
 }
 
@@ -505,10 +486,16 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     weft_split_verdict verdict = WEFT_SPLIT_SAFE;
     if (changed < m) {
         verdict = WEFT_SPLIT_WHOLE;
-        split_wrote_whole(job, changed, changed_at, changed_on);
+        keep_whole(job,
+                   "it wrote argument %zu, passed whole, at element %zu on device %zu (every "
+                   "device would write its own copy of it)",
+                   changed, changed_at, changed_on);
     } else if (outside < m) {
         verdict = WEFT_SPLIT_WHOLE;
-        split_wrote_outside(job, outside, outside_at, outside_on);
+        keep_whole(job,
+                   "it wrote argument %zu at element %zu on device %zu, outside the rows that "
+                   "device ran (those writes would be lost in its copy)",
+                   outside, outside_at, outside_on);
     }
     for (size_t k = 0; k < m && verdict == WEFT_SPLIT_SAFE; k++) {
         size_t at;
@@ -517,7 +504,10 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         GOTO_ERROR_ON(first_difference(a, split[k], 0, a->n, &at));
         if (at < a->n) {
             verdict = WEFT_SPLIT_WHOLE;
-            split_differs(job, k, at);
+            keep_whole(job,
+                       "argument %zu differed at element %zu from one device running the whole "
+                       "range (it writes outside its rows, or indexes across the split)",
+                       k, at);
         }
     }
     /* Not recorded (out of memory): the next such launch is checked again. */

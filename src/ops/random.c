@@ -21,14 +21,7 @@ static weft_status random_chunk(void *op, weft_device *dev, const weft_view *vie
 
 static weft_status random_run(weft_op *base)
 {
-    weft_dispatch d = {.base = base,
-                       .may_leave_running = 1,
-                       .reads = 0,
-                       .prim = WEFT_PRIM_RANDOM,
-                       .run = random_chunk,
-                       .op = base,
-                       .name = "weft_random"};
-    return weft_dispatch_run(&d);
+    return weft_dispatch_prim(base, WEFT_PRIM_RANDOM, 0, random_chunk, "weft_random", NULL);
 }
 
 weft_status weft_random(weft_ctx *ctx, weft_array *a, int dist, uint64_t seed, uint64_t offset,

@@ -86,12 +86,7 @@ weft_status weft_argsort(weft_ctx *ctx, weft_array *keys, weft_array *indices, u
     RETURN_IF(indices->dtype == WEFT_U32 && keys->n > UINT32_MAX, WEFT_ERR_DTYPE,
               "weft_argsort: %zu keys need u64 indices", keys->n);
     RETURN_ON_ERROR(weft_alias_check("weft_argsort", keys, "keys", indices, "indices"));
-    sort_op op = {.base = {.run = sort_run,
-                           .ctx = ctx,
-                           .arrays = {keys, indices},
-                           .narrays = 2,
-                           .read_only = 1},
-                  .flags = flags,
-                  .argsort = 1};
+    sort_op op = {
+        .base = weft_op_in_out(sort_run, ctx, keys, indices), .flags = flags, .argsort = 1};
     return submit(ctx, &op, future);
 }

@@ -21,4 +21,11 @@ typedef struct weft_local_op {
 weft_status weft_submit_local(weft_stream *stream, const weft_local_op *local,
                               weft_future **future);
 
+/* The base of an operation that reads in and writes out. */
+static inline weft_op weft_op_in_out(weft_status (*run)(weft_op *), weft_ctx *ctx, weft_array *in,
+                                     weft_array *out)
+{
+    return (weft_op){.run = run, .ctx = ctx, .arrays = {in, out}, .narrays = 2, .read_only = 1};
+}
+
 #endif

@@ -8,7 +8,7 @@
  * decimal exponents in [-4, 16), else d.ddde+XX with at least two exponent digits. */
 #include "decimal_digits.h"
 #include "number_format.h"
-#include "schubfach_table.h"
+#include "pow10_table.h"
 
 #include <string.h>
 
@@ -50,6 +50,25 @@ static inline int floor_log2_pow10(int e)
 
 #define MASK63 0x7fffffffffffffffull
 
+/* Row k - K_MIN: {g1, g0}, g = g1 2^63 + g0 = floor(10^-k / 2^r) + 1 in [2^125, 2^126)
+ * (Giulietti), for k = floor(q log10 2) over binary64's exponents q. It is the parser's
+ * floor(10^-k 2^s) in [2^127, 2^128) shifted right by two, plus one (floor(floor(x) / 4) is
+ * floor(x / 4); tools/gen_number_tables.py checks it for every k): derived from that table
+ * once, when the library is loaded, so each value still reads one row. */
+enum { K_MIN = -324, K_MAX = 292 };
+static uint64_t schubfach_g[K_MAX - K_MIN + 1][2];
+
+__attribute__((constructor)) static void derive_schubfach_g(void)
+{
+    for (int k = K_MIN; k <= K_MAX; k++) {
+        const uint64_t *m = weft_pow10_128[-k - WEFT_POW10_E_MIN];
+        uint64_t lo = (m[1] >> 2 | m[0] << 62) + 1; /* the low 64 bits of g */
+        uint64_t hi = (m[0] >> 2) + (lo == 0);
+        schubfach_g[k - K_MIN][0] = hi << 1 | lo >> 63;
+        schubfach_g[k - K_MIN][1] = lo & MASK63;
+    }
+}
+
 /* floor(g cp / 2^127) rounded to odd: the sticky bit keeps "exactly" apart from "a little
  * more", all the comparisons below need. g = g1 2^63 + g0. */
 static inline uint64_t round_to_odd(uint64_t g1, uint64_t g0, uint64_t cp)
@@ -80,7 +99,7 @@ static decimal to_decimal(int q, uint64_t c, uint64_t c_min, int q_min)
         k = floor_log10_three_quarters_pow2(q);
     }
     int h = q + floor_log2_pow10(-k) + 2;
-    const uint64_t *g = weft_schubfach_g[k - WEFT_SCHUBFACH_K_MIN];
+    const uint64_t *g = schubfach_g[k - K_MIN];
     uint64_t vb = round_to_odd(g[0], g[1], cb << h);
     uint64_t vbl = round_to_odd(g[0], g[1], cbl << h);
     uint64_t vbr = round_to_odd(g[0], g[1], cbr << h);

@@ -316,18 +316,24 @@ static int scan_float(const char *begin, const char *end, decimal_text *d, doubl
     return scan_decimal(p, end, d);
 }
 
+/* 0: malformed; 1: *v holds inf or nan; 2: *v holds the decimal in *d
+ * correctly rounded to a double (tiers 1 and 2); 3: they did not decide. */
+static int scan_value(const char *begin, const char *end, decimal_text *d, double *v)
+{
+    int kind = scan_float(begin, end, d, v);
+    if (kind != 1) return kind == 2;
+    if (!fast_magnitude(d, v)) return 3;
+    *v = d->negative ? -*v : *v;
+    return 2;
+}
+
 int weft_parse_f64(const char *begin, const char *end, double *out)
 {
     decimal_text d;
     double v;
-    int kind = scan_float(begin, end, &d, &v);
+    int kind = scan_value(begin, end, &d, &v);
     if (kind == 0) return 0;
-    if (kind == 1) {
-        if (fast_magnitude(&d, &v))
-            v = d.negative ? -v : v;
-        else
-            parse_canonical(&d, &v, NULL);
-    }
+    if (kind == 3) parse_canonical(&d, &v, NULL);
     *out = v;
     return 1;
 }
@@ -348,20 +354,14 @@ int weft_parse_f32(const char *begin, const char *end, float *out)
 {
     decimal_text d;
     double v;
-    int kind = scan_float(begin, end, &d, &v);
+    int kind = scan_value(begin, end, &d, &v);
     if (kind == 0) return 0;
-    if (kind == 2) {
-        *out = (float)v;
-        return 1;
-    }
-    if (fast_magnitude(&d, &v)) {
-        float f = (float)v;
-        if (double_rounds_to_float_correctly(v, f)) {
-            *out = d.negative ? -f : f;
-            return 1;
-        }
-    }
-    parse_canonical(&d, NULL, out);
+    /* Rounding is symmetric: the signed double rounds as its magnitude. */
+    float f = (float)v;
+    if (kind == 1 || (kind == 2 && double_rounds_to_float_correctly(v, f)))
+        *out = f;
+    else
+        parse_canonical(&d, NULL, out);
     return 1;
 }
 

@@ -5,7 +5,6 @@
 #include "../../core/pool.h"
 #include "../device.h"
 #include "../../core/error.h"
-#include "../device.h"
 
 #include <string.h>
 
@@ -15,12 +14,6 @@ static weft_status host_buffer_create(weft_device *dev, size_t bytes, void *host
     (void)bytes;
     *buffer = host; /* the host storage is the host device's buffer */
     return WEFT_OK;
-}
-
-static void host_buffer_release(weft_device *dev, void *buffer)
-{
-    (void)dev;
-    (void)buffer;
 }
 
 /* The host's "buffers" are host memory itself. */
@@ -204,10 +197,11 @@ static weft_status host_wait(weft_device *dev, void *event)
     return WEFT_OK;
 }
 
-static void host_event_keep(weft_device *dev, void *event)
+/* Buffers are the host's own memory and events NULL: nothing to keep or let go. */
+static void host_ignore_handle(weft_device *dev, void *handle)
 {
     (void)dev;
-    (void)event;
+    (void)handle;
 }
 
 static weft_status host_finish(weft_device *dev)
@@ -226,7 +220,7 @@ static const char *host_impl(const weft_device *dev, const char *primitive)
 static const weft_backend reference = {
     .name = "host",
     .buffer_create = host_buffer_create,
-    .buffer_release = host_buffer_release,
+    .buffer_release = host_ignore_handle,
     .sub_buffer = host_sub_buffer,
     .write = host_write,
     .read = host_read,
@@ -243,8 +237,8 @@ static const weft_backend reference = {
     .finish = host_finish,
     .marker = host_marker,
     .wait = host_wait,
-    .event_retain = host_event_keep,
-    .event_release = host_event_keep,
+    .event_retain = host_ignore_handle,
+    .event_release = host_ignore_handle,
     .impl = host_impl,
     .sort = host_sort,
     .histogram = host_histogram,

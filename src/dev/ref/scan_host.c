@@ -11,62 +11,11 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef union acc {
-    double f;
-    uint64_t u;
-    int64_t i;
-} acc;
-
-static void store(void *y, weft_dtype t, size_t k, acc a)
-{
-    switch (t) {
-    case WEFT_F32:
-        ((float *)y)[k] = (float)a.f;
-        break;
-    case WEFT_F64:
-        ((double *)y)[k] = a.f;
-        break;
-    case WEFT_I32:
-        ((int32_t *)y)[k] = (int32_t)(uint32_t)a.u;
-        break;
-    case WEFT_U32:
-        ((uint32_t *)y)[k] = (uint32_t)a.u;
-        break;
-    case WEFT_U8:
-        ((uint8_t *)y)[k] = (uint8_t)a.u;
-        break;
-    default:
-        ((uint64_t *)y)[k] = a.u;
-        break;
-    }
-}
+typedef weft_acc64 acc;
 
 static acc identity(weft_reduce_op op, weft_dtype t)
 {
-    acc a = {.u = 0};
-    if (op == WEFT_SUM) return a;
-    int min = op == WEFT_MIN;
-    switch (t) {
-    case WEFT_F32:
-    case WEFT_F64:
-        a.f = min ? INFINITY : -INFINITY;
-        break;
-    case WEFT_I32:
-        a.i = min ? INT32_MAX : INT32_MIN;
-        break;
-    case WEFT_U32:
-        a.u = min ? UINT32_MAX : 0;
-        break;
-    case WEFT_I64:
-        a.i = min ? INT64_MAX : INT64_MIN;
-        break;
-    case WEFT_U8:
-        a.u = min ? UINT8_MAX : 0;
-        break;
-    default:
-        a.u = min ? UINT64_MAX : 0;
-        break;
-    }
+    acc a = {.u = weft_fold_identity(op, t)};
     return a;
 }
 
@@ -143,7 +92,7 @@ void weft_scan_carries(weft_reduce_op op, weft_dtype t, const uint64_t *subtotal
 
 uint64_t weft_scan_identity(weft_reduce_op op, weft_dtype t)
 {
-    return identity(op, t).u;
+    return weft_fold_identity(op, t);
 }
 
 #if defined(__has_builtin)
@@ -151,6 +100,10 @@ uint64_t weft_scan_identity(weft_reduce_op op, weft_dtype t)
 #define SCAN_VECTORS 1
 #endif
 #endif
+
+/* A whole block's sum for one dtype: x and y (NULL: none) hold its elements. */
+typedef void sum_block_fn(const void *x, void *y, const uint64_t *start, uint64_t *out,
+                          int exclusive);
 
 #if SCAN_VECTORS
 /* Sums over whole blocks, the common case, in vectors of 4 sub-blocks' chains.
@@ -180,7 +133,7 @@ typedef uint64_t v4u64 __attribute__((vector_size(32)));
  * group loop is innermost so that 4 independent vector chains are in flight. */
 #define SUM_BLOCK_VECTORS(NAME, E, LOADV, WIDEV, ACCV, STOREV)                                     \
     WEFT_AVX2_CLONES                                                                               \
-    static void NAME(const E *x, E *y, const uint64_t *start, uint64_t *out, int exclusive)        \
+    static void NAME(const void *x, void *y, const uint64_t *start, uint64_t *out, int exclusive)  \
     {                                                                                              \
         ACCV run[4];                                                                               \
         memcpy(run, start, sizeof run);                                                            \
@@ -189,7 +142,7 @@ typedef uint64_t v4u64 __attribute__((vector_size(32)));
                 ACCV a[4], c[4];                                                                   \
                 for (int s = 0; s < 4; s++) {                                                      \
                     LOADV r;                                                                       \
-                    memcpy(&r, x + (4 * g + s) * SUB + k, sizeof r);                               \
+                    memcpy(&r, (const E *)x + (4 * g + s) * SUB + k, sizeof r);                    \
                     a[s] = (ACCV) __builtin_convertvector(r, WIDEV);                               \
                 }                                                                                  \
                 TRANSPOSE4(a[0], a[1], a[2], a[3], c[0], c[1], c[2], c[3]);                        \
@@ -205,7 +158,7 @@ typedef uint64_t v4u64 __attribute__((vector_size(32)));
                 TRANSPOSE4(c[0], c[1], c[2], c[3], a[0], a[1], a[2], a[3]);                        \
                 for (int s = 0; s < 4; s++) {                                                      \
                     STOREV o = __builtin_convertvector(a[s], STOREV);                              \
-                    memcpy(y + (4 * g + s) * SUB + k, &o, sizeof o);                               \
+                    memcpy((E *)y + (4 * g + s) * SUB + k, &o, sizeof o);                          \
                 }                                                                                  \
             }                                                                                      \
         if (out) memcpy(out, run, sizeof run);                                                     \
@@ -230,10 +183,10 @@ typedef uint32_t v8u32 __attribute__((vector_size(32)));
 
 #define INT_SUM_BLOCK(NAME, E, U, VEC, PREFIX, LAST)                                               \
     WEFT_AVX2_CLONES                                                                               \
-    static void NAME(const E *x, E *y, const uint64_t *start, uint64_t *out, int exclusive)        \
+    static void NAME(const void *x, void *y, const uint64_t *start, uint64_t *out, int exclusive)  \
     {                                                                                              \
         for (int s = 0; s < SUBS; s++) {                                                           \
-            const E *xs = x + s * SUB;                                                             \
+            const E *xs = (const E *)x + s * SUB;                                                  \
             if (out) {                                                                             \
                 uint64_t total = start[s];                                                         \
                 for (int k = 0; k < SUB; k++)                                                      \
@@ -249,7 +202,7 @@ typedef uint32_t v8u32 __attribute__((vector_size(32)));
                 PREFIX(p, z);                                                                      \
                 p += carry;                                                                        \
                 VEC o = exclusive ? p - v : p;                                                     \
-                memcpy(y + s * SUB + k, &o, sizeof o);                                             \
+                memcpy((E *)y + s * SUB + k, &o, sizeof o);                                        \
                 carry = LAST(p);                                                                   \
             }                                                                                      \
         }                                                                                          \
@@ -261,45 +214,23 @@ INT_SUM_BLOCK(sum_block_i32, int32_t, uint32_t, v8u32, PREFIX8, LAST8)
 INT_SUM_BLOCK(sum_block_u32, uint32_t, uint32_t, v8u32, PREFIX8, LAST8)
 INT_SUM_BLOCK(sum_block_64, uint64_t, uint64_t, v4u64, PREFIX4, LAST4)
 
-/* The sum of one whole block, when the vector code applies; 0 otherwise. */
-static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *start,
-                          uint64_t *out, int exclusive)
-{
-    switch (t) {
-    case WEFT_F32:
-        sum_block_f32(x, y, start, out, exclusive);
-        return 1;
-    case WEFT_F64:
-        sum_block_f64(x, y, start, out, exclusive);
-        return 1;
-    case WEFT_I32:
-        sum_block_i32(x, y, start, out, exclusive);
-        return 1;
-    case WEFT_U32:
-        sum_block_u32(x, y, start, out, exclusive);
-        return 1;
-    case WEFT_I64:
-    case WEFT_U64:
-        sum_block_64(x, y, start, out, exclusive);
-        return 1;
-    default:
-        return 0;
-    }
-}
+static sum_block_fn *const sum_blocks[] = {
+    [WEFT_F32] = sum_block_f32, [WEFT_F64] = sum_block_f64, [WEFT_I32] = sum_block_i32,
+    [WEFT_U32] = sum_block_u32, [WEFT_I64] = sum_block_64,  [WEFT_U64] = sum_block_64};
 #else
 /* Float sums over whole blocks without vector extensions: 16 chains in flight.
  * NAME(x, y, start, out, exclusive) for elements E; the chains run in double. */
 #define SUM_BLOCK_CHAINS(NAME, E)                                                                  \
     WEFT_AVX2_CLONES                                                                               \
-    static void NAME(const E *x, E *y, const uint64_t *start, uint64_t *out, int exclusive)        \
+    static void NAME(const void *x, void *y, const uint64_t *start, uint64_t *out, int exclusive)  \
     {                                                                                              \
         double run[SUBS];                                                                          \
         for (int s = 0; s < SUBS; s++)                                                             \
             memcpy(&run[s], &start[s], 8);                                                         \
         for (int k = 0; k < SUB; k++)                                                              \
             for (int s = 0; s < SUBS; s++) {                                                       \
-                double next = run[s] + (double)x[s * SUB + k];                                     \
-                if (y) y[s * SUB + k] = (E)(exclusive ? run[s] : next);                            \
+                double next = run[s] + (double)((const E *)x)[s * SUB + k];                        \
+                if (y) ((E *)y)[s * SUB + k] = (E)(exclusive ? run[s] : next);                     \
                 run[s] = next;                                                                     \
             }                                                                                      \
         if (out)                                                                                   \
@@ -310,18 +241,18 @@ static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *
 SUM_BLOCK_CHAINS(sum_block_f32, float)
 SUM_BLOCK_CHAINS(sum_block_f64, double)
 
+static sum_block_fn *const sum_blocks[] = {[WEFT_F32] = sum_block_f32, [WEFT_F64] = sum_block_f64};
+#endif
+
+/* The sum of one whole block, when its dtype has block code; 0 otherwise. */
 static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *start,
                           uint64_t *out, int exclusive)
 {
-    if (t == WEFT_F32)
-        sum_block_f32(x, y, start, out, exclusive);
-    else if (t == WEFT_F64)
-        sum_block_f64(x, y, start, out, exclusive);
-    else
-        return 0;
+    sum_block_fn *fn = (size_t)t < sizeof sum_blocks / sizeof sum_blocks[0] ? sum_blocks[t] : NULL;
+    if (!fn) return 0;
+    fn(x, y, start, out, exclusive);
     return 1;
 }
-#endif
 
 /* One block: from `start` (per sub-block accumulator bits), writing y (the
  * block's first element) when given, and the final accumulators to `out`
@@ -340,7 +271,7 @@ void weft_scan_block(const scan_job *j, size_t b, const uint64_t *start, uint64_
         size_t to = from + SUB < j->n ? from + SUB : j->n;
         for (size_t k = from; k < to; k++) {
             acc next = combine(j->op, j->t, a, j->x, k);
-            if (y) store(y, j->t, k - lo, j->exclusive ? a : next);
+            if (y) weft_store_acc(y, j->t, k - lo, j->exclusive ? a : next);
             a = next;
         }
         if (out) out[s] = a.u;

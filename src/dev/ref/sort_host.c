@@ -152,12 +152,7 @@ static size_t chunk_end(const radix *r, size_t c)
 
 static void set_chunks(radix *r)
 {
-    size_t width = r->threads->width > 0 ? (size_t)r->threads->width : 1;
-    r->chunks = r->n / CHUNK_MIN < 4 * width ? r->n / CHUNK_MIN : 4 * width;
-    if (r->chunks < 1) r->chunks = 1;
-    if (r->chunks > MAX_CHUNKS) r->chunks = MAX_CHUNKS;
-    r->chunk = (r->n + r->chunks - 1) / r->chunks;
-    r->chunks = (r->n + r->chunk - 1) / r->chunk;
+    r->chunks = weft_sort_chunks(r->threads, r->n, CHUNK_MIN, MAX_CHUNKS, &r->chunk);
 }
 
 /* fn over the chunks, with arg (the radix itself when NULL). */

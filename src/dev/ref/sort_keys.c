@@ -357,12 +357,7 @@ static weft_status sort_in_place(level *L)
 static weft_status split(level *L, int depth, int *special)
 {
     const ksort *s = L->s;
-    size_t width = s->threads->width > 0 ? (size_t)s->threads->width : 1;
-    L->chunks = L->m / CHUNK_MIN < 4 * width ? L->m / CHUNK_MIN : 4 * width;
-    if (L->chunks < 1) L->chunks = 1;
-    if (L->chunks > MAX_CHUNKS) L->chunks = MAX_CHUNKS;
-    L->chunk = (L->m + L->chunks - 1) / L->chunks;
-    L->chunks = (L->m + L->chunk - 1) / L->chunk;
+    L->chunks = weft_sort_chunks(s->threads, L->m, CHUNK_MIN, MAX_CHUNKS, &L->chunk);
     uint64_t f = s->wide ? ((const uint64_t *)L->src)[L->lo] : ((const uint32_t *)L->src)[L->lo];
     L->first = L->ordered ? f
                : s->wide  ? order_64(f, s->fmask, s->xmask)
