@@ -805,6 +805,20 @@ fail:
     return NULL;
 }
 
+/* numpy's masked arrays export their data without the mask: weft would
+ * count the masked values (sum, max) and write the masked slots (map). */
+static int is_masked_array(PyObject *obj)
+{
+    /* Only numpy.ma's own class, and only where numpy is imported already
+     * (a masked array cannot exist otherwise). */
+    PyObject *ma = PyDict_GetItemString(PyImport_GetModuleDict(), "numpy.ma"); /* borrowed */
+    PyObject *cls = ma ? PyObject_GetAttrString(ma, "MaskedArray") : NULL;
+    int masked = cls ? PyObject_IsInstance(obj, cls) == 1 : 0;
+    Py_XDECREF(cls);
+    PyErr_Clear();
+    return masked;
+}
+
 static PyObject *array_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"obj", "copy", "ctx", NULL};
@@ -816,6 +830,12 @@ static PyObject *array_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
     if (PyObject_TypeCheck(obj, ArrayType) && mode != COPY_ALWAYS &&
         (ctxarg == Py_None || ctxarg == ((ArrayObject *)obj)->ctx))
         return Py_NewRef(obj);
+    if (is_masked_array(obj)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "weft.Array: a numpy masked array would lose its mask (the masked "
+                        "values would be computed with); pass a.filled(value) or a.compressed()");
+        return NULL;
+    }
     ContextObject *ctx = resolve_ctx(ctxarg);
     if (!ctx) return NULL;
     PyObject *res = NULL;

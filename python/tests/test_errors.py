@@ -93,3 +93,31 @@ def test_csv_reduce_and_types_as_the_cli_spells_them(tmp_path):
     src.write_text("x\n1\n2\n")
     assert weft.csv.run(src, None, reduce="sum: x", types="x=f64").reductions == {"sum: x": 3.0}
     assert weft.csv.run(src, None, reduce=["sum: x", "max: x"]).reductions == {"sum: x": 3, "max: x": 2}
+
+
+def test_a_name_bound_twice_is_refused():
+    """In binds and as a keyword, or twice in a list: the last one silently
+    won (the C API refuses it)."""
+    a, b, y = np.full(3, 1.0), np.full(3, 2.0), np.zeros(3)
+    with pytest.raises(ValueError, match="'x' is bound twice"):
+        weft.map("y = x", {"x": a}, x=b, y=y)
+    with pytest.raises(ValueError, match="'x' is bound twice"):
+        weft.map("y = x", [("x", a), ("x", b), ("y", y)])
+    with pytest.raises(ValueError, match="'x' is bound twice"):
+        weft.reduce_expr("sum", "x", {"x": a}, x=b)
+    with pytest.raises(ValueError, match="'x' is bound twice"):
+        weft.filter("x > 1.5", {"x": a}, x=b)
+    assert np.all(y == 0)
+    weft.map("y = x", [("x", a), ("y", y)])  # a list of pairs still binds
+    assert np.all(y == 1)
+
+
+def test_masked_arrays_are_refused():
+    """Their data came without the mask: sums counted the masked values and
+    maps wrote the masked slots."""
+    m = np.ma.masked_array(np.arange(5.0), mask=[0, 1, 0, 1, 0])
+    for call in (lambda: weft.sum(m), lambda: weft.Array(m),
+                 lambda: weft.map("y = x * 2", x=np.ones(5), y=m)):
+        with pytest.raises(TypeError, match="masked array"):
+            call()
+    assert weft.sum(m.filled(0.0)) == 6.0

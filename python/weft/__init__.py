@@ -252,8 +252,14 @@ def _context_of(values: List[Any], ctx: Optional[Context]) -> Context:
 
 def _bind(expr: str, binds: Optional[Mapping[str, Any]], kw: Dict[str, Any],
           ctx: Optional[Context]) -> Tuple[Context, List[Tuple[str, Any]]]:
-    merged: Dict[str, Any] = dict(binds or {})
-    merged.update(kw)
+    # A name given twice (in binds and as a keyword, or twice in a list of
+    # pairs) is refused, as the C API refuses it: the last one silently won.
+    pairs = list(binds.items()) if isinstance(binds, Mapping) else list(binds or [])
+    merged: Dict[str, Any] = {}
+    for name, v in pairs + list(kw.items()):
+        if name in merged:
+            raise ValueError(f"name {name!r} is bound twice")
+        merged[name] = v
     ctx = _context_of(list(merged.values()), ctx)
     outputs = set(_ASSIGNED.findall(expr))
     wrapped: Dict[int, Array] = {}

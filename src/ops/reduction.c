@@ -443,26 +443,31 @@ weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const char *expr,
     return reduce_submit(ctx, op, expr, binds, nbinds, out, NULL, 0, future);
 }
 
+/* weft_sum and weft_mean: a reduction of "x" like any other, with the sum
+ * (divided by n for the mean) written as a double. */
+static weft_status sum_of_x(weft_ctx *ctx, weft_array *x, double *result, int mean,
+                            weft_future **future)
+{
+    const char *what = mean ? "weft_mean" : "weft_sum";
+    if (future) *future = NULL; /* on any failure too */
+    RETURN_IF(!ctx || !result, WEFT_ERR_NULL, "%s: context or result is NULL", what);
+    RETURN_IF(!x, WEFT_ERR_NULL, "%s: array is NULL", what);
+    weft_bind bind = weft_bind_array("x", x);
+    return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, result, mean, future);
+}
+
 /* The first primitive, now a reduction of "x" like any other: the same lanes,
  * blocks and kernels, so the same bits as weft_reduce(WEFT_SUM). */
 weft_status weft_sum(weft_ctx *ctx, weft_array *x, double *result, weft_future **future)
 {
-    if (future) *future = NULL; /* on any failure too */
-    RETURN_IF(!ctx || !result, WEFT_ERR_NULL, "weft_sum: context or result is NULL");
-    RETURN_IF(!x, WEFT_ERR_NULL, "weft_sum: array is NULL");
-    weft_bind bind = weft_bind_array("x", x);
-    return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, result, 0, future);
+    return sum_of_x(ctx, x, result, 0, future);
 }
 
 /* numpy's mean of a float32 array sums pairwise in float32; this sums in
  * double over weft_sum's blocks, so it is both closer and reproducible. */
 weft_status weft_mean(weft_ctx *ctx, weft_array *x, double *mean, weft_future **future)
 {
-    if (future) *future = NULL; /* on any failure too */
-    RETURN_IF(!ctx || !mean, WEFT_ERR_NULL, "weft_mean: context or result is NULL");
-    RETURN_IF(!x, WEFT_ERR_NULL, "weft_mean: array is NULL");
-    weft_bind bind = weft_bind_array("x", x);
-    return reduce_submit(ctx, WEFT_SUM, "x", &bind, 1, NULL, mean, 1, future);
+    return sum_of_x(ctx, x, mean, 1, future);
 }
 
 weft_status weft_reduce(weft_ctx *ctx, weft_reduce_op op, weft_array *x, weft_scalar *out,
