@@ -1792,6 +1792,22 @@ static void test_required_work_group_size(void **state)
         assert_int_equal(weft_launch(p, "tile_ids", &wrong, args, 2, tile_ids_host, NULL, NULL),
                          WEFT_ERR_INVALID_ARG);
         assert_non_null(strstr(weft_last_error(), "reqd_work_group_size"));
+        /* No local size, and 16 does not divide 100: refused before
+         * anything is written (devices failed after writing part of it,
+         * or the host_fn answered alone with WEFT_OK). */
+        weft_range uneven = weft_range_2d(NX, 100);
+        weft_array *z;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, NX * 100, &z));
+        weft_arg zargs[] = {weft_arg_slice(z), weft_arg_i32(NX)};
+        assert_int_equal(weft_launch(p, "tile_ids", &uneven, zargs, 2, tile_ids_host, NULL, NULL),
+                         WEFT_ERR_INVALID_ARG);
+        assert_non_null(strstr(weft_last_error(), "do not divide the range's 100 indices"));
+        float *zs = malloc(sizeof(float) * NX * 100);
+        ASSERT_OK(weft_array_read(z, 0, NX * 100, zs));
+        for (size_t i = 0; i < NX * 100; i++)
+            assert_true(zs[i] == 0.0f); /* nothing written */
+        free(zs);
+        weft_array_free(z);
     }
     free(got);
     weft_array_free(y);

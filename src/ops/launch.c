@@ -762,6 +762,11 @@ static weft_status required_group(weft_launch_job *job)
                   "weft_launch: local size %zu in dimension %u, but kernel %s requires "
                   "work-groups of %zu x %zu x %zu (reqd_work_group_size)",
                   r->local[d], d, job->name, need[0], need[1], need[2]);
+        RETURN_IF(!given && d < r->dims && r->size[d] % want != 0, WEFT_ERR_INVALID_ARG,
+                  "weft_launch: kernel %s requires work-groups of %zu x %zu x %zu "
+                  "(reqd_work_group_size), which do not divide the range's %zu indices in "
+                  "dimension %u: round the range up to a multiple (the kernel checks its bounds)",
+                  job->name, need[0], need[1], need[2], r->size[d], d);
         if (d < r->dims) r->local[d] = want;
     }
     return WEFT_OK;
