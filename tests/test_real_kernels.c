@@ -620,6 +620,30 @@ static void test_suite_launch_geometry(void **state)
     weft_range too_far = {2, {80, 96, 1}, {16, 16, 1}};
     assert_int_equal(weft_launch(p, "add2d", &too_far, args, 4, add2d_host, NULL, NULL),
                      WEFT_ERR_SIZE);
+    /* Rows whose bytes happen to divide the rounded-up size (60 x 60 under
+     * 64 x 64 in work-groups of 32 x 8, PolyBench's 2DConvolution at 60;
+     * 64 floats under 256): refused before as less than an element per
+     * index. */
+    static const struct {
+        int rows, cols;
+        weft_range range;
+    } divisible[] = {{60, 60, {2, {64, 64, 1}, {32, 8, 1}}},
+                     {64, 1, {2, {1, 256, 1}, {1, 256, 1}}},
+                     {192, 1, {2, {1, 256, 1}, {1, 256, 1}}}};
+    for (size_t k = 0; k < sizeof divisible / sizeof divisible[0]; k++) {
+        int n = divisible[k].rows * divisible[k].cols;
+        weft_array *a2, *c2;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, (size_t)n, a0, &a2));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, (size_t)n, &c2));
+        weft_arg args2[] = {weft_arg_slice(c2), weft_arg_slice(a2), weft_arg_i32(divisible[k].rows),
+                            weft_arg_i32(divisible[k].cols)};
+        ASSERT_OK(weft_launch(p, "add2d", &divisible[k].range, args2, 4, add2d_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(c2, 0, (size_t)n, got));
+        for (int i = 0; i < n; i++)
+            assert_true(got[i] == a0[i] + 1.0f);
+        weft_array_free(a2);
+        weft_array_free(c2);
+    }
 
     weft_array *x, *y;
     ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, a0, &x));

@@ -166,6 +166,18 @@ static size_t signature_device(const weft_launch_job *job)
  * index owns its rows' bytes): an f32 array of one float per work-item bound
  * to a float4* (or a two-float record) parameter let the kernel write past
  * its end, into the caller's heap. */
+/* 1 when bytes make a whole number of rows of whole elements for some row
+ * count in the last work-group of the split dimension (outer - local, outer):
+ * the rows a range rounded up to work-groups covers. */
+static int rounded_up_rows(const weft_range *r, size_t bytes, size_t element)
+{
+    size_t outer = weft_range_outer(r), local = r->local[weft_range_split_dim(r)];
+    if (local == 0 || local > outer) return 0;
+    for (size_t rows = outer - local + 1; rows < outer; rows++)
+        if (bytes % rows == 0 && (bytes / rows) % element == 0) return 1;
+    return 0;
+}
+
 static weft_status check_elements(const weft_launch_job *job, size_t k, const weft_param *p)
 {
     const weft_arg *a = &job->args[k];
@@ -180,6 +192,14 @@ static weft_status check_elements(const weft_launch_job *job, size_t k, const we
     /* A range rounded up past its rows (the kernel checks its bounds) has
      * no bytes per index to hold to. */
     if (a->kind == WEFT_ARG_WHOLE || bytes % outer) return WEFT_OK;
+    /* Nor has one whose rows happen to divide the rounded-up size (64 floats
+     * under a range of 256): where the parameter's elements are the array's
+     * own, such rows are taken as rounded up (the launch runs whole). A
+     * wider element (float4* over an f32 array) stays refused: the kernel
+     * would write past the array. */
+    if ((per_index < element || per_index % element) && element == a->array->elem_size &&
+        rounded_up_rows(&job->range, bytes, element))
+        return WEFT_OK;
     RETURN_IF(per_index < element || per_index % element, WEFT_ERR_SIZE,
               "weft_launch: argument %zu (%s %s) of kernel %s: each of the range's %zu indices "
               "of dimension %u owns %zu bytes of it, %s its %zu-byte elements",
