@@ -1839,6 +1839,59 @@ static void test_required_work_group_size(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A kernel calling exp and log (option pricing, particle filters) and its C
+ * twin give other bits (the device's libm and C's): with a device usable,
+ * the host_fn is a fallback only, whatever the size, so the same launch
+ * always answers with the device's bits. It answered from the pool for
+ * small sizes, and now and then for large ones as timings moved. */
+static const char inexact_source[] =
+    "__kernel void growth(__global const float *x, __global float *o)\n"
+    "{ int i = get_global_id(0); o[i] = exp(x[i]) + log(x[i] + 1.0f); }\n";
+
+static void marking_host(const weft_host_call *call)
+{
+    float *o = call->args[1];
+    HOST_ITEMS(call, i)
+    o[i] = -1.0f; /* not what the kernel writes: shows who answered */
+}
+
+static void test_inexact_math_keeps_host_fn_a_fallback(void **state)
+{
+    (void)state;
+    weft_options defaults;
+    weft_options_init(&defaults); /* placed by the cost model, as by default */
+    weft_ctx *ctx = test_ctx_with(&defaults);
+    weft_program *p = build(ctx, inexact_source);
+    int devices = selected_opencl(ctx) > 0;
+    static const size_t sizes[] = {8, 1000, 100000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        float *x = malloc(n * sizeof *x), *o = malloc(n * sizeof *o);
+        for (size_t i = 0; i < n; i++)
+            x[i] = (float)(i % 100) * 0.1f;
+        weft_array *xa, *oa;
+        ASSERT_OK(weft_array_from(ctx, WEFT_F32, n, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, n, &oa));
+        weft_range r = weft_range_1d(n);
+        weft_arg args[] = {weft_arg_slice(xa), weft_arg_slice(oa)};
+        for (int round = 0; round < 12; round++) {
+            ASSERT_OK(weft_launch(p, "growth", &r, args, 2, marking_host, NULL, NULL));
+            ASSERT_OK(weft_array_read(oa, 0, n, o));
+            size_t marked = 0;
+            for (size_t i = 0; i < n; i++)
+                marked += o[i] == -1.0f;
+            if (marked != (devices ? 0 : n))
+                fail_msg("n = %zu, round %d: %zu of %zu from the host_fn", n, round, marked, n);
+        }
+        weft_array_free(xa);
+        weft_array_free(oa);
+        free(x);
+        free(o);
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* ---- char and short arrays, as Rodinia's bfs keeps its masks: u8 bytes ---- */
 
 static const char masks_source[] =
@@ -2005,6 +2058,7 @@ int main(void)
         cmocka_unit_test(test_data_dependent_write_to_a_whole_argument),
         cmocka_unit_test(test_verify_whole_arguments),
         cmocka_unit_test(test_required_work_group_size),
+        cmocka_unit_test(test_inexact_math_keeps_host_fn_a_fallback),
         cmocka_unit_test(test_elements_larger_than_the_array),
         cmocka_unit_test(test_char_and_short_arrays_as_bytes),
     };

@@ -64,20 +64,50 @@ static size_t next_ident(const char *text, size_t *pos)
     return len;
 }
 
-/* 1 when text names a built-in that reads the whole launch's geometry;
- * 1 also when it cannot be read (the safe answer). */
+/* 1 when text (comments left out) names one of names, or starts a name with
+ * one of prefixes; 1 also when it cannot be read (the safe answer). */
+static int text_names_any(const char *source, const char *const *names, size_t count,
+                          const char *const *prefixes, size_t nprefixes)
+{
+    char *text = weft_kernel_source_plain(source);
+    if (!text) return 1;
+    int found = 0;
+    for (size_t pos = 0, len; !found && (len = next_ident(text, &pos)) > 0; pos += len) {
+        for (size_t k = 0; k < count && !found; k++)
+            found = len == strlen(names[k]) && strncmp(text + pos, names[k], len) == 0;
+        for (size_t k = 0; k < nprefixes && !found; k++)
+            found = len > strlen(prefixes[k]) &&
+                    strncmp(text + pos, prefixes[k], strlen(prefixes[k])) == 0;
+    }
+    free(text);
+    return found;
+}
+
+/* 1 when text names a built-in that reads the whole launch's geometry. */
 static int text_reads_geometry(const char *source)
 {
     static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
                                         "get_global_offset", "get_global_linear_id"};
-    char *text = weft_kernel_source_plain(source);
-    if (!text) return 1;
-    int found = 0;
-    for (size_t pos = 0, len; !found && (len = next_ident(text, &pos)) > 0; pos += len)
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-            if (len == strlen(names[k]) && strncmp(text + pos, names[k], len) == 0) found = 1;
-    free(text);
-    return found;
+    return text_names_any(source, names, sizeof names / sizeof names[0], NULL, 0);
+}
+
+int weft_kernel_source_inexact_math(const char *source, const char *options)
+{
+    /* OpenCL allows these some ULPs of error, and C libraries have their
+     * own: a kernel and its C twin agree only by chance. + - * / sqrt fma
+     * and conversions are rounded exactly in both (contraction is off). */
+    static const char *const names[] = {
+        "acos",   "acosh",   "acospi", "asin",  "asinh",  "asinpi",   "atan", "atan2",  "atanh",
+        "atanpi", "atan2pi", "cbrt",   "cos",   "cosh",   "cospi",    "erf",  "erfc",   "exp",
+        "exp2",   "exp10",   "expm1",  "hypot", "lgamma", "lgamma_r", "log",  "log2",   "log10",
+        "log1p",  "pow",     "pown",   "powr",  "rootn",  "rsqrt",    "sin",  "sincos", "sinh",
+        "sinpi",  "tan",     "tanh",   "tanpi", "tgamma", "mad"};
+    static const char *const prefixes[] = {"native_", "half_"};
+    if (options && (strstr(options, "-cl-fast-relaxed-math") || strstr(options, "-cl-mad-enable") ||
+                    strstr(options, "-cl-unsafe-math-optimizations")))
+        return 1;
+    return text_names_any(source, names, sizeof names / sizeof names[0], prefixes,
+                          sizeof prefixes / sizeof prefixes[0]);
 }
 
 static void included_reads_geometry(void *user, const char *text, size_t size)

@@ -48,6 +48,10 @@ size_t weft_kernel_builtin_size(const char *type);
  * text, in a -D of its options or in a file it includes. A split piece would
  * see its own geometry there, not the launch's. */
 int weft_kernel_source_reads_geometry(const char *source, const char *options);
+/* 1 when the program calls math built-ins whose results OpenCL leaves to
+ * within some ULPs (exp, log, pow, sin, native_*, ...) or its options relax
+ * the math: its host_fn (C's libm) may give other bits than a device. */
+int weft_kernel_source_inexact_math(const char *source, const char *options);
 
 /* The source with comments replaced by spaces (so offsets keep their lines)
  * and the characters of string literals masked; malloc'd, NULL without

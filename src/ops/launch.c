@@ -641,7 +641,10 @@ static int plan_pieces(weft_launch_job *job, const weft_perf_plan *plan, int who
 static void place_launch(weft_launch_job *job, const weft_piece_run *run, weft_place_result *placed)
 {
     *placed = (weft_place_result){0}; /* weft_place fills only what applies */
-    if (job->check_split || !job->host_fn) return;
+    /* A kernel whose math OpenCL rounds loosely (exp, log, pow) and its C
+     * twin give other bits: the pool is then its fallback only, never a
+     * choice for speed, so the same launch gives the same bits. */
+    if (job->check_split || !job->host_fn || job->program->inexact_math) return;
     weft_ctx *ctx = job->program->ctx;
     char hex[17], why[256];
     program_hash(job->program, hex);

@@ -91,6 +91,7 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     p->options = full_options;
     p->reads_geometry =
         full_source ? weft_kernel_source_reads_geometry(full_source, full_options) : 1;
+    p->inexact_math = full_source ? weft_kernel_source_inexact_math(full_source, full_options) : 1;
     /* A failed build still hands back the program: it carries the log. */
     if (weft_handle_add(p, WEFT_HANDLE_PROGRAM) != WEFT_OK) {
         program_destroy(p);

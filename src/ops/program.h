@@ -39,6 +39,7 @@ struct weft_program {
     char *log;
     char *source, *options; /* as built: signatures' type names are resolved in them */
     int reads_geometry;     /* it asks for the launch's geometry: never split */
+    int inexact_math;       /* its host_fn may give other bits: a fallback only */
     pthread_mutex_t lock;   /* kernels, splits */
     weft_kernel_entry *kernels;
     weft_split_entry *splits;
