@@ -154,7 +154,8 @@ static void test_images_and_samplers_are_refused(void **state)
         ctx,
         "__kernel void img(__read_only image2d_t im, __global float *o)\n"
         "{ int i = get_global_id(0); o[i] = read_imagef(im, (int2)(i, 0)).x; }\n"
-        "__kernel void smp(sampler_t s, __global float *o) { o[get_global_id(0)] = 1.0f; }\n",
+        "__kernel void smp(sampler_t s, __global float *o) { o[get_global_id(0)] = 1.0f; }\n"
+        "__kernel void fill(short v, __global float *o) { o[get_global_id(0)] = v; }\n",
         NULL, &p);
     if (built != WEFT_OK || selected_opencl(ctx) == 0) { /* no device with images */
         weft_program_free(p);
@@ -168,11 +169,14 @@ static void test_images_and_samplers_are_refused(void **state)
     weft_arg as_bytes[] = {weft_arg_whole(bytes), weft_arg_slice(o)};
     weft_arg as_floats[] = {weft_arg_whole(o), weft_arg_slice(o)};
     weft_arg sampler[] = {weft_arg_i32(0), weft_arg_slice(o)};
+    weft_arg narrow[] = {weft_arg_i32(7), weft_arg_slice(o)};
     const struct {
         const char *kernel, *says;
         weft_arg *args;
-    } cases[] = {
-        {"img", "image", as_bytes}, {"img", "image", as_floats}, {"smp", "sampler", sampler}};
+    } cases[] = {{"img", "image", as_bytes},
+                 {"img", "image", as_floats},
+                 {"smp", "sampler", sampler},
+                 {"fill", "16-bit value", narrow}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         weft_status st = weft_launch(p, cases[c].kernel, &r, cases[c].args, 2, NULL, NULL, NULL);
         if (st != WEFT_ERR_UNSUPPORTED || !strstr(weft_last_error(), cases[c].says))

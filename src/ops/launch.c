@@ -277,6 +277,15 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                           "struct passed by value, which no weft_arg gives (scalars only): pass "
                           "its parts as scalar parameters, or the values in a __constant array",
                           k, p->type, p->name, job->name);
+            GOTO_ERROR_IF(!is_array && !type_matches(type, dt, 0) &&
+                              (strcmp(type, "short") == 0 || strcmp(type, "ushort") == 0 ||
+                               strcmp(type, "half") == 0),
+                          WEFT_ERR_UNSUPPORTED,
+                          "weft_launch: argument %zu (%s %s) of kernel %s is a 16-bit value, "
+                          "which no weft scalar gives (weft_arg_u8 gives char and uchar, "
+                          "weft_arg_i32 int): declare the parameter int (or float) and convert "
+                          "in the kernel",
+                          k, p->type, p->name, job->name);
             GOTO_ERROR_IF(!type_matches(type, dt, is_array), WEFT_ERR_DTYPE,
                           "weft_launch: argument %zu (%s %s%s%s) of kernel %s does not take %s %s",
                           k, p->type, p->name, strcmp(type, p->type) ? ", that is " : "",
