@@ -283,6 +283,27 @@ static void test_a_name_given_twice_is_refused_where_used(void **state)
     }
 }
 
+/* Names the header lacks, and fields that are not numbers, are shown as the
+ * file holds them: a trailing blank, a second byte-order mark, a vertical
+ * tab. The messages printed them raw ("1" for "1\v") and never showed the
+ * header. */
+static void test_messages_show_what_the_file_holds(void **state)
+{
+    (void)state;
+    const char *in = path_of("quirks.csv"), *out = path_of("quirks_out.csv");
+    write_at(in, "\xef\xbb\xbf\xef\xbb\xbfid,x \n1,2\v\n");
+    assert_int_equal(run_job(in, out, "y = id * 2", NULL), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "\"\\ufeffid\" (field 1), \"x \" (field 2)"));
+    const char *set[] = {"y = `\xef\xbb\xbfid` * 2"}, *x[] = {"x"};
+    weft_csv_job job = {.statements = set, .nstatements = 1, .select = x, .nselect = 1};
+    assert_int_equal(weft_csv_run(ctx, in, out, NULL, &job, NULL), WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "select: no column named \"x\"; the header's"));
+    const char *read_x[] = {"y = `x ` * 2"};
+    weft_csv_job vt = {.statements = read_x, .nstatements = 1};
+    assert_int_equal(weft_csv_run(ctx, in, out, NULL, &vt, NULL), WEFT_ERR_DATA);
+    assert_non_null(strstr(weft_last_error(), "\"2\\v\" is not a number"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_a_fifo_is_written_in_place),
         cmocka_unit_test(test_dash_is_standard_output),
         cmocka_unit_test(test_a_replaced_text_column_is_not_parsed),
+        cmocka_unit_test(test_messages_show_what_the_file_holds),
         cmocka_unit_test(test_a_replaced_numeric_column_keeps_its_dtype),
         cmocka_unit_test(test_a_name_given_twice_is_refused_where_used),
     };

@@ -3,6 +3,7 @@
 #include "../core/error.h"
 #include "../text/number_parse.h"
 #include "columns.h"
+#include "show.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -136,14 +137,15 @@ static weft_status bad_field(const csv_reader *r, size_t col, size_t row, weft_d
     csv_field(&r->ix, r->ncols, row, col, &fb, &fe);
     char where[512];
     csv_reader_where(r, fb, where, sizeof where);
-    int shown = fe - fb > 40 ? 40 : (int)(fe - fb);
+    char shown[256];
+    csv_show_bytes(r->buf + fb, fe - fb > 40 ? 40 : fe - fb, shown, sizeof shown);
     if (why == MISSING_INT)
         return weft_error_set(WEFT_ERR_DATA,
                               "%scolumn '%s' (field %zu): missing integer (an i64 column; read "
                               "missing integers as a value, or type the column f64)",
                               where, r->names[col], col + 1);
-    return weft_error_set(WEFT_ERR_DATA, "%scolumn '%s' (field %zu): \"%.*s%s\" is not %s", where,
-                          r->names[col], col + 1, shown, r->buf + fb, fe - fb > 40 ? "..." : "",
+    return weft_error_set(WEFT_ERR_DATA, "%scolumn '%s' (field %zu): \"%s%s\" is not %s", where,
+                          r->names[col], col + 1, shown, fe - fb > 40 ? "..." : "",
                           dtype == WEFT_I64 ? "an integer (the column is i64)" : "a number");
 }
 

@@ -2,6 +2,7 @@
  * which columns are parsed; the expression compiler types the new ones. */
 #include "../core/error.h"
 #include "plan.h"
+#include "show.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -114,6 +115,17 @@ static weft_status reduce_ident(void *arg, const char *name, size_t len)
     return WEFT_OK;
 }
 
+/* A name select, drop or types gives that the file lacks (NULL: a NULL
+ * entry), with the header shown as it is. */
+static weft_status no_column(const csv_reader *r, const char *what, const char *name)
+{
+    char shown[512], header[1024];
+    csv_show_bytes(name ? name : "(null)", name ? strlen(name) : 6, shown, sizeof shown);
+    csv_show_header(r, "; ", header, sizeof header);
+    return weft_error_set(WEFT_ERR_INVALID_ARG, "csv: %s: no column named \"%s\"%s", what, shown,
+                          header);
+}
+
 /* Sets the dtype of each var of a column that types names ("x=i64,y=f64");
  * a column named twice is an error, as in select and drop. */
 static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader *r,
@@ -146,8 +158,11 @@ static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader 
                       (int)nlen, s, col + 1, c + 1);
             col = (int)c;
         }
-        RETURN_IF(col < 0, WEFT_ERR_INVALID_ARG, "csv: types: the file has no column \"%.*s\"",
-                  (int)nlen, s);
+        if (col < 0) {
+            char name[512];
+            snprintf(name, sizeof name, "%.*s", (int)nlen, s);
+            return no_column(r, "types", name);
+        }
         for (const char *t = types; t < s; t = strchr(t, ',') + 1) /* named before? */
             RETURN_IF(strncmp(t, s, nlen) == 0 && t[nlen] == '=', WEFT_ERR_INVALID_ARG,
                       "csv: types: \"%.*s\" is typed twice", (int)nlen, s);
@@ -263,9 +278,10 @@ weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job
 }
 
 /* The compiler's message, in the names the user wrote. */
-static weft_status compile_error(const csv_plan *p, weft_status st, const char *what)
+static weft_status compile_error(const csv_plan *p, const csv_reader *r, weft_status st,
+                                 const char *what)
 {
-    char detail[1024], named[2048];
+    char detail[1024], named[2048], header[1024] = "";
     snprintf(detail, sizeof detail, "%s", weft_last_error());
     /* The status is said once, by the caller's message. */
     const char *start = detail, *status = weft_status_str(st);
@@ -273,7 +289,9 @@ static weft_status compile_error(const csv_plan *p, weft_status st, const char *
     if (strncmp(start, status, status_len) == 0 && strncmp(start + status_len, ": ", 2) == 0)
         start += status_len + 2;
     csv_names_restore(&p->names, start, named, sizeof named);
-    return weft_error_set(st, "csv: %s: %s", what, named);
+    /* A name the header lacks: show the header, invisible bytes and all. */
+    if (strstr(named, "unknown name")) csv_show_header(r, "\n", header, sizeof header);
+    return weft_error_set(st, "csv: %s: %s%s", what, named, header);
 }
 
 /* A column read and assigned keeps the dtype its first window gave it; a
@@ -293,7 +311,7 @@ static weft_status truncating_store(const csv_plan *p, size_t s, weft_dtype t, c
 
 /* The statements are type-checked as one map program: names not bound yet
  * become temporaries, whose types are the new columns'. */
-static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
+static weft_status type_new_columns(csv_plan *p, const csv_reader *r, const weft_csv_job *job)
 {
     RETURN_ON_ERROR(join_statements(p, job));
     /* Replaced text columns are left unbound, so they take their statement's
@@ -308,7 +326,7 @@ static weft_status type_new_columns(csv_plan *p, const weft_csv_job *job)
         }
     weft_expr *e = NULL;
     weft_status st = weft_expr_compile(p->program, b, nb, WEFT_EXPR_STATEMENTS, &e);
-    if (st != WEFT_OK) return compile_error(p, st, "statements");
+    if (st != WEFT_OK) return compile_error(p, r, st, "statements");
     for (size_t s = 0; s < e->nstatements && st == WEFT_OK; s++) {
         int target = e->statements[s].target;
         if (target >= 0) {
@@ -382,7 +400,8 @@ static weft_status check_array_count(size_t n, const char *what)
  * reads bound: checked here first, so that a name the file lacks is reported
  * as such, in the user's words ("sum(total): unknown name"), rather than as
  * whatever weft_reduce_expr makes of the columns left (none: "no array"). */
-static weft_status check_reduction(const csv_plan *p, const csv_reduce_state *rs, const char *text)
+static weft_status check_reduction(const csv_plan *p, const csv_reader *r,
+                                   const csv_reduce_state *rs, const char *text)
 {
     static const char *const op_names[] = {"sum",    "prod",   "min", "max",
                                            "argmin", "argmax", "any", "all"};
@@ -397,12 +416,12 @@ static weft_status check_reduction(const csv_plan *p, const csv_reduce_state *rs
     if (st == WEFT_OK) return WEFT_OK;
     char what[160];
     snprintf(what, sizeof what, "%s(%.120s)", op_names[rs->op], text);
-    return compile_error(p, st, what);
+    return compile_error(p, r, st, what);
 }
 
 weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job)
 {
-    if (job->nstatements > 0) RETURN_ON_ERROR(type_new_columns(p, job));
+    if (job->nstatements > 0) RETURN_ON_ERROR(type_new_columns(p, r, job));
     if (job->nstatements > 0) RETURN_ON_ERROR(check_array_count(p->nvars, "the statements"));
     p->reductions = calloc(job->nreductions ? job->nreductions : 1, sizeof *p->reductions);
     RETURN_IF(!p->reductions, WEFT_ERR_NOMEM, "csv: out of memory");
@@ -415,7 +434,7 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
         ident_ctx c = {p, r, rs->vars, &rs->nvars};
         RETURN_ON_ERROR(each_identifier(rs->expr, reduce_ident, &c));
         RETURN_ON_ERROR(check_array_count(rs->nvars, "a reduction's expression and the job"));
-        RETURN_ON_ERROR(check_reduction(p, rs, job->reductions[k].expr));
+        RETURN_ON_ERROR(check_reduction(p, r, rs, job->reductions[k].expr));
     }
     size_t all = r->ncols + p->nvars;
     csv_out_col *cols = calloc(all ? all : 1, sizeof *cols);
@@ -448,10 +467,9 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
             int at = job->select[i] ? find_out(p, r, cols, n, job->select[i]) : -1;
             if (at < 0 || find_out(p, r, sel, i, job->select[i]) >= 0) {
                 free(sel);
-                return weft_error_set(WEFT_ERR_INVALID_ARG,
-                                      at < 0 ? "csv: select: no column named \"%s\""
-                                             : "csv: select: \"%s\" is named twice",
-                                      job->select[i] ? job->select[i] : "(null)");
+                if (at < 0) return no_column(r, "select", job->select[i]);
+                return weft_error_set(WEFT_ERR_INVALID_ARG, "csv: select: \"%s\" is named twice",
+                                      job->select[i]);
             }
             sel[i] = cols[at];
         }
@@ -466,8 +484,7 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
                       "csv: drop: \"%s\" is named twice", job->drop[i]);
         if (job->drop[i]) RETURN_ON_ERROR(check_out_once(p, r, cols, n, job->drop[i], "drop"));
         int at = job->drop[i] ? find_out(p, r, cols, n, job->drop[i]) : -1;
-        RETURN_IF(at < 0, WEFT_ERR_INVALID_ARG, "csv: drop: no column named \"%s\"",
-                  job->drop[i] ? job->drop[i] : "(null)");
+        if (at < 0) return no_column(r, "drop", job->drop[i]);
         memmove(cols + at, cols + at + 1, (n - (size_t)at - 1) * sizeof *cols);
         p->nout = --n;
         fast = 0;
