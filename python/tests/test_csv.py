@@ -212,3 +212,18 @@ def test_one_column_name_as_a_string(tmp_path):
     assert dst.read_text() == "xy\n3\n"
     weft.csv.run(src, dst, drop="xy")
     assert dst.read_text() == "x,y\n1,2\n"
+
+
+def test_read_takes_the_dialect(tmp_path):
+    """Lines before the header, comment lines and short rows, as run() takes
+    them: read() had no such options (pandas' salaries_comments.csv could
+    not be read, and its error advised bad_rows, which read() refused)."""
+    p = tmp_path / "c.csv"
+    p.write_text("exported by a tool\n# a comment\na,b\n1,2\n# another\n3\n5,6\n")
+    rows = []
+    for w in weft.csv.read(str(p), ["a"], skip_rows=1, comment="#", bad_rows="skip"):
+        rows.extend(w["a"].tolist())
+    assert rows == [1, 5]
+    with pytest.raises(weft.Error):
+        for w in weft.csv.read(str(p), ["a"], skip_rows=1, comment="#"):
+            pass

@@ -259,16 +259,17 @@ class _Reader:
 def read(path: str, columns: Optional[Sequence[str]] = None, *, delimiter: str = ",",
          header: bool = True, types: Union[None, str, Mapping[str, str]] = None, window_bytes: int = 0,
          int_missing: Optional[int] = None, na_values: Union[None, str, Sequence[Any]] = None,
+         skip_rows: int = 0, comment: Optional[str] = None, bad_rows: str = "error",
          ctx: Optional[Context] = None) -> Iterator[Window]:
     """Yields the file's windows in order (weft_csv_open_dialect /
     weft_csv_next). With columns, each window has them parsed already;
     others parse on access (w["name"]). Columns 0 to 31 can be parsed.
-    na_values as in run()."""
+    na_values, skip_rows, comment and bad_rows as in run()."""
     from . import get_context
 
     c = _weft._csv_open(ctx or get_context(), _path(path),
                         _options(delimiter, header, window_bytes, types, int_missing, False),
-                        _dialect(0, None, "error", None, None, False, na_values))
+                        _dialect(skip_rows, comment, bad_rows, None, None, False, na_values))
     reader = _Reader(c)
     try:
         while True:
