@@ -280,6 +280,11 @@ static void test_lines_before_the_header_and_comments(void **state)
     expect_error("meta\na,b\n1,2\n#\n3,x\n", "c = a + b", ":5:3:", "column 'b'");
     /* More lines than the file has: refused at its end, however many were
      * asked for (it spun once per line asked, forever for SIZE_MAX). */
+    dialect = NULL;
+    /* A gzip file is named as one. */
+    d.skip_lines = 0;
+    expect_error("\x1f\x8b\x08\x00,b\n1,2\n", "c = b + 1", "", "a gzip file");
+    dialect = &d;
     alarm(20);
     d.skip_lines = SIZE_MAX;
     expect_error("a,b\n1,2\n", "c = a + b", "", "passes the end of the file (2 lines)");

@@ -282,7 +282,7 @@ int cmd_csv(int argc, char **argv)
                 goto done;
             }
         } else if (!input) {
-            input = a;
+            input = strcmp(a, "-") == 0 ? "/dev/stdin" : a; /* as -o - is standard output */
         } else {
             fprintf(stderr, "weft csv: unexpected argument \"%s\"\n", a);
             rc = EXIT_USAGE;

@@ -227,3 +227,14 @@ def test_read_takes_the_dialect(tmp_path):
     with pytest.raises(weft.Error):
         for w in weft.csv.read(str(p), ["a"], skip_rows=1, comment="#"):
             pass
+
+
+def test_integer_options_are_integers(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text("x\n1\n\n2\n")
+    with pytest.raises(TypeError, match="int_missing"):
+        weft.csv.run(str(p), reduce="sum: x", int_missing=1.5)
+    with pytest.raises(ValueError, match="int_missing"):
+        weft.csv.run(str(p), reduce="sum: x", int_missing=2**63)
+    with pytest.raises(TypeError, match="window_bytes"):
+        weft.csv.run(str(p), reduce="sum: x", window_bytes=100.5)

@@ -181,11 +181,20 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
             if self._after is not None:
                 value = self._after(value)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            self.set_exception(exc)
+            self._settle(self.set_exception, exc)
         else:
-            self.set_result(value)
+            self._settle(self.set_result, value)
         finally:
             self._op = self._after = None
+
+    @staticmethod
+    def _settle(setter: Any, value: Any) -> None:
+        # A caller may have set the future itself (concurrent.futures lets
+        # anyone): its value stands, and weft prints nothing.
+        try:
+            setter(value)
+        except concurrent.futures.InvalidStateError:
+            pass
 
     def result(self, timeout: Optional[float] = None) -> Any:
         if timeout is None:

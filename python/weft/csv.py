@@ -92,8 +92,21 @@ def _options(delimiter: str, header: bool, window_bytes: int,
     # {"x": "f64"}, or the C/CLI spelling "x=f64,y=i64" as it is.
     t = None if not types else types if isinstance(types, str) else ",".join(
         f"{k}={v}" for k, v in types.items())
-    return (delimiter, bool(header), int(window_bytes), t, int_missing is not None,
-            int(int_missing or 0), bool(fsync))
+    return (delimiter, bool(header), _whole(window_bytes, "window_bytes", 0, 2**64 - 1), t,
+            int_missing is not None,
+            _whole(int_missing or 0, "int_missing", -2**63, 2**63 - 1), bool(fsync))
+
+
+def _whole(value: Any, name: str, low: int, high: int) -> int:
+    """An integer argument as it is: 1.5 was taken as 1, 2**63 raised a bare
+    OverflowError naming nothing."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if not (isinstance(value, float) and value.is_integer()):
+            raise TypeError(f"{name} is an integer, not {value!r}")
+        value = int(value)
+    if not low <= value <= high:
+        raise ValueError(f"{name} {value} is outside [{low}, {high}]")
+    return value
 
 
 _BAD_ROWS = {"error": 0, "skip": 1, "pad": 2}

@@ -23,7 +23,17 @@ static int is_missing_token(const char *b, const char *e)
     return 0;
 }
 
-typedef enum parse_result { PARSED = 0, NOT_NUMBER, MISSING_INT } parse_result;
+typedef enum parse_result { PARSED = 0, NOT_NUMBER, MISSING_INT, PAST_I64 } parse_result;
+
+/* [+-]digits: an integer, whatever its size. */
+static int integer_text(const char *b, const char *e)
+{
+    if (b < e && (*b == '+' || *b == '-')) b++;
+    if (b == e) return 0;
+    for (; b < e; b++)
+        if (*b < '0' || *b > '9') return 0;
+    return 1;
+}
 
 static parse_result read_missing(weft_dtype dtype, const csv_missing *missing, void *out)
 {
@@ -53,6 +63,7 @@ static parse_result parse_one(const char *b, const char *e, weft_dtype dtype,
     if (nb == ne && b != e) return NOT_NUMBER;
     if (dtype == WEFT_F64 ? weft_parse_f64(nb, ne, out) : weft_parse_i64(nb, ne, out))
         return PARSED;
+    if (dtype == WEFT_I64 && integer_text(nb, ne)) return PAST_I64;
     if (!is_missing_token(b, e)) return NOT_NUMBER;
     return read_missing(dtype, missing, out);
 }
@@ -139,6 +150,13 @@ static weft_status bad_field(const csv_reader *r, size_t col, size_t row, weft_d
     csv_reader_where(r, fb, where, sizeof where);
     char shown[256];
     csv_show_bytes(r->buf + fb, fe - fb > 40 ? 40 : fe - fb, shown, sizeof shown);
+    if (why == PAST_I64)
+        return weft_error_set(WEFT_ERR_DATA,
+                              "%scolumn '%s' (field %zu): %s%s is an integer past the i64 range "
+                              "(the column is i64): give the column f64 (types \"%s=f64\", "
+                              "--type '%s=f64')",
+                              where, r->names[col], col + 1, shown, fe - fb > 40 ? "..." : "",
+                              r->names[col], r->names[col]);
     if (why == MISSING_INT)
         return weft_error_set(WEFT_ERR_DATA,
                               "%scolumn '%s' (field %zu): missing integer (an i64 column; read "

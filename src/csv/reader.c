@@ -169,8 +169,17 @@ static weft_status read_header(csv_reader *r, char **data, size_t *len, int *eof
     if (!csv_utf8_valid(*data, hdr, hdr, &bad)) {
         char where[512];
         csv_reader_where(r, bad, where, sizeof where);
-        return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X) in the first record",
-                              where, (unsigned)(unsigned char)(*data)[bad]);
+        const unsigned char *u = (const unsigned char *)*data;
+        const char *what =
+            hdr >= 2 && u[0] == 0x1f && u[1] == 0x8b
+                ? ": a gzip file (weft reads plain CSV: gunzip it, or pipe zcat "
+                  "into weft csv /dev/stdin)"
+            : hdr >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff))
+                ? ": a UTF-16 file (weft reads UTF-8: iconv -f utf-16 -t utf-8)"
+                : " (weft reads UTF-8: convert the file, e.g. iconv -f latin1 -t "
+                  "utf-8)";
+        return weft_error_set(WEFT_ERR_DATA, "%sinvalid UTF-8 (byte 0x%02X) in the first record%s",
+                              where, (unsigned)(unsigned char)(*data)[bad], what);
     }
     size_t raw = hdr - 1;
     if (r->eol == '\n' && raw > 0 && (*data)[raw - 1] == '\r') raw--;

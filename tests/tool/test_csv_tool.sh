@@ -150,6 +150,14 @@ for writer in idle none; do
     has "$work/err" "interrupted by a signal" "interrupted message"
     [ -e "$work/idle_out.csv" ] && { echo "FAIL: output written after SIGTERM"; fail=1; }
 done
+# An integer past i64 in a column typed i64 is said to be one
+printf 'x\n9223372036854775808\n' >"$work/big.csv"
+expect 3 "csv integer past i64" "$WEFT" csv "$work/big.csv" --type x=i64 --sum x
+has "$work/err" "past the i64 range" "csv integer past i64 named"
+# Input -: standard input, as output - is standard output
+printf 'x\n1\n2\n' | "$WEFT" csv - --sum x >"$work/out" 2>"$work/err" ||
+    { echo "FAIL: csv - (stdin)"; cat "$work/err"; fail=1; }
+has "$work/out" "sum(x) = 3" "csv - reads standard input"
 # -o -: standard output holds the CSV alone; the figures go to standard error
 expect 0 "csv to stdout with a sum" "$WEFT" csv "$work/in.csv" --set "z = id * 2" --sum id -o -
 if grep -q "sum(" "$work/out" || ! grep -q "^sum(id) = 6" "$work/err"; then
