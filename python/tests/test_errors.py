@@ -121,3 +121,13 @@ def test_masked_arrays_are_refused():
         with pytest.raises(TypeError, match="masked array"):
             call()
     assert weft.sum(m.filled(0.0)) == 6.0
+
+
+def test_a_strided_output_is_refused_saying_why():
+    """The inputs' advice (allow a copy) would lose an output's results."""
+    y = np.zeros(10)
+    for call in (lambda: weft.map("y = y + 1", y=y[::2]),
+                 lambda: weft.cumsum(np.ones(5), out=y[::2])):
+        with pytest.raises(ValueError, match="must be one C-contiguous block"):
+            call()
+    assert np.all(y == 0)

@@ -279,7 +279,8 @@ def _bind(expr: str, binds: Optional[Mapping[str, Any]], kw: Dict[str, Any],
             # wraps of one memory, which weft refuses.
             a = wrapped.get(id(v))
             if a is None:
-                a = _wraps.wrap(v, copy=None if name not in outputs else False, ctx=ctx)
+                a = (_wraps.wrap_output(v, name, ctx) if name in outputs else
+                     _wraps.wrap(v, copy=None, ctx=ctx))
                 wrapped[id(v)] = a
             v = a
         if isinstance(v, Array) and name in outputs and v.readonly:
@@ -404,7 +405,7 @@ def scan(x: Any, out: Any = None, *, op: str = "sum", exclusive: bool = False,
     elif out is x or out is a:
         o = a
     else:
-        o = Array(out, copy=False, ctx=a.ctx)
+        o = _wraps.wrap_output(out, "out", a.ctx)
     r = _weft._scan(a.ctx, _op_code(_SCAN_OPS, op, "scan"), exclusive, a, o, wait)
     return r if wait else Future(r, a.ctx)
 

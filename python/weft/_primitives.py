@@ -23,7 +23,8 @@ def _api() -> Any:
 def _arr(x: Any, ctx: Optional[Context], *, written: bool = False) -> Array:
     if isinstance(x, Array) and (ctx is None or x.ctx is ctx):
         return x
-    return _wraps.wrap(x, copy=False if written else None, ctx=ctx or _api().get_context())
+    ctx = ctx or _api().get_context()
+    return _wraps.wrap_output(x, "out", ctx) if written else _wraps.wrap(x, copy=None, ctx=ctx)
 
 
 def _ctx(values: Sequence[Any], ctx: Optional[Context]) -> Context:

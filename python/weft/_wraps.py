@@ -70,3 +70,17 @@ def wrap(obj: Any, *, copy: Optional[bool], ctx: Optional[Context]) -> Array:
             ref = weakref.ref(a, lambda r, k=key: _forget(k, r))
             _live[key] = ref
         return a
+
+
+def wrap_output(obj: Any, name: str, ctx: Optional[Context]) -> Array:
+    """wrap(obj, copy=False) for an array weft writes: one it cannot wrap as
+    it is (not C-contiguous, another byte order) is refused saying why a
+    copy will not do, rather than with the inputs' advice to allow one."""
+    try:
+        return wrap(obj, copy=False, ctx=ctx)
+    except ValueError as e:
+        if "without a copy is impossible" not in str(e):
+            raise
+        raise ValueError(f"output {name!r} must be one C-contiguous block of native byte order: "
+                         f"weft writes it in place, and the results written into a copy would "
+                         f"be lost ({e})") from None
