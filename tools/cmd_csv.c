@@ -141,17 +141,30 @@ static void show_progress(void *user, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
+/* The fewest significant digits that read back to v (as the CSV output's
+ * computed fields and Python's repr are written): 0.9000000000000001, not
+ * 0.90000000000000013. */
+static void print_shortest(double v, int is_f32)
+{
+    char text[40];
+    for (int digits = is_f32 ? 6 : 15; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, v);
+        if (is_f32 ? strtof(text, NULL) == (float)v : strtod(text, NULL) == v) break;
+    }
+    printf("%s", text);
+}
+
 static void print_scalar(const weft_scalar *s, int json)
 {
     switch (s->dtype) {
     case WEFT_F32:
-        printf("%.9g", (double)s->value.f32);
+        print_shortest((double)s->value.f32, 1);
         break;
     case WEFT_F64:
         if (json && (s->value.f64 != s->value.f64 || s->value.f64 - s->value.f64 != 0))
             printf("\"%g\"", s->value.f64);
         else
-            printf("%.17g", s->value.f64);
+            print_shortest(s->value.f64, 0);
         break;
     case WEFT_I32:
         printf("%d", (int)s->value.i32);

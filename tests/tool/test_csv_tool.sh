@@ -154,6 +154,10 @@ done
 printf 'x\n9223372036854775808\n' >"$work/big.csv"
 expect 3 "csv integer past i64" "$WEFT" csv "$work/big.csv" --type x=i64 --sum x
 has "$work/err" "past the i64 range" "csv integer past i64 named"
+# Reductions in their shortest form, as the CSV's computed fields
+printf 'x\n0.1\n0.2\n0.3\n' >"$work/short.csv"
+expect 0 "csv shortest sum" "$WEFT" csv "$work/short.csv" --sum x --sum "x * 3"
+has "$work/out" "^sum(x) = 0.6000000000000001$" "csv sum in shortest form"
 # Input -: standard input, as output - is standard output
 printf 'x\n1\n2\n' | "$WEFT" csv - --sum x >"$work/out" 2>"$work/err" ||
     { echo "FAIL: csv - (stdin)"; cat "$work/err"; fail=1; }
