@@ -15,6 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A reduction that reads no column (`max: i`, the last row's index) still
+ * reduces over the rows: an array of that many bytes, never read, gives it
+ * its length. */
+static weft_status bind_rows_only(weft_ctx *ctx, size_t rows, weft_bind *bind, weft_array **array)
+{
+    RETURN_ON_ERROR(weft_array_create(ctx, WEFT_U8, rows, array));
+    *bind = weft_bind_array("__weft_rows", *array);
+    return WEFT_OK;
+}
+
 /* Rows [first, first + count) of the window whose first row is window_row
  * in the file. */
 static weft_status reduce_rows(weft_ctx *ctx, const csv_plan *p, const csv_reduce_state *rs,
@@ -31,6 +41,7 @@ static weft_status reduce_rows(weft_ctx *ctx, const csv_plan *p, const csv_reduc
                         : weft_array_wrap(ctx, v->dtype, count, v->data + first * size, &arrays[n]);
         binds[n] = weft_bind_array(v->name, arrays[n]);
     }
+    if (n == 0 && st == WEFT_OK) st = bind_rows_only(ctx, count, &binds[n++], &arrays[0]);
     size_t nbinds = n;
     if (weft_expr_text_uses_index(rs->expr))
         binds[nbinds++] = weft_bind_i64(WEFT_EXPR_INDEX_BASE, (int64_t)(window_row + first));
@@ -131,6 +142,7 @@ static weft_status bind_window(weft_ctx *ctx, const csv_plan *p, const csv_reduc
         RETURN_ON_ERROR(weft_array_wrap(ctx, v->dtype, rows, v->data, &arrays[n]));
         binds[(*nbinds)++] = weft_bind_array(v->name, arrays[n]);
     }
+    if (rs->nvars == 0) RETURN_ON_ERROR(bind_rows_only(ctx, rows, &binds[(*nbinds)++], &arrays[0]));
     if (weft_expr_text_uses_index(rs->expr))
         binds[(*nbinds)++] = weft_bind_i64(WEFT_EXPR_INDEX_BASE, (int64_t)first_row);
     return WEFT_OK;
@@ -174,7 +186,7 @@ weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state
         weft_reduce_expr_blocks(ctx, rs->op, rs->expr, binds, nbinds, blocks, overflowed, nblocks));
     st = fold_blocks(ctx, p, rs, blocks, overflowed, rows, first_row);
 error:
-    for (size_t k = 0; k < rs->nvars; k++)
+    for (size_t k = 0; k < (rs->nvars ? rs->nvars : 1); k++)
         weft_array_free(arrays[k]);
     free(blocks);
     free(overflowed);
