@@ -320,6 +320,191 @@ static void test_runner_up_is_the_one_sample_not_a_twin(void **state)
     assert_int_equal(twin_calls, 0);
 }
 
+/* Two devices within the noise of each other (the stencil at 10^5: pool and
+ * PoCL 0.10-0.12 ms each): whichever ran the size class's last call keeps
+ * it, whatever the order of the candidates, so calls do not trade places
+ * each time the means cross. The runner-up is still measured now and then. */
+static void test_near_tie_keeps_the_incumbent(void **state)
+{
+    (void)state;
+    const double n = 1e5;
+    weft_perf_history pool, dev;
+    synthetic(&pool, 2e-6, 1.00e-9);
+    synthetic(&dev, 2e-6, 0.95e-9);                 /* 5% faster */
+    for (double m = 1024; m <= (1 << 24); m *= 2) { /* settled: two samples a size */
+        weft_perf_record(&pool, m * 1.3, 2e-6 + 1.00e-9 * m * 1.3);
+        weft_perf_record(&dev, m * 1.3, 2e-6 + 0.95e-9 * m * 1.3);
+    }
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &dev, 0)};
+    c[1].overhead = 2e-6;
+    weft_perf_plan plan, again;
+    weft_perf_choose(c, 2, n, &plan); /* no incumbent: the faster */
+    assert_int_equal(plan.device[0], 1);
+    for (size_t inc = 0; inc < 2; inc++) {
+        c[0].incumbent = inc == 0;
+        c[1].incumbent = inc == 1;
+        for (uint64_t call = 0; call < 4 * WEFT_PERF_REMEASURE_EVERY; call++) {
+            weft_perf_choose_at(c, 2, n, call, &plan);
+            assert_int_equal(plan.count, 1);
+            if (!plan.remeasuring) assert_int_equal(plan.device[0], inc);
+            int periodic = call % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+            if (periodic) { /* the other is measured again, within 1.5x */
+                assert_true(plan.remeasuring);
+                assert_int_equal(plan.device[0], 1 - inc);
+            }
+            weft_perf_choose_at(c, 2, n, call, &again); /* deterministic */
+            assert_memory_equal(&plan, &again, sizeof plan);
+        }
+    }
+    /* An incumbent never measured at this size has nothing to stand on: the
+     * prediction decides. */
+    weft_perf_history far;
+    memset(&far, 0, sizeof far);
+    weft_perf_record(&far, 1e3, 2e-6 + 1.00e-9 * 1e3);
+    weft_perf_record(&far, 1e7, 2e-6 + 1.00e-9 * 1e7);
+    weft_perf_record(&far, 1e7, 2e-6 + 1.00e-9 * 1e7);
+    c[0].history = &far;
+    c[0].incumbent = 1;
+    c[0].explore = 0; /* else it is measured at this size first */
+    c[1].incumbent = 0;
+    weft_perf_choose(c, 2, n, &plan);
+    assert_int_equal(plan.device[0], 1);
+}
+
+/* ...but a device predicted clearly faster (past WEFT_PERF_STICK) takes the
+ * size class over at once, and shares that finish sooner still win. */
+static void test_clearly_faster_device_takes_over_from_the_incumbent(void **state)
+{
+    (void)state;
+    const double n = 1e6;
+    weft_perf_history pool, dev;
+    synthetic(&pool, 2e-6, 1.0e-9);
+    synthetic(&dev, 2e-6, 1.0e-9 / (WEFT_PERF_STICK * 1.02));
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &dev, 0)};
+    c[1].overhead = 2e-6;
+    c[0].incumbent = 1;
+    weft_perf_plan plan;
+    weft_perf_choose(c, 2, n, &plan);
+    assert_int_equal(plan.count, 1);
+    assert_int_equal(plan.device[0], 1);
+    assert_false(plan.remeasuring);
+    /* Different resources of equal speed: the split, incumbent or not. */
+    synthetic(&dev, 2e-6, 1.0e-9);
+    c[1].group = 1;
+    weft_perf_choose(c, 2, 8e6, &plan);
+    assert_int_equal(plan.count, 2);
+}
+
+/* A device that fails is left out (placement drops it from the candidates
+ * until its retry), another becomes the incumbent meanwhile, and when the
+ * device is back a near-tie no longer brings the calls to it; one clearly
+ * faster wins them back. Placement's bookkeeping, replayed on synthetic
+ * histories. */
+static void test_failing_incumbent_is_not_chosen_forever(void **state)
+{
+    (void)state;
+    const double n = 1e6, per_element[2] = {1.0e-9, 0.97e-9};
+    weft_perf_history h[2];
+    synthetic(&h[0], 2e-6, per_element[0]);
+    synthetic(&h[1], 2e-6, per_element[1]);
+    weft_perf_health health[2] = {{0}, {0}};
+    size_t incumbent = 1;
+    int fails = 1; /* device 1 fails every call until this is cleared */
+    size_t on_device = 0;
+    for (uint64_t call = 0; call < 256; call++) {
+        weft_perf_candidate c[2];
+        size_t count = 0;
+        for (size_t d = 0; d < 2; d++) {
+            if (!weft_perf_usable(&health[d], call)) continue;
+            c[count] = candidate(d, &h[d], 0);
+            c[count].overhead = 2e-6;
+            c[count++].incumbent = d == incumbent;
+        }
+        weft_perf_plan plan;
+        weft_perf_choose_at(c, count, n, call, &plan);
+        size_t d = plan.device[0];
+        if (!plan.remeasuring && !plan.exploring) incumbent = d;
+        if (d == 1 && fails) {
+            weft_perf_failed(&health[1], call);
+            continue;
+        }
+        if (d == 1) on_device++;
+        weft_perf_succeeded(&health[d]);
+        weft_perf_record(&h[d], n, 2e-6 + per_element[d] * n);
+    }
+    /* Tried again now and then, with waits that double: a handful of calls. */
+    assert_true(health[1].failures >= 5);
+    assert_int_equal(on_device, 0);
+    assert_int_equal(incumbent, 0);
+    /* Back and 3% faster: the pool keeps it. Back and 2x faster: it wins. */
+    weft_perf_succeeded(&health[1]);
+    weft_perf_candidate c[] = {candidate(0, &h[0], 0), candidate(1, &h[1], 0)};
+    c[1].overhead = 2e-6;
+    c[0].incumbent = 1;
+    weft_perf_plan plan;
+    weft_perf_choose(c, 2, n, &plan);
+    assert_int_equal(plan.device[0], 0);
+    synthetic(&h[1], 2e-6, per_element[0] / 2);
+    weft_perf_choose(c, 2, n, &plan);
+    assert_int_equal(plan.device[0], 1);
+}
+
+/* The nearest measured classes come from the history's bit mask: the same
+ * predictions as a scan of every class, for histories recorded, merged and
+ * loaded from a file. */
+static void temp_dir(char *dir);
+static void remove_dir(const char *dir);
+
+static double predict_by_scan(const weft_perf_history *h, double n, double overhead)
+{
+    int k = weft_perf_class_of(n < 1 ? 1 : n), lo = -1, hi = -1;
+    for (int j = k; j >= 0 && lo < 0; j--)
+        if (h->cls[j].samples > 0) lo = j;
+    for (int j = k; j < WEFT_PERF_CLASSES && hi < 0; j++)
+        if (h->cls[j].samples > 0) hi = j;
+    if (lo < 0 && hi < 0) return 0;
+    const weft_perf_class *a = &h->cls[lo >= 0 ? lo : hi], *b = &h->cls[hi >= 0 ? hi : lo];
+    if (lo >= 0 && hi >= 0 && lo != hi)
+        return a->mean_s + (b->mean_s - a->mean_s) * (n - a->mean_n) / (b->mean_n - a->mean_n);
+    double fixed = overhead < a->mean_s ? overhead : a->mean_s;
+    return fixed + (a->mean_s - fixed) * n / a->mean_n;
+}
+
+static void test_predictions_find_measured_classes_at_once(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    temp_dir(dir);
+    snprintf(path, sizeof path, "%s/model.txt", dir);
+    uint64_t r = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 200; round++) {
+        weft_perf_history a, b, loaded;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        for (int i = 0; i < round % 7; i++) { /* a few classes, anywhere */
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            double n = ldexp(1.0 + (double)(r & 1023) / 1024, (int)(r >> 20) % WEFT_PERF_CLASSES);
+            weft_perf_record(i & 1 ? &b : &a, n, n * 1e-9 + 1e-6);
+        }
+        weft_perf_merge(&a, &b);
+        unlink(path); /* saving merges with what the file holds */
+        assert_int_equal(weft_perf_save(path, "op", "dev", &a), WEFT_OK);
+        assert_true(weft_perf_load(path, &loaded));
+        for (int k = 0; k < 2 * WEFT_PERF_CLASSES; k++) {
+            double n = ldexp(1.3, k / 2) * (k & 1 ? 1.2 : 1);
+            enum weft_perf_basis basis;
+            for (int which = 0; which < 2; which++) {
+                const weft_perf_history *h = which ? &loaded : &a;
+                double want = predict_by_scan(h, n, 5e-6);
+                double got = weft_perf_predict(h, n, 5e-6, &basis);
+                if (fabs(got - want) > 1e-12 * fabs(want))
+                    fail_msg("round %d n %g: %.17g, by scan %.17g", round, n, got, want);
+            }
+        }
+    }
+    remove_dir(dir);
+}
+
 static void test_devices_of_different_groups_split(void **state)
 {
     (void)state;
@@ -1199,6 +1384,10 @@ int main(void)
         cmocka_unit_test(test_one_slow_sample_does_not_move_a_settled_class),
         cmocka_unit_test(test_a_device_that_stays_slow_loses_the_operation),
         cmocka_unit_test(test_runner_up_is_the_one_sample_not_a_twin),
+        cmocka_unit_test(test_near_tie_keeps_the_incumbent),
+        cmocka_unit_test(test_clearly_faster_device_takes_over_from_the_incumbent),
+        cmocka_unit_test(test_failing_incumbent_is_not_chosen_forever),
+        cmocka_unit_test(test_predictions_find_measured_classes_at_once),
         cmocka_unit_test(test_devices_of_different_groups_split),
         cmocka_unit_test(test_failed_device_is_retried_later),
         cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),

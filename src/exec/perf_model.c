@@ -17,7 +17,9 @@ int weft_perf_class_of(double n)
 void weft_perf_record(weft_perf_history *h, double n, double seconds)
 {
     if (!(n >= 1) || !(seconds >= 0) || !isfinite(seconds)) return;
-    weft_perf_class *c = &h->cls[weft_perf_class_of(n)];
+    int k = weft_perf_class_of(n);
+    weft_perf_class *c = &h->cls[k];
+    h->measured |= (uint64_t)1 << k;
     /* Interference (other work on the cores, a first touch of memory) only
      * slows a piece down: while a class holds few samples, its fastest one
      * stands for it, so one slow early sample does not decide placement until
@@ -45,7 +47,7 @@ void weft_perf_record(weft_perf_history *h, double n, double seconds)
 
 int weft_perf_has(const weft_perf_history *h, double n)
 {
-    return h && h->cls[weft_perf_class_of(n)].samples > 0;
+    return h && (h->measured >> weft_perf_class_of(n) & 1);
 }
 
 /* A class's mean time moved to n: the fixed part (at most the whole time)
@@ -61,13 +63,12 @@ double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
                          enum weft_perf_basis *basis)
 {
     *basis = WEFT_PERF_NONE;
-    if (!h) return 0;
+    if (!h || !h->measured) return 0;
     if (n < 1) n = 1;
-    int k = weft_perf_class_of(n), lo = -1, hi = -1;
-    for (int j = k; j >= 0 && lo < 0; j--)
-        if (h->cls[j].samples > 0) lo = j;
-    for (int j = k; j < WEFT_PERF_CLASSES && hi < 0; j++)
-        if (h->cls[j].samples > 0) hi = j;
+    /* The nearest measured classes at and below k, at and above it. */
+    int k = weft_perf_class_of(n);
+    uint64_t below = h->measured & (((uint64_t)2 << k) - 1), above = h->measured >> k << k;
+    int lo = below ? 63 - __builtin_clzll(below) : -1, hi = above ? __builtin_ctzll(above) : -1;
     if (lo == k) {
         *basis = WEFT_PERF_EXACT;
         return scaled(&h->cls[k], n, overhead);
@@ -78,15 +79,8 @@ double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
         double t = (n - a->mean_n) / (b->mean_n - a->mean_n);
         return a->mean_s + (b->mean_s - a->mean_s) * t;
     }
-    if (lo >= 0) {
-        *basis = WEFT_PERF_FROM_SMALLER;
-        return scaled(&h->cls[lo], n, overhead);
-    }
-    if (hi >= 0) {
-        *basis = WEFT_PERF_FROM_LARGER;
-        return scaled(&h->cls[hi], n, overhead);
-    }
-    return 0;
+    *basis = lo >= 0 ? WEFT_PERF_FROM_SMALLER : WEFT_PERF_FROM_LARGER;
+    return scaled(&h->cls[lo >= 0 ? lo : hi], n, overhead);
 }
 
 void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from)
@@ -99,6 +93,7 @@ void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from)
         a->mean_n = (a->mean_n * a->samples + b->mean_n * b->samples) / total;
         a->mean_s = (a->mean_s * a->samples + b->mean_s * b->samples) / total;
         a->samples = total < WEFT_PERF_WINDOW ? total : WEFT_PERF_WINDOW;
+        into->measured |= (uint64_t)1 << k;
     }
 }
 
@@ -169,17 +164,11 @@ static int split(const weft_perf_candidate *c, const size_t *members, size_t cou
     return 1;
 }
 
-/* 1 when candidate i cannot win however its history reads: what a call
- * costs it however small is past HOPELESS times the pool's prior for all n
- * elements (tiny work never pays a launch, whatever one noisy sample of the
- * pool's said). */
-static int out_of_reach(const weft_perf_candidate *c, size_t count, size_t i, double n)
+int weft_perf_out_of_reach(const weft_perf_candidate *pool, const weft_perf_candidate *dev,
+                           double n)
 {
-    for (size_t p = 0; p < count; p++)
-        if (c[p].device == 0 && i != p)
-            return c[i].overhead + c[i].transfer >
-                   WEFT_PERF_HOPELESS * (c[p].overhead + n * c[p].estimate);
-    return 0;
+    return dev->overhead + dev->transfer >
+           WEFT_PERF_HOPELESS * (pool->overhead + n * pool->estimate);
 }
 
 /* The runner-up to best: measured at this size, allowed to be measured, and
@@ -222,10 +211,19 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
     if (count > WEFT_PERF_MAX_CANDIDATES) count = WEFT_PERF_MAX_CANDIDATES;
     double best_measured = INFINITY;
     enum weft_perf_basis basis[WEFT_PERF_MAX_CANDIDATES];
+    size_t pool = 0;
+    while (pool < count && c[pool].device != 0)
+        pool++;
     for (size_t i = 0; i < count; i++) {
+        /* No prediction can bring it back: not asked for one. */
+        if (pool < count && i != pool && weft_perf_out_of_reach(&c[pool], &c[i], n)) {
+            basis[i] = WEFT_PERF_NONE;
+            plan->alone[i] = INFINITY;
+            continue;
+        }
         double t = weft_perf_predict(c[i].history, n, c[i].overhead, &basis[i]);
         if (basis[i] == WEFT_PERF_NONE) t = c[i].overhead + n * c[i].estimate;
-        plan->alone[i] = out_of_reach(c, count, i, n) ? INFINITY : t + c[i].transfer + c[i].queued;
+        plan->alone[i] = t + c[i].transfer + c[i].queued;
         if (basis[i] == WEFT_PERF_EXACT && plan->alone[i] < best_measured)
             best_measured = plan->alone[i];
     }
@@ -247,6 +245,12 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
     size_t best = 0;
     for (size_t i = 1; i < count; i++)
         if (plan->alone[i] < plan->alone[best]) best = i;
+    /* The incumbent, measured at this size, keeps a near-tie: means within
+     * their noise would otherwise cross back and forth. */
+    for (size_t i = 0; i < count; i++)
+        if (c[i].incumbent && basis[i] == WEFT_PERF_EXACT &&
+            plan->alone[i] <= WEFT_PERF_STICK * plan->alone[best])
+            best = i;
     alone(plan, c[best].device, plan->alone[best]);
     /* Besides every 16th call, a runner-up resting on one sample is measured
      * again on the size class's next calls: a context's first sample is the

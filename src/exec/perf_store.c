@@ -53,6 +53,7 @@ static int parse(const char *text, weft_perf_history *out)
                 !(n >= ldexp(1, k) * 0.999) || !(n < ldexp(1, k + 1)) || !(s >= 0) || !(s < 1e6))
                 return 0;
             h.cls[k] = (weft_perf_class){samples, n, s};
+            h.measured |= (uint64_t)1 << k;
         }
         line = end + 1;
     }
