@@ -19,6 +19,18 @@ static void synthetic(weft_perf_history *h, double fixed, double per_element)
         weft_perf_record(h, n * 1.3, fixed + per_element * n * 1.3);
 }
 
+/* Plans are read up to their counts (alone: up to the candidates'). */
+static void assert_same_plan(const weft_perf_plan *a, const weft_perf_plan *b, size_t candidates)
+{
+    assert_int_equal(a->count, b->count);
+    assert_memory_equal(a->device, b->device, a->count * sizeof *a->device);
+    assert_memory_equal(a->share, b->share, a->count * sizeof *a->share);
+    assert_memory_equal(a->alone, b->alone, candidates * sizeof *a->alone);
+    assert_true(a->predicted == b->predicted);
+    assert_int_equal(a->exploring, b->exploring);
+    assert_int_equal(a->remeasuring, b->remeasuring);
+}
+
 static weft_perf_candidate candidate(size_t device, const weft_perf_history *h, int group)
 {
     return (weft_perf_candidate){.device = device,
@@ -85,7 +97,7 @@ static void test_each_op_goes_where_it_is_fast(void **state)
     /* The same histories give the same choice, every time. */
     weft_perf_plan again;
     weft_perf_choose(b, 2, 4e6, &again);
-    assert_memory_equal(&plan, &again, sizeof plan);
+    assert_same_plan(&plan, &again, 2);
 }
 
 static void test_unmeasured_device_is_measured_first(void **state)
@@ -168,13 +180,14 @@ static void test_runner_up_is_measured_again_now_and_then(void **state)
     weft_perf_plan plan, again;
     for (uint64_t call = 0; call < 64; call++) {
         weft_perf_choose_at(c, 3, 1e6, call, &plan);
-        int remeasure = call % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+        /* Two calls in a row: the first runs in the best's wake, untimed. */
+        int remeasure = call % WEFT_PERF_REMEASURE_EVERY >= WEFT_PERF_REMEASURE_EVERY - 2;
         assert_int_equal(plan.count, 1);
         assert_int_equal(plan.device[0], remeasure ? 1 : 0);
         assert_int_equal(plan.remeasuring, remeasure);
         assert_false(plan.exploring);
         weft_perf_choose_at(c, 3, 1e6, call, &again); /* deterministic */
-        assert_memory_equal(&plan, &again, sizeof plan);
+        assert_same_plan(&plan, &again, 3);
     }
     /* Not a device that may not be measured (its code is not built). */
     c[1].explore = 0;
@@ -347,13 +360,13 @@ static void test_near_tie_keeps_the_incumbent(void **state)
             weft_perf_choose_at(c, 2, n, call, &plan);
             assert_int_equal(plan.count, 1);
             if (!plan.remeasuring) assert_int_equal(plan.device[0], inc);
-            int periodic = call % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+            int periodic = call % WEFT_PERF_REMEASURE_EVERY >= WEFT_PERF_REMEASURE_EVERY - 2;
             if (periodic) { /* the other is measured again, within 1.5x */
                 assert_true(plan.remeasuring);
                 assert_int_equal(plan.device[0], 1 - inc);
             }
             weft_perf_choose_at(c, 2, n, call, &again); /* deterministic */
-            assert_memory_equal(&plan, &again, sizeof plan);
+            assert_same_plan(&plan, &again, 2);
         }
     }
     /* An incumbent never measured at this size has nothing to stand on: the
@@ -1068,6 +1081,53 @@ static void test_stats_and_log_say_where_and_why(void **state)
     remove_dir(dir);
 }
 
+/* A call right after the operation ran on another device runs in its wake
+ * (PoCL's threads still spinning on the cores the pool needs, caches cold):
+ * n-body at 10^3 took the pool 3.0 ms there and 1.6 ms in steady state, and
+ * with such samples the pool never won its calls back. Only a call that
+ * follows one on the same device is taken into the model. */
+static void test_calls_in_another_devices_wake_are_not_timed(void **state)
+{
+    (void)state;
+    char dir[64];
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    if (selected_opencl(ctx) == 0) {
+        ASSERT_OK(weft_ctx_free(ctx));
+        remove_dir(dir);
+        skip();
+    }
+    const char *text = "y = x * 2 + 1";
+    weft_array *x, *y;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &y));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    /* The device's first call is not timed (it builds), and every later
+     * call runs in the other's wake. */
+    const uint64_t where[2] = {WEFT_PLACE_DEVICE(1), WEFT_PLACE_HOST};
+    for (int i = 0; i < 8; i++) {
+        ASSERT_OK(weft_ctx_place(ctx, text, where[i & 1]));
+        ASSERT_OK(weft_map(ctx, text, b, 2, NULL));
+    }
+    weft_op_stats stats[2];
+    size_t count = 0;
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 2, &count));
+    assert_int_equal(count, 1);
+    assert_true(stats[0].device[0].pieces >= 4 && stats[0].device[1].pieces >= 4);
+    assert_true(stats[0].device[0].seconds_per_element == 0);
+    assert_true(stats[0].device[1].seconds_per_element == 0);
+    for (int i = 0; i < 2; i++) { /* the second follows the first on the pool */
+        ASSERT_OK(weft_ctx_place(ctx, text, WEFT_PLACE_HOST));
+        ASSERT_OK(weft_map(ctx, text, b, 2, NULL));
+    }
+    ASSERT_OK(weft_ctx_op_stats(ctx, stats, 2, &count));
+    assert_true(stats[0].device[0].seconds_per_element > 0);
+    ASSERT_OK(weft_array_free(x));
+    ASSERT_OK(weft_array_free(y));
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+}
+
 /* A device that fails is left out of the next calls (they run on the pool),
  * and tried again later rather than never. */
 static void test_failing_device_is_left_out_then_retried(void **state)
@@ -1398,6 +1458,7 @@ int main(void)
         cmocka_unit_test(test_pool_is_measured_again_like_a_device),
         cmocka_unit_test(test_arrays_a_device_must_copy_are_modelled_apart),
         cmocka_unit_test(test_failing_device_is_left_out_then_retried),
+        cmocka_unit_test(test_calls_in_another_devices_wake_are_not_timed),
         cmocka_unit_test(test_first_call_does_not_wait_for_device_code),
         cmocka_unit_test(test_sync_compile_explores_unbuilt_devices),
         cmocka_unit_test(test_hint_without_pool_waits_for_device_code),

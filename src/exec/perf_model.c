@@ -114,6 +114,14 @@ int weft_perf_usable(const weft_perf_health *h, uint64_t call)
     return h->failures == 0 || call >= h->retry_at;
 }
 
+void weft_perf_plan_clear(weft_perf_plan *plan)
+{
+    plan->count = 0;
+    plan->predicted = 0;
+    plan->exploring = 0;
+    plan->remeasuring = 0;
+}
+
 static void alone(weft_perf_plan *plan, size_t device, double seconds)
 {
     plan->count = 1;
@@ -207,7 +215,7 @@ void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft
 void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, uint64_t calls,
                          weft_perf_plan *plan)
 {
-    memset(plan, 0, sizeof *plan);
+    weft_perf_plan_clear(plan);
     if (count > WEFT_PERF_MAX_CANDIDATES) count = WEFT_PERF_MAX_CANDIDATES;
     double best_measured = INFINITY;
     enum weft_perf_basis basis[WEFT_PERF_MAX_CANDIDATES];
@@ -257,7 +265,9 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
      * likeliest to be off (a fresh output's page faults, a device's code
      * building in the background on the same cores: 556 ms for a map the
      * pool then ran in 14 ms), and waiting 15 calls for it cost seconds. */
-    int periodic = calls % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+    /* Two calls in a row: placement does not time the first, which runs in
+     * the best's wake (its threads still spinning on shared cores). */
+    int periodic = calls % WEFT_PERF_REMEASURE_EVERY >= WEFT_PERF_REMEASURE_EVERY - 2;
     if (periodic || (calls > 0 && calls < WEFT_PERF_REMEASURE_EVERY)) {
         size_t second = runner_up(c, count, plan->alone, basis, best, n);
         if (second < count && !periodic &&

@@ -93,6 +93,11 @@ typedef struct weft_perf_plan {
     double alone[WEFT_PERF_MAX_CANDIDATES];
 } weft_perf_plan;
 
+/* An empty plan (count 0, no flags). Its arrays are left as they were: a
+ * plan is read up to its count (alone: up to the candidates'). Zeroing them
+ * was 56 of the 1,000 instructions placement spent on a 1000-element call. */
+void weft_perf_plan_clear(weft_perf_plan *plan);
+
 /* Splits only pay when they finish this much sooner than the best device alone. */
 #define WEFT_PERF_SPLIT_GAIN 0.9
 /* A device predicted this many times slower than the best is not explored. */
@@ -106,13 +111,14 @@ typedef struct weft_perf_plan {
 #define WEFT_PERF_STICK 1.1
 
 /* A decision rests on few samples, and the first sample on a busy machine can
- * be far off: every WEFT_PERF_REMEASURE_EVERY-th call at a size class runs
- * on the runner-up instead, when it is predicted within
- * WEFT_PERF_REMEASURE_WITHIN of the best or has one sample at that size
- * (however slow it looked), so a device that looked slower by chance gets
- * measured again and wins back its calls. One with one sample there is also
- * measured again on the class's calls 1 to WEFT_PERF_REMEASURE_EVERY - 2
- * (once: then it has two). */
+ * be far off: calls WEFT_PERF_REMEASURE_EVERY - 2 and - 1 of every
+ * WEFT_PERF_REMEASURE_EVERY at a size class run on the runner-up instead
+ * (two in a row: the first runs in the best's wake and is not timed), when
+ * it is predicted within WEFT_PERF_REMEASURE_WITHIN of the best or has one
+ * sample at that size (however slow it looked), so a device that looked
+ * slower by chance gets measured again and wins back its calls. One with
+ * one sample there is also measured again on the class's calls 1 to
+ * WEFT_PERF_REMEASURE_EVERY - 3 (until it has two). */
 #define WEFT_PERF_REMEASURE_EVERY 16
 #define WEFT_PERF_REMEASURE_WITHIN 1.5
 
@@ -134,7 +140,7 @@ int weft_perf_out_of_reach(const weft_perf_candidate *pool, const weft_perf_cand
  * over devices of different groups that finish together. count >= 1. */
 void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan);
 /* The same, for the operation's call number `calls` at n's size class
- * (counted from 0): calls REMEASURE_EVERY - 1, 2 * REMEASURE_EVERY - 1 ...
+ * (counted from 0): calls REMEASURE_EVERY - 2 and - 1, 2 * REMEASURE_EVERY - 2 and - 1 ...
  * re-measure the runner-up. weft_perf_choose is call 0. */
 void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, uint64_t calls,
                          weft_perf_plan *plan);

@@ -43,6 +43,7 @@ struct weft_place_entry {
     /* Per size class: the device the model's last choice ran alone, + 1 (0:
      * none yet, or shares). Re-measurements and explorations do not move it. */
     uint16_t incumbent[WEFT_PERF_CLASSES];
+    uint16_t last; /* the device that ran the last call alone, + 1 (0: shares, none) */
     weft_place_entry *next, *next_in_order;
 };
 
@@ -347,8 +348,12 @@ static void log_plan(weft_ctx *ctx, weft_place_entry *e, const weft_perf_candida
 void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result *out)
 {
     weft_placement *p = ctx->placement;
-    *out = (weft_place_result){.building =
-                                   req->building}; /* a plan that does not apply reads as none */
+    /* A plan that does not apply reads as none (count 0). */
+    out->entry = NULL;
+    weft_perf_plan_clear(&out->plan);
+    out->transfer = 0;
+    out->started = 0;
+    out->building = req->building;
     if (!p) return;
     pthread_mutex_lock(&p->lock);
     weft_place_entry *e = entry_find(ctx, req);
@@ -473,12 +478,20 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
         if (used & ((uint64_t)1 << k)) e->dev[k].warm = 1;
     if (single && seconds < 0 && (r->plan.exploring || r->plan.remeasuring) && !cold)
         e->dev[d].untimed++;
+    /* A call right after the operation ran on another device runs in its
+     * wake: PoCL's threads still spin on the cores the pool needs, caches
+     * are cold (n-body at 10^3 took the pool 3.0 ms there, 1.6 ms in steady
+     * state). Such samples made the runner-up look slower than it is, for
+     * good once near-ties kept the incumbent: not taken. Re-measurements run
+     * two calls in a row for this (weft_perf_choose_at). */
+    int wake = single && e->last && e->last != d + 1;
+    e->last = single && d < UINT16_MAX ? (uint16_t)(d + 1) : 0;
     /* The pool's time while a device's code builds on the same cores is
      * the build's as much as its own (556 ms for a map it then ran in 14):
      * not taken, and not counted as untimed either (the pool stays to be
      * measured once the build is done). */
     int busy_cores = d == 0 && r->building;
-    if (single && seconds >= 0 && !cold && !busy_cores) {
+    if (single && seconds >= 0 && !cold && !busy_cores && !wake) {
         size_t m = p->twin[d];
         double t = seconds - r->transfer;
         if (t < seconds * 0.1) t = seconds * 0.1; /* the copy estimate is rough */
