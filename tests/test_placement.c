@@ -462,6 +462,39 @@ static void test_failing_incumbent_is_not_chosen_forever(void **state)
     assert_int_equal(plan.device[0], 1);
 }
 
+/* Another process's file joins a class as its samples would: counted at
+ * most WEFT_PERF_OUTLIER times the class's time. Contexts sharing a cache
+ * directory (the placement bench's columns) merged one context's first call
+ * (3-12 ms of page faults) into another's settled 0.085 ms: the pool's
+ * stencil read 1.87 ms, and the calls left it for a slower device. */
+static void test_merged_files_are_clipped_like_samples(void **state)
+{
+    (void)state;
+    const double n = 1e5;
+    weft_perf_history mine, theirs;
+    memset(&mine, 0, sizeof mine);
+    memset(&theirs, 0, sizeof theirs);
+    for (int i = 0; i < 4; i++)
+        weft_perf_record(&mine, n, 0.085e-3);
+    weft_perf_record(&theirs, n, 9e-3);
+    weft_perf_merge(&mine, &theirs);
+    enum weft_perf_basis basis;
+    double t = weft_perf_predict(&mine, n, 2e-6, &basis);
+    assert_int_equal(basis, WEFT_PERF_EXACT);
+    assert_true(t <= (4 * 0.085e-3 + WEFT_PERF_OUTLIER * 0.085e-3) / 5 * 1.0001);
+    assert_int_equal(mine.cls[weft_perf_class_of(n)].samples, 5);
+    /* Faster samples join as they are, and an empty class takes the file's. */
+    memset(&theirs, 0, sizeof theirs);
+    weft_perf_record(&theirs, n, 0.05e-3);
+    weft_perf_record(&theirs, 4 * n, 0.3e-3);
+    weft_perf_merge(&mine, &theirs);
+    t = weft_perf_predict(&mine, n, 2e-6, &basis);
+    assert_true(t < (4 * 0.085e-3 + WEFT_PERF_OUTLIER * 0.085e-3) / 5);
+    t = weft_perf_predict(&mine, 4 * n, 2e-6, &basis);
+    assert_int_equal(basis, WEFT_PERF_EXACT);
+    assert_true(fabs(t - 0.3e-3) < 1e-12);
+}
+
 /* The nearest measured classes come from the history's bit mask: the same
  * predictions as a scan of every class, for histories recorded, merged and
  * loaded from a file. */
@@ -1448,6 +1481,7 @@ int main(void)
         cmocka_unit_test(test_clearly_faster_device_takes_over_from_the_incumbent),
         cmocka_unit_test(test_failing_incumbent_is_not_chosen_forever),
         cmocka_unit_test(test_predictions_find_measured_classes_at_once),
+        cmocka_unit_test(test_merged_files_are_clipped_like_samples),
         cmocka_unit_test(test_devices_of_different_groups_split),
         cmocka_unit_test(test_failed_device_is_retried_later),
         cmocka_unit_test(test_model_files_damaged_or_stale_are_ignored),

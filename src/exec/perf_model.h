@@ -54,7 +54,8 @@ enum weft_perf_basis {
 double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
                          enum weft_perf_basis *basis);
 /* Folds from into into (another process's file): per class, means weighted
- * by samples, counts capped at the window. */
+ * by samples, counts capped at the window; from's time counts at most
+ * WEFT_PERF_OUTLIER times into's, as a recorded sample would. */
 void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from);
 
 /* A device that failed an operation is left out for a while, then tried
