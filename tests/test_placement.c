@@ -170,10 +170,11 @@ static void test_runner_up_is_measured_again_now_and_then(void **state)
     synthetic(&pool, 2e-6, 1.0e-9);
     synthetic(&close, 2e-6, 1.2e-9);
     synthetic(&far, 2e-6, 3.0e-9);
-    for (double n = 1024; n <= (1 << 24); n *= 2) { /* settled: two samples a size */
-        weft_perf_record(&close, n * 1.3, 2e-6 + 1.2e-9 * n * 1.3);
-        weft_perf_record(&far, n * 1.3, 2e-6 + 3.0e-9 * n * 1.3);
-    }
+    for (int i = 0; i < WEFT_PERF_SETTLE - 1; i++) /* settled: three samples a size */
+        for (double n = 1024; n <= (1 << 24); n *= 2) {
+            weft_perf_record(&close, n * 1.3, 2e-6 + 1.2e-9 * n * 1.3);
+            weft_perf_record(&far, n * 1.3, 2e-6 + 3.0e-9 * n * 1.3);
+        }
     weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &close, 0),
                                candidate(2, &far, 0)};
     c[1].overhead = c[2].overhead = 2e-6;
@@ -202,7 +203,8 @@ static void test_runner_up_is_measured_again_now_and_then(void **state)
     assert_false(plan.remeasuring);
     /* Unless its one sample there may have been a busy moment's: 10x slower
      * on one sample is measured once more, on the next call (a context's
-     * first samples are the likeliest to be off) or a 16th, then left alone. */
+     * first samples are the likeliest to be off), on two at the periodic
+     * calls, then left alone. */
     weft_perf_history once;
     synthetic(&once, 2e-6, 10e-9);
     two[1].history = &once;
@@ -218,7 +220,43 @@ static void test_runner_up_is_measured_again_now_and_then(void **state)
     assert_int_equal(plan.device[0], 0);
     assert_false(plan.remeasuring);
     weft_perf_choose_at(two, 2, 1e6, 2 * WEFT_PERF_REMEASURE_EVERY - 1, &plan);
+    assert_int_equal(plan.device[0], 2);
+    assert_true(plan.remeasuring);
+    weft_perf_record(&once, 1e6, 2e-6 + 10e-9 * 1e6);
+    weft_perf_choose_at(two, 2, 1e6, 3 * WEFT_PERF_REMEASURE_EVERY - 1, &plan);
     assert_int_equal(plan.device[0], 0);
+    assert_false(plan.remeasuring);
+}
+
+/* The n-body row at 10^3: the pool's first two calls in a context took
+ * 27.8 and 17.3 ms (thread start, page faults), its steady time is 1.6 ms,
+ * the device's 3.1 ms. Resting on early samples only (fewer than
+ * WEFT_PERF_SETTLE), however slow, the pool is re-measured at the periodic
+ * calls, and not before them once it has two. */
+static void test_unsettled_runner_up_is_measured_again(void **state)
+{
+    (void)state;
+    const double n = 1000;
+    weft_perf_history pool, dev;
+    memset(&pool, 0, sizeof pool);
+    memset(&dev, 0, sizeof dev);
+    weft_perf_record(&pool, n, 27.8e-3);
+    weft_perf_record(&pool, n, 17.3e-3);
+    for (int i = 0; i < 8; i++)
+        weft_perf_record(&dev, n, 3.14e-3);
+    weft_perf_candidate c[] = {candidate(0, &pool, 0), candidate(1, &dev, 0)};
+    c[1].overhead = 2e-6;
+    weft_perf_plan plan;
+    for (uint64_t call = 0; call < 2 * WEFT_PERF_REMEASURE_EVERY; call++) {
+        weft_perf_choose_at(c, 2, n, call, &plan);
+        int periodic = call % WEFT_PERF_REMEASURE_EVERY >= WEFT_PERF_REMEASURE_EVERY - 2;
+        assert_int_equal(plan.device[0], periodic ? 0 : 1);
+        assert_int_equal(plan.remeasuring, periodic);
+    }
+    /* Settled and still that slow: left alone. */
+    weft_perf_record(&pool, n, 17.3e-3);
+    weft_perf_choose_at(c, 2, n, WEFT_PERF_REMEASURE_EVERY - 1, &plan);
+    assert_int_equal(plan.device[0], 1);
     assert_false(plan.remeasuring);
 }
 
@@ -1473,6 +1511,7 @@ int main(void)
         cmocka_unit_test(test_unmeasured_device_is_measured_first),
         cmocka_unit_test(test_tiny_work_is_not_explored_on_a_device),
         cmocka_unit_test(test_runner_up_is_measured_again_now_and_then),
+        cmocka_unit_test(test_unsettled_runner_up_is_measured_again),
         cmocka_unit_test(test_noisy_first_sample_is_outvoted),
         cmocka_unit_test(test_one_slow_sample_does_not_move_a_settled_class),
         cmocka_unit_test(test_a_device_that_stays_slow_loses_the_operation),

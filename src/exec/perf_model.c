@@ -186,28 +186,28 @@ int weft_perf_out_of_reach(const weft_perf_candidate *pool, const weft_perf_cand
 }
 
 /* The runner-up to best: measured at this size, allowed to be measured, and
- * predicted within WEFT_PERF_REMEASURE_WITHIN of it, or resting on one
- * sample there (a first sample taken in a busy moment can be 10x off);
- * count when none. */
+ * predicted within WEFT_PERF_REMEASURE_WITHIN of it, or resting on fewer
+ * than `few` samples there (a first sample taken in a busy moment can be
+ * 10x off); count when none. */
 static size_t runner_up(const weft_perf_candidate *c, size_t count, const double *alone_s,
-                        const enum weft_perf_basis *basis, size_t best, double n)
+                        const enum weft_perf_basis *basis, size_t best, double n, double few)
 {
     int k = weft_perf_class_of(n);
     size_t second = count;
-    int second_one = 0;
+    int second_few = 0;
     for (size_t i = 0; i < count; i++) {
         /* A device sharing the best's model (a twin) would measure the same
          * history again. */
         if (i == best || c[i].history == c[best].history || basis[i] != WEFT_PERF_EXACT ||
             !c[i].explore || isinf(alone_s[i]))
             continue;
-        int one_sample = c[i].history->cls[k].samples < 2;
-        if (!one_sample && !(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
-        /* One resting on a single sample first: the likeliest to be off. */
-        if (second == count || one_sample > second_one ||
-            (one_sample == second_one && alone_s[i] < alone_s[second])) {
+        int is_few = c[i].history->cls[k].samples < few;
+        if (!is_few && !(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
+        /* One resting on few samples first: the likeliest to be off. */
+        if (second == count || is_few > second_few ||
+            (is_few == second_few && alone_s[i] < alone_s[second])) {
             second = i;
-            second_one = one_sample;
+            second_few = is_few;
         }
     }
     return second;
@@ -275,7 +275,12 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
      * the best's wake (its threads still spinning on shared cores). */
     int periodic = calls % WEFT_PERF_REMEASURE_EVERY >= WEFT_PERF_REMEASURE_EVERY - 2;
     if (periodic || (calls > 0 && calls < WEFT_PERF_REMEASURE_EVERY)) {
-        size_t second = runner_up(c, count, plan->alone, basis, best, n);
+        /* At the periodic calls one resting on early samples only (fewer
+         * than WEFT_PERF_SETTLE: the pool's first two n-body calls took 28
+         * and 17 ms, its steady time is 1.6), in between one resting on a
+         * single sample. */
+        size_t second =
+            runner_up(c, count, plan->alone, basis, best, n, periodic ? WEFT_PERF_SETTLE : 2);
         if (second < count && !periodic &&
             c[second].history->cls[weft_perf_class_of(n)].samples >= 2)
             second = count;
