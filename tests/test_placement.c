@@ -505,6 +505,9 @@ static void test_failing_incumbent_is_not_chosen_forever(void **state)
  * directory (the placement bench's columns) merged one context's first call
  * (3-12 ms of page faults) into another's settled 0.085 ms: the pool's
  * stencil read 1.87 ms, and the calls left it for a slower device. */
+static void temp_dir(char *dir);
+static void remove_dir(const char *dir);
+
 static void test_merged_files_are_clipped_like_samples(void **state)
 {
     (void)state;
@@ -531,14 +534,26 @@ static void test_merged_files_are_clipped_like_samples(void **state)
     t = weft_perf_predict(&mine, 4 * n, 2e-6, &basis);
     assert_int_equal(basis, WEFT_PERF_EXACT);
     assert_true(fabs(t - 0.3e-3) < 1e-12);
+    /* Saving merges the file into ours, not ours into the file's. */
+    char dir[64], path[128];
+    temp_dir(dir);
+    snprintf(path, sizeof path, "%s/model.txt", dir);
+    memset(&theirs, 0, sizeof theirs);
+    for (int i = 0; i < WEFT_PERF_WINDOW; i++)
+        weft_perf_record(&theirs, n, 9e-3);
+    assert_int_equal(weft_perf_save(path, "op", "dev", &theirs), WEFT_OK);
+    memset(&mine, 0, sizeof mine);
+    for (int i = 0; i < 4; i++)
+        weft_perf_record(&mine, n, 0.085e-3);
+    assert_int_equal(weft_perf_save(path, "op", "dev", &mine), WEFT_OK);
+    t = weft_perf_predict(&mine, n, 2e-6, &basis);
+    assert_true(t <= WEFT_PERF_OUTLIER * 0.085e-3 * 1.0001);
+    remove_dir(dir);
 }
 
 /* The nearest measured classes come from the history's bit mask: the same
  * predictions as a scan of every class, for histories recorded, merged and
  * loaded from a file. */
-static void temp_dir(char *dir);
-static void remove_dir(const char *dir);
-
 static double predict_by_scan(const weft_perf_history *h, double n, double overhead)
 {
     int k = weft_perf_class_of(n < 1 ? 1 : n), lo = -1, hi = -1;
