@@ -790,6 +790,18 @@ static weft_ctx *model_ctx(const char *cache_dir)
     return test_ctx_with(&o);
 }
 
+/* A context with models in dir (made here) and an OpenCL device selected;
+ * NULL, dir removed, where there is none (the caller skips). */
+static weft_ctx *opencl_model_ctx(char *dir)
+{
+    temp_dir(dir);
+    weft_ctx *ctx = model_ctx(dir);
+    if (selected_opencl(ctx) > 0) return ctx;
+    ASSERT_OK(weft_ctx_free(ctx));
+    remove_dir(dir);
+    return NULL;
+}
+
 enum { N = 300000 };
 
 /* Made of + - * / sqrt: the same bits on every device and the pool
@@ -931,14 +943,9 @@ static void test_pool_is_measured_again_like_a_device(void **state)
 {
     (void)state;
     char dir[64];
-    temp_dir(dir);
-    weft_ctx *ctx = model_ctx(dir);
+    weft_ctx *ctx = opencl_model_ctx(dir);
+    if (!ctx) skip();
     const char *map = "y = x * 3 + 1";
-    if (selected_opencl(ctx) == 0) {
-        ASSERT_OK(weft_ctx_free(ctx));
-        remove_dir(dir);
-        skip();
-    }
     weft_device_info pool;
     ASSERT_OK(weft_device_get_info(ctx, 0, &pool));
     weft_array *x, *y;
@@ -1176,13 +1183,8 @@ static void test_calls_in_another_devices_wake_are_not_timed(void **state)
 {
     (void)state;
     char dir[64];
-    temp_dir(dir);
-    weft_ctx *ctx = model_ctx(dir);
-    if (selected_opencl(ctx) == 0) {
-        ASSERT_OK(weft_ctx_free(ctx));
-        remove_dir(dir);
-        skip();
-    }
+    weft_ctx *ctx = opencl_model_ctx(dir);
+    if (!ctx) skip();
     const char *text = "y = x * 2 + 1";
     weft_array *x, *y;
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
@@ -1220,13 +1222,8 @@ static void test_failing_device_is_left_out_then_retried(void **state)
 {
     (void)state;
     char dir[64];
-    temp_dir(dir);
-    weft_ctx *ctx = model_ctx(dir);
-    if (selected_opencl(ctx) == 0) {
-        ASSERT_OK(weft_ctx_free(ctx));
-        remove_dir(dir);
-        skip();
-    }
+    weft_ctx *ctx = opencl_model_ctx(dir);
+    if (!ctx) skip();
     weft_array *x;
     ASSERT_OK(weft_array_create(ctx, WEFT_F32, N, &x));
     ASSERT_OK(weft_ctx_place(ctx, "x", WEFT_PLACE_DEVICE(1)));
