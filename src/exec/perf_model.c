@@ -266,8 +266,8 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
             plan->alone[i] <= WEFT_PERF_STICK * plan->alone[best])
             best = i;
     alone(plan, c[best].device, plan->alone[best]);
-    /* Besides every 16th call, a runner-up resting on one sample is measured
-     * again on the size class's next calls: a context's first sample is the
+    /* Besides the periodic calls, a runner-up resting on one sample is
+     * measured again on the size class's next calls: a context's first sample is the
      * likeliest to be off (a fresh output's page faults, a device's code
      * building in the background on the same cores: 556 ms for a map the
      * pool then ran in 14 ms), and waiting 15 calls for it cost seconds. */
