@@ -17,7 +17,9 @@ int weft_perf_class_of(double n)
 void weft_perf_record(weft_perf_history *h, double n, double seconds)
 {
     if (!(n >= 1) || !(seconds >= 0) || !isfinite(seconds)) return;
-    weft_perf_class *c = &h->cls[weft_perf_class_of(n)];
+    int k = weft_perf_class_of(n);
+    weft_perf_class *c = &h->cls[k];
+    h->measured |= (uint64_t)1 << k;
     /* Interference (other work on the cores, a first touch of memory) only
      * slows a piece down: while a class holds few samples, its fastest one
      * stands for it, so one slow early sample does not decide placement until
@@ -45,7 +47,7 @@ void weft_perf_record(weft_perf_history *h, double n, double seconds)
 
 int weft_perf_has(const weft_perf_history *h, double n)
 {
-    return h && h->cls[weft_perf_class_of(n)].samples > 0;
+    return h && (h->measured >> weft_perf_class_of(n) & 1);
 }
 
 /* A class's mean time moved to n: the fixed part (at most the whole time)
@@ -61,13 +63,12 @@ double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
                          enum weft_perf_basis *basis)
 {
     *basis = WEFT_PERF_NONE;
-    if (!h) return 0;
+    if (!h || !h->measured) return 0;
     if (n < 1) n = 1;
-    int k = weft_perf_class_of(n), lo = -1, hi = -1;
-    for (int j = k; j >= 0 && lo < 0; j--)
-        if (h->cls[j].samples > 0) lo = j;
-    for (int j = k; j < WEFT_PERF_CLASSES && hi < 0; j++)
-        if (h->cls[j].samples > 0) hi = j;
+    /* The nearest measured classes at and below k, at and above it. */
+    int k = weft_perf_class_of(n);
+    uint64_t below = h->measured & (((uint64_t)2 << k) - 1), above = h->measured >> k << k;
+    int lo = below ? 63 - __builtin_clzll(below) : -1, hi = above ? __builtin_ctzll(above) : -1;
     if (lo == k) {
         *basis = WEFT_PERF_EXACT;
         return scaled(&h->cls[k], n, overhead);
@@ -78,15 +79,8 @@ double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
         double t = (n - a->mean_n) / (b->mean_n - a->mean_n);
         return a->mean_s + (b->mean_s - a->mean_s) * t;
     }
-    if (lo >= 0) {
-        *basis = WEFT_PERF_FROM_SMALLER;
-        return scaled(&h->cls[lo], n, overhead);
-    }
-    if (hi >= 0) {
-        *basis = WEFT_PERF_FROM_LARGER;
-        return scaled(&h->cls[hi], n, overhead);
-    }
-    return 0;
+    *basis = lo >= 0 ? WEFT_PERF_FROM_SMALLER : WEFT_PERF_FROM_LARGER;
+    return scaled(&h->cls[lo >= 0 ? lo : hi], n, overhead);
 }
 
 void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from)
@@ -95,10 +89,17 @@ void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from)
         weft_perf_class *a = &into->cls[k];
         const weft_perf_class *b = &from->cls[k];
         if (!(b->samples > 0)) continue;
+        /* Counted as its samples would be: at most WEFT_PERF_OUTLIER times
+         * ours. Another context's first call (page faults, 3-12 ms against
+         * a settled 0.085) otherwise moved the mean 20x. */
+        double b_s = b->mean_s;
+        if (a->samples > 0 && b_s > WEFT_PERF_OUTLIER * a->mean_s * b->mean_n / a->mean_n)
+            b_s = WEFT_PERF_OUTLIER * a->mean_s * b->mean_n / a->mean_n;
         double total = a->samples + b->samples;
         a->mean_n = (a->mean_n * a->samples + b->mean_n * b->samples) / total;
-        a->mean_s = (a->mean_s * a->samples + b->mean_s * b->samples) / total;
+        a->mean_s = (a->mean_s * a->samples + b_s * b->samples) / total;
         a->samples = total < WEFT_PERF_WINDOW ? total : WEFT_PERF_WINDOW;
+        into->measured |= (uint64_t)1 << k;
     }
 }
 
@@ -117,6 +118,14 @@ void weft_perf_succeeded(weft_perf_health *h)
 int weft_perf_usable(const weft_perf_health *h, uint64_t call)
 {
     return h->failures == 0 || call >= h->retry_at;
+}
+
+void weft_perf_plan_clear(weft_perf_plan *plan)
+{
+    plan->count = 0;
+    plan->predicted = 0;
+    plan->exploring = 0;
+    plan->remeasuring = 0;
 }
 
 static void alone(weft_perf_plan *plan, size_t device, double seconds)
@@ -169,42 +178,36 @@ static int split(const weft_perf_candidate *c, const size_t *members, size_t cou
     return 1;
 }
 
-/* 1 when candidate i cannot win however its history reads: what a call
- * costs it however small is past HOPELESS times the pool's prior for all n
- * elements (tiny work never pays a launch, whatever one noisy sample of the
- * pool's said). */
-static int out_of_reach(const weft_perf_candidate *c, size_t count, size_t i, double n)
+int weft_perf_out_of_reach(const weft_perf_candidate *pool, const weft_perf_candidate *dev,
+                           double n)
 {
-    for (size_t p = 0; p < count; p++)
-        if (c[p].device == 0 && i != p)
-            return c[i].overhead + c[i].transfer >
-                   WEFT_PERF_HOPELESS * (c[p].overhead + n * c[p].estimate);
-    return 0;
+    return dev->overhead + dev->transfer >
+           WEFT_PERF_HOPELESS * (pool->overhead + n * pool->estimate);
 }
 
 /* The runner-up to best: measured at this size, allowed to be measured, and
- * predicted within WEFT_PERF_REMEASURE_WITHIN of it, or resting on one
- * sample there (a first sample taken in a busy moment can be 10x off);
- * count when none. */
+ * predicted within WEFT_PERF_REMEASURE_WITHIN of it, or resting on fewer
+ * than `few` samples there (a first sample taken in a busy moment can be
+ * 10x off); count when none. */
 static size_t runner_up(const weft_perf_candidate *c, size_t count, const double *alone_s,
-                        const enum weft_perf_basis *basis, size_t best, double n)
+                        const enum weft_perf_basis *basis, size_t best, double n, double few)
 {
     int k = weft_perf_class_of(n);
     size_t second = count;
-    int second_one = 0;
+    int second_few = 0;
     for (size_t i = 0; i < count; i++) {
         /* A device sharing the best's model (a twin) would measure the same
          * history again. */
         if (i == best || c[i].history == c[best].history || basis[i] != WEFT_PERF_EXACT ||
             !c[i].explore || isinf(alone_s[i]))
             continue;
-        int one_sample = c[i].history->cls[k].samples < 2;
-        if (!one_sample && !(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
-        /* One resting on a single sample first: the likeliest to be off. */
-        if (second == count || one_sample > second_one ||
-            (one_sample == second_one && alone_s[i] < alone_s[second])) {
+        int is_few = c[i].history->cls[k].samples < few;
+        if (!is_few && !(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
+        /* One resting on few samples first: the likeliest to be off. */
+        if (second == count || is_few > second_few ||
+            (is_few == second_few && alone_s[i] < alone_s[second])) {
             second = i;
-            second_one = one_sample;
+            second_few = is_few;
         }
     }
     return second;
@@ -218,14 +221,23 @@ void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft
 void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, uint64_t calls,
                          weft_perf_plan *plan)
 {
-    memset(plan, 0, sizeof *plan);
+    weft_perf_plan_clear(plan);
     if (count > WEFT_PERF_MAX_CANDIDATES) count = WEFT_PERF_MAX_CANDIDATES;
     double best_measured = INFINITY;
     enum weft_perf_basis basis[WEFT_PERF_MAX_CANDIDATES];
+    size_t pool = 0;
+    while (pool < count && c[pool].device != 0)
+        pool++;
     for (size_t i = 0; i < count; i++) {
+        /* No prediction can bring it back: not asked for one. */
+        if (pool < count && i != pool && weft_perf_out_of_reach(&c[pool], &c[i], n)) {
+            basis[i] = WEFT_PERF_NONE;
+            plan->alone[i] = INFINITY;
+            continue;
+        }
         double t = weft_perf_predict(c[i].history, n, c[i].overhead, &basis[i]);
         if (basis[i] == WEFT_PERF_NONE) t = c[i].overhead + n * c[i].estimate;
-        plan->alone[i] = out_of_reach(c, count, i, n) ? INFINITY : t + c[i].transfer + c[i].queued;
+        plan->alone[i] = t + c[i].transfer + c[i].queued;
         if (basis[i] == WEFT_PERF_EXACT && plan->alone[i] < best_measured)
             best_measured = plan->alone[i];
     }
@@ -247,15 +259,28 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
     size_t best = 0;
     for (size_t i = 1; i < count; i++)
         if (plan->alone[i] < plan->alone[best]) best = i;
+    /* The incumbent, measured at this size, keeps a near-tie: means within
+     * their noise would otherwise cross back and forth. */
+    for (size_t i = 0; i < count; i++)
+        if (c[i].incumbent && basis[i] == WEFT_PERF_EXACT &&
+            plan->alone[i] <= WEFT_PERF_STICK * plan->alone[best])
+            best = i;
     alone(plan, c[best].device, plan->alone[best]);
-    /* Besides every 16th call, a runner-up resting on one sample is measured
-     * again on the size class's next calls: a context's first sample is the
+    /* Besides the periodic calls, a runner-up resting on one sample is
+     * measured again on the size class's next calls: a context's first sample is the
      * likeliest to be off (a fresh output's page faults, a device's code
      * building in the background on the same cores: 556 ms for a map the
      * pool then ran in 14 ms), and waiting 15 calls for it cost seconds. */
-    int periodic = calls % WEFT_PERF_REMEASURE_EVERY == WEFT_PERF_REMEASURE_EVERY - 1;
+    /* Two calls in a row: placement does not time the first, which runs in
+     * the best's wake (its threads still spinning on shared cores). */
+    int periodic = calls % WEFT_PERF_REMEASURE_EVERY >= WEFT_PERF_REMEASURE_EVERY - 2;
     if (periodic || (calls > 0 && calls < WEFT_PERF_REMEASURE_EVERY)) {
-        size_t second = runner_up(c, count, plan->alone, basis, best, n);
+        /* At the periodic calls one resting on early samples only (fewer
+         * than WEFT_PERF_SETTLE: the pool's first two n-body calls took 28
+         * and 17 ms, its steady time is 1.6), in between one resting on a
+         * single sample. */
+        size_t second =
+            runner_up(c, count, plan->alone, basis, best, n, periodic ? WEFT_PERF_SETTLE : 2);
         if (second < count && !periodic &&
             c[second].history->cls[weft_perf_class_of(n)].samples >= 2)
             second = count;

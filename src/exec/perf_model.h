@@ -28,6 +28,11 @@ typedef struct weft_perf_class {
 
 typedef struct weft_perf_history {
     weft_perf_class cls[WEFT_PERF_CLASSES];
+    /* Bit k: cls[k] has a sample. A prediction finds the nearest measured
+     * classes from it at once, rather than scanning 48 classes of a device
+     * never measured near n, twice a call. Kept by record, merge and load:
+     * write classes through them. */
+    uint64_t measured;
 } weft_perf_history;
 
 int weft_perf_class_of(double n);
@@ -49,7 +54,8 @@ enum weft_perf_basis {
 double weft_perf_predict(const weft_perf_history *h, double n, double overhead,
                          enum weft_perf_basis *basis);
 /* Folds from into into (another process's file): per class, means weighted
- * by samples, counts capped at the window. */
+ * by samples, counts capped at the window; from's time counts at most
+ * WEFT_PERF_OUTLIER times into's, as a recorded sample would. */
 void weft_perf_merge(weft_perf_history *into, const weft_perf_history *from);
 
 /* A device that failed an operation is left out for a while, then tried
@@ -74,6 +80,7 @@ typedef struct weft_perf_candidate {
     double queued;   /* seconds of work already queued there */
     int group;       /* devices of one group share cores: splitting among them gains nothing */
     int explore;     /* 0: do not run it just to measure it (e.g. its code is not built yet) */
+    int incumbent;   /* 1: the size class's last call placed by the model ran here alone */
 } weft_perf_candidate;
 
 typedef struct weft_perf_plan {
@@ -87,30 +94,54 @@ typedef struct weft_perf_plan {
     double alone[WEFT_PERF_MAX_CANDIDATES];
 } weft_perf_plan;
 
+/* An empty plan (count 0, no flags). Its arrays are left as they were: a
+ * plan is read up to its count (alone: up to the candidates'). Zeroing them
+ * was 56 of the 1,000 instructions placement spent on a 1000-element call. */
+void weft_perf_plan_clear(weft_perf_plan *plan);
+
 /* Splits only pay when they finish this much sooner than the best device alone. */
 #define WEFT_PERF_SPLIT_GAIN 0.9
 /* A device predicted this many times slower than the best is not explored. */
 #define WEFT_PERF_HOPELESS 3.0
+/* Near-ties keep the incumbent: another device takes a size class over only
+ * when predicted this many times faster than the device its last call ran
+ * on. Two devices within the noise of their means (the stencil at 10^5: pool
+ * and PoCL both 0.10-0.12 ms) otherwise traded the calls back and forth, each
+ * move paying the other's cold caches and sleeping threads. At most
+ * 1/WEFT_PERF_STICK of the best is given up (0.91x), by prediction. */
+#define WEFT_PERF_STICK 1.1
 
 /* A decision rests on few samples, and the first sample on a busy machine can
- * be far off: every WEFT_PERF_REMEASURE_EVERY-th call at a size class runs
- * on the runner-up instead, when it is predicted within
- * WEFT_PERF_REMEASURE_WITHIN of the best or has one sample at that size
- * (however slow it looked), so a device that looked slower by chance gets
- * measured again and wins back its calls. One with one sample there is also
- * measured again on the class's calls 1 to WEFT_PERF_REMEASURE_EVERY - 2
- * (once: then it has two). */
+ * be far off: calls WEFT_PERF_REMEASURE_EVERY - 2 and - 1 of every
+ * WEFT_PERF_REMEASURE_EVERY at a size class run on the runner-up instead
+ * (two in a row: the first runs in the best's wake and is not timed), when
+ * it is predicted within WEFT_PERF_REMEASURE_WITHIN of the best or has one
+ * sample at that size (however slow it looked), so a device that looked
+ * slower by chance gets measured again and wins back its calls. One with
+ * one sample there is also measured again on the class's calls 1 to
+ * WEFT_PERF_REMEASURE_EVERY - 3 (until it has two). */
 #define WEFT_PERF_REMEASURE_EVERY 16
 #define WEFT_PERF_REMEASURE_WITHIN 1.5
+
+/* 1 when dev cannot win however its history reads: what a call costs it
+ * however small (overhead and transfer) is past WEFT_PERF_HOPELESS times the
+ * pool's prior for all n elements (its overhead and n at its estimate).
+ * Tiny work never pays a launch, whatever one noisy sample of the pool's
+ * said. weft_perf_choose never explores or picks such a device; placement
+ * leaves it out before asking anything else of it (its model, whether it
+ * runs the operation). */
+int weft_perf_out_of_reach(const weft_perf_candidate *pool, const weft_perf_candidate *dev,
+                           double n);
 
 /* Deterministic given the candidates: first any device with no sample at
  * n's size class (in the order given, the pool first) runs the call alone,
  * unless the classes around predict it hopeless; then the plan of least
- * predicted completion time: the best device alone, or shares over devices
- * of different groups that finish together. count >= 1. */
+ * predicted completion time: the best device alone (the incumbent, measured
+ * at this size, unless another is WEFT_PERF_STICK times faster), or shares
+ * over devices of different groups that finish together. count >= 1. */
 void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan);
 /* The same, for the operation's call number `calls` at n's size class
- * (counted from 0): calls REMEASURE_EVERY - 1, 2 * REMEASURE_EVERY - 1 ...
+ * (counted from 0): calls REMEASURE_EVERY - 2 and - 1, 2 * REMEASURE_EVERY - 2 and - 1 ...
  * re-measure the runner-up. weft_perf_choose is call 0. */
 void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, uint64_t calls,
                          weft_perf_plan *plan);

@@ -53,6 +53,7 @@ static int parse(const char *text, weft_perf_history *out)
                 !(n >= ldexp(1, k) * 0.999) || !(n < ldexp(1, k + 1)) || !(s >= 0) || !(s < 1e6))
                 return 0;
             h.cls[k] = (weft_perf_class){samples, n, s};
+            h.measured |= (uint64_t)1 << k;
         }
         line = end + 1;
     }
@@ -91,11 +92,10 @@ static void comment(FILE *f, const char *what, const char *text)
 weft_status weft_perf_save(const char *path, const char *label, const char *device,
                            weft_perf_history *h)
 {
-    weft_perf_history merged;
-    if (weft_perf_load(path, &merged))
-        weft_perf_merge(&merged, h);
-    else
-        merged = *h;
+    /* The file joins ours (not ours the file's), so its time is counted
+     * as a sample of ours would be (weft_perf_merge). */
+    weft_perf_history merged = *h, file;
+    if (weft_perf_load(path, &file)) weft_perf_merge(&merged, &file);
     char temp[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
     weft_cache_side_name(temp, sizeof temp, path, "tmp");
     /* A new file of our own: never through a link or a FIFO someone left there. */

@@ -40,6 +40,10 @@ struct weft_place_entry {
     entry_device *dev;                       /* per device index */
     uint64_t logged[WEFT_PERF_CLASSES];      /* the plan last logged per size class, +1 */
     uint64_t class_calls[WEFT_PERF_CLASSES]; /* calls placed by the model, per size class */
+    /* Per size class: the device the model's last choice ran alone, + 1 (0:
+     * none yet, or shares). Re-measurements and explorations do not move it. */
+    uint16_t incumbent[WEFT_PERF_CLASSES];
+    uint16_t last; /* the device that ran the last call alone, + 1 (0: shares, none) */
     weft_place_entry *next, *next_in_order;
 };
 
@@ -344,8 +348,12 @@ static void log_plan(weft_ctx *ctx, weft_place_entry *e, const weft_perf_candida
 void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result *out)
 {
     weft_placement *p = ctx->placement;
-    *out = (weft_place_result){.building =
-                                   req->building}; /* a plan that does not apply reads as none */
+    /* A plan that does not apply reads as none (count 0). */
+    out->entry = NULL;
+    weft_perf_plan_clear(&out->plan);
+    out->transfer = 0;
+    out->started = 0;
+    out->building = req->building;
     if (!p) return;
     pthread_mutex_lock(&p->lock);
     weft_place_entry *e = entry_find(ctx, req);
@@ -355,20 +363,35 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
     if (!p->by_model && !e->hint) goto done;
     weft_perf_candidate c[WEFT_PERF_MAX_CANDIDATES];
     size_t count = 0;
+    int k = weft_perf_class_of((double)req->n);
     double per_element = bytes_per_element(req), now = 0;
     for (size_t d = 0; d < ctx->ndevices && count < WEFT_PERF_MAX_CANDIDATES; d++) {
         weft_device *dev = &ctx->devices[d];
         if (e->hint && !(e->hint & ((uint64_t)1 << (d < 63 ? d : 63)))) continue;
-        if (d > 0 && (!dev->info.selected || !req->native(dev, req->op))) continue;
-        if (!weft_perf_usable(&e->dev[d].health, call)) continue;
+        if (d > 0 && !dev->info.selected) continue;
         double rate = dev->bytes_per_sec > 0 ? dev->bytes_per_sec : DEFAULT_BYTES_PER_SEC;
         double launch = d == 0                    ? POOL_OVERHEAD
                         : dev->launch_seconds > 0 ? dev->launch_seconds
                                                   : DEFAULT_LAUNCH;
-        double queued = 0;
+        weft_perf_candidate *cd = &c[count];
+        *cd =
+            (weft_perf_candidate){.device = d,
+                                  .history = &e->dev[p->twin[d]].history,
+                                  .overhead = launch,
+                                  .estimate = per_element / rate,
+                                  .transfer = transfer_seconds(ctx, req, d),
+                                  .group = d == 0 || dev->info.kind == WEFT_DEVICE_CPU ? 0 : (int)d,
+                                  .incumbent = e->incumbent[k] == d + 1};
+        /* The pool comes first: a device it leaves out of reach is asked
+         * nothing more (most 1000-element calls). */
+        if (d > 0 && count > 0 && c[0].device == 0 &&
+            weft_perf_out_of_reach(&c[0], cd, (double)req->n))
+            continue;
+        if (d > 0 && !req->native(dev, req->op)) continue;
+        if (!weft_perf_usable(&e->dev[d].health, call)) continue;
         if (p->busy_until[d] > 0) {
             if (now == 0) now = weft_now();
-            queued = p->busy_until[d] > now ? p->busy_until[d] - now : 0;
+            cd->queued = p->busy_until[d] > now ? p->busy_until[d] - now : 0;
         }
         /* Explored when its code is ready or is built in the call (compiled
          * synchronously: a device not built yet was never explored, so never
@@ -377,25 +400,21 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
          * The pool builds none: asking the expression's kernels kept it from
          * ever being measured again. */
         int built = d == 0 || !req->built || ctx->compile_sync || req->built(dev, req->op);
-        c[count++] =
-            (weft_perf_candidate){.device = d,
-                                  .history = &e->dev[p->twin[d]].history,
-                                  .overhead = launch,
-                                  .estimate = per_element / rate,
-                                  .transfer = transfer_seconds(ctx, req, d),
-                                  .queued = queued,
-                                  .group = d == 0 || dev->info.kind == WEFT_DEVICE_CPU ? 0 : (int)d,
-                                  .explore = built && e->dev[d].untimed < 2};
+        cd->explore = built && e->dev[d].untimed < 2;
+        count++;
     }
     if (count == 0) { /* the hint names no device that can run it: the pool does */
         out->plan = (weft_perf_plan){.count = 1, .device = {0}, .share = {1.0}};
         goto done;
     }
-    weft_perf_choose_at(c, count, (double)req->n,
-                        e->class_calls[weft_perf_class_of((double)req->n)]++, &out->plan);
+    weft_perf_choose_at(c, count, (double)req->n, e->class_calls[k]++, &out->plan);
+    if (!out->plan.exploring && !out->plan.remeasuring)
+        e->incumbent[k] = out->plan.count == 1 && out->plan.device[0] < UINT16_MAX
+                              ? (uint16_t)(out->plan.device[0] + 1)
+                              : 0;
     for (size_t i = 0; i < out->plan.count; i++)
-        for (size_t k = 0; k < count; k++)
-            if (c[k].device == out->plan.device[i]) out->transfer += c[k].transfer;
+        for (size_t j = 0; j < count; j++)
+            if (c[j].device == out->plan.device[i]) out->transfer += c[j].transfer;
     if (req->async) {
         if (now == 0) now = weft_now();
         for (size_t i = 0; i < out->plan.count; i++) {
@@ -459,12 +478,20 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
         if (used & ((uint64_t)1 << k)) e->dev[k].warm = 1;
     if (single && seconds < 0 && (r->plan.exploring || r->plan.remeasuring) && !cold)
         e->dev[d].untimed++;
+    /* A call right after the operation ran on another device runs in its
+     * wake: PoCL's threads still spin on the cores the pool needs, caches
+     * are cold (n-body at 10^3 took the pool 3.0 ms there, 1.6 ms in steady
+     * state). Such samples made the runner-up look slower than it is, for
+     * good once near-ties kept the incumbent: not taken. Re-measurements run
+     * two calls in a row for this (weft_perf_choose_at). */
+    int wake = single && e->last && e->last != d + 1;
+    e->last = single && d < UINT16_MAX ? (uint16_t)(d + 1) : 0;
     /* The pool's time while a device's code builds on the same cores is
      * the build's as much as its own (556 ms for a map it then ran in 14):
      * not taken, and not counted as untimed either (the pool stays to be
      * measured once the build is done). */
     int busy_cores = d == 0 && r->building;
-    if (single && seconds >= 0 && !cold && !busy_cores) {
+    if (single && seconds >= 0 && !cold && !busy_cores && !wake) {
         size_t m = p->twin[d];
         double t = seconds - r->transfer;
         if (t < seconds * 0.1) t = seconds * 0.1; /* the copy estimate is rough */
