@@ -130,6 +130,115 @@ static void test_mirrored_writes_first_on_zeros(void **state)
     check_mirror(1);
 }
 
+/* Flags of 1 written outside the rows (a mask dilated by one, as frontier
+ * marks spread to a neighbour), first with every flag set: the element
+ * past a piece's last row is written by both devices, with the 1 its owner
+ * writes too, so the answers agree; a poison that was 1 where the copy held
+ * 0 hid the other device's write, and the check passed a kernel whose later
+ * calls lost it. */
+static const char flags_source[] =
+    "__kernel void dilate(__global int *f, __global const int *m, int n)\n"
+    "{ int i = get_global_id(0); if (m[i]) { f[i] = 1; if (i + 1 < n) f[i + 1] = 1; } }\n";
+
+static void dilate_host(const weft_host_call *call)
+{
+    int *f = call->args[0], n = *(const int *)call->args[2];
+    const int *m = call->args[1];
+    HOST_ITEMS(call, i)
+    if (m[i]) {
+        f[i] = 1;
+        if ((int)i + 1 < n) f[i + 1] = 1;
+    }
+}
+
+static void test_flags_written_outside_the_rows(void **state)
+{
+    (void)state;
+    enum { M = 1 << 16 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, flags_source);
+    int *m = malloc(M * sizeof *m), *got = malloc(M * sizeof *got),
+        *zeros = calloc(M, sizeof *zeros);
+    weft_array *f, *ma;
+    ASSERT_OK(weft_array_create(ctx, WEFT_I32, M, &f));
+    ASSERT_OK(weft_array_create(ctx, WEFT_I32, M, &ma));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(f), weft_arg_slice(ma), weft_arg_i32(M)};
+    for (int call = 0; call < 4; call++) {
+        for (int i = 0; i < M; i++)               /* all set at first, then the last row of each */
+            m[i] = call == 0 || i % 4096 == 4095; /* granule, where pieces end */
+        ASSERT_OK(weft_array_write(ma, 0, M, m));
+        ASSERT_OK(weft_array_write(f, 0, M, zeros));
+        ASSERT_OK(weft_launch(p, "dilate", &r, args, 3, dilate_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(f, 0, M, got));
+        for (int i = 0; i < M; i++)
+            if (got[i] != (m[i] || (i > 0 && m[i - 1])))
+                fail_msg("call %d: element %d is %d", call, i, got[i]);
+    }
+    weft_array_free(f);
+    weft_array_free(ma);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(m);
+    free(got);
+    free(zeros);
+}
+
+/* A NaN read across the split (a signalling NaN with payload 1, as a mask
+ * or a sentinel may be): its poison was +inf, and a loop that ends on the
+ * NaN never ended on the infinity. */
+static const char nan_source[] =
+    "__kernel void settle(__global float *y, __global const float *x, int n)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    float v = i + 1 < n ? x[i + 1] : 0.0f;\n"
+    "    int steps = 0;\n"
+    "    while (isinf(v) && steps >= 0) steps++; /* ends at once on a NaN */\n"
+    "    y[i] = v == v ? v : 2.0f;\n"
+    "}\n";
+
+static void settle_host(const weft_host_call *call)
+{
+    float *y = call->args[0];
+    const float *x = call->args[1];
+    int n = *(const int *)call->args[2];
+    HOST_ITEMS(call, i)
+    {
+        float v = (int)i + 1 < n ? x[i + 1] : 0.0f;
+        y[i] = v == v ? v : 2.0f;
+    }
+}
+
+static void test_a_nan_across_the_split_stays_a_nan(void **state)
+{
+    (void)state;
+    enum { M = 1 << 16 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, nan_source);
+    float *x = calloc(M, sizeof *x);
+    uint32_t signalling = 0x7f800001u;
+    for (int i = 0; i < M; i += 4096)
+        memcpy(&x[i], &signalling, 4); /* each granule's first row: where pieces start */
+    weft_array *y, *xa;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &y));
+    ASSERT_OK(weft_array_from(ctx, WEFT_F32, M, x, &xa));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(y), weft_arg_slice(xa), weft_arg_i32(M)};
+    alarm(60); /* the first launch never returned before */
+    ASSERT_OK(weft_launch(p, "settle", &r, args, 3, settle_host, NULL, NULL));
+    alarm(0);
+    float *got = malloc(M * sizeof *got);
+    ASSERT_OK(weft_array_read(y, 0, M, got));
+    for (int i = 0; i + 1 < M; i++)
+        assert_true(got[i] == ((i + 1) % 4096 == 0 ? 2.0f : 0.0f));
+    weft_array_free(y);
+    weft_array_free(xa);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(x);
+    free(got);
+}
+
 /* A 3-point blur whose input is passed as a slice (wrongly: it reads one
  * element across the split), first on zero input: the stale rows a copying
  * device read held zeros too, and the check agreed. */
@@ -1831,6 +1940,11 @@ static void test_required_work_group_size(void **state)
 static const char inexact_source[] =
     "__kernel void growth(__global const float *x, __global float *o)\n"
     "{ int i = get_global_id(0); o[i] = exp(x[i]) + log(x[i] + 1.0f); }\n";
+/* Exactly rounded math, made loose by the options: contraction into fma,
+ * denormals flushed. */
+static const char loose_source[] =
+    "__kernel void growth(__global const float *x, __global float *o)\n"
+    "{ int i = get_global_id(0); o[i] = x[i] * 3.0f + 1e-40f; }\n";
 
 static void marking_host(const weft_host_call *call)
 {
@@ -1845,10 +1959,17 @@ static void test_inexact_math_keeps_host_fn_a_fallback(void **state)
     weft_options defaults;
     weft_options_init(&defaults); /* placed by the cost model, as by default */
     weft_ctx *ctx = test_ctx_with(&defaults);
-    weft_program *p = build(ctx, inexact_source);
     int devices = selected_opencl(ctx) > 0;
+    static const struct {
+        const char *source, *options;
+    } programs[] = {{inexact_source, NULL},
+                    {loose_source, "-weft-fp-contract"},
+                    {loose_source, "-cl-denorms-are-zero"}};
     static const size_t sizes[] = {8, 1000, 100000};
-    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    for (size_t c = 0; c < sizeof programs / sizeof programs[0] * 3; c++) {
+        size_t k = c % 3;
+        weft_program *p = NULL;
+        ASSERT_OK(weft_program_build(ctx, programs[c / 3].source, programs[c / 3].options, &p));
         size_t n = sizes[k];
         float *x = malloc(n * sizeof *x), *o = malloc(n * sizeof *o);
         for (size_t i = 0; i < n; i++)
@@ -1865,14 +1986,15 @@ static void test_inexact_math_keeps_host_fn_a_fallback(void **state)
             for (size_t i = 0; i < n; i++)
                 marked += o[i] == -1.0f;
             if (marked != (devices ? 0 : n))
-                fail_msg("n = %zu, round %d: %zu of %zu from the host_fn", n, round, marked, n);
+                fail_msg("program %zu, n = %zu, round %d: %zu of %zu from the host_fn", c / 3, n,
+                         round, marked, n);
         }
         weft_array_free(xa);
         weft_array_free(oa);
+        weft_program_free(p);
         free(x);
         free(o);
     }
-    weft_program_free(p);
     weft_ctx_free(ctx);
 }
 
@@ -2011,6 +2133,8 @@ int main(void)
         cmocka_unit_test(test_mirrored_writes),
         cmocka_unit_test(test_mirrored_writes_first_on_zeros),
         cmocka_unit_test(test_reads_across_the_split_first_on_zeros),
+        cmocka_unit_test(test_flags_written_outside_the_rows),
+        cmocka_unit_test(test_a_nan_across_the_split_stays_a_nan),
         cmocka_unit_test(test_rows_picked_by_a_scalar),
         cmocka_unit_test(test_columns_of_every_row_and_one_element),
         cmocka_unit_test(test_element_of_a_scalar_row_from_work_item_0),

@@ -103,9 +103,11 @@ int weft_kernel_source_inexact_math(const char *source, const char *options)
         "log1p",  "pow",     "pown",   "powr",  "rootn",  "rsqrt",    "sin",  "sincos", "sinh",
         "sinpi",  "tan",     "tanh",   "tanpi", "tgamma", "mad"};
     static const char *const prefixes[] = {"native_", "half_"};
-    if (options && (strstr(options, "-cl-fast-relaxed-math") || strstr(options, "-cl-mad-enable") ||
-                    strstr(options, "-cl-unsafe-math-optimizations")))
-        return 1;
+    static const char *const loose[] = {"-cl-fast-relaxed-math", "-cl-mad-enable",
+                                        "-cl-unsafe-math-optimizations", "-cl-denorms-are-zero",
+                                        "-weft-fp-contract"};
+    for (size_t k = 0; options && k < sizeof loose / sizeof loose[0]; k++)
+        if (strstr(options, loose[k])) return 1;
     return text_names_any(source, names, sizeof names / sizeof names[0], prefixes,
                           sizeof prefixes / sizeof prefixes[0]);
 }

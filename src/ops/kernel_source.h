@@ -50,7 +50,9 @@ size_t weft_kernel_builtin_size(const char *type);
 int weft_kernel_source_reads_geometry(const char *source, const char *options);
 /* 1 when the program calls math built-ins whose results OpenCL leaves to
  * within some ULPs (exp, log, pow, sin, native_*, ...) or its options relax
- * the math: its host_fn (C's libm) may give other bits than a device. */
+ * the math (relaxed or unsafe math, mad, denormals as zero, weft's own
+ * -weft-fp-contract): its host_fn (C's libm, ISO C rounding) may give other
+ * bits than a device. options: as the caller gave them. */
 int weft_kernel_source_inexact_math(const char *source, const char *options);
 
 /* The source with comments replaced by spaces (so offsets keep their lines)

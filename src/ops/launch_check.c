@@ -237,34 +237,50 @@ static size_t low_byte(size_t elem_size)
 
 /* A float's poison: a finite value far enough from it to show in any sum
  * (1 for a zero, the value doubled or halved), never inf or NaN where the
- * value was finite (a loop bounded by it still ends); a NaN gets another
- * payload, an infinity the largest finite value. */
+ * value was finite (a loop bounded by it still ends); an infinity becomes
+ * the largest finite value. A NaN is handled by the caller. */
 static double poison_float(double v, double max)
 {
-    if (isnan(v) || isinf(v)) return isnan(v) ? v : copysign(max, v);
+    if (isinf(v)) return copysign(max, v);
     if (v == 0) return 1.0;
     return fabs(v) <= max / 2 ? v * 2 : v / 2;
 }
 
-/* The poison of one element: floats as above; integers with their lowest
- * bit flipped (an index read from it stays a near one). */
+/* The poison of one element. Floats as above, a NaN another quiet NaN (a
+ * payload bit flipped could make it an infinity, which a loop ended by the
+ * NaN would not end on). Integers with bit 1 flipped: never a 0/1 flag's
+ * other value (a flag set outside the rows must show), and an index read
+ * from it stays a near one. */
 static void poison_element(unsigned char *out, const unsigned char *real, weft_dtype t, size_t e)
 {
     memcpy(out, real, e);
     if (t == WEFT_F32) {
         float f;
         memcpy(&f, real, 4);
-        float p = isnan(f) ? f : (float)poison_float(f, FLT_MAX);
-        memcpy(out, &p, 4);
-        if (!isnan(f)) return;
+        uint32_t quiet = 0x7fc00000u, bits;
+        memcpy(&bits, real, 4);
+        if (isnan(f)) {
+            uint32_t p = bits == quiet ? quiet + 1 : quiet;
+            memcpy(out, &p, 4);
+        } else {
+            float p = (float)poison_float(f, FLT_MAX);
+            memcpy(out, &p, 4);
+        }
     } else if (t == WEFT_F64) {
         double d;
         memcpy(&d, real, 8);
-        double p = poison_float(d, DBL_MAX);
-        memcpy(out, &p, 8);
-        if (!isnan(d)) return;
+        uint64_t quiet = 0x7ff8000000000000ull, bits;
+        memcpy(&bits, real, 8);
+        if (isnan(d)) {
+            uint64_t p = bits == quiet ? quiet + 1 : quiet;
+            memcpy(out, &p, 8);
+        } else {
+            double p = poison_float(d, DBL_MAX);
+            memcpy(out, &p, 8);
+        }
+    } else {
+        out[low_byte(e)] ^= 2u;
     }
-    out[low_byte(e)] ^= 1u;
 }
 
 static int is_poison(const unsigned char *now, const unsigned char *real, weft_dtype t, size_t e)

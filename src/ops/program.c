@@ -60,6 +60,13 @@ weft_status weft_program_free(weft_program *p)
     return WEFT_OK;
 }
 
+static int any_gpu_selected(const weft_ctx *ctx)
+{
+    for (size_t d = 1; d < ctx->ndevices; d++)
+        if (ctx->devices[d].info.selected && ctx->devices[d].info.kind == WEFT_DEVICE_GPU) return 1;
+    return 0;
+}
+
 weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *options,
                                weft_program **out)
 {
@@ -91,7 +98,12 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
     p->options = full_options;
     p->reads_geometry =
         full_source ? weft_kernel_source_reads_geometry(full_source, full_options) : 1;
-    p->inexact_math = full_source ? weft_kernel_source_inexact_math(full_source, full_options) : 1;
+    /* The caller's options: weft's own -weft-fp-contract is gone from the
+     * full ones. Division and sqrt in single precision are correctly
+     * rounded on CPU devices; a GPU needs the option that asks it. */
+    p->inexact_math = !full_source || weft_kernel_source_inexact_math(full_source, options) ||
+                      (any_gpu_selected(ctx) &&
+                       !(options && strstr(options, "-cl-fp32-correctly-rounded-divide-sqrt")));
     /* A failed build still hands back the program: it carries the log. */
     if (weft_handle_add(p, WEFT_HANDLE_PROGRAM) != WEFT_OK) {
         program_destroy(p);
