@@ -302,6 +302,12 @@ static void test_messages_show_what_the_file_holds(void **state)
     weft_csv_job vt = {.statements = read_x, .nstatements = 1};
     assert_int_equal(weft_csv_run(ctx, in, out, NULL, &vt, NULL), WEFT_ERR_DATA);
     assert_non_null(strstr(weft_last_error(), "\"2\\v\" is not a number"));
+    /* Isolates, C1 controls, tag characters: invisible too */
+    write_at(in, "a\xe2\x81\xa6,\xc2\x9b,\xf3\xa0\x80\x81"
+                 "b\n1,2,3\n");
+    assert_int_equal(run_job(in, out, "y = a * 2", NULL), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "\"a\\u2066\" (field 1), \"\\u009b\" (field 2), "
+                                              "\"\\ue0001b\" (field 3)"));
 }
 
 int main(void)

@@ -341,6 +341,7 @@ static void test_a_waiter_keeps_its_error_detail(void **state)
 typedef struct later_wait {
     _Atomic(weft_future *) later;
     weft_status status;
+    int how; /* 0 weft_future_wait, 1 _wait_all, 2 _wait_any */
 } later_wait;
 
 static void wait_for_later_host_fn(const weft_host_call *call)
@@ -350,30 +351,36 @@ static void wait_for_later_host_fn(const weft_host_call *call)
     weft_future *f;
     while (!(f = atomic_load(&w->later)))
         usleep(100);
-    w->status = weft_future_wait(f);
+    size_t index;
+    w->status = w->how == 0   ? weft_future_wait(f)
+                : w->how == 1 ? weft_future_wait_all(&f, 1)
+                              : weft_future_wait_any(&f, 1, &index);
 }
 
 static void test_host_fn_waiting_for_a_later_operation_fails(void **state)
 {
     (void)state;
-    fixture f;
-    fixture_make(&f, 64);
-    later_wait w = {.status = WEFT_OK};
-    weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
-    weft_arg args[] = {weft_arg_slice(f.unit), weft_arg_whole(f.x)};
-    weft_future *first, *second;
-    alarm(30); /* it hung before */
-    ASSERT_OK(weft_launch(f.program, "hold", &range, args, 2, wait_for_later_host_fn, &w, &first));
-    weft_bind b[] = {weft_bind_array("x", f.x), weft_bind_array("y", f.y)};
-    ASSERT_OK(weft_map(f.ctx, "y = x + 1", b, 2, &second)); /* behind the launch: it reads x */
-    atomic_store(&w.later, second);
-    ASSERT_OK(weft_future_wait(first));
-    ASSERT_OK(weft_future_wait(second));
-    alarm(0);
-    assert_int_equal(w.status, WEFT_ERR_STATE);
-    ASSERT_OK(weft_future_release(first));
-    ASSERT_OK(weft_future_release(second));
-    fixture_free(&f);
+    for (int how = 0; how < 3; how++) { /* wait, wait_all and wait_any hung alike */
+        fixture f;
+        fixture_make(&f, 64);
+        later_wait w = {.status = WEFT_OK, .how = how};
+        weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
+        weft_arg args[] = {weft_arg_slice(f.unit), weft_arg_whole(f.x)};
+        weft_future *first, *second;
+        alarm(30); /* it hung before */
+        ASSERT_OK(
+            weft_launch(f.program, "hold", &range, args, 2, wait_for_later_host_fn, &w, &first));
+        weft_bind b[] = {weft_bind_array("x", f.x), weft_bind_array("y", f.y)};
+        ASSERT_OK(weft_map(f.ctx, "y = x + 1", b, 2, &second)); /* behind the launch: it reads x */
+        atomic_store(&w.later, second);
+        ASSERT_OK(weft_future_wait(first));
+        ASSERT_OK(weft_future_wait(second));
+        alarm(0);
+        assert_int_equal(w.status, WEFT_ERR_STATE);
+        ASSERT_OK(weft_future_release(first));
+        ASSERT_OK(weft_future_release(second));
+        fixture_free(&f);
+    }
 }
 
 /* The same wait from every chunk of a launch split over the pool: chunks on

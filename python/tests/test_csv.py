@@ -231,10 +231,15 @@ def test_read_takes_the_dialect(tmp_path):
 
 def test_integer_options_are_integers(tmp_path):
     p = tmp_path / "m.csv"
-    p.write_text("x\n1\n\n2\n")
+    p.write_text("x,y\n1,a\n,b\n2,c\n")
     with pytest.raises(TypeError, match="int_missing"):
         weft.csv.run(str(p), reduce="sum: x", int_missing=1.5)
     with pytest.raises(ValueError, match="int_missing"):
         weft.csv.run(str(p), reduce="sum: x", int_missing=2**63)
     with pytest.raises(TypeError, match="window_bytes"):
         weft.csv.run(str(p), reduce="sum: x", window_bytes=100.5)
+    with pytest.raises(TypeError, match="skip_rows"):
+        weft.csv.run(str(p), reduce="sum: x", skip_rows=1.5)
+    # numpy's integers are integers
+    r = weft.csv.run(str(p), reduce={"s": "sum: x"}, int_missing=np.int64(5))
+    assert r.reductions["s"] == 8

@@ -12,6 +12,8 @@ records, with expressions over the columns, and a reader window by window.
 
 from __future__ import annotations
 
+import operator
+
 import os
 import re
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
@@ -100,10 +102,12 @@ def _options(delimiter: str, header: bool, window_bytes: int,
 def _whole(value: Any, name: str, low: int, high: int) -> int:
     """An integer argument as it is: 1.5 was taken as 1, 2**63 raised a bare
     OverflowError naming nothing."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        if not (isinstance(value, float) and value.is_integer()):
-            raise TypeError(f"{name} is an integer, not {value!r}")
-        value = int(value)
+    if isinstance(value, bool):
+        raise TypeError(f"{name} is an integer, not {value!r}")
+    try:
+        value = operator.index(value)  # int, numpy integers
+    except TypeError:
+        raise TypeError(f"{name} is an integer, not {value!r}") from None
     if not low <= value <= high:
         raise ValueError(f"{name} {value} is outside [{low}, {high}]")
     return value
@@ -160,7 +164,7 @@ def _dialect(skip_rows: int, comment: Optional[str], bad_rows: str, out_delimite
         raise ValueError(f"bad_rows {bad_rows!r} is not one of {sorted(_BAD_ROWS)}")
     if isinstance(skip_rows, bool) or int(skip_rows) < 0:
         raise ValueError("skip_rows is a count of lines, 0 or more")
-    d = (int(skip_rows), _char(comment, "comment"), _BAD_ROWS[bad_rows],
+    d = (_whole(skip_rows, "skip_rows", 0, 2**64 - 1), _char(comment, "comment"), _BAD_ROWS[bad_rows],
          _char(out_delimiter, "out_delimiter"), _QUOTING[q], bool(crlf), _na_values(na_values))
     return None if d == (0, "", 0, "", 0, False, []) else d
 

@@ -6,9 +6,12 @@
 /* Unicode code points that print as nothing or as a blank. */
 static int invisible(unsigned cp)
 {
-    return cp == 0xa0 || cp == 0xad || (cp >= 0x2000 && cp <= 0x200f) ||
-           (cp >= 0x2028 && cp <= 0x202f) || cp == 0x205f || cp == 0x2060 || cp == 0x3000 ||
-           cp == 0xfeff;
+    return (cp >= 0x80 && cp <= 0xa0) || cp == 0xad || cp == 0x34f || cp == 0x61c || cp == 0x115f ||
+           cp == 0x1160 || cp == 0x17b4 || cp == 0x17b5 || (cp >= 0x180b && cp <= 0x180f) ||
+           (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+           (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0x3164 ||
+           (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff || cp == 0xffa0 ||
+           (cp >= 0xfff0 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe0fff);
 }
 
 /* The length of a valid UTF-8 sequence at s (of at most len bytes), 0 if

@@ -334,6 +334,29 @@ static weft_status refuse_own(const char *what, size_t index)
                           what, index);
 }
 
+/* 1 when the calling thread runs for an operation (a host_fn) that f's
+ * operation is queued behind: waiting for f could never end. */
+static int never_ends(weft_future *f)
+{
+    int forever;
+    for (;;) { /* "cannot tell": its lock was busy for a moment */
+        pthread_mutex_lock(&f->lock);
+        weft_future_producer *p = f->done ? NULL : f->producer;
+        forever = p && p->waits_forever ? p->waits_forever(p) : 0;
+        pthread_mutex_unlock(&f->lock);
+        if (forever >= 0) return forever;
+        sched_yield();
+    }
+}
+
+static weft_status refuse_behind(const char *what, size_t index)
+{
+    return weft_error_set(WEFT_ERR_STATE,
+                          "%s: future %zu is of an operation queued behind the running one this "
+                          "thread works for (a host_fn): the wait could never end",
+                          what, index);
+}
+
 weft_status weft_future_wait(weft_future *f)
 {
     RETURN_IF(!f, WEFT_ERR_NULL, "weft_future_wait: future is NULL");
@@ -341,18 +364,7 @@ weft_status weft_future_wait(weft_future *f)
               "weft_future_wait: not a live future");
     RETURN_ON_ERROR(weft_future_check(f, NULL, "weft_future_wait"));
     if (produced_here(f)) return refuse_own("weft_future_wait", 0);
-    int forever;
-    for (;;) { /* "cannot tell": its lock was busy for a moment */
-        pthread_mutex_lock(&f->lock);
-        weft_future_producer *p = f->done ? NULL : f->producer;
-        forever = p && p->waits_forever ? p->waits_forever(p) : 0;
-        pthread_mutex_unlock(&f->lock);
-        if (forever >= 0) break;
-        sched_yield();
-    }
-    RETURN_IF(forever > 0, WEFT_ERR_STATE,
-              "weft_future_wait: called from inside a running operation (a host_fn) for an "
-              "operation queued behind it: the wait could never end");
+    if (never_ends(f)) return refuse_behind("weft_future_wait", 0);
     report(f, CHECK_FORK, 0, WEFT_OK);
     await_done(f);
     return observe(f);
@@ -363,12 +375,17 @@ weft_status weft_future_wait(weft_future *f)
 static weft_status check_all(weft_future *const *futures, size_t n, const char *what, int any)
 {
     RETURN_IF(n > 0 && !futures, WEFT_ERR_NULL, "%s: futures is NULL with n = %zu", what, n);
-    size_t own = 0, first_own = 0;
+    size_t own = 0, first_own = 0, behind = 0, first_behind = 0;
     for (size_t i = 0; i < n; i++) {
         RETURN_ON_ERROR(weft_future_check(futures[i], NULL, what));
-        if (produced_here(futures[i]) && own++ == 0) first_own = i;
+        if (produced_here(futures[i])) {
+            if (own++ == 0) first_own = i;
+        } else if (never_ends(futures[i]) && behind++ == 0) {
+            first_behind = i;
+        }
     }
-    if (own > 0 && (!any || own == n)) return refuse_own(what, first_own);
+    if (own + behind > 0 && (!any || own + behind == n))
+        return own ? refuse_own(what, first_own) : refuse_behind(what, first_behind);
     return WEFT_OK;
 }
 
