@@ -243,3 +243,16 @@ def test_integer_options_are_integers(tmp_path):
     # numpy's integers are integers
     r = weft.csv.run(str(p), reduce={"s": "sum: x"}, int_missing=np.int64(5))
     assert r.reductions["s"] == 8
+
+
+def test_reader_refuses_a_name_the_header_gives_twice(tmp_path):
+    """It took the first "a" silently, where weft.csv.run refuses."""
+    p = tmp_path / "dup.csv"
+    p.write_text("a,a,b\n1,2,3\n")
+    with pytest.raises(ValueError, match="twice"):
+        for _ in weft.csv.read(str(p), ["a"]):
+            pass
+    for w in weft.csv.read(str(p)):
+        assert w.field(0, "b") == b"3"
+        with pytest.raises(ValueError, match="twice"):
+            w.field(0, "a")

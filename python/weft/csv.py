@@ -267,10 +267,13 @@ class _Reader:
         self.names: List[str] = list(c.columns())
 
     def index(self, column: str) -> int:
-        try:
-            return self.names.index(column)
-        except ValueError:
-            raise KeyError(f"no column {column!r} (the file has {self.names})") from None
+        fields = [k for k, name in enumerate(self.names) if name == column]
+        if not fields:
+            raise KeyError(f"no column {column!r} (the file has {self.names})")
+        if len(fields) > 1:  # which one is meant cannot be told: as weft.csv.run says
+            raise ValueError(f"column {column!r} is in the header twice (fields "
+                             f"{fields[0] + 1} and {fields[1] + 1}); rename one")
+        return fields[0]
 
 
 def read(path: str, columns: Optional[Sequence[str]] = None, *, delimiter: str = ",",
