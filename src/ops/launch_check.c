@@ -1,6 +1,7 @@
 #include "launch_check.h"
 #include "../core/ctx.h"
 #include "../core/error.h"
+#include "../core/values.h"
 #include "../mem/residency.h"
 #include "../dev/device.h"
 #include "launch_call.h"
@@ -254,33 +255,15 @@ static double poison_float(double v, double max)
 static void poison_element(unsigned char *out, const unsigned char *real, weft_dtype t, size_t e)
 {
     memcpy(out, real, e);
-    if (t == WEFT_F32) {
-        float f;
-        memcpy(&f, real, 4);
-        uint32_t quiet = 0x7fc00000u, bits;
-        memcpy(&bits, real, 4);
-        if (isnan(f)) {
-            uint32_t p = bits == quiet ? quiet + 1 : quiet;
-            memcpy(out, &p, 4);
-        } else {
-            float p = (float)poison_float(f, FLT_MAX);
-            memcpy(out, &p, 4);
-        }
-    } else if (t == WEFT_F64) {
-        double d;
-        memcpy(&d, real, 8);
-        uint64_t quiet = 0x7ff8000000000000ull, bits;
-        memcpy(&bits, real, 8);
-        if (isnan(d)) {
-            uint64_t p = bits == quiet ? quiet + 1 : quiet;
-            memcpy(out, &p, 8);
-        } else {
-            double p = poison_float(d, DBL_MAX);
-            memcpy(out, &p, 8);
-        }
-    } else {
+    if (t != WEFT_F32 && t != WEFT_F64) {
         out[low_byte(e)] ^= 2u;
+        return;
     }
+    double v = weft_load_double(real, t, 0);
+    double p = isnan(v) ? NAN : poison_float(v, t == WEFT_F32 ? FLT_MAX : DBL_MAX);
+    weft_store_acc(out, t, 0, (weft_acc64){.f = p});
+    /* The quiet NaN itself gets the next payload: still quiet, still NaN. */
+    if (isnan(v) && memcmp(out, real, e) == 0) out[low_byte(e)] ^= 1u;
 }
 
 static int is_poison(const unsigned char *now, const unsigned char *real, weft_dtype t, size_t e)
