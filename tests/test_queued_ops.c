@@ -357,6 +357,26 @@ static void wait_for_later_host_fn(const weft_host_call *call)
                               : weft_future_wait_any(&f, 1, &index);
 }
 
+/* Launches fn over range, then a map reading `in` into `out`, queued behind
+ * the launch (it reads what the launch uses); fn finds that map's future in
+ * *later. Both complete: the waits fn tries are refused, not hung. */
+static void launch_then_later(fixture *f, const weft_range *range, const weft_arg *args,
+                              weft_host_fn fn, void *user, _Atomic(weft_future *) *later,
+                              weft_array *in, weft_array *out)
+{
+    weft_future *first, *second;
+    alarm(30); /* it hung before */
+    ASSERT_OK(weft_launch(f->program, "hold", range, args, 2, fn, user, &first));
+    weft_bind b[] = {weft_bind_array("x", in), weft_bind_array("y", out)};
+    ASSERT_OK(weft_map(f->ctx, "y = x + 1", b, 2, &second));
+    atomic_store(later, second);
+    ASSERT_OK(weft_future_wait(first));
+    ASSERT_OK(weft_future_wait(second));
+    alarm(0);
+    ASSERT_OK(weft_future_release(first));
+    ASSERT_OK(weft_future_release(second));
+}
+
 static void test_host_fn_waiting_for_a_later_operation_fails(void **state)
 {
     (void)state;
@@ -366,19 +386,8 @@ static void test_host_fn_waiting_for_a_later_operation_fails(void **state)
         later_wait w = {.status = WEFT_OK, .how = how};
         weft_range range = {1, {1, 1, 1}, {0, 0, 0}};
         weft_arg args[] = {weft_arg_slice(f.unit), weft_arg_whole(f.x)};
-        weft_future *first, *second;
-        alarm(30); /* it hung before */
-        ASSERT_OK(
-            weft_launch(f.program, "hold", &range, args, 2, wait_for_later_host_fn, &w, &first));
-        weft_bind b[] = {weft_bind_array("x", f.x), weft_bind_array("y", f.y)};
-        ASSERT_OK(weft_map(f.ctx, "y = x + 1", b, 2, &second)); /* behind the launch: it reads x */
-        atomic_store(&w.later, second);
-        ASSERT_OK(weft_future_wait(first));
-        ASSERT_OK(weft_future_wait(second));
-        alarm(0);
+        launch_then_later(&f, &range, args, wait_for_later_host_fn, &w, &w.later, f.x, f.y);
         assert_int_equal(w.status, WEFT_ERR_STATE);
-        ASSERT_OK(weft_future_release(first));
-        ASSERT_OK(weft_future_release(second));
         fixture_free(&f);
     }
 }
@@ -415,20 +424,9 @@ static void test_host_fn_chunks_waiting_for_a_later_operation_fail(void **state)
     later_wait_all w = {0};
     weft_range range = {1, {N, 1, 1}, {0, 0, 0}};
     weft_arg args[] = {weft_arg_slice(f.y), weft_arg_whole(f.x)};
-    weft_future *first, *second;
-    alarm(30); /* chunks on the pool's workers hung before */
-    ASSERT_OK(
-        weft_launch(f.program, "hold", &range, args, 2, every_chunk_waits_for_later, &w, &first));
-    weft_bind b[] = {weft_bind_array("y", f.y), weft_bind_array("z", f.z)};
-    ASSERT_OK(weft_map(f.ctx, "z = y + 1", b, 2, &second)); /* behind the launch: it reads y */
-    atomic_store(&w.later, second);
-    ASSERT_OK(weft_future_wait(first));
-    ASSERT_OK(weft_future_wait(second));
-    alarm(0);
+    launch_then_later(&f, &range, args, every_chunk_waits_for_later, &w, &w.later, f.y, f.z);
     assert_true(atomic_load(&w.threads_apart) > 0); /* else the case is not tried */
     assert_int_equal(atomic_load(&w.refused), atomic_load(&w.chunks));
-    ASSERT_OK(weft_future_release(first));
-    ASSERT_OK(weft_future_release(second));
     fixture_free(&f);
 }
 
