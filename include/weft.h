@@ -951,7 +951,7 @@ typedef struct weft_csv_stats {
     double compute_seconds, format_seconds, wait_seconds;
 } weft_csv_stats;
 
-/* Reads `input`, runs the job's statements on every window, reduces, and
+/* Reads `input` ("-": standard input), runs the job's statements on every window, reduces, and
  * writes the result to `output` (NULL: no output, reductions only; "-":
  * standard output). A regular file's output goes to a temporary file beside
  * it, renamed into place only when the whole run succeeded: a failed or

@@ -179,6 +179,25 @@ static void test_dash_is_standard_output(void **state)
     assert_int_equal(access(path_of("-"), F_OK), -1); /* no file named "-" */
 }
 
+/* An input of "-" is standard input, in the library as in the tool. */
+static void test_dash_is_standard_input(void **state)
+{
+    (void)state;
+    write_at(path_of("stdin.csv"), input);
+    int fd = open(path_of("stdin.csv"), O_RDONLY);
+    assert_true(fd >= 0);
+    int saved = dup(STDIN_FILENO);
+    dup2(fd, STDIN_FILENO);
+    weft_status st = run_job("-", path_of("from_stdin.csv"), "c = a + b", NULL);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    close(fd);
+    ASSERT_OK(st);
+    char *got = read_path(path_of("from_stdin.csv"));
+    assert_string_equal(got, expected);
+    free(got);
+}
+
 static void test_a_replaced_text_column_is_not_parsed(void **state)
 {
     (void)state;
@@ -318,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_a_dangling_symlink_gets_a_whole_target_or_none),
         cmocka_unit_test(test_a_fifo_is_written_in_place),
         cmocka_unit_test(test_dash_is_standard_output),
+        cmocka_unit_test(test_dash_is_standard_input),
         cmocka_unit_test(test_a_replaced_text_column_is_not_parsed),
         cmocka_unit_test(test_messages_show_what_the_file_holds),
         cmocka_unit_test(test_a_replaced_numeric_column_keeps_its_dtype),

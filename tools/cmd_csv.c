@@ -295,7 +295,7 @@ int cmd_csv(int argc, char **argv)
                 goto done;
             }
         } else if (!input) {
-            input = strcmp(a, "-") == 0 ? "/dev/stdin" : a; /* as -o - is standard output */
+            input = a;
         } else {
             fprintf(stderr, "weft csv: unexpected argument \"%s\"\n", a);
             rc = EXIT_USAGE;

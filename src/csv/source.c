@@ -108,7 +108,8 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
     /* Opened without waiting: a blocking open of a FIFO waits for its writer,
      * and a signal meant to cancel it may go to any of the process's threads
      * (the pool's, the platform's) instead of interrupting the open. */
-    s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* "-" is standard input, as an output of "-" is standard output. */
+    s->fd = open(strcmp(path, "-") == 0 ? "/dev/stdin" : path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     int err = s->fd < 0 ? errno : 0;
     RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open: %s", path, strerror(err));
     RETURN_ON_ERROR(wait_for_writer(s));
