@@ -534,7 +534,8 @@ static void test_merged_files_are_clipped_like_samples(void **state)
     t = weft_perf_predict(&mine, 4 * n, 2e-6, &basis);
     assert_int_equal(basis, WEFT_PERF_EXACT);
     assert_true(fabs(t - 0.3e-3) < 1e-12);
-    /* Saving merges the file into ours, not ours into the file's. */
+    /* Saving adds ours to the file and leaves ours as it is: the file's slow
+     * samples never reach a settled model through a save. */
     char dir[64], path[128];
     temp_dir(dir);
     snprintf(path, sizeof path, "%s/model.txt", dir);
@@ -937,6 +938,66 @@ static void scale_pool_model(const char *dir, const char *pool_name, const char 
     }
     closedir(d);
     assert_true(found);
+}
+
+/* The samples of the pool's model in dir for the operation whose label holds
+ * fragment, at n elements; -1 when no file holds it. */
+static double pool_samples_on_disk(const char *dir, const char *pool_name, const char *fragment,
+                                   double n)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char path[4200], text[4096], want[300];
+    snprintf(want, sizeof want, "# device: %s\n", pool_name);
+    double samples = -1;
+    for (struct dirent *e; (e = readdir(d));) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "r");
+        if (!f) continue;
+        size_t len = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[len] = 0;
+        weft_perf_history h;
+        if (strstr(text, want) && strstr(text, fragment) && weft_perf_load(path, &h))
+            samples = h.cls[weft_perf_class_of(n)].samples;
+    }
+    closedir(d);
+    return samples;
+}
+
+/* A context saves its model when a class reaches 1 and 4 samples and when it
+ * is freed. Each save merged the whole history into the file, the file's
+ * own samples (read when the operation was first placed, or written by the
+ * previous save) included: 3 calls left 4 samples on disk, and a second
+ * context's one call 7. Each sample reaches the file once. */
+static void test_each_sample_is_saved_once(void **state)
+{
+    (void)state;
+    enum { M = 5000 };
+    char dir[64];
+    temp_dir(dir);
+    const char *map = "y = x * 5 + 2";
+    int calls[] = {3, 1};
+    double want = 0;
+    for (int round = 0; round < 2; round++) {
+        weft_ctx *ctx = model_ctx(dir);
+        weft_device_info pool;
+        ASSERT_OK(weft_device_get_info(ctx, 0, &pool));
+        weft_array *x, *y;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F64, M, &x));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F64, M, &y));
+        weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+        ASSERT_OK(weft_ctx_place(ctx, map, WEFT_PLACE_HOST)); /* every call timed there */
+        for (int c = 0; c < calls[round]; c++)
+            ASSERT_OK(weft_map(ctx, map, b, 2, NULL));
+        ASSERT_OK(weft_array_free(x));
+        ASSERT_OK(weft_array_free(y));
+        ASSERT_OK(weft_ctx_free(ctx));
+        want += calls[round];
+        double got = pool_samples_on_disk(dir, pool.name, "x * 5 + 2", M);
+        if (got != want) fail_msg("round %d: %g samples on disk, %g calls made", round, got, want);
+    }
+    remove_dir(dir);
 }
 
 static void test_pool_is_measured_again_like_a_device(void **state)
@@ -1541,6 +1602,7 @@ int main(void)
         cmocka_unit_test(test_user_launches_are_placed),
         cmocka_unit_test(test_stats_and_log_say_where_and_why),
         cmocka_unit_test(test_pool_is_measured_again_like_a_device),
+        cmocka_unit_test(test_each_sample_is_saved_once),
         cmocka_unit_test(test_arrays_a_device_must_copy_are_modelled_apart),
         cmocka_unit_test(test_failing_device_is_left_out_then_retried),
         cmocka_unit_test(test_calls_in_another_devices_wake_are_not_timed),

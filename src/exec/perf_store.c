@@ -90,12 +90,14 @@ static void comment(FILE *f, const char *what, const char *text)
 }
 
 weft_status weft_perf_save(const char *path, const char *label, const char *device,
-                           weft_perf_history *h)
+                           const weft_perf_history *fresh)
 {
-    /* The file joins ours (not ours the file's), so its time is counted
-     * as a sample of ours would be (weft_perf_merge). */
-    weft_perf_history merged = *h, file;
-    if (weft_perf_load(path, &file)) weft_perf_merge(&merged, &file);
+    /* Our new samples join the file as they would have joined its history
+     * had they been recorded there; what the file holds is never counted
+     * again (it was, once, when it was loaded). */
+    weft_perf_history merged;
+    if (!weft_perf_load(path, &merged)) memset(&merged, 0, sizeof merged);
+    weft_perf_merge(&merged, fresh);
     char temp[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
     weft_cache_side_name(temp, sizeof temp, path, "tmp");
     /* A new file of our own: never through a link or a FIFO someone left there. */
@@ -122,6 +124,5 @@ weft_status weft_perf_save(const char *path, const char *label, const char *devi
         unlink(temp);
         return weft_error_set(WEFT_ERR_IO, "cannot write the model %s", path);
     }
-    *h = merged;
     return WEFT_OK;
 }

@@ -18,10 +18,13 @@ void weft_perf_path(const char *dir, const weft_device_info *device, const char 
                     char *path, size_t cap);
 /* 1 and *h filled when path holds a sound model; else 0 and *h untouched. */
 int weft_perf_load(const char *path, weft_perf_history *h);
-/* Merges *h with the file's current contents, writes the result and leaves
- * it in *h (what other processes measured joins ours). label and device are
- * comments for people reading the file and `weft cache models`. */
+/* Adds fresh, the samples recorded since the last save, to the file's
+ * current contents (what other processes saved meanwhile included) and
+ * writes the result. A history that was loaded from the file and then
+ * recorded into must not be passed whole: its file part would count twice.
+ * label and device are comments for people reading the file and
+ * `weft cache models`. */
 weft_status weft_perf_save(const char *path, const char *label, const char *device,
-                           weft_perf_history *h);
+                           const weft_perf_history *fresh);
 
 #endif

@@ -22,9 +22,9 @@ enum { TABLE = 256, LABEL = 160 };
 
 /* What an entry keeps per device. */
 typedef struct entry_device {
-    weft_perf_history history;
+    weft_perf_history history; /* the file as first read, then every sample here */
+    weft_perf_history unsaved; /* the samples since the last save: what it adds to the file */
     weft_perf_health health;
-    unsigned unsaved;          /* samples since the last save */
     unsigned untimed;          /* calls explored on it that could not be timed (async) */
     unsigned char warm;        /* it ran here before: its code is built, its buffers made */
     uint64_t pieces, elements; /* statistics */
@@ -118,11 +118,11 @@ weft_status weft_placement_create(weft_ctx *ctx)
 
 static void save(weft_ctx *ctx, weft_place_entry *e, size_t d)
 {
-    if (!ctx->cache_dir || !e->dev[d].unsaved || ctx->placement->twin[d] != d) return;
+    if (!ctx->cache_dir || !e->dev[d].unsaved.measured || ctx->placement->twin[d] != d) return;
     char path[WEFT_CACHE_PATH + WEFT_CACHE_MAX_NAME];
     weft_perf_path(ctx->cache_dir, &ctx->devices[d].info, e->identity, path, sizeof path);
-    if (weft_perf_save(path, e->label, ctx->devices[d].info.name, &e->dev[d].history) == WEFT_OK)
-        e->dev[d].unsaved = 0;
+    if (weft_perf_save(path, e->label, ctx->devices[d].info.name, &e->dev[d].unsaved) == WEFT_OK)
+        memset(&e->dev[d].unsaved, 0, sizeof e->dev[d].unsaved);
     else
         weft_log(&ctx->log, WEFT_LOG_DEBUG, "placement: %s", weft_last_error());
 }
@@ -496,9 +496,9 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
         double t = seconds - r->transfer;
         if (t < seconds * 0.1) t = seconds * 0.1; /* the copy estimate is rough */
         weft_perf_record(&e->dev[m].history, (double)n, t);
+        weft_perf_record(&e->dev[m].unsaved, (double)n, t);
         e->dev[d].seconds += seconds;
         e->dev[d].timed_elements += (double)n;
-        e->dev[m].unsaved++;
         if (milestone(&e->dev[m].history, n)) save(ctx, e, m);
     }
     pthread_mutex_unlock(&p->lock);
