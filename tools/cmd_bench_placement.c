@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { WARMUP = 3, REPS = 3, MAX_COLUMNS = 8, MAX_SIZES = 6 };
+enum { WARMUP = 3, REPS = 3, BATCH = 8, MAX_COLUMNS = 8, MAX_SIZES = 6 };
 
 typedef enum op_kind {
     OP_MAP,
@@ -147,20 +147,26 @@ typedef struct column {
 
 static void place(weft_ctx *ctx, const bench_op *op, uint64_t mask);
 
-/* One call in the column's context, timed; NAN on failure. */
-static double call_once(column *c, const bench_op *op)
+/* batch calls in the column's context, timed; seconds a call, NAN on
+ * failure. */
+static double call_batch(column *c, const bench_op *op, int batch)
 {
     if (c->mask) place(c->ctx, op, c->mask);
     double t0 = cli_now();
-    weft_status st = kernel_of(op) ? bench_kernel_run(&c->k) : run_once(c->ctx, op, &c->a);
-    if (st != WEFT_OK) {
-        fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
-        return NAN;
+    for (int i = 0; i < batch; i++) {
+        weft_status st = kernel_of(op) ? bench_kernel_run(&c->k) : run_once(c->ctx, op, &c->a);
+        if (st != WEFT_OK) {
+            fprintf(stderr, "weft bench placement: %s: %s\n", op->name, weft_last_error());
+            return NAN;
+        }
     }
-    return cli_now() - t0;
+    return (cli_now() - t0) / batch;
 }
 
-/* Best of REPS per column after each column's warm-up calls. The timed
+/* Best of REPS per column after each column's warm-up calls, a sample being
+ * the mean of BATCH calls in a row for short calls: one call of 0.5 us timed
+ * alone is mostly the clock and the moment (best-of-15 ratios of identical
+ * columns ranged 0.86-1.0 at 10^3 elements). The timed
  * calls go round the columns in turn, so a burst of other work on this
  * shared machine slows every column's call of one round, not one column's
  * calls: timed column after column, the ratios swung 2-6x at load 8-10. */
@@ -178,9 +184,10 @@ static void time_row(column *cols, size_t ncols, const bench_op *op, size_t n)
             cols[c].best = NAN;
         }
         for (int r = 0; r < cols[c].warmup && !isnan(cols[c].best); r++)
-            if (isnan(call_once(&cols[c], op))) cols[c].best = NAN;
+            if (isnan(call_batch(&cols[c], op, 1))) cols[c].best = NAN;
     }
     int reps = n <= 100000 ? 5 * REPS : REPS; /* short calls: more tries against noise */
+    int batch = n <= 10000 ? BATCH : 1;
     /* Each round starts one column further on, so no column is always timed
      * right after the same other: the default's pool calls always ran in
      * the wake of today's weights on PoCL (its threads still spinning on
@@ -189,7 +196,7 @@ static void time_row(column *cols, size_t ncols, const bench_op *op, size_t n)
         for (size_t i = 0; i < ncols; i++) {
             size_t c = (i + (size_t)r) % ncols;
             if (isnan(cols[c].best)) continue;
-            double t = call_once(&cols[c], op);
+            double t = call_batch(&cols[c], op, batch);
             if (isnan(t) || t < cols[c].best) cols[c].best = t;
         }
     for (size_t c = 0; c < ncols; c++) {
@@ -260,13 +267,14 @@ int cmd_bench_placement(int argc, char **argv)
                     "--max elements (default 10^7; n-body at most %d bodies): on each\n"
                     "OpenCL device alone, on the pool alone, split by today's weights, and\n"
                     "as weft places them by default after %d warm-up calls (fresh models).\n"
-                    "Best of %d calls each (%d up to 10^5 elements). --only: the operations\n"
+                    "Best of %d samples each (%d up to 10^5 elements), a sample the mean\n"
+                    "of %d calls in a row up to 10^4 elements. --only: the operations\n"
                     "whose name contains NAME. Device code is built in each call that\n"
                     "needs it (WEFT_COMPILE=sync), so warm-up calls are comparable. The\n"
                     "timed calls go round the columns in turn (each round starting one\n"
                     "column further on), so a burst of other work slows one round of every\n"
                     "column rather than one column.\n",
-                    NOPS, BENCH_NBODY_MAX, WARMUP, REPS, 5 * REPS);
+                    NOPS, BENCH_NBODY_MAX, WARMUP, REPS, 5 * REPS, BATCH);
             return out == stdout ? 0 : EXIT_USAGE;
         }
     }
@@ -313,7 +321,7 @@ int cmd_bench_placement(int argc, char **argv)
         printf("%-18s %9s", "operation", "elements");
         for (size_t c = 0; c < ncols; c++)
             printf(c ? "   device %zu" : "      pool", devices[c]);
-        printf("  weights  default  best/default  today/default   (ms; best of %d after "
+        printf("  weights  default  best/default  today/default   (ms; best of %d+ samples after "
                "warm-up, columns in turn)\n",
                REPS);
     }

@@ -407,6 +407,16 @@ void weft_place(weft_ctx *ctx, const weft_place_request *req, weft_place_result 
         out->plan = (weft_perf_plan){.count = 1, .device = {0}, .share = {1.0}};
         goto done;
     }
+    if (count == 1 && c[0].device == 0 && !(ctx->log.enabled && ctx->log.level >= WEFT_LOG_INFO)) {
+        /* The pool alone can run it (every device out of reach, as for most
+         * 1000-element calls): nothing to predict. Its samples are still
+         * taken, for when n grows. */
+        out->plan = (weft_perf_plan){.count = 1, .device = {0}, .share = {1.0}};
+        e->incumbent[k] = 1;
+        out->transfer = c[0].transfer;
+        e->class_calls[k]++;
+        goto done;
+    }
     weft_perf_choose_at(c, count, (double)req->n, e->class_calls[k]++, &out->plan);
     if (!out->plan.exploring && !out->plan.remeasuring)
         e->incumbent[k] = out->plan.count == 1 && out->plan.device[0] < UINT16_MAX
