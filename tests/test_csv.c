@@ -162,6 +162,67 @@ static void test_bad_input(void **state)
                   "x,s,y\n1,h\xc3\xa9llo \xe2\x82\xac,1\n");
 }
 
+/* A window of 256 KiB or more is scanned in chunks of at least 128 KiB, in
+ * parallel; each chunk checks the UTF-8 of the characters that start in it.
+ * The tail of a character begun in the chunk before was skipped by the
+ * count of its bytes *before* the edge: a chunk starting right after a lead
+ * byte began on a continuation byte (valid files refused: "invalid UTF-8
+ * (byte 0xA9)"), and one starting after a whole character skipped bytes of
+ * the next, unchecked (0xFF passed). Every edge position, 2- to 4-byte
+ * characters. */
+static void test_utf8_checked_across_scan_chunks(void **state)
+{
+    (void)state;
+    const char *chars[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x83"};
+    for (size_t c = 0; c < 3; c++) {
+        size_t w = strlen(chars[c]) + 1;
+        for (size_t more = 0; more < 2 * w; more++) {
+            /* Valid: every row a character; two chunks, meeting in the
+             * middle of the rows (the header is read apart). */
+            int rows = (int)(300000 / w + more);
+            char *in = malloc(16 + (size_t)rows * w), *want = malloc(16 + (size_t)rows * (w + 2));
+            assert_true(in && want);
+            size_t len = (size_t)sprintf(in, "t\n");
+            size_t wlen = (size_t)sprintf(want, "t,y\n");
+            for (int r = 0; r < rows; r++) {
+                len += (size_t)sprintf(in + len, "%s\n", chars[c]);
+                wlen += (size_t)sprintf(want + wlen, "%s,1\n", chars[c]);
+            }
+            write_file("in.csv", in, len);
+            const char *st[] = {"y = 1"};
+            weft_csv_options o;
+            weft_csv_options_init(&o);
+            weft_csv_job job = {.statements = st, .nstatements = 1};
+            weft_status s =
+                weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL);
+            if (s != WEFT_OK)
+                fail_msg("%zu-byte characters, %d rows: %s", w - 1, rows, weft_last_error());
+            size_t got_len;
+            char *got = read_all("out.csv", &got_len);
+            assert_true(got_len == wlen && memcmp(got, want, wlen) == 0);
+            free(got);
+            /* Invalid: a 0xFF after a character, at each position near the
+             * middle, where two chunks meet. */
+            for (size_t at = len / 2 - 8; at < len / 2 + 8; at++) {
+                if (in[at] != '\n') continue;
+                char *bad = malloc(len + 1);
+                assert_non_null(bad);
+                memcpy(bad, in, at);
+                bad[at] = (char)0xFF;
+                memcpy(bad + at + 1, in + at, len - at);
+                write_file("in.csv", bad, len + 1);
+                free(bad);
+                s = weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL);
+                if (s != WEFT_ERR_DATA || !strstr(weft_last_error(), "invalid UTF-8 (byte 0xFF)"))
+                    fail_msg("%zu-byte characters, 0xFF at %zu of %zu: status %d (%s)", w - 1, at,
+                             len + 1, (int)s, weft_last_error());
+            }
+            free(in);
+            free(want);
+        }
+    }
+}
+
 static void test_missing_values(void **state)
 {
     (void)state;
@@ -814,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_empty_header_only_one_row),
         cmocka_unit_test(test_line_ends_bom_blank_lines),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_utf8_checked_across_scan_chunks),
         cmocka_unit_test(test_missing_values),
         cmocka_unit_test(test_columns_select_drop),
         cmocka_unit_test(test_reductions_match_memory),

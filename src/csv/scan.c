@@ -105,17 +105,18 @@ static void pass_count(void *arg, size_t begin, size_t end)
         count_range(j->buf, c->begin, c->end, j->delim, j->eol, c, &high);
         c->fault.kind = CSV_FAULT_NONE;
         if (!high) continue;
-        /* Skip the tail of a character that started in the chunk before. */
+        /* Skip the tail of a character that started in the chunk before
+         * (that chunk checks it whole): of the `need` continuation bytes its
+         * lead asks for, `back` lie before the edge, the rest after it. A
+         * lead asking for fewer than lie there leaves nothing to skip: the
+         * chunk before reports the stray ones. */
         size_t from = c->begin, back = 0;
         while (back < 3 && from > back && ((unsigned char)j->buf[from - back - 1] & 0xC0) == 0x80)
             back++;
         if (from > back) {
             unsigned char lead = (unsigned char)j->buf[from - back - 1];
             size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
-            if (need >= back)
-                from += back;
-            else if (need > 0)
-                from += need;
+            if (need > back) from += need - back;
         }
         size_t bad;
         if (from < c->end && !csv_utf8_valid(j->buf + from, c->end - from, j->len - from, &bad)) {
