@@ -271,6 +271,32 @@ static void test_a_replaced_numeric_column_keeps_its_dtype(void **state)
     got = read_path(out);
     assert_string_equal(got, "a,x\n1,2.0\n3,6.0\n"); /* as --type says */
     free(got);
+    /* Typed i64 by the option, read or replaced: fractions are refused as
+     * well (4.5 and 7.5 were written 4 and 7), a cast truncates on purpose. */
+    const struct {
+        const char *statement, *types, *want;
+    } typed[] = {
+        {"a = a * 1.5", "a=i64", NULL},
+        {"x = a * 1.5", "x=i64", NULL},
+        {"x = (long)(a * 1.5)", "x=i64", "a,x\n1,1\n3,4\n"},
+        {"a = (long)(a * 1.5)", "a=i64", "a,x\n1,2\n4,4\n"},
+    };
+    for (size_t k = 0; k < sizeof typed / sizeof typed[0]; k++) {
+        set[0] = typed[k].statement;
+        o.types = typed[k].types;
+        weft_status st = weft_csv_run(ctx, i, out, &o, &job, NULL);
+        if (!typed[k].want) {
+            if (st != WEFT_ERR_DTYPE || !strstr(weft_last_error(), "would be truncated") ||
+                !strstr(weft_last_error(), "(long)"))
+                fail_msg("%s with %s: status %d (%s)", typed[k].statement, typed[k].types, (int)st,
+                         weft_last_error());
+            continue;
+        }
+        ASSERT_OK(st);
+        got = read_path(out);
+        assert_string_equal(got, typed[k].want);
+        free(got);
+    }
 }
 
 static void test_a_name_given_twice_is_refused_where_used(void **state)

@@ -300,11 +300,12 @@ static weft_status truncating_store(const csv_plan *p, size_t s, weft_dtype t, c
 {
     char detail[1024], named[2048];
     snprintf(detail, sizeof detail,
-             "statement %zu stores %s values into column %s, which its first window typed %s: "
-             "they would be truncated; give its type up front (types \"%s=f64\", weft csv "
-             "--type '%s=f64')",
-             s + 1, weft_dtype_name(t), var->name, weft_dtype_name(var->dtype), var->name,
-             var->name);
+             "statement %zu stores %s values into column %s, which %s %s: they would be "
+             "truncated; give it another type (types \"%s=f64\", weft csv --type '%s=f64'), or "
+             "truncate on purpose with a cast: %s = (long)(...)",
+             s + 1, weft_dtype_name(t), var->name,
+             var->inferred ? "its first window typed" : "the types option makes",
+             weft_dtype_name(var->dtype), var->name, var->name, var->name);
     csv_names_restore(&p->names, detail, named, sizeof named);
     return weft_error_set(WEFT_ERR_DTYPE, "csv: %s", named);
 }
@@ -333,9 +334,11 @@ static weft_status type_new_columns(csv_plan *p, const csv_reader *r, const weft
             csv_var *var = &p->vars[var_of[target]];
             var->written = 1;
             /* A column read and assigned keeps the dtype its first window
-             * gave it; a fraction stored there would be cut off silently. */
+             * or the types option gave it, and a replaced one typed by the
+             * option takes that: a fraction stored in an integer column
+             * would be cut off silently. */
             weft_dtype t = e->statements[s].computed;
-            if (var->inferred && !weft_dtype_is_float(var->dtype) && weft_dtype_is_float(t))
+            if (!weft_dtype_is_float(var->dtype) && weft_dtype_is_float(t))
                 st = truncating_store(p, s, t, var);
             continue;
         }
