@@ -285,6 +285,13 @@ WEFT_API weft_status weft_array_from(weft_ctx *ctx, weft_dtype dtype, size_t n, 
  * devices. */
 WEFT_API weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *data,
                                      weft_array **array);
+/* weft_array_wrap of memory weft must never write (a const table, a
+ * read-only mapping, a Python bytes object): an operation that would write
+ * the array (an output, a sort's keys, a kernel parameter that is not const,
+ * weft_array_write) fails with WEFT_ERR_INVALID_ARG before anything runs;
+ * reading it works as for any wrap. */
+WEFT_API weft_status weft_array_wrap_read_only(weft_ctx *ctx, weft_dtype dtype, size_t n,
+                                               const void *data, weft_array **array);
 WEFT_API size_t weft_array_wrap_alignment(void);
 /* Waits for queued operations on the array, then frees. NULL: WEFT_OK; an
  * array freed twice: WEFT_ERR_STATE. */

@@ -558,7 +558,11 @@ static int array_wrap(ArrayObject *a)
     weft_status st;
     /* A zero-length export may have no address: wrap one of our own bytes. */
     if (!a->data && array_alloc_storage(a, 1) < 0) return -1;
-    Py_BEGIN_ALLOW_THREADS st = weft_array_wrap(c->ctx, a->dtype, a->n, a->data, &a->arr);
+    /* Read-only memory (bytes, a non-writeable numpy array) is wrapped so:
+     * every operation that would write it, kernels included, is refused. */
+    Py_BEGIN_ALLOW_THREADS st =
+        a->readonly ? weft_array_wrap_read_only(c->ctx, a->dtype, a->n, a->data, &a->arr)
+                    : weft_array_wrap(c->ctx, a->dtype, a->n, a->data, &a->arr);
     Py_END_ALLOW_THREADS if (st != WEFT_OK)
     {
         a->arr = NULL;

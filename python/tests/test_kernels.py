@@ -95,6 +95,29 @@ def test_whole_argument(prog, rng):
     np.testing.assert_array_equal(out, table[idx])
 
 
+def test_read_only_memory_is_read_but_never_written(prog, rng):
+    """A bytes object, a non-writeable numpy array and a read-only
+    weft.Array are read as inputs (const parameters) and refused where the
+    kernel writes them, before anything runs: a launch wrote the bytes
+    object in place, or lost its writes in a copy."""
+    n = 200_003
+    x = rng.random(n, dtype=np.float32)
+    y = np.zeros(n, np.float32)
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    prog.launch("saxpy", n, weft.f32(2.0), frozen, y)
+    np.testing.assert_array_equal(y, np.float32(2.0) * x)
+    raw = bytes(4 * n)
+    targets = (np.frombuffer(raw, np.float32), frozen,
+               weft.asarray(np.frombuffer(raw, np.float32)))
+    for target in targets:
+        for arg in (target, weft.whole(target)):
+            with pytest.raises(ValueError, match="read-only"):
+                prog.launch("saxpy", n, weft.f32(2.0), x, arg)
+    assert raw == bytes(4 * n)
+    np.testing.assert_array_equal(frozen, x)
+
+
 def test_local_memory(prog, rng):
     x = rng.random(64 * 16, dtype=np.float32)
     out = np.zeros_like(x)

@@ -143,6 +143,8 @@ weft_status weft_array_read(weft_array *a, size_t offset, size_t count, void *ds
 weft_status weft_array_write(weft_array *a, size_t offset, size_t count, const void *src)
 {
     RETURN_ON_ERROR(check_range(a, offset, count, src, "weft_array_write"));
+    RETURN_IF(a->read_only, WEFT_ERR_INVALID_ARG,
+              "weft_array_write: the array is read-only (made by weft_array_wrap_read_only)");
     access_op op = access_of(a, write_run, offset, count, NULL, src);
     return access_run(&op, quick_write, "weft_array_write");
 }

@@ -560,8 +560,24 @@ static int caller_may_run(const weft_stream *s, const weft_op *op, int *beside)
     return *beside ? may_run_beside(s, op) : !held_back(s, op) && !behind_in_flight(s, op);
 }
 
+/* WEFT_OK, or the error for an op that would write a read-only wrap: told
+ * before it runs, so not a byte of that memory is touched. */
+static weft_status writes_read_only(const weft_op *op)
+{
+    for (size_t i = 0; i < op->narrays; i++) {
+        const weft_array *a = op->arrays[i];
+        if (a && a->read_only && !(op->read_only & (1u << i)))
+            return weft_error_set(WEFT_ERR_INVALID_ARG,
+                                  "the operation writes a read-only array (%zu elements of %s, "
+                                  "made by weft_array_wrap_read_only): write into another array",
+                                  a->n, weft_dtype_name(a->dtype));
+    }
+    return WEFT_OK;
+}
+
 int weft_stream_run_inline(weft_stream *s, weft_op *op, weft_status *status)
 {
+    if ((*status = writes_read_only(op)) != WEFT_OK) return 1;
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     int beside;
@@ -754,6 +770,11 @@ static int held_uses(const weft_stream *s, const int *counter)
 
 weft_status weft_stream_submit(weft_stream *s, weft_op *op, weft_future **future)
 {
+    weft_status refused = writes_read_only(op);
+    if (refused != WEFT_OK) {
+        op_destroy(op);
+        return refused;
+    }
     adopt_after_fork(s);
     pthread_mutex_lock(&s->lock);
     int beside;

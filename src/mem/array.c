@@ -5,6 +5,7 @@
 #include "residency.h"
 #include "partition.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -167,6 +168,17 @@ weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *dat
 {
     RETURN_IF(!data, WEFT_ERR_NULL, "weft_array_wrap: data is NULL");
     return array_new(ctx, dtype, n, data, array);
+}
+
+weft_status weft_array_wrap_read_only(weft_ctx *ctx, weft_dtype dtype, size_t n, const void *data,
+                                     weft_array **array)
+{
+    RETURN_IF(!data, WEFT_ERR_NULL, "weft_array_wrap_read_only: data is NULL");
+    /* Never written through: every operation that would write it is
+     * refused before it runs (weft_stream_submit), weft_array_write too. */
+    RETURN_ON_ERROR(array_new(ctx, dtype, n, (void *)(uintptr_t)data, array));
+    (*array)->read_only = 1;
+    return WEFT_OK;
 }
 
 weft_status weft_array_check(const weft_array *a, const char *what)

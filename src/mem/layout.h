@@ -83,6 +83,8 @@ struct weft_array {
     weft_chunk *chunks;
     size_t nchunks;
     int pending; /* queued or running ops using it (under the stream lock) */
+    /* weft_array_wrap_read_only: no operation may write it (stream.c). */
+    unsigned char read_only;
     /* A wrap whose memory another live wrap of its context overlaps
      * (mem/wraps.h): ordered and kept coherent with it. */
     atomic_int overlaps;

@@ -132,6 +132,10 @@ static int type_matches(const char *type, weft_dtype dtype, int pointer)
  * no other copy a write could miss). */
 static unsigned char assumed_access(const weft_arg *a)
 {
+    /* A read-only wrap is taken at its word, as a whole argument is: no
+     * qualifier says otherwise, and a host_fn is C code weft cannot see
+     * into (docs/kernels.md). */
+    if (a->kind <= WEFT_ARG_WHOLE && a->array && a->array->read_only) return WEFT_ACCESS_READ;
     return a->kind == WEFT_ARG_SLICE || a->kind == WEFT_ARG_HALO ? WEFT_ACCESS_WRITTEN
                                                                  : WEFT_ACCESS_READ;
 }

@@ -1,0 +1,189 @@
+/* Read-only wraps (weft_array_wrap_read_only): memory weft must never write,
+ * as a const table or a Python bytes object. Every operation reads them as
+ * any array, with the same results; every operation that would write one is
+ * refused with WEFT_ERR_INVALID_ARG before it runs, and not a byte of the
+ * memory changes (a kernel launch wrote a bytes object in place). */
+#include "common.h"
+
+enum { N = 50000 }; /* above the small-array threshold: devices take part */
+
+typedef struct fixture {
+    weft_ctx *ctx;
+    float *memory, *before; /* the read-only floats and a copy */
+    uint32_t *keys;         /* read-only keys */
+    weft_array *ro, *ro_keys, *out, *indices;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->ctx = test_ctx();
+    f->memory = malloc(N * sizeof(float));
+    f->before = malloc(N * sizeof(float));
+    f->keys = malloc(N * sizeof(uint32_t));
+    fill_f32(f->memory, N, 3);
+    memcpy(f->before, f->memory, N * sizeof(float));
+    for (size_t i = 0; i < N; i++)
+        f->keys[i] = (uint32_t)((i * 2654435761u) % 1000);
+    ASSERT_OK(weft_array_wrap_read_only(f->ctx, WEFT_F32, N, f->memory, &f->ro));
+    ASSERT_OK(weft_array_wrap_read_only(f->ctx, WEFT_U32, N, f->keys, &f->ro_keys));
+    ASSERT_OK(weft_array_create(f->ctx, WEFT_F32, N, &f->out));
+    ASSERT_OK(weft_array_create(f->ctx, WEFT_U32, N, &f->indices));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    weft_array_free(f->ro);
+    weft_array_free(f->ro_keys);
+    weft_array_free(f->out);
+    weft_array_free(f->indices);
+    weft_ctx_free(f->ctx);
+    free(f->memory);
+    free(f->before);
+    free(f->keys);
+    free(f);
+    return 0;
+}
+
+static void assert_untouched(const fixture *f, const char *what)
+{
+    if (memcmp(f->memory, f->before, N * sizeof(float)) != 0)
+        fail_msg("%s: the read-only memory changed", what);
+    for (size_t i = 0; i < N; i++)
+        if (f->keys[i] != (uint32_t)((i * 2654435761u) % 1000))
+            fail_msg("%s: read-only key %zu changed", what, i);
+}
+
+static void assert_refused(const fixture *f, weft_status st, const char *what)
+{
+    if (st != WEFT_ERR_INVALID_ARG || !strstr(weft_last_error(), "read-only"))
+        fail_msg("%s: status %d (%s), not a read-only refusal", what, (int)st, weft_last_error());
+    assert_untouched(f, what);
+}
+
+static void test_read_as_any_array(void **state)
+{
+    fixture *f = *state;
+    weft_bind b[] = {weft_bind_array("x", f->ro), weft_bind_array("y", f->out)};
+    ASSERT_OK(weft_map(f->ctx, "y = x * 2 + 1", b, 2, NULL));
+    float *got = malloc(N * sizeof(float));
+    ASSERT_OK(weft_array_read(f->out, 0, N, got));
+    for (size_t i = 0; i < N; i++)
+        if (got[i] != f->before[i] * 2 + 1) fail_msg("map: element %zu", i);
+    double sum = 0, want = 0;
+    ASSERT_OK(weft_sum(f->ctx, f->ro, &sum, NULL));
+    weft_array *copy;
+    ASSERT_OK(weft_array_from(f->ctx, WEFT_F32, N, f->before, &copy));
+    ASSERT_OK(weft_sum(f->ctx, copy, &want, NULL));
+    assert_true(sum == want); /* the same bits as an ordinary array */
+    ASSERT_OK(weft_array_free(copy));
+    ASSERT_OK(weft_scan(f->ctx, WEFT_SUM, 0, f->ro, f->out, NULL));
+    ASSERT_OK(weft_axpy(f->ctx, 2.0, f->ro, f->out, NULL));
+    ASSERT_OK(weft_argsort(f->ctx, f->ro_keys, f->indices, 0, NULL));
+    weft_array *counts;
+    ASSERT_OK(weft_array_create(f->ctx, WEFT_U64, 16, &counts));
+    ASSERT_OK(weft_histogram(f->ctx, f->ro, 0.0, 1.0, counts, NULL));
+    ASSERT_OK(weft_array_free(counts));
+    ASSERT_OK(weft_array_read(f->ro, 0, N, got));
+    assert_memory_equal(got, f->before, N * sizeof(float));
+    ASSERT_OK(weft_array_sync(f->ro));
+    free(got);
+    assert_untouched(f, "reads");
+}
+
+static void test_writes_are_refused(void **state)
+{
+    fixture *f = *state;
+    weft_bind b[] = {weft_bind_array("x", f->out), weft_bind_array("y", f->ro)};
+    assert_refused(f, weft_map(f->ctx, "y = x * 2", b, 2, NULL), "map output");
+    weft_bind in_place[] = {weft_bind_array("y", f->ro)};
+    assert_refused(f, weft_map(f->ctx, "y = y + 1", in_place, 1, NULL), "map in place");
+    weft_future *fut = (weft_future *)1;
+    assert_refused(f, weft_map(f->ctx, "y = x * 2", b, 2, &fut), "map output, async");
+    assert_null(fut);
+    assert_refused(f, weft_scan(f->ctx, WEFT_SUM, 0, f->out, f->ro, NULL), "scan output");
+    assert_refused(f, weft_scan(f->ctx, WEFT_SUM, 0, f->ro, f->ro, NULL), "scan in place");
+    assert_refused(f, weft_axpy(f->ctx, 2.0, f->out, f->ro, NULL), "axpy y");
+    assert_refused(f, weft_sort(f->ctx, f->ro_keys, NULL, 0, NULL), "sort keys");
+    assert_refused(f, weft_random(f->ctx, f->ro, WEFT_UNIFORM, 1, 0, NULL), "random");
+    float one = 1;
+    assert_refused(f, weft_array_write(f->ro, 0, 1, &one), "weft_array_write");
+    /* Writes queued behind other work are refused the same way. */
+    weft_bind busy[] = {weft_bind_array("y", f->out)};
+    ASSERT_OK(weft_map(f->ctx, "y = y + 1", busy, 1, &fut));
+    assert_refused(f, weft_map(f->ctx, "y = x * 2", b, 2, NULL), "map behind another");
+    ASSERT_OK(weft_future_wait(fut));
+    ASSERT_OK(weft_future_release(fut));
+}
+
+static const char *kernels =
+    "__kernel void fill(__global float *y) { y[get_global_id(0)] = 2.0f; }\n"
+    "__kernel void copy(__global const float *x, __global float *y)\n"
+    "{ size_t i = get_global_id(0); y[i] = x[i]; }\n";
+
+static void fill_host(const weft_host_call *call)
+{
+    float *y = weft_host_arg(call, 0);
+    for (size_t i = call->begin; i < call->end; i++)
+        y[i] = 2.0f;
+}
+
+static void copy_host(const weft_host_call *call)
+{
+    const float *x = weft_host_arg(call, 0);
+    float *y = weft_host_arg(call, 1);
+    for (size_t i = call->begin; i < call->end; i++)
+        y[i] = x[i];
+}
+
+static void test_kernels_read_but_never_write(void **state)
+{
+    fixture *f = *state;
+    weft_program *p = NULL;
+    weft_status st = weft_program_build(f->ctx, kernels, NULL, &p);
+    if (st == WEFT_ERR_NO_DEVICE) skip(); /* no OpenCL: kernels need a device to build */
+    ASSERT_OK(st);
+    weft_range r = weft_range_1d(N);
+    /* With no device to describe the kernel (no OpenCL), a read-only array
+     * is taken as read: the host_fn is C code weft cannot look into. */
+    weft_dtype unused;
+    int described = weft_program_scalar_dtype(p, "fill", 0, &unused) != WEFT_ERR_UNSUPPORTED;
+    if (described) {
+        weft_arg fill_slice[] = {weft_arg_slice(f->ro)};
+        assert_refused(f, weft_launch(p, "fill", &r, fill_slice, 1, fill_host, NULL, NULL),
+                       "kernel slice");
+        weft_arg fill_whole[] = {weft_arg_whole(f->ro)};
+        assert_refused(f, weft_launch(p, "fill", &r, fill_whole, 1, fill_host, NULL, NULL),
+                       "kernel whole");
+    }
+    weft_arg copy_args[] = {weft_arg_slice(f->ro), weft_arg_slice(f->out)};
+    ASSERT_OK(weft_launch(p, "copy", &r, copy_args, 2, copy_host, NULL, NULL));
+    float *got = malloc(N * sizeof(float));
+    ASSERT_OK(weft_array_read(f->out, 0, N, got));
+    assert_memory_equal(got, f->before, N * sizeof(float));
+    free(got);
+    assert_untouched(f, "kernel reads");
+    ASSERT_OK(weft_program_free(p));
+}
+
+static void test_null_memory_is_refused(void **state)
+{
+    fixture *f = *state;
+    weft_array *a = (weft_array *)1;
+    assert_int_equal(weft_array_wrap_read_only(f->ctx, WEFT_F32, 4, NULL, &a), WEFT_ERR_NULL);
+    assert_int_equal(weft_array_wrap_read_only(NULL, WEFT_F32, 4, f->memory, &a), WEFT_ERR_NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_read_as_any_array, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writes_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kernels_read_but_never_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_null_memory_is_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
