@@ -487,6 +487,22 @@ static void test_window_reader(void **state)
     assert_int_equal(weft_csv_open(ctx, path_of("missing.csv"), NULL, &r), WEFT_ERR_IO);
     assert_non_null(strstr(weft_last_error(), "missing.csv"));
     assert_int_equal(weft_csv_open(NULL, path_of("w.csv"), NULL, &r), WEFT_ERR_NULL);
+    /* A closed reader, as any freed handle: WEFT_ERR_STATE, never memory
+     * freed twice (a second close aborted the process) or read after. */
+    ASSERT_OK(weft_csv_open(ctx, path_of("w.csv"), NULL, &r));
+    ASSERT_OK(weft_csv_close(r));
+    size_t closed_rows, count;
+    const char *text;
+    size_t len;
+    weft_array *a;
+    assert_int_equal(weft_csv_close(r), WEFT_ERR_STATE);
+    assert_non_null(strstr(weft_last_error(), "not a live CSV reader"));
+    assert_int_equal(weft_csv_next(r, &closed_rows, NULL), WEFT_ERR_STATE);
+    assert_int_equal(weft_csv_column(r, 0, &a), WEFT_ERR_STATE);
+    assert_int_equal(weft_csv_field(r, 0, 0, &text, &len), WEFT_ERR_STATE);
+    assert_int_equal(weft_csv_column_count(r, &count), WEFT_ERR_STATE);
+    assert_null(weft_csv_column_name(r, 0));
+    assert_int_equal(weft_csv_close((weft_csv_reader *)ctx), WEFT_ERR_STATE); /* another kind */
 }
 
 /* A later window that does not fit the type the first chose: the advice to

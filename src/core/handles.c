@@ -157,7 +157,8 @@ int weft_handle_live(const void *handle, weft_handle_kind kind)
 
 static const char *kind_name(weft_handle_kind kind)
 {
-    static const char *const names[] = {"handle", "context", "array", "program", "future"};
+    static const char *const names[] = {"handle",  "context", "array",
+                                        "program", "future",  "CSV reader"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "handle";
 }
 

@@ -13,7 +13,8 @@ typedef enum weft_handle_kind {
     WEFT_HANDLE_CONTEXT,
     WEFT_HANDLE_ARRAY,
     WEFT_HANDLE_PROGRAM,
-    WEFT_HANDLE_FUTURE
+    WEFT_HANDLE_FUTURE,
+    WEFT_HANDLE_CSV_READER
 } weft_handle_kind;
 
 /* WEFT_ERR_NOMEM if the registry cannot grow. */

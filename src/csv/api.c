@@ -1,6 +1,7 @@
 /* The window-by-window reader of the public API. */
 #include "../core/ctx.h"
 #include "../core/error.h"
+#include "../core/handles.h"
 #include "plan.h"
 
 #include <stdlib.h>
@@ -14,6 +15,25 @@ struct weft_csv_reader {
     unsigned char *parsed;
     size_t window_rows;
 };
+
+static void drop_arrays(weft_csv_reader *x)
+{
+    for (size_t v = 0; x->columns && v < x->r.ncols; v++) {
+        weft_array_free(x->columns[v].array);
+        x->columns[v].array = NULL;
+    }
+    if (x->parsed) memset(x->parsed, 0, x->r.ncols ? x->r.ncols : 1);
+}
+
+static void reader_free(weft_csv_reader *x)
+{
+    drop_arrays(x);
+    csv_columns_free(x->columns, x->r.ncols);
+    csv_reader_close(&x->r);
+    csv_missing_free(&x->missing);
+    free(x->parsed);
+    free(x);
+}
 
 weft_status weft_csv_open(weft_ctx *ctx, const char *path, const weft_csv_options *options,
                           weft_csv_reader **reader)
@@ -45,50 +65,53 @@ weft_status weft_csv_open_dialect(weft_ctx *ctx, const char *path, const weft_cs
         if (!x->parsed) st = weft_error_set(WEFT_ERR_NOMEM, "weft_csv_open: out of memory");
     }
     if (st == WEFT_OK) st = csv_columns_all(&x->r, o->types, &x->columns);
+    if (st == WEFT_OK) st = weft_handle_add(x, WEFT_HANDLE_CSV_READER);
     if (st != WEFT_OK) {
-        weft_csv_close(x);
+        reader_free(x);
         return st;
     }
     *reader = x;
     return WEFT_OK;
 }
 
-static void drop_arrays(weft_csv_reader *x)
+/* WEFT_OK while reader is an open reader: a closed one (its memory freed)
+ * is never read. */
+static weft_status live(const weft_csv_reader *reader, const char *call)
 {
-    for (size_t v = 0; x->columns && v < x->r.ncols; v++) {
-        weft_array_free(x->columns[v].array);
-        x->columns[v].array = NULL;
-    }
-    if (x->parsed) memset(x->parsed, 0, x->r.ncols ? x->r.ncols : 1);
+    RETURN_IF(!weft_handle_live(reader, WEFT_HANDLE_CSV_READER), WEFT_ERR_STATE,
+              "%s: %p is not a live CSV reader (closed already?)", call, (const void *)reader);
+    return WEFT_OK;
 }
 
 weft_status weft_csv_close(weft_csv_reader *reader)
 {
     if (!reader) return WEFT_OK;
-    drop_arrays(reader);
-    csv_columns_free(reader->columns, reader->r.ncols);
-    csv_reader_close(&reader->r);
-    csv_missing_free(&reader->missing);
-    free(reader->parsed);
-    free(reader);
+    RETURN_ON_ERROR(weft_handle_check_free(reader, WEFT_HANDLE_CSV_READER, "weft_csv_close"));
+    RETURN_IF(!weft_handle_remove(reader), WEFT_ERR_STATE, "weft_csv_close: %p closed twice",
+              (void *)reader);
+    reader_free(reader);
     return WEFT_OK;
 }
 
 weft_status weft_csv_column_count(const weft_csv_reader *reader, size_t *count)
 {
     RETURN_IF(!reader || !count, WEFT_ERR_NULL, "weft_csv_column_count: an argument is NULL");
+    RETURN_ON_ERROR(live(reader, "weft_csv_column_count"));
     *count = reader->r.ncols;
     return WEFT_OK;
 }
 
 const char *weft_csv_column_name(const weft_csv_reader *reader, size_t column)
 {
-    return reader && column < reader->r.ncols ? reader->r.names[column] : NULL;
+    return reader && weft_handle_live(reader, WEFT_HANDLE_CSV_READER) && column < reader->r.ncols
+               ? reader->r.names[column]
+               : NULL;
 }
 
 weft_status weft_csv_next(weft_csv_reader *reader, size_t *rows, uint64_t *first_row)
 {
     RETURN_IF(!reader || !rows, WEFT_ERR_NULL, "weft_csv_next: an argument is NULL");
+    RETURN_ON_ERROR(live(reader, "weft_csv_next"));
     drop_arrays(reader);
     *rows = 0;
     RETURN_ON_ERROR(csv_reader_next(&reader->r));
@@ -100,6 +123,7 @@ weft_status weft_csv_next(weft_csv_reader *reader, size_t *rows, uint64_t *first
 weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array **array)
 {
     RETURN_IF(!reader || !array, WEFT_ERR_NULL, "weft_csv_column: an argument is NULL");
+    RETURN_ON_ERROR(live(reader, "weft_csv_column"));
     RETURN_IF(column >= reader->r.ncols, WEFT_ERR_RANGE,
               "weft_csv_column: column %zu, but the file has %zu", column, reader->r.ncols);
     RETURN_IF(!reader->r.started, WEFT_ERR_STATE, "weft_csv_column: call weft_csv_next first");
@@ -127,6 +151,7 @@ weft_status weft_csv_field(const weft_csv_reader *reader, size_t row, size_t col
                            const char **text, size_t *length)
 {
     RETURN_IF(!reader || !text || !length, WEFT_ERR_NULL, "weft_csv_field: an argument is NULL");
+    RETURN_ON_ERROR(live(reader, "weft_csv_field"));
     RETURN_IF(row >= reader->r.ix.rows || column >= reader->r.ncols, WEFT_ERR_RANGE,
               "weft_csv_field: row %zu, column %zu outside the window (%zu rows, %zu columns)", row,
               column, reader->r.ix.rows, reader->r.ncols);
