@@ -97,6 +97,12 @@ static void test_lines_ending_in_cr(void **state)
     expect_output("a,b\r1,2\r3,4", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
     /* Quoted fields keep their CR and LF; blank lines are skipped. */
     expect_output("a,s\r1,\"x\ry\nz\"\r\r2,w\r", "c = a * 2", "a,s,c\n1,\"x\ry\nz\",2\n2,w,4\n");
+    /* The last line ended by an LF (or a CRLF), as an editor or a script
+     * leaves it after old CR lines: it hides no record, and Python's csv
+     * and pandas read it as the last line end. It was refused, blaming line
+     * 1 or the last line by the window. */
+    expect_output("a,b\r1,2\r3,4\n", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
+    expect_output("a,b\r1,2\r3,4\r\n", "c = a + b", "a,b,c\n1,2,3\n3,4,7\n");
     /* Many rows, so windows end at every kind of place. */
     char in[8192] = "x,y\r", want[8192] = "x,y,z\n";
     for (int i = 0; i < 200; i++) {
@@ -106,6 +112,8 @@ static void test_lines_ending_in_cr(void **state)
         snprintf(row, sizeof row, "%d,%d,%d\n", i, 3 * i, 4 * i);
         strcat(want, row);
     }
+    expect_output(in, "z = x + y", want);
+    in[strlen(in) - 1] = '\n';
     expect_output(in, "z = x + y", want);
 }
 

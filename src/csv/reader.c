@@ -36,6 +36,14 @@ static void release_window(csv_reader *r)
  * record ends the same way (the blocks keep a byte free for it). */
 static void end_last_line(const csv_reader *r, char *data, size_t *len)
 {
+    /* A file of CR lines whose last one ends in LF or CRLF (csv_detect_eol):
+     * that line end is a CR. */
+    if (r->eol == '\r' && *len > 0 && data[*len - 1] == '\n') {
+        if (*len > 1 && data[*len - 2] == '\r')
+            (*len)--;
+        else
+            data[*len - 1] = '\r';
+    }
     if (r->eol && *len > 0 && data[*len - 1] != r->eol) data[(*len)++] = r->eol;
 }
 

@@ -31,13 +31,15 @@ char csv_detect_eol(const char *buf, size_t len, int at_eof)
 {
     /* A bare CR first, and no LF outside quotes in what was read: a file of
      * CR lines. Any LF outside quotes makes it an LF file, whose stray CRs are
-     * then reported rather than guessed at. */
+     * then reported rather than guessed at, except one that ends the file:
+     * after CR lines, an editor's final LF hides no record (the reader takes
+     * it for the last line end). */
     int inq = 0;
     char first = 0;
     for (size_t i = 0; i < len; i++) {
         if (buf[i] == '"')
             inq ^= 1;
-        else if (!inq && buf[i] == '\n')
+        else if (!inq && buf[i] == '\n' && !(first == '\r' && at_eof && i + 1 == len))
             return '\n';
         else if (!inq && !first && buf[i] == '\r') {
             if (i + 1 == len && !at_eof) return 0;
