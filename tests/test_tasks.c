@@ -136,6 +136,40 @@ static void test_parallel_for_uses_the_pool(void **state)
     ASSERT_OK(weft_ctx_free(ctx));
 }
 
+/* A few heavy items with a grain given (Pool.map's chunksize=1): every item
+ * starts at once. The first ran alone on the calling thread, timed, before
+ * the rest went to the pool: two items on two threads took two item-times.
+ * Each item here waits (up to 5 s) for the other to start. */
+typedef struct meeting {
+    atomic_int started;
+    atomic_int alone;
+} meeting;
+
+static void meet_range(void *user, size_t begin, size_t end)
+{
+    meeting *m = user;
+    for (size_t i = begin; i < end; i++) {
+        atomic_fetch_add(&m->started, 1);
+        int waited = 0;
+        while (atomic_load(&m->started) < 2 && waited < 5000) {
+            sleep_us(1000);
+            waited++;
+        }
+        if (atomic_load(&m->started) < 2) atomic_fetch_add(&m->alone, 1);
+    }
+}
+
+static void test_parallel_for_with_grain_starts_every_chunk(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = ctx_threads(2);
+    meeting m = {0, 0};
+    ASSERT_OK(weft_parallel_for(ctx, 2, 1, meet_range, &m, NULL));
+    assert_int_equal(atomic_load(&m.started), 2);
+    assert_int_equal(atomic_load(&m.alone), 0);
+    ASSERT_OK(weft_ctx_free(ctx));
+}
+
 /* ---- tasks ---- */
 
 typedef struct value_task {
@@ -1048,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_parallel_for_matches_loop),
         cmocka_unit_test(test_parallel_for_respects_grain),
         cmocka_unit_test(test_parallel_for_uses_the_pool),
+        cmocka_unit_test(test_parallel_for_with_grain_starts_every_chunk),
         cmocka_unit_test(test_submit_results),
         cmocka_unit_test(test_independent_tasks_overlap),
         cmocka_unit_test(test_random_dag),

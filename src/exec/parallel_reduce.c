@@ -46,7 +46,8 @@ weft_status weft_parallel_reduce(weft_ctx *ctx, size_t n, size_t grain, size_t v
     for (size_t c = 0; c < count; c++)
         memcpy(partials + c * value_size, identity, value_size);
     reduce_call call = {fn, user, n, chunk, value_size, partials};
-    weft_status st = weft_parallel_for(ctx, count, 1, chunks, &call, NULL);
+    /* Grain 0 over the chunks: a few cheap ones stay on this thread. */
+    weft_status st = weft_parallel_for(ctx, count, 0, chunks, &call, NULL);
     if (st == WEFT_OK) {
         memmove(result, identity, value_size);
         for (size_t c = 0; c < count; c++)

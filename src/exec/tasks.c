@@ -214,10 +214,14 @@ static void range_chunk(void *arg, size_t begin, size_t end)
 /* Timing below this is mostly the clock itself: probe further. */
 #define PROBE_SECONDS 1e-6
 
-/* Runs growing chunks on the calling thread and times them; once the rest
- * would clearly outweigh a fork (measured once per pool), hands the rest to
- * the pool in chunks of about CHUNK_SECONDS. A small n never leaves the
- * calling thread, and costs a few clock reads more than calling fn. */
+/* grain 0: runs growing chunks on the calling thread and times them; once
+ * the rest would clearly outweigh a fork (measured once per pool), hands the
+ * rest to the pool in chunks of about CHUNK_SECONDS. A small n never leaves
+ * the calling thread, and costs a few clock reads more than calling fn.
+ * A grain given says how the work is cut: its chunks go to the pool at once.
+ * Timing the first on its own cost a whole item where items are few and
+ * heavy (Pool.map's chunksize=1 over a handful: two items on two threads
+ * took two item-times). */
 static void parallel_for_now(weft_ctx *ctx, size_t n, size_t grain, weft_range_fn fn, void *user)
 {
     if (n == 0) return;
@@ -227,7 +231,12 @@ static void parallel_for_now(weft_ctx *ctx, size_t n, size_t grain, weft_range_f
         fn(user, 0, n);
         return;
     }
-    size_t unit = grain ? grain : 1, chunk = unit, done = 0;
+    range_call call = {fn, user};
+    if (grain) {
+        weft_pool_parallel_for_user(pool, 0, n, grain, range_chunk, &call);
+        return;
+    }
+    size_t chunk = 1, done = 0;
     double t0 = weft_now(), spent = 0;
     for (;;) {
         size_t end = n - done <= chunk ? n : done + chunk;
@@ -240,7 +249,7 @@ static void parallel_for_now(weft_ctx *ctx, size_t n, size_t grain, weft_range_f
             fn(user, done, n);
             return;
         }
-        if (spent >= PROBE_SECONDS || grain) break;
+        if (spent >= PROBE_SECONDS) break;
         chunk *= 2;
     }
     double per = spent / (double)done, rest = per * (double)(n - done);
@@ -248,13 +257,9 @@ static void parallel_for_now(weft_ctx *ctx, size_t n, size_t grain, weft_range_f
         fn(user, done, n);
         return;
     }
-    size_t step = grain;
-    if (!step) {
-        size_t balanced = (n - done) / (8 * (size_t)width) + 1; /* leaves room to balance */
-        step = (size_t)(CHUNK_SECONDS / per) + 1;
-        if (step > balanced) step = balanced;
-    }
-    range_call call = {fn, user};
+    size_t balanced = (n - done) / (8 * (size_t)width) + 1; /* leaves room to balance */
+    size_t step = (size_t)(CHUNK_SECONDS / per) + 1;
+    if (step > balanced) step = balanced;
     weft_pool_parallel_for_user(pool, done, n, step, range_chunk, &call);
 }
 
