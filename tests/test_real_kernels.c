@@ -2127,6 +2127,74 @@ static void test_elements_larger_than_the_array(void **state)
     weft_ctx_free(ctx);
 }
 
+/* Types a header defines (Parboil mri-q's `struct kValues` of four floats
+ * in macros.h, a `typedef double real_t`): weft read neither, so the
+ * kernel's element size was unknown and any u8 array was taken (the kernel
+ * wrote past it: heap corruption, abort), while the f32 / f64 arrays a
+ * struct or typedef in the source takes were refused, and a `real_t`
+ * scalar was "a struct passed by value". Headers are read as the source
+ * is, and the compiler is asked for the sizes where a header is included. */
+static void test_types_from_included_headers(void **state)
+{
+    (void)state;
+    enum { M = 1 << 10 };
+    weft_ctx *ctx = test_ctx();
+    if (selected_opencl(ctx) == 0) {
+        weft_ctx_free(ctx);
+        skip(); /* no device reads the kernel's signature */
+    }
+    char dir[] = "/tmp/weft-headers-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char header[64], options[80];
+    snprintf(header, sizeof header, "%s/types.h", dir);
+    FILE *f = fopen(header, "w");
+    assert_non_null(f);
+    fputs("#ifndef TYPES_H\n#define TYPES_H\n"
+          "struct kValues { float Kx; float Ky; float Kz; float PhiMag; };\n"
+          "typedef double real_t;\n#endif\n",
+          f);
+    fclose(f);
+    snprintf(options, sizeof options, "-I %s", dir);
+    const char *source = "#include \"types.h\"\n"
+                         "__kernel void fill(__global struct kValues *ck)\n"
+                         "{ int i = get_global_id(0); ck[i].Kx = i; ck[i].Ky = 1; ck[i].Kz = 2; "
+                         "ck[i].PhiMag = 3; }\n"
+                         "__kernel void reals(__global real_t *a, real_t s)\n"
+                         "{ int i = get_global_id(0); a[i] = s * i; }\n";
+    weft_program *p = NULL;
+    ASSERT_OK(weft_program_build(ctx, source, options, &p));
+    char why[512];
+    /* Four floats per record, as with the struct in the source. */
+    ASSERT_OK(launch_guarded(ctx, p, "fill", WEFT_F32, 4 * M, M, why, sizeof why));
+    assert_int_equal(launch_guarded(ctx, p, "fill", WEFT_F32, 2 * M, M, why, sizeof why),
+                     WEFT_ERR_SIZE);
+    assert_non_null(strstr(why, "its 16-byte elements"));
+    /* Bytes of half a record per index: refused before anything is written. */
+    weft_status st = launch_guarded(ctx, p, "fill", WEFT_U8, 8 * M, M, why, sizeof why);
+    assert_true(st == WEFT_ERR_SIZE || st == WEFT_ERR_DTYPE);
+    weft_array *a;
+    ASSERT_OK(weft_array_create(ctx, WEFT_F64, M, &a));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(a), weft_arg_f64(2.5)};
+    ASSERT_OK(weft_launch(p, "reals", &r, args, 2, NULL, NULL, NULL));
+    double *got = malloc(M * sizeof *got);
+    ASSERT_OK(weft_array_read(a, 0, M, got));
+    for (size_t i = 0; i < M; i++)
+        if (got[i] != 2.5 * (double)i) fail_msg("reals: element %zu is %g", i, got[i]);
+    free(got);
+    ASSERT_OK(weft_array_free(a));
+    weft_array *bytes;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, M, &bytes));
+    weft_arg short_args[] = {weft_arg_slice(bytes), weft_arg_f64(2.5)};
+    st = weft_launch(p, "reals", &r, short_args, 2, NULL, NULL, NULL);
+    assert_true(st == WEFT_ERR_SIZE || st == WEFT_ERR_DTYPE); /* 1 byte for an 8-byte double */
+    ASSERT_OK(weft_array_free(bytes));
+    weft_program_free(p);
+    unlink(header);
+    rmdir(dir);
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2154,6 +2222,7 @@ int main(void)
         cmocka_unit_test(test_types_only_the_compiler_can_tell),
         cmocka_unit_test(test_types_asked_where_the_kernel_is),
         cmocka_unit_test(test_geometry_read_through_headers_and_options),
+        cmocka_unit_test(test_types_from_included_headers),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_overlapping_wraps_across_launches),
         cmocka_unit_test(test_small_access_to_an_overlapping_wrap_keeps_order),

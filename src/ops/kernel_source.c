@@ -463,13 +463,71 @@ char *weft_kernel_source_active(const char *source, const char *options)
     return text;
 }
 
+typedef struct joined_text {
+    char *text;
+    size_t len;
+    const char *options;
+    int failed;
+} joined_text;
+
+static void join_included(void *user, const char *text, size_t size)
+{
+    joined_text *j = user;
+    char *copy = malloc(size + 1);
+    char *plain = NULL;
+    if (copy) {
+        memcpy(copy, text, size);
+        copy[size] = '\0';
+        plain = weft_kernel_source_plain(copy);
+        free(copy);
+    }
+    if (plain) drop_inactive(plain, j->options);
+    size_t add = plain ? strlen(plain) : 0;
+    char *grown = plain ? realloc(j->text, j->len + add + 2) : NULL;
+    if (!grown) {
+        j->failed = 1;
+        free(plain);
+        return;
+    }
+    memcpy(grown + j->len, plain, add);
+    j->len += add;
+    grown[j->len++] = '\n';
+    grown[j->len] = '\0';
+    j->text = grown;
+    free(plain);
+}
+
+/* Where a type name may be defined: the active text of the files source
+ * includes (a struct or typedef in a header: Parboil's macros.h), then the
+ * source's own. The compiler reads headers first too. Positions in it are
+ * not the source's: for names, not for offsets. */
+static char *text_for_types(const char *source, const char *options)
+{
+    char *own = weft_kernel_source_active(source, options);
+    if (!own || !strstr(own, "#include")) return own;
+    joined_text j = {NULL, 0, options, 0};
+    if (weft_include_visit(source, options, join_included, &j) != WEFT_OK || j.failed || !j.text) {
+        free(j.text);
+        return own;
+    }
+    size_t own_len = strlen(own);
+    char *all = realloc(j.text, j.len + own_len + 1);
+    if (!all) {
+        free(j.text);
+        return own;
+    }
+    memcpy(all + j.len, own, own_len + 1);
+    free(own);
+    return all;
+}
+
 void weft_kernel_type_resolve(const char *source, const char *options, const char *type, char *out,
                               size_t cap)
 {
     char base[128], suffix[32] = "";
     squeeze(type, strlen(type), base, sizeof base);
     take_pointers(base, suffix, sizeof suffix);
-    char *text = weft_kernel_source_active(source, options);
+    char *text = text_for_types(source, options);
     resolve_names(text, options, 1, base, suffix);
     free(text);
     snprintf(out, cap, "%s%s", base, suffix);
@@ -625,7 +683,7 @@ size_t weft_kernel_pointee_size(const char *source, const char *options, const c
     char base[128], suffix[32] = "";
     squeeze(type, strlen(type), base, sizeof base);
     take_pointers(base, suffix, sizeof suffix);
-    char *text = weft_kernel_source_active(source, options);
+    char *text = text_for_types(source, options);
     resolve_names(text, options, 0, base, suffix);
     layout l = {0, 0};
     int known = strcmp(suffix, "*") == 0 && type_layout(text, options, base, 0, &l);
@@ -704,8 +762,10 @@ int weft_kernel_source_types_certain(const char *source, const char *options, si
     static const char *const doubtful[] = {"if", "ifdef", "ifndef", "elif", "else", "undef"};
     char *text = weft_kernel_source_plain(source);
     if (!text) return 0;
-    int certain =
-        !strstr(source, "\\\n") && !strstr(source, "\\\r\n") && !strstr(text, "__attribute__");
+    /* A header may define a type as the compiler sees it and weft's reading
+     * does not (a guard, an #if, a macro of its own): its sizes are asked. */
+    int certain = !strstr(source, "\\\n") && !strstr(source, "\\\r\n") &&
+                  !strstr(text, "__attribute__") && !strstr(text, "#include");
     for (const char *h = strchr(text, '#'); certain && h; h = strchr(h + 1, '#')) {
         const char *w = h + 1;
         while (*w == ' ' || *w == '\t')
