@@ -1568,11 +1568,13 @@ static void relax_host(const weft_host_call *call)
     }
 }
 
-static void check_flag_written(const char *source)
+static void check_flag_written(const char *source, const char *options)
 {
     enum { M = 1024 };
     weft_ctx *ctx = test_ctx();
-    weft_program *p = build(ctx, source);
+    weft_program *p = NULL;
+    if (weft_program_build(ctx, source, options, &p) != WEFT_OK)
+        fail_msg("build: %s\n%s", weft_last_error(), weft_program_build_log(p));
     int *in = malloc(M * sizeof *in);
     const int wheres[] = {10, M / 2 + 3, M - 10};
     for (size_t t = 0; t < sizeof wheres / sizeof wheres[0]; t++) {
@@ -1602,7 +1604,16 @@ static void check_flag_written(const char *source)
 static void test_flag_written_through_a_macro(void **state)
 {
     (void)state;
-    check_flag_written(relax_source);
+    check_flag_written(relax_source, NULL);
+}
+
+/* The macro given in the build options (`-DNOT_DONE=done[0]`): the flag was
+ * taken for only read, and its write was lost on copying devices. */
+static void test_flag_written_through_an_option_macro(void **state)
+{
+    (void)state;
+    const char *body = strchr(relax_source, '\n') + 1; /* without relax's own #define */
+    check_flag_written(body, "-DNOT_DONE=(done[0])");
 }
 
 /* The same with the macro continued on a second line and CRLF line ends, as
@@ -1622,7 +1633,7 @@ static void test_flag_written_through_a_continued_macro_with_crlf(void **state)
             crlf[at++] = *c;
         }
     crlf[at] = '\0';
-    check_flag_written(crlf);
+    check_flag_written(crlf, NULL);
     free(crlf);
 }
 
@@ -2217,6 +2228,7 @@ int main(void)
         cmocka_unit_test(test_types_chosen_by_the_compilers_macros),
         cmocka_unit_test(test_rows_picked_under_the_opencl_version),
         cmocka_unit_test(test_flag_written_through_a_macro),
+        cmocka_unit_test(test_flag_written_through_an_option_macro),
         cmocka_unit_test(test_flag_written_through_a_continued_macro_with_crlf),
         cmocka_unit_test(test_records_padded_by_the_compiler),
         cmocka_unit_test(test_types_only_the_compiler_can_tell),

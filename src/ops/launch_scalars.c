@@ -311,8 +311,10 @@ int weft_launch_param_only_read(const char *source, const char *options, const c
     char *text = source && param && *param ? weft_kernel_source_active(source, options) : NULL;
     size_t open = 0, brace = 0, end = 0, len = param ? strlen(param) : 0;
     /* A macro may use the parameter in any way (`#define DONE done[0]`,
-     * then `DONE = 1`): a name on a preprocessor line may be written. */
+     * then `DONE = 1`, or `-DDONE=done[0]` in the options): a name on a
+     * preprocessor line or in the options may be written. */
     int only_read = text && !unreadable_directives(text) && !on_directive(text, param, len) &&
+                    !(options && names(options, 0, strlen(options), param, len)) &&
                     find_kernel(text, name, &open, &brace) && !defined_again(text, name, brace) &&
                     (end = matching(text, brace, strlen(text))) != 0;
     for (size_t i = brace; only_read && i < end; i++)
