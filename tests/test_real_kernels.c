@@ -2138,6 +2138,81 @@ static void test_elements_larger_than_the_array(void **state)
     weft_ctx_free(ctx);
 }
 
+/* ---- odd-even transposition sort (the textbook GPU sort, as in public HPC
+ * courses): work-item t compares x[2t + parity] with the next key and swaps
+ * them; in odd phases the pair at a piece boundary straddles two devices.
+ * The key read across the split only feeds a comparison: a poison a key
+ * moved by 2 kept its outcome, the check agreed, and later sorts on copying
+ * devices came back unsorted, keys lost and duplicated. ---- */
+
+static const char odd_even_source[] =
+    "__kernel void odd_even_step(__global int *x, int n, int parity)\n"
+    "{\n"
+    "    int idx = 2 * (int)get_global_id(0) + parity;\n"
+    "    if (idx + 1 < n && x[idx] > x[idx + 1]) {\n"
+    "        int t = x[idx]; x[idx] = x[idx + 1]; x[idx + 1] = t;\n"
+    "    }\n"
+    "}\n";
+
+static void odd_even_host(const weft_host_call *call)
+{
+    int *x = call->args[0];
+    int n = *(const int *)call->args[1], parity = *(const int *)call->args[2];
+    HOST_ITEMS(call, t)
+    {
+        int idx = 2 * (int)t + parity;
+        if (idx + 1 < n && x[idx] > x[idx + 1]) {
+            int k = x[idx];
+            x[idx] = x[idx + 1];
+            x[idx + 1] = k;
+        }
+    }
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_reads_across_the_split_that_only_compare(void **state)
+{
+    (void)state;
+    enum { KEYS = 4096 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, odd_even_source);
+    int *keys = malloc(KEYS * sizeof *keys), *want = malloc(KEYS * sizeof *want);
+    uint64_t seed = 7;
+    /* Sorted first (a warm-up, the check's values), then shuffled, then
+     * sorted backwards. */
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < KEYS; i++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            keys[i] = round == 0 ? 10 * i : round == 3 ? KEYS - i : (int)(seed >> 40);
+        }
+        memcpy(want, keys, KEYS * sizeof *keys);
+        qsort(want, KEYS, sizeof *want, compare_ints);
+        weft_array *x;
+        ASSERT_OK(weft_array_from(ctx, WEFT_I32, KEYS, keys, &x));
+        weft_range r = weft_range_1d(KEYS / 2);
+        r.local[0] = 256;
+        for (int phase = 0; phase < KEYS; phase++) {
+            weft_arg args[] = {weft_arg_slice(x), weft_arg_i32(KEYS), weft_arg_i32(phase % 2)};
+            ASSERT_OK(weft_launch(p, "odd_even_step", &r, args, 3, odd_even_host, NULL, NULL));
+        }
+        ASSERT_OK(weft_array_read(x, 0, KEYS, keys));
+        size_t wrong = 0;
+        for (int i = 0; i < KEYS; i++)
+            wrong += keys[i] != want[i];
+        if (wrong) fail_msg("round %d: %zu of %d keys out of place", round, wrong, KEYS);
+        ASSERT_OK(weft_array_free(x));
+    }
+    free(keys);
+    free(want);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* Types a header defines (Parboil mri-q's `struct kValues` of four floats
  * in macros.h, a `typedef double real_t`): weft read neither, so the
  * kernel's element size was unknown and any u8 array was taken (the kernel
@@ -2235,6 +2310,7 @@ int main(void)
         cmocka_unit_test(test_types_asked_where_the_kernel_is),
         cmocka_unit_test(test_geometry_read_through_headers_and_options),
         cmocka_unit_test(test_types_from_included_headers),
+        cmocka_unit_test(test_reads_across_the_split_that_only_compare),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_overlapping_wraps_across_launches),
         cmocka_unit_test(test_small_access_to_an_overlapping_wrap_keeps_order),

@@ -5,6 +5,7 @@
 #include "../mem/residency.h"
 #include "../dev/device.h"
 #include "launch_call.h"
+#include "launch_poison.h"
 #include "program.h"
 
 #include <float.h>
@@ -199,7 +200,7 @@ static weft_status first_difference(weft_array *a, const unsigned char *saved, s
  * stale rows that hold the current values by chance; launches with those
  * sizes and scalars would then split unchecked on real data. So before the
  * split, every copying device's copy of an array passed by rows holds a
- * poison: another value for each element (poison_element). A piece reading
+ * poison: another value for each element (launch_poison.h). A piece reading
  * outside its rows reads the poison, which the comparison sees; a write
  * outside them is seen wherever it left no poison. */
 
@@ -225,66 +226,16 @@ static uint64_t copying_devices(const weft_launch_job *job, const weft_array *a)
     return devices;
 }
 
-/* The byte holding an element's lowest bit. */
-static size_t low_byte(size_t elem_size)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return elem_size - 1;
-#else
-    (void)elem_size;
-    return 0;
-#endif
-}
-
-/* A float's poison: a finite value far enough from it to show in any sum
- * (1 for a zero, the value doubled or halved), never inf or NaN where the
- * value was finite (a loop bounded by it still ends); an infinity becomes
- * the largest finite value. A NaN is handled by the caller. */
-static double poison_float(double v, double max)
-{
-    if (isinf(v)) return copysign(max, v);
-    if (v == 0) return 1.0;
-    return fabs(v) <= max / 2 ? v * 2 : v / 2;
-}
-
-/* The poison of one element. Floats as above, a NaN another quiet NaN (a
- * payload bit flipped could make it an infinity, which a loop ended by the
- * NaN would not end on). Integers with bit 1 flipped: never a 0/1 flag's
- * other value (a flag set outside the rows must show), and an index read
- * from it stays a near one. */
-static void poison_element(unsigned char *out, const unsigned char *real, weft_dtype t, size_t e)
-{
-    memcpy(out, real, e);
-    if (t != WEFT_F32 && t != WEFT_F64) {
-        out[low_byte(e)] ^= 2u;
-        return;
-    }
-    double v = weft_load_double(real, t, 0);
-    double p = isnan(v) ? NAN : poison_float(v, t == WEFT_F32 ? FLT_MAX : DBL_MAX);
-    weft_store_acc(out, t, 0, (weft_acc64){.f = p});
-    /* The quiet NaN itself gets the next payload: still quiet, still NaN. */
-    if (isnan(v) && memcmp(out, real, e) == 0) out[low_byte(e)] ^= 1u;
-}
-
-static int is_poison(const unsigned char *now, const unsigned char *real, weft_dtype t, size_t e)
-{
-    unsigned char p[16];
-    poison_element(p, real, t, e);
-    return memcmp(now, p, e) == 0;
-}
-
 /* Fills every copying device's copy of argument k's array with the poison
  * of its contents (saved); the host holds the only current copy after. */
-static weft_status poison_copies(const weft_launch_job *job, size_t k, const unsigned char *saved)
+static weft_status poison_copies(const weft_launch_job *job, size_t k, const unsigned char *saved,
+                                 const weft_poison *poison)
 {
     weft_array *a = job->args[k].array;
     uint64_t devices = copying_devices(job, a);
     if (!devices || a->n == 0) return WEFT_OK;
-    size_t e = a->elem_size;
     RETURN_ON_ERROR(weft_mem_make_current(a, 0, 0, a->n));
-    unsigned char *host = a->host;
-    for (size_t i = 0; i < a->n; i++)
-        poison_element(host + i * e, saved + i * e, a->dtype, e);
+    weft_poison_fill(poison, a->host, saved, a->n);
     RETURN_ON_ERROR(weft_mem_wrote(a, 0, 0, a->n));
     for (size_t d = 1; d < 64; d++)
         if (devices >> d & 1) RETURN_ON_ERROR(weft_mem_make_current(a, d, 0, a->n));
@@ -294,7 +245,7 @@ static weft_status poison_copies(const weft_launch_job *job, size_t k, const uns
 /* Elements [begin, end) of a as device dev holds them: the first that is
  * not the poison of saved (a->n if none). */
 static weft_status first_unpoisoned(weft_array *a, size_t dev, const unsigned char *saved,
-                                    size_t begin, size_t end, size_t *at)
+                                    const weft_poison *poison, size_t begin, size_t end, size_t *at)
 {
     *at = a->n;
     if (begin >= end) return WEFT_OK;
@@ -303,7 +254,7 @@ static weft_status first_unpoisoned(weft_array *a, size_t dev, const unsigned ch
     const unsigned char *now = a->host;
     size_t e = a->elem_size;
     for (size_t i = begin; i < end; i++)
-        if (!is_poison(now + i * e, saved + i * e, a->dtype, e)) {
+        if (!weft_poison_is(poison, now + i * e, saved + i * e)) {
             *at = i;
             break;
         }
@@ -314,7 +265,8 @@ static weft_status first_unpoisoned(weft_array *a, size_t dev, const unsigned ch
  * rows its device was given (found where no poison is left). The host
  * holds the saved contents again afterwards. */
 static weft_status wrote_outside_rows(const weft_launch_job *job, size_t k,
-                                      const unsigned char *saved, size_t *at, size_t *dev)
+                                      const unsigned char *saved, const weft_poison *poison,
+                                      size_t *at, size_t *dev)
 {
     weft_array *a = job->args[k].array;
     uint64_t devices = copying_devices(job, a);
@@ -328,7 +280,7 @@ static weft_status wrote_outside_rows(const weft_launch_job *job, size_t k,
             size_t begin = a->n, end = a->n;
             if (p < job->npieces && job->pieces[p].device != d) continue;
             if (p < job->npieces) weft_launch_rows_read(job, k, &job->pieces[p], &begin, &end);
-            RETURN_ON_ERROR(first_unpoisoned(a, d, saved, from, begin, at));
+            RETURN_ON_ERROR(first_unpoisoned(a, d, saved, poison, from, begin, at));
             if (end > from) from = end;
             *dev = d;
         }
@@ -434,13 +386,84 @@ static weft_status whole_changed(const weft_launch_job *job, unsigned char **bef
     return WEFT_OK;
 }
 
+/* The passes the split runs in: two when an array passed by rows to a
+ * copying device holds numbers (weft_poison_passes), else one. */
+static int split_passes(const weft_launch_job *job, unsigned char *const *before)
+{
+    int passes = 1;
+    for (size_t k = 0; k < job->nargs; k++) {
+        weft_array *a = before[k] ? job->args[k].array : NULL;
+        if (a && passed_by_rows(job, a) && copying_devices(job, a) &&
+            weft_poison_passes(a->dtype) > passes)
+            passes = weft_poison_passes(a->dtype);
+    }
+    return passes;
+}
+
+/* What a split pass found: a whole argument written, or a write outside the
+ * rows (the argument's index, nargs if none, with where). */
+typedef struct split_findings {
+    size_t changed, changed_at, changed_on;
+    size_t outside, outside_at, outside_on;
+} split_findings;
+
+/* One run of the split with each copying device's copy of the arrays passed
+ * by rows poisoned for pass, waited for; what it wrote goes to out[k], and
+ * the inputs are as before after. */
+static weft_status split_pass(weft_launch_job *job, weft_piece_run *run, unsigned char **before,
+                              unsigned char **out, int pass, split_findings *f)
+{
+    size_t m = job->nargs;
+    weft_poison *poison = calloc(m + 1, sizeof *poison);
+    RETURN_IF(!poison, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
+    weft_status st = WEFT_OK;
+    for (size_t k = 0; k < m; k++) {
+        weft_array *a =
+            before[k] && passed_by_rows(job, job->args[k].array) ? job->args[k].array : NULL;
+        if (!a) continue;
+        poison[k] = weft_poison_for(before[k], a->n, a->dtype, a->elem_size, pass);
+        GOTO_ERROR_ON(poison_copies(job, k, before[k], &poison[k]));
+    }
+    for (size_t i = 0; i < run->npieces; i++) /* a second pass runs them all again */
+        run->pieces[i].state = PIECE_PENDING;
+    run->wait = 1;
+    GOTO_ERROR_ON(weft_pieces_run(run));
+    size_t changed, at = 0, on = 0;
+    GOTO_ERROR_ON(whole_changed(job, before, &changed, &at, &on));
+    if (changed < m && f->changed == m) {
+        f->changed = changed;
+        f->changed_at = at;
+        f->changed_on = on;
+    }
+    for (size_t k = 0; k < m; k++)
+        if (out[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, out[k]));
+    for (size_t k = 0; k < m && f->outside == m; k++) {
+        if (!before[k] || !passed_by_rows(job, job->args[k].array)) continue;
+        GOTO_ERROR_ON(wrote_outside_rows(job, k, before[k], &poison[k], &at, &on));
+        if (at < job->args[k].array->n) {
+            f->outside = k;
+            f->outside_at = at;
+            f->outside_on = on;
+        }
+    }
+    for (size_t k = 0; k < m; k++)
+        if (out[k]) GOTO_ERROR_ON(restore(job->args[k].array, before[k]));
+error:
+    free(poison);
+    return st;
+}
+
 weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
 {
     weft_ctx *ctx = job->program->ctx;
     size_t m = job->nargs;
     weft_status st = WEFT_OK;
-    unsigned char **before = calloc(m + 1, sizeof *before), **split = calloc(m + 1, sizeof *split);
-    GOTO_ERROR_IF(!before || !split, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
+    /* Per argument: before the split, and what each split pass wrote. */
+    unsigned char **before = calloc(m + 1, sizeof *before), **split[2] = {NULL, NULL};
+    split[0] = calloc(m + 1, sizeof *split[0]);
+    split[1] = calloc(m + 1, sizeof *split[1]);
+    GOTO_ERROR_IF(!before || !split[0] || !split[1], WEFT_ERR_NOMEM,
+                  "weft_launch: cannot check the split");
     weft_stat_add(ctx, WEFT_STAT_SPLITS_CHECKED, 1);
     /* Every copy is allocated before anything runs: a check that cannot
      * keep them runs the launch whole, unchecked, and the next one tries
@@ -452,8 +475,12 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         int poisoned = a && passed_by_rows(job, a) && copying_devices(job, a);
         if (a && (written || may_write || poisoned || ctx->verify_splits))
             st = allocate_copy(a, &before[k]);
-        if (st == WEFT_OK && written) st = allocate_copy(a, &split[k]);
     }
+    int passes = st == WEFT_OK ? split_passes(job, before) : 1;
+    for (size_t k = 0; k < m && st == WEFT_OK; k++)
+        for (int pass = 0; pass < passes && st == WEFT_OK; pass++)
+            if (before[k] && array_written(job, job->args[k].array))
+                st = allocate_copy(job->args[k].array, &split[pass][k]);
     if (st == WEFT_ERR_NOMEM) {
         st = run_whole(job, run);
         goto error;
@@ -461,25 +488,13 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     GOTO_ERROR_ON(st);
     for (size_t k = 0; k < m; k++)
         if (before[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, before[k]));
-    for (size_t k = 0; k < m; k++)
-        if (before[k] && passed_by_rows(job, job->args[k].array))
-            GOTO_ERROR_ON(poison_copies(job, k, before[k]));
-    /* 1. The split, waited for; what it wrote, kept. */
-    run->wait = 1;
-    GOTO_ERROR_ON(weft_pieces_run(run));
-    size_t changed, changed_at = 0, changed_on = 0;
-    GOTO_ERROR_ON(whole_changed(job, before, &changed, &changed_at, &changed_on));
-    for (size_t k = 0; k < m; k++)
-        if (split[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, split[k]));
-    size_t outside = m, outside_at = 0, outside_on = 0;
-    for (size_t k = 0; k < m && outside == m; k++) {
-        if (!before[k] || !passed_by_rows(job, job->args[k].array)) continue;
-        GOTO_ERROR_ON(wrote_outside_rows(job, k, before[k], &outside_at, &outside_on));
-        if (outside_at < job->args[k].array->n) outside = k;
-    }
+    /* 1. The split, waited for, in each pass; what it wrote, kept. */
+    split_findings found = {m, 0, 0, m, 0, 0};
+    for (int pass = 0; pass < passes; pass++)
+        GOTO_ERROR_ON(split_pass(job, run, before, split[pass], pass, &found));
+    size_t changed = found.changed, changed_at = found.changed_at, changed_on = found.changed_on;
+    size_t outside = found.outside, outside_at = found.outside_at, outside_on = found.outside_on;
     /* 2. One device over the whole range, from the same inputs. */
-    for (size_t k = 0; k < m; k++)
-        if (split[k]) GOTO_ERROR_ON(restore(job->args[k].array, before[k]));
     GOTO_ERROR_ON(run_whole(job, run));
     /* 3. The same bits, or the kernel stays whole. */
     weft_split_verdict verdict = WEFT_SPLIT_SAFE;
@@ -496,11 +511,12 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
                    "device ran (those writes would be lost in its copy)",
                    outside, outside_at, outside_on);
     }
-    for (size_t k = 0; k < m && verdict == WEFT_SPLIT_SAFE; k++) {
-        size_t at;
+    for (size_t i = 0; i < 2 * m && verdict == WEFT_SPLIT_SAFE; i++) {
+        size_t at, k = i % m;
         weft_array *a = job->args[k].array;
-        if (!split[k]) continue;
-        GOTO_ERROR_ON(first_difference(a, split[k], 0, a->n, &at));
+        const unsigned char *got = split[i / m][k];
+        if (!got) continue;
+        GOTO_ERROR_ON(first_difference(a, got, 0, a->n, &at));
         if (at < a->n) {
             verdict = WEFT_SPLIT_WHOLE;
             keep_whole(job,
@@ -513,11 +529,13 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     if (verdict == WEFT_SPLIT_SAFE) checks_agreed(job);
     if (ctx->verify_splits) GOTO_ERROR_ON(check_unwritten(job, before));
 error:
-    for (size_t k = 0; k < m && before && split; k++) {
-        free(before[k]);
-        free(split[k]);
+    for (size_t k = 0; k < m; k++) {
+        if (before) free(before[k]);
+        if (split[0]) free(split[0][k]);
+        if (split[1]) free(split[1][k]);
     }
     free(before);
-    free(split);
+    free(split[0]);
+    free(split[1]);
     return st;
 }

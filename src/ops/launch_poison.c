@@ -1,0 +1,140 @@
+#include "launch_poison.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The byte holding an element's lowest bit. */
+static size_t low_byte(size_t elem_size)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return elem_size - 1;
+#else
+    (void)elem_size;
+    return 0;
+#endif
+}
+
+static int is_float(weft_dtype t)
+{
+    return t == WEFT_F32 || t == WEFT_F64;
+}
+
+static int is_signed(weft_dtype t)
+{
+    return t == WEFT_I32 || t == WEFT_I64;
+}
+
+/* A float's near poison: a finite value far enough from it to show in any
+ * sum (1 for a zero, the value doubled or halved), never inf or NaN where
+ * the value was finite (a loop bounded by it still ends); an infinity
+ * becomes the largest finite value. */
+static double near_float(double v, double max)
+{
+    if (isinf(v)) return copysign(max, v);
+    if (v == 0) return 1.0;
+    return fabs(v) <= max / 2 ? v * 2 : v / 2;
+}
+
+/* The near poison of one element. Integers with bit 1 flipped: never a 0/1
+ * flag's other value (a flag set outside the rows must show), and an index
+ * read from it stays a near one. A NaN becomes another quiet NaN (a payload
+ * bit flipped could make it an infinity, which a loop ended by the NaN would
+ * not end on). */
+static void near_element(unsigned char *out, const unsigned char *real, weft_dtype t, size_t e)
+{
+    memcpy(out, real, e);
+    if (!is_float(t)) {
+        out[low_byte(e)] ^= 2u;
+        return;
+    }
+    double v = weft_load_double(real, t, 0);
+    double p = isnan(v) ? NAN : near_float(v, t == WEFT_F32 ? FLT_MAX : DBL_MAX);
+    weft_store_acc(out, t, 0, (weft_acc64){.f = p});
+    /* The quiet NaN itself gets the next payload: still quiet, still NaN. */
+    if (isnan(v) && memcmp(out, real, e) == 0) out[low_byte(e)] ^= 1u;
+}
+
+int weft_poison_passes(weft_dtype t)
+{
+    return t == WEFT_U8 ? 1 : 2;
+}
+
+/* Whether a is above b, as dtype t orders them. */
+static int above(weft_acc64 a, weft_acc64 b, weft_dtype t)
+{
+    if (is_float(t)) return a.f > b.f;
+    return is_signed(t) ? a.i > b.i : a.u > b.u;
+}
+
+static uint64_t type_max(weft_dtype t)
+{
+    switch (t) {
+    case WEFT_I32:
+        return INT32_MAX;
+    case WEFT_U32:
+        return UINT32_MAX;
+    case WEFT_I64:
+        return INT64_MAX;
+    default:
+        return UINT64_MAX;
+    }
+}
+
+weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, size_t elem_size,
+                            int pass)
+{
+    weft_poison p = {WEFT_POISON_NEAR, t, elem_size, {.u = 0}};
+    if (weft_poison_passes(t) < 2) return p;
+    int want_above = pass == 0, found = 0;
+    weft_acc64 best = {.u = 0};
+    for (size_t i = 0; i < n; i++) {
+        weft_acc64 v = weft_load_acc(saved, t, i);
+        if (is_float(t) && isnan(v.f)) continue;
+        if (!found || (want_above ? above(v, best, t) : above(best, v, t))) best = v;
+        found = 1;
+    }
+    if (!found) return p; /* all NaN, or empty */
+    if (!want_above) {
+        p.pass = WEFT_POISON_BELOW;
+        p.value = best;
+        return p;
+    }
+    if (is_float(t)) {
+        double max = t == WEFT_F32 ? FLT_MAX : DBL_MAX;
+        double v = best.f + fmax(fabs(best.f), 1.0);
+        if (!(v <= max)) return p; /* the largest is near the top: no room above */
+        p.value.f = t == WEFT_F32 ? (double)(float)v : v;
+    } else {
+        if (is_signed(t) ? best.i >= (int64_t)type_max(t) : best.u >= type_max(t)) return p;
+        p.value.u = best.u + 1;
+    }
+    p.pass = WEFT_POISON_ABOVE;
+    return p;
+}
+
+/* The poison of one element. */
+static void poison_one(const weft_poison *p, unsigned char *out, const unsigned char *real)
+{
+    if (p->pass == WEFT_POISON_NEAR ||
+        (is_float(p->dtype) && isnan(weft_load_double(real, p->dtype, 0)))) {
+        near_element(out, real, p->dtype, p->elem_size);
+        return;
+    }
+    weft_store_acc(out, p->dtype, 0, p->value);
+}
+
+void weft_poison_fill(const weft_poison *p, unsigned char *out, const unsigned char *real, size_t n)
+{
+    size_t e = p->elem_size;
+    for (size_t i = 0; i < n; i++)
+        poison_one(p, out + i * e, real + i * e);
+}
+
+int weft_poison_is(const weft_poison *p, const unsigned char *now, const unsigned char *real)
+{
+    unsigned char expected[16];
+    poison_one(p, expected, real);
+    return memcmp(now, expected, p->elem_size) == 0;
+}

@@ -1,0 +1,49 @@
+/* The values a checked split reads outside its rows on a copying device
+ * (launch_check.c): each element of an array passed by rows is replaced by
+ * its poison there, so that a piece reading outside its rows gives another
+ * answer than one device, and a write there leaves no poison behind.
+ *
+ * One pass of small changes (WEFT_POISON_NEAR) misses a read that only feeds
+ * a comparison: odd-even sort's boundary pair keeps its order when a key
+ * moves by 2. So arrays of numbers are checked in two passes: every element
+ * above the array's largest (WEFT_POISON_ABOVE), then every element at its
+ * least (WEFT_POISON_BELOW). Any comparison with a value read across the
+ * split comes out one way in one pass and the other way in the other, so one
+ * of them differs from one device. Both stay near the array's own values (an
+ * index read from them is at most one past the largest index there, never
+ * below the least), and NaNs stay NaNs. Bytes (records, text) take the small
+ * change alone: a constant would make every field of a record wild. */
+#ifndef WEFT_LAUNCH_POISON_H
+#define WEFT_LAUNCH_POISON_H
+
+#include "../core/values.h"
+
+#include <stddef.h>
+
+typedef enum weft_poison_pass {
+    WEFT_POISON_NEAR,  /* integers with bit 1 flipped, floats doubled or halved */
+    WEFT_POISON_ABOVE, /* above every element */
+    WEFT_POISON_BELOW  /* the least element */
+} weft_poison_pass;
+
+typedef struct weft_poison {
+    weft_poison_pass pass; /* NEAR where the asked one cannot be made */
+    weft_dtype dtype;
+    size_t elem_size;
+    weft_acc64 value; /* ABOVE, BELOW: every element's poison (NaNs apart) */
+} weft_poison;
+
+/* The passes a check runs for an array of dtype t: 2 (ABOVE, BELOW) for
+ * numbers, 1 (NEAR) for bytes. */
+int weft_poison_passes(weft_dtype t);
+/* The poison of pass (0 or 1 of weft_poison_passes) for an array whose
+ * contents are saved[0..n). */
+weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, size_t elem_size,
+                            int pass);
+/* out[i] = the poison of real[i], for n elements. */
+void weft_poison_fill(const weft_poison *p, unsigned char *out, const unsigned char *real,
+                      size_t n);
+/* 1 when now holds the poison of real (one element). */
+int weft_poison_is(const weft_poison *p, const unsigned char *now, const unsigned char *real);
+
+#endif
