@@ -229,6 +229,51 @@ static void test_record_layouts(void **state)
                      weft_kernel_pointee_size(source, "-DWIDTH=3", cases[k].type), cases[k].size);
 }
 
+/* The loose-math screen sees what the compiler sees: a built-in named in a
+ * -D value (AMD Mandelbrot's -D MUL_ADD=mad) or in a header's macro, an
+ * FP_CONTRACT pragma turned on, the geometric built-ins (PoCL's dot is an
+ * fma chain), and every relaxing option. Each of these left host_fn a
+ * placement choice, and identical launches gave other bits. */
+static void test_loose_math_seen_where_the_compiler_sees_it(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/weft-loose-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char header[64], include[80];
+    snprintf(header, sizeof header, "%s/act.h", dir);
+    FILE *f = fopen(header, "w");
+    assert_non_null(f);
+    fputs("#define SOFTPLUS(x) log(1.0f + exp(x))\n", f);
+    fclose(f);
+    snprintf(include, sizeof include, "-I %s", dir);
+    const char *plain = "__kernel void k(__global float *o, __global const float *a)\n"
+                        "{ size_t i = get_global_id(0); o[i] = a[i] * a[i] + 0.1f; }\n";
+    const char *by_option = "__kernel void k(__global float *o, __global const float *a)\n"
+                            "{ size_t i = get_global_id(0); o[i] = MUL_ADD(a[i], a[i], 0.1f); }\n";
+    const char *by_header = "#include \"act.h\"\n"
+                            "__kernel void k(__global float *o, __global const float *a)\n"
+                            "{ size_t i = get_global_id(0); o[i] = SOFTPLUS(a[i]); }\n";
+    const char *pragma = "#pragma OPENCL FP_CONTRACT ON\n"
+                         "__kernel void k(__global float *o, __global const float *a)\n"
+                         "{ size_t i = get_global_id(0); o[i] = a[i] * a[i] + 0.1f; }\n";
+    const char *pragma_off = "#pragma OPENCL FP_CONTRACT OFF\n"
+                             "__kernel void k(__global float *o, __global const float *a)\n"
+                             "{ size_t i = get_global_id(0); o[i] = a[i] * a[i] + 0.1f; }\n";
+    const char *geometric = "__kernel void k(__global float *o, __global const float4 *a)\n"
+                            "{ size_t i = get_global_id(0); o[i] = dot(a[i], a[i]); }\n";
+    assert_false(weft_kernel_source_inexact_math(plain, NULL));
+    assert_false(weft_kernel_source_inexact_math(pragma_off, NULL));
+    assert_false(weft_kernel_source_inexact_math(by_option, "-D MUL_ADD=fma"));
+    assert_true(weft_kernel_source_inexact_math(by_option, "-D MUL_ADD=mad"));
+    assert_true(weft_kernel_source_inexact_math(by_header, include));
+    assert_true(weft_kernel_source_inexact_math(pragma, NULL));
+    assert_true(weft_kernel_source_inexact_math(geometric, NULL));
+    assert_true(weft_kernel_source_inexact_math(plain, "-cl-no-signed-zeros"));
+    assert_true(weft_kernel_source_inexact_math(plain, "-cl-finite-math-only"));
+    unlink(header);
+    rmdir(dir);
+}
+
 /* A whole argument whose parameter is not const is taken as read-only when
  * every use is a subscript read (suite inputs rarely say const); any other
  * use may write it. */
@@ -372,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_literals_directives_and_branches),
         cmocka_unit_test(test_types_chosen_by_if),
         cmocka_unit_test(test_record_layouts),
+        cmocka_unit_test(test_loose_math_seen_where_the_compiler_sees_it),
         cmocka_unit_test(test_pointer_parameters_only_read),
         cmocka_unit_test(test_launch_keys_read_as_printed),
     };

@@ -83,36 +83,70 @@ static int text_names_any(const char *source, const char *const *names, size_t c
     return found;
 }
 
-/* 1 when text names a built-in that reads the whole launch's geometry. */
-static int text_reads_geometry(const char *source)
+/* A set of names (and name prefixes) a screen looks for. */
+typedef struct name_set {
+    const char *const *names;
+    size_t count;
+    const char *const *prefixes;
+    size_t nprefixes;
+} name_set;
+
+static int text_names_set(const char *text, const name_set *set)
 {
-    static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
-                                        "get_global_offset", "get_global_linear_id"};
-    return text_names_any(source, names, sizeof names / sizeof names[0], NULL, 0);
+    return text_names_any(text, set->names, set->count, set->prefixes, set->nprefixes);
 }
 
-int weft_kernel_source_inexact_math(const char *source, const char *options)
+typedef struct included_search {
+    const name_set *set;
+    int found;
+} included_search;
+
+static void included_names(void *user, const char *text, size_t size)
 {
-    /* OpenCL allows these some ULPs of error, and C libraries have their
-     * own: a kernel and its C twin agree only by chance. + - * / sqrt fma
-     * and conversions are rounded exactly in both (contraction is off). */
-    static const char *const names[] = {
-        "acos",   "acosh",   "acospi", "asin",  "asinh",  "asinpi",   "atan", "atan2",  "atanh",
-        "atanpi", "atan2pi", "cbrt",   "cos",   "cosh",   "cospi",    "erf",  "erfc",   "exp",
-        "exp2",   "exp10",   "expm1",  "hypot", "lgamma", "lgamma_r", "log",  "log2",   "log10",
-        "log1p",  "pow",     "pown",   "powr",  "rootn",  "rsqrt",    "sin",  "sincos", "sinh",
-        "sinpi",  "tan",     "tanh",   "tanpi", "tgamma", "mad"};
-    static const char *const prefixes[] = {"native_", "half_"};
-    static const char *const loose[] = {"-cl-fast-relaxed-math", "-cl-mad-enable",
-                                        "-cl-unsafe-math-optimizations", "-cl-denorms-are-zero",
-                                        "-weft-fp-contract"};
-    for (size_t k = 0; options && k < sizeof loose / sizeof loose[0]; k++)
-        if (strstr(options, loose[k])) return 1;
-    return text_names_any(source, names, sizeof names / sizeof names[0], prefixes,
-                          sizeof prefixes / sizeof prefixes[0]);
+    included_search *q = user;
+    if (q->found) return;
+    char *copy = malloc(size + 1);
+    if (!copy) {
+        q->found = 1; /* cannot tell: the safe answer */
+        return;
+    }
+    memcpy(copy, text, size);
+    copy[size] = '\0';
+    q->found = text_names_set(copy, q->set);
+    free(copy);
 }
 
-static void included_reads_geometry(void *user, const char *text, size_t size)
+/* 1 when the source, a macro of its options (-DMUL_ADD=mad) or a header it
+ * includes names one of the set: what the compiler sees, not the source's
+ * text alone. 1 also when a header cannot be read. */
+static int program_names(const char *source, const char *options, const name_set *set)
+{
+    if (text_names_set(source, set) || (options && text_names_set(options, set))) return 1;
+    included_search q = {set, 0};
+    if (weft_include_visit(source, options, included_names, &q) != WEFT_OK) return 1;
+    return q.found;
+}
+
+/* 1 when `#pragma OPENCL FP_CONTRACT ON` (or DEFAULT) is in text: the
+ * compiler may then fuse a * b + c into one rounding, where C does not. */
+static int contracts(const char *text)
+{
+    char *plain = weft_kernel_source_plain(text);
+    if (!plain) return 1;
+    int found = 0;
+    for (const char *at = strstr(plain, "FP_CONTRACT"); at && !found;
+         at = strstr(at + 1, "FP_CONTRACT")) {
+        const char *w = at + strlen("FP_CONTRACT");
+        while (*w == ' ' || *w == '\t')
+            w++;
+        found = (strncmp(w, "ON", 2) == 0 || strncmp(w, "DEFAULT", 7) == 0) &&
+                !is_ident(w[*w == 'O' ? 2 : 7]);
+    }
+    free(plain);
+    return found;
+}
+
+static void included_contracts(void *user, const char *text, size_t size)
 {
     int *found = user;
     char *copy = *found ? NULL : malloc(size + 1);
@@ -123,18 +157,52 @@ static void included_reads_geometry(void *user, const char *text, size_t size)
     }
     memcpy(copy, text, size);
     copy[size] = '\0';
-    *found = text_reads_geometry(copy);
+    *found = contracts(copy);
     free(copy);
+}
+
+int weft_kernel_source_inexact_math(const char *source, const char *options)
+{
+    /* OpenCL allows these some ULPs of error, and C libraries have their
+     * own: a kernel and its C twin agree only by chance. The geometric ones
+     * and mix / smoothstep may be fused (PoCL's dot is an fma chain). + - *
+     * / sqrt fma and conversions are rounded exactly in both (contraction
+     * is off unless a pragma turns it on). */
+    static const char *const names[] = {
+        "acos",    "acosh",     "acospi",        "asin",        "asinh",
+        "asinpi",  "atan",      "atan2",         "atanh",       "atanpi",
+        "atan2pi", "cbrt",      "cos",           "cosh",        "cospi",
+        "erf",     "erfc",      "exp",           "exp2",        "exp10",
+        "expm1",   "hypot",     "lgamma",        "lgamma_r",    "log",
+        "log2",    "log10",     "log1p",         "pow",         "pown",
+        "powr",    "rootn",     "rsqrt",         "sin",         "sincos",
+        "sinh",    "sinpi",     "tan",           "tanh",        "tanpi",
+        "tgamma",  "mad",       "dot",           "cross",       "distance",
+        "length",  "normalize", "fast_distance", "fast_length", "fast_normalize",
+        "mix",     "smoothstep"};
+    static const char *const prefixes[] = {"native_", "half_"};
+    static const char *const loose[] = {
+        "-cl-fast-relaxed-math", "-cl-mad-enable",      "-cl-unsafe-math-optimizations",
+        "-cl-denorms-are-zero",  "-cl-no-signed-zeros", "-cl-finite-math-only",
+        "-weft-fp-contract"};
+    for (size_t k = 0; options && k < sizeof loose / sizeof loose[0]; k++)
+        if (strstr(options, loose[k])) return 1;
+    const name_set set = {names, sizeof names / sizeof names[0], prefixes,
+                          sizeof prefixes / sizeof prefixes[0]};
+    if (program_names(source, options, &set) || contracts(source)) return 1;
+    int found = 0;
+    if (weft_include_visit(source, options, included_contracts, &found) != WEFT_OK) return 1;
+    return found;
 }
 
 int weft_kernel_source_reads_geometry(const char *source, const char *options)
 {
     /* A macro of the options (-DNX=get_global_size(0)) or of a header the
      * source includes reads it as well as the source's own text. */
-    int found = text_reads_geometry(source) || (options && text_reads_geometry(options));
-    if (!found && weft_include_visit(source, options, included_reads_geometry, &found) != WEFT_OK)
-        found = 1;
-    return found;
+    static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
+                                        "get_global_offset", "get_global_linear_id"};
+    const name_set set = {names, sizeof names / sizeof names[0], NULL, 0};
+    return program_names(source, options, &set);
 }
 
 /* Collapses runs of blanks and trims; writes at most cap bytes. */
