@@ -93,6 +93,11 @@ static void test_local_memory_above_the_device_is_refused(void **state)
     snprintf(says, sizeof says, "argument 2 asks for %zu bytes", half);
     assert_refused(&f, "stage", &r, sum, 3, says);
 
+    /* Local memory for a __global parameter (a port's clSetKernelArg one
+     * slot off) is named as a signature mistake, not OpenCL's bare
+     * CL_INVALID_ARG_SIZE from the limits asked of the kernel. */
+    weft_arg shifted[] = {weft_arg_local(64), weft_arg_local(64), weft_arg_slice(f.y)};
+    assert_refused(&f, "stage", &r, shifted, 3, "argument 0");
     weft_arg fits[] = {weft_arg_slice(f.y), weft_arg_local(GROUP * sizeof(float)),
                        weft_arg_local(GROUP * sizeof(float))};
     ASSERT_OK(weft_launch(f.program, "stage", &r, fits, 3, NULL, NULL, NULL));

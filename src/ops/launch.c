@@ -69,13 +69,22 @@ static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg 
         RETURN_IF(a->array->ctx != ctx, WEFT_ERR_INVALID_ARG,
                   "weft_launch: argument %zu belongs to another context", k);
         size_t outer = weft_range_outer(r);
-        RETURN_IF(a->kind != WEFT_ARG_WHOLE &&
-                      (a->array->n == 0 || (a->array->n % outer && !rounded_up(r, a->array->n))),
-                  WEFT_ERR_SIZE,
+        unsigned dim = weft_range_split_dim(r);
+        int fits = a->kind == WEFT_ARG_WHOLE ||
+                   (a->array->n > 0 && (a->array->n % outer == 0 || rounded_up(r, a->array->n)));
+        /* A range rounded up with no local size (Rodinia nn's local NULL):
+         * the multiple it was rounded to is the caller's to give. */
+        RETURN_IF(!fits && a->array->n > 0 && r->local[dim] == 0, WEFT_ERR_SIZE,
+                  "weft_launch: argument %zu (%s of %zu elements) does not split into the "
+                  "range's %zu indices of dimension %u; a range rounded up past the rows (the "
+                  "kernel checking its index) needs the multiple it was rounded to as its local "
+                  "size (range.local[%u], e.g. 64)",
+                  k, kind_names[a->kind], a->array->n, outer, dim, dim);
+        RETURN_IF(!fits, WEFT_ERR_SIZE,
                   "weft_launch: argument %zu (%s of %zu elements) does not split into the "
                   "range's %zu indices of dimension %u, nor into fewer rows that the range "
                   "rounds up to a multiple of its local size",
-                  k, kind_names[a->kind], a->array->n, outer, weft_range_split_dim(r));
+                  k, kind_names[a->kind], a->array->n, outer, dim);
         return WEFT_OK;
     }
     case WEFT_ARG_SCALAR:
@@ -847,18 +856,21 @@ static weft_status submit_launch(weft_program *program, const char *name, const 
     GOTO_ERROR_ON(required_group(job));
     GOTO_ERROR_ON(weft_launch_split_key(job));
     GOTO_ERROR_ON(split_range(job));
-    for (size_t p = 0; p < job->npieces; p++)
-        GOTO_ERROR_ON(weft_launch_check_limits(job, job->pieces[p].device));
     GOTO_ERROR_IF(job->pieces[0].device == 0 && !host_fn, WEFT_ERR_NO_DEVICE,
                   "weft_launch: no usable OpenCL device for kernel %s and no host_fn to run "
                   "it on the pool",
                   name);
+    /* The signature first: the limits are asked of the kernel with the
+     * arguments set, and a local size for a __global parameter failed
+     * there with OpenCL's bare error. */
     if (signature_device(job)) {
         GOTO_ERROR_ON(check_signature(job, signature_device(job)));
     } else {
         for (size_t k = 0; k < nargs; k++)
             job->writes[k] = assumed_access(&args[k]);
     }
+    for (size_t p = 0; p < job->npieces; p++)
+        GOTO_ERROR_ON(weft_launch_check_limits(job, job->pieces[p].device));
     size_t devices[WEFT_PERF_MAX_CANDIDATES], ndevices = 0;
     for (size_t p = 0; p < job->npieces && ndevices < WEFT_PERF_MAX_CANDIDATES; p++)
         devices[ndevices++] = job->pieces[p].device;
