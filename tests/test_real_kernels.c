@@ -2069,6 +2069,9 @@ static const char elements_source[] =
     "typedef struct { float lat; float lng; } LatLong;\n"
     "typedef struct { int id; float w; double d; } item; /* 16 bytes: d aligned to 8 */\n"
     "typedef struct { float3 pos; } point; /* float3 takes 16 bytes */\n"
+    "typedef union { float f; int i; double d; } either; /* weft lays out no union */\n"
+    "__kernel void unions(__global either *u)\n"
+    "{ int i = get_global_id(0); u[i].d = i; }\n"
     "__kernel void quads(__global float4 *p)\n"
     "{ int i = get_global_id(0); p[i] = (float4)(i, i + 1, i + 2, i + 3); }\n"
     "__kernel void places(__global LatLong *p)\n"
@@ -2102,7 +2105,8 @@ static weft_status launch_guarded(weft_ctx *ctx, weft_program *p, const char *ke
 }
 
 /* An f32 array of one float per work-item bound to a float4* parameter, or
- * to a record of two floats, let the kernel write past its end into the
+ * to a record of two floats (or a union of 8 bytes, which weft does not lay
+ * out: the compiler is asked), let the kernel write past its end into the
  * caller's memory; it is WEFT_ERR_SIZE now, naming the element's size.
  * Arrays of whole elements per index run. */
 static void test_elements_larger_than_the_array(void **state)
@@ -2122,7 +2126,8 @@ static void test_elements_larger_than_the_array(void **state)
     } cases[] = {{"quads", WEFT_F32, 4, 16},
                  {"places", WEFT_F32, 2, 8},
                  {"items", WEFT_U8, 16, 16},
-                 {"points", WEFT_F32, 4, 16}};
+                 {"points", WEFT_F32, 4, 16},
+                 {"unions", WEFT_U8, 8, 8}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         size_t elem = weft_dtype_size(cases[c].dtype), whole = cases[c].per_item;
         char why[512], size[32];

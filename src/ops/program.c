@@ -231,8 +231,14 @@ static void ask_compiler_sizes(weft_program *p, weft_device *device, const char 
     size_t at = weft_launch_kernel_end(p->source, options, kernel);
     /* Each question is a build of the whole source (a second or more on
      * PoCL with cold caches): asked only where weft's reading may differ
-     * from the compiler's. */
-    if (at > 0 && weft_kernel_source_types_certain(p->source, p->options, at)) return;
+     * from the compiler's, or where it could not lay out what a parameter
+     * points to (a union, pointers in a struct): an unknown size let any
+     * array through, and the kernel wrote past it. */
+    int unsized = 0;
+    for (size_t i = 0; i < n && i < MAX_TYPES; i++)
+        unsized |=
+            of[i] < count && (all[i].address == 1 || all[i].address == 3) && all[i].element == 0;
+    if (at > 0 && !unsized && weft_kernel_source_types_certain(p->source, p->options, at)) return;
     /* Kernels that share a type (a program's typedef real) ask once: each
      * question is a build of the whole source. A failed question is kept
      * as "cannot say" too, and its error is not the caller's. */
