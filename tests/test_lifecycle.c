@@ -562,8 +562,65 @@ static void test_second_map_moves_nothing(void **state)
     weft_ctx_free(ctx);
 }
 
-int main(void)
+/* A process that ends (exit, its context never freed, as a script's
+ * default context) while a background build of an expression compiles for
+ * a device: exit ran the libraries' destructors (LLVM's) under the builder
+ * thread, which crashed about one run in ten. Each run, a child process
+ * (this program again, so no context of the parent's is inherited) starts
+ * the build of an expression no cache holds and exits at once. */
+static const char *self_path;
+
+static void exit_while_building(int delay_ms)
 {
+    weft_options o;
+    weft_options_init(&o);
+    o.compile = WEFT_COMPILE_BACKGROUND;
+    weft_ctx *ctx = NULL;
+    if (weft_ctx_create(&o, &ctx) != WEFT_OK) _exit(3);
+    enum { M = 1 << 20 };
+    weft_array *x, *y;
+    if (weft_array_create(ctx, WEFT_F32, M, &x) || weft_array_create(ctx, WEFT_F32, M, &y))
+        _exit(4);
+    char expr[128];
+    snprintf(expr, sizeof expr, "y = erfc(x + %d.5f) * sin(x) + cos(x * y + %ld.25f)",
+             (int)getpid(), (long)time(NULL));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    weft_future *f = NULL;
+    if (weft_map(ctx, expr, b, 2, &f) != WEFT_OK) _exit(5);
+    struct timespec pause = {0, (long)delay_ms * 1000000L};
+    nanosleep(&pause, NULL); /* the compile well under way */
+    exit(0);
+}
+
+static void test_exit_while_an_expression_builds(void **state)
+{
+    (void)state;
+    weft_ctx *ctx = test_ctx();
+    int devices = selected_opencl(ctx) > 0;
+    ASSERT_OK(weft_ctx_free(ctx));
+    if (!devices || !self_path) skip(); /* nothing builds for the pool */
+    for (int run = 0; run < 6; run++) {
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            char delay[16];
+            snprintf(delay, sizeof delay, "%d", 40 + 70 * run);
+            execl(self_path, self_path, "exit-while-building", delay, (char *)NULL);
+            _exit(2);
+        }
+        int status;
+        assert_int_equal(waitpid(child, &status, 0), child);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("run %d: the child %s %d", run,
+                     WIFSIGNALED(status) ? "died of signal" : "exited",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && strcmp(argv[1], "exit-while-building") == 0) exit_while_building(atoi(argv[2]));
+    self_path = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_program_free_waits_for_queued_launches),
         cmocka_unit_test(test_ctx_free_refuses_live_handles),
@@ -577,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_split_is_linear_in_devices),
         cmocka_unit_test(test_readers_beside_operations),
         cmocka_unit_test(test_second_map_moves_nothing),
+        cmocka_unit_test(test_exit_while_an_expression_builds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

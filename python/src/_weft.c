@@ -1623,6 +1623,16 @@ static PyObject *op_claim(OpObject *op, PyObject *unused)
     Py_RETURN_TRUE;
 }
 
+/* _unclaim(): the claimer's wait was interrupted (Ctrl-C): the Op is
+ * unclaimed, so that _on_done may be called again and a later caller
+ * completes it. */
+static PyObject *op_unclaim(OpObject *op, PyObject *unused)
+{
+    (void)unused;
+    op->claimed = 0;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef op_methods[] = {
     {"wait", (PyCFunction)op_wait, METH_NOARGS,
      "Wait (GIL released) and return the result, or raise WeftError."},
@@ -1630,6 +1640,8 @@ static PyMethodDef op_methods[] = {
     {"_on_done", (PyCFunction)op_on_done, METH_O,
      "_on_done(callable) -> bool: call it (GIL held, on weft's callback thread) once done; "
      "False: done already, nothing registered."},
+    {"_unclaim", (PyCFunction)op_unclaim, METH_NOARGS,
+     "_unclaim(): after an interrupted wait, the Op may be claimed again."},
     {"_claim", (PyCFunction)op_claim, METH_NOARGS,
      "_claim() -> bool: True once, for whoever completes the Op's future; the "
      "_on_done callable is then not called."},

@@ -268,3 +268,53 @@ def test_a_future_the_caller_set_keeps_its_value(capfd):
     assert f.result() == "mine"
     weft.get_context().finish()
     assert "InvalidStateError" not in capfd.readouterr().err
+
+
+class _InterruptedOnce:
+    """An operation whose first wait is interrupted (Ctrl-C arriving while
+    result() waits), as weft's Op behaves: _on_done, _claim, _unclaim."""
+
+    def __init__(self):
+        self.waits = 0
+        self.claimed = False
+        self.callback = None
+        self.finished = False
+
+    def _on_done(self, callback):
+        if self.finished:
+            return False
+        self.callback = callback
+        return True
+
+    def _claim(self):
+        if self.claimed:
+            return False
+        self.claimed, self.callback = True, None
+        return True
+
+    def _unclaim(self):
+        self.claimed = False
+
+    def wait(self):
+        self.waits += 1
+        if self.waits == 1:
+            raise KeyboardInterrupt
+        return 42
+
+
+def test_an_interrupted_wait_is_not_the_operations_outcome():
+    """Ctrl-C during result() stopped the wait and was stored as the
+    future's exception for good: the operation's value was lost to every
+    later result(), as_completed and done callback."""
+    op = _InterruptedOnce()
+    f = weft.Future(op, weft.get_context())
+    seen = []
+    f.add_done_callback(lambda done: seen.append(done.result()))
+    with pytest.raises(KeyboardInterrupt):
+        f.result()
+    assert not f.done()
+    assert op.callback is not None  # waiting for the operation again
+    op.finished = True
+    op.callback()  # weft's completion
+    assert f.result(timeout=1) == 42
+    assert seen == [42]

@@ -184,3 +184,40 @@ def test_bool_arrays_hold_only_0_and_1():
     c = np.asarray(weft.cumsum(np.ones(300, bool)))
     assert c.dtype == np.int64
     assert np.array_equal(c, np.cumsum(np.ones(300, bool)))
+
+
+def test_numbers_stored_in_bool_outputs_are_numpys_truth():
+    """A value assigned to a bool output is tested before weft's uint8
+    conversion: 0.5, NaN, -1, -inf, 256 and 2**40 became False (truncated,
+    clamped or wrapped first), and a later statement read the raw byte."""
+    x = np.array([0.0, -0.0, 0.5, np.nan, -1.0, 256.0, 0.001, np.inf, -np.inf, 1e-320])
+    y = np.zeros(x.size, bool)
+    weft.map("y = x", x=x, y=y)
+    np.testing.assert_array_equal(y, x.astype(bool))
+    i = np.array([0, 1, 256, -1, 1 << 40], np.int64)
+    yi = np.zeros(i.size, bool)
+    weft.map("y = i", i=i, y=yi)
+    np.testing.assert_array_equal(yi, i.astype(bool))
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.5, 3.0])
+    changed = np.zeros(3, bool)
+    weft.map("changed = a - b  # any change", a=a, b=b, changed=changed)
+    np.testing.assert_array_equal(changed, (a - b).astype(bool))
+    m, c = np.zeros(3, bool), np.zeros(3)
+    weft.map("m = x; c = m * 10", x=np.array([0.0, 7.0, 200.0]), m=m, c=c)
+    np.testing.assert_array_equal(c, [0.0, 10.0, 10.0])
+
+
+def test_tilde_of_a_bool_is_numpys_not():
+    """~m of a bool mask (numpy's x[~m]) was C's bitwise not of 0/1, both
+    true: filter('~m') kept every row and sum('~m') was -7."""
+    m = np.array([True, False, True, True])
+    x = np.array([10.0, 20.0, 30.0, 40.0])
+    assert weft.reduce_expr("sum", "~m", m=m) == (~m).sum()
+    y = np.zeros(4, bool)
+    weft.map("y = ~m", m=m, y=y)
+    np.testing.assert_array_equal(y, ~m)
+    np.testing.assert_array_equal(weft.filter("~m", m=m, take=[x])[0], x[~m])
+    np.testing.assert_array_equal(weft.filter("~(x > 15)", x=x, take=[x])[0], x[~(x > 15)])
+    k = np.array([1, 2, 3], np.int64)  # an integer's ~ stays bitwise
+    assert weft.reduce_expr("sum", "~k", k=k) == (~k).sum()
+    assert weft.reduce_expr("sum", "~(k << 1)", k=k) == (~(k << 1)).sum()

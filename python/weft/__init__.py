@@ -178,14 +178,28 @@ class Future(concurrent.futures.Future):  # type: ignore[type-arg]
             return
         try:
             value = op.wait()
+        except WeftError as exc:
+            self._finish(self.set_exception, exc)
+            return
+        except BaseException:
+            # The wait was interrupted (Ctrl-C, a signal handler's
+            # exception): not the operation's outcome. It goes on, and the
+            # future waits for it again, as before the claim.
+            op._unclaim()
+            if not op._on_done(self._complete):
+                self._complete()  # done meanwhile: its value is at hand
+            raise
+        try:
             if self._after is not None:
                 value = self._after(value)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            self._settle(self.set_exception, exc)
+            self._finish(self.set_exception, exc)
         else:
-            self._settle(self.set_result, value)
-        finally:
-            self._op = self._after = None
+            self._finish(self.set_result, value)
+
+    def _finish(self, setter: Any, value: Any) -> None:
+        self._op = self._after = None
+        self._settle(setter, value)
 
     @staticmethod
     def _settle(setter: Any, value: Any) -> None:
@@ -301,22 +315,80 @@ def map(expr: str, binds: Optional[Mapping[str, Any]] = None, /, *, wait: bool =
     dtype. Names may also come in the binds mapping (for a name such as
     "wait" or "ctx"). wait=False returns a Future of None."""
     ctx, pairs = _bind(expr, binds, kw, ctx)
-    r = _weft._map(ctx, _bool_outputs(expr, pairs), pairs, wait)
+    r = _weft._map(ctx, _bool_outputs(_bool_not(expr, pairs), pairs), pairs, wait)
     return None if wait else Future(r, ctx)
 
 
+_TILDE = re.compile(r"~\s*([A-Za-z_]\w*|\()")
+_TRUTH_OPS = re.compile(r"==|!=|<=|>=|&&|\|\||(?<![<>])[<>](?![<>=])|!(?!=)")
+
+
+def _bool_not(expr: str, pairs: List[Tuple[str, Any]]) -> str:
+    """expr with numpy's ~ of a bool as a logical not: `~m` of a bool array,
+    and `~(...)` of a comparison. weft holds bools as uint8, where ~ is
+    C's bitwise not and ~0, ~1 are both true (filter("~m") kept every row)."""
+    if "~" not in expr:
+        return expr
+    flags = {name for name, v in pairs if isinstance(v, Array) and v.dtype == "bool"}
+    out, at = [], 0
+    for m in _TILDE.finditer(expr):
+        operand = m.group(1)
+        if operand == "(":
+            depth, end = 0, m.end() - 1
+            for end in range(m.end() - 1, len(expr)):
+                depth += expr[end] == "("
+                depth -= expr[end] == ")"
+                if depth == 0:
+                    break
+            inner, nested = expr[m.end():end], 0
+            top = []  # the group's own text, nested groups left out
+            for ch in inner:
+                nested += ch == "("
+                if nested == 0:
+                    top.append(ch)
+                nested -= ch == ")"
+            logical = bool(_TRUTH_OPS.search("".join(top)))
+        else:
+            logical = operand in flags
+        if logical:
+            out.append(expr[at:m.start()] + "!")
+            at = m.start() + 1
+    out.append(expr[at:])
+    return "".join(out)
+
+
+_STATEMENT = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*=(?!=)(.*)$", re.S)
+
+
 def _bool_outputs(expr: str, pairs: List[Tuple[str, Any]]) -> str:
-    """expr, with each bool array it assigns made 0 or 1 at the end: weft
-    holds bools as uint8 and would store 100 or 255, which numpy reads as
-    True but sums and compares as bytes."""
-    flags = [name for name, v in pairs if isinstance(v, Array) and v.dtype == "bool"]
-    if not flags:  # the common case: no regex on the way
+    """expr, with each assignment to a bool array made `name = (value) != 0`:
+    numpy's conversion to bool. weft holds bools as uint8, and a value
+    stored there first would be truncated, clamped or wrapped (0.5, NaN, -1
+    and 256 became False) before any test."""
+    flags = {name for name, v in pairs if isinstance(v, Array) and v.dtype == "bool"}
+    if not flags:  # the common case: no parsing on the way
         return expr
-    assigned = set(_ASSIGNED.findall(expr))
-    flags = [name for name in flags if name in assigned]
-    if not flags:
-        return expr
-    return expr + "".join(f"\n{name} = {name} != 0" for name in flags)
+    out: List[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(expr + "\n"):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch in ";\n" and depth <= 0:
+            out.append(_bool_statement(expr[start:i], flags))
+            out.append(ch if i < len(expr) else "")
+            start = i + 1
+    return "".join(out)
+
+
+def _bool_statement(statement: str, flags: Any) -> str:
+    code, hash_, comment = statement.partition("#")
+    m = _STATEMENT.match(code)
+    if not m or m.group(2) not in flags:
+        return statement
+    indent, name, value = m.groups()
+    return f"{indent}{name} = ({value.strip()}) != 0" + (f" {hash_}{comment}" if hash_ else "")
 
 
 def _reduce_array(x: Any, ctx: Optional[Context]) -> Array:
@@ -339,7 +411,8 @@ def reduce_expr(op: str, expr: str, binds: Optional[Mapping[str, Any]] = None, /
     """Reduces an expression evaluated per element in one pass:
     reduce_expr("sum", "x * y", x=x, y=y) is a dot product."""
     ctx, pairs = _bind(expr, binds, kw, ctx)
-    r = _weft._reduce_expr(ctx, _op_code(_REDUCE_OPS, op, "reduce_expr"), expr, pairs, wait)
+    r = _weft._reduce_expr(ctx, _op_code(_REDUCE_OPS, op, "reduce_expr"), _bool_not(expr, pairs),
+                           pairs, wait)
     return r if wait else Future(r, ctx)
 
 

@@ -170,8 +170,16 @@ def random(shape: Any = None, dtype: Any = "float64", *, dist: str = "uniform", 
         raise ValueError("weft.random: seed and offset are 64-bit unsigned integers")
     ctx = _ctx([out], ctx)
     o = _api().empty(shape, dtype, ctx=ctx) if out is None else _arr(out, ctx, written=True)
-    r = _weft._random(ctx, o, _api()._op_code(_DISTS, dist, "random"), int(seed), int(offset),
-                      wait)
+    code = _api()._op_code(_DISTS, dist, "random")
+    if o.dtype == "bool":
+        # Fair coins, numpy's bools: a byte's lowest bit (weft fills a u8
+        # with bytes over its whole range, which a bool array would hold raw).
+        if dist != "uniform":
+            raise ValueError(f"weft.random: {dist!r} numbers for a bool array; use 'uniform'")
+        _weft._random(ctx, o, code, int(seed), int(offset), True)
+        r = _weft._map(ctx, "o = o & 1", [("o", o)], wait)
+        return _done(r, ctx, wait, lambda _: o)
+    r = _weft._random(ctx, o, code, int(seed), int(offset), wait)
     return _done(r, ctx, wait, lambda _: o)
 
 
@@ -189,6 +197,11 @@ def _group(runs: bool, keys: Any, values: Any, op: str, wait: bool,
         ov = api.empty(k.size, "uint64", ctx=ctx)
     elif v is None:
         raise ValueError(f"group op {op!r} needs values")
+    elif op == "sum" and v.dtype == "bool":
+        # numpy and pandas count bools in int64: a bool result would wrap at 256
+        counts = api.empty(v.size, "int64", ctx=ctx)
+        api.map("c = v", c=counts, v=v, ctx=ctx)
+        v, ov = counts, api.empty(k.size, "int64", ctx=ctx)
     else:
         ov = api.empty(k.size, v.dtype, ctx=ctx)
     r = _weft._group(ctx, _api()._op_code(_GROUP_OPS, op, "group_by"), runs, k, v, ok, ov, wait)
@@ -226,7 +239,7 @@ def filter(cond: str, binds: Optional[Mapping[str, Any]] = None, /, *,  # noqa: 
         picked = [(str(i), _arr(t, ctx)) for i, t in enumerate(take)]
     ins = [v for _, v in picked]
     outs = [api.empty(v.size, v.dtype, ctx=ctx) for v in ins]
-    r = _weft._filter(ctx, cond, pairs, ins, outs, wait)
+    r = _weft._filter(ctx, api._bool_not(cond, pairs), pairs, ins, outs, wait)
 
     def after(n: int) -> Union[Dict[str, Any], List[Any]]:
         views = [_head(o, n) for o in outs]

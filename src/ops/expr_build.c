@@ -19,6 +19,7 @@ typedef struct build_job {
 } build_job;
 
 struct weft_expr_builds {
+    struct weft_expr_builds *next_live; /* in the process's list (live_lock) */
     pthread_mutex_t lock;
     pthread_cond_t wake; /* a job was queued, or stop */
     pthread_cond_t idle; /* a job ended */
@@ -90,8 +91,46 @@ static void builds_in_child(void *owner)
     b->running = NULL;
 }
 
+/* Every context's builds, so that exit() waits for a compile under way:
+ * exit runs the libraries' destructors (LLVM's pass registry) while the
+ * builder thread still compiles in them, a crash about one run in ten of a
+ * script that ends with a build running (its context never freed). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static weft_expr_builds *live;
+static pthread_once_t at_exit_once = PTHREAD_ONCE_INIT;
+
+/* At exit: no build starts any more, and the one running ends first. The
+ * threads are not joined (a context freed later does it); their memory
+ * stays for it. */
+static void builds_at_exit(void)
+{
+    pthread_mutex_lock(&live_lock);
+    for (weft_expr_builds *b = live; b; b = b->next_live) {
+        pthread_mutex_lock(&b->lock);
+        b->stop = 1;
+        pthread_cond_broadcast(&b->wake);
+        while (b->started && b->pid == getpid() && b->running)
+            pthread_cond_wait(&b->idle, &b->lock);
+        pthread_mutex_unlock(&b->lock);
+    }
+    pthread_mutex_unlock(&live_lock);
+}
+
+/* A fork child has only the forking thread: the list's lock is free. */
+static void live_in_child(void)
+{
+    pthread_mutex_init(&live_lock, NULL);
+}
+
+static void register_at_exit(void)
+{
+    (void)atexit(builds_at_exit);
+    (void)pthread_atfork(NULL, NULL, live_in_child);
+}
+
 static weft_expr_builds *builds_of(weft_ctx *ctx)
 {
+    pthread_once(&at_exit_once, register_at_exit);
     pthread_mutex_lock(&ctx->lock);
     weft_expr_builds *b = ctx->builds;
     if (!b && (b = calloc(1, sizeof *b)) != NULL) {
@@ -102,6 +141,10 @@ static weft_expr_builds *builds_of(weft_ctx *ctx)
         b->forked = (weft_fork_member){
             .lock = &b->lock, .child = builds_in_child, .owner = b, .level = WEFT_FORK_BUILDS};
         weft_fork_add(&b->forked);
+        pthread_mutex_lock(&live_lock);
+        b->next_live = live;
+        live = b;
+        pthread_mutex_unlock(&live_lock);
         ctx->builds = b;
     }
     pthread_mutex_unlock(&ctx->lock);
@@ -145,7 +188,8 @@ uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim)
     if (!b) return 0;
     uint64_t deferred = 0;
     pthread_mutex_lock(&b->lock);
-    if (!may_defer || !thread_ready(ctx, b)) {
+    /* After exit began (builds_at_exit) nothing is deferred: built here. */
+    if (!may_defer || b->stop || !thread_ready(ctx, b)) {
         /* Built in this call: after any build of it already under way. */
         for (size_t d = 1; d < 64; d++)
             while ((missing >> d & 1) && b->started && b->pid == getpid() && pending(b, c, d))
@@ -177,7 +221,7 @@ void weft_expr_builds_wait(weft_ctx *ctx)
     pthread_mutex_unlock(&ctx->lock);
     if (!b) return;
     pthread_mutex_lock(&b->lock);
-    while (b->started && b->pid == getpid() && (b->queue || b->running))
+    while (b->started && b->pid == getpid() && !b->stop && (b->queue || b->running))
         pthread_cond_wait(&b->idle, &b->lock);
     pthread_mutex_unlock(&b->lock);
 }
@@ -198,6 +242,13 @@ void weft_expr_builds_stop(weft_ctx *ctx)
     pthread_cond_broadcast(&b->wake);
     pthread_mutex_unlock(&b->lock);
     if (join) pthread_join(b->thread, NULL);
+    pthread_mutex_lock(&live_lock);
+    for (weft_expr_builds **at = &live; *at; at = &(*at)->next_live)
+        if (*at == b) {
+            *at = b->next_live;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
     weft_fork_remove(&b->forked);
     pthread_cond_destroy(&b->wake);
     pthread_cond_destroy(&b->idle);
