@@ -18,5 +18,11 @@ void weft_compiled_release_all(weft_ctx *ctx);
  * each distinct array once; fills call's bindings. */
 weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *binds, size_t nbinds,
                            weft_op *base, weft_bind *copy, int *view_of_bind, weft_expr_call *call);
+/* Two arrays over overlapping memory (wraps of one buffer) in one call are
+ * refused where the call writes either (writes: per binding, the compiled
+ * expression's); overlapping arrays only read cannot race (numpy's
+ * b[1:] - b[:-1]). One array bound twice is in-place work, allowed. */
+weft_status weft_expr_alias_check(const char *what, const weft_bind *binds, size_t nbinds,
+                                  const unsigned char *writes);
 
 #endif

@@ -70,10 +70,6 @@ weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *bin
         RETURN_IF(binds[b].array->n != first->n, WEFT_ERR_SIZE,
                   "%s: \"%s\" has %zu elements, the first array has %zu", what, binds[b].name,
                   binds[b].array->n, first->n);
-        for (size_t c = 0; c < b; c++)
-            if (binds[c].array)
-                RETURN_ON_ERROR(weft_alias_check(what, binds[c].array, binds[c].name,
-                                                 binds[b].array, binds[b].name));
         for (size_t k = 0; k < base->narrays && view_of_bind[b] < 0; k++)
             if (base->arrays[k] == binds[b].array) view_of_bind[b] = (int)k;
         if (view_of_bind[b] < 0) {
@@ -94,6 +90,17 @@ weft_status weft_expr_bind(weft_ctx *ctx, const char *what, const weft_bind *bin
     return WEFT_OK;
 }
 
+weft_status weft_expr_alias_check(const char *what, const weft_bind *binds, size_t nbinds,
+                                  const unsigned char *writes)
+{
+    for (size_t b = 0; b < nbinds && writes; b++)
+        for (size_t c = 0; c < b; c++)
+            if (binds[b].array && binds[c].array && (writes[b] || writes[c]))
+                RETURN_ON_ERROR(weft_alias_check(what, binds[c].array, binds[c].name,
+                                                 binds[b].array, binds[b].name));
+    return WEFT_OK;
+}
+
 weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, size_t nbinds,
                      weft_future **future)
 {
@@ -108,6 +115,8 @@ weft_status weft_map(weft_ctx *ctx, const char *expr, const weft_bind *binds, si
         weft_expr_bind(ctx, "weft_map", binds, nbinds, &m.base, m.binds, m.view_of_bind, &m.call));
     RETURN_ON_ERROR(
         weft_compiled_get(ctx, WEFT_EXPR_MAP, WEFT_SUM, expr, binds, nbinds, &m.compiled));
+    RETURN_ON_ERROR(weft_expr_alias_check("weft_map", binds, m.compiled->expr->nbindings,
+                                          m.compiled->expr->writes));
     m.call.compiled = m.compiled;
     m.base.read_only = (1u << m.base.narrays) - 1;
     for (size_t b = 0; b < m.compiled->expr->nbindings; b++)
