@@ -45,7 +45,7 @@ int main(int argc, char **argv)
     }
     printf("%llu rows in %.3f s (%.0f MB/s); sum of new_column = %.17g\n",
            (unsigned long long)stats.rows, stats.seconds,
-           (double)stats.bytes_read / 1e6 / stats.seconds, sum.result.value.f64);
+           (double)stats.bytes_read / 1e6 / stats.seconds, weft_scalar_as_double(&sum.result));
 
     /* 2. Window by window: each numeric column is a weft array. */
     weft_csv_reader *reader;
