@@ -47,34 +47,49 @@ static void end_last_line(const csv_reader *r, char *data, size_t *len)
     if (r->eol && *len > 0 && data[*len - 1] != r->eol) data[(*len)++] = r->eol;
 }
 
-/* Joins the bytes of the window being built with the next block, in `own`. */
+/* Joins the bytes of the window being built with the next block, in `own`,
+ * which keeps room for twice the window: a window that must keep growing
+ * (a record longer than a window, 4096 wide rows for a reduction, a run of
+ * blank lines) is copied a few times in all, not once per block. */
 static weft_status append_block(csv_reader *r, char **data, size_t *len, int *eof)
 {
-    size_t want = *len + r->src.block_bytes + 1;
-    if (want > r->max_window + r->src.block_bytes + 1) {
+    size_t block = r->src.block_bytes, limit = r->max_window + block + 1;
+    size_t want = *len + block + 1;
+    if (want > limit) {
         char where[512];
         csv_reader_where(r, 0, where, sizeof where);
+        if (r->align && r->ix.rows > 0)
+            return weft_error_set(WEFT_ERR_DATA,
+                                  "%s%d rows (the block a whole-file reduction sums at once) do "
+                                  "not fit in %zu bytes: raise the window size (--window, "
+                                  "window_bytes)",
+                                  where, WEFT_SUM_BLOCK, r->max_window);
         return weft_error_set(WEFT_ERR_DATA,
                               "%sa record (or %d records) does not fit in %zu bytes: an "
                               "unterminated quote, or raise the window size",
                               where, r->align ? WEFT_SUM_BLOCK : 1, r->max_window);
     }
-    char *joined = malloc(want);
-    RETURN_IF(!joined, WEFT_ERR_NOMEM, "csv: cannot allocate a %zu-byte window", want);
-    memcpy(joined, *data, *len);
-    release_window(r);
-    free(r->own);
-    r->own = joined;
-    r->own_cap = want;
+    if (*data != r->own || r->own_cap < want) {
+        size_t cap = 2 * *len + block + 1;
+        if (cap > limit) cap = limit;
+        if (cap < want) cap = want;
+        char *joined = malloc(cap);
+        RETURN_IF(!joined, WEFT_ERR_NOMEM, "csv: cannot allocate a %zu-byte window", cap);
+        memcpy(joined, *data, *len);
+        release_window(r);
+        free(r->own);
+        r->own = joined;
+        r->own_cap = cap;
+        *data = joined;
+    }
     csv_block *b;
     RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
-    memcpy(joined + *len, b->mem + CSV_HEADROOM, b->len);
+    memcpy(*data + *len, b->mem + CSV_HEADROOM, b->len);
     *len += b->len;
     *eof = b->eof;
-    if (*eof) end_last_line(r, joined, len);
+    if (*eof) end_last_line(r, *data, len);
     csv_source_release(&r->src, b);
-    *data = joined;
-    r->buf = joined;
+    r->buf = *data;
     r->len = *len;
     return WEFT_OK;
 }
@@ -387,6 +402,7 @@ static weft_status next_candidate(csv_reader *r)
         release_window(r);
         free(r->own);
         r->own = data;
+        r->own_cap = len + 1;
     }
     r->eof = b->eof;
     if (r->eof) end_last_line(r, data, &len);
@@ -431,9 +447,15 @@ weft_status csv_reader_next(csv_reader *r)
         RETURN_ON_ERROR(csv_scan(r->pool, r->buf, r->len, &syn, r->ncols, &r->ix, &fault));
         if (fault.kind != CSV_FAULT_NONE) return fault_error(r, &fault);
         if (r->eof || (r->ix.rows > 0 && (!r->align || r->ix.rows >= WEFT_SUM_BLOCK))) break;
+        if (r->src.cancel && *r->src.cancel) return csv_cancelled();
+        /* Scanned again only once it has doubled: a window grown a block at
+         * a time was scanned whole after each (a 100 MB field at a 64 KiB
+         * window took three minutes). */
         char *data = r->buf;
-        size_t len = r->len;
-        RETURN_ON_ERROR(append_block(r, &data, &len, &r->eof));
+        size_t len = r->len, target = 2 * len;
+        do
+            RETURN_ON_ERROR(append_block(r, &data, &len, &r->eof));
+        while (!r->eof && len < target && len <= r->max_window);
     }
     if (r->eof && r->ix.consumed < r->len) return unterminated(r);
     if (r->align && !r->eof && r->ix.rows % WEFT_SUM_BLOCK) trim_to_blocks(r);
