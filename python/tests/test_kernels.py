@@ -155,3 +155,11 @@ def test_jacobi_example(prog):
         pytest.skip("examples/ not beside the tests")
     mod = runpy.run_path(str(path))
     assert mod["main"](64, 20) < 1e-5
+
+
+def test_numpy_integers_as_range_and_local(prog, rng):
+    n = np.int64(4096)
+    x = rng.random(int(n), dtype=np.float32)
+    y = np.zeros(int(n), np.float32)
+    prog.launch("saxpy", n, weft.f32(1.0), x, y, local=(np.int64(64),))
+    np.testing.assert_array_equal(y, x)

@@ -179,3 +179,23 @@ def test_group_sums_of_bools_count_in_int64():
         np.testing.assert_array_equal(k, [1, 2])
         assert s.dtype == np.int64
         np.testing.assert_array_equal(s, [300, 300])
+
+
+def test_numpy_integers_as_sizes_and_counts():
+    """Sizes numpy computes (np.prod, np.sum of a mask: np.int64) were refused
+    with "'numpy.int64' object is not iterable"; floats are refused, not
+    truncated, and histogram says which bins it takes."""
+    n = np.int64(4)
+    assert weft.zeros(n).size == 4
+    assert weft.empty(np.int32(3), "int64").size == 3
+    assert weft.random(n, seed=1).size == 4
+    counts, _ = weft.histogram(np.arange(8.0), bins=n)
+    np.testing.assert_array_equal(np.asarray(counts), [2, 2, 2, 2])
+    np.testing.assert_array_equal(np.asarray(weft.bincount(np.array([0, 1], np.int64), minlength=n)),
+                                  [1, 1, 0, 0])
+    with pytest.raises(TypeError):
+        weft.zeros(2.0)
+    with pytest.raises(TypeError, match="equal-width"):
+        weft.histogram(np.arange(8.0), bins="auto")
+    with pytest.raises(TypeError, match="equal-width"):
+        weft.histogram(np.arange(8.0), bins=[0.0, 2.0, 8.0])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import operator
 import re
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -120,9 +121,14 @@ def _typestr(dtype: Any) -> str:
 
 
 def _shape(shape: Any) -> Tuple[int, ...]:
-    if isinstance(shape, int):
-        return (shape,)
-    return tuple(int(s) for s in shape)
+    """A shape as numpy takes it: an integer (numpy's too: np.prod(...) is an
+    np.int64) or a sequence of them; a float is refused, not truncated."""
+    if hasattr(shape, "__index__"):
+        return (operator.index(shape),)
+    try:
+        return tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"a shape is an integer or a sequence of integers, not {shape!r}") from None
 
 
 def empty(shape: Any, dtype: Any = "float64", *, ctx: Optional[Context] = None) -> Array:

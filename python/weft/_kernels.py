@@ -45,6 +45,12 @@ def whole(a: Any) -> KernelArg:
     return KernelArg(_WHOLE, a, 0)
 
 
+def _api_shape(sizes: Any) -> Any:
+    from . import _shape  # numpy integers included, floats refused
+
+    return _shape(sizes)
+
+
 def local(nbytes: int) -> KernelArg:
     """nbytes of work-group (__local) memory."""
     if nbytes <= 0:
@@ -158,7 +164,9 @@ class Program:
         numpy scalar its dtype. wait=False returns a Future."""
         from . import Future
 
-        sizes = [int(range)] if isinstance(range, int) else [int(s) for s in range]
+        sizes = list(_api_shape(range))
+        if local is not None:
+            local = list(_api_shape(local))
         packed: List[Any] = []
         wrapped = {}
         for i, v in enumerate(args):

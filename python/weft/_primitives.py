@@ -12,6 +12,7 @@ from ._weft import Array, Context
 
 
 import builtins
+import operator
 
 
 def _api() -> Any:
@@ -94,6 +95,11 @@ def histogram(x: Any, bins: int = 10, range: Optional[Tuple[float, float]] = Non
     when they are equal). Returns (counts, edges): counts a uint64
     weft.Array (or out, uint32/uint64, of length bins), edges a list of
     bins + 1 floats."""
+    if isinstance(bins, str) or not hasattr(bins, "__index__"):
+        raise TypeError(f"weft.histogram: bins is a number of equal-width bins, not {bins!r} "
+                        "(edges and numpy's bin rules such as 'auto' are not supported: "
+                        "pass range=(lo, hi) and a count)")
+    bins = operator.index(bins)
     ctx = _ctx([x, out], ctx)
     a = _arr(x, ctx)
     w = _api()
@@ -131,7 +137,8 @@ def bincount(indices: Any, weights: Any = None, minlength: int = 0, *, out: Any 
     their weights (in the weights' dtype). Its length is max(indices) + 1 or
     minlength, whichever is larger, unless out is given (then an index past
     it raises WeftError WEFT_ERR_RANGE)."""
-    if int(minlength) < 0:
+    minlength = operator.index(minlength)
+    if minlength < 0:
         raise ValueError("weft.bincount: minlength must not be negative")
     ctx = _ctx([indices, weights, out], ctx)
     i = _arr(indices, ctx)
