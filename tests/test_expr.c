@@ -420,6 +420,55 @@ static double ref_rsqrt(double v)
     return 1 / sqrt(v);
 }
 
+/* f32 sin, cos and tan of small arguments beside large ones (phases in
+ * radians, timestamps): PoCL's vector code took the large-argument path
+ * for every lane, sin(5.9e-6) was 0.012 and sin(1e-40) 0.0079 (4e9 ulp)
+ * where the pool was right. Every setup, the devices' code included. */
+static void test_trig_of_mixed_magnitudes_within_ulp(void **state)
+{
+    (void)state;
+    weft_options o = test_options();
+    o.compile = WEFT_COMPILE_SYNC;
+    weft_ctx *c = test_ctx_with(&o);
+    enum { M = 40000 };
+    float *x = malloc(M * 4), *got = malloc(M * 4);
+    uint64_t seed = 11;
+    for (int j = 0; j < M; j++) {
+        double u = uniform(&seed, 0, 1);
+        x[j] = j % 8 == 3   ? (float)(1e7 + 1e9 * u)     /* large */
+               : j % 8 == 5 ? (float)ldexp(u, -130)      /* subnormal */
+                            : (float)((u - 0.5) * 4e-3); /* small */
+    }
+    weft_array *xa, *ya;
+    ASSERT_OK(weft_array_from(c, WEFT_F32, M, x, &xa));
+    ASSERT_OK(weft_array_create(c, WEFT_F32, M, &ya));
+    weft_bind b[] = {weft_bind_array("x", xa), weft_bind_array("y", ya)};
+    static const struct {
+        const char *text;
+        double (*ref)(double);
+        double max_ulp;
+    } cases[] = {{"y = sin(x)", sin, 4}, {"y = cos(x)", cos, 4}, {"y = tan(x)", tan, 5}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        if (selected_opencl(c) > 0) ASSERT_OK(weft_ctx_place(c, cases[k].text, WEFT_PLACE_DEVICES));
+        ASSERT_OK(weft_map(c, cases[k].text, b, 2, NULL));
+        ASSERT_OK(weft_array_read(ya, 0, M, got));
+        double worst = 0;
+        int at = 0;
+        for (int j = 0; j < M; j++) {
+            double e = ulps(got[j], cases[k].ref((double)x[j]));
+            if (e > worst) worst = e, at = j;
+        }
+        if (worst > cases[k].max_ulp + 0.5)
+            fail_msg("%s: %.3g ulp at x = %.9g (got %.9g)", cases[k].text, worst, (double)x[at],
+                     (double)got[at]);
+    }
+    weft_array_free(xa);
+    weft_array_free(ya);
+    weft_ctx_free(c);
+    free(x);
+    free(got);
+}
+
 static void test_math_builtins_within_ulp(void **state)
 {
     (void)state;
@@ -830,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_arithmetic_matches_c_bit_for_bit),
         cmocka_unit_test(test_integers_and_conversions),
         cmocka_unit_test(test_math_builtins_within_ulp),
+        cmocka_unit_test(test_trig_of_mixed_magnitudes_within_ulp),
         cmocka_unit_test(test_async_map_with_future),
         cmocka_unit_test(test_more_arrays_than_an_operation_holds),
         cmocka_unit_test(test_vector_maps_same_bits_at_any_offset_and_cpu_device),

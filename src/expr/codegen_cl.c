@@ -104,6 +104,14 @@ static const char prelude[] =
     "W_FLOAT_HELPERS(float)\n"
     "#ifdef cl_khr_fp64\n"
     "W_FLOAT_HELPERS(double)\n"
+    "#endif\n"
+    /* f32 sin, cos and tan through double where the device has it: PoCL's
+     * vector float versions took the large-argument path for every lane
+     * when one lane needed it (sin(1e-40) was 0.0079). */
+    "#ifdef cl_khr_fp64\n"
+    "#define W_WIDE(f, FT, DT, x) convert_##FT(f(convert_##DT(x)))\n"
+    "#else\n"
+    "#define W_WIDE(f, FT, DT, x) f(x)\n"
     "#endif\n";
 
 static void gen(text *t, const weft_expr *e, const weft_node *n);
@@ -264,6 +272,9 @@ static void gen_call(text *t, const weft_expr *e, const weft_node *n)
         put(t, "w_fmin_%s(w_fmax_%s(", type, type);
         gen_between(t, e, n, (const char *const[]){"", ", ", "), ", ")"});
         return;
+    } else if (n->type == WEFT_F32 && (fn == FN_SIN || fn == FN_COS || fn == FN_TAN)) {
+        /* "float" or "floatN": the double of the same width */
+        put(t, "W_WIDE(%s, %s, double%s, ", weft_fn_name((enum weft_fn)fn), type, type + 5);
     } else {
         put(t, "%s(", weft_fn_name((enum weft_fn)fn));
     }
