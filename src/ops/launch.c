@@ -306,8 +306,16 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                           is_array ? "an array of" : "a scalar", weft_dtype_name(dt));
         }
         if (is_array) GOTO_ERROR_ON(check_elements(job, k, p));
-        int writable =
-            p->address == 1 && !p->is_const && !(a->kind == WEFT_ARG_WHOLE && p->only_read);
+        /* Only read by subscript: a whole argument, or a read-only array
+         * (passed whole too, weft_launch_rows_read), is read. */
+        int whole = is_array && (a->kind == WEFT_ARG_WHOLE || a->array->read_only);
+        int writable = p->address == 1 && !p->is_const && !(whole && p->only_read);
+        GOTO_ERROR_IF(writable && is_array && a->array->read_only, WEFT_ERR_INVALID_ARG,
+                      "weft_launch: argument %zu (%s %s) of kernel %s may be written (it is not "
+                      "const, and not only read): a read-only array (weft_array_wrap_read_only) "
+                      "cannot be passed there; declare the parameter const if the kernel only "
+                      "reads it",
+                      k, p->type, p->name, job->name);
         job->writes[k] = !writable                   ? WEFT_ACCESS_READ
                          : a->kind == WEFT_ARG_WHOLE ? WEFT_ACCESS_WHOLE_MAY_WRITE
                                                      : WEFT_ACCESS_WRITTEN;
@@ -706,7 +714,8 @@ static unsigned whole_arrays(const weft_launch_job *job)
     unsigned bits = 0;
     for (size_t k = 0, i = 0; k < job->nargs; k++) {
         if (job->args[k].kind > WEFT_ARG_WHOLE) continue;
-        if (job->args[k].kind == WEFT_ARG_WHOLE) bits |= 1u << i;
+        if (job->args[k].kind == WEFT_ARG_WHOLE || job->args[k].array->read_only)
+            bits |= 1u << i; /* read-only: as weft_launch_rows_read */
         i++;
     }
     return bits;

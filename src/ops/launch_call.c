@@ -32,7 +32,9 @@ void weft_launch_rows_read(const weft_launch_job *job, size_t k, const weft_piec
 {
     const weft_arg *a = &job->args[k];
     size_t outer = weft_range_outer(&job->range), inner = a->array->n / outer;
-    if (a->kind == WEFT_ARG_WHOLE) {
+    /* A read-only array goes whole: it never changes, so each device gets
+     * all of it once, and no read across the split can see a stale row. */
+    if (a->kind == WEFT_ARG_WHOLE || a->array->read_only) {
         *begin = 0;
         *end = a->array->n;
         return;

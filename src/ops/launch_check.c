@@ -205,9 +205,11 @@ static weft_status first_difference(weft_array *a, const unsigned char *saved, s
  * outside them is seen wherever it left no poison. */
 
 /* 1 when every argument bound to a passes it by rows (a whole argument is
- * made current everywhere, so no poison would stay). */
+ * made current everywhere, so no poison would stay; so is a read-only
+ * array, whose memory the check must never write). */
 static int passed_by_rows(const weft_launch_job *job, const weft_array *a)
 {
+    if (a->read_only) return 0;
     for (size_t j = 0; j < job->nargs; j++)
         if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == a &&
             job->args[j].kind == WEFT_ARG_WHOLE)
@@ -333,7 +335,10 @@ static void checks_agreed(weft_launch_job *job)
 static weft_status check_unwritten(const weft_launch_job *job, unsigned char **before)
 {
     for (size_t k = 0; k < job->nargs; k++) {
-        weft_array *a = before[k] && !array_written(job, job->args[k].array) &&
+        /* A read-only array's memory is never fetched into: none of its
+         * arguments may write it (its launch was refused otherwise). */
+        weft_array *a = before[k] && !job->args[k].array->read_only &&
+                                !array_written(job, job->args[k].array) &&
                                 !array_has(job, job->args[k].array, WEFT_ACCESS_WHOLE_MAY_WRITE)
                             ? job->args[k].array
                             : NULL;
