@@ -2185,36 +2185,48 @@ static void test_reads_across_the_split_that_only_compare(void **state)
     (void)state;
     enum { KEYS = 4096 };
     weft_ctx *ctx = test_ctx();
-    weft_program *p = build(ctx, odd_even_source);
     int *keys = malloc(KEYS * sizeof *keys), *want = malloc(KEYS * sizeof *want);
     uint64_t seed = 7;
-    /* Sorted first (a warm-up, the check's values), then shuffled, then
-     * sorted backwards. */
-    for (int round = 0; round < 4; round++) {
-        for (int i = 0; i < KEYS; i++) {
-            seed = seed * 6364136223846793005u + 1442695040888963407u;
-            keys[i] = round == 0 ? 10 * i : round == 3 ? KEYS - i : (int)(seed >> 40);
+    /* The first sort (the check's values): sorted (a warm-up), all equal (a
+     * zeroed buffer: every key is the least, the poison at the least could
+     * not flip its compares), the least just before the middle; then
+     * shuffled and backwards. Each first input with a fresh program. */
+    for (int first = 0; first < 3; first++) {
+        weft_program *p = build(ctx, odd_even_source);
+        for (int round = 0; round < 4; round++) {
+            for (int i = 0; i < KEYS; i++) {
+                seed = seed * 6364136223846793005u + 1442695040888963407u;
+                int random = (int)(seed >> 40);
+                keys[i] = round == 3                               ? KEYS - i
+                          : round > 0                              ? random
+                          : first == 0                             ? 10 * i
+                          : first == 1                             ? 0
+                          : i == KEYS / 2 - 1 || i == KEYS / 2 - 2 ? -1
+                                                                   : random;
+            }
+            memcpy(want, keys, KEYS * sizeof *keys);
+            qsort(want, KEYS, sizeof *want, compare_ints);
+            weft_array *x;
+            ASSERT_OK(weft_array_from(ctx, WEFT_I32, KEYS, keys, &x));
+            weft_range r = weft_range_1d(KEYS / 2);
+            r.local[0] = 256;
+            for (int phase = 0; phase < KEYS; phase++) {
+                weft_arg args[] = {weft_arg_slice(x), weft_arg_i32(KEYS), weft_arg_i32(phase % 2)};
+                ASSERT_OK(weft_launch(p, "odd_even_step", &r, args, 3, odd_even_host, NULL, NULL));
+            }
+            ASSERT_OK(weft_array_read(x, 0, KEYS, keys));
+            size_t wrong = 0;
+            for (int i = 0; i < KEYS; i++)
+                wrong += keys[i] != want[i];
+            if (wrong)
+                fail_msg("first input %d, round %d: %zu of %d keys out of place", first, round,
+                         wrong, KEYS);
+            ASSERT_OK(weft_array_free(x));
         }
-        memcpy(want, keys, KEYS * sizeof *keys);
-        qsort(want, KEYS, sizeof *want, compare_ints);
-        weft_array *x;
-        ASSERT_OK(weft_array_from(ctx, WEFT_I32, KEYS, keys, &x));
-        weft_range r = weft_range_1d(KEYS / 2);
-        r.local[0] = 256;
-        for (int phase = 0; phase < KEYS; phase++) {
-            weft_arg args[] = {weft_arg_slice(x), weft_arg_i32(KEYS), weft_arg_i32(phase % 2)};
-            ASSERT_OK(weft_launch(p, "odd_even_step", &r, args, 3, odd_even_host, NULL, NULL));
-        }
-        ASSERT_OK(weft_array_read(x, 0, KEYS, keys));
-        size_t wrong = 0;
-        for (int i = 0; i < KEYS; i++)
-            wrong += keys[i] != want[i];
-        if (wrong) fail_msg("round %d: %zu of %d keys out of place", round, wrong, KEYS);
-        ASSERT_OK(weft_array_free(x));
+        weft_program_free(p);
     }
     free(keys);
     free(want);
-    weft_program_free(p);
     weft_ctx_free(ctx);
 }
 

@@ -97,8 +97,18 @@ weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, 
     }
     if (!found) return p; /* all NaN, or empty */
     if (!want_above) {
+        /* Strictly below: at the least, a comparison of the least itself
+         * with a value read across the split came out the same in both
+         * passes (all-equal keys on a first call: odd-even sort unsorted). */
         p.pass = WEFT_POISON_BELOW;
         p.value = best;
+        if (is_float(t)) {
+            double min = t == WEFT_F32 ? -FLT_MAX : -DBL_MAX;
+            double v = best.f - fmax(fabs(best.f), 1.0);
+            if (v >= min) p.value.f = t == WEFT_F32 ? (double)(float)v : v;
+        } else if (is_signed(t) ? best.i > -(int64_t)type_max(t) - 1 : best.u > 0) {
+            p.value.u = best.u - 1; /* unsigned at 0: no room, at the least */
+        }
         return p;
     }
     if (is_float(t)) {

@@ -6,13 +6,15 @@
  * One pass of small changes (WEFT_POISON_NEAR) misses a read that only feeds
  * a comparison: odd-even sort's boundary pair keeps its order when a key
  * moves by 2. So arrays of numbers are checked in two passes: every element
- * above the array's largest (WEFT_POISON_ABOVE), then every element at its
- * least (WEFT_POISON_BELOW). Any comparison with a value read across the
+ * above the array's largest (WEFT_POISON_ABOVE), then every element below
+ * its least (WEFT_POISON_BELOW). Any comparison with a value read across the
  * split comes out one way in one pass and the other way in the other, so one
  * of them differs from one device. Both stay near the array's own values (an
- * index read from them is at most one past the largest index there, never
- * below the least), and NaNs stay NaNs. Bytes (records, text) take the small
- * change alone: a constant would make every field of a record wild. */
+ * integer index read from them is at most one past the largest index there,
+ * or one below the least), and NaNs stay NaNs. An unsigned array whose least
+ * is 0 has no room below: its second pass is at 0. Bytes (records, text)
+ * take the small change alone: a constant would make every field of a
+ * record wild. */
 #ifndef WEFT_LAUNCH_POISON_H
 #define WEFT_LAUNCH_POISON_H
 
@@ -23,7 +25,7 @@
 typedef enum weft_poison_pass {
     WEFT_POISON_NEAR,  /* integers with bit 1 flipped, floats doubled or halved */
     WEFT_POISON_ABOVE, /* above every element */
-    WEFT_POISON_BELOW  /* the least element */
+    WEFT_POISON_BELOW  /* below the least element (at it where there is no room) */
 } weft_poison_pass;
 
 typedef struct weft_poison {
