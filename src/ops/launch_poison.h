@@ -7,9 +7,10 @@
  * a comparison: odd-even sort's boundary pair keeps its order when a key
  * moves by 2. So arrays of numbers are checked in two passes: every element
  * above the array's largest (WEFT_POISON_ABOVE), then every element below
- * its least (WEFT_POISON_BELOW). Any comparison with a value read across the
- * split comes out one way in one pass and the other way in the other, so one
- * of them differs from one device. Both stay near the array's own values (an
+ * its least (WEFT_POISON_BELOW). An ordering comparison (<, >, <=, >=) with
+ * a value read across the split comes out one way in one pass and the other
+ * way in the other, so one of them differs from one device. An equality
+ * test is not seen (docs/kernels.md, "What it cannot see"). Both stay near the array's own values (an
  * integer index read from them is at most one past the largest index there,
  * or one below the least), and NaNs stay NaNs. An unsigned array whose least
  * is 0 has no room below: its second pass is at 0. Bytes (records, text)
