@@ -269,6 +269,15 @@ static void test_loose_math_seen_where_the_compiler_sees_it(void **state)
     assert_true(weft_kernel_source_inexact_math(pragma, NULL));
     assert_true(weft_kernel_source_inexact_math(geometric, NULL));
     assert_true(weft_kernel_source_inexact_math(plain, "-cl-no-signed-zeros"));
+    /* Words that are no call: an include path, -w, a variable named length. */
+    assert_false(weft_kernel_source_inexact_math(plain, "-w -I /tmp/exp -I lib/length"));
+    const char *named = "__kernel void k(__global float *o, int length)\n"
+                        "{ size_t i = get_global_id(0); o[i] = (float)length * 2.0f; }\n";
+    assert_false(weft_kernel_source_inexact_math(named, NULL));
+    const char *defined = "#define MUL mad\n"
+                          "__kernel void k(__global float *o)\n"
+                          "{ size_t i = get_global_id(0); o[i] = MUL(o[i], 2.0f, 1.0f); }\n";
+    assert_true(weft_kernel_source_inexact_math(defined, NULL));
     assert_true(weft_kernel_source_inexact_math(plain, "-cl-finite-math-only"));
     unlink(header);
     rmdir(dir);
@@ -305,6 +314,13 @@ static void test_pointer_parameters_only_read(void **state)
         if (weft_launch_param_only_read(source, NULL, "f", "data") != cases[k].only_read)
             fail_msg("\"%s\": only read should be %d", cases[k].body, cases[k].only_read);
     }
+    /* Named in a -D macro's body it may be written; a word of another
+     * option (-w, an -I path) is no macro. */
+    const char *reads = "kernel void f(global int *y, global int *w) { int i = get_global_id(0); "
+                        "y[i] = w[i]; }\n";
+    assert_int_equal(weft_launch_param_only_read(reads, "-w -I /tmp/w", "f", "w"), 1);
+    assert_int_equal(weft_launch_param_only_read(reads, "-DFLAG=w[0]", "f", "w"), 0);
+    assert_int_equal(weft_launch_param_only_read(reads, "-D FLAG=w[0]", "f", "w"), 0);
     const char *member =
         "typedef struct { float x; } P;\n"
         "kernel void g(global float *y, global P *p) { y[0] = p[0].x; p[1].x = 2; }\n";

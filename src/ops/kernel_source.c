@@ -65,22 +65,59 @@ static size_t next_ident(const char *text, size_t *pos)
 }
 
 /* 1 when text (comments left out) names one of names, or starts a name with
- * one of prefixes; 1 also when it cannot be read (the safe answer). */
+ * one of prefixes; 1 also when it cannot be read (the safe answer). calls:
+ * only a name called (followed by '(') counts, or one on a preprocessor line
+ * (`#define MUL mad`): `int length` is no call of length(). */
 static int text_names_any(const char *source, const char *const *names, size_t count,
-                          const char *const *prefixes, size_t nprefixes)
+                          const char *const *prefixes, size_t nprefixes, int calls)
 {
     char *text = weft_kernel_source_plain(source);
     if (!text) return 1;
     int found = 0;
     for (size_t pos = 0, len; !found && (len = next_ident(text, &pos)) > 0; pos += len) {
-        for (size_t k = 0; k < count && !found; k++)
-            found = len == strlen(names[k]) && strncmp(text + pos, names[k], len) == 0;
-        for (size_t k = 0; k < nprefixes && !found; k++)
-            found = len > strlen(prefixes[k]) &&
+        int named = 0;
+        for (size_t k = 0; k < count && !named; k++)
+            named = len == strlen(names[k]) && strncmp(text + pos, names[k], len) == 0;
+        for (size_t k = 0; k < nprefixes && !named; k++)
+            named = len > strlen(prefixes[k]) &&
                     strncmp(text + pos, prefixes[k], strlen(prefixes[k])) == 0;
+        if (named && calls) {
+            size_t next = pos + len, line = pos;
+            while (text[next] == ' ' || text[next] == '\t' || text[next] == '\n')
+                next++;
+            while (line > 0 && text[line - 1] != '\n')
+                line--;
+            while (text[line] == ' ' || text[line] == '\t')
+                line++;
+            named = text[next] == '(' || text[line] == '#';
+        }
+        found = named;
     }
     free(text);
     return found;
+}
+
+char *weft_kernel_option_macros(const char *options)
+{
+    size_t len = options ? strlen(options) : 0, at = 0;
+    char *out = malloc(len + 2);
+    if (!out) return NULL;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (options[i] != '-' || options[i + 1] != 'D' ||
+            (i > 0 && !isspace((unsigned char)options[i - 1])))
+            continue;
+        size_t j = i + 2;
+        while (j < len && isspace((unsigned char)options[j]))
+            j++;
+        while (j < len && !isspace((unsigned char)options[j]) && options[j] != '=')
+            j++;
+        if (j >= len || options[j] != '=') continue; /* -DNAME: defined, no body */
+        for (j++; j < len && !isspace((unsigned char)options[j]); j++)
+            out[at++] = options[j];
+        out[at++] = '\n';
+    }
+    out[at] = '\0';
+    return out;
 }
 
 /* A set of names (and name prefixes) a screen looks for. */
@@ -89,11 +126,12 @@ typedef struct name_set {
     size_t count;
     const char *const *prefixes;
     size_t nprefixes;
+    int calls; /* only called names count in source text (text_names_any) */
 } name_set;
 
 static int text_names_set(const char *text, const name_set *set)
 {
-    return text_names_any(text, set->names, set->count, set->prefixes, set->nprefixes);
+    return text_names_any(text, set->names, set->count, set->prefixes, set->nprefixes, set->calls);
 }
 
 typedef struct included_search {
@@ -121,7 +159,16 @@ static void included_names(void *user, const char *text, size_t size)
  * text alone. 1 also when a header cannot be read. */
 static int program_names(const char *source, const char *options, const name_set *set)
 {
-    if (text_names_set(source, set) || (options && text_names_set(options, set))) return 1;
+    if (text_names_set(source, set)) return 1;
+    /* The bodies of -D macros, where a bare name is what the compiler
+     * substitutes (-D MUL_ADD=mad); not -I paths or other options. */
+    char *bodies = weft_kernel_option_macros(options);
+    if (!bodies) return 1;
+    name_set bare = *set;
+    bare.calls = 0;
+    int found = text_names_set(bodies, &bare);
+    free(bodies);
+    if (found) return 1;
     included_search q = {set, 0};
     if (weft_include_visit(source, options, included_names, &q) != WEFT_OK) return 1;
     return q.found;
@@ -188,7 +235,7 @@ int weft_kernel_source_inexact_math(const char *source, const char *options)
     for (size_t k = 0; options && k < sizeof loose / sizeof loose[0]; k++)
         if (strstr(options, loose[k])) return 1;
     const name_set set = {names, sizeof names / sizeof names[0], prefixes,
-                          sizeof prefixes / sizeof prefixes[0]};
+                          sizeof prefixes / sizeof prefixes[0], 1};
     if (program_names(source, options, &set) || contracts(source)) return 1;
     int found = 0;
     if (weft_include_visit(source, options, included_contracts, &found) != WEFT_OK) return 1;
@@ -201,7 +248,7 @@ int weft_kernel_source_reads_geometry(const char *source, const char *options)
      * source includes reads it as well as the source's own text. */
     static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
                                         "get_global_offset", "get_global_linear_id"};
-    const name_set set = {names, sizeof names / sizeof names[0], NULL, 0};
+    const name_set set = {names, sizeof names / sizeof names[0], NULL, 0, 0};
     return program_names(source, options, &set);
 }
 

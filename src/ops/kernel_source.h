@@ -59,6 +59,10 @@ int weft_kernel_source_inexact_math(const char *source, const char *options);
  * and the characters of string literals masked; malloc'd, NULL without
  * memory. */
 char *weft_kernel_source_plain(const char *source);
+/* The bodies of the -D macros of build options ("-D MUL_ADD=mad
+ * -DFOUND=found[0]" gives "mad\nfound[0]\n"), malloc'd; NULL when out of
+ * memory. What the compiler substitutes, unlike -I paths or -w. */
+char *weft_kernel_option_macros(const char *options);
 /* weft_kernel_source_plain with the lines of conditional groups the
  * compiler does not see blanked, as far as weft can tell (an #if it cannot
  * evaluate keeps both branches: src/ops/kernel_if.c); NULL without memory. */

@@ -313,13 +313,15 @@ int weft_launch_param_only_read(const char *source, const char *options, const c
     /* A macro may use the parameter in any way (`#define DONE done[0]`,
      * then `DONE = 1`, or `-DDONE=done[0]` in the options): a name on a
      * preprocessor line or in the options may be written. */
-    int only_read = text && !unreadable_directives(text) && !on_directive(text, param, len) &&
-                    !(options && names(options, 0, strlen(options), param, len)) &&
-                    find_kernel(text, name, &open, &brace) && !defined_again(text, name, brace) &&
-                    (end = matching(text, brace, strlen(text))) != 0;
+    char *bodies = weft_kernel_option_macros(options);
+    int only_read =
+        text && bodies && !unreadable_directives(text) && !on_directive(text, param, len) &&
+        !names(bodies, 0, strlen(bodies), param, len) && find_kernel(text, name, &open, &brace) &&
+        !defined_again(text, name, brace) && (end = matching(text, brace, strlen(text))) != 0;
     for (size_t i = brace; only_read && i < end; i++)
         if (word_at(text, i, param, len)) only_read = subscript_read(text, i, len, end);
     free(text);
+    free(bodies);
     return only_read;
 }
 
