@@ -384,7 +384,8 @@ WEFT_API weft_status weft_parallel_for(weft_ctx *ctx, size_t n, size_t grain, we
  * value_size bytes folded over [0, n). The range is cut into chunks of grain
  * elements (0: 4096), the same whatever the thread count; each chunk starts
  * from a copy of *identity and fn(user, begin, end, partial) folds its range
- * into it, chunks running in parallel on the pool as weft_parallel_for's do;
+ * into it, chunks running in parallel on the pool as weft_parallel_for's do
+ * (a grain given: every chunk goes to the pool at once);
  * then combine(user, acc, partial) folds the partials into *result in index
  * order on the calling thread. So the result is bit-identical on any number
  * of threads (floating-point sums included), as weft_sum's. Waits; fn must

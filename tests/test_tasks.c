@@ -159,6 +159,18 @@ static void meet_range(void *user, size_t begin, size_t end)
     }
 }
 
+static void meet_reduce(void *user, size_t begin, size_t end, void *partial)
+{
+    meet_range(user, begin, end);
+    *(long *)partial += (long)(end - begin);
+}
+
+static void add_longs(void *user, void *acc, const void *partial)
+{
+    (void)user;
+    *(long *)acc += *(const long *)partial;
+}
+
 static void test_parallel_for_with_grain_starts_every_chunk(void **state)
 {
     (void)state;
@@ -167,6 +179,13 @@ static void test_parallel_for_with_grain_starts_every_chunk(void **state)
     ASSERT_OK(weft_parallel_for(ctx, 2, 1, meet_range, &m, NULL));
     assert_int_equal(atomic_load(&m.started), 2);
     assert_int_equal(atomic_load(&m.alone), 0);
+    /* The reduction form too (its chunks ran the first alone). */
+    meeting r = {0, 0};
+    long zero = 0, sum = 0;
+    ASSERT_OK(
+        weft_parallel_reduce(ctx, 2, 1, sizeof(long), &zero, meet_reduce, add_longs, &r, &sum));
+    assert_int_equal(sum, 2);
+    assert_int_equal(atomic_load(&r.alone), 0);
     ASSERT_OK(weft_ctx_free(ctx));
 }
 

@@ -46,8 +46,10 @@ weft_status weft_parallel_reduce(weft_ctx *ctx, size_t n, size_t grain, size_t v
     for (size_t c = 0; c < count; c++)
         memcpy(partials + c * value_size, identity, value_size);
     reduce_call call = {fn, user, n, chunk, value_size, partials};
-    /* Grain 0 over the chunks: a few cheap ones stay on this thread. */
-    weft_status st = weft_parallel_for(ctx, count, 0, chunks, &call, NULL);
+    /* A grain given says how the work is cut: its chunks go to the pool at
+     * once, as weft_parallel_for's do (two heavy items ran one after the
+     * other). Grain 0: a few cheap chunks stay on this thread. */
+    weft_status st = weft_parallel_for(ctx, count, grain ? 1 : 0, chunks, &call, NULL);
     if (st == WEFT_OK) {
         memmove(result, identity, value_size);
         for (size_t c = 0; c < count; c++)
