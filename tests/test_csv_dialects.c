@@ -115,6 +115,16 @@ static void test_lines_ending_in_cr(void **state)
     expect_output(in, "z = x + y", want);
     in[strlen(in) - 1] = '\n';
     expect_output(in, "z = x + y", want);
+    /* The same, the file exactly one window long: its last byte was read
+     * before the end of the file was known, and the file taken for LF. */
+    size_t len = strlen(in);
+    for (size_t window = len - 1; window <= len + 1; window++) {
+        char *out = NULL;
+        if (run(in, window, "z = x + y", NULL, &out) != WEFT_OK)
+            fail_msg("window %zu of a %zu-byte file: %s", window, len, weft_last_error());
+        assert_string_equal(out, want);
+        free(out);
+    }
 }
 
 /* A CR that ends nothing is never read as data: the docs promise an unquoted

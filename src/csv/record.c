@@ -39,9 +39,13 @@ char csv_detect_eol(const char *buf, size_t len, int at_eof)
     for (size_t i = 0; i < len; i++) {
         if (buf[i] == '"')
             inq ^= 1;
-        else if (!inq && buf[i] == '\n' && !(first == '\r' && at_eof && i + 1 == len))
+        else if (!inq && buf[i] == '\n' && !(first == '\r' && at_eof && i + 1 == len)) {
+            /* After CR lines, an LF at the end of what was read may be the
+             * file's last byte: more bytes decide (a file exactly one
+             * window long was refused). */
+            if (first == '\r' && i + 1 == len) return 0;
             return '\n';
-        else if (!inq && !first && buf[i] == '\r') {
+        } else if (!inq && !first && buf[i] == '\r') {
             if (i + 1 == len && !at_eof) return 0;
             first = i + 1 < len && buf[i + 1] == '\n' ? '\n' : '\r';
         }
