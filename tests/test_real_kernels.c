@@ -2293,6 +2293,36 @@ static void test_types_from_included_headers(void **state)
     assert_true(st == WEFT_ERR_SIZE || st == WEFT_ERR_DTYPE); /* 1 byte for an 8-byte double */
     ASSERT_OK(weft_array_free(bytes));
     weft_program_free(p);
+    /* A precision switch between two headers: only the included one's
+     * typedef counts (the inactive branch's header was read too, and an f64
+     * array took a float kernel's stores). */
+    char real_f[80], real_d[80];
+    snprintf(real_f, sizeof real_f, "%s/real_float.h", dir);
+    snprintf(real_d, sizeof real_d, "%s/real_double.h", dir);
+    f = fopen(real_f, "w");
+    fputs("typedef float real_t;\n", f);
+    fclose(f);
+    f = fopen(real_d, "w");
+    fputs("typedef double real_t;\n", f);
+    fclose(f);
+    const char *switched = "#ifdef USE_DOUBLE\n#include \"real_double.h\"\n#else\n"
+                           "#include \"real_float.h\"\n#endif\n"
+                           "__kernel void halves(__global real_t *x)\n"
+                           "{ int i = get_global_id(0); x[i] = (real_t)0.5 * i; }\n";
+    for (int wide = 0; wide < 2; wide++) {
+        char opts[160];
+        snprintf(opts, sizeof opts, "%s%s", options, wide ? " -DUSE_DOUBLE" : "");
+        weft_program *q = NULL;
+        ASSERT_OK(weft_program_build(ctx, switched, opts, &q));
+        ASSERT_OK(
+            launch_guarded(ctx, q, "halves", wide ? WEFT_F64 : WEFT_F32, M, M, why, sizeof why));
+        assert_int_equal(
+            launch_guarded(ctx, q, "halves", wide ? WEFT_F32 : WEFT_F64, M, M, why, sizeof why),
+            WEFT_ERR_DTYPE);
+        weft_program_free(q);
+    }
+    unlink(real_f);
+    unlink(real_d);
     unlink(header);
     rmdir(dir);
     weft_ctx_free(ctx);

@@ -612,6 +612,34 @@ static void join_included(void *user, const char *text, size_t size)
     free(plain);
 }
 
+/* source with the lines active leaves blank blanked too (active:
+ * weft_kernel_source_active of it, line for line): the #include lines of
+ * the branches the options leave out are not followed (a precision switch
+ * includes one header or the other). NULL when the lines do not match. */
+static char *raw_active(const char *source, const char *active)
+{
+    char *out = strdup(source);
+    if (!out) return NULL;
+    char *line = out;
+    const char *act = active;
+    for (;;) {
+        size_t len = strcspn(line, "\n"), act_len = strcspn(act, "\n");
+        int blank = 1;
+        for (size_t i = 0; i < act_len && blank; i++)
+            blank = isspace((unsigned char)act[i]) != 0;
+        if (blank) memset(line, ' ', len);
+        if (!line[len] || !act[act_len]) {
+            if (line[len] != act[act_len]) { /* the lines do not pair up */
+                free(out);
+                return NULL;
+            }
+            return out;
+        }
+        line += len + 1;
+        act += act_len + 1;
+    }
+}
+
 /* Where a type name may be defined: the active text of the files source
  * includes (a struct or typedef in a header: Parboil's macros.h), then the
  * source's own. The compiler reads headers first too. Positions in it are
@@ -621,10 +649,14 @@ static char *text_for_types(const char *source, const char *options)
     char *own = weft_kernel_source_active(source, options);
     if (!own || !strstr(own, "#include")) return own;
     joined_text j = {NULL, 0, options, 0};
-    if (weft_include_visit(source, options, join_included, &j) != WEFT_OK || j.failed || !j.text) {
+    char *walked = raw_active(source, own);
+    if (!walked || weft_include_visit(walked, options, join_included, &j) != WEFT_OK || j.failed ||
+        !j.text) {
+        free(walked);
         free(j.text);
         return own;
     }
+    free(walked);
     size_t own_len = strlen(own);
     char *all = realloc(j.text, j.len + own_len + 1);
     if (!all) {
