@@ -146,12 +146,21 @@ static void show_progress(void *user, uint64_t done, uint64_t total)
  * 0.90000000000000013. */
 static void print_shortest(double v, int is_f32)
 {
+    if (v != v) { /* C writes "-nan" for some: the sign of a NaN is no value */
+        printf("nan");
+        return;
+    }
+    if (v - v != 0) {
+        printf(v < 0 ? "-inf" : "inf");
+        return;
+    }
     char text[40];
     for (int digits = is_f32 ? 6 : 15; digits <= 17; digits++) {
         snprintf(text, sizeof text, "%.*g", digits, v);
         if (is_f32 ? strtof(text, NULL) == (float)v : strtod(text, NULL) == v) break;
     }
-    printf("%s", text);
+    /* A whole number is a float still, as Python writes it: 4.0, not 4. */
+    printf("%s%s", text, strpbrk(text, ".e") ? "" : ".0");
 }
 
 static void print_scalar(const weft_scalar *s, int json)
@@ -161,10 +170,13 @@ static void print_scalar(const weft_scalar *s, int json)
         print_shortest((double)s->value.f32, 1);
         break;
     case WEFT_F64:
-        if (json && (s->value.f64 != s->value.f64 || s->value.f64 - s->value.f64 != 0))
-            printf("\"%g\"", s->value.f64);
-        else
+        if (json && (s->value.f64 != s->value.f64 || s->value.f64 - s->value.f64 != 0)) {
+            printf("\"");
             print_shortest(s->value.f64, 0);
+            printf("\"");
+        } else {
+            print_shortest(s->value.f64, 0);
+        }
         break;
     case WEFT_I32:
         printf("%d", (int)s->value.i32);

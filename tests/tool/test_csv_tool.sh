@@ -158,6 +158,14 @@ has "$work/err" "past the i64 range" "csv integer past i64 named"
 printf 'x\n0.1\n0.2\n0.3\n' >"$work/short.csv"
 expect 0 "csv shortest sum" "$WEFT" csv "$work/short.csv" --sum x --sum "x * 3"
 has "$work/out" "^sum(x) = 0.6000000000000001$" "csv sum in shortest form"
+# Python's layout for floats: a whole one keeps its .0 (an integer sum does
+# not), and a NaN is nan whatever its sign (C wrote -nan)
+printf 'a,b\n1,0\n3,0\n' >"$work/whole.csv"
+expect 0 "csv float reductions" "$WEFT" csv "$work/whole.csv" --sum "a * 1.0" --sum a \
+    --reduce "sum: b / (b * 1.0)"
+has "$work/out" "^sum(a \* 1.0) = 4.0$" "a whole float sum keeps .0"
+has "$work/out" "^sum(a) = 4$" "an integer sum has no .0"
+has "$work/out" "^sum(b / (b \* 1.0)) = nan$" "a NaN prints as nan"
 # Input -: standard input, as output - is standard output
 printf 'x\n1\n2\n' | "$WEFT" csv - --sum x >"$work/out" 2>"$work/err" ||
     { echo "FAIL: csv - (stdin)"; cat "$work/err"; fail=1; }
