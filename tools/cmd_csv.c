@@ -252,13 +252,29 @@ int cmd_csv(int argc, char **argv)
                 output = v;
             else if (is_arg(a, "--device", NULL))
                 devices = v;
-            else if (is_arg(a, "--set", NULL) && nstatements < CSV_MAX_ARGS)
+            else if ((is_arg(a, "--set", NULL) && nstatements == CSV_MAX_ARGS) ||
+                     ((is_arg(a, "--sum", NULL) || is_arg(a, "--reduce", NULL)) &&
+                      nreductions == CSV_MAX_ARGS)) {
+                fprintf(stderr, "weft csv: at most %d %s\n", CSV_MAX_ARGS,
+                        is_arg(a, "--set", NULL) ? "statements (--set)"
+                                                 : "reductions (--sum, --reduce)");
+                rc = EXIT_USAGE;
+                goto done;
+            } else if (is_arg(a, "--set", NULL))
                 statements[nstatements++] = v;
-            else if (is_arg(a, "--sum", NULL) && nreductions < CSV_MAX_ARGS)
+            else if (is_arg(a, "--sum", NULL))
                 reductions[nreductions++] = (weft_csv_reduction){WEFT_SUM, v, {0, {0}, 0}};
-            else if (is_arg(a, "--reduce", NULL) && nreductions < CSV_MAX_ARGS)
-                ok = parse_reduce(v, &reductions[nreductions++]);
-            else if (is_arg(a, "--select", NULL))
+            else if (is_arg(a, "--reduce", NULL)) {
+                if (!parse_reduce(v, &reductions[nreductions++])) {
+                    fprintf(stderr,
+                            "weft csv: bad value for --reduce: \"%s\": write OP: EXPR, OP one of "
+                            "sum prod min max argmin argmax any all (a count is \"sum: x == x\", "
+                            "a mean the sum over the rows printed)\n",
+                            v);
+                    rc = EXIT_USAGE;
+                    goto done;
+                }
+            } else if (is_arg(a, "--select", NULL))
                 ok = ncopies < CSV_MAX_COPIES &&
                      split_list(v, select, &nselect, &copies[ncopies++], 1);
             else if (is_arg(a, "--drop", NULL))

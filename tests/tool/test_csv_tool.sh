@@ -29,6 +29,12 @@ expect 0 "csv --help" "$WEFT" csv --help
 expect 2 "csv without input" "$WEFT" csv
 expect 2 "csv unknown option" "$WEFT" csv "$work/in.csv" --frobnicate 1
 expect 2 "csv bad reduce" "$WEFT" csv "$work/in.csv" --reduce "median: id"
+has "$work/err" "OP one of sum prod min max" "a bad reduction lists the operations"
+many=""
+for k in $(seq 65); do many="$many --sum id"; done
+# shellcheck disable=SC2086
+expect 2 "csv 65 reductions" "$WEFT" csv "$work/in.csv" $many
+has "$work/err" "at most 64 reductions" "the 65th reduction is named as one too many"
 # Numbers out of range are refused, never wrapped or saturated.
 expect 2 "csv int-missing past i64" "$WEFT" csv "$work/in.csv" --int-missing 99999999999999999999 \
     --set "z = id * 1"
