@@ -117,7 +117,8 @@ def _typestr(dtype: Any) -> str:
         import numpy
     except ImportError:  # pragma: no cover - numpy is how most callers get here
         raise TypeError(f"unknown dtype {dtype!r}") from None
-    return numpy.dtype(dtype).str
+    typestr: str = numpy.dtype(dtype).str
+    return typestr
 
 
 def _shape(shape: Any) -> Tuple[int, ...]:
@@ -503,7 +504,7 @@ from ._kernels import (  # noqa: E402
 )
 from ._kernels import _context_program  # noqa: E402
 
-Context.program = _context_program  # type: ignore[attr-defined]
+Context.program = _context_program  # type: ignore[method-assign]
 
 # Data primitives (weft/_primitives.py)
 from ._primitives import (  # noqa: E402

@@ -3,7 +3,7 @@ range split across them (weft_program_build, weft_launch; docs/kernels.md)."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _weft, _wraps
 from ._weft import Array, Context
@@ -140,7 +140,7 @@ class Program:
     def __init__(self, ctx: Context, source: str, options: str = "") -> None:
         self.ctx = ctx
         self._c = _weft._program(ctx, source, options)
-        self._scalar_dtypes: dict = {}  # (kernel, k) -> dtype code or None
+        self._scalar_dtypes: Dict[Tuple[str, int], Optional[int]] = {}  # dtype code or None
 
     def _parameter_dtype(self, name: str, k: int) -> Optional[int]:
         key = (name, k)
@@ -168,7 +168,7 @@ class Program:
         if local is not None:
             local = list(_api_shape(local))
         packed: List[Any] = []
-        wrapped = {}
+        wrapped: Dict[int, Any] = {}
         for i, v in enumerate(args):
             if isinstance(v, KernelArg):
                 arg = v

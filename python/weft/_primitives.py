@@ -34,7 +34,8 @@ def _ctx(values: Sequence[Any], ctx: Optional[Context]) -> Context:
     for v in values:
         if isinstance(v, Array):
             return v.ctx
-    return _api().get_context()
+    default: Context = _api().get_context()
+    return default
 
 
 def _done(r: Any, ctx: Context, wait: bool, after: Any = None) -> Any:

@@ -67,7 +67,10 @@ def wrap(obj: Any, *, copy: Optional[bool], ctx: Optional[Context]) -> Array:
             return a
         a = Array(obj, copy=copy, ctx=ctx)
         if a.wraps_memory:
-            ref = weakref.ref(a, lambda r, k=key: _forget(k, r))
+            def forget(r: Any, k: Any = key) -> None:
+                _forget(k, r)
+
+            ref = weakref.ref(a, forget)
             _live[key] = ref
         return a
 

@@ -110,7 +110,7 @@ def _whole(value: Any, name: str, low: int, high: int) -> int:
         raise TypeError(f"{name} is an integer, not {value!r}") from None
     if not low <= value <= high:
         raise ValueError(f"{name} {value} is outside [{low}, {high}]")
-    return value
+    return int(value)
 
 
 _BAD_ROWS = {"error": 0, "skip": 1, "pad": 2}
