@@ -5,6 +5,7 @@
 #include "../core/fork_registry.h"
 #include "../exec/placement.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -54,6 +55,20 @@ static void lower_priority(void)
 #endif
 }
 
+static void builds_at_exit(void);
+
+/* exit() runs its handlers last registered first. A compiler's own static
+ * objects are often made on their first use, in a build, after ours was
+ * registered: they would be destroyed first, under a build still running.
+ * Registered again after each of the first builds, ours runs before those
+ * (not before what the build under way at exit makes for the first time:
+ * free the context, or let its builds end, before exit). */
+static void reregister_at_exit(void)
+{
+    static atomic_int times;
+    if (atomic_fetch_add(&times, 1) < 16) (void)atexit(builds_at_exit);
+}
+
 static void *builder(void *arg)
 {
     weft_ctx *ctx = arg;
@@ -70,6 +85,7 @@ static void *builder(void *arg)
         b->running = job;
         pthread_mutex_unlock(&b->lock);
         build_one(ctx, job->compiled, job->device);
+        reregister_at_exit();
         pthread_mutex_lock(&b->lock);
         b->running = NULL;
         free(job);
