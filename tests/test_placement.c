@@ -902,42 +902,45 @@ static void test_results_identical_wherever_placed(void **state)
     remove_dir(dir);
 }
 
-/* The pool is measured again now and then like any device: its code needs no
- * build. (It was never explored or re-measured for expressions, so one slow
- * first sample, a first touch of the output, kept every later call on a
- * device.) A pool model file holding one sample 100x too slow: within two
- * rounds of re-measurement the pool runs a call. */
-/* Rewrites the pool's model file of the operation whose text holds
- * `fragment`: one sample at size class of n, its time times factor. */
-static void scale_pool_model(const char *dir, const char *pool_name, const char *fragment, double n,
-                             double factor)
+/* The path of the pool's model file in dir for the operation whose label
+ * holds fragment, into path (cap bytes): 1 when a file holds it. */
+static int pool_model_file(const char *dir, const char *pool_name, const char *fragment, char *path,
+                           size_t cap)
 {
     DIR *d = opendir(dir);
     assert_non_null(d);
-    char path[4200], text[4096], want[300];
+    char text[4096], want[300];
     snprintf(want, sizeof want, "# device: %s\n", pool_name);
     int found = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        snprintf(path, cap, "%s/%s", dir, e->d_name);
         FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "r");
         if (!f) continue;
         size_t len = fread(text, 1, sizeof text - 1, f);
         fclose(f);
         text[len] = 0;
-        if (!strstr(text, want) || !strstr(text, fragment)) continue;
-        weft_perf_history h;
-        assert_true(weft_perf_load(path, &h));
-        weft_perf_class *c = &h.cls[weft_perf_class_of(n)];
-        assert_true(c->samples > 0);
-        snprintf(text, sizeof text,
-                 "weft-model-1\n# op: map\n# device: pool\n# class samples elements seconds\n"
-                 "%d 1 %.17g %.17g\n",
-                 weft_perf_class_of(n), c->mean_n, c->mean_s * factor);
-        write_file(path, text);
-        found = 1;
+        found = strstr(text, want) && strstr(text, fragment);
     }
     closedir(d);
-    assert_true(found);
+    return found;
+}
+
+/* Rewrites the pool's model file of the operation whose text holds
+ * `fragment`: one sample at size class of n, its time times factor. */
+static void scale_pool_model(const char *dir, const char *pool_name, const char *fragment, double n,
+                             double factor)
+{
+    char path[4200], text[4096];
+    assert_true(pool_model_file(dir, pool_name, fragment, path, sizeof path));
+    weft_perf_history h;
+    assert_true(weft_perf_load(path, &h));
+    weft_perf_class *c = &h.cls[weft_perf_class_of(n)];
+    assert_true(c->samples > 0);
+    snprintf(text, sizeof text,
+             "weft-model-1\n# op: map\n# device: pool\n# class samples elements seconds\n"
+             "%d 1 %.17g %.17g\n",
+             weft_perf_class_of(n), c->mean_n, c->mean_s * factor);
+    write_file(path, text);
 }
 
 /* The samples of the pool's model in dir for the operation whose label holds
@@ -945,24 +948,11 @@ static void scale_pool_model(const char *dir, const char *pool_name, const char 
 static double pool_samples_on_disk(const char *dir, const char *pool_name, const char *fragment,
                                    double n)
 {
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    char path[4200], text[4096], want[300];
-    snprintf(want, sizeof want, "# device: %s\n", pool_name);
-    double samples = -1;
-    for (struct dirent *e; (e = readdir(d));) {
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = e->d_name[0] == '.' ? NULL : fopen(path, "r");
-        if (!f) continue;
-        size_t len = fread(text, 1, sizeof text - 1, f);
-        fclose(f);
-        text[len] = 0;
-        weft_perf_history h;
-        if (strstr(text, want) && strstr(text, fragment) && weft_perf_load(path, &h))
-            samples = h.cls[weft_perf_class_of(n)].samples;
-    }
-    closedir(d);
-    return samples;
+    char path[4200];
+    weft_perf_history h;
+    if (!pool_model_file(dir, pool_name, fragment, path, sizeof path) || !weft_perf_load(path, &h))
+        return -1;
+    return h.cls[weft_perf_class_of(n)].samples;
 }
 
 /* A context saves its model when a class reaches 1 and 4 samples and when it
@@ -1000,6 +990,11 @@ static void test_each_sample_is_saved_once(void **state)
     remove_dir(dir);
 }
 
+/* The pool is measured again now and then like any device: its code needs no
+ * build. (It was never explored or re-measured for expressions, so one slow
+ * first sample, a first touch of the output, kept every later call on a
+ * device.) A pool model file holding one sample 100x too slow: within two
+ * rounds of re-measurement the pool runs a call. */
 static void test_pool_is_measured_again_like_a_device(void **state)
 {
     (void)state;
