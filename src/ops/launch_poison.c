@@ -70,16 +70,9 @@ static int above(weft_acc64 a, weft_acc64 b, weft_dtype t)
 
 static uint64_t type_max(weft_dtype t)
 {
-    switch (t) {
-    case WEFT_I32:
-        return INT32_MAX;
-    case WEFT_U32:
-        return UINT32_MAX;
-    case WEFT_I64:
-        return INT64_MAX;
-    default:
-        return UINT64_MAX;
-    }
+    unsigned bits = 8 * (unsigned)weft_dtype_size(t);
+    uint64_t all = bits >= 64 ? UINT64_MAX : ((uint64_t)1 << bits) - 1;
+    return is_signed(t) ? all >> 1 : all;
 }
 
 weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, size_t elem_size,
