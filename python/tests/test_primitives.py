@@ -199,3 +199,15 @@ def test_numpy_integers_as_sizes_and_counts():
         weft.histogram(np.arange(8.0), bins="auto")
     with pytest.raises(TypeError, match="equal-width"):
         weft.histogram(np.arange(8.0), bins=[0.0, 2.0, 8.0])
+
+
+def test_random_into_out_refuses_another_shape_or_dtype():
+    """random(shape, dtype, out=) filled out and ignored the shape and dtype
+    given with it; a mismatch is refused, a match or out alone works."""
+    out = np.zeros(8)
+    with pytest.raises(ValueError, match="shape"):
+        weft.random(4, out=out)
+    with pytest.raises(ValueError, match="dtype"):
+        weft.random(8, "float32", out=out)
+    weft.random(8, "float64", out=out, seed=3)
+    np.testing.assert_array_equal(out, np.asarray(weft.random(8, seed=3)))

@@ -178,6 +178,10 @@ def random(shape: Any = None, dtype: Any = "float64", *, dist: str = "uniform", 
         raise ValueError("weft.random: seed and offset are 64-bit unsigned integers")
     ctx = _ctx([out], ctx)
     o = _api().empty(shape, dtype, ctx=ctx) if out is None else _arr(out, ctx, written=True)
+    if out is not None and shape is not None and _api()._shape(shape) != o.shape:
+        raise ValueError(f"weft.random: shape {shape!r} is not out's {o.shape} (give one of them)")
+    if out is not None and dtype != "float64" and _api()._typestr(dtype) != o.typestr:
+        raise ValueError(f"weft.random: dtype {dtype!r} is not out's {o.dtype} (give one of them)")
     code = _api()._op_code(_DISTS, dist, "random")
     if o.dtype == "bool":
         # Fair coins, numpy's bools: a byte's lowest bit (weft fills a u8

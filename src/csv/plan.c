@@ -373,6 +373,14 @@ static int find_out(const csv_plan *p, const csv_reader *r, const csv_out_col *c
     return -1;
 }
 
+/* 1 when name is a column of the file or one the statements make. */
+static int named_anywhere(const csv_plan *p, const csv_reader *r, const char *name)
+{
+    for (size_t c = 0; c < r->ncols; c++)
+        if (strcmp(r->names[c], name) == 0) return 1;
+    return csv_plan_var(p, name) >= 0;
+}
+
 /* A name select or drop gives: one the header gives twice cannot say which
  * column it means (--drop a left the other "a" in the output). */
 static weft_status check_out_once(const csv_plan *p, const csv_reader *r, const csv_out_col *cols,
@@ -487,6 +495,11 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
                       "csv: drop: \"%s\" is named twice", job->drop[i]);
         if (job->drop[i]) RETURN_ON_ERROR(check_out_once(p, r, cols, n, job->drop[i], "drop"));
         int at = job->drop[i] ? find_out(p, r, cols, n, job->drop[i]) : -1;
+        if (at < 0 && job->drop[i] && job->nselect > 0 && named_anywhere(p, r, job->drop[i]))
+            return weft_error_set(WEFT_ERR_INVALID_ARG,
+                                  "csv: drop: \"%s\" is not among the columns select keeps: "
+                                  "leave it out of select instead (drop applies after select)",
+                                  job->drop[i]);
         if (at < 0) return no_column(r, "drop", job->drop[i]);
         memmove(cols + at, cols + at + 1, (n - (size_t)at - 1) * sizeof *cols);
         p->nout = --n;

@@ -35,6 +35,9 @@ for k in $(seq 65); do many="$many --sum id"; done
 # shellcheck disable=SC2086
 expect 2 "csv 65 reductions" "$WEFT" csv "$work/in.csv" $many
 has "$work/err" "at most 64 reductions" "the 65th reduction is named as one too many"
+# A column select leaves out is no column "drop" can find, but it exists
+expect 3 "csv drop after select" "$WEFT" csv "$work/in.csv" --select id --drop label -o "$work/sd.csv"
+has "$work/err" "not among the columns select keeps" "drop of a column select left out says so"
 # Numbers out of range are refused, never wrapped or saturated.
 expect 2 "csv int-missing past i64" "$WEFT" csv "$work/in.csv" --int-missing 99999999999999999999 \
     --set "z = id * 1"
