@@ -306,9 +306,8 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                           is_array ? "an array of" : "a scalar", weft_dtype_name(dt));
         }
         if (is_array) GOTO_ERROR_ON(check_elements(job, k, p));
-        /* Only read by subscript: a whole argument, or a read-only array
-         * (passed whole too, weft_launch_rows_read), is read. */
-        int whole = is_array && (a->kind == WEFT_ARG_WHOLE || a->array->read_only);
+        /* Only read by subscript: an argument that goes whole is read. */
+        int whole = is_array && weft_launch_arg_whole(a);
         int writable = p->address == 1 && !p->is_const && !(whole && p->only_read);
         GOTO_ERROR_IF(writable && is_array && a->array->read_only, WEFT_ERR_INVALID_ARG,
                       "weft_launch: argument %zu (%s %s) of kernel %s may be written (it is not "
@@ -714,8 +713,7 @@ static unsigned whole_arrays(const weft_launch_job *job)
     unsigned bits = 0;
     for (size_t k = 0, i = 0; k < job->nargs; k++) {
         if (job->args[k].kind > WEFT_ARG_WHOLE) continue;
-        if (job->args[k].kind == WEFT_ARG_WHOLE || job->args[k].array->read_only)
-            bits |= 1u << i; /* read-only: as weft_launch_rows_read */
+        if (weft_launch_arg_whole(&job->args[k])) bits |= 1u << i;
         i++;
     }
     return bits;

@@ -27,14 +27,17 @@ void weft_launch_describe(const weft_launch_job *job, const weft_piece *piece,
     }
 }
 
+int weft_launch_arg_whole(const weft_arg *a)
+{
+    return a->kind == WEFT_ARG_WHOLE || a->array->read_only;
+}
+
 void weft_launch_rows_read(const weft_launch_job *job, size_t k, const weft_piece *piece,
                            size_t *begin, size_t *end)
 {
     const weft_arg *a = &job->args[k];
     size_t outer = weft_range_outer(&job->range), inner = a->array->n / outer;
-    /* A read-only array goes whole: it never changes, so each device gets
-     * all of it once, and no read across the split can see a stale row. */
-    if (a->kind == WEFT_ARG_WHOLE || a->array->read_only) {
+    if (weft_launch_arg_whole(a)) {
         *begin = 0;
         *end = a->array->n;
         return;

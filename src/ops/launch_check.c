@@ -1,15 +1,12 @@
 #include "launch_check.h"
 #include "../core/ctx.h"
 #include "../core/error.h"
-#include "../core/values.h"
 #include "../mem/residency.h"
 #include "../dev/device.h"
 #include "launch_call.h"
 #include "launch_poison.h"
 #include "program.h"
 
-#include <float.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -204,15 +201,14 @@ static weft_status first_difference(weft_array *a, const unsigned char *saved, s
  * outside its rows reads the poison, which the comparison sees; a write
  * outside them is seen wherever it left no poison. */
 
-/* 1 when every argument bound to a passes it by rows (a whole argument is
- * made current everywhere, so no poison would stay; so is a read-only
- * array, whose memory the check must never write). */
+/* 1 when every argument bound to a passes it by rows: one that goes whole
+ * (weft_launch_arg_whole) is made current everywhere, so no poison would
+ * stay, and a read-only array's memory the check must never write. */
 static int passed_by_rows(const weft_launch_job *job, const weft_array *a)
 {
-    if (a->read_only) return 0;
     for (size_t j = 0; j < job->nargs; j++)
         if (job->args[j].kind <= WEFT_ARG_WHOLE && job->args[j].array == a &&
-            job->args[j].kind == WEFT_ARG_WHOLE)
+            weft_launch_arg_whole(&job->args[j]))
             return 0;
     return 1;
 }
