@@ -120,18 +120,41 @@ char *weft_kernel_option_macros(const char *options)
     return out;
 }
 
-/* A set of names (and name prefixes) a screen looks for. */
+/* 1 when `#pragma OPENCL FP_CONTRACT ON` (or DEFAULT) is in text: the
+ * compiler may then fuse a * b + c into one rounding, where C does not. */
+static int contracts(const char *text)
+{
+    char *plain = weft_kernel_source_plain(text);
+    if (!plain) return 1;
+    int found = 0;
+    for (const char *at = strstr(plain, "FP_CONTRACT"); at && !found;
+         at = strstr(at + 1, "FP_CONTRACT")) {
+        const char *w = at + strlen("FP_CONTRACT");
+        while (*w == ' ' || *w == '\t')
+            w++;
+        found = (strncmp(w, "ON", 2) == 0 || strncmp(w, "DEFAULT", 7) == 0) &&
+                !is_ident(w[*w == 'O' ? 2 : 7]);
+    }
+    free(plain);
+    return found;
+}
+
+/* What a screen looks for: names (and name prefixes), and for the
+ * loose-math screen an FP_CONTRACT pragma turned on too. */
 typedef struct name_set {
     const char *const *names;
     size_t count;
     const char *const *prefixes;
     size_t nprefixes;
-    int calls; /* only called names count in source text (text_names_any) */
+    int calls;     /* only called names count in source text (text_names_any) */
+    int contracts; /* a text that turns contraction on counts (contracts) */
 } name_set;
 
 static int text_names_set(const char *text, const name_set *set)
 {
-    return text_names_any(text, set->names, set->count, set->prefixes, set->nprefixes, set->calls);
+    return text_names_any(text, set->names, set->count, set->prefixes, set->nprefixes,
+                          set->calls) ||
+           (set->contracts && contracts(text));
 }
 
 typedef struct included_search {
@@ -155,8 +178,8 @@ static void included_names(void *user, const char *text, size_t size)
 }
 
 /* 1 when the source, a macro of its options (-DMUL_ADD=mad) or a header it
- * includes names one of the set: what the compiler sees, not the source's
- * text alone. 1 also when a header cannot be read. */
+ * includes holds what the set looks for: what the compiler sees, not the
+ * source's text alone. 1 also when a header cannot be read. */
 static int program_names(const char *source, const char *options, const name_set *set)
 {
     if (text_names_set(source, set)) return 1;
@@ -166,46 +189,13 @@ static int program_names(const char *source, const char *options, const name_set
     if (!bodies) return 1;
     name_set bare = *set;
     bare.calls = 0;
+    bare.contracts = 0;
     int found = text_names_set(bodies, &bare);
     free(bodies);
     if (found) return 1;
     included_search q = {set, 0};
     if (weft_include_visit(source, options, included_names, &q) != WEFT_OK) return 1;
     return q.found;
-}
-
-/* 1 when `#pragma OPENCL FP_CONTRACT ON` (or DEFAULT) is in text: the
- * compiler may then fuse a * b + c into one rounding, where C does not. */
-static int contracts(const char *text)
-{
-    char *plain = weft_kernel_source_plain(text);
-    if (!plain) return 1;
-    int found = 0;
-    for (const char *at = strstr(plain, "FP_CONTRACT"); at && !found;
-         at = strstr(at + 1, "FP_CONTRACT")) {
-        const char *w = at + strlen("FP_CONTRACT");
-        while (*w == ' ' || *w == '\t')
-            w++;
-        found = (strncmp(w, "ON", 2) == 0 || strncmp(w, "DEFAULT", 7) == 0) &&
-                !is_ident(w[*w == 'O' ? 2 : 7]);
-    }
-    free(plain);
-    return found;
-}
-
-static void included_contracts(void *user, const char *text, size_t size)
-{
-    int *found = user;
-    char *copy = *found ? NULL : malloc(size + 1);
-    if (*found) return;
-    if (!copy) {
-        *found = 1;
-        return;
-    }
-    memcpy(copy, text, size);
-    copy[size] = '\0';
-    *found = contracts(copy);
-    free(copy);
 }
 
 int weft_kernel_source_inexact_math(const char *source, const char *options)
@@ -234,12 +224,10 @@ int weft_kernel_source_inexact_math(const char *source, const char *options)
         "-weft-fp-contract"};
     for (size_t k = 0; options && k < sizeof loose / sizeof loose[0]; k++)
         if (strstr(options, loose[k])) return 1;
-    const name_set set = {names, sizeof names / sizeof names[0], prefixes,
-                          sizeof prefixes / sizeof prefixes[0], 1};
-    if (program_names(source, options, &set) || contracts(source)) return 1;
-    int found = 0;
-    if (weft_include_visit(source, options, included_contracts, &found) != WEFT_OK) return 1;
-    return found;
+    const name_set set = {names,    sizeof names / sizeof names[0],
+                          prefixes, sizeof prefixes / sizeof prefixes[0],
+                          1,        1};
+    return program_names(source, options, &set);
 }
 
 int weft_kernel_source_reads_geometry(const char *source, const char *options)
@@ -248,7 +236,7 @@ int weft_kernel_source_reads_geometry(const char *source, const char *options)
      * source includes reads it as well as the source's own text. */
     static const char *const names[] = {"get_global_size", "get_num_groups", "get_group_id",
                                         "get_global_offset", "get_global_linear_id"};
-    const name_set set = {names, sizeof names / sizeof names[0], NULL, 0, 0};
+    const name_set set = {names, sizeof names / sizeof names[0], NULL, 0, 0, 0};
     return program_names(source, options, &set);
 }
 
