@@ -171,7 +171,7 @@ weft_status weft_array_wrap(weft_ctx *ctx, weft_dtype dtype, size_t n, void *dat
 }
 
 weft_status weft_array_wrap_read_only(weft_ctx *ctx, weft_dtype dtype, size_t n, const void *data,
-                                     weft_array **array)
+                                      weft_array **array)
 {
     RETURN_IF(!data, WEFT_ERR_NULL, "weft_array_wrap_read_only: data is NULL");
     /* Never written through: every operation that would write it is

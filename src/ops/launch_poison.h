@@ -10,12 +10,11 @@
  * its least (WEFT_POISON_BELOW). An ordering comparison (<, >, <=, >=) with
  * a value read across the split comes out one way in one pass and the other
  * way in the other, so one of them differs from one device. An equality
- * test is not seen (docs/kernels.md, "What it cannot see"). Both stay near the array's own values (an
- * integer index read from them is at most one past the largest index there,
- * or one below the least), and NaNs stay NaNs. An unsigned array whose least
- * is 0 has no room below: its second pass is at 0. Bytes (records, text)
- * take the small change alone: a constant would make every field of a
- * record wild. */
+ * test is not seen (docs/kernels.md, "What it cannot see"). Both stay near the array's own values
+ * (an integer index read from them is at most one past the largest index there, or one below the
+ * least), and NaNs stay NaNs. An unsigned array whose least is 0 has no room below: its second pass
+ * is at 0. Bytes (records, text) take the small change alone: a constant would make every field of
+ * a record wild. */
 #ifndef WEFT_LAUNCH_POISON_H
 #define WEFT_LAUNCH_POISON_H
 
