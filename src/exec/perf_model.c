@@ -40,8 +40,16 @@ void weft_perf_record(weft_perf_history *h, double n, double seconds)
     double limit = c->samples > 0 ? WEFT_PERF_OUTLIER * c->mean_s * n / c->mean_n : INFINITY;
     if (seconds > limit) seconds = limit;
     double count = c->samples + 1 < WEFT_PERF_WINDOW ? c->samples + 1 : WEFT_PERF_WINDOW;
-    c->mean_n += (n - c->mean_n) / count;
-    c->mean_s += (seconds - c->mean_s) / count;
+    /* For the same reason a sample faster than the mean is the likelier
+     * truth: it weighs as one of WEFT_PERF_FAST_WINDOW samples, not one of
+     * WEFT_PERF_WINDOW. A runner-up settled in a busy moment, measured again
+     * on a quiet machine, otherwise needed dozens of re-measurements, 16
+     * calls apart, to climb back. */
+    double weight = count;
+    if (seconds * c->mean_n < c->mean_s * n && weight > WEFT_PERF_FAST_WINDOW)
+        weight = WEFT_PERF_FAST_WINDOW;
+    c->mean_n += (n - c->mean_n) / weight;
+    c->mean_s += (seconds - c->mean_s) / weight;
     c->samples = count;
 }
 
@@ -186,11 +194,12 @@ int weft_perf_out_of_reach(const weft_perf_candidate *pool, const weft_perf_cand
 }
 
 /* The runner-up to best: measured at this size, allowed to be measured, and
- * predicted within WEFT_PERF_REMEASURE_WITHIN of it, or resting on fewer
+ * predicted within `within` times its time, or resting on fewer
  * than `few` samples there (a first sample taken in a busy moment can be
  * 10x off); count when none. */
 static size_t runner_up(const weft_perf_candidate *c, size_t count, const double *alone_s,
-                        const enum weft_perf_basis *basis, size_t best, double n, double few)
+                        const enum weft_perf_basis *basis, size_t best, double n, double few,
+                        double within)
 {
     int k = weft_perf_class_of(n);
     size_t second = count;
@@ -202,7 +211,7 @@ static size_t runner_up(const weft_perf_candidate *c, size_t count, const double
             !c[i].explore || isinf(alone_s[i]))
             continue;
         int is_few = c[i].history->cls[k].samples < few;
-        if (!is_few && !(alone_s[i] <= WEFT_PERF_REMEASURE_WITHIN * alone_s[best])) continue;
+        if (!is_few && !(alone_s[i] <= within * alone_s[best])) continue;
         /* One resting on few samples first: the likeliest to be off. */
         if (second == count || is_few > second_few ||
             (is_few == second_few && alone_s[i] < alone_s[second])) {
@@ -211,6 +220,21 @@ static size_t runner_up(const weft_perf_candidate *c, size_t count, const double
         }
     }
     return second;
+}
+
+/* How far behind the best a settled runner-up may be predicted and still be
+ * measured again at this call's periodic slot: WEFT_PERF_REMEASURE_WITHIN,
+ * and at the slots of periods 1, 2, 4, 8 ... (counted in
+ * WEFT_PERF_REMEASURE_EVERY calls) anything short of hopeless. Samples
+ * taken while the machine was busy can leave a device settled at 1.6x
+ * behind when it is even (n-body at 10^3, once in 9 runs): never measured
+ * again, it never won its calls back. The doubling periods bound what
+ * measuring a device that really is slower costs: two calls per doubling
+ * of the calls made. */
+static double remeasure_within(uint64_t calls)
+{
+    uint64_t period = calls / WEFT_PERF_REMEASURE_EVERY;
+    return period && !(period & (period - 1)) ? WEFT_PERF_HOPELESS : WEFT_PERF_REMEASURE_WITHIN;
 }
 
 void weft_perf_choose(const weft_perf_candidate *c, size_t count, double n, weft_perf_plan *plan)
@@ -279,8 +303,8 @@ void weft_perf_choose_at(const weft_perf_candidate *c, size_t count, double n, u
          * than WEFT_PERF_SETTLE: the pool's first two n-body calls took 28
          * and 17 ms, its steady time is 1.6), in between one resting on a
          * single sample. */
-        size_t second =
-            runner_up(c, count, plan->alone, basis, best, n, periodic ? WEFT_PERF_SETTLE : 2);
+        size_t second = runner_up(c, count, plan->alone, basis, best, n,
+                                  periodic ? WEFT_PERF_SETTLE : 2, remeasure_within(calls));
         if (second < count && !periodic &&
             c[second].history->cls[weft_perf_class_of(n)].samples >= 2)
             second = count;

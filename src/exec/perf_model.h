@@ -17,6 +17,7 @@ enum {
     WEFT_PERF_WINDOW = 16,        /* a class's mean weighs at most this many samples */
     WEFT_PERF_SETTLE = 3,         /* a class's first samples: the fastest stands for them */
     WEFT_PERF_OUTLIER = 2,        /* then a sample counts as at most this many times the mean */
+    WEFT_PERF_FAST_WINDOW = 4,    /* and one faster than the mean as one of this many */
     WEFT_PERF_MAX_CANDIDATES = 16 /* devices a plan may use */
 };
 
@@ -115,7 +116,8 @@ void weft_perf_plan_clear(weft_perf_plan *plan);
  * be far off: calls WEFT_PERF_REMEASURE_EVERY - 2 and - 1 of every
  * WEFT_PERF_REMEASURE_EVERY at a size class run on the runner-up instead
  * (two in a row: the first runs in the best's wake and is not timed), when
- * it is predicted within WEFT_PERF_REMEASURE_WITHIN of the best or has one
+ * it is predicted within WEFT_PERF_REMEASURE_WITHIN of the best (within
+ * WEFT_PERF_HOPELESS in periods 1, 2, 4, 8 ...) or has one
  * sample at that size (however slow it looked), so a device that looked
  * slower by chance gets measured again and wins back its calls. One with
  * one sample there is also measured again on the class's calls 1 to
