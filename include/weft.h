@@ -953,7 +953,10 @@ typedef struct weft_csv_job {
     /* Called after each window with the input bytes done and the file's size. */
     void (*progress)(void *user, uint64_t bytes_done, uint64_t bytes_total);
     void *progress_user;
-    /* Checked between windows: non-zero stops the run (WEFT_ERR_CANCELLED). */
+    /* Checked between windows: non-zero stops the run (WEFT_ERR_CANCELLED).
+     * Set it from a signal handler, or from another thread with an atomic
+     * store (__atomic_store_n(&flag, 1, __ATOMIC_RELAXED)): weft reads it
+     * atomically. */
     const volatile int *cancel;
 } weft_csv_job;
 

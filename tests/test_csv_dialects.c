@@ -203,7 +203,7 @@ static void cancel_idle_fifo(int open_writer, const char *writer_data)
     assert_int_equal(pthread_create(&t, NULL, pipe_run_main, &r), 0);
     usleep(200000);
     assert_false(atomic_load(&r.done));
-    r.cancel = 1;
+    __atomic_store_n(&r.cancel, 1, __ATOMIC_RELAXED); /* as another thread may set it */
     pthread_kill(t, SIGUSR1);
     for (int i = 0; i < 100 && !atomic_load(&r.done); i++)
         usleep(10000);

@@ -6,7 +6,7 @@
 #             installed-consumer and exported-symbol checks
 #   asan      AddressSanitizer + UndefinedBehaviorSanitizer over the suite on
 #             the PoCL and no-OpenCL setups
-#   tsan      ThreadSanitizer over the pool, futures, stress and op tests (no OpenCL),
+#   tsan      ThreadSanitizer over the pool, futures, stress, op and CSV tests (no OpenCL),
 #             and over operations sharing PoCL devices
 #   fuzz      each libFuzzer target for a bounded time over tests/fuzz/corpus
 #   valgrind  memcheck over the no-OpenCL suite
@@ -71,7 +71,7 @@ for s in $stages; do
         norand=""
         setarch "$(uname -m)" -R true 2>/dev/null && norand="setarch $(uname -m) -R"
         (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \
-            ctest -j"$jobs" -L nocl -R 'pool|futures|future_callback|tasks|stress|launch|expr|reduce|ops|ctx_adversarial|alias|lifecycle|handles' \
+            ctest -j"$jobs" -L nocl -R 'pool|futures|future_callback|tasks|stress|launch|expr|reduce|ops|ctx_adversarial|alias|lifecycle|handles|csv' \
             --output-on-failure --timeout 600)
         # Operations enqueue on one PoCL device from two threads at once.
         (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 $norand \

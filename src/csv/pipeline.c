@@ -170,7 +170,7 @@ static weft_status finish_window(weft_ctx *ctx, run_state *rs, const weft_csv_jo
     }
     sx->rows += rows;
     sx->windows++;
-    if (job->progress) job->progress(job->progress_user, w->bytes_done, rs->r.src.file_bytes);
+    if (job->progress) job->progress(job->progress_user, w->bytes_done, rs->r.src->file_bytes);
     return WEFT_OK;
 }
 
@@ -181,7 +181,7 @@ static weft_status run_serial(weft_ctx *ctx, run_state *rs, const weft_csv_job *
                               const weft_csv_dialect *d, int header, weft_csv_stats *sx)
 {
     for (int first = 1;; first = 0) {
-        if (job->cancel && *job->cancel) return csv_cancelled();
+        if (csv_cancel_asked(job->cancel)) return csv_cancelled();
         size_t rows;
         RETURN_ON_ERROR(start_window(ctx, rs, job, d, first, &rows, &rs->flight[0], sx));
         if (rows == 0 && !first) return WEFT_OK;
@@ -201,7 +201,7 @@ static weft_status run_overlapped(weft_ctx *ctx, run_state *rs, const weft_csv_j
     RETURN_ON_ERROR(start_window(ctx, rs, job, d, 1, &rows, &rs->flight[cur], sx));
     if (rows == 0) return finish_window(ctx, rs, job, header, &rs->r, &rs->flight[cur], sx);
     for (int first = 1; rows > 0; first = 0) {
-        if (job->cancel && *job->cancel) return csv_cancelled();
+        if (csv_cancel_asked(job->cancel)) return csv_cancelled();
         RETURN_ON_ERROR(csv_reader_hold(&rs->r, &rs->held));
         rs->holding = 1;
         csv_plan_swap(&rs->p);

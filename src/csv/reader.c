@@ -28,7 +28,7 @@ int csv_column_index(const csv_reader *r, const char *name)
 
 static void release_window(csv_reader *r)
 {
-    if (r->block >= 0) csv_source_release(&r->src, &r->src.blocks[r->block]);
+    if (r->block >= 0) csv_source_release(r->src, &r->src->blocks[r->block]);
     r->block = -1;
 }
 
@@ -53,7 +53,7 @@ static void end_last_line(const csv_reader *r, char *data, size_t *len)
  * blank lines) is copied a few times in all, not once per block. */
 static weft_status append_block(csv_reader *r, char **data, size_t *len, int *eof)
 {
-    size_t block = r->src.block_bytes, limit = r->max_window + block + 1;
+    size_t block = r->src->block_bytes, limit = r->max_window + block + 1;
     size_t want = *len + block + 1;
     if (want > limit) {
         char where[512];
@@ -83,12 +83,12 @@ static weft_status append_block(csv_reader *r, char **data, size_t *len, int *eo
         *data = joined;
     }
     csv_block *b;
-    RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
+    RETURN_ON_ERROR(csv_source_take(r->src, r->path, &b));
     memcpy(*data + *len, b->mem + CSV_HEADROOM, b->len);
     *len += b->len;
     *eof = b->eof;
     if (*eof) end_last_line(r, *data, len);
-    csv_source_release(&r->src, b);
+    csv_source_release(r->src, b);
     r->buf = *data;
     r->len = *len;
     return WEFT_OK;
@@ -244,7 +244,9 @@ weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, ch
 {
     memset(r, 0, sizeof *r);
     r->block = -1;
-    r->src.fd = r->src.wake[0] = r->src.wake[1] = -1; /* nothing to close yet */
+    r->src = calloc(1, sizeof *r->src);
+    RETURN_IF(!r->src, WEFT_ERR_NOMEM, "csv: out of memory");
+    r->src->fd = r->src->wake[0] = r->src->wake[1] = -1; /* nothing to close yet */
     r->pool = pool;
     r->delim = delim;
     r->header = header;
@@ -260,11 +262,11 @@ weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, ch
     r->max_window =
         window_bytes * 16 > ((size_t)256 << 20) ? window_bytes * 16 : ((size_t)256 << 20);
     if (r->max_window > CSV_MAX_WINDOW) r->max_window = CSV_MAX_WINDOW;
-    RETURN_ON_ERROR(csv_source_open(&r->src, path, window_bytes, cancel));
+    RETURN_ON_ERROR(csv_source_open(r->src, path, window_bytes, cancel));
     /* The header is read with the first window, so open reports a bad one. */
     csv_block *b;
-    RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
-    r->block = (int)(b - r->src.blocks);
+    RETURN_ON_ERROR(csv_source_take(r->src, r->path, &b));
+    r->block = (int)(b - r->src->blocks);
     char *data = b->mem + CSV_HEADROOM;
     size_t len = b->len;
     int eof = b->eof;
@@ -281,7 +283,8 @@ weft_status csv_reader_open(csv_reader *r, weft_pool *pool, const char *path, ch
 void csv_reader_close(csv_reader *r)
 {
     release_window(r);
-    csv_source_close(&r->src);
+    if (r->src) csv_source_close(r->src);
+    free(r->src);
     csv_index_free(&r->ix);
     csv_strings_free(r->names, r->ncols);
     free(r->header_raw);
@@ -294,7 +297,7 @@ void csv_reader_close(csv_reader *r)
 weft_status csv_reader_hold(csv_reader *r, csv_window *w)
 {
     char *mem = NULL;
-    if (r->block >= 0) RETURN_ON_ERROR(csv_source_detach(&r->src, &r->src.blocks[r->block], &mem));
+    if (r->block >= 0) RETURN_ON_ERROR(csv_source_detach(r->src, &r->src->blocks[r->block], &mem));
     csv_index spare = w->ix;
     *w = (csv_window){r->buf, r->len, mem, r->own, r->ix, r->row, r->bytes_done};
     r->block = -1;
@@ -310,7 +313,7 @@ weft_status csv_reader_hold(csv_reader *r, csv_window *w)
 
 void csv_reader_drop(csv_reader *r, csv_window *w)
 {
-    if (w->mem) csv_source_return(&r->src, w->mem);
+    if (w->mem) csv_source_return(r->src, w->mem);
     free(w->own);
     w->mem = NULL;
     w->own = NULL;
@@ -382,23 +385,23 @@ static weft_status next_candidate(csv_reader *r)
     const char *tail = r->buf + r->ix.consumed;
     size_t tail_len = r->len - r->ix.consumed;
     csv_block *b;
-    RETURN_ON_ERROR(csv_source_take(&r->src, r->path, &b));
+    RETURN_ON_ERROR(csv_source_take(r->src, r->path, &b));
     char *data;
     size_t len = tail_len + b->len;
     if (tail_len <= CSV_HEADROOM) {
         data = b->mem + CSV_HEADROOM - tail_len;
         memcpy(data, tail, tail_len);
         release_window(r);
-        r->block = (int)(b - r->src.blocks);
+        r->block = (int)(b - r->src->blocks);
     } else {
         data = malloc(len + 1);
         if (!data) {
-            csv_source_release(&r->src, b);
+            csv_source_release(r->src, b);
             return weft_error_set(WEFT_ERR_NOMEM, "csv: cannot allocate a %zu-byte window", len);
         }
         memcpy(data, tail, tail_len);
         memcpy(data + tail_len, b->mem + CSV_HEADROOM, b->len);
-        csv_source_release(&r->src, b);
+        csv_source_release(r->src, b);
         release_window(r);
         free(r->own);
         r->own = data;
@@ -447,7 +450,7 @@ weft_status csv_reader_next(csv_reader *r)
         RETURN_ON_ERROR(csv_scan(r->pool, r->buf, r->len, &syn, r->ncols, &r->ix, &fault));
         if (fault.kind != CSV_FAULT_NONE) return fault_error(r, &fault);
         if (r->eof || (r->ix.rows > 0 && (!r->align || r->ix.rows >= WEFT_SUM_BLOCK))) break;
-        if (r->src.cancel && *r->src.cancel) return csv_cancelled();
+        if (csv_cancel_asked(r->src->cancel)) return csv_cancelled();
         /* Scanned again only once it has doubled: a window grown a block at
          * a time was scanned whole after each (a 100 MB field at a 64 KiB
          * window took three minutes). */

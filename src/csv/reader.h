@@ -19,7 +19,9 @@ typedef struct csv_reader {
     int bad_rows;
     int align; /* windows hold a multiple of WEFT_SUM_BLOCK rows (whole-file reductions) */
     size_t max_window;
-    csv_source src;
+    /* Its own allocation: a view (csv_reader_view) shares it, where a copy
+     * would read it while the read-ahead thread writes it. */
+    csv_source *src;
     size_t ncols;
     char **names;
     char *header_raw; /* the header record as written, line end removed */

@@ -83,13 +83,13 @@ static weft_status wait_for_writer(csv_source *s)
     if (fstat(s->fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
         struct pollfd p = {s->fd, POLLIN, 0};
         weft_pool_block_begin();
-        while (!(s->cancel && *s->cancel) && poll(&p, 1, 20) <= 0 && p.revents == 0)
+        while (!csv_cancel_asked(s->cancel) && poll(&p, 1, 20) <= 0 && p.revents == 0)
             ;
         weft_pool_block_end();
     }
     int flags = fcntl(s->fd, F_GETFL);
     if (flags >= 0) fcntl(s->fd, F_SETFL, flags & ~O_NONBLOCK);
-    if (s->cancel && *s->cancel) {
+    if (csv_cancel_asked(s->cancel)) {
         close(s->fd);
         s->fd = -1;
         return csv_cancelled();
@@ -104,7 +104,7 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
     s->block_bytes = block_bytes;
     s->cancel = cancel;
     s->wake[0] = s->wake[1] = -1;
-    if (cancel && *cancel) return csv_cancelled();
+    if (csv_cancel_asked(cancel)) return csv_cancelled();
     /* Opened without waiting: a blocking open of a FIFO waits for its writer,
      * and a signal meant to cancel it may go to any of the process's threads
      * (the pool's, the platform's) instead of interrupting the open. */
@@ -173,7 +173,7 @@ weft_status csv_source_take(csv_source *s, const char *path, csv_block **block)
     pthread_mutex_lock(&s->lock);
     int waits = !b->filled, cancelled = 0;
     if (waits) weft_pool_block_begin(); /* the reader needs no slot: a task's serves others */
-    while (!b->filled && !(cancelled = s->cancel && *s->cancel))
+    while (!b->filled && !(cancelled = csv_cancel_asked(s->cancel)))
         wait_a_little(s);
     int err = s->err_no;
     pthread_mutex_unlock(&s->lock);

@@ -52,6 +52,13 @@ weft_status csv_source_detach(csv_source *s, csv_block *b, char **mem);
 void csv_source_return(csv_source *s, char *mem);
 void csv_source_close(csv_source *s);
 
+/* Whether *cancel (weft_csv_job.cancel, may be NULL) asks to stop: read
+ * atomically, since a thread other than a signal handler may set it. */
+static inline int csv_cancel_asked(const volatile int *cancel)
+{
+    return cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED);
+}
+
 /* WEFT_ERR_CANCELLED, with the detail a cancelled wait gives. */
 weft_status csv_cancelled(void);
 
