@@ -266,6 +266,47 @@ static void test_backquoted_names(void **state)
     free(out);
 }
 
+/* An expression error points at what the user wrote, not at the text with
+ * backquoted names replaced (the column and caret were off by the names'
+ * length differences), and a name written without the backquotes it needs
+ * is told how to write it. */
+static void test_errors_point_at_what_was_written(void **state)
+{
+    (void)state;
+    const char *in = "Total (USD),old column,tip\n1,2,3\n";
+    char *out = NULL;
+    char caret[64];
+    assert_int_equal(run(in, 0, "y = `Total (USD)` * `old column` + tipx / 2.0", NULL, &out),
+                     WEFT_ERR_EXPR);
+    snprintf(caret, sizeof caret, "tipx / 2.0\n  %*s^", 35, "");
+    assert_non_null(strstr(weft_last_error(), "unknown name \"tipx\" at column 36"));
+    assert_non_null(strstr(weft_last_error(), caret));
+    assert_int_equal(run(in, 0, "z = tip; y = `Total (USD)` * (`old column` + 2", NULL, &out),
+                     WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "the '(' at column 30 at column 47"));
+    const struct {
+        const char *statement, *hint;
+    } bare[] = {{"y = \"old column\" * 2", "`old column`"},
+                {"y = Total (USD) * 2", "`Total (USD)`"},
+                {"y = 2 * old column", "`old column`"}};
+    for (size_t k = 0; k < sizeof bare / sizeof bare[0]; k++) {
+        assert_int_equal(run(in, 0, bare[k].statement, NULL, &out), WEFT_ERR_EXPR);
+        assert_non_null(strstr(weft_last_error(), "goes in backquotes"));
+        assert_non_null(strstr(weft_last_error(), bare[k].hint));
+    }
+    assert_null(out);
+    /* A reduction's message quotes it as written, and points there too. */
+    write_text("in.csv", in);
+    weft_csv_reduction red = {WEFT_MAX, "`tip` == `tip` ? `tip` : -inf", {0}};
+    weft_csv_job job = {0};
+    job.reductions = &red;
+    job.nreductions = 1;
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), NULL, NULL, &job, NULL), WEFT_ERR_EXPR);
+    snprintf(caret, sizeof caret, "-inf\n  %*s^", 26, "");
+    assert_non_null(strstr(weft_last_error(), "\"inf\" at column 27"));
+    assert_non_null(strstr(weft_last_error(), caret));
+}
+
 /* Issue 21.4: what pandas reads by default. */
 static void test_spaces_and_missing_spellings(void **state)
 {
@@ -818,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_stray_line_ends_are_errors),
         cmocka_unit_test(test_cancel_while_the_input_is_idle),
         cmocka_unit_test(test_backquoted_names),
+        cmocka_unit_test(test_errors_point_at_what_was_written),
         cmocka_unit_test(test_spaces_and_missing_spellings),
         cmocka_unit_test(test_lines_before_the_header_and_comments),
         cmocka_unit_test(test_rows_of_the_wrong_width),

@@ -4,6 +4,7 @@
  * user's spelling back. */
 #include "names.h"
 #include "../core/error.h"
+#include "../expr/expr.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -179,4 +180,134 @@ void csv_names_free(csv_names *names)
     free(names->aliases);
     names->aliases = NULL;
     names->n = 0;
+}
+
+/* The end of the backquoted name starting at s[0] == '`' (past its closing
+ * backquote; `` inside is one backquote). */
+static const char *past_backquoted(const char *s)
+{
+    const char *q = s + 1;
+    for (; *q && !(q[0] == '`' && q[1] != '`'); q++)
+        q += q[0] == '`';
+    return *q ? q + 1 : q;
+}
+
+size_t csv_names_original_offset(const char *text, const char *rewritten, size_t pos)
+{
+    const char *s = text, *w = rewritten, *target = rewritten + pos;
+    while (*s && *w && w < target) {
+        if (*s == '#') { /* a comment is copied as it is, backquotes and all */
+            while (*s && *s != '\n' && w < target) {
+                s++;
+                w++;
+            }
+        } else if (*s == '`') {
+            const char *name = s;
+            s = past_backquoted(s);
+            while (isalnum((unsigned char)*w) || *w == '_')
+                w++;
+            if (w > target) return (size_t)(name - text);
+        } else {
+            s++;
+            w++;
+        }
+    }
+    return (size_t)(s - text);
+}
+
+/* The start of the line holding pos. */
+static size_t line_start(const char *text, size_t pos)
+{
+    while (pos > 0 && text[pos - 1] != '\n')
+        pos--;
+    return pos;
+}
+
+/* Where in rewritten the compiler's message points: the line its excerpt
+ * shows ("  [...]line\n  ^"), at column `column`; (size_t)-1 if none. */
+static size_t find_error(const char *rewritten, const char *excerpt, size_t excerpt_len, int column)
+{
+    int cut = excerpt_len >= 3 && strncmp(excerpt, "...", 3) == 0;
+    if (cut) {
+        excerpt += 3;
+        excerpt_len -= 3;
+    }
+    for (size_t start = 0;;) {
+        size_t end = start + strcspn(rewritten + start, "\n");
+        size_t pos = start + (size_t)column - 1;
+        size_t from = cut && pos >= start + 150 ? pos - 150 : start;
+        if (pos <= end && cut == (from > start) && end - from >= excerpt_len &&
+            strncmp(rewritten + from, excerpt, excerpt_len) == 0)
+            return pos;
+        if (!rewritten[end]) return (size_t)-1;
+        start = end + 1;
+    }
+}
+
+/* A column whose name is not an identifier, written bare or in quotes
+ * where the error is ("old column", Total (USD), température): the
+ * backquotes it needs. */
+static void backquote_hint(const csv_reader *r, const char *text, size_t pos, char *out,
+                           size_t size)
+{
+    out[0] = 0;
+    for (size_t c = 0; c < r->ncols; c++) {
+        const char *name = r->names[c];
+        size_t len = strlen(name);
+        if (len == 0 || is_identifier(name, len)) continue;
+        for (const char *at = strstr(text, name); at; at = strstr(at + 1, name)) {
+            size_t from = (size_t)(at - text), to = from + len;
+            if (from > 0 && (text[from - 1] == '"' || text[from - 1] == '\'')) from--;
+            if (from > 0 && text[from - 1] == '`') continue;
+            if (pos >= from && pos <= to) {
+                snprintf(out, size,
+                         "\n(a column whose name is not an identifier goes in backquotes: "
+                         "`%.60s`)",
+                         name);
+                return;
+            }
+        }
+    }
+}
+
+void csv_names_point(const csv_names *names, const csv_reader *r, const char *text,
+                     const char *rewritten, const char *detail, char *out, size_t size)
+{
+    const char *nl = strchr(detail, '\n'), *at = NULL;
+    for (const char *a = strstr(detail, " at column "); a && (!nl || a < nl);
+         a = strstr(a + 1, " at column "))
+        at = a;
+    if (!at || !nl || strncmp(nl, "\n  ", 3) != 0) {
+        csv_names_restore(names, detail, out, size);
+        return;
+    }
+    int column = atoi(at + 11);
+    const char *excerpt = nl + 3;
+    size_t pos = find_error(rewritten, excerpt, strcspn(excerpt, "\n"), column);
+    if (column < 1 || pos == (size_t)-1) {
+        csv_names_restore(names, detail, out, size);
+        return;
+    }
+    /* The message itself may name a column of the same line (the '(' a ')'
+     * was expected for): moved as the error is. */
+    char message[512], moved[512];
+    size_t n = 0, rw_line = line_start(rewritten, pos);
+    size_t orig = csv_names_original_offset(text, rewritten, pos), line = line_start(text, orig);
+    for (const char *s = detail; s < at && n + 32 < sizeof message;) {
+        int k, used;
+        if (sscanf(s, "column %d%n", &k, &used) == 1 && k >= 1 && rw_line + (size_t)k - 1 <= pos) {
+            size_t o = csv_names_original_offset(text, rewritten, rw_line + (size_t)k - 1);
+            n += (size_t)snprintf(message + n, sizeof message - n, "column %zu", o - line + 1);
+            s += used;
+        } else {
+            message[n++] = *s++;
+        }
+    }
+    message[n] = 0;
+    csv_names_restore(names, message, moved, sizeof moved);
+    char hint[160];
+    backquote_hint(r, text, orig, hint, sizeof hint);
+    weft_expr_format_at(text, orig, moved, out, size);
+    size_t used = strlen(out);
+    snprintf(out + used, size - used, "%s", hint);
 }

@@ -24,6 +24,16 @@ const char *csv_names_column(const csv_names *names, const char *id, size_t len)
 /* text (a compiler message) into out, each made-up identifier written back
  * as `name`; cut to fit size. */
 void csv_names_restore(const csv_names *names, const char *text, char *out, size_t size);
+/* The offset in text (what the user wrote) of byte pos of its rewrite,
+ * rewritten: the start of the backquoted name an identifier stands for. */
+size_t csv_names_original_offset(const char *text, const char *rewritten, size_t pos);
+/* detail, a compiler message on rewritten ("message at column N", the line
+ * and a caret), into out as if on text: the column, line and caret of what
+ * the user wrote, names written back, and a hint where a name that needs
+ * backquotes was written without them. Restored only (csv_names_restore)
+ * when it does not point into rewritten. */
+void csv_names_point(const csv_names *names, const csv_reader *r, const char *text,
+                     const char *rewritten, const char *detail, char *out, size_t size);
 void csv_names_free(csv_names *names);
 
 #endif

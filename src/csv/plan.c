@@ -223,18 +223,25 @@ static weft_status rewrite_job(csv_plan *p, const csv_reader *r, const weft_csv_
 }
 
 /* The statements as one map program (p->program), made once. */
+/* The statements as one program, a line (or more) each; NULL without memory. */
+static char *join_lines(const char *const *statements, size_t n)
+{
+    size_t len = 1;
+    for (size_t s = 0; s < n; s++)
+        len += strlen(statements[s]) + 1;
+    char *joined = malloc(len), *w = joined;
+    if (!joined) return NULL;
+    *w = 0;
+    for (size_t s = 0; s < n; s++)
+        w += sprintf(w, "%s\n", statements[s]);
+    return joined;
+}
+
 static weft_status join_statements(csv_plan *p, const weft_csv_job *job)
 {
     if (p->program) return WEFT_OK;
-    size_t len = 1;
-    for (size_t s = 0; s < job->nstatements; s++)
-        len += strlen(p->statements[s]) + 1;
-    p->program = malloc(len);
+    p->program = join_lines((const char *const *)p->statements, job->nstatements);
     RETURN_IF(!p->program, WEFT_ERR_NOMEM, "csv: out of memory");
-    char *w = p->program;
-    *w = 0;
-    for (size_t s = 0; s < job->nstatements; s++)
-        w += sprintf(w, "%s\n", p->statements[s]);
     return WEFT_OK;
 }
 
@@ -279,7 +286,7 @@ weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job
 
 /* The compiler's message, in the names the user wrote. */
 static weft_status compile_error(const csv_plan *p, const csv_reader *r, weft_status st,
-                                 const char *what)
+                                 const char *what, const char *text, const char *rewritten)
 {
     char detail[1024], named[2048], header[1024] = "";
     snprintf(detail, sizeof detail, "%s", weft_last_error());
@@ -288,7 +295,7 @@ static weft_status compile_error(const csv_plan *p, const csv_reader *r, weft_st
     size_t status_len = strlen(status);
     if (strncmp(start, status, status_len) == 0 && strncmp(start + status_len, ": ", 2) == 0)
         start += status_len + 2;
-    csv_names_restore(&p->names, start, named, sizeof named);
+    csv_names_point(&p->names, r, text, rewritten, start, named, sizeof named);
     /* A name the header lacks: show the header, invisible bytes and all. */
     if (strstr(named, "unknown name")) csv_show_header(r, "\n", header, sizeof header);
     return weft_error_set(st, "csv: %s: %s%s", what, named, header);
@@ -327,7 +334,12 @@ static weft_status type_new_columns(csv_plan *p, const csv_reader *r, const weft
         }
     weft_expr *e = NULL;
     weft_status st = weft_expr_compile(p->program, b, nb, WEFT_EXPR_STATEMENTS, &e);
-    if (st != WEFT_OK) return compile_error(p, r, st, "statements");
+    if (st != WEFT_OK) {
+        char *text = join_lines(job->statements, job->nstatements); /* as the user wrote it */
+        st = compile_error(p, r, st, "statements", text ? text : p->program, p->program);
+        free(text);
+        return st;
+    }
     for (size_t s = 0; s < e->nstatements && st == WEFT_OK; s++) {
         int target = e->statements[s].target;
         if (target >= 0) {
@@ -427,7 +439,7 @@ static weft_status check_reduction(const csv_plan *p, const csv_reader *r,
     if (st == WEFT_OK) return WEFT_OK;
     char what[160];
     snprintf(what, sizeof what, "%s(%.120s)", op_names[rs->op], text);
-    return compile_error(p, r, st, what);
+    return compile_error(p, r, st, what, text, rs->expr);
 }
 
 weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_job *job)

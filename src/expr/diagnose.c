@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "message at column N" plus the offending line and a caret under it. */
-weft_status weft_expr_error_at(const char *text, size_t pos, const char *message)
+void weft_expr_format_at(const char *text, size_t pos, const char *message, char *out, size_t size)
 {
     size_t line_start = pos, line_end = pos;
     while (line_start > 0 && text[line_start - 1] != '\n')
@@ -21,8 +20,16 @@ weft_status weft_expr_error_at(const char *text, size_t pos, const char *message
     int shown = (int)(line_end - from) > 200 ? 200 : (int)(line_end - from);
     int caret = (int)(pos - from) < shown ? (int)(pos - from) : shown;
     const char *cut = from > line_start ? "..." : "";
-    return weft_error_set(WEFT_ERR_EXPR, "%s at column %d\n  %s%.*s\n  %*s^", message, column, cut,
-                          shown, text + from, caret + (int)strlen(cut), "");
+    snprintf(out, size, "%s at column %d\n  %s%.*s\n  %*s^", message, column, cut, shown,
+             text + from, caret + (int)strlen(cut), "");
+}
+
+/* "message at column N" plus the offending line and a caret under it. */
+weft_status weft_expr_error_at(const char *text, size_t pos, const char *message)
+{
+    char shown[1024];
+    weft_expr_format_at(text, pos, message, shown, sizeof shown);
+    return weft_error_set(WEFT_ERR_EXPR, "%s", shown);
 }
 
 weft_status weft_expr_fail_at(const weft_expr *e, int column, const char *fmt, ...)

@@ -163,6 +163,10 @@ weft_status weft_expr_parse(const char *text, const weft_expr_binding *bindings,
 void weft_expr_free_tree(weft_expr *e);
 /* The error of weft_expr_fail_at, for a position in text. */
 weft_status weft_expr_error_at(const char *text, size_t pos, const char *message);
+/* Its text, "message at column N", the line and a caret, into out (cut to
+ * size), for callers that show an error in other words (the CSV pipeline
+ * points it at what the user wrote). */
+void weft_expr_format_at(const char *text, size_t pos, const char *message, char *out, size_t size);
 /* Names are identifiers (under 64 characters), bound once; dtypes valid.
  * WEFT_ERR_INVALID_ARG (or WEFT_ERR_DTYPE) naming the binding otherwise. */
 weft_status weft_expr_check_bindings(const weft_expr_binding *bindings, size_t nbindings);
