@@ -423,11 +423,16 @@ static weft_status check_array_count(size_t n, const char *what)
  * reads bound: checked here first, so that a name the file lacks is reported
  * as such, in the user's words ("sum(total): unknown name"), rather than as
  * whatever weft_reduce_expr makes of the columns left (none: "no array"). */
+const char *csv_reduce_op_name(weft_reduce_op op)
+{
+    static const char *const names[] = {"sum",    "prod",   "min", "max",
+                                        "argmin", "argmax", "any", "all"};
+    return (unsigned)op < sizeof names / sizeof names[0] ? names[op] : "reduce";
+}
+
 static weft_status check_reduction(const csv_plan *p, const csv_reader *r,
                                    const csv_reduce_state *rs, const char *text)
 {
-    static const char *const op_names[] = {"sum",    "prod",   "min", "max",
-                                           "argmin", "argmax", "any", "all"};
     weft_expr_binding b[WEFT_EXPR_MAX_BINDINGS];
     for (size_t k = 0; k < rs->nvars; k++) {
         const csv_var *v = &p->vars[rs->vars[k]];
@@ -438,7 +443,7 @@ static weft_status check_reduction(const csv_plan *p, const csv_reader *r,
     weft_expr_free(e);
     if (st == WEFT_OK) return WEFT_OK;
     char what[160];
-    snprintf(what, sizeof what, "%s(%.120s)", op_names[rs->op], text);
+    snprintf(what, sizeof what, "%s(%.120s)", csv_reduce_op_name(rs->op), text);
     return compile_error(p, r, st, what, text, rs->expr);
 }
 
@@ -452,6 +457,7 @@ weft_status csv_plan_outputs(csv_plan *p, const csv_reader *r, const weft_csv_jo
     for (size_t k = 0; k < job->nreductions; k++) {
         csv_reduce_state *rs = &p->reductions[k];
         rs->op = job->reductions[k].op;
+        rs->text = job->reductions[k].expr;
         rs->expr = strdup(p->statements[job->nstatements + k]);
         RETURN_IF(!rs->expr, WEFT_ERR_NOMEM, "csv: out of memory");
         ident_ctx c = {p, r, rs->vars, &rs->nvars};

@@ -34,12 +34,16 @@ typedef struct csv_out_col {
 
 typedef struct csv_reduce_state {
     weft_reduce_op op;
-    char *expr;
+    char *expr;       /* with backquoted names replaced */
+    const char *text; /* as the user wrote it (the job's), for messages */
     int vars[WEFT_EXPR_MAX_BINDINGS];
     size_t nvars;
     int blocks; /* blocks combined so far */
     weft_scalar acc;
 } csv_reduce_state;
+
+/* "sum", "argmax" ...: the names --reduce takes. */
+const char *csv_reduce_op_name(weft_reduce_op op);
 
 typedef struct csv_plan {
     csv_var vars[WEFT_EXPR_MAX_BINDINGS];

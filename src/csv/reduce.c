@@ -12,6 +12,7 @@
 #include "reduce_blocks.h"
 #include "stream_reduce.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,6 +169,30 @@ static weft_status fold_blocks(weft_ctx *ctx, const csv_plan *p, csv_reduce_stat
     return WEFT_OK;
 }
 
+/* An error of reduction rs in the user's terms: which reduction, and what
+ * to do where an integer sum overflows, rather than a call the user did not
+ * make ("weft_reduce: ..."). */
+static weft_status named_error(const csv_reduce_state *rs, weft_status st)
+{
+    char detail[768];
+    snprintf(detail, sizeof detail, "%s", weft_last_error());
+    const char *start = detail, *status = weft_status_str(st), *colon;
+    size_t status_len = strlen(status);
+    if (strncmp(start, status, status_len) == 0 && strncmp(start + status_len, ": ", 2) == 0)
+        start += status_len + 2;
+    if (strncmp(start, "weft_", 5) == 0 && (colon = strstr(start, ": ")) && colon - start < 24)
+        start = colon + 2;
+    char hint[400] = "";
+    if (st == WEFT_ERR_RANGE && rs->op == WEFT_SUM) {
+        int column = rs->nvars == 1 && strcspn(rs->text, " +-*/%()?:<>=!&|^~`") == strlen(rs->text);
+        snprintf(hint, sizeof hint, "; sum it in floating point: \"sum: (%.120s) * 1.0\"%s%.120s%s",
+                 rs->text, column ? ", or type the column f64: --type " : "",
+                 column ? rs->text : "", column ? "=f64" : "");
+    }
+    return weft_error_set(st, "csv: %s(%.120s): %s%s", csv_reduce_op_name(rs->op), rs->text, start,
+                          hint);
+}
+
 weft_status csv_reduce_window(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs, size_t rows,
                               uint64_t first_row)
 {
@@ -190,14 +215,16 @@ error:
         weft_array_free(arrays[k]);
     free(blocks);
     free(overflowed);
-    return st;
+    return st == WEFT_OK ? st : named_error(rs, st);
 }
 
 weft_status csv_reduce_finish(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs,
                               weft_scalar *out)
 {
-    if (rs->blocks == 0) /* an empty file: what weft_reduce_expr says of empty columns */
-        return reduce_rows(ctx, p, rs, 0, 0, 0, out);
+    if (rs->blocks == 0) { /* an empty file: what weft_reduce_expr says of empty columns */
+        weft_status st = reduce_rows(ctx, p, rs, 0, 0, 0, out);
+        return st == WEFT_OK ? st : named_error(rs, st);
+    }
     *out = rs->acc;
     return WEFT_OK;
 }

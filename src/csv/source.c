@@ -111,6 +111,9 @@ weft_status csv_source_open(csv_source *s, const char *path, size_t block_bytes,
     /* "-" is standard input, as an output of "-" is standard output. */
     s->fd = open(strcmp(path, "-") == 0 ? "/dev/stdin" : path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     int err = s->fd < 0 ? errno : 0;
+    /* /dev/stdin of a closed descriptor 0 is "No such file or directory". */
+    RETURN_IF(s->fd < 0 && strcmp(path, "-") == 0 && fcntl(STDIN_FILENO, F_GETFD) < 0, WEFT_ERR_IO,
+              "-: standard input is closed");
     RETURN_IF(s->fd < 0, WEFT_ERR_IO, "%s: cannot open: %s", path, strerror(err));
     RETURN_ON_ERROR(wait_for_writer(s));
     struct stat st;

@@ -50,6 +50,16 @@ expect 2 "bench prims --n 5x" "$WEFT" bench prims --n 5x
 expect 2 "bench csv --rows -1" "$WEFT" bench csv --rows -1
 expect 3 "csv missing file" "$WEFT" csv "$work/none.csv" -o "$work/x.csv"
 has "$work/err" "none.csv: cannot open" "missing file message"
+expect 3 "csv closed stdin" sh -c '"$0" csv - --sum id <&-' "$WEFT"
+has "$work/err" "standard input is closed" "closed stdin message"
+# Errors of a reduction name it, and say what to do about an integer overflow.
+printf 'a,b\n9223372036854775000,1\n9223372036854775000,2\n' >"$work/big.csv"
+expect 3 "csv integer sum overflow" "$WEFT" csv "$work/big.csv" --sum b --reduce "sum: a"
+has "$work/err" 'sum(a): integer sum overflows' "overflow names its reduction"
+has "$work/err" '"sum: (a) \* 1.0", or type the column f64: --type a=f64' "overflow says what to do"
+printf 'a,b\n' >"$work/header-only.csv"
+expect 3 "csv min of no rows" "$WEFT" csv "$work/header-only.csv" --reduce "min: a"
+has "$work/err" 'csv: min(a): the minimum of an empty array' "empty min names its reduction"
 expect 0 "csv seed" "$WEFT" csv "$work/in.csv" --set "new_column = old_column * 2" \
     -o "$work/out.csv"
 printf 'id,old_column,label,new_column\n1,1.5,a,3.0\n2,0.25,"b,c",0.5\n3,,"d""e",\n' >"$work/want.csv"
