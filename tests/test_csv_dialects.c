@@ -297,13 +297,13 @@ static void test_errors_point_at_what_was_written(void **state)
     assert_null(out);
     /* A reduction's message quotes it as written, and points there too. */
     write_text("in.csv", in);
-    weft_csv_reduction red = {WEFT_MAX, "`tip` == `tip` ? `tip` : -inf", {0}};
+    weft_csv_reduction red = {WEFT_MAX, "`tip` == `tip` ? `tip` : -tips", {0}};
     weft_csv_job job = {0};
     job.reductions = &red;
     job.nreductions = 1;
     assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), NULL, NULL, &job, NULL), WEFT_ERR_EXPR);
-    snprintf(caret, sizeof caret, "-inf\n  %*s^", 26, "");
-    assert_non_null(strstr(weft_last_error(), "\"inf\" at column 27"));
+    snprintf(caret, sizeof caret, "-tips\n  %*s^", 26, "");
+    assert_non_null(strstr(weft_last_error(), "\"tips\" at column 27"));
     assert_non_null(strstr(weft_last_error(), caret));
 }
 

@@ -49,6 +49,13 @@ static void test_errors_point_at_the_column(void **state)
         {"y = x << 1.5", 7, "integer operands"},
         {"y = ~x", 5, "~ needs an integer"},
         {"y = x ^ 2", 7, "a power is pow(x, y)"},
+        /* numexpr's and Python's spellings get weft's. */
+        {"y = x ** 2", 8, "a power is pow(x, y)"},
+        {"y = where(x > 0, x, a)", 5, "a choice is c ? a : b"},
+        {"y = (x > 0) and (x < 1)", 13, "logical and is &&"},
+        {"y = x > 0 or x < 1", 11, "logical or is ||"},
+        {"y = not x", 5, "logical not is !"},
+        {"y = True", 5, "true is 1"},
         {"def f(a, a) = a\ny = f(x, x)", 10, "parameter \"a\" is named twice"},
     };
     enum { N = 8 };
@@ -155,6 +162,14 @@ static void test_helpers_and_constants(void **state)
         if (fabsf(gy[i] - 1.0f) > 1e-6f) fail_msg("element %d: cnd(x) + cnd(-x) = %g", i, gy[i]);
         float want = (float)3.14159265358979323846 * xv[i] + (float)2.71828182845904523536;
         if (fabsf(gz[i] - want) > 1e-6f * (fabsf(want) + 1)) fail_msg("element %d: %g", i, gz[i]);
+    }
+    /* inf and nan are constants too. */
+    ASSERT_OK(weft_map(ctx, "y = x > 0 ? inf : -inf; z = x > 0 ? nan : x", b, 3, NULL));
+    ASSERT_OK(weft_array_read(y, 0, N, gy));
+    ASSERT_OK(weft_array_read(z, 0, N, gz));
+    for (int i = 0; i < N; i++) {
+        assert_true(gy[i] == (xv[i] > 0 ? INFINITY : -INFINITY));
+        assert_true(xv[i] > 0 ? isnan(gz[i]) : gz[i] == xv[i]);
     }
     /* A bound name shadows a constant. */
     weft_bind named_e[] = {weft_bind_array("x", x), weft_bind_array("y", y), weft_bind_f32("e", 0)};

@@ -152,6 +152,24 @@ static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
     return weft_expr_error_at(p->text, pos, message);
 }
 
+/* What numexpr and Python spell differently, for a word (or "**") the
+ * parser stopped at: the spelling it takes. "" for any other. */
+static const char *other_spelling(const char *word, size_t len)
+{
+    static const struct {
+        const char *word, *hint;
+    } spellings[] = {
+        {"**", " (a power is pow(x, y))"}, {"where", " (a choice is c ? a : b)"},
+        {"and", " (logical and is &&)"},   {"or", " (logical or is ||)"},
+        {"not", " (logical not is !)"},    {"True", " (true is 1)"},
+        {"False", " (false is 0)"},
+    };
+    for (size_t k = 0; k < sizeof spellings / sizeof spellings[0]; k++)
+        if (strlen(spellings[k].word) == len && strncmp(word, spellings[k].word, len) == 0)
+            return spellings[k].hint;
+    return "";
+}
+
 static void skip_space(parser *p)
 {
     for (;;) {
@@ -433,7 +451,8 @@ static weft_node *parse_call(parser *p, size_t pos, size_t len)
         if (strlen(functions[f].name) == len && strncmp(p->text + pos, functions[f].name, len) == 0)
             fn = f;
     if (fn < 0) {
-        fail_at(p, pos, "unknown function \"%.*s\"", (int)len, p->text + pos);
+        fail_at(p, pos, "unknown function \"%.*s\"%s", (int)len, p->text + pos,
+                other_spelling(p->text + pos, len));
         return NULL;
     }
     weft_node *args[3];
@@ -500,14 +519,17 @@ static weft_node *clone_tree(parser *p, const weft_node *n)
     return c;
 }
 
-/* pi and e, as weak double literals (they adapt to f32 operands like 3.14
- * does); bindings and temporaries of the same name shadow them. */
+/* pi, e, inf and nan, as weak double literals (they adapt to f32 operands
+ * like 3.14 does); bindings and temporaries of the same name shadow them. */
 static weft_node *constant(parser *p, size_t pos, size_t len)
 {
     static const struct {
         const char *name;
         double value;
-    } constants[] = {{"pi", 3.14159265358979323846}, {"e", 2.71828182845904523536}};
+    } constants[] = {{"pi", 3.14159265358979323846},
+                     {"e", 2.71828182845904523536},
+                     {"inf", INFINITY},
+                     {"nan", NAN}};
     for (size_t c = 0; c < sizeof constants / sizeof constants[0]; c++) {
         if (strlen(constants[c].name) != len || strncmp(constants[c].name, p->text + pos, len))
             continue;
@@ -584,7 +606,8 @@ static weft_node *parse_name(parser *p)
         weft_node *c = constant(p, pos, len);
         if (c || p->failed) return c;
     }
-    fail_at(p, pos, "unknown name \"%.*s\"", (int)len, p->text + pos);
+    fail_at(p, pos, "unknown name \"%.*s\"%s", (int)len, p->text + pos,
+            other_spelling(p->text + pos, len));
     return NULL;
 }
 
@@ -681,7 +704,9 @@ static weft_node *parse_primary(parser *p)
         fail_at(p, pos, "expression ends where a value was expected");
         return NULL;
     default:
-        fail_at(p, pos, "expected a value, found \"%.*s\"", (int)p->tok.len, p->text + pos);
+        fail_at(p, pos, "expected a value, found \"%.*s\"%s", (int)p->tok.len, p->text + pos,
+                pos > 0 && p->text[pos - 1] == '*' && p->text[pos] == '*' ? other_spelling("**", 2)
+                                                                          : "");
         return NULL;
     }
 }
@@ -1018,8 +1043,9 @@ static weft_status parse_program(parser *p, enum weft_expr_mode mode)
         }
         RETURN_ON_ERROR(parse_statement(p, mode, &done));
         if (p->tok.kind != T_SEMI && p->tok.kind != T_END)
-            return fail_at(p, p->tok.start, "expected ';' or the end, found \"%.*s\"",
-                           (int)p->tok.len, p->text + p->tok.start);
+            return fail_at(p, p->tok.start, "expected ';' or the end, found \"%.*s\"%s",
+                           (int)p->tok.len, p->text + p->tok.start,
+                           other_spelling(p->text + p->tok.start, p->tok.len));
     }
     while (p->tok.kind == T_SEMI)
         RETURN_ON_ERROR(next(p));
