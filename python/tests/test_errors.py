@@ -131,3 +131,33 @@ def test_a_strided_output_is_refused_saying_why():
         with pytest.raises(ValueError, match="must be one C-contiguous block"):
             call()
     assert np.all(y == 0)
+
+
+def test_small_slips_are_named():
+    """A first week's slips, each answered in the terms the user wrote."""
+    x = np.arange(8, dtype=np.float64)
+    with pytest.raises(ValueError, match="'keys' must be one C-contiguous"):
+        weft.sort(x[::-1])
+    with pytest.raises(TypeError, match="take is a list of arrays"):
+        weft.filter("x > 5", x=x, take=["x"])
+    with pytest.raises(TypeError, match="the expression is a string"):
+        weft.filter(x > 5, x=x)
+    with pytest.raises(TypeError, match="names bound are strings"):
+        weft.map("y = x", {1: x}, y=np.zeros(8))
+    with pytest.raises(TypeError, match=r"pass x.view\('int64'\)"):
+        weft.sum(np.arange(3).astype("datetime64[s]"))
+    with pytest.raises(ValueError, match="sizes are 0 to 2\\*\\*63 - 1, not 18446744073709551616"):
+        weft.empty(2**64)
+    with pytest.raises(ValueError, match="not -1"):
+        weft.zeros((3, -1))
+    for text, hint in [("y = x ** 2", "pow(x, y)"), ("y = where(x > 2, x, 0)", "c ? a : b"),
+                       ("y = (x > 2) and (x < 5)", "&&")]:
+        with pytest.raises(weft.ExprError, match=hint.replace("?", r"\?").replace("(", r"\(")
+                           .replace(")", r"\)")):
+            weft.map(text, x=x, y=np.zeros(8))
+    b = weft.zeros(4, "bool")
+    with pytest.raises(TypeError, match="dtype is not bool"):
+        b.write(np.array([2, 3], np.uint8))
+    y = np.zeros(8)
+    weft.map("y = x > 3 ? inf : -inf", x=x, y=y)
+    assert np.array_equal(y, np.where(x > 3, np.inf, -np.inf))

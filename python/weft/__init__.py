@@ -124,12 +124,15 @@ def _typestr(dtype: Any) -> str:
 def _shape(shape: Any) -> Tuple[int, ...]:
     """A shape as numpy takes it: an integer (numpy's too: np.prod(...) is an
     np.int64) or a sequence of them; a float is refused, not truncated."""
-    if hasattr(shape, "__index__"):
-        return (operator.index(shape),)
     try:
-        return tuple(operator.index(s) for s in shape)
+        dims = ((operator.index(shape),) if hasattr(shape, "__index__") else
+                tuple(operator.index(s) for s in shape))
     except TypeError:
         raise TypeError(f"a shape is an integer or a sequence of integers, not {shape!r}") from None
+    for d in dims:
+        if not 0 <= d < 2**63:
+            raise ValueError(f"a shape's sizes are 0 to 2**63 - 1, not {d}")
+    return dims
 
 
 def empty(shape: Any, dtype: Any = "float64", *, ctx: Optional[Context] = None) -> Array:
@@ -148,6 +151,7 @@ def asarray(obj: Any, *, copy: Optional[bool] = None, ctx: Optional[Context] = N
     exports the buffer protocol or __array_interface__ and is C-contiguous
     (copy=None or False); a copy when copy=True or when one is needed (then
     copy=False raises ValueError)."""
+    _wraps.check_dtype(obj)
     return Array(obj, copy=copy, ctx=ctx)
 
 
@@ -284,9 +288,14 @@ def _bind(expr: str, binds: Optional[Mapping[str, Any]], kw: Dict[str, Any],
           ctx: Optional[Context]) -> Tuple[Context, List[Tuple[str, Any]]]:
     # A name given twice (in binds and as a keyword, or twice in a list of
     # pairs) is refused, as the C API refuses it: the last one silently won.
+    if not isinstance(expr, str):
+        raise TypeError(f"the expression is a string, as in weft.map('y = x * 2', x=x, y=y) "
+                        f"or weft.filter('x > 5', x=x), not {type(expr).__name__}")
     pairs = list(binds.items()) if isinstance(binds, Mapping) else list(binds or [])
     merged: Dict[str, Any] = {}
     for name, v in pairs + list(kw.items()):
+        if not isinstance(name, str):
+            raise TypeError(f"names bound are strings, not {name!r}")
         if name in merged:
             raise ValueError(f"name {name!r} is bound twice")
         merged[name] = v

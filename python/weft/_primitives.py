@@ -21,11 +21,14 @@ def _api() -> Any:
     return weft
 
 
-def _arr(x: Any, ctx: Optional[Context], *, written: bool = False) -> Array:
+def _arr(x: Any, ctx: Optional[Context], *, written: Optional[str] = None) -> Array:
+    """x as a weft.Array; written names the parameter when weft writes it."""
     if isinstance(x, Array) and (ctx is None or x.ctx is ctx):
         return x
     ctx = ctx or _api().get_context()
-    return _wraps.wrap_output(x, "out", ctx) if written else _wraps.wrap(x, copy=None, ctx=ctx)
+    if written:
+        return _wraps.wrap_output(x, written, ctx)
+    return _wraps.wrap(x, copy=None, ctx=ctx)
 
 
 def _ctx(values: Sequence[Any], ctx: Optional[Context]) -> Context:
@@ -69,9 +72,9 @@ def sort(keys: Any, values: Any = None, *, descending: bool = False, wait: bool 
     descending); values (any dtype, as long) is permuted with them. Returns
     None (or a Future of None)."""
     ctx = _ctx([keys, values], ctx)
-    k = _arr(keys, ctx, written=True)
+    k = _arr(keys, ctx, written="keys")
     _one_axis("sort", k)
-    v = None if values is None else _arr(values, ctx, written=True)
+    v = None if values is None else _arr(values, ctx, written="values")
     r = _weft._sort(ctx, k, v, 1 if descending else 0, wait)
     return _done(r, ctx, wait)
 
@@ -83,7 +86,7 @@ def argsort(keys: Any, *, descending: bool = False, out: Any = None, wait: bool 
     ctx = _ctx([keys, out], ctx)
     k = _arr(keys, ctx)
     _one_axis("argsort", k)
-    o = _api().empty(k.size, "uint64", ctx=ctx) if out is None else _arr(out, ctx, written=True)
+    o = _api().empty(k.size, "uint64", ctx=ctx) if out is None else _arr(out, ctx, written="out")
     r = _weft._argsort(ctx, k, o, 1 if descending else 0, wait)
     return _done(r, ctx, wait, lambda _: o)
 
@@ -113,7 +116,7 @@ def histogram(x: Any, bins: int = 10, range: Optional[Tuple[float, float]] = Non
     if out is None:
         c = w.zeros(bins, "uint64", ctx=ctx)
     else:
-        c = _arr(out, ctx, written=True)
+        c = _arr(out, ctx, written="out")
         if c.size != bins:
             raise ValueError(f"weft.histogram: out has {c.size} bins, bins is {bins}")
     # weft_histogram's bins are all half-open: the values equal to hi join
@@ -149,7 +152,7 @@ def bincount(indices: Any, weights: Any = None, minlength: int = 0, *, out: Any 
         n = builtins.max(int(api.max(i)) + 1 if i.size else 0, minlength)
         o = api.zeros(n, "uint64" if w is None else w.dtype, ctx=ctx)
     else:
-        o = _arr(out, ctx, written=True)
+        o = _arr(out, ctx, written="out")
     r = _weft._bincount(ctx, i, w, o, wait)
     return _done(r, ctx, wait, lambda _: o)
 
@@ -159,7 +162,7 @@ def scatter_add(out: Any, indices: Any, values: Any, *, wait: bool = True,
     """numpy.add.at(out, indices, values): out[indices[i]] += values[i] in index
     order (float sums have the plain loop's bits). out is written in place."""
     ctx = _ctx([out, indices, values], ctx)
-    o = _arr(out, ctx, written=True)
+    o = _arr(out, ctx, written="out")
     r = _weft._scatter_add(ctx, _arr(indices, ctx), _arr(values, ctx), o, wait)
     return _done(r, ctx, wait)
 
@@ -177,7 +180,7 @@ def random(shape: Any = None, dtype: Any = "float64", *, dist: str = "uniform", 
     if not 0 <= int(seed) < 1 << 64 or not 0 <= int(offset) < 1 << 64:
         raise ValueError("weft.random: seed and offset are 64-bit unsigned integers")
     ctx = _ctx([out], ctx)
-    o = _api().empty(shape, dtype, ctx=ctx) if out is None else _arr(out, ctx, written=True)
+    o = _api().empty(shape, dtype, ctx=ctx) if out is None else _arr(out, ctx, written="out")
     if out is not None and shape is not None and _api()._shape(shape) != o.shape:
         raise ValueError(f"weft.random: shape {shape!r} is not out's {o.shape} (give one of them)")
     if out is not None and dtype != "float64" and _api()._typestr(dtype) != o.typestr:
@@ -248,6 +251,8 @@ def filter(cond: str, binds: Optional[Mapping[str, Any]] = None, /, *,  # noqa: 
     if take is None:
         picked = [(n, v) for n, v in pairs if isinstance(v, Array)]
     else:
+        if isinstance(take, str) or any(isinstance(t, str) for t in take):
+            raise TypeError("take is a list of arrays to filter (take=[a, b]), not of names")
         picked = [(str(i), _arr(t, ctx)) for i, t in enumerate(take)]
     ins = [v for _, v in picked]
     outs = [api.empty(v.size, v.dtype, ctx=ctx) for v in ins]

@@ -55,8 +55,18 @@ def _forget(key: _Key, ref: "weakref.ReferenceType[Array]") -> None:
             del _live[key]
 
 
+def check_dtype(obj: Any) -> None:
+    """Dates and durations are refused by name (numpy's own buffer error,
+    "cannot include dtype 'M'", names no way out)."""
+    kind = getattr(getattr(obj, "dtype", None), "kind", None)
+    if kind in ("M", "m"):
+        raise TypeError(f"weft.Array: numpy {obj.dtype} has no weft dtype; its int64 ticks do: "
+                        f"pass x.view('int64')")
+
+
 def wrap(obj: Any, *, copy: Optional[bool], ctx: Optional[Context]) -> Array:
     """weft.Array(obj, copy=copy, ctx=ctx), or the live wrap of the same memory."""
+    check_dtype(obj)
     key = _key(obj, ctx) if copy is not True else None
     if key is None:
         return Array(obj, copy=copy, ctx=ctx)
