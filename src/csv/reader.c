@@ -451,6 +451,14 @@ weft_status csv_reader_next(csv_reader *r)
         if (fault.kind != CSV_FAULT_NONE) return fault_error(r, &fault);
         if (r->eof || (r->ix.rows > 0 && (!r->align || r->ix.rows >= WEFT_SUM_BLOCK))) break;
         if (csv_cancel_asked(r->src->cancel)) return csv_cancelled();
+        if (r->ix.rows == 0 && r->ix.consumed > 0) {
+            /* Blank or comment lines only, so far: passed over as a finished
+             * window is, not held (50 MB of blank lines held 900 MB). */
+            r->line += r->ix.lines;
+            r->offset += r->ix.consumed;
+            RETURN_ON_ERROR(next_candidate(r));
+            continue;
+        }
         /* Scanned again only once it has doubled: a window grown a block at
          * a time was scanned whole after each (a 100 MB field at a 64 KiB
          * window took three minutes). */
