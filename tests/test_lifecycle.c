@@ -120,6 +120,60 @@ static void test_fork_child_async_calls_complete(void **state)
     weft_ctx_free(ctx);
 }
 
+/* A child forked from a process that set up OpenCL waited forever creating
+ * a context (PoCL's driver threads are not in the child), even a host-only
+ * one (discovery still listed the platforms). It gets the pool, and a note
+ * says why. */
+static void test_fork_child_of_an_opencl_parent_gets_the_pool(void **state)
+{
+    (void)state;
+#ifdef __SANITIZE_THREAD__
+    skip(); /* ThreadSanitizer cannot follow a multi-threaded fork */
+#endif
+#ifdef __SANITIZE_ADDRESS__
+    skip(); /* the child's malloc may hang under ASan (see above) */
+#endif
+    weft_options o = test_options();
+    weft_ctx *parent = test_ctx_with(&o);
+    double parent_sum = 0;
+    weft_array *x;
+    ASSERT_OK(weft_array_create(parent, WEFT_F64, 100, &x));
+    weft_bind px[] = {weft_bind_array("x", x)};
+    ASSERT_OK(weft_map(parent, "x = 2.0", px, 1, NULL));
+    ASSERT_OK(weft_sum(parent, x, &parent_sum, NULL));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20); /* a hang is a failure, not a stuck suite */
+        int ok = 1;
+        const char *specs[] = {NULL, "host"};
+        for (int k = 0; k < 2 && ok; k++) {
+            weft_options c = test_options();
+            c.devices = specs[k];
+            weft_ctx *fresh = NULL;
+            weft_array *y = NULL;
+            double sum = 0;
+            ok = weft_ctx_create(&c, &fresh) == WEFT_OK &&
+                 weft_array_create(fresh, WEFT_F64, 1000, &y) == WEFT_OK;
+            weft_bind b[] = {weft_bind_array("y", y)};
+            ok = ok && weft_map(fresh, "y = 3.0", b, 1, NULL) == WEFT_OK &&
+                 weft_sum(fresh, y, &sum, NULL) == WEFT_OK && sum == 3000.0;
+            const char *vendors = getenv("OCL_ICD_VENDORS");
+            if (ok && !(vendors && strstr(vendors, "empty")))
+                ok = strstr(weft_ctx_notes(fresh), "before fork()") != NULL;
+            weft_array_free(y);
+            weft_ctx_free(fresh);
+        }
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(parent_sum == 200.0);
+    weft_array_free(x);
+    weft_ctx_free(parent);
+}
+
 /* A launch that runs until its gate opens. */
 typedef struct fork_gate {
     atomic_int started, open;
@@ -643,6 +697,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ctx_free_refuses_live_handles),
         cmocka_unit_test(test_future_status_after_release),
         cmocka_unit_test(test_fork_child_async_calls_complete),
+        cmocka_unit_test(test_fork_child_of_an_opencl_parent_gets_the_pool),
         cmocka_unit_test(test_fork_child_frees_what_parent_threads_used),
         cmocka_unit_test(test_host_fn_waiting_on_itself_is_refused),
         cmocka_unit_test(test_refused_call_from_host_fn_does_nothing),

@@ -8,6 +8,7 @@
 #include "../../core/env.h"
 #include "../../core/error.h"
 #include "../../core/kernels.h"
+#include "../../core/process.h"
 
 #include <stdio.h>
 #include <stdatomic.h>
@@ -172,10 +173,25 @@ static const char *vendors_dir(void)
     return env ? env : "/etc/OpenCL/vendors";
 }
 
+/* The process that first looked for platforms. An OpenCL implementation's
+ * threads and locks do not survive fork(): a child that creates a context
+ * on a platform its parent set up waits forever (PoCL's pthread driver, in
+ * pthread_cond_wait). Called under the platform lock. */
+static pid_t platforms_pid;
+
 void weft_cl_discover(const weft_dev_services *s, void *programs)
 {
+    pid_t self = weft_process_id();
+    if (platforms_pid && platforms_pid != self) {
+        weft_dev_note(s, "OpenCL was set up before fork() made this process: a forked child "
+                         "uses the pool only (OpenCL platforms do not survive fork(); create "
+                         "contexts in a process that set up none, e.g. multiprocessing's "
+                         "spawn start method)");
+        return;
+    }
     cl_uint nplatforms = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &nplatforms);
+    if (err == CL_SUCCESS && nplatforms > 0) platforms_pid = self;
     if (err != CL_SUCCESS || nplatforms == 0) {
         weft_dev_note(s,
                       "no OpenCL platform: clGetPlatformIDs returned %s (%d); the ICD loader found "
