@@ -2230,6 +2230,124 @@ static void test_reads_across_the_split_that_only_compare(void **state)
     weft_ctx_free(ctx);
 }
 
+/* The same sort where the check's poison cannot put a value above and below
+ * every key: records of mixed fields (a u8 array, poisoned a little), and
+ * unsigned or byte keys whose first sort saw them all at 0 (nothing is below
+ * 0). The check agreed on the first sort, later sorts split unchecked, and
+ * on copying devices 1013-1023 of 1024 keys came back wrong. */
+static const char keyed_sort_source[] =
+    "typedef struct { int key; float payload; } rec;\n"
+    "__kernel void rec_step(__global rec *v, int n, int parity)\n"
+    "{\n"
+    "    int i = 2 * (int)get_global_id(0) + parity;\n"
+    "    if (i + 1 < n && v[i].key > v[i + 1].key) { rec t = v[i]; v[i] = v[i + 1]; v[i + 1] = t; "
+    "}\n"
+    "}\n"
+    "__kernel void uint_step(__global uint *v, int n, int parity)\n"
+    "{\n"
+    "    int i = 2 * (int)get_global_id(0) + parity;\n"
+    "    if (i + 1 < n && v[i] > v[i + 1]) { uint t = v[i]; v[i] = v[i + 1]; v[i + 1] = t; }\n"
+    "}\n"
+    "__kernel void uchar_step(__global uchar *v, int n, int parity)\n"
+    "{\n"
+    "    int i = 2 * (int)get_global_id(0) + parity;\n"
+    "    if (i + 1 < n && v[i] > v[i + 1]) { uchar t = v[i]; v[i] = v[i + 1]; v[i + 1] = t; }\n"
+    "}\n";
+
+typedef struct keyed_rec {
+    int32_t key;
+    float payload;
+} keyed_rec;
+
+/* The key of element i of kind (0 records, 1 uint, 2 uchar). */
+static int64_t key_of(const unsigned char *v, int kind, size_t i)
+{
+    if (kind == 0) return ((const keyed_rec *)(const void *)v)[i].key;
+    if (kind == 1) return ((const uint32_t *)(const void *)v)[i];
+    return v[i];
+}
+
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static size_t key_size(int kind)
+{
+    return kind == 0 ? sizeof(keyed_rec) : kind == 1 ? 4 : 1;
+}
+
+static void keyed_sort_host(const weft_host_call *call)
+{
+    unsigned char *v = call->args[0];
+    int n = *(const int *)call->args[1], parity = *(const int *)call->args[2];
+    int kind = *(const int *)call->user;
+    size_t e = key_size(kind);
+    HOST_ITEMS(call, t)
+    {
+        int i = 2 * (int)t + parity;
+        if (i + 1 < n && key_of(v, kind, (size_t)i) > key_of(v, kind, (size_t)i + 1)) {
+            unsigned char tmp[8];
+            memcpy(tmp, v + (size_t)i * e, e);
+            memcpy(v + (size_t)i * e, v + (size_t)(i + 1) * e, e);
+            memcpy(v + (size_t)(i + 1) * e, tmp, e);
+        }
+    }
+}
+
+static void test_compare_reads_of_records_and_keys_at_zero(void **state)
+{
+    (void)state;
+    enum { KEYS = 1024 };
+    static const char *const kernels[] = {"rec_step", "uint_step", "uchar_step"};
+    weft_ctx *ctx = test_ctx();
+    unsigned char *v = malloc(KEYS * sizeof(keyed_rec));
+    int64_t *want = malloc(KEYS * sizeof *want);
+    uint64_t seed = 11;
+    for (int kind = 0; kind < 3; kind++) {
+        weft_program *p = build(ctx, keyed_sort_source);
+        size_t e = key_size(kind);
+        for (int round = 0; round < 3; round++) {
+            /* The first sort: sorted records, all-zero unsigned and byte keys. */
+            for (int i = 0; i < KEYS; i++) {
+                seed = seed * 6364136223846793005u + 1442695040888963407u;
+                int64_t key = round == 0 ? (kind == 0 ? i : 0)
+                                         : (int64_t)(seed >> 40) % (kind == 2 ? 256 : 100000);
+                if (kind == 0)
+                    ((keyed_rec *)(void *)v)[i] = (keyed_rec){(int32_t)key, (float)i};
+                else if (kind == 1)
+                    ((uint32_t *)(void *)v)[i] = (uint32_t)key;
+                else
+                    v[i] = (unsigned char)key;
+                want[i] = key;
+            }
+            qsort(want, KEYS, sizeof *want, compare_i64);
+            weft_array *x;
+            size_t count = kind == 1 ? KEYS : KEYS * e; /* u32 keys, or bytes */
+            ASSERT_OK(weft_array_from(ctx, kind == 1 ? WEFT_U32 : WEFT_U8, count, v, &x));
+            weft_range r = weft_range_1d(KEYS / 2);
+            r.local[0] = 128;
+            for (int phase = 0; phase < KEYS; phase++) {
+                weft_arg args[] = {weft_arg_slice(x), weft_arg_i32(KEYS), weft_arg_i32(phase % 2)};
+                ASSERT_OK(weft_launch(p, kernels[kind], &r, args, 3, keyed_sort_host, &kind, NULL));
+            }
+            ASSERT_OK(weft_array_read(x, 0, count, v));
+            size_t wrong = 0;
+            for (size_t i = 0; i < KEYS; i++)
+                wrong += key_of(v, kind, i) != want[i];
+            if (wrong)
+                fail_msg("%s, round %d: %zu of %d keys out of place", kernels[kind], round, wrong,
+                         KEYS);
+            ASSERT_OK(weft_array_free(x));
+        }
+        weft_program_free(p);
+    }
+    free(v);
+    free(want);
+    weft_ctx_free(ctx);
+}
+
 /* Types a header defines (Parboil mri-q's `struct kValues` of four floats
  * in macros.h, a `typedef double real_t`): weft read neither, so the
  * kernel's element size was unknown and any u8 array was taken (the kernel
@@ -2358,6 +2476,7 @@ int main(void)
         cmocka_unit_test(test_geometry_read_through_headers_and_options),
         cmocka_unit_test(test_types_from_included_headers),
         cmocka_unit_test(test_reads_across_the_split_that_only_compare),
+        cmocka_unit_test(test_compare_reads_of_records_and_keys_at_zero),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_overlapping_wraps_across_launches),
         cmocka_unit_test(test_small_access_to_an_overlapping_wrap_keeps_order),

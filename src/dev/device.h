@@ -45,11 +45,12 @@ typedef struct weft_param {
     int is_const;
     /* Filled by the program layer from the source once per kernel, not by
      * the driver: type with its typedefs and macros followed, a global
-     * pointer every use of which is a subscript read (ops/launch_scalars.c),
-     * and the bytes a pointer's element takes (0: not known;
-     * ops/kernel_source.c). */
+     * pointer every use of which is a subscript read, or a subscript store
+     * (ops/launch_scalars.c), and the bytes a pointer's element takes (0:
+     * not known; ops/kernel_source.c). */
     char resolved[128];
     int only_read;
+    int only_stored;
     size_t element;
 } weft_param;
 

@@ -315,6 +315,7 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                       "cannot be passed there; declare the parameter const if the kernel only "
                       "reads it",
                       k, p->type, p->name, job->name);
+        if (is_array && p->only_stored && k < 64) job->stored_only |= (uint64_t)1 << k;
         job->writes[k] = !writable                   ? WEFT_ACCESS_READ
                          : a->kind == WEFT_ARG_WHOLE ? WEFT_ACCESS_WHOLE_MAY_WRITE
                                                      : WEFT_ACCESS_WRITTEN;

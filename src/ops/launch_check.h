@@ -17,7 +17,7 @@
 
 #include "launch_job.h"
 
-enum { WEFT_SPLIT_CHECKS = 8 };
+enum { WEFT_SPLIT_CHECKS = 8, WEFT_SPLIT_INCONCLUSIVE = 3 };
 
 typedef enum weft_split_mode {
     WEFT_RUN_SPLIT,     /* a check saw these values split right */

@@ -28,6 +28,7 @@ typedef struct weft_launch_job {
     weft_arg *args;
     size_t nargs;
     unsigned char *writes; /* per argument, a weft_arg_access (in args' block) */
+    uint64_t stored_only;  /* bit k: argument k's kernel only stores into it, never reads */
     weft_host_fn host_fn;
     void *user;
     size_t first, last; /* the indices of the split dimension that run (weft_launch_rows) */

@@ -78,7 +78,8 @@ static uint64_t type_max(weft_dtype t)
 weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, size_t elem_size,
                             int pass)
 {
-    weft_poison p = {WEFT_POISON_NEAR, t, elem_size, {.u = 0}};
+    weft_poison p = {WEFT_POISON_NEAR, 0, t, elem_size, {.u = 0}};
+    p.strict = n == 0;
     if (weft_poison_passes(t) < 2) return p;
     int want_above = pass == 0, found = 0;
     weft_acc64 best = {.u = 0};
@@ -102,6 +103,7 @@ weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, 
         } else if (is_signed(t) ? best.i > -(int64_t)type_max(t) - 1 : best.u > 0) {
             p.value.u = best.u - 1; /* unsigned at 0: no room, at the least */
         }
+        p.strict = memcmp(&p.value, &best, sizeof best) != 0;
         return p;
     }
     if (is_float(t)) {
@@ -114,6 +116,7 @@ weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, 
         p.value.u = best.u + 1;
     }
     p.pass = WEFT_POISON_ABOVE;
+    p.strict = 1;
     return p;
 }
 

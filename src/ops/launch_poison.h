@@ -30,6 +30,11 @@ typedef enum weft_poison_pass {
 
 typedef struct weft_poison {
     weft_poison_pass pass; /* NEAR where the asked one cannot be made */
+    /* 1: above (ABOVE) or below (BELOW) every element, or nothing to poison:
+     * an ordering comparison with a value read across the split flips in
+     * one of the passes. 0: NEAR, or BELOW at the least (an unsigned array
+     * at 0, all-equal keys at the type's least): it may not. */
+    int strict;
     weft_dtype dtype;
     size_t elem_size;
     weft_acc64 value; /* ABOVE, BELOW: every element's poison (NaNs apart) */

@@ -305,8 +305,40 @@ static int subscript_read(const char *text, size_t at, size_t len, size_t end)
     return 1;
 }
 
-int weft_launch_param_only_read(const char *source, const char *options, const char *name,
-                                const char *param)
+/* 1 when the use of a pointer at text[at, at + len) stores and reads
+ * nothing: `p[...] = ` (a member of it too), not compound, not `==`. */
+static int subscript_store(const char *text, size_t at, size_t len, size_t end)
+{
+    size_t before = at;
+    while (before > 0 && isspace((unsigned char)text[before - 1]))
+        before--;
+    if (before > 0 &&
+        (text[before - 1] == '&' || text[before - 1] == '+' || text[before - 1] == '-'))
+        return 0;
+    size_t j = skip_blank(text, at + len);
+    if (text[j] != '[') return 0;
+    for (;;) {
+        j = skip_blank(text, j);
+        if (text[j] == '[') {
+            size_t past = matching(text, j, end);
+            if (!past) return 0;
+            j = past;
+        } else if (text[j] == '.') {
+            j = skip_blank(text, j + 1);
+            while (ident_char(text[j]))
+                j++;
+        } else {
+            break;
+        }
+    }
+    return text[j] == '=' && text[j + 1] != '=';
+}
+
+/* 1 when every use of pointer parameter `param` in kernel `name` passes
+ * `use`, as far as weft can tell (0 when it cannot: a macro or an option
+ * naming it, directives it cannot read, the kernel defined twice). */
+static int every_use(const char *source, const char *options, const char *name, const char *param,
+                     int (*use)(const char *, size_t, size_t, size_t))
 {
     char *text = source && param && *param ? weft_kernel_source_active(source, options) : NULL;
     size_t open = 0, brace = 0, end = 0, len = param ? strlen(param) : 0;
@@ -314,15 +346,27 @@ int weft_launch_param_only_read(const char *source, const char *options, const c
      * then `DONE = 1`, or `-DDONE=done[0]` in the options): a name on a
      * preprocessor line or in the options may be written. */
     char *bodies = weft_kernel_option_macros(options);
-    int only_read =
-        text && bodies && !unreadable_directives(text) && !on_directive(text, param, len) &&
-        !names(bodies, 0, strlen(bodies), param, len) && find_kernel(text, name, &open, &brace) &&
-        !defined_again(text, name, brace) && (end = matching(text, brace, strlen(text))) != 0;
-    for (size_t i = brace; only_read && i < end; i++)
-        if (word_at(text, i, param, len)) only_read = subscript_read(text, i, len, end);
+    int every = text && bodies && !unreadable_directives(text) && !on_directive(text, param, len) &&
+                !names(bodies, 0, strlen(bodies), param, len) &&
+                find_kernel(text, name, &open, &brace) && !defined_again(text, name, brace) &&
+                (end = matching(text, brace, strlen(text))) != 0;
+    for (size_t i = brace; every && i < end; i++)
+        if (word_at(text, i, param, len)) every = use(text, i, len, end);
     free(text);
     free(bodies);
-    return only_read;
+    return every;
+}
+
+int weft_launch_param_only_read(const char *source, const char *options, const char *name,
+                                const char *param)
+{
+    return every_use(source, options, name, param, subscript_read);
+}
+
+int weft_launch_param_only_stored(const char *source, const char *options, const char *name,
+                                  const char *param)
+{
+    return every_use(source, options, name, param, subscript_store);
 }
 
 size_t weft_launch_kernel_end(const char *source, const char *options, const char *name)

@@ -24,5 +24,9 @@ uint64_t weft_launch_steering_scalars(const char *source, const char *options, c
 size_t weft_launch_kernel_end(const char *source, const char *options, const char *name);
 int weft_launch_param_only_read(const char *source, const char *options, const char *name,
                                 const char *param);
+/* 1 when every use of pointer parameter `param` of kernel `name` stores into
+ * it by subscript (`out[i] = ...`): the kernel never reads it. */
+int weft_launch_param_only_stored(const char *source, const char *options, const char *name,
+                                  const char *param);
 
 #endif

@@ -304,6 +304,9 @@ static weft_status learn_params(weft_program *p, size_t dev, weft_kernel_entry *
                                  sizeof all[i].resolved);
         all[i].only_read = all[i].address == 1 && !all[i].is_const &&
                            weft_launch_param_only_read(p->source, options, e->name, all[i].name);
+        all[i].only_stored =
+            all[i].address == 1 && !all[i].is_const &&
+            weft_launch_param_only_stored(p->source, options, e->name, all[i].name);
         all[i].element = all[i].address == 1 || all[i].address == 3
                              ? weft_kernel_pointee_size(p->source, options, all[i].type)
                              : 0;
@@ -408,6 +411,15 @@ weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
     if (checks) *checks = s ? s->checks : 0;
     pthread_mutex_unlock(&p->lock);
     return st;
+}
+
+unsigned weft_program_split_inconclusive(weft_program *p, const char *key)
+{
+    pthread_mutex_lock(&p->lock);
+    weft_split_entry *s = split_entry(p, key);
+    unsigned count = s ? ++s->inconclusive : 0;
+    pthread_mutex_unlock(&p->lock);
+    return count;
 }
 
 /* The scalars that steer rows as any device that built the program reads

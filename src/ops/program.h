@@ -26,9 +26,10 @@ typedef enum weft_split_verdict {
 
 typedef struct weft_split_entry {
     weft_split_verdict verdict;
-    unsigned checks;    /* splits found SAFE under this key */
-    int steering_known; /* steering, once read from the source */
-    uint64_t steering;  /* the scalars that may steer its reads and writes (launch_scalars.c) */
+    unsigned checks;       /* splits found SAFE under this key */
+    unsigned inconclusive; /* splits that agreed on data that could not show a read across */
+    int steering_known;    /* steering, once read from the source */
+    uint64_t steering;     /* the scalars that may steer its reads and writes (launch_scalars.c) */
     struct weft_split_entry *next;
     char key[]; /* kernel name and argument kinds, or also their values (launch_check.c) */
 } weft_split_entry;
@@ -57,6 +58,11 @@ weft_split_verdict weft_program_split_verdict(weft_program *p, const char *key, 
  * unknown (checked again). */
 weft_status weft_program_set_split_verdict(weft_program *p, const char *key,
                                            weft_split_verdict verdict, unsigned *checks);
+
+/* One more check of kernel key `key` that agreed on data its poison could
+ * not order against (launch_check.c): the count so far, this one included;
+ * 0 without memory. */
+unsigned weft_program_split_inconclusive(weft_program *p, const char *key);
 
 /* The scalars of kernel key `key` that may steer where it reads and writes
  * (launch_scalars.h), read from the source once per key. */
