@@ -201,6 +201,58 @@ static void test_fork_child_frees_inherited_context(void **state)
     ASSERT_OK(weft_ctx_free(ctx));
 }
 
+/* A child that uses the context it inherited while a parent thread was
+ * placing an operation (its placement lock held at fork()): its first
+ * operation waited for good on that lock (a Python script forking beside a
+ * thread calling weft hung about one run in 12). */
+static void test_fork_child_places_beside_parent_threads(void **state)
+{
+    (void)state;
+#ifdef __SANITIZE_THREAD__
+    skip(); /* ThreadSanitizer cannot follow a multi-threaded fork */
+#endif
+    if (under_valgrind()) skip();
+#ifdef __SANITIZE_ADDRESS__
+    skip(); /* the child's malloc may hang under ASan (above) */
+#endif
+    weft_options o = test_options();
+    o.devices = "host"; /* OpenCL is not fork-safe: the child uses the pool */
+    weft_ctx *ctx = test_ctx_with(&o);
+    churn c = {ctx, NULL, 0, WEFT_OK};
+    ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &c.z));
+    pthread_t churner;
+    assert_int_equal(pthread_create(&churner, NULL, churn_main, &c), 0);
+    uint64_t rng = 5;
+    int hung = 0, failed = 0;
+    for (int round = 0; round < 200 && !hung && !failed; round++) {
+        struct timespec pause = {0, (long)(test_rng(&rng) % 200) * 1000};
+        nanosleep(&pause, NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(20);
+            weft_array *y = NULL;
+            double sum = 0;
+            int ok = weft_array_create(ctx, WEFT_F64, 100, &y) == WEFT_OK;
+            weft_bind b[] = {weft_bind_array("y", y)};
+            ok = ok && weft_map(ctx, "y = 1.5", b, 1, NULL) == WEFT_OK &&
+                 weft_sum(ctx, y, &sum, NULL) == WEFT_OK && sum == 150.0;
+            _exit(ok ? 0 : 1);
+        }
+        int code = child_exit(pid, 10.0);
+        hung += code == -1;
+        failed += code != 0 && code != -1;
+    }
+    atomic_store(&c.stop, 1);
+    assert_int_equal(pthread_join(churner, NULL), 0);
+    ASSERT_OK(c.status);
+    ASSERT_OK(weft_array_free(c.z));
+    if (hung || failed)
+        fail_msg("a fork child using its inherited context %s",
+                 hung ? "hung" : "failed or crashed");
+    weft_ctx_free(ctx);
+}
+
 /* A context that built expressions' device code in the background (its
  * builder thread waiting for work at fork()): the child maps, sums and
  * maps again, then frees the context. The child inherited the builder's
@@ -328,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parent_tasks_fail_in_fork_child),
         cmocka_unit_test(test_fork_child_frees_inherited_context),
+        cmocka_unit_test(test_fork_child_places_beside_parent_threads),
         cmocka_unit_test(test_fork_child_uses_background_builds),
         cmocka_unit_test(test_fork_while_overlapping_wraps_settle),
     };

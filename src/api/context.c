@@ -183,6 +183,8 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     weft_ctx *ctx = calloc(1, sizeof *ctx);
     RETURN_IF(!ctx, WEFT_ERR_NOMEM, "cannot allocate a context");
     pthread_mutex_init(&ctx->lock, NULL);
+    ctx->forked = (weft_fork_member){.lock = &ctx->lock, .level = WEFT_FORK_LEAVES};
+    weft_fork_add(&ctx->forked);
     ctx->stream = calloc(1, sizeof *ctx->stream);
     GOTO_ERROR_IF(!ctx->stream, WEFT_ERR_NOMEM, "cannot allocate the context's stream");
     weft_stream_init(ctx->stream);
@@ -266,6 +268,7 @@ static void ctx_destroy(weft_ctx *ctx)
     free(ctx->driver_states);
     free(ctx->services);
     weft_pool_free(ctx->pool);
+    if (ctx->forked.lock) weft_fork_remove(&ctx->forked);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->devices);
     free(ctx->notes);

@@ -5,6 +5,7 @@
 #ifndef WEFT_CTX_H
 #define WEFT_CTX_H
 
+#include "fork_registry.h"
 #include "log.h"
 #include "weft.h"
 
@@ -47,7 +48,8 @@ struct weft_ctx {
     unsigned faults;
     long fault_call; /* WEFT_FAULT=call:K: the K-th OpenCL call site fails */
     atomic_long fault_calls;
-    pthread_mutex_t lock; /* notes, last pieces, expression cache */
+    pthread_mutex_t lock;    /* notes, last pieces, expression cache: a leaf, taking no other */
+    weft_fork_member forked; /* lock, made anew in a fork child (its first map waited on it) */
     struct weft_stream *stream;
     struct weft_placement *placement;       /* cost models, hints, per-operation stats */
     void **driver_states;                   /* per driver in dev/drivers.c, from its open */

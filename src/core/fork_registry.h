@@ -12,10 +12,12 @@
 
 typedef enum weft_fork_level {
     WEFT_FORK_STREAMS, /* a stream's lock (exec/stream_fork.c) */
+    WEFT_FORK_MODELS,  /* a context's placement (exec/placement.c): taken under a stream's */
     WEFT_FORK_WRAPS,   /* the overlapping wraps' list (mem/wraps.c): held while settling */
     WEFT_FORK_TABLES,  /* the handle table's, the error slots': taken under a stream's */
     WEFT_FORK_POOLS,   /* a pool's: taken under a stream's (weft_pool_block_begin) */
     WEFT_FORK_BUILDS,  /* a context's background builds (ops/expr_build.c): no lock inside */
+    WEFT_FORK_LEAVES,  /* a context's own lock (notes, expression cache): takes none inside */
     WEFT_FORK_LEVELS
 } weft_fork_level;
 

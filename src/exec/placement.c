@@ -1,6 +1,7 @@
 #include "placement.h"
 #include "../core/cache.h"
 #include "../core/clock.h"
+#include "../core/fork_registry.h"
 #include "../core/env.h"
 #include "../core/error.h"
 #include "../mem/residency.h"
@@ -55,6 +56,9 @@ typedef struct hint {
 
 struct weft_placement {
     pthread_mutex_t lock;
+    /* A fork child's first operation waited for good on the lock a parent
+     * thread held placing one at fork(). */
+    weft_fork_member forked;
     int by_model; /* the default options: placement from the model */
     int copies;   /* some selected device keeps its own copies (transfers count) */
     weft_place_entry *table[TABLE];
@@ -103,6 +107,8 @@ weft_status weft_placement_create(weft_ctx *ctx)
         }
     }
     pthread_mutex_init(&p->lock, NULL);
+    p->forked = (weft_fork_member){.lock = &p->lock, .level = WEFT_FORK_MODELS};
+    weft_fork_add(&p->forked);
     p->last = &p->first;
     /* Weights given or even, or a size threshold given, ask for today's
      * static split by the arrays' chunks: tests and users who pinned it. */
@@ -149,6 +155,7 @@ void weft_placement_free(weft_ctx *ctx)
         next = h->next;
         free(h); /* its name with it */
     }
+    weft_fork_remove(&p->forked);
     pthread_mutex_destroy(&p->lock);
     free(p->busy_until);
     free(p->twin);

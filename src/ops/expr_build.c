@@ -144,26 +144,50 @@ static void register_at_exit(void)
     (void)pthread_atfork(NULL, NULL, live_in_child);
 }
 
+/* Out of the process's list and the fork registry, and freed: its thread,
+ * if it had one, has ended. */
+static void builds_forget(weft_expr_builds *b)
+{
+    pthread_mutex_lock(&live_lock);
+    for (weft_expr_builds **at = &live; *at; at = &(*at)->next_live)
+        if (*at == b) {
+            *at = b->next_live;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
+    weft_fork_remove(&b->forked);
+    pthread_cond_destroy(&b->wake);
+    pthread_cond_destroy(&b->idle);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
 static weft_expr_builds *builds_of(weft_ctx *ctx)
 {
     pthread_once(&at_exit_once, register_at_exit);
     pthread_mutex_lock(&ctx->lock);
     weft_expr_builds *b = ctx->builds;
-    if (!b && (b = calloc(1, sizeof *b)) != NULL) {
-        pthread_mutex_init(&b->lock, NULL);
-        pthread_cond_init(&b->wake, NULL);
-        pthread_cond_init(&b->idle, NULL);
-        b->tail = &b->queue;
-        b->forked = (weft_fork_member){
-            .lock = &b->lock, .child = builds_in_child, .owner = b, .level = WEFT_FORK_BUILDS};
-        weft_fork_add(&b->forked);
-        pthread_mutex_lock(&live_lock);
-        b->next_live = live;
-        live = b;
-        pthread_mutex_unlock(&live_lock);
-        ctx->builds = b;
-    }
     pthread_mutex_unlock(&ctx->lock);
+    if (b) return b;
+    /* Made outside the context's lock, a leaf of the fork registry: no
+     * member is added while a registered lock is held. */
+    weft_expr_builds *made = calloc(1, sizeof *made);
+    if (!made) return NULL;
+    pthread_mutex_init(&made->lock, NULL);
+    pthread_cond_init(&made->wake, NULL);
+    pthread_cond_init(&made->idle, NULL);
+    made->tail = &made->queue;
+    made->forked = (weft_fork_member){
+        .lock = &made->lock, .child = builds_in_child, .owner = made, .level = WEFT_FORK_BUILDS};
+    weft_fork_add(&made->forked);
+    pthread_mutex_lock(&live_lock);
+    made->next_live = live;
+    live = made;
+    pthread_mutex_unlock(&live_lock);
+    pthread_mutex_lock(&ctx->lock);
+    b = ctx->builds ? ctx->builds : (ctx->builds = made);
+    pthread_mutex_unlock(&ctx->lock);
+    if (b != made) builds_forget(made); /* another thread made the context's first */
     return b;
 }
 
@@ -258,17 +282,6 @@ void weft_expr_builds_stop(weft_ctx *ctx)
     pthread_cond_broadcast(&b->wake);
     pthread_mutex_unlock(&b->lock);
     if (join) pthread_join(b->thread, NULL);
-    pthread_mutex_lock(&live_lock);
-    for (weft_expr_builds **at = &live; *at; at = &(*at)->next_live)
-        if (*at == b) {
-            *at = b->next_live;
-            break;
-        }
-    pthread_mutex_unlock(&live_lock);
-    weft_fork_remove(&b->forked);
-    pthread_cond_destroy(&b->wake);
-    pthread_cond_destroy(&b->idle);
-    pthread_mutex_destroy(&b->lock);
-    free(b);
+    builds_forget(b);
     ctx->builds = NULL;
 }
