@@ -2790,7 +2790,24 @@ static PyObject *mod_wrap_alignment(PyObject *m, PyObject *unused)
     return PyLong_FromSize_t(weft_array_wrap_alignment());
 }
 
+/* src/ops/expr_build.h (internal; this module links the static library):
+ * every context's background builds stop, the running ones end. */
+void weft_expr_builds_stop_all(void);
+
+/* Registered with Python's atexit (weft/__init__.py), which runs before C's
+ * exit() and the compiler's static destructors a first build registered
+ * after weft's own handler: a script ending during that build crashed in
+ * them about one run in three. */
+static PyObject *mod_stop_builds(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    Py_BEGIN_ALLOW_THREADS weft_expr_builds_stop_all();
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_stop_builds", mod_stop_builds, METH_NOARGS, "_stop_builds(): background builds end (exit)"},
     {"_map", mod_map, METH_VARARGS, "_map(ctx, expr, binds, wait)"},
     {"_reduce", mod_reduce, METH_VARARGS, "_reduce(ctx, op, x, wait)"},
     {"_reduce_expr", mod_reduce_expr, METH_VARARGS, "_reduce_expr(ctx, op, expr, binds, wait)"},

@@ -218,3 +218,23 @@ def test_a_fork_child_does_not_wait_for_the_parents_callbacks(tmp_path):
     assert "child 10.0" in lines and "parent True" in lines
     lived = float(next(line for line in lines if line.startswith("child lived")).split()[2])
     assert lived < 5.0, f"the child waited {lived} s at exit for callbacks that never run there"
+
+
+def test_exit_while_a_build_from_source_runs(tmp_path):
+    """A script that ends while weft compiles an expression for PoCL from
+    source (fresh PoCL cache, new text): C's exit() ran the compiler's static
+    destructors, registered during that first build after weft's handler,
+    under the build (a crash after correct output, a third of short scripts
+    on a tester's machine). Python's atexit ends the builds first."""
+    import os
+    for run in range(3):
+        script = (
+            "import numpy as np, weft\n"
+            "x = np.random.default_rng(1).random(1_000_000)\n"
+            f"print(weft.reduce_expr('sum', 'sin(r) * {run + 2}.5 + exp(r)', r=x) > 0)\n"
+        )
+        env = dict(os.environ, POCL_CACHE_DIR=str(tmp_path / f"pocl{run}"))
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=120, env=env)
+        assert out.returncode == 0, f"run {run}: exit {out.returncode}: {out.stderr[-2000:]}"
+        assert out.stdout.strip() == "True"

@@ -237,6 +237,9 @@ def _at_exit() -> None:
     # a while; after that, callbacks stop calling: a finalizing interpreter
     # ends a thread that asks for the GIL.
     _weft._shutdown(10.0)
+    # Then background compiles end: C's exit() would destroy the compiler's
+    # objects under one still running (a crash after the script's output).
+    _weft._stop_builds()
 
 
 atexit.register(_at_exit)

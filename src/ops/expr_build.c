@@ -115,6 +115,11 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static weft_expr_builds *live;
 static pthread_once_t at_exit_once = PTHREAD_ONCE_INIT;
 
+void weft_expr_builds_stop_all(void)
+{
+    builds_at_exit();
+}
+
 /* At exit: no build starts any more, and the one running ends first. The
  * threads are not joined (a context freed later does it); their memory
  * stays for it. */
