@@ -161,3 +161,52 @@ def test_small_slips_are_named():
     y = np.zeros(8)
     weft.map("y = x > 3 ? inf : -inf", x=x, y=y)
     assert np.array_equal(y, np.where(x > 3, np.inf, -np.inf))
+
+
+def test_read_only_memory_is_never_written_through_another_wrap():
+    """A read-only view of memory a writable array wraps (bound beside it,
+    or in flight) got that writable wrap back, and weft wrote through it."""
+    x = np.random.default_rng(0).random(1_000_000)
+    ro = x.view()
+    ro.flags.writeable = False
+    before = ro.copy()
+    f = weft.map("y = sin(y) * 0 + y", y=x, wait=False)  # x in flight
+    with pytest.raises(ValueError, match="read-only"):
+        weft.map("y = 1", y=ro)
+    f.result()
+    for binds in ({"x": x, "y": ro}, {"y": ro, "x": x}):
+        with pytest.raises(ValueError, match="read-only"):
+            weft.map("y = x + 1", **binds)
+    prog = weft.program("__kernel void fill(__global double *y) { y[get_global_id(0)] = 7.0; }")
+    f = weft.map("y = sin(y) * 0 + y", y=x, wait=False)
+    with pytest.raises((ValueError, weft.NoDeviceError)):  # no OpenCL: nothing runs it
+        prog.launch("fill", ro.size, ro)
+    f.result()
+    assert np.array_equal(ro, before)
+    # The mirror: a writable output beside a read-only view of its memory is
+    # in-place work, as numpy's np.add(ro, 1, out=x).
+    a = np.arange(5.0)
+    view = a.view()
+    view.flags.writeable = False
+    weft.map("y = x + 1", x=view, y=a)
+    assert np.array_equal(a, np.arange(5.0) + 1)
+
+
+def test_arrays_of_other_shapes_are_refused_not_combined_in_c_order():
+    col, row = np.ones((3, 1)), np.arange(3.0)
+    with pytest.raises(ValueError, match="broadcasts nothing"):
+        weft.reduce_expr("sum", "x * z", x=col, z=row)
+    with pytest.raises(ValueError, match="broadcasts nothing"):
+        weft.map("y = x", x=np.arange(6.0).reshape(2, 3), y=np.zeros((3, 2)))
+    y = np.zeros((2, 3))
+    weft.map("y = x * 2", x=np.arange(6.0).reshape(2, 3), y=y)
+    assert np.array_equal(y, np.arange(6.0).reshape(2, 3) * 2)
+
+
+def test_one_numpy_array_through_two_contexts_keeps_its_order():
+    c1, c2 = weft.Context(), weft.Context()
+    y = np.zeros(1_000_000)
+    futures = [weft.map("y = y + 1", y=y, ctx=(c1, c2)[k % 2], wait=False) for k in range(20)]
+    for f in futures:
+        f.result()
+    assert np.all(y == 20.0)

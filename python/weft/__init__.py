@@ -304,22 +304,76 @@ def _bind(expr: str, binds: Optional[Mapping[str, Any]], kw: Dict[str, Any],
         merged[name] = v
     ctx = _context_of(list(merged.values()), ctx)
     outputs = set(_ASSIGNED.findall(expr))
-    wrapped: Dict[int, Array] = {}
-    out: List[Tuple[str, Any]] = []
-    for name, v in merged.items():
-        if not isinstance(v, Array) and not _is_scalar(v):
-            # The same object bound twice is one array (in-place work), not two
-            # wraps of one memory, which weft refuses.
-            a = wrapped.get(id(v))
+    # The same object, or the same memory seen read-only beside a writable
+    # output (numpy's np.add(ro, 1, out=x)), is one array (in-place work):
+    # two wraps of one memory in a call that writes it are refused. Outputs
+    # are wrapped first, so that memory read through a read-only view is
+    # read through the output's wrap.
+    wrapped: Dict[Any, Array] = {}
+    arrays: Dict[str, Array] = {}
+    for pass_outputs in (True, False):
+        for name, v in merged.items():
+            if (name in outputs) != pass_outputs or isinstance(v, Array) or _is_scalar(v):
+                continue
+            if pass_outputs and _readonly(v):
+                raise ValueError(f"weft.map: output {name!r} is read-only")
+            memory = _wraps.memory_of(v)
+            a = wrapped.get(id(v)) or (wrapped.get(memory) if memory else None)
             if a is None:
-                a = (_wraps.wrap_output(v, name, ctx) if name in outputs else
+                a = (_wraps.wrap_output(v, name, ctx) if pass_outputs else
                      _wraps.wrap(v, copy=None, ctx=ctx))
                 wrapped[id(v)] = a
-            v = a
+                if memory and pass_outputs:
+                    wrapped[memory] = a
+            arrays[name] = a
+    out: List[Tuple[str, Any]] = []
+    for name, v in merged.items():
+        v = arrays.get(name, v)
         if isinstance(v, Array) and name in outputs and v.readonly:
             raise ValueError(f"weft.map: output {name!r} is read-only")
         out.append((name, v))
+    _check_shapes(out)
     return ctx, out
+
+
+def _readonly(obj: Any) -> bool:
+    """Whether obj exports its memory read-only (numpy's writeable flag, a
+    memoryview's, bytes)."""
+    iface = getattr(obj, "__array_interface__", None)
+    if isinstance(iface, dict) and isinstance(iface.get("data"), tuple) and len(iface["data"]) > 1:
+        return bool(iface["data"][1])
+    try:
+        with memoryview(obj) as m:
+            return m.readonly
+    except TypeError:
+        return False
+
+
+def _size(shape: Tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _check_shapes(pairs: List[Tuple[str, Any]]) -> None:
+    """Arrays of one shape: weft works element by element and broadcasts
+    nothing, so a (3, 1) column times a (3,) row is not numpy's (3, 3)
+    outer product; arrays of another shape but as many elements were
+    combined in C order without a word."""
+    first: Optional[Tuple[str, Tuple[int, ...]]] = None
+    for name, v in pairs:
+        shape = getattr(v, "shape", None)
+        if not isinstance(v, Array) or shape is None:
+            continue
+        shape = tuple(shape)
+        if first is None:
+            first = (name, shape)
+        elif shape != first[1] and v.size == _size(first[1]):  # other sizes: weft's SizeError
+            raise ValueError(f"{first[0]!r} has shape {first[1]} and {name!r} {shape}: weft works "
+                             f"element by element over arrays of one shape and broadcasts "
+                             f"nothing (reshape them, e.g. x.reshape(-1), or broadcast with "
+                             f"numpy first)")
 
 
 def map(expr: str, binds: Optional[Mapping[str, Any]] = None, /, *, wait: bool = True,

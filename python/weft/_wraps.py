@@ -15,9 +15,9 @@ import threading
 import weakref
 from typing import Any, Dict, Optional, Tuple
 
-from ._weft import Array, Context
+from ._weft import Array, Context, WeftError
 
-_Key = Tuple[int, int, str, Tuple[int, ...], int]
+_Key = Tuple[int, int, str, Tuple[int, ...], bool, int]
 
 # Reentrant: creating an Array under it may run the cyclic GC, which may
 # free another wrap and run its weakref callback (_forget) on this thread.
@@ -27,12 +27,14 @@ _live: Dict[_Key, "weakref.ReferenceType[Array]"] = {}
 
 def _key(obj: Any, ctx: Optional[Context]) -> Optional[_Key]:
     """The memory obj exports, C-contiguous, as (address, nbytes, typestr,
-    shape, context); None when it does not say (then it is wrapped anew)."""
+    shape, read-only, context); None when it does not say (then it is
+    wrapped anew). A read-only view gets a read-only wrap of its own: given
+    the writable wrap of the same memory, weft wrote through it."""
     try:
         iface = obj.__array_interface__
     except AttributeError:
         return None
-    if not isinstance(iface, dict) or iface.get("strides") is not None or ctx is None:
+    if not isinstance(iface, dict) or iface.get("strides") is not None:
         return None
     data = iface.get("data")
     if not isinstance(data, tuple) or not data or not isinstance(data[0], int) or data[0] == 0:
@@ -46,7 +48,14 @@ def _key(obj: Any, ctx: Optional[Context]) -> Optional[_Key]:
         itemsize = int(typestr[2:])
     except ValueError:
         return None
-    return (data[0], count * itemsize, typestr, shape, id(ctx))
+    readonly = len(data) > 1 and bool(data[1])
+    return (data[0], count * itemsize, typestr, shape, readonly, id(ctx))
+
+
+def memory_of(obj: Any) -> Optional[Tuple[int, int]]:
+    """(address, nbytes) of what obj exports C-contiguous; None when unknown."""
+    key = _key(obj, None) if hasattr(obj, "__array_interface__") else None
+    return None if key is None else (key[0], key[1])
 
 
 def _forget(key: _Key, ref: "weakref.ReferenceType[Array]") -> None:
@@ -64,12 +73,28 @@ def check_dtype(obj: Any) -> None:
                         f"pass x.view('int64')")
 
 
+def _finish_other_contexts(key: _Key) -> None:
+    """Work another context has in flight on the same memory ends first:
+    two contexts' wraps of one numpy array are unrelated weft arrays, and
+    nothing else orders their calls (20 increments from one thread, through
+    two contexts, gave 10 to 20)."""
+    with _lock:
+        others = [r() for k, r in _live.items() if k[:2] == key[:2] and k[5] != key[5]]
+    for a in others:
+        if a is not None:
+            try:
+                a.ctx.finish()
+            except WeftError:
+                pass  # that context's failure is its futures' to report
+
+
 def wrap(obj: Any, *, copy: Optional[bool], ctx: Optional[Context]) -> Array:
     """weft.Array(obj, copy=copy, ctx=ctx), or the live wrap of the same memory."""
     check_dtype(obj)
-    key = _key(obj, ctx) if copy is not True else None
+    key = _key(obj, ctx) if copy is not True and ctx is not None else None
     if key is None:
         return Array(obj, copy=copy, ctx=ctx)
+    _finish_other_contexts(key)
     with _lock:
         ref = _live.get(key)
         a = ref() if ref is not None else None
