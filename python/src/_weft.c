@@ -852,10 +852,13 @@ static PyObject *array_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
             Py_DECREF(iface);
         } else {
             PyErr_Clear();
+            /* pandas' Series and DataFrame export neither, but say how. */
+            int to_numpy = PyObject_HasAttrString(obj, "to_numpy");
             PyErr_Format(PyExc_TypeError,
                          "weft.Array: %R exports neither the buffer protocol nor "
-                         "__array_interface__",
-                         (PyObject *)Py_TYPE(obj));
+                         "__array_interface__%s",
+                         (PyObject *)Py_TYPE(obj),
+                         to_numpy ? " (pass its .to_numpy(), a numpy array of its values)" : "");
         }
     }
     Py_DECREF(ctx);

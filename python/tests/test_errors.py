@@ -210,3 +210,9 @@ def test_one_numpy_array_through_two_contexts_keeps_its_order():
     for f in futures:
         f.result()
     assert np.all(y == 20.0)
+
+
+def test_a_pandas_series_is_told_to_numpy():
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(TypeError, match=r"\.to_numpy\(\)"):
+        weft.sum(pd.Series([1.0, 2.0]))

@@ -283,7 +283,7 @@ def read(path: str, columns: Optional[Sequence[str]] = None, *, delimiter: str =
          ctx: Optional[Context] = None) -> Iterator[Window]:
     """Yields the file's windows in order (weft_csv_open_dialect /
     weft_csv_next). With columns, each window has them parsed already;
-    others parse on access (w["name"]). Columns 0 to 31 can be parsed.
+    others parse on access (w["name"]); any column can be parsed.
     na_values, skip_rows, comment and bad_rows as in run()."""
     from . import get_context
 
