@@ -323,6 +323,45 @@ static void test_env_values_not_understood_are_refused(void **state)
     unsetenv("WEFT_SMALL_ELEMENTS");
 }
 
+/* The same settings as options: a value the header gives no meaning was
+ * taken silently (small_elements -7, weights 9, compile 9, log_level 99). */
+static void test_option_values_out_of_range_are_refused(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 5; k++) {
+        weft_options o = test_options();
+        const char *field = NULL;
+        switch (k) {
+        case 0:
+            o.small_elements = -7, field = "options.small_elements = -7";
+            break;
+        case 1:
+            o.weights = (weft_weights)9, field = "options.weights = 9";
+            break;
+        case 2:
+            o.compile = (weft_compile)9, field = "options.compile = 9";
+            break;
+        case 3:
+            o.log_level = (weft_log_level)99, field = "options.log_level = 99";
+            break;
+        default:
+            o.devices = "", field = "options.devices is empty";
+            break;
+        }
+        weft_ctx *ctx = NULL;
+        weft_status st = weft_ctx_create(&o, &ctx);
+        if (st != WEFT_ERR_INVALID_ARG || !strstr(weft_last_error(), field)) {
+            weft_ctx_free(ctx);
+            fail_msg("%s: %s (%s)", field, weft_status_str(st), weft_last_error());
+        }
+        assert_null(ctx);
+    }
+    weft_ctx *ctx = test_ctx();
+    assert_int_equal(weft_ctx_set_log(ctx, NULL, NULL, (weft_log_level)-5), WEFT_ERR_INVALID_ARG);
+    ASSERT_OK(weft_ctx_set_log(ctx, NULL, NULL, WEFT_LOG_WARN));
+    weft_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_thread_counts_share_one_rule),
         cmocka_unit_test(test_env_values_read_one_way),
         cmocka_unit_test(test_env_values_not_understood_are_refused),
+        cmocka_unit_test(test_option_values_out_of_range_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

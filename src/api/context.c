@@ -124,8 +124,32 @@ static weft_status apply_weights(weft_ctx *ctx)
     return WEFT_OK;
 }
 
+/* Fields that hold no value the header gives them are refused, as the same
+ * settings in the environment are: a setting weft did not understand never
+ * runs as if it were unset. */
+static weft_status check_options(const weft_options *o)
+{
+    RETURN_IF(o->small_elements < -1, WEFT_ERR_INVALID_ARG,
+              "options.small_elements = %lld: -1 (measured), or a number of elements >= 0",
+              (long long)o->small_elements);
+    RETURN_IF((unsigned)o->weights > WEFT_WEIGHTS_GIVEN, WEFT_ERR_INVALID_ARG,
+              "options.weights = %d is no weft_weights (WEFT_WEIGHTS_CALIBRATED, _EVEN, _GIVEN)",
+              (int)o->weights);
+    RETURN_IF((unsigned)o->compile > WEFT_COMPILE_SYNC, WEFT_ERR_INVALID_ARG,
+              "options.compile = %d is no weft_compile (WEFT_COMPILE_DEFAULT, _BACKGROUND, _SYNC)",
+              (int)o->compile);
+    RETURN_IF((unsigned)o->log_level > WEFT_LOG_DEBUG, WEFT_ERR_INVALID_ARG,
+              "options.log_level = %d is no weft_log_level (WEFT_LOG_ERROR to WEFT_LOG_DEBUG)",
+              (int)o->log_level);
+    RETURN_IF(o->devices && !*o->devices, WEFT_ERR_INVALID_ARG,
+              "options.devices is empty: NULL for WEFT_DEVICES or all of them, or a list "
+              "such as \"cpu\" or \"cl:0,host\"");
+    return WEFT_OK;
+}
+
 static weft_status read_options(weft_ctx *ctx, const weft_options *o, char **spec)
 {
+    RETURN_ON_ERROR(check_options(o));
     RETURN_ON_ERROR(weft_env_check());
     ctx->zero_copy = o->zero_copy && weft_env_flag("WEFT_ZERO_COPY", 1);
     ctx->peer_copies = weft_env_flag("WEFT_PEER_COPY", 1);

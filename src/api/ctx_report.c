@@ -48,6 +48,9 @@ weft_status weft_ctx_stats_reset(weft_ctx *ctx)
 weft_status weft_ctx_set_log(weft_ctx *ctx, weft_log_fn fn, void *user, weft_log_level level)
 {
     RETURN_IF(!ctx, WEFT_ERR_NULL, "weft_ctx_set_log: context is NULL");
+    RETURN_IF((unsigned)level > WEFT_LOG_DEBUG, WEFT_ERR_INVALID_ARG,
+              "weft_ctx_set_log: level %d is no weft_log_level (WEFT_LOG_ERROR to WEFT_LOG_DEBUG)",
+              (int)level);
     weft_logger_init(&ctx->log, fn, user, level);
     return WEFT_OK;
 }
