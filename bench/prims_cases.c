@@ -444,14 +444,25 @@ static int run_case(data *d, const prims_case *c, int runs, prims_emit emit, voi
     return 0;
 }
 
+static const char *const scan_names[2][4] = {
+    {"scan f32 (pool)", "scan f64 (pool)", "scan i32 (pool)", "scan i64 (pool)"},
+    {"scan f32 (device 1)", "scan f64 (device 1)", "scan i32 (device 1)", "scan i64 (device 1)"}};
+
+int prims_case_named(const char *only)
+{
+    for (size_t c = 0; c < NCASES; c++)
+        if (strstr(cases[c].name, only)) return 1;
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 4; k++)
+            if (strstr(scan_names[p][k], only)) return 1;
+    return 0;
+}
+
 /* The scans: the loop, then weft_scan placed on the pool and on device 1. */
 static int run_scans(data *d, int runs, const char *only, prims_emit emit, void *arg)
 {
     static const weft_dtype types[] = {WEFT_F32, WEFT_F64, WEFT_I32, WEFT_I64};
-    static const char *names[2][4] = {
-        {"scan f32 (pool)", "scan f64 (pool)", "scan i32 (pool)", "scan i64 (pool)"},
-        {"scan f32 (device 1)", "scan f64 (device 1)", "scan i32 (device 1)",
-         "scan i64 (device 1)"}};
+    const char *const(*names)[4] = scan_names;
     size_t n = d->n, places = d->ndev > 1 ? 2 : 1;
     void *x = malloc(n * 8), *y = malloc(n * 8), *want = malloc(n * 8);
     int rc = !x || !y || !want;

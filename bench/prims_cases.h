@@ -31,6 +31,9 @@ typedef void (*prims_emit)(const prims_row *row, void *arg);
  * 1 after printing to stderr why a weft call or an allocation failed. */
 int prims_run(weft_ctx *ctx, const prims_options *o, prims_emit emit, void *arg);
 
+/* 1 when some case's name contains only (what --only selects). */
+int prims_case_named(const char *only);
+
 /* prims_run printing a header, the rows (text, or one JSON object), and a
  * footer to stdout. */
 int prims_report(weft_ctx *ctx, const prims_options *o, int json);

@@ -56,6 +56,13 @@ int cmd_bench_prims(int argc, char **argv)
         fprintf(stderr, "weft bench prims: N, R and K must be positive\n");
         return EXIT_USAGE;
     }
+    if (o.only && !prims_case_named(o.only)) {
+        fprintf(stderr,
+                "weft bench prims: no case's name contains \"%s\" (weft bench prims "
+                "--help names them)\n",
+                o.only);
+        return EXIT_USAGE;
+    }
     weft_ctx *ctx = cli_ctx(NULL);
     if (!ctx) return EXIT_WEFT;
     int rc = prims_report(ctx, &o, json);

@@ -128,7 +128,10 @@ int cmd_cache(int argc, char **argv)
         (strcmp(argv[0], "stats") != 0 && strcmp(argv[0], "clear") != 0 &&
          strcmp(argv[0], "models") != 0)) {
         FILE *out = argc >= 1 && argv[0][0] == '-' ? stdout : stderr;
-        fprintf(out, "usage: weft cache stats [--json] | weft cache models | weft cache clear\n"
+        fprintf(out, "usage: weft cache stats [--json] [DIR] | weft cache models [DIR] |\n"
+                     "       weft cache clear [DIR]\n"
+                     "DIR: the cache directory to act on (default: the one contexts use,\n"
+                     "       WEFT_CACHE_DIR, $XDG_CACHE_HOME/weft or ~/.cache/weft).\n"
                      "stats: the cache directory, its program binaries and their size\n"
                      "       (changes nothing).\n"
                      "models: the cost models placement learned: per operation and device,\n"
@@ -138,10 +141,31 @@ int cmd_cache(int argc, char **argv)
                      "       of killed processes (nothing else).\n");
         return out == stdout ? 0 : EXIT_USAGE;
     }
-    int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+    int json = 0;
+    const char *named = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 && strcmp(argv[0], "stats") == 0 && !json) {
+            json = 1;
+        } else if (argv[i][0] != '-' && !named) {
+            named = argv[i];
+        } else {
+            /* A stray word must not leave a destructive command acting on
+             * the default directory instead of the one meant. */
+            fprintf(stderr, "weft cache %s: unexpected argument \"%s\" (weft cache --help)\n",
+                    argv[0], argv[i]);
+            return EXIT_USAGE;
+        }
+    }
     char dir[4096];
-    if (weft_cache_default_dir_get(dir, sizeof dir) != WEFT_OK)
+    if (named) {
+        if (strlen(named) >= sizeof dir) {
+            fprintf(stderr, "weft cache %s: the directory's name is too long\n", argv[0]);
+            return EXIT_USAGE;
+        }
+        snprintf(dir, sizeof dir, "%s", named);
+    } else if (weft_cache_default_dir_get(dir, sizeof dir) != WEFT_OK) {
         return cli_fail("finding the cache directory");
+    }
     if (strcmp(argv[0], "models") == 0) return list_models(dir);
     if (strcmp(argv[0], "clear") == 0) {
         size_t removed = 0;

@@ -69,6 +69,18 @@ mkdir -p "$work/clear" && echo notes >"$work/clear/calibration-notes.txt" &&
 expect 0 "cache clear" env WEFT_CACHE_DIR="$work/clear" "$WEFT" cache clear
 has "$work/out" 'removed 0 files' "cache clear of files not weft's"
 [ "$(ls "$work/clear" | wc -l)" -eq 2 ] || { echo "FAIL: cache clear removed a file not weft's"; fail=1; }
+# A directory named acts on it, not the default; a stray word is refused
+# (it cleared the default directory, exit 0).
+mkdir -p "$work/named" "$work/default"
+: >"$work/named/calibration-tmp.1.2" && : >"$work/default/calibration-tmp.1.2"
+expect 0 "cache clear DIR" env WEFT_CACHE_DIR="$work/default" "$WEFT" cache clear "$work/named"
+has "$work/out" "from $work/named" "cache clear names the directory it cleared"
+[ -e "$work/default/calibration-tmp.1.2" ] || { echo "FAIL: cache clear DIR cleared the default"; fail=1; }
+expect 2 "cache clear, two words" "$WEFT" cache clear "$work/named" extra
+has "$work/err" 'unexpected argument "extra"' "cache clear stray argument"
+expect 2 "cache stats --bogus" "$WEFT" cache stats --bogus
+expect 2 "bench prims --only nonesuch" "$WEFT" bench prims --only nonesuch
+has "$work/err" 'no case' "bench prims unknown case"
 if [ $opencl -eq 1 ]; then
     expect 0 "run --check" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 5000 --arg f32:2 \
         --arg 'f32[*]=random' --arg 'f32[*]=1' --check --json --repeat 3
