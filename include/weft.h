@@ -1058,7 +1058,8 @@ WEFT_API weft_status weft_csv_next(weft_csv_reader *reader, size_t *rows, uint64
 /* The column of the current window as an array of i64 or f64 (typed as in
  * weft_csv_options), parsed on the first call in each window: WEFT_ERR_DATA
  * names a field that is not a number. The reader owns the array; it is valid
- * until the next weft_csv_next. Any column can be parsed. */
+ * until the next weft_csv_next (weft_array_free of it: WEFT_ERR_STATE). Any
+ * column can be parsed. */
 WEFT_API weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array **array);
 /* The bytes of one field as they are in the file (quotes included, no line end). */
 WEFT_API weft_status weft_csv_field(const weft_csv_reader *reader, size_t row, size_t column,

@@ -470,6 +470,15 @@ static void test_window_reader(void **state)
         for (size_t i = 0; i < rows; i++)
             assert_true(v[i] == (double)(first + i) + 0.5);
         free(v);
+        /* The reader's array is the reader's to free: freeing it left the
+         * reader handing out the dead handle with WEFT_OK. */
+        assert_int_equal(weft_array_free(a), WEFT_ERR_STATE);
+        assert_non_null(strstr(weft_last_error(), "belongs to a CSV reader"));
+        weft_array *again;
+        ASSERT_OK(weft_csv_column(r, 1, &again));
+        double sum = 0;
+        ASSERT_OK(weft_sum(ctx, again, &sum, NULL));
+        assert_true(sum > 0);
         const char *text;
         size_t len;
         ASSERT_OK(weft_csv_field(r, rows - 1, 2, &text, &len));

@@ -2,6 +2,7 @@
 #include "../core/ctx.h"
 #include "../core/error.h"
 #include "../core/handles.h"
+#include "../mem/layout.h"
 #include "plan.h"
 
 #include <stdlib.h>
@@ -19,6 +20,7 @@ struct weft_csv_reader {
 static void drop_arrays(weft_csv_reader *x)
 {
     for (size_t v = 0; x->columns && v < x->r.ncols; v++) {
+        if (x->columns[v].array) x->columns[v].array->owned = 0;
         weft_array_free(x->columns[v].array);
         x->columns[v].array = NULL;
     }
@@ -141,6 +143,7 @@ weft_status weft_csv_column(weft_csv_reader *reader, size_t column, weft_array *
         }
         RETURN_ON_ERROR(rows ? weft_array_wrap(reader->ctx, v->dtype, rows, v->data, &v->array)
                              : weft_array_create(reader->ctx, v->dtype, 0, &v->array));
+        v->array->owned = 1;
         reader->parsed[column] = 1;
     }
     *array = v->array;

@@ -162,6 +162,10 @@ weft_status weft_array_free(weft_array *a)
 {
     if (!a) return WEFT_OK;
     RETURN_ON_ERROR(weft_handle_check_free(a, WEFT_HANDLE_ARRAY, "weft_array_free"));
+    RETURN_IF(a->owned, WEFT_ERR_STATE,
+              "weft_array_free: %p belongs to a CSV reader (weft_csv_column), which frees it at "
+              "weft_csv_next and weft_csv_close",
+              (void *)a);
     RETURN_ON_ERROR(weft_stream_wait_array(a->ctx->stream, a, "weft_array_free"));
     if (!weft_handle_remove(a))
         return weft_error_set(WEFT_ERR_STATE, "weft_array_free: %p freed twice", (void *)a);

@@ -85,6 +85,9 @@ struct weft_array {
     int pending; /* queued or running ops using it (under the stream lock) */
     /* weft_array_wrap_read_only: no operation may write it (stream.c). */
     unsigned char read_only;
+    /* Freed by the object that made it (a CSV reader's column), never by
+     * weft_array_free: the owner would hand out the dead handle again. */
+    unsigned char owned;
     /* A wrap whose memory another live wrap of its context overlaps
      * (mem/wraps.h): ordered and kept coherent with it. */
     atomic_int overlaps;
