@@ -329,13 +329,24 @@ static int run_on(const run_opts *o, const char *source, const char *devices,
         }
         size_t n = s->count_is_range ? items : s->count;
         void *data = calloc(n ? n : 1, weft_dtype_size(s->dtype));
-        if (!data || !fill_buffer(s, data, n) ||
-            weft_array_from(ctx, s->dtype, n, data, &arrays[k]) != WEFT_OK) {
-            free(data);
-            rc = data ? EXIT_USAGE : cli_fail("allocating a buffer");
+        if (!data) { /* weft_last_error() holds an earlier call's detail, not this */
+            fprintf(stderr,
+                    "weft run: cannot allocate argument %zu: %zu %s elements of %zu bytes\n", k, n,
+                    weft_dtype_name(s->dtype), weft_dtype_size(s->dtype));
+            rc = EXIT_WEFT;
             goto done;
         }
+        if (!fill_buffer(s, data, n)) { /* it said why */
+            free(data);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        weft_status made = weft_array_from(ctx, s->dtype, n, data, &arrays[k]);
         free(data);
+        if (made != WEFT_OK) {
+            rc = cli_fail("making an argument's array");
+            goto done;
+        }
         args[k] = s->kind == WEFT_ARG_WHOLE  ? weft_arg_whole(arrays[k])
                   : s->kind == WEFT_ARG_HALO ? weft_arg_halo(arrays[k], s->halo)
                                              : weft_arg_slice(arrays[k]);

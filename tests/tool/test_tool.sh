@@ -82,6 +82,10 @@ expect 2 "cache stats --bogus" "$WEFT" cache stats --bogus
 expect 2 "bench prims --only nonesuch" "$WEFT" bench prims --only nonesuch
 has "$work/err" 'no case' "bench prims unknown case"
 if [ $opencl -eq 1 ]; then
+    # An argument too big to allocate says so (it printed an earlier call's detail).
+    expect 3 "run huge argument" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 8 --arg f32:2 \
+        --arg 'f32[1048576000000]=random' --arg 'f32[*]=1'
+    has "$work/err" 'cannot allocate argument 1: 1048576000000 f32 elements' "huge argument message"
     expect 0 "run --check" "$WEFT" run "$K/saxpy.cl" --kernel saxpy --range 5000 --arg f32:2 \
         --arg 'f32[*]=random' --arg 'f32[*]=1' --check --json --repeat 3
     has "$work/out" '"agree": true' "run check json"
