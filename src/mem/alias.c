@@ -14,12 +14,13 @@ static int storage_overlaps(const weft_array *a, const weft_array *b)
 weft_status weft_alias_check(const char *what, const weft_array *a, const char *a_name,
                              const weft_array *b, const char *b_name)
 {
-    RETURN_IF(a != b && storage_overlaps(a, b), WEFT_ERR_INVALID_ARG,
-              "%s: \"%s\" and \"%s\" are different arrays over overlapping memory (%p, %zu bytes "
-              "and %p, %zu bytes): bind one array twice for in-place work, or wrap memory that "
-              "does not overlap",
-              what, a_name, b_name, (void *)a->host, a->n * a->elem_size, (void *)b->host,
-              b->n * b->elem_size);
+    RETURN_IF(
+        a != b && storage_overlaps(a, b), WEFT_ERR_INVALID_ARG,
+        "%s: \"%s\" and \"%s\" are different arrays over overlapping memory (%p, %zu bytes "
+        "and %p, %zu bytes): give arrays over memory that does not overlap (in a map, a scan or "
+        "a kernel launch, one array passed twice is in-place work)",
+        what, a_name, b_name, (void *)a->host, a->n * a->elem_size, (void *)b->host,
+        b->n * b->elem_size);
     return WEFT_OK;
 }
 
