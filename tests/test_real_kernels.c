@@ -2230,6 +2230,50 @@ static void test_reads_across_the_split_that_only_compare(void **state)
     weft_ctx_free(ctx);
 }
 
+/* The same sort queued with futures, as a driver queues its phases: each
+ * launch submitted before the first check had run was checked too (thousands
+ * of checks and "runs on one device from now on" notes for one sort, 1.5-6x
+ * slower), past "runs whole from then on" and the cap on checked sets. */
+static void test_queued_launches_take_the_first_checks_verdict(void **state)
+{
+    (void)state;
+    enum { KEYS = 2048 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, odd_even_source);
+    int *keys = malloc(KEYS * sizeof *keys), *want = malloc(KEYS * sizeof *want);
+    uint64_t seed = 3;
+    for (int i = 0; i < KEYS; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        keys[i] = want[i] = (int)(seed >> 40);
+    }
+    qsort(want, KEYS, sizeof *want, compare_ints);
+    weft_array *x;
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, KEYS, keys, &x));
+    weft_range r = weft_range_1d(KEYS / 2);
+    r.local[0] = 128;
+    weft_stats before, after;
+    ASSERT_OK(weft_ctx_stats(ctx, &before));
+    for (int phase = 0; phase < KEYS; phase++) {
+        weft_arg args[] = {weft_arg_slice(x), weft_arg_i32(KEYS), weft_arg_i32(phase % 2)};
+        weft_future *f = NULL;
+        ASSERT_OK(weft_launch(p, "odd_even_step", &r, args, 3, odd_even_host, NULL, &f));
+        ASSERT_OK(weft_future_release(f));
+    }
+    ASSERT_OK(weft_array_read(x, 0, KEYS, keys));
+    ASSERT_OK(weft_ctx_stats(ctx, &after));
+    assert_memory_equal(keys, want, KEYS * sizeof *keys);
+    uint64_t checked = after.splits_checked - before.splits_checked;
+    uint64_t kept = after.kernels_kept_whole - before.kernels_kept_whole;
+    if (checked > 2 || kept > 1)
+        fail_msg("%llu checks and %llu kernels kept whole for one queued sort (2 value sets)",
+                 (unsigned long long)checked, (unsigned long long)kept);
+    ASSERT_OK(weft_array_free(x));
+    weft_program_free(p);
+    free(keys);
+    free(want);
+    weft_ctx_free(ctx);
+}
+
 /* The same sort where the check's poison cannot put a value above and below
  * every key: records of mixed fields (a u8 array, poisoned a little), and
  * unsigned or byte keys whose first sort saw them all at 0 (nothing is below
@@ -2477,6 +2521,7 @@ int main(void)
         cmocka_unit_test(test_types_from_included_headers),
         cmocka_unit_test(test_reads_across_the_split_that_only_compare),
         cmocka_unit_test(test_compare_reads_of_records_and_keys_at_zero),
+        cmocka_unit_test(test_queued_launches_take_the_first_checks_verdict),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_overlapping_wraps_across_launches),
         cmocka_unit_test(test_small_access_to_an_overlapping_wrap_keeps_order),
