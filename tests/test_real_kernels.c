@@ -2230,6 +2230,77 @@ static void test_reads_across_the_split_that_only_compare(void **state)
     weft_ctx_free(ctx);
 }
 
+/* Row-local maps over byte and unsigned arrays that hold some zeros (an
+ * index 0..n-1, pixels): a check of them is conclusive, so they keep
+ * splitting (one version of the rule above stopped every such kernel
+ * splitting after 3 checks). */
+static const char row_local_source[] =
+    "__kernel void twice_u(__global uint *y, __global const uint *x)\n"
+    "{ size_t i = get_global_id(0); y[i] = 2u * x[i]; }\n"
+    "__kernel void half_b(__global uchar *y, __global const uchar *x)\n"
+    "{ size_t i = get_global_id(0); y[i] = (uchar)(x[i] / 2); }\n";
+
+static void row_local_host(const weft_host_call *call)
+{
+    int bytes = *(const int *)call->user;
+    HOST_ITEMS(call, i)
+    {
+        if (bytes)
+            ((uint8_t *)call->args[0])[i] = (uint8_t)(((const uint8_t *)call->args[1])[i] / 2);
+        else
+            ((uint32_t *)call->args[0])[i] = 2u * ((const uint32_t *)call->args[1])[i];
+    }
+}
+
+static void test_row_local_maps_over_zeros_keep_splitting(void **state)
+{
+    (void)state;
+    enum { M = 1 << 16 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, row_local_source);
+    uint32_t *x = malloc(M * sizeof *x), *got = malloc(M * sizeof *got);
+    for (int bytes = 0; bytes < 2; bytes++) {
+        for (uint32_t i = 0; i < M; i++)
+            x[i] = bytes ? i % 256 : i;
+        uint8_t *x8 = (uint8_t *)x;
+        if (bytes)
+            for (uint32_t i = 0; i < M; i++)
+                x8[i] = (uint8_t)(i % 256);
+        weft_array *xa, *ya;
+        ASSERT_OK(weft_array_from(ctx, bytes ? WEFT_U8 : WEFT_U32, M, x, &xa));
+        ASSERT_OK(weft_array_create(ctx, bytes ? WEFT_U8 : WEFT_U32, M, &ya));
+        weft_range r = weft_range_1d(M);
+        weft_arg args[] = {weft_arg_slice(ya), weft_arg_slice(xa)};
+        weft_stats before, after;
+        ASSERT_OK(weft_ctx_stats(ctx, &before));
+        for (int round = 0; round < 8; round++)
+            ASSERT_OK(weft_launch(p, bytes ? "half_b" : "twice_u", &r, args, 2, row_local_host,
+                                  &bytes, NULL));
+        ASSERT_OK(weft_ctx_stats(ctx, &after));
+        ASSERT_OK(weft_array_read(ya, 0, M, got));
+        for (uint32_t i = 0; i < M; i++) {
+            uint32_t want = bytes ? (uint32_t)(x8[i] / 2) : 2u * i;
+            uint32_t have = bytes ? ((uint8_t *)got)[i] : got[i];
+            if (have != want)
+                fail_msg("%s: element %u is %u, want %u", bytes ? "half_b" : "twice_u", i, have,
+                         want);
+        }
+        if (after.kernels_kept_whole != before.kernels_kept_whole ||
+            after.splits_checked - before.splits_checked > 1)
+            fail_msg("%s: %llu checks, %llu kernels kept whole over 8 launches (want <= 1, 0): %s",
+                     bytes ? "half_b" : "twice_u",
+                     (unsigned long long)(after.splits_checked - before.splits_checked),
+                     (unsigned long long)(after.kernels_kept_whole - before.kernels_kept_whole),
+                     weft_ctx_notes(ctx));
+        ASSERT_OK(weft_array_free(xa));
+        ASSERT_OK(weft_array_free(ya));
+    }
+    free(x);
+    free(got);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+}
+
 /* The same sort queued with futures, as a driver queues its phases: each
  * launch submitted before the first check had run was checked too (thousands
  * of checks and "runs on one device from now on" notes for one sort, 1.5-6x
@@ -2522,6 +2593,7 @@ int main(void)
         cmocka_unit_test(test_reads_across_the_split_that_only_compare),
         cmocka_unit_test(test_compare_reads_of_records_and_keys_at_zero),
         cmocka_unit_test(test_queued_launches_take_the_first_checks_verdict),
+        cmocka_unit_test(test_row_local_maps_over_zeros_keep_splitting),
         cmocka_unit_test(test_vectors_and_structs_by_value_refused),
         cmocka_unit_test(test_overlapping_wraps_across_launches),
         cmocka_unit_test(test_small_access_to_an_overlapping_wrap_keeps_order),

@@ -248,6 +248,27 @@ static const char *opaque_kind(const char *resolved)
     return NULL;
 }
 
+/* Whether a pointer parameter's elements are unsigned (1) or signed (-1)
+ * bytes, or anything else (0): uchar*, const uchar4*, bool*; char*. */
+static int byte_numbers(const char *type)
+{
+    static const char *const qualifiers[] = {"const ",      "__global ", "global ",
+                                             "__constant ", "constant ", "volatile "};
+    for (int again = 1; again;) {
+        again = 0;
+        for (size_t q = 0; q < sizeof qualifiers / sizeof qualifiers[0]; q++)
+            if (strncmp(type, qualifiers[q], strlen(qualifiers[q])) == 0) {
+                type += strlen(qualifiers[q]);
+                again = 1;
+            }
+    }
+    if (strncmp(type, "uchar", 5) == 0 || strncmp(type, "unsigned char", 13) == 0 ||
+        strncmp(type, "bool", 4) == 0)
+        return 1;
+    if (strncmp(type, "char", 4) == 0 || strncmp(type, "signed char", 11) == 0) return -1;
+    return 0;
+}
+
 static weft_status check_signature(weft_launch_job *job, size_t dev)
 {
     weft_param *params = calloc(job->nargs + 1, sizeof *params);
@@ -316,6 +337,10 @@ static weft_status check_signature(weft_launch_job *job, size_t dev)
                       "reads it",
                       k, p->type, p->name, job->name);
         if (is_array && p->only_stored && k < 64) job->stored_only |= (uint64_t)1 << k;
+        int bytes = is_array && a->array->dtype == WEFT_U8 && k < 64
+                        ? byte_numbers(p->resolved[0] ? p->resolved : p->type)
+                        : 0;
+        if (bytes) *(bytes > 0 ? &job->unsigned_bytes : &job->signed_bytes) |= (uint64_t)1 << k;
         job->writes[k] = !writable                   ? WEFT_ACCESS_READ
                          : a->kind == WEFT_ARG_WHOLE ? WEFT_ACCESS_WHOLE_MAY_WRITE
                                                      : WEFT_ACCESS_WRITTEN;

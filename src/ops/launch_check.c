@@ -323,6 +323,20 @@ static void checks_agreed(weft_launch_job *job)
                       job->name, WEFT_SPLIT_CHECKS);
 }
 
+/* What argument k's bytes are, if it is a u8 array: numbers where every
+ * argument bound to the array takes them as numbers, else records. */
+static weft_poison_bytes bytes_of(const weft_launch_job *job, size_t k)
+{
+    const weft_array *a = job->args[k].array;
+    int unsigned_all = 1, signed_all = 1;
+    for (size_t j = 0; j < job->nargs; j++) {
+        if (job->args[j].kind > WEFT_ARG_WHOLE || job->args[j].array != a) continue;
+        unsigned_all &= j < 64 && (job->unsigned_bytes >> j & 1);
+        signed_all &= j < 64 && (job->signed_bytes >> j & 1);
+    }
+    return unsigned_all ? WEFT_BYTES_UNSIGNED : signed_all ? WEFT_BYTES_SIGNED : WEFT_BYTES_RECORDS;
+}
+
 /* The split agreed, but an array the kernel reads held data its poison
  * could not put above and below every element (records of bytes, an
  * unsigned array at 0, all-equal keys at the type's least): a comparison
@@ -335,9 +349,12 @@ static void checks_inconclusive(weft_launch_job *job, size_t k)
     if (weft_program_split_inconclusive(job->program, job->split_key) < WEFT_SPLIT_INCONCLUSIVE)
         return;
     keep_whole(job,
-               "argument %zu held data (%s) that no check could order a value read across the "
-               "split against, in %d checks",
-               k, job->args[k].array->dtype == WEFT_U8 ? "bytes" : "at the least its type holds",
+               "argument %zu held %s in %d checks: a comparison with a value read across the "
+               "split could not be told from them",
+               k,
+               job->args[k].array->dtype == WEFT_U8 && bytes_of(job, k) == WEFT_BYTES_RECORDS
+                   ? "records (bytes the kernel takes as another type than char)"
+                   : "data half at one extreme of its type, or all NaN",
                WEFT_SPLIT_INCONCLUSIVE);
 }
 
@@ -412,9 +429,8 @@ static int split_passes(const weft_launch_job *job, unsigned char *const *before
     int passes = 1;
     for (size_t k = 0; k < job->nargs; k++) {
         weft_array *a = before[k] ? job->args[k].array : NULL;
-        if (a && passed_by_rows(job, a) && copying_devices(job, a) &&
-            weft_poison_passes(a->dtype) > passes)
-            passes = weft_poison_passes(a->dtype);
+        int p = a ? weft_poison_passes(a->dtype, bytes_of(job, k)) : 0;
+        if (a && passed_by_rows(job, a) && copying_devices(job, a) && p > passes) passes = p;
     }
     return passes;
 }
@@ -452,7 +468,8 @@ static weft_status split_pass(weft_launch_job *job, weft_piece_run *run, unsigne
         weft_array *a =
             before[k] && passed_by_rows(job, job->args[k].array) ? job->args[k].array : NULL;
         if (!a) continue;
-        poison[k] = weft_poison_for(before[k], a->n, a->dtype, a->elem_size, pass);
+        poison[k] =
+            weft_poison_for(before[k], a->n, a->dtype, a->elem_size, bytes_of(job, k), pass);
         if (!poison[k].strict && copying_devices(job, a) && array_read(job, a) && f->unordered == m)
             f->unordered = k;
         GOTO_ERROR_ON(poison_copies(job, k, before[k], &poison[k]));

@@ -29,6 +29,9 @@ typedef struct weft_launch_job {
     size_t nargs;
     unsigned char *writes; /* per argument, a weft_arg_access (in args' block) */
     uint64_t stored_only;  /* bit k: argument k's kernel only stores into it, never reads */
+    /* Bit k: argument k is a u8 array whose parameter points to numbers
+     * (uchar, bool; char), not records (launch_poison.h). */
+    uint64_t unsigned_bytes, signed_bytes;
     weft_host_fn host_fn;
     void *user;
     size_t first, last; /* the indices of the split dimension that run (weft_launch_rows) */

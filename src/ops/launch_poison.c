@@ -56,9 +56,9 @@ static void near_element(unsigned char *out, const unsigned char *real, weft_dty
     if (isnan(v) && memcmp(out, real, e) == 0) out[low_byte(e)] ^= 1u;
 }
 
-int weft_poison_passes(weft_dtype t)
+int weft_poison_passes(weft_dtype t, weft_poison_bytes bytes)
 {
-    return t == WEFT_U8 ? 1 : 2;
+    return t == WEFT_U8 && bytes == WEFT_BYTES_RECORDS ? 1 : 2;
 }
 
 /* Whether a is above b, as dtype t orders them. */
@@ -75,21 +75,63 @@ static uint64_t type_max(weft_dtype t)
     return is_signed(t) ? all >> 1 : all;
 }
 
+/* Data no check can tell a comparison across the split by: at least half
+ * of the elements at an extreme with no room past it (a zeroed buffer of
+ * unsigned keys). A few such elements (a 0 among indices, black pixels)
+ * leave the comparisons of the others to show. */
+static int degenerate(size_t ties, size_t n)
+{
+    return ties >= 2 && 2 * ties >= n;
+}
+
+/* Bytes that are numbers (a uchar or char parameter): above or below every
+ * one, in the order the kernel compares them (a char's is the unsigned
+ * order of the byte with its top bit flipped). */
+static weft_poison byte_poison(const unsigned char *saved, size_t n, weft_poison_bytes bytes,
+                               int pass, weft_poison p)
+{
+    unsigned flip = bytes == WEFT_BYTES_SIGNED ? 0x80u : 0u, best = pass == 0 ? 0u : 255u;
+    size_t ties = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = saved[i] ^ flip;
+        if (v == best) ties++;
+        if (pass == 0 ? v > best : v < best) {
+            best = v;
+            ties = 1;
+        }
+    }
+    int room = pass == 0 ? best < 255u : best > 0u;
+    p.pass = pass == 0 ? WEFT_POISON_ABOVE : WEFT_POISON_BELOW;
+    p.value.u = ((room ? (pass == 0 ? best + 1 : best - 1) : best) ^ flip) & 0xFFu;
+    if (!room && pass == 0) p.pass = WEFT_POISON_NEAR;
+    p.strict = room || !degenerate(ties, n);
+    return p;
+}
+
 weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, size_t elem_size,
-                            int pass)
+                            weft_poison_bytes bytes, int pass)
 {
     weft_poison p = {WEFT_POISON_NEAR, 0, t, elem_size, {.u = 0}};
     p.strict = n == 0;
-    if (weft_poison_passes(t) < 2) return p;
+    if (weft_poison_passes(t, bytes) < 2 || n == 0) return p;
+    if (t == WEFT_U8) return byte_poison(saved, n, bytes, pass, p);
     int want_above = pass == 0, found = 0;
     weft_acc64 best = {.u = 0};
+    size_t ties = 0;
     for (size_t i = 0; i < n; i++) {
         weft_acc64 v = weft_load_acc(saved, t, i);
         if (is_float(t) && isnan(v.f)) continue;
-        if (!found || (want_above ? above(v, best, t) : above(best, v, t))) best = v;
+        if (found && !above(v, best, t) && !above(best, v, t)) ties++;
+        if (!found || (want_above ? above(v, best, t) : above(best, v, t))) {
+            best = v;
+            ties = 1;
+        }
         found = 1;
     }
-    if (!found) return p; /* all NaN, or empty */
+    if (!found) return p; /* all NaN */
+    /* Without room past the extreme, a comparison of two elements both at it
+     * comes out the same in both passes. */
+    p.strict = !degenerate(ties, n);
     if (!want_above) {
         /* Strictly below: at the least, a comparison of the least itself
          * with a value read across the split came out the same in both
@@ -103,7 +145,7 @@ weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, 
         } else if (is_signed(t) ? best.i > -(int64_t)type_max(t) - 1 : best.u > 0) {
             p.value.u = best.u - 1; /* unsigned at 0: no room, at the least */
         }
-        p.strict = memcmp(&p.value, &best, sizeof best) != 0;
+        if (memcmp(&p.value, &best, sizeof best) != 0) p.strict = 1;
         return p;
     }
     if (is_float(t)) {

@@ -13,8 +13,9 @@
  * test is not seen (docs/kernels.md, "What it cannot see"). Both stay near the array's own values
  * (an integer index read from them is at most one past the largest index there, or one below the
  * least), and NaNs stay NaNs. An unsigned array whose least is 0 has no room below: its second pass
- * is at 0. Bytes (records, text) take the small change alone: a constant would make every field of
- * a record wild. */
+ * is at 0. Bytes that are numbers (char, uchar, bool parameters) take the two passes in their
+ * type's order; records (bytes of a struct) take the small change alone: a constant would make
+ * every field of a record wild. */
 #ifndef WEFT_LAUNCH_POISON_H
 #define WEFT_LAUNCH_POISON_H
 
@@ -30,23 +31,32 @@ typedef enum weft_poison_pass {
 
 typedef struct weft_poison {
     weft_poison_pass pass; /* NEAR where the asked one cannot be made */
-    /* 1: above (ABOVE) or below (BELOW) every element, or nothing to poison:
-     * an ordering comparison with a value read across the split flips in
-     * one of the passes. 0: NEAR, or BELOW at the least (an unsigned array
-     * at 0, all-equal keys at the type's least): it may not. */
+    /* 0 where an ordering comparison with a value read across the split may
+     * come out the same in both passes: NEAR for records, or no room past an
+     * extreme that half the elements or more hold (all-zero unsigned keys);
+     * 1 otherwise. */
     int strict;
     weft_dtype dtype;
     size_t elem_size;
     weft_acc64 value; /* ABOVE, BELOW: every element's poison (NaNs apart) */
 } weft_poison;
 
+/* What the bytes of a u8 array are to the kernel: records (structs of
+ * mixed fields, poisoned a little: NEAR), or numbers its parameter type
+ * orders (uchar, char). */
+typedef enum weft_poison_bytes {
+    WEFT_BYTES_RECORDS,
+    WEFT_BYTES_UNSIGNED,
+    WEFT_BYTES_SIGNED
+} weft_poison_bytes;
+
 /* The passes a check runs for an array of dtype t: 2 (ABOVE, BELOW) for
- * numbers, 1 (NEAR) for bytes. */
-int weft_poison_passes(weft_dtype t);
+ * numbers, 1 (NEAR) for records. */
+int weft_poison_passes(weft_dtype t, weft_poison_bytes bytes);
 /* The poison of pass (0 or 1 of weft_poison_passes) for an array whose
- * contents are saved[0..n). */
+ * contents are saved[0..n); bytes: what a u8 array holds. */
 weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, size_t elem_size,
-                            int pass);
+                            weft_poison_bytes bytes, int pass);
 /* out[i] = the poison of real[i], for n elements. */
 void weft_poison_fill(const weft_poison *p, unsigned char *out, const unsigned char *real,
                       size_t n);
