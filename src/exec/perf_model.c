@@ -14,7 +14,9 @@ int weft_perf_class_of(double n)
     return k < WEFT_PERF_CLASSES ? k : WEFT_PERF_CLASSES - 1;
 }
 
-void weft_perf_record(weft_perf_history *h, double n, double seconds)
+/* A sample taken in a call that measured a runner-up again, or explored it,
+ * weighs as one of `window`: its history is stale. */
+static void record(weft_perf_history *h, double n, double seconds, double window)
 {
     if (!(n >= 1) || !(seconds >= 0) || !isfinite(seconds)) return;
     int k = weft_perf_class_of(n);
@@ -40,17 +42,20 @@ void weft_perf_record(weft_perf_history *h, double n, double seconds)
     double limit = c->samples > 0 ? WEFT_PERF_OUTLIER * c->mean_s * n / c->mean_n : INFINITY;
     if (seconds > limit) seconds = limit;
     double count = c->samples + 1 < WEFT_PERF_WINDOW ? c->samples + 1 : WEFT_PERF_WINDOW;
-    /* For the same reason a sample faster than the mean is the likelier
-     * truth: it weighs as one of WEFT_PERF_FAST_WINDOW samples, not one of
-     * WEFT_PERF_WINDOW. A runner-up settled in a busy moment, measured again
-     * on a quiet machine, otherwise needed dozens of re-measurements, 16
-     * calls apart, to climb back. */
-    double weight = count;
-    if (seconds * c->mean_n < c->mean_s * n && weight > WEFT_PERF_FAST_WINDOW)
-        weight = WEFT_PERF_FAST_WINDOW;
+    double weight = count < window ? count : window;
     c->mean_n += (n - c->mean_n) / weight;
     c->mean_s += (seconds - c->mean_s) / weight;
     c->samples = count;
+}
+
+void weft_perf_record(weft_perf_history *h, double n, double seconds)
+{
+    record(h, n, seconds, WEFT_PERF_WINDOW);
+}
+
+void weft_perf_record_fresh(weft_perf_history *h, double n, double seconds)
+{
+    record(h, n, seconds, WEFT_PERF_FRESH_WINDOW);
 }
 
 int weft_perf_has(const weft_perf_history *h, double n)

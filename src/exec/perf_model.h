@@ -17,7 +17,7 @@ enum {
     WEFT_PERF_WINDOW = 16,        /* a class's mean weighs at most this many samples */
     WEFT_PERF_SETTLE = 3,         /* a class's first samples: the fastest stands for them */
     WEFT_PERF_OUTLIER = 2,        /* then a sample counts as at most this many times the mean */
-    WEFT_PERF_FAST_WINDOW = 4,    /* and one faster than the mean as one of this many */
+    WEFT_PERF_FRESH_WINDOW = 4,   /* a re-measurement's sample counts as one of this many */
     WEFT_PERF_MAX_CANDIDATES = 16 /* devices a plan may use */
 };
 
@@ -38,6 +38,13 @@ typedef struct weft_perf_history {
 
 int weft_perf_class_of(double n);
 void weft_perf_record(weft_perf_history *h, double n, double seconds);
+/* A sample of a call that measured a runner-up again (weft_perf_choose_at):
+ * its history is stale, so the sample weighs as one of
+ * WEFT_PERF_FRESH_WINDOW, not of WEFT_PERF_WINDOW. A runner-up settled in a
+ * busy moment (n-body's pool at 1.6x behind, the two even) otherwise needed
+ * dozens of re-measurements, 16 calls apart, to climb back; weighting every
+ * fast sample so instead predicted a device that varies at its fast end. */
+void weft_perf_record_fresh(weft_perf_history *h, double n, double seconds);
 /* 1 when n's own size class has a sample. */
 int weft_perf_has(const weft_perf_history *h, double n);
 

@@ -512,7 +512,10 @@ void weft_place_done(weft_ctx *ctx, const weft_place_result *r, size_t n, const 
         size_t m = p->twin[d];
         double t = seconds - r->transfer;
         if (t < seconds * 0.1) t = seconds * 0.1; /* the copy estimate is rough */
-        weft_perf_record(&e->dev[m].history, (double)n, t);
+        if (r->plan.remeasuring)
+            weft_perf_record_fresh(&e->dev[m].history, (double)n, t);
+        else
+            weft_perf_record(&e->dev[m].history, (double)n, t);
         weft_perf_record(&e->dev[m].unsaved, (double)n, t);
         e->dev[d].seconds += seconds;
         e->dev[d].timed_elements += (double)n;
