@@ -935,9 +935,10 @@ static PyObject *array_write_method(ArrayObject *a, PyObject *args, PyObject *kw
     if (PyObject_GetBuffer(src, &v, PyBUF_RECORDS_RO) < 0) return NULL;
     weft_dtype dt;
     int is_bool;
-    /* Bytes into a bool array would store values numpy's bools never hold. */
+    /* Bytes into a bool array would store values numpy's bools never hold
+     * (bools into bytes are their 0 and 1, as numpy stores them). */
     if (dtype_from_format(v.format, v.itemsize, &dt, &is_bool) < 0 || dt != a->dtype ||
-        is_bool != a->is_bool) {
+        (a->is_bool && !is_bool)) {
         PyBuffer_Release(&v);
         PyErr_Format(PyExc_TypeError, "weft.Array.write: the source's dtype is not %s",
                      dtype_numpy_name(a->dtype, a->is_bool));

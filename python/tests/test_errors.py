@@ -216,3 +216,12 @@ def test_a_pandas_series_is_told_to_numpy():
     pd = pytest.importorskip("pandas")
     with pytest.raises(TypeError, match=r"\.to_numpy\(\)"):
         weft.sum(pd.Series([1.0, 2.0]))
+
+
+def test_bools_write_into_bytes_and_take_may_be_a_generator():
+    u = weft.zeros(2, "uint8")
+    u.write(np.array([True, False]))
+    assert np.array_equal(np.asarray(u), [1, 0])
+    x = np.arange(8.0)
+    got = weft.filter("x > 5", x=x, take=(a for a in [x]))
+    assert np.array_equal(got[0], [6.0, 7.0])

@@ -251,7 +251,10 @@ def filter(cond: str, binds: Optional[Mapping[str, Any]] = None, /, *,  # noqa: 
     if take is None:
         picked = [(n, v) for n, v in pairs if isinstance(v, Array)]
     else:
-        if isinstance(take, str) or any(isinstance(t, str) for t in take):
+        if isinstance(take, str):
+            raise TypeError("take is a list of arrays to filter (take=[a, b]), not of names")
+        take = list(take)  # a generator is read once
+        if any(isinstance(t, str) for t in take):
             raise TypeError("take is a list of arrays to filter (take=[a, b]), not of names")
         picked = [(str(i), _arr(t, ctx)) for i, t in enumerate(take)]
     ins = [v for _, v in picked]
