@@ -284,6 +284,10 @@ static void test_errors_point_at_what_was_written(void **state)
     assert_int_equal(run(in, 0, "z = tip; y = `Total (USD)` * (`old column` + 2", NULL, &out),
                      WEFT_ERR_EXPR);
     assert_non_null(strstr(weft_last_error(), "the '(' at column 30 at column 47"));
+    /* A statement cut short at its line's end (its message held a raw line
+     * end, and was left in the rewritten text's columns). */
+    assert_int_equal(run(in, 0, "z = `Total (USD)` * (", NULL, &out), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "(at the end of the line) at column 22"));
     const struct {
         const char *statement, *hint;
     } bare[] = {{"y = \"old column\" * 2", "`old column`"},

@@ -56,6 +56,9 @@ static void test_errors_point_at_the_column(void **state)
         {"y = x > 0 or x < 1", 11, "logical or is ||"},
         {"y = not x", 5, "logical not is !"},
         {"y = True", 5, "true is 1"},
+        /* The '(' is named by its column in its line (it was counted from
+         * the program's start: 11 here). */
+        {"z = x\ny = (x + a", 11, "the '(' at column 5"},
         {"def f(a, a) = a\ny = f(x, x)", 10, "parameter \"a\" is named twice"},
     };
     enum { N = 8 };

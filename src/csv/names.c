@@ -273,11 +273,20 @@ static void backquote_hint(const csv_reader *r, const char *text, size_t pos, ch
 void csv_names_point(const csv_names *names, const csv_reader *r, const char *text,
                      const char *rewritten, const char *detail, char *out, size_t size)
 {
-    const char *nl = strchr(detail, '\n'), *at = NULL;
-    for (const char *a = strstr(detail, " at column "); a && (!nl || a < nl);
-         a = strstr(a + 1, " at column "))
-        at = a;
-    if (!at || !nl || strncmp(nl, "\n  ", 3) != 0) {
+    /* " at column N" followed by the excerpt's line: the message before it
+     * may hold anything, a line end among it. */
+    const char *at = NULL, *nl = NULL;
+    for (const char *a = strstr(detail, " at column "); a && !at;
+         a = strstr(a + 1, " at column ")) {
+        const char *d = a + 11;
+        while (*d >= '0' && *d <= '9')
+            d++;
+        if (d > a + 11 && strncmp(d, "\n  ", 3) == 0) {
+            at = a;
+            nl = d;
+        }
+    }
+    if (!at) {
         csv_names_restore(names, detail, out, size);
         return;
     }

@@ -152,6 +152,17 @@ static weft_status fail_at(parser *p, size_t pos, const char *fmt, ...)
     return weft_expr_error_at(p->text, pos, message);
 }
 
+/* The column of pos in its line (a line end ends a statement, so the '('
+ * or '?' an error names is on the error's line): counted from the
+ * program's start, it was past the end of a later statement's line. */
+static size_t column_in_line(const parser *p, size_t pos)
+{
+    size_t start = pos;
+    while (start > 0 && p->text[start - 1] != '\n')
+        start--;
+    return pos - start + 1;
+}
+
 /* What numexpr and Python spell differently, for a word (or "**") the
  * parser stopped at: the spelling it takes. "" for any other. */
 static const char *other_spelling(const char *word, size_t len)
@@ -695,7 +706,8 @@ static weft_node *parse_primary(parser *p)
         weft_node *inner = parse_nested(p, pos);
         if (!inner) return NULL;
         if (p->tok.kind != T_RPAREN) {
-            fail_at(p, p->tok.start, "expected ')' to match the '(' at column %zu", pos + 1);
+            fail_at(p, p->tok.start, "expected ')' to match the '(' at column %zu",
+                    column_in_line(p, pos));
             return NULL;
         }
         return next(p) == WEFT_OK ? inner : NULL;
@@ -704,6 +716,10 @@ static weft_node *parse_primary(parser *p)
         fail_at(p, pos, "expression ends where a value was expected");
         return NULL;
     default:
+        if (p->text[pos] == '\n') { /* a statement cut short: its line ends */
+            fail_at(p, pos, "expression ends where a value was expected (at the end of the line)");
+            return NULL;
+        }
         fail_at(p, pos, "expected a value, found \"%.*s\"%s", (int)p->tok.len, p->text + pos,
                 pos > 0 && p->text[pos - 1] == '*' && p->text[pos] == '*' ? other_spelling("**", 2)
                                                                           : "");
@@ -840,7 +856,8 @@ static weft_node *parse_expr(parser *p)
         weft_node *a = NULL, *b = NULL;
         if (next(p) == WEFT_OK) a = parse_nested(p, pos);
         if (a && p->tok.kind != T_COLON) {
-            fail_at(p, p->tok.start, "expected ':' for the '?' at column %zu", pos + 1);
+            fail_at(p, p->tok.start, "expected ':' for the '?' at column %zu",
+                    column_in_line(p, pos));
             a = NULL;
         }
         if (a && next(p) == WEFT_OK) b = parse_nested(p, pos);
