@@ -288,6 +288,10 @@ static void test_errors_point_at_what_was_written(void **state)
      * end, and was left in the rewritten text's columns). */
     assert_int_equal(run(in, 0, "z = `Total (USD)` * (", NULL, &out), WEFT_ERR_EXPR);
     assert_non_null(strstr(weft_last_error(), "(at the end of the line) at column 22"));
+    /* A backquoted name and letters right after it are two tokens: `tip`2
+     * read as the identifier tip2 (another column, where there is one). */
+    assert_int_equal(run("tip,tip2\n1,5\n", 0, "y = `tip`2", NULL, &out), WEFT_ERR_EXPR);
+    assert_non_null(strstr(weft_last_error(), "found \"2\" at column 10"));
     const struct {
         const char *statement, *hint;
     } bare[] = {{"y = \"old column\" * 2", "`old column`"},

@@ -123,6 +123,9 @@ weft_status csv_names_rewrite(csv_names *names, const csv_reader *r, const char 
             st = alias_of(names, r, name, &alias);
             if (st == WEFT_OK) ok = put(&b, alias, strlen(alias));
             s = q + 1;
+            /* `a`2 is the name a, then 2: written together they read as
+             * the identifier a2, another column. */
+            if (ok && (isalnum((unsigned char)*s) || *s == '_')) ok = put(&b, " ", 1);
             continue;
         } else if (isalpha((unsigned char)*s) || *s == '_') {
             while (isalnum((unsigned char)s[n]) || s[n] == '_')
@@ -207,6 +210,7 @@ size_t csv_names_original_offset(const char *text, const char *rewritten, size_t
             while (isalnum((unsigned char)*w) || *w == '_')
                 w++;
             if (w > target) return (size_t)(name - text);
+            if (*w == ' ' && *s != ' ') w++; /* the blank the rewrite put after it */
         } else {
             s++;
             w++;
