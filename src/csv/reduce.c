@@ -172,7 +172,7 @@ static weft_status fold_blocks(weft_ctx *ctx, const csv_plan *p, csv_reduce_stat
 /* An error of reduction rs in the user's terms: which reduction, and what
  * to do where an integer sum overflows, rather than a call the user did not
  * make ("weft_reduce: ..."). */
-static weft_status named_error(const csv_reduce_state *rs, weft_status st)
+static weft_status named_error(const csv_plan *p, const csv_reduce_state *rs, weft_status st)
 {
     char detail[768];
     snprintf(detail, sizeof detail, "%s", weft_last_error());
@@ -182,12 +182,19 @@ static weft_status named_error(const csv_reduce_state *rs, weft_status st)
         start += status_len + 2;
     if (strncmp(start, "weft_", 5) == 0 && (colon = strstr(start, ": ")) && colon - start < 24)
         start = colon + 2;
+    /* Advice only where it holds: the expression in parentheses (no
+     * temporaries, no comment to swallow the rest), a --type for a file
+     * column the statements leave alone and the expression names bare. */
     char hint[400] = "";
     if (st == WEFT_ERR_RANGE && rs->op == WEFT_SUM) {
-        int column = rs->nvars == 1 && strcspn(rs->text, " +-*/%()?:<>=!&|^~`") == strlen(rs->text);
-        snprintf(hint, sizeof hint, "; sum it in floating point: \"sum: (%.120s) * 1.0\"%s%.120s%s",
-                 rs->text, column ? ", or type the column f64: --type " : "",
-                 column ? rs->text : "", column ? "=f64" : "");
+        const csv_var *v = rs->nvars == 1 ? &p->vars[rs->vars[0]] : NULL;
+        int column = v && v->input_col >= 0 && !v->written && strcmp(rs->text, v->name) == 0;
+        int wrap = strcspn(rs->text, ";#\n") == strlen(rs->text);
+        if (wrap || column)
+            snprintf(hint, sizeof hint, "; sum it in floating point%s%.120s%s%s%.120s%s",
+                     wrap ? ": \"sum: (" : "", wrap ? rs->text : "", wrap ? ") * 1.0\"" : "",
+                     column ? (wrap ? ", or type the column f64: --type " : ": --type ") : "",
+                     column ? rs->text : "", column ? "=f64" : "");
     }
     return weft_error_set(st, "csv: %s(%.120s): %s%s", csv_reduce_op_name(rs->op), rs->text, start,
                           hint);
@@ -215,7 +222,7 @@ error:
         weft_array_free(arrays[k]);
     free(blocks);
     free(overflowed);
-    return st == WEFT_OK ? st : named_error(rs, st);
+    return st == WEFT_OK ? st : named_error(p, rs, st);
 }
 
 weft_status csv_reduce_finish(weft_ctx *ctx, const csv_plan *p, csv_reduce_state *rs,
@@ -223,7 +230,7 @@ weft_status csv_reduce_finish(weft_ctx *ctx, const csv_plan *p, csv_reduce_state
 {
     if (rs->blocks == 0) { /* an empty file: what weft_reduce_expr says of empty columns */
         weft_status st = reduce_rows(ctx, p, rs, 0, 0, 0, out);
-        return st == WEFT_OK ? st : named_error(rs, st);
+        return st == WEFT_OK ? st : named_error(p, rs, st);
     }
     *out = rs->acc;
     return WEFT_OK;

@@ -70,6 +70,9 @@ printf 'a,b\n9223372036854775000,1\n9223372036854775000,2\n' >"$work/big.csv"
 expect 3 "csv integer sum overflow" "$WEFT" csv "$work/big.csv" --sum b --reduce "sum: a"
 has "$work/err" 'sum(a): integer sum overflows' "overflow names its reduction"
 has "$work/err" '"sum: (a) \* 1.0", or type the column f64: --type a=f64' "overflow says what to do"
+# No --type for a column the statements compute.
+expect 3 "csv integer sum overflow, computed" "$WEFT" csv "$work/big.csv" --set "y = a" --reduce "sum: y"
+grep -q -- "--type" "$work/err" && { echo "FAIL: a --type advised for a computed column"; fail=1; }
 printf 'a,b\n' >"$work/header-only.csv"
 expect 3 "csv min of no rows" "$WEFT" csv "$work/header-only.csv" --reduce "min: a"
 has "$work/err" 'csv: min(a): the minimum of an empty array' "empty min names its reduction"
