@@ -713,6 +713,8 @@ static void test_suite_launch_geometry(void **state)
     weft_range too_far = {2, {80, 96, 1}, {16, 16, 1}};
     assert_int_equal(weft_launch(p, "add2d", &too_far, args, 4, add2d_host, NULL, NULL),
                      WEFT_ERR_SIZE);
+    /* The message names the way out for a kernel with a rule of its own. */
+    assert_non_null(strstr(weft_last_error(), "weft_arg_whole"));
     /* Rows whose bytes happen to divide the rounded-up size (60 x 60 under
      * 64 x 64 in work-groups of 32 x 8, PolyBench's 2DConvolution at 60;
      * 64 floats under 256): refused before as less than an element per

@@ -83,7 +83,9 @@ static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg 
         RETURN_IF(!fits, WEFT_ERR_SIZE,
                   "weft_launch: argument %zu (%s of %zu elements) does not split into the "
                   "range's %zu indices of dimension %u, nor into fewer rows that the range "
-                  "rounds up to a multiple of its local size",
+                  "rounds up to a multiple of its local size; a kernel that indexes it by a "
+                  "rule of its own (an interior range, nz - 2 indices over nz planes) takes it "
+                  "whole: weft_arg_whole",
                   k, kind_names[a->kind], a->array->n, outer, dim);
         return WEFT_OK;
     }
