@@ -328,7 +328,7 @@ static void test_env_values_not_understood_are_refused(void **state)
 static void test_option_values_out_of_range_are_refused(void **state)
 {
     (void)state;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 4; k++) {
         weft_options o = test_options();
         const char *field = NULL;
         switch (k) {
@@ -341,11 +341,8 @@ static void test_option_values_out_of_range_are_refused(void **state)
         case 2:
             o.compile = (weft_compile)9, field = "options.compile = 9";
             break;
-        case 3:
-            o.log_level = (weft_log_level)99, field = "options.log_level = 99";
-            break;
         default:
-            o.devices = "", field = "options.devices is empty";
+            o.log_level = (weft_log_level)99, field = "options.log_level = 99";
             break;
         }
         weft_ctx *ctx = NULL;

@@ -225,3 +225,24 @@ def test_bools_write_into_bytes_and_take_may_be_a_generator():
     x = np.arange(8.0)
     got = weft.filter("x > 5", x=x, take=(a for a in [x]))
     assert np.array_equal(got[0], [6.0, 7.0])
+
+
+def test_a_view_as_another_dtype_is_another_array():
+    """An input viewing an output's memory as another dtype was read through
+    the output's wrap (`y = x + 1` with x = y.view(int64) gave [1, 1, 1, 1]);
+    it is another array over the same memory, refused as overlapping."""
+    y = np.zeros(4)
+    x = y.view(np.int64)
+    x[:] = [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="overlapping"):
+        weft.map("y = x + 1", x=x, y=y)
+
+
+def test_overlapping_views_through_two_contexts_keep_their_order():
+    c1, c2 = weft.Context(), weft.Context()
+    y = np.zeros(1_000_001)
+    futures = [weft.map("y = y + 1", y=(y, y[1:])[k % 2], ctx=(c1, c2)[k % 2], wait=False)
+               for k in range(20)]
+    for f in futures:
+        f.result()
+    assert y[0] == 10.0 and np.all(y[1:] == 20.0)

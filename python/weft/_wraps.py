@@ -52,10 +52,12 @@ def _key(obj: Any, ctx: Optional[Context]) -> Optional[_Key]:
     return (data[0], count * itemsize, typestr, shape, readonly, id(ctx))
 
 
-def memory_of(obj: Any) -> Optional[Tuple[int, int]]:
-    """(address, nbytes) of what obj exports C-contiguous; None when unknown."""
+def memory_of(obj: Any) -> Optional[Tuple[int, int, str, Tuple[int, ...]]]:
+    """(address, nbytes, typestr, shape) of what obj exports C-contiguous,
+    whatever its read-only flag; None when unknown. A view as another dtype
+    or shape is other memory to weft."""
     key = _key(obj, None) if hasattr(obj, "__array_interface__") else None
-    return None if key is None else (key[0], key[1])
+    return None if key is None else (key[0], key[1], key[2], key[3])
 
 
 def _forget(key: _Key, ref: "weakref.ReferenceType[Array]") -> None:
@@ -73,19 +75,24 @@ def check_dtype(obj: Any) -> None:
                         f"pass x.view('int64')")
 
 
-def _finish_other_contexts(key: _Key) -> None:
+def _finish_other_contexts(key: _Key) -> bool:
     """Work another context has in flight on the same memory ends first:
     two contexts' wraps of one numpy array are unrelated weft arrays, and
     nothing else orders their calls (20 increments from one thread, through
-    two contexts, gave 10 to 20)."""
-    with _lock:
-        others = [r() for k, r in _live.items() if k[:2] == key[:2] and k[5] != key[5]]
+    two contexts, gave 10 to 20). True when another context has a wrap of
+    it: what this context's own wrap holds on devices may be stale."""
+    start, end = key[0], key[0] + key[1]
+    with _lock:  # any overlap: y through one context, y[1:] through another
+        others = [r() for k, r in _live.items()
+                  if k[5] != key[5] and k[0] < end and start < k[0] + k[1]]
     for a in others:
         if a is not None:
             try:
                 a.ctx.finish()
+                a.sync()  # its results in the memory itself, not only in a device's copy
             except WeftError:
                 pass  # that context's failure is its futures' to report
+    return any(a is not None for a in others)
 
 
 def wrap(obj: Any, *, copy: Optional[bool], ctx: Optional[Context]) -> Array:
@@ -94,20 +101,22 @@ def wrap(obj: Any, *, copy: Optional[bool], ctx: Optional[Context]) -> Array:
     key = _key(obj, ctx) if copy is not True and ctx is not None else None
     if key is None:
         return Array(obj, copy=copy, ctx=ctx)
-    _finish_other_contexts(key)
+    shared = _finish_other_contexts(key)
     with _lock:
         ref = _live.get(key)
         a = ref() if ref is not None else None
-        if a is not None and a.wraps_memory:
-            return a
-        a = Array(obj, copy=copy, ctx=ctx)
-        if a.wraps_memory:
-            def forget(r: Any, k: Any = key) -> None:
-                _forget(k, r)
+        if a is None or not a.wraps_memory:
+            a = Array(obj, copy=copy, ctx=ctx)  # fresh: it reads the memory as it is now
+            if a.wraps_memory:
+                def forget(r: Any, k: Any = key) -> None:
+                    _forget(k, r)
 
-            ref = weakref.ref(a, forget)
-            _live[key] = ref
-        return a
+                ref = weakref.ref(a, forget)
+                _live[key] = ref
+            return a
+    if shared:  # the other context wrote the memory: this wrap's device copies are stale
+        a.mark_host_modified()
+    return a
 
 
 def wrap_output(obj: Any, name: str, ctx: Optional[Context]) -> Array:

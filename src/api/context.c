@@ -141,9 +141,6 @@ static weft_status check_options(const weft_options *o)
     RETURN_IF((unsigned)o->log_level > WEFT_LOG_DEBUG, WEFT_ERR_INVALID_ARG,
               "options.log_level = %d is no weft_log_level (WEFT_LOG_ERROR to WEFT_LOG_DEBUG)",
               (int)o->log_level);
-    RETURN_IF(o->devices && !*o->devices, WEFT_ERR_INVALID_ARG,
-              "options.devices is empty: NULL for WEFT_DEVICES or all of them, or a list "
-              "such as \"cpu\" or \"cl:0,host\"");
     return WEFT_OK;
 }
 

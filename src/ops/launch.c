@@ -251,23 +251,29 @@ static const char *opaque_kind(const char *resolved)
 }
 
 /* Whether a pointer parameter's elements are unsigned (1) or signed (-1)
- * bytes, or anything else (0): uchar*, const uchar4*, bool*; char*. */
+ * bytes, or anything else (0): uchar*, const uchar4*, bool*; char*. The
+ * type's name must be the built-in's, not one that starts alike
+ * (character, uchar_rec, boolean_t are records). */
 static int byte_numbers(const char *type)
 {
-    static const char *const qualifiers[] = {"const ",      "__global ", "global ",
-                                             "__constant ", "constant ", "volatile "};
+    static const char *const qualifiers[] = {"const ",    "__global ", "global ",   "__constant ",
+                                             "constant ", "volatile ", "unsigned ", "signed "};
+    int is_unsigned = 0;
     for (int again = 1; again;) {
         again = 0;
         for (size_t q = 0; q < sizeof qualifiers / sizeof qualifiers[0]; q++)
             if (strncmp(type, qualifiers[q], strlen(qualifiers[q])) == 0) {
+                is_unsigned |= q == 6;
                 type += strlen(qualifiers[q]);
                 again = 1;
             }
     }
-    if (strncmp(type, "uchar", 5) == 0 || strncmp(type, "unsigned char", 13) == 0 ||
-        strncmp(type, "bool", 4) == 0)
+    size_t len = strcspn(type, " *");
+    while (len > 0 && isdigit((unsigned char)type[len - 1])) /* uchar4, char16 */
+        len--;
+    if ((len == 5 && strncmp(type, "uchar", 5) == 0) || (len == 4 && strncmp(type, "bool", 4) == 0))
         return 1;
-    if (strncmp(type, "char", 4) == 0 || strncmp(type, "signed char", 11) == 0) return -1;
+    if (len == 4 && strncmp(type, "char", 4) == 0) return is_unsigned ? 1 : -1; /* char is signed */
     return 0;
 }
 

@@ -354,7 +354,8 @@ static void checks_inconclusive(weft_launch_job *job, size_t k)
                k,
                job->args[k].array->dtype == WEFT_U8 && bytes_of(job, k) == WEFT_BYTES_RECORDS
                    ? "records (bytes the kernel takes as another type than char)"
-                   : "data half at one extreme of its type, or all NaN",
+                   : "values its type has no room past (two or more at its least, or its "
+                     "largest), or all NaN",
                WEFT_SPLIT_INCONCLUSIVE);
 }
 

@@ -14,8 +14,8 @@
  * (an integer index read from them is at most one past the largest index there, or one below the
  * least), and NaNs stay NaNs. An unsigned array whose least is 0 has no room below: its second pass
  * is at 0. Bytes that are numbers (char, uchar, bool parameters) take the two passes in their
- * type's order; records (bytes of a struct) take the small change alone: a constant would make
- * every field of a record wild. */
+ * type's order; records (bytes of a struct) are left as they are: a change to every byte makes a
+ * record's index field wild, and their checks are never conclusive. */
 #ifndef WEFT_LAUNCH_POISON_H
 #define WEFT_LAUNCH_POISON_H
 
@@ -26,15 +26,16 @@
 typedef enum weft_poison_pass {
     WEFT_POISON_NEAR,  /* integers with bit 1 flipped, floats doubled or halved */
     WEFT_POISON_ABOVE, /* above every element */
-    WEFT_POISON_BELOW  /* below the least element (at it where there is no room) */
+    WEFT_POISON_BELOW, /* below the least element (at it where there is no room) */
+    WEFT_POISON_KEEP   /* records: left as they are (a wild index field crashed the check) */
 } weft_poison_pass;
 
 typedef struct weft_poison {
     weft_poison_pass pass; /* NEAR where the asked one cannot be made */
     /* 0 where an ordering comparison with a value read across the split may
-     * come out the same in both passes: NEAR for records, or no room past an
-     * extreme that half the elements or more hold (all-zero unsigned keys);
-     * 1 otherwise. */
+     * come out the same in both passes: records (KEEP), NEAR (no room above
+     * the largest: +inf, INT_MAX, 255), all NaN, or no room below a least
+     * that two elements or more hold (zeros of unsigned keys); 1 otherwise. */
     int strict;
     weft_dtype dtype;
     size_t elem_size;
