@@ -269,6 +269,29 @@ uint64_t weft_launch_steering_scalars(const char *source, const char *options, c
     return k < 64 ? mask | ~(((uint64_t)1 << k) - 1) : mask;
 }
 
+/* Past the subscripts that follow a pointer's name at text[j]: p[i], p[i].x
+ * and, with arrows, p[i]->y[2]; 0 when none follows or a bracket does not
+ * close before end. */
+static size_t past_subscripts(const char *text, size_t j, size_t end, int arrows)
+{
+    j = skip_blank(text, j);
+    if (text[j] != '[') return 0;
+    for (;;) {
+        j = skip_blank(text, j);
+        if (text[j] == '[') {
+            size_t past = matching(text, j, end);
+            if (!past) return 0;
+            j = past;
+        } else if (text[j] == '.' || (arrows && text[j] == '-' && text[j + 1] == '>')) {
+            j = skip_blank(text, j + (text[j] == '.' ? 1 : 2));
+            while (ident_char(text[j]))
+                j++;
+        } else {
+            return j;
+        }
+    }
+}
+
 /* 1 when the use of a pointer at text[at, at + len) is a subscript read:
  * `p[...]` (and a member or a further subscript of it) not followed by an
  * assignment or ++/--, and not preceded by &, ++ or --. */
@@ -281,22 +304,8 @@ static int subscript_read(const char *text, size_t at, size_t len, size_t end)
     if (before > 1 &&
         (strncmp(text + before - 2, "++", 2) == 0 || strncmp(text + before - 2, "--", 2) == 0))
         return 0;
-    size_t j = skip_blank(text, at + len);
-    if (text[j] != '[') return 0; /* used bare: passed on, offset, dereferenced */
-    for (;;) {                    /* p[i], p[i].x, p[i]->y[2] ... */
-        j = skip_blank(text, j);
-        if (text[j] == '[') {
-            size_t past = matching(text, j, end);
-            if (!past) return 0;
-            j = past;
-        } else if (text[j] == '.' || (text[j] == '-' && text[j + 1] == '>')) {
-            j = skip_blank(text, j + (text[j] == '.' ? 1 : 2));
-            while (ident_char(text[j]))
-                j++;
-        } else {
-            break;
-        }
-    }
+    size_t j = past_subscripts(text, at + len, end, 1); /* p[i], p[i].x, p[i]->y[2] ... */
+    if (!j) return 0; /* used bare: passed on, offset, dereferenced */
     char c = text[j], d = text[j + 1];
     if (c == '=' && d != '=') return 0;
     if (strchr("+-*/%&|^", c) && c && d == '=') return 0;
@@ -315,23 +324,9 @@ static int subscript_store(const char *text, size_t at, size_t len, size_t end)
     if (before > 0 &&
         (text[before - 1] == '&' || text[before - 1] == '+' || text[before - 1] == '-'))
         return 0;
-    size_t j = skip_blank(text, at + len);
-    if (text[j] != '[') return 0;
-    for (;;) {
-        j = skip_blank(text, j);
-        if (text[j] == '[') {
-            size_t past = matching(text, j, end);
-            if (!past) return 0;
-            j = past;
-        } else if (text[j] == '.') {
-            j = skip_blank(text, j + 1);
-            while (ident_char(text[j]))
-                j++;
-        } else {
-            break;
-        }
-    }
-    return text[j] == '=' && text[j + 1] != '=';
+    /* No arrows: p[i]->y = stores through a pointer read from p. */
+    size_t j = past_subscripts(text, at + len, end, 0);
+    return j && text[j] == '=' && text[j + 1] != '=';
 }
 
 /* 1 when every use of pointer parameter `param` in kernel `name` passes
