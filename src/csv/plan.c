@@ -284,17 +284,22 @@ weft_status csv_plan_inputs(csv_plan *p, const csv_reader *r, const weft_csv_job
     return apply_types(p, r, types);
 }
 
+const char *csv_error_detail(weft_status st, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", weft_last_error());
+    const char *status = weft_status_str(st);
+    size_t status_len = strlen(status);
+    if (strncmp(buf, status, status_len) == 0 && strncmp(buf + status_len, ": ", 2) == 0)
+        return buf + status_len + 2;
+    return buf;
+}
+
 /* The compiler's message, in the names the user wrote. */
 static weft_status compile_error(const csv_plan *p, const csv_reader *r, weft_status st,
                                  const char *what, const char *text, const char *rewritten)
 {
     char detail[1024], named[2048], header[1024] = "";
-    snprintf(detail, sizeof detail, "%s", weft_last_error());
-    /* The status is said once, by the caller's message. */
-    const char *start = detail, *status = weft_status_str(st);
-    size_t status_len = strlen(status);
-    if (strncmp(start, status, status_len) == 0 && strncmp(start + status_len, ": ", 2) == 0)
-        start += status_len + 2;
+    const char *start = csv_error_detail(st, detail, sizeof detail);
     csv_names_point(&p->names, r, text, rewritten, start, named, sizeof named);
     /* A name the header lacks: show the header, invisible bytes and all. */
     if (strstr(named, "unknown name")) csv_show_header(r, "\n", header, sizeof header);

@@ -42,6 +42,9 @@ typedef struct csv_reduce_state {
     weft_scalar acc;
 } csv_reduce_state;
 
+/* weft_last_error() into buf, without the "WEFT_ERR_...: " of status st:
+ * the status is said once, by the message that quotes it. */
+const char *csv_error_detail(weft_status st, char *buf, size_t size);
 /* "sum", "argmax" ...: the names --reduce takes. */
 const char *csv_reduce_op_name(weft_reduce_op op);
 

@@ -175,11 +175,7 @@ static weft_status fold_blocks(weft_ctx *ctx, const csv_plan *p, csv_reduce_stat
 static weft_status named_error(const csv_plan *p, const csv_reduce_state *rs, weft_status st)
 {
     char detail[768];
-    snprintf(detail, sizeof detail, "%s", weft_last_error());
-    const char *start = detail, *status = weft_status_str(st), *colon;
-    size_t status_len = strlen(status);
-    if (strncmp(start, status, status_len) == 0 && strncmp(start + status_len, ": ", 2) == 0)
-        start += status_len + 2;
+    const char *start = csv_error_detail(st, detail, sizeof detail), *colon;
     if (strncmp(start, "weft_", 5) == 0 && (colon = strstr(start, ": ")) && colon - start < 24)
         start = colon + 2;
     /* Advice only where it holds: the expression in parentheses (no
