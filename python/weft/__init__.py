@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import math
 import operator
 import re
 import threading
@@ -318,7 +319,9 @@ def _bind(expr: str, binds: Optional[Mapping[str, Any]], kw: Dict[str, Any],
             if pass_outputs and _readonly(v):
                 raise ValueError(f"weft.map: output {name!r} is read-only")
             memory = _wraps.memory_of(v)
-            a = wrapped.get(id(v)) or (wrapped.get(memory) if memory else None)
+            a = wrapped.get(id(v))  # not `or`: an empty Array is falsy
+            if a is None and memory:
+                a = wrapped.get(memory)
             if a is None:
                 a = (_wraps.wrap_output(v, name, ctx) if pass_outputs else
                      _wraps.wrap(v, copy=None, ctx=ctx))
@@ -349,13 +352,6 @@ def _readonly(obj: Any) -> bool:
         return False
 
 
-def _size(shape: Tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
 def _check_shapes(pairs: List[Tuple[str, Any]]) -> None:
     """Arrays of one shape: weft works element by element and broadcasts
     nothing, so a (3, 1) column times a (3,) row is not numpy's (3, 3)
@@ -369,7 +365,7 @@ def _check_shapes(pairs: List[Tuple[str, Any]]) -> None:
         shape = tuple(shape)
         if first is None:
             first = (name, shape)
-        elif shape != first[1] and v.size == _size(first[1]):  # other sizes: weft's SizeError
+        elif shape != first[1] and v.size == math.prod(first[1]):  # other sizes: weft's SizeError
             raise ValueError(f"{first[0]!r} has shape {first[1]} and {name!r} {shape}: weft works "
                              f"element by element over arrays of one shape and broadcasts "
                              f"nothing (reshape them, e.g. x.reshape(-1), or broadcast with "
