@@ -462,13 +462,13 @@ int prims_case_named(const char *only)
 static int run_scans(data *d, int runs, const char *only, prims_emit emit, void *arg)
 {
     static const weft_dtype types[] = {WEFT_F32, WEFT_F64, WEFT_I32, WEFT_I64};
-    const char *const(*names)[4] = scan_names;
     size_t n = d->n, places = d->ndev > 1 ? 2 : 1;
     void *x = malloc(n * 8), *y = malloc(n * 8), *want = malloc(n * 8);
     int rc = !x || !y || !want;
     for (int k = 0; k < 4 && !rc; k++) {
         weft_dtype t = types[k];
-        if (only && !strstr(names[0][k], only) && !(places > 1 && strstr(names[1][k], only)))
+        if (only && !strstr(scan_names[0][k], only) &&
+            !(places > 1 && strstr(scan_names[1][k], only)))
             continue;
         size_t size = weft_dtype_size(t);
         for (size_t i = 0; i < n; i++) {
@@ -504,12 +504,9 @@ static int run_scans(data *d, int runs, const char *only, prims_emit emit, void 
         weft_ctx_place(d->ctx, "scan totals", 0);
         weft_ctx_place(d->ctx, "scan apply", 0);
         for (size_t where = 0; where < places && !rc; where++) {
-            prims_row row = {names[where][k],
-                             "running sum",
-                             n,
-                             median(tl, runs) * 1e3,
-                             median(tw[where], runs) * 1e3,
-                             same[where]};
+            prims_row row = {
+                scan_names[where][k],          "running sum", n, median(tl, runs) * 1e3,
+                median(tw[where], runs) * 1e3, same[where]};
             emit(&row, arg);
         }
         weft_array_free(a);
