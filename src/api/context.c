@@ -206,6 +206,7 @@ weft_status weft_ctx_create(const weft_options *options, weft_ctx **out)
     pthread_mutex_init(&ctx->lock, NULL);
     ctx->forked = (weft_fork_member){.lock = &ctx->lock, .level = WEFT_FORK_LEAVES};
     weft_fork_add(&ctx->forked);
+    weft_expr_builds_watch_exit(); /* the thread that makes a context often calls exit */
     ctx->stream = calloc(1, sizeof *ctx->stream);
     GOTO_ERROR_IF(!ctx->stream, WEFT_ERR_NOMEM, "cannot allocate the context's stream");
     weft_stream_init(ctx->stream);

@@ -62,7 +62,8 @@ static void builds_at_exit(void);
  * registered: they would be destroyed first, under a build still running.
  * Registered again after each of the first builds, ours runs before those
  * (not before what the build under way at exit makes for the first time:
- * free the context, or let its builds end, before exit). */
+ * the main thread's destructor below covers that; this handler, an exit()
+ * called from another thread). */
 static void reregister_at_exit(void)
 {
     static atomic_int times;
@@ -136,6 +137,40 @@ static void builds_at_exit(void)
     }
     pthread_mutex_unlock(&live_lock);
 }
+
+/* exit() runs the exiting thread's thread-local destructors before any
+ * atexit handler (glibc's __run_exit_handlers, as for C++ thread_local),
+ * so a destructor of the main thread's stops the builds before the
+ * compiler's objects go, even those its first build from source made after
+ * every handler of ours. The main thread's destructors run only when the
+ * process ends (a main thread that calls pthread_exit ends the builds too:
+ * later calls build their code themselves). Other threads' ending must not
+ * stop them; an exit() called from one is left to the atexit handler. A
+ * thread-local destructor is the calling thread's own: registered from the
+ * threads that call weft, never from the stream's, which run the builds'
+ * deferral. */
+#if defined(__GLIBC__)
+extern int __cxa_thread_atexit_impl(void (*fn)(void *), void *obj, void *dso_symbol);
+extern void *__dso_handle;
+
+static void thread_ends(void *unused)
+{
+    (void)unused;
+#ifdef __linux__
+    if ((pid_t)syscall(SYS_gettid) == getpid()) builds_at_exit();
+#endif
+}
+
+void weft_expr_builds_watch_exit(void)
+{
+    static _Thread_local int watched;
+    if (watched) return;
+    watched = 1;
+    (void)__cxa_thread_atexit_impl(thread_ends, NULL, &__dso_handle);
+}
+#else
+void weft_expr_builds_watch_exit(void) {}
+#endif
 
 /* A fork child has only the forking thread: the list's lock is free. */
 static void live_in_child(void)
@@ -231,6 +266,7 @@ uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim)
     int may_defer = weft_place_pool_may_run(ctx, c->expr->text);
     weft_expr_builds *b = builds_of(ctx);
     if (!b) return 0;
+
     uint64_t deferred = 0;
     pthread_mutex_lock(&b->lock);
     /* After exit began (builds_at_exit) nothing is deferred: built here. */

@@ -22,14 +22,21 @@ typedef struct weft_expr_builds weft_expr_builds;
  * missing. prim: WEFT_PRIM_MAP_EXPR or WEFT_PRIM_REDUCE_EXPR. */
 uint64_t weft_expr_builds_defer(weft_ctx *ctx, weft_compiled *c, weft_prim prim);
 
-/* What exit() does first (an atexit handler): in every context no build
- * starts any more, and the ones running end. For a caller whose exit runs
+/* What exit() does first (the main thread's destructor, or an atexit
+ * handler): in every context no build starts any more, and the ones
+ * running end. For a caller whose exit runs
  * before C's: Python's atexit callbacks run before exit() and its handlers,
  * among them the compiler's static destructors that a first build from
  * source registered after weft's handler (they ran first, under the build:
  * a crash at exit, a third of short scripts). Not public API; the Python
  * binding links the static library. */
 void weft_expr_builds_stop_all(void);
+
+/* Makes the calling thread's end, when it is the main thread's (exit() or
+ * a return from main), stop the builds as weft_expr_builds_stop_all does,
+ * before any atexit handler runs. Cheap after the first call in a thread:
+ * called where a context or an expression is made. */
+void weft_expr_builds_watch_exit(void);
 
 /* Whether device d's pieces go to the pool this call. */
 static inline int weft_expr_deferred(uint64_t deferred, size_t d)

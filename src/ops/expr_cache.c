@@ -1,6 +1,7 @@
 /* The per-context cache of compiled expressions. */
 #include "../core/error.h"
 #include "../expr/codegen_cl.h"
+#include "expr_build.h"
 #include "expr_op.h"
 
 #include <stdio.h>
@@ -143,6 +144,7 @@ weft_status weft_compiled_get(weft_ctx *ctx, enum weft_expr_mode mode, weft_redu
     if (c) memcpy(c->key, key, key_size);
     if (key != stack) free(key);
     RETURN_IF(!c, WEFT_ERR_NOMEM, "cannot allocate an expression");
+    weft_expr_builds_watch_exit(); /* its device code may build in the background */
     weft_status st = compile(ctx, mode, op, text, checked, nbinds, c);
     if (st != WEFT_OK) {
         compiled_free(ctx, c);
