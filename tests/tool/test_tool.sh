@@ -175,8 +175,8 @@ EOF
         { echo "FAIL: u64 maximum reached the kernel as $(od -An -tu8 "$work/ulong.bin")"; fail=1; }
     # More local memory or a larger work-group than the device has: an error, not an abort.
     expect 3 "run local memory above the device" "$WEFT" run "$work/store.cl" --kernel uses_local \
-        --range 64 --local 64 --arg 'f32[*]' --arg local:2097152 --repeat 1
-    has "$work/err" "argument 1 asks for 2097152 bytes of local memory" "local memory message"
+        --range 64 --local 64 --arg 'f32[*]' --arg local:1073741824 --repeat 1
+    has "$work/err" "argument 1 asks for 1073741824 bytes of local memory" "local memory message"
     expect 3 "run work-group above the device" "$WEFT" run "$work/store.cl" --kernel uses_local \
         --range 65536 --local 65536 --arg 'f32[*]' --arg local:256 --repeat 1
     has "$work/err" "local size 65536" "work-group size message"
