@@ -295,6 +295,131 @@ static void test_reads_across_the_split_first_on_zeros(void **state)
     free(zeros);
 }
 
+/* Segment heads (run-length encoding, a segmented scan's flags) with the
+ * keys passed as a slice: each work-item reads its left neighbour's key
+ * and only tests it for equality. On sorted distinct keys every poison
+ * differs from a key as the real neighbour does, so the check agreed; the
+ * next launch, on keys with runs, split unchecked and read stale keys
+ * across the split on copying devices. */
+static const char heads_source[] =
+    "__kernel void heads(__global uint *flag, __global const int *key)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    flag[i] = (i == 0 || key[i] != key[i - 1]) ? 1u : 0u;\n"
+    "}\n";
+
+static void heads_items(unsigned *flag, const int *key, size_t begin, size_t end)
+{
+    for (size_t i = begin; i < end; i++)
+        flag[i] = i == 0 || key[i] != key[i - 1];
+}
+
+static void heads_host(const weft_host_call *call)
+{
+    heads_items(call->args[0], call->args[1], call->begin, call->end);
+}
+
+static void test_equality_read_across_the_split(void **state)
+{
+    (void)state;
+    enum { M = 65536 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, heads_source);
+    int *distinct = malloc(sizeof(int) * M), *runs = malloc(sizeof(int) * M);
+    unsigned *want = malloc(sizeof(unsigned) * M), *got = malloc(sizeof(unsigned) * M);
+    for (int i = 0; i < M; i++) {
+        distinct[i] = 3 * i - 70000;
+        runs[i] = 11; /* one run: every boundary is inside it */
+    }
+    weft_array *flag, *key;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U32, M, &flag));
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, M, distinct, &key));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(flag), weft_arg_slice(key)};
+    for (int launch = 0; launch < 3; launch++) {
+        const int *keys = launch == 0 ? distinct : runs;
+        if (launch == 1) ASSERT_OK(weft_array_write(key, 0, M, runs));
+        if (launch == 2) { /* runs of 5 */
+            for (int i = 0; i < M; i++)
+                runs[i] = i / 5;
+            ASSERT_OK(weft_array_write(key, 0, M, runs));
+        }
+        heads_items(want, keys, 0, M);
+        ASSERT_OK(weft_launch(p, "heads", &r, args, 2, heads_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(flag, 0, M, got));
+        for (int i = 0; i < M; i++)
+            if (got[i] != want[i])
+                fail_msg("launch %d: flag %d is %u, not %u", launch, i, got[i], want[i]);
+    }
+    weft_array_free(flag);
+    weft_array_free(key);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(distinct);
+    free(runs);
+    free(want);
+    free(got);
+}
+
+/* The same in two dimensions, as a connected-components pass compares a
+ * pixel's label with the one above it: split by rows of the image, the row
+ * above a piece's first is another device's. */
+static const char above_source[] =
+    "__kernel void same_above(__global uchar *same, __global const int *label, int w)\n"
+    "{\n"
+    "    int x = get_global_id(0), y = get_global_id(1);\n"
+    "    same[y * w + x] = y > 0 && label[y * w + x] == label[(y - 1) * w + x];\n"
+    "}\n";
+
+static void above_items(unsigned char *same, const int *label, int w, size_t begin, size_t end)
+{
+    for (size_t y = begin; y < end; y++)
+        for (int x = 0; x < w; x++)
+            same[y * (size_t)w + (size_t)x] =
+                y > 0 && label[y * (size_t)w + (size_t)x] == label[(y - 1) * (size_t)w + (size_t)x];
+}
+
+static void above_host(const weft_host_call *call)
+{
+    above_items(call->args[0], call->args[1], *(const int *)call->args[2], call->begin, call->end);
+}
+
+static void test_equality_with_the_row_above_across_the_split(void **state)
+{
+    (void)state;
+    enum { W = 64, H = 512 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, above_source);
+    int *label = malloc(sizeof(int) * W * H);
+    unsigned char want[W * H], got[W * H];
+    for (int i = 0; i < W * H; i++)
+        label[i] = i; /* every pixel its own component */
+    weft_array *same, *lab;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U8, W * H, &same));
+    ASSERT_OK(weft_array_from(ctx, WEFT_I32, W * H, label, &lab));
+    weft_range r = weft_range_2d(W, H);
+    weft_arg args[] = {weft_arg_slice(same), weft_arg_slice(lab), weft_arg_i32(W)};
+    for (int launch = 0; launch < 2; launch++) {
+        if (launch == 1) { /* vertical stripes: each column one component */
+            for (int i = 0; i < W * H; i++)
+                label[i] = i % W;
+            ASSERT_OK(weft_array_write(lab, 0, W * H, label));
+        }
+        above_items(want, label, W, 0, H);
+        ASSERT_OK(weft_launch(p, "same_above", &r, args, 3, above_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(same, 0, W * H, got));
+        for (int i = 0; i < W * H; i++)
+            if (got[i] != want[i])
+                fail_msg("launch %d: pixel (%d, %d) is %u, not %u", launch, i % W, i / W, got[i],
+                         want[i]);
+    }
+    weft_array_free(same);
+    weft_array_free(lab);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(label);
+}
+
 /* ---- a row picked by a scalar, written by every work-item; then rows
  * k+1.. of the column each work-item owns (LU, Gaussian elimination) ---- */
 
@@ -2662,6 +2787,8 @@ int main(void)
         cmocka_unit_test(test_mirrored_writes),
         cmocka_unit_test(test_mirrored_writes_first_on_zeros),
         cmocka_unit_test(test_reads_across_the_split_first_on_zeros),
+        cmocka_unit_test(test_equality_read_across_the_split),
+        cmocka_unit_test(test_equality_with_the_row_above_across_the_split),
         cmocka_unit_test(test_flags_written_outside_the_rows),
         cmocka_unit_test(test_a_nan_across_the_split_stays_a_nan),
         cmocka_unit_test(test_rows_picked_by_a_scalar),

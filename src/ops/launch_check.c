@@ -240,6 +240,38 @@ static weft_status poison_copies(const weft_launch_job *job, size_t k, const uns
     return restore(a, saved);
 }
 
+/* The edge pass: every copying device's copy of argument k's array holds,
+ * outside the rows its pieces read, the nearest of those rows
+ * (weft_poison_edges); the host holds the only current copy after. */
+static weft_status edge_copies(const weft_launch_job *job, size_t k, const unsigned char *saved)
+{
+    weft_array *a = job->args[k].array;
+    uint64_t devices = copying_devices(job, a);
+    if (!devices || a->n == 0) return WEFT_OK;
+    size_t *ranges = malloc(2 * job->npieces * sizeof *ranges);
+    RETURN_IF(!ranges, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
+    weft_status st = WEFT_OK;
+    size_t inner = a->n / weft_range_outer(&job->range);
+    for (size_t d = 1; d < 64 && st == WEFT_OK; d++) {
+        if (!(devices >> d & 1)) continue;
+        size_t nranges = 0; /* in row order, as the pieces are */
+        for (size_t p = 0; p < job->npieces; p++)
+            if (job->pieces[p].device == d) {
+                weft_launch_rows_read(job, k, &job->pieces[p], &ranges[2 * nranges],
+                                      &ranges[2 * nranges + 1]);
+                nranges++;
+            }
+        st = weft_mem_make_current(a, 0, 0, a->n);
+        if (st != WEFT_OK) break;
+        weft_poison_edges(a->host, saved, a->n, a->elem_size, inner, ranges, nranges);
+        st = weft_mem_wrote(a, 0, 0, a->n);
+        if (st == WEFT_OK) st = weft_mem_make_current(a, d, 0, a->n);
+    }
+    free(ranges);
+    RETURN_ON_ERROR(st);
+    return restore(a, saved);
+}
+
 /* Elements [begin, end) of a as device dev holds them: the first that is
  * not the poison of saved (a->n if none). */
 static weft_status first_unpoisoned(weft_array *a, size_t dev, const unsigned char *saved,
@@ -423,27 +455,6 @@ static weft_status whole_changed(const weft_launch_job *job, unsigned char **bef
     return WEFT_OK;
 }
 
-/* The passes the split runs in: two when an array passed by rows to a
- * copying device holds numbers (weft_poison_passes), else one. */
-static int split_passes(const weft_launch_job *job, unsigned char *const *before)
-{
-    int passes = 1;
-    for (size_t k = 0; k < job->nargs; k++) {
-        weft_array *a = before[k] ? job->args[k].array : NULL;
-        int p = a ? weft_poison_passes(a->dtype, bytes_of(job, k)) : 0;
-        if (a && passed_by_rows(job, a) && copying_devices(job, a) && p > passes) passes = p;
-    }
-    return passes;
-}
-
-/* What a split pass found: a whole argument written, or a write outside the
- * rows (the argument's index, nargs if none, with where). */
-typedef struct split_findings {
-    size_t changed, changed_at, changed_on;
-    size_t outside, outside_at, outside_on;
-    size_t unordered; /* an array read whose poison could not order (nargs if none) */
-} split_findings;
-
 /* 1 when some argument bound to a may be read by the kernel (not only
  * stored into). */
 static int array_read(const weft_launch_job *job, const weft_array *a)
@@ -455,11 +466,38 @@ static int array_read(const weft_launch_job *job, const weft_array *a)
     return 0;
 }
 
+/* The passes the split runs in: two ordered ones when an array passed by
+ * rows to a copying device holds numbers (weft_poison_passes), else one;
+ * then the edge pass, when the kernel reads such an array. *edge: 1 when
+ * the last pass is the edge pass. */
+static int split_passes(const weft_launch_job *job, unsigned char *const *before, int *edge)
+{
+    int passes = 1;
+    *edge = 0;
+    for (size_t k = 0; k < job->nargs; k++) {
+        weft_array *a = before[k] ? job->args[k].array : NULL;
+        if (!a || !passed_by_rows(job, a) || !copying_devices(job, a)) continue;
+        int p = weft_poison_passes(a->dtype, bytes_of(job, k));
+        if (p > passes) passes = p;
+        if (array_read(job, a)) *edge = 1;
+    }
+    return passes + *edge;
+}
+
+/* What a split pass found: a whole argument written, or a write outside the
+ * rows (the argument's index, nargs if none, with where). */
+typedef struct split_findings {
+    size_t changed, changed_at, changed_on;
+    size_t outside, outside_at, outside_on;
+    size_t unordered; /* an array read whose poison could not order (nargs if none) */
+} split_findings;
+
 /* One run of the split with each copying device's copy of the arrays passed
- * by rows poisoned for pass, waited for; what it wrote goes to out[k], and
- * the inputs are as before after. */
+ * by rows poisoned for pass (or, edge, holding their pieces' edge rows),
+ * waited for; what it wrote goes to out[k], and the inputs are as before
+ * after. */
 static weft_status split_pass(weft_launch_job *job, weft_piece_run *run, unsigned char **before,
-                              unsigned char **out, int pass, split_findings *f)
+                              unsigned char **out, int pass, int edge, split_findings *f)
 {
     size_t m = job->nargs;
     weft_poison *poison = calloc(m + 1, sizeof *poison);
@@ -469,6 +507,12 @@ static weft_status split_pass(weft_launch_job *job, weft_piece_run *run, unsigne
         weft_array *a =
             before[k] && passed_by_rows(job, job->args[k].array) ? job->args[k].array : NULL;
         if (!a) continue;
+        /* Arrays only stored into keep the last pass's poison: no read sees
+         * it, and a write outside the rows the ordered passes saw. */
+        if (edge) {
+            if (array_read(job, a)) GOTO_ERROR_ON(edge_copies(job, k, before[k]));
+            continue;
+        }
         poison[k] =
             weft_poison_for(before[k], a->n, a->dtype, a->elem_size, bytes_of(job, k), pass);
         if (!poison[k].strict && copying_devices(job, a) && array_read(job, a) && f->unordered == m)
@@ -488,7 +532,7 @@ static weft_status split_pass(weft_launch_job *job, weft_piece_run *run, unsigne
     }
     for (size_t k = 0; k < m; k++)
         if (out[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, out[k]));
-    for (size_t k = 0; k < m && f->outside == m; k++) {
+    for (size_t k = 0; k < m && f->outside == m && !edge; k++) {
         if (!before[k] || !passed_by_rows(job, job->args[k].array)) continue;
         GOTO_ERROR_ON(wrote_outside_rows(job, k, before[k], &poison[k], &at, &on));
         if (at < job->args[k].array->n) {
@@ -510,11 +554,13 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     size_t m = job->nargs;
     weft_status st = WEFT_OK;
     /* Per argument: before the split, and what each split pass wrote. */
-    unsigned char **before = calloc(m + 1, sizeof *before), **split[2] = {NULL, NULL};
-    split[0] = calloc(m + 1, sizeof *split[0]);
-    split[1] = calloc(m + 1, sizeof *split[1]);
-    GOTO_ERROR_IF(!before || !split[0] || !split[1], WEFT_ERR_NOMEM,
-                  "weft_launch: cannot check the split");
+    enum { MAX_PASSES = 3 };
+    unsigned char **before = calloc(m + 1, sizeof *before), **split[MAX_PASSES] = {NULL};
+    for (int pass = 0; pass < MAX_PASSES; pass++) {
+        split[pass] = calloc(m + 1, sizeof *split[pass]);
+        GOTO_ERROR_IF(!split[pass], WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
+    }
+    GOTO_ERROR_IF(!before, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
     weft_stat_add(ctx, WEFT_STAT_SPLITS_CHECKED, 1);
     /* Every copy is allocated before anything runs: a check that cannot
      * keep them runs the launch whole, unchecked, and the next one tries
@@ -527,7 +573,7 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         if (a && (written || may_write || poisoned || ctx->verify_splits))
             st = allocate_copy(a, &before[k]);
     }
-    int passes = st == WEFT_OK ? split_passes(job, before) : 1;
+    int edge = 0, passes = st == WEFT_OK ? split_passes(job, before, &edge) : 1;
     for (size_t k = 0; k < m && st == WEFT_OK; k++)
         for (int pass = 0; pass < passes && st == WEFT_OK; pass++)
             if (before[k] && array_written(job, job->args[k].array))
@@ -542,7 +588,8 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     /* 1. The split, waited for, in each pass; what it wrote, kept. */
     split_findings found = {m, 0, 0, m, 0, 0, m};
     for (int pass = 0; pass < passes; pass++)
-        GOTO_ERROR_ON(split_pass(job, run, before, split[pass], pass, &found));
+        GOTO_ERROR_ON(
+            split_pass(job, run, before, split[pass], pass, edge && pass == passes - 1, &found));
     size_t changed = found.changed, changed_at = found.changed_at, changed_on = found.changed_on;
     size_t outside = found.outside, outside_at = found.outside_at, outside_on = found.outside_on;
     /* 2. One device over the whole range, from the same inputs. */
@@ -562,7 +609,7 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
                    "device ran (those writes would be lost in its copy)",
                    outside, outside_at, outside_on);
     }
-    for (size_t i = 0; i < 2 * m && verdict == WEFT_SPLIT_SAFE; i++) {
+    for (size_t i = 0; i < (size_t)passes * m && verdict == WEFT_SPLIT_SAFE; i++) {
         size_t at, k = i % m;
         weft_array *a = job->args[k].array;
         const unsigned char *got = split[i / m][k];
@@ -585,11 +632,11 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
 error:
     for (size_t k = 0; k < m; k++) {
         if (before) free(before[k]);
-        if (split[0]) free(split[0][k]);
-        if (split[1]) free(split[1][k]);
+        for (int pass = 0; pass < MAX_PASSES; pass++)
+            if (split[pass]) free(split[pass][k]);
     }
     free(before);
-    free(split[0]);
-    free(split[1]);
+    for (int pass = 0; pass < MAX_PASSES; pass++)
+        free(split[pass]);
     return st;
 }

@@ -188,3 +188,41 @@ int weft_poison_is(const weft_poison *p, const unsigned char *now, const unsigne
     poison_one(p, expected, real);
     return memcmp(now, expected, p->elem_size) == 0;
 }
+
+/* The element in column col of the row of [begin, end) nearest to row. */
+static size_t edge_source(size_t begin, size_t end, size_t inner, size_t row, size_t col)
+{
+    size_t first = begin / inner, last = (end - 1) / inner;
+    size_t at = (row < first ? first : last) * inner + col;
+    return at < begin ? begin : at >= end ? end - 1 : at;
+}
+
+void weft_poison_edges(unsigned char *out, const unsigned char *real, size_t n, size_t elem_size,
+                       size_t inner, const size_t *ranges, size_t nranges)
+{
+    memcpy(out, real, n * elem_size);
+    if (inner == 0) inner = 1;
+    size_t below_begin = 0, below_end = 0; /* the last range passed (none yet) */
+    size_t from = 0;                       /* the first element not covered yet */
+    for (size_t r = 0; r <= nranges; r++) {
+        size_t begin = r < nranges ? ranges[2 * r] : n, end = r < nranges ? ranges[2 * r + 1] : n;
+        if (r < nranges && begin >= end) continue;
+        if (begin > n) begin = n;
+        /* The gap [from, begin): each row from the nearer of its neighbours. */
+        for (size_t j = from; j < begin; j++) {
+            size_t row = j / inner, col = j % inner;
+            int has_below = below_end > below_begin, has_above = r < nranges;
+            if (!has_below && !has_above) return; /* no rows at all: nothing to copy */
+            size_t up = has_above ? begin / inner - row : SIZE_MAX;
+            size_t down = has_below ? row - (below_end - 1) / inner : SIZE_MAX;
+            size_t src = down <= up ? edge_source(below_begin, below_end, inner, row, col)
+                                    : edge_source(begin, end, inner, row, col);
+            memcpy(out + j * elem_size, real + src * elem_size, elem_size);
+        }
+        if (r < nranges && end > from) { /* a range inside an earlier one changes nothing */
+            below_begin = begin;
+            below_end = end;
+            from = end;
+        }
+    }
+}
