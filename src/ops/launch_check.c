@@ -587,9 +587,15 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         if (before[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, before[k]));
     /* 1. The split, waited for, in each pass; what it wrote, kept. */
     split_findings found = {m, 0, 0, m, 0, 0, m};
-    for (int pass = 0; pass < passes; pass++)
-        GOTO_ERROR_ON(
-            split_pass(job, run, before, split[pass], pass, edge && pass == passes - 1, &found));
+    for (int pass = 0; pass < passes; pass++) {
+        int edge_pass = edge && pass == passes - 1;
+        /* A write outside the rows already keeps the kernel whole. */
+        if (edge_pass && (found.changed < m || found.outside < m)) {
+            passes--;
+            break;
+        }
+        GOTO_ERROR_ON(split_pass(job, run, before, split[pass], pass, edge_pass, &found));
+    }
     size_t changed = found.changed, changed_at = found.changed_at, changed_on = found.changed_on;
     size_t outside = found.outside, outside_at = found.outside_at, outside_on = found.outside_on;
     /* 2. One device over the whole range, from the same inputs. */
