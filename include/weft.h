@@ -805,6 +805,8 @@ WEFT_API weft_status weft_reduce_expr(weft_ctx *ctx, weft_reduce_op op, const ch
 /* Prefix scan of x into y (y may be x): op WEFT_SUM, WEFT_MIN or WEFT_MAX;
  * inclusive (y[i] covers x[0..i]) or exclusive (x[0..i-1]; y[0] is the
  * identity: 0, or the dtype's largest / smallest value, infinities for floats).
+ * An inclusive float sum keeps -0.0 while only -0.0 was added (numpy's
+ * cumsum([-0.0]) is [-0.0]); an exclusive one starts from +0.0, as CUB's.
  * Float sums accumulate in double and integer sums wrap in the dtype; blocks
  * of WEFT_SUM_BLOCK carry into each other in index order, so the bits do not
  * depend on the devices or threads. */

@@ -32,7 +32,12 @@
 
 #if SCAN_KIND == 0 && SCAN_FLOAT
 typedef double acc_t;
-#define IDENTITY 0.0
+/* -0.0, the identity of IEEE addition: a sum of only -0.0 stays -0.0, as
+ * numpy's cumsum keeps it. An exclusive scan starts from +0.0 instead (its
+ * y[0] is 0, as CUB's): its outputs are the -0.0 start's plus 0.0, the same
+ * bits. */
+#define IDENTITY (-0.0)
+#define EXCLUDED(a) ((a) + 0.0)
 #define COMBINE(a, v) ((a) + (double)(v))
 #undef SCAN_TO_BITS
 #undef SCAN_FROM_BITS
@@ -75,6 +80,10 @@ inline int w_greater(acc_t a, acc_t b)
 #endif
 #endif
 
+#ifndef EXCLUDED
+#define EXCLUDED(a) (a)
+#endif
+
 #if SCAN_GPU
 /* One work-item per sub-block: a work-group of 16 per block. */
 __kernel __attribute__((reqd_work_group_size(16, 1, 1))) void
@@ -99,7 +108,7 @@ scan_apply(const ulong n, __global const SCAN_T *x, __global SCAN_T *y,
     acc_t acc = SCAN_FROM_BITS(carries[block * 16 + s]);
     for (ulong j = begin; j < end; j++) {
         const acc_t next = COMBINE(acc, x[j]);
-        y[j] = (SCAN_T)(exclusive ? acc : next);
+        y[j] = (SCAN_T)(exclusive ? EXCLUDED(acc) : next);
         acc = next;
     }
 }
@@ -208,10 +217,10 @@ void apply_block4(__global const SCAN_T *x, __global SCAN_T *y, __global const u
             LOAD_COLUMNS(x + 4 * g * SCAN_SUB + k, c0, c1, c2, c3);
             acc4_t n0 = run[g] + c0, n1 = n0 + c1, n2 = n1 + c2, n3 = n2 + c3;
             if (exclusive) {
-                c0 = run[g];
-                c1 = n0;
-                c2 = n1;
-                c3 = n2;
+                c0 = EXCLUDED(run[g]);
+                c1 = EXCLUDED(n0);
+                c2 = EXCLUDED(n1);
+                c3 = EXCLUDED(n2);
             } else {
                 c0 = n0;
                 c1 = n1;
@@ -277,14 +286,14 @@ __kernel void scan_apply(const ulong n, __global const SCAN_T *x, __global SCAN_
             for (int s = 0; s < 16; s++) {
                 const ulong j = begin + s * SCAN_SUB + k;
                 const acc_t next = COMBINE(acc[s], x[j]);
-                y[j] = (SCAN_T)(exclusive ? acc[s] : next);
+                y[j] = (SCAN_T)(exclusive ? EXCLUDED(acc[s]) : next);
                 acc[s] = next;
             }
     } else {
         for (int s = 0; s < 16; s++)
             for (ulong j = begin + s * SCAN_SUB; j < min(begin + (s + 1) * SCAN_SUB, n); j++) {
                 const acc_t next = COMBINE(acc[s], x[j]);
-                y[j] = (SCAN_T)(exclusive ? acc[s] : next);
+                y[j] = (SCAN_T)(exclusive ? EXCLUDED(acc[s]) : next);
                 acc[s] = next;
             }
     }

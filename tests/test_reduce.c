@@ -287,6 +287,7 @@ typedef struct racc {
 static racc ridentity(weft_reduce_op op, weft_dtype t)
 {
     racc a = {0, 0};
+    if (op == WEFT_SUM && is_float(t)) a.f = -0.0; /* cumsum([-0.0]) is [-0.0], as numpy's */
     if (op == WEFT_MIN) a.f = is_float(t) ? INFINITY : (double)INT32_MAX;
     if (op == WEFT_MAX) a.f = is_float(t) ? -INFINITY : (double)INT32_MIN;
     return a;
@@ -332,6 +333,9 @@ static void reference_scan(const void *x, void *y, weft_dtype t, size_t n, weft_
                 racc before = run;
                 run = rcombine(op, t, run, rvalue(x, t, k));
                 racc out = exclusive ? before : run;
+                /* An exclusive sum starts from +0.0 (y[0] is 0, as CUB's and
+                 * thrust's): the same bits as the -0.0 start plus 0.0. */
+                if (exclusive && op == WEFT_SUM && is_float(t)) out.f += 0.0;
                 if (t == WEFT_F32)
                     ((float *)y)[k] = (float)out.f;
                 else if (t == WEFT_F64)
@@ -345,6 +349,48 @@ static void reference_scan(const void *x, void *y, weft_dtype t, size_t n, weft_
         }
         carry = rcombine(op, t, carry, prefix);
     }
+}
+
+/* Sums of signed zeros: an inclusive float scan keeps -0.0 while only
+ * -0.0 has been added (numpy's cumsum([-0.0]) is [-0.0]; the scans started
+ * from +0.0 and gave [0.0]), across sub-blocks, blocks and devices; an
+ * exclusive one starts at +0.0. */
+static void test_scans_of_signed_zeros(void **state)
+{
+    (void)state;
+    static const size_t zero_sizes[] = {1, 2, 257, 4097, 100003};
+    for (size_t s = 0; s < sizeof zero_sizes / sizeof *zero_sizes; s++)
+        for (int f64 = 0; f64 <= 1; f64++)
+            for (int exclusive = 0; exclusive <= 1; exclusive++) {
+                size_t n = zero_sizes[s], zeros = n > 2 ? n - n / 3 : n; /* then ones */
+                weft_dtype t = f64 ? WEFT_F64 : WEFT_F32;
+                double *x = malloc(n * 8), *got = malloc(n * 8);
+                for (size_t k = 0; k < n; k++) {
+                    double v = k < zeros ? -0.0 : 1.0;
+                    if (f64)
+                        x[k] = v;
+                    else
+                        ((float *)x)[k] = (float)v;
+                }
+                weft_array *xa, *ya;
+                ASSERT_OK(weft_array_from(ctx, t, n, x, &xa));
+                ASSERT_OK(weft_array_create(ctx, t, n, &ya));
+                ASSERT_OK(weft_scan(ctx, WEFT_SUM, exclusive, xa, ya, NULL));
+                ASSERT_OK(weft_array_read(ya, 0, n, got));
+                for (size_t k = 0; k < n; k++) {
+                    double v = f64 ? got[k] : (double)((float *)got)[k];
+                    size_t before = exclusive ? k : k + 1; /* elements summed */
+                    double want =
+                        before <= zeros ? (exclusive ? 0.0 : -0.0) : (double)(before - zeros);
+                    if (v != want || signbit(v) != signbit(want))
+                        fail_msg("%s %s n=%zu: y[%zu] = %g, want %g", weft_dtype_name(t),
+                                 exclusive ? "exclusive" : "inclusive", n, k, v, want);
+                }
+                weft_array_free(xa);
+                weft_array_free(ya);
+                free(x);
+                free(got);
+            }
 }
 
 static void test_scans(void **state)
@@ -765,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_fused_dot_count_norm),
         cmocka_unit_test(test_special_values_and_empty),
         cmocka_unit_test(test_scans),
+        cmocka_unit_test(test_scans_of_signed_zeros),
         cmocka_unit_test(test_reproducible_across_splits),
         cmocka_unit_test(test_mean),
         cmocka_unit_test(test_mean_of_integers_past_64_bits),

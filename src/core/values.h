@@ -90,11 +90,13 @@ static inline void weft_store_acc(void *p, weft_dtype t, size_t k, weft_acc64 a)
 }
 
 /* The identity of op (WEFT_SUM, WEFT_MIN or WEFT_MAX) over dtype t as the
- * scans carry it in 64 bits: 0 for sums; for minima and maxima the dtype's
- * far end, a double's bits for floats, sign-extended for signed integers. */
+ * scans carry it in 64 bits: 0 for integer sums and -0.0 for float sums (a
+ * sum of only -0.0 stays -0.0, as numpy's cumsum keeps it); for minima and
+ * maxima the dtype's far end, a double's bits for floats, sign-extended for
+ * signed integers. */
 static inline uint64_t weft_fold_identity(weft_reduce_op op, weft_dtype t)
 {
-    if (op == WEFT_SUM) return 0;
+    if (op == WEFT_SUM) return t == WEFT_F32 || t == WEFT_F64 ? (uint64_t)1 << 63 : 0;
     int min = op == WEFT_MIN;
     switch (t) {
     case WEFT_F32:

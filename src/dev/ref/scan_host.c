@@ -152,7 +152,7 @@ typedef uint64_t v4u64 __attribute__((vector_size(32)));
                 }                                                                                  \
                 for (int j = 0; j < 4; j++) {                                                      \
                     ACCV next = run[g] + c[j];                                                     \
-                    c[j] = exclusive ? run[g] : next;                                              \
+                    c[j] = exclusive ? run[g] + (ACCV){0} : next; /* +0.0 start */                 \
                     run[g] = next;                                                                 \
                 }                                                                                  \
                 TRANSPOSE4(c[0], c[1], c[2], c[3], a[0], a[1], a[2], a[3]);                        \
@@ -230,7 +230,7 @@ static sum_block_fn *const sum_blocks[] = {
         for (int k = 0; k < SUB; k++)                                                              \
             for (int s = 0; s < SUBS; s++) {                                                       \
                 double next = run[s] + (double)((const E *)x)[s * SUB + k];                        \
-                if (y) ((E *)y)[s * SUB + k] = (E)(exclusive ? run[s] : next);                     \
+                if (y) ((E *)y)[s * SUB + k] = (E)(exclusive ? run[s] + 0.0 : next);               \
                 run[s] = next;                                                                     \
             }                                                                                      \
         if (out)                                                                                   \
@@ -254,6 +254,14 @@ static int sum_block_fast(weft_dtype t, const void *x, void *y, const uint64_t *
     return 1;
 }
 
+/* What an exclusive scan writes for the accumulator a: a float sum starts
+ * from +0.0 (y[0] is 0, as CUB's), the -0.0 start's bits plus 0.0. */
+static acc excluded(const scan_job *j, acc a)
+{
+    if (j->op == WEFT_SUM && (j->t == WEFT_F32 || j->t == WEFT_F64)) a.f += 0.0;
+    return a;
+}
+
 /* One block: from `start` (per sub-block accumulator bits), writing y (the
  * block's first element) when given, and the final accumulators to `out`
  * when given. */
@@ -271,7 +279,7 @@ void weft_scan_block(const scan_job *j, size_t b, const uint64_t *start, uint64_
         size_t to = from + SUB < j->n ? from + SUB : j->n;
         for (size_t k = from; k < to; k++) {
             acc next = combine(j->op, j->t, a, j->x, k);
-            if (y) weft_store_acc(y, j->t, k - lo, j->exclusive ? a : next);
+            if (y) weft_store_acc(y, j->t, k - lo, j->exclusive ? excluded(j, a) : next);
             a = next;
         }
         if (out) out[s] = a.u;
