@@ -251,7 +251,7 @@ static weft_status edge_copies(const weft_launch_job *job, size_t k, const unsig
     size_t *ranges = malloc(2 * job->npieces * sizeof *ranges);
     RETURN_IF(!ranges, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
     weft_status st = WEFT_OK;
-    size_t inner = a->n / weft_range_outer(&job->range);
+    size_t outer = weft_range_outer(&job->range), inner = outer ? a->n / outer : 1;
     for (size_t d = 1; d < 64 && st == WEFT_OK; d++) {
         if (!(devices >> d & 1)) continue;
         size_t nranges = 0; /* in row order, as the pieces are */
