@@ -648,6 +648,65 @@ static void exit_while_building(int delay_ms)
     exit(0);
 }
 
+/* exit() from a log hook on the builder thread (a program that ends on a
+ * message) waited for the build that was calling it, for ever. */
+static void exit_on_background_message(void *user, weft_log_level level, const char *message)
+{
+    (void)user;
+    (void)level;
+    if (strstr(message, "in the background")) exit(0);
+}
+
+static void exit_from_the_builder(void)
+{
+    alarm(120); /* a hang ends as SIGALRM */
+    weft_options o;
+    weft_options_init(&o);
+    o.compile = WEFT_COMPILE_BACKGROUND;
+    o.log = exit_on_background_message;
+    o.log_level = WEFT_LOG_INFO;
+    weft_ctx *ctx = NULL;
+    if (weft_ctx_create(&o, &ctx) != WEFT_OK) _exit(3);
+    enum { M = 1 << 16 };
+    weft_array *x, *y;
+    if (weft_array_create(ctx, WEFT_F32, M, &x) || weft_array_create(ctx, WEFT_F32, M, &y))
+        _exit(4);
+    char expr[128];
+    snprintf(expr, sizeof expr, "y = x * %d.5f + %ld.25f", (int)getpid(), (long)time(NULL));
+    weft_bind b[] = {weft_bind_array("x", x), weft_bind_array("y", y)};
+    if (weft_map(ctx, expr, b, 2, NULL) != WEFT_OK) _exit(5);
+    for (;;) /* idle, until the build's message ends the process */
+        pause();
+}
+
+static void run_child(const char *mode, const char *arg, const char *what)
+{
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        execl(self_path, self_path, mode, arg, (char *)NULL);
+        _exit(2);
+    }
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("%s: the child %s %d", what, WIFSIGNALED(status) ? "died of signal" : "exited",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+static void test_exit_from_a_log_hook_on_the_builder(void **state)
+{
+    (void)state;
+#ifdef __SANITIZE_THREAD__
+    skip(); /* the child ends with its threads running: ThreadSanitizer's leak */
+#endif
+    weft_ctx *ctx = test_ctx();
+    int devices = selected_opencl(ctx) > 0;
+    ASSERT_OK(weft_ctx_free(ctx));
+    if (!devices || !self_path) skip(); /* nothing builds for the pool */
+    run_child("exit-from-the-builder", "0", "exit from the builder's log message");
+}
+
 static void test_exit_while_an_expression_builds(void **state)
 {
     (void)state;
@@ -659,26 +718,17 @@ static void test_exit_while_an_expression_builds(void **state)
     ASSERT_OK(weft_ctx_free(ctx));
     if (!devices || !self_path) skip(); /* nothing builds for the pool */
     for (int run = 0; run < 6; run++) {
-        pid_t child = fork();
-        assert_true(child >= 0);
-        if (child == 0) {
-            char delay[16];
-            snprintf(delay, sizeof delay, "%d", 40 + 70 * run);
-            execl(self_path, self_path, "exit-while-building", delay, (char *)NULL);
-            _exit(2);
-        }
-        int status;
-        assert_int_equal(waitpid(child, &status, 0), child);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            fail_msg("run %d: the child %s %d", run,
-                     WIFSIGNALED(status) ? "died of signal" : "exited",
-                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        char delay[16], what[32];
+        snprintf(delay, sizeof delay, "%d", 40 + 70 * run);
+        snprintf(what, sizeof what, "run %d", run);
+        run_child("exit-while-building", delay, what);
     }
 }
 
 int main(int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[1], "exit-while-building") == 0) exit_while_building(atoi(argv[2]));
+    if (argc > 2 && strcmp(argv[1], "exit-from-the-builder") == 0) exit_from_the_builder();
     self_path = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_program_free_waits_for_queued_launches),
@@ -695,6 +745,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_readers_beside_operations),
         cmocka_unit_test(test_second_map_moves_nothing),
         cmocka_unit_test(test_exit_while_an_expression_builds),
+        cmocka_unit_test(test_exit_from_a_log_hook_on_the_builder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

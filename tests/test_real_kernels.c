@@ -420,6 +420,112 @@ static void test_equality_with_the_row_above_across_the_split(void **state)
     free(label);
 }
 
+/* Equality reads across the split in other columns than the work-item's
+ * own, and past a halo: two keys per work-item (a row of two elements, the
+ * left neighbour of the first in the other column of the row before), an
+ * 8-connected neighbour (the row above, the next column), and keys two
+ * back passed with a halo of one. Each compares a piece's first own
+ * element with a value outside what its device holds. */
+static const char across_columns_source[] =
+    "__kernel void heads2(__global uint *flag, __global const int *key)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    for (int j = 2 * i; j < 2 * i + 2; j++)\n"
+    "        flag[j] = (j == 0 || key[j] != key[j - 1]) ? 1u : 0u;\n"
+    "}\n"
+    "__kernel void diagonal(__global uint *flag, __global const int *key, int w)\n"
+    "{\n"
+    "    int x = get_global_id(0), y = get_global_id(1), i = y * w + x;\n"
+    "    flag[i] = y > 0 && x + 1 < w && key[i] == key[i - w + 1];\n"
+    "}\n"
+    "__kernel void two_back(__global uint *flag, __global const int *key)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    flag[i] = (i < 2 || key[i] != key[i - 2]) ? 1u : 0u;\n"
+    "}\n";
+
+enum { ACROSS_W = 64, ACROSS_N = 65536 };
+
+static void across_items(int kernel, unsigned *flag, const int *key, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t x = i % ACROSS_W, y = i / ACROSS_W;
+        if (kernel == 0) flag[i] = i == 0 || key[i] != key[i - 1];
+        if (kernel == 1) flag[i] = y > 0 && x + 1 < ACROSS_W && key[i] == key[i - ACROSS_W + 1];
+        if (kernel == 2) flag[i] = i < 2 || key[i] != key[i - 2];
+    }
+}
+
+static void heads2_host(const weft_host_call *call)
+{
+    unsigned *flag = call->args[0];
+    const int *key = call->args[1];
+    for (size_t j = 2 * call->begin; j < 2 * call->end; j++)
+        flag[j] = j == 0 || key[j] != key[j - 1];
+}
+
+static void diagonal_host(const weft_host_call *call)
+{
+    unsigned *flag = call->args[0];
+    const int *key = call->args[1];
+    for (size_t y = call->begin; y < call->end; y++)
+        for (size_t x = 0; x < ACROSS_W; x++) {
+            size_t i = y * ACROSS_W + x;
+            flag[i] = y > 0 && x + 1 < ACROSS_W && key[i] == key[i - ACROSS_W + 1];
+        }
+}
+
+static void two_back_host(const weft_host_call *call)
+{
+    unsigned *flag = call->args[0];
+    const int *key = call->args[1];
+    for (size_t i = call->begin; i < call->end; i++)
+        flag[i] = i < 2 || key[i] != key[i - 2];
+}
+
+static void test_equality_across_the_split_in_other_columns(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"heads2", "diagonal", "two_back"};
+    static weft_host_fn const hosts[] = {heads2_host, diagonal_host, two_back_host};
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, across_columns_source);
+    int *key = malloc(sizeof(int) * ACROSS_N);
+    unsigned *want = malloc(sizeof(unsigned) * ACROSS_N),
+             *got = malloc(sizeof(unsigned) * ACROSS_N);
+    for (int kernel = 0; kernel < 3; kernel++) {
+        weft_array *flag, *keys;
+        ASSERT_OK(weft_array_create(ctx, WEFT_U32, ACROSS_N, &flag));
+        ASSERT_OK(weft_array_create(ctx, WEFT_I32, ACROSS_N, &keys));
+        weft_range r = kernel == 0   ? weft_range_1d(ACROSS_N / 2)
+                       : kernel == 1 ? weft_range_2d(ACROSS_W, ACROSS_N / ACROSS_W)
+                                     : weft_range_1d(ACROSS_N);
+        weft_arg args[] = {weft_arg_slice(flag),
+                           kernel == 2 ? weft_arg_halo(keys, 1) : weft_arg_slice(keys),
+                           weft_arg_i32(ACROSS_W)};
+        for (int launch = 0; launch < 2; launch++) { /* distinct keys, then one run */
+            for (int i = 0; i < ACROSS_N; i++)
+                key[i] = launch == 0 ? 7 * i + 3 : 11;
+            ASSERT_OK(weft_array_write(keys, 0, ACROSS_N, key));
+            across_items(kernel, want, key, ACROSS_N);
+            ASSERT_OK(weft_launch(p, names[kernel], &r, args, kernel == 1 ? 3 : 2, hosts[kernel],
+                                  NULL, NULL));
+            ASSERT_OK(weft_array_read(flag, 0, ACROSS_N, got));
+            for (int i = 0; i < ACROSS_N; i++)
+                if (got[i] != want[i])
+                    fail_msg("%s launch %d: flag %d is %u, not %u", names[kernel], launch, i,
+                             got[i], want[i]);
+        }
+        weft_array_free(flag);
+        weft_array_free(keys);
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(key);
+    free(want);
+    free(got);
+}
+
 /* ---- a row picked by a scalar, written by every work-item; then rows
  * k+1.. of the column each work-item owns (LU, Gaussian elimination) ---- */
 
@@ -2789,6 +2895,7 @@ int main(void)
         cmocka_unit_test(test_reads_across_the_split_first_on_zeros),
         cmocka_unit_test(test_equality_read_across_the_split),
         cmocka_unit_test(test_equality_with_the_row_above_across_the_split),
+        cmocka_unit_test(test_equality_across_the_split_in_other_columns),
         cmocka_unit_test(test_flags_written_outside_the_rows),
         cmocka_unit_test(test_a_nan_across_the_split_stays_a_nan),
         cmocka_unit_test(test_rows_picked_by_a_scalar),

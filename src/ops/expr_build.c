@@ -131,7 +131,9 @@ static void builds_at_exit(void)
         pthread_mutex_lock(&b->lock);
         b->stop = 1;
         pthread_cond_broadcast(&b->wake);
-        while (b->started && b->pid == getpid() && b->running)
+        /* Not for a build on this thread: exit() from a log hook it called. */
+        while (b->started && b->pid == getpid() && b->running &&
+               !pthread_equal(b->thread, pthread_self()))
             pthread_cond_wait(&b->idle, &b->lock);
         pthread_mutex_unlock(&b->lock);
     }
@@ -143,9 +145,10 @@ static void builds_at_exit(void)
  * so a destructor of the main thread's stops the builds before the
  * compiler's objects go, even those its first build from source made after
  * every handler of ours. The main thread's destructors run only when the
- * process ends (a main thread that calls pthread_exit ends the builds too:
- * later calls build their code themselves). Other threads' ending must not
- * stop them; an exit() called from one is left to the atexit handler. A
+ * process ends by exit() or a return from main (not after its
+ * pthread_exit). Other threads' ending must not stop them; an exit() called
+ * from one is left to the atexit handler, as is a process whose main
+ * thread never made a context or an expression (docs/RELIABILITY.md). A
  * thread-local destructor is the calling thread's own: registered from the
  * threads that call weft, never from the stream's, which run the builds'
  * deferral. */

@@ -240,30 +240,41 @@ static weft_status poison_copies(const weft_launch_job *job, size_t k, const uns
     return restore(a, saved);
 }
 
-/* The edge pass: every copying device's copy of argument k's array holds,
- * outside the rows its pieces read, the nearest of those rows
+/* The elements of a row of argument k's array (1 where the range has no
+ * rows). */
+static size_t row_elements(const weft_launch_job *job, size_t k)
+{
+    size_t outer = weft_range_outer(&job->range), inner = outer ? job->args[k].array->n / outer : 1;
+    return inner ? inner : 1;
+}
+
+/* An edge pass: every copying device's copy of argument k's array holds,
+ * outside the rows its pieces read, values of the nearest rows they own
  * (weft_poison_edges); the host holds the only current copy after. */
-static weft_status edge_copies(const weft_launch_job *job, size_t k, const unsigned char *saved)
+static weft_status edge_copies(const weft_launch_job *job, size_t k, const unsigned char *saved,
+                               weft_edge_kind kind)
 {
     weft_array *a = job->args[k].array;
     uint64_t devices = copying_devices(job, a);
     if (!devices || a->n == 0) return WEFT_OK;
-    size_t *ranges = malloc(2 * job->npieces * sizeof *ranges);
+    weft_edge_range *ranges = malloc(job->npieces * sizeof *ranges);
     RETURN_IF(!ranges, WEFT_ERR_NOMEM, "weft_launch: cannot check the split");
     weft_status st = WEFT_OK;
-    size_t outer = weft_range_outer(&job->range), inner = outer ? a->n / outer : 1;
+    size_t inner = row_elements(job, k);
     for (size_t d = 1; d < 64 && st == WEFT_OK; d++) {
         if (!(devices >> d & 1)) continue;
         size_t nranges = 0; /* in row order, as the pieces are */
-        for (size_t p = 0; p < job->npieces; p++)
-            if (job->pieces[p].device == d) {
-                weft_launch_rows_read(job, k, &job->pieces[p], &ranges[2 * nranges],
-                                      &ranges[2 * nranges + 1]);
-                nranges++;
-            }
+        for (size_t p = 0; p < job->npieces; p++) {
+            const weft_piece *piece = &job->pieces[p];
+            if (piece->device != d) continue;
+            weft_edge_range *r = &ranges[nranges++];
+            weft_launch_rows_read(job, k, piece, &r->read_begin, &r->read_end);
+            r->own_begin = piece->begin * inner < a->n ? piece->begin * inner : a->n;
+            r->own_end = piece->end * inner < a->n ? piece->end * inner : a->n;
+        }
         st = weft_mem_make_current(a, 0, 0, a->n);
         if (st != WEFT_OK) break;
-        weft_poison_edges(a->host, saved, a->n, a->elem_size, inner, ranges, nranges);
+        weft_poison_edges(a->host, saved, a->n, a->elem_size, inner, ranges, nranges, kind);
         st = weft_mem_wrote(a, 0, 0, a->n);
         if (st == WEFT_OK) st = weft_mem_make_current(a, d, 0, a->n);
     }
@@ -468,20 +479,21 @@ static int array_read(const weft_launch_job *job, const weft_array *a)
 
 /* The passes the split runs in: two ordered ones when an array passed by
  * rows to a copying device holds numbers (weft_poison_passes), else one;
- * then the edge pass, when the kernel reads such an array. *edge: 1 when
- * the last pass is the edge pass. */
-static int split_passes(const weft_launch_job *job, unsigned char *const *before, int *edge)
+ * then the edge passes, when the kernel reads such an array (*edges): one
+ * when each of its rows is one element, where a row's copy is the nearest
+ * element too, else two (WEFT_EDGE_ROWS, WEFT_EDGE_ELEMENTS). */
+static int split_passes(const weft_launch_job *job, unsigned char *const *before, int *edges)
 {
     int passes = 1;
-    *edge = 0;
+    *edges = 0;
     for (size_t k = 0; k < job->nargs; k++) {
         weft_array *a = before[k] ? job->args[k].array : NULL;
         if (!a || !passed_by_rows(job, a) || !copying_devices(job, a)) continue;
         int p = weft_poison_passes(a->dtype, bytes_of(job, k));
         if (p > passes) passes = p;
-        if (array_read(job, a)) *edge = 1;
+        if (array_read(job, a) && *edges < 2) *edges = row_elements(job, k) > 1 ? 2 : 1;
     }
-    return passes + *edge;
+    return passes + *edges;
 }
 
 /* What a split pass found: a whole argument written, or a write outside the
@@ -493,9 +505,9 @@ typedef struct split_findings {
 } split_findings;
 
 /* One run of the split with each copying device's copy of the arrays passed
- * by rows poisoned for pass (or, edge, holding their pieces' edge rows),
- * waited for; what it wrote goes to out[k], and the inputs are as before
- * after. */
+ * by rows poisoned for pass (or, edge 1 + a weft_edge_kind, holding values
+ * of their pieces' edges), waited for; what it wrote goes to out[k], and
+ * the inputs are as before after. */
 static weft_status split_pass(weft_launch_job *job, weft_piece_run *run, unsigned char **before,
                               unsigned char **out, int pass, int edge, split_findings *f)
 {
@@ -510,7 +522,8 @@ static weft_status split_pass(weft_launch_job *job, weft_piece_run *run, unsigne
         /* Arrays only stored into keep the last pass's poison: no read sees
          * it, and a write outside the rows the ordered passes saw. */
         if (edge) {
-            if (array_read(job, a)) GOTO_ERROR_ON(edge_copies(job, k, before[k]));
+            if (array_read(job, a))
+                GOTO_ERROR_ON(edge_copies(job, k, before[k], (weft_edge_kind)(edge - 1)));
             continue;
         }
         poison[k] =
@@ -554,7 +567,7 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     size_t m = job->nargs;
     weft_status st = WEFT_OK;
     /* Per argument: before the split, and what each split pass wrote. */
-    enum { MAX_PASSES = 3 };
+    enum { MAX_PASSES = 4 };
     unsigned char **before = calloc(m + 1, sizeof *before), **split[MAX_PASSES] = {NULL};
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         split[pass] = calloc(m + 1, sizeof *split[pass]);
@@ -573,7 +586,7 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         if (a && (written || may_write || poisoned || ctx->verify_splits))
             st = allocate_copy(a, &before[k]);
     }
-    int edge = 0, passes = st == WEFT_OK ? split_passes(job, before, &edge) : 1;
+    int edges = 0, passes = st == WEFT_OK ? split_passes(job, before, &edges) : 1;
     for (size_t k = 0; k < m && st == WEFT_OK; k++)
         for (int pass = 0; pass < passes && st == WEFT_OK; pass++)
             if (before[k] && array_written(job, job->args[k].array))
@@ -587,14 +600,14 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         if (before[k]) GOTO_ERROR_ON(copy_out(job->args[k].array, before[k]));
     /* 1. The split, waited for, in each pass; what it wrote, kept. */
     split_findings found = {m, 0, 0, m, 0, 0, m};
-    for (int pass = 0; pass < passes; pass++) {
-        int edge_pass = edge && pass == passes - 1;
+    for (int pass = 0, ordered = passes - edges; pass < passes; pass++) {
+        int edge = pass < ordered ? 0 : 1 + (pass - ordered); /* 1 + weft_edge_kind */
         /* A write outside the rows already keeps the kernel whole. */
-        if (edge_pass && (found.changed < m || found.outside < m)) {
-            passes--;
+        if (edge && (found.changed < m || found.outside < m)) {
+            passes = pass;
             break;
         }
-        GOTO_ERROR_ON(split_pass(job, run, before, split[pass], pass, edge_pass, &found));
+        GOTO_ERROR_ON(split_pass(job, run, before, split[pass], pass, edge, &found));
     }
     size_t changed = found.changed, changed_at = found.changed_at, changed_on = found.changed_on;
     size_t outside = found.outside, outside_at = found.outside_at, outside_on = found.outside_on;

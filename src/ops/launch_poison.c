@@ -189,40 +189,46 @@ int weft_poison_is(const weft_poison *p, const unsigned char *now, const unsigne
     return memcmp(now, expected, p->elem_size) == 0;
 }
 
-/* The element in column col of the row of [begin, end) nearest to row. */
-static size_t edge_source(size_t begin, size_t end, size_t inner, size_t row, size_t col)
+/* Where the gap element j (row `row`, column col) takes its value from: the
+ * range below it (its own last row or element) or above it (its own first). */
+static size_t edge_source(const weft_edge_range *r, int below, size_t inner, size_t col,
+                          weft_edge_kind kind)
 {
-    size_t first = begin / inner, last = (end - 1) / inner;
-    size_t at = (row < first ? first : last) * inner + col;
+    size_t begin = r->own_begin, end = r->own_end;
+    if (begin >= end) { /* no rows of its own: the rows it reads */
+        begin = r->read_begin;
+        end = r->read_end;
+    }
+    if (kind == WEFT_EDGE_ELEMENTS) return below ? end - 1 : begin;
+    size_t at = (below ? (end - 1) / inner : begin / inner) * inner + col;
     return at < begin ? begin : at >= end ? end - 1 : at;
 }
 
 void weft_poison_edges(unsigned char *out, const unsigned char *real, size_t n, size_t elem_size,
-                       size_t inner, const size_t *ranges, size_t nranges)
+                       size_t inner, const weft_edge_range *ranges, size_t nranges,
+                       weft_edge_kind kind)
 {
     memcpy(out, real, n * elem_size);
     if (inner == 0) inner = 1;
-    size_t below_begin = 0, below_end = 0; /* the last range passed (none yet) */
-    size_t from = 0;                       /* the first element not covered yet */
+    const weft_edge_range *below = NULL; /* the last range passed */
+    size_t from = 0;                     /* the first element not covered yet */
     for (size_t r = 0; r <= nranges; r++) {
-        size_t begin = r < nranges ? ranges[2 * r] : n, end = r < nranges ? ranges[2 * r + 1] : n;
-        if (r < nranges && begin >= end) continue;
-        if (begin > n) begin = n;
-        /* The gap [from, begin): each row from the nearer of its neighbours. */
+        const weft_edge_range *above = r < nranges ? &ranges[r] : NULL;
+        if (above && above->read_begin >= above->read_end) continue;
+        size_t begin = above && above->read_begin < n ? above->read_begin : n;
+        if (!below && !above) return; /* no rows at all: nothing to copy */
+        /* The gap [from, begin): each element from the nearer neighbour. */
         for (size_t j = from; j < begin; j++) {
-            size_t row = j / inner, col = j % inner;
-            int has_below = below_end > below_begin, has_above = r < nranges;
-            if (!has_below && !has_above) return; /* no rows at all: nothing to copy */
-            size_t up = has_above ? begin / inner - row : SIZE_MAX;
-            size_t down = has_below ? row - (below_end - 1) / inner : SIZE_MAX;
-            size_t src = down <= up ? edge_source(below_begin, below_end, inner, row, col)
-                                    : edge_source(begin, end, inner, row, col);
+            size_t row = j / inner;
+            size_t up = above ? begin / inner - row : SIZE_MAX;
+            size_t down = below ? row - (below->read_end - 1) / inner : SIZE_MAX;
+            size_t src = down <= up ? edge_source(below, 1, inner, j % inner, kind)
+                                    : edge_source(above, 0, inner, j % inner, kind);
             memcpy(out + j * elem_size, real + src * elem_size, elem_size);
         }
-        if (r < nranges && end > from) { /* a range inside an earlier one changes nothing */
-            below_begin = begin;
-            below_end = end;
-            from = end;
+        if (above && above->read_end > from) { /* one inside an earlier one changes nothing */
+            below = above;
+            from = above->read_end;
         }
     }
 }

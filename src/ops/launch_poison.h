@@ -10,7 +10,7 @@
  * its least (WEFT_POISON_BELOW). An ordering comparison (<, >, <=, >=) with
  * a value read across the split comes out one way in one pass and the other
  * way in the other, so one of them differs from one device. An equality
- * test has a pass of its own (weft_poison_edges). Both stay near the array's own values
+ * test has passes of its own (weft_poison_edges). Both stay near the array's own values
  * (an integer index read from them is at most one past the largest index there, or one below the
  * least), and NaNs stay NaNs. An unsigned array whose least is 0 has no room below: its second pass
  * is at 0. Bytes that are numbers (char, uchar, bool parameters) take the two passes in their
@@ -58,17 +58,32 @@ int weft_poison_passes(weft_dtype t, weft_poison_bytes bytes);
  * contents are saved[0..n); bytes: what a u8 array holds. */
 weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, size_t elem_size,
                             weft_poison_bytes bytes, int pass);
-/* The edge pass, which sees an equality test (key[i] != key[i - 1]) that
+/* The edge passes, which see an equality test (key[i] != key[i - 1]) that
  * both ordered passes pass by, every poison differing from a key as the
- * real neighbour does: outside the rows a device was given, its copy holds
- * the nearest of those rows (the element in the same column of it), so a
- * neighbour read across the split equals the piece's own edge where the
- * real one differs. Rows stay real values: an index read there is one the
- * array holds. out = real, except every element outside the element ranges
- * [ranges[2i], ranges[2i + 1]) (nranges of them, in order, overlaps
- * allowed), whose rows are inner elements long. */
+ * real neighbour does: outside the rows a device reads, its copy holds
+ * values of the nearest rows it owns, so a neighbour read across the split
+ * equals the piece's own edge where the real one differs. Two kinds, as a
+ * kernel may compare across the split in the same column (label[y][x] ==
+ * label[y - 1][x], x > 0) or in another (an 8-connected neighbour, two keys
+ * per work-item): ROWS copies the element in the same column of the nearest
+ * own row, ELEMENTS the nearest own element (the first own element below
+ * the piece, the last above it). From the rows a piece owns, not its halo:
+ * a read past the halo must meet the piece's edge. The values are the
+ * array's own, so an index read from them is one it holds. */
+typedef enum weft_edge_kind { WEFT_EDGE_ROWS, WEFT_EDGE_ELEMENTS } weft_edge_kind;
+
+/* A piece's elements: those it reads (with its halo) and those it owns. */
+typedef struct weft_edge_range {
+    size_t read_begin, read_end, own_begin, own_end;
+} weft_edge_range;
+
+/* out = real, except every element outside the ranges' read elements
+ * (nranges of them, in order, overlaps allowed), which takes the value of
+ * kind of the nearer range; rows are inner elements long. */
 void weft_poison_edges(unsigned char *out, const unsigned char *real, size_t n, size_t elem_size,
-                       size_t inner, const size_t *ranges, size_t nranges);
+                       size_t inner, const weft_edge_range *ranges, size_t nranges,
+                       weft_edge_kind kind);
+
 /* out[i] = the poison of real[i], for n elements. */
 void weft_poison_fill(const weft_poison *p, unsigned char *out, const unsigned char *real,
                       size_t n);
