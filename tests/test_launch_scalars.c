@@ -304,7 +304,18 @@ static void test_pointer_parameters_only_read(void **state)
                  {"*data = 1;", 0},
                  {"__global int *q = data; q[i] = 0;", 0},
                  {"vstore4((int4)(0), i, data);", 0},
-                 {"y[i] = helper(data, i);", 0}};
+                 {"y[i] = helper(data, i);", 0},
+                 /* Parenthesised, as an lvalue or an address. */
+                 {"(data[i]) += 1;", 0},
+                 {"((data[i])) = 2;", 0},
+                 {"(data[i])++;", 0},
+                 {"++(data[i]);", 0},
+                 {"atomic_inc(&(data[i]));", 0},
+                 {"y[i] = (data[i]) * 2 + (data[i + 1]);", 1},
+                 {"y[i] = y[i] & (data[i]);", 1},
+                 {"y[i] = y[i] && data[i];", 1},
+                 /* An argument of a function (by value) is read. */
+                 {"y[i] = max(data[i], 0) + clamp(data[i], 1, 2);", 1}};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         char source[512];
         snprintf(
@@ -333,6 +344,26 @@ static void test_pointer_parameters_only_read(void **state)
                                 "    int i = get_global_id(0); if (in[i]) NOT_DONE = 1; }\n";
     assert_false(weft_launch_param_only_read(through_macro, NULL, "h", "done"));
     assert_true(weft_launch_param_only_read(through_macro, NULL, "h", "in"));
+    /* An element passed to a function-like macro may be assigned by it
+     * (CLBlast's `#define MultiplyAdd(c,a,b) c += a * b`, a histogram's
+     * `#define INC(x) atomic_inc(&(x))`), whatever it is named; a macro
+     * of the options too. Its other arguments and a function's are read. */
+    const char *madd = "#define MultiplyAdd(c, a, b) c += a * b\n"
+                       "#define Square(v) ((v) * (v))\n"
+                       "kernel void m(global float *y, global const float *x, float a) {\n"
+                       "    int i = get_global_id(0);\n"
+                       "    MultiplyAdd(y[i * 2 + 1], a, Square(x[i])); }\n";
+    assert_false(weft_launch_param_only_read(madd, NULL, "m", "y"));
+    assert_false(weft_launch_param_only_read(madd, NULL, "m", "x")); /* in a macro: may be */
+    const char *inc = "#define INC(x) atomic_inc(&(x))\n"
+                      "kernel void hist(global const uint *d, global uint *bins) {\n"
+                      "    INC(bins[d[get_global_id(0)] & 255]); }\n";
+    assert_false(weft_launch_param_only_read(inc, NULL, "hist", "bins"));
+    const char *opt = "kernel void o(global float *y, global const float *x) {\n"
+                      "    int i = get_global_id(0); ADD(y[i], x[i]); }\n";
+    assert_false(weft_launch_param_only_read(opt, "-DADD(c,v)=c+=v", "o", "y"));
+    assert_false(weft_launch_param_only_read(opt, "-D ADD(c,v)=c+=v", "o", "y"));
+    assert_false(weft_launch_param_only_stored(opt, "-DADD(c,v)=c+=v", "o", "y"));
 }
 
 /* The launch's keys as snprintf wrote them before they were made by hand:

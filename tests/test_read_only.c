@@ -127,7 +127,13 @@ static const char *kernels =
     "__kernel void copy_plain(__global float *x, __global float *y)\n"
     "{ size_t i = get_global_id(0); y[i] = x[i]; }\n"
     "__kernel void copy(__global const float *x, __global float *y)\n"
-    "{ size_t i = get_global_id(0); y[i] = x[i]; }\n";
+    "{ size_t i = get_global_id(0); y[i] = x[i]; }\n"
+    /* Writes a library's kernels make through a macro (CLBlast's
+     * MultiplyAdd) or a parenthesised element. */
+    "#define MultiplyAdd(c, a, b) c += a * b\n"
+    "__kernel void fill_macro(__global float *y)\n"
+    "{ size_t i = get_global_id(0); MultiplyAdd(y[i], 2.0f, 1.0f); }\n"
+    "__kernel void fill_paren(__global float *y) { (y[get_global_id(0)]) += 2.0f; }\n";
 
 static void fill_host(const weft_host_call *call)
 {
@@ -163,6 +169,14 @@ static void test_kernels_read_but_never_write(void **state)
         weft_arg fill_whole[] = {weft_arg_whole(f->ro)};
         assert_refused(f, weft_launch(p, "fill", &r, fill_whole, 1, fill_host, NULL, NULL),
                        "kernel whole");
+    }
+    if (described) { /* written through a macro or in parentheses: refused too */
+        static const char *const hidden[] = {"fill_macro", "fill_paren"};
+        for (int k = 0; k < 2; k++) {
+            weft_arg whole[] = {weft_arg_whole(f->ro)};
+            assert_refused(f, weft_launch(p, hidden[k], &r, whole, 1, fill_host, NULL, NULL),
+                           hidden[k]);
+        }
     }
     if (described) { /* not const, but only read by subscript (most suites): read */
         weft_arg plain[] = {weft_arg_slice(f->ro), weft_arg_slice(f->out)};

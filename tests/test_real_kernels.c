@@ -526,6 +526,81 @@ static void test_equality_across_the_split_in_other_columns(void **state)
     free(got);
 }
 
+/* A strided axpy as a BLAS library writes it (CLBlast's general Xaxpy):
+ * y, with an offset and an increment, can only go whole, and is written
+ * through a function-like macro (or, the same, a parenthesised element).
+ * Taken for read only, its writes stayed in a copying device's copy: y
+ * came back unchanged, with WEFT_OK. */
+static const char strided_source[] =
+    "#define MultiplyAdd(c, a, b) c += a * b\n"
+    "__kernel void axpy_macro(const int n, const float alpha, __global const float *x,\n"
+    "                         __global float *y, const int y_off, const int y_inc)\n"
+    "{\n"
+    "    int id = get_global_id(0);\n"
+    "    if (id < n) MultiplyAdd(y[id * y_inc + y_off], alpha, x[id]);\n"
+    "}\n"
+    "__kernel void axpy_paren(const int n, const float alpha, __global const float *x,\n"
+    "                         __global float *y, const int y_off, const int y_inc)\n"
+    "{\n"
+    "    int id = get_global_id(0);\n"
+    "    if (id < n) (y[id * y_inc + y_off]) += alpha * x[id];\n"
+    "}\n";
+
+enum { STRIDED_N = 5000, STRIDED_OFF = 5, STRIDED_INC = 3 };
+
+static void strided_items(float *y, const float *x, float alpha, size_t begin, size_t end)
+{
+    for (size_t id = begin; id < end; id++)
+        y[id * STRIDED_INC + STRIDED_OFF] += alpha * x[id];
+}
+
+static void strided_host(const weft_host_call *call)
+{
+    strided_items(call->args[3], call->args[2], *(const float *)call->args[1], call->begin,
+                  call->end);
+}
+
+static void test_whole_argument_written_through_a_macro(void **state)
+{
+    (void)state;
+    enum { M = STRIDED_N * STRIDED_INC + STRIDED_OFF };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, strided_source);
+    float *x = malloc(sizeof(float) * STRIDED_N), *want = calloc(M, sizeof(float));
+    float *got = malloc(sizeof(float) * M);
+    for (int kernel = 0; kernel < 2; kernel++) {
+        weft_array *xa, *ya;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, STRIDED_N, &xa));
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, M, &ya)); /* zeros */
+        memset(want, 0, sizeof(float) * M);
+        for (int launch = 0; launch < 3; launch++) {
+            float alpha = 0.5f + (float)launch;
+            for (int i = 0; i < STRIDED_N; i++)
+                x[i] = (float)((i * 7 + launch) % 13) - 6.0f;
+            ASSERT_OK(weft_array_write(xa, 0, STRIDED_N, x));
+            strided_items(want, x, alpha, 0, STRIDED_N);
+            weft_range r = weft_range_1d(STRIDED_N);
+            weft_arg args[] = {weft_arg_i32(STRIDED_N),   weft_arg_f32(alpha),
+                               weft_arg_slice(xa),        weft_arg_whole(ya),
+                               weft_arg_i32(STRIDED_OFF), weft_arg_i32(STRIDED_INC)};
+            ASSERT_OK(weft_launch(p, kernel ? "axpy_paren" : "axpy_macro", &r, args, 6,
+                                  strided_host, NULL, NULL));
+            ASSERT_OK(weft_array_read(ya, 0, M, got));
+            for (int i = 0; i < M; i++)
+                if (memcmp(&got[i], &want[i], sizeof(float)) != 0)
+                    fail_msg("%s launch %d: y[%d] is %g, not %g", kernel ? "paren" : "macro",
+                             launch, i, got[i], want[i]);
+        }
+        weft_array_free(xa);
+        weft_array_free(ya);
+    }
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(x);
+    free(want);
+    free(got);
+}
+
 /* ---- a row picked by a scalar, written by every work-item; then rows
  * k+1.. of the column each work-item owns (LU, Gaussian elimination) ---- */
 
@@ -2896,6 +2971,7 @@ int main(void)
         cmocka_unit_test(test_equality_read_across_the_split),
         cmocka_unit_test(test_equality_with_the_row_above_across_the_split),
         cmocka_unit_test(test_equality_across_the_split_in_other_columns),
+        cmocka_unit_test(test_whole_argument_written_through_a_macro),
         cmocka_unit_test(test_flags_written_outside_the_rows),
         cmocka_unit_test(test_a_nan_across_the_split_stays_a_nan),
         cmocka_unit_test(test_rows_picked_by_a_scalar),

@@ -292,20 +292,36 @@ static size_t past_subscripts(const char *text, size_t j, size_t end, int arrows
     }
 }
 
+/* Back from text[at] over blanks, and over opening parentheses when
+ * parens: where the token before the use ends. */
+static size_t back_over(const char *text, size_t at, int parens)
+{
+    while (at > 0 && (isspace((unsigned char)text[at - 1]) || (parens && text[at - 1] == '(')))
+        at--;
+    return at;
+}
+
 /* 1 when the use of a pointer at text[at, at + len) is a subscript read:
- * `p[...]` (and a member or a further subscript of it) not followed by an
- * assignment or ++/--, and not preceded by &, ++ or --. */
+ * `p[...]` (and a member or a further subscript of it), in parentheses or
+ * not, not followed by an assignment or ++/--, and not preceded by a unary
+ * &, ++ or --. */
 static int subscript_read(const char *text, size_t at, size_t len, size_t end)
 {
-    size_t before = at;
-    while (before > 0 && isspace((unsigned char)text[before - 1]))
-        before--;
-    if (before > 0 && text[before - 1] == '&') return 0;
+    size_t before = back_over(text, at, 1);
+    if (before > 0 && text[before - 1] == '&') {
+        /* Binary (`y & p[i]`, `c && p[i]`) reads; unary takes the address. */
+        size_t operand = back_over(text, before - 1, 0);
+        if (operand == 0 || !(ident_char(text[operand - 1]) || text[operand - 1] == ')' ||
+                              text[operand - 1] == ']' || text[operand - 1] == '&'))
+            return 0;
+    }
     if (before > 1 &&
         (strncmp(text + before - 2, "++", 2) == 0 || strncmp(text + before - 2, "--", 2) == 0))
         return 0;
     size_t j = past_subscripts(text, at + len, end, 1); /* p[i], p[i].x, p[i]->y[2] ... */
     if (!j) return 0; /* used bare: passed on, offset, dereferenced */
+    while (text[j] == ')' || isspace((unsigned char)text[j])) /* (p[i]) += ... */
+        j++;
     char c = text[j], d = text[j + 1];
     if (c == '=' && d != '=') return 0;
     if (strchr("+-*/%&|^", c) && c && d == '=') return 0;
@@ -329,9 +345,53 @@ static int subscript_store(const char *text, size_t at, size_t len, size_t end)
     return j && text[j] == '=' && text[j + 1] != '=';
 }
 
+/* 1 when name (len bytes) is a function-like macro: `#define name(` in
+ * text, or `-Dname(` / `-D name(` in the options. */
+static int function_macro(const char *text, const char *options, const char *name, size_t len)
+{
+    for (const char *h = strchr(text, '#'); h; h = strchr(h + 1, '#')) {
+        size_t i = skip_blank(h, 1);
+        if (strncmp(h + i, "define", 6) != 0 || !isspace((unsigned char)h[i + 6])) continue;
+        i = skip_blank(h, i + 6);
+        if (strncmp(h + i, name, len) == 0 && h[i + len] == '(') return 1;
+    }
+    for (const char *o = options ? strstr(options, "-D") : NULL; o; o = strstr(o + 2, "-D")) {
+        size_t i = 2;
+        while (o[i] == ' ' || o[i] == '\t')
+            i++;
+        if (strncmp(o + i, name, len) == 0 && o[i + len] == '(') return 1;
+    }
+    return 0;
+}
+
+/* 1 when text[at] is inside the arguments of a function-like macro's call
+ * (at any depth), which may assign what it is given (`#define MultiplyAdd(c,
+ * a, b) c += a * b`): back from at, to the statement's start, each
+ * unclosed '(' whose name before it is such a macro. */
+static int in_macro_call(const char *text, const char *options, size_t body, size_t at)
+{
+    int depth = 0;
+    for (size_t i = at; i > body; i--) {
+        char c = text[i - 1];
+        if (depth == 0 && (c == ';' || c == '{' || c == '}')) return 0;
+        if (c == ')') depth++;
+        if (c != '(') continue;
+        if (depth > 0) {
+            depth--;
+            continue;
+        }
+        size_t last = back_over(text, i - 1, 0), first = last;
+        while (first > body && ident_char(text[first - 1]))
+            first--;
+        if (last > first && function_macro(text, options, text + first, last - first)) return 1;
+    }
+    return 0;
+}
+
 /* 1 when every use of pointer parameter `param` in kernel `name` passes
  * `use`, as far as weft can tell (0 when it cannot: a macro or an option
- * naming it, directives it cannot read, the kernel defined twice). */
+ * naming it, or a function-like macro given it, directives it cannot read,
+ * the kernel defined twice). */
 static int every_use(const char *source, const char *options, const char *name, const char *param,
                      int (*use)(const char *, size_t, size_t, size_t))
 {
@@ -346,7 +406,8 @@ static int every_use(const char *source, const char *options, const char *name, 
                 find_kernel(text, name, &open, &brace) && !defined_again(text, name, brace) &&
                 (end = matching(text, brace, strlen(text))) != 0;
     for (size_t i = brace; every && i < end; i++)
-        if (word_at(text, i, param, len)) every = use(text, i, len, end);
+        if (word_at(text, i, param, len))
+            every = use(text, i, len, end) && !in_macro_call(text, options, brace, i);
     free(text);
     free(bodies);
     return every;
