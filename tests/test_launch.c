@@ -331,6 +331,14 @@ static void test_bad_launches(void **state)
     /* 99 rows under a range of 100 with no local size: the way out is named
      * (Rodinia nn rounds to 64 and leaves local NULL). */
     assert_non_null(strstr(weft_last_error(), "range.local[0]"));
+    /* 100 rows under an interior range of 98 with no local size: no local
+     * size would do (the advice was one, refused in turn), weft_arg_whole
+     * does. */
+    weft_range interior = {1, {98, 1, 1}, {0, 0, 0}};
+    assert_int_equal(weft_launch(p, "reverse", &interior, good, 3, reverse_host, NULL, NULL),
+                     WEFT_ERR_SIZE);
+    assert_non_null(strstr(weft_last_error(), "weft_arg_whole"));
+    assert_null(strstr(weft_last_error(), "range.local[0]"));
     assert_int_equal(weft_launch(p, "reverse", &r, NULL, 3, reverse_host, NULL, NULL),
                      WEFT_ERR_NULL);
 

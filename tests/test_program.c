@@ -146,6 +146,13 @@ static void test_build_then_hits(void **state)
     weft_ctx_free(ctx);
 }
 
+static void seven_host(const weft_host_call *call)
+{
+    float *x = call->args[0];
+    for (size_t i = call->begin; i < call->end; i++)
+        x[i] = 7.0f;
+}
+
 static void test_build_error_reaches_caller(void **state)
 {
     (void)state;
@@ -164,6 +171,22 @@ static void test_build_error_reaches_caller(void **state)
         assert_non_null(strstr(detail, "device 1"));         /* the device */
         assert_non_null(p);
         assert_non_null(strstr(weft_program_build_log(p), "undeclared_thing"));
+        /* Its launches say the build failed, not that no device is usable;
+         * with a host_fn it runs on the pool, and a note says why. */
+        weft_array *x;
+        ASSERT_OK(weft_array_create(ctx, WEFT_F32, 64, &x));
+        weft_range r = weft_range_1d(64);
+        weft_arg args[] = {weft_arg_slice(x)};
+        assert_int_equal(weft_launch(p, "broken", &r, args, 1, NULL, NULL, NULL), WEFT_ERR_BUILD);
+        assert_non_null(strstr(weft_last_error(), "did not build"));
+        assert_non_null(strstr(weft_last_error(), "weft_program_build_log"));
+        ASSERT_OK(weft_launch(p, "broken", &r, args, 1, seven_host, NULL, NULL));
+        assert_non_null(strstr(weft_ctx_notes(ctx), "kernel broken runs on the pool"));
+        float got[64];
+        ASSERT_OK(weft_array_read(x, 0, 64, got));
+        for (int i = 0; i < 64; i++)
+            assert_true(got[i] == 7.0f);
+        weft_array_free(x);
     }
     weft_program_free(p);
     weft_ctx_free(ctx);

@@ -57,6 +57,21 @@ static int rounded_up(const weft_range *r, size_t n)
     return 0;
 }
 
+/* For a range with no local size whose split dimension has outer indices
+ * and an array of n elements that does not divide into them: the local
+ * size (a power of two dividing outer) a suite rounding its range up past
+ * the rows would have used, some rows in (outer - local, outer) dividing
+ * n; 0 when none would (an interior range: fewer indices than rows). */
+static size_t rounding_multiple(size_t outer, size_t n)
+{
+    for (size_t local = 2; local <= 1024 && local <= outer; local *= 2) {
+        if (outer % local != 0) continue;
+        for (size_t rows = outer - 1; rows > outer - local; rows--)
+            if (n % rows == 0) return local;
+    }
+    return 0;
+}
+
 static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg *a, size_t k)
 {
     RETURN_IF((unsigned)a->kind > WEFT_ARG_LOCAL, WEFT_ERR_INVALID_ARG,
@@ -74,12 +89,13 @@ static weft_status check_arg(weft_ctx *ctx, const weft_range *r, const weft_arg 
                    (a->array->n > 0 && (a->array->n % outer == 0 || rounded_up(r, a->array->n)));
         /* A range rounded up with no local size (Rodinia nn's local NULL):
          * the multiple it was rounded to is the caller's to give. */
-        RETURN_IF(!fits && a->array->n > 0 && r->local[dim] == 0, WEFT_ERR_SIZE,
+        size_t multiple = !fits && r->local[dim] == 0 ? rounding_multiple(outer, a->array->n) : 0;
+        RETURN_IF(multiple && a->array->n > 0, WEFT_ERR_SIZE,
                   "weft_launch: argument %zu (%s of %zu elements) does not split into the "
                   "range's %zu indices of dimension %u; a range rounded up past the rows (the "
                   "kernel checking its index) needs the multiple it was rounded to as its local "
-                  "size (range.local[%u], e.g. 64)",
-                  k, kind_names[a->kind], a->array->n, outer, dim, dim);
+                  "size (range.local[%u], e.g. %zu)",
+                  k, kind_names[a->kind], a->array->n, outer, dim, dim, multiple);
         RETURN_IF(!fits, WEFT_ERR_SIZE,
                   "weft_launch: argument %zu (%s of %zu elements) does not split into the "
                   "range's %zu indices of dimension %u, nor into fewer rows that the range "
@@ -917,6 +933,18 @@ static weft_status submit_launch(weft_program *program, const char *name, const 
     GOTO_ERROR_ON(required_group(job));
     GOTO_ERROR_ON(weft_launch_split_key(job));
     GOTO_ERROR_ON(split_range(job));
+    /* A program no device built runs on the pool, which is the host_fn's
+     * to do; the status and the note say why, not the devices. */
+    int unbuilt = program->build_failed && weft_program_built_device(program) == 0;
+    GOTO_ERROR_IF(unbuilt && !host_fn, WEFT_ERR_BUILD,
+                  "weft_launch: kernel %s: its program did not build on any device "
+                  "(weft_program_build_log says why), and no host_fn runs it on the pool",
+                  name);
+    if (unbuilt && atomic_exchange(&program->noted_unbuilt, 1) == 0)
+        weft_ctx_note(ctx,
+                      "kernel %s runs on the pool through its host_fn: its program did not build "
+                      "on any device (weft_program_build_log says why)",
+                      name);
     GOTO_ERROR_IF(job->pieces[0].device == 0 && !host_fn, WEFT_ERR_NO_DEVICE,
                   "weft_launch: no usable OpenCL device for kernel %s and no host_fn to run "
                   "it on the pool",

@@ -93,6 +93,7 @@ weft_status weft_program_build(weft_ctx *ctx, const char *source, const char *op
         if (!ctx->devices[d].info.selected || !ctx->devices[d].ops.program_build) continue;
         st = ctx->devices[d].ops.program_build(&ctx->devices[d], full_source, full_options,
                                                &p->per_device[d], &p->log);
+        p->build_failed |= st == WEFT_ERR_BUILD;
     }
     p->source = full_source;
     p->options = full_options;

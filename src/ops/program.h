@@ -5,6 +5,8 @@
 
 #include "../dev/device.h"
 
+#include <stdatomic.h>
+
 typedef struct weft_kernel_entry {
     char *name;
     size_t device;
@@ -38,10 +40,12 @@ struct weft_program {
     weft_ctx *ctx;
     void **per_device; /* cl_program per device index; NULL where not built */
     char *log;
-    char *source, *options; /* as built: signatures' type names are resolved in them */
-    int reads_geometry;     /* it asks for the launch's geometry: never split */
-    int inexact_math;       /* its host_fn may give other bits: a fallback only */
-    pthread_mutex_t lock;   /* kernels, splits */
+    char *source, *options;   /* as built: signatures' type names are resolved in them */
+    int reads_geometry;       /* it asks for the launch's geometry: never split */
+    int inexact_math;         /* its host_fn may give other bits: a fallback only */
+    int build_failed;         /* a selected device refused to build it (the log says why) */
+    atomic_int noted_unbuilt; /* the note that its launches run on the pool, given */
+    pthread_mutex_t lock;     /* kernels, splits */
     weft_kernel_entry *kernels;
     weft_split_entry *splits;
     /* What devices' compilers said of type sizes (program.c): kernels that
