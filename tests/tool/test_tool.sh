@@ -108,6 +108,8 @@ __kernel void opt(__global float *y)
 }
 __kernel void piece_size(__global uint *y) { y[get_global_id(0)] = get_global_size(0); }
 EOF
+    echo '__kernel void index(__global uint *y) { y[get_global_id(0)] = get_global_id(0); }' \
+        >"$work/index.cl"
     expect 1 "run --check, optimised build differs" "$WEFT" run "$work/odd.cl" --kernel opt \
         --range 64 --arg 'f32[*]' --check --repeat 1
     has "$work/out" "device 1 vs reference (-cl-opt-disable): argument 0, 64 f32 elements, max rel diff 0.5, 64 differ" \
@@ -122,6 +124,12 @@ EOF
             --range 64 --arg 'u32[*]' --check --repeat 1
         has "$work/out" "devices ($ndev, the kernel kept whole on device 1) vs reference (-cl-opt-disable): argument 0, 64 u32 elements, compared bitwise, agree" \
             "check says the kernel was kept whole"
+        # A kernel that splits is compared split: the check's first launch
+        # keeps one device's answer, so the split run launches again.
+        expect 0 "run --check, a kernel that splits" "$WEFT" run "$work/index.cl" --kernel index \
+            --range 1048576 --arg 'u32[*]' --check --repeat 1
+        grep -q -e "devices split ($ndev) vs reference" -e "devices ($ndev, the launch placed on device" "$work/out" ||
+            { echo "FAIL: a kernel that splits said otherwise:"; cat "$work/out"; fail=1; }
     else
         expect 0 "run --check, one device" "$WEFT" run "$work/odd.cl" --kernel piece_size \
             --range 64 --arg 'u32[*]' --check --repeat 1
