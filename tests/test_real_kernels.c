@@ -526,6 +526,56 @@ static void test_equality_across_the_split_in_other_columns(void **state)
     free(got);
 }
 
+/* One array bound twice, as a slice and as a halo of one (a[i] != b[i - 1]
+ * with a and b the same keys): right to split, since the halo covers the
+ * read. The check took the halo's rows, which the device holds current,
+ * for a write outside the slice's rows, and kept the kernel whole. */
+static const char twice_source[] =
+    "__kernel void twice(__global uint *flag, __global const int *a, __global const int *b)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    flag[i] = (i == 0 || a[i] != b[i - 1]) ? 1u : 0u;\n"
+    "}\n";
+
+static void slice_and_halo_host(const weft_host_call *call)
+{
+    heads_items(call->args[0], call->args[1], call->begin, call->end);
+}
+
+static void test_array_as_a_slice_and_a_halo_splits(void **state)
+{
+    (void)state;
+    enum { M = 65536 };
+    weft_ctx *ctx = test_ctx();
+    weft_program *p = build(ctx, twice_source);
+    int *key = malloc(sizeof(int) * M);
+    unsigned *want = malloc(sizeof(unsigned) * M), *got = malloc(sizeof(unsigned) * M);
+    weft_array *flag, *keys;
+    ASSERT_OK(weft_array_create(ctx, WEFT_U32, M, &flag));
+    ASSERT_OK(weft_array_create(ctx, WEFT_I32, M, &keys));
+    weft_range r = weft_range_1d(M);
+    weft_arg args[] = {weft_arg_slice(flag), weft_arg_slice(keys), weft_arg_halo(keys, 1)};
+    for (int launch = 0; launch < 3; launch++) {
+        for (int i = 0; i < M; i++)
+            key[i] = launch == 1 ? 5 : (i + launch) / 3;
+        ASSERT_OK(weft_array_write(keys, 0, M, key));
+        heads_items(want, key, 0, M);
+        ASSERT_OK(weft_launch(p, "twice", &r, args, 3, slice_and_halo_host, NULL, NULL));
+        ASSERT_OK(weft_array_read(flag, 0, M, got));
+        assert_memory_equal(got, want, sizeof(unsigned) * M);
+    }
+    weft_stats stats;
+    ASSERT_OK(weft_ctx_stats(ctx, &stats));
+    if (stats.kernels_kept_whole != 0) fail_msg("kept whole: %s", weft_ctx_notes(ctx));
+    weft_array_free(flag);
+    weft_array_free(keys);
+    weft_program_free(p);
+    weft_ctx_free(ctx);
+    free(key);
+    free(want);
+    free(got);
+}
+
 /* A strided axpy as a BLAS library writes it (CLBlast's general Xaxpy):
  * y, with an offset and an increment, can only go whole, and is written
  * through a function-like macro (or, the same, a parenthesised element).
@@ -2972,6 +3022,7 @@ int main(void)
         cmocka_unit_test(test_equality_with_the_row_above_across_the_split),
         cmocka_unit_test(test_equality_across_the_split_in_other_columns),
         cmocka_unit_test(test_whole_argument_written_through_a_macro),
+        cmocka_unit_test(test_array_as_a_slice_and_a_halo_splits),
         cmocka_unit_test(test_flags_written_outside_the_rows),
         cmocka_unit_test(test_a_nan_across_the_split_stays_a_nan),
         cmocka_unit_test(test_rows_picked_by_a_scalar),

@@ -201,6 +201,24 @@ static weft_status first_difference(weft_array *a, const unsigned char *saved, s
  * outside its rows reads the poison, which the comparison sees; a write
  * outside them is seen wherever it left no poison. */
 
+/* The elements of argument k's array a piece's device holds current: the
+ * rows every argument bound to that array reads (a slice beside a halo of
+ * it: the halo's), as the launch makes them current. */
+static void array_rows_read(const weft_launch_job *job, size_t k, const weft_piece *piece,
+                            size_t *begin, size_t *end)
+{
+    weft_launch_rows_read(job, k, piece, begin, end);
+    for (size_t j = 0; j < job->nargs; j++) {
+        if (j == k || job->args[j].kind > WEFT_ARG_WHOLE ||
+            job->args[j].array != job->args[k].array)
+            continue;
+        size_t b, e;
+        weft_launch_rows_read(job, j, piece, &b, &e);
+        if (b < *begin) *begin = b;
+        if (e > *end) *end = e;
+    }
+}
+
 /* 1 when every argument bound to a passes it by rows: one that goes whole
  * (weft_launch_arg_whole) is made current everywhere, so no poison would
  * stay, and a read-only array's memory the check must never write. */
@@ -268,7 +286,7 @@ static weft_status edge_copies(const weft_launch_job *job, size_t k, const unsig
             const weft_piece *piece = &job->pieces[p];
             if (piece->device != d) continue;
             weft_edge_range *r = &ranges[nranges++];
-            weft_launch_rows_read(job, k, piece, &r->read_begin, &r->read_end);
+            array_rows_read(job, k, piece, &r->read_begin, &r->read_end);
             r->own_begin = piece->begin * inner < a->n ? piece->begin * inner : a->n;
             r->own_end = piece->end * inner < a->n ? piece->end * inner : a->n;
         }
@@ -320,7 +338,7 @@ static weft_status wrote_outside_rows(const weft_launch_job *job, size_t k,
         for (size_t p = 0; p <= job->npieces && *at == a->n; p++) {
             size_t begin = a->n, end = a->n;
             if (p < job->npieces && job->pieces[p].device != d) continue;
-            if (p < job->npieces) weft_launch_rows_read(job, k, &job->pieces[p], &begin, &end);
+            if (p < job->npieces) array_rows_read(job, k, &job->pieces[p], &begin, &end);
             RETURN_ON_ERROR(first_unpoisoned(a, d, saved, poison, from, begin, at));
             if (end > from) from = end;
             *dev = d;
