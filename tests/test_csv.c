@@ -435,6 +435,42 @@ static void test_reductions_match_memory(void **state)
     }
 }
 
+/* A whole-file reduction over rows long enough that a window carries more
+ * than the reader's headroom into the next (up to 4095 rows of 600 bytes):
+ * the reader took a block's end-of-file mark after handing the block back
+ * to the read-ahead thread, which may have refilled it with the file's
+ * last block; the run stopped a window early, the last record cut, the sum
+ * short, with WEFT_OK (a run in three on a 34 MB file; ThreadSanitizer
+ * sees the race on every run). */
+static void test_reduction_reads_to_the_end(void **state)
+{
+    (void)state;
+    enum { ROWS = 16000 };
+    FILE *f = fopen(path_of("long.csv"), "w");
+    assert_non_null(f);
+    fputs("k,text\n", f);
+    long long want = 0;
+    for (int i = 0; i < ROWS; i++) {
+        fprintf(f, "%d,\"%0590d\"\n", i % 1000, i);
+        want += i % 1000;
+    }
+    fclose(f);
+    for (int run = 0; run < 8; run++) {
+        weft_csv_reduction red[] = {{WEFT_SUM, "k", {0, {0}, 0}}, {WEFT_MAX, "i", {0, {0}, 0}}};
+        weft_csv_options o;
+        weft_csv_options_init(&o);
+        o.window_bytes = 64 << 10;
+        weft_csv_job job = {0};
+        job.reductions = red;
+        job.nreductions = 2;
+        ASSERT_OK(weft_csv_run(ctx, path_of("long.csv"), NULL, &o, &job, NULL));
+        if (red[0].result.value.i64 != want || red[1].result.value.i64 != ROWS - 1)
+            fail_msg("run %d: sum %lld of %lld, last row %lld of %d", run,
+                     (long long)red[0].result.value.i64, want, (long long)red[1].result.value.i64,
+                     ROWS - 1);
+    }
+}
+
 static void test_window_reader(void **state)
 {
     (void)state;
@@ -906,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_reductions_match_memory),
         cmocka_unit_test(test_row_index_counts_from_the_file_start),
         cmocka_unit_test(test_job_mistakes_named),
+        cmocka_unit_test(test_reduction_reads_to_the_end),
         cmocka_unit_test(test_window_reader),
         cmocka_unit_test(test_window_reader_wide_file),
         cmocka_unit_test(test_later_window_misfits),

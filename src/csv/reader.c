@@ -386,6 +386,9 @@ static weft_status next_candidate(csv_reader *r)
     size_t tail_len = r->len - r->ix.consumed;
     csv_block *b;
     RETURN_ON_ERROR(csv_source_take(r->src, r->path, &b));
+    /* Read before the block may go back to the read-ahead thread, which
+     * refills it: its eof then was the next block's (the file's tail lost). */
+    int eof = b->eof;
     char *data;
     size_t len = tail_len + b->len;
     if (tail_len <= CSV_HEADROOM) {
@@ -407,7 +410,7 @@ static weft_status next_candidate(csv_reader *r)
         r->own = data;
         r->own_cap = len + 1;
     }
-    r->eof = b->eof;
+    r->eof = eof;
     if (r->eof) end_last_line(r, data, &len);
     r->buf = data;
     r->len = len;
