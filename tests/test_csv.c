@@ -151,6 +151,14 @@ static void test_bad_input(void **state)
     expect_error("x,s\n1,a\n2,b,c\n", "y = x * 2", ":3:1:", "expected 2 fields, found 3");
     expect_error("x,s\n1,a\n2\n", "y = x * 2", ":3:1:", "expected 2 fields, found 1");
     expect_error("x,s\n1,a\n2,b\xff\n", "y = x * 2", ":3:4:", "invalid UTF-8");
+    expect_error("x,s\n1,a\n2,\xe3o\n", "y = x * 2", ":3:3:", "iconv -f cp1252 -t utf-8");
+    /* The header, not the rows, is the likely problem when the first row
+     * differs from it already: what to do about it is said. */
+    expect_error("# title\na,b\n1,2\n", "y = a", ":2:1:", "--comment '#'");
+    expect_error("Title\na,b\n1,2\n", "y = a", ":2:1:", "--skip-rows");
+    expect_error("a;b\n1,5;2\n", "y = a", ":2:1:", "--delimiter ';'");
+    expect_error("a,b\n0,1,2\n", "y = a", ":2:1:", "no name in the header");
+    expect_error("a,b\n1,2\n1,2,3\n", "y = a", ":3:1:", "--bad-rows");
     expect_error("x,s\n1,a\n2,b\xc3\n", "y = x * 2", ":3:4:", "invalid UTF-8");
     error_types = "x=i64"; /* else the first window types it f64, as pandas does */
     expect_error("x,s\n1,a\n,b\n", "y = x * 2", ":3:1:", "missing integer");
