@@ -250,6 +250,27 @@ static void test_missing_values(void **state)
     char *out = read_all("out.csv", NULL);
     assert_string_equal(out, "x,s,y\n1,a,2\n,b,-2\n");
     free(out);
+    /* A name holding a comma (real headers: "Avg TP, $") is backquoted in
+     * the types string; bare, the error says how to write it. */
+    write_text("in.csv", "\"p, $\",s\n1,a\n2,b\n");
+    weft_csv_options_init(&o);
+    o.types = "`p, $`=f64";
+    const char *st2[] = {"y = `p, $` / 4"};
+    job.statements = st2;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL));
+    out = read_all("out.csv", NULL);
+    assert_string_equal(out, "\"p, $\",s,y\n1,a,0.25\n2,b,0.5\n");
+    free(out);
+    o.types = "p, $=f64";
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "goes in backquotes"));
+    o.types = "`p, $`=f64,`p, $`=i64";
+    assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL),
+                     WEFT_ERR_INVALID_ARG);
+    assert_non_null(strstr(weft_last_error(), "typed twice"));
+    write_text("in.csv", "x,s\n1,a\n,b\n");
+    job.statements = st;
     /* Or typed f64 up front: NaN, written as an empty field. */
     weft_csv_options_init(&o);
     o.types = "x=f64";

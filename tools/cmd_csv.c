@@ -91,7 +91,13 @@ static int split_list(const char *text, const char **list, size_t *n, char **cop
     *copy = strdup(text);
     if (!*copy) return 0;
     for (char *s = *copy;;) {
-        char *comma = strchr(s, ',');
+        /* A backquoted item (`Avg TP, $`) may hold commas: the quotes go. */
+        char *close = *s == '`' ? strchr(s + 1, '`') : NULL;
+        if (close && (close[1] == ',' || close[1] == '\0')) {
+            *close = '\0';
+            s++;
+        }
+        char *comma = strchr(close ? close + 1 : s, ',');
         if (comma) *comma = '\0';
         if (*s || keep_empty) {
             if (*n == CSV_MAX_ARGS) return 0;
@@ -100,6 +106,35 @@ static int split_list(const char *text, const char **list, size_t *n, char **cop
         if (!comma) return 1;
         s = comma + 1;
     }
+}
+
+/* 1 when text is a list NAME=DTYPE,NAME=DTYPE... of i64 and f64. */
+static int type_list(const char *text)
+{
+    for (const char *s = text;;) {
+        const char *end = strchr(s, ','), *eq = strchr(s, '=');
+        if (!end) end = s + strlen(s);
+        if (!eq || eq == s || eq > end || end - eq != 4 ||
+            (strncmp(eq + 1, "i64", 3) != 0 && strncmp(eq + 1, "f64", 3) != 0))
+            return 0;
+        if (!*end) return 1;
+        s = end + 1;
+    }
+}
+
+/* Appends one --type to types: a list of NAME=DTYPE as it is, else one
+ * column's NAME=DTYPE (split at the last '='), the name backquoted when it
+ * holds a comma or '=', as the C string wants. */
+static int append_type(char *types, size_t cap, const char *item)
+{
+    const char *eq = strrchr(item, '=');
+    int quote = eq && item[0] != '`' && !type_list(item) &&
+                (memchr(item, ',', (size_t)(eq - item)) || memchr(item, '=', (size_t)(eq - item)));
+    size_t len = strlen(types);
+    int n =
+        snprintf(types + len, cap - len, "%s%s%.*s%s%s", len ? "," : "", quote ? "`" : "",
+                 eq ? (int)(eq - item) : (int)strlen(item), item, quote ? "`" : "", eq ? eq : "");
+    return n >= 0 && (size_t)n < cap - len;
 }
 
 static int parse_bytes(const char *text, size_t *out)
@@ -286,11 +321,7 @@ int cmd_csv(int argc, char **argv)
                 ok = strlen(v) == 1 || strcmp(v, "\\t") == 0;
                 o.delimiter = strcmp(v, "\\t") == 0 ? '\t' : v[0];
             } else if (is_arg(a, "--type", NULL)) {
-                ok = strlen(types) + strlen(v) + 2 < sizeof types;
-                if (ok) {
-                    if (types[0]) strcat(types, ",");
-                    strcat(types, v);
-                }
+                ok = append_type(types, sizeof types, v);
             } else if (is_arg(a, "--int-missing", NULL)) {
                 long long fill = 0;
                 ok = cli_parse_int64(v, &fill); /* out of range: refused, not saturated */

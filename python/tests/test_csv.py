@@ -260,3 +260,12 @@ def test_reader_refuses_a_name_the_header_gives_twice(tmp_path):
         assert w.field(0, "b") == b"3"
         with pytest.raises(ValueError, match="twice"):
             w.field(0, "a")
+
+
+def test_types_of_a_name_with_a_comma(tmp_path):
+    """A mapping's key names one column whatever it holds ("Avg TP, $", as
+    real headers do): the C string splits at commas, so it goes backquoted."""
+    p = tmp_path / "c.csv"
+    p.write_text('Event,"Avg TP, $"\nA,1\nB,2\n')
+    r = weft.csv.run(str(p), reduce={"s": "sum: `Avg TP, $`"}, types={"Avg TP, $": "f64"})
+    assert r.reductions["s"] == 3.0 and isinstance(r.reductions["s"], float)

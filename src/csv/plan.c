@@ -126,21 +126,62 @@ static weft_status no_column(const csv_reader *r, const char *what, const char *
                           header);
 }
 
-/* Sets the dtype of each var of a column that types names ("x=i64,y=f64");
- * a column named twice is an error, as in select and drop. */
+/* The name of the types item at s: backquoted (`Avg TP, $`, which may hold
+ * commas and '='), or up to its '='; *after: its '='. */
+static weft_status type_item_name(const char *types, const char *s, const char **name, size_t *nlen,
+                                  const char **after)
+{
+    if (*s == '`') {
+        const char *close = strchr(s + 1, '`');
+        RETURN_IF(!close || close[1] != '=', WEFT_ERR_INVALID_ARG,
+                  "csv: types \"%s\": a backquoted name is closed by a backquote and then "
+                  "=DTYPE (`Avg TP, $`=f64)",
+                  types);
+        *name = s + 1;
+        *nlen = (size_t)(close - s - 1);
+        *after = close + 1;
+        return WEFT_OK;
+    }
+    const char *eq = strchr(s, '='), *comma = strchr(s, ',');
+    RETURN_IF(comma == s, WEFT_ERR_INVALID_ARG, "csv: types \"%s\": an empty item", types);
+    RETURN_IF(!eq || (comma && comma < eq), WEFT_ERR_INVALID_ARG,
+              "csv: types \"%s\": \"%.*s\" is no NAME=DTYPE (a name holding a comma or '=' "
+              "goes in backquotes: `Avg TP, $`=f64)",
+              types, (int)(comma ? comma - s : (long)strlen(s)), s);
+    *name = s;
+    *nlen = (size_t)(eq - s);
+    *after = eq;
+    return WEFT_OK;
+}
+
+/* 1 when an item of types before the one at `at` names column col. */
+static int typed_before(const char *types, const char *at, size_t col, const csv_reader *r)
+{
+    for (const char *t = types; t < at;) {
+        const char *name = t, *eq = t;
+        size_t nlen = 0;
+        if (type_item_name(types, t, &name, &nlen, &eq) != WEFT_OK) return 0;
+        if (strlen(r->names[col]) == nlen && memcmp(r->names[col], name, nlen) == 0) return 1;
+        const char *end = strchr(eq, ',');
+        if (!end) return 0;
+        t = end + 1;
+    }
+    return 0;
+}
+
+/* Sets the dtype of each var of a column that types names ("x=i64,y=f64",
+ * "`a, b`=f64"); a column named twice is an error, as in select and drop. */
 static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader *r,
                                   const char *types)
 {
     const char *s = types;
     while (s && *s) {
-        const char *eq = strchr(s, '='), *comma = strchr(s, ',');
-        RETURN_IF(comma == s, WEFT_ERR_INVALID_ARG, "csv: types \"%s\": an empty item", types);
-        RETURN_IF(!eq || (comma && comma < eq), WEFT_ERR_INVALID_ARG,
-                  "csv: types \"%s\": \"%.*s\" is no NAME=DTYPE", types,
-                  (int)(comma ? comma - s : (long)strlen(s)), s);
+        const char *name = s, *eq = s;
+        size_t nlen = 0;
+        RETURN_ON_ERROR(type_item_name(types, s, &name, &nlen, &eq));
         const char *end = strchr(eq, ',');
         if (!end) end = eq + strlen(eq);
-        size_t nlen = (size_t)(eq - s), dlen = (size_t)(end - eq - 1);
+        size_t dlen = (size_t)(end - eq - 1);
         weft_dtype dt;
         if (dlen == 3 && memcmp(eq + 1, "i64", 3) == 0)
             dt = WEFT_I64;
@@ -151,21 +192,20 @@ static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader 
                                   (int)dlen, eq + 1);
         int col = -1;
         for (size_t c = 0; c < r->ncols; c++) {
-            if (strlen(r->names[c]) != nlen || memcmp(r->names[c], s, nlen) != 0) continue;
+            if (strlen(r->names[c]) != nlen || memcmp(r->names[c], name, nlen) != 0) continue;
             RETURN_IF(col >= 0, WEFT_ERR_INVALID_ARG,
                       "csv: types: column \"%.*s\" is in the header twice (fields %d and %zu): "
                       "the job cannot tell which it means; rename one",
-                      (int)nlen, s, col + 1, c + 1);
+                      (int)nlen, name, col + 1, c + 1);
             col = (int)c;
         }
         if (col < 0) {
-            char name[512];
-            snprintf(name, sizeof name, "%.*s", (int)nlen, s);
-            return no_column(r, "types", name);
+            char shown[512];
+            snprintf(shown, sizeof shown, "%.*s", (int)nlen, name);
+            return no_column(r, "types", shown);
         }
-        for (const char *t = types; t < s; t = strchr(t, ',') + 1) /* named before? */
-            RETURN_IF(strncmp(t, s, nlen) == 0 && t[nlen] == '=', WEFT_ERR_INVALID_ARG,
-                      "csv: types: \"%.*s\" is typed twice", (int)nlen, s);
+        RETURN_IF(typed_before(types, s, (size_t)col, r), WEFT_ERR_INVALID_ARG,
+                  "csv: types: \"%.*s\" is typed twice", (int)nlen, name);
         for (size_t v = 0; v < nvars; v++)
             if (vars[v].input_col == col) {
                 vars[v].dtype = dt;

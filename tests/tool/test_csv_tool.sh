@@ -102,6 +102,23 @@ expect 3 "csv select a missing empty name" "$WEFT" csv "$work/in.csv" --select "
 has "$work/err" 'no column named ""' "missing empty name"
 expect 3 "csv column typed twice" "$WEFT" csv "$work/in.csv" --type "id=i64,id=f64" --sum id
 has "$work/err" 'typed twice' "typed twice"
+# A column whose name holds a comma (real headers: "Avg TP, $") is typed by
+# its whole name, or backquoted, and selected or dropped backquoted.
+printf 'Event,"Avg TP, $",x\nA,1,2\nB,2.5,3\n' >"$work/comma.csv"
+expect 0 "csv type a name with a comma" "$WEFT" csv "$work/comma.csv" --type 'Avg TP, $=f64' \
+    --sum '`Avg TP, $`'
+has "$work/out" 'sum(`Avg TP, $`) = 3.5' "typed by its whole name"
+expect 0 "csv type a backquoted name" "$WEFT" csv "$work/comma.csv" --type '`Avg TP, $`=i64,x=f64' \
+    --sum x
+expect 3 "csv integer type of a fractional column" "$WEFT" csv "$work/comma.csv" \
+    --type '`Avg TP, $`=i64' --sum '`Avg TP, $`'
+expect 0 "csv drop a backquoted name" "$WEFT" csv "$work/comma.csv" --drop '`Avg TP, $`' -o "$work/d.csv"
+printf 'Event,x\nA,2\nB,3\n' >"$work/want.csv"
+cmp -s "$work/d.csv" "$work/want.csv" || { echo "FAIL: drop a backquoted name"; cat "$work/d.csv"; fail=1; }
+expect 0 "csv select a backquoted name" "$WEFT" csv "$work/comma.csv" --select 'x,`Avg TP, $`' \
+    -o "$work/d.csv"
+printf 'x,"Avg TP, $"\n2,1\n3,2.5\n' >"$work/want.csv"
+cmp -s "$work/d.csv" "$work/want.csv" || { echo "FAIL: select a backquoted name"; cat "$work/d.csv"; fail=1; }
 # A reduction of a column the file lacks names it (it said "no array is bound").
 expect 3 "csv sum of a missing column" "$WEFT" csv "$work/in.csv" --sum total
 has "$work/err" 'sum(total): unknown name "total"' "missing column named"
