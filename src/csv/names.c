@@ -130,6 +130,17 @@ weft_status csv_names_rewrite(csv_names *names, const csv_reader *r, const char 
         } else if (isalpha((unsigned char)*s) || *s == '_') {
             while (isalnum((unsigned char)s[n]) || s[n] == '_')
                 n++;
+            memcpy(name, s, n);
+            name[n] = 0;
+            /* A column named by an identifier too long for the language
+             * (64 characters or more) is written bare as any other. */
+            if (!is_identifier(name, n) && csv_column_index(r, name) >= 0) {
+                const char *alias = NULL;
+                st = alias_of(names, r, name, &alias);
+                if (st == WEFT_OK) ok = put(&b, alias, strlen(alias));
+                s += n;
+                continue;
+            }
         } else if (isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))) {
             n = number_length(s);
             memcpy(name, s, n);

@@ -119,6 +119,11 @@ expect 0 "csv select a backquoted name" "$WEFT" csv "$work/comma.csv" --select '
     -o "$work/d.csv"
 printf 'x,"Avg TP, $"\n2,1\n3,2.5\n' >"$work/want.csv"
 cmp -s "$work/d.csv" "$work/want.csv" || { echo "FAIL: select a backquoted name"; cat "$work/d.csv"; fail=1; }
+# A column named by an identifier of 64 characters or more, written bare.
+long=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+printf '%s,b\n1,2\n3,4\n' "$long" >"$work/longname.csv"
+expect 0 "csv a long column name bare" "$WEFT" csv "$work/longname.csv" --sum "$long * 2"
+has "$work/out" "= 8" "a long column name bare"
 # A reduction of a column the file lacks names it (it said "no array is bound").
 expect 3 "csv sum of a missing column" "$WEFT" csv "$work/in.csv" --sum total
 has "$work/err" 'sum(total): unknown name "total"' "missing column named"
