@@ -413,6 +413,12 @@ static void test_output_dialects(void **state)
     expect_output(in, "y = x * 2",
                   "\"id\";\"label\";\"x\";\"y\"\n1;\"a,b\";1.5;3.0\n"
                   "2;\"say \"\"hi\"\"\";\"\";\"\"\n3;\"plain\";2;4.0\n");
+    /* Numbers with spaces around them are numbers, as the columns read
+     * them; a field of spaces only is text. */
+    d.out_delimiter = ',';
+    expect_output("a,b\n 17 ,x\n5.3  ,y\n  ,z\n", NULL,
+                  "\"a\",\"b\"\n 17 ,\"x\"\n5.3  ,\"y\"\n\"  \",\"z\"\n");
+    d.out_delimiter = ';';
     /* A field holding the new delimiter gets quotes. */
     in_delimiter = ';';
     d.out_delimiter = 0;

@@ -52,10 +52,17 @@ static int value_needs_quotes(const char *b, const char *e, char delim)
     return 0;
 }
 
+/* A number as the columns read one: spaces around it read past ("  0 "),
+ * so QUOTE_NONNUMERIC leaves it unquoted, as pandas writes the value. */
 static int is_number_text(const char *b, const char *e)
 {
     double d;
-    return b != e && csv_unquote_simple(&b, &e) && weft_parse_f64(b, e, &d);
+    if (b == e || !csv_unquote_simple(&b, &e)) return 0;
+    while (b < e && (*b == ' ' || *b == '\t'))
+        b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    return b != e && weft_parse_f64(b, e, &d);
 }
 
 static char *put_field(char *w, const char *b, const char *e, const csv_plan *p)
