@@ -967,7 +967,14 @@ typedef struct weft_csv_stats {
     double seconds;                     /* wall time of the run */
     double scan_seconds, parse_seconds; /* of the calling thread, by stage */
     double compute_seconds, format_seconds, wait_seconds;
+    uint64_t rows_skipped; /* rows of the wrong width left out (bad_rows WEFT_CSV_BAD_SKIP) */
 } weft_csv_stats;
+
+/* The struct grew by rows_skipped: programs built against this header call
+ * weft_csv_run (and weft_csv_run_dialect, below) by these names, and the
+ * symbols without the suffix, which fill the struct without its last field,
+ * stay for programs built against an earlier header. */
+#define weft_csv_run weft_csv_run_skipped
 
 /* Reads `input` ("-": standard input), runs the job's statements on every window, reduces, and
  * writes the result to `output` (NULL: no output, reductions only; "-":
@@ -1025,9 +1032,10 @@ typedef struct weft_csv_dialect {
 /* The struct grew by na_values: programs built against this header call the
  * entries below by these names, and the symbols without the suffix, which
  * read the struct without its last two fields, stay for programs built
- * against an earlier header. */
+ * against an earlier header (weft_csv_run_dialect_na, for those built
+ * before weft_csv_stats grew). */
 #define weft_csv_dialect_init weft_csv_dialect_init_na
-#define weft_csv_run_dialect weft_csv_run_dialect_na
+#define weft_csv_run_dialect weft_csv_run_dialect_skipped
 
 /* The defaults, which read and write as weft_csv_run does. */
 WEFT_API void weft_csv_dialect_init(weft_csv_dialect *dialect);

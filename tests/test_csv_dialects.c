@@ -379,6 +379,48 @@ static void test_rows_of_the_wrong_width(void **state)
     dialect = NULL;
 }
 
+/* Rows left out for their width are counted (a header mistake leaves them
+ * all out: never silently), over windows of any size, with a reduction's
+ * windows of whole blocks too. */
+static void test_rows_left_out_are_counted(void **state)
+{
+    (void)state;
+    FILE *f = fopen(path_of("in.csv"), "w");
+    assert_non_null(f);
+    fputs("a,b\n", f);
+    uint64_t kept = 0, left_out = 0;
+    for (int i = 0; i < 20000; i++)
+        if (i % 7 == 3) {
+            fprintf(f, "%d\n", i);
+            left_out++;
+        } else {
+            fprintf(f, "%d,%d\n", i, i % 5);
+            kept++;
+        }
+    fclose(f);
+    weft_csv_dialect d;
+    weft_csv_dialect_init(&d);
+    d.bad_rows = WEFT_CSV_BAD_SKIP;
+    for (size_t w = 0; w < NWINDOWS; w++)
+        for (int reduce = 0; reduce <= 1; reduce++) {
+            weft_csv_options o;
+            weft_csv_options_init(&o);
+            o.window_bytes = windows[w] ? windows[w] * 16 : 0;
+            weft_csv_reduction red = {WEFT_SUM, "b", {0, {0}, 0}};
+            weft_csv_job job = {0};
+            job.reductions = reduce ? &red : NULL;
+            job.nreductions = reduce ? 1 : 0;
+            weft_csv_stats stats;
+            ASSERT_OK(weft_csv_run_dialect(
+                ctx, path_of("in.csv"), reduce ? NULL : path_of("out.csv"), &o, &d, &job, &stats));
+            if (stats.rows != kept || stats.rows_skipped != left_out)
+                fail_msg("window %zu, reduce %d: %llu rows, %llu left out; want %llu, %llu",
+                         windows[w], reduce, (unsigned long long)stats.rows,
+                         (unsigned long long)stats.rows_skipped, (unsigned long long)kept,
+                         (unsigned long long)left_out);
+        }
+}
+
 /* The first window types a column; a later misfit says how to type it. */
 static void test_type_change_advice(void **state)
 {
@@ -877,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_spaces_and_missing_spellings),
         cmocka_unit_test(test_lines_before_the_header_and_comments),
         cmocka_unit_test(test_rows_of_the_wrong_width),
+        cmocka_unit_test(test_rows_left_out_are_counted),
         cmocka_unit_test(test_type_change_advice),
         cmocka_unit_test(test_output_dialects),
         cmocka_unit_test(test_na_values),

@@ -431,12 +431,13 @@ int cmd_csv(int argc, char **argv)
         printf(", \"rows\": %llu, \"windows\": %llu, \"bytes_read\": %llu, \"bytes_written\": "
                "%llu, \"seconds\": %.6f, \"mb_per_s\": %.1f, \"peak_rss_mib\": %.1f,\n"
                " \"stages_s\": {\"scan\": %.4f, \"parse\": %.4f, \"compute\": %.4f, \"format\": "
-               "%.4f, \"wait_writer\": %.4f},\n \"reductions\": [",
+               "%.4f, \"wait_writer\": %.4f}, \"rows_skipped\": %llu,\n \"reductions\": [",
                (unsigned long long)stats.rows, (unsigned long long)stats.windows,
                (unsigned long long)stats.bytes_read, (unsigned long long)stats.bytes_written,
                stats.seconds, stats.seconds > 0 ? mb / stats.seconds : 0,
                (double)ru.ru_maxrss / 1024.0, stats.scan_seconds, stats.parse_seconds,
-               stats.compute_seconds, stats.format_seconds, stats.wait_seconds);
+               stats.compute_seconds, stats.format_seconds, stats.wait_seconds,
+               (unsigned long long)stats.rows_skipped);
         for (size_t k = 0; k < nreductions; k++) {
             printf("%s{\"op\": \"%s\", \"expr\": ", k ? ", " : "", reduce_names[reductions[k].op]);
             cli_json_string(reductions[k].expr);
@@ -456,6 +457,11 @@ int cmd_csv(int argc, char **argv)
             printf("\n");
         }
     }
+    /* Leaving rows out is never silent: a header mistake skips them all. */
+    if (stats.rows_skipped > 0)
+        fprintf(stderr,
+                "weft csv: %llu rows of the wrong width left out (--bad-rows skip), %llu kept\n",
+                (unsigned long long)stats.rows_skipped, (unsigned long long)stats.rows);
     if (weft_ctx_free(ctx) != WEFT_OK) rc = cli_fail("freeing the context");
 done:
     for (size_t k = 0; k < ncopies; k++)

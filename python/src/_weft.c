@@ -2226,13 +2226,13 @@ static int csv_dialect(PyObject *t, weft_csv_dialect *d, const char ***na)
 
 static PyObject *csv_stats_dict(const weft_csv_stats *st)
 {
-    return Py_BuildValue("{sKsKsKsKsdsdsdsdsdsd}", "rows", (unsigned long long)st->rows, "windows",
-                         (unsigned long long)st->windows, "bytes_read",
-                         (unsigned long long)st->bytes_read, "bytes_written",
-                         (unsigned long long)st->bytes_written, "seconds", st->seconds,
-                         "scan_seconds", st->scan_seconds, "parse_seconds", st->parse_seconds,
-                         "compute_seconds", st->compute_seconds, "format_seconds",
-                         st->format_seconds, "wait_seconds", st->wait_seconds);
+    return Py_BuildValue(
+        "{sKsKsKsKsdsdsdsdsdsdsK}", "rows", (unsigned long long)st->rows, "windows",
+        (unsigned long long)st->windows, "bytes_read", (unsigned long long)st->bytes_read,
+        "bytes_written", (unsigned long long)st->bytes_written, "seconds", st->seconds,
+        "scan_seconds", st->scan_seconds, "parse_seconds", st->parse_seconds, "compute_seconds",
+        st->compute_seconds, "format_seconds", st->format_seconds, "wait_seconds", st->wait_seconds,
+        "rows_skipped", (unsigned long long)st->rows_skipped);
 }
 
 /* _csv_run(ctx, input, output or None, statements, select, drop, reductions

@@ -269,3 +269,12 @@ def test_types_of_a_name_with_a_comma(tmp_path):
     p.write_text('Event,"Avg TP, $"\nA,1\nB,2\n')
     r = weft.csv.run(str(p), reduce={"s": "sum: `Avg TP, $`"}, types={"Avg TP, $": "f64"})
     assert r.reductions["s"] == 3.0 and isinstance(r.reductions["s"], float)
+
+
+def test_rows_left_out_are_counted(tmp_path):
+    """Rows of the wrong width left out are counted in the run's stats."""
+    p = tmp_path / "b.csv"
+    p.write_text("a,b\n1,2\n3\n4,5,6\n7,8\n")
+    r = weft.csv.run(str(p), reduce={"s": "sum: a"}, bad_rows="skip")
+    assert r.reductions["s"] == 8
+    assert r.stats["rows_skipped"] == 2 and r.rows == 2

@@ -59,6 +59,10 @@ typedef struct csv_index {
     size_t lines;      /* line-end bytes in [0, consumed): physical lines the window spans */
     int ends_in_quote; /* the bytes after `consumed` open a quoted field */
     int padded;        /* a short row got empty fields: rows cannot be copied whole */
+    /* Rows of the wrong width left out (bad_rows skip): where each starts,
+     * in order, and how many start before `consumed`. */
+    uint32_t *skipped_at;
+    size_t nskipped, skipped_cap, skipped;
     uint32_t *entries; /* scratch: delimiter / newline positions, per chunk
                           (newline entries carry CSV_NEWLINE_BIT) */
     csv_bigbuf cells_buf, entries_buf;
@@ -70,6 +74,8 @@ typedef struct csv_index {
 #define CSV_MAX_WINDOW ((size_t)1 << 30)
 
 void csv_index_free(csv_index *ix);
+/* The rows of the wrong width left out that start before `consumed`. */
+size_t csv_index_skipped(const csv_index *ix, size_t consumed);
 /* Finds the complete records of buf[0, len) with `ncols` fields each, in
  * parallel over chunks (quote parity carried across chunk edges). Blank lines
  * are skipped. On a malformed record or invalid UTF-8 within the complete

@@ -300,6 +300,7 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
         GOTO_ERROR_ON(
             csv_reduce_finish(ctx, &rs->p, &rs->p.reductions[k], &job->reductions[k].result));
     sx->bytes_read = rs->r.bytes_done;
+    sx->rows_skipped = rs->r.skipped;
     if (rs->have_sink) {
         rs->have_sink = 0;
         GOTO_ERROR_ON(csv_sink_commit(&rs->s, &sx->bytes_written));
@@ -316,6 +317,15 @@ error:
     csv_missing_free(&rs->missing);
     free(rs);
     return st;
+}
+
+/* Programs built against the header before rows_skipped: their stats end
+ * where it begins. */
+#define STATS_BEFORE_SKIPPED offsetof(weft_csv_stats, rows_skipped)
+
+static void copy_old_stats(weft_csv_stats *old, const weft_csv_stats *whole)
+{
+    if (old) memcpy(old, whole, STATS_BEFORE_SKIPPED);
 }
 
 /* The entries of programs built against the header before na_values: their
@@ -340,6 +350,41 @@ weft_status weft_csv_run_dialect(weft_ctx *ctx, const char *input, const char *o
 {
     weft_csv_dialect whole = {0};
     if (dialect) memcpy(&whole, dialect, DIALECT_BEFORE_NA);
-    return weft_csv_run_dialect_na(ctx, input, output, options, dialect ? &whole : NULL, job,
-                                   stats);
+    weft_csv_stats all;
+    weft_status st = weft_csv_run_dialect_skipped(ctx, input, output, options,
+                                                  dialect ? &whole : NULL, job, &all);
+    copy_old_stats(stats, &all);
+    return st;
+}
+
+/* The entries of programs built against the header before rows_skipped
+ * (weft_csv_run_dialect_na: after na_values). */
+#undef weft_csv_run
+
+WEFT_API weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
+                                  const weft_csv_options *options, weft_csv_job *job,
+                                  weft_csv_stats *stats);
+weft_status weft_csv_run(weft_ctx *ctx, const char *input, const char *output,
+                         const weft_csv_options *options, weft_csv_job *job, weft_csv_stats *stats)
+{
+    weft_csv_stats whole;
+    weft_status st = weft_csv_run_skipped(ctx, input, output, options, job, &whole);
+    copy_old_stats(stats, &whole);
+    return st;
+}
+
+WEFT_API weft_status weft_csv_run_dialect_na(weft_ctx *ctx, const char *input, const char *output,
+                                             const weft_csv_options *options,
+                                             const weft_csv_dialect *dialect, weft_csv_job *job,
+                                             weft_csv_stats *stats);
+weft_status weft_csv_run_dialect_na(weft_ctx *ctx, const char *input, const char *output,
+                                    const weft_csv_options *options,
+                                    const weft_csv_dialect *dialect, weft_csv_job *job,
+                                    weft_csv_stats *stats)
+{
+    weft_csv_stats whole;
+    weft_status st =
+        weft_csv_run_dialect_skipped(ctx, input, output, options, dialect, job, &whole);
+    copy_old_stats(stats, &whole);
+    return st;
 }

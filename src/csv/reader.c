@@ -311,6 +311,7 @@ weft_status csv_reader_hold(csv_reader *r, csv_window *w)
     r->ix.rows = w->ix.rows;
     r->ix.consumed = w->ix.consumed;
     r->ix.lines = w->ix.lines;
+    r->ix.skipped = w->ix.skipped;
     return WEFT_OK;
 }
 
@@ -472,6 +473,7 @@ static void trim_to_blocks(csv_reader *r)
         r->ix.lines -= r->buf[i] == r->eol;
     r->ix.rows = keep;
     r->ix.consumed = consumed;
+    r->ix.skipped = csv_index_skipped(&r->ix, consumed);
 }
 
 weft_status csv_reader_next(csv_reader *r)
@@ -479,6 +481,7 @@ weft_status csv_reader_next(csv_reader *r)
     if (r->started && !r->done) {
         r->line += r->ix.lines;
         r->row += r->ix.rows;
+        r->skipped += r->ix.skipped;
         r->offset += r->ix.consumed;
         if (r->eof)
             r->done = 1;
@@ -490,6 +493,7 @@ weft_status csv_reader_next(csv_reader *r)
         r->ix.rows = 0;
         r->ix.consumed = 0;
         r->ix.lines = 0;
+        r->ix.skipped = 0;
         return WEFT_OK;
     }
     for (;;) {
@@ -503,6 +507,7 @@ weft_status csv_reader_next(csv_reader *r)
             /* Blank or comment lines only, so far: passed over as a finished
              * window is, not held (50 MB of blank lines held 900 MB). */
             r->line += r->ix.lines;
+            r->skipped += r->ix.skipped; /* a window of rows all left out */
             r->offset += r->ix.consumed;
             RETURN_ON_ERROR(next_candidate(r));
             continue;

@@ -33,9 +33,10 @@ typedef struct csv_reader {
     char *own;
     size_t own_cap;
     csv_index ix;
-    uint64_t line;   /* physical line of buf[0], 1-based */
-    uint64_t row;    /* index of the window's first row in the file */
-    uint64_t offset; /* file offset of buf[0] */
+    uint64_t line;    /* physical line of buf[0], 1-based */
+    uint64_t row;     /* index of the window's first row in the file */
+    uint64_t skipped; /* rows of the wrong width left out before the window */
+    uint64_t offset;  /* file offset of buf[0] */
     uint64_t bytes_done;
     int eof; /* the current bytes end the file */
     int started, done;

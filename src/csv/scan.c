@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cell[0] of a row left out for its width (bad_rows skip); UINT32_MAX marks
+ * a blank line. Windows are under 1 GiB, so no row starts at either. */
+#define SKIPPED_ROW (UINT32_MAX - 1)
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define CSV_SIMD 1
@@ -33,7 +37,16 @@ void csv_index_free(csv_index *ix)
     csv_bigbuf_free(&ix->cells_buf);
     csv_bigbuf_free(&ix->entries_buf);
     free(ix->chunks);
+    free(ix->skipped_at);
     memset(ix, 0, sizeof *ix);
+}
+
+size_t csv_index_skipped(const csv_index *ix, size_t consumed)
+{
+    size_t n = 0;
+    while (n < ix->nskipped && ix->skipped_at[n] < consumed)
+        n++;
+    return n;
 }
 
 static int grow(void **p, size_t *cap, size_t want, size_t elem)
@@ -322,7 +335,8 @@ static void pass_rows(void *arg, size_t begin, size_t end)
                         found++;
                     }
                     if (j->bad_rows == WEFT_CSV_BAD_SKIP) {
-                        cell[0] = UINT32_MAX;
+                        cell[0] = SKIPPED_ROW; /* its start kept for the count */
+                        cell[1] = (uint32_t)start;
                         j->blank_rows = 1;
                         break;
                     }
@@ -341,16 +355,26 @@ static void pass_rows(void *arg, size_t begin, size_t end)
     }
 }
 
-static size_t drop_blank_rows(csv_index *ix, size_t rows, size_t stride)
+/* Drops blank lines and rows left out for their width (the latter's
+ * starts kept in ix->skipped_at); 0 without memory for those. */
+static int drop_blank_rows(csv_index *ix, size_t rows, size_t stride, size_t *kept_rows)
 {
     size_t kept = 0;
     for (size_t r = 0; r < rows; r++) {
+        if (ix->cells[r * stride] == SKIPPED_ROW) {
+            if (!grow((void **)&ix->skipped_at, &ix->skipped_cap, ix->nskipped + 1,
+                      sizeof *ix->skipped_at))
+                return 0;
+            ix->skipped_at[ix->nskipped++] = ix->cells[r * stride + 1];
+            continue;
+        }
         if (ix->cells[r * stride] == UINT32_MAX) continue;
         if (kept != r)
             memmove(ix->cells + kept * stride, ix->cells + r * stride, stride * sizeof(uint32_t));
         kept++;
     }
-    return kept;
+    *kept_rows = kept;
+    return 1;
 }
 
 weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syntax *syn,
@@ -362,6 +386,8 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syn
     ix->lines = 0;
     ix->ends_in_quote = 0;
     ix->padded = 0;
+    ix->nskipped = 0;
+    ix->skipped = 0;
     const size_t min_chunk = 128 * 1024;
     int threads = pool ? weft_pool_threads(pool) : 1;
     size_t nchunks = len / min_chunk;
@@ -412,7 +438,10 @@ weft_status csv_scan(weft_pool *pool, const char *buf, size_t len, const csv_syn
                   WEFT_ERR_NOMEM, "csv: cannot allocate the index of %zu records", records);
         ix->cells = ix->cells_buf.p;
         weft_pool_parallel_for(pool, nchunks, 1, 0, pass_rows, &job);
-        ix->rows = job.blank_rows ? drop_blank_rows(ix, records, stride) : records;
+        ix->rows = records;
+        RETURN_IF(job.blank_rows && !drop_blank_rows(ix, records, stride, &ix->rows),
+                  WEFT_ERR_NOMEM, "csv: cannot count the rows left out");
+        ix->skipped = csv_index_skipped(ix, ix->consumed);
         ix->padded = job.padded;
     }
     for (size_t k = 0; k < nchunks; k++) {
