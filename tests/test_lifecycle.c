@@ -694,29 +694,30 @@ static void run_child(const char *mode, const char *arg, const char *what)
                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
-static void test_exit_from_a_log_hook_on_the_builder(void **state)
+/* Children that build device code and end with threads running: not
+ * under ThreadSanitizer (its leak report), nor without a device. */
+static void skip_unless_children_build(void)
 {
-    (void)state;
 #ifdef __SANITIZE_THREAD__
-    skip(); /* the child ends with its threads running: ThreadSanitizer's leak */
+    skip();
 #endif
     weft_ctx *ctx = test_ctx();
     int devices = selected_opencl(ctx) > 0;
     ASSERT_OK(weft_ctx_free(ctx));
     if (!devices || !self_path) skip(); /* nothing builds for the pool */
+}
+
+static void test_exit_from_a_log_hook_on_the_builder(void **state)
+{
+    (void)state;
+    skip_unless_children_build();
     run_child("exit-from-the-builder", "0", "exit from the builder's log message");
 }
 
 static void test_exit_while_an_expression_builds(void **state)
 {
     (void)state;
-#ifdef __SANITIZE_THREAD__
-    skip(); /* the child ends with its threads running: ThreadSanitizer's leak */
-#endif
-    weft_ctx *ctx = test_ctx();
-    int devices = selected_opencl(ctx) > 0;
-    ASSERT_OK(weft_ctx_free(ctx));
-    if (!devices || !self_path) skip(); /* nothing builds for the pool */
+    skip_unless_children_build();
     for (int run = 0; run < 6; run++) {
         char delay[16], what[32];
         snprintf(delay, sizeof delay, "%d", 40 + 70 * run);

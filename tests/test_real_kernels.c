@@ -537,11 +537,6 @@ static const char twice_source[] =
     "    flag[i] = (i == 0 || a[i] != b[i - 1]) ? 1u : 0u;\n"
     "}\n";
 
-static void slice_and_halo_host(const weft_host_call *call)
-{
-    heads_items(call->args[0], call->args[1], call->begin, call->end);
-}
-
 static void test_array_as_a_slice_and_a_halo_splits(void **state)
 {
     (void)state;
@@ -560,7 +555,7 @@ static void test_array_as_a_slice_and_a_halo_splits(void **state)
             key[i] = launch == 1 ? 5 : (i + launch) / 3;
         ASSERT_OK(weft_array_write(keys, 0, M, key));
         heads_items(want, key, 0, M);
-        ASSERT_OK(weft_launch(p, "twice", &r, args, 3, slice_and_halo_host, NULL, NULL));
+        ASSERT_OK(weft_launch(p, "twice", &r, args, 3, heads_host, NULL, NULL));
         ASSERT_OK(weft_array_read(flag, 0, M, got));
         assert_memory_equal(got, want, sizeof(unsigned) * M);
     }
