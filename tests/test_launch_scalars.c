@@ -315,7 +315,14 @@ static void test_pointer_parameters_only_read(void **state)
                  {"y[i] = y[i] & (data[i]);", 1},
                  {"y[i] = y[i] && data[i];", 1},
                  /* An argument of a function (by value) is read. */
-                 {"y[i] = max(data[i], 0) + clamp(data[i], 1, 2);", 1}};
+                 {"y[i] = max(data[i], 0) + clamp(data[i], 1, 2);", 1},
+                 /* A cast of its address writes through it; a parenthesised
+                  * condition is no lvalue of the next statement. */
+                 {"atomic_xchg((volatile global int *)&data[i], 42);", 0},
+                 {"atomic_add((global int*) & data[0], 1);", 0},
+                 {"y[i] = (y[i] + 1) & data[i];", 1},
+                 {"if (data[i]) ++y[i];", 1},
+                 {"if ((data[i])) y[i]--;", 1}};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         char source[512];
         snprintf(
@@ -364,6 +371,22 @@ static void test_pointer_parameters_only_read(void **state)
     assert_false(weft_launch_param_only_read(opt, "-DADD(c,v)=c+=v", "o", "y"));
     assert_false(weft_launch_param_only_read(opt, "-D ADD(c,v)=c+=v", "o", "y"));
     assert_false(weft_launch_param_only_stored(opt, "-DADD(c,v)=c+=v", "o", "y"));
+    assert_false(weft_launch_param_only_read(opt, "-D\"ADD(c,v)=c+=v\"", "o", "y"));
+    assert_true(weft_launch_param_only_read(opt, "-DADD(c,v)=(c)+(v)", "o", "y")); /* computes */
+    /* A macro that only computes reads; one calling a macro that assigns,
+     * or an object-like name standing for one, may write. */
+    const char *computes = "#define MAX2(a, b) ((a) > (b) ? (a) : (b))\n"
+                           "#define SQ(v) ((v) * (v))\n"
+                           "kernel void c(global float *y, global float *x) {\n"
+                           "    int i = get_global_id(0); y[i] = MAX2(x[i], 0.0f) + SQ(x[i]); }\n";
+    assert_true(weft_launch_param_only_read(computes, NULL, "c", "x"));
+    const char *nested = "#define SET(v) v = 1\n"
+                         "#define MARK(v) SET(v)\n"
+                         "#define BUMP MARK\n"
+                         "kernel void n(global int *a, global int *b) {\n"
+                         "    int i = get_global_id(0); MARK(a[i]); BUMP(b[i]); }\n";
+    assert_false(weft_launch_param_only_read(nested, NULL, "n", "a"));
+    assert_false(weft_launch_param_only_read(nested, NULL, "n", "b"));
 }
 
 /* The launch's keys as snprintf wrote them before they were made by hand:

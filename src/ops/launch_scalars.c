@@ -301,27 +301,54 @@ static size_t back_over(const char *text, size_t at, int parens)
     return at;
 }
 
+/* Whether the `&` at text[amp] is binary (`y & p[i]`, `c && p[i]`) rather
+ * than taking an address: an operand ends before it. A parenthesised group
+ * is an operand when it computes something (`(a + b) & p[i]`); one of names
+ * only, or ending in '*', is taken for a cast (`(volatile global int *)&p[i]`,
+ * `(uint)&p[i]`), which takes the address. */
+static int binary_and(const char *text, size_t amp)
+{
+    size_t operand = back_over(text, amp, 0);
+    if (operand == 0) return 0;
+    char c = text[operand - 1];
+    if (ident_char(c) || c == ']' || c == '&') return 1;
+    if (c != ')') return 0;
+    size_t close = operand - 1, last = back_over(text, close, 0);
+    if (last > 0 && text[last - 1] == '*') return 0;
+    int depth = 0;
+    for (size_t i = close + 1; i > 0; i--) {
+        char g = text[i - 1];
+        depth += g == ')';
+        depth -= g == '(';
+        if (depth == 0) return 0; /* names and blanks only: a cast */
+        if (!ident_char(g) && !isspace((unsigned char)g) && g != ')' && g != '(') return 1;
+    }
+    return 0;
+}
+
 /* 1 when the use of a pointer at text[at, at + len) is a subscript read:
  * `p[...]` (and a member or a further subscript of it), in parentheses or
  * not, not followed by an assignment or ++/--, and not preceded by a unary
  * &, ++ or --. */
 static int subscript_read(const char *text, size_t at, size_t len, size_t end)
 {
-    size_t before = back_over(text, at, 1);
-    if (before > 0 && text[before - 1] == '&') {
-        /* Binary (`y & p[i]`, `c && p[i]`) reads; unary takes the address. */
-        size_t operand = back_over(text, before - 1, 0);
-        if (operand == 0 || !(ident_char(text[operand - 1]) || text[operand - 1] == ')' ||
-                              text[operand - 1] == ']' || text[operand - 1] == '&'))
-            return 0;
+    /* Grouping parentheses around the use: not a call's or an if's (a name
+     * before it; OpenCL C has no function pointers to call by `(...)(`). */
+    size_t before = back_over(text, at, 0), opened = 0;
+    while (before > 0 && text[before - 1] == '(') {
+        size_t prev = back_over(text, before - 1, 0);
+        if (prev > 0 && ident_char(text[prev - 1])) break;
+        opened++;
+        before = prev;
     }
+    if (before > 0 && text[before - 1] == '&' && !binary_and(text, before - 1)) return 0;
     if (before > 1 &&
         (strncmp(text + before - 2, "++", 2) == 0 || strncmp(text + before - 2, "--", 2) == 0))
         return 0;
     size_t j = past_subscripts(text, at + len, end, 1); /* p[i], p[i].x, p[i]->y[2] ... */
     if (!j) return 0; /* used bare: passed on, offset, dereferenced */
-    while (text[j] == ')' || isspace((unsigned char)text[j])) /* (p[i]) += ... */
-        j++;
+    for (j = skip_blank(text, j); opened > 0 && text[j] == ')'; opened--) /* (p[i]) += ... */
+        j = skip_blank(text, j + 1);
     char c = text[j], d = text[j + 1];
     if (c == '=' && d != '=') return 0;
     if (strchr("+-*/%&|^", c) && c && d == '=') return 0;
@@ -345,29 +372,91 @@ static int subscript_store(const char *text, size_t at, size_t len, size_t end)
     return j && text[j] == '=' && text[j + 1] != '=';
 }
 
-/* 1 when name (len bytes) is a function-like macro: `#define name(` in
- * text, or `-Dname(` / `-D name(` in the options. */
-static int function_macro(const char *text, const char *options, const char *name, size_t len)
+/* 1 when text[0, len) may assign or take an address: `=` (not `==`,
+ * `!=`, `<=`, `>=`), `++`, `--`, or a single `&`. */
+static int writes_in(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i], n = i + 1 < len ? text[i + 1] : 0, p = i > 0 ? text[i - 1] : 0;
+        if (c == '=' && n != '=' && !strchr("=!<>", p)) return 1;
+        if ((c == '+' || c == '-') && n == c) return 1;
+        if (c == '&' && n != '&' && p != '&') return 1;
+    }
+    return 0;
+}
+
+/* A macro's definition: `#define name` in text, or `-Dname` in the options
+ * (quoted or not); *body and *len its replacement, *function whether it
+ * takes arguments. 0 when name is no macro. */
+static int macro_body(const char *text, const char *options, const char *name, size_t len,
+                      const char **body, size_t *body_len, int *function)
 {
     for (const char *h = strchr(text, '#'); h; h = strchr(h + 1, '#')) {
         size_t i = skip_blank(h, 1);
         if (strncmp(h + i, "define", 6) != 0 || !isspace((unsigned char)h[i + 6])) continue;
         i = skip_blank(h, i + 6);
-        if (strncmp(h + i, name, len) == 0 && h[i + len] == '(') return 1;
+        if (strncmp(h + i, name, len) != 0 || ident_char(h[i + len])) continue;
+        *function = h[i + len] == '(';
+        i += len;
+        if (*function) {
+            const char *close = strchr(h + i, ')');
+            i = close ? (size_t)(close - h) + 1 : i;
+        }
+        size_t e = i;
+        while (h[e] && (h[e] != '\n' || h[e - 1] == '\\'))
+            e++;
+        *body = h + i;
+        *body_len = e - i;
+        return 1;
     }
     for (const char *o = options ? strstr(options, "-D") : NULL; o; o = strstr(o + 2, "-D")) {
         size_t i = 2;
-        while (o[i] == ' ' || o[i] == '\t')
+        while (o[i] == ' ' || o[i] == '\t' || o[i] == '"' || o[i] == '\'')
             i++;
-        if (strncmp(o + i, name, len) == 0 && o[i + len] == '(') return 1;
+        if (strncmp(o + i, name, len) != 0 || ident_char(o[i + len])) continue;
+        *function = o[i + len] == '(';
+        const char *eq = strchr(o + i, '=');
+        *body = eq ? eq + 1 : o + i + len;
+        *body_len = strcspn(*body, " \t");
+        return 1;
     }
     return 0;
 }
 
-/* 1 when text[at] is inside the arguments of a function-like macro's call
- * (at any depth), which may assign what it is given (`#define MultiplyAdd(c,
- * a, b) c += a * b`): back from at, to the statement's start, each
- * unclosed '(' whose name before it is such a macro. */
+/* 1 when a call name(...) may assign what it is given: a function-like
+ * macro whose replacement assigns, increments or takes an address
+ * (`#define MultiplyAdd(c, a, b) c += a * b`, `#define INC(x)
+ * atomic_inc(&(x))`), or calls such a macro; an object-like macro called
+ * (`#define BUMP INC`), whatever it names. A function (by value) or a macro
+ * that only computes (`#define SQ(v) ((v) * (v))`) reads. */
+static int macro_may_write(const char *text, const char *options, const char *name, size_t len,
+                           int depth)
+{
+    const char *body = NULL;
+    size_t body_len = 0;
+    int function = 0;
+    if (!macro_body(text, options, name, len, &body, &body_len, &function)) return 0;
+    if (!function || depth > 8 || writes_in(body, body_len)) return 1;
+    for (size_t i = 0; i < body_len; i++) {
+        if (!ident_char(body[i]) || (i > 0 && ident_char(body[i - 1]))) continue;
+        size_t n = i;
+        while (n < body_len && ident_char(body[n]))
+            n++;
+        size_t after = n;
+        while (after < body_len && isspace((unsigned char)body[after]))
+            after++;
+        if (after < body_len && body[after] == '(' &&
+            macro_may_write(text, options, body + i, n - i, depth + 1))
+            return 1;
+        i = n;
+    }
+    return 0;
+}
+
+/* 1 when text[at] is inside the arguments of a macro's call (at any depth)
+ * that may assign what it is given (macro_may_write): back from at, to the
+ * statement's start, each unclosed '(' whose name before it is such a
+ * macro. */
 static int in_macro_call(const char *text, const char *options, size_t body, size_t at)
 {
     int depth = 0;
@@ -383,7 +472,7 @@ static int in_macro_call(const char *text, const char *options, size_t body, siz
         size_t last = back_over(text, i - 1, 0), first = last;
         while (first > body && ident_char(text[first - 1]))
             first--;
-        if (last > first && function_macro(text, options, text + first, last - first)) return 1;
+        if (last > first && macro_may_write(text, options, text + first, last - first, 0)) return 1;
     }
     return 0;
 }
