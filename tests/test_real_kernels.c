@@ -442,6 +442,11 @@ static const char across_columns_source[] =
     "{\n"
     "    int i = get_global_id(0);\n"
     "    flag[i] = (i < 2 || key[i] != key[i - 2]) ? 1u : 0u;\n"
+    "}\n"
+    "__kernel void past_halo(__global uint *flag, __global const int *key)\n"
+    "{\n"
+    "    int i = get_global_id(0);\n"
+    "    flag[i] = (i < 2 || key[i - 1] != key[i - 2]) ? 1u : 0u;\n"
     "}\n";
 
 enum { ACROSS_W = 64, ACROSS_N = 65536 };
@@ -453,6 +458,7 @@ static void across_items(int kernel, unsigned *flag, const int *key, size_t n)
         if (kernel == 0) flag[i] = i == 0 || key[i] != key[i - 1];
         if (kernel == 1) flag[i] = y > 0 && x + 1 < ACROSS_W && key[i] == key[i - ACROSS_W + 1];
         if (kernel == 2) flag[i] = i < 2 || key[i] != key[i - 2];
+        if (kernel == 3) flag[i] = i < 2 || key[i - 1] != key[i - 2];
     }
 }
 
@@ -483,17 +489,26 @@ static void two_back_host(const weft_host_call *call)
         flag[i] = i < 2 || key[i] != key[i - 2];
 }
 
+static void past_halo_host(const weft_host_call *call)
+{
+    unsigned *flag = call->args[0];
+    const int *key = call->args[1];
+    for (size_t i = call->begin; i < call->end; i++)
+        flag[i] = i < 2 || key[i - 1] != key[i - 2];
+}
+
 static void test_equality_across_the_split_in_other_columns(void **state)
 {
     (void)state;
-    static const char *const names[] = {"heads2", "diagonal", "two_back"};
-    static weft_host_fn const hosts[] = {heads2_host, diagonal_host, two_back_host};
+    /* past_halo compares a value past its halo of one with the halo's. */
+    static const char *const names[] = {"heads2", "diagonal", "two_back", "past_halo"};
+    static weft_host_fn const hosts[] = {heads2_host, diagonal_host, two_back_host, past_halo_host};
     weft_ctx *ctx = test_ctx();
     weft_program *p = build(ctx, across_columns_source);
     int *key = malloc(sizeof(int) * ACROSS_N);
     unsigned *want = malloc(sizeof(unsigned) * ACROSS_N),
              *got = malloc(sizeof(unsigned) * ACROSS_N);
-    for (int kernel = 0; kernel < 3; kernel++) {
+    for (int kernel = 0; kernel < 4; kernel++) {
         weft_array *flag, *keys;
         ASSERT_OK(weft_array_create(ctx, WEFT_U32, ACROSS_N, &flag));
         ASSERT_OK(weft_array_create(ctx, WEFT_I32, ACROSS_N, &keys));
@@ -501,7 +516,7 @@ static void test_equality_across_the_split_in_other_columns(void **state)
                        : kernel == 1 ? weft_range_2d(ACROSS_W, ACROSS_N / ACROSS_W)
                                      : weft_range_1d(ACROSS_N);
         weft_arg args[] = {weft_arg_slice(flag),
-                           kernel == 2 ? weft_arg_halo(keys, 1) : weft_arg_slice(keys),
+                           kernel >= 2 ? weft_arg_halo(keys, 1) : weft_arg_slice(keys),
                            weft_arg_i32(ACROSS_W)};
         for (int launch = 0; launch < 2; launch++) { /* distinct keys, then one run */
             for (int i = 0; i < ACROSS_N; i++)

@@ -495,22 +495,39 @@ static int array_read(const weft_launch_job *job, const weft_array *a)
     return 0;
 }
 
+/* 1 when an argument bound to a passes it with a halo. */
+static int array_with_halo(const weft_launch_job *job, const weft_array *a)
+{
+    for (size_t j = 0; j < job->nargs; j++)
+        if (job->args[j].kind == WEFT_ARG_HALO && job->args[j].array == a && job->args[j].halo > 0)
+            return 1;
+    return 0;
+}
+
 /* The passes the split runs in: two ordered ones when an array passed by
  * rows to a copying device holds numbers (weft_poison_passes), else one;
- * then the edge passes, when the kernel reads such an array (*edges): one
- * when each of its rows is one element, where a row's copy is the nearest
- * element too, else two (WEFT_EDGE_ROWS, WEFT_EDGE_ELEMENTS). */
-static int split_passes(const weft_launch_job *job, unsigned char *const *before, int *edges)
+ * then the edge passes (weft_edge_kind), when the kernel reads such an
+ * array: WEFT_EDGE_ROWS; WEFT_EDGE_ELEMENTS where a row is more than one
+ * element (else it is the same); WEFT_EDGE_HALO_ROWS where it has a halo.
+ * kinds[e]: the kind of the e-th edge pass; *edges: how many. */
+static int split_passes(const weft_launch_job *job, unsigned char *const *before, int *edges,
+                        weft_edge_kind kinds[3])
 {
-    int passes = 1;
-    *edges = 0;
+    int passes = 1, elements = 0, halo = 0, read = 0;
     for (size_t k = 0; k < job->nargs; k++) {
         weft_array *a = before[k] ? job->args[k].array : NULL;
         if (!a || !passed_by_rows(job, a) || !copying_devices(job, a)) continue;
         int p = weft_poison_passes(a->dtype, bytes_of(job, k));
         if (p > passes) passes = p;
-        if (array_read(job, a) && *edges < 2) *edges = row_elements(job, k) > 1 ? 2 : 1;
+        if (!array_read(job, a)) continue;
+        read = 1;
+        elements |= row_elements(job, k) > 1;
+        halo |= array_with_halo(job, a);
     }
+    *edges = 0;
+    if (read) kinds[(*edges)++] = WEFT_EDGE_ROWS;
+    if (elements) kinds[(*edges)++] = WEFT_EDGE_ELEMENTS;
+    if (halo) kinds[(*edges)++] = WEFT_EDGE_HALO_ROWS;
     return passes + *edges;
 }
 
@@ -585,7 +602,7 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     size_t m = job->nargs;
     weft_status st = WEFT_OK;
     /* Per argument: before the split, and what each split pass wrote. */
-    enum { MAX_PASSES = 4 };
+    enum { MAX_PASSES = 5 }; /* two ordered, three edges */
     unsigned char **before = calloc(m + 1, sizeof *before), **split[MAX_PASSES] = {NULL};
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         split[pass] = calloc(m + 1, sizeof *split[pass]);
@@ -604,7 +621,8 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
         if (a && (written || may_write || poisoned || ctx->verify_splits))
             st = allocate_copy(a, &before[k]);
     }
-    int edges = 0, passes = st == WEFT_OK ? split_passes(job, before, &edges) : 1;
+    weft_edge_kind kinds[3];
+    int edges = 0, passes = st == WEFT_OK ? split_passes(job, before, &edges, kinds) : 1;
     for (size_t k = 0; k < m && st == WEFT_OK; k++)
         for (int pass = 0; pass < passes && st == WEFT_OK; pass++)
             if (before[k] && array_written(job, job->args[k].array))
@@ -619,7 +637,7 @@ weft_status weft_launch_checked(weft_launch_job *job, weft_piece_run *run)
     /* 1. The split, waited for, in each pass; what it wrote, kept. */
     split_findings found = {m, 0, 0, m, 0, 0, m};
     for (int pass = 0, ordered = passes - edges; pass < passes; pass++) {
-        int edge = pass < ordered ? 0 : 1 + (pass - ordered); /* 1 + weft_edge_kind */
+        int edge = pass < ordered ? 0 : 1 + (int)kinds[pass - ordered]; /* 1 + weft_edge_kind */
         /* A write outside the rows already keeps the kernel whole. */
         if (edge && (found.changed < m || found.outside < m)) {
             passes = pass;

@@ -195,7 +195,7 @@ static size_t edge_source(const weft_edge_range *r, int below, size_t inner, siz
                           weft_edge_kind kind)
 {
     size_t begin = r->own_begin, end = r->own_end;
-    if (begin >= end) { /* no rows of its own: the rows it reads */
+    if (begin >= end || kind == WEFT_EDGE_HALO_ROWS) { /* the rows it reads */
         begin = r->read_begin;
         end = r->read_end;
     }

@@ -70,7 +70,14 @@ weft_poison weft_poison_for(const unsigned char *saved, size_t n, weft_dtype t, 
  * the piece, the last above it). From the rows a piece owns, not its halo:
  * a read past the halo must meet the piece's edge. The values are the
  * array's own, so an index read from them is one it holds. */
-typedef enum weft_edge_kind { WEFT_EDGE_ROWS, WEFT_EDGE_ELEMENTS } weft_edge_kind;
+typedef enum weft_edge_kind {
+    WEFT_EDGE_ROWS,
+    WEFT_EDGE_ELEMENTS,
+    /* Where a piece reads a halo: the same column of the nearest row it
+     * reads, its halo's, which a read past the halo compared with the halo
+     * (key[i - 1] != key[i - 2] with a halo of 1) meets. */
+    WEFT_EDGE_HALO_ROWS
+} weft_edge_kind;
 
 /* A piece's elements: those it reads (with its halo) and those it owns. */
 typedef struct weft_edge_range {
