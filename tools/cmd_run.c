@@ -556,6 +556,11 @@ static int check(const run_opts *o, const char *source, const size_t *devices, s
         else if (split.ledger.kernels_kept_whole > 0 || asks_geometry(source))
             snprintf(name, sizeof name, "devices (%zu, the kernel kept whole on device %zu)", ndev,
                      split.on_device);
+        else if (split.ledger.splits_checked > 1) /* the second launch was checked again */
+            snprintf(name, sizeof name,
+                     "devices (%zu, checked again: the split check could not decide on this "
+                     "data; one device's answer, from device %zu)",
+                     ndev, split.on_device);
         else /* it may split: the cost model ran it on one device */
             snprintf(name, sizeof name, "devices (%zu, the launch placed on device %zu)", ndev,
                      split.on_device);

@@ -130,6 +130,14 @@ EOF
             --range 1048576 --arg 'u32[*]' --check --repeat 1
         grep -q -e "devices split ($ndev) vs reference" -e "devices ($ndev, the launch placed on device" "$work/out" ||
             { echo "FAIL: a kernel that splits said otherwise:"; cat "$work/out"; fail=1; }
+        # Bytes all zero: on copying devices the check cannot decide and runs
+        # again, which is said as such, not as a kernel kept whole.
+        echo '__kernel void ucopy(__global uchar *y, __global const uchar *x) { int i = get_global_id(0); y[i] = x[i] == 0 ? 255 : x[i]; }' \
+            >"$work/ucopy.cl"
+        expect 0 "run --check, bytes at zero" "$WEFT" run "$work/ucopy.cl" --kernel ucopy \
+            --range 1048576 --arg 'u8[*]' --arg 'u8[*]' --check --repeat 1
+        grep -q -e "devices split ($ndev) vs reference" -e "devices ($ndev, checked again" "$work/out" ||
+            { echo "FAIL: an undecided check said otherwise:"; cat "$work/out"; fail=1; }
     else
         expect 0 "run --check, one device" "$WEFT" run "$work/odd.cl" --kernel piece_size \
             --range 64 --arg 'u32[*]' --check --repeat 1
