@@ -265,6 +265,15 @@ static void test_missing_values(void **state)
     assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL),
                      WEFT_ERR_INVALID_ARG);
     assert_non_null(strstr(weft_last_error(), "goes in backquotes"));
+    write_text("in.csv", "\"p, $\",`q\n1,5\n2,6\n");
+    o.types = "```q`=f64";                 /* `` in backquotes is one backquote */
+    const char *st3[] = {"y = ```q` / 2"}; /* 2 and 3 in integers */
+    job.statements = st3;
+    ASSERT_OK(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL));
+    out = read_all("out.csv", NULL);
+    assert_string_equal(out, "\"p, $\",`q,y\n1,5,2.5\n2,6,3.0\n");
+    free(out);
+    job.statements = st2;
     o.types = "`p, $`=f64,`p, $`=i64";
     assert_int_equal(weft_csv_run(ctx, path_of("in.csv"), path_of("out.csv"), &o, &job, NULL),
                      WEFT_ERR_INVALID_ARG);

@@ -128,13 +128,26 @@ static int type_list(const char *text)
 static int append_type(char *types, size_t cap, const char *item)
 {
     const char *eq = strrchr(item, '=');
-    int quote = eq && item[0] != '`' && !type_list(item) &&
-                (memchr(item, ',', (size_t)(eq - item)) || memchr(item, '=', (size_t)(eq - item)));
-    size_t len = strlen(types);
-    int n =
-        snprintf(types + len, cap - len, "%s%s%.*s%s%s", len ? "," : "", quote ? "`" : "",
-                 eq ? (int)(eq - item) : (int)strlen(item), item, quote ? "`" : "", eq ? eq : "");
-    return n >= 0 && (size_t)n < cap - len;
+    size_t name = eq ? (size_t)(eq - item) : strlen(item), len = strlen(types);
+    /* Written as the C string takes it (`a, b`=f64, `a`=i64,b=f64): as is. */
+    const char *close = item + 1;
+    while (item[0] == '`' && *close && !(close[0] == '`' && close[1] != '`'))
+        close += close[0] == '`' ? 2 : 1;
+    int backquoted = item[0] == '`' && close[0] == '`' && close[1] == '=';
+    int quote = eq && !backquoted &&
+                (memchr(item, '`', name) ||
+                 (!type_list(item) && (memchr(item, ',', name) || memchr(item, '=', name))));
+    if (len + 2 * name + 8 + strlen(item + name) >= cap) return 0;
+    char *w = types + len;
+    if (len) *w++ = ',';
+    if (quote) *w++ = '`';
+    for (size_t i = 0; i < name; i++) { /* a backquote in a quoted name is doubled */
+        if (quote && item[i] == '`') *w++ = '`';
+        *w++ = item[i];
+    }
+    if (quote) *w++ = '`';
+    strcpy(w, item + name);
+    return 1;
 }
 
 static int parse_bytes(const char *text, size_t *out)

@@ -269,6 +269,9 @@ def test_types_of_a_name_with_a_comma(tmp_path):
     p.write_text('Event,"Avg TP, $"\nA,1\nB,2\n')
     r = weft.csv.run(str(p), reduce={"s": "sum: `Avg TP, $`"}, types={"Avg TP, $": "f64"})
     assert r.reductions["s"] == 3.0 and isinstance(r.reductions["s"], float)
+    p.write_text('`x,y\n1,2\n')
+    r = weft.csv.run(str(p), reduce={"s": "sum: ```x`"}, types={"`x": "f64"})
+    assert r.reductions["s"] == 1.0 and isinstance(r.reductions["s"], float)
 
 
 def test_rows_left_out_are_counted(tmp_path):

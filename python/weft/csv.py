@@ -95,7 +95,7 @@ def _options(delimiter: str, header: bool, window_bytes: int,
     # Each key names one column, whatever it holds: backquoted for the C
     # string ("`Avg TP, $`=f64").
     t = None if not types else types if isinstance(types, str) else ",".join(
-        f"`{k}`={v}" for k, v in types.items())
+        "`" + k.replace("`", "``") + f"`={v}" for k, v in types.items())
     return (delimiter, bool(header), _whole(window_bytes, "window_bytes", 0, 2**64 - 1), t,
             int_missing is not None,
             _whole(int_missing or 0, "int_missing", -2**63, 2**63 - 1), bool(fsync))

@@ -131,9 +131,11 @@ static weft_status no_column(const csv_reader *r, const char *what, const char *
 static weft_status type_item_name(const char *types, const char *s, const char **name, size_t *nlen,
                                   const char **after)
 {
-    if (*s == '`') {
-        const char *close = strchr(s + 1, '`');
-        RETURN_IF(!close || close[1] != '=', WEFT_ERR_INVALID_ARG,
+    if (*s == '`') { /* `` inside is one backquote, as in expressions */
+        const char *close = s + 1;
+        while (*close && !(close[0] == '`' && close[1] != '`'))
+            close += close[0] == '`' ? 2 : 1;
+        RETURN_IF(!*close || close[1] != '=', WEFT_ERR_INVALID_ARG,
                   "csv: types \"%s\": a backquoted name is closed by a backquote and then "
                   "=DTYPE (`Avg TP, $`=f64)",
                   types);
@@ -154,6 +156,18 @@ static weft_status type_item_name(const char *types, const char *s, const char *
     return WEFT_OK;
 }
 
+/* 1 when header name `column` is the types item's name[0, len), its
+ * doubled backquotes read as one where the name was backquoted. */
+static int types_name_is(const char *column, const char *name, size_t len, int backquoted)
+{
+    size_t i = 0;
+    for (; i < len; i++, column++) {
+        if (*column != name[i]) return 0;
+        if (backquoted && name[i] == '`') i++; /* `` is one */
+    }
+    return *column == '\0';
+}
+
 /* 1 when an item of types before the one at `at` names column col. */
 static int typed_before(const char *types, const char *at, size_t col, const csv_reader *r)
 {
@@ -161,7 +175,7 @@ static int typed_before(const char *types, const char *at, size_t col, const csv
         const char *name = t, *eq = t;
         size_t nlen = 0;
         if (type_item_name(types, t, &name, &nlen, &eq) != WEFT_OK) return 0;
-        if (strlen(r->names[col]) == nlen && memcmp(r->names[col], name, nlen) == 0) return 1;
+        if (types_name_is(r->names[col], name, nlen, *t == '`')) return 1;
         const char *end = strchr(eq, ',');
         if (!end) return 0;
         t = end + 1;
@@ -192,7 +206,7 @@ static weft_status apply_types_to(csv_var *vars, size_t nvars, const csv_reader 
                                   (int)dlen, eq + 1);
         int col = -1;
         for (size_t c = 0; c < r->ncols; c++) {
-            if (strlen(r->names[c]) != nlen || memcmp(r->names[c], name, nlen) != 0) continue;
+            if (!types_name_is(r->names[c], name, nlen, *s == '`')) continue;
             RETURN_IF(col >= 0, WEFT_ERR_INVALID_ARG,
                       "csv: types: column \"%.*s\" is in the header twice (fields %d and %zu): "
                       "the job cannot tell which it means; rename one",

@@ -119,6 +119,10 @@ expect 0 "csv select a backquoted name" "$WEFT" csv "$work/comma.csv" --select '
     -o "$work/d.csv"
 printf 'x,"Avg TP, $"\n2,1\n3,2.5\n' >"$work/want.csv"
 cmp -s "$work/d.csv" "$work/want.csv" || { echo "FAIL: select a backquoted name"; cat "$work/d.csv"; fail=1; }
+# A name holding a backquote: one --type takes it whole.
+printf '`x,y\n1,2\n' >"$work/tick.csv"
+expect 0 "csv type a name with a backquote" "$WEFT" csv "$work/tick.csv" --type '`x=f64' --sum '```x`'
+has "$work/out" '= 1.0' "typed f64 by its whole name"
 # A column named by an identifier of 64 characters or more, written bare.
 long=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 printf '%s,b\n1,2\n3,4\n' "$long" >"$work/longname.csv"
