@@ -87,10 +87,19 @@ for s in $stages; do
             # fuzz_expr_diff compares the pool with PoCL: it needs the platform.
             vendors=OCL_ICD_VENDORS=/nonexistent
             [ "$target" = expr_diff ] && vendors=
+            # The fuzzer's own status counts too: an abort it did not catch
+            # (a mismatch reported as the run ended) left no crash file.
+            rc=0
             (cd build-fuzz && env $vendors LSAN_OPTIONS=suppressions=$PWD/../tests/lsan.supp \
                 ./tests/fuzz/fuzz_$target \
                 -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-                -print_final_stats=1 "../$corpus" 2>&1 | grep -E 'DONE|stat::number_of_executed_units|ERROR|Test unit written|fuzz_expr_diff:' || true)
+                -print_final_stats=1 "../$corpus" >"fuzz-$target.log" 2>&1) || rc=$?
+            grep -E 'DONE|stat::number_of_executed_units|ERROR|Test unit written|fuzz_expr_diff:' \
+                "build-fuzz/fuzz-$target.log" || true
+            if [ "$rc" -ne 0 ]; then
+                echo "fuzz_$target found a failure (exit $rc): build-fuzz/fuzz-$target.log" >&2
+                exit 1
+            fi
             # Any one of them is a failure (ls of the three patterns failed
             # unless all three matched, and a crash went unreported).
             for found in build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-*; do

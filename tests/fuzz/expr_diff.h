@@ -750,6 +750,10 @@ static inline int diff_check(const uint8_t *data, size_t size, weft_ctx *host, w
                  weft_status_str(sd), weft_last_error());
         return 1;
     }
+    /* copysign(v, t) moves the sign of a NaN t into a number, and a NaN's
+     * sign may differ between the pool and a device (docs/expressions.md,
+     * "Floating point"): such programs are compared with C on the pool only. */
+    if (strstr(c.text, "copysign")) return 0;
     if (sh == WEFT_OK && diff_compare(&c, "devices vs pool", on_device, on_host, report, cap))
         return 1;
     return !c.typed && c.reduce >= 0 && diff_reduce(&c, host, device, report, cap);
