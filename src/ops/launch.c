@@ -45,16 +45,21 @@ static weft_status check_range(const weft_range *r)
     return WEFT_OK;
 }
 
-/* 1 when n elements are rows that the range's split dimension rounds up to
- * a multiple of its local size, as public suites size their launches (the
- * kernel guards its index): some rows in (outer - local, outer] divide n. */
-static int rounded_up(const weft_range *r, size_t n)
+/* 1 when n elements are rows that outer indices round up to a multiple of
+ * local (local <= outer), as public suites size their launches (the kernel
+ * guards its index): some rows in (outer - local, outer) divide n. */
+static int rows_rounded_up(size_t outer, size_t local, size_t n)
 {
-    unsigned dim = weft_range_split_dim(r);
-    size_t outer = r->size[dim], local = r->local[dim];
     for (size_t rows = outer - 1; local > 1 && rows > 0 && rows > outer - local; rows--)
         if (n % rows == 0) return 1;
     return 0;
+}
+
+/* rows_rounded_up for the range's split dimension and its local size. */
+static int rounded_up(const weft_range *r, size_t n)
+{
+    unsigned dim = weft_range_split_dim(r);
+    return rows_rounded_up(r->size[dim], r->local[dim], n);
 }
 
 /* For a range with no local size whose split dimension has outer indices
@@ -64,11 +69,8 @@ static int rounded_up(const weft_range *r, size_t n)
  * n; 0 when none would (an interior range: fewer indices than rows). */
 static size_t rounding_multiple(size_t outer, size_t n)
 {
-    for (size_t local = 2; local <= 1024 && local <= outer; local *= 2) {
-        if (outer % local != 0) continue;
-        for (size_t rows = outer - 1; rows > outer - local; rows--)
-            if (n % rows == 0) return local;
-    }
+    for (size_t local = 2; local <= 1024 && local <= outer; local *= 2)
+        if (outer % local == 0 && rows_rounded_up(outer, local, n)) return local;
     return 0;
 }
 

@@ -292,11 +292,10 @@ static size_t past_subscripts(const char *text, size_t j, size_t end, int arrows
     }
 }
 
-/* Back from text[at] over blanks, and over opening parentheses when
- * parens: where the token before the use ends. */
-static size_t back_over(const char *text, size_t at, int parens)
+/* Back from text[at] over blanks: where the token before it ends. */
+static size_t back_over(const char *text, size_t at)
 {
-    while (at > 0 && (isspace((unsigned char)text[at - 1]) || (parens && text[at - 1] == '(')))
+    while (at > 0 && isspace((unsigned char)text[at - 1]))
         at--;
     return at;
 }
@@ -308,12 +307,12 @@ static size_t back_over(const char *text, size_t at, int parens)
  * `(uint)&p[i]`), which takes the address. */
 static int binary_and(const char *text, size_t amp)
 {
-    size_t operand = back_over(text, amp, 0);
+    size_t operand = back_over(text, amp);
     if (operand == 0) return 0;
     char c = text[operand - 1];
     if (ident_char(c) || c == ']' || c == '&') return 1;
     if (c != ')') return 0;
-    size_t close = operand - 1, last = back_over(text, close, 0);
+    size_t close = operand - 1, last = back_over(text, close);
     if (last > 0 && text[last - 1] == '*') return 0;
     int depth = 0;
     for (size_t i = close + 1; i > 0; i--) {
@@ -334,9 +333,9 @@ static int subscript_read(const char *text, size_t at, size_t len, size_t end)
 {
     /* Grouping parentheses around the use: not a call's or an if's (a name
      * before it; OpenCL C has no function pointers to call by `(...)(`). */
-    size_t before = back_over(text, at, 0), opened = 0;
+    size_t before = back_over(text, at), opened = 0;
     while (before > 0 && text[before - 1] == '(') {
-        size_t prev = back_over(text, before - 1, 0);
+        size_t prev = back_over(text, before - 1);
         if (prev > 0 && ident_char(text[prev - 1])) break;
         opened++;
         before = prev;
@@ -469,7 +468,7 @@ static int in_macro_call(const char *text, const char *options, size_t body, siz
             depth--;
             continue;
         }
-        size_t last = back_over(text, i - 1, 0), first = last;
+        size_t last = back_over(text, i - 1), first = last;
         while (first > body && ident_char(text[first - 1]))
             first--;
         if (last > first && macro_may_write(text, options, text + first, last - first, 0)) return 1;
